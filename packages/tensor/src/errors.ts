@@ -1,0 +1,27 @@
+/**
+ * Typed errors of the tensor library. Every message names the op and the argument at fault, the shapes or
+ * dtypes involved, and, where one exists, what to do about it.
+ */
+export class KilnError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(hint ? `${message}\n  hint: ${hint}` : message);
+    this.name = new.target.name;
+  }
+}
+
+/** A wrong type or dtype for an argument. */
+export class KilnTypeError extends KilnError {}
+
+/** Shapes that do not fit together: broadcasting, matmul, cat, reshape. */
+export class ShapeError extends KilnError {}
+
+/** A dimension or index out of range. */
+export class IndexError extends KilnError {}
+
+/** A value the op cannot accept (a negative size, `item()` on many elements). */
+export class ValueError extends KilnError {}
+
+/** A request that would need a copy where the op promises a view (`view` of non-contiguous data). */
+export class ViewError extends KilnError {}
+
+export const fmtShape = (shape: readonly unknown[]) => `[${shape.map(String).join(', ')}]`;

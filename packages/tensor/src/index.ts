@@ -1,0 +1,17 @@
+import './methods.js';
+
+export * from './ops/index.js';
+export { Tensor, contiguousStridesOf } from './tensor.js';
+export type { Device } from './tensor.js';
+export { Storage } from './storage.js';
+export { DTYPES, isDType, promoteTypes, resultType, isFloating } from './dtype.js';
+export type { DType, TypedArray } from './dtype.js';
+export * from './errors.js';
+export { Generator, manualSeed, defaultGenerator } from './random.js';
+export {
+  defineOp, getOp, allOps, listOps, withDispatchMode, currentDispatchMode, runEager, eagerMetaContext, OP_CATEGORIES,
+} from './registry/registry.js';
+export type { OpDef, DispatchMode, MetaContext, MetaResult, MetaTensor, TensorMetaLike, OpCategory } from './registry/registry.js';
+export { formatSchema, normalizeArgs } from './registry/schema.js';
+export type { ArgSpec, ArgTypes, Schema, NestedData } from './registry/schema.js';
+export * from './size.js';

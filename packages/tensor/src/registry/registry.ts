@@ -1,0 +1,186 @@
+import type { DType } from '../dtype.js';
+import { KilnError } from '../errors.js';
+import type { Shape, Size } from '../size.js';
+import type { ArgSpec, KeywordParams, MetaArgs, NormalizedArgs, PositionalParams, Schema } from './schema.js';
+import { formatSchema, normalizeArgs } from './schema.js';
+
+/** What meta functions read from a tensor: a real `Tensor` and a fake one both have it. */
+export interface TensorMetaLike {
+  readonly shape: Shape;
+  readonly strides: Shape;
+  readonly offset: Size;
+  readonly dtype: DType;
+  readonly ndim: number;
+}
+
+/** The output a meta function describes. Views also give strides and offset (into the input's storage). */
+export interface MetaTensor {
+  shape: Size[];
+  dtype: DType;
+  strides?: Size[];
+  offset?: Size;
+}
+export type MetaResult = MetaTensor | readonly MetaTensor[] | { scalar: DType } | { value: unknown };
+
+/** Given to meta functions: lets data-dependent ops ask for a fresh size symbol (null in eager mode). */
+export interface MetaContext {
+  dataDependentSize(op: string, what: string): Size | null;
+  dataDependentScalar(op: string, dtype: DType): unknown;
+}
+
+export const OP_CATEGORIES = [
+  'creation', 'random', 'pointwise', 'reduction', 'view', 'shape', 'linalg', 'indexing', 'normalization',
+  'inplace', 'conversion', 'data-dependent',
+] as const;
+export type OpCategory = (typeof OP_CATEGORIES)[number];
+
+export interface OpConfig<P extends readonly ArgSpec[], K extends readonly ArgSpec[], R, M extends boolean> {
+  name: string;
+  category: OpCategory;
+  positional: P;
+  keywordOnly?: K;
+  /** Also a Tensor method (`a.add(b)` for `add(a, b)`). */
+  method: M;
+  /** Also a public function. False for methods such as `item` and `toArray`. */
+  publicFunction?: boolean;
+  meta?: (args: MetaArgs<[...P, ...K]>, ctx: MetaContext) => MetaResult;
+  /** The eager CPU kernel; `out` is what `meta` returned. */
+  kernel?: (args: NormalizedArgs<[...P, ...K]>, out: any) => R;
+  /** For composite ops: the same result written with other ops (the core graph uses it). */
+  decompose?: (args: NormalizedArgs<[...P, ...K]>) => R;
+  /** Mutates its first argument (in-place ops). */
+  mutatesSelf?: boolean;
+  /** Reads the global random generator when none is passed. */
+  random?: boolean;
+  /** Output size or value depends on tensor data (`nonzero`, `item`). */
+  dataDependent?: boolean;
+  /** Output aliases the first argument's storage. */
+  view?: boolean;
+}
+
+export interface OpDef {
+  readonly name: string;
+  readonly category: OpCategory;
+  readonly schema: Schema;
+  readonly method: boolean;
+  readonly publicFunction: boolean;
+  readonly meta: ((args: readonly unknown[], ctx: MetaContext) => MetaResult) | undefined;
+  readonly kernel: ((args: readonly unknown[], out: unknown) => unknown) | undefined;
+  readonly decompose: ((args: readonly unknown[]) => unknown) | undefined;
+  readonly mutatesSelf: boolean;
+  readonly random: boolean;
+  readonly dataDependent: boolean;
+  readonly view: boolean;
+  /** Ops without a decomposition form the core op set. */
+  readonly isCore: boolean;
+  /** The user-facing function (schema checking, then dispatch). */
+  readonly fn: (...args: unknown[]) => unknown;
+}
+
+export type OpFunction<P extends readonly ArgSpec[], K extends readonly ArgSpec[], R, M extends boolean> = ((
+  ...args: [...PositionalParams<P>, options?: KeywordParams<[...P, ...K]>]
+) => R) & { readonly op: OpDef; readonly isMethod: M };
+
+/**
+ * Interception point for everything that is not plain eager execution: fake tensors, graph tracing. The
+ * active mode receives every op call with normalized arguments and returns its result.
+ */
+export interface DispatchMode {
+  dispatch(op: OpDef, args: unknown[]): unknown;
+}
+
+const ops = new Map<string, OpDef>();
+let activeMode: DispatchMode | null = null;
+let isTensorValue: (x: unknown) => boolean = () => false;
+
+/** Set once by tensor.ts, which owns the class (keeps the registry free of an import cycle). */
+export function setTensorPredicate(pred: (x: unknown) => boolean): void {
+  isTensorValue = pred;
+}
+
+/** Runs `fn` with `mode` receiving every op call; modes nest, the innermost wins. */
+export function withDispatchMode<T>(mode: DispatchMode, fn: () => T): T {
+  const previous = activeMode;
+  activeMode = mode;
+  try {
+    return fn();
+  } finally {
+    activeMode = previous;
+  }
+}
+
+export const currentDispatchMode = (): DispatchMode | null => activeMode;
+
+export const eagerMetaContext: MetaContext = {
+  dataDependentSize: () => null,
+  dataDependentScalar: () => null,
+};
+
+/** Runs an op's eager implementation on normalized arguments. */
+export function runEager(op: OpDef, args: readonly unknown[]): unknown {
+  if (op.kernel) return op.kernel(args, op.meta ? op.meta(args, eagerMetaContext) : undefined);
+  return op.decompose!(args);
+}
+
+export function defineOp<
+  const P extends readonly ArgSpec[],
+  const K extends readonly ArgSpec[] = [],
+  R = unknown,
+  const M extends boolean = boolean,
+>(config: OpConfig<P, K, R, M>): OpFunction<P, K, R, M> {
+  if (ops.has(config.name)) throw new KilnError(`op '${config.name}' is defined twice`);
+  if (!config.kernel && !config.decompose) {
+    throw new KilnError(`op '${config.name}' needs a kernel or a decomposition`);
+  }
+  const schema: Schema = { positional: config.positional, keywordOnly: config.keywordOnly ?? [] };
+  const name = config.name;
+  const fn = (...raw: unknown[]): unknown => {
+    const args = normalizeArgs(name, schema, raw, isTensorValue);
+    return activeMode === null ? runEager(def, args) : activeMode.dispatch(def, args);
+  };
+  const def: OpDef = {
+    name,
+    category: config.category,
+    schema,
+    method: config.method,
+    publicFunction: config.publicFunction ?? true,
+    meta: config.meta as OpDef['meta'],
+    kernel: config.kernel as OpDef['kernel'],
+    decompose: config.decompose as OpDef['decompose'],
+    mutatesSelf: config.mutatesSelf ?? false,
+    random: config.random ?? false,
+    dataDependent: config.dataDependent ?? false,
+    view: config.view ?? false,
+    isCore: !config.decompose,
+    fn,
+  };
+  ops.set(name, def);
+  return Object.assign(fn, { op: def, isMethod: config.method }) as unknown as OpFunction<P, K, R, M>;
+}
+
+export function getOp(name: string): OpDef | undefined {
+  return ops.get(name);
+}
+
+export function allOps(): readonly OpDef[] {
+  return [...ops.values()];
+}
+
+/** One row per op, for the policy audit and `kiln ops`. */
+export function listOps() {
+  return allOps().map((op) => ({
+    name: op.name,
+    schema: formatSchema(op.name, op.schema),
+    category: op.category,
+    method: op.method,
+    publicFunction: op.publicFunction,
+    hasMeta: op.meta !== undefined,
+    hasKernel: op.kernel !== undefined,
+    hasDecomposition: op.decompose !== undefined,
+    isCore: op.isCore,
+    mutatesSelf: op.mutatesSelf,
+    random: op.random,
+    dataDependent: op.dataDependent,
+    view: op.view,
+  }));
+}

@@ -1,0 +1,175 @@
+import type { DType, TypedArray } from './dtype.js';
+import { allocate, shortName } from './dtype.js';
+import { ValueError } from './errors.js';
+import type * as opTable from './ops/index.js';
+import type { TensorMetaLike } from './registry/registry.js';
+import { setTensorPredicate } from './registry/registry.js';
+import { Storage } from './storage.js';
+
+type MethodOf<F> = F extends (self: Tensor, ...rest: infer A) => infer R ? (...rest: A) => R : never;
+type OpTable = typeof opTable;
+/** The method type of op `K`: the function's type minus `self`. */
+type M<K extends keyof OpTable> = MethodOf<OpTable[K]>;
+
+export type Device = 'cpu';
+
+/**
+ * The eager tensor: a storage plus shape, strides and offset, so that views (`transpose`, `slice`, `expand`…)
+ * share data without copying. Methods come from the op registry (ops/), installed by methods.ts.
+ */
+// Listed by name because TypeScript cannot take a class's base type from the op table that refers back to
+// the class; the check at the end of this file fails to compile when an op marked `method` is missing here.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Tensor {
+  // pointwise
+  neg: M<'neg'>; abs: M<'abs'>; exp: M<'exp'>; log: M<'log'>; log1p: M<'log1p'>; sqrt: M<'sqrt'>; rsqrt: M<'rsqrt'>;
+  sin: M<'sin'>; cos: M<'cos'>; tanh: M<'tanh'>; sigmoid: M<'sigmoid'>; relu: M<'relu'>; gelu: M<'gelu'>;
+  silu: M<'silu'>; erf: M<'erf'>; floor: M<'floor'>; ceil: M<'ceil'>; round: M<'round'>; sign: M<'sign'>;
+  reciprocal: M<'reciprocal'>; logicalNot: M<'logicalNot'>;
+  add: M<'add'>; sub: M<'sub'>; mul: M<'mul'>; div: M<'div'>; pow: M<'pow'>; maximum: M<'maximum'>;
+  minimum: M<'minimum'>; remainder: M<'remainder'>; atan2: M<'atan2'>; eq: M<'eq'>; ne: M<'ne'>; lt: M<'lt'>;
+  le: M<'le'>; gt: M<'gt'>; ge: M<'ge'>; logicalAnd: M<'logicalAnd'>; logicalOr: M<'logicalOr'>; clamp: M<'clamp'>;
+  // views
+  reshape: M<'reshape'>; view: M<'view'>; permute: M<'permute'>; transpose: M<'transpose'>; expand: M<'expand'>;
+  slice: M<'slice'>; narrow: M<'narrow'>; select: M<'select'>; squeeze: M<'squeeze'>; unsqueeze: M<'unsqueeze'>;
+  flatten: M<'flatten'>; contiguous: M<'contiguous'>; clone: M<'clone'>;
+}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class Tensor implements TensorMetaLike {
+  constructor(
+    readonly storage: Storage,
+    readonly shape: readonly number[],
+    readonly strides: readonly number[],
+    readonly offset: number,
+    readonly dtype: DType,
+    readonly device: Device = 'cpu',
+  ) {}
+
+  /** A new contiguous tensor that owns `data`. */
+  static fromData(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+    return new Tensor(new Storage(data, dtype), shape, contiguousStridesOf(shape), 0, dtype);
+  }
+
+  static empty(shape: readonly number[], dtype: DType): Tensor {
+    return Tensor.fromData(allocate(dtype, shape.reduce((a, b) => a * b, 1)), shape, dtype);
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get numel(): number {
+    let n = 1;
+    for (const s of this.shape) n *= s;
+    return n;
+  }
+
+  isContiguous(): boolean {
+    let expected = 1;
+    for (let i = this.shape.length - 1; i >= 0; i--) {
+      if (this.shape[i] !== 1 && this.strides[i] !== expected) return false;
+      expected *= this.shape[i]!;
+    }
+    return true;
+  }
+
+  /** The elements in row-major order as a new typed array of the tensor's dtype. */
+  toTypedArray(): TypedArray {
+    const n = this.numel;
+    const data = this.storage.data;
+    if (this.isContiguous()) return data.slice(this.offset, this.offset + n);
+    const out = allocate(this.dtype, n);
+    forEachOffset(this, (offset, i) => {
+      out[i] = data[offset]!;
+    });
+    return out;
+  }
+
+  /** Nested JS arrays (numbers, or booleans for `bool`); a 0-dim tensor gives its scalar. */
+  toArray(): unknown {
+    const flat = this.toTypedArray();
+    const asValue = this.dtype === 'bool' ? (v: number) => v !== 0 : (v: number) => v;
+    let i = 0;
+    const build = (dim: number): unknown => {
+      if (dim === this.ndim) return asValue(flat[i++]!);
+      const out = new Array(this.shape[dim]);
+      for (let k = 0; k < this.shape[dim]!; k++) out[k] = build(dim + 1);
+      return out;
+    };
+    return build(0);
+  }
+
+  toString(): string {
+    const body = this.numel <= 64 ? JSON.stringify(this.toArray()) : `<${this.numel} elements>`;
+    return `Tensor(${shortName[this.dtype]}[${this.shape.join(', ')}], ${body})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+setTensorPredicate((x) => x instanceof Tensor);
+
+export function contiguousStridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = acc;
+    acc *= shape[i]!;
+  }
+  return strides;
+}
+
+/**
+ * Calls `visit(storageOffset, flatIndex)` for every element in row-major order. Used by kernels that handle
+ * arbitrary strides (broadcast strides are 0). An odometer over the indices avoids a division per element.
+ */
+export function forEachOffset(
+  t: { shape: readonly number[]; strides: readonly number[]; offset: number },
+  visit: (offset: number, i: number) => void,
+): void {
+  const { shape, strides } = t;
+  const ndim = shape.length;
+  let n = 1;
+  for (const s of shape) n *= s;
+  if (n === 0) return;
+  const index = new Array<number>(ndim).fill(0);
+  let offset = t.offset;
+  for (let i = 0; i < n; i++) {
+    visit(offset, i);
+    for (let d = ndim - 1; d >= 0; d--) {
+      if (++index[d]! < shape[d]!) {
+        offset += strides[d]!;
+        break;
+      }
+      offset -= strides[d]! * (shape[d]! - 1);
+      index[d] = 0;
+    }
+  }
+}
+
+/** Storage offsets of every element, row-major, for tensors viewed with `strides` at `shape`. */
+export function elementOffsets(shape: readonly number[], strides: readonly number[], offset: number): Int32Array {
+  let n = 1;
+  for (const s of shape) n *= s;
+  const out = new Int32Array(n);
+  forEachOffset({ shape, strides, offset }, (o, i) => {
+    out[i] = o;
+  });
+  return out;
+}
+
+export function assertSingleElement(t: Tensor, op: string): void {
+  if (t.numel !== 1) {
+    throw new ValueError(
+      `${op}: needs a tensor with exactly one element, got shape [${t.shape.join(', ')}] (${t.numel} elements)`,
+      'reduce it first (e.g. .sum()) or select one element',
+    );
+  }
+}
+
+type MethodOpNames = { [K in keyof OpTable]: OpTable[K] extends { isMethod: true } ? K : never }[keyof OpTable];
+type MissingMethods = Exclude<MethodOpNames, keyof Tensor>;
+/** Compile-time check: every op marked `method: true` is declared on the Tensor interface above. */
+export const methodsDeclared: [MissingMethods] extends [never] ? true : MissingMethods = true;
