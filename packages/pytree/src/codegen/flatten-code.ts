@@ -1,0 +1,172 @@
+// Generates a guarded flatten for one spec: it pushes the leaves of a tree of exactly that structure and
+// returns true, or returns false as soon as a guard fails (a different constructor, length, key list or
+// metadata, or a node where the spec has a leaf), and the caller falls back to the generic walk.
+//
+// Guards compare `.constructor` by identity and key lists element by element; `Object.keys` is the one
+// reflective call kept, because extra keys must not be dropped silently.
+import { metaEquals } from '../meta.js';
+import type { ResolvedOptions } from '../options.js';
+import type { TreeSpec } from '../spec.js';
+import { makeLeafTest } from '../classify.js';
+import { Emitter, SourceTooLarge, isHomogeneous, keyLiteral } from './emitter.js';
+
+/** Pushes the leaves of `tree` onto `out`; false means the tree does not have the spec's structure. */
+export type CompiledFlatten = (tree: unknown, out: unknown[]) => boolean;
+
+/** Key lists longer than this are compared in a loop over a constant instead of one `===` per key. */
+const INLINE_KEY_CHECKS = 12;
+
+export function flattenSource(spec: TreeSpec, options: ResolvedOptions): { source: string; make: () => unknown } {
+  const emitter = new Emitter('f', (node, e) => emitNode(node, e, options));
+  const entry = rootFunction(spec, emitter);
+  return emitter.finish(entry, {
+    L: makeLeafTest(options.noneIsLeaf, options.namespace),
+    E: metaEquals,
+    sameKeySet,
+    sameKeyList,
+    mapValues,
+  });
+}
+
+export function compileFlatten(spec: TreeSpec, options: ResolvedOptions): CompiledFlatten | null {
+  try {
+    return flattenSource(spec, options).make() as CompiledFlatten;
+  } catch (error) {
+    if (error instanceof SourceTooLarge) return null;
+    throw error;
+  }
+}
+
+function rootFunction(spec: TreeSpec, emitter: Emitter): string {
+  if (spec.kind !== 'leaf' && spec.kind !== 'none') return emitter.functionFor(spec);
+  // A root leaf or none node has no container function of its own: emit a one-off wrapper.
+  emitter.rawFunction(`function root(x, o) {\nlet v;\n${childCheck(spec, 'x', emitter)}\nreturn true;\n}`);
+  return 'root';
+}
+
+/** Code that checks one child value and pushes it if it is a leaf; `expr` is evaluated exactly once. */
+function childCheck(spec: TreeSpec, expr: string, emitter: Emitter): string {
+  switch (spec.kind) {
+    case 'leaf':
+      return `v = ${expr}; if ((typeof v === 'object' || v === undefined) && !L(v)) return false; o.push(v);`;
+    case 'none':
+      return `if (${expr} !== ${spec.meta === null ? 'null' : 'undefined'}) return false;`;
+    default:
+      return `if (!${emitter.functionFor(spec)}(${expr}, o)) return false;`;
+  }
+}
+
+function emitNode(spec: TreeSpec, emitter: Emitter, options: ResolvedOptions): string {
+  const lines: string[] = ['(x, o) {', 'let v;'];
+  const children = spec.childSpecs;
+  switch (spec.kind) {
+    case 'array':
+      lines.push(`if (x == null || x.constructor !== Array || x.length !== ${children.length}) return false;`);
+      lines.push(...valueChecks(spec, (i) => `x[${i}]`, emitter));
+      break;
+    case 'object':
+    case 'nullProtoObject': {
+      lines.push(
+        spec.kind === 'object'
+          ? 'if (x == null || x.constructor !== Object) return false;'
+          : 'if (x == null || x.constructor !== undefined || Object.getPrototypeOf(x) !== null) return false;',
+      );
+      lines.push(keyGuard(spec.keys as string[], emitter, options.sortKeys));
+      lines.push(...valueChecks(spec, (i) => `x[${keyLiteral(spec.keys![i] as string)}]`, emitter));
+      break;
+    }
+    case 'map': {
+      const keys = emitter.constant(spec.keys);
+      lines.push(`if (x == null || x.constructor !== Map || x.size !== ${children.length}) return false;`);
+      lines.push(`const values = mapValues(x, ${keys}); if (values === null) return false;`);
+      lines.push(...valueChecks(spec, (i) => `values[${i}]`, emitter));
+      break;
+    }
+    case 'custom':
+      lines.push(...customGuard(spec, emitter));
+      break;
+    case 'leaf':
+    case 'none':
+      throw new Error('leaf and none specs are checked inline by their parent');
+    default:
+      return spec.kind satisfies never;
+  }
+  lines.push('return true;', '}');
+  return lines.join('\n');
+}
+
+/** Per-child checks, or one loop when every child has the same structure (a list of identical records). */
+function valueChecks(spec: TreeSpec, valueAt: (i: number) => string, emitter: Emitter): string[] {
+  const children = spec.childSpecs;
+  if (spec.kind === 'array' && isHomogeneous(spec)) {
+    return [`for (let i = 0; i < ${children.length}; i++) { ${childCheck(children[0]!, 'x[i]', emitter)} }`];
+  }
+  return children.map((child, i) => childCheck(child, valueAt(i), emitter));
+}
+
+function keyGuard(keys: readonly string[], emitter: Emitter, sortKeys: boolean): string {
+  let sameOrder: string;
+  if (keys.length <= INLINE_KEY_CHECKS) {
+    sameOrder = [`k.length === ${keys.length}`, ...keys.map((key, i) => `k[${i}] === ${keyLiteral(key)}`)].join(' && ');
+  } else {
+    sameOrder = `sameKeyList(k, ${emitter.constant(keys)})`;
+  }
+  // With sortKeys the spec lists keys sorted, but objects usually arrive in another insertion order.
+  const fallback = sortKeys ? ` && !sameKeySet(k, ${emitter.constant(keys)})` : '';
+  return `const k = Object.keys(x); if (!(${sameOrder})${fallback}) return false;`;
+}
+
+function customGuard(spec: TreeSpec, emitter: Emitter): string[] {
+  const def = spec.node!;
+  const type = emitter.constant(def.type);
+  const lines = [`if (x == null || x.constructor !== ${type}) return false;`];
+  if (def.kind === 'static') {
+    const meta = emitter.constant(spec.meta);
+    const node = emitter.constant(def);
+    lines.push(`if (x !== ${meta} && !${node}.metaEquals(x, ${meta})) return false;`);
+    return lines;
+  }
+  if (def.kind === 'dataclass') {
+    const metaValues = spec.meta as unknown[];
+    def.metaFields!.forEach((field, i) => {
+      const expected = emitter.constant(metaValues[i]);
+      lines.push(`v = x[${keyLiteral(field)}]; if (v !== ${expected} && !E(v, ${expected})) return false;`);
+    });
+    lines.push(...spec.childSpecs.map((child, i) => childCheck(child, `x[${keyLiteral(def.dataFields![i]!)}]`, emitter)));
+    return lines;
+  }
+  const node = emitter.constant(def);
+  const meta = emitter.constant(spec.meta);
+  lines.push(`const r = ${node}.flatten(x); const ch = r == null ? null : r.children;`);
+  lines.push(
+    `if (!Array.isArray(ch) || ch.length !== ${spec.childSpecs.length} || !${node}.metaEquals(r.meta, ${meta})) return false;`,
+  );
+  lines.push(...spec.childSpecs.map((child, i) => childCheck(child, `ch[${i}]`, emitter)));
+  return lines;
+}
+
+function sameKeyList(actual: string[], expected: readonly string[]): boolean {
+  if (actual.length !== expected.length) return false;
+  for (let i = 0; i < actual.length; i++) if (actual[i] !== expected[i]) return false;
+  return true;
+}
+
+/** Same keys in any order; used only with sortKeys. */
+function sameKeySet(actual: string[], sorted: readonly string[]): boolean {
+  if (actual.length !== sorted.length) return false;
+  const copy = [...actual].sort();
+  for (let i = 0; i < copy.length; i++) if (copy[i] !== sorted[i]) return false;
+  return true;
+}
+
+/** The Map's values in the spec's key order, or null if its keys differ (SameValueZero, in order). */
+function mapValues(map: Map<unknown, unknown>, keys: readonly unknown[]): unknown[] | null {
+  const values = new Array<unknown>(keys.length);
+  let i = 0;
+  for (const [key, value] of map) {
+    const expected = keys[i];
+    if (key !== expected && !(key !== key && expected !== expected)) return null;
+    values[i++] = value;
+  }
+  return values;
+}

@@ -1,0 +1,215 @@
+// The generic flatten: one recursive walk that collects leaves and builds the spec. It handles every
+// option and every odd input; the specialized code in codegen/ only covers structures seen before.
+//
+// Errors are given their key path while unwinding (each container adds one step in a catch), so the
+// happy path pays nothing for path tracking unless the caller asked for paths.
+import { classify } from './classify.js';
+import {
+  AccessError,
+  CycleError,
+  DepthLimitError,
+  PytreeError,
+  StructureMismatchError,
+  describeThrown,
+  withPathStep,
+} from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import { DictKey, SequenceKey, toPathEntry, type KeyPath, type PathEntry } from './paths.js';
+import type { NodeDef } from './registry.js';
+import { LEAF_SPEC, NULL_SPEC, TreeSpec, UNDEFINED_SPEC } from './spec.js';
+
+interface WalkState {
+  readonly options: ResolvedOptions;
+  readonly leaves: unknown[];
+  /** The key path to the current value, kept only when paths were asked for. */
+  readonly path: PathEntry[] | null;
+  readonly leafPaths: KeyPath[] | null;
+  readonly isLeafWantsPath: boolean;
+}
+
+export interface FlattenOutput {
+  leaves: unknown[];
+  spec: TreeSpec;
+  paths: KeyPath[] | null;
+}
+
+export function flattenGeneric(tree: unknown, options: ResolvedOptions, withPaths: boolean): FlattenOutput {
+  const isLeafWantsPath = options.isLeaf !== undefined && options.isLeaf.length >= 2;
+  const state: WalkState = {
+    options,
+    leaves: [],
+    path: withPaths || isLeafWantsPath ? [] : null,
+    leafPaths: withPaths ? [] : null,
+    isLeafWantsPath,
+  };
+  try {
+    const spec = visit(tree, state, 0);
+    return { leaves: state.leaves, spec, paths: state.leafPaths };
+  } catch (error) {
+    throw finishError(error);
+  }
+}
+
+function visit(value: unknown, state: WalkState, depth: number): TreeSpec {
+  const { options } = state;
+  if (options.isLeaf !== undefined && options.isLeaf(value, state.isLeafWantsPath ? [...state.path!] : [])) {
+    return addLeaf(value, state);
+  }
+  const node = classify(value, options.noneIsLeaf, options.namespace);
+  if (node.kind === 'leaf') return addLeaf(value, state);
+  if (node.kind === 'none') return value === null ? NULL_SPEC : UNDEFINED_SPEC;
+  if (depth >= options.maxDepth) {
+    throw new DepthLimitError(
+      `the tree is deeper than maxDepth = ${options.maxDepth}`,
+      'pass a larger maxDepth option if the tree really is this deep',
+    );
+  }
+  switch (node.kind) {
+    case 'array':
+      return visitArray(value as unknown[], state, depth);
+    case 'object':
+    case 'nullProtoObject':
+      return visitObject(value as Record<string, unknown>, node.kind, state, depth);
+    case 'map':
+      return visitMap(value as Map<unknown, unknown>, state, depth);
+    case 'custom':
+      return visitCustom(value, node.def, state, depth);
+    default:
+      return node satisfies never;
+  }
+}
+
+function addLeaf(value: unknown, state: WalkState): TreeSpec {
+  state.leaves.push(value);
+  if (state.leafPaths !== null) state.leafPaths.push([...state.path!]);
+  return LEAF_SPEC;
+}
+
+// The loops below are written out per kind rather than shared through a callback: the generic path is
+// what first-seen structures pay, and a closure call per child would double its cost.
+
+function visitArray(array: unknown[], state: WalkState, depth: number): TreeSpec {
+  // Holes in sparse arrays read as undefined, as in iteration and spread; unflatten builds a dense array.
+  const length = array.length;
+  const children = new Array<TreeSpec>(length);
+  const path = state.path;
+  let i = 0;
+  try {
+    for (; i < length; i++) {
+      if (path !== null) path.push(new SequenceKey(i));
+      children[i] = visit(array[i], state, depth + 1);
+      if (path !== null) path.pop();
+    }
+  } catch (error) {
+    throw withPathStep(error, new SequenceKey(i), array);
+  }
+  return new TreeSpec('array', children, null, undefined, null);
+}
+
+function visitObject(
+  record: Record<string, unknown>,
+  kind: 'object' | 'nullProtoObject',
+  state: WalkState,
+  depth: number,
+): TreeSpec {
+  const keys = callUser(() => Object.keys(record));
+  if (state.options.sortKeys) keys.sort();
+  const children = new Array<TreeSpec>(keys.length);
+  const path = state.path;
+  let i = 0;
+  try {
+    for (; i < keys.length; i++) {
+      if (path !== null) path.push(new DictKey(keys[i]));
+      children[i] = visit(record[keys[i]!], state, depth + 1);
+      if (path !== null) path.pop();
+    }
+  } catch (error) {
+    throw withPathStep(error, new DictKey(keys[i]), record);
+  }
+  return new TreeSpec(kind, children, keys, undefined, null);
+}
+
+function visitMap(map: Map<unknown, unknown>, state: WalkState, depth: number): TreeSpec {
+  const keys: unknown[] = [];
+  const values: unknown[] = [];
+  callUser(() => map.forEach((value, key) => (keys.push(key), values.push(value))));
+  return new TreeSpec('map', visitList(map, values, keys, state, depth), keys, undefined, null);
+}
+
+function visitCustom(value: unknown, def: NodeDef, state: WalkState, depth: number): TreeSpec {
+  const flat = callUser(() => def.flatten(value));
+  if (flat === null || typeof flat !== 'object' || !Array.isArray(flat.children)) {
+    throw new StructureMismatchError(
+      `the registered flatten of ${def.name} returned ${flat === null ? 'null' : typeof flat} instead of { children: [...] }`,
+      `make the flatten function registered for ${def.name} return { children, meta, keys? }`,
+    );
+  }
+  const keys = flat.keys === undefined ? null : [...flat.keys];
+  const children = visitList(value, flat.children, keys, state, depth);
+  return new TreeSpec('custom', children, keys, flat.meta, def);
+}
+
+/** Children already read into an array (Map values, a registered node's children). */
+function visitList(
+  container: unknown,
+  values: readonly unknown[],
+  keys: readonly unknown[] | null,
+  state: WalkState,
+  depth: number,
+): TreeSpec[] {
+  const isMap = container instanceof Map;
+  const entryOf = (i: number): PathEntry => (isMap ? new DictKey(keys![i]) : toPathEntry(keys === null ? i : keys[i]));
+  const children = new Array<TreeSpec>(values.length);
+  const path = state.path;
+  let i = 0;
+  try {
+    for (; i < values.length; i++) {
+      if (path !== null) path.push(entryOf(i));
+      children[i] = visit(values[i], state, depth + 1);
+      if (path !== null) path.pop();
+    }
+  } catch (error) {
+    throw withPathStep(error, entryOf(i), container);
+  }
+  return children;
+}
+
+/** Runs a read that may call user code (a Proxy trap, a registered flatten) and labels a throw. */
+function callUser<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof PytreeError) throw error;
+    throw new AccessError(
+      `reading a value threw ${describeThrown(error)}`,
+      'check getters, Proxy traps and registered flatten functions on this value',
+      [],
+      { cause: error },
+    );
+  }
+}
+
+/** Top-level error cleanup: wraps foreign errors and tells a cycle apart from a merely deep tree. */
+function finishError(error: unknown): PytreeError {
+  if (!(error instanceof PytreeError)) {
+    return new AccessError(`reading the root threw ${describeThrown(error)}`, 'check the value passed in', [], {
+      cause: error,
+    });
+  }
+  if (!(error instanceof DepthLimitError)) return error;
+  const containers = error.containers;
+  const seen = new Map<unknown, number>();
+  for (let depth = 0; depth < containers.length; depth++) {
+    const earlier = seen.get(containers[depth]);
+    if (earlier !== undefined) {
+      const ancestor = error.path.slice(0, earlier);
+      return new CycleError(
+        `the tree contains a cycle: this value is the same object as its ancestor at ${ancestor.length === 0 ? 'the root' : ancestor.map(String).join('')}`,
+        'pytrees must be acyclic; replace the back-reference with an id, or mark the value as a leaf with isLeaf',
+        error.path.slice(0, depth),
+      );
+    }
+    seen.set(containers[depth], depth);
+  }
+  return error;
+}

@@ -1,0 +1,239 @@
+// TreeSpec: the structure of a tree with its leaves taken out. Specs are immutable values; equal
+// structures give equal specs (`equals`, `hash`), and the flatten cache hands out one shared instance per
+// structure it has seen, so that the compiled unflatten stored on it is reused across calls.
+import { StructureMismatchError } from './errors.js';
+import { flattenUpTo } from './match.js';
+import { deserializeSpec, serializeSpec } from './serialize.js';
+import { unflattenWithSpec } from './unflatten.js';
+import { mix, mixString, metaHash } from './meta.js';
+import type { NodeDef } from './registry.js';
+import { formatKey } from './paths.js';
+
+export type SpecKind = 'leaf' | 'none' | 'array' | 'object' | 'nullProtoObject' | 'map' | 'custom';
+
+export class TreeSpec {
+  readonly numLeaves: number;
+  /** All nodes, leaves and `null`/`undefined` nodes included (optree's num_nodes). */
+  readonly numNodes: number;
+  /** @internal memoized hash() */
+  hashCache: number | undefined = undefined;
+  /** @internal how often unflatten ran on this spec; specialized code is generated on the second call. */
+  unflattenCalls = 0;
+  /** @internal generated unflatten, or null when the spec is too large to specialize. */
+  compiledUnflatten: ((leaves: readonly unknown[]) => unknown) | null | undefined = undefined;
+
+  constructor(
+    readonly kind: SpecKind,
+    readonly childSpecs: readonly TreeSpec[],
+    /** Object keys, Map keys, or a registered node's keys; null for other kinds. */
+    readonly keys: readonly unknown[] | null,
+    /** `null`/`undefined` for none nodes; the registered node's metadata for custom nodes. */
+    readonly meta: unknown,
+    readonly node: NodeDef | null,
+  ) {
+    let leaves = kind === 'leaf' ? 1 : 0;
+    let nodes = 1;
+    for (const child of childSpecs) {
+      leaves += child.numLeaves;
+      nodes += child.numNodes;
+    }
+    this.numLeaves = leaves;
+    this.numNodes = nodes;
+  }
+
+  isLeaf(): boolean {
+    return this.kind === 'leaf';
+  }
+
+  /** True for `null` / `undefined` nodes (which have no children unless noneIsLeaf was set). */
+  isNone(): boolean {
+    return this.kind === 'none';
+  }
+
+  children(): TreeSpec[] {
+    return [...this.childSpecs];
+  }
+
+  child(index: number): TreeSpec {
+    const child = this.childSpecs[index];
+    if (!Number.isInteger(index) || child === undefined) {
+      throw new StructureMismatchError(
+        `child(${index}) is out of range for ${describeSpec(this)}`,
+        `use an index below ${this.childSpecs.length}`,
+      );
+    }
+    return child;
+  }
+
+  /** The keys under which the children sit: indices, object keys, Map keys, or a registered node's keys. */
+  entries(): unknown[] {
+    if (this.keys !== null) return [...this.keys];
+    return this.childSpecs.map((_, i) => i);
+  }
+
+  equals(other: TreeSpec): boolean {
+    if (this === other) return true;
+    if (!(other instanceof TreeSpec) || this.numNodes !== other.numNodes || this.numLeaves !== other.numLeaves) {
+      return false;
+    }
+    if (this.hashCache !== undefined && other.hashCache !== undefined && this.hashCache !== other.hashCache) {
+      return false;
+    }
+    if (!sameNode(this, other)) return false;
+    for (let i = 0; i < this.childSpecs.length; i++) {
+      if (!this.childSpecs[i]!.equals(other.childSpecs[i]!)) return false;
+    }
+    return true;
+  }
+
+  /** A 32-bit hash, stable across runs for built-in nodes and JSON-like metadata. */
+  hash(): number {
+    if (this.hashCache !== undefined) return this.hashCache;
+    let h = mixString(this.kind, 0x811c9dc5);
+    if (this.keys !== null) for (const key of this.keys) h = metaHash(key, h);
+    if (this.node !== null) h = metaHash(this.meta, mixString(this.node.name, h));
+    else if (this.kind === 'none') h = mix(h, this.meta === null ? 1 : 2);
+    h = mix(h, this.childSpecs.length);
+    for (const child of this.childSpecs) h = mix(h, child.hash());
+    this.hashCache = h;
+    return h;
+  }
+
+  /** True if `other` has this structure, with any subtree allowed where this spec has a leaf. */
+  isPrefixOf(other: TreeSpec): boolean {
+    if (this.kind === 'leaf') return true;
+    if (!sameNode(this, other)) return false;
+    for (let i = 0; i < this.childSpecs.length; i++) {
+      if (!this.childSpecs[i]!.isPrefixOf(other.childSpecs[i]!)) return false;
+    }
+    return true;
+  }
+
+  /** Replaces every leaf of this spec with `inner`. */
+  compose(inner: TreeSpec): TreeSpec {
+    if (this.kind === 'leaf') return inner;
+    if (this.childSpecs.length === 0) return this;
+    const children = this.childSpecs.map((child) => child.compose(inner));
+    return new TreeSpec(this.kind, children, this.keys, this.meta, this.node);
+  }
+
+  /** Rebuilds a tree of this structure from `leaves` (exactly numLeaves of them). */
+  unflatten(leaves: Iterable<unknown>): unknown {
+    return unflattenWithSpec(this, leaves);
+  }
+
+  /**
+   * The subtrees of `tree` found where this spec has leaves; throws StructureMismatchError, with the key
+   * path, when `tree` does not have this structure as a prefix.
+   */
+  flattenUpTo(tree: unknown): unknown[] {
+    return flattenUpTo(this, tree);
+  }
+
+  toString(): string {
+    return `TreeSpec(${renderSpec(this)})`;
+  }
+
+  /** JSON text that `TreeSpec.deserialize` turns back into an equal spec. */
+  serialize(): string {
+    return serializeSpec(this);
+  }
+
+  static deserialize(text: string): TreeSpec {
+    return deserializeSpec(text);
+  }
+}
+
+export const LEAF_SPEC = new TreeSpec('leaf', [], null, undefined, null);
+export const NULL_SPEC = new TreeSpec('none', [], null, null, null);
+export const UNDEFINED_SPEC = new TreeSpec('none', [], null, undefined, null);
+
+/** Same node type, keys and metadata (children not compared). */
+export function sameNode(a: TreeSpec, b: TreeSpec): boolean {
+  if (a.kind !== b.kind || a.childSpecs.length !== b.childSpecs.length) return false;
+  switch (a.kind) {
+    case 'leaf':
+    case 'array':
+      return true;
+    case 'none':
+      return a.meta === b.meta;
+    case 'object':
+    case 'nullProtoObject':
+    case 'map':
+      return sameKeys(a.keys!, b.keys!);
+    case 'custom':
+      return a.node === b.node && a.node!.metaEquals(a.meta, b.meta);
+    default:
+      return a.kind satisfies never;
+  }
+}
+
+function sameKeys(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== y && !(x !== x && y !== y)) return false;
+  }
+  return true;
+}
+
+/** Short English description of a spec node, for error messages. */
+export function describeSpec(spec: TreeSpec): string {
+  switch (spec.kind) {
+    case 'leaf':
+      return 'a leaf';
+    case 'none':
+      return String(spec.meta);
+    case 'array':
+      return `an array of length ${spec.childSpecs.length}`;
+    case 'object':
+    case 'nullProtoObject':
+      return `an object with keys {${spec.keys!.map(renderObjectKey).join(', ')}}`;
+    case 'map':
+      return `a Map with keys {${spec.keys!.map(formatKey).join(', ')}}`;
+    case 'custom':
+      return `a ${spec.node!.name} node`;
+    default:
+      return spec.kind satisfies never;
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+function renderObjectKey(key: unknown): string {
+  const text = key as string;
+  return IDENTIFIER.test(text) ? text : JSON.stringify(text);
+}
+
+function renderSpec(spec: TreeSpec): string {
+  const children = spec.childSpecs.map(renderSpec);
+  switch (spec.kind) {
+    case 'leaf':
+      return '*';
+    case 'none':
+      return String(spec.meta);
+    case 'array':
+      return `[${children.join(', ')}]`;
+    case 'object':
+    case 'nullProtoObject': {
+      const body = children.map((child, i) => `${renderObjectKey(spec.keys![i])}: ${child}`).join(', ');
+      return spec.kind === 'object' ? `{${body}}` : `NullProto({${body}})`;
+    }
+    case 'map':
+      return `Map({${children.map((child, i) => `${formatKey(spec.keys![i])}: ${child}`).join(', ')}})`;
+    case 'custom':
+      return `CustomNode(${spec.node!.name}[${renderMeta(spec.meta)}], [${children.join(', ')}])`;
+    default:
+      return spec.kind satisfies never;
+  }
+}
+
+function renderMeta(meta: unknown): string {
+  try {
+    const text = JSON.stringify(meta);
+    return text === undefined ? String(meta) : text;
+  } catch {
+    return String(meta);
+  }
+}
