@@ -1,0 +1,165 @@
+// Addresses of affine accesses inside a loop nest. The part of `offset + Σ index*stride` that does not
+// depend on the innermost (vector) axis is computed once per row into a local; inside the row an access
+// is contiguous (v128.load), broadcast (load-and-splat), or strided (four lane loads, a gather), decided
+// per access at compile time from its inner stride.
+import type { Access, LoopDType, ValueExpr } from '@kiln/core';
+import { BYTES_PER_ELEMENT } from '@kiln/core';
+import type { FunctionBuilder, Local } from '../wasm/function.js';
+import { emitSize } from './sizes.js';
+import type { LaneMode, ValueSources } from './expr.js';
+
+export interface KernelFrame {
+  readonly f: FunctionBuilder;
+  readonly params: ReadonlyMap<string, Local<'i32'>>;
+  readonly pointers: ReadonlyMap<string, Local<'i32'>>;
+  readonly dtypes: ReadonlyMap<string, LoopDType>;
+}
+
+interface Bound {
+  readonly rowBase: Local<'i32'>;
+  readonly innerStride: number | 'dynamic';
+  readonly strideBytes?: Local<'i32'>;
+  readonly bytes: number;
+  readonly dtype: LoopDType;
+}
+
+const key = (buffer: string, a: Access) => `${buffer}|${JSON.stringify(a)}`;
+
+/**
+ * Addressing for one row of a loop nest: `indices` are the locals of every axis but the inner one; `inner`
+ * is the inner axis' index local, or null when the space has no inner axis (a single point).
+ */
+export class RowAddressing implements ValueSources {
+  private readonly bound = new Map<string, Bound>();
+
+  constructor(
+    private readonly frame: KernelFrame,
+    private readonly indices: readonly Local<'i32'>[],
+    private readonly inner: Local<'i32'> | null,
+    private readonly accs: readonly Local<'v128'>[] = [],
+  ) {}
+
+  /** Emits row bases for every access in `values` and `stores`; call inside the outer loops, before the row. */
+  prepare(values: readonly ValueExpr[], stores: readonly { buffer: string; access: Access }[] = []): void {
+    const visit = (e: ValueExpr): void => {
+      if (e.kind === 'load') this.bind(e.buffer, e.access);
+      else if (e.kind === 'unary' || e.kind === 'cast') visit(e.x);
+      else if (e.kind === 'binary') (visit(e.a), visit(e.b));
+      else if (e.kind === 'where') (visit(e.cond), visit(e.a), visit(e.b));
+    };
+    values.forEach(visit);
+    for (const s of stores) this.bind(s.buffer, s.access);
+  }
+
+  /** True when every access is contiguous or broadcast along the inner axis (no gathers). */
+  get allUnitStride(): boolean {
+    return [...this.bound.values()].every((b) => b.innerStride === 0 || b.innerStride === 1);
+  }
+
+  private bind(buffer: string, access: Access): void {
+    const k = key(buffer, access);
+    if (this.bound.has(k)) return;
+    const { f, params, pointers, dtypes } = this.frame;
+    const dtype = dtypes.get(buffer)!;
+    const bytes = BYTES_PER_ELEMENT[dtype];
+    const rowBase = f.local('i32');
+    const n = this.indices.length;
+    f.get(pointers.get(buffer)!);
+    emitSize(f, access.offset, params);
+    for (let i = 0; i < n; i++) {
+      if (access.strides[i] === 0) continue;
+      f.get(this.indices[i]!);
+      emitSize(f, access.strides[i]!, params);
+      f.op('i32_mul', 'i32_add');
+    }
+    if (bytes !== 1) f.i32(bytes).op('i32_mul');
+    f.op('i32_add').set(rowBase);
+    const s = this.inner ? access.strides[n]! : 0;
+    if (typeof s === 'number') {
+      this.bound.set(k, { rowBase, innerStride: s, bytes, dtype });
+    } else {
+      const strideBytes = f.local('i32');
+      emitSize(f, s, params);
+      f.i32(bytes).op('i32_mul').set(strideBytes);
+      this.bound.set(k, { rowBase, innerStride: 'dynamic', strideBytes, bytes, dtype });
+    }
+  }
+
+  /** Pushes the byte address of element `inner + lane` of this row. */
+  private address(b: Bound, lane = 0): void {
+    const f = this.frame.f;
+    f.get(b.rowBase);
+    if (!this.inner || b.innerStride === 0) return;
+    f.get(this.inner);
+    if (lane) f.i32(lane).op('i32_add');
+    if (b.innerStride === 'dynamic') f.get(b.strideBytes!).op('i32_mul');
+    else if (b.innerStride * b.bytes !== 1) f.i32(b.innerStride * b.bytes).op('i32_mul');
+    f.op('i32_add');
+  }
+
+  load(e: Extract<ValueExpr, { kind: 'load' }>, mode: LaneMode): void {
+    const f = this.frame.f;
+    const b = this.bound.get(key(e.buffer, e.access))!;
+    const isBool = b.dtype === 'bool';
+    if (mode === 'scalar' || b.innerStride === 0 || !this.inner) {
+      this.address(b);
+      if (isBool) f.mem('i32_load8_u').simd('i32x4_splat').i32x4(0).simd('i32x4_ne');
+      else f.simdMem('v128_load32_splat');
+      return;
+    }
+    if (b.innerStride === 1) {
+      this.address(b);
+      if (isBool) {
+        f.simdMem('v128_load32_zero').simd('i16x8_extend_low_i8x16_u', 'i32x4_extend_low_i16x8_u');
+        f.i32x4(0).simd('i32x4_ne');
+      } else f.simdMem('v128_load');
+      return;
+    }
+    // gather four lanes
+    f.i32x4(0);
+    for (let lane = 0; lane < 4; lane++) {
+      this.address(b, lane);
+      f.mem(isBool ? 'i32_load8_u' : 'i32_load').lane('i32x4_replace_lane', lane);
+    }
+    if (isBool) f.i32x4(0).simd('i32x4_ne');
+  }
+
+  /** Stores the v128 on the stack (four lanes, or lane 0 in scalar mode). */
+  store(buffer: string, access: Access, mode: LaneMode): void {
+    const f = this.frame.f;
+    const b = this.bound.get(key(buffer, access))!;
+    const value = f.local('v128');
+    f.set(value);
+    if (b.dtype === 'bool') {
+      // mask → 0/1 bytes in the low lanes
+      f.get(value).simd('i32x4_neg').get(value).simd('i32x4_neg', 'i16x8_narrow_i32x4_u').set(value);
+      f.get(value).get(value).simd('i8x16_narrow_i16x8_u').set(value);
+    }
+    const lanes = mode === 'scalar' || !this.inner ? 1 : 4;
+    if (lanes === 4 && b.innerStride === 1 && b.dtype !== 'bool') {
+      this.address(b);
+      f.get(value).simdMem('v128_store');
+      return;
+    }
+    for (let lane = 0; lane < lanes; lane++) {
+      this.address(b, lane);
+      if (b.dtype === 'bool') f.get(value).lane('i32x4_extract_lane', 0).i32(lane * 8).op('i32_shr_u').mem('i32_store8');
+      else f.get(value).lane('i32x4_extract_lane', lane).mem('i32_store');
+    }
+  }
+
+  index(axis: number, mode: LaneMode): void {
+    const f = this.frame.f;
+    const n = this.indices.length;
+    if (axis < n) {
+      f.get(this.indices[axis]!).simd('i32x4_splat');
+      return;
+    }
+    f.get(this.inner!).simd('i32x4_splat');
+    if (mode === 'vector') f.v128Bytes(new Uint8Array(new Int32Array([0, 1, 2, 3]).buffer)).simd('i32x4_add');
+  }
+
+  acc(stage: number): void {
+    this.frame.f.get(this.accs[stage]!);
+  }
+}

@@ -1,0 +1,223 @@
+// Value expressions → f32x4 / i32x4 code. Every value is a v128 of four lanes: a vector step computes four
+// consecutive elements, a scalar tail computes lane 0 of a splat, so there is one code generator for both.
+// Booleans live in registers as lane masks (all ones / zero), which makes `where` a bitselect; they become
+// 0/1 bytes only in memory. Nodes used more than once (a DAG built by sharing objects) are computed once.
+import type { BinaryOp, LoopDType, UnaryOp, ValueExpr } from '@kiln/core';
+import { dtypeOf, type DTypeEnv } from '@kiln/core';
+import type { FunctionBuilder, Local } from '../wasm/function.js';
+import type { SimdOp } from '../wasm/opcodes.js';
+import type { MathFunction, MathLibrary } from '../math/library.js';
+import { CpuCodegenError } from './errors.js';
+
+export type LaneMode = 'vector' | 'scalar';
+
+/** What an expression reads from its surroundings: loads, loop indices, finished reductions. */
+export interface ValueSources {
+  load(e: Extract<ValueExpr, { kind: 'load' }>, mode: LaneMode): void;
+  index(axis: number, mode: LaneMode): void;
+  acc(stage: number): void;
+}
+
+export class ExprEmitter {
+  private readonly memo = new Map<ValueExpr, Local<'v128'>>();
+  private readonly uses = new Map<ValueExpr, number>();
+
+  constructor(
+    private readonly f: FunctionBuilder,
+    private readonly math: MathLibrary,
+    private readonly env: DTypeEnv,
+    roots: readonly ValueExpr[],
+  ) {
+    const count = (e: ValueExpr): void => {
+      const n = (this.uses.get(e) ?? 0) + 1;
+      this.uses.set(e, n);
+      if (n > 1) return;
+      if (e.kind === 'unary' || e.kind === 'cast') count(e.x);
+      else if (e.kind === 'binary') (count(e.a), count(e.b));
+      else if (e.kind === 'where') (count(e.cond), count(e.a), count(e.b));
+    };
+    roots.forEach(count);
+  }
+
+  dtype(e: ValueExpr): LoopDType {
+    return dtypeOf(e, this.env);
+  }
+
+  /** Starts a new straight-line body (vector step or tail): shared values are recomputed there. */
+  resetMemo(): void {
+    this.memo.clear();
+  }
+
+  emit(e: ValueExpr, src: ValueSources, mode: LaneMode): LoopDType {
+    const cached = this.memo.get(e);
+    const dtype = this.dtype(e);
+    if (cached) {
+      this.f.get(cached);
+      return dtype;
+    }
+    this.emitNode(e, src, mode);
+    if ((this.uses.get(e) ?? 0) > 1 && e.kind !== 'const') {
+      const l = this.f.local('v128');
+      this.f.tee(l);
+      this.memo.set(e, l);
+    }
+    return dtype;
+  }
+
+  private emitNode(e: ValueExpr, src: ValueSources, mode: LaneMode): void {
+    const f = this.f;
+    switch (e.kind) {
+      case 'load':
+        return src.load(e, mode);
+      case 'index':
+        return src.index(e.axis, mode);
+      case 'acc':
+        return src.acc(e.stage);
+      case 'const':
+        if (e.dtype === 'float32') f.f32x4(e.value);
+        else if (e.dtype === 'int32') f.i32x4(e.value | 0);
+        else if (e.dtype === 'bool') f.i32x4(e.value ? -1 : 0);
+        else this.unsupported(e.dtype);
+        return;
+      case 'cast':
+        return this.emitCast(this.emit(e.x, src, mode), e.dtype);
+      case 'unary': {
+        const t = this.emit(e.x, src, mode);
+        return this.emitUnary(e.op, t);
+      }
+      case 'binary': {
+        const t = this.emit(e.a, src, mode);
+        this.emit(e.b, src, mode);
+        return this.emitBinary(e.op, t);
+      }
+      case 'where':
+        this.emit(e.a, src, mode);
+        this.emit(e.b, src, mode);
+        this.emit(e.cond, src, mode);
+        f.simd('v128_bitselect');
+        return;
+      default:
+        e satisfies never;
+    }
+  }
+
+  private unsupported(what: string): never {
+    throw new CpuCodegenError(this.env.kernel, `${what} is not supported by the wasm backend yet`);
+  }
+
+  private call(fn: MathFunction): void {
+    this.f.call(this.math.index(fn));
+  }
+
+  private emitCast(from: LoopDType, to: LoopDType): void {
+    const f = this.f;
+    if (from === to) return;
+    if (from === 'float64' || to === 'float64') this.unsupported('float64');
+    if (to === 'bool') {
+      // nonzero → true; NaN is nonzero, as in PyTorch
+      if (from === 'float32') f.f32x4(0).simd('f32x4_ne');
+      else f.i32x4(0).simd('i32x4_ne');
+      return;
+    }
+    if (from === 'bool') {
+      f.simd('i32x4_neg'); // mask -1 → 1
+      if (to === 'float32') f.simd('f32x4_convert_i32x4_s');
+      return;
+    }
+    // float32 ↔ int32: truncation toward zero, saturating (NaN → 0)
+    f.simd(to === 'int32' ? 'i32x4_trunc_sat_f32x4_s' : 'f32x4_convert_i32x4_s');
+  }
+
+  private emitUnary(op: UnaryOp, t: LoopDType): void {
+    const f = this.f;
+    if (t === 'float64') this.unsupported('float64');
+    if (t === 'int32' || t === 'bool') return this.emitIntUnary(op, t);
+    const simple: Partial<Record<UnaryOp, SimdOp>> = {
+      neg: 'f32x4_neg', abs: 'f32x4_abs', sqrt: 'f32x4_sqrt', floor: 'f32x4_floor', ceil: 'f32x4_ceil',
+      round: 'f32x4_nearest', trunc: 'f32x4_trunc',
+    };
+    const s = simple[op];
+    if (s) return void f.simd(s);
+    switch (op) {
+      case 'exp': case 'log': case 'tanh': case 'sigmoid': case 'erf': case 'sin': case 'cos':
+        return this.call(op);
+      case 'rsqrt':
+        return void this.reciprocal(() => f.simd('f32x4_sqrt'));
+      case 'reciprocal':
+        return void this.reciprocal(() => {});
+      case 'relu':
+        // pmax is one maxps; with 0 as its second operand it keeps NaN (x < 0 is false for NaN)
+        return void f.f32x4(0).simd('f32x4_pmax');
+      case 'sign': {
+        // (x > 0) - (x < 0) as floats, NaN and ±0 pass through
+        const x = f.local('v128');
+        f.set(x);
+        f.f32x4(1).f32x4(-1).get(x).f32x4(0).simd('f32x4_gt', 'v128_bitselect');
+        f.get(x);
+        f.get(x).f32x4(0).simd('f32x4_ne').get(x).get(x).simd('f32x4_eq', 'v128_and', 'v128_bitselect');
+        return;
+      }
+      default:
+        return this.unsupported(`${op} on float32`);
+    }
+  }
+
+  private reciprocal(inner: () => void): void {
+    const x = this.f.local('v128');
+    this.f.set(x);
+    this.f.f32x4(1).get(x);
+    inner();
+    this.f.simd('f32x4_div');
+  }
+
+  private emitIntUnary(op: UnaryOp, t: 'int32' | 'bool'): void {
+    const f = this.f;
+    if (t === 'bool') {
+      if (op === 'not') return void f.simd('v128_not');
+      return this.unsupported(`${op} on bool`);
+    }
+    switch (op) {
+      case 'neg': return void f.simd('i32x4_neg');
+      case 'abs': return void f.simd('i32x4_abs');
+      case 'relu': return void f.i32x4(0).simd('i32x4_max_s');
+      case 'floor': case 'ceil': case 'round': case 'trunc': return;
+      case 'sign': {
+        const x = f.local('v128');
+        f.tee(x).i32x4(0).simd('i32x4_gt_s').simd('i32x4_neg'); // 1 where > 0
+        f.get(x).i32x4(0).simd('i32x4_lt_s', 'i32x4_add'); // + (-1) where < 0
+        return;
+      }
+      default:
+        return this.unsupported(`${op} on int32`);
+    }
+  }
+
+  private emitBinary(op: BinaryOp, t: LoopDType): void {
+    const f = this.f;
+    if (t === 'float64') this.unsupported('float64');
+    const logic: Partial<Record<BinaryOp, SimdOp>> = { and: 'v128_and', or: 'v128_or', xor: 'v128_xor' };
+    if (t === 'float32') {
+      const ops: Partial<Record<BinaryOp, SimdOp>> = {
+        add: 'f32x4_add', sub: 'f32x4_sub', mul: 'f32x4_mul', div: 'f32x4_div', max: 'f32x4_max', min: 'f32x4_min',
+        eq: 'f32x4_eq', ne: 'f32x4_ne', lt: 'f32x4_lt', le: 'f32x4_le', gt: 'f32x4_gt', ge: 'f32x4_ge',
+      };
+      if (op === 'pow') return this.call('pow');
+      const s = ops[op];
+      if (!s) return this.unsupported(`${op} on float32`);
+      return void f.simd(s);
+    }
+    if (t === 'bool') {
+      const ops: Partial<Record<BinaryOp, SimdOp>> = { ...logic, eq: 'i32x4_eq', ne: 'i32x4_ne' };
+      const s = ops[op];
+      if (!s) return this.unsupported(`${op} on bool`);
+      return void f.simd(s);
+    }
+    const ops: Partial<Record<BinaryOp, SimdOp>> = {
+      ...logic, add: 'i32x4_add', sub: 'i32x4_sub', mul: 'i32x4_mul', max: 'i32x4_max_s', min: 'i32x4_min_s',
+      eq: 'i32x4_eq', ne: 'i32x4_ne', lt: 'i32x4_lt_s', le: 'i32x4_le_s', gt: 'i32x4_gt_s', ge: 'i32x4_ge_s',
+    };
+    const s = ops[op];
+    if (!s) return this.unsupported(`${op} on int32`);
+    f.simd(s);
+  }
+}

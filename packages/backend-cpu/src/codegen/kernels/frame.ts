@@ -1,0 +1,37 @@
+// The frame every kernel function shares: signature (buffer pointers, then size parameters, all i32 byte
+// addresses or integers), locals for them, and the dtype environment of its buffers.
+import type { Kernel, LoopDType } from '@kiln/core';
+import { bufferMap, type DTypeEnv } from '@kiln/core';
+import { FunctionBuilder, type Local } from '../wasm/function.js';
+import type { KernelFrame } from './addressing.js';
+
+export interface KernelSignature {
+  /** Buffer names in argument order: inputs, then outputs. */
+  readonly buffers: readonly string[];
+  /** Size parameter names in argument order, after the buffers. */
+  readonly params: readonly string[];
+  /** Bytes of scratch memory the kernel needs (matmul packing), passed as a last pointer if > 0. */
+  readonly scratchBytes: number;
+}
+
+export function kernelFrame(
+  k: Kernel,
+  exportName: string,
+  scratch = false,
+): { frame: KernelFrame; env: DTypeEnv; signature: Omit<KernelSignature, 'scratchBytes'>; scratchPtr?: Local<'i32'> } {
+  const buffers = [...k.inputs, ...k.outputs].map((b) => b.name);
+  const n = buffers.length + k.params.length + (scratch ? 1 : 0);
+  const f = new FunctionBuilder(exportName, new Array(n).fill('i32'), []);
+  const pointers = new Map<string, Local<'i32'>>();
+  buffers.forEach((b, i) => pointers.set(b, f.params[i] as Local<'i32'>));
+  const params = new Map<string, Local<'i32'>>();
+  k.params.forEach((p, i) => params.set(p, f.params[buffers.length + i] as Local<'i32'>));
+  const dtypes = new Map<string, LoopDType>([...k.inputs, ...k.outputs].map((b) => [b.name, b.dtype]));
+  const env: DTypeEnv = { kernel: k.name, buffers: bufferMap(k.inputs, k.outputs), accs: [] };
+  return {
+    frame: { f, params, pointers, dtypes },
+    env,
+    signature: { buffers, params: k.params },
+    ...(scratch ? { scratchPtr: f.params[n - 1] as Local<'i32'> } : {}),
+  };
+}

@@ -1,0 +1,127 @@
+// Loop-nest shaping shared by the kernels: dropping size-1 axes and merging axes that every access walks
+// contiguously (a contiguous 1024×1024 add becomes one loop of 1M), then emitting the nest itself.
+import type { Access, SizeExpr, ValueExpr } from '@kiln/core';
+import { sizeMul } from '@kiln/core';
+import type { FunctionBuilder, Local } from '../wasm/function.js';
+import { emitSize } from './sizes.js';
+
+const same = (a: SizeExpr, b: SizeExpr) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Rebuilds an expression with every load's access mapped, keeping shared sub-expressions shared. */
+export function mapAccesses(e: ValueExpr, fn: (a: Access) => Access, memo = new Map<ValueExpr, ValueExpr>()): ValueExpr {
+  const hit = memo.get(e);
+  if (hit) return hit;
+  let out: ValueExpr;
+  switch (e.kind) {
+    case 'load': out = { ...e, access: fn(e.access) }; break;
+    case 'unary': out = { ...e, x: mapAccesses(e.x, fn, memo) }; break;
+    case 'cast': out = { ...e, x: mapAccesses(e.x, fn, memo) }; break;
+    case 'binary': out = { ...e, a: mapAccesses(e.a, fn, memo), b: mapAccesses(e.b, fn, memo) }; break;
+    case 'where':
+      out = { ...e, cond: mapAccesses(e.cond, fn, memo), a: mapAccesses(e.a, fn, memo), b: mapAccesses(e.b, fn, memo) };
+      break;
+    default: out = e;
+  }
+  memo.set(e, out);
+  return out;
+}
+
+export function collectAccesses(e: ValueExpr, into: Access[] = []): Access[] {
+  if (e.kind === 'load') into.push(e.access);
+  else if (e.kind === 'unary' || e.kind === 'cast') collectAccesses(e.x, into);
+  else if (e.kind === 'binary') (collectAccesses(e.a, into), collectAccesses(e.b, into));
+  else if (e.kind === 'where') (collectAccesses(e.cond, into), collectAccesses(e.a, into), collectAccesses(e.b, into));
+  return into;
+}
+
+export function usesIndex(e: ValueExpr): boolean {
+  if (e.kind === 'index') return true;
+  if (e.kind === 'unary' || e.kind === 'cast') return usesIndex(e.x);
+  if (e.kind === 'binary') return usesIndex(e.a) || usesIndex(e.b);
+  if (e.kind === 'where') return usesIndex(e.cond) || usesIndex(e.a) || usesIndex(e.b);
+  return false;
+}
+
+/**
+ * Simplifies axes [first, last) of an iteration space: drops axes of constant size 1 and merges a pair
+ * (i, i+1) when every access has stride_i == stride_{i+1} * size_{i+1}. Returns the new sizes and the
+ * access rewrite; axes outside the range are left alone.
+ */
+export function simplifyAxes(
+  sizes: readonly SizeExpr[],
+  accesses: readonly Access[],
+  first = 0,
+  last = sizes.length,
+): { sizes: SizeExpr[]; rewrite: (a: Access) => Access } {
+  // keep[i] = list of original axes folded into new axis i (innermost last)
+  let groups: number[][] = [];
+  for (let i = 0; i < sizes.length; i++) {
+    if (i >= first && i < last && sizes[i] === 1 && last - first > 1) continue;
+    groups.push([i]);
+  }
+  if (groups.filter((g) => g[0]! >= first && g[0]! < last).length === 0 && last > first) {
+    groups = [...groups.filter((g) => g[0]! < first), [last - 1], ...groups.filter((g) => g[0]! >= last)];
+    groups.sort((a, b) => a[0]! - b[0]!);
+  }
+  // innermost first, the order contiguousStrides multiplies in, so symbolic strides compare equal
+  const sizeOf = (g: number[]) => g.reduceRight<SizeExpr>((acc, i) => sizeMul(acc, sizes[i]!), 1);
+  for (let gi = groups.length - 2; gi >= 0; gi--) {
+    const a = groups[gi]!;
+    const b = groups[gi + 1]!;
+    const inRange = (g: number[]) => g[0]! >= first && g[0]! < last;
+    if (!inRange(a) || !inRange(b)) continue;
+    const innerA = a[a.length - 1]!;
+    const innerB = b[b.length - 1]!;
+    const ok = accesses.every((acc) => same(acc.strides[innerA]!, sizeMul(acc.strides[innerB]!, sizeOf(b))));
+    if (ok) groups.splice(gi, 2, [...a, ...b]);
+  }
+  return {
+    sizes: groups.map(sizeOf),
+    rewrite: (acc) => ({ offset: acc.offset, strides: groups.map((g) => acc.strides[g[g.length - 1]!]!) }),
+  };
+}
+
+/** Emits `for` loops over `sizes` (outermost first), calling `body` innermost. */
+export function emitNest(
+  f: FunctionBuilder,
+  sizes: readonly SizeExpr[],
+  params: ReadonlyMap<string, Local<'i32'>>,
+  body: (indices: Local<'i32'>[]) => void,
+): void {
+  const indices: Local<'i32'>[] = [];
+  const open = (d: number): void => {
+    if (d === sizes.length) return body(indices);
+    const i = f.local('i32');
+    const end = f.local('i32');
+    emitSize(f, sizes[d]!, params);
+    f.set(end);
+    indices.push(i);
+    f.forRange(i, () => f.i32(0), end, 1, () => open(d + 1));
+  };
+  open(0);
+}
+
+/**
+ * The innermost loop over `size` elements: `vectorBody` per four elements, then `scalarBody` for the
+ * remaining 0–3. `j` holds the element index in both.
+ */
+export function emitVectorLoop(
+  f: FunctionBuilder,
+  size: SizeExpr,
+  params: ReadonlyMap<string, Local<'i32'>>,
+  j: Local<'i32'>,
+  vectorBody: (() => void) | null,
+  scalarBody: () => void,
+): void {
+  const end = f.local('i32');
+  const vecEnd = f.local('i32');
+  emitSize(f, size, params);
+  f.set(end);
+  if (vectorBody) {
+    f.get(end).i32(-4).op('i32_and').set(vecEnd);
+    f.forRange(j, () => f.i32(0), vecEnd, 4, vectorBody);
+    f.forRange(j, () => f.get(vecEnd), end, 1, scalarBody);
+  } else {
+    f.forRange(j, () => f.i32(0), end, 1, scalarBody);
+  }
+}

@@ -1,0 +1,67 @@
+// exp and log for f32x4, after Cephes' expf/logf: Cody–Waite range reduction by ln 2 and a minimax
+// polynomial; about 1 ulp over the normal range. Special values are handled by selects at the end, not
+// branches, so all four lanes go through the same code.
+import type { FunctionBuilder, Local } from '../wasm/function.js';
+import { horner } from './library.js';
+
+const LOG2E = 1.4426950408889634;
+const LN2_HI = 0.693359375;
+const LN2_LO = -2.12194440e-4;
+
+export function emitExp(f: FunctionBuilder, x0: Local<'v128'>): void {
+  const x = f.local('v128');
+  const n = f.local('v128');
+  const z = f.local('v128');
+  const ni = f.local('v128');
+  // Clamp keeps 2^n representable in two factors; f32x4.min/max propagate NaN, so NaN survives to the end.
+  f.get(x0).f32x4(89).simd('f32x4_min').f32x4(-110).simd('f32x4_max').set(x);
+  f.get(x).f32x4(LOG2E).simd('f32x4_mul', 'f32x4_nearest').set(n);
+  f.get(x).get(n).f32x4(LN2_HI).simd('f32x4_mul', 'f32x4_sub').get(n).f32x4(LN2_LO).simd('f32x4_mul', 'f32x4_sub').set(x);
+  f.get(x).get(x).simd('f32x4_mul').set(z);
+  // p = 1 + x + z * P(x)
+  horner(f, x, [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
+  f.get(z).simd('f32x4_mul').get(x).simd('f32x4_add').f32x4(1).simd('f32x4_add');
+  // scale by 2^n as 2^(n>>1) * 2^(n - n>>1), each factor a normal float, so results down to the
+  // subnormal range and up to overflow come out right.
+  f.get(n).simd('i32x4_trunc_sat_f32x4_s').set(ni);
+  const half = f.local('v128');
+  f.get(ni).i32(1).simd('i32x4_shr_s').set(half);
+  f.get(half).i32x4(127).simd('i32x4_add').i32(23).simd('i32x4_shl', 'f32x4_mul');
+  f.get(ni).get(half).simd('i32x4_sub').i32x4(127).simd('i32x4_add').i32(23).simd('i32x4_shl', 'f32x4_mul');
+}
+
+const SQRT_HALF = 0.707106781186547524;
+
+export function emitLog(f: FunctionBuilder, x0: Local<'v128'>): void {
+  const x = f.local('v128');
+  const e = f.local('v128');
+  const m = f.local('v128');
+  const z = f.local('v128');
+  const tiny = f.local('v128');
+  // Subnormals: scale by 2^23 first and remember to subtract 23 from the exponent.
+  f.get(x0).f32x4(1.17549435e-38).simd('f32x4_lt').set(tiny);
+  f.get(x0).f32x4(8388608).simd('f32x4_mul').get(x0).get(tiny).simd('v128_bitselect').set(x);
+  // frexp: x = m * 2^e with m in [0.5, 1)
+  f.get(x).i32(23).simd('i32x4_shr_u').i32x4(126).simd('i32x4_sub');
+  f.get(tiny).i32x4(23).simd('v128_and', 'i32x4_sub', 'f32x4_convert_i32x4_s').set(e);
+  f.get(x).i32x4(0x807fffff | 0).simd('v128_and').i32x4(0x3f000000).simd('v128_or').set(m);
+  // if m < sqrt(1/2): e -= 1, m = 2m - 1; else m = m - 1
+  const lt = f.local('v128');
+  f.get(m).f32x4(SQRT_HALF).simd('f32x4_lt').set(lt);
+  f.get(e).get(lt).f32x4(1).simd('v128_and', 'f32x4_sub').set(e);
+  f.get(m).get(m).get(lt).simd('v128_and', 'f32x4_add').f32x4(1).simd('f32x4_sub').set(m);
+  f.get(m).get(m).simd('f32x4_mul').set(z);
+  const y = f.local('v128');
+  horner(f, m, [
+    7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+    -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
+  ]);
+  f.get(m).simd('f32x4_mul').get(z).simd('f32x4_mul');
+  f.get(e).f32x4(LN2_LO).simd('f32x4_mul', 'f32x4_add');
+  f.get(z).f32x4(-0.5).simd('f32x4_mul', 'f32x4_add').set(y);
+  f.get(m).get(y).simd('f32x4_add').get(e).f32x4(LN2_HI).simd('f32x4_mul', 'f32x4_add').set(y);
+  // x == +inf → +inf; x == 0 → -inf; x < 0 or NaN → NaN
+  f.f32x4(Infinity).get(y).get(x0).f32x4(Infinity).simd('f32x4_eq', 'v128_bitselect').set(y);
+  f.f32x4(-Infinity).get(y).get(x0).f32x4(0).simd('f32x4_eq', 'v128_bitselect').set(y);
+  f.get(y).f32x4(NaN).get(x0).f32x4(0).simd('f32x4_ge', 'v128_bitselect');
+}

@@ -1,0 +1,99 @@
+// Transcendentals have no wasm instruction. Each is a wasm function `(v128) -> v128` (f32x4 lanes),
+// added to a module the first time a kernel uses it; scalar tails call the same function on a splat.
+// Measured against JS imports (Math.exp per element) in the README: a call out to JS per element costs
+// more than the whole polynomial, and cannot be vectorised.
+import { FunctionBuilder, type Local } from '../wasm/function.js';
+import type { ModuleBuilder } from '../wasm/module.js';
+import { emitExp, emitLog } from './exp-log.js';
+import { emitSinCos } from './trig.js';
+import { emitErf } from './erf.js';
+
+export const MATH_FUNCTIONS = ['exp', 'log', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'pow'] as const;
+export type MathFunction = (typeof MATH_FUNCTIONS)[number];
+
+export class MathLibrary {
+  private readonly indices = new Map<MathFunction, number>();
+  constructor(private readonly module: ModuleBuilder) {}
+
+  /** The function index of `fn`, emitting it (and what it calls) on first use. */
+  index(fn: MathFunction): number {
+    const known = this.indices.get(fn);
+    if (known !== undefined) return known;
+    const arity = fn === 'pow' ? 2 : 1;
+    const f = new FunctionBuilder(`math_${fn}`, arity === 2 ? ['v128', 'v128'] : ['v128'], ['v128']);
+    const x = f.params[0] as Local<'v128'>;
+    switch (fn) {
+      case 'exp':
+        emitExp(f, x);
+        break;
+      case 'log':
+        emitLog(f, x);
+        break;
+      case 'sin':
+      case 'cos':
+        emitSinCos(f, x, fn);
+        break;
+      case 'erf':
+        emitErf(f, x, this.index('exp'));
+        break;
+      case 'tanh':
+        emitTanh(f, x, this.index('exp'));
+        break;
+      case 'sigmoid':
+        // 1 / (1 + exp(-x)): exact limits at ±inf, NaN stays NaN.
+        f.f32x4(1).f32x4(1).get(x).simd('f32x4_neg').call(this.index('exp')).simd('f32x4_add', 'f32x4_div');
+        break;
+      case 'pow':
+        emitPow(f, x, f.params[1] as Local<'v128'>, this.index('exp'), this.index('log'));
+        break;
+      default:
+        fn satisfies never;
+    }
+    const index = this.module.addFunction(f);
+    this.indices.set(fn, index);
+    return index;
+  }
+}
+
+/** Horner's rule on the value in `z`: pushes c[0]*z^n + … + c[n]. */
+export function horner(f: FunctionBuilder, z: Local<'v128'>, coefficients: readonly number[]): void {
+  f.f32x4(coefficients[0]!);
+  for (const c of coefficients.slice(1)) f.get(z).simd('f32x4_mul').f32x4(c).simd('f32x4_add');
+}
+
+// tanh: odd polynomial below 0.625 (relative accuracy near 0), 1 - 2/(exp(2|x|)+1) above, sign restored.
+function emitTanh(f: FunctionBuilder, x: Local<'v128'>, exp: number): void {
+  const ax = f.local('v128');
+  const z = f.local('v128');
+  const small = f.local('v128');
+  f.get(x).simd('f32x4_abs').set(ax);
+  f.get(x).get(x).simd('f32x4_mul').set(z);
+  // small = x + x*z*P(z)
+  horner(f, z, [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1]);
+  f.get(z).simd('f32x4_mul').get(x).simd('f32x4_mul').get(x).simd('f32x4_add').set(small);
+  // large = 1 - 2 / (exp(2|x|) + 1), with the sign of x
+  f.f32x4(1).f32x4(2).get(ax).get(ax).simd('f32x4_add').call(exp).f32x4(1).simd('f32x4_add', 'f32x4_div');
+  f.simd('f32x4_sub');
+  f.get(x).f32x4(-0).simd('v128_and', 'v128_or'); // copy the sign bit of x
+  // select: |x| < 0.625 ? small : large (NaN fails the test and takes `large`, which is NaN too)
+  const large = f.local('v128');
+  f.set(large);
+  f.get(small).get(large).get(ax).f32x4(0.625).simd('f32x4_lt', 'v128_bitselect');
+}
+
+// pow(a, b) = exp(b * log|a|), with the IEEE/C99 special cases that users notice: b == 0 → 1, a == 1 → 1,
+// negative a with integral b takes the sign of (-1)^b, negative a with fractional b is NaN.
+function emitPow(f: FunctionBuilder, a: Local<'v128'>, b: Local<'v128'>, exp: number, log: number): void {
+  const r = f.local('v128');
+  const bInt = f.local('v128');
+  f.get(a).simd('f32x4_abs').call(log).get(b).simd('f32x4_mul').call(exp).set(r);
+  f.get(b).simd('f32x4_trunc').get(b).simd('f32x4_eq').set(bInt);
+  // odd b: trunc(b/2)*2 != b (integral b only); sign bit where a < 0 and b odd
+  f.get(r);
+  f.get(b).f32x4(0.5).simd('f32x4_mul', 'f32x4_trunc').f32x4(2).simd('f32x4_mul').get(b).simd('f32x4_ne');
+  f.get(a).f32x4(0).simd('f32x4_lt', 'v128_and').f32x4(-0).simd('v128_and', 'v128_xor').set(r);
+  // NaN where a < 0 and b is not integral
+  f.f32x4(NaN).get(r).get(a).f32x4(0).simd('f32x4_lt').get(bInt).simd('v128_andnot', 'v128_bitselect').set(r);
+  // 1 where b == 0 or a == 1
+  f.f32x4(1).get(r).get(b).f32x4(0).simd('f32x4_eq').get(a).f32x4(1).simd('f32x4_eq', 'v128_or', 'v128_bitselect');
+}

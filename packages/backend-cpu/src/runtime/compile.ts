@@ -1,0 +1,81 @@
+// Loop-IR kernels → one wasm module → callable kernels bound to an arena.
+import type { Kernel } from '@kiln/core';
+import { verifyKernel } from '@kiln/core';
+import { MathLibrary } from '../codegen/math/library.js';
+import { ModuleBuilder, MEMORY_IMPORT } from '../codegen/wasm/module.js';
+import type { FunctionBuilder } from '../codegen/wasm/function.js';
+import type { KernelSignature } from '../codegen/kernels/frame.js';
+import { emitPointwise } from '../codegen/kernels/pointwise.js';
+import { emitReduction } from '../codegen/kernels/reduction.js';
+import { emitMatmul } from '../codegen/kernels/matmul.js';
+import type { Arena } from './arena.js';
+import { wasmApi } from './wasm-api.js';
+
+export interface CompiledKernel {
+  readonly kernel: Kernel;
+  readonly signature: KernelSignature;
+  /** Runs on arena pointers (byte addresses) and size parameters. */
+  call(pointers: Readonly<Record<string, number>>, params?: Readonly<Record<string, number>>): void;
+}
+
+export interface CompiledModule {
+  readonly kernels: ReadonlyMap<string, CompiledKernel>;
+  readonly wasm: Uint8Array;
+  readonly timings: { readonly codegenMs: number; readonly wasmCompileMs: number };
+}
+
+function emitKernel(k: Kernel, exportName: string, math: MathLibrary): { f: FunctionBuilder; signature: KernelSignature } {
+  switch (k.kind) {
+    case 'pointwise':
+      return emitPointwise(k, exportName, math);
+    case 'reduction':
+      return emitReduction(k, exportName, math);
+    case 'extern':
+      return emitMatmul(k, exportName);
+    default:
+      return k satisfies never;
+  }
+}
+
+/** Generates and instantiates one module for `kernels`. Kernel names become export names `k0`, `k1`… */
+export function compileKernels(kernels: readonly Kernel[], arena: Arena): CompiledModule {
+  const t0 = performance.now();
+  const module = new ModuleBuilder();
+  const math = new MathLibrary(module);
+  const emitted = kernels.map((k, i) => {
+    verifyKernel(k);
+    const { f, signature } = emitKernel(k, `k${i}`, math);
+    module.addFunction(f, true);
+    return { k, signature, exportName: `k${i}` };
+  });
+  const wasm = module.encode();
+  const t1 = performance.now();
+  const instance = new wasmApi.Instance(new wasmApi.Module(wasm), {
+    [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: arena.memory },
+  });
+  const t2 = performance.now();
+  const compiled = new Map<string, CompiledKernel>();
+  for (const { k, signature, exportName } of emitted) {
+    const fn = instance.exports[exportName] as (...args: number[]) => void;
+    let scratch = 0;
+    compiled.set(k.name, {
+      kernel: k,
+      signature,
+      call(pointers, params = {}) {
+        const args: number[] = [];
+        for (const b of signature.buffers) args.push(pointers[b] ?? missing('buffer', b));
+        for (const p of signature.params) args.push(params[p] ?? missing('size parameter', p));
+        if (signature.scratchBytes > 0) {
+          if (!scratch) scratch = arena.alloc(signature.scratchBytes);
+          args.push(scratch);
+        }
+        fn(...args);
+      },
+    });
+  }
+  return { kernels: compiled, wasm, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 } };
+}
+
+function missing(what: string, name: string): never {
+  throw new TypeError(`backend-cpu: no ${what} '${name}' passed to the kernel`);
+}
