@@ -1,0 +1,113 @@
+import type { DType, MetaContext, MetaResult, MetaTensor, OpDef, Size } from '@kiln/tensor';
+import { KilnError, Storage, Tensor, contiguousStrides, sizeMul, withDispatchMode } from '@kiln/tensor';
+import type { DispatchMode } from '@kiln/tensor';
+
+/** Raised when an op cannot run on fake tensors, or fake data is read. */
+export class FakeTensorError extends KilnError {}
+
+/**
+ * Storage of a fake tensor: it has an identity (views of one fake tensor share it, so aliasing is visible)
+ * but no bytes. Reading its data is a bug — it would make an eager kernel compute garbage — so it throws.
+ */
+export class FakeStorage extends Storage {
+  constructor(dtype: DType) {
+    super(new Float32Array(0), dtype);
+  }
+  override get data(): never {
+    throw new FakeTensorError('a fake tensor has no data: an eager kernel was called on it outside a fake-tensor mode');
+  }
+  override writable(): never {
+    return this.data;
+  }
+}
+
+/**
+ * A tensor with metadata only: shape and strides may hold symbolic sizes. Ops on it run their meta
+ * functions (under a FakeTensorMode), never their kernels.
+ */
+export class FakeTensor extends Tensor {
+  constructor(shape: readonly Size[], strides: readonly Size[], offset: Size, dtype: DType, storage: Storage = new FakeStorage(dtype)) {
+    super(storage, shape as number[], strides as number[], offset as number, dtype);
+  }
+
+  static like(t: Tensor, shape: readonly Size[] = t.shape): FakeTensor {
+    return new FakeTensor(shape, contiguousStrides(shape), 0, t.dtype);
+  }
+
+  override toTypedArray(): never {
+    throw new FakeTensorError(`cannot read the values of a fake tensor (${this.describe()})`, 'values exist only when the compiled code runs');
+  }
+
+  override toArray(): never {
+    return this.toTypedArray();
+  }
+
+  override get numel(): number {
+    throw new FakeTensorError(`numel of a fake tensor may be symbolic (${this.describe()}); use numelOf(t.shape)`);
+  }
+
+  override isContiguous(): boolean {
+    let expected: Size = 1;
+    // Compared by printed form so that asking does not record a guard.
+    for (let i = this.shape.length - 1; i >= 0; i--) {
+      const size = this.shape[i] as Size;
+      if (String(size) !== '1' && String(this.strides[i]) !== String(expected)) return false;
+      expected = sizeMul(expected, size);
+    }
+    return true;
+  }
+
+  describe(): string {
+    return `FakeTensor(${this.dtype}[${this.shape.map(String).join(', ')}])`;
+  }
+
+  override toString(): string {
+    return this.describe();
+  }
+}
+
+/** Turns what a meta function returned into fake tensors (views share the input's fake storage). */
+export function materializeMeta(op: OpDef, args: readonly unknown[], out: MetaResult): unknown {
+  if (Array.isArray(out)) return out.map((m) => materializeMeta(op, args, m as MetaTensor));
+  const r = out as MetaTensor & { scalar?: DType; value?: unknown };
+  if ('value' in r) return r.value;
+  if (r.scalar !== undefined) throw new FakeTensorError(`${op.name}: returned a scalar without a context to make a symbol`);
+  if (!r.shape) {
+    // Named multi-output results such as `max(x, dim)` → { values, indices }.
+    const named: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r)) named[k] = materializeMeta(op, args, v as MetaTensor);
+    return named;
+  }
+  const self = args[0];
+  const aliases = op.view && self instanceof Tensor && r.strides !== undefined;
+  return new FakeTensor(
+    r.shape,
+    r.strides ?? contiguousStrides(r.shape),
+    r.offset ?? 0,
+    r.dtype,
+    aliases ? (self as Tensor).storage : new FakeStorage(r.dtype),
+  );
+}
+
+/**
+ * Runs every op on fake tensors: the meta function gives the output's metadata; composite ops without one
+ * run their decomposition (whose inner ops come back here). `ctx` supplies symbols for data-dependent ops.
+ */
+export class FakeTensorMode implements DispatchMode {
+  constructor(readonly ctx: MetaContext) {}
+
+  dispatch(op: OpDef, args: unknown[]): unknown {
+    if (op.meta) {
+      const out = op.meta(args, this.ctx) as MetaResult & { scalar?: DType };
+      if (out && typeof out === 'object' && 'scalar' in out && out.scalar !== undefined) {
+        return this.ctx.dataDependentScalar(op.name, out.scalar);
+      }
+      return materializeMeta(op, args, out);
+    }
+    if (op.decompose) return withDispatchMode(this, () => op.decompose!(args));
+    throw new FakeTensorError(
+      `${op.name}: has no meta function, so it cannot run on fake tensors`,
+      `give '${op.name}' a meta function in @kiln/tensor, or keep it out of compiled code`,
+    );
+  }
+}

@@ -1,0 +1,115 @@
+import { KilnError, Tensor, getOp } from '@kiln/tensor';
+import { expr as shapesExpr } from '@kiln/shapes';
+import type { Expr } from '@kiln/shapes';
+import type { Graph } from './graph.js';
+import type { Argument } from './node.js';
+import { Node } from './node.js';
+import { printNodeLine } from './print.js';
+
+/** An error raised while running a node, naming the node, its printed form and the user's source line. */
+export class NodeExecutionError extends KilnError {
+  constructor(
+    readonly node: Node,
+    override readonly cause: unknown,
+  ) {
+    const src = node.meta.source ? ` (${node.meta.source.file}:${node.meta.source.line})` : '';
+    super(`while executing ${printNodeLine(node)}${src}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+type SymbolicValue = { readonly isSymInt: true; readonly expr: Expr };
+const isSymbolic = (x: unknown): x is SymbolicValue => typeof x === 'object' && x !== null && 'isSymInt' in x;
+
+/**
+ * Runs a graph with the eager kernels: the `eager` backend, and the reference every other backend is checked
+ * against. Symbols are bound as their values appear (input sizes at the placeholders, data-dependent values
+ * at the nodes that produce them), so symbolic arguments such as `zeros([u0])` evaluate to numbers.
+ * Methods are per node kind so a subclass can override one (FX's Interpreter does the same).
+ */
+export class Interpreter {
+  protected readonly env = new Map<Node, unknown>();
+  protected readonly symbols = new Map<string, number>();
+
+  constructor(readonly graph: Graph) {}
+
+  run(inputs: readonly unknown[]): unknown {
+    this.env.clear();
+    this.symbols.clear();
+    let nextInput = 0;
+    for (const node of this.graph.nodes) {
+      try {
+        switch (node.kind) {
+          case 'placeholder':
+            this.env.set(node, this.placeholder(node, inputs[nextInput++]));
+            break;
+          case 'constant':
+            this.env.set(node, node.args[0]);
+            break;
+          case 'call':
+            this.env.set(node, this.call(node));
+            break;
+          case 'output':
+            return this.evalArg(node.args[0]);
+          default:
+            node.kind satisfies never;
+        }
+      } catch (err) {
+        if (err instanceof NodeExecutionError) throw err;
+        throw new NodeExecutionError(node, err);
+      }
+    }
+    throw new KilnError('graph has no output node');
+  }
+
+  protected placeholder(node: Node, value: unknown): unknown {
+    if (value === undefined) throw new KilnError(`missing input for placeholder %${node.name}`);
+    const fake = node.meta.val as { shape?: readonly unknown[] } | undefined;
+    if (fake?.shape && value instanceof Tensor) {
+      fake.shape.forEach((size, i) => this.bind(size, value.shape[i]!));
+    }
+    return value;
+  }
+
+  protected call(node: Node): unknown {
+    const args = node.args.map((a) => this.evalArg(a));
+    if (node.target === 'getitem') {
+      const [container, key] = args as [Record<string | number, unknown>, string | number];
+      const value = container[key];
+      this.bind(node.meta.val, value);
+      return value;
+    }
+    const op = getOp(node.target);
+    if (!op) throw new KilnError(`unknown op '${node.target}'`);
+    const kwargs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node.kwargs)) kwargs[k] = this.evalArg(v);
+    const result = Object.keys(kwargs).length ? op.fn(...args, kwargs) : op.fn(...args);
+    this.bind(node.meta.val, result);
+    return result;
+  }
+
+  /** Records `symbol = value` when a node's recorded value is a bare symbol (`s0`, `u1`). */
+  private bind(recorded: unknown, actual: unknown): void {
+    if (!isSymbolic(recorded) || typeof actual !== 'number') return;
+    const text = String(recorded);
+    if (/^[su]\d+$/.test(text)) this.symbols.set(text, actual);
+  }
+
+  protected evalArg(a: Argument): unknown {
+    if (a instanceof Node) {
+      if (!this.env.has(a)) throw new KilnError(`%${a.name} is read before it is computed`);
+      return this.env.get(a);
+    }
+    if (Array.isArray(a)) return a.map((x) => this.evalArg(x));
+    if (isSymbolic(a)) {
+      const v = shapesExpr.evaluate(a.expr, (name) => this.symbols.get(name));
+      if (v === undefined) throw new KilnError(`symbolic size ${String(a)} has unbound symbols at run time`);
+      return v;
+    }
+    if (a !== null && typeof a === 'object' && !(a instanceof Tensor)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(a)) out[k] = this.evalArg(v as Argument);
+      return out;
+    }
+    return a;
+  }
+}

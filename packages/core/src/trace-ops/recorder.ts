@@ -1,0 +1,131 @@
+import type { DType, DispatchMode, MetaContext, OpDef } from '@kiln/tensor';
+import { Tensor, withDispatchMode } from '@kiln/tensor';
+import type { ShapeEnv, SymInt } from '@kiln/shapes';
+import { FakeTensor, FakeTensorError, FakeTensorMode } from '../fake/fake-tensor.js';
+import { Graph } from '../ir/graph.js';
+import type { Argument, Node, SourceLocation } from '../ir/node.js';
+
+export interface RecorderOptions {
+  /** Record composite ops as their decompositions (the core graph) instead of as one node (the API graph). */
+  decompose?: boolean;
+}
+
+/**
+ * A dispatch mode that records every op call into a graph while computing the outputs on fake tensors.
+ * Fake tensors map to the node that produced them; real tensors met along the way (weights captured by a
+ * closure, say) become constant nodes.
+ */
+export class GraphRecorder implements DispatchMode {
+  readonly graph: Graph;
+  private readonly nodeOf = new Map<unknown, Node>();
+  private readonly fakeMode: FakeTensorMode;
+  /** The user source location of the op calls being recorded (set by the tracer as it walks the code). */
+  location: SourceLocation | undefined;
+
+  constructor(
+    readonly shapeEnv: ShapeEnv,
+    readonly options: RecorderOptions = {},
+  ) {
+    this.graph = new Graph(options.decompose ? 'core' : 'api');
+    const ctx: MetaContext = {
+      dataDependentSize: (op, what) => shapeEnv.createUnbacked({ origin: `${op}() ${what}`, sizeLike: true }),
+      dataDependentScalar: (op, dtype: DType) =>
+        dtype === 'float32' || dtype === 'float64'
+          ? shapeEnv.createUnbacked({ origin: `${op}() value` })
+          : shapeEnv.createUnbacked({ origin: `${op}() value` }),
+    };
+    this.fakeMode = new FakeTensorMode(ctx);
+  }
+
+  /** A graph input: a fake tensor with (possibly symbolic) sizes standing for `example`. */
+  addInput(example: Tensor, name: string, inputSource: string, dynamic: 'duck' | 'static' | 'dynamic' | readonly ('duck' | 'static' | 'dynamic')[] = 'duck'): FakeTensor {
+    const shape = this.shapeEnv.createSizes(example.shape, inputSource, dynamic);
+    const fake = FakeTensor.like(example, shape);
+    const node = this.graph.placeholder(name, { val: fake, inputSource });
+    this.nodeOf.set(fake, node);
+    return fake;
+  }
+
+  /** An input that is already fake (e.g. when re-tracing a graph for decomposition). */
+  addFakeInput(fake: FakeTensor, name: string, inputSource?: string): Node {
+    const node = this.graph.placeholder(name, { val: fake, ...(inputSource ? { inputSource } : {}) });
+    this.nodeOf.set(fake, node);
+    return node;
+  }
+
+  nodeFor(value: unknown): Node | undefined {
+    return this.nodeOf.get(value);
+  }
+
+  dispatch(op: OpDef, args: unknown[]): unknown {
+    if (this.options.decompose && op.decompose) {
+      // Stay in this mode: the decomposition's own op calls are recorded one by one.
+      return op.decompose(args);
+    }
+    const result = withDispatchMode(this.fakeMode, () => this.fakeMode.dispatch(op, args));
+    const { positional, keywords } = this.splitArgs(op, args);
+    const node = this.graph.call(op.name, positional, keywords, {
+      val: result,
+      ...(this.location ? { source: this.location } : {}),
+    });
+    this.bindOutputs(result, node);
+    return result;
+  }
+
+  /** Marks the graph's outputs: any structure of fake tensors, symbols and constants. */
+  setOutput(values: readonly unknown[]): Node {
+    return this.graph.output(values.map((v) => this.toArgument(v)));
+  }
+
+  toArgument(value: unknown): Argument {
+    const known = this.nodeOf.get(value);
+    if (known) return known;
+    if (value instanceof FakeTensor) {
+      throw new FakeTensorError(`${value.describe()} was not produced inside this trace`, 'pass it as an input instead');
+    }
+    if (value instanceof Tensor) {
+      const node = this.graph.constant(value as unknown as Argument, { val: FakeTensor.like(value) });
+      this.nodeOf.set(value, node);
+      return node;
+    }
+    if (Array.isArray(value)) return value.map((v) => this.toArgument(v));
+    if (value !== null && typeof value === 'object' && !('isSymInt' in value) && Object.getPrototypeOf(value) === Object.prototype) {
+      const out: Record<string, Argument> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.toArgument(v);
+      return out;
+    }
+    return value as Argument;
+  }
+
+  private splitArgs(op: OpDef, args: readonly unknown[]) {
+    const n = op.schema.positional.length;
+    const positional = args.slice(0, n).map((a) => this.toArgument(a));
+    const keywords: Record<string, Argument> = {};
+    op.schema.keywordOnly.forEach((spec, i) => {
+      const v = args[n + i];
+      // Defaults are left out so that the printed graph reads like the code (`softmax(%x, -1)`).
+      if (!(spec.hasDefault && v === spec.default) && v !== undefined) keywords[spec.name] = this.toArgument(v);
+    });
+    return { positional, keywords };
+  }
+
+  /** Maps each output (or element of a multi-output result) to a node that produces it. */
+  private bindOutputs(result: unknown, node: Node): void {
+    if (result instanceof Tensor || isSym(result)) {
+      this.nodeOf.set(result, node);
+      return;
+    }
+    const parts: [string | number, unknown][] = Array.isArray(result)
+      ? result.map((v, i) => [i, v])
+      : result !== null && typeof result === 'object'
+        ? Object.entries(result)
+        : [];
+    for (const [key, value] of parts) {
+      if (!(value instanceof Tensor) && !isSym(value)) continue;
+      const item = this.graph.call('getitem', [node, key], {}, { val: value, ...(this.location ? { source: this.location } : {}) });
+      this.nodeOf.set(value, item);
+    }
+  }
+}
+
+const isSym = (x: unknown): x is SymInt => typeof x === 'object' && x !== null && 'isSymInt' in x;
