@@ -3,8 +3,8 @@
 import { compare } from './expr/bool.js';
 import { boolToJs, isSafeAccessor, JsEmitError, type SymbolToJs } from './expr/js.js';
 import { atomExpr, constant, symbolAtom, symbolExpr } from './expr/poly.js';
-import { boolFreeSymbols, substituteBool } from './expr/substitute.js';
-import type { BoolExpr } from './expr/types.js';
+import { boolFreeSymbols, substitute, substituteBool } from './expr/substitute.js';
+import type { Atom, BoolExpr, Expr } from './expr/types.js';
 import type { ShapeEnv } from './shape-env.js';
 
 export type GuardKind = 'specialization' | 'static' | 'duck' | 'equality' | 'range' | 'guard';
@@ -36,8 +36,8 @@ export function produceGuards(env: ShapeEnv): ProducedGuard[] {
     if (src === undefined) throw new Error(`guard mentions ${symbol}, which has no input source`);
     return src;
   };
-  const overSources = (e: BoolExpr): BoolExpr =>
-    substituteBool(e, (a) => (a.kind === 'symbol' ? atomExpr(symbolAtom(sourceOf(a.name))) : undefined), env.simplifyContext);
+  const toSource = (a: Atom): Expr | undefined => (a.kind === 'symbol' ? atomExpr(symbolAtom(sourceOf(a.name))) : undefined);
+  const overSources = (e: BoolExpr): BoolExpr => substituteBool(e, toSource, env.simplifyContext);
   const out: ProducedGuard[] = [];
   const seen = new Set<string>();
   const push = (g: ProducedGuard): void => {
@@ -55,19 +55,22 @@ export function produceGuards(env: ShapeEnv): ProducedGuard[] {
     if (b.reason === 'unbacked') continue;
     const replaced = env.replacements().get(b.value);
     if (replaced !== undefined) {
-      const rhs = overSources(compare('==', src, replaced));
-      push(make('equality', rhs, env.replacementLocation(b.value) ?? b.location));
+      const rhs = substitute(replaced, toSource, env.simplifyContext);
+      push(make('equality', compare('==', src, rhs), env.replacementLocation(b.value) ?? b.location));
     } else if (sourceOf(b.value) !== b.source) {
       push(make('duck', compare('==', src, symbolExpr(sourceOf(b.value))), b.location));
     }
   }
 
   for (const info of env.symbols()) {
-    if (info.kind !== 'backed' || info.sources.length === 0 || env.replacements().has(info.name)) continue;
+    if (info.kind !== 'backed' || info.sources.length === 0) continue;
     const src = symbolExpr(info.sources[0]!);
     const where = info.rangeLocation ?? info.location;
-    if (info.range.lo > -Infinity) push(make('range', compare('>=', src, constant(info.range.lo)), where));
-    if (info.range.hi < Infinity) push(make('range', compare('<=', src, constant(info.range.hi)), where));
+    // A replaced symbol keeps the part of its own range that its replacement does not already imply.
+    const replaced = env.replacements().get(info.name);
+    const implied = replaced ? env.exprRange(replaced) : { lo: -Infinity, hi: Infinity };
+    if (info.range.lo > implied.lo) push(make('range', compare('>=', src, constant(info.range.lo)), where));
+    if (info.range.hi < implied.hi) push(make('range', compare('<=', src, constant(info.range.hi)), where));
   }
 
   for (const g of env.guards()) {

@@ -8,7 +8,7 @@ import { boolFreeSymbols, evaluate, evaluateBool, substitute, substituteBool } f
 import type { Atom, BoolExpr, Expr, RelExpr } from './expr/types.js';
 import { CheckFailedError, DataDependentError } from './errors.js';
 import { proposeQuotient, simplifyWithMathjs } from './mathjs-facade.js';
-import { narrowingsOf, type Narrowing } from './narrow.js';
+import { narrowingsOf, type Narrowing, type SymbolFacts } from './narrow.js';
 import { callRange, intersect, isEmpty, nonNegative, rangeOf, sizeRange, unbounded, type ValueRange } from './ranges.js';
 import type { Size, SymBoolLike } from './size.js';
 import { SymBool, SymFloat, SymInt } from './sym.js';
@@ -391,10 +391,7 @@ export class ShapeEnv {
   }
 
   private recordFact(fact: BoolExpr, kind: 'guard' | 'assert', message?: string): void {
-    const narrowings = narrowingsOf(fact, {
-      isUnbacked: (s) => this.symbolTable.get(s)?.kind === 'unbacked',
-      rangeOf: (s) => this.symbolTable.get(s)?.range ?? unbounded,
-    });
+    const narrowings = narrowingsOf(fact, this.factsView());
     for (const n of narrowings) this.applyNarrowing(n, kind);
     const facts = fact.kind === 'and' ? [fact, ...fact.args] : [fact];
     for (const f of facts) this.knownTrue.add(f.key);
@@ -424,15 +421,25 @@ export class ShapeEnv {
     this.normalizeCache.clear();
     for (const [k, old] of this.replacementMap) if (k !== symbol) this.replacementMap.set(k, this.normalizeUncached(old));
     this.normalizeCache.clear();
-    const target = asAtom(v);
     const from = this.symbolTable.get(symbol)!;
+    const target = asAtom(v);
     if (target?.kind === 'symbol') {
       const to = this.symbolTable.get(target.name);
-      if (to) {
-        to.range = intersect(to.range, from.range);
-        to.sizeLike ||= from.sizeLike;
-      }
+      if (to) to.sizeLike ||= from.sizeLike;
     }
+    // The eliminated symbol's range constrains what replaced it (s1 -> s0 - 3 with s1 >= 2 gives s0 >= 5).
+    const bounds = [];
+    if (from.range.lo > -Infinity) bounds.push(compareExprs('>=', v, constant(from.range.lo)));
+    if (from.range.hi < Infinity) bounds.push(compareExprs('<=', v, constant(from.range.hi)));
+    for (const b of bounds)
+      for (const n of narrowingsOf(b, this.factsView())) if (n.kind === 'range') this.applyNarrowing(n, 'guard');
+  }
+
+  private factsView(): SymbolFacts {
+    return {
+      isUnbacked: (s) => this.symbolTable.get(s)?.kind === 'unbacked',
+      rangeOf: (s) => this.symbolTable.get(s)?.range ?? unbounded,
+    };
   }
 
   private normalizeUncached(e: Expr): Expr {

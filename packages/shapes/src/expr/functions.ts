@@ -140,7 +140,9 @@ function minMax(fn: 'Min' | 'Max', a: Expr, b: Expr, ctx: SimplifyContext): Expr
   const cb = asConstant(b);
   if (ca !== undefined && cb !== undefined) return constant(fn === 'Min' ? Math.min(ca, cb) : Math.max(ca, cb));
   if (a.key === b.key) return a;
-  const d = ctx.range(sub(a, b));
+  const diff = sub(a, b);
+  const dc = asConstant(diff);
+  const d = dc !== undefined ? { lo: dc, hi: dc } : ctx.range(diff);
   if (d.hi <= 0) return fn === 'Min' ? a : b;
   if (d.lo >= 0) return fn === 'Min' ? b : a;
   return callExpr(fn, ordered(a, b));
