@@ -76,6 +76,7 @@ export function toJs(e: Expr, name: SymbolToJs = (s) => s): string {
 }
 
 const jsOp = { '==': '===', '!=': '!==', '<': '<', '<=': '<=' } as const;
+const flippedJsOp = { '==': '===', '!=': '!==', '<': '>', '<=': '>=' } as const;
 
 /** JavaScript source for a boolean expression (a guard or a runtime assert). */
 export function boolToJs(e: BoolExpr, name: SymbolToJs = (s) => s): string {
@@ -88,6 +89,8 @@ export function boolToJs(e: BoolExpr, name: SymbolToJs = (s) => s): string {
         e.diff.terms.filter((t) => t.coeff < 0).map((t) => ({ coeff: -t.coeff, mono: t.mono })),
         Math.max(-e.diff.constant, 0),
       );
+      // Same orientation as the printed form: a constant left side moves to the right (`u0 >= 0`).
+      if (lhs.terms.length === 0 && rhs.terms.length > 0) return `${toJs(rhs, name)} ${flippedJsOp[e.op]} ${toJs(lhs, name)}`;
       return `${toJs(lhs, name)} ${jsOp[e.op]} ${toJs(rhs, name)}`;
     }
     case 'not':
