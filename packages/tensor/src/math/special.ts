@@ -36,4 +36,19 @@ export function remainder(a: number, b: number): number {
   return r !== 0 && r < 0 !== b < 0 ? r + b : r;
 }
 
+/**
+ * Integer power with int32 wrap-around, by squaring (as PyTorch's integer `pow`). Negative exponents give
+ * 1/x truncated: 1 and -1 keep their magnitude, anything else gives 0.
+ */
+export function powInt(x: number, y: number): number {
+  if (y < 0) return x === 1 ? 1 : x === -1 ? (y % 2 === 0 ? 1 : -1) : 0;
+  let result = 1;
+  let base = x | 0;
+  for (let e = y; e > 0; e = Math.floor(e / 2)) {
+    if (e % 2 === 1) result = Math.imul(result, base);
+    base = Math.imul(base, base);
+  }
+  return result;
+}
+
 export const sign = (x: number) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0);

@@ -79,15 +79,26 @@ function binaryMeta(name: string, a: TensorMetaLike, b: TensorMetaLike | number 
 /** Computation dtype: comparisons compute in the promoted dtype, not in bool. */
 const computeDtype = (a: TensorMetaLike, b: TensorMetaLike | number | boolean) => resultType([a, b]);
 
-function binary<const N extends string>(name: N, result: BinaryResult, f: (x: number, y: number) => number) {
+/**
+ * `fInt`, when given, computes in int32: a product of two int32 values can pass 2^53, where a float64
+ * multiply loses the low bits that the wrap to int32 keeps.
+ */
+function binary<const N extends string>(
+  name: N,
+  result: BinaryResult,
+  f: (x: number, y: number) => number,
+  fInt?: (x: number, y: number) => number,
+) {
   return defineOp({
     name,
     category: 'pointwise',
     method: true,
     positional: [arg('self', 'Tensor'), arg('other', 'TensorOrScalar')],
     meta: ([a, b]): MetaTensor => binaryMeta(name, a, b, result),
-    kernel: ([a, b], out: MetaTensor): Tensor =>
-      mapBinary(a, b, out.shape as number[], out.dtype, computeDtype(a, b), f),
+    kernel: ([a, b], out: MetaTensor): Tensor => {
+      const compute = computeDtype(a, b);
+      return mapBinary(a, b, out.shape as number[], out.dtype, compute, fInt && compute === 'int32' ? fInt : f);
+    },
   });
 }
 
@@ -106,16 +117,18 @@ function withAlpha<const N extends string>(name: N, f: (x: number, y: number) =>
     },
     kernel: ([a, b, alpha], out: MetaTensor): Tensor => {
       const k = Number(alpha);
-      return mapBinary(a, b, out.shape as number[], out.dtype, out.dtype, k === 1 ? f : (x, y) => f(x, k * y));
+      // In int32, alpha·y wraps like the rest of the arithmetic (and stays exact, unlike a float64 product).
+      const scaled = out.dtype === 'int32' ? (x: number, y: number) => f(x, Math.imul(k, y)) : (x: number, y: number) => f(x, k * y);
+      return mapBinary(a, b, out.shape as number[], out.dtype, out.dtype, k === 1 ? f : scaled);
     },
   });
 }
 
 export const add = withAlpha('add', (x, y) => x + y);
 export const sub = withAlpha('sub', (x, y) => x - y);
-export const mul = binary('mul', 'promote', (x, y) => x * y);
+export const mul = binary('mul', 'promote', (x, y) => x * y, Math.imul);
 export const div = binary('div', 'float', (x, y) => x / y);
-export const pow = binary('pow', 'promote', Math.pow);
+export const pow = binary('pow', 'promote', Math.pow, scalar.powInt);
 export const maximum = binary('maximum', 'promote', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)));
 export const minimum = binary('minimum', 'promote', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)));
 export const remainder = binary('remainder', 'promote', scalar.remainder);
