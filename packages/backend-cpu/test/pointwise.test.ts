@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   add, binary, broadcastAccess, cast, constant, contiguous, load, loopIndex, mul, sizeParam, unary, where,
-  type PointwiseKernel, type SizeExpr, type ValueExpr,
+  type LoopDType, type PointwiseKernel, type SizeExpr, type ValueExpr,
 } from '@kiln/core';
 import { compileKernels } from '@kiln/backend-cpu';
 import { assertClose, randInt, randomArray, runBoth, sharedArena } from './helpers.js';
@@ -10,7 +10,7 @@ import { assertClose, randInt, randomArray, runBoth, sharedArena } from './helpe
 const f32 = 'float32' as const;
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-function pointwise(name: string, sizes: SizeExpr[], inputs: [string, PointwiseKernel['inputs'][number]['dtype']][], value: ValueExpr, outDtype = f32, params: string[] = []): PointwiseKernel {
+function pointwise(name: string, sizes: SizeExpr[], inputs: [string, PointwiseKernel['inputs'][number]['dtype']][], value: ValueExpr, outDtype: LoopDType = f32, params: string[] = []): PointwiseKernel {
   return {
     kind: 'pointwise', name, params,
     inputs: inputs.map(([n, d]) => ({ name: n, dtype: d })),

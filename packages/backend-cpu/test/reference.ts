@@ -35,7 +35,8 @@ const BINARY: Record<string, (a: number, b: number) => number> = {
   add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b,
   max: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
   min: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
-  pow: Math.pow, eq: (a, b) => +(a === b), ne: (a, b) => +(a !== b), lt: (a, b) => +(a < b),
+  pow: (a, b) => (a === 1 || b === 0 ? 1 : Math.pow(a, b)), // C99/PyTorch: pow(1, NaN) = 1
+  eq: (a, b) => +(a === b), ne: (a, b) => +(a !== b), lt: (a, b) => +(a < b),
   le: (a, b) => +(a <= b), gt: (a, b) => +(a > b), ge: (a, b) => +(a >= b),
   and: (a, b) => a & b, or: (a, b) => a | b, xor: (a, b) => a ^ b,
 };

@@ -1,0 +1,113 @@
+import { suite } from 'uvu';
+import {
+  acc, add, binary, cast, constant, contiguous, div, load, sizeParam, sub, unary,
+  type ReductionKernel, type ReductionType, type SizeExpr,
+} from '@kiln/core';
+import { compileKernels } from '@kiln/backend-cpu';
+import { assertClose, randInt, randomArray, runBoth, sharedArena } from './helpers.js';
+
+const f32 = 'float32' as const;
+
+/** Reduce the last `r` axes of a contiguous input of `shape`; output contiguous over the rest. */
+function reduceLast(name: string, type: ReductionType, shape: SizeExpr[], r: number, params: string[] = []): ReductionKernel {
+  const outer = shape.slice(0, shape.length - r);
+  const isArg = type === 'argmax' || type === 'argmin';
+  return {
+    kind: 'reduction', name, params, inputs: [{ name: 'x', dtype: f32 }],
+    outputs: [{ name: 'out', dtype: isArg ? 'int32' : f32 }],
+    outer, reduce: shape.slice(shape.length - r),
+    stages: [{ type, prologue: load('x', contiguous(shape)) }],
+    stores: [{ buffer: 'out', scope: 'outer', access: contiguous(outer), value: acc(0) }],
+  };
+}
+
+const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
+const Reduction = suite('reduction');
+
+Reduction('sum/prod/max/min/argmax/argmin over random shapes (size-0, size-1, odd)', () => {
+  const shapes: [number[], number][] = [[[7], 1], [[1], 1], [[0], 1], [[3, 0], 1], [[0, 5], 1], [[5, 13], 1], [[4, 1, 9], 2], [[2, 3, 4, 5], 2], [[9, 1030], 1], [[6, 5], 2]];
+  for (const type of ['sum', 'prod', 'max', 'min', 'argmax', 'argmin'] as const) {
+    for (const [shape, r] of shapes) {
+      const x = randomArray(f32, numel(shape), type === 'prod' ? 0.5 : -3, type === 'prod' ? 1.5 : 3);
+      const k = reduceLast(`r_${type}`, type, shape, r);
+      const { got, want } = runBoth(k, { x }, { out: numel(shape.slice(0, shape.length - r)) });
+      assertClose(got.out!, want.out!, 1e-5, 1e-5, `${type} ${shape}/${r}`);
+    }
+  }
+});
+
+Reduction('NaN propagates through max/min and wins argmax', () => {
+  const x = Float32Array.from([1, 5, NaN, 2, 3, 9, 4, 0]);
+  for (const type of ['max', 'min', 'argmax', 'sum'] as const) {
+    const { got, want } = runBoth(reduceLast(`nan_${type}`, type, [2, 4], 1), { x }, { out: 2 });
+    assertClose(got.out!, want.out!, 0, 0, `nan ${type}`);
+  }
+});
+
+Reduction('non-innermost reduction axis (column sums) with a strided, gathered prologue', () => {
+  for (const [rows, cols] of [[7, 5], [64, 3], [1, 9], [13, 1]]) {
+    const k: ReductionKernel = {
+      kind: 'reduction', name: 'colsum', params: [], inputs: [{ name: 'x', dtype: f32 }],
+      outputs: [{ name: 'out', dtype: f32 }], outer: [cols], reduce: [rows],
+      stages: [{ type: 'sum', prologue: unary('abs', load('x', { offset: 0, strides: [1, cols] })) }],
+      stores: [{ buffer: 'out', scope: 'outer', access: contiguous([cols]), value: acc(0) }],
+    };
+    const { got, want } = runBoth(k, { x: randomArray(f32, rows * cols) }, { out: cols });
+    assertClose(got.out!, want.out!, 1e-5, 1e-6, `colsum ${rows}x${cols}`);
+  }
+});
+
+/** softmax over the last axis as one kernel: max, sum of exp(x - max), then exp(x - max) / sum. */
+export function softmaxKernel(rows: SizeExpr, cols: SizeExpr, params: string[] = []): ReductionKernel {
+  const x = load('x', contiguous([rows, cols]));
+  const shifted = unary('exp', sub(x, acc(0)));
+  return {
+    kind: 'reduction', name: 'softmax', params, inputs: [{ name: 'x', dtype: f32 }],
+    outputs: [{ name: 'y', dtype: f32 }], outer: [rows], reduce: [cols],
+    stages: [{ type: 'max', prologue: x }, { type: 'sum', prologue: shifted }],
+    stores: [{ buffer: 'y', scope: 'full', access: contiguous([rows, cols]), value: div(shifted, acc(1)) }],
+  };
+}
+
+Reduction('softmax with symbolic sizes, reused across calls', () => {
+  const k = softmaxKernel(sizeParam('s0'), sizeParam('s1'), ['s0', 's1']);
+  const compiled = compileKernels([k], sharedArena).kernels.get('softmax')!;
+  for (const [r, c] of [[3, 5], [1, 1], [0, 7], [4, 0], [8, 1024], [5, 33]]) {
+    const { got, want } = runBoth(k, { x: randomArray(f32, r * c, -10, 10) }, { y: r * c }, { s0: r, s1: c }, compiled);
+    assertClose(got.y!, want.y!, 1e-5, 1e-7, `softmax ${r}x${c}`);
+  }
+});
+
+Reduction('layernorm-like: mean and variance stages, affine epilogue, plus an outer-scope store', () => {
+  const rows = randInt(2, 9), cols = 37;
+  const x = load('x', contiguous([rows, cols]));
+  const n = constant(cols);
+  const mean = div(acc(0), n);
+  const centered = sub(x, mean);
+  const k: ReductionKernel = {
+    kind: 'reduction', name: 'layernorm', params: [], inputs: [{ name: 'x', dtype: f32 }, { name: 'g', dtype: f32 }],
+    outputs: [{ name: 'y', dtype: f32 }, { name: 'rstd', dtype: f32 }], outer: [rows], reduce: [cols],
+    stages: [{ type: 'sum', prologue: x }, { type: 'sum', prologue: binary('mul', centered, centered) }],
+    stores: [
+      { buffer: 'y', scope: 'full', access: contiguous([rows, cols]),
+        value: binary('mul', binary('mul', centered, unary('rsqrt', add(div(acc(1), n), constant(1e-5)))), load('g', { offset: 0, strides: [0, 1] })) },
+      { buffer: 'rstd', scope: 'outer', access: contiguous([rows]), value: unary('rsqrt', add(div(acc(1), n), constant(1e-5))) },
+    ],
+  };
+  const { got, want } = runBoth(k, { x: randomArray(f32, rows * cols), g: randomArray(f32, cols) }, { y: rows * cols, rstd: rows });
+  assertClose(got.y!, want.y!, 1e-4, 1e-5, 'layernorm y');
+  assertClose(got.rstd!, want.rstd!, 1e-4, 1e-5, 'layernorm rstd');
+});
+
+Reduction('int32 sums and a cast epilogue', () => {
+  const k: ReductionKernel = {
+    kind: 'reduction', name: 'isum', params: [], inputs: [{ name: 'i', dtype: 'int32' }],
+    outputs: [{ name: 'out', dtype: f32 }], outer: [6], reduce: [11],
+    stages: [{ type: 'sum', prologue: load('i', contiguous([6, 11])) }, { type: 'max', prologue: load('i', contiguous([6, 11])) }],
+    stores: [{ buffer: 'out', scope: 'outer', access: contiguous([6]), value: cast(f32, binary('add', acc(0), acc(1))) }],
+  };
+  const { got, want } = runBoth(k, { i: randomArray('int32', 66) }, { out: 6 });
+  assertClose(got.out!, want.out!, 0, 0, 'isum');
+});
+
+Reduction.run();
