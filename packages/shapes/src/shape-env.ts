@@ -237,7 +237,7 @@ export class ShapeEnv {
 
   // ---- results of symbolic operations (used by SymInt / SymBool) ----------------------------------
 
-  intResult(e: Expr, hint: number | undefined): Size {
+  intResult(e: Expr, hint: number | undefined): number | SymInt {
     const n = this.normalize(e);
     const c = asConstant(n);
     return c !== undefined ? c : new SymInt(n, this, hint);

@@ -99,18 +99,18 @@ abstract class SymNumber {
 export class SymInt extends SymNumber implements SymIntLike {
   readonly isSymInt = true as const;
 
-  private wrap([e, hint]: [Expr, Hint]): Size {
+  private wrap([e, hint]: [Expr, Hint]): number | SymInt {
     return this.env.intResult(e, hint);
   }
 
-  add(o: Size): Size { return this.wrap(this.arith('add', o)); }
-  sub(o: Size): Size { return this.wrap(this.arith('sub', o)); }
-  mul(o: Size): Size { return this.wrap(this.arith('mul', o)); }
-  floorDiv(o: Size): Size { return this.wrap(this.arith('floorDiv', o)); }
-  mod(o: Size): Size { return this.wrap(this.arith('mod', o)); }
-  min(o: Size): Size { return this.wrap(this.arith('min', o)); }
-  max(o: Size): Size { return this.wrap(this.arith('max', o)); }
-  neg(): Size { return this.wrap(this.arith('mul', -1)); }
+  add(o: Size): number | SymInt { return this.wrap(this.arith('add', o)); }
+  sub(o: Size): number | SymInt { return this.wrap(this.arith('sub', o)); }
+  mul(o: Size): number | SymInt { return this.wrap(this.arith('mul', o)); }
+  floorDiv(o: Size): number | SymInt { return this.wrap(this.arith('floorDiv', o)); }
+  mod(o: Size): number | SymInt { return this.wrap(this.arith('mod', o)); }
+  min(o: Size): number | SymInt { return this.wrap(this.arith('min', o)); }
+  max(o: Size): number | SymInt { return this.wrap(this.arith('max', o)); }
+  neg(): number | SymInt { return this.wrap(this.arith('mul', -1)); }
   /** True division: a SymFloat (or a number when constant). */
   truediv(o: Size): number | SymFloat { return this.env.floatResult(...this.arith('truediv', o)); }
 

@@ -9,7 +9,7 @@ json('expressions with calls, powers and nested ints round-trip exactly', () => 
   const [a, b] = env.createSizes([6, 3], 'L.x');
   const s = a as SymInt;
   const samples = [
-    s.mul(s).add(b!),
+    (s.mul(s) as SymInt).add(b!),
     (s.floorDiv(b!) as SymInt).add(s.mod(4)),
     (s.max(b!) as SymInt).mul(-2),
     env.createNestedInt(2),
