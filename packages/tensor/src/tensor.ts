@@ -33,6 +33,18 @@ export interface Tensor {
   reshape: M<'reshape'>; view: M<'view'>; permute: M<'permute'>; transpose: M<'transpose'>; expand: M<'expand'>;
   slice: M<'slice'>; narrow: M<'narrow'>; select: M<'select'>; squeeze: M<'squeeze'>; unsqueeze: M<'unsqueeze'>;
   flatten: M<'flatten'>; contiguous: M<'contiguous'>; clone: M<'clone'>;
+  // joining, indexing, conversion
+  split: M<'split'>; chunk: M<'chunk'>; indexSelect: M<'indexSelect'>; gather: M<'gather'>; maskedFill: M<'maskedFill'>;
+  tril: M<'tril'>; triu: M<'triu'>; to: M<'to'>; nonzero: M<'nonzero'>; item: M<'item'>;
+  // in-place
+  add_: M<'add_'>; sub_: M<'sub_'>; mul_: M<'mul_'>; div_: M<'div_'>; fill_: M<'fill_'>; copy_: M<'copy_'>;
+  maskedFill_: M<'maskedFill_'>; clamp_: M<'clamp_'>; zero_: M<'zero_'>;
+  // reductions, normalization, linalg
+  sum: M<'sum'>; mean: M<'mean'>; prod: M<'prod'>; amax: M<'amax'>; amin: M<'amin'>; argmax: M<'argmax'>;
+  argmin: M<'argmin'>; var: M<'var'>; std: M<'std'>; all: M<'all'>; any: M<'any'>; logsumexp: M<'logsumexp'>;
+  cumsum: M<'cumsum'>; max: import('./ops/reductions.js').ReduceWithIndicesMethod;
+  min: import('./ops/reductions.js').ReduceWithIndicesMethod; softmax: M<'softmax'>; logSoftmax: M<'logSoftmax'>;
+  matmul: M<'matmul'>;
 }
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Tensor implements TensorMetaLike {
