@@ -138,6 +138,9 @@ export const arange = defineOp({
   meta: ([start, end, step, dtype]): MetaTensor => {
     const [lo, hi] = end === null ? [0, start] : [start, end];
     if (step === 0) throw new ValueError('arange: step must not be zero');
+    if (![lo, hi, step].every(Number.isFinite)) {
+      throw new ValueError(`arange: start, end and step must be finite, got start=${lo}, end=${hi}, step=${step}`);
+    }
     const n = Math.max(0, Math.ceil((hi - lo) / step));
     const integral = [lo, hi, step].every(Number.isInteger);
     return { shape: [n], dtype: dtype ?? (integral ? 'int32' : defaultFloat) };

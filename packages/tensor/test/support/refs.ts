@@ -121,3 +121,29 @@ export const layoutArb: fc.Arbitrary<Layout> = fc.constantFrom('contiguous', 'pe
 export const valuesFor = (shape: readonly number[]) => Array.from({ length: numelOf(shape) }, (_, i) => i + 1);
 
 export const FC_RUNS = { numRuns: 200 };
+
+/**
+ * Runs `fn`, which must throw an instance of `type` whose message matches every pattern; returns the error.
+ * (uvu's `assert.throws` takes a predicate or a RegExp, not a class.)
+ */
+export function expectError<E extends Error>(
+  fn: () => unknown,
+  type: abstract new (...args: any[]) => E,
+  ...patterns: (RegExp | string)[]
+): E {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  if (thrown === undefined) throw new Error(`expected a ${type.name}, but nothing was thrown`);
+  if (!(thrown instanceof type)) {
+    throw new Error(`expected a ${type.name}, got ${(thrown as Error)?.constructor?.name}: ${(thrown as Error)?.message}`);
+  }
+  for (const p of patterns) {
+    const ok = typeof p === 'string' ? thrown.message.includes(p) : p.test(thrown.message);
+    if (!ok) throw new Error(`${type.name} message ${JSON.stringify(thrown.message)} does not match ${String(p)}`);
+  }
+  return thrown;
+}
