@@ -138,7 +138,7 @@ Ranges('arange with one, two and three arguments', () => {
   assert.equal(arange(0, 1, 0.1).shape, [10]);
   assert.equal(arange(0, 1, 0.3).toArray(), [0, 0.3, 0.6, 0.9].map(Math.fround));
   assert.equal(arange(3, null, 1, { dtype: 'float64' }).toArray(), [0, 1, 2]);
-  assert.equal(arange(4, { dtype: 'float64' }).dtype, 'float64');
+  assert.equal(arange(4, null, 1, { dtype: 'float64' }).dtype, 'float64');
   expectError(() => arange(0, 1, 0), ValueError, /arange: step/);
 });
 
