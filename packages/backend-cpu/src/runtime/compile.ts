@@ -24,14 +24,14 @@ export interface CompiledModule {
   readonly timings: { readonly codegenMs: number; readonly wasmCompileMs: number };
 }
 
-function emitKernel(k: Kernel, exportName: string, math: MathLibrary): { f: FunctionBuilder; signature: KernelSignature } {
+function emitKernel(k: Kernel, exportName: string, math: MathLibrary, module: ModuleBuilder): { f: FunctionBuilder; signature: KernelSignature } {
   switch (k.kind) {
     case 'pointwise':
       return emitPointwise(k, exportName, math);
     case 'reduction':
       return emitReduction(k, exportName, math);
     case 'extern':
-      return emitMatmul(k, exportName);
+      return emitMatmul(k, exportName, math, module);
     default:
       return k satisfies never;
   }
@@ -44,7 +44,7 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena): Compil
   const math = new MathLibrary(module);
   const emitted = kernels.map((k, i) => {
     verifyKernel(k);
-    const { f, signature } = emitKernel(k, `k${i}`, math);
+    const { f, signature } = emitKernel(k, `k${i}`, math, module);
     module.addFunction(f, true);
     return { k, signature, exportName: `k${i}` };
   });

@@ -1,6 +1,253 @@
-import type { MatmulKernel } from '@kiln/core';
-import type { FunctionBuilder } from '../wasm/function.js';
-import type { KernelSignature } from './frame.js';
-export function emitMatmul(k: MatmulKernel, exportName: string): { f: FunctionBuilder; signature: KernelSignature } {
-  throw new Error('todo');
+// Extern matmul: a GotoBLAS/BLIS-style blocked kernel. B is packed into KC×NR micro-panels and A into
+// MR×KC micro-panels (zero padded at the edges), so the microkernel streams both contiguously, whatever
+// the operands' strides: transposed and batched views cost nothing beyond the packing. The MR×NR tile of
+// C lives in MR*NR/4 v128 locals that V8 keeps in registers; each k step is NR/4 loads of B, MR
+// load-and-splats of A and MR*NR/4 multiply-adds. Node 20 has no relaxed-SIMD fma, so it is mul + add.
+import type { MatmulKernel, PointwiseKernel, SizeExpr } from '@kiln/core';
+import { contiguous, contiguousStrides, load } from '@kiln/core';
+import type { MathLibrary } from '../math/library.js';
+import type { FunctionBuilder, Local } from '../wasm/function.js';
+import type { ModuleBuilder } from '../wasm/module.js';
+import { kernelFrame, type KernelSignature } from './frame.js';
+import { emitNest } from './loops.js';
+import { emitPointwise } from './pointwise.js';
+import { emitSize } from './sizes.js';
+
+/** Register tile and cache blocks, chosen by measurement on the bench machine (see README). */
+export const MATMUL_BLOCKING = { MR: 4, NR: 8, KC: 256, MC: 128, NC: 512 } as const;
+
+export function emitMatmul(
+  k: MatmulKernel, exportName: string, math: MathLibrary, module: ModuleBuilder,
+): { f: FunctionBuilder; signature: KernelSignature } {
+  const { MR, NR, KC, MC, NC } = MATMUL_BLOCKING;
+  const { frame, signature, scratchPtr } = kernelFrame(k, exportName, true);
+  const { f, params, pointers } = frame;
+  const scratchBytes = 4 * (MC * KC + KC * NC + MR * NR);
+  const I = () => f.local('i32');
+  const M = I(), N = I(), K = I();
+  emitSize(f, k.m, params); f.set(M);
+  emitSize(f, k.n, params); f.set(N);
+  emitSize(f, k.k, params); f.set(K);
+  const packA = I(), packB = I(), tile = I();
+  f.get(scratchPtr!).set(packA);
+  f.get(scratchPtr!).i32(4 * MC * KC).op('i32_add').set(packB);
+  f.get(packB).i32(4 * KC * NC).op('i32_add').set(tile);
+  const strides = (o: MatmulKernel['a']) => {
+    const row = I(), col = I();
+    emitSize(f, o.rowStride, params); f.i32(4).op('i32_mul').set(row);
+    emitSize(f, o.colStride, params); f.i32(4).op('i32_mul').set(col);
+    return { row, col };
+  };
+  const sa = strides(k.a), sb = strides(k.b);
+  const outRow = I();
+  f.get(N).i32(4).op('i32_mul').set(outRow);
+
+  emitNest(f, k.batch, params, (bIdx) => {
+    // operand bases for this batch point; the output is contiguous over (batch..., m, n)
+    const base = (o: MatmulKernel['a']) => {
+      const l = I();
+      f.get(pointers.get(o.buffer)!);
+      emitSize(f, o.offset, params);
+      bIdx.forEach((b, i) => { f.get(b); emitSize(f, o.batchStrides[i]!, params); f.op('i32_mul', 'i32_add'); });
+      f.i32(4).op('i32_mul', 'i32_add').set(l);
+      return l;
+    };
+    const aBase = base(k.a), bBase = base(k.b);
+    const cBase = I();
+    f.get(pointers.get(k.out)!).i32(0);
+    const batchStrides = contiguousStrides(k.batch);
+    bIdx.forEach((b, i) => { f.get(b); emitSize(f, batchStrides[i]!, params); f.op('i32_mul', 'i32_add'); });
+    f.get(M).op('i32_mul').get(N).op('i32_mul').i32(4).op('i32_mul', 'i32_add').set(cBase);
+
+    // K == 0: the product is all zeros, and no k block below would write C.
+    f.get(K).op('i32_eqz').if(() => zeroFill(f, cBase, M, N));
+
+    const jc = I(), nc = I(), pc = I(), kc = I(), ic = I(), mc = I(), first = I();
+    f.forRange(jc, () => f.i32(0), N, NC, () => {
+      minInto(f, nc, () => f.i32(NC), () => f.get(N).get(jc).op('i32_sub'));
+      f.forRange(pc, () => f.i32(0), K, KC, () => {
+        minInto(f, kc, () => f.i32(KC), () => f.get(K).get(pc).op('i32_sub'));
+        f.get(pc).op('i32_eqz').set(first);
+        // pack B[pc:pc+kc, jc:jc+nc] into NR-wide panels
+        packPanels(f, packB, nc, kc, NR, (p, j) => {
+          f.get(bBase).get(pc).get(p).op('i32_add').get(sb.row).op('i32_mul', 'i32_add');
+          f.get(jc).get(j).op('i32_add').get(sb.col).op('i32_mul', 'i32_add');
+        });
+        f.forRange(ic, () => f.i32(0), M, MC, () => {
+          minInto(f, mc, () => f.i32(MC), () => f.get(M).get(ic).op('i32_sub'));
+          packPanels(f, packA, mc, kc, MR, (p, i) => {
+            f.get(aBase).get(ic).get(i).op('i32_add').get(sa.row).op('i32_mul', 'i32_add');
+            f.get(pc).get(p).op('i32_add').get(sa.col).op('i32_mul', 'i32_add');
+          });
+          emitMacroKernel(f, { packA, packB, tile, kc, mc, nc, first, outRow, cBase, ic, jc });
+        });
+      });
+    });
+  });
+
+  if (k.epilogue) callEpilogue(k, f, math, module, pointers, params);
+  return { f, signature: { ...signature, scratchBytes } };
+}
+
+/** dst = min(a, b) on i32. */
+function minInto(f: FunctionBuilder, dst: Local<'i32'>, a: () => void, b: () => void): void {
+  a(); b(); a(); b();
+  f.op('i32_lt_s', 'select').set(dst);
+}
+
+function zeroFill(f: FunctionBuilder, cBase: Local<'i32'>, M: Local<'i32'>, N: Local<'i32'>): void {
+  const i = f.local('i32'), end = f.local('i32');
+  f.get(M).get(N).op('i32_mul').i32(4).op('i32_mul').set(end);
+  f.forRange(i, () => f.i32(0), end, 4, () => {
+    f.get(cBase).get(i).op('i32_add').f32(0).mem('f32_store');
+  });
+}
+
+/**
+ * Packs `extent` rows (A) or columns (B) of a kc-long block into panels of `width`: panel q holds, for each
+ * p < kc, the `width` elements q*width.. of that k step, zero past `extent`. `addr(p, i)` pushes the byte
+ * address of element (k step p, row/column i) of the source block.
+ */
+function packPanels(
+  f: FunctionBuilder, dst: Local<'i32'>, extent: Local<'i32'>, kc: Local<'i32'>, width: number,
+  addr: (p: Local<'i32'>, i: Local<'i32'>) => void,
+): void {
+  const q = f.local('i32'), p = f.local('i32'), i = f.local('i32'), out = f.local('i32');
+  f.get(dst).set(out);
+  f.forRange(q, () => f.i32(0), extent, width, () => {
+    f.forRange(p, () => f.i32(0), kc, 1, () => {
+      for (let w = 0; w < width; w++) {
+        f.get(q).i32(w).op('i32_add').set(i);
+        f.get(out);
+        // zero padding past the edge keeps the microkernel branch-free
+        f.get(i).get(extent).op('i32_lt_s');
+        f.if(() => { addr(p, i); f.mem('f32_load'); }, () => f.f32(0), 'f32');
+        f.mem('f32_store', 4 * w);
+      }
+      f.get(out).i32(4 * width).op('i32_add').set(out);
+    });
+  });
+}
+
+interface MacroArgs {
+  packA: Local<'i32'>; packB: Local<'i32'>; tile: Local<'i32'>; kc: Local<'i32'>; mc: Local<'i32'>; nc: Local<'i32'>;
+  first: Local<'i32'>; outRow: Local<'i32'>; cBase: Local<'i32'>; ic: Local<'i32'>; jc: Local<'i32'>;
+}
+
+function emitMacroKernel(f: FunctionBuilder, a: MacroArgs): void {
+  const { MR, NR } = MATMUL_BLOCKING;
+  const VN = NR / 4;
+  const jr = f.local('i32'), ir = f.local('i32'), pa = f.local('i32'), pb = f.local('i32'), p = f.local('i32');
+  const c: Local<'v128'>[] = Array.from({ length: MR * VN }, () => f.local('v128'));
+  const bv: Local<'v128'>[] = Array.from({ length: VN }, () => f.local('v128'));
+  const av = f.local('v128');
+  const cPtr = f.local('i32');
+  f.forRange(jr, () => f.i32(0), a.nc, NR, () => {
+    f.forRange(ir, () => f.i32(0), a.mc, MR, () => {
+      // micro-panel addresses: panel index * kc * width * 4 bytes
+      f.get(a.packA).get(ir).get(a.kc).op('i32_mul').i32(4).op('i32_mul', 'i32_add').set(pa);
+      f.get(a.packB).get(jr).get(a.kc).op('i32_mul').i32(4).op('i32_mul', 'i32_add').set(pb);
+      for (const l of c) f.f32x4(0).set(l);
+      f.get(a.kc).set(p);
+      f.loop(() => {
+        bv.forEach((b, v) => f.get(pb).simdMem('v128_load', 16 * v).set(b));
+        for (let r = 0; r < MR; r++) {
+          f.get(pa).simdMem('v128_load32_splat', 4 * r).set(av);
+          for (let v = 0; v < VN; v++) {
+            const l = c[r * VN + v]!;
+            f.get(l).get(av).get(bv[v]!).simd('f32x4_mul', 'f32x4_add').set(l);
+          }
+        }
+        f.get(pa).i32(4 * MR).op('i32_add').set(pa);
+        f.get(pb).i32(4 * NR).op('i32_add').set(pb);
+        f.get(p).i32(1).op('i32_sub').tee(p).brIf(0);
+      });
+      // C tile address: cBase + (ic + ir) * rowBytes + (jc + jr) * 4
+      f.get(a.cBase).get(a.ic).get(ir).op('i32_add').get(a.outRow).op('i32_mul', 'i32_add');
+      f.get(a.jc).get(jr).op('i32_add').i32(4).op('i32_mul', 'i32_add').set(cPtr);
+      const full = () => {
+        f.get(ir).i32(MR).op('i32_add').get(a.mc).op('i32_le_s');
+        f.get(jr).i32(NR).op('i32_add').get(a.nc).op('i32_le_s').op('i32_and');
+      };
+      full();
+      f.if(
+        () => storeTile(f, c, VN, (r, v) => {
+          f.get(cPtr);
+          if (r) f.get(a.outRow).i32(r).op('i32_mul', 'i32_add');
+          return 16 * v;
+        }, a.first),
+        () => {
+          storeTile(f, c, VN, (r, v) => { f.get(a.tile); return 4 * (r * NR) + 16 * v; }, null);
+          edgeCopy(f, a, ir, jr, cPtr);
+        },
+      );
+    });
+  });
+}
+
+/** Stores (or accumulates, after the first k block) the tile; `at` pushes a base and returns an offset. */
+function storeTile(
+  f: FunctionBuilder, c: Local<'v128'>[], VN: number, at: (r: number, v: number) => number, first: Local<'i32'> | null,
+): void {
+  const { MR } = MATMUL_BLOCKING;
+  const store = (accumulate: boolean) => {
+    for (let r = 0; r < MR; r++) {
+      for (let v = 0; v < VN; v++) {
+        const off = at(r, v);
+        if (accumulate) {
+          at(r, v);
+          f.simdMem('v128_load', off).get(c[r * VN + v]!).simd('f32x4_add');
+        } else f.get(c[r * VN + v]!);
+        f.simdMem('v128_store', off);
+      }
+    }
+  };
+  if (!first) return store(false);
+  f.get(first).if(() => store(false), () => store(true));
+}
+
+/** Copies the valid part of an edge tile from the scratch tile into C. */
+function edgeCopy(f: FunctionBuilder, a: MacroArgs, ir: Local<'i32'>, jr: Local<'i32'>, cPtr: Local<'i32'>): void {
+  const { MR, NR } = MATMUL_BLOCKING;
+  const rows = f.local('i32'), cols = f.local('i32'), r = f.local('i32'), cc = f.local('i32'), dst = f.local('i32');
+  minInto(f, rows, () => f.i32(MR), () => f.get(a.mc).get(ir).op('i32_sub'));
+  minInto(f, cols, () => f.i32(NR), () => f.get(a.nc).get(jr).op('i32_sub'));
+  f.forRange(r, () => f.i32(0), rows, 1, () => {
+    f.forRange(cc, () => f.i32(0), cols, 1, () => {
+      f.get(cPtr).get(r).get(a.outRow).op('i32_mul', 'i32_add').get(cc).i32(4).op('i32_mul', 'i32_add').tee(dst);
+      f.get(a.tile).get(r).i32(NR * 4).op('i32_mul', 'i32_add').get(cc).i32(4).op('i32_mul', 'i32_add').mem('f32_load');
+      f.get(a.first).if(() => f.f32(0), () => f.get(dst).mem('f32_load'), 'f32');
+      f.op('f32_add').mem('f32_store');
+    });
+  });
+}
+
+/** The epilogue runs as a pointwise function over the finished product, in place. */
+function callEpilogue(
+  k: MatmulKernel, f: FunctionBuilder, math: MathLibrary, module: ModuleBuilder,
+  pointers: ReadonlyMap<string, Local<'i32'>>, params: ReadonlyMap<string, Local<'i32'>>,
+): void {
+  const sizes: SizeExpr[] = [...k.batch, k.m, k.n];
+  const ACC = 'kiln_matmul_acc';
+  const replaceAcc = (e: NonNullable<MatmulKernel['epilogue']>): NonNullable<MatmulKernel['epilogue']> => {
+    switch (e.kind) {
+      case 'acc': return load(ACC, contiguous(sizes));
+      case 'unary': return { ...e, x: replaceAcc(e.x) };
+      case 'cast': return { ...e, x: replaceAcc(e.x) };
+      case 'binary': return { ...e, a: replaceAcc(e.a), b: replaceAcc(e.b) };
+      case 'where': return { ...e, cond: replaceAcc(e.cond), a: replaceAcc(e.a), b: replaceAcc(e.b) };
+      default: return e;
+    }
+  };
+  const inputs = k.inputs.filter((b) => b.name !== k.out);
+  const epi: PointwiseKernel = {
+    kind: 'pointwise', name: `${k.name}_epilogue`, params: k.params,
+    inputs: [...inputs, { name: ACC, dtype: 'float32' }], outputs: k.outputs, sizes,
+    stores: [{ buffer: k.out, access: contiguous(sizes), value: replaceAcc(k.epilogue!) }],
+  };
+  const { f: ef, signature } = emitPointwise(epi, `${k.name}_epilogue`, math);
+  const index = module.addFunction(ef);
+  for (const b of signature.buffers) f.get(pointers.get(b === ACC ? k.out : b)!);
+  for (const p of signature.params) f.get(params.get(p)!);
+  f.call(index);
 }

@@ -1,0 +1,60 @@
+import { suite } from 'uvu';
+import {
+  acc, add, load, sizeParam, unary,
+  type MatmulKernel, type MatrixOperand, type SizeExpr, type ValueExpr,
+} from '@kiln/core';
+import { compileKernels } from '@kiln/backend-cpu';
+import { assertClose, randomArray, runBoth, sharedArena } from './helpers.js';
+
+const f32 = 'float32' as const;
+const rowMajor = (buffer: string, cols: SizeExpr, batchStride: SizeExpr[] = []): MatrixOperand =>
+  ({ buffer, offset: 0, batchStrides: batchStride, rowStride: cols, colStride: 1 });
+
+export function matmulKernel(m: SizeExpr, n: SizeExpr, k: SizeExpr, opts: { params?: string[]; epilogue?: ValueExpr; bias?: boolean } = {}): MatmulKernel {
+  return {
+    kind: 'extern', op: 'matmul', name: 'mm', params: opts.params ?? [],
+    inputs: [{ name: 'a', dtype: f32 }, { name: 'b', dtype: f32 }, ...(opts.bias ? [{ name: 'bias', dtype: f32 } as const] : [])],
+    outputs: [{ name: 'c', dtype: f32 }], batch: [], m, n, k,
+    a: rowMajor('a', k), b: rowMajor('b', n), out: 'c', ...(opts.epilogue ? { epilogue: opts.epilogue } : {}),
+  };
+}
+
+const Matmul = suite('matmul');
+
+Matmul('square and skinny sizes against a naive triple loop', () => {
+  const sizes: [number, number, number][] = [
+    [1, 1, 1], [3, 3, 3], [17, 17, 17], [64, 64, 64], [129, 129, 129], [256, 256, 256],
+    [1, 256, 64], [256, 1, 64], [5, 300, 7], [300, 9, 513], [33, 520, 1], [4, 8, 0], [0, 5, 5],
+  ];
+  for (const [m, n, k] of sizes) {
+    const { got, want } = runBoth(matmulKernel(m, n, k), { a: randomArray(f32, m * k), b: randomArray(f32, k * n) }, { c: m * n });
+    assertClose(got.c!, want.c!, 1e-4, 1e-4 * Math.sqrt(k), `${m}x${n}x${k}`);
+  }
+});
+
+Matmul('transposed and batched operands are packed from their strides', () => {
+  const [B, m, n, k] = [3, 13, 11, 19];
+  const kernel: MatmulKernel = {
+    kind: 'extern', op: 'matmul', name: 'bmm', params: [], inputs: [{ name: 'a', dtype: f32 }, { name: 'b', dtype: f32 }],
+    outputs: [{ name: 'c', dtype: f32 }], batch: [B], m, n, k,
+    a: { buffer: 'a', offset: 0, batchStrides: [m * k], rowStride: 1, colStride: m }, // a stored [B, k, m], read transposed
+    b: { buffer: 'b', offset: 0, batchStrides: [0], rowStride: n, colStride: 1 }, // one b broadcast over the batch
+    out: 'c',
+  };
+  const { got, want } = runBoth(kernel, { a: randomArray(f32, B * m * k), b: randomArray(f32, k * n) }, { c: B * m * n });
+  assertClose(got.c!, want.c!, 1e-4, 1e-4, 'bmm');
+});
+
+Matmul('fused bias + relu epilogue, symbolic sizes reused across calls', () => {
+  const [M, N, K] = [sizeParam('m'), sizeParam('n'), sizeParam('k')];
+  const epilogue = unary('relu', add(acc(0), load('bias', { offset: 0, strides: [0, 1] })));
+  const kernel = matmulKernel(M, N, K, { params: ['m', 'n', 'k'], epilogue, bias: true });
+  const compiled = compileKernels([kernel], sharedArena).kernels.get('mm')!;
+  for (const [m, n, k] of [[7, 9, 5], [64, 33, 100], [1, 1, 1], [130, 17, 260]]) {
+    const inputs = { a: randomArray(f32, m * k), b: randomArray(f32, k * n), bias: randomArray(f32, n) };
+    const { got, want } = runBoth(kernel, inputs, { c: m * n }, { m, n, k }, compiled);
+    assertClose(got.c!, want.c!, 1e-4, 1e-4, `relu(x@w+b) ${m}x${n}x${k}`);
+  }
+});
+
+Matmul.run();
