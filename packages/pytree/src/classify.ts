@@ -52,5 +52,15 @@ export function classify(value: unknown, noneIsLeaf: boolean, namespace: string)
  * primitives are always leaves and never reach it).
  */
 export function makeLeafTest(noneIsLeaf: boolean, namespace: string): (value: unknown) => boolean {
-  return (value) => classify(value, noneIsLeaf, namespace).kind === 'leaf';
+  // Leaves in one tree are mostly instances of one class (tensors). Remembering the last leaf class turns
+  // the registry lookup into one identity compare. The caches holding this test are dropped whenever the
+  // registry changes, so a class registered later is never mistaken for a leaf.
+  let knownLeafType: unknown = undefined;
+  return (value) => {
+    const type = value == null ? undefined : (value as object).constructor;
+    if (type !== undefined && type === knownLeafType) return true;
+    const isLeaf = classify(value, noneIsLeaf, namespace).kind === 'leaf';
+    if (isLeaf && typeof type === 'function' && !Object.hasOwn(value as object, 'constructor')) knownLeafType = type;
+    return isLeaf;
+  };
 }

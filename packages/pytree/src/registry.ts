@@ -34,6 +34,8 @@ export interface NodeDef<T = unknown, M = unknown> {
   /** dataclass only: field names read directly by generated code. */
   readonly dataFields?: readonly string[];
   readonly metaFields?: readonly string[];
+  /** dataclass without a custom `create`: generated code builds instances from this prototype directly. */
+  readonly instancePrototype?: object;
 }
 
 export interface RegisterOptions<T, M> {
@@ -165,6 +167,7 @@ export function registerDataclass<T extends object>(type: Constructor<T>, option
     name: options.name ?? type.name,
     dataFields,
     metaFields,
+    instancePrototype: options.create === undefined ? type.prototype : undefined,
     flatten(value) {
       const record = value as Record<string, unknown>;
       return { children: dataFields.map((f) => record[f]), meta: metaFields.map((f) => record[f]), keys: dataFields };

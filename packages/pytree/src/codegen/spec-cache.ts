@@ -33,15 +33,12 @@ class SpecCache {
   flatten(tree: unknown): [unknown[], TreeSpec] {
     if (this.version !== registryVersion()) this.reset();
     const candidates = this.candidates;
-    if (candidates.length > 0) {
-      const leaves: unknown[] = [];
-      for (let i = 0; i < candidates.length; i++) {
-        const candidate = candidates[i]!;
-        if (this.tryCandidate(candidate, tree, leaves)) {
-          if (i > 0) [candidates[i - 1], candidates[i]] = [candidate, candidates[i - 1]!];
-          return [leaves, candidate.spec];
-        }
-        leaves.length = 0;
+    for (let i = 0; i < candidates.length; i++) {
+      const candidate = candidates[i]!;
+      const leaves = new Array<unknown>(candidate.spec.numLeaves);
+      if (this.tryCandidate(candidate, tree, leaves)) {
+        if (i > 0) [candidates[i - 1], candidates[i]] = [candidate, candidates[i - 1]!];
+        return [leaves, candidate.spec];
       }
     }
     const result = flattenGeneric(tree, this.options, false);
@@ -51,7 +48,7 @@ class SpecCache {
   /** A throw inside generated code (a getter, a Proxy trap) is re-raised with its path by the generic walk. */
   private tryCandidate(candidate: Candidate, tree: unknown, leaves: unknown[]): boolean {
     try {
-      return candidate.flatten(tree, leaves);
+      return candidate.flatten(tree, leaves, 0);
     } catch {
       return false;
     }

@@ -6,6 +6,8 @@ import type { TreeSpec } from '../spec.js';
 import { callUnflatten } from '../unflatten.js';
 import { Emitter, SourceTooLarge, isHomogeneous, keyLiteral } from './emitter.js';
 
+const SLICE_FROM = 8;
+
 export type CompiledUnflatten = (leaves: readonly unknown[]) => unknown;
 
 export function unflattenSource(spec: TreeSpec): { source: string; make: () => unknown } {
@@ -67,14 +69,13 @@ function nodeBody(spec: TreeSpec, emitter: Emitter): string {
       if (spec.kind === 'nullProtoObject') fields.unshift('__proto__: null');
       return `return {${fields.join(', ')}};`;
     }
-    case 'map': {
-      const keys = emitter.constant(spec.keys);
-      const pairs = childExprs(spec, emitter).map((expr, i) => `[${keys}[${i}], ${expr}]`);
-      return `return new Map([${pairs.join(', ')}]);`;
-    }
+    case 'map':
+      return mapBody(spec, emitter);
     case 'custom': {
       const self = emitter.constant(spec);
-      if (spec.node!.kind === 'static') return `return ${self}.meta;`;
+      const def = spec.node!;
+      if (def.kind === 'static') return `return ${self}.meta;`;
+      if (def.kind === 'dataclass' && def.instancePrototype !== undefined) return dataclassBody(spec, emitter);
       return `return U(${self}, [${childExprs(spec, emitter).join(', ')}]);`;
     }
     case 'leaf':
@@ -88,8 +89,10 @@ function nodeBody(spec: TreeSpec, emitter: Emitter): string {
 function arrayBody(spec: TreeSpec, emitter: Emitter): string {
   const children = spec.childSpecs;
   if (children.length === 0) return 'return [];';
-  if (children.every((child) => child.kind === 'leaf')) return `return l.slice(i, ${at(children.length)});`;
-  if (isHomogeneous(spec)) {
+  // slice has a fixed cost that only pays off past a handful of elements.
+  const allLeaves = children.every((child) => child.kind === 'leaf');
+  if (allLeaves && children.length > SLICE_FROM) return `return l.slice(i, ${at(children.length)});`;
+  if (isHomogeneous(spec) && !allLeaves) {
     const child = children[0]!;
     const step = child.numLeaves;
     return [
@@ -99,4 +102,35 @@ function arrayBody(spec: TreeSpec, emitter: Emitter): string {
     ].join('\n');
   }
   return `return [${childExprs(spec, emitter).join(', ')}];`;
+}
+
+/** `set` calls rather than `new Map([[k, v], ...])`, which builds and iterates a temporary pair per entry. */
+function mapBody(spec: TreeSpec, emitter: Emitter): string {
+  const keys = emitter.constant(spec.keys);
+  const children = spec.childSpecs;
+  if (isHomogeneous(spec)) {
+    const step = children[0]!.numLeaves;
+    return [
+      'const m = new Map();',
+      `for (let k = 0, j = i; k < ${children.length}; k++, j += ${step}) m.set(${keys}[k], ${valueExpr(children[0]!, 0, emitter, 'j')});`,
+      'return m;',
+    ].join('\n');
+  }
+  const sets = childExprs(spec, emitter).map((expr, k) => `m.set(${keys}[${k}], ${expr});`);
+  return ['const m = new Map();', ...sets, 'return m;'].join('\n');
+}
+
+/**
+ * Same steps as the registered default `create` (prototype, then meta fields, then data fields, in that
+ * order, so instances share one hidden class), without the intermediate fields record.
+ */
+function dataclassBody(spec: TreeSpec, emitter: Emitter): string {
+  const def = spec.node!;
+  const proto = emitter.constant(def.instancePrototype);
+  const meta = emitter.constant(spec.meta);
+  const lines = [`const r = Object.create(${proto});`];
+  def.metaFields!.forEach((field, k) => lines.push(`r[${keyLiteral(field)}] = ${meta}[${k}];`));
+  childExprs(spec, emitter).forEach((expr, k) => lines.push(`r[${keyLiteral(def.dataFields![k]!)}] = ${expr};`));
+  lines.push('return r;');
+  return lines.join('\n');
 }
