@@ -137,6 +137,7 @@ export const transpose = defineOp({
   meta: ([x, d0, d1]) => {
     const a = normalizeDim(d0 as number, x.ndim, 'transpose', 'dim0');
     const b = normalizeDim(d1 as number, x.ndim, 'transpose', 'dim1');
+    if (x.ndim === 0) return viewOf(x, [], []); // dims 0 and -1 both name the 0-dim tensor itself
     const shape = [...x.shape];
     const strides = [...x.strides];
     [shape[a], shape[b]] = [shape[b]!, shape[a]!];
@@ -163,6 +164,7 @@ export const expand = defineOp({
       const own = i >= lead ? x.shape[i - lead]! : 1;
       const target = typeof s === 'number' && s === -1 ? own : s;
       if (i < lead && typeof s === 'number' && s === -1) throw new ShapeError(`expand: -1 is not allowed in a new leading dim (${fmtShape(size)})`);
+      if (typeof s === 'number' && s < -1) throw new ShapeError(`expand: invalid size ${s} in ${fmtShape(size)}`, 'sizes are non-negative, or -1 to keep a dim');
       if (sizeEq(own, target)) {
         shape.push(own);
         strides.push(i >= lead ? x.strides[i - lead]! : 0);
