@@ -207,11 +207,19 @@ export function registerStatic<T>(type: Constructor<T>, options: StaticOptions<T
     name: options?.name ?? type?.name,
     flatten: (value) => ({ children: [], meta: value }),
     unflatten: (meta) => meta,
-    metaEquals: options?.equals ?? metaEquals,
+    metaEquals: options?.equals ?? sameFields,
     metaToJSON: options?.toJSON ?? ((value) => value),
     metaFromJSON: options?.fromJSON ?? ((json) => json as T),
   };
   addDefinition(def as NodeDef);
+}
+
+/** Default equality of static values: same class and equal own fields (identity is too strict for dtypes). */
+function sameFields(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a.constructor !== b.constructor) return false;
+  return metaEquals({ ...a }, { ...b });
 }
 
 /** Removes a registration; returns whether there was one. */
