@@ -1,0 +1,59 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { generatedSource, treeFlatten, treeStructure, treeUnflatten } from '@kiln/pytree';
+
+const escaping = suite('codegen: user strings in generated code');
+
+const hostileKeys = [
+  '"]; globalThis.hacked = 1; //',
+  "'); globalThis.hacked = 1; ('",
+  '\u2028\u2029',
+  '`${globalThis.hacked = 1}`',
+  '\\',
+  '__proto__',
+  '*/ globalThis.hacked = 1; /*',
+];
+
+escaping('hostile object keys are escaped: specialized code runs correctly and injects nothing', () => {
+  const tree: Record<string, unknown> = {};
+  hostileKeys.forEach((key, i) => Object.defineProperty(tree, key, { value: i, enumerable: true, writable: true, configurable: true }));
+  for (let round = 0; round < 4; round++) {
+    const [leaves, spec] = treeFlatten(tree);
+    assert.equal(leaves, hostileKeys.map((_, i) => i));
+    const rebuilt = treeUnflatten(spec, leaves);
+    assert.equal(Object.keys(rebuilt), hostileKeys);
+    hostileKeys.forEach((key, i) => assert.is(Object.getOwnPropertyDescriptor(rebuilt, key)!.value, i));
+  }
+  assert.is((globalThis as Record<string, unknown>)['hacked'], undefined);
+});
+
+escaping('the printed source quotes keys with JSON.stringify and holds no user values', () => {
+  const spec = treeStructure({ 'a"b': 1, m: new Map([['secret-map-key', 2]]) });
+  const { flatten, unflatten } = generatedSource(spec);
+  assert.ok(flatten.includes('x["a\\"b"]'));
+  assert.ok(unflatten.includes('"a\\"b": l[i]'));
+  assert.not.ok(flatten.includes('secret-map-key'), 'Map keys are closure data');
+  assert.not.ok(unflatten.includes('secret-map-key'));
+});
+
+const sharing = suite('codegen: code size');
+
+sharing('identical subtrees share one function, and repeated children become a loop', () => {
+  const spec = treeStructure(Array.from({ length: 500 }, () => ({ w: 1, b: 2, s: 3 })));
+  const { flatten, unflatten } = generatedSource(spec);
+  assert.is(flatten.match(/^function /gm)!.length, 2);
+  assert.ok(flatten.includes('for (let i = 0, p = j; i < 500; i++, p += 3)'));
+  assert.ok(unflatten.length < 1000);
+});
+
+sharing('structures too large to specialize stay correct on the generic path', () => {
+  const big = Array.from({ length: 3000 }, (_, i) => (i % 2 === 0 ? { ['k' + i]: i } : [i]));
+  for (let round = 0; round < 3; round++) {
+    const [leaves, spec] = treeFlatten(big);
+    assert.is(leaves.length, 3000);
+    assert.equal(treeUnflatten(spec, leaves), big);
+  }
+});
+
+escaping.run();
+sharing.run();
