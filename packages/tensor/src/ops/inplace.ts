@@ -1,6 +1,6 @@
 // In-place ops. Each computes its whole result before writing (so `x.add_(x.T)` reads old values only), then
 // writes through self's strides after `storage.writable()`: views of self see the write, clones never do.
-import { castScalar } from '../dtype.js';
+import { castScalar, isFloating, resultType } from '../dtype.js';
 import { KilnTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { castValues, scalarValueOf } from '../kernels/cast.js';
 import { writeThrough } from '../kernels/copy.js';
@@ -19,6 +19,7 @@ import { expand } from './views.js';
 
 /** A dim of stride 0 and size > 1 (an expanded tensor) would make one write land on several elements. */
 function checkWritable(op: string, self: TensorMetaLike): void {
+  if (self.shape.some((s) => s === 0)) return; // no elements, nothing written (contiguous strides of [2, 0] are [0, 1])
   const shared = self.shape.findIndex((s, d) => self.strides[d] === 0 && !(typeof s === 'number' && s <= 1));
   if (shared >= 0) {
     throw new ValueError(
@@ -81,7 +82,13 @@ function withAlphaInplace<const N extends string>(name: N, base: typeof add) {
     mutatesSelf: true,
     positional: [arg('self', 'Tensor'), arg('other', 'TensorOrScalar')],
     keywordOnly: [opt('alpha', 'Scalar', 1)],
-    meta: (args, ctx): MetaTensor => checkLikeOutOfPlace(name, base.op, args, ctx),
+    meta: (args, ctx): MetaTensor => {
+      const [self, other, alpha] = args;
+      if (!isFloating(resultType([self, other])) && !Number.isInteger(Number(alpha))) {
+        throw new KilnTypeError(`${name}: alpha=${String(alpha)} must be an integer for an integral result (self ${self.dtype})`);
+      }
+      return checkLikeOutOfPlace(name, base.op, args, ctx);
+    },
     kernel: ([self, other, alpha]): Tensor => writeResult(self, runEager(base.op, [self, other, alpha]) as Tensor),
     decompose: ([self, other, alpha]): Tensor => copy_(self, base(self, other, { alpha })),
   });
