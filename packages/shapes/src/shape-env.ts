@@ -1,9 +1,10 @@
 // The ShapeEnv owns the symbols of one trace: it creates them for input sizes (duck sizing, 0/1
 // specialization) and for data-dependent values, keeps their ranges and replacements, records the guards
 // and runtime asserts that symbolic code relies on, and answers comparisons statically when it can.
-import { boolConst, compare as compareExprs, not, type CompareOp } from './expr/bool.js';
+import { and, boolConst, compare as compareExprs, not, or, relFromDiff, type CompareOp } from './expr/bool.js';
+import { cancelExactFloorDiv, foldModIdentity, simplifyRelation } from './expr/rewrite.js';
 import type { SimplifyContext } from './expr/functions.js';
-import { asAtom, asConstant, constant, freeSymbols, nestedIntAtom, atomExpr, scale, symbolExpr } from './expr/poly.js';
+import { asAtom, asConstant, atomExpr, callAtom, constant, freeSymbols, nestedIntAtom, scale, symbolExpr } from './expr/poly.js';
 import { boolFreeSymbols, evaluate, evaluateBool, substitute, substituteBool } from './expr/substitute.js';
 import type { Atom, BoolExpr, Expr, RelExpr } from './expr/types.js';
 import { CheckFailedError, DataDependentError } from './errors.js';
@@ -66,6 +67,7 @@ export class ShapeEnv {
   private readonly recordedGuards: RecordedFact[] = [];
   private readonly recordedAsserts: RecordedFact[] = [];
   private readonly knownTrue = new Set<string>();
+  private readonly exactDivisions = new Set<string>();
   private readonly normalizeCache = new Map<string, Expr>();
   private readonly rangeCache = new Map<string, ValueRange>();
   private counters = { backed: 0, unbacked: 0, nested: 0 };
@@ -201,18 +203,37 @@ export class ShapeEnv {
 
   /** `e` with every replacement applied. */
   normalize(e: Expr): Expr {
-    if (this.replacementMap.size === 0 || e.terms.length === 0) return e;
+    if ((this.replacementMap.size === 0 && this.exactDivisions.size === 0) || e.terms.length === 0) return e;
     let out = this.normalizeCache.get(e.key);
     if (out === undefined) {
-      out = substitute(e, (a) => (a.kind === 'symbol' ? this.replacementMap.get(a.name) : undefined), this.simplifyContext);
+      out = this.normalizeUncached(e);
       this.normalizeCache.set(e.key, out);
     }
     return out;
   }
 
+  /** `e` with every replacement applied and its relations reduced (common factors, gcd, Mod identity). */
   normalizeBool(e: BoolExpr): BoolExpr {
-    if (this.replacementMap.size === 0) return e;
-    return substituteBool(e, (a) => (a.kind === 'symbol' ? this.replacementMap.get(a.name) : undefined), this.simplifyContext);
+    const replaced =
+      this.replacementMap.size === 0
+        ? e
+        : substituteBool(e, (a) => (a.kind === 'symbol' ? this.replacementMap.get(a.name) : undefined), this.simplifyContext);
+    return this.reduceBool(replaced);
+  }
+
+  private reduceBool(e: BoolExpr): BoolExpr {
+    switch (e.kind) {
+      case 'rel': {
+        const diff = cancelExactFloorDiv(e.diff, this.exactDivisions);
+        return simplifyRelation(diff === e.diff ? e : relFromDiff(e.op, diff), this.simplifyContext);
+      }
+      case 'and':
+        return and(...e.args.map((a) => this.reduceBool(a)));
+      case 'or':
+        return or(...e.args.map((a) => this.reduceBool(a)));
+      default:
+        return e;
+    }
   }
 
   /** Sound range of `e`; size-oblivious ranges treat size-like unbacked symbols as >= 2. */
@@ -238,7 +259,7 @@ export class ShapeEnv {
   // ---- results of symbolic operations (used by SymInt / SymBool) ----------------------------------
 
   intResult(e: Expr, hint: number | undefined): number | SymInt {
-    const n = this.normalize(e);
+    const n = foldModIdentity(this.normalize(e), this.simplifyContext);
     const c = asConstant(n);
     return c !== undefined ? c : new SymInt(n, this, hint);
   }
@@ -292,8 +313,8 @@ export class ShapeEnv {
     if (this.knownTrue.has(e.key)) return true;
     if (this.knownTrue.has(not(e).key)) return false;
     const byRange = decideByRange(e, this.exprRange(e.diff, sizeOblivious));
-    if (byRange !== undefined || !hasCall(e.diff)) return byRange;
-    // Hard case: let the engine try to cancel call atoms (memoized; off the common path).
+    if (byRange !== undefined || callCount(e.diff) < 2) return byRange;
+    // Hard case: two call atoms might cancel in ways the canonical form does not see (memoized).
     const simplified = simplifyWithMathjs(e.diff);
     const c = simplified && asConstant(simplified);
     return c === undefined || c === null ? undefined : decideByRange(e, { lo: c, hi: c });
@@ -394,9 +415,22 @@ export class ShapeEnv {
     const narrowings = narrowingsOf(fact, this.factsView());
     for (const n of narrowings) this.applyNarrowing(n, kind);
     const facts = fact.kind === 'and' ? [fact, ...fact.args] : [fact];
-    for (const f of facts) this.knownTrue.add(f.key);
+    for (const f of facts) {
+      this.knownTrue.add(f.key);
+      this.noteExactDivision(f);
+    }
     const record = { expr: fact, location: this.currentLocation, absorbed: fact.kind === 'rel' && narrowings.length > 0, message };
     (kind === 'guard' ? this.recordedGuards : this.recordedAsserts).push(record);
+  }
+
+  /** `Mod(a, c) == 0` makes `c*FloorDiv(a, c)` equal to `a` from now on. */
+  private noteExactDivision(fact: BoolExpr): void {
+    if (fact.kind !== 'rel' || fact.op !== '==' || fact.diff.constant !== 0 || fact.diff.terms.length !== 1) return;
+    const atom = asAtom(scale(fact.diff, Math.sign(fact.diff.terms[0]!.coeff)));
+    if (atom?.kind !== 'call' || atom.fn !== 'Mod') return;
+    this.exactDivisions.add(callAtom('FloorDiv', atom.args).key);
+    this.normalizeCache.clear();
+    this.rangeCache.clear();
   }
 
   private applyNarrowing(n: Narrowing, kind: 'guard' | 'assert'): void {
@@ -443,7 +477,11 @@ export class ShapeEnv {
   }
 
   private normalizeUncached(e: Expr): Expr {
-    return substitute(e, (a) => (a.kind === 'symbol' ? this.replacementMap.get(a.name) : undefined), this.simplifyContext);
+    const replaced =
+      this.replacementMap.size === 0
+        ? e
+        : substitute(e, (a) => (a.kind === 'symbol' ? this.replacementMap.get(a.name) : undefined), this.simplifyContext);
+    return cancelExactFloorDiv(replaced, this.exactDivisions);
   }
 
   dataDependentError(expr: string, symbols: Iterable<string>): DataDependentError {
@@ -460,8 +498,10 @@ function asSymBool(cond: SymBoolLike): SymBool {
   throw new TypeError(`expected a SymBool from @kiln/shapes, got ${String(cond)}`);
 }
 
-function hasCall(e: Expr): boolean {
-  return e.terms.some((t) => t.mono.factors.some((f) => f.atom.kind === 'call'));
+function callCount(e: Expr): number {
+  let n = 0;
+  for (const t of e.terms) for (const f of t.mono.factors) if (f.atom.kind === 'call') n++;
+  return n;
 }
 
 function decideByRange(e: RelExpr, r: ValueRange): boolean | undefined {

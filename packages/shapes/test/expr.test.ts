@@ -49,13 +49,17 @@ canonical('FloorDiv and Mod by a monomial divide exactly', () => {
   assert.is(E.floorDiv(s0, s1, sizes).key, 'FloorDiv(s0, s1)');
 });
 
-canonical('non-monomial exact division goes through the engine and is verified', () => {
+canonical('exact division by a non-monomial is done in canonical form; proposals are verified', () => {
   const a = E.add(E.mul(s0, s1), s1); // s1 * (s0 + 1)
   const b = E.add(s0, E.constant(1));
-  const ctx: E.SimplifyContext = { ...sizes, exactQuotient: (x, y) => (x.key === a.key && y.key === b.key ? s1 : undefined) };
-  assert.is(E.floorDiv(a, b, ctx).key, 's1');
-  const lying: E.SimplifyContext = { ...sizes, exactQuotient: () => s0 };
-  assert.is(E.floorDiv(a, b, lying).key, 'FloorDiv(s0*s1 + s1, s0 + 1)');
+  assert.is(E.floorDiv(a, b, sizes).key, 's1');
+  assert.is(E.mod(a, b, sizes).key, '0');
+  const cube = E.mul(E.mul(b, b), E.add(s1, E.constant(2)));
+  assert.is(E.floorDiv(cube, E.mul(b, b), sizes).key, 's1 + 2');
+  // Not exact: stays a call, even when the engine proposes a wrong quotient.
+  const inexact = E.add(E.mul(s0, s1), E.constant(1));
+  const lying: E.SimplifyContext = { ...sizes, exactQuotient: () => s1 };
+  assert.is(E.floorDiv(inexact, b, lying).key, 'FloorDiv(s0*s1 + 1, s0 + 1)');
 });
 
 canonical('Min and Max are decided by ranges, else printed with sorted arguments', () => {

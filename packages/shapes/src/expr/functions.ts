@@ -66,7 +66,31 @@ function singleMonomial(b: Expr): Term | undefined {
   return b.constant === 0 && b.terms.length === 1 ? b.terms[0] : undefined;
 }
 
+/**
+ * Exact multivariate division by repeatedly cancelling leading terms (degree first). The term order is not
+ * guaranteed to be a monomial order, so the result is only trusted after `q * b == a` is checked.
+ */
+export function exactDivide(a: Expr, b: Expr): Expr | undefined {
+  if (b.terms.length === 0) return undefined;
+  const lead = b.terms[0]!;
+  let q = constant(0);
+  let r = a;
+  for (let step = 0; step < 64 && (r.terms.length > 0 || r.constant !== 0); step++) {
+    const head = r.terms[0];
+    if (head === undefined) return undefined;
+    const c = head.coeff / lead.coeff;
+    const m = divideByMonomial(makeExpr([{ coeff: 1, mono: head.mono }], 0), lead.mono);
+    if (m === undefined || !Number.isInteger(c)) return undefined;
+    const quotientTerm = scale(m, c);
+    q = add(q, quotientTerm);
+    r = sub(r, mul(quotientTerm, b));
+  }
+  return r.terms.length === 0 && r.constant === 0 && mul(q, b).key === a.key ? q : undefined;
+}
+
 function verifiedQuotient(a: Expr, b: Expr, ctx: SimplifyContext): Expr | undefined {
+  const own = exactDivide(a, b);
+  if (own !== undefined) return own;
   const q = ctx.exactQuotient?.(a, b);
   return q !== undefined && mul(q, b).key === a.key ? q : undefined;
 }
