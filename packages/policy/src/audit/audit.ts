@@ -1,0 +1,182 @@
+import { getOp } from '@kiln/tensor';
+import type { OpDef } from '@kiln/tensor';
+import type { AnyFunction } from '../frame.js';
+import { Overrides } from '../overrides.js';
+import type { ModuleTable } from '../qualified.js';
+import { BUILTIN_MODULES, resolveQualifiedName } from '../qualified.js';
+import { MATH_ALLOWLIST } from '../rules/math.js';
+import type { MathEntry } from '../rules/math.js';
+import type { TableRule } from '../rules/table.js';
+import { builtinFunctionTable, resolveTable } from '../rules/table.js';
+import type { ApiSources } from './api.js';
+import { enumerateTensorApi, liveApiSources } from './api.js';
+import { checkDecomposition, checkFake, checkMathEntry, checkPurity } from './op-checks.js';
+import type { FakeCheck } from './op-checks.js';
+import { checkAllowlistOps, checkCoverage, checkDuplicatesAndConflicts, checkPolyfills, checkStaleRules } from './rule-checks.js';
+import { samplesFor } from './samples.js';
+import type { AuditReport, BackendCoverage, CheckResult, Finding, FunctionRow, Lowering, MathRow, PurityResult } from './types.js';
+import { statusOf } from './types.js';
+
+/** A backend's lowering table as the audit reads it: the op names it lowers directly. */
+export interface BackendLoweringTable {
+  readonly name: string;
+  readonly ops: Iterable<string>;
+}
+
+export interface AuditOptions {
+  /** The public API to classify (default: the live `@kiln/tensor` exports and `Tensor.prototype`). */
+  readonly sources?: ApiSources;
+  /** The per-function table (default: the built-in one). */
+  readonly table?: readonly TableRule[];
+  /** User overrides to audit along (from the config). */
+  readonly overrides?: Overrides;
+  /** One lowering table per registered backend; empty until backends land. */
+  readonly backends?: readonly BackendLoweringTable[];
+  readonly math?: readonly MathEntry[];
+}
+
+const check = (id: string, title: string, findings: Finding[]): CheckResult => ({ id, title, status: statusOf(findings), findings });
+
+interface OpAudit {
+  fake: FakeCheck;
+  coreOps: string[];
+  decompositionFinding?: Finding;
+}
+
+/** Runs every check and returns the report; `passed` is false when any check fails. */
+export function runAudit(options: AuditOptions = {}): AuditReport {
+  const sources = options.sources ?? liveApiSources();
+  const rules = options.table ?? builtinFunctionTable();
+  const overrides = options.overrides ?? new Overrides();
+  const modules: ModuleTable = { ...BUILTIN_MODULES, '@kiln/tensor': sources.tensorExports };
+  const table = resolveTable(rules, modules);
+  const api = enumerateTensorApi(sources);
+
+  // Per op: fake-tensor run and decomposition, done once even when a function and a method share the op.
+  const opAudits = new Map<string, OpAudit>();
+  const fakeFindings: Finding[] = [];
+  const decompositionFindings: Finding[] = [];
+  const allowlisted = rules.filter((r) => r.table === 'allowlist' && r.op !== undefined && getOp(r.op));
+  for (const rule of allowlisted) {
+    const op = getOp(rule.op!)!;
+    if (opAudits.has(op.name)) continue;
+    const samples = samplesFor(op.name);
+    if (!samples) {
+      const message = `no sample inputs found for op '${op.name}'; add an entry to SAMPLES in packages/policy/src/audit/samples.ts`;
+      fakeFindings.push({ severity: 'fail', subject: op.name, message });
+      opAudits.set(op.name, { fake: { result: 'not-run' }, coreOps: [] });
+      continue;
+    }
+    const fake = checkFake(op, samples, op.name);
+    if (fake.finding) fakeFindings.push(fake.finding);
+    const audit: OpAudit = { fake, coreOps: op.isCore ? [op.name] : [] };
+    if (op.decompose) {
+      const d = checkDecomposition(op, samples, op.name);
+      audit.coreOps = d.coreOps;
+      if (d.finding) decompositionFindings.push(d.finding);
+    }
+    opAudits.set(op.name, audit);
+  }
+
+  const purityFindings: Finding[] = [];
+  const purity = new Map<string, PurityResult>();
+  for (const rule of allowlisted) {
+    const samples = samplesFor(rule.op!);
+    const res = resolveQualifiedName(rule.name, modules);
+    if (!samples || !res.ok) continue;
+    const { result, findings } = checkPurity(rule, res.fn, samples);
+    purity.set(rule.name, result);
+    purityFindings.push(...findings);
+  }
+
+  const mathRows: MathRow[] = [];
+  for (const entry of options.math ?? MATH_ALLOWLIST) {
+    const res = resolveQualifiedName(entry.name);
+    if (!res.ok) continue;
+    const { result, findings } = checkMathEntry(entry, res.fn);
+    purityFindings.push(...findings);
+    mathRows.push({ name: entry.name, kind: 'allowInGraph', constantFold: entry.constantFold, symInt: entry.symInt, purity: result });
+  }
+  for (const rule of rules) if (rule.table === 'math' && rule.kind === 'skip') mathRows.push({ name: rule.name, kind: 'skip' });
+
+  const { coverage, backendFindings, lowering } = backendCoverage(options.backends ?? [], allowlisted, opAudits);
+
+  const checks: CheckResult[] = [
+    check('coverage', 'Every public function of @kiln/tensor and Math is classified, and every rule names one', checkCoverage(api, table, overrides)),
+    check('stale-rules', 'Every rule resolves to a live function or op', checkStaleRules(table, rules)),
+    check('conflicts', 'No duplicate or conflicting rules', checkDuplicatesAndConflicts(rules, overrides, modules)),
+    check('allowlist-ops', 'Each allowlist entry names its op and declares its effects', checkAllowlistOps(rules, table, modules)),
+    check('fake-tensors', 'Each allowlisted op runs on fake tensors, matching eager shapes and dtypes', fakeFindings),
+    check('decompositions', 'Decompositions expand to core ops only', decompositionFindings),
+    check('purity', 'Allowlisted functions do not change global state', purityFindings),
+    check('polyfills', 'Polyfills match their builtins in signature and behaviour', checkPolyfills(rules)),
+    check('backends', 'Backend lowering tables name registered ops', backendFindings),
+  ];
+
+  const functions = api.map((a): FunctionRow => functionRow(a.name, a.fn, table.byFunction.get(a.fn), overrides, opAudits, purity, lowering));
+  const failures = checks.reduce((n, c) => n + c.findings.filter((f) => f.severity === 'fail').length, 0);
+  const warnings = checks.reduce((n, c) => n + c.findings.filter((f) => f.severity === 'warn').length, 0);
+  return {
+    passed: failures === 0,
+    summary: {
+      apiFunctions: functions.length,
+      classified: functions.filter((f) => f.kind !== 'unclassified').length,
+      allowlisted: functions.filter((f) => f.kind === 'allowInGraph').length,
+      failures,
+      warnings,
+    },
+    checks,
+    functions,
+    math: mathRows,
+    backends: coverage,
+  };
+}
+
+function functionRow(
+  name: string,
+  fn: AnyFunction,
+  rule: TableRule | undefined,
+  overrides: Overrides,
+  opAudits: ReadonlyMap<string, OpAudit>,
+  purity: ReadonlyMap<string, PurityResult>,
+  lowering: ReadonlyMap<string, Record<string, Lowering>>,
+): FunctionRow {
+  const override = overrides.functionRules(fn)?.[0];
+  if (override) return { name, kind: override.kind === 'allowInGraph' ? 'allowInGraph' : override.kind === 'inline' ? 'inline' : 'skip', rule: override.id };
+  if (!rule) return { name, kind: 'unclassified', rule: '' };
+  if (rule.op === undefined) return { name, kind: rule.kind, rule: rule.id };
+  const op: OpDef | undefined = getOp(rule.op);
+  const audit = opAudits.get(rule.op);
+  return {
+    name,
+    kind: rule.kind,
+    rule: rule.id,
+    op: rule.op,
+    ...(op && { category: op.category, hasMeta: op.meta !== undefined, hasDecomposition: op.decompose !== undefined }),
+    ...(audit && { fake: audit.fake.result, coreOps: audit.coreOps }),
+    purity: purity.get(name) ?? 'not-run',
+    backends: lowering.get(rule.op) ?? {},
+  };
+}
+
+/** Per backend, which allowlisted ops it lowers: directly, or through a decomposition into ops it lowers. */
+function backendCoverage(backends: readonly BackendLoweringTable[], allowlisted: readonly TableRule[], opAudits: ReadonlyMap<string, OpAudit>) {
+  const backendFindings: Finding[] = [];
+  const lowering = new Map<string, Record<string, Lowering>>();
+  const opNames = [...new Set(allowlisted.map((r) => r.op!))].sort();
+  const coverage: BackendCoverage[] = backends.map((b) => {
+    const lowers = new Set(b.ops);
+    for (const name of lowers) {
+      if (!getOp(name)) backendFindings.push({ severity: 'fail', subject: `${b.name}:${name}`, message: `stale lowering: backend ${b.name} lowers '${name}', which is not a registered op` });
+    }
+    const missing: string[] = [];
+    for (const op of opNames) {
+      const core = opAudits.get(op)?.coreOps ?? [];
+      const how: Lowering = lowers.has(op) ? 'direct' : core.length > 0 && core.every((c) => lowers.has(c)) ? 'decomposed' : 'no';
+      if (how === 'no') missing.push(op);
+      lowering.set(op, { ...lowering.get(op), [b.name]: how });
+    }
+    return { backend: b.name, lowered: opNames.length - missing.length, total: opNames.length, missing };
+  });
+  return { coverage, backendFindings, lowering };
+}

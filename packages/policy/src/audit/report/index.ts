@@ -1,0 +1,3 @@
+export { formatMarkdown, summaryLine } from './markdown.js';
+export { formatJson } from './json.js';
+export { formatHtml } from './html.js';

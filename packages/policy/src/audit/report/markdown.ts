@@ -1,0 +1,41 @@
+import type { AuditReport, FunctionRow } from '../types.js';
+
+const ICON = { pass: '✅', warn: '⚠️', fail: '❌' } as const;
+const cell = (s: unknown) => String(s ?? '').replace(/\|/g, '\\|');
+const yesNo = (b: boolean | undefined) => (b === undefined ? '' : b ? 'yes' : 'no');
+
+export function summaryLine(report: AuditReport): string {
+  const s = report.summary;
+  const pct = s.apiFunctions ? ((100 * s.classified) / s.apiFunctions).toFixed(1) : '100.0';
+  return `${report.passed ? 'PASS' : 'FAIL'}: ${s.classified}/${s.apiFunctions} public tensor functions classified (${pct}%), ${s.allowlisted} allowed in the graph; ${s.failures} failure(s), ${s.warnings} warning(s)`;
+}
+
+/** The Markdown report: summary and checks first (what a PR reviewer needs), then the full tables. */
+export function formatMarkdown(report: AuditReport, options: { full?: boolean } = {}): string {
+  const full = options.full ?? true;
+  const out: string[] = ['# Kiln policy audit', '', `**${summaryLine(report)}**`, '', '| check | status | findings |', '|---|---|---|'];
+  for (const c of report.checks) out.push(`| ${cell(c.title)} | ${ICON[c.status]} ${c.status} | ${c.findings.length} |`);
+  for (const c of report.checks) {
+    const shown = c.findings.filter((f) => f.severity !== 'info' || full);
+    if (!shown.length) continue;
+    out.push('', `## ${c.title}`, '');
+    for (const f of shown) out.push(`- ${f.severity === 'fail' ? '❌' : f.severity === 'warn' ? '⚠️' : 'ℹ️'} ${f.message}`);
+  }
+  if (report.backends.length) {
+    out.push('', '## Backend coverage', '', '| backend | lowered | missing |', '|---|---|---|');
+    for (const b of report.backends) out.push(`| ${b.backend} | ${b.lowered}/${b.total} | ${cell(b.missing.join(', '))} |`);
+  } else {
+    out.push('', '_No backend lowering tables were given: backend coverage is empty._');
+  }
+  if (full) {
+    out.push('', '## Public tensor API', '', '| function | decision | op | category | meta | decomposition | fake tensors | purity | core ops | rule |', '|---|---|---|---|---|---|---|---|---|---|');
+    for (const f of report.functions) out.push(functionLine(f));
+    out.push('', '## Math', '', '| function | decision | constant-fold | SymInt | purity |', '|---|---|---|---|---|');
+    for (const m of report.math) out.push(`| ${m.name} | ${m.kind} | ${yesNo(m.constantFold)} | ${yesNo(m.symInt)} | ${m.purity ?? ''} |`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function functionLine(f: FunctionRow): string {
+  return `| \`${cell(f.name)}\` | ${f.kind} | ${cell(f.op)} | ${cell(f.category)} | ${yesNo(f.hasMeta)} | ${yesNo(f.hasDecomposition)} | ${cell(f.fake)} | ${cell(f.purity)} | ${cell(f.coreOps?.join(' '))} | ${cell(f.rule)} |`;
+}

@@ -1,0 +1,71 @@
+/** The audit's report: plain data, so the JSON output is the same object the other formats render. */
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface Finding {
+  readonly severity: 'fail' | 'warn' | 'info';
+  /** The qualified name or rule id the finding is about. */
+  readonly subject: string;
+  readonly message: string;
+}
+
+export interface CheckResult {
+  readonly id: string;
+  readonly title: string;
+  readonly status: CheckStatus;
+  readonly findings: readonly Finding[];
+}
+
+/** How a function fared in the purity check. */
+export type PurityResult = 'pure' | 'rng' | 'mutates-input' | 'impure' | 'not-run';
+/** How an allowlisted op runs on fake tensors. */
+export type FakeResult = 'meta' | 'decomposition' | 'constant' | 'failed' | 'not-run';
+export type Lowering = 'direct' | 'decomposed' | 'no';
+
+export interface FunctionRow {
+  readonly name: string;
+  readonly kind: 'inline' | 'skip' | 'allowInGraph' | 'unclassified';
+  readonly rule: string;
+  readonly op?: string;
+  readonly category?: string;
+  readonly hasMeta?: boolean;
+  readonly hasDecomposition?: boolean;
+  readonly fake?: FakeResult;
+  readonly purity?: PurityResult;
+  /** Core ops the decomposition expands to. */
+  readonly coreOps?: readonly string[];
+  readonly backends?: Readonly<Record<string, Lowering>>;
+}
+
+export interface MathRow {
+  readonly name: string;
+  readonly kind: 'allowInGraph' | 'skip' | 'unclassified';
+  readonly constantFold?: boolean;
+  readonly symInt?: boolean;
+  readonly purity?: PurityResult;
+}
+
+export interface BackendCoverage {
+  readonly backend: string;
+  readonly lowered: number;
+  readonly total: number;
+  readonly missing: readonly string[];
+}
+
+export interface AuditReport {
+  readonly passed: boolean;
+  readonly summary: {
+    readonly apiFunctions: number;
+    readonly classified: number;
+    readonly allowlisted: number;
+    readonly failures: number;
+    readonly warnings: number;
+  };
+  readonly checks: readonly CheckResult[];
+  readonly functions: readonly FunctionRow[];
+  readonly math: readonly MathRow[];
+  readonly backends: readonly BackendCoverage[];
+}
+
+export const statusOf = (findings: readonly Finding[]): CheckStatus =>
+  findings.some((f) => f.severity === 'fail') ? 'fail' : findings.some((f) => f.severity === 'warn') ? 'warn' : 'pass';

@@ -1,0 +1,170 @@
+import { PolicyConfigError } from './errors.js';
+import type { AnyFunction, DecisionKind } from './frame.js';
+import { checkPolyfillSignature } from './polyfills/index.js';
+import type { ModuleMatcher } from './rules/modules.js';
+import { formatModuleMatcher, parseModulePattern } from './rules/modules.js';
+import type { RuleScope } from './rules/skip.js';
+
+/** The user override kinds, as written in code and in the `policy` section of the config. */
+export const OVERRIDE_KINDS = ['allowInGraph', 'disallowInGraph', 'skip', 'inline', 'substitute'] as const;
+export type OverrideKind = (typeof OVERRIDE_KINDS)[number];
+
+/** What each override kind decides. */
+export const OVERRIDE_DECISION: { readonly [K in OverrideKind]: DecisionKind } = {
+  allowInGraph: 'allowInGraph',
+  disallowInGraph: 'skip',
+  skip: 'skip',
+  inline: 'inline',
+  substitute: 'skip',
+};
+
+export interface FunctionOverride {
+  readonly id: string;
+  readonly kind: OverrideKind;
+  readonly fn: AnyFunction;
+  /** How the user named it, for reasons and reports. */
+  readonly label: string;
+  readonly polyfill?: AnyFunction;
+  /** Code location or `file: key` of the config entry. */
+  readonly origin: string;
+}
+
+export interface ModuleOverride {
+  readonly id: string;
+  readonly kind: 'skip' | 'inline';
+  readonly matcher: ModuleMatcher;
+  readonly scope: RuleScope;
+  readonly origin: string;
+}
+
+export interface OverrideOptions {
+  /** Where the rule comes from: `kiln.config.js: policy.skip[0]`. Defaults to the caller's source line. */
+  readonly origin?: string;
+  /** How to name the function in reasons; defaults to `fn.name`. */
+  readonly label?: string;
+  /** For module rules: which frames they cover (default 'all'). */
+  readonly scope?: RuleScope;
+}
+
+/** The caller's `file:line`, skipping this file's frames: where a rule written in code comes from. */
+function callerLocation(): string {
+  const lines = (new Error().stack ?? '').split('\n').slice(1);
+  const outside = lines.find((l) => !l.includes('/policy/src/overrides.') && !l.includes('/policy/dist/overrides.') && !l.includes('/policy/src/decide.') && !l.includes('/policy/dist/decide.'));
+  const m = outside && /\(?((?:file:\/\/)?[^()\s]+:\d+):\d+\)?\s*$/.exec(outside);
+  return m ? m[1]! : 'code';
+}
+
+/**
+ * User overrides (lookup step 1), registered from code or from config. A function may carry one kind only:
+ * a second, different kind for the same function is an error naming both rules; the same kind again is
+ * kept and reported by the audit as a duplicate.
+ */
+export class Overrides {
+  private readonly functions = new Map<AnyFunction, FunctionOverride[]>();
+  private readonly modules: ModuleOverride[] = [];
+  private version = 0;
+  private nextId = 0;
+
+  /** Bumped on every change; the decision cache watches it. */
+  get changeCount(): number {
+    return this.version;
+  }
+
+  allowInGraph(fn: AnyFunction, options: OverrideOptions = {}): this {
+    return this.addFunction('allowInGraph', fn, options);
+  }
+  disallowInGraph(fn: AnyFunction, options: OverrideOptions = {}): this {
+    return this.addFunction('disallowInGraph', fn, options);
+  }
+  /** Skips a function, or every module matching a pattern (`lodash`, `node:*`, `/app/vendor/**`). */
+  skip(target: AnyFunction | string, options: OverrideOptions = {}): this {
+    return typeof target === 'string' ? this.addModule('skip', target, options) : this.addFunction('skip', target, options);
+  }
+  /** Traces into a function, or every module matching a pattern. */
+  inline(target: AnyFunction | string, options: OverrideOptions = {}): this {
+    return typeof target === 'string' ? this.addModule('inline', target, options) : this.addFunction('inline', target, options);
+  }
+  /** Traces `polyfill` wherever `fn` is called (signature-checked against `fn`). */
+  substitute(fn: AnyFunction, polyfill: AnyFunction, options: OverrideOptions = {}): this {
+    const label = options.label ?? (fn.name || '(anonymous)');
+    try {
+      checkPolyfillSignature(label, fn, polyfill);
+    } catch (e) {
+      throw new PolicyConfigError(`substitute(${label})`, options.origin ?? callerLocation(), (e as Error).message);
+    }
+    return this.addFunction('substitute', fn, { ...options, label }, polyfill);
+  }
+
+  functionRules(fn: AnyFunction): readonly FunctionOverride[] | undefined {
+    return this.functions.get(fn);
+  }
+  allFunctionRules(): FunctionOverride[] {
+    return [...this.functions.values()].flat();
+  }
+  moduleRules(): readonly ModuleOverride[] {
+    return this.modules;
+  }
+
+  /** A copy, to try rules on before registering them for real. */
+  clone(): Overrides {
+    const copy = new Overrides();
+    for (const [fn, rules] of this.functions) copy.functions.set(fn, [...rules]);
+    copy.modules.push(...this.modules);
+    copy.nextId = this.nextId;
+    return copy;
+  }
+
+  clear(): void {
+    this.functions.clear();
+    this.modules.length = 0;
+    this.version++;
+  }
+
+  private addFunction(kind: OverrideKind, fn: AnyFunction, options: OverrideOptions, polyfill?: AnyFunction): this {
+    const label = options.label ?? (fn.name || '(anonymous)');
+    const origin = options.origin ?? callerLocation();
+    const rule = `${kind}(${label})`;
+    if (typeof fn !== 'function') {
+      throw new PolicyConfigError(rule, origin, `expects a function, got ${fn === null ? 'null' : typeof fn}`);
+    }
+    const existing = this.functions.get(fn) ?? [];
+    const clash = existing.find((r) => r.kind !== kind);
+    if (clash) {
+      throw new PolicyConfigError(
+        rule,
+        origin,
+        `conflicts with ${clash.kind}(${clash.label}) from ${clash.origin}: a function can be allowed in the graph, skipped or inlined, not several at once`,
+        'remove one of the two rules',
+      );
+    }
+    const id = `override:${kind}:${label}#${this.nextId++}`;
+    existing.push({ id, kind, fn, label, origin, ...(polyfill && { polyfill }) });
+    this.functions.set(fn, existing);
+    this.version++;
+    return this;
+  }
+
+  private addModule(kind: 'skip' | 'inline', pattern: string, options: OverrideOptions): this {
+    const origin = options.origin ?? callerLocation();
+    const matcher = parseModulePattern(pattern);
+    const rule = `${kind}('${pattern}')`;
+    if (!matcher) {
+      throw new PolicyConfigError(
+        rule,
+        origin,
+        `'${pattern}' is not a module pattern`,
+        "use a package name ('lodash', '@scope/*'), 'node:*', 'node_modules/**', or an absolute path or file: URL glob",
+      );
+    }
+    const scope = options.scope ?? 'all';
+    const clash = this.modules.find(
+      (m) => m.kind !== kind && formatModuleMatcher(m.matcher) === formatModuleMatcher(matcher) && (m.scope === scope || m.scope === 'all' || scope === 'all'),
+    );
+    if (clash) {
+      throw new PolicyConfigError(rule, origin, `conflicts with ${clash.kind}('${formatModuleMatcher(clash.matcher)}') from ${clash.origin}`, 'remove one of the two rules');
+    }
+    this.modules.push({ id: `override:${kind}:${pattern}#${this.nextId++}`, kind, matcher, scope, origin });
+    this.version++;
+    return this;
+  }
+}
