@@ -118,7 +118,8 @@ export class TreeSpec {
   }
 
   /** Rebuilds a tree of this structure from `leaves` (exactly numLeaves of them). */
-  unflatten(leaves: Iterable<unknown>): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  unflatten(leaves: Iterable<unknown>): any {
     return unflattenWithSpec(this, leaves);
   }
 
