@@ -9,8 +9,8 @@ import { arg, opt } from '../registry/schema.js';
 import type { Size } from '../size.js';
 import { normalizeDim, sizeEq } from '../size.js';
 import type { Tensor } from '../tensor.js';
-import { add, div, exp, mul, rsqrt, sub } from './pointwise.js';
-import { amax, logsumexp, mean, sum } from './reductions.js';
+import { add, div, exp, log, mul, rsqrt, sub } from './pointwise.js';
+import { amax, mean, sum } from './reductions.js';
 
 function requireFloating(op: string, arg: string, t: TensorMetaLike): DType {
   if (!isFloating(t.dtype)) {
@@ -77,7 +77,12 @@ export const softmax = softmaxLike('softmax', false, (x, dim) => {
   return div(shifted, sum(shifted, dim, true));
 });
 
-export const logSoftmax = softmaxLike('logSoftmax', true, (x, dim) => sub(x, logsumexp(x, dim, true)));
+// x - max - log Σ exp(x - max), rather than x - logsumexp(x): subtracting the max first keeps the result's
+// absolute error small when the logits are large.
+export const logSoftmax = softmaxLike('logSoftmax', true, (x, dim) => {
+  const shifted = sub(x, amax(x, dim, true));
+  return sub(shifted, log(sum(exp(shifted), dim, true)));
+});
 
 /** Checks layerNorm's arguments and returns the normalized (trailing) dims of the input. */
 function layerNormDims(x: TensorMetaLike, normalizedShape: readonly Size[], weight: TensorMetaLike | null, bias: TensorMetaLike | null): number[] {
