@@ -25,7 +25,7 @@ const WRITES: [string, (t: Tensor) => unknown][] = [
 const Clones = suite('cow: clones never see writes to their source, and vice versa');
 
 Clones('a clone shares the buffer until the first write, then only the writer copies', () => {
-  const x = arange(4, { dtype: 'float32' });
+  const x = arange(0, 4, 1, { dtype: 'float32' });
   const c = x.clone();
   assert.ok(c.storage !== x.storage);
   assert.ok(c.storage.sharesBufferWith(x.storage), 'lazy: no copy yet');
@@ -40,12 +40,12 @@ Clones('a clone shares the buffer until the first write, then only the writer co
 
 for (const [name, write] of WRITES) {
   Clones(`${name} on the source leaves an earlier clone alone, and ${name} on a clone leaves the source alone`, () => {
-    const x = arange(6, { dtype: 'float32' }).reshape([2, 3]);
+    const x = arange(0, 6, 1, { dtype: 'float32' }).reshape([2, 3]);
     const c = x.clone();
     write(x);
     assert.equal(values(c), [0, 1, 2, 3, 4, 5], 'clone after writing its source');
     assert.not.equal(values(x), [0, 1, 2, 3, 4, 5], 'the source did change');
-    const y = arange(6, { dtype: 'float32' }).reshape([2, 3]);
+    const y = arange(0, 6, 1, { dtype: 'float32' }).reshape([2, 3]);
     const d = y.clone();
     write(d);
     assert.equal(values(y), [0, 1, 2, 3, 4, 5], 'source after writing its clone');
@@ -140,7 +140,7 @@ Model('property: every tensor always reads what a model of shared and copied arr
       // The model: clones get a fresh array, views keep their parent's array with a position map.
       const buffers: number[][] = [[0, 1, 2, 3, 4, 5, 6, 7]];
       const pool: { t: Tensor; buffer: number; positions: number[] }[] = [
-        { t: arange(8, { dtype: 'float64' }), buffer: 0, positions: [0, 1, 2, 3, 4, 5, 6, 7] },
+        { t: arange(0, 8, 1, { dtype: 'float64' }), buffer: 0, positions: [0, 1, 2, 3, 4, 5, 6, 7] },
       ];
       const read = (e: (typeof pool)[number]) => e.positions.map((p) => buffers[e.buffer]![p]!);
       for (const a of actions) {
