@@ -11,11 +11,19 @@ import type { ArgSpec, OpDef } from '@kiln/tensor';
 export type SampleFactory = () => unknown[];
 
 /** A float32 tensor with distinct, sign-mixed, non-integral values (so that every pointwise op moves them). */
-export function sampleTensor(shape: readonly number[], dtype: 'float32' | 'int32' | 'bool' = 'float32'): Tensor {
+export function sampleTensor(shape: readonly number[], dtype: 'float32' | 'int32' | 'bool' = 'float32', variant = 0): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = dtype === 'float32' ? new Float32Array(n) : dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
-  for (let i = 0; i < n; i++) data[i] = dtype === 'bool' ? i % 2 : dtype === 'int32' ? (i % 5) - 2 : ((i * 7) % 11) / 4 - 1.3;
+  for (let i = 0; i < n; i++) data[i] = dtype === 'bool' ? i % 2 : dtype === 'int32' ? (i % 5) - 2 : (((i + variant) * 7) % 11) / 4 - 1.3;
   return Tensor.fromData(data, shape, dtype);
+}
+
+/** An int32 tensor of valid indices (0 and 1) for any dimension of size ≥ 2. */
+export function indexTensor(shape: readonly number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Int32Array(n);
+  for (let i = 0; i < n; i++) data[i] = i % 2;
+  return Tensor.fromData(data, shape, 'int32');
 }
 
 /** Explicit samples, for ops whose arguments the search below cannot guess. */
@@ -23,14 +31,17 @@ export const SAMPLES: Readonly<Record<string, SampleFactory>> = {
   where: () => [sampleTensor([2, 3], 'bool'), sampleTensor([2, 3]), 0],
   tensor: () => [[[1.5, 2], [3, 4]]],
   clamp: () => [sampleTensor([2, 3]), -0.5, 0.5],
+  clamp_: () => [sampleTensor([2, 3]), -0.5, 0.5],
+  copy_: () => [sampleTensor([2, 3]), sampleTensor([2, 3], 'float32', 1)],
+  embedding: () => [indexTensor([2, 3]), sampleTensor([4, 5])],
 };
 
-const SHAPES: readonly (readonly number[])[] = [[2, 3], [3, 3], [2, 3, 4], [6]];
+const SHAPES: readonly (readonly number[])[] = [[2, 3], [3, 3], [2, 3, 4], [6], [1]];
 
 /** Candidate values for one argument, given the shape used for tensors in this attempt. */
 function candidates(spec: ArgSpec, shape: readonly number[]): (() => unknown)[] {
   switch (spec.type) {
-    case 'Tensor': return [() => sampleTensor(shape)];
+    case 'Tensor': return [() => sampleTensor(shape), () => indexTensor(shape), () => sampleTensor(shape, 'bool')];
     case 'TensorOrScalar': return [() => sampleTensor(shape), () => 2];
     case 'Tensor[]': return [() => [sampleTensor(shape), sampleTensor(shape)]];
     case 'Scalar': return [() => 2, () => 0.5];
@@ -40,6 +51,7 @@ function candidates(spec: ArgSpec, shape: readonly number[]): (() => unknown)[] 
     case 'float': return [() => 3, () => 1.5];
     case 'data': return [() => [[1.5, 2], [3, 4]]];
     case 'bool': return [() => false, () => true];
+    case 'dtype?': return [() => 'float64', () => 'int32'];
     case 'string': return [() => spec.default ?? spec.choices?.[0] ?? ''];
     default: return [() => spec.default];
   }

@@ -57,4 +57,45 @@ export const TENSOR_ALLOWLIST: readonly AllowlistEntry[] = [
   method('reshape'), method('view'), method('permute'), method('transpose'), method('expand'), method('slice'),
   method('narrow'), method('select'), method('squeeze'), method('unsqueeze'), method('flatten'),
   method('contiguous'), method('clone'),
+  // shape, as functions
+  fn('cat'), fn('stack'),
+  // view, as functions
+  fn('chunk'), fn('split'),
+  // view, as methods
+  method('chunk'), method('split'),
+  // reduction, as functions
+  fn('all'), fn('amax'), fn('amin'), fn('any'), fn('argmax'), fn('argmin'), fn('cumsum'), fn('logsumexp'), fn('max'),
+  fn('mean'), fn('min'), fn('prod'), fn('std'), fn('sum'), fn('var'),
+  // reduction, as methods
+  method('all'), method('amax'), method('amin'), method('any'), method('argmax'), method('argmin'), method('cumsum'),
+  method('logsumexp'), method('max'), method('mean'), method('min'), method('prod'), method('std'), method('sum'),
+  method('var'),
+  // linalg, as functions
+  fn('linear'), fn('matmul'),
+  // linalg, as methods
+  method('matmul'),
+  // indexing, as functions
+  fn('embedding'), fn('gather'), fn('indexSelect'), fn('maskedFill'), fn('oneHot'), fn('tril'), fn('triu'),
+  // indexing, as methods
+  method('gather'), method('indexSelect'), method('maskedFill'), method('tril'), method('triu'),
+  // normalization, as functions
+  fn('layerNorm'), fn('logSoftmax'), fn('softmax'),
+  // normalization, as methods
+  method('logSoftmax'), method('softmax'),
+  // conversion, as functions
+  fn('item'), fn('to'),
+  // conversion, as methods
+  method('item'), method('to'),
+  // data-dependent, as functions
+  fn('nonzero'),
+  // data-dependent, as methods
+  method('nonzero'),
+  // inplace, as functions
+  fn('add_', 'mutates-input'), fn('clamp_', 'mutates-input'), fn('copy_', 'mutates-input'),
+  fn('div_', 'mutates-input'), fn('fill_', 'mutates-input'), fn('maskedFill_', 'mutates-input'),
+  fn('mul_', 'mutates-input'), fn('sub_', 'mutates-input'), fn('zero_', 'mutates-input'),
+  // inplace, as methods
+  method('add_', 'mutates-input'), method('clamp_', 'mutates-input'), method('copy_', 'mutates-input'),
+  method('div_', 'mutates-input'), method('fill_', 'mutates-input'), method('maskedFill_', 'mutates-input'),
+  method('mul_', 'mutates-input'), method('sub_', 'mutates-input'), method('zero_', 'mutates-input'),
 ];
