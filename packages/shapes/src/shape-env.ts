@@ -1,49 +1,24 @@
 // The ShapeEnv owns the symbols of one trace: it creates them for input sizes (duck sizing, 0/1
 // specialization) and for data-dependent values, keeps their ranges and replacements, records the guards
 // and runtime asserts that symbolic code relies on, and answers comparisons statically when it can.
-import { and, boolConst, compare as compareExprs, not, or, relFromDiff, type CompareOp } from './expr/bool.js';
-import { cancelExactFloorDiv, foldModIdentity, simplifyRelation } from './expr/rewrite.js';
-import type { SimplifyContext } from './expr/functions.js';
-import { asAtom, asConstant, atomExpr, callAtom, constant, freeSymbols, nestedIntAtom, scale, symbolExpr } from './expr/poly.js';
-import { boolFreeSymbols, evaluate, evaluateBool, substitute, substituteBool } from './expr/substitute.js';
-import type { Atom, BoolExpr, Expr, RelExpr } from './expr/types.js';
+import { boolConst, compare as compareExprs, not, type CompareOp } from './expr/bool.js';
+import { asAtom, asConstant, atomExpr, constant, freeSymbols, nestedIntAtom, scale, symbolExpr } from './expr/poly.js';
+import { foldModIdentity } from './expr/rewrite.js';
+import { boolFreeSymbols, evaluate } from './expr/substitute.js';
+import type { Atom, BoolExpr, Expr } from './expr/types.js';
 import { CheckFailedError, DataDependentError } from './errors.js';
-import { proposeQuotient, simplifyWithMathjs } from './mathjs-facade.js';
-import { narrowingsOf, type Narrowing, type SymbolFacts } from './narrow.js';
-import { callRange, intersect, isEmpty, nonNegative, rangeOf, sizeRange, unbounded, type ValueRange } from './ranges.js';
+import { nonNegative, sizeRange, unbounded, type ValueRange } from './ranges.js';
 import type { Size, SymBoolLike } from './size.js';
 import { SymBool, SymFloat, SymInt } from './sym.js';
+import { SymbolTable, type DimDynamism, type SourceBinding, type SymbolInfo } from './symbol-table.js';
+
+export type { DimDynamism, SourceBinding, SymbolInfo } from './symbol-table.js';
 
 export interface ShapeEnvOptions {
   /** Equal hints share one symbol (default true). */
   readonly duckShape?: boolean;
   /** Sizes 0 and 1 become constants and backed sizes get the range [2, inf) (default true). */
   readonly specializeZeroOne?: boolean;
-}
-
-/** How one input size becomes a SymInt: `duck` (default), `dynamic` (own symbol), `static`, `unbacked`. */
-export type DimDynamism = 'duck' | 'dynamic' | 'static' | 'unbacked';
-
-export interface SymbolInfo {
-  readonly name: string;
-  readonly kind: 'backed' | 'unbacked';
-  readonly hint: number | undefined;
-  readonly sources: string[];
-  range: ValueRange;
-  sizeLike: boolean;
-  /** What created an unbacked symbol (`nonzero`, `item`, …). */
-  readonly origin: string | undefined;
-  readonly location: string | undefined;
-  /** Where the range was last narrowed. */
-  rangeLocation: string | undefined;
-}
-
-/** One input size the env was asked about, and what it became. */
-export interface SourceBinding {
-  readonly source: string;
-  readonly value: number | string;
-  readonly reason: DimDynamism | 'zero-one';
-  readonly location: string | undefined;
 }
 
 export interface RecordedFact {
@@ -54,50 +29,19 @@ export interface RecordedFact {
   readonly message?: string | undefined;
 }
 
-export class ShapeEnv {
+export class ShapeEnv extends SymbolTable {
   readonly duckShape: boolean;
   readonly specializeZeroOne: boolean;
-  readonly simplifyContext: SimplifyContext;
 
-  private readonly symbolTable = new Map<string, SymbolInfo>();
-  private readonly bindings: SourceBinding[] = [];
   private readonly symbolForHint = new Map<number, string>();
-  private readonly replacementMap = new Map<string, Expr>();
-  private readonly replacementLocations = new Map<string, string | undefined>();
   private readonly recordedGuards: RecordedFact[] = [];
   private readonly recordedAsserts: RecordedFact[] = [];
-  private readonly knownTrue = new Set<string>();
-  private readonly exactDivisions = new Set<string>();
-  private readonly normalizeCache = new Map<string, Expr>();
-  private readonly rangeCache = new Map<string, ValueRange>();
   private counters = { backed: 0, unbacked: 0, nested: 0 };
-  private currentLocation: string | undefined;
 
   constructor(options: ShapeEnvOptions = {}) {
+    super();
     this.duckShape = options.duckShape ?? true;
     this.specializeZeroOne = options.specializeZeroOne ?? true;
-    this.simplifyContext = { range: (e) => this.exprRange(e), exactQuotient: proposeQuotient };
-  }
-
-  // ---- user source location -------------------------------------------------------------------------
-
-  /** The user source location (`model.ts:12`) that guards, asserts and new symbols record. */
-  get location(): string | undefined {
-    return this.currentLocation;
-  }
-
-  setLocation(location: string | undefined): void {
-    this.currentLocation = location;
-  }
-
-  withLocation<T>(location: string | undefined, fn: () => T): T {
-    const saved = this.currentLocation;
-    this.currentLocation = location;
-    try {
-      return fn();
-    } finally {
-      this.currentLocation = saved;
-    }
   }
 
   // ---- creating symbols ------------------------------------------------------------------------------
@@ -160,27 +104,6 @@ export class ShapeEnv {
 
   // ---- queries ---------------------------------------------------------------------------------------
 
-  symbols(): readonly SymbolInfo[] {
-    return [...this.symbolTable.values()];
-  }
-
-  symbolInfo(name: string): SymbolInfo | undefined {
-    return this.symbolTable.get(name);
-  }
-
-  sourceBindings(): readonly SourceBinding[] {
-    return this.bindings;
-  }
-
-  replacements(): ReadonlyMap<string, Expr> {
-    return this.replacementMap;
-  }
-
-  /** Where the guard or assert that replaced `symbol` was recorded. */
-  replacementLocation(symbol: string): string | undefined {
-    return this.replacementLocations.get(symbol);
-  }
-
   guards(): readonly RecordedFact[] {
     return this.recordedGuards;
   }
@@ -199,61 +122,6 @@ export class ShapeEnv {
   rangeOfSize(size: Size): ValueRange {
     if (typeof size === 'number') return { lo: size, hi: size };
     return this.exprRange(this.normalize((size as SymInt).expr));
-  }
-
-  /** `e` with every replacement applied. */
-  normalize(e: Expr): Expr {
-    if ((this.replacementMap.size === 0 && this.exactDivisions.size === 0) || e.terms.length === 0) return e;
-    let out = this.normalizeCache.get(e.key);
-    if (out === undefined) {
-      out = this.normalizeUncached(e);
-      this.normalizeCache.set(e.key, out);
-    }
-    return out;
-  }
-
-  /** `e` with every replacement applied and its relations reduced (common factors, gcd, Mod identity). */
-  normalizeBool(e: BoolExpr): BoolExpr {
-    const replaced =
-      this.replacementMap.size === 0
-        ? e
-        : substituteBool(e, (a) => (a.kind === 'symbol' ? this.replacementMap.get(a.name) : undefined), this.simplifyContext);
-    return this.reduceBool(replaced);
-  }
-
-  private reduceBool(e: BoolExpr): BoolExpr {
-    switch (e.kind) {
-      case 'rel': {
-        const diff = cancelExactFloorDiv(e.diff, this.exactDivisions);
-        return simplifyRelation(diff === e.diff ? e : relFromDiff(e.op, diff), this.simplifyContext);
-      }
-      case 'and':
-        return and(...e.args.map((a) => this.reduceBool(a)));
-      case 'or':
-        return or(...e.args.map((a) => this.reduceBool(a)));
-      default:
-        return e;
-    }
-  }
-
-  /** Sound range of `e`; size-oblivious ranges treat size-like unbacked symbols as >= 2. */
-  exprRange(e: Expr, sizeOblivious = false): ValueRange {
-    const c = asConstant(e);
-    if (c !== undefined) return { lo: c, hi: c };
-    if (!sizeOblivious) {
-      const hit = this.rangeCache.get(e.key);
-      if (hit) return hit;
-    }
-    const atomRange = (a: Atom): ValueRange => {
-      if (a.kind === 'nested') return sizeRange;
-      if (a.kind === 'call') return callRange(a, (x) => this.exprRange(x, sizeOblivious))!;
-      const info = this.symbolTable.get(a.name);
-      if (!info) return unbounded;
-      return sizeOblivious && info.sizeLike && info.kind === 'unbacked' ? intersect(info.range, sizeRange) : info.range;
-    };
-    const r = rangeOf(e, atomRange);
-    if (!sizeOblivious) this.rangeCache.set(e.key, r);
-    return r;
   }
 
   // ---- results of symbolic operations (used by SymInt / SymBool) ----------------------------------
@@ -285,40 +153,6 @@ export class ShapeEnv {
   }
 
   // ---- static reasoning ------------------------------------------------------------------------------
-
-  /** The statically known value of `e` (ranges, replacements, recorded facts), or undefined. */
-  decide(e: BoolExpr, sizeOblivious = false): boolean | undefined {
-    switch (e.kind) {
-      case 'bool':
-        return e.value;
-      case 'rel':
-        return this.decideRel(e, sizeOblivious);
-      case 'not': {
-        const d = this.decide(e.arg, sizeOblivious);
-        return d === undefined ? undefined : !d;
-      }
-      case 'and':
-      case 'or': {
-        const ds = e.args.map((a) => this.decide(a, sizeOblivious));
-        const absorbing = e.kind === 'or';
-        if (ds.includes(absorbing)) return absorbing;
-        return ds.every((d) => d === !absorbing) ? !absorbing : undefined;
-      }
-      default:
-        return e satisfies never;
-    }
-  }
-
-  private decideRel(e: RelExpr, sizeOblivious: boolean): boolean | undefined {
-    if (this.knownTrue.has(e.key)) return true;
-    if (this.knownTrue.has(not(e).key)) return false;
-    const byRange = decideByRange(e, this.exprRange(e.diff, sizeOblivious));
-    if (byRange !== undefined || callCount(e.diff) < 2) return byRange;
-    // Hard case: two call atoms might cancel in ways the canonical form does not see (memoized).
-    const simplified = simplifyWithMathjs(e.diff);
-    const c = simplified && asConstant(simplified);
-    return c === undefined || c === null ? undefined : decideByRange(e, { lo: c, hi: c });
-  }
 
   staticallyKnownTrue(cond: boolean | SymBoolLike, options: { sizeOblivious?: boolean } = {}): boolean {
     if (typeof cond === 'boolean') return cond;
@@ -352,10 +186,6 @@ export class ShapeEnv {
     if (d !== undefined) return d;
     if (this.hintOfBool(e, b.hint) === undefined) return fallback;
     return this.guardExpr(e, b.hint);
-  }
-
-  private hintOfBool(e: BoolExpr, hint: boolean | undefined): boolean | undefined {
-    return hint ?? evaluateBool(e, (s) => this.symbolTable.get(s)?.hint);
   }
 
   // ---- guards and asserts ----------------------------------------------------------------------------
@@ -412,76 +242,9 @@ export class ShapeEnv {
   }
 
   private recordFact(fact: BoolExpr, kind: 'guard' | 'assert', message?: string): void {
-    const narrowings = narrowingsOf(fact, this.factsView());
-    for (const n of narrowings) this.applyNarrowing(n, kind);
-    const facts = fact.kind === 'and' ? [fact, ...fact.args] : [fact];
-    for (const f of facts) {
-      this.knownTrue.add(f.key);
-      this.noteExactDivision(f);
-    }
-    const record = { expr: fact, location: this.currentLocation, absorbed: fact.kind === 'rel' && narrowings.length > 0, message };
+    const absorbed = this.learn(fact, kind);
+    const record = { expr: fact, location: this.currentLocation, absorbed, message };
     (kind === 'guard' ? this.recordedGuards : this.recordedAsserts).push(record);
-  }
-
-  /** `Mod(a, c) == 0` makes `c*FloorDiv(a, c)` equal to `a` from now on. */
-  private noteExactDivision(fact: BoolExpr): void {
-    if (fact.kind !== 'rel' || fact.op !== '==' || fact.diff.constant !== 0 || fact.diff.terms.length !== 1) return;
-    const atom = asAtom(scale(fact.diff, Math.sign(fact.diff.terms[0]!.coeff)));
-    if (atom?.kind !== 'call' || atom.fn !== 'Mod') return;
-    this.exactDivisions.add(callAtom('FloorDiv', atom.args).key);
-    this.normalizeCache.clear();
-    this.rangeCache.clear();
-  }
-
-  private applyNarrowing(n: Narrowing, kind: 'guard' | 'assert'): void {
-    const info = this.symbolTable.get(n.symbol);
-    if (!info) return;
-    if (n.kind === 'range') {
-      const r = intersect(info.range, n.range);
-      if (isEmpty(r)) throw new CheckFailedError(`${n.symbol} in [${n.range.lo}, ${n.range.hi}]`, this.currentLocation, `contradicts the ${kind}s so far`);
-      info.range = r;
-      info.rangeLocation = this.currentLocation;
-    } else {
-      this.replace(n.symbol, n.value);
-    }
-    this.rangeCache.clear();
-  }
-
-  private replace(symbol: string, value: Expr): void {
-    const v = this.normalize(value);
-    if (freeSymbols(v).has(symbol)) return;
-    this.replacementMap.set(symbol, v);
-    this.replacementLocations.set(symbol, this.currentLocation);
-    this.normalizeCache.clear();
-    for (const [k, old] of this.replacementMap) if (k !== symbol) this.replacementMap.set(k, this.normalizeUncached(old));
-    this.normalizeCache.clear();
-    const from = this.symbolTable.get(symbol)!;
-    const target = asAtom(v);
-    if (target?.kind === 'symbol') {
-      const to = this.symbolTable.get(target.name);
-      if (to) to.sizeLike ||= from.sizeLike;
-    }
-    // The eliminated symbol's range constrains what replaced it (s1 -> s0 - 3 with s1 >= 2 gives s0 >= 5).
-    const bounds = [];
-    if (from.range.lo > -Infinity) bounds.push(compareExprs('>=', v, constant(from.range.lo)));
-    if (from.range.hi < Infinity) bounds.push(compareExprs('<=', v, constant(from.range.hi)));
-    for (const b of bounds)
-      for (const n of narrowingsOf(b, this.factsView())) if (n.kind === 'range') this.applyNarrowing(n, 'guard');
-  }
-
-  private factsView(): SymbolFacts {
-    return {
-      isUnbacked: (s) => this.symbolTable.get(s)?.kind === 'unbacked',
-      rangeOf: (s) => this.symbolTable.get(s)?.range ?? unbounded,
-    };
-  }
-
-  private normalizeUncached(e: Expr): Expr {
-    const replaced =
-      this.replacementMap.size === 0
-        ? e
-        : substitute(e, (a) => (a.kind === 'symbol' ? this.replacementMap.get(a.name) : undefined), this.simplifyContext);
-    return cancelExactFloorDiv(replaced, this.exactDivisions);
   }
 
   dataDependentError(expr: string, symbols: Iterable<string>): DataDependentError {
@@ -498,23 +261,3 @@ function asSymBool(cond: SymBoolLike): SymBool {
   throw new TypeError(`expected a SymBool from @kiln/shapes, got ${String(cond)}`);
 }
 
-function callCount(e: Expr): number {
-  let n = 0;
-  for (const t of e.terms) for (const f of t.mono.factors) if (f.atom.kind === 'call') n++;
-  return n;
-}
-
-function decideByRange(e: RelExpr, r: ValueRange): boolean | undefined {
-  switch (e.op) {
-    case '==':
-      return r.lo > 0 || r.hi < 0 ? false : r.lo === 0 && r.hi === 0 ? true : undefined;
-    case '!=':
-      return r.lo > 0 || r.hi < 0 ? true : r.lo === 0 && r.hi === 0 ? false : undefined;
-    case '<':
-      return r.hi < 0 ? true : r.lo >= 0 ? false : undefined;
-    case '<=':
-      return r.hi <= 0 ? true : r.lo > 0 ? false : undefined;
-    default:
-      return e.op satisfies never;
-  }
-}
