@@ -13,3 +13,5 @@ export * from './passes/cse.js';
 export * from './passes/constant-fold.js';
 export * from './passes/decompose.js';
 export * from './passes/pass-manager.js';
+export * from './lower/graph/index.js';
+export * from './backends/registry.js';

@@ -1,6 +1,6 @@
 import type { DType, DispatchMode, MetaContext, OpDef } from '@kiln/tensor';
 import { Tensor, withDispatchMode } from '@kiln/tensor';
-import type { ShapeEnv, SymInt } from '@kiln/shapes';
+import type { DimDynamism, ShapeEnv, SymInt } from '@kiln/shapes';
 import { FakeTensor, FakeTensorError, FakeTensorMode } from '../fake/fake-tensor.js';
 import { Graph } from '../ir/graph.js';
 import type { Argument, Node, SourceLocation } from '../ir/node.js';
@@ -38,7 +38,7 @@ export class GraphRecorder implements DispatchMode {
   }
 
   /** A graph input: a fake tensor with (possibly symbolic) sizes standing for `example`. */
-  addInput(example: Tensor, name: string, inputSource: string, dynamic: 'duck' | 'static' | 'dynamic' | readonly ('duck' | 'static' | 'dynamic')[] = 'duck'): FakeTensor {
+  addInput(example: Tensor, name: string, inputSource: string, dynamic: DimDynamism | readonly DimDynamism[] = 'duck'): FakeTensor {
     const shape = this.shapeEnv.createSizes(example.shape, inputSource, dynamic);
     const fake = FakeTensor.like(example, shape);
     const node = this.graph.placeholder(name, { val: fake, inputSource });

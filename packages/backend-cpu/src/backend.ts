@@ -1,0 +1,45 @@
+// The CPU backend plugin: core graph → lowered program → one wasm module → a runner. Graphs that cannot
+// be lowered as a whole (data-dependent sizes, multi-output fallbacks) run on the interpreter instead,
+// and the report says so.
+import type { Backend, CompiledGraph, Graph } from '@kiln/core';
+import { LoweringError, Interpreter, lowerGraph, printProgram, registerBackend } from '@kiln/core';
+import { Arena } from './runtime/arena.js';
+import { compileKernels } from './runtime/compile.js';
+import { ProgramRunner } from './runtime/program.js';
+
+/** One arena for every program of the process: buffers of one call are freed before the next. */
+let sharedArena: Arena | undefined;
+const arena = () => (sharedArena ??= new Arena());
+
+export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: ProgramRunner } {
+  const t0 = performance.now();
+  let program;
+  try {
+    program = lowerGraph(graph);
+  } catch (err) {
+    if (!(err instanceof LoweringError)) throw err;
+    const interpreter = new Interpreter(graph);
+    return {
+      run: (inputs) => interpreter.run(inputs) as unknown[],
+      report: { backend: 'cpu', kernels: 0, fallbacks: [], wholeGraphFallback: err.message, compileMs: performance.now() - t0 },
+    };
+  }
+  const kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
+  const module = compileKernels(kernels, arena());
+  const runner = new ProgramRunner(program, module, arena());
+  return {
+    run: (inputs) => runner.run(inputs),
+    runner,
+    report: {
+      backend: 'cpu',
+      kernels: kernels.length,
+      fallbacks: program.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, reason: s.reason }] : [])),
+      code: printProgram(program),
+      compileMs: performance.now() - t0,
+    },
+  };
+}
+
+export const cpuBackend: Backend = { name: 'cpu', compile: compileGraphForCpu };
+
+registerBackend(cpuBackend);

@@ -1,0 +1,144 @@
+// Runs a lowered program: binds size parameters from the inputs' shapes, copies inputs into the arena,
+// runs kernels and eager fallbacks in order, frees each intermediate after its last reader (memory
+// planning by liveness), and copies the outputs back into new tensors.
+import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/core';
+import { evalSize } from '@kiln/core';
+import type { Tensor, TypedArray } from '@kiln/tensor';
+import { Storage, Tensor as TensorClass, getOp } from '@kiln/tensor';
+import { BYTES_PER_ELEMENT } from '@kiln/core';
+import type { Arena } from './arena.js';
+import type { CompiledModule } from './compile.js';
+
+/** Time spent copying versus computing, summed over calls (the bench reports the copy share). */
+export interface ProgramStats {
+  calls: number;
+  copyInMs: number;
+  computeMs: number;
+  copyOutMs: number;
+}
+
+export class ProgramRunner {
+  readonly stats: ProgramStats = { calls: 0, copyInMs: 0, computeMs: 0, copyOutMs: 0 };
+  private readonly constantPointers = new Map<string, number>();
+  /** Buffers each step writes (allocated just before it) and those dead after it (released right after). */
+  private readonly allocBefore: string[][];
+  private readonly freeAfter: string[][];
+  measure = false;
+
+  constructor(
+    readonly program: LoweredProgram,
+    readonly module: CompiledModule,
+    readonly arena: Arena,
+  ) {
+    const plan = planMemory(program);
+    this.allocBefore = plan.allocBefore;
+    this.freeAfter = plan.freeAfter;
+    // Constants (captured weights) are copied into the arena once, not on every call.
+    for (const b of program.buffers) {
+      const constant = (b as { constant?: Tensor }).constant;
+      if (!constant) continue;
+      const data = constant.toTypedArray();
+      const ptr = arena.alloc(Math.max(data.byteLength, 1));
+      new Uint8Array(arena.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      this.constantPointers.set(b.name, ptr);
+    }
+  }
+
+  run(inputs: readonly unknown[]): unknown[] {
+    const { program, arena } = this;
+    const t0 = this.measure ? performance.now() : 0;
+    const params: Record<string, number> = {};
+    for (const p of program.params) params[p.param] = (inputs[p.input] as Tensor).shape[p.dim]!;
+    const pointers: Record<string, number> = Object.fromEntries(this.constantPointers);
+    const owned: string[] = [];
+    try {
+      for (const b of program.buffers) {
+        if (b.input === undefined) continue;
+        const t = inputs[b.input] as Tensor;
+        const data = t.isContiguous() ? t.storage.data.subarray(t.offset, t.offset + t.numel) : t.toTypedArray();
+        const ptr = arena.alloc(Math.max(data.byteLength, 1));
+        owned.push(b.name);
+        pointers[b.name] = ptr;
+        new Uint8Array(arena.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      }
+      const t1 = this.measure ? performance.now() : 0;
+      const byName = new Map(program.buffers.map((b) => [b.name, b]));
+      program.steps.forEach((step, i) => {
+        for (const name of this.allocBefore[i]!) {
+          const b = byName.get(name)!;
+          pointers[name] = arena.alloc(Math.max(evalSize(b.numel, params) * BYTES_PER_ELEMENT[b.dtype], 1));
+          owned.push(name);
+        }
+        if (step.kind === 'kernel') this.module.kernels.get(step.kernel.name)!.call(pointers, params);
+        else this.runFallback(step, pointers, params);
+        for (const name of this.freeAfter[i]!) {
+          arena.release(pointers[name]!);
+          owned.splice(owned.indexOf(name), 1);
+        }
+      });
+      const t2 = this.measure ? performance.now() : 0;
+      const outputs = program.outputs.map((o) => {
+        if (o.kind === 'constant') return o.value;
+        if (o.kind === 'size') return evalSize(o.value, params);
+        const shape = o.shape.map((s) => evalSize(s, params));
+        const numel = shape.reduce((a, b) => a * b, 1);
+        const data = arena.view(o.dtype, pointers[o.buffer]!, numel).slice();
+        return TensorClass.fromData(data as TypedArray, shape, o.dtype);
+      });
+      if (this.measure) {
+        const t3 = performance.now();
+        this.stats.calls++;
+        this.stats.copyInMs += t1 - t0;
+        this.stats.computeMs += t2 - t1;
+        this.stats.copyOutMs += t3 - t2;
+      }
+      return outputs;
+    } finally {
+      for (const name of owned) arena.release(pointers[name]!);
+    }
+  }
+
+  /** Runs one node with its eager kernel on tensors read out of the arena, and writes the result back. */
+  private runFallback(step: FallbackStep, pointers: Record<string, number>, params: Record<string, number>): void {
+    const toTensor = (a: unknown): unknown => {
+      if (Array.isArray(a)) return a.map(toTensor);
+      if (a && typeof a === 'object' && 'buffer' in a && 'strides' in a) {
+        const d = a as { buffer: string; shape: []; strides: []; offset: number; dtype: LoopDType };
+        const buffer = this.program.buffers.find((b) => b.name === d.buffer)!;
+        const data = this.arena.view(d.dtype, pointers[d.buffer]!, evalSize(buffer.numel, params)).slice();
+        const shape = d.shape.map((s) => evalSize(s, params));
+        const strides = d.strides.map((s) => evalSize(s, params));
+        return new TensorClass(new Storage(data as TypedArray, d.dtype), shape, strides, evalSize(d.offset, params), d.dtype);
+      }
+      return a;
+    };
+    const op = getOp(step.op)!;
+    const result = op.fn(...step.args.map(toTensor), step.kwargs) as Tensor;
+    const data = result.toTypedArray();
+    new Uint8Array(this.arena.memory.buffer, pointers[step.output.buffer]!, data.byteLength).set(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    );
+  }
+}
+
+/**
+ * Liveness: an intermediate buffer lives from the step that writes it to its last reader, so later
+ * kernels reuse its memory (the arena's free list). Inputs, constants and outputs are never freed early.
+ */
+function planMemory(program: LoweredProgram): { allocBefore: string[][]; freeAfter: string[][] } {
+  const pinned = new Set(program.outputs.flatMap((o) => (o.kind === 'tensor' ? [o.buffer] : [])));
+  for (const b of program.buffers) if (b.input !== undefined || (b as { constant?: unknown }).constant) pinned.add(b.name);
+  const allocBefore = program.steps.map(() => [] as string[]);
+  const freeAfter = program.steps.map(() => [] as string[]);
+  const written = new Set<string>();
+  program.steps.forEach((step, i) => {
+    const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : [step.output.buffer];
+    for (const name of writes) {
+      if (written.has(name) || program.buffers.find((b) => b.name === name)?.input !== undefined) continue;
+      written.add(name);
+      allocBefore[i]!.push(name);
+      if (!pinned.has(name)) freeAfter[Math.max(i, program.lastUse.get(name) ?? i)]!.push(name);
+    }
+  });
+  return { allocBefore, freeAfter };
+}

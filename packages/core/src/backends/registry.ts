@@ -1,0 +1,62 @@
+import { KilnError } from '@kiln/tensor';
+import type { Graph } from '../ir/graph.js';
+import { Interpreter } from '../ir/interpreter.js';
+
+/** A compiled graph: takes the graph's inputs in placeholder order, returns its output list. */
+export interface CompiledGraph {
+  run(inputs: readonly unknown[]): unknown[];
+  /** What the backend did, for `explain` (kernel count, fallbacks, generated code). */
+  readonly report: BackendReport;
+}
+
+export interface BackendReport {
+  readonly backend: string;
+  readonly kernels: number;
+  /** Nodes the backend could not lower and ran with their eager kernels, with the reason. */
+  readonly fallbacks: readonly { readonly op: string; readonly reason: string }[];
+  /** Set when the whole graph went to the interpreter instead. */
+  readonly wholeGraphFallback?: string;
+  readonly code?: string;
+  readonly compileMs: number;
+}
+
+/** A backend turns a core graph into something that runs. Backends are plugins: see `registerBackend`. */
+export interface Backend {
+  readonly name: string;
+  compile(graph: Graph): CompiledGraph;
+}
+
+/** The reference backend: the interpreter over eager kernels. */
+export const eagerBackend: Backend = {
+  name: 'eager',
+  compile(graph) {
+    const interpreter = new Interpreter(graph);
+    return {
+      run: (inputs) => interpreter.run(inputs) as unknown[],
+      report: { backend: 'eager', kernels: 0, fallbacks: [], compileMs: 0 },
+    };
+  },
+};
+
+const backends = new Map<string, Backend>([['eager', eagerBackend]]);
+
+export class UnknownBackendError extends KilnError {}
+
+export function registerBackend(backend: Backend): void {
+  backends.set(backend.name, backend);
+}
+
+export function getBackend(name: string): Backend {
+  const backend = backends.get(name);
+  if (!backend) {
+    throw new UnknownBackendError(
+      `unknown backend '${name}' (registered: ${[...backends.keys()].join(', ')})`,
+      name === 'cpu' ? "import '@kiln/backend-cpu' (or list it in the config's plugins) to register it" : 'register it with registerBackend()',
+    );
+  }
+  return backend;
+}
+
+export function backendNames(): string[] {
+  return [...backends.keys()];
+}

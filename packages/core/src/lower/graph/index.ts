@@ -1,0 +1,5 @@
+export * from './program.js';
+export * from './builder.js';
+export * from './lower-graph.js';
+export * from './errors.js';
+export { toSizeExpr } from './sizes-from-shapes.js';

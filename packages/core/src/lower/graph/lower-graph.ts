@@ -1,0 +1,187 @@
+// Core graph → loop-IR program. Pointwise ops and views compose into virtual values (fusion by
+// construction); a kernel is emitted where a value must exist in memory: a graph output, a value read by
+// more than one node, a matmul operand, a reduction result, or the input of an eager fallback.
+import type { Tensor } from '@kiln/tensor';
+import { getOp, resultType } from '@kiln/tensor';
+import type { Graph } from '../../ir/graph.js';
+import type { Argument, Node } from '../../ir/node.js';
+import { cast, constant } from '../build.js';
+import { contiguousStrides } from '../sizes.js';
+import { LoweringError } from './errors.js';
+import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput, ProgramStep } from './program.js';
+import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
+import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
+import { ProgramBuilder, loopDtype } from './builder.js';
+import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
+import type { BufferValue, LoweredValue } from './values.js';
+import { readBroadcast } from './values.js';
+import { lowerView, VIEW_OPS } from './view-rules.js';
+
+type FakeLike = { shape: readonly unknown[]; dtype: string };
+const isTensorValue = (v: unknown): v is LoweredValue =>
+  typeof v === 'object' && v !== null && ((v as LoweredValue).kind === 'buffer' || (v as LoweredValue).kind === 'virtual');
+
+const CREATION_FILL: Record<string, ((args: readonly unknown[]) => number) | undefined> = {
+  zeros: () => 0, ones: () => 1, zerosLike: () => 0, onesLike: () => 1,
+  full: (a) => Number(a[1]), fullLike: (a) => Number(a[1]),
+};
+
+export function lowerGraph(graph: Graph): LoweredProgram {
+  const b = new ProgramBuilder();
+  const values = new Map<Node, unknown>();
+  const read = (a: Argument): unknown => (typeof a === 'object' && a !== null && 'users' in a ? values.get(a as Node) : a);
+  let inputIndex = 0;
+  const outputs: ProgramOutput[] = [];
+  for (const node of graph.nodes) {
+    const fake = node.meta.val as FakeLike | undefined;
+    switch (node.kind) {
+      case 'placeholder': {
+        if (!fake?.shape) throw new LoweringError(`input %${node.name} is not a tensor`);
+        const shape = fake.shape.map(toSizeExpr);
+        const i = inputIndex++;
+        fake.shape.forEach((size, dim) => {
+          const param = bareSymbol(size);
+          if (param && !b.params.some((p) => p.param === param)) b.params.push({ param, input: i, dim });
+        });
+        values.set(node, b.newBuffer(loopDtype(fake.dtype), shape, { input: i }));
+        break;
+      }
+      case 'constant': {
+        const t = node.args[0] as unknown as Tensor;
+        if (!fake?.shape) {
+          values.set(node, t);
+          break;
+        }
+        values.set(node, b.newBuffer(loopDtype(t.dtype), [...t.shape], { constant: t } as Partial<ProgramBuffer>));
+        break;
+      }
+      case 'call':
+        values.set(node, lowerCall(b, node, node.args.map(read), readKwargs(node, read)));
+        if (node.users.size > 1 && isTensorValue(values.get(node)) && (values.get(node) as LoweredValue).kind === 'virtual') {
+          values.set(node, b.materialize(values.get(node) as LoweredValue));
+        }
+        break;
+      case 'output':
+        for (const out of node.args[0] as readonly Argument[]) outputs.push(lowerOutput(b, read(out)));
+        break;
+      default:
+        node.kind satisfies never;
+    }
+  }
+  return { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps) };
+}
+
+function readKwargs(node: Node, read: (a: Argument) => unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node.kwargs)) out[k] = read(v);
+  return out;
+}
+
+
+/** Positional args padded with defaults, then keyword-only args: the op's normalized argument list. */
+function normalized(node: Node, args: readonly unknown[], kwargs: Record<string, unknown>): unknown[] {
+  const op = getOp(node.target)!;
+  const positional = op.schema.positional.map((spec, i) => (i < args.length ? args[i] : spec.default));
+  return [...positional, ...op.schema.keywordOnly.map((spec) => (spec.name in kwargs ? kwargs[spec.name] : spec.default))];
+}
+
+function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Record<string, unknown>): unknown {
+  if (node.target === 'getitem') return (args[0] as Record<string | number, unknown>)[args[1] as string | number];
+  const fake = node.meta.val as FakeLike;
+  const all = normalized(node, args, kwargs);
+  const lowered =
+    lowerPointwise(node, all, fake) ??
+    lowerCreation(node, all, fake) ??
+    (VIEW_OPS.has(node.target) ? lowerView(b, node.target, all, fake) : undefined) ??
+    (REDUCTIONS.has(node.target) ? lowerReduction(b, node.target, all, fake) : undefined) ??
+    (node.target === 'matmul' ? lowerMatmul(b, all, fake) : undefined);
+  return lowered ?? fallback(b, node, all, fake);
+}
+
+function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
+  const rule = pointwiseRules[node.target];
+  if (!rule || !fake?.shape) return undefined;
+  const op = getOp(node.target)!;
+  const arity = op.schema.positional.filter((s) => s.type === 'Tensor' || s.type === 'TensorOrScalar').length;
+  const operands = all.slice(0, arity);
+  const extras = all.slice(arity);
+  const outDtype = loopDtype(fake.dtype);
+  const promoted = loopDtype(resultType(operands.map((o) => (isTensorValue(o) ? { dtype: o.dtype, ndim: o.shape.length } : (o as number)))));
+  const compute = computeDtype(node.target, outDtype, promoted);
+  if (!lowersForDtype(node.target, compute) || outDtype === 'float64') return undefined;
+  const shape = fake.shape.map(toSizeExpr);
+  return {
+    kind: 'virtual',
+    dtype: outDtype,
+    shape,
+    read: (index, nAxes) => {
+      const x = operands.map((o, i) => {
+        const dtype = node.target === 'where' && i === 0 ? 'bool' : compute;
+        if (isTensorValue(o)) return readBroadcast(o, index, nAxes, dtype);
+        return constant(Number(o), dtype);
+      });
+      const value = rule({ x, args: extras, dtype: compute });
+      return compute !== outDtype && !['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalNot'].includes(node.target)
+        ? cast(outDtype, value)
+        : value;
+    },
+  };
+}
+
+function lowerCreation(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
+  const fill = CREATION_FILL[node.target];
+  if (!fill || !fake?.shape || fake.dtype === 'float64') return undefined;
+  const dtype = loopDtype(fake.dtype);
+  const value = fill(all);
+  return { kind: 'virtual', dtype, shape: fake.shape.map(toSizeExpr), read: () => constant(value, dtype) };
+}
+
+function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike): LoweredValue {
+  if (!fake?.shape) throw new LoweringError(`${node.target} does not produce one tensor; the graph is not lowered`);
+  const describe = (a: unknown): unknown => {
+    if (isTensorValue(a)) {
+      const buf = b.materialize(a);
+      return { buffer: buf.buffer, shape: buf.shape, strides: buf.strides, offset: buf.offset, dtype: buf.dtype };
+    }
+    return Array.isArray(a) ? a.map(describe) : a;
+  };
+  const out = b.newBuffer(loopDtype(fake.dtype), fake.shape.map(toSizeExpr));
+  const op = getOp(node.target)!;
+  const n = op.schema.positional.length;
+  const kwargs: Record<string, unknown> = {};
+  op.schema.keywordOnly.forEach((spec, i) => (kwargs[spec.name] = all[n + i]));
+  const step: FallbackStep = {
+    kind: 'fallback',
+    op: node.target,
+    args: all.slice(0, n).map(describe),
+    kwargs,
+    output: { buffer: out.buffer, dtype: out.dtype, shape: out.shape },
+    reason: `no lowering rule for ${node.target}${fake.dtype === 'float64' ? ' on float64' : ''}`,
+  };
+  b.steps.push(step);
+  return out;
+}
+
+function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
+  if (isTensorValue(value)) {
+    const isPlainOwnBuffer =
+      value.kind === 'buffer' &&
+      b.buffers.find((x) => x.name === value.buffer)?.input === undefined &&
+      !(b.buffers.find((x) => x.name === value.buffer) as { constant?: unknown } | undefined)?.constant &&
+      JSON.stringify(value.strides) === JSON.stringify(contiguousStrides(value.shape)) &&
+      value.offset === 0;
+    const buf = isPlainOwnBuffer ? (value as BufferValue) : b.materialize(value, value.kind === 'buffer');
+    return { kind: 'tensor', buffer: buf.buffer, dtype: buf.dtype, shape: buf.shape };
+  }
+  if (typeof value === 'object' && value !== null && 'isSymInt' in value) return { kind: 'size', value: toSizeExpr(value) };
+  return { kind: 'constant', value };
+}
+
+function lastUses(steps: readonly ProgramStep[]): Map<string, number> {
+  const last = new Map<string, number>();
+  steps.forEach((step, i) => {
+    const reads = step.kind === 'kernel' ? step.kernel.inputs.map((x) => x.name) : JSON.stringify(step.args).match(/"buffer":"(buf\d+)"/g)?.map((m) => m.slice(10, -1)) ?? [];
+    for (const name of reads) last.set(name, i);
+  });
+  return last;
+}

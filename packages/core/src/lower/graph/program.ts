@@ -1,0 +1,68 @@
+// What lowering hands a backend: kernels in the loop IR, the buffers they use, where the size parameters
+// come from, eager fallbacks for nodes no rule lowers, and how the outputs are read back.
+import type { Kernel, LoopDType, SizeExpr } from '../loop-ir.js';
+import { printKernel } from '../print.js';
+import { printSize } from '../sizes.js';
+
+export interface ProgramBuffer {
+  readonly name: string;
+  readonly dtype: LoopDType;
+  readonly numel: SizeExpr;
+  /** An input's buffer is filled from the caller's tensor; others are allocated per call. */
+  readonly input?: number;
+}
+
+/** A size parameter bound at call time from an input's shape: `s0 = inputs[0].shape[1]`. */
+export interface ParamBinding {
+  readonly param: string;
+  readonly input: number;
+  readonly dim: number;
+}
+
+/** A tensor read back from a buffer (shape, strides, offset may be symbolic). */
+export interface TensorOutput {
+  readonly kind: 'tensor';
+  readonly buffer: string;
+  readonly dtype: LoopDType;
+  readonly shape: readonly SizeExpr[];
+}
+export type ProgramOutput = TensorOutput | { readonly kind: 'size'; readonly value: SizeExpr } | { readonly kind: 'constant'; readonly value: unknown };
+
+/** A node run with its eager kernel: inputs are read from buffers, the result written to `output`. */
+export interface FallbackStep {
+  readonly kind: 'fallback';
+  readonly op: string;
+  /** Arguments with tensors replaced by `{ buffer, shape, strides, offset, dtype }` descriptors. */
+  readonly args: readonly unknown[];
+  readonly kwargs: Readonly<Record<string, unknown>>;
+  readonly output: { readonly buffer: string; readonly dtype: LoopDType; readonly shape: readonly SizeExpr[] };
+  readonly reason: string;
+}
+
+export type ProgramStep = { readonly kind: 'kernel'; readonly kernel: Kernel } | FallbackStep;
+
+export interface LoweredProgram {
+  readonly buffers: readonly ProgramBuffer[];
+  readonly params: readonly ParamBinding[];
+  readonly steps: readonly ProgramStep[];
+  readonly outputs: readonly ProgramOutput[];
+  /** For each buffer, the index of the last step that reads it (memory planning frees it after that). */
+  readonly lastUse: ReadonlyMap<string, number>;
+}
+
+/** The printed program: buffers, then each kernel (loop-IR printer) or fallback, then outputs. */
+export function printProgram(p: LoweredProgram): string {
+  const lines: string[] = [];
+  for (const b of p.buffers) lines.push(`buffer ${b.name}: ${b.dtype}[${printSize(b.numel)}]${b.input !== undefined ? ` = input ${b.input}` : ''}`);
+  for (const s of p.params) lines.push(`param ${s.param} = inputs[${s.input}].shape[${s.dim}]`);
+  for (const step of p.steps) {
+    if (step.kind === 'kernel') lines.push(printKernel(step.kernel));
+    else lines.push(`fallback ${step.output.buffer} = ${step.op}(…)  # eager: ${step.reason}`);
+  }
+  lines.push(
+    `return ${p.outputs
+      .map((o) => (o.kind === 'tensor' ? `${o.buffer}[${o.shape.map(printSize).join(', ')}]` : o.kind === 'size' ? printSize(o.value) : JSON.stringify(o.value)))
+      .join(', ')}`,
+  );
+  return lines.join('\n');
+}
