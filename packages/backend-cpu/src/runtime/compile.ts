@@ -38,10 +38,15 @@ function emitKernel(k: Kernel, exportName: string, math: MathLibrary, module: Mo
 }
 
 /** Generates and instantiates one module for `kernels`. Kernel names become export names `k0`, `k1`… */
-export function compileKernels(kernels: readonly Kernel[], arena: Arena): CompiledModule {
+export interface CompileOptions {
+  /** Inline transcendentals into kernels (default true); false emits them as shared wasm functions. */
+  readonly inlineMath?: boolean;
+}
+
+export function compileKernels(kernels: readonly Kernel[], arena: Arena, options: CompileOptions = {}): CompiledModule {
   const t0 = performance.now();
   const module = new ModuleBuilder();
-  const math = new MathLibrary(module);
+  const math = new MathLibrary(module, { inline: options.inlineMath ?? true });
   const emitted = kernels.map((k, i) => {
     verifyKernel(k);
     const { f, signature } = emitKernel(k, `k${i}`, math, module);

@@ -126,6 +126,7 @@ export interface ReductionStage {
  * `scope` says which space it is evaluated over: `outer` (one element per outer point: the reduced result
  * with a pointwise epilogue) or `full` (outer ++ reduce: a pointwise pass that reads the reductions, e.g.
  * softmax's `exp(x - max) / sum`). Store accesses have strides over the axes of their scope.
+ * Outputs must not alias inputs: a backend may use an output row as scratch between stages.
  */
 export interface ReductionKernel {
   readonly kind: 'reduction';

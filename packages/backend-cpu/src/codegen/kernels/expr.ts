@@ -106,7 +106,7 @@ export class ExprEmitter {
   }
 
   private call(fn: MathFunction): void {
-    this.f.call(this.math.index(fn));
+    this.math.emit(this.f, fn);
   }
 
   private emitCast(from: LoopDType, to: LoopDType): void {

@@ -3,6 +3,9 @@
 // shuffle-tree horizontal combine. The combined value stays splatted in a local that later stages and the
 // stores read as `acc`. `full` stores make one more pass over the row while it is still in cache, which is
 // how softmax runs as three passes over one row rather than three kernels over the whole tensor.
+// When a full store reuses the last stage's prologue (softmax's exp(x - max)), that pass stashes the
+// prologue in the output row and the store pass reads it back instead of recomputing it: one exp per
+// element instead of two. This relies on the IR rule that a reduction's outputs do not alias its inputs.
 import type { Access, LoopDType, ReductionKernel, ReductionType, ValueExpr } from '@kiln/core';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
@@ -65,6 +68,9 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
   const exprs = new ExprEmitter(f, math, env, [...stages.map((s) => s.prologue), ...stores.map((s) => s.value)]);
   const rowSizes = reduce.slice(0, -1);
   const inner = reduce[reduce.length - 1]!;
+  const stash = findStash(stages, stores, accTypes);
+  // only the stashing store reads the stash back: it reads each element before it overwrites it
+  const fullValue = (s: Store): ValueExpr => (stash && s === stash.store ? replaceNode(s.value, stash.prologue, stash.load) : s.value);
 
   emitNest(f, outer, params, (outerIdx) => {
     const accs: Local<'v128'>[] = [];
@@ -73,7 +79,8 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
       if (stage.type === 'argmax' || stage.type === 'argmin') {
         emitArgReduction(frame, exprs, stage.prologue, stage.type, outerIdx, accs, rowSizes, inner, acc, accTypes[si]!, k.name);
       } else {
-        emitFold(frame, exprs, stage.prologue, stage.type, outerIdx, accs, rowSizes, inner, acc, accTypes[si]!, k.name);
+        const into = stash && si === stages.length - 1 ? stash.store : null;
+        emitFold(frame, exprs, stage.prologue, stage.type, outerIdx, accs, rowSizes, inner, acc, accTypes[si]!, k.name, into);
       }
       accs.push(acc);
     });
@@ -89,11 +96,12 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
     emitNest(f, rowSizes, params, (rowIdx) => {
       const j = f.local('i32');
       const row = new RowAddressing(frame, [...outerIdx, ...rowIdx], j, accs);
-      row.prepare(fullStores.map((s) => s.value), fullStores);
+      const values = fullStores.map(fullValue);
+      row.prepare(values, fullStores);
       const body = (mode: LaneMode) => () => {
         exprs.resetMemo();
-        for (const s of fullStores) {
-          exprs.emit(s.value, row, mode);
+        for (const [i, s] of fullStores.entries()) {
+          exprs.emit(values[i]!, row, mode);
           row.store(s.buffer, s.access, mode);
         }
       };
@@ -106,7 +114,7 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
 function emitFold(
   frame: KernelFrame, exprs: ExprEmitter, prologue: ValueExpr, type: Exclude<ReductionType, 'argmax' | 'argmin'>,
   outerIdx: Local<'i32'>[], accs: Local<'v128'>[], rowSizes: ReductionKernel['reduce'], inner: ReductionKernel['reduce'][number],
-  result: Local<'v128'>, dtype: LoopDType, kernel: string,
+  result: Local<'v128'>, dtype: LoopDType, kernel: string, stashInto: Store | null = null,
 ): void {
   const { f, params } = frame;
   if (dtype !== 'float32' && dtype !== 'int32') throw new CpuCodegenError(kernel, `${type} over ${dtype}`, 'cast to float32 or int32 first');
@@ -114,6 +122,8 @@ function emitFold(
   const splat = () => (dtype === 'float32' ? f.f32x4(identity) : f.i32x4(identity));
   const vec = f.local('v128');
   const tail = f.local('v128');
+  const nan = dtype === 'float32' && (type === 'max' || type === 'min') ? f.local('v128') : null;
+  if (nan) f.i32x4(0).set(nan);
   splat();
   f.set(vec);
   splat();
@@ -121,12 +131,22 @@ function emitFold(
   emitNest(f, rowSizes, params, (rowIdx) => {
     const j = f.local('i32');
     const row = new RowAddressing(frame, [...outerIdx, ...rowIdx], j, accs);
-    row.prepare([prologue]);
+    row.prepare([prologue], stashInto ? [stashInto] : []);
+    const value = f.local('v128');
     const step = (mode: LaneMode, into: Local<'v128'>) => () => {
       exprs.resetMemo();
-      f.get(into);
       exprs.emit(prologue, row, mode);
-      f.simd(op).set(into);
+      f.set(value);
+      if (stashInto) {
+        f.get(value);
+        row.store(stashInto.buffer, stashInto.access, mode);
+      }
+      if (nan) {
+        // pmax/pmin are single instructions; NaN is tracked on the side instead of by f32x4.max's
+        // NaN-propagating (and in V8 eight-instruction) lowering
+        f.get(nan).get(value).get(value).simd('f32x4_ne', 'v128_or').set(nan);
+        f.get(into).get(value).simd(op === 'f32x4_max' ? 'f32x4_pmax' : 'f32x4_pmin').set(into);
+      } else f.get(into).get(value).simd(op).set(into);
     };
     emitVectorLoop(f, inner, params, j, step('vector', vec), step('scalar', tail));
   });
@@ -135,6 +155,10 @@ function emitFold(
   const pairs = [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11];
   for (const lanes of [halves, pairs]) f.get(vec).get(vec).get(vec).shuffle(lanes).simd(op).set(vec);
   f.get(vec).get(tail).simd(op).set(result);
+  if (nan) {
+    f.f32x4(NaN).get(result).i32(0).get(nan).simd('v128_any_true').op('i32_sub'); // 0 or -1 (all ones)
+    f.simd('i32x4_splat', 'v128_bitselect').set(result);
+  }
 }
 
 function emitArgReduction(
@@ -168,4 +192,38 @@ function emitArgReduction(
     });
   });
   f.get(bestIdx).simd('i32x4_splat').set(result);
+}
+
+interface Stash {
+  readonly store: Store;
+  readonly prologue: ValueExpr;
+  readonly load: ValueExpr;
+}
+
+/** A full-scope store that contains the last (folding) stage's prologue node, with matching dtype. */
+function findStash(stages: ReductionKernel['stages'], stores: Store[], accTypes: LoopDType[]): Stash | null {
+  const last = stages[stages.length - 1];
+  if (!last || last.type === 'argmax' || last.type === 'argmin' || last.prologue.kind === 'load') return null;
+  const store = stores.find((s) => s.scope === 'full' && contains(s.value, last.prologue));
+  if (!store || stores.filter((s) => s.buffer === store.buffer).length > 1) return null;
+  if (accTypes[accTypes.length - 1] !== 'float32') return null;
+  return { store, prologue: last.prologue, load: { kind: 'load', buffer: store.buffer, access: store.access } };
+}
+
+function contains(e: ValueExpr, node: ValueExpr): boolean {
+  if (e === node) return true;
+  if (e.kind === 'unary' || e.kind === 'cast') return contains(e.x, node);
+  if (e.kind === 'binary') return contains(e.a, node) || contains(e.b, node);
+  if (e.kind === 'where') return contains(e.cond, node) || contains(e.a, node) || contains(e.b, node);
+  return false;
+}
+
+function replaceNode(e: ValueExpr, node: ValueExpr, by: ValueExpr): ValueExpr {
+  if (e === node) return by;
+  switch (e.kind) {
+    case 'unary': case 'cast': return { ...e, x: replaceNode(e.x, node, by) };
+    case 'binary': return { ...e, a: replaceNode(e.a, node, by), b: replaceNode(e.b, node, by) };
+    case 'where': return { ...e, cond: replaceNode(e.cond, node, by), a: replaceNode(e.a, node, by), b: replaceNode(e.b, node, by) };
+    default: return e;
+  }
 }

@@ -13,7 +13,7 @@ const LARGE = [
   0.05081558566448681, 0.5577788044770497, 0.0003466666789002787,
 ];
 
-export function emitErf(f: FunctionBuilder, x: Local<'v128'>, exp: number): void {
+export function emitErf(f: FunctionBuilder, x: Local<'v128'>, exp: () => void): void {
   const z = f.local('v128');
   const ax = f.local('v128');
   const t = f.local('v128');
@@ -26,7 +26,9 @@ export function emitErf(f: FunctionBuilder, x: Local<'v128'>, exp: number): void
   f.f32x4(1).get(ax).simd('f32x4_div').set(t);
   f.f32x4(1);
   horner(f, t, LARGE);
-  f.get(ax).get(ax).simd('f32x4_mul', 'f32x4_neg').call(exp).simd('f32x4_mul', 'f32x4_sub');
+  f.get(ax).get(ax).simd('f32x4_mul', 'f32x4_neg');
+  exp();
+  f.simd('f32x4_mul', 'f32x4_sub');
   f.get(x).f32x4(-0).simd('v128_and', 'v128_or'); // sign of x
   const large = f.local('v128');
   f.set(large);

@@ -1,0 +1,207 @@
+// Kiln's wasm kernels (hand-built loop IR, since lowering is not wired yet) side by side with jax-js (wasm
+// jit) and tfjs (wasm backend, XNNPACK) in one process. Every library starts from inputs already resident
+// in its own memory and ends with the result read back into a JS typed array. Medians; ratios > 1 mean
+// Kiln is faster. Run: node scripts/bench.mjs cpu-kernels
+import { cpus } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import {
+  acc, add, binary, constant, contiguous, div, load, mul, sub, unary,
+  type Kernel, type MatmulKernel, type ReductionKernel, type PointwiseKernel, type ValueExpr,
+} from '@kiln/core';
+import { Arena, compileKernels, runOnArrays, type RunStats } from '@kiln/backend-cpu';
+import { init, jit, nn, numpy as np } from '@jax-js/jax';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+const f32 = 'float32' as const;
+const arena = new Arena();
+
+function median(fn: () => void, minRuns: number, budgetMs = 1500): number {
+  for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tiers, lazy allocations
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minRuns || (performance.now() - start < budgetMs && times.length < 200)) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1]!;
+}
+
+const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+
+/** A Kiln kernel with its inputs resident in the arena; `run` calls it and reads the output back. */
+function kilnRunner(kernel: Kernel, inputs: Record<string, Float32Array>, outNumel: number) {
+  const mod = compileKernels([kernel], arena);
+  const compiled = mod.kernels.get(kernel.name)!;
+  const ptrs: Record<string, number> = {};
+  for (const [name, arr] of Object.entries(inputs)) {
+    ptrs[name] = arena.alloc(arr.byteLength);
+    (arena.view(f32, ptrs[name]!, arr.length) as Float32Array).set(arr);
+  }
+  const outName = kernel.outputs[0]!.name;
+  ptrs[outName] = arena.alloc(outNumel * 4);
+  const result = new Float32Array(outNumel);
+  return {
+    compileMs: mod.timings.codegenMs + mod.timings.wasmCompileMs,
+    run: () => {
+      compiled.call(ptrs);
+      result.set(arena.view(f32, ptrs[outName]!, outNumel) as Float32Array);
+    },
+    /** Inputs copied in from JS as well: the cost when tensors live in JS memory. */
+    runWithCopies: (stats?: RunStats) => runOnArrays(compiled, arena, { inputs, outputs: { [outName]: result } }, stats),
+  };
+}
+
+const vec = (n: number, name: string) => load(name, contiguous([n]));
+
+function pointwise(name: string, n: number, inputs: string[], value: ValueExpr): PointwiseKernel {
+  return {
+    kind: 'pointwise', name, params: [], inputs: inputs.map((i) => ({ name: i, dtype: f32 })),
+    outputs: [{ name: 'out', dtype: f32 }], sizes: [n], stores: [{ buffer: 'out', access: contiguous([n]), value }],
+  };
+}
+
+function chain10(x: ValueExpr, y: ValueExpr): ValueExpr {
+  // mul, add, mul, sub, mul, add, abs, sqrt, max, mul
+  let t = add(mul(x, constant(1.5)), y);
+  t = mul(t, t);
+  t = add(mul(sub(t, x), constant(0.5)), constant(1));
+  t = unary('sqrt', unary('abs', t));
+  return mul(binary('max', t, y), x);
+}
+
+function softmaxRows(rows: number, cols: number): ReductionKernel {
+  const x = load('x', contiguous([rows, cols]));
+  const e = unary('exp', sub(x, acc(0)));
+  return {
+    kind: 'reduction', name: 'softmax', params: [], inputs: [{ name: 'x', dtype: f32 }], outputs: [{ name: 'y', dtype: f32 }],
+    outer: [rows], reduce: [cols], stages: [{ type: 'max', prologue: x }, { type: 'sum', prologue: e }],
+    stores: [{ buffer: 'y', scope: 'full', access: contiguous([rows, cols]), value: div(e, acc(1)) }],
+  };
+}
+
+function matmul(n: number, epilogue?: ValueExpr): MatmulKernel {
+  return {
+    kind: 'extern', op: 'matmul', name: 'mm', params: [],
+    inputs: [{ name: 'a', dtype: f32 }, { name: 'b', dtype: f32 }, ...(epilogue ? [{ name: 'bias', dtype: f32 } as const] : [])],
+    outputs: [{ name: 'c', dtype: f32 }], batch: [], m: n, n, k: n,
+    a: { buffer: 'a', offset: 0, batchStrides: [], rowStride: n, colStride: 1 },
+    b: { buffer: 'b', offset: 0, batchStrides: [], rowStride: n, colStride: 1 },
+    out: 'c', ...(epilogue ? { epilogue } : {}),
+  };
+}
+
+interface Workload {
+  name: string;
+  flops?: number;
+  kiln: ReturnType<typeof kilnRunner>;
+  jax: () => void;
+  tf: () => void;
+}
+
+async function main() {
+  await init('wasm');
+  const req = createRequire(import.meta.url);
+  setWasmPaths(join(dirname(req.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
+  await tf.setBackend('wasm');
+  await tf.ready();
+
+  const M = 1 << 20;
+  const a = rand(M), b = rand(M);
+  const jA = np.array(a), jB = np.array(b);
+  const tA = tf.tensor1d(a), tB = tf.tensor1d(b);
+  const S = 1024;
+  const sx = rand(S * S);
+  const jS = np.array(sx).reshape([S, S]), tS = tf.tensor2d(sx, [S, S]);
+
+  const jHypot = jit((x: np.Array, y: np.Array) => np.sqrt(np.square(x).add(np.square(y))));
+  const jChain = jit((x: np.Array, y: np.Array) => {
+    let t = x.ref.mul(1.5).add(y.ref);
+    t = np.square(t);
+    t = t.sub(x.ref).mul(0.5).add(1);
+    t = np.sqrt(np.abs(t));
+    return np.maximum(t, y).mul(x);
+  });
+  const jSoftmax = jit((x: np.Array) => nn.softmax(x, -1));
+  const jMatmul = jit((x: np.Array, y: np.Array) => np.matmul(x, y));
+  const jDense = jit((x: np.Array, w: np.Array, bias: np.Array) => nn.relu(np.matmul(x, w).add(bias)));
+  const tfChain = (x: tf.Tensor, y: tf.Tensor) => {
+    let t = x.mul(1.5).add(y);
+    t = t.square().sub(x).mul(0.5).add(1);
+    return t.abs().sqrt().maximum(y).mul(x);
+  };
+  const readTf = (f: () => tf.Tensor) => {
+    const t = tf.tidy(f);
+    t.dataSync();
+    t.dispose();
+  };
+
+  const workloads: Workload[] = [
+    {
+      name: 'hypot 1M',
+      kiln: kilnRunner(pointwise('hypot', M, ['a', 'b'], unary('sqrt', add(mul(vec(M, 'a'), vec(M, 'a')), mul(vec(M, 'b'), vec(M, 'b'))))), { a, b }, M),
+      jax: () => jHypot(jA.ref, jB.ref).dataSync(),
+      tf: () => readTf(() => tf.sqrt(tf.add(tf.square(tA), tf.square(tB)))),
+    },
+    {
+      name: '10-op chain 1M',
+      kiln: kilnRunner(pointwise('chain', M, ['a', 'b'], chain10(vec(M, 'a'), vec(M, 'b'))), { a, b }, M),
+      jax: () => jChain(jA.ref, jB.ref).dataSync(),
+      tf: () => readTf(() => tfChain(tA, tB)),
+    },
+    {
+      name: 'softmax rows 1024x1024',
+      kiln: kilnRunner(softmaxRows(S, S), { x: sx }, S * S),
+      jax: () => jSoftmax(jS.ref).dataSync(),
+      tf: () => readTf(() => tf.softmax(tS)),
+    },
+  ];
+  for (const n of [256, 1024]) {
+    const ma = rand(n * n), mb = rand(n * n);
+    const [jx, jw] = [np.array(ma).reshape([n, n]), np.array(mb).reshape([n, n])];
+    const [tx, tw] = [tf.tensor2d(ma, [n, n]), tf.tensor2d(mb, [n, n])];
+    workloads.push({
+      name: `matmul ${n}`, flops: 2 * n ** 3,
+      kiln: kilnRunner(matmul(n), { a: ma, b: mb }, n * n),
+      jax: () => jMatmul(jx.ref, jw.ref).dataSync(),
+      tf: () => readTf(() => tf.matMul(tx, tw)),
+    });
+    if (n === 256) {
+      const bias = rand(n);
+      const [jb, tb] = [np.array(bias), tf.tensor1d(bias)];
+      const epi = unary('relu', add(acc(0), load('bias', { offset: 0, strides: [0, 1] })));
+      workloads.push({
+        name: 'relu(x@w+b) 256', flops: 2 * n ** 3,
+        kiln: kilnRunner(matmul(n, epi), { a: ma, b: mb, bias }, n * n),
+        jax: () => jDense(jx.ref, jw.ref, jb.ref).dataSync(),
+        tf: () => readTf(() => tf.fused.matMul({ a: tx, b: tw, bias: tb, activation: 'relu' })),
+      });
+    }
+  }
+
+  const cpu = cpus();
+  console.log(`machine: ${cpu.length}× ${cpu[0]?.model.trim()}, node ${process.version}, one thread per library`);
+  console.log('median ms (GFLOP/s); ratio = peer time / Kiln time, > 1 means Kiln is faster\n');
+  const fmt = (ms: number, flops?: number) => `${ms.toFixed(3)}${flops ? ` (${(flops / ms / 1e6).toFixed(1)})` : ''}`;
+  const rows: string[][] = [['workload', 'kiln', 'jax-js jit', 'tfjs wasm', 'vs jax-js', 'vs tfjs', 'kiln w/ copies', 'copy share', 'kiln compile ms']];
+  for (const w of workloads) {
+    const runs = w.flops && w.flops > 1e9 ? 5 : 15;
+    const kiln = median(w.kiln.run, runs);
+    const jax = median(w.jax, runs);
+    const tfm = median(w.tf, runs);
+    const stats: RunStats = { copyInMs: 0, kernelMs: 0, copyOutMs: 0 };
+    const withCopies = median(() => w.kiln.runWithCopies(stats), runs);
+    const copyShare = (stats.copyInMs + stats.copyOutMs) / (stats.copyInMs + stats.copyOutMs + stats.kernelMs);
+    rows.push([
+      w.name, fmt(kiln, w.flops), fmt(jax, w.flops), fmt(tfm, w.flops), (jax / kiln).toFixed(2) + '×', (tfm / kiln).toFixed(2) + '×',
+      fmt(withCopies), `${(copyShare * 100).toFixed(0)}%`, w.kiln.compileMs.toFixed(1),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log('| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |');
+}
+
+await main();

@@ -1,0 +1,76 @@
+// One cache per code location (script, position and source text of the compiled function, plus the
+// options): up to `recompileLimit` entries, each a compiled guard function and what to run when it passes.
+import type { GuardEntry } from './guards/builder.js';
+import type { GuardFunction, InputGatherer } from './guards/codegen.js';
+import type { Graph } from './ir/graph.js';
+import type { CallDecision, MutableRead } from './trace/frame.js';
+import type { OutputTemplate } from './trace/trace-frame.js';
+import type { SourceLocation } from './ir/node.js';
+import { readBinding } from './trace/closures.js';
+
+export interface BreakRecord {
+  readonly reason: string;
+  readonly location: SourceLocation | undefined;
+  readonly hint: string | undefined;
+}
+
+interface EntryBase {
+  readonly compileId: number;
+  readonly guards: readonly GuardEntry[];
+  readonly guard: GuardFunction;
+  readonly guardSource: string;
+  readonly mutableReads: readonly MutableRead[];
+  readonly decisions: readonly CallDecision[];
+  readonly compileMs: number;
+}
+
+/** A captured graph: run it with the eager backend (the Interpreter). */
+export interface GraphEntry extends EntryBase {
+  readonly kind: 'graph';
+  readonly graph: Graph;
+  readonly gatherInputs: InputGatherer;
+  readonly gatherOutputs: InputGatherer;
+  readonly output: OutputTemplate;
+  readonly run: (inputs: unknown[]) => unknown[];
+}
+
+/** A frame that breaks under these guards: run the function eagerly. */
+export interface EagerEntry extends EntryBase {
+  readonly kind: 'eager';
+  readonly break: BreakRecord;
+}
+
+export type CacheEntry = GraphEntry | EagerEntry;
+
+export class CodeCache {
+  readonly entries: CacheEntry[] = [];
+  compiles = 0;
+  readonly autoDynamic = new Set<string>();
+  /** Set when the frame can never be traced (async, generator, no source): always eager. */
+  skipped: BreakRecord | undefined;
+  limitWarned = false;
+  lastReason: string | undefined;
+
+  constructor(
+    readonly frameId: number,
+    readonly name: string,
+    readonly location: string,
+  ) {}
+}
+
+let nextFrameId = 0;
+const caches = new Map<string, CodeCache>();
+
+export function cacheFor(key: string, name: string, location: string): CodeCache {
+  let c = caches.get(key);
+  if (!c) caches.set(key, (c = new CodeCache(nextFrameId++, name, location)));
+  return c;
+}
+
+const EMPTY: readonly unknown[] = [];
+
+/** Current values of the reassignable bindings an entry depends on (inspector reads; slow path). */
+export function readMutable(reads: readonly MutableRead[], frameFn: Function): readonly unknown[] {
+  if (reads.length === 0) return EMPTY;
+  return reads.map((r) => readBinding(r.owner === 'frame' ? frameFn : r.owner, r.scopeIndex, r.name));
+}

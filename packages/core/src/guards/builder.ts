@@ -1,0 +1,54 @@
+/** One leaf guard: JavaScript over the roots `L` (arguments), `T` (this), `C`/`M` (captures), `K` (constants). */
+export interface GuardEntry {
+  readonly code: string;
+  /** Printed form for `explain` and recompile reasons (`L[0].dtype === "float32"`). */
+  readonly text: string;
+  readonly kind: 'type' | 'identity' | 'constant' | 'tensor' | 'length' | 'keys' | 'binding' | 'shape';
+  readonly location?: string | undefined;
+  /** For static size guards: the tensor source and dimension (automatic dynamic reads them on a miss). */
+  readonly staticDim?: { readonly source: string; readonly dim: number } | undefined;
+}
+
+/**
+ * Collects guards while a frame is traced. Values are never spliced into the code: they live in the
+ * constant table `K` (closure data of the compiled guard function) and the code refers to `K[i]`.
+ */
+export class GuardBuilder {
+  readonly constants: unknown[] = [];
+  private readonly constantIndex = new Map<unknown, number>();
+  readonly entries: GuardEntry[] = [];
+  private readonly seen = new Set<string>();
+
+  /** `K[i]` for a value (deduplicated by identity). */
+  constant(value: unknown): string {
+    let i = this.constantIndex.get(value);
+    if (i === undefined) {
+      i = this.constants.length;
+      this.constants.push(value);
+      this.constantIndex.set(value, i);
+    }
+    return `K[${i}]`;
+  }
+
+  add(entry: GuardEntry): void {
+    if (this.seen.has(entry.code)) return;
+    this.seen.add(entry.code);
+    this.entries.push(entry);
+  }
+}
+
+/** A JS accessor for `key` on `source`: `.name`, `[3]` or `["escaped"]`. */
+export function childSource(source: string, key: string | number): string {
+  if (typeof key === 'number') return `${source}[${key}]`;
+  if (/^[A-Za-z_$][\w$]*$/.test(key)) return `${source}.${key}`;
+  if (/^(0|[1-9]\d*)$/.test(key)) return `${source}[${key}]`;
+  return `${source}[${JSON.stringify(key)}]`;
+}
+
+/** Printable form of a constant for guard texts (never evaluated). */
+export function describeConstant(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `<function ${value.name || 'anonymous'}>`;
+  if (typeof value === 'object' && value !== null) return `<${value.constructor?.name ?? 'object'}>`;
+  return String(value);
+}

@@ -1,0 +1,165 @@
+// Standard builtins the tracer evaluates directly: Math, Number, Array/Object helpers, and methods of
+// arrays, strings and Maps built inside the frame. Everything here is pure or mutates only frame-local
+// values; a builtin not listed is a native call the policy skips.
+import { SymInt, isSymInt } from '@kiln/shapes';
+import type { Ctx } from './context.js';
+import { concrete } from './sym-ops.js';
+import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
+import type { Value } from './values.js';
+import { callValue } from './calls.js';
+import { spreadItems } from './members.js';
+
+/** Stands for the bundler's `__name` helper. */
+export const KEEP_NAME = function keepName(target: unknown) {
+  return target;
+};
+
+const GLOBALS = new Set([
+  'Math', 'Number', 'Array', 'Object', 'JSON', 'String', 'Boolean', 'Map', 'Set', 'Infinity', 'NaN', 'undefined',
+  'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'console', 'Error', 'TypeError', 'RangeError', 'Symbol', 'Function',
+]);
+export const isBuiltinGlobal = (name: string): boolean => GLOBALS.has(name);
+
+type Result = { handled: true; value: Value } | { handled: false };
+const NO: Result = { handled: false };
+const ok = (value: Value): Result => ({ handled: true, value });
+
+function primitives(ctx: Ctx, args: Value[], what: string): unknown[] {
+  return args.map((a) => {
+    const c = concrete(ctx.tracer, a);
+    if (c !== null && (typeof c === 'object' || typeof c === 'function')) throw ctx.tracer.break(`${what} called with an object or tensor`);
+    return c;
+  });
+}
+
+const PURE_STATICS = new Set<unknown>([
+  ...Object.getOwnPropertyNames(Math).map((k) => (Math as unknown as Record<string, unknown>)[k]).filter((f) => typeof f === 'function' && f !== Math.random),
+  Number, String, Boolean, parseInt, parseFloat, isNaN, isFinite,
+  Number.isInteger, Number.isFinite, Number.isNaN, Number.isSafeInteger, Number.parseFloat, Number.parseInt,
+]);
+
+function symbolicMinMax(ctx: Ctx, fn: Function, args: Value[]): Result {
+  if (!args.some(isSymInt) || !args.every((a) => isSymInt(a) || Number.isInteger(a))) return NO;
+  const pick = fn === Math.max ? 'max' : 'min';
+  let acc = args[0] as SymInt | number;
+  for (const a of args.slice(1)) {
+    acc = isSymInt(acc) ? (acc as SymInt)[pick](a as number) : isSymInt(a) ? (a as SymInt)[pick](acc) : Math[pick](acc, a as number);
+  }
+  return ok(acc);
+}
+
+function arrayItems(ctx: Ctx, v: Value): Value[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (v instanceof ExternalRef && Array.isArray(v.value)) return ctx.tracer.elements(v);
+  return undefined;
+}
+
+function wrapCallbacks(ctx: Ctx, args: Value[]): unknown[] {
+  return args.map((a) =>
+    a instanceof TracedFunction || (a instanceof ExternalRef && typeof a.value === 'function')
+      ? (...cbArgs: Value[]) => callValue(ctx, a, undefined, cbArgs, 'callback')
+      : a,
+  );
+}
+
+const ARRAY_MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'reverse', 'fill', 'sort', 'copyWithin']);
+
+function arrayMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Result {
+  const name = fn.name;
+  if ((Array.prototype as unknown as Record<string, unknown>)[name] !== fn) return NO;
+  const external = thisArg instanceof ExternalRef;
+  if (external && ARRAY_MUTATORS.has(name)) throw ctx.tracer.break(`'${name}' on ${(thisArg as ExternalRef).source} (mutation of a value that existed before the frame)`);
+  const items = arrayItems(ctx, thisArg);
+  if (!items) return NO;
+  let cbArgs = wrapCallbacks(ctx, args);
+  if (name === 'sort' && typeof cbArgs[0] === 'function') {
+    const cmp = cbArgs[0] as (...a: unknown[]) => unknown;
+    cbArgs = [(a: unknown, b: unknown) => concrete(ctx.tracer, cmp(a, b))];
+  }
+  if (['keys', 'values', 'entries'].includes(name)) return ok([...(fn.apply(items, cbArgs) as Iterable<unknown>)]);
+  const out = fn.apply(items, cbArgs);
+  return ok(out);
+}
+
+function mapMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Result {
+  if (!(thisArg instanceof Map) || (Map.prototype as unknown as Record<string, unknown>)[fn.name] !== fn) return NO;
+  const out = fn.apply(thisArg, wrapCallbacks(ctx, args));
+  return ok(out && typeof out === 'object' && Symbol.iterator in out && !(out instanceof Map) ? [...(out as Iterable<unknown>)] : out);
+}
+
+function primitiveMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Result {
+  const owner = fn === (String.prototype as unknown as Record<string, unknown>)[fn.name] || fn === (Number.prototype as unknown as Record<string, unknown>)[fn.name];
+  if (!owner) return NO;
+  const self = concrete(ctx.tracer, thisArg);
+  if (typeof self === 'string' && (String.prototype as unknown as Record<string, unknown>)[fn.name] === fn) {
+    return ok(fn.apply(self, primitives(ctx, args, `String.${fn.name}`)));
+  }
+  if (typeof self === 'number' && (Number.prototype as unknown as Record<string, unknown>)[fn.name] === fn) {
+    return ok(fn.apply(self, primitives(ctx, args, `Number.${fn.name}`)));
+  }
+  return NO;
+}
+
+function objectStatic(ctx: Ctx, fn: Function, args: Value[]): Result {
+  const [a] = args;
+  const t = ctx.tracer;
+  if (fn === Array.isArray) return ok(Array.isArray(a) || (a instanceof ExternalRef && Array.isArray(a.value)));
+  if (fn === Object.keys || fn === Object.values || fn === Object.entries) {
+    const keys = a instanceof ExternalRef ? t.keys(a) : a && typeof a === 'object' && !isTensorValue(a) ? Object.keys(a) : undefined;
+    if (!keys) throw t.break(`${fn.name} of a tensor or non-object`);
+    const get = (k: string) => (a instanceof ExternalRef ? t.property(a, k) : (a as Record<string, Value>)[k]);
+    return ok(fn === Object.keys ? keys : fn === Object.values ? keys.map(get) : keys.map((k) => [k, get(k)]));
+  }
+  if (fn === Object.assign) {
+    if (a instanceof ExternalRef || !a || typeof a !== 'object') throw t.break('Object.assign onto a value that existed before the frame');
+    for (const src of args.slice(1)) {
+      if (src instanceof ExternalRef) for (const k of t.keys(src)) (a as Record<string, Value>)[k] = t.property(src, k);
+      else if (src && typeof src === 'object') Object.assign(a, src);
+    }
+    return ok(a);
+  }
+  if (fn === Object.freeze) return ok(a);
+  if (fn === Array.from) {
+    const src = args[0];
+    let items: Value[];
+    if (src && typeof src === 'object' && !Array.isArray(src) && !(src instanceof ExternalRef) && 'length' in src) {
+      items = Array.from({ length: concrete(t, (src as { length: Value }).length) as number });
+    } else items = spreadItems(ctx, src);
+    const mapFn = args[1];
+    return ok(mapFn ? items.map((v, i) => callValue(ctx, mapFn, undefined, [v, i], 'Array.from callback')) : items);
+  }
+  if (fn === Array.of) return ok([...args]);
+  return NO;
+}
+
+export function callBuiltin(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Result {
+  if (fn === KEEP_NAME) return ok(args[0]);
+  if (fn === Math.max || fn === Math.min) {
+    const sym = symbolicMinMax(ctx, fn, args);
+    if (sym.handled) return sym;
+  }
+  if ((fn === Math.floor || fn === Math.ceil || fn === Math.trunc || fn === Math.round) && isSymInt(args[0])) return ok(args[0]);
+  if (PURE_STATICS.has(fn)) return ok(fn(...primitives(ctx, args, fn.name || 'builtin')));
+  if (fn === Function.prototype.call) return ok(callValue(ctx, thisArg, args[0], args.slice(1), 'call'));
+  if (fn === Function.prototype.apply) return ok(callValue(ctx, thisArg, args[0], spreadItems(ctx, args[1] ?? []), 'apply'));
+  const handlers = [
+    () => objectStatic(ctx, fn, args),
+    () => arrayMethod(ctx, fn, thisArg, args),
+    () => mapMethod(ctx, fn, thisArg, args),
+    () => primitiveMethod(ctx, fn, thisArg, args),
+  ];
+  for (const handler of handlers) {
+    const r = handler();
+    if (r.handled) return r;
+  }
+  return NO;
+}
+
+export function constructBuiltin(ctx: Ctx, cls: Function, args: Value[]): Result {
+  if (cls === Map) return ok(new Map(args[0] === undefined ? [] : (spreadItems(ctx, args[0]).map((e) => spreadItems(ctx, e)) as [Value, Value][])));
+  if (cls === Set) return ok(new Set(args[0] === undefined ? [] : spreadItems(ctx, args[0])));
+  if (cls === Array) return ok(args.length === 1 ? new Array(concrete(ctx.tracer, args[0]) as number) : [...args]);
+  if (cls === Object) return ok({});
+  if (cls === Error || cls === TypeError || cls === RangeError) return ok(new (cls as ErrorConstructor)(String(concrete(ctx.tracer, args[0]))));
+  return NO;
+}

@@ -1,0 +1,139 @@
+// Calls: every call site asks the policy (inline / skip / allowInGraph) and records the decision.
+import { withDispatchMode } from '@kiln/tensor';
+import type { OpDef } from '@kiln/tensor';
+import { FakeTensorError } from '../fake/fake-tensor.js';
+import type { Ctx } from './context.js';
+import { MAX_INLINE_DEPTH } from './context.js';
+import { GraphBreak } from './errors.js';
+import { SHORT, evalExpr, memberExpression } from './expressions.js';
+import { callBuiltin, constructBuiltin } from './builtins.js';
+import { invokeFunction, construct } from './invoke.js';
+import { getMember, spreadItems } from './members.js';
+import { decideCall } from './policy-adapter.js';
+import { parseFunction } from './functions.js';
+import { concrete } from './sym-ops.js';
+import { ExternalRef, TracedFunction, isSymbolic } from './values.js';
+import type { AnyNode, Scope, Value } from './values.js';
+
+export { getMember, setMember, spreadItems } from './members.js';
+
+function evalArgs(ctx: Ctx, nodes: AnyNode[], scope: Scope): Value[] {
+  const out: Value[] = [];
+  for (const a of nodes) {
+    if (a.type === 'SpreadElement') out.push(...spreadItems(ctx, evalExpr(ctx, a.argument, scope)));
+    else out.push(evalExpr(ctx, a, scope));
+  }
+  return out;
+}
+
+const describeCallee = (node: AnyNode): string => {
+  if (node.type === 'Identifier') return node.name;
+  if (node.type === 'MemberExpression' && !node.computed) return `${describeCallee(node.object)}.${node.property.name}`;
+  if (node.type === 'ThisExpression') return 'this';
+  return '<expression>';
+};
+
+export function callExpression(ctx: Ctx, node: AnyNode, scope: Scope, inChain = false): Value {
+  let callee: Value;
+  let thisArg: Value = undefined;
+  if (node.callee.type === 'Super') {
+    const args = evalArgs(ctx, node.arguments, scope);
+    const parent = ctx.homeClass ? Object.getPrototypeOf(ctx.homeClass) : undefined;
+    if (typeof parent !== 'function' || parent === Function.prototype) throw ctx.tracer.break('super() outside a derived class constructor');
+    construct(ctx, parent, args, ctx.thisValue.value as object);
+    ctx.onSuper?.();
+    return undefined;
+  }
+  if (node.callee.type === 'MemberExpression') {
+    const m = memberExpression(ctx, node.callee, scope);
+    if (m.short) return inChain ? SHORT : undefined;
+    callee = m.value;
+    thisArg = m.object;
+  } else if (node.callee.type === 'ChainExpression' || (inChain && node.callee.type === 'CallExpression')) {
+    callee = evalExpr(ctx, node.callee, scope);
+  } else {
+    callee = evalExpr(ctx, node.callee, scope);
+  }
+  if (node.optional && (callee === null || callee === undefined)) return inChain ? SHORT : undefined;
+  const args = evalArgs(ctx, node.arguments, scope);
+  ctx.tracer.at(node);
+  return callValue(ctx, callee, thisArg, args, describeCallee(node.callee));
+}
+
+export function newExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
+  const callee = evalExpr(ctx, node.callee, scope);
+  const args = evalArgs(ctx, node.arguments, scope);
+  ctx.tracer.at(node);
+  if (!(callee instanceof ExternalRef) || typeof callee.value !== 'function') {
+    throw ctx.tracer.break(`'new' of ${callee instanceof TracedFunction ? 'a function defined in the frame' : 'a non-constructor'}`);
+  }
+  const cls = callee.value as Function;
+  const builtin = constructBuiltin(ctx, cls, args);
+  if (builtin.handled) return builtin.value;
+  const decision = decideCall(cls);
+  ctx.tracer.recordDecision(`new ${describeCallee(node.callee)}`, decision);
+  if (decision.kind !== 'inline') throw ctx.tracer.break(`'new ${cls.name}' is skipped by the policy: ${decision.reason}`);
+  return construct(ctx, cls, args, Object.create(cls.prototype as object) as object);
+}
+
+export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[], name: string): Value {
+  const t = ctx.tracer;
+  if (ctx.depth > MAX_INLINE_DEPTH) throw t.break('inlining is too deep (recursion?)');
+  if (callee instanceof TracedFunction) return invokeFunction(ctx, callee, thisArg, args);
+  if (!(callee instanceof ExternalRef) || typeof callee.value !== 'function') throw t.break(`'${name}' is not a function`);
+  const fn = callee.value as Function;
+  const builtin = callBuiltin(ctx, fn, thisArg, args);
+  if (builtin.handled) return builtin.value;
+  const decision = decideCall(fn);
+  t.recordDecision(name, decision);
+  switch (decision.kind) {
+    case 'allowInGraph':
+      return callOp(ctx, decision.op!, fn, thisArg, args, name);
+    case 'inline': {
+      const parsed = parseFunction(fn)!;
+      if (parsed.node.type === 'ClassExpression') throw t.break(`class '${fn.name}' called without 'new'`);
+      return invokeFunction(ctx, parsed, thisArg, args, fn);
+    }
+    case 'skip':
+      throw t.break(`call to '${name}' is skipped by the policy: ${decision.reason}`, 'move the call out of the compiled function');
+    default:
+      return decision.kind satisfies never;
+  }
+}
+
+/** Deep conversion of a tracked value into an op argument (fake tensors, numbers, SymInts, arrays). */
+function toOpArg(ctx: Ctx, v: Value): unknown {
+  if (v instanceof ExternalRef) {
+    if (Array.isArray(v.value)) return ctx.tracer.elements(v).map((x) => toOpArg(ctx, x));
+    if (v.guarded === 'shape') {
+      const out: Record<string, unknown> = {};
+      for (const k of ctx.tracer.keys(v)) out[k] = toOpArg(ctx, ctx.tracer.property(v, k));
+      return out;
+    }
+    throw ctx.tracer.break(`passing ${v.source} (${(v.value as object).constructor?.name ?? 'object'}) to a tensor op`);
+  }
+  if (v instanceof TracedFunction) throw ctx.tracer.break('passing a function to a tensor op');
+  if (isSymbolic(v) && !(v as { isSymInt?: boolean }).isSymInt) return concrete(ctx.tracer, v);
+  if (Array.isArray(v)) return v.map((x) => toOpArg(ctx, x));
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = toOpArg(ctx, x);
+    return out;
+  }
+  return v;
+}
+
+function callOp(ctx: Ctx, op: OpDef, fn: Function, thisArg: Value, args: Value[], name: string): Value {
+  const isMethod = fn !== op.fn;
+  const realArgs = (isMethod ? [thisArg, ...args] : args).map((a) => toOpArg(ctx, a));
+  try {
+    return withDispatchMode(ctx.tracer.recorder, () => op.fn(...realArgs));
+  } catch (err) {
+    if (err instanceof GraphBreak) throw err;
+    const why = err instanceof FakeTensorError ? 'cannot run on fake tensors' : 'raised while tracing';
+    // Eager raises the same error (or succeeds where tracing could not): falling back is always correct.
+    throw ctx.tracer.break(`'${name}' ${why}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+}
+
+export { getMember as readMember };

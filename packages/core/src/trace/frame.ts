@@ -1,0 +1,229 @@
+// The state of one frame being traced: the graph recorder, the shape env, the guards collected while
+// external values are read, and the policy decisions made at call sites.
+import { Tensor } from '@kiln/tensor';
+import type { DimDynamism } from '@kiln/shapes';
+import { ShapeEnv } from '@kiln/shapes';
+import type { FakeTensor } from '../fake/fake-tensor.js';
+import type { SourceLocation } from '../ir/node.js';
+import { GraphRecorder } from '../trace-ops/recorder.js';
+import { GuardBuilder, childSource, describeConstant } from '../guards/builder.js';
+import { GraphBreak } from './errors.js';
+import type { Locator } from './functions.js';
+import { ExternalRef, Scope } from './values.js';
+import type { Capture } from './closures.js';
+import type { ParsedFunction } from './functions.js';
+import { KEEP_NAME, isBuiltinGlobal } from './builtins.js';
+import type { Value } from './values.js';
+import type { PolicyDecision } from './policy-adapter.js';
+
+export interface TraceSettings {
+  /** true: every dimension dynamic; false: every dimension static; undefined: static unless marked. */
+  readonly dynamic: boolean | undefined;
+  /** Dimensions made dynamic by a previous recompile, as `source#dim`. */
+  readonly autoDynamic: ReadonlySet<string>;
+  readonly markedDynamic: (t: Tensor) => ReadonlySet<number> | undefined;
+}
+
+export interface CallDecision extends PolicyDecision {
+  readonly callee: string;
+  readonly location: SourceLocation | undefined;
+}
+
+/** A captured binding that may be reassigned: guards read it through the inspector on every call. */
+export interface MutableRead {
+  readonly owner: Function | 'frame';
+  readonly scopeIndex: number;
+  readonly name: string;
+}
+
+const MAX_STEPS = 200_000;
+
+export class FrameTracer {
+  readonly shapeEnv = new ShapeEnv();
+  readonly recorder = new GraphRecorder(this.shapeEnv);
+  readonly guards = new GuardBuilder();
+  readonly inputSources: string[] = [];
+  readonly decisions: CallDecision[] = [];
+  readonly mutableReads: MutableRead[] = [];
+  private readonly realized = new Map<string, Value>();
+  private locatorStack: Locator[] = [];
+  location: SourceLocation | undefined;
+  private steps = 0;
+
+  private readonly captureMemo = new Map<Function, Map<string, Value>>();
+
+  /**
+   * @param top the compiled function and its captured bindings in `C` order: its constant captures are
+   *   read per closure object (`C[i]`), so closures of the same code share one cache.
+   */
+  constructor(
+    readonly settings: TraceSettings,
+    readonly top: { readonly fn: Function; readonly captureNames: readonly string[] },
+  ) {}
+
+  // ---- free variables ----------------------------------------------------------------------------
+
+  /** The outermost scope of an external function: its captured bindings, then standard globals. */
+  externalScope(parsed: ParsedFunction, fn: Function): Scope {
+    return new Scope(null, (name) => {
+      const cap = parsed.info.captures.get(name);
+      if (cap) return { found: true, value: this.capture(fn, cap) };
+      if (isBuiltinGlobal(name)) return { found: true, value: this.fixed((globalThis as Record<string, unknown>)[name]) };
+      return { found: false };
+    });
+  }
+
+  private capture(fn: Function, cap: Capture): Value {
+    let memo = this.captureMemo.get(fn);
+    if (!memo) this.captureMemo.set(fn, (memo = new Map()));
+    if (memo.has(cap.name)) return memo.get(cap.name);
+    let value: Value;
+    if (cap.name === '__name' && typeof cap.value === 'function') {
+      // The bundler's keep-names helper (`__name(fn, "fn")`): an identity for the tracer.
+      value = this.fixed(KEEP_NAME);
+    } else if (cap.mutable) {
+      const index = this.mutableReads.push({ owner: fn === this.top.fn ? 'frame' : fn, scopeIndex: cap.scopeIndex, name: cap.name }) - 1;
+      value = this.external(cap.value, `M[${index}]`);
+    } else if (fn === this.top.fn) {
+      value = this.external(cap.value, `C[${this.top.captureNames.indexOf(cap.name)}]`);
+    } else {
+      // A constant binding of a function whose identity is guarded: fixed for as long as the guard holds.
+      value = this.fixed(cap.value);
+    }
+    memo.set(cap.name, value);
+    return value;
+  }
+
+  // ---- source locations --------------------------------------------------------------------------
+
+  withLocator<T>(locator: Locator, fn: () => T): T {
+    this.locatorStack.push(locator);
+    try {
+      return fn();
+    } finally {
+      this.locatorStack.pop();
+    }
+  }
+
+  /** Sets the user location for the node being evaluated (graph nodes and guards record it). */
+  at(node: { start: number }): void {
+    if (++this.steps > MAX_STEPS) throw this.break('the frame runs too many steps (a loop that does not end at trace time?)');
+    const locator = this.locatorStack[this.locatorStack.length - 1];
+    if (!locator) return;
+    this.location = locator(node.start);
+    this.recorder.location = this.location;
+    this.shapeEnv.setLocation(`${this.location.file}:${this.location.line}`);
+  }
+
+  break(reason: string, hint?: string): GraphBreak {
+    return new GraphBreak(reason, this.location, hint);
+  }
+
+  private where(): string | undefined {
+    return this.location ? `${this.location.file}:${this.location.line}` : undefined;
+  }
+
+  // ---- external values ---------------------------------------------------------------------------
+
+  /**
+   * Turns a value read from outside the frame into a tracker, guarding what the trace relies on:
+   * primitives by value, tensors by type / dtype / rank / sizes (they become graph inputs), functions and
+   * class instances by identity, arrays by length, plain objects by prototype.
+   */
+  external(value: unknown, source: string): Value {
+    const memo = this.realized.get(source);
+    if (memo !== undefined || this.realized.has(source)) return memo;
+    const out = this.realize(value, source);
+    this.realized.set(source, out);
+    return out;
+  }
+
+  /** A value reached through something already guarded by identity: no guard of its own. */
+  fixed(value: unknown): Value {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
+    if (value instanceof Tensor) return this.external(value, this.guards.constant(value));
+    return new ExternalRef(value, this.guards.constant(value), 'identity');
+  }
+
+  private guard(code: string, text: string, kind: Parameters<GuardBuilder['add']>[0]['kind']): void {
+    this.guards.add({ code, text, kind, location: this.where() });
+  }
+
+  private realize(value: unknown, source: string): Value {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+      this.guard(`Object.is(${source}, ${this.guards.constant(value)})`, `${source} === ${describeConstant(value)}`, 'constant');
+      return value;
+    }
+    if (value instanceof Tensor) return this.tensorInput(value, source);
+    if (typeof value === 'function' || !isPlain(value) || value instanceof Map) {
+      this.guard(`${source} === ${this.guards.constant(value)}`, `${source} is ${describeConstant(value)}`, 'identity');
+      return new ExternalRef(value, source, 'identity');
+    }
+    if (Array.isArray(value)) {
+      this.guard(`Array.isArray(${source}) && ${source}.length === ${value.length}`, `${source} is an array of length ${value.length}`, 'length');
+    } else {
+      this.guard(`typeof ${source} === "object" && ${source} !== null && Object.getPrototypeOf(${source}) === Object.prototype`, `${source} is a plain object`, 'type');
+    }
+    return new ExternalRef(value, source, 'shape');
+  }
+
+  private tensorInput(t: Tensor, source: string): FakeTensor {
+    if (!t.isContiguous()) throw this.break(`input ${source} is not contiguous`, 'call .contiguous() before the compiled function');
+    const dtype = this.guards.constant(t.dtype);
+    this.guard(`${source} instanceof Tensor && ${source}.dtype === ${dtype} && ${source}.shape.length === ${t.ndim} && ${source}.isContiguous()`, `${source}: Tensor ${t.dtype}, rank ${t.ndim}, contiguous`, 'tensor');
+    const marked = this.settings.markedDynamic(t);
+    const dims: DimDynamism[] = t.shape.map((_, i) => {
+      if (this.settings.dynamic === false) return 'static';
+      if (marked?.has(i)) return 'dynamic';
+      if (this.settings.dynamic === true || this.settings.autoDynamic.has(`${source}#${i}`)) return 'duck';
+      return 'static';
+    });
+    this.inputSources.push(source);
+    const name = source.replace(/^L\[(\d+)\]/, 'arg$1').replace(/^T\b/, 'self').replace(/^[CKM]\[(\d+)\]/, 'captured$1');
+    return this.recorder.addInput(t, name, source, dims);
+  }
+
+  /** A property of an external object, read live by the guards. */
+  property(ref: ExternalRef, key: string | number): Value {
+    const holder = ref.value as Record<string | number, unknown>;
+    const desc = findDescriptor(holder, key);
+    if (desc?.get) throw this.break(`reading '${String(key)}' of ${ref.source} runs a getter`, 'store the value in a field, or read it outside the compiled function');
+    const value = holder[key];
+    if (!(key in holder) && ref.guarded === 'shape' && !Array.isArray(holder)) {
+      this.guard(`!(${JSON.stringify(String(key))} in ${ref.source})`, `${ref.source} has no key ${JSON.stringify(String(key))}`, 'keys');
+      return undefined;
+    }
+    return this.external(value, childSource(ref.source, key));
+  }
+
+  /** The key list of an external object (guarded as a whole). */
+  keys(ref: ExternalRef): string[] {
+    const keys = Object.keys(ref.value);
+    this.guard(`JSON.stringify(Object.keys(${ref.source})) === ${this.guards.constant(JSON.stringify(keys))}`, `keys of ${ref.source} are ${JSON.stringify(keys)}`, 'keys');
+    return keys;
+  }
+
+  /** The elements of an external array as trackers (length already guarded). */
+  elements(ref: ExternalRef): Value[] {
+    const arr = ref.value as unknown[];
+    return arr.map((_, i) => this.property(ref, i));
+  }
+
+  recordDecision(callee: string, decision: PolicyDecision): void {
+    this.decisions.push({ ...decision, callee, location: this.location });
+  }
+}
+
+function isPlain(value: object): boolean {
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function findDescriptor(obj: object, key: string | number): PropertyDescriptor | undefined {
+  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d) return d;
+  }
+  return undefined;
+}

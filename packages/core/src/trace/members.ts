@@ -1,0 +1,81 @@
+// Property reads and writes on tracked values.
+import { Tensor, sizeMul } from '@kiln/tensor';
+import type { Size } from '@kiln/tensor';
+import { isSymInt } from '@kiln/shapes';
+import type { Ctx } from './context.js';
+import { concrete } from './sym-ops.js';
+import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
+import type { Value } from './values.js';
+
+const TENSOR_FIELDS = new Set(['dtype', 'ndim', 'device', 'offset']);
+
+export function getMember(ctx: Ctx, object: Value, key: string | number): Value {
+  const t = ctx.tracer;
+  if (object === null || object === undefined) throw t.break(`reading '${String(key)}' of ${String(object)}`);
+  if (isTensorValue(object)) {
+    if (key === 'shape') return [...object.shape];
+    if (key === 'strides') return [...object.strides];
+    if (key === 'numel') return object.shape.reduce<Size>((a, b) => sizeMul(a, b as Size), 1);
+    if (TENSOR_FIELDS.has(String(key))) return (object as unknown as Record<string, unknown>)[key];
+    const proto = (Tensor.prototype as unknown as Record<string | number, unknown>)[key];
+    if (typeof proto === 'function') return t.fixed(proto);
+    throw t.break(`reading tensor property '${String(key)}'`);
+  }
+  if (object instanceof ExternalRef) {
+    if (typeof object.value === 'function' && key === 'prototype') return t.fixed((object.value as Function).prototype);
+    return t.property(object, key);
+  }
+  if (object instanceof TracedFunction) {
+    if (key === 'name') return object.name;
+    if (key === 'length') return object.node.params.length;
+    throw t.break(`reading '${String(key)}' of a function defined in the frame`);
+  }
+  if (isSymInt(object)) return getMember(ctx, concrete(t, object), key);
+  if (typeof object === 'string') return (object as unknown as Record<string | number, unknown>)[key];
+  if (typeof object !== 'object') {
+    const v = (Object(object) as Record<string | number, unknown>)[key];
+    if (typeof v === 'function') return t.fixed(v);
+    return v;
+  }
+  if (object instanceof Map) {
+    if (key === 'size') return object.size;
+    const v = (Map.prototype as unknown as Record<string | number, unknown>)[key];
+    if (typeof v === 'function') return t.fixed(v);
+    throw t.break(`reading '${String(key)}' of a Map`);
+  }
+  // An object or array built inside the frame (possibly with a user class's prototype).
+  const own = Object.getOwnPropertyDescriptor(object, key);
+  if (own) {
+    if (own.get) throw t.break(`getter '${String(key)}'`);
+    return own.value;
+  }
+  for (let p = Object.getPrototypeOf(object); p; p = Object.getPrototypeOf(p)) {
+    const d = Object.getOwnPropertyDescriptor(p, key);
+    if (!d) continue;
+    if (d.get) throw t.break(`getter '${String(key)}' of a class instance created in the frame`);
+    // The prototype belongs to a class whose identity is already guarded, so its methods are fixed.
+    return typeof d.value === 'function' || (d.value && typeof d.value === 'object') ? t.fixed(d.value) : d.value;
+  }
+  return undefined;
+}
+
+export function setMember(ctx: Ctx, object: Value, key: string | number, value: Value): void {
+  const t = ctx.tracer;
+  if (object instanceof ExternalRef) {
+    throw t.break(`assignment to ${object.source}${typeof key === 'number' ? `[${key}]` : `.${key}`} (mutation of a value that existed before the frame)`, 'side effects on outside objects are replayed in a later version; return the value instead');
+  }
+  if (isTensorValue(object)) throw t.break(`assignment to tensor property '${String(key)}'`);
+  if (object === null || typeof object !== 'object' || object instanceof Map) throw t.break(`assignment to '${String(key)}' of a non-object`);
+  (object as Record<string | number, unknown>)[key] = value;
+}
+
+/** The items of an iterable value (arrays, strings, Maps, external arrays). */
+export function spreadItems(ctx: Ctx, value: Value): Value[] {
+  if (Array.isArray(value)) return [...value];
+  if (value instanceof ExternalRef && Array.isArray(value.value)) return ctx.tracer.elements(value);
+  if (typeof value === 'string') return [...value];
+  if (value instanceof Map) return [...value.entries()].map(([k, v]) => [k, v]);
+  if (value instanceof Set) return [...value];
+  if (isTensorValue(value)) throw ctx.tracer.break('iterating over a tensor', 'use unbind() or index explicitly');
+  throw ctx.tracer.break('iterating over a value that is not an array, string or Map');
+}

@@ -1,0 +1,148 @@
+// JavaScript operators over tracked values. Sizes may be SymInts: arithmetic and comparisons stay symbolic
+// where the shape env supports them; anything else specializes the SymInt to its hint (a guard), which is
+// always correct and at worst recompiles.
+import { DataDependentError, SymBool, SymFloat, SymInt, isSymBool, isSymFloat, isSymInt } from '@kiln/shapes';
+import type { FrameTracer } from './frame.js';
+import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
+import type { Value } from './values.js';
+
+type Sym = SymInt | SymFloat;
+const isSymNumber = (v: Value): v is Sym => isSymInt(v) || isSymFloat(v);
+
+function dataDependent<T>(tracer: FrameTracer, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DataDependentError) throw tracer.break(`data-dependent control flow on ${err.expr}`, 'move the branch out of the compiled function, or use where()');
+    throw err;
+  }
+}
+
+/** A plain JS number/boolean for a value, guarding symbolic ones. */
+export function concrete(tracer: FrameTracer, v: Value): Value {
+  if (isSymInt(v)) return dataDependent(tracer, () => (v as SymInt).guardInt());
+  if (isSymFloat(v)) return dataDependent(tracer, () => (v as SymFloat).guardFloat());
+  if (isSymBool(v)) return dataDependent(tracer, () => (v as SymBool).guardBool());
+  return v;
+}
+
+export function truthy(tracer: FrameTracer, v: Value): boolean {
+  if (isSymBool(v)) return concrete(tracer, v) as boolean;
+  if (isSymNumber(v)) return dataDependent(tracer, () => {
+    const ne = (v as SymInt).ne(0);
+    return typeof ne === 'boolean' ? ne : ne.guardBool();
+  });
+  if (isTensorValue(v) || v instanceof ExternalRef || v instanceof TracedFunction) return true;
+  return Boolean(v);
+}
+
+const symArith: Record<string, keyof SymInt | undefined> = { '+': 'add', '-': 'sub', '*': 'mul', '%': undefined };
+const symCompare: Record<string, 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'> = {
+  '===': 'eq', '==': 'eq', '!==': 'ne', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge',
+};
+const flipped: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+function identityOf(tracer: FrameTracer, v: Value): unknown {
+  if (v instanceof ExternalRef) {
+    if (v.guarded !== 'identity') throw tracer.break(`identity comparison with ${v.source}, whose identity is not guarded`);
+    return v.value;
+  }
+  if (isTensorValue(v)) throw tracer.break('identity comparison of tensors (inputs may alias at run time)');
+  return v;
+}
+
+export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Value {
+  if (isTensorValue(a) || isTensorValue(b)) {
+    if (op === '===' || op === '!==' || op === '==' || op === '!=') {
+      const same = identityOf(tracer, a) === identityOf(tracer, b);
+      return op.startsWith('=') ? same : !same;
+    }
+    throw tracer.break(`operator '${op}' on a tensor`, 'use tensor methods (add, mul, …): JS operators do not apply to tensors');
+  }
+  if (isSymNumber(a) || isSymNumber(b)) {
+    const cmp = symCompare[op];
+    const numeric = (x: Value) => isSymNumber(x) || typeof x === 'number';
+    if (numeric(a) && numeric(b)) {
+      if (cmp) {
+        if (isSymNumber(a)) return (a as SymInt)[cmp](b as number);
+        const swapped = symCompare[flipped[op] ?? op]!;
+        return (b as SymInt)[swapped](a as number);
+      }
+      const method = symArith[op];
+      if (method && isSymInt(a) && (isSymInt(b) || Number.isInteger(b))) return (a as any)[method](b);
+      if (method && isSymInt(b) && Number.isInteger(a)) {
+        if (op === '-') {
+          const negated = (b as SymInt).neg();
+          return typeof negated === 'number' ? negated + (a as number) : negated.add(a as number);
+        }
+        return (b as any)[method](a);
+      }
+    }
+    return binary(tracer, op, concrete(tracer, a), concrete(tracer, b));
+  }
+  if (isSymBool(a) || isSymBool(b)) return binary(tracer, op, concrete(tracer, a), concrete(tracer, b));
+  if (op === '===' || op === '!==' || op === '==' || op === '!=') {
+    const x = identityOf(tracer, a);
+    const y = identityOf(tracer, b);
+    switch (op) {
+      case '===': return x === y;
+      case '!==': return x !== y;
+      // eslint-disable-next-line eqeqeq
+      case '==': return x == y;
+      // eslint-disable-next-line eqeqeq
+      default: return x != y;
+    }
+  }
+  if (op === 'instanceof') {
+    const ctor = b instanceof ExternalRef ? b.value : b;
+    if (typeof ctor !== 'function') throw tracer.break("right-hand side of 'instanceof' is not callable");
+    const target = a instanceof ExternalRef ? a.value : a;
+    return target instanceof (ctor as new () => unknown);
+  }
+  if (op === 'in') {
+    if (b instanceof ExternalRef) return tracer.property(b, String(a)) !== undefined || String(a) in b.value;
+    return (a as string) in (b as object);
+  }
+  if (!isPrimitive(a) || !isPrimitive(b)) throw tracer.break(`operator '${op}' on an object`);
+  return applyPrimitive(op, a as any, b as any);
+}
+
+const isPrimitive = (v: Value): boolean => v === null || (typeof v !== 'object' && typeof v !== 'function');
+
+function applyPrimitive(op: string, a: any, b: any): Value {
+  switch (op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    case '/': return a / b;
+    case '%': return a % b;
+    case '**': return a ** b;
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '>': return a > b;
+    case '>=': return a >= b;
+    case '&': return a & b;
+    case '|': return a | b;
+    case '^': return a ^ b;
+    case '<<': return a << b;
+    case '>>': return a >> b;
+    case '>>>': return a >>> b;
+    default: throw new Error(`unknown operator ${op}`);
+  }
+}
+
+export function unary(tracer: FrameTracer, op: string, v: Value): Value {
+  if (op === '!') return !truthy(tracer, v);
+  if (op === 'void') return undefined;
+  if (isTensorValue(v)) throw tracer.break(`operator '${op}' on a tensor`, 'use neg() and friends');
+  if (op === '-' && isSymInt(v)) return (v as SymInt).neg();
+  if (op === '+' && isSymNumber(v)) return v;
+  const c = concrete(tracer, v);
+  if (!isPrimitive(c)) throw tracer.break(`operator '${op}' on an object`);
+  switch (op) {
+    case '-': return -(c as number);
+    case '+': return +(c as number);
+    case '~': return ~(c as number);
+    default: throw tracer.break(`unsupported unary operator '${op}'`);
+  }
+}

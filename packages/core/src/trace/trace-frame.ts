@@ -1,0 +1,150 @@
+// Traces one frame: the compiled function called with concrete arguments becomes a graph, the guards that
+// make it reusable, and a template that rebuilds the function's return value from the graph's outputs.
+import { JsEmitError, isSymBool, isSymFloat, isSymInt, produceGuards, produceRuntimeAsserts, guardToJs, rangeToString } from '@kiln/shapes';
+import type { Graph } from '../ir/graph.js';
+import type { GuardEntry } from '../guards/builder.js';
+import type { Ctx } from './context.js';
+import { FrameSkipped } from './errors.js';
+import { FrameTracer } from './frame.js';
+import type { CallDecision, MutableRead, TraceSettings } from './frame.js';
+import { parseFunction } from './functions.js';
+import { checkTraceable, invokeFunction } from './invoke.js';
+import { concrete } from './sym-ops.js';
+import { ExternalRef, isTensorValue } from './values.js';
+import type { Value } from './values.js';
+
+/** How to rebuild the return value: graph outputs by index, constants, live values by source. */
+export type OutputTemplate =
+  | { readonly kind: 'graph'; readonly index: number }
+  | { readonly kind: 'const'; readonly value: unknown }
+  | { readonly kind: 'source'; readonly index: number }
+  | { readonly kind: 'array'; readonly items: readonly OutputTemplate[] }
+  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, OutputTemplate])[] };
+
+export interface FrameTrace {
+  readonly graph: Graph;
+  readonly guards: readonly GuardEntry[];
+  readonly constants: readonly unknown[];
+  readonly inputSources: readonly string[];
+  readonly outputSources: readonly string[];
+  readonly output: OutputTemplate;
+  readonly mutableReads: readonly MutableRead[];
+  readonly decisions: readonly CallDecision[];
+}
+
+/** What a frame that broke still knows: the guards under which the same break happens again. */
+export interface PartialTrace {
+  readonly guards: readonly GuardEntry[] | undefined;
+  readonly constants: readonly unknown[];
+  readonly mutableReads: readonly MutableRead[];
+  readonly decisions: readonly CallDecision[];
+}
+
+export function frameCaptureNames(fn: Function): string[] {
+  const parsed = parseFunction(fn);
+  return parsed ? [...parsed.info.captures.keys()] : [];
+}
+
+function shapeGuards(tracer: FrameTracer): GuardEntry[] {
+  return produceGuards(tracer.shapeEnv).map((g) => {
+    const dim = g.kind === 'static' ? /^(.*)\.shape\[(\d+)\]$/.exec(g.sources[0] ?? '') : null;
+    return {
+      code: guardToJs(g),
+      text: g.text,
+      kind: 'shape' as const,
+      location: g.location,
+      staticDim: dim ? { source: dim[1]!, dim: Number(dim[2]) } : undefined,
+    };
+  });
+}
+
+/** The guards collected so far (for a cached fallback after a break), or undefined if they cannot be emitted. */
+export function partialTrace(tracer: FrameTracer): PartialTrace {
+  let guards: GuardEntry[] | undefined;
+  try {
+    guards = [...tracer.guards.entries, ...shapeGuards(tracer)];
+  } catch (err) {
+    if (!(err instanceof JsEmitError)) throw err;
+  }
+  return { guards, constants: tracer.guards.constants, mutableReads: tracer.mutableReads, decisions: tracer.decisions };
+}
+
+export function newFrameTracer(fn: Function, settings: TraceSettings): FrameTracer {
+  return new FrameTracer(settings, { fn, captureNames: frameCaptureNames(fn) });
+}
+
+export function traceFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, args: readonly unknown[]): FrameTrace {
+  const parsed = parseFunction(fn);
+  if (!parsed) throw new FrameSkipped(`the source of '${fn.name || 'anonymous'}' is not available (native or bound function)`, undefined);
+  checkTraceable(parsed, fn.name || 'anonymous');
+  tracer.guards.add({ code: `L.length === ${args.length}`, text: `number of arguments is ${args.length}`, kind: 'length' });
+  const ctx: Ctx = { tracer, thisValue: { value: undefined }, depth: 0 };
+  const result = tracer.withLocator(parsed.locator, () => {
+    tracer.at(parsed.node);
+    const argValues = args.map((a, i) => tracer.external(a, `L[${i}]`));
+    const thisValue = thisArg === undefined ? undefined : tracer.external(thisArg, 'T');
+    return invokeFunction(ctx, parsed, thisValue, argValues, fn);
+  });
+  const outputs: Value[] = [];
+  const outputSources: string[] = [];
+  const output = templateOf(tracer, result, outputs, outputSources);
+  if (produceRuntimeAsserts(tracer.shapeEnv).length > 0) throw tracer.break('runtime asserts are not executed by the eager backend yet');
+  let guards: GuardEntry[];
+  try {
+    guards = [...tracer.guards.entries, ...shapeGuards(tracer)];
+  } catch (err) {
+    if (err instanceof JsEmitError) throw tracer.break(`a guard cannot be emitted as JavaScript: ${err.message}`);
+    throw err;
+  }
+  tracer.recorder.setOutput(outputs);
+  const graph = tracer.recorder.graph;
+  graph.symbols = tracer.shapeEnv.symbols().map((s) => ({ name: s.name, range: rangeToString(s.range), source: s.sources[0] }));
+  return {
+    graph,
+    guards,
+    constants: tracer.guards.constants,
+    inputSources: tracer.inputSources,
+    outputSources,
+    output,
+    mutableReads: tracer.mutableReads,
+    decisions: tracer.decisions,
+  };
+}
+
+function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sources: string[]): OutputTemplate {
+  if (isTensorValue(v) || isSymInt(v)) {
+    outputs.push(v);
+    return { kind: 'graph', index: outputs.length - 1 };
+  }
+  if (isSymBool(v) || isSymFloat(v)) return { kind: 'const', value: concrete(tracer, v) };
+  if (v instanceof ExternalRef) {
+    sources.push(v.source);
+    return { kind: 'source', index: sources.length - 1 };
+  }
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return { kind: 'const', value: v };
+  if (Array.isArray(v)) return { kind: 'array', items: v.map((x) => templateOf(tracer, x, outputs, sources)) };
+  if (Object.getPrototypeOf(v) === Object.prototype) {
+    return { kind: 'object', entries: Object.entries(v).map(([k, x]) => [k, templateOf(tracer, x, outputs, sources)] as const) };
+  }
+  throw tracer.break(`returning ${typeof v === 'function' ? 'a function' : `a ${(v as object).constructor?.name ?? 'object'} built in the frame`}`, 'return tensors, numbers, arrays and plain objects');
+}
+
+export function fillTemplate(t: OutputTemplate, outputs: readonly unknown[], sources: readonly unknown[]): unknown {
+  switch (t.kind) {
+    case 'graph':
+      return outputs[t.index];
+    case 'const':
+      return t.value;
+    case 'source':
+      return sources[t.index];
+    case 'array':
+      return t.items.map((x) => fillTemplate(x, outputs, sources));
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of t.entries) out[k] = fillTemplate(x, outputs, sources);
+      return out;
+    }
+    default:
+      return t satisfies never;
+  }
+}
