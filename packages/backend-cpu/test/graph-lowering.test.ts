@@ -1,0 +1,160 @@
+// Every lowered op, through the CPU backend, checked against the eager kernels on the same inputs.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import { traceOps } from '@kiln/core';
+import { compileGraphForCpu } from '@kiln/backend-cpu';
+
+type Fn = (...args: k.Tensor[]) => k.Tensor;
+
+function assertMatchesEager(fn: Fn, args: k.Tensor[], opts: { tol?: number; runWith?: k.Tensor[][] } = {}) {
+  const { coreGraph } = traceOps(fn, args);
+  const compiled = compileGraphForCpu(coreGraph);
+  for (const inputs of [args, ...(opts.runWith ?? [])]) {
+    const got = (compiled.run(inputs) as k.Tensor[])[0]!;
+    const want = fn(...inputs);
+    assert.equal(got.shape, want.shape, 'shape');
+    assert.is(got.dtype, want.dtype, 'dtype');
+    const a = got.toTypedArray();
+    const b = want.toTypedArray();
+    const tol = opts.tol ?? 1e-5;
+    for (let i = 0; i < b.length; i++) {
+      const x = a[i]!;
+      const y = b[i]!;
+      if (Number.isNaN(y)) assert.ok(Number.isNaN(x), `element ${i}: expected NaN, got ${x}`);
+      else if (!Number.isFinite(y)) assert.is(x, y, `element ${i}`);
+      else assert.ok(Math.abs(x - y) <= tol * Math.max(1, Math.abs(y)), `element ${i}: ${x} vs ${y} (${fn.toString()})`);
+    }
+  }
+  return compiled.report;
+}
+
+k.manualSeed(42);
+const pos = (shape: number[]) => k.rand(shape).add(0.1);
+
+const pointwise = suite('pointwise ops through the CPU backend');
+
+const UNARY: [string, Fn, (s: number[]) => k.Tensor][] = [
+  ['neg', (x) => x.neg(), k.randn], ['abs', (x) => x.abs(), k.randn], ['exp', (x) => x.exp(), k.randn],
+  ['log', (x) => x.log(), pos], ['log1p', (x) => x.log1p(), pos], ['sqrt', (x) => x.sqrt(), pos],
+  ['rsqrt', (x) => x.rsqrt(), pos], ['sin', (x) => x.sin(), k.randn], ['cos', (x) => x.cos(), k.randn],
+  ['tanh', (x) => x.tanh(), k.randn], ['sigmoid', (x) => x.sigmoid(), k.randn], ['relu', (x) => x.relu(), k.randn],
+  ['silu', (x) => x.silu(), k.randn], ['erf', (x) => x.erf(), k.randn], ['gelu', (x) => x.gelu(), k.randn],
+  ['gelu tanh', (x) => x.gelu({ approximate: 'tanh' }), k.randn], ['floor', (x) => x.mul(3).floor(), k.randn],
+  ['ceil', (x) => x.mul(3).ceil(), k.randn], ['round', (x) => x.mul(3).round(), k.randn],
+  ['sign', (x) => x.sign(), k.randn], ['reciprocal', (x) => x.reciprocal(), pos],
+];
+for (const [name, fn, make] of UNARY) {
+  pointwise(`${name} matches eager on odd sizes (SIMD tails) and a transposed input`, () => {
+    assertMatchesEager(fn, [make([7, 13])]);
+    assertMatchesEager((x) => fn(x.transpose(0, 1)), [make([5, 3])]);
+  });
+}
+
+const BINARY: [string, Fn][] = [
+  ['add', (a, b) => a.add(b)], ['add alpha', (a, b) => k.add(a, b, { alpha: 2.5 })], ['sub', (a, b) => a.sub(b)],
+  ['mul', (a, b) => a.mul(b)], ['div', (a, b) => a.div(b)], ['maximum', (a, b) => a.maximum(b)],
+  ['minimum', (a, b) => a.minimum(b)], ['pow', (a, b) => a.abs().add(0.5).pow(b)],
+  ['eq', (a, b) => a.eq(b)], ['lt', (a, b) => a.lt(b)], ['ge', (a, b) => a.ge(b)],
+  ['where', (a, b) => k.where(a.gt(b), a, b.mul(2))], ['clamp', (a) => a.clamp(-0.5, 0.5)],
+  ['logicalAnd', (a, b) => a.gt(0).logicalAnd(b.gt(0))], ['logicalNot', (a) => a.gt(0).logicalNot()],
+];
+for (const [name, fn] of BINARY) {
+  pointwise(`${name} with broadcasting and scalars matches eager`, () => {
+    assertMatchesEager(fn, [k.randn([4, 1, 5]), k.randn([3, 1])]);
+    assertMatchesEager(fn, [k.randn([6]), k.randn([6])]);
+  });
+}
+
+pointwise('int32 arithmetic and mixed int/float promotion match eager', () => {
+  assertMatchesEager((a, b) => a.add(b).mul(3).sub(1), [k.tensor([[1, 2, 3]]), k.tensor([[10], [20]])]);
+  assertMatchesEager((a, b) => a.add(b), [k.tensor([1, 2, 3]), k.tensor([0.5, 1.5, 2.5])]);
+  assertMatchesEager((a) => a.add(1.5), [k.tensor([1, 2, 3])]);
+});
+
+pointwise('NaN and infinities propagate as in eager', () => {
+  assertMatchesEager((x) => x.exp().add(x.relu()).maximum(x), [k.tensor([NaN, Infinity, -Infinity, 0, -0, 1])]);
+});
+
+pointwise.run();
+
+const views = suite('views and reductions through the CPU backend');
+
+views('view chains read through strides without copies', () => {
+  const report = assertMatchesEager(
+    (x, y) => x.permute([2, 0, 1]).slice(1, 1, 4, 2).add(y.unsqueeze(0).expand([5, 2, 3])).select(2, -1),
+    [k.randn([4, 3, 5]), k.randn([2, 3])],
+  );
+  assert.is(report.kernels, 1, 'one fused kernel');
+});
+
+views('reductions over every dim set, with keepdim, fuse their producers', () => {
+  const x = k.randn([3, 4, 5]);
+  for (const dim of [0, 1, 2, -1, [0, 2], null] as const) {
+    for (const keepdim of [false, true]) {
+      assertMatchesEager((t) => t.mul(2).exp().sum(dim as number, keepdim), [x], { tol: 1e-4 });
+      assertMatchesEager((t) => t.amax(dim as number, keepdim).add(1), [x]);
+      assertMatchesEager((t) => t.amin(dim as number, keepdim), [x]);
+    }
+  }
+  assertMatchesEager((t) => t.argmax(1), [x]);
+  assertMatchesEager((t) => t.argmin(-1, true), [x]);
+  assertMatchesEager((t) => t.argmax(), [x]);
+});
+
+views('composites decompose and lower: softmax, logSoftmax, layerNorm, mean, var', () => {
+  const x = k.randn([6, 10]);
+  assertMatchesEager((t) => t.softmax(-1), [x]);
+  assertMatchesEager((t) => t.logSoftmax(1), [x]);
+  assertMatchesEager((t) => k.layerNorm(t, [10], k.ones([10]).mul(2), k.zeros([10]).add(0.5)), [x], { tol: 1e-4 });
+  assertMatchesEager((t) => t.mean(0), [x]);
+  assertMatchesEager((t) => t.var(1), [x], { tol: 1e-4 });
+});
+
+views('size-0 and size-1 dims', () => {
+  assertMatchesEager((t) => t.add(1).sum(0), [k.randn([0, 3])]);
+  assertMatchesEager((t) => t.mul(2), [k.randn([1, 1, 4])]);
+});
+
+views.run();
+
+const matmul = suite('matmul through the CPU backend');
+
+matmul('2-D, transposed operand, batched with broadcast, skinny', () => {
+  assertMatchesEager((a, b) => a.matmul(b), [k.randn([17, 9]), k.randn([9, 5])], { tol: 1e-4 });
+  assertMatchesEager((a, b) => a.matmul(b.transpose(0, 1)), [k.randn([4, 8]), k.randn([6, 8])], { tol: 1e-4 });
+  assertMatchesEager((a, b) => a.matmul(b), [k.randn([2, 3, 4, 5]), k.randn([3, 5, 2])], { tol: 1e-4 });
+  assertMatchesEager((a, b) => a.matmul(b), [k.randn([1, 64]), k.randn([64, 3])], { tol: 1e-4 });
+});
+
+matmul('linear with bias and activation', () => {
+  const w = k.randn([8, 16]);
+  const bias = k.randn([8]);
+  assertMatchesEager((x) => k.linear(x, w, bias).relu(), [k.randn([5, 16])], { tol: 1e-4 });
+});
+
+matmul.run();
+
+const symbolic = suite('symbolic sizes and fallbacks');
+
+symbolic('one compiled program serves other sizes its symbols admit', () => {
+  assertMatchesEager((x, y) => x.matmul(y).softmax(-1), [k.randn([4, 6]), k.randn([6, 3])], {
+    tol: 1e-4,
+    runWith: [[k.randn([9, 2]), k.randn([2, 7])], [k.randn([2, 33]), k.randn([33, 5])]],
+  });
+});
+
+symbolic('ops without a lowering rule run eagerly per node, visibly', () => {
+  const report = assertMatchesEager((x) => x.exp().cumsum(1).mul(2), [k.randn([3, 4])]);
+  assert.equal(report.fallbacks.map((f) => f.op), ['cumsum']);
+  assert.ok(report.kernels >= 2);
+});
+
+symbolic('data-dependent sizes fall back to the interpreter for the whole graph, with the reason', () => {
+  const { coreGraph } = traceOps((x: k.Tensor) => x.nonzero(), [k.tensor([0, 1, 1])]);
+  const compiled = compileGraphForCpu(coreGraph);
+  assert.match(compiled.report.wholeGraphFallback ?? '', /data-dependent|no lowering|does not produce/);
+  assert.equal((compiled.run([k.tensor([1, 0, 1, 1])]) as k.Tensor[])[0]!.toArray(), [[0], [2], [3]]);
+});
+
+symbolic.run();
