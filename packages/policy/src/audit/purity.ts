@@ -8,6 +8,7 @@ import { Tensor, allOps, defaultGenerator } from '@kiln/tensor';
 interface GlobalSnapshot {
   readonly globals: Map<PropertyKey, unknown>;
   readonly rng: string;
+  readonly rngState: readonly number[];
   readonly ops: number;
 }
 
@@ -17,12 +18,25 @@ function snapshot(): GlobalSnapshot {
     const d = Object.getOwnPropertyDescriptor(globalThis, key)!;
     globals.set(key, 'value' in d ? d.value : [d.get, d.set]);
   }
-  return { globals, rng: defaultGenerator.state().join(','), ops: allOps().length };
+  const rngState = defaultGenerator.state();
+  return { globals, rng: rngState.join(','), rngState, ops: allOps().length };
 }
 
 function sameSlot(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a[0] === b[0] && a[1] === b[1];
   return Object.is(a, b);
+}
+
+/**
+ * Puts the default generator back in the state `state()` reported. The audit runs random ops on purpose; it
+ * must leave the process's random stream as it found it (tests seed-free code after it). Generator keeps its
+ * words in TypeScript-private fields, so this writes them by name and verifies the result.
+ */
+export function restoreGenerator(state: readonly number[]): boolean {
+  const g = defaultGenerator as unknown as Record<string, unknown>;
+  const [s0, s1, s2, s3, spare] = state;
+  Object.assign(g, { s0, s1, s2, s3, spareNormal: Number.isNaN(spare) ? null : spare });
+  return defaultGenerator.state().join(',') === state.join(',');
 }
 
 export interface Observation {
@@ -55,6 +69,7 @@ export function observe(args: readonly unknown[], run: (args: readonly unknown[]
   }
   for (const key of before.globals.keys()) if (!after.globals.has(key)) globalChanges.push(`globalThis.${String(key)} deleted`);
   const rngChanged = before.rng !== after.rng;
+  if (rngChanged) restoreGenerator(before.rngState);
   if (rngChanged) globalChanges.push('the default random generator state advanced');
   if (before.ops !== after.ops) globalChanges.push(`the op registry grew from ${before.ops} to ${after.ops} ops`);
   const mutatedInputs = args.flatMap((a, i) => (inputsBefore[i] !== null && contents(a) !== inputsBefore[i] ? [i] : []));
