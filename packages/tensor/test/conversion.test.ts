@@ -6,6 +6,7 @@ import type { DType, MetaContext } from '@kiln/tensor';
 
 import { FC_RUNS, expectError, layoutArb, makeTensor, numelOf, shapeArb, unravel } from './support/refs.js';
 import { withDType } from './support/relayout.js';
+import { metaOnSymbolicSizes } from './support/symbolic.js';
 
 const values = (t: Tensor) => Array.from(t.toTypedArray());
 
@@ -142,3 +143,19 @@ Item('is a data-dependent method only, not a public function', () => {
 To.run();
 Nonzero.run();
 Item.run();
+
+const Symbolic = suite('conversion: meta functions over symbolic sizes');
+
+Symbolic('property: to keeps the symbolic shape; nonzero has ndim columns; item checks the element count', () => {
+  fc.assert(
+    fc.property(shapeArb(3, 4), fc.constantFrom(...DTYPES), (shape, dtype) => {
+      const x = zeros(shape);
+      assert.equal(metaOnSymbolicSizes('to', [x, dtype, false]), { shapes: [shape], dtypes: [dtype], symbolic: shape.some((s) => s > 1) });
+      assert.equal(metaOnSymbolicSizes('nonzero', [x]).shapes, [[-1, shape.length]], 'eager context: row count unknown');
+      if (numelOf(shape) !== 1) expectError(() => metaOnSymbolicSizes('item', [x]), ValueError, 'item');
+    }),
+    FC_RUNS,
+  );
+});
+
+Symbolic.run();

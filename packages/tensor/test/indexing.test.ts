@@ -8,6 +8,7 @@ import {
 
 import { FC_RUNS, expectError, layoutArb, makeTensor, numelOf, ravel, refBroadcastShape, shapeArb, unravel, valuesFor } from './support/refs.js';
 import { withDType } from './support/relayout.js';
+import { metaOnSymbolicSizes } from './support/symbolic.js';
 
 const values = (t: Tensor) => Array.from(t.toTypedArray());
 const ints = (flat: number[], shape: number[]) => tensor(flat, { dtype: 'int32' }).reshape(shape);
@@ -253,3 +254,36 @@ Embedding.run();
 MaskedFill.run();
 Triangles.run();
 OneHot.run();
+
+const Symbolic = suite('indexing: meta functions over symbolic sizes');
+
+Symbolic('property: the metas on symbolic sizes give the eager shapes and dtypes', () => {
+  fc.assert(
+    fc.property(shapeArb(3, 4).filter((s) => s.length >= 2 && s.every((v) => v > 0)), fc.nat(), fc.integer({ min: 0, max: 4 }), (shape, dimSeed, n) => {
+      const dim = dimSeed % shape.length;
+      const x = makeTensor(valuesFor(shape), shape, 'contiguous');
+      const index = zeros([n], { dtype: 'int32' });
+      const gatherIndex = zeros(shape.map((s, d) => (d === dim ? n : s)), { dtype: 'int32' });
+      const mask = zeros(shape.slice(1), { dtype: 'bool' });
+      const ids = zeros(shape.slice(0, 2), { dtype: 'int32' });
+      const weight = zeros([shape[0]!, n]);
+      const cases: [string, unknown[], Tensor][] = [
+        ['indexSelect', [x, dim, index], indexSelect(x, dim, index)],
+        ['gather', [x, dim, gatherIndex], gather(x, dim, gatherIndex)],
+        ['embedding', [ids, weight], embedding(ids, weight)],
+        ['maskedFill', [x, mask, 1], maskedFill(x, mask, 1)],
+        ['tril', [x, 0], tril(x)],
+        ['triu', [x, 1], triu(x, 1)],
+        ['oneHot', [ids, 3], oneHot(ids, 3)],
+      ];
+      for (const [name, args, eager] of cases) {
+        const meta = metaOnSymbolicSizes(name, args);
+        assert.equal(meta.shapes, [[...eager.shape]], name);
+        assert.equal(meta.dtypes, [eager.dtype], name);
+      }
+    }),
+    FC_RUNS,
+  );
+});
+
+Symbolic.run();

@@ -9,6 +9,7 @@ import {
 import { FC_RUNS, expectError, layoutArb, makeTensor, numelOf, ravel, shapeArb, unravel, valuesFor } from './support/refs.js';
 import type { Layout } from './support/refs.js';
 import { withDType } from './support/relayout.js';
+import { metaOnSymbolicSizes } from './support/symbolic.js';
 
 const values = (t: Tensor) => Array.from(t.toTypedArray());
 
@@ -249,3 +250,35 @@ Fill('property: int32 self with int operands stays exact; float operands are ref
 Arithmetic.run();
 Aliasing.run();
 Fill.run();
+
+const Symbolic = suite('inplace: meta functions over symbolic sizes');
+
+Symbolic('property: in-place metas on symbolic sizes describe self and check broadcasting', () => {
+  fc.assert(
+    fc.property(shapeArb(3, 4).filter((s) => s.length > 0), (shape) => {
+      const self = zeros(shape);
+      const row = zeros(shape.slice(1));
+      const mask = zeros(shape.slice(1), { dtype: 'bool' });
+      const cases: [string, unknown[]][] = [
+        ['add_', [self, row, 1]],
+        ['mul_', [self, row]],
+        ['copy_', [self, row]],
+        ['maskedFill_', [self, mask, 0]],
+        ['clamp_', [self, 0, 1]],
+        ['fill_', [self, 2]],
+        ['zero_', [self]],
+      ];
+      for (const [name, args] of cases) {
+        const meta = metaOnSymbolicSizes(name, args);
+        assert.equal(meta.shapes, [shape], name);
+        assert.equal(meta.dtypes, ['float32'], name);
+      }
+      if (shape.length >= 2 && shape[0]! > 1) {
+        expectError(() => metaOnSymbolicSizes('add_', [row, self, 1]), ShapeError, 'add_');
+      }
+    }),
+    FC_RUNS,
+  );
+});
+
+Symbolic.run();

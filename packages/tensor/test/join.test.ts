@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { IndexError, ShapeError, Tensor, ValueError, arange, cat, chunk, getOp, split, stack, tensor, zeros } from '@kiln/tensor';
 
 import { FC_RUNS, expectError, layoutArb, makeTensor, numelOf, ravel, shapeArb, unravel, valuesFor } from './support/refs.js';
+import { metaOnSymbolicSizes } from './support/symbolic.js';
 
 const values = (t: Tensor) => Array.from(t.toTypedArray());
 
@@ -220,3 +221,30 @@ Cat.run();
 Stack.run();
 Split.run();
 Chunk.run();
+
+const Symbolic = suite('join: meta functions over symbolic sizes');
+
+Symbolic('property: cat, stack, split and chunk metas on symbolic sizes give the eager shapes', () => {
+  fc.assert(
+    fc.property(shapeArb(3, 5).filter((s) => s.length > 0), fc.nat(), fc.integer({ min: 1, max: 4 }), (shape, dimSeed, k) => {
+      const dim = dimSeed % shape.length;
+      const x = zeros(shape);
+      const other = zeros(shape.map((s, d) => (d === dim ? k : s)));
+      const cases: [string, unknown[], Tensor[]][] = [
+        ['cat', [[x, other], dim], [cat([x, other], dim)]],
+        ['stack', [[x, x], dim], [stack([x, x], dim)]],
+        ['split', [x, k, dim], split(x, k, dim)],
+        ['chunk', [x, k, dim], chunk(x, k, dim)],
+      ];
+      for (const [name, args, eager] of cases) {
+        const meta = metaOnSymbolicSizes(name, args);
+        assert.equal(meta.shapes, eager.map((t) => [...t.shape]), name);
+        assert.equal(meta.dtypes, eager.map((t) => t.dtype), name);
+      }
+      if (shape.some((s) => s > 1)) assert.ok(metaOnSymbolicSizes('cat', [[x, other], dim]).symbolic);
+    }),
+    FC_RUNS,
+  );
+});
+
+Symbolic.run();
