@@ -1,0 +1,200 @@
+// compile(fn): the user entry point. Each call looks up the code location's cache (guards first); a miss
+// traces the frame into a graph (or records why it must run eagerly) and adds an entry, up to the limit.
+import { KilnError, Tensor } from '@kiln/tensor';
+import { cacheFor, CodeCache, readMutable } from './cache.js';
+import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
+import { compileGatherer, compileGuards } from './guards/codegen.js';
+import type { GuardEntry } from './guards/builder.js';
+import { Interpreter } from './ir/interpreter.js';
+import { printGraph } from './ir/print.js';
+import { compileTag, log, logSink } from './logs.js';
+import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
+import { parseFunction } from './trace/functions.js';
+import { fillTemplate, frameCaptureNames, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
+
+export interface CompileOptions {
+  /** Only `eager` (the graph Interpreter) for now; the CPU backend plugs in here. */
+  readonly backend?: 'eager';
+  /** true: every dimension dynamic from the start; false: never; default: automatic dynamic. */
+  readonly dynamic?: boolean;
+  /** Raise instead of falling back to eager when the frame cannot be captured as one graph. */
+  readonly fullgraph?: boolean;
+  /** Cache entries per code location before the frame runs eagerly (default 8). */
+  readonly recompileLimit?: number;
+}
+
+/** Observes compiles (used by explain). */
+export interface CompileObserver {
+  onEntry(entry: CacheEntry, tag: string, reason: string | undefined): void;
+  onBreak(record: BreakRecord, tag: string): void;
+}
+
+const markedDims = new WeakMap<Tensor, Set<number>>();
+
+/** Marks dimension(s) of `t` dynamic for the next compile that sees it as an input. */
+export function markDynamic(t: Tensor, dim: number | readonly number[]): void {
+  const set = markedDims.get(t) ?? new Set<number>();
+  for (const d of typeof dim === 'number' ? [dim] : dim) set.add(d < 0 ? d + t.ndim : d);
+  markedDims.set(t, set);
+}
+
+interface FrameState {
+  readonly cache: CodeCache;
+  readonly captures: readonly unknown[];
+}
+
+function setup(fn: Function, options: CompileOptions, privateCache: boolean): FrameState {
+  const parsed = parseFunction(fn);
+  const name = fn.name || 'anonymous';
+  const location = parsed ? formatLocation(parsed.locator(parsed.node.start)) : '<native>';
+  const text = Function.prototype.toString.call(fn);
+  const key = `${parsed?.info.url}:${parsed?.info.line}:${parsed?.info.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}`;
+  const cache = privateCache ? new CodeCache(-1, name, location) : cacheFor(key, name, location);
+  const captures = parsed ? frameCaptureNames(fn).map((n) => parsed.info.captures.get(n)!.value) : [];
+  return { cache, captures };
+}
+
+export function compile<F extends (...args: any[]) => any>(fn: F, options: CompileOptions = {}): F {
+  return compileWith(fn, options, undefined);
+}
+
+export function compileWith<F extends (...args: any[]) => any>(fn: F, options: CompileOptions, observer: CompileObserver | undefined): F {
+  if (typeof fn !== 'function') throw new KilnError('compile() expects a function', 'pass the function itself, not its result');
+  let state: FrameState | undefined;
+  const compiled = function (this: unknown, ...args: unknown[]): unknown {
+    state ??= setup(fn, options, observer !== undefined);
+    const { cache, captures } = state;
+    if (cache.skipped) return fn.apply(this, args);
+    for (const entry of cache.entries) {
+      const mutable = readMutable(entry.mutableReads, fn);
+      if (entry.guard(args, this, captures, mutable) < 0) return runEntry(entry, fn, this, args, captures, mutable);
+    }
+    return onMiss(cache, fn, this, args, captures, options, observer);
+  };
+  Object.defineProperty(compiled, 'name', { value: `compiled_${fn.name || 'anonymous'}` });
+  return compiled as unknown as F;
+}
+
+function runEntry(entry: CacheEntry, fn: Function, thisArg: unknown, args: unknown[], C: readonly unknown[], M: readonly unknown[]): unknown {
+  if (entry.kind === 'eager') return fn.apply(thisArg, args);
+  const outputs = entry.run(entry.gatherInputs(args, thisArg, C, M));
+  return fillTemplate(entry.output, outputs, entry.gatherOutputs(args, thisArg, C, M));
+}
+
+/** The recompile reason: the first failing guard of the newest entry. */
+function missReason(cache: CodeCache, args: unknown[], thisArg: unknown, C: readonly unknown[], fn: Function): string | undefined {
+  const last = cache.entries[cache.entries.length - 1];
+  if (!last) return undefined;
+  const failed = last.guard(args, thisArg, C, readMutable(last.mutableReads, fn));
+  const g = last.guards[failed];
+  return g ? `${g.text}${g.location ? ` (guard from ${g.location})` : ''}` : undefined;
+}
+
+/** Automatic dynamic: a static size that changed becomes a dynamic dimension at this recompile. */
+function markChangedSizes(cache: CodeCache, args: unknown[], thisArg: unknown, C: readonly unknown[], fn: Function): void {
+  const last = cache.entries[cache.entries.length - 1];
+  if (!last) return;
+  const M = readMutable(last.mutableReads, fn);
+  const K = last.kind === 'graph' ? constantsOf(last) : [];
+  for (const g of last.guards) {
+    if (!g.staticDim) continue;
+    const holds = new Function('L', 'T', 'C', 'M', 'K', `try { return ${g.code}; } catch { return true; }`)(args, thisArg, C, M, K);
+    if (!holds) cache.autoDynamic.add(`${g.staticDim.source}#${g.staticDim.dim}`);
+  }
+}
+
+const entryConstants = new WeakMap<CacheEntry, readonly unknown[]>();
+const constantsOf = (e: CacheEntry): readonly unknown[] => entryConstants.get(e) ?? [];
+
+function onMiss(cache: CodeCache, fn: Function, thisArg: unknown, args: unknown[], C: readonly unknown[], options: CompileOptions, observer: CompileObserver | undefined): unknown {
+  const limit = options.recompileLimit ?? 8;
+  const reason = missReason(cache, args, thisArg, C, fn);
+  if (reason) cache.lastReason = reason;
+  if (cache.entries.length >= limit) {
+    if (!cache.limitWarned) {
+      cache.limitWarned = true;
+      logSink.write(`[kiln] warning: '${cache.name}' (${cache.location}) hit the recompile limit (${limit}); it now runs eagerly for new inputs. Last reason: ${cache.lastReason ?? 'unknown'}`);
+    }
+    return fn.apply(thisArg, args);
+  }
+  if (options.dynamic === undefined) markChangedSizes(cache, args, thisArg, C, fn);
+  const compileId = cache.compiles++;
+  const tag = compileTag(cache.frameId, compileId);
+  if (reason) log('recompiles', tag, `recompiling '${cache.name}' (${cache.location}): ${reason}`);
+  const entry = buildEntry(cache, fn, thisArg, args, options, compileId, tag, observer);
+  if (!entry) return fn.apply(thisArg, args);
+  cache.entries.push(entry);
+  observer?.onEntry(entry, tag, reason);
+  if (entry.kind === 'eager') return fn.apply(thisArg, args);
+  return runEntry(entry, fn, thisArg, args, C, readMutable(entry.mutableReads, fn));
+}
+
+function buildEntry(cache: CodeCache, fn: Function, thisArg: unknown, args: unknown[], options: CompileOptions, compileId: number, tag: string, observer: CompileObserver | undefined): CacheEntry | undefined {
+  const start = performance.now();
+  const tracer = newFrameTracer(fn, {
+    dynamic: options.dynamic,
+    autoDynamic: cache.autoDynamic,
+    markedDynamic: (t) => markedDims.get(t),
+  });
+  try {
+    const trace = traceFrame(tracer, fn, thisArg, args);
+    const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
+    const graph = trace.graph;
+    const entry: GraphEntry = {
+      kind: 'graph',
+      compileId,
+      guards: trace.guards,
+      guard,
+      guardSource: source,
+      mutableReads: trace.mutableReads,
+      decisions: trace.decisions,
+      compileMs: performance.now() - start,
+      graph,
+      gatherInputs: compileGatherer(trace.inputSources, trace.constants),
+      gatherOutputs: compileGatherer(trace.outputSources, trace.constants),
+      output: trace.output,
+      run: (inputs) => new Interpreter(graph).run(inputs) as unknown[],
+    };
+    entryConstants.set(entry, trace.constants);
+    log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(graph)}`);
+    log('guards', tag, `guards for '${cache.name}':\n${trace.guards.map((g) => `  ${g.text}`).join('\n')}`);
+    log('graph_code', tag, source);
+    return entry;
+  } catch (err) {
+    const record = breakRecord(err);
+    if (!record) throw err;
+    if (options.fullgraph) throw new FullGraphError(record.reason, record.location, record.hint);
+    log('graph_breaks', tag, `'${cache.name}' falls back to eager: ${record.reason} at ${formatLocation(record.location)}`);
+    observer?.onBreak(record, tag);
+    if (err instanceof FrameSkipped) {
+      cache.skipped = record;
+      return undefined;
+    }
+    if (!(err instanceof GraphBreak)) return undefined;
+    const partial = partialTrace(tracer);
+    if (!partial.guards) return undefined;
+    const { fn: guard, source } = compileGuards(partial.guards, partial.constants);
+    const entry: EagerEntry = {
+      kind: 'eager',
+      compileId,
+      guards: partial.guards as GuardEntry[],
+      guard,
+      guardSource: source,
+      mutableReads: partial.mutableReads,
+      decisions: partial.decisions,
+      compileMs: performance.now() - start,
+      break: record,
+    };
+    entryConstants.set(entry, partial.constants);
+    return entry;
+  }
+}
+
+function breakRecord(err: unknown): BreakRecord | undefined {
+  if (err instanceof GraphBreak) return { reason: err.reason, location: err.location, hint: err.hint };
+  if (err instanceof FrameSkipped) return { reason: err.reason, location: err.location, hint: undefined };
+  if (process.env.KILN_TRACER_STRICT) return undefined;
+  // A tracer bug must never surface as a wrong result: the frame runs eagerly and the reason says why.
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return { reason: `internal tracer error: ${message}`, location: undefined, hint: 'please report this with the function' };
+}
