@@ -3,6 +3,8 @@
 export type { Size, SymIntLike, SymBoolLike } from './size.js';
 export { SymInt, SymBool, SymFloat, isSymInt, isSymBool, isSymFloat } from './sym.js';
 export { ShapeEnv } from './shape-env.js';
+export { formatShapeEnv } from './print.js';
+export type { ShapeEnvJson, SymbolJson, FactJson } from './serialize.js';
 export type { ShapeEnvOptions, DimDynamism, SymbolInfo, SourceBinding, RecordedFact } from './shape-env.js';
 export {
   produceGuards,

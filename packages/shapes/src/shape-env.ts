@@ -11,6 +11,8 @@ import { nonNegative, sizeRange, unbounded, type ValueRange } from './ranges.js'
 import type { Size, SymBoolLike } from './size.js';
 import { SymBool, SymFloat, SymInt } from './sym.js';
 import { SymbolTable, type DimDynamism, type SourceBinding, type SymbolInfo } from './symbol-table.js';
+import { exprFromJson, exprToJson } from './expr/json.js';
+import { factFromJson, factToJson, symbolFromJson, symbolToJson, type ShapeEnvJson } from './serialize.js';
 
 export type { DimDynamism, SourceBinding, SymbolInfo } from './symbol-table.js';
 
@@ -36,7 +38,7 @@ export class ShapeEnv extends SymbolTable {
   private readonly symbolForHint = new Map<number, string>();
   private readonly recordedGuards: RecordedFact[] = [];
   private readonly recordedAsserts: RecordedFact[] = [];
-  private counters = { backed: 0, unbacked: 0, nested: 0 };
+  private counters: ShapeEnvJson['counters'] = { backed: 0, unbacked: 0, nested: 0 };
 
   constructor(options: ShapeEnvOptions = {}) {
     super();
@@ -100,6 +102,42 @@ export class ShapeEnv extends SymbolTable {
       location: this.currentLocation,
       rangeLocation: undefined,
     });
+  }
+
+  // ---- export ----------------------------------------------------------------------------------------
+
+  /** Everything the env knows, as JSON (see serialize.ts): symbols, ranges, replacements, guards, asserts. */
+  toJson(): ShapeEnvJson {
+    return {
+      version: 1,
+      options: { duckShape: this.duckShape, specializeZeroOne: this.specializeZeroOne },
+      symbols: [...this.symbolTable.values()].map(symbolToJson),
+      bindings: this.bindings.map((b) => ({ ...b, location: b.location ?? null })),
+      replacements: [...this.replacementMap].map(([k, v]) => ({ symbol: k, value: exprToJson(v), location: this.replacementLocations.get(k) ?? null })),
+      guards: this.recordedGuards.map(factToJson),
+      asserts: this.recordedAsserts.map(factToJson),
+      counters: { ...this.counters },
+    };
+  }
+
+  static fromJson(json: ShapeEnvJson): ShapeEnv {
+    if (json.version !== 1) throw new Error(`unsupported ShapeEnv JSON version ${String(json.version)}`);
+    const env = new ShapeEnv(json.options);
+    for (const s of json.symbols) env.symbolTable.set(s.name, symbolFromJson(s));
+    for (const b of json.bindings) env.bindings.push({ ...b, location: b.location ?? undefined });
+    for (const r of json.replacements) {
+      env.replacementMap.set(r.symbol, exprFromJson(r.value));
+      env.replacementLocations.set(r.symbol, r.location ?? undefined);
+    }
+    for (const [list, facts] of [[env.recordedGuards, json.guards], [env.recordedAsserts, json.asserts]] as const)
+      for (const f of facts) {
+        const fact = factFromJson(f);
+        list.push(fact);
+        env.remember(fact.expr);
+      }
+    for (const s of json.symbols) if (s.kind === 'backed' && s.hint !== null && !env.symbolForHint.has(s.hint)) env.symbolForHint.set(s.hint, s.name);
+    env.counters = { ...json.counters };
+    return env;
   }
 
   // ---- queries ---------------------------------------------------------------------------------------

@@ -58,11 +58,16 @@ export class SymbolTable {
   protected learn(fact: BoolExpr, kind: 'guard' | 'assert'): boolean {
     const narrowings = narrowingsOf(fact, this.factsView());
     for (const n of narrowings) this.applyNarrowing(n, kind);
+    this.remember(fact);
+    return fact.kind === 'rel' && narrowings.length > 0;
+  }
+
+  /** Marks a fact (and each conjunct) as known true, without narrowing anything. */
+  protected remember(fact: BoolExpr): void {
     for (const f of fact.kind === 'and' ? [fact, ...fact.args] : [fact]) {
       this.knownTrue.add(f.key);
       this.noteExactDivision(f);
     }
-    return fact.kind === 'rel' && narrowings.length > 0;
   }
 
   /** The user source location (`model.ts:12`) that guards, asserts and new symbols record. */
@@ -214,6 +219,7 @@ export class SymbolTable {
     if (n.kind === 'range') {
       const r = intersect(info.range, n.range);
       if (isEmpty(r)) throw new CheckFailedError(`${n.symbol} in [${n.range.lo}, ${n.range.hi}]`, this.currentLocation, `contradicts the ${kind}s so far`);
+      if (r.lo === info.range.lo && r.hi === info.range.hi) return;
       info.range = r;
       info.rangeLocation = this.currentLocation;
     } else {
