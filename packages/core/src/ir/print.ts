@@ -1,3 +1,4 @@
+import { Tensor } from '@kiln/tensor';
 import { shortNameOf } from './values.js';
 import type { Graph } from './graph.js';
 import type { Argument } from './node.js';
@@ -24,6 +25,7 @@ export function formatArgument(a: Argument): string {
   if (typeof a === 'string') return JSON.stringify(a);
   if (a === null || a === undefined || typeof a !== 'object') return String(a);
   if ('isSymInt' in a) return String(a);
+  if (a instanceof Tensor) return String(a);
   return `{${Object.entries(a).map(([k, v]) => `${k}: ${formatArgument(v as Argument)}`).join(', ')}}`;
 }
 

@@ -25,13 +25,19 @@ interface NodeJson {
   meta: { val?: unknown; source?: NodeMeta['source']; inputSource?: string };
 }
 
-type Sym = { isSymInt: true; expr: Parameters<typeof exprToJson>[0]; hint?: number };
+type Sym = { isSymInt: true; expr: Parameters<typeof exprToJson>[0]; hint?: number; env: ShapeEnv };
 const isSym = (x: unknown): x is Sym => typeof x === 'object' && x !== null && 'isSymInt' in x;
 
 function encode(x: unknown): unknown {
   if (x instanceof Node) return { node: x.name };
   if (x === undefined) return { undef: true };
-  if (isSym(x)) return { sym: exprToJson(x.expr), ...(x.hint !== undefined ? { hint: x.hint } : {}) };
+  if (isSym(x)) {
+    // Normalized first: replacements found after this value was made (s1 → 2) are part of what it means.
+    const e = x.env.normalize(x.expr);
+    const c = shapesExpr.asConstant(e);
+    if (c !== undefined) return c;
+    return { sym: exprToJson(e), ...(x.hint !== undefined ? { hint: x.hint } : {}) };
+  }
   if (x instanceof FakeTensor) {
     return { fake: { shape: x.shape.map(encode), strides: x.strides.map(encode), offset: encode(x.offset), dtype: x.dtype } };
   }
