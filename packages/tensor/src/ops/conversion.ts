@@ -18,7 +18,9 @@ export const to = defineOp({
   positional: [arg('self', 'Tensor'), arg('dtype', 'dtype?')],
   keywordOnly: [opt('copy', 'bool', false)],
   meta: ([x, dtype, copy]): MetaTensor => {
-    if (dtype === null) throw new KilnTypeError(`to: argument 'dtype' must be a dtype, got null (tensor ${x.dtype}${fmtShape(x.shape)})`);
+    if (dtype === null) {
+      throw new KilnTypeError(`to: argument 'dtype' must be a dtype, got null (tensor ${x.dtype}${fmtShape(x.shape)})`, "e.g. x.to('float64')");
+    }
     if (dtype === x.dtype && !copy) return { shape: [...x.shape], strides: [...x.strides], offset: x.offset, dtype };
     return { shape: [...x.shape], dtype };
   },

@@ -33,7 +33,9 @@ export const indexSelect = defineOp({
     }
     const n = numelOf(index.shape);
     if (x.ndim === 0) {
-      if (!sizeEq(n, 1)) throw new ShapeError(`indexSelect: a 0-dim self takes exactly one index, got ${String(n)}`);
+      if (!sizeEq(n, 1)) {
+        throw new ShapeError(`indexSelect: a 0-dim self takes exactly one index, got ${String(n)} (index shape ${fmtShape(index.shape)})`, 'pass a single index 0, or unsqueeze self');
+      }
       return { shape: [], dtype: x.dtype };
     }
     const shape = [...x.shape];
@@ -84,7 +86,10 @@ export const embedding = defineOp({
   meta: ([input, weight]): MetaTensor => {
     requireIndexDType('embedding', 'input', input);
     if (weight.ndim !== 2) {
-      throw new ShapeError(`embedding: argument 'weight' must be 2-D [numEmbeddings, embeddingDim], got shape ${fmtShape(weight.shape)}`);
+      throw new ShapeError(
+        `embedding: argument 'weight' must be 2-D [numEmbeddings, embeddingDim], got shape ${fmtShape(weight.shape)}`,
+        'the argument order is embedding(input, weight), as in torch.nn.functional.embedding',
+      );
     }
     return { shape: [...input.shape, weight.shape[1]!], dtype: weight.dtype };
   },
@@ -154,7 +159,7 @@ export const oneHot = defineOp({
   meta: ([x, numClasses], ctx): MetaTensor => {
     requireIndexDType('oneHot', 'self', x);
     if (typeof numClasses === 'number' && numClasses < -1) {
-      throw new ValueError(`oneHot: numClasses=${numClasses} must be -1 (infer) or non-negative`);
+      throw new ValueError(`oneHot: numClasses=${numClasses} must be -1 (infer) or non-negative`, 'pass the number of classes, or leave it out to use the largest value + 1');
     }
     const classes = numClasses === -1 ? ctx.dataDependentSize('oneHot', 'numClasses') ?? -1 : numClasses;
     // -1 stays only in eager mode, where the kernel counts the classes.

@@ -85,7 +85,10 @@ function withAlphaInplace<const N extends string>(name: N, base: typeof add) {
     meta: (args, ctx): MetaTensor => {
       const [self, other, alpha] = args;
       if (!isFloating(resultType([self, other])) && !Number.isInteger(Number(alpha))) {
-        throw new KilnTypeError(`${name}: alpha=${String(alpha)} must be an integer for an integral result (self ${self.dtype})`);
+        throw new KilnTypeError(
+          `${name}: alpha=${String(alpha)} must be an integer for an integral result (self ${self.dtype})`,
+          "use an integer alpha, or convert self with self.to('float32')",
+        );
       }
       return checkLikeOutOfPlace(name, base.op, args, ctx);
     },

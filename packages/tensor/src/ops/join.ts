@@ -160,7 +160,7 @@ function equalPieces(size: Size, splitSize: Size): Size[] {
 function chunkPieces(x: TensorMetaLike, chunks: number, d: number): Pieces {
   const dim = splitDim('chunk', x, d);
   if (!Number.isInteger(chunks) || chunks <= 0) {
-    throw new ValueError(`chunk: chunks=${chunks} must be a positive integer (tensor of shape ${fmtShape(x.shape)})`);
+    throw new ValueError(`chunk: chunks=${chunks} must be a positive integer (tensor of shape ${fmtShape(x.shape)})`, 'ask for at least one chunk');
   }
   const size = x.shape[dim]!;
   // PyTorch: pieces of ceil(size / chunks), so there may be fewer than `chunks`; an empty dim gives `chunks` empty pieces.
