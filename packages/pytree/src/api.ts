@@ -66,8 +66,6 @@ export function withOptions(options: TreeOptions): PytreeOps {
   return makeOps(resolveOptions(options));
 }
 
-const defaults = makeOps(DEFAULT_OPTIONS);
-const pick = (options: TreeOptions | undefined) => (options === undefined ? defaults : makeOps(resolveOptions(options)));
 
 /** Returns `[leaves, spec]`: the leaves in order, and the structure they were taken out of. */
 export function treeFlatten(tree: Tree, options?: TreeOptions): [Tree[], TreeSpec] {
@@ -104,27 +102,27 @@ export function treeReduce<A>(f: (accumulator: A, leaf: Tree) => A, tree: Tree, 
 
 /** True if every leaf is truthy (true for a tree with no leaves). */
 export function treeAll(tree: Tree, options?: TreeOptions): boolean {
-  return pick(options).treeAll(tree);
+  return ops.flatten(resolveOptions(options), tree)[0].every(Boolean);
 }
 
 /** True if some leaf is truthy. */
 export function treeAny(tree: Tree, options?: TreeOptions): boolean {
-  return pick(options).treeAny(tree);
+  return ops.flatten(resolveOptions(options), tree)[0].some(Boolean);
 }
 
 /** Maps `f` over the leaves that are instances of a class (or pass a predicate); others are kept. */
 export function treeMapOnly(selector: LeafSelector, f: (leaf: Tree) => unknown, tree: Tree, options?: TreeOptions): Tree {
-  return pick(options).treeMapOnly(selector, f, tree);
+  return ops.mapOnly(resolveOptions(options), selector, f, tree);
 }
 
 /** Turns a tree of structure outer.compose(inner) into one of structure inner.compose(outer). */
 export function treeTranspose(outer: TreeSpec, inner: TreeSpec | null, tree: Tree, options?: TreeOptions): Tree {
-  return pick(options).treeTranspose(outer, inner, tree);
+  return ops.transpose(resolveOptions(options), outer, inner, tree);
 }
 
 /** A tree of `fullTree`'s structure where each leaf is the leaf of `prefixTree` above it. */
 export function treeBroadcastPrefix(prefixTree: Tree, fullTree: Tree, options?: TreeOptions): Tree {
-  return pick(options).treeBroadcastPrefix(prefixTree, fullTree);
+  return ops.broadcastPrefix(resolveOptions(options), prefixTree, fullTree);
 }
 
 /** Like treeFlatten, with each leaf paired with its key path: `[[[path, leaf], ...], spec]`. */
@@ -147,6 +145,8 @@ export function treeIsLeaf(value: unknown, options?: TreeOptions): boolean {
 }
 
 export function treeAllLeaves(values: Iterable<unknown>, options?: TreeOptions): boolean {
-  return pick(options).treeAllLeaves(values);
+  const o = resolveOptions(options);
+  for (const value of values) if (!ops.isLeaf(o, value)) return false;
+  return true;
 }
 

@@ -14,7 +14,7 @@ import {
   withPathStep,
 } from './errors.js';
 import type { ResolvedOptions } from './options.js';
-import { DictKey, SequenceKey, toPathEntry, type KeyPath, type PathEntry } from './paths.js';
+import { DictKey, EMPTY_PATH, SequenceKey, toPathEntry, type KeyPath, type PathEntry } from './paths.js';
 import type { NodeDef } from './registry.js';
 import { LEAF_SPEC, NULL_SPEC, TreeSpec, UNDEFINED_SPEC } from './spec.js';
 
@@ -52,7 +52,7 @@ export function flattenGeneric(tree: unknown, options: ResolvedOptions, withPath
 
 function visit(value: unknown, state: WalkState, depth: number): TreeSpec {
   const { options } = state;
-  if (options.isLeaf !== undefined && options.isLeaf(value, state.isLeafWantsPath ? [...state.path!] : [])) {
+  if (options.isLeaf !== undefined && options.isLeaf(value, state.isLeafWantsPath ? [...state.path!] : EMPTY_PATH)) {
     return addLeaf(value, state);
   }
   const node = classify(value, options.noneIsLeaf, options.namespace);

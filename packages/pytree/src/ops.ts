@@ -5,7 +5,7 @@ import { flattenCached } from './codegen/spec-cache.js';
 import { PytreeError, StructureMismatchError } from './errors.js';
 import { flattenGeneric } from './flatten.js';
 import type { ResolvedOptions } from './options.js';
-import type { KeyPath } from './paths.js';
+import { EMPTY_PATH, type KeyPath } from './paths.js';
 import type { TreeSpec } from './spec.js';
 
 // Trees are arbitrary nested values; `any` lets callers use results without casts.
@@ -17,7 +17,7 @@ export function flatten(o: ResolvedOptions, tree: Tree): [unknown[], TreeSpec] {
 }
 
 export function isLeaf(o: ResolvedOptions, value: unknown): boolean {
-  if (o.isLeaf !== undefined && o.isLeaf(value, [])) return true;
+  if (o.isLeaf !== undefined && o.isLeaf(value, EMPTY_PATH)) return true;
   return classify(value, o.noneIsLeaf, o.namespace).kind === 'leaf';
 }
 
@@ -38,6 +38,10 @@ export function map(o: ResolvedOptions, f: (...args: Tree[]) => unknown, tree: T
   const mapped = new Array<unknown>(leaves.length);
   if (rests.length === 0) {
     for (let i = 0; i < leaves.length; i++) mapped[i] = f(leaves[i]);
+  } else if (rests.length === 1) {
+    // The common two-tree case (params and grads) without a per-leaf argument array.
+    const other = restLeaves(spec, rests, 'treeMap')[0]!;
+    for (let i = 0; i < leaves.length; i++) mapped[i] = f(leaves[i], other[i]);
   } else {
     const others = restLeaves(spec, rests, 'treeMap');
     for (let i = 0; i < leaves.length; i++) mapped[i] = f(leaves[i], ...others.map((list) => list[i]));

@@ -32,6 +32,9 @@ export class AttrKey {
 export type PathEntry = SequenceKey | DictKey | AttrKey;
 export type KeyPath = readonly PathEntry[];
 
+/** Passed to isLeaf callbacks that do not ask for the path, so that no array is allocated per node. */
+export const EMPTY_PATH: KeyPath = Object.freeze([]);
+
 /** Renders a key path the way jax does: `[0].w['a']`. The empty path renders as the empty string. */
 export function keystr(path: KeyPath): string {
   let text = '';
