@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { generatedSource, treeFlatten, treeStructure, treeUnflatten } from '@kiln/pytree';
+import { generatedSource, registerDataclass, treeFlatten, treeStructure, treeUnflatten } from '@kiln/pytree';
+import { assertGolden } from './golden.js';
 
 const escaping = suite('codegen: user strings in generated code');
 
@@ -55,5 +56,33 @@ sharing('structures too large to specialize stay correct on the generic path', (
   }
 });
 
+const golden = suite('codegen: golden generated code');
+
+class Linear {
+  constructor(
+    public weight: unknown,
+    public bias: unknown,
+    public name: string,
+  ) {}
+}
+registerDataclass(Linear, { dataFields: ['weight', 'bias'], metaFields: ['name'], namespace: 'test-codegen' });
+
+const cases: [string, unknown, object?][] = [
+  ['op-args', [[1, 2], { alpha: 1, out: null }]],
+  ['records', [new Linear(1, 2, 'fc1'), new Linear(3, 4, 'fc1')], { namespace: 'test-codegen' }],
+  ['map-and-null-proto', { m: new Map([[1, 'a']]), n: Object.assign(Object.create(null), { ['__proto__']: 1 }) }],
+  ['sorted-keys', { b: 1, a: 2 }, { sortKeys: true }],
+];
+
+for (const [name, tree, options] of cases) {
+  golden(name, () => {
+    const spec = treeStructure(tree, options);
+    const { flatten, unflatten } = generatedSource(spec, options);
+    assertGolden(`${name}/flatten.js`, flatten);
+    assertGolden(`${name}/unflatten.js`, unflatten);
+  });
+}
+
 escaping.run();
 sharing.run();
+golden.run();

@@ -72,11 +72,10 @@ function nodeBody(spec: TreeSpec, emitter: Emitter): string {
     case 'map':
       return mapBody(spec, emitter);
     case 'custom': {
-      const self = emitter.constant(spec);
       const def = spec.node!;
-      if (def.kind === 'static') return `return ${self}.meta;`;
+      if (def.kind === 'static') return `return ${emitter.constant(spec.meta)};`;
       if (def.kind === 'dataclass' && def.instancePrototype !== undefined) return dataclassBody(spec, emitter);
-      return `return U(${self}, [${childExprs(spec, emitter).join(', ')}]);`;
+      return `return U(${emitter.constant(spec)}, [${childExprs(spec, emitter).join(', ')}]);`;
     }
     case 'leaf':
     case 'none':
