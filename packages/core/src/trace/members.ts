@@ -31,7 +31,6 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
     throw t.break(`reading '${String(key)}' of a function defined in the frame`);
   }
   if (isSymInt(object)) return getMember(ctx, concrete(t, object), key);
-  if (typeof object === 'string') return (object as unknown as Record<string | number, unknown>)[key];
   if (typeof object !== 'object') {
     const v = (Object(object) as Record<string | number, unknown>)[key];
     if (typeof v === 'function') return t.fixed(v);

@@ -52,6 +52,11 @@ function identityOf(tracer: FrameTracer, v: Value): unknown {
 }
 
 export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Value {
+  if (op === 'instanceof' && isTensorValue(a)) {
+    const ctor = b instanceof ExternalRef ? b.value : b;
+    if (typeof ctor !== 'function') throw tracer.break("right-hand side of 'instanceof' is not callable");
+    return a instanceof (ctor as new () => unknown);
+  }
   if (isTensorValue(a) || isTensorValue(b)) {
     if (op === '===' || op === '!==' || op === '==' || op === '!=') {
       const same = identityOf(tracer, a) === identityOf(tracer, b);

@@ -1,0 +1,93 @@
+// explain(fn)(...args): runs the function once through a private compile cache and reports what the
+// compiler did — graphs, breaks with user source lines and hints, guards, op counts, compile times.
+import type { BreakRecord, CacheEntry } from './cache.js';
+import { compileWith } from './compile.js';
+import type { CompileOptions } from './compile.js';
+import { printGraph } from './ir/print.js';
+import { formatLocation } from './trace/errors.js';
+import type { CallDecision } from './trace/frame.js';
+
+export interface ExplainBreak {
+  readonly reason: string;
+  readonly location: string;
+  readonly hint: string | undefined;
+  readonly tag: string;
+}
+
+export interface ExplainOutput {
+  readonly result: unknown;
+  readonly graphs: readonly string[];
+  readonly graphCount: number;
+  readonly breakCount: number;
+  readonly breaks: readonly ExplainBreak[];
+  /** Guard texts per cache entry. */
+  readonly guards: readonly (readonly string[])[];
+  readonly opCounts: Readonly<Record<string, number>>;
+  readonly compileTimesMs: readonly number[];
+  readonly decisions: readonly CallDecision[];
+  toString(): string;
+}
+
+/** Collects what compiles did (explain and tests use it). */
+export class CompileRecorder {
+  readonly entries: { entry: CacheEntry; tag: string; reason: string | undefined }[] = [];
+  readonly breaks: ExplainBreak[] = [];
+
+  onEntry(entry: CacheEntry, tag: string, reason: string | undefined): void {
+    this.entries.push({ entry, tag, reason });
+  }
+
+  onBreak(record: BreakRecord, tag: string): void {
+    this.breaks.push({ reason: record.reason, location: formatLocation(record.location), hint: record.hint, tag });
+  }
+
+  get graphCount(): number {
+    return this.entries.filter((e) => e.entry.kind === 'graph').length;
+  }
+
+  /** Compiles after the first (each caused by a guard failure). */
+  get recompiles(): number {
+    return Math.max(0, this.entries.length - 1);
+  }
+
+  report(result: unknown): ExplainOutput {
+    const graphEntries = this.entries.flatMap((e) => (e.entry.kind === 'graph' ? [e.entry] : []));
+    const opCounts: Record<string, number> = {};
+    for (const g of graphEntries) {
+      for (const n of g.graph.nodes) if (n.kind === 'call' && n.target !== 'getitem') opCounts[n.target] = (opCounts[n.target] ?? 0) + 1;
+    }
+    const graphs = graphEntries.map((g) => printGraph(g.graph));
+    const out: ExplainOutput = {
+      result,
+      graphs,
+      graphCount: graphs.length,
+      breakCount: this.breaks.length,
+      breaks: [...this.breaks],
+      guards: this.entries.map((e) => e.entry.guards.map((g) => g.text)),
+      opCounts,
+      compileTimesMs: this.entries.map((e) => e.entry.compileMs),
+      decisions: this.entries.flatMap((e) => e.entry.decisions),
+      toString: () => formatExplain(out),
+    };
+    return out;
+  }
+}
+
+function formatExplain(e: ExplainOutput): string {
+  const lines = [`Graph count: ${e.graphCount}`, `Graph break count: ${e.breakCount}`];
+  e.breaks.forEach((b, i) => lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}${b.hint ? `\n  hint: ${b.hint}` : ''}`));
+  e.graphs.forEach((g, i) => lines.push(`Graph ${i + 1}:`, ...g.split('\n').map((l) => `  ${l}`)));
+  e.guards.forEach((gs, i) => lines.push(`Guards of entry ${i + 1}:`, ...gs.map((g) => `  ${g}`)));
+  lines.push(`Ops: ${Object.entries(e.opCounts).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`);
+  lines.push(`Compile times: ${e.compileTimesMs.map((t) => `${t.toFixed(1)} ms`).join(', ')}`);
+  return lines.join('\n');
+}
+
+export function explain<F extends (...args: any[]) => any>(fn: F, options: CompileOptions = {}): (...args: Parameters<F>) => ExplainOutput {
+  return (...args) => {
+    const recorder = new CompileRecorder();
+    const compiled = compileWith(fn, options, recorder);
+    const result = compiled(...args);
+    return recorder.report(result);
+  };
+}

@@ -1,0 +1,76 @@
+// Shared helpers of the tracer corpus: run a program compiled and eagerly on the same inputs, compare the
+// results, and check how many graphs, eager fallbacks and recompiles the compiler produced.
+import * as assert from 'uvu/assert';
+import { Tensor } from '@kiln/tensor';
+import { compileWith } from '../../src/compile.js';
+import type { CompileOptions } from '../../src/compile.js';
+import { CompileRecorder } from '../../src/explain.js';
+
+export function assertSameValue(got: unknown, want: unknown, path = 'result'): void {
+  if (want instanceof Tensor) {
+    assert.ok(got instanceof Tensor, `${path}: expected a tensor, got ${String(got)}`);
+    const g = got as Tensor;
+    assert.equal(g.shape, want.shape, `${path}: shape`);
+    assert.is(g.dtype, want.dtype, `${path}: dtype`);
+    const flat = (t: Tensor): unknown[] => {
+      const arr = t.toArray();
+      return Array.isArray(arr) ? arr.flat(Infinity) : [arr];
+    };
+    const av = flat(g);
+    const bv = flat(want);
+    assert.is(av.length, bv.length, `${path}: numel`);
+    av.forEach((x, i) => {
+      const y = bv[i]!;
+      const close = Object.is(x, y) || Math.abs(Number(x) - Number(y)) <= 1e-6 * Math.max(1, Math.abs(Number(y)));
+      assert.ok(close, `${path}[${i}]: ${x} vs ${y}`);
+    });
+    return;
+  }
+  if (Array.isArray(want)) {
+    assert.ok(Array.isArray(got), `${path}: expected an array`);
+    assert.is((got as unknown[]).length, want.length, `${path}: length`);
+    want.forEach((w, i) => assertSameValue((got as unknown[])[i], w, `${path}[${i}]`));
+    return;
+  }
+  if (want !== null && typeof want === 'object' && Object.getPrototypeOf(want) === Object.prototype) {
+    assert.equal(Object.keys(got as object), Object.keys(want), `${path}: keys`);
+    for (const [k, w] of Object.entries(want)) assertSameValue((got as Record<string, unknown>)[k], w, `${path}.${k}`);
+    return;
+  }
+  assert.ok(Object.is(got, want), `${path}: ${String(got)} vs ${String(want)}`);
+}
+
+export interface Expected {
+  graphs?: number;
+  fallbacks?: number;
+  recompiles?: number;
+  options?: CompileOptions;
+}
+
+/** Calls the compiled and the eager function on each argument list; compares results and counts. */
+export function check<F extends (...args: any[]) => any>(fn: F, calls: readonly unknown[][], expected: Expected = {}): CompileRecorder {
+  const recorder = new CompileRecorder();
+  const compiled = compileWith(fn, expected.options ?? {}, recorder);
+  for (const args of calls) {
+    let want: unknown;
+    let wantError: unknown;
+    try {
+      want = fn(...args);
+    } catch (err) {
+      wantError = err;
+    }
+    if (wantError) {
+      assert.throws(() => compiled(...args), undefined, 'compiled code must raise where eager raises');
+      continue;
+    }
+    assertSameValue(compiled(...args), want);
+  }
+  const fallbacks = recorder.breaks.length;
+  if (expected.graphs !== undefined) assert.is(recorder.graphCount, expected.graphs, `graphs (breaks: ${recorder.breaks.map((b) => b.reason).join('; ')})`);
+  if (expected.fallbacks !== undefined) assert.is(fallbacks, expected.fallbacks, `fallbacks (${recorder.breaks.map((b) => b.reason).join('; ')})`);
+  if (expected.recompiles !== undefined) assert.is(recorder.recompiles, expected.recompiles, 'recompiles');
+  return recorder;
+}
+
+/** One graph, no fallback, no recompile. */
+export const ONE_GRAPH: Expected = { graphs: 1, fallbacks: 0, recompiles: 0 };
