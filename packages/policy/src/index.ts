@@ -19,7 +19,7 @@ export { DEFAULT_INLINE_LIST, DEFAULT_SKIP_LIST } from './rules/skip.js';
 export type { ModuleRule, RuleScope } from './rules/skip.js';
 export { moduleInfo, parseModulePattern, matchesModule, formatModuleMatcher } from './rules/modules.js';
 export type { ModuleInfo, ModuleMatcher } from './rules/modules.js';
-export { builtinFunctionTable, resolveTable } from './rules/table.js';
+export { builtinFunctionTable, resolveTable, allowlistRule, tensorApiRule } from './rules/table.js';
 export type { TableRule, ResolvedTable } from './rules/table.js';
 export { BUILTIN_POLYFILLS, checkPolyfillSignature } from './polyfills/index.js';
 export type { PolyfillEntry } from './polyfills/index.js';

@@ -69,7 +69,7 @@ equal('Array.from on arrays, strings, sets, array-likes, with a map function', (
       same('Array.from', undefined, [xs]);
       same('Array.from', undefined, [s]);
       same('Array.from', undefined, [new Set(xs)]);
-      same('Array.from', undefined, [{ length: xs.length, ...xs }]);
+      same('Array.from', undefined, [Object.assign({}, xs, { length: xs.length })]);
       same('Array.from', undefined, [xs, (v: number, i: number) => v + i]);
     }),
     runs,

@@ -3,9 +3,10 @@ import { BUILTIN_POLYFILLS } from '../polyfills/index.js';
 import type { ModuleTable } from '../qualified.js';
 import { BUILTIN_MODULES, resolveQualifiedName } from '../qualified.js';
 import { TENSOR_ALLOWLIST } from './allowlist.js';
-import type { KnownEffect } from './allowlist.js';
+import type { AllowlistEntry, KnownEffect } from './allowlist.js';
 import { MATH_ALLOWLIST, MATH_SKIP } from './math.js';
 import { TENSOR_API_RULES } from './tensor-api.js';
+import type { FunctionRule } from './tensor-api.js';
 
 /** One row of the per-function table (lookup step 2), keyed by qualified name. */
 export interface TableRule {
@@ -25,24 +26,38 @@ export const shortName = (qualified: string) => qualified.slice(qualified.indexO
 
 const SRC = 'packages/policy/src/rules';
 
+/** The table row for one allowlist entry (exported for tests and tools that plant entries). */
+export function allowlistRule(e: AllowlistEntry): TableRule {
+  const short = shortName(e.name);
+  return {
+    id: `allowlist:${e.name}`,
+    name: e.name,
+    kind: 'allowInGraph',
+    table: 'allowlist',
+    origin: `${SRC}/allowlist.ts`,
+    op: e.op,
+    ...(e.effect && { effect: e.effect }),
+    reason:
+      `put in the graph: ${short} is allowlisted as the op '${e.op}', so it becomes one graph node run on fake tensors for its shape` +
+      (e.effect === 'rng' ? ' (it advances the random generator, which the compiled code threads through)' : '') +
+      `; use disallowInGraph(${short}) to make it a graph break instead`,
+  };
+}
+
+/** The table row for one non-op tensor API rule. */
+export function tensorApiRule(r: FunctionRule): TableRule {
+  return {
+    id: `tensor-api:${r.name}`,
+    name: r.name,
+    kind: r.kind,
+    table: 'tensor-api',
+    origin: `${SRC}/tensor-api.ts`,
+    reason: `${r.kind === 'skip' ? 'skipped' : 'inlined'}: ${shortName(r.name)} ${r.why}`,
+  };
+}
+
 export function builtinFunctionTable(): TableRule[] {
-  const rules: TableRule[] = [];
-  for (const e of TENSOR_ALLOWLIST) {
-    const short = shortName(e.name);
-    rules.push({
-      id: `allowlist:${e.name}`,
-      name: e.name,
-      kind: 'allowInGraph',
-      table: 'allowlist',
-      origin: `${SRC}/allowlist.ts`,
-      op: e.op,
-      ...(e.effect && { effect: e.effect }),
-      reason:
-        `put in the graph: ${short} is allowlisted as the op '${e.op}', so it becomes one graph node run on fake tensors for its shape` +
-        (e.effect === 'rng' ? ' (it advances the random generator, which the compiled code threads through)' : '') +
-        `; use disallowInGraph(${short}) to make it a graph break instead`,
-    });
-  }
+  const rules: TableRule[] = TENSOR_ALLOWLIST.map(allowlistRule);
   for (const e of MATH_ALLOWLIST) {
     rules.push({
       id: `math:${e.name}`,
@@ -63,16 +78,7 @@ export function builtinFunctionTable(): TableRule[] {
     origin: `${SRC}/math.ts`,
     reason: `skipped: ${MATH_SKIP.name} ${MATH_SKIP.why}`,
   });
-  for (const r of TENSOR_API_RULES) {
-    rules.push({
-      id: `tensor-api:${r.name}`,
-      name: r.name,
-      kind: r.kind,
-      table: 'tensor-api',
-      origin: `${SRC}/tensor-api.ts`,
-      reason: `${r.kind === 'skip' ? 'skipped' : 'inlined'}: ${shortName(r.name)} ${r.why}`,
-    });
-  }
+  rules.push(...TENSOR_API_RULES.map(tensorApiRule));
   for (const p of BUILTIN_POLYFILLS) {
     rules.push({
       id: `polyfill:${p.target}`,
