@@ -9,11 +9,19 @@ import type { NestedData } from '../registry/schema.js';
 import type { Size } from '../size.js';
 import { Tensor } from '../tensor.js';
 
+/** Kernels index storage with int32 offsets, and V8 cannot allocate typed arrays much larger anyway. */
+const MAX_NUMEL = 2 ** 31 - 1;
+
 function checkShape(op: string, shape: readonly Size[]): Size[] {
+  let numel = 1;
   for (const s of shape) {
     if (typeof s === 'number' && (!Number.isInteger(s) || s < 0)) {
       throw new ShapeError(`${op}: sizes must be non-negative integers, got ${fmtShape(shape)}`);
     }
+    if (typeof s === 'number') numel *= s;
+  }
+  if (numel > MAX_NUMEL) {
+    throw new ValueError(`${op}: shape ${fmtShape(shape)} has ${numel} elements, more than the ${MAX_NUMEL} a tensor can hold`);
   }
   return [...shape];
 }
@@ -142,6 +150,7 @@ export const arange = defineOp({
       throw new ValueError(`arange: start, end and step must be finite, got start=${lo}, end=${hi}, step=${step}`);
     }
     const n = Math.max(0, Math.ceil((hi - lo) / step));
+    checkShape('arange', [n]);
     const integral = [lo, hi, step].every(Number.isInteger);
     return { shape: [n], dtype: dtype ?? (integral ? 'int32' : defaultFloat) };
   },
@@ -162,6 +171,7 @@ export const linspace = defineOp({
   keywordOnly: [opt('dtype', 'dtype?', null)],
   meta: ([, , steps, dtype]): MetaTensor => {
     if (typeof steps !== 'number' || steps < 0) throw new ValueError(`linspace: steps must be non-negative, got ${String(steps)}`);
+    checkShape('linspace', [steps]);
     return { shape: [steps], dtype: dtype ?? defaultFloat };
   },
   kernel: ([start, end, steps], out: MetaTensor): Tensor => {

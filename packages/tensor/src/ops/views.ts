@@ -197,6 +197,7 @@ export const slice = defineOp({
   view: true,
   positional: [arg('self', 'Tensor'), opt('dim', 'int', 0), opt('start', 'int?', null), opt('end', 'int?', null), opt('step', 'int', 1)],
   meta: ([x, d, start, end, step]) => {
+    if (x.ndim === 0) throw new IndexError('slice: cannot slice a 0-dim tensor', 'unsqueeze it first');
     const dim = normalizeDim(d as number, x.ndim, 'slice');
     if (typeof step !== 'number' || step < 1) throw new IndexError(`slice: step must be a positive integer, got ${String(step)}`);
     const size = x.shape[dim]!;
@@ -219,6 +220,7 @@ export const narrow = defineOp({
   view: true,
   positional: [arg('self', 'Tensor'), arg('dim', 'int'), arg('start', 'int'), arg('length', 'int')],
   meta: ([x, d, start, length]) => {
+    if (x.ndim === 0) throw new IndexError('narrow: cannot narrow a 0-dim tensor', 'unsqueeze it first');
     const dim = normalizeDim(d as number, x.ndim, 'narrow');
     const size = x.shape[dim]!;
     const lo = typeof start === 'number' && start < 0 ? sizeAdd(size, start) : start;
