@@ -25,6 +25,8 @@ interface WalkState {
   readonly path: PathEntry[] | null;
   readonly leafPaths: KeyPath[] | null;
   readonly isLeafWantsPath: boolean;
+  /** The class of the last class-instance leaf; see visit(). */
+  knownLeafType: unknown;
 }
 
 export interface FlattenOutput {
@@ -41,6 +43,7 @@ export function flattenGeneric(tree: unknown, options: ResolvedOptions, withPath
     path: withPaths || isLeafWantsPath ? [] : null,
     leafPaths: withPaths ? [] : null,
     isLeafWantsPath,
+    knownLeafType: undefined,
   };
   try {
     const spec = visit(tree, state, 0);
@@ -51,32 +54,51 @@ export function flattenGeneric(tree: unknown, options: ResolvedOptions, withPath
 }
 
 function visit(value: unknown, state: WalkState, depth: number): TreeSpec {
-  const { options } = state;
+  const options = state.options;
   if (options.isLeaf !== undefined && options.isLeaf(value, state.isLeafWantsPath ? [...state.path!] : EMPTY_PATH)) {
     return addLeaf(value, state);
   }
+  if (typeof value !== 'object' || value === null) {
+    if (value == null && !options.noneIsLeaf) return value === null ? NULL_SPEC : UNDEFINED_SPEC;
+    return addLeaf(value, state);
+  }
+  // Fast exits for the commonest values before the full classification: arrays, plain objects, and
+  // instances of the class the previous leaf had (with no own `constructor` key, the same checks as
+  // classify() would make, minus the registry lookups).
+  const type = value.constructor;
+  if (type === Array) return visitArray(value as unknown[], state, checkDepth(depth, options));
+  if (type === Object) return visitObject(value as Record<string, unknown>, 'object', state, checkDepth(depth, options));
+  if (type === state.knownLeafType && type !== undefined && !Object.hasOwn(value, 'constructor')) return addLeaf(value, state);
   const node = classify(value, options.noneIsLeaf, options.namespace);
-  if (node.kind === 'leaf') return addLeaf(value, state);
-  if (node.kind === 'none') return value === null ? NULL_SPEC : UNDEFINED_SPEC;
+  switch (node.kind) {
+    case 'leaf':
+      if (typeof type === 'function' && !Object.hasOwn(value, 'constructor')) state.knownLeafType = type;
+      return addLeaf(value, state);
+    case 'none': // not reached: null and undefined were handled above
+      return UNDEFINED_SPEC;
+    case 'array':
+      return visitArray(value as unknown[], state, checkDepth(depth, options));
+    case 'object':
+    case 'nullProtoObject':
+      return visitObject(value as Record<string, unknown>, node.kind, state, checkDepth(depth, options));
+    case 'map':
+      return visitMap(value as Map<unknown, unknown>, state, checkDepth(depth, options));
+    case 'custom':
+      return visitCustom(value, node.def, state, checkDepth(depth, options));
+    default:
+      return node satisfies never;
+  }
+}
+
+/** Returns `depth` if a node at that depth is allowed. */
+function checkDepth(depth: number, options: ResolvedOptions): number {
   if (depth >= options.maxDepth) {
     throw new DepthLimitError(
       `the tree is deeper than maxDepth = ${options.maxDepth}`,
       'pass a larger maxDepth option if the tree really is this deep',
     );
   }
-  switch (node.kind) {
-    case 'array':
-      return visitArray(value as unknown[], state, depth);
-    case 'object':
-    case 'nullProtoObject':
-      return visitObject(value as Record<string, unknown>, node.kind, state, depth);
-    case 'map':
-      return visitMap(value as Map<unknown, unknown>, state, depth);
-    case 'custom':
-      return visitCustom(value, node.def, state, depth);
-    default:
-      return node satisfies never;
-  }
+  return depth;
 }
 
 function addLeaf(value: unknown, state: WalkState): TreeSpec {
@@ -112,7 +134,12 @@ function visitObject(
   state: WalkState,
   depth: number,
 ): TreeSpec {
-  const keys = callUser(() => Object.keys(record));
+  let keys: string[];
+  try {
+    keys = Object.keys(record);
+  } catch (error) {
+    throw foreignError(error);
+  }
   if (state.options.sortKeys) keys.sort();
   const children = new Array<TreeSpec>(keys.length);
   const path = state.path;
@@ -179,14 +206,18 @@ function callUser<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof PytreeError) throw error;
-    throw new AccessError(
-      `reading a value threw ${describeThrown(error)}`,
-      'check getters, Proxy traps and registered flatten functions on this value',
-      [],
-      { cause: error },
-    );
+    throw foreignError(error);
   }
+}
+
+function foreignError(error: unknown): PytreeError {
+  if (error instanceof PytreeError) return error;
+  return new AccessError(
+    `reading a value threw ${describeThrown(error)}`,
+    'check getters, Proxy traps and registered flatten functions on this value',
+    [],
+    { cause: error },
+  );
 }
 
 /** Top-level error cleanup: wraps foreign errors and tells a cycle apart from a merely deep tree. */

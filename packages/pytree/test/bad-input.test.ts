@@ -55,6 +55,13 @@ objects('Object.create(null) objects are plain records and come back with a null
   }
 });
 
+objects('null-prototype objects next to class-instance leaves are still nodes', () => {
+  class Leafy {}
+  const leafy = new Leafy();
+  const tree = [leafy, Object.assign(Object.create(null), { a: 1 }), leafy, { constructor: Leafy, b: 2 }];
+  for (let i = 0; i < 3; i++) assert.equal(treeLeaves(tree), [leafy, 1, leafy, Leafy, 2]);
+});
+
 objects('an own __proto__ key (as JSON.parse makes) stays an own key and never sets the prototype', () => {
   const parsed = JSON.parse('{"__proto__": {"polluted": 1}, "x": 2}');
   for (let i = 0; i < 3; i++) {
