@@ -54,7 +54,12 @@ function arrayItems(ctx: Ctx, v: Value): Value[] | undefined {
   return undefined;
 }
 
-function wrapCallbacks(ctx: Ctx, args: Value[]): unknown[] {
+const TAKES_CALLBACK = new Set([
+  'map', 'filter', 'forEach', 'reduce', 'reduceRight', 'some', 'every', 'find', 'findIndex', 'findLast', 'findLastIndex', 'flatMap', 'sort',
+]);
+
+function wrapCallbacks(ctx: Ctx, args: Value[], method: string): unknown[] {
+  if (!TAKES_CALLBACK.has(method)) return args;
   return args.map((a) =>
     a instanceof TracedFunction || (a instanceof ExternalRef && typeof a.value === 'function')
       ? (...cbArgs: Value[]) => callValue(ctx, a, undefined, cbArgs, 'callback')
@@ -71,7 +76,7 @@ function arrayMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Res
   if (external && ARRAY_MUTATORS.has(name)) throw ctx.tracer.break(`'${name}' on ${(thisArg as ExternalRef).source} (mutation of a value that existed before the frame)`);
   const items = arrayItems(ctx, thisArg);
   if (!items) return NO;
-  let cbArgs = wrapCallbacks(ctx, args);
+  let cbArgs = wrapCallbacks(ctx, args, name);
   if (name === 'sort' && typeof cbArgs[0] === 'function') {
     const cmp = cbArgs[0] as (...a: unknown[]) => unknown;
     cbArgs = [(a: unknown, b: unknown) => concrete(ctx.tracer, cmp(a, b))];
@@ -83,7 +88,7 @@ function arrayMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Res
 
 function mapMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Result {
   if (!(thisArg instanceof Map) || (Map.prototype as unknown as Record<string, unknown>)[fn.name] !== fn) return NO;
-  const out = fn.apply(thisArg, wrapCallbacks(ctx, args));
+  const out = fn.apply(thisArg, wrapCallbacks(ctx, args, fn.name));
   return ok(out && typeof out === 'object' && Symbol.iterator in out && !(out instanceof Map) ? [...(out as Iterable<unknown>)] : out);
 }
 
