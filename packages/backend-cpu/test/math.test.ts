@@ -2,7 +2,8 @@
 // values users notice (NaN in → NaN out, infinities, zeros, subnormals).
 import { suite } from 'uvu';
 import { binary, contiguous, load, unary, type PointwiseKernel, type UnaryOp } from '@kiln/core';
-import { assertClose, random, runBoth } from './helpers.js';
+import { compileKernels } from '@kiln/backend-cpu';
+import { assertClose, random, runBoth, sharedArena } from './helpers.js';
 
 const Math_ = suite('math functions');
 
@@ -37,8 +38,13 @@ for (const [op, lo, hi, rtol, atol] of RANGES) {
     }
     x.set(SPECIALS.map(Math.fround), 0);
     if (op === 'log') x.set([1e-40, 5e-39, 1.5e-38].map(Math.fround), 100); // subnormal inputs
-    const { got, want } = runBoth(unaryKernel(op, n), { x }, { out: n });
+    const kernel = unaryKernel(op, n);
+    const { got, want } = runBoth(kernel, { x }, { out: n });
     assertClose(got.out!, want.out!, rtol, atol, op);
+    // the same functions emitted as shared wasm functions instead of inline
+    const called = compileKernels([kernel], sharedArena, { inlineMath: false }).kernels.get(kernel.name)!;
+    const viaCall = runBoth(kernel, { x }, { out: n }, {}, called);
+    assertClose(viaCall.got.out!, want.out!, rtol, atol, `${op} (called)`);
   });
 }
 
