@@ -15,7 +15,7 @@ import {
 } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { DictKey, EMPTY_PATH, SequenceKey, toPathEntry, type KeyPath, type PathEntry } from './paths.js';
-import type { NodeDef } from './registry.js';
+import type { FlattenedNode, NodeDef } from './registry.js';
 import { LEAF_SPEC, NULL_SPEC, TreeSpec, UNDEFINED_SPEC } from './spec.js';
 
 interface WalkState {
@@ -157,14 +157,24 @@ function visitObject(
 }
 
 function visitMap(map: Map<unknown, unknown>, state: WalkState, depth: number): TreeSpec {
-  const keys: unknown[] = [];
-  const values: unknown[] = [];
-  callUser(() => map.forEach((value, key) => (keys.push(key), values.push(value))));
-  return new TreeSpec('map', visitList(map, values, keys, state, depth), keys, undefined, null);
+  let keys: unknown[];
+  let values: unknown[];
+  try {
+    keys = Array.from(map.keys());
+    values = Array.from(map.values());
+  } catch (error) {
+    throw foreignError(error);
+  }
+  return new TreeSpec('map', visitList(map, values, keys, true, state, depth), keys, undefined, null);
 }
 
 function visitCustom(value: unknown, def: NodeDef, state: WalkState, depth: number): TreeSpec {
-  const flat = callUser(() => def.flatten(value));
+  let flat: FlattenedNode;
+  try {
+    flat = def.flatten(value);
+  } catch (error) {
+    throw foreignError(error);
+  }
   if (flat === null || typeof flat !== 'object' || !Array.isArray(flat.children)) {
     throw new StructureMismatchError(
       `the registered flatten of ${def.name} returned ${flat === null ? 'null' : typeof flat} instead of { children: [...] }`,
@@ -172,7 +182,7 @@ function visitCustom(value: unknown, def: NodeDef, state: WalkState, depth: numb
     );
   }
   const keys = flat.keys === undefined ? null : [...flat.keys];
-  const children = visitList(value, flat.children, keys, state, depth);
+  const children = visitList(value, flat.children, keys, false, state, depth);
   return new TreeSpec('custom', children, keys, flat.meta, def);
 }
 
@@ -181,35 +191,31 @@ function visitList(
   container: unknown,
   values: readonly unknown[],
   keys: readonly unknown[] | null,
+  isMap: boolean,
   state: WalkState,
   depth: number,
 ): TreeSpec[] {
-  const isMap = container instanceof Map;
-  const entryOf = (i: number): PathEntry => (isMap ? new DictKey(keys![i]) : toPathEntry(keys === null ? i : keys[i]));
   const children = new Array<TreeSpec>(values.length);
   const path = state.path;
   let i = 0;
   try {
     for (; i < values.length; i++) {
-      if (path !== null) path.push(entryOf(i));
+      if (path !== null) path.push(listEntry(keys, isMap, i));
       children[i] = visit(values[i], state, depth + 1);
       if (path !== null) path.pop();
     }
   } catch (error) {
-    throw withPathStep(error, entryOf(i), container);
+    throw withPathStep(error, listEntry(keys, isMap, i), container);
   }
   return children;
 }
 
-/** Runs a read that may call user code (a Proxy trap, a registered flatten) and labels a throw. */
-function callUser<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    throw foreignError(error);
-  }
+function listEntry(keys: readonly unknown[] | null, isMap: boolean, index: number): PathEntry {
+  if (isMap) return new DictKey(keys![index]);
+  return toPathEntry(keys === null ? index : keys[index]);
 }
 
+/** Errors from user code (getters, Proxy traps, registered flatten functions) become AccessError. */
 function foreignError(error: unknown): PytreeError {
   if (error instanceof PytreeError) return error;
   return new AccessError(

@@ -61,13 +61,21 @@ function childrenMatching(spec: TreeSpec, value: unknown): readonly unknown[] {
     case 'array': {
       const array = value as unknown[];
       if (array.length !== spec.childSpecs.length) throw mismatch(spec, `got an array of length ${array.length}`);
-      return Array.from({ length: array.length }, (_, i) => array[i]);
+      return array;
     }
     case 'object':
     case 'nullProtoObject': {
       const record = value as Record<string, unknown>;
-      checkKeySet(spec, Object.keys(record), (key) => Object.hasOwn(record, key as string));
-      return spec.keys!.map((key) => record[key as string]);
+      const keys = spec.keys as readonly string[];
+      const values = new Array<unknown>(keys.length);
+      const actualKeys = Object.keys(record);
+      let sameKeys = actualKeys.length === keys.length;
+      for (let i = 0; i < keys.length; i++) {
+        if (sameKeys && !Object.hasOwn(record, keys[i]!)) sameKeys = false;
+        values[i] = record[keys[i]!];
+      }
+      if (!sameKeys) checkKeySet(spec, actualKeys, (key) => Object.hasOwn(record, key as string));
+      return values;
     }
     case 'map': {
       const map = value as Map<unknown, unknown>;

@@ -33,6 +33,13 @@ export function restLeaves(spec: TreeSpec, rests: readonly Tree[], operation: st
   });
 }
 
+/** The i-th leaf of each extra tree. */
+function column(lists: readonly unknown[][], index: number): unknown[] {
+  const values = new Array<unknown>(lists.length);
+  for (let k = 0; k < lists.length; k++) values[k] = lists[k]![index];
+  return values;
+}
+
 export function map(o: ResolvedOptions, f: (...args: Tree[]) => unknown, tree: Tree, rests: readonly Tree[]): Tree {
   const [leaves, spec] = flattenCached(tree, o);
   const mapped = new Array<unknown>(leaves.length);
@@ -44,7 +51,7 @@ export function map(o: ResolvedOptions, f: (...args: Tree[]) => unknown, tree: T
     for (let i = 0; i < leaves.length; i++) mapped[i] = f(leaves[i], other[i]);
   } else {
     const others = restLeaves(spec, rests, 'treeMap');
-    for (let i = 0; i < leaves.length; i++) mapped[i] = f(leaves[i], ...others.map((list) => list[i]));
+    for (let i = 0; i < leaves.length; i++) mapped[i] = f(leaves[i], ...column(others, i));
   }
   return spec.unflatten(mapped);
 }
@@ -52,7 +59,7 @@ export function map(o: ResolvedOptions, f: (...args: Tree[]) => unknown, tree: T
 export function mapInPlace(o: ResolvedOptions, f: (...args: Tree[]) => unknown, tree: Tree, rests: readonly Tree[]): Tree {
   const [leaves, spec] = flattenCached(tree, o);
   const others = restLeaves(spec, rests, 'treeMapInPlace');
-  for (let i = 0; i < leaves.length; i++) f(leaves[i], ...others.map((list) => list[i]));
+  for (let i = 0; i < leaves.length; i++) f(leaves[i], ...column(others, i));
   return tree;
 }
 
@@ -69,7 +76,8 @@ export function mapWithPath(
 ): Tree {
   const { leaves, spec, paths } = flattenGeneric(tree, o, true);
   const others = restLeaves(spec, rests, 'treeMapWithPath');
-  const mapped = leaves.map((leaf, i) => f(paths![i]!, leaf, ...others.map((list) => list[i])));
+  const mapped = new Array<unknown>(leaves.length);
+  for (let i = 0; i < leaves.length; i++) mapped[i] = f(paths![i]!, leaves[i], ...column(others, i));
   return spec.unflatten(mapped);
 }
 

@@ -170,12 +170,16 @@ export function registerDataclass<T extends object>(type: Constructor<T>, option
     instancePrototype: options.create === undefined ? type.prototype : undefined,
     flatten(value) {
       const record = value as Record<string, unknown>;
-      return { children: dataFields.map((f) => record[f]), meta: metaFields.map((f) => record[f]), keys: dataFields };
+      const children = new Array<unknown>(dataFields.length);
+      const meta = new Array<unknown>(metaFields.length);
+      for (let i = 0; i < dataFields.length; i++) children[i] = record[dataFields[i]!];
+      for (let i = 0; i < metaFields.length; i++) meta[i] = record[metaFields[i]!];
+      return { children, meta, keys: dataFields };
     },
     unflatten(meta, children) {
       const fields: Record<string, unknown> = {};
-      metaFields.forEach((f, i) => (fields[f] = meta[i]));
-      dataFields.forEach((f, i) => (fields[f] = children[i]));
+      for (let i = 0; i < metaFields.length; i++) fields[metaFields[i]!] = meta[i];
+      for (let i = 0; i < dataFields.length; i++) fields[dataFields[i]!] = children[i];
       return create(fields);
     },
     metaEquals,

@@ -49,7 +49,8 @@ function build(spec: TreeSpec, leaves: readonly unknown[], cursor: { next: numbe
       return map;
     }
     case 'custom': {
-      const values = children.map((child) => build(child, leaves, cursor));
+      const values = new Array<unknown>(children.length);
+      for (let i = 0; i < children.length; i++) values[i] = build(children[i]!, leaves, cursor);
       return callUnflatten(spec, values);
     }
     default:
