@@ -4,7 +4,7 @@
 import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/core';
 import { evalSize } from '@kiln/core';
 import type { Tensor, TypedArray } from '@kiln/tensor';
-import { Storage, Tensor as TensorClass, getOp } from '@kiln/tensor';
+import { Storage, Tensor as TensorClass, allocate, getOp } from '@kiln/tensor';
 import { BYTES_PER_ELEMENT } from '@kiln/core';
 import type { Arena } from './arena.js';
 import type { CompiledModule } from './compile.js';
@@ -82,8 +82,10 @@ export class ProgramRunner {
         if (o.kind === 'size') return evalSize(o.value, params);
         const shape = o.shape.map((s) => evalSize(s, params));
         const numel = shape.reduce((a, b) => a * b, 1);
-        const data = arena.view(o.dtype, pointers[o.buffer]!, numel).slice();
-        return TensorClass.fromData(data as TypedArray, shape, o.dtype);
+        // A fresh array filled with set() is about twice as fast here as slice() on a view of wasm memory.
+        const data = allocate(o.dtype, numel);
+        data.set(arena.view(o.dtype, pointers[o.buffer]!, numel));
+        return TensorClass.fromData(data, shape, o.dtype);
       });
       if (this.measure) {
         const t3 = performance.now();
