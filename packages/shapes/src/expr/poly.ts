@@ -21,14 +21,18 @@ export function callAtom(fn: CallFn, args: readonly Expr[]): CallAtom {
 
 export function monomial(factors: readonly Factor[]): Monomial {
   let degree = 0;
-  const keys: string[] = [];
-  const orders: string[] = [];
-  for (const f of factors) {
+  let key = '';
+  let order = '';
+  let hasNested = false;
+  for (let i = 0; i < factors.length; i++) {
+    const f = factors[i]!;
     degree += f.power;
-    keys.push(f.power === 1 ? f.atom.key : `${f.atom.key}**${f.power}`);
-    orders.push(`${f.atom.order}^${f.power}`);
+    const sep = i === 0 ? '' : '*';
+    key += f.power === 1 ? sep + f.atom.key : `${sep}${f.atom.key}**${f.power}`;
+    order += `${i === 0 ? '' : ','}${f.atom.order}^${f.power}`;
+    hasNested ||= atomHasNested(f.atom);
   }
-  return { factors, degree, key: keys.join('*'), order: orders.join(',') };
+  return { factors, degree, key, order, hasNested };
 }
 
 function compareTerms(a: Term, b: Term): number {
@@ -69,7 +73,7 @@ export function makeExpr(terms: Iterable<Term>, constant: number): Expr {
   const kept: Term[] = [];
   for (const t of terms) if (t.coeff !== 0) kept.push(t);
   kept.sort(compareTerms);
-  const hasNested = kept.some((t) => t.mono.factors.some((f) => atomHasNested(f.atom)));
+  const hasNested = kept.some((t) => t.mono.hasNested);
   return { kind: 'expr', terms: kept, constant: constant + 0, key: exprKey(kept, constant), hasNested };
 }
 
@@ -136,13 +140,26 @@ export function sub(a: Expr, b: Expr): Expr {
 export function mulMonomials(a: Monomial, b: Monomial): Monomial {
   if (a.factors.length === 0) return b;
   if (b.factors.length === 0) return a;
-  const byKey = new Map<string, Factor>();
-  for (const f of [...a.factors, ...b.factors]) {
-    const prev = byKey.get(f.atom.key);
-    byKey.set(f.atom.key, prev ? { atom: f.atom, power: prev.power + f.power } : f);
+  // Both factor lists are sorted by atom order: merge them.
+  const out: Factor[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.factors.length || j < b.factors.length) {
+    const x = a.factors[i];
+    const y = b.factors[j];
+    if (y === undefined || (x !== undefined && x.atom.order < y.atom.order)) {
+      out.push(x!);
+      i++;
+    } else if (x === undefined || y.atom.order < x.atom.order) {
+      out.push(y);
+      j++;
+    } else {
+      out.push({ atom: x.atom, power: x.power + y.power });
+      i++;
+      j++;
+    }
   }
-  const factors = [...byKey.values()].sort((x, y) => (x.atom.order < y.atom.order ? -1 : 1));
-  return monomial(factors);
+  return monomial(out);
 }
 
 export const unitMonomial = monomial([]);

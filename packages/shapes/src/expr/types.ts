@@ -42,6 +42,8 @@ export interface Monomial {
   readonly degree: number;
   readonly key: string;
   readonly order: string;
+  /** Some factor is, or contains, a nested int. */
+  readonly hasNested: boolean;
 }
 
 export interface Term {
