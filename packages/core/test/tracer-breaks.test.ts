@@ -1,0 +1,149 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import type { Tensor } from '@kiln/tensor';
+import { compile } from '../src/compile.js';
+import { FullGraphError } from '../src/trace/errors.js';
+import { check } from './support/tracer.js';
+
+const x = k.arange(0, 12).reshape([3, 4]).div(5).sub(1);
+const FALLBACK = { graphs: 0, fallbacks: 1 };
+const outside: number[] = [];
+const state = { calls: 0, w: k.ones([4]) };
+
+const Breaks = suite('tracer: graph breaks fall back to eager');
+
+Breaks('data-dependent control flow (item)', () => {
+  const rec = check((a: Tensor) => {
+    if ((a.sum().item() as number) > 0) return a.exp();
+    return a.neg();
+  }, [[x], [x.neg()]], { graphs: 0 });
+  assert.match(rec.breaks[0]!.reason, /item/);
+  assert.match(rec.breaks[0]!.location, /tracer-breaks\.test\.ts:18/);
+});
+
+Breaks('console.log is skipped by the policy', () => {
+  const rec = check((a: Tensor) => {
+    const h = a.relu();
+    console.log.name;
+    if (a.ndim > 5) console.log('big');
+    return h;
+  }, [[x]], { graphs: 1, fallbacks: 0 });
+  assert.is(rec.breaks.length, 0);
+});
+
+Breaks('a skipped call breaks with the user line', () => {
+  const rec = check((a: Tensor) => {
+    const h = a.relu();
+    JSON.stringify({});
+    return h;
+  }, [[x]], FALLBACK);
+  assert.match(rec.breaks[0]!.reason, /stringify/);
+  assert.match(rec.breaks[0]!.location, /tracer-breaks\.test\.ts:38$/);
+});
+
+Breaks('reading tensor values', () => {
+  check((a: Tensor) => a.add(1).toArray(), [[x]], FALLBACK);
+});
+
+Breaks('throw falls back (and eager raises the same error)', () => {
+  check((a: Tensor, n: number) => {
+    if (n > 1) throw new Error('too big');
+    return a.mul(n);
+  }, [[x, 2]], FALLBACK);
+});
+
+Breaks('mutation of an outside array', () => {
+  check((a: Tensor) => {
+    outside.push(1);
+    return a.mul(2);
+  }, [[x]], FALLBACK);
+  outside.length = 0;
+});
+
+Breaks('mutation of an outside object field', () => {
+  check((a: Tensor) => {
+    state.calls = 1;
+    return a.mul(state.w);
+  }, [[x]], FALLBACK);
+});
+
+Breaks('in-place tensor ops', () => {
+  check((a: Tensor) => a.clone().add_(1), [[x]], FALLBACK);
+});
+
+Breaks('try/catch is unsupported syntax', () => {
+  check((a: Tensor) => {
+    try {
+      return a.exp();
+    } catch {
+      return a;
+    }
+  }, [[x]], FALLBACK);
+});
+
+Breaks('JS operators on tensors', () => {
+  check((a: Tensor) => (a as unknown as number) + 1, [[x]], FALLBACK);
+});
+
+Breaks('async functions and generators are skipped', () => {
+  const recA = check(async (a: Tensor) => a.exp(), [], {});
+  void recA;
+  const compiled = compile(async (a: Tensor) => a.exp());
+  const p = compiled(x);
+  assert.ok(p instanceof Promise);
+  const gen = compile(function* (a: Tensor) {
+    yield a.exp();
+  });
+  const it = gen(x);
+  assert.is(typeof it.next, 'function');
+});
+
+Breaks('calling an async helper from traced code breaks', () => {
+  const helper = async (t: Tensor) => t;
+  check((a: Tensor) => {
+    void helper(a);
+    return a.exp();
+  }, [[x]], FALLBACK);
+});
+
+Breaks('a fallback is cached under its guards (no retrace)', () => {
+  const rec = check((a: Tensor) => {
+    JSON.stringify(1);
+    return a.exp();
+  }, [[x], [x], [x]], FALLBACK);
+  assert.is(rec.entries.length, 1);
+  assert.is(rec.entries[0]!.entry.kind, 'eager');
+});
+
+Breaks('fullgraph: true raises with the reason and source line', () => {
+  const f = compile((a: Tensor) => {
+    const h = a.exp();
+    JSON.stringify(h.ndim);
+    return h;
+  }, { fullgraph: true });
+  try {
+    f(x);
+    assert.unreachable('should raise');
+  } catch (err) {
+    assert.instance(err, FullGraphError);
+    assert.match((err as Error).message, /stringify/);
+    assert.match((err as Error).message, /tracer-breaks\.test\.ts:\d+/);
+  }
+});
+
+Breaks('fullgraph: true on a capturable function is fine', () => {
+  const f = compile((a: Tensor) => a.exp(), { fullgraph: true });
+  assert.equal(f(x).shape, [3, 4]);
+});
+
+Breaks('infinite trace-time loops are cut off', () => {
+  check((a: Tensor, n: number) => {
+    let h = a;
+    let i = 0;
+    while (n > 0 && i < 1e9) i++;
+    return h;
+  }, [[x, 0]], { graphs: 1 });
+});
+
+Breaks.run();
