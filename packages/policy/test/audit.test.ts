@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tensorModule from '@kiln/tensor';
 import { Tensor, defaultGenerator, defineOp } from '@kiln/tensor';
-import type { MetaTensor } from '@kiln/tensor';
+import type { MetaTensor, TensorMetaLike } from '@kiln/tensor';
 import { allowlistRule, builtinFunctionTable, runAudit, tensorApiRule } from '../src/index.js';
 import type { AuditReport, TableRule } from '../src/index.js';
 import type { ApiSources } from '../src/audit/api.js';
@@ -10,7 +10,7 @@ import type { ApiSources } from '../src/audit/api.js';
 // Planted defects: throwaway ops (names prefixed so nobody mistakes them for API) exported through a
 // stand-in module namespace, exactly as an engineer adding an op to @kiln/tensor would.
 const arg = (name: string, type: 'Tensor') => ({ name, type, hasDefault: false as const });
-const sameShape = ([x]: readonly [Tensor]): MetaTensor => ({ shape: [...x.shape], dtype: x.dtype });
+const sameShape = ([x]: readonly [TensorMetaLike]): MetaTensor => ({ shape: [...x.shape], dtype: x.dtype });
 const copyOf = (x: Tensor) => Tensor.fromData(x.toTypedArray(), x.shape, x.dtype);
 
 let leaks = 0;
