@@ -125,6 +125,13 @@ export function transpose(o: ResolvedOptions, outer: TreeSpec, inner: TreeSpec |
   const [leaves, spec] = flatten(o, tree);
   const expected = outer.compose(inner);
   if (!spec.equals(expected)) {
+    // flattenUpTo names the key path of the first difference; it only misses subtrees deeper than expected.
+    try {
+      expected.flattenUpTo(tree);
+    } catch (error) {
+      if (error instanceof PytreeError) error.problem = `treeTranspose: the tree is not outer.compose(inner): ${error.problem}`;
+      throw error;
+    }
     throw new StructureMismatchError(
       `treeTranspose: the tree is ${spec.toString()}, not outer.compose(inner) = ${expected.toString()}`,
       'pass the outer spec and the spec shared by every subtree at its leaves',

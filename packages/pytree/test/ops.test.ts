@@ -93,7 +93,9 @@ structure('treeTranspose swaps outer and inner structures', () => {
   const tree = [{ a: 1, b: 2 }, { a: 3, b: 4 }, { a: 5, b: 6 }];
   assert.equal(treeTranspose(outer, inner, tree), { a: [1, 3, 5], b: [2, 4, 6] });
   assert.equal(treeTranspose(outer, null, tree), { a: [1, 3, 5], b: [2, 4, 6] }, 'inner inferred');
-  assert.throws(() => treeTranspose(outer, inner, [{ a: 1, b: 2 }]), /not outer.compose\(inner\)/);
+  assert.throws(() => treeTranspose(outer, inner, [{ a: 1, b: 2 }]), /not outer.compose\(inner\): structure mismatch: expected an array of length 3, got an array of length 1/);
+  assert.throws(() => treeTranspose(outer, inner, [{ a: 1, b: 2 }, { a: 3, b: 4 }, { a: 5, c: 6 }]), /missing 'b'; unexpected 'c' \(at \[2\]\)/);
+  assert.throws(() => treeTranspose(outer, inner, [{ a: 1, b: 2 }, { a: 3, b: 4 }, { a: 5, b: [6] }]), /TreeSpec/);
 });
 
 structure('treeBroadcastPrefix repeats each prefix leaf over its subtree', () => {

@@ -122,5 +122,27 @@ agreement('a tree is a prefix of itself and equal to its own structure', () => {
   );
 });
 
+const variants = suite('properties: option variants');
+
+for (const extra of [{ noneIsLeaf: true }, { sortKeys: true }, { noneIsLeaf: true, sortKeys: true }]) {
+  variants(`round trip and generic agreement with ${JSON.stringify(extra)}`, () => {
+    const cached = withOptions({ namespace: 'test-properties', ...extra });
+    const uncached = withOptions({ namespace: 'test-properties', ...extra, isLeaf: () => false });
+    fc.assert(
+      fc.property(tree, (x) => {
+        const [genericLeaves, genericSpec] = uncached.treeFlatten(x);
+        for (let i = 0; i < 3; i++) {
+          const [leaves, spec] = cached.treeFlatten(x);
+          assert.equal(leaves, genericLeaves);
+          assert.ok(spec.equals(genericSpec));
+          assert.equal(spec.unflatten(leaves), x);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+}
+
 roundTrip.run();
 agreement.run();
+variants.run();
