@@ -99,7 +99,7 @@ export function guardFunctionSource(guards: readonly ProducedGuard[]): GuardFunc
   const lines = [`(${params.join(', ')}) => {`];
   for (const [src, name] of scratch) lines.push(`  const ${name} = ${src};`);
   guards.forEach((g, i) => {
-    const at = g.location ? `  // ${g.location.replace(/[\r\n]/g, ' ')}` : '';
+    const at = g.location ? `  // ${g.location.replace(/[\r\n\u2028\u2029]/g, ' ')}` : '';
     lines.push(`  if (!(${guardToJs(g, (s) => scratch.get(s)!)})) return ${i};${at}`);
   });
   lines.push('  return -1;', '}');
