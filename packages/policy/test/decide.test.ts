@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { add, Tensor, manualSeed, broadcastShapes } from '@kiln/tensor';
+import { add, rand, Tensor, manualSeed, broadcastShapes } from '@kiln/tensor';
 import { Policy } from '../src/index.js';
 import type { Frame } from '../src/index.js';
 
@@ -44,6 +44,10 @@ steps('step 2, per-function table: tensor functions and methods are allowed in t
   assert.is(
     d.reason,
     "put in the graph: add is allowlisted as the op 'add', so it becomes one graph node run on fake tensors for its shape; use disallowInGraph(add) to make it a graph break instead",
+  );
+  assert.is(
+    policy.decide(call(rand)).reason,
+    "put in the graph: rand is allowlisted as the op 'rand', so it becomes one graph node run on fake tensors for its shape (it advances the random generator, which the compiled code threads through); use disallowInGraph(rand) to make it a graph break instead",
   );
   const m = policy.decide(call(Tensor.prototype.add, TENSOR_URL));
   assert.is(m.kind, 'allowInGraph');
