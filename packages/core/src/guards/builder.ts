@@ -52,3 +52,7 @@ export function describeConstant(value: unknown): string {
   if (typeof value === 'object' && value !== null) return `<${value.constructor?.name ?? 'object'}>`;
   return String(value);
 }
+
+// The accessor form @kiln/shapes accepts in emitted size guards (its own check is not exported).
+const SAFE_ACCESSOR = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[\d+\]|\['[\w$.-]*'\]|\["[\w$.-]*"\])*$/;
+export const isSafeAccessor = (text: string): boolean => SAFE_ACCESSOR.test(text);

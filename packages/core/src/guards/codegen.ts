@@ -12,6 +12,8 @@ export type InputGatherer = (L: readonly unknown[], T: unknown, C: readonly unkn
  */
 export function guardSource(entries: readonly GuardEntry[]): string {
   const lines = ['return function guard(L, T, C, M) {', '  let g = 0;', '  try {'];
+  // Scratch slots for tensors reached through keys that size guards cannot spell (see FrameTracer).
+  if (entries.some((e) => e.code.includes('U['))) lines.splice(2, 0, '  const U = [];');
   entries.forEach((e, i) => {
     lines.push(`    g = ${i}; if (!(${e.code})) return ${i};`);
   });

@@ -6,10 +6,11 @@ import { ShapeEnv } from '@kiln/shapes';
 import type { FakeTensor } from '../fake/fake-tensor.js';
 import type { SourceLocation } from '../ir/node.js';
 import { GraphRecorder } from '../trace-ops/recorder.js';
-import { GuardBuilder, childSource, describeConstant } from '../guards/builder.js';
+import { GuardBuilder, childSource, describeConstant, isSafeAccessor } from '../guards/builder.js';
 import { GraphBreak } from './errors.js';
 import type { Locator } from './functions.js';
 import { ExternalRef, Scope } from './values.js';
+import { readBinding } from './closures.js';
 import type { Capture } from './closures.js';
 import type { ParsedFunction } from './functions.js';
 import { KEEP_NAME, isBuiltinGlobal } from './builtins.js';
@@ -49,6 +50,7 @@ export class FrameTracer {
   private locatorStack: Locator[] = [];
   location: SourceLocation | undefined;
   private steps = 0;
+  private aliases = 0;
 
   private readonly captureMemo = new Map<Function, Map<string, Value>>();
 
@@ -83,7 +85,8 @@ export class FrameTracer {
       value = this.fixed(KEEP_NAME);
     } else if (cap.mutable) {
       const index = this.mutableReads.push({ owner: fn === this.top.fn ? 'frame' : fn, scopeIndex: cap.scopeIndex, name: cap.name }) - 1;
-      value = this.external(cap.value, `M[${index}]`);
+      // The snapshot in `cap` is from the first compile: read the binding as it is now.
+      value = this.external(readBinding(fn, cap.scopeIndex, cap.name), `M[${index}]`);
     } else if (fn === this.top.fn) {
       value = this.external(cap.value, `C[${this.top.captureNames.indexOf(cap.name)}]`);
     } else {
@@ -180,7 +183,13 @@ export class FrameTracer {
     });
     this.inputSources.push(source);
     const name = source.replace(/^L\[(\d+)\]/, 'arg$1').replace(/^T\b/, 'self').replace(/^[CKM]\[(\d+)\]/, 'captured$1');
-    return this.recorder.addInput(t, name, source, dims);
+    let sizeSource = source;
+    if (!isSafeAccessor(source)) {
+      // Symbolic-size guards only name simple accessors: alias the tensor as a scratch slot `U[i]`.
+      sizeSource = `U[${this.aliases++}]`;
+      this.guards.add({ code: `(${sizeSource} = ${source}, true)`, text: `${sizeSource} = ${source}`, kind: 'tensor' });
+    }
+    return this.recorder.addInput(t, name, sizeSource, dims);
   }
 
   /** A property of an external object, read live by the guards. */
