@@ -1,6 +1,7 @@
 // The public tree functions. Fixed-arity functions take options as their last argument; the variadic ones
 // (treeMap, treeMapInPlace, treeMapWithPath) cannot tell an options object from a tree, so options reach
 // them through `withOptions(options)`, which returns every function bound to those options.
+import { PytreeError } from './errors.js';
 import * as ops from './ops.js';
 import type { LeafSelector, Tree } from './ops.js';
 import { DEFAULT_OPTIONS, resolveOptions, type ResolvedOptions, type TreeOptions } from './options.js';
@@ -30,7 +31,9 @@ export interface PytreeOps {
 function reduce<A>(o: ResolvedOptions, f: (a: A, leaf: Tree) => A, tree: Tree, hasInitial: boolean, initial?: A): A {
   const [leaves] = ops.flatten(o, tree);
   if (!hasInitial) {
-    if (leaves.length === 0) throw new TypeError('treeReduce of a tree with no leaves needs an initial value');
+    if (leaves.length === 0) {
+      throw new PytreeError('treeReduce of a tree with no leaves needs an initial value', 'pass one as the third argument');
+    }
     return (leaves as A[]).reduce(f as (a: A, leaf: A) => A);
   }
   return leaves.reduce<A>(f, initial as A);

@@ -2,7 +2,9 @@
 // structures give equal specs (`equals`, `hash`), and the flatten cache hands out one shared instance per
 // structure it has seen, so that the compiled unflatten stored on it is reused across calls.
 import { StructureMismatchError } from './errors.js';
+import { flattenAs, type SpecMatcher } from './codegen/spec-cache.js';
 import { flattenUpTo } from './match.js';
+import { resolveOptions, type TreeOptions } from './options.js';
 import { deserializeSpec, serializeSpec } from './serialize.js';
 import { unflattenWithSpec } from './unflatten.js';
 import { mix, mixString, metaHash } from './meta.js';
@@ -21,6 +23,10 @@ export class TreeSpec {
   unflattenCalls = 0;
   /** @internal generated unflatten, or null when the spec is too large to specialize. */
   compiledUnflatten: ((leaves: readonly unknown[]) => unknown) | null | undefined = undefined;
+  /** @internal tryFlatten calls so far, and its generated code per options (see codegen/spec-cache.ts). */
+  matchCalls = 0;
+  /** @internal */
+  compiledMatchers: Map<string, SpecMatcher> | undefined = undefined;
 
   constructor(
     readonly kind: SpecKind,
@@ -121,6 +127,14 @@ export class TreeSpec {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   unflatten(leaves: Iterable<unknown>): any {
     return unflattenWithSpec(this, leaves);
+  }
+
+  /**
+   * The leaves of `tree` if it has exactly this structure, else null: a guarded flatten for callers that
+   * keep a spec per call site (the second call on a spec generates code for it; no cache lookup).
+   */
+  tryFlatten(tree: unknown, options?: TreeOptions): unknown[] | null {
+    return flattenAs(this, tree, resolveOptions(options));
   }
 
   /**

@@ -125,6 +125,17 @@ cache('a leaf position that now holds a node is a structure change', () => {
   assert.equal(treeLeaves({ x: tensor, y: 2 }), [tensor, 2]);
 });
 
+cache('many structures in rotation (more than the cache holds) all flatten correctly', () => {
+  const trees = Array.from({ length: 40 }, (_, n) => ({ [`k${n}`]: Array.from({ length: n % 5 }, (_, i) => i) }));
+  for (let round = 0; round < 4; round++) {
+    trees.forEach((tree, n) => {
+      const [leaves, spec] = treeFlatten(tree);
+      assert.equal(leaves, Array.from({ length: n % 5 }, (_, i) => i));
+      assert.equal(spec.entries(), [`k${n}`]);
+    });
+  }
+});
+
 builtins.run();
 options.run();
 cache.run();

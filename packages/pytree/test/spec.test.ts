@@ -112,7 +112,31 @@ unflatten('TreeSpec is exported as a class for instanceof checks', () => {
   assert.instance(treeStructure(1), TreeSpec);
 });
 
+const tryFlatten = suite('TreeSpec: tryFlatten (per-call-site guarded flatten)');
+
+tryFlatten('returns the leaves of a tree of exactly this structure, null otherwise, before and after specializing', () => {
+  const spec = treeStructure([[1, 2], { alpha: 1, out: null }]);
+  for (let i = 0; i < 4; i++) {
+    assert.equal(spec.tryFlatten([['a', 'b'], { alpha: 'c', out: null }]), ['a', 'b', 'c']);
+    assert.is(spec.tryFlatten([['a', 'b'], { alpha: 'c', out: null, extra: 1 }]), null);
+    assert.is(spec.tryFlatten([['a'], { alpha: 'c', out: null }]), null);
+    assert.is(spec.tryFlatten([['a', ['b']], { alpha: 'c', out: null }]), null);
+    assert.is(spec.tryFlatten([['a', 'b'], { alpha: 'c', out: 0 }]), null);
+    assert.is(spec.tryFlatten(5), null);
+  }
+});
+
+tryFlatten('honours options: with noneIsLeaf, null is an ordinary leaf', () => {
+  const spec = treeStructure([null, 1], { noneIsLeaf: true });
+  for (let i = 0; i < 3; i++) {
+    assert.equal(spec.tryFlatten([null, 2], { noneIsLeaf: true }), [null, 2]);
+    assert.equal(spec.tryFlatten([3, 2], { noneIsLeaf: true }), [3, 2]);
+    assert.is(spec.tryFlatten([null, 2]), null, 'without the option [null, 2] has one leaf');
+  }
+});
+
 shape.run();
+tryFlatten.run();
 equality.run();
 prefix.run();
 unflatten.run();

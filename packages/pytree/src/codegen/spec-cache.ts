@@ -9,12 +9,25 @@ import type { TreeSpec } from '../spec.js';
 import { compileFlatten, type CompiledFlatten } from './flatten-code.js';
 
 const SPECIALIZE_AFTER_SIGHTINGS = 2;
-const MAX_CANDIDATES = 8;
+/**
+ * A miss costs one failed root guard per candidate (a few ns each), so the list can be long enough for the
+ * argument structures of a model's distinct ops; callers with more should keep a spec per call site and use
+ * `spec.tryFlatten`.
+ */
+const MAX_CANDIDATES = 16;
 const MAX_INTERNED = 512;
 
 interface Sighting {
   spec: TreeSpec;
   count: number;
+  /** Kept after eviction from the candidates, so that a structure coming back is not compiled again. */
+  compiled: CompiledFlatten | null | undefined;
+}
+
+/** Generated code made by tryFlatten for one spec and one set of options. */
+export interface SpecMatcher {
+  readonly version: number;
+  readonly flatten: CompiledFlatten | null;
 }
 
 interface Candidate {
@@ -60,7 +73,7 @@ class SpecCache {
     if (bucket !== undefined) {
       for (const sighting of bucket) {
         if (!sighting.spec.equals(spec)) continue;
-        if (++sighting.count === SPECIALIZE_AFTER_SIGHTINGS) this.addCandidate(sighting.spec);
+        if (++sighting.count >= SPECIALIZE_AFTER_SIGHTINGS) this.promote(sighting);
         return sighting.spec;
       }
     }
@@ -69,15 +82,17 @@ class SpecCache {
       this.internedCount = 0;
     }
     this.internedCount++;
-    if (bucket !== undefined && this.interned.has(hash)) bucket.push({ spec, count: 1 });
-    else this.interned.set(hash, [{ spec, count: 1 }]);
+    const sighting: Sighting = { spec, count: 1, compiled: undefined };
+    if (bucket !== undefined && this.interned.has(hash)) bucket.push(sighting);
+    else this.interned.set(hash, [sighting]);
     return spec;
   }
 
-  private addCandidate(spec: TreeSpec): void {
-    const flatten = compileFlatten(spec, this.options);
-    if (flatten === null) return;
-    this.candidates.unshift({ spec, flatten });
+  /** Makes a structure seen again a candidate (it is not one, or the generic walk would not have run). */
+  private promote(sighting: Sighting): void {
+    if (sighting.compiled === undefined) sighting.compiled = compileFlatten(sighting.spec, this.options);
+    if (sighting.compiled === null) return;
+    this.candidates.unshift({ spec: sighting.spec, flatten: sighting.compiled });
     if (this.candidates.length > MAX_CANDIDATES) this.candidates.pop();
   }
 
@@ -105,7 +120,7 @@ let lastCache: SpecCache | undefined;
 
 function cacheFor(options: ResolvedOptions): SpecCache {
   if (options === lastOptions) return lastCache!;
-  const key = `${options.namespace}\u0000${options.noneIsLeaf}\u0000${options.sortKeys}\u0000${options.maxDepth}`;
+  const key = optionsKey(options);
   let cache = defaultCaches.get(key);
   if (cache === undefined) {
     cache = new SpecCache(options);
@@ -114,4 +129,37 @@ function cacheFor(options: ResolvedOptions): SpecCache {
   lastOptions = options;
   lastCache = cache;
   return cache;
+}
+
+/**
+ * The leaves of `tree` if it has exactly `spec`'s structure under `options`, else null. For callers that
+ * keep the spec of a call site: generated code for the spec is made on its second use, with no cache
+ * lookup at all.
+ */
+export function flattenAs(spec: TreeSpec, tree: unknown, options: ResolvedOptions): unknown[] | null {
+  if (options.isLeaf === undefined) {
+    const key = optionsKey(options);
+    const matchers = (spec.compiledMatchers ??= new Map());
+    let matcher = matchers.get(key);
+    if (matcher === undefined && ++spec.matchCalls >= SPECIALIZE_AFTER_SIGHTINGS) {
+      matcher = { version: registryVersion(), flatten: compileFlatten(spec, options) };
+      matchers.set(key, matcher);
+    }
+    if (matcher !== undefined && matcher.flatten !== null && matcher.version === registryVersion()) {
+      const leaves = new Array<unknown>(spec.numLeaves);
+      try {
+        if (matcher.flatten(tree, leaves, 0)) return leaves;
+      } catch {
+        // Re-read by the generic walk below, which reports the error with its key path.
+      }
+    } else if (matcher !== undefined && matcher.version !== registryVersion()) {
+      matchers.delete(key);
+    }
+  }
+  const result = flattenGeneric(tree, options, false);
+  return result.spec.equals(spec) ? result.leaves : null;
+}
+
+function optionsKey(options: ResolvedOptions): string {
+  return `${options.namespace}\u0000${options.noneIsLeaf}\u0000${options.sortKeys}\u0000${options.maxDepth}`;
 }
