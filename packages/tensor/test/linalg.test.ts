@@ -79,7 +79,7 @@ const matmulCase = shapeArb(3, 3).chain((batch) =>
   fc.record({
     batchA: operandBatch(batch),
     batchB: operandBatch(batch),
-    n: fc.integer({ min: 0, max: 4 }),
+    n: fc.integer({ min: 0, max: 6 }),
     k: fc.integer({ min: 0, max: 4 }),
     m: fc.integer({ min: 0, max: 4 }),
     vectorA: fc.boolean(),

@@ -27,9 +27,37 @@ export function lanesOf(x: Tensor, dims: readonly number[]): Lanes {
   }
   return {
     data: x.storage.data,
-    outer: elementOffsets(keptShape, keptStrides, x.offset),
-    inner: elementOffsets(laneShape, laneStrides, 0),
+    outer: offsetsOf(keptShape, keptStrides, x.offset),
+    inner: offsetsOf(laneShape, laneStrides, 0),
   };
+}
+
+/**
+ * Storage offsets of every element of a strided view, row-major. Dims that together form one evenly strided
+ * run are merged first, so the common cases (a contiguous tensor, a lane along one dim) take a plain loop
+ * instead of the general odometer.
+ */
+function offsetsOf(shape: readonly number[], strides: readonly number[], base: number): Int32Array {
+  if (shape.includes(0)) return new Int32Array(0);
+  const sizes: number[] = [];
+  const steps: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = sizes.length - 1;
+    if (last >= 0 && steps[last] === shape[d]! * strides[d]!) {
+      sizes[last] *= shape[d]!;
+      steps[last] = strides[d]!;
+    } else {
+      sizes.push(shape[d]!);
+      steps.push(strides[d]!);
+    }
+  }
+  if (sizes.length > 1) return elementOffsets(sizes, steps, base);
+  const n = sizes[0] ?? 1;
+  const step = steps[0] ?? 0;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = base + i * step;
+  return out;
 }
 
 /** Folds one lane into one value. `inner` may be empty (a reduction over a size-0 dim). */

@@ -1,7 +1,7 @@
 import type { DType } from '../dtype.js';
 import { KilnTypeError, ShapeError, fmtShape } from '../errors.js';
 import { copyToContiguous } from '../kernels/copy.js';
-import { gemmFloat, gemmFloatTransposedB, gemmInt32 } from '../kernels/matmul.js';
+import { gemmFloat, gemmInt32 } from '../kernels/matmul.js';
 import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
@@ -70,11 +70,6 @@ function batchOffsets(t: Tensor, batch: readonly number[]): Int32Array {
   return elementOffsets(batch, strides, t.offset);
 }
 
-/** Whether the last two dims of `t` are stored transposed (column-major) with contiguous batches. */
-function isTransposedContiguous(t: Tensor): boolean {
-  return t.ndim >= 2 && transpose(t, -1, -2).isContiguous();
-}
-
 export const matmul = defineOp({
   name: 'matmul',
   category: 'linalg',
@@ -88,18 +83,17 @@ export const matmul = defineOp({
     const { batch, n, k, m } = matmulLayout('matmul', a, b) as MatmulLayout & { batch: number[]; n: number; k: number; m: number };
     const result = Tensor.empty(out.shape as number[], out.dtype);
     if (result.numel === 0) return result;
+    // Contiguous operands are read in place; anything else (a transposed weight, a slice) is copied once.
     const lhs = a.isContiguous() ? a : copyToContiguous(a);
-    const transposedB = b.dtype !== 'int32' && !b.isContiguous() && isTransposedContiguous(b);
-    const rhs = transposedB || b.isContiguous() ? b : copyToContiguous(b);
+    const rhs = b.isContiguous() ? b : copyToContiguous(b);
     const aOffsets = batchOffsets(lhs, batch);
     const bOffsets = batchOffsets(rhs, batch);
     const [x, y, z] = [lhs.storage.data, rhs.storage.data, result.storage.data];
-    const accFloat = new Float64Array(m);
+    const accFloat = new Float64Array(out.dtype === 'int32' ? 0 : 4 * m);
     const accInt = new Int32Array(out.dtype === 'int32' ? m : 0);
     for (let t = 0; t < aOffsets.length; t++) {
       const base = t * n * m;
       if (out.dtype === 'int32') gemmInt32(x, aOffsets[t]!, y, bOffsets[t]!, z, base, n, k, m, accInt);
-      else if (transposedB) gemmFloatTransposedB(x, aOffsets[t]!, y, bOffsets[t]!, z, base, n, k, m);
       else gemmFloat(x, aOffsets[t]!, y, bOffsets[t]!, z, base, n, k, m, accFloat);
     }
     return result;
