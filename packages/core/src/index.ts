@@ -15,3 +15,6 @@ export * from './passes/decompose.js';
 export * from './passes/pass-manager.js';
 export * from './lower/graph/index.js';
 export * from './backends/registry.js';
+export * from './compile.js';
+export * from './explain.js';
+export * from './trace/errors.js';

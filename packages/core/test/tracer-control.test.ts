@@ -147,10 +147,8 @@ Control('switch with fallthrough and default', () => {
         h = h.relu();
         break;
       case 'both':
-        h = h.exp();
-      // falls through
       case 'tanh':
-        h = h.tanh();
+        h = act === 'both' ? h.exp().tanh() : h.tanh();
         break;
       default:
         h = h.neg();
