@@ -158,3 +158,29 @@ symbolic('data-dependent sizes fall back to the interpreter for the whole graph,
 });
 
 symbolic.run();
+
+const fusion = suite('fusion');
+
+fusion('softmax, layerNorm and relu(x @ w + b) each become one kernel, and still match eager', () => {
+  const w = k.randn([16, 8]);
+  const bias = k.randn([8]);
+  const x = k.randn([6, 16]);
+  assert.is(assertMatchesEager((t) => t.softmax(-1), [x]).kernels, 1);
+  assert.is(assertMatchesEager((t) => k.layerNorm(t, [16]), [x], { tol: 1e-4 }).kernels, 1);
+  assert.is(assertMatchesEager((t) => t.matmul(w).add(bias).relu(), [x], { tol: 1e-4 }).kernels, 1);
+});
+
+fusion('a value read twice and used as an output is stored once, not recomputed into a wrong place', () => {
+  const report = assertMatchesEager((t) => t.exp().add(t.exp().sum(-1, true)), [k.randn([3, 5])]);
+  assert.ok(report.kernels >= 1);
+  const { coreGraph } = traceOps((t: k.Tensor) => [t.mul(2), t.mul(2).sum()] as unknown as k.Tensor, [k.randn([4])]);
+  const compiled = compileGraphForCpu(coreGraph);
+  const both = compiled.run([k.tensor([1, 2, 3, 4], { dtype: 'float32' })]) as k.Tensor[];
+  assert.equal(both[0]!.toArray(), [2, 4, 6, 8]);
+  assert.equal(both[1]!.toArray(), 20);
+  // A program never reinterprets bytes: an input of another dtype or rank is refused, not misread.
+  assert.throws(() => compiled.run([k.tensor([1, 2, 3, 4])]), /input 0.*float32.*int32/);
+  assert.throws(() => compiled.run([k.ones([2, 2])]), /input 0.*rank 1/);
+});
+
+fusion.run();

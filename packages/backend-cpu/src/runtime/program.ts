@@ -2,9 +2,10 @@
 // runs kernels and eager fallbacks in order, frees each intermediate after its last reader (memory
 // planning by liveness), and copies the outputs back into new tensors.
 import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/core';
-import { evalSize } from '@kiln/core';
+import { evalSize, printSize } from '@kiln/core';
+import type { SizeExpr } from '@kiln/core';
 import type { Tensor, TypedArray } from '@kiln/tensor';
-import { Storage, Tensor as TensorClass, allocate, getOp } from '@kiln/tensor';
+import { KilnError, Storage, Tensor as TensorClass, allocate, getOp } from '@kiln/tensor';
 import { BYTES_PER_ELEMENT } from '@kiln/core';
 import type { Arena } from './arena.js';
 import type { CompiledModule } from './compile.js';
@@ -55,6 +56,7 @@ export class ProgramRunner {
       for (const b of program.buffers) {
         if (b.input === undefined) continue;
         const t = inputs[b.input] as Tensor;
+        checkInput(t, b.input, b.dtype, b.shape ?? []);
         const data = t.isContiguous() ? t.storage.data.subarray(t.offset, t.offset + t.numel) : t.toTypedArray();
         const ptr = arena.alloc(Math.max(data.byteLength, 1));
         owned.push(b.name);
@@ -143,4 +145,15 @@ function planMemory(program: LoweredProgram): { allocBefore: string[][]; freeAft
     }
   });
   return { allocBefore, freeAfter };
+}
+
+/** Guards normally keep wrong inputs away; this cheap check makes sure bytes are never misread anyway. */
+function checkInput(t: Tensor, index: number, dtype: LoopDType, shape: readonly SizeExpr[]): void {
+  const fits = t instanceof TensorClass && t.dtype === dtype && t.ndim === shape.length && shape.every((s, d) => typeof s !== 'number' || s === t.shape[d]);
+  if (!fits) {
+    throw new KilnError(
+      `compiled program: input ${index} must be a ${dtype} tensor of rank ${shape.length} [${shape.map(printSize).join(', ')}], got ${t instanceof TensorClass ? `${t.dtype}[${t.shape.join(', ')}]` : typeof t}`,
+      'recompile for these inputs (compile() does this through its guards)',
+    );
+  }
 }

@@ -3,3 +3,4 @@ export * from './builder.js';
 export * from './lower-graph.js';
 export * from './errors.js';
 export { toSizeExpr } from './sizes-from-shapes.js';
+export { fuseProgram } from './fuse.js';

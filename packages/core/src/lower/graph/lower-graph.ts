@@ -14,7 +14,9 @@ import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
 import { ProgramBuilder, loopDtype } from './builder.js';
 import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
 import type { BufferValue, LoweredValue } from './values.js';
-import { readBroadcast } from './values.js';
+import { axisIndex, readBroadcast } from './values.js';
+import { fuseProgram, lastUses } from './fuse.js';
+import type { ValueExpr } from '../loop-ir.js';
 import { lowerView, VIEW_OPS } from './view-rules.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
@@ -26,7 +28,12 @@ const CREATION_FILL: Record<string, ((args: readonly unknown[]) => number) | und
   full: (a) => Number(a[1]), fullLike: (a) => Number(a[1]),
 };
 
-export function lowerGraph(graph: Graph): LoweredProgram {
+export interface LowerOptions {
+  /** Run the cross-kernel fusion rules (default true; off to inspect the unfused program). */
+  fuse?: boolean;
+}
+
+export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredProgram {
   const b = new ProgramBuilder();
   const values = new Map<Node, unknown>();
   const read = (a: Argument): unknown => (typeof a === 'object' && a !== null && 'users' in a ? values.get(a as Node) : a);
@@ -43,7 +50,7 @@ export function lowerGraph(graph: Graph): LoweredProgram {
           const param = bareSymbol(size);
           if (param && !b.params.some((p) => p.param === param)) b.params.push({ param, input: i, dim });
         });
-        values.set(node, b.newBuffer(loopDtype(fake.dtype), shape, { input: i }));
+        values.set(node, b.newBuffer(loopDtype(fake.dtype), shape, { input: i, shape }));
         break;
       }
       case 'constant': {
@@ -57,9 +64,7 @@ export function lowerGraph(graph: Graph): LoweredProgram {
       }
       case 'call':
         values.set(node, lowerCall(b, node, node.args.map(read), readKwargs(node, read)));
-        if (node.users.size > 1 && isTensorValue(values.get(node)) && (values.get(node) as LoweredValue).kind === 'virtual') {
-          values.set(node, b.materialize(values.get(node) as LoweredValue));
-        }
+        if (shouldMaterialize(node, values.get(node))) values.set(node, b.materialize(values.get(node) as LoweredValue));
         break;
       case 'output':
         for (const out of node.args[0] as readonly Argument[]) outputs.push(lowerOutput(b, read(out)));
@@ -68,7 +73,29 @@ export function lowerGraph(graph: Graph): LoweredProgram {
         node.kind satisfies never;
     }
   }
-  return { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps) };
+  const program = { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps) };
+  return options.fuse === false ? program : fuseProgram(program);
+}
+
+/** Expressions up to this many IR nodes are recomputed by each reader rather than stored and reloaded. */
+const RECOMPUTE_LIMIT = 16;
+
+/**
+ * A value read by several nodes is stored once, unless it is cheap: then each reader recomputes it, which
+ * costs a few arithmetic ops but saves a write and a read of the whole tensor (softmax's exp(x - max) is
+ * read by the sum and by the division; recomputing lets both fuse into one reduction kernel).
+ */
+function shouldMaterialize(node: Node, value: unknown): boolean {
+  if (node.users.size <= 1 || !isTensorValue(value) || value.kind !== 'virtual') return false;
+  if (node.users.size > 3) return true;
+  const n = value.shape.length;
+  let size = 0;
+  const count = (e: ValueExpr): void => {
+    size++;
+    for (const c of Object.values(e)) if (c && typeof c === 'object' && 'kind' in c) count(c as ValueExpr);
+  };
+  count(value.read(value.shape.map((_, d) => axisIndex(d, n)), n));
+  return size > RECOMPUTE_LIMIT;
 }
 
 function readKwargs(node: Node, read: (a: Argument) => unknown): Record<string, unknown> {
@@ -175,13 +202,4 @@ function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
   }
   if (typeof value === 'object' && value !== null && 'isSymInt' in value) return { kind: 'size', value: toSizeExpr(value) };
   return { kind: 'constant', value };
-}
-
-function lastUses(steps: readonly ProgramStep[]): Map<string, number> {
-  const last = new Map<string, number>();
-  steps.forEach((step, i) => {
-    const reads = step.kind === 'kernel' ? step.kernel.inputs.map((x) => x.name) : JSON.stringify(step.args).match(/"buffer":"(buf\d+)"/g)?.map((m) => m.slice(10, -1)) ?? [];
-    for (const name of reads) last.set(name, i);
-  });
-  return last;
 }

@@ -10,6 +10,8 @@ export interface ProgramBuffer {
   readonly numel: SizeExpr;
   /** An input's buffer is filled from the caller's tensor; others are allocated per call. */
   readonly input?: number;
+  /** An input's shape, checked against the caller's tensor (rank and static sizes). */
+  readonly shape?: readonly SizeExpr[];
 }
 
 /** A size parameter bound at call time from an input's shape: `s0 = inputs[0].shape[1]`. */
