@@ -193,9 +193,22 @@ for (const w of workloads) {
   row('map', () => pt.treeMap(identity, w.tree), () => generic.treeMap(identity, w.tree), () => jaxTree.map(identity, w.tree as never), () => naiveMap(identity, w.tree));
 }
 
+// spec.tryFlatten: the per-call-site form (the caller keeps the spec; no cache lookup, one guarded pass).
+const siteRows: string[] = [];
+for (const w of workloads.filter((w) => w.jaxSupports)) {
+  const spec = withOptions({}).treeStructure(w.tree);
+  const scale = w.perCall ? 1 : spec.numLeaves;
+  const tryFlatten = Math.min(...[0, 1, 2].map(() => timePerCall(() => spec.tryFlatten(w.tree)))) / scale;
+  const jax = Math.min(...[0, 1, 2].map(() => timePerCall(() => jaxTree.flatten(w.tree as never)))) / scale;
+  siteRows.push(`| ${w.name} | ${w.perCall ? 'ns/call' : 'ns/leaf'} | ${fmtNumber(tryFlatten)} | ${fmtNumber(jax)} | ${(jax / tryFlatten).toFixed(1)}× |`);
+}
+
 // ---------- report ----------
 
-const fmt = (x: number | null) => (x === null ? 'n/a' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+function fmtNumber(x: number): string {
+  return x < 10 ? x.toFixed(2) : x.toFixed(1);
+}
+const fmt = (x: number | null) => (x === null ? 'n/a' : fmtNumber(x));
 const ratio = (other: number | null, kiln: number) => (other === null ? 'n/a' : `${(other / kiln).toFixed(1)}×`);
 console.log('Pytree (lower is better; ratios are how many times slower the peer is than Kiln\'s cached path)');
 console.log('"kiln generic" is the first-seen path (no specialized code); jax-js supports only arrays and plain objects.\n');
@@ -206,4 +219,8 @@ for (const r of rows) {
     `| ${r.workload} | ${r.op} | ${r.unit} | ${fmt(r.kiln)} | ${fmt(r.kilnGeneric)} | ${fmt(r.jax)} | ${fmt(r.naive)} | ${ratio(r.jax, r.kiln)} | ${ratio(r.naive, r.kiln)} | ${ratio(r.jax, r.kilnGeneric)} |`,
   );
 }
+console.log('\nPer call site: spec.tryFlatten(tree) against jax-js flatten\n');
+console.log('| tree | unit | kiln tryFlatten | jax-js flatten | jax-js / kiln |');
+console.log('|---|---|---|---|---|');
+for (const line of siteRows) console.log(line);
 if (sink === Symbol.for('never')) console.log(sink);

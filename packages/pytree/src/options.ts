@@ -24,25 +24,23 @@ export interface ResolvedOptions {
   readonly namespace: string;
   readonly sortKeys: boolean;
   readonly maxDepth: number;
+  /** Identifies the options that change structure (all but isLeaf); caches of generated code are keyed by it. */
+  readonly key: string;
 }
 
 export const DEFAULT_MAX_DEPTH = 1000;
 
-export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
-  isLeaf: undefined,
-  noneIsLeaf: false,
-  namespace: GLOBAL_NAMESPACE,
-  sortKeys: false,
-  maxDepth: DEFAULT_MAX_DEPTH,
-});
+function resolve(options: TreeOptions): ResolvedOptions {
+  const noneIsLeaf = options.noneIsLeaf === true;
+  const namespace = options.namespace ?? GLOBAL_NAMESPACE;
+  const sortKeys = options.sortKeys === true;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const key = `${namespace}\u0000${noneIsLeaf}\u0000${sortKeys}\u0000${maxDepth}`;
+  return Object.freeze({ isLeaf: options.isLeaf, noneIsLeaf, namespace, sortKeys, maxDepth, key });
+}
+
+export const DEFAULT_OPTIONS: ResolvedOptions = resolve({});
 
 export function resolveOptions(options: TreeOptions | undefined): ResolvedOptions {
-  if (options === undefined) return DEFAULT_OPTIONS;
-  return {
-    isLeaf: options.isLeaf,
-    noneIsLeaf: options.noneIsLeaf === true,
-    namespace: options.namespace ?? GLOBAL_NAMESPACE,
-    sortKeys: options.sortKeys === true,
-    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
-  };
+  return options === undefined ? DEFAULT_OPTIONS : resolve(options);
 }

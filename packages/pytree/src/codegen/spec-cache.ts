@@ -120,7 +120,7 @@ let lastCache: SpecCache | undefined;
 
 function cacheFor(options: ResolvedOptions): SpecCache {
   if (options === lastOptions) return lastCache!;
-  const key = optionsKey(options);
+  const key = options.key;
   let cache = defaultCaches.get(key);
   if (cache === undefined) {
     cache = new SpecCache(options);
@@ -138,7 +138,7 @@ function cacheFor(options: ResolvedOptions): SpecCache {
  */
 export function flattenAs(spec: TreeSpec, tree: unknown, options: ResolvedOptions): unknown[] | null {
   if (options.isLeaf === undefined) {
-    const key = optionsKey(options);
+    const key = options.key;
     const matchers = (spec.compiledMatchers ??= new Map());
     let matcher = matchers.get(key);
     if (matcher === undefined && ++spec.matchCalls >= SPECIALIZE_AFTER_SIGHTINGS) {
@@ -158,8 +158,4 @@ export function flattenAs(spec: TreeSpec, tree: unknown, options: ResolvedOption
   }
   const result = flattenGeneric(tree, options, false);
   return result.spec.equals(spec) ? result.leaves : null;
-}
-
-function optionsKey(options: ResolvedOptions): string {
-  return `${options.namespace}\u0000${options.noneIsLeaf}\u0000${options.sortKeys}\u0000${options.maxDepth}`;
 }
