@@ -2,7 +2,7 @@
 // be lowered as a whole (data-dependent sizes, multi-output fallbacks) run on the interpreter instead,
 // and the report says so.
 import type { Backend, CompiledGraph, Graph } from '@kiln/core';
-import { LoweringError, Interpreter, lowerGraph, printProgram, registerBackend } from '@kiln/core';
+import { LoweringError, Interpreter, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/core';
 import { Arena } from './runtime/arena.js';
 import { compileKernels } from './runtime/compile.js';
 import { ProgramRunner } from './runtime/program.js';
@@ -40,6 +40,6 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
   };
 }
 
-export const cpuBackend: Backend = { name: 'cpu', compile: compileGraphForCpu };
+export const cpuBackend: Backend = { name: 'cpu', compile: compileGraphForCpu, loweredOps };
 
 registerBackend(cpuBackend);

@@ -24,6 +24,8 @@ export interface BackendReport {
 export interface Backend {
   readonly name: string;
   compile(graph: Graph): CompiledGraph;
+  /** Registry ops this backend generates code for (the policy audit's backend-coverage column). */
+  loweredOps?(): string[];
 }
 
 /** The reference backend: the interpreter over eager kernels. */
@@ -55,6 +57,10 @@ export function getBackend(name: string): Backend {
     );
   }
   return backend;
+}
+
+export function registeredBackends(): Backend[] {
+  return [...backends.values()];
 }
 
 export function backendNames(): string[] {

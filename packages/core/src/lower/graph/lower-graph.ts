@@ -203,3 +203,11 @@ function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
   if (typeof value === 'object' && value !== null && 'isSymInt' in value) return { kind: 'size', value: toSizeExpr(value) };
   return { kind: 'constant', value };
 }
+
+/**
+ * Every registry op that lowering turns into loop-IR kernels (others run as eager fallbacks). Backends that
+ * consume the loop IR report this list to the policy audit's backend-coverage column.
+ */
+export function loweredOps(): string[] {
+  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, 'matmul'].sort();
+}
