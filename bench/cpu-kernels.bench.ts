@@ -17,7 +17,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 const f32 = 'float32' as const;
 const arena = new Arena();
 
-function median(fn: () => void, minRuns: number, budgetMs = 1500): number {
+function median(fn: () => unknown, minRuns: number, budgetMs = 1500): number {
   for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tiers, lazy allocations
   const times: number[] = [];
   const start = performance.now();
@@ -45,6 +45,7 @@ function kilnRunner(kernel: Kernel, inputs: Record<string, Float32Array>, outNum
   ptrs[outName] = arena.alloc(outNumel * 4);
   const result = new Float32Array(outNumel);
   return {
+    result,
     compileMs: mod.timings.codegenMs + mod.timings.wasmCompileMs,
     run: () => {
       compiled.call(ptrs);
@@ -83,6 +84,21 @@ function softmaxRows(rows: number, cols: number): ReductionKernel {
   };
 }
 
+/** layerNorm over rows: mean and variance stages, then (x - mean) * rsqrt(var + eps) * g + b. */
+function layerNormRows(rows: number, cols: number): ReductionKernel {
+  const x = load('x', contiguous([rows, cols]));
+  const n = constant(cols);
+  const centered = sub(x, div(acc(0), n));
+  const rstd = unary('rsqrt', add(div(acc(1), n), constant(1e-5)));
+  const row = (name: string) => load(name, { offset: 0, strides: [0, 1] });
+  return {
+    kind: 'reduction', name: 'layernorm', params: [], inputs: [{ name: 'x', dtype: f32 }, { name: 'g', dtype: f32 }, { name: 'b', dtype: f32 }],
+    outputs: [{ name: 'y', dtype: f32 }], outer: [rows], reduce: [cols],
+    stages: [{ type: 'sum', prologue: x }, { type: 'sum', prologue: mul(centered, centered) }],
+    stores: [{ buffer: 'y', scope: 'full', access: contiguous([rows, cols]), value: add(mul(mul(centered, rstd), row('g')), row('b')) }],
+  };
+}
+
 function matmul(n: number, epilogue?: ValueExpr): MatmulKernel {
   return {
     kind: 'extern', op: 'matmul', name: 'mm', params: [],
@@ -98,8 +114,8 @@ interface Workload {
   name: string;
   flops?: number;
   kiln: ReturnType<typeof kilnRunner>;
-  jax: () => void;
-  tf: () => void;
+  jax: () => unknown;
+  tf: () => unknown;
 }
 
 async function main() {
@@ -116,6 +132,8 @@ async function main() {
   const S = 1024;
   const sx = rand(S * S);
   const jS = np.array(sx).reshape([S, S]), tS = tf.tensor2d(sx, [S, S]);
+  const lnG = rand(S), lnB = rand(S);
+  const [jG, jLB, tG, tLB] = [np.array(lnG), np.array(lnB), tf.tensor1d(lnG), tf.tensor1d(lnB)];
 
   const jHypot = jit((x: np.Array, y: np.Array) => np.sqrt(np.square(x).add(np.square(y))));
   const jChain = jit((x: np.Array, y: np.Array) => {
@@ -126,6 +144,12 @@ async function main() {
     return np.maximum(t, y).mul(x);
   });
   const jSoftmax = jit((x: np.Array) => nn.softmax(x, -1));
+  const jLayerNorm = jit((x: np.Array, g: np.Array, bias: np.Array) => {
+    const mean = np.mean(x.ref, -1, { keepdims: true });
+    const centered = x.sub(mean);
+    const variance = np.mean(np.square(centered.ref), -1, { keepdims: true });
+    return centered.div(np.sqrt(variance.add(1e-5))).mul(g).add(bias);
+  });
   const jMatmul = jit((x: np.Array, y: np.Array) => np.matmul(x, y));
   const jDense = jit((x: np.Array, w: np.Array, bias: np.Array) => nn.relu(np.matmul(x, w).add(bias)));
   const tfChain = (x: tf.Tensor, y: tf.Tensor) => {
@@ -158,6 +182,15 @@ async function main() {
       jax: () => jSoftmax(jS.ref).dataSync(),
       tf: () => readTf(() => tf.softmax(tS)),
     },
+    {
+      name: 'layerNorm rows 1024x1024',
+      kiln: kilnRunner(layerNormRows(S, S), { x: sx, g: lnG, b: lnB }, S * S),
+      jax: () => jLayerNorm(jS.ref, jG.ref, jLB.ref).dataSync(),
+      tf: () => readTf(() => {
+        const { mean, variance } = tf.moments(tS, -1, true);
+        return tS.sub(mean).div(variance.add(1e-5).sqrt()).mul(tG).add(tLB);
+      }),
+    },
   ];
   for (const n of [256, 1024]) {
     const ma = rand(n * n), mb = rand(n * n);
@@ -186,7 +219,7 @@ async function main() {
   console.log(`machine: ${cpu.length}× ${cpu[0]?.model.trim()}, node ${process.version}, one thread per library`);
   console.log('median ms (GFLOP/s); ratio = peer time / Kiln time, > 1 means Kiln is faster\n');
   const fmt = (ms: number, flops?: number) => `${ms.toFixed(3)}${flops ? ` (${(flops / ms / 1e6).toFixed(1)})` : ''}`;
-  const rows: string[][] = [['workload', 'kiln', 'jax-js jit', 'tfjs wasm', 'vs jax-js', 'vs tfjs', 'kiln w/ copies', 'copy share', 'kiln compile ms']];
+  const rows: string[][] = [['workload', 'kiln', 'jax-js jit', 'tfjs wasm', 'vs jax-js', 'vs tfjs', 'kiln w/ copies', 'copy share', 'kiln compile ms', 'max |Δ| vs jax']];
   for (const w of workloads) {
     const runs = w.flops && w.flops > 1e9 ? 5 : 15;
     const kiln = median(w.kiln.run, runs);
@@ -195,9 +228,13 @@ async function main() {
     const stats: RunStats = { copyInMs: 0, kernelMs: 0, copyOutMs: 0 };
     const withCopies = median(() => w.kiln.runWithCopies(stats), runs);
     const copyShare = (stats.copyInMs + stats.copyOutMs) / (stats.copyInMs + stats.copyOutMs + stats.kernelMs);
+    w.kiln.run();
+    const reference = w.jax() as Float32Array;
+    let maxDiff = 0;
+    for (let i = 0; i < reference.length; i++) maxDiff = Math.max(maxDiff, Math.abs(reference[i]! - w.kiln.result[i]!));
     rows.push([
       w.name, fmt(kiln, w.flops), fmt(jax, w.flops), fmt(tfm, w.flops), (jax / kiln).toFixed(2) + '×', (tfm / kiln).toFixed(2) + '×',
-      fmt(withCopies), `${(copyShare * 100).toFixed(0)}%`, w.kiln.compileMs.toFixed(1),
+      fmt(withCopies), `${(copyShare * 100).toFixed(0)}%`, w.kiln.compileMs.toFixed(1), maxDiff.toExponential(1),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

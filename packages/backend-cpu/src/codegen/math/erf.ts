@@ -21,8 +21,8 @@ export function emitErf(f: FunctionBuilder, x: Local<'v128'>, exp: () => void): 
   f.get(x).get(x).simd('f32x4_mul').set(z);
   horner(f, z, SMALL);
   f.get(x).simd('f32x4_mul').set(small);
-  // clamp to 4 (NaN propagates through min) so exp(-x²) never underflows into garbage
-  f.get(x).simd('f32x4_abs').f32x4(4).simd('f32x4_min').set(ax);
+  // clamp to 4 so exp(-x²) never underflows into garbage; pmin keeps a NaN first operand
+  f.get(x).simd('f32x4_abs').f32x4(4).simd('f32x4_pmin').set(ax);
   f.f32x4(1).get(ax).simd('f32x4_div').set(t);
   f.f32x4(1);
   horner(f, t, LARGE);

@@ -13,8 +13,10 @@ export function emitExp(f: FunctionBuilder, x0: Local<'v128'>): void {
   const n = f.local('v128');
   const z = f.local('v128');
   const ni = f.local('v128');
-  // Clamp keeps 2^n representable in two factors; f32x4.min/max propagate NaN, so NaN survives to the end.
-  f.get(x0).f32x4(89).simd('f32x4_min').f32x4(-110).simd('f32x4_max').set(x);
+  // Clamp keeps 2^n representable in two factors. pmin/pmax (one instruction each, where V8 lowers the
+  // NaN-propagating f32x4.min/max to about eight) return their first operand when a comparison with NaN
+  // fails, so NaN still survives to the end.
+  f.get(x0).f32x4(89).simd('f32x4_pmin').f32x4(-110).simd('f32x4_pmax').set(x);
   f.get(x).f32x4(LOG2E).simd('f32x4_mul', 'f32x4_nearest').set(n);
   f.get(x).get(n).f32x4(LN2_HI).simd('f32x4_mul', 'f32x4_sub').get(n).f32x4(LN2_LO).simd('f32x4_mul', 'f32x4_sub').set(x);
   f.get(x).get(x).simd('f32x4_mul').set(z);

@@ -15,6 +15,8 @@ const NATURAL_ALIGN: Record<string, number> = { i32_load8_u: 0, i32_store8: 0 };
 
 export class FunctionBuilder {
   readonly code = new ByteWriter();
+  private readonly prologue = new ByteWriter();
+  private readonly constants = new Map<string, Local<'v128'>>();
   private readonly extraLocals: ValType[] = [];
   readonly params: Local[];
 
@@ -48,11 +50,27 @@ export class FunctionBuilder {
     this.code.byte(0x43).f32(v);
     return this;
   }
+  /**
+   * A splatted constant. TurboFan does not hoist loop-invariant code out of wasm loops, so a splat inside
+   * a loop would be re-materialised every iteration (2–3 instructions each; exp has a dozen constants).
+   * Constants are therefore built once in the function prologue and read from a local.
+   */
   f32x4(v: number): this {
-    return this.f32(v).simd('f32x4_splat');
+    return this.hoisted(`f${Object.is(v, -0) ? '-0' : v}`, (w) => w.byte(0x43).f32(v).byte(SIMD_PREFIX).u32(SIMD.f32x4_splat));
   }
   i32x4(v: number): this {
-    return this.i32(v).simd('i32x4_splat');
+    return this.hoisted(`i${v | 0}`, (w) => w.byte(0x41).i32(v).byte(SIMD_PREFIX).u32(SIMD.i32x4_splat));
+  }
+
+  private hoisted(key: string, build: (w: ByteWriter) => void): this {
+    let l = this.constants.get(key);
+    if (!l) {
+      l = this.local('v128');
+      build(this.prologue);
+      this.prologue.byte(0x21).u32(l.index);
+      this.constants.set(key, l);
+    }
+    return this.get(l);
   }
   /** v128.const from 16 raw bytes. */
   v128Bytes(bytes: ArrayLike<number>): this {
@@ -161,7 +179,7 @@ export class FunctionBuilder {
     }
     w.u32(runs.length);
     for (const [n, t] of runs) w.u32(n).byte(VALTYPE[t]);
-    w.bytes(this.code.finish()).byte(0x0b);
+    w.bytes(this.prologue.finish()).bytes(this.code.finish()).byte(0x0b);
     return w.finish();
   }
 }
