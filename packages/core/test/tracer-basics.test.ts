@@ -15,7 +15,7 @@ Basics('straight-line tensor code', () => {
 });
 
 Basics('function form of the tensor API', () => {
-  check((a: Tensor, b: Tensor) => k.add(k.mul(a, b), k.exp(a)), [[x, y]], ONE_GRAPH);
+  check((a: Tensor, b: Tensor) => k.add(k.mul(a, b), k.exp(a)), [[x, y], [x, y], [y, x]], ONE_GRAPH);
 });
 
 Basics('const / let / var and reassignment', () => {

@@ -165,7 +165,8 @@ export class FrameTracer {
     if (Array.isArray(value)) {
       this.guard(`Array.isArray(${source}) && ${source}.length === ${value.length}`, `${source} is an array of length ${value.length}`, 'length');
     } else {
-      this.guard(`typeof ${source} === "object" && ${source} !== null && Object.getPrototypeOf(${source}) === Object.prototype`, `${source} is a plain object`, 'type');
+      const proto = Object.getPrototypeOf(value) === null ? 'null' : 'Object.prototype';
+      this.guard(`typeof ${source} === "object" && ${source} !== null && Object.getPrototypeOf(${source}) === ${proto}`, `${source} is a plain object`, 'type');
     }
     return new ExternalRef(value, source, 'shape');
   }

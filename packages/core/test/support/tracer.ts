@@ -65,6 +65,19 @@ export function check<F extends (...args: any[]) => any>(fn: F, calls: readonly 
     }
     assertSameValue(compiled(...args), want);
   }
+  if (calls.length > 0 && recorder.entries.length > 0) {
+    // The same inputs again must hit the cache: a retrace here means a guard is unstable.
+    const before = recorder.entries.length;
+    const args = calls[calls.length - 1]!;
+    let want: unknown;
+    try {
+      want = fn(...args);
+    } catch {
+      want = undefined;
+    }
+    if (want !== undefined) assertSameValue(compiled(...args), want, 'result (cache hit)');
+    assert.is(recorder.entries.length, before, 'repeating the last call must hit the cache');
+  }
   const fallbacks = recorder.breaks.length;
   if (expected.graphs !== undefined) assert.is(recorder.graphCount, expected.graphs, `graphs (breaks: ${recorder.breaks.map((b) => b.reason).join('; ')})`);
   if (expected.fallbacks !== undefined) assert.is(fallbacks, expected.fallbacks, `fallbacks (${recorder.breaks.map((b) => b.reason).join('; ')})`);
