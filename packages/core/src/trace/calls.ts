@@ -84,7 +84,7 @@ export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[]
   const fn = callee.value as Function;
   const builtin = callBuiltin(ctx, fn, thisArg, args);
   if (builtin.handled) return builtin.value;
-  const decision = decideCall(fn);
+  const decision = decideCall(fn, name);
   t.recordDecision(name, decision);
   switch (decision.kind) {
     case 'allowInGraph':
@@ -95,6 +95,7 @@ export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[]
       return invokeFunction(ctx, parsed, thisArg, args, fn);
     }
     case 'skip':
+      if (decision.polyfill) return callValue(ctx, t.fixed(decision.polyfill), thisArg, args, `${name} (polyfill)`);
       throw t.break(`call to '${name}' is skipped by the policy: ${decision.reason}`, 'move the call out of the compiled function');
     default:
       return decision.kind satisfies never;

@@ -1,9 +1,10 @@
-// The tracer asks the policy about every call. Until @kiln/policy exports `decide`, this adapter applies
-// the same default rules: tensor API functions and Tensor methods go into the graph; user functions are
-// inlined; library code (node_modules, node:*), the tensor package's other functions and unknown natives
-// are skipped. The decision and its reason are recorded for `explain`.
-import { Tensor, allOps } from '@kiln/tensor';
+// The tracer asks @kiln/policy about every call site (`decide(frame)`), then applies what the eager
+// backend and this tracer can soundly do: in-place and data-dependent ops are graph breaks until
+// functionalization and unbacked-size support land, whatever the table says. A `skip` with a polyfill is
+// traced as the polyfill. The decision and its reason are recorded for `explain`.
+import { getOp } from '@kiln/tensor';
 import type { OpDef } from '@kiln/tensor';
+import { decide } from '@kiln/policy';
 import { parseFunction, isNativeFunction } from './functions.js';
 
 export type PolicyKind = 'inline' | 'skip' | 'allowInGraph';
@@ -14,38 +15,29 @@ export interface PolicyDecision {
   readonly reason: string;
   /** For allowInGraph: the op it records. */
   readonly op?: OpDef;
+  /** For skip: a traceable replacement. */
+  readonly polyfill?: Function;
 }
 
-let opByFunction: Map<Function, OpDef> | undefined;
-let opByMethod: Map<Function, OpDef> | undefined;
+/** A hook point: plugins may answer first (see hooks.ts); undefined means "ask the policy". */
+export const policyOverride: { decide?: ((fn: Function, name: string) => PolicyDecision | undefined) | undefined } = {};
 
-function tables(): { fns: Map<Function, OpDef>; methods: Map<Function, OpDef> } {
-  if (!opByFunction || !opByMethod) {
-    opByFunction = new Map();
-    opByMethod = new Map();
-    for (const op of allOps()) {
-      opByFunction.set(op.fn, op);
-      const method = op.method ? (Tensor.prototype as unknown as Record<string, unknown>)[op.name] : undefined;
-      if (typeof method === 'function') opByMethod.set(method, op);
+export function decideCall(fn: Function, name = fn.name): PolicyDecision {
+  const overridden = policyOverride.decide?.(fn, name);
+  if (overridden) return overridden;
+  const parsed = isNativeFunction(fn) ? null : parseFunction(fn);
+  const d = decide({ fn, name, origin: 'call', ...(parsed ? { url: parsed.info.url, line: parsed.info.line + 1 } : {}) });
+  const rule = d.rule.id;
+  if (d.kind === 'allowInGraph') {
+    const op = d.op ? getOp(d.op) : undefined;
+    if (!op) {
+      // Not a registry op (a user function marked allowInGraph): trace into it when its source is readable.
+      return parsed ? { kind: 'inline', rule, reason: `${d.reason} (traced into: not a registry op)` } : { kind: 'skip', rule, reason: d.reason };
     }
+    if (op.mutatesSelf) return { kind: 'skip', rule: 'tracer:inplace', reason: `'${op.name}' mutates its input in place (not functionalized yet)` };
+    if (op.dataDependent) return { kind: 'skip', rule: 'tracer:data-dependent', reason: `'${op.name}' reads tensor values (data-dependent)` };
+    return { kind: 'allowInGraph', rule, reason: d.reason, op };
   }
-  return { fns: opByFunction, methods: opByMethod };
-}
-
-const tensorPackage = /\/packages\/tensor\/|@kiln\/tensor/;
-
-export function decideCall(fn: Function): PolicyDecision {
-  const { fns, methods } = tables();
-  const op = fns.get(fn) ?? methods.get(fn);
-  if (op) {
-    if (op.mutatesSelf) return { kind: 'skip', rule: 'builtin:inplace', reason: `'${op.name}' mutates its input in place` };
-    if (op.dataDependent) return { kind: 'skip', rule: 'builtin:data-dependent', reason: `'${op.name}' reads tensor values (data-dependent)` };
-    return { kind: 'allowInGraph', rule: `builtin:tensor-api:${op.name}`, reason: `public tensor op '${op.name}'`, op };
-  }
-  if (isNativeFunction(fn)) return { kind: 'skip', rule: 'builtin:native', reason: `native function '${fn.name || 'anonymous'}' has no traceable source` };
-  const parsed = parseFunction(fn);
-  if (!parsed) return { kind: 'skip', rule: 'builtin:unparsable', reason: `the source of '${fn.name || 'anonymous'}' cannot be parsed` };
-  if (parsed.info.isLibrary) return { kind: 'skip', rule: 'builtin:library', reason: `'${fn.name || 'anonymous'}' is library code (${parsed.info.url.split('/').slice(-2).join('/')})` };
-  if (tensorPackage.test(parsed.info.url)) return { kind: 'skip', rule: 'builtin:tensor-internal', reason: `'${fn.name}' is tensor-library code that is not an op` };
-  return { kind: 'inline', rule: 'builtin:user-code', reason: 'user code is inlined' };
+  if (d.kind === 'inline' && !parsed) return { kind: 'skip', rule, reason: `${d.reason}; but its source cannot be read` };
+  return { kind: d.kind, rule, reason: d.reason, ...(d.polyfill ? { polyfill: d.polyfill } : {}) };
 }

@@ -5,6 +5,13 @@ import { Tensor } from '@kiln/tensor';
 import { compileWith } from '../../src/compile.js';
 import type { CompileOptions } from '../../src/compile.js';
 import { CompileRecorder } from '../../src/explain.js';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inline } from '@kiln/policy';
+
+// These programs live inside @kiln/core's folder, which the policy skips as Kiln's own internals: mark the
+// test folder as user code, as a user's project would be.
+inline(`${resolve(dirname(fileURLToPath(import.meta.url)), '..')}/**`);
 
 export function assertSameValue(got: unknown, want: unknown, path = 'result'): void {
   if (want instanceof Tensor) {
