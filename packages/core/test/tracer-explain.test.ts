@@ -1,0 +1,94 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import type { Tensor } from '@kiln/tensor';
+import { compile } from '../src/compile.js';
+import { explain } from '../src/explain.js';
+import { logSink } from '../src/logs.js';
+import './support/tracer.js';
+
+const W = k.ones([4, 4]).div(4);
+function block(x: Tensor, scale = 2) {
+  let h = x.matmul(W).relu();
+  if (h.shape[0]! > 1) h = h.mul(scale);
+  for (const b of [1, 2]) h = h.add(b);
+  return { out: h.softmax(-1), rows: h.shape[0] };
+}
+function breaking(x: Tensor) {
+  const h = x.exp();
+  JSON.stringify(h.ndim);
+  return h;
+}
+
+function captureLogs(spec: string, fn: () => void): string[] {
+  const lines: string[] = [];
+  const write = logSink.write;
+  const saved = process.env.KILN_LOGS;
+  process.env.KILN_LOGS = spec;
+  logSink.write = (l) => void lines.push(l);
+  try {
+    fn();
+  } finally {
+    logSink.write = write;
+    if (saved === undefined) delete process.env.KILN_LOGS;
+    else process.env.KILN_LOGS = saved;
+  }
+  return lines;
+}
+
+const Explain = suite('explain and logs');
+
+Explain('explain reports graphs, guards, op counts and compile times', () => {
+  const e = explain(block)(k.ones([8, 4]));
+  assert.is(e.graphCount, 1);
+  assert.is(e.breakCount, 0);
+  assert.match(e.graphs[0]!, /matmul\(%arg0, %captured\d+\)\s+# tracer-explain\.test\.ts:12/);
+  assert.match(e.graphs[0]!, /softmax/);
+  assert.equal(e.opCounts, { matmul: 1, relu: 1, mul: 1, add: 2, softmax: 1 });
+  assert.ok(e.guards[0]!.some((g) => g.includes('L[0].shape[0] == 8')));
+  assert.is(e.compileTimesMs.length, 1);
+  assert.is((e.result as { rows: number }).rows, 8);
+  assert.match(String(e), /Graph count: 1/);
+});
+
+Explain('explain reports a break with its reason, user line and hint', () => {
+  const e = explain(breaking)(k.ones([2, 2]));
+  assert.is(e.graphCount, 0);
+  assert.is(e.breakCount, 1);
+  assert.match(e.breaks[0]!.reason, /stringify/);
+  assert.is(e.breaks[0]!.location, 'tracer-explain.test.ts:19');
+  assert.match(String(e), /Break 1 \[-1\/0\]/);
+});
+
+Explain('KILN_LOGS=graph,guards prints with [frame/compile] markers', () => {
+  const lines = captureLogs('graph,guards', () => {
+    const f = compile((x: Tensor) => x.add(1));
+    f(k.ones([3]));
+  });
+  assert.ok(lines.length > 0);
+  assert.ok(lines.every((l) => /^\[kiln\] \[\d+\/0\] (graph|guards): /.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => l.includes('add(%arg0, 1)')));
+});
+
+Explain('KILN_LOGS=recompiles names the failing guard', () => {
+  const lines = captureLogs('recompiles', () => {
+    const f = compile((x: Tensor, n: number) => x.mul(n));
+    f(k.ones([3]), 2);
+    f(k.ones([3]), 3);
+  });
+  assert.is(lines.length, 1);
+  assert.match(lines[0]!, /\[\d+\/1\] recompiles: .*L\[1\] === 2/);
+});
+
+Explain('KILN_LOGS=graph_breaks shows the reason and the line', () => {
+  const lines = captureLogs('graph_breaks', () => compile(breaking)(k.ones([2])));
+  assert.is(lines.length, 1);
+  assert.match(lines[0]!, /graph_breaks: 'breaking' falls back to eager: .*stringify.* at tracer-explain\.test\.ts:19/);
+});
+
+Explain('no KILN_LOGS, no output', () => {
+  const lines = captureLogs('', () => compile((x: Tensor) => x.neg())(k.ones([2])));
+  assert.is(lines.length, 0);
+});
+
+Explain.run();
