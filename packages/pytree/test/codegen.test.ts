@@ -47,6 +47,19 @@ sharing('identical subtrees share one function, and repeated children become a l
   assert.ok(unflatten.length < 1000);
 });
 
+sharing('a large record of leaves (a state dict) is read in a loop, so its flatten code stays small', () => {
+  const stateDict: Record<string, number> = {};
+  for (let i = 0; i < 2000; i++) stateDict[`layer${i}.weight`] = i;
+  const spec = treeStructure(stateDict);
+  assert.ok(generatedSource(spec).flatten.length < 1500);
+  for (let round = 0; round < 3; round++) {
+    assert.equal(treeFlatten(stateDict)[0], Object.values(stateDict));
+    assert.equal(spec.tryFlatten(stateDict), Object.values(stateDict));
+  }
+  const changed = { ...stateDict, extra: 1 };
+  assert.is(spec.tryFlatten(changed), null);
+});
+
 sharing('structures too large to specialize stay correct on the generic path', () => {
   const big = Array.from({ length: 3000 }, (_, i) => (i % 2 === 0 ? { ['k' + i]: i } : [i]));
   for (let round = 0; round < 3; round++) {

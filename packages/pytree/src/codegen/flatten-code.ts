@@ -115,6 +115,12 @@ function valueChecks(spec: TreeSpec, valueAt: (i: number) => string, emitter: Em
       ];
     }
   }
+  const isRecord = spec.kind === 'object' || spec.kind === 'nullProtoObject';
+  if (isRecord && children.length > INLINE_KEY_CHECKS && children.every((child) => child.kind === 'leaf')) {
+    // A large record of leaves (a state dict): one loop keeps the code size independent of the key count.
+    const keys = emitter.constant(spec.keys);
+    return [`for (let i = 0; i < ${children.length}; i++) { ${childCheck(children[0]!, `x[${keys}[i]]`, 0, emitter, 'j + i')} }`];
+  }
   let offset = 0;
   return children.map((child, i) => {
     const check = childCheck(child, valueAt(i), offset, emitter);
