@@ -9,11 +9,11 @@ import { arg, opt } from '../registry/schema.js';
 import type { Size } from '../size.js';
 import { broadcastShapes, normalizeDim, numelOf, sizeEq, sizeLt } from '../size.js';
 import { Tensor } from '../tensor.js';
+import { checkMaskedFill, requireIndexDType } from './checks.js';
+import { to } from './conversion.js';
 import { full } from './creation.js';
 import { where } from './pointwise.js';
 import { flatten, reshape } from './views.js';
-import { checkMaskedFill, requireIndexDType } from './checks.js';
-import { to } from './conversion.js';
 
 /** Shapes with a 0-dim tensor read as [1], as PyTorch's gather and index_select do. */
 const atLeast1d = (shape: readonly Size[]): readonly Size[] => (shape.length === 0 ? [1] : shape);

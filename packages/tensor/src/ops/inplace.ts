@@ -57,10 +57,17 @@ const selfMeta = (self: TensorMetaLike): MetaTensor => ({
   dtype: self.dtype,
 });
 
-/** Writes a computed result (already of self's shape) into self, cast to self's dtype. */
+/**
+ * Writes a computed result (already of self's shape) into self, cast to self's dtype. A contiguous result in
+ * another storage is read in place (a kernel's fresh output, or a COW sibling whose buffer `writable()` leaves
+ * alone); one in self's own storage may overlap self and is copied first.
+ */
 function writeResult(self: Tensor, result: Tensor): Tensor {
-  const values = result.toTypedArray();
-  writeThrough(self, result.dtype === self.dtype ? values : castValues(values, self.dtype));
+  const inPlace = result.storage !== self.storage && result.isContiguous();
+  const values = inPlace ? result.storage.data.subarray(result.offset, result.offset + result.numel) : result.toTypedArray();
+  const cast = result.dtype === self.dtype ? values : castValues(values, self.dtype);
+  if (self.isContiguous()) self.storage.writable().set(cast, self.offset);
+  else writeThrough(self, cast);
   return self;
 }
 
