@@ -80,7 +80,8 @@ export function simplifyRelation(e: BoolExpr, ctx: SimplifyContext): BoolExpr {
     if (g > 1) {
       const terms = diff.terms.map((t) => ({ coeff: t.coeff / g, mono: t.mono }));
       if (op === '==' || op === '!=') {
-        if (diff.constant % g !== 0) return relFromDiff(op, makeExpr([], op === '==' ? 1 : 0));
+        // g never divides the constant: the difference is never zero.
+        if (diff.constant % g !== 0) return relFromDiff(op, makeExpr([], 1));
         diff = makeExpr(terms, diff.constant / g);
       } else {
         // sum(g*t) + k <= 0  <=>  sum(t) <= floor(-k / g)
