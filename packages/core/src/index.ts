@@ -18,3 +18,4 @@ export * from './backends/registry.js';
 export * from './compile.js';
 export * from './explain.js';
 export * from './trace/errors.js';
+export * from './policy-api.js';
