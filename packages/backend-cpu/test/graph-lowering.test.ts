@@ -150,11 +150,27 @@ symbolic('ops without a lowering rule run eagerly per node, visibly', () => {
   assert.ok(report.kernels >= 2);
 });
 
-symbolic('data-dependent sizes fall back to the interpreter for the whole graph, with the reason', () => {
-  const { coreGraph } = traceOps((x: k.Tensor) => x.nonzero(), [k.tensor([0, 1, 1])]);
+symbolic('nonzero and item bind data-dependent sizes that later kernels and allocations use', () => {
+  const fn = (x: k.Tensor, y: k.Tensor) => {
+    const idx = x.nonzero().flatten();
+    const picked = y.indexSelect(0, idx).mul(2);
+    const n = x.sum().item() as number;
+    return [picked, k.ones([n, 2]).add(1), picked.shape[0]] as unknown as k.Tensor;
+  };
+  const x0 = k.tensor([0, 1, 0, 1, 1]);
+  const y0 = k.randn([5, 3]);
+  const { coreGraph } = traceOps(fn, [x0, y0]);
   const compiled = compileGraphForCpu(coreGraph);
-  assert.match(compiled.report.wholeGraphFallback ?? '', /data-dependent|no lowering|does not produce/);
-  assert.equal((compiled.run([k.tensor([1, 0, 1, 1])]) as k.Tensor[])[0]!.toArray(), [[0], [2], [3]]);
+  assert.is(compiled.report.wholeGraphFallback, undefined);
+  assert.match(compiled.report.code!, /nonzero\(…\) → u\d+ = shape\[0\]/);
+  for (const x of [x0, k.tensor([1, 0, 0, 0, 0]), k.tensor([1, 1, 1, 1, 1]), k.tensor([0, 0, 0, 0, 0])]) {
+    const y = k.randn([5, 3]);
+    const [picked, ones, rows] = compiled.run([x, y]) as [k.Tensor, k.Tensor, number];
+    const [wantPicked, wantOnes, wantRows] = fn(x, y) as unknown as [k.Tensor, k.Tensor, number];
+    assert.equal(picked.toArray(), wantPicked.toArray());
+    assert.equal(ones.toArray(), wantOnes.toArray());
+    assert.is(rows, wantRows);
+  }
 });
 
 symbolic.run();

@@ -72,7 +72,7 @@ export class ProgramRunner {
           owned.push(name);
         }
         if (step.kind === 'kernel') this.module.kernels.get(step.kernel.name)!.call(pointers, params);
-        else this.runFallback(step, pointers, params);
+        else this.runFallback(step, pointers, params, owned);
         for (const name of this.freeAfter[i]!) {
           arena.release(pointers[name]!);
           owned.splice(owned.indexOf(name), 1);
@@ -103,7 +103,7 @@ export class ProgramRunner {
   }
 
   /** Runs one node with its eager kernel on tensors read out of the arena, and writes the result back. */
-  private runFallback(step: FallbackStep, pointers: Record<string, number>, params: Record<string, number>): void {
+  private runFallback(step: FallbackStep, pointers: Record<string, number>, params: Record<string, number>, owned: string[]): void {
     const toTensor = (a: unknown): unknown => {
       if (Array.isArray(a)) return a.map(toTensor);
       if (a && typeof a === 'object' && 'buffer' in a && 'strides' in a) {
@@ -117,11 +117,17 @@ export class ProgramRunner {
       return a;
     };
     const op = getOp(step.op)!;
-    const result = op.fn(...step.args.map(toTensor), step.kwargs) as Tensor;
-    const data = result.toTypedArray();
-    new Uint8Array(this.arena.memory.buffer, pointers[step.output.buffer]!, data.byteLength).set(
-      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    );
+    const result = op.fn(...step.args.map(toTensor), step.kwargs) as Tensor | number | boolean;
+    // Data-dependent sizes become parameters before anything sized by them is allocated.
+    for (const bind of step.binds) {
+      params[bind.param] = bind.dim === 'value' ? Number(result) : (result as Tensor).shape[bind.dim]!;
+    }
+    if (!step.output) return;
+    const data = (result as Tensor).toTypedArray();
+    const ptr = this.arena.alloc(Math.max(data.byteLength, 1));
+    pointers[step.output.buffer] = ptr;
+    owned.push(step.output.buffer);
+    new Uint8Array(this.arena.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 }
 
@@ -136,11 +142,12 @@ function planMemory(program: LoweredProgram): { allocBefore: string[][]; freeAft
   const freeAfter = program.steps.map(() => [] as string[]);
   const written = new Set<string>();
   program.steps.forEach((step, i) => {
-    const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : [step.output.buffer];
+    // A fallback allocates its own output once the result (and any size it determines) is known.
+    const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : step.output ? [step.output.buffer] : [];
     for (const name of writes) {
       if (written.has(name) || program.buffers.find((b) => b.name === name)?.input !== undefined) continue;
       written.add(name);
-      allocBefore[i]!.push(name);
+      if (step.kind === 'kernel') allocBefore[i]!.push(name);
       if (!pinned.has(name)) freeAfter[Math.max(i, program.lastUse.get(name) ?? i)]!.push(name);
     }
   });

@@ -1,5 +1,5 @@
 import type { ShapeEnv } from '@kiln/shapes';
-import { Tensor, getOp, withDispatchMode } from '@kiln/tensor';
+import { Tensor, getOp, normalizeArgs, withDispatchMode } from '@kiln/tensor';
 import { FakeTensor } from '../fake/fake-tensor.js';
 import { Graph } from '../ir/graph.js';
 import type { Argument } from '../ir/node.js';
@@ -41,6 +41,11 @@ export function decompose(api: Graph, shapeEnv: ShapeEnv): Graph {
           }
           const kwargs = read(node.kwargs as Argument) as Record<string, unknown>;
           const op = getOp(node.target)!;
+          if (!op.decompose) {
+            // A core op is copied with its recorded value, so data-dependent symbols (u0) keep their names.
+            value.set(node, recorder.recordCall(op, normalizeArgs(op.name, op.schema, [...args, ...(Object.keys(kwargs).length ? [kwargs] : [])], (x) => x instanceof Tensor), node.meta.val));
+            break;
+          }
           value.set(node, Object.keys(kwargs).length ? op.fn(...args, kwargs) : op.fn(...args));
           break;
         }

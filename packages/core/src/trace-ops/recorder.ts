@@ -57,6 +57,17 @@ export class GraphRecorder implements DispatchMode {
     return this.nodeOf.get(value);
   }
 
+  /**
+   * Records a call whose result is already known (replaying a graph): no meta function runs, so the
+   * result's symbols stay the ones the first trace made.
+   */
+  recordCall(op: OpDef, args: unknown[], result: unknown): unknown {
+    const { positional, keywords } = this.splitArgs(op, args);
+    const node = this.graph.call(op.name, positional, keywords, { val: result, ...(this.location ? { source: this.location } : {}) });
+    this.bindOutputs(result, node);
+    return result;
+  }
+
   dispatch(op: OpDef, args: unknown[]): unknown {
     if (this.options.decompose && op.decompose) {
       // Stay in this mode: the decomposition's own op calls are recorded one by one.

@@ -12,6 +12,8 @@ export class ProgramBuilder {
   readonly buffers: ProgramBuffer[] = [];
   readonly steps: ProgramStep[] = [];
   readonly params: ParamBinding[] = [];
+  /** Data-dependent symbols bound by an earlier fallback step (nonzero's row count, item's value). */
+  readonly boundParams = new Set<string>();
   private readonly materialized = new WeakMap<object, BufferValue>();
   private nextBuffer = 0;
   private nextKernel = 0;

@@ -38,7 +38,7 @@ function substituteLoads(e: ValueExpr, buffers: ReadonlySet<string>, replace: (b
 const reads = (k: Kernel) => new Set(k.inputs.map((b) => b.name));
 const stepReads = (s: ProgramStep): Set<string> =>
   s.kind === 'kernel' ? reads(s.kernel) : new Set(JSON.stringify(s.args).match(/"buffer":"(\w+)"/g)?.map((m) => m.slice(10, -1)) ?? []);
-const stepWrites = (s: ProgramStep): string[] => (s.kind === 'kernel' ? s.kernel.outputs.map((o) => o.name) : [s.output.buffer]);
+const stepWrites = (s: ProgramStep): string[] => (s.kind === 'kernel' ? s.kernel.outputs.map((o) => o.name) : s.output ? [s.output.buffer] : []);
 
 /** The access a full-space expression uses to read a reduction result at the current outer point. */
 const outerIndexAccess = (r: ReductionKernel): Access => ({ offset: 0, strides: [...contiguousStrides(r.outer), ...r.reduce.map(() => 0)] });

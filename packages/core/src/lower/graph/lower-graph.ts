@@ -163,8 +163,7 @@ function lowerCreation(node: Node, all: unknown[], fake: FakeLike): LoweredValue
   return { kind: 'virtual', dtype, shape: fake.shape.map(toSizeExpr), read: () => constant(value, dtype) };
 }
 
-function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike): LoweredValue {
-  if (!fake?.shape) throw new LoweringError(`${node.target} does not produce one tensor; the graph is not lowered`);
+function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike | undefined): unknown {
   const describe = (a: unknown): unknown => {
     if (isTensorValue(a)) {
       const buf = b.materialize(a);
@@ -172,21 +171,36 @@ function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike)
     }
     return Array.isArray(a) ? a.map(describe) : a;
   };
-  const out = b.newBuffer(loopDtype(fake.dtype), fake.shape.map(toSizeExpr));
-  const op = getOp(node.target)!;
-  const n = op.schema.positional.length;
+  const args = all.slice(0, getOp(node.target)!.schema.positional.length).map(describe);
   const kwargs: Record<string, unknown> = {};
-  op.schema.keywordOnly.forEach((spec, i) => (kwargs[spec.name] = all[n + i]));
-  const step: FallbackStep = {
-    kind: 'fallback',
-    op: node.target,
-    args: all.slice(0, n).map(describe),
-    kwargs,
-    output: { buffer: out.buffer, dtype: out.dtype, shape: out.shape },
-    reason: `no lowering rule for ${node.target}${fake.dtype === 'float64' ? ' on float64' : ''}`,
-  };
+  const op = getOp(node.target)!;
+  op.schema.keywordOnly.forEach((spec, i) => (kwargs[spec.name] = all[op.schema.positional.length + i]));
+  const reason = `no lowering rule for ${node.target}${fake?.dtype === 'float64' ? ' on float64' : ''}`;
+  const symbol = unboundSymbol(b, fake);
+  if (symbol !== undefined) {
+    // item(): the scalar result is a data-dependent integer the rest of the program may use as a size.
+    b.steps.push({ kind: 'fallback', op: node.target, args, kwargs, output: null, binds: [{ param: symbol, dim: 'value' }], reason });
+    b.boundParams.add(symbol);
+    return fake;
+  }
+  if (!fake?.shape) throw new LoweringError(`${node.target} does not produce one tensor; the graph is not lowered`);
+  const binds = fake.shape.flatMap((size, dim) => {
+    const param = unboundSymbol(b, size);
+    if (param === undefined) return [];
+    b.boundParams.add(param);
+    return [{ param, dim }];
+  });
+  const out = b.newBuffer(loopDtype(fake.dtype), fake.shape.map(toSizeExpr));
+  const step: FallbackStep = { kind: 'fallback', op: node.target, args, kwargs, output: { buffer: out.buffer, dtype: out.dtype, shape: out.shape }, binds, reason };
   b.steps.push(step);
   return out;
+}
+
+/** A bare data-dependent symbol (`u0`) that no earlier step has bound yet. */
+function unboundSymbol(b: ProgramBuilder, value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || !('isSymInt' in value)) return undefined;
+  const name = bareSymbol(value);
+  return name !== undefined && /^u\d+$/.test(name) && !b.boundParams.has(name) ? name : undefined;
 }
 
 function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {

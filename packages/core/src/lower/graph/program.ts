@@ -37,7 +37,13 @@ export interface FallbackStep {
   /** Arguments with tensors replaced by `{ buffer, shape, strides, offset, dtype }` descriptors. */
   readonly args: readonly unknown[];
   readonly kwargs: Readonly<Record<string, unknown>>;
-  readonly output: { readonly buffer: string; readonly dtype: LoopDType; readonly shape: readonly SizeExpr[] };
+  /** Where the result goes; null for a scalar result (`item()`), which only binds a parameter. */
+  readonly output: { readonly buffer: string; readonly dtype: LoopDType; readonly shape: readonly SizeExpr[] } | null;
+  /**
+   * Data-dependent sizes learned from the result: `u0 = result.shape[0]` after `nonzero`, or `u1 = result`
+   * after `item`. Buffers sized by them are allocated after this step, and kernels take them as parameters.
+   */
+  readonly binds: readonly { readonly param: string; readonly dim: number | 'value' }[];
   readonly reason: string;
 }
 
@@ -59,7 +65,10 @@ export function printProgram(p: LoweredProgram): string {
   for (const s of p.params) lines.push(`param ${s.param} = inputs[${s.input}].shape[${s.dim}]`);
   for (const step of p.steps) {
     if (step.kind === 'kernel') lines.push(printKernel(step.kernel));
-    else lines.push(`fallback ${step.output.buffer} = ${step.op}(…)  # eager: ${step.reason}`);
+    else {
+      const binds = step.binds.map((b) => `${b.param} = ${b.dim === 'value' ? 'value' : `shape[${b.dim}]`}`).join(', ');
+      lines.push(`fallback ${step.output?.buffer ?? '_'} = ${step.op}(…)${binds ? ` → ${binds}` : ''}  # eager: ${step.reason}`);
+    }
   }
   lines.push(
     `return ${p.outputs

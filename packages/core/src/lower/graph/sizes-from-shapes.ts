@@ -25,9 +25,9 @@ const CALLS: Record<string, 'floordiv' | 'mod' | 'min' | 'max'> = { FloorDiv: 'f
 
 function fromAtom(atom: AtomJson): SizeExpr {
   if ('sym' in atom) {
-    if (!/^s\d+$/.test(atom.sym)) {
-      throw new LoweringError(`size ${atom.sym} is data-dependent (unbacked); the CPU backend needs sizes known from the inputs`);
-    }
+    // Backed symbols (s0) are bound from input shapes; unbacked ones (u0) by the fallback step that
+    // computes them (nonzero, item). Both are kernel parameters.
+    if (!/^[su]\d+$/.test(atom.sym)) throw new LoweringError(`size symbol ${atom.sym} is not lowered`);
     return sizeParam(atom.sym);
   }
   if ('nested' in atom) throw new LoweringError('ragged (nested int) sizes are not lowered');
