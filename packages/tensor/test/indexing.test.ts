@@ -75,6 +75,7 @@ Gather('errors: index out of range, rank mismatch, index larger than self off th
   const t = tensor([[1, 2], [3, 4]]);
   expectError(() => t.gather(1, tensor([[0, 2]])), IndexError, 'gather', 'index 2', '[0, 1]', 'dim 1');
   expectError(() => t.gather(1, tensor([0, 1])), ShapeError, 'gather', '[2]', '[2, 2]');
+  expectError(() => tensor([1, 2]).gather(-1, tensor([[0, 1]])), ShapeError, 'gather', 'different number of dims');
   expectError(() => t.gather(1, tensor([[0], [0], [0]])), ShapeError, 'gather', 'dim 0: 3 > 2');
   expectError(() => t.gather(1, tensor([[true]])), KilnTypeError, 'gather', 'bool');
 });

@@ -204,7 +204,7 @@ Fill('clamp_ clamps in place; a float bound on an int tensor is a dtype error', 
   clamp_(f, null, 1);
   assert.equal(values(f).map(String), ['NaN', '-2', '1']);
   expectError(() => x.clamp_(0.5), KilnTypeError, 'clamp_', 'float32', 'int32');
-  expectError(() => x.clamp_(), KilnTypeError, 'clamp');
+  expectError(() => x.clamp_(), KilnTypeError, 'clamp_:', 'min and max');
 });
 
 Fill('property: every in-place op’s decomposition (out-of-place op + copy_) has the same effect', () => {

@@ -60,7 +60,7 @@ export const gather = defineOp({
     requireIndexDType('gather', 'index', index);
     const xs = atLeast1d(x.shape);
     const is = atLeast1d(index.shape);
-    const tooBig = is.findIndex((s, k) => k !== dim && sizeLt(xs[k]!, s));
+    const tooBig = xs.length === is.length ? is.findIndex((s, k) => k !== dim && sizeLt(xs[k]!, s)) : -1;
     if (xs.length !== is.length || tooBig >= 0) {
       throw new ShapeError(
         `gather: index of shape ${fmtShape(index.shape)} does not fit self of shape ${fmtShape(x.shape)} along dim ${dim}` +

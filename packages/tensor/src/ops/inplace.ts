@@ -144,6 +144,7 @@ export const clamp_ = defineOp({
   mutatesSelf: true,
   positional: [arg('self', 'Tensor'), opt('min', 'Scalar?', null), opt('max', 'Scalar?', null)],
   meta: ([self, lo, hi], ctx): MetaTensor => {
+    if (lo === null && hi === null) throw new KilnTypeError('clamp_: at least one of min and max must be given', 'e.g. x.clamp_(0) or x.clamp_(null, 1)');
     checkWritable('clamp_', self);
     checkCastable('clamp_', self, clamp.op.meta!([self, lo, hi], ctx) as MetaTensor);
     return selfMeta(self);
