@@ -6,12 +6,16 @@ import { lookupNode, type NodeDef } from './registry.js';
 
 export type PlainObjectKind = 'object' | 'nullProtoObject';
 
-/** For objects not recognised by their constructor: are they plain records after all? */
-export function plainObjectKind(value: object, type: unknown): PlainObjectKind | null {
+/**
+ * For objects not recognised by their constructor: are they plain records (or plain arrays) after all? Only
+ * values whose `constructor` is missing, not a function, or an own property get here.
+ */
+export function kindByPrototype(value: object, type: unknown): PlainObjectKind | 'array' | null {
   if (typeof type === 'function' && !Object.hasOwn(value, 'constructor')) return null;
   const proto = Object.getPrototypeOf(value);
   if (proto === null) return 'nullProtoObject';
   if (proto === Object.prototype) return 'object';
+  if (proto === Array.prototype && Array.isArray(value)) return 'array';
   return null;
 }
 
@@ -41,9 +45,10 @@ export function classify(value: unknown, noneIsLeaf: boolean, namespace: string)
   if (type === Map) return MAP;
   const def = lookupNode(type, namespace);
   if (def !== undefined) return { kind: 'custom', def };
-  const plain = plainObjectKind(value, type);
-  if (plain === 'object') return OBJECT;
-  if (plain === 'nullProtoObject') return NULL_PROTO;
+  const byPrototype = kindByPrototype(value, type);
+  if (byPrototype === 'object') return OBJECT;
+  if (byPrototype === 'nullProtoObject') return NULL_PROTO;
+  if (byPrototype === 'array') return ARRAY;
   return LEAF;
 }
 

@@ -81,6 +81,12 @@ objects('an own "constructor" key does not hide that an object is plain', () => 
   assert.equal(treeMap((x: number) => x + 1, record), { constructor: 6, other: 7 });
 });
 
+objects('an array with an own "constructor" property is still an array', () => {
+  const array: unknown[] & { constructor?: unknown } = [1, 2];
+  array.constructor = 'shadowed';
+  for (let i = 0; i < 3; i++) assert.equal(treeLeaves(array), [1, 2]);
+});
+
 objects('holes in sparse arrays read as undefined (a node by default) and unflatten makes the array dense', () => {
   // eslint-disable-next-line no-sparse-arrays
   const sparse = [1, , 3];
