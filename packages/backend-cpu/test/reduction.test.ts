@@ -57,6 +57,38 @@ Reduction('non-innermost reduction axis (column sums) with a strided, gathered p
   }
 });
 
+Reduction('reductions over leading and middle axes vectorise across the outer axis (softmax over dim 0, NaN, 3-D)', () => {
+  const [r, c] = [sizeParam('r'), sizeParam('c')];
+  const x = load('x', { offset: 0, strides: [1, c] }); // outer = columns, reduce = rows of a row-major [r, c]
+  const e = unary('exp', sub(x, acc(0)));
+  const colSoftmax: ReductionKernel = {
+    kind: 'reduction', name: 'colsoftmax', params: ['r', 'c'], inputs: [{ name: 'x', dtype: f32 }],
+    outputs: [{ name: 'y', dtype: f32 }, { name: 'm', dtype: f32 }], outer: [c], reduce: [r],
+    stages: [{ type: 'max', prologue: x }, { type: 'sum', prologue: e }],
+    stores: [
+      { buffer: 'y', scope: 'full', access: { offset: 0, strides: [1, c] }, value: div(e, acc(1)) },
+      { buffer: 'm', scope: 'outer', access: contiguous([c]), value: acc(0) },
+    ],
+  };
+  const compiled = compileKernels([colSoftmax], sharedArena).kernels.get('colsoftmax')!;
+  for (const [rows, cols] of [[5, 7], [1, 4], [9, 1], [0, 3], [3, 0], [33, 130]]) {
+    const xs = randomArray(f32, rows * cols, -5, 5);
+    if (rows * cols > 6) xs[6] = NaN; // one column's max, and its softmax, become NaN
+    const { got, want } = runBoth(colSoftmax, { x: xs }, { y: rows * cols, m: cols }, { r: rows, c: cols }, compiled);
+    assertClose(got.y!, want.y!, 1e-5, 1e-7, `col softmax ${rows}x${cols}`);
+    assertClose(got.m!, want.m!, 0, 0, `col max ${rows}x${cols}`);
+  }
+  // sum over the middle axis of [a, r, b]
+  const [A, R, B] = [3, 6, 10];
+  const mid: ReductionKernel = {
+    kind: 'reduction', name: 'midsum', params: [], inputs: [{ name: 'x', dtype: f32 }], outputs: [{ name: 'out', dtype: f32 }],
+    outer: [A, B], reduce: [R], stages: [{ type: 'sum', prologue: load('x', { offset: 0, strides: [R * B, 1, B] }) }],
+    stores: [{ buffer: 'out', scope: 'outer', access: contiguous([A, B]), value: acc(0) }],
+  };
+  const { got, want } = runBoth(mid, { x: randomArray(f32, A * R * B) }, { out: A * B });
+  assertClose(got.out!, want.out!, 1e-5, 1e-6, 'midsum');
+});
+
 /** softmax over the last axis as one kernel: max, sum of exp(x - max), then exp(x - max) / sum. */
 export function softmaxKernel(rows: SizeExpr, cols: SizeExpr, params: string[] = []): ReductionKernel {
   const x = load('x', contiguous([rows, cols]));

@@ -26,18 +26,29 @@ interface Bound {
 const key = (buffer: string, a: Access) => `${buffer}|${JSON.stringify(a)}`;
 
 /**
- * Addressing for one row of a loop nest: `indices` are the locals of every axis but the inner one; `inner`
- * is the inner axis' index local, or null when the space has no inner axis (a single point).
+ * Addressing for one row of a loop nest: `indices` are the locals of every axis but the vector one, in
+ * axis order; `inner` is the vector axis' index local, or null when the space has no vector axis (a single
+ * point). The vector axis is the last one unless `vectorAxis` says otherwise (reductions vectorised across
+ * an outer axis).
  */
 export class RowAddressing implements ValueSources {
   private readonly bound = new Map<string, Bound>();
+  private readonly vectorAxis: number;
 
   constructor(
     private readonly frame: KernelFrame,
     private readonly indices: readonly Local<'i32'>[],
     private readonly inner: Local<'i32'> | null,
     private readonly accs: readonly Local<'v128'>[] = [],
-  ) {}
+    vectorAxis?: number,
+  ) {
+    this.vectorAxis = inner ? (vectorAxis ?? indices.length) : -1;
+  }
+
+  /** The index local of a non-vector axis. */
+  private axisLocal(axis: number): Local<'i32'> {
+    return this.indices[this.vectorAxis >= 0 && axis > this.vectorAxis ? axis - 1 : axis]!;
+  }
 
   /** Emits row bases for every access in `values` and `stores`; call inside the outer loops, before the row. */
   prepare(values: readonly ValueExpr[], stores: readonly { buffer: string; access: Access }[] = []): void {
@@ -63,18 +74,17 @@ export class RowAddressing implements ValueSources {
     const dtype = dtypes.get(buffer)!;
     const bytes = BYTES_PER_ELEMENT[dtype];
     const rowBase = f.local('i32');
-    const n = this.indices.length;
     f.get(pointers.get(buffer)!);
     emitSize(f, access.offset, params);
-    for (let i = 0; i < n; i++) {
-      if (access.strides[i] === 0) continue;
-      f.get(this.indices[i]!);
+    for (let i = 0; i < access.strides.length; i++) {
+      if (access.strides[i] === 0 || i === this.vectorAxis) continue;
+      f.get(this.axisLocal(i));
       emitSize(f, access.strides[i]!, params);
       f.op('i32_mul', 'i32_add');
     }
     if (bytes !== 1) f.i32(bytes).op('i32_mul');
     f.op('i32_add').set(rowBase);
-    const s = this.inner ? access.strides[n]! : 0;
+    const s = this.inner ? access.strides[this.vectorAxis]! : 0;
     if (typeof s === 'number') {
       this.bound.set(k, { rowBase, innerStride: s, bytes, dtype });
     } else {
@@ -150,9 +160,8 @@ export class RowAddressing implements ValueSources {
 
   index(axis: number, mode: LaneMode): void {
     const f = this.frame.f;
-    const n = this.indices.length;
-    if (axis < n) {
-      f.get(this.indices[axis]!).simd('i32x4_splat');
+    if (axis !== this.vectorAxis) {
+      f.get(this.axisLocal(axis)).simd('i32x4_splat');
       return;
     }
     f.get(this.inner!).simd('i32x4_splat');

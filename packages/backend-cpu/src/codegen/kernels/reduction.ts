@@ -9,19 +9,15 @@
 import type { Access, LoopDType, ReductionKernel, ReductionType, ValueExpr } from '@kiln/core';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
-import type { SimdOp } from '../wasm/opcodes.js';
 import { RowAddressing, type KernelFrame } from './addressing.js';
 import { CpuCodegenError } from './errors.js';
 import { ExprEmitter, type LaneMode } from './expr.js';
 import { kernelFrame, type KernelSignature } from './frame.js';
 import { collectAccesses, emitNest, emitVectorLoop, mapAccesses, simplifyAxes, usesIndex } from './loops.js';
+import { emitReductionAcrossOuter, prefersAcrossOuter } from './reduction-across.js';
+import { COMBINE } from './reduction-ops.js';
 
 type Store = ReductionKernel['stores'][number];
-
-const COMBINE: Record<'float32' | 'int32', Record<Exclude<ReductionType, 'argmax' | 'argmin'>, [SimdOp, number]>> = {
-  float32: { sum: ['f32x4_add', 0], prod: ['f32x4_mul', 1], max: ['f32x4_max', -Infinity], min: ['f32x4_min', Infinity] },
-  int32: { sum: ['i32x4_add', 0], prod: ['i32x4_mul', 1], max: ['i32x4_max_s', -0x80000000], min: ['i32x4_min_s', 0x7fffffff] },
-};
 
 /** Drops size-1 axes and merges contiguous ones, separately among outer and among reduction axes. */
 function simplify(k: ReductionKernel): { outer: ReductionKernel['outer']; reduce: ReductionKernel['reduce']; stages: ReductionKernel['stages']; stores: Store[] } {
@@ -68,6 +64,10 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
   const exprs = new ExprEmitter(f, math, env, [...stages.map((s) => s.prologue), ...stores.map((s) => s.value)]);
   const rowSizes = reduce.slice(0, -1);
   const inner = reduce[reduce.length - 1]!;
+  if (prefersAcrossOuter({ outer, reduce, stages, stores })) {
+    emitReductionAcrossOuter(frame, exprs, { outer, reduce, stages, stores }, accTypes, k.name);
+    return { f, signature: { ...signature, scratchBytes: 0 } };
+  }
   const stash = findStash(stages, stores, accTypes);
   // only the stashing store reads the stash back: it reads each element before it overwrites it
   const fullValue = (s: Store): ValueExpr => (stash && s === stash.store ? replaceNode(s.value, stash.prologue, stash.load) : s.value);
