@@ -1,9 +1,9 @@
-// Generates a guarded flatten for one spec: it pushes the leaves of a tree of exactly that structure and
+// Generates a guarded flatten for one spec: it stores the leaves of a tree of exactly that structure and
 // returns true, or returns false as soon as a guard fails (a different constructor, length, key list or
 // metadata, or a node where the spec has a leaf), and the caller falls back to the generic walk.
 //
-// Guards compare `.constructor` by identity and key lists element by element; `Object.keys` is the one
-// reflective call kept, because extra keys must not be dropped silently.
+// Guards compare `.constructor` by identity and key lists element by element (extra keys must never be
+// dropped silently); the only reflective calls kept are for-in / Object.keys and one Object.hasOwn.
 import { metaEquals } from '../meta.js';
 import type { ResolvedOptions } from '../options.js';
 import type { TreeSpec } from '../spec.js';
@@ -13,7 +13,7 @@ import { Emitter, SourceTooLarge, isHomogeneous, keyLiteral } from './emitter.js
 /** Stores the leaves of `tree` into `out` from index `start`; false means the structure differs. */
 export type CompiledFlatten = (tree: unknown, out: unknown[], start: number) => boolean;
 
-/** Key lists longer than this are compared in a loop over a constant instead of one `===` per key. */
+/** Objects with more keys than this are checked with Object.keys, and read in a loop if all are leaves. */
 const INLINE_KEY_CHECKS = 12;
 
 export function flattenSource(spec: TreeSpec, options: ResolvedOptions): { source: string; make: () => unknown } {
