@@ -16,7 +16,7 @@ import {
 import type { ResolvedOptions } from './options.js';
 import { DictKey, EMPTY_PATH, SequenceKey, toPathEntry, type KeyPath, type PathEntry } from './paths.js';
 import type { FlattenedNode, NodeDef } from './registry.js';
-import { LEAF_SPEC, NULL_SPEC, TreeSpec, UNDEFINED_SPEC } from './spec.js';
+import { LEAF_SPEC, NULL_SPEC, TreeSpec, UNDEFINED_SPEC, sameNode } from './spec.js';
 
 interface WalkState {
   readonly options: ResolvedOptions;
@@ -119,7 +119,10 @@ function visitArray(array: unknown[], state: WalkState, depth: number): TreeSpec
   try {
     for (; i < length; i++) {
       if (path !== null) path.push(new SequenceKey(i));
-      children[i] = visit(array[i], state, depth + 1);
+      const child = visit(array[i], state, depth + 1);
+      // Lists of identical records share one child spec: less memory, and equals / hash / codegen
+      // short-circuit on identity.
+      children[i] = i > 0 && sameAsSibling(child, children[i - 1]!) ? children[i - 1]! : child;
       if (path !== null) path.pop();
     }
   } catch (error) {
@@ -216,6 +219,18 @@ function listEntry(keys: readonly unknown[] | null, isMap: boolean, index: numbe
 }
 
 /** Errors from user code (getters, Proxy traps, registered flatten functions) become AccessError. */
+/** Same node and the very same child specs (siblings below were already shared, bottom-up). */
+function sameAsSibling(spec: TreeSpec, sibling: TreeSpec): boolean {
+  if (spec === sibling || spec.childSpecs.length === 0 || !sameNode(spec, sibling)) return spec === sibling;
+  for (let i = 0; i < spec.childSpecs.length; i++) if (spec.childSpecs[i] !== sibling.childSpecs[i]) return false;
+  // equals() ignores a registered node's keys (they only name paths), but a shared spec must report its own.
+  if (spec.kind === 'custom' && spec.keys !== sibling.keys) {
+    if (spec.keys === null || sibling.keys === null) return false;
+    for (let i = 0; i < spec.keys.length; i++) if (!Object.is(spec.keys[i], sibling.keys[i])) return false;
+  }
+  return true;
+}
+
 function foreignError(error: unknown): PytreeError {
   if (error instanceof PytreeError) return error;
   return new AccessError(
