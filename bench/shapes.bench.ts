@@ -42,6 +42,10 @@ const canonical = time('canonical: (s0*k + s1) * 2 - s1  (4 ops)', 20_000, (i) =
 time('canonical: FloorDiv(s0*4*k + s1, 2*k)  (3 ops)', 20_000, (i) => {
   E.floorDiv(E.add(E.mul(s0, E.constant(4 * (i + 1))), s1), E.constant(2 * (i + 1)), ctx);
 });
+resetMathjsStats();
+simplifyWithMathjs(E.add(s0, E.constant(1)), { memo: false });
+const firstUse = mathjsStats();
+console.log(`${'mathjs: first use in the process (lazy load + create(all))'.padEnd(58)} ${firstUse.milliseconds.toFixed(0).padStart(10)} ms (load ${firstUse.setupMilliseconds.toFixed(0)} ms)`);
 const viaMathjs = time('mathjs: one simplify of (s0*k + s1) * 2 - s1, unmemoized', 200, (i) => {
   simplifyWithMathjs(E.sub(E.mul(E.add(E.mul(s0, E.constant(i + 3)), s1), E.constant(2)), s1), { memo: false });
 });

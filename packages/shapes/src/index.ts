@@ -10,6 +10,7 @@ export {
   produceGuards,
   guardToJs,
   guardFunctionSource,
+  symbolSources,
   produceRuntimeAsserts,
   assertToJs,
 } from './produce-guards.js';

@@ -87,23 +87,33 @@ export interface GuardFunction {
   readonly source: string;
 }
 
-/** One straight-line JavaScript function checking every guard; each source is read once. */
+/**
+ * One straight-line JavaScript function checking every guard, in order. Each source is read once, just
+ * before the first guard that needs it, so a failing guard stops before later sources are touched.
+ */
 export function guardFunctionSource(guards: readonly ProducedGuard[]): GuardFunction {
   const scratch = new Map<string, string>();
-  for (const g of guards)
-    for (const s of g.sources) {
-      if (!isSafeAccessor(s)) throw new JsEmitError(`unsafe guard source ${JSON.stringify(s)}`);
-      if (!scratch.has(s)) scratch.set(s, `v${scratch.size}`);
-    }
-  const params = [...new Set([...scratch.keys()].map((s) => /^[A-Za-z_$][\w$]*/.exec(s)![0]))].sort();
-  const lines = [`(${params.join(', ')}) => {`];
-  for (const [src, name] of scratch) lines.push(`  const ${name} = ${src};`);
+  const body: string[] = [];
   guards.forEach((g, i) => {
+    for (const s of g.sources) {
+      if (scratch.has(s)) continue;
+      if (!isSafeAccessor(s)) throw new JsEmitError(`unsafe guard source ${JSON.stringify(s)}`);
+      scratch.set(s, `v${scratch.size}`);
+      body.push(`  const v${scratch.size - 1} = ${s};`);
+    }
     const at = g.location ? `  // ${g.location.replace(/[\r\n\u2028\u2029]/g, ' ')}` : '';
-    lines.push(`  if (!(${guardToJs(g, (s) => scratch.get(s)!)})) return ${i};${at}`);
+    body.push(`  if (!(${guardToJs(g, (s) => scratch.get(s)!)})) return ${i};${at}`);
   });
-  lines.push('  return -1;', '}');
-  return { params, source: lines.join('\n') };
+  const params = [...new Set([...scratch.keys()].map((s) => /^[A-Za-z_$][\w$]*/.exec(s)![0]))].sort();
+  return { params, source: [`(${params.join(', ')}) => {`, ...body, '  return -1;', '}'].join('\n') };
+}
+
+/** Backed symbols that are still free (not replaced), each with the input source it is read from. */
+export function symbolSources(env: ShapeEnv): { symbol: string; source: string }[] {
+  return env
+    .symbols()
+    .filter((s) => s.kind === 'backed' && s.sources.length > 0 && !env.replacements().has(s.name))
+    .map((s) => ({ symbol: s.name, source: s.sources[0]! }));
 }
 
 export interface ProducedAssert {

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ShapeEnv, produceGuards, guardFunctionSource, guardToJs, sizeToJs, JsEmitError, type SymInt, type SymBool } from '@kiln/shapes';
+import { ShapeEnv, produceGuards, guardFunctionSource, guardToJs, sizeToJs, symbolSources, JsEmitError, type SymInt, type SymBool } from '@kiln/shapes';
 
 type Inputs = Record<string, { shape: number[] }>;
 
@@ -61,6 +61,27 @@ emit('sizes emit as JavaScript expressions', () => {
   assert.is(sizeToJs(size, (s) => `sizes[${s.slice(1)}]`), 'sizes[0]*sizes[1] + 1');
   assert.is(sizeToJs(((a as SymInt).max(b!) as SymInt).neg()), '-Math.max(s0, s1)');
   assert.throws(() => sizeToJs(size, () => 'alert(1)'), (e: unknown) => e instanceof JsEmitError);
+});
+
+emit('a failing guard returns before later sources are read', () => {
+  const env = new ShapeEnv();
+  env.createSizes([1], 'L.x');
+  env.createSizes([5], 'L.y');
+  const check = compile(env);
+  assert.is(check({ x: { shape: [2] } } as unknown as Inputs), 0);
+  assert.is(check({ x: { shape: [1] }, y: { shape: [5] } }), -1);
+});
+
+emit('symbolSources lists the free backed symbols with the source each is read from', () => {
+  const env = new ShapeEnv();
+  const [a] = env.createSizes([6], 'L.x', 'dynamic');
+  const [b] = env.createSizes([6], 'L.y', 'dynamic');
+  env.createSizes([3], 'L.z');
+  ((a as SymInt).eq(b!) as SymBool).guardBool();
+  assert.equal(symbolSources(env), [
+    { symbol: 's0', source: 'L.x.shape[0]' },
+    { symbol: 's2', source: 'L.z.shape[0]' },
+  ]);
 });
 
 emit('unsafe sources are refused', () => {
