@@ -7,3 +7,4 @@ export { ModuleBuilder } from './codegen/wasm/module.js';
 export { FunctionBuilder, type Local } from './codegen/wasm/function.js';
 export { cpuBackend, compileGraphForCpu } from './backend.js';
 export { ProgramRunner, type ProgramStats } from './runtime/program.js';
+export { disassemble } from './codegen/wasm/disassemble.js';

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Arena, FunctionBuilder, ModuleBuilder } from '@kiln/backend-cpu';
+import { add, contiguous, load, mul, unary } from '@kiln/core';
+import { Arena, compileKernels, disassemble, FunctionBuilder, ModuleBuilder } from '@kiln/backend-cpu';
 
 const W = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, unknown> }; Memory: new (d: { initial: number }) => unknown } }).WebAssembly;
 
@@ -35,6 +36,21 @@ Emitter('names must be identifiers: generated code never embeds user strings', (
   const m = new ModuleBuilder();
   m.addFunction(new FunctionBuilder('bad name"', [], []), true);
   assert.throws(() => m.encode(), /not an identifier/);
+});
+
+Emitter('generated kernels are printable: hypot has a v128 loop and a scalar tail', () => {
+  const a = load('a', contiguous([10])), b = load('b', contiguous([10]));
+  const mod = compileKernels([{
+    kind: 'pointwise', name: 'hypot', params: [], inputs: [{ name: 'a', dtype: 'float32' }, { name: 'b', dtype: 'float32' }],
+    outputs: [{ name: 'out', dtype: 'float32' }], sizes: [10],
+    stores: [{ buffer: 'out', access: contiguous([10]), value: unary('sqrt', add(mul(a, a), mul(b, b))) }],
+  }], new Arena());
+  const text = disassemble(mod.wasm);
+  assert.match(text, /^func 0/);
+  assert.is(text.match(/v128\.load align=4 offset=0/g)?.length, 2, 'two contiguous vector loads');
+  assert.is(text.match(/v128\.load32_splat/g)?.length, 2, 'two scalar-tail loads');
+  assert.is(text.match(/f32x4\.sqrt/g)?.length, 2, 'vector step and tail share one expression compiler');
+  assert.not.match(text, /\?\?/, 'every emitted opcode decodes');
 });
 
 const Memory = suite('arena');
