@@ -5,22 +5,26 @@ import { cacheFor, CodeCache, readMutable } from './cache.js';
 import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
-import { Interpreter } from './ir/interpreter.js';
 import { printGraph } from './ir/print.js';
 import { compileTag, log, logSink } from './logs.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
 import { parseFunction } from './trace/functions.js';
+import { getDefaultCompiler, withCompiler } from './compiler.js';
+import type { Compiler } from './compiler.js';
+import type { FrameEvent } from './hooks.js';
 import { fillTemplate, frameCaptureNames, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
 
 export interface CompileOptions {
-  /** Only `eager` (the graph Interpreter) for now; the CPU backend plugs in here. */
-  readonly backend?: 'eager';
+  /** A backend registered on hooks.backendCompile: `eager` (the graph Interpreter) is built in. */
+  readonly backend?: string;
   /** true: every dimension dynamic from the start; false: never; default: automatic dynamic. */
   readonly dynamic?: boolean;
   /** Raise instead of falling back to eager when the frame cannot be captured as one graph. */
   readonly fullgraph?: boolean;
   /** Cache entries per code location before the frame runs eagerly (default 8). */
   readonly recompileLimit?: number;
+  /** The compiler whose config and hooks apply (default: getDefaultCompiler(), see configure()). */
+  readonly compiler?: Compiler;
 }
 
 /** Observes compiles (used by explain). */
@@ -41,17 +45,27 @@ export function markDynamic(t: Tensor, dim: number | readonly number[]): void {
 interface FrameState {
   readonly cache: CodeCache;
   readonly captures: readonly unknown[];
+  readonly compiler: Compiler;
+  readonly options: CompileOptions & { readonly backend: string; readonly recompileLimit: number };
 }
 
-function setup(fn: Function, options: CompileOptions, privateCache: boolean): FrameState {
+function setup(fn: Function, given: CompileOptions, privateCache: boolean): FrameState {
+  const compiler = given.compiler ?? getDefaultCompiler();
+  const { config } = compiler;
+  const options = {
+    ...given,
+    backend: given.backend ?? config.backend,
+    dynamic: given.dynamic ?? config.dynamic,
+    recompileLimit: given.recompileLimit ?? config.recompileLimit,
+  };
   const parsed = parseFunction(fn);
   const name = fn.name || 'anonymous';
   const location = parsed ? formatLocation(parsed.locator(parsed.node.start)) : '<native>';
   const text = Function.prototype.toString.call(fn);
-  const key = `${parsed?.info.url}:${parsed?.info.line}:${parsed?.info.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}`;
+  const key = `${parsed?.info.url}:${parsed?.info.line}:${parsed?.info.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}|${options.backend}`;
   const cache = privateCache ? new CodeCache(-1, name, location) : cacheFor(key, name, location);
   const captures = parsed ? frameCaptureNames(fn).map((n) => parsed.info.captures.get(n)!.value) : [];
-  return { cache, captures };
+  return { cache, captures, compiler, options };
 }
 
 export function compile<F extends (...args: any[]) => any>(fn: F, options: CompileOptions = {}): F {
@@ -67,9 +81,12 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
     if (cache.skipped) return fn.apply(this, args);
     for (const entry of cache.entries) {
       const mutable = readMutable(entry.mutableReads, fn);
-      if (entry.guard(args, this, captures, mutable) < 0) return runEntry(entry, fn, this, args, captures, mutable);
+      if (entry.guard(args, this, captures, mutable) < 0) {
+        if (state.compiler.hooks.cacheHit.isUsed()) state.compiler.hooks.cacheHit.call(frameEvent(cache, entry.compileId));
+        return runEntry(entry, fn, this, args, captures, mutable);
+      }
     }
-    return onMiss(cache, fn, this, args, captures, options, observer);
+    return onMiss(state, fn, this, args, observer);
   };
   Object.defineProperty(compiled, 'name', { value: `compiled_${fn.name || 'anonymous'}` });
   return compiled as unknown as F;
@@ -106,10 +123,14 @@ function markChangedSizes(cache: CodeCache, args: unknown[], thisArg: unknown, C
 const entryConstants = new WeakMap<CacheEntry, readonly unknown[]>();
 const constantsOf = (e: CacheEntry): readonly unknown[] => entryConstants.get(e) ?? [];
 
-function onMiss(cache: CodeCache, fn: Function, thisArg: unknown, args: unknown[], C: readonly unknown[], options: CompileOptions, observer: CompileObserver | undefined): unknown {
-  const limit = options.recompileLimit ?? 8;
+const frameEvent = (cache: CodeCache, compileId: number): FrameEvent => ({ name: cache.name, location: cache.location, tag: compileTag(cache.frameId, compileId) });
+
+function onMiss(state: FrameState, fn: Function, thisArg: unknown, args: unknown[], observer: CompileObserver | undefined): unknown {
+  const { cache, captures: C, options, compiler } = state;
+  const limit = options.recompileLimit;
   const reason = missReason(cache, args, thisArg, C, fn);
   if (reason) cache.lastReason = reason;
+  compiler.hooks.cacheMiss.call(frameEvent(cache, cache.compiles), reason);
   if (cache.entries.length >= limit) {
     if (!cache.limitWarned) {
       cache.limitWarned = true;
@@ -120,8 +141,11 @@ function onMiss(cache: CodeCache, fn: Function, thisArg: unknown, args: unknown[
   if (options.dynamic === undefined) markChangedSizes(cache, args, thisArg, C, fn);
   const compileId = cache.compiles++;
   const tag = compileTag(cache.frameId, compileId);
-  if (reason) log('recompiles', tag, `recompiling '${cache.name}' (${cache.location}): ${reason}`);
-  const entry = buildEntry(cache, fn, thisArg, args, options, compileId, tag, observer);
+  if (reason) {
+    log('recompiles', tag, `recompiling '${cache.name}' (${cache.location}): ${reason}`);
+    compiler.hooks.recompile.call(frameEvent(cache, compileId), reason);
+  }
+  const entry = withCompiler(compiler, () => buildEntry(state, fn, thisArg, args, compileId, tag, observer));
   if (!entry) return fn.apply(thisArg, args);
   cache.entries.push(entry);
   observer?.onEntry(entry, tag, reason);
@@ -129,7 +153,11 @@ function onMiss(cache: CodeCache, fn: Function, thisArg: unknown, args: unknown[
   return runEntry(entry, fn, thisArg, args, C, readMutable(entry.mutableReads, fn));
 }
 
-function buildEntry(cache: CodeCache, fn: Function, thisArg: unknown, args: unknown[], options: CompileOptions, compileId: number, tag: string, observer: CompileObserver | undefined): CacheEntry | undefined {
+function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unknown[], compileId: number, tag: string, observer: CompileObserver | undefined): CacheEntry | undefined {
+  const { cache, options, compiler } = state;
+  const { hooks } = compiler;
+  const event = frameEvent(cache, compileId);
+  hooks.frameStart.call(event);
   const start = performance.now();
   const tracer = newFrameTracer(fn, {
     dynamic: options.dynamic,
@@ -139,7 +167,11 @@ function buildEntry(cache: CodeCache, fn: Function, thisArg: unknown, args: unkn
   try {
     const trace = traceFrame(tracer, fn, thisArg, args);
     const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
-    const graph = trace.graph;
+    hooks.guardBuilt.call(trace.guards, source);
+    hooks.graphCaptured.call(trace.graph, event);
+    const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
+    const run = hooks.backendCompile.for(options.backend).call(graph);
+    if (!run) throw new KilnError(`no backend named '${options.backend}' is registered`, "use 'eager', or load the backend's plugin in kiln.config");
     const entry: GraphEntry = {
       kind: 'graph',
       compileId,
@@ -153,7 +185,7 @@ function buildEntry(cache: CodeCache, fn: Function, thisArg: unknown, args: unkn
       gatherInputs: compileGatherer(trace.inputSources, trace.constants),
       gatherOutputs: compileGatherer(trace.outputSources, trace.constants),
       output: trace.output,
-      run: (inputs) => new Interpreter(graph).run(inputs) as unknown[],
+      run,
     };
     entryConstants.set(entry, trace.constants);
     log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(graph)}`);
@@ -166,6 +198,7 @@ function buildEntry(cache: CodeCache, fn: Function, thisArg: unknown, args: unkn
     if (options.fullgraph) throw new FullGraphError(record.reason, record.location, record.hint);
     log('graph_breaks', tag, `'${cache.name}' falls back to eager: ${record.reason} at ${formatLocation(record.location)}`);
     observer?.onBreak(record, tag);
+    hooks.graphBreak.call(record, event);
     if (err instanceof FrameSkipped) {
       cache.skipped = record;
       return undefined;

@@ -19,12 +19,17 @@ export interface PolicyDecision {
   readonly polyfill?: Function;
 }
 
-/** A hook point: plugins may answer first (see hooks.ts); undefined means "ask the policy". */
-export const policyOverride: { decide?: ((fn: Function, name: string) => PolicyDecision | undefined) | undefined } = {};
+/** The hooks of the compiler tracing right now (set by compile()); plugins may answer before the policy. */
+export const activeCompiler: { hooks: { policyDecision: { call(fn: Function, name: string): PolicyDecision | undefined } } | undefined } = {
+  hooks: undefined,
+};
 
 export function decideCall(fn: Function, name = fn.name): PolicyDecision {
-  const overridden = policyOverride.decide?.(fn, name);
-  if (overridden) return overridden;
+  return activeCompiler.hooks?.policyDecision.call(fn, name) ?? defaultDecision(fn, name);
+}
+
+/** What @kiln/policy decides, narrowed to what this tracer can soundly do. */
+export function defaultDecision(fn: Function, name = fn.name): PolicyDecision {
   const parsed = isNativeFunction(fn) ? null : parseFunction(fn);
   const d = decide({ fn, name, origin: 'call', ...(parsed ? { url: parsed.info.url, line: parsed.info.line + 1 } : {}) });
   const rule = d.rule.id;

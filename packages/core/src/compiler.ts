@@ -1,0 +1,88 @@
+// A compiler: resolved config plus one frozen hooks object. Built-in behaviour is applied as plugins from
+// one place (the policy answers call-site decisions, the eager backend runs graphs), then user plugins.
+import { KilnError } from '@kiln/tensor';
+import { createHooks, HOOK_STAGES } from './hooks.js';
+import type { CompilerHooks } from './hooks.js';
+import { Interpreter } from './ir/interpreter.js';
+import { defaultDecision, activeCompiler } from './trace/policy-adapter.js';
+
+export interface KilnConfig {
+  readonly backend: string;
+  readonly plugins: readonly string[];
+  readonly policy: Readonly<Record<string, unknown>> | undefined;
+  readonly logs: string | undefined;
+  readonly dynamic: boolean | undefined;
+  readonly recompileLimit: number;
+}
+
+export const DEFAULT_CONFIG: KilnConfig = Object.freeze({
+  backend: 'eager',
+  plugins: [],
+  policy: undefined,
+  logs: undefined,
+  dynamic: undefined,
+  recompileLimit: 8,
+});
+
+export interface KilnPlugin {
+  readonly name: string;
+  apply(compiler: Compiler): void;
+}
+
+export class Compiler {
+  readonly hooks: CompilerHooks = createHooks();
+
+  constructor(readonly config: KilnConfig = DEFAULT_CONFIG) {
+    for (const plugin of BUILTIN_PLUGINS) plugin.apply(this);
+  }
+
+  /** Applies a plugin object; errors name the plugin. */
+  use(plugin: KilnPlugin, origin = plugin.name): this {
+    try {
+      plugin.apply(this);
+    } catch (err) {
+      throw new KilnError(`plugin ${origin} threw in apply(): ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return this;
+  }
+}
+
+const PolicyPlugin: KilnPlugin = {
+  name: 'kiln:policy',
+  apply(compiler) {
+    compiler.hooks.policyDecision.tap({ name: 'kiln:policy', stage: HOOK_STAGES.builtin }, (fn, name) => defaultDecision(fn, name));
+  },
+};
+
+const EagerBackendPlugin: KilnPlugin = {
+  name: 'kiln:eager-backend',
+  apply(compiler) {
+    compiler.hooks.backendCompile
+      .for('eager')
+      .tap({ name: 'kiln:eager-backend', stage: HOOK_STAGES.builtin }, (graph) => (inputs) => new Interpreter(graph).run(inputs) as unknown[]);
+  },
+};
+
+const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, EagerBackendPlugin];
+
+let defaultCompiler: Compiler | undefined;
+
+/** The compiler compile() uses when none is passed (defaults, or what configure() loaded). */
+export function getDefaultCompiler(): Compiler {
+  return (defaultCompiler ??= new Compiler());
+}
+
+export function setDefaultCompiler(compiler: Compiler): void {
+  defaultCompiler = compiler;
+}
+
+/** Runs `fn` with `compiler`'s hooks answering the tracer's policy questions. */
+export function withCompiler<T>(compiler: Compiler, fn: () => T): T {
+  const saved = activeCompiler.hooks;
+  activeCompiler.hooks = compiler.hooks;
+  try {
+    return fn();
+  } finally {
+    activeCompiler.hooks = saved;
+  }
+}
