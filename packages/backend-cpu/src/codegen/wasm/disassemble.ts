@@ -12,7 +12,7 @@ const SIMD_NAMES = invert(SIMD);
 const SIMD_MEMORY_NAMES = invert(SIMD_MEMORY);
 const SIMD_LANE_NAMES = invert(SIMD_LANE);
 const SIMD_MEMORY_LANE_NAMES = invert(SIMD_MEMORY_LANE);
-const TYPE_NAMES = new Map(Object.entries(VALTYPE).map(([k, v]) => [v, k]));
+const TYPE_NAMES = new Map<number, string>(Object.entries(VALTYPE).map(([k, v]) => [v, k]));
 
 class Reader {
   constructor(private readonly bytes: Uint8Array, public pos = 0) {}
