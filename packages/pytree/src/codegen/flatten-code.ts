@@ -13,8 +13,10 @@ import { Emitter, SourceTooLarge, isHomogeneous, keyLiteral } from './emitter.js
 /** Stores the leaves of `tree` into `out` from index `start`; false means the structure differs. */
 export type CompiledFlatten = (tree: unknown, out: unknown[], start: number) => boolean;
 
-/** Objects with more keys than this are checked with Object.keys, and read in a loop if all are leaves. */
+/** Objects with more keys than this are checked with Object.keys rather than a for-in walk. */
 const INLINE_KEY_CHECKS = 12;
+/** Records of leaves with more keys than this are read in a loop (generated code size stays bounded). */
+const LOOP_RECORDS_FROM = 256;
 
 export function flattenSource(spec: TreeSpec, options: ResolvedOptions): { source: string; make: () => unknown } {
   const emitter = new Emitter('f', (node, e) => emitNode(node, e, options));
@@ -116,8 +118,10 @@ function valueChecks(spec: TreeSpec, valueAt: (i: number) => string, emitter: Em
     }
   }
   const isRecord = spec.kind === 'object' || spec.kind === 'nullProtoObject';
-  if (isRecord && children.length > INLINE_KEY_CHECKS && children.every((child) => child.kind === 'leaf')) {
-    // A large record of leaves (a state dict): one loop keeps the code size independent of the key count.
+  if (isRecord && children.length > LOOP_RECORDS_FROM && children.every((child) => child.kind === 'leaf')) {
+    // A very large record of leaves (a state dict): one loop keeps the code size independent of the key
+    // count. Below this size one named load per key is faster: V8's inline caches make each a field load
+    // when the object has fast properties, and in dictionary mode a loop of keyed loads is no faster.
     const keys = emitter.constant(spec.keys);
     return [`for (let i = 0; i < ${children.length}; i++) { ${childCheck(children[0]!, `x[${keys}[i]]`, 0, emitter, 'j + i')} }`];
   }
