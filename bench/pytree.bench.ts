@@ -169,7 +169,7 @@ for (const w of workloads) {
   // load from other processes on the shared machine does not land on one of them only.
   const row = (op: string, kiln: () => unknown, kilnGeneric: () => unknown, jax: () => unknown, naive: () => unknown) => {
     const best = { kiln: Infinity, kilnGeneric: Infinity, jax: Infinity, naive: Infinity };
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       best.kiln = Math.min(best.kiln, timePerCall(kiln));
       best.kilnGeneric = Math.min(best.kilnGeneric, timePerCall(kilnGeneric));
       if (w.jaxSupports) best.jax = Math.min(best.jax, timePerCall(jax));
@@ -205,8 +205,8 @@ const siteRows: string[] = [];
 for (const w of workloads.filter((w) => w.jaxSupports)) {
   const spec = withOptions({}).treeStructure(w.tree);
   const scale = w.perCall ? 1 : spec.numLeaves;
-  const tryFlatten = Math.min(...[0, 1, 2].map(() => timePerCall(() => spec.tryFlatten(w.tree)))) / scale;
-  const jax = Math.min(...[0, 1, 2].map(() => timePerCall(() => jaxTree.flatten(w.tree as never)))) / scale;
+  const tryFlatten = Math.min(...[0, 1, 2, 3, 4].map(() => timePerCall(() => spec.tryFlatten(w.tree)))) / scale;
+  const jax = Math.min(...[0, 1, 2, 3, 4].map(() => timePerCall(() => jaxTree.flatten(w.tree as never)))) / scale;
   siteRows.push(`| ${w.name} | ${w.perCall ? 'ns/call' : 'ns/leaf'} | ${fmtNumber(tryFlatten)} | ${fmtNumber(jax)} | ${(jax / tryFlatten).toFixed(1)}× |`);
 }
 
