@@ -17,9 +17,9 @@ export function isStaticSize(size: Size): size is number {
   return typeof size === 'number';
 }
 
-/** The example value of a size; undefined when it depends on an unbacked symbol. */
-export function symHint(size: Size): number | undefined {
-  return typeof size === 'number' ? size : asSymInt(size).env.hintOf(size);
+/** The example value of a size; undefined when it depends on an unbacked symbol and no `fallback` is given. */
+export function symHint(size: Size, fallback?: number): number | undefined {
+  return typeof size === 'number' ? size : asSymInt(size).env.hintOf(size, fallback);
 }
 
 /** The canonical expression of a size, with the env's replacements applied. */

@@ -150,10 +150,44 @@ export class ShapeEnv extends SymbolTable {
     return this.recordedAsserts;
   }
 
-  /** The example value of a size (undefined for unbacked sizes). */
-  hintOf(size: Size): number | undefined {
+  /**
+   * The example value of a size. Unbacked symbols have none: the answer is undefined unless `fallback` is
+   * given, which then stands in for each unbacked symbol (clamped to its range), as kernel autotuning and
+   * memory planning want a plausible size rather than none.
+   */
+  hintOf(size: Size, fallback?: number): number | undefined {
     if (typeof size === 'number') return size;
-    return size instanceof SymInt ? (size.hint ?? evaluate(this.normalize(size.expr), (s) => this.symbolTable.get(s)?.hint)) : undefined;
+    if (!(size instanceof SymInt)) return undefined;
+    if (size.hint !== undefined) return size.hint;
+    return evaluate(this.normalize(size.expr), (name) => {
+      const info = this.symbolTable.get(name);
+      if (info?.hint !== undefined || fallback === undefined) return info?.hint;
+      return Math.min(Math.max(fallback, info?.range.lo ?? -Infinity), info?.range.hi ?? Infinity);
+    });
+  }
+
+  /**
+   * Narrows the range of a size, like export's `Dim(min, max)`. On a backed symbol the range becomes range
+   * guards; otherwise it is recorded as runtime asserts. Raises CheckFailedError if the hint is outside.
+   */
+  constrainRange(size: Size, bounds: { min?: number; max?: number }): void {
+    const lo = bounds.min ?? -Infinity;
+    const hi = bounds.max ?? Infinity;
+    if (typeof size === 'number') {
+      if (size < lo || size > hi) throw new CheckFailedError(`${lo} <= ${size} <= ${hi}`, this.currentLocation, 'for a constant size');
+      return;
+    }
+    const e = this.normalize((size as SymInt).expr);
+    const atom = asAtom(e);
+    const info = atom?.kind === 'symbol' ? this.symbolTable.get(atom.name) : undefined;
+    if (info?.kind === 'backed') {
+      if (info.hint! < lo || info.hint! > hi)
+        throw new CheckFailedError(`${lo} <= ${e.key} <= ${hi}`, this.currentLocation, `for the example value ${info.hint}`);
+      this.applyNarrowing({ kind: 'range', symbol: info.name, range: { lo, hi } }, 'guard');
+      return;
+    }
+    if (lo > -Infinity) this.check((size as SymInt).ge(lo));
+    if (hi < Infinity) this.check((size as SymInt).le(hi));
   }
 
   /** The value range of a size, after replacements. */

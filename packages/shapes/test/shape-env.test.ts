@@ -203,3 +203,32 @@ replacements('a replaced symbol keeps the range its replacement does not imply',
 });
 
 replacements.run();
+
+const constrain = suite('constrainRange and hints');
+
+constrain('constrainRange on a backed size becomes range guards; on an unbacked one, runtime asserts', () => {
+  const env = new ShapeEnv();
+  const [n] = env.createSizes([16], 'L.x');
+  env.setLocation('export.ts:2');
+  env.constrainRange(n!, { min: 4, max: 64 });
+  assert.equal(env.rangeOfSize(n!), { lo: 4, hi: 64 });
+  assert.equal(texts(env), ['L.x.shape[0] >= 4', 'L.x.shape[0] <= 64']);
+  assert.throws(() => env.constrainRange(n!, { max: 8 }), /example value 16/);
+  const u = env.createUnbacked({ origin: 'item' });
+  env.constrainRange(u, { min: 0, max: 10 });
+  assert.equal(env.rangeOfSize(u), { lo: 0, hi: 10 });
+  assert.equal(env.runtimeAsserts().map((a) => a.expr.key), ['u0 >= 0', 'u0 <= 10']);
+});
+
+constrain('symHint falls back for unbacked symbols, clamped to their range', () => {
+  const env = new ShapeEnv();
+  const [n] = env.createSizes([16], 'L.x');
+  const u = env.createUnbacked({ origin: 'nonzero' });
+  env.constrainRange(u, { max: 100 });
+  const size = sym(sym(u.mul(n!)).add(1));
+  assert.is(symHint(size), undefined);
+  assert.is(symHint(size, 8192), 100 * 16 + 1);
+  assert.is(symHint(sym(u.add(n!)), 7), 23);
+});
+
+constrain.run();

@@ -1,7 +1,7 @@
 // Substitution of atoms (replacements `s1 -> s0`, specialization `s0 -> 4`) and numeric evaluation.
 import { and, not, or, relFromDiff } from './bool.js';
 import { applyCall, pythonMod, type SimplifyContext } from './functions.js';
-import { add, atomExpr, constant, mul, pow } from './poly.js';
+import { add, atomExpr, constant, freeSymbols, mul, pow } from './poly.js';
 import type { Atom, BoolExpr, Expr } from './types.js';
 
 export type AtomReplacement = (atom: Atom) => Expr | undefined;
@@ -116,21 +116,8 @@ export function evaluateBool(e: BoolExpr, value: SymbolValue): boolean | undefin
 
 /** Symbol names of a boolean expression, at any depth. */
 export function boolFreeSymbols(e: BoolExpr, into: Set<string> = new Set()): Set<string> {
-  if (e.kind === 'rel') {
-    for (const t of e.diff.terms)
-      for (const f of t.mono.factors) {
-        if (f.atom.kind === 'symbol') into.add(f.atom.name);
-        else if (f.atom.kind === 'call') for (const a of f.atom.args) collect(a, into);
-      }
-  } else if (e.kind === 'not') boolFreeSymbols(e.arg, into);
+  if (e.kind === 'rel') freeSymbols(e.diff, into);
+  else if (e.kind === 'not') boolFreeSymbols(e.arg, into);
   else if (e.kind === 'and' || e.kind === 'or') for (const a of e.args) boolFreeSymbols(a, into);
   return into;
-}
-
-function collect(e: Expr, into: Set<string>): void {
-  for (const t of e.terms)
-    for (const f of t.mono.factors) {
-      if (f.atom.kind === 'symbol') into.add(f.atom.name);
-      else if (f.atom.kind === 'call') for (const a of f.atom.args) collect(a, into);
-    }
 }
