@@ -26,6 +26,8 @@ const RANGES: [UnaryOp, number, number, number, number][] = [
   ['erf', -5, 5, 2e-6, 1e-7],
   ['sin', -100, 100, 1e-5, 2e-7],
   ['cos', -100, 100, 1e-5, 2e-7],
+  ['log1p', -0.999, 1e6, 2e-6, 0],
+  ['expm1', -20, 80, 3e-6, 0],
 ];
 
 for (const [op, lo, hi, rtol, atol] of RANGES) {
@@ -34,7 +36,9 @@ for (const [op, lo, hi, rtol, atol] of RANGES) {
     const x = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const t = random();
-      x[i] = op === 'log' ? Math.exp(Math.log(lo) + t * (Math.log(hi) - Math.log(lo))) : lo + t * (hi - lo);
+      if (op === 'log') x[i] = Math.exp(Math.log(lo) + t * (Math.log(hi) - Math.log(lo)));
+      else if ((op === 'log1p' || op === 'expm1') && t < 0.5) x[i] = (i % 2 ? -1 : 1) * 10 ** (-30 + t * 59.8); // tiny |x|
+      else x[i] = lo + t * (hi - lo);
     }
     x.set(SPECIALS.map(Math.fround), 0);
     if (op === 'log') x.set([1e-40, 5e-39, 1.5e-38].map(Math.fround), 100); // subnormal inputs

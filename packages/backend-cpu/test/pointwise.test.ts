@@ -84,6 +84,8 @@ Pointwise('int32 and bool: arithmetic, comparisons, where, casts', () => {
     ['iota', add(mul(loopIndex(0), constant(100, 'int32')), loopIndex(1)), 'int32'],
     ['tril', where(binary('le', loopIndex(1), loopIndex(0)), x, constant(0)), 'float32'],
     ['sign', add(unary('sign', x), cast('float32', unary('sign', i))), 'float32'],
+    ['intdivmod', add(mul(binary('floordiv', i, binary('sub', i, constant(3, 'int32'))), constant(1000, 'int32')), binary('mod', i, constant(-7, 'int32'))), 'int32'],
+    ['floatdivmod', add(binary('floordiv', x, constant(0.7)), binary('mod', x, constant(-1.3))), 'float32'],
   ];
   for (const [name, value, dtype] of cases) {
     const k = pointwise(name, shape, [['i', 'int32'], ['m', 'bool'], ['x', f32]], value, dtype);

@@ -29,10 +29,11 @@ const UNARY: Record<string, (x: number) => number> = {
   sin: Math.sin, cos: Math.cos, floor: Math.floor, ceil: Math.ceil, trunc: Math.trunc,
   round: (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; },
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), relu: (x) => (Number.isNaN(x) ? x : Math.max(x, 0)),
-  not: (x) => (x ? 0 : 1),
+  not: (x) => (x ? 0 : 1), log1p: Math.log1p, expm1: Math.expm1,
 };
 const BINARY: Record<string, (a: number, b: number) => number> = {
   add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b,
+  floordiv: (a, b) => Math.floor(a / b), mod: (a, b) => a - Math.floor(a / b) * b,
   max: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
   min: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
   pow: (a, b) => (a === 1 || b === 0 ? 1 : Math.pow(a, b)), // C99/PyTorch: pow(1, NaN) = 1
@@ -71,7 +72,8 @@ export function evalValue(e: ValueExpr, idx: readonly number[], env: Env, accs: 
     case 'binary': {
       const [a, t] = evalValue(e.a, idx, env, accs, dtypes);
       const [b] = evalValue(e.b, idx, env, accs, dtypes);
-      const v = t === 'int32' && e.op === 'mul' ? Math.imul(a, b) : BINARY[e.op]!(a, b);
+      const intDiv = t === 'int32' && (e.op === 'floordiv' || e.op === 'mod');
+      const v = t === 'int32' && e.op === 'mul' ? Math.imul(a, b) : intDiv && b === 0 ? 0 : BINARY[e.op]!(a, b);
       const cmp = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(e.op);
       return [round(v, cmp ? 'bool' : t), cmp ? 'bool' : t];
     }

@@ -59,12 +59,17 @@ export interface Access {
 
 export const UNARY_OPS = [
   'neg', 'abs', 'sqrt', 'rsqrt', 'reciprocal', 'exp', 'log', 'tanh', 'sigmoid', 'erf', 'sin', 'cos',
-  'floor', 'ceil', 'round', 'trunc', 'sign', 'relu', 'not',
+  'floor', 'ceil', 'round', 'trunc', 'sign', 'relu', 'not', 'log1p', 'expm1',
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
+/**
+ * `floordiv` and `mod` follow Python/PyTorch: `floor(a / b)` and `a - floor(a / b) * b` (the result takes the
+ * sign of b). For int32, division by zero yields 0 rather than trapping; eager raises, so lowering should
+ * guard or fall back where that matters.
+ */
 export const BINARY_OPS = [
-  'add', 'sub', 'mul', 'div', 'max', 'min', 'pow',
+  'add', 'sub', 'mul', 'div', 'floordiv', 'mod', 'max', 'min', 'pow',
   'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or', 'xor',
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];

@@ -8,7 +8,7 @@ import { emitExp, emitLog } from './exp-log.js';
 import { emitSinCos } from './trig.js';
 import { emitErf } from './erf.js';
 
-export const MATH_FUNCTIONS = ['exp', 'log', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'pow'] as const;
+export const MATH_FUNCTIONS = ['exp', 'log', 'log1p', 'expm1', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'pow'] as const;
 export type MathFunction = (typeof MATH_FUNCTIONS)[number];
 
 export interface MathOptions {
@@ -36,7 +36,37 @@ const EMITTERS: Record<MathFunction, Emitter> = {
     f.simd('f32x4_add', 'f32x4_div');
   },
   pow: (f, x, y, nested) => emitPow(f, x, y!, () => nested('exp'), () => nested('log')),
+  log1p: (f, x, _y, nested) => emitLog1p(f, x, () => nested('log')),
+  expm1: (f, x, _y, nested) => emitExpm1(f, x, () => nested('exp'), () => nested('log')),
 };
+
+// log1p(x) = log(u) * x / (u - 1) with u = 1 + x (Goldberg): the rounding error of 1 + x cancels, so small
+// x keep full relative accuracy; u == 1 means x is below half an ulp of 1 and log1p(x) = x.
+function emitLog1p(f: FunctionBuilder, x: Local<'v128'>, log: () => void): void {
+  const u = f.local('v128'), d = f.local('v128'), r = f.local('v128');
+  f.f32x4(1).get(x).simd('f32x4_add').set(u);
+  f.get(u).f32x4(1).simd('f32x4_sub').set(d);
+  f.get(u);
+  log();
+  f.get(x).get(d).simd('f32x4_div', 'f32x4_mul').set(r);
+  f.get(x).get(r).get(d).f32x4(0).simd('f32x4_eq', 'v128_bitselect').set(r);
+  f.f32x4(Infinity).get(r).get(x).f32x4(Infinity).simd('f32x4_eq', 'v128_bitselect'); // inf/inf above
+}
+
+// expm1(x) = (u - 1) * x / log(u) with u = exp(x) (Kahan), exact limits: u == 1 → x, u == 0 → -1, u == inf → inf.
+function emitExpm1(f: FunctionBuilder, x: Local<'v128'>, exp: () => void, log: () => void): void {
+  const u = f.local('v128'), um1 = f.local('v128'), r = f.local('v128');
+  f.get(x);
+  exp();
+  f.set(u);
+  f.get(u).f32x4(1).simd('f32x4_sub').set(um1);
+  f.get(um1).get(x).get(u);
+  log();
+  f.simd('f32x4_div', 'f32x4_mul').set(r);
+  f.get(x).get(r).get(um1).f32x4(0).simd('f32x4_eq', 'v128_bitselect').set(r);
+  f.f32x4(-1).get(r).get(um1).f32x4(-1).simd('f32x4_eq', 'v128_bitselect').set(r);
+  f.f32x4(Infinity).get(r).get(u).f32x4(Infinity).simd('f32x4_eq', 'v128_bitselect');
+}
 
 export class MathLibrary {
   private readonly indices = new Map<MathFunction, number>();
