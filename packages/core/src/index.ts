@@ -19,3 +19,6 @@ export * from './compile.js';
 export * from './explain.js';
 export * from './trace/errors.js';
 export * from './policy-api.js';
+export * from './config.js';
+export * from './hooks.js';
+export * from './compiler.js';

@@ -7,8 +7,15 @@ let parsedFrom: string | undefined;
 let enabled = new Set<string>();
 let debug = false;
 
+let configLogs = '';
+
+/** The `logs` key of the config: used when KILN_LOGS is not set. */
+export function setDefaultLogs(spec: string): void {
+  configLogs = spec;
+}
+
 function current(): Set<string> {
-  const spec = process.env.KILN_LOGS ?? '';
+  const spec = process.env.KILN_LOGS ?? configLogs;
   if (spec !== parsedFrom) {
     parsedFrom = spec;
     const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
