@@ -235,6 +235,7 @@ OneHot('errors: negative or too-large classes, an empty tensor without numClasse
   expectError(() => oneHot(zeros([0], { dtype: 'int32' })), ValueError, 'oneHot', 'empty', 'numClasses');
   expectError(() => oneHot(tensor([0.5])), KilnTypeError, 'oneHot', 'float32');
   expectError(() => oneHot(tensor([0]), -3), ValueError, 'oneHot', 'numClasses=-3');
+  expectError(() => oneHot(tensor([0, 1]), 2 ** 31), ValueError, 'oneHot', '[2, 2147483648]');
 });
 
 OneHot('property: each row has a single 1 at its class', () => {

@@ -15,6 +15,9 @@ import { full } from './creation.js';
 import { where } from './pointwise.js';
 import { flatten, reshape } from './views.js';
 
+/** The largest typed array length V8 allows everywhere. */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
 /** Shapes with a 0-dim tensor read as [1], as PyTorch's gather and index_select do. */
 const atLeast1d = (shape: readonly Size[]): readonly Size[] => (shape.length === 0 ? [1] : shape);
 
@@ -177,6 +180,12 @@ export const oneHot = defineOp({
       classes = max + 1;
     }
     checkedIndices('oneHot', 'self', x, classes, `numClasses=${classes}: the classes`);
+    if (values.length * classes > MAX_ELEMENTS) {
+      throw new ValueError(
+        `oneHot: the result [${[...x.shape, classes].join(', ')}] would have ${values.length * classes} elements, more than the ${MAX_ELEMENTS} a tensor can hold`,
+        'pass a smaller numClasses',
+      );
+    }
     const out = new Int32Array(values.length * classes);
     for (let i = 0; i < values.length; i++) out[i * classes + values[i]!] = 1;
     return Tensor.fromData(out, [...x.shape, classes], 'int32');
