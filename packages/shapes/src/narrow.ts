@@ -56,7 +56,10 @@ export function narrowingsOf(fact: BoolExpr, facts: SymbolFacts): Narrowing[] {
   const atom = t.mono.factors[0]!.atom as SymbolAtom;
   // diff = c*s + rest == 0  =>  s = -rest / c, with c = +-1.
   const rest = sub(fact.diff, scale(atomExpr(atom), t.coeff));
-  return [{ kind: 'replace', symbol: atom.name, value: scale(rest, -1 / t.coeff) }];
+  const value = scale(rest, -1 / t.coeff);
+  // A symbol is an integer: only replace it by an expression with integer coefficients.
+  const integral = Number.isInteger(value.constant) && value.terms.every((x) => Number.isInteger(x.coeff));
+  return integral ? [{ kind: 'replace', symbol: atom.name, value }] : [];
 }
 
 function linearNarrowing(op: string, { symbol, c, k }: { symbol: string; c: number; k: number }, facts: SymbolFacts): Narrowing[] {
@@ -69,12 +72,10 @@ function linearNarrowing(op: string, { symbol, c, k }: { symbol: string; c: numb
         { kind: 'replace', symbol, value: constant(bound) },
       ];
     case '<=':
-    case '<': {
-      const strict = op === '<' ? 1 : 0;
-      // Integers: c*s <= -k - strict.
-      const limit = (-k - strict) / c;
-      return [{ kind: 'range', symbol, range: c > 0 ? range(-Infinity, Math.floor(limit)) : range(Math.ceil(limit), Infinity) }];
-    }
+      // c*s + k <= 0 with s an integer (c, k may be fractional when the relation came from a SymFloat).
+      return [{ kind: 'range', symbol, range: c > 0 ? range(-Infinity, Math.floor(bound)) : range(Math.ceil(bound), Infinity) }];
+    case '<':
+      return [{ kind: 'range', symbol, range: c > 0 ? range(-Infinity, Math.ceil(bound) - 1) : range(Math.floor(bound) + 1, Infinity) }];
     case '!=': {
       const r = facts.rangeOf(symbol);
       if (bound === r.lo) return [{ kind: 'range', symbol, range: range(r.lo + 1, Infinity) }];

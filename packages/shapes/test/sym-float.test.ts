@@ -17,6 +17,16 @@ floats('true division gives a SymFloat whose guards specialize on the hint', () 
   assert.is((a as SymInt).truediv(a!), 1);
 });
 
+floats('a guard on a fractional linear form narrows the integer range correctly', () => {
+  const env = new ShapeEnv();
+  const [a] = env.createSizes([6], 'L.x');
+  const quarter = (a as SymInt).truediv(4) as SymFloat; // 0.25*s0, hint 1.5
+  assert.is((quarter.lt(2.5) as SymBool).guardBool(), true); // s0 < 10
+  assert.equal(env.rangeOfSize(a!), { lo: 2, hi: 9 });
+  assert.is((quarter.gt(1.25) as SymBool).guardBool(), true); // s0 > 5
+  assert.equal(env.rangeOfSize(a!), { lo: 6, hi: 9 });
+});
+
 floats.run();
 
 const engine = suite('mathjs facade');
