@@ -42,6 +42,15 @@ export function markDynamic(t: Tensor, dim: number | readonly number[]): void {
   markedDims.set(t, set);
 }
 
+const compilerIds = new WeakMap<Compiler, number>();
+let nextCompilerId = 0;
+/** Caches are per compiler too: entries hold runners its backend hooks produced. */
+function compilerId(c: Compiler): number {
+  let id = compilerIds.get(c);
+  if (id === undefined) compilerIds.set(c, (id = nextCompilerId++));
+  return id;
+}
+
 interface FrameState {
   readonly cache: CodeCache;
   readonly captures: readonly unknown[];
@@ -62,7 +71,7 @@ function setup(fn: Function, given: CompileOptions, privateCache: boolean): Fram
   const name = fn.name || 'anonymous';
   const location = parsed ? formatLocation(parsed.locator(parsed.node.start)) : '<native>';
   const text = Function.prototype.toString.call(fn);
-  const key = `${parsed?.info.url}:${parsed?.info.line}:${parsed?.info.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}|${options.backend}`;
+  const key = `${parsed?.info.url}:${parsed?.info.line}:${parsed?.info.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}|${options.backend}|${compilerId(compiler)}`;
   const cache = privateCache ? new CodeCache(-1, name, location) : cacheFor(key, name, location);
   const captures = parsed ? frameCaptureNames(fn).map((n) => parsed.info.captures.get(n)!.value) : [];
   return { cache, captures, compiler, options };

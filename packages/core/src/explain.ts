@@ -78,6 +78,8 @@ function formatExplain(e: ExplainOutput): string {
   e.breaks.forEach((b, i) => lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}${b.hint ? `\n  hint: ${b.hint}` : ''}`));
   e.graphs.forEach((g, i) => lines.push(`Graph ${i + 1}:`, ...g.split('\n').map((l) => `  ${l}`)));
   e.guards.forEach((gs, i) => lines.push(`Guards of entry ${i + 1}:`, ...gs.map((g) => `  ${g}`)));
+  const calls = e.decisions.filter((d) => d.kind !== 'allowInGraph');
+  if (calls.length) lines.push('Calls:', ...calls.map((d) => `  ${d.callee}: ${d.kind} (${d.rule}) at ${formatLocation(d.location)}`));
   lines.push(`Ops: ${Object.entries(e.opCounts).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`);
   lines.push(`Compile times: ${e.compileTimesMs.map((t) => `${t.toFixed(1)} ms`).join(', ')}`);
   return lines.join('\n');
