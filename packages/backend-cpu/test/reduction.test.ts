@@ -79,7 +79,7 @@ Reduction('reductions over leading and middle axes vectorise across the outer ax
     assertClose(got.m!, want.m!, 0, 0, `col max ${rows}x${cols}`);
   }
   // sum over the middle axis of [a, r, b]
-  const [A, R, B] = [3, 6, 10];
+  const [A, R, B] = [3, 6, 37]; // 37 = two 16-wide steps, one 4-wide, one scalar
   const mid: ReductionKernel = {
     kind: 'reduction', name: 'midsum', params: [], inputs: [{ name: 'x', dtype: f32 }], outputs: [{ name: 'out', dtype: f32 }],
     outer: [A, B], reduce: [R], stages: [{ type: 'sum', prologue: load('x', { offset: 0, strides: [R * B, 1, B] }) }],

@@ -7,7 +7,8 @@ import type { Local } from '../wasm/function.js';
 import { RowAddressing, type KernelFrame } from './addressing.js';
 import { CpuCodegenError } from './errors.js';
 import type { ExprEmitter, LaneMode } from './expr.js';
-import { collectAccesses, emitNest, emitVectorLoop } from './loops.js';
+import { collectAccesses, emitNest } from './loops.js';
+import { emitSize } from './sizes.js';
 import { COMBINE } from './reduction-ops.js';
 
 type Store = ReductionKernel['stores'][number];
@@ -32,6 +33,9 @@ export function prefersAcrossOuter(k: Shape): boolean {
   return gathersAlongReduce && full.every((a: Access) => unitOrZero(a.strides[lastOuter]));
 }
 
+/** Lane groups per step of the wide loop: 4 × 4 floats = one 64-byte cache line of each row touched. */
+const GROUPS = 4;
+
 export function emitReductionAcrossOuter(
   frame: KernelFrame, exprs: ExprEmitter, k: Shape, accTypes: readonly LoopDType[], kernel: string,
 ): void {
@@ -39,44 +43,64 @@ export function emitReductionAcrossOuter(
   const lastOuter = k.outer.length - 1;
   emitNest(f, k.outer.slice(0, -1), params, (outerIdx) => {
     const j = f.local('i32');
-    const point = (mode: LaneMode) => () => {
-      const accs: Local<'v128'>[] = [];
+    const groupIdx = Array.from({ length: GROUPS }, () => f.local('i32'));
+    // `groups` lane groups starting at j, 4 apart: each with its own accumulators, sharing the reduce loop
+    const point = (mode: LaneMode, groups: number) => () => {
+      groupIdx.slice(0, groups).forEach((g, u) => f.get(j).i32(4 * u).op('i32_add').set(g));
+      const accs: Local<'v128'>[][] = groupIdx.slice(0, groups).map(() => []);
       k.stages.forEach((stage, si) => {
         const dtype = accTypes[si]!;
         if (dtype !== 'float32' && dtype !== 'int32') throw new CpuCodegenError(kernel, `${stage.type} over ${dtype}`);
         const [op, identity] = COMBINE[dtype][stage.type as keyof (typeof COMBINE)['float32']];
-        const acc = f.local('v128');
+        const tracksNaN = dtype === 'float32' && (stage.type === 'max' || stage.type === 'min');
+        const acc = accs.map(() => f.local('v128'));
+        const nan = acc.map(() => (tracksNaN ? f.local('v128') : null));
         const value = f.local('v128');
-        const nan = dtype === 'float32' && (stage.type === 'max' || stage.type === 'min') ? f.local('v128') : null;
-        (dtype === 'float32' ? f.f32x4(identity) : f.i32x4(identity)).set(acc);
-        if (nan) f.i32x4(0).set(nan);
+        acc.forEach((a, u) => {
+          (dtype === 'float32' ? f.f32x4(identity) : f.i32x4(identity)).set(a);
+          if (nan[u]) f.i32x4(0).set(nan[u]!);
+        });
         emitNest(f, k.reduce, params, (rIdx) => {
-          const row = new RowAddressing(frame, [...outerIdx, ...rIdx], j, accs, lastOuter);
-          row.prepare([stage.prologue]);
-          exprs.resetMemo();
-          exprs.emit(stage.prologue, row, mode);
-          f.set(value);
-          if (nan) {
-            f.get(nan).get(value).get(value).simd('f32x4_ne', 'v128_or').set(nan);
-            f.get(acc).get(value).simd(op === 'f32x4_max' ? 'f32x4_pmax' : 'f32x4_pmin').set(acc);
-          } else f.get(acc).get(value).simd(op).set(acc);
+          acc.forEach((a, u) => {
+            const row = new RowAddressing(frame, [...outerIdx, ...rIdx], groupIdx[u]!, accs[u]!, lastOuter);
+            row.prepare([stage.prologue]);
+            exprs.resetMemo();
+            exprs.emit(stage.prologue, row, mode);
+            f.set(value);
+            const n = nan[u];
+            if (n) {
+              f.get(n).get(value).get(value).simd('f32x4_ne', 'v128_or').set(n);
+              f.get(a).get(value).simd(op === 'f32x4_max' ? 'f32x4_pmax' : 'f32x4_pmin').set(a);
+            } else f.get(a).get(value).simd(op).set(a);
+          });
         });
         // each lane is its own output, so NaN is restored lane by lane
-        if (nan) f.f32x4(NaN).get(acc).get(nan).simd('v128_bitselect').set(acc);
-        accs.push(acc);
+        acc.forEach((a, u) => {
+          if (nan[u]) f.f32x4(NaN).get(a).get(nan[u]!).simd('v128_bitselect').set(a);
+          accs[u]!.push(a);
+        });
       });
       for (const s of k.stores) {
         const store = (rIdx: Local<'i32'>[]) => {
-          const row = new RowAddressing(frame, [...outerIdx, ...rIdx], j, accs, lastOuter);
-          row.prepare([s.value], [s]);
-          exprs.resetMemo();
-          exprs.emit(s.value as ValueExpr, row, mode);
-          row.store(s.buffer, s.access, mode);
+          for (let u = 0; u < groups; u++) {
+            const row = new RowAddressing(frame, [...outerIdx, ...rIdx], groupIdx[u]!, accs[u]!, lastOuter);
+            row.prepare([s.value], [s]);
+            exprs.resetMemo();
+            exprs.emit(s.value as ValueExpr, row, mode);
+            row.store(s.buffer, s.access, mode);
+          }
         };
         if (s.scope === 'outer') store([]);
         else emitNest(f, k.reduce, params, store);
       }
     };
-    emitVectorLoop(f, k.outer[lastOuter]!, params, j, point('vector'), point('scalar'));
+    // j steps by 16 while it can, then by 4, then one element at a time
+    const end = f.local('i32'), wideEnd = f.local('i32'), vecEnd = f.local('i32');
+    emitSize(f, k.outer[lastOuter]!, params);
+    f.tee(end).i32(-4 * GROUPS).op('i32_and').set(wideEnd);
+    f.get(end).i32(-4).op('i32_and').set(vecEnd);
+    f.forRange(j, () => f.i32(0), wideEnd, 4 * GROUPS, point('vector', GROUPS));
+    f.forRange(j, () => f.get(wideEnd), vecEnd, 4, point('vector', 1));
+    f.forRange(j, () => f.get(vecEnd), end, 1, point('scalar', 1));
   });
 }
