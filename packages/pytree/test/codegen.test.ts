@@ -85,7 +85,7 @@ registerDataclass(Linear, { dataFields: ['weight', 'bias'], metaFields: ['name']
 
 const cases: [string, unknown, object?][] = [
   ['op-args', [[1, 2], { alpha: 1, out: null }]],
-  ['records', [new Linear(1, 2, 'fc1'), new Linear(3, 4, 'fc1')], { namespace: 'test-codegen' }],
+  ['records', [new Linear(1, 2, 'fc1'), new Linear(3, 4, 'fc2')], { namespace: 'test-codegen' }],
   ['map-and-null-proto', { m: new Map([[1, 'a']]), n: Object.assign(Object.create(null), { ['__proto__']: 1 }) }],
   ['sorted-keys', { b: 1, a: 2 }, { sortKeys: true }],
 ];

@@ -22,13 +22,18 @@ export class Emitter {
   constructor(
     private readonly prefix: string,
     private readonly emitBody: (spec: TreeSpec, emitter: Emitter) => string,
+    /** Which specs share one function: equal ones by default; flatten code shares by shape. */
+    private readonly identity: { hash(spec: TreeSpec): number; same(a: TreeSpec, b: TreeSpec): boolean } = {
+      hash: (spec) => spec.hash(),
+      same: (a, b) => a.equals(b),
+    },
   ) {}
 
   /** The name of the function for `spec`'s structure, emitting it on first request. */
   functionFor(spec: TreeSpec): string {
-    const hash = spec.hash();
+    const hash = this.identity.hash(spec);
     const bucket = this.names.get(hash) ?? [];
-    for (const entry of bucket) if (entry.spec.equals(spec)) return entry.name;
+    for (const entry of bucket) if (this.identity.same(entry.spec, spec)) return entry.name;
     const name = `${this.prefix}${this.count++}`;
     bucket.push({ spec, name });
     this.names.set(hash, bucket);
@@ -70,11 +75,11 @@ export function keyLiteral(key: string): string {
   return JSON.stringify(key);
 }
 
-/** True when all children have one structure, so a loop can replace per-child code. */
-export function isHomogeneous(spec: TreeSpec): boolean {
+/** True when all children have one structure (by `same`), so a loop can replace per-child code. */
+export function isHomogeneous(spec: TreeSpec, same: (a: TreeSpec, b: TreeSpec) => boolean = (a, b) => a.equals(b)): boolean {
   const children = spec.childSpecs;
   if (children.length < 2) return false;
   const first = children[0]!;
-  for (let i = 1; i < children.length; i++) if (!first.equals(children[i]!)) return false;
+  for (let i = 1; i < children.length; i++) if (!same(first, children[i]!)) return false;
   return true;
 }

@@ -9,6 +9,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { TreeSpec } from '../spec.js';
 import { makeLeafTest } from '../classify.js';
 import { Emitter, SourceTooLarge, isHomogeneous, keyLiteral } from './emitter.js';
+import { readsMetadata, sameShape, shapeHash } from './shape.js';
 
 /** Stores the leaves of `tree` into `out` from index `start`; false means the structure differs. */
 export type CompiledFlatten = (tree: unknown, out: unknown[], start: number) => boolean;
@@ -19,7 +20,7 @@ const INLINE_KEY_CHECKS = 12;
 const LOOP_RECORDS_FROM = 256;
 
 export function flattenSource(spec: TreeSpec, options: ResolvedOptions): { source: string; make: () => unknown } {
-  const emitter = new Emitter('f', (node, e) => emitNode(node, e, options));
+  const emitter = new Emitter('f', (node, e) => emitNode(node, e, options), { hash: shapeHash, same: sameShape });
   const entry = rootFunction(spec, emitter);
   return emitter.finish(entry, {
     L: makeLeafTest(options.noneIsLeaf, options.namespace),
@@ -40,6 +41,12 @@ export function compileFlatten(spec: TreeSpec, options: ResolvedOptions): Compil
 }
 
 function rootFunction(spec: TreeSpec, emitter: Emitter): string {
+  if (readsMetadata(spec)) {
+    // Functions of metadata-reading subtrees take their spec as a fourth argument.
+    const self = emitter.constant(spec);
+    emitter.rawFunction(`function root(x, o, j) {\nreturn ${emitter.functionFor(spec)}(x, o, j, ${self});\n}`);
+    return 'root';
+  }
   if (spec.kind !== 'leaf' && spec.kind !== 'none') return emitter.functionFor(spec);
   // A root leaf or none node has no container function of its own: emit a one-off wrapper.
   emitter.rawFunction(`function root(x, o, j) {\nlet v;\n${childCheck(spec, 'x', 0, emitter)}\nreturn true;\n}`);
@@ -53,21 +60,25 @@ function at(offset: number, base = 'j'): string {
 /**
  * Code that checks one child value and stores it if it is a leaf; `expr` is evaluated exactly once. Leaves
  * go to precomputed slots of a preallocated array (the spec fixes every offset), which V8 runs about three
- * times faster than push.
+ * times faster than push. `childSpec` is the expression for the child's spec, passed to functions of
+ * metadata-reading subtrees.
  */
-function childCheck(spec: TreeSpec, expr: string, offset: number, emitter: Emitter, base = 'j'): string {
+function childCheck(spec: TreeSpec, expr: string, offset: number, emitter: Emitter, base = 'j', childSpec = ''): string {
   switch (spec.kind) {
     case 'leaf':
       return `v = ${expr}; if ((typeof v === 'object' || v === undefined) && !L(v)) return false; o[${at(offset, base)}] = v;`;
     case 'none':
       return `if (${expr} !== ${spec.meta === null ? 'null' : 'undefined'}) return false;`;
     default:
-      return `if (!${emitter.functionFor(spec)}(${expr}, o, ${at(offset, base)})) return false;`;
+      return readsMetadata(spec)
+        ? `if (!${emitter.functionFor(spec)}(${expr}, o, ${at(offset, base)}, ${childSpec})) return false;`
+        : `if (!${emitter.functionFor(spec)}(${expr}, o, ${at(offset, base)})) return false;`;
   }
 }
 
 function emitNode(spec: TreeSpec, emitter: Emitter, options: ResolvedOptions): string {
-  const lines: string[] = ['(x, o, j) {', 'let v;'];
+  const lines: string[] = readsMetadata(spec) ? ['(x, o, j, m) {', 'let v;'] : ['(x, o, j) {', 'let v;'];
+  if (spec.childSpecs.some(readsMetadata)) lines.push('const cs = m.childSpecs;');
   const children = spec.childSpecs;
   switch (spec.kind) {
     case 'array':
@@ -108,12 +119,12 @@ function emitNode(spec: TreeSpec, emitter: Emitter, options: ResolvedOptions): s
 /** Per-child checks, or one loop when every child has the same structure (a list of identical records). */
 function valueChecks(spec: TreeSpec, valueAt: (i: number) => string, emitter: Emitter): string[] {
   const children = spec.childSpecs;
-  if (isHomogeneous(spec)) {
+  if (isHomogeneous(spec, sameShape)) {
     const step = children[0]!.numLeaves;
     const loopValue = spec.kind === 'array' ? 'x[i]' : spec.kind === 'map' ? 'values[i]' : null;
     if (loopValue !== null) {
       return [
-        `for (let i = 0, p = j; i < ${children.length}; i++, p += ${step}) { ${childCheck(children[0]!, loopValue, 0, emitter, 'p')} }`,
+        `for (let i = 0, p = j; i < ${children.length}; i++, p += ${step}) { ${childCheck(children[0]!, loopValue, 0, emitter, 'p', 'cs[i]')} }`,
       ];
     }
   }
@@ -127,7 +138,7 @@ function valueChecks(spec: TreeSpec, valueAt: (i: number) => string, emitter: Em
   }
   let offset = 0;
   return children.map((child, i) => {
-    const check = childCheck(child, valueAt(i), offset, emitter);
+    const check = childCheck(child, valueAt(i), offset, emitter, 'j', `cs[${i}]`);
     offset += child.numLeaves;
     return check;
   });
@@ -157,26 +168,24 @@ function customGuard(spec: TreeSpec, emitter: Emitter): string[] {
   const def = spec.node!;
   const type = emitter.constant(def.type);
   const lines = [`if (x == null || x.constructor !== ${type}) return false;`];
+  // The expected metadata is read from this node's spec `m`, so nodes differing only in it share code.
   if (def.kind === 'static') {
-    const meta = emitter.constant(spec.meta);
     const node = emitter.constant(def);
-    lines.push(`if (x !== ${meta} && !${node}.metaEquals(x, ${meta})) return false;`);
+    lines.push(`if (x !== m.meta && !${node}.metaEquals(x, m.meta)) return false;`);
     return lines;
   }
   if (def.kind === 'dataclass') {
-    const metaValues = spec.meta as unknown[];
+    if (def.metaFields!.length > 0) lines.push('const mm = m.meta;');
     def.metaFields!.forEach((field, i) => {
-      const expected = emitter.constant(metaValues[i]);
-      lines.push(`v = x[${keyLiteral(field)}]; if (v !== ${expected} && !E(v, ${expected})) return false;`);
+      lines.push(`v = x[${keyLiteral(field)}]; if (v !== mm[${i}] && !E(v, mm[${i}])) return false;`);
     });
     lines.push(...valueChecks(spec, (i) => `x[${keyLiteral(def.dataFields![i]!)}]`, emitter));
     return lines;
   }
   const node = emitter.constant(def);
-  const meta = emitter.constant(spec.meta);
   lines.push(`const r = ${node}.flatten(x); const ch = r == null ? null : r.children;`);
   lines.push(
-    `if (!Array.isArray(ch) || ch.length !== ${spec.childSpecs.length} || !${node}.metaEquals(r.meta, ${meta})) return false;`,
+    `if (!Array.isArray(ch) || ch.length !== ${spec.childSpecs.length} || !${node}.metaEquals(r.meta, m.meta)) return false;`,
   );
   lines.push(...valueChecks(spec, (i) => `ch[${i}]`, emitter));
   return lines;
