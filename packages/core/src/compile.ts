@@ -9,6 +9,7 @@ import { printGraph } from './ir/print.js';
 import { compileTag, log, logSink } from './logs.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
 import { parseFunction } from './trace/functions.js';
+import { boundParts } from './trace/closures.js';
 import { getDefaultCompiler, withCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
 import type { FrameEvent } from './hooks.js';
@@ -83,6 +84,14 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
 
 export function compileWith<F extends (...args: any[]) => any>(fn: F, options: CompileOptions, observer: CompileObserver | undefined): F {
   if (typeof fn !== 'function') throw new KilnError('compile() expects a function', 'pass the function itself, not its result');
+  const bound = boundParts(fn);
+  if (bound) {
+    // `model.forward.bind(model)`: compile the target; the bound `this` is guarded like any `this`.
+    const target = compileWith(bound.target as F, options, observer);
+    return function (this: unknown, ...args: unknown[]) {
+      return target.apply(bound.thisArg, [...bound.args, ...args]);
+    } as unknown as F;
+  }
   let state: FrameState | undefined;
   const compiled = function (this: unknown, ...args: unknown[]): unknown {
     state ??= setup(fn, options, observer !== undefined);

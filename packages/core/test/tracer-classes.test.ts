@@ -86,10 +86,10 @@ Classes('a model object: its tensor fields become graph inputs', () => {
 
 Classes('a bound method compiled directly (this is an input)', () => {
   const model = new MLP([8, 16, 4]);
-  check(model.forward.bind(model), [[x]], { fallbacks: 1 });
-  check(function (this: MLP, t: Tensor) {
-    return this.forward(t);
-  }.bind(model), [[x]], { fallbacks: 1 });
+  check(model.forward.bind(model), [[x]], ONE_GRAPH);
+  check(function (this: MLP, scale: number, t: Tensor) {
+    return this.forward(t).mul(scale);
+  }.bind(model, 3), [[x]], ONE_GRAPH);
 });
 
 Classes('compiling a method and calling it with this', () => {

@@ -163,3 +163,23 @@ export function originalLocation(url: string, line: number, column: number): { f
   const file = source.startsWith('file:') ? fileURLToPath(source) : source;
   return { file: file.split('/').slice(-1)[0] ?? file, line: (entry?.originalLine ?? line) + 1 };
 }
+
+/** For a bound function: its target, bound `this` and bound arguments (null for other functions). */
+export function boundParts(fn: Function): { target: Function; thisArg: unknown; args: unknown[] } | null {
+  if (!fn.name.startsWith('bound ')) return null;
+  const group = 'kiln-bound';
+  try {
+    const fnId = objectIdOf(fn, group);
+    const target = internal(fnId, '[[TargetFunction]]');
+    if (!target) return null;
+    const boundArgs = internal(fnId, '[[BoundArgs]]');
+    const args = boundArgs?.objectId
+      ? (post('Runtime.getProperties', { objectId: boundArgs.objectId, ownProperties: true }).result as Result[])
+          .filter((p) => /^\d+$/.test(p.name))
+          .map((p) => valueOf(p.value, group))
+      : [];
+    return { target: valueOf(target, group) as Function, thisArg: valueOf(internal(fnId, '[[BoundThis]]')!, group), args };
+  } finally {
+    post('Runtime.releaseObjectGroup', { objectGroup: group });
+  }
+}
