@@ -115,6 +115,40 @@ Arithmetic('property: writes the reference result through any layout and touches
   );
 });
 
+const DTYPE_ORDER = ['bool', 'int32', 'float32', 'float64'] as const;
+type D = (typeof DTYPE_ORDER)[number];
+const isFloat = (d: D) => d === 'float32' || d === 'float64';
+/** Written out from PyTorch: the promoted dtype of two dimensioned tensors, with div always floating. */
+function refResultDtype(name: BinaryName, a: D, b: D): D {
+  const promoted = DTYPE_ORDER[Math.max(DTYPE_ORDER.indexOf(a), DTYPE_ORDER.indexOf(b))]!;
+  return name === 'div_' && !isFloat(promoted) ? 'float32' : promoted;
+}
+/** PyTorch's can_cast, written out. */
+const refCanCast = (from: D, to: D) => !(isFloat(from) && !isFloat(to)) && !(from !== 'bool' && to === 'bool');
+const refStore = (v: number, d: D) => (d === 'bool' ? (v !== 0 ? 1 : 0) : d === 'int32' ? Math.trunc(v) | 0 : d === 'float32' ? Math.fround(v) : v);
+
+Arithmetic('property: over dtype pairs, the result is cast into self exactly when PyTorch allows it', () => {
+  const dtypeArb = fc.constantFrom(...DTYPE_ORDER);
+  fc.assert(
+    fc.property(shapeArb(2, 3).filter((s) => s.length > 0), layoutArb, dtypeArb, dtypeArb, fc.constantFrom(...(Object.keys(ops) as BinaryName[])), (shape, layout, selfDtype, otherDtype, name) => {
+      const selfValues = valuesFor(shape).map((v) => refStore(v % 3 === 0 ? v / 4 : v, selfDtype));
+      const otherValues = valuesFor(shape).map((v) => refStore(v % 2 === 0 ? 3 : 0.75, otherDtype));
+      const self = withDType(makeTensor(selfValues, shape, layout), selfDtype);
+      const other = withDType(makeTensor(otherValues, shape, layout), otherDtype);
+      const result = refResultDtype(name, selfDtype, otherDtype);
+      if (!refCanCast(result, selfDtype)) {
+        expectError(() => ops[name].apply(self, other), KilnTypeError, name, result, selfDtype);
+        assert.equal(values(self), selfValues, 'untouched');
+        return;
+      }
+      ops[name].apply(self, other);
+      const expected = selfValues.map((a, i) => refStore(refStore(ops[name].ref(a, otherValues[i]!), result), selfDtype));
+      assert.equal(values(self), expected);
+    }),
+    FC_RUNS,
+  );
+});
+
 const Aliasing = suite('inplace: views, strides and overlap');
 
 Aliasing('writing into a view writes into its base and into every other view', () => {
