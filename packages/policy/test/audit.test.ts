@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as tensorModule from '@kiln/tensor';
 import { Tensor, defaultGenerator, defineOp } from '@kiln/tensor';
 import type { MetaTensor, TensorMetaLike } from '@kiln/tensor';
-import { allowlistRule, builtinFunctionTable, runAudit, tensorApiRule } from '../src/index.js';
+import { allowlistRule, builtinFunctionTable, Overrides, runAudit, tensorApiRule } from '../src/index.js';
 import type { AuditReport, TableRule } from '../src/index.js';
 import type { ApiSources } from '../src/audit/api.js';
 
@@ -35,6 +35,10 @@ const planted = {
   policyTestWrongMeta: defineOp({
     name: 'policyTestWrongMeta', category: 'pointwise', method: false, positional: [arg('self', 'Tensor')],
     meta: ([x]): MetaTensor => ({ shape: [...x.shape, 1], dtype: x.dtype }), kernel: ([x]) => copyOf(x),
+  }),
+  policyTestBadDecomposition: defineOp({
+    name: 'policyTestBadDecomposition', category: 'pointwise', method: false, positional: [arg('self', 'Tensor')], meta: sameShape,
+    kernel: ([x]) => copyOf(x), decompose: ([x]) => tensorModule.unsqueeze(x, 0),
   }),
   policyTestReadsData: defineOp({
     name: 'policyTestReadsData', category: 'pointwise', method: false, positional: [arg('self', 'Tensor')],
@@ -160,6 +164,26 @@ planted_('a decomposition that reads tensor data fails on fake tensors', () => {
   const report = runAudit(withPlanted('policyTestReadsData'));
   const [f] = failures(report, 'decompositions');
   assert.match(f!.message, /^the decomposition of 'policyTestReadsData' does not run on fake tensors \(it must use ops only, never tensor data\)/);
+});
+
+planted_('a decomposition whose result disagrees with the op', () => {
+  const [f, ...rest] = failures(runAudit(withPlanted('policyTestBadDecomposition')), 'decompositions');
+  assert.is(rest.length, 0);
+  assert.is(f!.message, "the decomposition of 'policyTestBadDecomposition' gives float32[1, 2, 3] on fake tensors but the op gives float32[2, 3] eagerly");
+});
+
+planted_('a user module rule that can never match (a typo in the config)', () => {
+  const overrides = new Overrides();
+  overrides.inline('lodahs', { origin: 'kiln.config.js: policy.inline[0]' });
+  overrides.skip('node:fss', { origin: 'kiln.config.js: policy.skip[0]' });
+  overrides.skip('/no/such/dir/**', { origin: 'kiln.config.js: policy.skip[1]' });
+  overrides.inline('uvu', { origin: 'kiln.config.js: policy.inline[1]' });
+  const messages = failures(runAudit({ overrides }), 'stale-rules').map((f) => f.message);
+  assert.equal(messages, [
+    `stale rule: inline('lodahs') at kiln.config.js: policy.inline[0] can never match: no package 'lodahs' is installed under ${process.cwd()}`,
+    "stale rule: skip('node:fss') at kiln.config.js: policy.skip[0] can never match: 'node:fss' is not a Node builtin module",
+    "stale rule: skip('/no/such/dir/**') at kiln.config.js: policy.skip[1] can never match: the folder /no/such/dir/ does not exist",
+  ]);
 });
 
 planted_('an unclassified Math function', () => {

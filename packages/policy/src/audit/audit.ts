@@ -12,7 +12,7 @@ import type { ApiSources } from './api.js';
 import { enumerateTensorApi, liveApiSources } from './api.js';
 import { checkDecomposition, checkFake, checkMathEntry, checkPurity } from './op-checks.js';
 import type { FakeCheck } from './op-checks.js';
-import { checkAllowlistOps, checkCoverage, checkDuplicatesAndConflicts, checkPolyfills, checkStaleRules } from './rule-checks.js';
+import { checkAllowlistOps, checkCoverage, checkDuplicatesAndConflicts, checkModuleOverrides, checkPolyfills, checkStaleRules } from './rule-checks.js';
 import { samplesFor } from './samples.js';
 import type { AuditReport, BackendCoverage, CheckResult, Finding, FunctionRow, Lowering, MathRow, PurityResult } from './types.js';
 import { statusOf } from './types.js';
@@ -33,6 +33,8 @@ export interface AuditOptions {
   /** One lowering table per registered backend; empty until backends land. */
   readonly backends?: readonly BackendLoweringTable[];
   readonly math?: readonly MathEntry[];
+  /** Where installed packages are looked for when checking user module rules (default: the cwd). */
+  readonly root?: string;
 }
 
 const check = (id: string, title: string, findings: Finding[]): CheckResult => ({ id, title, status: statusOf(findings), findings });
@@ -103,7 +105,10 @@ export function runAudit(options: AuditOptions = {}): AuditReport {
 
   const checks: CheckResult[] = [
     check('coverage', 'Every public function of @kiln/tensor and Math is classified, and every rule names one', checkCoverage(api, table, overrides)),
-    check('stale-rules', 'Every rule resolves to a live function or op', checkStaleRules(table, rules)),
+    check('stale-rules', 'Every rule resolves to a live function, op or module', [
+      ...checkStaleRules(table, rules),
+      ...checkModuleOverrides(overrides, options.root ?? process.cwd()),
+    ]),
     check('conflicts', 'No duplicate or conflicting rules', checkDuplicatesAndConflicts(rules, overrides, modules)),
     check('allowlist-ops', 'Each allowlist entry names its op and declares its effects', checkAllowlistOps(rules, table, modules)),
     check('fake-tensors', 'Each allowlisted op runs on fake tensors, matching eager shapes and dtypes', fakeFindings),

@@ -88,23 +88,26 @@ export function checkFake(op: OpDef, samples: SampleFactory, subject: string): F
   }
 }
 
-/** Expands the op's decomposition to the end on fake tensors; the leaves must all be core ops. */
+/**
+ * Expands the op's decomposition to the end on fake tensors: the leaves must all be core ops, and the result
+ * must have the eager result's shapes and dtypes.
+ */
 export function checkDecomposition(op: OpDef, samples: SampleFactory, subject: string): { coreOps: string[]; finding?: Finding } {
+  const fail = (coreOps: string[], message: string) => ({ coreOps, finding: { severity: 'fail' as const, subject, message } });
   try {
     const args = mapTensors(normalizeArgs(op.name, op.schema, samples(), isTensor), (t) => fakeTensor(metaOf(t)));
-    const { run } = runFake(() => op.decompose!(args), { expand: true });
+    const { result, run } = runFake(() => op.decompose!(args), { expand: true });
     const leaves = run.calls.filter((c) => !c.op.decompose).map((c) => c.op);
     const notCore = leaves.filter((o) => !o.isCore);
     const coreOps = [...new Set(leaves.map((o) => o.name))].sort();
-    if (notCore.length) {
-      return { coreOps, finding: { severity: 'fail', subject, message: `the decomposition of '${op.name}' reaches non-core ops: ${notCore.map((o) => o.name).join(', ')}` } };
+    if (notCore.length) return fail(coreOps, `the decomposition of '${op.name}' reaches non-core ops: ${notCore.map((o) => o.name).join(', ')}`);
+    const eager = runEagerSample(op, samples);
+    if (!sameMetadata(result, eager)) {
+      return fail(coreOps, `the decomposition of '${op.name}' gives ${describeResult(result)} on fake tensors but the op gives ${describeResult(eager)} eagerly`);
     }
     return { coreOps };
   } catch (e) {
-    return {
-      coreOps: [],
-      finding: { severity: 'fail', subject, message: `the decomposition of '${op.name}' does not run on fake tensors (it must use ops only, never tensor data): ${describeError(e)}` },
-    };
+    return fail([], `the decomposition of '${op.name}' does not run on fake tensors (it must use ops only, never tensor data): ${describeError(e)}`);
   }
 }
 

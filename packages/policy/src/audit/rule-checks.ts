@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { dirname, join } from 'node:path';
 import { getOp } from '@kiln/tensor';
 import type { AnyFunction } from '../frame.js';
 import type { Overrides } from '../overrides.js';
 import { checkPolyfillSignature } from '../polyfills/index.js';
 import { resolveQualifiedName } from '../qualified.js';
+import { formatModuleMatcher } from '../rules/modules.js';
 import type { ResolvedTable, TableRule } from '../rules/table.js';
 import type { ApiFunction } from './api.js';
 import type { Finding } from './types.js';
@@ -179,6 +183,39 @@ export function checkPolyfills(rules: readonly TableRule[]): Finding[] {
         findings.push({ severity: 'fail', subject: rule.id, message: `polyfill for ${rule.name} returned ${actual} where the builtin returns ${expected}` });
       }
     }
+  }
+  return findings;
+}
+
+/** Is a node_modules/<name> folder reachable from `root` upward (where Node would look for it)? */
+function installed(name: string, root: string): boolean {
+  for (let dir = root; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules', name))) return true;
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+/**
+ * User module rules that can never match: a package that is not installed, a Node builtin that does not
+ * exist, a path whose fixed prefix is missing — most often a typo in the config.
+ */
+export function checkModuleOverrides(overrides: Overrides, root: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of overrides.moduleRules()) {
+    const m = rule.matcher;
+    const pattern = formatModuleMatcher(m);
+    let why: string | null = null;
+    if (m.type === 'package') {
+      const fixed = m.pattern.includes('*') ? m.pattern.slice(0, m.pattern.indexOf('/')) : m.pattern;
+      if (!(m.pattern.includes('*') && !fixed.startsWith('@')) && !installed(fixed, root)) why = `no package '${fixed}' is installed under ${root}`;
+    } else if (m.type === 'builtin' && !m.pattern.includes('*') && !isBuiltin(m.pattern)) {
+      why = `'${m.pattern}' is not a Node builtin module`;
+    } else if (m.type === 'path') {
+      const fixed = m.pattern.slice(0, m.pattern.search(/\*|$/));
+      const dir = fixed.endsWith('/') ? fixed : dirname(fixed);
+      if (!existsSync(dir)) why = `the folder ${dir} does not exist`;
+    }
+    if (why) findings.push({ severity: 'fail', subject: rule.id, message: `stale rule: ${rule.kind}('${pattern}') at ${rule.origin} can never match: ${why}` });
   }
   return findings;
 }
