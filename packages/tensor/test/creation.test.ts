@@ -72,6 +72,17 @@ FromData('ragged or non-numeric input raises a typed error naming where', () => 
   expectError(() => tensor([1], { dtype: 'int64' as 'int32' }), KilnTypeError, /dtype/);
 });
 
+FromData('integral data outside int32 is refused instead of wrapping', () => {
+  expectError(() => tensor([1, 3e9]), ValueError, 'tensor:', '3000000000', 'int32', "dtype: 'float64'");
+  expectError(() => tensor([-2147483649]), ValueError, 'tensor:');
+  expectError(() => tensor([1.5, 3e9], { dtype: 'int32' }), ValueError, 'tensor:');
+  assert.equal(tensor([2147483647, -2147483648]).toArray(), [2147483647, -2147483648]);
+  assert.equal(tensor([1, 3e9], { dtype: 'float64' }).toArray(), [1, 3e9]);
+  assert.is(tensor([1, 3e9], { dtype: 'float32' }).dtype, 'float32');
+  expectError(() => full([2], 2 ** 31), ValueError, 'full:', 'int32');
+  assert.equal(full([1], 2 ** 31, { dtype: 'float64' }).toArray(), [2 ** 31]);
+});
+
 FromData.run();
 
 const Fill = suite('creation: zeros, ones, full, eye, *_like');
@@ -220,6 +231,8 @@ Random('dtypes, shapes and errors', () => {
   expectError(() => rand([2], { dtype: 'int32' }), KilnTypeError, /rand: dtype must be float/);
   expectError(() => randn([-2]), ShapeError);
   expectError(() => rand([2], { generator: {} as Generator }), KilnTypeError, /'generator'/);
+  // An object with only next() would fail inside randn's kernel: the schema asks for both methods.
+  expectError(() => randn([2], { generator: { next: () => 0.5 } as Generator }), KilnTypeError, "randn: argument 'generator'");
 });
 
 Random('randLike and randnLike follow the input shape and float dtype', () => {

@@ -71,6 +71,16 @@ function flattenData(data: unknown): { flat: (number | boolean)[]; shape: number
   return { flat, shape };
 }
 
+/** int32 data outside the int32 range would wrap silently: refuse it, as PyTorch refuses an overflowing cast. */
+function checkInt32Range(op: string, flat: ArrayLike<number | boolean>): void {
+  for (let i = 0; i < flat.length; i++) {
+    const v = Number(flat[i]);
+    if (v > 2147483647 || v < -2147483648) {
+      throw new ValueError(`${op}: value ${v} at flat index ${i} does not fit in int32`, "pass { dtype: 'float64' } to keep it (exact up to 2^53)");
+    }
+  }
+}
+
 export const tensor = defineOp({
   name: 'tensor',
   category: 'creation',
@@ -80,6 +90,7 @@ export const tensor = defineOp({
   kernel: ([data, dtype]): Tensor => {
     const { flat, shape } = flattenData(data);
     const dt = dtype ?? inferDType(flat, data);
+    if (dt === 'int32') checkInt32Range('tensor', flat);
     const out = allocate(dt, flat.length);
     for (let i = 0; i < flat.length; i++) out[i] = castScalar(flat[i]!, dt);
     return Tensor.fromData(out, shape, dt);
@@ -96,7 +107,10 @@ export const full = defineOp({
     shape: checkShape('full', size),
     dtype: dtype ?? (typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int32' : defaultFloat),
   }),
-  kernel: ([, value], out: MetaTensor): Tensor => filled(out.shape as number[], out.dtype, Number(value)),
+  kernel: ([, value], out: MetaTensor): Tensor => {
+    if (out.dtype === 'int32') checkInt32Range('full', [value]);
+    return filled(out.shape as number[], out.dtype, Number(value));
+  },
 });
 
 function constantCreation<const N extends string>(name: N, value: number) {

@@ -27,7 +27,7 @@ export interface ArgTypes {
   'Tensor[]': readonly Tensor[];
   data: NestedData | ArrayLike<number>;
   string: string;
-  'Generator?': { next(): number } | null;
+  'Generator?': { next(): number; normal(): number } | null;
 }
 export type ArgTypeName = keyof ArgTypes;
 
@@ -158,6 +158,9 @@ function indexOfArg(schema: Schema, name: string): number {
   return k < 0 ? -1 : schema.positional.length + k;
 }
 
+/** What `rand` and `randn` call on a generator (the `Generator` class, or any object with both methods). */
+const isGeneratorLike = (x: unknown) =>
+  typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function' && typeof (x as { normal?: unknown }).normal === 'function';
 const isInt = (x: unknown) => typeof x === 'number' && Number.isInteger(x);
 const isSize = (x: unknown) => isInt(x) || (typeof x === 'object' && x !== null && 'isSymInt' in x);
 const isScalar = (x: unknown) => typeof x === 'number' || typeof x === 'boolean';
@@ -183,7 +186,7 @@ function checkArg(op: string, spec: ArgSpec, value: unknown, isTensor: (x: unkno
       case 'Tensor[]': return Array.isArray(value) && value.every(isTensor);
       case 'data': return value !== null && value !== undefined;
       case 'string': return typeof value === 'string' && (!spec.choices || spec.choices.includes(value));
-      case 'Generator?': return value === null || (typeof value === 'object' && typeof (value as { next?: unknown }).next === 'function');
+      case 'Generator?': return value === null || isGeneratorLike(value);
       default: return spec.type satisfies never;
     }
   })();
