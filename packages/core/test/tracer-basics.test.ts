@@ -165,6 +165,39 @@ Basics('string methods on constants', () => {
   check((a: Tensor, mode: string) => (mode.toUpperCase().startsWith('EXP') ? a.exp() : a.relu()), [[x, 'exp'], [x, 'relu']], { graphs: 2, fallbacks: 0 });
 });
 
+Basics('optional calls and logical assignment', () => {
+  check((a: Tensor, hooks: { pre?: (t: Tensor) => Tensor; scale?: number }) => {
+    const opts: { scale?: number } = {};
+    opts.scale ??= hooks.scale ?? 2;
+    opts.scale ||= 1;
+    const h = hooks.pre?.(a) ?? a;
+    return h.mul(opts.scale);
+  }, [[x, {}], [x, { pre: (t: Tensor) => t.exp(), scale: 3 }]], { graphs: 2, fallbacks: 0 });
+});
+
+Basics("the 'in' operator on inputs and frame objects", () => {
+  check((a: Tensor, cfg: Record<string, number>) => {
+    const local = { bias: 1 };
+    return a.mul('scale' in cfg ? cfg.scale! : 1).add('bias' in local ? local.bias : 0);
+  }, [[x, { scale: 4 }], [x, {}]], { graphs: 2, fallbacks: 0 });
+});
+
+Basics('an unresolvable global falls back', () => {
+  check((a: Tensor) => a.mul((globalThis as unknown as { missingGlobal?: number }).missingGlobal ?? 1), [[x]], { graphs: 0, fallbacks: 1 });
+});
+
+Basics('a getter on an input object falls back (never run at trace time)', () => {
+  let reads = 0;
+  const obj = {
+    get scale() {
+      reads++;
+      return 2;
+    },
+  };
+  check((a: Tensor, o: { scale: number }) => a.mul(o.scale), [[x, obj]], { graphs: 0, fallbacks: 1 });
+  assert.is(reads, 4, 'read only by the 4 eager runs (2 reference calls, 2 fallbacks), never by the tracer');
+});
+
 Basics.run();
 
 const Values = suite('tracer: trackers for containers');
