@@ -57,4 +57,20 @@ Matmul('fused bias + relu epilogue, symbolic sizes reused across calls', () => {
   }
 });
 
+Matmul('matrix-vector shapes (run as reductions) keep batching, strides and the epilogue', () => {
+  const [B, m, n, k] = [2, 3, 37, 29];
+  const epilogue = unary('relu', add(acc(0), load('bias', { offset: 0, strides: [0, 0, 1] })));
+  const kernel: MatmulKernel = {
+    kind: 'extern', op: 'matmul', name: 'bmv', params: [],
+    inputs: [{ name: 'a', dtype: f32 }, { name: 'b', dtype: f32 }, { name: 'bias', dtype: f32 }],
+    outputs: [{ name: 'c', dtype: f32 }], batch: [B], m, n, k,
+    a: { buffer: 'a', offset: 0, batchStrides: [m * k], rowStride: k, colStride: 1 },
+    b: { buffer: 'b', offset: 0, batchStrides: [k * n], rowStride: 1, colStride: k }, // b stored [B, n, k]
+    out: 'c', epilogue,
+  };
+  const inputs = { a: randomArray(f32, B * m * k), b: randomArray(f32, B * k * n), bias: randomArray(f32, n) };
+  const { got, want } = runBoth(kernel, inputs, { c: B * m * n });
+  assertClose(got.c!, want.c!, 1e-4, 1e-4, 'batched matvec with epilogue');
+});
+
 Matmul.run();

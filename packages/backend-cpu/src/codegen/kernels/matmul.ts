@@ -3,14 +3,15 @@
 // the operands' strides: transposed and batched views cost nothing beyond the packing. The MR×NR tile of
 // C lives in MR*NR/4 v128 locals that V8 keeps in registers; each k step is NR/4 loads of B, MR
 // load-and-splats of A and MR*NR/4 multiply-adds. Node 20 has no relaxed-SIMD fma, so it is mul + add.
-import type { MatmulKernel, PointwiseKernel, SizeExpr } from '@kiln/core';
-import { contiguous, contiguousStrides, load } from '@kiln/core';
+import type { MatmulKernel, PointwiseKernel, ReductionKernel, SizeExpr } from '@kiln/core';
+import { acc, contiguous, contiguousStrides, load, mul } from '@kiln/core';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { ModuleBuilder } from '../wasm/module.js';
 import { kernelFrame, type KernelSignature } from './frame.js';
 import { emitNest } from './loops.js';
 import { emitPointwise } from './pointwise.js';
+import { emitReduction } from './reduction.js';
 import { emitSize } from './sizes.js';
 
 /** Register tile and cache blocks, chosen by measurement on the bench machine (see README). */
@@ -20,6 +21,9 @@ export function emitMatmul(
   k: MatmulKernel, exportName: string, math: MathLibrary, module: ModuleBuilder,
 ): { f: FunctionBuilder; signature: KernelSignature } {
   const { MR, NR, KC, MC, NC } = MATMUL_BLOCKING;
+  // Matrix-vector shapes (fewer rows than a register tile, or one column) are bandwidth-bound: packing
+  // would copy all of B to use each element once. They run as a reduction over k instead.
+  if ((typeof k.m === 'number' && k.m < MR) || k.n === 1) return emitReduction(matvecAsReduction(k), exportName, math);
   const { frame, signature, scratchPtr } = kernelFrame(k, exportName, true);
   const { f, params, pointers } = frame;
   const scratchBytes = 4 * (MC * KC + KC * NC + MR * NR);
@@ -72,13 +76,13 @@ export function emitMatmul(
         packPanels(f, packB, nc, kc, NR, (p, j) => {
           f.get(bBase).get(pc).get(p).op('i32_add').get(sb.row).op('i32_mul', 'i32_add');
           f.get(jc).get(j).op('i32_add').get(sb.col).op('i32_mul', 'i32_add');
-        });
+        }, () => f.get(sb.col).i32(4).op('i32_eq'));
         f.forRange(ic, () => f.i32(0), M, MC, () => {
           minInto(f, mc, () => f.i32(MC), () => f.get(M).get(ic).op('i32_sub'));
           packPanels(f, packA, mc, kc, MR, (p, i) => {
             f.get(aBase).get(ic).get(i).op('i32_add').get(sa.row).op('i32_mul', 'i32_add');
             f.get(pc).get(p).op('i32_add').get(sa.col).op('i32_mul', 'i32_add');
-          });
+          }, () => f.get(sa.row).i32(4).op('i32_eq'));
           emitMacroKernel(f, { packA, packB, tile, kc, mc, nc, first, outRow, cBase, ic, jc });
         });
       });
@@ -106,26 +110,40 @@ function zeroFill(f: FunctionBuilder, cBase: Local<'i32'>, M: Local<'i32'>, N: L
 /**
  * Packs `extent` rows (A) or columns (B) of a kc-long block into panels of `width`: panel q holds, for each
  * p < kc, the `width` elements q*width.. of that k step, zero past `extent`. `addr(p, i)` pushes the byte
- * address of element (k step p, row/column i) of the source block.
+ * address of element (k step p, row/column i) of the source block; `unitStride` is true (at run time) when
+ * consecutive i are adjacent floats, in which case a full panel row is copied with v128 loads (B row-major,
+ * or A transposed): packing is then a memcpy instead of a branch per element.
  */
 function packPanels(
   f: FunctionBuilder, dst: Local<'i32'>, extent: Local<'i32'>, kc: Local<'i32'>, width: number,
-  addr: (p: Local<'i32'>, i: Local<'i32'>) => void,
+  addr: (p: Local<'i32'>, i: Local<'i32'>) => void, unitStride: () => void,
 ): void {
-  const q = f.local('i32'), p = f.local('i32'), i = f.local('i32'), out = f.local('i32');
+  const q = f.local('i32'), p = f.local('i32'), i = f.local('i32'), out = f.local('i32'), src = f.local('i32');
+  const fast = f.local('i32');
+  unitStride();
+  f.set(fast);
   f.get(dst).set(out);
   f.forRange(q, () => f.i32(0), extent, width, () => {
-    f.forRange(p, () => f.i32(0), kc, 1, () => {
-      for (let w = 0; w < width; w++) {
-        f.get(q).i32(w).op('i32_add').set(i);
-        f.get(out);
-        // zero padding past the edge keeps the microkernel branch-free
-        f.get(i).get(extent).op('i32_lt_s');
-        f.if(() => { addr(p, i); f.mem('f32_load'); }, () => f.f32(0), 'f32');
-        f.mem('f32_store', 4 * w);
-      }
-      f.get(out).i32(4 * width).op('i32_add').set(out);
-    });
+    f.get(fast).get(q).i32(width).op('i32_add').get(extent).op('i32_le_s', 'i32_and');
+    f.if(
+      () => f.forRange(p, () => f.i32(0), kc, 1, () => {
+        addr(p, q);
+        f.set(src);
+        for (let w = 0; w < width; w += 4) f.get(out).get(src).simdMem('v128_load', 4 * w).simdMem('v128_store', 4 * w);
+        f.get(out).i32(4 * width).op('i32_add').set(out);
+      }),
+      () => f.forRange(p, () => f.i32(0), kc, 1, () => {
+        for (let w = 0; w < width; w++) {
+          f.get(q).i32(w).op('i32_add').set(i);
+          f.get(out);
+          // zero padding past the edge keeps the microkernel branch-free
+          f.get(i).get(extent).op('i32_lt_s');
+          f.if(() => { addr(p, i); f.mem('f32_load'); }, () => f.f32(0), 'f32');
+          f.mem('f32_store', 4 * w);
+        }
+        f.get(out).i32(4 * width).op('i32_add').set(out);
+      }),
+    );
   });
 }
 
@@ -250,4 +268,16 @@ function callEpilogue(
   for (const b of signature.buffers) f.get(pointers.get(b === ACC ? k.out : b)!);
   for (const p of signature.params) f.get(params.get(p)!);
   f.call(index);
+}
+
+/** `out[b, i, j] = epilogue(Σ_k a[b, i, k] * b[b, k, j])` as a reduction kernel over (batch…, m, n) × (k). */
+function matvecAsReduction(k: MatmulKernel): ReductionKernel {
+  const sizes: SizeExpr[] = [...k.batch, k.m, k.n];
+  const a = load(k.a.buffer, { offset: k.a.offset, strides: [...k.a.batchStrides, k.a.rowStride, 0, k.a.colStride] });
+  const b = load(k.b.buffer, { offset: k.b.offset, strides: [...k.b.batchStrides, 0, k.b.colStride, k.b.rowStride] });
+  return {
+    kind: 'reduction', name: k.name, params: k.params, inputs: k.inputs, outputs: k.outputs,
+    outer: sizes, reduce: [k.k], stages: [{ type: 'sum', prologue: mul(a, b) }],
+    stores: [{ buffer: k.out, scope: 'outer', access: contiguous(sizes), value: k.epilogue ?? acc(0) }],
+  };
 }
