@@ -74,6 +74,9 @@ export function checkFake(op: OpDef, samples: SampleFactory, subject: string): F
     if (op.meta) {
       const args = mapTensors(normalizeArgs(op.name, op.schema, raw, isTensor), metaOf);
       const meta: MetaResult = op.meta(args, placeholderMetaContext());
+      if ('scalar' in meta && !['number', 'boolean', 'bigint'].includes(typeof eager)) {
+        return fail(`op '${op.name}' describes a scalar result on fake tensors but returns ${describeResult(eager)} eagerly`);
+      }
       fake = isMetaTensor(meta) || Array.isArray(meta) ? meta : eager;
     } else {
       const args = mapTensors(normalizeArgs(op.name, op.schema, raw, isTensor), (t) => fakeTensor(metaOf(t)));
