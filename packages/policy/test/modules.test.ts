@@ -25,6 +25,7 @@ modules('patterns: package globs stay within a segment, paths cross segments', (
   assert.ok(matchesModule(kiln, info('file:///app/node_modules/@kiln/core/dist/a.js')));
   assert.not.ok(matchesModule(kiln, info('file:///app/node_modules/@kilnx/core/a.js')));
   assert.ok(matchesModule(parseModulePattern('node:*')!, info('node:fs')));
+  assert.ok(matchesModule(parseModulePattern('node:*')!, info('node:internal/fs/utils')));
   assert.not.ok(matchesModule(parseModulePattern('node:fs')!, info('node:path')));
   assert.ok(matchesModule(parseModulePattern('/app/src/**')!, info('file:///app/src/a/b/c.js')));
   assert.not.ok(matchesModule(parseModulePattern('/app/src/*')!, info('file:///app/src/a/b.js')));

@@ -118,7 +118,8 @@ const globMatch = (glob: string, s: string) => {
 
 export function matchesModule(m: ModuleMatcher, info: ModuleInfo): boolean {
   switch (m.type) {
-    case 'builtin': return info.nodeBuiltin && globMatch(m.pattern, info.url!);
+    // Builtin URLs nest (`node:internal/fs/utils`): there `*` spans segments.
+    case 'builtin': return info.nodeBuiltin && globMatch(m.pattern.replace(/\*+/g, '**'), info.url!);
     case 'node_modules': return info.inNodeModules;
     case 'package': return info.packageName !== undefined && !info.nodeBuiltin && globMatch(m.pattern, info.packageName);
     case 'path': return info.path !== undefined && globMatch(m.pattern, info.path);
