@@ -88,10 +88,15 @@ class SpecCache {
     return spec;
   }
 
-  /** Makes a structure seen again a candidate (it is not one, or the generic walk would not have run). */
+  /**
+   * Makes a structure seen again a candidate. It usually is not one yet (else the generic walk would not
+   * have run), but guards are stricter than the walk on odd inputs (an own `constructor` key, a prototype
+   * with enumerable keys), so check rather than fill the list with copies.
+   */
   private promote(sighting: Sighting): void {
     if (sighting.compiled === undefined) sighting.compiled = compileFlatten(sighting.spec, this.options);
     if (sighting.compiled === null) return;
+    for (const candidate of this.candidates) if (candidate.spec === sighting.spec) return;
     this.candidates.unshift({ spec: sighting.spec, flatten: sighting.compiled });
     if (this.candidates.length > MAX_CANDIDATES) this.candidates.pop();
   }
