@@ -109,6 +109,9 @@ steps('step 4, skip list: node_modules, node builtins, Kiln internals, native co
   const internal = policy.decide(call(function normalizeArgsInternal() {}, TENSOR_URL));
   assert.is(internal.rule.id, 'skip-list:@kiln/*');
   assert.match(internal.reason, /^skipped: normalizeArgsInternal is an internal of @kiln\/tensor; Kiln never traces its own internals/);
+  // Only a Kiln package's src/ and dist/ are internals: functions in its tests and benches are user code.
+  const testUrl = new URL('./decide.test.ts', import.meta.url).href;
+  assert.is(policy.decide(call(function userModel() {}, testUrl)).rule.step, 'default');
   const native = policy.decide(call(Array.prototype.push));
   assert.is(native.rule.id, 'skip-list:<native>');
   assert.is(native.reason, 'skipped: push is a native function with no JavaScript source to trace; call it outside the compiled function, or register a traceable replacement with substitute()');

@@ -15,6 +15,8 @@ modules('a frame URL tells builtin, node_modules package, workspace package, nat
   const tensor = moduleInfo(new URL('../../tensor/src/ops/views.ts', import.meta.url).href, undefined);
   assert.is(tensor.packageName, '@kiln/tensor');
   assert.is(tensor.inNodeModules, false);
+  assert.is(tensor.packagePath, 'src/ops/views.ts');
+  assert.is(moduleInfo('file:///app/node_modules/@kiln/core/dist/trace/x.js', undefined).packagePath, 'dist/trace/x.js');
   assert.is(moduleInfo(undefined, Math.max).native, true);
   assert.is(moduleInfo(undefined, function userFn() {}).native, false);
 });

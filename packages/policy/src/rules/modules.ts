@@ -13,27 +13,34 @@ export interface ModuleInfo {
   readonly path: string | undefined;
   /** The package the file belongs to (`lodash`, `@kiln/tensor`), or the builtin (`node:fs`). */
   readonly packageName: string | undefined;
+  /** The file's path inside its package (`src/ops/views.ts`), when the package root is known. */
+  readonly packagePath: string | undefined;
   readonly inNodeModules: boolean;
   readonly nodeBuiltin: boolean;
   /** No JS source: a native function. */
   readonly native: boolean;
 }
 
-const packageOfDir = new Map<string, string | null>();
+interface PackageOfDir {
+  readonly name: string;
+  readonly root: string;
+}
+const packageOfDir = new Map<string, PackageOfDir | null>();
 
-/** The `name` of the nearest package.json above `dir` (cached per directory: the walk costs file reads). */
-export function packageNameOfDir(dir: string): string | null {
+/** The nearest package.json above `dir`: its `name` and folder (cached per directory: the walk reads files). */
+export function packageOfDirectory(dir: string): PackageOfDir | null {
   const cached = packageOfDir.get(dir);
   if (cached !== undefined) return cached;
-  let name: string | null = null;
+  let found: PackageOfDir | null = null;
   try {
-    name = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name ?? null;
+    const name = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name;
+    found = name ? { name, root: dir } : null;
   } catch {
     const parent = dirname(dir);
-    name = parent === dir ? null : packageNameOfDir(parent);
+    found = parent === dir ? null : packageOfDirectory(parent);
   }
-  packageOfDir.set(dir, name);
-  return name;
+  packageOfDir.set(dir, found);
+  return found;
 }
 
 function toPath(url: string): string | undefined {
@@ -43,25 +50,34 @@ function toPath(url: string): string | undefined {
 }
 
 /** The package named by the last `node_modules/` segment of a path (scoped names take two segments). */
-function nodeModulesPackage(path: string): string | undefined {
+function nodeModulesPackage(path: string): PackageOfDir | undefined {
   const i = path.lastIndexOf('/node_modules/');
   if (i < 0) return undefined;
-  const parts = path.slice(i + '/node_modules/'.length).split('/');
-  return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  const base = i + '/node_modules/'.length;
+  const parts = path.slice(base).split('/');
+  const name = parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+  return { name, root: path.slice(0, base + name.length) };
 }
 
 export function moduleInfo(url: string | undefined, fn: unknown): ModuleInfo {
+  const none = { path: undefined, packageName: undefined, packagePath: undefined, inNodeModules: false, nodeBuiltin: false, native: false };
   if (url === undefined || url === '') {
     const native = typeof fn === 'function' && Function.prototype.toString.call(fn).endsWith('{ [native code] }');
-    return { url, path: undefined, packageName: undefined, inNodeModules: false, nodeBuiltin: false, native };
+    return { ...none, url, native };
   }
-  if (url.startsWith('node:')) {
-    return { url, path: undefined, packageName: url, inNodeModules: false, nodeBuiltin: true, native: false };
-  }
+  if (url.startsWith('node:')) return { ...none, url, packageName: url, nodeBuiltin: true };
   const path = toPath(url);
-  const fromNodeModules = path ? nodeModulesPackage(path) : undefined;
-  const packageName = fromNodeModules ?? (path ? packageNameOfDir(dirname(path)) ?? undefined : undefined);
-  return { url, path, packageName, inNodeModules: fromNodeModules !== undefined, nodeBuiltin: false, native: false };
+  if (!path) return { ...none, url };
+  const installed = nodeModulesPackage(path);
+  const pkg = installed ?? packageOfDirectory(dirname(path)) ?? undefined;
+  return {
+    ...none,
+    url,
+    path,
+    packageName: pkg?.name,
+    packagePath: pkg && path.startsWith(pkg.root + '/') ? path.slice(pkg.root.length + 1) : undefined,
+    inNodeModules: installed !== undefined,
+  };
 }
 
 /** A glob over `/`-separated names: `*` stays within a segment, `**` crosses segments. */
@@ -86,7 +102,7 @@ export function globToRegExp(glob: string): RegExp {
 export type ModuleMatcher =
   | { readonly type: 'builtin'; readonly pattern: string }
   | { readonly type: 'node_modules' }
-  | { readonly type: 'package'; readonly pattern: string }
+  | { readonly type: 'package'; readonly pattern: string; readonly within?: readonly string[] }
   | { readonly type: 'path'; readonly pattern: string }
   | { readonly type: 'native' };
 
@@ -102,7 +118,8 @@ export function parseModulePattern(pattern: string): ModuleMatcher | null {
 
 export function formatModuleMatcher(m: ModuleMatcher): string {
   switch (m.type) {
-    case 'builtin': case 'package': case 'path': return m.pattern;
+    case 'package': return m.within ? `${m.pattern} (${m.within.join(', ')})` : m.pattern;
+    case 'builtin': case 'path': return m.pattern;
     case 'node_modules': return 'node_modules/**';
     case 'native': return '<native>';
     default: return m satisfies never;
@@ -121,7 +138,11 @@ export function matchesModule(m: ModuleMatcher, info: ModuleInfo): boolean {
     // Builtin URLs nest (`node:internal/fs/utils`): there `*` spans segments.
     case 'builtin': return info.nodeBuiltin && globMatch(m.pattern.replace(/\*+/g, '**'), info.url!);
     case 'node_modules': return info.inNodeModules;
-    case 'package': return info.packageName !== undefined && !info.nodeBuiltin && globMatch(m.pattern, info.packageName);
+    case 'package':
+      return (
+        info.packageName !== undefined && !info.nodeBuiltin && globMatch(m.pattern, info.packageName) &&
+        (!m.within || (info.packagePath !== undefined && m.within.some((g) => globMatch(g, info.packagePath!))))
+      );
     case 'path': return info.path !== undefined && globMatch(m.pattern, info.path);
     case 'native': return info.native;
     default: return m satisfies never;

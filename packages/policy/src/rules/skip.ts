@@ -47,7 +47,8 @@ export const DEFAULT_SKIP_LIST: readonly ModuleRule[] = [
   {
     id: 'skip-list:@kiln/*',
     kind: 'skip',
-    matcher: { type: 'package', pattern: '@kiln/*' },
+    // Internals are the packages' sources and builds; their tests, benches and examples are user code.
+    matcher: { type: 'package', pattern: '@kiln/*', within: ['src/**', 'dist/**'] },
     scope: 'all',
     origin: HERE,
     reason: (name, info) =>
