@@ -226,6 +226,16 @@ Binary('scalars broadcast on the right with PyTorch dtypes', () => {
   assert.equal(i.add(1.5, { alpha: 2 }).toArray(), [4, 5, 6], 'alpha scales other');
 });
 
+Binary('operands are converted to the float32 computation dtype before the op, as in PyTorch', () => {
+  // Values from PyTorch 1.13.
+  assert.equal(tensor([0.1]).eq(tensor(0.1, { dtype: 'float64' })).toArray(), [true], 'a float64 0-dim operand is rounded to float32');
+  const big = tensor([16777217]);
+  assert.equal(big.eq(tensor([16777216], { dtype: 'float32' })).toArray(), [true], 'an int32 operand is rounded to float32');
+  assert.equal(big.sub(tensor([16777216], { dtype: 'float32' })).toArray(), [0]);
+  assert.equal(big.mul(1.0).toArray(), [16777217], 'int32 * integral scalar stays int32');
+  assert.equal(big.mul(1.5).toArray(), [25165824]);
+});
+
 Binary('where and clamp', () => {
   const c = tensor([true, false, true]);
   assert.equal(K.where(c, tensor([1, 2, 3]), tensor([10, 20, 30])).toArray(), [1, 20, 3]);

@@ -64,8 +64,8 @@ export function mapBinary(
   let n = 1;
   for (const s of shape) n *= s;
   const out = allocate(outDtype, n);
-  const readA = reader(castOperand(a, computeDtype), shape, n);
-  const readB = reader(castOperand(b, computeDtype), shape, n);
+  const readA = inComputeDtype(a, computeDtype, reader(castOperand(a, computeDtype), shape, n));
+  const readB = inComputeDtype(b, computeDtype, reader(castOperand(b, computeDtype), shape, n));
   const store = storeInto(outDtype);
   for (let i = 0; i < n; i++) out[i] = store(f(readA(i), readB(i)));
   return Tensor.fromData(out, shape, outDtype);
@@ -87,6 +87,16 @@ export function mapTernary(
   const rc = reader(castOperand(c, outDtype), shape, n);
   for (let i = 0; i < n; i++) out[i] = f(ra(i), rb(i), rc(i));
   return Tensor.fromData(out, shape, outDtype);
+}
+
+/**
+ * Tensor operands are converted to a float32 computation dtype before the op, as PyTorch does: an int32
+ * above 2^24 or a float64 0-dim operand would otherwise take part with more precision than float32 has, and
+ * `f32.eq(f64 0-dim 0.1)` would be false. (float64 and int32 computations read every dtype exactly.)
+ */
+function inComputeDtype(x: Operand, computeDtype: DType, read: (i: number) => number): (i: number) => number {
+  if (computeDtype !== 'float32' || !(x instanceof Tensor) || x.dtype === 'float32' || x.dtype === 'bool') return read;
+  return (i) => Math.fround(read(i));
 }
 
 /**
