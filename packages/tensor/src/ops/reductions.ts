@@ -69,7 +69,9 @@ const castFor = (x: Tensor, dtype: DType | null): Tensor => (dtype === null || d
 function divideByCount(total: Tensor, x: Tensor, dims: number[], keepdim: boolean, correction = 0): Tensor {
   const n = reducedCount(x.shape, dims);
   if (typeof n === 'number') return div(total, Math.max(0, n - correction));
-  return div(total, clamp(sub(sum(onesLike(x, { dtype: total.dtype }), dims, keepdim), correction), 0));
+  // A symbolic count is not a scalar argument: count the elements as a tensor (the compiler folds it).
+  const count = sum(onesLike(x, { dtype: total.dtype }), dims, keepdim);
+  return div(total, correction === 0 ? count : clamp(sub(count, correction), 0));
 }
 
 const reductionArgs = [arg('self', 'Tensor'), opt('dim', 'dims?', null), opt('keepdim', 'bool', false)] as const;
@@ -124,13 +126,13 @@ function argReduction<const N extends string>(name: N, reducer: LaneReducer) {
     method: true,
     positional: [arg('self', 'Tensor'), opt('dim', 'int?', null), opt('keepdim', 'bool', false)],
     meta: ([x, dim, keepdim]): MetaTensor => {
-      const dims = reductionDims(name, x, dim as number | null);
-      checkNonEmpty(name, x, dims, dim as number | null);
+      const dims = reductionDims(name, x, dim);
+      checkNonEmpty(name, x, dims, dim);
       return { shape: reducedShape(x.shape, dims, keepdim), dtype: 'int32' };
     },
     // With no dim the index is into the flattened tensor: lanes over all dims are row-major, so it already is.
     kernel: ([x, dim], out: MetaTensor): Tensor =>
-      reduceLanes(x, reductionDims(name, x, dim as number | null), out.shape as number[], 'int32', reducer),
+      reduceLanes(x, reductionDims(name, x, dim), out.shape as number[], 'int32', reducer),
   });
 }
 
@@ -139,6 +141,9 @@ export const argmin = argReduction('argmin', laneArgmin);
 
 /** `max(x, dim)`'s result, like PyTorch's named tuple: `const [values, indices] = …` or `.values`/`.indices`. */
 export type ValuesIndices = readonly [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+
+// A type alias, not an interface: only aliases satisfy MetaResult's index signature for named outputs.
+type ValuesIndicesMeta = { values: MetaTensor; indices: MetaTensor };
 
 /** `max`/`min`: a 0-dim tensor with no dim, values and int32 indices with one. */
 export interface ReduceWithIndicesMethod {
@@ -160,16 +165,16 @@ function withIndices<const N extends string>(name: N, argReducer: LaneReducer): 
     category: 'reduction',
     method: true,
     positional: [arg('self', 'Tensor'), opt('dim', 'int?', null), opt('keepdim', 'bool', false)],
-    meta: ([x, dim, keepdim]): MetaTensor | MetaTensor[] => {
-      const dims = reductionDims(name, x, dim as number | null);
-      checkNonEmpty(name, x, dims, dim as number | null);
+    meta: ([x, dim, keepdim]): MetaTensor | ValuesIndicesMeta => {
+      const dims = reductionDims(name, x, dim);
+      checkNonEmpty(name, x, dims, dim);
       const shape = reducedShape(x.shape, dims, keepdim);
-      return dim === null ? { shape, dtype: x.dtype } : [{ shape, dtype: x.dtype }, { shape: [...shape], dtype: 'int32' }];
+      return dim === null ? { shape, dtype: x.dtype } : { values: { shape, dtype: x.dtype }, indices: { shape: [...shape], dtype: 'int32' } };
     },
-    kernel: ([x, dim], out: MetaTensor | MetaTensor[]): Tensor | ValuesIndices => {
-      const dims = reductionDims(name, x, dim as number | null);
-      if (!Array.isArray(out)) return reduceLanes(x, dims, (out as MetaTensor).shape as number[], x.dtype, laneValueAt(argReducer));
-      const shape = out[0]!.shape as number[];
+    kernel: ([x, dim], out: MetaTensor | ValuesIndicesMeta): Tensor | ValuesIndices => {
+      const dims = reductionDims(name, x, dim);
+      if (!('values' in out)) return reduceLanes(x, dims, out.shape as number[], x.dtype, laneValueAt(argReducer));
+      const shape = out.values.shape as number[];
       const { data, outer, inner } = lanesOf(x, dims);
       const values = Tensor.empty(shape, x.dtype);
       const indices = Tensor.empty(shape, 'int32');
@@ -284,11 +289,11 @@ export const cumsum = defineOp({
   positional: [arg('self', 'Tensor'), arg('dim', 'int')],
   keywordOnly: [opt('dtype', 'dtype?', null)],
   meta: ([x, dim, dtype]): MetaTensor => {
-    normalizeDim(dim as number, x.ndim, 'cumsum');
+    normalizeDim(dim, x.ndim, 'cumsum');
     return { shape: [...x.shape], dtype: accumulateDtype(x, dtype) };
   },
   kernel: ([x, dim, dtype], out: MetaTensor): Tensor => {
-    const dims = x.ndim === 0 ? [] : [normalizeDim(dim as number, x.ndim, 'cumsum')];
+    const dims = x.ndim === 0 ? [] : [normalizeDim(dim, x.ndim, 'cumsum')];
     return mapLanes(castFor(x, dtype), dims, out.dtype, (src, sb, si, dst, db, di) => {
       let s = 0;
       for (let r = 0; r < si.length; r++) {

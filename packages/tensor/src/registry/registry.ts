@@ -20,7 +20,8 @@ export interface MetaTensor {
   strides?: Size[];
   offset?: Size;
 }
-export type MetaResult = MetaTensor | readonly MetaTensor[] | { scalar: DType } | { value: unknown };
+/** Named outputs (`max(x, dim)` gives `{ values, indices }`) are an object of MetaTensors. */
+export type MetaResult = MetaTensor | readonly MetaTensor[] | { readonly [name: string]: MetaTensor } | { scalar: DType } | { value: unknown };
 
 /** Given to meta functions: lets data-dependent ops ask for a fresh size symbol (null in eager mode). */
 export interface MetaContext {
