@@ -45,78 +45,106 @@ export interface ConfigSource {
 const SCOPES: readonly RuleScope[] = ['all', 'top-level', 'call'];
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+type Registration = (o: Overrides) => void;
+
+/** Reads one `policy` section: collects a registration per valid rule and an error per malformed one. */
+class ConfigReader {
+  readonly errors: PolicyConfigError[] = [];
+  readonly registrations: Registration[] = [];
+  private readonly modules: ModuleTable;
+  private readonly key: string;
+
+  constructor(private readonly source: ConfigSource) {
+    this.key = source.key ?? 'policy';
+    this.modules = { ...BUILTIN_MODULES, ...source.modules };
+  }
+
+  /** `kiln.config.js: policy.skip[2]`: where a rule comes from. */
+  at(path: string): string {
+    return `${this.source.file}: ${this.key}${path}`;
+  }
+
+  private error(rule: string, path: string, problem: string, hint?: string): void {
+    this.errors.push(new PolicyConfigError(rule, this.at(path), problem, hint));
+  }
+
+  readSection(config: Record<string, unknown>): void {
+    for (const [kind, value] of Object.entries(config)) {
+      if (!(OVERRIDE_KINDS as readonly string[]).includes(kind)) {
+        this.error(`'${kind}'`, `.${kind}`, `unknown rule kind '${kind}'`, `expected one of ${OVERRIDE_KINDS.join(', ')}`);
+      } else if (kind === 'substitute') {
+        this.readSubstitutes(value);
+      } else if (!Array.isArray(value)) {
+        this.error(kind, `.${kind}`, `must be an array, got ${typeof value}`);
+      } else {
+        value.forEach((entry: unknown, i) => this.readEntry(kind as Exclude<OverrideKind, 'substitute'>, entry, `.${kind}[${i}]`));
+      }
+    }
+  }
+
+  private resolve(name: unknown, path: string): AnyFunction | null {
+    if (typeof name !== 'string') {
+      this.error(JSON.stringify(name) ?? String(name), path, 'must be a qualified function name string');
+      return null;
+    }
+    const r = resolveQualifiedName(name, this.modules);
+    if (r.ok) return r.fn;
+    const hint = name.includes('#') ? undefined : "name functions as 'module#path' (e.g. 'lodash#debounce', 'globalThis#Math.random')";
+    this.error(`'${name}'`, path, `resolves to nothing: ${r.why}`, hint);
+    return null;
+  }
+
+  private readSubstitutes(value: unknown): void {
+    if (!isObject(value)) {
+      this.error('substitute', '.substitute', 'must be an object mapping a function name to its polyfill name');
+      return;
+    }
+    for (const [target, polyfill] of Object.entries(value)) {
+      const path = `.substitute[${JSON.stringify(target)}]`;
+      const fn = this.resolve(target, path);
+      const replacement = this.resolve(polyfill, path);
+      if (fn && replacement) this.registrations.push((o) => o.substitute(fn, replacement, { origin: this.at(path), label: target }));
+    }
+  }
+
+  private readEntry(kind: Exclude<OverrideKind, 'substitute'>, entry: unknown, path: string): void {
+    const isModuleRule = isObject(entry) || (typeof entry === 'string' && !entry.includes('#'));
+    if ((kind === 'skip' || kind === 'inline') && isModuleRule) {
+      this.readModuleEntry(kind, entry as string | Record<string, unknown>, path);
+    } else if ((kind === 'allowInGraph' || kind === 'disallowInGraph') && typeof entry === 'string' && isModuleRule) {
+      this.error(`'${entry}'`, path, `${kind} takes single functions ('module#name'), not module patterns`, 'no pattern or prefix ever allows a function into the graph; list each function');
+    } else {
+      const fn = this.resolve(entry, path);
+      if (fn) this.registrations.push((o) => o[kind](fn, { origin: this.at(path), label: String(entry) }));
+    }
+  }
+
+  private readModuleEntry(kind: 'skip' | 'inline', entry: string | Record<string, unknown>, path: string): void {
+    const pattern = typeof entry === 'string' ? entry : entry.module;
+    const scope = typeof entry === 'string' ? 'all' : entry.scope ?? 'all';
+    if (typeof pattern !== 'string') {
+      this.error(JSON.stringify(entry), path, "needs a 'module' string");
+    } else if (!SCOPES.includes(scope as RuleScope)) {
+      this.error(`'${pattern}'`, path, `unknown scope ${JSON.stringify(scope)}`, `expected one of ${SCOPES.join(', ')}`);
+    } else {
+      this.registrations.push((o) => o[kind](pattern, { origin: this.at(path), scope: scope as RuleScope }));
+    }
+  }
+}
+
 /**
  * Validates every rule of `config` and registers it on `overrides`. All problems are reported together, each
  * naming the rule, the file and the key (`kiln.config.js: policy.skip[2]`); nothing is registered when any
  * rule is malformed.
  */
 export function applyPolicyConfig(overrides: Overrides, config: unknown, source: ConfigSource): void {
-  const key = source.key ?? 'policy';
-  const modules = { ...BUILTIN_MODULES, ...source.modules };
-  const errors: PolicyConfigError[] = [];
-  const at = (path: string) => `${source.file}: ${key}${path}`;
   if (!isObject(config)) {
-    throw new PolicyConfigErrors([new PolicyConfigError(key, source.file, `must be an object, got ${Array.isArray(config) ? 'an array' : typeof config}`)]);
+    const got = Array.isArray(config) ? 'an array' : typeof config;
+    throw new PolicyConfigErrors([new PolicyConfigError(source.key ?? 'policy', source.file, `must be an object, got ${got}`)]);
   }
-  const actions: ((o: Overrides) => void)[] = [];
-  const fnOf = (name: unknown, path: string): AnyFunction | null => {
-    if (typeof name !== 'string') {
-      errors.push(new PolicyConfigError(JSON.stringify(name) ?? String(name), at(path), 'must be a qualified function name string'));
-      return null;
-    }
-    const r = resolveQualifiedName(name, modules);
-    if (r.ok) return r.fn;
-    const hint = name.includes('#') ? undefined : "name functions as 'module#path' (e.g. 'lodash#debounce', 'globalThis#Math.random')";
-    errors.push(new PolicyConfigError(`'${name}'`, at(path), `resolves to nothing: ${r.why}`, hint));
-    return null;
-  };
-  for (const [kind, value] of Object.entries(config)) {
-    if (!(OVERRIDE_KINDS as readonly string[]).includes(kind)) {
-      errors.push(new PolicyConfigError(`'${kind}'`, at(`.${kind}`), `unknown rule kind '${kind}'`, `expected one of ${OVERRIDE_KINDS.join(', ')}`));
-      continue;
-    }
-    const k = kind as OverrideKind;
-    if (k === 'substitute') {
-      if (!isObject(value)) {
-        errors.push(new PolicyConfigError('substitute', at('.substitute'), 'must be an object mapping a function name to its polyfill name'));
-        continue;
-      }
-      for (const [target, polyfill] of Object.entries(value)) {
-        const path = `.substitute[${JSON.stringify(target)}]`;
-        const fn = fnOf(target, path);
-        const replacement = fnOf(polyfill, path);
-        if (fn && replacement) actions.push((o) => o.substitute(fn, replacement, { origin: at(path), label: target }));
-      }
-      continue;
-    }
-    if (!Array.isArray(value)) {
-      errors.push(new PolicyConfigError(k, at(`.${k}`), `must be an array, got ${typeof value}`));
-      continue;
-    }
-    value.forEach((entry: unknown, i) => {
-      const path = `.${k}[${i}]`;
-      if ((k === 'skip' || k === 'inline') && (isObject(entry) || (typeof entry === 'string' && !entry.includes('#')))) {
-        const pattern = isObject(entry) ? entry.module : entry;
-        const scope = isObject(entry) ? entry.scope ?? 'all' : 'all';
-        if (typeof pattern !== 'string') {
-          errors.push(new PolicyConfigError(JSON.stringify(entry), at(path), "needs a 'module' string"));
-        } else if (!SCOPES.includes(scope as RuleScope)) {
-          errors.push(new PolicyConfigError(`'${pattern}'`, at(path), `unknown scope ${JSON.stringify(scope)}`, `expected one of ${SCOPES.join(', ')}`));
-        } else {
-          actions.push((o) => o[k](pattern, { origin: at(path), scope: scope as RuleScope }));
-        }
-        return;
-      }
-      if (typeof entry === 'string' && (k === 'allowInGraph' || k === 'disallowInGraph') && !entry.includes('#')) {
-        errors.push(
-          new PolicyConfigError(`'${entry}'`, at(path), `${k} takes single functions ('module#name'), not module patterns`, 'no pattern or prefix ever allows a function into the graph; list each function'),
-        );
-        return;
-      }
-      const fn = fnOf(entry, path);
-      if (fn) actions.push((o) => o[k as 'allowInGraph'](fn, { origin: at(path), label: String(entry) }));
-    });
-  }
+  const reader = new ConfigReader(source);
+  reader.readSection(config);
+  const { errors, registrations: actions } = reader;
   // Registration itself catches a function allowed and skipped at once, naming both keys.
   const staged = overrides.clone();
   for (const action of actions) {
