@@ -58,6 +58,9 @@ Named('wrong dtypes and wrong argument types', () => {
   expectError(() => call('add', zeros([1]), '1'), KilnTypeError, "add: argument 'other'", 'string 1');
   expectError(() => call('add', zeros([1], { dtype: 'int32' }), 1, { alpha: 0.5 }), KilnTypeError, 'add: alpha=0.5');
   expectError(() => K.clamp(zeros([1])), KilnTypeError, 'clamp:', 'min and max');
+  // As in PyTorch: -true would silently stay true in a bool tensor.
+  expectError(() => tensor([true]).neg(), KilnTypeError, 'neg:', 'bool', 'logicalNot');
+  assert.equal(tensor([true]).sub(1).toArray(), [0], 'bool - int is int');
 });
 
 Named('views that would need a copy, and impossible shapes', () => {

@@ -21,7 +21,12 @@ function unary<const N extends string>(name: N, result: UnaryResult, f: (v: numb
     category: 'pointwise',
     method: true,
     positional: [arg('self', 'Tensor')],
-    meta: ([x]): MetaTensor => ({ shape: [...x.shape], dtype: unaryOut(x, result) }),
+    meta: ([x]): MetaTensor => {
+      if (name === 'neg' && x.dtype === 'bool') {
+        throw new KilnTypeError('neg: negation of a bool tensor is not supported', 'use logicalNot() to invert a mask');
+      }
+      return { shape: [...x.shape], dtype: unaryOut(x, result) };
+    },
     kernel: ([x], out: MetaTensor): Tensor => mapUnary(x, out.dtype, f),
   });
 }
