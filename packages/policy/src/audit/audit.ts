@@ -45,20 +45,11 @@ interface OpAudit {
   decompositionFinding?: Finding;
 }
 
-/** Runs every check and returns the report; `passed` is false when any check fails. */
-export function runAudit(options: AuditOptions = {}): AuditReport {
-  const sources = options.sources ?? liveApiSources();
-  const rules = options.table ?? builtinFunctionTable();
-  const overrides = options.overrides ?? new Overrides();
-  const modules: ModuleTable = { ...BUILTIN_MODULES, '@kiln/tensor': sources.tensorExports };
-  const table = resolveTable(rules, modules);
-  const api = enumerateTensorApi(sources);
-
-  // Per op: fake-tensor run and decomposition, done once even when a function and a method share the op.
+/** Per op: fake-tensor run and decomposition, done once even when a function and a method share the op. */
+function auditOps(allowlisted: readonly TableRule[]) {
   const opAudits = new Map<string, OpAudit>();
   const fakeFindings: Finding[] = [];
   const decompositionFindings: Finding[] = [];
-  const allowlisted = rules.filter((r) => r.table === 'allowlist' && r.op !== undefined && getOp(r.op));
   for (const rule of allowlisted) {
     const op = getOp(rule.op!)!;
     if (opAudits.has(op.name)) continue;
@@ -79,28 +70,50 @@ export function runAudit(options: AuditOptions = {}): AuditReport {
     }
     opAudits.set(op.name, audit);
   }
+  return { opAudits, fakeFindings, decompositionFindings };
+}
 
-  const purityFindings: Finding[] = [];
+/** Purity of every allowlisted function (functions and methods apart: each is its own code path). */
+function auditPurity(allowlisted: readonly TableRule[], modules: ModuleTable) {
+  const findings: Finding[] = [];
   const purity = new Map<string, PurityResult>();
   for (const rule of allowlisted) {
     const samples = samplesFor(rule.op!);
     const res = resolveQualifiedName(rule.name, modules);
     if (!samples || !res.ok) continue;
-    const { result, findings } = checkPurity(rule, res.fn, samples);
-    purity.set(rule.name, result);
-    purityFindings.push(...findings);
+    const checked = checkPurity(rule, res.fn, samples);
+    purity.set(rule.name, checked.result);
+    findings.push(...checked.findings);
   }
+  return { purity, findings };
+}
 
-  const mathRows: MathRow[] = [];
-  for (const entry of options.math ?? MATH_ALLOWLIST) {
+function auditMath(entries: readonly MathEntry[], rules: readonly TableRule[]) {
+  const findings: Finding[] = [];
+  const rows: MathRow[] = [];
+  for (const entry of entries) {
     const res = resolveQualifiedName(entry.name);
     if (!res.ok) continue;
-    const { result, findings } = checkMathEntry(entry, res.fn);
-    purityFindings.push(...findings);
-    mathRows.push({ name: entry.name, kind: 'allowInGraph', constantFold: entry.constantFold, symInt: entry.symInt, purity: result });
+    const checked = checkMathEntry(entry, res.fn);
+    findings.push(...checked.findings);
+    rows.push({ name: entry.name, kind: 'allowInGraph', constantFold: entry.constantFold, symInt: entry.symInt, purity: checked.result });
   }
-  for (const rule of rules) if (rule.table === 'math' && rule.kind === 'skip') mathRows.push({ name: rule.name, kind: 'skip' });
+  for (const rule of rules) if (rule.table === 'math' && rule.kind === 'skip') rows.push({ name: rule.name, kind: 'skip' });
+  return { rows, findings };
+}
 
+/** Runs every check and returns the report; `passed` is false when any check fails. */
+export function runAudit(options: AuditOptions = {}): AuditReport {
+  const sources = options.sources ?? liveApiSources();
+  const rules = options.table ?? builtinFunctionTable();
+  const overrides = options.overrides ?? new Overrides();
+  const modules: ModuleTable = { ...BUILTIN_MODULES, '@kiln/tensor': sources.tensorExports };
+  const table = resolveTable(rules, modules);
+  const api = enumerateTensorApi(sources);
+  const allowlisted = rules.filter((r) => r.table === 'allowlist' && r.op !== undefined && getOp(r.op));
+  const { opAudits, fakeFindings, decompositionFindings } = auditOps(allowlisted);
+  const { purity, findings: purityFindings } = auditPurity(allowlisted, modules);
+  const { rows: mathRows, findings: mathFindings } = auditMath(options.math ?? MATH_ALLOWLIST, rules);
   const { coverage, backendFindings, lowering } = backendCoverage(options.backends ?? [], allowlisted, opAudits);
 
   const checks: CheckResult[] = [
@@ -113,7 +126,7 @@ export function runAudit(options: AuditOptions = {}): AuditReport {
     check('allowlist-ops', 'Each allowlist entry names its op and declares its effects', checkAllowlistOps(rules, table, modules)),
     check('fake-tensors', 'Each allowlisted op runs on fake tensors, matching eager shapes and dtypes', fakeFindings),
     check('decompositions', 'Decompositions expand to core ops only', decompositionFindings),
-    check('purity', 'Allowlisted functions do not change global state', purityFindings),
+    check('purity', 'Allowlisted functions do not change global state', [...purityFindings, ...mathFindings]),
     check('polyfills', 'Polyfills match their builtins in signature and behaviour', checkPolyfills(rules)),
     check('backends', 'Backend lowering tables name registered ops', backendFindings),
   ];
