@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { KilnTypeError, ShapeError, Tensor, linear, matmul, tensor, zeros } from '@kiln/tensor';
 import type { DType } from '@kiln/tensor';
-import { checkCase, fromJson, refCases } from './support/op-cases.js';
+import { Sym, checkCase, fmt, fromJson, metaOf, refCases, runMeta } from './support/op-cases.js';
 import { FC_RUNS, assertAllClose, expectError, numelOf, ravel, refBroadcastShape, shapeArb, unravel } from './support/refs.js';
 
 const reference = suite('linalg: PyTorch reference values (contiguous and strided)');
@@ -167,3 +167,15 @@ props('linear equals x @ weight^T + bias for random leading dims', () => {
   );
 });
 props.run();
+
+const symbolic = suite('linalg: meta functions on symbolic sizes');
+symbolic('matmul and linear shapes carry symbols; the inner dims are checked with a guard', () => {
+  const guards: string[] = [];
+  const [b, n, k] = [new Sym('b', 2, guards), new Sym('n', 5, guards), new Sym('k', 3, guards)];
+  assert.is(fmt(runMeta('matmul', [metaOf([b, n, k]), metaOf([k, 7])]).shape), '[b, n, 7]');
+  assert.is(fmt(runMeta('matmul', [metaOf([k]), metaOf([b, k, n])]).shape), '[b, n]');
+  assert.is(fmt(runMeta('linear', [metaOf([b, n, k]), metaOf([4, k]), metaOf([4])]).shape), '[b, n, 4]');
+  runMeta('matmul', [metaOf([n, k]), metaOf([3, 2])]);
+  assert.ok(guards.includes('k == 3: true'), guards.join('; '));
+});
+symbolic.run();

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { IndexError, KilnTypeError, ShapeError, getOp, layerNorm, logSoftmax, ones, softmax, tensor, zeros } from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
-import { checkCase, fromJson, refCases } from './support/op-cases.js';
+import { Sym, checkCase, fmt, fromJson, metaOf, refCases, runMeta } from './support/op-cases.js';
 import { FC_RUNS, assertAllClose, expectError, numelOf, ravel, shapeArb, unravel } from './support/refs.js';
 
 const reference = suite('normalization: PyTorch reference values (contiguous and strided, eager and decomposed)');
@@ -130,3 +130,17 @@ props('layerNorm over the trailing dims, with and without weight and bias; decom
   );
 });
 props.run();
+
+const symbolic = suite('normalization: meta functions on symbolic sizes');
+symbolic('softmax keeps the shape; layerNorm matches normalizedShape with a guard', () => {
+  const guards: string[] = [];
+  const s0 = new Sym('s0', 5, guards);
+  const s1 = new Sym('s1', 4, guards);
+  assert.is(fmt(runMeta('softmax', [metaOf([s0, s1]), -1]).shape), '[s0, s1]');
+  assert.is(fmt(runMeta('layerNorm', [metaOf([s0, s1]), [s1], metaOf([s1]), null, 1e-5]).shape), '[s0, s1]');
+  // Comparing a symbol with itself is trivially true (a shape environment records nothing for it).
+  assert.not.ok(guards.some((g) => g !== 's1 == s1: true'), guards.join('; '));
+  runMeta('layerNorm', [metaOf([s0, s1]), [4], null, null, 1e-5]);
+  assert.ok(guards.includes('s1 == 4: true'), guards.join('; '));
+});
+symbolic.run();

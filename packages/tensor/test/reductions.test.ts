@@ -7,7 +7,7 @@ import {
 } from '@kiln/tensor';
 import * as ops from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
-import { checkCase, fromJson, refCases } from './support/op-cases.js';
+import { Sym, checkCase, fmt, fromJson, metaOf, refCases, runMeta } from './support/op-cases.js';
 import { FC_RUNS, assertAllClose, expectError, numelOf, ravel, shapeArb, unravel } from './support/refs.js';
 
 const REDUCTIONS = ['sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'var', 'std', 'all', 'any', 'logsumexp', 'cumsum'];
@@ -270,3 +270,25 @@ props('decompositions of mean, var, std and logsumexp agree with their kernels',
   );
 });
 props.run();
+
+const symbolic = suite('reductions: meta functions on symbolic sizes');
+symbolic('reduced shapes keep symbols; keepdim puts 1 in their place', () => {
+  const s0 = new Sym('s0', 5);
+  const x = metaOf([s0, 3, new Sym('s1', 4)]);
+  assert.is(fmt(runMeta('sum', [x, 1, false, null]).shape), '[s0, s1]');
+  assert.is(fmt(runMeta('mean', [x, [0, -1], true, null]).shape), '[1, 3, 1]');
+  assert.is(fmt(runMeta('var', [x, null, 1, false]).shape), '[]');
+  assert.is(fmt(runMeta('cumsum', [x, 0, null]).shape), '[s0, 3, s1]');
+  const r = runMeta('max', [x, 0, true]);
+  assert.is(fmt(r.values.shape), '[1, 3, s1]');
+  assert.is(r.indices.dtype, 'int32');
+});
+symbolic('max-like reductions guard that the reduced size is not 0; sum does not', () => {
+  const guards: string[] = [];
+  const x = metaOf([new Sym('s0', 5, guards), 3]);
+  runMeta('sum', [x, 0, false, null]);
+  assert.equal(guards, []);
+  runMeta('amax', [x, 0, false]);
+  assert.ok(guards.some((g) => g.includes('s0') && g.includes('0')), guards.join('; '));
+});
+symbolic.run();

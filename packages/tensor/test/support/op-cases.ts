@@ -1,8 +1,8 @@
 // PyTorch reference cases for reductions, normalization and linalg (fixtures/reduction-refs.json, written by
 // fixtures/gen-reduction-refs.py), and helpers to run them on contiguous and strided inputs.
 import { readFileSync } from 'node:fs';
-import type { DType, Tensor as TensorType } from '@kiln/tensor';
-import { Storage, Tensor, getOp, normalizeArgs } from '@kiln/tensor';
+import type { DType, Size, SymBoolLike, SymIntLike, Tensor as TensorType, TensorMetaLike } from '@kiln/tensor';
+import { Storage, Tensor, eagerMetaContext, getOp, normalizeArgs, sizeMul } from '@kiln/tensor';
 import { assertAllClose, numelOf, ravel, unravel } from './refs.js';
 
 export interface TensorJson {
@@ -102,3 +102,54 @@ export function checkCase(c: RefCase): void {
 }
 
 export { ravel, unravel, numelOf };
+
+/**
+ * A symbolic size for meta-function tests: an expression and a hint. Comparisons return the hint's answer
+ * and record `expr op other` in `guards`, as a shape environment would.
+ */
+export class Sym implements SymIntLike {
+  readonly isSymInt = true as const;
+  constructor(readonly expr: string, readonly hint: number, readonly guards: string[] = []) {}
+  private other(o: Size): Sym {
+    return typeof o === 'number' ? new Sym(String(o), o, this.guards) : (o as Sym);
+  }
+  private bin(op: string, o: Size, f: (a: number, b: number) => number): Sym {
+    const b = this.other(o);
+    return new Sym(`(${this.expr} ${op} ${b.expr})`, f(this.hint, b.hint), this.guards);
+  }
+  private cmp(op: string, o: Size, f: (a: number, b: number) => boolean): SymBoolLike {
+    const text = `${this.expr} ${op} ${this.other(o).expr}`;
+    const value = f(this.hint, this.other(o).hint);
+    return { isSymBool: true, toString: () => text, guardBool: () => (this.guards.push(`${text}: ${value}`), value) };
+  }
+  add(o: Size) { return this.bin('+', o, (a, b) => a + b); }
+  sub(o: Size) { return this.bin('-', o, (a, b) => a - b); }
+  mul(o: Size) { return this.bin('*', o, (a, b) => a * b); }
+  floorDiv(o: Size) { return this.bin('//', o, (a, b) => Math.floor(a / b)); }
+  mod(o: Size) { return this.bin('%', o, (a, b) => a % b); }
+  min(o: Size) { return this.bin('min', o, Math.min); }
+  max(o: Size) { return this.bin('max', o, Math.max); }
+  neg() { return new Sym(`-${this.expr}`, -this.hint, this.guards); }
+  eq(o: Size) { return this.cmp('==', o, (a, b) => a === b); }
+  ne(o: Size) { return this.cmp('!=', o, (a, b) => a !== b); }
+  lt(o: Size) { return this.cmp('<', o, (a, b) => a < b); }
+  le(o: Size) { return this.cmp('<=', o, (a, b) => a <= b); }
+  gt(o: Size) { return this.cmp('>', o, (a, b) => a > b); }
+  ge(o: Size) { return this.cmp('>=', o, (a, b) => a >= b); }
+  toString() { return this.expr; }
+}
+
+/** Tensor metadata with (possibly symbolic) sizes and contiguous strides, for calling meta functions. */
+export function metaOf(shape: Size[], dtype: DType = 'float32'): TensorMetaLike {
+  const strides: Size[] = new Array(shape.length);
+  let acc: Size = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = acc;
+    acc = sizeMul(acc, shape[i]!);
+  }
+  return { shape, strides, offset: 0, dtype, ndim: shape.length };
+}
+
+/** Runs op `name`'s meta function on normalized arguments (metadata in place of tensors). */
+export const runMeta = (name: string, args: unknown[]) => getOp(name)!.meta!(args, eagerMetaContext) as any;
+export const fmt = (shape: readonly Size[]) => `[${shape.map(String).join(', ')}]`;
