@@ -78,6 +78,9 @@ Named('values an op cannot accept', () => {
   expectError(() => K.linspace(0, 1, -2), ValueError, 'linspace:', '-2');
   expectError(() => zeros([3]).narrow(0, 1, 5), IndexError, 'narrow:', 'length=5');
   expectError(() => zeros([3]).slice(0, 0, 3, -1), IndexError, 'slice:', 'step');
+  expectError(() => tensor([5, 7]).remainder(tensor([2, 0])), ValueError, 'remainder:', 'division by zero');
+  expectError(() => tensor([5]).remainder(0), ValueError, 'remainder:');
+  assert.ok(Number.isNaN(tensor([5], { dtype: 'float32' }).remainder(0).item() as number), 'float remainder by 0 is NaN');
 });
 
 Named.run();

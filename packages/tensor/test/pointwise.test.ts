@@ -169,10 +169,11 @@ Binary('int32: add/sub/mul wrap like C, alpha, remainder takes the divisor sign,
   const expo = tensor([40, 41, 13, 31, 32, -1, 0, -5, -5]);
   assert.equal(base.pow(expo).toArray(), [689956897, -2069870691, -1895237401, -2147483648, 0, 0, 1, 1, -1], 'int32 pow');
   assert.equal(tensor([5]).add(tensor([2147483647]), { alpha: 2147483647 }).toArray(), [6], 'int32 alpha wraps');
-  const rem = values(K.remainder(a, b));
-  r.remainderNonzero.forEach((expected: number | null, i: number) => {
-    if (expected !== null) assert.is(rem[i], expected, `remainder(${r.a[i]}, ${r.b[i]})`);
-  });
+  // Zero divisors raise (errors.test.ts); INT_MIN % -1 traps in C, so PyTorch has no value for it.
+  const kept = r.remainderNonzero.flatMap((v: number | null, i: number) => (v === null ? [] : [i]));
+  const rem = values(K.remainder(tensor(kept.map((i: number) => r.a[i]), { dtype: 'int32' }), tensor(kept.map((i: number) => r.b[i]), { dtype: 'int32' })));
+  kept.forEach((i: number, k: number) => assert.is(rem[k], r.remainderNonzero[i], `remainder(${r.a[i]}, ${r.b[i]})`));
+  assert.ok(kept.length > 100);
 });
 
 Binary('remainder sign rules by hand: result takes the sign of the divisor', () => {

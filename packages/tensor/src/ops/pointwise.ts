@@ -1,6 +1,6 @@
 import type { DType } from '../dtype.js';
 import { isFloating, resultType } from '../dtype.js';
-import { KilnTypeError } from '../errors.js';
+import { KilnTypeError, ValueError } from '../errors.js';
 import { mapBinary, mapTernary, mapUnary } from '../kernels/pointwise.js';
 import * as scalar from '../math/special.js';
 import { defineOp } from '../registry/registry.js';
@@ -136,7 +136,11 @@ export const div = binary('div', 'float', (x, y) => x / y);
 export const pow = binary('pow', 'promote', Math.pow, scalar.powInt);
 export const maximum = binary('maximum', 'promote', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)));
 export const minimum = binary('minimum', 'promote', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)));
-export const remainder = binary('remainder', 'promote', scalar.remainder);
+// An int32 has no NaN to return for x % 0: PyTorch raises, and so does Kiln (before the result is visible).
+export const remainder = binary('remainder', 'promote', scalar.remainder, (x, y) => {
+  if (y === 0) throw new ValueError('remainder: integer division by zero', 'use a float dtype to get NaN instead');
+  return scalar.remainder(x, y);
+});
 export const atan2 = binary('atan2', 'float', Math.atan2);
 export const eq = binary('eq', 'bool', (x, y) => (x === y ? 1 : 0));
 export const ne = binary('ne', 'bool', (x, y) => (x !== y ? 1 : 0));
