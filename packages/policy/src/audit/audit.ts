@@ -17,11 +17,15 @@ import { samplesFor } from './samples.js';
 import type { AuditReport, BackendCoverage, CheckResult, Finding, FunctionRow, Lowering, MathRow, PurityResult } from './types.js';
 import { statusOf } from './types.js';
 
-/** A backend's lowering table as the audit reads it: the op names it lowers directly. */
-export interface BackendLoweringTable {
-  readonly name: string;
-  readonly ops: Iterable<string>;
-}
+/**
+ * A backend's lowering table as the audit reads it: the op names it lowers directly, as a list or through
+ * core's `Backend.loweredOps()` (so a registered backend can be passed as it is).
+ */
+export type BackendLoweringTable =
+  | { readonly name: string; readonly ops: Iterable<string> }
+  | { readonly name: string; loweredOps?(): Iterable<string> };
+
+const loweredBy = (b: BackendLoweringTable): Iterable<string> => ('ops' in b ? b.ops : b.loweredOps?.() ?? []);
 
 export interface AuditOptions {
   /** The public API to classify (default: the live `@kiln/tensor` exports and `Tensor.prototype`). */
@@ -183,7 +187,7 @@ function backendCoverage(backends: readonly BackendLoweringTable[], allowlisted:
   const lowering = new Map<string, Record<string, Lowering>>();
   const opNames = [...new Set(allowlisted.map((r) => r.op!))].sort();
   const coverage: BackendCoverage[] = backends.map((b) => {
-    const lowers = new Set(b.ops);
+    const lowers = new Set(loweredBy(b));
     for (const name of lowers) {
       if (!getOp(name)) backendFindings.push({ severity: 'fail', subject: `${b.name}:${name}`, message: `stale lowering: backend ${b.name} lowers '${name}', which is not a registered op` });
     }
