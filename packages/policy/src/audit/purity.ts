@@ -48,7 +48,12 @@ export interface Observation {
   readonly error?: string;
 }
 
-const contents = (x: unknown) => (x instanceof Tensor ? Array.from(x.toTypedArray() as ArrayLike<number>).join(',') : null);
+/** A tensor argument's data as a string (a list of tensors, such as cat's, counts as one argument). */
+function contents(x: unknown): string | null {
+  if (x instanceof Tensor) return Array.from(x.toTypedArray() as ArrayLike<number>).join(',');
+  if (Array.isArray(x) && x.length > 0 && x.every((t) => t instanceof Tensor)) return x.map(contents).join(';');
+  return null;
+}
 
 /** Calls `run(args)` and reports every change to global state and to the tensor arguments. */
 export function observe(args: readonly unknown[], run: (args: readonly unknown[]) => unknown): Observation {
