@@ -3,6 +3,7 @@
 import type { GuardEntry } from './guards/builder.js';
 import type { GuardFunction, InputGatherer } from './guards/codegen.js';
 import type { Graph } from './ir/graph.js';
+import type { BackendReport } from './backends/registry.js';
 import type { CallDecision, MutableRead } from './trace/frame.js';
 import type { OutputTemplate } from './trace/trace-frame.js';
 import type { SourceLocation } from './ir/node.js';
@@ -24,10 +25,18 @@ interface EntryBase {
   readonly compileMs: number;
 }
 
-/** A captured graph: run it with the eager backend (the Interpreter). */
+/** A captured graph, compiled by the entry's backend. */
 export interface GraphEntry extends EntryBase {
   readonly kind: 'graph';
+  /** The graph the tracer captured (public API calls as written), printed before passes changed it. */
+  readonly apiGraphText: string;
+  /** Calls per op in the captured graph (before passes and decomposition). */
+  readonly apiOpCounts: Readonly<Record<string, number>>;
+  /** What the backend compiled: after the graph passes and the decomposition to core ops. */
   readonly graph: Graph;
+  readonly backend: string;
+  /** The backend's own account (kernels, eager fallbacks, generated code), when it gives one. */
+  readonly backendReport: BackendReport | undefined;
   readonly gatherInputs: InputGatherer;
   readonly gatherOutputs: InputGatherer;
   readonly output: OutputTemplate;

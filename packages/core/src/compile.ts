@@ -12,11 +12,17 @@ import { parseFunction } from './trace/functions.js';
 import { boundParts } from './trace/closures.js';
 import { getDefaultCompiler, withCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
-import type { FrameEvent } from './hooks.js';
+import type { FrameEvent, GraphRunner } from './hooks.js';
+import type { Graph } from './ir/graph.js';
+import { backendNames, getBackend } from './backends/registry.js';
+import type { BackendReport } from './backends/registry.js';
 import { fillTemplate, frameCaptureNames, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
 
 export interface CompileOptions {
-  /** A backend registered on hooks.backendCompile: `eager` (the graph Interpreter) is built in. */
+  /**
+   * A backend: tapped on hooks.backendCompile, or registered with registerBackend. `eager` (the graph
+   * Interpreter) is built in; `auto` (the default) is `cpu` when `@kiln/backend-cpu` is loaded.
+   */
   readonly backend?: string;
   /** true: every dimension dynamic from the start; false: never; default: automatic dynamic. */
   readonly dynamic?: boolean;
@@ -76,6 +82,24 @@ function setup(fn: Function, given: CompileOptions, privateCache: boolean): Fram
   const cache = privateCache ? new CodeCache(-1, name, location) : cacheFor(key, name, location);
   const captures = parsed ? frameCaptureNames(fn).map((n) => parsed.info.captures.get(n)!.value) : [];
   return { cache, captures, compiler, options };
+}
+
+function opCounts(graph: Graph): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of graph.nodes) if (n.kind === 'call' && n.target !== 'getitem') counts[n.target] = (counts[n.target] ?? 0) + 1;
+  return counts;
+}
+
+/** `auto` picks the CPU backend when its package has registered itself, else the interpreter. */
+export function resolveBackendName(name: string): string {
+  if (name !== 'auto') return name;
+  return backendNames().includes('cpu') ? 'cpu' : 'eager';
+}
+
+/** Backends registered with `registerBackend` (e.g. by importing `@kiln/backend-cpu`) serve when no hook tap does. */
+function runnerFromRegistry(name: string, graph: Graph): GraphRunner {
+  const compiled = getBackend(name).compile(graph);
+  return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
 }
 
 export function compile<F extends (...args: any[]) => any>(fn: F, options: CompileOptions = {}): F {
@@ -187,9 +211,10 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
     hooks.guardBuilt.call(trace.guards, source);
     hooks.graphCaptured.call(trace.graph, event);
+    const apiGraphText = printGraph(trace.graph);
     const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
-    const run = hooks.backendCompile.for(options.backend).call(graph);
-    if (!run) throw new KilnError(`no backend named '${options.backend}' is registered`, "use 'eager', or load the backend's plugin in kiln.config");
+    const backend = resolveBackendName(options.backend);
+    const run = hooks.backendCompile.for(backend).call(graph) ?? runnerFromRegistry(backend, graph);
     const entry: GraphEntry = {
       kind: 'graph',
       compileId,
@@ -199,7 +224,11 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       mutableReads: trace.mutableReads,
       decisions: trace.decisions,
       compileMs: performance.now() - start,
+      apiGraphText,
+      apiOpCounts: opCounts(trace.graph),
       graph,
+      backend,
+      backendReport: (run as { report?: BackendReport }).report,
       gatherInputs: compileGatherer(trace.inputSources, trace.constants),
       gatherOutputs: compileGatherer(trace.outputSources, trace.constants),
       output: trace.output,

@@ -4,9 +4,12 @@ import { KilnError } from '@kiln/tensor';
 import { createHooks, HOOK_STAGES } from './hooks.js';
 import type { CompilerHooks } from './hooks.js';
 import { Interpreter } from './ir/interpreter.js';
+import { decompose } from './passes/decompose.js';
+import { runPasses } from './passes/pass-manager.js';
 import { defaultDecision, activeCompiler } from './trace/policy-adapter.js';
 
 export interface KilnConfig {
+  /** A backend name; `auto` (the default) is `cpu` when `@kiln/backend-cpu` is loaded, else `eager`. */
   readonly backend: string;
   readonly plugins: readonly string[];
   readonly policy: Readonly<Record<string, unknown>> | undefined;
@@ -16,7 +19,7 @@ export interface KilnConfig {
 }
 
 export const DEFAULT_CONFIG: KilnConfig = Object.freeze({
-  backend: 'eager',
+  backend: 'auto',
   plugins: [],
   policy: undefined,
   logs: undefined,
@@ -63,7 +66,23 @@ const EagerBackendPlugin: KilnPlugin = {
   },
 };
 
-const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, EagerBackendPlugin];
+/** The built-in graph passes (constant folding, CSE, DCE) at the `builtin` stage; plugins' passes run first. */
+const GraphPassesPlugin: KilnPlugin = {
+  name: 'kiln:graph-passes',
+  apply(compiler) {
+    compiler.hooks.graphPasses.tap({ name: 'kiln:graph-passes', stage: HOOK_STAGES.builtin }, (graph) => runPasses(graph));
+  },
+};
+
+/** API graph → core graph through the registry's decompositions, so backends see only core ops. */
+const DecomposePlugin: KilnPlugin = {
+  name: 'kiln:decompose',
+  apply(compiler) {
+    compiler.hooks.decomposition.tap({ name: 'kiln:decompose', stage: HOOK_STAGES.builtin }, (graph) => (graph.level === 'core' ? graph : decompose(graph)));
+  },
+};
+
+const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, GraphPassesPlugin, DecomposePlugin, EagerBackendPlugin];
 
 let defaultCompiler: Compiler | undefined;
 

@@ -16,7 +16,12 @@ export interface ExplainBreak {
 
 export interface ExplainOutput {
   readonly result: unknown;
+  /** Each captured graph as the tracer recorded it (public API calls as written). */
   readonly graphs: readonly string[];
+  /** The same graphs after passes and decomposition: what each backend compiled. */
+  readonly coreGraphs: readonly string[];
+  /** Per graph: the backend, its kernel count, the nodes it ran eagerly, and its generated code. */
+  readonly backends: readonly { backend: string; kernels: number; fallbacks: readonly { op: string; reason: string }[]; wholeGraphFallback?: string; code?: string }[];
   readonly graphCount: number;
   readonly breakCount: number;
   readonly breaks: readonly ExplainBreak[];
@@ -53,13 +58,19 @@ export class CompileRecorder {
   report(result: unknown): ExplainOutput {
     const graphEntries = this.entries.flatMap((e) => (e.entry.kind === 'graph' ? [e.entry] : []));
     const opCounts: Record<string, number> = {};
-    for (const g of graphEntries) {
-      for (const n of g.graph.nodes) if (n.kind === 'call' && n.target !== 'getitem') opCounts[n.target] = (opCounts[n.target] ?? 0) + 1;
-    }
-    const graphs = graphEntries.map((g) => printGraph(g.graph));
+    for (const g of graphEntries) for (const [op, n] of Object.entries(g.apiOpCounts)) opCounts[op] = (opCounts[op] ?? 0) + n;
+    const graphs = graphEntries.map((g) => g.apiGraphText);
     const out: ExplainOutput = {
       result,
       graphs,
+      coreGraphs: graphEntries.map((g) => printGraph(g.graph)),
+      backends: graphEntries.map((g) => ({
+        backend: g.backend,
+        kernels: g.backendReport?.kernels ?? 0,
+        fallbacks: g.backendReport?.fallbacks ?? [],
+        ...(g.backendReport?.wholeGraphFallback ? { wholeGraphFallback: g.backendReport.wholeGraphFallback } : {}),
+        ...(g.backendReport?.code ? { code: g.backendReport.code } : {}),
+      })),
       graphCount: graphs.length,
       breakCount: this.breaks.length,
       breaks: [...this.breaks],
@@ -76,7 +87,14 @@ export class CompileRecorder {
 function formatExplain(e: ExplainOutput): string {
   const lines = [`Graph count: ${e.graphCount}`, `Graph break count: ${e.breakCount}`];
   e.breaks.forEach((b, i) => lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}${b.hint ? `\n  hint: ${b.hint}` : ''}`));
-  e.graphs.forEach((g, i) => lines.push(`Graph ${i + 1}:`, ...g.split('\n').map((l) => `  ${l}`)));
+  e.graphs.forEach((g, i) => {
+    lines.push(`Graph ${i + 1}:`, ...g.split('\n').map((l) => `  ${l}`));
+    const b = e.backends[i];
+    if (!b) return;
+    lines.push(`  backend ${b.backend}: ${b.kernels} kernel${b.kernels === 1 ? '' : 's'}`);
+    if (b.wholeGraphFallback) lines.push(`  not lowered (interpreted): ${b.wholeGraphFallback}`);
+    for (const f of b.fallbacks) lines.push(`  eager fallback: ${f.op} (${f.reason})`);
+  });
   e.guards.forEach((gs, i) => lines.push(`Guards of entry ${i + 1}:`, ...gs.map((g) => `  ${g}`)));
   const calls = e.decisions.filter((d) => d.kind !== 'allowInGraph');
   if (calls.length) lines.push('Calls:', ...calls.map((d) => `  ${d.callee}: ${d.kind} (${d.rule}) at ${formatLocation(d.location)}`));

@@ -1,4 +1,4 @@
-import type { ShapeEnv } from '@kiln/shapes';
+import { ShapeEnv } from '@kiln/shapes';
 import { Tensor, getOp, normalizeArgs, withDispatchMode } from '@kiln/tensor';
 import { FakeTensor } from '../fake/fake-tensor.js';
 import { Graph } from '../ir/graph.js';
@@ -12,8 +12,11 @@ import { attachShapeInfo } from '../trace-ops/trace-ops.js';
  * composite op into its decomposition, so the result holds only core ops. Placeholders, constants and
  * source locations carry over.
  */
-export function decompose(api: Graph, shapeEnv: ShapeEnv): Graph {
-  const recorder = new GraphRecorder(shapeEnv, { decompose: true });
+export function decompose(api: Graph, shapeEnv?: ShapeEnv): Graph {
+  // Without the trace's shape env, a fresh one only names symbols that decompositions themselves create;
+  // the symbol table and asserts are carried over from the API graph.
+  const env = shapeEnv ?? new ShapeEnv();
+  const recorder = new GraphRecorder(env, { decompose: true });
   const value = new Map<Node, unknown>();
   const read = (a: Argument): unknown =>
     mapArgumentValues(a, (n) => {
@@ -57,7 +60,11 @@ export function decompose(api: Graph, shapeEnv: ShapeEnv): Graph {
       }
     }
   });
-  attachShapeInfo(recorder.graph, shapeEnv);
+  if (shapeEnv) attachShapeInfo(recorder.graph, shapeEnv);
+  else {
+    recorder.graph.symbols = api.symbols;
+    recorder.graph.asserts = api.asserts;
+  }
   return recorder.graph;
 }
 
