@@ -39,8 +39,11 @@ function eliminationCandidate(diff: Expr, facts: SymbolFacts): Term | undefined 
   candidates.sort((a, b) => rank(b) - rank(a));
   for (const t of candidates) {
     const name = (t.mono.factors[0]!.atom as SymbolAtom).name;
-    const rest = sub(diff, scale(atomExpr(t.mono.factors[0]!.atom), t.coeff));
-    if (!freeSymbols(rest).has(name)) return t;
+    const rest = freeSymbols(sub(diff, scale(atomExpr(t.mono.factors[0]!.atom), t.coeff)));
+    if (rest.has(name)) continue;
+    // A backed symbol (with a hint and an input source) is never rewritten in terms of unbacked ones.
+    if (!facts.isUnbacked(name) && [...rest].some((s) => facts.isUnbacked(s))) continue;
+    return t;
   }
   return undefined;
 }

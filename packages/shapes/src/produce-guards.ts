@@ -125,9 +125,17 @@ export interface ProducedAssert {
   readonly message: string | undefined;
 }
 
+/**
+ * The runtime asserts, each as recorded (already normalized by what was known before it). They are not
+ * re-simplified with what was learned later: an assert must not be simplified by the range or replacement
+ * it establishes itself (`u0 > 0` would become True). Only replacements of backed symbols are applied:
+ * produceGuards re-establishes those as equality guards, whatever taught them.
+ */
 export function produceRuntimeAsserts(env: ShapeEnv): ProducedAssert[] {
+  const backedReplacement = (a: Atom): Expr | undefined =>
+    a.kind === 'symbol' && env.symbolInfo(a.name)?.kind === 'backed' ? env.replacements().get(a.name) : undefined;
   return env.runtimeAsserts().map((a) => {
-    const expr = env.normalizeBool(a.expr);
+    const expr = substituteBool(a.expr, backedReplacement, env.simplifyContext);
     return { expr, text: expr.key, symbols: [...boolFreeSymbols(expr)].sort(), location: a.location, message: a.message };
   });
 }

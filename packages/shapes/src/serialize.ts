@@ -28,7 +28,7 @@ export interface ShapeEnvJson {
   options: { duckShape: boolean; specializeZeroOne: boolean };
   symbols: SymbolJson[];
   bindings: { source: string; value: number | string; reason: DimDynamism | 'zero-one'; location: string | null }[];
-  replacements: { symbol: string; value: ExprJson; location: string | null }[];
+  replacements: { symbol: string; value: ExprJson; origin: 'guard' | 'assert'; location: string | null }[];
   guards: FactJson[];
   asserts: FactJson[];
   counters: { backed: number; unbacked: number; nested: number };

@@ -113,7 +113,12 @@ export class ShapeEnv extends SymbolTable {
       options: { duckShape: this.duckShape, specializeZeroOne: this.specializeZeroOne },
       symbols: [...this.symbolTable.values()].map(symbolToJson),
       bindings: this.bindings.map((b) => ({ ...b, location: b.location ?? null })),
-      replacements: [...this.replacementMap].map(([k, v]) => ({ symbol: k, value: exprToJson(v), location: this.replacementLocations.get(k) ?? null })),
+      replacements: [...this.replacementMap].map(([k, v]) => ({
+        symbol: k,
+        value: exprToJson(v),
+        origin: this.replacementOrigins.get(k) ?? 'guard',
+        location: this.replacementLocations.get(k) ?? null,
+      })),
       guards: this.recordedGuards.map(factToJson),
       asserts: this.recordedAsserts.map(factToJson),
       counters: { ...this.counters },
@@ -128,6 +133,7 @@ export class ShapeEnv extends SymbolTable {
     for (const r of json.replacements) {
       env.replacementMap.set(r.symbol, exprFromJson(r.value));
       env.replacementLocations.set(r.symbol, r.location ?? undefined);
+      env.replacementOrigins.set(r.symbol, r.origin);
     }
     for (const [list, facts] of [[env.recordedGuards, json.guards], [env.recordedAsserts, json.asserts]] as const)
       for (const f of facts) {

@@ -44,6 +44,8 @@ export class SymbolTable {
   protected readonly bindings: SourceBinding[] = [];
   protected readonly replacementMap = new Map<string, Expr>();
   protected readonly replacementLocations = new Map<string, string | undefined>();
+  /** Whether each replacement came from a guard or from a runtime assert (see produceRuntimeAsserts). */
+  protected readonly replacementOrigins = new Map<string, 'guard' | 'assert'>();
   protected readonly knownTrue = new Set<string>();
   protected readonly exactDivisions = new Set<string>();
   protected readonly normalizeCache = new Map<string, Expr>();
@@ -103,6 +105,11 @@ export class SymbolTable {
 
   replacements(): ReadonlyMap<string, Expr> {
     return this.replacementMap;
+  }
+
+  /** Whether the replacement of `symbol` was learned from a guard or from a runtime assert. */
+  replacementOrigin(symbol: string): 'guard' | 'assert' | undefined {
+    return this.replacementOrigins.get(symbol);
   }
 
   /** Where the guard or assert that replaced `symbol` was recorded. */
@@ -223,16 +230,17 @@ export class SymbolTable {
       info.range = r;
       info.rangeLocation = this.currentLocation;
     } else {
-      this.replace(n.symbol, n.value);
+      this.replace(n.symbol, n.value, kind);
     }
     this.rangeCache.clear();
   }
 
-  protected replace(symbol: string, value: Expr): void {
+  protected replace(symbol: string, value: Expr, kind: 'guard' | 'assert'): void {
     const v = this.normalize(value);
     if (freeSymbols(v).has(symbol)) return;
     this.replacementMap.set(symbol, v);
     this.replacementLocations.set(symbol, this.currentLocation);
+    this.replacementOrigins.set(symbol, kind);
     this.normalizeCache.clear();
     for (const [k, old] of this.replacementMap) if (k !== symbol) this.replacementMap.set(k, this.normalizeUncached(old));
     this.normalizeCache.clear();

@@ -117,6 +117,22 @@ checks('a check that is false for the example inputs or provably false raises Ch
   assert.throws(() => env2.check(u.lt(0)), (e: unknown) => e instanceof CheckFailedError);
 });
 
+checks('an assert is emitted as recorded, not simplified by the range it establishes', () => {
+  const { env, u } = nonzeroEnv();
+  env.check(u.gt(0));
+  env.check(sym(u.mul(u)).ge(1)); // statically true once u0 >= 1 is known: nothing recorded
+  assert.equal(produceRuntimeAsserts(env).map((a) => a.text), ['u0 > 0']);
+});
+
+checks('an equality check never rewrites an input size in terms of an unbacked value', () => {
+  const env = new ShapeEnv();
+  const [n] = env.createSizes([6], 'L.x');
+  const u = env.createUnbacked({ origin: 'item' });
+  env.check(sym(n).eq(sym(u.mod(4)).add(4)));
+  assert.is(String(n), 's0');
+  assert.equal(produceRuntimeAsserts(env).map((a) => a.text), ['s0 == Mod(u0, 4) + 4']);
+});
+
 checks('runtime asserts are emitted as JavaScript that throws when false', () => {
   const { env, u } = nonzeroEnv();
   env.checkIsSize(u);
