@@ -57,7 +57,7 @@ function kilnRunner(kernel: Kernel, inputs: Record<string, Float32Array>, outNum
   const result = new Float32Array(outNumel);
   return {
     result,
-    compileMs: mod.timings.codegenMs + mod.timings.wasmCompileMs,
+    compile: `${(mod.timings.codegenMs + mod.timings.wasmCompileMs).toFixed(1)} (${mod.timings.codegenMs.toFixed(1)}+${mod.timings.wasmCompileMs.toFixed(1)})`,
     run: () => {
       compiled.call(ptrs);
       result.set(arena.view(f32, ptrs[outName]!, outNumel) as Float32Array);
@@ -110,11 +110,11 @@ function layerNormRows(rows: number, cols: number): ReductionKernel {
   };
 }
 
-function matmul(n: number, epilogue?: ValueExpr): MatmulKernel {
+function matmul(n: number, epilogue?: ValueExpr, m = n): MatmulKernel {
   return {
     kind: 'extern', op: 'matmul', name: 'mm', params: [],
     inputs: [{ name: 'a', dtype: f32 }, { name: 'b', dtype: f32 }, ...(epilogue ? [{ name: 'bias', dtype: f32 } as const] : [])],
-    outputs: [{ name: 'c', dtype: f32 }], batch: [], m: n, n, k: n,
+    outputs: [{ name: 'c', dtype: f32 }], batch: [], m, n, k: n,
     a: { buffer: 'a', offset: 0, batchStrides: [], rowStride: n, colStride: 1 },
     b: { buffer: 'b', offset: 0, batchStrides: [], rowStride: n, colStride: 1 },
     out: 'c', ...(epilogue ? { epilogue } : {}),
@@ -213,6 +213,16 @@ async function main() {
       jax: () => jMatmul(jx.ref, jw.ref).dataSync(),
       tf: () => readTf(() => tf.matMul(tx, tw)),
     });
+    if (n === 1024) {
+      const v = rand(n);
+      const [jv, tv] = [np.array(v).reshape([1, n]), tf.tensor2d(v, [1, n])];
+      workloads.push({
+        name: 'matvec 1x1024 @ 1024x1024', flops: 2 * n * n,
+        kiln: kilnRunner(matmul(n, undefined, 1), { a: v, b: mb }, n),
+        jax: () => jMatmul(jv.ref, jw.ref).dataSync(),
+        tf: () => readTf(() => tf.matMul(tv, tw)),
+      });
+    }
     if (n === 256) {
       const bias = rand(n);
       const [jb, tb] = [np.array(bias), tf.tensor1d(bias)];
@@ -233,7 +243,7 @@ async function main() {
   );
   console.log('median ms (GFLOP/s); ratio = peer time / Kiln time, > 1 means Kiln is faster\n');
   const fmt = (ms: number, flops?: number) => `${ms.toFixed(3)}${flops ? ` (${(flops / ms / 1e6).toFixed(1)})` : ''}`;
-  const rows: string[][] = [['workload', 'kiln', 'jax-js jit', 'tfjs wasm', 'vs jax-js', 'vs tfjs', 'kiln w/ copies', 'copy share', 'kiln compile ms', 'max |Δ| vs jax']];
+  const rows: string[][] = [['workload', 'kiln', 'jax-js jit', 'tfjs wasm', 'vs jax-js', 'vs tfjs', 'kiln w/ copies', 'copy share', 'kiln compile ms (codegen+wasm)', 'max |Δ| vs jax']];
   for (const w of workloads) {
     const runs = w.flops && w.flops > 1e9 ? 5 : 15;
     const kiln = median(w.kiln.run, runs);
@@ -248,7 +258,7 @@ async function main() {
     for (let i = 0; i < reference.length; i++) maxDiff = Math.max(maxDiff, Math.abs(reference[i]! - w.kiln.result[i]!));
     rows.push([
       w.name, fmt(kiln, w.flops), fmt(jax, w.flops), fmt(tfm, w.flops), (jax / kiln).toFixed(2) + '×', (tfm / kiln).toFixed(2) + '×',
-      fmt(withCopies), `${(copyShare * 100).toFixed(0)}%`, w.kiln.compileMs.toFixed(1), maxDiff.toExponential(1),
+      fmt(withCopies), `${(copyShare * 100).toFixed(0)}%`, w.kiln.compile, maxDiff.toExponential(1),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

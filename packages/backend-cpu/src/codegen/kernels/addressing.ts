@@ -39,10 +39,15 @@ export class RowAddressing implements ValueSources {
     private readonly frame: KernelFrame,
     private readonly indices: readonly Local<'i32'>[],
     private readonly inner: Local<'i32'> | null,
-    private readonly accs: readonly Local<'v128'>[] = [],
+    private accs: readonly Local<'v128'>[] = [],
     vectorAxis?: number,
   ) {
     this.vectorAxis = inner ? (vectorAxis ?? indices.length) : -1;
+  }
+
+  /** Switches the finished reductions `acc(i)` reads (one set per lane group of an unrolled loop). */
+  useAccs(accs: readonly Local<'v128'>[]): void {
+    this.accs = accs;
   }
 
   /** The index local of a non-vector axis. */
@@ -95,16 +100,33 @@ export class RowAddressing implements ValueSources {
     }
   }
 
-  /** Pushes the byte address of element `inner + lane` of this row. */
-  private address(b: Bound, lane = 0): void {
+  /**
+   * Element offset added to the inner index: lets one prepared row serve several lane groups (`inner`,
+   * `inner + 4`, …) of an unrolled loop, with the offset folded into the memory instruction.
+   */
+  laneBase = 0;
+
+  /**
+   * Pushes the address of element `inner + laneBase + lane` of this row, minus the returned constant, which
+   * the caller passes as the memory instruction's offset (wasm offsets are unsigned, so only ≥ 0 ones).
+   */
+  private address(b: Bound, lane = 0): number {
     const f = this.frame.f;
     f.get(b.rowBase);
-    if (!this.inner || b.innerStride === 0) return;
+    if (!this.inner || b.innerStride === 0) return 0;
     f.get(this.inner);
-    if (lane) f.i32(lane).op('i32_add');
-    if (b.innerStride === 'dynamic') f.get(b.strideBytes!).op('i32_mul');
-    else if (b.innerStride * b.bytes !== 1) f.i32(b.innerStride * b.bytes).op('i32_mul');
+    const extra = lane + this.laneBase;
+    if (b.innerStride === 'dynamic') {
+      if (extra) f.i32(extra).op('i32_add');
+      f.get(b.strideBytes!).op('i32_mul', 'i32_add');
+      return 0;
+    }
+    const scale = b.innerStride * b.bytes;
+    if (scale !== 1) f.i32(scale).op('i32_mul');
     f.op('i32_add');
+    if (extra * scale >= 0) return extra * scale;
+    f.i32(extra * scale).op('i32_add');
+    return 0;
   }
 
   load(e: Extract<ValueExpr, { kind: 'load' }>, mode: LaneMode): void {
@@ -112,24 +134,24 @@ export class RowAddressing implements ValueSources {
     const b = this.bound.get(key(e.buffer, e.access))!;
     const isBool = b.dtype === 'bool';
     if (mode === 'scalar' || b.innerStride === 0 || !this.inner) {
-      this.address(b);
-      if (isBool) f.mem('i32_load8_u').simd('i32x4_splat').i32x4(0).simd('i32x4_ne');
-      else f.simdMem('v128_load32_splat');
+      const off = this.address(b);
+      if (isBool) f.mem('i32_load8_u', off).simd('i32x4_splat').i32x4(0).simd('i32x4_ne');
+      else f.simdMem('v128_load32_splat', off);
       return;
     }
     if (b.innerStride === 1) {
-      this.address(b);
+      const off = this.address(b);
       if (isBool) {
-        f.simdMem('v128_load32_zero').simd('i16x8_extend_low_i8x16_u', 'i32x4_extend_low_i16x8_u');
+        f.simdMem('v128_load32_zero', off).simd('i16x8_extend_low_i8x16_u', 'i32x4_extend_low_i16x8_u');
         f.i32x4(0).simd('i32x4_ne');
-      } else f.simdMem('v128_load');
+      } else f.simdMem('v128_load', off);
       return;
     }
     // gather four lanes
     f.i32x4(0);
     for (let lane = 0; lane < 4; lane++) {
-      this.address(b, lane);
-      f.mem(isBool ? 'i32_load8_u' : 'i32_load').lane('i32x4_replace_lane', lane);
+      const off = this.address(b, lane);
+      f.mem(isBool ? 'i32_load8_u' : 'i32_load', off).lane('i32x4_replace_lane', lane);
     }
     if (isBool) f.i32x4(0).simd('i32x4_ne');
   }
@@ -147,14 +169,14 @@ export class RowAddressing implements ValueSources {
     }
     const lanes = mode === 'scalar' || !this.inner ? 1 : 4;
     if (lanes === 4 && b.innerStride === 1 && b.dtype !== 'bool') {
-      this.address(b);
-      f.get(value).simdMem('v128_store');
+      const off = this.address(b);
+      f.get(value).simdMem('v128_store', off);
       return;
     }
     for (let lane = 0; lane < lanes; lane++) {
-      this.address(b, lane);
-      if (b.dtype === 'bool') f.get(value).lane('i32x4_extract_lane', 0).i32(lane * 8).op('i32_shr_u').mem('i32_store8');
-      else f.get(value).lane('i32x4_extract_lane', lane).mem('i32_store');
+      const off = this.address(b, lane);
+      if (b.dtype === 'bool') f.get(value).lane('i32x4_extract_lane', 0).i32(lane * 8).op('i32_shr_u').mem('i32_store8', off);
+      else f.get(value).lane('i32x4_extract_lane', lane).mem('i32_store', off);
     }
   }
 
@@ -164,7 +186,9 @@ export class RowAddressing implements ValueSources {
       f.get(this.axisLocal(axis)).simd('i32x4_splat');
       return;
     }
-    f.get(this.inner!).simd('i32x4_splat');
+    f.get(this.inner!);
+    if (this.laneBase) f.i32(this.laneBase).op('i32_add');
+    f.simd('i32x4_splat');
     if (mode === 'vector') f.v128Bytes(new Uint8Array(new Int32Array([0, 1, 2, 3]).buffer)).simd('i32x4_add');
   }
 
