@@ -8,6 +8,9 @@ import { CompileRecorder } from '../../src/explain.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inline } from '@kiln/policy';
+// The corpus runs on the default backend, as users get it: with the CPU backend loaded, `auto` is `cpu`,
+// so every program below goes through lowering, fusion and the generated wasm.
+import '@kiln/backend-cpu';
 
 // These programs live inside @kiln/core's folder, which the policy skips as Kiln's own internals: mark the
 // test folder as user code, as a user's project would be.

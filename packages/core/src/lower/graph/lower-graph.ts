@@ -36,7 +36,9 @@ export interface LowerOptions {
 export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredProgram {
   const b = new ProgramBuilder();
   const values = new Map<Node, unknown>();
-  const read = (a: Argument): unknown => (typeof a === 'object' && a !== null && 'users' in a ? values.get(a as Node) : a);
+  // Arguments may nest nodes in lists (`cat([%1, %2])`).
+  const read = (a: Argument): unknown =>
+    Array.isArray(a) ? a.map(read) : typeof a === 'object' && a !== null && 'users' in a ? values.get(a as Node) : a;
   let inputIndex = 0;
   const outputs: ProgramOutput[] = [];
   for (const node of graph.nodes) {
@@ -215,6 +217,7 @@ function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
     return { kind: 'tensor', buffer: buf.buffer, dtype: buf.dtype, shape: buf.shape };
   }
   if (typeof value === 'object' && value !== null && 'isSymInt' in value) return { kind: 'size', value: toSizeExpr(value) };
+  if (typeof value === 'object' && value !== null) throw new LoweringError('graph outputs nested in lists or objects are not lowered');
   return { kind: 'constant', value };
 }
 
