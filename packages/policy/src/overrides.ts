@@ -46,10 +46,12 @@ export interface OverrideOptions {
   readonly scope?: RuleScope;
 }
 
-/** The caller's `file:line`, skipping this file's frames: where a rule written in code comes from. */
+const POLICY_FRAME = /\/policy\/(src|dist)\/(overrides|default|config|decide)\.[jt]s:/;
+
+/** The caller's `file:line`, skipping the policy's own frames: where a rule written in code comes from. */
 function callerLocation(): string {
   const lines = (new Error().stack ?? '').split('\n').slice(1);
-  const outside = lines.find((l) => !l.includes('/policy/src/overrides.') && !l.includes('/policy/dist/overrides.') && !l.includes('/policy/src/decide.') && !l.includes('/policy/dist/decide.'));
+  const outside = lines.find((l) => !POLICY_FRAME.test(l));
   const m = outside && /\(?((?:file:\/\/)?[^()\s]+:\d+):\d+\)?\s*$/.exec(outside);
   return m ? m[1]! : 'code';
 }

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { add, sub } from '@kiln/tensor';
-import { applyPolicyConfig, loadPolicyConfig, Policy, PolicyConfigError, PolicyConfigErrors } from '../src/index.js';
+import { applyPolicyConfig, decide, defaultPolicy, loadPolicyConfig, Policy, PolicyConfigError, PolicyConfigErrors, skip } from '../src/index.js';
 
 const USER = 'file:///app/src/model.js';
 
@@ -54,6 +54,15 @@ code('the origin defaults to the caller\'s source line', () => {
   const fn = function g() {};
   policy.overrides.skip(fn);
   assert.match(policy.decide({ fn, origin: 'call', url: USER }).rule.origin, /overrides\.test\.ts:\d+$/);
+});
+
+code('the module-level functions act on defaultPolicy and record the user\'s line', () => {
+  const fn = function viaDefault() {};
+  skip(fn);
+  const d = decide({ fn, origin: 'call', url: USER });
+  assert.is(d.kind, 'skip');
+  assert.match(d.rule.origin, /overrides\.test\.ts:\d+$/);
+  assert.is(defaultPolicy.decide({ fn, origin: 'call' }), d);
 });
 
 code('a bad module pattern is an error with the accepted forms', () => {
