@@ -97,6 +97,16 @@ steps('step 3, inline list: polyfills are traced when called from traced code', 
   assert.is(d.reason, 'inlined: filter is a Kiln polyfill, written to be traced in place of a builtin');
 });
 
+steps('step 3: private shape helpers of @kiln/tensor are traced when an inlined helper calls them', () => {
+  const policy = new Policy();
+  const sizeUrl = new URL('../../tensor/src/size.ts', import.meta.url).href;
+  const toBool = function toBool() {};
+  const d = policy.decide(call(toBool, sizeUrl));
+  assert.is(d.kind, 'inline');
+  assert.is(d.reason, 'inlined: toBool is a pure shape or dtype helper of @kiln/tensor (src/size.ts), traced when called from traced code');
+  assert.is(policy.decide({ fn: toBool, origin: 'top-level', url: sizeUrl }).kind, 'skip');
+});
+
 steps('step 4, skip list: node_modules, node builtins, Kiln internals, native code', () => {
   const policy = new Policy();
   const lodash = policy.decide(call(function debounce() {}, LODASH_URL, 'debounce'));

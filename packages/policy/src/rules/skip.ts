@@ -72,6 +72,16 @@ const POLYFILL_DIR = dirname(fileURLToPath(new URL('../polyfills/index.js', impo
 /** Built-in inline exceptions: modules under a skip rule that are traced anyway. */
 export const DEFAULT_INLINE_LIST: readonly ModuleRule[] = [
   {
+    // The exported shape and dtype helpers are inlined by name (tensor-api.ts); the private helpers they call
+    // live in the same two files and must be traced too, or every inlined helper would end in a graph break.
+    id: 'inline-list:@kiln/tensor/size+dtype',
+    kind: 'inline',
+    matcher: { type: 'package', pattern: '@kiln/tensor', within: ['src/size.ts', 'src/dtype.ts', 'dist/size.js', 'dist/dtype.js'] },
+    scope: 'call',
+    origin: HERE,
+    reason: (name, info) => `inlined: ${name} is a pure shape or dtype helper of @kiln/tensor (${info.packagePath}), traced when called from traced code`,
+  },
+  {
     id: 'inline-list:@kiln/policy/polyfills',
     kind: 'inline',
     matcher: { type: 'path', pattern: `${POLYFILL_DIR}/**` },
