@@ -69,5 +69,20 @@ Memory('allocations are aligned, reused after release, and survive growth', () =
   assert.throws(() => arena.release(12345), /unknown pointer/);
 });
 
+Memory('released neighbours merge, so a repeated allocation pattern keeps a fixed footprint', () => {
+  const arena = new Arena(65536);
+  const round = () => {
+    const blocks = [1000, 5000, 300, 70000, 64].map((n) => arena.alloc(n));
+    for (const i of [1, 3, 0, 4, 2]) arena.release(blocks[i]!);
+  };
+  round();
+  const bytes = arena.memory.buffer.byteLength;
+  for (let i = 0; i < 50; i++) round();
+  assert.is(arena.memory.buffer.byteLength, bytes);
+  assert.is(arena.bytesInUse, 0);
+  const a = arena.alloc(200000); // everything merged back into one region at the bottom
+  assert.is(a, 64);
+});
+
 Emitter.run();
 Memory.run();

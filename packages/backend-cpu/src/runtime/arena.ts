@@ -47,10 +47,26 @@ export class Arena {
     return ptr;
   }
 
+  /**
+   * Returns a block. Free neighbours are merged and a free block at the top lowers the top, so a program
+   * that allocates and releases the same pattern every call keeps a fixed footprint instead of fragmenting.
+   */
   release(ptr: number): void {
-    const size = this.live.get(ptr);
+    let size = this.live.get(ptr);
     if (size === undefined) throw new Error(`arena: release of unknown pointer ${ptr}`);
     this.live.delete(ptr);
+    const next = this.free.get(ptr + size);
+    if (next !== undefined) {
+      this.free.delete(ptr + size);
+      size += next;
+    }
+    for (const [p, b] of this.free) {
+      if (p + b !== ptr) continue;
+      this.free.delete(p);
+      ptr = p;
+      size += b;
+      break;
+    }
     if (ptr + size === this.top) this.top = ptr;
     else this.free.set(ptr, size);
   }
