@@ -1,39 +1,53 @@
-// Kiln's main demo, eager for now: a two-layer MLP classifier's forward pass with @kiln/tensor.
-// Plain JavaScript against the built package (`pnpm demo` builds first). Later issues compile the same code.
-import { Generator, linear, listOps, randn, tensor, zeros } from '@kiln/tensor';
+// Kiln's main demo: two models written as ordinary classes (models.mjs), compiled with compile(),
+// explained, checked against eager, and timed side by side. Plain JavaScript against the built packages
+// (`pnpm demo` builds first).
+import { compile, explain } from '@kiln/core';
+import '@kiln/backend-cpu'; // registers the CPU (WebAssembly) backend: compile() now uses it by default
+import { MLP, TransformerBlock, input } from './models.mjs';
 
-const generator = new Generator(0); // seeded: the demo prints the same numbers on every run
-const batch = 4;
-const [inFeatures, hidden, classes] = [8, 32, 3];
-
-/** nn.Linear-style parameters: weight [out, in] scaled by 1/√in, bias zero. */
-function linearParams(inputs, outputs) {
-  return {
-    weight: randn([outputs, inputs], { generator }).mul(1 / Math.sqrt(inputs)),
-    bias: zeros([outputs]),
-  };
+function maxDifference(a, b) {
+  const x = a.toTypedArray();
+  const y = b.toTypedArray();
+  let worst = 0;
+  for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+  return worst;
 }
 
-const layer1 = linearParams(inFeatures, hidden);
-const layer2 = linearParams(hidden, classes);
-
-function mlp(x) {
-  const h = linear(x, layer1.weight, layer1.bias).relu(); // x @ W1ᵀ + b1, then relu
-  const logits = h.matmul(layer2.weight.transpose(0, 1)).add(layer2.bias); // the same, spelled with matmul
-  return logits.softmax(-1);
+function medianMs(fn, runs = 30) {
+  for (let i = 0; i < 3; i++) fn();
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[runs >> 1];
 }
 
-const x = randn([batch, inFeatures], { generator });
-const probs = mlp(x);
+function show(title, model, shape, otherShape) {
+  console.log(`\n=== ${title} ===`);
+  const forward = (x) => model.forward(x);
+  const x = input(shape);
+  const report = explain(forward)(x);
+  console.log(String(report));
+  for (const b of report.backends) {
+    console.log(`generated: ${b.kernels} fused kernels on backend '${b.backend}'` + (b.fallbacks.length ? `, eager fallbacks: ${b.fallbacks.map((f) => f.op).join(', ')}` : ''));
+  }
 
-const fmt = (rows) => rows.map((row) => row.map((v) => v.toFixed(4)).join('  ')).join('\n  ');
-console.log(`MLP ${inFeatures} → ${hidden} (relu) → ${classes} (softmax) on a batch of ${batch}`);
-console.log(`probabilities, shape [${probs.shape}], dtype ${probs.dtype}:\n  ${fmt(probs.toArray())}`);
-console.log(`rows sum to ${fmt([probs.sum(1).toArray()])}`);
-console.log(`predicted classes: ${JSON.stringify(probs.argmax(1).toArray())}`);
+  const fast = compile(forward);
+  let ok = true;
+  for (const xs of [x, input(otherShape)]) {
+    const diff = maxDifference(fast(xs), forward(xs));
+    console.log(`compiled vs eager on [${xs.shape}]: max |difference| = ${diff.toExponential(2)}`);
+    ok &&= diff < 1e-4;
+  }
+  if (!ok) throw new Error(`${title}: compiled result differs from eager`);
+  const eagerMs = medianMs(() => forward(x));
+  const compiledMs = medianMs(() => fast(x));
+  console.log(`time per call on [${shape}]: eager ${eagerMs.toFixed(3)} ms, compiled ${compiledMs.toFixed(3)} ms (${(eagerMs / compiledMs).toFixed(1)}x)`);
+}
 
-// Views share storage; the registry lists every op with its schema.
-const t = tensor([[1, 2, 3], [4, 5, 6]]);
-console.log(`\n${t.transpose(0, 1)} shares storage with its source: ${t.transpose(0, 1).storage === t.storage}`);
-const ops = listOps();
-console.log(`${ops.length} ops in the registry, e.g. ${ops.find((op) => op.name === 'add').schema}`);
+show('MLP 64 → 256 → 256 → 10', new MLP([64, 256, 256, 10]), [32, 64], [7, 64]);
+show('Transformer block (dim 64, 4 heads, seq 32)', new TransformerBlock(64, 4), [2, 32, 64], [3, 16, 64]);
+console.log('\nAll compiled results match eager.');
