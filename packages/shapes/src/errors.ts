@@ -37,8 +37,9 @@ function dataDependentMessage(expr: string, symbols: readonly UnbackedOrigin[], 
     'Fixes:',
     `  - check(${expr}) before this line if it always holds: it becomes a runtime assert instead of a guard`,
     `  - checkIsSize(${first}) if ${first} is a size: size-oblivious reasoning then treats it as >= 2`,
-    `  - markUnbacked only on inputs whose size must stay general: guards on such sizes raise this error too,` +
-      ' so remove the mark if the branch may specialize',
+    `  - markUnbacked: if ${first} is an input size marked with markUnbacked, remove the mark so this branch` +
+      ' may specialize on the example value',
+    '  - in library code, guardOrFalse / guardOrTrue answer without raising',
   );
   return lines.join('\n');
 }
