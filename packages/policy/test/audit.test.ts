@@ -40,6 +40,16 @@ const planted = {
     name: 'policyTestBadDecomposition', category: 'pointwise', method: false, positional: [arg('self', 'Tensor')], meta: sameShape,
     kernel: ([x]) => copyOf(x), decompose: ([x]) => tensorModule.unsqueeze(x, 0),
   }),
+  policyTestBypassesOps: defineOp({
+    name: 'policyTestBypassesOps', category: 'pointwise', method: false, positional: [arg('self', 'Tensor')], meta: sameShape,
+    kernel: ([x]) => copyOf(x), decompose: ([x]) => Tensor.fromData(new Float32Array(6), x.shape as number[], 'float32'),
+  }),
+  policyTestNoSamples: defineOp({
+    name: 'policyTestNoSamples', category: 'pointwise', method: false, positional: [arg('self', 'Tensor')], meta: sameShape,
+    kernel: () => {
+      throw new Error('no input is ever good enough');
+    },
+  }),
   policyTestReadsData: defineOp({
     name: 'policyTestReadsData', category: 'pointwise', method: false, positional: [arg('self', 'Tensor')],
     decompose: ([x]) => tensorModule.mul(x, Number((x.toTypedArray() as Float32Array)[0])),
@@ -170,6 +180,30 @@ planted_('a decomposition whose result disagrees with the op', () => {
   const [f, ...rest] = failures(runAudit(withPlanted('policyTestBadDecomposition')), 'decompositions');
   assert.is(rest.length, 0);
   assert.is(f!.message, "the decomposition of 'policyTestBadDecomposition' gives float32[1, 2, 3] on fake tensors but the op gives float32[2, 3] eagerly");
+});
+
+planted_('a decomposition that makes tensors without ops (outside the core graph)', () => {
+  const [f] = failures(runAudit(withPlanted('policyTestBypassesOps')), 'decompositions');
+  assert.match(f!.message, /^the decomposition of 'policyTestBypassesOps' builds a tensor without going through ops/);
+});
+
+planted_('an op the audit cannot find sample inputs for', () => {
+  const messages = failures(runAudit(withPlanted('policyTestNoSamples')), 'fake-tensors').map((f) => f.message);
+  assert.equal(messages, ["no sample inputs found for op 'policyTestNoSamples'; add an entry to SAMPLES in packages/policy/src/audit/samples.ts"]);
+});
+
+planted_('an in-place op listed without its effect', () => {
+  if (!tensorModule.getOp('add_')) return; // in-place ops not landed
+  const table = builtinFunctionTable().map((r) => (r.name === '@kiln/tensor#add_' ? allowlistRule({ name: r.name, op: 'add_' }) : r));
+  const messages = failures(runAudit({ table }), 'allowlist-ops').map((f) => f.message);
+  assert.equal(messages, ["op 'add_' is in-place, so @kiln/tensor#add_ needs an explicit effect: write it as ('add_', 'mutates-input') in allowlist.ts"]);
+});
+
+planted_('a polyfill that disagrees with its builtin', () => {
+  const wrongMap = function map(this: unknown[], f: (v: unknown) => unknown) { return [f(this[0])]; };
+  const table = builtinFunctionTable().map((r) => (r.name === 'Array.prototype.map' ? { ...r, polyfillFor: wrongMap } : r));
+  const messages = failures(runAudit({ table }), 'polyfills').map((f) => f.message);
+  assert.equal(messages, ['polyfill for Array.prototype.map returned [null] where the builtin returns [2,null,8]']);
 });
 
 planted_('a user module rule that can never match (a typo in the config)', () => {
