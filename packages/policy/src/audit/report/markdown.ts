@@ -19,7 +19,7 @@ export function formatMarkdown(report: AuditReport, options: { full?: boolean } 
     const shown = c.findings.filter((f) => f.severity !== 'info' || full);
     if (!shown.length) continue;
     out.push('', `## ${c.title}`, '');
-    for (const f of shown) out.push(`- ${f.severity === 'fail' ? '❌' : f.severity === 'warn' ? '⚠️' : 'ℹ️'} ${f.message}`);
+    for (const f of shown) out.push(`- ${f.severity === 'fail' ? '❌' : f.severity === 'warn' ? '⚠️' : 'ℹ️'} ${f.message.replace(/\n\s*/g, ' ')}`);
   }
   if (report.backends.length) {
     out.push('', '## Backend coverage', '', '| backend | lowered | missing |', '|---|---|---|');
