@@ -32,55 +32,6 @@ function time(label: string, iterations: number, fn: (i: number) => void): numbe
 
 console.log(`(CPU time; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')})`);
 
-// --- one symbolic op: canonical form vs mathjs simplify --------------------------------------------------
-const s0 = E.symbolExpr('s0');
-const s1 = E.symbolExpr('s1');
-const ctx: E.SimplifyContext = { range: () => ({ lo: 2, hi: Infinity }) };
-const canonical = time('canonical: (s0*k + s1) * 2 - s1  (4 ops)', 20_000, (i) => {
-  E.sub(E.mul(E.add(E.mul(s0, E.constant(i)), s1), E.constant(2)), s1);
-});
-time('canonical: FloorDiv(s0*4*k + s1, 2*k)  (3 ops)', 20_000, (i) => {
-  E.floorDiv(E.add(E.mul(s0, E.constant(4 * (i + 1))), s1), E.constant(2 * (i + 1)), ctx);
-});
-resetMathjsStats();
-simplifyWithMathjs(E.add(s0, E.constant(1)), { memo: false });
-const firstUse = mathjsStats();
-console.log(`${'mathjs: first use in the process (lazy load + create(all))'.padEnd(58)} ${firstUse.milliseconds.toFixed(0).padStart(10)} ms (load ${firstUse.setupMilliseconds.toFixed(0)} ms)`);
-const viaMathjs = time('mathjs: one simplify of (s0*k + s1) * 2 - s1, unmemoized', 200, (i) => {
-  simplifyWithMathjs(E.sub(E.mul(E.add(E.mul(s0, E.constant(i + 3)), s1), E.constant(2)), s1), { memo: false });
-});
-console.log(`  → building the expression in canonical form is ${(viaMathjs / canonical).toFixed(0)}× cheaper than one mathjs simplify`);
-const hard = E.max(E.floorDiv(E.add(s0, s1), E.constant(3), ctx), E.mod(s0, s1, ctx), { range: () => ({ lo: -Infinity, hi: Infinity }) });
-simplifyWithMathjs(hard);
-time('mathjs: memoized simplify of Max(FloorDiv(..), Mod(..)) (hit)', 20_000, () => simplifyWithMathjs(hard));
-
-// --- guard production and emission ----------------------------------------------------------------------
-function tracedEnv(inputs: number): ShapeEnv {
-  const env = new ShapeEnv();
-  const sizes: Size[] = [];
-  for (let i = 0; i < inputs; i++) {
-    env.setLocation(`model.ts:${i + 1}`);
-    sizes.push(...env.createSizes([8, 16 + (i % 5), 1], `L.x${i}`));
-  }
-  for (let i = 1; i < sizes.length; i++) {
-    const a = sizes[i - 1]!;
-    const b = sizes[i]!;
-    if (typeof a !== 'number' && typeof b !== 'number') {
-      const c = (a as SymInt).le(b);
-      if (typeof c !== 'boolean') (c as SymBool).guardBool();
-    }
-  }
-  return env;
-}
-const env20 = tracedEnv(20);
-time('produceGuards (20 inputs, 60 dims)', 200, () => produceGuards(env20));
-const guards = produceGuards(env20);
-time(`guardFunctionSource (${guards.length} guards)`, 200, () => guardFunctionSource(guards));
-const check = new Function(`return ${guardFunctionSource(guards).source};`)() as (L: unknown) => number;
-const L = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x${i}`, { shape: [8, 16 + (i % 5), 1] }]));
-if (check(L) !== -1) throw new Error('guard function rejected its own example inputs');
-time(`compiled guard function call (${guards.length} guards)`, 200_000, () => check(L));
-
 // --- synthetic shape propagation: 1,000 ops over symbolic sizes -----------------------------------------
 // A transformer-like stack of meta functions (broadcasting, matmul, views, attention reshapes, conv-style
 // output sizes, cat/slice); each op is one node of a core graph whose sizes are symbolic.
@@ -171,7 +122,8 @@ function propagate(ops: number): { env: ShapeEnv; ms: number } {
   return { env, ms: cpuMs() - start };
 }
 
-// The first trace in a fresh process pays JIT warm-up and any uncached mathjs calls; later traces do not.
+// Runs first, so that this really is the first trace in a fresh process: it pays JIT warm-up and any
+// uncached mathjs calls; later traces do not.
 resetMathjsStats();
 const cold = propagate(1000);
 const coldStats = mathjsStats();
@@ -190,3 +142,52 @@ const stats = mathjsStats();
 console.log(`${'shape propagation, 1,000 ops, warm (mean of 100 traces)'.padEnd(58)} ${((total * 1000) / (runs * 1000)).toFixed(2).padStart(10)} µs/op`);
 console.log(`  mathjs: ${stats.calls} calls, ${stats.cacheHits} memo hits, ${((100 * stats.milliseconds) / total).toFixed(1)}% of the time`);
 console.log(`  guards: ${produceGuards(cold.env).map((g) => g.text).join('; ')}`);
+
+// --- one symbolic op: canonical form vs mathjs simplify --------------------------------------------------
+const s0 = E.symbolExpr('s0');
+const s1 = E.symbolExpr('s1');
+const ctx: E.SimplifyContext = { range: () => ({ lo: 2, hi: Infinity }) };
+const canonical = time('canonical: (s0*k + s1) * 2 - s1  (4 ops)', 20_000, (i) => {
+  E.sub(E.mul(E.add(E.mul(s0, E.constant(i)), s1), E.constant(2)), s1);
+});
+time('canonical: FloorDiv(s0*4*k + s1, 2*k)  (3 ops)', 20_000, (i) => {
+  E.floorDiv(E.add(E.mul(s0, E.constant(4 * (i + 1))), s1), E.constant(2 * (i + 1)), ctx);
+});
+resetMathjsStats();
+simplifyWithMathjs(E.add(s0, E.constant(1)), { memo: false });
+const firstUse = mathjsStats();
+console.log(`${'mathjs: first use in the process (lazy load + create(all))'.padEnd(58)} ${firstUse.milliseconds.toFixed(0).padStart(10)} ms (load ${firstUse.setupMilliseconds.toFixed(0)} ms)`);
+const viaMathjs = time('mathjs: one simplify of (s0*k + s1) * 2 - s1, unmemoized', 200, (i) => {
+  simplifyWithMathjs(E.sub(E.mul(E.add(E.mul(s0, E.constant(i + 3)), s1), E.constant(2)), s1), { memo: false });
+});
+console.log(`  → building the expression in canonical form is ${(viaMathjs / canonical).toFixed(0)}× cheaper than one mathjs simplify`);
+const hard = E.max(E.floorDiv(E.add(s0, s1), E.constant(3), ctx), E.mod(s0, s1, ctx), { range: () => ({ lo: -Infinity, hi: Infinity }) });
+simplifyWithMathjs(hard);
+time('mathjs: memoized simplify of Max(FloorDiv(..), Mod(..)) (hit)', 20_000, () => simplifyWithMathjs(hard));
+
+// --- guard production and emission ----------------------------------------------------------------------
+function tracedEnv(inputs: number): ShapeEnv {
+  const env = new ShapeEnv();
+  const sizes: Size[] = [];
+  for (let i = 0; i < inputs; i++) {
+    env.setLocation(`model.ts:${i + 1}`);
+    sizes.push(...env.createSizes([8, 16 + (i % 5), 1], `L.x${i}`));
+  }
+  for (let i = 1; i < sizes.length; i++) {
+    const a = sizes[i - 1]!;
+    const b = sizes[i]!;
+    if (typeof a !== 'number' && typeof b !== 'number') {
+      const c = (a as SymInt).le(b);
+      if (typeof c !== 'boolean') (c as SymBool).guardBool();
+    }
+  }
+  return env;
+}
+const env20 = tracedEnv(20);
+time('produceGuards (20 inputs, 60 dims)', 200, () => produceGuards(env20));
+const guards = produceGuards(env20);
+time(`guardFunctionSource (${guards.length} guards)`, 200, () => guardFunctionSource(guards));
+const check = new Function(`return ${guardFunctionSource(guards).source};`)() as (L: unknown) => number;
+const L = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x${i}`, { shape: [8, 16 + (i % 5), 1] }]));
+if (check(L) !== -1) throw new Error('guard function rejected its own example inputs');
+time(`compiled guard function call (${guards.length} guards)`, 200_000, () => check(L));

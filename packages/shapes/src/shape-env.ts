@@ -227,7 +227,11 @@ export class ShapeEnv extends SymbolTable {
   }
 
   compare(op: CompareOp, a: Expr, b: Expr, hint: number | undefined): boolean | SymBool {
-    return this.boolResult(compareExprs(op, a, b), hint === undefined ? undefined : hint === 1);
+    const result = this.cached(`${op}|${a.key}|${b.key}`, () => {
+      const n = this.normalizeBool(compareExprs(op, a, b));
+      return this.decide(n) ?? n;
+    });
+    return typeof result === 'boolean' ? result : new SymBool(result, this, hint === undefined ? undefined : hint === 1);
   }
 
   // ---- static reasoning ------------------------------------------------------------------------------

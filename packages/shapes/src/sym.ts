@@ -57,24 +57,28 @@ abstract class SymNumber {
     const a = this.env.normalize(this.expr);
     const hint = hintOp(this.hint, hb, intHint[op]);
     if (a.hasNested || b.hasNested) return [nestedArith(op, a, b, this.env.location), hint];
-    const ctx = this.env.simplifyContext;
+    return [this.env.cached(`${op}|${a.key}|${b.key}`, () => SymNumber.compute(op, a, b, this.env)), hint];
+  }
+
+  private static compute(op: ArithOp, a: Expr, b: Expr, env: ShapeEnv): Expr {
+    const ctx = env.simplifyContext;
     switch (op) {
       case 'add':
-        return [add(a, b), hint];
+        return add(a, b);
       case 'sub':
-        return [sub(a, b), hint];
+        return sub(a, b);
       case 'mul':
-        return [mul(a, b), hint];
+        return mul(a, b);
       case 'floorDiv':
-        return [floorDiv(a, b, ctx), hint];
+        return floorDiv(a, b, ctx);
       case 'mod':
-        return [mod(a, b, ctx), hint];
+        return mod(a, b, ctx);
       case 'min':
-        return [min(a, b, ctx), hint];
+        return min(a, b, ctx);
       case 'max':
-        return [max(a, b, ctx), hint];
+        return max(a, b, ctx);
       case 'truediv':
-        return [trueDiv(a, b, ctx), hint];
+        return trueDiv(a, b, ctx);
       default:
         return op satisfies never;
     }

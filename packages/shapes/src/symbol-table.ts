@@ -50,6 +50,8 @@ export class SymbolTable {
   protected readonly exactDivisions = new Set<string>();
   protected readonly normalizeCache = new Map<string, Expr>();
   protected readonly rangeCache = new Map<string, ValueRange>();
+  /** Results of arithmetic and comparisons by operand keys; traces repeat the same size computations a lot. */
+  private readonly resultCache = new Map<string, Expr | BoolExpr | boolean>();
   protected currentLocation: string | undefined;
 
   constructor() {
@@ -70,6 +72,21 @@ export class SymbolTable {
       this.knownTrue.add(f.key);
       this.noteExactDivision(f);
     }
+    this.resultCache.clear();
+  }
+
+  /**
+   * `compute()` memoized under `key` until the env learns something (a range, replacement or fact), since
+   * simplification and decisions depend on what is known.
+   */
+  cached<T extends Expr | BoolExpr | boolean>(key: string, compute: () => T): T {
+    let out = this.resultCache.get(key) as T | undefined;
+    if (out === undefined) {
+      out = compute();
+      if (this.resultCache.size > 50_000) this.resultCache.clear();
+      this.resultCache.set(key, out);
+    }
+    return out;
   }
 
   /** The user source location (`model.ts:12`) that guards, asserts and new symbols record. */
@@ -196,8 +213,10 @@ export class SymbolTable {
   }
 
   private decideRel(e: RelExpr, sizeOblivious: boolean): boolean | undefined {
-    if (this.knownTrue.has(e.key)) return true;
-    if (this.knownTrue.has(not(e).key)) return false;
+    if (this.knownTrue.size > 0) {
+      if (this.knownTrue.has(e.key)) return true;
+      if (this.knownTrue.has(not(e).key)) return false;
+    }
     const byRange = decideByRange(e, this.exprRange(e.diff, sizeOblivious));
     if (byRange !== undefined || callCount(e.diff) < 2) return byRange;
     // Hard case: two call atoms might cancel in ways the canonical form does not see (memoized).
@@ -218,6 +237,7 @@ export class SymbolTable {
     this.exactDivisions.add(callAtom('FloorDiv', atom.args).key);
     this.normalizeCache.clear();
     this.rangeCache.clear();
+    this.resultCache.clear();
   }
 
   protected applyNarrowing(n: Narrowing, kind: 'guard' | 'assert'): void {
@@ -233,6 +253,7 @@ export class SymbolTable {
       this.replace(n.symbol, n.value, kind);
     }
     this.rangeCache.clear();
+    this.resultCache.clear();
   }
 
   protected replace(symbol: string, value: Expr, kind: 'guard' | 'assert'): void {
@@ -244,6 +265,7 @@ export class SymbolTable {
     this.normalizeCache.clear();
     for (const [k, old] of this.replacementMap) if (k !== symbol) this.replacementMap.set(k, this.normalizeUncached(old));
     this.normalizeCache.clear();
+    this.resultCache.clear();
     const from = this.symbolTable.get(symbol)!;
     const target = asAtom(v);
     if (target?.kind === 'symbol') {

@@ -1,8 +1,8 @@
 // Boolean expressions: relations in the canonical form `diff op 0`, plus and/or/not. A relation prints with
 // its positive terms on the left and its negative terms on the right (`s0 == s1`, `s0 + 1 <= s1`), and a
 // constant left side is flipped to the right (`s0 >= 2`), so printing is deterministic and readable.
-import { asConstant, makeExpr, neg, sub } from './poly.js';
-import type { BoolConst, BoolExpr, Expr, RelExpr, RelOp } from './types.js';
+import { asConstant, exprKey, neg, sub } from './poly.js';
+import type { BoolConst, BoolExpr, Expr, RelExpr, RelOp, Term } from './types.js';
 
 export type CompareOp = RelOp | '>' | '>=';
 
@@ -35,16 +35,14 @@ function leadingSign(e: Expr): number {
 const flipped: Record<RelOp, string> = { '==': '==', '!=': '!=', '<': '>', '<=': '>=' };
 
 function relKey(op: RelOp, diff: Expr): string {
-  const pos = makeExpr(
-    diff.terms.filter((t) => t.coeff > 0),
-    Math.max(diff.constant, 0),
-  );
-  const negPart = makeExpr(
-    diff.terms.filter((t) => t.coeff < 0).map((t) => ({ coeff: -t.coeff, mono: t.mono })),
-    Math.max(-diff.constant, 0),
-  );
-  if (pos.terms.length === 0 && negPart.terms.length > 0) return `${negPart.key} ${flipped[op]} ${pos.key}`;
-  return `${pos.key} ${op} ${negPart.key}`;
+  // Split the (already sorted) terms by sign without rebuilding expressions: this runs for every comparison.
+  const pos: Term[] = [];
+  const neg: Term[] = [];
+  for (const t of diff.terms) (t.coeff > 0 ? pos : neg).push(t.coeff > 0 ? t : { coeff: -t.coeff, mono: t.mono });
+  const left = exprKey(pos, Math.max(diff.constant, 0));
+  const right = exprKey(neg, Math.max(-diff.constant, 0));
+  if (pos.length === 0 && neg.length > 0) return `${right} ${flipped[op]} ${left}`;
+  return `${left} ${op} ${right}`;
 }
 
 /** `diff op 0` in canonical form; constant relations fold to True or False. */

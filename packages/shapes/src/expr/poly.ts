@@ -49,7 +49,8 @@ function termText(coeff: number, mono: Monomial): string {
   return c === 1 ? mono.key : `${formatNumber(c)}*${mono.key}`;
 }
 
-function exprKey(terms: readonly Term[], constant: number): string {
+/** The printed form of `terms + constant`; `terms` must already be in canonical order. */
+export function exprKey(terms: readonly Term[], constant: number): string {
   if (terms.length === 0) return formatNumber(constant);
   let out = '';
   terms.forEach((t, i) => {
