@@ -1,0 +1,155 @@
+// The whole user path — compile(fn) on Kiln tensors, guards, copies into wasm memory, fused kernels, result
+// read back into a new tensor — side by side with jax-js (wasm jit) and tfjs (wasm/XNNPACK) in one
+// process, and with Kiln's own eager kernels. Peers start from inputs already in their memory; Kiln's
+// tensors live in JS memory, so its figures include copying inputs in and outputs out.
+// Run: node scripts/bench.mjs compiled
+import * as k from '@kiln/tensor';
+import { compile, explain } from '@kiln/core';
+import '@kiln/backend-cpu';
+import { initPeers, machineLine, medianMs, printRow } from './support.js';
+import { MLP, TransformerBlock, input } from '../examples/models.mjs';
+
+const { jax, tf } = await initPeers();
+const { numpy: np, nn, jit } = jax;
+console.log(machineLine());
+console.log('median ms per call; ratio > 1: Kiln compiled is faster\n');
+
+const readTf = (f: () => any) => {
+  const t = tf.tidy(f);
+  t.dataSync();
+  t.dispose();
+};
+const data = (t: k.Tensor) => t.toTypedArray() as Float32Array;
+
+type Fn = (...a: k.Tensor[]) => k.Tensor;
+function kiln(fn: Fn, args: k.Tensor[]) {
+  const fast = compile(fn);
+  const got = fast(...args);
+  const want = fn(...args);
+  const a = got.toTypedArray();
+  const b = want.toTypedArray();
+  for (let i = 0; i < b.length; i++) {
+    if (Math.abs(a[i]! - b[i]!) > 1e-3 * Math.max(1, Math.abs(b[i]!))) throw new Error(`compiled result differs from eager at ${i}`);
+  }
+  // explain() compiles through a private cache: a cold compile (trace, passes, lowering, wasm) every time.
+  const report = explain(fn)(...args);
+  return { run: () => fast(...args), eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, kernels: report.backends[0]?.kernels ?? 0 };
+}
+
+const N = 1 << 20;
+const a = k.randn([N]);
+const b = k.randn([N]);
+const ja = np.array(data(a));
+const jb = np.array(data(b));
+const ta = tf.tensor1d(data(a));
+const tb = tf.tensor1d(data(b));
+
+const rows: [string, ReturnType<typeof kiln>, (() => unknown) | undefined, (() => unknown) | undefined][] = [];
+
+const hypot = (x: k.Tensor, y: k.Tensor) => x.mul(x).add(y.mul(y)).sqrt();
+const jHypot = jit((x: any, y: any) => np.sqrt(np.square(x).add(np.square(y))));
+rows.push(['hypot 1M (4 ops)', kiln(hypot, [a, b]), () => jHypot(ja.ref, jb.ref).dataSync(), () => readTf(() => tf.sqrt(tf.add(tf.square(ta), tf.square(tb))))]);
+
+const chain = (x: k.Tensor, y: k.Tensor) => {
+  let t = x.mul(1.5).add(y);
+  t = t.mul(t);
+  t = t.sub(x).mul(0.5).add(1);
+  return t.abs().sqrt().maximum(y).mul(x);
+};
+const jChain = jit((x: any, y: any) => {
+  let t = x.ref.mul(1.5).add(y.ref);
+  t = np.square(t);
+  t = t.sub(x.ref).mul(0.5).add(1);
+  return np.maximum(np.sqrt(np.abs(t)), y).mul(x);
+});
+const tChain = () => {
+  let t = tf.add(tf.mul(ta, 1.5), tb);
+  t = tf.square(t);
+  t = tf.add(tf.mul(tf.sub(t, ta), 0.5), 1);
+  return tf.mul(tf.maximum(tf.sqrt(tf.abs(t)), tb), ta);
+};
+rows.push(['10-op chain 1M', kiln(chain, [a, b]), () => jChain(ja.ref, jb.ref).dataSync(), () => readTf(tChain)]);
+
+const gelu = (x: k.Tensor) => x.gelu({ approximate: 'tanh' });
+rows.push(['gelu (tanh) 1M', kiln(gelu, [a]), () => jit((x: any) => nn.gelu(x))(ja.ref).dataSync(), undefined]);
+
+const S = 1024;
+const sq = k.randn([S, S]);
+const jsq = np.array(data(sq)).reshape([S, S]);
+const tsq = tf.tensor2d(data(sq), [S, S]);
+const jSoftmax = jit((x: any) => nn.softmax(x, -1));
+rows.push(['softmax rows 1024²', kiln((x) => x.softmax(-1), [sq]), () => jSoftmax(jsq.ref).dataSync(), () => readTf(() => tf.softmax(tsq))]);
+
+const jLayerNorm = jit((x: any) => {
+  const mean = np.mean(x.ref, -1, { keepdims: true });
+  const centered = x.sub(mean);
+  const variance = np.mean(np.square(centered.ref), -1, { keepdims: true });
+  return centered.div(np.sqrt(variance.add(1e-5)));
+});
+const tLayerNorm = () => {
+  const { mean, variance } = tf.moments(tsq, -1, true);
+  return tf.div(tf.sub(tsq, mean), tf.sqrt(tf.add(variance, 1e-5)));
+};
+rows.push(['layerNorm 1024²', kiln((x) => k.layerNorm(x, [S]), [sq]), () => jLayerNorm(jsq.ref).dataSync(), () => readTf(tLayerNorm)]);
+rows.push(['sum rows 1024²', kiln((x) => x.sum(-1), [sq]), () => jit((x: any) => np.sum(x, -1))(jsq.ref).dataSync(), () => readTf(() => tf.sum(tsq, -1))]);
+
+for (const n of [256, 1024]) {
+  const x = k.randn([n, n]);
+  const w = k.randn([n, n]);
+  const [jx, jw] = [np.array(data(x)).reshape([n, n]), np.array(data(w)).reshape([n, n])];
+  const [tx, tw] = [tf.tensor2d(data(x), [n, n]), tf.tensor2d(data(w), [n, n])];
+  const jMatmul = jit((p: any, q: any) => np.matmul(p, q));
+  rows.push([`matmul ${n}`, kiln((p, q) => p.matmul(q), [x, w]), () => jMatmul(jx.ref, jw.ref).dataSync(), () => readTf(() => tf.matMul(tx, tw))]);
+  if (n === 256) {
+    const bias = k.randn([n]);
+    const [jbias, tbias] = [np.array(data(bias)), tf.tensor1d(data(bias))];
+    const jDense = jit((p: any, q: any, r: any) => nn.relu(np.matmul(p, q).add(r)));
+    rows.push(['relu(x@w+b) 256', kiln((p, q, r) => p.matmul(q).add(r).relu(), [x, w, bias]), () => jDense(jx.ref, jw.ref, jbias.ref).dataSync(), () => readTf(() => tf.fused.matMul({ a: tx, b: tw, bias: tbias, activation: 'relu' }))]);
+  }
+}
+
+console.log('workload'.padEnd(28) + ' times and ratios');
+const summary: string[] = [];
+for (const [name, kr, jaxFn, tfFn] of rows) {
+  const times = { kiln: medianMs(kr.run), jax: jaxFn && medianMs(jaxFn), tfjs: tfFn && medianMs(tfFn), 'kiln-eager': medianMs(kr.eager, 3, 800) };
+  printRow(name, times);
+  summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms`);
+}
+
+// Models from the demo: compiled vs eager (no peer version of these classes).
+const mlp = new MLP([64, 256, 256, 10]);
+const block = new TransformerBlock(64, 4);
+for (const [name, model, shape] of [['MLP 64-256-256-10, batch 32', mlp, [32, 64]], ['transformer block 2×32×64', block, [2, 32, 64]]] as const) {
+  const x = input([...shape]);
+  const kr = kiln((t) => model.forward(t), [x]);
+  printRow(name, { kiln: medianMs(kr.run), 'kiln-eager': medianMs(kr.eager, 3, 800) });
+  summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms`);
+}
+
+// Call overhead on a tiny graph: guards + copies + dispatch.
+const tiny = k.randn([8]);
+const tinyFn = (x: k.Tensor) => x.mul(2).add(1);
+const tinyFast = compile(tinyFn);
+const jTiny = jit((x: any) => x.mul(2).add(1));
+const jt = np.array(data(tiny));
+const tt = tf.tensor1d(data(tiny));
+const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
+const overhead = {
+  kiln: medianMs(() => tinyFast(tiny), 2000, 1000),
+  jax: medianMs(() => jTiny(jt.ref).dataSync(), 2000, 1000),
+  tfjs: medianMs(() => readTf(() => tf.add(tf.mul(tt, 2), 1)), 2000, 1000),
+  'kiln-eager': medianMs(() => tinyFn(tiny), 2000, 1000),
+};
+console.log(`\ncall overhead, 8 elements, 2 ops: ${Object.entries(overhead).map(([l, ms]) => `${l} ${us(ms)}`).join(', ')}`);
+
+// A new input shape: the first change recompiles with that dim dynamic; later sizes reuse the entry.
+const shapeFn = compile((x: k.Tensor) => x.softmax(-1).mul(2));
+const sizes = [64, 96, 128, 160];
+const shapeTimes = sizes.map((r) => {
+  const x = k.randn([r, 256]);
+  const t0 = performance.now();
+  shapeFn(x);
+  return performance.now() - t0;
+});
+console.log(`new shapes [64|96|128|160, 256], first call each: ${shapeTimes.map((t) => `${t.toFixed(2)} ms`).join(', ')} (2nd recompiles as dynamic; 3rd and 4th reuse it)`);
+console.log(`\n${summary.join('\n')}`);
