@@ -7,12 +7,16 @@ import type { BackendReport } from './backends/registry.js';
 import type { CallDecision, MutableRead } from './trace/frame.js';
 import type { OutputTemplate } from './trace/trace-frame.js';
 import type { SourceLocation } from './ir/node.js';
+import type { SplitRuntime } from './trace/resume/run.js';
+import type { EffectReplay } from './trace/side-effects/replay.js';
 import { readBinding } from './trace/closures.js';
 
 export interface BreakRecord {
   readonly reason: string;
   readonly location: SourceLocation | undefined;
   readonly hint: string | undefined;
+  /** Set when the frame split here instead of falling back: what ran eagerly and where tracing resumed. */
+  readonly resumed?: { readonly eager: string; readonly line: number | undefined; readonly resume: string | undefined };
 }
 
 interface EntryBase {
@@ -41,6 +45,8 @@ export interface GraphEntry extends EntryBase {
   readonly gatherOutputs: InputGatherer;
   readonly output: OutputTemplate;
   readonly run: (inputs: unknown[]) => unknown[];
+  /** Side effects on outside values, replayed after the graph runs. */
+  readonly effects?: EffectReplay | undefined;
 }
 
 /** A frame that breaks under these guards: run the function eagerly. */
@@ -49,7 +55,18 @@ export interface EagerEntry extends EntryBase {
   readonly break: BreakRecord;
 }
 
-export type CacheEntry = GraphEntry | EagerEntry;
+/**
+ * A frame that breaks at a top-level statement: run the graph of the statements before it, replay their side
+ * effects, run the statement eagerly, then call the (compiled) resume function for the rest.
+ */
+export interface SplitEntry extends Omit<GraphEntry, 'kind'> {
+  readonly kind: 'split';
+  readonly break: BreakRecord;
+  readonly constants: readonly unknown[];
+  readonly split: SplitRuntime;
+}
+
+export type CacheEntry = GraphEntry | EagerEntry | SplitEntry;
 
 export class CodeCache {
   readonly entries: CacheEntry[] = [];

@@ -16,6 +16,10 @@ import type { FrameEvent, GraphRunner } from './hooks.js';
 import type { Graph } from './ir/graph.js';
 import { backendNames, getBackend } from './backends/registry.js';
 import type { BackendReport } from './backends/registry.js';
+import { runSplit } from './trace/resume/run.js';
+import { splitFrame } from './trace/resume/split.js';
+import { buildReplay } from './trace/side-effects/replay.js';
+import { recordedEffects } from './trace/side-effects/record.js';
 import { fillTemplate, frameCaptureNames, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
 
 export interface CompileOptions {
@@ -136,8 +140,12 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
 
 function runEntry(entry: CacheEntry, fn: Function, thisArg: unknown, args: unknown[], C: readonly unknown[], M: readonly unknown[]): unknown {
   if (entry.kind === 'eager') return fn.apply(thisArg, args);
+  if (entry.kind === 'split') return runSplit(entry, thisArg, args, C, M);
   const outputs = entry.run(entry.gatherInputs(args, thisArg, C, M));
-  return fillTemplate(entry.output, outputs, entry.gatherOutputs(args, thisArg, C, M));
+  const sources = entry.gatherOutputs(args, thisArg, C, M);
+  // Side effects on outside values replay after the graph ran, before the caller sees the result.
+  entry.effects?.apply(outputs, sources, args, thisArg, C, M);
+  return fillTemplate(entry.output, outputs, sources);
 }
 
 /** The recompile reason: the first failing guard of the newest entry. */
@@ -154,7 +162,7 @@ function markChangedSizes(cache: CodeCache, args: unknown[], thisArg: unknown, C
   const last = cache.entries[cache.entries.length - 1];
   if (!last) return;
   const M = readMutable(last.mutableReads, fn);
-  const K = last.kind === 'graph' ? constantsOf(last) : [];
+  const K = constantsOf(last);
   for (const g of last.guards) {
     if (!g.staticDim) continue;
     const holds = new Function('L', 'T', 'C', 'M', 'K', `try { return ${g.code}; } catch { return true; }`)(args, thisArg, C, M, K);
@@ -233,6 +241,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       gatherOutputs: compileGatherer(trace.outputSources, trace.constants),
       output: trace.output,
       run,
+      effects: trace.extra.length ? buildReplay(recordedEffects(tracer), trace.extra, trace.constants) : undefined,
     };
     entryConstants.set(entry, trace.constants);
     log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(graph)}`);
@@ -240,9 +249,18 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     log('graph_code', tag, source);
     return entry;
   } catch (err) {
-    const record = breakRecord(err);
+    let record = breakRecord(err);
     if (!record) throw err;
     if (options.fullgraph) throw new FullGraphError(record.reason, record.location, record.hint);
+    if (err instanceof GraphBreak) {
+      // Resume after the break where the frame can be split there (trace/resume); else the whole frame runs eagerly.
+      const split = splitFrame({ fn, thisArg, args, tracer, options, compiler, observer, frameName: cache.name, cache, compileId, tag, event, record, start });
+      if ('entry' in split) {
+        entryConstants.set(split.entry, split.entry.constants);
+        return split.entry;
+      }
+      if (split.why) record = { ...record, reason: `${record.reason} (the frame cannot resume after it: ${split.why})` };
+    }
     log('graph_breaks', tag, `'${cache.name}' falls back to eager: ${record.reason} at ${formatLocation(record.location)}`);
     observer?.onBreak(record, tag);
     hooks.graphBreak.call(record, event);

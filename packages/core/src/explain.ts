@@ -1,10 +1,11 @@
 // explain(fn)(...args): runs the function once through a private compile cache and reports what the
 // compiler did — graphs, breaks with user source lines and hints, guards, op counts, compile times.
-import type { BreakRecord, CacheEntry } from './cache.js';
+import type { BreakRecord, CacheEntry, GraphEntry, SplitEntry } from './cache.js';
 import { compileWith } from './compile.js';
 import type { CompileOptions } from './compile.js';
 import { printGraph } from './ir/print.js';
 import { formatLocation } from './trace/errors.js';
+import { resumeEntries } from './trace/resume/run.js';
 import type { CallDecision } from './trace/frame.js';
 
 export interface ExplainBreak {
@@ -33,6 +34,8 @@ export interface ExplainOutput {
   toString(): string;
 }
 
+const hasOps = (e: GraphEntry | SplitEntry): boolean => e.graph.nodes.some((n) => n.kind === 'call');
+
 /** Collects what compiles did (explain and tests use it). */
 export class CompileRecorder {
   readonly entries: { entry: CacheEntry; tag: string; reason: string | undefined }[] = [];
@@ -46,8 +49,13 @@ export class CompileRecorder {
     this.breaks.push({ reason: record.reason, location: formatLocation(record.location), hint: record.hint, tag });
   }
 
+  /** Graphs compiled: whole frames, and parts of split frames (before a break, resume functions) that hold an op. */
   get graphCount(): number {
-    return this.entries.filter((e) => e.entry.kind === 'graph').length;
+    return this.graphEntries().length;
+  }
+
+  private graphEntries(): (GraphEntry | SplitEntry)[] {
+    return this.entries.flatMap((e) => (e.entry.kind === 'graph' && (!resumeEntries.has(e.entry) || hasOps(e.entry))) || (e.entry.kind === 'split' && hasOps(e.entry)) ? [e.entry] : []);
   }
 
   /** Compiles after the first (each caused by a guard failure). */
@@ -56,7 +64,7 @@ export class CompileRecorder {
   }
 
   report(result: unknown): ExplainOutput {
-    const graphEntries = this.entries.flatMap((e) => (e.entry.kind === 'graph' ? [e.entry] : []));
+    const graphEntries = this.graphEntries();
     const opCounts: Record<string, number> = {};
     for (const g of graphEntries) for (const [op, n] of Object.entries(g.apiOpCounts)) opCounts[op] = (opCounts[op] ?? 0) + n;
     const graphs = graphEntries.map((g) => g.apiGraphText);

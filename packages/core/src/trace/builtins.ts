@@ -5,6 +5,7 @@ import { SymInt, isSymInt } from '@kiln/shapes';
 import type { Ctx } from './context.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
+import { recordMethod } from './side-effects/record.js';
 import type { Value } from './values.js';
 import { callValue } from './calls.js';
 import { spreadItems } from './members.js';
@@ -147,6 +148,10 @@ export function callBuiltin(ctx: Ctx, fn: Function, thisArg: Value, args: Value[
   if (PURE_STATICS.has(fn)) return ok(fn(...primitives(ctx, args, fn.name || 'builtin')));
   if (fn === Function.prototype.call) return ok(callValue(ctx, thisArg, args[0], args.slice(1), 'call'));
   if (fn === Function.prototype.apply) return ok(callValue(ctx, thisArg, args[0], spreadItems(ctx, args[1] ?? []), 'apply'));
+  if (thisArg instanceof ExternalRef) {
+    const effect = recordMethod(ctx, fn, thisArg, args);
+    if (effect) return ok(effect.value);
+  }
   const handlers = [
     () => objectStatic(ctx, fn, args),
     () => arrayMethod(ctx, fn, thisArg, args),

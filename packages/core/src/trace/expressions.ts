@@ -5,6 +5,7 @@ import { callExpression, newExpression, getMember, setMember, spreadItems } from
 import { assignPattern } from './patterns.js';
 import { ExternalRef, TracedFunction, typeOfValue } from './values.js';
 import type { AnyNode, Scope, Value } from './values.js';
+import { recordDelete } from './side-effects/record.js';
 
 export function evalExpr(ctx: Ctx, node: AnyNode, scope: Scope): Value {
   switch (node.type) {
@@ -130,8 +131,9 @@ function unaryExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
     const m = node.argument;
     if (m.type !== 'MemberExpression') return true;
     const obj = evalExpr(ctx, m.object, scope);
-    if (obj instanceof ExternalRef || obj === null || typeof obj !== 'object') throw ctx.tracer.break('delete on a value that existed before the frame');
     const key = memberKey(ctx, m, scope);
+    if (obj instanceof ExternalRef) return recordDelete(ctx, obj, key);
+    if (obj === null || typeof obj !== 'object') throw ctx.tracer.break('delete on a value that is not an object');
     return delete (obj as Record<string, unknown>)[key];
   }
   return unary(ctx.tracer, node.operator, evalExpr(ctx, node.argument, scope));

@@ -16,6 +16,7 @@ import type { ParsedFunction } from './functions.js';
 import { KEEP_NAME, isBuiltinGlobal } from './builtins.js';
 import type { Value } from './values.js';
 import type { PolicyDecision } from './policy-adapter.js';
+import { EffectLog } from './side-effects/record.js';
 
 export interface TraceSettings {
   /** true: every dimension dynamic; false: every dimension static; undefined: static unless marked. */
@@ -46,9 +47,13 @@ export class FrameTracer {
   readonly inputSources: string[] = [];
   readonly decisions: CallDecision[] = [];
   readonly mutableReads: MutableRead[] = [];
+  /** Side effects on outside values, replayed after the graph runs. */
+  readonly effects = new EffectLog();
   private readonly realized = new Map<string, Value>();
   private locatorStack: Locator[] = [];
   location: SourceLocation | undefined;
+  /** Index of the frame body's top-level statement being traced: where a break can split the frame. */
+  topStatement: number | undefined;
   private steps = 0;
   private aliases = 0;
 
@@ -195,6 +200,11 @@ export class FrameTracer {
 
   /** A property of an external object, read live by the guards. */
   property(ref: ExternalRef, key: string | number): Value {
+    if (this.effects.has(ref.source)) {
+      const written = this.effects.read(ref.source, key);
+      if (written) return written.value;
+      if (Array.isArray(ref.value) || ref.value instanceof Map || ref.value instanceof Set) throw this.break(`reading ${ref.source} after the frame changed it`, 'read it before the change, or outside the compiled function');
+    }
     const holder = ref.value as Record<string | number, unknown>;
     const desc = findDescriptor(holder, key);
     if (desc?.get) throw this.break(`reading '${String(key)}' of ${ref.source} runs a getter`, 'store the value in a field, or read it outside the compiled function');
@@ -208,6 +218,7 @@ export class FrameTracer {
 
   /** The key list of an external object (guarded as a whole). */
   keys(ref: ExternalRef): string[] {
+    if (this.effects.has(ref.source)) throw this.break(`listing the keys of ${ref.source} after the frame changed it`);
     const keys = Object.keys(ref.value);
     this.guard(`JSON.stringify(Object.keys(${ref.source})) === ${this.guards.constant(JSON.stringify(keys))}`, `keys of ${ref.source} are ${JSON.stringify(keys)}`, 'keys');
     return keys;
@@ -215,6 +226,7 @@ export class FrameTracer {
 
   /** The elements of an external array as trackers (length already guarded). */
   elements(ref: ExternalRef): Value[] {
+    if (this.effects.has(ref.source)) throw this.break(`reading the elements of ${ref.source} after the frame changed it`);
     const arr = ref.value as unknown[];
     return arr.map((_, i) => this.property(ref, i));
   }

@@ -89,3 +89,15 @@ export function parseFunction(fn: Function): ParsedFunction | null {
   cache.set(fn, parsed);
   return parsed;
 }
+
+/**
+ * Registers generated code (a resume function) whose text the tracer reads like user code: `locator` maps
+ * its offsets back to the user's lines and `info` supplies the user's script (its captures are parameters).
+ */
+export function registerGenerated(fn: Function, locator: Locator, info: FunctionInfo): ParsedFunction {
+  const node = parseFunctionText(Function.prototype.toString.call(fn));
+  if (!node) throw new Error('generated function does not parse');
+  const parsed: ParsedFunction = { node, locator, info };
+  cache.set(fn, parsed);
+  return parsed;
+}

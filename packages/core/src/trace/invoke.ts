@@ -5,12 +5,12 @@ import { evalExpr } from './expressions.js';
 import { parseFunction } from './functions.js';
 import type { ParsedFunction } from './functions.js';
 import { assignPattern } from './patterns.js';
-import { execBody } from './statements.js';
+import { execBody, execStatement, hoist } from './statements.js';
 import { Scope, TracedFunction } from './values.js';
 import type { AnyNode, Value } from './values.js';
 
 /** Binds the parameters of `node` in `scope`. */
-function bindParams(ctx: Ctx, node: AnyNode, args: Value[], scope: Scope): void {
+export function bindParams(ctx: Ctx, node: AnyNode, args: Value[], scope: Scope): void {
   node.params.forEach((p: AnyNode, i: number) => {
     if (p.type === 'RestElement') assignPattern(ctx, p.argument, args.slice(i), scope, 'param');
     else assignPattern(ctx, p, args[i], scope, 'param');
@@ -42,6 +42,37 @@ export function invokeFunction(ctx: Ctx, fn: TracedFunction | ParsedFunction, th
     const scope = new Scope(ctx.tracer.externalScope(fn, external!));
     bindParams(inner, node, args, scope);
     return runBody(inner, node, scope);
+  });
+}
+
+/** How the root call ended: its return value, or the frame scope when it stopped before statement `stopAt`. */
+export type RootResult = { readonly kind: 'returned'; readonly value: Value } | { readonly kind: 'stopped'; readonly scope: Scope };
+
+/**
+ * The frame's own call: like invokeFunction, but it runs the body one top-level statement at a time and
+ * records which one is being traced (`tracer.topStatement`), so a break can split the frame there.
+ * With `stopAt`, tracing stops before that statement and hands back the frame scope (the live locals).
+ */
+export function invokeRoot(ctx: Ctx, fn: ParsedFunction, thisArg: Value, args: Value[], external: Function, stopAt?: number): RootResult {
+  const node = fn.node;
+  const inner: Ctx = { tracer: ctx.tracer, thisValue: { value: thisArg }, depth: ctx.depth + 1 };
+  return ctx.tracer.withLocator(fn.locator, () => {
+    const scope = new Scope(ctx.tracer.externalScope(fn, external));
+    bindParams(inner, node, args, scope);
+    if (node.expression) return { kind: 'returned', value: evalExpr(inner, node.body, scope) };
+    const body = node.body.body as AnyNode[];
+    hoist(inner, body, scope);
+    for (let i = 0; i < body.length; i++) {
+      ctx.tracer.topStatement = i;
+      if (i === stopAt) return { kind: 'stopped', scope };
+      const done = execStatement(inner, body[i]!, scope);
+      if (done?.type === 'return') {
+        ctx.tracer.topStatement = undefined;
+        return { kind: 'returned', value: done.value };
+      }
+    }
+    ctx.tracer.topStatement = undefined;
+    return { kind: 'returned', value: undefined };
   });
 }
 

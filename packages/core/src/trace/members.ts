@@ -6,6 +6,7 @@ import type { Ctx } from './context.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
 import type { Value } from './values.js';
+import { recordSet } from './side-effects/record.js';
 
 const TENSOR_FIELDS = new Set(['dtype', 'ndim', 'device', 'offset']);
 
@@ -61,7 +62,8 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
 export function setMember(ctx: Ctx, object: Value, key: string | number, value: Value): void {
   const t = ctx.tracer;
   if (object instanceof ExternalRef) {
-    throw t.break(`assignment to ${object.source}${typeof key === 'number' ? `[${key}]` : `.${key}`} (mutation of a value that existed before the frame)`, 'side effects on outside objects are replayed in a later version; return the value instead');
+    recordSet(ctx, object, key, value);
+    return;
   }
   if (isTensorValue(object)) throw t.break(`assignment to tensor property '${String(key)}'`);
   if (object === null || typeof object !== 'object' || object instanceof Map) throw t.break(`assignment to '${String(key)}' of a non-object`);

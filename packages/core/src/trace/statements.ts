@@ -10,7 +10,7 @@ import { ExternalRef, Scope } from './values.js';
 import type { AnyNode, Completion, Value } from './values.js';
 
 /** Declares hoisted names of a statement list: function declarations (initialized) and `var`s. */
-function hoist(ctx: Ctx, body: AnyNode[], scope: Scope): void {
+export function hoist(ctx: Ctx, body: AnyNode[], scope: Scope): void {
   for (const s of body) {
     if (s.type === 'FunctionDeclaration') scope.declare(s.id.name, 'function', makeFunction(ctx, s, scope));
     else if (s.type === 'VariableDeclaration' && s.kind === 'var') {

@@ -8,7 +8,9 @@ import { FrameSkipped } from './errors.js';
 import { FrameTracer } from './frame.js';
 import type { CallDecision, MutableRead, TraceSettings } from './frame.js';
 import { parseFunction } from './functions.js';
-import { checkTraceable, invokeFunction } from './invoke.js';
+import { checkTraceable, invokeRoot } from './invoke.js';
+import type { RootResult } from './invoke.js';
+import { recordedEffects } from './side-effects/record.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, isTensorValue } from './values.js';
 import type { Value } from './values.js';
@@ -73,21 +75,33 @@ export function newFrameTracer(fn: Function, settings: TraceSettings): FrameTrac
   return new FrameTracer(settings, { fn, captureNames: frameCaptureNames(fn) });
 }
 
-export function traceFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, args: readonly unknown[]): FrameTrace {
+export function traceFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, args: readonly unknown[]): ReturnType<typeof finishFrame> {
+  const root = beginFrame(tracer, fn, thisArg, args);
+  if (root.kind !== 'returned') throw new Error('traceFrame: the frame stopped early');
+  return finishFrame(tracer, root.value, recordedEffects(tracer).values);
+}
+
+/** Runs the frame symbolically (up to statement `stopAt` when given). */
+export function beginFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, args: readonly unknown[], stopAt?: number): RootResult {
   const parsed = parseFunction(fn);
   if (!parsed) throw new FrameSkipped(`the source of '${fn.name || 'anonymous'}' is not available (native or bound function)`, undefined);
   checkTraceable(parsed, fn.name || 'anonymous');
   tracer.guards.add({ code: `L.length === ${args.length}`, text: `number of arguments is ${args.length}`, kind: 'length' });
   const ctx: Ctx = { tracer, thisValue: { value: undefined }, depth: 0 };
-  const result = tracer.withLocator(parsed.locator, () => {
+  return tracer.withLocator(parsed.locator, () => {
     tracer.at(parsed.node);
     const argValues = args.map((a, i) => tracer.external(a, `L[${i}]`));
     const thisValue = thisArg === undefined ? undefined : tracer.external(thisArg, 'T');
-    return invokeFunction(ctx, parsed, thisValue, argValues, fn);
+    return invokeRoot(ctx, parsed, thisValue, argValues, fn, stopAt);
   });
+}
+
+/** The graph, guards and output template once the frame produced `result` (its return value or live locals). */
+export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: readonly Value[] = []): FrameTrace & { readonly extra: readonly OutputTemplate[] } {
   const outputs: Value[] = [];
   const outputSources: string[] = [];
   const output = templateOf(tracer, result, outputs, outputSources);
+  const extra = extraOutputs.map((v) => templateOf(tracer, v, outputs, outputSources));
   if (produceRuntimeAsserts(tracer.shapeEnv).length > 0) throw tracer.break('runtime asserts are not executed by the eager backend yet');
   let guards: GuardEntry[];
   try {
@@ -106,12 +120,13 @@ export function traceFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, 
     inputSources: tracer.inputSources,
     outputSources,
     output,
+    extra,
     mutableReads: tracer.mutableReads,
     decisions: tracer.decisions,
   };
 }
 
-function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sources: string[]): OutputTemplate {
+export function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sources: string[]): OutputTemplate {
   if (isTensorValue(v) || isSymInt(v)) {
     outputs.push(v);
     return { kind: 'graph', index: outputs.length - 1 };

@@ -1,0 +1,89 @@
+// Generated JavaScript for a split frame: the statement that broke, run eagerly with the live locals as
+// parameters, and the resume function (the statements after it) that is compiled as a frame of its own.
+// Parameter and function names are validated identifiers; the only other text is the user's own source.
+import type { FunctionInfo } from '../closures.js';
+import type { Locator, ParsedFunction } from '../functions.js';
+import { registerGenerated } from '../functions.js';
+import type { AnyNode } from '../values.js';
+import { isPlainIdentifier } from './names.js';
+
+/** Marks the normal end of an eager statement (as opposed to a `return` inside it). */
+export const DONE_PARAM = '__kiln_done';
+
+/** Generated text plus a map from its offsets back to offsets in the user function's text. */
+class MappedText {
+  text = '';
+  private readonly segments: { at: number; length: number; origin: number }[] = [];
+
+  add(piece: string, origin?: number): this {
+    if (origin !== undefined) this.segments.push({ at: this.text.length, length: piece.length, origin });
+    this.text += piece;
+    return this;
+  }
+
+  /** User text `[node.start, node.end)` from the original function text. */
+  addNode(source: string, node: AnyNode): this {
+    return this.add(source.slice(node.start, node.end), node.start).add('\n');
+  }
+
+  locator(original: Locator): Locator {
+    const first = this.segments[0]?.origin ?? 0;
+    return (offset) => {
+      const s = this.segments.find((x) => offset >= x.at && offset < x.at + x.length);
+      return original(s ? s.origin + (offset - s.at) : first);
+    };
+  }
+}
+
+function checkNames(names: readonly string[]): void {
+  for (const n of names) if (!isPlainIdentifier(n)) throw new Error(`not a plain identifier: ${JSON.stringify(n)}`);
+}
+
+export interface StatementCode {
+  /** The user function's full text (node offsets index into it). */
+  readonly source: string;
+  /** Function declarations of the frame body, copied in (hoisted, they close over the same locals). */
+  readonly declarations: readonly AnyNode[];
+  readonly strict: boolean;
+}
+
+/**
+ * `function (__kiln_done, ...params) { <statement>; return [__kiln_done, ...returns]; }`: a `return` inside
+ * the statement returns its own value instead of the marker array.
+ */
+export function eagerStatement(code: StatementCode, stmt: AnyNode, params: readonly string[], returns: readonly string[]): { fn: Function; text: string } {
+  checkNames([...params, ...returns]);
+  const out = new MappedText().add(`return function kiln_eager_statement(${[DONE_PARAM, ...params].join(', ')}) {\n`);
+  if (code.strict) out.add("'use strict';\n");
+  for (const d of code.declarations) out.addNode(code.source, d);
+  out.addNode(code.source, stmt);
+  out.add(`return [${[DONE_PARAM, ...returns].join(', ')}];\n};`);
+  return { fn: new Function(out.text)() as Function, text: out.text };
+}
+
+/** The resume function: the statements after the break, with the live locals and captures as parameters. */
+export function resumeFunction(
+  code: StatementCode,
+  name: string,
+  statements: readonly AnyNode[],
+  params: readonly string[],
+  original: ParsedFunction,
+): { fn: Function; text: string; parsed: ParsedFunction } {
+  checkNames([name, ...params]);
+  const out = new MappedText().add(`function ${name}(${params.join(', ')}) {\n`);
+  if (code.strict) out.add("'use strict';\n");
+  for (const d of code.declarations) out.addNode(code.source, d);
+  for (const s of statements) out.addNode(code.source, s);
+  out.add('}');
+  const fn = new Function(`return ${out.text}`)() as Function;
+  const info: FunctionInfo = { ...original.info, captures: new Map() };
+  const parsed = registerGenerated(fn, out.locator(original.locator), info);
+  return { fn, text: out.text, parsed };
+}
+
+/** A sloppy-mode function has own `caller`/`arguments` properties; module and class code is strict. */
+export function isStrictFunction(fn: Function, node: AnyNode): boolean {
+  // Arrows carry no such property: assume module code (what TypeScript and bundlers emit).
+  if (node.type === 'ArrowFunctionExpression') return true;
+  return !Object.prototype.hasOwnProperty.call(fn, 'caller');
+}

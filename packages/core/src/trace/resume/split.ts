@@ -1,0 +1,223 @@
+// Splitting a frame at a graph break (TorchDynamo's resume functions): the tracer is restarted and stops
+// before the top-level statement that broke; the live locals become the graph's outputs; the statement runs
+// eagerly from its own source text; the statements after it become a resume function compiled as a frame
+// of its own (own frame id, guards and cache). Whatever cannot be reproduced exactly returns a reason, and
+// the caller keeps the whole-frame eager fallback.
+import type { BreakRecord, SplitEntry } from '../../cache.js';
+import type { Compiler } from '../../compiler.js';
+import { withCompiler } from '../../compiler.js';
+import { compileWith } from '../../compile.js';
+import type { CompileObserver, CompileOptions } from '../../compile.js';
+import { getBackend } from '../../backends/registry.js';
+import type { BackendReport } from '../../backends/registry.js';
+import { resolveBackendName } from '../../compile.js';
+import { compileGatherer, compileGuards } from '../../guards/codegen.js';
+import type { FrameEvent, GraphRunner } from '../../hooks.js';
+import type { Graph } from '../../ir/graph.js';
+import { printGraph } from '../../ir/print.js';
+import { log } from '../../logs.js';
+import { GraphBreak, formatLocation } from '../errors.js';
+import { FrameTracer } from '../frame.js';
+import { isNativeFunction, parseFunction } from '../functions.js';
+import { decideCall } from '../policy-adapter.js';
+import { beginFrame, finishFrame, frameCaptureNames } from '../trace-frame.js';
+import { ExternalRef, TracedFunction, isTensorValue } from '../values.js';
+import type { Value } from '../values.js';
+import { eagerStatement, isStrictFunction, resumeFunction } from './codegen.js';
+import { resumeEntries } from './run.js';
+import { NotSplittable, describeEagerStatement, layoutSplit } from './plan.js';
+import type { SplitLayout } from './plan.js';
+import { recordedEffects } from '../side-effects/record.js';
+import { buildReplay } from '../side-effects/replay.js';
+
+export interface SplitRequest {
+  readonly fn: Function;
+  readonly thisArg: unknown;
+  readonly args: readonly unknown[];
+  /** The tracer that broke (its settings and the statement it broke in). */
+  readonly tracer: FrameTracer;
+  readonly options: CompileOptions & { readonly backend: string };
+  readonly compiler: Compiler;
+  readonly observer: CompileObserver | undefined;
+  readonly frameName: string;
+  /** The frame's code cache: breaks are logged once per cache and break location. */
+  readonly cache: object;
+  readonly compileId: number;
+  readonly tag: string;
+  readonly event: FrameEvent;
+  readonly record: BreakRecord;
+  readonly start: number;
+}
+
+export type SplitResult = { readonly entry: SplitEntry } | { readonly why: string | undefined };
+
+const generated = new Map<string, Function>();
+
+export function splitFrame(req: SplitRequest): SplitResult {
+  const k = req.tracer.topStatement;
+  const parsed = parseFunction(req.fn);
+  if (k === undefined || !parsed || parsed.node.expression) return { why: undefined };
+  try {
+    return { entry: buildSplit(req, k) };
+  } catch (err) {
+    if (err instanceof NotSplittable || err instanceof GraphBreak) return { why: err instanceof GraphBreak ? err.reason : err.message };
+    if (process.env.KILN_TRACER_STRICT) throw err;
+    return { why: `internal error while splitting: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function buildSplit(req: SplitRequest, k: number): SplitEntry {
+  const { fn, compiler } = req;
+  const parsed = parseFunction(fn)!;
+  const tracer = new FrameTracer(req.tracer.settings, req.tracer.top);
+  const root = beginFrame(tracer, fn, req.thisArg, req.args, k);
+  if (root.kind !== 'stopped') throw new NotSplittable('the restarted trace did not reach the break');
+  const captureNames = frameCaptureNames(fn);
+  const layout = layoutSplit(parsed, captureNames, k, new Set(root.scope.vars.keys()));
+  const liveValues = layout.liveNames.map((n) => root.scope.vars.get(n)!.value);
+  checkLiveValues(layout.liveNames, liveValues);
+  const effects = recordedEffects(tracer);
+  const trace = finishFrame(tracer, liveValues, effects.values);
+  const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
+  const { hooks } = compiler;
+  hooks.guardBuilt.call(trace.guards, source);
+  hooks.graphCaptured.call(trace.graph, req.event);
+  const apiGraphText = printGraph(trace.graph);
+  const apiOpCounts = opCounts(trace.graph);
+  const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
+  const backend = resolveBackendName(req.options.backend);
+  const run = backendRunner(compiler, backend, graph);
+  const runtime = buildRuntime(req, parsed, layout, trace.extra.length ? buildReplay(effects, trace.extra, trace.constants) : undefined);
+  const record = resumedRecord(req, layout, runtime.resumeName);
+  const entry: SplitEntry = {
+    kind: 'split',
+    compileId: req.compileId,
+    guards: trace.guards,
+    guard,
+    guardSource: source,
+    mutableReads: trace.mutableReads,
+    decisions: trace.decisions,
+    compileMs: performance.now() - req.start,
+    apiGraphText,
+    apiOpCounts,
+    graph,
+    backend,
+    backendReport: (run as { report?: BackendReport }).report,
+    gatherInputs: compileGatherer(trace.inputSources, trace.constants),
+    gatherOutputs: compileGatherer(trace.outputSources, trace.constants),
+    output: trace.output,
+    run,
+    break: record,
+    constants: trace.constants,
+    split: runtime.split,
+  };
+  reportBreak(req, record);
+  log('graph', req.tag, `graph before the break in '${req.frameName}':\n${printGraph(graph)}`);
+  log('graph_code', req.tag, source);
+  return entry;
+}
+
+function checkLiveValues(names: readonly string[], values: readonly Value[]): void {
+  const seen = new Set<object>();
+  const visit = (v: Value, name: string): void => {
+    if (v instanceof TracedFunction) throw new NotSplittable(`local '${name}' holds a function defined in the frame, which cannot cross a graph break`);
+    if (v === null || typeof v !== 'object' || v instanceof ExternalRef || isTensorValue(v)) return;
+    if (seen.has(v)) throw new NotSplittable(`an object built in the frame is reachable twice from the live locals ('${name}')`);
+    seen.add(v);
+    for (const x of Array.isArray(v) ? v : Object.values(v)) visit(x, name);
+  };
+  names.forEach((n, i) => visit(values[i], n));
+}
+
+/** Mirrors compile()'s backend choice: a hooks tap first, then the backend registry. */
+function backendRunner(compiler: Compiler, name: string, graph: Graph): GraphRunner {
+  const tapped = compiler.hooks.backendCompile.for(name).call(graph);
+  if (tapped) return tapped;
+  const compiled = getBackend(name).compile(graph);
+  return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
+}
+
+function opCounts(graph: Graph): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of graph.nodes) if (n.kind === 'call' && n.target !== 'getitem') counts[n.target] = (counts[n.target] ?? 0) + 1;
+  return counts;
+}
+
+function buildRuntime(req: SplitRequest, parsed: NonNullable<ReturnType<typeof parseFunction>>, layout: SplitLayout, effects: SplitEntry['split']['effects']) {
+  const source = Function.prototype.toString.call(req.fn);
+  const code = { source, declarations: layout.declarations, strict: isStrictFunction(req.fn, parsed.node) };
+  const eager = eagerStatement(code, layout.statement, layout.eagerParams, layout.eagerReturns);
+  const options: CompileOptions = { ...req.options, compiler: req.compiler };
+  let resume: Function | undefined;
+  let resumeName: string | undefined;
+  if (layout.rest.length > 0) {
+    const base = /^[A-Za-z_$][\w$]*$/.test(req.frameName) ? req.frameName : 'anonymous';
+    resumeName = `${base.replace(/^compiled_/, '')}_resume_${layout.statementIndex + 1}`;
+    const key = `${parsed.info.url}:${parsed.info.line}:${parsed.info.column}:${layout.statementIndex}:${source}`;
+    let fn = generated.get(key);
+    if (!fn) generated.set(key, (fn = resumeFunction(code, resumeName, layout.rest, layout.resumeParams, parsed).fn));
+    resume = compileWith(fn as (...a: unknown[]) => unknown, options, req.observer && resumeObserver(req.observer));
+  }
+  const wrapped = new WeakMap<Function, Function>();
+  const wrapCallee = (value: unknown): unknown => {
+    if (typeof value !== 'function') return value;
+    let w = wrapped.get(value);
+    if (!w) wrapped.set(value, (w = compiledCallee(value, req.compiler, options, req.observer)));
+    return w;
+  };
+  const split = {
+    eager: eager.fn,
+    eagerArgs: layout.eagerArgs,
+    calleeParams: layout.calleeParams,
+    wrapCallee,
+    resume,
+    resumeArgs: layout.resumeArgs,
+    eagerUsesThis: layout.eagerUsesThis,
+    resumeUsesThis: layout.resumeUsesThis,
+    effects,
+  };
+  return { split, resumeName };
+}
+
+function resumeObserver(observer: CompileObserver): CompileObserver {
+  return {
+    onEntry(entry, tag, reason) {
+      resumeEntries.add(entry);
+      observer.onEntry(entry, tag, reason);
+    },
+    onBreak: (record, tag) => observer.onBreak(record, tag),
+  };
+}
+
+/** A user function called from the eager statement is compiled too when the policy would inline it. */
+function compiledCallee(fn: Function, compiler: Compiler, options: CompileOptions, observer: CompileObserver | undefined): Function {
+  if (isNativeFunction(fn) || fn.prototype?.constructor === fn && /^class\b/.test(Function.prototype.toString.call(fn))) return fn;
+  const parsed = parseFunction(fn);
+  if (!parsed || parsed.node.async || parsed.node.generator || parsed.info.isLibrary) return fn;
+  const decision = withCompiler(compiler, () => decideCall(fn));
+  if (decision.kind !== 'inline') return fn;
+  return compileWith(fn as (...a: unknown[]) => unknown, options, observer);
+}
+
+function resumedRecord(req: SplitRequest, layout: SplitLayout, resume: string | undefined): BreakRecord {
+  const parsed = parseFunction(req.fn)!;
+  const line = parsed.locator(layout.statement.start).line;
+  return { ...req.record, resumed: { eager: describeEagerStatement(layout.statement), line, resume } };
+}
+
+const logged = new WeakMap<object, Set<string>>();
+
+/** KILN_LOGS=graph_breaks prints each break once per code location, not once per compile. */
+function reportBreak(req: SplitRequest, record: BreakRecord): void {
+  const r = record.resumed!;
+  const key = `${formatLocation(record.location)}|${record.reason}`;
+  let seen = logged.get(req.cache);
+  if (!seen) logged.set(req.cache, (seen = new Set()));
+  if (!seen.has(key)) {
+    seen.add(key);
+    const then = r.resume ? `, resumes in '${r.resume}'` : '';
+    log('graph_breaks', req.tag, `graph break in '${req.frameName}' (${req.event.location}): ${record.reason} at ${formatLocation(record.location)}; runs ${r.eager} (line ${r.line}) eagerly${then}`);
+  }
+  req.observer?.onBreak(record, req.tag);
+  req.compiler.hooks.graphBreak.call(record, req.event);
+}

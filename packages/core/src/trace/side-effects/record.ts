@@ -1,0 +1,135 @@
+// Side effects on values that existed before the frame (arguments, `this`, captured objects), recorded while
+// tracing instead of performed: `obj.p = v`, `delete obj.p`, `arr.push(v)`, `map.set(k, v)`, `set.add(v)`.
+// The frame keeps tracing against an overlay (a later read of `obj.p` sees `v`); the compiled code replays
+// the effects in program order after its graph runs. What cannot be replayed faithfully is a graph break.
+import { types } from 'node:util';
+import type { Ctx } from '../context.js';
+import type { SourceLocation } from '../../ir/node.js';
+import { ExternalRef } from '../values.js';
+import type { Value } from '../values.js';
+
+export type Effect =
+  | { readonly kind: 'set'; readonly target: ExternalRef; readonly key: string | number; readonly value: Value; readonly location: SourceLocation | undefined }
+  | { readonly kind: 'delete'; readonly target: ExternalRef; readonly key: string | number; readonly location: SourceLocation | undefined }
+  | { readonly kind: 'call'; readonly target: ExternalRef; readonly method: ReplayedMethod; readonly args: readonly Value[]; readonly location: SourceLocation | undefined };
+
+/** Methods replayed as calls on the live object. */
+export const REPLAYED_METHODS = {
+  push: Array.prototype.push,
+  unshift: Array.prototype.unshift,
+  set: Map.prototype.set,
+  add: Set.prototype.add,
+} as const;
+export type ReplayedMethod = keyof typeof REPLAYED_METHODS;
+
+/** Per frame: the effects in program order, and what later reads of the touched objects see. */
+export class EffectLog {
+  readonly effects: Effect[] = [];
+  /** Overlay per target source: key → written value (or DELETED). */
+  private readonly overlay = new Map<string, Map<string | number, Value>>();
+  private readonly pushed = new Map<string, number>();
+
+  has(source: string): boolean {
+    return this.overlay.has(source) || this.pushed.has(source);
+  }
+
+  /** `{ value }` when the frame wrote `key` of `source` earlier. */
+  read(source: string, key: string | number): { value: Value } | undefined {
+    const o = this.overlay.get(source);
+    if (!o?.has(key)) return undefined;
+    const v = o.get(key);
+    return { value: v === DELETED ? undefined : v };
+  }
+
+  write(effect: Effect): void {
+    this.effects.push(effect);
+    const src = effect.target.source;
+    if (effect.kind === 'call') {
+      this.pushed.set(src, (this.pushed.get(src) ?? 0) + effect.args.length);
+      return;
+    }
+    let o = this.overlay.get(src);
+    if (!o) this.overlay.set(src, (o = new Map()));
+    o.set(effect.key, effect.kind === 'set' ? effect.value : DELETED);
+  }
+
+  /** Items added by push/unshift/set/add to `source` so far (for `push`'s return value). */
+  added(source: string): number {
+    return this.pushed.get(source) ?? 0;
+  }
+}
+
+const DELETED = Symbol('deleted');
+
+function setterOf(obj: object, key: string | number): boolean {
+  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d) return d.set !== undefined || d.get !== undefined || (o === obj && d.writable === false);
+  }
+  return false;
+}
+
+/** Why the tracer cannot replay a mutation of `target` (undefined when it can). */
+function unreplayable(target: ExternalRef, key: string | number | undefined): string | undefined {
+  const obj = target.value;
+  if (types.isProxy(obj)) return `${target.source} is a Proxy`;
+  if (Object.isFrozen(obj)) return `${target.source} is frozen`;
+  if (key !== undefined && setterOf(obj, key)) return `'${String(key)}' of ${target.source} is an accessor or read-only`;
+  if (key !== undefined && !(key in obj) && !Object.isExtensible(obj)) return `${target.source} is not extensible`;
+  return undefined;
+}
+
+function check(ctx: Ctx, target: ExternalRef, key: string | number | undefined, what: string): void {
+  const why = unreplayable(target, key);
+  if (why) throw ctx.tracer.break(`${what}: ${why} (a side effect that cannot be replayed)`, 'make the mutation outside the compiled function');
+}
+
+/** `target[key] = value` on an outside object. */
+export function recordSet(ctx: Ctx, target: ExternalRef, key: string | number, value: Value): void {
+  const what = `assignment to ${target.source}${typeof key === 'number' ? `[${key}]` : `.${key}`}`;
+  if (Array.isArray(target.value) || target.value instanceof Map || target.value instanceof Set) {
+    throw ctx.tracer.break(`${what} (element writes into an outside array or collection are not replayed)`, 'use push(), or build a new array and return it');
+  }
+  if (typeof target.value === 'function') throw ctx.tracer.break(`${what} (a property of a function)`);
+  check(ctx, target, key, what);
+  ctx.tracer.effects.write({ kind: 'set', target, key, value, location: ctx.tracer.location });
+}
+
+/** `delete target[key]` on an outside object. */
+export function recordDelete(ctx: Ctx, target: ExternalRef, key: string | number): boolean {
+  const what = `delete ${target.source}.${String(key)}`;
+  if (Array.isArray(target.value) || typeof target.value === 'function') throw ctx.tracer.break(`${what} (on an array or function)`);
+  const d = Object.getOwnPropertyDescriptor(target.value, key);
+  if (d && !d.configurable) throw ctx.tracer.break(`${what}: the property is not configurable`);
+  check(ctx, target, undefined, what);
+  ctx.tracer.effects.write({ kind: 'delete', target, key, location: ctx.tracer.location });
+  return true;
+}
+
+/** `arr.push(…)`, `arr.unshift(…)`, `map.set(k, v)`, `set.add(v)` on an outside collection; undefined if not one of these. */
+export function recordMethod(ctx: Ctx, fn: Function, target: ExternalRef, args: Value[]): { value: Value } | undefined {
+  const method = (Object.keys(REPLAYED_METHODS) as ReplayedMethod[]).find((m) => REPLAYED_METHODS[m] === fn);
+  if (!method) return undefined;
+  const obj = target.value;
+  const fits = method === 'set' ? obj instanceof Map : method === 'add' ? obj instanceof Set : Array.isArray(obj);
+  if (!fits) return undefined;
+  check(ctx, target, undefined, `'${method}' on ${target.source}`);
+  if (method === 'set' || method === 'add') {
+    ctx.tracer.effects.write({ kind: 'call', target, method, args: method === 'set' ? [args[0], args[1]] : [args[0]], location: ctx.tracer.location });
+    return { value: target };
+  }
+  const before = (obj as unknown[]).length + ctx.tracer.effects.added(target.source);
+  ctx.tracer.effects.write({ kind: 'call', target, method, args: [...args], location: ctx.tracer.location });
+  return { value: before + args.length };
+}
+
+export interface RecordedEffects {
+  readonly effects: readonly Effect[];
+  /** One output value per effect (its value, or its argument list), templated with the graph outputs. */
+  readonly values: readonly Value[];
+}
+
+export function recordedEffects(tracer: { effects: EffectLog }): RecordedEffects {
+  const effects = tracer.effects.effects;
+  return { effects, values: effects.map((e) => (e.kind === 'set' ? e.value : e.kind === 'call' ? [...e.args] : undefined)) };
+}
