@@ -28,17 +28,22 @@ const cpuMs = () => {
 };
 const clock = CPU_CLOCK ? cpuMs : () => performance.now();
 
-function median(fn: () => unknown, minRuns: number, budgetMs = 1500): number {
-  for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tiers, lazy allocations
-  const times: number[] = [];
+/**
+ * Medians of several contenders timed in interleaved rounds (a, b, c, a, b, c, …), so that a burst of load
+ * on the shared machine hits every library alike instead of whichever was being timed at that moment.
+ */
+function interleavedMedians(fns: readonly (() => unknown)[], minRounds: number, budgetMs = 4000): number[] {
+  for (const fn of fns) for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tiers, lazy allocations
+  const times = fns.map(() => [] as number[]);
   const start = performance.now();
-  while (times.length < minRuns || (performance.now() - start < budgetMs && times.length < 200)) {
-    const t = clock();
-    fn();
-    times.push(clock() - t);
+  for (let round = 0; round < minRounds || (performance.now() - start < budgetMs && round < 200); round++) {
+    fns.forEach((fn, i) => {
+      const t = clock();
+      fn();
+      times[i]!.push(clock() - t);
+    });
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
+  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!);
 }
 
 const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
@@ -241,16 +246,13 @@ async function main() {
     `machine: ${cpu.length}× ${cpu[0]?.model.trim()}, node ${process.version}, one thread per library, ` +
       `load average ${loadavg()[0]!.toFixed(1)}, clock: ${CPU_CLOCK ? 'process CPU time' : 'wall'}`,
   );
-  console.log('median ms (GFLOP/s); ratio = peer time / Kiln time, > 1 means Kiln is faster\n');
+  console.log('median ms (GFLOP/s), libraries timed in interleaved rounds; ratio = peer time / Kiln time, > 1 means Kiln is faster\n');
   const fmt = (ms: number, flops?: number) => `${ms.toFixed(3)}${flops ? ` (${(flops / ms / 1e6).toFixed(1)})` : ''}`;
   const rows: string[][] = [['workload', 'kiln', 'jax-js jit', 'tfjs wasm', 'vs jax-js', 'vs tfjs', 'kiln w/ copies', 'copy share', 'kiln compile ms (codegen+wasm)', 'max |Δ| vs jax']];
   for (const w of workloads) {
     const runs = w.flops && w.flops > 1e9 ? 5 : 15;
-    const kiln = median(w.kiln.run, runs);
-    const jax = median(w.jax, runs);
-    const tfm = median(w.tf, runs);
     const stats: RunStats = { copyInMs: 0, kernelMs: 0, copyOutMs: 0 };
-    const withCopies = median(() => w.kiln.runWithCopies(stats), runs);
+    const [kiln, jax, tfm, withCopies] = interleavedMedians([w.kiln.run, w.jax, w.tf, () => w.kiln.runWithCopies(stats)], runs) as [number, number, number, number];
     const copyShare = (stats.copyInMs + stats.copyOutMs) / (stats.copyInMs + stats.copyOutMs + stats.kernelMs);
     w.kiln.run();
     const reference = w.jax() as Float32Array;

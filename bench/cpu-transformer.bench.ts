@@ -85,15 +85,18 @@ function blockKernels(): Kernel[] {
 const rand = (n: number, scale = 1) => Float32Array.from({ length: n }, () => (Math.random() * 2 - 1) * scale);
 const CPU_CLOCK = process.env.KILN_BENCH_CLOCK === 'cpu';
 const clock = CPU_CLOCK ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
-function median(fn: () => unknown, runs = 30): number {
-  for (let i = 0; i < 3; i++) fn();
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const s = clock();
-    fn();
-    t.push(clock() - s);
+/** Medians of the contenders timed in interleaved rounds, so load bursts hit every library alike. */
+function interleavedMedians(fns: readonly (() => unknown)[], rounds = 40): number[] {
+  for (const fn of fns) for (let i = 0; i < 3; i++) fn();
+  const times = fns.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    fns.forEach((fn, i) => {
+      const s = clock();
+      fn();
+      times[i]!.push(clock() - s);
+    });
   }
-  return t.sort((a, b) => a - b)[runs >> 1]!;
+  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!);
 }
 
 async function main() {
@@ -182,7 +185,7 @@ async function main() {
     dJax = Math.max(dJax, Math.abs(ref[i]! - result[i]!));
     dTf = Math.max(dTf, Math.abs(other[i]! - result[i]!));
   }
-  const [mk, mj, mt] = [median(kiln), median(jax), median(tfBlock)];
+  const [mk, mj, mt] = interleavedMedians([kiln, jax, tfBlock]) as [number, number, number];
   const cpu = cpus();
   console.log(`machine: ${cpu.length}× ${cpu[0]?.model.trim()}, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}, clock: ${CPU_CLOCK ? 'process CPU time' : 'wall'}`);
   console.log(`transformer block T=${T} D=${D} H=${H} FF=${F}: ${kernels.length} Kiln kernels, compiled in ${compileMs.toFixed(1)} ms`);

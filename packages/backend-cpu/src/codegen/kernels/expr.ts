@@ -46,7 +46,19 @@ export class ExprEmitter {
   /** Starts a new straight-line body (vector step or tail): shared values are recomputed there. */
   resetMemo(): void {
     this.memo.clear();
+    this.shared = null;
   }
+
+  /**
+   * For unrolled lane groups that share one step (across-outer reductions): values for which `invariant`
+   * holds (they do not depend on the group) are computed once and kept until the next `resetMemo`, while
+   * this call forgets the group-dependent ones. The caller decides invariance; see `invariantAlong`.
+   */
+  nextGroup(invariant: (e: ValueExpr) => boolean): void {
+    this.shared = invariant;
+    for (const e of [...this.memo.keys()]) if (!invariant(e)) this.memo.delete(e);
+  }
+  private shared: ((e: ValueExpr) => boolean) | null = null;
 
   emit(e: ValueExpr, src: ValueSources, mode: LaneMode): LoopDType {
     const cached = this.memo.get(e);
@@ -56,7 +68,8 @@ export class ExprEmitter {
       return dtype;
     }
     this.emitNode(e, src, mode);
-    if ((this.uses.get(e) ?? 0) > 1 && e.kind !== 'const') {
+    const reused = (this.uses.get(e) ?? 0) > 1 || (this.shared !== null && this.shared(e));
+    if (reused && e.kind !== 'const') {
       const l = this.f.local('v128');
       this.f.tee(l);
       this.memo.set(e, l);
@@ -265,4 +278,26 @@ export class ExprEmitter {
     }
     f.get(out);
   }
+}
+
+/** A predicate: does `e` stay the same when only the index of `axis` changes? (Memoised per node.) */
+export function invariantAlong(axis: number): (e: ValueExpr) => boolean {
+  const seen = new Map<ValueExpr, boolean>();
+  const check = (e: ValueExpr): boolean => {
+    const hit = seen.get(e);
+    if (hit !== undefined) return hit;
+    let r: boolean;
+    switch (e.kind) {
+      case 'load': r = e.access.strides[axis] === 0; break;
+      case 'index': r = e.axis !== axis; break;
+      case 'const': case 'acc': r = e.kind === 'const'; break;
+      case 'unary': case 'cast': r = check(e.x); break;
+      case 'binary': r = check(e.a) && check(e.b); break;
+      case 'where': r = check(e.cond) && check(e.a) && check(e.b); break;
+      default: r = false;
+    }
+    seen.set(e, r);
+    return r;
+  };
+  return check;
 }

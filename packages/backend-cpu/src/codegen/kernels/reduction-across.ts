@@ -6,7 +6,7 @@ import type { Access, LoopDType, ReductionKernel, ValueExpr } from '@kiln/core';
 import type { Local } from '../wasm/function.js';
 import { RowAddressing, type KernelFrame } from './addressing.js';
 import { CpuCodegenError } from './errors.js';
-import type { ExprEmitter, LaneMode } from './expr.js';
+import { invariantAlong, type ExprEmitter, type LaneMode } from './expr.js';
 import { collectAccesses, emitNest } from './loops.js';
 import { emitSize } from './sizes.js';
 import { COMBINE } from './reduction-ops.js';
@@ -45,6 +45,8 @@ export function emitReductionAcrossOuter(
 ): void {
   const { f, params } = frame;
   const lastOuter = k.outer.length - 1;
+  // acc(i) differs per group, so it (and what reads it) never counts as shared between groups
+  const invariant = invariantAlong(lastOuter);
   emitNest(f, k.outer.slice(0, -1), params, (outerIdx) => {
     const j = f.local('i32');
     // `groups` lane groups starting at j, 4 apart: each with its own accumulators, sharing the reduce loop
@@ -66,10 +68,11 @@ export function emitReductionAcrossOuter(
         emitNest(f, k.reduce, params, (rIdx) => {
           const row = new RowAddressing(frame, [...outerIdx, ...rIdx], j, accs[0]!, lastOuter);
           row.prepare([stage.prologue]);
+          exprs.resetMemo();
           acc.forEach((a, u) => {
             row.laneBase = 4 * u;
             row.useAccs(accs[u]!);
-            exprs.resetMemo();
+            exprs.nextGroup(invariant); // e.g. matvec's a[k] splat: loaded once per step, not once per group
             exprs.emit(stage.prologue, row, mode);
             f.set(value);
             const n = nan[u];
