@@ -6,7 +6,9 @@ import type { TensorMetaLike } from './registry/registry.js';
 import { setTensorPredicate } from './registry/registry.js';
 import { Storage } from './storage.js';
 
-type MethodOf<F> = F extends (self: Tensor, ...rest: infer A) => infer R ? (...rest: A) => R : never;
+/** The call's argument lists without `self` (distributes over the union of ways to call). */
+type DropSelf<A> = A extends [unknown, ...infer Rest] ? Rest : never;
+type MethodOf<F> = F extends (...args: infer A) => infer R ? (...rest: DropSelf<A>) => R : never;
 type OpTable = typeof opTable;
 /** The method type of op `K`: the function's type minus `self`. */
 type M<K extends keyof OpTable> = MethodOf<OpTable[K]>;

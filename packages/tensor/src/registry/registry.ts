@@ -1,7 +1,7 @@
 import type { DType } from '../dtype.js';
 import { KilnError } from '../errors.js';
 import type { Shape, Size } from '../size.js';
-import type { ArgSpec, KeywordParams, MetaArgs, NormalizedArgs, PositionalParams, Schema } from './schema.js';
+import type { ArgSpec, CallParams, KeywordParams, MetaArgs, NormalizedArgs, Schema } from './schema.js';
 import { formatSchema, normalizeArgs } from './schema.js';
 
 /** What meta functions read from a tensor: a real `Tensor` and a fake one both have it. */
@@ -79,7 +79,7 @@ export interface OpDef {
 }
 
 export type OpFunction<P extends readonly ArgSpec[], K extends readonly ArgSpec[], R, M extends boolean> = ((
-  ...args: [...PositionalParams<P>, options?: KeywordParams<[...P, ...K]>]
+  ...args: CallParams<P, KeywordParams<[...P, ...K]>>
 ) => R) & { readonly op: OpDef; readonly isMethod: M };
 
 /**

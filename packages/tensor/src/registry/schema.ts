@@ -70,6 +70,16 @@ export type PositionalParams<S extends Specs> = S extends readonly [infer H exte
     : [ArgTypes[H['type']], ...PositionalParams<R>]
   : [];
 
+/**
+ * Every way to call: the positional arguments, with the options object allowed after any prefix that holds
+ * all required ones (`sum(x, { dim: 1 })` as well as `sum(x, 1, true)`). A skipped optional may be undefined.
+ */
+export type CallParams<S extends Specs, O> = S extends readonly [infer H extends ArgSpec, ...infer R extends Specs]
+  ? H['hasDefault'] extends true
+    ? [options?: O] | [ArgTypes[H['type']] | undefined, ...CallParams<R, O>]
+    : [ArgTypes[H['type']], ...CallParams<R, O>]
+  : [options?: O];
+
 /** The trailing options object: keyword-only arguments, and any positional one given by name. */
 export type KeywordParams<S extends Specs> = { [A in S[number] as A['name']]?: ArgTypes[A['type']] };
 
