@@ -1,5 +1,5 @@
 export { Arena, type TypedArray } from './runtime/arena.js';
-export { compileKernels, type CompileOptions, type CompiledKernel, type CompiledModule } from './runtime/compile.js';
+export { compileKernels, unsupportedReason, type CompileOptions, type CompiledKernel, type CompiledModule } from './runtime/compile.js';
 export { runOnArrays, type ArrayArgs, type RunStats } from './runtime/run.js';
 export { CpuCodegenError } from './codegen/kernels/errors.js';
 export type { KernelSignature } from './codegen/kernels/frame.js';

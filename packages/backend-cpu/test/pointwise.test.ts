@@ -4,7 +4,7 @@ import {
   add, binary, broadcastAccess, cast, constant, contiguous, load, loopIndex, mul, sizeParam, unary, where,
   type LoopDType, type PointwiseKernel, type SizeExpr, type ValueExpr,
 } from '@kiln/core';
-import { compileKernels } from '@kiln/backend-cpu';
+import { compileKernels, unsupportedReason } from '@kiln/backend-cpu';
 import { assertClose, randInt, randomArray, runBoth, sharedArena } from './helpers.js';
 
 const f32 = 'float32' as const;
@@ -110,6 +110,15 @@ Pointwise('several outputs share one loop', () => {
   assertClose(got.o1!, want.o1!, 2e-6, 0, 'o1');
   assertClose(got.o2!, want.o2!, 2e-6, 0, 'o2 (reversed store)');
   assert.ok(true);
+});
+
+Pointwise('unsupported dtypes are reported before compiling, so lowering can fall back per node', () => {
+  const shape = [4];
+  const k = pointwise('f64', shape, [['d', 'float64']], unary('exp', load('d', contiguous(shape))), 'float64');
+  assert.match(unsupportedReason(k) ?? '', /float64 is not supported[\s\S]*hint: run this node with its eager kernel/);
+  assert.throws(() => compileKernels([k], sharedArena), /float64/);
+  const ok = pointwise('f32ok', shape, [['x', f32]], unary('exp', load('x', contiguous(shape))));
+  assert.is(unsupportedReason(ok), undefined);
 });
 
 Pointwise.run();

@@ -9,6 +9,7 @@ import { emitPointwise } from '../codegen/kernels/pointwise.js';
 import { emitReduction } from '../codegen/kernels/reduction.js';
 import { emitMatmul } from '../codegen/kernels/matmul.js';
 import type { Arena } from './arena.js';
+import { CpuCodegenError } from '../codegen/kernels/errors.js';
 import { wasmApi } from './wasm-api.js';
 
 export interface CompiledKernel {
@@ -79,6 +80,23 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
     });
   }
   return { kernels: compiled, wasm, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 } };
+}
+
+/**
+ * Why this backend cannot generate `kernel` (a dtype or op it does not support), or undefined if it can.
+ * A dry run of codegen, about a millisecond: lowering calls it to fall back to eager per node, visibly,
+ * instead of failing the whole compile. Malformed kernels still throw (LoopIRError): that is a lowering bug.
+ */
+export function unsupportedReason(kernel: Kernel): string | undefined {
+  verifyKernel(kernel);
+  const module = new ModuleBuilder();
+  try {
+    emitKernel(kernel, 'k0', new MathLibrary(module), module);
+    return undefined;
+  } catch (err) {
+    if (err instanceof CpuCodegenError) return err.message;
+    throw err;
+  }
 }
 
 function missing(what: string, name: string): never {
