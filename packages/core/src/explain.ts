@@ -13,6 +13,8 @@ export interface ExplainBreak {
   readonly location: string;
   readonly hint: string | undefined;
   readonly tag: string;
+  /** When the frame split at this break: what ran eagerly and which resume function continues. */
+  readonly resumed?: BreakRecord['resumed'];
 }
 
 export interface ExplainOutput {
@@ -46,7 +48,7 @@ export class CompileRecorder {
   }
 
   onBreak(record: BreakRecord, tag: string): void {
-    this.breaks.push({ reason: record.reason, location: formatLocation(record.location), hint: record.hint, tag });
+    this.breaks.push({ reason: record.reason, location: formatLocation(record.location), hint: record.hint, tag, ...(record.resumed ? { resumed: record.resumed } : {}) });
   }
 
   /** Graphs compiled: whole frames, and parts of split frames (before a break, resume functions) that hold an op. */
@@ -92,9 +94,18 @@ export class CompileRecorder {
   }
 }
 
+const DEFAULT_HINT = 'move this code out of the compiled function, or after its last tensor operation';
+
 function formatExplain(e: ExplainOutput): string {
   const lines = [`Graph count: ${e.graphCount}`, `Graph break count: ${e.breakCount}`];
-  e.breaks.forEach((b, i) => lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}${b.hint ? `\n  hint: ${b.hint}` : ''}`));
+  e.breaks.forEach((b, i) => {
+    lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}`, `  hint: ${b.hint ?? DEFAULT_HINT}`);
+    const r = b.resumed;
+    if (r) lines.push(`  runs ${r.eager} (line ${r.line ?? '?'}) eagerly; ${r.resume ? `resume function '${r.resume}'` : 'nothing follows it'}`);
+    else lines.push('  the whole frame runs eagerly');
+  });
+  const resumes = e.breaks.flatMap((b) => (b.resumed?.resume ? [b.resumed.resume] : []));
+  if (resumes.length) lines.push(`Resume functions: ${[...new Set(resumes)].join(', ')}`);
   e.graphs.forEach((g, i) => {
     lines.push(`Graph ${i + 1}:`, ...g.split('\n').map((l) => `  ${l}`));
     const b = e.backends[i];
