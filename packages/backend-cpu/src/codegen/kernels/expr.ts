@@ -39,8 +39,16 @@ export class ExprEmitter {
     roots.forEach(count);
   }
 
+  private readonly dtypes = new Map<ValueExpr, LoopDType>();
+
+  /** Memoised: `emit` asks at every node, and dtypeOf walks the whole subtree (quadratic otherwise). */
   dtype(e: ValueExpr): LoopDType {
-    return dtypeOf(e, this.env);
+    let d = this.dtypes.get(e);
+    if (!d) {
+      d = dtypeOf(e, this.env);
+      this.dtypes.set(e, d);
+    }
+    return d;
   }
 
   /** Starts a new straight-line body (vector step or tail): shared values are recomputed there. */
