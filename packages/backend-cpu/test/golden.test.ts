@@ -1,0 +1,35 @@
+// Printed loop IR and the generated wasm of small representative kernels, as golden files: a change to the
+// code generator shows up as a reviewable diff (KILN_UPDATE_GOLDEN=1 refreshes).
+import { suite } from 'uvu';
+import { acc, add, contiguous, div, load, mul, printKernel, sizeParam, sub, unary, type Kernel } from '@kiln/core';
+import { Arena, compileKernels, disassemble } from '@kiln/backend-cpu';
+import { assertGolden } from './golden.js';
+
+const n = sizeParam('n');
+const a = load('a', contiguous([n])), b = load('b', contiguous([n]));
+const hypot: Kernel = {
+  kind: 'pointwise', name: 'hypot', params: ['n'], inputs: [{ name: 'a', dtype: 'float32' }, { name: 'b', dtype: 'float32' }],
+  outputs: [{ name: 'out', dtype: 'float32' }], sizes: [n],
+  stores: [{ buffer: 'out', access: contiguous([n]), value: unary('sqrt', add(mul(a, a), mul(b, b))) }],
+};
+const [r, c] = [sizeParam('r'), sizeParam('c')];
+const x = load('x', contiguous([r, c]));
+const e = unary('exp', sub(x, acc(0)));
+const softmax: Kernel = {
+  kind: 'reduction', name: 'softmax', params: ['r', 'c'], inputs: [{ name: 'x', dtype: 'float32' }],
+  outputs: [{ name: 'y', dtype: 'float32' }], outer: [r], reduce: [c],
+  stages: [{ type: 'max', prologue: x }, { type: 'sum', prologue: e }],
+  stores: [{ buffer: 'y', scope: 'full', access: contiguous([r, c]), value: div(e, acc(1)) }],
+};
+
+const Golden = suite('golden: printed IR and generated wasm');
+
+for (const kernel of [hypot, softmax]) {
+  Golden(`${kernel.name}`, () => {
+    const wasm = compileKernels([kernel], new Arena(), { inlineMath: false }).wasm;
+    assertGolden(`${kernel.name}/loop-ir.txt`, printKernel(kernel));
+    assertGolden(`${kernel.name}/wasm.txt`, disassemble(wasm));
+  });
+}
+
+Golden.run();
