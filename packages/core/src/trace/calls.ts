@@ -57,6 +57,7 @@ export function callExpression(ctx: Ctx, node: AnyNode, scope: Scope, inChain = 
   if (node.optional && (callee === null || callee === undefined)) return inChain ? SHORT : undefined;
   const args = evalArgs(ctx, node.arguments, scope);
   ctx.tracer.at(node);
+  ctx.tracer.callNode = node;
   return callValue(ctx, callee, thisArg, args, describeCallee(node.callee));
 }
 

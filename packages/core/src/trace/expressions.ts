@@ -59,6 +59,7 @@ export function evalExpr(ctx: Ctx, node: AnyNode, scope: Scope): Value {
     }
     case 'SequenceExpression': {
       let last: Value;
+      node.expressions.forEach((e: AnyNode, i: number) => i < node.expressions.length - 1 && ctx.tracer.discarded.add(e));
       for (const e of node.expressions) last = evalExpr(ctx, e, scope);
       return last;
     }
@@ -136,6 +137,7 @@ function unaryExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
     if (obj === null || typeof obj !== 'object') throw ctx.tracer.break('delete on a value that is not an object');
     return delete (obj as Record<string, unknown>)[key];
   }
+  if (node.operator === 'void') ctx.tracer.discarded.add(node.argument);
   return unary(ctx.tracer, node.operator, evalExpr(ctx, node.argument, scope));
 }
 

@@ -50,6 +50,11 @@ export class FrameTracer {
   /** Side effects on outside values, replayed after the graph runs. */
   readonly effects = new EffectLog();
   private readonly realized = new Map<string, Value>();
+  private readonly lengthGuarded = new Set<string>();
+  /** Call expressions whose value the code discards (statement expressions, `void`, sequence heads). */
+  readonly discarded = new WeakSet<object>();
+  /** The call expression being evaluated (set just before its callee runs). */
+  callNode: object | undefined;
   private locatorStack: Locator[] = [];
   location: SourceLocation | undefined;
   /** Index of the frame body's top-level statement being traced: where a break can split the frame. */
@@ -168,7 +173,9 @@ export class FrameTracer {
       return new ExternalRef(value, source, 'identity');
     }
     if (Array.isArray(value)) {
-      this.guard(`Array.isArray(${source}) && ${source}.length === ${value.length}`, `${source} is an array of length ${value.length}`, 'length');
+      // The length is guarded when the frame reads the elements (elements()) or `length`: a frame that only
+      // pushes to an outside array must not recompile because the array grew.
+      this.guard(`Array.isArray(${source})`, `${source} is an array`, 'type');
     } else {
       const proto = Object.getPrototypeOf(value) === null ? 'null' : 'Object.prototype';
       this.guard(`typeof ${source} === "object" && ${source} !== null && Object.getPrototypeOf(${source}) === ${proto}`, `${source} is a plain object`, 'type');
@@ -228,6 +235,10 @@ export class FrameTracer {
   elements(ref: ExternalRef): Value[] {
     if (this.effects.has(ref.source)) throw this.break(`reading the elements of ${ref.source} after the frame changed it`);
     const arr = ref.value as unknown[];
+    if (!this.lengthGuarded.has(ref.source)) {
+      this.lengthGuarded.add(ref.source);
+      this.guard(`${ref.source}.length === ${arr.length}`, `${ref.source} has length ${arr.length}`, 'length');
+    }
     return arr.map((_, i) => this.property(ref, i));
   }
 

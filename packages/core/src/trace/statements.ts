@@ -39,6 +39,7 @@ export function execStatement(ctx: Ctx, node: AnyNode, scope: Scope, label?: str
   ctx.tracer.at(node);
   switch (node.type) {
     case 'ExpressionStatement':
+      ctx.tracer.discarded.add(node.expression);
       evalExpr(ctx, node.expression, scope);
       return undefined;
     case 'VariableDeclaration':

@@ -10,7 +10,7 @@ import type { CallDecision, MutableRead, TraceSettings } from './frame.js';
 import { parseFunction } from './functions.js';
 import { checkTraceable, invokeRoot } from './invoke.js';
 import type { RootResult } from './invoke.js';
-import { recordedEffects } from './side-effects/record.js';
+import { checkSingleUse, recordedEffects } from './side-effects/record.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, isTensorValue } from './values.js';
 import type { Value } from './values.js';
@@ -98,6 +98,7 @@ export function beginFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, 
 
 /** The graph, guards and output template once the frame produced `result` (its return value or live locals). */
 export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: readonly Value[] = []): FrameTrace & { readonly extra: readonly OutputTemplate[] } {
+  if (extraOutputs.length > 0) checkSingleUse({ tracer }, [result, ...extraOutputs]);
   const outputs: Value[] = [];
   const outputSources: string[] = [];
   const output = templateOf(tracer, result, outputs, outputSources);

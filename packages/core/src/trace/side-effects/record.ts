@@ -118,10 +118,29 @@ export function recordMethod(ctx: Ctx, fn: Function, target: ExternalRef, args: 
     ctx.tracer.effects.write({ kind: 'call', target, method, args: method === 'set' ? [args[0], args[1]] : [args[0]], location: ctx.tracer.location });
     return { value: target };
   }
-  const before = (obj as unknown[]).length + ctx.tracer.effects.added(target.source);
+  // push/unshift return the new length: only a frame that uses it depends on (and guards) the length.
+  const used = !(ctx.tracer.callNode && ctx.tracer.discarded.has(ctx.tracer.callNode));
+  const before = used ? (ctx.tracer.property(target, 'length') as number) + ctx.tracer.effects.added(target.source) : undefined;
   ctx.tracer.effects.write({ kind: 'call', target, method, args: [...args], location: ctx.tracer.location });
-  return { value: before + args.length };
+  return { value: before === undefined ? undefined : before + args.length };
 }
+
+/**
+ * Replayed values are rebuilt from templates, so an object built in the frame must reach the outside once:
+ * stored by two effects, or stored and also returned or kept live, it would become two objects.
+ */
+export function checkSingleUse(ctx: { tracer: { break(reason: string, hint?: string): Error } }, values: readonly Value[]): void {
+  const seen = new Set<object>();
+  const visit = (v: Value): void => {
+    if (v === null || typeof v !== 'object' || v instanceof ExternalRef || !isPlainContainer(v)) return;
+    if (seen.has(v)) throw ctx.tracer.break('an object built in the frame is stored outside it and also returned or stored again', 'store a copy, or return it and store it outside the compiled function');
+    seen.add(v);
+    for (const x of Array.isArray(v) ? v : Object.values(v)) visit(x);
+  };
+  values.forEach(visit);
+}
+
+const isPlainContainer = (v: object): boolean => Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null;
 
 export interface RecordedEffects {
   readonly effects: readonly Effect[];

@@ -1,0 +1,176 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import type { Tensor } from '@kiln/tensor';
+import { skip } from '@kiln/policy';
+import { compileWith } from '../src/compile.js';
+import { CompileRecorder } from '../src/explain.js';
+import { assertSameValue } from './support/tracer.js';
+
+const x = k.arange(0, 12).reshape([3, 4]).div(5).sub(1);
+const events: string[] = [];
+const log = (s: string): void => void events.push(s);
+skip(log);
+
+/** Maps and Sets as arrays, so states compare structurally. */
+const plain = (v: unknown): unknown => {
+  if (v instanceof Map) return [...v.entries()].map(([a, b]) => [plain(a), plain(b)]);
+  if (v instanceof Set) return [...v].map(plain);
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([a, b]) => [a, plain(b)]));
+  return v;
+};
+
+/**
+ * Runs `make()`'s program eagerly on fresh state and compiled on fresh state, `times` calls each, and
+ * compares results and the final states (tensors by value, everything else structurally).
+ */
+function sameEffects<S>(make: () => { state: S; fn: (...a: any[]) => unknown }, args: unknown[], times = 3): { rec: CompileRecorder; state: S } {
+  const eager = make();
+  const compiled = make();
+  const rec = new CompileRecorder();
+  const f = compileWith(compiled.fn, {}, rec);
+  events.length = 0;
+  const want = Array.from({ length: times }, () => eager.fn(...args));
+  const eagerEvents = [...events];
+  events.length = 0;
+  const got = Array.from({ length: times }, () => f(...args));
+  assertSameValue(got, want);
+  assertSameValue(plain(compiled.state), plain(eager.state), 'state');
+  assert.equal(events, eagerEvents, 'eager statements ran in the same order');
+  return { rec, state: compiled.state };
+}
+
+const Effects = suite('side effects on outside values are replayed');
+
+Effects('arr.push(t) with a value the graph computed', () => {
+  const { rec } = sameEffects(() => {
+    const state = { out: [] as Tensor[] };
+    const arr = state.out;
+    return { state, fn: (a: Tensor) => (arr.push(a.exp()), a.neg()) };
+  }, [x]);
+  assert.is(rec.graphCount, 1);
+  assert.is(rec.breaks.length, 0);
+});
+
+Effects('obj.count += 1, this.cache = t, map.set, set.add, delete obj.p', () => {
+  const { rec, state } = sameEffects(() => {
+    const state = { counter: { count: 0, stale: 1 } as Record<string, number>, map: new Map<string, Tensor>(), tags: new Set<string>(), model: { cache: undefined as Tensor | undefined } };
+    const fn = function (this: unknown, a: Tensor) {
+      const h = a.mul(2);
+      state.counter.count! += 1;
+      delete state.counter.stale;
+      state.model.cache = h;
+      state.map.set('h', h.add(1));
+      state.tags.add('seen');
+      return h.sum();
+    };
+    return { state, fn };
+  }, [x], 1);
+  assert.is(state.counter.count, 1);
+  assert.ok(!('stale' in state.counter));
+  assert.is(rec.graphCount, 1);
+});
+
+Effects('a read after a write in the same frame sees the written value', () => {
+  sameEffects(() => {
+    const state = { model: { scale: 2 } as { scale: number; last?: Tensor } };
+    const m = state.model;
+    return { state, fn: (a: Tensor) => {
+      m.last = a.exp();
+      return m.last.mul(m.scale);
+    } };
+  }, [x]);
+});
+
+Effects('ordering: replayed effects happen before the eager statement that follows them', () => {
+  const { rec } = sameEffects(() => {
+    const state = { trail: [] as string[] };
+    const trail = state.trail;
+    return { state, fn: (a: Tensor) => {
+      trail.push('before');
+      const h = a.exp();
+      log(`trail has ${trail.length}`);
+      trail.push('after');
+      return h;
+    } };
+  }, [x]);
+  assert.is(rec.breaks.length, 1);
+});
+
+Effects('effects are never applied when the frame throws before reaching them', () => {
+  const make = () => {
+    const state = { out: [] as Tensor[] };
+    return { state, fn: (a: Tensor, n: number) => {
+      const h = a.exp();
+      if (n > 1) throw new RangeError('too big');
+      state.out.push(h);
+      return h;
+    } };
+  };
+  const eager = make();
+  const compiled = make();
+  const f = compileWith(compiled.fn, {}, new CompileRecorder());
+  f(x, 1);
+  eager.fn(x, 1);
+  assert.throws(() => f(x, 2), RangeError);
+  assert.throws(() => eager.fn(x, 2), RangeError);
+  f(x, 1);
+  eager.fn(x, 1);
+  assert.is(compiled.state.out.length, 2);
+  assertSameValue(compiled.state.out, eager.state.out);
+});
+
+Effects('effects before a throw are applied, as eager applies them', () => {
+  const outs: number[] = [];
+  const f = compileWith((a: Tensor, n: number) => {
+    outs.push(n);
+    if (n > 1) throw new RangeError('too big');
+    return a.exp();
+  }, {}, new CompileRecorder());
+  f(x, 1);
+  assert.throws(() => f(x, 2), RangeError);
+  assert.equal(outs, [1, 2]);
+});
+
+Effects('setters, Proxies and frozen objects break with a reason (the statement runs eagerly)', () => {
+  let sets = 0;
+  const withSetter = { set value(v: number) { sets += v; } };
+  const proxied = new Proxy({ v: 0 } as Record<string, unknown>, {});
+  const frozen = Object.freeze({ v: 0 });
+  const cases: [string, (a: Tensor) => Tensor, RegExp][] = [
+    ['setter', (a) => { withSetter.value = 1; return a.exp(); }, /accessor/],
+    ['proxy', (a) => { proxied.v = 1; return a.exp(); }, /Proxy/],
+    ['frozen', (a) => { (frozen as { v: number }).v = 1; return a.exp(); }, /frozen/],
+  ];
+  for (const [name, fn, reason] of cases) {
+    const rec = new CompileRecorder();
+    const f = compileWith(fn, {}, rec);
+    let eagerError: unknown;
+    try { fn(x); } catch (err) { eagerError = err; }
+    if (eagerError) assert.throws(() => f(x), TypeError, name);
+    else assertSameValue(f(x), fn(x));
+    assert.match(rec.breaks[0]!.reason, reason, name);
+  }
+  assert.is(sets, 3, 'the setter ran once per call (one compiled, two eager), eagerly');
+  assert.is(proxied.v, 1);
+});
+
+Effects('an object both stored outside and returned keeps one identity', () => {
+  const make = () => {
+    const state = { kept: [] as object[] };
+    return { state, fn: (a: Tensor) => {
+      const o = { t: a.exp() };
+      state.kept.push(o);
+      return o;
+    } };
+  };
+  const compiled = make();
+  const rec = new CompileRecorder();
+  const f = compileWith(compiled.fn, {}, rec);
+  const r = f(x) as object;
+  assert.is(compiled.state.kept[0], r);
+  assert.match(rec.breaks[0]!.reason, /stored outside it and also returned/);
+});
+
+Effects.run();
