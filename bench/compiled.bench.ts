@@ -1,18 +1,23 @@
 // The whole user path — compile(fn) on Kiln tensors, guards, copies into wasm memory, fused kernels, result
 // read back into a new tensor — side by side with jax-js (wasm jit) and tfjs (wasm/XNNPACK) in one
 // process, and with Kiln's own eager kernels. Peers start from inputs already in their memory; Kiln's
-// tensors live in JS memory, so its figures include copying inputs in and outputs out.
+// tensors live in JS memory, so its figures include copying inputs in and outputs out. ONNX Runtime
+// (ort-web: wasm, ort-node: native; 1 thread each) runs graphs built by ./onnx.ts on feeds that stay in JS
+// memory too, so ort-web copies inputs into its heap on each run as Kiln does.
 // Run: node scripts/bench.mjs compiled
 import * as k from '@kiln/tensor';
 import { compile, explain } from '@kiln/core';
 import '@kiln/backend-cpu';
-import { initPeers, machineLine, medianMs, printRow } from './support.js';
+import { initPeers, machineLine, medianMs, medianMsAsync, printRow } from './support.js';
+import { OnnxGraph, maxAbsDiff, ortRunner } from './onnx.js';
+// @ts-expect-error -- the demo's models are plain JS without declarations; used here through their runtime API.
 import { MLP, TransformerBlock, input } from '../examples/models.mjs';
 
 const { jax, tf } = await initPeers();
 const { numpy: np, nn, jit } = jax;
 console.log(machineLine());
-console.log('median ms per call; ratio > 1: Kiln compiled is faster\n');
+console.log('median ms per call; ratio > 1: Kiln compiled is faster');
+console.log('ort-web / ort-node: ONNX Runtime session.run, awaited per call — figures include the promise round-trip\n');
 
 const readTf = (f: () => any) => {
   const t = tf.tidy(f);
@@ -36,6 +41,19 @@ function kiln(fn: Fn, args: k.Tensor[]) {
   return { run: () => fast(...args), eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, kernels: report.backends[0]?.kernels ?? 0 };
 }
 
+/** The same computation as an ONNX graph on both runtimes, checked against Kiln eager on the same inputs. */
+async function onnx(kr: ReturnType<typeof kiln>, args: k.Tensor[], build: (g: OnnxGraph, ...x: string[]) => string) {
+  const g = new OnnxGraph();
+  const names = args.map((t, i) => g.input(`x${i}`, t.shape));
+  g.output(build(g, ...names));
+  const feeds = Object.fromEntries(args.map((t, i) => [`x${i}`, { data: data(t), dims: t.shape }]));
+  const ort = await ortRunner(g.build(), feeds);
+  const want = data(kr.eager());
+  const diff = async (run: () => Promise<Float32Array>) => maxAbsDiff(await run(), want).toExponential(1);
+  return { ...ort, check: `ort max |diff| vs eager: web ${await diff(ort.web)}, node ${await diff(ort.node)}` };
+}
+type Onnx = Awaited<ReturnType<typeof onnx>>;
+
 const N = 1 << 20;
 const a = k.randn([N]);
 const b = k.randn([N]);
@@ -44,11 +62,16 @@ const jb = np.array(data(b));
 const ta = tf.tensor1d(data(a));
 const tb = tf.tensor1d(data(b));
 
-const rows: [string, ReturnType<typeof kiln>, (() => unknown) | undefined, (() => unknown) | undefined][] = [];
+const rows: [string, ReturnType<typeof kiln>, (() => unknown) | undefined, (() => unknown) | undefined, Onnx?][] = [];
+// Adds a row; `ort` builds the ONNX graph of the same computation on input names x0, x1, ….
+async function row(name: string, kr: ReturnType<typeof kiln>, args: k.Tensor[], jaxFn?: () => unknown, tfFn?: () => unknown, ort?: (g: OnnxGraph, ...x: string[]) => string) {
+  rows.push([name, kr, jaxFn, tfFn, ort && (await onnx(kr, args, ort))]);
+}
 
 const hypot = (x: k.Tensor, y: k.Tensor) => x.mul(x).add(y.mul(y)).sqrt();
 const jHypot = jit((x: any, y: any) => np.sqrt(np.square(x).add(np.square(y))));
-rows.push(['hypot 1M (4 ops)', kiln(hypot, [a, b]), () => jHypot(ja.ref, jb.ref).dataSync(), () => readTf(() => tf.sqrt(tf.add(tf.square(ta), tf.square(tb))))]);
+await row('hypot 1M (4 ops)', kiln(hypot, [a, b]), [a, b], () => jHypot(ja.ref, jb.ref).dataSync(), () => readTf(() => tf.sqrt(tf.add(tf.square(ta), tf.square(tb)))), (g, x, y) =>
+  g.op('Sqrt', [g.op('Add', [g.op('Mul', [x, x]), g.op('Mul', [y, y])])]));
 
 const chain = (x: k.Tensor, y: k.Tensor) => {
   let t = x.mul(1.5).add(y);
@@ -68,17 +91,29 @@ const tChain = () => {
   t = tf.add(tf.mul(tf.sub(t, ta), 0.5), 1);
   return tf.mul(tf.maximum(tf.sqrt(tf.abs(t)), tb), ta);
 };
-rows.push(['10-op chain 1M', kiln(chain, [a, b]), () => jChain(ja.ref, jb.ref).dataSync(), () => readTf(tChain)]);
+const oChain = (g: OnnxGraph, x: string, y: string) => {
+  let t = g.op('Add', [g.op('Mul', [x, g.const(1.5)]), y]);
+  t = g.op('Mul', [t, t]);
+  t = g.op('Add', [g.op('Mul', [g.op('Sub', [t, x]), g.const(0.5)]), g.const(1)]);
+  return g.op('Mul', [g.op('Max', [g.op('Sqrt', [g.op('Abs', [t])]), y]), x]);
+};
+await row('10-op chain 1M', kiln(chain, [a, b]), [a, b], () => jChain(ja.ref, jb.ref).dataSync(), () => readTf(tChain), oChain);
 
 const gelu = (x: k.Tensor) => x.gelu({ approximate: 'tanh' });
-rows.push(['gelu (tanh) 1M', kiln(gelu, [a]), () => jit((x: any) => nn.gelu(x))(ja.ref).dataSync(), undefined]);
+// Opset 17 has no Gelu: the tanh approximation spelled out, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+const oGelu = (g: OnnxGraph, x: string) => {
+  const inner = g.op('Add', [x, g.op('Mul', [g.op('Mul', [g.op('Mul', [x, x]), x]), g.const(0.044715)])]);
+  const th = g.op('Tanh', [g.op('Mul', [inner, g.const(Math.sqrt(2 / Math.PI))])]);
+  return g.op('Mul', [g.op('Mul', [x, g.const(0.5)]), g.op('Add', [th, g.const(1)])]);
+};
+await row('gelu (tanh) 1M', kiln(gelu, [a]), [a], () => jit((x: any) => nn.gelu(x))(ja.ref).dataSync(), undefined, oGelu);
 
 const S = 1024;
 const sq = k.randn([S, S]);
 const jsq = np.array(data(sq)).reshape([S, S]);
 const tsq = tf.tensor2d(data(sq), [S, S]);
 const jSoftmax = jit((x: any) => nn.softmax(x, -1));
-rows.push(['softmax rows 1024²', kiln((x) => x.softmax(-1), [sq]), () => jSoftmax(jsq.ref).dataSync(), () => readTf(() => tf.softmax(tsq))]);
+await row('softmax rows 1024²', kiln((x) => x.softmax(-1), [sq]), [sq], () => jSoftmax(jsq.ref).dataSync(), () => readTf(() => tf.softmax(tsq)), (g, x) => g.op('Softmax', [x], { axis: -1 }));
 
 const jLayerNorm = jit((x: any) => {
   const mean = np.mean(x.ref, -1, { keepdims: true });
@@ -90,8 +125,11 @@ const tLayerNorm = () => {
   const { mean, variance } = tf.moments(tsq, -1, true);
   return tf.div(tf.sub(tsq, mean), tf.sqrt(tf.add(variance, 1e-5)));
 };
-rows.push(['layerNorm 1024²', kiln((x) => k.layerNorm(x, [S]), [sq]), () => jLayerNorm(jsq.ref).dataSync(), () => readTf(tLayerNorm)]);
-rows.push(['sum rows 1024²', kiln((x) => x.sum(-1), [sq]), () => jit((x: any) => np.sum(x, -1))(jsq.ref).dataSync(), () => readTf(() => tf.sum(tsq, -1))]);
+// ONNX's LayerNormalization requires a scale: ones, so it matches Kiln's layerNorm without weight.
+const oLayerNorm = (g: OnnxGraph, x: string) => g.op('LayerNormalization', [x, g.const(new Float32Array(S).fill(1))], { axis: -1, epsilon: { float: 1e-5 } });
+await row('layerNorm 1024²', kiln((x) => k.layerNorm(x, [S]), [sq]), [sq], () => jLayerNorm(jsq.ref).dataSync(), () => readTf(tLayerNorm), oLayerNorm);
+await row('sum rows 1024²', kiln((x) => x.sum(-1), [sq]), [sq], () => jit((x: any) => np.sum(x, -1))(jsq.ref).dataSync(), () => readTf(() => tf.sum(tsq, -1)), (g, x) =>
+  g.op('ReduceSum', [x, g.ints([-1])], { keepdims: 0 }));
 
 for (const n of [256, 1024]) {
   const x = k.randn([n, n]);
@@ -99,21 +137,30 @@ for (const n of [256, 1024]) {
   const [jx, jw] = [np.array(data(x)).reshape([n, n]), np.array(data(w)).reshape([n, n])];
   const [tx, tw] = [tf.tensor2d(data(x), [n, n]), tf.tensor2d(data(w), [n, n])];
   const jMatmul = jit((p: any, q: any) => np.matmul(p, q));
-  rows.push([`matmul ${n}`, kiln((p, q) => p.matmul(q), [x, w]), () => jMatmul(jx.ref, jw.ref).dataSync(), () => readTf(() => tf.matMul(tx, tw))]);
+  await row(`matmul ${n}`, kiln((p, q) => p.matmul(q), [x, w]), [x, w], () => jMatmul(jx.ref, jw.ref).dataSync(), () => readTf(() => tf.matMul(tx, tw)), (g, p, q) => g.op('MatMul', [p, q]));
   if (n === 256) {
     const bias = k.randn([n]);
     const [jbias, tbias] = [np.array(data(bias)), tf.tensor1d(data(bias))];
     const jDense = jit((p: any, q: any, r: any) => nn.relu(np.matmul(p, q).add(r)));
-    rows.push(['relu(x@w+b) 256', kiln((p, q, r) => p.matmul(q).add(r).relu(), [x, w, bias]), () => jDense(jx.ref, jw.ref, jbias.ref).dataSync(), () => readTf(() => tf.fused.matMul({ a: tx, b: tw, bias: tbias, activation: 'relu' }))]);
+    const dense = kiln((p, q, r) => p.matmul(q).add(r).relu(), [x, w, bias]);
+    await row('relu(x@w+b) 256', dense, [x, w, bias], () => jDense(jx.ref, jw.ref, jbias.ref).dataSync(), () => readTf(() => tf.fused.matMul({ a: tx, b: tw, bias: tbias, activation: 'relu' })), (g, p, q, r) =>
+      g.op('Relu', [g.op('Add', [g.op('MatMul', [p, q]), r])]));
   }
 }
 
 console.log('workload'.padEnd(28) + ' times and ratios');
 const summary: string[] = [];
-for (const [name, kr, jaxFn, tfFn] of rows) {
-  const times = { kiln: medianMs(kr.run), jax: jaxFn && medianMs(jaxFn), tfjs: tfFn && medianMs(tfFn), 'kiln-eager': medianMs(kr.eager, 3, 800) };
+for (const [name, kr, jaxFn, tfFn, ort] of rows) {
+  const times = {
+    kiln: medianMs(kr.run),
+    jax: jaxFn && medianMs(jaxFn),
+    tfjs: tfFn && medianMs(tfFn),
+    'kiln-eager': medianMs(kr.eager, 3, 800),
+    'ort-web': ort && (await medianMsAsync(ort.web)),
+    'ort-node': ort && (await medianMsAsync(ort.node)),
+  };
   printRow(name, times);
-  summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms`);
+  summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms${ort ? `; ${ort.check}` : ''}`);
 }
 
 // Models from the demo: compiled vs eager (no peer version of these classes).
@@ -134,11 +181,16 @@ const jTiny = jit((x: any) => x.mul(2).add(1));
 const jt = np.array(data(tiny));
 const tt = tf.tensor1d(data(tiny));
 const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
+const tinyGraph = new OnnxGraph();
+tinyGraph.output(tinyGraph.op('Add', [tinyGraph.op('Mul', [tinyGraph.input('x', [8]), tinyGraph.const(2)]), tinyGraph.const(1)]));
+const oTiny = await ortRunner(tinyGraph.build(), { x: { data: data(tiny), dims: [8] } });
 const overhead = {
   kiln: medianMs(() => tinyFast(tiny), 2000, 1000),
   jax: medianMs(() => jTiny(jt.ref).dataSync(), 2000, 1000),
   tfjs: medianMs(() => readTf(() => tf.add(tf.mul(tt, 2), 1)), 2000, 1000),
   'kiln-eager': medianMs(() => tinyFn(tiny), 2000, 1000),
+  'ort-web': await medianMsAsync(oTiny.web, 2000, 1000),
+  'ort-node': await medianMsAsync(oTiny.node, 2000, 1000),
 };
 console.log(`\ncall overhead, 8 elements, 2 ops: ${Object.entries(overhead).map(([l, ms]) => `${l} ${us(ms)}`).join(', ')}`);
 

@@ -17,6 +17,23 @@ export function medianMs(fn: () => unknown, minRuns = 7, budgetMs = 1500): numbe
   return times[times.length >> 1]!;
 }
 
+/**
+ * medianMs for async calls (ONNX Runtime's `session.run`): each run is awaited before the next starts, so
+ * the figure includes the promise round-trip. Same warm-up, minimum runs and budget as medianMs.
+ */
+export async function medianMsAsync(fn: () => Promise<unknown>, minRuns = 7, budgetMs = 1500): Promise<number> {
+  for (let i = 0; i < 3; i++) await fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minRuns || (performance.now() - start < budgetMs && times.length < 500)) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1]!;
+}
+
 export function machineLine(): string {
   return `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`;
 }
