@@ -134,6 +134,7 @@ Nested('an error in the eager statement carries the user line in its stack', () 
     assert.unreachable();
   } catch (err) {
     assert.instance(err, TypeError);
+    assert.match(String((err as Error).stack), /at breaks-nested\.test\.ts:\d+ \(kiln: run eagerly after a graph break\)/);
   }
 });
 

@@ -6,6 +6,11 @@ import { skip } from '@kiln/policy';
 import { compileWith } from '../src/compile.js';
 import { CompileRecorder } from '../src/explain.js';
 import { assertSameValue, check } from './support/tracer.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SOURCE = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+const lineOf = (snippet: string): number => SOURCE.findIndex((l, i) => i > 20 && l.includes(snippet)) + 1;
 
 const x = k.arange(0, 12).reshape([3, 4]).div(5).sub(1);
 const y = k.arange(0, 20).reshape([5, 4]).div(7).sub(1);
@@ -51,6 +56,10 @@ Top('several breaks chain resume functions', () => {
     return { out: h.exp(), rows: h.shape[0] };
   }, [[x]], { graphs: 4, fallbacks: 3 });
   assert.equal(rec.entries.map((e) => e.entry.kind), ['split', 'split', 'split', 'graph']);
+  // Breaks inside resume functions report the user's lines, and the graphs carry them too.
+  assert.equal(rec.breaks.map((b) => b.location), ["logLine('one', h)", "logLine('two', h)", "logLine('three')"].map((s) => `breaks-resume.test.ts:${lineOf(s)}`));
+  const graphs = rec.report(undefined).graphs;
+  assert.match(graphs[3]!, new RegExp(`exp\\(%arg\\d+\\)\\s+# breaks-resume\\.test\\.ts:${lineOf('out: h.exp()')}`));
 });
 
 Top('the eager statement writes and declares locals the rest reads', () => {

@@ -18,6 +18,8 @@ export interface SplitRuntime {
   readonly eagerUsesThis: boolean;
   readonly resumeUsesThis: boolean;
   readonly effects: EffectReplay | undefined;
+  /** `file:line` of the statement, added to the stack of an error it raises. */
+  readonly statementLocation: string;
 }
 
 /** Cache entries of resume functions (explain counts their graphs only when they hold an op). */
@@ -39,6 +41,24 @@ function argument(src: ArgSource, live: readonly unknown[], C: readonly unknown[
   }
 }
 
+/**
+ * The statement ran from generated code, so the error's stack names `kiln_eager_statement`: add the user's
+ * line as a frame. The error itself (class, message, identity) is what eager code raises.
+ */
+function withUserFrame(err: unknown, location: string): unknown {
+  if (!(err instanceof Error) || typeof err.stack !== 'string' || err.stack.includes('kiln: run eagerly')) return err;
+  const lines = err.stack.split('\n');
+  const at = lines.findIndex((l) => l.includes('kiln_eager_statement'));
+  if (at < 0) return err;
+  lines.splice(at + 1, 0, `    at ${location} (kiln: run eagerly after a graph break)`);
+  try {
+    err.stack = lines.join('\n');
+  } catch {
+    /* a frozen error keeps its stack */
+  }
+  return err;
+}
+
 export function runSplit(entry: SplitEntry, thisArg: unknown, args: unknown[], C: readonly unknown[], M: readonly unknown[]): unknown {
   const outputs = entry.run(entry.gatherInputs(args, thisArg, C, M));
   const sources = entry.gatherOutputs(args, thisArg, C, M);
@@ -50,7 +70,12 @@ export function runSplit(entry: SplitEntry, thisArg: unknown, args: unknown[], C
     const v = argument(s.eagerArgs[i]!, live, C, undefined);
     eagerArgs.push(s.calleeParams[i] ? s.wrapCallee(v) : v);
   }
-  const result = s.eager.apply(s.eagerUsesThis ? thisArg : undefined, eagerArgs) as unknown;
+  let result: unknown;
+  try {
+    result = s.eager.apply(s.eagerUsesThis ? thisArg : undefined, eagerArgs);
+  } catch (err) {
+    throw withUserFrame(err, s.statementLocation);
+  }
   if (!Array.isArray(result) || result[0] !== DONE) return result;
   if (!s.resume) return undefined;
   const resumeArgs = s.resumeArgs.map((a) => argument(a, live, C, result));

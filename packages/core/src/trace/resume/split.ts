@@ -175,6 +175,7 @@ function buildRuntime(req: SplitRequest, parsed: NonNullable<ReturnType<typeof p
     eagerUsesThis: layout.eagerUsesThis,
     resumeUsesThis: layout.resumeUsesThis,
     effects,
+    statementLocation: formatLocation(parsed.locator(layout.statement.start)),
   };
   return { split, resumeName };
 }
