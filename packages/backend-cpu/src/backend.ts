@@ -1,8 +1,8 @@
 // The CPU backend plugin: core graph → lowered program → one wasm module → a runner. Graphs that cannot
 // be lowered as a whole (data-dependent sizes, multi-output fallbacks) run on the interpreter instead,
 // and the report says so.
-import type { Backend, CompiledGraph, Graph } from '@kiln/core';
-import { LoweringError, Interpreter, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/core';
+import type { Backend, CompiledGraph, Graph, KilnPlugin } from '@kiln/core';
+import { HOOK_STAGES, LoweringError, Interpreter, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/core';
 import { Arena } from './runtime/arena.js';
 import { compileKernels } from './runtime/compile.js';
 import { ProgramRunner } from './runtime/program.js';
@@ -42,4 +42,19 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
 
 export const cpuBackend: Backend = { name: 'cpu', compile: compileGraphForCpu, loweredOps };
 
+// Importing the package registers the backend, so `compile()`'s default backend (`auto`) finds it.
 registerBackend(cpuBackend);
+
+/**
+ * The same backend as a plugin for a compiler's hooks (`plugins: ['@kiln/backend-cpu']` in kiln.config):
+ * it answers `hooks.backendCompile.for('cpu')` like any third-party backend would.
+ */
+export const cpuBackendPlugin: KilnPlugin = {
+  name: 'kiln:backend-cpu',
+  apply(compiler) {
+    compiler.hooks.backendCompile.for('cpu').tap({ name: 'kiln:backend-cpu', stage: HOOK_STAGES.builtin }, (graph) => {
+      const compiled = compileGraphForCpu(graph);
+      return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
+    });
+  },
+};

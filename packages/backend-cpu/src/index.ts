@@ -5,6 +5,7 @@ export { CpuCodegenError } from './codegen/kernels/errors.js';
 export type { KernelSignature } from './codegen/kernels/frame.js';
 export { ModuleBuilder } from './codegen/wasm/module.js';
 export { FunctionBuilder, type Local } from './codegen/wasm/function.js';
-export { cpuBackend, compileGraphForCpu } from './backend.js';
+export { cpuBackend, cpuBackendPlugin, compileGraphForCpu } from './backend.js';
+export { cpuBackendPlugin as default } from './backend.js';
 export { ProgramRunner, type ProgramStats } from './runtime/program.js';
 export { disassemble } from './codegen/wasm/disassemble.js';

@@ -200,3 +200,24 @@ fusion('a value read twice and used as an output is stored once, not recomputed 
 });
 
 fusion.run();
+
+const plugin = suite('the CPU backend as a plugin');
+
+plugin('a compiler with the plugin compiles on cpu through its hooks, and explain shows the kernels', async () => {
+  const { Compiler, compileWith, CompileRecorder } = await import('@kiln/core');
+  const { cpuBackendPlugin } = await import('@kiln/backend-cpu');
+  const compiler = new Compiler({ ...new Compiler().config, backend: 'cpu' }).use(cpuBackendPlugin);
+  const recorder = new CompileRecorder();
+  const fn = (x: k.Tensor) => x.softmax(-1).mul(2);
+  const fast = compileWith(fn, { compiler }, recorder);
+  const x = k.randn([4, 6]);
+  const got = fast(x) as k.Tensor;
+  const want = fn(x);
+  assert.equal(got.shape, want.shape);
+  got.toTypedArray().forEach((v, i) => assert.ok(Math.abs(v - want.toTypedArray()[i]!) < 1e-6));
+  const report = recorder.report(got);
+  assert.is(report.backends[0]!.backend, 'cpu');
+  assert.is(report.backends[0]!.kernels, 1);
+});
+
+plugin.run();
