@@ -173,4 +173,20 @@ Effects('an object both stored outside and returned keeps one identity', () => {
   assert.match(rec.breaks[0]!.reason, /stored outside it and also returned/);
 });
 
+Effects('aliasing of outside objects is guarded: a write through one is seen through the other', () => {
+  const fn = (a: Tensor, p: { w: number }, q: { w: number }) => {
+    p.w = 3;
+    return a.mul(q.w);
+  };
+  const rec = new CompileRecorder();
+  const f = compileWith(fn, {}, rec);
+  const same = { w: 1 };
+  assertSameValue(f(x, same, same), x.mul(3));
+  same.w = 1;
+  const [p, q] = [{ w: 1 }, { w: 1 }];
+  assertSameValue(f(x, p, q), x.mul(1), 'not aliased any more: reads q.w');
+  assert.is(p.w, 3);
+  assert.is(rec.entries.length, 2, 'the alias guard failed and caused a recompile');
+});
+
 Effects.run();

@@ -207,8 +207,8 @@ export class FrameTracer {
 
   /** A property of an external object, read live by the guards. */
   property(ref: ExternalRef, key: string | number): Value {
-    if (this.effects.has(ref.source)) {
-      const written = this.effects.read(ref.source, key);
+    if (this.effects.has(ref.value)) {
+      const written = this.effects.read(ref.value, key);
       if (written) return written.value;
       if (Array.isArray(ref.value) || ref.value instanceof Map || ref.value instanceof Set) throw this.break(`reading ${ref.source} after the frame changed it`, 'read it before the change, or outside the compiled function');
     }
@@ -225,7 +225,7 @@ export class FrameTracer {
 
   /** The key list of an external object (guarded as a whole). */
   keys(ref: ExternalRef): string[] {
-    if (this.effects.has(ref.source)) throw this.break(`listing the keys of ${ref.source} after the frame changed it`);
+    if (this.effects.has(ref.value)) throw this.break(`listing the keys of ${ref.source} after the frame changed it`);
     const keys = Object.keys(ref.value);
     this.guard(`JSON.stringify(Object.keys(${ref.source})) === ${this.guards.constant(JSON.stringify(keys))}`, `keys of ${ref.source} are ${JSON.stringify(keys)}`, 'keys');
     return keys;
@@ -233,13 +233,32 @@ export class FrameTracer {
 
   /** The elements of an external array as trackers (length already guarded). */
   elements(ref: ExternalRef): Value[] {
-    if (this.effects.has(ref.source)) throw this.break(`reading the elements of ${ref.source} after the frame changed it`);
+    if (this.effects.has(ref.value)) throw this.break(`reading the elements of ${ref.source} after the frame changed it`);
     const arr = ref.value as unknown[];
     if (!this.lengthGuarded.has(ref.source)) {
       this.lengthGuarded.add(ref.source);
       this.guard(`${ref.source}.length === ${arr.length}`, `${ref.source} has length ${arr.length}`, 'length');
     }
     return arr.map((_, i) => this.property(ref, i));
+  }
+
+  /**
+   * With side effects, which outside objects are the same object matters (a write through `a` is seen by a
+   * read through `b` only if a === b): guard every mutated source against every other object source as
+   * aliased or not, as it was while tracing.
+   */
+  addAliasGuards(): void {
+    const targets = this.effects.targetSources();
+    if (targets.size === 0) return;
+    const refs = [...this.realized.entries()].filter(([, v]) => v instanceof ExternalRef && typeof (v as ExternalRef).value === 'object');
+    for (const t of targets) {
+      const target = refs.find(([s]) => s === t)?.[1] as ExternalRef | undefined;
+      for (const [source, v] of refs) {
+        if (source === t || !target) continue;
+        const same = (v as ExternalRef).value === target.value;
+        this.guard(`(${t} === ${source}) === ${same}`, `${t} is ${same ? '' : 'not '}${source}`, 'identity');
+      }
+    }
   }
 
   recordDecision(callee: string, decision: PolicyDecision): void {

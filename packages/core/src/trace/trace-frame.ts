@@ -99,6 +99,7 @@ export function beginFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, 
 /** The graph, guards and output template once the frame produced `result` (its return value or live locals). */
 export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: readonly Value[] = []): FrameTrace & { readonly extra: readonly OutputTemplate[] } {
   if (extraOutputs.length > 0) checkSingleUse({ tracer }, [result, ...extraOutputs]);
+  tracer.addAliasGuards();
   const outputs: Value[] = [];
   const outputSources: string[] = [];
   const output = templateOf(tracer, result, outputs, outputSources);

@@ -98,7 +98,9 @@ export function layoutSplit(parsed: ParsedFunction, captureNames: readonly strin
 
   const declaredK = declaredNames(statement);
   const resumeLocals = [...frameLocals].filter((n) => n !== 'arguments' && !functionNames.has(n) && refRest.has(n) && (inScope.has(n) || declaredK.has(n)));
-  const eagerReturns = resumeLocals.filter((n) => eagerLocals.includes(n) || declaredK.has(n));
+  // A callee-only name is never assigned by the statement, and its parameter may hold a compiled wrapper:
+  // the resume takes the original value.
+  const eagerReturns = resumeLocals.filter((n) => (eagerLocals.includes(n) && !callees.has(n)) || declaredK.has(n));
   const resumeParams = [...resumeLocals, ...capturesRest];
   const resumeArgs: ArgSource[] = [
     ...resumeLocals.map((n) => (eagerReturns.includes(n) ? { from: 'eager' as const, index: eagerReturns.indexOf(n) } : { from: 'live' as const, index: liveIndex(n) })),

@@ -25,17 +25,24 @@ export type ReplayedMethod = keyof typeof REPLAYED_METHODS;
 /** Per frame: the effects in program order, and what later reads of the touched objects see. */
 export class EffectLog {
   readonly effects: Effect[] = [];
-  /** Overlay per target source: key → written value (or DELETED). */
-  private readonly overlay = new Map<string, Map<string | number, Value>>();
-  private readonly pushed = new Map<string, number>();
+  // Keyed by the object, not its source: two sources reaching one object see each other's writes (alias
+  // guards, see targetSources, keep that aliasing true at run time).
+  /** Overlay per target object: key → written value (or DELETED). */
+  private readonly overlay = new Map<object, Map<string | number, Value>>();
+  private readonly pushed = new Map<object, number>();
 
-  has(source: string): boolean {
-    return this.overlay.has(source) || this.pushed.has(source);
+  has(target: object): boolean {
+    return this.overlay.has(target) || this.pushed.has(target);
   }
 
-  /** `{ value }` when the frame wrote `key` of `source` earlier. */
-  read(source: string, key: string | number): { value: Value } | undefined {
-    const o = this.overlay.get(source);
+  /** Sources the frame mutated through. */
+  targetSources(): Set<string> {
+    return new Set(this.effects.map((e) => e.target.source));
+  }
+
+  /** `{ value }` when the frame wrote `key` of `target` earlier. */
+  read(target: object, key: string | number): { value: Value } | undefined {
+    const o = this.overlay.get(target);
     if (!o?.has(key)) return undefined;
     const v = o.get(key);
     return { value: v === DELETED ? undefined : v };
@@ -43,7 +50,7 @@ export class EffectLog {
 
   write(effect: Effect): void {
     this.effects.push(effect);
-    const src = effect.target.source;
+    const src = effect.target.value;
     if (effect.kind === 'call') {
       this.pushed.set(src, (this.pushed.get(src) ?? 0) + effect.args.length);
       return;
@@ -53,9 +60,9 @@ export class EffectLog {
     o.set(effect.key, effect.kind === 'set' ? effect.value : DELETED);
   }
 
-  /** Items added by push/unshift/set/add to `source` so far (for `push`'s return value). */
-  added(source: string): number {
-    return this.pushed.get(source) ?? 0;
+  /** Items added by push/unshift/set/add to `target` so far (for `push`'s return value). */
+  added(target: object): number {
+    return this.pushed.get(target) ?? 0;
   }
 }
 
@@ -120,7 +127,7 @@ export function recordMethod(ctx: Ctx, fn: Function, target: ExternalRef, args: 
   }
   // push/unshift return the new length: only a frame that uses it depends on (and guards) the length.
   const used = !(ctx.tracer.callNode && ctx.tracer.discarded.has(ctx.tracer.callNode));
-  const before = used ? (ctx.tracer.property(target, 'length') as number) + ctx.tracer.effects.added(target.source) : undefined;
+  const before = used ? (ctx.tracer.property(target, 'length') as number) + ctx.tracer.effects.added(target.value) : undefined;
   ctx.tracer.effects.write({ kind: 'call', target, method, args: [...args], location: ctx.tracer.location });
   return { value: before === undefined ? undefined : before + args.length };
 }
