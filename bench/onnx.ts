@@ -127,6 +127,15 @@ export function loadOrt() {
     web.env.wasm.wasmPaths = pathToFileURL(join(dirname(req.resolve('onnxruntime-web')), '/')).href;
     web.env.wasm.numThreads = 1; // like for like with Kiln's single-threaded kernels
     web.env.wasm.proxy = false;
+    // ort-web's emscripten glue sets `global.Worker = worker_threads.Worker` when its wasm starts in Node.
+    // jax-js reads `typeof Worker` to choose shared memory, at init and again per compiled kernel, so a
+    // Worker appearing after its init makes its later kernels fail to link. Start ort-web's wasm now with
+    // a trivial session, then take the global back out: with numThreads 1 ort-web never starts a worker.
+    const hadWorker = 'Worker' in globalThis;
+    const g = new OnnxGraph();
+    g.output(g.op('Relu', [g.input('x', [1])]));
+    await web.InferenceSession.create(g.build(), { executionProviders: ['wasm'] });
+    if (!hadWorker) delete (globalThis as { Worker?: unknown }).Worker;
     return { node, web };
   })();
   return runtimes;
