@@ -22,3 +22,4 @@ export * from './policy-api.js';
 export * from './config.js';
 export * from './hooks.js';
 export * from './compiler.js';
+export { runKilnCli } from './cli/kiln.js';
