@@ -17,7 +17,7 @@ import type { Graph } from './ir/graph.js';
 import { backendNames, getBackend } from './backends/registry.js';
 import type { BackendReport } from './backends/registry.js';
 import { runSplit } from './trace/resume/run.js';
-import { splitFrame } from './trace/resume/split.js';
+import { logBreakOnce, splitFrame } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
 import { fillTemplate, frameCaptureNames, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
@@ -261,7 +261,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       }
       if (split.why) record = { ...record, reason: `${record.reason} (the frame cannot resume after it: ${split.why})` };
     }
-    log('graph_breaks', tag, `'${cache.name}' falls back to eager: ${record.reason} at ${formatLocation(record.location)}`);
+    logBreakOnce(cache, tag, record, `'${cache.name}' falls back to eager: ${record.reason} at ${formatLocation(record.location)}`);
     observer?.onBreak(record, tag);
     hooks.graphBreak.call(record, event);
     if (err instanceof FrameSkipped) {

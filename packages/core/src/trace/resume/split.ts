@@ -208,17 +208,20 @@ function resumedRecord(req: SplitRequest, layout: SplitLayout, resume: string | 
 
 const logged = new WeakMap<object, Set<string>>();
 
-/** KILN_LOGS=graph_breaks prints each break once per code location, not once per compile. */
+/** KILN_LOGS=graph_breaks prints each break once per code location (per frame cache), not once per compile. */
+export function logBreakOnce(cache: object, tag: string, record: BreakRecord, message: string): void {
+  const key = `${formatLocation(record.location)}|${record.reason}`;
+  let seen = logged.get(cache);
+  if (!seen) logged.set(cache, (seen = new Set()));
+  if (seen.has(key)) return;
+  seen.add(key);
+  log('graph_breaks', tag, message);
+}
+
 function reportBreak(req: SplitRequest, record: BreakRecord): void {
   const r = record.resumed!;
-  const key = `${formatLocation(record.location)}|${record.reason}`;
-  let seen = logged.get(req.cache);
-  if (!seen) logged.set(req.cache, (seen = new Set()));
-  if (!seen.has(key)) {
-    seen.add(key);
-    const then = r.resume ? `, resumes in '${r.resume}'` : '';
-    log('graph_breaks', req.tag, `graph break in '${req.frameName}' (${req.event.location}): ${record.reason} at ${formatLocation(record.location)}; runs ${r.eager} (line ${r.line}) eagerly${then}`);
-  }
+  const then = r.resume ? `, resumes in '${r.resume}'` : '';
+  logBreakOnce(req.cache, req.tag, record, `graph break in '${req.frameName}' (${req.event.location}): ${record.reason} at ${formatLocation(record.location)}; runs ${r.eager} (line ${r.line}) eagerly${then}`);
   req.observer?.onBreak(record, req.tag);
   req.compiler.hooks.graphBreak.call(record, req.event);
 }
