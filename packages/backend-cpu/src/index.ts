@@ -9,3 +9,5 @@ export { cpuBackend, cpuBackendPlugin, compileGraphForCpu } from './backend.js';
 export { cpuBackendPlugin as default } from './backend.js';
 export { ProgramRunner, type ProgramStats } from './runtime/program.js';
 export { disassemble } from './codegen/wasm/disassemble.js';
+export { ThreadPool } from './runtime/threads.js';
+export { THREADING_MIN_MACS } from './runtime/dispatch.js';

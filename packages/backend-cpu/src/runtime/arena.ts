@@ -3,6 +3,7 @@
 // detaches old ArrayBuffers, so views are always made fresh from `memory.buffer`.
 import type { LoopDType } from '@kiln/core';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
+import { ThreadPool } from './threads.js';
 
 const PAGE = 65536;
 /** 64-byte alignment: a cache line, and more than any v128 access needs. */
@@ -18,8 +19,27 @@ export class Arena {
   private readonly free = new Map<number, number>(); // ptr → bytes
   private readonly live = new Map<number, number>();
 
-  constructor(initialBytes = 16 * PAGE) {
-    this.memory = new wasmApi.Memory({ initial: Math.ceil(initialBytes / PAGE) });
+  /** Set for a shared arena: its maximum size in pages, which every module importing it must declare. */
+  readonly maximumPages: number | undefined;
+  /** Worker threads that share this arena's memory (see `threads.ts`); only for `{ threads: n > 1 }`. */
+  readonly threads: ThreadPool | undefined;
+
+  /**
+   * `threads: n > 1` makes the memory shared (a SharedArrayBuffer, with a fixed maximum of 2 GiB) and starts
+   * n - 1 worker threads that large matmuls split their columns with.
+   */
+  constructor(initialBytes = 16 * PAGE, options: { threads?: number } = {}) {
+    const initial = Math.ceil(initialBytes / PAGE);
+    const threads = options.threads ?? 1;
+    if (threads > 1) {
+      this.maximumPages = 32768;
+      this.memory = new wasmApi.Memory({ initial, maximum: this.maximumPages, shared: true });
+      this.threads = new ThreadPool(this.memory, threads - 1);
+    } else {
+      this.maximumPages = undefined;
+      this.memory = new wasmApi.Memory({ initial });
+      this.threads = undefined;
+    }
   }
 
   get bytesInUse(): number {
@@ -72,6 +92,6 @@ export class Arena {
   }
 
   view(dtype: LoopDType, ptr: number, numel: number): TypedArray {
-    return new VIEW[dtype](this.memory.buffer, ptr, numel);
+    return new VIEW[dtype](this.memory.buffer as ArrayBuffer, ptr, numel); // a SharedArrayBuffer when threaded
   }
 }

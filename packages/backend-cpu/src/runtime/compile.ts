@@ -11,6 +11,7 @@ import { emitMatmul } from '../codegen/kernels/matmul.js';
 import type { Arena } from './arena.js';
 import { CpuCodegenError } from '../codegen/kernels/errors.js';
 import { wasmApi } from './wasm-api.js';
+import { makeCall, type Exports } from './dispatch.js';
 
 export interface CompiledKernel {
   readonly kernel: Kernel;
@@ -46,7 +47,7 @@ export interface CompileOptions {
 
 export function compileKernels(kernels: readonly Kernel[], arena: Arena, options: CompileOptions = {}): CompiledModule {
   const t0 = performance.now();
-  const module = new ModuleBuilder();
+  const module = new ModuleBuilder(arena.maximumPages ? { shared: { maximumPages: arena.maximumPages } } : {});
   const math = new MathLibrary(module, { inline: options.inlineMath ?? true });
   const emitted = kernels.map((k, i) => {
     verifyKernel(k);
@@ -56,28 +57,25 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
   });
   const wasm = module.encode();
   const t1 = performance.now();
-  const instance = new wasmApi.Instance(new wasmApi.Module(wasm), {
+  const compiledModule = new wasmApi.Module(wasm);
+  const instance = new wasmApi.Instance(compiledModule, {
     [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: arena.memory },
   });
+  const exportNames = emitted.flatMap(({ signature, exportName }) => [
+    exportName,
+    ...(signature.split?.epilogue ? [signature.split.epilogue.exportName] : []),
+  ]);
+  // workers get the module only when something in it can be split between threads
+  const moduleId = arena.threads && emitted.some((e) => e.signature.split) ? arena.threads.register(compiledModule, exportNames) : undefined;
+  const exports: Exports = {
+    fn: (name) => instance.exports[name] as (...args: number[]) => void,
+    index: (name) => exportNames.indexOf(name),
+    moduleId,
+  };
   const t2 = performance.now();
   const compiled = new Map<string, CompiledKernel>();
   for (const { k, signature, exportName } of emitted) {
-    const fn = instance.exports[exportName] as (...args: number[]) => void;
-    let scratch = 0;
-    compiled.set(k.name, {
-      kernel: k,
-      signature,
-      call(pointers, params = {}) {
-        const args: number[] = [];
-        for (const b of signature.buffers) args.push(pointers[b] ?? missing('buffer', b));
-        for (const p of signature.params) args.push(params[p] ?? missing('size parameter', p));
-        if (signature.scratchBytes > 0) {
-          if (!scratch) scratch = arena.alloc(signature.scratchBytes);
-          args.push(scratch);
-        }
-        fn(...args);
-      },
-    });
+    compiled.set(k.name, { kernel: k, signature, call: makeCall(k, signature, exportName, exports, arena) });
   }
   return { kernels: compiled, wasm, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 } };
 }
@@ -99,6 +97,3 @@ export function unsupportedReason(kernel: Kernel): string | undefined {
   }
 }
 
-function missing(what: string, name: string): never {
-  throw new TypeError(`backend-cpu: no ${what} '${name}' passed to the kernel`);
-}

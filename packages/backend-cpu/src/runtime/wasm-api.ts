@@ -1,7 +1,8 @@
 // The slice of the WebAssembly JS API we use, typed here because the workspace compiles against lib
 // ES2023 without DOM, and @types/node 20 does not declare the `WebAssembly` global.
 export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  /** A SharedArrayBuffer when the memory is shared (threads). */
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   grow(pages: number): number;
 }
 
@@ -10,7 +11,7 @@ interface WasmInstance {
 }
 
 interface WebAssemblyApi {
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => WasmInstance;
   validate(bytes: Uint8Array): boolean;

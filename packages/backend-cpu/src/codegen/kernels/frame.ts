@@ -1,6 +1,6 @@
 // The frame every kernel function shares: signature (buffer pointers, then size parameters, all i32 byte
 // addresses or integers), locals for them, and the dtype environment of its buffers.
-import type { Kernel, LoopDType } from '@kiln/core';
+import type { Kernel, LoopDType, SizeExpr } from '@kiln/core';
 import { bufferMap, type DTypeEnv } from '@kiln/core';
 import { FunctionBuilder, type Local } from '../wasm/function.js';
 import type { KernelFrame } from './addressing.js';
@@ -12,15 +12,31 @@ export interface KernelSignature {
   readonly params: readonly string[];
   /** Bytes of scratch memory the kernel needs (matmul packing), passed as a last pointer if > 0. */
   readonly scratchBytes: number;
+  /**
+   * Matmul: the product takes two more arguments after the scratch pointer, a column range
+   * [begin, end) of the output (multiples of `align`), so threads can share one call; `columns` is the full
+   * width. An epilogue is then a separate export, run once after every range is done, with the arguments
+   * `buffers` (names of the caller's buffers, in order) and the size parameters.
+   */
+  readonly split?: {
+    readonly columns: SizeExpr;
+    readonly align: number;
+    readonly epilogue?: { readonly exportName: string; readonly buffers: readonly string[] };
+  };
 }
 
 export function kernelFrame(
   k: Kernel,
   exportName: string,
   scratch = false,
-): { frame: KernelFrame; env: DTypeEnv; signature: Omit<KernelSignature, 'scratchBytes'>; scratchPtr?: Local<'i32'> } {
+  extra = 0,
+): {
+  frame: KernelFrame; env: DTypeEnv; signature: Omit<KernelSignature, 'scratchBytes'>; scratchPtr?: Local<'i32'>;
+  extra: Local<'i32'>[];
+} {
   const buffers = [...k.inputs, ...k.outputs].map((b) => b.name);
-  const n = buffers.length + k.params.length + (scratch ? 1 : 0);
+  const base = buffers.length + k.params.length + (scratch ? 1 : 0);
+  const n = base + extra;
   const f = new FunctionBuilder(exportName, new Array(n).fill('i32'), []);
   const pointers = new Map<string, Local<'i32'>>();
   buffers.forEach((b, i) => pointers.set(b, f.params[i] as Local<'i32'>));
@@ -32,6 +48,7 @@ export function kernelFrame(
     frame: { f, params, pointers, dtypes },
     env,
     signature: { buffers, params: k.params },
-    ...(scratch ? { scratchPtr: f.params[n - 1] as Local<'i32'> } : {}),
+    ...(scratch ? { scratchPtr: f.params[base - 1] as Local<'i32'> } : {}),
+    extra: f.params.slice(base) as Local<'i32'>[],
   };
 }

@@ -24,7 +24,8 @@ export function emitMatmul(
   // Matrix-vector shapes (fewer rows than a register tile, or one column) are bandwidth-bound: packing
   // would copy all of B to use each element once. They run as a reduction over k instead.
   if ((typeof k.m === 'number' && k.m < MR) || k.n === 1) return emitReduction(matvecAsReduction(k), exportName, math);
-  const { frame, signature, scratchPtr } = kernelFrame(k, exportName, true);
+  const { frame, signature, scratchPtr, extra } = kernelFrame(k, exportName, true, 2);
+  const [colBegin, colEnd] = extra as [Local<'i32'>, Local<'i32'>];
   const { f, params, pointers } = frame;
   const scratchBytes = 4 * (MC * KC + KC * NC + MR * NR);
   const I = () => f.local('i32');
@@ -64,11 +65,12 @@ export function emitMatmul(
     f.get(M).op('i32_mul').get(N).op('i32_mul').i32(4).op('i32_mul', 'i32_add').set(cBase);
 
     // K == 0: the product is all zeros, and no k block below would write C.
-    f.get(K).op('i32_eqz').if(() => zeroFill(f, cBase, M, N));
+    f.get(K).op('i32_eqz').if(() => zeroFill(f, cBase, M, outRow, colBegin, colEnd));
 
     const jc = I(), nc = I(), pc = I(), kc = I(), ic = I(), mc = I(), first = I();
-    f.forRange(jc, () => f.i32(0), N, NC, () => {
-      minInto(f, nc, () => f.i32(NC), () => f.get(N).get(jc).op('i32_sub'));
+    // this call's share of the output columns (all of them unless threads split the call)
+    f.forRange(jc, () => f.get(colBegin), colEnd, NC, () => {
+      minInto(f, nc, () => f.i32(NC), () => f.get(colEnd).get(jc).op('i32_sub'));
       f.forRange(pc, () => f.i32(0), K, KC, () => {
         minInto(f, kc, () => f.i32(KC), () => f.get(K).get(pc).op('i32_sub'));
         f.get(pc).op('i32_eqz').set(first);
@@ -89,8 +91,11 @@ export function emitMatmul(
     });
   });
 
-  if (k.epilogue) callEpilogue(k, f, math, module, pointers, params);
-  return { f, signature: { ...signature, scratchBytes } };
+  const epilogue = k.epilogue ? exportEpilogue(k, `${exportName}_epilogue`, math, module) : undefined;
+  return {
+    f,
+    signature: { ...signature, scratchBytes, split: { columns: k.n, align: NR, ...(epilogue ? { epilogue } : {}) } },
+  };
 }
 
 /** dst = min(a, b) on i32. */
@@ -99,11 +104,14 @@ function minInto(f: FunctionBuilder, dst: Local<'i32'>, a: () => void, b: () => 
   f.op('i32_lt_s', 'select').set(dst);
 }
 
-function zeroFill(f: FunctionBuilder, cBase: Local<'i32'>, M: Local<'i32'>, N: Local<'i32'>): void {
-  const i = f.local('i32'), end = f.local('i32');
-  f.get(M).get(N).op('i32_mul').i32(4).op('i32_mul').set(end);
-  f.forRange(i, () => f.i32(0), end, 4, () => {
-    f.get(cBase).get(i).op('i32_add').f32(0).mem('f32_store');
+function zeroFill(
+  f: FunctionBuilder, cBase: Local<'i32'>, M: Local<'i32'>, rowBytes: Local<'i32'>, colBegin: Local<'i32'>, colEnd: Local<'i32'>,
+): void {
+  const i = f.local('i32'), j = f.local('i32');
+  f.forRange(i, () => f.i32(0), M, 1, () => {
+    f.forRange(j, () => f.get(colBegin), colEnd, 1, () => {
+      f.get(cBase).get(i).get(rowBytes).op('i32_mul', 'i32_add').get(j).i32(4).op('i32_mul', 'i32_add').f32(0).mem('f32_store');
+    });
   });
 }
 
@@ -240,11 +248,13 @@ function edgeCopy(f: FunctionBuilder, a: MacroArgs, ir: Local<'i32'>, jr: Local<
   });
 }
 
-/** The epilogue runs as a pointwise function over the finished product, in place. */
-function callEpilogue(
-  k: MatmulKernel, f: FunctionBuilder, math: MathLibrary, module: ModuleBuilder,
-  pointers: ReadonlyMap<string, Local<'i32'>>, params: ReadonlyMap<string, Local<'i32'>>,
-): void {
+/**
+ * The epilogue is a pointwise function over the finished product, in place, exported on its own: it must
+ * run once after every column range of the product is done (threads split the product, not the epilogue).
+ */
+function exportEpilogue(
+  k: MatmulKernel, exportName: string, math: MathLibrary, module: ModuleBuilder,
+): { exportName: string; buffers: string[] } {
   const sizes: SizeExpr[] = [...k.batch, k.m, k.n];
   const ACC = 'kiln_matmul_acc';
   const replaceAcc = (e: NonNullable<MatmulKernel['epilogue']>): NonNullable<MatmulKernel['epilogue']> => {
@@ -259,15 +269,13 @@ function callEpilogue(
   };
   const inputs = k.inputs.filter((b) => b.name !== k.out);
   const epi: PointwiseKernel = {
-    kind: 'pointwise', name: `${k.name}_epilogue`, params: k.params,
+    kind: 'pointwise', name: exportName, params: k.params,
     inputs: [...inputs, { name: ACC, dtype: 'float32' }], outputs: k.outputs, sizes,
     stores: [{ buffer: k.out, access: contiguous(sizes), value: replaceAcc(k.epilogue!) }],
   };
-  const { f: ef, signature } = emitPointwise(epi, `${k.name}_epilogue`, math);
-  const index = module.addFunction(ef);
-  for (const b of signature.buffers) f.get(pointers.get(b === ACC ? k.out : b)!);
-  for (const p of signature.params) f.get(params.get(p)!);
-  f.call(index);
+  const { f, signature } = emitPointwise(epi, exportName, math);
+  module.addFunction(f, true);
+  return { exportName, buffers: signature.buffers.map((b) => (b === ACC ? k.out : b)) };
 }
 
 /** `out[b, i, j] = epilogue(Σ_k a[b, i, k] * b[b, k, j])` as a reduction kernel over (batch…, m, n) × (k). */

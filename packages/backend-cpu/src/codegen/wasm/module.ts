@@ -6,9 +6,16 @@ import { VALTYPE, type ValType } from './opcodes.js';
 
 export const MEMORY_IMPORT = { module: 'env', name: 'memory' } as const;
 
+export interface MemoryImport {
+  /** A shared memory (for threads) must declare its maximum size, in 64 KiB pages. */
+  readonly shared?: { readonly maximumPages: number };
+}
+
 export class ModuleBuilder {
   private readonly functions: FunctionBuilder[] = [];
   private readonly exports = new Map<string, number>();
+
+  constructor(private readonly memory: MemoryImport = {}) {}
 
   /** Adds a function; its index is its position (we import no functions). */
   addFunction(f: FunctionBuilder, exported = false): number {
@@ -48,7 +55,8 @@ export class ModuleBuilder {
     section(out, 1, types);
 
     const imports = new ByteWriter().u32(1).name(MEMORY_IMPORT.module).name(MEMORY_IMPORT.name);
-    imports.byte(0x02).byte(0x00).u32(1); // memory, limits: min 1 page, no max
+    if (this.memory.shared) imports.byte(0x02).byte(0x03).u32(1).u32(this.memory.shared.maximumPages); // shared, min 1, max
+    else imports.byte(0x02).byte(0x00).u32(1); // memory, limits: min 1 page, no max
     section(out, 2, imports);
 
     const funcs = new ByteWriter().u32(sigOf.length);
