@@ -39,7 +39,7 @@ export function machineLine(): string {
 }
 
 /** jax-js on its wasm backend and tfjs on its wasm (XNNPACK) backend, ready to use. */
-export async function initPeers() {
+export async function initPeers(): Promise<{ jax: typeof import('@jax-js/jax'); tf: typeof import('@tensorflow/tfjs') }> {
   const jax = await import('@jax-js/jax');
   await jax.init('wasm');
   const tf = await import('@tensorflow/tfjs');
