@@ -15,7 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 const f32 = 'float32' as const;
-const arena = new Arena();
+const defaultArena = new Arena();
+/** Opt-in threads: Kiln on 2 threads against single-threaded peers, shown as its own row. */
+const threadedArena = new Arena(1 << 20, { threads: 2 });
 
 /**
  * Wall clock by default. On a shared, loaded machine (load average above the core count) wall time mostly
@@ -49,7 +51,7 @@ function interleavedMedians(fns: readonly (() => unknown)[], minRounds: number, 
 const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 
 /** A Kiln kernel with its inputs resident in the arena; `run` calls it and reads the output back. */
-function kilnRunner(kernel: Kernel, inputs: Record<string, Float32Array>, outNumel: number) {
+function kilnRunner(kernel: Kernel, inputs: Record<string, Float32Array>, outNumel: number, arena = defaultArena) {
   const mod = compileKernels([kernel], arena);
   const compiled = mod.kernels.get(kernel.name)!;
   const ptrs: Record<string, number> = {};
@@ -219,6 +221,12 @@ async function main() {
       tf: () => readTf(() => tf.matMul(tx, tw)),
     });
     if (n === 1024) {
+      workloads.push({
+        name: 'matmul 1024, Kiln on 2 threads', flops: 2 * n ** 3,
+        kiln: kilnRunner(matmul(n), { a: ma, b: mb }, n * n, threadedArena),
+        jax: () => jMatmul(jx.ref, jw.ref).dataSync(),
+        tf: () => readTf(() => tf.matMul(tx, tw)),
+      });
       const v = rand(n);
       const [jv, tv] = [np.array(v).reshape([1, n]), tf.tensor2d(v, [1, n])];
       workloads.push({
@@ -241,6 +249,8 @@ async function main() {
     }
   }
 
+  // a worker boots in the background and needs event-loop turns; give it time before timing starts
+  for (let i = 0; i < 200 && threadedArena.threads!.ready < 1; i++) await new Promise((r) => setTimeout(r, 10));
   const cpu = cpus();
   console.log(
     `machine: ${cpu.length}× ${cpu[0]?.model.trim()}, node ${process.version}, one thread per library, ` +
