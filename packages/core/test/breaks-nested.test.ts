@@ -27,14 +27,43 @@ Nested('a break inside an if runs the whole if eagerly, then resumes', () => {
   assert.match(e.reason, /note/);
 });
 
-Nested('a data-dependent if on item(): the branch taken runs, the rest resumes', () => {
-  check((a: Tensor) => {
+Nested('a data-dependent if on item(): the test runs eagerly, the branch taken is compiled with the rest', () => {
+  const rec = check((a: Tensor) => {
     const h = a.mul(2);
     let out: Tensor;
     if ((h.sum().item() as number) > 0) out = h.exp();
     else out = h.neg();
     return out.add(1);
-  }, [[x], [x.neg()]], { graphs: 2 });
+  }, [[x], [x.neg()]], { graphs: 3 });
+  const text = String(rec.report(undefined));
+  assert.match(text, /runs the test of the 'if' \(the branch taken is compiled\) \(line \d+\) eagerly; resume function '\w+_resume_2_then \/ \w+_resume_2_else'/);
+  const graphs = rec.report(undefined).graphs.join('\n');
+  assert.match(graphs, /exp\(/);
+  assert.match(graphs, /neg\(/);
+});
+
+Nested('an if test that assigns a local, with no else branch and a block-scoped shadow', () => {
+  check((a: Tensor, n: number) => {
+    let h = a.exp();
+    let s = 0;
+    if ((s = a.sum().item() as number) > n) {
+      const h = a.neg();
+      note(h.ndim);
+    }
+    return h.add(s);
+  }, [[x, 0], [x, 100]], { graphs: 4 }); // n is a guarded constant: the root compiles twice
+});
+
+Nested('a break inside a branch (not in the test) runs the whole if eagerly', () => {
+  const rec = check((a: Tensor, flag: boolean) => {
+    let h = a.exp();
+    if (flag) {
+      note('branch');
+      h = h.neg();
+    }
+    return h;
+  }, [[x, true], [x, false]]);
+  assert.match(String(rec.report(undefined)), /runs the enclosing 'if' statement/);
 });
 
 Nested('a break inside a loop runs the enclosing loop eagerly', () => {

@@ -28,7 +28,7 @@ Breaks('data-dependent control flow (item)', () => {
   const rec = check((a: Tensor) => {
     if ((a.sum().item() as number) > 0) return a.exp();
     return a.neg();
-  }, [[x], [x.neg()]], RESUMED(1));
+  }, [[x], [x.neg()]], RESUMED(2));
   assert.match(rec.breaks[0]!.reason, /item/);
   assert.is(rec.breaks[0]!.location, `tracer-breaks.test.ts:${lineOf('a.sum().item()')}`);
 });

@@ -55,6 +55,8 @@ export class FrameTracer {
   readonly discarded = new WeakSet<object>();
   /** The call expression being evaluated (set just before its callee runs). */
   callNode: object | undefined;
+  /** `if` statements whose test broke (a top-level one can run its test eagerly and compile the branch). */
+  readonly brokenTests = new WeakSet<object>();
   private locatorStack: Locator[] = [];
   location: SourceLocation | undefined;
   /** Index of the frame body's top-level statement being traced: where a break can split the frame. */

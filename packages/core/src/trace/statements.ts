@@ -6,6 +6,7 @@ import { evalExpr, makeFunction, toPrimitive } from './expressions.js';
 import { assignPattern } from './patterns.js';
 import { spreadItems } from './members.js';
 import { truthy } from './sym-ops.js';
+import { GraphBreak } from './errors.js';
 import { ExternalRef, Scope } from './values.js';
 import type { AnyNode, Completion, Value } from './values.js';
 
@@ -55,7 +56,7 @@ export function execStatement(ctx: Ctx, node: AnyNode, scope: Scope, label?: str
     case 'ReturnStatement':
       return { type: 'return', value: node.argument ? evalExpr(ctx, node.argument, scope) : undefined };
     case 'IfStatement':
-      if (truthy(ctx.tracer, evalExpr(ctx, node.test, scope))) return execStatement(ctx, node.consequent, new Scope(scope));
+      if (ifTest(ctx, node, scope)) return execStatement(ctx, node.consequent, new Scope(scope));
       return node.alternate ? execStatement(ctx, node.alternate, new Scope(scope)) : undefined;
     case 'BlockStatement':
       return execBody(ctx, node.body, new Scope(scope));
@@ -97,6 +98,15 @@ export function execStatement(ctx: Ctx, node: AnyNode, scope: Scope, label?: str
       throw ctx.tracer.break('a class declared inside the compiled function', 'declare the class outside the compiled function');
     default:
       throw ctx.tracer.break(`unsupported statement: ${node.type}`);
+  }
+}
+
+function ifTest(ctx: Ctx, node: AnyNode, scope: Scope): boolean {
+  try {
+    return truthy(ctx.tracer, evalExpr(ctx, node.test, scope));
+  } catch (err) {
+    if (err instanceof GraphBreak) ctx.tracer.brokenTests.add(node);
+    throw err;
   }
 }
 

@@ -49,14 +49,19 @@ export interface StatementCode {
 
 /**
  * `function (__kiln_done, ...params) { <statement>; return [__kiln_done, ...returns]; }`: a `return` inside
- * the statement returns its own value instead of the marker array.
+ * the statement returns its own value instead of the marker array. For an `if` test (`test: true`):
+ * `return [__kiln_done, <test>, ...returns]` (the test is evaluated before the returned locals are read).
  */
-export function eagerStatement(code: StatementCode, stmt: AnyNode, params: readonly string[], returns: readonly string[]): { fn: Function; text: string } {
+export function eagerStatement(code: StatementCode, node: AnyNode, params: readonly string[], returns: readonly string[], test = false): { fn: Function; text: string } {
   checkNames([...params, ...returns]);
   const out = new MappedText().add(`return function kiln_eager_statement(${[DONE_PARAM, ...params].join(', ')}) {\n`);
   if (code.strict) out.add("'use strict';\n");
   for (const d of code.declarations) out.addNode(code.source, d);
-  out.addNode(code.source, stmt);
+  if (test) {
+    out.add(`return [${DONE_PARAM}, (`).add(code.source.slice(node.start, node.end), node.start).add(`)${returns.map((r) => `, ${r}`).join('')}];\n};`);
+    return { fn: new Function(out.text)() as Function, text: out.text };
+  }
+  out.addNode(code.source, node);
   out.add(`return [${[DONE_PARAM, ...returns].join(', ')}];\n};`);
   return { fn: new Function(out.text)() as Function, text: out.text };
 }

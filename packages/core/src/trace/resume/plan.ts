@@ -1,21 +1,34 @@
 // Where the values go when a frame splits at top-level statement k: which live locals the graph before the
-// break outputs, which parameters the eagerly run statement takes and returns, and which the resume
-// function takes. Anything that generated code could not reproduce exactly is a reason not to split.
+// break outputs, which parameters the eagerly run part takes and returns, and which each resume function
+// takes. Two shapes: the whole statement runs eagerly and one resume function follows (`statement`), or only
+// the test of an `if` runs eagerly and the branch taken is compiled with the rest (`test`: two resume
+// functions, `then` and `else`). Anything generated code could not reproduce exactly is a reason not to split.
 import type { ParsedFunction } from '../functions.js';
 import type { AnyNode } from '../values.js';
 import { DONE_PARAM } from './codegen.js';
 import { calleeOnlyNames, declaredNames, frameBoundUses, isPlainIdentifier, patternNames, referencedNames, writtenNames } from './names.js';
 
-/** Where a parameter's value comes from at run time. */
+/** Where a parameter's value comes from at run time (`eager`: an index into the eager part's result array). */
 export type ArgSource =
   | { readonly from: 'live'; readonly index: number }
   | { readonly from: 'capture'; readonly index: number }
   | { readonly from: 'eager'; readonly index: number };
 
+/** A resume function: the statements it runs, its parameters and where their values come from. */
+export interface Continuation {
+  readonly suffix: string;
+  readonly statements: readonly AnyNode[];
+  readonly params: readonly string[];
+  readonly args: readonly ArgSource[];
+  readonly usesThis: boolean;
+}
+
 export interface SplitLayout {
+  readonly mode: 'statement' | 'test';
   readonly statementIndex: number;
   readonly statement: AnyNode;
-  readonly rest: readonly AnyNode[];
+  /** What runs eagerly: the statement, or the `if` test. */
+  readonly eagerNode: AnyNode;
   readonly declarations: readonly AnyNode[];
   /** Locals the graph before the break outputs, in order. */
   readonly liveNames: readonly string[];
@@ -24,10 +37,9 @@ export interface SplitLayout {
   /** Eager parameters that are only called: a user function there is passed compiled. */
   readonly calleeParams: readonly boolean[];
   readonly eagerReturns: readonly string[];
-  readonly resumeParams: readonly string[];
-  readonly resumeArgs: readonly ArgSource[];
   readonly eagerUsesThis: boolean;
-  readonly resumeUsesThis: boolean;
+  /** `statement`: [rest]; `test`: [then, else]. Empty statement lists mean nothing follows. */
+  readonly continuations: readonly Continuation[];
 }
 
 export class NotSplittable extends Error {}
@@ -36,44 +48,53 @@ function fail(reason: string): never {
   throw new NotSplittable(reason);
 }
 
+const refsOf = (nodes: readonly AnyNode[], into = new Set<string>()): Set<string> => {
+  for (const n of nodes) referencedNames(n, into);
+  return into;
+};
+
 /**
  * @param inScope names bound in the frame scope when tracing stopped before statement k (params, hoisted
  *   `var`s, declarations of earlier statements)
  */
-export function layoutSplit(parsed: ParsedFunction, captureNames: readonly string[], k: number, inScope: ReadonlySet<string>): SplitLayout {
+export function layoutSplit(parsed: ParsedFunction, captureNames: readonly string[], k: number, inScope: ReadonlySet<string>, mode: 'statement' | 'test'): SplitLayout {
   const node = parsed.node;
   const body = node.body.body as AnyNode[];
   const statement = body[k]!;
   const declarations = body.filter((s) => s.type === 'FunctionDeclaration');
   const rest = body.slice(k + 1).filter((s) => s.type !== 'FunctionDeclaration');
   const functionNames = new Set(declarations.map((d) => d.id.name as string));
+  const eagerNode = mode === 'test' ? statement.test : statement;
+  const branches = mode === 'test' ? [statement.consequent, statement.alternate].filter(Boolean) : [];
+  const continued: [string, AnyNode[]][] =
+    mode === 'test' ? [['then', [statement.consequent, ...rest]], ['else', statement.alternate ? [statement.alternate, ...rest] : rest]] : [['', rest]];
 
-  const written = new Set<string>();
-  for (const s of body) for (const n of writtenNames(s)) written.add(n);
+  const written = refsOfWritten(body);
   for (const n of functionNames) if (written.has(n)) fail(`function '${n}' declared in the frame is reassigned`);
-
-  const arrow = node.type === 'ArrowFunctionExpression';
-  const usesK = frameBoundUses(statement);
-  const usesRest = rest.map(frameBoundUses);
-  const other = usesK.other ?? usesRest.find((u) => u.other)?.other;
+  const after = [...branches, ...rest];
+  const other = [eagerNode, ...after].map(frameBoundUses).find((u) => u.other)?.other;
   if (other) fail(`the code after the break uses ${other}`);
-  const eagerUsesThis = usesK.this || declarations.some((d) => frameBoundUses(d.body).this);
-  const resumeUsesThis = usesRest.some((u) => u.this) || declarations.some((d) => frameBoundUses(d.body).this);
-  if (arrow && (eagerUsesThis || resumeUsesThis)) fail("an arrow function's `this` cannot cross a graph break");
+  const declThis = declarations.some((d) => frameBoundUses(d.body).this);
+  const eagerUsesThis = frameBoundUses(eagerNode).this || declThis;
+  if (node.type === 'ArrowFunctionExpression' && (eagerUsesThis || after.some((s) => frameBoundUses(s).this))) fail("an arrow function's `this` cannot cross a graph break");
 
   const frameLocals = new Set<string>(['arguments']);
   for (const p of node.params) patternNames(p, frameLocals);
   for (const s of body) for (const n of declaredNames(s)) frameLocals.add(n);
+  if (mode === 'test') {
+    // A `var` declared in one branch and read after the `if` exists in both branches' scope in eager code.
+    const branchVars = new Set(branches.flatMap((b) => [...declaredNames(b)]));
+    const restRefs = refsOf(rest);
+    for (const n of branchVars) if (restRefs.has(n) || !inScope.has(n)) fail(`'var ${n}' is declared inside a branch of the 'if'`);
+  }
 
-  const refDecls = new Set<string>();
-  for (const d of declarations) referencedNames(d, refDecls);
-  const refK = referencedNames(statement, new Set(refDecls));
-  const refRest = new Set(refDecls);
-  for (const s of rest) referencedNames(s, refRest);
-  if (refK.has(DONE_PARAM) || refRest.has(DONE_PARAM)) fail(`the code uses the reserved name ${DONE_PARAM}`);
+  const refDecls = refsOf(declarations);
+  const refEager = refsOf([eagerNode], new Set(refDecls));
+  const refAfter = refsOf(after, new Set(refDecls));
+  if (refEager.has(DONE_PARAM) || refAfter.has(DONE_PARAM)) fail(`the code uses the reserved name ${DONE_PARAM}`);
 
   const captureIndex = new Map(captureNames.map((n, i) => [n, i] as const));
-  const capturesUsed = (refs: Set<string>): string[] => {
+  const capturesIn = (refs: Set<string>): string[] => {
     const used = [...refs].filter((n) => captureIndex.has(n) && !frameLocals.has(n));
     for (const n of used) {
       if (written.has(n)) fail(`the code after the break assigns captured binding '${n}'`);
@@ -81,34 +102,58 @@ export function layoutSplit(parsed: ParsedFunction, captureNames: readonly strin
     }
     return used;
   };
-  const capturesK = capturesUsed(refK);
-  const capturesRest = capturesUsed(refRest);
 
   const live = [...inScope].filter((n) => n !== 'arguments' && !functionNames.has(n));
-  const liveNames = live.filter((n) => refK.has(n) || refRest.has(n));
-  const liveIndex = (n: string): number => liveNames.indexOf(n);
-  const eagerLocals = liveNames.filter((n) => refK.has(n));
-  const eagerParams = [...eagerLocals, ...capturesK];
+  const liveNames = live.filter((n) => refEager.has(n) || refAfter.has(n));
+  const eagerLocals = liveNames.filter((n) => refEager.has(n));
+  const capturesEager = capturesIn(refEager);
+  const eagerParams = [...eagerLocals, ...capturesEager];
   const eagerArgs: ArgSource[] = [
-    ...eagerLocals.map((n) => ({ from: 'live' as const, index: liveIndex(n) })),
-    ...capturesK.map((n) => ({ from: 'capture' as const, index: captureIndex.get(n)! })),
+    ...eagerLocals.map((n) => ({ from: 'live' as const, index: liveNames.indexOf(n) })),
+    ...capturesEager.map((n) => ({ from: 'capture' as const, index: captureIndex.get(n)! })),
   ];
-  const callees = calleeOnlyNames(statement);
-  const calleeParams = eagerParams.map((n) => callees.has(n));
-
-  const declaredK = declaredNames(statement);
-  const resumeLocals = [...frameLocals].filter((n) => n !== 'arguments' && !functionNames.has(n) && refRest.has(n) && (inScope.has(n) || declaredK.has(n)));
-  // A callee-only name is never assigned by the statement, and its parameter may hold a compiled wrapper:
+  const callees = calleeOnlyNames(eagerNode);
+  const declaredEager = mode === 'test' ? new Set<string>() : declaredNames(statement);
+  // A callee-only name is never assigned by the eager part, and its parameter may hold a compiled wrapper:
   // the resume takes the original value.
-  const eagerReturns = resumeLocals.filter((n) => (eagerLocals.includes(n) && !callees.has(n)) || declaredK.has(n));
-  const resumeParams = [...resumeLocals, ...capturesRest];
-  const resumeArgs: ArgSource[] = [
-    ...resumeLocals.map((n) => (eagerReturns.includes(n) ? { from: 'eager' as const, index: eagerReturns.indexOf(n) } : { from: 'live' as const, index: liveIndex(n) })),
-    ...capturesRest.map((n) => ({ from: 'capture' as const, index: captureIndex.get(n)! })),
-  ];
-  for (const n of [...eagerParams, ...resumeParams]) if (!isPlainIdentifier(n)) fail(`the name '${n}' cannot be a parameter of generated code`);
-  if (resumeArgs.some((a) => a.from === 'live' && a.index < 0)) fail('a local the resume needs is not live at the break');
-  return { statementIndex: k, statement, rest, declarations, liveNames, eagerParams, eagerArgs, calleeParams, eagerReturns, resumeParams, resumeArgs, eagerUsesThis, resumeUsesThis };
+  const returnable = (n: string): boolean => (eagerLocals.includes(n) && !callees.has(n)) || declaredEager.has(n);
+  const localsOf = (refs: Set<string>): string[] =>
+    [...frameLocals].filter((n) => n !== 'arguments' && !functionNames.has(n) && refs.has(n) && (inScope.has(n) || declaredEager.has(n)));
+  const eagerReturns = localsOf(refAfter).filter(returnable);
+  const firstReturn = mode === 'test' ? 2 : 1; // [DONE, test?, ...returns]
+
+  const continuations = continued.map(([suffix, statements]): Continuation => {
+    const refs = refsOf(statements, new Set(refDecls));
+    const locals = localsOf(refs);
+    const captures = capturesIn(refs);
+    const args: ArgSource[] = [
+      ...locals.map((n) => (eagerReturns.includes(n) ? { from: 'eager' as const, index: firstReturn + eagerReturns.indexOf(n) } : { from: 'live' as const, index: liveNames.indexOf(n) })),
+      ...captures.map((n) => ({ from: 'capture' as const, index: captureIndex.get(n)! })),
+    ];
+    if (args.some((a) => a.from === 'live' && a.index < 0)) fail('a local the resume needs is not live at the break');
+    return { suffix, statements, params: [...locals, ...captures], args, usesThis: statements.some((s) => frameBoundUses(s).this) || declThis };
+  });
+  for (const n of [...eagerParams, ...continuations.flatMap((c) => c.params)]) if (!isPlainIdentifier(n)) fail(`the name '${n}' cannot be a parameter of generated code`);
+  return {
+    mode,
+    statementIndex: k,
+    statement,
+    eagerNode,
+    declarations,
+    liveNames,
+    eagerParams,
+    eagerArgs,
+    calleeParams: eagerParams.map((n) => callees.has(n)),
+    eagerReturns,
+    eagerUsesThis,
+    continuations,
+  };
+}
+
+function refsOfWritten(body: readonly AnyNode[]): Set<string> {
+  const written = new Set<string>();
+  for (const s of body) for (const n of writtenNames(s)) written.add(n);
+  return written;
 }
 
 const STATEMENT_KINDS: Readonly<Record<string, string>> = {
@@ -125,4 +170,5 @@ const STATEMENT_KINDS: Readonly<Record<string, string>> = {
 };
 
 /** For explain: what runs eagerly at this break. */
-export const describeEagerStatement = (stmt: AnyNode): string => STATEMENT_KINDS[stmt.type] ?? 'the statement';
+export const describeEagerPart = (layout: SplitLayout): string =>
+  layout.mode === 'test' ? "the test of the 'if' (the branch taken is compiled)" : (STATEMENT_KINDS[layout.statement.type] ?? 'the statement');

@@ -12,11 +12,11 @@ export interface SplitRuntime {
   /** Per eager parameter: a user function passed there is swapped for its compiled version. */
   readonly calleeParams: readonly boolean[];
   readonly wrapCallee: (value: unknown) => unknown;
-  /** The compiled resume function (undefined when the break is at the last statement). */
-  readonly resume: Function | undefined;
-  readonly resumeArgs: readonly ArgSource[];
+  /** `if`-test splits: the eager part returns the test, and it picks resumes[0] (then) or resumes[1] (else). */
+  readonly test: boolean;
+  /** The compiled resume functions (undefined where nothing follows). */
+  readonly resumes: readonly ({ readonly fn: Function; readonly args: readonly ArgSource[]; readonly usesThis: boolean } | undefined)[];
   readonly eagerUsesThis: boolean;
-  readonly resumeUsesThis: boolean;
   readonly effects: EffectReplay | undefined;
   /** `file:line` of the statement, added to the stack of an error it raises. */
   readonly statementLocation: string;
@@ -35,7 +35,7 @@ function argument(src: ArgSource, live: readonly unknown[], C: readonly unknown[
     case 'capture':
       return C[src.index];
     case 'eager':
-      return eager![src.index + 1];
+      return eager![src.index];
     default:
       return src satisfies never;
   }
@@ -77,7 +77,8 @@ export function runSplit(entry: SplitEntry, thisArg: unknown, args: unknown[], C
     throw withUserFrame(err, s.statementLocation);
   }
   if (!Array.isArray(result) || result[0] !== DONE) return result;
-  if (!s.resume) return undefined;
-  const resumeArgs = s.resumeArgs.map((a) => argument(a, live, C, result));
-  return s.resume.apply(s.resumeUsesThis ? thisArg : undefined, resumeArgs);
+  const resume = s.resumes[s.test && !result[1] ? 1 : 0];
+  if (!resume) return undefined;
+  const resumeArgs = resume.args.map((a) => argument(a, live, C, result));
+  return resume.fn.apply(resume.usesThis ? thisArg : undefined, resumeArgs);
 }

@@ -19,13 +19,14 @@ import { log } from '../../logs.js';
 import { GraphBreak, formatLocation } from '../errors.js';
 import { FrameTracer } from '../frame.js';
 import { isNativeFunction, parseFunction } from '../functions.js';
+import type { ParsedFunction } from '../functions.js';
 import { decideCall } from '../policy-adapter.js';
 import { beginFrame, finishFrame, frameCaptureNames } from '../trace-frame.js';
 import { ExternalRef, TracedFunction, isTensorValue } from '../values.js';
 import type { Value } from '../values.js';
 import { eagerStatement, isStrictFunction, resumeFunction } from './codegen.js';
 import { resumeEntries } from './run.js';
-import { NotSplittable, describeEagerStatement, layoutSplit } from './plan.js';
+import { NotSplittable, describeEagerPart, layoutSplit } from './plan.js';
 import type { SplitLayout } from './plan.js';
 import { recordedEffects } from '../side-effects/record.js';
 import { buildReplay } from '../side-effects/replay.js';
@@ -73,7 +74,8 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   const root = beginFrame(tracer, fn, req.thisArg, req.args, k);
   if (root.kind !== 'stopped') throw new NotSplittable('the restarted trace did not reach the break');
   const captureNames = frameCaptureNames(fn);
-  const layout = layoutSplit(parsed, captureNames, k, new Set(root.scope.vars.keys()));
+  const inScope = new Set(root.scope.vars.keys());
+  const layout = chooseLayout(req, parsed, captureNames, k, inScope);
   const liveValues = layout.liveNames.map((n) => root.scope.vars.get(n)!.value);
   checkLiveValues(layout.liveNames, liveValues);
   const effects = recordedEffects(tracer);
@@ -88,7 +90,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   const backend = resolveBackendName(req.options.backend);
   const run = backendRunner(compiler, backend, graph);
   const runtime = buildRuntime(req, parsed, layout, trace.extra.length ? buildReplay(effects, trace.extra, trace.constants) : undefined);
-  const record = resumedRecord(req, layout, runtime.resumeName);
+  const record = resumedRecord(req, layout, runtime.resumeNames);
   const entry: SplitEntry = {
     kind: 'split',
     compileId: req.compileId,
@@ -143,21 +145,39 @@ function opCounts(graph: Graph): Record<string, number> {
   return counts;
 }
 
-function buildRuntime(req: SplitRequest, parsed: NonNullable<ReturnType<typeof parseFunction>>, layout: SplitLayout, effects: SplitEntry['split']['effects']) {
+/**
+ * A data-dependent `if` test (`if (x.sum().item() > 0)`) runs alone and the branch taken is compiled in a
+ * resume function; any other break runs the whole top-level statement eagerly.
+ */
+function chooseLayout(req: SplitRequest, parsed: ParsedFunction, captureNames: readonly string[], k: number, inScope: ReadonlySet<string>): SplitLayout {
+  const statement = parsed.node.body.body[k];
+  if (statement?.type === 'IfStatement' && req.tracer.brokenTests.has(statement)) {
+    try {
+      return layoutSplit(parsed, captureNames, k, inScope, 'test');
+    } catch (err) {
+      if (!(err instanceof NotSplittable)) throw err;
+    }
+  }
+  return layoutSplit(parsed, captureNames, k, inScope, 'statement');
+}
+
+function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLayout, effects: SplitEntry['split']['effects']) {
   const source = Function.prototype.toString.call(req.fn);
   const code = { source, declarations: layout.declarations, strict: isStrictFunction(req.fn, parsed.node) };
-  const eager = eagerStatement(code, layout.statement, layout.eagerParams, layout.eagerReturns);
+  const eager = eagerStatement(code, layout.eagerNode, layout.eagerParams, layout.eagerReturns, layout.mode === 'test');
   const options: CompileOptions = { ...req.options, compiler: req.compiler };
-  let resume: Function | undefined;
-  let resumeName: string | undefined;
-  if (layout.rest.length > 0) {
-    const base = /^[A-Za-z_$][\w$]*$/.test(req.frameName) ? req.frameName : 'anonymous';
-    resumeName = `${base.replace(/^compiled_/, '')}_resume_${layout.statementIndex + 1}`;
-    const key = `${parsed.info.url}:${parsed.info.line}:${parsed.info.column}:${layout.statementIndex}:${source}`;
+  const base = (/^[A-Za-z_$][\w$]*$/.test(req.frameName) ? req.frameName : 'anonymous').replace(/^compiled_/, '');
+  const resumeNames: string[] = [];
+  const resumes = layout.continuations.map((c) => {
+    if (c.statements.length === 0) return undefined;
+    const name = layout.mode === 'test' ? `${base}_resume_${layout.statementIndex}_${c.suffix}` : `${base}_resume_${layout.statementIndex + 1}`;
+    resumeNames.push(name);
+    const key = `${parsed.info.url}:${parsed.info.line}:${parsed.info.column}:${layout.statementIndex}:${layout.mode}:${c.suffix}:${source}`;
     let fn = generated.get(key);
-    if (!fn) generated.set(key, (fn = resumeFunction(code, resumeName, layout.rest, layout.resumeParams, parsed).fn));
-    resume = compileWith(fn as (...a: unknown[]) => unknown, options, req.observer && resumeObserver(req.observer));
-  }
+    if (!fn) generated.set(key, (fn = resumeFunction(code, name, c.statements, c.params, parsed).fn));
+    const compiled = compileWith(fn as (...a: unknown[]) => unknown, options, req.observer && resumeObserver(req.observer));
+    return { fn: compiled as Function, args: c.args, usesThis: c.usesThis };
+  });
   const wrapped = new WeakMap<Function, Function>();
   const wrapCallee = (value: unknown): unknown => {
     if (typeof value !== 'function') return value;
@@ -170,14 +190,13 @@ function buildRuntime(req: SplitRequest, parsed: NonNullable<ReturnType<typeof p
     eagerArgs: layout.eagerArgs,
     calleeParams: layout.calleeParams,
     wrapCallee,
-    resume,
-    resumeArgs: layout.resumeArgs,
+    test: layout.mode === 'test',
+    resumes,
     eagerUsesThis: layout.eagerUsesThis,
-    resumeUsesThis: layout.resumeUsesThis,
     effects,
-    statementLocation: formatLocation(parsed.locator(layout.statement.start)),
+    statementLocation: formatLocation(parsed.locator(layout.eagerNode.start)),
   };
-  return { split, resumeName };
+  return { split, resumeNames };
 }
 
 function resumeObserver(observer: CompileObserver): CompileObserver {
@@ -200,10 +219,10 @@ function compiledCallee(fn: Function, compiler: Compiler, options: CompileOption
   return compileWith(fn as (...a: unknown[]) => unknown, options, observer);
 }
 
-function resumedRecord(req: SplitRequest, layout: SplitLayout, resume: string | undefined): BreakRecord {
+function resumedRecord(req: SplitRequest, layout: SplitLayout, resumes: readonly string[]): BreakRecord {
   const parsed = parseFunction(req.fn)!;
-  const line = parsed.locator(layout.statement.start).line;
-  return { ...req.record, resumed: { eager: describeEagerStatement(layout.statement), line, resume } };
+  const line = parsed.locator(layout.eagerNode.start).line;
+  return { ...req.record, resumed: { eager: describeEagerPart(layout), line, resume: resumes.length ? resumes.join(' / ') : undefined } };
 }
 
 const logged = new WeakMap<object, Set<string>>();
