@@ -7,9 +7,14 @@ import { Arena } from './runtime/arena.js';
 import { compileKernels } from './runtime/compile.js';
 import { ProgramRunner } from './runtime/program.js';
 
-/** One arena for every program of the process: buffers of one call are freed before the next. */
+/**
+ * One arena for every program of the process: buffers of one call are freed before the next; resident
+ * outputs stay until their tensors are garbage-collected, and any program reads them without a copy.
+ */
 let sharedArena: Arena | undefined;
 const arena = () => (sharedArena ??= new Arena());
+/** The process's arena (e.g. for `residentPool(cpuArena())` figures). */
+export const cpuArena = (): Arena => arena();
 
 export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: ProgramRunner } {
   const t0 = performance.now();

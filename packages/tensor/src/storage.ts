@@ -1,12 +1,30 @@
 import type { DType, TypedArray } from './dtype.js';
 
-/** The bytes behind one or more storages; `owners` counts the storages that may read them. */
+/**
+ * Bytes that live outside the JS heap, e.g. a block of a WebAssembly memory (backends hand out their
+ * outputs this way instead of copying them into a JS array). `view()` must return a view that is valid
+ * now: a memory that has grown detaches its old ArrayBuffer, so an implementation re-makes its view
+ * whenever the memory's buffer changed. A view is only guaranteed valid until the owner next allocates
+ * (for the CPU backend: the next compiled call), so callers never keep one across such a call.
+ */
+export interface ExternalBytes {
+  view(): TypedArray;
+}
+
+/**
+ * The bytes behind one or more storages; `owners` counts the storages that may read them. `external` is
+ * null for a JS typed array (then `data` is it); otherwise the bytes live there and `data` is unused.
+ * One class for both kinds keeps the property accesses of the hot `Storage.data` path monomorphic.
+ */
 class SharedBuffer {
   constructor(
     readonly data: TypedArray,
     public owners: number,
+    readonly external: ExternalBytes | null,
   ) {}
 }
+
+const NO_DATA = new Uint8Array(0);
 
 /**
  * Copy-on-write storage. Views of a tensor share one `Storage` object, so they alias: a write through any of
@@ -14,6 +32,12 @@ class SharedBuffer {
  * first write through either side (`writable()`) copies the buffer for that side only. Owner counts are not
  * decremented when a storage is garbage-collected, so a buffer whose other owner died may be copied once
  * more than needed: a wasted copy, never a wrong value.
+ *
+ * External storages (`Storage.fromExternal`) behave the same: reads see the external bytes; a write through
+ * the only owner goes into them in place; a copy-on-write copy goes into a fresh JS array, so eager code
+ * never allocates external memory (it cannot grow a wasm memory under a caller's views, nor push a
+ * backend past its budget). Whoever owns the external bytes must keep them alive as long as the
+ * `ExternalBytes` object is reachable: every storage that shares them references that object.
  */
 export class Storage {
   private shared: SharedBuffer;
@@ -22,26 +46,42 @@ export class Storage {
     data: TypedArray,
     readonly dtype: DType,
   ) {
-    this.shared = new SharedBuffer(data, 1);
+    this.shared = new SharedBuffer(data, 1, null);
   }
 
-  /** The data for reading. Never write into it: use `writable()`. */
+  /** A storage over bytes that live outside the JS heap (see `ExternalBytes`). */
+  static fromExternal(bytes: ExternalBytes, dtype: DType): Storage {
+    const s = new Storage(NO_DATA, dtype);
+    s.shared = new SharedBuffer(NO_DATA, 1, bytes);
+    return s;
+  }
+
+  /**
+   * The data for reading. Never write into it: use `writable()`. For an external storage it is a view that
+   * stays valid only until the owner of the bytes next allocates, so take it again rather than keeping it.
+   */
   get data(): TypedArray {
-    return this.shared.data;
+    const s = this.shared;
+    return s.external === null ? s.data : s.external.view();
   }
 
   get size(): number {
-    return this.shared.data.length;
+    return this.data.length;
   }
 
-  /** The data for writing, copied first if another storage shares it. */
+  /** The external bytes this storage reads, or null for a JS array (backends pass these by pointer). */
+  get external(): ExternalBytes | null {
+    return this.shared.external;
+  }
+
+  /** The data for writing, copied first (into a new JS array) if another storage shares it. */
   writable(): TypedArray {
-    const shared = this.shared;
-    if (shared.owners > 1) {
-      shared.owners--;
-      this.shared = new SharedBuffer(shared.data.slice(), 1);
+    let s = this.shared;
+    if (s.owners > 1) {
+      s.owners--;
+      this.shared = s = new SharedBuffer((s.external === null ? s.data : s.external.view()).slice(), 1, null);
     }
-    return this.shared.data;
+    return s.external === null ? s.data : s.external.view();
   }
 
   /** A lazy copy: shares the buffer until either side writes. */

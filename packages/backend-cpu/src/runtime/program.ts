@@ -1,14 +1,16 @@
-// Runs a lowered program: binds size parameters from the inputs' shapes, copies inputs into the arena,
-// runs kernels and eager fallbacks in order, frees each intermediate after its last reader (memory
-// planning by liveness), and copies the outputs back into new tensors.
+// Runs a lowered program: binds size parameters from the inputs' shapes, copies inputs into the arena
+// (or passes resident ones by pointer), runs kernels and eager fallbacks in order, frees each intermediate
+// after its last reader (memory planning by liveness), and hands the outputs back as resident tensors over
+// their arena blocks (or copies them into new JS arrays when small or over the resident budget).
 import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/core';
 import { evalSize, printSize } from '@kiln/core';
 import type { SizeExpr } from '@kiln/core';
 import type { Tensor, TypedArray } from '@kiln/tensor';
-import { KilnError, Storage, Tensor as TensorClass, allocate, getOp } from '@kiln/tensor';
+import { KilnError, Storage, Tensor as TensorClass, allocate, contiguousStridesOf, getOp } from '@kiln/tensor';
 import { BYTES_PER_ELEMENT } from '@kiln/core';
 import type { Arena } from './arena.js';
 import type { CompiledModule } from './compile.js';
+import { residentPool, type ResidentPool } from './resident.js';
 
 /** Time spent copying versus computing, summed over calls (the bench reports the copy share). */
 export interface ProgramStats {
@@ -24,6 +26,9 @@ export class ProgramRunner {
   /** Buffers each step writes (allocated just before it) and those dead after it (released right after). */
   private readonly allocBefore: string[][];
   private readonly freeAfter: string[][];
+  /** Input buffers some step writes: never passed by pointer, so a caller's tensor is never changed. */
+  private readonly writtenInputs = new Set<string>();
+  private readonly pool: ResidentPool;
   measure = false;
 
   constructor(
@@ -34,6 +39,12 @@ export class ProgramRunner {
     const plan = planMemory(program);
     this.allocBefore = plan.allocBefore;
     this.freeAfter = plan.freeAfter;
+    this.pool = residentPool(arena);
+    // Lowering never writes an input (in-place ops break the graph), but zero-copy inputs rely on it.
+    for (const step of program.steps) {
+      const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : step.output ? [step.output.buffer] : [];
+      for (const name of writes) if (program.buffers.find((b) => b.name === name)?.input !== undefined) this.writtenInputs.add(name);
+    }
     // Constants (captured weights) are copied into the arena once, not on every call.
     for (const b of program.buffers) {
       const constant = (b as { constant?: Tensor }).constant;
@@ -57,11 +68,21 @@ export class ProgramRunner {
         if (b.input === undefined) continue;
         const t = inputs[b.input] as Tensor;
         checkInput(t, b.input, b.dtype, b.shape ?? []);
-        const data = t.isContiguous() ? t.storage.data.subarray(t.offset, t.offset + t.numel) : t.toTypedArray();
-        const ptr = arena.alloc(Math.max(data.byteLength, 1));
+        const contiguous = t.isContiguous();
+        // Resident in this arena: read in place. `inputs` holds the tensor, so its block outlives the call.
+        const resident = contiguous && !this.writtenInputs.has(b.name) ? this.pool.pointerOf(t.storage, t.offset, b.dtype) : undefined;
+        if (resident !== undefined) {
+          pointers[b.name] = resident;
+          continue;
+        }
+        const bytes = t.numel * BYTES_PER_ELEMENT[b.dtype];
+        const ptr = arena.alloc(Math.max(bytes, 1));
         owned.push(b.name);
         pointers[b.name] = ptr;
-        new Uint8Array(arena.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        // The source is read only after alloc: growing the memory detaches views of it (a resident
+        // tensor of another arena is unaffected, but its view is taken fresh anyway).
+        const data = contiguous ? t.storage.data.subarray(t.offset, t.offset + t.numel) : t.toTypedArray();
+        new Uint8Array(arena.memory.buffer, ptr, bytes).set(new Uint8Array(data.buffer, data.byteOffset, bytes));
       }
       const t1 = this.measure ? performance.now() : 0;
       const byName = new Map(program.buffers.map((b) => [b.name, b]));
@@ -79,11 +100,17 @@ export class ProgramRunner {
         }
       });
       const t2 = this.measure ? performance.now() : 0;
+      const handedOut = new Map<string, Storage>();
       const outputs = program.outputs.map((o) => {
         if (o.kind === 'constant') return o.value;
         if (o.kind === 'size') return evalSize(o.value, params);
         const shape = o.shape.map((s) => evalSize(s, params));
         const numel = shape.reduce((a, b) => a * b, 1);
+        const storage = handedOut.get(o.buffer)?.cowClone() ?? this.adoptOutput(o.buffer, numel, o.dtype, params, owned, pointers);
+        if (storage) {
+          handedOut.set(o.buffer, storage);
+          return new TensorClass(storage, shape, contiguousStridesOf(shape), 0, o.dtype);
+        }
         // A fresh array filled with set() is about twice as fast here as slice() on a view of wasm memory.
         const data = allocate(o.dtype, numel);
         data.set(arena.view(o.dtype, pointers[o.buffer]!, numel));
@@ -100,6 +127,23 @@ export class ProgramRunner {
     } finally {
       for (const name of owned) arena.release(pointers[name]!);
     }
+  }
+
+  /**
+   * Hands an output's block to the resident pool, taking it off this call's list of blocks to release, so
+   * no later call can reuse it while a tensor reads it. Undefined (copy out) when the block is not this
+   * call's own allocation (an input's or a constant's) or the pool does not admit it.
+   */
+  private adoptOutput(
+    name: string, numel: number, dtype: LoopDType, params: Record<string, number>, owned: string[], pointers: Record<string, number>,
+  ): Storage | undefined {
+    const index = owned.indexOf(name);
+    const buffer = this.program.buffers.find((b) => b.name === name);
+    if (index < 0 || !buffer || buffer.input !== undefined) return undefined;
+    const blockBytes = Math.max(evalSize(buffer.numel, params) * BYTES_PER_ELEMENT[dtype], 1);
+    if (!this.pool.admits(blockBytes)) return undefined;
+    owned.splice(index, 1);
+    return this.pool.adopt(pointers[name]!, blockBytes, numel, dtype);
   }
 
   /** Runs one node with its eager kernel on tensors read out of the arena, and writes the result back. */

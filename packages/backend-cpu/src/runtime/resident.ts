@@ -1,0 +1,110 @@
+// Resident tensors: program outputs handed to the caller as tensors over their arena block instead of
+// being copied into JS arrays, and read by later programs straight from it (see README "Resident
+// tensors"). A block belongs to one `ResidentBlock` object, which every storage sharing the bytes
+// references; when the last of them is garbage-collected a FinalizationRegistry returns the block.
+import type { LoopDType } from '@kiln/core';
+import { BYTES_PER_ELEMENT } from '@kiln/core';
+import { KilnError, Storage, type ExternalBytes, type TypedArray } from '@kiln/tensor';
+import type { Arena } from './arena.js';
+
+export interface ResidentOptions {
+  /**
+   * Bytes of resident outputs alive at once, per arena, above which outputs are copied out to JS arrays
+   * again. V8 does not count wasm memory as GC pressure, so without this a loop making resident outputs
+   * could grow the arena without bound before the registry gets to release anything. 0 turns them off.
+   */
+  budgetBytes: number;
+  /**
+   * Outputs smaller than this are copied out: for a few elements the copy costs less than registering
+   * the block for finalization and re-checking the view on every read.
+   */
+  minBytes: number;
+}
+
+/** Process-wide settings; every pool reads them when it hands out an output. */
+const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, minBytes: 4096 };
+
+export class ResidentConfigError extends KilnError {}
+
+/** Changes the resident-output settings (all arenas); returns the settings now in force. */
+export function configureResident(changes: Partial<ResidentOptions> = {}): Readonly<ResidentOptions> {
+  for (const [key, value] of Object.entries(changes) as [keyof ResidentOptions, number | undefined][]) {
+    if (value === undefined) continue;
+    if (!(value >= 0) || !Number.isFinite(value)) {
+      throw new ResidentConfigError(`configureResident: ${key} must be a finite number ≥ 0, got ${value}`);
+    }
+    options[key] = value;
+  }
+  return { ...options };
+}
+
+/** One arena block that backs resident tensors. Its pointer is only read while a storage holds this. */
+export class ResidentBlock implements ExternalBytes {
+  private cached: TypedArray;
+
+  constructor(
+    readonly pool: ResidentPool,
+    readonly ptr: number,
+    readonly numel: number,
+    readonly dtype: LoopDType,
+  ) {
+    this.cached = pool.arena.view(dtype, ptr, numel);
+  }
+
+  /** The view, re-made when the memory grew (growth detaches the old buffer; a stale view reads length 0). */
+  view(): TypedArray {
+    if (this.cached.buffer !== this.pool.arena.memory.buffer) this.cached = this.pool.arena.view(this.dtype, this.ptr, this.numel);
+    return this.cached;
+  }
+}
+
+/** The resident blocks of one arena: how many bytes are out, and releasing them once unreachable. */
+export class ResidentPool {
+  /** Bytes of blocks handed out and not yet released. */
+  bytes = 0;
+  blocks = 0;
+  // The held value is the pointer and size only: it must not reference the block, or it would never die.
+  private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => {
+    this.arena.release(ptr);
+    this.bytes -= bytes;
+    this.blocks--;
+  });
+
+  constructor(readonly arena: Arena) {}
+
+  /** Whether an output of `bytes` may stay resident now (within the budget, and big enough to pay). */
+  admits(bytes: number): boolean {
+    return bytes >= options.minBytes && this.bytes + bytes <= options.budgetBytes;
+  }
+
+  /**
+   * Takes ownership of an arena block (`blockBytes` as allocated) and returns a storage over its first
+   * `numel` elements. The caller must not release the block afterwards, nor keep its pointer.
+   */
+  adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType): Storage {
+    const block = new ResidentBlock(this, ptr, numel, dtype);
+    this.registry.register(block, { ptr, bytes: blockBytes });
+    this.bytes += blockBytes;
+    this.blocks++;
+    return Storage.fromExternal(block, dtype);
+  }
+
+  /**
+   * The pointer of the first element of a contiguous tensor whose bytes are resident in this pool, or
+   * undefined when it must be copied in. The tensor (hence its block) is alive for as long as the caller
+   * holds it, so the pointer is only valid while the caller holds the tensor.
+   */
+  pointerOf(storage: Storage, offset: number, dtype: LoopDType): number | undefined {
+    const block = storage.external;
+    if (!(block instanceof ResidentBlock) || block.pool !== this || block.dtype !== dtype) return undefined;
+    return block.ptr + offset * BYTES_PER_ELEMENT[dtype];
+  }
+}
+
+const pools = new WeakMap<Arena, ResidentPool>();
+
+export function residentPool(arena: Arena): ResidentPool {
+  let pool = pools.get(arena);
+  if (!pool) pools.set(arena, (pool = new ResidentPool(arena)));
+  return pool;
+}
