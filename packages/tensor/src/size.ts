@@ -1,35 +1,13 @@
 import { IndexError, ShapeError, fmtShape } from './errors.js';
 
 /**
- * Sizes in meta functions are plain numbers in eager mode and symbolic integers while tracing. The tensor
- * library does not depend on `@kiln/shapes`: it states the little it needs structurally, and `SymInt` from
- * `@kiln/shapes` satisfies it. Comparisons may return a `SymBoolLike`; `sizeIs*` helpers turn it into a JS
- * boolean through `guardBool()`, which records a guard on the traced graph.
+ * Sizes in meta functions are plain numbers in eager mode and symbolic integers (`SymInt` from
+ * `@kiln/shapes`) while tracing. Only the structural interface is imported (a type: no runtime dependency).
+ * Comparisons may return a `SymBoolLike`; the `size*` helpers turn it into a JS boolean through
+ * `guardBool()`, which records a guard on the traced graph.
  */
-export interface SymBoolLike {
-  readonly isSymBool: true;
-  guardBool(): boolean;
-  toString(): string;
-}
-export interface SymIntLike {
-  readonly isSymInt: true;
-  add(o: Size): Size;
-  sub(o: Size): Size;
-  mul(o: Size): Size;
-  floorDiv(o: Size): Size;
-  mod(o: Size): Size;
-  min(o: Size): Size;
-  max(o: Size): Size;
-  neg(): Size;
-  eq(o: Size): boolean | SymBoolLike;
-  ne(o: Size): boolean | SymBoolLike;
-  lt(o: Size): boolean | SymBoolLike;
-  le(o: Size): boolean | SymBoolLike;
-  gt(o: Size): boolean | SymBoolLike;
-  ge(o: Size): boolean | SymBoolLike;
-  toString(): string;
-}
-export type Size = number | SymIntLike;
+import type { Size, SymBoolLike, SymIntLike } from '@kiln/shapes';
+export type { Size, SymBoolLike, SymIntLike };
 export type Shape = readonly Size[];
 
 export const isSymbolic = (s: Size): s is SymIntLike => typeof s !== 'number';
