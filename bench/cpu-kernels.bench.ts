@@ -13,40 +13,12 @@ import { Arena, compileKernels, runOnArrays, type RunStats } from '@kiln/backend
 import { init, jit, nn, numpy as np } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { CPU_CLOCK, interleavedMedians } from './peer-timing.js';
 
 const f32 = 'float32' as const;
 const defaultArena = new Arena();
 /** Opt-in threads: Kiln on 2 threads against single-threaded peers, shown as its own row. */
 const threadedArena = new Arena(1 << 20, { threads: 2 });
-
-/**
- * Wall clock by default. On a shared, loaded machine (load average above the core count) wall time mostly
- * measures the neighbours; KILN_BENCH_CLOCK=cpu times with this process's CPU time instead (all threads).
- */
-const CPU_CLOCK = process.env.KILN_BENCH_CLOCK === 'cpu';
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-const clock = CPU_CLOCK ? cpuMs : () => performance.now();
-
-/**
- * Medians of several contenders timed in interleaved rounds (a, b, c, a, b, c, …), so that a burst of load
- * on the shared machine hits every library alike instead of whichever was being timed at that moment.
- */
-function interleavedMedians(fns: readonly (() => unknown)[], minRounds: number, budgetMs = 4000): number[] {
-  for (const fn of fns) for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tiers, lazy allocations
-  const times = fns.map(() => [] as number[]);
-  const start = performance.now();
-  for (let round = 0; round < minRounds || (performance.now() - start < budgetMs && round < 200); round++) {
-    fns.forEach((fn, i) => {
-      const t = clock();
-      fn();
-      times[i]!.push(clock() - t);
-    });
-  }
-  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!);
-}
 
 const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 

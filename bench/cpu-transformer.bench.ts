@@ -12,6 +12,7 @@ import { Arena, compileKernels } from '@kiln/backend-cpu';
 import { init, jit, nn, numpy as np } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { CPU_CLOCK, interleavedMedians } from './peer-timing.js';
 
 const [T, D, H, F] = [128, 256, 4, 1024];
 const DH = D / H;
@@ -83,22 +84,6 @@ function blockKernels(): Kernel[] {
 }
 
 const rand = (n: number, scale = 1) => Float32Array.from({ length: n }, () => (Math.random() * 2 - 1) * scale);
-const CPU_CLOCK = process.env.KILN_BENCH_CLOCK === 'cpu';
-const clock = CPU_CLOCK ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
-/** Medians of the contenders timed in interleaved rounds, so load bursts hit every library alike. */
-function interleavedMedians(fns: readonly (() => unknown)[], rounds = 40): number[] {
-  for (const fn of fns) for (let i = 0; i < 3; i++) fn();
-  const times = fns.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++) {
-    fns.forEach((fn, i) => {
-      const s = clock();
-      fn();
-      times[i]!.push(clock() - s);
-    });
-  }
-  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!);
-}
-
 async function main() {
   await init('wasm');
   setWasmPaths(join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')), '/'));
@@ -185,7 +170,7 @@ async function main() {
     dJax = Math.max(dJax, Math.abs(ref[i]! - result[i]!));
     dTf = Math.max(dTf, Math.abs(other[i]! - result[i]!));
   }
-  const [mk, mj, mt] = interleavedMedians([kiln, jax, tfBlock]) as [number, number, number];
+  const [mk, mj, mt] = interleavedMedians([kiln, jax, tfBlock], 40, 0) as [number, number, number];
   const cpu = cpus();
   console.log(`machine: ${cpu.length}× ${cpu[0]?.model.trim()}, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}, clock: ${CPU_CLOCK ? 'process CPU time' : 'wall'}`);
   console.log(`transformer block T=${T} D=${D} H=${H} FF=${F}: ${kernels.length} Kiln kernels, compiled in ${compileMs.toFixed(1)} ms`);

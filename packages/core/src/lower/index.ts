@@ -5,3 +5,4 @@ export * from './dtypes.js';
 export * from './errors.js';
 export * from './print.js';
 export * from './verify.js';
+export * from './traverse.js';

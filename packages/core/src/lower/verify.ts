@@ -3,6 +3,7 @@ import { LoopIRError } from './errors.js';
 import { bufferMap, dtypeOf, type DTypeEnv } from './dtypes.js';
 import type { Access, Kernel, LoopDType, SizeExpr, ValueExpr } from './loop-ir.js';
 import { PARAM_NAME, sizeParams } from './sizes.js';
+import { walk } from './traverse.js';
 
 export function verifyKernel(k: Kernel): void {
   const fail = (msg: string, hint?: string): never => {
@@ -83,27 +84,5 @@ export function verifyKernel(k: Kernel): void {
     }
     default:
       k satisfies never;
-  }
-}
-
-/** Visits every node of a value expression, parents first. */
-export function walk(e: ValueExpr, visit: (e: ValueExpr) => void): void {
-  visit(e);
-  switch (e.kind) {
-    case 'unary':
-    case 'cast':
-      walk(e.x, visit);
-      break;
-    case 'binary':
-      walk(e.a, visit);
-      walk(e.b, visit);
-      break;
-    case 'where':
-      walk(e.cond, visit);
-      walk(e.a, visit);
-      walk(e.b, visit);
-      break;
-    default:
-      break;
   }
 }

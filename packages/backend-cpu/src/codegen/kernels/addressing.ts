@@ -3,7 +3,7 @@
 // is contiguous (v128.load), broadcast (load-and-splat), or strided (four lane loads, a gather), decided
 // per access at compile time from its inner stride.
 import type { Access, LoopDType, ValueExpr } from '@kiln/core';
-import { BYTES_PER_ELEMENT } from '@kiln/core';
+import { BYTES_PER_ELEMENT, walk } from '@kiln/core';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { emitSize } from './sizes.js';
 import type { LaneMode, ValueSources } from './expr.js';
@@ -57,13 +57,7 @@ export class RowAddressing implements ValueSources {
 
   /** Emits row bases for every access in `values` and `stores`; call inside the outer loops, before the row. */
   prepare(values: readonly ValueExpr[], stores: readonly { buffer: string; access: Access }[] = []): void {
-    const visit = (e: ValueExpr): void => {
-      if (e.kind === 'load') this.bind(e.buffer, e.access);
-      else if (e.kind === 'unary' || e.kind === 'cast') visit(e.x);
-      else if (e.kind === 'binary') (visit(e.a), visit(e.b));
-      else if (e.kind === 'where') (visit(e.cond), visit(e.a), visit(e.b));
-    };
-    values.forEach(visit);
+    for (const v of values) walk(v, (e) => e.kind === 'load' && this.bind(e.buffer, e.access));
     for (const s of stores) this.bind(s.buffer, s.access);
   }
 

@@ -3,7 +3,7 @@
 // Booleans live in registers as lane masks (all ones / zero), which makes `where` a bitselect; they become
 // 0/1 bytes only in memory. Nodes used more than once (a DAG built by sharing objects) are computed once.
 import type { BinaryOp, LoopDType, UnaryOp, ValueExpr } from '@kiln/core';
-import { dtypeOf, type DTypeEnv } from '@kiln/core';
+import { dtypeOf, operands, type DTypeEnv } from '@kiln/core';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { SimdOp } from '../wasm/opcodes.js';
 import type { MathFunction, MathLibrary } from '../math/library.js';
@@ -31,10 +31,7 @@ export class ExprEmitter {
     const count = (e: ValueExpr): void => {
       const n = (this.uses.get(e) ?? 0) + 1;
       this.uses.set(e, n);
-      if (n > 1) return;
-      if (e.kind === 'unary' || e.kind === 'cast') count(e.x);
-      else if (e.kind === 'binary') (count(e.a), count(e.b));
-      else if (e.kind === 'where') (count(e.cond), count(e.a), count(e.b));
+      if (n === 1) operands(e).forEach(count);
     };
     roots.forEach(count);
   }

@@ -1,7 +1,7 @@
 // Loop-nest shaping shared by the kernels: dropping size-1 axes and merging axes that every access walks
 // contiguously (a contiguous 1024×1024 add becomes one loop of 1M), then emitting the nest itself.
 import type { Access, SizeExpr, ValueExpr } from '@kiln/core';
-import { sizeMul } from '@kiln/core';
+import { mapValue, sizeMul, someNode, walk } from '@kiln/core';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { emitSize } from './sizes.js';
 
@@ -9,38 +9,17 @@ const same = (a: SizeExpr, b: SizeExpr) => JSON.stringify(a) === JSON.stringify(
 
 /** Rebuilds an expression with every load's access mapped, keeping shared sub-expressions shared. */
 export function mapAccesses(e: ValueExpr, fn: (a: Access) => Access, memo = new Map<ValueExpr, ValueExpr>()): ValueExpr {
-  const hit = memo.get(e);
-  if (hit) return hit;
-  let out: ValueExpr;
-  switch (e.kind) {
-    case 'load': out = { ...e, access: fn(e.access) }; break;
-    case 'unary': out = { ...e, x: mapAccesses(e.x, fn, memo) }; break;
-    case 'cast': out = { ...e, x: mapAccesses(e.x, fn, memo) }; break;
-    case 'binary': out = { ...e, a: mapAccesses(e.a, fn, memo), b: mapAccesses(e.b, fn, memo) }; break;
-    case 'where':
-      out = { ...e, cond: mapAccesses(e.cond, fn, memo), a: mapAccesses(e.a, fn, memo), b: mapAccesses(e.b, fn, memo) };
-      break;
-    default: out = e;
-  }
-  memo.set(e, out);
-  return out;
+  return mapValue(e, (n) => (n.kind === 'load' ? { ...n, access: fn(n.access) } : undefined), memo);
 }
 
 export function collectAccesses(e: ValueExpr, into: Access[] = []): Access[] {
-  if (e.kind === 'load') into.push(e.access);
-  else if (e.kind === 'unary' || e.kind === 'cast') collectAccesses(e.x, into);
-  else if (e.kind === 'binary') (collectAccesses(e.a, into), collectAccesses(e.b, into));
-  else if (e.kind === 'where') (collectAccesses(e.cond, into), collectAccesses(e.a, into), collectAccesses(e.b, into));
+  walk(e, (n) => {
+    if (n.kind === 'load') into.push(n.access);
+  });
   return into;
 }
 
-export function usesIndex(e: ValueExpr): boolean {
-  if (e.kind === 'index') return true;
-  if (e.kind === 'unary' || e.kind === 'cast') return usesIndex(e.x);
-  if (e.kind === 'binary') return usesIndex(e.a) || usesIndex(e.b);
-  if (e.kind === 'where') return usesIndex(e.cond) || usesIndex(e.a) || usesIndex(e.b);
-  return false;
-}
+export const usesIndex = (e: ValueExpr): boolean => someNode(e, (n) => n.kind === 'index');
 
 /**
  * Simplifies axes [first, last) of an iteration space: drops axes of constant size 1 and merges a pair

@@ -4,7 +4,7 @@
 // C lives in MR*NR/4 v128 locals that V8 keeps in registers; each k step is NR/4 loads of B, MR
 // load-and-splats of A and MR*NR/4 multiply-adds. Node 20 has no relaxed-SIMD fma, so it is mul + add.
 import type { MatmulKernel, PointwiseKernel, ReductionKernel, SizeExpr } from '@kiln/core';
-import { acc, contiguous, contiguousStrides, load, mul } from '@kiln/core';
+import { acc, contiguous, contiguousStrides, load, mapValue, mul } from '@kiln/core';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { ModuleBuilder } from '../wasm/module.js';
@@ -257,21 +257,12 @@ function exportEpilogue(
 ): { exportName: string; buffers: string[] } {
   const sizes: SizeExpr[] = [...k.batch, k.m, k.n];
   const ACC = 'kiln_matmul_acc';
-  const replaceAcc = (e: NonNullable<MatmulKernel['epilogue']>): NonNullable<MatmulKernel['epilogue']> => {
-    switch (e.kind) {
-      case 'acc': return load(ACC, contiguous(sizes));
-      case 'unary': return { ...e, x: replaceAcc(e.x) };
-      case 'cast': return { ...e, x: replaceAcc(e.x) };
-      case 'binary': return { ...e, a: replaceAcc(e.a), b: replaceAcc(e.b) };
-      case 'where': return { ...e, cond: replaceAcc(e.cond), a: replaceAcc(e.a), b: replaceAcc(e.b) };
-      default: return e;
-    }
-  };
+  const value = mapValue(k.epilogue!, (n) => (n.kind === 'acc' ? load(ACC, contiguous(sizes)) : undefined));
   const inputs = k.inputs.filter((b) => b.name !== k.out);
   const epi: PointwiseKernel = {
     kind: 'pointwise', name: exportName, params: k.params,
     inputs: [...inputs, { name: ACC, dtype: 'float32' }], outputs: k.outputs, sizes,
-    stores: [{ buffer: k.out, access: contiguous(sizes), value: replaceAcc(k.epilogue!) }],
+    stores: [{ buffer: k.out, access: contiguous(sizes), value }],
   };
   const { f, signature } = emitPointwise(epi, exportName, math);
   module.addFunction(f, true);

@@ -9,7 +9,7 @@ import { CpuCodegenError } from './errors.js';
 import { invariantAlong, type ExprEmitter, type LaneMode } from './expr.js';
 import { collectAccesses, emitNest } from './loops.js';
 import { emitSize } from './sizes.js';
-import { COMBINE } from './reduction-ops.js';
+import { COMBINE, emitFoldStep } from './reduction-ops.js';
 
 type Store = ReductionKernel['stores'][number];
 
@@ -75,11 +75,7 @@ export function emitReductionAcrossOuter(
             exprs.nextGroup(invariant); // e.g. matvec's a[k] splat: loaded once per step, not once per group
             exprs.emit(stage.prologue, row, mode);
             f.set(value);
-            const n = nan[u];
-            if (n) {
-              f.get(n).get(value).get(value).simd('f32x4_ne', 'v128_or').set(n);
-              f.get(a).get(value).simd(op === 'f32x4_max' ? 'f32x4_pmax' : 'f32x4_pmin').set(a);
-            } else f.get(a).get(value).simd(op).set(a);
+            emitFoldStep(f, op, a, value, nan[u] ?? null);
           });
         });
         // each lane is its own output, so NaN is restored lane by lane

@@ -7,6 +7,7 @@
 // prologue in the output row and the store pass reads it back instead of recomputing it: one exp per
 // element instead of two. This relies on the IR rule that a reduction's outputs do not alias its inputs.
 import type { Access, LoopDType, ReductionKernel, ReductionType, ValueExpr } from '@kiln/core';
+import { mapValue, someNode } from '@kiln/core';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { RowAddressing, type KernelFrame } from './addressing.js';
@@ -15,7 +16,7 @@ import { ExprEmitter, type LaneMode } from './expr.js';
 import { kernelFrame, type KernelSignature } from './frame.js';
 import { collectAccesses, emitNest, emitVectorLoop, mapAccesses, simplifyAxes, usesIndex } from './loops.js';
 import { emitReductionAcrossOuter, prefersAcrossOuter } from './reduction-across.js';
-import { COMBINE } from './reduction-ops.js';
+import { COMBINE, emitFoldStep } from './reduction-ops.js';
 
 type Store = ReductionKernel['stores'][number];
 
@@ -70,7 +71,8 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
   }
   const stash = findStash(stages, stores, accTypes);
   // only the stashing store reads the stash back: it reads each element before it overwrites it
-  const fullValue = (s: Store): ValueExpr => (stash && s === stash.store ? replaceNode(s.value, stash.prologue, stash.load) : s.value);
+  const fullValue = (s: Store): ValueExpr =>
+    stash && s === stash.store ? mapValue(s.value, (n) => (n === stash.prologue ? stash.load : undefined)) : s.value;
 
   emitNest(f, outer, params, (outerIdx) => {
     const accs: Local<'v128'>[] = [];
@@ -141,12 +143,7 @@ function emitFold(
         f.get(value);
         row.store(stashInto.buffer, stashInto.access, mode);
       }
-      if (nan) {
-        // pmax/pmin are single instructions; NaN is tracked on the side instead of by f32x4.max's
-        // NaN-propagating (and in V8 eight-instruction) lowering
-        f.get(nan).get(value).get(value).simd('f32x4_ne', 'v128_or').set(nan);
-        f.get(into).get(value).simd(op === 'f32x4_max' ? 'f32x4_pmax' : 'f32x4_pmin').set(into);
-      } else f.get(into).get(value).simd(op).set(into);
+      emitFoldStep(f, op, into, value, nan);
     };
     emitVectorLoop(f, inner, params, j, step('vector', vec), step('scalar', tail));
   });
@@ -204,26 +201,8 @@ interface Stash {
 function findStash(stages: ReductionKernel['stages'], stores: Store[], accTypes: LoopDType[]): Stash | null {
   const last = stages[stages.length - 1];
   if (!last || last.type === 'argmax' || last.type === 'argmin' || last.prologue.kind === 'load') return null;
-  const store = stores.find((s) => s.scope === 'full' && contains(s.value, last.prologue));
+  const store = stores.find((s) => s.scope === 'full' && someNode(s.value, (n) => n === last.prologue));
   if (!store || stores.filter((s) => s.buffer === store.buffer).length > 1) return null;
   if (accTypes[accTypes.length - 1] !== 'float32') return null;
   return { store, prologue: last.prologue, load: { kind: 'load', buffer: store.buffer, access: store.access } };
-}
-
-function contains(e: ValueExpr, node: ValueExpr): boolean {
-  if (e === node) return true;
-  if (e.kind === 'unary' || e.kind === 'cast') return contains(e.x, node);
-  if (e.kind === 'binary') return contains(e.a, node) || contains(e.b, node);
-  if (e.kind === 'where') return contains(e.cond, node) || contains(e.a, node) || contains(e.b, node);
-  return false;
-}
-
-function replaceNode(e: ValueExpr, node: ValueExpr, by: ValueExpr): ValueExpr {
-  if (e === node) return by;
-  switch (e.kind) {
-    case 'unary': case 'cast': return { ...e, x: replaceNode(e.x, node, by) };
-    case 'binary': return { ...e, a: replaceNode(e.a, node, by), b: replaceNode(e.b, node, by) };
-    case 'where': return { ...e, cond: replaceNode(e.cond, node, by), a: replaceNode(e.a, node, by), b: replaceNode(e.b, node, by) };
-    default: return e;
-  }
 }

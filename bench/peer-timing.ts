@@ -1,0 +1,32 @@
+// Timing shared by the benches that compare Kiln with its peers in one process.
+
+/**
+ * Wall clock by default. On a shared, loaded machine (load average above the core count) wall time mostly
+ * measures the neighbours; KILN_BENCH_CLOCK=cpu times with this process's CPU time instead (all threads).
+ */
+export const CPU_CLOCK = process.env.KILN_BENCH_CLOCK === 'cpu';
+
+export const clock: () => number = CPU_CLOCK
+  ? () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    }
+  : () => performance.now();
+
+/**
+ * Medians of several contenders timed in interleaved rounds (a, b, c, a, b, c, …), so that a burst of load
+ * on the shared machine hits every library alike instead of whichever was being timed at that moment.
+ */
+export function interleavedMedians(fns: readonly (() => unknown)[], minRounds: number, budgetMs = 4000): number[] {
+  for (const fn of fns) for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tiers, lazy allocations
+  const times = fns.map(() => [] as number[]);
+  const start = performance.now();
+  for (let round = 0; round < minRounds || (performance.now() - start < budgetMs && round < 200); round++) {
+    fns.forEach((fn, i) => {
+      const t = clock();
+      fn();
+      times[i]!.push(clock() - t);
+    });
+  }
+  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!);
+}
