@@ -67,7 +67,7 @@ export function layoutSplit(parsed: ParsedFunction, captureNames: readonly strin
   const eagerNode = mode === 'test' ? statement.test : statement;
   const branches = mode === 'test' ? [statement.consequent, statement.alternate].filter(Boolean) : [];
   const continued: [string, AnyNode[]][] =
-    mode === 'test' ? [['then', [statement.consequent, ...rest]], ['else', statement.alternate ? [statement.alternate, ...rest] : rest]] : [['', rest]];
+    mode === 'test' ? [['then', [...unwrap(statement.consequent), ...rest]], ['else', [...unwrap(statement.alternate), ...rest]]] : [['', rest]];
 
   const written = refsOfWritten(body);
   for (const n of functionNames) if (written.has(n)) fail(`function '${n}' declared in the frame is reassigned`);
@@ -92,6 +92,15 @@ export function layoutSplit(parsed: ParsedFunction, captureNames: readonly strin
   const refEager = refsOf([eagerNode], new Set(refDecls));
   const refAfter = refsOf(after, new Set(refDecls));
   if (refEager.has(DONE_PARAM) || refAfter.has(DONE_PARAM)) fail(`the code uses the reserved name ${DONE_PARAM}`);
+  // The tracer binds a `var` declared inside a block where it runs, not hoisted to the frame: such a name
+  // has no trustworthy value at the break.
+  const topDeclared = new Set(body.flatMap((s) => (s.type === 'VariableDeclaration' ? [...declaredNames(s)] : s.id ? [s.id.name as string] : [])));
+  const declaredHere = mode === 'statement' ? declaredNames(statement) : new Set<string>();
+  for (const n of frameLocals) {
+    if (topDeclared.has(n) || inScope.has(n) || declaredHere.has(n) || node.params.some((p: AnyNode) => patternNames(p, new Set()).has(n))) continue;
+    const laterOnly = body.slice(k + 1).some((s) => declaredNames(s).has(n)) && !body.slice(0, k + 1).some((s) => declaredNames(s).has(n));
+    if (refEager.has(n) || (!laterOnly && refAfter.has(n))) fail(`'var ${n}' is declared inside a block and read across the break`);
+  }
 
   const captureIndex = new Map(captureNames.map((n, i) => [n, i] as const));
   const capturesIn = (refs: Set<string>): string[] => {
@@ -150,6 +159,20 @@ export function layoutSplit(parsed: ParsedFunction, captureNames: readonly strin
   };
 }
 
+/**
+ * A branch's statements as top-level statements of its resume function, so a break inside the branch splits
+ * there instead of running the whole branch eagerly. Only a block without lexical declarations is unwrapped
+ * (its `let`/`const`/`class`/function names would otherwise leak into the rest).
+ */
+function unwrap(branch: AnyNode | null): AnyNode[] {
+  if (!branch) return [];
+  if (branch.type !== 'BlockStatement') return [branch];
+  const lexical = (branch.body as AnyNode[]).some(
+    (s) => (s.type === 'VariableDeclaration' && s.kind !== 'var') || s.type === 'ClassDeclaration' || s.type === 'FunctionDeclaration',
+  );
+  return lexical ? [branch] : branch.body;
+}
+
 function refsOfWritten(body: readonly AnyNode[]): Set<string> {
   const written = new Set<string>();
   for (const s of body) for (const n of writtenNames(s)) written.add(n);
@@ -171,4 +194,4 @@ const STATEMENT_KINDS: Readonly<Record<string, string>> = {
 
 /** For explain: what runs eagerly at this break. */
 export const describeEagerPart = (layout: SplitLayout): string =>
-  layout.mode === 'test' ? "the test of the 'if' (the branch taken is compiled)" : (STATEMENT_KINDS[layout.statement.type] ?? 'the statement');
+  layout.mode === 'test' ? "the test of the enclosing 'if' (the branch taken is compiled)" : (STATEMENT_KINDS[layout.statement.type] ?? 'the statement');

@@ -75,7 +75,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   if (root.kind !== 'stopped') throw new NotSplittable('the restarted trace did not reach the break');
   const captureNames = frameCaptureNames(fn);
   const inScope = new Set(root.scope.vars.keys());
-  const layout = chooseLayout(req, parsed, captureNames, k, inScope);
+  const layout = chooseLayout(parsed, captureNames, k, inScope);
   const liveValues = layout.liveNames.map((n) => root.scope.vars.get(n)!.value);
   checkLiveValues(layout.liveNames, liveValues);
   const effects = recordedEffects(tracer);
@@ -146,12 +146,13 @@ function opCounts(graph: Graph): Record<string, number> {
 }
 
 /**
- * A data-dependent `if` test (`if (x.sum().item() > 0)`) runs alone and the branch taken is compiled in a
- * resume function; any other break runs the whole top-level statement eagerly.
+ * At a top-level `if` (a data-dependent test such as `if (x.sum().item() > 0)`, or a break inside a branch)
+ * only the test runs eagerly and the branch taken is compiled in a resume function; any other break runs
+ * the whole top-level statement eagerly.
  */
-function chooseLayout(req: SplitRequest, parsed: ParsedFunction, captureNames: readonly string[], k: number, inScope: ReadonlySet<string>): SplitLayout {
+function chooseLayout(parsed: ParsedFunction, captureNames: readonly string[], k: number, inScope: ReadonlySet<string>): SplitLayout {
   const statement = parsed.node.body.body[k];
-  if (statement?.type === 'IfStatement' && req.tracer.brokenTests.has(statement)) {
+  if (statement?.type === 'IfStatement') {
     try {
       return layoutSplit(parsed, captureNames, k, inScope, 'test');
     } catch (err) {
