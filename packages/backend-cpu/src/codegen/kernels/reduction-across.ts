@@ -1,6 +1,6 @@
-// Reductions vectorised across the last outer axis instead of along the reduction: four neighbouring
-// outputs are reduced at once, one per lane, so a column sum (`x.sum(0)`) loads four contiguous elements
-// per step instead of gathering four strided ones, and needs no horizontal combine. Chosen when the
+// Reductions vectorised across the last outer axis instead of along the reduction: neighbouring outputs
+// are reduced at once, one per lane (up to 16 groups of four per step), so a column sum (`x.sum(0)`) loads
+// contiguous elements instead of gathering strided ones, and needs no horizontal combine. Chosen when the
 // innermost reduction stride would force gathers but the last outer axis is contiguous or broadcast.
 import type { Access, LoopDType, ReductionKernel, ValueExpr } from '@kiln/core';
 import type { Local } from '../wasm/function.js';
