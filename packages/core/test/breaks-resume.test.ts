@@ -147,6 +147,27 @@ Top('recompiles (new shapes) reach the resume without stale results', () => {
   assert.ok(rec.entries.length >= 4, 'root and resume each compiled per new shape (or dynamic)');
 });
 
+Top('a symbolic size crosses the break (dynamic: true)', () => {
+  const rec = check((a: Tensor) => {
+    const n = a.shape[0];
+    const h = a.sum(-1);
+    logLine(n);
+    return h.mul(n);
+  }, [[x], [y], [k.ones([7, 4])]], { options: { dynamic: true } });
+  // The root is compiled once for every size; `n` reaches the resume function as a plain number, which is
+  // guarded as a constant (a known limit: numbers are not made symbolic across a break).
+  assert.equal(rec.entries.map((e) => `${e.entry.kind}${e.tag}`), ['split[-1/0]', 'graph[-1/0]', 'graph[-1/1]', 'graph[-1/2]']);
+});
+
+Top('automatic dynamic: the root and its resume function each recompile once, then serve new sizes', () => {
+  const rec = check((a: Tensor) => {
+    const h = a.relu();
+    logLine(h.shape[0]);
+    return h.sum(0);
+  }, [[x], [y], [k.ones([7, 4])], [k.ones([9, 4])]], { graphs: 4 });
+  assert.equal(rec.entries.map((e) => `${e.entry.kind}${e.tag}`), ['split[-1/0]', 'graph[-1/0]', 'split[-1/1]', 'graph[-1/1]']);
+});
+
 Top('an arrow function local that crosses the break falls back with a reason', () => {
   const rec = check((a: Tensor) => {
     const f = (t: Tensor) => t.exp();

@@ -176,8 +176,7 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
     const key = `${parsed.info.url}:${parsed.info.line}:${parsed.info.column}:${layout.statementIndex}:${layout.mode}:${c.suffix}:${source}`;
     let fn = generated.get(key);
     if (!fn) generated.set(key, (fn = resumeFunction(code, name, c.statements, c.params, parsed).fn));
-    const compiled = compileWith(fn as (...a: unknown[]) => unknown, options, req.observer && resumeObserver(req.observer));
-    return { fn: compiled as Function, args: c.args, usesThis: c.usesThis };
+    return { fn: compiledResume(req, fn, options), args: c.args, usesThis: c.usesThis };
   });
   const wrapped = new WeakMap<Function, Function>();
   const wrapCallee = (value: unknown): unknown => {
@@ -198,6 +197,17 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
     statementLocation: formatLocation(parsed.locator(layout.eagerNode.start)),
   };
   return { split, resumeNames };
+}
+
+const compiledResumes = new WeakMap<object, Map<Function, Function>>();
+
+/** One compiled resume per frame cache, so every entry of the frame (each shape, say) shares its cache. */
+function compiledResume(req: SplitRequest, fn: Function, options: CompileOptions): Function {
+  let perCache = compiledResumes.get(req.cache);
+  if (!perCache) compiledResumes.set(req.cache, (perCache = new Map()));
+  let compiled = perCache.get(fn);
+  if (!compiled) perCache.set(fn, (compiled = compileWith(fn as (...a: unknown[]) => unknown, options, req.observer && resumeObserver(req.observer))));
+  return compiled;
 }
 
 function resumeObserver(observer: CompileObserver): CompileObserver {
