@@ -5,6 +5,7 @@ import type { Backend, CompiledGraph, Graph, KilnPlugin } from '@kiln/core';
 import { HOOK_STAGES, LoweringError, Interpreter, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/core';
 import { Arena } from './runtime/arena.js';
 import { compileKernels } from './runtime/compile.js';
+import { CpuCodegenError } from './codegen/kernels/errors.js';
 import { ProgramRunner } from './runtime/program.js';
 
 /**
@@ -19,18 +20,22 @@ export const cpuArena = (): Arena => arena();
 export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: ProgramRunner } {
   const t0 = performance.now();
   let program;
+  let module;
+  let kernels;
   try {
     program = lowerGraph(graph);
+    kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
+    module = compileKernels(kernels, arena());
   } catch (err) {
-    if (!(err instanceof LoweringError)) throw err;
+    // A graph lowering cannot express, or a kernel this code generator does not support (a dtype, an op):
+    // the whole graph runs on the interpreter — correct, slower, and said in the report.
+    if (!(err instanceof LoweringError) && !(err instanceof CpuCodegenError)) throw err;
     const interpreter = new Interpreter(graph);
     return {
       run: (inputs) => interpreter.run(inputs) as unknown[],
       report: { backend: 'cpu', kernels: 0, fallbacks: [], wholeGraphFallback: err.message, compileMs: performance.now() - t0 },
     };
   }
-  const kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
-  const module = compileKernels(kernels, arena());
   const runner = new ProgramRunner(program, module, arena());
   return {
     run: (inputs) => runner.run(inputs),

@@ -221,3 +221,13 @@ plugin('a compiler with the plugin compiles on cpu through its hooks, and explai
 });
 
 plugin.run();
+
+const more = suite('ops the code generator gained');
+
+more('remainder (sign of the divisor), log1p on tiny values, int32 abs and sign match eager', () => {
+  assertMatchesEager((a, b) => a.remainder(b), [k.tensor([5.5, -5.5, 5.5, -5.5, 0, 7]), k.tensor([2, 2, -2, -2, 3, -3])]);
+  assertMatchesEager((a) => a.log1p(), [k.tensor([1e-8, 1e-5, 0.5, 3, 0])]);
+  assertMatchesEager((a) => a.abs().add(a.sign()), [k.tensor([-3, 0, 4, -2147483647])]);
+});
+
+more.run();

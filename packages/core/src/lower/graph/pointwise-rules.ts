@@ -24,7 +24,7 @@ export const pointwiseRules: Readonly<Record<string, Rule>> = {
   abs: same('abs'),
   exp: same('exp'),
   log: same('log'),
-  log1p: ({ x, dtype }) => unary('log', add(k(1, dtype), x[0]!)),
+  log1p: same('log1p'),
   sqrt: same('sqrt'),
   rsqrt: same('rsqrt'),
   sin: same('sin'),
@@ -49,6 +49,7 @@ export const pointwiseRules: Readonly<Record<string, Rule>> = {
   mul: ({ x }) => mul(x[0]!, x[1]!),
   div: ({ x }) => div(x[0]!, x[1]!),
   pow: ({ x }) => binary('pow', x[0]!, x[1]!),
+  remainder: ({ x }) => binary('mod', x[0]!, x[1]!),
   maximum: ({ x }) => binary('max', x[0]!, x[1]!),
   minimum: ({ x }) => binary('min', x[0]!, x[1]!),
   eq: ({ x }) => binary('eq', x[0]!, x[1]!),
@@ -81,7 +82,8 @@ export function computeDtype(op: string, outDtype: LoopDType, promoted: LoopDTyp
 /** Ops whose integer semantics differ from the float formula (C-style vs floor division): eager handles them. */
 export function lowersForDtype(op: string, dtype: LoopDType): boolean {
   if (dtype === 'float64') return false;
-  if (dtype === 'int32' && (op === 'pow' || op === 'div' || op === 'sign' || op === 'abs')) return false;
+  // Integer pow and remainder differ from the float formulas (and eager raises on a zero divisor).
+  if (dtype === 'int32' && (op === 'pow' || op === 'div' || op === 'remainder')) return false;
   if (dtype === 'bool' && !['logicalNot', 'logicalAnd', 'logicalOr', 'where', 'eq', 'ne'].includes(op)) return false;
   return true;
 }
