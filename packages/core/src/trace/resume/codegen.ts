@@ -9,6 +9,8 @@ import { isPlainIdentifier } from './names.js';
 
 /** Marks the normal end of an eager statement (as opposed to a `return` inside it). */
 export const DONE_PARAM = '__kiln_done';
+/** Generated code binds these names (its marker parameter, its own name); user code must not use them. */
+export const isGeneratedName = (name: string): boolean => name === DONE_PARAM || name === 'kiln_eager_statement' || /_resume_\d+(_then|_else)?$/.test(name);
 
 /** Generated text plus a map from its offsets back to offsets in the user function's text. */
 class MappedText {

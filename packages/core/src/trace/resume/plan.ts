@@ -5,7 +5,7 @@
 // functions, `then` and `else`). Anything generated code could not reproduce exactly is a reason not to split.
 import type { ParsedFunction } from '../functions.js';
 import type { AnyNode } from '../values.js';
-import { DONE_PARAM } from './codegen.js';
+import { isGeneratedName } from './codegen.js';
 import { calleeOnlyNames, declaredNames, frameBoundUses, isPlainIdentifier, patternNames, referencedNames, writtenNames } from './names.js';
 
 /** Where a parameter's value comes from at run time (`eager`: an index into the eager part's result array). */
@@ -91,7 +91,8 @@ export function layoutSplit(parsed: ParsedFunction, captureNames: readonly strin
   const refDecls = refsOf(declarations);
   const refEager = refsOf([eagerNode], new Set(refDecls));
   const refAfter = refsOf(after, new Set(refDecls));
-  if (refEager.has(DONE_PARAM) || refAfter.has(DONE_PARAM)) fail(`the code uses the reserved name ${DONE_PARAM}`);
+  const reserved = [...refEager, ...refAfter].find(isGeneratedName);
+  if (reserved) fail(`the code uses '${reserved}', a name generated code binds`);
   // The tracer binds a `var` declared inside a block where it runs, not hoisted to the frame: such a name
   // has no trustworthy value at the break.
   const topDeclared = new Set(body.flatMap((s) => (s.type === 'VariableDeclaration' ? [...declaredNames(s)] : s.id ? [s.id.name as string] : [])));
