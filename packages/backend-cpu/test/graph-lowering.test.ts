@@ -231,3 +231,19 @@ more('remainder (sign of the divisor), log1p on tiny values, int32 abs and sign 
 });
 
 more.run();
+
+const positions = suite('position-dependent ops (loop index values)');
+
+positions('tril, triu (with diagonals), arange and eye fuse and match eager', () => {
+  const x = k.randn([2, 5, 7]);
+  for (const d of [-2, 0, 3]) {
+    assertMatchesEager((t) => t.tril(d).mul(2), [x]);
+    assertMatchesEager((t) => t.exp().triu(d), [x]);
+  }
+  assertMatchesEager((t) => t.add(k.arange(7)), [x]);
+  assertMatchesEager((t) => t.add(k.arange(1.5, 8.5, 1)), [x]);
+  assertMatchesEager((t) => t.matmul(k.eye(7)).add(k.eye(5, 7)), [x], { tol: 1e-5 });
+  assert.is(assertMatchesEager((t) => t.tril().add(1), [k.randn([4, 4])]).fallbacks.length, 0);
+});
+
+positions.run();

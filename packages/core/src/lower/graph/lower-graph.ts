@@ -18,6 +18,7 @@ import { axisIndex, readBroadcast } from './values.js';
 import { fuseProgram, lastUses } from './fuse.js';
 import type { ValueExpr } from '../loop-ir.js';
 import { lowerView, VIEW_OPS } from './view-rules.js';
+import { INDEX_OPS, PositionNotExpressible, lowerIndexOp } from './index-rules.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
 const isTensorValue = (v: unknown): v is LoweredValue =>
@@ -123,8 +124,23 @@ function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Recor
     lowerCreation(node, all, fake) ??
     (VIEW_OPS.has(node.target) ? lowerView(b, node.target, all, fake) : undefined) ??
     (REDUCTIONS.has(node.target) ? lowerReduction(b, node.target, all, fake) : undefined) ??
-    (node.target === 'matmul' ? lowerMatmul(b, all, fake) : undefined);
+    (node.target === 'matmul' ? lowerMatmul(b, all, fake) : undefined) ??
+    (INDEX_OPS.has(node.target) ? checkedIndexOp(node.target, all, fake) : undefined);
   return lowered ?? fallback(b, node, all, fake);
+}
+
+/** An index op whose positions cannot be spelled (a symbolic coefficient) falls back to eager instead. */
+function checkedIndexOp(op: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
+  const value = lowerIndexOp(op, all, fake);
+  if (value?.kind !== 'virtual') return value;
+  try {
+    const n = value.shape.length;
+    value.read(value.shape.map((_, d) => axisIndex(d, n)), n);
+    return value;
+  } catch (err) {
+    if (err instanceof PositionNotExpressible) return undefined;
+    throw err;
+  }
 }
 
 function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
@@ -226,5 +242,5 @@ function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
  * consume the loop IR report this list to the policy audit's backend-coverage column.
  */
 export function loweredOps(): string[] {
-  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, 'matmul'].sort();
+  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, 'matmul'].sort();
 }
