@@ -100,15 +100,15 @@ export class ProgramRunner {
         }
       });
       const t2 = this.measure ? performance.now() : 0;
-      const handedOut = new Map<string, Storage>();
+      let handedOut: Map<string, Storage> | undefined; // outputs returned twice share their block (copy-on-write)
       const outputs = program.outputs.map((o) => {
         if (o.kind === 'constant') return o.value;
         if (o.kind === 'size') return evalSize(o.value, params);
         const shape = o.shape.map((s) => evalSize(s, params));
         const numel = shape.reduce((a, b) => a * b, 1);
-        const storage = handedOut.get(o.buffer)?.cowClone() ?? this.adoptOutput(o.buffer, numel, o.dtype, params, owned, pointers);
+        const storage = handedOut?.get(o.buffer)?.cowClone() ?? this.adoptOutput(o.buffer, numel, o.dtype, params, owned, pointers);
         if (storage) {
-          handedOut.set(o.buffer, storage);
+          (handedOut ??= new Map()).set(o.buffer, storage);
           return new TensorClass(storage, shape, contiguousStridesOf(shape), 0, o.dtype);
         }
         // A fresh array filled with set() is about twice as fast here as slice() on a view of wasm memory.
