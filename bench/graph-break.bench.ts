@@ -54,4 +54,4 @@ for (const rows of [4, 64]) {
   console.log(`  one compiled fn with a break:  ${broken.toFixed(2)} µs/call  (${(broken / floor).toFixed(2)}× the two functions, goal ≤ 1.5×; ${(broken / eager).toFixed(2)}× eager)`);
 }
 const e = explain(withBreak)(k.randn([4, 32]));
-console.log(`explain: ${e.graphCount} graphs, ${e.breakCount} break (${e.breaks[0]?.resumed?.resume ?? 'no resume'})`);
+console.log(`explain: ${e.graphCount} graphs, ${e.breakCount} break (${e.breaks[0]?.resumed?.resumes.join(', ') ?? 'no resume'})`);

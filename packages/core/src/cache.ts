@@ -16,7 +16,7 @@ export interface BreakRecord {
   readonly location: SourceLocation | undefined;
   readonly hint: string | undefined;
   /** Set when the frame split here instead of falling back: what ran eagerly and where tracing resumed. */
-  readonly resumed?: { readonly eager: string; readonly line: number | undefined; readonly resume: string | undefined };
+  readonly resumed?: { readonly eager: string; readonly line: number | undefined; readonly resumes: readonly string[] };
 }
 
 interface EntryBase {
@@ -91,6 +91,11 @@ export function cacheFor(key: string, name: string, location: string): CodeCache
   let c = caches.get(key);
   if (!c) caches.set(key, (c = new CodeCache(nextFrameId++, name, location)));
   return c;
+}
+
+/** A cache of its own (explain, tests): a frame id of its own too, so resume frames can be told apart. */
+export function newPrivateCache(name: string, location: string): CodeCache {
+  return new CodeCache(nextFrameId++, name, location);
 }
 
 const EMPTY: readonly unknown[] = [];

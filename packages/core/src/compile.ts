@@ -1,7 +1,7 @@
 // compile(fn): the user entry point. Each call looks up the code location's cache (guards first); a miss
 // traces the frame into a graph (or records why it must run eagerly) and adds an entry, up to the limit.
 import { KilnError, Tensor } from '@kiln/tensor';
-import { cacheFor, CodeCache, readMutable } from './cache.js';
+import { cacheFor, CodeCache, newPrivateCache, readMutable } from './cache.js';
 import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
@@ -83,7 +83,7 @@ function setup(fn: Function, given: CompileOptions, privateCache: boolean): Fram
   const location = parsed ? formatLocation(parsed.locator(parsed.node.start)) : '<native>';
   const text = Function.prototype.toString.call(fn);
   const key = `${parsed?.info.url}:${parsed?.info.line}:${parsed?.info.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}|${options.backend}|${compilerId(compiler)}`;
-  const cache = privateCache ? new CodeCache(-1, name, location) : cacheFor(key, name, location);
+  const cache = privateCache ? newPrivateCache(name, location) : cacheFor(key, name, location);
   const captures = parsed ? frameCaptureNames(fn).map((n) => parsed.info.captures.get(n)!.value) : [];
   return { cache, captures, compiler, options };
 }

@@ -21,6 +21,8 @@ export interface ExplainOutput {
   readonly result: unknown;
   /** Each captured graph as the tracer recorded it (public API calls as written). */
   readonly graphs: readonly string[];
+  /** Per graph: where it comes from (`[frame/compile]`, and the resume function or the break it ends at). */
+  readonly graphOrigins: readonly string[];
   /** The same graphs after passes and decomposition: what each backend compiled. */
   readonly coreGraphs: readonly string[];
   /** Per graph: the backend, its kernel count, the nodes it ran eagerly, and its generated code. */
@@ -67,12 +69,19 @@ export class CompileRecorder {
 
   report(result: unknown): ExplainOutput {
     const graphEntries = this.graphEntries();
+    const tags = new Map(this.entries.map((e) => [e.entry, e.tag] as const));
+    const origin = (g: GraphEntry | SplitEntry): string => {
+      const resume = resumeEntries.get(g);
+      const where = resume ? `resume function '${resume}'` : g.kind === 'split' ? `before the break at ${formatLocation(g.break.location)}` : 'whole frame';
+      return `${tags.get(g) ?? ''} ${where}`.trim();
+    };
     const opCounts: Record<string, number> = {};
     for (const g of graphEntries) for (const [op, n] of Object.entries(g.apiOpCounts)) opCounts[op] = (opCounts[op] ?? 0) + n;
     const graphs = graphEntries.map((g) => g.apiGraphText);
     const out: ExplainOutput = {
       result,
       graphs,
+      graphOrigins: graphEntries.map(origin),
       coreGraphs: graphEntries.map((g) => printGraph(g.graph)),
       backends: graphEntries.map((g) => ({
         backend: g.backend,
@@ -94,6 +103,9 @@ export class CompileRecorder {
   }
 }
 
+const quoteList = (names: readonly string[], one: string, many: string): string | undefined =>
+  names.length === 0 ? undefined : `${names.length === 1 ? one : many} ${names.map((n) => `'${n}'`).join(' / ')}`;
+
 const DEFAULT_HINT = 'move this code out of the compiled function, or after its last tensor operation';
 
 function formatExplain(e: ExplainOutput): string {
@@ -101,13 +113,13 @@ function formatExplain(e: ExplainOutput): string {
   e.breaks.forEach((b, i) => {
     lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}`, `  hint: ${b.hint ?? DEFAULT_HINT}`);
     const r = b.resumed;
-    if (r) lines.push(`  runs ${r.eager} (line ${r.line ?? '?'}) eagerly; ${r.resume ? `resume function '${r.resume}'` : 'nothing follows it'}`);
+    if (r) lines.push(`  runs ${r.eager} (line ${r.line ?? '?'}) eagerly; ${quoteList(r.resumes, 'resume function', 'resume functions') ?? 'nothing follows it'}`);
     else lines.push('  the whole frame runs eagerly');
   });
-  const resumes = e.breaks.flatMap((b) => (b.resumed?.resume ? [b.resumed.resume] : []));
+  const resumes = e.breaks.flatMap((b) => b.resumed?.resumes ?? []);
   if (resumes.length) lines.push(`Resume functions: ${[...new Set(resumes)].join(', ')}`);
   e.graphs.forEach((g, i) => {
-    lines.push(`Graph ${i + 1}:`, ...g.split('\n').map((l) => `  ${l}`));
+    lines.push(`Graph ${i + 1} ${e.graphOrigins[i] ?? ''}:`, ...g.split('\n').map((l) => `  ${l}`));
     const b = e.backends[i];
     if (!b) return;
     lines.push(`  backend ${b.backend}: ${b.kernels} kernel${b.kernels === 1 ? '' : 's'}`);

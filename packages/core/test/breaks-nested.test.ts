@@ -36,7 +36,7 @@ Nested('a data-dependent if on item(): the test runs eagerly, the branch taken i
     return out.add(1);
   }, [[x], [x.neg()]], { graphs: 3 });
   const text = String(rec.report(undefined));
-  assert.match(text, /runs the test of the enclosing 'if' \(the branch taken is compiled\) \(line \d+\) eagerly; resume function '\w+_resume_2_then \/ \w+_resume_2_else'/);
+  assert.match(text, /runs the test of the enclosing 'if' \(the branch taken is compiled\) \(line \d+\) eagerly; resume functions '\w+_resume_2_then' \/ '\w+_resume_2_else'/);
   const graphs = rec.report(undefined).graphs.join('\n');
   assert.match(graphs, /exp\(/);
   assert.match(graphs, /neg\(/);
@@ -121,6 +121,9 @@ Nested('explain says which statement ran eagerly and names the resume function',
   const text = String(e);
   assert.match(text, /runs the enclosing 'for…of' loop \(line \d+\) eagerly/);
   assert.match(text, /resume function 'looped_resume_2'/);
+  assert.match(text, /Graph 1 \[\d+\/0\] before the break at breaks-nested\.test\.ts:\d+:/);
+  assert.match(text, /Graph 2 \[\d+\/0\] resume function 'looped_resume_2':/);
+  assert.equal(e.graphOrigins.length, 2);
   assert.match(text, /hint: /);
 });
 

@@ -22,8 +22,8 @@ export interface SplitRuntime {
   readonly statementLocation: string;
 }
 
-/** Cache entries of resume functions (explain counts their graphs only when they hold an op). */
-export const resumeEntries = new WeakSet<object>();
+/** Cache entries of resume functions → the resume function's name (explain labels and counts their graphs). */
+export const resumeEntries = new WeakMap<object, string>();
 
 /** Unique per process: only generated code can return it, so a user `return` is never mistaken for it. */
 export const DONE = Object.freeze({ kilnStatementDone: true });

@@ -206,14 +206,15 @@ function compiledResume(req: SplitRequest, fn: Function, options: CompileOptions
   let perCache = compiledResumes.get(req.cache);
   if (!perCache) compiledResumes.set(req.cache, (perCache = new Map()));
   let compiled = perCache.get(fn);
-  if (!compiled) perCache.set(fn, (compiled = compileWith(fn as (...a: unknown[]) => unknown, options, req.observer && resumeObserver(req.observer))));
+  if (!compiled) perCache.set(fn, (compiled = compileWith(fn as (...a: unknown[]) => unknown, options, req.observer && resumeObserver(req.observer, fn.name))));
   return compiled;
 }
 
-function resumeObserver(observer: CompileObserver): CompileObserver {
+function resumeObserver(observer: CompileObserver, name: string): CompileObserver {
   return {
     onEntry(entry, tag, reason) {
-      resumeEntries.add(entry);
+      // A nested resume's own observer has named the entry already.
+      if (!resumeEntries.has(entry)) resumeEntries.set(entry, name);
       observer.onEntry(entry, tag, reason);
     },
     onBreak: (record, tag) => observer.onBreak(record, tag),
@@ -233,7 +234,7 @@ function compiledCallee(fn: Function, compiler: Compiler, options: CompileOption
 function resumedRecord(req: SplitRequest, layout: SplitLayout, resumes: readonly string[]): BreakRecord {
   const parsed = parseFunction(req.fn)!;
   const line = parsed.locator(layout.eagerNode.start).line;
-  return { ...req.record, resumed: { eager: describeEagerPart(layout), line, resume: resumes.length ? resumes.join(' / ') : undefined } };
+  return { ...req.record, resumed: { eager: describeEagerPart(layout), line, resumes } };
 }
 
 const logged = new WeakMap<object, Set<string>>();
@@ -250,7 +251,7 @@ export function logBreakOnce(cache: object, tag: string, record: BreakRecord, me
 
 function reportBreak(req: SplitRequest, record: BreakRecord): void {
   const r = record.resumed!;
-  const then = r.resume ? `, resumes in '${r.resume}'` : '';
+  const then = r.resumes.length ? `, resumes in ${r.resumes.map((n) => `'${n}'`).join(' / ')}` : '';
   logBreakOnce(req.cache, req.tag, record, `graph break in '${req.frameName}' (${req.event.location}): ${record.reason} at ${formatLocation(record.location)}; runs ${r.eager} (line ${r.line}) eagerly${then}`);
   req.observer?.onBreak(record, req.tag);
   req.compiler.hooks.graphBreak.call(record, req.event);
