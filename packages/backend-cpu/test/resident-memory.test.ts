@@ -27,7 +27,7 @@ async function collect(done: () => boolean): Promise<boolean> {
   return done();
 }
 
-/** Runs `f` with other resident settings, restoring the defaults after. */
+/** Runs `f` with other resident settings, restoring the previous ones after. */
 function withSettings<T>(changes: Parameters<typeof configureResident>[0], f: () => T): T {
   const saved = configureResident();
   configureResident(changes);
@@ -115,6 +115,21 @@ Budget('over the budget, outputs are copied out to JS arrays', () => {
   const outs = withSettings({ budgetBytes: pool().bytes + 3 * bytes }, () => Array.from({ length: 5 }, () => fast(a, b)));
   assert.equal(outs.map(isResident), [true, true, true, false, false]);
   for (const t of outs) assert.equal(values(t), values(hypot(a, b)));
+});
+
+Budget('a synchronous burst is capped until the event loop turns (finalizers cannot run before)', async () => {
+  const bytes = 32 * 128 * 4;
+  const saved = configureResident();
+  await new Promise((r) => setTimeout(r, 0)); // start from a fresh turn
+  configureResident({ burstBytes: 3 * bytes });
+  try {
+    const outs = Array.from({ length: 5 }, () => fast(a, b));
+    assert.equal(outs.map(isResident), [true, true, true, false, false]);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.ok(isResident(fast(a, b)), 'resident again after a turn');
+  } finally {
+    configureResident(saved);
+  }
 });
 
 Budget('budget 0 turns resident outputs off; small outputs are copied', () => {

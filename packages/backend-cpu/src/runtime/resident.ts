@@ -15,6 +15,13 @@ export interface ResidentOptions {
    */
   budgetBytes: number;
   /**
+   * Bytes handed out since the event loop last turned, above which outputs are copied out until it turns.
+   * Finalizers only run between tasks, so a synchronous loop gets nothing back: without this it would
+   * spend the whole budget on fresh arena pages (page faults make a new 4 MB block cost more than a copy
+   * into a recycled JS array) and keep that footprint for good.
+   */
+  burstBytes: number;
+  /**
    * Outputs smaller than this are copied out: for a few elements the copy costs less than registering
    * the block for finalization and re-checking the view on every read.
    */
@@ -22,7 +29,13 @@ export interface ResidentOptions {
 }
 
 /** Process-wide settings; every pool reads them when it hands out an output. */
-const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, minBytes: 4096 };
+const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 64 * 2 ** 20, minBytes: 4096 };
+
+/** A macrotask (not a microtask: finalizers do not run between microtasks) that does not keep Node alive. */
+function afterTurn(f: () => void): void {
+  const timer = setTimeout(f, 0) as unknown as { unref?: () => void };
+  timer.unref?.();
+}
 
 export class ResidentConfigError extends KilnError {}
 
@@ -63,6 +76,8 @@ export class ResidentPool {
   /** Bytes of blocks handed out and not yet released. */
   bytes = 0;
   blocks = 0;
+  /** Bytes handed out since the event loop last turned (reset by a timer armed at the first of them). */
+  burst = 0;
   // The held value is the pointer and size only: it must not reference the block, or it would never die.
   private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => {
     this.arena.release(ptr);
@@ -74,7 +89,7 @@ export class ResidentPool {
 
   /** Whether an output of `bytes` may stay resident now (within the budget, and big enough to pay). */
   admits(bytes: number): boolean {
-    return bytes >= options.minBytes && this.bytes + bytes <= options.budgetBytes;
+    return bytes >= options.minBytes && this.bytes + bytes <= options.budgetBytes && this.burst + bytes <= options.burstBytes;
   }
 
   /**
@@ -86,6 +101,8 @@ export class ResidentPool {
     this.registry.register(block, { ptr, bytes: blockBytes });
     this.bytes += blockBytes;
     this.blocks++;
+    if (this.burst === 0) afterTurn(() => (this.burst = 0));
+    this.burst += blockBytes;
     return Storage.fromExternal(block, dtype);
   }
 
