@@ -247,3 +247,27 @@ positions('tril, triu (with diagonals), arange and eye fuse and match eager', ()
 });
 
 positions.run();
+
+const chains = suite('reduction chains that fuse across outputs');
+
+chains('a reduction that is also an output, read by a later reduction and by its epilogue', () => {
+  const fn = (x: k.Tensor) => {
+    const m = x.amax(-1, true);
+    const e = x.sub(m).exp();
+    const s = e.sum(-1, true);
+    return [e.div(s), m.mul(3), s.add(m)] as unknown as k.Tensor;
+  };
+  const x = k.randn([5, 9]);
+  const { coreGraph } = traceOps(fn, [x]);
+  const compiled = compileGraphForCpu(coreGraph);
+  for (const input of [x, k.randn([3, 4])]) {
+    const got = compiled.run([input]) as k.Tensor[];
+    const want = fn(input) as unknown as k.Tensor[];
+    want.forEach((w, i) => {
+      assert.equal(got[i]!.shape, w.shape);
+      w.toTypedArray().forEach((v, j) => assert.ok(Math.abs(got[i]!.toTypedArray()[j]! - v) < 1e-5, `output ${i}[${j}]`));
+    });
+  }
+});
+
+chains.run();

@@ -66,17 +66,27 @@ function withInputs<K extends Kernel>(k: K, values: ValueExpr[], keep: (name: st
 function mergeReductions(r1: ReductionKernel, r2: ReductionKernel): ReductionKernel | undefined {
   if (!same(r1.outer, r2.outer) || !same(r1.reduce, r2.reduce)) return undefined;
   const accs = accOfOutputs(r1);
-  const buffers = new Set(accs.keys());
+  // Every read of r1's outputs must become an acc: a kernel never reads what it writes (loop-IR rule).
+  const r1Outputs = new Set(r1.outputs.map((o) => o.name));
   const shift = r1.stages.length;
-  const idx = outerIndexAccess(r1);
+  const toAcc = (expected: Access) => (b: string, a: Access): ValueExpr | undefined =>
+    accs.has(b) && same(a, expected) ? { kind: 'acc', stage: accs.get(b)! } : undefined;
+  const fullIndex = toAcc(outerIndexAccess(r1));
+  const outerIndex = toAcc({ offset: 0, strides: contiguousStrides(r1.outer) });
   const stages = [...r1.stages];
   for (const s of r2.stages) {
     // r2's own earlier stages move up by `shift`; reads of r1's results become r1's accs (not shifted).
-    const prologue = substituteLoads(shiftAccs(s.prologue, shift), buffers, (b, a) => (same(a, idx) ? { kind: 'acc', stage: accs.get(b)! } : undefined));
+    const prologue = substituteLoads(shiftAccs(s.prologue, shift), r1Outputs, fullIndex);
     if (!prologue) return undefined;
     stages.push({ type: s.type, prologue });
   }
-  const stores = [...r1.stores, ...r2.stores.map((s) => ({ ...s, value: shiftAccs(s.value, shift) }))];
+  const r2Stores = [];
+  for (const st of r2.stores) {
+    const value = substituteLoads(shiftAccs(st.value, shift), r1Outputs, st.scope === 'full' ? fullIndex : outerIndex);
+    if (!value) return undefined;
+    r2Stores.push({ ...st, value });
+  }
+  const stores = [...r1.stores, ...r2Stores];
   const merged: ReductionKernel = {
     ...r2,
     name: r1.name,
@@ -85,7 +95,7 @@ function mergeReductions(r1: ReductionKernel, r2: ReductionKernel): ReductionKer
     stages,
     stores,
   };
-  return withInputs(merged, [...stages.map((s) => s.prologue), ...stores.map((s) => s.value)], (n) => !r1.outputs.some((o) => o.name === n), merged.inputs);
+  return withInputs(merged, [...stages.map((s) => s.prologue), ...stores.map((s) => s.value)], (n) => !r1Outputs.has(n), merged.inputs);
 }
 
 /** A kernel's expressions read its stages as acc(0..); merged after `shift` other stages they move up. */
@@ -111,7 +121,8 @@ function absorbPointwise(r: ReductionKernel, p: PointwiseKernel): ReductionKerne
   if (!same(store.access, { offset: 0, strides: contiguousStrides(p.sizes) })) return undefined;
   const accs = accOfOutputs(r);
   const idx = outerIndexAccess(r);
-  const value = substituteLoads(store.value, new Set(accs.keys()), (b, a) => (same(a, idx) ? { kind: 'acc', stage: accs.get(b)! } : undefined));
+  const rOutputs = new Set(r.outputs.map((o) => o.name));
+  const value = substituteLoads(store.value, rOutputs, (b, a) => (accs.has(b) && same(a, idx) ? { kind: 'acc', stage: accs.get(b)! } : undefined));
   if (!value) return undefined;
   const merged: ReductionKernel = {
     ...r,

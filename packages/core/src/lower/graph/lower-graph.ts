@@ -8,7 +8,7 @@ import type { Argument, Node } from '../../ir/node.js';
 import { cast, constant } from '../build.js';
 import { contiguousStrides } from '../sizes.js';
 import { LoweringError } from './errors.js';
-import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput, ProgramStep } from './program.js';
+import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput } from './program.js';
 import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
 import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
 import { ProgramBuilder, loopDtype } from './builder.js';
