@@ -97,6 +97,7 @@ export class ResidentPool {
    * `numel` elements. The caller must not release the block afterwards, nor keep its pointer.
    */
   adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType): Storage {
+    this.arena.hold(ptr);
     const block = new ResidentBlock(this, ptr, numel, dtype);
     this.registry.register(block, { ptr, bytes: blockBytes });
     this.bytes += blockBytes;
