@@ -1,12 +1,12 @@
 // Resident tensors (backend-cpu README): what handing outputs back over their arena blocks, and reading
-// resident inputs in place, saves per compiled call — and where it cannot. Columns:
-//   copy       resident outputs off (budget 0): inputs copied in, outputs copied out, as before
-//   sync       defaults, calls back to back in one synchronous loop (like the compiled bench): the
-//              FinalizationRegistry cannot run inside it, so once the budget is spent outputs are copied
-//   yielding   defaults, the event loop turns between calls (as in an app): dead outputs are released
-//              and their blocks reused (only the call is timed)
-//   res-in     yielding, and the inputs are themselves resident (outputs of an earlier compiled call):
-//              no copy in either direction
+// resident inputs in place, saves per compiled call — and where it cannot. Columns (median ms per call):
+//   resident   defaults; the event loop turns between calls (untimed), as in an app's frames or requests,
+//              so dead outputs are released and their blocks reused
+//   copy       the same with resident outputs off (budget 0): inputs copied in, outputs copied out (before)
+//   res-in     resident, and the inputs are themselves resident (outputs of an earlier compiled call)
+//   sync       defaults, calls back to back in one synchronous loop (like the compiled bench): finalizers
+//              cannot run inside it, so after the burst cap outputs are copied out as before
+//   copy sync  the same with budget 0
 // Run: node scripts/bench.mjs resident
 import * as k from '@kiln/tensor';
 import { compile } from '@kiln/core';
@@ -30,7 +30,7 @@ async function medianYielding(fn: () => unknown, runs = 200): Promise<number> {
 }
 
 console.log(machineLine());
-console.log('median ms per compiled call; ratio > 1: that column is slower than `yielding`\n');
+console.log('median ms per compiled call; ratio > 1: that column is slower than `resident`\n');
 
 type Fn = (...a: k.Tensor[]) => k.Tensor;
 const N = 1 << 20;
@@ -47,23 +47,36 @@ const cases: [string, Fn, k.Tensor[]][] = [
   ['sum rows 1024²', (x) => x.sum(-1), [k.randn([S, S])]],
 ];
 
+/** Runs `f` with resident outputs off. */
+const withBudget0 = async <T>(f: () => T | Promise<T>): Promise<T> => {
+  const saved = configureResident();
+  configureResident({ budgetBytes: 0 });
+  try {
+    return await f();
+  } finally {
+    configureResident(saved);
+  }
+};
+
 const toResident = compile((x: k.Tensor) => x.mul(1));
 for (const [name, fn, args] of cases) {
   const fast = compile(fn);
-  const resident = args.map((a) => toResident(a));
+  const residentArgs = args.map((a) => toResident(a));
   const want = fn(...args).toTypedArray();
-  const got = fast(...resident).toTypedArray();
+  const got = fast(...residentArgs).toTypedArray();
   for (let i = 0; i < want.length; i++) if (Math.abs(got[i]! - want[i]!) > 1e-4 * Math.max(1, Math.abs(want[i]!))) throw new Error(`${name}: differs at ${i}`);
-  const saved = configureResident();
-  configureResident({ budgetBytes: 0 });
-  const copy = medianMs(() => fast(...args));
-  configureResident(saved);
+  // V8 runs new wasm on its baseline tier until TurboFan finishes in the background: warm up first, or
+  // whichever column is measured first pays for it.
+  for (let i = 0; i < 200; i++) fast(...args);
+  await new Promise((r) => setTimeout(r, 300));
+  const copy = await withBudget0(() => medianYielding(() => fast(...args)));
+  const resident = await medianYielding(() => fast(...args));
+  const resIn = await medianYielding(() => fast(...residentArgs));
+  const copySync = await withBudget0(() => medianMs(() => fast(...args)));
   await tick();
   const sync = medianMs(() => fast(...args));
   await tick();
-  const yielding = await medianYielding(() => fast(...args));
-  const resIn = await medianYielding(() => fast(...resident));
-  printRow(name, { yielding, copy, sync, 'res-in': resIn }, 'yielding');
+  printRow(name, { resident, copy, 'res-in': resIn, sync, 'copy sync': copySync }, 'resident');
 }
 const pool = residentPool(cpuArena());
 console.log(`\narena ${(cpuArena().memory.buffer.byteLength / 2 ** 20).toFixed(0)} MB, resident now ${(pool.bytes / 2 ** 20).toFixed(1)} MB in ${pool.blocks} blocks`);
