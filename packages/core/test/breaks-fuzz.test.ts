@@ -42,6 +42,10 @@ const STMTS = [
   () => `label${++uid}: { if (n === 3) break label${uid}; say('lbl'); }`,
   () => `say(helper(h).shape[0]);`,
   () => `v0 = (typeof v0 === 'number' ? v0 : 0) + 1;`,
+  () => `h.mul_(0.5);`,
+  () => `a.add_(0.25);`,
+  () => `const w${++uid} = h.reshape([-1]); h.add_(1); say(w${uid}.sum().item());`,
+  () => `say(a.sub_(0.5).sum().item());`,
 ];
 let uid = 0;
 
@@ -80,10 +84,12 @@ function compare(src: string, options: Parameters<typeof compileWith>[1], rec: C
   const eager = make(src);
   const comp = make(src);
   const f = compileWith(comp.fn, options, rec);
-  for (const [a, n] of INPUTS) {
+  for (const [input, n] of INPUTS) {
+    // Programs may write their argument in place: each side gets its own copy.
+    const [a, b] = [input.clone(), input.clone()];
     said.length = 0;
     let want: unknown, wantErr: unknown;
-    try { want = eager.fn(a, n); } catch (e) { wantErr = e; }
+    try { want = eager.fn(b, n); } catch (e) { wantErr = e; }
     const saidEager = [...said];
     said.length = 0;
     let got: unknown, gotErr: unknown;
@@ -94,6 +100,7 @@ function compare(src: string, options: Parameters<typeof compileWith>[1], rec: C
     assert.equal(said, saidEager, 'skipped calls, in order');
     assertSameValue({ ...comp.state, map: [...comp.state.map.entries()] }, { ...eager.state, map: [...eager.state.map.entries()] }, 'state');
     assertSameValue({ ...comp.obj }, { ...eager.obj }, 'obj');
+    assertSameValue(a, b, 'the argument after the call');
   }
 }
 

@@ -1,5 +1,5 @@
 import type { DType, DispatchMode, MetaContext, OpDef } from '@kiln/tensor';
-import { Tensor, withDispatchMode } from '@kiln/tensor';
+import { Tensor, getOp, withDispatchMode } from '@kiln/tensor';
 import type { DimDynamism, ShapeEnv, SymInt } from '@kiln/shapes';
 import { FakeTensor, FakeTensorError, FakeTensorMode } from '../fake/fake-tensor.js';
 import { Graph } from '../ir/graph.js';
@@ -15,6 +15,14 @@ export interface RecorderOptions {
  * Fake tensors map to the node that produced them; real tensors met along the way (weights captured by a
  * closure, say) become constant nodes.
  */
+/** Op categories whose results are always fresh tensors; any other op (views, reshape, `to`, …) may alias. */
+const FRESH_RESULT = new Set(['pointwise', 'reduction', 'linalg', 'normalization', 'random', 'creation']);
+const mayAlias = (target: string): boolean => {
+  if (target === 'clone') return false;
+  const op = getOp(target);
+  return !op || !FRESH_RESULT.has(op.category);
+};
+
 export class GraphRecorder implements DispatchMode {
   readonly graph: Graph;
   private readonly nodeOf = new Map<unknown, Node>();
@@ -55,6 +63,27 @@ export class GraphRecorder implements DispatchMode {
 
   nodeFor(value: unknown): Node | undefined {
     return this.nodeOf.get(value);
+  }
+
+  /** Functionalization of an in-place op: `fake` now stands for the node that produced `value`. */
+  rebind(fake: FakeTensor, value: FakeTensor): void {
+    const node = this.nodeOf.get(value);
+    if (!node) throw new Error('rebind: the new value has no node');
+    this.nodeOf.set(fake, node);
+  }
+
+  /**
+   * Whether `fake` is a view, has a view, or shares its storage with another tracked tensor: a write to it
+   * would have to show through the other tensor, which a functionalized in-place op does not do.
+   */
+  hasAliases(fake: FakeTensor): boolean {
+    for (const other of this.nodeOf.keys()) if (other !== fake && other instanceof Tensor && other.storage === fake.storage) return true;
+    const node = this.nodeOf.get(fake);
+    if (!node) return true;
+    const isView = (n: Node): boolean => n.kind === 'call' && mayAlias(n.target);
+    if (isView(node)) return true;
+    const mentions = (a: Argument): boolean => a === node || (Array.isArray(a) ? a.some(mentions) : false);
+    return this.graph.nodes.some((n) => isView(n) && (n.args as readonly Argument[]).some(mentions));
   }
 
   /**

@@ -10,6 +10,7 @@ import { callBuiltin, constructBuiltin } from './builtins.js';
 import { invokeFunction, construct } from './invoke.js';
 import { getMember, spreadItems } from './members.js';
 import { decideCall } from './policy-adapter.js';
+import { functionalize, outOfPlace } from './side-effects/inplace.js';
 import { parseFunction } from './functions.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isSymbolic } from './values.js';
@@ -128,6 +129,8 @@ function toOpArg(ctx: Ctx, v: Value): unknown {
 function callOp(ctx: Ctx, op: OpDef, fn: Function, thisArg: Value, args: Value[], name: string): Value {
   const isMethod = fn !== op.fn;
   const realArgs = (isMethod ? [thisArg, ...args] : args).map((a) => toOpArg(ctx, a));
+  const base = outOfPlace(op);
+  if (base) return functionalize(ctx, op, base, realArgs);
   try {
     return withDispatchMode(ctx.tracer.recorder, () => op.fn(...realArgs));
   } catch (err) {

@@ -17,6 +17,7 @@ import { KEEP_NAME, isBuiltinGlobal } from './builtins.js';
 import type { Value } from './values.js';
 import type { PolicyDecision } from './policy-adapter.js';
 import { EffectLog } from './side-effects/record.js';
+import type { InputFake } from './side-effects/inplace.js';
 
 export interface TraceSettings {
   /** true: every dimension dynamic; false: every dimension static; undefined: static unless marked. */
@@ -49,6 +50,8 @@ export class FrameTracer {
   readonly mutableReads: MutableRead[] = [];
   /** Side effects on outside values, replayed after the graph runs. */
   readonly effects = new EffectLog();
+  /** Graph inputs: fake tensor → where it was read and the real tensor (for in-place writes). */
+  readonly inputFakes = new Map<FakeTensor, InputFake>();
   private readonly realized = new Map<string, Value>();
   private readonly lengthGuarded = new Set<string>();
   /** Call expressions whose value the code discards (statement expressions, `void`, sequence heads). */
@@ -204,7 +207,9 @@ export class FrameTracer {
       sizeSource = `U[${this.aliases++}]`;
       this.guards.add({ code: `(${sizeSource} = ${source}, true)`, text: `${sizeSource} = ${source}`, kind: 'tensor' });
     }
-    return this.recorder.addInput(t, name, sizeSource, dims);
+    const fake = this.recorder.addInput(t, name, sizeSource, dims);
+    this.inputFakes.set(fake, { source, real: t });
+    return fake;
   }
 
   /** A property of an external object, read live by the guards. */
@@ -252,6 +257,13 @@ export class FrameTracer {
   addAliasGuards(): void {
     const targets = this.effects.targetSources();
     if (targets.size === 0) return;
+    // A tensor written in place must not share storage with another input (it would see the write).
+    const inputs = [...this.inputFakes.values()];
+    for (const written of inputs.filter((i) => targets.has(i.source))) {
+      for (const other of inputs) {
+        if (other !== written) this.guard(`${written.source}.storage !== ${other.source}.storage`, `${written.source} does not share storage with ${other.source}`, 'identity');
+      }
+    }
     const refs = [...this.realized.entries()].filter(([, v]) => v instanceof ExternalRef && typeof (v as ExternalRef).value === 'object');
     for (const t of targets) {
       const target = refs.find(([s]) => s === t)?.[1] as ExternalRef | undefined;

@@ -6,6 +6,7 @@ import { getOp } from '@kiln/tensor';
 import type { OpDef } from '@kiln/tensor';
 import { decide } from '@kiln/policy';
 import { parseFunction, isNativeFunction } from './functions.js';
+import { outOfPlace } from './side-effects/inplace.js';
 
 export type PolicyKind = 'inline' | 'skip' | 'allowInGraph';
 
@@ -39,7 +40,11 @@ export function defaultDecision(fn: Function, name = fn.name): PolicyDecision {
       // Not a registry op (a user function marked allowInGraph): trace into it when its source is readable.
       return parsed ? { kind: 'inline', rule, reason: `${d.reason} (traced into: not a registry op)` } : { kind: 'skip', rule, reason: d.reason };
     }
-    if (op.mutatesSelf) return { kind: 'skip', rule: 'tracer:inplace', reason: `'${op.name}' mutates its input in place (not functionalized yet)` };
+    if (op.mutatesSelf) {
+      // Traced as its out-of-place op; a write to a graph input is replayed (trace/side-effects/inplace.ts).
+      if (outOfPlace(op)) return { kind: 'allowInGraph', rule: 'tracer:functionalized', reason: `'${op.name}' is traced as '${op.name.slice(0, -1)}' and its write replayed`, op };
+      return { kind: 'skip', rule: 'tracer:inplace', reason: `'${op.name}' mutates its input in place (no out-of-place form to trace)` };
+    }
     if (op.dataDependent) return { kind: 'skip', rule: 'tracer:data-dependent', reason: `'${op.name}' reads tensor values (data-dependent)` };
     return { kind: 'allowInGraph', rule, reason: d.reason, op };
   }

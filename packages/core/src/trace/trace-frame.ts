@@ -10,7 +10,7 @@ import type { CallDecision, MutableRead, TraceSettings } from './frame.js';
 import { parseFunction } from './functions.js';
 import { checkTraceable, invokeRoot } from './invoke.js';
 import type { RootResult } from './invoke.js';
-import { checkSingleUse, recordedEffects } from './side-effects/record.js';
+import { GraphValue, checkSingleUse, recordedEffects } from './side-effects/record.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, isTensorValue } from './values.js';
 import type { Value } from './values.js';
@@ -129,7 +129,22 @@ export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: re
 }
 
 export function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sources: string[]): OutputTemplate {
+  if (v instanceof GraphValue) {
+    outputs.push(v.value);
+    return { kind: 'graph', index: outputs.length - 1 };
+  }
+  const input = isTensorValue(v) ? tracer.inputFakes.get(v) : undefined;
+  if (input) {
+    // A graph input is returned (or carried across a break) as itself, as in eager code: the same object,
+    // which an in-place write, replayed or done by eager code, changes for every holder.
+    sources.push(input.source);
+    return { kind: 'source', index: sources.length - 1 };
+  }
   if (isTensorValue(v) || isSymInt(v)) {
+    // One output per tensor: every holder of it (returned, stored outside, live across a break) gets the
+    // same object, so identity and in-place writes behave as in eager code.
+    const known = outputs.indexOf(v);
+    if (known >= 0) return { kind: 'graph', index: known };
     outputs.push(v);
     return { kind: 'graph', index: outputs.length - 1 };
   }

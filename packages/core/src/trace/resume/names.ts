@@ -110,6 +110,18 @@ export function frameBoundUses(node: AnyNode): { this: boolean; other: string | 
   return { this: usesThis, other };
 }
 
+/** Whether the code calls a method named like an in-place tensor op (`x.add_(1)`, `t.copy_(u)`). */
+export function callsInPlaceMethod(node: AnyNode): boolean {
+  let found = false;
+  const visit = (n: AnyNode): void => {
+    if (found) return;
+    if (n.type === 'CallExpression' && n.callee.type === 'MemberExpression' && !n.callee.computed && /[^_]_$/.test(n.callee.property.name ?? '')) found = true;
+    children(n, visit);
+  };
+  visit(node);
+  return found;
+}
+
 const RESERVED = new Set(
   'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await arguments eval undefined NaN Infinity'.split(' '),
 );

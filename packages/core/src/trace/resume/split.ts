@@ -25,6 +25,7 @@ import { beginFrame, finishFrame, frameCaptureNames } from '../trace-frame.js';
 import { ExternalRef, TracedFunction, isTensorValue } from '../values.js';
 import type { Value } from '../values.js';
 import { eagerStatement, isStrictFunction, resumeFunction } from './codegen.js';
+import { callsInPlaceMethod } from './names.js';
 import { resumeEntries } from './run.js';
 import { NotSplittable, describeEagerPart, layoutSplit } from './plan.js';
 import type { SplitLayout } from './plan.js';
@@ -78,6 +79,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   const layout = chooseLayout(parsed, captureNames, k, inScope);
   const liveValues = layout.liveNames.map((n) => root.scope.vars.get(n)!.value);
   checkLiveValues(layout.liveNames, liveValues);
+  checkLiveViews(tracer, layout, liveValues);
   const effects = recordedEffects(tracer);
   const trace = finishFrame(tracer, liveValues, effects.values);
   const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
@@ -129,6 +131,17 @@ function checkLiveValues(names: readonly string[], values: readonly Value[]): vo
     for (const x of Array.isArray(v) ? v : Object.values(v)) visit(x, name);
   };
   names.forEach((n, i) => visit(values[i], n));
+}
+
+/**
+ * A live tensor that is (or has) a view of another crosses the break as a separate graph output, so an
+ * in-place write after the break would not show through it as it does in eager code.
+ */
+function checkLiveViews(tracer: FrameTracer, layout: SplitLayout, values: readonly Value[]): void {
+  const after = [layout.eagerNode, ...layout.continuations.flatMap((c) => c.statements), ...layout.declarations];
+  if (!after.some(callsInPlaceMethod)) return;
+  const i = values.findIndex((v) => isTensorValue(v) && tracer.recorder.hasAliases(v));
+  if (i >= 0) throw new NotSplittable(`live tensor '${layout.liveNames[i]}' may be a view of another tensor, and the code after the break writes tensors in place`);
 }
 
 /** Mirrors compile()'s backend choice: a hooks tap first, then the backend registry. */

@@ -11,7 +11,9 @@ import type { Value } from '../values.js';
 export type Effect =
   | { readonly kind: 'set'; readonly target: ExternalRef; readonly key: string | number; readonly value: Value; readonly location: SourceLocation | undefined }
   | { readonly kind: 'delete'; readonly target: ExternalRef; readonly key: string | number; readonly location: SourceLocation | undefined }
-  | { readonly kind: 'call'; readonly target: ExternalRef; readonly method: ReplayedMethod; readonly args: readonly Value[]; readonly location: SourceLocation | undefined };
+  | { readonly kind: 'call'; readonly target: ExternalRef; readonly method: ReplayedMethod; readonly args: readonly Value[]; readonly location: SourceLocation | undefined }
+  /** An in-place op on a graph input (see inplace.ts): the input's final value is copied back into it. */
+  | { readonly kind: 'copy'; readonly target: ExternalRef; readonly value: Value; readonly location: SourceLocation | undefined };
 
 /** Methods replayed as calls on the live object. */
 export const REPLAYED_METHODS = {
@@ -30,6 +32,13 @@ export class EffectLog {
   /** Overlay per target object: key → written value (or DELETED). */
   private readonly overlay = new Map<object, Map<string | number, Value>>();
   private readonly pushed = new Map<object, number>();
+  /** Input fake tensors written in place → their source. */
+  private readonly copied = new Map<object, string>();
+
+  /** The source of an input tensor the frame wrote in place (it is returned as itself, not as a copy). */
+  copiedSource(fake: unknown): string | undefined {
+    return this.copied.get(fake as object);
+  }
 
   has(target: object): boolean {
     return this.overlay.has(target) || this.pushed.has(target);
@@ -50,6 +59,10 @@ export class EffectLog {
 
   write(effect: Effect): void {
     this.effects.push(effect);
+    if (effect.kind === 'copy') {
+      this.copied.set(effect.value as object, effect.target.source);
+      return;
+    }
     const src = effect.target.value;
     if (effect.kind === 'call') {
       this.pushed.set(src, (this.pushed.get(src) ?? 0) + effect.args.length);
@@ -149,6 +162,11 @@ export function checkSingleUse(ctx: { tracer: { break(reason: string, hint?: str
 
 const isPlainContainer = (v: object): boolean => Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null;
 
+/** The value the graph computed for a tensor (not the input object it was written back into). */
+export class GraphValue {
+  constructor(readonly value: Value) {}
+}
+
 export interface RecordedEffects {
   readonly effects: readonly Effect[];
   /** One output value per effect (its value, or its argument list), templated with the graph outputs. */
@@ -157,5 +175,5 @@ export interface RecordedEffects {
 
 export function recordedEffects(tracer: { effects: EffectLog }): RecordedEffects {
   const effects = tracer.effects.effects;
-  return { effects, values: effects.map((e) => (e.kind === 'set' ? e.value : e.kind === 'call' ? [...e.args] : undefined)) };
+  return { effects, values: effects.map((e) => (e.kind === 'copy' ? new GraphValue(e.value) : e.kind === 'set' ? e.value : e.kind === 'call' ? [...e.args] : undefined)) };
 }

@@ -1,6 +1,7 @@
 // Replaying recorded side effects after the graph ran: each effect's target is read from its source at that
 // moment (so an earlier effect that replaced `obj.inner` is seen), its value is rebuilt from the graph
 // outputs, and effects apply in program order, exactly once per call.
+import type { Tensor } from '@kiln/tensor';
 import { compileGatherer } from '../../guards/codegen.js';
 import type { InputGatherer } from '../../guards/codegen.js';
 import { fillTemplate } from '../trace-frame.js';
@@ -41,6 +42,9 @@ export function buildReplay(recorded: RecordedEffects, templates: readonly Outpu
             break;
           case 'call':
             (REPLAYED_METHODS[effect.method] as (...a: unknown[]) => unknown).apply(obj, v as unknown[]);
+            break;
+          case 'copy':
+            (obj as unknown as Tensor).copy_(v as Tensor);
             break;
           default:
             effect satisfies never;
