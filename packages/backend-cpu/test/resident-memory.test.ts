@@ -144,6 +144,7 @@ Budget('budget 0 turns resident outputs off; small outputs are copied', () => {
 Budget('settings are checked', () => {
   assert.throws(() => configureResident({ budgetBytes: -1 }), (e: unknown) => e instanceof ResidentConfigError);
   assert.throws(() => configureResident({ minBytes: Number.NaN }), (e: unknown) => e instanceof ResidentConfigError);
+  assert.throws(() => configureResident({ budget: 1 } as never), (e: unknown) => e instanceof ResidentConfigError);
   assert.is(configureResident().budgetBytes, 256 * 2 ** 20);
 });
 

@@ -10,7 +10,7 @@ import { ResidentBlock, compileGraphForCpu, cpuArena, residentPool, type Arena }
 type Fn = (...args: k.Tensor[]) => k.Tensor;
 
 k.manualSeed(7);
-const N = 4096; // 16 KB of float32: above the default minimum for a resident output
+const N = 4096; // 16 KB of float32: the default minimum for a resident output
 const values = (t: k.Tensor) => Array.from(t.toTypedArray());
 const isResident = (t: k.Tensor) => t.storage.external instanceof ResidentBlock;
 /** A JS-array copy of a tensor: the eager reference never touches the arena. */

@@ -29,7 +29,7 @@ export interface ResidentOptions {
 }
 
 /** Process-wide settings; every pool reads them when it hands out an output. */
-const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 64 * 2 ** 20, minBytes: 4096 };
+const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 64 * 2 ** 20, minBytes: 16384 };
 
 /** A macrotask (not a microtask: finalizers do not run between microtasks) that does not keep Node alive. */
 function afterTurn(f: () => void): void {
@@ -43,6 +43,7 @@ export class ResidentConfigError extends KilnError {}
 export function configureResident(changes: Partial<ResidentOptions> = {}): Readonly<ResidentOptions> {
   for (const [key, value] of Object.entries(changes) as [keyof ResidentOptions, number | undefined][]) {
     if (value === undefined) continue;
+    if (!(key in options)) throw new ResidentConfigError(`configureResident: unknown setting '${key}'`, `one of ${Object.keys(options).join(', ')}`);
     if (!(value >= 0) || !Number.isFinite(value)) {
       throw new ResidentConfigError(`configureResident: ${key} must be a finite number ≥ 0, got ${value}`);
     }
