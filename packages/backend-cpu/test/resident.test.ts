@@ -175,6 +175,22 @@ In('an in-place write to a resident input after a call is seen by the next call'
   assert.not.equal(values(first), new Array(N).fill(0));
 });
 
+In('an in-place op inside a compiled function updates a resident input (written back by copy_)', () => {
+  const y = program(hypot, [a, b]).run(a, b);
+  const want = js(y);
+  const f = compile((x: k.Tensor) => {
+    x.add_(1);
+    return x.mul(2);
+  }, { backend: 'cpu' });
+  const r = f(y);
+  close(y, want.add(1), 'the input was written');
+  close(r, want.add(1).mul(2), 'the result');
+  const c = y.clone();
+  f(y);
+  close(c, want.add(1), 'a lazy clone taken before the call keeps its values');
+  close(y, want.add(2));
+});
+
 In('the shared arena is the one compile() uses', () => {
   assert.ok(residentPool(cpuArena()).blocks > 0);
 });
