@@ -40,7 +40,8 @@ export class ProgramRunner {
     this.allocBefore = plan.allocBefore;
     this.freeAfter = plan.freeAfter;
     this.pool = residentPool(arena);
-    // Lowering never writes an input (in-place ops break the graph), but zero-copy inputs rely on it.
+    // Lowering never writes an input (core replays in-place ops with an eager copy_ after the call), but
+    // zero-copy inputs rely on it, so an input some step writes is always copied in.
     for (const step of program.steps) {
       const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : step.output ? [step.output.buffer] : [];
       for (const name of writes) if (program.buffers.find((b) => b.name === name)?.input !== undefined) this.writtenInputs.add(name);
