@@ -97,13 +97,19 @@ export function beginFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, 
 }
 
 /** The graph, guards and output template once the frame produced `result` (its return value or live locals). */
-export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: readonly Value[] = []): FrameTrace & { readonly extra: readonly OutputTemplate[] } {
+/**
+ * @param shareResult one output per tensor inside `result` too (live locals at a break); a return value
+ *   keeps one output per occurrence. Side-effect values always share with the result and each other.
+ */
+export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: readonly Value[] = [], shareResult = false): FrameTrace & { readonly extra: readonly OutputTemplate[] } {
   if (extraOutputs.length > 0) checkSingleUse({ tracer }, [result, ...extraOutputs]);
   tracer.addAliasGuards();
   const outputs: Value[] = [];
   const outputSources: string[] = [];
-  const output = templateOf(tracer, result, outputs, outputSources);
-  const extra = extraOutputs.map((v) => templateOf(tracer, v, outputs, outputSources));
+  const shared = new Map<Value, number>();
+  const output = templateOf(tracer, result, outputs, outputSources, shareResult ? shared : undefined);
+  outputs.forEach((v, i) => shared.has(v) || shared.set(v, i));
+  const extra = extraOutputs.map((v) => templateOf(tracer, v, outputs, outputSources, shared));
   if (produceRuntimeAsserts(tracer.shapeEnv).length > 0) throw tracer.break('runtime asserts are not executed by the eager backend yet');
   let guards: GuardEntry[];
   try {
@@ -128,9 +134,18 @@ export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: re
   };
 }
 
-export function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sources: string[]): OutputTemplate {
+/**
+ * @param shared when given, a tensor met again gets the output it got before (one object for every holder);
+ *   without it each occurrence is its own output (a returned `[h, h]` keeps two outputs, see backend-cpu's
+ *   copy-on-write outputs)
+ */
+export function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sources: string[], shared?: Map<Value, number>): OutputTemplate {
   if (v instanceof GraphValue) {
+    // The value computed for an input written in place (not the input object itself).
+    const known = shared?.get(v.value);
+    if (known !== undefined) return { kind: 'graph', index: known };
     outputs.push(v.value);
+    shared?.set(v.value, outputs.length - 1);
     return { kind: 'graph', index: outputs.length - 1 };
   }
   const input = isTensorValue(v) ? tracer.inputFakes.get(v) : undefined;
@@ -143,9 +158,10 @@ export function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sour
   if (isTensorValue(v) || isSymInt(v)) {
     // One output per tensor: every holder of it (returned, stored outside, live across a break) gets the
     // same object, so identity and in-place writes behave as in eager code.
-    const known = outputs.indexOf(v);
-    if (known >= 0) return { kind: 'graph', index: known };
+    const known = shared?.get(v);
+    if (known !== undefined) return { kind: 'graph', index: known };
     outputs.push(v);
+    if (shared && !shared.has(v)) shared.set(v, outputs.length - 1);
     return { kind: 'graph', index: outputs.length - 1 };
   }
   if (isSymBool(v) || isSymFloat(v)) return { kind: 'const', value: concrete(tracer, v) };
@@ -154,9 +170,9 @@ export function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sour
     return { kind: 'source', index: sources.length - 1 };
   }
   if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return { kind: 'const', value: v };
-  if (Array.isArray(v)) return { kind: 'array', items: v.map((x) => templateOf(tracer, x, outputs, sources)) };
+  if (Array.isArray(v)) return { kind: 'array', items: v.map((x) => templateOf(tracer, x, outputs, sources, shared)) };
   if (Object.getPrototypeOf(v) === Object.prototype) {
-    return { kind: 'object', entries: Object.entries(v).map(([k, x]) => [k, templateOf(tracer, x, outputs, sources)] as const) };
+    return { kind: 'object', entries: Object.entries(v).map(([k, x]) => [k, templateOf(tracer, x, outputs, sources, shared)] as const) };
   }
   throw tracer.break(`returning ${typeof v === 'function' ? 'a function' : `a ${(v as object).constructor?.name ?? 'object'} built in the frame`}`, 'return tensors, numbers, arrays and plain objects');
 }

@@ -81,7 +81,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   checkLiveValues(layout.liveNames, liveValues);
   checkLiveViews(tracer, layout, liveValues);
   const effects = recordedEffects(tracer);
-  const trace = finishFrame(tracer, liveValues, effects.values);
+  const trace = finishFrame(tracer, liveValues, effects.values, true);
   const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
   const { hooks } = compiler;
   hooks.guardBuilt.call(trace.guards, source);
