@@ -47,6 +47,9 @@ export interface GraphEntry extends EntryBase {
   readonly run: (inputs: unknown[]) => unknown[];
   /** Side effects on outside values, replayed after the graph runs. */
   readonly effects?: EffectReplay | undefined;
+  /** check() asserts: returns the index of the first failing one (in `assertTexts`), or -1. */
+  readonly checkAsserts?: ((L: readonly unknown[], T: unknown, C: readonly unknown[], M: readonly unknown[]) => number) | undefined;
+  readonly assertTexts?: readonly string[] | undefined;
 }
 
 /** A frame that breaks under these guards: run the function eagerly. */

@@ -1,6 +1,7 @@
 // compile(fn): the user entry point. Each call looks up the code location's cache (guards first); a miss
 // traces the frame into a graph (or records why it must run eagerly) and adds an entry, up to the limit.
 import { KilnError, Tensor } from '@kiln/tensor';
+import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, CodeCache, newPrivateCache, readMutable } from './cache.js';
 import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
@@ -17,6 +18,7 @@ import type { Graph } from './ir/graph.js';
 import { backendNames, getBackend } from './backends/registry.js';
 import type { BackendReport } from './backends/registry.js';
 import { runSplit } from './trace/resume/run.js';
+import { compiledAsserts } from './trace/checks.js';
 import { logBreakOnce, splitFrame } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
@@ -140,6 +142,10 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
 
 function runEntry(entry: CacheEntry, fn: Function, thisArg: unknown, args: unknown[], C: readonly unknown[], M: readonly unknown[]): unknown {
   if (entry.kind === 'eager') return fn.apply(thisArg, args);
+  if (entry.checkAsserts) {
+    const failed = entry.checkAsserts(args, thisArg, C, M);
+    if (failed >= 0) throw new CheckFailedError(entry.assertTexts![failed]!, undefined, 'for these inputs (a runtime assert of the compiled code)');
+  }
   if (entry.kind === 'split') return runSplit(entry, thisArg, args, C, M);
   const outputs = entry.run(entry.gatherInputs(args, thisArg, C, M));
   const sources = entry.gatherOutputs(args, thisArg, C, M);
@@ -242,6 +248,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       output: trace.output,
       run,
       effects: trace.extra.length ? buildReplay(recordedEffects(tracer), trace.extra, trace.constants) : undefined,
+      ...compiledAsserts(trace.asserts),
     };
     entryConstants.set(entry, trace.constants);
     log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(graph)}`);

@@ -23,3 +23,4 @@ export * from './config.js';
 export * from './hooks.js';
 export * from './compiler.js';
 export { runKilnCli } from './cli/kiln.js';
+export { check, checkIsSize } from './checks.js';

@@ -7,6 +7,7 @@ import { MAX_INLINE_DEPTH } from './context.js';
 import { GraphBreak } from './errors.js';
 import { SHORT, evalExpr, memberExpression } from './expressions.js';
 import { callBuiltin, constructBuiltin } from './builtins.js';
+import { isCheckFunction, traceCheck } from './checks.js';
 import { invokeFunction, construct } from './invoke.js';
 import { getMember, spreadItems } from './members.js';
 import { decideCall } from './policy-adapter.js';
@@ -84,6 +85,7 @@ export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[]
   if (callee instanceof TracedFunction) return invokeFunction(ctx, callee, thisArg, args);
   if (!(callee instanceof ExternalRef) || typeof callee.value !== 'function') throw t.break(`'${name}' is not a function`);
   const fn = callee.value as Function;
+  if (isCheckFunction(fn)) return traceCheck(t, fn, args);
   const builtin = callBuiltin(ctx, fn, thisArg, args);
   if (builtin.handled) return builtin.value;
   const decision = decideCall(fn, name);

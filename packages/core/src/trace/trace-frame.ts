@@ -1,6 +1,6 @@
 // Traces one frame: the compiled function called with concrete arguments becomes a graph, the guards that
 // make it reusable, and a template that rebuilds the function's return value from the graph's outputs.
-import { JsEmitError, isSymBool, isSymFloat, isSymInt, produceGuards, produceRuntimeAsserts, guardToJs, rangeToString } from '@kiln/shapes';
+import { JsEmitError, expr as shapesExpr, isSymBool, isSymFloat, isSymInt, produceGuards, produceRuntimeAsserts, guardToJs, rangeToString, symbolSources } from '@kiln/shapes';
 import type { Graph } from '../ir/graph.js';
 import type { GuardEntry } from '../guards/builder.js';
 import type { Ctx } from './context.js';
@@ -32,6 +32,8 @@ export interface FrameTrace {
   readonly output: OutputTemplate;
   readonly mutableReads: readonly MutableRead[];
   readonly decisions: readonly CallDecision[];
+  /** Runtime asserts from check(): `body` returns the index of the first failing one, or -1. */
+  readonly asserts: { readonly body: string; readonly texts: readonly string[] } | undefined;
 }
 
 /** What a frame that broke still knows: the guards under which the same break happens again. */
@@ -110,7 +112,7 @@ export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: re
   const output = templateOf(tracer, result, outputs, outputSources, shareResult ? shared : undefined);
   outputs.forEach((v, i) => shared.has(v) || shared.set(v, i));
   const extra = extraOutputs.map((v) => templateOf(tracer, v, outputs, outputSources, shared));
-  if (produceRuntimeAsserts(tracer.shapeEnv).length > 0) throw tracer.break('runtime asserts are not executed by the eager backend yet');
+  const asserts = assertsOf(tracer);
   let guards: GuardEntry[];
   try {
     guards = [...tracer.guards.entries, ...shapeGuards(tracer)];
@@ -131,7 +133,26 @@ export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: re
     extra,
     mutableReads: tracer.mutableReads,
     decisions: tracer.decisions,
+    asserts,
   };
+}
+
+/**
+ * The shape env's runtime asserts as one JS function body over the entry's roots (L, T, C, M), each symbol
+ * read from the input size it stands for. Asserts over data-dependent sizes (no input holds them) are not
+ * executed by compiled entries yet: such a frame runs eagerly, where check() itself runs.
+ */
+function assertsOf(tracer: FrameTracer): { body: string; texts: string[] } | undefined {
+  const produced = produceRuntimeAsserts(tracer.shapeEnv);
+  if (produced.length === 0) return undefined;
+  const sources = new Map(symbolSources(tracer.shapeEnv).map((s) => [s.symbol, s.source]));
+  const lines: string[] = [];
+  produced.forEach((a, i) => {
+    const missing = a.symbols.find((s) => !sources.has(s) || sources.get(s)!.includes('U['));
+    if (missing) throw tracer.break(`check() on ${a.text} needs ${missing}, a size no input holds (data-dependent); it runs eagerly`);
+    lines.push(`  if (!(${shapesExpr.boolToJs(a.expr, (s) => sources.get(s)!)})) return ${i};`);
+  });
+  return { body: [...lines, '  return -1;'].join('\n'), texts: produced.map((a) => `${a.text}${a.location ? ` (${a.location})` : ''}${a.message ? `: ${a.message}` : ''}`) };
 }
 
 /**

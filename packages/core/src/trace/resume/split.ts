@@ -3,6 +3,7 @@
 // eagerly from its own source text; the statements after it become a resume function compiled as a frame
 // of its own (own frame id, guards and cache). Whatever cannot be reproduced exactly returns a reason, and
 // the caller keeps the whole-frame eager fallback.
+import { compiledAsserts } from '../checks.js';
 import type { BreakRecord, SplitEntry } from '../../cache.js';
 import type { Compiler } from '../../compiler.js';
 import { withCompiler } from '../../compiler.js';
@@ -114,6 +115,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
     break: record,
     constants: trace.constants,
     split: runtime.split,
+    ...compiledAsserts(trace.asserts),
   };
   reportBreak(req, record);
   log('graph', req.tag, `graph before the break in '${req.frameName}':\n${printGraph(graph)}`);
