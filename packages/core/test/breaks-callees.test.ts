@@ -5,8 +5,7 @@ import type { Tensor } from '@kiln/tensor';
 import { skip } from '@kiln/policy';
 import { compile, compileWith } from '../src/compile.js';
 import { CompileRecorder } from '../src/explain.js';
-import { logSink } from '../src/logs.js';
-import { assertSameValue, check } from './support/tracer.js';
+import { assertSameValue, captureLogs, check } from './support/tracer.js';
 
 const x = k.arange(0, 12).reshape([3, 4]).div(5).sub(1);
 const y = k.arange(0, 20).reshape([5, 4]).div(7).sub(1);
@@ -14,21 +13,6 @@ const printed: string[] = [];
 const show = (...parts: unknown[]): void => void printed.push(parts.map(String).join(' '));
 skip(show);
 
-function captureLogs(spec: string, fn: () => void): string[] {
-  const lines: string[] = [];
-  const write = logSink.write;
-  const saved = process.env.KILN_LOGS;
-  process.env.KILN_LOGS = spec;
-  logSink.write = (l) => void lines.push(l);
-  try {
-    fn();
-  } finally {
-    logSink.write = write;
-    if (saved === undefined) delete process.env.KILN_LOGS;
-    else process.env.KILN_LOGS = saved;
-  }
-  return lines;
-}
 
 const Callees = suite('compiled callees of eager statements');
 

@@ -1,11 +1,11 @@
+// Line numbers of the programs below appear in the assertions: keep them in place when editing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import { compile } from '../src/compile.js';
 import { explain } from '../src/explain.js';
-import { logSink } from '../src/logs.js';
-import './support/tracer.js';
+import { captureLogs } from './support/tracer.js';
 
 const W = k.ones([4, 4]).div(4);
 function block(x: Tensor, scale = 2) {
@@ -20,21 +20,6 @@ function breaking(x: Tensor) {
   return h;
 }
 
-function captureLogs(spec: string, fn: () => void): string[] {
-  const lines: string[] = [];
-  const write = logSink.write;
-  const saved = process.env.KILN_LOGS;
-  process.env.KILN_LOGS = spec;
-  logSink.write = (l) => void lines.push(l);
-  try {
-    fn();
-  } finally {
-    logSink.write = write;
-    if (saved === undefined) delete process.env.KILN_LOGS;
-    else process.env.KILN_LOGS = saved;
-  }
-  return lines;
-}
 
 const Explain = suite('explain and logs');
 

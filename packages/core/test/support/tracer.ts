@@ -3,6 +3,7 @@
 import * as assert from 'uvu/assert';
 import { Tensor } from '@kiln/tensor';
 import { compileWith } from '../../src/compile.js';
+import { logSink } from '../../src/logs.js';
 import type { CompileOptions } from '../../src/compile.js';
 import { CompileRecorder } from '../../src/explain.js';
 import { dirname, resolve } from 'node:path';
@@ -97,3 +98,20 @@ export function check<F extends (...args: any[]) => any>(fn: F, calls: readonly 
 
 /** One graph, no fallback, no recompile. */
 export const ONE_GRAPH: Expected = { graphs: 1, fallbacks: 0, recompiles: 0 };
+
+/** Runs `fn` with KILN_LOGS set to `spec` and returns the log lines it printed. */
+export function captureLogs(spec: string, fn: () => void): string[] {
+  const lines: string[] = [];
+  const write = logSink.write;
+  const saved = process.env.KILN_LOGS;
+  process.env.KILN_LOGS = spec;
+  logSink.write = (l) => void lines.push(l);
+  try {
+    fn();
+  } finally {
+    logSink.write = write;
+    if (saved === undefined) delete process.env.KILN_LOGS;
+    else process.env.KILN_LOGS = saved;
+  }
+  return lines;
+}
