@@ -16,7 +16,7 @@ import { compileGatherer, compileGuards } from '../../guards/codegen.js';
 import type { FrameEvent, GraphRunner } from '../../hooks.js';
 import type { Graph } from '../../ir/graph.js';
 import { printGraph } from '../../ir/print.js';
-import { log } from '../../logs.js';
+import { compileTag, log } from '../../logs.js';
 import { GraphBreak, formatLocation } from '../errors.js';
 import { FrameTracer } from '../frame.js';
 import { isNativeFunction, parseFunction } from '../functions.js';
@@ -44,7 +44,7 @@ export interface SplitRequest {
   readonly observer: CompileObserver | undefined;
   readonly frameName: string;
   /** The frame's code cache: breaks are logged once per cache and break location. */
-  readonly cache: object;
+  readonly cache: { readonly frameId: number };
   readonly compileId: number;
   readonly tag: string;
   readonly event: FrameEvent;
@@ -118,8 +118,11 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
     ...compiledAsserts(trace.asserts),
   };
   reportBreak(req, record);
-  log('graph', req.tag, `graph before the break in '${req.frameName}':\n${printGraph(graph)}`);
-  log('graph_code', req.tag, source);
+  // The graph before the break comes from re-running the analysis up to it: a restarted analysis, logged
+  // as [frame/compile_1]; the break itself belongs to the first analysis ([frame/compile]).
+  const restartTag = compileTag(req.cache.frameId, req.compileId, 1);
+  log('graph', restartTag, `graph before the break in '${req.frameName}':\n${printGraph(graph)}`);
+  log('graph_code', restartTag, source);
   return entry;
 }
 
