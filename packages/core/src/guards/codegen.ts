@@ -14,11 +14,37 @@ export function guardSource(entries: readonly GuardEntry[]): string {
   const lines = ['return function guard(L, T, C, M) {', '  let g = 0;', '  try {'];
   // Scratch slots for tensors reached through keys that size guards cannot spell (see FrameTracer).
   if (entries.some((e) => e.code.includes('U['))) lines.splice(2, 0, '  const U = [];');
+  const sizes = sizeScratch(entries);
   entries.forEach((e, i) => {
-    lines.push(`    g = ${i}; if (!(${e.code})) return ${i};`);
+    if (i === sizes.firstShapeGuard) lines.push(`    g = ${i};`, ...sizes.assignments);
+    lines.push(`    g = ${i}; if (!(${i >= sizes.firstShapeGuard ? sizes.rewrite(e.code) : e.code})) return ${i};`);
   });
   lines.push('  } catch { return g; }', '  return -1;', '};');
   return lines.join('\n');
+}
+
+// An input size as the shape guards spell it: a safe accessor (identifiers, integer indices, simple quoted
+// keys — what the tracer emits) followed by `.shape[i]`.
+const SIZE_ACCESSOR = /[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[\d+\]|\['[\w$.-]*'\]|\["[\w$.-]*"\])*\.shape\[\d+\]/g;
+
+/**
+ * DESIGN.md's two-source guards: the shape env's guards relate sizes of several inputs (`s0 == s1`). Each
+ * size is read once into a scratch variable, right after the tensor guards that make reading it safe, and
+ * the relational guards compare the scratch variables. Applies when the shape guards form the tail of the
+ * list (the tracer appends them last); otherwise the code is left as it is.
+ */
+function sizeScratch(entries: readonly GuardEntry[]): { firstShapeGuard: number; assignments: string[]; rewrite: (code: string) => string } {
+  const first = entries.findIndex((e) => e.kind === 'shape');
+  const none = { firstShapeGuard: entries.length, assignments: [], rewrite: (c: string) => c };
+  if (first < 0 || entries.slice(first).some((e) => e.kind !== 'shape')) return none;
+  const names = new Map<string, string>();
+  for (const e of entries.slice(first)) for (const m of e.code.match(SIZE_ACCESSOR) ?? []) if (!names.has(m)) names.set(m, `s${names.size}`);
+  if (names.size === 0) return none;
+  return {
+    firstShapeGuard: first,
+    assignments: [...names].map(([accessor, name]) => `    const ${name} = ${accessor};`),
+    rewrite: (code) => code.replace(SIZE_ACCESSOR, (m) => names.get(m)!),
+  };
 }
 
 export function compileGuards(entries: readonly GuardEntry[], constants: readonly unknown[]): { fn: GuardFunction; source: string } {
