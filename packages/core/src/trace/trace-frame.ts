@@ -1,6 +1,8 @@
 // Traces one frame: the compiled function called with concrete arguments becomes a graph, the guards that
 // make it reusable, and a template that rebuilds the function's return value from the graph's outputs.
 import { JsEmitError, expr as shapesExpr, isSymBool, isSymFloat, isSymInt, produceGuards, produceRuntimeAsserts, guardToJs, rangeToString, symbolSources } from '@kiln/shapes';
+import { treeFlatten, treeUnflatten } from '@kiln/pytree';
+import type { TreeSpec } from '@kiln/pytree';
 import type { Graph } from '../ir/graph.js';
 import type { GuardEntry } from '../guards/builder.js';
 import type { Ctx } from './context.js';
@@ -21,7 +23,9 @@ export type OutputTemplate =
   | { readonly kind: 'const'; readonly value: unknown }
   | { readonly kind: 'source'; readonly index: number }
   | { readonly kind: 'array'; readonly items: readonly OutputTemplate[] }
-  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, OutputTemplate])[] };
+  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, OutputTemplate])[] }
+  /** Any other pytree node (a Map, a class registered with @kiln/pytree): its spec, and its leaves' templates. */
+  | { readonly kind: 'tree'; readonly spec: TreeSpec; readonly items: readonly OutputTemplate[] };
 
 export interface FrameTrace {
   readonly graph: Graph;
@@ -195,7 +199,29 @@ export function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sour
   if (Object.getPrototypeOf(v) === Object.prototype) {
     return { kind: 'object', entries: Object.entries(v).map(([k, x]) => [k, templateOf(tracer, x, outputs, sources, shared)] as const) };
   }
-  throw tracer.break(`returning ${typeof v === 'function' ? 'a function' : `a ${(v as object).constructor?.name ?? 'object'} built in the frame`}`, 'return tensors, numbers, arrays and plain objects');
+  const tree = pytreeTemplate(tracer, v, outputs, sources, shared);
+  if (tree) return tree;
+  throw tracer.break(
+    `returning ${typeof v === 'function' ? 'a function' : `a ${(v as object).constructor?.name ?? 'object'} built in the frame`}`,
+    'return tensors, numbers, arrays, plain objects, Maps, or instances of a class registered with @kiln/pytree',
+  );
+}
+
+/**
+ * Maps and classes registered with @kiln/pytree (global namespace) are flattened by their pytree rules; each
+ * leaf gets its own template and the spec rebuilds the container on every call. An unregistered object is a
+ * single leaf (itself): not a container we can rebuild.
+ */
+function pytreeTemplate(tracer: FrameTracer, v: object, outputs: Value[], sources: string[], shared?: Map<Value, number>): OutputTemplate | undefined {
+  let flat: [unknown[], TreeSpec];
+  try {
+    flat = treeFlatten(v);
+  } catch {
+    return undefined;
+  }
+  const [leaves, spec] = flat;
+  if (spec.isLeaf()) return undefined;
+  return { kind: 'tree', spec, items: leaves.map((leaf) => templateOf(tracer, leaf as Value, outputs, sources, shared)) };
 }
 
 export function fillTemplate(t: OutputTemplate, outputs: readonly unknown[], sources: readonly unknown[]): unknown {
@@ -213,6 +239,8 @@ export function fillTemplate(t: OutputTemplate, outputs: readonly unknown[], sou
       for (const [k, x] of t.entries) out[k] = fillTemplate(x, outputs, sources);
       return out;
     }
+    case 'tree':
+      return treeUnflatten(t.spec, t.items.map((x) => fillTemplate(x, outputs, sources)));
     default:
       return t satisfies never;
   }

@@ -48,6 +48,19 @@ export function assertSameValue(got: unknown, want: unknown, path = 'result'): v
     for (const [k, w] of Object.entries(want)) assertSameValue((got as Record<string, unknown>)[k], w, `${path}.${k}`);
     return;
   }
+  if (want instanceof Map) {
+    assert.ok(got instanceof Map, `${path}: expected a Map`);
+    assert.equal([...(got as Map<unknown, unknown>).keys()], [...want.keys()], `${path}: keys`);
+    for (const [key, w] of want) assertSameValue((got as Map<unknown, unknown>).get(key), w, `${path}.get(${String(key)})`);
+    return;
+  }
+  if (want !== null && typeof want === 'object' && typeof got === 'object' && got !== null && want.constructor !== Object) {
+    // A class instance: same class, same fields.
+    assert.is(got.constructor, want.constructor, `${path}: class`);
+    assert.equal(Object.keys(got).sort(), Object.keys(want).sort(), `${path}: fields`);
+    for (const [key, w] of Object.entries(want)) assertSameValue((got as Record<string, unknown>)[key], w, `${path}.${key}`);
+    return;
+  }
   assert.ok(Object.is(got, want), `${path}: ${String(got)} vs ${String(want)}`);
 }
 
