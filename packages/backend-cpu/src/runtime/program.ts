@@ -23,6 +23,8 @@ export interface ProgramStats {
 export class ProgramRunner {
   readonly stats: ProgramStats = { calls: 0, copyInMs: 0, computeMs: 0, copyOutMs: 0 };
   private readonly constantPointers = new Map<string, number>();
+  /** Built once: the call path looks buffers up by name for every allocation. */
+  private readonly buffersByName: ReadonlyMap<string, LoweredProgram['buffers'][number]>;
   /** Buffers each step writes (allocated just before it) and those dead after it (released right after). */
   private readonly allocBefore: string[][];
   private readonly freeAfter: string[][];
@@ -36,6 +38,7 @@ export class ProgramRunner {
     readonly module: CompiledModule,
     readonly arena: Arena,
   ) {
+    this.buffersByName = new Map(program.buffers.map((b) => [b.name, b]));
     const plan = planMemory(program);
     this.allocBefore = plan.allocBefore;
     this.freeAfter = plan.freeAfter;
@@ -86,10 +89,9 @@ export class ProgramRunner {
         new Uint8Array(arena.memory.buffer, ptr, bytes).set(new Uint8Array(data.buffer, data.byteOffset, bytes));
       }
       const t1 = this.measure ? performance.now() : 0;
-      const byName = new Map(program.buffers.map((b) => [b.name, b]));
       program.steps.forEach((step, i) => {
         for (const name of this.allocBefore[i]!) {
-          const b = byName.get(name)!;
+          const b = this.buffersByName.get(name)!;
           pointers[name] = arena.alloc(Math.max(evalSize(b.numel, params) * BYTES_PER_ELEMENT[b.dtype], 1));
           owned.push(name);
         }
@@ -139,7 +141,7 @@ export class ProgramRunner {
     name: string, numel: number, dtype: LoopDType, params: Record<string, number>, owned: string[], pointers: Record<string, number>,
   ): Storage | undefined {
     const index = owned.indexOf(name);
-    const buffer = this.program.buffers.find((b) => b.name === name);
+    const buffer = this.buffersByName.get(name);
     if (index < 0 || !buffer || buffer.input !== undefined) return undefined;
     const blockBytes = Math.max(evalSize(buffer.numel, params) * BYTES_PER_ELEMENT[dtype], 1);
     if (!this.pool.admits(blockBytes)) return undefined;
