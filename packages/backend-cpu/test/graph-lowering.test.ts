@@ -271,3 +271,14 @@ chains('a reduction that is also an output, read by a later reduction and by its
 });
 
 chains.run();
+
+const conversions = suite('to(dtype)');
+
+conversions('exact conversions fuse; the rest run eagerly and still match', () => {
+  const ints = k.tensor([[1, -2, 3], [16777217, 0, -7]]);
+  assert.is(assertMatchesEager((t) => t.to('float32').mul(0.5), [ints]).fallbacks.length, 0);
+  assert.is(assertMatchesEager((t) => t.gt(0).to('float32').add(1), [k.randn([3, 4])]).fallbacks.length, 0);
+  assert.is(assertMatchesEager((t) => t.to('int32').add(1), [k.tensor([1.5, -2.5, 3.9])]).fallbacks[0]!.op, 'to');
+});
+
+conversions.run();

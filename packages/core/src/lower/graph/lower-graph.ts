@@ -14,7 +14,7 @@ import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
 import { ProgramBuilder, loopDtype } from './builder.js';
 import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
 import type { BufferValue, LoweredValue } from './values.js';
-import { axisIndex, readBroadcast } from './values.js';
+import { axisIndex, readBroadcast, readValue } from './values.js';
 import { fuseProgram, lastUses } from './fuse.js';
 import type { ValueExpr } from '../loop-ir.js';
 import { lowerView, VIEW_OPS } from './view-rules.js';
@@ -122,6 +122,7 @@ function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Recor
   const lowered =
     lowerPointwise(node, all, fake) ??
     lowerCreation(node, all, fake) ??
+    lowerConversion(node, all, fake) ??
     (VIEW_OPS.has(node.target) ? lowerView(b, node.target, all, fake) : undefined) ??
     (REDUCTIONS.has(node.target) ? lowerReduction(b, node.target, all, fake) : undefined) ??
     (node.target === 'matmul' ? lowerMatmul(b, all, fake) : undefined) ??
@@ -171,6 +172,21 @@ function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValu
         : value;
     },
   };
+}
+
+/**
+ * `to(dtype)` conversions whose rounding the loop IR's cast shares with the eager kernel: same dtype, bool to a
+ * number, int32 to float32 (round to nearest). Float to int and anything to bool differ at the edges (NaN,
+ * out of range) and stay eager.
+ */
+const EXACT_CASTS = new Set(['bool>int32', 'bool>float32', 'int32>float32']);
+function lowerConversion(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
+  if (node.target !== 'to' || !fake?.shape || !isTensorValue(all[0])) return undefined;
+  const x = all[0];
+  if (x.dtype === fake.dtype) return x;
+  if (!EXACT_CASTS.has(`${x.dtype}>${fake.dtype}`)) return undefined;
+  const dtype = loopDtype(fake.dtype);
+  return { kind: 'virtual', dtype, shape: x.shape, read: (index, nAxes) => cast(dtype, readValue(x, index, nAxes)) };
 }
 
 function lowerCreation(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
@@ -242,5 +258,5 @@ function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
  * consume the loop IR report this list to the policy audit's backend-coverage column.
  */
 export function loweredOps(): string[] {
-  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, 'matmul'].sort();
+  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, 'matmul', 'to'].sort();
 }
