@@ -61,3 +61,21 @@ Checks('constant checks are decided while tracing', () => {
 });
 
 Checks.run();
+
+const TopLevel = suite('tracer: the policy decides top-level frames too');
+
+TopLevel('a function the user skips is not traced when compiled: it runs eagerly, with the reason', async () => {
+  const { skip } = await import('@kiln/policy');
+  function opaque(x: k.Tensor) {
+    return x.mul(2).add(1);
+  }
+  skip(opaque);
+  const recorder = new CompileRecorder();
+  const fast = compileWith(opaque, {}, recorder);
+  assertSameValue(fast(k.ones([3])), opaque(k.ones([3])));
+  assertSameValue(fast(k.ones([3])), opaque(k.ones([3])));
+  assert.is(recorder.graphCount, 0);
+  assert.match(recorder.breaks[0]?.reason ?? '', /skip/);
+});
+
+TopLevel.run();

@@ -29,6 +29,17 @@ export function decideCall(fn: Function, name = fn.name): PolicyDecision {
   return activeCompiler.hooks?.policyDecision.call(fn, name) ?? defaultDecision(fn, name);
 }
 
+/**
+ * Whether the policy skips `fn` as a top-level frame (compile(fn), a callee compiled from eager code): the
+ * reason when it does. Only a user override or third-party / Node code skips here — Kiln's own packages are
+ * skipped as internals when called, but their tests, benches and examples compile functions defined in them.
+ */
+export function topLevelSkipReason(fn: Function, url: string | undefined, line: number | undefined): string | undefined {
+  const d = decide({ fn, name: fn.name, origin: 'top-level', ...(url ? { url } : {}), ...(line ? { line } : {}) });
+  if (d.kind !== 'skip') return undefined;
+  return d.rule.step === 'override' || /\/node_modules\/|^node:/.test(url ?? '') ? d.reason : undefined;
+}
+
 /** What @kiln/policy decides, narrowed to what this tracer can soundly do. */
 export function defaultDecision(fn: Function, name = fn.name): PolicyDecision {
   const parsed = isNativeFunction(fn) ? null : parseFunction(fn);

@@ -7,6 +7,7 @@ import type { Graph } from '../ir/graph.js';
 import type { GuardEntry } from '../guards/builder.js';
 import type { Ctx } from './context.js';
 import { FrameSkipped } from './errors.js';
+import { topLevelSkipReason } from './policy-adapter.js';
 import { FrameTracer } from './frame.js';
 import type { CallDecision, MutableRead, TraceSettings } from './frame.js';
 import { parseFunction } from './functions.js';
@@ -92,6 +93,8 @@ export function beginFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, 
   const parsed = parseFunction(fn);
   if (!parsed) throw new FrameSkipped(`the source of '${fn.name || 'anonymous'}' is not available (native or bound function)`, undefined);
   checkTraceable(parsed, fn.name || 'anonymous');
+  const skipped = topLevelSkipReason(fn, parsed.info.url, parsed.info.line + 1);
+  if (skipped) throw new FrameSkipped(skipped, parsed.locator(parsed.node.start));
   tracer.guards.add({ code: `L.length === ${args.length}`, text: `number of arguments is ${args.length}`, kind: 'length' });
   const ctx: Ctx = { tracer, thisValue: { value: undefined }, depth: 0 };
   return tracer.withLocator(parsed.locator, () => {
