@@ -4,7 +4,7 @@ import { KilnError, Tensor } from '@kiln/tensor';
 import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, CodeCache, newPrivateCache, readMutable } from './cache.js';
 import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
-import { compileGatherer, compileGuards } from './guards/codegen.js';
+import { compileGuards } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
 import { printGraph } from './ir/print.js';
 import { compileTag, log, logSink } from './logs.js';
@@ -13,12 +13,9 @@ import { parseFunction } from './trace/functions.js';
 import { boundParts } from './trace/closures.js';
 import { getDefaultCompiler, withCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
-import type { FrameEvent, GraphRunner } from './hooks.js';
-import type { Graph } from './ir/graph.js';
-import { backendNames, getBackend } from './backends/registry.js';
-import type { BackendReport } from './backends/registry.js';
+import type { FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
-import { compiledAsserts } from './trace/checks.js';
+import { compileTrace } from './entry.js';
 import { logBreakOnce, splitFrame } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
@@ -90,23 +87,7 @@ function setup(fn: Function, given: CompileOptions, privateCache: boolean): Fram
   return { cache, captures, compiler, options };
 }
 
-function opCounts(graph: Graph): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const n of graph.nodes) if (n.kind === 'call' && n.target !== 'getitem') counts[n.target] = (counts[n.target] ?? 0) + 1;
-  return counts;
-}
-
-/** `auto` picks the CPU backend when its package has registered itself, else the interpreter. */
-export function resolveBackendName(name: string): string {
-  if (name !== 'auto') return name;
-  return backendNames().includes('cpu') ? 'cpu' : 'eager';
-}
-
-/** Backends registered with `registerBackend` (e.g. by importing `@kiln/backend-cpu`) serve when no hook tap does. */
-function runnerFromRegistry(name: string, graph: Graph): GraphRunner {
-  const compiled = getBackend(name).compile(graph);
-  return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
-}
+export { resolveBackendName } from './entry.js';
 
 export function compile<F extends (...args: any[]) => any>(fn: F, options: CompileOptions = {}): F {
   return compileWith(fn, options, undefined);
@@ -222,38 +203,17 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
   });
   try {
     const trace = traceFrame(tracer, fn, thisArg, args);
-    const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
-    hooks.guardBuilt.call(trace.guards, source);
-    hooks.graphCaptured.call(trace.graph, event);
-    const apiGraphText = printGraph(trace.graph);
-    const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
-    const backend = resolveBackendName(options.backend);
-    const run = hooks.backendCompile.for(backend).call(graph) ?? runnerFromRegistry(backend, graph);
     const entry: GraphEntry = {
       kind: 'graph',
       compileId,
-      guards: trace.guards,
-      guard,
-      guardSource: source,
-      mutableReads: trace.mutableReads,
-      decisions: trace.decisions,
+      ...compileTrace(compiler, trace, options.backend, event),
       compileMs: performance.now() - start,
-      apiGraphText,
-      apiOpCounts: opCounts(trace.graph),
-      graph,
-      backend,
-      backendReport: (run as { report?: BackendReport }).report,
-      gatherInputs: compileGatherer(trace.inputSources, trace.constants),
-      gatherOutputs: compileGatherer(trace.outputSources, trace.constants),
-      output: trace.output,
-      run,
       effects: trace.extra.length ? buildReplay(recordedEffects(tracer), trace.extra, trace.constants) : undefined,
-      ...compiledAsserts(trace.asserts),
     };
     entryConstants.set(entry, trace.constants);
-    log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(graph)}`);
+    log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(entry.graph)}`);
     log('guards', tag, `guards for '${cache.name}':\n${trace.guards.map((g) => `  ${g.text}`).join('\n')}`);
-    log('graph_code', tag, source);
+    log('graph_code', tag, entry.guardSource);
     return entry;
   } catch (err) {
     let record = breakRecord(err);

@@ -3,18 +3,13 @@
 // eagerly from its own source text; the statements after it become a resume function compiled as a frame
 // of its own (own frame id, guards and cache). Whatever cannot be reproduced exactly returns a reason, and
 // the caller keeps the whole-frame eager fallback.
-import { compiledAsserts } from '../checks.js';
 import type { BreakRecord, SplitEntry } from '../../cache.js';
 import type { Compiler } from '../../compiler.js';
 import { withCompiler } from '../../compiler.js';
 import { compileWith } from '../../compile.js';
 import type { CompileObserver, CompileOptions } from '../../compile.js';
-import { getBackend } from '../../backends/registry.js';
-import type { BackendReport } from '../../backends/registry.js';
-import { resolveBackendName } from '../../compile.js';
-import { compileGatherer, compileGuards } from '../../guards/codegen.js';
-import type { FrameEvent, GraphRunner } from '../../hooks.js';
-import type { Graph } from '../../ir/graph.js';
+import { compileTrace } from '../../entry.js';
+import type { FrameEvent } from '../../hooks.js';
 import { printGraph } from '../../ir/print.js';
 import { compileTag, log } from '../../logs.js';
 import { GraphBreak, formatLocation } from '../errors.js';
@@ -83,46 +78,24 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   checkLiveViews(tracer, layout, liveValues);
   const effects = recordedEffects(tracer);
   const trace = finishFrame(tracer, liveValues, effects.values, true);
-  const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
-  const { hooks } = compiler;
-  hooks.guardBuilt.call(trace.guards, source);
-  hooks.graphCaptured.call(trace.graph, req.event);
-  const apiGraphText = printGraph(trace.graph);
-  const apiOpCounts = opCounts(trace.graph);
-  const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
-  const backend = resolveBackendName(req.options.backend);
-  const run = backendRunner(compiler, backend, graph);
+  const compiled = compileTrace(compiler, trace, req.options.backend, req.event);
   const runtime = buildRuntime(req, parsed, layout, trace.extra.length ? buildReplay(effects, trace.extra, trace.constants) : undefined);
   const record = resumedRecord(req, layout, runtime.resumeNames);
   const entry: SplitEntry = {
     kind: 'split',
     compileId: req.compileId,
-    guards: trace.guards,
-    guard,
-    guardSource: source,
-    mutableReads: trace.mutableReads,
-    decisions: trace.decisions,
+    ...compiled,
     compileMs: performance.now() - req.start,
-    apiGraphText,
-    apiOpCounts,
-    graph,
-    backend,
-    backendReport: (run as { report?: BackendReport }).report,
-    gatherInputs: compileGatherer(trace.inputSources, trace.constants),
-    gatherOutputs: compileGatherer(trace.outputSources, trace.constants),
-    output: trace.output,
-    run,
     break: record,
     constants: trace.constants,
     split: runtime.split,
-    ...compiledAsserts(trace.asserts),
   };
   reportBreak(req, record);
   // The graph before the break comes from re-running the analysis up to it: a restarted analysis, logged
   // as [frame/compile_1]; the break itself belongs to the first analysis ([frame/compile]).
   const restartTag = compileTag(req.cache.frameId, req.compileId, 1);
-  log('graph', restartTag, `graph before the break in '${req.frameName}':\n${printGraph(graph)}`);
-  log('graph_code', restartTag, source);
+  log('graph', restartTag, `graph before the break in '${req.frameName}':\n${printGraph(entry.graph)}`);
+  log('graph_code', restartTag, entry.guardSource);
   return entry;
 }
 
@@ -150,19 +123,6 @@ function checkLiveViews(tracer: FrameTracer, layout: SplitLayout, values: readon
 }
 
 /** Mirrors compile()'s backend choice: a hooks tap first, then the backend registry. */
-function backendRunner(compiler: Compiler, name: string, graph: Graph): GraphRunner {
-  const tapped = compiler.hooks.backendCompile.for(name).call(graph);
-  if (tapped) return tapped;
-  const compiled = getBackend(name).compile(graph);
-  return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
-}
-
-function opCounts(graph: Graph): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const n of graph.nodes) if (n.kind === 'call' && n.target !== 'getitem') counts[n.target] = (counts[n.target] ?? 0) + 1;
-  return counts;
-}
-
 /**
  * At a top-level `if` (a data-dependent test such as `if (x.sum().item() > 0)`, or a break inside a branch)
  * only the test runs eagerly and the branch taken is compiled in a resume function; any other break runs

@@ -1,0 +1,66 @@
+// What every cache entry built from a finished trace shares, made in one place: compiled guards, the graph
+// through the passes and the decomposition, the backend's runner, input/output gatherers and check()
+// asserts. compile() adds what a whole-frame entry needs; the graph-break split adds its resume machinery.
+import { backendNames, getBackend } from './backends/registry.js';
+import type { BackendReport } from './backends/registry.js';
+import type { GraphEntry } from './cache.js';
+import type { Compiler } from './compiler.js';
+import { compileGatherer, compileGuards } from './guards/codegen.js';
+import type { FrameEvent, GraphRunner } from './hooks.js';
+import type { Graph } from './ir/graph.js';
+import { printGraph } from './ir/print.js';
+import { compiledAsserts } from './trace/checks.js';
+import type { FrameTrace } from './trace/trace-frame.js';
+
+/** `auto` picks the CPU backend when its package has registered itself, else the interpreter. */
+export function resolveBackendName(name: string): string {
+  if (name !== 'auto') return name;
+  return backendNames().includes('cpu') ? 'cpu' : 'eager';
+}
+
+/** A hook tap answers first; a backend registered with `registerBackend` (importing `@kiln/backend-cpu`) serves otherwise. */
+function backendRunner(compiler: Compiler, name: string, graph: Graph): GraphRunner {
+  const tapped = compiler.hooks.backendCompile.for(name).call(graph);
+  if (tapped) return tapped;
+  const compiled = getBackend(name).compile(graph);
+  return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
+}
+
+function opCounts(graph: Graph): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of graph.nodes) if (n.kind === 'call' && n.target !== 'getitem') counts[n.target] = (counts[n.target] ?? 0) + 1;
+  return counts;
+}
+
+export type CompiledTrace = Omit<GraphEntry, 'kind' | 'compileId' | 'compileMs' | 'effects'>;
+
+/** Compiles a finished trace: guards, hooks (guard built, graph captured, passes, decomposition), backend. */
+export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName: string, event: FrameEvent): CompiledTrace {
+  const { hooks } = compiler;
+  const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
+  hooks.guardBuilt.call(trace.guards, source);
+  hooks.graphCaptured.call(trace.graph, event);
+  // Printed and counted before the passes, which edit the captured graph in place.
+  const apiGraphText = printGraph(trace.graph);
+  const apiOpCounts = opCounts(trace.graph);
+  const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
+  const backend = resolveBackendName(backendName);
+  const run = backendRunner(compiler, backend, graph);
+  return {
+    guards: trace.guards,
+    guard,
+    guardSource: source,
+    mutableReads: trace.mutableReads,
+    decisions: trace.decisions,
+    apiGraphText,
+    apiOpCounts,
+    graph,
+    backend,
+    backendReport: (run as { report?: BackendReport }).report,
+    gatherInputs: compileGatherer(trace.inputSources, trace.constants),
+    gatherOutputs: compileGatherer(trace.outputSources, trace.constants),
+    output: trace.output,
+    run,
+    ...compiledAsserts(trace.asserts),
+  };
+}
