@@ -6,15 +6,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { compile, traceOps } from '@kiln/core';
-import { ResidentBlock, ResidentConfigError, compileGraphForCpu, configureResident, cpuArena, residentPool } from '@kiln/backend-cpu';
+import { ResidentConfigError, compileGraphForCpu, configureResident, cpuArena, residentPool } from '@kiln/backend-cpu';
+import { isResident, js, withSettings } from './resident-support.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 type Fn = (...args: k.Tensor[]) => k.Tensor;
 k.manualSeed(11);
-const isResident = (t: k.Tensor) => t.storage.external instanceof ResidentBlock;
-const js = (t: k.Tensor) => k.Tensor.fromData(t.toTypedArray(), t.shape, t.dtype);
 const values = (t: k.Tensor) => Array.from(t.toTypedArray());
 const pool = () => residentPool(cpuArena());
 
@@ -25,17 +24,6 @@ async function collect(done: () => boolean): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 5));
   }
   return done();
-}
-
-/** Runs `f` with other resident settings, restoring the previous ones after. */
-function withSettings<T>(changes: Parameters<typeof configureResident>[0], f: () => T): T {
-  const saved = configureResident();
-  configureResident(changes);
-  try {
-    return f();
-  } finally {
-    configureResident(saved);
-  }
 }
 
 const hypot: Fn = (x, y) => x.mul(x).add(y.mul(y)).sqrt();

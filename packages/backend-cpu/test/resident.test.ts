@@ -5,16 +5,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { compile, traceOps } from '@kiln/core';
-import { ResidentBlock, compileGraphForCpu, cpuArena, residentPool, type Arena } from '@kiln/backend-cpu';
+import { compileGraphForCpu, cpuArena, residentPool } from '@kiln/backend-cpu';
+import { allocations, isResident, js } from './resident-support.js';
 
 type Fn = (...args: k.Tensor[]) => k.Tensor;
 
 k.manualSeed(7);
 const N = 4096; // 16 KB of float32: the default minimum for a resident output
 const values = (t: k.Tensor) => Array.from(t.toTypedArray());
-const isResident = (t: k.Tensor) => t.storage.external instanceof ResidentBlock;
-/** A JS-array copy of a tensor: the eager reference never touches the arena. */
-const js = (t: k.Tensor) => k.Tensor.fromData(t.toTypedArray(), t.shape, t.dtype);
 
 function close(got: k.Tensor, want: k.Tensor, what = '') {
   assert.equal(got.shape, want.shape, `shape ${what}`);
@@ -27,19 +25,6 @@ function close(got: k.Tensor, want: k.Tensor, what = '') {
 function program(fn: Fn, args: k.Tensor[]) {
   const compiled = compileGraphForCpu(traceOps(fn, args).coreGraph);
   return { run: (...inputs: k.Tensor[]) => (compiled.run(inputs) as k.Tensor[])[0]!, runner: compiled.runner! };
-}
-
-/** The byte sizes the arena allocates while `f` runs. */
-function allocations(arena: Arena, f: () => void): number[] {
-  const sizes: number[] = [];
-  const original = arena.alloc;
-  arena.alloc = (bytes: number) => (sizes.push(bytes), original.call(arena, bytes));
-  try {
-    f();
-  } finally {
-    delete (arena as { alloc?: unknown }).alloc; // back to the prototype's method
-  }
-  return sizes;
 }
 
 const hypot: Fn = (x, y) => x.mul(x).add(y.mul(y)).sqrt();

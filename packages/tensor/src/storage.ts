@@ -74,6 +74,16 @@ export class Storage {
     return this.shared.external;
   }
 
+  /**
+   * Moves this storage's bytes into `bytes`, which must already hold a copy of them (a backend keeps an
+   * input it copied into its memory there, so the next call reads it in place). Storages that shared the
+   * old buffer through copy-on-write keep it; views of this storage follow, since they share this object.
+   */
+  moveToExternal(bytes: ExternalBytes): void {
+    this.shared.owners--;
+    this.shared = new SharedBuffer(NO_DATA, 1, bytes);
+  }
+
   /** The data for writing, copied first (into a new JS array) if another storage shares it. */
   writable(): TypedArray {
     let s = this.shared;

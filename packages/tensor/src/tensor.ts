@@ -59,7 +59,11 @@ export class Tensor implements TensorMetaLike {
     readonly device: Device = 'cpu',
   ) {}
 
-  /** A new contiguous tensor that owns `data`. */
+  /**
+   * A new contiguous tensor that owns `data`: the array is not copied, so do not write to it afterwards
+   * (and do not expect to see the tensor's later values in it: a compiled call may move the bytes into a
+   * backend's memory). `tensor(values)` and `toTypedArray()` copy.
+   */
   static fromData(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
     return new Tensor(new Storage(data, dtype), shape, contiguousStridesOf(shape), 0, dtype);
   }

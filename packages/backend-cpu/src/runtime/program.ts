@@ -1,5 +1,5 @@
 // Runs a lowered program: binds size parameters from the inputs' shapes, copies inputs into the arena
-// (or passes resident ones by pointer), runs kernels and eager fallbacks in order, frees each intermediate
+// (or passes resident ones by pointer; a copied input stays there as its tensor's storage), runs kernels and eager fallbacks in order, frees each intermediate
 // after its last reader (memory planning by liveness), and hands the outputs back as resident tensors over
 // their arena blocks (or copies them into new JS arrays when small or over the resident budget).
 import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/core';
@@ -80,13 +80,15 @@ export class ProgramRunner {
           continue;
         }
         const bytes = t.numel * BYTES_PER_ELEMENT[b.dtype];
-        const ptr = arena.alloc(Math.max(bytes, 1));
-        owned.push(b.name);
+        const blockBytes = Math.max(bytes, 1);
+        const ptr = arena.alloc(blockBytes);
         pointers[b.name] = ptr;
         // The source is read only after alloc: growing the memory detaches views of it (a resident
         // tensor of another arena is unaffected, but its view is taken fresh anyway).
         const data = contiguous ? t.storage.data.subarray(t.offset, t.offset + t.numel) : t.toTypedArray();
         new Uint8Array(arena.memory.buffer, ptr, bytes).set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+        if (this.keepsInput(t, b.name, blockBytes)) this.pool.moveIn(t.storage, ptr, blockBytes, t.numel, b.dtype);
+        else owned.push(b.name);
       }
       const t1 = this.measure ? performance.now() : 0;
       program.steps.forEach((step, i) => {
@@ -130,6 +132,18 @@ export class ProgramRunner {
     } finally {
       for (const name of owned) arena.release(pointers[name]!);
     }
+  }
+
+  /**
+   * Whether an input just copied in should stay in the arena as its tensor's storage, so later calls with
+   * the same tensor read it in place: the tensor must cover its whole storage (no other bytes to keep in
+   * JS), be in JS memory, not be written by a step, and the pool must admit the block.
+   */
+  private keepsInput(t: Tensor, name: string, blockBytes: number): boolean {
+    return (
+      t.offset === 0 && t.storage.external === null && t.isContiguous() && t.numel === t.storage.size &&
+      !this.writtenInputs.has(name) && this.pool.admitsInput(blockBytes)
+    );
   }
 
   /**

@@ -26,10 +26,15 @@ export interface ResidentOptions {
    * the block for finalization and re-checking the view on every read.
    */
   minBytes: number;
+  /**
+   * Whether an input copied into the arena stays there as its tensor's storage (within the same budgets),
+   * so calling again with the same tensor passes it by pointer instead of copying it again.
+   */
+  keepInputs: boolean;
 }
 
 /** Process-wide settings; every pool reads them when it hands out an output. */
-const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 64 * 2 ** 20, minBytes: 16384 };
+const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 64 * 2 ** 20, minBytes: 16384, keepInputs: true };
 
 /** A macrotask (not a microtask: finalizers do not run between microtasks) that does not keep Node alive. */
 function afterTurn(f: () => void): void {
@@ -41,13 +46,17 @@ export class ResidentConfigError extends KilnError {}
 
 /** Changes the resident-output settings (all arenas); returns the settings now in force. */
 export function configureResident(changes: Partial<ResidentOptions> = {}): Readonly<ResidentOptions> {
-  for (const [key, value] of Object.entries(changes) as [keyof ResidentOptions, number | undefined][]) {
+  for (const [key, value] of Object.entries(changes) as [keyof ResidentOptions, unknown][]) {
     if (value === undefined) continue;
     if (!(key in options)) throw new ResidentConfigError(`configureResident: unknown setting '${key}'`, `one of ${Object.keys(options).join(', ')}`);
-    if (!(value >= 0) || !Number.isFinite(value)) {
-      throw new ResidentConfigError(`configureResident: ${key} must be a finite number ≥ 0, got ${value}`);
+    if (key === 'keepInputs') {
+      if (typeof value !== 'boolean') throw new ResidentConfigError(`configureResident: keepInputs must be true or false, got ${String(value)}`);
+      options.keepInputs = value;
+    } else if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+      throw new ResidentConfigError(`configureResident: ${key} must be a finite number ≥ 0, got ${String(value)}`);
+    } else {
+      options[key] = value;
     }
-    options[key] = value;
   }
   return { ...options };
 }
@@ -91,6 +100,19 @@ export class ResidentPool {
   /** Whether an output of `bytes` may stay resident now (within the budget, and big enough to pay). */
   admits(bytes: number): boolean {
     return bytes >= options.minBytes && this.bytes + bytes <= options.budgetBytes && this.burst + bytes <= options.burstBytes;
+  }
+
+  /** Whether an input copied into a block of `bytes` may stay there (see `ResidentOptions.keepInputs`). */
+  admitsInput(bytes: number): boolean {
+    return options.keepInputs && this.admits(bytes);
+  }
+
+  /**
+   * Makes a JS-memory storage live in an arena block that already holds a copy of its bytes; the pool
+   * takes the block as it does an output's (see `adopt`).
+   */
+  moveIn(storage: Storage, ptr: number, blockBytes: number, numel: number, dtype: LoopDType): void {
+    storage.moveToExternal(this.adopt(ptr, blockBytes, numel, dtype).external!);
   }
 
   /**

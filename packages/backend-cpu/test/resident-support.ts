@@ -1,0 +1,33 @@
+// Helpers shared by the resident-tensor tests: what the arena allocates during a call, and running with
+// other resident settings.
+import * as k from '@kiln/tensor';
+import { ResidentBlock, configureResident, type Arena } from '@kiln/backend-cpu';
+
+export const isResident = (t: k.Tensor): boolean => t.storage.external instanceof ResidentBlock;
+
+/** A JS-array copy of a tensor: the eager reference never touches the arena. */
+export const js = (t: k.Tensor): k.Tensor => k.Tensor.fromData(t.toTypedArray(), t.shape, t.dtype);
+
+/** The byte sizes the arena allocates while `f` runs. */
+export function allocations(arena: Arena, f: () => void): number[] {
+  const sizes: number[] = [];
+  const original = arena.alloc;
+  arena.alloc = (bytes: number) => (sizes.push(bytes), original.call(arena, bytes));
+  try {
+    f();
+  } finally {
+    delete (arena as { alloc?: unknown }).alloc; // back to the prototype's method
+  }
+  return sizes;
+}
+
+/** Runs `f` with other resident settings, restoring the previous ones after. */
+export function withSettings<T>(changes: Parameters<typeof configureResident>[0], f: () => T): T {
+  const saved = configureResident();
+  configureResident(changes);
+  try {
+    return f();
+  } finally {
+    configureResident(saved);
+  }
+}
