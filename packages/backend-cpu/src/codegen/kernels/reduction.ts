@@ -165,13 +165,17 @@ function emitArgReduction(
 ): void {
   const { f, params } = frame;
   const vt = exprs.dtype(prologue);
-  if (vt !== 'float32') throw new CpuCodegenError(kernel, `${type} over ${vt}`, 'cast to float32 first');
-  // First occurrence wins; NaN counts as the extreme (PyTorch).
-  const best = f.local('f32');
+  if (vt !== 'float32' && vt !== 'int32') throw new CpuCodegenError(kernel, `${type} over ${vt}`, 'cast to float32 or int32 first');
+  const isInt = vt === 'int32';
+  // First occurrence wins; NaN counts as the extreme (PyTorch). For int32, a row of all INT_MIN (argmax)
+  // never beats the initial best, and index 0 is then the right answer.
+  const best = f.local(isInt ? 'i32' : 'f32');
   const bestIdx = f.local('i32');
   const flat = f.local('i32');
-  const x = f.local('f32');
-  f.f32(type === 'argmax' ? -Infinity : Infinity).set(best as Local).i32(0).set(bestIdx).i32(0).set(flat);
+  const x = f.local(isInt ? 'i32' : 'f32');
+  if (isInt) f.i32(type === 'argmax' ? -0x80000000 : 0x7fffffff);
+  else f.f32(type === 'argmax' ? -Infinity : Infinity);
+  f.set(best as Local).i32(0).set(bestIdx).i32(0).set(flat);
   emitNest(f, rowSizes, params, (rowIdx) => {
     const j = f.local('i32');
     const row = new RowAddressing(frame, [...outerIdx, ...rowIdx], j, accs);
@@ -179,11 +183,14 @@ function emitArgReduction(
     emitVectorLoop(f, inner, params, j, null, () => {
       exprs.resetMemo();
       exprs.emit(prologue, row, 'scalar');
-      f.lane('f32x4_extract_lane', 0).set(x);
-      f.get(x).get(best).op(type === 'argmax' ? 'f32_gt' : 'f32_lt');
-      f.get(x).get(x).op('f32_ne').get(best).get(best).op('f32_eq', 'i32_and', 'i32_or');
+      f.lane(isInt ? 'i32x4_extract_lane' : 'f32x4_extract_lane', 0).set(x as Local);
+      if (isInt) f.get(x as Local).get(best as Local).op(type === 'argmax' ? 'i32_gt_s' : 'i32_lt_s');
+      else {
+        f.get(x as Local).get(best as Local).op(type === 'argmax' ? 'f32_gt' : 'f32_lt');
+        f.get(x as Local).get(x as Local).op('f32_ne').get(best as Local).get(best as Local).op('f32_eq', 'i32_and', 'i32_or');
+      }
       f.if(() => {
-        f.get(x).set(best).get(flat).set(bestIdx);
+        f.get(x as Local).set(best as Local).get(flat).set(bestIdx);
       });
       f.get(flat).i32(1).op('i32_add').set(flat);
     });

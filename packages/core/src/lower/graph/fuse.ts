@@ -150,7 +150,8 @@ export function fuseProgram(program: LoweredProgram): LoweredProgram {
   let steps = [...program.steps];
   const outputs = new Set(program.outputs.flatMap((o) => (o.kind === 'tensor' ? [o.buffer] : [])));
   const readers = (buffer: string, except: number[] = []) => steps.filter((s, i) => !except.includes(i) && stepReads(s).has(buffer)).length;
-  const writerIndex = (buffer: string) => steps.findIndex((s) => stepWrites(s).includes(buffer));
+  // The last writer: a joined buffer (cat) is written by one kernel per input and is complete only after all.
+  const writerIndex = (buffer: string) => steps.findLastIndex((s) => stepWrites(s).includes(buffer));
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = 0; i < steps.length && !changed; i++) {

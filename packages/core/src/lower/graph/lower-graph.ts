@@ -19,6 +19,7 @@ import { fuseProgram, lastUses } from './fuse.js';
 import type { ValueExpr } from '../loop-ir.js';
 import { lowerView, VIEW_OPS } from './view-rules.js';
 import { INDEX_OPS, PositionNotExpressible, lowerIndexOp } from './index-rules.js';
+import { JOIN_OPS, lowerJoin } from './join-rules.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
 const isTensorValue = (v: unknown): v is LoweredValue =>
@@ -126,6 +127,7 @@ function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Recor
     (VIEW_OPS.has(node.target) ? lowerView(b, node.target, all, fake) : undefined) ??
     (REDUCTIONS.has(node.target) ? lowerReduction(b, node.target, all, fake) : undefined) ??
     (node.target === 'matmul' ? lowerMatmul(b, all, fake) : undefined) ??
+    (JOIN_OPS.has(node.target) ? lowerJoin(b, node.target, all, fake) : undefined) ??
     (INDEX_OPS.has(node.target) ? checkedIndexOp(node.target, all, fake) : undefined);
   return lowered ?? fallback(b, node, all, fake);
 }
@@ -258,5 +260,5 @@ function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
  * consume the loop IR report this list to the policy audit's backend-coverage column.
  */
 export function loweredOps(): string[] {
-  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, 'matmul', 'to'].sort();
+  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, ...JOIN_OPS, 'matmul', 'to'].sort();
 }

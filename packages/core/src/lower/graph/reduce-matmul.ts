@@ -2,7 +2,7 @@
 // kernel, operands read in place through their strides: `x @ w.transpose(0, 1)` copies nothing).
 import { normalizeDim } from '@kiln/tensor';
 import type { LoopDType, ReductionType, SizeExpr } from '../loop-ir.js';
-import { acc, cast } from '../build.js';
+import { acc, binary, cast, constant } from '../build.js';
 import { contiguousStrides } from '../sizes.js';
 import type { ProgramBuilder } from './builder.js';
 import { buffersRead, loopDtype, paramsOf } from './builder.js';
@@ -13,11 +13,19 @@ import { axisIndex, readValue } from './values.js';
 type FakeLike = { shape: readonly unknown[]; dtype: string };
 
 const REDUCTION_TYPE: Record<string, ReductionType> = {
-  sum: 'sum', prod: 'prod', amax: 'max', amin: 'min', argmax: 'argmax', argmin: 'argmin',
+  sum: 'sum', prod: 'prod', amax: 'max', amin: 'min', argmax: 'argmax', argmin: 'argmin', all: 'min', any: 'max',
 };
-export const REDUCTIONS = new Set(Object.keys(REDUCTION_TYPE));
+export const REDUCTIONS = new Set([...Object.keys(REDUCTION_TYPE), 'max', 'min']);
 
-export function lowerReduction(b: ProgramBuilder, op: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
+/**
+ * Reductions whose result is a truth value: `all`/`any` (and amax/amin of a bool tensor) reduce 0/1 as
+ * int32 with min/max, and the result is `acc > 0`. That also gives the empty cases: min of nothing is
+ * INT_MAX (all → true), max of nothing is INT_MIN (any → false).
+ */
+const truthReduction = (op: string, x: LoweredValue) => op === 'all' || op === 'any' || (x.dtype === 'bool' && (op === 'amax' || op === 'amin'));
+
+export function lowerReduction(b: ProgramBuilder, op: string, all: unknown[], fake: FakeLike): LoweredValue | readonly LoweredValue[] | undefined {
+  if (op === 'max' || op === 'min') return lowerWithIndices(b, op, all, fake);
   const x = all[0] as LoweredValue;
   const type = REDUCTION_TYPE[op]!;
   const outDtype = loopDtype(fake.dtype);
@@ -33,9 +41,13 @@ export function lowerReduction(b: ProgramBuilder, op: string, all: unknown[], fa
   let outerPos = 0;
   let reducePos = outer.length;
   const index = x.shape.map((_, d) => axisIndex(reduced.has(d) ? reducePos++ : outerPos++, nAxes));
-  const accDtype: LoopDType = type === 'argmax' || type === 'argmin' ? x.dtype : outDtype;
   const loaded = readValue(x, index, nAxes);
-  const prologue = loaded && x.dtype !== accDtype ? cast(accDtype, loaded) : loaded;
+  const truth = truthReduction(op, x);
+  // argmax of a bool tensor is the argmax of its 0/1 values; the backend folds int32 and float32 only.
+  const accDtype: LoopDType = truth || x.dtype === 'bool' ? 'int32' : type === 'argmax' || type === 'argmin' ? x.dtype : outDtype;
+  const prologue = truth
+    ? cast('int32', x.dtype === 'bool' ? loaded : binary('ne', loaded, constant(0, x.dtype)))
+    : x.dtype !== accDtype ? cast(accDtype, loaded) : loaded;
   const out = b.newBuffer(outDtype, fake.shape.map(toSizeExpr));
   const kernel = {
     kind: 'reduction' as const,
@@ -46,10 +58,25 @@ export function lowerReduction(b: ProgramBuilder, op: string, all: unknown[], fa
     outer,
     reduce,
     stages: [{ type, prologue }],
-    stores: [{ buffer: out.buffer, access: { offset: 0, strides: contiguousStrides(outer) }, value: acc(0), scope: 'outer' as const }],
+    stores: [{ buffer: out.buffer, access: { offset: 0, strides: contiguousStrides(outer) }, value: truth ? binary('gt', acc(0), constant(0, 'int32')) : acc(0), scope: 'outer' as const }],
   };
   b.addKernel({ ...kernel, params: paramsOf(kernel) });
   return out;
+}
+
+/**
+ * `max(x, dim)` / `min(x, dim)`: values and indices, as eager's `[values, indices]` with named fields, from
+ * an amax and an argmax kernel over the same space (the fusion pass merges them into one kernel). Without a
+ * dim it is a plain amax/amin.
+ */
+function lowerWithIndices(b: ProgramBuilder, op: 'max' | 'min', all: unknown[], fake: unknown): LoweredValue | readonly LoweredValue[] | undefined {
+  const [x, dim, keepdim] = all as [LoweredValue, number | null, boolean];
+  const value = op === 'max' ? 'amax' : 'amin';
+  if (dim === null) return lowerReduction(b, value, [x, null, keepdim], fake as FakeLike);
+  const { values, indices } = fake as { values: FakeLike; indices: FakeLike };
+  const v = lowerReduction(b, value, [x, dim, keepdim], values) as LoweredValue | undefined;
+  const i = v && (lowerReduction(b, op === 'max' ? 'argmax' : 'argmin', [x, dim, keepdim], indices) as LoweredValue | undefined);
+  return v && i ? Object.assign([v, i], { values: v, indices: i }) : undefined;
 }
 
 export function lowerMatmul(b: ProgramBuilder, all: unknown[], fake: FakeLike): LoweredValue | undefined {
