@@ -6,41 +6,9 @@ import { skip } from '@kiln/policy';
 import { compileWith } from '../src/compile.js';
 import { CompileRecorder } from '../src/explain.js';
 import { assertSameValue } from './support/tracer.js';
+import { log, sameEffects } from './support/effects.js';
 
 const x = k.arange(0, 12).reshape([3, 4]).div(5).sub(1);
-const events: string[] = [];
-const log = (s: string): void => void events.push(s);
-skip(log);
-
-/** Maps and Sets as arrays, so states compare structurally. */
-const plain = (v: unknown): unknown => {
-  if (v instanceof Map) return [...v.entries()].map(([a, b]) => [plain(a), plain(b)]);
-  if (v instanceof Set) return [...v].map(plain);
-  if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([a, b]) => [a, plain(b)]));
-  return v;
-};
-
-/**
- * Runs `make()`'s program eagerly on fresh state and compiled on fresh state, `times` calls each, and
- * compares results and the final states (tensors by value, everything else structurally).
- */
-function sameEffects<S>(make: () => { state: S; fn: (...a: any[]) => unknown }, args: unknown[], times = 3): { rec: CompileRecorder; state: S } {
-  const eager = make();
-  const compiled = make();
-  const rec = new CompileRecorder();
-  const f = compileWith(compiled.fn, {}, rec);
-  events.length = 0;
-  const want = Array.from({ length: times }, () => eager.fn(...args));
-  const eagerEvents = [...events];
-  events.length = 0;
-  const got = Array.from({ length: times }, () => f(...args));
-  assertSameValue(got, want);
-  assertSameValue(plain(compiled.state), plain(eager.state), 'state');
-  assert.equal(events, eagerEvents, 'eager statements ran in the same order');
-  return { rec, state: compiled.state };
-}
-
 const Effects = suite('side effects on outside values are replayed');
 
 Effects('arr.push(t) with a value the graph computed', () => {

@@ -5,7 +5,7 @@ import { SymInt, isSymInt } from '@kiln/shapes';
 import type { Ctx } from './context.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
-import { recordMethod } from './side-effects/record.js';
+import { recordMethod } from './side-effects/collections.js';
 import type { Value } from './values.js';
 import { callValue } from './calls.js';
 import { spreadItems } from './members.js';

@@ -17,6 +17,7 @@ import { KEEP_NAME, isBuiltinGlobal } from './builtins.js';
 import type { Value } from './values.js';
 import type { PolicyDecision } from './policy-adapter.js';
 import { EffectLog } from './side-effects/record.js';
+import { arrayContents, readChangedArray, slotValue } from './side-effects/collections.js';
 import type { InputFake } from './side-effects/inplace.js';
 
 export interface TraceSettings {
@@ -215,9 +216,16 @@ export class FrameTracer {
   /** A property of an external object, read live by the guards. */
   property(ref: ExternalRef, key: string | number): Value {
     if (this.effects.has(ref.value)) {
-      const written = this.effects.read(ref.value, key);
-      if (written) return written.value;
-      if (Array.isArray(ref.value) || ref.value instanceof Map || ref.value instanceof Set) throw this.break(`reading ${ref.source} after the frame changed it`, 'read it before the change, or outside the compiled function');
+      if (Array.isArray(ref.value)) {
+        const changed = readChangedArray(this, ref, key);
+        if (changed) return changed.value;
+      } else if (ref.value instanceof Map || ref.value instanceof Set) {
+        // Method lookups read the live object; contents were never read, and after a change they are unknown.
+        if (typeof findDescriptor(ref.value, key)?.value !== 'function') throw this.break(`reading ${ref.source} after the frame changed it`, 'read it before the change, or outside the compiled function');
+      } else {
+        const written = this.effects.read(ref.value, key);
+        if (written) return written.value;
+      }
     }
     const holder = ref.value as Record<string | number, unknown>;
     const desc = findDescriptor(holder, key);
@@ -238,15 +246,26 @@ export class FrameTracer {
     return keys;
   }
 
-  /** The elements of an external array as trackers (length already guarded). */
-  elements(ref: ExternalRef): Value[] {
-    if (this.effects.has(ref.value)) throw this.break(`reading the elements of ${ref.source} after the frame changed it`);
+  /** An external array's length when the frame started, guarded. */
+  guardArrayLength(ref: ExternalRef): number {
     const arr = ref.value as unknown[];
     if (!this.lengthGuarded.has(ref.source)) {
       this.lengthGuarded.add(ref.source);
       this.guard(`${ref.source}.length === ${arr.length}`, `${ref.source} has length ${arr.length}`, 'length');
     }
-    return arr.map((_, i) => this.property(ref, i));
+    return arr.length;
+  }
+
+  /** Element `i` of an external array as it was when the frame started (tracing never changes it). */
+  originalElement(ref: ExternalRef, i: number): Value {
+    return this.external((ref.value as unknown[])[i], childSource(ref.source, i));
+  }
+
+  /** The elements of an external array as trackers (length guarded), as the frame sees them. */
+  elements(ref: ExternalRef): Value[] {
+    if (this.effects.has(ref.value)) return arrayContents(this, ref).map((slot) => slotValue(this, ref, slot));
+    const length = this.guardArrayLength(ref);
+    return Array.from({ length }, (_, i) => this.property(ref, i));
   }
 
   /**

@@ -6,23 +6,17 @@ import { types } from 'node:util';
 import type { Ctx } from '../context.js';
 import type { SourceLocation } from '../../ir/node.js';
 import { ExternalRef } from '../values.js';
+import { ArrayShadow } from './array-shadow.js';
+import { recordIndexWrite } from './collections.js';
 import type { Value } from '../values.js';
 
 export type Effect =
   | { readonly kind: 'set'; readonly target: ExternalRef; readonly key: string | number; readonly value: Value; readonly location: SourceLocation | undefined }
   | { readonly kind: 'delete'; readonly target: ExternalRef; readonly key: string | number; readonly location: SourceLocation | undefined }
-  | { readonly kind: 'call'; readonly target: ExternalRef; readonly method: ReplayedMethod; readonly args: readonly Value[]; readonly location: SourceLocation | undefined }
+  /** A builtin collection method (see collections.ts), replayed as `fn.apply(target, args)`. */
+  | { readonly kind: 'call'; readonly target: ExternalRef; readonly method: string; readonly fn: Function; readonly args: readonly Value[]; readonly location: SourceLocation | undefined }
   /** An in-place op on a graph input (see inplace.ts): the input's final value is copied back into it. */
   | { readonly kind: 'copy'; readonly target: ExternalRef; readonly value: Value; readonly location: SourceLocation | undefined };
-
-/** Methods replayed as calls on the live object. */
-export const REPLAYED_METHODS = {
-  push: Array.prototype.push,
-  unshift: Array.prototype.unshift,
-  set: Map.prototype.set,
-  add: Set.prototype.add,
-} as const;
-export type ReplayedMethod = keyof typeof REPLAYED_METHODS;
 
 /** Per frame: the effects in program order, and what later reads of the touched objects see. */
 export class EffectLog {
@@ -31,7 +25,10 @@ export class EffectLog {
   // guards, see targetSources, keep that aliasing true at run time).
   /** Overlay per target object: key → written value (or DELETED). */
   private readonly overlay = new Map<object, Map<string | number, Value>>();
-  private readonly pushed = new Map<object, number>();
+  /** Outside arrays the frame changed, as the frame sees them. */
+  private readonly shadows = new Map<object, ArrayShadow>();
+  /** Outside Maps and Sets the frame changed (their contents are never read by the tracer). */
+  private readonly collections = new Set<object>();
   /** Input fake tensors written in place → their source. */
   private readonly copied = new Map<object, string>();
 
@@ -41,7 +38,14 @@ export class EffectLog {
   }
 
   has(target: object): boolean {
-    return this.overlay.has(target) || this.pushed.has(target);
+    return this.overlay.has(target) || this.shadows.has(target) || this.collections.has(target);
+  }
+
+  /** The frame's picture of an outside array it changed (created on the first change). */
+  shadow(target: object, create = false): ArrayShadow | undefined {
+    let s = this.shadows.get(target);
+    if (!s && create) this.shadows.set(target, (s = new ArrayShadow()));
+    return s;
   }
 
   /** Sources the frame mutated through. */
@@ -57,6 +61,7 @@ export class EffectLog {
     return { value: v === DELETED ? undefined : v };
   }
 
+  /** Records an effect; an array's or collection's own picture is updated by collections.ts. */
   write(effect: Effect): void {
     this.effects.push(effect);
     if (effect.kind === 'copy') {
@@ -65,17 +70,13 @@ export class EffectLog {
     }
     const src = effect.target.value;
     if (effect.kind === 'call') {
-      this.pushed.set(src, (this.pushed.get(src) ?? 0) + effect.args.length);
+      if (!Array.isArray(src)) this.collections.add(src);
       return;
     }
+    if (Array.isArray(src)) return;
     let o = this.overlay.get(src);
     if (!o) this.overlay.set(src, (o = new Map()));
     o.set(effect.key, effect.kind === 'set' ? effect.value : DELETED);
-  }
-
-  /** Items added by push/unshift/set/add to `target` so far (for `push`'s return value). */
-  added(target: object): number {
-    return this.pushed.get(target) ?? 0;
   }
 }
 
@@ -99,7 +100,7 @@ function unreplayable(target: ExternalRef, key: string | number | undefined): st
   return undefined;
 }
 
-function check(ctx: Ctx, target: ExternalRef, key: string | number | undefined, what: string): void {
+export function check(ctx: Ctx, target: ExternalRef, key: string | number | undefined, what: string): void {
   const why = unreplayable(target, key);
   if (why) throw ctx.tracer.break(`${what}: ${why} (a side effect that cannot be replayed)`, 'make the mutation outside the compiled function');
 }
@@ -107,8 +108,12 @@ function check(ctx: Ctx, target: ExternalRef, key: string | number | undefined, 
 /** `target[key] = value` on an outside object. */
 export function recordSet(ctx: Ctx, target: ExternalRef, key: string | number, value: Value): void {
   const what = `assignment to ${target.source}${typeof key === 'number' ? `[${key}]` : `.${key}`}`;
-  if (Array.isArray(target.value) || target.value instanceof Map || target.value instanceof Set) {
-    throw ctx.tracer.break(`${what} (element writes into an outside array or collection are not replayed)`, 'use push(), or build a new array and return it');
+  if (Array.isArray(target.value)) {
+    recordIndexWrite(ctx, target, key, value, what);
+    return;
+  }
+  if (target.value instanceof Map || target.value instanceof Set) {
+    throw ctx.tracer.break(`${what} (a property write on an outside Map or Set is not replayed)`, 'use set() / add(), or make the write outside the compiled function');
   }
   if (typeof target.value === 'function') throw ctx.tracer.break(`${what} (a property of a function)`);
   check(ctx, target, key, what);
@@ -124,25 +129,6 @@ export function recordDelete(ctx: Ctx, target: ExternalRef, key: string | number
   check(ctx, target, undefined, what);
   ctx.tracer.effects.write({ kind: 'delete', target, key, location: ctx.tracer.location });
   return true;
-}
-
-/** `arr.push(…)`, `arr.unshift(…)`, `map.set(k, v)`, `set.add(v)` on an outside collection; undefined if not one of these. */
-export function recordMethod(ctx: Ctx, fn: Function, target: ExternalRef, args: Value[]): { value: Value } | undefined {
-  const method = (Object.keys(REPLAYED_METHODS) as ReplayedMethod[]).find((m) => REPLAYED_METHODS[m] === fn);
-  if (!method) return undefined;
-  const obj = target.value;
-  const fits = method === 'set' ? obj instanceof Map : method === 'add' ? obj instanceof Set : Array.isArray(obj);
-  if (!fits) return undefined;
-  check(ctx, target, undefined, `'${method}' on ${target.source}`);
-  if (method === 'set' || method === 'add') {
-    ctx.tracer.effects.write({ kind: 'call', target, method, args: method === 'set' ? [args[0], args[1]] : [args[0]], location: ctx.tracer.location });
-    return { value: target };
-  }
-  // push/unshift return the new length: only a frame that uses it depends on (and guards) the length.
-  const used = !(ctx.tracer.callNode && ctx.tracer.discarded.has(ctx.tracer.callNode));
-  const before = used ? (ctx.tracer.property(target, 'length') as number) + ctx.tracer.effects.added(target.value) : undefined;
-  ctx.tracer.effects.write({ kind: 'call', target, method, args: [...args], location: ctx.tracer.location });
-  return { value: before === undefined ? undefined : before + args.length };
 }
 
 /**

@@ -6,7 +6,6 @@ import { compileGatherer } from '../../guards/codegen.js';
 import type { InputGatherer } from '../../guards/codegen.js';
 import { fillTemplate } from '../trace-frame.js';
 import type { OutputTemplate } from '../trace-frame.js';
-import { REPLAYED_METHODS } from './record.js';
 import type { Effect, RecordedEffects } from './record.js';
 
 export interface EffectReplay {
@@ -41,7 +40,7 @@ export function buildReplay(recorded: RecordedEffects, templates: readonly Outpu
             delete obj[effect.key];
             break;
           case 'call':
-            (REPLAYED_METHODS[effect.method] as (...a: unknown[]) => unknown).apply(obj, v as unknown[]);
+            effect.fn.apply(obj, v as unknown[]);
             break;
           case 'copy':
             (obj as unknown as Tensor).copy_(v as Tensor);
