@@ -106,6 +106,10 @@ export class CompileRecorder {
 const quoteList = (names: readonly string[], one: string, many: string): string | undefined =>
   names.length === 0 ? undefined : `${names.length === 1 ? one : many} ${names.map((n) => `'${n}'`).join(' / ')}`;
 
+/** Why callbacks stay eager: a skipped callee may store, compare or unregister the function it was given. */
+const CALLEES_NOTE =
+  'user functions it calls by name or as methods run compiled where the policy inlines them; function values passed as arguments run as they are (their identity is observable)';
+
 const DEFAULT_HINT = 'move this code out of the compiled function, or after its last tensor operation';
 
 function formatExplain(e: ExplainOutput): string {
@@ -113,8 +117,10 @@ function formatExplain(e: ExplainOutput): string {
   e.breaks.forEach((b, i) => {
     lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}`, `  hint: ${b.hint ?? DEFAULT_HINT}`);
     const r = b.resumed;
-    if (r) lines.push(`  runs ${r.eager} (line ${r.line ?? '?'}) eagerly; ${quoteList(r.resumes, 'resume function', 'resume functions') ?? 'nothing follows it'}`);
-    else lines.push('  the whole frame runs eagerly');
+    if (r) {
+      lines.push(`  runs ${r.eager} (line ${r.line ?? '?'}) eagerly; ${quoteList(r.resumes, 'resume function', 'resume functions') ?? 'nothing follows it'}`);
+      lines.push(`  ${CALLEES_NOTE}`);
+    } else lines.push('  the whole frame runs eagerly');
   });
   const resumes = e.breaks.flatMap((b) => b.resumed?.resumes ?? []);
   if (resumes.length) lines.push(`Resume functions: ${[...new Set(resumes)].join(', ')}`);

@@ -1,16 +1,18 @@
 // Generated JavaScript for a split frame: the statement that broke, run eagerly with the live locals as
 // parameters, and the resume function (the statements after it) that is compiled as a frame of its own.
-// Parameter and function names are validated identifiers; the only other text is the user's own source.
+// Parameter and function names are validated identifiers; the only other text is the user's own source and
+// JSON string literals (redirected method calls, see method-calls.ts).
 import type { FunctionInfo } from '../closures.js';
 import type { Locator, ParsedFunction } from '../functions.js';
 import { registerGenerated } from '../functions.js';
 import type { AnyNode } from '../values.js';
 import { isPlainIdentifier } from './names.js';
+import { METHOD_PARAM, redirectMethodCalls } from './method-calls.js';
 
 /** Marks the normal end of an eager statement (as opposed to a `return` inside it). */
 export const DONE_PARAM = '__kiln_done';
 /** Generated code binds these names (its marker parameter, its own name); user code must not use them. */
-export const isGeneratedName = (name: string): boolean => name === DONE_PARAM || name === 'kiln_eager_statement' || /_resume_\d+(_then|_else)?$/.test(name);
+export const isGeneratedName = (name: string): boolean => name === DONE_PARAM || name === METHOD_PARAM || name === 'kiln_eager_statement' || /_resume_\d+(_then|_else)?$/.test(name);
 
 /** Generated text plus a map from its offsets back to offsets in the user function's text. */
 class MappedText {
@@ -50,20 +52,22 @@ export interface StatementCode {
 }
 
 /**
- * `function (__kiln_done, ...params) { <statement>; return [__kiln_done, ...returns]; }`: a `return` inside
- * the statement returns its own value instead of the marker array. For an `if` test (`test: true`):
- * `return [__kiln_done, <test>, ...returns]` (the test is evaluated before the returned locals are read).
+ * `function (__kiln_done, __kiln_method, ...params) { <statement>; return [__kiln_done, ...returns]; }`: a
+ * `return` inside the statement returns its own value instead of the marker array. For an `if` test
+ * (`test: true`): `return [__kiln_done, <test>, ...returns]` (the test is evaluated before the returned
+ * locals are read). Method calls in the statement go through `__kiln_method` (see method-calls.ts).
  */
 export function eagerStatement(code: StatementCode, node: AnyNode, params: readonly string[], returns: readonly string[], test = false): { fn: Function; text: string } {
   checkNames([...params, ...returns]);
-  const out = new MappedText().add(`return function kiln_eager_statement(${[DONE_PARAM, ...params].join(', ')}) {\n`);
+  const out = new MappedText().add(`return function kiln_eager_statement(${[DONE_PARAM, METHOD_PARAM, ...params].join(', ')}) {\n`);
+  const text = redirectMethodCalls(code.source, node);
   if (code.strict) out.add("'use strict';\n");
   for (const d of code.declarations) out.addNode(code.source, d);
   if (test) {
-    out.add(`return [${DONE_PARAM}, (`).add(code.source.slice(node.start, node.end), node.start).add(`)${returns.map((r) => `, ${r}`).join('')}];\n};`);
+    out.add(`return [${DONE_PARAM}, (`).add(text, node.start).add(`)${returns.map((r) => `, ${r}`).join('')}];\n};`);
     return { fn: new Function(out.text)() as Function, text: out.text };
   }
-  out.addNode(code.source, node);
+  out.add(text, node.start).add('\n');
   out.add(`return [${[DONE_PARAM, ...returns].join(', ')}];\n};`);
   return { fn: new Function(out.text)() as Function, text: out.text };
 }

@@ -6,7 +6,7 @@ import type { AnyNode } from '../values.js';
 const isFunctionNode = (n: AnyNode): boolean => n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression';
 
 /** Visits child nodes with their parent key, so reference positions can be told from property keys. */
-function children(node: AnyNode, visit: (child: AnyNode, key: string, parent: AnyNode) => void): void {
+export function children(node: AnyNode, visit: (child: AnyNode, key: string, parent: AnyNode) => void): void {
   for (const key of Object.keys(node)) {
     if (key === 'type' || key === 'start' || key === 'end' || key === 'loc') continue;
     const c = node[key];

@@ -12,6 +12,8 @@ export interface SplitRuntime {
   /** Per eager parameter: a user function passed there is swapped for its compiled version. */
   readonly calleeParams: readonly boolean[];
   readonly wrapCallee: (value: unknown) => unknown;
+  /** `__kiln_method` of the generated statement: method calls run compiled where the policy inlines them. */
+  readonly method: Function;
   /** `if`-test splits: the eager part returns the test, and it picks resumes[0] (then) or resumes[1] (else). */
   readonly test: boolean;
   /** The compiled resume functions (undefined where nothing follows). */
@@ -65,7 +67,7 @@ export function runSplit(entry: SplitEntry, thisArg: unknown, args: unknown[], C
   const live = fillTemplate(entry.output, outputs, sources) as unknown[];
   const s = entry.split;
   s.effects?.apply(outputs, sources, args, thisArg, C, M);
-  const eagerArgs: unknown[] = [DONE];
+  const eagerArgs: unknown[] = [DONE, s.method];
   for (let i = 0; i < s.eagerArgs.length; i++) {
     const v = argument(s.eagerArgs[i]!, live, C, undefined);
     eagerArgs.push(s.calleeParams[i] ? s.wrapCallee(v) : v);

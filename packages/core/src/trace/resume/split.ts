@@ -22,6 +22,7 @@ import { ExternalRef, TracedFunction, isTensorValue } from '../values.js';
 import type { Value } from '../values.js';
 import { eagerStatement, isStrictFunction, resumeFunction } from './codegen.js';
 import { callsInPlaceMethod } from './names.js';
+import { methodHelper } from './method-calls.js';
 import { resumeEntries } from './run.js';
 import { NotSplittable, describeEagerPart, layoutSplit } from './plan.js';
 import type { SplitLayout } from './plan.js';
@@ -168,6 +169,7 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
     eagerArgs: layout.eagerArgs,
     calleeParams: layout.calleeParams,
     wrapCallee,
+    method: methodHelper(wrapCallee as (fn: Function) => Function),
     test: layout.mode === 'test',
     resumes,
     eagerUsesThis: layout.eagerUsesThis,

@@ -1,0 +1,66 @@
+// Method calls in a statement run eagerly at a graph break (`log(this.head(h))`, `model.forward(x)`) are
+// redirected through one helper so the method runs compiled when the policy would inline it, the way
+// Dynamo's PEP 523 hook sees every frame. The object is not touched (the method stays where it is, its
+// identity unchanged): only the call goes through `__kiln_method(obj, "name", "obj.name")(...args)`, which
+// reads `obj.name` once, before the arguments are evaluated, and calls it with `this` = obj, as JS does.
+import type { AnyNode } from '../values.js';
+import { children } from './names.js';
+
+export const METHOD_PARAM = '__kiln_method';
+
+/** A call `obj.name(…)` the helper can stand in for without changing evaluation order or short-circuits. */
+function redirectable(n: AnyNode): boolean {
+  if (n.type !== 'CallExpression' || n.optional) return false;
+  const c = n.callee;
+  return c.type === 'MemberExpression' && !c.computed && !c.optional && c.property.type === 'Identifier' && c.object.type !== 'Super';
+}
+
+/** Nodes on an optional chain's short-circuit path: `a?.b.m()` must stay undefined when `a` is nullish. */
+function chainPath(n: AnyNode, out: Set<AnyNode>): void {
+  out.add(n);
+  if (n.type === 'MemberExpression') chainPath(n.object, out);
+  else if (n.type === 'CallExpression') chainPath(n.callee, out);
+}
+
+/**
+ * The text of `node` with every redirectable method call rewritten. Names and texts are emitted with
+ * JSON.stringify (the property name is an identifier; the callee text is the user's own source).
+ */
+export function redirectMethodCalls(source: string, node: AnyNode): string {
+  const onChain = new Set<AnyNode>();
+  const render = (n: AnyNode): string => {
+    if (n.type === 'ChainExpression') chainPath(n.expression, onChain);
+    const kids: AnyNode[] = [];
+    children(n, (c) => void kids.push(c));
+    // A shorthand property's key and value are the same text (`{ rows, cols = 7 }`): render the longer once.
+    kids.sort((a, b) => a.start - b.start || b.end - a.end);
+    const redirect = redirectable(n) && !onChain.has(n);
+    let text = '';
+    let at = n.start;
+    for (const kid of kids) {
+      if (kid.start < at) continue;
+      text += source.slice(at, kid.start);
+      if (redirect && kid === n.callee) {
+        const callee = n.callee;
+        text += `${METHOD_PARAM}(${render(callee.object)}, ${JSON.stringify(callee.property.name)}, ${JSON.stringify(source.slice(callee.start, callee.end))})`;
+      } else text += render(kid);
+      at = kid.end;
+    }
+    return text + source.slice(at, n.end);
+  };
+  return render(node);
+}
+
+/**
+ * The helper the generated statement calls. `wrap` turns a function the policy would inline into its compiled
+ * version (cached per function) and returns anything else as it is.
+ */
+export function methodHelper(wrap: (fn: Function) => Function): (obj: unknown, name: string, text: string) => (...args: unknown[]) => unknown {
+  return (obj, name, text) => {
+    const fn = (obj as Record<string, unknown>)[name];
+    return (...args) => {
+      if (typeof fn !== 'function') throw new TypeError(`${text} is not a function`);
+      return wrap(fn).apply(obj, args);
+    };
+  };
+}
