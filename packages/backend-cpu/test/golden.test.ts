@@ -1,7 +1,9 @@
 // Printed loop IR and the generated wasm of small representative kernels, as golden files: a change to the
 // code generator shows up as a reviewable diff (KILN_UPDATE_GOLDEN=1 refreshes).
 import { suite } from 'uvu';
-import { acc, add, contiguous, div, load, mul, printKernel, sizeParam, sub, unary, type Kernel } from '@kiln/core';
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import { acc, add, contiguous, div, load, lowerGraph, mul, printKernel, sizeParam, sub, traceOps, unary, type Kernel } from '@kiln/core';
 import { Arena, compileKernels, disassemble } from '@kiln/backend-cpu';
 import { assertGolden } from './golden.js';
 
@@ -31,5 +33,14 @@ for (const kernel of [hypot, softmax]) {
     assertGolden(`${kernel.name}/wasm.txt`, disassemble(wasm));
   });
 }
+
+// Fusion inlines exp(x - max) separately into the sum stage and into the store; the store must still
+// read the stashed value back instead of calling exp again (one call per lane mode: vector and tail).
+Golden('softmax lowered from a graph computes exp once per element', () => {
+  const program = lowerGraph(traceOps((t: k.Tensor) => t.softmax(-1), [k.randn([8, 37])]).coreGraph);
+  const kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
+  const text = disassemble(compileKernels(kernels, new Arena(), { inlineMath: false }).wasm);
+  assert.is(text.split('\n').filter((line) => /^\s*call\b/.test(line)).length, 2, text);
+});
 
 Golden.run();

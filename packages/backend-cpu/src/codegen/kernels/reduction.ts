@@ -72,7 +72,7 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
   const stash = findStash(stages, stores, accTypes);
   // only the stashing store reads the stash back: it reads each element before it overwrites it
   const fullValue = (s: Store): ValueExpr =>
-    stash && s === stash.store ? mapValue(s.value, (n) => (n === stash.prologue ? stash.load : undefined)) : s.value;
+    stash && s === stash.store ? mapValue(s.value, (n) => (sameValue(n, stash.prologue) ? stash.load : undefined)) : s.value;
 
   emitNest(f, outer, params, (outerIdx) => {
     const accs: Local<'v128'>[] = [];
@@ -204,11 +204,19 @@ interface Stash {
   readonly load: ValueExpr;
 }
 
-/** A full-scope store that contains the last (folding) stage's prologue node, with matching dtype. */
+/**
+ * Structural equality. Fusion inlines a producer once per consumer, so softmax's store holds its own copy
+ * of the `exp(x - max)` tree that the sum stage folds: identity would never match it.
+ */
+function sameValue(a: ValueExpr, b: ValueExpr): boolean {
+  return a === b || (a.kind === b.kind && JSON.stringify(a) === JSON.stringify(b));
+}
+
+/** A full-scope store that contains the last (folding) stage's prologue, with matching dtype. */
 function findStash(stages: ReductionKernel['stages'], stores: Store[], accTypes: LoopDType[]): Stash | null {
   const last = stages[stages.length - 1];
   if (!last || last.type === 'argmax' || last.type === 'argmin' || last.prologue.kind === 'load') return null;
-  const store = stores.find((s) => s.scope === 'full' && someNode(s.value, (n) => n === last.prologue));
+  const store = stores.find((s) => s.scope === 'full' && someNode(s.value, (n) => sameValue(n, last.prologue)));
   if (!store || stores.filter((s) => s.buffer === store.buffer).length > 1) return null;
   if (accTypes[accTypes.length - 1] !== 'float32') return null;
   return { store, prologue: last.prologue, load: { kind: 'load', buffer: store.buffer, access: store.access } };
