@@ -60,6 +60,11 @@ export function evalValue(e: ValueExpr, idx: readonly number[], env: Env, accs: 
     case 'load': return [env.buffers[e.buffer]![address(e.access, idx, env)]!, dtypes[e.buffer]!];
     case 'const': return [round(e.value, e.dtype), e.dtype];
     case 'index': return [idx[e.axis]!, 'int32'];
+    case 'size': return [evalSize(e.value, env.params), 'int32'];
+    case 'gather': {
+      const [p] = evalValue(e.position, idx, env, accs, dtypes);
+      return [env.buffers[e.buffer]![address(e.access, idx, env) + p * evalSize(e.stride, env.params)]!, dtypes[e.buffer]!];
+    }
     case 'acc': return [accs[e.stage]!, 'float32'];
     case 'cast': {
       const [v] = evalValue(e.x, idx, env, accs, dtypes);

@@ -3,7 +3,7 @@
 // after its last reader (memory planning by liveness), and hands the outputs back as resident tensors over
 // their arena blocks (or copies them into new JS arrays when small or over the resident budget).
 import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/core';
-import { evalSize, printSize } from '@kiln/core';
+import { evalSize, printSize, runCheck } from '@kiln/core';
 import type { SizeExpr } from '@kiln/core';
 import type { Tensor, TypedArray } from '@kiln/tensor';
 import { KilnError, Storage, Tensor as TensorClass, allocate, contiguousStridesOf, getOp } from '@kiln/tensor';
@@ -46,7 +46,7 @@ export class ProgramRunner {
     // Lowering never writes an input (core replays in-place ops with an eager copy_ after the call), but
     // zero-copy inputs rely on it, so an input some step writes is always copied in.
     for (const step of program.steps) {
-      const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : step.output ? [step.output.buffer] : [];
+      const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : step.kind === 'fallback' && step.output ? [step.output.buffer] : [];
       for (const name of writes) if (program.buffers.find((b) => b.name === name)?.input !== undefined) this.writtenInputs.add(name);
     }
     // Constants (captured weights) are copied into the arena once, not on every call.
@@ -98,6 +98,8 @@ export class ProgramRunner {
           owned.push(name);
         }
         if (step.kind === 'kernel') this.module.kernels.get(step.kernel.name)!.call(pointers, params);
+        // A check (index range before an indirect load) raises as the eager kernel would.
+        else if (step.kind === 'check') runCheck(step, params, (name, n) => arena.view('int32', pointers[name]!, n));
         else this.runFallback(step, pointers, params, owned);
         for (const name of this.freeAfter[i]!) {
           arena.release(pointers[name]!);
@@ -204,7 +206,7 @@ function planMemory(program: LoweredProgram): { allocBefore: string[][]; freeAft
   const written = new Set<string>();
   program.steps.forEach((step, i) => {
     // A fallback allocates its own output once the result (and any size it determines) is known.
-    const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : step.output ? [step.output.buffer] : [];
+    const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : step.kind === 'fallback' && step.output ? [step.output.buffer] : [];
     for (const name of writes) {
       if (written.has(name) || program.buffers.find((b) => b.name === name)?.input !== undefined) continue;
       written.add(name);

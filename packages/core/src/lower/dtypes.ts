@@ -19,9 +19,16 @@ export function dtypeOf(e: ValueExpr, env: DTypeEnv): LoopDType {
       if (!b) throw new LoopIRError(env.kernel, `load from unknown buffer '${e.buffer}'`, 'declare it in inputs');
       return b.dtype;
     }
+    case 'gather': {
+      const b = env.buffers.get(e.buffer);
+      if (!b) throw new LoopIRError(env.kernel, `gather from unknown buffer '${e.buffer}'`, 'declare it in inputs');
+      if (dtypeOf(e.position, env) !== 'int32') throw new LoopIRError(env.kernel, `gather position must be int32`, 'cast the index to int32');
+      return b.dtype;
+    }
     case 'const':
       return e.dtype;
     case 'index':
+    case 'size':
       return 'int32';
     case 'acc': {
       const d = env.accs[e.stage];

@@ -82,6 +82,15 @@ export type ValueExpr =
   | { readonly kind: 'const'; readonly value: number; readonly dtype: LoopDType }
   /** The loop index along iteration axis `axis`, as int32 (arange, masks such as tril). */
   | { readonly kind: 'index'; readonly axis: number }
+  /** A size expression over the kernel's parameters as an int32 value (`x.div(x.shape[1])` with a symbolic dim). */
+  | { readonly kind: 'size'; readonly value: SizeExpr }
+  /**
+   * An indirect load (gather, indexSelect, embedding): the element of `buffer` at `access` plus
+   * `position * stride`, where `position` is an int32 value computed per element (a read of an index
+   * tensor). Lowering checks every position against its extent before the kernel runs (a `check` step of
+   * the program), so a backend loads without a bounds check of its own.
+   */
+  | { readonly kind: 'gather'; readonly buffer: string; readonly access: Access; readonly position: ValueExpr; readonly stride: SizeExpr }
   | { readonly kind: 'unary'; readonly op: UnaryOp; readonly x: ValueExpr }
   | { readonly kind: 'binary'; readonly op: BinaryOp; readonly a: ValueExpr; readonly b: ValueExpr }
   | { readonly kind: 'where'; readonly cond: ValueExpr; readonly a: ValueExpr; readonly b: ValueExpr }

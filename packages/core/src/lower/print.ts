@@ -71,6 +71,10 @@ export function printValue(e: ValueExpr, axes: readonly string[]): string {
       return e.dtype === 'float32' || e.dtype === 'float64' ? floatLiteral(e.value) : String(e.value);
     case 'index':
       return axes[e.axis] ?? `axis${e.axis}`;
+    case 'size':
+      return `size(${printSize(e.value)})`;
+    case 'gather':
+      return `${e.buffer}${printAccess(e.access, axes)}{+ ${printSize(e.stride)}*${printValue(e.position, axes)}}`;
     case 'acc':
       return `acc${e.stage}`;
     case 'unary':

@@ -12,6 +12,8 @@ export function operands(e: ValueExpr): ValueExpr[] {
       return [e.a, e.b];
     case 'where':
       return [e.cond, e.a, e.b];
+    case 'gather':
+      return [e.position];
     default:
       return [];
   }
@@ -58,6 +60,11 @@ export function mapValue(
       case 'where': {
         const [cond, a, b] = [m(e.cond), m(e.a), m(e.b)];
         out = cond === e.cond && a === e.a && b === e.b ? e : { ...e, cond, a, b };
+        break;
+      }
+      case 'gather': {
+        const position = m(e.position);
+        out = position === e.position ? e : { ...e, position };
         break;
       }
       default:

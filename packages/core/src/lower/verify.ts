@@ -34,6 +34,12 @@ export function verifyKernel(k: Kernel): void {
         if (!k.inputs.some((b) => b.name === n.buffer)) fail(`load from '${n.buffer}', which is not an input`);
         checkAccess(n.access, rank, `load ${n.buffer}`);
       }
+      if (n.kind === 'gather') {
+        if (!k.inputs.some((b) => b.name === n.buffer)) fail(`gather from '${n.buffer}', which is not an input`);
+        checkAccess(n.access, rank, `gather ${n.buffer}`);
+        checkSize(n.stride);
+      }
+      if (n.kind === 'size') checkSize(n.value);
       if (n.kind === 'index' && (n.axis < 0 || n.axis >= rank)) fail(`index axis ${n.axis} out of range`);
     });
     const env: DTypeEnv = { kernel: k.name, buffers, accs };

@@ -2,7 +2,7 @@
 // depend on the innermost (vector) axis is computed once per row into a local; inside the row an access
 // is contiguous (v128.load), broadcast (load-and-splat), or strided (four lane loads, a gather), decided
 // per access at compile time from its inner stride.
-import type { Access, LoopDType, ValueExpr } from '@kiln/core';
+import type { Access, LoopDType, SizeExpr, ValueExpr } from '@kiln/core';
 import { BYTES_PER_ELEMENT, walk } from '@kiln/core';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { emitSize } from './sizes.js';
@@ -57,7 +57,7 @@ export class RowAddressing implements ValueSources {
 
   /** Emits row bases for every access in `values` and `stores`; call inside the outer loops, before the row. */
   prepare(values: readonly ValueExpr[], stores: readonly { buffer: string; access: Access }[] = []): void {
-    for (const v of values) walk(v, (e) => e.kind === 'load' && this.bind(e.buffer, e.access));
+    for (const v of values) walk(v, (e) => (e.kind === 'load' || e.kind === 'gather') && this.bind(e.buffer, e.access));
     for (const s of stores) this.bind(s.buffer, s.access);
   }
 
@@ -148,6 +148,44 @@ export class RowAddressing implements ValueSources {
       f.mem(isBool ? 'i32_load8_u' : 'i32_load', off).lane('i32x4_replace_lane', lane);
     }
     if (isBool) f.i32x4(0).simd('i32x4_ne');
+  }
+
+  /**
+   * An indirect load: per lane, the affine address plus `position * stride` elements, one scalar load each
+   * (lane 0 only, splatted, in scalar mode). Lowering has checked every position against its extent.
+   */
+  gather(e: Extract<ValueExpr, { kind: 'gather' }>, position: Local<'v128'>, mode: LaneMode): void {
+    const f = this.frame.f;
+    const b = this.bound.get(key(e.buffer, e.access))!;
+    const isBool = b.dtype === 'bool';
+    const load = isBool ? 'i32_load8_u' : 'i32_load';
+    const addPosition = (lane: number) => {
+      f.get(position).lane('i32x4_extract_lane', lane);
+      if (typeof e.stride === 'number') f.i32(e.stride * b.bytes);
+      else {
+        emitSize(f, e.stride, this.frame.params);
+        if (b.bytes !== 1) f.i32(b.bytes).op('i32_mul');
+      }
+      f.op('i32_mul', 'i32_add');
+    };
+    if (mode === 'scalar' || !this.inner) {
+      const off = this.address(b);
+      addPosition(0);
+      f.mem(load, off).simd('i32x4_splat');
+    } else {
+      f.i32x4(0);
+      for (let lane = 0; lane < 4; lane++) {
+        const off = this.address(b, lane);
+        addPosition(lane);
+        f.mem(load, off).lane('i32x4_replace_lane', lane);
+      }
+    }
+    if (isBool) f.i32x4(0).simd('i32x4_ne');
+  }
+
+  size(value: SizeExpr): void {
+    emitSize(this.frame.f, value, this.frame.params);
+    this.frame.f.simd('i32x4_splat');
   }
 
   /** Stores the v128 on the stack (four lanes, or lane 0 in scalar mode). */

@@ -2,7 +2,7 @@
 // consecutive elements, a scalar tail computes lane 0 of a splat, so there is one code generator for both.
 // Booleans live in registers as lane masks (all ones / zero), which makes `where` a bitselect; they become
 // 0/1 bytes only in memory. Nodes used more than once (a DAG built by sharing objects) are computed once.
-import type { BinaryOp, LoopDType, UnaryOp, ValueExpr } from '@kiln/core';
+import type { BinaryOp, LoopDType, SizeExpr, UnaryOp, ValueExpr } from '@kiln/core';
 import { dtypeOf, operands, type DTypeEnv } from '@kiln/core';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { SimdOp } from '../wasm/opcodes.js';
@@ -14,6 +14,10 @@ export type LaneMode = 'vector' | 'scalar';
 /** What an expression reads from its surroundings: loads, loop indices, finished reductions. */
 export interface ValueSources {
   load(e: Extract<ValueExpr, { kind: 'load' }>, mode: LaneMode): void;
+  /** An indirect load; `position` holds the four int32 positions (lane 0 in scalar mode). */
+  gather(e: Extract<ValueExpr, { kind: 'gather' }>, position: Local<'v128'>, mode: LaneMode): void;
+  /** A size expression over the kernel's parameters, splatted. */
+  size(value: SizeExpr): void;
   index(axis: number, mode: LaneMode): void;
   acc(stage: number): void;
 }
@@ -89,6 +93,14 @@ export class ExprEmitter {
         return src.load(e, mode);
       case 'index':
         return src.index(e.axis, mode);
+      case 'size':
+        return src.size(e.value);
+      case 'gather': {
+        this.emit(e.position, src, mode);
+        const position = f.local('v128');
+        f.set(position);
+        return src.gather(e, position, mode);
+      }
       case 'acc':
         return src.acc(e.stage);
       case 'const':
@@ -295,7 +307,8 @@ export function invariantAlong(axis: number): (e: ValueExpr) => boolean {
     switch (e.kind) {
       case 'load': r = e.access.strides[axis] === 0; break;
       case 'index': r = e.axis !== axis; break;
-      case 'const': case 'acc': r = e.kind === 'const'; break;
+      case 'const': case 'acc': case 'size': r = e.kind !== 'acc'; break;
+      case 'gather': r = e.access.strides[axis] === 0 && check(e.position); break;
       case 'unary': case 'cast': r = check(e.x); break;
       case 'binary': r = check(e.a) && check(e.b); break;
       case 'where': r = check(e.cond) && check(e.a) && check(e.b); break;

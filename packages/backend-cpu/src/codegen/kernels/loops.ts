@@ -9,12 +9,21 @@ const same = (a: SizeExpr, b: SizeExpr) => JSON.stringify(a) === JSON.stringify(
 
 /** Rebuilds an expression with every load's access mapped, keeping shared sub-expressions shared. */
 export function mapAccesses(e: ValueExpr, fn: (a: Access) => Access, memo = new Map<ValueExpr, ValueExpr>()): ValueExpr {
-  return mapValue(e, (n) => (n.kind === 'load' ? { ...n, access: fn(n.access) } : undefined), memo);
+  return mapValue(
+    e,
+    (n) => {
+      if (n.kind === 'load') return { ...n, access: fn(n.access) };
+      // mapValue does not descend below a replaced node: the position is mapped here.
+      if (n.kind === 'gather') return { ...n, access: fn(n.access), position: mapAccesses(n.position, fn, memo) };
+      return undefined;
+    },
+    memo,
+  );
 }
 
 export function collectAccesses(e: ValueExpr, into: Access[] = []): Access[] {
   walk(e, (n) => {
-    if (n.kind === 'load') into.push(n.access);
+    if (n.kind === 'load' || n.kind === 'gather') into.push(n.access);
   });
   return into;
 }

@@ -65,7 +65,7 @@ export function pointwiseKernel(name: string, b: ProgramBuilder, sizes: readonly
 export function buffersRead(b: ProgramBuilder, ...values: ValueExpr[]) {
   const names = new Set<string>();
   const visit = (e: ValueExpr): void => {
-    if (e.kind === 'load') names.add(e.buffer);
+    if (e.kind === 'load' || e.kind === 'gather') names.add(e.buffer);
     for (const child of Object.values(e)) if (child && typeof child === 'object' && 'kind' in child) visit(child as ValueExpr);
   };
   values.forEach(visit);

@@ -27,6 +27,10 @@ function substituteLoads(e: ValueExpr, buffers: ReadonlySet<string>, replace: (b
         return { ...x, a: visit(x.a), b: visit(x.b) };
       case 'where':
         return { ...x, cond: visit(x.cond), a: visit(x.a), b: visit(x.b) };
+      case 'gather':
+        // An indirect load of the buffer itself cannot become an `acc`: the rule does not apply.
+        if (buffers.has(x.buffer)) failed = true;
+        return { ...x, position: visit(x.position) };
       default:
         return x;
     }
@@ -37,8 +41,9 @@ function substituteLoads(e: ValueExpr, buffers: ReadonlySet<string>, replace: (b
 
 const reads = (k: Kernel) => new Set(k.inputs.map((b) => b.name));
 const stepReads = (s: ProgramStep): Set<string> =>
-  s.kind === 'kernel' ? reads(s.kernel) : new Set(JSON.stringify(s.args).match(/"buffer":"(\w+)"/g)?.map((m) => m.slice(10, -1)) ?? []);
-const stepWrites = (s: ProgramStep): string[] => (s.kind === 'kernel' ? s.kernel.outputs.map((o) => o.name) : s.output ? [s.output.buffer] : []);
+  s.kind === 'kernel' ? reads(s.kernel) : s.kind === 'check' ? new Set([s.buffer]) : new Set(JSON.stringify(s.args).match(/"buffer":"(\w+)"/g)?.map((m) => m.slice(10, -1)) ?? []);
+const stepWrites = (s: ProgramStep): string[] =>
+  s.kind === 'kernel' ? s.kernel.outputs.map((o) => o.name) : s.kind === 'fallback' && s.output ? [s.output.buffer] : [];
 
 /** The access a full-space expression uses to read a reduction result at the current outer point. */
 const outerIndexAccess = (r: ReductionKernel): Access => ({ offset: 0, strides: [...contiguousStrides(r.outer), ...r.reduce.map(() => 0)] });
@@ -54,7 +59,7 @@ function accOfOutputs(r: ReductionKernel): Map<string, number> {
 function withInputs<K extends Kernel>(k: K, values: ValueExpr[], keep: (name: string) => boolean, decls: Kernel['inputs'], alsoUsed: string[] = []): K {
   const used = new Set<string>(alsoUsed);
   const visit = (x: ValueExpr): void => {
-    if (x.kind === 'load') used.add(x.buffer);
+    if (x.kind === 'load' || x.kind === 'gather') used.add(x.buffer);
     for (const c of Object.values(x)) if (c && typeof c === 'object' && 'kind' in c) visit(c as ValueExpr);
   };
   values.forEach(visit);
@@ -110,6 +115,8 @@ function shiftAccs(e: ValueExpr, shift: number): ValueExpr {
       return { ...e, a: shiftAccs(e.a, shift), b: shiftAccs(e.b, shift) };
     case 'where':
       return { ...e, cond: shiftAccs(e.cond, shift), a: shiftAccs(e.a, shift), b: shiftAccs(e.b, shift) };
+    case 'gather':
+      return { ...e, position: shiftAccs(e.position, shift) };
     default:
       return e;
   }
@@ -165,6 +172,8 @@ export function fuseProgram(program: LoweredProgram): LoweredProgram {
         // Nothing between the two may read a's outputs, and b's other inputs must exist at a's position.
         const between = steps.slice(i + 1, j);
         if (between.some((s) => aOut.some((n) => stepReads(s).has(n)))) break;
+        // A kernel moved above a check could read through positions before they are checked.
+        if (between.some((s) => s.kind === 'check')) break;
         if ([...reads(b.kernel)].some((n) => !aOut.includes(n) && writerIndex(n) > i)) continue;
         let fused: Kernel | undefined;
         if (a.kernel.kind === 'reduction' && b.kernel.kind === 'reduction') fused = mergeReductions(a.kernel, b.kernel);

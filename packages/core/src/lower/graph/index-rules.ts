@@ -10,7 +10,7 @@ import { readValue } from './values.js';
 type FakeLike = { shape: readonly unknown[]; dtype: string };
 
 /** The int32 value of an affine index, when every coefficient is a number. */
-function indexValue(idx: AffineIndex): ValueExpr | undefined {
+export function indexValue(idx: AffineIndex): ValueExpr | undefined {
   if (typeof idx.constant !== 'number' || idx.coeffs.some((c) => typeof c !== 'number')) return undefined;
   let v: ValueExpr = constant(idx.constant, 'int32');
   idx.coeffs.forEach((c, axis) => {

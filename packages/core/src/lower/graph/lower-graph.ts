@@ -20,6 +20,7 @@ import type { ValueExpr } from '../loop-ir.js';
 import { lowerView, VIEW_OPS } from './view-rules.js';
 import { INDEX_OPS, PositionNotExpressible, lowerIndexOp } from './index-rules.js';
 import { JOIN_OPS, lowerJoin } from './join-rules.js';
+import { GATHER_OPS, lowerGatherOp } from './gather-rules.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
 const isTensorValue = (v: unknown): v is LoweredValue =>
@@ -128,6 +129,7 @@ function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Recor
     (REDUCTIONS.has(node.target) ? lowerReduction(b, node.target, all, fake) : undefined) ??
     (node.target === 'matmul' ? lowerMatmul(b, all, fake) : undefined) ??
     (JOIN_OPS.has(node.target) ? lowerJoin(b, node.target, all, fake) : undefined) ??
+    (GATHER_OPS.has(node.target) ? lowerGatherOp(b, node.target, all, fake) : undefined) ??
     (INDEX_OPS.has(node.target) ? checkedIndexOp(node.target, all, fake) : undefined);
   return lowered ?? fallback(b, node, all, fake);
 }
@@ -255,10 +257,13 @@ function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
   return { kind: 'constant', value };
 }
 
+/** Composite ops whose decomposition is all lowered ops (embedding → flatten, indexSelect, reshape). */
+const LOWERED_BY_DECOMPOSITION = ['embedding'];
+
 /**
  * Every registry op that lowering turns into loop-IR kernels (others run as eager fallbacks). Backends that
  * consume the loop IR report this list to the policy audit's backend-coverage column.
  */
 export function loweredOps(): string[] {
-  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, ...JOIN_OPS, 'matmul', 'to'].sort();
+  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, ...JOIN_OPS, ...GATHER_OPS, ...LOWERED_BY_DECOMPOSITION, 'matmul', 'to'].sort();
 }

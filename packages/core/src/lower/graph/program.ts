@@ -2,7 +2,8 @@
 // come from, eager fallbacks for nodes no rule lowers, and how the outputs are read back.
 import type { Kernel, LoopDType, SizeExpr } from '../loop-ir.js';
 import { printKernel } from '../print.js';
-import { printSize } from '../sizes.js';
+import { evalSize, printSize } from '../sizes.js';
+import { IndexError } from '@kiln/tensor';
 
 export interface ProgramBuffer {
   readonly name: string;
@@ -47,7 +48,38 @@ export interface FallbackStep {
   readonly reason: string;
 }
 
-export type ProgramStep = { readonly kind: 'kernel'; readonly kernel: Kernel } | FallbackStep;
+/**
+ * A check the runner executes between kernels; a failure raises the error eager code raises. `indexRange`:
+ * `buffer` holds the int32 [min, max] of the positions an indirect load will use (a reduction kernel wrote
+ * it), which must lie in [0, extent) before any kernel reads through them.
+ */
+export interface CheckStep {
+  readonly kind: 'check';
+  readonly check: 'indexRange';
+  readonly buffer: string;
+  readonly extent: SizeExpr;
+  /** The op and what its index selects from, for the message (`gather`, `dim 1 of self`): never user text. */
+  readonly op: string;
+  readonly what: string;
+}
+
+export type ProgramStep = { readonly kind: 'kernel'; readonly kernel: Kernel } | FallbackStep | CheckStep;
+
+/**
+ * Runs a check step. `read(buffer, n)` gives the first `n` int32 values of a buffer. Throws IndexError, as
+ * eager's kernels do, naming the offending value (the smallest or the largest position, so possibly not the
+ * first one eager meets).
+ */
+export function runCheck(step: CheckStep, params: Readonly<Record<string, number>>, read: (buffer: string, n: number) => ArrayLike<number>): void {
+  const [min, max] = Array.from(read(step.buffer, 2));
+  const size = evalSize(step.extent, params);
+  if (min! >= 0 && max! < size) return;
+  const bad = min! < 0 ? min! : max!;
+  throw new IndexError(
+    `${step.op}: index ${bad} is out of range for ${step.what} of size ${size} (compiled program)`,
+    `indices must lie in [0, ${size - 1}]${size === 0 ? ' (the dim is empty)' : ''}; negative indices are not wrapped`,
+  );
+}
 
 export interface LoweredProgram {
   readonly buffers: readonly ProgramBuffer[];
@@ -65,6 +97,7 @@ export function printProgram(p: LoweredProgram): string {
   for (const s of p.params) lines.push(`param ${s.param} = inputs[${s.input}].shape[${s.dim}]`);
   for (const step of p.steps) {
     if (step.kind === 'kernel') lines.push(printKernel(step.kernel));
+    else if (step.kind === 'check') lines.push(`check ${step.buffer} in [0, ${printSize(step.extent)})  # ${step.op} index range`);
     else {
       const binds = step.binds.map((b) => `${b.param} = ${b.dim === 'value' ? 'value' : `shape[${b.dim}]`}`).join(', ');
       lines.push(`fallback ${step.output?.buffer ?? '_'} = ${step.op}(…)${binds ? ` → ${binds}` : ''}  # eager: ${step.reason}`);
