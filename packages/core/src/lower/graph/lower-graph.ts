@@ -23,6 +23,7 @@ import { JOIN_OPS, lowerJoin } from './join-rules.js';
 import { GATHER_OPS, lowerGatherOp } from './gather-rules.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
+const isSymbolicSize = (v: unknown): boolean => typeof v === 'object' && v !== null && 'isSymInt' in v;
 const isTensorValue = (v: unknown): v is LoweredValue =>
   typeof v === 'object' && v !== null && ((v as LoweredValue).kind === 'buffer' || (v as LoweredValue).kind === 'virtual');
 
@@ -156,7 +157,8 @@ function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValu
   const operands = all.slice(0, arity);
   const extras = all.slice(arity);
   const outDtype = loopDtype(fake.dtype);
-  const promoted = loopDtype(resultType(operands.map((o) => (isTensorValue(o) ? { dtype: o.dtype, ndim: o.shape.length } : (o as number)))));
+  // A symbolic size promotes like the integer scalar it stands for.
+  const promoted = loopDtype(resultType(operands.map((o) => (isTensorValue(o) ? { dtype: o.dtype, ndim: o.shape.length } : isSymbolicSize(o) ? 1 : (o as number)))));
   const compute = computeDtype(node.target, outDtype, promoted);
   if (!lowersForDtype(node.target, compute) || outDtype === 'float64') return undefined;
   const shape = fake.shape.map(toSizeExpr);
@@ -168,6 +170,8 @@ function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValu
       const x = operands.map((o, i) => {
         const dtype = node.target === 'where' && i === 0 ? 'bool' : compute;
         if (isTensorValue(o)) return readBroadcast(o, index, nAxes, dtype);
+        // `x.div(x.shape[1])` with a dynamic dim: the size is a kernel parameter, read as an int32 value.
+        if (isSymbolicSize(o)) return cast(dtype, { kind: 'size', value: toSizeExpr(o) });
         return constant(Number(o), dtype);
       });
       const value = rule({ x, args: extras, dtype: compute });
