@@ -144,16 +144,19 @@ function missReason(cache: CodeCache, args: unknown[], thisArg: unknown, C: read
   return g ? `${g.text}${g.location ? ` (guard from ${g.location})` : ''}` : undefined;
 }
 
-/** Automatic dynamic: a static size that changed becomes a dynamic dimension at this recompile. */
-function markChangedSizes(cache: CodeCache, args: unknown[], thisArg: unknown, C: readonly unknown[], fn: Function): void {
+/**
+ * Automatic dynamic: a static size that changed becomes a dynamic dimension at this recompile, and a number
+ * whose value guard failed (and that is still a number) is read as a runtime number (trace/runtime-number.ts).
+ */
+function markChanged(cache: CodeCache, args: unknown[], thisArg: unknown, C: readonly unknown[], fn: Function): void {
   const last = cache.entries[cache.entries.length - 1];
   if (!last) return;
   const M = readMutable(last.mutableReads, fn);
   const K = constantsOf(last);
+  const holds = (code: string): boolean => new Function('L', 'T', 'C', 'M', 'K', `try { return ${code}; } catch { return true; }`)(args, thisArg, C, M, K);
   for (const g of last.guards) {
-    if (!g.staticDim) continue;
-    const holds = new Function('L', 'T', 'C', 'M', 'K', `try { return ${g.code}; } catch { return true; }`)(args, thisArg, C, M, K);
-    if (!holds) cache.autoDynamic.add(`${g.staticDim.source}#${g.staticDim.dim}`);
+    if (g.staticDim && !holds(g.code)) cache.autoDynamic.add(`${g.staticDim.source}#${g.staticDim.dim}`);
+    if (g.valueSource && !holds(g.code) && holds(`typeof ${g.valueSource} === "number"`)) cache.autoDynamic.add(`${g.valueSource}#value`);
   }
 }
 
@@ -175,7 +178,7 @@ function onMiss(state: FrameState, fn: Function, thisArg: unknown, args: unknown
     }
     return fn.apply(thisArg, args);
   }
-  if (options.dynamic === undefined) markChangedSizes(cache, args, thisArg, C, fn);
+  if (options.dynamic === undefined) markChanged(cache, args, thisArg, C, fn);
   const compileId = cache.compiles++;
   const tag = compileTag(cache.frameId, compileId);
   if (reason) {

@@ -7,6 +7,8 @@ export interface GuardEntry {
   readonly location?: string | undefined;
   /** For static size guards: the tensor source and dimension (automatic dynamic reads them on a miss). */
   readonly staticDim?: { readonly source: string; readonly dim: number } | undefined;
+  /** For number-value guards: the source (automatic dynamic reads it on a miss, see trace/runtime-number.ts). */
+  readonly valueSource?: string | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Ctx } from './context.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
 import { recordMethod } from './side-effects/collections.js';
+import { isRuntimeNumber } from './runtime-number.js';
 import type { Value } from './values.js';
 import { callValue } from './calls.js';
 import { spreadItems } from './members.js';
@@ -138,6 +139,16 @@ function objectStatic(ctx: Ctx, fn: Function, args: Value[]): Result {
   return NO;
 }
 
+/** Runtime numbers inside frame-built arrays and plain objects replaced (in place) by their guarded values. */
+function specializeDeep(ctx: Ctx, v: Value, seen = new Set<object>()): Value {
+  if (isRuntimeNumber(v)) return concrete(ctx.tracer, v);
+  if (v === null || typeof v !== 'object' || seen.has(v)) return v;
+  seen.add(v);
+  if (Array.isArray(v)) v.forEach((x, i) => (v[i] = specializeDeep(ctx, x, seen)));
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const [k, x] of Object.entries(v)) (v as Record<string, Value>)[k] = specializeDeep(ctx, x, seen);
+  return v;
+}
+
 export function callBuiltin(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Result {
   if (fn === KEEP_NAME) return ok(args[0]);
   if (fn === Math.max || fn === Math.min) {
@@ -152,6 +163,9 @@ export function callBuiltin(ctx: Ctx, fn: Function, thisArg: Value, args: Value[
     const effect = recordMethod(ctx, fn, thisArg, args);
     if (effect) return ok(effect.value);
   }
+  // Native code would see a runtime number as an object: give it (and the frame array it works on) values.
+  args = args.map((a) => specializeDeep(ctx, a));
+  if (Array.isArray(thisArg)) specializeDeep(ctx, thisArg);
   const handlers = [
     () => objectStatic(ctx, fn, args),
     () => arrayMethod(ctx, fn, thisArg, args),
@@ -166,6 +180,7 @@ export function callBuiltin(ctx: Ctx, fn: Function, thisArg: Value, args: Value[
 }
 
 export function constructBuiltin(ctx: Ctx, cls: Function, args: Value[]): Result {
+  args = args.map((a) => specializeDeep(ctx, a));
   if (cls === Map) return ok(new Map(args[0] === undefined ? [] : (spreadItems(ctx, args[0]).map((e) => spreadItems(ctx, e)) as [Value, Value][])));
   if (cls === Set) return ok(new Set(args[0] === undefined ? [] : spreadItems(ctx, args[0])));
   if (cls === Array) return ok(args.length === 1 ? new Array(concrete(ctx.tracer, args[0]) as number) : [...args]);

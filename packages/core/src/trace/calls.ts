@@ -14,6 +14,7 @@ import { decideCall } from './policy-adapter.js';
 import { functionalize, outOfPlace } from './side-effects/inplace.js';
 import { parseFunction } from './functions.js';
 import { concrete } from './sym-ops.js';
+import { isRuntimeNumber } from './runtime-number.js';
 import { ExternalRef, TracedFunction, isSymbolic } from './values.js';
 import type { AnyNode, Scope, Value } from './values.js';
 
@@ -118,6 +119,7 @@ function toOpArg(ctx: Ctx, v: Value): unknown {
     throw ctx.tracer.break(`passing ${v.source} (${(v.value as object).constructor?.name ?? 'object'}) to a tensor op`);
   }
   if (v instanceof TracedFunction) throw ctx.tracer.break('passing a function to a tensor op');
+  if (isRuntimeNumber(v)) return concrete(ctx.tracer, v);
   if (isSymbolic(v) && !(v as { isSymInt?: boolean }).isSymInt) return concrete(ctx.tracer, v);
   if (Array.isArray(v)) return v.map((x) => toOpArg(ctx, x));
   if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {

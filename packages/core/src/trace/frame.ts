@@ -17,13 +17,14 @@ import { KEEP_NAME, isBuiltinGlobal } from './builtins.js';
 import type { Value } from './values.js';
 import type { PolicyDecision } from './policy-adapter.js';
 import { EffectLog } from './side-effects/record.js';
+import { RuntimeNumber, exprSources } from './runtime-number.js';
 import { arrayContents, readChangedArray, slotValue } from './side-effects/collections.js';
 import type { InputFake } from './side-effects/inplace.js';
 
 export interface TraceSettings {
   /** true: every dimension dynamic; false: every dimension static; undefined: static unless marked. */
   readonly dynamic: boolean | undefined;
-  /** Dimensions made dynamic by a previous recompile, as `source#dim`. */
+  /** Dimensions made dynamic by a previous recompile, as `source#dim`; numbers read as runtime values, as `source#value`. */
   readonly autoDynamic: ReadonlySet<string>;
   readonly markedDynamic: (t: Tensor) => ReadonlySet<number> | undefined;
 }
@@ -55,6 +56,8 @@ export class FrameTracer {
   readonly inputFakes = new Map<FakeTensor, InputFake>();
   private readonly realized = new Map<string, Value>();
   private readonly lengthGuarded = new Set<string>();
+  /** Sources read as runtime numbers → their value while tracing. */
+  private readonly runtimeSources = new Map<string, number>();
   /** Call expressions whose value the code discards (statement expressions, `void`, sequence heads). */
   readonly discarded = new WeakSet<object>();
   /** The call expression being evaluated (set just before its callee runs). */
@@ -164,13 +167,19 @@ export class FrameTracer {
     return new ExternalRef(value, this.guards.constant(value), 'identity');
   }
 
-  private guard(code: string, text: string, kind: Parameters<GuardBuilder['add']>[0]['kind']): void {
-    this.guards.add({ code, text, kind, location: this.where() });
+  private guard(code: string, text: string, kind: Parameters<GuardBuilder['add']>[0]['kind'], valueSource?: string): void {
+    this.guards.add({ code, text, kind, location: this.where(), valueSource });
   }
 
   private realize(value: unknown, source: string): Value {
+    if (typeof value === 'number' && this.settings.dynamic !== false && this.settings.autoDynamic.has(`${source}#value`)) {
+      this.guard(`typeof ${source} === "number"`, `${source} is a number (automatic dynamic: its value changed at a recompile)`, 'type');
+      this.runtimeSources.set(source, value);
+      return new RuntimeNumber({ kind: 'source', source }, value);
+    }
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
-      this.guard(`Object.is(${source}, ${this.guards.constant(value)})`, `${source} === ${describeConstant(value)}`, 'constant');
+      // A number's guard names its source: when it fails, the next trace reads the source as a runtime number.
+      this.guard(`Object.is(${source}, ${this.guards.constant(value)})`, `${source} === ${describeConstant(value)}`, 'constant', typeof value === 'number' ? source : undefined);
       return value;
     }
     if (value instanceof Tensor) return this.tensorInput(value, source);
@@ -211,6 +220,15 @@ export class FrameTracer {
     const fake = this.recorder.addInput(t, name, sizeSource, dims);
     this.inputFakes.set(fake, { source, real: t });
     return fake;
+  }
+
+  /** The value of a runtime number, guarding each source it was computed from (see runtime-number.ts). */
+  specialize(v: RuntimeNumber): number {
+    for (const source of exprSources(v.expr)) {
+      const value = this.runtimeSources.get(source)!;
+      this.guard(`Object.is(${source}, ${this.guards.constant(value)})`, `${source} === ${describeConstant(value)}`, 'constant', source);
+    }
+    return v.hint;
   }
 
   /** A property of an external object, read live by the guards. */

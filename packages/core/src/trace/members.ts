@@ -7,6 +7,7 @@ import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
 import type { Value } from './values.js';
 import { recordSet } from './side-effects/record.js';
+import { isRuntimeNumber } from './runtime-number.js';
 
 const TENSOR_FIELDS = new Set(['dtype', 'ndim', 'device', 'offset']);
 
@@ -31,7 +32,7 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
     if (key === 'length') return object.node.params.length;
     throw t.break(`reading '${String(key)}' of a function defined in the frame`);
   }
-  if (isSymInt(object)) return getMember(ctx, concrete(t, object), key);
+  if (isSymInt(object) || isRuntimeNumber(object)) return getMember(ctx, concrete(t, object), key);
   if (typeof object !== 'object') {
     const v = (Object(object) as Record<string | number, unknown>)[key];
     if (typeof v === 'function') return t.fixed(v);
@@ -66,7 +67,7 @@ export function setMember(ctx: Ctx, object: Value, key: string | number, value: 
     return;
   }
   if (isTensorValue(object)) throw t.break(`assignment to tensor property '${String(key)}'`);
-  if (object === null || typeof object !== 'object' || object instanceof Map) throw t.break(`assignment to '${String(key)}' of a non-object`);
+  if (object === null || isRuntimeNumber(object) || typeof object !== 'object' || object instanceof Map) throw t.break(`assignment to '${String(key)}' of a non-object`);
   (object as Record<string | number, unknown>)[key] = value;
 }
 

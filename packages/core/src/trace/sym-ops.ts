@@ -5,6 +5,8 @@ import { DataDependentError, SymBool, SymFloat, SymInt, isSymBool, isSymFloat, i
 import type { FrameTracer } from './frame.js';
 import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
 import type { Value } from './values.js';
+import { applyArith, isBinaryArith, isRuntimeNumber, runtimeArith, runtimeNeg } from './runtime-number.js';
+import type { RuntimeNumber } from './runtime-number.js';
 
 type Sym = SymInt | SymFloat;
 const isSymNumber = (v: Value): v is Sym => isSymInt(v) || isSymFloat(v);
@@ -20,6 +22,7 @@ function dataDependent<T>(tracer: FrameTracer, fn: () => T): T {
 
 /** A plain JS number/boolean for a value, guarding symbolic ones. */
 export function concrete(tracer: FrameTracer, v: Value): Value {
+  if (isRuntimeNumber(v)) return tracer.specialize(v);
   if (isSymInt(v)) return dataDependent(tracer, () => (v as SymInt).guardInt());
   if (isSymFloat(v)) return dataDependent(tracer, () => (v as SymFloat).guardFloat());
   if (isSymBool(v)) return dataDependent(tracer, () => (v as SymBool).guardBool());
@@ -27,6 +30,7 @@ export function concrete(tracer: FrameTracer, v: Value): Value {
 }
 
 export function truthy(tracer: FrameTracer, v: Value): boolean {
+  if (isRuntimeNumber(v)) return Boolean(tracer.specialize(v));
   if (isSymBool(v)) return concrete(tracer, v) as boolean;
   if (isSymNumber(v)) return dataDependent(tracer, () => {
     const ne = (v as SymInt).ne(0);
@@ -52,6 +56,11 @@ function identityOf(tracer: FrameTracer, v: Value): unknown {
 }
 
 export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Value {
+  if (isRuntimeNumber(a) || isRuntimeNumber(b)) {
+    const numeric = (x: Value): x is RuntimeNumber | number => isRuntimeNumber(x) || typeof x === 'number';
+    const kept = numeric(a) && numeric(b) ? runtimeArith(op, a, b) : undefined;
+    return kept ?? binary(tracer, op, concrete(tracer, a), concrete(tracer, b));
+  }
   if (op === 'instanceof' && isTensorValue(a)) {
     const ctor = b instanceof ExternalRef ? b.value : b;
     if (typeof ctor !== 'function') throw tracer.break("right-hand side of 'instanceof' is not callable");
@@ -115,12 +124,9 @@ export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Val
 const isPrimitive = (v: Value): boolean => v === null || (typeof v !== 'object' && typeof v !== 'function');
 
 function applyPrimitive(op: string, a: any, b: any): Value {
+  // `+` also concatenates strings: the shared arithmetic table applies JS's own operators.
+  if (isBinaryArith(op)) return applyArith(op, a, b);
   switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': return a * b;
-    case '/': return a / b;
-    case '%': return a % b;
     case '**': return a ** b;
     case '<': return a < b;
     case '<=': return a <= b;
@@ -141,6 +147,8 @@ export function unary(tracer: FrameTracer, op: string, v: Value): Value {
   if (op === 'void') return undefined;
   if (isTensorValue(v)) throw tracer.break(`operator '${op}' on a tensor`, 'use neg() and friends');
   if (op === '-' && isSymInt(v)) return (v as SymInt).neg();
+  if (op === '-' && isRuntimeNumber(v)) return runtimeNeg(v);
+  if (op === '+' && isRuntimeNumber(v)) return v;
   if (op === '+' && isSymNumber(v)) return v;
   const c = concrete(tracer, v);
   if (!isPrimitive(c)) throw tracer.break(`operator '${op}' on an object`);

@@ -15,6 +15,8 @@ import { checkTraceable, invokeRoot } from './invoke.js';
 import type { RootResult } from './invoke.js';
 import { GraphValue, checkSingleUse, recordedEffects } from './side-effects/record.js';
 import { concrete } from './sym-ops.js';
+import { applyArith, isRuntimeNumber } from './runtime-number.js';
+import type { ArithOp, NumberExpr } from './runtime-number.js';
 import { ExternalRef, isTensorValue } from './values.js';
 import type { Value } from './values.js';
 
@@ -25,6 +27,8 @@ export type OutputTemplate =
   | { readonly kind: 'source'; readonly index: number }
   | { readonly kind: 'array'; readonly items: readonly OutputTemplate[] }
   | { readonly kind: 'object'; readonly entries: readonly (readonly [string, OutputTemplate])[] }
+  /** A runtime number (runtime-number.ts): computed from values read when the entry runs. */
+  | { readonly kind: 'arith'; readonly op: ArithOp; readonly items: readonly OutputTemplate[] }
   /** Any other pytree node (a Map, a class registered with @kiln/pytree): its spec, and its leaves' templates. */
   | { readonly kind: 'tree'; readonly spec: TreeSpec; readonly items: readonly OutputTemplate[] };
 
@@ -193,6 +197,7 @@ export function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sour
     return { kind: 'graph', index: outputs.length - 1 };
   }
   if (isSymBool(v) || isSymFloat(v)) return { kind: 'const', value: concrete(tracer, v) };
+  if (isRuntimeNumber(v)) return numberTemplate(v.expr, sources);
   if (v instanceof ExternalRef) {
     sources.push(v.source);
     return { kind: 'source', index: sources.length - 1 };
@@ -227,6 +232,15 @@ function pytreeTemplate(tracer: FrameTracer, v: object, outputs: Value[], source
   return { kind: 'tree', spec, items: leaves.map((leaf) => templateOf(tracer, leaf as Value, outputs, sources, shared)) };
 }
 
+function numberTemplate(e: NumberExpr, sources: string[]): OutputTemplate {
+  if (e.kind === 'const') return { kind: 'const', value: e.value };
+  if (e.kind === 'source') {
+    sources.push(e.source);
+    return { kind: 'source', index: sources.length - 1 };
+  }
+  return { kind: 'arith', op: e.op, items: e.args.map((a) => numberTemplate(a, sources)) };
+}
+
 export function fillTemplate(t: OutputTemplate, outputs: readonly unknown[], sources: readonly unknown[]): unknown {
   switch (t.kind) {
     case 'graph':
@@ -241,6 +255,10 @@ export function fillTemplate(t: OutputTemplate, outputs: readonly unknown[], sou
       const out: Record<string, unknown> = {};
       for (const [k, x] of t.entries) out[k] = fillTemplate(x, outputs, sources);
       return out;
+    }
+    case 'arith': {
+      const [a, b] = t.items.map((x) => fillTemplate(x, outputs, sources) as number);
+      return applyArith(t.op, a!, b!);
     }
     case 'tree':
       return treeUnflatten(t.spec, t.items.map((x) => fillTemplate(x, outputs, sources)));

@@ -1,6 +1,7 @@
 import type { Node as AstNode } from 'acorn';
 import { isSymBool, isSymFloat, isSymInt } from '@kiln/shapes';
 import { FakeTensor } from '../fake/fake-tensor.js';
+import { isRuntimeNumber } from './runtime-number.js';
 
 export type AnyNode = AstNode & Record<string, any>;
 
@@ -74,6 +75,7 @@ export const isTensorValue = (v: Value): v is FakeTensor => v instanceof FakeTen
 export const isSymbolic = (v: Value): boolean => isSymInt(v) || isSymBool(v) || isSymFloat(v);
 
 export function typeOfValue(v: Value): string {
+  if (isRuntimeNumber(v)) return 'number';
   if (v instanceof TracedFunction) return 'function';
   if (v instanceof ExternalRef) return typeof v.value;
   if (isSymInt(v) || isSymFloat(v)) return 'number';

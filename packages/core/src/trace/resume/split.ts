@@ -20,6 +20,7 @@ import { decideCall } from '../policy-adapter.js';
 import { beginFrame, finishFrame, frameCaptureNames } from '../trace-frame.js';
 import { ExternalRef, TracedFunction, isTensorValue } from '../values.js';
 import type { Value } from '../values.js';
+import { isRuntimeNumber } from '../runtime-number.js';
 import { eagerStatement, isStrictFunction, resumeFunction } from './codegen.js';
 import { callsInPlaceMethod } from './names.js';
 import { methodHelper } from './method-calls.js';
@@ -104,7 +105,7 @@ function checkLiveValues(names: readonly string[], values: readonly Value[]): vo
   const seen = new Set<object>();
   const visit = (v: Value, name: string): void => {
     if (v instanceof TracedFunction) throw new NotSplittable(`local '${name}' holds a function defined in the frame, which cannot cross a graph break`);
-    if (v === null || typeof v !== 'object' || v instanceof ExternalRef || isTensorValue(v)) return;
+    if (v === null || typeof v !== 'object' || v instanceof ExternalRef || isTensorValue(v) || isRuntimeNumber(v)) return;
     if (seen.has(v)) throw new NotSplittable(`an object built in the frame is reachable twice from the live locals ('${name}')`);
     seen.add(v);
     for (const x of Array.isArray(v) ? v : Object.values(v)) visit(x, name);
