@@ -10,7 +10,7 @@ export interface DTypeEnv {
   readonly accs: readonly LoopDType[];
 }
 
-const FLOAT_ONLY = new Set(['sqrt', 'rsqrt', 'reciprocal', 'exp', 'log', 'log1p', 'expm1', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'pow', 'div']);
+const FLOAT_ONLY = new Set(['sqrt', 'rsqrt', 'reciprocal', 'exp', 'log', 'log1p', 'expm1', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'pow', 'atan2', 'div']);
 
 export function dtypeOf(e: ValueExpr, env: DTypeEnv): LoopDType {
   switch (e.kind) {

@@ -69,7 +69,7 @@ export type UnaryOp = (typeof UNARY_OPS)[number];
  * guard or fall back where that matters.
  */
 export const BINARY_OPS = [
-  'add', 'sub', 'mul', 'div', 'floordiv', 'mod', 'max', 'min', 'pow',
+  'add', 'sub', 'mul', 'div', 'floordiv', 'mod', 'max', 'min', 'pow', 'atan2',
   'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or', 'xor',
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];

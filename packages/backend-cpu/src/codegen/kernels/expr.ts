@@ -231,7 +231,7 @@ export class ExprEmitter {
         add: 'f32x4_add', sub: 'f32x4_sub', mul: 'f32x4_mul', div: 'f32x4_div', max: 'f32x4_max', min: 'f32x4_min',
         eq: 'f32x4_eq', ne: 'f32x4_ne', lt: 'f32x4_lt', le: 'f32x4_le', gt: 'f32x4_gt', ge: 'f32x4_ge',
       };
-      if (op === 'pow') return this.call('pow');
+      if (op === 'pow' || op === 'atan2') return this.call(op);
       if (op === 'floordiv' || op === 'mod') return this.floatFloorDivMod(op);
       const s = ops[op];
       if (!s) return this.unsupported(`${op} on float32`);

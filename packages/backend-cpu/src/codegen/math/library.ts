@@ -7,8 +7,11 @@ import type { ModuleBuilder } from '../wasm/module.js';
 import { emitExp, emitLog } from './exp-log.js';
 import { emitSinCos } from './trig.js';
 import { emitErf } from './erf.js';
+import { emitAtan2 } from './atan2.js';
 
-export const MATH_FUNCTIONS = ['exp', 'log', 'log1p', 'expm1', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'pow'] as const;
+export const MATH_FUNCTIONS = ['exp', 'log', 'log1p', 'expm1', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'pow', 'atan2'] as const;
+/** Functions of two operands: the second is on top of the stack. */
+const BINARY_MATH: ReadonlySet<MathFunction> = new Set(['pow', 'atan2']);
 export type MathFunction = (typeof MATH_FUNCTIONS)[number];
 
 export interface MathOptions {
@@ -36,6 +39,7 @@ const EMITTERS: Record<MathFunction, Emitter> = {
     f.simd('f32x4_add', 'f32x4_div');
   },
   pow: (f, x, y, nested) => emitPow(f, x, y!, () => nested('exp'), () => nested('log')),
+  atan2: (f, x, y) => emitAtan2(f, x, y!),
   log1p: (f, x, _y, nested) => emitLog1p(f, x, () => nested('log')),
   expm1: (f, x, _y, nested) => emitExpm1(f, x, () => nested('exp'), () => nested('log')),
 };
@@ -81,7 +85,7 @@ export class MathLibrary {
       f.call(this.index(fn));
       return;
     }
-    const y = fn === 'pow' ? f.local('v128') : null;
+    const y = BINARY_MATH.has(fn) ? f.local('v128') : null;
     if (y) f.set(y);
     const x = f.local('v128');
     f.set(x);
@@ -92,9 +96,10 @@ export class MathLibrary {
   index(fn: MathFunction): number {
     const known = this.indices.get(fn);
     if (known !== undefined) return known;
-    const f = new FunctionBuilder(`math_${fn}`, fn === 'pow' ? ['v128', 'v128'] : ['v128'], ['v128']);
+    const binary = BINARY_MATH.has(fn);
+    const f = new FunctionBuilder(`math_${fn}`, binary ? ['v128', 'v128'] : ['v128'], ['v128']);
     const nested = (inner: MathFunction) => f.call(this.index(inner));
-    EMITTERS[fn](f, f.params[0] as Local<'v128'>, fn === 'pow' ? (f.params[1] as Local<'v128'>) : null, nested);
+    EMITTERS[fn](f, f.params[0] as Local<'v128'>, binary ? (f.params[1] as Local<'v128'>) : null, nested);
     const index = this.module.addFunction(f);
     this.indices.set(fn, index);
     return index;

@@ -49,6 +49,7 @@ export const pointwiseRules: Readonly<Record<string, Rule>> = {
   mul: ({ x }) => mul(x[0]!, x[1]!),
   div: ({ x }) => div(x[0]!, x[1]!),
   pow: ({ x }) => binary('pow', x[0]!, x[1]!),
+  atan2: ({ x }) => binary('atan2', x[0]!, x[1]!),
   remainder: ({ x }) => binary('mod', x[0]!, x[1]!),
   maximum: ({ x }) => binary('max', x[0]!, x[1]!),
   minimum: ({ x }) => binary('min', x[0]!, x[1]!),
