@@ -286,30 +286,9 @@ export class FrameTracer {
     return Array.from({ length }, (_, i) => this.property(ref, i));
   }
 
-  /**
-   * With side effects, which outside objects are the same object matters (a write through `a` is seen by a
-   * read through `b` only if a === b): guard every mutated source against every other object source as
-   * aliased or not, as it was while tracing.
-   */
-  addAliasGuards(): void {
-    const targets = this.effects.targetSources();
-    if (targets.size === 0) return;
-    // A tensor written in place must not share storage with another input (it would see the write).
-    const inputs = [...this.inputFakes.values()];
-    for (const written of inputs.filter((i) => targets.has(i.source))) {
-      for (const other of inputs) {
-        if (other !== written) this.guard(`${written.source}.storage !== ${other.source}.storage`, `${written.source} does not share storage with ${other.source}`, 'identity');
-      }
-    }
-    const refs = [...this.realized.entries()].filter(([, v]) => v instanceof ExternalRef && typeof (v as ExternalRef).value === 'object');
-    for (const t of targets) {
-      const target = refs.find(([s]) => s === t)?.[1] as ExternalRef | undefined;
-      for (const [source, v] of refs) {
-        if (source === t || !target) continue;
-        const same = (v as ExternalRef).value === target.value;
-        this.guard(`(${t} === ${source}) === ${same}`, `${t} is ${same ? '' : 'not '}${source}`, 'identity');
-      }
-    }
+  /** The outside objects the frame read, by source (alias guards compare them, see side-effects/aliases.ts). */
+  objectRefs(): [string, ExternalRef][] {
+    return [...this.realized.entries()].filter((e): e is [string, ExternalRef] => e[1] instanceof ExternalRef && typeof e[1].value === 'object');
   }
 
   recordDecision(callee: string, decision: PolicyDecision): void {

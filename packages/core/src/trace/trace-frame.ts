@@ -14,6 +14,7 @@ import { parseFunction } from './functions.js';
 import { checkTraceable, invokeRoot } from './invoke.js';
 import type { RootResult } from './invoke.js';
 import { GraphValue, checkSingleUse, recordedEffects } from './side-effects/record.js';
+import { addAliasGuards } from './side-effects/aliases.js';
 import { concrete } from './sym-ops.js';
 import { applyArith, isRuntimeNumber } from './runtime-number.js';
 import type { ArithOp, NumberExpr } from './runtime-number.js';
@@ -116,7 +117,7 @@ export function beginFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, 
  */
 export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: readonly Value[] = [], shareResult = false): FrameTrace & { readonly extra: readonly OutputTemplate[] } {
   if (extraOutputs.length > 0) checkSingleUse({ tracer }, [result, ...extraOutputs]);
-  tracer.addAliasGuards();
+  addAliasGuards(tracer);
   const outputs: Value[] = [];
   const outputSources: string[] = [];
   const shared = new Map<Value, number>();
