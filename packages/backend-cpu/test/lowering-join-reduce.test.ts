@@ -105,3 +105,24 @@ indices('max/min over a transposed input, bool input, NaN rows, and with no dim'
 join.run();
 truth.run();
 indices.run();
+
+const scan = suite('cumsum along a short static dim');
+
+scan('cumsum along each dim matches eager, with a transposed input and int32 → float32', () => {
+  for (const dim of [0, 1, -1]) {
+    checkAgainstEager((x) => x.cumsum(dim), [[randomTensor([5, 7])]], { lowered: ['cumsum'], dynamic: false });
+  }
+  checkAgainstEager((x) => x.transpose(0, 1).cumsum(1).exp(), [[randomTensor([9, 4])]], { lowered: ['cumsum'], dynamic: false, tol: 1e-4 });
+  checkAgainstEager((x) => x.cumsum(0, { dtype: 'float32' }), [[randomTensor([6, 3], 'int32')]], { lowered: ['cumsum'], dynamic: false });
+  checkAgainstEager((x) => x.cumsum(1), [[randomTensor([3, 1])]], { lowered: ['cumsum'], dynamic: false });
+  checkAgainstEager((x) => x.cumsum(1), [[randomTensor([2, 64])]], { lowered: ['cumsum'], dynamic: false, tol: 1e-4 });
+});
+
+scan('cumsum over a long or symbolic dim runs the eager kernel, visibly', () => {
+  const report = checkAgainstEager((x) => x.cumsum(1), [[randomTensor([2, 100])]], { dynamic: false, tol: 1e-4 });
+  assert.ok(report.fallbacks.some((f) => f.op === 'cumsum'));
+  const symbolic = checkAgainstEager((x) => x.cumsum(0), [[randomTensor([5, 3])], [randomTensor([8, 3])]], { tol: 1e-5 });
+  assert.ok(symbolic.fallbacks.some((f) => f.op === 'cumsum'));
+});
+
+scan.run();

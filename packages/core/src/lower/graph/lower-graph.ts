@@ -21,6 +21,7 @@ import { lowerView, VIEW_OPS } from './view-rules.js';
 import { INDEX_OPS, PositionNotExpressible, lowerIndexOp } from './index-rules.js';
 import { JOIN_OPS, lowerJoin } from './join-rules.js';
 import { GATHER_OPS, lowerGatherOp } from './gather-rules.js';
+import { lowerCumsum } from './scan-rules.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
 const isSymbolicSize = (v: unknown): boolean => typeof v === 'object' && v !== null && 'isSymInt' in v;
@@ -131,6 +132,7 @@ function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Recor
     (node.target === 'matmul' ? lowerMatmul(b, all, fake) : undefined) ??
     (JOIN_OPS.has(node.target) ? lowerJoin(b, node.target, all, fake) : undefined) ??
     (GATHER_OPS.has(node.target) ? lowerGatherOp(b, node.target, all, fake) : undefined) ??
+    (node.target === 'cumsum' ? lowerCumsum(b, all, fake) : undefined) ??
     (INDEX_OPS.has(node.target) ? checkedIndexOp(node.target, all, fake) : undefined);
   return lowered ?? fallback(b, node, all, fake);
 }
@@ -269,5 +271,5 @@ const LOWERED_BY_DECOMPOSITION = ['embedding'];
  * consume the loop IR report this list to the policy audit's backend-coverage column.
  */
 export function loweredOps(): string[] {
-  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, ...JOIN_OPS, ...GATHER_OPS, ...LOWERED_BY_DECOMPOSITION, 'matmul', 'to'].sort();
+  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, ...JOIN_OPS, ...GATHER_OPS, ...LOWERED_BY_DECOMPOSITION, 'matmul', 'to', 'cumsum'].sort();
 }
