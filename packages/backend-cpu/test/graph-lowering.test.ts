@@ -186,6 +186,16 @@ fusion('softmax, layerNorm and relu(x @ w + b) each become one kernel, and still
   assert.is(assertMatchesEager((t) => t.matmul(w).add(bias).relu(), [x], { tol: 1e-4 }).kernels, 1);
 });
 
+fusion('a leading batch of 1 fuses the same way (size-1 axes do not keep kernels apart)', () => {
+  const x = k.randn([1, 6, 16]);
+  const w = k.randn([16, 8]);
+  const bias = k.randn([8]);
+  assert.is(assertMatchesEager((t) => t.softmax(-1), [x]).kernels, 1);
+  assert.is(assertMatchesEager((t) => k.layerNorm(t, [16]), [x], { tol: 1e-4 }).kernels, 1);
+  assert.is(assertMatchesEager((t) => t.matmul(w).add(bias).relu(), [x], { tol: 1e-4 }).kernels, 1);
+  assert.is(assertMatchesEager((t) => k.layerNorm(t.transpose(0, 1), [16]), [k.randn([6, 1, 16])], { tol: 1e-4 }).kernels, 1);
+});
+
 fusion('a value read twice and used as an output is stored once, not recomputed into a wrong place', () => {
   const report = assertMatchesEager((t) => t.exp().add(t.exp().sum(-1, true)), [k.randn([3, 5])]);
   assert.ok(report.kernels >= 1);

@@ -12,6 +12,16 @@ import type { LoweredProgram, ProgramStep } from './program.js';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/**
+ * Equal as addressing over an iteration space of `sizes`: the stride of a size-1 axis never matters (its
+ * index is always 0), and lowering writes either 0 or the contiguous stride there depending on the view
+ * chain, so a batch of 1 must not keep layerNorm's two reductions apart.
+ */
+function sameAccess(a: Access, b: Access, sizes: readonly SizeExpr[]): boolean {
+  const canonical = (x: Access) => ({ offset: x.offset, strides: x.strides.map((s, i) => (sizes[i] === 1 ? 0 : s)) });
+  return same(canonical(a), canonical(b));
+}
+
 /** Replaces loads of `buffer` by `replace(access)`; undefined from `replace` means "cannot" → whole result undefined. */
 function substituteLoads(e: ValueExpr, buffers: ReadonlySet<string>, replace: (buffer: string, a: Access) => ValueExpr | undefined): ValueExpr | undefined {
   let failed = false;
@@ -51,7 +61,7 @@ const outerIndexAccess = (r: ReductionKernel): Access => ({ offset: 0, strides: 
 /** Which stage's `acc` a reduction output holds, when its store is exactly `acc(i)`. */
 function accOfOutputs(r: ReductionKernel): Map<string, number> {
   const m = new Map<string, number>();
-  for (const s of r.stores) if (s.scope === 'outer' && s.value.kind === 'acc' && same(s.access, { offset: 0, strides: contiguousStrides(r.outer) })) m.set(s.buffer, s.value.stage);
+  for (const s of r.stores) if (s.scope === 'outer' && s.value.kind === 'acc' && sameAccess(s.access, { offset: 0, strides: contiguousStrides(r.outer) }, r.outer)) m.set(s.buffer, s.value.stage);
   return m;
 }
 
@@ -74,10 +84,10 @@ function mergeReductions(r1: ReductionKernel, r2: ReductionKernel): ReductionKer
   // Every read of r1's outputs must become an acc: a kernel never reads what it writes (loop-IR rule).
   const r1Outputs = new Set(r1.outputs.map((o) => o.name));
   const shift = r1.stages.length;
-  const toAcc = (expected: Access) => (b: string, a: Access): ValueExpr | undefined =>
-    accs.has(b) && same(a, expected) ? { kind: 'acc', stage: accs.get(b)! } : undefined;
-  const fullIndex = toAcc(outerIndexAccess(r1));
-  const outerIndex = toAcc({ offset: 0, strides: contiguousStrides(r1.outer) });
+  const toAcc = (expected: Access, space: readonly SizeExpr[]) => (b: string, a: Access): ValueExpr | undefined =>
+    accs.has(b) && sameAccess(a, expected, space) ? { kind: 'acc', stage: accs.get(b)! } : undefined;
+  const fullIndex = toAcc(outerIndexAccess(r1), [...r1.outer, ...r1.reduce]);
+  const outerIndex = toAcc({ offset: 0, strides: contiguousStrides(r1.outer) }, r1.outer);
   const stages = [...r1.stages];
   for (const s of r2.stages) {
     // r2's own earlier stages move up by `shift`; reads of r1's results become r1's accs (not shifted).
@@ -125,11 +135,11 @@ function shiftAccs(e: ValueExpr, shift: number): ValueExpr {
 function absorbPointwise(r: ReductionKernel, p: PointwiseKernel): ReductionKernel | undefined {
   if (!same(p.sizes, [...r.outer, ...r.reduce]) || p.stores.length !== 1) return undefined;
   const store = p.stores[0]!;
-  if (!same(store.access, { offset: 0, strides: contiguousStrides(p.sizes) })) return undefined;
+  if (!sameAccess(store.access, { offset: 0, strides: contiguousStrides(p.sizes) }, p.sizes)) return undefined;
   const accs = accOfOutputs(r);
   const idx = outerIndexAccess(r);
   const rOutputs = new Set(r.outputs.map((o) => o.name));
-  const value = substituteLoads(store.value, rOutputs, (b, a) => (accs.has(b) && same(a, idx) ? { kind: 'acc', stage: accs.get(b)! } : undefined));
+  const value = substituteLoads(store.value, rOutputs, (b, a) => (accs.has(b) && sameAccess(a, idx, p.sizes) ? { kind: 'acc', stage: accs.get(b)! } : undefined));
   if (!value) return undefined;
   const merged: ReductionKernel = {
     ...r,
@@ -144,9 +154,9 @@ function fuseEpilogue(m: MatmulKernel, p: PointwiseKernel): MatmulKernel | undef
   if (m.epilogue || p.stores.length !== 1) return undefined;
   const outShape: SizeExpr[] = [...m.batch, m.m, m.n];
   const store = p.stores[0]!;
-  if (!same(p.sizes, outShape) || !same(store.access, { offset: 0, strides: contiguousStrides(outShape) })) return undefined;
   const identity = { offset: 0, strides: contiguousStrides(outShape) };
-  const epilogue = substituteLoads(store.value, new Set([m.out]), (_b, a) => (same(a, identity) ? { kind: 'acc', stage: 0 } : undefined));
+  if (!same(p.sizes, outShape) || !sameAccess(store.access, identity, outShape)) return undefined;
+  const epilogue = substituteLoads(store.value, new Set([m.out]), (_b, a) => (sameAccess(a, identity, outShape) ? { kind: 'acc', stage: 0 } : undefined));
   if (!epilogue) return undefined;
   const fused: MatmulKernel = { ...m, out: store.buffer, outputs: p.outputs, inputs: [...m.inputs, ...p.inputs], epilogue };
   return withInputs(fused, [epilogue], (n) => n !== m.out, fused.inputs, [m.a.buffer, m.b.buffer]);
