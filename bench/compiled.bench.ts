@@ -1,22 +1,22 @@
-// The whole user path — compile(fn) on Kiln tensors, guards, copies into wasm memory, fused kernels, result
-// read back into a new tensor — side by side with jax-js (wasm jit) and tfjs (wasm/XNNPACK) in one
-// process, and with Kiln's own eager kernels. Peers start from inputs already in their memory; Kiln's
-// tensors live in JS memory, so its figures include copying inputs in and outputs out. ONNX Runtime
-// (ort-web: wasm, ort-node: native; 1 thread each) runs graphs built by ./onnx.ts on feeds that stay in JS
-// memory too, so ort-web copies inputs into its heap on each run as Kiln does.
+// The whole user path — compile(fn) on Kiln tensors, guards, fused kernels, the result handed back as a
+// tensor — side by side with jax-js (wasm jit) and tfjs (wasm/XNNPACK) in one process, and with Kiln's own
+// eager kernels. Inputs are made by Kiln's eager ops (JS memory); the first compiled call copies them into
+// wasm memory, where they stay as the tensors' storage (backend-cpu README, "Resident tensors"), so later
+// calls read them in place as the peers read theirs. ONNX Runtime (ort-web: wasm, ort-node: native; 1
+// thread each) runs graphs built by ./onnx.ts on feeds that stay in JS memory, so ort-web copies inputs
+// into its heap on each run.
 // Run: node scripts/bench.mjs compiled
 import * as k from '@kiln/tensor';
 import { compile, explain } from '@kiln/core';
 import '@kiln/backend-cpu';
 import { initPeers, machineLine, medianMs, medianMsAsync, printRow } from './support.js';
 import { OnnxGraph, maxAbsDiff, ortRunner } from './onnx.js';
-// @ts-expect-error -- the demo's models are plain JS without declarations; used here through their runtime API.
-import { MLP, TransformerBlock, input } from '../examples/models.mjs';
 
 const { jax, tf } = await initPeers();
 const { numpy: np, nn, jit } = jax;
 console.log(machineLine());
 console.log('median ms per call; ratio > 1: Kiln compiled is faster');
+console.log('kiln: the result as a tensor (kept in wasm memory when large); kiln+read: also copied into a JS array, as the peers\' dataSync() does');
 console.log('ort-web / ort-node: ONNX Runtime session.run, awaited per call — figures include the promise round-trip\n');
 
 const readTf = (f: () => any) => {
@@ -38,7 +38,7 @@ function kiln(fn: Fn, args: k.Tensor[]) {
   }
   // explain() compiles through a private cache: a cold compile (trace, passes, lowering, wasm) every time.
   const report = explain(fn)(...args);
-  return { run: () => fast(...args), eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, kernels: report.backends[0]?.kernels ?? 0 };
+  return { run: () => fast(...args), read: () => fast(...args).toTypedArray(), eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, kernels: report.backends[0]?.kernels ?? 0 };
 }
 
 /** The same computation as an ONNX graph on both runtimes, checked against Kiln eager on the same inputs. */
@@ -153,6 +153,7 @@ const summary: string[] = [];
 for (const [name, kr, jaxFn, tfFn, ort] of rows) {
   const times = {
     kiln: medianMs(kr.run),
+    'kiln+read': medianMs(kr.read),
     jax: jaxFn && medianMs(jaxFn),
     tfjs: tfFn && medianMs(tfFn),
     'kiln-eager': medianMs(kr.eager, 3, 800),
@@ -163,15 +164,7 @@ for (const [name, kr, jaxFn, tfFn, ort] of rows) {
   summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms${ort ? `; ${ort.check}` : ''}`);
 }
 
-// Models from the demo: compiled vs eager (no peer version of these classes).
-const mlp = new MLP([64, 256, 256, 10]);
-const block = new TransformerBlock(64, 4);
-for (const [name, model, shape] of [['MLP 64-256-256-10, batch 32', mlp, [32, 64]], ['transformer block 2×32×64', block, [2, 32, 64]]] as const) {
-  const x = input([...shape]);
-  const kr = kiln((t) => model.forward(t), [x]);
-  printRow(name, { kiln: medianMs(kr.run), 'kiln-eager': medianMs(kr.eager, 3, 800) });
-  summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms`);
-}
+// The demo's models, with jax-js and tfjs versions of them: models.bench.ts.
 
 // Call overhead on a tiny graph: guards + copies + dispatch.
 const tiny = k.randn([8]);
