@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import { compile, explain, inline, skip } from '@kiln/core';
+import '@kiln/backend-cpu'; // compile()'s default backend then, as in the README
 
 // bench/ is the @kiln/bench package, which the policy skips as Kiln's own code: mark it as user code.
 inline(`${dirname(fileURLToPath(import.meta.url))}/**`);
