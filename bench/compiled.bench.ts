@@ -9,7 +9,7 @@
 import * as k from '@kiln/tensor';
 import { compile, explain } from '@kiln/core';
 import '@kiln/backend-cpu';
-import { initPeers, machineLine, medianMs, medianMsAsync, printRow } from './support.js';
+import { initPeers, machineLine, medianMs, medianMsAsync, phasesText, printRow } from './support.js';
 import { OnnxGraph, maxAbsDiff, ortRunner } from './onnx.js';
 
 const { jax, tf } = await initPeers();
@@ -38,7 +38,7 @@ function kiln(fn: Fn, args: k.Tensor[]) {
   }
   // explain() compiles through a private cache: a cold compile (trace, passes, lowering, wasm) every time.
   const report = explain(fn)(...args);
-  return { run: () => fast(...args), read: () => fast(...args).toTypedArray(), eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, kernels: report.backends[0]?.kernels ?? 0 };
+  return { run: () => fast(...args), read: () => fast(...args).toTypedArray(), eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, phases: phasesText(report.compilePhasesMs[0]), kernels: report.backends[0]?.kernels ?? 0 };
 }
 
 /** The same computation as an ONNX graph on both runtimes, checked against Kiln eager on the same inputs. */
@@ -161,7 +161,7 @@ for (const [name, kr, jaxFn, tfFn, ort] of rows) {
     'ort-node': ort && (await medianMsAsync(ort.node)),
   };
   printRow(name, times);
-  summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms${ort ? `; ${ort.check}` : ''}`);
+  summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms${kr.phases}${ort ? `; ${ort.check}` : ''}`);
 }
 
 // The demo's models, with jax-js and tfjs versions of them: models.bench.ts.

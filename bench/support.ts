@@ -60,3 +60,8 @@ export function printRow(name: string, times: Record<string, number | undefined>
     .map(([lib, ms]) => `${(ms! / kiln).toFixed(2)}× vs ${lib}`);
   console.log(`${name.padEnd(28)} ${cells.join(' | ')}   → ${ratios.join(', ')}`);
 }
+
+/** explain()'s compile phases as ` (trace 1.2, passes 0.3, lower 0.4, wasm 0.9)`. */
+export function phasesText(phases: Readonly<Record<string, number>> | undefined): string {
+  return phases ? ` (${Object.entries(phases).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(', ')})` : '';
+}

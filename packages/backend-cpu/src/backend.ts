@@ -22,10 +22,14 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
   let program;
   let module;
   let kernels;
+  let lowered = t0;
+  let built = t0;
   try {
     program = lowerGraph(graph);
+    lowered = performance.now();
     kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
     module = compileKernels(kernels, arena());
+    built = performance.now();
   } catch (err) {
     // A graph lowering cannot express, or a kernel this code generator does not support (a dtype, an op):
     // the whole graph runs on the interpreter — correct, slower, and said in the report.
@@ -46,6 +50,7 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
       fallbacks: program.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, reason: s.reason }] : [])),
       code: printProgram(program),
       compileMs: performance.now() - t0,
+      phasesMs: { lower: lowered - t0, wasm: built - lowered },
     },
   };
 }

@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { traceOps } from '@kiln/core';
+import { explain, traceOps } from '@kiln/core';
 import { compileGraphForCpu } from '@kiln/backend-cpu';
 
 type Fn = (...args: k.Tensor[]) => k.Tensor;
@@ -194,6 +194,15 @@ fusion('a leading batch of 1 fuses the same way (size-1 axes do not keep kernels
   assert.is(assertMatchesEager((t) => k.layerNorm(t, [16]), [x], { tol: 1e-4 }).kernels, 1);
   assert.is(assertMatchesEager((t) => t.matmul(w).add(bias).relu(), [x], { tol: 1e-4 }).kernels, 1);
   assert.is(assertMatchesEager((t) => k.layerNorm(t.transpose(0, 1), [16]), [k.randn([6, 1, 16])], { tol: 1e-4 }).kernels, 1);
+});
+
+fusion('explain splits the compile time into trace, passes, lowering and wasm', () => {
+  const e = explain((t: k.Tensor) => t.softmax(-1).mul(2), { backend: 'cpu' })(k.randn([4, 8]));
+  const phases = e.compilePhasesMs[0]!;
+  assert.equal(Object.keys(phases), ['trace', 'passes', 'lower', 'wasm']);
+  const sum = Object.values(phases).reduce((a, b) => a + b, 0);
+  assert.ok(Object.values(phases).every((ms) => ms >= 0) && sum <= e.compileTimesMs[0]! + 0.01, JSON.stringify(phases));
+  assert.match(String(e), /lower [\d.]+, wasm [\d.]+\)/);
 });
 
 fusion('a value read twice and used as an output is stored once, not recomputed into a wrong place', () => {

@@ -38,6 +38,8 @@ export interface GraphEntry extends EntryBase {
   readonly apiOpCounts: Readonly<Record<string, number>>;
   /** What the backend compiled: after the graph passes and the decomposition to core ops. */
   readonly graph: Graph;
+  /** Where the compile time went, in ms: `trace`, `passes`, then the backend's phases (or `backend`). */
+  readonly compilePhasesMs: Readonly<Record<string, number>>;
   readonly backend: string;
   /** The backend's own account (kernels, eager fallbacks, generated code), when it gives one. */
   readonly backendReport: BackendReport | undefined;

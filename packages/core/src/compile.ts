@@ -206,10 +206,13 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
   });
   try {
     const trace = traceFrame(tracer, fn, thisArg, args);
+    const traceMs = performance.now() - start;
+    const compiled = compileTrace(compiler, trace, options.backend, event);
     const entry: GraphEntry = {
       kind: 'graph',
       compileId,
-      ...compileTrace(compiler, trace, options.backend, event),
+      ...compiled,
+      compilePhasesMs: { trace: traceMs, ...compiled.compilePhasesMs },
       compileMs: performance.now() - start,
       effects: trace.extra.length ? buildReplay(recordedEffects(tracer), trace.extra, trace.constants) : undefined,
     };

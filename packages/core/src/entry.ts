@@ -43,9 +43,12 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   // Printed and counted before the passes, which edit the captured graph in place.
   const apiGraphText = printGraph(trace.graph);
   const apiOpCounts = opCounts(trace.graph);
+  const t0 = performance.now();
   const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
+  const t1 = performance.now();
   const backend = resolveBackendName(backendName);
   const run = backendRunner(compiler, backend, graph);
+  const backendReport = (run as { report?: BackendReport }).report;
   return {
     guards: trace.guards,
     guard,
@@ -56,7 +59,8 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
     apiOpCounts,
     graph,
     backend,
-    backendReport: (run as { report?: BackendReport }).report,
+    backendReport,
+    compilePhasesMs: { passes: t1 - t0, ...(backendReport?.phasesMs ?? { backend: performance.now() - t1 }) },
     gatherInputs: compileGatherer(trace.inputSources, trace.constants),
     gatherOutputs: compileGatherer(trace.outputSources, trace.constants),
     output: trace.output,

@@ -34,6 +34,8 @@ export interface ExplainOutput {
   readonly guards: readonly (readonly string[])[];
   readonly opCounts: Readonly<Record<string, number>>;
   readonly compileTimesMs: readonly number[];
+  /** Per entry that compiled a graph: ms per phase (`trace`, `passes`, the backend's `lower` and `wasm`). */
+  readonly compilePhasesMs: readonly (Readonly<Record<string, number>> | undefined)[];
   readonly decisions: readonly CallDecision[];
   toString(): string;
 }
@@ -96,6 +98,7 @@ export class CompileRecorder {
       guards: this.entries.map((e) => e.entry.guards.map((g) => g.text)),
       opCounts,
       compileTimesMs: this.entries.map((e) => e.entry.compileMs),
+      compilePhasesMs: this.entries.map((e) => ('compilePhasesMs' in e.entry ? e.entry.compilePhasesMs : undefined)),
       decisions: this.entries.flatMap((e) => e.entry.decisions),
       toString: () => formatExplain(out),
     };
@@ -136,7 +139,11 @@ function formatExplain(e: ExplainOutput): string {
   const calls = e.decisions.filter((d) => d.kind !== 'allowInGraph');
   if (calls.length) lines.push('Calls:', ...calls.map((d) => `  ${d.callee}: ${d.kind} (${d.rule}) at ${formatLocation(d.location)}`));
   lines.push(`Ops: ${Object.entries(e.opCounts).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`);
-  lines.push(`Compile times: ${e.compileTimesMs.map((t) => `${t.toFixed(1)} ms`).join(', ')}`);
+  const phases = (i: number) => {
+    const p = e.compilePhasesMs[i];
+    return p ? ` (${Object.entries(p).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(', ')})` : '';
+  };
+  lines.push(`Compile times: ${e.compileTimesMs.map((t, i) => `${t.toFixed(1)} ms${phases(i)}`).join(', ')}`);
   return lines.join('\n');
 }
 

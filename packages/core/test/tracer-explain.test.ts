@@ -32,6 +32,12 @@ Explain('explain reports graphs, guards, op counts and compile times', () => {
   assert.equal(e.opCounts, { matmul: 1, relu: 1, mul: 1, add: 2, softmax: 1 });
   assert.ok(e.guards[0]!.some((g) => g.includes('L[0].shape[0] == 8')));
   assert.is(e.compileTimesMs.length, 1);
+  const onEager = explain(block, { backend: 'eager' })(k.ones([8, 4]));
+  const phases = onEager.compilePhasesMs[0]!;
+  assert.equal(Object.keys(phases), ['trace', 'passes', 'backend'], 'the eager backend reports no phases of its own');
+  const sum = Object.values(phases).reduce((a, b) => a + b, 0);
+  assert.ok(Object.values(phases).every((ms) => ms >= 0) && sum <= onEager.compileTimesMs[0]! + 0.01, `phases ${JSON.stringify(phases)}`);
+  assert.match(String(e), /Compile times: [\d.]+ ms \(trace [\d.]+, passes [\d.]+, /);
   assert.is((e.result as { rows: number }).rows, 8);
   assert.match(String(e), /Graph count: 1/);
 });

@@ -18,6 +18,8 @@ export interface BackendReport {
   readonly wholeGraphFallback?: string;
   readonly code?: string;
   readonly compileMs: number;
+  /** The backend's own compile phases in ms (the CPU backend: `lower`, `wasm`), for explain and the bench. */
+  readonly phasesMs?: Readonly<Record<string, number>>;
 }
 
 /** A backend turns a core graph into something that runs. Backends are plugins: see `registerBackend`. */
