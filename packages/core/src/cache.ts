@@ -92,6 +92,18 @@ export class CodeCache {
 let nextFrameId = 0;
 const caches = new Map<string, CodeCache>();
 
+/**
+ * Bumped by `resetCaches()`. A compiled function set itself up for one generation; in a later one it looks
+ * its cache up again (a live ESM binding: one load and compare per call).
+ */
+export let cacheGeneration = 0;
+
+/** Forgets every code location's cache entries; compiled functions trace again on their next call. */
+export function resetCaches(): void {
+  caches.clear();
+  cacheGeneration++;
+}
+
 export function cacheFor(key: string, name: string, location: string): CodeCache {
   let c = caches.get(key);
   if (!c) caches.set(key, (c = new CodeCache(nextFrameId++, name, location)));

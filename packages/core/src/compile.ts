@@ -2,7 +2,7 @@
 // traces the frame into a graph (or records why it must run eagerly) and adds an entry, up to the limit.
 import { KilnError, Tensor } from '@kiln/tensor';
 import { CheckFailedError } from '@kiln/shapes';
-import { cacheFor, CodeCache, newPrivateCache, readMutable } from './cache.js';
+import { cacheFor, cacheGeneration, CodeCache, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
@@ -62,6 +62,7 @@ function compilerId(c: Compiler): number {
 }
 
 interface FrameState {
+  readonly generation: number;
   readonly cache: CodeCache;
   readonly captures: readonly unknown[];
   readonly compiler: Compiler;
@@ -84,7 +85,16 @@ function setup(fn: Function, given: CompileOptions, privateCache: boolean): Fram
   const key = `${parsed?.info.url}:${parsed?.info.line}:${parsed?.info.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}|${options.backend}|${compilerId(compiler)}`;
   const cache = privateCache ? newPrivateCache(name, location) : cacheFor(key, name, location);
   const captures = parsed ? frameCaptureNames(fn).map((n) => parsed.info.captures.get(n)!.value) : [];
-  return { cache, captures, compiler, options };
+  return { generation: cacheGeneration, cache, captures, compiler, options };
+}
+
+/**
+ * Forgets everything compiled so far, as `torch.compiler.reset()` does: every compiled function traces
+ * again on its next call (new frame ids, no recompile count carried over). For tests and benchmarks that
+ * reuse a function with different models, and after changing the policy or configuration.
+ */
+export function reset(): void {
+  resetCaches();
 }
 
 export { resolveBackendName } from './entry.js';
@@ -105,7 +115,7 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
   }
   let state: FrameState | undefined;
   const compiled = function (this: unknown, ...args: unknown[]): unknown {
-    state ??= setup(fn, options, observer !== undefined);
+    if (state === undefined || state.generation !== cacheGeneration) state = setup(fn, options, observer !== undefined);
     const { cache, captures } = state;
     if (cache.skipped) return fn.apply(this, args);
     for (const entry of cache.entries) {

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
-import { compile } from '../src/compile.js';
+import { compile, reset } from '../src/compile.js';
 import { Compiler, getDefaultCompiler, setDefaultCompiler } from '../src/compiler.js';
 import { configure, createCompiler, KilnConfigError } from '../src/config.js';
 import { Interpreter } from '../src/ir/interpreter.js';
@@ -98,6 +98,21 @@ Hooks('a backend registers through backendCompile', async () => {
   assertSameValue(f(x), x.neg());
   f(x);
   assert.is(runs, 2);
+});
+
+Hooks('reset() forgets compiled entries: every compiled function traces again', () => {
+  const compiler = new Compiler();
+  const events: string[] = [];
+  compiler.hooks.cacheHit.tap('t', () => void events.push('hit'));
+  compiler.hooks.cacheMiss.tap('t', () => void events.push('miss'));
+  const make = () => compile((t: Tensor) => t.exp().mul(2), { compiler });
+  const [f, g] = [make(), make()]; // one code location: one cache, as for Dynamo's code objects
+  assertSameValue(f(x), x.exp().mul(2));
+  g(x);
+  reset();
+  assertSameValue(f(x), x.exp().mul(2));
+  f(x);
+  assert.equal(events, ['miss', 'hit', 'miss', 'hit']);
 });
 
 Hooks('cache hit, miss and recompile events', () => {
