@@ -62,6 +62,12 @@ export function evalValue(e: ValueExpr, idx: readonly number[], env: Env, accs: 
     case 'const': return [round(e.value, e.dtype), e.dtype];
     case 'index': return [idx[e.axis]!, 'int32'];
     case 'size': return [evalSize(e.value, env.params), 'int32'];
+    case 'floatParam': {
+      // The parameter slot holds the float32 bit pattern (see the loop IR's floatParam).
+      const bits = new DataView(new ArrayBuffer(4));
+      bits.setInt32(0, env.params[e.param]!);
+      return [bits.getFloat32(0), 'float32'];
+    }
     case 'gather': {
       const [p] = evalValue(e.position, idx, env, accs, dtypes);
       return [env.buffers[e.buffer]![address(e.access, idx, env) + p * evalSize(e.stride, env.params)]!, dtypes[e.buffer]!];

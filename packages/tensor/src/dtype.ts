@@ -43,11 +43,24 @@ export function promoteTypes(a: DType, b: DType): DType {
 }
 
 /**
+ * A scalar known only symbolically while tracing: a size (`x.shape[1]` with a dynamic dim, a SymInt) or a
+ * scalar graph input (an int as a SymInt, a float as a SymFloat). Its class is all promotion needs, so a
+ * traced `x.div(x.shape[1])` promotes exactly as eager `x.div(7)` does.
+ */
+export type SymbolicScalar = { readonly isSymInt: true } | { readonly isSymFloat: true };
+export type ScalarLike = number | boolean | SymbolicScalar;
+export const isSymbolicScalar = (x: unknown): x is SymbolicScalar =>
+  typeof x === 'object' && x !== null && ('isSymInt' in x || 'isSymFloat' in x);
+/** A tensor (not a scalar, plain or symbolic) in a `TensorOrScalar` position. */
+export const isTensorOperand = <T extends object>(x: T | ScalarLike): x is T => typeof x === 'object' && !isSymbolicScalar(x);
+
+/**
  * The dtype a JS scalar takes in promotion. JS has one number type, so an integral-valued number counts as
  * an integer scalar (`t.add(1)` keeps an int32 tensor int32) and any other number as a float scalar.
  */
-export function scalarCategory(x: number | boolean): Category {
+export function scalarCategory(x: ScalarLike): Category {
   if (typeof x === 'boolean') return 0;
+  if (typeof x === 'object') return 'isSymInt' in x ? 1 : 2;
   return Number.isInteger(x) ? 1 : 2;
 }
 
@@ -58,12 +71,12 @@ export const defaultFloat: DType = 'float32';
  * dimensioned tensors win over zero-dim tensors, which win over scalars, unless a lower-priority operand
  * is of a higher category (bool < int < float), in which case the default dtype of that category is used.
  */
-export function resultType(operands: readonly ({ dtype: DType; ndim: number } | number | boolean)[]): DType {
+export function resultType(operands: readonly ({ dtype: DType; ndim: number } | ScalarLike)[]): DType {
   let dimResult: DType | null = null;
   let zeroDimResult: DType | null = null;
   let scalarCat: Category | -1 = -1;
   for (const o of operands) {
-    if (typeof o === 'number' || typeof o === 'boolean') {
+    if (typeof o === 'number' || typeof o === 'boolean' || isSymbolicScalar(o)) {
       scalarCat = Math.max(scalarCat, scalarCategory(o)) as Category;
     } else if (o.ndim > 0) {
       dimResult = dimResult === null ? o.dtype : promoteTypes(dimResult, o.dtype);

@@ -6,7 +6,7 @@ export type { Device } from './tensor.js';
 export { Storage } from './storage.js';
 export type { ExternalBytes } from './storage.js';
 export { DTYPES, allocate, isDType, promoteTypes, resultType, isFloating } from './dtype.js';
-export type { DType, TypedArray } from './dtype.js';
+export type { DType, TypedArray, ScalarLike, SymbolicScalar } from './dtype.js';
 export * from './errors.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export {

@@ -3,7 +3,7 @@
 // after its last reader (memory planning by liveness), and hands the outputs back as resident tensors over
 // their arena blocks (or copies them into new JS arrays when small or over the resident budget).
 import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/core';
-import { evalSize, printSize, runCheck } from '@kiln/core';
+import { evalSize, paramValue, printSize, resolveScalarArg, runCheck } from '@kiln/core';
 import type { SizeExpr } from '@kiln/core';
 import type { Tensor, TypedArray } from '@kiln/tensor';
 import { KilnError, Storage, Tensor as TensorClass, allocate, contiguousStridesOf, getOp } from '@kiln/tensor';
@@ -64,7 +64,12 @@ export class ProgramRunner {
     const { program, arena } = this;
     const t0 = this.measure ? performance.now() : 0;
     const params: Record<string, number> = {};
-    for (const p of program.params) params[p.param] = (inputs[p.input] as Tensor).shape[p.dim]!;
+    // Float scalar inputs as passed: kernels get their float32 bits, eager fallbacks the exact number.
+    const floats: Record<string, number> = {};
+    for (const p of program.params) {
+      params[p.param] = paramValue(p, inputs);
+      if ('scalar' in p && p.scalar === 'float32') floats[p.param] = inputs[p.input] as number;
+    }
     const pointers: Record<string, number> = Object.fromEntries(this.constantPointers);
     const owned: string[] = [];
     try {
@@ -100,7 +105,7 @@ export class ProgramRunner {
         if (step.kind === 'kernel') this.module.kernels.get(step.kernel.name)!.call(pointers, params);
         // A check (index range before an indirect load) raises as the eager kernel would.
         else if (step.kind === 'check') runCheck(step, params, (name, n) => arena.view('int32', pointers[name]!, n));
-        else this.runFallback(step, pointers, params, owned);
+        else this.runFallback(step, pointers, params, floats, owned);
         for (const name of this.freeAfter[i]!) {
           arena.release(pointers[name]!);
           owned.splice(owned.indexOf(name), 1);
@@ -166,9 +171,10 @@ export class ProgramRunner {
   }
 
   /** Runs one node with its eager kernel on tensors read out of the arena, and writes the result back. */
-  private runFallback(step: FallbackStep, pointers: Record<string, number>, params: Record<string, number>, owned: string[]): void {
+  private runFallback(step: FallbackStep, pointers: Record<string, number>, params: Record<string, number>, floats: Record<string, number>, owned: string[]): void {
     const toTensor = (a: unknown): unknown => {
       if (Array.isArray(a)) return a.map(toTensor);
+      a = resolveScalarArg(a, params, floats);
       if (a && typeof a === 'object' && 'buffer' in a && 'strides' in a) {
         const d = a as { buffer: string; shape: []; strides: []; offset: number; dtype: LoopDType };
         const buffer = this.program.buffers.find((b) => b.name === d.buffer)!;
@@ -180,7 +186,8 @@ export class ProgramRunner {
       return a;
     };
     const op = getOp(step.op)!;
-    const result = op.fn(...step.args.map(toTensor), step.kwargs) as Tensor | number | boolean;
+    const kwargs = Object.fromEntries(Object.entries(step.kwargs).map(([key, v]) => [key, resolveScalarArg(v, params, floats)]));
+    const result = op.fn(...step.args.map(toTensor), kwargs) as Tensor | number | boolean;
     // Data-dependent sizes become parameters before anything sized by them is allocated.
     for (const bind of step.binds) {
       params[bind.param] = bind.dim === 'value' ? Number(result) : (result as Tensor).shape[bind.dim]!;

@@ -30,6 +30,8 @@ export function dtypeOf(e: ValueExpr, env: DTypeEnv): LoopDType {
     case 'index':
     case 'size':
       return 'int32';
+    case 'floatParam':
+      return 'float32';
     case 'acc': {
       const d = env.accs[e.stage];
       if (!d) throw new LoopIRError(env.kernel, `acc ${e.stage} is not available here`);

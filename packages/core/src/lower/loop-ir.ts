@@ -85,6 +85,12 @@ export type ValueExpr =
   /** A size expression over the kernel's parameters as an int32 value (`x.div(x.shape[1])` with a symbolic dim). */
   | { readonly kind: 'size'; readonly value: SizeExpr }
   /**
+   * A float32 kernel parameter (a float scalar graph input such as an automatic-dynamic `lr`). It shares the
+   * i32 parameter slots with the sizes and travels as its float32 bit pattern, so kernel signatures stay
+   * all-i32; the backend reinterprets it.
+   */
+  | { readonly kind: 'floatParam'; readonly param: string }
+  /**
    * An indirect load (gather, indexSelect, embedding): the element of `buffer` at `access` plus
    * `position * stride`, where `position` is an int32 value computed per element (a read of an index
    * tensor). Lowering checks every position against its extent before the kernel runs (a `check` step of

@@ -73,6 +73,8 @@ export function printValue(e: ValueExpr, axes: readonly string[]): string {
       return axes[e.axis] ?? `axis${e.axis}`;
     case 'size':
       return `size(${printSize(e.value)})`;
+    case 'floatParam':
+      return `f32param(${e.param})`;
     case 'gather':
       return `${e.buffer}${printAccess(e.access, axes)}{+ ${printSize(e.stride)}*${printValue(e.position, axes)}}`;
     case 'acc':

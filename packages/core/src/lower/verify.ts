@@ -40,6 +40,7 @@ export function verifyKernel(k: Kernel): void {
         checkSize(n.stride);
       }
       if (n.kind === 'size') checkSize(n.value);
+      if (n.kind === 'floatParam') checkSize({ param: n.param });
       if (n.kind === 'index' && (n.axis < 0 || n.axis >= rank)) fail(`index axis ${n.axis} out of range`);
     });
     const env: DTypeEnv = { kernel: k.name, buffers, accs };

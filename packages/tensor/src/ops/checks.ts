@@ -1,7 +1,8 @@
 // Argument checks shared by the meta functions of several op files. Not part of the op table (ops/index.ts
 // does not re-export this file).
 import type { DType } from '../dtype.js';
-import { isFloating } from '../dtype.js';
+import { isFloating, isTensorOperand } from '../dtype.js';
+import type { ScalarLike } from '../dtype.js';
 import { KilnTypeError, ShapeError, fmtShape } from '../errors.js';
 import type { TensorMetaLike } from '../registry/registry.js';
 
@@ -14,14 +15,14 @@ export function requireIndexDType(op: string, argName: string, index: TensorMeta
   }
 }
 
-export function checkMaskedFill(op: string, mask: TensorMetaLike, value: TensorMetaLike | number | boolean): void {
+export function checkMaskedFill(op: string, mask: TensorMetaLike, value: TensorMetaLike | ScalarLike): void {
   if (mask.dtype !== 'bool') {
     throw new KilnTypeError(
       `${op}: argument 'mask' must have dtype bool, got ${mask.dtype} (shape ${fmtShape(mask.shape)})`,
       "build it with a comparison such as x.gt(0), or convert it with mask.to('bool')",
     );
   }
-  if (typeof value === 'object' && value.ndim !== 0) {
+  if (isTensorOperand(value) && value.ndim !== 0) {
     throw new ShapeError(
       `${op}: argument 'value' must be a scalar or a 0-dim tensor, got shape ${fmtShape(value.shape)}`,
       'use where(mask, other, x) to fill from a tensor',

@@ -1,5 +1,5 @@
 import type { DType, TypedArray } from '../dtype.js';
-import { allocate, castScalar, defaultFloat } from '../dtype.js';
+import { allocate, castScalar, defaultFloat, scalarCategory } from '../dtype.js';
 import { KilnTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Generator, defaultGenerator } from '../random.js';
 import { defineOp } from '../registry/registry.js';
@@ -105,7 +105,7 @@ export const full = defineOp({
   keywordOnly: [opt('dtype', 'dtype?', null)],
   meta: ([size, value, dtype]): MetaTensor => ({
     shape: checkShape('full', size),
-    dtype: dtype ?? (typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int32' : defaultFloat),
+    dtype: dtype ?? (['bool', 'int32', defaultFloat] as const)[scalarCategory(value)],
   }),
   kernel: ([, value], out: MetaTensor): Tensor => {
     if (out.dtype === 'int32') checkInt32Range('full', [value]);

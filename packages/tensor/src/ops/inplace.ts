@@ -1,6 +1,7 @@
 // In-place ops. Each computes its whole result before writing (so `x.add_(x.T)` reads old values only), then
 // writes through self's strides after `storage.writable()`: views of self see the write, clones never do.
-import { castScalar, isFloating, resultType } from '../dtype.js';
+import { castScalar, isFloating, isSymbolicScalar, isTensorOperand, resultType, scalarCategory } from '../dtype.js';
+import type { ScalarLike } from '../dtype.js';
 import { KilnTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { castValues, scalarValueOf } from '../kernels/cast.js';
 import { writeThrough } from '../kernels/copy.js';
@@ -76,7 +77,7 @@ function checkLikeOutOfPlace(op: string, base: OpDef, args: readonly unknown[], 
   const self = args[0] as TensorMetaLike;
   checkWritable(op, self);
   const other = args[1];
-  if (typeof other === 'object' && other !== null) checkBroadcastsToSelf(op, self, 'other', (other as TensorMetaLike).shape);
+  if (typeof other === 'object' && other !== null && !isSymbolicScalar(other)) checkBroadcastsToSelf(op, self, 'other', (other as TensorMetaLike).shape);
   checkCastable(op, self, base.meta!(args, ctx) as MetaTensor);
   return selfMeta(self);
 }
@@ -91,7 +92,7 @@ function withAlphaInplace<const N extends string>(name: N, base: typeof add) {
     keywordOnly: [opt('alpha', 'Scalar', 1)],
     meta: (args, ctx): MetaTensor => {
       const [self, other, alpha] = args;
-      if (!isFloating(resultType([self, other])) && !Number.isInteger(Number(alpha))) {
+      if (!isFloating(resultType([self, other])) && scalarCategory(alpha) === 2) {
         throw new KilnTypeError(
           `${name}: alpha=${String(alpha)} must be an integer for an integral result (self ${self.dtype})`,
           "use an integer alpha, or convert self with self.to('float32')",
@@ -153,9 +154,9 @@ export const clamp_ = defineOp({
   decompose: ([self, lo, hi]): Tensor => copy_(self, clamp(self, lo, hi)),
 });
 
-function checkFillValue(op: string, self: TensorMetaLike, value: TensorMetaLike | number | boolean): void {
+function checkFillValue(op: string, self: TensorMetaLike, value: TensorMetaLike | ScalarLike): void {
   checkWritable(op, self);
-  if (typeof value === 'object' && value.ndim !== 0) {
+  if (isTensorOperand(value) && value.ndim !== 0) {
     throw new ShapeError(`${op}: argument 'value' must be a scalar or a 0-dim tensor, got shape ${fmtShape(value.shape)}`, 'use copy_ to write a tensor');
   }
 }

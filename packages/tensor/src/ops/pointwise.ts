@@ -1,5 +1,6 @@
 import type { DType } from '../dtype.js';
-import { isFloating, resultType } from '../dtype.js';
+import { isFloating, isTensorOperand, resultType, scalarCategory } from '../dtype.js';
+import type { ScalarLike } from '../dtype.js';
 import { KilnTypeError, ValueError } from '../errors.js';
 import { mapBinary, mapTernary, mapUnary } from '../kernels/pointwise.js';
 import * as scalar from '../math/special.js';
@@ -74,15 +75,15 @@ export const gelu = defineOp({
 /** How a binary op's output dtype follows the promoted input dtype. */
 type BinaryResult = 'promote' | 'float' | 'bool';
 
-function binaryMeta(name: string, a: TensorMetaLike, b: TensorMetaLike | number | boolean, result: BinaryResult): MetaTensor {
-  const shape = typeof b === 'object' ? broadcastShapes(name, a.shape, b.shape) : [...a.shape];
+function binaryMeta(name: string, a: TensorMetaLike, b: TensorMetaLike | ScalarLike, result: BinaryResult): MetaTensor {
+  const shape = isTensorOperand(b) ? broadcastShapes(name, a.shape, b.shape) : [...a.shape];
   const promoted = resultType([a, b]);
   const dtype = result === 'bool' ? 'bool' : result === 'float' && !isFloating(promoted) ? 'float32' : promoted;
   return { shape, dtype };
 }
 
 /** Computation dtype: comparisons compute in the promoted dtype, not in bool. */
-const computeDtype = (a: TensorMetaLike, b: TensorMetaLike | number | boolean) => resultType([a, b]);
+const computeDtype = (a: TensorMetaLike, b: TensorMetaLike | ScalarLike) => resultType([a, b]);
 
 /**
  * `fInt`, when given, computes in int32: a product of two int32 values can pass 2^53, where a float64
@@ -115,7 +116,7 @@ function withAlpha<const N extends string>(name: N, f: (x: number, y: number) =>
     positional: [arg('self', 'Tensor'), arg('other', 'TensorOrScalar')],
     keywordOnly: [opt('alpha', 'Scalar', 1)],
     meta: ([a, b, alpha]): MetaTensor => {
-      if (!isFloating(resultType([a, b])) && !Number.isInteger(Number(alpha))) {
+      if (!isFloating(resultType([a, b])) && scalarCategory(alpha) === 2) {
         throw new KilnTypeError(`${name}: alpha=${String(alpha)} must be an integer for integral tensors`);
       }
       return binaryMeta(name, a, b, 'promote');
@@ -157,8 +158,8 @@ export const where = defineOp({
   method: false,
   positional: [arg('condition', 'Tensor'), arg('input', 'TensorOrScalar'), arg('other', 'TensorOrScalar')],
   meta: ([cond, a, b]): MetaTensor => {
-    const shapes = [cond.shape, ...[a, b].filter((x): x is Tensor => typeof x === 'object').map((x) => x.shape)];
-    const dtype = resultType([a, b].map((x) => (typeof x === 'object' ? x : x)));
+    const shapes = [cond.shape, ...[a, b].filter((x) => isTensorOperand(x)).map((x) => x.shape)];
+    const dtype = resultType([a, b]);
     return { shape: broadcastShapes('where', ...shapes), dtype };
   },
   kernel: ([cond, a, b], out: MetaTensor): Tensor =>
@@ -172,7 +173,7 @@ export const clamp = defineOp({
   positional: [arg('self', 'Tensor'), opt('min', 'Scalar?', null), opt('max', 'Scalar?', null)],
   meta: ([x, lo, hi]): MetaTensor => {
     if (lo === null && hi === null) throw new KilnTypeError('clamp: at least one of min and max must be given');
-    return { shape: [...x.shape], dtype: resultType([x, ...[lo, hi].filter((v): v is number => v !== null)]) };
+    return { shape: [...x.shape], dtype: resultType([x, ...[lo, hi].filter((v): v is ScalarLike => v !== null)]) };
   },
   kernel: ([x, lo, hi], out: MetaTensor): Tensor => {
     const l = lo === null ? -Infinity : Number(lo);

@@ -1,5 +1,6 @@
 import type { DType } from '../dtype.js';
-import { isDType } from '../dtype.js';
+import { isDType, isSymbolicScalar } from '../dtype.js';
+import type { SymbolicScalar } from '../dtype.js';
 import { KilnTypeError } from '../errors.js';
 import type { Size } from '../size.js';
 import type { Tensor } from '../tensor.js';
@@ -31,11 +32,16 @@ export interface ArgTypes {
 }
 export type ArgTypeName = keyof ArgTypes;
 
-/** What meta functions see: tensors are only metadata (a real or a fake tensor). */
-export interface MetaArgTypes extends Omit<ArgTypes, 'Tensor' | 'Tensor?' | 'TensorOrScalar' | 'Tensor[]'> {
+/**
+ * What meta functions see: tensors are only metadata (a real or a fake tensor), and a scalar may be symbolic
+ * while tracing (kernels never see one: the interpreter and backends evaluate it first).
+ */
+export interface MetaArgTypes extends Omit<ArgTypes, 'Tensor' | 'Tensor?' | 'TensorOrScalar' | 'Scalar' | 'Scalar?' | 'Tensor[]'> {
   Tensor: TensorMetaLike;
   'Tensor?': TensorMetaLike | null;
-  TensorOrScalar: TensorMetaLike | number | boolean;
+  TensorOrScalar: TensorMetaLike | number | boolean | SymbolicScalar;
+  Scalar: number | boolean | SymbolicScalar;
+  'Scalar?': number | boolean | SymbolicScalar | null;
   'Tensor[]': readonly TensorMetaLike[];
 }
 
@@ -173,7 +179,8 @@ const isGeneratorLike = (x: unknown) =>
   typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function' && typeof (x as { normal?: unknown }).normal === 'function';
 const isInt = (x: unknown) => typeof x === 'number' && Number.isInteger(x);
 const isSize = (x: unknown) => isInt(x) || (typeof x === 'object' && x !== null && 'isSymInt' in x);
-const isScalar = (x: unknown) => typeof x === 'number' || typeof x === 'boolean';
+// Symbolic scalars reach ops only under a tracing dispatch mode (eager code never holds one).
+const isScalar = (x: unknown) => typeof x === 'number' || typeof x === 'boolean' || isSymbolicScalar(x);
 const isIntList = (x: unknown) => Array.isArray(x) && x.every(isInt);
 
 function checkArg(op: string, spec: ArgSpec, value: unknown, isTensor: (x: unknown) => boolean): void {

@@ -188,6 +188,10 @@ export class RowAddressing implements ValueSources {
     this.frame.f.simd('i32x4_splat');
   }
 
+  floatParam(param: string): void {
+    this.frame.f.get(this.frame.params.get(param)!).op('f32_reinterpret_i32').simd('f32x4_splat');
+  }
+
   /** Stores the v128 on the stack (four lanes, or lane 0 in scalar mode). */
   store(buffer: string, access: Access, mode: LaneMode): void {
     const f = this.frame.f;

@@ -18,6 +18,8 @@ export interface ValueSources {
   gather(e: Extract<ValueExpr, { kind: 'gather' }>, position: Local<'v128'>, mode: LaneMode): void;
   /** A size expression over the kernel's parameters, splatted. */
   size(value: SizeExpr): void;
+  /** A float32 parameter (passed as its bit pattern in an i32 slot), splatted. */
+  floatParam(param: string): void;
   index(axis: number, mode: LaneMode): void;
   acc(stage: number): void;
 }
@@ -95,6 +97,8 @@ export class ExprEmitter {
         return src.index(e.axis, mode);
       case 'size':
         return src.size(e.value);
+      case 'floatParam':
+        return src.floatParam(e.param);
       case 'gather': {
         this.emit(e.position, src, mode);
         const position = f.local('v128');
@@ -307,7 +311,7 @@ export function invariantAlong(axis: number): (e: ValueExpr) => boolean {
     switch (e.kind) {
       case 'load': r = e.access.strides[axis] === 0; break;
       case 'index': r = e.axis !== axis; break;
-      case 'const': case 'acc': case 'size': r = e.kind !== 'acc'; break;
+      case 'const': case 'acc': case 'size': case 'floatParam': r = e.kind !== 'acc'; break;
       case 'gather': r = e.access.strides[axis] === 0 && check(e.position); break;
       case 'unary': case 'cast': r = check(e.x); break;
       case 'binary': r = check(e.a) && check(e.b); break;

@@ -1,11 +1,11 @@
 // Core graph → loop-IR program. Pointwise ops and views compose into virtual values (fusion by
 // construction); a kernel is emitted where a value must exist in memory: a graph output, a value read by
 // more than one node, a matmul operand, a reduction result, or the input of an eager fallback.
-import type { Tensor } from '@kiln/tensor';
+import type { ScalarLike, Tensor } from '@kiln/tensor';
 import { getOp, resultType } from '@kiln/tensor';
 import type { Graph } from '../../ir/graph.js';
 import type { Argument, Node } from '../../ir/node.js';
-import { cast, constant } from '../build.js';
+import { cast } from '../build.js';
 import { contiguousStrides } from '../sizes.js';
 import { LoweringError } from './errors.js';
 import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput } from './program.js';
@@ -22,15 +22,16 @@ import { INDEX_OPS, PositionNotExpressible, lowerIndexOp } from './index-rules.j
 import { JOIN_OPS, lowerJoin } from './join-rules.js';
 import { GATHER_OPS, lowerGatherOp } from './gather-rules.js';
 import { lowerCumsum } from './scan-rules.js';
+import { describeScalarArg, scalarInput, scalarOperand } from './scalar-operands.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
-const isSymbolicSize = (v: unknown): boolean => typeof v === 'object' && v !== null && 'isSymInt' in v;
 const isTensorValue = (v: unknown): v is LoweredValue =>
   typeof v === 'object' && v !== null && ((v as LoweredValue).kind === 'buffer' || (v as LoweredValue).kind === 'virtual');
 
-const CREATION_FILL: Record<string, ((args: readonly unknown[]) => number) | undefined> = {
+/** The fill value of each creation op: a number, or a symbolic scalar (`full([n], x.shape[0])`). */
+const CREATION_FILL: Record<string, ((args: readonly unknown[]) => unknown) | undefined> = {
   zeros: () => 0, ones: () => 1, zerosLike: () => 0, onesLike: () => 1,
-  full: (a) => Number(a[1]), fullLike: (a) => Number(a[1]),
+  full: (a) => a[1], fullLike: (a) => a[1],
 };
 
 export interface LowerOptions {
@@ -50,9 +51,14 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
     const fake = node.meta.val as FakeLike | undefined;
     switch (node.kind) {
       case 'placeholder': {
+        const i = inputIndex++;
+        const scalar = scalarInput(b, fake, i);
+        if (scalar !== undefined) {
+          values.set(node, scalar);
+          break;
+        }
         if (!fake?.shape) throw new LoweringError(`input %${node.name} is not a tensor`);
         const shape = fake.shape.map(toSizeExpr);
-        const i = inputIndex++;
         fake.shape.forEach((size, dim) => {
           const param = bareSymbol(size);
           if (param && !b.params.some((p) => p.param === param)) b.params.push({ param, input: i, dim });
@@ -160,7 +166,8 @@ function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValu
   const extras = all.slice(arity);
   const outDtype = loopDtype(fake.dtype);
   // A symbolic size promotes like the integer scalar it stands for.
-  const promoted = loopDtype(resultType(operands.map((o) => (isTensorValue(o) ? { dtype: o.dtype, ndim: o.shape.length } : isSymbolicSize(o) ? 1 : (o as number)))));
+  // A symbolic scalar promotes like the plain scalar it stands for (a size like an int).
+  const promoted = loopDtype(resultType(operands.map((o) => (isTensorValue(o) ? { dtype: o.dtype, ndim: o.shape.length } : (o as ScalarLike)))));
   const compute = computeDtype(node.target, outDtype, promoted);
   if (!lowersForDtype(node.target, compute) || outDtype === 'float64') return undefined;
   const shape = fake.shape.map(toSizeExpr);
@@ -172,11 +179,9 @@ function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValu
       const x = operands.map((o, i) => {
         const dtype = node.target === 'where' && i === 0 ? 'bool' : compute;
         if (isTensorValue(o)) return readBroadcast(o, index, nAxes, dtype);
-        // `x.div(x.shape[1])` with a dynamic dim: the size is a kernel parameter, read as an int32 value.
-        if (isSymbolicSize(o)) return cast(dtype, { kind: 'size', value: toSizeExpr(o) });
-        return constant(Number(o), dtype);
+        return scalarOperand(o, dtype);
       });
-      const value = rule({ x, args: extras, dtype: compute });
+      const value = rule({ x, args: extras, dtype: compute, scalar: scalarOperand });
       return compute !== outDtype && !['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalNot'].includes(node.target)
         ? cast(outDtype, value)
         : value;
@@ -204,7 +209,7 @@ function lowerCreation(node: Node, all: unknown[], fake: FakeLike): LoweredValue
   if (!fill || !fake?.shape || fake.dtype === 'float64') return undefined;
   const dtype = loopDtype(fake.dtype);
   const value = fill(all);
-  return { kind: 'virtual', dtype, shape: fake.shape.map(toSizeExpr), read: () => constant(value, dtype) };
+  return { kind: 'virtual', dtype, shape: fake.shape.map(toSizeExpr), read: () => scalarOperand(value, dtype) };
 }
 
 function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike | undefined): unknown {
@@ -213,12 +218,12 @@ function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike 
       const buf = b.materialize(a);
       return { buffer: buf.buffer, shape: buf.shape, strides: buf.strides, offset: buf.offset, dtype: buf.dtype };
     }
-    return Array.isArray(a) ? a.map(describe) : a;
+    return Array.isArray(a) ? a.map(describe) : (describeScalarArg(a) ?? a);
   };
   const args = all.slice(0, getOp(node.target)!.schema.positional.length).map(describe);
   const kwargs: Record<string, unknown> = {};
   const op = getOp(node.target)!;
-  op.schema.keywordOnly.forEach((spec, i) => (kwargs[spec.name] = all[op.schema.positional.length + i]));
+  op.schema.keywordOnly.forEach((spec, i) => (kwargs[spec.name] = describe(all[op.schema.positional.length + i])));
   const reason = `no lowering rule for ${node.target}${fake?.dtype === 'float64' ? ' on float64' : ''}`;
   const symbol = unboundSymbol(b, fake);
   if (symbol !== undefined) {

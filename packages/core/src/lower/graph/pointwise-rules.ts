@@ -9,6 +9,8 @@ export interface PointwiseContext {
   /** Non-tensor arguments after the tensor operands, in schema order (e.g. alpha, min, max). */
   readonly args: readonly unknown[];
   readonly dtype: LoopDType;
+  /** A scalar argument (alpha, min, max) as a value: a constant, or a kernel parameter when symbolic. */
+  readonly scalar: (v: unknown, dtype: LoopDType) => ValueExpr;
 }
 
 type Rule = (c: PointwiseContext) => ValueExpr;
@@ -44,8 +46,8 @@ export const pointwiseRules: Readonly<Record<string, Rule>> = {
     args[0] === 'tanh'
       ? mul(mul(k(0.5, dtype), x[0]!), add(k(1, dtype), unary('tanh', mul(k(SQRT_2_OVER_PI, dtype), add(x[0]!, mul(k(0.044715, dtype), mul(x[0]!, mul(x[0]!, x[0]!))))))))
       : mul(mul(k(0.5, dtype), x[0]!), add(k(1, dtype), unary('erf', mul(x[0]!, k(SQRT_HALF, dtype))))),
-  add: ({ x, args, dtype }) => add(x[0]!, Number(args[0] ?? 1) === 1 ? x[1]! : mul(k(Number(args[0]), dtype), x[1]!)),
-  sub: ({ x, args, dtype }) => sub(x[0]!, Number(args[0] ?? 1) === 1 ? x[1]! : mul(k(Number(args[0]), dtype), x[1]!)),
+  add: ({ x, args, dtype, scalar }) => add(x[0]!, (args[0] ?? 1) === 1 ? x[1]! : mul(scalar(args[0], dtype), x[1]!)),
+  sub: ({ x, args, dtype, scalar }) => sub(x[0]!, (args[0] ?? 1) === 1 ? x[1]! : mul(scalar(args[0], dtype), x[1]!)),
   mul: ({ x }) => mul(x[0]!, x[1]!),
   div: ({ x }) => div(x[0]!, x[1]!),
   pow: ({ x }) => binary('pow', x[0]!, x[1]!),
@@ -62,10 +64,10 @@ export const pointwiseRules: Readonly<Record<string, Rule>> = {
   logicalAnd: ({ x }) => binary('and', x[0]!, x[1]!),
   logicalOr: ({ x }) => binary('or', x[0]!, x[1]!),
   where: ({ x }) => where(x[0]!, x[1]!, x[2]!),
-  clamp: ({ x, args, dtype }) => {
+  clamp: ({ x, args, dtype, scalar }) => {
     let v = x[0]!;
-    if (args[1] !== null && args[1] !== undefined) v = binary('min', v, k(Number(args[1]), dtype));
-    if (args[0] !== null && args[0] !== undefined) v = binary('max', v, k(Number(args[0]), dtype));
+    if (args[1] !== null && args[1] !== undefined) v = binary('min', v, scalar(args[1], dtype));
+    if (args[0] !== null && args[0] !== undefined) v = binary('max', v, scalar(args[0], dtype));
     return v;
   },
 };

@@ -15,12 +15,13 @@ export interface ProgramBuffer {
   readonly shape?: readonly SizeExpr[];
 }
 
-/** A size parameter bound at call time from an input's shape: `s0 = inputs[0].shape[1]`. */
-export interface ParamBinding {
-  readonly param: string;
-  readonly input: number;
-  readonly dim: number;
-}
+/**
+ * A kernel parameter bound at call time: a size from an input's shape (`s0 = inputs[0].shape[1]`), or a
+ * scalar input's value (`u0 = inputs[1]`; see scalar-operands.ts, `paramValue` computes the slot value).
+ */
+export type ParamBinding =
+  | { readonly param: string; readonly input: number; readonly dim: number }
+  | { readonly param: string; readonly input: number; readonly scalar: 'int32' | 'float32' };
 
 /** A tensor read back from a buffer (shape, strides, offset may be symbolic). */
 export interface TensorOutput {
@@ -94,7 +95,7 @@ export interface LoweredProgram {
 export function printProgram(p: LoweredProgram): string {
   const lines: string[] = [];
   for (const b of p.buffers) lines.push(`buffer ${b.name}: ${b.dtype}[${printSize(b.numel)}]${b.input !== undefined ? ` = input ${b.input}` : ''}`);
-  for (const s of p.params) lines.push(`param ${s.param} = inputs[${s.input}].shape[${s.dim}]`);
+  for (const s of p.params) lines.push(`param ${s.param} = inputs[${s.input}]${'scalar' in s ? ` (${s.scalar} scalar)` : `.shape[${s.dim}]`}`);
   for (const step of p.steps) {
     if (step.kind === 'kernel') lines.push(printKernel(step.kernel));
     else if (step.kind === 'check') lines.push(`check ${step.buffer} in [0, ${printSize(step.extent)})  # ${step.op} index range`);
