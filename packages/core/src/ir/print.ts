@@ -11,10 +11,11 @@ export function formatValue(val: unknown): string {
   if (typeof val === 'number') return Number.isInteger(val) ? `int ${val}` : `float ${val}`;
   if (typeof val === 'boolean') return `bool ${val}`;
   if (typeof val === 'object' && val !== null) {
-    const v = val as { shape?: readonly unknown[]; dtype?: string; isSymInt?: true; isSymBool?: true };
+    const v = val as { shape?: readonly unknown[]; dtype?: string; isSymInt?: true; isSymBool?: true; isSymFloat?: true };
     if (v.shape && v.dtype) return `${shortNameOf(v.dtype)}[${v.shape.map(String).join(', ')}]`;
     if (v.isSymInt) return `int ${String(val)}`;
     if (v.isSymBool) return `bool ${String(val)}`;
+    if (v.isSymFloat) return `float ${String(val)}`;
   }
   return typeof val;
 }

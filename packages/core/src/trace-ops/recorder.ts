@@ -54,6 +54,13 @@ export class GraphRecorder implements DispatchMode {
     return fake;
   }
 
+  /** A scalar graph input (see trace/scalar-inputs.ts): ops that take `value` record the placeholder. */
+  addScalarInput(value: object, name: string, inputSource: string): Node {
+    const node = this.graph.placeholder(name, { val: value, inputSource });
+    this.nodeOf.set(value, node);
+    return node;
+  }
+
   /** An input that is already fake (e.g. when re-tracing a graph for decomposition). */
   addFakeInput(fake: FakeTensor, name: string, inputSource?: string): Node {
     const node = this.graph.placeholder(name, { val: fake, ...(inputSource ? { inputSource } : {}) });

@@ -163,6 +163,9 @@ export function callBuiltin(ctx: Ctx, fn: Function, thisArg: Value, args: Value[
     const effect = recordMethod(ctx, fn, thisArg, args);
     if (effect) return ok(effect.value);
   }
+  // No builtin handles a tensor op, which takes runtime numbers as scalar graph inputs (calls.ts): leave
+  // them unspecialized for it.
+  if (isTensorValue(thisArg) || typeof (fn as { op?: unknown }).op === 'object') return NO;
   // Native code would see a runtime number as an object: give it (and the frame array it works on) values.
   args = args.map((a) => specializeDeep(ctx, a));
   if (Array.isArray(thisArg)) specializeDeep(ctx, thisArg);

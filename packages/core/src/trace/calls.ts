@@ -15,6 +15,7 @@ import { functionalize, outOfPlace } from './side-effects/inplace.js';
 import { parseFunction } from './functions.js';
 import { concrete } from './sym-ops.js';
 import { isRuntimeNumber } from './runtime-number.js';
+import { scalarGraphInput } from './scalar-inputs.js';
 import { ExternalRef, TracedFunction, isSymbolic } from './values.js';
 import type { AnyNode, Scope, Value } from './values.js';
 
@@ -107,24 +108,34 @@ export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[]
   }
 }
 
-/** Deep conversion of a tracked value into an op argument (fake tensors, numbers, SymInts, arrays). */
-function toOpArg(ctx: Ctx, v: Value): unknown {
+const SCALAR_SLOTS: ReadonlySet<string> = new Set(['TensorOrScalar', 'Scalar', 'Scalar?']);
+
+/** Whether the argument named `name` takes a scalar (so a runtime number there can be a scalar input). */
+const takesScalar = (op: OpDef, name: string | undefined): boolean =>
+  name !== undefined && [...op.schema.positional, ...op.schema.keywordOnly].some((s) => s.name === name && SCALAR_SLOTS.has(s.type));
+
+/**
+ * Deep conversion of a tracked value into an op argument (fake tensors, numbers, SymInts, arrays). `slot`
+ * names the schema argument `v` is passed as (undefined inside lists): a runtime number where the op takes
+ * a scalar becomes a scalar graph input; anywhere else (a size, a dim) it is specialized.
+ */
+function toOpArg(ctx: Ctx, v: Value, op: OpDef, slot: string | undefined): unknown {
   if (v instanceof ExternalRef) {
-    if (Array.isArray(v.value)) return ctx.tracer.elements(v).map((x) => toOpArg(ctx, x));
+    if (Array.isArray(v.value)) return ctx.tracer.elements(v).map((x) => toOpArg(ctx, x, op, undefined));
     if (v.guarded === 'shape') {
       const out: Record<string, unknown> = {};
-      for (const k of ctx.tracer.keys(v)) out[k] = toOpArg(ctx, ctx.tracer.property(v, k));
+      for (const k of ctx.tracer.keys(v)) out[k] = toOpArg(ctx, ctx.tracer.property(v, k), op, k);
       return out;
     }
     throw ctx.tracer.break(`passing ${v.source} (${(v.value as object).constructor?.name ?? 'object'}) to a tensor op`);
   }
   if (v instanceof TracedFunction) throw ctx.tracer.break('passing a function to a tensor op');
-  if (isRuntimeNumber(v)) return concrete(ctx.tracer, v);
+  if (isRuntimeNumber(v)) return takesScalar(op, slot) ? scalarGraphInput(ctx.tracer, v) : concrete(ctx.tracer, v);
   if (isSymbolic(v) && !(v as { isSymInt?: boolean }).isSymInt) return concrete(ctx.tracer, v);
-  if (Array.isArray(v)) return v.map((x) => toOpArg(ctx, x));
+  if (Array.isArray(v)) return v.map((x) => toOpArg(ctx, x, op, undefined));
   if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = toOpArg(ctx, x);
+    for (const [k, x] of Object.entries(v)) out[k] = toOpArg(ctx, x, op, k);
     return out;
   }
   return v;
@@ -132,7 +143,7 @@ function toOpArg(ctx: Ctx, v: Value): unknown {
 
 function callOp(ctx: Ctx, op: OpDef, fn: Function, thisArg: Value, args: Value[], name: string): Value {
   const isMethod = fn !== op.fn;
-  const realArgs = (isMethod ? [thisArg, ...args] : args).map((a) => toOpArg(ctx, a));
+  const realArgs = (isMethod ? [thisArg, ...args] : args).map((a, i) => toOpArg(ctx, a, op, op.schema.positional[i]?.name));
   const base = outOfPlace(op);
   if (base) return functionalize(ctx, op, base, realArgs);
   try {
