@@ -15,8 +15,8 @@ const sizes = suite('symbolic sizes as scalar operands');
 
 /**
  * Traces `fn(x, marker)` and then puts the input's symbolic size `x.shape[dim]` where the scalar `marker`
- * was: the graph the tracer records for `x.div(x.shape[1])` once sizes may be scalar operands (the tensor
- * schema does not accept a SymInt there yet, so the graph is built this way).
+ * was: the graph the tracer records for `x.div(x.shape[1])`, built by hand to test lowering on its own
+ * (scalar-operands.test.ts covers the traced path through compile()).
  */
 function withSizeOperand(fn: (x: k.Tensor, s: number) => k.Tensor, x: k.Tensor, dim: number) {
   const marker = 12345;
