@@ -1,6 +1,6 @@
 // The demo's models, written as ordinary classes against @kiln/tensor: nothing here knows about the
 // compiler. compile() traces their forward passes through methods, fields and loops.
-import { Generator, layerNorm, linear, randn, zeros, ones } from '@kiln/tensor';
+import { Generator, arange, layerNorm, linear, randn, zeros, ones } from '@kiln/tensor';
 
 const generator = new Generator(0); // seeded: the demo prints the same numbers on every run
 
@@ -59,7 +59,9 @@ export class TransformerBlock {
     const qkv = this.qkv.forward(x).reshape([batch, seq, 3, this.heads, this.headDim]).permute([2, 0, 3, 1, 4]);
     const [q, k, v] = [qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2)];
     const scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(this.headDim));
-    const weights = scores.softmax(-1);
+    // causal: position i attends to positions j <= i only
+    const future = arange(seq).unsqueeze(0).gt(arange(seq).unsqueeze(1));
+    const weights = scores.maskedFill(future, -Infinity).softmax(-1);
     const out = weights.matmul(v).transpose(1, 2).reshape([batch, seq, dim]);
     return this.proj.forward(out);
   }

@@ -75,6 +75,37 @@ for (const backend of BACKENDS) {
   });
 }
 
+for (const backend of BACKENDS) {
+  sizes(`${backend}: arange over symbolic bounds (causal masks): one graph, lowered, empty when reversed`, () => {
+    const causal = (x: k.Tensor) => {
+      const n = x.shape[0]!;
+      const future = k.arange(n).unsqueeze(0).gt(k.arange(n).unsqueeze(1));
+      return x.maskedFill(future, -Infinity).exp().sum(-1);
+    };
+    const square = (s: number) => [randomTensor([s, s])];
+    assert.is(checkCalls(causal, [square(3), square(5), square(8)], backend, { dynamic: true }).entries.length, 1);
+    const stepped = (x: k.Tensor) => k.arange(2, x.shape[0]!, 3).add(x.shape[1]!);
+    const calls = [[randomTensor([4, 3])], [randomTensor([11, 5])], [randomTensor([2, 2])]];
+    assert.is(checkCalls(stepped, calls, backend, { dynamic: true }).entries.length, 1);
+    // A symbolic start has no constant for the kernel: the cpu backend runs arange eagerly inside the program.
+    const reversed = (x: k.Tensor) => k.arange(x.shape[0]!, 1).sum().add(x.sum());
+    const rec = new CompileRecorder();
+    const compiled = compileWith(reversed, { backend, dynamic: true }, rec);
+    for (const [x] of calls) assertTensorClose(compiled(x), reversed(x as k.Tensor), tolerance(backend), 'reversed: empty range');
+    assert.is(rec.entries.length, 1);
+    assert.is(rec.breaks.length, 0);
+  });
+}
+
+sizes('arange with a symbolic bound and a fractional step raises a clear error while tracing (the frame runs eagerly)', () => {
+  const rec = new CompileRecorder();
+  const fn = (x: k.Tensor) => k.arange(0, x.shape[0]!, 0.5).mul(2);
+  const compiled = compileWith(fn, { dynamic: true }, rec);
+  assertTensorClose(compiled(randomTensor([4])), fn(randomTensor([4])), 0, 'eager result');
+  assert.match(rec.breaks[0]?.reason ?? '', /arange: with a symbolic bound, start and end must be integers/);
+  assert.throws(() => k.arange(true as unknown as number), /arange: start must be a number, got boolean/);
+});
+
 const numbers = suite('numbers as scalar graph inputs');
 
 for (const backend of BACKENDS) {

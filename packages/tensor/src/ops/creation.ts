@@ -1,5 +1,6 @@
 import type { DType, TypedArray } from '../dtype.js';
-import { allocate, castScalar, defaultFloat, scalarCategory } from '../dtype.js';
+import { allocate, castScalar, defaultFloat, isSymbolicScalar, scalarCategory } from '../dtype.js';
+import type { ScalarLike } from '../dtype.js';
 import { KilnTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { Generator, defaultGenerator } from '../random.js';
 import { defineOp } from '../registry/registry.js';
@@ -7,6 +8,7 @@ import type { MetaTensor } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
 import type { NestedData } from '../registry/schema.js';
 import type { Size } from '../size.js';
+import { sizeAdd, sizeFloorDiv, sizeMax, sizeSub } from '../size.js';
 import { Tensor } from '../tensor.js';
 
 /** Kernels index storage with int32 offsets, and V8 cannot allocate typed arrays much larger anyway. */
@@ -155,10 +157,16 @@ export const arange = defineOp({
   name: 'arange',
   category: 'creation',
   method: false,
-  positional: [arg('start', 'float'), opt('end', 'float?', null), opt('step', 'float', 1)],
+  // Scalar, not float: while tracing a bound may be a size (`arange(x.shape[1])`), as in PyTorch.
+  positional: [arg('start', 'Scalar'), opt('end', 'Scalar?', null), opt('step', 'Scalar', 1)],
   keywordOnly: [opt('dtype', 'dtype?', null)],
   meta: ([start, end, step, dtype]): MetaTensor => {
     const [lo, hi] = end === null ? [0, start] : [start, end];
+    for (const [name, v] of [['start', start], ['end', end], ['step', step]] as const) {
+      if (typeof v === 'boolean') throw new KilnTypeError(`arange: ${name} must be a number, got boolean ${v}`);
+    }
+    if (isSymbolicScalar(lo) || isSymbolicScalar(hi) || isSymbolicScalar(step)) return symbolicArange(lo, hi, step, dtype);
+    if (typeof lo !== 'number' || typeof hi !== 'number' || typeof step !== 'number') throw new KilnTypeError('arange: bounds must be numbers');
     if (step === 0) throw new ValueError('arange: step must not be zero');
     if (![lo, hi, step].every(Number.isFinite)) {
       throw new ValueError(`arange: start, end and step must be finite, got start=${lo}, end=${hi}, step=${step}`);
@@ -169,13 +177,32 @@ export const arange = defineOp({
     return { shape: [n], dtype: dtype ?? (integral ? 'int32' : defaultFloat) };
   },
   kernel: ([start, end, step], out: MetaTensor): Tensor => {
-    const lo = end === null ? 0 : start;
+    const lo = end === null ? 0 : Number(start);
     const n = out.shape[0] as number;
     const data = allocate(out.dtype, n);
-    for (let i = 0; i < n; i++) data[i] = castScalar(lo + i * step, out.dtype);
+    for (let i = 0; i < n; i++) data[i] = castScalar(lo + i * Number(step), out.dtype);
     return Tensor.fromData(data, [n], out.dtype);
   },
 });
+
+/**
+ * arange with a symbolic bound (traced code): integer bounds and a constant integer step, so the length is
+ * an integer size expression; `max(·, 0)` makes a reversed range empty, as eagerly.
+ */
+function symbolicArange(lo: ScalarLike, hi: ScalarLike, step: ScalarLike, dtype: DType | null): MetaTensor {
+  const isIntegral = (v: ScalarLike) => (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'object' && 'isSymInt' in v);
+  if (typeof step !== 'number' || !Number.isInteger(step) || step === 0 || !isIntegral(lo) || !isIntegral(hi)) {
+    throw new ValueError(
+      'arange: with a symbolic bound, start and end must be integers (sizes) and step a nonzero integer constant',
+      'compute float ranges as arange(n).mul(step).add(start)',
+    );
+  }
+  const [a, b] = [lo as Size, hi as Size];
+  const span = step > 0 ? sizeSub(b, a) : sizeSub(a, b);
+  const stride = Math.abs(step);
+  const n = sizeMax(stride === 1 ? span : sizeFloorDiv(sizeAdd(span, stride - 1), stride), 0);
+  return { shape: [n], dtype: dtype ?? 'int32' };
+}
 
 export const linspace = defineOp({
   name: 'linspace',

@@ -53,8 +53,10 @@ export function lowerIndexOp(op: string, all: unknown[], fake: FakeLike): Lowere
       });
     }
     case 'arange': {
-      const [start, end, step] = all as [number, number | null, number];
+      const [start, end, step] = all as [unknown, unknown, unknown];
       const lo = end === null ? 0 : start;
+      // A symbolic start (arange(a, b) with a size a) has no constant to write: the eager kernel runs it.
+      if (typeof lo !== 'number' || typeof step !== 'number') return undefined;
       return positional(dtype, fake.shape, (index) => {
         const position = cast(dtype, index[0]!);
         return add(constant(lo, dtype), mul(constant(step, dtype), position));
