@@ -51,7 +51,7 @@ function substituteLoads(e: ValueExpr, buffers: ReadonlySet<string>, replace: (b
 
 const reads = (k: Kernel) => new Set(k.inputs.map((b) => b.name));
 const stepReads = (s: ProgramStep): Set<string> =>
-  s.kind === 'kernel' ? reads(s.kernel) : s.kind === 'check' ? new Set([s.buffer]) : new Set(JSON.stringify(s.args).match(/"buffer":"(\w+)"/g)?.map((m) => m.slice(10, -1)) ?? []);
+  s.kind === 'kernel' ? reads(s.kernel) : s.kind === 'check' ? new Set(s.check === 'indexRange' ? [s.buffer] : []) : new Set(JSON.stringify(s.args).match(/"buffer":"(\w+)"/g)?.map((m) => m.slice(10, -1)) ?? []);
 const stepWrites = (s: ProgramStep): string[] =>
   s.kind === 'kernel' ? s.kernel.outputs.map((o) => o.name) : s.kind === 'fallback' && s.output ? [s.output.buffer] : [];
 
@@ -184,6 +184,8 @@ export function fuseProgram(program: LoweredProgram): LoweredProgram {
         if (between.some((s) => aOut.some((n) => stepReads(s).has(n)))) break;
         // A kernel moved above a check could read through positions before they are checked.
         if (between.some((s) => s.kind === 'check')) break;
+        // Nor above the fallback that binds a data-dependent size it uses (nonzero's row count).
+        if (between.some((s) => s.kind === 'fallback' && s.binds.some((bind) => b.kernel.params.includes(bind.param)))) break;
         if ([...reads(b.kernel)].some((n) => !aOut.includes(n) && writerIndex(n) > i)) continue;
         let fused: Kernel | undefined;
         if (a.kernel.kind === 'reduction' && b.kernel.kind === 'reduction') fused = mergeReductions(a.kernel, b.kernel);
