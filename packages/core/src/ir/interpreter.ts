@@ -68,10 +68,8 @@ export class Interpreter {
 
   protected placeholder(node: Node, value: unknown): unknown {
     if (value === undefined) throw new KilnError(`missing input for placeholder %${node.name}`);
-    const fake = node.meta.val as { shape?: readonly unknown[] } | undefined;
-    if (fake?.shape && value instanceof Tensor) {
-      this.bind(fake, value);
-    }
+    // Input sizes, and an int scalar input's own symbol (a runtime assert may read it).
+    this.bind(node.meta.val, value);
     return value;
   }
 
