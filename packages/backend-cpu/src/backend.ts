@@ -1,5 +1,5 @@
 // The CPU backend plugin: core graph → lowered program → one wasm module → a runner. Graphs that cannot
-// be lowered as a whole (data-dependent sizes, multi-output fallbacks) run on the interpreter instead,
+// be lowered as a whole (multi-output fallbacks, a runtime assert no step can place) run on the interpreter instead,
 // and the report says so.
 import type { Backend, CompiledGraph, Graph, KilnPlugin } from '@kiln/core';
 import { HOOK_STAGES, LoweringError, Interpreter, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/core';

@@ -106,23 +106,36 @@ join.run();
 truth.run();
 indices.run();
 
-const scan = suite('cumsum along a short static dim');
+const scan = suite('cumsum as a sequential scan');
 
-scan('cumsum along each dim matches eager, with a transposed input and int32 → float32', () => {
-  for (const dim of [0, 1, -1]) {
-    checkAgainstEager((x) => x.cumsum(dim), [[randomTensor([5, 7])]], { lowered: ['cumsum'], dynamic: false });
+scan('cumsum along each dim of random shapes (sizes 0 and 1 included) matches eager', () => {
+  for (const shape of [[5, 7], [1, 9], [9, 1], [0, 4], [4, 0], [3, 200], [130, 6], [2, 3, 5], [17]]) {
+    for (let dim = -shape.length; dim < shape.length; dim++) {
+      const report = checkAgainstEager((x) => x.cumsum(dim), [[randomTensor(shape)]], { lowered: ['cumsum'], dynamic: false, tol: 1e-5 });
+      assert.not.match(report.code!, /fallback/, `[${shape}] dim ${dim}`);
+    }
   }
-  checkAgainstEager((x) => x.transpose(0, 1).cumsum(1).exp(), [[randomTensor([9, 4])]], { lowered: ['cumsum'], dynamic: false, tol: 1e-4 });
-  checkAgainstEager((x) => x.cumsum(0, { dtype: 'float32' }), [[randomTensor([6, 3], 'int32')]], { lowered: ['cumsum'], dynamic: false });
-  checkAgainstEager((x) => x.cumsum(1), [[randomTensor([3, 1])]], { lowered: ['cumsum'], dynamic: false });
-  checkAgainstEager((x) => x.cumsum(1), [[randomTensor([2, 64])]], { lowered: ['cumsum'], dynamic: false, tol: 1e-4 });
 });
 
-scan('cumsum over a long or symbolic dim runs the eager kernel, visibly', () => {
-  const report = checkAgainstEager((x) => x.cumsum(1), [[randomTensor([2, 100])]], { dynamic: false, tol: 1e-4 });
-  assert.ok(report.fallbacks.some((f) => f.op === 'cumsum'));
-  const symbolic = checkAgainstEager((x) => x.cumsum(0), [[randomTensor([5, 3])], [randomTensor([8, 3])]], { tol: 1e-5 });
-  assert.ok(symbolic.fallbacks.some((f) => f.op === 'cumsum'));
+scan('int32 and bool inputs scan in int32 (eager\'s dtype), and int32 → float32 on request', () => {
+  checkAgainstEager((x) => x.cumsum(1), [[randomTensor([4, 33], 'int32')]], { lowered: ['cumsum'], dynamic: false });
+  checkAgainstEager((x) => x.cumsum(0), [[randomTensor([70, 5], 'bool')]], { lowered: ['cumsum'], dynamic: false });
+  checkAgainstEager((x) => x.cumsum(0, { dtype: 'float32' }), [[randomTensor([6, 3], 'int32')]], { lowered: ['cumsum'], dynamic: false });
+  assert.is(k.cumsum(k.tensor([true, false, true]), 0).dtype, 'int32');
+});
+
+scan('non-contiguous inputs (transposed, sliced) and fused producers and consumers', () => {
+  checkAgainstEager((x) => x.transpose(0, 1).cumsum(1).exp(), [[randomTensor([9, 4])]], { lowered: ['cumsum'], dynamic: false, tol: 1e-4 });
+  checkAgainstEager((x) => x.slice(1, 1, 7, 2).mul(2).cumsum(0), [[randomTensor([11, 8])]], { lowered: ['cumsum'], dynamic: false });
+  checkAgainstEager((x) => x.permute([2, 0, 1]).cumsum(1).sum(0), [[randomTensor([3, 5, 6])]], { lowered: ['cumsum'], dynamic: false, tol: 1e-4 });
+});
+
+scan('symbolic sizes: one program serves every length, including 0 and 1', () => {
+  const sets = [[randomTensor([5, 3])], [randomTensor([300, 3])], [randomTensor([2, 3])], [randomTensor([7, 9])]];
+  checkAgainstEager((x) => x.cumsum(0), sets, { lowered: ['cumsum'], tol: 1e-5 });
+  checkAgainstEager((x) => x.cumsum(-1), sets, { lowered: ['cumsum'], tol: 1e-5 });
+  // Eager keeps its running sum in float64; over 1000 float32 steps the partial sums drift by ~n·ε·|sum|.
+  checkAgainstEager((x) => x.cumsum(0), [[randomTensor([6])], [randomTensor([1000])], [randomTensor([3])]], { lowered: ['cumsum'], tol: 1e-4 });
 });
 
 scan.run();

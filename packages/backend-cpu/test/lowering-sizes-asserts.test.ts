@@ -70,7 +70,7 @@ asserts('check() on input sizes is executed by core before the lowered program r
   assert.is(report.graphCount, 1, 'one graph, no break');
 });
 
-asserts('a check() on a data-dependent size makes the frame run eagerly (where check() itself raises)', () => {
+asserts('a check() on a data-dependent size is compiled too: the program checks it after nonzero binds the size', () => {
   const fn = (x: k.Tensor) => {
     const n = x.nonzero().shape[0];
     check(n > 1, 'need two nonzeros');
@@ -79,7 +79,11 @@ asserts('a check() on a data-dependent size makes the frame run eagerly (where c
   const compiled = compile(fn, { backend: 'cpu', dynamic: true });
   const ok = k.tensor([1, 0, 2, 3]);
   assertTensorClose(compiled(ok), fn(ok), 0, 'passes');
-  assert.throws(() => compiled(k.tensor([0, 0, 5, 0])), (e: Error) => e instanceof CheckFailedError);
+  assert.throws(() => compiled(k.tensor([0, 0, 5, 0])), (e: Error) => e instanceof CheckFailedError && /need two nonzeros/.test(e.message));
+  const report = explain(fn, { backend: 'cpu', dynamic: true })(ok);
+  assert.is(report.graphCount, 1, 'one graph, no break');
+  assert.is(report.breakCount, 0);
+  assert.match(report.backends[0]!.code!, /check u\d+ > 1/);
 });
 
 sizes.run();

@@ -141,7 +141,7 @@ In('contiguous views with an offset are passed by pointer; strided views are cop
 
 In('eager fallback steps and whole-graph fallbacks read resident inputs', () => {
   const y = program(hypot, [a, b]).run(a, b);
-  const withFallback = (x: k.Tensor) => x.exp().cumsum(1).mul(2);
+  const withFallback = (x: k.Tensor) => x.exp().cumsum(1, { dtype: 'int32' }).mul(2);
   const p = compileGraphForCpu(traceOps(withFallback, [y]).coreGraph);
   assert.equal(p.report.fallbacks.map((f) => f.op), ['cumsum']);
   close((p.run([y]) as k.Tensor[])[0]!, withFallback(js(y)));

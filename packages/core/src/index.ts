@@ -5,6 +5,7 @@ export * from './ir/print.js';
 export * from './ir/verify.js';
 export * from './ir/interpreter.js';
 export * from './ir/serialize.js';
+export * from './ir/asserts.js';
 export * from './fake/fake-tensor.js';
 export * from './trace-ops/recorder.js';
 export * from './trace-ops/trace-ops.js';

@@ -1,6 +1,7 @@
 import { KilnError } from '@kiln/tensor';
 import type { Argument, NodeKind, NodeMeta } from './node.js';
 import { Node, mapArgument } from './node.js';
+import type { GraphAssert } from './asserts.js';
 
 export class GraphError extends KilnError {}
 
@@ -16,7 +17,7 @@ export class Graph {
   private readonly members = new Set<Node>();
   /** Symbol ranges and runtime asserts travel with the graph (filled by the tracer's shape env). */
   symbols: { name: string; range: string; source?: string }[] = [];
-  asserts: { expr: string; source?: string }[] = [];
+  asserts: GraphAssert[] = [];
 
   constructor(public level: 'api' | 'core' = 'api') {}
 

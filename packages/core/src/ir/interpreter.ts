@@ -5,6 +5,8 @@ import type { Graph } from './graph.js';
 import type { Argument } from './node.js';
 import { Node } from './node.js';
 import { printNodeLine } from './print.js';
+import { assertFailure, evaluateAssert } from './asserts.js';
+import type { GraphAssert } from './asserts.js';
 
 /** An error raised while running a node, naming the node, its printed form and the user's source line. */
 export class NodeExecutionError extends KilnError {
@@ -36,6 +38,7 @@ export class Interpreter {
     this.env.clear();
     this.symbols.clear();
     let nextInput = 0;
+    const pending = this.graph.asserts.filter((a) => a.cond !== undefined);
     for (const node of this.graph.nodes) {
       try {
         switch (node.kind) {
@@ -57,16 +60,16 @@ export class Interpreter {
         if (err instanceof NodeExecutionError) throw err;
         throw new NodeExecutionError(node, err);
       }
+      // Right after the node that binds their last symbol, before anything sized by it runs.
+      if (pending.length) this.checkAsserts(pending);
     }
     throw new KilnError('graph has no output node');
   }
 
   protected placeholder(node: Node, value: unknown): unknown {
     if (value === undefined) throw new KilnError(`missing input for placeholder %${node.name}`);
-    const fake = node.meta.val as { shape?: readonly unknown[] } | undefined;
-    if (fake?.shape && value instanceof Tensor) {
-      fake.shape.forEach((size, i) => this.bind(size, value.shape[i]!));
-    }
+    // Input sizes, and an int scalar input's own symbol (a runtime assert may read it).
+    this.bind(node.meta.val, value);
     return value;
   }
 
@@ -87,11 +90,29 @@ export class Interpreter {
     return result;
   }
 
-  /** Records `symbol = value` when a node's recorded value is a bare symbol (`s0`, `u1`). */
+  /**
+   * Records `symbol = value` for a bare symbol (`s0`, `u1`): a scalar result (`item()`, a bool counts as
+   * 0/1) or a dim of a tensor result (`nonzero()`'s row count).
+   */
   private bind(recorded: unknown, actual: unknown): void {
-    if (!isSymbolic(recorded) || typeof actual !== 'number') return;
+    if (actual instanceof Tensor) {
+      const shape = (recorded as { shape?: readonly unknown[] } | undefined)?.shape;
+      shape?.forEach((size, d) => this.bind(size, actual.shape[d]));
+      return;
+    }
+    if (!isSymbolic(recorded) || (typeof actual !== 'number' && typeof actual !== 'boolean')) return;
     const text = String(recorded);
-    if (/^[su]\d+$/.test(text)) this.symbols.set(text, actual);
+    if (/^[su]\d+$/.test(text) && !this.symbols.has(text)) this.symbols.set(text, Number(actual));
+  }
+
+  /** Runs (and drops) the asserts whose symbols are all bound; a false one raises CheckFailedError. */
+  private checkAsserts(pending: GraphAssert[]): void {
+    for (let i = 0; i < pending.length; i++) {
+      const ok = evaluateAssert(pending[i]!, (s) => this.symbols.get(s));
+      if (ok === undefined) continue;
+      if (!ok) throw assertFailure(pending[i]!);
+      pending.splice(i--, 1);
+    }
   }
 
   protected evalArg(a: Argument): unknown {

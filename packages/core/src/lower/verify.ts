@@ -31,7 +31,8 @@ export function verifyKernel(k: Kernel): void {
   const checkValue = (e: ValueExpr, rank: number, accs: readonly LoopDType[]): LoopDType => {
     walk(e, (n) => {
       if (n.kind === 'load') {
-        if (!k.inputs.some((b) => b.name === n.buffer)) fail(`load from '${n.buffer}', which is not an input`);
+        // A recurrence (cumsum's step kernel) loads what earlier iterations of its outermost axis stored.
+        if (!k.inputs.some((b) => b.name === n.buffer) && !outputs.has(n.buffer)) fail(`load from '${n.buffer}', which is not an input or output`);
         checkAccess(n.access, rank, `load ${n.buffer}`);
       }
       if (n.kind === 'gather') {

@@ -1,6 +1,7 @@
 import type { DType, DispatchMode, MetaContext, OpDef } from '@kiln/tensor';
 import { Tensor, getOp, withDispatchMode } from '@kiln/tensor';
 import type { DimDynamism, ShapeEnv, SymInt } from '@kiln/shapes';
+import { assertSizesNonNegative } from './implicit-asserts.js';
 import { FakeTensor, FakeTensorError, FakeTensorMode } from '../fake/fake-tensor.js';
 import { Graph } from '../ir/graph.js';
 import type { Argument, Node, SourceLocation } from '../ir/node.js';
@@ -110,6 +111,7 @@ export class GraphRecorder implements DispatchMode {
       return op.decompose(args);
     }
     const result = withDispatchMode(this.fakeMode, () => this.fakeMode.dispatch(op, args));
+    assertSizesNonNegative(this.shapeEnv, op.name, result);
     const { positional, keywords } = this.splitArgs(op, args);
     const node = this.graph.call(op.name, positional, keywords, {
       val: result,

@@ -1,7 +1,8 @@
-import { ShapeEnv } from '@kiln/shapes';
+import { ShapeEnv, produceRuntimeAsserts } from '@kiln/shapes';
 import type { SymBoolLike } from '@kiln/shapes';
 import { Tensor, withDispatchMode } from '@kiln/tensor';
 import type { Graph } from '../ir/graph.js';
+import { toGraphAsserts } from '../ir/asserts.js';
 import { decompose } from '../passes/decompose.js';
 import { GraphRecorder } from './recorder.js';
 
@@ -45,10 +46,8 @@ export function attachShapeInfo(graph: Graph, env: ShapeEnv): void {
     range: `[${s.range.lo}, ${s.range.hi === Infinity ? 'inf' : s.range.hi}]`,
     ...(s.sources.length ? { source: s.sources.join(', ') } : {}),
   }));
-  graph.asserts = env.runtimeAsserts().map((a) => ({
-    expr: String((a as { expr?: unknown; text?: unknown }).text ?? (a as { expr?: unknown }).expr),
-    ...(a.location ? { source: String(a.location) } : {}),
-  }));
+  // Executed by every backend where their symbols are bound (ir/asserts.ts).
+  graph.asserts = toGraphAsserts(produceRuntimeAsserts(env));
 }
 
 export type { SymBoolLike };

@@ -1,6 +1,7 @@
 // The tracer asks @kiln/policy about every call site (`decide(frame)`), then applies what the eager
-// backend and this tracer can soundly do: in-place and data-dependent ops are graph breaks until
-// functionalization and unbacked-size support land, whatever the table says. A `skip` with a polyfill is
+// backend and this tracer can soundly do: in-place ops without an out-of-place form are graph breaks,
+// whatever the table says. Data-dependent ops (nonzero, item) are recorded: their results are unbacked
+// symbols, and only a branch on one breaks the graph (sym-ops.ts). A `skip` with a polyfill is
 // traced as the polyfill. The decision and its reason are recorded for `explain`.
 import { getOp } from '@kiln/tensor';
 import type { OpDef } from '@kiln/tensor';
@@ -56,7 +57,6 @@ export function defaultDecision(fn: Function, name = fn.name): PolicyDecision {
       if (outOfPlace(op)) return { kind: 'allowInGraph', rule: 'tracer:functionalized', reason: `'${op.name}' is traced as '${op.name.slice(0, -1)}' and its write replayed`, op };
       return { kind: 'skip', rule: 'tracer:inplace', reason: `'${op.name}' mutates its input in place (no out-of-place form to trace)` };
     }
-    if (op.dataDependent) return { kind: 'skip', rule: 'tracer:data-dependent', reason: `'${op.name}' reads tensor values (data-dependent)` };
     return { kind: 'allowInGraph', rule, reason: d.reason, op };
   }
   if (d.kind === 'inline' && !parsed) return { kind: 'skip', rule, reason: `${d.reason}; but its source cannot be read` };

@@ -15,7 +15,11 @@ function dataDependent<T>(tracer: FrameTracer, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof DataDependentError) throw tracer.break(`data-dependent control flow on ${err.expr}`, 'move the branch out of the compiled function, or use where()');
+    if (err instanceof DataDependentError) {
+      // Name where each symbol came from (`u0 from item() value at model.ts:4`): the user never wrote `u0`.
+      const from = err.symbols.map((s) => `${s.symbol} from ${s.origin ?? 'a data-dependent op'}${s.location ? ` at ${s.location}` : ''}`).join(', ');
+      throw tracer.break(`data-dependent control flow on ${err.expr}${from ? ` (${from})` : ''}`, 'move the branch out of the compiled function, or use where()');
+    }
     throw err;
   }
 }

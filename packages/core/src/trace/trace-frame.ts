@@ -1,9 +1,12 @@
 // Traces one frame: the compiled function called with concrete arguments becomes a graph, the guards that
 // make it reusable, and a template that rebuilds the function's return value from the graph's outputs.
+import type { ProducedAssert } from '@kiln/shapes';
 import { JsEmitError, expr as shapesExpr, isSymBool, isSymFloat, isSymInt, produceGuards, produceRuntimeAsserts, guardToJs, rangeToString, symbolSources } from '@kiln/shapes';
 import { treeFlatten, treeUnflatten } from '@kiln/pytree';
 import type { TreeSpec } from '@kiln/pytree';
 import type { Graph } from '../ir/graph.js';
+import { toGraphAsserts } from '../ir/asserts.js';
+import type { GraphAssert } from '../ir/asserts.js';
 import type { GuardEntry } from '../guards/builder.js';
 import type { Ctx } from './context.js';
 import { FrameSkipped } from './errors.js';
@@ -42,7 +45,10 @@ export interface FrameTrace {
   readonly output: OutputTemplate;
   readonly mutableReads: readonly MutableRead[];
   readonly decisions: readonly CallDecision[];
-  /** Runtime asserts from check(): `body` returns the index of the first failing one, or -1. */
+  /**
+   * Runtime asserts from check() over input sizes: `body` returns the index of the first failing one, or
+   * -1. Asserts over data-dependent sizes are in `graph.asserts` instead.
+   */
   readonly asserts: { readonly body: string; readonly texts: readonly string[] } | undefined;
 }
 
@@ -135,6 +141,7 @@ export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: re
   tracer.recorder.setOutput(outputs);
   const graph = tracer.recorder.graph;
   graph.symbols = tracer.shapeEnv.symbols().map((s) => ({ name: s.name, range: rangeToString(s.range), source: s.sources[0] }));
+  graph.asserts = asserts.graph;
   return {
     graph,
     guards,
@@ -145,26 +152,36 @@ export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: re
     extra,
     mutableReads: tracer.mutableReads,
     decisions: tracer.decisions,
-    asserts,
+    asserts: asserts.prologue,
   };
 }
 
 /**
- * The shape env's runtime asserts as one JS function body over the entry's roots (L, T, C, M), each symbol
- * read from the input size it stands for. Asserts over data-dependent sizes (no input holds them) are not
- * executed by compiled entries yet: such a frame runs eagerly, where check() itself runs.
+ * The shape env's runtime asserts, split by where they can run. Those over input sizes only become one JS
+ * function body over the entry's roots (L, T, C, M), each symbol read from the input size it stands for,
+ * run before the graph. Those that mention a data-dependent size (nonzero's row count, item()'s value)
+ * travel with the graph: each backend checks them where that size is bound (ir/asserts.ts).
  */
-function assertsOf(tracer: FrameTracer): { body: string; texts: string[] } | undefined {
+function assertsOf(tracer: FrameTracer): { prologue: { body: string; texts: string[] } | undefined; graph: GraphAssert[] } {
   const produced = produceRuntimeAsserts(tracer.shapeEnv);
-  if (produced.length === 0) return undefined;
   const sources = new Map(symbolSources(tracer.shapeEnv).map((s) => [s.symbol, s.source]));
+  const isUnbacked = (s: string): boolean => tracer.shapeEnv.symbolInfo(s)?.kind === 'unbacked';
   const lines: string[] = [];
-  produced.forEach((a, i) => {
-    const missing = a.symbols.find((s) => !sources.has(s) || sources.get(s)!.includes('U['));
-    if (missing) throw tracer.break(`check() on ${a.text} needs ${missing}, a size no input holds (data-dependent); it runs eagerly`);
-    lines.push(`  if (!(${shapesExpr.boolToJs(a.expr, (s) => sources.get(s)!)})) return ${i};`);
-  });
-  return { body: [...lines, '  return -1;'].join('\n'), texts: produced.map((a) => `${a.text}${a.location ? ` (${a.location})` : ''}${a.message ? `: ${a.message}` : ''}`) };
+  const texts: string[] = [];
+  const inGraph: ProducedAssert[] = [];
+  for (const a of produced) {
+    const aliased = a.symbols.find((s) => sources.get(s)?.includes('U['));
+    const missing = a.symbols.find((s) => !sources.has(s) && !isUnbacked(s));
+    if (aliased ?? missing) throw tracer.break(`check() on ${a.text} needs ${aliased ?? missing}, a size no graph input holds; it runs eagerly`);
+    if (a.symbols.some(isUnbacked)) {
+      inGraph.push(a);
+      continue;
+    }
+    lines.push(`  if (!(${shapesExpr.boolToJs(a.expr, (s) => sources.get(s)!)})) return ${texts.length};`);
+    texts.push(`${a.text}${a.location ? ` (${a.location})` : ''}${a.message ? `: ${a.message}` : ''}`);
+  }
+  const prologue = texts.length ? { body: [...lines, '  return -1;'].join('\n'), texts } : undefined;
+  return { prologue, graph: toGraphAsserts(inGraph) };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Pointwise kernels: a loop nest over the output space, the innermost axis stepped four elements at a time
 // in f32x4/i32x4 with a scalar tail. Accesses with unit or zero inner stride load directly; others gather.
 import type { PointwiseKernel } from '@kiln/core';
+import { someNode } from '@kiln/core';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder } from '../wasm/function.js';
 import { RowAddressing } from './addressing.js';
@@ -17,7 +18,9 @@ export function emitPointwise(
   const { f, params } = frame;
   let sizes = [...k.sizes];
   let stores = k.stores;
-  if (!stores.some((s) => usesIndex(s.value))) {
+  // A kernel that loads its own output (cumsum's step) depends on its axis order: never merge or drop axes.
+  const recurrence = stores.some((s) => someNode(s.value, (e) => e.kind === 'load' && k.outputs.some((o) => o.name === e.buffer)));
+  if (!recurrence && !stores.some((s) => usesIndex(s.value))) {
     const accesses = stores.flatMap((s) => [s.access, ...collectAccesses(s.value)]);
     const simple = simplifyAxes(sizes, accesses);
     const memo = new Map();

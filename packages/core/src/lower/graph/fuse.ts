@@ -6,6 +6,7 @@
 //  - a pointwise kernel over a matmul's output becomes the matmul's epilogue (bias + activation);
 //  - stores nobody reads are dropped, and kernels left without stores disappear.
 import type { Access, Kernel, MatmulKernel, PointwiseKernel, ReductionKernel, SizeExpr, ValueExpr } from '../loop-ir.js';
+import { someNode } from '../traverse.js';
 import { contiguousStrides } from '../sizes.js';
 import { paramsOf } from './builder.js';
 import type { LoweredProgram, ProgramStep } from './program.js';
@@ -49,9 +50,12 @@ function substituteLoads(e: ValueExpr, buffers: ReadonlySet<string>, replace: (b
   return failed ? undefined : out;
 }
 
-const reads = (k: Kernel) => new Set(k.inputs.map((b) => b.name));
+/** Output buffers a kernel also loads (cumsum's step kernel, a recurrence): it reads them too, and never fuses. */
+const ownReads = (k: Kernel): string[] =>
+  k.kind !== 'pointwise' ? [] : k.outputs.map((o) => o.name).filter((n) => k.stores.some((st) => someNode(st.value, (e) => e.kind === 'load' && e.buffer === n)));
+const reads = (k: Kernel) => new Set([...k.inputs.map((b) => b.name), ...ownReads(k)]);
 const stepReads = (s: ProgramStep): Set<string> =>
-  s.kind === 'kernel' ? reads(s.kernel) : s.kind === 'check' ? new Set([s.buffer]) : new Set(JSON.stringify(s.args).match(/"buffer":"(\w+)"/g)?.map((m) => m.slice(10, -1)) ?? []);
+  s.kind === 'kernel' ? reads(s.kernel) : s.kind === 'check' ? new Set(s.check === 'indexRange' ? [s.buffer] : []) : new Set(JSON.stringify(s.args).match(/"buffer":"(\w+)"/g)?.map((m) => m.slice(10, -1)) ?? []);
 const stepWrites = (s: ProgramStep): string[] =>
   s.kind === 'kernel' ? s.kernel.outputs.map((o) => o.name) : s.kind === 'fallback' && s.output ? [s.output.buffer] : [];
 
@@ -179,11 +183,14 @@ export function fuseProgram(program: LoweredProgram): LoweredProgram {
         if (b.kind !== 'kernel') continue;
         const aOut = a.kernel.outputs.map((o) => o.name);
         if (!aOut.some((n) => reads(b.kernel).has(n))) continue;
+        if (ownReads(a.kernel).length || ownReads(b.kernel).length) continue;
         // Nothing between the two may read a's outputs, and b's other inputs must exist at a's position.
         const between = steps.slice(i + 1, j);
         if (between.some((s) => aOut.some((n) => stepReads(s).has(n)))) break;
         // A kernel moved above a check could read through positions before they are checked.
         if (between.some((s) => s.kind === 'check')) break;
+        // Nor above the fallback that binds a data-dependent size it uses (nonzero's row count).
+        if (between.some((s) => s.kind === 'fallback' && s.binds.some((bind) => b.kernel.params.includes(bind.param)))) break;
         if ([...reads(b.kernel)].some((n) => !aOut.includes(n) && writerIndex(n) > i)) continue;
         let fused: Kernel | undefined;
         if (a.kernel.kind === 'reduction' && b.kernel.kind === 'reduction') fused = mergeReductions(a.kernel, b.kernel);

@@ -23,6 +23,7 @@ import { JOIN_OPS, lowerJoin } from './join-rules.js';
 import { GATHER_OPS, lowerGatherOp } from './gather-rules.js';
 import { lowerCumsum } from './scan-rules.js';
 import { describeScalarArg, scalarInput, scalarOperand } from './scalar-operands.js';
+import { checkAllPlaced, emitReadyAsserts } from './assert-steps.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
 const isTensorValue = (v: unknown): v is LoweredValue =>
@@ -47,6 +48,7 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
     Array.isArray(a) ? a.map(read) : typeof a === 'object' && a !== null && 'users' in a ? values.get(a as Node) : a;
   let inputIndex = 0;
   const outputs: ProgramOutput[] = [];
+  const pendingAsserts = graph.asserts.filter((a) => a.cond !== undefined);
   for (const node of graph.nodes) {
     const fake = node.meta.val as FakeLike | undefined;
     switch (node.kind) {
@@ -85,7 +87,9 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
       default:
         node.kind satisfies never;
     }
+    if (pendingAsserts.length) emitReadyAsserts(b, pendingAsserts);
   }
+  checkAllPlaced(pendingAsserts);
   const program = { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps) };
   return options.fuse === false ? program : fuseProgram(program);
 }

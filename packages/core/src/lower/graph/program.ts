@@ -4,6 +4,8 @@ import type { Kernel, LoopDType, SizeExpr } from '../loop-ir.js';
 import { printKernel } from '../print.js';
 import { evalSize, printSize } from '../sizes.js';
 import { IndexError } from '@kiln/tensor';
+import { assertFailure, evaluateAssert } from '../../ir/asserts.js';
+import type { GraphAssert } from '../../ir/asserts.js';
 
 export interface ProgramBuffer {
   readonly name: string;
@@ -54,7 +56,7 @@ export interface FallbackStep {
  * `buffer` holds the int32 [min, max] of the positions an indirect load will use (a reduction kernel wrote
  * it), which must lie in [0, extent) before any kernel reads through them.
  */
-export interface CheckStep {
+export interface IndexRangeCheck {
   readonly kind: 'check';
   readonly check: 'indexRange';
   readonly buffer: string;
@@ -64,14 +66,31 @@ export interface CheckStep {
   readonly what: string;
 }
 
+/**
+ * A runtime assert of the graph (check() / checkIsSize() on a data-dependent size, or the implicit
+ * `u0 >= 0` of one used as a size), placed right after the step that binds its last symbol. Its condition
+ * is data over the size parameters; the user's message is only ever put in the error.
+ */
+export interface AssertCheck {
+  readonly kind: 'check';
+  readonly check: 'assert';
+  readonly assert: GraphAssert;
+}
+
+export type CheckStep = IndexRangeCheck | AssertCheck;
+
 export type ProgramStep = { readonly kind: 'kernel'; readonly kernel: Kernel } | FallbackStep | CheckStep;
 
 /**
- * Runs a check step. `read(buffer, n)` gives the first `n` int32 values of a buffer. Throws IndexError, as
- * eager's kernels do, naming the offending value (the smallest or the largest position, so possibly not the
- * first one eager meets).
+ * Runs a check step. `read(buffer, n)` gives the first `n` int32 values of a buffer. An index range raises
+ * IndexError, as eager's kernels do, naming the offending value (the smallest or the largest position, so
+ * possibly not the first one eager meets); an assert raises CheckFailedError, as check() does.
  */
 export function runCheck(step: CheckStep, params: Readonly<Record<string, number>>, read: (buffer: string, n: number) => ArrayLike<number>): void {
+  if (step.check === 'assert') {
+    if (evaluateAssert(step.assert, (s) => params[s]) !== true) throw assertFailure(step.assert);
+    return;
+  }
   const [min, max] = Array.from(read(step.buffer, 2));
   const size = evalSize(step.extent, params);
   if (min! >= 0 && max! < size) return;
@@ -98,7 +117,7 @@ export function printProgram(p: LoweredProgram): string {
   for (const s of p.params) lines.push(`param ${s.param} = inputs[${s.input}]${'scalar' in s ? ` (${s.scalar} scalar)` : `.shape[${s.dim}]`}`);
   for (const step of p.steps) {
     if (step.kind === 'kernel') lines.push(printKernel(step.kernel));
-    else if (step.kind === 'check') lines.push(`check ${step.buffer} in [0, ${printSize(step.extent)})  # ${step.op} index range`);
+    else if (step.kind === 'check') lines.push(printCheck(step));
     else {
       const binds = step.binds.map((b) => `${b.param} = ${b.dim === 'value' ? 'value' : `shape[${b.dim}]`}`).join(', ');
       lines.push(`fallback ${step.output?.buffer ?? '_'} = ${step.op}(…)${binds ? ` → ${binds}` : ''}  # eager: ${step.reason}`);
@@ -110,4 +129,11 @@ export function printProgram(p: LoweredProgram): string {
       .join(', ')}`,
   );
   return lines.join('\n');
+}
+
+function printCheck(step: CheckStep): string {
+  if (step.check === 'indexRange') return `check ${step.buffer} in [0, ${printSize(step.extent)})  # ${step.op} index range`;
+  // The message is user text: printed as a JSON string literal, like any other value.
+  const { expr, source, message } = step.assert;
+  return `check ${expr}  # runtime assert${source ? ` (${source})` : ''}${message !== undefined ? ` ${JSON.stringify(message)}` : ''}`;
 }

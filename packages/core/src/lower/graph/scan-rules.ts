@@ -1,45 +1,68 @@
-// cumsum along a short static dim, as a masked reduction: out[..., j, ...] = Σ_k (k <= j ? x[..., k, ...] : 0),
-// one reduction kernel whose prologue reads the loop indices. That is O(n²) along the dim instead of a
-// sequential scan's O(n), which costs little up to SCAN_LIMIT elements (each row stays in L1 and the sum is
-// vectorised) and needs no new kernel kind; longer or symbolic dims run the eager kernel.
+// cumsum as a sequential scan, for any length (static or symbolic), float32 and int32, in two pointwise
+// kernels and no new kernel kind:
+//   first:  out[..., 0, ...]   = x[..., 0, ...]                       (the first slice along dim, if any)
+//   step:   out[..., k+1, ...] = out[..., k, ...] + x[..., k+1, ...]  for k in [0, n-1)
+// The step kernel reads its own output (a recurrence): its iteration space puts the scan axis outermost, so
+// every element it reads was stored by an earlier iteration of that axis, and the innermost loop runs
+// across the other dims — four independent columns per SIMD step for a scan over dim 0 of [n, m] (unit
+// stride), four rows per step (gathered) for a scan over the last dim. Backends must not merge or reorder
+// the axes of a kernel that reads its own output; fusion never moves one (fuse.ts, `readsOwnOutput`).
+// The sum runs in the output dtype in eager's order (sequential along dim); eager keeps its running sum in
+// float64 before rounding each element, so float32 results differ by float32 rounding of partial sums.
 import { normalizeDim } from '@kiln/tensor';
-import { acc, binary, cast, constant, loopIndex, where } from '../build.js';
-import { contiguousStrides } from '../sizes.js';
+import type { Access, Kernel, LoopDType, SizeExpr, ValueExpr } from '../loop-ir.js';
+import { binary, cast } from '../build.js';
+import { sizeAdd, sizeOp } from '../sizes.js';
 import type { ProgramBuilder } from './builder.js';
 import { buffersRead, paramsOf } from './builder.js';
-import type { LoweredValue } from './values.js';
-import { axisIndex, readValue } from './values.js';
+import type { AffineIndex, BufferValue, LoweredValue } from './values.js';
+import { axisIndex, bufferAccess, readValue } from './values.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
 
-/** Longest dim lowered: past it the n² adds per row cost more than the eager scan. */
-const SCAN_LIMIT = 64;
+const EXACT_INPUT_CASTS = new Set(['bool>int32', 'bool>float32', 'int32>float32']);
 
 export function lowerCumsum(b: ProgramBuilder, all: unknown[], fake: FakeLike): LoweredValue | undefined {
   const x = all[0] as LoweredValue;
-  if (!fake?.shape || fake.dtype !== 'float32' || x.dtype === 'float64' || x.shape.length === 0) return undefined;
+  const dtype = fake?.dtype;
+  if (!fake?.shape || (dtype !== 'float32' && dtype !== 'int32') || x.shape.length === 0) return undefined;
+  // Conversions whose rounding the loop IR's cast shares with eager (float → int differs at the edges).
+  if (x.dtype !== dtype && !EXACT_INPUT_CASTS.has(`${x.dtype}>${dtype}`)) return undefined;
   const rank = x.shape.length;
   const dim = normalizeDim(all[1] as number, rank, 'cumsum');
   const n = x.shape[dim]!;
-  if (typeof n !== 'number' || n > SCAN_LIMIT || n === 0) return undefined;
-  // Axes: the output's own (j along `dim`), then k, the reduction axis.
-  const nAxes = rank + 1;
-  const index = x.shape.map((_, d) => axisIndex(d === dim ? rank : d, nAxes));
-  const loaded = readValue(x, index, nAxes);
-  const value = x.dtype === 'float32' ? loaded : cast('float32', loaded);
-  const prologue = where(binary('le', loopIndex(rank), loopIndex(dim)), value, constant(0, 'float32'));
-  const out = b.newBuffer('float32', x.shape);
-  const kernel = {
-    kind: 'reduction' as const,
-    name: b.kernelName('cumsum'),
-    params: [] as string[],
-    inputs: buffersRead(b, prologue),
-    outputs: [{ name: out.buffer, dtype: 'float32' as const }],
-    outer: x.shape,
-    reduce: [n],
-    stages: [{ type: 'sum' as const, prologue }],
-    stores: [{ buffer: out.buffer, access: { offset: 0, strides: contiguousStrides(x.shape) }, value: acc(0), scope: 'outer' as const }],
+  const out = b.newBuffer(dtype, x.shape);
+  const read = (index: readonly AffineIndex[], nAxes: number): ValueExpr => {
+    const v = readValue(x, index, nAxes);
+    return x.dtype === dtype ? v : cast(dtype, v);
   };
-  b.addKernel({ ...kernel, params: paramsOf(kernel) });
+
+  // First slice: the output's own axes, with dim cut to min(n, 1) elements (none when n is 0).
+  const firstSizes = x.shape.map((s, d) => (d === dim ? sizeOp('min', s, 1) : s));
+  const units = x.shape.map((_, d) => axisIndex(d, rank));
+  emit(b, 'cumsum_first', firstSizes, out, bufferAccess(out, units, rank), read(units, rank), dtype);
+
+  // Step: axes [k, other dims…] (plus a unit axis for rank 1, so the scan axis is never the innermost).
+  const others = x.shape.map((_, d) => d).filter((d) => d !== dim);
+  const nAxes = 1 + Math.max(others.length, 1);
+  const stepSizes: SizeExpr[] = [sizeOp('max', sizeAdd(n, -1), 0), ...others.map((d) => x.shape[d]!), ...(others.length ? [] : [1])];
+  const at = (shift: number): AffineIndex[] =>
+    x.shape.map((_, d) => (d === dim ? { ...axisIndex(0, nAxes), constant: shift } : axisIndex(1 + others.indexOf(d), nAxes)));
+  const previous: ValueExpr = { kind: 'load', buffer: out.buffer, access: bufferAccess(out, at(0), nAxes) };
+  emit(b, 'cumsum_step', stepSizes, out, bufferAccess(out, at(1), nAxes), binary('add', previous, read(at(1), nAxes)), dtype);
   return out;
+}
+
+function emit(b: ProgramBuilder, prefix: string, sizes: readonly SizeExpr[], out: BufferValue, access: Access, value: ValueExpr, dtype: LoopDType): void {
+  const kernel = {
+    kind: 'pointwise' as const,
+    name: b.kernelName(prefix),
+    params: [] as string[],
+    // The step kernel loads `out` too; it is declared once, as an output.
+    inputs: buffersRead(b, value).filter((d) => d.name !== out.buffer),
+    outputs: [{ name: out.buffer, dtype }],
+    sizes,
+    stores: [{ buffer: out.buffer, access, value }],
+  };
+  b.addKernel({ ...kernel, params: paramsOf(kernel) } as Kernel);
 }
