@@ -111,7 +111,9 @@ const scan = suite('cumsum as a sequential scan');
 scan('cumsum along each dim of random shapes (sizes 0 and 1 included) matches eager', () => {
   for (const shape of [[5, 7], [1, 9], [9, 1], [0, 4], [4, 0], [3, 200], [130, 6], [2, 3, 5], [17]]) {
     for (let dim = -shape.length; dim < shape.length; dim++) {
-      const report = checkAgainstEager((x) => x.cumsum(dim), [[randomTensor(shape)]], { lowered: ['cumsum'], dynamic: false, tol: 1e-5 });
+      // Eager sums in float64, the kernel in float32: partial sums drift by about n·ε (n up to 200 here).
+      const tol = Math.max(1e-5, shape.at(dim)! * 2e-7);
+      const report = checkAgainstEager((x) => x.cumsum(dim), [[randomTensor(shape)]], { lowered: ['cumsum'], dynamic: false, tol });
       assert.not.match(report.code!, /fallback/, `[${shape}] dim ${dim}`);
     }
   }

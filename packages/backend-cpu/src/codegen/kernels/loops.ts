@@ -93,6 +93,36 @@ export function emitNest(
  * The innermost loop over `size` elements: `vectorBody` per four elements, then `scalarBody` for the
  * remaining 0–3. `j` holds the element index in both.
  */
+/**
+ * emitVectorLoop unrolled twice for folds: `bodies[0]` and `bodies[1]` each handle four elements at `j`,
+ * alternately, so a reduction can keep two accumulators. One accumulator makes every vector add wait for
+ * the previous one (3–4 cycles of latency), which bounded row sums at about a third of memory speed.
+ */
+export function emitUnrolledVectorLoop(
+  f: FunctionBuilder,
+  size: SizeExpr,
+  params: ReadonlyMap<string, Local<'i32'>>,
+  j: Local<'i32'>,
+  bodies: readonly [() => void, () => void],
+  scalarBody: () => void,
+): void {
+  const end = f.local('i32');
+  const pairEnd = f.local('i32');
+  const vecEnd = f.local('i32');
+  emitSize(f, size, params);
+  f.set(end);
+  f.get(end).i32(-8).op('i32_and').set(pairEnd);
+  f.get(end).i32(-4).op('i32_and').set(vecEnd);
+  f.forRange(j, () => f.i32(0), pairEnd, 8, () => {
+    bodies[0]();
+    f.get(j).i32(4).op('i32_add').set(j);
+    bodies[1]();
+    f.get(j).i32(4).op('i32_sub').set(j);
+  });
+  f.forRange(j, () => f.get(pairEnd), vecEnd, 4, bodies[0]);
+  f.forRange(j, () => f.get(vecEnd), end, 1, scalarBody);
+}
+
 export function emitVectorLoop(
   f: FunctionBuilder,
   size: SizeExpr,

@@ -14,7 +14,7 @@ import { RowAddressing, type KernelFrame } from './addressing.js';
 import { CpuCodegenError } from './errors.js';
 import { ExprEmitter, type LaneMode } from './expr.js';
 import { kernelFrame, type KernelSignature } from './frame.js';
-import { collectAccesses, emitNest, emitVectorLoop, mapAccesses, simplifyAxes, usesIndex } from './loops.js';
+import { collectAccesses, emitNest, emitUnrolledVectorLoop, emitVectorLoop, mapAccesses, simplifyAxes, usesIndex } from './loops.js';
 import { emitReductionAcrossOuter, prefersAcrossOuter } from './reduction-across.js';
 import { COMBINE, emitFoldStep } from './reduction-ops.js';
 
@@ -123,11 +123,14 @@ function emitFold(
   const [op, identity] = COMBINE[dtype][type];
   const splat = () => (dtype === 'float32' ? f.f32x4(identity) : f.i32x4(identity));
   const vec = f.local('v128');
+  const vec2 = f.local('v128');
   const tail = f.local('v128');
   const nan = dtype === 'float32' && (type === 'max' || type === 'min') ? f.local('v128') : null;
   if (nan) f.i32x4(0).set(nan);
   splat();
   f.set(vec);
+  splat();
+  f.set(vec2);
   splat();
   f.set(tail);
   emitNest(f, rowSizes, params, (rowIdx) => {
@@ -145,8 +148,9 @@ function emitFold(
       }
       emitFoldStep(f, op, into, value, nan);
     };
-    emitVectorLoop(f, inner, params, j, step('vector', vec), step('scalar', tail));
+    emitUnrolledVectorLoop(f, inner, params, j, [step('vector', vec), step('vector', vec2)], step('scalar', tail));
   });
+  f.get(vec).get(vec2).simd(op).set(vec);
   // horizontal: swap halves, then swap neighbours; every lane ends up holding the whole combination
   const halves = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   const pairs = [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11];
