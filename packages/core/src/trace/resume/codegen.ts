@@ -61,7 +61,7 @@ export interface StatementCode {
 export function eagerStatement(code: StatementCode, node: AnyNode, params: readonly string[], returns: readonly string[], test = false): { fn: Function; text: string } {
   checkNames([...params, ...returns]);
   const out = new MappedText().add(`return function kiln_eager_statement(${[DONE_PARAM, METHOD_PARAM, ...params].join(', ')}) {\n`);
-  const text = redirectMethodCalls(code.source, node);
+  const text = redirectMethodCalls(code.source, node).text;
   if (code.strict) out.add("'use strict';\n");
   for (const d of code.declarations) out.addNode(code.source, d);
   if (test) {

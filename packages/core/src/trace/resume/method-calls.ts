@@ -30,14 +30,27 @@ const byName = (n: AnyNode): boolean => n.type === 'CallExpression' && !n.option
 /** Newlines a rewrite drops (`obj\n  .name`), put back so generated lines keep matching the user's lines. */
 const keptLines = (dropped: string): string => '\n'.repeat(dropped.split('\n').length - 1);
 
+/** Rewritten text, and where each of its offsets came from in the user's text (for stack traces). */
+export interface RedirectedText {
+  readonly text: string;
+  /** Offset in `text` → offset in the source; generated pieces map to the user text just before them. */
+  origin(offset: number): number;
+}
+
 /**
  * The text of `node` with every redirectable method call rewritten, and with `byNameCalls` every call by
  * name too. Names and texts are emitted with JSON.stringify (the property name is an identifier; the callee
  * text is the user's own source). Line breaks are kept, so a generated line is the user's line.
  */
-export function redirectMethodCalls(source: string, node: AnyNode, byNameCalls = false): string {
+export function redirectMethodCalls(source: string, node: AnyNode, byNameCalls = false): RedirectedText {
   const onChain = new Set<AnyNode>();
-  const render = (n: AnyNode): string => {
+  let text = '';
+  const segments: { at: number; length: number; origin: number }[] = [];
+  const emit = (piece: string, origin?: number): void => {
+    if (origin !== undefined && piece.length) segments.push({ at: text.length, length: piece.length, origin });
+    text += piece;
+  };
+  const render = (n: AnyNode): void => {
     if (n.type === 'ChainExpression') chainPath(n.expression, onChain);
     const kids: AnyNode[] = [];
     children(n, (c) => void kids.push(c));
@@ -45,23 +58,35 @@ export function redirectMethodCalls(source: string, node: AnyNode, byNameCalls =
     kids.sort((a, b) => a.start - b.start || b.end - a.end);
     const redirect = redirectable(n) && !onChain.has(n);
     const named = byNameCalls && byName(n) && !onChain.has(n);
-    let text = '';
     let at = n.start;
     for (const kid of kids) {
       if (kid.start < at) continue;
-      text += source.slice(at, kid.start);
+      emit(source.slice(at, kid.start), at);
       if (redirect && kid === n.callee) {
         const callee = n.callee;
+        emit(`${METHOD_PARAM}(`);
+        render(callee.object);
         const dropped = keptLines(source.slice(callee.object.end, callee.end));
-        text += `${METHOD_PARAM}(${render(callee.object)}, ${JSON.stringify(callee.property.name)}, ${JSON.stringify(source.slice(callee.start, callee.end))}${dropped})`;
+        emit(`, ${JSON.stringify(callee.property.name)}, ${JSON.stringify(source.slice(callee.start, callee.end))}${dropped})`);
       } else if (named && kid === n.callee) {
-        text += `${CALLEE_PARAM}(${kid.name}, ${JSON.stringify(kid.name)})`;
-      } else text += render(kid);
+        emit(`${CALLEE_PARAM}(`);
+        emit(kid.name, kid.start);
+        emit(`, ${JSON.stringify(kid.name)})`);
+      } else render(kid);
       at = kid.end;
     }
-    return text + source.slice(at, n.end);
+    emit(source.slice(at, n.end), at);
   };
-  return render(node);
+  render(node);
+  const origin = (offset: number): number => {
+    let best = node.start;
+    for (const s of segments) {
+      if (offset >= s.at && offset < s.at + s.length) return s.origin + (offset - s.at);
+      if (s.at <= offset) best = s.origin + s.length - 1;
+    }
+    return best;
+  };
+  return { text, origin };
 }
 
 /**

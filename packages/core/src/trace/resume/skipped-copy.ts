@@ -22,10 +22,10 @@ interface CopyPlan {
   readonly values: readonly unknown[];
   /** `//# sourceURL` of the generated script: stack frames in the copy name it. */
   readonly url: string;
-  /** Line of the generated script (1-based, as stacks count) holding the first line of the function's text. */
-  readonly firstLine: number;
+  /** The generated function body, and the user-text offset behind a position in it (for stack traces). */
+  readonly body: string;
+  readonly origin: (bodyOffset: number) => number;
   readonly parsed: ParsedFunction;
-  readonly source: string;
 }
 
 export type SkippedCopy = { readonly run: Function } | { readonly why: string };
@@ -72,21 +72,25 @@ function planCopy(fn: Function): CopyPlan | { why: string } {
   const source = Function.prototype.toString.call(fn);
   const url = `kiln-skipped-${nextCopyId++}`;
   const params = [METHOD_PARAM, CALLEE_PARAM, ...bindings.names];
-  // Line 1 of a `new Function` body is line 3 of its script (`function anonymous(\n) {\n` comes first).
-  const body = `${isStrictFunction(fn, node) ? "'use strict';" : ''}\nreturn function kiln_skipped_factory(${params.join(', ')}) {\nreturn ${copyText(source, node)};\n};\n//# sourceURL=${url}`;
+  const copy = copyText(source, node);
+  const head = `${isStrictFunction(fn, node) ? "'use strict';" : ''}\nreturn function kiln_skipped_factory(${params.join(', ')}) {\nreturn ${copy.header}`;
+  const body = `${head}${copy.text};\n};\n//# sourceURL=${url}`;
   const factory = new Function(body)() as Function;
   copyStats.generated++;
-  return { factory, values: bindings.values, url, firstLine: 5, parsed, source };
+  const origin = (offset: number): number => (offset < head.length ? node.start : copy.origin(offset - head.length + copy.cut));
+  return { factory, values: bindings.values, url, body, origin, parsed };
 }
 
-/** The function's text as an expression named COPY_NAME (an arrow stays an arrow), its calls redirected. */
-function copyText(source: string, node: AnyNode): string {
-  const text = redirectMethodCalls(source, node, true);
-  if (node.type === 'ArrowFunctionExpression') return text;
+/**
+ * The function's text as an expression named COPY_NAME (an arrow stays an arrow), its calls redirected:
+ * `header` + `text`, where `text` is the redirected text from offset `cut` on.
+ */
+function copyText(source: string, node: AnyNode): { header: string; text: string; cut: number; origin: (offset: number) => number } {
+  const r = redirectMethodCalls(source, node, true);
   // Nothing before the parameters is rewritten, so the header can be cut at original offsets.
-  if (node.id) return `function ${COPY_NAME}${text.slice(node.id.end - node.start)}`;
-  if (/^function\b/.test(text)) return `function ${COPY_NAME}${text.slice('function'.length)}`;
-  return `function ${COPY_NAME}${text}`; // method shorthand: the node starts at its parameter list
+  const cut = node.type === 'ArrowFunctionExpression' ? 0 : node.id ? node.id.end - node.start : /^function\b/.test(r.text) ? 'function'.length : 0;
+  const header = node.type === 'ArrowFunctionExpression' ? '' : `function ${COPY_NAME}`; // a method starts at its parameters
+  return { header, text: `${r.text.slice(cut)}\n`, cut, origin: r.origin };
 }
 
 const NESTED = new Set(['FunctionExpression', 'FunctionDeclaration', 'ArrowFunctionExpression', 'ClassExpression', 'ClassDeclaration']);
@@ -177,10 +181,12 @@ function freeBindings(fn: Function, parsed: ParsedFunction): { names: string[]; 
 function withUserLines(err: unknown, plan: CopyPlan, name: string): unknown {
   if (!(err instanceof Error) || typeof err.stack !== 'string' || !err.stack.includes(`${plan.url}:`)) return err;
   const lineStarts = [0];
-  for (let i = 0; i < plan.source.length; i++) if (plan.source[i] === '\n') lineStarts.push(i + 1);
-  const pattern = new RegExp(`(?:${COPY_NAME} )?\\(?${plan.url.replace(/-/g, '\\-')}:(\\d+):\\d+\\)?`, 'g');
-  const stack = err.stack.replace(pattern, (_m, line: string) => {
-    const at = lineStarts[Math.min(Math.max(Number(line) - plan.firstLine, 0), lineStarts.length - 1)]!;
+  for (let i = 0; i < plan.body.length; i++) if (plan.body[i] === '\n') lineStarts.push(i + 1);
+  const pattern = new RegExp(`(?:${COPY_NAME} )?\\(?${plan.url.replace(/-/g, '\\-')}:(\\d+):(\\d+)\\)?`, 'g');
+  const stack = err.stack.replace(pattern, (_m, line: string, column: string) => {
+    // A `new Function` body's line 1 is line 3 of its script (`function anonymous(\n) {\n` comes first).
+    const start = lineStarts[Math.min(Math.max(Number(line) - 3, 0), lineStarts.length - 1)]!;
+    const at = plan.origin(start + Number(column) - 1);
     return `${name} (${formatLocation(plan.parsed.locator(at))}) (kiln: skipped, run with its callees compiled)`;
   });
   try {
