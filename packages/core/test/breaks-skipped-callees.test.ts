@@ -232,5 +232,27 @@ Callees('KILN_LOGS=graph_breaks says once how a skipped function runs', () => {
   assert.match(about[0]!, /\[kiln\] \[\d+\/\d+\] graph_breaks: skipped function 'logsOnce' \(breaks-skipped-callees\.test\.ts:\d+\) runs eagerly as a copy/);
 });
 
+let scale = 2;
+function readsReassigned(t: Tensor): Tensor {
+  return colScores(t).mul(scale);
+}
+skip(readsReassigned);
+
+Fallback('a binding the script reassigns keeps the original (a callee could change it mid-call)', () => {
+  const fn = (a: Tensor) => {
+    const h = a.exp();
+    const r = readsReassigned(h);
+    return r.add(1);
+  };
+  const rec = new CompileRecorder();
+  const f = compileWith(fn, {}, rec);
+  assertSameValue(f(x), fn(x));
+  scale = 3;
+  assertSameValue(f(x), fn(x));
+  const why = rec.report(undefined).skippedCallees.find((c) => c.name === 'readsReassigned');
+  assert.ok(why && !why.copied);
+  assert.match(why.reason, /reads captured binding 'scale', which may be reassigned/);
+});
+
 Callees.run();
 Fallback.run();
