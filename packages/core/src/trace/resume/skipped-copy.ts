@@ -75,7 +75,13 @@ function planCopy(fn: Function): CopyPlan | { why: string } {
   const copy = copyText(source, node);
   const head = `${isStrictFunction(fn, node) ? "'use strict';" : ''}\nreturn function kiln_skipped_factory(${params.join(', ')}) {\nreturn ${copy.header}`;
   const body = `${head}${copy.text};\n};\n//# sourceURL=${url}`;
-  const factory = new Function(body)() as Function;
+  let factory: Function;
+  try {
+    factory = new Function(body)() as Function;
+  } catch (err) {
+    // Text valid only where it was written (sloppy-mode oddities, say): never guess, run the original.
+    return { why: `its copy does not compile (${err instanceof Error ? err.message : String(err)})` };
+  }
   copyStats.generated++;
   const origin = (offset: number): number => (offset < head.length ? node.start : copy.origin(offset - head.length + copy.cut));
   return { factory, values: bindings.values, url, body, origin, parsed };
