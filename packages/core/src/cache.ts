@@ -79,6 +79,8 @@ export class CodeCache {
   readonly autoDynamic = new Set<string>();
   /** Set when the frame can never be traced (async, generator, no source): always eager. */
   skipped: BreakRecord | undefined;
+  /** What a skipped frame runs: the function, or a copy of it whose callees are compiled (resume/callees.ts). */
+  skippedRun: Function | undefined;
   limitWarned = false;
   lastReason: string | undefined;
 

@@ -15,6 +15,8 @@ import { getDefaultCompiler, withCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
 import type { FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
+import { skippedFrameRun } from './trace/resume/callees.js';
+import type { SkippedCallee } from './trace/resume/callees.js';
 import { compileTrace } from './entry.js';
 import { logBreakOnce, splitFrame } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
@@ -41,6 +43,8 @@ export interface CompileOptions {
 export interface CompileObserver {
   onEntry(entry: CacheEntry, tag: string, reason: string | undefined): void;
   onBreak(record: BreakRecord, tag: string): void;
+  /** A skipped user function that eager code called: run as a copy with compiled callees, or as itself. */
+  onSkippedCallee?(callee: SkippedCallee): void;
 }
 
 const markedDims = new WeakMap<Tensor, Set<number>>();
@@ -117,7 +121,7 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
   const compiled = function (this: unknown, ...args: unknown[]): unknown {
     if (state === undefined || state.generation !== cacheGeneration) state = setup(fn, options, observer !== undefined);
     const { cache, captures } = state;
-    if (cache.skipped) return fn.apply(this, args);
+    if (cache.skipped) return (cache.skippedRun ?? fn).apply(this, args);
     for (const entry of cache.entries) {
       const mutable = readMutable(entry.mutableReads, fn);
       if (entry.guard(args, this, captures, mutable) < 0) {
@@ -196,7 +200,7 @@ function onMiss(state: FrameState, fn: Function, thisArg: unknown, args: unknown
     compiler.hooks.recompile.call(frameEvent(cache, compileId), reason);
   }
   const entry = withCompiler(compiler, () => buildEntry(state, fn, thisArg, args, compileId, tag, observer));
-  if (!entry) return fn.apply(thisArg, args);
+  if (!entry) return (cache.skippedRun ?? fn).apply(thisArg, args);
   cache.entries.push(entry);
   observer?.onEntry(entry, tag, reason);
   if (entry.kind === 'eager') return fn.apply(thisArg, args);
@@ -249,6 +253,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     hooks.graphBreak.call(record, event);
     if (err instanceof FrameSkipped) {
       cache.skipped = record;
+      cache.skippedRun = skippedFrameRun(fn, { compiler, options, observer, tag });
       return undefined;
     }
     if (!(err instanceof GraphBreak)) return undefined;

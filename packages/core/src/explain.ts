@@ -7,6 +7,7 @@ import { printGraph } from './ir/print.js';
 import { formatLocation } from './trace/errors.js';
 import { resumeEntries } from './trace/resume/run.js';
 import type { CallDecision } from './trace/frame.js';
+import type { SkippedCallee } from './trace/resume/callees.js';
 
 export interface ExplainBreak {
   readonly reason: string;
@@ -37,6 +38,8 @@ export interface ExplainOutput {
   /** Per entry that compiled a graph: ms per phase (`trace`, `passes`, the backend's `lower` and `wasm`). */
   readonly compilePhasesMs: readonly (Readonly<Record<string, number>> | undefined)[];
   readonly decisions: readonly CallDecision[];
+  /** Skipped user functions that eager code called: run as copies with compiled callees, or as themselves (why). */
+  readonly skippedCallees: readonly SkippedCallee[];
   toString(): string;
 }
 
@@ -46,6 +49,7 @@ const hasOps = (e: GraphEntry | SplitEntry): boolean => e.graph.nodes.some((n) =
 export class CompileRecorder {
   readonly entries: { entry: CacheEntry; tag: string; reason: string | undefined }[] = [];
   readonly breaks: ExplainBreak[] = [];
+  readonly skippedCallees: SkippedCallee[] = [];
 
   onEntry(entry: CacheEntry, tag: string, reason: string | undefined): void {
     this.entries.push({ entry, tag, reason });
@@ -53,6 +57,10 @@ export class CompileRecorder {
 
   onBreak(record: BreakRecord, tag: string): void {
     this.breaks.push({ reason: record.reason, location: formatLocation(record.location), hint: record.hint, tag, ...(record.resumed ? { resumed: record.resumed } : {}) });
+  }
+
+  onSkippedCallee(callee: SkippedCallee): void {
+    if (!this.skippedCallees.some((c) => c.name === callee.name && c.location === callee.location)) this.skippedCallees.push(callee);
   }
 
   /** Graphs compiled: whole frames, and parts of split frames (before a break, resume functions) that hold an op. */
@@ -100,6 +108,7 @@ export class CompileRecorder {
       compileTimesMs: this.entries.map((e) => e.entry.compileMs),
       compilePhasesMs: this.entries.map((e) => ('compilePhasesMs' in e.entry ? e.entry.compilePhasesMs : undefined)),
       decisions: this.entries.flatMap((e) => e.entry.decisions),
+      skippedCallees: [...this.skippedCallees],
       toString: () => formatExplain(out),
     };
     return out;
@@ -111,7 +120,7 @@ const quoteList = (names: readonly string[], one: string, many: string): string 
 
 /** Why callbacks stay eager: a skipped callee may store, compare or unregister the function it was given. */
 const CALLEES_NOTE =
-  'user functions it calls by name or as methods run compiled where the policy inlines them; function values passed as arguments run as they are (their identity is observable)';
+  'user functions it calls by name or as methods run compiled where the policy inlines them (inside functions the user skips too); function values passed as arguments run as they are (their identity is observable)';
 
 const DEFAULT_HINT = 'move this code out of the compiled function, or after its last tensor operation';
 
@@ -125,6 +134,7 @@ function formatExplain(e: ExplainOutput): string {
       lines.push(`  ${CALLEES_NOTE}`);
     } else lines.push('  the whole frame runs eagerly');
   });
+  for (const c of e.skippedCallees) lines.push(`Skipped function '${c.name}' (${c.location}) runs eagerly ${c.copied ? 'as a copy' : 'as it is'}: ${c.reason}`);
   const resumes = e.breaks.flatMap((b) => b.resumed?.resumes ?? []);
   if (resumes.length) lines.push(`Resume functions: ${[...new Set(resumes)].join(', ')}`);
   e.graphs.forEach((g, i) => {

@@ -24,6 +24,8 @@ export interface PolicyConfig {
 export interface ModuleEntry {
   module: string;
   scope?: RuleScope;
+  /** skip only: the functions its functions call are not compiled either (see OverrideOptions.recursive). */
+  recursive?: boolean;
 }
 
 /** Several malformed rules at once: `errors` has one PolicyConfigError per rule. */
@@ -122,12 +124,15 @@ class ConfigReader {
   private readModuleEntry(kind: 'skip' | 'inline', entry: string | Record<string, unknown>, path: string): void {
     const pattern = typeof entry === 'string' ? entry : entry.module;
     const scope = typeof entry === 'string' ? 'all' : entry.scope ?? 'all';
+    const recursive = typeof entry === 'string' ? undefined : entry.recursive;
     if (typeof pattern !== 'string') {
       this.error(JSON.stringify(entry), path, "needs a 'module' string");
     } else if (!SCOPES.includes(scope as RuleScope)) {
       this.error(`'${pattern}'`, path, `unknown scope ${JSON.stringify(scope)}`, `expected one of ${SCOPES.join(', ')}`);
+    } else if (recursive !== undefined && (kind !== 'skip' || typeof recursive !== 'boolean')) {
+      this.error(`'${pattern}'`, path, kind !== 'skip' ? "'recursive' applies to skip rules only" : `'recursive' must be true or false, got ${JSON.stringify(recursive)}`);
     } else {
-      this.registrations.push((o) => o[kind](pattern, { origin: this.at(path), scope: scope as RuleScope }));
+      this.registrations.push((o) => o[kind](pattern, { origin: this.at(path), scope: scope as RuleScope, ...(recursive !== undefined && { recursive: recursive as boolean }) }));
     }
   }
 }

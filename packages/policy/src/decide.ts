@@ -132,7 +132,9 @@ function functionOverrideDecision(rule: FunctionOverride, name: string): Decisio
     case 'disallowInGraph':
       return { kind, rule: r, reason: `skipped: ${name} is taken out of the graph by disallowInGraph() at ${at}, so calls to it are graph breaks; remove that rule to put it back` };
     case 'skip':
-      return { kind, rule: r, reason: `skipped: ${name} is skipped by skip() at ${at}; remove that rule to trace into it` };
+      return rule.recursive
+        ? { kind, rule: r, recursive: true, reason: `skipped: ${name} is skipped by skip(…, { recursive: true }) at ${at}, with everything it calls; remove that rule to trace into it` }
+        : { kind, rule: r, reason: `skipped: ${name} is skipped by skip() at ${at}; remove that rule to trace into it` };
     case 'inline':
       return { kind, rule: r, reason: `inlined: ${name} is traced into because of inline() at ${at}` };
     case 'substitute':
@@ -146,7 +148,8 @@ function moduleOverrideDecision(rule: ModuleOverride, name: string, info: Module
   const pattern = formatModuleMatcher(rule.matcher);
   const scope = rule.scope === 'all' ? '' : ` for ${origin === 'call' ? 'calls from traced code' : 'top-level frames'}`;
   const r = ref('override', rule.id, rule.origin);
+  const subtree = rule.recursive ? ' with everything it calls' : '';
   return rule.kind === 'skip'
-    ? { kind: 'skip', rule: r, reason: `skipped: ${name} is in ${where(info)}, which skip('${pattern}') at ${rule.origin} skips${scope}; remove that rule to trace into it` }
+    ? { kind: 'skip', rule: r, ...(rule.recursive && { recursive: true }), reason: `skipped: ${name} is in ${where(info)}, which skip('${pattern}') at ${rule.origin} skips${scope}${subtree}; remove that rule to trace into it` }
     : { kind: 'inline', rule: r, reason: `inlined: ${name} is in ${where(info)}, which inline('${pattern}') at ${rule.origin} traces into${scope}` };
 }

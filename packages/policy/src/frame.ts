@@ -52,4 +52,9 @@ export interface Decision {
   readonly polyfill?: AnyFunction;
   /** For `allowInGraph` on a tensor op: the op's registry name. */
   readonly op?: string;
+  /**
+   * For `skip` from `skip(…, { recursive: true })`: the functions it calls are not compiled either. Without
+   * it, a skipped user function's own callees are still compiled where the policy inlines them.
+   */
+  readonly recursive?: true;
 }

@@ -27,6 +27,8 @@ export interface FunctionOverride {
   readonly polyfill?: AnyFunction;
   /** Code location or `file: key` of the config entry. */
   readonly origin: string;
+  /** skip(fn, { recursive: true }): nothing the function calls is compiled either. */
+  readonly recursive?: true;
 }
 
 export interface ModuleOverride {
@@ -35,6 +37,7 @@ export interface ModuleOverride {
   readonly matcher: ModuleMatcher;
   readonly scope: RuleScope;
   readonly origin: string;
+  readonly recursive?: true;
 }
 
 export interface OverrideOptions {
@@ -44,6 +47,21 @@ export interface OverrideOptions {
   readonly label?: string;
   /** For module rules: which frames they cover (default 'all'). */
   readonly scope?: RuleScope;
+  /**
+   * skip() only. By default a skipped *user* function still runs its own callees compiled (the tracer runs
+   * a copy of it whose calls are redirected, as PEP 523 lets Dynamo see every frame); `recursive: true`
+   * keeps the whole subtree eager, like `torch.compiler.disable(fn, recursive=True)`.
+   */
+  readonly recursive?: boolean;
+}
+
+/** `{ recursive }` is for skip() only and must be a boolean: a typo must not silently compile a subtree. */
+function checkRecursive(kind: OverrideKind, rule: string, origin: string, options: OverrideOptions): true | undefined {
+  const r: unknown = options.recursive;
+  if (r === undefined) return undefined;
+  if (kind !== 'skip') throw new PolicyConfigError(rule, origin, `{ recursive } applies to skip() only, not ${kind}()`, 'remove the option');
+  if (typeof r !== 'boolean') throw new PolicyConfigError(rule, origin, `{ recursive } must be true or false, got ${JSON.stringify(r) ?? typeof r}`);
+  return r ? true : undefined;
 }
 
 const POLICY_FRAME = /\/policy\/(src|dist)\/(overrides|default|config|decide)\.[jt]s:/;
@@ -129,6 +147,7 @@ export class Overrides {
     if (typeof fn !== 'function') {
       throw new PolicyConfigError(rule, origin, `expects a function, got ${fn === null ? 'null' : typeof fn}`);
     }
+    const recursive = checkRecursive(kind, rule, origin, options);
     const existing = this.functions.get(fn) ?? [];
     const clash = existing.find((r) => r.kind !== kind);
     if (clash) {
@@ -140,7 +159,7 @@ export class Overrides {
       );
     }
     const id = `override:${kind}:${label}#${this.nextId++}`;
-    existing.push({ id, kind, fn, label, origin, ...(polyfill && { polyfill }) });
+    existing.push({ id, kind, fn, label, origin, ...(polyfill && { polyfill }), ...(recursive && { recursive }) });
     this.functions.set(fn, existing);
     this.version++;
     return this;
@@ -158,6 +177,7 @@ export class Overrides {
         "use a package name ('lodash', '@scope/*'), 'node:*', 'node_modules/**', or an absolute path or file: URL glob",
       );
     }
+    const recursive = checkRecursive(kind, rule, origin, options);
     const scope = options.scope ?? 'all';
     const clash = this.modules.find(
       (m) => m.kind !== kind && formatModuleMatcher(m.matcher) === formatModuleMatcher(matcher) && (m.scope === scope || m.scope === 'all' || scope === 'all'),
@@ -165,7 +185,7 @@ export class Overrides {
     if (clash) {
       throw new PolicyConfigError(rule, origin, `conflicts with ${clash.kind}('${formatModuleMatcher(clash.matcher)}') from ${clash.origin}`, 'remove one of the two rules');
     }
-    this.modules.push({ id: `override:${kind}:${pattern}#${this.nextId++}`, kind, matcher, scope, origin });
+    this.modules.push({ id: `override:${kind}:${pattern}#${this.nextId++}`, kind, matcher, scope, origin, ...(recursive && { recursive }) });
     this.version++;
     return this;
   }

@@ -27,6 +27,23 @@ code('skip and inline on functions', () => {
   assert.is(d.reason, 'inlined: fromLib is traced into because of inline() at model.ts:5');
 });
 
+code('skip(…, { recursive: true }) marks the decision; the option is validated', () => {
+  const policy = new Policy();
+  const a = function debugDump() {};
+  const b = function plainSkip() {};
+  policy.overrides.skip(a, { origin: 'm.ts:1', recursive: true }).skip(b, { origin: 'm.ts:2' }).skip('/app/vendor/**', { origin: 'm.ts:3', recursive: true });
+  const d = policy.decide({ fn: a, origin: 'call', url: USER });
+  assert.is(d.recursive, true);
+  assert.match(d.reason, /skip\(…, \{ recursive: true \}\) at m\.ts:1, with everything it calls/);
+  assert.is(policy.decide({ fn: b, origin: 'call', url: USER }).recursive, undefined);
+  const m = policy.decide({ fn: function vendored() {}, origin: 'call', url: 'file:///app/vendor/v.js' });
+  assert.is(m.recursive, true);
+  assert.match(m.reason, /with everything it calls/);
+  assert.throws(() => policy.overrides.skip(function c() {}, { origin: 'm.ts:4', recursive: 'yes' as unknown as boolean }), (e: Error) =>
+    e instanceof PolicyConfigError && /\{ recursive \} must be true or false, got "yes"/.test(e.message));
+  assert.throws(() => policy.overrides.inline(function c() {}, { origin: 'm.ts:5', recursive: true }), /\{ recursive \} applies to skip\(\) only, not inline\(\)/);
+});
+
 code('substitute: the decision carries the replacement, signature-checked', () => {
   const policy = new Policy();
   const slow = function slowSum(xs: number[]) { return xs.length; };
@@ -133,6 +150,16 @@ config('wrong shapes: not an object, not an array, bad scope, bad substitute', (
   assert.match(messages[0]!, /policy\.skip\): must be an array, got string/);
   assert.match(messages[1]!, /policy\.inline\[0\]\): unknown scope "sometimes"/);
   assert.match(messages[2]!, /policy\.substitute\["@kiln\/tensor#add"\]\): resolves to nothing/);
+});
+
+config('skip module entries take { recursive }; other kinds and non-booleans are errors', () => {
+  const policy = new Policy();
+  applyPolicyConfig(policy.overrides, { skip: [{ module: '/app/debug/**', recursive: true }] }, { file: FILE });
+  assert.is(policy.decide({ fn: function dbg() {}, origin: 'call', url: 'file:///app/debug/d.js' }).recursive, true);
+  const messages = configErrors({ skip: [{ module: 'x', recursive: 1 }], inline: [{ module: 'y', recursive: true }] });
+  assert.is(messages.length, 2);
+  assert.match(messages[0]!, /policy\.skip\[0\]\): 'recursive' must be true or false, got 1/);
+  assert.match(messages[1]!, /policy\.inline\[0\]\): 'recursive' applies to skip rules only/);
 });
 
 config('loadPolicyConfig imports the modules that names refer to', async () => {

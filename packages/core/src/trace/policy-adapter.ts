@@ -19,6 +19,8 @@ export interface PolicyDecision {
   readonly op?: OpDef;
   /** For skip: a traceable replacement. */
   readonly polyfill?: Function;
+  /** For skip: `skip(fn, { recursive: true })`, so the functions it calls are not compiled either. */
+  readonly recursive?: true;
 }
 
 /** The hooks of the compiler tracing right now (set by compile()); plugins may answer before the policy. */
@@ -41,6 +43,13 @@ export function topLevelSkipReason(fn: Function, url: string | undefined, line: 
   return d.rule.step === 'override' || /\/node_modules\/|^node:/.test(url ?? '') ? d.reason : undefined;
 }
 
+/** The user's own skip rule for `fn` as a top-level frame, if any (a skipped frame's callees may compile). */
+export function topLevelSkipDecision(fn: Function, url: string | undefined, line: number | undefined): PolicyDecision | undefined {
+  const d = decide({ fn, name: fn.name, origin: 'top-level', ...(url ? { url } : {}), ...(line ? { line } : {}) });
+  if (d.kind !== 'skip' || d.rule.step !== 'override') return undefined;
+  return { kind: 'skip', rule: d.rule.id, reason: d.reason, ...(d.polyfill ? { polyfill: d.polyfill } : {}), ...(d.recursive ? { recursive: true } : {}) };
+}
+
 /** What @kiln/policy decides, narrowed to what this tracer can soundly do. */
 export function defaultDecision(fn: Function, name = fn.name): PolicyDecision {
   const parsed = isNativeFunction(fn) ? null : parseFunction(fn);
@@ -60,5 +69,5 @@ export function defaultDecision(fn: Function, name = fn.name): PolicyDecision {
     return { kind: 'allowInGraph', rule, reason: d.reason, op };
   }
   if (d.kind === 'inline' && !parsed) return { kind: 'skip', rule, reason: `${d.reason}; but its source cannot be read` };
-  return { kind: d.kind, rule, reason: d.reason, ...(d.polyfill ? { polyfill: d.polyfill } : {}) };
+  return { kind: d.kind, rule, reason: d.reason, ...(d.polyfill ? { polyfill: d.polyfill } : {}), ...(d.recursive ? { recursive: true } : {}) };
 }

@@ -7,12 +7,13 @@ import type { Locator, ParsedFunction } from '../functions.js';
 import { registerGenerated } from '../functions.js';
 import type { AnyNode } from '../values.js';
 import { isPlainIdentifier } from './names.js';
-import { METHOD_PARAM, redirectMethodCalls } from './method-calls.js';
+import { CALLEE_PARAM, METHOD_PARAM, redirectMethodCalls } from './method-calls.js';
 
 /** Marks the normal end of an eager statement (as opposed to a `return` inside it). */
 export const DONE_PARAM = '__kiln_done';
 /** Generated code binds these names (its marker parameter, its own name); user code must not use them. */
-export const isGeneratedName = (name: string): boolean => name === DONE_PARAM || name === METHOD_PARAM || name === 'kiln_eager_statement' || /_resume_\d+(_then|_else)?$/.test(name);
+export const isGeneratedName = (name: string): boolean =>
+  name === DONE_PARAM || name === METHOD_PARAM || name === CALLEE_PARAM || /^kiln_(eager_statement|skipped_copy|skipped_factory)$/.test(name) || /_resume_\d+(_then|_else)?$/.test(name);
 
 /** Generated text plus a map from its offsets back to offsets in the user function's text. */
 class MappedText {
@@ -60,7 +61,7 @@ export interface StatementCode {
 export function eagerStatement(code: StatementCode, node: AnyNode, params: readonly string[], returns: readonly string[], test = false): { fn: Function; text: string } {
   checkNames([...params, ...returns]);
   const out = new MappedText().add(`return function kiln_eager_statement(${[DONE_PARAM, METHOD_PARAM, ...params].join(', ')}) {\n`);
-  const text = redirectMethodCalls(code.source, node);
+  const text = redirectMethodCalls(code.source, node).text;
   if (code.strict) out.add("'use strict';\n");
   for (const d of code.declarations) out.addNode(code.source, d);
   if (test) {

@@ -7,6 +7,8 @@ import type { AnyNode } from '../values.js';
 import { children } from './names.js';
 
 export const METHOD_PARAM = '__kiln_method';
+/** `__kiln_callee(f, "f")(…args)`: a by-name call in a skipped function's copy (see skipped-copy.ts). */
+export const CALLEE_PARAM = '__kiln_callee';
 
 /** A call `obj.name(…)` the helper can stand in for without changing evaluation order or short-circuits. */
 function redirectable(n: AnyNode): boolean {
@@ -22,33 +24,69 @@ function chainPath(n: AnyNode, out: Set<AnyNode>): void {
   else if (n.type === 'CallExpression') chainPath(n.callee, out);
 }
 
+/** A plain call by name (`helper(x)`, not `helper?.(x)`): redirected in skipped functions' copies only. */
+const byName = (n: AnyNode): boolean => n.type === 'CallExpression' && !n.optional && n.callee.type === 'Identifier';
+
+/** Newlines a rewrite drops (`obj\n  .name`), put back so generated lines keep matching the user's lines. */
+const keptLines = (dropped: string): string => '\n'.repeat(dropped.split('\n').length - 1);
+
+/** Rewritten text, and where each of its offsets came from in the user's text (for stack traces). */
+export interface RedirectedText {
+  readonly text: string;
+  /** Offset in `text` → offset in the source; generated pieces map to the user text just before them. */
+  origin(offset: number): number;
+}
+
 /**
- * The text of `node` with every redirectable method call rewritten. Names and texts are emitted with
- * JSON.stringify (the property name is an identifier; the callee text is the user's own source).
+ * The text of `node` with every redirectable method call rewritten, and with `byNameCalls` every call by
+ * name too. Names and texts are emitted with JSON.stringify (the property name is an identifier; the callee
+ * text is the user's own source). Line breaks are kept, so a generated line is the user's line.
  */
-export function redirectMethodCalls(source: string, node: AnyNode): string {
+export function redirectMethodCalls(source: string, node: AnyNode, byNameCalls = false): RedirectedText {
   const onChain = new Set<AnyNode>();
-  const render = (n: AnyNode): string => {
+  let text = '';
+  const segments: { at: number; length: number; origin: number }[] = [];
+  const emit = (piece: string, origin?: number): void => {
+    if (origin !== undefined && piece.length) segments.push({ at: text.length, length: piece.length, origin });
+    text += piece;
+  };
+  const render = (n: AnyNode): void => {
     if (n.type === 'ChainExpression') chainPath(n.expression, onChain);
     const kids: AnyNode[] = [];
     children(n, (c) => void kids.push(c));
     // A shorthand property's key and value are the same text (`{ rows, cols = 7 }`): render the longer once.
     kids.sort((a, b) => a.start - b.start || b.end - a.end);
     const redirect = redirectable(n) && !onChain.has(n);
-    let text = '';
+    const named = byNameCalls && byName(n) && !onChain.has(n);
     let at = n.start;
     for (const kid of kids) {
       if (kid.start < at) continue;
-      text += source.slice(at, kid.start);
+      emit(source.slice(at, kid.start), at);
       if (redirect && kid === n.callee) {
         const callee = n.callee;
-        text += `${METHOD_PARAM}(${render(callee.object)}, ${JSON.stringify(callee.property.name)}, ${JSON.stringify(source.slice(callee.start, callee.end))})`;
-      } else text += render(kid);
+        emit(`${METHOD_PARAM}(`);
+        render(callee.object);
+        const dropped = keptLines(source.slice(callee.object.end, callee.end));
+        emit(`, ${JSON.stringify(callee.property.name)}, ${JSON.stringify(source.slice(callee.start, callee.end))}${dropped})`);
+      } else if (named && kid === n.callee) {
+        emit(`${CALLEE_PARAM}(`);
+        emit(kid.name, kid.start);
+        emit(`, ${JSON.stringify(kid.name)})`);
+      } else render(kid);
       at = kid.end;
     }
-    return text + source.slice(at, n.end);
+    emit(source.slice(at, n.end), at);
   };
-  return render(node);
+  render(node);
+  const origin = (offset: number): number => {
+    let best = node.start;
+    for (const s of segments) {
+      if (offset >= s.at && offset < s.at + s.length) return s.origin + (offset - s.at);
+      if (s.at <= offset) best = s.origin + s.length - 1;
+    }
+    return best;
+  };
+  return { text, origin };
 }
 
 /**
@@ -63,4 +101,17 @@ export function methodHelper(wrap: (fn: Function) => Function): (obj: unknown, n
       return wrap(fn).apply(obj, args);
     };
   };
+}
+
+/**
+ * The by-name helper: the callee value was read before the arguments (as JS does); a non-function still
+ * throws only after they are evaluated, with the message eager code gives.
+ */
+export function calleeHelper(wrap: (fn: Function) => Function): (fn: unknown, name: string) => Function {
+  return (fn, name) =>
+    typeof fn === 'function'
+      ? wrap(fn)
+      : () => {
+          throw new TypeError(`${name} is not a function`);
+        };
 }

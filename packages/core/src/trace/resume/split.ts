@@ -5,7 +5,6 @@
 // the caller keeps the whole-frame eager fallback.
 import type { BreakRecord, SplitEntry } from '../../cache.js';
 import type { Compiler } from '../../compiler.js';
-import { withCompiler } from '../../compiler.js';
 import { compileWith } from '../../compile.js';
 import type { CompileObserver, CompileOptions } from '../../compile.js';
 import { compileTrace } from '../../entry.js';
@@ -14,9 +13,8 @@ import { printGraph } from '../../ir/print.js';
 import { compileTag, log } from '../../logs.js';
 import { GraphBreak, formatLocation } from '../errors.js';
 import { FrameTracer } from '../frame.js';
-import { isNativeFunction, parseFunction } from '../functions.js';
+import { parseFunction } from '../functions.js';
 import type { ParsedFunction } from '../functions.js';
-import { decideCall } from '../policy-adapter.js';
 import { beginFrame, finishFrame, frameCaptureNames } from '../trace-frame.js';
 import { ExternalRef, TracedFunction, isTensorValue } from '../values.js';
 import type { Value } from '../values.js';
@@ -24,6 +22,7 @@ import { isRuntimeNumber } from '../runtime-number.js';
 import { eagerStatement, isStrictFunction, resumeFunction } from './codegen.js';
 import { callsInPlaceMethod } from './names.js';
 import { methodHelper } from './method-calls.js';
+import { calleeRedirect } from './callees.js';
 import { resumeEntries } from './run.js';
 import { NotSplittable, describeEagerPart, layoutSplit } from './plan.js';
 import type { SplitLayout } from './plan.js';
@@ -158,13 +157,7 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
     if (!fn) generated.set(key, (fn = resumeFunction(code, name, c.statements, c.params, parsed).fn));
     return { fn: compiledResume(req, fn, options), args: c.args, usesThis: c.usesThis };
   });
-  const wrapped = new WeakMap<Function, Function>();
-  const wrapCallee = (value: unknown): unknown => {
-    if (typeof value !== 'function') return value;
-    let w = wrapped.get(value);
-    if (!w) wrapped.set(value, (w = compiledCallee(value, req.compiler, options, req.observer)));
-    return w;
-  };
+  const wrapCallee = calleeRedirect({ compiler: req.compiler, options, observer: req.observer, tag: req.tag });
   const split = {
     eager: eager.fn,
     eagerArgs: layout.eagerArgs,
@@ -199,17 +192,8 @@ function resumeObserver(observer: CompileObserver, name: string): CompileObserve
       observer.onEntry(entry, tag, reason);
     },
     onBreak: (record, tag) => observer.onBreak(record, tag),
+    onSkippedCallee: (callee) => observer.onSkippedCallee?.(callee),
   };
-}
-
-/** A user function called from the eager statement is compiled too when the policy would inline it. */
-function compiledCallee(fn: Function, compiler: Compiler, options: CompileOptions, observer: CompileObserver | undefined): Function {
-  if (isNativeFunction(fn) || fn.prototype?.constructor === fn && /^class\b/.test(Function.prototype.toString.call(fn))) return fn;
-  const parsed = parseFunction(fn);
-  if (!parsed || parsed.node.async || parsed.node.generator || parsed.info.isLibrary) return fn;
-  const decision = withCompiler(compiler, () => decideCall(fn));
-  if (decision.kind !== 'inline') return fn;
-  return compileWith(fn as (...a: unknown[]) => unknown, options, observer);
 }
 
 function resumedRecord(req: SplitRequest, layout: SplitLayout, resumes: readonly string[]): BreakRecord {
