@@ -49,6 +49,14 @@ function raisesLikeEager(fn: (x: k.Tensor) => unknown, ok: k.Tensor, bad: k.Tens
 
 const compiled = suite('data-dependent sizes in compiled frames');
 
+compiled('a size from nonzero or item() that is returned or used, while the tensor itself is not, is still computed', () => {
+  sameAsEager((x) => [x.gt(0).nonzero().shape[0]! + 1], [k.tensor([1, -2, 3]), k.tensor([-1, -1]), k.tensor([5, 6, 7, 8])]);
+  sameAsEager((x) => {
+    const n = x.gt(0).sum().item() as number;
+    return [k.zeros([n]).add(1).sum(), n * 2];
+  }, [k.tensor([1, -2, 3]), k.tensor([-1, -1]), k.tensor([5, 6, 7, 8])]);
+});
+
 compiled('nonzero then check() and kernels sized by the row count: one graph, same results as eager for every count', () => {
   const fn = (x: k.Tensor) => {
     const nz = x.nonzero();

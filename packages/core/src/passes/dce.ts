@@ -1,29 +1,50 @@
+import { expr as shapesExpr } from '@kiln/shapes';
 import { getOp } from '@kiln/tensor';
 import type { Graph } from '../ir/graph.js';
+import type { Node } from '../ir/node.js';
 
 /**
  * Dead-code elimination: removes call and constant nodes nobody reads. Ops that mutate an input or draw
  * random numbers are kept even when unused: removing them would change what the program does. So is a
- * data-dependent op (nonzero, item) whose symbol a runtime assert reads: the assert runs where it is bound.
+ * data-dependent op (nonzero, item) whose unbacked symbol is still needed though its value is not: by a
+ * runtime assert (which runs where the symbol is bound), or by a size anything live uses — the frame's
+ * outputs (`return idx.shape[0] + 1`) or another node's arguments and shape.
  */
 export function dce(graph: Graph): boolean {
   let changed = false;
-  const assertSymbols = new Set(graph.asserts.flatMap((a) => a.symbols ?? []));
+  const needed = new Set(graph.asserts.flatMap((a) => a.symbols ?? []));
+  // Reverse order: a node's readers come after it, so the symbols they need are known when it is reached.
   for (const node of [...graph.nodes].reverse()) {
-    if (node.kind !== 'call' && node.kind !== 'constant') continue;
-    if (node.users.size > 0) continue;
-    const op = node.kind === 'call' ? getOp(node.target) : undefined;
-    if (op && (op.mutatesSelf || op.random)) continue;
-    if (op?.dataDependent && symbolsOf(node.meta.val).some((s) => assertSymbols.has(s))) continue;
+    const live = !(node.kind === 'call' || node.kind === 'constant') || node.users.size > 0 || keptAnyway(node, needed);
+    if (live) {
+      collectSymbols([node.args, node.kwargs, node.kind === 'output' ? undefined : node.meta.val], needed);
+      continue;
+    }
     graph.erase(node);
     changed = true;
   }
   return changed;
 }
 
-/** The symbols a node's value names: itself (a scalar) or its dims. */
-function symbolsOf(val: unknown): string[] {
-  const shape = (val as { shape?: readonly unknown[] } | undefined)?.shape;
-  const sizes = shape ?? [val];
-  return sizes.filter((s) => typeof s === 'object' && s !== null && 'isSymInt' in s).map(String);
+function keptAnyway(node: Node, needed: ReadonlySet<string>): boolean {
+  const op = node.kind === 'call' ? getOp(node.target) : undefined;
+  if (op && (op.mutatesSelf || op.random)) return true;
+  return !!op?.dataDependent && [...collectSymbols([node.meta.val], new Set())].some((s) => needed.has(s));
+}
+
+/** Adds the free symbols of every SymInt / SymFloat inside `values` (nested arrays, objects, tensor shapes). */
+function collectSymbols(values: unknown, into: Set<string>): Set<string> {
+  const visit = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== 'object' || depth > 6) return;
+    if ('isSymInt' in v || 'isSymFloat' in v) {
+      for (const s of shapesExpr.freeSymbols((v as unknown as { expr: Parameters<typeof shapesExpr.freeSymbols>[0] }).expr)) into.add(s);
+      return;
+    }
+    if (Array.isArray(v)) return v.forEach((x) => visit(x, depth + 1));
+    const shape = (v as { shape?: unknown }).shape;
+    if (Array.isArray(shape)) return shape.forEach((x) => visit(x, depth + 1));
+    if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) visit(x, depth + 1);
+  };
+  visit(values, 0);
+  return into;
 }
