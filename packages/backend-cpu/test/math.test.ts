@@ -1,7 +1,9 @@
 // The transcendental library against float64 Math: ~1e-6 relative over wide ranges, and the special
 // values users notice (NaN in → NaN out, infinities, zeros, subnormals).
 import { suite } from 'uvu';
-import { binary, contiguous, load, unary, type PointwiseKernel, type UnaryOp } from '@kiln/core';
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import { binary, compile, contiguous, explain, load, unary, type PointwiseKernel, type UnaryOp } from '@kiln/core';
 import { compileKernels } from '@kiln/backend-cpu';
 import { assertClose, random, runBoth, sharedArena } from './helpers.js';
 
@@ -63,6 +65,25 @@ Math_('pow: positive bases, negative bases with integral exponents, special case
   };
   const { got, want } = runBoth(k, { a, b }, { out: n });
   assertClose(got.out!, want.out!, 1e-5, 0, 'pow');
+});
+
+// Softmax's exp(x - max(x)) takes the non-positive exp (one scale factor, no overflow handling): it must
+// give the same bits as the general exp on the same (already shifted) values, specials and subnormal
+// results included.
+Math_('exp of x - max(x) in a reduction equals the general exp bit for bit', () => {
+  const row = [0, -0, -1e-30, -0.5, -1, -10, -87.3, -87.4, -88.7, -95, -103.9, -104, -110, -200, -Infinity];
+  const rows = [row, row.map((v, i) => v * 0.37 + i), [NaN, ...row.slice(1)], [Infinity, ...row.slice(1)]];
+  const rand = Array.from({ length: 4 }, () => Array.from({ length: row.length }, () => (random() - 0.9) * 150));
+  const x = k.tensor([...rows, ...rand], { dtype: 'float32' });
+  const softExp = (t: k.Tensor) => t.sub(t.amax(-1, true)).exp();
+  const code = explain(softExp, { backend: 'cpu' })(x).backends[0]!.code!;
+  assert.match(code, /acc0 = max buf0\[[^\n]*\n[^\n]*= exp\(sub\(buf0\[[^\]]*\], acc0\)\)/, 'one reduction kernel: exp(x - acc0) after the max stage');
+  const viaMax = compile(softExp, { backend: 'cpu' })(x).toTypedArray();
+  const shifted = x.sub(x.amax(-1, true));
+  const general = compile((t: k.Tensor) => t.exp(), { backend: 'cpu' })(shifted).toTypedArray();
+  const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+  assert.equal(bits(viaMax), bits(general));
+  assert.ok(viaMax.some((v) => v > 0 && v < 1.17549435e-38), 'subnormal results are in the test');
 });
 
 Math_.run();

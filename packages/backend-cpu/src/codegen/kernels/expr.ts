@@ -25,6 +25,8 @@ export interface ValueSources {
 }
 
 export class ExprEmitter {
+  /** Whether a value is known to be ≤ 0 or NaN (set by reductions: x minus the max of x); exp is cheaper there. */
+  nonPositive: (e: ValueExpr) => boolean = () => false;
   private readonly memo = new Map<ValueExpr, Local<'v128'>>();
   private readonly uses = new Map<ValueExpr, number>();
 
@@ -117,6 +119,7 @@ export class ExprEmitter {
         return this.emitCast(this.emit(e.x, src, mode), e.dtype);
       case 'unary': {
         const t = this.emit(e.x, src, mode);
+        if (e.op === 'exp' && t === 'float32' && this.nonPositive(e.x)) return void this.call('expNonPositive');
         return this.emitUnary(e.op, t);
       }
       case 'binary': {

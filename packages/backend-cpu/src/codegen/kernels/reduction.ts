@@ -63,6 +63,7 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
   for (const s of stages) accTypes.push(s.type === 'argmax' || s.type === 'argmin' ? 'int32' : probe.dtype(s.prologue));
   const env = { ...baseEnv, accs: accTypes };
   const exprs = new ExprEmitter(f, math, env, [...stages.map((s) => s.prologue), ...stores.map((s) => s.value)]);
+  exprs.nonPositive = (v) => minusOwnMax(v, stages);
   const rowSizes = reduce.slice(0, -1);
   const inner = reduce[reduce.length - 1]!;
   if (prefersAcrossOuter({ outer, reduce, stages, stores })) {
@@ -200,6 +201,13 @@ function emitArgReduction(
     });
   });
   f.get(bestIdx).simd('i32x4_splat').set(result);
+}
+
+/** `v - acc(i)` where stage i is the max of `v` itself: never above 0 (NaN when the row has one). */
+function minusOwnMax(e: ValueExpr, stages: ReductionKernel['stages']): boolean {
+  if (e.kind !== 'binary' || e.op !== 'sub' || e.b.kind !== 'acc') return false;
+  const stage = stages[e.b.stage];
+  return stage?.type === 'max' && sameValue(stage.prologue, e.a);
 }
 
 interface Stash {

@@ -10,6 +10,8 @@ const LN2_HI = 0.693359375;
 const LN2_LO = -2.12194440e-4;
 const MAGIC = 12582912; // 1.5 · 2^23
 const MAGIC_BITS = 0x4b400000; // its float32 bit pattern
+/** exp's P (see emitExp), highest degree first. */
+const EXP_P = [1.381461275741458e-3, 8.368710055947304e-3, 4.166838899254799e-2, 1.666652113199234e-1, 4.999999403953552e-1];
 
 export function emitExp(f: FunctionBuilder, x0: Local<'v128'>): void {
   const x = f.local('v128');
@@ -31,7 +33,7 @@ export function emitExp(f: FunctionBuilder, x0: Local<'v128'>): void {
   f.get(x).get(x).simd('f32x4_mul').set(z);
   // p = 1 + x + z * P(x), P of degree 4 fitted here for relative error on [-ln2/2, ln2/2] (Lawson-weighted
   // least squares): 0.78 ulp in float32 evaluation, the same as Cephes' degree-5 P, one mul-add fewer.
-  horner(f, x, [1.381461275741458e-3, 8.368710055947304e-3, 4.166838899254799e-2, 1.666652113199234e-1, 4.999999403953552e-1]);
+  horner(f, x, EXP_P);
   f.get(z).simd('f32x4_mul').get(x).simd('f32x4_add').f32x4(1).simd('f32x4_add');
   // scale by 2^n as 2^(n>>1) * 2^(n - n>>1), each factor a normal float, so results down to the
   // subnormal range and up to overflow come out right.
@@ -39,6 +41,28 @@ export function emitExp(f: FunctionBuilder, x0: Local<'v128'>): void {
   f.get(ni).i32(1).simd('i32x4_shr_s').set(half);
   f.get(half).i32x4(127).simd('i32x4_add').i32(23).simd('i32x4_shl', 'f32x4_mul');
   f.get(ni).get(half).simd('i32x4_sub').i32x4(127).simd('i32x4_add').i32(23).simd('i32x4_shl', 'f32x4_mul');
+}
+
+/**
+ * exp of an argument known to be ≤ 0 or NaN (softmax's x - max(x)): the same reduction and polynomial, so the
+ * same bits as emitExp there, but no overflow to handle. Scaling by 2^n then needs one factor 2^(n+25),
+ * normal for every n ≥ -150 (x clamped at -104, where exp rounds to 0), read straight from the magic-biased
+ * sum's bits, and one exact multiply by 2^-25 that rounds subnormal results once: 7 instructions fewer.
+ */
+export function emitExpNonPositive(f: FunctionBuilder, x0: Local<'v128'>): void {
+  const x = f.local('v128');
+  const biased = f.local('v128');
+  const n = f.local('v128');
+  const z = f.local('v128');
+  f.get(x0).f32x4(-104).simd('f32x4_pmax').set(x); // pmax keeps NaN (the comparison with it fails)
+  // the bias carries n's exponent offset too: the low mantissa bits hold n + 25 + 127
+  f.get(x).f32x4(LOG2E).simd('f32x4_mul').f32x4(MAGIC + 152).simd('f32x4_add').set(biased);
+  f.get(biased).f32x4(MAGIC + 152).simd('f32x4_sub').set(n);
+  f.get(x).get(n).f32x4(LN2_HI).simd('f32x4_mul', 'f32x4_sub').get(n).f32x4(LN2_LO).simd('f32x4_mul', 'f32x4_sub').set(x);
+  f.get(x).get(x).simd('f32x4_mul').set(z);
+  horner(f, x, EXP_P);
+  f.get(z).simd('f32x4_mul').get(x).simd('f32x4_add').f32x4(1).simd('f32x4_add');
+  f.get(biased).i32(23).simd('i32x4_shl', 'f32x4_mul').f32x4(2 ** -25).simd('f32x4_mul');
 }
 
 const SQRT_HALF = 0.707106781186547524;
