@@ -1,8 +1,7 @@
 // Kiln's main demo: two models written as ordinary classes (models.mjs), compiled with compile(),
 // explained, checked against eager, and timed side by side. Plain JavaScript against the built packages
 // (`pnpm demo` builds first).
-import { compile, explain } from '@kiln/core';
-import '@kiln/backend-cpu'; // registers the CPU (WebAssembly) backend: compile() now uses it by default
+import { compile, explain } from 'kiln'; // the tensor library and compile(), with the CPU (WebAssembly) backend
 import { MLP, TransformerBlock, input } from './models.mjs';
 
 function maxDifference(a, b) {

@@ -1,6 +1,6 @@
 // The demo's models, written as ordinary classes against @kiln/tensor: nothing here knows about the
 // compiler. compile() traces their forward passes through methods, fields and loops.
-import { Generator, arange, layerNorm, linear, randn, zeros, ones } from '@kiln/tensor';
+import { Generator, arange, layerNorm, linear, randn, zeros, ones } from 'kiln';
 
 const generator = new Generator(0); // seeded: the demo prints the same numbers on every run
 

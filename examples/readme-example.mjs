@@ -1,7 +1,6 @@
 // The example from the README, runnable: `node examples/readme-example.mjs` after `pnpm build`.
-import * as k from '@kiln/tensor';
-import { compile, explain } from '@kiln/core';
-import '@kiln/backend-cpu';
+import * as k from 'kiln';
+import { compile, explain } from 'kiln';
 
 const W = k.randn([64, 64]);
 function block(x, scale = 2) {

@@ -1,0 +1,21 @@
+// The one import for users: the tensor library, compile() and what goes with it, and the CPU (WebAssembly)
+// backend registered, so `compile(fn)` generates wasm kernels by default — as `import torch` brings
+// torch.compile's default backend along. The packages stay usable one by one: `@kiln/core` alone compiles
+// onto the graph interpreter until a backend registers itself.
+import '@kiln/backend-cpu';
+
+export * from '@kiln/tensor';
+
+// compile() and its companions. Core's loop-IR builders (add, mul, where…) are not re-exported: here those
+// names are the tensor ops.
+export {
+  compile, explain, reset, markDynamic, check, checkIsSize,
+  allowInGraph, disallowInGraph, inline, skip, substitute,
+  configure, createCompiler, getDefaultCompiler, setDefaultCompiler, Compiler, registerBackend, backendNames,
+  FullGraphError, GraphBreak, KilnConfigError, UnknownBackendError,
+} from '@kiln/core';
+export type { CompileOptions, ExplainOutput, KilnPlugin, KilnConfig } from '@kiln/core';
+
+// Memory settings of the CPU backend (resident outputs and kept inputs).
+export { configureResident } from '@kiln/backend-cpu';
+export type { ResidentOptions } from '@kiln/backend-cpu';
