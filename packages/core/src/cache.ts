@@ -5,7 +5,7 @@ import type { GuardFunction, InputGatherer } from './guards/codegen.js';
 import type { Graph } from './ir/graph.js';
 import type { BackendReport } from './backends/registry.js';
 import type { CallDecision, MutableRead } from './trace/frame.js';
-import type { OutputTemplate } from './trace/trace-frame.js';
+import type { OutputTemplate } from './trace/output-template.js';
 import type { SourceLocation } from './ir/node.js';
 import type { SplitRuntime } from './trace/resume/run.js';
 import type { EffectReplay } from './trace/side-effects/replay.js';

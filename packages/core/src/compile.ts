@@ -145,8 +145,10 @@ function runEntry(entry: CacheEntry, fn: Function, thisArg: unknown, args: unkno
   const outputs = entry.run(entry.gatherInputs(args, thisArg, C, M));
   const sources = entry.gatherOutputs(args, thisArg, C, M);
   // Side effects on outside values replay after the graph ran, before the caller sees the result.
-  entry.effects?.apply(outputs, sources, args, thisArg, C, M);
-  return fillTemplate(entry.output, outputs, sources);
+  // One view memo for both: a view stored outside and returned is one object, as in eager code.
+  const views = new Map();
+  entry.effects?.apply(outputs, sources, args, thisArg, C, M, views);
+  return fillTemplate(entry.output, outputs, sources, views);
 }
 
 /** The recompile reason: the first failing guard of the newest entry. */

@@ -3,7 +3,7 @@
 import { KilnError } from '@kiln/tensor';
 import { createHooks, HOOK_STAGES } from './hooks.js';
 import type { CompilerHooks } from './hooks.js';
-import { Interpreter } from './ir/interpreter.js';
+import { Interpreter, userFacingError } from './ir/interpreter.js';
 import { decompose } from './passes/decompose.js';
 import { runPasses } from './passes/pass-manager.js';
 import { defaultDecision, activeCompiler } from './trace/policy-adapter.js';
@@ -62,7 +62,13 @@ const EagerBackendPlugin: KilnPlugin = {
   apply(compiler) {
     compiler.hooks.backendCompile
       .for('eager')
-      .tap({ name: 'kiln:eager-backend', stage: HOOK_STAGES.builtin }, (graph) => (inputs) => new Interpreter(graph).run(inputs) as unknown[]);
+      .tap({ name: 'kiln:eager-backend', stage: HOOK_STAGES.builtin }, (graph) => (inputs) => {
+        try {
+          return new Interpreter(graph).run(inputs) as unknown[];
+        } catch (err) {
+          throw userFacingError(err);
+        }
+      });
   },
 };
 

@@ -10,6 +10,11 @@ export class FakeTensorError extends KilnError {}
  * but no bytes. Reading its data is a bug — it would make an eager kernel compute garbage — so it throws.
  */
 export class FakeStorage extends Storage {
+  /**
+   * The tensor this storage was made for (an op's fresh result); its views share the storage. Compiled code
+   * rebuilds a returned view over the owner's output (trace/output-template.ts).
+   */
+  owner: FakeTensor | undefined;
   constructor(dtype: DType) {
     super(new Float32Array(0), dtype);
   }
@@ -26,8 +31,9 @@ export class FakeStorage extends Storage {
  * functions (under a FakeTensorMode), never their kernels.
  */
 export class FakeTensor extends Tensor {
-  constructor(shape: readonly Size[], strides: readonly Size[], offset: Size, dtype: DType, storage: Storage = new FakeStorage(dtype)) {
-    super(storage, shape as number[], strides as number[], offset as number, dtype);
+  constructor(shape: readonly Size[], strides: readonly Size[], offset: Size, dtype: DType, storage?: Storage) {
+    super(storage ?? new FakeStorage(dtype), shape as number[], strides as number[], offset as number, dtype);
+    if (storage === undefined) (this.storage as FakeStorage).owner = this;
   }
 
   static like(t: Tensor, shape: readonly Size[] = t.shape): FakeTensor {
@@ -73,19 +79,21 @@ export function materializeMeta(op: OpDef, args: readonly unknown[], out: MetaRe
   if ('value' in r) return r.value;
   if (r.scalar !== undefined) throw new FakeTensorError(`${op.name}: returned a scalar without a context to make a symbol`);
   if (!r.shape) {
-    // Named multi-output results such as `max(x, dim)` → { values, indices }.
+    // Named multi-output results such as `max(x, dim)`: eager returns `[values, indices]` with the names as
+    // fields too, and so must the fake result, or a returned one is rebuilt as a plain object that
+    // `const [v, i] = compiledFn(x)` cannot destructure.
     const named: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(r)) named[k] = materializeMeta(op, args, v as MetaTensor);
-    return named;
+    return Object.assign(Object.values(named), named);
   }
   const self = args[0];
-  const aliases = op.view && self instanceof Tensor && r.strides !== undefined;
+  const aliases = (op.view || r.aliases === true) && self instanceof Tensor && r.strides !== undefined;
   return new FakeTensor(
     r.shape,
     r.strides ?? contiguousStrides(r.shape),
     r.offset ?? 0,
     r.dtype,
-    aliases ? (self as Tensor).storage : new FakeStorage(r.dtype),
+    aliases ? (self as Tensor).storage : undefined,
   );
 }
 

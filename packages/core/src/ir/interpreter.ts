@@ -13,13 +13,36 @@ export class NodeExecutionError extends KilnError {
   constructor(
     readonly node: Node,
     override readonly cause: unknown,
+    /** The op itself raised `cause` (eager code calling it would raise the same), not the interpreter. */
+    readonly raisedByOp = false,
   ) {
     const src = node.meta.source ? ` (${node.meta.source.file}:${node.meta.source.line})` : '';
     super(`while executing ${printNodeLine(node)}${src}: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
 
-type SymbolicValue = { readonly isSymInt: true; readonly expr: Expr };
+/**
+ * The error compiled code raises for a failed node: what the op raised (its class and message, as eager code
+ * sees them), with the node as one more stack line, so `catch (e) { if (e instanceof IndexError) … }` works
+ * the same compiled. Errors of the interpreter itself stay NodeExecutionErrors.
+ */
+export function userFacingError(err: unknown): unknown {
+  if (!(err instanceof NodeExecutionError) || !err.raisedByOp || !(err.cause instanceof Error)) return err;
+  const cause = err.cause;
+  const src = err.node.meta.source ? ` (${err.node.meta.source.file}:${err.node.meta.source.line})` : '';
+  if (typeof cause.stack === 'string' && !cause.stack.includes('kiln: graph node')) {
+    const lines = cause.stack.split('\n');
+    lines.splice(1, 0, `    at %${err.node.name} = ${err.node.target}${src} (kiln: graph node, eager backend)`);
+    try {
+      cause.stack = lines.join('\n');
+    } catch {
+      /* a frozen error keeps its stack */
+    }
+  }
+  return cause;
+}
+
+type SymbolicValue = { readonly isSymInt: true; readonly expr: Expr; readonly env?: { normalize(e: Expr): Expr } };
 const isSymbolic = (x: unknown): x is SymbolicValue => typeof x === 'object' && x !== null && 'isSymInt' in x;
 
 /**
@@ -85,7 +108,12 @@ export class Interpreter {
     if (!op) throw new KilnError(`unknown op '${node.target}'`);
     const kwargs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node.kwargs)) kwargs[k] = this.evalArg(v);
-    const result = Object.keys(kwargs).length ? op.fn(...args, kwargs) : op.fn(...args);
+    let result: unknown;
+    try {
+      result = Object.keys(kwargs).length ? op.fn(...args, kwargs) : op.fn(...args);
+    } catch (err) {
+      throw new NodeExecutionError(node, err, true);
+    }
     this.bind(node.meta.val, result);
     return result;
   }
@@ -122,7 +150,9 @@ export class Interpreter {
     }
     if (Array.isArray(a)) return a.map((x) => this.evalArg(x));
     if (isSymbolic(a)) {
-      const v = shapesExpr.evaluate(a.expr, (name) => this.symbols.get(name));
+      // Normalized first: a symbol specialized after this value was recorded (`s0 - 1 == 1` guarded by a
+      // later expand) is no graph input any more, so only its replacement can be evaluated.
+      const v = shapesExpr.evaluate(a.env ? a.env.normalize(a.expr) : a.expr, (name) => this.symbols.get(name));
       if (v === undefined) throw new KilnError(`symbolic size ${String(a)} has unbound symbols at run time`);
       return v;
     }

@@ -38,10 +38,18 @@ export class GraphRecorder implements DispatchMode {
     this.graph = new Graph(options.decompose ? 'core' : 'api');
     const ctx: MetaContext = {
       dataDependentSize: (op, what) => shapeEnv.createUnbacked({ origin: `${op}() ${what}`, sizeLike: true }),
-      dataDependentScalar: (op, dtype: DType) =>
-        dtype === 'float32' || dtype === 'float64'
-          ? shapeEnv.createUnbacked({ origin: `${op}() value` })
-          : shapeEnv.createUnbacked({ origin: `${op}() value` }),
+      dataDependentScalar: (op, dtype: DType) => {
+        // Unbacked symbols are integers: a float value would be truncated wherever it is used (x.sub(mean)
+        // computed x - 0 for |mean| < 1), a bool one returned as 0/1. Only int32 values are captured; the
+        // tracer turns this error into a graph break, so the value is read eagerly, as PyTorch does by default.
+        if (dtype !== 'int32') {
+          throw new FakeTensorError(
+            `${op}() of a ${dtype} tensor gives a ${dtype === 'bool' ? 'boolean' : 'non-integer number'}, which compiled code cannot hold as a symbol`,
+            dtype === 'bool' ? 'keep it as a 0-dim bool tensor (where(), logicalAnd())' : 'keep it as a 0-dim tensor: x.sub(x.mean()) broadcasts without item()',
+          );
+        }
+        return shapeEnv.createUnbacked({ origin: `${op}() value` });
+      },
     };
     this.fakeMode = new FakeTensorMode(ctx);
   }

@@ -152,7 +152,8 @@ function callOp(ctx: Ctx, op: OpDef, fn: Function, thisArg: Value, args: Value[]
     if (err instanceof GraphBreak) throw err;
     const why = err instanceof FakeTensorError ? 'cannot run on fake tensors' : 'raised while tracing';
     // Eager raises the same error (or succeeds where tracing could not): falling back is always correct.
-    throw ctx.tracer.break(`'${name}' ${why}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    const hint = err instanceof FakeTensorError ? err.hint : undefined;
+    throw ctx.tracer.break(`'${name}' ${why}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, hint);
   }
 }
 

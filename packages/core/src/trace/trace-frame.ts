@@ -1,9 +1,7 @@
 // Traces one frame: the compiled function called with concrete arguments becomes a graph, the guards that
 // make it reusable, and a template that rebuilds the function's return value from the graph's outputs.
 import type { ProducedAssert } from '@kiln/shapes';
-import { JsEmitError, expr as shapesExpr, isSymBool, isSymFloat, isSymInt, produceGuards, produceRuntimeAsserts, guardToJs, rangeToString, symbolSources } from '@kiln/shapes';
-import { treeFlatten, treeUnflatten } from '@kiln/pytree';
-import type { TreeSpec } from '@kiln/pytree';
+import { JsEmitError, expr as shapesExpr, produceGuards, produceRuntimeAsserts, guardToJs, rangeToString, symbolSources } from '@kiln/shapes';
 import type { Graph } from '../ir/graph.js';
 import { toGraphAsserts } from '../ir/asserts.js';
 import type { GraphAssert } from '../ir/asserts.js';
@@ -16,25 +14,14 @@ import type { CallDecision, MutableRead, TraceSettings } from './frame.js';
 import { parseFunction } from './functions.js';
 import { checkTraceable, invokeRoot } from './invoke.js';
 import type { RootResult } from './invoke.js';
-import { GraphValue, checkSingleUse, recordedEffects } from './side-effects/record.js';
+import { checkSingleUse, recordedEffects } from './side-effects/record.js';
 import { addAliasGuards } from './side-effects/aliases.js';
-import { concrete } from './sym-ops.js';
-import { applyArith, isRuntimeNumber } from './runtime-number.js';
-import type { ArithOp, NumberExpr } from './runtime-number.js';
-import { ExternalRef, isTensorValue } from './values.js';
+import { TemplateBuilder } from './output-template.js';
+import type { OutputTemplate } from './output-template.js';
 import type { Value } from './values.js';
 
-/** How to rebuild the return value: graph outputs by index, constants, live values by source. */
-export type OutputTemplate =
-  | { readonly kind: 'graph'; readonly index: number }
-  | { readonly kind: 'const'; readonly value: unknown }
-  | { readonly kind: 'source'; readonly index: number }
-  | { readonly kind: 'array'; readonly items: readonly OutputTemplate[] }
-  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, OutputTemplate])[] }
-  /** A runtime number (runtime-number.ts): computed from values read when the entry runs. */
-  | { readonly kind: 'arith'; readonly op: ArithOp; readonly items: readonly OutputTemplate[] }
-  /** Any other pytree node (a Map, a class registered with @kiln/pytree): its spec, and its leaves' templates. */
-  | { readonly kind: 'tree'; readonly spec: TreeSpec; readonly items: readonly OutputTemplate[] };
+export { fillTemplate } from './output-template.js';
+export type { OutputTemplate } from './output-template.js';
 
 export interface FrameTrace {
   readonly graph: Graph;
@@ -118,18 +105,16 @@ export function beginFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, 
 
 /** The graph, guards and output template once the frame produced `result` (its return value or live locals). */
 /**
- * @param shareResult one output per tensor inside `result` too (live locals at a break); a return value
- *   keeps one output per occurrence. Side-effect values always share with the result and each other.
+ * @param liveLocals `result` is the live locals at a break (their views are materialized, see
+ *   TemplateBuilder.of); side-effect values share outputs with the result and each other.
  */
-export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: readonly Value[] = [], shareResult = false): FrameTrace & { readonly extra: readonly OutputTemplate[] } {
+export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: readonly Value[] = [], liveLocals = false): FrameTrace & { readonly extra: readonly OutputTemplate[] } {
   if (extraOutputs.length > 0) checkSingleUse({ tracer }, [result, ...extraOutputs]);
   addAliasGuards(tracer);
-  const outputs: Value[] = [];
-  const outputSources: string[] = [];
-  const shared = new Map<Value, number>();
-  const output = templateOf(tracer, result, outputs, outputSources, shareResult ? shared : undefined);
-  outputs.forEach((v, i) => shared.has(v) || shared.set(v, i));
-  const extra = extraOutputs.map((v) => templateOf(tracer, v, outputs, outputSources, shared));
+  const templates = new TemplateBuilder(tracer);
+  const output = templates.of(result, !liveLocals);
+  const extra = extraOutputs.map((v) => templates.of(v, true));
+  const { outputs, sources: outputSources } = templates;
   const asserts = assertsOf(tracer);
   let guards: GuardEntry[];
   try {
@@ -182,105 +167,4 @@ function assertsOf(tracer: FrameTracer): { prologue: { body: string; texts: stri
   }
   const prologue = texts.length ? { body: [...lines, '  return -1;'].join('\n'), texts } : undefined;
   return { prologue, graph: toGraphAsserts(inGraph) };
-}
-
-/**
- * @param shared when given, a tensor met again gets the output it got before (one object for every holder);
- *   without it each occurrence is its own output (a returned `[h, h]` keeps two outputs, see backend-cpu's
- *   copy-on-write outputs)
- */
-export function templateOf(tracer: FrameTracer, v: Value, outputs: Value[], sources: string[], shared?: Map<Value, number>): OutputTemplate {
-  if (v instanceof GraphValue) {
-    // The value computed for an input written in place (not the input object itself).
-    const known = shared?.get(v.value);
-    if (known !== undefined) return { kind: 'graph', index: known };
-    outputs.push(v.value);
-    shared?.set(v.value, outputs.length - 1);
-    return { kind: 'graph', index: outputs.length - 1 };
-  }
-  const input = isTensorValue(v) ? tracer.inputFakes.get(v) : undefined;
-  if (input) {
-    // A graph input is returned (or carried across a break) as itself, as in eager code: the same object,
-    // which an in-place write, replayed or done by eager code, changes for every holder.
-    sources.push(input.source);
-    return { kind: 'source', index: sources.length - 1 };
-  }
-  if (isTensorValue(v) || isSymInt(v)) {
-    // One output per tensor: every holder of it (returned, stored outside, live across a break) gets the
-    // same object, so identity and in-place writes behave as in eager code.
-    const known = shared?.get(v);
-    if (known !== undefined) return { kind: 'graph', index: known };
-    outputs.push(v);
-    if (shared && !shared.has(v)) shared.set(v, outputs.length - 1);
-    return { kind: 'graph', index: outputs.length - 1 };
-  }
-  if (isSymBool(v) || isSymFloat(v)) return { kind: 'const', value: concrete(tracer, v) };
-  if (isRuntimeNumber(v)) return numberTemplate(v.expr, sources);
-  if (v instanceof ExternalRef) {
-    sources.push(v.source);
-    return { kind: 'source', index: sources.length - 1 };
-  }
-  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return { kind: 'const', value: v };
-  if (Array.isArray(v)) return { kind: 'array', items: v.map((x) => templateOf(tracer, x, outputs, sources, shared)) };
-  if (Object.getPrototypeOf(v) === Object.prototype) {
-    return { kind: 'object', entries: Object.entries(v).map(([k, x]) => [k, templateOf(tracer, x, outputs, sources, shared)] as const) };
-  }
-  const tree = pytreeTemplate(tracer, v, outputs, sources, shared);
-  if (tree) return tree;
-  throw tracer.break(
-    `returning ${typeof v === 'function' ? 'a function' : `a ${(v as object).constructor?.name ?? 'object'} built in the frame`}`,
-    'return tensors, numbers, arrays, plain objects, Maps, or instances of a class registered with @kiln/pytree',
-  );
-}
-
-/**
- * Maps and classes registered with @kiln/pytree (global namespace) are flattened by their pytree rules; each
- * leaf gets its own template and the spec rebuilds the container on every call. An unregistered object is a
- * single leaf (itself): not a container we can rebuild.
- */
-function pytreeTemplate(tracer: FrameTracer, v: object, outputs: Value[], sources: string[], shared?: Map<Value, number>): OutputTemplate | undefined {
-  let flat: [unknown[], TreeSpec];
-  try {
-    flat = treeFlatten(v);
-  } catch {
-    return undefined;
-  }
-  const [leaves, spec] = flat;
-  if (spec.isLeaf()) return undefined;
-  return { kind: 'tree', spec, items: leaves.map((leaf) => templateOf(tracer, leaf as Value, outputs, sources, shared)) };
-}
-
-function numberTemplate(e: NumberExpr, sources: string[]): OutputTemplate {
-  if (e.kind === 'const') return { kind: 'const', value: e.value };
-  if (e.kind === 'source') {
-    sources.push(e.source);
-    return { kind: 'source', index: sources.length - 1 };
-  }
-  return { kind: 'arith', op: e.op, items: e.args.map((a) => numberTemplate(a, sources)) };
-}
-
-export function fillTemplate(t: OutputTemplate, outputs: readonly unknown[], sources: readonly unknown[]): unknown {
-  switch (t.kind) {
-    case 'graph':
-      return outputs[t.index];
-    case 'const':
-      return t.value;
-    case 'source':
-      return sources[t.index];
-    case 'array':
-      return t.items.map((x) => fillTemplate(x, outputs, sources));
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of t.entries) out[k] = fillTemplate(x, outputs, sources);
-      return out;
-    }
-    case 'arith': {
-      const [a, b] = t.items.map((x) => fillTemplate(x, outputs, sources) as number);
-      return applyArith(t.op, a!, b!);
-    }
-    case 'tree':
-      return treeUnflatten(t.spec, t.items.map((x) => fillTemplate(x, outputs, sources)));
-    default:
-      return t satisfies never;
-  }
 }

@@ -18,6 +18,7 @@ const viewOf = (x: TensorMetaLike, shape: Size[], strides: Size[], offset: Size 
   strides,
   offset,
   dtype: x.dtype,
+  aliases: true,
 });
 
 /** Resolves one `-1` in a requested shape and checks the element count, naming the op and both shapes. */
@@ -87,9 +88,22 @@ function reshapeMeta(op: 'reshape' | 'view', x: TensorMetaLike, requested: reado
     }
     return { shape, dtype: x.dtype };
   }
-  // Symbolic sizes: a contiguous result is always correct to describe; whether eager would copy is decided
-  // by the backend, which sees the real strides.
-  return { shape, dtype: x.dtype, strides: contiguousStrides(shape), offset: 0 };
+  // Symbolic sizes: a contiguous input always reshapes to a view (eager returns one, sharing the storage);
+  // otherwise whether eager copies depends on sizes the trace does not fix, so the result is described as
+  // a contiguous copy, which has the right values either way.
+  // (Strides that are not the real ones must never be given: a returned view is rebuilt from them.)
+  if (isContiguousMeta(x)) return viewOf(x, shape, contiguousStrides(shape));
+  return { shape, dtype: x.dtype };
+}
+
+/** Contiguity decided by printed form, so that asking records no guard (a size-1 dim's stride is free). */
+function isContiguousMeta(x: TensorMetaLike): boolean {
+  let expected: Size = 1;
+  for (let i = x.shape.length - 1; i >= 0; i--) {
+    if (String(x.shape[i]) !== '1' && String(x.strides[i]) !== String(expected)) return false;
+    expected = sizeMul(expected, x.shape[i]!);
+  }
+  return true;
 }
 
 export const reshape = defineOp({
@@ -183,11 +197,15 @@ export const expand = defineOp({
   kernel: asView,
 });
 
-/** Clamps a slice bound the way Python and PyTorch do (negative counts from the end). */
+/**
+ * Clamps a slice bound the way Python and PyTorch do (negative counts from the end). The comparisons go
+ * through sizeLt, never `typeof v === 'number'`: with a symbolic size, `size + v` for v = -3 is a SymInt
+ * that may still be negative (size 2), and a symbolic bound may itself be negative; each test is guarded.
+ */
 function clampBound(v: Size, size: Size): Size {
-  if (typeof v === 'number' && v < 0) v = sizeAdd(size, v);
-  if (typeof v === 'number' && v < 0) return 0;
-  return sizeMin(v, size);
+  if (!sizeLt(v, 0)) return sizeMin(v, size);
+  const fromEnd = sizeAdd(size, v);
+  return sizeLt(fromEnd, 0) ? 0 : fromEnd;
 }
 
 export const slice = defineOp({
@@ -223,7 +241,8 @@ export const narrow = defineOp({
     if (x.ndim === 0) throw new IndexError('narrow: cannot narrow a 0-dim tensor', 'unsqueeze it first');
     const dim = normalizeDim(d as number, x.ndim, 'narrow');
     const size = x.shape[dim]!;
-    const lo = typeof start === 'number' && start < 0 ? sizeAdd(size, start) : start;
+    // sizeLt, not `start < 0`: a symbolic start may be negative too (wraps from the end, as in eager).
+    const lo = sizeLt(start, 0) ? sizeAdd(size, start) : start;
     if (sizeLt(lo, 0) || sizeLt(length, 0) || sizeLt(size, sizeAdd(lo, length))) {
       throw new IndexError(`narrow: start=${String(start)}, length=${String(length)} is out of range for dim ${dim} of size ${String(size)}`);
     }
@@ -244,7 +263,7 @@ export const select = defineOp({
     if (x.ndim === 0) throw new IndexError('select: cannot select from a 0-dim tensor');
     const dim = normalizeDim(d as number, x.ndim, 'select');
     const size = x.shape[dim]!;
-    const i = typeof index === 'number' && index < 0 ? sizeAdd(size, index) : index;
+    const i = sizeLt(index, 0) ? sizeAdd(size, index) : index;
     if (sizeLt(i, 0) || !sizeLt(i, size)) {
       throw new IndexError(`select: index ${String(index)} is out of range for dim ${dim} of size ${String(size)}`);
     }

@@ -19,6 +19,11 @@ export interface MetaTensor {
   dtype: DType;
   strides?: Size[];
   offset?: Size;
+  /**
+   * The result is a view of the first argument, for ops that are views only sometimes (`reshape` and
+   * `flatten` when the strides allow it, as their eager kernels decide); ops marked `view` always are.
+   */
+  aliases?: boolean;
 }
 /** Named outputs (`max(x, dim)` gives `{ values, indices }`) are an object of MetaTensors. */
 export type MetaResult = MetaTensor | readonly MetaTensor[] | { readonly [name: string]: MetaTensor } | { scalar: DType } | { value: unknown };

@@ -1,7 +1,7 @@
 // Running a split cache entry: the graph of the statements before the break, the replay of their side
 // effects, the breaking statement as plain JavaScript, then the compiled resume function.
 import type { SplitEntry } from '../../cache.js';
-import { fillTemplate } from '../trace-frame.js';
+import { fillTemplate } from '../output-template.js';
 import type { ArgSource } from './plan.js';
 import type { EffectReplay } from '../side-effects/replay.js';
 
@@ -64,9 +64,10 @@ function withUserFrame(err: unknown, location: string): unknown {
 export function runSplit(entry: SplitEntry, thisArg: unknown, args: unknown[], C: readonly unknown[], M: readonly unknown[]): unknown {
   const outputs = entry.run(entry.gatherInputs(args, thisArg, C, M));
   const sources = entry.gatherOutputs(args, thisArg, C, M);
-  const live = fillTemplate(entry.output, outputs, sources) as unknown[];
+  const views = new Map();
+  const live = fillTemplate(entry.output, outputs, sources, views) as unknown[];
   const s = entry.split;
-  s.effects?.apply(outputs, sources, args, thisArg, C, M);
+  s.effects?.apply(outputs, sources, args, thisArg, C, M, views);
   const eagerArgs: unknown[] = [DONE, s.method];
   for (let i = 0; i < s.eagerArgs.length; i++) {
     const v = argument(s.eagerArgs[i]!, live, C, undefined);

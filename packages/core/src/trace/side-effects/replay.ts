@@ -4,13 +4,14 @@
 import type { Tensor } from '@kiln/tensor';
 import { compileGatherer } from '../../guards/codegen.js';
 import type { InputGatherer } from '../../guards/codegen.js';
-import { fillTemplate } from '../trace-frame.js';
-import type { OutputTemplate } from '../trace-frame.js';
+import { fillTemplate } from '../output-template.js';
+import type { OutputTemplate } from '../output-template.js';
 import type { Effect, RecordedEffects } from './record.js';
 
 export interface EffectReplay {
   readonly count: number;
-  apply(outputs: readonly unknown[], sources: readonly unknown[], L: readonly unknown[], T: unknown, C: readonly unknown[], M: readonly unknown[]): void;
+  /** @param views the call's view memo (fillTemplate), shared with the return value's template */
+  apply(outputs: readonly unknown[], sources: readonly unknown[], L: readonly unknown[], T: unknown, C: readonly unknown[], M: readonly unknown[], views?: Map<OutputTemplate, Tensor>): void;
 }
 
 interface Step {
@@ -28,10 +29,10 @@ export function buildReplay(recorded: RecordedEffects, templates: readonly Outpu
   }));
   return {
     count: steps.length,
-    apply(outputs, sources, L, T, C, M) {
+    apply(outputs, sources, L, T, C, M, views = new Map()) {
       for (const { effect, target, value } of steps) {
         const obj = target(L, T, C, M)[0] as Record<string | number, unknown>;
-        const v = fillTemplate(value, outputs, sources);
+        const v = fillTemplate(value, outputs, sources, views);
         switch (effect.kind) {
           case 'set':
             obj[effect.key] = v;
