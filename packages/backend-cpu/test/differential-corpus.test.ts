@@ -109,6 +109,33 @@ cases(DataDependent, {
     shapes: [[2, 3], [1, 1], [0, 2], [3, 4]],
     args: (g, s) => [g.floats(s), k.tensor(g.int(0, 3))],
   },
+  'an int item() returned and used in JS arithmetic and arange': {
+    world: pure((x: k.Tensor) => {
+      const n = x.gt(0).sum().item() as number;
+      return { n, twice: n * 2, neg: -n, odd: n % 2, half: n / 2, ramp: k.arange(n).mul(x.sum()) };
+    }),
+    shapes: ROWS,
+    args: (g, s) => [g.floats(s)],
+  },
+  'an int item() as a narrow length and as a reduction dim': {
+    world: pure((x: k.Tensor, d: k.Tensor) => {
+      const n = x.gt(0).sum().item() as number;
+      const head = n === 0 ? k.zeros([1]) : x.narrow(0, 0, n);
+      return [head, x.unsqueeze(1).sum(d.item() as number)];
+    }),
+    shapes: ROWS,
+    args: (g, s, call) => [g.floats(s), k.tensor(call % 2)],
+  },
+  'a loop over nonzero rows and nonzero as gather positions': {
+    world: pure((x: k.Tensor) => {
+      const idx = x.gt(0).nonzero();
+      const rows: number[] = [];
+      for (let i = 0; i < idx.shape[0]!; i++) rows.push(i);
+      return [rows, x.gather(0, idx.select(1, 0))];
+    }),
+    shapes: ROWS,
+    args: (g, s) => [g.floats(s)],
+  },
   'a negative item() used as a size throws in both': {
     world: pure((x: k.Tensor) => k.zeros([x.sum().item() as number]).add(1)),
     shapes: [[3], [1]],

@@ -63,6 +63,19 @@ export function contiguousStrides(shape: Shape): Size[] {
   return strides;
 }
 
+/**
+ * Whether strides are the contiguous ones for `shape`, compared by printed form so that asking records no
+ * guard on symbolic sizes (a size-1 dim's stride is free, as in Tensor.isContiguous).
+ */
+export function hasContiguousStrides(shape: Shape, strides: Shape): boolean {
+  let expected: Size = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (String(shape[i]) !== '1' && String(strides[i]) !== String(expected)) return false;
+    expected = sizeMul(expected, shape[i]!);
+  }
+  return true;
+}
+
 /** Wraps a possibly negative dim into [0, ndim), with an error naming the op and argument. */
 export function normalizeDim(dim: number, ndim: number, op: string, arg = 'dim'): number {
   const rank = Math.max(ndim, 1);

@@ -1,5 +1,5 @@
 import type { DType, MetaContext, MetaResult, MetaTensor, OpDef, Size } from '@kiln/tensor';
-import { KilnError, Storage, Tensor, contiguousStrides, sizeMul, withDispatchMode } from '@kiln/tensor';
+import { KilnError, Storage, Tensor, contiguousStrides, hasContiguousStrides, withDispatchMode } from '@kiln/tensor';
 import type { DispatchMode } from '@kiln/tensor';
 
 /** Raised when an op cannot run on fake tensors, or fake data is read. */
@@ -53,14 +53,8 @@ export class FakeTensor extends Tensor {
   }
 
   override isContiguous(): boolean {
-    let expected: Size = 1;
     // Compared by printed form so that asking does not record a guard.
-    for (let i = this.shape.length - 1; i >= 0; i--) {
-      const size = this.shape[i] as Size;
-      if (String(size) !== '1' && String(this.strides[i]) !== String(expected)) return false;
-      expected = sizeMul(expected, size);
-    }
-    return true;
+    return hasContiguousStrides(this.shape, this.strides);
   }
 
   describe(): string {
@@ -87,6 +81,7 @@ export function materializeMeta(op: OpDef, args: readonly unknown[], out: MetaRe
     return Object.assign(Object.values(named), named);
   }
   const self = args[0];
+  if (r.same === true && self instanceof Tensor) return self;
   const aliases = (op.view || r.aliases === true) && self instanceof Tensor && r.strides !== undefined;
   return new FakeTensor(
     r.shape,

@@ -119,6 +119,8 @@ export class GraphRecorder implements DispatchMode {
       return op.decompose(args);
     }
     const result = withDispatchMode(this.fakeMode, () => this.fakeMode.dispatch(op, args));
+    // The op returned its input itself (`x.to(x.dtype)`, `x.contiguous()`): no node, the same value.
+    if (result === args[0] && result instanceof Tensor) return result;
     assertSizesNonNegative(this.shapeEnv, op.name, result);
     const { positional, keywords } = this.splitArgs(op, args);
     const node = this.graph.call(op.name, positional, keywords, {

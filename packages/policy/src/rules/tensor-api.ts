@@ -40,7 +40,7 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   // pure helpers
   inline('isDType', DTYPE_HELPER), inline('promoteTypes', DTYPE_HELPER), inline('resultType', DTYPE_HELPER),
   inline('isFloating', DTYPE_HELPER),
-  inline('contiguousStridesOf', SHAPE_HELPER), inline('contiguousStrides', SHAPE_HELPER),
+  inline('contiguousStridesOf', SHAPE_HELPER), inline('contiguousStrides', SHAPE_HELPER), inline('hasContiguousStrides', SHAPE_HELPER),
   inline('broadcastShapes', SHAPE_HELPER), inline('normalizeDim', SHAPE_HELPER), inline('numelOf', SHAPE_HELPER),
   inline('isStaticShape', SHAPE_HELPER), inline('isSymbolic', SHAPE_HELPER), inline('fmtShape', SHAPE_HELPER),
   inline('viewStrides', SHAPE_HELPER),

@@ -21,7 +21,7 @@ export const to = defineOp({
     if (dtype === null) {
       throw new KilnTypeError(`to: argument 'dtype' must be a dtype, got null (tensor ${x.dtype}${fmtShape(x.shape)})`, "e.g. x.to('float64')");
     }
-    if (dtype === x.dtype && !copy) return { shape: [...x.shape], strides: [...x.strides], offset: x.offset, dtype };
+    if (dtype === x.dtype && !copy) return { shape: [...x.shape], strides: [...x.strides], offset: x.offset, dtype, same: true };
     return { shape: [...x.shape], dtype };
   },
   kernel: ([x, , copy], out: MetaTensor): Tensor => {

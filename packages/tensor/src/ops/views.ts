@@ -4,7 +4,7 @@ import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
 import type { Size } from '../size.js';
-import { contiguousStrides, isStaticShape, normalizeDim, numelOf, sizeAdd, sizeEq, sizeFloorDiv, sizeLt, sizeMin, sizeMul, sizeSub } from '../size.js';
+import { contiguousStrides, hasContiguousStrides, isStaticShape, normalizeDim, numelOf, sizeAdd, sizeEq, sizeFloorDiv, sizeLt, sizeMin, sizeMul, sizeSub } from '../size.js';
 import { Tensor, contiguousStridesOf } from '../tensor.js';
 
 /** A view's kernel: the same storage seen through the meta function's shape, strides and offset. */
@@ -92,19 +92,10 @@ function reshapeMeta(op: 'reshape' | 'view', x: TensorMetaLike, requested: reado
   // otherwise whether eager copies depends on sizes the trace does not fix, so the result is described as
   // a contiguous copy, which has the right values either way.
   // (Strides that are not the real ones must never be given: a returned view is rebuilt from them.)
-  if (isContiguousMeta(x)) return viewOf(x, shape, contiguousStrides(shape));
+  if (hasContiguousStrides(x.shape, x.strides)) return viewOf(x, shape, contiguousStrides(shape));
   return { shape, dtype: x.dtype };
 }
 
-/** Contiguity decided by printed form, so that asking records no guard (a size-1 dim's stride is free). */
-function isContiguousMeta(x: TensorMetaLike): boolean {
-  let expected: Size = 1;
-  for (let i = x.shape.length - 1; i >= 0; i--) {
-    if (String(x.shape[i]) !== '1' && String(x.strides[i]) !== String(expected)) return false;
-    expected = sizeMul(expected, x.shape[i]!);
-  }
-  return true;
-}
 
 export const reshape = defineOp({
   name: 'reshape',
@@ -331,7 +322,8 @@ export const contiguous = defineOp({
   category: 'view',
   method: true,
   positional: [arg('self', 'Tensor')],
-  meta: ([x]) => ({ shape: [...x.shape], dtype: x.dtype, strides: contiguousStrides(x.shape), offset: 0 }),
+  // Contiguous data is returned as itself, as the kernel does (decided by printed form: no guard).
+  meta: ([x]) => ({ shape: [...x.shape], dtype: x.dtype, strides: contiguousStrides(x.shape), offset: 0, ...(hasContiguousStrides(x.shape, x.strides) ? { same: true } : {}) }),
   kernel: ([x]) => (x.isContiguous() ? x : copyToContiguous(x)),
 });
 

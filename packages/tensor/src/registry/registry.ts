@@ -24,6 +24,8 @@ export interface MetaTensor {
    * `flatten` when the strides allow it, as their eager kernels decide); ops marked `view` always are.
    */
   aliases?: boolean;
+  /** The result is the first argument itself (`to` its own dtype, `contiguous` of contiguous data), as in eager. */
+  same?: boolean;
 }
 /** Named outputs (`max(x, dim)` gives `{ values, indices }`) are an object of MetaTensors. */
 export type MetaResult = MetaTensor | readonly MetaTensor[] | { readonly [name: string]: MetaTensor } | { scalar: DType } | { value: unknown };
