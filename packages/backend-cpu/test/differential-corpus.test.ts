@@ -196,6 +196,11 @@ cases(Sizes, {
     args: (g, s) => [g.floats(s), g.floats(s)],
     tol: 1e-4,
   },
+  'slice and narrow at positions computed from sizes, negative ones too': {
+    world: pure((x: k.Tensor) => [x.slice(1, x.shape[1]! - 5), x.slice(1, 0, x.shape[1]! - 4), x.narrow(1, Math.max(0, x.shape[1]! - 3), 1)]),
+    shapes: [[3, 6], [2, 2], [4, 1], [5, 7], [1, 3]],
+    args: (g, s) => [g.floats(s)],
+  },
   'half of the rows via Math.floor of a size': {
     world: pure((x: k.Tensor) => {
       const half = Math.floor(x.shape[0]! / 2);
