@@ -2,7 +2,7 @@ import type { DType } from '../dtype.js';
 import { isFloating, isTensorOperand, resultType, scalarCategory } from '../dtype.js';
 import type { ScalarLike } from '../dtype.js';
 import { KilnTypeError, ValueError } from '../errors.js';
-import { mapBinary, mapTernary, mapUnary } from '../kernels/pointwise.js';
+import { SpecializedLoops, mapBinary, mapTernary, mapUnary } from '../kernels/pointwise.js';
 import * as scalar from '../math/special.js';
 import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
@@ -17,6 +17,7 @@ const unaryOut = (x: TensorMetaLike, result: UnaryResult): DType =>
   result === 'bool' ? 'bool' : result === 'float' && !isFloating(x.dtype) ? 'float32' : x.dtype;
 
 function unary<const N extends string>(name: N, result: UnaryResult, f: (v: number) => number) {
+  const loops = new SpecializedLoops(f);
   return defineOp({
     name,
     category: 'pointwise',
@@ -28,7 +29,7 @@ function unary<const N extends string>(name: N, result: UnaryResult, f: (v: numb
       }
       return { shape: [...x.shape], dtype: unaryOut(x, result) };
     },
-    kernel: ([x], out: MetaTensor): Tensor => mapUnary(x, out.dtype, f),
+    kernel: ([x], out: MetaTensor): Tensor => mapUnary(x, out.dtype, f, loops),
   });
 }
 
@@ -95,6 +96,8 @@ function binary<const N extends string>(
   f: (x: number, y: number) => number,
   fInt?: (x: number, y: number) => number,
 ) {
+  const loops = new SpecializedLoops(f);
+  const intLoops = fInt && new SpecializedLoops(fInt);
   return defineOp({
     name,
     category: 'pointwise',
@@ -103,12 +106,14 @@ function binary<const N extends string>(
     meta: ([a, b]): MetaTensor => binaryMeta(name, a, b, result),
     kernel: ([a, b], out: MetaTensor): Tensor => {
       const compute = computeDtype(a, b);
-      return mapBinary(a, b, out.shape as number[], out.dtype, compute, fInt && compute === 'int32' ? fInt : f);
+      const int = fInt && compute === 'int32';
+      return mapBinary(a, b, out.shape as number[], out.dtype, compute, int ? fInt : f, int ? intLoops : loops);
     },
   });
 }
 
 function withAlpha<const N extends string>(name: N, f: (x: number, y: number) => number) {
+  const loops = new SpecializedLoops(f);
   return defineOp({
     name,
     category: 'pointwise',
@@ -125,7 +130,7 @@ function withAlpha<const N extends string>(name: N, f: (x: number, y: number) =>
       const k = Number(alpha);
       // In int32, alpha·y wraps like the rest of the arithmetic (and stays exact, unlike a float64 product).
       const scaled = out.dtype === 'int32' ? (x: number, y: number) => f(x, Math.imul(k, y)) : (x: number, y: number) => f(x, k * y);
-      return mapBinary(a, b, out.shape as number[], out.dtype, out.dtype, k === 1 ? f : scaled);
+      return k === 1 ? mapBinary(a, b, out.shape as number[], out.dtype, out.dtype, f, loops) : mapBinary(a, b, out.shape as number[], out.dtype, out.dtype, scaled);
     },
   });
 }
