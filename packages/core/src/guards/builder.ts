@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 /** One leaf guard: JavaScript over the roots `L` (arguments), `T` (this), `C`/`M` (captures), `K` (constants). */
 export interface GuardEntry {
   readonly code: string;
@@ -49,6 +50,8 @@ export function childSource(source: string, key: string | number): string {
 
 /** Printable form of a constant for guard texts (never evaluated). */
 export function describeConstant(value: unknown): string {
+  // A Proxy's `constructor` read would run its get trap.
+  if (types.isProxy(value)) return '<Proxy>';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return `<function ${value.name || 'anonymous'}>`;
   if (typeof value === 'object' && value !== null) return `<${value.constructor?.name ?? 'object'}>`;

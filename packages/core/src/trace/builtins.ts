@@ -4,12 +4,12 @@
 import { SymInt, isSymInt } from '@kiln/shapes';
 import type { Ctx } from './context.js';
 import { concrete } from './sym-ops.js';
-import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
+import { ExternalRef, TracedFunction, isSymbolic, isTensorValue } from './values.js';
 import { recordMethod } from './side-effects/collections.js';
 import { isRuntimeNumber } from './runtime-number.js';
 import type { Value } from './values.js';
 import { callValue } from './calls.js';
-import { spreadItems } from './members.js';
+import { spreadItems, writeBlocker } from './members.js';
 
 /** Stands for the bundler's `__name` helper. */
 export const KEEP_NAME = function keepName(target: unknown) {
@@ -62,14 +62,32 @@ const TAKES_CALLBACK = new Set([
 
 function wrapCallbacks(ctx: Ctx, args: Value[], method: string): unknown[] {
   if (!TAKES_CALLBACK.has(method)) return args;
+  // Native code calls the callback with the `thisArg` the user passed (`arr.map(fn, obj)`): pass it on.
   return args.map((a) =>
     a instanceof TracedFunction || (a instanceof ExternalRef && typeof a.value === 'function')
-      ? (...cbArgs: Value[]) => callValue(ctx, a, undefined, cbArgs, 'callback')
+      ? function (this: Value, ...cbArgs: Value[]) {
+          return callValue(ctx, a, this, cbArgs, 'callback');
+        }
       : a,
   );
 }
 
 const ARRAY_MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'reverse', 'fill', 'sort', 'copyWithin']);
+
+/**
+ * Array methods whose native code compares or converts the elements (SameValueZero, ToString): a SymInt
+ * there is an object named `s0`, so the elements and arguments are specialized to their values first.
+ */
+const VALUE_METHODS = new Set(['join', 'toString', 'toLocaleString', 'includes', 'indexOf', 'lastIndexOf', 'sort']);
+const SEARCH_METHODS = new Set(['includes', 'indexOf', 'lastIndexOf']);
+
+/**
+ * A graph input compared by identity in native code (`[a, b].indexOf(b)`, a Set of tensors): two inputs are
+ * distinct fake tensors while tracing but may be one tensor at run time.
+ */
+function refuseInputIdentity(ctx: Ctx, v: Value, what: string): void {
+  if (isTensorValue(v) && ctx.tracer.inputFakes.has(v)) throw ctx.tracer.break(`${what} compares a tensor input by identity (inputs may be the same tensor at run time)`);
+}
 
 function arrayMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Result {
   const name = fn.name;
@@ -78,6 +96,11 @@ function arrayMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Res
   if (external && ARRAY_MUTATORS.has(name)) throw ctx.tracer.break(`'${name}' on ${(thisArg as ExternalRef).source} (mutation of a value that existed before the frame)`);
   const items = arrayItems(ctx, thisArg);
   if (!items) return NO;
+  if (VALUE_METHODS.has(name)) {
+    if (SEARCH_METHODS.has(name)) refuseInputIdentity(ctx, args[0], name);
+    specializeDeep(ctx, items, new Set(), true);
+    args = args.map((a) => specializeDeep(ctx, a, new Set(), true));
+  }
   let cbArgs = wrapCallbacks(ctx, args, name);
   if (name === 'sort' && typeof cbArgs[0] === 'function') {
     const cmp = cbArgs[0] as (...a: unknown[]) => unknown;
@@ -88,10 +111,20 @@ function arrayMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Res
   return ok(out);
 }
 
+const KEYED_METHODS = new Set(['get', 'set', 'has', 'delete', 'add']);
+
+/** A Map key or Set element: compared with SameValueZero, so a size is specialized to its value. */
+function collectionKey(ctx: Ctx, v: Value): Value {
+  refuseInputIdentity(ctx, v, 'a Map key or Set element');
+  return specializeDeep(ctx, v, new Set(), true);
+}
+
 function mapMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Result {
-  if (!(thisArg instanceof Map) || (Map.prototype as unknown as Record<string, unknown>)[fn.name] !== fn) return NO;
+  const proto = thisArg instanceof Map ? Map.prototype : thisArg instanceof Set ? Set.prototype : undefined;
+  if (!proto || (proto as unknown as Record<string, unknown>)[fn.name] !== fn) return NO;
+  if (KEYED_METHODS.has(fn.name) && args.length > 0) args = [collectionKey(ctx, args[0]), ...args.slice(1)];
   const out = fn.apply(thisArg, wrapCallbacks(ctx, args, fn.name));
-  return ok(out && typeof out === 'object' && Symbol.iterator in out && !(out instanceof Map) ? [...(out as Iterable<unknown>)] : out);
+  return ok(out && typeof out === 'object' && Symbol.iterator in out && !(out instanceof Map) && !(out instanceof Set) ? [...(out as Iterable<unknown>)] : out);
 }
 
 function primitiveMethod(ctx: Ctx, fn: Function, thisArg: Value, args: Value[]): Result {
@@ -125,7 +158,12 @@ function objectStatic(ctx: Ctx, fn: Function, args: Value[]): Result {
     }
     return ok(a);
   }
-  if (fn === Object.freeze) return ok(a);
+  if (fn === Object.freeze) {
+    // Freezing is observable (a later write throws in strict code): freeze the frame's own object for real;
+    // an outside object would have to be frozen by the replay.
+    if (a instanceof ExternalRef || isTensorValue(a)) throw t.break('Object.freeze of a value that existed before the frame or of a tensor');
+    return ok(a !== null && typeof a === 'object' ? Object.freeze(a) : a);
+  }
   if (fn === Array.from) {
     const src = args[0];
     let items: Value[];
@@ -140,12 +178,19 @@ function objectStatic(ctx: Ctx, fn: Function, args: Value[]): Result {
 }
 
 /** Runtime numbers inside frame-built arrays and plain objects replaced (in place) by their guarded values. */
-function specializeDeep(ctx: Ctx, v: Value, seen = new Set<object>()): Value {
-  if (isRuntimeNumber(v)) return concrete(ctx.tracer, v);
+/** With `symbols`, SymInts (and SymFloats, SymBools) are replaced by their guarded values too. */
+function specializeDeep(ctx: Ctx, v: Value, seen = new Set<object>(), symbols = false): Value {
+  if (isRuntimeNumber(v) || (symbols && isSymbolic(v))) return concrete(ctx.tracer, v);
   if (v === null || typeof v !== 'object' || seen.has(v)) return v;
   seen.add(v);
-  if (Array.isArray(v)) v.forEach((x, i) => (v[i] = specializeDeep(ctx, x, seen)));
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const [k, x] of Object.entries(v)) (v as Record<string, Value>)[k] = specializeDeep(ctx, x, seen);
+  const entries = Array.isArray(v) ? v.entries() : Object.getPrototypeOf(v) === Object.prototype ? Object.entries(v) : [];
+  for (const [key, x] of entries) {
+    const value = specializeDeep(ctx, x, seen, symbols);
+    if (value === x) continue;
+    // A frozen object keeps its slots: native code would see a symbolic value there.
+    if (writeBlocker(v, key)) throw ctx.tracer.break('a frozen object holding a size passed to native code');
+    (v as Record<string | number, Value>)[key] = value;
+  }
   return v;
 }
 
@@ -184,10 +229,24 @@ export function callBuiltin(ctx: Ctx, fn: Function, thisArg: Value, args: Value[
 
 export function constructBuiltin(ctx: Ctx, cls: Function, args: Value[]): Result {
   args = args.map((a) => specializeDeep(ctx, a));
-  if (cls === Map) return ok(new Map(args[0] === undefined ? [] : (spreadItems(ctx, args[0]).map((e) => spreadItems(ctx, e)) as [Value, Value][])));
-  if (cls === Set) return ok(new Set(args[0] === undefined ? [] : spreadItems(ctx, args[0])));
-  if (cls === Array) return ok(args.length === 1 ? new Array(concrete(ctx.tracer, args[0]) as number) : [...args]);
+  const nullish = (v: Value) => v === undefined || v === null;
+  if (cls === Map) {
+    const entries = nullish(args[0]) ? [] : spreadItems(ctx, args[0]).map((e) => spreadItems(ctx, e));
+    return ok(new Map(entries.map(([key, value]) => [collectionKey(ctx, key), value])));
+  }
+  if (cls === Set) return ok(new Set(nullish(args[0]) ? [] : spreadItems(ctx, args[0]).map((v) => collectionKey(ctx, v))));
+  if (cls === Array) {
+    const n = args.length === 1 ? concrete(ctx.tracer, args[0]) : undefined;
+    if (typeof n === 'number' && !(Number.isInteger(n) && n >= 0 && n < 2 ** 32)) throw ctx.tracer.break(`new Array(${n}): an invalid length (eager raises RangeError)`);
+    return ok(args.length === 1 ? new Array(n as number) : [...args]);
+  }
   if (cls === Object) return ok({});
-  if (cls === Error || cls === TypeError || cls === RangeError) return ok(new (cls as ErrorConstructor)(String(concrete(ctx.tracer, args[0]))));
+  if (cls === Error || cls === TypeError || cls === RangeError) {
+    // `new Error()` has an empty message (not "undefined"); options (`{ cause }`) are not modelled.
+    if (args.length > 1) throw ctx.tracer.break(`new ${cls.name}(message, options) in traced code`);
+    const message = concrete(ctx.tracer, args[0]);
+    if (typeof message === 'symbol' || (message !== null && (typeof message === 'object' || typeof message === 'function'))) throw ctx.tracer.break(`new ${cls.name}() with an object as its message`);
+    return ok(message === undefined ? new (cls as ErrorConstructor)() : new (cls as ErrorConstructor)(String(message)));
+  }
   return NO;
 }

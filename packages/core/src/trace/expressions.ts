@@ -3,7 +3,7 @@ import { concrete, binary, truthy, unary } from './sym-ops.js';
 import type { Ctx } from './context.js';
 import { callExpression, newExpression, getMember, setMember, spreadItems } from './calls.js';
 import { assignPattern } from './patterns.js';
-import { ExternalRef, TracedFunction, typeOfValue } from './values.js';
+import { ExternalRef, TracedFunction, isTensorValue, typeOfValue } from './values.js';
 import type { AnyNode, Scope, Value } from './values.js';
 import { recordDelete } from './side-effects/record.js';
 
@@ -52,9 +52,10 @@ export function evalExpr(ctx: Ctx, node: AnyNode, scope: Scope): Value {
     case 'AssignmentExpression':
       return assignment(ctx, node, scope);
     case 'UpdateExpression': {
-      const old = evalExpr(ctx, node.argument, scope);
+      const ref = reference(ctx, node.argument, scope);
+      const old = ref.get();
       const next = binary(ctx.tracer, node.operator === '++' ? '+' : '-', old, 1);
-      writeTarget(ctx, node.argument, next, scope);
+      ref.set(next);
       return node.prefix ? next : binary(ctx.tracer, '+', old, 0);
     }
     case 'SequenceExpression': {
@@ -97,6 +98,9 @@ export function toPrimitive(ctx: Ctx, v: Value): Value {
     if (Array.isArray(c)) return c.map((x) => toPrimitive(ctx, x)).join(',');
     throw ctx.tracer.break('converting an object or tensor to a string');
   }
+  // A template or computed key converts with ToString / ToPropertyKey: a Symbol throws in the first and is
+  // its own key in the second, never the text `Symbol(…)`.
+  if (typeof c === 'symbol') throw ctx.tracer.break('converting a Symbol to a string or property key');
   return c;
 }
 
@@ -134,7 +138,8 @@ function unaryExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
     const obj = evalExpr(ctx, m.object, scope);
     const key = memberKey(ctx, m, scope);
     if (obj instanceof ExternalRef) return recordDelete(ctx, obj, key);
-    if (obj === null || typeof obj !== 'object') throw ctx.tracer.break('delete on a value that is not an object');
+    if (obj === null || typeof obj !== 'object' || obj instanceof TracedFunction || isTensorValue(obj)) throw ctx.tracer.break('delete on a value that is not an object built in the frame');
+    if (Object.getOwnPropertyDescriptor(obj, key)?.configurable === false) throw ctx.tracer.break(`delete of the non-configurable '${String(key)}' (eager raises TypeError)`);
     return delete (obj as Record<string, unknown>)[key];
   }
   if (node.operator === 'void') ctx.tracer.discarded.add(node.argument);
@@ -181,20 +186,51 @@ export const SHORT = Symbol('optional-chain-short-circuit');
 
 function assignment(ctx: Ctx, node: AnyNode, scope: Scope): Value {
   const op = node.operator as string;
-  if (op === '=') {
+  if (op === '=' && node.left.type !== 'Identifier' && node.left.type !== 'MemberExpression') {
     const value = evalExpr(ctx, node.right, scope);
-    if (node.left.type === 'Identifier' || node.left.type === 'MemberExpression') writeTarget(ctx, node.left, value, scope);
-    else assignPattern(ctx, node.left, value, scope, null);
+    assignPattern(ctx, node.left, value, scope, null);
     return value;
   }
-  const current = evalExpr(ctx, node.left, scope);
+  // JS evaluates the target's object and key once, before the right-hand side: `a[i++] = i` and
+  // `counts[k()] += 1` run `i++` / `k()` once, and the right-hand side sees their effect.
+  const ref = reference(ctx, node.left, scope);
+  if (op === '=') {
+    const value = evalExpr(ctx, node.right, scope);
+    ref.set(value);
+    return value;
+  }
+  const current = ref.get();
+  // Logical assignments write only when they do not short-circuit; arithmetic ones always write (a write
+  // of the same value still fails on a frozen object or runs a setter).
   let next: Value;
-  if (op === '&&=') next = truthy(ctx.tracer, current) ? evalExpr(ctx, node.right, scope) : current;
-  else if (op === '||=') next = truthy(ctx.tracer, current) ? current : evalExpr(ctx, node.right, scope);
-  else if (op === '??=') next = current ?? evalExpr(ctx, node.right, scope);
-  else next = binary(ctx.tracer, op.slice(0, -1), current, evalExpr(ctx, node.right, scope));
-  if (next !== current) writeTarget(ctx, node.left, next, scope);
+  if (op === '&&=') {
+    if (!truthy(ctx.tracer, current)) return current;
+    next = evalExpr(ctx, node.right, scope);
+  } else if (op === '||=') {
+    if (truthy(ctx.tracer, current)) return current;
+    next = evalExpr(ctx, node.right, scope);
+  } else if (op === '??=') {
+    if (current !== null && current !== undefined) return current;
+    next = evalExpr(ctx, node.right, scope);
+  } else next = binary(ctx.tracer, op.slice(0, -1), current, evalExpr(ctx, node.right, scope));
+  ref.set(next);
   return next;
+}
+
+/** An assignment target whose object and key are evaluated once, for a read and a write. */
+interface Reference {
+  get(): Value;
+  set(value: Value): void;
+}
+
+function reference(ctx: Ctx, target: AnyNode, scope: Scope): Reference {
+  if (target.type === 'MemberExpression') {
+    if (target.object.type === 'Super') throw ctx.tracer.break('assignment to super.property in traced code');
+    const object = evalExpr(ctx, target.object, scope);
+    const key = memberKey(ctx, target, scope);
+    return { get: () => getMember(ctx, object, key), set: (value) => setMember(ctx, object, key, value) };
+  }
+  return { get: () => evalExpr(ctx, target, scope), set: (value) => writeTarget(ctx, target, value, scope) };
 }
 
 export function writeTarget(ctx: Ctx, target: AnyNode, value: Value, scope: Scope): void {

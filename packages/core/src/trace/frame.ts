@@ -1,5 +1,6 @@
 // The state of one frame being traced: the graph recorder, the shape env, the guards collected while
 // external values are read, and the policy decisions made at call sites.
+import { types } from 'node:util';
 import { Tensor } from '@kiln/tensor';
 import type { DimDynamism } from '@kiln/shapes';
 import { ShapeEnv } from '@kiln/shapes';
@@ -183,7 +184,7 @@ export class FrameTracer {
       return value;
     }
     if (value instanceof Tensor) return this.tensorInput(value, source);
-    if (typeof value === 'function' || !isPlain(value) || value instanceof Map) {
+    if (typeof value === 'function' || types.isProxy(value) || !isPlain(value) || value instanceof Map) {
       this.guard(`${source} === ${this.guards.constant(value)}`, `${source} is ${describeConstant(value)}`, 'identity');
       return new ExternalRef(value, source, 'identity');
     }
@@ -233,6 +234,7 @@ export class FrameTracer {
 
   /** A property of an external object, read live by the guards. */
   property(ref: ExternalRef, key: string | number): Value {
+    this.refuseProxy(ref, `reading '${String(key)}' of`);
     if (this.effects.has(ref.value)) {
       if (Array.isArray(ref.value)) {
         const changed = readChangedArray(this, ref, key);
@@ -256,8 +258,29 @@ export class FrameTracer {
     return this.external(value, childSource(ref.source, key));
   }
 
+  /** `key in ref` for an external object: the frame's own writes first, else the live object, guarded. */
+  hasKey(ref: ExternalRef, key: string | number): boolean {
+    this.refuseProxy(ref, `'${String(key)}' in`);
+    if (this.effects.has(ref.value)) {
+      const written = Array.isArray(ref.value) || ref.value instanceof Map || ref.value instanceof Set ? undefined : this.effects.hasWritten(ref.value, key);
+      if (written !== undefined) return written;
+      if (Array.isArray(ref.value)) throw this.break(`'in' on ${ref.source} after the frame changed it`);
+    }
+    // Guarded on its own: a key holding `undefined` and a missing key read alike, but 'in' tells them apart.
+    const result = key in ref.value;
+    const code = `(${this.guards.constant(key)} in ${ref.source}) === ${result}`;
+    this.guard(code, `${JSON.stringify(String(key))} ${result ? 'is' : 'is not'} in ${ref.source}`, 'keys');
+    return result;
+  }
+
+  /** A Proxy's traps would run while tracing and again in every guard: its contents are never read. */
+  refuseProxy(ref: ExternalRef, what: string): void {
+    if (types.isProxy(ref.value)) throw this.break(`${what} ${ref.source}, a Proxy (its traps may have effects)`, 'pass the target object, or read the values outside the compiled function');
+  }
+
   /** The key list of an external object (guarded as a whole). */
   keys(ref: ExternalRef): string[] {
+    this.refuseProxy(ref, 'listing the keys of');
     if (this.effects.has(ref.value)) throw this.break(`listing the keys of ${ref.source} after the frame changed it`);
     const keys = Object.keys(ref.value);
     this.guard(`JSON.stringify(Object.keys(${ref.source})) === ${this.guards.constant(JSON.stringify(keys))}`, `keys of ${ref.source} are ${JSON.stringify(keys)}`, 'keys');
@@ -266,6 +289,7 @@ export class FrameTracer {
 
   /** An external array's length when the frame started, guarded. */
   guardArrayLength(ref: ExternalRef): number {
+    this.refuseProxy(ref, 'the length of');
     const arr = ref.value as unknown[];
     if (!this.lengthGuarded.has(ref.source)) {
       this.lengthGuarded.add(ref.source);

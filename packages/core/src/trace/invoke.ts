@@ -7,6 +7,7 @@ import type { ParsedFunction } from './functions.js';
 import { assignPattern } from './patterns.js';
 import { execBody, execStatement, hoist } from './statements.js';
 import { Scope, TracedFunction } from './values.js';
+import { frameBoundUses } from './resume/names.js';
 import type { AnyNode, Value } from './values.js';
 
 /** Binds the parameters of `node` in `scope`. */
@@ -37,6 +38,11 @@ export function invokeFunction(ctx: Ctx, fn: TracedFunction | ParsedFunction, th
     if (node.id && node.type === 'FunctionExpression') scope.declare(node.id.name, 'const', fn);
     bindParams(inner, node, args, scope);
     return runBody(inner, node, scope);
+  }
+  if (lexicalThisOf(fn)) {
+    // Its `this` is the one of the code that created it (`act = (x) => x.mul(this.scale)` in a class), which
+    // [[Scopes]] does not show; the receiver of this call (`cfg.fn(x)`) is another object.
+    throw ctx.tracer.break(`arrow function '${external?.name ?? ''}' defined outside the frame uses 'this' (its lexical this is not visible to the tracer)`, 'make it a method, or read the field into a local before the arrow');
   }
   return ctx.tracer.withLocator(fn.locator, () => {
     const scope = new Scope(ctx.tracer.externalScope(fn, external!));
@@ -76,9 +82,25 @@ export function invokeRoot(ctx: Ctx, fn: ParsedFunction, thisArg: Value, args: V
   });
 }
 
+/** An external arrow function that uses its lexical `this` or `arguments` (both invisible to the tracer). */
+function lexicalThisOf(fn: ParsedFunction): string | undefined {
+  if (fn.node.type !== 'ArrowFunctionExpression') return undefined;
+  if (!lexicalMemo.has(fn.node)) {
+    const uses = frameBoundUses(fn.node);
+    lexicalMemo.set(fn.node, uses.this ? "'this'" : uses.other);
+  }
+  return lexicalMemo.get(fn.node);
+}
+const lexicalMemo = new WeakMap<object, string | undefined>();
+
 /** The root call of a frame: async functions and generators are skipped as a whole. */
 export function checkTraceable(parsed: ParsedFunction, name: string): void {
   const node = parsed.node;
+  const lexical = lexicalThisOf(parsed);
+  if (lexical) {
+    // The compiled function's receiver is not the arrow's `this`; generated eager statements would not see it either.
+    throw new FrameSkipped(`'${name}' is an arrow function that uses ${lexical} of the code that created it`, parsed.locator(node.start));
+  }
   if (node.async || node.generator) {
     throw new FrameSkipped(`'${name}' is ${node.async ? 'an async function' : 'a generator'}: the tracer runs synchronous code only`, parsed.locator(node.start));
   }

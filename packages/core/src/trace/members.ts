@@ -68,7 +68,25 @@ export function setMember(ctx: Ctx, object: Value, key: string | number, value: 
   }
   if (isTensorValue(object)) throw t.break(`assignment to tensor property '${String(key)}'`);
   if (object === null || isRuntimeNumber(object) || typeof object !== 'object' || object instanceof Map) throw t.break(`assignment to '${String(key)}' of a non-object`);
+  const blocked = writeBlocker(object, key);
+  if (blocked) throw t.break(`assignment to '${String(key)}' of an object built in the frame: ${blocked}`, 'eager code raises or runs the setter; it runs eagerly');
   (object as Record<string | number, unknown>)[key] = value;
+}
+
+/**
+ * Why a plain write `obj[key] = v` on a frame object would not just store the value: a setter (user code
+ * run natively, with the tracer's values), a read-only property, or a frozen / non-extensible object (a
+ * TypeError in strict code).
+ */
+export function writeBlocker(object: object, key: string | number): string | undefined {
+  for (let o: object | null = object; o && o !== Object.prototype && o !== Array.prototype; o = Object.getPrototypeOf(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (!d) continue;
+    if (d.get || d.set) return 'it is an accessor';
+    if (d.writable === false) return 'it is read-only';
+    return undefined;
+  }
+  return Object.isExtensible(object) ? undefined : 'the object is not extensible';
 }
 
 /** The items of an iterable value (arrays, strings, Maps, external arrays). */

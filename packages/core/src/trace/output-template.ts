@@ -66,6 +66,8 @@ export class TemplateBuilder {
     if (isRuntimeNumber(v)) return this.number(v.expr);
     if (v instanceof ExternalRef) return this.source(v.source);
     if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return { kind: 'const', value: v };
+    // Rebuilt objects are fresh and extensible: a frozen or sealed one would thaw (and a later write succeed).
+    if (typeof v === 'object' && !Object.isExtensible(v)) throw this.tracer.break('a frozen or sealed object built in the frame is returned or live across a break', 'freeze it after the compiled function returns');
     if (Array.isArray(v)) return this.array(v, keepViews);
     if (Object.getPrototypeOf(v) === Object.prototype) {
       return { kind: 'object', entries: Object.entries(v).map(([k, x]) => [k, this.of(x, keepViews)] as const) };

@@ -3,7 +3,7 @@
 // always correct and at worst recompiles.
 import { DataDependentError, SymBool, SymFloat, SymInt, isSymBool, isSymFloat, isSymInt } from '@kiln/shapes';
 import type { FrameTracer } from './frame.js';
-import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
+import { ExternalRef, TracedFunction, isSymbolic, isTensorValue } from './values.js';
 import type { Value } from './values.js';
 import { applyArith, isBinaryArith, isRuntimeNumber, runtimeArith, runtimeNeg } from './runtime-number.js';
 import type { RuntimeNumber } from './runtime-number.js';
@@ -114,15 +114,23 @@ export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Val
   if (op === 'instanceof') {
     const ctor = b instanceof ExternalRef ? b.value : b;
     if (typeof ctor !== 'function') throw tracer.break("right-hand side of 'instanceof' is not callable");
+    if (a instanceof TracedFunction) return Function.prototype instanceof (ctor as new () => unknown) || ctor === Function;
+    if (a instanceof ExternalRef) tracer.refuseProxy(a, "'instanceof' on");
     const target = a instanceof ExternalRef ? a.value : a;
     return target instanceof (ctor as new () => unknown);
   }
-  if (op === 'in') {
-    if (b instanceof ExternalRef) return tracer.property(b, String(a)) !== undefined || String(a) in b.value;
-    return (a as string) in (b as object);
-  }
+  if (op === 'in') return inOperator(tracer, a, b);
   if (!isPrimitive(a) || !isPrimitive(b)) throw tracer.break(`operator '${op}' on an object`);
   return applyPrimitive(op, a as any, b as any);
+}
+
+/** `key in object`: the key as JS converts it (a size specialized), the object's own or guarded answer. */
+function inOperator(tracer: FrameTracer, a: Value, b: Value): boolean {
+  const key = concrete(tracer, a);
+  if (typeof key !== 'string' && typeof key !== 'number') throw tracer.break("'in' with a key that is not a string or number");
+  if (b instanceof ExternalRef) return tracer.hasKey(b, typeof key === 'string' && /^(0|[1-9]\d*)$/.test(key) ? Number(key) : key);
+  if (b === null || typeof b !== 'object' || b instanceof TracedFunction || isSymbolic(b)) throw tracer.break("'in' on a value that is not an object built in the frame");
+  return key in b;
 }
 
 const isPrimitive = (v: Value): boolean => v === null || (typeof v !== 'object' && typeof v !== 'function');

@@ -61,6 +61,12 @@ export class EffectLog {
     return { value: v === DELETED ? undefined : v };
   }
 
+  /** Whether the frame's own writes decide `key in target`: true (written), false (deleted), undefined (untouched). */
+  hasWritten(target: object, key: string | number): boolean | undefined {
+    const o = this.overlay.get(target);
+    return o?.has(key) ? o.get(key) !== DELETED : undefined;
+  }
+
   /** Records an effect; an array's or collection's own picture is updated by collections.ts. */
   write(effect: Effect): void {
     this.effects.push(effect);
