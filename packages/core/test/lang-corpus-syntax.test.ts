@@ -59,6 +59,11 @@ cases(Destructuring, {
     shapes: MATRICES,
     args: floats,
   },
+  'regression: a string spread into an object literal gives one key per character': {
+    world: pure((x: k.Tensor) => ({ ...'ab', ...(x.shape[0] > 2 ? 'xyz' : ''), n: x.shape[0] })),
+    shapes: MATRICES,
+    args: floats,
+  },
   'computed keys and shorthand properties': {
     world: pure((x: k.Tensor) => {
       const rows = x.shape[0];

@@ -117,6 +117,11 @@ function objectExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
       const src = evalExpr(ctx, prop.argument, scope);
       if (src instanceof ExternalRef) {
         for (const k of ctx.tracer.keys(src)) out[k] = ctx.tracer.property(src, k);
+      } else if (typeof src === 'string') {
+        Object.assign(out, src); // {...'ab'} is {0: 'a', 1: 'b'}
+      } else if (isTensorValue(src)) {
+        // eager code would copy the Tensor's own fields; the traced value is a fake with other fields
+        throw ctx.tracer.break('spreading a tensor into an object literal', 'spread its fields by name, e.g. { shape: t.shape, dtype: t.dtype }');
       } else if (src && typeof src === 'object') Object.assign(out, src);
       continue;
     }
