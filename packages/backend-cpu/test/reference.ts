@@ -36,7 +36,7 @@ const BINARY: Record<string, (a: number, b: number) => number> = {
   floordiv: (a, b) => Math.floor(a / b), mod: (a, b) => a - Math.floor(a / b) * b,
   max: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
   min: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
-  pow: (a, b) => (a === 1 || b === 0 ? 1 : Math.pow(a, b)), // C99/PyTorch: pow(1, NaN) = 1
+  pow: Math.pow, // as eager: ECMAScript's special cases (pow(1, NaN) = NaN, unlike C99)
   atan2: Math.atan2,
   eq: (a, b) => +(a === b), ne: (a, b) => +(a !== b), lt: (a, b) => +(a < b),
   le: (a, b) => +(a <= b), gt: (a, b) => +(a > b), ge: (a, b) => +(a >= b),

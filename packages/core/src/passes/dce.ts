@@ -4,8 +4,8 @@ import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
 
 /**
- * Dead-code elimination: removes call and constant nodes nobody reads. Ops that mutate an input or draw
- * random numbers are kept even when unused: removing them would change what the program does. So is a
+ * Dead-code elimination: removes call and constant nodes nobody reads. Ops that mutate an input, draw
+ * random numbers or may raise on their input values are kept even when unused: removing them would change what the program does. So is a
  * data-dependent op (nonzero, item) whose unbacked symbol is still needed though its value is not: by a
  * runtime assert (which runs where the symbol is bound), or by a size anything live uses — the frame's
  * outputs (`return idx.shape[0] + 1`) or another node's arguments and shape.
@@ -26,9 +26,22 @@ export function dce(graph: Graph): boolean {
   return changed;
 }
 
+/**
+ * Ops whose eager kernel raises on some values (an index out of range, an integer remainder by zero): an
+ * unused one still raises in eager code, so removing it would make the compiled program return instead.
+ */
+const RAISES_ON_VALUES: Record<string, (node: Node) => boolean> = {
+  indexSelect: () => true,
+  gather: () => true,
+  oneHot: () => true,
+  embedding: () => true,
+  remainder: (node) => (node.meta.val as { dtype?: string } | undefined)?.dtype !== 'float32' && (node.meta.val as { dtype?: string } | undefined)?.dtype !== 'float64',
+};
+
 function keptAnyway(node: Node, needed: ReadonlySet<string>): boolean {
   const op = node.kind === 'call' ? getOp(node.target) : undefined;
   if (op && (op.mutatesSelf || op.random)) return true;
+  if (op && RAISES_ON_VALUES[op.name]?.(node)) return true;
   return !!op?.dataDependent && [...collectSymbols([node.meta.val], new Set())].some((s) => needed.has(s));
 }
 

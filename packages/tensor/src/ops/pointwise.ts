@@ -77,10 +77,21 @@ export const gelu = defineOp({
 type BinaryResult = 'promote' | 'float' | 'bool';
 
 function binaryMeta(name: string, a: TensorMetaLike, b: TensorMetaLike | ScalarLike, result: BinaryResult): MetaTensor {
+  checkIntScalarFits(name, a, b);
   const shape = isTensorOperand(b) ? broadcastShapes(name, a.shape, b.shape) : [...a.shape];
   const promoted = resultType([a, b]);
   const dtype = result === 'bool' ? 'bool' : result === 'float' && !isFloating(promoted) ? 'float32' : promoted;
   return { shape, dtype };
+}
+
+/**
+ * An integral number meets an integer or bool tensor in int32 (as a Python int meets an int tensor). One
+ * outside int32 would silently wrap (x.div(1e30) would divide by 0), so it raises, as PyTorch's overflow
+ * check does.
+ */
+function checkIntScalarFits(name: string, a: TensorMetaLike, b: TensorMetaLike | ScalarLike): void {
+  if (typeof b !== 'number' || !Number.isInteger(b) || isFloating(a.dtype) || (b >= -(2 ** 31) && b < 2 ** 31)) return;
+  throw new ValueError(`${name}: the integer ${b} does not fit in int32, the dtype it takes next to a ${a.dtype} tensor`, `convert the tensor first (x.to('float32').${name}(${b}))`);
 }
 
 /** Computation dtype: comparisons compute in the promoted dtype, not in bool. */

@@ -267,6 +267,13 @@ export class ExprEmitter {
     f.set(b).set(a);
     if (op === 'floordiv') return void f.get(a).get(b).simd('f32x4_div', 'f32x4_floor');
     f.get(a).get(a).get(b).simd('f32x4_div', 'f32x4_floor').get(b).simd('f32x4_mul', 'f32x4_sub');
+    // A finite a over b = ±Inf: the formula gives NaN (0·Inf); eager's fmod keeps a, and Python's sign rule
+    // then moves a nonzero a of the other sign to b.
+    const res = f.local('v128');
+    f.set(res).get(b).get(a);
+    f.get(a).f32x4(0).simd('f32x4_lt').get(b).f32x4(0).simd('f32x4_lt', 'v128_xor').get(a).f32x4(0).simd('f32x4_ne', 'v128_and', 'v128_bitselect');
+    f.get(res).get(b).simd('f32x4_abs').f32x4(Infinity).simd('f32x4_eq').get(a).get(a).simd('f32x4_sub').f32x4(0);
+    f.simd('f32x4_eq', 'v128_and', 'v128_bitselect');
   }
 
   /**

@@ -70,7 +70,7 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
     emitReductionAcrossOuter(frame, exprs, { outer, reduce, stages, stores }, accTypes, k.name);
     return { f, signature: { ...signature, scratchBytes: 0 } };
   }
-  const stash = findStash(stages, stores, accTypes);
+  const stash = findStash(stages, stores, accTypes, k.outputs);
   // only the stashing store reads the stash back: it reads each element before it overwrites it
   const fullValue = (s: Store): ValueExpr =>
     stash && s === stash.store ? mapValue(s.value, (n) => (sameValue(n, stash.prologue) ? stash.load : undefined)) : s.value;
@@ -225,11 +225,13 @@ function sameValue(a: ValueExpr, b: ValueExpr): boolean {
 }
 
 /** A full-scope store that contains the last (folding) stage's prologue, with matching dtype. */
-function findStash(stages: ReductionKernel['stages'], stores: Store[], accTypes: LoopDType[]): Stash | null {
+function findStash(stages: ReductionKernel['stages'], stores: Store[], accTypes: LoopDType[], outputs: ReductionKernel['outputs']): Stash | null {
   const last = stages[stages.length - 1];
   if (!last || last.type === 'argmax' || last.type === 'argmin' || last.prologue.kind === 'load') return null;
   const store = stores.find((s) => s.scope === 'full' && someNode(s.value, (n) => sameValue(n, last.prologue)));
   if (!store || stores.filter((s) => s.buffer === store.buffer).length > 1) return null;
   if (accTypes[accTypes.length - 1] !== 'float32') return null;
+  // The stash lives in the store's own buffer: one that holds bools or ints (softmax(x).eq(0)) cannot keep it.
+  if (outputs.find((o) => o.name === store.buffer)?.dtype !== 'float32') return null;
   return { store, prologue: last.prologue, load: { kind: 'load', buffer: store.buffer, access: store.access } };
 }

@@ -139,8 +139,10 @@ function emitTanh(f: FunctionBuilder, x: Local<'v128'>, exp: () => void): void {
   f.get(small).get(large).get(ax).f32x4(0.625).simd('f32x4_lt', 'v128_bitselect');
 }
 
-// pow(a, b) = exp(b * log|a|), with the IEEE/C99 special cases that users notice: b == 0 → 1, a == 1 → 1,
-// negative a with integral b takes the sign of (-1)^b, negative a with fractional b is NaN.
+// pow(a, b) = exp(b * log|a|), with the special cases of eager's Math.pow (ECMAScript, which differs from C99
+// for a == ±1): b == 0 → 1; a == 1 → 1 for finite b only (1^NaN and 1^±Inf are NaN, as exp(NaN·0) gives);
+// negative a with integral b takes the sign of (-1)^b; negative finite a with fractional b is NaN, while
+// (-Inf)^b for fractional b is +Inf or +0 like Inf^b.
 function emitPow(f: FunctionBuilder, a: Local<'v128'>, b: Local<'v128'>, exp: () => void, log: () => void): void {
   const r = f.local('v128');
   const bInt = f.local('v128');
@@ -150,12 +152,14 @@ function emitPow(f: FunctionBuilder, a: Local<'v128'>, b: Local<'v128'>, exp: ()
   exp();
   f.set(r);
   f.get(b).simd('f32x4_trunc').get(b).simd('f32x4_eq').set(bInt);
-  // odd b: trunc(b/2)*2 != b (integral b only); sign bit where a < 0 and b odd
+  // odd b: integral and trunc(b/2)*2 != b; sign bit where a < 0 and b odd
   f.get(r);
-  f.get(b).f32x4(0.5).simd('f32x4_mul', 'f32x4_trunc').f32x4(2).simd('f32x4_mul').get(b).simd('f32x4_ne');
+  f.get(b).f32x4(0.5).simd('f32x4_mul', 'f32x4_trunc').f32x4(2).simd('f32x4_mul').get(b).simd('f32x4_ne').get(bInt).simd('v128_and');
   f.get(a).f32x4(0).simd('f32x4_lt', 'v128_and').f32x4(-0).simd('v128_and', 'v128_xor').set(r);
-  // NaN where a < 0 and b is not integral
-  f.f32x4(NaN).get(r).get(a).f32x4(0).simd('f32x4_lt').get(bInt).simd('v128_andnot', 'v128_bitselect').set(r);
-  // 1 where b == 0 or a == 1
-  f.f32x4(1).get(r).get(b).f32x4(0).simd('f32x4_eq').get(a).f32x4(1).simd('f32x4_eq', 'v128_or', 'v128_bitselect');
+  // NaN where a < 0 (not -Inf) and b is not integral
+  f.f32x4(NaN).get(r).get(a).f32x4(0).simd('f32x4_lt').get(a).f32x4(-Infinity).simd('f32x4_ne', 'v128_and');
+  f.get(bInt).simd('v128_andnot', 'v128_bitselect').set(r);
+  // 1 where b == 0, or a == 1 and b is finite (b - b == 0)
+  f.f32x4(1).get(r).get(b).f32x4(0).simd('f32x4_eq').get(a).f32x4(1).simd('f32x4_eq');
+  f.get(b).get(b).simd('f32x4_sub').f32x4(0).simd('f32x4_eq', 'v128_and', 'v128_or', 'v128_bitselect');
 }

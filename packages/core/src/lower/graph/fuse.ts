@@ -155,7 +155,8 @@ function absorbPointwise(r: ReductionKernel, p: PointwiseKernel): ReductionKerne
 }
 
 function fuseEpilogue(m: MatmulKernel, p: PointwiseKernel): MatmulKernel | undefined {
-  if (m.epilogue || p.stores.length !== 1) return undefined;
+  // A matmul writes float32 (its epilogue runs over the finished f32 tile): a bool or int consumer stays apart.
+  if (m.epilogue || p.stores.length !== 1 || p.outputs.some((o) => o.dtype !== 'float32')) return undefined;
   const outShape: SizeExpr[] = [...m.batch, m.m, m.n];
   const store = p.stores[0]!;
   const identity = { offset: 0, strides: contiguousStrides(outShape) };

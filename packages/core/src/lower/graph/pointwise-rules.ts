@@ -64,10 +64,11 @@ export const pointwiseRules: Readonly<Record<string, Rule>> = {
   logicalAnd: ({ x }) => binary('and', x[0]!, x[1]!),
   logicalOr: ({ x }) => binary('or', x[0]!, x[1]!),
   where: ({ x }) => where(x[0]!, x[1]!, x[2]!),
+  // max first, then min, as eager: with min > max every element becomes max (PyTorch's rule too).
   clamp: ({ x, args, dtype, scalar }) => {
     let v = x[0]!;
-    if (args[1] !== null && args[1] !== undefined) v = binary('min', v, scalar(args[1], dtype));
     if (args[0] !== null && args[0] !== undefined) v = binary('max', v, scalar(args[0], dtype));
+    if (args[1] !== null && args[1] !== undefined) v = binary('min', v, scalar(args[1], dtype));
     return v;
   },
 };

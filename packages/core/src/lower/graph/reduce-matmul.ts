@@ -33,10 +33,14 @@ export function lowerReduction(b: ProgramBuilder, op: string, all: unknown[], fa
   if ((type === 'prod' || type === 'sum') && outDtype !== 'float32') return undefined;
   const rank = x.shape.length;
   const dimArg = all[1] as number | number[] | null;
-  const dims = dimArg === null ? x.shape.map((_, d) => d) : (typeof dimArg === 'number' ? [dimArg] : dimArg).map((d) => normalizeDim(d, rank, op));
+  // An empty dim list reduces every dim, as in eager.
+  const dims = dimArg === null || (Array.isArray(dimArg) && dimArg.length === 0) ? x.shape.map((_, d) => d) : (typeof dimArg === 'number' ? [dimArg] : dimArg).map((d) => normalizeDim(d, rank, op));
   const reduced = new Set(dims);
   const outer = x.shape.filter((_, d) => !reduced.has(d));
-  const reduce = x.shape.filter((_, d) => reduced.has(d));
+  // A 0-d input (sum(x), argmax(x), x.sum(0) of a scalar) reduces over its one element: a size-1 reduction
+  // axis that no index reads, since the loop IR's reduction kernel needs at least one.
+  const reduced0 = x.shape.filter((_, d) => reduced.has(d));
+  const reduce: SizeExpr[] = reduced0.length === 0 ? [1] : reduced0;
   const nAxes = outer.length + reduce.length;
   let outerPos = 0;
   let reducePos = outer.length;
@@ -58,10 +62,17 @@ export function lowerReduction(b: ProgramBuilder, op: string, all: unknown[], fa
     outer,
     reduce,
     stages: [{ type, prologue }],
-    stores: [{ buffer: out.buffer, access: { offset: 0, strides: contiguousStrides(outer) }, value: truth ? binary('gt', acc(0), constant(0, 'int32')) : acc(0), scope: 'outer' as const }],
+    stores: [{ buffer: out.buffer, access: { offset: 0, strides: contiguousStrides(outer) }, value: storedValue(type, truth, accDtype, outDtype), scope: 'outer' as const }],
   };
   b.addKernel({ ...kernel, params: paramsOf(kernel) });
   return out;
+}
+
+/** The accumulator as stored: a truth value, or cast when it ran in another dtype (a bool sum counts in int32). */
+function storedValue(type: ReductionType, truth: boolean, accDtype: LoopDType, outDtype: LoopDType) {
+  if (truth) return binary('gt', acc(0), constant(0, 'int32'));
+  const isIndex = type === 'argmax' || type === 'argmin';
+  return !isIndex && accDtype !== outDtype ? cast(outDtype, acc(0)) : acc(0);
 }
 
 /**
