@@ -40,7 +40,11 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
       report: { backend: 'cpu', kernels: 0, fallbacks: [], wholeGraphFallback: err.message, compileMs: performance.now() - t0 },
     };
   }
-  const runner = new ProgramRunner(program, module, arena());
+  // sin/cos flag arguments beyond their exact range; such calls are recomputed with the eager kernels
+  const flags = kernels.some((k) => /"op":"(sin|cos)"/.test(JSON.stringify(k)));
+  let interpreter: Interpreter | undefined;
+  const recompute = flags ? (inputs: readonly unknown[]) => (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[] : undefined;
+  const runner = new ProgramRunner(program, module, arena(), recompute);
   return {
     run: (inputs) => runner.run(inputs),
     runner,

@@ -3,8 +3,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { binary, compile, contiguous, explain, load, unary, type PointwiseKernel, type UnaryOp } from '@kiln/core';
-import { compileKernels } from '@kiln/backend-cpu';
+import { binary, compile, contiguous, explain, load, traceOps, unary, type PointwiseKernel, type UnaryOp } from '@kiln/core';
+import { compileGraphForCpu, compileKernels } from '@kiln/backend-cpu';
 import { assertClose, random, runBoth, sharedArena } from './helpers.js';
 
 const Math_ = suite('math functions');
@@ -84,6 +84,30 @@ Math_('exp of x - max(x) in a reduction equals the general exp bit for bit', () 
   const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
   assert.equal(bits(viaMax), bits(general));
   assert.ok(viaMax.some((v) => v > 0 && v < 1.17549435e-38), 'subnormal results are in the test');
+});
+
+// Beyond |x| ≈ 1e5 the float32 reduction loses the quadrant: the kernel flags such an argument and the call
+// is recomputed with the eager kernels, so large arguments are right (and slower), never wrong.
+Math_('sin/cos of arguments beyond the fast range are recomputed eagerly, others are not', () => {
+  const fused = (t: k.Tensor) => [t.sin(), t.mul(1e6).cos().add(1)] as unknown as k.Tensor;
+  const program = compileGraphForCpu(traceOps(fused, [k.tensor([1, 2], { dtype: 'float32' })]).coreGraph);
+  const run = (values: number[]) => program.run([k.tensor(values, { dtype: 'float32' })]) as k.Tensor[];
+  const close = (got: k.Tensor[], values: number[]) => {
+    const want = fused(k.tensor(values, { dtype: 'float32' })) as unknown as k.Tensor[];
+    got.forEach((g, j) => g.toTypedArray().forEach((v, i) => {
+      const w = want[j]!.toTypedArray()[i]!;
+      assert.ok(Number.isNaN(w) ? Number.isNaN(v) : Math.abs(v - w) <= 1e-6, `output ${j}[${i}] for ${values[i]}: ${v} vs ${w}`);
+    }));
+  };
+  const small = [0.5, -3, 100, 0, NaN, Infinity];
+  close(run(small), small);
+  assert.is(program.runner!.stats.recomputed, 1, 'x·1e6 leaves the fast range: recomputed');
+  const tiny = [1e-3, -2e-2];
+  close(run(tiny), tiny);
+  assert.is(program.runner!.stats.recomputed, 1, 'all arguments in range: the kernel results stand');
+  const large = [1e6, -5e5, 3e7, 1e30, 3.4e38, 123456.7];
+  close(run(large), large);
+  assert.is(program.runner!.stats.recomputed, 2);
 });
 
 Math_.run();

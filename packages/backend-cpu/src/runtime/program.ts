@@ -11,6 +11,7 @@ import { BYTES_PER_ELEMENT } from '@kiln/core';
 import type { Arena } from './arena.js';
 import type { CompiledModule } from './compile.js';
 import { residentPool, type ResidentPool } from './resident.js';
+import { IMPRECISE_FLAG_ADDRESS } from '../codegen/math/trig.js';
 
 /** Time spent copying versus computing, summed over calls (the bench reports the copy share). */
 export interface ProgramStats {
@@ -18,10 +19,12 @@ export interface ProgramStats {
   copyInMs: number;
   computeMs: number;
   copyOutMs: number;
+  /** Calls whose results came from the eager kernels because a kernel flagged an input (see `recompute`). */
+  recomputed: number;
 }
 
 export class ProgramRunner {
-  readonly stats: ProgramStats = { calls: 0, copyInMs: 0, computeMs: 0, copyOutMs: 0 };
+  readonly stats: ProgramStats = { calls: 0, copyInMs: 0, computeMs: 0, copyOutMs: 0, recomputed: 0 };
   private readonly constantPointers = new Map<string, number>();
   /** Built once: the call path looks buffers up by name for every allocation. */
   private readonly buffersByName: ReadonlyMap<string, LoweredProgram['buffers'][number]>;
@@ -33,10 +36,16 @@ export class ProgramRunner {
   private readonly pool: ResidentPool;
   measure = false;
 
+  /**
+   * @param recompute runs the call with the eager kernels instead; given when a kernel may flag an input its
+   *   fast path cannot compute exactly (sin/cos of |x| > 1e5, see IMPRECISE_FLAG_ADDRESS): a flagged call's
+   *   results come from it. Programs never write their inputs, so it sees them unchanged.
+   */
   constructor(
     readonly program: LoweredProgram,
     readonly module: CompiledModule,
     readonly arena: Arena,
+    private readonly recompute?: (inputs: readonly unknown[]) => unknown[],
   ) {
     this.buffersByName = new Map(program.buffers.map((b) => [b.name, b]));
     const plan = planMemory(program);
@@ -96,6 +105,7 @@ export class ProgramRunner {
         else owned.push(b.name);
       }
       const t1 = this.measure ? performance.now() : 0;
+      if (this.recompute) new Int32Array(arena.memory.buffer, IMPRECISE_FLAG_ADDRESS, 1)[0] = 0;
       program.steps.forEach((step, i) => {
         for (const name of this.allocBefore[i]!) {
           const b = this.buffersByName.get(name)!;
@@ -111,6 +121,10 @@ export class ProgramRunner {
           owned.splice(owned.indexOf(name), 1);
         }
       });
+      if (this.recompute && new Int32Array(arena.memory.buffer, IMPRECISE_FLAG_ADDRESS, 1)[0] !== 0) {
+        this.stats.recomputed++;
+        return this.recompute(inputs);
+      }
       const t2 = this.measure ? performance.now() : 0;
       let handedOut: Map<string, Storage> | undefined; // outputs returned twice share their block (copy-on-write)
       const outputs = program.outputs.map((o) => {
