@@ -40,8 +40,11 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
       report: { backend: 'cpu', kernels: 0, fallbacks: [], wholeGraphFallback: err.message, compileMs: performance.now() - t0 },
     };
   }
-  // sin/cos flag arguments beyond their exact range; such calls are recomputed with the eager kernels
-  const flags = kernels.some((k) => /"op":"(sin|cos)"/.test(JSON.stringify(k)));
+  // Kernels may flag a call for the eager kernels (codegen/imprecise.ts): sin/cos beyond their exact range,
+  // float32 sums and products that overflow.
+  const flags = kernels.some(
+    (k) => (k.kind === 'reduction' && k.stages.some((s) => s.type === 'sum' || s.type === 'prod')) || /"op":"(sin|cos)"/.test(JSON.stringify(k)),
+  );
   let interpreter: Interpreter | undefined;
   const recompute = flags ? (inputs: readonly unknown[]) => (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[] : undefined;
   const runner = new ProgramRunner(program, module, arena(), recompute);

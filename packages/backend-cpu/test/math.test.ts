@@ -110,4 +110,19 @@ Math_('sin/cos of arguments beyond the fast range are recomputed eagerly, others
   assert.is(program.runner!.stats.recomputed, 2);
 });
 
+// Eager sums accumulate in float64; a float32 sum that overflows flags the call, which is then recomputed
+// with the eager kernels. (Composites — mean, var, std, layerNorm — decompose into ops with float32
+// intermediates, which overflow near float32's maximum on the interpreter too: see the backend README.)
+Math_('a float32 sum that overflows where eager\'s float64 one does not is recomputed eagerly', () => {
+  const fns = (t: k.Tensor) => [t.sum(-1), t.transpose(0, 1).sum(0), t.sum()] as unknown as k.Tensor;
+  const x = k.tensor([[3e38, 3e38, 3e38, -3e38], [2e38, 2e38, -3e38, 1]], { dtype: 'float32' });
+  const program = compileGraphForCpu(traceOps(fns, [x]).coreGraph);
+  const got = program.run([x]) as k.Tensor[];
+  const want = fns(x) as unknown as k.Tensor[];
+  got.forEach((g, j) => assert.equal(Array.from(g.toTypedArray()), Array.from(want[j]!.toTypedArray()), `output ${j}`));
+  assert.is(program.runner!.stats.recomputed, 1);
+  program.run([k.randn([2, 4])]);
+  assert.is(program.runner!.stats.recomputed, 1, 'ordinary values: the kernels\u2019 results stand');
+});
+
 Math_.run();

@@ -11,7 +11,7 @@ import { BYTES_PER_ELEMENT } from '@kiln/core';
 import type { Arena } from './arena.js';
 import type { CompiledModule } from './compile.js';
 import { residentPool, type ResidentPool } from './resident.js';
-import { IMPRECISE_FLAG_ADDRESS } from '../codegen/math/trig.js';
+import { IMPRECISE_FLAG_ADDRESS } from '../codegen/imprecise.js';
 
 /** Time spent copying versus computing, summed over calls (the bench reports the copy share). */
 export interface ProgramStats {
@@ -38,7 +38,7 @@ export class ProgramRunner {
 
   /**
    * @param recompute runs the call with the eager kernels instead; given when a kernel may flag an input its
-   *   fast path cannot compute exactly (sin/cos of |x| > 1e5, see IMPRECISE_FLAG_ADDRESS): a flagged call's
+   *   fast path cannot compute as eager does (sin/cos of |x| > 1e5, an overflowing float32 sum; see codegen/imprecise.ts): a flagged call's
    *   results come from it. Programs never write their inputs, so it sees them unchanged.
    */
   constructor(

@@ -10,6 +10,7 @@ import { invariantAlong, type ExprEmitter, type LaneMode } from './expr.js';
 import { collectAccesses, emitNest } from './loops.js';
 import { emitSize } from './sizes.js';
 import { COMBINE, emitFoldStep } from './reduction-ops.js';
+import { emitFlagIfInfinite } from '../imprecise.js';
 
 type Store = ReductionKernel['stores'][number];
 
@@ -81,6 +82,8 @@ export function emitReductionAcrossOuter(
         // each lane is its own output, so NaN is restored lane by lane
         acc.forEach((a, u) => {
           if (nan[u]) f.f32x4(NaN).get(a).get(nan[u]!).simd('v128_bitselect').set(a);
+          // eager sums and products in float64: where float32 overflowed, the call is recomputed eagerly
+          if (dtype === 'float32' && (stage.type === 'sum' || stage.type === 'prod')) emitFlagIfInfinite(f, a);
           accs[u]!.push(a);
         });
       });

@@ -17,6 +17,7 @@ import { kernelFrame, type KernelSignature } from './frame.js';
 import { collectAccesses, emitNest, emitUnrolledVectorLoop, emitVectorLoop, mapAccesses, simplifyAxes, usesIndex } from './loops.js';
 import { emitReductionAcrossOuter, prefersAcrossOuter } from './reduction-across.js';
 import { COMBINE, emitFoldStep } from './reduction-ops.js';
+import { emitFlagIfInfinite } from '../imprecise.js';
 
 type Store = ReductionKernel['stores'][number];
 
@@ -157,6 +158,8 @@ function emitFold(
   const pairs = [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11];
   for (const lanes of [halves, pairs]) f.get(vec).get(vec).get(vec).shuffle(lanes).simd(op).set(vec);
   f.get(vec).get(tail).simd(op).set(result);
+  // eager sums and products in float64: where float32 overflowed, the call is recomputed eagerly
+  if (dtype === 'float32' && (type === 'sum' || type === 'prod')) emitFlagIfInfinite(f, result);
   if (nan) {
     f.f32x4(NaN).get(result).i32(0).get(nan).simd('v128_any_true').op('i32_sub'); // 0 or -1 (all ones)
     f.simd('i32x4_splat', 'v128_bitselect').set(result);

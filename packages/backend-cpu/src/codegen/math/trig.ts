@@ -3,16 +3,12 @@
 // q + 1. Infinite or NaN input gives NaN through the reduction itself.
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { horner } from './library.js';
+import { emitFlagIf } from '../imprecise.js';
 
 const TWO_OVER_PI = 0.6366197723675814;
 /** Below this |x| the three-part reduction keeps the quadrant and float32 accuracy. */
 export const SIN_COS_LIMIT = 1e5;
-/**
- * Memory word 0 (no buffer starts below 64): set to 1 when a kernel met an input its fast path cannot
- * compute exactly; the program runner then recomputes that call with the eager kernels. Word 1 takes the
- * writes of lanes that had nothing to flag, so the flag is only ever set, never cleared by a racing store.
- */
-export const IMPRECISE_FLAG_ADDRESS = 0;
+
 const PIO2 = [1.5703125, 4.837512969970703125e-4, 7.54978995489188216e-8];
 
 export function emitSinCos(f: FunctionBuilder, x: Local<'v128'>, which: 'sin' | 'cos'): void {
@@ -39,9 +35,9 @@ export function emitSinCos(f: FunctionBuilder, x: Local<'v128'>, which: 'sin' | 
   f.get(sinPoly);
   f.get(qi).i32x4(1).simd('v128_and').i32x4(1).simd('i32x4_eq', 'v128_bitselect');
   f.get(qi).i32x4(2).simd('v128_and').i32(30).simd('i32x4_shl', 'v128_xor');
-  // finite |x| beyond the limit (±inf and NaN already give NaN): store 1 to word 0 if any lane, else to word 1
-  f.i32(IMPRECISE_FLAG_ADDRESS + 4);
-  f.get(x).simd('f32x4_abs').f32x4(SIN_COS_LIMIT).simd('f32x4_gt');
-  f.get(x).simd('f32x4_abs').f32x4(Infinity).simd('f32x4_lt', 'v128_and', 'v128_any_true');
-  f.i32(2).op('i32_shl', 'i32_sub').i32(1).mem('i32_store');
+  // a finite |x| beyond the limit (±inf and NaN already give NaN) sends the call to the eager kernels
+  emitFlagIf(f, () => {
+    f.get(x).simd('f32x4_abs').f32x4(SIN_COS_LIMIT).simd('f32x4_gt');
+    f.get(x).simd('f32x4_abs').f32x4(Infinity).simd('f32x4_lt', 'v128_and', 'v128_any_true');
+  });
 }
