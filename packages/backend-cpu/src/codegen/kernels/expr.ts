@@ -8,6 +8,7 @@ import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { SimdOp } from '../wasm/opcodes.js';
 import type { MathFunction, MathLibrary } from '../math/library.js';
 import { CpuCodegenError } from './errors.js';
+import { emitFloatFloorDivMod, emitIntFloorDivMod } from './division.js';
 
 export type LaneMode = 'vector' | 'scalar';
 
@@ -239,7 +240,7 @@ export class ExprEmitter {
         eq: 'f32x4_eq', ne: 'f32x4_ne', lt: 'f32x4_lt', le: 'f32x4_le', gt: 'f32x4_gt', ge: 'f32x4_ge',
       };
       if (op === 'pow' || op === 'atan2') return this.call(op);
-      if (op === 'floordiv' || op === 'mod') return this.floatFloorDivMod(op);
+      if (op === 'floordiv' || op === 'mod') return void emitFloatFloorDivMod(f, op);
       const s = ops[op];
       if (!s) return this.unsupported(`${op} on float32`);
       return void f.simd(s);
@@ -254,60 +255,10 @@ export class ExprEmitter {
       ...logic, add: 'i32x4_add', sub: 'i32x4_sub', mul: 'i32x4_mul', max: 'i32x4_max_s', min: 'i32x4_min_s',
       eq: 'i32x4_eq', ne: 'i32x4_ne', lt: 'i32x4_lt_s', le: 'i32x4_le_s', gt: 'i32x4_gt_s', ge: 'i32x4_ge_s',
     };
-    if (op === 'floordiv' || op === 'mod') return this.intFloorDivMod(op);
+    if (op === 'floordiv' || op === 'mod') return void emitIntFloorDivMod(f, op);
     const s = ops[op];
     if (!s) return this.unsupported(`${op} on int32`);
     f.simd(s);
-  }
-
-  /** floor(a / b), or a - floor(a / b) * b (PyTorch's remainder: the sign of b). */
-  private floatFloorDivMod(op: 'floordiv' | 'mod'): void {
-    const f = this.f;
-    const a = f.local('v128'), b = f.local('v128');
-    f.set(b).set(a);
-    if (op === 'floordiv') return void f.get(a).get(b).simd('f32x4_div', 'f32x4_floor');
-    f.get(a).get(a).get(b).simd('f32x4_div', 'f32x4_floor').get(b).simd('f32x4_mul', 'f32x4_sub');
-    // A finite a over b = ±Inf: the formula gives NaN (0·Inf); eager's fmod keeps a, and Python's sign rule
-    // then moves a nonzero a of the other sign to b.
-    const res = f.local('v128');
-    f.set(res).get(b).get(a);
-    f.get(a).f32x4(0).simd('f32x4_lt').get(b).f32x4(0).simd('f32x4_lt', 'v128_xor').get(a).f32x4(0).simd('f32x4_ne', 'v128_and', 'v128_bitselect');
-    f.get(res).get(b).simd('f32x4_abs').f32x4(Infinity).simd('f32x4_eq').get(a).get(a).simd('f32x4_sub').f32x4(0);
-    f.simd('f32x4_eq', 'v128_and', 'v128_bitselect');
-  }
-
-  /**
-   * int32 floor division / modulo lane by lane (wasm SIMD has no integer division). Division by zero gives
-   * 0 instead of trapping, and INT_MIN / -1 wraps, so a kernel never aborts half-way through its output.
-   */
-  private intFloorDivMod(op: 'floordiv' | 'mod'): void {
-    const f = this.f;
-    const va = f.local('v128'), vb = f.local('v128'), out = f.local('v128');
-    const a = f.local('i32'), b = f.local('i32'), q = f.local('i32');
-    f.set(vb).set(va).i32x4(0).set(out);
-    for (let lane = 0; lane < 4; lane++) {
-      f.get(va).lane('i32x4_extract_lane', lane).set(a);
-      f.get(vb).lane('i32x4_extract_lane', lane).set(b);
-      f.i32(0).set(q);
-      f.get(b).if(() => {
-        // b == -1 is negation (avoids the INT_MIN / -1 trap); otherwise truncating division, then floor
-        f.get(b).i32(-1).op('i32_eq');
-        f.if(
-          () => f.i32(0).get(a).op('i32_sub').set(q),
-          () => {
-            f.get(a).get(b).op('i32_div_s').set(q);
-            f.get(a).get(b).op('i32_rem_s').i32(0).op('i32_ne');
-            f.get(a).get(b).op('i32_xor').i32(0).op('i32_lt_s', 'i32_and');
-            f.if(() => f.get(q).i32(1).op('i32_sub').set(q));
-          },
-        );
-      });
-      f.get(out);
-      if (op === 'floordiv') f.get(q);
-      else f.get(a).get(q).get(b).op('i32_mul', 'i32_sub').i32(0).get(b).op('select'); // b == 0 → 0
-      f.lane('i32x4_replace_lane', lane).set(out);
-    }
-    f.get(out);
   }
 }
 
