@@ -35,7 +35,9 @@ function exprToJs(e: NumberExpr, constant: (v: unknown) => string): string {
   }
 }
 
-const isInt32 = (v: number): boolean => Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX;
+// -0 is an integer to JavaScript but not to an int32 kernel parameter: passed as one it becomes 0 and
+// `x.div(-0)` would give +Infinity where eager gives -Infinity. It is neither class, so it is specialized.
+const isInt32 = (v: number): boolean => Number.isInteger(v) && !Object.is(v, -0) && v >= INT32_MIN && v <= INT32_MAX;
 
 /**
  * The symbolic scalar that stands for `v` in a tensor op (a SymInt for an int32-range integer, a SymFloat
@@ -44,7 +46,7 @@ const isInt32 = (v: number): boolean => Number.isInteger(v) && v >= INT32_MIN &&
  */
 export function scalarGraphInput(tracer: FrameTracer, v: RuntimeNumber): SymInt | SymFloat | number {
   const isInt = isInt32(v.hint);
-  if (!isInt && Number.isInteger(v.hint)) return tracer.specialize(v);
+  if (!isInt && Number.isInteger(v.hint)) return tracer.specialize(v); // outside int32, or -0
   const js = exprToJs(v.expr, (c) => tracer.guards.constant(c));
   let inputs = inputsOf.get(tracer);
   if (!inputs) inputsOf.set(tracer, (inputs = new Map()));
@@ -52,7 +54,7 @@ export function scalarGraphInput(tracer: FrameTracer, v: RuntimeNumber): SymInt 
   if (known) return known;
   tracer.guards.add(
     isInt
-      ? { code: `((v) => Number.isInteger(v) && v >= ${INT32_MIN} && v <= ${INT32_MAX})(${js})`, text: `${js} is an int32 integer (scalar graph input)`, kind: 'type' }
+      ? { code: `((v) => Number.isInteger(v) && !Object.is(v, -0) && v >= ${INT32_MIN} && v <= ${INT32_MAX})(${js})`, text: `${js} is an int32 integer other than -0 (scalar graph input)`, kind: 'type' }
       : { code: `((v) => typeof v === "number" && !Number.isInteger(v))(${js})`, text: `${js} is a non-integer number (float scalar graph input)`, kind: 'type' },
   );
   const symbol = tracer.shapeEnv.createUnbacked({ origin: `scalar input ${js}` });

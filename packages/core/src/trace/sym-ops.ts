@@ -44,6 +44,9 @@ export function truthy(tracer: FrameTracer, v: Value): boolean {
   return Boolean(v);
 }
 
+// -0 is an integer to JavaScript but not to size arithmetic (`s0 * -0` is -0 in eager code, the symbolic
+// product 0): an expression with it is computed concretely (the size specialized).
+const isSizeInt = (v: unknown): boolean => Number.isInteger(v) && !Object.is(v, -0);
 const symArith: Record<string, keyof SymInt | undefined> = { '+': 'add', '-': 'sub', '*': 'mul', '%': undefined };
 const symCompare: Record<string, 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'> = {
   '===': 'eq', '==': 'eq', '!==': 'ne', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge',
@@ -87,8 +90,8 @@ export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Val
         return (b as SymInt)[swapped](a as number);
       }
       const method = symArith[op];
-      if (method && isSymInt(a) && (isSymInt(b) || Number.isInteger(b))) return (a as any)[method](b);
-      if (method && isSymInt(b) && Number.isInteger(a)) {
+      if (method && isSymInt(a) && (isSymInt(b) || isSizeInt(b))) return (a as any)[method](b);
+      if (method && isSymInt(b) && isSizeInt(a)) {
         if (op === '-') {
           const negated = (b as SymInt).neg();
           return typeof negated === 'number' ? negated + (a as number) : negated.add(a as number);
