@@ -3,9 +3,10 @@
 // mutated captures, instance fields and methods, number classes, flags, key order, the recompile limit,
 // reset(), markDynamic). A stale entry reused for inputs it was not traced for is a wrong result.
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { markDynamic, reset } from '@kiln/core';
-import { assertNoDifference, pure } from './differential-support.js';
+import { compile, markDynamic, reset } from '@kiln/core';
+import { assertNoDifference, compareTree, pure } from './differential-support.js';
 import type { Gen, Program, World } from './differential-support.js';
 
 const Tensors = suite('differential guards: tensor inputs');
@@ -185,6 +186,20 @@ cases(Captures, {
   'a method replaced on the instance and restored': modelCase([() => {}, (m) => (m.forward = (x) => x.exp()), (m) => delete (m as Partial<Model>).forward]),
   'a field changes type (number, tensor, float)': modelCase([() => {}, (m) => (m.scale = k.full([3], -1)), (m) => (m.scale = 0.5), (m) => (m.scale = 3)]),
   'a field added to the instance shadows nothing': modelCase([() => {}, (m) => Object.assign(m, { extra: 1 }), (m) => (m.training = false)]),
+  'the prototype of the instance swapped, a prototype method replaced': {
+    world: () => {
+      class B extends Model {
+        override forward(x: k.Tensor) {
+          return x.exp();
+        }
+      }
+      const model = new Model();
+      const edits = [() => {}, () => Object.setPrototypeOf(model, B.prototype), () => (B.prototype.forward = (x: k.Tensor) => x.abs()), () => Object.setPrototypeOf(model, Model.prototype)];
+      return { fn: (x: k.Tensor) => model.forward(x), beforeCall: (i) => edits[i % 4]!() };
+    },
+    shapes: [0, 1, 2, 3],
+    args: (g) => [g.floats([3])],
+  },
   'this as the compiled receiver, fields edited': {
     world: () => {
       const model = new Model();
@@ -201,6 +216,10 @@ cases(Scalars, {
   'a number returned and stored (runtime numbers)': seq(pure((x: k.Tensor, n: number) => [x.sum().mul(2), n * 2, n + 0.5, -n, n / 3]), [1, 2, 3, -0, NaN, 0.1, 4], (g, n) => [g.floats([2]), n]),
   'a size times a number that becomes -0 (returned)': seq(pure((x: k.Tensor, n: number) => [x.shape[0] * n, x.shape[0] / n, n - x.shape[0], x.sum()]), [2, 3, -0, 0, 1.5, -0], (g, n) => [g.floats([4]), n]),
   'a size of 0 negated and multiplied': seq(pure((x: k.Tensor) => [-x.shape[0], x.shape[0] * -1, x.shape[1] * -0, x.sum(1)]), [[0, 2], [3, 2], [0, 2], [5, 3]], (g, s) => [g.floats(s)]),
+  'an unbacked size negated and times -1 when it is 0': seq(pure((x: k.Tensor) => {
+    const n = x.nonzero().shape[0];
+    return [n * -1, -n, n * 2, x.sum()];
+  }), [[0, 0, 0], [1, 0, 2], [0, 0, 0]], (g, d) => [k.Tensor.fromData(Float32Array.from(d), [3], 'float32')]),
   'a number used as a size': seq(pure((x: k.Tensor, n: number) => x.reshape([n, -1]).sum(0)), [2, 3, 1, 6, 2], (g, n) => [g.floats([6]), n]),
   'a number compared in a branch': seq(pure((x: k.Tensor, n: number) => (n > 0 ? x.mul(n) : Object.is(n, -0) ? x.sub(1) : x.add(n))), [1, 2, -1, -0, 0, NaN, 3], (g, n) => [g.floats([3]), n]),
   'a boolean flag flips': seq(pure((x: k.Tensor, flag: boolean) => (flag ? x.exp() : x.neg())), [true, false, true], (g, f) => [g.floats([3]), f]),
@@ -212,6 +231,20 @@ cases(Scalars, {
   'an optional argument present and absent': seq(pure((x: k.Tensor, scale = 2, shift?: number) => x.mul(scale).add(shift ?? 0)), [[], [3], [3, 1], [], [undefined, 4]], (g, rest) => [g.floats([3]), ...rest]),
   'typeof of an argument flips': seq(pure((x: k.Tensor, v: unknown) => (typeof v === 'number' ? x.mul(v) : typeof v === 'string' ? x.add(v.length) : x.sub(1))), [1, 'ab', 1, true, 'abc'], (g, v) => [g.floats([3]), v]),
   'numbers inside an argument array change': seq(pure((x: k.Tensor, dims: number[]) => x.sum(dims).add(dims.length)), [[0], [1], [0, 1], [1]], (g, d) => [g.floats([2, 3]), d]),
+  'an argument array with a hole vs an undefined element': seq(pure((xs: unknown[], x: k.Tensor) => xs.map((v) => (v === undefined ? x : x.mul(v as number))).reduce((a, b) => a.add(b))), ['hole', 'undef', 'num', 'hole'], (g, m) => {
+    const a: unknown[] = [2, 3];
+    if (m === 'hole') a.length = 3;
+    else a.push(m === 'undef' ? undefined : 4);
+    return [a, g.floats([2])];
+  }),
+  'a getter replaces a field, then a value again': {
+    ...seq(() => {
+      const cfg: { s: number } = { s: 2 };
+      const edits = [() => {}, () => Object.defineProperty(cfg, 's', { get: () => 5, configurable: true }), () => Object.defineProperty(cfg, 's', { value: 7, writable: true, configurable: true })];
+      return { fn: (x: k.Tensor) => x.mul(cfg.s), beforeCall: (i) => void edits[i % 3]!() };
+    }, [0, 1, 2], (g) => [g.floats([3])]),
+  },
+  'an argument array read beyond its length': seq(pure((xs: number[], x: k.Tensor) => x.mul(xs[2] ?? 1)), [[1, 2], [1, 2, 3], [1, 2]], (g, a) => [[...a], g.floats([3])]),
   'an argument array of tensors changes length': seq(pure((xs: k.Tensor[]) => xs.reduce((a, b) => a.mul(b)).add(xs.length)), [1, 2, 3, 1], (g, n) => [Array.from({ length: n }, () => g.floats([2]))]),
 });
 
@@ -236,6 +269,29 @@ cases(Cache, {
     markDynamic(y, 0);
     return [x, y];
   }),
+});
+
+// Closures of the same code share one cache (told apart by identity guards on their captures).
+Cache('closures of the same code: different constants and reassigned lets', () => {
+  const mk = (s: number) => (x: k.Tensor) => x.mul(s);
+  const mkLet = (s: number) => {
+    let t = s;
+    return [(x: k.Tensor) => x.mul(t), (v: number) => void (t = v)] as const;
+  };
+  const same = (got: unknown, want: unknown) => assert.equal(compareTree(got, want, 'result', 1e-6), []);
+  for (const opts of [{ backend: 'cpu' }, { backend: 'cpu', dynamic: true }, { backend: 'eager' }] as const) {
+    const x = k.Tensor.fromData(Float32Array.from([1, -2, 3]), [3], 'float32');
+    const fs = [2, 3, 2.5, -0, 4].map((s) => [mk(s), compile(mk(s), opts)] as const);
+    for (const [eager, compiled] of [...fs, ...fs]) same(compiled(x), eager(x));
+    const [[f1, set1], [f2, set2]] = [mkLet(2), mkLet(3)];
+    const [c1, c2] = [compile(f1, opts), compile(f2, opts)];
+    for (const v of [5, 6, 0.5, -0]) {
+      same(c1(x), f1(x));
+      same(c2(x), f2(x));
+      set1(v);
+      set2(v + 1);
+    }
+  }
 });
 
 Tensors.run();

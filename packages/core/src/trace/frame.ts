@@ -307,7 +307,14 @@ export class FrameTracer {
   elements(ref: ExternalRef): Value[] {
     if (this.effects.has(ref.value)) return arrayContents(this, ref).map((slot) => slotValue(this, ref, slot));
     const length = this.guardArrayLength(ref);
-    return Array.from({ length }, (_, i) => this.property(ref, i));
+    const arr = ref.value as unknown[];
+    return Array.from({ length }, (_, i) => {
+      // A hole reads as undefined but map / forEach / reduce skip it: it runs eagerly, and an undefined
+      // element is guarded as present (a hole in the same place later must not reuse this entry).
+      if (!(i in arr)) throw this.break(`element ${i} of ${ref.source} is a hole (a sparse array)`, 'fill the array');
+      if (arr[i] === undefined) this.guard(`${i} in ${ref.source}`, `${ref.source} has an element ${i}`, 'keys');
+      return this.property(ref, i);
+    });
   }
 
   /** The outside objects the frame read, by source (alias guards compare them, see side-effects/aliases.ts). */

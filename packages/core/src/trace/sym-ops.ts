@@ -47,6 +47,21 @@ export function truthy(tracer: FrameTracer, v: Value): boolean {
 // -0 is an integer to JavaScript but not to size arithmetic (`s0 * -0` is -0 in eager code, the symbolic
 // product 0): an expression with it is computed concretely (the size specialized).
 const isSizeInt = (v: unknown): boolean => Number.isInteger(v) && !Object.is(v, -0);
+// Symbolic products and negations are integer arithmetic, but eager JS gives -0 for `0 * -3` and `-0`:
+// when a factor may be 0 and the other negative (an unbacked size, an item() value), the value is used
+// concretely (specialized, or a data-dependent break for unbacked symbols).
+const rangeOf = (tracer: FrameTracer, v: Value): { lo: number; hi: number } =>
+  isSymInt(v) ? tracer.shapeEnv.rangeOfSize(v as SymInt) : { lo: v as number, hi: v as number };
+const mayBeZero = (tracer: FrameTracer, v: SymInt): boolean => {
+  const r = rangeOf(tracer, v);
+  return r.lo <= 0 && r.hi >= 0;
+};
+function mayBeNegativeZero(tracer: FrameTracer, a: Value, b: Value): boolean {
+  if (!(isSymInt(a) || typeof a === 'number') || !(isSymInt(b) || typeof b === 'number')) return false;
+  const [ra, rb] = [rangeOf(tracer, a), rangeOf(tracer, b)];
+  const zero = (r: { lo: number; hi: number }) => r.lo <= 0 && r.hi >= 0;
+  return (zero(ra) && rb.lo < 0) || (zero(rb) && ra.lo < 0);
+}
 const symArith: Record<string, keyof SymInt | undefined> = { '+': 'add', '-': 'sub', '*': 'mul', '%': undefined };
 const symCompare: Record<string, 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'> = {
   '===': 'eq', '==': 'eq', '!==': 'ne', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge',
@@ -90,6 +105,7 @@ export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Val
         return (b as SymInt)[swapped](a as number);
       }
       const method = symArith[op];
+      if (op === '*' && mayBeNegativeZero(tracer, a, b)) return binary(tracer, op, concrete(tracer, a), concrete(tracer, b));
       if (method && isSymInt(a) && (isSymInt(b) || isSizeInt(b))) return (a as any)[method](b);
       if (method && isSymInt(b) && isSizeInt(a)) {
         if (op === '-') {
@@ -161,7 +177,7 @@ export function unary(tracer: FrameTracer, op: string, v: Value): Value {
   if (op === '!') return !truthy(tracer, v);
   if (op === 'void') return undefined;
   if (isTensorValue(v)) throw tracer.break(`operator '${op}' on a tensor`, 'use neg() and friends');
-  if (op === '-' && isSymInt(v)) return (v as SymInt).neg();
+  if (op === '-' && isSymInt(v) && !mayBeZero(tracer, v as SymInt)) return (v as SymInt).neg();
   if (op === '-' && isRuntimeNumber(v)) return runtimeNeg(v);
   if (op === '+' && isRuntimeNumber(v)) return v;
   if (op === '+' && isSymNumber(v)) return v;
