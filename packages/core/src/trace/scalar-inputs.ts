@@ -54,7 +54,7 @@ export function scalarGraphInput(tracer: FrameTracer, v: RuntimeNumber): SymInt 
   if (known) return known;
   tracer.guards.add(
     isInt
-      ? { code: `((v) => Number.isInteger(v) && !Object.is(v, -0) && v >= ${INT32_MIN} && v <= ${INT32_MAX})(${js})`, text: `${js} is an int32 integer other than -0 (scalar graph input)`, kind: 'type' }
+      ? { code: `((v) => Number.isInteger(v) && !Object.is(v, -0) && v >= ${INT32_MIN} && v <= ${INT32_MAX})(${js})`, text: `${js} is an int32 integer (scalar graph input)`, kind: 'type' }
       : { code: `((v) => typeof v === "number" && !Number.isInteger(v))(${js})`, text: `${js} is a non-integer number (float scalar graph input)`, kind: 'type' },
   );
   const symbol = tracer.shapeEnv.createUnbacked({ origin: `scalar input ${js}` });
