@@ -62,7 +62,8 @@ export class Tensor implements TensorMetaLike {
   /**
    * A new contiguous tensor that owns `data`: the array is not copied, so do not write to it afterwards
    * (and do not expect to see the tensor's later values in it: a compiled call may move the bytes into a
-   * backend's memory). `tensor(values)` and `toTypedArray()` copy.
+   * backend's memory). The same goes for a second tensor made over the same array: it stops seeing the
+   * first one's writes once either moves. `tensor(values)` and `toTypedArray()` copy.
    */
   static fromData(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
     return new Tensor(new Storage(data, dtype), shape, contiguousStridesOf(shape), 0, dtype);

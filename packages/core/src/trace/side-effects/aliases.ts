@@ -12,6 +12,13 @@ export function addAliasGuards(tracer: FrameTracer): void {
   const inputs = [...tracer.inputFakes.values()];
   for (const written of inputs.filter((i) => targets.has(i.source))) {
     for (const other of inputs) {
+      // `functionalize` refuses a write to an input aliased by an input met *before* it; one met only after
+      // the write (a captured tensor read later) was traced as separate memory: the graph would read its
+      // old value where eager reads the written one. That graph is wrong for these inputs: run eagerly.
+      if (other !== written && other.real.storage === written.real.storage) {
+        guard(`${written.source}.storage === ${other.source}.storage`, `${written.source} shares storage with ${other.source}`);
+        throw tracer.break(`a write to ${written.source}, which shares its storage with ${other.source} (read after the write)`, 'clone() one of them, or pass the tensor once');
+      }
       if (other !== written) guard(`${written.source}.storage !== ${other.source}.storage`, `${written.source} does not share storage with ${other.source}`);
     }
   }
