@@ -1,6 +1,9 @@
 // compile(fn): the user entry point. Each call looks up the code location's cache (guards first); a miss
 // traces the frame into a graph (or records why it must run eagerly) and adds an entry, up to the limit.
-import { KilnError, Tensor } from '@kiln/tensor';
+import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
+import { backendNames, UnknownBackendError } from './backends/registry.js';
+import { Compiler as CompilerClass } from './compiler.js';
+import { KilnConfigError } from './config.js';
 import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, cacheGeneration, CodeCache, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
@@ -17,7 +20,7 @@ import type { FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { SkippedCallee } from './trace/resume/callees.js';
-import { compileTrace } from './entry.js';
+import { compileTrace, resolveBackendName } from './entry.js';
 import { logBreakOnce, splitFrame } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
@@ -51,9 +54,71 @@ const markedDims = new WeakMap<Tensor, Set<number>>();
 
 /** Marks dimension(s) of `t` dynamic for the next compile that sees it as an input. */
 export function markDynamic(t: Tensor, dim: number | readonly number[]): void {
+  if (!(t instanceof Tensor)) {
+    throw new KilnTypeError(`markDynamic: argument 't' must be a Tensor, got ${describeValue(t)}`, 'pass the input tensor whose dimension should be dynamic');
+  }
+  const dims: readonly unknown[] = typeof dim === 'number' ? [dim] : Array.isArray(dim) ? dim : [];
+  if (!(typeof dim === 'number' || Array.isArray(dim))) {
+    throw new KilnTypeError(`markDynamic: argument 'dim' must be an integer or an array of integers, got ${describeValue(dim)}`, 'e.g. markDynamic(x, 0) or markDynamic(x, [0, 1])');
+  }
+  for (const d of dims) {
+    if (typeof d !== 'number' || !Number.isInteger(d)) {
+      throw new KilnTypeError(`markDynamic: dim must be an integer, got ${describeValue(d)}`, 'e.g. markDynamic(x, 0) or markDynamic(x, [0, 1])');
+    }
+    if (d < -t.ndim || d >= t.ndim) {
+      throw new IndexError(
+        `markDynamic: dim=${d} is out of range for a tensor of rank ${t.ndim} (shape [${t.shape.join(', ')}])`,
+        t.ndim === 0 ? 'a 0-d tensor has no dimensions to mark' : `use a dim in [${-t.ndim}, ${t.ndim - 1}]`,
+      );
+    }
+  }
   const set = markedDims.get(t) ?? new Set<number>();
-  for (const d of typeof dim === 'number' ? [dim] : dim) set.add(d < 0 ? d + t.ndim : d);
+  for (const d of dims as number[]) set.add(d < 0 ? d + t.ndim : d);
   markedDims.set(t, set);
+}
+
+function describeValue(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return `array [${x.map((e) => (typeof e === 'string' ? `'${e}'` : String(e))).join(', ')}]`;
+  if (typeof x === 'string') return `string '${x}'`;
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
+  return `${typeof x} ${String(x)}`;
+}
+
+const OPTION_KEYS = ['backend', 'dynamic', 'fullgraph', 'recompileLimit', 'compiler'] as const;
+
+/** Checks compile()'s options up front: a typo or a wrong type must not silently change what compiles. */
+export function validateCompileOptions(options: unknown, api = 'compile'): CompileOptions {
+  if (options === undefined) return {};
+  const where = `${api}() options`;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new KilnConfigError(where, '<root>', `must be an object, got ${describeValue(options)}`, `call ${api}(fn, { backend: 'eager' }) or ${api}(fn)`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new KilnConfigError(where, key, 'unknown option', `known options: ${OPTION_KEYS.join(', ')}`);
+    }
+  }
+  const bad = (key: string, what: string, hint?: string) => {
+    throw new KilnConfigError(where, key, `must be ${what}, got ${describeValue(o[key])}`, hint);
+  };
+  if (o.backend !== undefined && (typeof o.backend !== 'string' || o.backend === '')) bad('backend', 'a backend name (a string)', `registered backends: auto, ${backendNames().join(', ')}`);
+  if (o.dynamic !== undefined && typeof o.dynamic !== 'boolean') bad('dynamic', 'true or false', 'leave it out for automatic dynamic shapes');
+  if (o.fullgraph !== undefined && typeof o.fullgraph !== 'boolean') bad('fullgraph', 'true or false');
+  if (o.recompileLimit !== undefined && !(Number.isInteger(o.recompileLimit) && (o.recompileLimit as number) > 0)) bad('recompileLimit', 'a positive integer', 'the default is 8');
+  if (o.compiler !== undefined && !(o.compiler instanceof CompilerClass)) bad('compiler', 'a Compiler (from createCompiler() or configure())');
+  return o as CompileOptions;
+}
+
+/** Whether `name` (after resolving `auto`) is a registered backend or one a hook tap serves. */
+function checkBackendKnown(compiler: Compiler, name: string, source: string): void {
+  const resolved = resolveBackendName(name);
+  if (backendNames().includes(resolved) || compiler.hooks.backendCompile.get(resolved)?.isUsed()) return;
+  throw new UnknownBackendError(
+    `${source}: unknown backend '${name}' (registered: auto, ${backendNames().join(', ')})`,
+    resolved === 'cpu' ? "import '@kiln/backend-cpu' (or list it in the config's plugins) to register it" : 'register it with registerBackend() or a plugin tapping hooks.backendCompile, or fix the name',
+  );
 }
 
 const compilerIds = new WeakMap<Compiler, number>();
@@ -82,6 +147,7 @@ function setup(fn: Function, given: CompileOptions, privateCache: boolean): Fram
     dynamic: given.dynamic ?? config.dynamic,
     recompileLimit: given.recompileLimit ?? config.recompileLimit,
   };
+  checkBackendKnown(compiler, options.backend, given.backend !== undefined ? 'compile() options: backend' : 'config: backend');
   const parsed = parseFunction(fn);
   const name = fn.name || 'anonymous';
   const location = parsed ? formatLocation(parsed.locator(parsed.node.start)) : '<native>';
@@ -108,7 +174,8 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
 }
 
 export function compileWith<F extends (...args: any[]) => any>(fn: F, options: CompileOptions, observer: CompileObserver | undefined): F {
-  if (typeof fn !== 'function') throw new KilnError('compile() expects a function', 'pass the function itself, not its result');
+  if (typeof fn !== 'function') throw new KilnTypeError(`compile() expects a function, got ${describeValue(fn)}`, 'pass the function itself, not its result');
+  options = validateCompileOptions(options, observer ? 'explain' : 'compile');
   const bound = boundParts(fn);
   if (bound) {
     // `model.forward.bind(model)`: compile the target; the bound `this` is guarded like any `this`.

@@ -1,6 +1,6 @@
 // A compiler: resolved config plus one frozen hooks object. Built-in behaviour is applied as plugins from
 // one place (the policy answers call-site decisions, the eager backend runs graphs), then user plugins.
-import { KilnError } from '@kiln/tensor';
+import { KilnError, KilnTypeError } from '@kiln/tensor';
 import { createHooks, HOOK_STAGES } from './hooks.js';
 import type { CompilerHooks } from './hooks.js';
 import { Interpreter, userFacingError } from './ir/interpreter.js';
@@ -40,7 +40,14 @@ export class Compiler {
   }
 
   /** Applies a plugin object; errors name the plugin. */
-  use(plugin: KilnPlugin, origin = plugin.name): this {
+  use(plugin: KilnPlugin, origin?: string): this {
+    if (plugin === null || typeof plugin !== 'object' || typeof (plugin as { apply?: unknown }).apply !== 'function') {
+      throw new KilnTypeError(
+        `Compiler.use: expects a plugin object with an apply(compiler) method, got ${plugin === null ? 'null' : typeof plugin === 'object' ? 'an object without apply()' : `${typeof plugin}`}`,
+        'pass { name, apply(compiler) { … } }; for a factory, call it first: compiler.use(myPlugin())',
+      );
+    }
+    origin ??= plugin.name ?? '(unnamed)';
     try {
       plugin.apply(this);
     } catch (err) {
@@ -98,6 +105,9 @@ export function getDefaultCompiler(): Compiler {
 }
 
 export function setDefaultCompiler(compiler: Compiler): void {
+  if (!(compiler instanceof Compiler)) {
+    throw new KilnTypeError(`setDefaultCompiler: expects a Compiler, got ${compiler === null ? 'null' : typeof compiler}`, 'build one with createCompiler(config) or new Compiler()');
+  }
   defaultCompiler = compiler;
 }
 

@@ -9,7 +9,7 @@ import { KilnError } from '@kiln/tensor';
 import { applyPolicyConfig, defaultPolicy } from '@kiln/policy';
 import { Compiler, DEFAULT_CONFIG, setDefaultCompiler } from './compiler.js';
 import type { KilnConfig, KilnPlugin } from './compiler.js';
-import { setDefaultLogs } from './logs.js';
+import { LOG_ARTIFACTS, setDefaultLogs } from './logs.js';
 
 export class KilnConfigError extends KilnError {
   constructor(
@@ -31,15 +31,22 @@ export function validateConfig(raw: unknown, file: string): KilnConfig {
   for (const key of Object.keys(r)) {
     if (!KEYS.has(key)) throw new KilnConfigError(file, key, 'unknown key', `known keys: ${[...KEYS].join(', ')}`);
   }
-  const check = (key: string, ok: boolean, what: string) => {
-    if (r[key] !== undefined && !ok) throw new KilnConfigError(file, key, `must be ${what}, got ${JSON.stringify(r[key])}`);
+  const check = (key: string, ok: boolean, what: string, hint: string) => {
+    if (r[key] !== undefined && !ok) throw new KilnConfigError(file, key, `must be ${what}, got ${JSON.stringify(r[key]) ?? typeof r[key]}`, hint);
   };
-  check('backend', typeof r.backend === 'string', 'a backend name');
-  check('plugins', Array.isArray(r.plugins) && r.plugins.every((p) => typeof p === 'string'), 'an array of package names or relative paths');
-  check('policy', typeof r.policy === 'object' && r.policy !== null && !Array.isArray(r.policy), 'an object');
-  check('logs', typeof r.logs === 'string', 'a KILN_LOGS-style string');
-  check('dynamic', typeof r.dynamic === 'boolean', 'true or false');
-  check('recompileLimit', Number.isInteger(r.recompileLimit) && (r.recompileLimit as number) > 0, 'a positive integer');
+  check('backend', typeof r.backend === 'string', 'a backend name', "e.g. 'auto', 'cpu' or 'eager'");
+  check('plugins', Array.isArray(r.plugins) && r.plugins.every((p) => typeof p === 'string'), 'an array of package names or relative paths', 'plugin objects go to compiler.use(plugin); the config lists modules that export them');
+  check('policy', typeof r.policy === 'object' && r.policy !== null && !Array.isArray(r.policy), 'an object', "e.g. { skip: ['lodash'] }");
+  check('logs', typeof r.logs === 'string', 'a KILN_LOGS-style string', "e.g. 'graph_breaks,recompiles'");
+  check('dynamic', typeof r.dynamic === 'boolean', 'true or false', 'leave it out for automatic dynamic shapes');
+  if (typeof r.logs === 'string') {
+    for (const part of r.logs.split(',').map((p) => p.trim()).filter(Boolean)) {
+      if (!(LOG_ARTIFACTS as readonly string[]).includes(part.replace(/^\+/, ''))) {
+        throw new KilnConfigError(file, 'logs', `unknown log artifact '${part}'`, `known artifacts: ${LOG_ARTIFACTS.join(', ')} (comma-separated, e.g. 'graph_breaks,recompiles')`);
+      }
+    }
+  }
+  check('recompileLimit', Number.isInteger(r.recompileLimit) && (r.recompileLimit as number) > 0, 'a positive integer', 'the default is 8');
   return {
     backend: (r.backend as string | undefined) ?? DEFAULT_CONFIG.backend,
     plugins: (r.plugins as string[] | undefined) ?? [],
@@ -89,6 +96,7 @@ export async function createCompiler(raw: unknown, file = '<inline config>'): Pr
       throw new KilnConfigError(file, `plugins[${i}]`, `plugin '${plugin.name ?? spec}' threw in apply(): ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  // The backend name is checked at the first compiled call: a plugin or the caller may tap it later.
   compiler.hooks.configResolved.call(config as unknown as Record<string, unknown>);
   return compiler;
 }
@@ -104,6 +112,9 @@ const SEARCH_PLACES = [
  * compile() uses. Returns the compiler (with defaults when no config file exists).
  */
 export async function configure(searchFrom = process.cwd()): Promise<Compiler> {
+  if (typeof searchFrom !== 'string') {
+    throw new KilnConfigError('configure()', 'searchFrom', `must be a directory path (a string), got ${searchFrom === null ? 'null' : typeof searchFrom}`, 'call configure() to search from the working directory, or configure(dir)');
+  }
   const found = await cosmiconfig('kiln', { searchPlaces: SEARCH_PLACES }).search(searchFrom);
   const compiler = found ? await createCompiler(found.config, found.filepath) : new Compiler();
   setDefaultCompiler(compiler);

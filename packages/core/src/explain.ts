@@ -1,7 +1,8 @@
 // explain(fn)(...args): runs the function once through a private compile cache and reports what the
 // compiler did — graphs, breaks with user source lines and hints, guards, op counts, compile times.
 import type { BreakRecord, CacheEntry, GraphEntry, SplitEntry } from './cache.js';
-import { compileWith } from './compile.js';
+import { KilnTypeError } from '@kiln/tensor';
+import { compileWith, validateCompileOptions } from './compile.js';
 import type { CompileOptions } from './compile.js';
 import { printGraph } from './ir/print.js';
 import { formatLocation } from './trace/errors.js';
@@ -158,6 +159,9 @@ function formatExplain(e: ExplainOutput): string {
 }
 
 export function explain<F extends (...args: any[]) => any>(fn: F, options: CompileOptions = {}): (...args: Parameters<F>) => ExplainOutput {
+  // Checked here, not at the first call: `explain(fn)` alone would otherwise accept anything.
+  if (typeof fn !== 'function') throw new KilnTypeError(`explain() expects a function, got ${fn === null ? 'null' : typeof fn}`, 'call explain(fn)(...args) with the function itself');
+  validateCompileOptions(options, 'explain');
   return (...args) => {
     const recorder = new CompileRecorder();
     const compiled = compileWith(fn, options, recorder);

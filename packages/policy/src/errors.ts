@@ -1,10 +1,8 @@
 /** Errors of the policy engine. Each names the rule at fault and where it came from. */
-export class PolicyError extends Error {
-  constructor(message: string, readonly hint?: string) {
-    super(hint ? `${message}\n  hint: ${hint}` : message);
-    this.name = new.target.name;
-  }
-}
+import { KilnError } from '@kiln/tensor';
+
+/** A KilnError like every other typed error of the project (message, then `hint:` line). */
+export class PolicyError extends KilnError {}
 
 /** A malformed rule from a config file or an `override` call: names the rule, the file and the key. */
 export class PolicyConfigError extends PolicyError {

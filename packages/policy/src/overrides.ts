@@ -64,6 +64,33 @@ function checkRecursive(kind: OverrideKind, rule: string, origin: string, option
   return r ? true : undefined;
 }
 
+const OPTION_KEYS = ['origin', 'label', 'scope', 'recursive'] as const;
+const SCOPES = ['all', 'top-level', 'call'];
+
+/** The options object itself: an object of known keys with the right types, or left out. */
+function checkOptions(rule: string, origin: string, options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new PolicyConfigError(rule, origin, `options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, `known options: ${OPTION_KEYS.join(', ')}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) throw new PolicyConfigError(rule, origin, `unknown option '${key}'`, `known options: ${OPTION_KEYS.join(', ')}`);
+  }
+  for (const key of ['origin', 'label'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'string') throw new PolicyConfigError(rule, origin, `{ ${key} } must be a string, got ${typeof o[key]}`);
+  }
+  if (o.scope !== undefined && !SCOPES.includes(o.scope as string)) {
+    throw new PolicyConfigError(rule, origin, `{ scope } must be one of ${SCOPES.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(o.scope) ?? typeof o.scope}`);
+  }
+}
+
+/** A label for a rule's target that cannot itself throw (the target may be anything a caller passed). */
+function labelOf(fn: unknown, options: OverrideOptions | null | undefined): string {
+  const given = options !== null && typeof options === 'object' ? options.label : undefined;
+  if (typeof given === 'string') return given;
+  return typeof fn === 'function' && fn.name ? fn.name : '(anonymous)';
+}
+
 const POLICY_FRAME = /\/policy\/(src|dist)\/(overrides|default|config|decide)\.[jt]s:/;
 
 /** The caller's `file:line`, skipping the policy's own frames: where a rule written in code comes from. */
@@ -106,7 +133,11 @@ export class Overrides {
   }
   /** Traces `polyfill` wherever `fn` is called (signature-checked against `fn`). */
   substitute(fn: AnyFunction, polyfill: AnyFunction, options: OverrideOptions = {}): this {
-    const label = options.label ?? (fn.name || '(anonymous)');
+    const label = labelOf(fn, options);
+    checkOptions(`substitute(${label})`, callerLocation(), options);
+    if (typeof fn !== 'function') {
+      throw new PolicyConfigError(`substitute(${label})`, options.origin ?? callerLocation(), `expects a function to replace, got ${fn === null ? 'null' : typeof fn}`, 'substitute(fn, polyfill): fn is the function to replace, polyfill its traceable version');
+    }
     try {
       checkPolyfillSignature(label, fn, polyfill);
     } catch (e) {
@@ -141,11 +172,17 @@ export class Overrides {
   }
 
   private addFunction(kind: OverrideKind, fn: AnyFunction, options: OverrideOptions, polyfill?: AnyFunction): this {
-    const label = options.label ?? (fn.name || '(anonymous)');
+    const label = labelOf(fn, options);
+    checkOptions(`${kind}(${label})`, callerLocation(), options);
     const origin = options.origin ?? callerLocation();
     const rule = `${kind}(${label})`;
     if (typeof fn !== 'function') {
-      throw new PolicyConfigError(rule, origin, `expects a function, got ${fn === null ? 'null' : typeof fn}`);
+      throw new PolicyConfigError(
+        rule,
+        origin,
+        `expects a function, got ${fn === null ? 'null' : typeof fn}`,
+        kind === 'skip' || kind === 'inline' ? `pass the function itself, or a module pattern string ('lodash', 'node:*')` : 'pass the function itself, not its result',
+      );
     }
     const recursive = checkRecursive(kind, rule, origin, options);
     const existing = this.functions.get(fn) ?? [];
@@ -166,6 +203,7 @@ export class Overrides {
   }
 
   private addModule(kind: 'skip' | 'inline', pattern: string, options: OverrideOptions): this {
+    checkOptions(`${kind}('${pattern}')`, callerLocation(), options);
     const origin = options.origin ?? callerLocation();
     const matcher = parseModulePattern(pattern);
     const rule = `${kind}('${pattern}')`;

@@ -71,6 +71,11 @@ export class RegistrationError extends PytreeError {
   override name = 'RegistrationError';
 }
 
+/** A bad argument to a tree function: an options object, a spec or a callback of the wrong type. */
+export class ArgumentError extends PytreeError {
+  override name = 'ArgumentError';
+}
+
 /** A TreeSpec could not be serialized or deserialized. */
 export class SerializationError extends PytreeError {
   override name = 'SerializationError';

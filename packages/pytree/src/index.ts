@@ -46,6 +46,7 @@ export {
   AccessError,
   RegistrationError,
   SerializationError,
+  ArgumentError,
 } from './errors.js';
 export { serializeSpec as serializeTreeSpec, deserializeSpec as deserializeTreeSpec } from './serialize.js';
 export { generatedSource } from './codegen/debug.js';

@@ -2,7 +2,7 @@
 // options argument, or to `withOptions(...)`.
 import { classify } from './classify.js';
 import { flattenCached } from './codegen/spec-cache.js';
-import { PytreeError, StructureMismatchError } from './errors.js';
+import { ArgumentError, PytreeError, StructureMismatchError } from './errors.js';
 import { flattenGeneric } from './flatten.js';
 import type { ResolvedOptions } from './options.js';
 import { EMPTY_PATH, type KeyPath } from './paths.js';
@@ -98,6 +98,12 @@ const PRIMITIVE_TYPES = new Map<unknown, string>([
 ]);
 
 function toPredicate(selector: LeafSelector): (value: unknown) => boolean {
+  if (typeof selector !== 'function') {
+    throw new ArgumentError(
+      `treeMapOnly: the selector must be a class or a predicate function, got ${selector === null ? 'null' : typeof selector}`,
+      'pass a class (Tensor, Number) or a function (leaf) => boolean',
+    );
+  }
   if (!isClass(selector)) return selector as (value: unknown) => boolean;
   const primitive = PRIMITIVE_TYPES.get(selector);
   const type = selector as abstract new (...args: never[]) => unknown;

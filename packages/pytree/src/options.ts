@@ -1,6 +1,7 @@
 // Options shared by every operation, and their defaults.
 import type { KeyPath } from './paths.js';
 import { GLOBAL_NAMESPACE } from './registry.js';
+import { ArgumentError } from './errors.js';
 
 export interface TreeOptions {
   /**
@@ -30,7 +31,27 @@ export interface ResolvedOptions {
 
 export const DEFAULT_MAX_DEPTH = 1000;
 
+const OPTION_TYPES: Readonly<Record<string, string>> = { isLeaf: 'function', noneIsLeaf: 'boolean', namespace: 'string', sortKeys: 'boolean', maxDepth: 'number' };
+
+/** Options are checked once per resolve: a misspelled key must not silently change nothing. */
+function checkOptions(options: unknown): void {
+  const known = Object.keys(OPTION_TYPES).join(', ');
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(`tree options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, `pass { ${known} } or leave the options out`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    const type = OPTION_TYPES[key];
+    if (type === undefined) throw new ArgumentError(`unknown tree option '${key}'`, `known options: ${known}`);
+    if (value !== undefined && typeof value !== type) throw new ArgumentError(`tree option '${key}' must be a ${type}, got ${value === null ? 'null' : typeof value}`, `known options: ${known}`);
+  }
+  const depth = (options as TreeOptions).maxDepth;
+  if (depth !== undefined && !(Number.isInteger(depth) && depth > 0)) {
+    throw new ArgumentError(`tree option 'maxDepth' must be a positive integer, got ${depth}`, `the default is ${DEFAULT_MAX_DEPTH}`);
+  }
+}
+
 function resolve(options: TreeOptions): ResolvedOptions {
+  checkOptions(options);
   const noneIsLeaf = options.noneIsLeaf === true;
   const namespace = options.namespace ?? GLOBAL_NAMESPACE;
   const sortKeys = options.sortKeys === true;

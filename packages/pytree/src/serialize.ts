@@ -20,6 +20,9 @@ type NodeJson =
   | { t: 'custom'; ns: string; name: string; meta?: unknown; k?: TaggedKey[]; c: NodeJson[] };
 
 export function serializeSpec(spec: TreeSpec): string {
+  if (!(spec instanceof TreeSpec)) {
+    throw new SerializationError(`cannot serialize ${spec === null ? 'null' : typeof spec}: not a TreeSpec`, 'pass a spec from treeStructure(tree) or treeFlatten(tree)[1]');
+  }
   return JSON.stringify({ format: FORMAT, root: encode(spec) });
 }
 

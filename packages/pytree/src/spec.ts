@@ -1,7 +1,7 @@
 // TreeSpec: the structure of a tree with its leaves taken out. Specs are immutable values; equal
 // structures give equal specs (`equals`, `hash`), and the flatten cache hands out one shared instance per
 // structure it has seen, so that the compiled unflatten stored on it is reused across calls.
-import { StructureMismatchError } from './errors.js';
+import { ArgumentError, StructureMismatchError } from './errors.js';
 import { flattenAs, type SpecMatcher } from './codegen/spec-cache.js';
 import { flattenUpTo } from './match.js';
 import { resolveOptions, type TreeOptions } from './options.js';
@@ -126,6 +126,12 @@ export class TreeSpec {
   /** Rebuilds a tree of this structure from `leaves` (exactly numLeaves of them). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   unflatten(leaves: Iterable<unknown>): any {
+    if (leaves === null || leaves === undefined || typeof (leaves as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+      throw new ArgumentError(
+        `treeUnflatten: the leaves must be an iterable (an array), got ${leaves === null ? 'null' : typeof leaves}`,
+        'pass the leaves array treeFlatten returned (or one of spec.numLeaves values)',
+      );
+    }
     return unflattenWithSpec(this, leaves);
   }
 

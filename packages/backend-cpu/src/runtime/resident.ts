@@ -44,16 +44,33 @@ function afterTurn(f: () => void): void {
 
 export class ResidentConfigError extends KilnError {}
 
+const show = (v: unknown): string => {
+  try {
+    return typeof v === 'string' ? `'${v}'` : String(v);
+  } catch {
+    return typeof v;
+  }
+};
+
 /** Changes the resident-output settings (all arenas); returns the settings now in force. */
 export function configureResident(changes: Partial<ResidentOptions> = {}): Readonly<ResidentOptions> {
+  if (changes === null || typeof changes !== 'object' || Array.isArray(changes)) {
+    throw new ResidentConfigError(
+      `configureResident: expects an object of settings, got ${changes === null ? 'null' : Array.isArray(changes) ? 'an array' : `${typeof changes} ${show(changes)}`}`,
+      `e.g. configureResident({ budgetBytes: 64 * 2 ** 20 }); settings: ${Object.keys(options).join(', ')}`,
+    );
+  }
   for (const [key, value] of Object.entries(changes) as [keyof ResidentOptions, unknown][]) {
     if (value === undefined) continue;
-    if (!(key in options)) throw new ResidentConfigError(`configureResident: unknown setting '${key}'`, `one of ${Object.keys(options).join(', ')}`);
+    if (!Object.hasOwn(options, key)) throw new ResidentConfigError(`configureResident: unknown setting '${key}'`, `one of ${Object.keys(options).join(', ')}`);
     if (key === 'keepInputs') {
-      if (typeof value !== 'boolean') throw new ResidentConfigError(`configureResident: keepInputs must be true or false, got ${String(value)}`);
+      if (typeof value !== 'boolean') throw new ResidentConfigError(`configureResident: keepInputs must be true or false, got ${typeof value} ${show(value)}`, 'pass a boolean');
       options.keepInputs = value;
     } else if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-      throw new ResidentConfigError(`configureResident: ${key} must be a finite number ≥ 0, got ${String(value)}`);
+      throw new ResidentConfigError(
+        `configureResident: ${key} must be a finite number ≥ 0, got ${show(value)}`,
+        key === 'budgetBytes' ? 'a byte count; 0 turns resident outputs off' : 'a byte count',
+      );
     } else {
       options[key] = value;
     }

@@ -1,4 +1,4 @@
-import { KilnError } from '@kiln/tensor';
+import { KilnError, KilnTypeError } from '@kiln/tensor';
 import type { Graph } from '../ir/graph.js';
 import { Interpreter } from '../ir/interpreter.js';
 
@@ -47,6 +47,16 @@ const backends = new Map<string, Backend>([['eager', eagerBackend]]);
 export class UnknownBackendError extends KilnError {}
 
 export function registerBackend(backend: Backend): void {
+  const b = backend as unknown as Record<string, unknown> | null;
+  if (b === null || typeof b !== 'object') {
+    throw new KilnTypeError(`registerBackend: expects a backend object, got ${b === null ? 'null' : typeof b}`, 'pass { name, compile(graph) { return { run, report }; } }');
+  }
+  if (typeof b.name !== 'string' || b.name === '' || b.name === 'auto') {
+    throw new KilnTypeError(`registerBackend: the backend's name must be a non-empty string other than 'auto', got ${JSON.stringify(b.name) ?? typeof b.name}`, 'give the backend the name compile(fn, { backend }) will use');
+  }
+  if (typeof b.compile !== 'function') {
+    throw new KilnTypeError(`registerBackend: backend '${b.name}' has no compile(graph) method`, 'compile(graph) must return { run(inputs), report }');
+  }
   backends.set(backend.name, backend);
 }
 

@@ -1,5 +1,5 @@
 import type { DType } from '../dtype.js';
-import { isDType, isSymbolicScalar } from '../dtype.js';
+import { DTYPES, isDType, isSymbolicScalar } from '../dtype.js';
 import type { SymbolicScalar } from '../dtype.js';
 import { KilnTypeError } from '../errors.js';
 import type { Size } from '../size.js';
@@ -209,7 +209,18 @@ function checkArg(op: string, spec: ArgSpec, value: unknown, isTensor: (x: unkno
   })();
   if (!ok) {
     const expected = spec.choices ? `one of ${spec.choices.map((c) => `'${c}'`).join(', ')}` : spec.type;
-    throw new KilnTypeError(`${op}: argument '${spec.name}' must be ${expected}, got ${describe(value)}`);
+    // A list that is wrong in one place: name the element, not just the length.
+    const elementOk: ((x: unknown) => boolean) | undefined =
+      spec.type === 'Tensor[]' ? isTensor : spec.type === 'ints' ? isSize : spec.type === 'int|ints' || spec.type === 'dims?' ? isInt : undefined;
+    const badAt = elementOk && Array.isArray(value) ? value.findIndex((x) => !elementOk(x)) : -1;
+    const detail = badAt >= 0 ? ` (element [${badAt}] is ${describe((value as unknown[])[badAt])})` : '';
+    const hint =
+      spec.type === 'Tensor[]' ? 'pass an array of tensors' :
+      spec.type === 'ints' || spec.type === 'int|ints' || spec.type === 'int' || spec.type === 'int?' ? 'sizes and indices must be integers (no NaN, Infinity or fractions)' :
+      spec.type === 'dims?' ? 'dims are integers in [-ndim, ndim - 1], or null for all dims' :
+      spec.type === 'dtype?' ? `dtypes: ${DTYPES.join(', ')}` :
+      undefined;
+    throw new KilnTypeError(`${op}: argument '${spec.name}' must be ${expected}, got ${describe(value)}${detail}`, hint);
   }
 }
 
