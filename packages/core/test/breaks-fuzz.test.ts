@@ -97,11 +97,28 @@ function compare(src: string, options: Parameters<typeof compileWith>[1], rec: C
     if (wantErr || gotErr) {
       if (!(wantErr && gotErr) || (wantErr as Error).message !== (gotErr as Error).message) throw new Error(`error mismatch: ${String(wantErr)} vs ${String(gotErr)}`);
     } else assertSameValue(got, want);
-    assert.equal(said, saidEager, 'skipped calls, in order');
+    assertSameCalls(said, saidEager);
     assertSameValue({ ...comp.state, map: [...comp.state.map.entries()] }, { ...eager.state, map: [...eager.state.map.entries()] }, 'state');
     assertSameValue({ ...comp.obj }, { ...eager.obj }, 'obj');
     assertSameValue(a, b, 'the argument after the call');
   }
+}
+
+/**
+ * The skipped calls, in order, with the same arguments. Numbers printed from tensors the compiled graph
+ * computed (`say(w.sum().item())` after a compiled tanh) may differ in the last float32 bits from eager's:
+ * those compare within 1e-6 relative; everything else exactly.
+ */
+function assertSameCalls(got: readonly unknown[], want: readonly unknown[]): void {
+  const close = (x: string, y: string) => {
+    const [a, b] = [Number(x), Number(y)];
+    return x === y || (x.trim() !== '' && Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)));
+  };
+  const same = got.length === want.length && got.every((g, i) => {
+    const [gs, ws] = [String(g).split(' '), String(want[i]).split(' ')];
+    return gs.length === ws.length && gs.every((t, j) => close(t, ws[j]!));
+  });
+  if (!same) assert.equal(got, want, 'skipped calls, in order');
 }
 
 function fuzz(firstSeed: number, runs: number, options: Parameters<typeof compileWith>[1]): { failures: string[]; splits: number } {
