@@ -6,6 +6,7 @@ import type { MetaTensor, TensorMetaLike } from '@kiln/tensor';
 import { allowlistRule, builtinFunctionTable, Overrides, runAudit, tensorApiRule } from '../src/index.js';
 import type { AuditReport, TableRule } from '../src/index.js';
 import type { ApiSources } from '../src/audit/api.js';
+import { formatMarkdown } from '../src/audit/report/markdown.js';
 
 // Planted defects: throwaway ops (names prefixed so nobody mistakes them for API) exported through a
 // stand-in module namespace, exactly as an engineer adding an op to @kiln/tensor would.
@@ -248,6 +249,15 @@ backends('per backend: direct, through a decomposition, missing; stale names fai
   assert.is(report.functions.find((f) => f.name === '@kiln/tensor#add')!.backends!.toy, 'direct');
   assert.is(report.functions.find((f) => f.name === '@kiln/tensor#sub')!.backends!.toy, 'no');
   assert.equal(failures(report, 'backends').map((f) => f.message), ["stale lowering: backend toy lowers 'policyTestNotAnOp', which is not a registered op"]);
+});
+
+backends('the report says why an op is missing (in-place ops are functionalized by core, random ops run eagerly)', () => {
+  const md = formatMarkdown(runAudit({ backends: [{ name: 'toy', ops: ['add'] }] }));
+  const row = md.split('\n').find((l) => l.startsWith('| toy |'))!;
+  assert.match(row, /in-place: functionalized by core: [^;|]*\badd_\b/);
+  assert.match(row, /random: runs eagerly: [^;|]*\brandn\b/);
+  assert.match(row, /data-dependent: eager step in the program: [^;|]*\bnonzero\b/);
+  assert.match(row, /not lowered: eager step in the program: [^;|]*\bmatmul\b/);
 });
 
 backends.run();

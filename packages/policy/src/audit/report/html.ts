@@ -1,4 +1,5 @@
 import { summaryLine } from './markdown.js';
+import { groupedMissing } from './missing.js';
 import type { AuditReport } from '../types.js';
 
 const escapeHtml = (s: unknown) =>
@@ -70,7 +71,7 @@ export function formatHtml(report: AuditReport): string {
     report.math.map((m) => [m.name, m.kind, yesNo(m.constantFold), yesNo(m.symInt), m.purity ?? '']),
   );
   const backendTable = report.backends.length
-    ? table(['backend', 'lowered', 'total', 'missing'], report.backends.map((b) => [b.backend, String(b.lowered), String(b.total), b.missing.join(', ')]))
+    ? table(['backend', 'lowered', 'total', 'missing'], report.backends.map((b) => [b.backend, String(b.lowered), String(b.total), groupedMissing(b.missing)]))
     : '<p><em>No backend lowering tables were given: backend coverage is empty.</em></p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Kiln policy audit</title><style>${STYLE}</style></head>

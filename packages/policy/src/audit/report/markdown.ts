@@ -1,4 +1,5 @@
 import type { AuditReport, FunctionRow } from '../types.js';
+import { groupedMissing } from './missing.js';
 
 const ICON = { pass: '✅', warn: '⚠️', fail: '❌' } as const;
 const cell = (s: unknown) => String(s ?? '').replace(/\|/g, '\\|');
@@ -23,7 +24,7 @@ export function formatMarkdown(report: AuditReport, options: { full?: boolean } 
   }
   if (report.backends.length) {
     out.push('', '## Backend coverage', '', '| backend | lowered | missing |', '|---|---|---|');
-    for (const b of report.backends) out.push(`| ${b.backend} | ${b.lowered}/${b.total} | ${cell(b.missing.join(', '))} |`);
+    for (const b of report.backends) out.push(`| ${b.backend} | ${b.lowered}/${b.total} | ${cell(groupedMissing(b.missing))} |`);
   } else {
     out.push('', '_No backend lowering tables were given: backend coverage is empty._');
   }
