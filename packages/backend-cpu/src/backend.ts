@@ -41,12 +41,9 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
     };
   }
   // Kernels may flag a call for the eager kernels (codegen/imprecise.ts): sin/cos beyond their exact range,
-  // float32 sums and products that overflow.
-  const flags = kernels.some(
-    (k) => (k.kind === 'reduction' && k.stages.some((s) => s.type === 'sum' || s.type === 'prod')) || /"op":"(sin|cos)"/.test(JSON.stringify(k)),
-  );
+  // float32 sums and products that overflow. Codegen knows whether any kernel can.
   let interpreter: Interpreter | undefined;
-  const recompute = flags ? (inputs: readonly unknown[]) => (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[] : undefined;
+  const recompute = module.setsImpreciseFlag ? (inputs: readonly unknown[]) => (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[] : undefined;
   const runner = new ProgramRunner(program, module, arena(), recompute);
   return {
     run: (inputs) => runner.run(inputs),

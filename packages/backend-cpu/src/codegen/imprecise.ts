@@ -9,6 +9,7 @@ export const IMPRECISE_FLAG_ADDRESS = 0;
 
 /** Emits: flag the call if the i32 that `condition` pushes (0 or 1) is 1. Leaves the stack as it was. */
 export function emitFlagIf(f: FunctionBuilder, condition: () => void): void {
+  f.setsImpreciseFlag = true;
   f.i32(IMPRECISE_FLAG_ADDRESS + 4);
   condition();
   f.i32(2).op('i32_shl', 'i32_sub').i32(1).mem('i32_store');

@@ -4,6 +4,7 @@
 import type { LoopDType } from '@kiln/core';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
 import { ThreadPool } from './threads.js';
+import { IMPRECISE_FLAG_ADDRESS } from '../codegen/imprecise.js';
 
 const PAGE = 65536;
 /** 64-byte alignment: a cache line, and more than any v128 access needs. */
@@ -106,6 +107,17 @@ export class Arena {
     if (size === undefined) throw new Error(`arena: hold of unknown pointer ${ptr}`);
     this.live.delete(ptr);
     this.held[ptr] = size;
+  }
+
+  private flag: Int32Array | undefined;
+
+  /**
+   * The word kernels set to ask for an eager recompute (codegen/imprecise.ts), as a view made again only
+   * when the memory grew: the runner reads and clears it on every call of a program that may set it.
+   */
+  flagWord(): Int32Array {
+    if (this.flag?.buffer !== this.memory.buffer) this.flag = new Int32Array(this.memory.buffer, IMPRECISE_FLAG_ADDRESS, 1);
+    return this.flag;
   }
 
   view(dtype: LoopDType, ptr: number, numel: number): TypedArray {

@@ -24,6 +24,8 @@ export interface CompiledModule {
   readonly kernels: ReadonlyMap<string, CompiledKernel>;
   readonly wasm: Uint8Array;
   readonly timings: { readonly codegenMs: number; readonly wasmCompileMs: number };
+  /** Some kernel may flag a call for an eager recompute (codegen/imprecise.ts): the runner must check. */
+  readonly setsImpreciseFlag: boolean;
 }
 
 function emitKernel(k: Kernel, exportName: string, math: MathLibrary, module: ModuleBuilder): { f: FunctionBuilder; signature: KernelSignature } {
@@ -77,7 +79,7 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
   for (const { k, signature, exportName } of emitted) {
     compiled.set(k.name, { kernel: k, signature, call: makeCall(k, signature, exportName, exports, arena) });
   }
-  return { kernels: compiled, wasm, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 } };
+  return { kernels: compiled, wasm, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 }, setsImpreciseFlag: module.setsImpreciseFlag };
 }
 
 /**

@@ -11,7 +11,6 @@ import { BYTES_PER_ELEMENT } from '@kiln/core';
 import type { Arena } from './arena.js';
 import type { CompiledModule } from './compile.js';
 import { residentPool, type ResidentPool } from './resident.js';
-import { IMPRECISE_FLAG_ADDRESS } from '../codegen/imprecise.js';
 
 /** Time spent copying versus computing, summed over calls (the bench reports the copy share). */
 export interface ProgramStats {
@@ -105,7 +104,7 @@ export class ProgramRunner {
         else owned.push(b.name);
       }
       const t1 = this.measure ? performance.now() : 0;
-      if (this.recompute) new Int32Array(arena.memory.buffer, IMPRECISE_FLAG_ADDRESS, 1)[0] = 0;
+      if (this.recompute) arena.flagWord()[0] = 0;
       program.steps.forEach((step, i) => {
         for (const name of this.allocBefore[i]!) {
           const b = this.buffersByName.get(name)!;
@@ -121,7 +120,7 @@ export class ProgramRunner {
           owned.splice(owned.indexOf(name), 1);
         }
       });
-      if (this.recompute && new Int32Array(arena.memory.buffer, IMPRECISE_FLAG_ADDRESS, 1)[0] !== 0) {
+      if (this.recompute && arena.flagWord()[0] !== 0) {
         this.stats.recomputed++;
         return this.recompute(inputs);
       }

@@ -19,6 +19,8 @@ export class FunctionBuilder {
   private readonly constants = new Map<string, Local<'v128'>>();
   private readonly extraLocals: ValType[] = [];
   readonly params: Local[];
+  /** Set by codegen/imprecise.ts when this function may ask for the call to be recomputed eagerly. */
+  setsImpreciseFlag = false;
 
   constructor(
     readonly name: string,

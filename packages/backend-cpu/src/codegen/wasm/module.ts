@@ -25,6 +25,11 @@ export class ModuleBuilder {
     return index;
   }
 
+  /** Whether some function may set the eager-recompute flag (codegen/imprecise.ts). */
+  get setsImpreciseFlag(): boolean {
+    return this.functions.some((f) => f.setsImpreciseFlag);
+  }
+
   /** The index the next added function will get, so recursive helpers can call each other. */
   get nextFunctionIndex(): number {
     return this.functions.length;
