@@ -20,6 +20,7 @@ const ERROR_CLASS = 'constructs an error; a throw in traced code is a graph brea
 const REGISTRY = 'reads or changes the op registry or the dispatch mode, which only Kiln itself may do';
 const METADATA = 'reads tensor metadata only, so it is traced (it works on fake tensors)';
 const READS_DATA = 'reads tensor data, which fake tensors do not have; it runs eagerly at a graph break';
+const AUTOGRAD = 'reads or changes autograd state (the tape, grad mode), which the tracer does not model; it runs eagerly at a graph break and the eager tape carries across';
 
 export const TENSOR_API_RULES: readonly FunctionRule[] = [
   // classes
@@ -31,6 +32,13 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('Generator', 'constructs a random generator; create it outside the compiled function and pass it in'),
   skip('KilnError', ERROR_CLASS), skip('KilnTypeError', ERROR_CLASS), skip('ShapeError', ERROR_CLASS),
   skip('IndexError', ERROR_CLASS), skip('ValueError', ERROR_CLASS), skip('ViewError', ERROR_CLASS),
+  skip('AutogradError', ERROR_CLASS),
+  // autograd
+  skip('noGrad', AUTOGRAD), skip('enableGrad', AUTOGRAD), skip('isGradEnabled', AUTOGRAD), skip('GradNode', AUTOGRAD),
+  skip('Tensor.prototype.backward', AUTOGRAD), skip('Tensor.prototype.detach', AUTOGRAD),
+  skip('Tensor.prototype.requiresGrad', AUTOGRAD), skip('Tensor.prototype.requiresGrad_', AUTOGRAD),
+  skip('Tensor.prototype.retainGrad', AUTOGRAD), skip('Tensor.prototype.isLeaf', AUTOGRAD),
+  skip('derivativeKind', REGISTRY), inline('sumToShape', 'sums a gradient back to a shape with tensor ops, so it is traced'),
   // global state
   skip('manualSeed', 'reseeds the global random generator (global state); call it before the compiled function'),
   // the registry and dispatch

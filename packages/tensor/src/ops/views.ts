@@ -1,11 +1,23 @@
 import { IndexError, ShapeError, ViewError, fmtShape } from '../errors.js';
 import { copyToContiguous } from '../kernels/copy.js';
+import type { Derivative, InputGrads } from '../registry/derivative.js';
 import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
 import type { Size } from '../size.js';
 import { contiguousStrides, hasContiguousStrides, isStaticShape, normalizeDim, numelOf, sizeAdd, sizeEq, sizeFloorDiv, sizeLt, sizeMin, sizeMul, sizeSub } from '../size.js';
 import { Tensor, contiguousStridesOf } from '../tensor.js';
+import { zeros } from './creation.js';
+
+/** A view's gradient reshaped back to the input's shape (reshape, view, flatten, squeeze, unsqueeze). */
+const reshapeBack: Derivative<readonly [Tensor, ...unknown[]]> = ({ grad, args: [x] }): InputGrads => [grad.reshape([...x.shape])];
+
+/** The gradient of a view that picks some elements: zeros, with the gradient written where the view was. */
+function intoZeros(x: TensorMetaLike, grad: Tensor, region: (z: Tensor) => Tensor): Tensor {
+  const z = zeros([...x.shape], { dtype: grad.dtype });
+  region(z).copy_(grad);
+  return z;
+}
 
 /** A view's kernel: the same storage seen through the meta function's shape, strides and offset. */
 const asView = ([x]: readonly [Tensor, ...unknown[]], out: MetaTensor): Tensor =>
@@ -105,6 +117,7 @@ export const reshape = defineOp({
   meta: ([x, shape]) => reshapeMeta('reshape', x, shape),
   kernel: ([x], out: MetaTensor): Tensor =>
     out.strides ? asView([x], out) : withShape(copyToContiguous(x), out.shape as number[]),
+  derivative: reshapeBack,
 });
 
 export const view = defineOp({
@@ -115,6 +128,7 @@ export const view = defineOp({
   positional: [arg('self', 'Tensor'), arg('shape', 'ints')],
   meta: ([x, shape]) => reshapeMeta('view', x, shape),
   kernel: asView,
+  derivative: reshapeBack,
 });
 
 export const permute = defineOp({
@@ -131,6 +145,11 @@ export const permute = defineOp({
     return viewOf(x, order.map((d) => x.shape[d]!), order.map((d) => x.strides[d]!));
   },
   kernel: asView,
+  derivative: ({ grad, args: [, dims] }): InputGrads => {
+    const inverse = new Array<number>(dims.length);
+    dims.forEach((d, i) => (inverse[normalizeDim(d as number, dims.length, 'permute')] = i));
+    return [grad.permute(inverse)];
+  },
 });
 
 export const transpose = defineOp({
@@ -150,6 +169,7 @@ export const transpose = defineOp({
     return viewOf(x, shape, strides);
   },
   kernel: asView,
+  derivative: ({ grad, args: [, d0, d1] }): InputGrads => [grad.transpose(d0, d1)],
 });
 
 export const expand = defineOp({
@@ -186,6 +206,7 @@ export const expand = defineOp({
     return viewOf(x, shape, strides);
   },
   kernel: asView,
+  derivative: ({ grad }): InputGrads => [grad], // summed back to the input's shape by autograd
 });
 
 /**
@@ -220,6 +241,7 @@ export const slice = defineOp({
     return viewOf(x, shape, strides, sizeAdd(x.offset, sizeMul(lo, x.strides[dim]!)));
   },
   kernel: asView,
+  derivative: ({ grad, args: [x, d, start, end, step] }): InputGrads => [intoZeros(x, grad, (z) => z.slice(d, start, end, step))],
 });
 
 export const narrow = defineOp({
@@ -242,6 +264,7 @@ export const narrow = defineOp({
     return viewOf(x, shape, [...x.strides], sizeAdd(x.offset, sizeMul(lo, x.strides[dim]!)));
   },
   kernel: asView,
+  derivative: ({ grad, args: [x, d, start, length] }): InputGrads => [intoZeros(x, grad, (z) => z.narrow(d, start, length))],
 });
 
 export const select = defineOp({
@@ -266,6 +289,7 @@ export const select = defineOp({
     );
   },
   kernel: asView,
+  derivative: ({ grad, args: [x, d, index] }): InputGrads => [intoZeros(x, grad, (z) => z.select(d, index))],
 });
 
 export const squeeze = defineOp({
@@ -280,6 +304,7 @@ export const squeeze = defineOp({
     return viewOf(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]));
   },
   kernel: asView,
+  derivative: reshapeBack,
 });
 
 export const unsqueeze = defineOp({
@@ -298,6 +323,7 @@ export const unsqueeze = defineOp({
     return viewOf(x, shape, strides);
   },
   kernel: asView,
+  derivative: reshapeBack,
 });
 
 export const flatten = defineOp({
@@ -315,6 +341,7 @@ export const flatten = defineOp({
   },
   kernel: ([x], out: MetaTensor): Tensor =>
     out.strides ? asView([x], out) : withShape(copyToContiguous(x), out.shape as number[]),
+  derivative: reshapeBack,
 });
 
 export const contiguous = defineOp({
@@ -325,6 +352,7 @@ export const contiguous = defineOp({
   // Contiguous data is returned as itself, as the kernel does (decided by printed form: no guard).
   meta: ([x]) => ({ shape: [...x.shape], dtype: x.dtype, strides: contiguousStrides(x.shape), offset: 0, ...(hasContiguousStrides(x.shape, x.strides) ? { same: true } : {}) }),
   kernel: ([x]) => (x.isContiguous() ? x : copyToContiguous(x)),
+  derivative: ({ grad }): InputGrads => [grad],
 });
 
 export const clone = defineOp({
@@ -336,4 +364,5 @@ export const clone = defineOp({
   // Copy-on-write: a contiguous clone shares the buffer until either side is written.
   kernel: ([x]) =>
     x.isContiguous() ? new Tensor(x.storage.cowClone(), x.shape, x.strides, x.offset, x.dtype) : copyToContiguous(x),
+  derivative: ({ grad }): InputGrads => [grad],
 });

@@ -1,0 +1,9 @@
+import './record.js';
+import './methods.js';
+
+export { noGrad, enableGrad, isGradEnabled } from './grad-mode.js';
+export { autograd } from './methods.js';
+export type { GradOptions } from './methods.js';
+export type { BackwardOptions } from './engine.js';
+export { GradNode } from './node.js';
+export { sumToShape } from './shape-grad.js';
