@@ -7,3 +7,5 @@ export type { GradOptions } from './methods.js';
 export type { BackwardOptions } from './engine.js';
 export { GradNode } from './node.js';
 export { sumToShape } from './shape-grad.js';
+export { grad, valueAndGrad, vjp, jvp } from './functional.js';
+export type { GradTransformOptions } from './functional.js';
