@@ -34,7 +34,7 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('IndexError', ERROR_CLASS), skip('ValueError', ERROR_CLASS), skip('ViewError', ERROR_CLASS),
   skip('AutogradError', ERROR_CLASS),
   // autograd
-  skip('noGrad', AUTOGRAD), skip('enableGrad', AUTOGRAD), skip('isGradEnabled', AUTOGRAD), skip('GradNode', AUTOGRAD),
+  skip('noGrad', AUTOGRAD), skip('enableGrad', AUTOGRAD), skip('isGradEnabled', AUTOGRAD), skip('GradNode', AUTOGRAD), skip('edgeOf', AUTOGRAD),
   skip('Tensor.prototype.backward', AUTOGRAD), skip('Tensor.prototype.detach', AUTOGRAD),
   skip('Tensor.prototype.requiresGrad', AUTOGRAD), skip('Tensor.prototype.requiresGrad_', AUTOGRAD),
   skip('Tensor.prototype.retainGrad', AUTOGRAD), skip('Tensor.prototype.isLeaf', AUTOGRAD),

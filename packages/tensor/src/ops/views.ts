@@ -7,16 +7,30 @@ import { arg, opt } from '../registry/schema.js';
 import type { Size } from '../size.js';
 import { contiguousStrides, hasContiguousStrides, isStaticShape, normalizeDim, numelOf, sizeAdd, sizeEq, sizeFloorDiv, sizeLt, sizeMin, sizeMul, sizeSub } from '../size.js';
 import { Tensor, contiguousStridesOf } from '../tensor.js';
-import { zeros } from './creation.js';
+import { arange, zeros } from './creation.js';
+import { cat } from './join.js';
+import { scatterAdd } from './scatter.js';
 
 /** A view's gradient reshaped back to the input's shape (reshape, view, flatten, squeeze, unsqueeze). */
 const reshapeBack: Derivative<readonly [Tensor, ...unknown[]]> = ({ grad, args: [x] }): InputGrads => [grad.reshape([...x.shape])];
 
-/** The gradient of a view that picks some elements: zeros, with the gradient written where the view was. */
-function intoZeros(x: TensorMetaLike, grad: Tensor, region: (z: Tensor) => Tensor): Tensor {
-  const z = zeros([...x.shape], { dtype: grad.dtype });
-  region(z).copy_(grad);
-  return z;
+/**
+ * The gradient of a view that keeps `length` elements along `dim` from `start`, every `step`: zeros elsewhere.
+ * Written out of place (cat of zero blocks, or scatterAdd for steps), so a compiled backward needs no
+ * in-place write into a view.
+ */
+function padAlong(x: TensorMetaLike, grad: Tensor, dim: number, start: number, step: number): Tensor {
+  const shape = [...x.shape] as number[];
+  const d = normalizeDim(dim, shape.length, 'slice');
+  const zerosOf = (n: number) => zeros(shape.map((s, i) => (i === d ? n : s)), { dtype: grad.dtype });
+  const length = grad.shape[d] as number;
+  if (step === 1) {
+    const after = shape[d]! - start - length;
+    return cat([...(start > 0 ? [zerosOf(start)] : []), grad, ...(after > 0 ? [zerosOf(after)] : [])], d);
+  }
+  const along = shape.map((_, i) => (i === d ? -1 : 1));
+  const index = arange(start, start + length * step, step).reshape(along).expand([...grad.shape] as number[]);
+  return scatterAdd(zerosOf(shape[d]!), d, index, grad);
 }
 
 /** A view's kernel: the same storage seen through the meta function's shape, strides and offset. */
@@ -241,7 +255,10 @@ export const slice = defineOp({
     return viewOf(x, shape, strides, sizeAdd(x.offset, sizeMul(lo, x.strides[dim]!)));
   },
   kernel: asView,
-  derivative: ({ grad, args: [x, d, start, end, step] }): InputGrads => [intoZeros(x, grad, (z) => z.slice(d, start, end, step))],
+  derivative: ({ grad, args: [x, d, start, , step] }): InputGrads => {
+    const dim = normalizeDim(d as number, x.ndim, 'slice');
+    return [padAlong(x, grad, dim, clampBound(start ?? 0, x.shape[dim]!) as number, step as number)];
+  },
 });
 
 export const narrow = defineOp({
@@ -264,7 +281,11 @@ export const narrow = defineOp({
     return viewOf(x, shape, [...x.strides], sizeAdd(x.offset, sizeMul(lo, x.strides[dim]!)));
   },
   kernel: asView,
-  derivative: ({ grad, args: [x, d, start, length] }): InputGrads => [intoZeros(x, grad, (z) => z.narrow(d, start, length))],
+  derivative: ({ grad, args: [x, d, start] }): InputGrads => {
+    const dim = normalizeDim(d as number, x.ndim, 'narrow');
+    const size = x.shape[dim] as number;
+    return [padAlong(x, grad, dim, (start as number) < 0 ? (start as number) + size : (start as number), 1)];
+  },
 });
 
 export const select = defineOp({
@@ -289,7 +310,11 @@ export const select = defineOp({
     );
   },
   kernel: asView,
-  derivative: ({ grad, args: [x, d, index] }): InputGrads => [intoZeros(x, grad, (z) => z.select(d, index))],
+  derivative: ({ grad, args: [x, d, index] }): InputGrads => {
+    const dim = normalizeDim(d as number, x.ndim, 'select');
+    const size = x.shape[dim] as number;
+    return [padAlong(x, grad.unsqueeze(dim), dim, (index as number) < 0 ? (index as number) + size : (index as number), 1)];
+  },
 });
 
 export const squeeze = defineOp({
