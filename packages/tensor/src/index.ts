@@ -21,3 +21,4 @@ export type { GradContext, Derivative, DerivativeRule, InputGrads } from './regi
 export { derivativeKind } from './registry/registry.js';
 export type { DerivativeKind } from './registry/registry.js';
 export * from './size.js';
+export { FakeTensor, FakeTensorError, FakeTensorMode, FakeStorage, materializeMeta } from './fake/fake-tensor.js';

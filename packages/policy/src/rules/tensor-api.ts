@@ -19,6 +19,7 @@ const DTYPE_HELPER = 'is a pure helper over dtypes, so it is traced';
 const ERROR_CLASS = 'constructs an error; a throw in traced code is a graph break anyway';
 const REGISTRY = 'reads or changes the op registry or the dispatch mode, which only Kiln itself may do';
 const METADATA = 'reads tensor metadata only, so it is traced (it works on fake tensors)';
+const FAKE = "Kiln's own tracing machinery (tensors with metadata only); compiled code never constructs it";
 const READS_DATA = 'reads tensor data, which fake tensors do not have; it runs eagerly at a graph break';
 const AUTOGRAD = 'reads or changes autograd state (the tape, grad mode), which the tracer does not model; it runs eagerly at a graph break and the eager tape carries across';
 
@@ -39,6 +40,8 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('Tensor.prototype.requiresGrad', AUTOGRAD), skip('Tensor.prototype.requiresGrad_', AUTOGRAD),
   skip('Tensor.prototype.retainGrad', AUTOGRAD), skip('Tensor.prototype.isLeaf', AUTOGRAD),
   skip('derivativeKind', REGISTRY), inline('sumToShape', 'sums a gradient back to a shape with tensor ops, so it is traced'),
+  skip('FakeTensor', FAKE), skip('FakeStorage', FAKE), skip('FakeTensorMode', FAKE), skip('materializeMeta', FAKE),
+  skip('FakeTensorError', ERROR_CLASS),
   // global state
   skip('manualSeed', 'reseeds the global random generator (global state); call it before the compiled function'),
   // the registry and dispatch
