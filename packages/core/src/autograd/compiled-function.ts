@@ -5,12 +5,9 @@
 // compiled function (and graph breaks inside it) differentiate as usual.
 import { AutogradError, GradNode, Tensor, autograd, edgeOf, isGradEnabled, zeros } from '@kiln/tensor';
 import type { Edge } from '@kiln/tensor';
+import { Interpreter, partitionJoint, traceOps } from '@kiln/graph';
+import type { Graph, Partition } from '@kiln/graph';
 import type { GraphRunner } from '../hooks.js';
-import type { Graph } from '../ir/graph.js';
-import { Interpreter } from '../ir/interpreter.js';
-import { traceOps } from '../trace-ops/trace-ops.js';
-import { partitionJoint } from './partition.js';
-import type { Partition } from './partition.js';
 
 /** What `explain` and the tests read about one compiled training graph. */
 export interface AotReport {
@@ -135,6 +132,10 @@ class CompiledBackward extends GradNode {
     const cotangents = this.outputShapes.map((o, k) => grads[k] ?? zeros(o.shape, { dtype: o.dtype }));
     const detached = this.inputs.map((x) => (x instanceof Tensor ? x.detach() : x));
     return this.program.backward([...detached, ...this.saved, ...cotangents]) as Tensor[];
+  }
+
+  override savedTensors(): readonly Tensor[] {
+    return (this.saved ?? []).filter((t): t is Tensor => t instanceof Tensor);
   }
 
   override release(): void {

@@ -42,6 +42,11 @@ export abstract class GradNode {
   /** Frees what the node saved for the backward pass (called after it ran, unless retainGraph). */
   release(): void {}
 
+  /** The tensors this node keeps alive for its backward pass (for memory reports). */
+  savedTensors(): readonly Tensor[] {
+    return [];
+  }
+
   toString(): string {
     return `<${this.name}>`;
   }
@@ -119,6 +124,11 @@ export class OpNode extends GradNode {
     this.released = true;
     this.args = this.args.map((a) => (a instanceof Tensor ? metaOf(a) : Array.isArray(a) ? a.map((x) => (x instanceof Tensor ? metaOf(x) : x)) : a));
     this.outputs = [];
+  }
+
+  override savedTensors(): readonly Tensor[] {
+    const args = this.args.flatMap((a) => (Array.isArray(a) ? a : [a]));
+    return [...args, ...this.outputs].filter((t): t is Tensor => t instanceof Tensor);
   }
 
   private context(grads: readonly (Tensor | null)[]): GradContext {
