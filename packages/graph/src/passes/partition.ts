@@ -12,9 +12,9 @@ import { mapArgument } from '../ir/node.js';
 export interface Partition {
   forward: Graph;
   backward: Graph;
-  /** Forward values passed to the backward (besides the inputs). */
+  /** Forward values passed to the backward (besides the inputs): nodes of `forward`. */
   saved: Node[];
-  /** Forward values the backward recomputes instead. */
+  /** Forward values the backward recomputes instead: nodes of `backward`. */
   recomputed: Node[];
   /** Bytes of the saved values, and of the recomputed ones that a save-everything rule would have kept too. */
   savedBytes: number;
@@ -112,5 +112,12 @@ export function partitionJoint(joint: Graph, numInputs: number, numOutputs: numb
   backward.output(gradOuts.map((a) => mapArgument(a, (n) => benv.get(n)!)));
 
   const sum = (nodes: Iterable<Node>) => [...nodes].reduce((a, n) => a + bytesOf(n), 0);
-  return { forward, backward, saved: savedList, recomputed: order.filter((n) => recomputed.has(n)), savedBytes: sum(saved), recomputedBytes: sum(recomputed) };
+  return {
+    forward,
+    backward,
+    saved: savedList.map((n) => fenv.get(n)!),
+    recomputed: order.filter((n) => recomputed.has(n)).map((n) => benv.get(n)!),
+    savedBytes: sum(saved),
+    recomputedBytes: sum(recomputed),
+  };
 }
