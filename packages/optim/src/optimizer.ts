@@ -22,7 +22,7 @@ export abstract class Optimizer<O extends object> {
     if (!Array.isArray(params) || params.length === 0) {
       throw new ValueError(`${name}: got an empty parameter list`, 'pass the tensors to optimize (leaves created with { requiresGrad: true })');
     }
-    const groups: ParamGroup<O>[] = params[0] instanceof Tensor ? [{ params: params as Tensor[] } as ParamGroup<O>] : (params as ParamGroup<O>[]);
+    const groups: ParamGroup<O>[] = params[0] instanceof Tensor ? [{ params: params as Tensor[] } as unknown as ParamGroup<O>] : (params as ParamGroup<O>[]);
     const seen = new Set<Tensor>();
     this.paramGroups = groups.map((group, g) => {
       const full = { ...defaults, ...group } as { params: readonly Tensor[] } & O;
