@@ -39,6 +39,7 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('Tensor.prototype.backward', AUTOGRAD), skip('Tensor.prototype.detach', AUTOGRAD),
   skip('Tensor.prototype.requiresGrad', AUTOGRAD), skip('Tensor.prototype.requiresGrad_', AUTOGRAD),
   skip('Tensor.prototype.retainGrad', AUTOGRAD), skip('Tensor.prototype.isLeaf', AUTOGRAD),
+  skip('grad', AUTOGRAD), skip('valueAndGrad', AUTOGRAD), skip('vjp', AUTOGRAD), skip('jvp', AUTOGRAD),
   skip('derivativeKind', REGISTRY), inline('sumToShape', 'sums a gradient back to a shape with tensor ops, so it is traced'),
   skip('FakeTensor', FAKE), skip('FakeStorage', FAKE), skip('FakeTensorMode', FAKE), skip('materializeMeta', FAKE),
   skip('FakeTensorError', ERROR_CLASS),
