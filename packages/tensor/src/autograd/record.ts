@@ -10,17 +10,22 @@ import { isGradEnabled, withGradMode } from './grad-mode.js';
 import { OpNode } from './node.js';
 import { checkInplaceOnView, rebaseAfterInplaceOnView, refreshView, trackView } from './views.js';
 
-const requiresGradIndex = new Map<OpDef, number>();
+/** Per op, computed once: where its `requiresGrad` creation option sits (-1: none), and whether it may return a view. */
+interface OpInfo {
+  readonly requiresGradIndex: number;
+  readonly mayView: boolean;
+}
+const infos = new Map<OpDef, OpInfo>();
 
-/** Index of a creation op's `requiresGrad` option in its normalized arguments, or -1. */
-function requiresGradOption(op: OpDef): number {
-  let index = requiresGradIndex.get(op);
-  if (index === undefined) {
+function infoOf(op: OpDef): OpInfo {
+  let info = infos.get(op);
+  if (info === undefined) {
     const k = op.schema.keywordOnly.findIndex((a) => a.name === 'requiresGrad');
-    index = k < 0 ? -1 : op.schema.positional.length + k;
-    requiresGradIndex.set(op, index);
+    // Only view ops return tensors over their input's storage (`to` of the same dtype returns the input itself).
+    info = { requiresGradIndex: k < 0 ? -1 : op.schema.positional.length + k, mayView: op.category === 'view' };
+    infos.set(op, info);
   }
-  return index;
+  return info;
 }
 
 /** Whether any tensor argument requires grad; brings stale views up to date on the way. */
@@ -50,14 +55,15 @@ function tensorOutputs(out: unknown): (Tensor | null)[] {
 }
 
 export function recordOp(op: OpDef, args: unknown[]): unknown {
-  const rg = requiresGradOption(op);
+  const info = infoOf(op);
+  const rg = info.requiresGradIndex;
   if (rg >= 0 && args[rg] === true) return (dispatchBelowAutograd(op, args) as Tensor).requiresGrad_();
   if (!isGradEnabled()) return dispatchBelowAutograd(op, args);
   const needsGrad = anyRequiresGrad(args);
   if (op.mutatesSelf) return needsGrad ? recordInplace(op, args) : dispatchBelowAutograd(op, args);
   if (!needsGrad || op.derivative === 'nonDifferentiable') {
     const out = dispatchBelowAutograd(op, args);
-    trackView(op, args, out);
+    if (info.mayView) trackView(op, args, out);
     return out;
   }
   // A composite without its own formula is differentiated through its decomposition: each op in it records itself.
@@ -74,7 +80,7 @@ export function recordOp(op: OpDef, args: unknown[]): unknown {
     t.gradFn = node;
     t.outputNr = i;
   });
-  trackView(op, args, out);
+  if (info.mayView) trackView(op, args, out);
   return out;
 }
 

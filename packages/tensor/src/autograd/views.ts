@@ -21,21 +21,17 @@ export function callWithNormalized(op: OpDef, args: readonly unknown[]): unknown
 export function trackView(op: OpDef, args: readonly unknown[], out: unknown): void {
   const parent = args[0];
   if (!(parent instanceof Tensor)) return;
-  const link = (index: number | null) => ({
-    parent,
-    op,
-    args,
-    index,
-    base: parent.viewOf?.base ?? parent,
-    version: parent.storage.version,
-  });
   if (out instanceof Tensor) {
-    if (out !== parent && out.storage === parent.storage) out.viewOf = link(null);
+    if (out !== parent && out.storage === parent.storage) out.viewOf = viewLink(parent, op, args, null);
   } else if (Array.isArray(out)) {
     out.forEach((t, i) => {
-      if (t instanceof Tensor && t !== parent && t.storage === parent.storage) t.viewOf = link(i);
+      if (t instanceof Tensor && t !== parent && t.storage === parent.storage) t.viewOf = viewLink(parent, op, args, i);
     });
   }
+}
+
+function viewLink(parent: Tensor, op: OpDef, args: readonly unknown[], index: number | null): ViewLink {
+  return { parent, op, args, index, base: parent.viewOf?.base ?? parent, version: parent.storage.version };
 }
 
 /** The links from `t` up to its base, nearest first. */
