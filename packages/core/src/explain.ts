@@ -60,11 +60,15 @@ export interface TrainingGraphs {
   /** Forward values the backward recomputes instead of saving them, and the bytes that saves. */
   readonly recomputed: readonly string[];
   readonly recomputedBytes: number;
+  /** Kernel counts and the nodes each compiled graph runs eagerly. */
+  readonly forwardKernels: number;
+  readonly backwardKernels: number;
+  readonly fallbacks: readonly string[];
 }
 
 function trainingGraphs(entries: readonly (GraphEntry | SplitEntry)[]): TrainingGraphs[] {
   return entries.flatMap((g, graph) =>
-    ((g.run as { aotReports?: readonly AotReport[] }).aotReports ?? []).map(({ partition: p, differentiable }) => ({
+    ((g.run as { aotReports?: readonly AotReport[] }).aotReports ?? []).map(({ partition: p, differentiable, forwardBackend, backwardBackend }) => ({
       graph,
       differentiable,
       forward: printGraph(p.forward),
@@ -73,6 +77,13 @@ function trainingGraphs(entries: readonly (GraphEntry | SplitEntry)[]): Training
       savedBytes: p.savedBytes,
       recomputed: p.recomputed.map((n) => `%${n.name}`),
       recomputedBytes: p.recomputedBytes,
+      forwardKernels: forwardBackend?.kernels ?? 0,
+      backwardKernels: backwardBackend?.kernels ?? 0,
+      fallbacks: [
+        ...(forwardBackend?.fallbacks ?? []).map((f) => `forward: ${f.op} (${f.reason})`),
+        ...(backwardBackend?.fallbacks ?? []).map((f) => `backward: ${f.op} (${f.reason})`),
+        ...[forwardBackend?.wholeGraphFallback, backwardBackend?.wholeGraphFallback].filter((w): w is string => !!w).map((w) => `not lowered: ${w}`),
+      ],
     })),
   );
 }
@@ -184,8 +195,9 @@ function formatExplain(e: ExplainOutput): string {
     const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
     lines.push(
       `Graph ${t.graph + 1} with gradients (inputs ${t.differentiable.map((i) => `#${i}`).join(', ')} require grad): saved ${t.saved.join(' ') || 'nothing'} (${kib(t.savedBytes)}); recomputed in the backward ${t.recomputed.join(' ') || 'nothing'} (${kib(t.recomputedBytes)} not saved)`,
-      '  forward graph:', ...t.forward.split('\n').map((l) => `    ${l}`),
-      '  backward graph:', ...t.backward.split('\n').map((l) => `    ${l}`),
+      `  forward graph (${t.forwardKernels} kernels):`, ...t.forward.split('\n').map((l) => `    ${l}`),
+      `  backward graph (${t.backwardKernels} kernels):`, ...t.backward.split('\n').map((l) => `    ${l}`),
+      ...t.fallbacks.map((f) => `  eager fallback in ${f}`),
     );
   }
   e.guards.forEach((gs, i) => lines.push(`Guards of entry ${i + 1}:`, ...gs.map((g) => `  ${g}`)));

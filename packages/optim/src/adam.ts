@@ -2,6 +2,7 @@
 // decays the weights directly instead of adding the decay to the gradient.
 import type { Tensor } from '@kiln/tensor';
 import { zerosLike } from '@kiln/tensor';
+import { canFuse, fusedAdam } from './fused.js';
 import { Optimizer, checkRange } from './optimizer.js';
 import type { Params } from './optimizer.js';
 
@@ -13,6 +14,8 @@ export interface AdamOptions {
   /** Use the maximum of past second moments (AMSGrad). */
   amsgrad: boolean;
   maximize: boolean;
+  /** One loop over the elements per parameter instead of a dozen ops (dense float tensors; default true). */
+  fused: boolean;
 }
 
 class AdamBase extends Optimizer<AdamOptions> {
@@ -38,6 +41,14 @@ class AdamBase extends Optimizer<AdamOptions> {
     }
     const step = (state.step as number) + 1;
     state.step = step;
+    const [expAvg0, expAvgSq0, max0] = [state.expAvg as Tensor, state.expAvgSq as Tensor, (state.maxExpAvgSq as Tensor | undefined) ?? null];
+    if (g.fused && canFuse(p, grad, expAvg0, expAvgSq0, ...(max0 ? [max0] : []))) {
+      fusedAdam(p, grad, expAvg0, expAvgSq0, max0, {
+        lr: g.lr, beta1: g.betas[0], beta2: g.betas[1], eps: g.eps, weightDecay: g.weightDecay, decoupled: this.decoupled,
+        maximize: g.maximize, biasCorrection1: 1 - g.betas[0] ** step, biasCorrection2Sqrt: Math.sqrt(1 - g.betas[1] ** step),
+      });
+      return;
+    }
     if (g.weightDecay !== 0) {
       if (this.decoupled) p.mul_(1 - g.lr * g.weightDecay);
       else d = d.add(p, { alpha: g.weightDecay });
@@ -55,13 +66,13 @@ class AdamBase extends Optimizer<AdamOptions> {
 /** Adam: L2 weight decay is added to the gradient. */
 export class Adam extends AdamBase {
   constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options }, false);
+    super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, fused: true, ...options }, false);
   }
 }
 
 /** AdamW: decoupled weight decay (p ← p·(1 − lr·weightDecay) before the Adam step), default 0.01. */
 export class AdamW extends AdamBase {
   constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options }, true);
+    super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, fused: true, ...options }, true);
   }
 }

@@ -13,10 +13,11 @@ interface Refs {
 const refs: Refs = JSON.parse(readFileSync(new URL('./fixtures/optim-refs.json', import.meta.url), 'utf8'));
 const f64 = (data: number[], shape = refs.shape) => Tensor.fromData(Float64Array.from(data), shape, 'float64');
 const OPTIMIZERS = { SGD, Adam, AdamW } as const;
+const k32 = (data: number[]) => tensor(data, { dtype: 'float32' });
 
 const Torch = suite('optim: parameter updates equal torch.optim (float64, fixed gradients, 4 steps)');
 
-for (const c of refs.cases) {
+for (const c of refs.cases.flatMap((c) => (c.optimizer === 'SGD' ? [c] : [c, { ...c, options: { ...c.options, fused: false } }]))) {
   Torch(`${c.optimizer} ${JSON.stringify(c.options)}`, () => {
     const p = f64(refs.p0).requiresGrad_();
     const storage = p.storage;
@@ -86,6 +87,21 @@ Api('a training loop of y = 3x + 1 with Adam converges', () => {
   }
   assert.ok(loss < 1e-3, `loss ${loss}`);
   assert.ok(Math.abs((w.item() as number) - 3) < 0.05 && Math.abs((b.item() as number) - 1) < 0.05);
+});
+
+Torch('fused Adam on float32 follows the op-by-op path within float32 rounding', () => {
+  const init = k32([0.5, -1, 2, 0.25]);
+  const run = (fused: boolean) => {
+    const p = init.clone().requiresGrad_();
+    const opt = new AdamW([p], { lr: 0.05, weightDecay: 0.1, amsgrad: true, fused });
+    for (let i = 0; i < 5; i++) {
+      p.grad = k32([0.3 * i, -0.2, 1, -0.5 + i]);
+      opt.step();
+    }
+    return Array.from(p.toTypedArray());
+  };
+  const [a, b] = [run(true), run(false)];
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= 1e-6 * (1 + Math.abs(b[i]!)), `${v} vs ${b[i]}`));
 });
 
 Torch.run();

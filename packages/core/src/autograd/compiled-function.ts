@@ -7,6 +7,7 @@ import { AutogradError, GradNode, Tensor, autograd, edgeOf, isGradEnabled, zeros
 import type { Edge } from '@kiln/tensor';
 import { Interpreter, partitionJoint, traceOps } from '@kiln/graph';
 import type { Graph, Partition } from '@kiln/graph';
+import type { BackendReport } from '../backends/registry.js';
 import type { GraphRunner } from '../hooks.js';
 
 /** What `explain` and the tests read about one compiled training graph. */
@@ -14,6 +15,9 @@ export interface AotReport {
   partition: Partition;
   /** Inputs that required grad, by position. */
   differentiable: number[];
+  /** The backend's reports on the compiled forward and backward graphs (kernels, eager fallbacks). */
+  forwardBackend?: BackendReport;
+  backwardBackend?: BackendReport;
 }
 
 interface AotProgram {
@@ -72,7 +76,10 @@ function buildProgram(graph: Graph, inputs: readonly unknown[], outputs: readonl
       { dynamic: false, autograd: true },
     );
     const partition = partitionJoint(coreGraph, n, outputs.length);
-    return { report: { partition, differentiable }, forward: compileGraph(partition.forward), backward: compileGraph(partition.backward), tracked };
+    const forward = compileGraph(partition.forward);
+    const backward = compileGraph(partition.backward);
+    const reportOf = (run: GraphRunner) => (run as { report?: BackendReport }).report;
+    return { report: { partition, differentiable, forwardBackend: reportOf(forward), backwardBackend: reportOf(backward) }, forward, backward, tracked };
   } catch {
     // A graph autograd cannot trace jointly (an op without a derivative, data-dependent sizes) keeps running
     // its ops eagerly, which is always correct; an op without a derivative then says so at backward().

@@ -35,7 +35,8 @@ export function prodDerivative({ grad, input, args: [, dim] }: ReductionContext)
 export function extremumDerivative(op: string) {
   return ({ grad, input, output, args: [, dim] }: ReductionContext): InputGrads => {
     const x = input(0);
-    const chosen = x.eq(spread(op, output(), x, dim));
+    // The mask as floats: a float count lowers into the same fused kernels (a bool sum would be an int32 one).
+    const chosen = x.eq(spread(op, output(), x, dim)).to(grad.dtype);
     const count = chosen.sum(reductionDims(op, x, dim), true);
     return [spread(op, grad, x, dim).mul(chosen).div(count)];
   };
