@@ -3,7 +3,7 @@
 // the optimizer eager) against Kiln eager, jax-js (jit(valueAndGrad) and a jitted Adam update, wasm) and
 // TensorFlow.js (wasm: optimizer.minimize, which is tf.variableGrads + the update). Same weights and data
 // everywhere; each peer's first loss is checked against Kiln eager's before timing. Also: bytes the tape
-// keeps for the backward pass (saved activations), compiled vs eager.
+// keeps for the backward pass (saved activations), compiled vs eager. The transformer block row has no peers yet.
 // Run: node scripts/bench.mjs training
 import * as k from '@kiln/tensor';
 import { compile, reset } from '@kiln/core';
@@ -11,7 +11,7 @@ import { Adam } from '@kiln/optim';
 import '@kiln/backend-cpu';
 import { initPeers, machineLine, medianMs, printRow } from './support.js';
 // @ts-expect-error -- the demo's models are plain JS without declarations.
-import { MLP, input } from '../examples/models.mjs';
+import { MLP, TransformerBlock, input } from '../examples/models.mjs';
 
 const { jax, tf } = await initPeers();
 const { numpy: np, nn, jit, valueAndGrad } = jax;
@@ -141,5 +141,37 @@ function mlpRow(sizes: number[], batch: number): void {
   console.log(`  saved for backward: compiled ${(compiledBytes / 1024).toFixed(0)} KiB, eager ${(eagerBytes / 1024).toFixed(0)} KiB (${(eagerBytes / Math.max(compiledBytes, 1)).toFixed(1)}× less compiled)`);
 }
 
+/** The transformer block: Kiln compiled vs eager only (the peers' training versions are not written yet). */
+function blockRow(batch: number, seq: number, dim: number, heads: number): void {
+  reset();
+  const model = new TransformerBlock(dim, heads) as { forward(x: k.Tensor): k.Tensor } & Record<string, unknown>;
+  const params: k.Tensor[] = [];
+  const walk = (v: unknown) => {
+    if (v instanceof k.Tensor) params.push(v);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(model);
+  params.forEach((p) => p.requiresGrad_());
+  const x = input([batch, seq, dim]) as k.Tensor;
+  const opt = new Adam(params, { lr: LR });
+  const step = (input: k.Tensor) => {
+    opt.zeroGrad();
+    const loss = model.forward(input).pow(2).mean();
+    loss.backward();
+    opt.step();
+    return loss;
+  };
+  const fast = compile(step);
+  const eagerMs = medianMs(() => step(x).item(), 5, 1000);
+  printRow(`transformer ${batch}×${seq}×${dim}, ${heads} heads`, { kiln: medianMs(() => fast(x).item(), 7, 1500), jax: undefined, tfjs: undefined, 'kiln-eager': eagerMs });
+  const lossOf = (x0: k.Tensor) => model.forward(x0).pow(2).mean();
+  const fastLoss = compile(lossOf);
+  fastLoss(x);
+  const compiledBytes = tapeBytes(fastLoss(x), [...params, x]);
+  const eagerBytes = tapeBytes(lossOf(x), [...params, x]);
+  console.log(`  saved for backward: compiled ${(compiledBytes / 1024).toFixed(0)} KiB, eager ${(eagerBytes / 1024).toFixed(0)} KiB (${(eagerBytes / Math.max(compiledBytes, 1)).toFixed(1)}× less compiled)`);
+}
+
 mlpRow([64, 256, 256, 10], 32);
 mlpRow([64, 256, 256, 10], 256);
+blockRow(2, 32, 64, 4);
