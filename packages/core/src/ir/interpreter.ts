@@ -2,7 +2,7 @@ import { KilnError, Tensor, getOp } from '@kiln/tensor';
 import { expr as shapesExpr } from '@kiln/shapes';
 import type { Expr } from '@kiln/shapes';
 import type { Graph } from './graph.js';
-import type { Argument } from './node.js';
+import type { Argument, SourceLocation } from './node.js';
 import { Node } from './node.js';
 import { printNodeLine } from './print.js';
 import { assertFailure, evaluateAssert } from './asserts.js';
@@ -22,24 +22,34 @@ export class NodeExecutionError extends KilnError {
 }
 
 /**
+ * Puts the user's source line on top of an error's stack, as one stack frame (`at <label> (file:line:col)`,
+ * the form debuggers and stack parsers read), so an error raised inside compiled code points at the user
+ * code that called the op, as the same error raised by eager code does. Idempotent; a frozen error is left as is.
+ */
+export function withUserFrame<E>(err: E, label: string, source: SourceLocation | undefined): E {
+  if (!(err instanceof Error) || !source || typeof err.stack !== 'string' || err.stack.includes(USER_FRAME_MARK)) return err;
+  const lines = err.stack.split('\n');
+  // The message may span lines (hints): the frames start at the first `    at ` line.
+  const first = lines.findIndex((l) => /^\s+at /.test(l));
+  lines.splice(first < 0 ? lines.length : first, 0, `    at ${label} ${USER_FRAME_MARK} (${source.file}:${source.line}:${(source.column ?? 0) + 1})`);
+  try {
+    err.stack = lines.join('\n');
+  } catch {
+    /* a frozen error keeps its stack */
+  }
+  return err;
+}
+
+const USER_FRAME_MARK = '[kiln compiled]';
+
+/**
  * The error compiled code raises for a failed node: what the op raised (its class and message, as eager code
- * sees them), with the node as one more stack line, so `catch (e) { if (e instanceof IndexError) … }` works
- * the same compiled. Errors of the interpreter itself stay NodeExecutionErrors.
+ * sees them), with the node's user source as the top stack frame, so `catch (e) { if (e instanceof IndexError) … }`
+ * works the same compiled. Errors of the interpreter itself stay NodeExecutionErrors.
  */
 export function userFacingError(err: unknown): unknown {
   if (!(err instanceof NodeExecutionError) || !err.raisedByOp || !(err.cause instanceof Error)) return err;
-  const cause = err.cause;
-  const src = err.node.meta.source ? ` (${err.node.meta.source.file}:${err.node.meta.source.line})` : '';
-  if (typeof cause.stack === 'string' && !cause.stack.includes('kiln: graph node')) {
-    const lines = cause.stack.split('\n');
-    lines.splice(1, 0, `    at %${err.node.name} = ${err.node.target}${src} (kiln: graph node, eager backend)`);
-    try {
-      cause.stack = lines.join('\n');
-    } catch {
-      /* a frozen error keeps its stack */
-    }
-  }
-  return cause;
+  return withUserFrame(err.cause, `${err.node.target} %${err.node.name}`, err.node.meta.source);
 }
 
 type SymbolicValue = { readonly isSymInt: true; readonly expr: Expr; readonly env?: { normalize(e: Expr): Expr } };

@@ -6,6 +6,7 @@ import { evalSize, printSize } from '../sizes.js';
 import { IndexError } from '@kiln/tensor';
 import { assertFailure, evaluateAssert } from '../../ir/asserts.js';
 import type { GraphAssert } from '../../ir/asserts.js';
+import type { SourceLocation } from '../../ir/node.js';
 
 export interface ProgramBuffer {
   readonly name: string;
@@ -49,6 +50,8 @@ export interface FallbackStep {
    */
   readonly binds: readonly { readonly param: string; readonly dim: number | 'value' }[];
   readonly reason: string;
+  /** The user's source line of the node, for errors the eager kernel raises. */
+  readonly source?: SourceLocation;
 }
 
 /**
@@ -64,6 +67,8 @@ export interface IndexRangeCheck {
   /** The op and what its index selects from, for the message (`gather`, `dim 1 of self`): never user text. */
   readonly op: string;
   readonly what: string;
+  /** The user's source line of the indexing op, for the IndexError. */
+  readonly source?: SourceLocation;
 }
 
 /**
