@@ -158,7 +158,7 @@ export class ProgramRunner {
           try {
             runCheck(step, params, (name, n) => arena.view('int32', pointers[name]!, n));
           } catch (err) {
-            throw step.check === 'assert' ? err : withUserFrame(err, step.op, step.source);
+            throw step.check === 'assert' ? err : withUserFrame(err, step.op, step.source); // an assert's error has its frame
           }
         } else this.runFallback(step, pointers, params, floats, owned);
         for (const name of this.freeAfter[i]!) {

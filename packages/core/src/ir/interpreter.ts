@@ -2,7 +2,8 @@ import { KilnError, Tensor, getOp } from '@kiln/tensor';
 import { expr as shapesExpr } from '@kiln/shapes';
 import type { Expr } from '@kiln/shapes';
 import type { Graph } from './graph.js';
-import type { Argument, SourceLocation } from './node.js';
+import type { Argument } from './node.js';
+import { withUserFrame } from './user-frame.js';
 import { Node } from './node.js';
 import { printNodeLine } from './print.js';
 import { assertFailure, evaluateAssert } from './asserts.js';
@@ -20,27 +21,6 @@ export class NodeExecutionError extends KilnError {
     super(`while executing ${printNodeLine(node)}${src}: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
-
-/**
- * Puts the user's source line on top of an error's stack, as one stack frame (`at <label> (file:line:col)`,
- * the form debuggers and stack parsers read), so an error raised inside compiled code points at the user
- * code that called the op, as the same error raised by eager code does. Idempotent; a frozen error is left as is.
- */
-export function withUserFrame<E>(err: E, label: string, source: SourceLocation | undefined): E {
-  if (!(err instanceof Error) || !source || typeof err.stack !== 'string' || err.stack.includes(USER_FRAME_MARK)) return err;
-  const lines = err.stack.split('\n');
-  // The message may span lines (hints): the frames start at the first `    at ` line.
-  const first = lines.findIndex((l) => /^\s+at /.test(l));
-  lines.splice(first < 0 ? lines.length : first, 0, `    at ${label} ${USER_FRAME_MARK} (${source.file}:${source.line}:${(source.column ?? 0) + 1})`);
-  try {
-    err.stack = lines.join('\n');
-  } catch {
-    /* a frozen error keeps its stack */
-  }
-  return err;
-}
-
-const USER_FRAME_MARK = '[kiln compiled]';
 
 /**
  * The error compiled code raises for a failed node: what the op raised (its class and message, as eager code
