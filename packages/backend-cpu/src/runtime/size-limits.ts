@@ -56,25 +56,21 @@ function iterationSpaces(k: Kernel): SizeExpr[] {
 }
 
 /**
- * Every size expression in a kernel with all its sub-expressions (i32 `+ - *` wrap harmlessly only when
- * the end result is in range; a division, min, max or comparison of a wrapped value does not), plus the
- * iteration spaces. Walks the kernel as data, so a new kernel kind or field is covered without a change here.
+ * Every size expression in a kernel (each is checked with all its sub-expressions: i32 `+ - *` wrap
+ * harmlessly only when the end result is in range; a division, min, max or comparison of a wrapped value
+ * does not), plus the iteration spaces. Walks the kernel as data, so a new kernel kind or field is covered
+ * without a change here.
  */
 export function kernelSizeCheck(k: Kernel): KernelSizeCheck {
   const seen = new Set<object>();
   const found = new Map<string, SizeExpr>();
-  const add = (e: SizeExpr): void => {
-    if (typeof e === 'number') return;
-    found.set(printSize(e), e);
-    if ('op' in e) {
-      add(e.a);
-      add(e.b);
-    }
-  };
   const visit = (node: unknown): void => {
     if (node === null || typeof node !== 'object' || seen.has(node)) return;
     seen.add(node);
-    if (isSizeNode(node)) return add(node);
+    if (isSizeNode(node)) {
+      found.set(printSize(node), node);
+      return;
+    }
     for (const value of Object.values(node)) visit(value);
   };
   visit(k);
@@ -86,11 +82,17 @@ export function kernelSizeCheck(k: Kernel): KernelSizeCheck {
   return { kernel: k.name, symbolic };
 }
 
+/** Evaluates `e` (as evalSize does), raising at the first node whose value is out of the i32 range. */
+function evalInRange(kernel: string, e: SizeExpr, params: Readonly<Record<string, number>>): number {
+  if (typeof e === 'number') return e;
+  // A binary node is folded by evalSize over its operands' values, so both agree on floordiv/mod.
+  const value = evalSize('param' in e ? e : { op: e.op, a: evalInRange(kernel, e.a, params), b: evalInRange(kernel, e.b, params) }, params);
+  if (!(Math.abs(value) <= KERNEL_INT32_LIMIT)) throw new KernelSizeLimitError(kernel, printSize(e), value);
+  return value;
+}
+
 /** Raises KernelSizeLimitError when a size of the kernel is out of the i32 range for these parameters. */
 export function checkKernelSizes(check: KernelSizeCheck, params: Readonly<Record<string, number>>): void {
   if (check.staticOverflow) throw new KernelSizeLimitError(check.kernel, check.staticOverflow.size, check.staticOverflow.value);
-  for (const e of check.symbolic) {
-    const value = evalSize(e, params);
-    if (!(Math.abs(value) <= KERNEL_INT32_LIMIT)) throw new KernelSizeLimitError(check.kernel, printSize(e), value);
-  }
+  for (const e of check.symbolic) evalInRange(check.kernel, e, params);
 }
