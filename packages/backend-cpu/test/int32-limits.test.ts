@@ -5,7 +5,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from 'kiln';
-import { lowerGraph, traceOps } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
+import { lowerGraph } from '@kiln/lower';
 import type { Size } from '@kiln/shapes';
 import { ProgramRunner, compileKernels, cpuArena, KernelSizeLimitError, KERNEL_INT32_LIMIT } from '@kiln/backend-cpu';
 import { assertTensorClose } from './lowering-check.js';

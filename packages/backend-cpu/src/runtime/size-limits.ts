@@ -5,8 +5,8 @@
 // what is left to check is what no buffer bounds: iteration spaces (an expand view costs no memory), size
 // arithmetic (a `(n * n) // m` wraps before it divides) and parameter values. A kernel that cannot run in
 // range is not run: the program raises KernelSizeLimitError and the backend runs the call eagerly.
-import type { Kernel, SizeExpr } from '@kiln/core';
-import { SIZE_OPS, evalSize, printSize, sizeProduct } from '@kiln/core';
+import type { Kernel, SizeExpr } from '@kiln/lower';
+import { SIZE_OPS, evalSize, printSize, sizeProduct } from '@kiln/lower';
 import { KilnError } from '@kiln/tensor';
 
 /**
