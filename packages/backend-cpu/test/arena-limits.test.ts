@@ -113,16 +113,18 @@ function withRoom<T>(room: number, body: () => T): T {
 }
 
 compiled('outputs, copied-in inputs and intermediates that do not fit run eagerly, with one warning per function', async () => {
-  // Bigger than any free hole below the arena's top (holes are what earlier tests left), so only the top
-  // can serve the request, and a limit just above it refuses.
-  const elements = Math.ceil(Math.max(8 * MIB, cpuArena().usedBytes + MIB) / 4 / 2048) * 2048;
-  const rows = elements / 2048;
-  const cases: [string, (t: k.Tensor) => k.Tensor, () => k.Tensor][] = [
-    ['an output', (t) => t.expand([rows, 2048]).add(1), () => k.randn([2048])],
-    ['an input copied in', (x) => x.mul(2).add(1), () => k.randn([elements])],
-    ['an intermediate', (t) => t.expand([rows, 2048]).cumsum(1).amax(), () => k.randn([2048])],
+  // Each request is bigger than any free hole below the arena's top (holes are what earlier calls left),
+  // so only the top can serve it, and a limit just above the top refuses.
+  const rowsPastHoles = () => Math.ceil(Math.max(8 * MIB, cpuArena().usedBytes + MIB) / 4 / 2048);
+  const cases: [string, (rows: number) => (t: k.Tensor) => k.Tensor, (rows: number) => k.Tensor][] = [
+    ['an intermediate', (rows) => (t) => t.expand([rows, 2048]).cumsum(1).amax(), () => k.randn([2048])],
+    ['an output', (rows) => (t) => t.expand([rows, 2048]).add(1), () => k.randn([2048])],
+    ['an input copied in', () => (x) => x.mul(2).add(1), (rows) => k.randn([rows * 2048])],
   ];
-  for (const [what, fn, make] of cases) {
+  for (const [what, makeFn, makeInput] of cases) {
+    const rows = rowsPastHoles();
+    const fn = makeFn(rows);
+    const make = () => makeInput(rows);
     const f = k.compile(fn);
     const x = make();
     const before = snapshot(cpuArena());
