@@ -8,6 +8,7 @@ import type { FakeTensor } from '../fake/fake-tensor.js';
 import type { SourceLocation } from '../ir/node.js';
 import { GraphRecorder } from '../trace-ops/recorder.js';
 import { GuardBuilder, childSource, describeConstant, isSafeAccessor } from '../guards/builder.js';
+import { NOT_DATA, resolvedValue } from '../guards/reflect.js';
 import { GraphBreak } from './errors.js';
 import type { Locator } from './functions.js';
 import { ExternalRef, Scope } from './values.js';
@@ -73,6 +74,8 @@ export class FrameTracer {
   private aliases = 0;
 
   private readonly captureMemo = new Map<Function, Map<string, Value>>();
+  /** Objects built in the frame that other frame objects inherit from (`{ __proto__: defaults }`). */
+  readonly frameProtos = new WeakSet<object>();
 
   /**
    * @param top the compiled function and its captured bindings in `C` order: its constant captures are
@@ -248,14 +251,30 @@ export class FrameTracer {
       }
     }
     const holder = ref.value as Record<string | number, unknown>;
-    const desc = findDescriptor(holder, key);
-    if (desc?.get) throw this.break(`reading '${String(key)}' of ${ref.source} runs a getter`, 'store the value in a field, or read it outside the compiled function');
+    if (resolvedValue(holder, key) === NOT_DATA) throw this.break(`reading '${String(key)}' of ${ref.source} runs a getter`, 'store the value in a field, or read it outside the compiled function');
+    // Checked before any guard reads the property: a getter installed later fails here without running.
+    this.guard(`isDataRead(${ref.source}, ${keyCode(this.guards, key)})`, `${childSource(ref.source, key)} is a data property`, 'keys');
     const value = holder[key];
     if (!(key in holder) && ref.guarded === 'shape' && !Array.isArray(holder)) {
       this.guard(`!(${JSON.stringify(String(key))} in ${ref.source})`, `${ref.source} has no key ${JSON.stringify(String(key))}`, 'keys');
       return undefined;
     }
     return this.external(value, childSource(ref.source, key));
+  }
+
+  /**
+   * `key` looked up from `start` along a prototype chain that existed before the frame (a class's prototype,
+   * Tensor.prototype, Array.prototype…), or from a tensor input (`startSource` reads it in the guards). The
+   * trace relies on the value found, so the guard resolves it again through descriptors on every call: a
+   * method redefined, shadowed by an own property or turned into a getter after compiling fails the guard
+   * without running anything.
+   */
+  inherited(start: object, key: string | number, startSource = this.guards.constant(start)): Value {
+    const value = resolvedValue(start, key);
+    if (value === NOT_DATA) throw this.break(`reading '${String(key)}' of ${describeHolder(start)} runs a getter (or a Proxy trap)`, 'read it outside the compiled function');
+    const k = keyCode(this.guards, key);
+    this.guard(`Object.is(resolvedValue(${startSource}, ${k}), ${this.guards.constant(value)})`, `${describeHolder(start)}.${String(key)} is ${describeConstant(value)}`, 'identity');
+    return this.fixed(value);
   }
 
   /** `key in ref` for an external object: the frame's own writes first, else the live object, guarded. */
@@ -325,6 +344,19 @@ export class FrameTracer {
   recordDecision(callee: string, decision: PolicyDecision): void {
     this.decisions.push({ ...decision, callee, location: this.location });
   }
+}
+
+/** A property key as guard code spells it: a JSON literal, or a constant (`K[i]`) for a symbol. */
+function keyCode(guards: GuardBuilder, key: PropertyKey): string {
+  return typeof key === 'symbol' ? guards.constant(key) : JSON.stringify(key);
+}
+
+/** `Tensor.prototype` for a class's prototype object, else the object's printed form. */
+function describeHolder(o: object): string {
+  if (types.isProxy(o)) return '<Proxy>';
+  const ctor = Object.getOwnPropertyDescriptor(o, 'constructor')?.value as unknown;
+  if (typeof ctor === 'function' && Object.getOwnPropertyDescriptor(ctor, 'prototype')?.value === o) return `${ctor.name || 'anonymous'}.prototype`;
+  return describeConstant(o);
 }
 
 function isPlain(value: object): boolean {

@@ -1,0 +1,40 @@
+// Property checks that guards run without running user code. A plain read (`C[0].scale`) runs a getter or
+// a Proxy trap; these helpers look at property descriptors only, so a getter installed after compiling
+// makes its guard fail without being called — the fallback then runs it once, as eager code does.
+import { types } from 'node:util';
+
+/** What `resolvedValue` reports for an accessor or a Proxy: equal to no value a guard compares with. */
+export const NOT_DATA = Symbol('kiln.not-a-data-property');
+
+/**
+ * The value `obj[key]` reads when the property is a data property wherever the prototype chain defines it
+ * (`undefined` when no object on the chain has it); `NOT_DATA` when the chain holds an accessor for `key`
+ * or a Proxy (whose traps would run).
+ */
+export function resolvedValue(obj: unknown, key: PropertyKey): unknown {
+  if (obj === null || obj === undefined) return NOT_DATA;
+  for (let o: object | null = Object(obj) as object; o !== null; o = Object.getPrototypeOf(o)) {
+    if (types.isProxy(o)) return NOT_DATA;
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d) return 'value' in d ? d.value : NOT_DATA;
+  }
+  return undefined;
+}
+
+/** True when reading `obj[key]` runs no user code (no getter, no Proxy trap along the chain). */
+export const isDataRead = (obj: unknown, key: PropertyKey): boolean => resolvedValue(obj, key) !== NOT_DATA;
+
+/**
+ * True when `for…in` over an object with prototype `proto` visits its own keys only: no object on the
+ * chain has an enumerable string key (and none is a Proxy, whose traps would run).
+ */
+export function inheritsNoEnumerableKeys(proto: object | null): boolean {
+  for (let o = proto; o !== null; o = Object.getPrototypeOf(o)) {
+    if (types.isProxy(o)) return false;
+    if (Object.keys(o).length > 0) return false;
+  }
+  return true;
+}
+
+/** The helpers generated guard code may call, by the names it calls them. */
+export const GUARD_HELPERS = { resolvedValue, isDataRead, inheritsNoEnumerableKeys } as const;
