@@ -7,7 +7,7 @@ import { ShapeEnv } from '@kiln/shapes';
 import type { FakeTensor } from '../fake/fake-tensor.js';
 import type { SourceLocation } from '../ir/node.js';
 import { GraphRecorder } from '../trace-ops/recorder.js';
-import { GuardBuilder, childSource, describeConstant, isSafeAccessor } from '../guards/builder.js';
+import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode } from '../guards/builder.js';
 import { NOT_DATA, resolvedValue } from '../guards/reflect.js';
 import { GraphBreak } from './errors.js';
 import type { Locator } from './functions.js';
@@ -171,7 +171,7 @@ export class FrameTracer {
     return new ExternalRef(value, this.guards.constant(value), 'identity');
   }
 
-  private guard(code: string, text: string, kind: Parameters<GuardBuilder['add']>[0]['kind'], valueSource?: string): void {
+  guard(code: string, text: string, kind: Parameters<GuardBuilder['add']>[0]['kind'], valueSource?: string): void {
     this.guards.add({ code, text, kind, location: this.where(), valueSource });
   }
 
@@ -344,19 +344,6 @@ export class FrameTracer {
   recordDecision(callee: string, decision: PolicyDecision): void {
     this.decisions.push({ ...decision, callee, location: this.location });
   }
-}
-
-/** A property key as guard code spells it: a JSON literal, or a constant (`K[i]`) for a symbol. */
-function keyCode(guards: GuardBuilder, key: PropertyKey): string {
-  return typeof key === 'symbol' ? guards.constant(key) : JSON.stringify(key);
-}
-
-/** `Tensor.prototype` for a class's prototype object, else the object's printed form. */
-function describeHolder(o: object): string {
-  if (types.isProxy(o)) return '<Proxy>';
-  const ctor = Object.getOwnPropertyDescriptor(o, 'constructor')?.value as unknown;
-  if (typeof ctor === 'function' && Object.getOwnPropertyDescriptor(ctor, 'prototype')?.value === o) return `${ctor.name || 'anonymous'}.prototype`;
-  return describeConstant(o);
 }
 
 function isPlain(value: object): boolean {
