@@ -70,6 +70,8 @@ function tensorMethod(ctx: Ctx, fake: FakeTensor, key: string | number): Value {
 
 export function setMember(ctx: Ctx, object: Value, key: string | number, value: Value): void {
   const t = ctx.tracer;
+  // `o.__proto__ = p` runs Object.prototype's setter (the prototype changes), unlike a literal's computed key.
+  if (key === '__proto__') throw t.break("assignment to '__proto__' (it sets the prototype)", 'use Object.create() outside the compiled function, or another key');
   if (object instanceof ExternalRef) {
     recordSet(ctx, object, key, value);
     return;
