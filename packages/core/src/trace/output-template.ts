@@ -28,7 +28,7 @@ export type OutputTemplate =
    */
   | { readonly kind: 'array'; readonly items: readonly OutputTemplate[]; readonly named?: readonly (readonly [string, number])[] }
   /** A plain object; `proto`: the object it inherits from when not Object.prototype (`{ __proto__: p }`). */
-  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, OutputTemplate])[]; readonly proto?: OutputTemplate | null }
+  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, OutputTemplate])[]; readonly proto?: OutputTemplate }
   /** A runtime number (runtime-number.ts): computed from values read when the entry runs. */
   | { readonly kind: 'arith'; readonly op: ArithOp; readonly items: readonly OutputTemplate[] }
   /** Any other pytree node (a Map, a class registered with @kiln/pytree): its spec, and its leaves' templates. */
@@ -180,7 +180,7 @@ export function fillTemplate(t: OutputTemplate, outputs: readonly unknown[], sou
       return t.named ? Object.assign(items, Object.fromEntries(t.named.map(([key, i]) => [key, items[i]]))) : items;
     }
     case 'object': {
-      const out = (t.proto === undefined ? {} : Object.create(fill(t.proto) as object | null)) as Record<string, unknown>;
+      const out = (t.proto === undefined ? {} : Object.create(fill(t.proto) as object)) as Record<string, unknown>;
       for (const [k, x] of t.entries) {
         // An own `__proto__` field is defined: assigning it would set the prototype (Object.prototype's setter).
         if (k === '__proto__') Object.defineProperty(out, k, { value: fill(x), writable: true, enumerable: true, configurable: true });
