@@ -273,7 +273,8 @@ export class FrameTracer {
     const value = resolvedValue(start, key);
     if (value === NOT_DATA) throw this.break(`reading '${String(key)}' of ${describeHolder(start)} runs a getter (or a Proxy trap)`, 'read it outside the compiled function');
     const k = keyCode(this.guards, key);
-    this.guard(`Object.is(resolvedValue(${startSource}, ${k}), ${this.guards.constant(value)})`, `${describeHolder(start)}.${String(key)} is ${describeConstant(value)}`, 'identity');
+    const holder = startSource.startsWith('K[') ? describeHolder(start) : startSource;
+    this.guard(`Object.is(resolvedValue(${startSource}, ${k}), ${this.guards.constant(value)})`, `${holder}.${String(key)} is unchanged since tracing (${describeConstant(value)})`, 'identity');
     return this.fixed(value);
   }
 
