@@ -1,10 +1,21 @@
-// Property checks that guards run without running user code. A plain read (`C[0].scale`) runs a getter or
-// a Proxy trap; these helpers look at property descriptors only, so a getter installed after compiling
-// makes its guard fail without being called — the fallback then runs it once, as eager code does.
+// Property checks that guards run without running user code. A plain read (`C[0].scale`) runs a getter;
+// these helpers never call one, so a getter installed after compiling makes its guard fail without being
+// called — the fallback then runs it once, as eager code does. Proxies (whose traps would run even here)
+// are refused by the type guards that come first (`isProxy`).
 import { types } from 'node:util';
+
+const { isProxy } = types;
+const lookupGetter = Object.prototype.__lookupGetter__ as (this: unknown, key: PropertyKey) => unknown;
 
 /** What `resolvedValue` reports for an accessor or a Proxy: equal to no value a guard compares with. */
 export const NOT_DATA = Symbol('kiln.not-a-data-property');
+
+/**
+ * True when reading `obj[key]` runs no getter: wherever the prototype chain defines `key`, it is a data
+ * property (or a setter-only accessor, which reads as undefined), or nothing defines it. On every call of
+ * every entry, so it is one native walk of the chain (`__lookupGetter__`), without descriptor objects.
+ */
+export const isDataRead = (obj: unknown, key: PropertyKey): boolean => obj !== null && obj !== undefined && lookupGetter.call(obj, key) === undefined;
 
 /**
  * The value `obj[key]` reads when the property is a data property wherever the prototype chain defines it
@@ -14,15 +25,12 @@ export const NOT_DATA = Symbol('kiln.not-a-data-property');
 export function resolvedValue(obj: unknown, key: PropertyKey): unknown {
   if (obj === null || obj === undefined) return NOT_DATA;
   for (let o: object | null = Object(obj) as object; o !== null; o = Object.getPrototypeOf(o)) {
-    if (types.isProxy(o)) return NOT_DATA;
+    if (isProxy(o)) return NOT_DATA;
     const d = Object.getOwnPropertyDescriptor(o, key);
     if (d) return 'value' in d ? d.value : NOT_DATA;
   }
   return undefined;
 }
-
-/** True when reading `obj[key]` runs no user code (no getter, no Proxy trap along the chain). */
-export const isDataRead = (obj: unknown, key: PropertyKey): boolean => resolvedValue(obj, key) !== NOT_DATA;
 
 /**
  * True when `for…in` over an object with prototype `proto` visits its own keys only: no object on the
@@ -30,11 +38,11 @@ export const isDataRead = (obj: unknown, key: PropertyKey): boolean => resolvedV
  */
 export function inheritsNoEnumerableKeys(proto: object | null): boolean {
   for (let o = proto; o !== null; o = Object.getPrototypeOf(o)) {
-    if (types.isProxy(o)) return false;
+    if (isProxy(o)) return false;
     if (Object.keys(o).length > 0) return false;
   }
   return true;
 }
 
 /** The helpers generated guard code may call, by the names it calls them. */
-export const GUARD_HELPERS = { resolvedValue, isDataRead, inheritsNoEnumerableKeys } as const;
+export const GUARD_HELPERS = { resolvedValue, isDataRead, inheritsNoEnumerableKeys, isProxy } as const;

@@ -194,10 +194,11 @@ export class FrameTracer {
     if (Array.isArray(value)) {
       // The length is guarded when the frame reads the elements (elements()) or `length`: a frame that only
       // pushes to an outside array must not recompile because the array grew.
-      this.guard(`Array.isArray(${source})`, `${source} is an array`, 'type');
+      // Not a Proxy: the guards after this one read its length and elements, which would run its traps.
+      this.guard(`Array.isArray(${source}) && !isProxy(${source})`, `${source} is an array`, 'type');
     } else {
       const proto = Object.getPrototypeOf(value) === null ? 'null' : 'Object.prototype';
-      this.guard(`typeof ${source} === "object" && ${source} !== null && Object.getPrototypeOf(${source}) === ${proto}`, `${source} is a plain object`, 'type');
+      this.guard(`typeof ${source} === "object" && ${source} !== null && !isProxy(${source}) && Object.getPrototypeOf(${source}) === ${proto}`, `${source} is a plain object`, 'type');
     }
     return new ExternalRef(value, source, 'shape');
   }
@@ -274,7 +275,9 @@ export class FrameTracer {
     if (value === NOT_DATA) throw this.break(`reading '${String(key)}' of ${describeHolder(start)} runs a getter (or a Proxy trap)`, 'read it outside the compiled function');
     const k = keyCode(this.guards, key);
     const holder = startSource.startsWith('K[') ? describeHolder(start) : startSource;
-    this.guard(`Object.is(resolvedValue(${startSource}, ${k}), ${this.guards.constant(value)})`, `${holder}.${String(key)} is unchanged since tracing (${describeConstant(value)})`, 'identity');
+    const same = typeof value === 'object' || typeof value === 'function' ? `${startSource}[${k}] === ${this.guards.constant(value)}` : `Object.is(${startSource}[${k}], ${this.guards.constant(value)})`;
+    // isDataRead first: the read after it runs no getter (one installed later fails the guard unread).
+    this.guard(`isDataRead(${startSource}, ${k}) && ${same}`, `${holder}.${String(key)} is unchanged since tracing (${describeConstant(value)})`, 'identity');
     return this.fixed(value);
   }
 
