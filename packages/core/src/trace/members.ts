@@ -6,7 +6,7 @@ import type { Ctx } from './context.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
 import type { Value } from './values.js';
-import type { FakeTensor } from '../fake/fake-tensor.js';
+import type { FakeTensor } from '@kiln/tensor';
 import { recordSet } from './side-effects/record.js';
 import { isRuntimeNumber } from './runtime-number.js';
 
