@@ -5,7 +5,7 @@
 import { types } from 'node:util';
 
 const { isProxy } = types;
-const lookupGetter = Object.prototype.__lookupGetter__ as (this: unknown, key: PropertyKey) => unknown;
+const lookupGetter = (Object.prototype as { __lookupGetter__(key: PropertyKey): unknown }).__lookupGetter__;
 
 /** What `resolvedValue` reports for an accessor or a Proxy: equal to no value a guard compares with. */
 export const NOT_DATA = Symbol('kiln.not-a-data-property');
