@@ -3,6 +3,7 @@
 // called — the fallback then runs it once, as eager code does. Proxies (whose traps would run even here)
 // are refused by the type guards that come first (`isProxy`).
 import { types } from 'node:util';
+import { Tensor } from '@kiln/tensor';
 
 const { isProxy } = types;
 const lookupGetter = (Object.prototype as { __lookupGetter__(key: PropertyKey): unknown }).__lookupGetter__;
@@ -41,6 +42,23 @@ export function inheritsNoEnumerableKeys(proto: object | null): boolean {
     if (isProxy(o)) return false;
     if (Object.keys(o).length > 0) return false;
   }
+  return true;
+}
+
+/** Prototypes Kiln and the JS runtime define, whose methods user code rarely replaces (and never by a getter). */
+const LIBRARY_PROTOTYPES: ReadonlySet<object> = new Set<object>([
+  Tensor.prototype, Object.prototype, Function.prototype, Array.prototype, String.prototype, Number.prototype,
+  Boolean.prototype, Symbol.prototype, Map.prototype, Set.prototype,
+]);
+
+/**
+ * True when a lookup from `start` only meets Tensor.prototype and the JS builtins' prototypes (after the
+ * tensor itself, for a plain Tensor). Guards on such lookups read the method directly — a few nanoseconds,
+ * where a getter check costs tens — and still see a method redefined, deleted or shadowed by an own property.
+ */
+export function onlyLibraryPrototypes(start: object): boolean {
+  let o: object | null = start instanceof Tensor && Object.getPrototypeOf(start) === Tensor.prototype ? Tensor.prototype : start;
+  for (; o !== null; o = Object.getPrototypeOf(o) as object | null) if (!LIBRARY_PROTOTYPES.has(o)) return false;
   return true;
 }
 

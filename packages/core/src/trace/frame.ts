@@ -8,7 +8,7 @@ import type { FakeTensor } from '@kiln/tensor';
 import type { SourceLocation } from '@kiln/graph';
 import { GraphRecorder } from '@kiln/graph';
 import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode } from '../guards/builder.js';
-import { NOT_DATA, resolvedValue } from '../guards/reflect.js';
+import { NOT_DATA, onlyLibraryPrototypes, resolvedValue } from '../guards/reflect.js';
 import { GraphBreak } from './errors.js';
 import type { Locator } from './functions.js';
 import { ExternalRef, Scope } from './values.js';
@@ -266,9 +266,11 @@ export class FrameTracer {
   /**
    * `key` looked up from `start` along a prototype chain that existed before the frame (a class's prototype,
    * Tensor.prototype, Array.prototype…), or from a tensor input (`startSource` reads it in the guards). The
-   * trace relies on the value found, so the guard resolves it again through descriptors on every call: a
-   * method redefined, shadowed by an own property or turned into a getter after compiling fails the guard
-   * without running anything.
+   * trace relies on the value found, so the guard reads it again on every call: a method redefined, deleted
+   * or shadowed by an own property after compiling fails the guard. On user prototypes it first checks that
+   * the read runs no getter (one installed later fails the guard unread); on Tensor.prototype and the JS
+   * builtins' prototypes the method is read directly, which keeps the common tensor-method guard at a
+   * plain property read (a getter installed there in place of a method would run in the guard too).
    */
   inherited(start: object, key: string | number, startSource = this.guards.constant(start)): Value {
     const value = resolvedValue(start, key);
@@ -276,8 +278,7 @@ export class FrameTracer {
     const k = keyCode(this.guards, key);
     const holder = startSource.startsWith('K[') ? describeHolder(start) : startSource;
     const same = typeof value === 'object' || typeof value === 'function' ? `${startSource}[${k}] === ${this.guards.constant(value)}` : `Object.is(${startSource}[${k}], ${this.guards.constant(value)})`;
-    // isDataRead first: the read after it runs no getter (one installed later fails the guard unread).
-    this.guard(`isDataRead(${startSource}, ${k}) && ${same}`, `${holder}.${String(key)} is unchanged since tracing (${describeConstant(value)})`, 'identity');
+    this.guard(onlyLibraryPrototypes(start) ? same : `isDataRead(${startSource}, ${k}) && ${same}`, `${holder}.${String(key)} is unchanged since tracing (${describeConstant(value)})`, 'identity');
     return this.fixed(value);
   }
 
