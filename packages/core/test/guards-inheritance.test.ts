@@ -139,5 +139,15 @@ InstanceOf('an object built with new, after the constructor prototype is reassig
   assertSameValue(f(x), x.neg());
 });
 
+InstanceOf("reading a plain function's prototype, after it is reassigned", () => {
+  function Units() {}
+  Units.prototype.factor = 2;
+  const run = (t: Tensor) => t.mul(Units.prototype.factor as number);
+  const f = compile(run);
+  assertSameValue(f(x), x.mul(2));
+  Units.prototype = { factor: 5 };
+  assertSameValue(f(x), x.mul(5));
+});
+
 ForIn.run();
 InstanceOf.run();

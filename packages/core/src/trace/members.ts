@@ -23,7 +23,8 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
     return tensorMethod(ctx, object, key);
   }
   if (object instanceof ExternalRef) {
-    if (typeof object.value === 'function' && key === 'prototype') return t.fixed((object.value as Function).prototype);
+    // A plain function's `prototype` is reassignable (a class's is not): read through a guarded lookup.
+    if (typeof object.value === 'function' && key === 'prototype') return t.inherited(object.value, key, object.source);
     return t.property(object, key);
   }
   if (object instanceof TracedFunction) {
