@@ -222,10 +222,12 @@ export function registerDataclass<T extends object>(type: Constructor<T>, option
 function checkFieldNames(type: Constructor, dataFields: string[], metaFields: string[]): void {
   const seen = new Set<string>();
   for (const field of [...dataFields, ...metaFields]) {
-    if (typeof field !== 'string' || field === '' || field === '__proto__' || seen.has(field)) {
+    // `constructor` as an own field would hide the class: nodes are found by `.constructor`, so every
+    // instance would flatten as a leaf.
+    if (typeof field !== 'string' || field === '' || field === '__proto__' || field === 'constructor' || seen.has(field)) {
       throw new RegistrationError(
         `registerDataclass(${type?.name}) got an invalid or repeated field ${JSON.stringify(field)}`,
-        'list each field once, as a non-empty string other than __proto__, in either dataFields or metaFields',
+        'list each field once, as a non-empty string other than __proto__ and constructor, in either dataFields or metaFields',
       );
     }
     seen.add(field);
