@@ -7,7 +7,7 @@ import { SerializationError, describeThrown, withPathStep } from './errors.js';
 import { DEFAULT_MAX_DEPTH } from './options.js';
 import { DictKey, SequenceKey, formatKey } from './paths.js';
 import { lookupNodeByName, type NodeDef } from './registry.js';
-import { FORMAT, FORMAT_V1 } from './serialize.js';
+import { FORMAT, FORMAT_V1, MAX_BIGINT_KEY_DIGITS } from './serialize.js';
 import { LEAF_SPEC, NULL_SPEC, TreeSpec, UNDEFINED_SPEC } from './spec.js';
 
 type JsonNode = Record<string, unknown>;
@@ -132,6 +132,7 @@ function decodeKey(tagged: unknown): unknown {
       throw bad(`does not hold a number (or 'NaN', 'Infinity', '-Infinity', '-0')`);
     case 'bigint':
       if (typeof value !== 'string' || !BIGINT.test(value)) throw bad('does not hold a decimal integer string');
+      if (value.length > MAX_BIGINT_KEY_DIGITS) throw bad(`has more than ${MAX_BIGINT_KEY_DIGITS} digits`);
       return BigInt(value);
     case 'undefined':
     case 'null':

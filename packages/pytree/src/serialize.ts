@@ -15,6 +15,9 @@ export const FORMAT = 'kiln-pytree/2';
 export const FORMAT_V1 = 'kiln-pytree/1';
 
 export type TaggedKey = [string, unknown?];
+
+/** Parsing a decimal BigInt takes superlinear time (1M digits ≈ 0.5 s), so keys are capped, both ways. */
+export const MAX_BIGINT_KEY_DIGITS = 10_000;
 export type NodeJson =
   | '*'
   | { t: 'null' }
@@ -82,8 +85,13 @@ function encodeKey(key: unknown): TaggedKey {
       return [typeof key, key];
     case 'number':
       return Number.isFinite(key) && !Object.is(key, -0) ? ['number', key] : ['number', String(key)];
-    case 'bigint':
-      return ['bigint', String(key)];
+    case 'bigint': {
+      const text = String(key);
+      if (text.length > MAX_BIGINT_KEY_DIGITS) {
+        throw new SerializationError(`cannot serialize a bigint key of ${text.length} digits`, `keys are limited to ${MAX_BIGINT_KEY_DIGITS} digits`);
+      }
+      return ['bigint', text];
+    }
     case 'undefined':
       return ['undefined'];
     default:

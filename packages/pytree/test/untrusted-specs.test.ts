@@ -55,6 +55,8 @@ keys('malformed Map keys are SerializationErrors, never SyntaxError, RangeError,
     [['null', 0], 'has a value after its type'],
     [['symbol', 'x'], 'unknown key type "symbol"'],
     ['x', 'is not a [type, value] pair'],
+    // BigInt parsing is superlinear: a megabyte of digits would take half a second.
+    [['bigint', '9'.repeat(10_001)], 'has more than 10000 digits'],
   ];
   for (const [key, message] of bad) refused(spec2({ t: 'map', k: [key], c: ['*'] }), message);
   refused(spec2({ t: 'map', k: [['number', 1], ['number', 1]], c: ['*', '*'] }), 'a map node has the key 1 twice');
@@ -64,6 +66,7 @@ keys('malformed Map keys are SerializationErrors, never SyntaxError, RangeError,
   // The well-formed ones still decode, non-finite numbers included.
   const good = TreeSpec.deserialize(spec2({ t: 'map', k: [['number', 'NaN'], ['bigint', '-12'], ['string', '1'], ['number', 1]], c: ['*', '*', '*', '*'] }));
   assert.equal(good.entries(), [NaN, -12n, '1', 1]);
+  assert.throws(() => treeStructure(new Map([[10n ** 10_001n, 0]])).serialize(), (e: unknown) => e instanceof SerializationError && /a bigint key of 10002 digits/.test(String(e)));
 });
 
 keys('registered nodes are checked against their registration', () => {
