@@ -1,12 +1,13 @@
 // Soak: a long-lived process's view of Kiln. 10⁶ compiled calls over 10³ distinct functions and 10⁴ distinct
 // input shapes (most calls hit the cache: automatic dynamic shapes make one entry serve many shapes), with the
-// heap, array buffers (wasm memory shows there) and RSS sampled after a forced GC every 50,000 calls. After
+// JS heap, the CPU backend's arena (bytes in use and its wasm memory's size) and RSS sampled after a forced
+// GC every 50,000 calls. After
 // warm-up (the first 20 % of calls) memory must stay flat: prints the samples, then a verdict, and exits 1
 // when it grew. Run: `npx -y pnpm@12.4.2 soak` (needs --expose-gc, which the script sets).
 // KILN_SOAK_CALLS / KILN_SOAK_FUNCTIONS / KILN_SOAK_SHAPES shrink it for a quick look.
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
-import '@kiln/backend-cpu';
+import { cpuArena } from '@kiln/backend-cpu';
 import { compile, getDefaultCompiler } from '@kiln/core';
 import { machineLine } from './support.js';
 
@@ -16,7 +17,7 @@ const SHAPES = Number(process.env.KILN_SOAK_SHAPES ?? 10_000);
 const SAMPLE_EVERY = Math.max(1, Math.floor(CALLS / 20));
 const WARMUP = 0.2;
 /** Growth allowed after warm-up, per measure: a flat process drifts by GC timing, not by megabytes. */
-const LIMITS_MB = { heapUsed: 8, arrayBuffers: 8, rss: 64 };
+const LIMITS_MB = { heapUsed: 8, arenaInUse: 1, wasmMemory: 16, rss: 64 };
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npx -y pnpm@12.4.2 soak does)');
@@ -36,7 +37,8 @@ getDefaultCompiler().hooks.cacheMiss.tap('soak', () => void misses++);
 interface Sample {
   calls: number;
   heapUsed: number;
-  arrayBuffers: number;
+  arenaInUse: number;
+  wasmMemory: number;
   rss: number;
   seconds: number;
 }
@@ -54,9 +56,10 @@ for (let i = 0; i < CALLS; i++) {
     await new Promise((resolve) => setTimeout(resolve, 5)); // let finalizers run, then collect what they freed
     gc();
     const m = process.memoryUsage();
-    samples.push({ calls: i + 1, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, rss: m.rss, seconds: (performance.now() - start) / 1000 });
+    const arena = cpuArena();
+    samples.push({ calls: i + 1, heapUsed: m.heapUsed, arenaInUse: arena.bytesInUse, wasmMemory: arena.memory.buffer.byteLength, rss: m.rss, seconds: (performance.now() - start) / 1000 });
     const s = samples[samples.length - 1]!;
-    console.log(`${String(s.calls).padStart(8)} calls  heap ${mb(s.heapUsed).toFixed(1).padStart(6)} MB  arrayBuffers ${mb(s.arrayBuffers).toFixed(1).padStart(6)} MB  rss ${mb(s.rss).toFixed(0).padStart(5)} MB  ${s.seconds.toFixed(0)} s  (cache misses so far: ${misses})`);
+    console.log(`${String(s.calls).padStart(8)} calls  heap ${mb(s.heapUsed).toFixed(1).padStart(6)} MB  arena in use ${mb(s.arenaInUse).toFixed(2).padStart(6)} MB  wasm memory ${mb(s.wasmMemory).toFixed(0).padStart(4)} MB  rss ${mb(s.rss).toFixed(0).padStart(5)} MB  ${s.seconds.toFixed(0)} s  (cache misses so far: ${misses})`);
   }
 }
 

@@ -1,10 +1,10 @@
 // Child process of compile-churn-memory.test.ts (run with --expose-gc): compiles rounds of short-lived
 // functions — `new Function` programs and closures made from them, each a script of its own — calls each
-// twice and drops it, then prints the heap (and array buffers, where wasm memory shows) after a full GC.
+// twice and drops it, then prints the JS heap and the CPU arena (bytes in use, wasm memory) after a full GC.
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import { compile } from '@kiln/core';
-import '../../src/index.js';
+import { cpuArena } from '../../src/index.js';
 
 const ROUNDS = Number(process.argv[2] ?? 6);
 const PER_ROUND = Number(process.argv[3] ?? 120);
@@ -13,7 +13,7 @@ if (!gc) throw new Error('run with --expose-gc');
 const x = k.randn([64]);
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
-const samples: { functions: number; heapUsed: number; arrayBuffers: number }[] = [];
+const samples: { functions: number; heapUsed: number; arenaInUse: number; wasmMemory: number }[] = [];
 let n = 0;
 for (let round = 0; round < ROUNDS; round++) {
   for (let i = 0; i < PER_ROUND; i++, n++) {
@@ -30,7 +30,7 @@ for (let round = 0; round < ROUNDS; round++) {
   await settle();
   gc();
   await settle();
-  const m = process.memoryUsage();
-  samples.push({ functions: n, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers });
+  const arena = cpuArena();
+  samples.push({ functions: n, heapUsed: process.memoryUsage().heapUsed, arenaInUse: arena.bytesInUse, wasmMemory: arena.memory.buffer.byteLength });
 }
 console.log(JSON.stringify(samples));
