@@ -122,6 +122,19 @@ Grads('explain shows the forward and backward graphs and what is saved: the matm
   assert.match(String(report), /with gradients \(inputs #1 require grad\): saved/);
 });
 
+Grads('jax-style transforms over a compiled function: grad(compile(f)) equals grad(f), also after the AOT graphs exist', () => {
+  const f = (params: { w: Tensor; b: Tensor }, x: Tensor) => x.matmul(params.w).add(params.b).tanh().pow(2).mean();
+  const fast = k.compile(f);
+  const params = { w: k.randn([6, 3]), b: k.randn([3]) };
+  for (let call = 0; call < 3; call++) {
+    const x = k.randn([4, 6]);
+    const want = k.grad(f)(params, x) as { w: Tensor; b: Tensor };
+    const got = k.grad(fast)(params, x) as { w: Tensor; b: Tensor };
+    assert.ok(maxRelDiff(got.w, want.w) < 1e-3 && maxRelDiff(got.b, want.b) < 1e-3, `call ${call}`);
+  }
+  assert.is(k.explain(f)(params, k.randn([4, 6])).training.length, 0, 'without grad-requiring inputs there is no training graph');
+});
+
 const Train = suite('compiled training: a whole step compiled (forward, backward(), optimizer) follows eager');
 
 const initial = parametersOf(new MLP([8, 32, 4])).map((p) => p.clone());
