@@ -159,7 +159,7 @@ interface ReduceWithIndices {
   readonly isMethod: true;
 }
 
-function withIndices<const N extends string>(name: N, argReducer: LaneReducer): ReduceWithIndices {
+function withIndices<const N extends string>(name: N, argReducer: LaneReducer): ReduceWithIndices & { readonly opName?: N; readonly isCoreOp?: true } {
   return defineOp({
     name,
     category: 'reduction',
@@ -186,7 +186,7 @@ function withIndices<const N extends string>(name: N, argReducer: LaneReducer): 
       }
       return Object.assign([values, indices] as const, { values, indices });
     },
-  }) as unknown as ReduceWithIndices;
+  }) as unknown as ReduceWithIndices & { readonly opName?: N; readonly isCoreOp?: true };
 }
 
 export const max = withIndices('max', laneArgmax);
