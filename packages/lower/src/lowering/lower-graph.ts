@@ -7,7 +7,7 @@ import type { Graph } from '@kiln/graph';
 import type { Argument, Node } from '@kiln/graph';
 import { contiguousStrides } from '../loop-ir/sizes.js';
 import { LoweringError } from './errors.js';
-import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput } from '../program/program.js';
+import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput, ProgramStep } from '../program/program.js';
 import { ProgramBuilder, loopDtype } from './builder.js';
 import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
 import type { BufferValue, LoweredValue } from './values.js';
@@ -78,12 +78,13 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
         values.set(node, b.newBuffer(loopDtype(t.dtype), [...t.shape], { constant: t } as Partial<ProgramBuffer>));
         break;
       }
-      case 'call':
-      {
+      case 'call': {
+        const first = b.steps.length;
         const args = node.args.map(read);
         b.currentNodes = composedOf(b, node, args);
         const value = lowerCall(b, node, args, readKwargs(node, read), decline);
         if (isTensorValue(value) && value.kind === 'virtual') b.valueNodes.set(value, b.currentNodes);
+        stampSource(b.steps, first, node);
         values.set(node, shouldMaterialize(node, value) ? b.materialize(value as LoweredValue) : value);
         break;
       }
@@ -99,6 +100,19 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
   checkAllPlaced(pendingAsserts);
   const program = { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps), kernelNodes: b.kernelNodes };
   return options.fuse === false ? program : fuseProgram(program);
+}
+
+/**
+ * Gives the steps a node added that can raise (eager fallbacks, index checks) the node's user source
+ * location, so an error raised there names the user's line as eager code's stack would.
+ */
+function stampSource(steps: ProgramStep[], first: number, node: Node): void {
+  const source = node.meta.source;
+  if (!source) return;
+  for (let i = first; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind === 'fallback' || (step.kind === 'check' && step.check === 'indexRange')) steps[i] = { ...step, source };
+  }
 }
 
 /** The node and every node fused into its virtual operands: what a kernel computing it holds. */

@@ -165,6 +165,8 @@ export const LOWERING_TABLE: { readonly [K in CoreOpName]: LoweringRule | 'eager
   neg: lowerPointwise,
   nonzero: 'eager',
   oneHot: gather,
+  // The adjoint of gather/indexSelect (autograd): several positions may add into one element.
+  scatterAdd: 'eager',
   ones: lowerCreation,
   onesLike: lowerCreation,
   permute: view,
