@@ -14,6 +14,7 @@ import { compileTag, log, logSink } from './logs.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
 import { parseFunction } from './trace/functions.js';
 import { boundParts } from './trace/closures.js';
+import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
 import { getDefaultCompiler, withCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
 import type { FrameEvent } from './hooks.js';
@@ -186,6 +187,7 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
   }
   let state: FrameState | undefined;
   const compiled = function (this: unknown, ...args: unknown[]): unknown {
+    if (debuggerHeld) releaseIfIdle(); // wasm runs slower while the closure reader holds the debugger
     if (state === undefined || state.generation !== cacheGeneration) state = setup(fn, options, observer !== undefined);
     const { cache, captures } = state;
     if (cache.skipped) return (cache.skippedRun ?? fn).apply(this, args);
