@@ -1,3 +1,5 @@
+import { getOp } from '@kiln/tensor';
+import type { OpDef } from '@kiln/tensor';
 import type { AnyFunction, Decision, Frame, FrameOrigin, RuleRef } from './frame.js';
 import type { FunctionOverride, ModuleOverride } from './overrides.js';
 import { OVERRIDE_DECISION, Overrides } from './overrides.js';
@@ -110,6 +112,12 @@ export class Policy {
   }
 }
 
+/** The registry name of `fn` when it is an op's public function (`defineOp` returns it with `.op`). */
+function registryOpName(fn: AnyFunction): string | undefined {
+  const op = (fn as { op?: OpDef }).op;
+  return op !== undefined && getOp(op.name) === op ? op.name : undefined;
+}
+
 const ref = (step: RuleRef['step'], id: string, origin: string): RuleRef => ({ step, id, origin });
 
 function tableDecision(rule: TableRule): Decision {
@@ -127,8 +135,12 @@ function functionOverrideDecision(rule: FunctionOverride, name: string): Decisio
   const r = ref('override', rule.id, at);
   const kind = OVERRIDE_DECISION[rule.kind];
   switch (rule.kind) {
-    case 'allowInGraph':
-      return { kind, rule: r, reason: `put in the graph: ${name} is allowed by allowInGraph() at ${at}; it becomes one graph node run on fake tensors, so it must not touch global state or tensor data` };
+    case 'allowInGraph': {
+      const op = registryOpName(rule.fn);
+      return op
+        ? { kind, rule: r, op, reason: `put in the graph: ${name} is the op '${op}', allowed by allowInGraph() at ${at}; it becomes one graph node run on fake tensors (its meta function)` }
+        : { kind, rule: r, ...(rule.meta && { meta: rule.meta }), reason: `put in the graph: ${name} is allowed by allowInGraph() at ${at}; it becomes one graph node, run eagerly inside the compiled program, with its result's shapes from ${rule.meta ? 'the meta function given' : 'a run on fake tensors'}, so it must not touch global state` };
+    }
     case 'disallowInGraph':
       return { kind, rule: r, reason: `skipped: ${name} is taken out of the graph by disallowInGraph() at ${at}, so calls to it are graph breaks; remove that rule to put it back` };
     case 'skip':

@@ -15,10 +15,17 @@ export interface PolicyDecision {
   readonly kind: PolicyKind;
   readonly rule: string;
   readonly reason: string;
-  /** For allowInGraph: the op it records. */
+  /** For allowInGraph: the op it records (absent for a user function: see `opaque`). */
   readonly op?: OpDef;
+  /**
+   * For allowInGraph of a user function: it becomes one opaque node (trace/opaque-ops.ts), with the meta
+   * function the user gave, if any.
+   */
+  readonly opaque?: { readonly meta: ((...args: any[]) => unknown) | undefined };
   /** For skip: a traceable replacement. */
   readonly polyfill?: Function;
+  /** For skip: what to do about it, when there is more to say than "move the call out". */
+  readonly hint?: string;
   /** For skip: `skip(fn, { recursive: true })`, so the functions it calls are not compiled either. */
   readonly recursive?: true;
 }
@@ -57,16 +64,19 @@ export function defaultDecision(fn: Function, name = fn.name): PolicyDecision {
   const rule = d.rule.id;
   if (d.kind === 'allowInGraph') {
     const op = d.op ? getOp(d.op) : undefined;
-    if (!op) {
-      // Not a registry op (a user function marked allowInGraph): trace into it when its source is readable.
-      return parsed ? { kind: 'inline', rule, reason: `${d.reason} (traced into: not a registry op)` } : { kind: 'skip', rule, reason: d.reason };
-    }
+    // Not a registry op (a user function marked allowInGraph): one opaque node, run eagerly in the program.
+    if (!op) return { kind: 'allowInGraph', rule, reason: d.reason, opaque: { meta: d.meta } };
     if (op.mutatesSelf) {
       // Traced as its out-of-place op; a write to a graph input is replayed (trace/side-effects/inplace.ts).
       if (outOfPlace(op)) return { kind: 'allowInGraph', rule: 'tracer:functionalized', reason: `'${op.name}' is traced as '${op.name.slice(0, -1)}' and its write replayed`, op };
       return { kind: 'skip', rule: 'tracer:inplace', reason: `'${op.name}' mutates its input in place (no out-of-place form to trace)` };
     }
     return { kind: 'allowInGraph', rule, reason: d.reason, op };
+  }
+  const customOp = (fn as { op?: OpDef }).op;
+  if (d.kind === 'skip' && customOp !== undefined && getOp(customOp.name) === customOp) {
+    // An op defined outside Kiln's allowlist (a plugin's or the user's defineOp): compiling it is opt-in.
+    return { kind: 'skip', rule, reason: `'${customOp.name}' is an op defined with defineOp that is not allowed in the graph`, hint: `call allowInGraph(${name}) (from kiln) to make it one graph node traced through its meta function` };
   }
   if (d.kind === 'inline' && !parsed) return { kind: 'skip', rule, reason: `${d.reason}; but its source cannot be read` };
   return { kind: d.kind, rule, reason: d.reason, ...(d.polyfill ? { polyfill: d.polyfill } : {}), ...(d.recursive ? { recursive: true } : {}) };
