@@ -6,7 +6,9 @@ import type { CompilerHooks } from './hooks.js';
 import { Interpreter, userFacingError } from './ir/interpreter.js';
 import { decompose } from './passes/decompose.js';
 import { runPasses } from './passes/pass-manager.js';
-import { defaultDecision, activeCompiler } from './trace/policy-adapter.js';
+import { Policy, defaultPolicy } from '@kiln/policy';
+import { defaultDecision } from './trace/policy-adapter.js';
+import type { CallPolicy } from './trace/policy-adapter.js';
 
 export interface KilnConfig {
   /** A backend name; `auto` (the default) is `cpu` when `@kiln/backend-cpu` is loaded, else `eager`. */
@@ -34,6 +36,16 @@ export interface KilnPlugin {
 
 export class Compiler {
   readonly hooks: CompilerHooks = createHooks();
+  /**
+   * This compiler's policy: the config's overrides are its own; the process-wide ones (`allowInGraph()`,
+   * `skip()` called from code) are inherited. Another compiler's config never changes what this one decides.
+   */
+  readonly policy: Policy = new Policy({ inherit: defaultPolicy.overrides });
+  /** What the tracer asks at every call site: the hooks first (plugins, then the `kiln:policy` tap). */
+  readonly calls: CallPolicy = {
+    policy: this.policy,
+    decide: (fn, name) => this.hooks.policyDecision.call(fn, name) ?? defaultDecision(this.policy, fn, name),
+  };
 
   constructor(readonly config: KilnConfig = DEFAULT_CONFIG) {
     for (const plugin of BUILTIN_PLUGINS) plugin.apply(this);
@@ -60,7 +72,7 @@ export class Compiler {
 const PolicyPlugin: KilnPlugin = {
   name: 'kiln:policy',
   apply(compiler) {
-    compiler.hooks.policyDecision.tap({ name: 'kiln:policy', stage: HOOK_STAGES.builtin }, (fn, name) => defaultDecision(fn, name));
+    compiler.hooks.policyDecision.tap({ name: 'kiln:policy', stage: HOOK_STAGES.builtin }, (fn, name) => defaultDecision(compiler.policy, fn, name));
   },
 };
 
@@ -109,15 +121,4 @@ export function setDefaultCompiler(compiler: Compiler): void {
     throw new KilnTypeError(`setDefaultCompiler: expects a Compiler, got ${compiler === null ? 'null' : typeof compiler}`, 'build one with createCompiler(config) or new Compiler()');
   }
   defaultCompiler = compiler;
-}
-
-/** Runs `fn` with `compiler`'s hooks answering the tracer's policy questions. */
-export function withCompiler<T>(compiler: Compiler, fn: () => T): T {
-  const saved = activeCompiler.hooks;
-  activeCompiler.hooks = compiler.hooks;
-  try {
-    return fn();
-  } finally {
-    activeCompiler.hooks = saved;
-  }
 }

@@ -3,7 +3,7 @@
 // asserts. compile() adds what a whole-frame entry needs; the graph-break split adds its resume machinery.
 import { backendNames, getBackend } from './backends/registry.js';
 import type { BackendReport } from './backends/registry.js';
-import type { GraphEntry } from './cache.js';
+import type { CompiledTrace } from './cache.js';
 import type { Compiler } from './compiler.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
 import type { FrameEvent, GraphRunner } from './hooks.js';
@@ -31,8 +31,6 @@ function opCounts(graph: Graph): Record<string, number> {
   for (const n of graph.nodes) if (n.kind === 'call' && n.target !== 'getitem') counts[n.target] = (counts[n.target] ?? 0) + 1;
   return counts;
 }
-
-export type CompiledTrace = Omit<GraphEntry, 'kind' | 'compileId' | 'compileMs' | 'effects'>;
 
 /** Compiles a finished trace: guards, hooks (guard built, graph captured, passes, decomposition), backend. */
 export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName: string, event: FrameEvent): CompiledTrace {

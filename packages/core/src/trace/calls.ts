@@ -10,7 +10,6 @@ import { callBuiltin, constructBuiltin } from './builtins.js';
 import { isCheckFunction, traceCheck } from './checks.js';
 import { invokeFunction, construct } from './invoke.js';
 import { getMember, spreadItems } from './members.js';
-import { decideCall } from './policy-adapter.js';
 import { functionalize, outOfPlace } from './side-effects/inplace.js';
 import { parseFunction } from './functions.js';
 import { opaqueOpFor } from './opaque-ops.js';
@@ -76,7 +75,7 @@ export function newExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
   const cls = callee.value as Function;
   const builtin = constructBuiltin(ctx, cls, args);
   if (builtin.handled) return builtin.value;
-  const decision = decideCall(cls);
+  const decision = ctx.tracer.settings.calls.decide(cls, cls.name);
   ctx.tracer.recordDecision(`new ${describeCallee(node.callee)}`, decision);
   if (decision.kind !== 'inline') throw ctx.tracer.break(`'new ${cls.name}' is skipped by the policy: ${decision.reason}`);
   return construct(ctx, cls, args, Object.create(cls.prototype as object) as object);
@@ -91,7 +90,7 @@ export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[]
   if (isCheckFunction(fn)) return traceCheck(t, fn, args);
   const builtin = callBuiltin(ctx, fn, thisArg, args);
   if (builtin.handled) return builtin.value;
-  const decision = decideCall(fn, name);
+  const decision = ctx.tracer.settings.calls.decide(fn, name);
   t.recordDecision(name, decision);
   switch (decision.kind) {
     case 'allowInGraph':
