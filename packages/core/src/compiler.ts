@@ -1,11 +1,12 @@
 // A compiler: resolved config plus one frozen hooks object. Built-in behaviour is applied as plugins from
 // one place (the policy answers call-site decisions, the eager backend runs graphs), then user plugins.
 import { KilnError, KilnTypeError } from '@kiln/tensor';
-import { createHooks, HOOK_STAGES } from './hooks.js';
+import { createHooks, HOOK_STAGES, PASS_STAGES } from './hooks.js';
 import type { CompilerHooks } from './hooks.js';
 import { Interpreter, userFacingError } from './ir/interpreter.js';
 import { decompose } from './passes/decompose.js';
-import { runPasses } from './passes/pass-manager.js';
+import { builtinPasses } from './passes/pass-manager.js';
+import type { Graph } from './ir/graph.js';
 import { Policy, defaultPolicy } from '@kiln/policy';
 import { defaultDecision } from './trace/policy-adapter.js';
 import type { CallPolicy } from './trace/policy-adapter.js';
@@ -91,23 +92,25 @@ const EagerBackendPlugin: KilnPlugin = {
   },
 };
 
-/** The built-in graph passes (constant folding, CSE, DCE) at the `builtin` stage; plugins' passes run first. */
-const GraphPassesPlugin: KilnPlugin = {
-  name: 'kiln:graph-passes',
-  apply(compiler) {
-    compiler.hooks.graphPasses.tap({ name: 'kiln:graph-passes', stage: HOOK_STAGES.builtin }, (graph) => runPasses(graph));
-  },
-};
+/** A built-in pass as its own tap on graphPasses, at its stage (PASS_STAGES), named `kiln:<name>` (`kiln:cse`). */
+function passPlugin(name: string, stage: number, run: (graph: Graph) => Graph): KilnPlugin {
+  return {
+    name: `kiln:${name}`,
+    apply(compiler) {
+      compiler.hooks.graphPasses.tap({ name: `kiln:${name}`, stage }, run);
+    },
+  };
+}
 
-/** API graph → core graph through the registry's decompositions, so backends see only core ops. */
-const DecomposePlugin: KilnPlugin = {
-  name: 'kiln:decompose',
-  apply(compiler) {
-    compiler.hooks.decomposition.tap({ name: 'kiln:decompose', stage: HOOK_STAGES.builtin }, (graph) => (graph.level === 'core' ? graph : decompose(graph)));
-  },
-};
+const inPlace = (pass: (graph: Graph) => boolean) => (graph: Graph) => (pass(graph), graph);
 
-const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, GraphPassesPlugin, DecomposePlugin, EagerBackendPlugin];
+/** Constant folding, CSE, DCE on the API graph, then decomposition to core ops, so backends see only core ops. */
+const PASS_PLUGINS: readonly KilnPlugin[] = [
+  ...builtinPasses.map((pass) => passPlugin(pass.name, PASS_STAGES[pass.name], inPlace(pass.run))),
+  passPlugin('decompose', PASS_STAGES.decompose, (graph) => (graph.level === 'core' ? graph : decompose(graph))),
+];
+
+const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, ...PASS_PLUGINS, EagerBackendPlugin];
 
 let defaultCompiler: Compiler | undefined;
 

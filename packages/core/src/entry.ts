@@ -42,7 +42,7 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const apiGraphText = printGraph(trace.graph);
   const apiOpCounts = opCounts(trace.graph);
   const t0 = performance.now();
-  const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
+  const graph = hooks.graphPasses.call(trace.graph);
   const t1 = performance.now();
   const backend = resolveBackendName(backendName);
   const run = backendRunner(compiler, backend, graph);

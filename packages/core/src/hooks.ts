@@ -7,8 +7,20 @@ import type { GuardEntry } from './guards/builder.js';
 import type { Graph } from './ir/graph.js';
 import type { PolicyDecision } from './trace/policy-adapter.js';
 
-/** Stages for `tap({ name, stage })`: plugins run before the built-ins by default. */
+/**
+ * Stages for `tap({ name, stage })`, lowest first: a tap without a stage is at `plugin` (0), so plugins run
+ * before the built-ins, which tap at `builtin` (bail hooks: a plugin's answer wins).
+ */
 export const HOOK_STAGES = { plugin: 0, builtin: 100 } as const;
+
+/**
+ * The built-in passes on `graphPasses`, each its own tap named `kiln:<pass>`, at these stages (in this order).
+ * A plugin pass taps at a stage in between (`{ stage: PASS_STAGES.cse + 1 }` runs after CSE, before DCE) or by
+ * name at the same stage (`{ stage: PASS_STAGES.dce, before: 'kiln:dce' }`: tapable orders by stage first);
+ * without a stage it runs first, on the graph as captured. Passes before
+ * `decompose` see the API graph (public ops as written); passes after it see the core graph.
+ */
+export const PASS_STAGES = { constantFold: 100, cse: 200, dce: 300, decompose: 400 } as const;
 
 export interface FrameEvent {
   readonly name: string;
@@ -26,14 +38,13 @@ export function createHooks() {
     frameStart: new SyncHook<[FrameEvent]>(['frame']),
     /** Asked at every call site; the first tap returning a decision wins (the policy taps at `builtin`). */
     policyDecision: new SyncBailHook<[Function, string], PolicyDecision | undefined>(['fn', 'name']),
-    /** Asked before a call is traced: return `{ value }` to supply the call's tracker yourself. */
-    callTracker: new SyncBailHook<[Function, readonly unknown[]], { value: unknown } | undefined>(['fn', 'args']),
     /** Called with each captured API graph (read-only: use graphPasses to change it). */
     graphCaptured: new SyncHook<[Graph, FrameEvent]>(['graph', 'frame']),
-    /** Graph → graph passes, in stage order; each tap returns the (possibly new) graph. */
+    /**
+     * Graph → graph passes, in stage order (PASS_STAGES: constant folding, CSE, DCE, decomposition to core
+     * ops); each tap returns the (possibly new) graph, and the backend compiles what the last one returns.
+     */
     graphPasses: new SyncWaterfallHook<[Graph]>(['graph']),
-    /** Graph → graph decomposition to core ops (runs after graphPasses). */
-    decomposition: new SyncWaterfallHook<[Graph]>(['graph']),
     /** Keyed by backend name: the first tap returning a runner compiles the graph. */
     backendCompile: new HookMap(() => new SyncBailHook<[Graph], GraphRunner | undefined>(['graph'])),
     /** Called with an entry's guards once they are compiled. */
