@@ -6,7 +6,6 @@ export * from './ir/verify.js';
 export * from './ir/interpreter.js';
 export * from './ir/serialize.js';
 export * from './ir/asserts.js';
-export * from './fake/fake-tensor.js';
 export * from './trace-ops/recorder.js';
 export * from './trace-ops/trace-ops.js';
 export * from './passes/dce.js';

@@ -285,3 +285,16 @@ custom('a sound custom op passes', () => {
 });
 
 custom.run();
+
+const fakes = suite('the audit runs ops on the tracer’s fake tensors');
+
+fakes('one FakeTensor: the audit’s fake inputs and outputs are @kiln/tensor’s', async () => {
+  const { fakeTensor, runFake } = await import('../src/audit/fake.js');
+  const x = fakeTensor({ shape: [2, 3], dtype: 'float32' });
+  assert.instance(x, tensorModule.FakeTensor);
+  const { result } = runFake(() => tensorModule.exp(x).sum(0), { expand: false });
+  assert.instance(result, tensorModule.FakeTensor);
+  assert.equal((result as Tensor).shape, [3]);
+});
+
+fakes.run();

@@ -3,7 +3,7 @@ const { exprFromJson, exprToJson } = shapesExpr;
 import type { ExprJson } from '@kiln/shapes';
 import type { DType } from '@kiln/tensor';
 import { Tensor } from '@kiln/tensor';
-import { FakeTensor } from '../fake/fake-tensor.js';
+import { FakeTensor } from '@kiln/tensor';
 import { Graph, GraphError } from './graph.js';
 import type { Argument, NodeKind, NodeMeta } from './node.js';
 import { Node } from './node.js';

@@ -1,6 +1,6 @@
 import { ShapeEnv } from '@kiln/shapes';
 import { Tensor, getOp, normalizeArgs, withDispatchMode } from '@kiln/tensor';
-import { FakeTensor } from '../fake/fake-tensor.js';
+import { FakeTensor } from '@kiln/tensor';
 import { Graph } from '../ir/graph.js';
 import type { Argument } from '../ir/node.js';
 import { Node, mapArgument } from '../ir/node.js';

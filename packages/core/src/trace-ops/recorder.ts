@@ -2,7 +2,7 @@ import type { DType, DispatchMode, MetaContext, OpDef } from '@kiln/tensor';
 import { Tensor, getOp, withDispatchMode } from '@kiln/tensor';
 import type { DimDynamism, ShapeEnv, SymInt } from '@kiln/shapes';
 import { assertSizesNonNegative } from './implicit-asserts.js';
-import { FakeTensor, FakeTensorError, FakeTensorMode } from '../fake/fake-tensor.js';
+import { FakeTensor, FakeTensorError, FakeTensorMode } from '@kiln/tensor';
 import { Graph } from '../ir/graph.js';
 import type { Argument, Node, SourceLocation } from '../ir/node.js';
 

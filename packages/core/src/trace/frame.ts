@@ -4,7 +4,7 @@ import { types } from 'node:util';
 import { Tensor } from '@kiln/tensor';
 import type { DimDynamism } from '@kiln/shapes';
 import { ShapeEnv } from '@kiln/shapes';
-import type { FakeTensor } from '../fake/fake-tensor.js';
+import type { FakeTensor } from '@kiln/tensor';
 import type { SourceLocation } from '../ir/node.js';
 import { GraphRecorder } from '../trace-ops/recorder.js';
 import { GuardBuilder, childSource, describeConstant, isSafeAccessor } from '../guards/builder.js';

@@ -19,6 +19,7 @@ const DTYPE_HELPER = 'is a pure helper over dtypes, so it is traced';
 const ERROR_CLASS = 'constructs an error; a throw in traced code is a graph break anyway';
 const REGISTRY = 'reads or changes the op registry or the dispatch mode, which only Kiln itself may do';
 const METADATA = 'reads tensor metadata only, so it is traced (it works on fake tensors)';
+const FAKE = "is the tracer's fake-tensor machinery (metadata-only tensors and their dispatch mode), which only Kiln itself may use";
 const READS_DATA = 'reads tensor data, which fake tensors do not have; it runs eagerly at a graph break';
 
 export const TENSOR_API_RULES: readonly FunctionRule[] = [
@@ -37,6 +38,9 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('defineOp', REGISTRY), skip('getOp', REGISTRY), skip('allOps', REGISTRY), skip('listOps', REGISTRY),
   skip('withDispatchMode', REGISTRY), skip('currentDispatchMode', REGISTRY), skip('runEager', REGISTRY),
   skip('normalizeArgs', REGISTRY), skip('formatSchema', REGISTRY),
+  // fake tensors
+  skip('FakeTensor', FAKE), skip('FakeStorage', FAKE), skip('FakeTensorMode', FAKE), skip('materializeMeta', FAKE),
+  skip('FakeTensorError', ERROR_CLASS),
   // pure helpers
   inline('isDType', DTYPE_HELPER), inline('promoteTypes', DTYPE_HELPER), inline('resultType', DTYPE_HELPER),
   inline('isFloating', DTYPE_HELPER),

@@ -1,6 +1,14 @@
-import type { DType, MetaContext, MetaResult, MetaTensor, OpDef, Size } from '@kiln/tensor';
-import { KilnError, Storage, Tensor, contiguousStrides, hasContiguousStrides, withDispatchMode } from '@kiln/tensor';
-import type { DispatchMode } from '@kiln/tensor';
+// Fake tensors: metadata (shape, strides, dtype; sizes may be symbolic) with no data, and the dispatch mode
+// that runs ops on them through their meta functions. Kept next to the op registry so that every layer
+// that needs them (the tracer, graph passes, the policy audit) shares one definition.
+import type { DType } from '../dtype.js';
+import { KilnError } from '../errors.js';
+import type { DispatchMode, MetaContext, MetaResult, MetaTensor, OpDef } from '../registry/registry.js';
+import { withDispatchMode } from '../registry/registry.js';
+import type { Size } from '../size.js';
+import { contiguousStrides, hasContiguousStrides } from '../size.js';
+import { Storage } from '../storage.js';
+import { Tensor } from '../tensor.js';
 
 /** Raised when an op cannot run on fake tensors, or fake data is read. */
 export class FakeTensorError extends KilnError {}
