@@ -3,10 +3,8 @@
 import { KilnError, KilnTypeError } from '@kiln/tensor';
 import { createHooks, HOOK_STAGES, PASS_STAGES } from './hooks.js';
 import type { CompilerHooks } from './hooks.js';
-import { Interpreter, userFacingError } from './ir/interpreter.js';
-import { decompose } from './passes/decompose.js';
-import { builtinPasses } from './passes/pass-manager.js';
-import type { Graph } from './ir/graph.js';
+import { Interpreter, userFacingError, decompose, builtinPasses } from '@kiln/graph';
+import type { Graph } from '@kiln/graph';
 import { Policy, defaultPolicy } from '@kiln/policy';
 import { defaultDecision } from './trace/policy-adapter.js';
 import type { CallPolicy } from './trace/policy-adapter.js';

@@ -8,9 +8,8 @@ import { compileWith } from '../src/compile.js';
 import { Compiler } from '../src/compiler.js';
 import { CompileRecorder, explain } from '../src/explain.js';
 import { PASS_STAGES } from '../src/hooks.js';
-import type { Graph } from '../src/ir/graph.js';
-import { Node } from '../src/ir/node.js';
-import { printGraph } from '../src/ir/print.js';
+import { Node, printGraph } from '@kiln/graph';
+import type { Graph } from '@kiln/graph';
 import { assertSameValue } from './support/tracer.js';
 
 const x = k.tensor([[0.5, -1, 2], [3, 0.25, -2]]);

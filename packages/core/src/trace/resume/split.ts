@@ -5,7 +5,7 @@
 // the caller keeps the whole-frame eager fallback.
 import type { BreakRecord, CompiledTrace, CompileObserver, SplitEntry } from '../../cache.js';
 import type { FrameEvent } from '../../hooks.js';
-import { printGraph } from '../../ir/print.js';
+import { printGraph } from '@kiln/graph';
 import { compileTag, log } from '../../logs.js';
 import { GraphBreak, formatLocation } from '../errors.js';
 import { FrameTracer } from '../frame.js';

@@ -8,8 +8,8 @@
 // them. The positions are read twice (once by the check, once by the load); index tensors are small next
 // to what they select (embedding: B·T positions for B·T·D values).
 import { normalizeDim } from '@kiln/tensor';
-import type { SizeExpr, ValueExpr } from '../loop-ir.js';
-import { acc, binary, cast } from '../build.js';
+import type { SizeExpr, ValueExpr } from '../loop-ir/loop-ir.js';
+import { acc, binary, cast } from '../loop-ir/build.js';
 import type { ProgramBuilder } from './builder.js';
 import { buffersRead, paramsOf } from './builder.js';
 import { PositionNotExpressible, indexValue } from './index-rules.js';

@@ -2,8 +2,8 @@
 import { expr as shapesExpr } from '@kiln/shapes';
 import type { ExprJson } from '@kiln/shapes';
 import { LoweringError } from './errors.js';
-import type { SizeExpr } from '../loop-ir.js';
-import { sizeOp, sizeParam } from '../sizes.js';
+import type { SizeExpr } from '../loop-ir/loop-ir.js';
+import { sizeOp, sizeParam } from '../loop-ir/sizes.js';
 
 type AtomJson = { sym: string } | { nested: number } | { call: string; args: ExprJson[] };
 

@@ -1,7 +1,7 @@
 // Pointwise ops as value expressions: one rule per registry op that lowers to loop-IR arithmetic. An op
 // missing here is not lowered; the graph lowering then runs it with its eager kernel (a visible fallback).
-import type { LoopDType, ValueExpr } from '../loop-ir.js';
-import { add, binary, cast, constant, div, mul, sub, unary, where } from '../build.js';
+import type { LoopDType, ValueExpr } from '../loop-ir/loop-ir.js';
+import { add, binary, cast, constant, div, mul, sub, unary, where } from '../loop-ir/build.js';
 
 /** Operands already read at the output index and cast to the op's computation dtype. */
 export interface PointwiseContext {

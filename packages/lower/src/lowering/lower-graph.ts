@@ -3,20 +3,20 @@
 // more than one node, a matmul operand, a reduction result, or the input of an eager fallback.
 import type { ScalarLike, Tensor } from '@kiln/tensor';
 import { getOp, resultType } from '@kiln/tensor';
-import type { Graph } from '../../ir/graph.js';
-import type { Argument, Node } from '../../ir/node.js';
-import { cast } from '../build.js';
-import { contiguousStrides } from '../sizes.js';
+import type { Graph } from '@kiln/graph';
+import type { Argument, Node } from '@kiln/graph';
+import { cast } from '../loop-ir/build.js';
+import { contiguousStrides } from '../loop-ir/sizes.js';
 import { LoweringError } from './errors.js';
-import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput } from './program.js';
+import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput } from '../program/program.js';
 import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
 import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
 import { ProgramBuilder, loopDtype } from './builder.js';
 import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
 import type { BufferValue, LoweredValue } from './values.js';
 import { axisIndex, readBroadcast, readValue } from './values.js';
-import { fuseProgram, lastUses } from './fuse.js';
-import type { ValueExpr } from '../loop-ir.js';
+import { fuseProgram, lastUses } from '../schedule/fuse.js';
+import type { ValueExpr } from '../loop-ir/loop-ir.js';
 import { lowerView, VIEW_OPS } from './view-rules.js';
 import { INDEX_OPS, PositionNotExpressible, lowerIndexOp } from './index-rules.js';
 import { JOIN_OPS, lowerJoin } from './join-rules.js';

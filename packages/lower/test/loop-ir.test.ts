@@ -1,9 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  acc, add, binary, broadcastAccess, cast, constant, contiguous, div, evalSize, load, LoopIRError, printKernel,
-  sizeOp, sizeParam, sub, unary, verifyKernel, type Kernel, type ReductionKernel,
-} from '@kiln/core';
+import { evalSize, loop, LoopIRError, printKernel, sizeOp, sizeParam, verifyKernel, type Kernel, type ReductionKernel } from '@kiln/lower';
+
+const { acc, add, binary, broadcastAccess, cast, constant, contiguous, div, load, sub, unary } = loop;
 
 const f32 = 'float32' as const;
 

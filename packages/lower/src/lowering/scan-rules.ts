@@ -10,9 +10,9 @@
 // The sum runs in the output dtype in eager's order (sequential along dim); eager keeps its running sum in
 // float64 before rounding each element, so float32 results differ by float32 rounding of partial sums.
 import { normalizeDim } from '@kiln/tensor';
-import type { Access, Kernel, LoopDType, SizeExpr, ValueExpr } from '../loop-ir.js';
-import { binary, cast } from '../build.js';
-import { sizeAdd, sizeOp } from '../sizes.js';
+import type { Access, Kernel, LoopDType, SizeExpr, ValueExpr } from '../loop-ir/loop-ir.js';
+import { binary, cast } from '../loop-ir/build.js';
+import { sizeAdd, sizeOp } from '../loop-ir/sizes.js';
 import type { ProgramBuilder } from './builder.js';
 import { buffersRead, paramsOf } from './builder.js';
 import type { AffineIndex, BufferValue, LoweredValue } from './values.js';

@@ -1,9 +1,9 @@
 // Reductions (one reduction kernel with the producer chain fused as its prologue) and matmul (the extern
 // kernel, operands read in place through their strides: `x @ w.transpose(0, 1)` copies nothing).
 import { normalizeDim } from '@kiln/tensor';
-import type { LoopDType, ReductionType, SizeExpr } from '../loop-ir.js';
-import { acc, binary, cast, constant } from '../build.js';
-import { contiguousStrides } from '../sizes.js';
+import type { LoopDType, ReductionType, SizeExpr } from '../loop-ir/loop-ir.js';
+import { acc, binary, cast, constant } from '../loop-ir/build.js';
+import { contiguousStrides } from '../loop-ir/sizes.js';
 import type { ProgramBuilder } from './builder.js';
 import { buffersRead, loopDtype, paramsOf } from './builder.js';
 import { toSizeExpr } from './sizes-from-shapes.js';

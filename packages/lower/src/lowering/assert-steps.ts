@@ -2,7 +2,7 @@
 // its last symbol — input sizes at the start, a data-dependent size after the fallback that computes it
 // (nonzero, item) — so it raises before any kernel or allocation sized by that symbol runs, as eager
 // check() raises before the code after it.
-import type { GraphAssert } from '../../ir/asserts.js';
+import type { GraphAssert } from '@kiln/graph';
 import type { ProgramBuilder } from './builder.js';
 import { LoweringError } from './errors.js';
 

@@ -1,11 +1,11 @@
 // What lowering hands a backend: kernels in the loop IR, the buffers they use, where the size parameters
 // come from, eager fallbacks for nodes no rule lowers, and how the outputs are read back.
-import type { Kernel, LoopDType, SizeExpr } from '../loop-ir.js';
-import { printKernel } from '../print.js';
-import { evalSize, printSize } from '../sizes.js';
+import type { Kernel, LoopDType, SizeExpr } from '../loop-ir/loop-ir.js';
+import { printKernel } from '../loop-ir/print.js';
+import { evalSize, printSize } from '../loop-ir/sizes.js';
 import { IndexError } from '@kiln/tensor';
-import { assertFailure, evaluateAssert } from '../../ir/asserts.js';
-import type { GraphAssert } from '../../ir/asserts.js';
+import { assertFailure, evaluateAssert } from '@kiln/graph';
+import type { GraphAssert } from '@kiln/graph';
 
 export interface ProgramBuffer {
   readonly name: string;

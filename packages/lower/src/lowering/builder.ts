@@ -1,9 +1,9 @@
 // The program under construction: buffers, steps and parameters, and the helpers every lowering rule
 // uses to emit kernels.
-import type { Kernel, LoopDType, SizeExpr, ValueExpr } from '../loop-ir.js';
-import { contiguousStrides, sizeProduct } from '../sizes.js';
+import type { Kernel, LoopDType, SizeExpr, ValueExpr } from '../loop-ir/loop-ir.js';
+import { contiguousStrides, sizeProduct } from '../loop-ir/sizes.js';
 import { LoweringError } from './errors.js';
-import type { ParamBinding, ProgramBuffer, ProgramStep } from './program.js';
+import type { ParamBinding, ProgramBuffer, ProgramStep } from '../program/program.js';
 import type { BufferValue, LoweredValue } from './values.js';
 import { axisIndex, readValue } from './values.js';
 

@@ -1,8 +1,8 @@
 // Ops whose values depend on the element's position: triangular masks, arange, eye. They read the loop
 // index, which the loop IR has as a value (`index`), so they fuse like any pointwise op. Positions with a
 // symbolic coefficient cannot be spelled as a value expression: those fall back to eager.
-import type { LoopDType, ValueExpr } from '../loop-ir.js';
-import { add, binary, cast, constant, loopIndex, mul, sub, where } from '../build.js';
+import type { LoopDType, ValueExpr } from '../loop-ir/loop-ir.js';
+import { add, binary, cast, constant, loopIndex, mul, sub, where } from '../loop-ir/build.js';
 import { toSizeExpr } from './sizes-from-shapes.js';
 import type { AffineIndex, LoweredValue } from './values.js';
 import { readValue } from './values.js';

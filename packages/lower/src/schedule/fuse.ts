@@ -5,11 +5,11 @@
 //    that reduction (softmax's exp(x - max) / sum), so the row is read while it is still in cache;
 //  - a pointwise kernel over a matmul's output becomes the matmul's epilogue (bias + activation);
 //  - stores nobody reads are dropped, and kernels left without stores disappear.
-import type { Access, Kernel, MatmulKernel, PointwiseKernel, ReductionKernel, SizeExpr, ValueExpr } from '../loop-ir.js';
-import { someNode } from '../traverse.js';
-import { contiguousStrides } from '../sizes.js';
-import { paramsOf } from './builder.js';
-import type { LoweredProgram, ProgramStep } from './program.js';
+import type { Access, Kernel, MatmulKernel, PointwiseKernel, ReductionKernel, SizeExpr, ValueExpr } from '../loop-ir/loop-ir.js';
+import { someNode } from '../loop-ir/traverse.js';
+import { contiguousStrides } from '../loop-ir/sizes.js';
+import { paramsOf } from '../lowering/builder.js';
+import type { LoweredProgram, ProgramStep } from '../program/program.js';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

@@ -4,9 +4,9 @@
 // buffer like any other; a piecewise read (select the input by range in every consumer) would need masked
 // loads of every input per element, which costs more than the one write it saves.
 import { normalizeDim } from '@kiln/tensor';
-import type { LoopDType, SizeExpr } from '../loop-ir.js';
-import { cast, constant } from '../build.js';
-import { contiguousStrides, sizeAdd, sizeMul } from '../sizes.js';
+import type { LoopDType, SizeExpr } from '../loop-ir/loop-ir.js';
+import { cast, constant } from '../loop-ir/build.js';
+import { contiguousStrides, sizeAdd, sizeMul } from '../loop-ir/sizes.js';
 import type { ProgramBuilder } from './builder.js';
 import { buffersRead, loopDtype, paramsOf } from './builder.js';
 import { toSizeExpr } from './sizes-from-shapes.js';

@@ -4,7 +4,7 @@ import * as k from '@kiln/tensor';
 import {
   Graph, GraphError, Interpreter, NodeExecutionError, cse, constantFold, dce, deserializeGraph, printGraph,
   runPasses, serializeGraph, traceOps, verify,
-} from '@kiln/core';
+} from '@kiln/graph';
 import { assertClose, assertGolden } from './support.js';
 
 k.manualSeed(1);

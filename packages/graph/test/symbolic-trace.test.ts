@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { DataDependentError, produceGuards } from '@kiln/shapes';
-import { Interpreter, printGraph, traceOps } from '@kiln/core';
+import { Interpreter, printGraph, traceOps } from '@kiln/graph';
 
 const guards = suite('guards from op-level tracing');
 

@@ -1,9 +1,9 @@
 // Values during lowering. A tensor is either a *buffer* (memory some kernel wrote, seen through strides and
 // an offset, so views of it stay views) or *virtual* (a per-element expression not yet computed: pointwise
 // chains fuse by composing these, and a kernel is emitted only where a value is materialized).
-import type { Access, LoopDType, SizeExpr, ValueExpr } from '../loop-ir.js';
-import { cast } from '../build.js';
-import { sizeAdd, sizeMul } from '../sizes.js';
+import type { Access, LoopDType, SizeExpr, ValueExpr } from '../loop-ir/loop-ir.js';
+import { cast } from '../loop-ir/build.js';
+import { sizeAdd, sizeMul } from '../loop-ir/sizes.js';
 
 /** One logical index of a tensor as an affine function of the kernel's iteration axes. */
 export interface AffineIndex {

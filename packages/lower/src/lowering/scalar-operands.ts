@@ -4,12 +4,12 @@
 // (`size` / `floatParam`), eager fallbacks get them evaluated, so one program serves every value.
 import { isSymFloat, isSymInt } from '@kiln/shapes';
 import type { SymFloat } from '@kiln/shapes';
-import { cast, constant } from '../build.js';
-import type { LoopDType, SizeExpr, ValueExpr } from '../loop-ir.js';
-import { evalSize } from '../sizes.js';
+import { cast, constant } from '../loop-ir/build.js';
+import type { LoopDType, SizeExpr, ValueExpr } from '../loop-ir/loop-ir.js';
+import { evalSize } from '../loop-ir/sizes.js';
 import { LoweringError } from './errors.js';
 import type { ProgramBuilder } from './builder.js';
-import type { ParamBinding } from './program.js';
+import type { ParamBinding } from '../program/program.js';
 import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
 
 /** The parameter a float scalar input stands for: its SymFloat is exactly one symbol. */

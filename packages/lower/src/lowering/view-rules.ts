@@ -2,8 +2,8 @@
 // index. Buffers stay buffers (new strides and offset); virtual values stay virtual. Reshape needs a
 // contiguous buffer; anything the maps below cannot express returns undefined (an eager fallback).
 import { normalizeDim } from '@kiln/tensor';
-import type { SizeExpr } from '../loop-ir.js';
-import { contiguousStrides, sizeAdd } from '../sizes.js';
+import type { SizeExpr } from '../loop-ir/loop-ir.js';
+import { contiguousStrides, sizeAdd } from '../loop-ir/sizes.js';
 import type { ProgramBuilder } from './builder.js';
 import { toSizeExpr } from './sizes-from-shapes.js';
 import type { AffineIndex, LoweredValue } from './values.js';
