@@ -1,7 +1,7 @@
 // The CPU backend plugin: core graph → lowered program → one wasm module → a runner. Graphs that cannot
 // be lowered as a whole (multi-output fallbacks, a runtime assert no step can place) run on the interpreter instead,
 // and the report says so.
-import type { Backend, CompiledGraph, KilnPlugin } from '@kiln/core';
+import type { Backend, BackendCompileContext, CompiledGraph, KilnPlugin } from '@kiln/core';
 import type { Graph } from '@kiln/graph';
 import { HOOK_STAGES, registerBackend } from '@kiln/core';
 import { Interpreter } from '@kiln/graph';
@@ -20,7 +20,7 @@ const arena = () => (sharedArena ??= new Arena());
 /** The process's arena (e.g. for `residentPool(cpuArena())` figures). */
 export const cpuArena = (): Arena => arena();
 
-export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: ProgramRunner } {
+export function compileGraphForCpu(graph: Graph, ctx?: BackendCompileContext): CompiledGraph & { runner?: ProgramRunner } {
   const t0 = performance.now();
   let program;
   let module;
@@ -28,7 +28,7 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
   let lowered = t0;
   let built = t0;
   try {
-    program = lowerGraph(graph);
+    program = lowerGraph(graph, { ...(ctx && { overrideLowering: ctx.overrideLowering }) });
     lowered = performance.now();
     kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
     module = compileKernels(kernels, arena());
@@ -75,7 +75,7 @@ export const cpuBackendPlugin: KilnPlugin = {
   name: 'kiln:backend-cpu',
   apply(compiler) {
     compiler.hooks.backendCompile.for('cpu').tap({ name: 'kiln:backend-cpu', stage: HOOK_STAGES.builtin }, (graph) => {
-      const compiled = compileGraphForCpu(graph);
+      const compiled = compileGraphForCpu(graph, { overrideLowering: (node) => compiler.hooks.lowerOp.get('cpu')?.call(node) });
       return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
     });
   },

@@ -22,7 +22,8 @@ export function resolveBackendName(name: string): string {
 function backendRunner(compiler: Compiler, name: string, graph: Graph): GraphRunner {
   const tapped = compiler.hooks.backendCompile.for(name).call(graph);
   if (tapped) return tapped;
-  const compiled = getBackend(name).compile(graph);
+  const lowerOp = compiler.hooks.lowerOp.get(name);
+  const compiled = getBackend(name).compile(graph, { overrideLowering: (node) => lowerOp?.call(node) });
   return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
 }
 

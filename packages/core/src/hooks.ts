@@ -4,8 +4,9 @@
 import { HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
-import type { Graph } from '@kiln/graph';
+import type { Graph, Node } from '@kiln/graph';
 import type { PolicyDecision } from './trace/policy-adapter.js';
+import type { OpLowering } from '@kiln/lower';
 
 /**
  * Stages for `tap({ name, stage })`, lowest first: a tap without a stage is at `plugin` (0), so plugins run
@@ -47,6 +48,12 @@ export function createHooks() {
     graphPasses: new SyncWaterfallHook<[Graph]>(['graph']),
     /** Keyed by backend name: the first tap returning a runner compiles the graph. */
     backendCompile: new HookMap(() => new SyncBailHook<[Graph], GraphRunner | undefined>(['graph'])),
+    /**
+     * Keyed by backend name: asked for each call node as that backend lowers the graph, before its built-in
+     * rules. Return a rule (`{ pointwise }`: a custom op's formula, or an override of a built-in op) to lower
+     * the node with it, `'eager'` to run it on its eager kernel as one step of the program; first answer wins.
+     */
+    lowerOp: new HookMap(() => new SyncBailHook<[Node], OpLowering | 'eager' | undefined>(['node'])),
     /** Called with an entry's guards once they are compiled. */
     guardBuilt: new SyncHook<[readonly GuardEntry[], string]>(['guards', 'source']),
     /** A call whose guards passed. Hot path: keep taps cheap. */

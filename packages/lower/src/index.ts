@@ -12,6 +12,7 @@ export * from './loop-ir/traverse.js';
 export * from './program/program.js';
 export * from './lowering/builder.js';
 export * from './lowering/lower-graph.js';
+export type { PointwiseContext, PointwiseRule } from './lowering/pointwise-rules.js';
 export * from './lowering/errors.js';
 export { toSizeExpr } from './lowering/sizes-from-shapes.js';
 export { paramValue, resolveScalarArg } from './lowering/scalar-operands.js';

@@ -1,4 +1,5 @@
 import { KilnError, KilnTypeError } from '@kiln/tensor';
+import type { OpLoweringOverride } from '@kiln/lower';
 import type { Graph } from '@kiln/graph';
 import { Interpreter } from '@kiln/graph';
 
@@ -23,9 +24,15 @@ export interface BackendReport {
 }
 
 /** A backend turns a core graph into something that runs. Backends are plugins: see `registerBackend`. */
+/** What a compiler hands a backend with each graph. */
+export interface BackendCompileContext {
+  /** The compiler's per-op lowering hook for this backend (`hooks.lowerOp.for(name)`): pass it to lowerGraph. */
+  readonly overrideLowering: OpLoweringOverride;
+}
+
 export interface Backend {
   readonly name: string;
-  compile(graph: Graph): CompiledGraph;
+  compile(graph: Graph, ctx?: BackendCompileContext): CompiledGraph;
   /** Registry ops this backend generates code for (the policy audit's backend-coverage column). */
   loweredOps?(): string[];
 }

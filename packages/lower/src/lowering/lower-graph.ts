@@ -10,6 +10,7 @@ import { contiguousStrides } from '../loop-ir/sizes.js';
 import { LoweringError } from './errors.js';
 import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput } from '../program/program.js';
 import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
+import type { PointwiseRule } from './pointwise-rules.js';
 import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
 import { ProgramBuilder, loopDtype } from './builder.js';
 import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
@@ -38,7 +39,20 @@ const CREATION_FILL: Record<string, ((args: readonly unknown[]) => unknown) | un
 export interface LowerOptions {
   /** Run the cross-kernel fusion rules (default true; off to inspect the unfused program). */
   fuse?: boolean;
+  /**
+   * The per-op lowering hook, asked for every call node before the built-in rules: a rule lowers the node
+   * (a custom op's formula, or a plugin's override of a built-in op), `'eager'` runs it on its eager kernel
+   * as one step of the program, undefined leaves it to the built-in rules.
+   */
+  overrideLowering?: OpLoweringOverride;
 }
+
+/** How a plugin lowers one op: a pointwise formula over loop-IR values (`loop.mul`, `loop.unary`, …). */
+export interface OpLowering {
+  readonly pointwise: PointwiseRule;
+}
+
+export type OpLoweringOverride = (node: Node) => OpLowering | 'eager' | undefined;
 
 export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredProgram {
   const b = new ProgramBuilder();
@@ -78,7 +92,7 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
         break;
       }
       case 'call':
-        values.set(node, lowerCall(b, node, node.args.map(read), readKwargs(node, read)));
+        values.set(node, lowerCall(b, node, node.args.map(read), readKwargs(node, read), options.overrideLowering?.(node)));
         if (shouldMaterialize(node, values.get(node))) values.set(node, b.materialize(values.get(node) as LoweredValue));
         break;
       case 'output':
@@ -129,12 +143,13 @@ function normalized(node: Node, args: readonly unknown[], kwargs: Record<string,
   return [...positional, ...op.schema.keywordOnly.map((spec) => (spec.name in kwargs ? kwargs[spec.name] : spec.default))];
 }
 
-function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Record<string, unknown>): unknown {
+function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Record<string, unknown>, override: OpLowering | 'eager' | undefined): unknown {
   if (node.target === 'getitem') return (args[0] as Record<string | number, unknown>)[args[1] as string | number];
   const fake = node.meta.val as FakeLike;
   const all = normalized(node, args, kwargs);
+  if (override === 'eager') return fallback(b, node, all, fake, `the lowerOp hook runs ${node.target} eagerly on this backend`);
   const lowered =
-    lowerPointwise(node, all, fake) ??
+    lowerPointwise(node, all, fake, override?.pointwise) ??
     lowerCreation(node, all, fake) ??
     lowerConversion(node, all, fake) ??
     (VIEW_OPS.has(node.target) ? lowerView(b, node.target, all, fake) : undefined) ??
@@ -161,8 +176,8 @@ function checkedIndexOp(op: string, all: unknown[], fake: FakeLike): LoweredValu
   }
 }
 
-function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  const rule = pointwiseRules[node.target];
+function lowerPointwise(node: Node, all: unknown[], fake: FakeLike, custom: PointwiseRule | undefined): LoweredValue | undefined {
+  const rule = custom ?? pointwiseRules[node.target];
   if (!rule || !fake?.shape) return undefined;
   const op = getOp(node.target)!;
   const arity = op.schema.positional.filter((s) => s.type === 'Tensor' || s.type === 'TensorOrScalar').length;
@@ -216,7 +231,7 @@ function lowerCreation(node: Node, all: unknown[], fake: FakeLike): LoweredValue
   return { kind: 'virtual', dtype, shape: fake.shape.map(toSizeExpr), read: () => scalarOperand(value, dtype) };
 }
 
-function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike | undefined): unknown {
+function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike | undefined, why?: string): unknown {
   const describe = (a: unknown): unknown => {
     if (isTensorValue(a)) {
       const buf = b.materialize(a);
@@ -228,7 +243,7 @@ function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike 
   const kwargs: Record<string, unknown> = {};
   const op = getOp(node.target)!;
   op.schema.keywordOnly.forEach((spec, i) => (kwargs[spec.name] = describe(all[op.schema.positional.length + i])));
-  const reason = `no lowering rule for ${node.target}${fake?.dtype === 'float64' ? ' on float64' : ''}`;
+  const reason = why ?? `no lowering rule for ${node.target}${fake?.dtype === 'float64' ? ' on float64' : ''}`;
   const symbol = unboundSymbol(b, fake);
   if (symbol !== undefined) {
     // item(): the scalar result is a data-dependent integer the rest of the program may use as a size.
