@@ -6,7 +6,7 @@ import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
 import type { Graph, Node } from '@kiln/graph';
 import type { PolicyDecision } from './trace/policy-adapter.js';
-import type { OpLowering } from '@kiln/lower';
+import type { Backend, OpLowering } from '@kiln/lower';
 
 /**
  * Stages for `tap({ name, stage })`, lowest first: a tap without a stage is at `plugin` (0), so plugins run
@@ -29,7 +29,6 @@ export interface FrameEvent {
   readonly tag: string;
 }
 
-export type GraphRunner = (inputs: unknown[]) => unknown[];
 
 export function createHooks() {
   return Object.freeze({
@@ -46,8 +45,11 @@ export function createHooks() {
      * ops); each tap returns the (possibly new) graph, and the backend compiles what the last one returns.
      */
     graphPasses: new SyncWaterfallHook<[Graph]>(['graph']),
-    /** Keyed by backend name: the first tap returning a runner compiles the graph. */
-    backendCompile: new HookMap(() => new SyncBailHook<[Graph], GraphRunner | undefined>(['graph'])),
+    /**
+     * Collects the backends this compiler can use: each backend plugin returns the list with its own added
+     * (`backendPlugin(backend)` from @kiln/lower does it). Read at each compile; `auto` picks by priority.
+     */
+    backends: new SyncWaterfallHook<[Backend[]]>(['backends']),
     /**
      * Keyed by backend name: asked for each call node as that backend lowers the graph, before its built-in
      * rules. Return a rule (`{ pointwise }`: a custom op's formula, or an override of a built-in op) to lower

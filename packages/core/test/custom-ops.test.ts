@@ -79,7 +79,7 @@ Ops('an allowed custom op is one node, runs as one eager step of the compiled pr
   assert.is(r.breakCount, 0);
   assert.is(r.opCounts.test_softsign, 1);
   assert.match(r.graphs[0]!, /= test_softsign\(%\d+\)/);
-  assert.equal(r.backends[0]!.fallbacks.map((s) => s.op), ['test_softsign']);
+  assert.equal(r.backends[0]!.eagerSteps.map((s) => s.op), ['test_softsign']);
   assert.is(runsPerCompiledCall(f, () => softsignKernelCalls), 1, 'the eager kernel runs once per compiled call');
 });
 
@@ -91,7 +91,7 @@ Ops('a custom op with a decomposition compiles to core ops: no eager step, its k
   assert.match(r.graphs[0]!, /test_swish\(%arg0, 0\.5\)/, 'the API graph holds the op as one node');
   assert.not.match(r.coreGraphs[0]!, /test_swish/, 'the core graph holds its decomposition');
   assert.match(r.coreGraphs[0]!, /sigmoid/);
-  assert.equal(r.backends[0]!.fallbacks, []);
+  assert.equal(r.backends[0]!.eagerSteps, []);
   const compiled = compile(f);
   compiled(x);
   const before = swishKernelCalls;
@@ -124,7 +124,7 @@ Fns('a user function marked allowInGraph is one opaque node, run once per call, 
   assert.is(r.breakCount, 0);
   assert.match(r.graphs[0]!, /: f32\[2\] = helper\(%\d+, 3\)/, 'one node with the shape from a fake-tensor run');
   assert.not.match(r.graphs[0]!, /exp|sum/, 'not inlined');
-  assert.equal(r.backends[0]!.fallbacks.map((s) => s.op), ['helper']);
+  assert.equal(r.backends[0]!.eagerSteps.map((s) => s.op), ['helper']);
   assert.is(runsPerCompiledCall(f, () => helperCalls), 1, 'the function runs once per compiled call');
 });
 

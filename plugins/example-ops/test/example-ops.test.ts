@@ -37,7 +37,7 @@ async function withConfigured<T>(body: (c: Compiler) => T): Promise<T> {
   }
 }
 
-const eagerSteps = (r: ExplainOutput) => r.backends.flatMap((b) => b.fallbacks.map((f) => f.op));
+const eagerSteps = (r: ExplainOutput) => r.backends.flatMap((b) => b.eagerSteps.map((f) => f.op));
 
 const Plugin = suite('@kiln/plugin-example-ops loaded from kiln.config.mjs');
 
