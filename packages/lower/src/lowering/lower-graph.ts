@@ -8,7 +8,7 @@ import type { Argument, Node } from '@kiln/graph';
 import { cast } from '../loop-ir/build.js';
 import { contiguousStrides } from '../loop-ir/sizes.js';
 import { LoweringError } from './errors.js';
-import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput } from '../program/program.js';
+import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput, ProgramStep } from '../program/program.js';
 import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
 import type { PointwiseRule } from './pointwise-rules.js';
 import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
@@ -103,7 +103,9 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
         const args = node.args.map(read);
         b.currentNodes = composedOf(b, node, args);
         const override = options.overrideLowering?.(node);
+        const first = b.steps.length;
         const value = lowerCall(b, node, args, readKwargs(node, read), (all, fake) => decline(node, all, fake, override), override);
+        stampSource(b.steps, first, node);
         if (isTensorValue(value) && value.kind === 'virtual') b.valueNodes.set(value, b.currentNodes);
         values.set(node, shouldMaterialize(node, value) ? b.materialize(value as LoweredValue) : value);
         break;
@@ -131,6 +133,19 @@ function composedOf(b: ProgramBuilder, node: Node, args: readonly unknown[]): Se
   };
   args.forEach(visit);
   return nodes;
+}
+
+/**
+ * Gives the steps a node added that can raise (eager fallbacks, index checks) the node's user source
+ * location, so an error raised there names the user's line as eager code's stack would.
+ */
+function stampSource(steps: ProgramStep[], first: number, node: Node): void {
+  const source = node.meta.source;
+  if (!source) return;
+  for (let i = first; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind === 'fallback' || (step.kind === 'check' && step.check === 'indexRange')) steps[i] = { ...step, source };
+  }
 }
 
 /** Expressions up to this many IR nodes are recomputed by each reader rather than stored and reloaded. */
