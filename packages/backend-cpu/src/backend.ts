@@ -22,21 +22,6 @@ const arena = () => (sharedArena ??= new Arena());
 /** The process's arena (e.g. for `residentPool(cpuArena())` figures). */
 export const cpuArena = (): Arena => arena();
 
-/**
- * The graph on the interpreter, made on first use: the eager kernels, raising what eager code raises (the
- * op's own error, with the node's user line on top of its stack).
- */
-function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
-  let interpreter: Interpreter | undefined;
-  return (inputs) => {
-    try {
-      return (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[];
-    } catch (err) {
-      throw userFacingError(err);
-    }
-  };
-}
-
 /** What lowering may hand this code generator: wasm32 SIMD float32/int32, bools as bytes, no float64 math. */
 export const CPU_CAPABILITIES: BackendCapabilities = Object.freeze<BackendCapabilities>({
   device: 'cpu',
@@ -118,6 +103,21 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
       compileMs,
       phasesMs: { lower: loweredMs, wasm: compileMs - loweredMs },
     },
+  };
+}
+
+/**
+ * The graph on the interpreter, made on first use: the eager kernels, raising what eager code raises (the
+ * op's own error, with the node's user line on top of its stack).
+ */
+function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
+  let interpreter: Interpreter | undefined;
+  return (inputs) => {
+    try {
+      return (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[];
+    } catch (err) {
+      throw userFacingError(err);
+    }
   };
 }
 
