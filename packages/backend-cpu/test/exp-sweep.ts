@@ -1,9 +1,10 @@
 // Error of the wasm exp against float64 Math.exp, in float32 ulps of the exact result, over every float32
 // input of a range taken by bit pattern (a stride of 1 is exhaustive). Shared by the exp accuracy test and
 // the script that runs it exhaustively.
-import { acc, contiguous, load, sub, unary, type PointwiseKernel, type ReductionKernel } from '@kiln/core';
+import { loop, type PointwiseKernel, type ReductionKernel } from '@kiln/lower';
 import { Arena, compileKernels, type CompiledKernel } from '@kiln/backend-cpu';
 
+const { acc, contiguous, load, sub, unary } = loop;
 const ROW = 4096;
 /** The largest finite float32 plus half an ulp: anything above rounds to +∞. */
 const MAX_F32 = (2 - 2 ** -24) * 2 ** 127;

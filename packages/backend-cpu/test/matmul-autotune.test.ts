@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MatmulKernel } from '@kiln/core';
+import type { MatmulKernel } from '@kiln/lower';
 import {
   DEFAULT_MATMUL_BLOCKING, MATMUL_SEARCH_SPACE, MatmulAutotuneConfigError, autotuneMatmul, autotuneOptionsFromEnv, compileKernels,
   machineKey, type MatmulBlocking,

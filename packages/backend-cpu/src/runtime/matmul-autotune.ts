@@ -8,7 +8,7 @@
 //                                /tmp/torchinductor_<user>)
 // The file is only a shortcut: unreadable, unwritable (a read-only disk), corrupt or absent (a browser has
 // no file system) all mean "measure", never an error. A cached choice outside the candidate set is ignored.
-import type { MatmulKernel } from '@kiln/core';
+import type { MatmulKernel } from '@kiln/lower';
 import { KilnError } from '@kiln/tensor';
 import { DEFAULT_MATMUL_BLOCKING, type MatmulBlocking } from '../codegen/kernels/matmul.js';
 import { Arena } from './arena.js';
