@@ -11,7 +11,7 @@ import { compile, explain } from '@kiln/core';
 import '@kiln/backend-cpu';
 import { initPeers, machineLine, medianMs, phasesText, printSpreadRow, spreadMsAsync } from './support.js';
 import { interleavedStats } from './peer-timing.js';
-import { simd128RooflineGflops } from './machine.js';
+import { blockingLine, simd128RooflineGflops } from './machine.js';
 import { OnnxGraph, maxAbsDiff, ortRunner } from './onnx.js';
 
 const { jax, tf } = await initPeers();
@@ -215,3 +215,4 @@ const shapeTimes = sizes.map((r) => {
 });
 console.log(`new shapes [64|96|128|160, 256], first call each: ${shapeTimes.map((t) => `${t.toFixed(2)} ms`).join(', ')} (2nd recompiles as dynamic; 3rd and 4th reuse it)`);
 console.log(`\n${summary.join('\n')}`);
+console.log(blockingLine());

@@ -9,7 +9,7 @@ import { Arena, compileKernels, runOnArrays, type RunStats } from '@kiln/backend
 import { init, jit, nn, numpy as np } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { machineLine, simd128RooflineGflops } from './machine.js';
+import { blockingLine, machineLine, simd128RooflineGflops } from './machine.js';
 import { CPU_CLOCK, interleavedMedians } from './peer-timing.js';
 
 const { acc, add, binary, constant, contiguous, div, load, mul, sub, unary } = loop;
@@ -243,6 +243,7 @@ async function main() {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log('| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |');
+  console.log(blockingLine());
 }
 
 await main();

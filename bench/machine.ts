@@ -3,6 +3,7 @@
 // nothing without it. Linux's /proc/cpuinfo gives the model and the clock; elsewhere os.cpus() does.
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { matmulAutotuneResult } from '@kiln/backend-cpu';
 
 export interface Machine {
   /** "AMD EPYC", "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz", … */
@@ -45,4 +46,13 @@ export function machineLine(): string {
   const m = machine();
   const load = loadavg().map((l) => l.toFixed(1)).join(' / ');
   return `machine: ${m.cores} × ${m.model} (${m.simd}, ${m.mhz.toFixed(0)} MHz reported), Node ${process.version}, load average ${load} (1, 5, 15 min)`;
+}
+
+/** Which matmul blocking this process used and where it came from (backend-cpu's per-machine autotune). */
+export function blockingLine(): string {
+  const r = matmulAutotuneResult();
+  if (!r) return 'matmul blocking: no matmul compiled';
+  const b = r.blocking;
+  const from = r.source === 'measured' ? `measured in this process (${r.tuneMs!.toFixed(0)} ms)` : r.source === 'cache' ? `read from ${r.cacheFile}` : 'default (KILN_MATMUL_AUTOTUNE=off)';
+  return `matmul blocking: ${b.MR}×${b.NR} tile, KC ${b.KC}, MC ${b.MC}, NC ${b.NC}, ${from}${r.gflops ? `; ${r.gflops.toFixed(1)} GFLOP/s on the tuning product when measured` : ''}`;
 }
