@@ -33,8 +33,8 @@ export function machine(): Machine {
 }
 
 /**
- * Peak float32 GFLOP/s of wasm SIMD128 code on one core: a 4-lane f32x4.mul and a 4-lane f32x4.add can
- * issue every cycle on two ports each, ≈ 16 flop/cycle (Node 20's wasm has no FMA). At the reported clock,
+ * Peak float32 GFLOP/s of wasm SIMD128 code on one core: two 4-lane f32x4.mul and two 4-lane f32x4.add
+ * per cycle, ≈ 16 flop/cycle (Node 20's wasm has no FMA). At the reported clock,
  * which in a VM can be below the boost clock the kernels really run at (then measured figures exceed it).
  */
 export function simd128RooflineGflops(m: Machine = machine()): number {
