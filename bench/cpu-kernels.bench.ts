@@ -33,14 +33,19 @@ function kilnRunner(kernel: Kernel, inputs: Record<string, Float32Array>, outNum
   const outName = kernel.outputs[0]!.name;
   ptrs[outName] = arena.alloc(outNumel * 4);
   const result = new Float32Array(outNumel);
+  let latest: Float32Array = result;
   return {
-    result,
+    /** The last result read back. */
+    get result() {
+      return latest;
+    },
     compile: `${(mod.timings.codegenMs + mod.timings.wasmCompileMs).toFixed(1)} (${mod.timings.codegenMs.toFixed(1)}+${mod.timings.wasmCompileMs.toFixed(1)})`,
     run: () => {
       compiled.call(ptrs);
-      result.set(arena.view(f32, ptrs[outName]!, outNumel) as Float32Array);
+      // a fresh array per call, as the peers' dataSync() and Kiln's toTypedArray() return
+      latest = arena.view(f32, ptrs[outName]!, outNumel).slice() as Float32Array;
     },
-    /** Inputs copied in from JS as well: the cost when tensors live in JS memory. */
+    /** Inputs copied in from JS as well (the output into one reused array): the cost when tensors live in JS memory. */
     runWithCopies: (stats?: RunStats) => runOnArrays(compiled, arena, { inputs, outputs: { [outName]: result } }, stats),
   };
 }
