@@ -90,6 +90,9 @@ export class ShaderFrame implements Bindings {
       `@compute @workgroup_size(${workgroupSize})`,
       `fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32, @builtin(local_invocation_id) lid: vec3u) {`,
       `  let group = i32(wg.x + wg.y * nwg.x);`,
+      // A static use of every binding: layout 'auto' leaves unused ones out, and the runner binds them all.
+      `  _ = &P;`,
+      ...this.order.map((_, i) => `  _ = &b${i};`),
       ...body.map((l) => `  ${l}`),
       `}`,
     ].join('\n');

@@ -26,6 +26,17 @@ export function acquireDevice(): Promise<DeviceResult> {
   return (pending ??= open());
 }
 
+/**
+ * Destroys the process's device (its buffers and pipelines go with it); the next `acquireDevice()` opens a
+ * new one. Call it before a process that used the GPU exits: Dawn tears down cleanly only from here.
+ */
+export async function releaseDevice(): Promise<void> {
+  const current = pending;
+  pending = undefined;
+  const result = await current;
+  if (result?.ok) result.gpu.device.destroy();
+}
+
 async function open(): Promise<DeviceResult> {
   let gpu: GPU | undefined = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) {
