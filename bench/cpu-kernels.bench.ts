@@ -5,15 +5,14 @@
 import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import {
-  acc, add, binary, constant, contiguous, div, load, mul, sub, unary,
-  type Kernel, type MatmulKernel, type ReductionKernel, type PointwiseKernel, type ValueExpr,
-} from '@kiln/core';
+import { type Kernel, type MatmulKernel, type ReductionKernel, type PointwiseKernel, type ValueExpr, loop } from '@kiln/lower';
 import { Arena, compileKernels, runOnArrays, type RunStats } from '@kiln/backend-cpu';
 import { init, jit, nn, numpy as np } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { CPU_CLOCK, interleavedMedians } from './peer-timing.js';
+
+const { acc, add, binary, constant, contiguous, div, load, mul, sub, unary } = loop;
 
 const f32 = 'float32' as const;
 const defaultArena = new Arena();

@@ -4,15 +4,14 @@
 import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import {
-  acc, add, constant, contiguous, div, load, mul, sub, unary,
-  type Kernel, type MatmulKernel, type MatrixOperand, type ReductionKernel, type SizeExpr, type ValueExpr,
-} from '@kiln/core';
+import { type Kernel, type MatmulKernel, type MatrixOperand, type ReductionKernel, type SizeExpr, type ValueExpr, loop } from '@kiln/lower';
 import { Arena, compileKernels } from '@kiln/backend-cpu';
 import { init, jit, nn, numpy as np } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { CPU_CLOCK, interleavedMedians } from './peer-timing.js';
+
+const { acc, add, constant, contiguous, div, load, mul, sub, unary } = loop;
 
 const [T, D, H, F] = [128, 256, 4, 1024];
 const DH = D / H;

@@ -2,7 +2,7 @@
 // spent inside mathjs (goal: < 20% of trace time, < 20 µs per node). Printed, never asserted.
 import * as k from '@kiln/tensor';
 import { mathjsStats, resetMathjsStats } from '@kiln/shapes';
-import { traceOps } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
 
 const NODES = 1000;
 

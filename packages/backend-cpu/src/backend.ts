@@ -1,8 +1,11 @@
 // The CPU backend plugin: core graph → lowered program → one wasm module → a runner. Graphs that cannot
 // be lowered as a whole (multi-output fallbacks, a runtime assert no step can place) run on the interpreter instead,
 // and the report says so.
-import type { Backend, CompiledGraph, Graph, KilnPlugin } from '@kiln/core';
-import { HOOK_STAGES, LoweringError, Interpreter, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/core';
+import type { Backend, CompiledGraph, KilnPlugin } from '@kiln/core';
+import type { Graph } from '@kiln/graph';
+import { HOOK_STAGES, registerBackend } from '@kiln/core';
+import { Interpreter } from '@kiln/graph';
+import { LoweringError, loweredOps, lowerGraph, printProgram } from '@kiln/lower';
 import { Arena } from './runtime/arena.js';
 import { compileKernels } from './runtime/compile.js';
 import { CpuCodegenError } from './codegen/kernels/errors.js';

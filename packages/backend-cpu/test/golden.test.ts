@@ -3,9 +3,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { acc, add, contiguous, div, load, lowerGraph, mul, printKernel, sizeParam, sub, traceOps, unary, type Kernel } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
+import { lowerGraph, printKernel, sizeParam, type Kernel, loop } from '@kiln/lower';
 import { Arena, compileKernels, disassemble } from '@kiln/backend-cpu';
 import { assertGolden } from './golden.js';
+
+const { acc, add, contiguous, div, load, mul, sub, unary } = loop;
 
 const n = sizeParam('n');
 const a = load('a', contiguous([n])), b = load('b', contiguous([n]));

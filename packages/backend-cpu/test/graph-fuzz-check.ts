@@ -3,7 +3,8 @@
 // scaled by 1 ± 2e-6 shows where cancellation or a near tie makes any float32 reordering move the result,
 // so only differences well beyond that count (ints and bools: exact unless the perturbation flips them).
 import * as k from '@kiln/tensor';
-import { compile, reset, traceOps } from '@kiln/core';
+import { compile, reset } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
 import { compileGraphForCpu } from '@kiln/backend-cpu';
 import { boundedBase, buildProgram, makeInput, programFn, resized } from './graph-fuzz-program.js';
 import type { Program, ProgramSpec } from './graph-fuzz-program.js';

@@ -2,7 +2,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { explain, traceOps } from '@kiln/core';
+import { explain } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
 import { compileGraphForCpu } from '@kiln/backend-cpu';
 
 type Fn = (...args: k.Tensor[]) => k.Tensor;

@@ -1,6 +1,6 @@
 // Shared test plumbing: random buffers, running a kernel through wasm and the reference, comparing.
 import * as assert from 'uvu/assert';
-import type { Kernel, LoopDType } from '@kiln/core';
+import type { Kernel, LoopDType } from '@kiln/lower';
 import { Arena, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
 import { runReference } from './reference.js';
 

@@ -3,7 +3,7 @@
 // lowered (no per-node fallback, no whole-graph interpreter), so a test cannot pass by falling back.
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { traceOps } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
 import { compileGraphForCpu } from '@kiln/backend-cpu';
 import { randInt, random } from './helpers.js';
 

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import * as k from '@kiln/tensor';
-import { traceOps } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
 import { compileGraphForCpu } from '@kiln/backend-cpu';
 
 type Step = (t: k.Tensor, other: k.Tensor) => k.Tensor;

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { traceOps } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
 import { compileGraphForCpu } from '@kiln/backend-cpu';
 import { checkAgainstEager, randomIndices, randomTensor } from './lowering-check.js';
 

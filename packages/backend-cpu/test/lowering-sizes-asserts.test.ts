@@ -4,8 +4,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { CheckFailedError } from '@kiln/shapes';
-import { check, compile, explain, traceOps } from '@kiln/core';
-import type { Node } from '@kiln/core';
+import { check, compile, explain } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
+import type { Node } from '@kiln/graph';
 import { compileGraphForCpu } from '@kiln/backend-cpu';
 import { assertTensorClose, randomTensor } from './lowering-check.js';
 

@@ -2,10 +2,12 @@
 // ratios, and the C99 special values; then k.atan2 compiled through lowering against eager.
 import { suite } from 'uvu';
 import * as k from '@kiln/tensor';
-import { binary, contiguous, load, type PointwiseKernel } from '@kiln/core';
+import { type PointwiseKernel, loop } from '@kiln/lower';
 import { compileKernels } from '@kiln/backend-cpu';
 import { assertClose, random, runBoth, sharedArena } from './helpers.js';
 import { checkAgainstEager, randomTensor } from './lowering-check.js';
+
+const { binary, contiguous, load } = loop;
 
 const atan2 = suite('atan2');
 

@@ -3,9 +3,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { binary, compile, contiguous, explain, load, traceOps, unary, type PointwiseKernel, type UnaryOp } from '@kiln/core';
+import { compile, explain } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
+import { type PointwiseKernel, type UnaryOp, loop } from '@kiln/lower';
 import { compileGraphForCpu, compileKernels } from '@kiln/backend-cpu';
 import { assertClose, random, runBoth, sharedArena } from './helpers.js';
+
+const { binary, contiguous, load, unary } = loop;
 
 const Math_ = suite('math functions');
 

@@ -1,10 +1,9 @@
 import { suite } from 'uvu';
-import {
-  acc, add, load, sizeParam, unary,
-  type MatmulKernel, type MatrixOperand, type SizeExpr, type ValueExpr,
-} from '@kiln/core';
+import { sizeParam, type MatmulKernel, type MatrixOperand, type SizeExpr, type ValueExpr, loop } from '@kiln/lower';
 import { compileKernels } from '@kiln/backend-cpu';
 import { assertClose, randomArray, runBoth, sharedArena } from './helpers.js';
+
+const { acc, add, load, unary } = loop;
 
 const f32 = 'float32' as const;
 const rowMajor = (buffer: string, cols: SizeExpr, batchStride: SizeExpr[] = []): MatrixOperand =>

@@ -1,11 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  add, binary, broadcastAccess, cast, constant, contiguous, load, loopIndex, mul, sizeParam, unary, where,
-  type LoopDType, type PointwiseKernel, type SizeExpr, type ValueExpr,
-} from '@kiln/core';
+import { sizeParam, type LoopDType, type PointwiseKernel, type SizeExpr, type ValueExpr, loop } from '@kiln/lower';
 import { compileKernels, unsupportedReason } from '@kiln/backend-cpu';
 import { assertClose, randInt, randomArray, runBoth, sharedArena } from './helpers.js';
+
+const { add, binary, broadcastAccess, cast, constant, contiguous, load, loopIndex, mul, unary, where } = loop;
 
 const f32 = 'float32' as const;
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

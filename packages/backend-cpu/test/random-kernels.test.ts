@@ -2,12 +2,11 @@
 // broadcast, stepped, offset accesses), random expression trees over float32, int32 and bool, pointwise and
 // reduction. A failure prints the kernel, so it can be turned into a hand-written case.
 import { suite } from 'uvu';
-import {
-  acc, binary, cast, constant, contiguous, load, printKernel, unary, where,
-  type Access, type BinaryOp, type Kernel, type LoopDType, type ReductionType, type SizeExpr, type UnaryOp, type ValueExpr,
-} from '@kiln/core';
+import { printKernel, type Access, type BinaryOp, type Kernel, type LoopDType, type ReductionType, type SizeExpr, type UnaryOp, type ValueExpr, loop } from '@kiln/lower';
 import type { TypedArray } from '@kiln/backend-cpu';
 import { assertClose, random, randInt, randomArray, runBoth } from './helpers.js';
+
+const { acc, binary, cast, constant, contiguous, load, unary, where } = loop;
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 

@@ -1,10 +1,9 @@
 import { suite } from 'uvu';
-import {
-  acc, add, binary, cast, constant, contiguous, div, load, sizeParam, sub, unary,
-  type ReductionKernel, type ReductionType, type SizeExpr,
-} from '@kiln/core';
+import { sizeParam, type ReductionKernel, type ReductionType, type SizeExpr, loop } from '@kiln/lower';
 import { compileKernels } from '@kiln/backend-cpu';
 import { assertClose, randInt, randomArray, runBoth, sharedArena } from './helpers.js';
+
+const { acc, add, binary, cast, constant, contiguous, div, load, sub, unary } = loop;
 
 const f32 = 'float32' as const;
 

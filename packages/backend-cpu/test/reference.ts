@@ -1,7 +1,7 @@
 // A straightforward JS interpreter of the loop IR: the oracle the wasm kernels are checked against.
 // Element by element, float32 rounding after each op (Math.fround), no vectorisation, no cleverness.
-import type { Access, Kernel, LoopDType, SizeExpr, ValueExpr } from '@kiln/core';
-import { evalSize } from '@kiln/core';
+import type { Access, Kernel, LoopDType, SizeExpr, ValueExpr } from '@kiln/lower';
+import { evalSize } from '@kiln/lower';
 import type { TypedArray } from '@kiln/backend-cpu';
 
 type Env = { buffers: Record<string, TypedArray>; params: Record<string, number> };

@@ -4,7 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { compile, traceOps } from '@kiln/core';
+import { compile } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
 import { ResidentConfigError, compileGraphForCpu, configureResident } from '@kiln/backend-cpu';
 import { allocations, isResident, js, withSettings } from './resident-support.js';
 

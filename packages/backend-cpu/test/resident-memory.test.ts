@@ -5,7 +5,8 @@ import { runInNewContext } from 'node:vm';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { compile, traceOps } from '@kiln/core';
+import { compile } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
 import { ResidentConfigError, compileGraphForCpu, configureResident, cpuArena, residentPool } from '@kiln/backend-cpu';
 import { isResident, js, withSettings } from './resident-support.js';
 

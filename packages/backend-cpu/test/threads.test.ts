@@ -1,10 +1,12 @@
 // Matmuls split across worker threads on a shared arena give the same results as one thread.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { acc, add, load, unary, type MatmulKernel } from '@kiln/core';
+import { type MatmulKernel, loop } from '@kiln/lower';
 import { Arena, compileKernels, runOnArrays } from '@kiln/backend-cpu';
 import { runReference } from './reference.js';
 import { assertClose, randomArray } from './helpers.js';
+
+const { acc, add, load, unary } = loop;
 
 const f32 = 'float32' as const;
 

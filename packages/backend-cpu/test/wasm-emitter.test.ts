@@ -1,7 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { add, contiguous, load, mul, unary } from '@kiln/core';
 import { Arena, compileKernels, disassemble, FunctionBuilder, ModuleBuilder } from '@kiln/backend-cpu';
+import { loop } from '@kiln/lower';
+
+const { add, contiguous, load, mul, unary } = loop;
 
 const W = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, unknown> }; Memory: new (d: { initial: number }) => unknown } }).WebAssembly;
 

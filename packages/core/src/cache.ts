@@ -2,11 +2,11 @@
 // options): up to `recompileLimit` entries, each a compiled guard function and what to run when it passes.
 import type { GuardEntry } from './guards/builder.js';
 import type { GuardFunction, InputGatherer } from './guards/codegen.js';
-import type { Graph } from './ir/graph.js';
+import type { Graph } from '@kiln/graph';
 import type { BackendReport } from './backends/registry.js';
 import type { CallDecision, MutableRead } from './trace/frame.js';
 import type { OutputTemplate } from './trace/output-template.js';
-import type { SourceLocation } from './ir/node.js';
+import type { SourceLocation } from '@kiln/graph';
 import type { SplitRuntime } from './trace/resume/run.js';
 import type { EffectReplay } from './trace/side-effects/replay.js';
 import { readBinding } from './trace/closures.js';

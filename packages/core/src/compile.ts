@@ -9,7 +9,7 @@ import { cacheFor, cacheGeneration, CodeCache, newPrivateCache, readMutable, res
 import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
-import { printGraph } from './ir/print.js';
+import { printGraph } from '@kiln/graph';
 import { compileTag, log, logSink } from './logs.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
 import { parseFunction } from './trace/functions.js';

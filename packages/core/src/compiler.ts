@@ -3,9 +3,9 @@
 import { KilnError, KilnTypeError } from '@kiln/tensor';
 import { createHooks, HOOK_STAGES } from './hooks.js';
 import type { CompilerHooks } from './hooks.js';
-import { Interpreter, userFacingError } from './ir/interpreter.js';
-import { decompose } from './passes/decompose.js';
-import { runPasses } from './passes/pass-manager.js';
+import { Interpreter, userFacingError } from '@kiln/graph';
+import { decompose } from '@kiln/graph';
+import { runPasses } from '@kiln/graph';
 import { defaultDecision, activeCompiler } from './trace/policy-adapter.js';
 
 export interface KilnConfig {

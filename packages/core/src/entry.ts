@@ -7,8 +7,8 @@ import type { GraphEntry } from './cache.js';
 import type { Compiler } from './compiler.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
 import type { FrameEvent, GraphRunner } from './hooks.js';
-import type { Graph } from './ir/graph.js';
-import { printGraph } from './ir/print.js';
+import type { Graph } from '@kiln/graph';
+import { printGraph } from '@kiln/graph';
 import { compiledAsserts } from './trace/checks.js';
 import type { FrameTrace } from './trace/trace-frame.js';
 

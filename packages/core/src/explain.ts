@@ -4,7 +4,7 @@ import type { BreakRecord, CacheEntry, GraphEntry, SplitEntry } from './cache.js
 import { KilnTypeError } from '@kiln/tensor';
 import { compileWith, validateCompileOptions } from './compile.js';
 import type { CompileOptions } from './compile.js';
-import { printGraph } from './ir/print.js';
+import { printGraph } from '@kiln/graph';
 import { formatLocation } from './trace/errors.js';
 import { resumeEntries } from './trace/resume/run.js';
 import type { CallDecision } from './trace/frame.js';

@@ -4,7 +4,7 @@
 import { HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
-import type { Graph } from './ir/graph.js';
+import type { Graph } from '@kiln/graph';
 import type { PolicyDecision } from './trace/policy-adapter.js';
 
 /** Stages for `tap({ name, stage })`: plugins run before the built-ins by default. */

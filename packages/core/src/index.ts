@@ -1,20 +1,6 @@
-export * from './lower/index.js';
-export * from './ir/node.js';
-export * from './ir/graph.js';
-export * from './ir/print.js';
-export * from './ir/verify.js';
-export * from './ir/interpreter.js';
-export * from './ir/serialize.js';
-export * from './ir/asserts.js';
-export * from './fake/fake-tensor.js';
-export * from './trace-ops/recorder.js';
-export * from './trace-ops/trace-ops.js';
-export * from './passes/dce.js';
-export * from './passes/cse.js';
-export * from './passes/constant-fold.js';
-export * from './passes/decompose.js';
-export * from './passes/pass-manager.js';
-export * from './lower/graph/index.js';
+// The graph IR users meet (printGraph, traceOps, Graph, the passes), re-exported for compile()'s users;
+// the loop IR and lowering live in @kiln/lower, which core does not depend on.
+export * from '@kiln/graph';
 export * from './backends/registry.js';
 export * from './compile.js';
 export * from './explain.js';

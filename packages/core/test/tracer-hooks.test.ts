@@ -7,7 +7,7 @@ import type { Tensor } from '@kiln/tensor';
 import { compile, reset } from '../src/compile.js';
 import { Compiler, getDefaultCompiler, setDefaultCompiler } from '../src/compiler.js';
 import { configure, createCompiler, KilnConfigError } from '../src/config.js';
-import { Interpreter } from '../src/ir/interpreter.js';
+import { Interpreter } from '@kiln/graph';
 import { assertSameValue } from './support/tracer.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tracer-config');

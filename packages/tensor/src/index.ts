@@ -16,3 +16,4 @@ export type { OpDef, DispatchMode, MetaContext, MetaResult, MetaTensor, TensorMe
 export { formatSchema, normalizeArgs } from './registry/schema.js';
 export type { ArgSpec, ArgTypes, Schema, NestedData } from './registry/schema.js';
 export * from './size.js';
+export { FakeTensor, FakeTensorError, FakeTensorMode, FakeStorage, materializeMeta } from './fake/fake-tensor.js';

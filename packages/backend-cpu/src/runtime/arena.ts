@@ -1,7 +1,7 @@
 // One wasm memory shared by every kernel module of a runtime, with a first-fit allocator. Buffers that
 // flow between kernels stay here; only a program's inputs and outputs cross to JS. Growing the memory
 // detaches old ArrayBuffers, so views are always made fresh from `memory.buffer`.
-import type { LoopDType } from '@kiln/core';
+import type { LoopDType } from '@kiln/lower';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
 import { ThreadPool } from './threads.js';
 import { IMPRECISE_FLAG_ADDRESS } from '../codegen/imprecise.js';

@@ -1,6 +1,6 @@
 // Loop-IR kernels → one wasm module → callable kernels bound to an arena.
-import type { Kernel } from '@kiln/core';
-import { verifyKernel } from '@kiln/core';
+import type { Kernel } from '@kiln/lower';
+import { verifyKernel } from '@kiln/lower';
 import { MathLibrary } from '../codegen/math/library.js';
 import { ModuleBuilder, MEMORY_IMPORT } from '../codegen/wasm/module.js';
 import type { FunctionBuilder } from '../codegen/wasm/function.js';

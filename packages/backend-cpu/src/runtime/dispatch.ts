@@ -1,8 +1,8 @@
 // How a compiled kernel is called: arguments in signature order, scratch allocated once per thread, and
 // for matmuls the output columns split between threads when the arena has them and the product is big
 // enough to pay for the hand-off (≈ 10–30 µs), then the epilogue once on the calling thread.
-import type { Kernel } from '@kiln/core';
-import { evalSize, sizeProduct } from '@kiln/core';
+import type { Kernel } from '@kiln/lower';
+import { evalSize, sizeProduct } from '@kiln/lower';
 import type { KernelSignature } from '../codegen/kernels/frame.js';
 import type { Arena } from './arena.js';
 

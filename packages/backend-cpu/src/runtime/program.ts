@@ -2,12 +2,12 @@
 // (or passes resident ones by pointer; a copied input stays there as its tensor's storage), runs kernels and eager fallbacks in order, frees each intermediate
 // after its last reader (memory planning by liveness), and hands the outputs back as resident tensors over
 // their arena blocks (or copies them into new JS arrays when small or over the resident budget).
-import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/core';
-import { evalSize, paramValue, printSize, resolveScalarArg, runCheck } from '@kiln/core';
-import type { SizeExpr } from '@kiln/core';
+import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/lower';
+import { evalSize, paramValue, printSize, resolveScalarArg, runCheck } from '@kiln/lower';
+import type { SizeExpr } from '@kiln/lower';
 import type { Tensor, TypedArray } from '@kiln/tensor';
 import { KilnError, Storage, Tensor as TensorClass, allocate, contiguousStridesOf, getOp } from '@kiln/tensor';
-import { BYTES_PER_ELEMENT } from '@kiln/core';
+import { BYTES_PER_ELEMENT } from '@kiln/lower';
 import type { Arena } from './arena.js';
 import type { CompiledModule } from './compile.js';
 import { residentPool, type ResidentPool } from './resident.js';

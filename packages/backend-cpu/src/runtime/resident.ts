@@ -2,8 +2,8 @@
 // being copied into JS arrays, and read by later programs straight from it (see README "Resident
 // tensors"). A block belongs to one `ResidentBlock` object, which every storage sharing the bytes
 // references; when the last of them is garbage-collected a FinalizationRegistry returns the block.
-import type { LoopDType } from '@kiln/core';
-import { BYTES_PER_ELEMENT } from '@kiln/core';
+import type { LoopDType } from '@kiln/lower';
+import { BYTES_PER_ELEMENT } from '@kiln/lower';
 import { KilnError, Storage, type ExternalBytes, type TypedArray } from '@kiln/tensor';
 import type { Arena } from './arena.js';
 

@@ -1,6 +1,6 @@
 import { KilnError, KilnTypeError } from '@kiln/tensor';
-import type { Graph } from '../ir/graph.js';
-import { Interpreter } from '../ir/interpreter.js';
+import type { Graph } from '@kiln/graph';
+import { Interpreter } from '@kiln/graph';
 
 /** A compiled graph: takes the graph's inputs in placeholder order, returns its output list. */
 export interface CompiledGraph {

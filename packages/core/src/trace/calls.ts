@@ -1,7 +1,7 @@
 // Calls: every call site asks the policy (inline / skip / allowInGraph) and records the decision.
 import { withDispatchMode } from '@kiln/tensor';
 import type { OpDef } from '@kiln/tensor';
-import { FakeTensorError } from '../fake/fake-tensor.js';
+import { FakeTensorError } from '@kiln/tensor';
 import type { Ctx } from './context.js';
 import { MAX_INLINE_DEPTH } from './context.js';
 import { GraphBreak } from './errors.js';

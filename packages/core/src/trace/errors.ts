@@ -1,5 +1,5 @@
 import { KilnError } from '@kiln/tensor';
-import type { SourceLocation } from '../ir/node.js';
+import type { SourceLocation } from '@kiln/graph';
 
 export const formatLocation = (loc: SourceLocation | undefined): string => (loc ? `${loc.file}:${loc.line}` : '<unknown>');
 

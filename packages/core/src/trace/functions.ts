@@ -1,7 +1,7 @@
 // Source of external user functions: parsed from `fn.toString()` (cached per function object), with a
 // locator that maps AST offsets back to the user's file and line through the script's source map.
 import { parse } from 'acorn';
-import type { SourceLocation } from '../ir/node.js';
+import type { SourceLocation } from '@kiln/graph';
 import { functionInfo, originalLocation } from './closures.js';
 import type { FunctionInfo } from './closures.js';
 import type { AnyNode } from './values.js';

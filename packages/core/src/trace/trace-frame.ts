@@ -2,9 +2,9 @@
 // make it reusable, and a template that rebuilds the function's return value from the graph's outputs.
 import type { ProducedAssert } from '@kiln/shapes';
 import { JsEmitError, expr as shapesExpr, produceGuards, produceRuntimeAsserts, guardToJs, rangeToString, symbolSources } from '@kiln/shapes';
-import type { Graph } from '../ir/graph.js';
-import { toGraphAsserts } from '../ir/asserts.js';
-import type { GraphAssert } from '../ir/asserts.js';
+import type { Graph } from '@kiln/graph';
+import { toGraphAsserts } from '@kiln/graph';
+import type { GraphAssert } from '@kiln/graph';
 import type { GuardEntry } from '../guards/builder.js';
 import type { Ctx } from './context.js';
 import { FrameSkipped } from './errors.js';

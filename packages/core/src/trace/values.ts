@@ -1,6 +1,6 @@
 import type { Node as AstNode } from 'acorn';
 import { isSymBool, isSymFloat, isSymInt } from '@kiln/shapes';
-import { FakeTensor } from '../fake/fake-tensor.js';
+import { FakeTensor } from '@kiln/tensor';
 import { isRuntimeNumber } from './runtime-number.js';
 
 export type AnyNode = AstNode & Record<string, any>;

@@ -19,6 +19,7 @@ const DTYPE_HELPER = 'is a pure helper over dtypes, so it is traced';
 const ERROR_CLASS = 'constructs an error; a throw in traced code is a graph break anyway';
 const REGISTRY = 'reads or changes the op registry or the dispatch mode, which only Kiln itself may do';
 const METADATA = 'reads tensor metadata only, so it is traced (it works on fake tensors)';
+const FAKE = "Kiln's own tracing machinery (tensors with metadata only); compiled code never constructs it";
 const READS_DATA = 'reads tensor data, which fake tensors do not have; it runs eagerly at a graph break';
 
 export const TENSOR_API_RULES: readonly FunctionRule[] = [
@@ -31,6 +32,8 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('Generator', 'constructs a random generator; create it outside the compiled function and pass it in'),
   skip('KilnError', ERROR_CLASS), skip('KilnTypeError', ERROR_CLASS), skip('ShapeError', ERROR_CLASS),
   skip('IndexError', ERROR_CLASS), skip('ValueError', ERROR_CLASS), skip('ViewError', ERROR_CLASS),
+  skip('FakeTensor', FAKE), skip('FakeStorage', FAKE), skip('FakeTensorMode', FAKE), skip('materializeMeta', FAKE),
+  skip('FakeTensorError', ERROR_CLASS),
   // global state
   skip('manualSeed', 'reseeds the global random generator (global state); call it before the compiled function'),
   // the registry and dispatch

@@ -2,8 +2,8 @@
 // depend on the innermost (vector) axis is computed once per row into a local; inside the row an access
 // is contiguous (v128.load), broadcast (load-and-splat), or strided (four lane loads, a gather), decided
 // per access at compile time from its inner stride.
-import type { Access, LoopDType, SizeExpr, ValueExpr } from '@kiln/core';
-import { BYTES_PER_ELEMENT, walk } from '@kiln/core';
+import type { Access, LoopDType, SizeExpr, ValueExpr } from '@kiln/lower';
+import { BYTES_PER_ELEMENT, walk } from '@kiln/lower';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { emitSize } from './sizes.js';
 import type { LaneMode, ValueSources } from './expr.js';

@@ -2,8 +2,8 @@
 // consecutive elements, a scalar tail computes lane 0 of a splat, so there is one code generator for both.
 // Booleans live in registers as lane masks (all ones / zero), which makes `where` a bitselect; they become
 // 0/1 bytes only in memory. Nodes used more than once (a DAG built by sharing objects) are computed once.
-import type { BinaryOp, LoopDType, SizeExpr, UnaryOp, ValueExpr } from '@kiln/core';
-import { dtypeOf, operands, type DTypeEnv } from '@kiln/core';
+import type { BinaryOp, LoopDType, SizeExpr, UnaryOp, ValueExpr } from '@kiln/lower';
+import { dtypeOf, operands, type DTypeEnv } from '@kiln/lower';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { SimdOp } from '../wasm/opcodes.js';
 import type { MathFunction, MathLibrary } from '../math/library.js';

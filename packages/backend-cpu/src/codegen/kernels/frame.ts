@@ -1,7 +1,7 @@
 // The frame every kernel function shares: signature (buffer pointers, then size parameters, all i32 byte
 // addresses or integers), locals for them, and the dtype environment of its buffers.
-import type { Kernel, LoopDType, SizeExpr } from '@kiln/core';
-import { bufferMap, type DTypeEnv } from '@kiln/core';
+import type { Kernel, LoopDType, SizeExpr } from '@kiln/lower';
+import { bufferMap, type DTypeEnv } from '@kiln/lower';
 import { FunctionBuilder, type Local } from '../wasm/function.js';
 import type { KernelFrame } from './addressing.js';
 

@@ -1,7 +1,7 @@
 // Loop-nest shaping shared by the kernels: dropping size-1 axes and merging axes that every access walks
 // contiguously (a contiguous 1024×1024 add becomes one loop of 1M), then emitting the nest itself.
-import type { Access, SizeExpr, ValueExpr } from '@kiln/core';
-import { mapValue, sizeMul, someNode, walk } from '@kiln/core';
+import type { Access, SizeExpr, ValueExpr } from '@kiln/lower';
+import { mapValue, sizeMul, someNode, walk } from '@kiln/lower';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { emitSize } from './sizes.js';
 

@@ -3,8 +3,8 @@
 // the operands' strides: transposed and batched views cost nothing beyond the packing. The MR×NR tile of
 // C lives in MR*NR/4 v128 locals that V8 keeps in registers; each k step is NR/4 loads of B, MR
 // load-and-splats of A and MR*NR/4 multiply-adds. Node 20 has no relaxed-SIMD fma, so it is mul + add.
-import type { MatmulKernel, PointwiseKernel, ReductionKernel, SizeExpr } from '@kiln/core';
-import { acc, contiguous, contiguousStrides, load, mapValue, mul } from '@kiln/core';
+import type { MatmulKernel, PointwiseKernel, ReductionKernel, SizeExpr } from '@kiln/lower';
+import { contiguousStrides, mapValue, loop } from '@kiln/lower';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { ModuleBuilder } from '../wasm/module.js';
@@ -13,6 +13,8 @@ import { emitNest } from './loops.js';
 import { emitPointwise } from './pointwise.js';
 import { emitReduction } from './reduction.js';
 import { emitSize } from './sizes.js';
+
+const { acc, contiguous, load, mul } = loop;
 
 /** Register tile and cache blocks, chosen by measurement on the bench machine (see README). */
 export const MATMUL_BLOCKING = { MR: 4, NR: 8, KC: 256, MC: 128, NC: 512 } as const;

@@ -1,7 +1,7 @@
 // Pointwise kernels: a loop nest over the output space, the innermost axis stepped four elements at a time
 // in f32x4/i32x4 with a scalar tail. Accesses with unit or zero inner stride load directly; others gather.
-import type { PointwiseKernel } from '@kiln/core';
-import { someNode } from '@kiln/core';
+import type { PointwiseKernel } from '@kiln/lower';
+import { someNode } from '@kiln/lower';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder } from '../wasm/function.js';
 import { RowAddressing } from './addressing.js';

@@ -2,7 +2,7 @@
 // are reduced at once, one per lane (up to 16 groups of four per step), so a column sum (`x.sum(0)`) loads
 // contiguous elements instead of gathering strided ones, and needs no horizontal combine. Chosen when the
 // innermost reduction stride would force gathers but the last outer axis is contiguous or broadcast.
-import type { Access, LoopDType, ReductionKernel, ValueExpr } from '@kiln/core';
+import type { Access, LoopDType, ReductionKernel, ValueExpr } from '@kiln/lower';
 import type { Local } from '../wasm/function.js';
 import { RowAddressing, type KernelFrame } from './addressing.js';
 import { CpuCodegenError } from './errors.js';

@@ -1,5 +1,5 @@
 // How each folding reduction combines four lanes, and its identity.
-import type { ReductionType } from '@kiln/core';
+import type { ReductionType } from '@kiln/lower';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { SimdOp } from '../wasm/opcodes.js';
 

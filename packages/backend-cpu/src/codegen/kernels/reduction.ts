@@ -6,8 +6,8 @@
 // When a full store reuses the last stage's prologue (softmax's exp(x - max)), that pass stashes the
 // prologue in the output row and the store pass reads it back instead of recomputing it: one exp per
 // element instead of two. This relies on the IR rule that a reduction's outputs do not alias its inputs.
-import type { Access, LoopDType, ReductionKernel, ReductionType, ValueExpr } from '@kiln/core';
-import { mapValue, someNode } from '@kiln/core';
+import type { Access, LoopDType, ReductionKernel, ReductionType, ValueExpr } from '@kiln/lower';
+import { mapValue, someNode } from '@kiln/lower';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { RowAddressing, type KernelFrame } from './addressing.js';

@@ -1,5 +1,5 @@
 // Emits size expressions as i32 code over the kernel's parameter locals.
-import type { SizeExpr, SizeOp } from '@kiln/core';
+import type { SizeExpr, SizeOp } from '@kiln/lower';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 
 const OPS: Record<Exclude<SizeOp, 'floordiv' | 'mod' | 'max' | 'min'>, 'i32_add' | 'i32_sub' | 'i32_mul'> = {

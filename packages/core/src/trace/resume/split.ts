@@ -9,7 +9,7 @@ import { compileWith } from '../../compile.js';
 import type { CompileObserver, CompileOptions } from '../../compile.js';
 import { compileTrace } from '../../entry.js';
 import type { FrameEvent } from '../../hooks.js';
-import { printGraph } from '../../ir/print.js';
+import { printGraph } from '@kiln/graph';
 import { compileTag, log } from '../../logs.js';
 import { GraphBreak, formatLocation } from '../errors.js';
 import { FrameTracer } from '../frame.js';

@@ -7,7 +7,7 @@ import type { OpDef, Tensor } from '@kiln/tensor';
 import type { Ctx } from '../context.js';
 import { ExternalRef, isTensorValue } from '../values.js';
 import type { Value } from '../values.js';
-import type { FakeTensor } from '../../fake/fake-tensor.js';
+import type { FakeTensor } from '@kiln/tensor';
 
 /** The out-of-place op an in-place op is functionalized to (`add_` → `add`), if there is one. */
 export function outOfPlace(op: OpDef): OpDef | undefined {

@@ -4,7 +4,7 @@
 // the effects in program order after its graph runs. What cannot be replayed faithfully is a graph break.
 import { types } from 'node:util';
 import type { Ctx } from '../context.js';
-import type { SourceLocation } from '../../ir/node.js';
+import type { SourceLocation } from '@kiln/graph';
 import { ExternalRef } from '../values.js';
 import { ArrayShadow } from './array-shadow.js';
 import { recordIndexWrite } from './collections.js';
