@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 // The WebGPU backend: core graph → lowered program → one WGSL shader per kernel → an asynchronous runner.
-import type { Graph } from '@kiln/core';
-import { lowerGraph, printProgram } from '@kiln/core';
+import type { Graph } from '@kiln/graph';
+import { lowerGraph, printProgram } from '@kiln/lower';
 import { kernelShader } from './codegen/index.js';
 import type { WgslKernel } from './codegen/index.js';
 import type { GpuContext } from './runtime/device.js';

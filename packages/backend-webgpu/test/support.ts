@@ -2,7 +2,7 @@
 // the tests reported as skipped), and a differential check of a traced function against eager.
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { traceOps } from '@kiln/core';
+import { traceOps } from '@kiln/graph';
 import { acquireDevice, compileGraphForWebGpu, releaseDevice, type GpuContext } from '@kiln/backend-webgpu';
 
 const result = await acquireDevice();

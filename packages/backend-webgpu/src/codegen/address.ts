@@ -1,5 +1,5 @@
 // Affine element addresses over named loop indices: `offset + Σ stride_k * index_k`, skipping stride 0.
-import type { Access } from '@kiln/core';
+import type { Access } from '@kiln/lower';
 import type { ShaderFrame } from './shader.js';
 
 export function addressText(frame: ShaderFrame, access: Access, indices: readonly string[]): string {

@@ -1,5 +1,5 @@
 // Loop-IR kernels → WGSL compute shaders.
-import type { Kernel } from '@kiln/core';
+import type { Kernel } from '@kiln/lower';
 import { pointwiseShader } from './pointwise.js';
 import { reductionShader } from './reduction.js';
 import { matmulShader } from './matmul.js';

@@ -3,8 +3,8 @@
 // of A and a 16×64 tile of B in workgroup memory (4 loads per invocation each), then every invocation does
 // 16 rank-1 updates of its block. Out-of-range rows/columns load zeros, so edges need no special kernel.
 // The epilogue (bias, activation) is applied to each element as it is stored.
-import type { MatmulKernel, MatrixOperand } from '@kiln/core';
-import { sizeMul, sizeProduct } from '@kiln/core';
+import type { MatmulKernel, MatrixOperand } from '@kiln/lower';
+import { sizeMul, sizeProduct } from '@kiln/lower';
 import { ShaderFrame, storeLine, type WgslKernel } from './shader.js';
 import { ValueWriter, wgslType } from './values.js';
 import { addressText } from './address.js';

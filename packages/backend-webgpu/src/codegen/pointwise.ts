@@ -1,6 +1,6 @@
 // A pointwise kernel: one invocation per element of the iteration space, 256 to a workgroup.
-import type { PointwiseKernel } from '@kiln/core';
-import { sizeProduct } from '@kiln/core';
+import type { PointwiseKernel } from '@kiln/lower';
+import { sizeProduct } from '@kiln/lower';
 import { ShaderFrame, WORKGROUP, storeLine, type WgslKernel } from './shader.js';
 import { ValueWriter } from './values.js';
 import { addressText } from './address.js';

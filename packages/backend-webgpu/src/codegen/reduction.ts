@@ -2,8 +2,8 @@
 // reduction space (each keeps a running value, argmax/argmin also the first index), then folds the 256
 // partial values in workgroup memory in log2(256) barrier-separated steps; every invocation then reads
 // the result, so later stages' prologues and `full` stores (softmax's exp(x - max) / sum) can use it.
-import type { LoopDType, ReductionKernel, ReductionType } from '@kiln/core';
-import { sizeProduct } from '@kiln/core';
+import type { LoopDType, ReductionKernel, ReductionType } from '@kiln/lower';
+import { sizeProduct } from '@kiln/lower';
 import { ShaderFrame, WORKGROUP, storeLine, type WgslKernel } from './shader.js';
 import { ValueWriter, f32Literal, wgslType } from './values.js';
 import { addressText } from './address.js';

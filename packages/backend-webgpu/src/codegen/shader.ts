@@ -1,8 +1,8 @@
 // What every WGSL kernel shares: the binding layout (parameters, then inputs, then outputs, by position),
 // the flat workgroup index over a 2-D dispatch (a dimension holds at most 65,535 workgroups), and the
 // decomposition of a flat index into loop indices.
-import type { BufferDecl, Kernel, LoopDType, SizeExpr } from '@kiln/core';
-import { bufferMap } from '@kiln/core';
+import type { BufferDecl, Kernel, LoopDType, SizeExpr } from '@kiln/lower';
+import { bufferMap } from '@kiln/lower';
 import { storageType, sizeText, type Bindings } from './values.js';
 import { Prelude } from './prelude.js';
 import { WebGpuCodegenError } from './errors.js';

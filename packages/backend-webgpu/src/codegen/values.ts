@@ -2,8 +2,8 @@
 // body, so a node shared by several uses (lowering builds DAGs) is computed once, and the generated text
 // stays linear in the size of the DAG. Nothing user-controlled reaches the text: buffers are bound by
 // position (`b3`), parameters by slot (`P[2]`), and numbers are printed from their float32 bits.
-import type { BinaryOp, DTypeEnv, LoopDType, SizeExpr, UnaryOp, ValueExpr } from '@kiln/core';
-import { dtypeOf, operands } from '@kiln/core';
+import type { BinaryOp, DTypeEnv, LoopDType, SizeExpr, UnaryOp, ValueExpr } from '@kiln/lower';
+import { dtypeOf, operands } from '@kiln/lower';
 import { WebGpuCodegenError } from './errors.js';
 import type { Prelude } from './prelude.js';
 

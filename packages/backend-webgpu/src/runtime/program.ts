@@ -3,8 +3,8 @@
 // submitted only when the host must look at data: an eager fallback step, a check, or reading the outputs.
 // Buffers come from a pool keyed by size, so steady-state calls allocate nothing. Booleans live on the GPU
 // as 32-bit 0/1 (WGSL has no byte-sized storage) and are converted at the edges.
-import type { FallbackStep, LoweredProgram, LoopDType, ProgramStep } from '@kiln/core';
-import { evalSize, paramValue, resolveScalarArg, runCheck } from '@kiln/core';
+import type { FallbackStep, LoweredProgram, LoopDType, ProgramStep } from '@kiln/lower';
+import { evalSize, paramValue, resolveScalarArg, runCheck } from '@kiln/lower';
 import type { Tensor, TypedArray } from '@kiln/tensor';
 import { KilnError, Storage, Tensor as TensorClass, allocate, getOp } from '@kiln/tensor';
 import type { GpuContext } from './device.js';
