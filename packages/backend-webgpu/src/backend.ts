@@ -11,6 +11,7 @@ export interface WebGpuCompiled {
   readonly program: WebGpuProgram;
   readonly shaders: readonly WgslKernel[];
   readonly code: string;
+  /** Reads outputs back to the CPU (asynchronous). */
   run(inputs: readonly unknown[]): Promise<unknown[]>;
 }
 

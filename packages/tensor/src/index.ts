@@ -2,7 +2,8 @@ import './methods.js';
 
 export * from './ops/index.js';
 export { Tensor, contiguousStridesOf } from './tensor.js';
-export type { Device } from './tensor.js';
+export type { Device, DeviceImpl } from './device.js';
+export { registerDevice, isDeviceName, syncReadError } from './device.js';
 export { Storage } from './storage.js';
 export type { ExternalBytes } from './storage.js';
 export { DTYPES, allocate, isDType, promoteTypes, resultType, isFloating } from './dtype.js';

@@ -1,4 +1,5 @@
 /// <reference types="@webgpu/types" />
+import { BufferPool } from './pool.js';
 // The GPU device: found once per process through the `webgpu` package (Dawn's Node bindings) or the
 // browser's `navigator.gpu`, with the reason when there is none. Pipelines are cached by shader text, so
 // every program and eager op that generates the same kernel shares one pipeline.
@@ -8,6 +9,8 @@ export interface GpuContext {
   /** What the adapter says it is (vendor, architecture, device), for explain and the bench. */
   readonly description: string;
   readonly limits: { readonly maxStorageBufferBindingSize: number; readonly maxBufferSize: number; readonly maxComputeWorkgroupsPerDimension: number };
+  /** Device buffers reused by size class, shared by every program and eager op. */
+  readonly pool: BufferPool;
   /** The pipeline for a shader; rejects with the compiler's messages when the WGSL is invalid. */
   pipeline(code: string): Promise<GPUComputePipeline>;
 }
@@ -74,6 +77,7 @@ async function open(): Promise<DeviceResult> {
     gpu: {
       device,
       description,
+      pool: new BufferPool(device),
       limits: {
         maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
         maxBufferSize: device.limits.maxBufferSize,

@@ -9,6 +9,8 @@ function sizeClass(bytes: number): number {
 }
 
 export class BufferPool {
+  /** Buffers created so far (the pool never shrinks; a test watches that steady use does not grow it). */
+  created = 0;
   private readonly free = new Map<number, GPUBuffer[]>();
   private readonly staging = new Map<number, GPUBuffer[]>();
 
@@ -16,7 +18,10 @@ export class BufferPool {
 
   take(bytes: number): GPUBuffer {
     const size = sizeClass(bytes);
-    return this.free.get(size)?.pop() ?? this.device.createBuffer({ size, usage: STORAGE() });
+    const reused = this.free.get(size)?.pop();
+    if (reused) return reused;
+    this.created++;
+    return this.device.createBuffer({ size, usage: STORAGE() });
   }
 
   give(buffer: GPUBuffer): void {

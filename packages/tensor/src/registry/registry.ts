@@ -1,3 +1,4 @@
+import { argsDevice, deviceImpl, hasDevices, takeDeviceOption } from '../device.js';
 import type { DType } from '../dtype.js';
 import { KilnError } from '../errors.js';
 import type { Shape, Size } from '../size.js';
@@ -142,9 +143,21 @@ export function defineOp<
   }
   const schema: Schema = { positional: config.positional, keywordOnly: config.keywordOnly ?? [] };
   const name = config.name;
+  const makesTensors = config.category === 'creation' || config.category === 'random';
   const fn = (...raw: unknown[]): unknown => {
+    // Creation ops take `{ device }` beside their options: made on the CPU, then moved (one upload).
+    if (makesTensors) {
+      const device = takeDeviceOption(raw, isTensorValue);
+      if (device !== undefined) return (fn(...raw) as { toDevice(d: string): unknown }).toDevice(device);
+    }
     const args = normalizeArgs(name, schema, raw, isTensorValue);
-    return activeMode === null ? runEager(def, args) : activeMode.dispatch(def, args);
+    if (activeMode !== null) return activeMode.dispatch(def, args);
+    // Tensors on a device (webgpu) run there; the scan is skipped while no device is registered.
+    if (hasDevices()) {
+      const device = argsDevice(name, args, isTensorValue);
+      if (device !== undefined) return deviceImpl(device).dispatch(def, args);
+    }
+    return runEager(def, args);
   };
   const def: OpDef = {
     name,
