@@ -64,12 +64,8 @@ export class WebGpuProgram {
     });
   }
 
-  /** Runs the program and reads its tensor outputs back to the CPU. */
+  /** Runs the program and reads its tensor outputs back to the CPU; every buffer is back in the pool after. */
   async run(inputs: readonly unknown[]): Promise<unknown[]> {
-    if (this.launchable) {
-      const outs = this.launch(inputs);
-      return Promise.all(outs.map(async (o) => (o instanceof TensorClass && o.device === 'webgpu' ? o.cpu() : o)));
-    }
     const bound = this.bind(inputs);
     const keep = new Map<string, GPUBuffer>();
     const buffers = await this.execute(inputs, bound, keep, true);
