@@ -8,7 +8,11 @@ import type { TypedArray } from './dtype.js';
 import type { Tensor } from './tensor.js';
 import { KilnError } from './errors.js';
 
-/** `cpu`, or the name of a device a plugin registered (`webgpu`). */
+/**
+ * Where a tensor's bytes live: `cpu` (a JS typed array or a CPU backend's wasm memory), or the device a
+ * backend plugin names (`webgpu`: device-resident bytes, read back asynchronously). Any backend may name
+ * its own device without editing this package.
+ */
 export type Device = 'cpu' | 'webgpu' | (string & {});
 
 export interface DeviceImpl {

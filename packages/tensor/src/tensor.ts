@@ -219,6 +219,8 @@ export function assertSingleElement(t: Tensor, op: string): void {
   }
 }
 
+/** Every op without a decomposition (the core op set), by name: lowering tables are keyed by it. */
+export type CoreOpName = { [K in keyof OpTable]: OpTable[K] extends { readonly opName?: infer N; readonly isCoreOp?: true } ? (N extends string ? N : never) : never }[keyof OpTable];
 type MethodOpNames = { [K in keyof OpTable]: OpTable[K] extends { isMethod: true } ? K : never }[keyof OpTable];
 type MissingMethods = Exclude<MethodOpNames, keyof Tensor>;
 /** Compile-time check: every op marked `method: true` is declared on the Tensor interface above. */

@@ -16,7 +16,8 @@ import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
 import type { BufferValue, LoweredValue } from './values.js';
 import { axisIndex, readBroadcast, readValue } from './values.js';
 import { fuseProgram, lastUses } from '../schedule/fuse.js';
-import type { ValueExpr } from '../loop-ir/loop-ir.js';
+import type { LoopDType, ValueExpr } from '../loop-ir/loop-ir.js';
+import type { BackendCapabilities, OpLoweringOverride } from '../backend/contract.js';
 import { lowerView, VIEW_OPS } from './view-rules.js';
 import { INDEX_OPS, PositionNotExpressible, lowerIndexOp } from './index-rules.js';
 import { JOIN_OPS, lowerJoin } from './join-rules.js';
@@ -38,10 +39,25 @@ const CREATION_FILL: Record<string, ((args: readonly unknown[]) => unknown) | un
 export interface LowerOptions {
   /** Run the cross-kernel fusion rules (default true; off to inspect the unfused program). */
   fuse?: boolean;
+  /** What the backend computes; a node outside it runs on its eager kernel as one step. */
+  capabilities?: BackendCapabilities;
+  /** The per-op lowering hook: `'eager'` gives the node to its eager kernel. */
+  overrideLowering?: OpLoweringOverride;
+  /** Nodes (by name) to run as eager steps, with the reason (a backend whose codegen failed on their kernel). */
+  eagerNodes?: ReadonlyMap<string, string>;
 }
+
+/**
+ * What lowering assumes when a caller passes no capabilities: the loop IR's portable dtypes, no float64,
+ * one-byte bools.
+ */
+export const BASELINE_CAPABILITIES: BackendCapabilities = Object.freeze<BackendCapabilities>({
+  device: 'cpu', dtypes: ['float32', 'int32', 'bool'], float64: false, boolStorage: 'uint8', maxDims: 64, maxThreads: 1,
+});
 
 export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredProgram {
   const b = new ProgramBuilder();
+  const decline = declineRule(options);
   const values = new Map<Node, unknown>();
   // Arguments may nest nodes in lists (`cat([%1, %2])`).
   const read = (a: Argument): unknown =>
@@ -78,10 +94,16 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
         break;
       }
       case 'call':
-        values.set(node, lowerCall(b, node, node.args.map(read), readKwargs(node, read)));
-        if (shouldMaterialize(node, values.get(node))) values.set(node, b.materialize(values.get(node) as LoweredValue));
+      {
+        const args = node.args.map(read);
+        b.currentNodes = composedOf(b, node, args);
+        const value = lowerCall(b, node, args, readKwargs(node, read), decline);
+        if (isTensorValue(value) && value.kind === 'virtual') b.valueNodes.set(value, b.currentNodes);
+        values.set(node, shouldMaterialize(node, value) ? b.materialize(value as LoweredValue) : value);
         break;
+      }
       case 'output':
+        b.currentNodes = new Set();
         for (const out of node.args[0] as readonly Argument[]) outputs.push(lowerOutput(b, read(out)));
         break;
       default:
@@ -90,8 +112,19 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
     if (pendingAsserts.length) emitReadyAsserts(b, pendingAsserts);
   }
   checkAllPlaced(pendingAsserts);
-  const program = { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps) };
+  const program = { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps), kernelNodes: b.kernelNodes };
   return options.fuse === false ? program : fuseProgram(program);
+}
+
+/** The node and every node fused into its virtual operands: what a kernel computing it holds. */
+function composedOf(b: ProgramBuilder, node: Node, args: readonly unknown[]): Set<string> {
+  const nodes = new Set([node.name]);
+  const visit = (a: unknown): void => {
+    if (Array.isArray(a)) a.forEach(visit);
+    else if (isTensorValue(a) && a.kind === 'virtual') for (const n of b.valueNodes.get(a) ?? []) nodes.add(n);
+  };
+  args.forEach(visit);
+  return nodes;
 }
 
 /** Expressions up to this many IR nodes are recomputed by each reader rather than stored and reloaded. */
@@ -129,10 +162,39 @@ function normalized(node: Node, args: readonly unknown[], kwargs: Record<string,
   return [...positional, ...op.schema.keywordOnly.map((spec) => (spec.name in kwargs ? kwargs[spec.name] : spec.default))];
 }
 
-function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Record<string, unknown>): unknown {
+/**
+ * Why a node must run on its eager kernel on this backend, or undefined: a codegen failure reported for its
+ * kernel, the per-op lowering hook, or the capabilities (a dtype it does not compute, too many dims).
+ */
+function declineRule(options: LowerOptions) {
+  const caps = options.capabilities ?? BASELINE_CAPABILITIES;
+  const computes = (dtype: string) => caps.dtypes.includes(dtype as LoopDType) && (dtype !== 'float64' || caps.float64);
+  return (node: Node, all: unknown[], fake: FakeLike | undefined): string | undefined => {
+    const forced = options.eagerNodes?.get(node.name);
+    if (forced !== undefined) return forced;
+    if (options.overrideLowering?.(node) === 'eager') return `the lowerOp hook runs ${node.target} eagerly on this backend`;
+    const dtypes = new Set<string>(fake?.dtype ? [fake.dtype] : []);
+    let dims = fake?.shape?.length ?? 0;
+    const visit = (a: unknown): void => {
+      if (Array.isArray(a)) a.forEach(visit);
+      else if (isTensorValue(a)) {
+        dtypes.add(a.dtype);
+        dims = Math.max(dims, a.shape.length);
+      }
+    };
+    all.forEach(visit);
+    for (const dtype of dtypes) if (!computes(dtype)) return `the backend does not compute ${dtype}`;
+    if (dims > caps.maxDims) return `${dims} dims exceed the backend's limit of ${caps.maxDims}`;
+    return undefined;
+  };
+}
+
+function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Record<string, unknown>, decline: ReturnType<typeof declineRule>): unknown {
   if (node.target === 'getitem') return (args[0] as Record<string | number, unknown>)[args[1] as string | number];
   const fake = node.meta.val as FakeLike;
   const all = normalized(node, args, kwargs);
+  const declined = decline(node, all, fake);
+  if (declined !== undefined) return fallback(b, node, all, fake, declined);
   const lowered =
     lowerPointwise(node, all, fake) ??
     lowerCreation(node, all, fake) ??
@@ -144,7 +206,7 @@ function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Recor
     (GATHER_OPS.has(node.target) ? lowerGatherOp(b, node.target, all, fake) : undefined) ??
     (node.target === 'cumsum' ? lowerCumsum(b, all, fake) : undefined) ??
     (INDEX_OPS.has(node.target) ? checkedIndexOp(node.target, all, fake) : undefined);
-  return lowered ?? fallback(b, node, all, fake);
+  return lowered ?? fallback(b, node, all, fake, `no lowering rule for ${node.target}${fake?.dtype ? ` on ${fake.dtype}` : ''}`);
 }
 
 /** An index op whose positions cannot be spelled (a symbolic coefficient) falls back to eager instead. */
@@ -173,7 +235,7 @@ function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValu
   // A symbolic scalar promotes like the plain scalar it stands for (a size like an int).
   const promoted = loopDtype(resultType(operands.map((o) => (isTensorValue(o) ? { dtype: o.dtype, ndim: o.shape.length } : (o as ScalarLike)))));
   const compute = computeDtype(node.target, outDtype, promoted);
-  if (!lowersForDtype(node.target, compute) || outDtype === 'float64') return undefined;
+  if (!lowersForDtype(node.target, compute)) return undefined;
   const shape = fake.shape.map(toSizeExpr);
   return {
     kind: 'virtual',
@@ -210,13 +272,13 @@ function lowerConversion(node: Node, all: unknown[], fake: FakeLike): LoweredVal
 
 function lowerCreation(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
   const fill = CREATION_FILL[node.target];
-  if (!fill || !fake?.shape || fake.dtype === 'float64') return undefined;
+  if (!fill || !fake?.shape) return undefined;
   const dtype = loopDtype(fake.dtype);
   const value = fill(all);
   return { kind: 'virtual', dtype, shape: fake.shape.map(toSizeExpr), read: () => scalarOperand(value, dtype) };
 }
 
-function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike | undefined): unknown {
+function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike | undefined, reason: string): unknown {
   const describe = (a: unknown): unknown => {
     if (isTensorValue(a)) {
       const buf = b.materialize(a);
@@ -228,11 +290,10 @@ function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike 
   const kwargs: Record<string, unknown> = {};
   const op = getOp(node.target)!;
   op.schema.keywordOnly.forEach((spec, i) => (kwargs[spec.name] = describe(all[op.schema.positional.length + i])));
-  const reason = `no lowering rule for ${node.target}${fake?.dtype === 'float64' ? ' on float64' : ''}`;
   const symbol = unboundSymbol(b, fake);
   if (symbol !== undefined) {
     // item(): the scalar result is a data-dependent integer the rest of the program may use as a size.
-    b.steps.push({ kind: 'fallback', op: node.target, args, kwargs, output: null, binds: [{ param: symbol, dim: 'value' }], reason });
+    b.steps.push({ kind: 'fallback', op: node.target, node: node.name, args, kwargs, output: null, binds: [{ param: symbol, dim: 'value' }], reason });
     b.boundParams.add(symbol);
     return fake;
   }
@@ -244,7 +305,7 @@ function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike 
     return [{ param, dim }];
   });
   const out = b.newBuffer(loopDtype(fake.dtype), fake.shape.map(toSizeExpr));
-  const step: FallbackStep = { kind: 'fallback', op: node.target, args, kwargs, output: { buffer: out.buffer, dtype: out.dtype, shape: out.shape }, binds, reason };
+  const step: FallbackStep = { kind: 'fallback', op: node.target, node: node.name, args, kwargs, output: { buffer: out.buffer, dtype: out.dtype, shape: out.shape }, binds, reason };
   b.steps.push(step);
   return out;
 }
