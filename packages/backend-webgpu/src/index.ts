@@ -1,5 +1,7 @@
 /// <reference types="@webgpu/types" />
-export { compileGraphForWebGpu } from './backend.js';
+// @kiln/backend-webgpu: WGSL kernels from the shared loop IR, device tensors and their eager ops, Dawn in Node.
+export { compileGraphForWebGpu, webgpuBackend, webgpuBackendPlugin, registerWebGpuBackend, WEBGPU_CAPABILITIES } from './backend.js';
+export { webgpuBackendPlugin as default } from './backend.js';
 export type { WebGpuCompiled } from './backend.js';
 export { acquireDevice, releaseDevice } from './runtime/device.js';
 export type { GpuContext, DeviceResult } from './runtime/device.js';

@@ -31,10 +31,18 @@ export async function checkOnGpu(fn: Fn, argSets: readonly k.Tensor[][], tol = 1
   const { coreGraph } = traceOps(fn, argSets[0]!, { dynamic: true });
   const compiled = compileGraphForWebGpu(coreGraph, gpu!);
   for (const inputs of argSets) {
-    const got = (await compiled.run(inputs)) as k.Tensor[];
     const want = flat(fn(...inputs));
-    assert.is(got.length, want.length, 'output count');
-    want.forEach((w, i) => assertClose(got[i]!, w, tol, `output ${i} for [${inputs.map((t) => t.shape.join('×')).join('], [')}]`));
+    const what = (i: number, how: string) => `output ${i} (${how}) for [${inputs.map((t) => t.shape.join('×')).join('], [')}]`;
+    // Both ways a program runs: read back at the end (run), and device tensors handed out at once (launch).
+    const read = (await compiled.program.run(inputs)) as k.Tensor[];
+    assert.is(read.length, want.length, 'output count');
+    want.forEach((w, i) => assertClose(read[i]!, w, tol, what(i, 'run')));
+    if (!compiled.program.launchable) continue;
+    const launched = compiled.program.launch(inputs) as k.Tensor[];
+    for (const [i, w] of want.entries()) {
+      assert.is(launched[i]!.device, 'webgpu');
+      assertClose(await launched[i]!.cpu(), w, tol, what(i, 'launch'));
+    }
   }
   return compiled;
 }
