@@ -39,14 +39,20 @@ export function gpuBytesOf(t: TensorType): GpuBytes {
   return bytes;
 }
 
-/** Host data as the GPU stores it: 32-bit words, booleans widened to 0/1 int32. */
-export function toDeviceLayout(data: TypedArray, dtype: string): TypedArray {
+/**
+ * Host data as the GPU stores it: 32-bit words, booleans widened to 0/1 int32. float64 is kept as its 8-byte
+ * values only between eager steps of a program (no kernel computes it); a float64 device tensor is refused.
+ */
+export function toDeviceLayout(data: TypedArray, dtype: string, insideProgram = false): TypedArray {
   if (dtype === 'bool') return Int32Array.from(data as Uint8Array);
-  if (dtype === 'float64') {
+  if (dtype === 'float64' && !insideProgram) {
     throw new KilnError("float64 tensors cannot live on webgpu (WGSL has no 64-bit floats)", "cast first: t.to('float32').to('webgpu'), or keep it on the CPU");
   }
   return data;
 }
+
+/** Bytes per element on the GPU: 4, or 8 for float64 held between eager steps. */
+export const deviceBytes = (dtype: string): number => (dtype === 'float64' ? 8 : 4);
 
 /** Uploads a CPU tensor (any layout) into a fresh pooled buffer; the write is queued, so this returns at once. */
 export function upload(gpu: GpuContext, t: TensorType): TensorType {
@@ -60,14 +66,17 @@ export function upload(gpu: GpuContext, t: TensorType): TensorType {
 export async function download(gpu: GpuContext, buffer: GPUBuffer, dtype: LoopDType, n: number): Promise<TypedArray> {
   const out = allocate(dtype, n);
   if (n === 0) return out;
-  const staging = gpu.pool.takeStaging(n * 4);
+  const bytes = n * deviceBytes(dtype);
+  const staging = gpu.pool.takeStaging(bytes);
   const encoder = gpu.device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, n * 4);
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
   gpu.device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ, 0, n * 4);
-  const raw = new Int32Array(staging.getMappedRange(0, n * 4));
-  if (dtype === 'bool') for (let i = 0; i < n; i++) out[i] = raw[i]!;
-  else new Int32Array(out.buffer, out.byteOffset, n).set(raw);
+  await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+  const raw = new Uint8Array(staging.getMappedRange(0, bytes));
+  if (dtype === 'bool') {
+    const words = new Int32Array(raw.buffer, raw.byteOffset, n);
+    for (let i = 0; i < n; i++) out[i] = words[i]!;
+  } else new Uint8Array(out.buffer, out.byteOffset, bytes).set(raw);
   staging.unmap();
   gpu.pool.giveStaging(staging);
   return out;

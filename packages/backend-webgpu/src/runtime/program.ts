@@ -8,7 +8,7 @@ import { evalSize, paramValue, resolveScalarArg, runCheck } from '@kiln/lower';
 import type { Tensor } from '@kiln/tensor';
 import { KilnError, Storage, Tensor as TensorClass, allocate, getOp } from '@kiln/tensor';
 import type { GpuContext } from './device.js';
-import { GpuBytes, deviceTensor, download, gpuBytesOf, toDeviceLayout } from './device-tensor.js';
+import { GpuBytes, deviceBytes, deviceTensor, download, gpuBytesOf, toDeviceLayout } from './device-tensor.js';
 import { MAX_DISPATCH, type WgslKernel } from '../codegen/shader.js';
 
 type Shaders = ReadonlyMap<number, { kernel: WgslKernel; pipeline: Promise<GPUComputePipeline> }>;
@@ -46,7 +46,7 @@ export class WebGpuProgram {
       const shape = o.shape.map((s) => evalSize(s, bound.params));
       const constant = this.constants.get(o.buffer);
       if (!constant && !shared.has(o.buffer) && !preset.has(o.buffer)) {
-        preset.set(o.buffer, this.gpu.pool.take(Math.max(evalSize(this.decls.get(o.buffer)!.numel, bound.params), 1) * 4));
+        preset.set(o.buffer, this.gpu.pool.take(Math.max(evalSize(this.decls.get(o.buffer)!.numel, bound.params), 1) * deviceBytes(o.dtype)));
       }
       return { shape, dtype: o.dtype, name: o.buffer, constant };
     });
@@ -106,7 +106,7 @@ export class WebGpuProgram {
     const buffers = new Map<string, GPUBuffer>(outputs);
     const temporary: GPUBuffer[] = [];
     const take = (name: string, elements: number): GPUBuffer => {
-      const buffer = gpu.pool.take(Math.max(elements, 1) * 4);
+      const buffer = gpu.pool.take(Math.max(elements, 1) * deviceBytes(this.decls.get(name)?.dtype ?? 'float32'));
       buffers.set(name, buffer);
       if (collect && outputNames.has(name)) outputs.set(name, buffer);
       else temporary.push(buffer);
@@ -120,7 +120,7 @@ export class WebGpuProgram {
         const t = inputs[b.input] as Tensor;
         checkInput(t, b.input, b.dtype);
         if (t.device === 'webgpu') continue;
-        const data = toDeviceLayout(t.toTypedArray(), b.dtype);
+        const data = toDeviceLayout(t.toTypedArray(), b.dtype, true);
         const target = buffers.get(b.name) ?? take(b.name, t.numel);
         gpu.device.queue.writeBuffer(target, 0, data.buffer, data.byteOffset, data.byteLength);
       }
@@ -196,7 +196,7 @@ export class WebGpuProgram {
     const result = getOp(step.op)!.fn(...args, kwargs) as Tensor | number | boolean;
     for (const bind of step.binds) params[bind.param] = bind.dim === 'value' ? Number(result) : (result as Tensor).shape[bind.dim]!;
     if (!step.output) return;
-    const data = toDeviceLayout((result as Tensor).toTypedArray(), step.output.dtype);
+    const data = toDeviceLayout((result as Tensor).toTypedArray(), step.output.dtype, true);
     const target = buffers.get(step.output.buffer) ?? take(step.output.buffer, data.length);
     this.gpu.device.queue.writeBuffer(target, 0, data.buffer, data.byteOffset, data.byteLength);
   }
@@ -204,7 +204,7 @@ export class WebGpuProgram {
   private constantBuffer(name: string, t: Tensor): GPUBuffer {
     let buf = this.constants.get(name);
     if (!buf) {
-      const data = toDeviceLayout(t.toTypedArray(), t.dtype);
+      const data = toDeviceLayout(t.toTypedArray(), t.dtype, true);
       buf = this.gpu.device.createBuffer({ size: Math.max(data.byteLength, 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
       this.gpu.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
       this.constants.set(name, buf);
