@@ -3,10 +3,10 @@
 // to their eager kernels as steps of the program (the rest stays fused), and the report says so.
 import { availableParallelism } from 'node:os';
 import type { Graph } from '@kiln/graph';
-import { Interpreter } from '@kiln/graph';
+import { Interpreter, userFacingError } from '@kiln/graph';
 import type { Backend, BackendAvailability, BackendCapabilities, BackendCompileContext, CompiledGraph, LoweredProgram } from '@kiln/lower';
 import { LoweringError, backendPlugin, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/lower';
-import { Arena } from './runtime/arena.js';
+import { Arena, ArenaOutOfMemoryError } from './runtime/arena.js';
 import { wasmApi } from './runtime/wasm-api.js';
 import { compileKernels } from './runtime/compile.js';
 import type { CompiledModule } from './runtime/compile.js';
@@ -76,18 +76,20 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
     // A graph whose structure lowering cannot express (a multi-output eager node, a runtime assert no step
     // can place): the interpreter runs it whole — correct, slower, and said in the report.
     if (!(err instanceof LoweringError)) throw err;
-    const interpreter = new Interpreter(graph);
-    return {
-      run: (inputs) => interpreter.run([...inputs]) as unknown[],
-      report: { backend: 'cpu', kernels: 0, eagerSteps: [], wholeGraphFallback: err.message, compileMs: performance.now() - t0 },
-    };
+    return wholeGraphOnInterpreter(graph, err.message, t0);
   }
   const { program, module, loweredMs } = lowered;
-  // Kernels may flag a call for the eager kernels (codegen/imprecise.ts): sin/cos beyond their exact range,
-  // float32 sums and products that overflow. Codegen knows whether any kernel can.
-  let interpreter: Interpreter | undefined;
-  const recompute = module.setsImpreciseFlag ? (inputs: readonly unknown[]) => (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[] : undefined;
-  const runner = new ProgramRunner(program, module, arena(), recompute);
+  // The runner calls the eager kernels for calls its kernels cannot serve: flagged inputs (sin/cos beyond
+  // their exact range, float32 sums that overflow; codegen/imprecise.ts), buffers the arena cannot hold,
+  // sizes past the int32 range of the kernels.
+  let runner: ProgramRunner;
+  try {
+    runner = new ProgramRunner(program, module, arena(), eagerRunner(graph));
+  } catch (err) {
+    // Captured constants too large for the arena: the graph runs on the interpreter, in JS memory.
+    if (!(err instanceof ArenaOutOfMemoryError)) throw err;
+    return wholeGraphOnInterpreter(graph, err.message, t0);
+  }
   const compileMs = performance.now() - t0;
   return {
     run: (inputs) => runner.run(inputs),
@@ -101,6 +103,29 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
       compileMs,
       phasesMs: { lower: loweredMs, wasm: compileMs - loweredMs },
     },
+  };
+}
+
+/**
+ * The graph on the interpreter, made on first use: the eager kernels, raising what eager code raises (the
+ * op's own error, with the node's user line on top of its stack).
+ */
+function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
+  let interpreter: Interpreter | undefined;
+  return (inputs) => {
+    try {
+      return (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[];
+    } catch (err) {
+      throw userFacingError(err);
+    }
+  };
+}
+
+/** A graph this backend cannot run as a program: the interpreter runs it — correct, slower, and said in the report. */
+function wholeGraphOnInterpreter(graph: Graph, reason: string, t0: number): CompiledGraph {
+  return {
+    run: eagerRunner(graph),
+    report: { backend: 'cpu', kernels: 0, eagerSteps: [], wholeGraphFallback: reason, compileMs: performance.now() - t0 },
   };
 }
 

@@ -9,6 +9,7 @@ import type { FrameEvent } from './hooks.js';
 import type { Graph } from '@kiln/graph';
 import { printGraph } from '@kiln/graph';
 import { compiledAsserts } from './trace/checks.js';
+import { differentiableRunner } from './autograd/compiled-function.js';
 import type { FrameTrace } from './trace/trace-frame.js';
 
 /** The entry's runner: the selected backend compiles the graph with its capabilities and the lowerOp hook. */
@@ -44,7 +45,11 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const t1 = performance.now();
   const { backend, compiled } = compileOnBackend(compiler, backendName, graph);
   const backendReport = compiled.report;
-  const run = (inputs: unknown[]) => compiled.run(inputs);
+  // Inputs that require grad go through the joint forward/backward graphs, compiled on the same backend.
+  const run = differentiableRunner(graph, (inputs: unknown[]) => compiled.run(inputs), (g) => {
+    const half = compileOnBackend(compiler, backend, g).compiled;
+    return Object.assign((inputs: unknown[]) => half.run(inputs), { report: half.report });
+  });
   return {
     guards: trace.guards,
     guard,

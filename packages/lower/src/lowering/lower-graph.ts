@@ -1,16 +1,13 @@
 // Core graph → loop-IR program. Pointwise ops and views compose into virtual values (fusion by
 // construction); a kernel is emitted where a value must exist in memory: a graph output, a value read by
 // more than one node, a matmul operand, a reduction result, or the input of an eager fallback.
-import type { ScalarLike, Tensor } from '@kiln/tensor';
-import { getOp, resultType } from '@kiln/tensor';
+import type { CoreOpName, Tensor } from '@kiln/tensor';
+import { getOp } from '@kiln/tensor';
 import type { Graph } from '@kiln/graph';
 import type { Argument, Node } from '@kiln/graph';
-import { cast } from '../loop-ir/build.js';
 import { contiguousStrides } from '../loop-ir/sizes.js';
 import { LoweringError } from './errors.js';
-import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput } from '../program/program.js';
-import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
-import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
+import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput, ProgramStep } from '../program/program.js';
 import { ProgramBuilder, loopDtype } from './builder.js';
 import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
 import type { BufferValue, LoweredValue } from './values.js';
@@ -18,23 +15,11 @@ import { axisIndex, readBroadcast, readValue } from './values.js';
 import { fuseProgram, lastUses } from '../schedule/fuse.js';
 import type { LoopDType, ValueExpr } from '../loop-ir/loop-ir.js';
 import type { BackendCapabilities, OpLoweringOverride } from '../backend/contract.js';
-import { lowerView, VIEW_OPS } from './view-rules.js';
-import { INDEX_OPS, PositionNotExpressible, lowerIndexOp } from './index-rules.js';
-import { JOIN_OPS, lowerJoin } from './join-rules.js';
-import { GATHER_OPS, lowerGatherOp } from './gather-rules.js';
-import { lowerCumsum } from './scan-rules.js';
-import { describeScalarArg, scalarInput, scalarOperand } from './scalar-operands.js';
+import { describeScalarArg, scalarInput } from './scalar-operands.js';
+import { LOWERING_TABLE, isTensorValue } from './table.js';
 import { checkAllPlaced, emitReadyAsserts } from './assert-steps.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
-const isTensorValue = (v: unknown): v is LoweredValue =>
-  typeof v === 'object' && v !== null && ((v as LoweredValue).kind === 'buffer' || (v as LoweredValue).kind === 'virtual');
-
-/** The fill value of each creation op: a number, or a symbolic scalar (`full([n], x.shape[0])`). */
-const CREATION_FILL: Record<string, ((args: readonly unknown[]) => unknown) | undefined> = {
-  zeros: () => 0, ones: () => 1, zerosLike: () => 0, onesLike: () => 1,
-  full: (a) => a[1], fullLike: (a) => a[1],
-};
 
 export interface LowerOptions {
   /** Run the cross-kernel fusion rules (default true; off to inspect the unfused program). */
@@ -93,12 +78,13 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
         values.set(node, b.newBuffer(loopDtype(t.dtype), [...t.shape], { constant: t } as Partial<ProgramBuffer>));
         break;
       }
-      case 'call':
-      {
+      case 'call': {
+        const first = b.steps.length;
         const args = node.args.map(read);
         b.currentNodes = composedOf(b, node, args);
         const value = lowerCall(b, node, args, readKwargs(node, read), decline);
         if (isTensorValue(value) && value.kind === 'virtual') b.valueNodes.set(value, b.currentNodes);
+        stampSource(b.steps, first, node);
         values.set(node, shouldMaterialize(node, value) ? b.materialize(value as LoweredValue) : value);
         break;
       }
@@ -114,6 +100,19 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
   checkAllPlaced(pendingAsserts);
   const program = { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps), kernelNodes: b.kernelNodes };
   return options.fuse === false ? program : fuseProgram(program);
+}
+
+/**
+ * Gives the steps a node added that can raise (eager fallbacks, index checks) the node's user source
+ * location, so an error raised there names the user's line as eager code's stack would.
+ */
+function stampSource(steps: ProgramStep[], first: number, node: Node): void {
+  const source = node.meta.source;
+  if (!source) return;
+  for (let i = first; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind === 'fallback' || (step.kind === 'check' && step.check === 'indexRange')) steps[i] = { ...step, source };
+  }
 }
 
 /** The node and every node fused into its virtual operands: what a kernel computing it holds. */
@@ -195,87 +194,11 @@ function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Recor
   const all = normalized(node, args, kwargs);
   const declined = decline(node, all, fake);
   if (declined !== undefined) return fallback(b, node, all, fake, declined);
-  const lowered =
-    lowerPointwise(node, all, fake) ??
-    lowerCreation(node, all, fake) ??
-    lowerConversion(node, all, fake) ??
-    (VIEW_OPS.has(node.target) ? lowerView(b, node.target, all, fake) : undefined) ??
-    (REDUCTIONS.has(node.target) ? lowerReduction(b, node.target, all, fake) : undefined) ??
-    (node.target === 'matmul' ? lowerMatmul(b, all, fake) : undefined) ??
-    (JOIN_OPS.has(node.target) ? lowerJoin(b, node.target, all, fake) : undefined) ??
-    (GATHER_OPS.has(node.target) ? lowerGatherOp(b, node.target, all, fake) : undefined) ??
-    (node.target === 'cumsum' ? lowerCumsum(b, all, fake) : undefined) ??
-    (INDEX_OPS.has(node.target) ? checkedIndexOp(node.target, all, fake) : undefined);
-  return lowered ?? fallback(b, node, all, fake, `no lowering rule for ${node.target}${fake?.dtype ? ` on ${fake.dtype}` : ''}`);
-}
-
-/** An index op whose positions cannot be spelled (a symbolic coefficient) falls back to eager instead. */
-function checkedIndexOp(op: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  const value = lowerIndexOp(op, all, fake);
-  if (value?.kind !== 'virtual') return value;
-  try {
-    const n = value.shape.length;
-    value.read(value.shape.map((_, d) => axisIndex(d, n)), n);
-    return value;
-  } catch (err) {
-    if (err instanceof PositionNotExpressible) return undefined;
-    throw err;
-  }
-}
-
-function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  const rule = pointwiseRules[node.target];
-  if (!rule || !fake?.shape) return undefined;
-  const op = getOp(node.target)!;
-  const arity = op.schema.positional.filter((s) => s.type === 'Tensor' || s.type === 'TensorOrScalar').length;
-  const operands = all.slice(0, arity);
-  const extras = all.slice(arity);
-  const outDtype = loopDtype(fake.dtype);
-  // A symbolic size promotes like the integer scalar it stands for.
-  // A symbolic scalar promotes like the plain scalar it stands for (a size like an int).
-  const promoted = loopDtype(resultType(operands.map((o) => (isTensorValue(o) ? { dtype: o.dtype, ndim: o.shape.length } : (o as ScalarLike)))));
-  const compute = computeDtype(node.target, outDtype, promoted);
-  if (!lowersForDtype(node.target, compute)) return undefined;
-  const shape = fake.shape.map(toSizeExpr);
-  return {
-    kind: 'virtual',
-    dtype: outDtype,
-    shape,
-    read: (index, nAxes) => {
-      const x = operands.map((o, i) => {
-        const dtype = node.target === 'where' && i === 0 ? 'bool' : compute;
-        if (isTensorValue(o)) return readBroadcast(o, index, nAxes, dtype);
-        return scalarOperand(o, dtype);
-      });
-      const value = rule({ x, args: extras, dtype: compute, scalar: scalarOperand });
-      return compute !== outDtype && !['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalNot'].includes(node.target)
-        ? cast(outDtype, value)
-        : value;
-    },
-  };
-}
-
-/**
- * `to(dtype)` conversions whose rounding the loop IR's cast shares with the eager kernel: same dtype, bool to a
- * number, int32 to float32 (round to nearest). Float to int and anything to bool differ at the edges (NaN,
- * out of range) and stay eager.
- */
-const EXACT_CASTS = new Set(['bool>int32', 'bool>float32', 'int32>float32']);
-function lowerConversion(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  if (node.target !== 'to' || !fake?.shape || !isTensorValue(all[0])) return undefined;
-  const x = all[0];
-  if (x.dtype === fake.dtype) return x;
-  if (!EXACT_CASTS.has(`${x.dtype}>${fake.dtype}`)) return undefined;
-  const dtype = loopDtype(fake.dtype);
-  return { kind: 'virtual', dtype, shape: x.shape, read: (index, nAxes) => cast(dtype, readValue(x, index, nAxes)) };
-}
-
-function lowerCreation(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  const fill = CREATION_FILL[node.target];
-  if (!fill || !fake?.shape) return undefined;
-  const dtype = loopDtype(fake.dtype);
-  const value = fill(all);
-  return { kind: 'virtual', dtype, shape: fake.shape.map(toSizeExpr), read: () => scalarOperand(value, dtype) };
+  const entry = LOWERING_TABLE[node.target as CoreOpName];
+  const lowered = entry === undefined || entry === 'eager' ? undefined : entry(b, node.target, all, fake);
+  if (lowered !== undefined) return lowered;
+  const reason = entry === 'eager' ? `${node.target} has no loop-IR form (the lowering table runs it eagerly)` : `no lowering rule for ${node.target}${fake?.dtype ? ` on ${fake.dtype}` : ''}`;
+  return fallback(b, node, all, fake, reason);
 }
 
 function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike | undefined, reason: string): unknown {
@@ -331,15 +254,4 @@ function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
   if (typeof value === 'object' && value !== null && 'isSymInt' in value) return { kind: 'size', value: toSizeExpr(value) };
   if (typeof value === 'object' && value !== null) throw new LoweringError('graph outputs nested in lists or objects are not lowered');
   return { kind: 'constant', value };
-}
-
-/** Composite ops whose decomposition is all lowered ops (embedding → flatten, indexSelect, reshape). */
-const LOWERED_BY_DECOMPOSITION = ['embedding'];
-
-/**
- * Every registry op that lowering turns into loop-IR kernels (others run as eager fallbacks). Backends that
- * consume the loop IR report this list to the policy audit's backend-coverage column.
- */
-export function loweredOps(): string[] {
-  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, ...JOIN_OPS, ...GATHER_OPS, ...LOWERED_BY_DECOMPOSITION, 'matmul', 'to', 'cumsum'].sort();
 }
