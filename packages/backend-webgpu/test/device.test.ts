@@ -71,10 +71,10 @@ test('steady use does not grow the buffer pool (10,000 cached calls)', async () 
   const compiled = compileGraphForWebGpu(coreGraph, gpu!);
   const [a, b] = [uniform([4, 8]), uniform([4, 8])];
   const want = a.mul(b).add(1).sum(1);
-  for (let i = 0; i < 50; i++) await compiled.run([a, b]);
+  for (let i = 0; i < 50; i++) await compiled.program.run([a, b]);
   const created = gpu!.pool.created;
   for (let i = 0; i < 10_000; i++) {
-    const [got] = (await compiled.run([a, b])) as k.Tensor[];
+    const [got] = (await compiled.program.run([a, b])) as k.Tensor[];
     if (i % 2500 === 0) assertClose(got!, want, 1e-5, `call ${i}`);
   }
   assert.is(gpu!.pool.created, created, 'buffers created after warm-up');

@@ -93,7 +93,7 @@ test('one program serves every size its symbols admit', async () => {
 
 test('a data-dependent size (nonzero) runs as an eager step between GPU kernels', async () => {
   const compiled = await checkOnGpu((x) => x.gt(0).nonzero().to('float32').sum(0).add(x.sum()), [[uniform([12])], [uniform([40])]], 1e-4);
-  assert.ok(compiled.report.code!.includes('fallback'), compiled.report.code);
+  assert.match(compiled.report.code ?? '', /eager buf\d+ = nonzero/);
   assert.not.ok(compiled.program.launchable, 'a data-dependent size cannot be launched without waiting');
 });
 
