@@ -51,10 +51,13 @@ for (let i = 0; i < CALLS; i++) {
   const fn = fns[i % FUNCTIONS]!;
   const [r, c] = shapeOf((i * 7919) % SHAPES);
   fn(k.full([r, c], (i % 17) - 8.5));
+  // A server yields between requests: finalizers (resident blocks, emptied caches) run there.
+  if ((i + 1) % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
   if ((i + 1) % SAMPLE_EVERY === 0) {
     gc();
-    await new Promise((resolve) => setTimeout(resolve, 5)); // let finalizers run, then collect what they freed
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let finalizers run, then collect what they freed
     gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const m = process.memoryUsage();
     const arena = cpuArena();
     samples.push({ calls: i + 1, heapUsed: m.heapUsed, arenaInUse: arena.bytesInUse, wasmMemory: arena.memory.buffer.byteLength, rss: m.rss, seconds: (performance.now() - start) / 1000 });
