@@ -40,10 +40,13 @@ export class LeafCountError extends PytreeError {
   override name = 'LeafCountError';
   constructor(
     readonly expected: number,
+    /** How many leaves were read; an iterable is read no further than one past `expected`. */
     readonly actual: number,
+    /** True when reading stopped at `actual` with more leaves left (an endless iterator, say). */
+    readonly hadMore = false,
   ) {
     super(
-      `treeUnflatten expected ${expected} leaves but got ${actual}`,
+      `treeUnflatten expected ${expected} leaves but got ${hadMore ? `more than ${expected}` : actual}`,
       'pass exactly spec.numLeaves leaves, in the order treeFlatten returned them',
     );
   }

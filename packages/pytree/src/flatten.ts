@@ -15,7 +15,7 @@ import {
 } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { DictKey, EMPTY_PATH, SequenceKey, toPathEntry, type KeyPath, type PathEntry } from './paths.js';
-import type { FlattenedNode, NodeDef } from './registry.js';
+import { callFlatten, type NodeDef } from './registry.js';
 import { LEAF_SPEC, NULL_SPEC, TreeSpec, UNDEFINED_SPEC, sameNode } from './spec.js';
 
 interface WalkState {
@@ -172,18 +172,7 @@ function visitMap(map: Map<unknown, unknown>, state: WalkState, depth: number): 
 }
 
 function visitCustom(value: unknown, def: NodeDef, state: WalkState, depth: number): TreeSpec {
-  let flat: FlattenedNode;
-  try {
-    flat = def.flatten(value);
-  } catch (error) {
-    throw foreignError(error);
-  }
-  if (flat === null || typeof flat !== 'object' || !Array.isArray(flat.children)) {
-    throw new StructureMismatchError(
-      `the registered flatten of ${def.name} returned ${flat === null ? 'null' : typeof flat} instead of { children: [...] }`,
-      `make the flatten function registered for ${def.name} return { children, meta, keys? }`,
-    );
-  }
+  const flat = callFlatten(def, value);
   const keys = flat.keys === undefined ? null : [...flat.keys];
   const children = visitList(value, flat.children, keys, false, state, depth);
   return new TreeSpec('custom', children, keys, flat.meta, def);

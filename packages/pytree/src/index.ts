@@ -48,5 +48,6 @@ export {
   SerializationError,
   ArgumentError,
 } from './errors.js';
-export { serializeSpec as serializeTreeSpec, deserializeSpec as deserializeTreeSpec } from './serialize.js';
+export { serializeSpec as serializeTreeSpec } from './serialize.js';
+export { deserializeSpec as deserializeTreeSpec } from './deserialize.js';
 export { generatedSource } from './codegen/debug.js';

@@ -4,7 +4,7 @@
 import { classify } from './classify.js';
 import { StructureMismatchError, withPathStep } from './errors.js';
 import { DictKey, SequenceKey, formatKey, toPathEntry, type PathEntry } from './paths.js';
-import { GLOBAL_NAMESPACE } from './registry.js';
+import { GLOBAL_NAMESPACE, callFlatten } from './registry.js';
 import { describeSpec, type TreeSpec } from './spec.js';
 
 export function flattenUpTo(spec: TreeSpec, tree: unknown): unknown[] {
@@ -93,7 +93,7 @@ function childrenMatching(spec: TreeSpec, value: unknown): readonly unknown[] {
 
 function customChildren(spec: TreeSpec, value: unknown): readonly unknown[] {
   const def = spec.node!;
-  const flat = def.flatten(value);
+  const flat = callFlatten(def, value);
   if (!def.metaEquals(flat.meta, spec.meta)) {
     throw mismatch(spec, `got a ${def.name} node with different metadata ${safeJson(flat.meta)} (expected ${safeJson(spec.meta)})`);
   }

@@ -1,7 +1,7 @@
 // The node registry: which classes are pytree nodes, per namespace. Lookups dispatch on the exact
 // constructor (a Map keyed by class identity), never on `instanceof` or prototype walks, which V8 makes
 // an order of magnitude slower (BENCH.md: getPrototypeOf ≈14 ns vs .constructor ≈1.6 ns).
-import { RegistrationError } from './errors.js';
+import { AccessError, RegistrationError, StructureMismatchError, describeThrown } from './errors.js';
 import { metaEquals } from './meta.js';
 
 /** Registrations in this namespace are visible to every operation, whatever its `namespace` option. */
@@ -83,6 +83,36 @@ export function lookupNode(type: unknown, namespace: string): NodeDef | undefine
 /** Used by deserialize: the node registered under `name` in `namespace` (or the global namespace). */
 export function lookupNodeByName(name: string, namespace: string): NodeDef | undefined {
   return byName.get(namespace)?.get(name) ?? byName.get(GLOBAL_NAMESPACE)?.get(name);
+}
+
+/**
+ * Runs a registered flatten and checks what it returned, as optree does: `children` an array, `keys` (when
+ * given) an array of the same length. Paths and `entries()` are built from the keys, so a short list would
+ * name children `undefined` and a long one would invent children. Errors name the class.
+ */
+export function callFlatten(def: NodeDef, value: unknown): FlattenedNode {
+  let flat: FlattenedNode;
+  try {
+    flat = def.flatten(value);
+  } catch (error) {
+    throw new AccessError(
+      `the registered flatten of ${def.name} threw ${describeThrown(error)}`,
+      `check the flatten function registered for ${def.name}`,
+      [],
+      { cause: error },
+    );
+  }
+  const fix = `make the flatten function registered for ${def.name} return { children: [...], meta?, keys?: [...] } with one key per child`;
+  if (flat === null || typeof flat !== 'object' || !Array.isArray(flat.children)) {
+    const got = flat === null ? 'null' : typeof flat !== 'object' ? typeof flat : 'an object without a children array';
+    throw new StructureMismatchError(`the registered flatten of ${def.name} returned ${got} instead of { children: [...] }`, fix);
+  }
+  const keys = flat.keys;
+  if (keys !== undefined && (!Array.isArray(keys) || keys.length !== flat.children.length)) {
+    const got = Array.isArray(keys) ? `${keys.length} keys` : `keys that are not an array (${keys === null ? 'null' : typeof keys})`;
+    throw new StructureMismatchError(`the registered flatten of ${def.name} returned ${got} for ${flat.children.length} children`, fix);
+  }
+  return flat;
 }
 
 const BUILT_IN_NODES: ReadonlySet<unknown> = new Set([Array, Object, Map]);
@@ -192,10 +222,12 @@ export function registerDataclass<T extends object>(type: Constructor<T>, option
 function checkFieldNames(type: Constructor, dataFields: string[], metaFields: string[]): void {
   const seen = new Set<string>();
   for (const field of [...dataFields, ...metaFields]) {
-    if (typeof field !== 'string' || field === '' || field === '__proto__' || seen.has(field)) {
+    // `constructor` as an own field would hide the class: nodes are found by `.constructor`, so every
+    // instance would flatten as a leaf.
+    if (typeof field !== 'string' || field === '' || field === '__proto__' || field === 'constructor' || seen.has(field)) {
       throw new RegistrationError(
         `registerDataclass(${type?.name}) got an invalid or repeated field ${JSON.stringify(field)}`,
-        'list each field once, as a non-empty string other than __proto__, in either dataFields or metaFields',
+        'list each field once, as a non-empty string other than __proto__ and constructor, in either dataFields or metaFields',
       );
     }
     seen.add(field);

@@ -1,19 +1,28 @@
 // JSON form of a TreeSpec. Registered nodes are stored by namespace and registered name, and their
 // metadata through the registration's metaToJSON / metaFromJSON; Map keys and node keys are tagged with
 // their type so that `1` and `'1'` stay distinct.
+//
+// Specs share subtrees (flatten shares equal siblings, `compose` shares its inner spec for every leaf), so a
+// spec may stand for far more nodes than it holds. Format 2 writes each shared subtree once: nodes with
+// children are numbered in the order they end (post-order), and `{ t: 'ref', i }` stands for node i again.
+// Text size is then linear in the spec's distinct nodes, not in the tree it describes.
 import { SerializationError, withPathStep } from './errors.js';
-import { DEFAULT_MAX_DEPTH } from './options.js';
 import { DictKey, SequenceKey } from './paths.js';
-import { lookupNodeByName } from './registry.js';
-import { LEAF_SPEC, NULL_SPEC, TreeSpec, UNDEFINED_SPEC } from './spec.js';
+import { TreeSpec } from './spec.js';
 
-const FORMAT = 'kiln-pytree/1';
+export const FORMAT = 'kiln-pytree/2';
+/** Format 1 is format 2 without refs; still read. */
+export const FORMAT_V1 = 'kiln-pytree/1';
 
-type TaggedKey = [string, unknown?];
-type NodeJson =
+export type TaggedKey = [string, unknown?];
+
+/** Parsing a decimal BigInt takes superlinear time (1M digits ≈ 0.5 s), so keys are capped, both ways. */
+export const MAX_BIGINT_KEY_DIGITS = 10_000;
+export type NodeJson =
   | '*'
   | { t: 'null' }
   | { t: 'undefined' }
+  | { t: 'ref'; i: number }
   | { t: 'array'; c: NodeJson[] }
   | { t: 'object' | 'nullProtoObject'; k: string[]; c: NodeJson[] }
   | { t: 'map'; k: TaggedKey[]; c: NodeJson[] }
@@ -23,14 +32,23 @@ export function serializeSpec(spec: TreeSpec): string {
   if (!(spec instanceof TreeSpec)) {
     throw new SerializationError(`cannot serialize ${spec === null ? 'null' : typeof spec}: not a TreeSpec`, 'pass a spec from treeStructure(tree) or treeFlatten(tree)[1]');
   }
-  return JSON.stringify({ format: FORMAT, root: encode(spec) });
+  return JSON.stringify({ format: FORMAT, root: encode(spec, new Map()) });
 }
 
-function encode(spec: TreeSpec): NodeJson {
+/** `ids` numbers the nodes with children already written, in post-order. */
+function encode(spec: TreeSpec, ids: Map<TreeSpec, number>): NodeJson {
+  const seen = ids.get(spec);
+  if (seen !== undefined) return { t: 'ref', i: seen };
+  const node = encodeNode(spec, ids);
+  if (spec.childSpecs.length > 0) ids.set(spec, ids.size);
+  return node;
+}
+
+function encodeNode(spec: TreeSpec, ids: Map<TreeSpec, number>): NodeJson {
   const children = () =>
     spec.childSpecs.map((child, i) => {
       try {
-        return encode(child);
+        return encode(child, ids);
       } catch (error) {
         throw withPathStep(error, spec.kind === 'array' ? new SequenceKey(i) : new DictKey(spec.entries()[i]), null);
       }
@@ -67,8 +85,13 @@ function encodeKey(key: unknown): TaggedKey {
       return [typeof key, key];
     case 'number':
       return Number.isFinite(key) && !Object.is(key, -0) ? ['number', key] : ['number', String(key)];
-    case 'bigint':
-      return ['bigint', String(key)];
+    case 'bigint': {
+      const text = String(key);
+      if (text.length > MAX_BIGINT_KEY_DIGITS) {
+        throw new SerializationError(`cannot serialize a bigint key of ${text.length} digits`, `keys are limited to ${MAX_BIGINT_KEY_DIGITS} digits`);
+      }
+      return ['bigint', text];
+    }
     case 'undefined':
       return ['undefined'];
     default:
@@ -77,25 +100,6 @@ function encodeKey(key: unknown): TaggedKey {
         `cannot serialize the key ${String(key)} (a ${typeof key})`,
         'only string, number, boolean, bigint, null and undefined keys can be serialized',
       );
-  }
-}
-
-function decodeKey(tagged: TaggedKey): unknown {
-  const [type, value] = tagged;
-  switch (type) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      return typeof value === 'number' ? value : Number(value);
-    case 'bigint':
-      return BigInt(value as string);
-    case 'undefined':
-      return undefined;
-    case 'null':
-      return null;
-    default:
-      throw badJson(`unknown key type ${JSON.stringify(type)}`);
   }
 }
 
@@ -121,55 +125,3 @@ function isDeepEqualJson(a: unknown, b: unknown): boolean {
   return aKeys.every((key) => isDeepEqualJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
 
-export function deserializeSpec(text: string): TreeSpec {
-  let parsed: { format?: unknown; root?: unknown };
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw badJson(`it is not JSON (${(error as Error).message})`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || parsed.format !== FORMAT) {
-    throw badJson(`the format tag is not '${FORMAT}'`);
-  }
-  return decode(parsed.root as NodeJson, 0);
-}
-
-function decode(node: NodeJson, depth: number): TreeSpec {
-  if (node === '*') return LEAF_SPEC;
-  if (depth >= DEFAULT_MAX_DEPTH) throw badJson(`it nests deeper than ${DEFAULT_MAX_DEPTH} levels`);
-  if (node === null || typeof node !== 'object') throw badJson(`a node is ${JSON.stringify(node)}`);
-  if (node.t === 'null') return NULL_SPEC;
-  if (node.t === 'undefined') return UNDEFINED_SPEC;
-  if (!Array.isArray(node.c)) throw badJson(`a ${String(node.t)} node has no children list`);
-  const children = node.c.map((child) => decode(child, depth + 1));
-  switch (node.t) {
-    case 'array':
-      return new TreeSpec('array', children, null, undefined, null);
-    case 'object':
-    case 'nullProtoObject':
-      if (!Array.isArray(node.k) || node.k.length !== children.length || !node.k.every((k) => typeof k === 'string')) {
-        throw badJson('an object node has keys that are not strings or do not match its children');
-      }
-      return new TreeSpec(node.t, children, [...node.k], undefined, null);
-    case 'map':
-      if (!Array.isArray(node.k) || node.k.length !== children.length) throw badJson('a map node has bad keys');
-      return new TreeSpec('map', children, node.k.map(decodeKey), undefined, null);
-    case 'custom': {
-      const def = lookupNodeByName(node.name, node.ns);
-      if (def === undefined) {
-        throw new SerializationError(
-          `no class is registered as '${node.name}' in namespace '${node.ns}'`,
-          `register it (registerPytreeNode / registerDataclass / registerStatic) before deserializing`,
-        );
-      }
-      const keys = node.k === undefined ? null : node.k.map(decodeKey);
-      return new TreeSpec('custom', children, keys, def.metaFromJSON(node.meta), def);
-    }
-    default:
-      throw badJson(`unknown node type ${JSON.stringify((node as { t: unknown }).t)}`);
-  }
-}
-
-function badJson(why: string): SerializationError {
-  return new SerializationError(`cannot deserialize a TreeSpec: ${why}`, 'pass a string produced by spec.serialize()');
-}

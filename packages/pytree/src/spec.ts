@@ -5,7 +5,8 @@ import { ArgumentError, StructureMismatchError } from './errors.js';
 import { flattenAs, type SpecMatcher } from './codegen/spec-cache.js';
 import { flattenUpTo } from './match.js';
 import { resolveOptions, type TreeOptions } from './options.js';
-import { deserializeSpec, serializeSpec } from './serialize.js';
+import { deserializeSpec } from './deserialize.js';
+import { serializeSpec } from './serialize.js';
 import { unflattenWithSpec } from './unflatten.js';
 import { mix, mixString, metaHash } from './meta.js';
 import type { NodeDef } from './registry.js';
@@ -79,17 +80,7 @@ export class TreeSpec {
 
   equals(other: TreeSpec): boolean {
     if (this === other) return true;
-    if (!(other instanceof TreeSpec) || this.numNodes !== other.numNodes || this.numLeaves !== other.numLeaves) {
-      return false;
-    }
-    if (this.hashCache !== undefined && other.hashCache !== undefined && this.hashCache !== other.hashCache) {
-      return false;
-    }
-    if (!sameNode(this, other)) return false;
-    for (let i = 0; i < this.childSpecs.length; i++) {
-      if (!this.childSpecs[i]!.equals(other.childSpecs[i]!)) return false;
-    }
-    return true;
+    return other instanceof TreeSpec && specsEqual(this, other, new Map());
   }
 
   /** A 32-bit hash, stable across runs for built-in nodes and JSON-like metadata. */
@@ -107,20 +98,24 @@ export class TreeSpec {
 
   /** True if `other` has this structure, with any subtree allowed where this spec has a leaf. */
   isPrefixOf(other: TreeSpec): boolean {
-    if (this.kind === 'leaf') return true;
-    if (!sameNode(this, other)) return false;
-    for (let i = 0; i < this.childSpecs.length; i++) {
-      if (!this.childSpecs[i]!.isPrefixOf(other.childSpecs[i]!)) return false;
-    }
-    return true;
+    return isPrefix(this, other, new Map());
   }
 
-  /** Replaces every leaf of this spec with `inner`. */
+  /**
+   * Replaces every leaf of this spec with `inner`. The result shares `inner` (and this spec's leafless
+   * subtrees) instead of copying them, so it costs one node per node of this spec, whatever its leaf count.
+   */
   compose(inner: TreeSpec): TreeSpec {
-    if (this.kind === 'leaf') return inner;
-    if (this.childSpecs.length === 0) return this;
-    const children = this.childSpecs.map((child) => child.compose(inner));
-    return new TreeSpec(this.kind, children, this.keys, this.meta, this.node);
+    if (!(inner instanceof TreeSpec)) {
+      throw new ArgumentError(`compose: the inner spec must be a TreeSpec, got ${inner === null ? 'null' : typeof inner}`, 'pass a spec from treeStructure(tree)');
+    }
+    if (!Number.isSafeInteger(this.numLeaves * inner.numNodes + this.numNodes)) {
+      throw new ArgumentError(
+        `compose: a spec of ${this.numLeaves} leaves composed with one of ${inner.numNodes} nodes is too large to count exactly`,
+        'compose smaller specs',
+      );
+    }
+    return composeShared(this, inner, new Map());
   }
 
   /** Rebuilds a tree of this structure from `leaves` (exactly numLeaves of them). */
@@ -152,7 +147,7 @@ export class TreeSpec {
   }
 
   toString(): string {
-    return `TreeSpec(${renderSpec(this)})`;
+    return `TreeSpec(${renderSpec(this, { left: RENDER_LIMIT })})`;
   }
 
   /** JSON text that `TreeSpec.deserialize` turns back into an equal spec. */
@@ -168,6 +163,42 @@ export class TreeSpec {
 export const LEAF_SPEC = new TreeSpec('leaf', [], null, undefined, null);
 export const NULL_SPEC = new TreeSpec('none', [], null, null, null);
 export const UNDEFINED_SPEC = new TreeSpec('none', [], null, undefined, null);
+
+/** Structural equality; `proven` remembers pairs already found equal, so shared subtrees are compared once. */
+function specsEqual(a: TreeSpec, b: TreeSpec, proven: Map<TreeSpec, TreeSpec>): boolean {
+  if (a === b) return true;
+  if (a.numNodes !== b.numNodes || a.numLeaves !== b.numLeaves) return false;
+  if (a.hashCache !== undefined && b.hashCache !== undefined && a.hashCache !== b.hashCache) return false;
+  if (proven.get(a) === b) return true;
+  if (!sameNode(a, b)) return false;
+  for (let i = 0; i < a.childSpecs.length; i++) {
+    if (!specsEqual(a.childSpecs[i]!, b.childSpecs[i]!, proven)) return false;
+  }
+  if (a.childSpecs.length > 0) proven.set(a, b);
+  return true;
+}
+
+function isPrefix(a: TreeSpec, b: TreeSpec, proven: Map<TreeSpec, TreeSpec>): boolean {
+  if (a.kind === 'leaf' || a === b || proven.get(a) === b) return true;
+  if (!sameNode(a, b)) return false;
+  for (let i = 0; i < a.childSpecs.length; i++) {
+    if (!isPrefix(a.childSpecs[i]!, b.childSpecs[i]!, proven)) return false;
+  }
+  proven.set(a, b);
+  return true;
+}
+
+/** `done` maps each node of the outer spec to its composed copy: a shared outer subtree is composed once. */
+function composeShared(outer: TreeSpec, inner: TreeSpec, done: Map<TreeSpec, TreeSpec>): TreeSpec {
+  if (outer.kind === 'leaf') return inner;
+  if (outer.numLeaves === 0) return outer;
+  const known = done.get(outer);
+  if (known !== undefined) return known;
+  const children = outer.childSpecs.map((child) => composeShared(child, inner, done));
+  const composed = new TreeSpec(outer.kind, children, outer.keys, outer.meta, outer.node);
+  done.set(outer, composed);
+  return composed;
+}
 
 /** Same node type, keys and metadata (children not compared). */
 export function sameNode(a: TreeSpec, b: TreeSpec): boolean {
@@ -227,24 +258,38 @@ function renderObjectKey(key: unknown): string {
   return IDENTIFIER.test(text) ? text : JSON.stringify(text);
 }
 
-function renderSpec(spec: TreeSpec): string {
-  const children = spec.childSpecs.map(renderSpec);
+/**
+ * toString stops after about this many characters with `...`: a spec may stand for far more nodes than it
+ * holds (compose shares its inner spec for every leaf), and printing all of them could exhaust memory.
+ */
+const RENDER_LIMIT = 100_000;
+
+function renderSpec(spec: TreeSpec, budget: { left: number }): string {
+  const children: string[] = [];
+  for (const child of spec.childSpecs) {
+    if (budget.left <= 0) break;
+    const text = renderSpec(child, budget);
+    budget.left -= text.length + 2;
+    children.push(text);
+  }
+  // Past the budget the remaining children are one `...`.
+  const more = children.length < spec.childSpecs.length ? ['...'] : [];
+  const keyed = (render: (key: unknown) => string) => [...children.map((child, i) => `${render(spec.keys![i])}: ${child}`), ...more].join(', ');
   switch (spec.kind) {
     case 'leaf':
       return '*';
     case 'none':
       return String(spec.meta);
     case 'array':
-      return `[${children.join(', ')}]`;
+      return `[${[...children, ...more].join(', ')}]`;
     case 'object':
-    case 'nullProtoObject': {
-      const body = children.map((child, i) => `${renderObjectKey(spec.keys![i])}: ${child}`).join(', ');
-      return spec.kind === 'object' ? `{${body}}` : `NullProto({${body}})`;
-    }
+      return `{${keyed(renderObjectKey)}}`;
+    case 'nullProtoObject':
+      return `NullProto({${keyed(renderObjectKey)}})`;
     case 'map':
-      return `Map({${children.map((child, i) => `${formatKey(spec.keys![i])}: ${child}`).join(', ')}})`;
+      return `Map({${keyed(formatKey)}})`;
     case 'custom':
-      return `CustomNode(${spec.node!.name}[${renderMeta(spec.meta)}], [${children.join(', ')}])`;
+      return `CustomNode(${spec.node!.name}[${renderMeta(spec.meta)}], [${[...children, ...more].join(', ')}])`;
     default:
       return spec.kind satisfies never;
   }

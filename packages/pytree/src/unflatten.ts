@@ -8,8 +8,8 @@ import type { TreeSpec } from './spec.js';
 const SPECIALIZE_AFTER_CALLS = 2;
 
 export function unflattenWithSpec(spec: TreeSpec, leaves: Iterable<unknown>): unknown {
-  const list: readonly unknown[] = Array.isArray(leaves) ? leaves : Array.from(leaves);
-  if (list.length !== spec.numLeaves) throw new LeafCountError(spec.numLeaves, list.length);
+  const list: readonly unknown[] = Array.isArray(leaves) ? leaves : readAtMost(leaves, spec.numLeaves);
+  if (list.length !== spec.numLeaves) throw new LeafCountError(spec.numLeaves, list.length, list.length > spec.numLeaves);
   let compiled = spec.compiledUnflatten;
   if (compiled === undefined && ++spec.unflattenCalls >= SPECIALIZE_AFTER_CALLS) {
     compiled = spec.compiledUnflatten = compileUnflatten(spec);
@@ -17,6 +17,19 @@ export function unflattenWithSpec(spec: TreeSpec, leaves: Iterable<unknown>): un
   if (compiled) return compiled(list);
   const cursor = { next: 0 };
   return build(spec, list, cursor);
+}
+
+/**
+ * The first `count + 1` values of an iterable: one past the spec's leaf count is enough to know there are
+ * too many, so an endless or huge iterator is never drained into memory.
+ */
+function readAtMost(leaves: Iterable<unknown>, count: number): unknown[] {
+  const list: unknown[] = [];
+  for (const leaf of leaves) {
+    list.push(leaf);
+    if (list.length > count) break;
+  }
+  return list;
 }
 
 function build(spec: TreeSpec, leaves: readonly unknown[], cursor: { next: number }): unknown {

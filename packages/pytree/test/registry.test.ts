@@ -168,6 +168,8 @@ dataclass('bad field lists are rejected', () => {
   class Bad {}
   assert.throws(() => registerDataclass(Bad, { dataFields: ['a', 'a'], namespace: 'x' }), /invalid or repeated field/);
   assert.throws(() => registerDataclass(Bad, { dataFields: ['__proto__'], namespace: 'x' }), /invalid or repeated/);
+  // An own 'constructor' field would hide the class (nodes are found by .constructor): every instance a leaf.
+  assert.throws(() => registerDataclass(Bad, { dataFields: ['w', 'constructor'], namespace: 'x' }), /invalid or repeated field "constructor"/);
 });
 
 const statics = suite('registry: registerStatic');

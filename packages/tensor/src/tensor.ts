@@ -1,6 +1,6 @@
 import type { DType, TypedArray } from './dtype.js';
-import { allocate, shortName } from './dtype.js';
-import { ValueError } from './errors.js';
+import { DTYPES, allocate, isDType, shortName, typedArrayOf } from './dtype.js';
+import { KilnTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import type * as opTable from './ops/index.js';
 import type { TensorMetaLike } from './registry/registry.js';
 import { setTensorPredicate } from './registry/registry.js';
@@ -66,6 +66,7 @@ export class Tensor implements TensorMetaLike {
    * first one's writes once either moves. `tensor(values)` and `toTypedArray()` copy.
    */
   static fromData(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+    checkFromData(data, shape, dtype);
     return new Tensor(new Storage(data, dtype), shape, contiguousStridesOf(shape), 0, dtype);
   }
 
@@ -129,6 +130,34 @@ export class Tensor implements TensorMetaLike {
 }
 
 setTensorPredicate((x) => x instanceof Tensor);
+
+/**
+ * fromData is the boundary where outside bytes become a tensor: a short array would otherwise be read past
+ * its end by compiled kernels (a RangeError deep in a compiled call, or garbage). O(ndim), so the kernels
+ * that call it on every result do not notice.
+ */
+function checkFromData(data: TypedArray, shape: readonly number[], dtype: DType): void {
+  if (!isDType(dtype)) throw new KilnTypeError(`Tensor.fromData: dtype must be one of ${DTYPES.join(', ')}, got ${String(dtype)}`);
+  const expected = typedArrayOf[dtype];
+  if (!(data instanceof expected)) {
+    const got = data === null || typeof data !== 'object' ? String(data) : `a ${(data as object).constructor?.name ?? 'object'}`;
+    throw new KilnTypeError(`Tensor.fromData: ${dtype} data must be a ${expected.name}, got ${got}`, `convert it first (new ${expected.name}(values)), or use tensor(values, { dtype })`);
+  }
+  if (!Array.isArray(shape)) throw new KilnTypeError(`Tensor.fromData: the shape must be an array of sizes, got ${String(shape)}`);
+  let numel = 1;
+  for (const size of shape) {
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new ValueError(`Tensor.fromData: the shape ${fmtShape(shape)} has ${String(size)}, not a non-negative integer size`);
+    }
+    numel *= size;
+  }
+  if (data.length !== numel) {
+    throw new ShapeError(
+      `Tensor.fromData: shape ${fmtShape(shape)} has ${numel} elements but the ${expected.name} holds ${data.length}`,
+      'pass exactly one value per element, in row-major order',
+    );
+  }
+}
 
 export function contiguousStridesOf(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);

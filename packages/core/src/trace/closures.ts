@@ -151,12 +151,12 @@ export function readBinding(fn: Function, scopeIndex: number, name: string): unk
 }
 
 /** Maps a generated position (0-based) back to the user's file and 1-based line through the source map. */
-export function originalLocation(url: string, line: number, column: number): { file: string; line: number } {
+export function originalLocation(url: string, line: number, column: number): { file: string; line: number; column: number; path: string } {
   const map = url ? findSourceMap(url) : undefined;
-  const entry = map?.findEntry(line, column) as { originalSource?: string; originalLine?: number } | undefined;
+  const entry = map?.findEntry(line, column) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
   const source = entry?.originalSource ?? url;
   const file = source.startsWith('file:') ? fileURLToPath(source) : source;
-  return { file: file.split('/').slice(-1)[0] ?? file, line: (entry?.originalLine ?? line) + 1 };
+  return { file: file.split('/').slice(-1)[0] ?? file, line: (entry?.originalLine ?? line) + 1, column: entry?.originalColumn ?? column, path: file };
 }
 
 /** For a bound function: its target, bound `this` and bound arguments (null for other functions). */

@@ -4,9 +4,11 @@ import type { ExprJson } from '@kiln/shapes';
 import type { DType } from '@kiln/tensor';
 import { Tensor } from '@kiln/tensor';
 import { FakeTensor } from '@kiln/tensor';
+import { checkGraphJson } from './check-json.js';
 import { Graph, GraphError } from './graph.js';
 import type { Argument, NodeKind, NodeMeta } from './node.js';
 import { Node } from './node.js';
+import { verify } from './verify.js';
 
 /** JSON form of a graph: nodes by name, symbolic sizes as expression JSON, constant tensors with their data. */
 export interface GraphJson {
@@ -41,7 +43,8 @@ function encode(x: unknown): unknown {
   if (x instanceof FakeTensor) {
     return { fake: { shape: x.shape.map(encode), strides: x.strides.map(encode), offset: encode(x.offset), dtype: x.dtype } };
   }
-  if (x instanceof Tensor) return { tensor: { dtype: x.dtype, shape: [...x.shape], data: Array.from(x.toTypedArray()) } };
+  // Non-finite values as strings: JSON.stringify would write NaN and ±Infinity as null (read back as 0).
+  if (x instanceof Tensor) return { tensor: { dtype: x.dtype, shape: [...x.shape], data: Array.from(x.toTypedArray(), finiteOrString) } };
   if (Array.isArray(x)) return x.map(encode);
   if (x !== null && typeof x === 'object') {
     return { obj: Object.fromEntries(Object.entries(x).map(([k, v]) => [k, encode(v)])) };
@@ -71,9 +74,12 @@ export function serializeGraph(graph: Graph): GraphJson {
   };
 }
 
-/** Rebuilds a graph; symbolic sizes become SymInts of `env` (a fresh one by default). */
+/**
+ * Rebuilds a graph; symbolic sizes become SymInts of `env` (a fresh one by default). The JSON is checked
+ * first (check-json.ts) and the graph verified after, so bad input is a GraphError, never a broken graph.
+ */
 export function deserializeGraph(json: GraphJson, env: ShapeEnv = new ShapeEnv()): Graph {
-  if (json.version !== 1) throw new GraphError(`unsupported graph JSON version ${String(json.version)}`);
+  checkGraphJson(json);
   const graph = new Graph(json.level);
   const byName = new Map<string, Node>();
   const decode = (x: unknown): unknown => {
@@ -116,11 +122,14 @@ export function deserializeGraph(json: GraphJson, env: ShapeEnv = new ShapeEnv()
   }
   graph.symbols = json.symbols;
   graph.asserts = json.asserts;
+  verify(graph, 'read from JSON');
   return graph;
 }
 
-function toTyped(dtype: DType, data: number[]) {
+const finiteOrString = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
+
+function toTyped(dtype: DType, data: (number | string)[]) {
   const empty = Tensor.empty([data.length], dtype).storage.data;
-  empty.set(data);
+  empty.set(data.map(Number));
   return empty;
 }

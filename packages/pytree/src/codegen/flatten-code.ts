@@ -186,6 +186,8 @@ function customGuard(spec: TreeSpec, emitter: Emitter): string[] {
   lines.push(`const r = ${node}.flatten(x); const ch = r == null ? null : r.children;`);
   lines.push(
     `if (!Array.isArray(ch) || ch.length !== ${spec.childSpecs.length} || !${node}.metaEquals(r.meta, m.meta)) return false;`,
+    // Keys that do not match the children make the generic path raise (see callFlatten).
+    `if (r.keys !== undefined && (!Array.isArray(r.keys) || r.keys.length !== ${spec.childSpecs.length})) return false;`,
   );
   lines.push(...valueChecks(spec, (i) => `ch[${i}]`, emitter));
   return lines;
