@@ -4,10 +4,11 @@
 // GC every 50,000 calls. After
 // warm-up (the first 20 % of calls) memory must stay flat: prints the samples, then a verdict, and exits 1
 // when it grew. Run: `npx -y pnpm@12.4.2 soak` (needs --expose-gc, which the script sets).
-// KILN_SOAK_CALLS / KILN_SOAK_FUNCTIONS / KILN_SOAK_SHAPES shrink it for a quick look.
+// KILN_SOAK_CALLS / KILN_SOAK_FUNCTIONS / KILN_SOAK_SHAPES shrink it for a quick look; KILN_SOAK_RESIDENT=off
+// turns resident inputs and outputs off (to tell the resident pool's share of arena growth).
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
-import { cpuArena } from '@kiln/backend-cpu';
+import { configureResident, cpuArena } from '@kiln/backend-cpu';
 import { compile, getDefaultCompiler } from '@kiln/core';
 import { machineLine } from './support.js';
 
@@ -19,6 +20,7 @@ const WARMUP = 0.2;
 /** Growth allowed after warm-up, per measure: a flat process drifts by GC timing, not by megabytes. */
 const LIMITS_MB = { heapUsed: 8, arenaInUse: 1, wasmMemory: 16, rss: 64 };
 
+if (process.env.KILN_SOAK_RESIDENT === 'off') configureResident({ budgetBytes: 0, keepInputs: false });
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npx -y pnpm@12.4.2 soak does)');
 
