@@ -3,7 +3,12 @@
 import type { BreakRecord, CacheEntry, GraphEntry, SplitEntry } from './cache.js';
 import { KilnTypeError } from '@kiln/tensor';
 import { compileWith, validateCompileOptions } from './compile.js';
+import type { AotReport } from './autograd/compiled-function.js';
 import type { CompileOptions } from './compile.js';
+import type { EagerStepReport } from '@kiln/lower';
+import { describeBackends } from './backends/registry.js';
+import { getDefaultCompiler } from './compiler.js';
+import type { Compiler } from './compiler.js';
 import { printGraph } from '@kiln/graph';
 import { formatLocation } from './trace/errors.js';
 import { resumeEntries } from './trace/resume/run.js';
@@ -27,8 +32,10 @@ export interface ExplainOutput {
   readonly graphOrigins: readonly string[];
   /** The same graphs after passes and decomposition: what each backend compiled. */
   readonly coreGraphs: readonly string[];
-  /** Per graph: the backend, its kernel count, the nodes it ran eagerly, and its generated code. */
-  readonly backends: readonly { backend: string; kernels: number; fallbacks: readonly { op: string; reason: string }[]; wholeGraphFallback?: string; code?: string }[];
+  /** Per graph: the backend that compiled it, its kernel count, the nodes run as eager steps (and why), fusions, code. */
+  readonly backends: readonly ProgramReport[];
+  /** The backends the compiler could use, best first: name, priority, device, availability. */
+  readonly availableBackends: readonly string[];
   readonly graphCount: number;
   readonly breakCount: number;
   readonly breaks: readonly ExplainBreak[];
@@ -41,7 +48,59 @@ export interface ExplainOutput {
   readonly decisions: readonly CallDecision[];
   /** Skipped user functions that eager code called: run as copies with compiled callees, or as themselves (why). */
   readonly skippedCallees: readonly SkippedCallee[];
+  /** Graphs called with inputs that require grad: the forward and backward graphs they were split into, and what is saved. */
+  readonly training: readonly TrainingGraphs[];
   toString(): string;
+}
+
+export interface TrainingGraphs {
+  /** Index into `graphs`. */
+  readonly graph: number;
+  /** Graph inputs that required grad, by position. */
+  readonly differentiable: readonly number[];
+  readonly forward: string;
+  readonly backward: string;
+  /** Forward values passed to the backward (node names in the forward graph), and their bytes. */
+  readonly saved: readonly string[];
+  readonly savedBytes: number;
+  /** Forward values the backward recomputes instead of saving them, and the bytes that saves. */
+  readonly recomputed: readonly string[];
+  readonly recomputedBytes: number;
+  /** Kernel counts and the nodes each compiled graph runs eagerly. */
+  readonly forwardKernels: number;
+  readonly backwardKernels: number;
+  readonly fallbacks: readonly string[];
+}
+
+function trainingGraphs(entries: readonly (GraphEntry | SplitEntry)[]): TrainingGraphs[] {
+  return entries.flatMap((g, graph) =>
+    ((g.run as { aotReports?: readonly AotReport[] }).aotReports ?? []).map(({ partition: p, differentiable, forwardBackend, backwardBackend }) => ({
+      graph,
+      differentiable,
+      forward: printGraph(p.forward),
+      backward: printGraph(p.backward),
+      saved: p.saved.map((n) => `%${n.name}`),
+      savedBytes: p.savedBytes,
+      recomputed: p.recomputed.map((n) => `%${n.name}`),
+      recomputedBytes: p.recomputedBytes,
+      forwardKernels: forwardBackend?.kernels ?? 0,
+      backwardKernels: backwardBackend?.kernels ?? 0,
+      fallbacks: [
+        ...(forwardBackend?.eagerSteps ?? []).map((f) => `forward: ${f.op} (${f.reason})`),
+        ...(backwardBackend?.eagerSteps ?? []).map((f) => `backward: ${f.op} (${f.reason})`),
+        ...[forwardBackend?.wholeGraphFallback, backwardBackend?.wholeGraphFallback].filter((w): w is string => !!w).map((w) => `not lowered: ${w}`),
+      ],
+    })),
+  );
+}
+
+export interface ProgramReport {
+  readonly backend: string;
+  readonly kernels: number;
+  readonly eagerSteps: readonly EagerStepReport[];
+  readonly fusions?: Readonly<Record<string, number>>;
+  readonly wholeGraphFallback?: string;
+  readonly code?: string;
 }
 
 const hasOps = (e: GraphEntry | SplitEntry): boolean => e.graph.nodes.some((n) => n.kind === 'call');
@@ -78,7 +137,7 @@ export class CompileRecorder {
     return Math.max(0, this.entries.length - 1);
   }
 
-  report(result: unknown): ExplainOutput {
+  report(result: unknown, compiler: Compiler = getDefaultCompiler()): ExplainOutput {
     const graphEntries = this.graphEntries();
     const tags = new Map(this.entries.map((e) => [e.entry, e.tag] as const));
     const origin = (g: GraphEntry | SplitEntry): string => {
@@ -97,10 +156,12 @@ export class CompileRecorder {
       backends: graphEntries.map((g) => ({
         backend: g.backend,
         kernels: g.backendReport?.kernels ?? 0,
-        fallbacks: g.backendReport?.fallbacks ?? [],
+        eagerSteps: g.backendReport?.eagerSteps ?? [],
+        ...(g.backendReport?.fusions ? { fusions: g.backendReport.fusions } : {}),
         ...(g.backendReport?.wholeGraphFallback ? { wholeGraphFallback: g.backendReport.wholeGraphFallback } : {}),
         ...(g.backendReport?.code ? { code: g.backendReport.code } : {}),
       })),
+      availableBackends: describeBackends(compiler.backends()),
       graphCount: graphs.length,
       breakCount: this.breaks.length,
       breaks: [...this.breaks],
@@ -110,6 +171,7 @@ export class CompileRecorder {
       compilePhasesMs: this.entries.map((e) => ('compilePhasesMs' in e.entry ? e.entry.compilePhasesMs : undefined)),
       decisions: this.entries.flatMap((e) => e.entry.decisions),
       skippedCallees: [...this.skippedCallees],
+      training: trainingGraphs(graphEntries),
       toString: () => formatExplain(out),
     };
     return out;
@@ -126,7 +188,7 @@ const CALLEES_NOTE =
 const DEFAULT_HINT = 'move this code out of the compiled function, or after its last tensor operation';
 
 function formatExplain(e: ExplainOutput): string {
-  const lines = [`Graph count: ${e.graphCount}`, `Graph break count: ${e.breakCount}`];
+  const lines = [`Backends: ${e.availableBackends.join('; ')}`, `Graph count: ${e.graphCount}`, `Graph break count: ${e.breakCount}`];
   e.breaks.forEach((b, i) => {
     lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}`, `  hint: ${b.hint ?? DEFAULT_HINT}`);
     const r = b.resumed;
@@ -142,10 +204,21 @@ function formatExplain(e: ExplainOutput): string {
     lines.push(`Graph ${i + 1} ${e.graphOrigins[i] ?? ''}:`, ...g.split('\n').map((l) => `  ${l}`));
     const b = e.backends[i];
     if (!b) return;
-    lines.push(`  backend ${b.backend}: ${b.kernels} kernel${b.kernels === 1 ? '' : 's'}`);
+    lines.push(`  compiled by backend ${b.backend}: ${b.kernels} kernel${b.kernels === 1 ? '' : 's'}`);
+    const fusions = Object.entries(b.fusions ?? {});
+    if (fusions.length) lines.push(`  fusion rules: ${fusions.map(([rule, n]) => `${rule} ×${n}`).join(', ')}`);
     if (b.wholeGraphFallback) lines.push(`  not lowered (interpreted): ${b.wholeGraphFallback}`);
-    for (const f of b.fallbacks) lines.push(`  eager fallback: ${f.op} (${f.reason})`);
+    for (const f of b.eagerSteps) lines.push(`  eager step: ${f.node ? `%${f.node} = ` : ''}${f.op} (${f.reason})`);
   });
+  for (const t of e.training) {
+    const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+    lines.push(
+      `Graph ${t.graph + 1} with gradients (inputs ${t.differentiable.map((i) => `#${i}`).join(', ')} require grad): saved ${t.saved.join(' ') || 'nothing'} (${kib(t.savedBytes)}); recomputed in the backward ${t.recomputed.join(' ') || 'nothing'} (${kib(t.recomputedBytes)} not saved)`,
+      `  forward graph (${t.forwardKernels} kernels):`, ...t.forward.split('\n').map((l) => `    ${l}`),
+      `  backward graph (${t.backwardKernels} kernels):`, ...t.backward.split('\n').map((l) => `    ${l}`),
+      ...t.fallbacks.map((f) => `  eager fallback in ${f}`),
+    );
+  }
   e.guards.forEach((gs, i) => lines.push(`Guards of entry ${i + 1}:`, ...gs.map((g) => `  ${g}`)));
   const calls = e.decisions.filter((d) => d.kind !== 'allowInGraph');
   if (calls.length) lines.push('Calls:', ...calls.map((d) => `  ${d.callee}: ${d.kind} (${d.rule}) at ${formatLocation(d.location)}`));
@@ -166,6 +239,6 @@ export function explain<F extends (...args: any[]) => any>(fn: F, options: Compi
     const recorder = new CompileRecorder();
     const compiled = compileWith(fn, options, recorder);
     const result = compiled(...args);
-    return recorder.report(result);
+    return recorder.report(result, options.compiler ?? getDefaultCompiler());
   };
 }

@@ -2,6 +2,7 @@ import type { DType, TypedArray } from './dtype.js';
 import { DTYPES, allocate, isDType, shortName, typedArrayOf } from './dtype.js';
 import { KilnTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import type * as opTable from './ops/index.js';
+import type { GradNode, ViewLink } from './autograd/node.js';
 import type { TensorMetaLike } from './registry/registry.js';
 import { setTensorPredicate } from './registry/registry.js';
 import { Storage } from './storage.js';
@@ -13,7 +14,12 @@ type OpTable = typeof opTable;
 /** The method type of op `K`: the function's type minus `self`. */
 type M<K extends keyof OpTable> = MethodOf<OpTable[K]>;
 
-export type Device = 'cpu';
+/**
+ * Where a tensor's bytes live: `cpu` (a JS typed array or a CPU backend's wasm memory), or the device a
+ * backend plugin names (`webgpu`: device-resident bytes, read back asynchronously). Any backend may name
+ * its own device without editing this package.
+ */
+export type Device = 'cpu' | 'webgpu' | (string & {});
 
 /**
  * The eager tensor: a storage plus shape, strides and offset, so that views (`transpose`, `slice`, `expand`…)
@@ -46,7 +52,16 @@ export interface Tensor {
   argmin: M<'argmin'>; var: M<'var'>; std: M<'std'>; all: M<'all'>; any: M<'any'>; logsumexp: M<'logsumexp'>;
   cumsum: M<'cumsum'>; max: import('./ops/reductions.js').ReduceWithIndicesMethod;
   min: import('./ops/reductions.js').ReduceWithIndicesMethod; softmax: M<'softmax'>; logSoftmax: M<'logSoftmax'>;
-  matmul: M<'matmul'>;
+  matmul: M<'matmul'>; scatterAdd: M<'scatterAdd'>;
+  // autograd (installed by autograd/methods.ts)
+  /** Computes the gradient of this tensor with respect to the graph's leaves and accumulates it into their `.grad`. */
+  backward(gradient?: Tensor | null, options?: { retainGraph?: boolean; createGraph?: boolean }): void;
+  /** A tensor over the same data with no history (shares storage and version counter, as a view). */
+  detach(): Tensor;
+  /** Marks a leaf as requiring grad (or not); returns the tensor. */
+  requiresGrad_(requiresGrad?: boolean): Tensor;
+  /** Makes `backward()` also fill `.grad` of this non-leaf tensor. */
+  retainGrad(): Tensor;
 }
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Tensor implements TensorMetaLike {
@@ -58,6 +73,34 @@ export class Tensor implements TensorMetaLike {
     readonly dtype: DType,
     readonly device: Device = 'cpu',
   ) {}
+
+  // Autograd state (autograd/). Plain fields, not one record, so the hot "does any input require grad" test
+  // is two field loads.
+  /** The node that computed this tensor (null for leaves): where `backward()` sends its gradient. */
+  gradFn: GradNode | null = null;
+  /** Which of `gradFn`'s outputs this tensor is. */
+  outputNr = 0;
+  /** The accumulated gradient, on leaves that require grad and on tensors that called `retainGrad()`. */
+  grad: Tensor | null = null;
+  /** A leaf created with `requiresGrad: true` or given `requiresGrad_()`. */
+  leafRequiresGrad = false;
+  retainsGrad = false;
+  /** For a view: the op and tensor it was taken from, so an in-place write through it updates its base's history. */
+  viewOf: ViewLink | null = null;
+
+  /** True for leaves that require grad and for every tensor computed from one (while grad mode is on). */
+  get requiresGrad(): boolean {
+    return this.leafRequiresGrad || this.gradFn !== null;
+  }
+
+  set requiresGrad(value: boolean) {
+    this.requiresGrad_(value);
+  }
+
+  /** A tensor that no op computed with history: user-created tensors, and everything made under `noGrad`. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
 
   /**
    * A new contiguous tensor that owns `data`: the array is not copied, so do not write to it afterwards
@@ -217,6 +260,8 @@ export function assertSingleElement(t: Tensor, op: string): void {
   }
 }
 
+/** Every op without a decomposition (the core op set), by name: lowering tables are keyed by it. */
+export type CoreOpName = { [K in keyof OpTable]: OpTable[K] extends { readonly opName?: infer N; readonly isCoreOp?: true } ? (N extends string ? N : never) : never }[keyof OpTable];
 type MethodOpNames = { [K in keyof OpTable]: OpTable[K] extends { isMethod: true } ? K : never }[keyof OpTable];
 type MissingMethods = Exclude<MethodOpNames, keyof Tensor>;
 /** Compile-time check: every op marked `method: true` is declared on the Tensor interface above. */
