@@ -5,13 +5,14 @@ import { availableParallelism } from 'node:os';
 import type { Graph } from '@kiln/graph';
 import { Interpreter, userFacingError } from '@kiln/graph';
 import type { Backend, BackendAvailability, BackendCapabilities, BackendCompileContext, CompiledGraph, LoweredProgram } from '@kiln/lower';
-import { LoweringError, backendPlugin, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/lower';
+import { LoweringError, backendPlugin, loweredOps, lowerForCodegen, printProgram, registerBackend } from '@kiln/lower';
 import { Arena, ArenaOutOfMemoryError } from './runtime/arena.js';
 import { wasmApi } from './runtime/wasm-api.js';
 import { compileKernels } from './runtime/compile.js';
 import type { CompiledModule } from './runtime/compile.js';
 import { CpuCodegenError } from './codegen/kernels/errors.js';
 import { ProgramRunner } from './runtime/program.js';
+import { warnEagerFallback } from './runtime/eager-fallback.js';
 
 /**
  * One arena for every program of the process: buffers of one call are freed before the next; resident
@@ -48,23 +49,9 @@ function initCpu(): BackendAvailability {
 
 /** Lowers and generates code; a kernel codegen rejects sends its nodes to eager and the graph is lowered again. */
 function lowerAndGenerate(graph: Graph, ctx: BackendCompileContext): { program: LoweredProgram; module: CompiledModule; loweredMs: number } {
-  const eagerNodes = new Map<string, string>();
-  for (;;) {
-    const t0 = performance.now();
-    const program = lowerGraph(graph, { capabilities: ctx.capabilities, overrideLowering: ctx.overrideLowering, eagerNodes });
-    const loweredMs = performance.now() - t0;
-    const kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
-    try {
-      return { program, module: compileKernels(kernels, arena()), loweredMs };
-    } catch (err) {
-      if (!(err instanceof CpuCodegenError)) throw err;
-      const nodes = [...(program.kernelNodes?.get(err.kernel) ?? [])].filter((n) => !eagerNodes.has(n));
-      // Every node of the kernel already eager would loop forever: a lowering bug, not a user's problem.
-      if (nodes.length === 0) throw err;
-      const reason = `the CPU code generator cannot emit its kernel (${err.message.split('\n')[0]})`;
-      for (const n of nodes) eagerNodes.set(n, reason);
-    }
-  }
+  const rejected = (err: unknown) => (err instanceof CpuCodegenError ? { kernel: err.kernel, message: err.message } : undefined);
+  const { program, generated, loweredMs } = lowerForCodegen(graph, ctx, (kernels) => compileKernels(kernels, arena()), rejected, 'CPU');
+  return { program, module: generated, loweredMs };
 }
 
 export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { capabilities: CPU_CAPABILITIES, overrideLowering: () => undefined }): CompiledGraph & { runner?: ProgramRunner } {
@@ -88,6 +75,7 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
   } catch (err) {
     // Captured constants too large for the arena: the graph runs on the interpreter, in JS memory.
     if (!(err instanceof ArenaOutOfMemoryError)) throw err;
+    warnEagerFallback(`${err.message.split('\n')[0]}; this graph's captured constants do not fit, so it runs with the eager kernels`);
     return wholeGraphOnInterpreter(graph, err.message, t0);
   }
   const compileMs = performance.now() - t0;
