@@ -4,10 +4,11 @@
 // GC every 50,000 calls. After
 // warm-up (the first 20 % of calls) memory must stay flat: prints the samples, then a verdict, and exits 1
 // when it grew. Run: `npx -y pnpm@12.4.2 soak` (needs --expose-gc, which the script sets).
-// KILN_SOAK_CALLS / KILN_SOAK_FUNCTIONS / KILN_SOAK_SHAPES shrink it for a quick look.
+// KILN_SOAK_CALLS / KILN_SOAK_FUNCTIONS / KILN_SOAK_SHAPES shrink it for a quick look; KILN_SOAK_RESIDENT=off
+// turns resident inputs and outputs off (to tell the resident pool's share of arena growth).
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
-import { cpuArena } from '@kiln/backend-cpu';
+import { configureResident, cpuArena } from '@kiln/backend-cpu';
 import { compile, getDefaultCompiler } from '@kiln/core';
 import { machineLine } from './support.js';
 
@@ -19,6 +20,7 @@ const WARMUP = 0.2;
 /** Growth allowed after warm-up, per measure: a flat process drifts by GC timing, not by megabytes. */
 const LIMITS_MB = { heapUsed: 8, arenaInUse: 1, wasmMemory: 16, rss: 64 };
 
+if (process.env.KILN_SOAK_RESIDENT === 'off') configureResident({ budgetBytes: 0, keepInputs: false });
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npx -y pnpm@12.4.2 soak does)');
 
@@ -51,10 +53,13 @@ for (let i = 0; i < CALLS; i++) {
   const fn = fns[i % FUNCTIONS]!;
   const [r, c] = shapeOf((i * 7919) % SHAPES);
   fn(k.full([r, c], (i % 17) - 8.5));
+  // A server yields between requests: finalizers (resident blocks, emptied caches) run there.
+  if ((i + 1) % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
   if ((i + 1) % SAMPLE_EVERY === 0) {
     gc();
-    await new Promise((resolve) => setTimeout(resolve, 5)); // let finalizers run, then collect what they freed
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let finalizers run, then collect what they freed
     gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const m = process.memoryUsage();
     const arena = cpuArena();
     samples.push({ calls: i + 1, heapUsed: m.heapUsed, arenaInUse: arena.bytesInUse, wasmMemory: arena.memory.buffer.byteLength, rss: m.rss, seconds: (performance.now() - start) / 1000 });

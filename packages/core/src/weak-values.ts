@@ -1,6 +1,8 @@
 // A map whose values are held weakly: an entry lasts while something else holds its value, and is dropped
 // once the value is collected. For caches keyed by source text (a code location, generated code) whose
 // values the compiled functions hold: they live as long as a user's function can use them, not until reset().
+// As for every WeakRef, a value made or read in the current synchronous job stays alive until the job ends
+// (a loop compiling thousands of functions without yielding frees them when it returns to the event loop).
 export class WeakValueMap<K, V extends object> {
   private readonly refs = new Map<K, WeakRef<V>>();
   private readonly registry = new FinalizationRegistry<K>((key) => {
