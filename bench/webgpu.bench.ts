@@ -14,6 +14,7 @@ import { machineLine, printRow } from './support.js';
 import { interleavedMediansAsync } from './peer-timing.js';
 import { OnnxGraph, ortSession, type OrtFeeds } from './onnx.js';
 import { gpuPeers, type Peers } from './webgpu-peers.js';
+import { blockCase, mlpCase, type ModelCase } from './model-peers.js';
 
 console.log(machineLine());
 const peers: Peers = await gpuPeers();
@@ -43,13 +44,17 @@ function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Number.isNaN(worst) ? Infinity : worst;
 }
 
-export interface Workload {
+interface Workload {
   name: string;
   fn: Fn;
+  /** CPU tensors: Kiln's eager reference runs on these, Kiln's compiled call on their webgpu copies. */
   args: k.Tensor[];
-  jax?: (...a: J[]) => J;
-  tf?: (...a: T[]) => T;
+  /** The same computation on the peers' arrays (made from `args`), or a port that holds its own inputs. */
+  jax?: ((...a: J[]) => J) | { run: () => J };
+  tf?: ((...a: T[]) => T) | { run: () => T };
   onnx?: (g: OnnxGraph, ...x: string[]) => string;
+  /** Moves what `fn` closes over (a model's weights) to the device before Kiln's compiled calls. */
+  toDevice?: () => void;
   rounds: number;
 }
 
@@ -58,6 +63,7 @@ const checks: string[] = [];
 async function row(w: Workload): Promise<void> {
   const want = f32(w.fn(...w.args)); // the CPU's eager kernels: the reference
   const device = w.args.map((t) => t.to('webgpu'));
+  w.toDevice?.();
   const fast = compile(w.fn, { backend: 'webgpu' });
   const t0 = performance.now();
   const got = (await fast(...device).data()) as Float32Array;
@@ -65,20 +71,24 @@ async function row(w: Workload): Promise<void> {
   const kilnDiff = relDiff(got, want);
   const fns: Record<string, () => Promise<Float32Array>> = { kiln: async () => (await fast(...device).data()) as Float32Array };
   const diffs: string[] = [`kiln vs CPU eager ${kilnDiff.toExponential(1)}`];
+  const firstCalls: string[] = [`kiln ${firstMs.toFixed(0)}`];
   if (!(kilnDiff <= 1e-4)) checks.push(`MISMATCH ${w.name}: Kiln WebGPU differs from Kiln CPU eager by ${kilnDiff}`);
 
   const candidates: Record<string, () => Promise<() => Promise<Float32Array>>> = {};
   if (jax && w.jax) {
     const { numpy: np, jit } = jax;
     const ja = w.args.map((t) => np.array(f32(t)).reshape([...t.shape]));
-    const jitted = jit(w.jax) as (...a: J[]) => J;
-    candidates.jax = async () => async () => (await jitted(...ja.map((a) => a.ref)).data()) as Float32Array;
+    const body = w.jax;
+    const jitted = typeof body === 'function' ? (jit(body) as (...a: J[]) => J) : undefined;
+    const call = jitted ? () => jitted(...ja.map((a) => a.ref)) : (body as { run: () => J }).run;
+    candidates.jax = async () => async () => (await call().data()) as Float32Array;
   }
   if (tf && w.tf) {
     const ta = w.args.map((t) => tf.tensor(f32(t), [...t.shape]));
     const body = w.tf;
+    const call = typeof body === 'function' ? () => tf.tidy(() => body(...ta)) : body.run;
     candidates.tfjs = async () => async () => {
-      const out = tf.tidy(() => body(...ta));
+      const out = call();
       const d = (await out.data()) as Float32Array;
       out.dispose();
       return d;
@@ -93,8 +103,11 @@ async function row(w: Workload): Promise<void> {
   }
   for (const [lib, make] of Object.entries(candidates)) {
     try {
+      const start = performance.now();
       const run = await make();
-      const d = relDiff(await run(), got);
+      const first = await run();
+      firstCalls.push(`${lib} ${(performance.now() - start).toFixed(0)}`);
+      const d = relDiff(first, got);
       diffs.push(`${lib} ${d.toExponential(1)}`);
       if (d <= 1e-4) fns[lib] = run;
       else checks.push(`MISMATCH ${w.name}: ${lib} differs from Kiln by ${d} (relative); not timed`);
@@ -104,7 +117,7 @@ async function row(w: Workload): Promise<void> {
   }
   const medians = await interleavedMediansAsync(Object.values(fns), w.rounds, 3000);
   printRow(w.name, Object.fromEntries(Object.keys(fns).map((lib, i) => [lib, medians[i]])));
-  checks.push(`${w.name}: Kiln's first call ${firstMs.toFixed(0)} ms (trace, lowering, WGSL, pipeline); max rel |diff| ${diffs.join(', ')}`);
+  checks.push(`${w.name}: first call ms (compiles, pipelines): ${firstCalls.join(', ')}; max rel |diff| vs Kiln: ${diffs.join(', ')}`);
 }
 
 const N = 1 << 20;
@@ -136,7 +149,31 @@ for (const n of [256, 1024]) {
   });
 }
 
-// Dispatch overhead: 8 elements, 2 ops, cached — the cost of one submit and one readback.
+// The demo's models (examples/models.mjs) at their smaller bench/models.bench.ts sizes; the peers run the
+// ports in ./model-peers.ts with the same weights. ONNX Runtime has no port of them here.
+for (const c of [mlpCase([64, 256, 256, 10], 32, jax, tf), blockCase(2, 32, 64, 4, jax, tf)]) await modelRow(c);
+
+async function modelRow(c: ModelCase): Promise<void> {
+  await row({
+    name: c.name, args: [c.x], rounds: 5,
+    fn: (x) => c.model.forward(x),
+    jax: c.jax && { run: c.jax },
+    tf: c.tf && { run: c.tf },
+    toDevice: () => moveTensors(c.model),
+  });
+}
+
+/** Replaces every tensor reachable through a model's fields (layers, their weights) by its webgpu copy. */
+function moveTensors(obj: object): void {
+  for (const [key, value] of Object.entries(obj)) {
+    if (value instanceof k.Tensor) (obj as Record<string, unknown>)[key] = value.to('webgpu');
+    else if (value && typeof value === 'object') moveTensors(value);
+  }
+}
+
+// Dispatch overhead: 8 elements, 2 ops, cached — the cost of one submit and one readback. tfjs's WebGPU
+// backend runs ops whose inputs are all still on the CPU and smaller than 1,000 elements on the CPU (its
+// WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD), so its figure here is that CPU path, not a GPU dispatch.
 await row({
   name: 'tiny cached call (8 el.)', args: [k.randn([8])], rounds: 20,
   fn: (x) => x.mul(2).add(1),
