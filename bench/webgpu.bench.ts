@@ -7,7 +7,7 @@
 // is compared with Kiln's before it is timed; a peer that differs is printed and left out of the row.
 // Run: node scripts/bench.mjs webgpu
 import * as k from '@kiln/tensor';
-import { compile, getDefaultCompiler } from '@kiln/core';
+import { compile, explain, getDefaultCompiler } from '@kiln/core';
 import '@kiln/backend-cpu';
 import { initWebGpu, registerWebGpuBackend, releaseDevice } from '@kiln/backend-webgpu';
 import { machineLine, printRow } from './support.js';
@@ -117,7 +117,11 @@ async function row(w: Workload): Promise<void> {
   }
   const medians = await interleavedMediansAsync(Object.values(fns), w.rounds, 3000);
   printRow(w.name, Object.fromEntries(Object.keys(fns).map((lib, i) => [lib, medians[i]])));
-  checks.push(`${w.name}: first call ms (compiles, pipelines): ${firstCalls.join(', ')}; max rel |diff| vs Kiln: ${diffs.join(', ')}`);
+  // What Kiln's program is: kernels, and any node it could not lower (an eager step, slower but correct).
+  const report = explain(w.fn, { backend: 'webgpu' })(...device).backends;
+  const shape = report.map((b) => `${b.backend}, ${b.kernels} kernel(s)${b.eagerSteps.length ? `, eager steps: ${b.eagerSteps.map((e) => e.op).join(' ')}` : ''}${b.wholeGraphFallback ? `, interpreted: ${b.wholeGraphFallback}` : ''}`);
+  checks.push(`${w.name}: Kiln ${shape.join('; ')}`);
+  checks.push(`  first call ms (compiles, pipelines): ${firstCalls.join(', ')}; max rel |diff| vs Kiln: ${diffs.join(', ')}`);
 }
 
 const N = 1 << 20;
