@@ -8,28 +8,14 @@ import * as k from '@kiln/tensor';
 import { compile, explain, reset } from '@kiln/core';
 import '@kiln/backend-cpu';
 import { initPeers, machineLine, medianMs, phasesText, printRow } from './support.js';
-// @ts-expect-error -- the demo's models are plain JS without declarations; used here through their runtime API.
-import { MLP, TransformerBlock, input } from '../examples/models.mjs';
+import { blockCase, mlpCase, type ModelCase } from './model-peers.js';
 
 const { jax, tf } = await initPeers();
-const { numpy: np, nn, jit } = jax;
-type J = InstanceType<typeof np.Array>;
-type T = import('@tensorflow/tfjs').Tensor;
 
 console.log(machineLine());
 console.log('median ms per call; kiln: the result as a tensor, kiln+read: also read into a JS array (as the peers\' dataSync()); ratios against kiln+read, > 1: Kiln compiled is faster\n');
 
-interface LinearLayer { weight: k.Tensor; bias: k.Tensor }
-interface Norm { weight: k.Tensor; bias: k.Tensor }
-interface Block { heads: number; headDim: number; norm1: Norm; qkv: LinearLayer; proj: LinearLayer; norm2: Norm; up: LinearLayer; down: LinearLayer }
-
 const f32 = (t: k.Tensor) => t.toTypedArray() as Float32Array;
-/** A Linear's weight [out, in] as the [in, out] matrix the peers multiply by, plus its bias. */
-const weightT = (l: LinearLayer): [Float32Array, number[]] => [f32(l.weight.transpose(0, 1)), [l.weight.shape[1]!, l.weight.shape[0]!]];
-const jArr = ([d, s]: [Float32Array, number[]]) => np.array(d).reshape(s);
-const tArr = ([d, s]: [Float32Array, number[]]) => tf.tensor(d, s);
-const vec = (t: k.Tensor): [Float32Array, number[]] => [f32(t), [...t.shape]];
-const SQRT1_2 = Math.SQRT1_2;
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0;
@@ -38,9 +24,17 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Times the three, after checking each peer matches Kiln eager; prints the row and the check. */
-function compare(name: string, forward: (x: k.Tensor) => k.Tensor, x: k.Tensor, jaxRun: () => Float32Array, tfRun: () => Float32Array): void {
+function compare({ name, model, x, jax: jaxForward, tf: tfForward }: ModelCase): void {
   reset(); // each row compiles as a program of its own (the rows' forwards share one code location)
+  const forward = (t: k.Tensor) => model.forward(t);
   const fast = compile(forward);
+  const jaxRun = () => jaxForward!().dataSync() as Float32Array;
+  const tfRun = () => {
+    const out = tfForward!();
+    const d = out.dataSync() as Float32Array;
+    out.dispose();
+    return d;
+  };
   const want = f32(forward(x));
   const diffs = { kiln: maxDiff(f32(fast(x)), want), jax: maxDiff(jaxRun(), want), tfjs: maxDiff(tfRun(), want) };
   for (const [lib, d] of Object.entries(diffs)) if (!(d < 1e-3)) throw new Error(`${name}: ${lib} differs from Kiln eager by ${d}`);
@@ -56,101 +50,7 @@ function compare(name: string, forward: (x: k.Tensor) => k.Tensor, x: k.Tensor, 
   console.log(`  ${b?.kernels ?? 0} kernels, cold compile ${report.compileTimesMs[0]?.toFixed(1)} ms${phasesText(report.compilePhasesMs[0])}; max |diff| vs eager: ${Object.entries(diffs).map(([l, d]) => `${l} ${d.toExponential(1)}`).join(', ')}`);
 }
 
-function mlpRow(sizes: number[], batch: number): void {
-  const model = new MLP(sizes) as { layers: LinearLayer[]; forward(x: k.Tensor): k.Tensor };
-  const x = input([batch, sizes[0]]) as k.Tensor;
-  const jw = model.layers.map((l) => [jArr(weightT(l)), jArr(vec(l.bias))] as const);
-  const tw = model.layers.map((l) => [tArr(weightT(l)), tArr(vec(l.bias))] as const);
-  const jx = jArr(vec(x));
-  const tx = tArr(vec(x));
-  const jForward = jit((h: J, ...params: J[]) => {
-    for (let i = 0; i < params.length; i += 2) {
-      h = np.matmul(h, params[i]!).add(params[i + 1]!);
-      if (i + 2 < params.length) h = nn.gelu(h, { approximate: false });
-    }
-    return nn.softmax(h, -1);
-  });
-  const jaxRun = () => (jForward as (...a: J[]) => J)(jx.ref, ...jw.flatMap(([w, b]) => [w.ref, b.ref])).dataSync() as Float32Array;
-  const tfRun = () => {
-    const out = tf.tidy(() => {
-      let h: T = tx;
-      tw.forEach(([w, b], i) => {
-        h = tf.fused.matMul({ a: h, b: w, bias: b });
-        if (i + 1 < tw.length) h = h.mul(0.5).mul(tf.erf(h.mul(SQRT1_2)).add(1));
-      });
-      return tf.softmax(h, -1);
-    });
-    const d = out.dataSync() as Float32Array;
-    out.dispose();
-    return d;
-  };
-  compare(`MLP ${sizes.join('-')}, batch ${batch}`, (t) => model.forward(t), x, jaxRun, tfRun);
-}
-
-function blockRow(batch: number, seq: number, dim: number, heads: number): void {
-  const model = new TransformerBlock(dim, heads) as Block & { forward(x: k.Tensor): k.Tensor };
-  const hd = dim / heads;
-  const x = input([batch, seq, dim]) as k.Tensor;
-  // q, k and v as three [dim, dim] matrices: rows of the qkv weight, in the order the model splits them
-  const qkvT = f32(model.qkv.weight.transpose(0, 1)); // [dim, 3·dim]
-  const part = (i: number): [Float32Array, number[]] => [f32(k.Tensor.fromData(qkvT, [dim, 3 * dim], 'float32').narrow(1, i * dim, dim)), [dim, dim]];
-  const partBias = (i: number): [Float32Array, number[]] => [f32(model.qkv.bias.narrow(0, i * dim, dim)), [dim]];
-  const mask = Float32Array.from({ length: seq * seq }, (_, i) => (i % seq > Math.floor(i / seq) ? -Infinity : 0));
-  const host = {
-    x: vec(x), g1: vec(model.norm1.weight), b1: vec(model.norm1.bias), g2: vec(model.norm2.weight), b2: vec(model.norm2.bias),
-    wq: part(0), wk: part(1), wv: part(2), bq: partBias(0), bk: partBias(1), bv: partBias(2),
-    wp: weightT(model.proj), bp: vec(model.proj.bias), wu: weightT(model.up), bu: vec(model.up.bias),
-    wd: weightT(model.down), bd: vec(model.down.bias), mask: [mask, [seq, seq]] as [Float32Array, number[]],
-  };
-  const order = Object.keys(host) as (keyof typeof host)[];
-  const j = Object.fromEntries(order.map((n) => [n, jArr(host[n])])) as Record<keyof typeof host, J>;
-  const t = Object.fromEntries(order.map((n) => [n, tArr(host[n])])) as Record<keyof typeof host, T>;
-  const rows = batch * seq;
-
-  const jLn = (v: J, g: J, b: J) => {
-    const c = v.ref.sub(np.mean(v, -1, { keepdims: true }));
-    const variance = np.mean(np.square(c.ref), -1, { keepdims: true });
-    return c.div(np.sqrt(variance.add(1e-5))).mul(g).add(b);
-  };
-  const jHeads = (m: J) => m.reshape([batch, seq, heads, hd]).transpose([0, 2, 1, 3]);
-  const jBlock = jit((...a: J[]) => {
-    const p = Object.fromEntries(order.map((n, i) => [n, a[i]!])) as Record<keyof typeof host, J>;
-    const h = jLn(p.x.ref, p.g1, p.b1).reshape([rows, dim]);
-    const [q, kk, v] = [jHeads(np.matmul(h.ref, p.wq).add(p.bq)), jHeads(np.matmul(h.ref, p.wk).add(p.bk)), jHeads(np.matmul(h, p.wv).add(p.bv))];
-    const w = nn.softmax(np.matmul(q, kk.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(hd)).add(p.mask), -1);
-    const o = np.matmul(w, v).transpose([0, 2, 1, 3]).reshape([rows, dim]);
-    const x1 = np.matmul(o, p.wp).add(p.bp).add(p.x.reshape([rows, dim]));
-    const f = nn.gelu(np.matmul(jLn(x1.ref, p.g2, p.b2), p.wu).add(p.bu), { approximate: false });
-    return np.matmul(f, p.wd).add(p.bd).add(x1).reshape([batch, seq, dim]);
-  });
-  const jaxRun = () => (jBlock as (...a: J[]) => J)(...order.map((n) => j[n].ref)).dataSync() as Float32Array;
-
-  const tLn = (v: T, g: T, b: T) => {
-    const { mean, variance } = tf.moments(v, -1, true);
-    return v.sub(mean).div(variance.add(1e-5).sqrt()).mul(g).add(b);
-  };
-  const tHeads = (m: T) => m.reshape([batch, seq, heads, hd]).transpose([0, 2, 1, 3]);
-  const tfRun = () => {
-    const out = tf.tidy(() => {
-      const x2 = t.x.reshape([rows, dim]);
-      const h = tLn(x2, t.g1, t.b1);
-      const lin = (a: T, w: T, b: T) => tf.fused.matMul({ a, b: w, bias: b });
-      const [q, kk, v] = [tHeads(lin(h, t.wq, t.bq)), tHeads(lin(h, t.wk, t.bk)), tHeads(lin(h, t.wv, t.bv))];
-      const w = tf.softmax(tf.matMul(q, kk, false, true).mul(1 / Math.sqrt(hd)).add(t.mask));
-      const o = tf.matMul(w, v).transpose([0, 2, 1, 3]).reshape([rows, dim]);
-      const x1 = lin(o, t.wp, t.bp).add(x2);
-      const u = lin(tLn(x1, t.g2, t.b2), t.wu, t.bu);
-      const f = u.mul(0.5).mul(tf.erf(u.mul(SQRT1_2)).add(1));
-      return lin(f, t.wd, t.bd).add(x1);
-    });
-    const d = out.dataSync() as Float32Array;
-    out.dispose();
-    return d;
-  };
-  compare(`transformer ${batch}×${seq}×${dim}, ${heads} heads`, (v) => model.forward(v), x, jaxRun, tfRun);
-}
-
-mlpRow([64, 256, 256, 10], 32);
-mlpRow([256, 1024, 1024, 10], 256);
-blockRow(2, 32, 64, 4);
-blockRow(1, 128, 256, 4);
+compare(mlpCase([64, 256, 256, 10], 32, jax, tf));
+compare(mlpCase([256, 1024, 1024, 10], 256, jax, tf));
+compare(blockCase(2, 32, 64, 4, jax, tf));
+compare(blockCase(1, 128, 256, 4, jax, tf));

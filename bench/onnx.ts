@@ -148,20 +148,27 @@ export interface OrtRunner {
 }
 
 /** Sessions for `model` on both runtimes, with float32 feeds made once (their data stays in JS memory). */
-export async function ortRunner(model: Uint8Array, feeds: Record<string, { data: Float32Array; dims: readonly number[] }>): Promise<OrtRunner> {
+export async function ortRunner(model: Uint8Array, feeds: OrtFeeds): Promise<OrtRunner> {
   const { node, web } = await loadOrt();
-  const make = async (ort: Ort, ep: 'cpu' | 'wasm') => {
-    const session: Session = await ort.InferenceSession.create(model, {
-      executionProviders: [ep],
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
-    const inputs = Object.fromEntries(Object.entries(feeds).map(([n, f]) => [n, new ort.Tensor('float32', f.data, f.dims)]));
-    const out = session.outputNames[0]!;
-    return async () => (await session.run(inputs))[out]!.data as Float32Array;
-  };
-  return { node: await make(node, 'cpu'), web: await make(web, 'wasm') };
+  return { node: await ortSession(node, 'cpu', model, feeds), web: await ortSession(web, 'wasm', model, feeds) };
+}
+
+export type OrtFeeds = Record<string, { data: Float32Array; dims: readonly number[] }>;
+
+/**
+ * One session of `model` on execution provider `ep` ('cpu' and 'webgpu' in ort-node, 'wasm' in ort-web),
+ * one thread, with float32 feeds made once; each call runs it and reads the output back.
+ */
+export async function ortSession(ort: Ort, ep: 'cpu' | 'wasm' | 'webgpu', model: Uint8Array, feeds: OrtFeeds): Promise<() => Promise<Float32Array>> {
+  const session: Session = await ort.InferenceSession.create(model, {
+    executionProviders: [ep],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  const inputs = Object.fromEntries(Object.entries(feeds).map(([n, f]) => [n, new ort.Tensor('float32', f.data, f.dims)]));
+  const out = session.outputNames[0]!;
+  return async () => (await session.run(inputs))[out]!.data as Float32Array;
 }
 
 /** Largest |a[i] - b[i]|, to show the ONNX graph computes what Kiln's eager code does. */

@@ -51,3 +51,22 @@ export function interleavedStats(fns: readonly (() => unknown)[], minRounds: num
 export function interleavedMedians(fns: readonly (() => unknown)[], minRounds: number, budgetMs = 4000): number[] {
   return interleavedStats(fns, minRounds, budgetMs).map((s) => s.median);
 }
+
+/**
+ * interleavedMedians for asynchronous calls (a GPU dispatch and its readback): each call is awaited before
+ * the next starts, so a figure includes the promise round-trip. One warm-up call each (pipelines compiled,
+ * buffers pooled) unless `warmUp` says more.
+ */
+export async function interleavedMediansAsync(fns: readonly (() => Promise<unknown>)[], minRounds: number, budgetMs = 4000, warmUp = 1): Promise<number[]> {
+  for (const fn of fns) for (let i = 0; i < warmUp; i++) await fn();
+  const times = fns.map(() => [] as number[]);
+  const start = performance.now();
+  for (let round = 0; round < minRounds || (performance.now() - start < budgetMs && round < 200); round++) {
+    for (const [i, fn] of fns.entries()) {
+      const t = clock();
+      await fn();
+      times[i]!.push(clock() - t);
+    }
+  }
+  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!);
+}
