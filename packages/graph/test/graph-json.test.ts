@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
-import { GraphError, Interpreter, NodeExecutionError, deserializeGraph, serializeGraph, traceOps, verify, type GraphJson } from '@kiln/graph';
+import { Graph, GraphError, Interpreter, Node, NodeExecutionError, deserializeGraph, serializeGraph, traceOps, verify, type GraphJson } from '@kiln/graph';
 import { assertClose } from './support.js';
 
 const c = k.tensor([[1, 2]]);
@@ -93,6 +93,25 @@ boundary('Tensor.fromData refuses data that does not fill its shape, before any 
   assert.throws(() => k.Tensor.fromData(new Float32Array(2), [2.5] as never, 'float32'), (e: unknown) => e instanceof k.ValueError && /2.5, not a non-negative integer/.test(String(e)));
   assert.throws(() => k.Tensor.fromData(new Float32Array(0), [-1, 0], 'float32'), (e: unknown) => e instanceof k.ValueError);
   assert.equal(k.Tensor.fromData(new Int32Array([1, 2, 3, 4]), [2, 2], 'int32').toArray(), [[1, 2], [3, 4]]);
+});
+
+boundary('verify (run on every deserialized graph) asks each node for its inputs once, not once per input', () => {
+  // A 5,000-input cat took 26 s to verify (and so to deserialize): each input re-collected the cat's inputs.
+  const g = new Graph('api');
+  const inputs = Array.from({ length: 2000 }, (_, i) => g.placeholder(`p${i}`));
+  g.output([g.call('cat', [inputs, 0])]);
+  const original = Node.prototype.inputs;
+  let calls = 0;
+  Node.prototype.inputs = function (this: Node) {
+    calls++;
+    return original.call(this);
+  };
+  try {
+    deserializeGraph(JSON.parse(JSON.stringify(serializeGraph(g))));
+  } finally {
+    Node.prototype.inputs = original;
+  }
+  assert.ok(calls <= 2 * g.nodes.length, `inputs() called ${calls} times for ${g.nodes.length} nodes`);
 });
 
 boundary.run();
