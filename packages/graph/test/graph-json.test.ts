@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { Graph, GraphError, Interpreter, Node, NodeExecutionError, deserializeGraph, serializeGraph, traceOps, verify, type GraphJson } from '@kiln/graph';
 import { assertClose } from './support.js';
+import { fuzzSeed, mutateJson, seededRandom } from '../../../test-support/json-mutation.js';
 
 const c = k.tensor([[1, 2]]);
 const addConst = traceOps((x: k.Tensor) => x.add(c), [k.randn([3, 2])]).coreGraph;
@@ -118,49 +119,7 @@ boundary.run();
 
 const fuzz = suite('graph JSON: mutation fuzz');
 
-function rng(seed: number) {
-  let s = seed | 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
-}
-
-/** Every [container, key] in a JSON value, so a mutation can pick any field at any depth. */
-function slots(root: unknown): [Record<string | number, unknown>, string | number][] {
-  const out: [Record<string | number, unknown>, string | number][] = [];
-  const walk = (x: unknown) => {
-    if (x === null || typeof x !== 'object') return;
-    for (const key of Object.keys(x)) {
-      out.push([x as Record<string, unknown>, Array.isArray(x) ? Number(key) : key]);
-      walk((x as Record<string, unknown>)[key]);
-    }
-  };
-  walk(root);
-  return out;
-}
-
 const REPLACEMENTS: unknown[] = [null, 0, -1, 1.5, 2 ** 31, NaN, '', 'x', '__proto__', 'constructor', [], {}, true, { node: 'arg0' }, { undef: true }, { num: 'NaN' }, [[]]];
-
-function mutate(base: unknown, next: () => number): unknown {
-  const copy = JSON.parse(JSON.stringify(base));
-  const count = 1 + Math.floor(next() * 3);
-  for (let m = 0; m < count; m++) {
-    const all = slots(copy);
-    const [container, key] = all[Math.floor(next() * all.length)]!;
-    const choice = next();
-    if (choice < 0.15) {
-      if (Array.isArray(container)) container.splice(key as number, 1);
-      else delete container[key];
-    } else if (choice < 0.3) {
-      // Another field's value from the same graph: plausible but misplaced.
-      const [other, otherKey] = all[Math.floor(next() * all.length)]!;
-      container[key] = JSON.parse(JSON.stringify(other[otherKey] ?? null));
-    } else if (choice < 0.4 && typeof container[key] === 'number') {
-      container[key] = (container[key] as number) + (next() < 0.5 ? 1 : -1);
-    } else {
-      container[key] = structuredClone(REPLACEMENTS[Math.floor(next() * REPLACEMENTS.length)]);
-    }
-  }
-  return copy;
-}
 
 fuzz('every mutation of a valid graph gives a verified graph or a typed error, never a raw TypeError', () => {
   const W = k.randn([4, 3]);
@@ -169,12 +128,12 @@ fuzz('every mutation of a valid graph gives a verified graph or a typed error, n
     [serializeGraph(traceOps((x: k.Tensor, y: k.Tensor) => x.matmul(W).softmax(-1).add(y.sum(0, true)), [k.randn([5, 4]), k.randn([2, 3])]).coreGraph), [k.randn([5, 4]), k.randn([2, 3])]],
     [serializeGraph(traceOps((x: k.Tensor) => x.reshape([-1, 2]).transpose(0, 1).amax(1), [k.randn([4, 3])]).coreGraph), [k.randn([4, 3])]],
   ];
-  const next = rng(Number(process.env.KILN_FUZZ_SEED ?? 0x5eed));
+  const next = seededRandom(fuzzSeed(0x5eed));
   let accepted = 0;
   let refused = 0;
   for (let run = 0; run < 1500; run++) {
     const [base, inputs] = cases[run % cases.length]!;
-    const mutated = mutate(base, next);
+    const mutated = mutateJson(base, next, REPLACEMENTS);
     let graph;
     try {
       graph = deserializeGraph(mutated as GraphJson);
