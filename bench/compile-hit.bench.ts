@@ -30,6 +30,22 @@ console.log(`eager direct:      ${direct.toFixed(2)} µs/call`);
 console.log(`compiled (hit):    ${hit.toFixed(2)} µs/call`);
 console.log(`overhead of a hit: ${(hit - direct).toFixed(2)} µs (goal ≤ 2 µs; ratio ${(hit / direct).toFixed(2)}×)`);
 
+// Guards that resolve methods and fields through descriptors (guards/reflect.ts): a module-style call with a
+// captured instance, a config object and six tensor methods.
+class Affine {
+  constructor(readonly w: Tensor, readonly cfg: { scale: number; shift: number }) {}
+  forward(t: Tensor) {
+    return t.mul(this.w).add(this.cfg.shift).relu().mul(this.cfg.scale).neg().exp();
+  }
+}
+const layer = new Affine(k.ones([2, 2]), { scale: 2, shift: 1 });
+const fm = (t: Tensor) => layer.forward(t);
+const fastModule = compile(fm);
+fastModule(a);
+const moduleDirect = timePerCall(() => fm(a), 50_000);
+const moduleHit = timePerCall(() => fastModule(a), 50_000);
+console.log(`module-style hit:  ${moduleHit.toFixed(2)} µs/call vs eager ${moduleDirect.toFixed(2)} (overhead ${(moduleHit - moduleDirect).toFixed(2)} µs, ratio ${(moduleHit / moduleDirect).toFixed(2)}×)`);
+
 const W = k.randn([64, 64]);
 function block(x: Tensor, scale = 2) {
   let h = x.matmul(W).relu();

@@ -4,9 +4,9 @@
 import type { Backend, CompiledGraph, KilnPlugin } from '@kiln/core';
 import type { Graph } from '@kiln/graph';
 import { HOOK_STAGES, registerBackend } from '@kiln/core';
-import { Interpreter } from '@kiln/graph';
+import { Interpreter, userFacingError } from '@kiln/graph';
 import { LoweringError, loweredOps, lowerGraph, printProgram } from '@kiln/lower';
-import { Arena } from './runtime/arena.js';
+import { Arena, ArenaOutOfMemoryError } from './runtime/arena.js';
 import { compileKernels } from './runtime/compile.js';
 import { CpuCodegenError } from './codegen/kernels/errors.js';
 import { ProgramRunner } from './runtime/program.js';
@@ -19,6 +19,21 @@ let sharedArena: Arena | undefined;
 const arena = () => (sharedArena ??= new Arena());
 /** The process's arena (e.g. for `residentPool(cpuArena())` figures). */
 export const cpuArena = (): Arena => arena();
+
+/**
+ * The graph on the interpreter, made on first use: the eager kernels, raising what eager code raises (the
+ * op's own error, with the node's user line on top of its stack).
+ */
+function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
+  let interpreter: Interpreter | undefined;
+  return (inputs) => {
+    try {
+      return (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[];
+    } catch (err) {
+      throw userFacingError(err);
+    }
+  };
+}
 
 export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: ProgramRunner } {
   const t0 = performance.now();
@@ -37,17 +52,19 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
     // A graph lowering cannot express, or a kernel this code generator does not support (a dtype, an op):
     // the whole graph runs on the interpreter — correct, slower, and said in the report.
     if (!(err instanceof LoweringError) && !(err instanceof CpuCodegenError)) throw err;
-    const interpreter = new Interpreter(graph);
-    return {
-      run: (inputs) => interpreter.run(inputs) as unknown[],
-      report: { backend: 'cpu', kernels: 0, fallbacks: [], wholeGraphFallback: err.message, compileMs: performance.now() - t0 },
-    };
+    return wholeGraphOnInterpreter(graph, err.message, t0);
   }
-  // Kernels may flag a call for the eager kernels (codegen/imprecise.ts): sin/cos beyond their exact range,
-  // float32 sums and products that overflow. Codegen knows whether any kernel can.
-  let interpreter: Interpreter | undefined;
-  const recompute = module.setsImpreciseFlag ? (inputs: readonly unknown[]) => (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[] : undefined;
-  const runner = new ProgramRunner(program, module, arena(), recompute);
+  // The runner calls the eager kernels for calls its kernels cannot serve: flagged inputs (sin/cos beyond
+  // their exact range, float32 sums that overflow; codegen/imprecise.ts), buffers the arena cannot hold,
+  // sizes past the int32 range of the kernels.
+  let runner: ProgramRunner;
+  try {
+    runner = new ProgramRunner(program, module, arena(), eagerRunner(graph));
+  } catch (err) {
+    // Captured constants too large for the arena: the graph runs on the interpreter, in JS memory.
+    if (!(err instanceof ArenaOutOfMemoryError)) throw err;
+    return wholeGraphOnInterpreter(graph, err.message, t0);
+  }
   return {
     run: (inputs) => runner.run(inputs),
     runner,
@@ -59,6 +76,14 @@ export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: Pro
       compileMs: performance.now() - t0,
       phasesMs: { lower: lowered - t0, wasm: built - lowered },
     },
+  };
+}
+
+/** A graph this backend cannot run as a program: the interpreter runs it — correct, slower, and said in the report. */
+function wholeGraphOnInterpreter(graph: Graph, reason: string, t0: number): CompiledGraph {
+  return {
+    run: eagerRunner(graph),
+    report: { backend: 'cpu', kernels: 0, fallbacks: [], wholeGraphFallback: reason, compileMs: performance.now() - t0 },
   };
 }
 

@@ -1,4 +1,5 @@
-export { Arena, type TypedArray } from './runtime/arena.js';
+export { Arena, ArenaOutOfMemoryError, ARENA_MAX_BYTES, type TypedArray } from './runtime/arena.js';
+export { KernelSizeLimitError, KERNEL_INT32_LIMIT } from './runtime/size-limits.js';
 export { compileKernels, unsupportedReason, type CompileOptions, type CompiledKernel, type CompiledModule } from './runtime/compile.js';
 export { runOnArrays, type ArrayArgs, type RunStats } from './runtime/run.js';
 export { CpuCodegenError } from './codegen/kernels/errors.js';

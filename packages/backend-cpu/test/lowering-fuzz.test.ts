@@ -1,12 +1,14 @@
 // Random programs through lowering, fusion and the generated wasm, against eager on the same inputs. Each
 // program is a chain of steps over a 3-D float tensor, mixing pointwise ops, broadcasting, views,
 // reductions, softmax and matmul, so fusion meets shapes and access patterns nobody wrote a test for.
+// `pnpm fuzz lowering --runs N --seed S` is the long mode.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import * as k from '@kiln/tensor';
 import { traceOps } from '@kiln/graph';
 import { compileGraphForCpu } from '@kiln/backend-cpu';
+import { fuzzProperty } from '../../../test-support/fuzz-settings.js';
 
 type Step = (t: k.Tensor, other: k.Tensor) => k.Tensor;
 
@@ -33,7 +35,8 @@ const NAMES = Object.keys(STEPS);
 const fuzz = suite('random programs: compiled on cpu vs eager');
 
 fuzz('200 random step chains over random shapes agree with eager', () => {
-  fc.assert(
+  fuzzProperty(
+    'lowering',
     fc.property(
       fc.array(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 6 }),
       fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 })),
@@ -53,7 +56,7 @@ fuzz('200 random step chains over random shapes agree with eager', () => {
         });
       },
     ),
-    { numRuns: 200, seed: 7 },
+    { runs: 200, seed: 7 },
   );
 });
 

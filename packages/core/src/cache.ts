@@ -10,6 +10,7 @@ import type { SourceLocation } from '@kiln/graph';
 import type { SplitRuntime } from './trace/resume/run.js';
 import type { EffectReplay } from './trace/side-effects/replay.js';
 import { readBinding } from './trace/closures.js';
+import { WeakValueMap } from './weak-values.js';
 
 export interface BreakRecord {
   readonly reason: string;
@@ -92,7 +93,11 @@ export class CodeCache {
 }
 
 let nextFrameId = 0;
-const caches = new Map<string, CodeCache>();
+/**
+ * Code location → its cache, held weakly: the compiled functions of that code hold their cache, and once
+ * the last of them is collected the cache (its entries, guards and kernels) goes too, without `reset()`.
+ */
+const caches = new WeakValueMap<string, CodeCache>();
 
 /**
  * Bumped by `resetCaches()`. A compiled function set itself up for one generation; in a later one it looks
@@ -107,9 +112,7 @@ export function resetCaches(): void {
 }
 
 export function cacheFor(key: string, name: string, location: string): CodeCache {
-  let c = caches.get(key);
-  if (!c) caches.set(key, (c = new CodeCache(nextFrameId++, name, location)));
-  return c;
+  return caches.get(key) ?? caches.set(key, new CodeCache(nextFrameId++, name, location));
 }
 
 /** A cache of its own (explain, tests): a frame id of its own too, so resume frames can be told apart. */

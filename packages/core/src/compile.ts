@@ -7,13 +7,14 @@ import { KilnConfigError } from './config.js';
 import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, cacheGeneration, CodeCache, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
-import { compileGuards } from './guards/codegen.js';
+import { compileGuards, guardHolds } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
 import { printGraph } from '@kiln/graph';
 import { compileTag, log, logSink } from './logs.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
 import { parseFunction } from './trace/functions.js';
 import { boundParts } from './trace/closures.js';
+import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
 import { getDefaultCompiler, withCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
 import type { FrameEvent } from './hooks.js';
@@ -186,6 +187,7 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
   }
   let state: FrameState | undefined;
   const compiled = function (this: unknown, ...args: unknown[]): unknown {
+    if (debuggerHeld) releaseIfIdle(); // wasm runs slower while the closure reader holds the debugger
     if (state === undefined || state.generation !== cacheGeneration) state = setup(fn, options, observer !== undefined);
     const { cache, captures } = state;
     if (cache.skipped) return (cache.skippedRun ?? fn).apply(this, args);
@@ -236,10 +238,13 @@ function markChanged(cache: CodeCache, args: unknown[], thisArg: unknown, C: rea
   if (!last) return;
   const M = readMutable(last.mutableReads, fn);
   const K = constantsOf(last);
-  const holds = (code: string): boolean => new Function('L', 'T', 'C', 'M', 'K', `try { return ${code}; } catch { return true; }`)(args, thisArg, C, M, K);
+  const holds = (code: string): boolean => guardHolds(code, args, thisArg, C, M, K);
   for (const g of last.guards) {
-    if (g.staticDim && !holds(g.code)) cache.autoDynamic.add(`${g.staticDim.source}#${g.staticDim.dim}`);
-    if (g.valueSource && !holds(g.code) && holds(`typeof ${g.valueSource} === "number"`)) cache.autoDynamic.add(`${g.valueSource}#value`);
+    if (holds(g.code)) continue;
+    if (g.staticDim) cache.autoDynamic.add(`${g.staticDim.source}#${g.staticDim.dim}`);
+    else if (g.valueSource && holds(`typeof ${g.valueSource} === "number"`)) cache.autoDynamic.add(`${g.valueSource}#value`);
+    // The guards after a failed one may read what it protected (a getter's property): never evaluate them.
+    else if (!g.valueSource) break;
   }
 }
 

@@ -7,6 +7,7 @@ export * from './ir/verify.js';
 export * from './ir/interpreter.js';
 export * from './ir/serialize.js';
 export * from './ir/asserts.js';
+export { withUserFrame } from './ir/user-frame.js';
 export * from './trace-ops/recorder.js';
 export * from './trace-ops/trace-ops.js';
 export * from './passes/dce.js';

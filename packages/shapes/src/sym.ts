@@ -6,6 +6,7 @@ import { floorDiv, max, min, mod, pythonMod, trueDiv } from './expr/functions.js
 import { add, constant, mul, sub } from './expr/poly.js';
 import type { BoolExpr, Expr } from './expr/types.js';
 import { nestedArith, nestedCompare, type ArithOp } from './nested-int.js';
+import { NestedIntError } from './errors.js';
 import type { Size, SymBoolLike, SymIntLike } from './size.js';
 import type { ShapeEnv } from './shape-env.js';
 
@@ -93,6 +94,19 @@ abstract class SymNumber {
 
   toString(): string {
     return this.env.normalize(this.expr).key;
+  }
+
+  /**
+   * What a JS operator sees (`n > 4`, `n + 1`, `n == 8`, `Math.max(n, 2)`): JS cannot overload them, so the
+   * value is specialized to its hint with a guard `expr == hint` (a backed size), or the data-dependent error
+   * is raised (an unbacked one, as `sizeLt` raises) — never a silent comparison of the object itself.
+   * Text (`${n}`, String(n)) is the expression. `===` compares identity and cannot be seen: use sizeEq.
+   */
+  [Symbol.toPrimitive](hint: 'string' | 'number' | 'default'): string | number {
+    if (hint === 'string') return this.toString();
+    const e = this.env.normalize(this.expr);
+    if (e.hasNested) throw new NestedIntError(e.key, 'conversion to a number by a JS operator', this.env.location);
+    return this.env.specialize(this.expr, this.hint);
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -199,6 +213,11 @@ export class SymBool implements SymBoolLike {
 
   toString(): string {
     return this.env.normalizeBool(this.expr).key;
+  }
+
+  /** `b == true`, `+b`: guards the hint's answer (or raises for an unbacked one), like guardBool. */
+  [Symbol.toPrimitive](hint: 'string' | 'number' | 'default'): string | boolean {
+    return hint === 'string' ? this.toString() : this.guardBool();
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -2,6 +2,7 @@
 // flow between kernels stay here; only a program's inputs and outputs cross to JS. Growing the memory
 // detaches old ArrayBuffers, so views are always made fresh from `memory.buffer`.
 import type { LoopDType } from '@kiln/lower';
+import { KilnError } from '@kiln/tensor';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
 import { ThreadPool } from './threads.js';
 import { IMPRECISE_FLAG_ADDRESS } from '../codegen/imprecise.js';
@@ -11,6 +12,36 @@ const PAGE = 65536;
 const ALIGN = 64;
 
 export type TypedArray = Float32Array | Int32Array | Uint8Array | Float64Array;
+
+/**
+ * The most bytes an arena hands out: 2 GiB, so every byte address (and every in-bounds element offset)
+ * fits a signed i32. The kernels do their address arithmetic in i32 and compare with signed ops.
+ */
+export const ARENA_MAX_BYTES = 2 ** 31;
+
+const MIB = 2 ** 20;
+const showBytes = (n: number): string => (n >= MIB ? `${(n / MIB).toFixed(1)} MiB` : `${n} bytes`);
+
+/**
+ * A request the arena cannot serve: past its limit, or the host refused to grow the memory. The arena is
+ * left as it was; the CPU backend runs such a call with the eager kernels in JS memory instead.
+ */
+export class ArenaOutOfMemoryError extends KilnError {
+  constructor(
+    /** Bytes asked for (rounded up to the arena's 64-byte alignment). */
+    readonly requestedBytes: number,
+    /** The arena's limit in bytes (for a refused grow: what the memory could not grow past). */
+    readonly limitBytes: number,
+    /** Bytes of the arena's address space in use when the request came (its top, free holes included). */
+    readonly usedBytes: number,
+    why: string,
+  ) {
+    super(
+      `wasm arena: cannot allocate ${showBytes(requestedBytes)}: ${why} (limit ${showBytes(limitBytes)}, ${showBytes(usedBytes)} in use)`,
+      'compiled calls this large run with the eager kernels (in JS memory) instead; to keep them compiled, use smaller tensors or split the work (e.g. over a batch dim)',
+    );
+  }
+}
 
 const VIEW = { float32: Float32Array, int32: Int32Array, bool: Uint8Array, float64: Float64Array } as const;
 
@@ -36,8 +67,12 @@ export class Arena {
    * `threads: n > 1` makes the memory shared (a SharedArrayBuffer, with a fixed maximum of 2 GiB) and starts
    * n - 1 worker threads that large matmuls split their columns with.
    */
-  constructor(initialBytes = 16 * PAGE, options: { threads?: number } = {}) {
+  /** Bytes this arena may hand out (its top never passes it); see `ARENA_MAX_BYTES`. */
+  maxBytes: number;
+
+  constructor(initialBytes = 16 * PAGE, options: { threads?: number; maxBytes?: number } = {}) {
     const initial = Math.ceil(initialBytes / PAGE);
+    this.maxBytes = Math.min(options.maxBytes ?? ARENA_MAX_BYTES, ARENA_MAX_BYTES);
     const threads = options.threads ?? 1;
     if (threads > 1) {
       this.maximumPages = 32768;
@@ -50,6 +85,11 @@ export class Arena {
     }
   }
 
+  /** Bytes of address space in use: the top of the arena, free holes below it included. */
+  get usedBytes(): number {
+    return this.top;
+  }
+
   get bytesInUse(): number {
     let n = 0;
     for (const b of this.live.values()) n += b;
@@ -57,7 +97,12 @@ export class Arena {
     return n;
   }
 
+  /**
+   * A block of at least `bytes`, 64-byte aligned. Raises ArenaOutOfMemoryError, changing nothing, when the
+   * block would pass `maxBytes` or the memory cannot grow: the new top is committed only after the grow.
+   */
   alloc(bytes: number): number {
+    if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new ArenaOutOfMemoryError(bytes, this.maxBytes, this.top, 'not a byte count');
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     let best: number | undefined;
     for (const [ptr, b] of this.free) if (b >= size && (best === undefined || b < this.free.get(best)!)) best = ptr;
@@ -69,9 +114,18 @@ export class Arena {
       return best;
     }
     const ptr = this.top;
-    this.top += size;
-    const need = this.top - this.memory.buffer.byteLength;
-    if (need > 0) this.memory.grow(Math.ceil(need / PAGE));
+    if (ptr + size > this.maxBytes) throw new ArenaOutOfMemoryError(size, this.maxBytes, ptr, 'past the arena limit');
+    const need = ptr + size - this.memory.buffer.byteLength;
+    if (need > 0) {
+      try {
+        this.memory.grow(Math.ceil(need / PAGE));
+      } catch (err) {
+        // The host refused (RangeError: no memory, or a shared memory's maximum): nothing was committed.
+        const error = new ArenaOutOfMemoryError(size, this.memory.buffer.byteLength, ptr, 'the host refused to grow the wasm memory');
+        throw Object.assign(error, { cause: err });
+      }
+    }
+    this.top = ptr + size;
     this.live.set(ptr, size);
     return ptr;
   }

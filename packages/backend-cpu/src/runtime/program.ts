@@ -5,12 +5,15 @@
 import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/lower';
 import { evalSize, paramValue, printSize, resolveScalarArg, runCheck } from '@kiln/lower';
 import type { SizeExpr } from '@kiln/lower';
+import { withUserFrame } from '@kiln/graph';
 import type { Tensor, TypedArray } from '@kiln/tensor';
 import { KilnError, Storage, Tensor as TensorClass, allocate, contiguousStridesOf, getOp } from '@kiln/tensor';
 import { BYTES_PER_ELEMENT } from '@kiln/lower';
-import type { Arena } from './arena.js';
+import { ArenaOutOfMemoryError, type Arena } from './arena.js';
 import type { CompiledModule } from './compile.js';
 import { residentPool, type ResidentPool } from './resident.js';
+import { KernelSizeLimitError, checkKernelSizes, kernelSizeCheck, type KernelSizeCheck } from './size-limits.js';
+import { runEagerInstead, type EagerRun } from './eager-fallback.js';
 
 /** Time spent copying versus computing, summed over calls (the bench reports the copy share). */
 export interface ProgramStats {
@@ -18,12 +21,17 @@ export interface ProgramStats {
   copyInMs: number;
   computeMs: number;
   copyOutMs: number;
-  /** Calls whose results came from the eager kernels because a kernel flagged an input (see `recompute`). */
+  /** Calls whose results came from the eager kernels because a kernel flagged an input (see `eager`). */
   recomputed: number;
+  /**
+   * Calls run with the eager kernels because the arena could not serve them (ArenaOutOfMemoryError) or a
+   * size was past the kernels' int32 range (KernelSizeLimitError).
+   */
+  eagerCalls: number;
 }
 
 export class ProgramRunner {
-  readonly stats: ProgramStats = { calls: 0, copyInMs: 0, computeMs: 0, copyOutMs: 0, recomputed: 0 };
+  readonly stats: ProgramStats = { calls: 0, copyInMs: 0, computeMs: 0, copyOutMs: 0, recomputed: 0, eagerCalls: 0 };
   private readonly constantPointers = new Map<string, number>();
   /** Built once: the call path looks buffers up by name for every allocation. */
   private readonly buffersByName: ReadonlyMap<string, LoweredProgram['buffers'][number]>;
@@ -33,19 +41,25 @@ export class ProgramRunner {
   /** Input buffers some step writes: never passed by pointer, so a caller's tensor is never changed. */
   private readonly writtenInputs = new Set<string>();
   private readonly pool: ResidentPool;
+  /** Per step: the kernel's sizes to check against the int32 range before it runs (size-limits.ts). */
+  private readonly sizeChecks: (KernelSizeCheck | undefined)[];
+  private warnedEager = false;
   measure = false;
 
   /**
-   * @param recompute runs the call with the eager kernels instead; given when a kernel may flag an input its
-   *   fast path cannot compute as eager does (sin/cos of |x| > 1e5, an overflowing float32 sum; see codegen/imprecise.ts): a flagged call's
-   *   results come from it. Programs never write their inputs, so it sees them unchanged.
+   * @param eager runs the call with the eager kernels instead (the graph on the interpreter). Used when a
+   *   kernel flags an input its fast path cannot compute as eager does (sin/cos of |x| > 1e5, an overflowing
+   *   float32 sum; see codegen/imprecise.ts), when the arena cannot hold the call's buffers, and when a size
+   *   is past the kernels' int32 range. Programs never write their inputs, so it sees them unchanged.
+   *   Without it those calls raise ArenaOutOfMemoryError / KernelSizeLimitError.
    */
   constructor(
     readonly program: LoweredProgram,
     readonly module: CompiledModule,
     readonly arena: Arena,
-    private readonly recompute?: (inputs: readonly unknown[]) => unknown[],
+    private readonly eager?: EagerRun,
   ) {
+    this.sizeChecks = program.steps.map((s) => (s.kind === 'kernel' ? kernelSizeCheck(s.kernel) : undefined));
     this.buffersByName = new Map(program.buffers.map((b) => [b.name, b]));
     const plan = planMemory(program);
     this.allocBefore = plan.allocBefore;
@@ -57,18 +71,41 @@ export class ProgramRunner {
       const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : step.kind === 'fallback' && step.output ? [step.output.buffer] : [];
       for (const name of writes) if (program.buffers.find((b) => b.name === name)?.input !== undefined) this.writtenInputs.add(name);
     }
-    // Constants (captured weights) are copied into the arena once, not on every call.
-    for (const b of program.buffers) {
-      const constant = (b as { constant?: Tensor }).constant;
-      if (!constant) continue;
-      const data = constant.toTypedArray();
-      const ptr = arena.alloc(Math.max(data.byteLength, 1));
-      new Uint8Array(arena.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      this.constantPointers.set(b.name, ptr);
+    // Constants (captured weights) are copied into the arena once, not on every call; if one does not fit,
+    // those already copied are given back, so a failed compile leaves the arena as it was.
+    try {
+      for (const b of program.buffers) {
+        const constant = (b as { constant?: Tensor }).constant;
+        if (!constant) continue;
+        const data = constant.toTypedArray();
+        const ptr = arena.alloc(Math.max(data.byteLength, 1));
+        new Uint8Array(arena.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        this.constantPointers.set(b.name, ptr);
+      }
+    } catch (err) {
+      for (const ptr of this.constantPointers.values()) arena.release(ptr);
+      throw err;
     }
   }
 
+  /**
+   * Runs the program on its inputs (tensors and scalars, in graph order). A call the arena cannot hold, or
+   * whose sizes are past the kernels' int32 range, runs with the eager kernels when the runner has them
+   * (one warning per program); every block it took is given back first, so the arena is as before.
+   */
   run(inputs: readonly unknown[]): unknown[] {
+    try {
+      return this.runInArena(inputs);
+    } catch (err) {
+      if (!(err instanceof ArenaOutOfMemoryError || err instanceof KernelSizeLimitError) || !this.eager) throw err;
+      this.stats.eagerCalls++;
+      const warn = !this.warnedEager;
+      this.warnedEager = true;
+      return runEagerInstead(this.eager, inputs, err, warn);
+    }
+  }
+
+  private runInArena(inputs: readonly unknown[]): unknown[] {
     const { program, arena } = this;
     const t0 = this.measure ? performance.now() : 0;
     const params: Record<string, number> = {};
@@ -80,6 +117,8 @@ export class ProgramRunner {
     }
     const pointers: Record<string, number> = Object.fromEntries(this.constantPointers);
     const owned: string[] = [];
+    // Inputs to keep in the arena (see keepsInput) move there only once the call succeeded.
+    const keep: { t: Tensor; name: string; blockBytes: number }[] = [];
     try {
       for (const b of program.buffers) {
         if (b.input === undefined) continue;
@@ -100,29 +139,37 @@ export class ProgramRunner {
         // tensor of another arena is unaffected, but its view is taken fresh anyway).
         const data = contiguous ? t.storage.data.subarray(t.offset, t.offset + t.numel) : t.toTypedArray();
         new Uint8Array(arena.memory.buffer, ptr, bytes).set(new Uint8Array(data.buffer, data.byteOffset, bytes));
-        if (this.keepsInput(t, b.name, blockBytes)) this.pool.moveIn(t.storage, ptr, blockBytes, t.numel, b.dtype);
-        else owned.push(b.name);
+        owned.push(b.name);
+        if (this.keepsInput(t, b.name, blockBytes)) keep.push({ t, name: b.name, blockBytes });
       }
       const t1 = this.measure ? performance.now() : 0;
-      if (this.recompute) arena.flagWord()[0] = 0;
+      const flagged = this.module.setsImpreciseFlag && this.eager;
+      if (flagged) arena.flagWord()[0] = 0;
       program.steps.forEach((step, i) => {
         for (const name of this.allocBefore[i]!) {
           const b = this.buffersByName.get(name)!;
           pointers[name] = arena.alloc(Math.max(evalSize(b.numel, params) * BYTES_PER_ELEMENT[b.dtype], 1));
           owned.push(name);
         }
+        const sizes = this.sizeChecks[i];
+        if (sizes) checkKernelSizes(sizes, params);
         if (step.kind === 'kernel') this.module.kernels.get(step.kernel.name)!.call(pointers, params);
-        // A check (index range before an indirect load) raises as the eager kernel would.
-        else if (step.kind === 'check') runCheck(step, params, (name, n) => arena.view('int32', pointers[name]!, n));
-        else this.runFallback(step, pointers, params, floats, owned);
+        // A check (index range before an indirect load) raises as the eager kernel would, at the user's line.
+        else if (step.kind === 'check') {
+          try {
+            runCheck(step, params, (name, n) => arena.view('int32', pointers[name]!, n));
+          } catch (err) {
+            throw step.check === 'assert' ? err : withUserFrame(err, step.op, step.source); // an assert's error has its frame
+          }
+        } else this.runFallback(step, pointers, params, floats, owned);
         for (const name of this.freeAfter[i]!) {
           arena.release(pointers[name]!);
           owned.splice(owned.indexOf(name), 1);
         }
       });
-      if (this.recompute && arena.flagWord()[0] !== 0) {
+      if (flagged && arena.flagWord()[0] !== 0) {
         this.stats.recomputed++;
-        return this.recompute(inputs);
+        return this.eager!(inputs);
       }
       const t2 = this.measure ? performance.now() : 0;
       let handedOut: Map<string, Storage> | undefined; // outputs returned twice share their block (copy-on-write)
@@ -141,6 +188,11 @@ export class ProgramRunner {
         data.set(arena.view(o.dtype, pointers[o.buffer]!, numel));
         return TensorClass.fromData(data, shape, o.dtype);
       });
+      for (const { t, name, blockBytes } of keep) {
+        if (!this.pool.admitsInput(blockBytes)) continue;
+        owned.splice(owned.indexOf(name), 1);
+        this.pool.moveIn(t.storage, pointers[name]!, blockBytes, t.numel, this.buffersByName.get(name)!.dtype);
+      }
       if (this.measure) {
         const t3 = performance.now();
         this.stats.calls++;
@@ -200,7 +252,12 @@ export class ProgramRunner {
     };
     const op = getOp(step.op)!;
     const kwargs = Object.fromEntries(Object.entries(step.kwargs).map(([key, v]) => [key, resolveScalarArg(v, params, floats)]));
-    const result = op.fn(...step.args.map(toTensor), kwargs) as Tensor | number | boolean;
+    let result: Tensor | number | boolean;
+    try {
+      result = op.fn(...step.args.map(toTensor), kwargs) as Tensor | number | boolean;
+    } catch (err) {
+      throw withUserFrame(err, step.op, step.source);
+    }
     // Data-dependent sizes become parameters before anything sized by them is allocated.
     for (const bind of step.binds) {
       params[bind.param] = bind.dim === 'value' ? Number(result) : (result as Tensor).shape[bind.dim]!;

@@ -58,6 +58,19 @@ export function describeConstant(value: unknown): string {
   return String(value);
 }
 
+/** A property key as guard code spells it: a JSON literal, or a constant (`K[i]`) for a symbol. */
+export function keyCode(guards: GuardBuilder, key: PropertyKey): string {
+  return typeof key === 'symbol' ? guards.constant(key) : JSON.stringify(key);
+}
+
+/** `Tensor.prototype` for a class's prototype object, else the object's printed form. */
+export function describeHolder(o: object): string {
+  if (types.isProxy(o)) return '<Proxy>';
+  const ctor = Object.getOwnPropertyDescriptor(o, 'constructor')?.value as unknown;
+  if (typeof ctor === 'function' && Object.getOwnPropertyDescriptor(ctor, 'prototype')?.value === o) return `${ctor.name || 'anonymous'}.prototype`;
+  return describeConstant(o);
+}
+
 // The accessor form @kiln/shapes accepts in emitted size guards (its own check is not exported).
 const SAFE_ACCESSOR = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[\d+\]|\['[\w$.-]*'\]|\["[\w$.-]*"\])*$/;
 export const isSafeAccessor = (text: string): boolean => SAFE_ACCESSOR.test(text);

@@ -1,5 +1,6 @@
 import { Tensor } from '@kiln/tensor';
 import type { GuardEntry } from './builder.js';
+import { GUARD_HELPERS } from './reflect.js';
 
 /** Returns the index of the first failing guard, or -1 when all pass. */
 export type GuardFunction = (L: readonly unknown[], T: unknown, C: readonly unknown[], M: readonly unknown[]) => number;
@@ -9,6 +10,8 @@ export type InputGatherer = (L: readonly unknown[], T: unknown, C: readonly unkn
  * One straight-line JavaScript function for all guards of a cache entry. The code only contains accessors
  * built by the tracer (identifiers, integer indices, JSON-escaped keys) and `K[i]` references; user values
  * reach it as closure data. An accessor that throws counts as a failure of the guard being evaluated.
+ * Order matters: a guard may read what the guards before it proved safe to read (a data property, not a
+ * getter; a tensor, not a Proxy), so they are evaluated in order and the first failure stops the rest.
  */
 export function guardSource(entries: readonly GuardEntry[]): string {
   const lines = ['return function guard(L, T, C, M) {', '  let g = 0;', '  try {'];
@@ -49,8 +52,15 @@ function sizeScratch(entries: readonly GuardEntry[]): { firstShapeGuard: number;
 
 export function compileGuards(entries: readonly GuardEntry[], constants: readonly unknown[]): { fn: GuardFunction; source: string } {
   const source = guardSource(entries);
-  const fn = new Function('K', 'Tensor', source)(constants, Tensor) as GuardFunction;
+  const fn = new Function('K', 'Tensor', ...Object.keys(GUARD_HELPERS), source)(constants, Tensor, ...Object.values(GUARD_HELPERS)) as GuardFunction;
   return { fn, source };
+}
+
+/** Evaluates one guard's code on its own (a throwing accessor counts as holding: nothing to learn there). */
+export function guardHolds(code: string, L: readonly unknown[], T: unknown, C: readonly unknown[], M: readonly unknown[], K: readonly unknown[]): boolean {
+  const names = ['L', 'T', 'C', 'M', 'K', 'Tensor', ...Object.keys(GUARD_HELPERS)];
+  const check = new Function(...names, `try { return ${code}; } catch { return true; }`) as (...a: unknown[]) => boolean;
+  return check(L, T, C, M, K, Tensor, ...Object.values(GUARD_HELPERS));
 }
 
 export function compileGatherer(sources: readonly string[], constants: readonly unknown[]): InputGatherer {

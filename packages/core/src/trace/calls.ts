@@ -78,7 +78,10 @@ export function newExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
   const decision = decideCall(cls);
   ctx.tracer.recordDecision(`new ${describeCallee(node.callee)}`, decision);
   if (decision.kind !== 'inline') throw ctx.tracer.break(`'new ${cls.name}' is skipped by the policy: ${decision.reason}`);
-  return construct(ctx, cls, args, Object.create(cls.prototype as object) as object);
+  // The instance inherits from what `cls.prototype` is now (a plain function's is reassignable): guarded.
+  const proto = ctx.tracer.inherited(cls, 'prototype', callee.source);
+  if (!(proto instanceof ExternalRef)) throw ctx.tracer.break(`'new ${cls.name}': its prototype is not an object`);
+  return construct(ctx, cls, args, Object.create(proto.value) as object);
 }
 
 export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[], name: string): Value {

@@ -1,12 +1,15 @@
 // Free variables of a function, resolved in-process through node:inspector: `[[Scopes]]` lists the bindings
 // V8 keeps in contexts (closure variables, module bindings, imports); `[[FunctionLocation]]` gives the script.
-// All of this runs at compile time only; results are cached per function object and per script.
-import inspector from 'node:inspector';
+// All of this runs at compile time only; results are cached per function object (weakly: a collected
+// function takes its entry with it) and per script. The Debugger domain, needed for a script's URL and
+// source, is held and released by inspector.ts so that its cost does not grow with the scripts loaded.
 import { findSourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'acorn';
 import type { Node as AstNode } from 'acorn';
 import { assignedNames } from './ast-util.js';
+import { hasSession, post, scriptSource, scriptUrl } from './inspector.js';
+import type { Result } from './inspector.js';
 
 export interface Capture {
   readonly name: string;
@@ -28,29 +31,18 @@ export interface FunctionInfo {
   readonly isLibrary: boolean;
 }
 
-type Result = Record<string, any>;
-let session: inspector.Session | undefined;
-const scriptUrls = new Map<string, string>();
-const assignedCache = new Map<string, Set<string>>();
 const infoCache = new WeakMap<Function, FunctionInfo | null>();
 
-function post(method: string, params: object = {}): Result {
-  if (!session) {
-    session = new inspector.Session();
-    session.connect();
-    session.on('Debugger.scriptParsed', (m: { params: { scriptId: string; url: string } }) => {
-      scriptUrls.set(m.params.scriptId, m.params.url);
-    });
-  }
-  let out: Result | undefined;
-  let error: Error | null = null;
-  session.post(method, params, (err, res) => {
-    error = err;
-    out = res as Result;
-  });
-  if (error) throw error;
-  return out!;
-}
+/**
+ * Names assigned in each script, for scripts that have captures. Scripts with a URL (modules, files) stay
+ * for the process's life, so their entries do too; a URL-less script (`new Function`, eval) is counted by
+ * the functions read from it and its entry goes when the last of them is collected.
+ */
+const assignedCache = new Map<string, { names: Set<string>; refs: number }>();
+const scriptRefs = new FinalizationRegistry<string>((scriptId) => {
+  const entry = assignedCache.get(scriptId);
+  if (entry && --entry.refs === 0) assignedCache.delete(scriptId);
+});
 
 const slot = '__kilnInspectorValue';
 
@@ -88,39 +80,28 @@ function scopeObjects(fnId: string): { description: string; objectId: string }[]
   return list.filter((s) => s.value?.objectId).map((s) => ({ description: s.value.description as string, objectId: s.value.objectId as string }));
 }
 
-/**
- * Runs `fn` with the Debugger domain on: only it gives script URLs and sources. It is switched off at once
- * because while it is on V8 runs every WebAssembly function as debuggable baseline code — the CPU
- * backend's kernels measured 4.4× slower (a 1M-element sum: 0.18 → 0.80 ms) until `Debugger.disable`.
- * Results are cached per script, so this happens once per script, not per compile.
- */
-function withDebugger<T>(fn: () => T): T {
-  post('Debugger.enable');
-  try {
-    return fn();
-  } finally {
-    post('Debugger.disable');
+function parseAssigned(source: string | undefined): Set<string> {
+  let ast: AstNode | undefined;
+  for (const sourceType of ['module', 'script'] as const) {
+    try {
+      ast = source === undefined ? undefined : parse(source, { ecmaVersion: 'latest', sourceType, allowHashBang: true, allowReturnOutsideFunction: true });
+      break;
+    } catch {
+      /* try the other source type */
+    }
   }
+  // A script we cannot read or parse: every binding counts as mutable (guarded), never assumed constant.
+  return ast ? assignedNames(ast) : new Set(['*']);
 }
 
-function assignedInScript(scriptId: string): Set<string> {
-  let names = assignedCache.get(scriptId);
-  if (!names) {
-    const source = withDebugger(() => post('Debugger.getScriptSource', { scriptId }).scriptSource as string);
-    let ast: AstNode | undefined;
-    for (const sourceType of ['module', 'script'] as const) {
-      try {
-        ast = parse(source, { ecmaVersion: 'latest', sourceType, allowHashBang: true, allowReturnOutsideFunction: true });
-        break;
-      } catch {
-        /* try the other source type */
-      }
-    }
-    // A script we cannot parse: every binding counts as mutable (guarded), never assumed constant.
-    names = ast ? assignedNames(ast) : new Set(['*']);
-    assignedCache.set(scriptId, names);
+function assignedInScript(fn: Function, scriptId: string, url: string): Set<string> {
+  let entry = assignedCache.get(scriptId);
+  if (!entry) assignedCache.set(scriptId, (entry = { names: parseAssigned(scriptSource(scriptId)), refs: 0 }));
+  if (!url) {
+    entry.refs++;
+    scriptRefs.register(fn, scriptId);
   }
-  return names;
+  return entry.names;
 }
 
 /** Location and captured bindings of a (non-native) function; null for natives and bound functions. */
@@ -132,24 +113,24 @@ export function functionInfo(fn: Function): FunctionInfo | null {
     const fnId = objectIdOf(fn, group);
     const loc = internal(fnId, '[[FunctionLocation]]')?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
     if (loc) {
-      if (!scriptUrls.has(loc.scriptId)) withDebugger(() => undefined); // enabling reports every script's URL
-      const url = scriptUrls.get(loc.scriptId) ?? '';
-      const assigned = assignedInScript(loc.scriptId);
-      const captures = new Map<string, Capture>();
+      const url = scriptUrl(loc.scriptId);
+      const bindings = new Map<string, { name: string; scopeIndex: number; value: unknown }>();
       scopeObjects(fnId).forEach((scope, scopeIndex) => {
         if (scope.description === 'Global') return;
-        const bindings = post('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true }).result as Result[];
-        for (const b of bindings) {
-          if (captures.has(b.name)) continue;
-          const mutable = assigned.has(b.name) || assigned.has('*');
-          captures.set(b.name, { name: b.name, scopeIndex, value: valueOf(b.value, group), mutable });
+        for (const b of post('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true }).result as Result[]) {
+          // An inner scope's binding shadows an outer one of the same name.
+          if (!bindings.has(b.name)) bindings.set(b.name, { name: b.name, scopeIndex, value: valueOf(b.value, group) });
         }
       });
+      // Only a function that captures something needs its script's source (to see what is reassigned).
+      const assigned = bindings.size ? assignedInScript(fn, loc.scriptId, url) : new Set<string>();
+      const captures = new Map<string, Capture>();
+      for (const b of bindings.values()) captures.set(b.name, { ...b, mutable: assigned.has(b.name) || assigned.has('*') });
       const isLibrary = url.startsWith('node:') || url.includes('/node_modules/') || url === '';
       info = { url, scriptId: loc.scriptId, line: loc.lineNumber, column: loc.columnNumber, captures, isLibrary };
     }
   } finally {
-    if (session) post('Runtime.releaseObjectGroup', { objectGroup: group });
+    if (hasSession()) post('Runtime.releaseObjectGroup', { objectGroup: group });
   }
   infoCache.set(fn, info);
   return info;
@@ -170,12 +151,12 @@ export function readBinding(fn: Function, scopeIndex: number, name: string): unk
 }
 
 /** Maps a generated position (0-based) back to the user's file and 1-based line through the source map. */
-export function originalLocation(url: string, line: number, column: number): { file: string; line: number } {
+export function originalLocation(url: string, line: number, column: number): { file: string; line: number; column: number; path: string } {
   const map = url ? findSourceMap(url) : undefined;
-  const entry = map?.findEntry(line, column) as { originalSource?: string; originalLine?: number } | undefined;
+  const entry = map?.findEntry(line, column) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
   const source = entry?.originalSource ?? url;
   const file = source.startsWith('file:') ? fileURLToPath(source) : source;
-  return { file: file.split('/').slice(-1)[0] ?? file, line: (entry?.originalLine ?? line) + 1 };
+  return { file: file.split('/').slice(-1)[0] ?? file, line: (entry?.originalLine ?? line) + 1, column: entry?.originalColumn ?? column, path: file };
 }
 
 /** For a bound function: its target, bound `this` and bound arguments (null for other functions). */

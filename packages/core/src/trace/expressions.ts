@@ -3,7 +3,8 @@ import { concrete, binary, truthy, unary } from './sym-ops.js';
 import type { Ctx } from './context.js';
 import { callExpression, newExpression, getMember, setMember, spreadItems } from './calls.js';
 import { assignPattern } from './patterns.js';
-import { ExternalRef, TracedFunction, isTensorValue, typeOfValue } from './values.js';
+import { ExternalRef, TracedFunction, isSymbolic, isTensorValue, typeOfValue } from './values.js';
+import { isRuntimeNumber } from './runtime-number.js';
 import type { AnyNode, Scope, Value } from './values.js';
 import { recordDelete } from './side-effects/record.js';
 
@@ -116,20 +117,52 @@ function objectExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
     if (prop.type === 'SpreadElement') {
       const src = evalExpr(ctx, prop.argument, scope);
       if (src instanceof ExternalRef) {
-        for (const k of ctx.tracer.keys(src)) out[k] = ctx.tracer.property(src, k);
-      } else if (typeof src === 'string') {
-        Object.assign(out, src); // {...'ab'} is {0: 'a', 1: 'b'}
+        for (const k of ctx.tracer.keys(src)) defineField(out, k, ctx.tracer.property(src, k));
       } else if (isTensorValue(src)) {
         // eager code would copy the Tensor's own fields; the traced value is a fake with other fields
         throw ctx.tracer.break('spreading a tensor into an object literal', 'spread its fields by name, e.g. { shape: t.shape, dtype: t.dtype }');
-      } else if (src && typeof src === 'object') Object.assign(out, src);
+      } else if (typeof src === 'string' || (src && typeof src === 'object')) {
+        // {...'ab'} is {0: 'a', 1: 'b'}; spreading defines fields, so an own `__proto__` key stays a key.
+        for (const [k, v] of Object.entries(src)) defineField(out, k, v);
+      }
       continue;
     }
     if (prop.kind !== 'init') throw ctx.tracer.break('getter or setter in an object literal');
+    const value = evalExpr(ctx, prop.value, scope);
+    if (!prop.computed && !prop.shorthand && !prop.method && (prop.key.name ?? prop.key.value) === '__proto__') {
+      setLiteralPrototype(ctx, out, value);
+      continue;
+    }
     const key = prop.computed ? String(toPrimitive(ctx, evalExpr(ctx, prop.key, scope))) : (prop.key.name ?? String(prop.key.value));
-    out[key] = evalExpr(ctx, prop.value, scope);
+    defineField(out, key, value);
   }
   return out;
+}
+
+/** `obj[key] = value` as an object literal does it (CreateDataProperty): `__proto__` is a key like any other. */
+export function defineField(obj: object, key: string, value: Value): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/**
+ * `{ __proto__: p }` sets the prototype when `p` is an object or null and is ignored otherwise. A prototype
+ * built in the frame is read like the object's own fields (members.ts); one from outside the frame breaks.
+ */
+function setLiteralPrototype(ctx: Ctx, out: object, proto: Value): void {
+  if (proto === null) {
+    Object.setPrototypeOf(out, null);
+    return;
+  }
+  if (proto instanceof ExternalRef || proto instanceof TracedFunction || isTensorValue(proto)) {
+    throw ctx.tracer.break('an object literal whose __proto__ is a value from outside the frame, a function or a tensor', 'build the object with the fields it needs, or outside the compiled function');
+  }
+  if (typeof proto !== 'object' || isRuntimeNumber(proto) || isSymbolic(proto)) return;
+  const above = Object.getPrototypeOf(proto) as object | null;
+  if (above !== null && above !== Object.prototype && !ctx.tracer.frameProtos.has(above)) {
+    throw ctx.tracer.break('an object literal whose __proto__ is an array, Map or class instance', 'inherit from a plain object, or build the object outside the compiled function');
+  }
+  Object.setPrototypeOf(out, proto);
+  ctx.tracer.frameProtos.add(proto);
 }
 
 function unaryExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {

@@ -7,7 +7,8 @@ import { ShapeEnv } from '@kiln/shapes';
 import type { FakeTensor } from '@kiln/tensor';
 import type { SourceLocation } from '@kiln/graph';
 import { GraphRecorder } from '@kiln/graph';
-import { GuardBuilder, childSource, describeConstant, isSafeAccessor } from '../guards/builder.js';
+import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode } from '../guards/builder.js';
+import { NOT_DATA, onlyLibraryPrototypes, resolvedValue } from '../guards/reflect.js';
 import { GraphBreak } from './errors.js';
 import type { Locator } from './functions.js';
 import { ExternalRef, Scope } from './values.js';
@@ -73,6 +74,8 @@ export class FrameTracer {
   private aliases = 0;
 
   private readonly captureMemo = new Map<Function, Map<string, Value>>();
+  /** Objects built in the frame that other frame objects inherit from (`{ __proto__: defaults }`). */
+  readonly frameProtos = new WeakSet<object>();
 
   /**
    * @param top the compiled function and its captured bindings in `C` order: its constant captures are
@@ -168,7 +171,7 @@ export class FrameTracer {
     return new ExternalRef(value, this.guards.constant(value), 'identity');
   }
 
-  private guard(code: string, text: string, kind: Parameters<GuardBuilder['add']>[0]['kind'], valueSource?: string): void {
+  guard(code: string, text: string, kind: Parameters<GuardBuilder['add']>[0]['kind'], valueSource?: string): void {
     this.guards.add({ code, text, kind, location: this.where(), valueSource });
   }
 
@@ -191,10 +194,11 @@ export class FrameTracer {
     if (Array.isArray(value)) {
       // The length is guarded when the frame reads the elements (elements()) or `length`: a frame that only
       // pushes to an outside array must not recompile because the array grew.
-      this.guard(`Array.isArray(${source})`, `${source} is an array`, 'type');
+      // Not a Proxy: the guards after this one read its length and elements, which would run its traps.
+      this.guard(`Array.isArray(${source}) && !isProxy(${source})`, `${source} is an array`, 'type');
     } else {
       const proto = Object.getPrototypeOf(value) === null ? 'null' : 'Object.prototype';
-      this.guard(`typeof ${source} === "object" && ${source} !== null && Object.getPrototypeOf(${source}) === ${proto}`, `${source} is a plain object`, 'type');
+      this.guard(`typeof ${source} === "object" && ${source} !== null && !isProxy(${source}) && Object.getPrototypeOf(${source}) === ${proto}`, `${source} is a plain object`, 'type');
     }
     return new ExternalRef(value, source, 'shape');
   }
@@ -248,14 +252,34 @@ export class FrameTracer {
       }
     }
     const holder = ref.value as Record<string | number, unknown>;
-    const desc = findDescriptor(holder, key);
-    if (desc?.get) throw this.break(`reading '${String(key)}' of ${ref.source} runs a getter`, 'store the value in a field, or read it outside the compiled function');
+    if (resolvedValue(holder, key) === NOT_DATA) throw this.break(`reading '${String(key)}' of ${ref.source} runs a getter`, 'store the value in a field, or read it outside the compiled function');
+    // Checked before any guard reads the property: a getter installed later fails here without running.
+    this.guard(`isDataRead(${ref.source}, ${keyCode(this.guards, key)})`, `${childSource(ref.source, key)} is a data property`, 'keys');
     const value = holder[key];
     if (!(key in holder) && ref.guarded === 'shape' && !Array.isArray(holder)) {
       this.guard(`!(${JSON.stringify(String(key))} in ${ref.source})`, `${ref.source} has no key ${JSON.stringify(String(key))}`, 'keys');
       return undefined;
     }
     return this.external(value, childSource(ref.source, key));
+  }
+
+  /**
+   * `key` looked up from `start` along a prototype chain that existed before the frame (a class's prototype,
+   * Tensor.prototype, Array.prototype…), or from a tensor input (`startSource` reads it in the guards). The
+   * trace relies on the value found, so the guard reads it again on every call: a method redefined, deleted
+   * or shadowed by an own property after compiling fails the guard. On user prototypes it first checks that
+   * the read runs no getter (one installed later fails the guard unread); on Tensor.prototype and the JS
+   * builtins' prototypes the method is read directly, which keeps the common tensor-method guard at a
+   * plain property read (a getter installed there in place of a method would run in the guard too).
+   */
+  inherited(start: object, key: string | number, startSource = this.guards.constant(start)): Value {
+    const value = resolvedValue(start, key);
+    if (value === NOT_DATA) throw this.break(`reading '${String(key)}' of ${describeHolder(start)} runs a getter (or a Proxy trap)`, 'read it outside the compiled function');
+    const k = keyCode(this.guards, key);
+    const holder = startSource.startsWith('K[') ? describeHolder(start) : startSource;
+    const same = typeof value === 'object' || typeof value === 'function' ? `${startSource}[${k}] === ${this.guards.constant(value)}` : `Object.is(${startSource}[${k}], ${this.guards.constant(value)})`;
+    this.guard(onlyLibraryPrototypes(start) ? same : `isDataRead(${startSource}, ${k}) && ${same}`, `${holder}.${String(key)} is unchanged since tracing (${describeConstant(value)})`, 'identity');
+    return this.fixed(value);
   }
 
   /** `key in ref` for an external object: the frame's own writes first, else the live object, guarded. */

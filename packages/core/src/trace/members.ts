@@ -6,6 +6,7 @@ import type { Ctx } from './context.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
 import type { Value } from './values.js';
+import type { FakeTensor } from '@kiln/tensor';
 import { recordSet } from './side-effects/record.js';
 import { isRuntimeNumber } from './runtime-number.js';
 
@@ -19,12 +20,11 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
     if (key === 'strides') return [...object.strides];
     if (key === 'numel') return object.shape.reduce<Size>((a, b) => sizeMul(a, b as Size), 1);
     if (TENSOR_FIELDS.has(String(key))) return (object as unknown as Record<string, unknown>)[key];
-    const proto = (Tensor.prototype as unknown as Record<string | number, unknown>)[key];
-    if (typeof proto === 'function') return t.fixed(proto);
-    throw t.break(`reading tensor property '${String(key)}'`);
+    return tensorMethod(ctx, object, key);
   }
   if (object instanceof ExternalRef) {
-    if (typeof object.value === 'function' && key === 'prototype') return t.fixed((object.value as Function).prototype);
+    // A plain function's `prototype` is reassignable (a class's is not): read through a guarded lookup.
+    if (typeof object.value === 'function' && key === 'prototype') return t.inherited(object.value, key, object.source);
     return t.property(object, key);
   }
   if (object instanceof TracedFunction) {
@@ -34,34 +34,45 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
   }
   if (isSymInt(object) || isRuntimeNumber(object)) return getMember(ctx, concrete(t, object), key);
   if (typeof object !== 'object') {
-    const v = (Object(object) as Record<string | number, unknown>)[key];
-    if (typeof v === 'function') return t.fixed(v);
-    return v;
+    // A string's own characters and length are the frame's; anything else comes from String.prototype & co.
+    const own = Object.getOwnPropertyDescriptor(Object(object), key);
+    if (own) return own.value;
+    return t.inherited(Object.getPrototypeOf(object) as object, key);
   }
   if (object instanceof Map) {
     if (key === 'size') return object.size;
-    const v = (Map.prototype as unknown as Record<string | number, unknown>)[key];
-    if (typeof v === 'function') return t.fixed(v);
+    const v = t.inherited(Object.getPrototypeOf(object) as object, key);
+    if (v instanceof ExternalRef && typeof v.value === 'function') return v;
     throw t.break(`reading '${String(key)}' of a Map`);
   }
-  // An object or array built inside the frame (possibly with a user class's prototype).
-  const own = Object.getOwnPropertyDescriptor(object, key);
-  if (own) {
-    if (own.get) throw t.break(`getter '${String(key)}'`);
-    return own.value;
-  }
-  for (let p = Object.getPrototypeOf(object); p; p = Object.getPrototypeOf(p)) {
-    const d = Object.getOwnPropertyDescriptor(p, key);
+  // An object or array built inside the frame (possibly with a user class's prototype). Its own fields and
+  // those of frame objects it inherits from are the frame's; the rest of the chain existed before it.
+  for (let o: object | null = object; o; o = Object.getPrototypeOf(o)) {
+    if (o !== object && !t.frameProtos.has(o)) return t.inherited(o, key);
+    const d = Object.getOwnPropertyDescriptor(o, key);
     if (!d) continue;
-    if (d.get) throw t.break(`getter '${String(key)}' of a class instance created in the frame`);
-    // The prototype belongs to a class whose identity is already guarded, so its methods are fixed.
-    return typeof d.value === 'function' || (d.value && typeof d.value === 'object') ? t.fixed(d.value) : d.value;
+    if (d.get || d.set) throw t.break(`getter '${String(key)}' of an object built in the frame`);
+    return d.value;
   }
   return undefined;
 }
 
+/**
+ * A tensor method: resolved from the input tensor itself (an own property or a subclass may shadow
+ * Tensor.prototype) or, for tensors the frame computed, from Tensor.prototype; guarded (FrameTracer.inherited).
+ */
+function tensorMethod(ctx: Ctx, fake: FakeTensor, key: string | number): Value {
+  const t = ctx.tracer;
+  const input = t.inputFakes.get(fake);
+  const method = input ? t.inherited(input.real, key, input.source) : t.inherited(Tensor.prototype, key);
+  if (method instanceof ExternalRef && typeof method.value === 'function') return method;
+  throw t.break(`reading tensor property '${String(key)}'`);
+}
+
 export function setMember(ctx: Ctx, object: Value, key: string | number, value: Value): void {
   const t = ctx.tracer;
+  // `o.__proto__ = p` runs Object.prototype's setter (the prototype changes), unlike a literal's computed key.
+  if (key === '__proto__') throw t.break("assignment to '__proto__' (it sets the prototype)", 'use Object.create() outside the compiled function, or another key');
   if (object instanceof ExternalRef) {
     recordSet(ctx, object, key, value);
     return;

@@ -27,7 +27,8 @@ export type OutputTemplate =
    * `[values, indices]` with `.values` / `.indices` set to the same two tensors), by item index.
    */
   | { readonly kind: 'array'; readonly items: readonly OutputTemplate[]; readonly named?: readonly (readonly [string, number])[] }
-  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, OutputTemplate])[] }
+  /** A plain object; `proto`: the object it inherits from when not Object.prototype (`{ __proto__: p }`). */
+  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, OutputTemplate])[]; readonly proto?: OutputTemplate }
   /** A runtime number (runtime-number.ts): computed from values read when the entry runs. */
   | { readonly kind: 'arith'; readonly op: ArithOp; readonly items: readonly OutputTemplate[] }
   /** Any other pytree node (a Map, a class registered with @kiln/pytree): its spec, and its leaves' templates. */
@@ -69,15 +70,24 @@ export class TemplateBuilder {
     // Rebuilt objects are fresh and extensible: a frozen or sealed one would thaw (and a later write succeed).
     if (typeof v === 'object' && !Object.isExtensible(v)) throw this.tracer.break('a frozen or sealed object built in the frame is returned or live across a break', 'freeze it after the compiled function returns');
     if (Array.isArray(v)) return this.array(v, keepViews);
-    if (Object.getPrototypeOf(v) === Object.prototype) {
-      return { kind: 'object', entries: Object.entries(v).map(([k, x]) => [k, this.of(x, keepViews)] as const) };
-    }
+    const proto = Object.getPrototypeOf(v) as object | null;
+    if (proto === Object.prototype || this.tracer.frameProtos.has(proto as object)) return this.object(v, proto, keepViews);
     const tree = this.pytree(v, keepViews);
     if (tree) return tree;
     throw this.tracer.break(
       `returning ${typeof v === 'function' ? 'a function' : `a ${(v as object).constructor?.name ?? 'object'} built in the frame`}`,
       'return tensors, numbers, arrays, plain objects, Maps, or instances of a class registered with @kiln/pytree',
     );
+  }
+
+  /** Own enumerable string keys in their order (numeric-like first); other keys break rather than vanish. */
+  private object(v: object, proto: object | null, keepViews: boolean): OutputTemplate {
+    const keys = Reflect.ownKeys(v);
+    const entries = Object.entries(v);
+    if (keys.length !== entries.length) throw this.tracer.break('returning an object with symbol-keyed or non-enumerable fields', 'return a plain object with string keys');
+    const fields = entries.map(([k, x]) => [k, this.of(x, keepViews)] as const);
+    if (proto === Object.prototype) return { kind: 'object', entries: fields };
+    return { kind: 'object', entries: fields, proto: this.of(proto, keepViews) };
   }
 
   private graphOutput(v: Value): OutputTemplate {
@@ -170,8 +180,12 @@ export function fillTemplate(t: OutputTemplate, outputs: readonly unknown[], sou
       return t.named ? Object.assign(items, Object.fromEntries(t.named.map(([key, i]) => [key, items[i]]))) : items;
     }
     case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of t.entries) out[k] = fill(x);
+      const out = (t.proto === undefined ? {} : Object.create(fill(t.proto) as object)) as Record<string, unknown>;
+      for (const [k, x] of t.entries) {
+        // An own `__proto__` field is defined: assigning it would set the prototype (Object.prototype's setter).
+        if (k === '__proto__') Object.defineProperty(out, k, { value: fill(x), writable: true, enumerable: true, configurable: true });
+        else out[k] = fill(x);
+      }
       return out;
     }
     case 'arith': {

@@ -7,7 +7,8 @@ import { assignPattern } from './patterns.js';
 import { spreadItems } from './members.js';
 import { truthy } from './sym-ops.js';
 import { GraphBreak } from './errors.js';
-import { ExternalRef, Scope, TracedFunction, isTensorValue } from './values.js';
+import { forInKeys } from './inheritance.js';
+import { Scope } from './values.js';
 import type { AnyNode, Completion, Value } from './values.js';
 
 /** Declares hoisted names of a statement list: function declarations (initialized) and `var`s. */
@@ -147,7 +148,7 @@ function forEachStatement(ctx: Ctx, node: AnyNode, scope: Scope, label: string |
   const subject = evalExpr(ctx, node.right, scope);
   let items: Value[];
   if (node.type === 'ForInStatement') {
-    items = forInKeys(ctx, subject);
+    items = forInKeys(ctx.tracer, subject);
   } else items = spreadItems(ctx, subject);
   for (const item of items) {
     const iterScope = new Scope(scope);
@@ -161,24 +162,6 @@ function forEachStatement(ctx: Ctx, node: AnyNode, scope: Scope, label: string |
     if (flow === 'break') break;
   }
   return undefined;
-}
-
-/** The keys `for…in` visits: own and inherited enumerable string keys, of strings' characters too. */
-function forInKeys(ctx: Ctx, subject: Value): string[] {
-  if (subject === null || subject === undefined) return [];
-  if (subject instanceof ExternalRef) {
-    const own = ctx.tracer.keys(subject);
-    const all: string[] = [];
-    for (const key in subject.value) all.push(key);
-    // Inherited enumerable keys (an object made with Object.create(defaults)) are not guarded: run eagerly.
-    if (all.length !== own.length) throw ctx.tracer.break(`for…in over ${subject.source}, which inherits enumerable keys`);
-    return own;
-  }
-  if (typeof subject === 'string') return Object.keys(subject);
-  if (typeof subject !== 'object' || isTensorValue(subject) || subject instanceof TracedFunction) throw ctx.tracer.break('for…in over a value that is not an object or string built in the frame');
-  const keys: string[] = [];
-  for (const key in subject) keys.push(key);
-  return keys;
 }
 
 function switchStatement(ctx: Ctx, node: AnyNode, scope: Scope, label: string | undefined): Completion {

@@ -2,6 +2,7 @@
 // where the shape env supports them; anything else specializes the SymInt to its hint (a guard), which is
 // always correct and at worst recompiles.
 import { DataDependentError, SymBool, SymFloat, SymInt, isSymBool, isSymFloat, isSymInt } from '@kiln/shapes';
+import { instanceOf } from './inheritance.js';
 import type { FrameTracer } from './frame.js';
 import { ExternalRef, TracedFunction, isSymbolic, isTensorValue } from './values.js';
 import type { Value } from './values.js';
@@ -78,15 +79,11 @@ function identityOf(tracer: FrameTracer, v: Value): unknown {
 }
 
 export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Value {
+  if (op === 'instanceof') return instanceOf(tracer, a, b);
   if (isRuntimeNumber(a) || isRuntimeNumber(b)) {
     const numeric = (x: Value): x is RuntimeNumber | number => isRuntimeNumber(x) || typeof x === 'number';
     const kept = numeric(a) && numeric(b) ? runtimeArith(op, a, b) : undefined;
     return kept ?? binary(tracer, op, concrete(tracer, a), concrete(tracer, b));
-  }
-  if (op === 'instanceof' && isTensorValue(a)) {
-    const ctor = b instanceof ExternalRef ? b.value : b;
-    if (typeof ctor !== 'function') throw tracer.break("right-hand side of 'instanceof' is not callable");
-    return a instanceof (ctor as new () => unknown);
   }
   if (isTensorValue(a) || isTensorValue(b)) {
     if (op === '===' || op === '!==' || op === '==' || op === '!=') {
@@ -129,14 +126,6 @@ export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Val
       // eslint-disable-next-line eqeqeq
       default: return x != y;
     }
-  }
-  if (op === 'instanceof') {
-    const ctor = b instanceof ExternalRef ? b.value : b;
-    if (typeof ctor !== 'function') throw tracer.break("right-hand side of 'instanceof' is not callable");
-    if (a instanceof TracedFunction) return Function.prototype instanceof (ctor as new () => unknown) || ctor === Function;
-    if (a instanceof ExternalRef) tracer.refuseProxy(a, "'instanceof' on");
-    const target = a instanceof ExternalRef ? a.value : a;
-    return target instanceof (ctor as new () => unknown);
   }
   if (op === 'in') return inOperator(tracer, a, b);
   if (!isPrimitive(a) || !isPrimitive(b)) throw tracer.break(`operator '${op}' on an object`);

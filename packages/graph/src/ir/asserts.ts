@@ -6,6 +6,7 @@
 // The condition is data (shapes' BoolJson), never source text, so a user's message is never code.
 import { CheckFailedError, expr as shapesExpr } from '@kiln/shapes';
 import type { BoolExpr, BoolJson, ProducedAssert } from '@kiln/shapes';
+import { parseLocation, withUserFrame } from './user-frame.js';
 
 export interface GraphAssert {
   /** The condition as printed (`u0 > 1`). */
@@ -32,7 +33,8 @@ export function evaluateAssert(a: GraphAssert, value: (symbol: string) => number
 
 /** The error a failing graph assert raises: CheckFailedError, as eager check() does, with the user's message and line. */
 export function assertFailure(a: GraphAssert): CheckFailedError {
-  return new CheckFailedError(`${a.expr}${a.message ? `: ${a.message}` : ''}`, a.source, 'for these values (a runtime assert of the compiled code)');
+  const error = new CheckFailedError(`${a.expr}${a.message ? `: ${a.message}` : ''}`, a.source, 'for these values (a runtime assert of the compiled code)');
+  return withUserFrame(error, 'check', parseLocation(a.source));
 }
 
 /** Produced runtime asserts as graph asserts, each as recorded (see produceRuntimeAsserts). */

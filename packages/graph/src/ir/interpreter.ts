@@ -3,6 +3,7 @@ import { expr as shapesExpr } from '@kiln/shapes';
 import type { Expr } from '@kiln/shapes';
 import type { Graph } from './graph.js';
 import type { Argument } from './node.js';
+import { withUserFrame } from './user-frame.js';
 import { Node } from './node.js';
 import { printNodeLine } from './print.js';
 import { assertFailure, evaluateAssert } from './asserts.js';
@@ -23,23 +24,12 @@ export class NodeExecutionError extends KilnError {
 
 /**
  * The error compiled code raises for a failed node: what the op raised (its class and message, as eager code
- * sees them), with the node as one more stack line, so `catch (e) { if (e instanceof IndexError) … }` works
- * the same compiled. Errors of the interpreter itself stay NodeExecutionErrors.
+ * sees them), with the node's user source as the top stack frame, so `catch (e) { if (e instanceof IndexError) … }`
+ * works the same compiled. Errors of the interpreter itself stay NodeExecutionErrors.
  */
 export function userFacingError(err: unknown): unknown {
   if (!(err instanceof NodeExecutionError) || !err.raisedByOp || !(err.cause instanceof Error)) return err;
-  const cause = err.cause;
-  const src = err.node.meta.source ? ` (${err.node.meta.source.file}:${err.node.meta.source.line})` : '';
-  if (typeof cause.stack === 'string' && !cause.stack.includes('kiln: graph node')) {
-    const lines = cause.stack.split('\n');
-    lines.splice(1, 0, `    at %${err.node.name} = ${err.node.target}${src} (kiln: graph node, eager backend)`);
-    try {
-      cause.stack = lines.join('\n');
-    } catch {
-      /* a frozen error keeps its stack */
-    }
-  }
-  return cause;
+  return withUserFrame(err.cause, `${err.node.target} %${err.node.name}`, err.node.meta.source);
 }
 
 type SymbolicValue = { readonly isSymInt: true; readonly expr: Expr; readonly env?: { normalize(e: Expr): Expr } };

@@ -2,9 +2,12 @@ import type { DType } from '@kiln/tensor';
 
 /** Where a node came from in the user's code. */
 export interface SourceLocation {
+  /** The file's name, for display (`model.ts`). */
   file: string;
   line: number;
   column?: number;
+  /** The file's full path or URL, for stack frames a debugger can open. */
+  path?: string;
 }
 
 export const NODE_KINDS = ['placeholder', 'call', 'constant', 'output'] as const;

@@ -8,7 +8,7 @@ import type { Argument, Node } from '@kiln/graph';
 import { cast } from '../loop-ir/build.js';
 import { contiguousStrides } from '../loop-ir/sizes.js';
 import { LoweringError } from './errors.js';
-import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput } from '../program/program.js';
+import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput, ProgramStep } from '../program/program.js';
 import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
 import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
 import { ProgramBuilder, loopDtype } from './builder.js';
@@ -77,10 +77,13 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
         values.set(node, b.newBuffer(loopDtype(t.dtype), [...t.shape], { constant: t } as Partial<ProgramBuffer>));
         break;
       }
-      case 'call':
+      case 'call': {
+        const first = b.steps.length;
         values.set(node, lowerCall(b, node, node.args.map(read), readKwargs(node, read)));
+        stampSource(b.steps, first, node);
         if (shouldMaterialize(node, values.get(node))) values.set(node, b.materialize(values.get(node) as LoweredValue));
         break;
+      }
       case 'output':
         for (const out of node.args[0] as readonly Argument[]) outputs.push(lowerOutput(b, read(out)));
         break;
@@ -92,6 +95,19 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
   checkAllPlaced(pendingAsserts);
   const program = { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps) };
   return options.fuse === false ? program : fuseProgram(program);
+}
+
+/**
+ * Gives the steps a node added that can raise (eager fallbacks, index checks) the node's user source
+ * location, so an error raised there names the user's line as eager code's stack would.
+ */
+function stampSource(steps: ProgramStep[], first: number, node: Node): void {
+  const source = node.meta.source;
+  if (!source) return;
+  for (let i = first; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind === 'fallback' || (step.kind === 'check' && step.check === 'indexRange')) steps[i] = { ...step, source };
+  }
 }
 
 /** Expressions up to this many IR nodes are recomputed by each reader rather than stored and reloaded. */

@@ -5,7 +5,7 @@ import { printKernel } from '../loop-ir/print.js';
 import { evalSize, printSize } from '../loop-ir/sizes.js';
 import { IndexError } from '@kiln/tensor';
 import { assertFailure, evaluateAssert } from '@kiln/graph';
-import type { GraphAssert } from '@kiln/graph';
+import type { GraphAssert, SourceLocation } from '@kiln/graph';
 
 export interface ProgramBuffer {
   readonly name: string;
@@ -49,6 +49,8 @@ export interface FallbackStep {
    */
   readonly binds: readonly { readonly param: string; readonly dim: number | 'value' }[];
   readonly reason: string;
+  /** The user's source line of the node, for errors the eager kernel raises. */
+  readonly source?: SourceLocation;
 }
 
 /**
@@ -64,6 +66,8 @@ export interface IndexRangeCheck {
   /** The op and what its index selects from, for the message (`gather`, `dim 1 of self`): never user text. */
   readonly op: string;
   readonly what: string;
+  /** The user's source line of the indexing op, for the IndexError. */
+  readonly source?: SourceLocation;
 }
 
 /**

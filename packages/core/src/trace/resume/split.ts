@@ -28,6 +28,7 @@ import { NotSplittable, describeEagerPart, layoutSplit } from './plan.js';
 import type { SplitLayout } from './plan.js';
 import { recordedEffects } from '../side-effects/record.js';
 import { buildReplay } from '../side-effects/replay.js';
+import { WeakValueMap } from '../../weak-values.js';
 
 export interface SplitRequest {
   readonly fn: Function;
@@ -50,7 +51,8 @@ export interface SplitRequest {
 
 export type SplitResult = { readonly entry: SplitEntry } | { readonly why: string | undefined };
 
-const generated = new Map<string, Function>();
+/** Resume functions by generated code; the frame caches that use one hold it (weak-values.ts). */
+const generated = new WeakValueMap<string, Function>();
 
 export function splitFrame(req: SplitRequest): SplitResult {
   const k = req.tracer.topStatement;
@@ -153,8 +155,7 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
     const name = layout.mode === 'test' ? `${base}_resume_${layout.statementIndex}_${c.suffix}` : `${base}_resume_${layout.statementIndex + 1}`;
     resumeNames.push(name);
     const key = `${parsed.info.url}:${parsed.info.line}:${parsed.info.column}:${layout.statementIndex}:${layout.mode}:${c.suffix}:${source}`;
-    let fn = generated.get(key);
-    if (!fn) generated.set(key, (fn = resumeFunction(code, name, c.statements, c.params, parsed).fn));
+    const fn = generated.get(key) ?? generated.set(key, resumeFunction(code, name, c.statements, c.params, parsed).fn);
     return { fn: compiledResume(req, fn, options), args: c.args, usesThis: c.usesThis };
   });
   const wrapCallee = calleeRedirect({ compiler: req.compiler, options, observer: req.observer, tag: req.tag });
