@@ -8,9 +8,6 @@ export function seededRandom(seed: number): () => number {
   return () => ((s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
 }
 
-/** The fuzz seed: KILN_FUZZ_SEED when set, else the test's fixed default. */
-export const fuzzSeed = (fallback: number): number => Number(process.env.KILN_FUZZ_SEED ?? fallback);
-
 type Slot = [Record<string | number, unknown>, string | number];
 
 /** Every [container, key] in a JSON value, so a mutation can pick any field at any depth. */
