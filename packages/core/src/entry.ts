@@ -10,6 +10,7 @@ import type { FrameEvent, GraphRunner } from './hooks.js';
 import type { Graph } from '@kiln/graph';
 import { printGraph } from '@kiln/graph';
 import { compiledAsserts } from './trace/checks.js';
+import { differentiableRunner } from './autograd/compiled-function.js';
 import type { FrameTrace } from './trace/trace-frame.js';
 
 /** `auto` picks the CPU backend when its package has registered itself, else the interpreter. */
@@ -47,7 +48,7 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
   const t1 = performance.now();
   const backend = resolveBackendName(backendName);
-  const run = backendRunner(compiler, backend, graph);
+  const run = differentiableRunner(graph, backendRunner(compiler, backend, graph), (g) => backendRunner(compiler, backend, g));
   const backendReport = (run as { report?: BackendReport }).report;
   return {
     guards: trace.guards,

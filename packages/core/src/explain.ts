@@ -3,6 +3,7 @@
 import type { BreakRecord, CacheEntry, GraphEntry, SplitEntry } from './cache.js';
 import { KilnTypeError } from '@kiln/tensor';
 import { compileWith, validateCompileOptions } from './compile.js';
+import type { AotReport } from './autograd/compiled-function.js';
 import type { CompileOptions } from './compile.js';
 import { printGraph } from '@kiln/graph';
 import { formatLocation } from './trace/errors.js';
@@ -41,7 +42,50 @@ export interface ExplainOutput {
   readonly decisions: readonly CallDecision[];
   /** Skipped user functions that eager code called: run as copies with compiled callees, or as themselves (why). */
   readonly skippedCallees: readonly SkippedCallee[];
+  /** Graphs called with inputs that require grad: the forward and backward graphs they were split into, and what is saved. */
+  readonly training: readonly TrainingGraphs[];
   toString(): string;
+}
+
+export interface TrainingGraphs {
+  /** Index into `graphs`. */
+  readonly graph: number;
+  /** Graph inputs that required grad, by position. */
+  readonly differentiable: readonly number[];
+  readonly forward: string;
+  readonly backward: string;
+  /** Forward values passed to the backward (node names in the forward graph), and their bytes. */
+  readonly saved: readonly string[];
+  readonly savedBytes: number;
+  /** Forward values the backward recomputes instead of saving them, and the bytes that saves. */
+  readonly recomputed: readonly string[];
+  readonly recomputedBytes: number;
+  /** Kernel counts and the nodes each compiled graph runs eagerly. */
+  readonly forwardKernels: number;
+  readonly backwardKernels: number;
+  readonly fallbacks: readonly string[];
+}
+
+function trainingGraphs(entries: readonly (GraphEntry | SplitEntry)[]): TrainingGraphs[] {
+  return entries.flatMap((g, graph) =>
+    ((g.run as { aotReports?: readonly AotReport[] }).aotReports ?? []).map(({ partition: p, differentiable, forwardBackend, backwardBackend }) => ({
+      graph,
+      differentiable,
+      forward: printGraph(p.forward),
+      backward: printGraph(p.backward),
+      saved: p.saved.map((n) => `%${n.name}`),
+      savedBytes: p.savedBytes,
+      recomputed: p.recomputed.map((n) => `%${n.name}`),
+      recomputedBytes: p.recomputedBytes,
+      forwardKernels: forwardBackend?.kernels ?? 0,
+      backwardKernels: backwardBackend?.kernels ?? 0,
+      fallbacks: [
+        ...(forwardBackend?.fallbacks ?? []).map((f) => `forward: ${f.op} (${f.reason})`),
+        ...(backwardBackend?.fallbacks ?? []).map((f) => `backward: ${f.op} (${f.reason})`),
+        ...[forwardBackend?.wholeGraphFallback, backwardBackend?.wholeGraphFallback].filter((w): w is string => !!w).map((w) => `not lowered: ${w}`),
+      ],
+    })),
+  );
 }
 
 const hasOps = (e: GraphEntry | SplitEntry): boolean => e.graph.nodes.some((n) => n.kind === 'call');
@@ -110,6 +154,7 @@ export class CompileRecorder {
       compilePhasesMs: this.entries.map((e) => ('compilePhasesMs' in e.entry ? e.entry.compilePhasesMs : undefined)),
       decisions: this.entries.flatMap((e) => e.entry.decisions),
       skippedCallees: [...this.skippedCallees],
+      training: trainingGraphs(graphEntries),
       toString: () => formatExplain(out),
     };
     return out;
@@ -146,6 +191,15 @@ function formatExplain(e: ExplainOutput): string {
     if (b.wholeGraphFallback) lines.push(`  not lowered (interpreted): ${b.wholeGraphFallback}`);
     for (const f of b.fallbacks) lines.push(`  eager fallback: ${f.op} (${f.reason})`);
   });
+  for (const t of e.training) {
+    const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+    lines.push(
+      `Graph ${t.graph + 1} with gradients (inputs ${t.differentiable.map((i) => `#${i}`).join(', ')} require grad): saved ${t.saved.join(' ') || 'nothing'} (${kib(t.savedBytes)}); recomputed in the backward ${t.recomputed.join(' ') || 'nothing'} (${kib(t.recomputedBytes)} not saved)`,
+      `  forward graph (${t.forwardKernels} kernels):`, ...t.forward.split('\n').map((l) => `    ${l}`),
+      `  backward graph (${t.backwardKernels} kernels):`, ...t.backward.split('\n').map((l) => `    ${l}`),
+      ...t.fallbacks.map((f) => `  eager fallback in ${f}`),
+    );
+  }
   e.guards.forEach((gs, i) => lines.push(`Guards of entry ${i + 1}:`, ...gs.map((g) => `  ${g}`)));
   const calls = e.decisions.filter((d) => d.kind !== 'allowInGraph');
   if (calls.length) lines.push('Calls:', ...calls.map((d) => `  ${d.callee}: ${d.kind} (${d.rule}) at ${formatLocation(d.location)}`));

@@ -15,3 +15,4 @@ export * from './passes/cse.js';
 export * from './passes/constant-fold.js';
 export * from './passes/decompose.js';
 export * from './passes/pass-manager.js';
+export * from './passes/partition.js';

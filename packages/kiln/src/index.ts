@@ -6,6 +6,9 @@ import '@kiln/backend-cpu';
 
 export * from '@kiln/tensor';
 
+// Optimizers, as torch.optim: `new optim.Adam(params, { lr })`.
+export * as optim from '@kiln/optim';
+
 // compile() and its companions. Core's loop-IR builders (add, mul, where…) are not re-exported: here those
 // names are the tensor ops.
 export {

@@ -25,3 +25,9 @@ export class ValueError extends KilnError {}
 export class ViewError extends KilnError {}
 
 export const fmtShape = (shape: readonly unknown[]) => `[${shape.map(String).join(', ')}]`;
+
+/**
+ * Misuse of autograd, with PyTorch's wording where PyTorch has one: backward through a freed graph, a
+ * non-scalar backward without a gradient, a saved tensor overwritten in place, an in-place op on a leaf.
+ */
+export class AutogradError extends KilnError {}

@@ -1,5 +1,7 @@
 import './methods.js';
 
+export * from './autograd/index.js';
+
 export * from './ops/index.js';
 export { Tensor, contiguousStridesOf } from './tensor.js';
 export type { Device } from './tensor.js';
@@ -15,5 +17,8 @@ export {
 export type { OpDef, DispatchMode, MetaContext, MetaResult, MetaTensor, TensorMetaLike, OpCategory } from './registry/registry.js';
 export { formatSchema, normalizeArgs } from './registry/schema.js';
 export type { ArgSpec, ArgTypes, Schema, NestedData } from './registry/schema.js';
+export type { GradContext, Derivative, DerivativeRule, InputGrads } from './registry/derivative.js';
+export { derivativeKind } from './registry/registry.js';
+export type { DerivativeKind } from './registry/registry.js';
 export * from './size.js';
 export { FakeTensor, FakeTensorError, FakeTensorMode, FakeStorage, materializeMeta } from './fake/fake-tensor.js';

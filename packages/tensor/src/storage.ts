@@ -41,6 +41,11 @@ const NO_DATA = new Uint8Array(0);
  */
 export class Storage {
   private shared: SharedBuffer;
+  /**
+   * Bumped by every write (`writable()`). Views share the Storage object and so the counter; a lazy clone
+   * has its own. Autograd compares it with the value it saw when it saved a tensor for the backward pass.
+   */
+  version = 0;
 
   constructor(
     data: TypedArray,
@@ -86,6 +91,7 @@ export class Storage {
 
   /** The data for writing, copied first (into a new JS array) if another storage shares it. */
   writable(): TypedArray {
+    this.version++;
     let s = this.shared;
     if (s.owners > 1) {
       s.owners--;
@@ -99,6 +105,7 @@ export class Storage {
     const copy = Object.create(Storage.prototype) as Storage;
     (copy as unknown as { dtype: DType }).dtype = this.dtype;
     copy.shared = this.shared;
+    copy.version = 0;
     this.shared.owners++;
     return copy;
   }

@@ -2,6 +2,7 @@ import type { DType, TypedArray } from './dtype.js';
 import { DTYPES, allocate, isDType, shortName, typedArrayOf } from './dtype.js';
 import { KilnTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import type * as opTable from './ops/index.js';
+import type { GradNode, ViewLink } from './autograd/node.js';
 import type { TensorMetaLike } from './registry/registry.js';
 import { setTensorPredicate } from './registry/registry.js';
 import { Storage } from './storage.js';
@@ -46,7 +47,16 @@ export interface Tensor {
   argmin: M<'argmin'>; var: M<'var'>; std: M<'std'>; all: M<'all'>; any: M<'any'>; logsumexp: M<'logsumexp'>;
   cumsum: M<'cumsum'>; max: import('./ops/reductions.js').ReduceWithIndicesMethod;
   min: import('./ops/reductions.js').ReduceWithIndicesMethod; softmax: M<'softmax'>; logSoftmax: M<'logSoftmax'>;
-  matmul: M<'matmul'>;
+  matmul: M<'matmul'>; scatterAdd: M<'scatterAdd'>;
+  // autograd (installed by autograd/methods.ts)
+  /** Computes the gradient of this tensor with respect to the graph's leaves and accumulates it into their `.grad`. */
+  backward(gradient?: Tensor | null, options?: { retainGraph?: boolean; createGraph?: boolean }): void;
+  /** A tensor over the same data with no history (shares storage and version counter, as a view). */
+  detach(): Tensor;
+  /** Marks a leaf as requiring grad (or not); returns the tensor. */
+  requiresGrad_(requiresGrad?: boolean): Tensor;
+  /** Makes `backward()` also fill `.grad` of this non-leaf tensor. */
+  retainGrad(): Tensor;
 }
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Tensor implements TensorMetaLike {
@@ -58,6 +68,34 @@ export class Tensor implements TensorMetaLike {
     readonly dtype: DType,
     readonly device: Device = 'cpu',
   ) {}
+
+  // Autograd state (autograd/). Plain fields, not one record, so the hot "does any input require grad" test
+  // is two field loads.
+  /** The node that computed this tensor (null for leaves): where `backward()` sends its gradient. */
+  gradFn: GradNode | null = null;
+  /** Which of `gradFn`'s outputs this tensor is. */
+  outputNr = 0;
+  /** The accumulated gradient, on leaves that require grad and on tensors that called `retainGrad()`. */
+  grad: Tensor | null = null;
+  /** A leaf created with `requiresGrad: true` or given `requiresGrad_()`. */
+  leafRequiresGrad = false;
+  retainsGrad = false;
+  /** For a view: the op and tensor it was taken from, so an in-place write through it updates its base's history. */
+  viewOf: ViewLink | null = null;
+
+  /** True for leaves that require grad and for every tensor computed from one (while grad mode is on). */
+  get requiresGrad(): boolean {
+    return this.leafRequiresGrad || this.gradFn !== null;
+  }
+
+  set requiresGrad(value: boolean) {
+    this.requiresGrad_(value);
+  }
+
+  /** A tensor that no op computed with history: user-created tensors, and everything made under `noGrad`. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
 
   /**
    * A new contiguous tensor that owns `data`: the array is not copied, so do not write to it afterwards

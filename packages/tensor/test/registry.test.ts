@@ -22,6 +22,7 @@ List('one row per op with name, schema string, hasMeta and hasDecomposition', ()
     assert.ok(r.schema.startsWith(`${r.name}(`) && r.schema.endsWith(')'), r.schema);
     assert.type(r.hasMeta, 'boolean');
     assert.type(r.hasDecomposition, 'boolean');
+    assert.ok(['formula', 'decomposition', 'nonDifferentiable', 'missing'].includes(r.derivative), `${r.name}: derivative ${r.derivative}`);
     assert.ok(r.hasKernel || r.hasDecomposition, `${r.name} can run`);
     assert.is(r.isCore, !r.hasDecomposition, `${r.name}: core ops are those without a decomposition`);
     assert.ok(K.OP_CATEGORIES.includes(r.category), `${r.name}: category ${r.category}`);
@@ -30,7 +31,7 @@ List('one row per op with name, schema string, hasMeta and hasDecomposition', ()
   assert.is(row('add').schema, 'add(Tensor self, TensorOrScalar other, *, Scalar alpha=1)');
   assert.is(row('slice').schema, 'slice(Tensor self, int dim=0, int? start=null, int? end=null, int step=1)');
   assert.is(row('gelu').schema, 'gelu(Tensor self, *, string approximate="none")');
-  assert.is(row('rand').schema, 'rand(ints size, *, dtype? dtype=null, Generator? generator=null)');
+  assert.is(row('rand').schema, 'rand(ints size, *, dtype? dtype=null, Generator? generator=null, bool requiresGrad=false)');
   assert.equal([row('relu').hasMeta, row('relu').hasDecomposition, row('relu').method], [true, false, true]);
   assert.equal([row('randLike').hasMeta, row('randLike').hasDecomposition, row('randLike').random], [false, true, true]);
   assert.equal([row('view').view, row('reshape').view], [true, false], 'reshape may copy, so it is not a pure view');

@@ -9,6 +9,8 @@ import type { Argument, Node, SourceLocation } from '../ir/node.js';
 export interface RecorderOptions {
   /** Record composite ops as their decompositions (the core graph) instead of as one node (the API graph). */
   decompose?: boolean;
+  /** Let autograd record its tape above this mode, so a backward pass run inside the trace is recorded too (the joint graph). */
+  autograd?: boolean;
 }
 
 /**
@@ -30,6 +32,10 @@ export class GraphRecorder implements DispatchMode {
   private readonly fakeMode: FakeTensorMode;
   /** The user source location of the op calls being recorded (set by the tracer as it walks the code). */
   location: SourceLocation | undefined;
+
+  get autograd(): boolean {
+    return this.options.autograd === true;
+  }
 
   constructor(
     readonly shapeEnv: ShapeEnv,

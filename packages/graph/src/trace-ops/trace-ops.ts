@@ -9,6 +9,8 @@ import { GraphRecorder } from './recorder.js';
 export interface TraceOpsOptions {
   /** `true`: every input dim gets its own symbol; `false`: all static; default: duck-sized symbols. */
   dynamic?: boolean;
+  /** Record autograd's backward pass when `fn` runs one (the joint forward+backward graph). */
+  autograd?: boolean;
 }
 
 export interface TraceOpsResult {
@@ -28,7 +30,7 @@ export interface TraceOpsResult {
  */
 export function traceOps(fn: (...args: any[]) => unknown, exampleArgs: readonly unknown[], options: TraceOpsOptions = {}): TraceOpsResult {
   const shapeEnv = new ShapeEnv();
-  const recorder = new GraphRecorder(shapeEnv);
+  const recorder = new GraphRecorder(shapeEnv, { autograd: options.autograd ?? false });
   const dynamism = options.dynamic === true ? 'dynamic' : options.dynamic === false ? 'static' : 'duck';
   const fakeArgs = exampleArgs.map((a, i) => (a instanceof Tensor ? recorder.addInput(a, `arg${i}`, `L.args[${i}]`, dynamism) : a));
   const result = withDispatchMode(recorder, () => fn(...fakeArgs));

@@ -1,4 +1,4 @@
-import { getOp } from '@kiln/tensor';
+import { derivativeKind, getOp } from '@kiln/tensor';
 import type { OpDef } from '@kiln/tensor';
 import type { AnyFunction } from '../frame.js';
 import { Overrides } from '../overrides.js';
@@ -174,7 +174,7 @@ function functionRow(
     kind: rule.kind,
     rule: rule.id,
     op: rule.op,
-    ...(op && { category: op.category, hasMeta: op.meta !== undefined, hasDecomposition: op.decompose !== undefined }),
+    ...(op && { category: op.category, hasMeta: op.meta !== undefined, hasDecomposition: op.decompose !== undefined, derivative: derivativeKind(op) }),
     ...(audit && { fake: audit.fake.result, coreOps: audit.coreOps }),
     purity: purity.get(name) ?? 'not-run',
     backends: lowering.get(rule.op) ?? {},

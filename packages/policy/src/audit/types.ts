@@ -1,4 +1,5 @@
 /** The audit's report: plain data, so the JSON output is the same object the other formats render. */
+import type { DerivativeKind } from '@kiln/tensor';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -30,6 +31,8 @@ export interface FunctionRow {
   readonly category?: string;
   readonly hasMeta?: boolean;
   readonly hasDecomposition?: boolean;
+  /** How autograd differentiates the op: its own formula, its decomposition, not at all, or missing. */
+  readonly derivative?: DerivativeKind;
   readonly fake?: FakeResult;
   readonly purity?: PurityResult;
   /** Core ops the decomposition expands to. */

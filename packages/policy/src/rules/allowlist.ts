@@ -75,9 +75,9 @@ export const TENSOR_ALLOWLIST: readonly AllowlistEntry[] = [
   // linalg, as methods
   method('matmul'),
   // indexing, as functions
-  fn('embedding'), fn('gather'), fn('indexSelect'), fn('maskedFill'), fn('oneHot'), fn('tril'), fn('triu'),
+  fn('embedding'), fn('gather'), fn('scatterAdd'), fn('indexSelect'), fn('maskedFill'), fn('oneHot'), fn('tril'), fn('triu'),
   // indexing, as methods
-  method('gather'), method('indexSelect'), method('maskedFill'), method('tril'), method('triu'),
+  method('gather'), method('scatterAdd'), method('indexSelect'), method('maskedFill'), method('tril'), method('triu'),
   // normalization, as functions
   fn('layerNorm'), fn('logSoftmax'), fn('softmax'),
   // normalization, as methods

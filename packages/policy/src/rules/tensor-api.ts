@@ -21,6 +21,7 @@ const REGISTRY = 'reads or changes the op registry or the dispatch mode, which o
 const METADATA = 'reads tensor metadata only, so it is traced (it works on fake tensors)';
 const FAKE = "Kiln's own tracing machinery (tensors with metadata only); compiled code never constructs it";
 const READS_DATA = 'reads tensor data, which fake tensors do not have; it runs eagerly at a graph break';
+const AUTOGRAD = 'reads or changes autograd state (the tape, grad mode), which the tracer does not model; it runs eagerly at a graph break and the eager tape carries across';
 
 export const TENSOR_API_RULES: readonly FunctionRule[] = [
   // classes
@@ -32,6 +33,14 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('Generator', 'constructs a random generator; create it outside the compiled function and pass it in'),
   skip('KilnError', ERROR_CLASS), skip('KilnTypeError', ERROR_CLASS), skip('ShapeError', ERROR_CLASS),
   skip('IndexError', ERROR_CLASS), skip('ValueError', ERROR_CLASS), skip('ViewError', ERROR_CLASS),
+  skip('AutogradError', ERROR_CLASS),
+  // autograd
+  skip('noGrad', AUTOGRAD), skip('enableGrad', AUTOGRAD), skip('isGradEnabled', AUTOGRAD), skip('GradNode', AUTOGRAD), skip('edgeOf', AUTOGRAD),
+  skip('Tensor.prototype.backward', AUTOGRAD), skip('Tensor.prototype.detach', AUTOGRAD),
+  skip('Tensor.prototype.requiresGrad', AUTOGRAD), skip('Tensor.prototype.requiresGrad_', AUTOGRAD),
+  skip('Tensor.prototype.retainGrad', AUTOGRAD), skip('Tensor.prototype.isLeaf', AUTOGRAD),
+  skip('grad', AUTOGRAD), skip('valueAndGrad', AUTOGRAD), skip('vjp', AUTOGRAD), skip('jvp', AUTOGRAD),
+  skip('derivativeKind', REGISTRY), inline('sumToShape', 'sums a gradient back to a shape with tensor ops, so it is traced'),
   skip('FakeTensor', FAKE), skip('FakeStorage', FAKE), skip('FakeTensorMode', FAKE), skip('materializeMeta', FAKE),
   skip('FakeTensorError', ERROR_CLASS),
   // global state

@@ -1,5 +1,6 @@
 import { KilnTypeError, ValueError, fmtShape } from '../errors.js';
 import { castValues } from '../kernels/cast.js';
+import type { InputGrads } from '../registry/derivative.js';
 import { defineOp, runEager } from '../registry/registry.js';
 import type { MetaTensor } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
@@ -28,6 +29,7 @@ export const to = defineOp({
     if (out.dtype === x.dtype) return copy ? (runEager(clone.op, [x]) as Tensor) : x;
     return Tensor.fromData(castValues(x.toTypedArray(), out.dtype), x.shape, out.dtype);
   },
+  derivative: ({ grad }): InputGrads => [grad], // cast back to the input's dtype by autograd
 });
 
 /** Coordinates of the nonzero elements (NaN counts as nonzero), one row each: int32 `[n, ndim]`. */
@@ -61,6 +63,7 @@ export const nonzero = defineOp({
     }
     return Tensor.fromData(out, [count, ndim], 'int32');
   },
+  derivative: 'nonDifferentiable',
 });
 
 /** The single element as a JS number (a boolean for bool tensors). Method only: `x.item()`. */
@@ -86,4 +89,5 @@ export const item = defineOp({
     const v = x.storage.data[x.offset]!;
     return x.dtype === 'bool' ? v !== 0 : v;
   },
+  derivative: 'nonDifferentiable',
 });

@@ -83,12 +83,15 @@ function checkInt32Range(op: string, flat: ArrayLike<number | boolean>): void {
   }
 }
 
+/** `requiresGrad: true` makes the new tensor a leaf that requires grad (autograd applies it after the kernel). */
+const requiresGradOption = opt('requiresGrad', 'bool', false);
+
 export const tensor = defineOp({
   name: 'tensor',
   category: 'creation',
   method: false,
   positional: [arg('data', 'data')],
-  keywordOnly: [opt('dtype', 'dtype?', null)],
+  keywordOnly: [opt('dtype', 'dtype?', null), requiresGradOption],
   kernel: ([data, dtype]): Tensor => {
     const { flat, shape } = flattenData(data);
     const dt = dtype ?? inferDType(flat, data);
@@ -104,7 +107,7 @@ export const full = defineOp({
   category: 'creation',
   method: false,
   positional: [arg('size', 'ints'), arg('fillValue', 'Scalar')],
-  keywordOnly: [opt('dtype', 'dtype?', null)],
+  keywordOnly: [opt('dtype', 'dtype?', null), requiresGradOption],
   meta: ([size, value, dtype]): MetaTensor => ({
     shape: checkShape('full', size),
     dtype: dtype ?? (['bool', 'int32', defaultFloat] as const)[scalarCategory(value)],
@@ -121,7 +124,7 @@ function constantCreation<const N extends string>(name: N, value: number) {
     category: 'creation',
     method: false,
     positional: [arg('size', 'ints')],
-    keywordOnly: [opt('dtype', 'dtype?', null)],
+    keywordOnly: [opt('dtype', 'dtype?', null), requiresGradOption],
     meta: ([size, dtype]): MetaTensor => ({ shape: checkShape(name, size), dtype: dtype ?? defaultFloat }),
     kernel: (_args, out: MetaTensor): Tensor => filled(out.shape as number[], out.dtype, value),
   });
@@ -135,9 +138,10 @@ function likeCreation<const N extends string>(name: N, value: number) {
     category: 'creation',
     method: false,
     positional: [arg('self', 'Tensor')],
-    keywordOnly: [opt('dtype', 'dtype?', null)],
+    keywordOnly: [opt('dtype', 'dtype?', null), requiresGradOption],
     meta: ([x, dtype]): MetaTensor => ({ shape: [...x.shape], dtype: dtype ?? x.dtype }),
     kernel: (_args, out: MetaTensor): Tensor => filled(out.shape as number[], out.dtype, value),
+    derivative: 'nonDifferentiable',
   });
 }
 export const zerosLike = likeCreation('zerosLike', 0);
@@ -148,9 +152,10 @@ export const fullLike = defineOp({
   category: 'creation',
   method: false,
   positional: [arg('self', 'Tensor'), arg('fillValue', 'Scalar')],
-  keywordOnly: [opt('dtype', 'dtype?', null)],
+  keywordOnly: [opt('dtype', 'dtype?', null), requiresGradOption],
   meta: ([x, , dtype]): MetaTensor => ({ shape: [...x.shape], dtype: dtype ?? x.dtype }),
   kernel: ([, value], out: MetaTensor): Tensor => filled(out.shape as number[], out.dtype, Number(value)),
+  derivative: 'nonDifferentiable',
 });
 
 export const arange = defineOp({
@@ -159,7 +164,7 @@ export const arange = defineOp({
   method: false,
   // Scalar, not float: while tracing a bound may be a size (`arange(x.shape[1])`), as in PyTorch.
   positional: [arg('start', 'Scalar'), opt('end', 'Scalar?', null), opt('step', 'Scalar', 1)],
-  keywordOnly: [opt('dtype', 'dtype?', null)],
+  keywordOnly: [opt('dtype', 'dtype?', null), requiresGradOption],
   meta: ([start, end, step, dtype]): MetaTensor => {
     const [lo, hi] = end === null ? [0, start] : [start, end];
     for (const [name, v] of [['start', start], ['end', end], ['step', step]] as const) {
@@ -209,7 +214,7 @@ export const linspace = defineOp({
   category: 'creation',
   method: false,
   positional: [arg('start', 'float'), arg('end', 'float'), arg('steps', 'int')],
-  keywordOnly: [opt('dtype', 'dtype?', null)],
+  keywordOnly: [opt('dtype', 'dtype?', null), requiresGradOption],
   meta: ([, , steps, dtype]): MetaTensor => {
     if (typeof steps !== 'number' || steps < 0) throw new ValueError(`linspace: steps must be non-negative, got ${String(steps)}`);
     checkShape('linspace', [steps]);
@@ -230,7 +235,7 @@ export const eye = defineOp({
   category: 'creation',
   method: false,
   positional: [arg('n', 'int'), opt('m', 'int?', null)],
-  keywordOnly: [opt('dtype', 'dtype?', null)],
+  keywordOnly: [opt('dtype', 'dtype?', null), requiresGradOption],
   meta: ([n, m, dtype]): MetaTensor => ({ shape: checkShape('eye', [n, m ?? n]), dtype: dtype ?? defaultFloat }),
   kernel: (_args, out: MetaTensor): Tensor => {
     const [rows, cols] = out.shape as number[];
@@ -248,7 +253,7 @@ function randomCreation<const N extends string>(name: N, sample: (g: Generator) 
     method: false,
     random: true,
     positional: [arg('size', 'ints')],
-    keywordOnly: [opt('dtype', 'dtype?', null), opt('generator', 'Generator?', null)],
+    keywordOnly: [opt('dtype', 'dtype?', null), opt('generator', 'Generator?', null), requiresGradOption],
     meta: ([size, dtype]): MetaTensor => {
       const dt = dtype ?? defaultFloat;
       if (dt !== 'float32' && dt !== 'float64') throw new KilnTypeError(`${name}: dtype must be float32 or float64, got ${dt}`);
@@ -273,7 +278,8 @@ function randomLike<const N extends string>(name: N, of: typeof rand | typeof ra
     method: false,
     random: true,
     positional: [arg('self', 'Tensor')],
-    keywordOnly: [opt('dtype', 'dtype?', null), opt('generator', 'Generator?', null)],
+    keywordOnly: [opt('dtype', 'dtype?', null), opt('generator', 'Generator?', null), requiresGradOption],
+    derivative: 'nonDifferentiable',
     decompose: ([x, dtype, generator]): Tensor =>
       of([...x.shape], { dtype: dtype ?? (x.dtype === 'float64' ? 'float64' : 'float32'), generator }),
   });

@@ -9,3 +9,4 @@ export * from './inplace.js';
 export * from './reductions.js';
 export * from './normalization.js';
 export * from './linalg.js';
+export * from './scatter.js';

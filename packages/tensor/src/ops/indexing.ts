@@ -3,6 +3,7 @@ import { scalarValueOf } from '../kernels/cast.js';
 import { copyToContiguous } from '../kernels/copy.js';
 import { checkedIndices, gatherAlongDim, takeAlongDim } from '../kernels/indexing.js';
 import { mapTernary } from '../kernels/pointwise.js';
+import type { GradContext, InputGrads } from '../registry/derivative.js';
 import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
@@ -13,6 +14,8 @@ import { checkMaskedFill, requireIndexDType } from './checks.js';
 import { to } from './conversion.js';
 import { full } from './creation.js';
 import { where } from './pointwise.js';
+import { zeros } from './creation.js';
+import { scatterAdd } from './scatter.js';
 import { flatten, reshape } from './views.js';
 
 /** The largest typed array length V8 allows everywhere. */
@@ -51,6 +54,14 @@ export const indexSelect = defineOp({
     const values = checkedIndices('indexSelect', 'index', index, size, describeDim(x, dim));
     return takeAlongDim(x, dim, values, out.shape as number[]);
   },
+  // Rows picked several times get the sum of their gradients: scatterAdd along dim, the index spread over the other dims.
+  derivative: ({ grad, args: [x, d, index] }): InputGrads => {
+    if (x.ndim === 0) return [grad.reshape([])];
+    const dim = normalizeDim(d, x.ndim, 'indexSelect');
+    const along = x.shape.map((_, k) => (k === dim ? -1 : 1));
+    const spread = index.reshape(along).expand([...grad.shape]);
+    return [scatterAdd(zeros([...x.shape], { dtype: grad.dtype }), dim, spread, grad)];
+  },
 });
 
 export const gather = defineOp({
@@ -78,6 +89,8 @@ export const gather = defineOp({
     const size = atLeast1d(x.shape)[dim] as number;
     return gatherAlongDim(x, dim, index, checkedIndices('gather', 'index', index, size, describeDim(x, dim)));
   },
+  derivative: ({ grad, args: [x, d, index] }): InputGrads =>
+    x.ndim === 0 ? [grad.reshape([])] : [scatterAdd(zeros([...x.shape], { dtype: grad.dtype }), d, index, grad)],
 });
 
 /** `torch.nn.functional.embedding(input, weight)`: rows of `weight` picked by the int32 `input`. */
@@ -117,7 +130,13 @@ export const maskedFill = defineOp({
     mapTernary(mask, scalarValueOf(value), x, out.shape as number[], x.dtype, (c, v, y) => (c !== 0 ? v : y)),
   decompose: ([x, mask, value]): Tensor =>
     where(mask, typeof value === 'object' ? to(value, x.dtype) : full([], value, { dtype: x.dtype }), x),
+  derivative: maskedFillDerivative,
 });
+
+/** The filled elements take the value's gradient (summed, the value being one element); the rest keep self's. */
+function maskedFillDerivative({ grad, args: [, mask, value] }: GradContext<readonly [Tensor, Tensor, Tensor | number | boolean]>): InputGrads {
+  return [where(mask, 0, grad), null, typeof value === 'object' ? where(mask, grad, 0).sum() : null];
+}
 
 function triangle<const N extends string>(name: N, keep: (row: number, col: number, diagonal: number) => boolean) {
   return defineOp({
@@ -144,6 +163,7 @@ function triangle<const N extends string>(name: N, keep: (row: number, col: numb
       }
       return result;
     },
+    derivative: ({ grad, args: [, diagonal] }): InputGrads => [name === 'tril' ? grad.tril(diagonal) : grad.triu(diagonal)],
   });
 }
 
@@ -190,4 +210,5 @@ export const oneHot = defineOp({
     for (let i = 0; i < values.length; i++) out[i * classes + values[i]!] = 1;
     return Tensor.fromData(out, [...x.shape, classes], 'int32');
   },
+  derivative: 'nonDifferentiable',
 });

@@ -2,7 +2,8 @@
 // writes through self's strides after `storage.writable()`: views of self see the write, clones never do.
 import { castScalar, isFloating, isSymbolicScalar, isTensorOperand, resultType, scalarCategory } from '../dtype.js';
 import type { ScalarLike } from '../dtype.js';
-import { KilnTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
+import { KilnError, KilnTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
+import type { Derivative, InputGrads } from '../registry/derivative.js';
 import { castValues, scalarValueOf } from '../kernels/cast.js';
 import { writeThrough } from '../kernels/copy.js';
 import { defineOp, runEager } from '../registry/registry.js';
@@ -17,6 +18,16 @@ import { full } from './creation.js';
 import { maskedFill } from './indexing.js';
 import { add, clamp, div, mul, sub } from './pointwise.js';
 import { expand } from './views.js';
+
+/**
+ * An in-place op's derivative is its out-of-place op's: autograd hands it self as it was before the write
+ * (and the gradient is cast back to self's dtype).
+ */
+function sameAs(base: OpDef): Derivative {
+  const rule = base.derivative;
+  if (typeof rule !== 'function') throw new KilnError(`in-place op of '${base.name}': the out-of-place op has no derivative formula`);
+  return rule;
+}
 
 /** A dim of stride 0 and size > 1 (an expanded tensor) would make one write land on several elements. */
 function checkWritable(op: string, self: TensorMetaLike): void {
@@ -101,6 +112,7 @@ function withAlphaInplace<const N extends string>(name: N, base: typeof add) {
       return checkLikeOutOfPlace(name, base.op, args, ctx);
     },
     kernel: ([self, other, alpha]): Tensor => writeResult(self, runEager(base.op, [self, other, alpha]) as Tensor),
+    derivative: sameAs(base.op),
     decompose: ([self, other, alpha]): Tensor => copy_(self, base(self, other, { alpha })),
   });
 }
@@ -114,6 +126,7 @@ function binaryInplace<const N extends string>(name: N, base: typeof mul) {
     positional: [arg('self', 'Tensor'), arg('other', 'TensorOrScalar')],
     meta: (args, ctx): MetaTensor => checkLikeOutOfPlace(name, base.op, args, ctx),
     kernel: ([self, other]): Tensor => writeResult(self, runEager(base.op, [self, other]) as Tensor),
+    derivative: sameAs(base.op),
     decompose: ([self, other]): Tensor => copy_(self, base(self, other)),
   });
 }
@@ -131,6 +144,8 @@ export const copy_ = defineOp({
     return selfMeta(self);
   },
   kernel: ([self, src]): Tensor => writeResult(self, runEager(expand.op, [src, [...self.shape]]) as Tensor),
+  // self's old values are gone; src's gradient is summed back to its shape and dtype by autograd.
+  derivative: ({ grad }): InputGrads => [null, grad],
 });
 
 export const add_ = withAlphaInplace('add_', add);
@@ -151,6 +166,7 @@ export const clamp_ = defineOp({
     return selfMeta(self);
   },
   kernel: ([self, lo, hi]): Tensor => writeResult(self, runEager(clamp.op, [self, lo, hi]) as Tensor),
+  derivative: sameAs(clamp.op),
   decompose: ([self, lo, hi]): Tensor => copy_(self, clamp(self, lo, hi)),
 });
 
@@ -180,6 +196,7 @@ export const fill_ = defineOp({
     return selfMeta(self);
   },
   kernel: ([self, value]): Tensor => fillThrough(self, scalarValueOf(value)),
+  derivative: ({ grad, args: [, value] }): InputGrads => [null, typeof value === 'object' ? grad.sum() : null],
   decompose: ([self, value]): Tensor => copy_(self, typeof value === 'object' ? value : full([], value, { dtype: self.dtype })),
 });
 
@@ -194,6 +211,7 @@ export const zero_ = defineOp({
     return selfMeta(self);
   },
   kernel: ([self]): Tensor => fillThrough(self, 0),
+  derivative: () => [null],
   decompose: ([self]): Tensor => fill_(self, 0),
 });
 
@@ -218,5 +236,6 @@ export const maskedFill_ = defineOp({
     });
     return self;
   },
+  derivative: sameAs(maskedFill.op),
   decompose: ([self, mask, value]): Tensor => copy_(self, maskedFill(self, mask, value)),
 });

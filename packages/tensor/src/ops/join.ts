@@ -3,6 +3,7 @@ import { promoteTypes } from '../dtype.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { castValues } from '../kernels/cast.js';
 import { writeThrough } from '../kernels/copy.js';
+import type { InputGrads } from '../registry/derivative.js';
 import { defineOp, runEager } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
@@ -71,6 +72,19 @@ export const cat = defineOp({
       start += t.shape[dim]!;
     }
     return result;
+  },
+  // Each input gets its slot of the gradient back (inputs of size 0 along dim, which cat skips, get nothing).
+  derivative: ({ grad, args: [tensors, d] }): InputGrads => {
+    const { parts, dim } = catLayout(tensors, d);
+    let start = 0;
+    return [
+      tensors.map((t) => {
+        if (!parts.includes(t)) return null;
+        const piece = grad.narrow(dim, start, t.shape[dim]!);
+        start += t.shape[dim]!;
+        return piece;
+      }),
+    ];
   },
 });
 

@@ -2,6 +2,7 @@ import type { DType } from '../dtype.js';
 import { KilnTypeError, ShapeError, fmtShape } from '../errors.js';
 import { copyToContiguous } from '../kernels/copy.js';
 import { gemmFloat, gemmInt32 } from '../kernels/matmul.js';
+import type { GradContext, InputGrads } from '../registry/derivative.js';
 import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
@@ -98,6 +99,7 @@ export const matmul = defineOp({
     }
     return result;
   },
+  derivative: matmulDerivative,
 });
 
 /** Checks `linear`'s operands, naming linear (not the matmul it decomposes into) in every error. */
@@ -141,3 +143,18 @@ export const linear = defineOp({
     return bias ? add(y, bias) : y;
   },
 });
+
+/**
+ * dA = dY·Bᵀ and dB = Aᵀ·dY, with vectors treated as one-row (lhs) or one-column (rhs) matrices; batch dims
+ * that broadcast are summed back by autograd.
+ */
+function matmulDerivative({ grad, input, needsGrad, args: [a0, b0] }: GradContext<readonly [Tensor, Tensor]>): InputGrads {
+  const a = a0.ndim === 1 ? input(0).unsqueeze(0) : input(0);
+  const b = b0.ndim === 1 ? input(1).unsqueeze(-1) : input(1);
+  let g = grad;
+  if (a0.ndim === 1) g = g.unsqueeze(b0.ndim === 1 ? 0 : -2);
+  if (b0.ndim === 1) g = g.unsqueeze(-1);
+  const ga = needsGrad(0) ? g.matmul(b.transpose(-1, -2)) : null;
+  const gb = needsGrad(1) ? a.transpose(-1, -2).matmul(g) : null;
+  return [ga && a0.ndim === 1 ? ga.squeeze(-2) : ga, gb && b0.ndim === 1 ? gb.squeeze(-1) : gb];
+}

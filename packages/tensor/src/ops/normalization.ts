@@ -3,6 +3,7 @@ import { isFloating } from '../dtype.js';
 import { KilnTypeError, ShapeError, fmtShape } from '../errors.js';
 import type { LaneMapper } from '../kernels/reduce.js';
 import { laneMax, mapLanes } from '../kernels/reduce.js';
+import type { InputGrads } from '../registry/derivative.js';
 import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
@@ -68,6 +69,13 @@ function softmaxLike<const N extends string>(name: N, logOutput: boolean, decomp
       requireFloating(name, 'self', x);
       // A size-0 lane has no maximum to shift by; the result is empty anyway.
       return x.ndim > 0 && sizeEq(x.shape[normalizeDim(dim, x.ndim, name)]!, 0) ? exp(x) : decompose(x, dim);
+    },
+    // From the output alone: softmax y·(g - Σ g·y), logSoftmax g - exp(y)·Σ g (sums along dim).
+    derivative: ({ grad, output, args: [x, dim] }): InputGrads => {
+      const y = output();
+      const d = laneDims(name, x, dim);
+      if (d.length === 0) return [grad.mul(logOutput ? 0 : y.mul(y.neg().add(1)))];
+      return logOutput ? [grad.sub(y.exp().mul(grad.sum(d, true)))] : [y.mul(grad.sub(grad.mul(y).sum(d, true)))];
     },
   });
 }

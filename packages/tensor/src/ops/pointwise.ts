@@ -4,6 +4,7 @@ import type { ScalarLike } from '../dtype.js';
 import { KilnTypeError, ValueError } from '../errors.js';
 import { SpecializedLoops, mapBinary, mapTernary, mapUnary } from '../kernels/pointwise.js';
 import * as scalar from '../math/special.js';
+import type { Derivative, GradContext, InputGrads } from '../registry/derivative.js';
 import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
 import { arg, choice, opt } from '../registry/schema.js';
@@ -16,7 +17,12 @@ type UnaryResult = 'same' | 'float' | 'bool';
 const unaryOut = (x: TensorMetaLike, result: UnaryResult): DType =>
   result === 'bool' ? 'bool' : result === 'float' && !isFloating(x.dtype) ? 'float32' : x.dtype;
 
-function unary<const N extends string>(name: N, result: UnaryResult, f: (v: number) => number) {
+type UnaryDerivative = Derivative<readonly [Tensor]> | 'nonDifferentiable';
+
+/** For ops whose derivative is zero almost everywhere (floor, round, sign): a zero gradient, as PyTorch gives. */
+const zeroDerivative: UnaryDerivative = ({ grad }): InputGrads => [grad.mul(0)];
+
+function unary<const N extends string>(name: N, result: UnaryResult, f: (v: number) => number, derivative: UnaryDerivative) {
   const loops = new SpecializedLoops(f);
   return defineOp({
     name,
@@ -30,29 +36,47 @@ function unary<const N extends string>(name: N, result: UnaryResult, f: (v: numb
       return { shape: [...x.shape], dtype: unaryOut(x, result) };
     },
     kernel: ([x], out: MetaTensor): Tensor => mapUnary(x, out.dtype, f, loops),
+    derivative,
   });
 }
 
-export const neg = unary('neg', 'same', (v) => -v);
-export const abs = unary('abs', 'same', Math.abs);
-export const exp = unary('exp', 'float', Math.exp);
-export const log = unary('log', 'float', Math.log);
-export const log1p = unary('log1p', 'float', Math.log1p);
-export const sqrt = unary('sqrt', 'float', Math.sqrt);
-export const rsqrt = unary('rsqrt', 'float', (v) => 1 / Math.sqrt(v));
-export const sin = unary('sin', 'float', Math.sin);
-export const cos = unary('cos', 'float', Math.cos);
-export const tanh = unary('tanh', 'float', Math.tanh);
-export const sigmoid = unary('sigmoid', 'float', scalar.sigmoid);
-export const relu = unary('relu', 'same', (v) => (v > 0 ? v : Number.isNaN(v) ? v : 0));
-export const silu = unary('silu', 'float', (v) => v * scalar.sigmoid(v));
-export const erf = unary('erf', 'float', scalar.erf);
-export const floor = unary('floor', 'same', Math.floor);
-export const ceil = unary('ceil', 'same', Math.ceil);
-export const round = unary('round', 'same', scalar.roundHalfEven);
-export const sign = unary('sign', 'same', scalar.sign);
-export const reciprocal = unary('reciprocal', 'float', (v) => 1 / v);
-export const logicalNot = unary('logicalNot', 'bool', (v) => (v === 0 ? 1 : 0));
+export const neg = unary('neg', 'same', (v) => -v, ({ grad }): InputGrads => [grad.neg()]);
+export const abs = unary('abs', 'same', Math.abs, ({ grad, input }): InputGrads => [grad.mul(input(0).sign())]);
+export const exp = unary('exp', 'float', Math.exp, ({ grad, output }): InputGrads => [grad.mul(output())]);
+export const log = unary('log', 'float', Math.log, ({ grad, input }): InputGrads => [grad.div(input(0))]);
+export const log1p = unary('log1p', 'float', Math.log1p, ({ grad, input }): InputGrads => [grad.div(input(0).add(1))]);
+export const sqrt = unary('sqrt', 'float', Math.sqrt, ({ grad, output }): InputGrads => [grad.div(output().mul(2))]);
+export const rsqrt = unary('rsqrt', 'float', (v) => 1 / Math.sqrt(v), ({ grad, output }): InputGrads => [grad.mul(output().pow(3)).mul(-0.5)]);
+export const sin = unary('sin', 'float', Math.sin, ({ grad, input }): InputGrads => [grad.mul(input(0).cos())]);
+export const cos = unary('cos', 'float', Math.cos, ({ grad, input }): InputGrads => [grad.mul(input(0).sin()).neg()]);
+export const tanh = unary('tanh', 'float', Math.tanh, ({ grad, output }): InputGrads => {
+  const y = output();
+  return [grad.mul(y.mul(y).neg().add(1))];
+});
+export const sigmoid = unary('sigmoid', 'float', scalar.sigmoid, ({ grad, output }): InputGrads => {
+  const y = output();
+  return [grad.mul(y.mul(y.neg().add(1)))];
+});
+export const relu = unary('relu', 'same', (v) => (v > 0 ? v : Number.isNaN(v) ? v : 0), ({ grad, output }): InputGrads => [grad.mul(output().gt(0))]);
+export const silu = unary('silu', 'float', (v) => v * scalar.sigmoid(v), ({ grad, input }): InputGrads => {
+  const x = input(0);
+  const s = x.sigmoid();
+  return [grad.mul(s.mul(x.mul(s.neg().add(1)).add(1)))];
+});
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+export const erf = unary('erf', 'float', scalar.erf, ({ grad, input }): InputGrads => {
+  const x = input(0);
+  return [grad.mul(x.mul(x).neg().exp().mul(TWO_OVER_SQRT_PI))];
+});
+export const floor = unary('floor', 'same', Math.floor, zeroDerivative);
+export const ceil = unary('ceil', 'same', Math.ceil, zeroDerivative);
+export const round = unary('round', 'same', scalar.roundHalfEven, zeroDerivative);
+export const sign = unary('sign', 'same', scalar.sign, zeroDerivative);
+export const reciprocal = unary('reciprocal', 'float', (v) => 1 / v, ({ grad, output }): InputGrads => {
+  const y = output();
+  return [grad.mul(y.mul(y)).neg()];
+});
+export const logicalNot = unary('logicalNot', 'bool', (v) => (v === 0 ? 1 : 0), 'nonDifferentiable');
 
 const SQRT_HALF = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -71,7 +95,23 @@ export const gelu = defineOp({
         ? (v) => 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
         : (v) => 0.5 * v * (1 + scalar.erf(v * SQRT_HALF)),
     ),
+  derivative: ({ grad, input, args: [, approximate] }): InputGrads => [grad.mul(approximate === 'tanh' ? geluTanhSlope(input(0)) : geluSlope(input(0)))],
 });
+
+/** d/dx of x·Φ(x): Φ(x) + x·φ(x). */
+function geluSlope(x: Tensor): Tensor {
+  const cdf = x.mul(SQRT_HALF).erf().add(1).mul(0.5);
+  const pdf = x.mul(x).mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI));
+  return cdf.add(x.mul(pdf));
+}
+
+/** d/dx of 0.5·x·(1 + tanh(u)), u = k·(x + 0.044715·x³). */
+function geluTanhSlope(x: Tensor): Tensor {
+  const x2 = x.mul(x);
+  const t = x.mul(x2.mul(0.044715).add(1)).mul(SQRT_2_OVER_PI).tanh();
+  const du = x2.mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);
+  return t.add(1).mul(0.5).add(x.mul(0.5).mul(t.mul(t).neg().add(1)).mul(du));
+}
 
 /** How a binary op's output dtype follows the promoted input dtype. */
 type BinaryResult = 'promote' | 'float' | 'bool';
@@ -101,9 +141,16 @@ const computeDtype = (a: TensorMetaLike, b: TensorMetaLike | ScalarLike) => resu
  * `fInt`, when given, computes in int32: a product of two int32 values can pass 2^53, where a float64
  * multiply loses the low bits that the wrap to int32 keeps.
  */
+type BinaryDerivative = Derivative<readonly [Tensor, Tensor | number | boolean]> | 'nonDifferentiable';
+
+/** The second operand's value: the saved tensor (checked), or the scalar. */
+const otherOf = (ctx: GradContext<readonly [Tensor, Tensor | number | boolean, ...unknown[]]>): Tensor | number =>
+  typeof ctx.args[1] === 'object' ? ctx.input(1) : Number(ctx.args[1]);
+
 function binary<const N extends string>(
   name: N,
   result: BinaryResult,
+  derivative: BinaryDerivative,
   f: (x: number, y: number) => number,
   fInt?: (x: number, y: number) => number,
 ) {
@@ -120,10 +167,11 @@ function binary<const N extends string>(
       const int = fInt && compute === 'int32';
       return mapBinary(a, b, out.shape as number[], out.dtype, compute, int ? fInt : f, int ? intLoops : loops);
     },
+    derivative,
   });
 }
 
-function withAlpha<const N extends string>(name: N, f: (x: number, y: number) => number) {
+function withAlpha<const N extends string>(name: N, sign: 1 | -1, f: (x: number, y: number) => number) {
   const loops = new SpecializedLoops(f);
   return defineOp({
     name,
@@ -143,30 +191,67 @@ function withAlpha<const N extends string>(name: N, f: (x: number, y: number) =>
       const scaled = out.dtype === 'int32' ? (x: number, y: number) => f(x, Math.imul(k, y)) : (x: number, y: number) => f(x, k * y);
       return k === 1 ? mapBinary(a, b, out.shape as number[], out.dtype, out.dtype, f, loops) : mapBinary(a, b, out.shape as number[], out.dtype, out.dtype, scaled);
     },
+    derivative: ({ grad, args: [, , alpha] }): InputGrads => {
+      const k = sign * Number(alpha);
+      return [grad, k === 1 ? grad : grad.mul(k)];
+    },
   });
 }
 
-export const add = withAlpha('add', (x, y) => x + y);
-export const sub = withAlpha('sub', (x, y) => x - y);
-export const mul = binary('mul', 'promote', (x, y) => x * y, Math.imul);
-export const div = binary('div', 'float', (x, y) => x / y);
-export const pow = binary('pow', 'promote', Math.pow, scalar.powInt);
-export const maximum = binary('maximum', 'promote', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)));
-export const minimum = binary('minimum', 'promote', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)));
+export const add = withAlpha('add', 1, (x, y) => x + y);
+export const sub = withAlpha('sub', -1, (x, y) => x - y);
+export const mul = binary('mul', 'promote', (ctx): InputGrads => [ctx.grad.mul(otherOf(ctx)), ctx.needsGrad(1) ? ctx.grad.mul(ctx.input(0)) : null], (x, y) => x * y, Math.imul);
+export const div = binary('div', 'float', (ctx): InputGrads => {
+  const b = otherOf(ctx);
+  const gb = typeof b === 'object' && ctx.needsGrad(1) ? ctx.grad.mul(ctx.input(0)).div(b.mul(b)).neg() : null;
+  return [ctx.grad.div(b), gb];
+}, (x, y) => x / y);
+export const pow = binary('pow', 'promote', (ctx): InputGrads => {
+  const a = ctx.input(0);
+  const b = otherOf(ctx);
+  // b·a^(b-1), and 0 where b = 0 (not 0·a^-1, which is NaN at a = 0), as in PyTorch.
+  const ga =
+    typeof b === 'number'
+      ? b === 0 ? ctx.grad.mul(0) : ctx.grad.mul(a.pow(b - 1).mul(b))
+      : ctx.grad.mul(where(b.eq(0), 0, a.pow(b.sub(1)).mul(b)));
+  // d/db a^b = a^b·log(a); where a^b is 0 (a = 0, b > 0) the term is 0, not 0·(-inf).
+  const gb = ctx.needsGrad(1) ? ctx.grad.mul(where(a.eq(0), 0, ctx.output().mul(a.log()))) : null;
+  return [ga, gb];
+}, Math.pow, scalar.powInt);
+/** maximum/minimum: the gradient goes to the chosen operand, split evenly on ties (as PyTorch does). */
+const pickDerivative = (wins: 'gt' | 'lt'): BinaryDerivative => (ctx): InputGrads => {
+  const a = ctx.input(0);
+  const b = otherOf(ctx);
+  const half = ctx.grad.mul(0.5);
+  const tie = a.eq(b);
+  const toA = where(a[wins](b), ctx.grad, where(tie, half, 0));
+  const toB = typeof b === 'number' ? null : where(b[wins](a), ctx.grad, where(tie, half, 0));
+  return [toA, toB];
+};
+export const maximum = binary('maximum', 'promote', pickDerivative('gt'), (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)));
+export const minimum = binary('minimum', 'promote', pickDerivative('lt'), (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)));
 // An int32 has no NaN to return for x % 0: PyTorch raises, and so does Kiln (before the result is visible).
-export const remainder = binary('remainder', 'promote', scalar.remainder, (x, y) => {
+export const remainder = binary('remainder', 'promote', (ctx): InputGrads => {
+  const b = otherOf(ctx);
+  return [ctx.grad, typeof b === 'number' ? null : ctx.grad.mul(ctx.input(0).div(b).floor()).neg()];
+}, scalar.remainder, (x, y) => {
   if (y === 0) throw new ValueError('remainder: integer division by zero', 'use a float dtype to get NaN instead');
   return scalar.remainder(x, y);
 });
-export const atan2 = binary('atan2', 'float', Math.atan2);
-export const eq = binary('eq', 'bool', (x, y) => (x === y ? 1 : 0));
-export const ne = binary('ne', 'bool', (x, y) => (x !== y ? 1 : 0));
-export const lt = binary('lt', 'bool', (x, y) => (x < y ? 1 : 0));
-export const le = binary('le', 'bool', (x, y) => (x <= y ? 1 : 0));
-export const gt = binary('gt', 'bool', (x, y) => (x > y ? 1 : 0));
-export const ge = binary('ge', 'bool', (x, y) => (x >= y ? 1 : 0));
-export const logicalAnd = binary('logicalAnd', 'bool', (x, y) => (x !== 0 && y !== 0 ? 1 : 0));
-export const logicalOr = binary('logicalOr', 'bool', (x, y) => (x !== 0 || y !== 0 ? 1 : 0));
+export const atan2 = binary('atan2', 'float', (ctx): InputGrads => {
+  const a = ctx.input(0);
+  const b = otherOf(ctx);
+  const denom = a.mul(a).add(typeof b === 'number' ? b * b : b.mul(b));
+  return [ctx.grad.mul(b).div(denom), typeof b === 'number' ? null : ctx.grad.mul(a).div(denom).neg()];
+}, Math.atan2);
+export const eq = binary('eq', 'bool', 'nonDifferentiable', (x, y) => (x === y ? 1 : 0));
+export const ne = binary('ne', 'bool', 'nonDifferentiable', (x, y) => (x !== y ? 1 : 0));
+export const lt = binary('lt', 'bool', 'nonDifferentiable', (x, y) => (x < y ? 1 : 0));
+export const le = binary('le', 'bool', 'nonDifferentiable', (x, y) => (x <= y ? 1 : 0));
+export const gt = binary('gt', 'bool', 'nonDifferentiable', (x, y) => (x > y ? 1 : 0));
+export const ge = binary('ge', 'bool', 'nonDifferentiable', (x, y) => (x >= y ? 1 : 0));
+export const logicalAnd = binary('logicalAnd', 'bool', 'nonDifferentiable', (x, y) => (x !== 0 && y !== 0 ? 1 : 0));
+export const logicalOr = binary('logicalOr', 'bool', 'nonDifferentiable', (x, y) => (x !== 0 || y !== 0 ? 1 : 0));
 
 export const where = defineOp({
   name: 'where',
@@ -180,6 +265,7 @@ export const where = defineOp({
   },
   kernel: ([cond, a, b], out: MetaTensor): Tensor =>
     mapTernary(cond, a, b, out.shape as number[], out.dtype, (c, x, y) => (c !== 0 ? x : y)),
+  derivative: ({ grad, input }): InputGrads => [null, where(input(0), grad, 0), where(input(0), 0, grad)],
 });
 
 export const clamp = defineOp({
@@ -196,4 +282,14 @@ export const clamp = defineOp({
     const h = hi === null ? Infinity : Number(hi);
     return mapUnary(x, out.dtype, (v) => (Number.isNaN(v) ? v : Math.min(Math.max(v, l), h)));
   },
+  derivative: clampDerivative,
 });
+
+/** clamp passes the gradient where the input is inside [min, max] (bounds included, as in PyTorch). */
+function clampDerivative({ grad, input, args: [, lo, hi] }: GradContext<readonly [Tensor, ScalarLike | null, ScalarLike | null]>): InputGrads {
+  const x = input(0);
+  const aboveMin = lo === null ? null : x.ge(lo as number);
+  const belowMax = hi === null ? null : x.le(hi as number);
+  const inside = aboveMin && belowMax ? aboveMin.logicalAnd(belowMax) : (aboveMin ?? belowMax)!;
+  return [grad.mul(inside)];
+}

@@ -15,25 +15,11 @@ import { Tensor } from '../tensor.js';
 import { abs, add, clamp, div, eq, exp, log, mul, sqrt, sub, where } from './pointwise.js';
 import { onesLike } from './creation.js';
 import { squeeze } from './views.js';
+import { allDims, reductionDims } from './reduction-dims.js';
+import { cumsumDerivative, extremumDerivative, indexedExtremumDerivative, prodDerivative, sumDerivative } from './reduction-grads.js';
 
 type DimArg = number | readonly number[] | null;
 
-const allDims = (ndim: number) => Array.from({ length: ndim }, (_, i) => i);
-
-/**
- * The dims a reduction removes, sorted: `null` (and, as in PyTorch, `[]`) means all of them. Dim 0 or -1 of a
- * 0-dim tensor names the tensor itself, which has no dims to remove.
- */
-function reductionDims(op: string, x: TensorMetaLike, dim: DimArg): number[] {
-  const list = dim === null ? [] : typeof dim === 'number' ? [dim] : dim;
-  if (list.length === 0) return allDims(x.ndim);
-  const dims = list.map((d) => normalizeDim(d, x.ndim, op));
-  const repeated = dims.find((d, i) => dims.indexOf(d) !== i);
-  if (repeated !== undefined) {
-    throw new IndexError(`${op}: dim ${repeated} appears more than once in dim=${fmtShape(list)} (input shape ${fmtShape(x.shape)})`, 'list each dim once');
-  }
-  return x.ndim === 0 ? [] : dims.sort((a, b) => a - b);
-}
 
 function reducedShape(shape: Shape, dims: readonly number[], keepdim: boolean): Size[] {
   const out: Size[] = [];
@@ -76,7 +62,7 @@ function divideByCount(total: Tensor, x: Tensor, dims: number[], keepdim: boolea
 
 const reductionArgs = [arg('self', 'Tensor'), opt('dim', 'dims?', null), opt('keepdim', 'bool', false)] as const;
 
-function accumulation<const N extends string>(name: N, reducer: LaneReducer) {
+function accumulation<const N extends string>(name: N, reducer: LaneReducer, derivative: typeof sumDerivative) {
   return defineOp({
     name,
     category: 'reduction',
@@ -89,14 +75,15 @@ function accumulation<const N extends string>(name: N, reducer: LaneReducer) {
     }),
     kernel: ([x, dim, , dtype], out: MetaTensor): Tensor =>
       reduceLanes(castFor(x, dtype), reductionDims(name, x, dim), out.shape as number[], out.dtype, reducer),
+    derivative,
   });
 }
 
-export const sum = accumulation('sum', laneSum);
-export const prod = accumulation('prod', laneProd);
+export const sum = accumulation('sum', laneSum, sumDerivative);
+export const prod = accumulation('prod', laneProd, prodDerivative);
 
 /** amax/amin/all/any: the output keeps the input's dtype (or bool) and there is no dtype argument. */
-function plainReduction<const N extends string>(name: N, reducer: LaneReducer, outDtype: (x: DType) => DType, nonEmpty: boolean) {
+function plainReduction<const N extends string>(name: N, reducer: LaneReducer, outDtype: (x: DType) => DType, nonEmpty: boolean, derivative: ReturnType<typeof extremumDerivative> | 'nonDifferentiable') {
   return defineOp({
     name,
     category: 'reduction',
@@ -109,15 +96,16 @@ function plainReduction<const N extends string>(name: N, reducer: LaneReducer, o
     },
     kernel: ([x, dim], out: MetaTensor): Tensor =>
       reduceLanes(x, reductionDims(name, x, dim), out.shape as number[], out.dtype, reducer),
+    derivative,
   });
 }
 
 const laneValueAt = (argReducer: LaneReducer): LaneReducer => (data, base, inner) => data[base + inner[argReducer(data, base, inner)]!]!;
 
-export const amax = plainReduction('amax', laneValueAt(laneArgmax), (d) => d, true);
-export const amin = plainReduction('amin', laneValueAt(laneArgmin), (d) => d, true);
-export const all = plainReduction('all', laneAll, () => 'bool', false);
-export const any = plainReduction('any', laneAny, () => 'bool', false);
+export const amax = plainReduction('amax', laneValueAt(laneArgmax), (d) => d, true, extremumDerivative('amax'));
+export const amin = plainReduction('amin', laneValueAt(laneArgmin), (d) => d, true, extremumDerivative('amin'));
+export const all = plainReduction('all', laneAll, () => 'bool', false, 'nonDifferentiable');
+export const any = plainReduction('any', laneAny, () => 'bool', false, 'nonDifferentiable');
 
 function argReduction<const N extends string>(name: N, reducer: LaneReducer) {
   return defineOp({
@@ -133,6 +121,7 @@ function argReduction<const N extends string>(name: N, reducer: LaneReducer) {
     // With no dim the index is into the flattened tensor: lanes over all dims are row-major, so it already is.
     kernel: ([x, dim], out: MetaTensor): Tensor =>
       reduceLanes(x, reductionDims(name, x, dim), out.shape as number[], 'int32', reducer),
+    derivative: 'nonDifferentiable',
   });
 }
 
@@ -186,6 +175,7 @@ function withIndices<const N extends string>(name: N, argReducer: LaneReducer): 
       }
       return Object.assign([values, indices] as const, { values, indices });
     },
+    derivative: indexedExtremumDerivative(name),
   }) as unknown as ReduceWithIndices;
 }
 
@@ -302,4 +292,5 @@ export const cumsum = defineOp({
       }
     });
   },
+  derivative: cumsumDerivative,
 });

@@ -1,11 +1,37 @@
 import { IndexError, ShapeError, ViewError, fmtShape } from '../errors.js';
 import { copyToContiguous } from '../kernels/copy.js';
+import type { Derivative, InputGrads } from '../registry/derivative.js';
 import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
 import type { Size } from '../size.js';
 import { contiguousStrides, hasContiguousStrides, isStaticShape, normalizeDim, numelOf, sizeAdd, sizeEq, sizeFloorDiv, sizeLt, sizeMin, sizeMul, sizeSub } from '../size.js';
 import { Tensor, contiguousStridesOf } from '../tensor.js';
+import { arange, zeros } from './creation.js';
+import { cat } from './join.js';
+import { scatterAdd } from './scatter.js';
+
+/** A view's gradient reshaped back to the input's shape (reshape, view, flatten, squeeze, unsqueeze). */
+const reshapeBack: Derivative<readonly [Tensor, ...unknown[]]> = ({ grad, args: [x] }): InputGrads => [grad.reshape([...x.shape])];
+
+/**
+ * The gradient of a view that keeps `length` elements along `dim` from `start`, every `step`: zeros elsewhere.
+ * Written out of place (cat of zero blocks, or scatterAdd for steps), so a compiled backward needs no
+ * in-place write into a view.
+ */
+function padAlong(x: TensorMetaLike, grad: Tensor, dim: number, start: number, step: number): Tensor {
+  const shape = [...x.shape] as number[];
+  const d = normalizeDim(dim, shape.length, 'slice');
+  const zerosOf = (n: number) => zeros(shape.map((s, i) => (i === d ? n : s)), { dtype: grad.dtype });
+  const length = grad.shape[d] as number;
+  if (step === 1) {
+    const after = shape[d]! - start - length;
+    return cat([...(start > 0 ? [zerosOf(start)] : []), grad, ...(after > 0 ? [zerosOf(after)] : [])], d);
+  }
+  const along = shape.map((_, i) => (i === d ? -1 : 1));
+  const index = arange(start, start + length * step, step).reshape(along).expand([...grad.shape] as number[]);
+  return scatterAdd(zerosOf(shape[d]!), d, index, grad);
+}
 
 /** A view's kernel: the same storage seen through the meta function's shape, strides and offset. */
 const asView = ([x]: readonly [Tensor, ...unknown[]], out: MetaTensor): Tensor =>
@@ -105,6 +131,7 @@ export const reshape = defineOp({
   meta: ([x, shape]) => reshapeMeta('reshape', x, shape),
   kernel: ([x], out: MetaTensor): Tensor =>
     out.strides ? asView([x], out) : withShape(copyToContiguous(x), out.shape as number[]),
+  derivative: reshapeBack,
 });
 
 export const view = defineOp({
@@ -115,6 +142,7 @@ export const view = defineOp({
   positional: [arg('self', 'Tensor'), arg('shape', 'ints')],
   meta: ([x, shape]) => reshapeMeta('view', x, shape),
   kernel: asView,
+  derivative: reshapeBack,
 });
 
 export const permute = defineOp({
@@ -131,6 +159,11 @@ export const permute = defineOp({
     return viewOf(x, order.map((d) => x.shape[d]!), order.map((d) => x.strides[d]!));
   },
   kernel: asView,
+  derivative: ({ grad, args: [, dims] }): InputGrads => {
+    const inverse = new Array<number>(dims.length);
+    dims.forEach((d, i) => (inverse[normalizeDim(d as number, dims.length, 'permute')] = i));
+    return [grad.permute(inverse)];
+  },
 });
 
 export const transpose = defineOp({
@@ -150,6 +183,7 @@ export const transpose = defineOp({
     return viewOf(x, shape, strides);
   },
   kernel: asView,
+  derivative: ({ grad, args: [, d0, d1] }): InputGrads => [grad.transpose(d0, d1)],
 });
 
 export const expand = defineOp({
@@ -186,6 +220,7 @@ export const expand = defineOp({
     return viewOf(x, shape, strides);
   },
   kernel: asView,
+  derivative: ({ grad }): InputGrads => [grad], // summed back to the input's shape by autograd
 });
 
 /**
@@ -220,6 +255,10 @@ export const slice = defineOp({
     return viewOf(x, shape, strides, sizeAdd(x.offset, sizeMul(lo, x.strides[dim]!)));
   },
   kernel: asView,
+  derivative: ({ grad, args: [x, d, start, , step] }): InputGrads => {
+    const dim = normalizeDim(d as number, x.ndim, 'slice');
+    return [padAlong(x, grad, dim, clampBound(start ?? 0, x.shape[dim]!) as number, step as number)];
+  },
 });
 
 export const narrow = defineOp({
@@ -242,6 +281,11 @@ export const narrow = defineOp({
     return viewOf(x, shape, [...x.strides], sizeAdd(x.offset, sizeMul(lo, x.strides[dim]!)));
   },
   kernel: asView,
+  derivative: ({ grad, args: [x, d, start] }): InputGrads => {
+    const dim = normalizeDim(d as number, x.ndim, 'narrow');
+    const size = x.shape[dim] as number;
+    return [padAlong(x, grad, dim, (start as number) < 0 ? (start as number) + size : (start as number), 1)];
+  },
 });
 
 export const select = defineOp({
@@ -266,6 +310,11 @@ export const select = defineOp({
     );
   },
   kernel: asView,
+  derivative: ({ grad, args: [x, d, index] }): InputGrads => {
+    const dim = normalizeDim(d as number, x.ndim, 'select');
+    const size = x.shape[dim] as number;
+    return [padAlong(x, grad.unsqueeze(dim), dim, (index as number) < 0 ? (index as number) + size : (index as number), 1)];
+  },
 });
 
 export const squeeze = defineOp({
@@ -280,6 +329,7 @@ export const squeeze = defineOp({
     return viewOf(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]));
   },
   kernel: asView,
+  derivative: reshapeBack,
 });
 
 export const unsqueeze = defineOp({
@@ -298,6 +348,7 @@ export const unsqueeze = defineOp({
     return viewOf(x, shape, strides);
   },
   kernel: asView,
+  derivative: reshapeBack,
 });
 
 export const flatten = defineOp({
@@ -315,6 +366,7 @@ export const flatten = defineOp({
   },
   kernel: ([x], out: MetaTensor): Tensor =>
     out.strides ? asView([x], out) : withShape(copyToContiguous(x), out.shape as number[]),
+  derivative: reshapeBack,
 });
 
 export const contiguous = defineOp({
@@ -325,6 +377,7 @@ export const contiguous = defineOp({
   // Contiguous data is returned as itself, as the kernel does (decided by printed form: no guard).
   meta: ([x]) => ({ shape: [...x.shape], dtype: x.dtype, strides: contiguousStrides(x.shape), offset: 0, ...(hasContiguousStrides(x.shape, x.strides) ? { same: true } : {}) }),
   kernel: ([x]) => (x.isContiguous() ? x : copyToContiguous(x)),
+  derivative: ({ grad }): InputGrads => [grad],
 });
 
 export const clone = defineOp({
@@ -336,4 +389,5 @@ export const clone = defineOp({
   // Copy-on-write: a contiguous clone shares the buffer until either side is written.
   kernel: ([x]) =>
     x.isContiguous() ? new Tensor(x.storage.cowClone(), x.shape, x.strides, x.offset, x.dtype) : copyToContiguous(x),
+  derivative: ({ grad }): InputGrads => [grad],
 });

@@ -3,6 +3,7 @@ import { KilnError } from '../errors.js';
 import type { Shape, Size } from '../size.js';
 import type { ArgSpec, CallParams, KeywordParams, MetaArgs, NormalizedArgs, Schema } from './schema.js';
 import { formatSchema, normalizeArgs } from './schema.js';
+import type { DerivativeRule } from './derivative.js';
 
 /** What meta functions read from a tensor: a real `Tensor` and a fake one both have it. */
 export interface TensorMetaLike {
@@ -64,6 +65,13 @@ export interface OpConfig<P extends readonly ArgSpec[], K extends readonly ArgSp
   dataDependent?: boolean;
   /** Output aliases the first argument's storage. */
   view?: boolean;
+  /**
+   * The op's gradient (reverse mode), written with other ops so that it is itself differentiable and
+   * traceable. Composite ops may leave it out: autograd then differentiates their decomposition.
+   * 'nonDifferentiable' for ops whose output does not depend smoothly on the input values (comparisons,
+   * argmax, zerosLike): the output carries no history.
+   */
+  derivative?: DerivativeRule<NormalizedArgs<[...P, ...K]>>;
 }
 
 export interface OpDef {
@@ -79,6 +87,7 @@ export interface OpDef {
   readonly random: boolean;
   readonly dataDependent: boolean;
   readonly view: boolean;
+  readonly derivative: DerivativeRule | undefined;
   /** Ops without a decomposition form the core op set. */
   readonly isCore: boolean;
   /** The user-facing function (schema checking, then dispatch). */
@@ -95,6 +104,8 @@ export type OpFunction<P extends readonly ArgSpec[], K extends readonly ArgSpec[
  */
 export interface DispatchMode {
   dispatch(op: OpDef, args: unknown[]): unknown;
+  /** Autograd records the tape above this mode too (the joint forward+backward graph tracer); off by default. */
+  readonly autograd?: boolean;
 }
 
 const ops = new Map<string, OpDef>();
@@ -124,6 +135,23 @@ export const eagerMetaContext: MetaContext = {
   dataDependentScalar: () => null,
 };
 
+/**
+ * Autograd sits above the dispatch modes, as PyTorch's Autograd dispatch key sits above the backends: it sees
+ * every eager call (and calls under a mode that asks for it), records the tape, and calls `dispatchBelowAutograd`.
+ * Installed by autograd/ (the registry cannot import it: autograd's derivatives call ops).
+ */
+type AutogradLayer = (op: OpDef, args: unknown[]) => unknown;
+let autogradLayer: AutogradLayer | null = null;
+
+export function setAutogradLayer(layer: AutogradLayer): void {
+  autogradLayer = layer;
+}
+
+/** Runs an op below the autograd layer: the active mode, or the eager implementation. */
+export function dispatchBelowAutograd(op: OpDef, args: unknown[]): unknown {
+  return activeMode === null ? runEager(op, args) : activeMode.dispatch(op, args);
+}
+
 /** Runs an op's eager implementation on normalized arguments. */
 export function runEager(op: OpDef, args: readonly unknown[]): unknown {
   if (op.kernel) return op.kernel(args, op.meta ? op.meta(args, eagerMetaContext) : undefined);
@@ -144,6 +172,7 @@ export function defineOp<
   const name = config.name;
   const fn = (...raw: unknown[]): unknown => {
     const args = normalizeArgs(name, schema, raw, isTensorValue);
+    if (autogradLayer !== null && (activeMode === null || activeMode.autograd === true)) return autogradLayer(def, args);
     return activeMode === null ? runEager(def, args) : activeMode.dispatch(def, args);
   };
   const def: OpDef = {
@@ -159,6 +188,7 @@ export function defineOp<
     random: config.random ?? false,
     dataDependent: config.dataDependent ?? false,
     view: config.view ?? false,
+    derivative: config.derivative as OpDef['derivative'],
     isCore: !config.decompose,
     fn,
   };
@@ -190,5 +220,18 @@ export function listOps() {
     random: op.random,
     dataDependent: op.dataDependent,
     view: op.view,
+    derivative: derivativeKind(op),
   }));
+}
+
+/** How autograd differentiates an op: its own formula, through its decomposition, not at all, or it cannot. */
+export type DerivativeKind = 'formula' | 'decomposition' | 'nonDifferentiable' | 'missing';
+
+const TENSOR_ARG_TYPES = new Set(['Tensor', 'Tensor?', 'TensorOrScalar', 'Tensor[]']);
+
+export function derivativeKind(op: OpDef): DerivativeKind {
+  const takesTensor = [...op.schema.positional, ...op.schema.keywordOnly].some((a) => TENSOR_ARG_TYPES.has(a.type));
+  if (op.derivative === 'nonDifferentiable' || !takesTensor) return 'nonDifferentiable';
+  if (op.derivative) return 'formula';
+  return op.decompose ? 'decomposition' : 'missing';
 }

@@ -59,9 +59,9 @@ export function formatHtml(report: AuditReport): string {
     })
     .join('\n');
   const fnTable = table(
-    ['function', 'decision', 'op', 'category', 'meta', 'decomposition', 'fake tensors', 'purity', 'core ops', 'backends', 'rule'],
+    ['function', 'decision', 'op', 'category', 'meta', 'decomposition', 'derivative', 'fake tensors', 'purity', 'core ops', 'backends', 'rule'],
     report.functions.map((f) => [
-      f.name, f.kind, f.op ?? '', f.category ?? '', yesNo(f.hasMeta), yesNo(f.hasDecomposition), f.fake ?? '', f.purity ?? '',
+      f.name, f.kind, f.op ?? '', f.category ?? '', yesNo(f.hasMeta), yesNo(f.hasDecomposition), f.derivative ?? '', f.fake ?? '', f.purity ?? '',
       f.coreOps?.join(' ') ?? '', Object.entries(f.backends ?? {}).map(([b, how]) => `${b}:${how}`).join(' '), f.rule,
     ]),
     report.functions.map((f) => ['', `kind-${f.kind}`]),

@@ -29,7 +29,7 @@ export function formatMarkdown(report: AuditReport, options: { full?: boolean } 
     out.push('', '_No backend lowering tables were given: backend coverage is empty._');
   }
   if (full) {
-    out.push('', '## Public tensor API', '', '| function | decision | op | category | meta | decomposition | fake tensors | purity | core ops | backends | rule |', '|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push('', '## Public tensor API', '', '| function | decision | op | category | meta | decomposition | derivative | fake tensors | purity | core ops | backends | rule |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const f of report.functions) out.push(functionLine(f));
     out.push('', '## Math', '', '| function | decision | constant-fold | SymInt | purity |', '|---|---|---|---|---|');
     for (const m of report.math) out.push(`| ${m.name} | ${m.kind} | ${yesNo(m.constantFold)} | ${yesNo(m.symInt)} | ${m.purity ?? ''} |`);
@@ -39,5 +39,5 @@ export function formatMarkdown(report: AuditReport, options: { full?: boolean } 
 
 function functionLine(f: FunctionRow): string {
   const backends = Object.entries(f.backends ?? {}).map(([b, how]) => `${b}:${how}`).join(' ');
-  return `| \`${cell(f.name)}\` | ${f.kind} | ${cell(f.op)} | ${cell(f.category)} | ${yesNo(f.hasMeta)} | ${yesNo(f.hasDecomposition)} | ${cell(f.fake)} | ${cell(f.purity)} | ${cell(f.coreOps?.join(' '))} | ${cell(backends)} | ${cell(f.rule)} |`;
+  return `| \`${cell(f.name)}\` | ${f.kind} | ${cell(f.op)} | ${cell(f.category)} | ${yesNo(f.hasMeta)} | ${yesNo(f.hasDecomposition)} | ${cell(f.derivative)} | ${cell(f.fake)} | ${cell(f.purity)} | ${cell(f.coreOps?.join(' '))} | ${cell(backends)} | ${cell(f.rule)} |`;
 }
