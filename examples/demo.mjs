@@ -31,7 +31,7 @@ function show(title, model, shape, otherShape) {
   const report = explain(forward)(x);
   console.log(String(report));
   for (const b of report.backends) {
-    console.log(`generated: ${b.kernels} fused kernels on backend '${b.backend}'` + (b.fallbacks.length ? `, eager fallbacks: ${b.fallbacks.map((f) => f.op).join(', ')}` : ''));
+    console.log(`generated: ${b.kernels} fused kernels on backend '${b.backend}'` + (b.eagerSteps.length ? `, eager steps: ${b.eagerSteps.map((f) => f.op).join(', ')}` : ''));
   }
 
   const fast = compile(forward);

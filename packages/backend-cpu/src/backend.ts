@@ -1,13 +1,15 @@
-// The CPU backend plugin: core graph → lowered program → one wasm module → a runner. Graphs that cannot
-// be lowered as a whole (multi-output fallbacks, a runtime assert no step can place) run on the interpreter instead,
-// and the report says so.
-import type { Backend, CompiledGraph, KilnPlugin } from '@kiln/core';
+// The CPU backend plugin: core graph → lowered program → one wasm module → a runner. It uses only the
+// public backend contract of @kiln/lower. A kernel this code generator cannot emit sends the nodes it holds
+// to their eager kernels as steps of the program (the rest stays fused), and the report says so.
+import { availableParallelism } from 'node:os';
 import type { Graph } from '@kiln/graph';
-import { HOOK_STAGES, registerBackend } from '@kiln/core';
 import { Interpreter, userFacingError } from '@kiln/graph';
-import { LoweringError, loweredOps, lowerGraph, printProgram } from '@kiln/lower';
+import type { Backend, BackendAvailability, BackendCapabilities, BackendCompileContext, CompiledGraph, LoweredProgram } from '@kiln/lower';
+import { LoweringError, backendPlugin, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/lower';
 import { Arena, ArenaOutOfMemoryError } from './runtime/arena.js';
+import { wasmApi } from './runtime/wasm-api.js';
 import { compileKernels } from './runtime/compile.js';
+import type { CompiledModule } from './runtime/compile.js';
 import { CpuCodegenError } from './codegen/kernels/errors.js';
 import { ProgramRunner } from './runtime/program.js';
 
@@ -19,6 +21,90 @@ let sharedArena: Arena | undefined;
 const arena = () => (sharedArena ??= new Arena());
 /** The process's arena (e.g. for `residentPool(cpuArena())` figures). */
 export const cpuArena = (): Arena => arena();
+
+/** What lowering may hand this code generator: wasm32 SIMD float32/int32, bools as bytes, no float64 math. */
+export const CPU_CAPABILITIES: BackendCapabilities = Object.freeze<BackendCapabilities>({
+  device: 'cpu',
+  dtypes: ['float32', 'int32', 'bool'],
+  float64: false,
+  boolStorage: 'uint8',
+  // Codegen has no rank limit (strides are kernel parameters); deeper nests than this are untested.
+  maxDims: 64,
+  maxThreads: availableParallelism(),
+});
+
+// The smallest module with a SIMD instruction (a function returning v128.const 0): validates only where the
+// engine has wasm SIMD, which every kernel of this backend uses.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, ...new Array<number>(16).fill(0), 0x0b,
+]);
+
+function initCpu(): BackendAvailability {
+  if (typeof wasmApi !== 'object') return { available: false, reason: 'this engine has no WebAssembly' };
+  if (!wasmApi.validate(SIMD_PROBE)) return { available: false, reason: 'this engine has no WebAssembly SIMD (v128)' };
+  return { available: true };
+}
+
+/** Lowers and generates code; a kernel codegen rejects sends its nodes to eager and the graph is lowered again. */
+function lowerAndGenerate(graph: Graph, ctx: BackendCompileContext): { program: LoweredProgram; module: CompiledModule; loweredMs: number } {
+  const eagerNodes = new Map<string, string>();
+  for (;;) {
+    const t0 = performance.now();
+    const program = lowerGraph(graph, { capabilities: ctx.capabilities, overrideLowering: ctx.overrideLowering, eagerNodes });
+    const loweredMs = performance.now() - t0;
+    const kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
+    try {
+      return { program, module: compileKernels(kernels, arena()), loweredMs };
+    } catch (err) {
+      if (!(err instanceof CpuCodegenError)) throw err;
+      const nodes = [...(program.kernelNodes?.get(err.kernel) ?? [])].filter((n) => !eagerNodes.has(n));
+      // Every node of the kernel already eager would loop forever: a lowering bug, not a user's problem.
+      if (nodes.length === 0) throw err;
+      const reason = `the CPU code generator cannot emit its kernel (${err.message.split('\n')[0]})`;
+      for (const n of nodes) eagerNodes.set(n, reason);
+    }
+  }
+}
+
+export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { capabilities: CPU_CAPABILITIES, overrideLowering: () => undefined }): CompiledGraph & { runner?: ProgramRunner } {
+  const t0 = performance.now();
+  let lowered;
+  try {
+    lowered = lowerAndGenerate(graph, ctx);
+  } catch (err) {
+    // A graph whose structure lowering cannot express (a multi-output eager node, a runtime assert no step
+    // can place): the interpreter runs it whole — correct, slower, and said in the report.
+    if (!(err instanceof LoweringError)) throw err;
+    return wholeGraphOnInterpreter(graph, err.message, t0);
+  }
+  const { program, module, loweredMs } = lowered;
+  // The runner calls the eager kernels for calls its kernels cannot serve: flagged inputs (sin/cos beyond
+  // their exact range, float32 sums that overflow; codegen/imprecise.ts), buffers the arena cannot hold,
+  // sizes past the int32 range of the kernels.
+  let runner: ProgramRunner;
+  try {
+    runner = new ProgramRunner(program, module, arena(), eagerRunner(graph));
+  } catch (err) {
+    // Captured constants too large for the arena: the graph runs on the interpreter, in JS memory.
+    if (!(err instanceof ArenaOutOfMemoryError)) throw err;
+    return wholeGraphOnInterpreter(graph, err.message, t0);
+  }
+  const compileMs = performance.now() - t0;
+  return {
+    run: (inputs) => runner.run(inputs),
+    runner,
+    report: {
+      backend: 'cpu',
+      kernels: program.steps.filter((s) => s.kind === 'kernel').length,
+      eagerSteps: program.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
+      ...(program.fusions ? { fusions: program.fusions } : {}),
+      code: printProgram(program),
+      compileMs,
+      phasesMs: { lower: loweredMs, wasm: compileMs - loweredMs },
+    },
+  };
+}
 
 /**
  * The graph on the interpreter, made on first use: the eager kernels, raising what eager code raises (the
@@ -35,73 +121,25 @@ function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
   };
 }
 
-export function compileGraphForCpu(graph: Graph): CompiledGraph & { runner?: ProgramRunner } {
-  const t0 = performance.now();
-  let program;
-  let module;
-  let kernels;
-  let lowered = t0;
-  let built = t0;
-  try {
-    program = lowerGraph(graph);
-    lowered = performance.now();
-    kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
-    module = compileKernels(kernels, arena());
-    built = performance.now();
-  } catch (err) {
-    // A graph lowering cannot express, or a kernel this code generator does not support (a dtype, an op):
-    // the whole graph runs on the interpreter — correct, slower, and said in the report.
-    if (!(err instanceof LoweringError) && !(err instanceof CpuCodegenError)) throw err;
-    return wholeGraphOnInterpreter(graph, err.message, t0);
-  }
-  // The runner calls the eager kernels for calls its kernels cannot serve: flagged inputs (sin/cos beyond
-  // their exact range, float32 sums that overflow; codegen/imprecise.ts), buffers the arena cannot hold,
-  // sizes past the int32 range of the kernels.
-  let runner: ProgramRunner;
-  try {
-    runner = new ProgramRunner(program, module, arena(), eagerRunner(graph));
-  } catch (err) {
-    // Captured constants too large for the arena: the graph runs on the interpreter, in JS memory.
-    if (!(err instanceof ArenaOutOfMemoryError)) throw err;
-    return wholeGraphOnInterpreter(graph, err.message, t0);
-  }
-  return {
-    run: (inputs) => runner.run(inputs),
-    runner,
-    report: {
-      backend: 'cpu',
-      kernels: kernels.length,
-      fallbacks: program.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, reason: s.reason }] : [])),
-      code: printProgram(program),
-      compileMs: performance.now() - t0,
-      phasesMs: { lower: lowered - t0, wasm: built - lowered },
-    },
-  };
-}
-
 /** A graph this backend cannot run as a program: the interpreter runs it — correct, slower, and said in the report. */
 function wholeGraphOnInterpreter(graph: Graph, reason: string, t0: number): CompiledGraph {
   return {
     run: eagerRunner(graph),
-    report: { backend: 'cpu', kernels: 0, fallbacks: [], wholeGraphFallback: reason, compileMs: performance.now() - t0 },
+    report: { backend: 'cpu', kernels: 0, eagerSteps: [], wholeGraphFallback: reason, compileMs: performance.now() - t0 },
   };
 }
 
-export const cpuBackend: Backend = { name: 'cpu', compile: compileGraphForCpu, loweredOps };
+export const cpuBackend: Backend = {
+  name: 'cpu',
+  priority: 100,
+  capabilities: CPU_CAPABILITIES,
+  init: initCpu,
+  compile: compileGraphForCpu,
+  loweredOps: () => loweredOps(),
+};
 
-// Importing the package registers the backend, so `compile()`'s default backend (`auto`) finds it.
+// Importing the package registers the backend for every compiler, so `auto` finds it.
 registerBackend(cpuBackend);
 
-/**
- * The same backend as a plugin for a compiler's hooks (`plugins: ['@kiln/backend-cpu']` in kiln.config):
- * it answers `hooks.backendCompile.for('cpu')` like any third-party backend would.
- */
-export const cpuBackendPlugin: KilnPlugin = {
-  name: 'kiln:backend-cpu',
-  apply(compiler) {
-    compiler.hooks.backendCompile.for('cpu').tap({ name: 'kiln:backend-cpu', stage: HOOK_STAGES.builtin }, (graph) => {
-      const compiled = compileGraphForCpu(graph);
-      return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
-    });
-  },
-};
+/** The same backend as a config plugin (`plugins: ['@kiln/backend-cpu']`): adds it to one compiler's hooks. */
+export const cpuBackendPlugin = backendPlugin(cpuBackend);

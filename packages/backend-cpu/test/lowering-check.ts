@@ -26,7 +26,7 @@ export function checkAgainstEager(fn: Fn, argSets: readonly k.Tensor[][], opts: 
   const compiled = compileGraphForCpu(coreGraph);
   assert.is(compiled.report.wholeGraphFallback, undefined, `whole graph fell back: ${compiled.report.wholeGraphFallback}`);
   for (const op of opts.lowered ?? []) {
-    const hit = compiled.report.fallbacks.find((f) => f.op === op);
+    const hit = compiled.report.eagerSteps.find((f) => f.op === op);
     assert.not.ok(hit, `${op} fell back to eager: ${hit?.reason}\n${compiled.report.code}`);
   }
   for (const inputs of argSets) {

@@ -43,7 +43,7 @@ select('embedding lowers to indexSelect (no fallback) and matches eager across s
     [randomIndices([2, 5], 10), randomTensor([10, 8])],
     [randomIndices([3, 7], 13), randomTensor([13, 4])],
   ], { lowered: ['indexSelect', 'embedding', 'reshape', 'flatten'] });
-  assert.is(report.fallbacks.length, 0, JSON.stringify(report.fallbacks));
+  assert.is(report.eagerSteps.length, 0, JSON.stringify(report.eagerSteps));
 });
 
 const gather = suite('gather through the CPU backend');
@@ -80,7 +80,7 @@ bounds('indexSelect, gather, embedding and oneHot raise IndexError with the bad 
   ];
   for (const [name, fn, example, bad] of cases) {
     const compiled = compileGraphForCpu(traceOps(fn, example, { dynamic: true }).coreGraph);
-    assert.equal(compiled.report.fallbacks, [], name);
+    assert.equal(compiled.report.eagerSteps, [], name);
     assert.throws(() => fn(...bad), (e: Error) => e instanceof k.IndexError, `${name}: eager raises`);
     assert.throws(() => compiled.run(bad), (e: Error) => e instanceof k.IndexError && /out of range/.test(e.message), `${name}: compiled raises`);
     // The program still works after a failed call (its buffers were released).
@@ -101,7 +101,7 @@ onehot('oneHot matches eager, with symbolic sizes, a computed input and size-0 d
 onehot('oneHot raises IndexError for a value outside [0, numClasses)', () => {
   const fn = (x: k.Tensor) => k.oneHot(x, 3);
   const compiled = compileGraphForCpu(traceOps(fn, [randomIndices([4], 3)], { dynamic: true }).coreGraph);
-  assert.equal(compiled.report.fallbacks, []);
+  assert.equal(compiled.report.eagerSteps, []);
   assert.throws(() => compiled.run([k.tensor([0, 3, 1])]), (e: Error) => e instanceof k.IndexError);
 });
 

@@ -78,7 +78,7 @@ compiled('the cpu program checks the assert right after the fallback that binds 
   assert.is(report.backends[0]!.wholeGraphFallback, undefined);
   const code = report.backends[0]!.code!;
   const lines = code.split('\n');
-  const bind = lines.findIndex((l) => /fallback .*nonzero\(…\) → (u\d+) = shape\[0\]/.test(l));
+  const bind = lines.findIndex((l) => /eager .*nonzero\(…\) → (u\d+) = shape\[0\]/.test(l));
   assert.ok(bind >= 0, code);
   assert.match(lines[bind + 1]!, /^check u\d+ > 1 {2}# runtime assert \(.*:\d+\) "need two nonzeros"$/);
 });

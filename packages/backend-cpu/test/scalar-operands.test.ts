@@ -28,9 +28,9 @@ function checkCalls(fn: (...a: any[]) => k.Tensor, calls: readonly unknown[][], 
 /** On the cpu backend, every graph lowered to kernels: scalar operands are kernel parameters, not fallbacks. */
 function assertLowered(rec: CompileRecorder): void {
   for (const { entry } of rec.entries) {
-    const report = (entry as { backendReport?: { fallbacks?: unknown[]; wholeGraphFallback?: unknown } }).backendReport;
+    const report = (entry as { backendReport?: { eagerSteps?: unknown[]; wholeGraphFallback?: unknown } }).backendReport;
     assert.is(report?.wholeGraphFallback, undefined, String(report?.wholeGraphFallback));
-    assert.equal(report?.fallbacks, []);
+    assert.equal(report?.eagerSteps, []);
   }
 }
 

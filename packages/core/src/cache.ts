@@ -3,7 +3,7 @@
 import type { GuardEntry } from './guards/builder.js';
 import type { GuardFunction, InputGatherer } from './guards/codegen.js';
 import type { Graph } from '@kiln/graph';
-import type { BackendReport } from './backends/registry.js';
+import type { BackendReport } from '@kiln/lower';
 import type { CallDecision, MutableRead } from './trace/frame.js';
 import type { OutputTemplate } from './trace/output-template.js';
 import type { SourceLocation } from '@kiln/graph';

@@ -1,7 +1,8 @@
 // compile(fn): the user entry point. Each call looks up the code location's cache (guards first); a miss
 // traces the frame into a graph (or records why it must run eagerly) and adds an entry, up to the limit.
 import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
-import { backendNames, UnknownBackendError } from './backends/registry.js';
+import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
+import { backendNames } from './backends/names.js';
 import { Compiler as CompilerClass } from './compiler.js';
 import { KilnConfigError } from './config.js';
 import { CheckFailedError } from '@kiln/shapes';
@@ -21,7 +22,7 @@ import type { FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { SkippedCallee } from './trace/resume/callees.js';
-import { compileTrace, resolveBackendName } from './entry.js';
+import { compileTrace } from './entry.js';
 import { logBreakOnce, splitFrame } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
@@ -29,8 +30,8 @@ import { fillTemplate, frameCaptureNames, newFrameTracer, partialTrace, traceFra
 
 export interface CompileOptions {
   /**
-   * A backend: tapped on hooks.backendCompile, or registered with registerBackend. `eager` (the graph
-   * Interpreter) is built in; `auto` (the default) is `cpu` when `@kiln/backend-cpu` is loaded.
+   * A backend added through hooks.backends (a config plugin, or registerBackend). `eager` (the graph
+   * Interpreter) is built in; `auto` (the default) is the available backend with the highest priority.
    */
   readonly backend?: string;
   /** true: every dimension dynamic from the start; false: never; default: automatic dynamic. */
@@ -112,13 +113,13 @@ export function validateCompileOptions(options: unknown, api = 'compile'): Compi
   return o as CompileOptions;
 }
 
-/** Whether `name` (after resolving `auto`) is a registered backend or one a hook tap serves. */
+/** Whether `name` is `auto` or a backend the compiler's hooks list (availability is checked at compile). */
 function checkBackendKnown(compiler: Compiler, name: string, source: string): void {
-  const resolved = resolveBackendName(name);
-  if (backendNames().includes(resolved) || compiler.hooks.backendCompile.get(resolved)?.isUsed()) return;
+  const names = compiler.backends().map((b) => b.name);
+  if (name === 'auto' || names.includes(name)) return;
   throw new UnknownBackendError(
-    `${source}: unknown backend '${name}' (registered: auto, ${backendNames().join(', ')})`,
-    resolved === 'cpu' ? "import '@kiln/backend-cpu' (or list it in the config's plugins) to register it" : 'register it with registerBackend() or a plugin tapping hooks.backendCompile, or fix the name',
+    `${source}: unknown backend '${name}' (registered: auto, ${names.join(', ')})`,
+    "list the backend's package in the config's plugins (or import it, which registers it), or fix the name",
   );
 }
 
@@ -168,7 +169,6 @@ export function reset(): void {
   resetCaches();
 }
 
-export { resolveBackendName } from './entry.js';
 
 export function compile<F extends (...args: any[]) => any>(fn: F, options: CompileOptions = {}): F {
   return compileWith(fn, options, undefined);
@@ -353,6 +353,8 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
 function breakRecord(err: unknown): BreakRecord | undefined {
   if (err instanceof GraphBreak) return { reason: err.reason, location: err.location, hint: err.hint };
   if (err instanceof FrameSkipped) return { reason: err.reason, location: err.location, hint: undefined };
+  // A backend the caller named that cannot run here is their configuration to fix, not a silent fallback.
+  if (err instanceof BackendUnavailableError || err instanceof UnknownBackendError) return undefined;
   if (process.env.KILN_TRACER_STRICT) return undefined;
   // A tracer bug must never surface as a wrong result: the frame runs eagerly and the reason says why.
   const message = err instanceof Error ? err.message.split('\n')[0] : String(err);

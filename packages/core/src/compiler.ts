@@ -3,13 +3,15 @@
 import { KilnError, KilnTypeError } from '@kiln/tensor';
 import { createHooks, HOOK_STAGES } from './hooks.js';
 import type { CompilerHooks } from './hooks.js';
-import { Interpreter, userFacingError } from '@kiln/graph';
+import type { Backend } from '@kiln/lower';
+import { registeredBackends } from '@kiln/lower';
+import { backendsReady, eagerBackend } from './backends/registry.js';
 import { decompose } from '@kiln/graph';
 import { runPasses } from '@kiln/graph';
 import { defaultDecision, activeCompiler } from './trace/policy-adapter.js';
 
 export interface KilnConfig {
-  /** A backend name; `auto` (the default) is `cpu` when `@kiln/backend-cpu` is loaded, else `eager`. */
+  /** A backend name; `auto` (the default) is the available backend with the highest priority. */
   readonly backend: string;
   readonly plugins: readonly string[];
   readonly policy: Readonly<Record<string, unknown>> | undefined;
@@ -39,6 +41,17 @@ export class Compiler {
     for (const plugin of BUILTIN_PLUGINS) plugin.apply(this);
   }
 
+  /** The backends plugins added through `hooks.backends` (first of each name wins), `eager` last. */
+  backends(): Backend[] {
+    const seen = new Set<string>();
+    return this.hooks.backends.call([]).filter((b) => !seen.has(b.name) && seen.add(b.name));
+  }
+
+  /** Resolves once every backend's (possibly asynchronous) init has answered: await it before the first call. */
+  ready(): Promise<void> {
+    return backendsReady(this.backends());
+  }
+
   /** Applies a plugin object; errors name the plugin. */
   use(plugin: KilnPlugin, origin?: string): this {
     if (plugin === null || typeof plugin !== 'object' || typeof (plugin as { apply?: unknown }).apply !== 'function') {
@@ -64,18 +77,14 @@ const PolicyPlugin: KilnPlugin = {
   },
 };
 
-const EagerBackendPlugin: KilnPlugin = {
-  name: 'kiln:eager-backend',
+/**
+ * After any backend a config plugin added: the backends registered process-wide (`registerBackend`, which
+ * a backend package may call when imported), then the interpreter (`eager`).
+ */
+const BuiltinBackendsPlugin: KilnPlugin = {
+  name: 'kiln:backends',
   apply(compiler) {
-    compiler.hooks.backendCompile
-      .for('eager')
-      .tap({ name: 'kiln:eager-backend', stage: HOOK_STAGES.builtin }, (graph) => (inputs) => {
-        try {
-          return new Interpreter(graph).run(inputs) as unknown[];
-        } catch (err) {
-          throw userFacingError(err);
-        }
-      });
+    compiler.hooks.backends.tap({ name: 'kiln:backends', stage: HOOK_STAGES.builtin }, (list) => [...list, ...registeredBackends(), eagerBackend]);
   },
 };
 
@@ -95,7 +104,7 @@ const DecomposePlugin: KilnPlugin = {
   },
 };
 
-const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, GraphPassesPlugin, DecomposePlugin, EagerBackendPlugin];
+const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, GraphPassesPlugin, DecomposePlugin, BuiltinBackendsPlugin];
 
 let defaultCompiler: Compiler | undefined;
 

@@ -34,7 +34,7 @@ export function validateConfig(raw: unknown, file: string): KilnConfig {
   const check = (key: string, ok: boolean, what: string, hint: string) => {
     if (r[key] !== undefined && !ok) throw new KilnConfigError(file, key, `must be ${what}, got ${JSON.stringify(r[key]) ?? typeof r[key]}`, hint);
   };
-  check('backend', typeof r.backend === 'string', 'a backend name', "e.g. 'auto', 'cpu' or 'eager'");
+  check('backend', typeof r.backend === 'string', 'a backend name', "e.g. 'auto' (the best available backend) or 'eager'");
   check('plugins', Array.isArray(r.plugins) && r.plugins.every((p) => typeof p === 'string'), 'an array of package names or relative paths', 'plugin objects go to compiler.use(plugin); the config lists modules that export them');
   check('policy', typeof r.policy === 'object' && r.policy !== null && !Array.isArray(r.policy), 'an object', "e.g. { skip: ['lodash'] }");
   check('logs', typeof r.logs === 'string', 'a KILN_LOGS-style string', "e.g. 'graph_breaks,recompiles'");

@@ -1,30 +1,26 @@
 // What every cache entry built from a finished trace shares, made in one place: compiled guards, the graph
 // through the passes and the decomposition, the backend's runner, input/output gatherers and check()
 // asserts. compile() adds what a whole-frame entry needs; the graph-break split adds its resume machinery.
-import { backendNames, getBackend } from './backends/registry.js';
-import type { BackendReport } from './backends/registry.js';
+import { selectBackend } from './backends/registry.js';
 import type { GraphEntry } from './cache.js';
 import type { Compiler } from './compiler.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
-import type { FrameEvent, GraphRunner } from './hooks.js';
+import type { FrameEvent } from './hooks.js';
 import type { Graph } from '@kiln/graph';
 import { printGraph } from '@kiln/graph';
 import { compiledAsserts } from './trace/checks.js';
 import { differentiableRunner } from './autograd/compiled-function.js';
 import type { FrameTrace } from './trace/trace-frame.js';
 
-/** `auto` picks the CPU backend when its package has registered itself, else the interpreter. */
-export function resolveBackendName(name: string): string {
-  if (name !== 'auto') return name;
-  return backendNames().includes('cpu') ? 'cpu' : 'eager';
-}
-
-/** A hook tap answers first; a backend registered with `registerBackend` (importing `@kiln/backend-cpu`) serves otherwise. */
-function backendRunner(compiler: Compiler, name: string, graph: Graph): GraphRunner {
-  const tapped = compiler.hooks.backendCompile.for(name).call(graph);
-  if (tapped) return tapped;
-  const compiled = getBackend(name).compile(graph);
-  return Object.assign((inputs: unknown[]) => compiled.run(inputs), { report: compiled.report });
+/** The entry's runner: the selected backend compiles the graph with its capabilities and the lowerOp hook. */
+function compileOnBackend(compiler: Compiler, name: string, graph: Graph) {
+  const backend = selectBackend(compiler.backends(), name, 'compile');
+  const lowerOp = compiler.hooks.lowerOp.get(backend.name);
+  const compiled = backend.compile(graph, {
+    capabilities: backend.capabilities,
+    overrideLowering: (node) => (lowerOp?.isUsed() ? lowerOp.call(node) : undefined),
+  });
+  return { backend: backend.name, compiled };
 }
 
 function opCounts(graph: Graph): Record<string, number> {
@@ -47,9 +43,13 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const t0 = performance.now();
   const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
   const t1 = performance.now();
-  const backend = resolveBackendName(backendName);
-  const run = differentiableRunner(graph, backendRunner(compiler, backend, graph), (g) => backendRunner(compiler, backend, g));
-  const backendReport = (run as { report?: BackendReport }).report;
+  const { backend, compiled } = compileOnBackend(compiler, backendName, graph);
+  const backendReport = compiled.report;
+  // Inputs that require grad go through the joint forward/backward graphs, compiled on the same backend.
+  const run = differentiableRunner(graph, (inputs: unknown[]) => compiled.run(inputs), (g) => {
+    const half = compileOnBackend(compiler, backend, g).compiled;
+    return Object.assign((inputs: unknown[]) => half.run(inputs), { report: half.report });
+  });
   return {
     guards: trace.guards,
     guard,

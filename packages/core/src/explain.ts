@@ -5,6 +5,10 @@ import { KilnTypeError } from '@kiln/tensor';
 import { compileWith, validateCompileOptions } from './compile.js';
 import type { AotReport } from './autograd/compiled-function.js';
 import type { CompileOptions } from './compile.js';
+import type { EagerStepReport } from '@kiln/lower';
+import { describeBackends } from './backends/registry.js';
+import { getDefaultCompiler } from './compiler.js';
+import type { Compiler } from './compiler.js';
 import { printGraph } from '@kiln/graph';
 import { formatLocation } from './trace/errors.js';
 import { resumeEntries } from './trace/resume/run.js';
@@ -28,8 +32,10 @@ export interface ExplainOutput {
   readonly graphOrigins: readonly string[];
   /** The same graphs after passes and decomposition: what each backend compiled. */
   readonly coreGraphs: readonly string[];
-  /** Per graph: the backend, its kernel count, the nodes it ran eagerly, and its generated code. */
-  readonly backends: readonly { backend: string; kernels: number; fallbacks: readonly { op: string; reason: string }[]; wholeGraphFallback?: string; code?: string }[];
+  /** Per graph: the backend that compiled it, its kernel count, the nodes run as eager steps (and why), fusions, code. */
+  readonly backends: readonly ProgramReport[];
+  /** The backends the compiler could use, best first: name, priority, device, availability. */
+  readonly availableBackends: readonly string[];
   readonly graphCount: number;
   readonly breakCount: number;
   readonly breaks: readonly ExplainBreak[];
@@ -80,12 +86,21 @@ function trainingGraphs(entries: readonly (GraphEntry | SplitEntry)[]): Training
       forwardKernels: forwardBackend?.kernels ?? 0,
       backwardKernels: backwardBackend?.kernels ?? 0,
       fallbacks: [
-        ...(forwardBackend?.fallbacks ?? []).map((f) => `forward: ${f.op} (${f.reason})`),
-        ...(backwardBackend?.fallbacks ?? []).map((f) => `backward: ${f.op} (${f.reason})`),
+        ...(forwardBackend?.eagerSteps ?? []).map((f) => `forward: ${f.op} (${f.reason})`),
+        ...(backwardBackend?.eagerSteps ?? []).map((f) => `backward: ${f.op} (${f.reason})`),
         ...[forwardBackend?.wholeGraphFallback, backwardBackend?.wholeGraphFallback].filter((w): w is string => !!w).map((w) => `not lowered: ${w}`),
       ],
     })),
   );
+}
+
+export interface ProgramReport {
+  readonly backend: string;
+  readonly kernels: number;
+  readonly eagerSteps: readonly EagerStepReport[];
+  readonly fusions?: Readonly<Record<string, number>>;
+  readonly wholeGraphFallback?: string;
+  readonly code?: string;
 }
 
 const hasOps = (e: GraphEntry | SplitEntry): boolean => e.graph.nodes.some((n) => n.kind === 'call');
@@ -122,7 +137,7 @@ export class CompileRecorder {
     return Math.max(0, this.entries.length - 1);
   }
 
-  report(result: unknown): ExplainOutput {
+  report(result: unknown, compiler: Compiler = getDefaultCompiler()): ExplainOutput {
     const graphEntries = this.graphEntries();
     const tags = new Map(this.entries.map((e) => [e.entry, e.tag] as const));
     const origin = (g: GraphEntry | SplitEntry): string => {
@@ -141,10 +156,12 @@ export class CompileRecorder {
       backends: graphEntries.map((g) => ({
         backend: g.backend,
         kernels: g.backendReport?.kernels ?? 0,
-        fallbacks: g.backendReport?.fallbacks ?? [],
+        eagerSteps: g.backendReport?.eagerSteps ?? [],
+        ...(g.backendReport?.fusions ? { fusions: g.backendReport.fusions } : {}),
         ...(g.backendReport?.wholeGraphFallback ? { wholeGraphFallback: g.backendReport.wholeGraphFallback } : {}),
         ...(g.backendReport?.code ? { code: g.backendReport.code } : {}),
       })),
+      availableBackends: describeBackends(compiler.backends()),
       graphCount: graphs.length,
       breakCount: this.breaks.length,
       breaks: [...this.breaks],
@@ -171,7 +188,7 @@ const CALLEES_NOTE =
 const DEFAULT_HINT = 'move this code out of the compiled function, or after its last tensor operation';
 
 function formatExplain(e: ExplainOutput): string {
-  const lines = [`Graph count: ${e.graphCount}`, `Graph break count: ${e.breakCount}`];
+  const lines = [`Backends: ${e.availableBackends.join('; ')}`, `Graph count: ${e.graphCount}`, `Graph break count: ${e.breakCount}`];
   e.breaks.forEach((b, i) => {
     lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}`, `  hint: ${b.hint ?? DEFAULT_HINT}`);
     const r = b.resumed;
@@ -187,9 +204,11 @@ function formatExplain(e: ExplainOutput): string {
     lines.push(`Graph ${i + 1} ${e.graphOrigins[i] ?? ''}:`, ...g.split('\n').map((l) => `  ${l}`));
     const b = e.backends[i];
     if (!b) return;
-    lines.push(`  backend ${b.backend}: ${b.kernels} kernel${b.kernels === 1 ? '' : 's'}`);
+    lines.push(`  compiled by backend ${b.backend}: ${b.kernels} kernel${b.kernels === 1 ? '' : 's'}`);
+    const fusions = Object.entries(b.fusions ?? {});
+    if (fusions.length) lines.push(`  fusion rules: ${fusions.map(([rule, n]) => `${rule} ×${n}`).join(', ')}`);
     if (b.wholeGraphFallback) lines.push(`  not lowered (interpreted): ${b.wholeGraphFallback}`);
-    for (const f of b.fallbacks) lines.push(`  eager fallback: ${f.op} (${f.reason})`);
+    for (const f of b.eagerSteps) lines.push(`  eager step: ${f.node ? `%${f.node} = ` : ''}${f.op} (${f.reason})`);
   });
   for (const t of e.training) {
     const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
@@ -220,6 +239,6 @@ export function explain<F extends (...args: any[]) => any>(fn: F, options: Compi
     const recorder = new CompileRecorder();
     const compiled = compileWith(fn, options, recorder);
     const result = compiled(...args);
-    return recorder.report(result);
+    return recorder.report(result, options.compiler ?? getDefaultCompiler());
   };
 }

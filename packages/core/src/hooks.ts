@@ -4,7 +4,8 @@
 import { HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
-import type { Graph } from '@kiln/graph';
+import type { Graph, Node } from '@kiln/graph';
+import type { Backend } from '@kiln/lower';
 import type { PolicyDecision } from './trace/policy-adapter.js';
 
 /** Stages for `tap({ name, stage })`: plugins run before the built-ins by default. */
@@ -15,8 +16,6 @@ export interface FrameEvent {
   readonly location: string;
   readonly tag: string;
 }
-
-export type GraphRunner = (inputs: unknown[]) => unknown[];
 
 export function createHooks() {
   return Object.freeze({
@@ -34,8 +33,16 @@ export function createHooks() {
     graphPasses: new SyncWaterfallHook<[Graph]>(['graph']),
     /** Graph → graph decomposition to core ops (runs after graphPasses). */
     decomposition: new SyncWaterfallHook<[Graph]>(['graph']),
-    /** Keyed by backend name: the first tap returning a runner compiles the graph. */
-    backendCompile: new HookMap(() => new SyncBailHook<[Graph], GraphRunner | undefined>(['graph'])),
+    /**
+     * Collects the backends this compiler can use: each backend plugin returns the list with its own added
+     * (`backendPlugin(backend)` from @kiln/lower does it). Read at each compile; `auto` picks by priority.
+     */
+    backends: new SyncWaterfallHook<[Backend[]]>(['backends']),
+    /**
+     * Keyed by backend name: asked for each call node before that backend's lowering table. Return `'eager'`
+     * to run the node on its eager kernel as one step of the program (the rest stays fused); first answer wins.
+     */
+    lowerOp: new HookMap(() => new SyncBailHook<[Node], 'eager' | undefined>(['node'])),
     /** Called with an entry's guards once they are compiled. */
     guardBuilt: new SyncHook<[readonly GuardEntry[], string]>(['guards', 'source']),
     /** A call whose guards passed. Hot path: keep taps cheap. */

@@ -1,7 +1,12 @@
-// The graph IR users meet (printGraph, traceOps, Graph, the passes), re-exported for compile()'s users;
-// the loop IR and lowering live in @kiln/lower, which core does not depend on.
+// The graph IR users meet (printGraph, traceOps, Graph, the passes), re-exported for compile()'s users.
+// Of @kiln/lower, core uses only the backend contract (re-exported here for plugin authors); the loop IR and
+// lowering are the backends' business.
 export * from '@kiln/graph';
-export * from './backends/registry.js';
+export { registerBackend, backendPlugin, EAGER_CAPABILITIES } from '@kiln/lower';
+export type {
+  Backend, BackendAvailability, BackendCapabilities, BackendCompileContext, BackendReport, CompiledGraph, EagerStepReport, OpLoweringOverride,
+} from '@kiln/lower';
+export { BackendUnavailableError, UnknownBackendError, backendAvailability, describeBackends, eagerBackend, selectBackend } from './backends/registry.js';
 export * from './compile.js';
 export * from './explain.js';
 export * from './trace/errors.js';
@@ -11,3 +16,6 @@ export * from './hooks.js';
 export * from './compiler.js';
 export { runKilnCli } from './cli/kiln.js';
 export { check, checkIsSize } from './checks.js';
+
+/** Names of the backends the default compiler can use (`auto` aside), best first. */
+export { backendNames } from './backends/names.js';

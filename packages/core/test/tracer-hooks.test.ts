@@ -8,6 +8,7 @@ import { compile, reset } from '../src/compile.js';
 import { Compiler, getDefaultCompiler, setDefaultCompiler } from '../src/compiler.js';
 import { configure, createCompiler, KilnConfigError } from '../src/config.js';
 import { Interpreter } from '@kiln/graph';
+import { EAGER_CAPABILITIES, type Backend } from '@kiln/lower';
 import { assertSameValue } from './support/tracer.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tracer-config');
@@ -87,13 +88,22 @@ Hooks('invalid values are rejected with the key', async () => {
   }
 });
 
-Hooks('a backend registers through backendCompile', async () => {
+Hooks('a backend registers through hooks.backends', async () => {
   const compiler = await createCompiler({ backend: 'counting' });
   let runs = 0;
-  compiler.hooks.backendCompile.for('counting').tap('counting', (graph) => (inputs) => {
-    runs++;
-    return new Interpreter(graph).run(inputs) as unknown[];
-  });
+  const counting: Backend = {
+    name: 'counting',
+    priority: 1,
+    capabilities: EAGER_CAPABILITIES,
+    compile: (graph) => ({
+      run(inputs) {
+        runs++;
+        return new Interpreter(graph).run([...inputs]) as unknown[];
+      },
+      report: { backend: 'counting', kernels: 0, eagerSteps: [], compileMs: 0 },
+    }),
+  };
+  compiler.hooks.backends.tap('counting', (list) => [...list, counting]);
   const f = compile((t: Tensor) => t.neg(), { compiler });
   assertSameValue(f(x), x.neg());
   f(x);

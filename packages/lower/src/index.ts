@@ -1,6 +1,9 @@
-// @kiln/lower: what every backend shares. The loop IR (kernels over index expressions with symbolic sizes)
-// with its printer and verifier, lowering from the core graph, fusion, and the lowered program a backend runs.
-// The loop-IR builders are a namespace (`loop.add`, `loop.load`…): at the top level those names are tensor ops.
+// @kiln/lower: what every backend shares. The backend contract, the loop IR (kernels over index
+// expressions with symbolic sizes) with its printer and verifier, lowering from the core graph, fusion,
+// and the lowered program a backend runs. The loop-IR builders are a namespace (`loop.add`, `loop.load`…):
+// at the top level those names are tensor ops.
+export * from './backend/contract.js';
+export { registerBackend, registeredBackends, backendPlugin, validateBackend, type BackendHost } from './backend/registry.js';
 export * from './loop-ir/loop-ir.js';
 export * from './loop-ir/sizes.js';
 export * as loop from './loop-ir/build.js';
@@ -12,8 +15,11 @@ export * from './loop-ir/traverse.js';
 export * from './program/program.js';
 export * from './lowering/builder.js';
 export * from './lowering/lower-graph.js';
+export { LOWERING_TABLE, loweredOps, type LoweringRule } from './lowering/table.js';
 export * from './lowering/errors.js';
 export { toSizeExpr } from './lowering/sizes-from-shapes.js';
-export { paramValue, resolveScalarArg } from './lowering/scalar-operands.js';
-export type { ScalarArg } from './lowering/scalar-operands.js';
-export { fuseProgram } from './schedule/fuse.js';
+export { paramValue, resolveScalarArg } from './program/params.js';
+export type { ScalarArg } from './program/params.js';
+export { planMemory, type MemoryPlan } from './program/memory-plan.js';
+export { fuseProgram, FUSION_RULES, type FusionRule } from './schedule/fuse.js';
+export { BASELINE_CAPABILITIES } from './lowering/lower-graph.js';

@@ -4,7 +4,7 @@ export * from './autograd/index.js';
 
 export * from './ops/index.js';
 export { Tensor, contiguousStridesOf } from './tensor.js';
-export type { Device } from './tensor.js';
+export type { CoreOpName, Device } from './tensor.js';
 export { Storage } from './storage.js';
 export type { ExternalBytes } from './storage.js';
 export { DTYPES, allocate, isDType, promoteTypes, resultType, isFloating } from './dtype.js';

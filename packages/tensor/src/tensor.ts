@@ -14,7 +14,12 @@ type OpTable = typeof opTable;
 /** The method type of op `K`: the function's type minus `self`. */
 type M<K extends keyof OpTable> = MethodOf<OpTable[K]>;
 
-export type Device = 'cpu';
+/**
+ * Where a tensor's bytes live: `cpu` (a JS typed array or a CPU backend's wasm memory), or the device a
+ * backend plugin names (`webgpu`: device-resident bytes, read back asynchronously). Any backend may name
+ * its own device without editing this package.
+ */
+export type Device = 'cpu' | 'webgpu' | (string & {});
 
 /**
  * The eager tensor: a storage plus shape, strides and offset, so that views (`transpose`, `slice`, `expand`…)
@@ -255,6 +260,8 @@ export function assertSingleElement(t: Tensor, op: string): void {
   }
 }
 
+/** Every op without a decomposition (the core op set), by name: lowering tables are keyed by it. */
+export type CoreOpName = { [K in keyof OpTable]: OpTable[K] extends { readonly opName?: infer N; readonly isCoreOp?: true } ? (N extends string ? N : never) : never }[keyof OpTable];
 type MethodOpNames = { [K in keyof OpTable]: OpTable[K] extends { isMethod: true } ? K : never }[keyof OpTable];
 type MissingMethods = Exclude<MethodOpNames, keyof Tensor>;
 /** Compile-time check: every op marked `method: true` is declared on the Tensor interface above. */

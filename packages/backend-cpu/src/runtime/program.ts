@@ -3,7 +3,7 @@
 // after its last reader (memory planning by liveness), and hands the outputs back as resident tensors over
 // their arena blocks (or copies them into new JS arrays when small or over the resident budget).
 import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/lower';
-import { evalSize, paramValue, printSize, resolveScalarArg, runCheck } from '@kiln/lower';
+import { evalSize, paramValue, planMemory, printSize, resolveScalarArg, runCheck } from '@kiln/lower';
 import type { SizeExpr } from '@kiln/lower';
 import { withUserFrame } from '@kiln/graph';
 import type { Tensor, TypedArray } from '@kiln/tensor';
@@ -269,29 +269,6 @@ export class ProgramRunner {
     owned.push(step.output.buffer);
     new Uint8Array(this.arena.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
-}
-
-/**
- * Liveness: an intermediate buffer lives from the step that writes it to its last reader, so later
- * kernels reuse its memory (the arena's free list). Inputs, constants and outputs are never freed early.
- */
-function planMemory(program: LoweredProgram): { allocBefore: string[][]; freeAfter: string[][] } {
-  const pinned = new Set(program.outputs.flatMap((o) => (o.kind === 'tensor' ? [o.buffer] : [])));
-  for (const b of program.buffers) if (b.input !== undefined || (b as { constant?: unknown }).constant) pinned.add(b.name);
-  const allocBefore = program.steps.map(() => [] as string[]);
-  const freeAfter = program.steps.map(() => [] as string[]);
-  const written = new Set<string>();
-  program.steps.forEach((step, i) => {
-    // A fallback allocates its own output once the result (and any size it determines) is known.
-    const writes = step.kind === 'kernel' ? step.kernel.outputs.map((o) => o.name) : step.kind === 'fallback' && step.output ? [step.output.buffer] : [];
-    for (const name of writes) {
-      if (written.has(name) || program.buffers.find((b) => b.name === name)?.input !== undefined) continue;
-      written.add(name);
-      if (step.kind === 'kernel') allocBefore[i]!.push(name);
-      if (!pinned.has(name)) freeAfter[Math.max(i, program.lastUse.get(name) ?? i)]!.push(name);
-    }
-  });
-  return { allocBefore, freeAfter };
 }
 
 /** Guards normally keep wrong inputs away; this cheap check makes sure bytes are never misread anyway. */

@@ -7,8 +7,9 @@ import { AutogradError, GradNode, Tensor, autograd, edgeOf, isGradEnabled, zeros
 import type { Edge } from '@kiln/tensor';
 import { Interpreter, partitionJoint, traceOps } from '@kiln/graph';
 import type { Graph, Partition } from '@kiln/graph';
-import type { BackendReport } from '../backends/registry.js';
-import type { GraphRunner } from '../hooks.js';
+import type { BackendReport } from '@kiln/lower';
+/** A compiled graph's call: inputs in placeholder order, outputs as a list. */
+type GraphRunner = (inputs: unknown[]) => unknown[];
 
 /** What `explain` and the tests read about one compiled training graph. */
 export interface AotReport {

@@ -1,80 +1,99 @@
-import { KilnError, KilnTypeError } from '@kiln/tensor';
-import type { Graph } from '@kiln/graph';
-import { Interpreter } from '@kiln/graph';
+// Backend selection. Backends reach a compiler only through `hooks.backends` (config plugins, and the
+// process-wide `registerBackend` list through a built-in plugin); this file picks one by name or, for
+// `auto`, the available backend with the highest priority, and runs each backend's init once.
+import type { Backend, BackendAvailability } from '@kiln/lower';
+import { EAGER_CAPABILITIES } from '@kiln/lower';
+import { Interpreter, userFacingError } from '@kiln/graph';
+import { KilnError } from '@kiln/tensor';
 
-/** A compiled graph: takes the graph's inputs in placeholder order, returns its output list. */
-export interface CompiledGraph {
-  run(inputs: readonly unknown[]): unknown[];
-  /** What the backend did, for `explain` (kernel count, fallbacks, generated code). */
-  readonly report: BackendReport;
-}
+export class UnknownBackendError extends KilnError {}
+export class BackendUnavailableError extends KilnError {}
 
-export interface BackendReport {
-  readonly backend: string;
-  readonly kernels: number;
-  /** Nodes the backend could not lower and ran with their eager kernels, with the reason. */
-  readonly fallbacks: readonly { readonly op: string; readonly reason: string }[];
-  /** Set when the whole graph went to the interpreter instead. */
-  readonly wholeGraphFallback?: string;
-  readonly code?: string;
-  readonly compileMs: number;
-  /** The backend's own compile phases in ms (the CPU backend: `lower`, `wasm`), for explain and the bench. */
-  readonly phasesMs?: Readonly<Record<string, number>>;
-}
-
-/** A backend turns a core graph into something that runs. Backends are plugins: see `registerBackend`. */
-export interface Backend {
-  readonly name: string;
-  compile(graph: Graph): CompiledGraph;
-  /** Registry ops this backend generates code for (the policy audit's backend-coverage column). */
-  loweredOps?(): string[];
-}
-
-/** The reference backend: the interpreter over eager kernels. */
+/** The reference backend: the interpreter over eager kernels. Always available, lowest priority. */
 export const eagerBackend: Backend = {
   name: 'eager',
+  priority: 0,
+  capabilities: EAGER_CAPABILITIES,
   compile(graph) {
-    const interpreter = new Interpreter(graph);
     return {
-      run: (inputs) => interpreter.run(inputs) as unknown[],
-      report: { backend: 'eager', kernels: 0, fallbacks: [], compileMs: 0 },
+      run(inputs) {
+        try {
+          return new Interpreter(graph).run([...inputs]) as unknown[];
+        } catch (err) {
+          throw userFacingError(err);
+        }
+      },
+      report: { backend: 'eager', kernels: 0, eagerSteps: [], compileMs: 0 },
     };
   },
 };
 
-const backends = new Map<string, Backend>([['eager', eagerBackend]]);
+type InitState = { status: BackendAvailability | 'pending'; promise?: Promise<unknown> };
+/** Per backend object, once per process: devices are set up once, whichever compiler asks first. */
+const inits = new WeakMap<Backend, InitState>();
 
-export class UnknownBackendError extends KilnError {}
+const failed = (err: unknown): BackendAvailability => ({ available: false, reason: `init() threw: ${err instanceof Error ? err.message : String(err)}` });
 
-export function registerBackend(backend: Backend): void {
-  const b = backend as unknown as Record<string, unknown> | null;
-  if (b === null || typeof b !== 'object') {
-    throw new KilnTypeError(`registerBackend: expects a backend object, got ${b === null ? 'null' : typeof b}`, 'pass { name, compile(graph) { return { run, report }; } }');
-  }
-  if (typeof b.name !== 'string' || b.name === '' || b.name === 'auto') {
-    throw new KilnTypeError(`registerBackend: the backend's name must be a non-empty string other than 'auto', got ${JSON.stringify(b.name) ?? typeof b.name}`, 'give the backend the name compile(fn, { backend }) will use');
-  }
-  if (typeof b.compile !== 'function') {
-    throw new KilnTypeError(`registerBackend: backend '${b.name}' has no compile(graph) method`, 'compile(graph) must return { run(inputs), report }');
-  }
-  backends.set(backend.name, backend);
+function checkedAnswer(backend: Backend, answer: unknown): BackendAvailability {
+  const a = answer as BackendAvailability | undefined;
+  if (a && a.available === true) return a;
+  if (a && a.available === false && typeof a.reason === 'string') return a;
+  return { available: false, reason: `init() must answer { available: true } or { available: false, reason }, got ${JSON.stringify(answer) ?? typeof answer}` };
 }
 
-export function getBackend(name: string): Backend {
-  const backend = backends.get(name);
+/** The backend's availability; 'pending' while an asynchronous init runs. Starts the init on first ask. */
+export function backendAvailability(backend: Backend): BackendAvailability | 'pending' {
+  let state = inits.get(backend);
+  if (!state) {
+    state = { status: { available: true } };
+    inits.set(backend, state);
+    if (backend.init) {
+      try {
+        const answer = backend.init();
+        if (answer && typeof (answer as Promise<unknown>).then === 'function') {
+          const s = state;
+          s.status = 'pending';
+          s.promise = (answer as Promise<BackendAvailability>).then((a) => (s.status = checkedAnswer(backend, a)), (err) => (s.status = failed(err)));
+        } else state.status = checkedAnswer(backend, answer);
+      } catch (err) {
+        state.status = failed(err);
+      }
+    }
+  }
+  return state.status;
+}
+
+/** Resolves once every listed backend's init has answered. */
+export async function backendsReady(backends: readonly Backend[]): Promise<void> {
+  for (const b of backends) backendAvailability(b);
+  await Promise.all(backends.map((b) => inits.get(b)?.promise));
+}
+
+/** One line per backend: name, priority, availability (explain and `kiln audit` print it). */
+export function describeBackends(backends: readonly Backend[]): string[] {
+  return [...backends]
+    .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0))
+    .map((b) => {
+      const a = backendAvailability(b);
+      return `${b.name} (priority ${b.priority ?? 0}, ${b.capabilities.device}): ${a === 'pending' ? 'initializing' : a.available ? 'available' : `unavailable: ${a.reason}`}`;
+    });
+}
+
+/** `auto`: the available backend with the highest priority; a name: that backend, which must be available. */
+export function selectBackend(backends: readonly Backend[], name: string, source: string): Backend {
+  if (name === 'auto') {
+    const ranked = [...backends].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
+    return ranked.find((b) => (backendAvailability(b) as BackendAvailability).available === true) ?? eagerBackend;
+  }
+  const backend = backends.find((b) => b.name === name);
   if (!backend) {
     throw new UnknownBackendError(
-      `unknown backend '${name}' (registered: ${[...backends.keys()].join(', ')})`,
-      name === 'cpu' ? "import '@kiln/backend-cpu' (or list it in the config's plugins) to register it" : 'register it with registerBackend()',
+      `${source}: unknown backend '${name}' (registered: auto, ${backends.map((b) => b.name).join(', ')})`,
+      "list the backend's package in the config's plugins (or import it, which registers it), or fix the name",
     );
   }
+  const a = backendAvailability(backend);
+  if (a === 'pending') throw new BackendUnavailableError(`${source}: backend '${name}' is still initializing`, 'await compiler.ready() before the first compiled call');
+  if (!a.available) throw new BackendUnavailableError(`${source}: backend '${name}' is unavailable: ${a.reason}`, "use backend: 'auto' to run on the best available backend");
   return backend;
-}
-
-export function registeredBackends(): Backend[] {
-  return [...backends.values()];
-}
-
-export function backendNames(): string[] {
-  return [...backends.keys()];
 }

@@ -15,6 +15,15 @@ export class ProgramBuilder {
   /** Data-dependent symbols bound by an earlier fallback step (nonzero's row count, item's value). */
   readonly boundParams = new Set<string>();
   private readonly materialized = new WeakMap<object, BufferValue>();
+  /** The call node being lowered and the nodes fused into its operands: kernels emitted now hold them. */
+  currentNodes: ReadonlySet<string> = new Set();
+  /**
+   * Per kernel, the graph nodes whose computation it holds (the node being lowered, and the nodes whose
+   * virtual values it materializes), so a backend that cannot generate the kernel can run those nodes eagerly.
+   */
+  readonly kernelNodes = new Map<string, Set<string>>();
+  /** Per virtual value, the nodes it is composed of. */
+  readonly valueNodes = new WeakMap<object, ReadonlySet<string>>();
   private nextBuffer = 0;
   private nextKernel = 0;
 
@@ -28,8 +37,9 @@ export class ProgramBuilder {
     return `${prefix}${this.nextKernel++}`;
   }
 
-  addKernel(kernel: Kernel): void {
+  addKernel(kernel: Kernel, nodes?: ReadonlySet<string>): void {
     this.steps.push({ kind: 'kernel', kernel });
+    this.kernelNodes.set(kernel.name, new Set(nodes ?? this.currentNodes));
   }
 
   /** The value in memory: buffers as they are, virtual values through one pointwise kernel (memoized). */
@@ -41,7 +51,7 @@ export class ProgramBuilder {
     const n = v.shape.length;
     const index = v.shape.map((_, d) => axisIndex(d, n));
     const value = readValue(v, index, n);
-    this.addKernel(pointwiseKernel(this.kernelName('pointwise'), this, v.shape, out, value));
+    this.addKernel(pointwiseKernel(this.kernelName('pointwise'), this, v.shape, out, value), this.valueNodes.get(v));
     if (v.kind === 'virtual') this.materialized.set(v, out);
     return out;
   }

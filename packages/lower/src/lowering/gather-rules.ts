@@ -22,10 +22,10 @@ type FakeLike = { shape: readonly unknown[]; dtype: string };
 export const GATHER_OPS = new Set(['gather', 'indexSelect', 'oneHot']);
 
 export function lowerGatherOp(b: ProgramBuilder, op: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  if (!fake?.shape || fake.dtype === 'float64') return undefined;
+  if (!fake?.shape) return undefined;
   if (op === 'oneHot') return lowerOneHot(b, all, fake);
   const [x, dimArg, index] = all as [LoweredValue, number, LoweredValue];
-  if (x.dtype === 'float64' || index.dtype !== 'int32' || x.shape.length === 0) return undefined;
+  if (index.dtype !== 'int32' || x.shape.length === 0) return undefined;
   const rank = x.shape.length;
   const dim = normalizeDim(dimArg, rank, op);
   if (op === 'indexSelect' ? index.shape.length > 1 : index.shape.length !== rank) return undefined;

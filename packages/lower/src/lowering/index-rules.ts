@@ -37,7 +37,7 @@ function positional(dtype: LoopDType, shape: readonly unknown[], f: (index: read
 export class PositionNotExpressible extends Error {}
 
 export function lowerIndexOp(op: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  if (!fake?.shape || fake.dtype === 'float64') return undefined;
+  if (!fake?.shape) return undefined;
   const dtype = fake.dtype as LoopDType;
   switch (op) {
     case 'tril':

@@ -18,9 +18,9 @@ type FakeLike = { shape: readonly unknown[]; dtype: string };
 export const JOIN_OPS = new Set(['cat', 'stack']);
 
 export function lowerJoin(b: ProgramBuilder, op: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  if (!fake?.shape || fake.dtype === 'float64') return undefined;
+  if (!fake?.shape) return undefined;
   const tensors = all[0] as LoweredValue[];
-  if (!Array.isArray(tensors) || tensors.some((t) => t.dtype === 'float64')) return undefined;
+  if (!Array.isArray(tensors)) return undefined;
   const outShape = fake.shape.map(toSizeExpr);
   if (op === 'stack') {
     // stack = cat of the inputs unsqueezed at `dim` (a view each, no copy).

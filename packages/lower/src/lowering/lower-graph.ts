@@ -1,47 +1,48 @@
 // Core graph → loop-IR program. Pointwise ops and views compose into virtual values (fusion by
 // construction); a kernel is emitted where a value must exist in memory: a graph output, a value read by
 // more than one node, a matmul operand, a reduction result, or the input of an eager fallback.
-import type { ScalarLike, Tensor } from '@kiln/tensor';
-import { getOp, resultType } from '@kiln/tensor';
+import type { CoreOpName, Tensor } from '@kiln/tensor';
+import { getOp } from '@kiln/tensor';
 import type { Graph } from '@kiln/graph';
 import type { Argument, Node } from '@kiln/graph';
-import { cast } from '../loop-ir/build.js';
 import { contiguousStrides } from '../loop-ir/sizes.js';
 import { LoweringError } from './errors.js';
 import type { FallbackStep, LoweredProgram, ProgramBuffer, ProgramOutput, ProgramStep } from '../program/program.js';
-import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
-import { lowerMatmul, lowerReduction, REDUCTIONS } from './reduce-matmul.js';
 import { ProgramBuilder, loopDtype } from './builder.js';
 import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
 import type { BufferValue, LoweredValue } from './values.js';
 import { axisIndex, readBroadcast, readValue } from './values.js';
 import { fuseProgram, lastUses } from '../schedule/fuse.js';
-import type { ValueExpr } from '../loop-ir/loop-ir.js';
-import { lowerView, VIEW_OPS } from './view-rules.js';
-import { INDEX_OPS, PositionNotExpressible, lowerIndexOp } from './index-rules.js';
-import { JOIN_OPS, lowerJoin } from './join-rules.js';
-import { GATHER_OPS, lowerGatherOp } from './gather-rules.js';
-import { lowerCumsum } from './scan-rules.js';
-import { describeScalarArg, scalarInput, scalarOperand } from './scalar-operands.js';
+import type { LoopDType, ValueExpr } from '../loop-ir/loop-ir.js';
+import type { BackendCapabilities, OpLoweringOverride } from '../backend/contract.js';
+import { describeScalarArg, scalarInput } from './scalar-operands.js';
+import { LOWERING_TABLE, isTensorValue } from './table.js';
 import { checkAllPlaced, emitReadyAsserts } from './assert-steps.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
-const isTensorValue = (v: unknown): v is LoweredValue =>
-  typeof v === 'object' && v !== null && ((v as LoweredValue).kind === 'buffer' || (v as LoweredValue).kind === 'virtual');
-
-/** The fill value of each creation op: a number, or a symbolic scalar (`full([n], x.shape[0])`). */
-const CREATION_FILL: Record<string, ((args: readonly unknown[]) => unknown) | undefined> = {
-  zeros: () => 0, ones: () => 1, zerosLike: () => 0, onesLike: () => 1,
-  full: (a) => a[1], fullLike: (a) => a[1],
-};
 
 export interface LowerOptions {
   /** Run the cross-kernel fusion rules (default true; off to inspect the unfused program). */
   fuse?: boolean;
+  /** What the backend computes; a node outside it runs on its eager kernel as one step. */
+  capabilities?: BackendCapabilities;
+  /** The per-op lowering hook: `'eager'` gives the node to its eager kernel. */
+  overrideLowering?: OpLoweringOverride;
+  /** Nodes (by name) to run as eager steps, with the reason (a backend whose codegen failed on their kernel). */
+  eagerNodes?: ReadonlyMap<string, string>;
 }
+
+/**
+ * What lowering assumes when a caller passes no capabilities: the loop IR's portable dtypes, no float64,
+ * one-byte bools.
+ */
+export const BASELINE_CAPABILITIES: BackendCapabilities = Object.freeze<BackendCapabilities>({
+  device: 'cpu', dtypes: ['float32', 'int32', 'bool'], float64: false, boolStorage: 'uint8', maxDims: 64, maxThreads: 1,
+});
 
 export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredProgram {
   const b = new ProgramBuilder();
+  const decline = declineRule(options);
   const values = new Map<Node, unknown>();
   // Arguments may nest nodes in lists (`cat([%1, %2])`).
   const read = (a: Argument): unknown =>
@@ -79,12 +80,16 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
       }
       case 'call': {
         const first = b.steps.length;
-        values.set(node, lowerCall(b, node, node.args.map(read), readKwargs(node, read)));
+        const args = node.args.map(read);
+        b.currentNodes = composedOf(b, node, args);
+        const value = lowerCall(b, node, args, readKwargs(node, read), decline);
+        if (isTensorValue(value) && value.kind === 'virtual') b.valueNodes.set(value, b.currentNodes);
         stampSource(b.steps, first, node);
-        if (shouldMaterialize(node, values.get(node))) values.set(node, b.materialize(values.get(node) as LoweredValue));
+        values.set(node, shouldMaterialize(node, value) ? b.materialize(value as LoweredValue) : value);
         break;
       }
       case 'output':
+        b.currentNodes = new Set();
         for (const out of node.args[0] as readonly Argument[]) outputs.push(lowerOutput(b, read(out)));
         break;
       default:
@@ -93,7 +98,7 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
     if (pendingAsserts.length) emitReadyAsserts(b, pendingAsserts);
   }
   checkAllPlaced(pendingAsserts);
-  const program = { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps) };
+  const program = { buffers: b.buffers, params: b.params, steps: b.steps, outputs, lastUse: lastUses(b.steps), kernelNodes: b.kernelNodes };
   return options.fuse === false ? program : fuseProgram(program);
 }
 
@@ -108,6 +113,17 @@ function stampSource(steps: ProgramStep[], first: number, node: Node): void {
     const step = steps[i]!;
     if (step.kind === 'fallback' || (step.kind === 'check' && step.check === 'indexRange')) steps[i] = { ...step, source };
   }
+}
+
+/** The node and every node fused into its virtual operands: what a kernel computing it holds. */
+function composedOf(b: ProgramBuilder, node: Node, args: readonly unknown[]): Set<string> {
+  const nodes = new Set([node.name]);
+  const visit = (a: unknown): void => {
+    if (Array.isArray(a)) a.forEach(visit);
+    else if (isTensorValue(a) && a.kind === 'virtual') for (const n of b.valueNodes.get(a) ?? []) nodes.add(n);
+  };
+  args.forEach(visit);
+  return nodes;
 }
 
 /** Expressions up to this many IR nodes are recomputed by each reader rather than stored and reloaded. */
@@ -145,94 +161,47 @@ function normalized(node: Node, args: readonly unknown[], kwargs: Record<string,
   return [...positional, ...op.schema.keywordOnly.map((spec) => (spec.name in kwargs ? kwargs[spec.name] : spec.default))];
 }
 
-function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Record<string, unknown>): unknown {
-  if (node.target === 'getitem') return (args[0] as Record<string | number, unknown>)[args[1] as string | number];
-  const fake = node.meta.val as FakeLike;
-  const all = normalized(node, args, kwargs);
-  const lowered =
-    lowerPointwise(node, all, fake) ??
-    lowerCreation(node, all, fake) ??
-    lowerConversion(node, all, fake) ??
-    (VIEW_OPS.has(node.target) ? lowerView(b, node.target, all, fake) : undefined) ??
-    (REDUCTIONS.has(node.target) ? lowerReduction(b, node.target, all, fake) : undefined) ??
-    (node.target === 'matmul' ? lowerMatmul(b, all, fake) : undefined) ??
-    (JOIN_OPS.has(node.target) ? lowerJoin(b, node.target, all, fake) : undefined) ??
-    (GATHER_OPS.has(node.target) ? lowerGatherOp(b, node.target, all, fake) : undefined) ??
-    (node.target === 'cumsum' ? lowerCumsum(b, all, fake) : undefined) ??
-    (INDEX_OPS.has(node.target) ? checkedIndexOp(node.target, all, fake) : undefined);
-  return lowered ?? fallback(b, node, all, fake);
-}
-
-/** An index op whose positions cannot be spelled (a symbolic coefficient) falls back to eager instead. */
-function checkedIndexOp(op: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  const value = lowerIndexOp(op, all, fake);
-  if (value?.kind !== 'virtual') return value;
-  try {
-    const n = value.shape.length;
-    value.read(value.shape.map((_, d) => axisIndex(d, n)), n);
-    return value;
-  } catch (err) {
-    if (err instanceof PositionNotExpressible) return undefined;
-    throw err;
-  }
-}
-
-function lowerPointwise(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  const rule = pointwiseRules[node.target];
-  if (!rule || !fake?.shape) return undefined;
-  const op = getOp(node.target)!;
-  const arity = op.schema.positional.filter((s) => s.type === 'Tensor' || s.type === 'TensorOrScalar').length;
-  const operands = all.slice(0, arity);
-  const extras = all.slice(arity);
-  const outDtype = loopDtype(fake.dtype);
-  // A symbolic size promotes like the integer scalar it stands for.
-  // A symbolic scalar promotes like the plain scalar it stands for (a size like an int).
-  const promoted = loopDtype(resultType(operands.map((o) => (isTensorValue(o) ? { dtype: o.dtype, ndim: o.shape.length } : (o as ScalarLike)))));
-  const compute = computeDtype(node.target, outDtype, promoted);
-  if (!lowersForDtype(node.target, compute) || outDtype === 'float64') return undefined;
-  const shape = fake.shape.map(toSizeExpr);
-  return {
-    kind: 'virtual',
-    dtype: outDtype,
-    shape,
-    read: (index, nAxes) => {
-      const x = operands.map((o, i) => {
-        const dtype = node.target === 'where' && i === 0 ? 'bool' : compute;
-        if (isTensorValue(o)) return readBroadcast(o, index, nAxes, dtype);
-        return scalarOperand(o, dtype);
-      });
-      const value = rule({ x, args: extras, dtype: compute, scalar: scalarOperand });
-      return compute !== outDtype && !['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalNot'].includes(node.target)
-        ? cast(outDtype, value)
-        : value;
-    },
+/**
+ * Why a node must run on its eager kernel on this backend, or undefined: a codegen failure reported for its
+ * kernel, the per-op lowering hook, or the capabilities (a dtype it does not compute, too many dims).
+ */
+function declineRule(options: LowerOptions) {
+  const caps = options.capabilities ?? BASELINE_CAPABILITIES;
+  const computes = (dtype: string) => caps.dtypes.includes(dtype as LoopDType) && (dtype !== 'float64' || caps.float64);
+  return (node: Node, all: unknown[], fake: FakeLike | undefined): string | undefined => {
+    const forced = options.eagerNodes?.get(node.name);
+    if (forced !== undefined) return forced;
+    if (options.overrideLowering?.(node) === 'eager') return `the lowerOp hook runs ${node.target} eagerly on this backend`;
+    const dtypes = new Set<string>(fake?.dtype ? [fake.dtype] : []);
+    let dims = fake?.shape?.length ?? 0;
+    const visit = (a: unknown): void => {
+      if (Array.isArray(a)) a.forEach(visit);
+      else if (isTensorValue(a)) {
+        dtypes.add(a.dtype);
+        dims = Math.max(dims, a.shape.length);
+      }
+    };
+    all.forEach(visit);
+    for (const dtype of dtypes) if (!computes(dtype)) return `the backend does not compute ${dtype}`;
+    if (dims > caps.maxDims) return `${dims} dims exceed the backend's limit of ${caps.maxDims}`;
+    return undefined;
   };
 }
 
-/**
- * `to(dtype)` conversions whose rounding the loop IR's cast shares with the eager kernel: same dtype, bool to a
- * number, int32 to float32 (round to nearest). Float to int and anything to bool differ at the edges (NaN,
- * out of range) and stay eager.
- */
-const EXACT_CASTS = new Set(['bool>int32', 'bool>float32', 'int32>float32']);
-function lowerConversion(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  if (node.target !== 'to' || !fake?.shape || !isTensorValue(all[0])) return undefined;
-  const x = all[0];
-  if (x.dtype === fake.dtype) return x;
-  if (!EXACT_CASTS.has(`${x.dtype}>${fake.dtype}`)) return undefined;
-  const dtype = loopDtype(fake.dtype);
-  return { kind: 'virtual', dtype, shape: x.shape, read: (index, nAxes) => cast(dtype, readValue(x, index, nAxes)) };
+function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Record<string, unknown>, decline: ReturnType<typeof declineRule>): unknown {
+  if (node.target === 'getitem') return (args[0] as Record<string | number, unknown>)[args[1] as string | number];
+  const fake = node.meta.val as FakeLike;
+  const all = normalized(node, args, kwargs);
+  const declined = decline(node, all, fake);
+  if (declined !== undefined) return fallback(b, node, all, fake, declined);
+  const entry = LOWERING_TABLE[node.target as CoreOpName];
+  const lowered = entry === undefined || entry === 'eager' ? undefined : entry(b, node.target, all, fake);
+  if (lowered !== undefined) return lowered;
+  const reason = entry === 'eager' ? `${node.target} has no loop-IR form (the lowering table runs it eagerly)` : `no lowering rule for ${node.target}${fake?.dtype ? ` on ${fake.dtype}` : ''}`;
+  return fallback(b, node, all, fake, reason);
 }
 
-function lowerCreation(node: Node, all: unknown[], fake: FakeLike): LoweredValue | undefined {
-  const fill = CREATION_FILL[node.target];
-  if (!fill || !fake?.shape || fake.dtype === 'float64') return undefined;
-  const dtype = loopDtype(fake.dtype);
-  const value = fill(all);
-  return { kind: 'virtual', dtype, shape: fake.shape.map(toSizeExpr), read: () => scalarOperand(value, dtype) };
-}
-
-function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike | undefined): unknown {
+function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike | undefined, reason: string): unknown {
   const describe = (a: unknown): unknown => {
     if (isTensorValue(a)) {
       const buf = b.materialize(a);
@@ -244,11 +213,10 @@ function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike 
   const kwargs: Record<string, unknown> = {};
   const op = getOp(node.target)!;
   op.schema.keywordOnly.forEach((spec, i) => (kwargs[spec.name] = describe(all[op.schema.positional.length + i])));
-  const reason = `no lowering rule for ${node.target}${fake?.dtype === 'float64' ? ' on float64' : ''}`;
   const symbol = unboundSymbol(b, fake);
   if (symbol !== undefined) {
     // item(): the scalar result is a data-dependent integer the rest of the program may use as a size.
-    b.steps.push({ kind: 'fallback', op: node.target, args, kwargs, output: null, binds: [{ param: symbol, dim: 'value' }], reason });
+    b.steps.push({ kind: 'fallback', op: node.target, node: node.name, args, kwargs, output: null, binds: [{ param: symbol, dim: 'value' }], reason });
     b.boundParams.add(symbol);
     return fake;
   }
@@ -260,7 +228,7 @@ function fallback(b: ProgramBuilder, node: Node, all: unknown[], fake: FakeLike 
     return [{ param, dim }];
   });
   const out = b.newBuffer(loopDtype(fake.dtype), fake.shape.map(toSizeExpr));
-  const step: FallbackStep = { kind: 'fallback', op: node.target, args, kwargs, output: { buffer: out.buffer, dtype: out.dtype, shape: out.shape }, binds, reason };
+  const step: FallbackStep = { kind: 'fallback', op: node.target, node: node.name, args, kwargs, output: { buffer: out.buffer, dtype: out.dtype, shape: out.shape }, binds, reason };
   b.steps.push(step);
   return out;
 }
@@ -286,15 +254,4 @@ function lowerOutput(b: ProgramBuilder, value: unknown): ProgramOutput {
   if (typeof value === 'object' && value !== null && 'isSymInt' in value) return { kind: 'size', value: toSizeExpr(value) };
   if (typeof value === 'object' && value !== null) throw new LoweringError('graph outputs nested in lists or objects are not lowered');
   return { kind: 'constant', value };
-}
-
-/** Composite ops whose decomposition is all lowered ops (embedding → flatten, indexSelect, reshape). */
-const LOWERED_BY_DECOMPOSITION = ['embedding'];
-
-/**
- * Every registry op that lowering turns into loop-IR kernels (others run as eager fallbacks). Backends that
- * consume the loop IR report this list to the policy audit's backend-coverage column.
- */
-export function loweredOps(): string[] {
-  return [...Object.keys(pointwiseRules), ...Object.keys(CREATION_FILL), ...VIEW_OPS, ...REDUCTIONS, ...INDEX_OPS, ...JOIN_OPS, ...GATHER_OPS, ...LOWERED_BY_DECOMPOSITION, 'matmul', 'to', 'cumsum'].sort();
 }

@@ -85,7 +85,6 @@ export function computeDtype(op: string, outDtype: LoopDType, promoted: LoopDTyp
 
 /** Ops whose integer semantics differ from the float formula (C-style vs floor division): eager handles them. */
 export function lowersForDtype(op: string, dtype: LoopDType): boolean {
-  if (dtype === 'float64') return false;
   // Integer pow and remainder differ from the float formulas (and eager raises on a zero divisor).
   if (dtype === 'int32' && (op === 'pow' || op === 'div' || op === 'remainder')) return false;
   if (dtype === 'bool' && !['logicalNot', 'logicalAnd', 'logicalOr', 'where', 'eq', 'ne'].includes(op)) return false;

@@ -29,7 +29,6 @@ export function lowerReduction(b: ProgramBuilder, op: string, all: unknown[], fa
   const x = all[0] as LoweredValue;
   const type = REDUCTION_TYPE[op]!;
   const outDtype = loopDtype(fake.dtype);
-  if (outDtype === 'float64' || x.dtype === 'float64') return undefined;
   if ((type === 'prod' || type === 'sum') && outDtype !== 'float32') return undefined;
   const rank = x.shape.length;
   const dimArg = all[1] as number | number[] | null;

@@ -5,11 +5,10 @@
 import { isSymFloat, isSymInt } from '@kiln/shapes';
 import type { SymFloat } from '@kiln/shapes';
 import { cast, constant } from '../loop-ir/build.js';
-import type { LoopDType, SizeExpr, ValueExpr } from '../loop-ir/loop-ir.js';
-import { evalSize } from '../loop-ir/sizes.js';
+import type { LoopDType, ValueExpr } from '../loop-ir/loop-ir.js';
+import type { ScalarArg } from '../program/params.js';
 import { LoweringError } from './errors.js';
 import type { ProgramBuilder } from './builder.js';
-import type { ParamBinding } from '../program/program.js';
 import { bareSymbol, toSizeExpr } from './sizes-from-shapes.js';
 
 /** The parameter a float scalar input stands for: its SymFloat is exactly one symbol. */
@@ -48,37 +47,9 @@ export function scalarOperand(o: unknown, dtype: LoopDType): ValueExpr {
   return constant(Number(o), dtype);
 }
 
-/** An eager fallback's symbolic scalar argument, as the program stores it (evaluated by `resolveScalarArg`). */
-export type ScalarArg = { readonly size: SizeExpr } | { readonly floatParam: string };
 
 export function describeScalarArg(a: unknown): ScalarArg | undefined {
   if (isSymInt(a)) return { size: toSizeExpr(a) };
   if (isSymFloat(a)) return { floatParam: floatParamName(a) };
   return undefined;
-}
-
-const isScalarArg = (a: unknown): a is ScalarArg =>
-  typeof a === 'object' && a !== null && Object.keys(a).length === 1 && ('size' in a || 'floatParam' in a);
-
-/**
- * The number a fallback argument stands for at call time (other values unchanged). `floats` holds the
- * float scalar inputs as the caller passed them (the kernels' parameter slot only has their float32 bits).
- */
-export function resolveScalarArg(a: unknown, params: Readonly<Record<string, number>>, floats: Readonly<Record<string, number>>): unknown {
-  if (!isScalarArg(a)) return a;
-  if ('size' in a) return evalSize(a.size, params);
-  const v = floats[a.floatParam];
-  if (v === undefined) throw new RangeError(`float parameter '${a.floatParam}' was not bound`);
-  return v;
-}
-
-const bits = new DataView(new ArrayBuffer(4));
-
-/** A parameter's kernel-slot value for this call's inputs (floats as their float32 bit pattern). */
-export function paramValue(binding: ParamBinding, inputs: readonly unknown[]): number {
-  const input = inputs[binding.input];
-  if (!('scalar' in binding)) return (input as { shape: readonly number[] }).shape[binding.dim]!;
-  if (binding.scalar === 'int32') return input as number;
-  bits.setFloat32(0, input as number);
-  return bits.getInt32(0);
 }

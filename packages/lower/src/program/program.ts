@@ -19,7 +19,7 @@ export interface ProgramBuffer {
 
 /**
  * A kernel parameter bound at call time: a size from an input's shape (`s0 = inputs[0].shape[1]`), or a
- * scalar input's value (`u0 = inputs[1]`; see scalar-operands.ts, `paramValue` computes the slot value).
+ * scalar input's value (`u0 = inputs[1]`; see params.ts: `paramValue` computes the slot value).
  */
 export type ParamBinding =
   | { readonly param: string; readonly input: number; readonly dim: number }
@@ -38,6 +38,8 @@ export type ProgramOutput = TensorOutput | { readonly kind: 'size'; readonly val
 export interface FallbackStep {
   readonly kind: 'fallback';
   readonly op: string;
+  /** The core-graph node it runs (its name, as printed: `%7`). */
+  readonly node?: string;
   /** Arguments with tensors replaced by `{ buffer, shape, strides, offset, dtype }` descriptors. */
   readonly args: readonly unknown[];
   readonly kwargs: Readonly<Record<string, unknown>>;
@@ -112,6 +114,10 @@ export interface LoweredProgram {
   readonly outputs: readonly ProgramOutput[];
   /** For each buffer, the index of the last step that reads it (memory planning frees it after that). */
   readonly lastUse: ReadonlyMap<string, number>;
+  /** Per kernel name, the core-graph nodes whose computation it holds (a backend that cannot generate it runs them eagerly). */
+  readonly kernelNodes?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Fusion rules that fired, by name, with how many times. */
+  readonly fusions?: Readonly<Record<string, number>>;
 }
 
 /** The printed program: buffers, then each kernel (loop-IR printer) or fallback, then outputs. */
@@ -124,7 +130,7 @@ export function printProgram(p: LoweredProgram): string {
     else if (step.kind === 'check') lines.push(printCheck(step));
     else {
       const binds = step.binds.map((b) => `${b.param} = ${b.dim === 'value' ? 'value' : `shape[${b.dim}]`}`).join(', ');
-      lines.push(`fallback ${step.output?.buffer ?? '_'} = ${step.op}(…)${binds ? ` → ${binds}` : ''}  # eager: ${step.reason}`);
+      lines.push(`eager ${step.output?.buffer ?? '_'} = ${step.op}(…)${binds ? ` → ${binds}` : ''}  # eager: ${step.reason}`);
     }
   }
   lines.push(

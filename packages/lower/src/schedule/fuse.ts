@@ -167,9 +167,43 @@ function fuseEpilogue(m: MatmulKernel, p: PointwiseKernel): MatmulKernel | undef
   return withInputs(fused, [epilogue], (n) => n !== m.out, fused.inputs, [m.a.buffer, m.b.buffer]);
 }
 
+interface FusionContext {
+  readonly outputs: ReadonlySet<string>;
+  /** Readers of a buffer other than the candidate consumer. */
+  readers(buffer: string): number;
+}
+
+/** A named fusion rule: when it applies to a producer kernel and a later consumer, and the fused kernel. */
+export interface FusionRule {
+  readonly name: string;
+  applies(a: Kernel, b: Kernel, ctx: FusionContext): boolean;
+  fuse(a: Kernel, b: Kernel): Kernel | undefined;
+}
+
+/** The rules, tried in this order for each producer/consumer pair (explain prints the names that fired). */
+export const FUSION_RULES: readonly FusionRule[] = [
+  {
+    name: 'merge-reductions',
+    applies: (a, b) => a.kind === 'reduction' && b.kind === 'reduction',
+    fuse: (a, b) => mergeReductions(a as ReductionKernel, b as ReductionKernel),
+  },
+  {
+    name: 'pointwise-into-reduction',
+    applies: (a, b) => a.kind === 'reduction' && b.kind === 'pointwise',
+    fuse: (a, b) => absorbPointwise(a as ReductionKernel, b as PointwiseKernel),
+  },
+  {
+    name: 'epilogue-into-matmul',
+    applies: (a, b, ctx) => a.kind === 'extern' && b.kind === 'pointwise' && ctx.readers(a.out) === 0 && !ctx.outputs.has(a.out),
+    fuse: (a, b) => fuseEpilogue(a as MatmulKernel, b as PointwiseKernel),
+  },
+];
+
 /** Runs the fusion rules to a fixed point and drops dead stores. */
 export function fuseProgram(program: LoweredProgram): LoweredProgram {
   let steps = [...program.steps];
+  const fusions: Record<string, number> = {};
+  const kernelNodes = program.kernelNodes && new Map(program.kernelNodes);
   const outputs = new Set(program.outputs.flatMap((o) => (o.kind === 'tensor' ? [o.buffer] : [])));
   const readers = (buffer: string, except: number[] = []) => steps.filter((s, i) => !except.includes(i) && stepReads(s).has(buffer)).length;
   // The last writer: a joined buffer (cat) is written by one kernel per input and is complete only after all.
@@ -193,20 +227,18 @@ export function fuseProgram(program: LoweredProgram): LoweredProgram {
         // Nor above the fallback that binds a data-dependent size it uses (nonzero's row count).
         if (between.some((s) => s.kind === 'fallback' && s.binds.some((bind) => b.kernel.params.includes(bind.param)))) break;
         if ([...reads(b.kernel)].some((n) => !aOut.includes(n) && writerIndex(n) > i)) continue;
-        let fused: Kernel | undefined;
-        if (a.kernel.kind === 'reduction' && b.kernel.kind === 'reduction') fused = mergeReductions(a.kernel, b.kernel);
-        else if (a.kernel.kind === 'reduction' && b.kernel.kind === 'pointwise') fused = absorbPointwise(a.kernel, b.kernel);
-        else if (a.kernel.kind === 'extern' && b.kernel.kind === 'pointwise' && readers(a.kernel.out, [j]) === 0 && !outputs.has(a.kernel.out)) {
-          fused = fuseEpilogue(a.kernel, b.kernel);
-        }
-        if (!fused) continue;
+        const rule = FUSION_RULES.find((r) => r.applies(a.kernel, b.kernel, { outputs, readers: (n) => readers(n, [j]) }));
+        const fused = rule?.fuse(a.kernel, b.kernel);
+        if (!rule || !fused) continue;
+        fusions[rule.name] = (fusions[rule.name] ?? 0) + 1;
+        if (kernelNodes) kernelNodes.set(fused.name, new Set([...(kernelNodes.get(a.kernel.name) ?? []), ...(kernelNodes.get(b.kernel.name) ?? [])]));
         steps = [...steps.slice(0, i), { kind: 'kernel', kernel: fused }, ...steps.slice(i + 1, j), ...steps.slice(j + 1)];
         changed = true;
       }
     }
   }
   steps = dropDeadStores(steps, outputs);
-  return { ...program, steps, lastUse: lastUses(steps) };
+  return { ...program, steps, lastUse: lastUses(steps), fusions, ...(kernelNodes ? { kernelNodes } : {}) };
 }
 
 function dropDeadStores(steps: ProgramStep[], outputs: ReadonlySet<string>): ProgramStep[] {

@@ -93,7 +93,7 @@ function checkLikeOutOfPlace(op: string, base: OpDef, args: readonly unknown[], 
   return selfMeta(self);
 }
 
-function withAlphaInplace<const N extends string>(name: N, base: typeof add) {
+function withAlphaInplace<const N extends string>(name: N, base: typeof add | typeof sub) {
   return defineOp({
     name,
     category: 'inplace',
@@ -117,7 +117,7 @@ function withAlphaInplace<const N extends string>(name: N, base: typeof add) {
   });
 }
 
-function binaryInplace<const N extends string>(name: N, base: typeof mul) {
+function binaryInplace<const N extends string>(name: N, base: typeof mul | typeof div) {
   return defineOp({
     name,
     category: 'inplace',

@@ -148,7 +148,7 @@ interface ReduceWithIndices {
   readonly isMethod: true;
 }
 
-function withIndices<const N extends string>(name: N, argReducer: LaneReducer): ReduceWithIndices {
+function withIndices<const N extends string>(name: N, argReducer: LaneReducer): ReduceWithIndices & { readonly opName?: N; readonly isCoreOp?: true } {
   return defineOp({
     name,
     category: 'reduction',
@@ -176,7 +176,7 @@ function withIndices<const N extends string>(name: N, argReducer: LaneReducer): 
       return Object.assign([values, indices] as const, { values, indices });
     },
     derivative: indexedExtremumDerivative(name),
-  }) as unknown as ReduceWithIndices;
+  }) as unknown as ReduceWithIndices & { readonly opName?: N; readonly isCoreOp?: true };
 }
 
 export const max = withIndices('max', laneArgmax);

@@ -94,9 +94,13 @@ export interface OpDef {
   readonly fn: (...args: unknown[]) => unknown;
 }
 
-export type OpFunction<P extends readonly ArgSpec[], K extends readonly ArgSpec[], R, M extends boolean> = ((
+/**
+ * `opName` and `isCoreOp` exist at the type level only (the op table's core ops as a union: `CoreOpName`,
+ * which lowering tables are keyed by); `op.name` and `op.isCore` are the values.
+ */
+export type OpFunction<P extends readonly ArgSpec[], K extends readonly ArgSpec[], R, M extends boolean, N extends string = string, C extends boolean = boolean> = ((
   ...args: CallParams<P, KeywordParams<[...P, ...K]>>
-) => R) & { readonly op: OpDef; readonly isMethod: M };
+) => R) & { readonly op: OpDef; readonly isMethod: M; readonly opName?: N; readonly isCoreOp?: C };
 
 /**
  * Interception point for everything that is not plain eager execution: fake tensors, graph tracing. The
@@ -158,6 +162,22 @@ export function runEager(op: OpDef, args: readonly unknown[]): unknown {
   return op.decompose!(args);
 }
 
+/** A composite op (it has a decomposition): not a core op. */
+export function defineOp<
+  const P extends readonly ArgSpec[],
+  const K extends readonly ArgSpec[] = [],
+  R = unknown,
+  const M extends boolean = boolean,
+  const N extends string = string,
+>(config: OpConfig<P, K, R, M> & { name: N; decompose: (args: NormalizedArgs<[...P, ...K]>) => R }): OpFunction<P, K, R, M, N, false>;
+/** A core op: a kernel and no decomposition. */
+export function defineOp<
+  const P extends readonly ArgSpec[],
+  const K extends readonly ArgSpec[] = [],
+  R = unknown,
+  const M extends boolean = boolean,
+  const N extends string = string,
+>(config: OpConfig<P, K, R, M> & { name: N; decompose?: undefined }): OpFunction<P, K, R, M, N, true>;
 export function defineOp<
   const P extends readonly ArgSpec[],
   const K extends readonly ArgSpec[] = [],
