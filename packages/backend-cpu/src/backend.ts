@@ -12,6 +12,7 @@ import { compileKernels } from './runtime/compile.js';
 import type { CompiledModule } from './runtime/compile.js';
 import { CpuCodegenError } from './codegen/kernels/errors.js';
 import { ProgramRunner } from './runtime/program.js';
+import { warnEagerFallback } from './runtime/eager-fallback.js';
 
 /**
  * One arena for every program of the process: buffers of one call are freed before the next; resident
@@ -88,6 +89,7 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
   } catch (err) {
     // Captured constants too large for the arena: the graph runs on the interpreter, in JS memory.
     if (!(err instanceof ArenaOutOfMemoryError)) throw err;
+    warnEagerFallback(`${err.message.split('\n')[0]}; this graph's captured constants do not fit, so it runs with the eager kernels`);
     return wholeGraphOnInterpreter(graph, err.message, t0);
   }
   const compileMs = performance.now() - t0;

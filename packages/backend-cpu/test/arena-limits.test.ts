@@ -4,7 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from 'kiln';
-import { Arena, ArenaOutOfMemoryError, ARENA_MAX_BYTES, cpuArena } from '@kiln/backend-cpu';
+import { Arena, ArenaOutOfMemoryError, ARENA_MAX_BYTES, compileGraphForCpu, cpuArena } from '@kiln/backend-cpu';
+import { traceOps } from '@kiln/graph';
 import { KilnError } from '@kiln/tensor';
 import { assertTensorClose } from './lowering-check.js';
 
@@ -145,6 +146,22 @@ compiled('outputs, copied-in inputs and intermediates that do not fit run eagerl
     assert.is(cpuArena().memory.buffer.byteLength, before.memory, `${what}: the memory grew`);
     assert.equal(Array.from(other(k.ones([3])).toTypedArray()), [3, 3, 3]);
   }
+});
+
+compiled('captured constants that do not fit: the graph runs on the interpreter, said in the report and a warning', async () => {
+  const w = k.randn([Math.ceil(Math.max(8 * MIB, cpuArena().usedBytes + MIB) / 4)]);
+  const fn = (x: k.Tensor) => x.add(w.mul(2));
+  const x = k.randn([w.numel]);
+  const { coreGraph } = traceOps(fn, [x]);
+  const before = snapshot(cpuArena());
+  let program: ReturnType<typeof compileGraphForCpu> | undefined;
+  const warnings = await warningsDuring(() => {
+    program = withRoom(4 * MIB, () => compileGraphForCpu(coreGraph));
+  });
+  assert.equal(snapshot(cpuArena()), before);
+  assert.match(program!.report.wholeGraphFallback ?? '', 'cannot allocate');
+  assert.is(warnings.length, 1, warnings.join(' | '));
+  assertTensorClose((program!.run([x]) as k.Tensor[])[0]!, fn(x), 1e-6, 'constant case');
 });
 
 compiled.run();

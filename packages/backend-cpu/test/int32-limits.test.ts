@@ -99,6 +99,16 @@ limits('an int scalar past int32 given to a compiled function is computed as eag
   assertTensorClose(f(t, big), t.add(big), 1e-6, 'n = 3e9');
 });
 
+limits('float32 sums of many values of one sign stay within float32 rounding of eager (blocked accumulation)', () => {
+  // 12000² = 1.44e8 ones: past 2²⁷, where eight float32 lanes each stop growing at 2²⁴ (the sum was
+  // 134217728 before blocking); 1.44e8 is exactly representable in float32, as eager's float64 sum rounds it.
+  const f = k.compile((t: k.Tensor, n: number) => t.expand([n, n]).sum());
+  assert.is(f(k.ones([1]), 12000).item(), 144_000_000);
+  const g = k.compile((t: k.Tensor, n: number) => t.expand([n, n]).sum(1));
+  const rows = g(k.full([1], 0.5), 4096).toTypedArray();
+  assert.ok(rows.every((v) => v === 2048), 'row sums of 0.5');
+});
+
 // The repro end to end: eager code sums 2³¹ elements in about 70 s here, too slow for every test run.
 const LONG = process.env.KILN_LONG === '1';
 limits('issue repro end to end through compile(): same sum as eager (set KILN_LONG=1; ≈ 2 min)', () => {

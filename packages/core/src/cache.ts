@@ -8,6 +8,7 @@ import type { CallDecision, MutableRead } from './trace/frame.js';
 import type { OutputTemplate } from './trace/output-template.js';
 import type { SourceLocation } from '@kiln/graph';
 import type { SplitRuntime } from './trace/resume/run.js';
+import type { SkippedCallee } from './trace/resume/callees.js';
 import type { EffectReplay } from './trace/side-effects/replay.js';
 import { readBinding } from './trace/closures.js';
 import { WeakValueMap } from './weak-values.js';
@@ -73,6 +74,17 @@ export interface SplitEntry extends Omit<GraphEntry, 'kind'> {
 }
 
 export type CacheEntry = GraphEntry | EagerEntry | SplitEntry;
+
+/** What compiling a finished trace gives (entry.ts); compile() and the graph-break split add the rest. */
+export type CompiledTrace = Omit<GraphEntry, 'kind' | 'compileId' | 'compileMs' | 'effects'>;
+
+/** Observes compiles (used by explain). */
+export interface CompileObserver {
+  onEntry(entry: CacheEntry, tag: string, reason: string | undefined): void;
+  onBreak(record: BreakRecord, tag: string): void;
+  /** A skipped user function that eager code called: run as a copy with compiled callees, or as itself. */
+  onSkippedCallee?(callee: SkippedCallee): void;
+}
 
 export class CodeCache {
   readonly entries: CacheEntry[] = [];

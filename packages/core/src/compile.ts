@@ -7,7 +7,7 @@ import { Compiler as CompilerClass } from './compiler.js';
 import { KilnConfigError } from './config.js';
 import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, cacheGeneration, CodeCache, newPrivateCache, readMutable, resetCaches } from './cache.js';
-import type { BreakRecord, CacheEntry, EagerEntry, GraphEntry } from './cache.js';
+import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
 import { printGraph } from '@kiln/graph';
@@ -16,12 +16,12 @@ import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trac
 import { parseFunction } from './trace/functions.js';
 import { boundParts } from './trace/closures.js';
 import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
-import { getDefaultCompiler, withCompiler } from './compiler.js';
+import { getDefaultCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
 import type { FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
-import type { SkippedCallee } from './trace/resume/callees.js';
+import type { CalleeContext } from './trace/resume/callees.js';
 import { compileTrace } from './entry.js';
 import { logBreakOnce, splitFrame } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
@@ -44,13 +44,7 @@ export interface CompileOptions {
   readonly compiler?: Compiler;
 }
 
-/** Observes compiles (used by explain). */
-export interface CompileObserver {
-  onEntry(entry: CacheEntry, tag: string, reason: string | undefined): void;
-  onBreak(record: BreakRecord, tag: string): void;
-  /** A skipped user function that eager code called: run as a copy with compiled callees, or as itself. */
-  onSkippedCallee?(callee: SkippedCallee): void;
-}
+export type { CompileObserver } from './cache.js';
 
 const markedDims = new WeakMap<Tensor, Set<number>>();
 
@@ -273,7 +267,7 @@ function onMiss(state: FrameState, fn: Function, thisArg: unknown, args: unknown
     log('recompiles', tag, `recompiling '${cache.name}' (${cache.location}): ${reason}`);
     compiler.hooks.recompile.call(frameEvent(cache, compileId), reason);
   }
-  const entry = withCompiler(compiler, () => buildEntry(state, fn, thisArg, args, compileId, tag, observer));
+  const entry = buildEntry(state, fn, thisArg, args, compileId, tag, observer);
   if (!entry) return (cache.skippedRun ?? fn).apply(thisArg, args);
   cache.entries.push(entry);
   observer?.onEntry(entry, tag, reason);
@@ -291,6 +285,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     dynamic: options.dynamic,
     autoDynamic: cache.autoDynamic,
     markedDynamic: (t) => markedDims.get(t),
+    calls: compiler.calls,
   });
   try {
     const trace = traceFrame(tracer, fn, thisArg, args);
@@ -315,7 +310,13 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     if (options.fullgraph) throw new FullGraphError(record.reason, record.location, record.hint);
     if (err instanceof GraphBreak) {
       // Resume after the break where the frame can be split there (trace/resume); else the whole frame runs eagerly.
-      const split = splitFrame({ fn, thisArg, args, tracer, options, compiler, observer, frameName: cache.name, cache, compileId, tag, event, record, start });
+      const split = splitFrame({
+        fn, thisArg, args, tracer, observer, frameName: cache.name, cache, compileId, tag, event, record, start,
+        // Resume code never imports the compiler: compiling is injected from here.
+        compileTrace: (trace) => compileTrace(compiler, trace, options.backend, event),
+        compileFunction: (resume, resumeObserver) => compileWith(resume as (...a: unknown[]) => unknown, { ...options, compiler }, resumeObserver),
+        onBreak: (breakRecord) => hooks.graphBreak.call(breakRecord, event),
+      });
       if ('entry' in split) {
         entryConstants.set(split.entry, split.entry.constants);
         return split.entry;
@@ -327,7 +328,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     hooks.graphBreak.call(record, event);
     if (err instanceof FrameSkipped) {
       cache.skipped = record;
-      cache.skippedRun = skippedFrameRun(fn, { compiler, options, observer, tag });
+      cache.skippedRun = skippedFrameRun(fn, calleeContext(compiler, options, observer, tag));
       return undefined;
     }
     if (!(err instanceof GraphBreak)) return undefined;
@@ -348,6 +349,11 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     entryConstants.set(entry, partial.constants);
     return entry;
   }
+}
+
+/** How eager code run by a frame reaches compiled callees: compile() with this frame's compiler and options. */
+function calleeContext(compiler: Compiler, options: CompileOptions, observer: CompileObserver | undefined, tag: string): CalleeContext {
+  return { compile: (callee) => compileWith(callee as (...a: unknown[]) => unknown, { ...options, compiler }, observer), calls: compiler.calls, observer, tag };
 }
 
 function breakRecord(err: unknown): BreakRecord | undefined {

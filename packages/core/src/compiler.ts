@@ -1,14 +1,16 @@
 // A compiler: resolved config plus one frozen hooks object. Built-in behaviour is applied as plugins from
 // one place (the policy answers call-site decisions, the eager backend runs graphs), then user plugins.
 import { KilnError, KilnTypeError } from '@kiln/tensor';
-import { createHooks, HOOK_STAGES } from './hooks.js';
+import { createHooks, HOOK_STAGES, PASS_STAGES } from './hooks.js';
 import type { CompilerHooks } from './hooks.js';
+import { decompose, builtinPasses } from '@kiln/graph';
+import type { Graph } from '@kiln/graph';
 import type { Backend } from '@kiln/lower';
 import { registeredBackends } from '@kiln/lower';
 import { backendsReady, eagerBackend } from './backends/registry.js';
-import { decompose } from '@kiln/graph';
-import { runPasses } from '@kiln/graph';
-import { defaultDecision, activeCompiler } from './trace/policy-adapter.js';
+import { Policy, defaultPolicy } from '@kiln/policy';
+import { defaultDecision } from './trace/policy-adapter.js';
+import type { CallPolicy } from './trace/policy-adapter.js';
 
 export interface KilnConfig {
   /** A backend name; `auto` (the default) is the available backend with the highest priority. */
@@ -36,6 +38,16 @@ export interface KilnPlugin {
 
 export class Compiler {
   readonly hooks: CompilerHooks = createHooks();
+  /**
+   * This compiler's policy: the config's overrides are its own; the process-wide ones (`allowInGraph()`,
+   * `skip()` called from code) are inherited. Another compiler's config never changes what this one decides.
+   */
+  readonly policy: Policy = new Policy({ inherit: defaultPolicy.overrides });
+  /** What the tracer asks at every call site: the hooks first (plugins, then the `kiln:policy` tap). */
+  readonly calls: CallPolicy = {
+    policy: this.policy,
+    decide: (fn, name) => this.hooks.policyDecision.call(fn, name) ?? defaultDecision(this.policy, fn, name),
+  };
 
   constructor(readonly config: KilnConfig = DEFAULT_CONFIG) {
     for (const plugin of BUILTIN_PLUGINS) plugin.apply(this);
@@ -73,7 +85,7 @@ export class Compiler {
 const PolicyPlugin: KilnPlugin = {
   name: 'kiln:policy',
   apply(compiler) {
-    compiler.hooks.policyDecision.tap({ name: 'kiln:policy', stage: HOOK_STAGES.builtin }, (fn, name) => defaultDecision(fn, name));
+    compiler.hooks.policyDecision.tap({ name: 'kiln:policy', stage: HOOK_STAGES.builtin }, (fn, name) => defaultDecision(compiler.policy, fn, name));
   },
 };
 
@@ -88,23 +100,25 @@ const BuiltinBackendsPlugin: KilnPlugin = {
   },
 };
 
-/** The built-in graph passes (constant folding, CSE, DCE) at the `builtin` stage; plugins' passes run first. */
-const GraphPassesPlugin: KilnPlugin = {
-  name: 'kiln:graph-passes',
-  apply(compiler) {
-    compiler.hooks.graphPasses.tap({ name: 'kiln:graph-passes', stage: HOOK_STAGES.builtin }, (graph) => runPasses(graph));
-  },
-};
+/** A built-in pass as its own tap on graphPasses, at its stage (PASS_STAGES), named `kiln:<name>` (`kiln:cse`). */
+function passPlugin(name: string, stage: number, run: (graph: Graph) => Graph): KilnPlugin {
+  return {
+    name: `kiln:${name}`,
+    apply(compiler) {
+      compiler.hooks.graphPasses.tap({ name: `kiln:${name}`, stage }, run);
+    },
+  };
+}
 
-/** API graph → core graph through the registry's decompositions, so backends see only core ops. */
-const DecomposePlugin: KilnPlugin = {
-  name: 'kiln:decompose',
-  apply(compiler) {
-    compiler.hooks.decomposition.tap({ name: 'kiln:decompose', stage: HOOK_STAGES.builtin }, (graph) => (graph.level === 'core' ? graph : decompose(graph)));
-  },
-};
+const inPlace = (pass: (graph: Graph) => boolean) => (graph: Graph) => (pass(graph), graph);
 
-const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, GraphPassesPlugin, DecomposePlugin, BuiltinBackendsPlugin];
+/** Constant folding, CSE, DCE on the API graph, then decomposition to core ops, so backends see only core ops. */
+const PASS_PLUGINS: readonly KilnPlugin[] = [
+  ...builtinPasses.map((pass) => passPlugin(pass.name, PASS_STAGES[pass.name], inPlace(pass.run))),
+  passPlugin('decompose', PASS_STAGES.decompose, (graph) => (graph.level === 'core' ? graph : decompose(graph))),
+];
+
+const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, ...PASS_PLUGINS, BuiltinBackendsPlugin];
 
 let defaultCompiler: Compiler | undefined;
 
@@ -118,15 +132,4 @@ export function setDefaultCompiler(compiler: Compiler): void {
     throw new KilnTypeError(`setDefaultCompiler: expects a Compiler, got ${compiler === null ? 'null' : typeof compiler}`, 'build one with createCompiler(config) or new Compiler()');
   }
   defaultCompiler = compiler;
-}
-
-/** Runs `fn` with `compiler`'s hooks answering the tracer's policy questions. */
-export function withCompiler<T>(compiler: Compiler, fn: () => T): T {
-  const saved = activeCompiler.hooks;
-  activeCompiler.hooks = compiler.hooks;
-  try {
-    return fn();
-  } finally {
-    activeCompiler.hooks = saved;
-  }
 }

@@ -6,7 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig } from 'cosmiconfig';
 import { KilnError } from '@kiln/tensor';
-import { applyPolicyConfig, defaultPolicy } from '@kiln/policy';
+import { applyPolicyConfig } from '@kiln/policy';
 import { Compiler, DEFAULT_CONFIG, setDefaultCompiler } from './compiler.js';
 import type { KilnConfig, KilnPlugin } from './compiler.js';
 import { LOG_ARTIFACTS, setDefaultLogs } from './logs.js';
@@ -85,9 +85,10 @@ async function loadPlugin(spec: string, index: number, file: string): Promise<Ki
 /** Builds a compiler from a config object (plugins applied in order). */
 export async function createCompiler(raw: unknown, file = '<inline config>'): Promise<Compiler> {
   const config = validateConfig(raw, file);
-  if (config.policy) applyPolicyConfig(defaultPolicy.overrides, config.policy, { file, key: 'policy' });
-  if (config.logs !== undefined) setDefaultLogs(config.logs);
   const compiler = new Compiler(config);
+  // Into this compiler's own policy: a second compiler with another config decides by its own rules.
+  if (config.policy) applyPolicyConfig(compiler.policy.overrides, config.policy, { file, key: 'policy' });
+  if (config.logs !== undefined) setDefaultLogs(config.logs);
   for (const [i, spec] of config.plugins.entries()) {
     const plugin = await loadPlugin(spec, i, file);
     try {

@@ -2,7 +2,7 @@
 // through the passes and the decomposition, the backend's runner, input/output gatherers and check()
 // asserts. compile() adds what a whole-frame entry needs; the graph-break split adds its resume machinery.
 import { selectBackend } from './backends/registry.js';
-import type { GraphEntry } from './cache.js';
+import type { CompiledTrace } from './cache.js';
 import type { Compiler } from './compiler.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
 import type { FrameEvent } from './hooks.js';
@@ -29,8 +29,6 @@ function opCounts(graph: Graph): Record<string, number> {
   return counts;
 }
 
-export type CompiledTrace = Omit<GraphEntry, 'kind' | 'compileId' | 'compileMs' | 'effects'>;
-
 /** Compiles a finished trace: guards, hooks (guard built, graph captured, passes, decomposition), backend. */
 export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName: string, event: FrameEvent): CompiledTrace {
   const { hooks } = compiler;
@@ -41,7 +39,7 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const apiGraphText = printGraph(trace.graph);
   const apiOpCounts = opCounts(trace.graph);
   const t0 = performance.now();
-  const graph = hooks.decomposition.call(hooks.graphPasses.call(trace.graph));
+  const graph = hooks.graphPasses.call(trace.graph);
   const t1 = performance.now();
   const { backend, compiled } = compileOnBackend(compiler, backendName, graph);
   const backendReport = compiled.report;

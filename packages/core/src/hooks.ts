@@ -5,17 +5,30 @@ import { HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
 import type { Graph, Node } from '@kiln/graph';
-import type { Backend } from '@kiln/lower';
 import type { PolicyDecision } from './trace/policy-adapter.js';
+import type { Backend, OpLowering } from '@kiln/lower';
 
-/** Stages for `tap({ name, stage })`: plugins run before the built-ins by default. */
+/**
+ * Stages for `tap({ name, stage })`, lowest first: a tap without a stage is at `plugin` (0), so plugins run
+ * before the built-ins, which tap at `builtin` (bail hooks: a plugin's answer wins).
+ */
 export const HOOK_STAGES = { plugin: 0, builtin: 100 } as const;
+
+/**
+ * The built-in passes on `graphPasses`, each its own tap named `kiln:<pass>`, at these stages (in this order).
+ * A plugin pass taps at a stage in between (`{ stage: PASS_STAGES.cse + 1 }` runs after CSE, before DCE) or by
+ * name at the same stage (`{ stage: PASS_STAGES.dce, before: 'kiln:dce' }`: tapable orders by stage first);
+ * without a stage it runs first, on the graph as captured. Passes before
+ * `decompose` see the API graph (public ops as written); passes after it see the core graph.
+ */
+export const PASS_STAGES = { constantFold: 100, cse: 200, dce: 300, decompose: 400 } as const;
 
 export interface FrameEvent {
   readonly name: string;
   readonly location: string;
   readonly tag: string;
 }
+
 
 export function createHooks() {
   return Object.freeze({
@@ -25,24 +38,24 @@ export function createHooks() {
     frameStart: new SyncHook<[FrameEvent]>(['frame']),
     /** Asked at every call site; the first tap returning a decision wins (the policy taps at `builtin`). */
     policyDecision: new SyncBailHook<[Function, string], PolicyDecision | undefined>(['fn', 'name']),
-    /** Asked before a call is traced: return `{ value }` to supply the call's tracker yourself. */
-    callTracker: new SyncBailHook<[Function, readonly unknown[]], { value: unknown } | undefined>(['fn', 'args']),
     /** Called with each captured API graph (read-only: use graphPasses to change it). */
     graphCaptured: new SyncHook<[Graph, FrameEvent]>(['graph', 'frame']),
-    /** Graph → graph passes, in stage order; each tap returns the (possibly new) graph. */
+    /**
+     * Graph → graph passes, in stage order (PASS_STAGES: constant folding, CSE, DCE, decomposition to core
+     * ops); each tap returns the (possibly new) graph, and the backend compiles what the last one returns.
+     */
     graphPasses: new SyncWaterfallHook<[Graph]>(['graph']),
-    /** Graph → graph decomposition to core ops (runs after graphPasses). */
-    decomposition: new SyncWaterfallHook<[Graph]>(['graph']),
     /**
      * Collects the backends this compiler can use: each backend plugin returns the list with its own added
      * (`backendPlugin(backend)` from @kiln/lower does it). Read at each compile; `auto` picks by priority.
      */
     backends: new SyncWaterfallHook<[Backend[]]>(['backends']),
     /**
-     * Keyed by backend name: asked for each call node before that backend's lowering table. Return `'eager'`
-     * to run the node on its eager kernel as one step of the program (the rest stays fused); first answer wins.
+     * Keyed by backend name: asked for each call node as that backend lowers the graph, before its built-in
+     * rules. Return a rule (`{ pointwise }`: a custom op's formula, or an override of a built-in op) to lower
+     * the node with it, `'eager'` to run it on its eager kernel as one step of the program; first answer wins.
      */
-    lowerOp: new HookMap(() => new SyncBailHook<[Node], 'eager' | undefined>(['node'])),
+    lowerOp: new HookMap(() => new SyncBailHook<[Node], OpLowering | 'eager' | undefined>(['node'])),
     /** Called with an entry's guards once they are compiled. */
     guardBuilt: new SyncHook<[readonly GuardEntry[], string]>(['guards', 'source']),
     /** A call whose guards passed. Hot path: keep taps cheap. */

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import { skip } from '@kiln/policy';
-import { compileWith } from '../src/compile.js';
+import { compile, compileWith } from '../src/compile.js';
 import { CompileRecorder, explain } from '../src/explain.js';
 import { copyStats } from '../src/trace/resume/skipped-copy.js';
 import { calleeRedirect } from '../src/trace/resume/callees.js';
@@ -198,7 +198,8 @@ Callees('a skipped function that throws: the same error as eager, its stack name
 
 Callees('native and node_modules callees are never swapped, even when skipped', () => {
   skip(getLineInfo);
-  const wrap = calleeRedirect({ compiler: getDefaultCompiler(), options: {}, observer: undefined, tag: '[t]' });
+  const compiler = getDefaultCompiler();
+  const wrap = calleeRedirect({ compile: (f) => compile(f as (...a: unknown[]) => unknown, { compiler }), calls: compiler.calls, observer: undefined, tag: '[t]' });
   for (const f of [Math.max, JSON.stringify, getLineInfo, k.Tensor.prototype.toArray]) assert.is(wrap(f), f);
   assert.is.not(wrap(rowScores), rowScores, 'an inlined user function is compiled');
   assert.is.not(wrap(report), report, 'a skipped user function runs as a copy');

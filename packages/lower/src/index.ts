@@ -15,6 +15,7 @@ export * from './loop-ir/traverse.js';
 export * from './program/program.js';
 export * from './lowering/builder.js';
 export * from './lowering/lower-graph.js';
+export type { PointwiseContext, PointwiseRule } from './lowering/pointwise-rules.js';
 export { LOWERING_TABLE, loweredOps, type LoweringRule } from './lowering/table.js';
 export * from './lowering/errors.js';
 export { toSizeExpr } from './lowering/sizes-from-shapes.js';

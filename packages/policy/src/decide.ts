@@ -1,3 +1,5 @@
+import { getOp } from '@kiln/tensor';
+import type { OpDef } from '@kiln/tensor';
 import type { AnyFunction, Decision, Frame, FrameOrigin, RuleRef } from './frame.js';
 import type { FunctionOverride, ModuleOverride } from './overrides.js';
 import { OVERRIDE_DECISION, Overrides } from './overrides.js';
@@ -18,6 +20,12 @@ export interface PolicyOptions {
   readonly inlineList?: readonly ModuleRule[];
   readonly skipList?: readonly ModuleRule[];
   readonly overrides?: Overrides;
+  /**
+   * Overrides consulted after this policy's own, before the table: a compiler's policy has its config's
+   * overrides as its own and inherits the process-wide ones (`allowInGraph()`, `skip()` called from code),
+   * so two compilers never write into each other's rules.
+   */
+  readonly inherit?: Overrides;
 }
 
 const where = (info: ModuleInfo) => info.packageName ?? info.path ?? info.url ?? 'an unknown module';
@@ -28,6 +36,7 @@ const where = (info: ModuleInfo) => info.packageName ?? info.path ?? info.url ??
  */
 export class Policy {
   readonly overrides: Overrides;
+  readonly inherited: Overrides | undefined;
   readonly table: readonly TableRule[];
   readonly inlineList: readonly ModuleRule[];
   readonly skipList: readonly ModuleRule[];
@@ -41,15 +50,26 @@ export class Policy {
 
   constructor(options: PolicyOptions = {}) {
     this.overrides = options.overrides ?? new Overrides();
+    this.inherited = options.inherit;
     this.table = options.table ?? builtinFunctionTable();
     this.modules = options.modules ?? BUILTIN_MODULES;
     this.inlineList = options.inlineList ?? DEFAULT_INLINE_LIST;
     this.skipList = options.skipList ?? DEFAULT_SKIP_LIST;
-    this.cachedAtVersion = this.overrides.changeCount;
+    this.cachedAtVersion = this.version();
+  }
+
+  /** Changes whenever this policy's overrides or the inherited ones change (the decision cache's key). */
+  private version(): number {
+    return this.overrides.changeCount + (this.inherited?.changeCount ?? 0);
+  }
+
+  /** A function's override rules: this policy's own first, then the inherited ones. */
+  private functionRules(fn: AnyFunction): readonly FunctionOverride[] | undefined {
+    return this.overrides.functionRules(fn) ?? this.inherited?.functionRules(fn);
   }
 
   decide(frame: Frame): Decision {
-    if (this.overrides.changeCount !== this.cachedAtVersion) this.clearCache();
+    if (this.version() !== this.cachedAtVersion) this.clearCache();
     const cache = frame.origin === 'call' ? this.callCache : this.topLevelCache;
     const cached = cache.get(frame.fn);
     if (cached !== undefined) return cached;
@@ -61,7 +81,7 @@ export class Policy {
 
   /** The traceable replacement for `fn` (user `substitute` first, then the built-in polyfills), if any. */
   polyfillFor(fn: AnyFunction): AnyFunction | undefined {
-    const sub = this.overrides.functionRules(fn)?.find((r) => r.kind === 'substitute');
+    const sub = this.functionRules(fn)?.find((r) => r.kind === 'substitute');
     return sub?.polyfill ?? this.resolvedTable().byFunction.get(fn)?.polyfillFor;
   }
 
@@ -78,17 +98,17 @@ export class Policy {
   clearCache(): void {
     this.topLevelCache = new WeakMap();
     this.callCache = new WeakMap();
-    this.cachedAtVersion = this.overrides.changeCount;
+    this.cachedAtVersion = this.version();
   }
 
   /** The uncached lookup, in the documented order. */
   lookup(frame: Frame): Decision {
     const name = frame.name ?? (frame.fn.name || '(anonymous function)');
-    const fnRules = this.overrides.functionRules(frame.fn);
+    const fnRules = this.functionRules(frame.fn);
     if (fnRules) return functionOverrideDecision(fnRules[0]!, name);
     let info: ModuleInfo | undefined;
     const infoOf = () => (info ??= moduleInfo(frame.url, frame.fn));
-    for (const rule of this.overrides.moduleRules()) {
+    for (const rule of [...this.overrides.moduleRules(), ...(this.inherited?.moduleRules() ?? [])]) {
       if (scopeCovers(rule.scope, frame.origin) && matchesModule(rule.matcher, infoOf())) {
         return moduleOverrideDecision(rule, name, infoOf(), frame.origin);
       }
@@ -110,6 +130,12 @@ export class Policy {
   }
 }
 
+/** The registry name of `fn` when it is an op's public function (`defineOp` returns it with `.op`). */
+function registryOpName(fn: AnyFunction): string | undefined {
+  const op = (fn as { op?: OpDef }).op;
+  return op !== undefined && getOp(op.name) === op ? op.name : undefined;
+}
+
 const ref = (step: RuleRef['step'], id: string, origin: string): RuleRef => ({ step, id, origin });
 
 function tableDecision(rule: TableRule): Decision {
@@ -127,8 +153,12 @@ function functionOverrideDecision(rule: FunctionOverride, name: string): Decisio
   const r = ref('override', rule.id, at);
   const kind = OVERRIDE_DECISION[rule.kind];
   switch (rule.kind) {
-    case 'allowInGraph':
-      return { kind, rule: r, reason: `put in the graph: ${name} is allowed by allowInGraph() at ${at}; it becomes one graph node run on fake tensors, so it must not touch global state or tensor data` };
+    case 'allowInGraph': {
+      const op = registryOpName(rule.fn);
+      return op
+        ? { kind, rule: r, op, reason: `put in the graph: ${name} is the op '${op}', allowed by allowInGraph() at ${at}; it becomes one graph node run on fake tensors (its meta function)` }
+        : { kind, rule: r, ...(rule.meta && { meta: rule.meta }), reason: `put in the graph: ${name} is allowed by allowInGraph() at ${at}; it becomes one graph node, run eagerly inside the compiled program, with its result's shapes from ${rule.meta ? 'the meta function given' : 'a run on fake tensors'}, so it must not touch global state` };
+    }
     case 'disallowInGraph':
       return { kind, rule: r, reason: `skipped: ${name} is taken out of the graph by disallowInGraph() at ${at}, so calls to it are graph breaks; remove that rule to put it back` };
     case 'skip':

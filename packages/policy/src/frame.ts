@@ -57,4 +57,6 @@ export interface Decision {
    * it, a skipped user function's own callees are still compiled where the policy inlines them.
    */
   readonly recursive?: true;
+  /** For `allowInGraph` of a user function: its meta function, from allowInGraph(fn, { meta }). */
+  readonly meta?: (...args: any[]) => unknown;
 }

@@ -29,6 +29,8 @@ export interface FunctionOverride {
   readonly origin: string;
   /** skip(fn, { recursive: true }): nothing the function calls is compiled either. */
   readonly recursive?: true;
+  /** allowInGraph(fn, { meta }): the result's shapes and dtypes without a fake-tensor run of `fn`. */
+  readonly meta?: (...args: any[]) => unknown;
 }
 
 export interface ModuleOverride {
@@ -53,6 +55,21 @@ export interface OverrideOptions {
    * keeps the whole subtree eager, like `torch.compiler.disable(fn, recursive=True)`.
    */
   readonly recursive?: boolean;
+  /**
+   * allowInGraph() of a user function only: the shapes and dtypes of its result, from the call's arguments
+   * (tensors arrive as metadata: shape, strides, dtype), as `{ shape, dtype }` or an array of those. Without
+   * it the function is run once on fake tensors to find them, as torch's allow_in_graph does.
+   */
+  readonly meta?: (...args: any[]) => unknown;
+}
+
+/** `{ meta }` is for allowInGraph() only and must be a function. */
+function checkMeta(kind: OverrideKind, rule: string, origin: string, options: OverrideOptions): OverrideOptions['meta'] {
+  const m: unknown = options.meta;
+  if (m === undefined) return undefined;
+  if (kind !== 'allowInGraph') throw new PolicyConfigError(rule, origin, `{ meta } applies to allowInGraph() only, not ${kind}()`, 'remove the option');
+  if (typeof m !== 'function') throw new PolicyConfigError(rule, origin, `{ meta } must be a function of the call's arguments, got ${m === null ? 'null' : typeof m}`, 'e.g. { meta: (x) => ({ shape: x.shape, dtype: x.dtype }) }');
+  return m as OverrideOptions['meta'];
 }
 
 /** `{ recursive }` is for skip() only and must be a boolean: a typo must not silently compile a subtree. */
@@ -64,7 +81,7 @@ function checkRecursive(kind: OverrideKind, rule: string, origin: string, option
   return r ? true : undefined;
 }
 
-const OPTION_KEYS = ['origin', 'label', 'scope', 'recursive'] as const;
+const OPTION_KEYS = ['origin', 'label', 'scope', 'recursive', 'meta'] as const;
 const SCOPES = ['all', 'top-level', 'call'];
 
 /** The options object itself: an object of known keys with the right types, or left out. */
@@ -185,6 +202,7 @@ export class Overrides {
       );
     }
     const recursive = checkRecursive(kind, rule, origin, options);
+    const meta = checkMeta(kind, rule, origin, options);
     const existing = this.functions.get(fn) ?? [];
     const clash = existing.find((r) => r.kind !== kind);
     if (clash) {
@@ -196,7 +214,7 @@ export class Overrides {
       );
     }
     const id = `override:${kind}:${label}#${this.nextId++}`;
-    existing.push({ id, kind, fn, label, origin, ...(polyfill && { polyfill }), ...(recursive && { recursive }) });
+    existing.push({ id, kind, fn, label, origin, ...(polyfill && { polyfill }), ...(recursive && { recursive }), ...(meta && { meta }) });
     this.functions.set(fn, existing);
     this.version++;
     return this;

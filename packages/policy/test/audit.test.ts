@@ -261,3 +261,40 @@ backends('the report says why an op is missing (in-place ops are functionalized 
 });
 
 backends.run();
+
+const custom = suite('audit of custom ops allowed in the graph by an override');
+
+custom('a custom op allowed with allowInGraph gets every op check, as built-in ops do', () => {
+  const overrides = new Overrides().allowInGraph(planted.policyTestWrongMeta, { origin: 'test' }).allowInGraph(planted.policyTestLeaky, { origin: 'test' });
+  const report = runAudit({ overrides, backends: [{ name: 'planted', ops: ['add'] }] });
+  assert.not.ok(report.passed);
+  assert.ok(failures(report, 'fake-tensors').some((f) => f.subject === 'policyTestWrongMeta'), 'its meta function is checked against eager');
+  assert.ok(failures(report, 'purity').some((f) => /custom op policyTestLeaky/.test(f.message)), 'its kernel is checked for global writes');
+  const row = report.functions.find((f) => f.name === 'custom op policyTestWrongMeta')!;
+  assert.is(row.kind, 'allowInGraph');
+  assert.is(row.op, 'policyTestWrongMeta');
+  assert.equal(row.backends, { planted: 'no' });
+  assert.ok(report.backends[0]!.missing.includes('policyTestLeaky'), 'backend coverage lists it');
+});
+
+custom('a sound custom op passes', () => {
+  const good = defineOp({ name: 'policyTestGoodCustom', category: 'pointwise', method: false, positional: [arg('self', 'Tensor')], meta: sameShape, kernel: ([x]) => copyOf(x) });
+  const report = runAudit({ overrides: new Overrides().allowInGraph(good, { origin: 'test' }) });
+  assert.ok(report.passed, report.checks.flatMap((c) => c.findings.map((f) => f.message)).join('\n'));
+  assert.is(report.functions.find((f) => f.name === 'custom op policyTestGoodCustom')!.purity, 'pure');
+});
+
+custom.run();
+
+const fakes = suite('the audit runs ops on the tracer’s fake tensors');
+
+fakes('one FakeTensor: the audit’s fake inputs and outputs are @kiln/tensor’s', async () => {
+  const { fakeTensor, runFake } = await import('../src/audit/fake.js');
+  const x = fakeTensor({ shape: [2, 3], dtype: 'float32' });
+  assert.instance(x, tensorModule.FakeTensor);
+  const { result } = runFake(() => tensorModule.exp(x).sum(0), { expand: false });
+  assert.instance(result, tensorModule.FakeTensor);
+  assert.equal((result as Tensor).shape, [3]);
+});
+
+fakes.run();

@@ -13,7 +13,21 @@ code('allowInGraph puts a user function in the graph', () => {
   policy.overrides.allowInGraph(attention, { origin: 'model.ts:3' });
   const d = policy.decide({ fn: attention, origin: 'call', url: USER });
   assert.is(d.kind, 'allowInGraph');
-  assert.is(d.reason, 'put in the graph: attention is allowed by allowInGraph() at model.ts:3; it becomes one graph node run on fake tensors, so it must not touch global state or tensor data');
+  assert.is(d.reason, 'put in the graph: attention is allowed by allowInGraph() at model.ts:3; it becomes one graph node, run eagerly inside the compiled program, with its result\'s shapes from a run on fake tensors, so it must not touch global state');
+  assert.is(d.op, undefined);
+});
+
+code('allowInGraph of an op made with defineOp names the op; { meta } is for user functions and must be a function', () => {
+  const policy = new Policy();
+  const meta = (x: { shape: number[] }) => ({ shape: x.shape, dtype: 'float32' });
+  const attention = function attention() {};
+  policy.overrides.allowInGraph(attention, { origin: 'model.ts:3', meta });
+  assert.is(policy.decide({ fn: attention, origin: 'call', url: USER }).meta, meta);
+  const own = new Policy();
+  own.overrides.allowInGraph(add, { origin: 'test' });
+  assert.is(own.decide({ fn: add, origin: 'call', url: USER }).op, 'add');
+  assert.throws(() => policy.overrides.skip(function f() {}, { meta } as never), /\{ meta \} applies to allowInGraph\(\) only/);
+  assert.throws(() => policy.overrides.allowInGraph(function g() {}, { meta: 3 } as never), /\{ meta \} must be a function/);
 });
 
 code('skip and inline on functions', () => {

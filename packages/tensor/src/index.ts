@@ -14,7 +14,7 @@ export { Generator, manualSeed, defaultGenerator } from './random.js';
 export {
   defineOp, getOp, allOps, listOps, withDispatchMode, currentDispatchMode, runEager, eagerMetaContext, OP_CATEGORIES,
 } from './registry/registry.js';
-export type { OpDef, DispatchMode, MetaContext, MetaResult, MetaTensor, TensorMetaLike, OpCategory } from './registry/registry.js';
+export type { OpDef, OpFunction, DispatchMode, MetaContext, MetaResult, MetaTensor, TensorMetaLike, OpCategory } from './registry/registry.js';
 export { formatSchema, normalizeArgs } from './registry/schema.js';
 export type { ArgSpec, ArgTypes, Schema, NestedData } from './registry/schema.js';
 export type { GradContext, Derivative, DerivativeRule, InputGrads } from './registry/derivative.js';

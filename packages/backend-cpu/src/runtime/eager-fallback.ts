@@ -7,10 +7,13 @@ import type { KernelSizeLimitError } from './size-limits.js';
 /** Runs a whole program's graph with the eager kernels (the backend passes the interpreter). */
 export type EagerRun = (inputs: readonly unknown[]) => unknown[];
 
-/** Node's process.emitWarning where there is one (a browser has console.warn). */
-function emitWarning(message: string, code: string): void {
+/**
+ * Says that compiled code runs eagerly: a `KilnWarning` with code `KILN_CPU_EAGER_FALLBACK` through Node's
+ * process.emitWarning where there is one (a browser has console.warn).
+ */
+export function warnEagerFallback(message: string): void {
   const proc = (globalThis as { process?: { emitWarning?: (m: string, o: { type: string; code: string }) => void } }).process;
-  if (proc?.emitWarning) proc.emitWarning(message, { type: 'KilnWarning', code });
+  if (proc?.emitWarning) proc.emitWarning(message, { type: 'KilnWarning', code: 'KILN_CPU_EAGER_FALLBACK' });
   else console.warn(`KilnWarning: ${message}`);
 }
 
@@ -24,7 +27,7 @@ const isAllocationFailure = (err: unknown): boolean =>
  * JS error as its `cause`; eager's own errors (an index out of range, say) propagate as they are.
  */
 export function runEagerInstead(eager: EagerRun, inputs: readonly unknown[], reason: ArenaOutOfMemoryError | KernelSizeLimitError, warn: boolean): unknown[] {
-  if (warn) emitWarning(`${reason.message.split('\n')[0]}; this call (and later ones like it) runs with the eager kernels instead`, 'KILN_CPU_EAGER_FALLBACK');
+  if (warn) warnEagerFallback(`${reason.message.split('\n')[0]}; this call (and later ones like it) runs with the eager kernels instead`);
   try {
     return eager(inputs);
   } catch (err) {

@@ -16,7 +16,8 @@ export async function runKilnCli(argv: readonly string[]): Promise<number> {
     const compiler = await configure();
     const loaded = compiler.backends();
     process.stderr.write(`kiln audit: backends the config loads: ${describeBackends(loaded).join('; ')}\n`);
-    return runAuditCli(rest, undefined, { backends: loaded.filter((b) => b.loweredOps !== undefined) });
+    // The config's own policy rules (and the custom ops its plugins allow) are audited with the built-in table.
+    return runAuditCli(rest, undefined, { backends: loaded.filter((b) => b.loweredOps !== undefined), overrides: compiler.policy.overrides });
   }
   if (command === 'ops') {
     for (const op of listOps()) {

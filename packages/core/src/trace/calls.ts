@@ -1,5 +1,5 @@
 // Calls: every call site asks the policy (inline / skip / allowInGraph) and records the decision.
-import { withDispatchMode } from '@kiln/tensor';
+import { KilnError, withDispatchMode } from '@kiln/tensor';
 import type { OpDef } from '@kiln/tensor';
 import { FakeTensorError } from '@kiln/tensor';
 import type { Ctx } from './context.js';
@@ -10,9 +10,9 @@ import { callBuiltin, constructBuiltin } from './builtins.js';
 import { isCheckFunction, traceCheck } from './checks.js';
 import { invokeFunction, construct } from './invoke.js';
 import { getMember, spreadItems } from './members.js';
-import { decideCall } from './policy-adapter.js';
 import { functionalize, outOfPlace } from './side-effects/inplace.js';
 import { parseFunction } from './functions.js';
+import { opaqueOpFor } from './opaque-ops.js';
 import { concrete } from './sym-ops.js';
 import { isRuntimeNumber } from './runtime-number.js';
 import { scalarGraphInput } from './scalar-inputs.js';
@@ -75,7 +75,7 @@ export function newExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
   const cls = callee.value as Function;
   const builtin = constructBuiltin(ctx, cls, args);
   if (builtin.handled) return builtin.value;
-  const decision = decideCall(cls);
+  const decision = ctx.tracer.settings.calls.decide(cls, cls.name);
   ctx.tracer.recordDecision(`new ${describeCallee(node.callee)}`, decision);
   if (decision.kind !== 'inline') throw ctx.tracer.break(`'new ${cls.name}' is skipped by the policy: ${decision.reason}`);
   // The instance inherits from what `cls.prototype` is now (a plain function's is reassignable): guarded.
@@ -93,11 +93,11 @@ export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[]
   if (isCheckFunction(fn)) return traceCheck(t, fn, args);
   const builtin = callBuiltin(ctx, fn, thisArg, args);
   if (builtin.handled) return builtin.value;
-  const decision = decideCall(fn, name);
+  const decision = ctx.tracer.settings.calls.decide(fn, name);
   t.recordDecision(name, decision);
   switch (decision.kind) {
     case 'allowInGraph':
-      return callOp(ctx, decision.op!, fn, thisArg, args, name);
+      return decision.op ? callOp(ctx, decision.op, fn, thisArg, args, name) : callOpaque(ctx, fn, decision.opaque?.meta, thisArg, args, name);
     case 'inline': {
       const parsed = parseFunction(fn)!;
       if (parsed.node.type === 'ClassExpression') throw t.break(`class '${fn.name}' called without 'new'`);
@@ -105,7 +105,7 @@ export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[]
     }
     case 'skip':
       if (decision.polyfill) return callValue(ctx, t.fixed(decision.polyfill), thisArg, args, `${name} (polyfill)`);
-      throw t.break(`call to '${name}' is skipped by the policy: ${decision.reason}`, 'move the call out of the compiled function');
+      throw t.break(`call to '${name}' is skipped by the policy: ${decision.reason}`, decision.hint ?? 'move the call out of the compiled function');
     default:
       return decision.kind satisfies never;
   }
@@ -149,6 +149,30 @@ function callOp(ctx: Ctx, op: OpDef, fn: Function, thisArg: Value, args: Value[]
   const realArgs = (isMethod ? [thisArg, ...args] : args).map((a, i) => toOpArg(ctx, a, op, op.schema.positional[i]?.name));
   const base = outOfPlace(op);
   if (base) return functionalize(ctx, op, base, realArgs);
+  return recordOp(ctx, op, realArgs, name);
+}
+
+/**
+ * A user function marked allowInGraph: one opaque node (numbers it takes are specialized). `this` is not
+ * passed: a method would need its object inside the node, which a graph node cannot hold.
+ */
+function callOpaque(ctx: Ctx, fn: Function, meta: ((...a: any[]) => unknown) | undefined, thisArg: Value, args: Value[], name: string): Value {
+  if (thisArg !== undefined && !(thisArg instanceof ExternalRef && thisArg.value === globalThis)) {
+    throw ctx.tracer.break(`'${name}' is allowed in the graph but is called as a method`, 'allowInGraph() takes plain functions; call it as a function of its tensors');
+  }
+  const placeholder = { schema: { positional: [], keywordOnly: [] } } as unknown as OpDef;
+  const realArgs = args.map((a) => toOpArg(ctx, a, placeholder, undefined));
+  let op: OpDef;
+  try {
+    op = opaqueOpFor(fn, fn.name || name, realArgs, meta);
+  } catch (err) {
+    if (!(err instanceof KilnError)) throw err;
+    throw ctx.tracer.break(err.message, err.hint);
+  }
+  return recordOp(ctx, op, realArgs, name);
+}
+
+function recordOp(ctx: Ctx, op: OpDef, realArgs: unknown[], name: string): Value {
   try {
     return withDispatchMode(ctx.tracer.recorder, () => op.fn(...realArgs));
   } catch (err) {

@@ -140,7 +140,7 @@ function objectExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
 }
 
 /** `obj[key] = value` as an object literal does it (CreateDataProperty): `__proto__` is a key like any other. */
-export function defineField(obj: object, key: string, value: Value): void {
+function defineField(obj: object, key: string, value: Value): void {
   Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
 

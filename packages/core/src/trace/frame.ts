@@ -17,7 +17,7 @@ import type { Capture } from './closures.js';
 import type { ParsedFunction } from './functions.js';
 import { KEEP_NAME, isBuiltinGlobal } from './builtins.js';
 import type { Value } from './values.js';
-import type { PolicyDecision } from './policy-adapter.js';
+import type { CallPolicy, PolicyDecision } from './policy-adapter.js';
 import { EffectLog } from './side-effects/record.js';
 import { RuntimeNumber, exprSources } from './runtime-number.js';
 import { arrayContents, readChangedArray, slotValue } from './side-effects/collections.js';
@@ -29,6 +29,8 @@ export interface TraceSettings {
   /** Dimensions made dynamic by a previous recompile, as `source#dim`; numbers read as runtime values, as `source#value`. */
   readonly autoDynamic: ReadonlySet<string>;
   readonly markedDynamic: (t: Tensor) => ReadonlySet<number> | undefined;
+  /** Who answers inline / skip / allowInGraph at call sites and for the frame itself (the compiler's policy). */
+  readonly calls: CallPolicy;
 }
 
 export interface CallDecision extends PolicyDecision {

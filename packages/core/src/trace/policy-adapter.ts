@@ -5,7 +5,7 @@
 // traced as the polyfill. The decision and its reason are recorded for `explain`.
 import { getOp } from '@kiln/tensor';
 import type { OpDef } from '@kiln/tensor';
-import { decide } from '@kiln/policy';
+import type { Policy } from '@kiln/policy';
 import { parseFunction, isNativeFunction } from './functions.js';
 import { outOfPlace } from './side-effects/inplace.js';
 
@@ -15,58 +15,76 @@ export interface PolicyDecision {
   readonly kind: PolicyKind;
   readonly rule: string;
   readonly reason: string;
-  /** For allowInGraph: the op it records. */
+  /** For allowInGraph: the op it records (absent for a user function: see `opaque`). */
   readonly op?: OpDef;
+  /**
+   * For allowInGraph of a user function: it becomes one opaque node (trace/opaque-ops.ts), with the meta
+   * function the user gave, if any.
+   */
+  readonly opaque?: { readonly meta: ((...args: any[]) => unknown) | undefined };
   /** For skip: a traceable replacement. */
   readonly polyfill?: Function;
+  /** For skip: what to do about it, when there is more to say than "move the call out". */
+  readonly hint?: string;
   /** For skip: `skip(fn, { recursive: true })`, so the functions it calls are not compiled either. */
   readonly recursive?: true;
 }
 
-/** The hooks of the compiler tracing right now (set by compile()); plugins may answer before the policy. */
-export const activeCompiler: { hooks: { policyDecision: { call(fn: Function, name: string): PolicyDecision | undefined } } | undefined } = {
-  hooks: undefined,
-};
-
-export function decideCall(fn: Function, name = fn.name): PolicyDecision {
-  return activeCompiler.hooks?.policyDecision.call(fn, name) ?? defaultDecision(fn, name);
+/**
+ * How the tracer asks about calls: given by whoever compiles the frame (a compiler: its hooks, then its own
+ * policy), so two compilers in one process never answer for each other.
+ */
+export interface CallPolicy {
+  /** The decision for a call site met while tracing. */
+  decide(fn: Function, name: string): PolicyDecision;
+  /** The policy behind `decide` (top-level frames and eager callees are asked about through it). */
+  readonly policy: Policy;
 }
+
+/** A CallPolicy answered by `policy` alone (no hooks): what tests and tools that trace without a compiler use. */
+export const plainCallPolicy = (policy: Policy): CallPolicy => ({ policy, decide: (fn, name) => defaultDecision(policy, fn, name) });
+
+const topLevel = (policy: Policy, fn: Function, url: string | undefined, line: number | undefined) =>
+  policy.decide({ fn, name: fn.name, origin: 'top-level', ...(url ? { url } : {}), ...(line ? { line } : {}) });
 
 /**
  * Whether the policy skips `fn` as a top-level frame (compile(fn), a callee compiled from eager code): the
  * reason when it does. Only a user override or third-party / Node code skips here — Kiln's own packages are
  * skipped as internals when called, but their tests, benches and examples compile functions defined in them.
  */
-export function topLevelSkipReason(fn: Function, url: string | undefined, line: number | undefined): string | undefined {
-  const d = decide({ fn, name: fn.name, origin: 'top-level', ...(url ? { url } : {}), ...(line ? { line } : {}) });
+export function topLevelSkipReason(policy: Policy, fn: Function, url: string | undefined, line: number | undefined): string | undefined {
+  const d = topLevel(policy, fn, url, line);
   if (d.kind !== 'skip') return undefined;
   return d.rule.step === 'override' || /\/node_modules\/|^node:/.test(url ?? '') ? d.reason : undefined;
 }
 
 /** The user's own skip rule for `fn` as a top-level frame, if any (a skipped frame's callees may compile). */
-export function topLevelSkipDecision(fn: Function, url: string | undefined, line: number | undefined): PolicyDecision | undefined {
-  const d = decide({ fn, name: fn.name, origin: 'top-level', ...(url ? { url } : {}), ...(line ? { line } : {}) });
+export function topLevelSkipDecision(policy: Policy, fn: Function, url: string | undefined, line: number | undefined): PolicyDecision | undefined {
+  const d = topLevel(policy, fn, url, line);
   if (d.kind !== 'skip' || d.rule.step !== 'override') return undefined;
   return { kind: 'skip', rule: d.rule.id, reason: d.reason, ...(d.polyfill ? { polyfill: d.polyfill } : {}), ...(d.recursive ? { recursive: true } : {}) };
 }
 
 /** What @kiln/policy decides, narrowed to what this tracer can soundly do. */
-export function defaultDecision(fn: Function, name = fn.name): PolicyDecision {
+export function defaultDecision(policy: Policy, fn: Function, name = fn.name): PolicyDecision {
   const parsed = isNativeFunction(fn) ? null : parseFunction(fn);
-  const d = decide({ fn, name, origin: 'call', ...(parsed ? { url: parsed.info.url, line: parsed.info.line + 1 } : {}) });
+  const d = policy.decide({ fn, name, origin: 'call', ...(parsed ? { url: parsed.info.url, line: parsed.info.line + 1 } : {}) });
   const rule = d.rule.id;
   if (d.kind === 'allowInGraph') {
     const op = d.op ? getOp(d.op) : undefined;
-    if (!op) {
-      // Not a registry op (a user function marked allowInGraph): trace into it when its source is readable.
-      return parsed ? { kind: 'inline', rule, reason: `${d.reason} (traced into: not a registry op)` } : { kind: 'skip', rule, reason: d.reason };
-    }
+    // Not a registry op (a user function marked allowInGraph): one opaque node, run eagerly in the program.
+    if (!op) return { kind: 'allowInGraph', rule, reason: d.reason, opaque: { meta: d.meta } };
     if (op.mutatesSelf) {
       // Traced as its out-of-place op; a write to a graph input is replayed (trace/side-effects/inplace.ts).
       if (outOfPlace(op)) return { kind: 'allowInGraph', rule: 'tracer:functionalized', reason: `'${op.name}' is traced as '${op.name.slice(0, -1)}' and its write replayed`, op };
       return { kind: 'skip', rule: 'tracer:inplace', reason: `'${op.name}' mutates its input in place (no out-of-place form to trace)` };
     }
     return { kind: 'allowInGraph', rule, reason: d.reason, op };
+  }
+  const customOp = (fn as { op?: OpDef }).op;
+  if (d.kind === 'skip' && customOp !== undefined && getOp(customOp.name) === customOp) {
+    // An op defined outside Kiln's allowlist (a plugin's or the user's defineOp): compiling it is opt-in.
+    return { kind: 'skip', rule, reason: `'${customOp.name}' is an op defined with defineOp that is not allowed in the graph`, hint: `call allowInGraph(${name}) (from kiln) to make it one graph node traced through its meta function` };
   }
   if (d.kind === 'inline' && !parsed) return { kind: 'skip', rule, reason: `${d.reason}; but its source cannot be read` };
   return { kind: d.kind, rule, reason: d.reason, ...(d.polyfill ? { polyfill: d.polyfill } : {}), ...(d.recursive ? { recursive: true } : {}) };

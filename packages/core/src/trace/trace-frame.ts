@@ -91,7 +91,7 @@ export function beginFrame(tracer: FrameTracer, fn: Function, thisArg: unknown, 
   const parsed = parseFunction(fn);
   if (!parsed) throw new FrameSkipped(`the source of '${fn.name || 'anonymous'}' is not available (native or bound function)`, undefined);
   checkTraceable(parsed, fn.name || 'anonymous');
-  const skipped = topLevelSkipReason(fn, parsed.info.url, parsed.info.line + 1);
+  const skipped = topLevelSkipReason(tracer.settings.calls.policy, fn, parsed.info.url, parsed.info.line + 1);
   if (skipped) throw new FrameSkipped(skipped, parsed.locator(parsed.node.start));
   tracer.guards.add({ code: `L.length === ${args.length}`, text: `number of arguments is ${args.length}`, kind: 'length' });
   const ctx: Ctx = { tracer, thisValue: { value: undefined }, depth: 0 };

@@ -228,6 +228,7 @@ function checkNode(c: Checker, x: unknown, index: number): void {
     c.string(source.file, 'meta.source.file');
     c.integer(source.line, 'meta.source.line');
     if (source.column !== undefined) c.integer(source.column, 'meta.source.column');
+    if (source.path !== undefined) c.string(source.path, 'meta.source.path');
   }
   if (meta.inputSource !== undefined) c.string(meta.inputSource, 'meta.inputSource');
   if (n.kind === 'constant') checkConstantMeta(c, args[0], meta.val);

@@ -11,7 +11,8 @@ export interface GraphPass {
   run(graph: Graph): boolean;
 }
 
-export const builtinPasses: readonly GraphPass[] = [
+/** In the order compilers run them (each its own `graphPasses` tap, `kiln:<name>`, see PASS_STAGES). */
+export const builtinPasses: readonly (GraphPass & { name: 'constantFold' | 'cse' | 'dce' })[] = [
   { name: 'constantFold', run: constantFold },
   { name: 'cse', run: cse },
   { name: 'dce', run: dce },

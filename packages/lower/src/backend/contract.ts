@@ -5,6 +5,7 @@
 import type { Graph, Node } from '@kiln/graph';
 import type { Device } from '@kiln/tensor';
 import type { LoopDType } from '../loop-ir/loop-ir.js';
+import type { PointwiseRule } from '../lowering/pointwise-rules.js';
 
 /** What lowering may ask a backend to compute. Lowering reads these; a node outside them runs as an eager step. */
 export interface BackendCapabilities {
@@ -63,10 +64,19 @@ export interface CompiledGraph {
 }
 
 /**
- * A plugin's lowering for one op on one backend (the per-op lowering hook): return `'eager'` to run the
- * node on its eager kernel as one step, or undefined to leave it to the lowering table.
+ * A plugin's lowering for one op on one backend (the per-op lowering hook): return a rule to lower the node
+ * with it, `'eager'` to run the node on its eager kernel as one step, or undefined to leave it to the
+ * lowering table.
  */
-export type OpLoweringOverride = (node: Node) => 'eager' | undefined;
+export type OpLoweringOverride = (node: Node) => OpLowering | 'eager' | undefined;
+
+/**
+ * How a plugin lowers one op on a backend that consumes the loop IR: a pointwise formula over loop-IR values
+ * (`loop.mul`, `loop.unary`, …), fused with its neighbours like a built-in pointwise op.
+ */
+export interface OpLowering {
+  readonly pointwise: PointwiseRule;
+}
 
 /** What the compiler hands `compile`: the backend's own capabilities and the plugins' per-op overrides. */
 export interface BackendCompileContext {

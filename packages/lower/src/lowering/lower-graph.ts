@@ -14,9 +14,9 @@ import type { BufferValue, LoweredValue } from './values.js';
 import { axisIndex, readBroadcast, readValue } from './values.js';
 import { fuseProgram, lastUses } from '../schedule/fuse.js';
 import type { LoopDType, ValueExpr } from '../loop-ir/loop-ir.js';
-import type { BackendCapabilities, OpLoweringOverride } from '../backend/contract.js';
+import type { BackendCapabilities, OpLowering, OpLoweringOverride } from '../backend/contract.js';
 import { describeScalarArg, scalarInput } from './scalar-operands.js';
-import { LOWERING_TABLE, isTensorValue } from './table.js';
+import { LOWERING_TABLE, isTensorValue, lowerWithPointwiseRule } from './table.js';
 import { checkAllPlaced, emitReadyAsserts } from './assert-steps.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
@@ -26,7 +26,11 @@ export interface LowerOptions {
   fuse?: boolean;
   /** What the backend computes; a node outside it runs on its eager kernel as one step. */
   capabilities?: BackendCapabilities;
-  /** The per-op lowering hook: `'eager'` gives the node to its eager kernel. */
+  /**
+   * The per-op lowering hook, asked once per call node before the lowering table: a rule (`{ pointwise }`)
+   * lowers the node with it (a custom op's formula, or a plugin's override of a built-in op), `'eager'` gives
+   * the node to its eager kernel.
+   */
   overrideLowering?: OpLoweringOverride;
   /** Nodes (by name) to run as eager steps, with the reason (a backend whose codegen failed on their kernel). */
   eagerNodes?: ReadonlyMap<string, string>;
@@ -82,7 +86,8 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredPro
         const first = b.steps.length;
         const args = node.args.map(read);
         b.currentNodes = composedOf(b, node, args);
-        const value = lowerCall(b, node, args, readKwargs(node, read), decline);
+        const override = options.overrideLowering?.(node);
+        const value = lowerCall(b, node, args, readKwargs(node, read), (all, fake) => decline(node, all, fake, override), override);
         if (isTensorValue(value) && value.kind === 'virtual') b.valueNodes.set(value, b.currentNodes);
         stampSource(b.steps, first, node);
         values.set(node, shouldMaterialize(node, value) ? b.materialize(value as LoweredValue) : value);
@@ -168,10 +173,10 @@ function normalized(node: Node, args: readonly unknown[], kwargs: Record<string,
 function declineRule(options: LowerOptions) {
   const caps = options.capabilities ?? BASELINE_CAPABILITIES;
   const computes = (dtype: string) => caps.dtypes.includes(dtype as LoopDType) && (dtype !== 'float64' || caps.float64);
-  return (node: Node, all: unknown[], fake: FakeLike | undefined): string | undefined => {
+  return (node: Node, all: unknown[], fake: FakeLike | undefined, override: OpLowering | 'eager' | undefined): string | undefined => {
     const forced = options.eagerNodes?.get(node.name);
     if (forced !== undefined) return forced;
-    if (options.overrideLowering?.(node) === 'eager') return `the lowerOp hook runs ${node.target} eagerly on this backend`;
+    if (override === 'eager') return `the lowerOp hook runs ${node.target} eagerly on this backend`;
     const dtypes = new Set<string>(fake?.dtype ? [fake.dtype] : []);
     let dims = fake?.shape?.length ?? 0;
     const visit = (a: unknown): void => {
@@ -188,12 +193,22 @@ function declineRule(options: LowerOptions) {
   };
 }
 
-function lowerCall(b: ProgramBuilder, node: Node, args: unknown[], kwargs: Record<string, unknown>, decline: ReturnType<typeof declineRule>): unknown {
+function lowerCall(
+  b: ProgramBuilder,
+  node: Node,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  decline: (all: unknown[], fake: FakeLike | undefined) => string | undefined,
+  override: OpLowering | 'eager' | undefined,
+): unknown {
   if (node.target === 'getitem') return (args[0] as Record<string | number, unknown>)[args[1] as string | number];
   const fake = node.meta.val as FakeLike;
   const all = normalized(node, args, kwargs);
-  const declined = decline(node, all, fake);
+  const declined = decline(all, fake);
   if (declined !== undefined) return fallback(b, node, all, fake, declined);
+  // A plugin's rule (a custom op, or an override of a table entry) comes before the table.
+  const custom = typeof override === 'object' ? lowerWithPointwiseRule(override.pointwise, node.target, all, fake) : undefined;
+  if (custom !== undefined) return custom;
   const entry = LOWERING_TABLE[node.target as CoreOpName];
   const lowered = entry === undefined || entry === 'eager' ? undefined : entry(b, node.target, all, fake);
   if (lowered !== undefined) return lowered;

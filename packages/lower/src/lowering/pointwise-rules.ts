@@ -13,7 +13,9 @@ export interface PointwiseContext {
   readonly scalar: (v: unknown, dtype: LoopDType) => ValueExpr;
 }
 
-type Rule = (c: PointwiseContext) => ValueExpr;
+/** A pointwise op's formula over its operands, read at one output index. */
+export type PointwiseRule = (c: PointwiseContext) => ValueExpr;
+type Rule = PointwiseRule;
 
 const k = (value: number, dtype: LoopDType): ValueExpr => constant(value, dtype);
 const same = (op: Parameters<typeof unary>[0]): Rule => ({ x }) => unary(op, x[0]!);

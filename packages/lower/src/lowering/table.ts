@@ -7,6 +7,7 @@ import { cast } from '../loop-ir/build.js';
 import type { ProgramBuilder } from './builder.js';
 import { loopDtype } from './builder.js';
 import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
+import type { PointwiseRule } from './pointwise-rules.js';
 import { lowerGatherOp } from './gather-rules.js';
 import { PositionNotExpressible, lowerIndexOp } from './index-rules.js';
 import { lowerJoin } from './join-rules.js';
@@ -47,7 +48,15 @@ function checkedIndexOp(_b: ProgramBuilder, op: string, all: unknown[], fake: Fa
 
 function lowerPointwise(_b: ProgramBuilder, target: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
   const rule = pointwiseRules[target];
-  if (!rule || !fake?.shape) return undefined;
+  return rule ? lowerWithPointwiseRule(rule, target, all, fake) : undefined;
+}
+
+/**
+ * A pointwise node lowered with `rule` (a table entry, or a plugin's rule from the lowerOp hook for an op the
+ * table does not know): its operands read at the output index, broadcast and cast like any pointwise op.
+ */
+export function lowerWithPointwiseRule(rule: PointwiseRule, target: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
+  if (!fake?.shape) return undefined;
   const op = getOp(target)!;
   const arity = op.schema.positional.filter((s) => s.type === 'Tensor' || s.type === 'TensorOrScalar').length;
   const operands = all.slice(0, arity);

@@ -77,13 +77,31 @@ function auditOps(allowlisted: readonly TableRule[]) {
   return { opAudits, fakeFindings, decompositionFindings };
 }
 
+/**
+ * Ops defined outside Kiln (a plugin's or the user's `defineOp`) and allowed in the graph by an override:
+ * rows audited exactly like allowlist entries (fake tensors, decomposition, purity, backend coverage).
+ */
+function customOpRules(overrides: Overrides): { rules: TableRule[]; fns: Map<string, AnyFunction> } {
+  const rules: TableRule[] = [];
+  const fns = new Map<string, AnyFunction>();
+  for (const o of overrides.allFunctionRules()) {
+    const op = (o.fn as { op?: OpDef }).op;
+    if (o.kind !== 'allowInGraph' || op === undefined || getOp(op.name) !== op) continue;
+    const name = `custom op ${op.name}`;
+    rules.push({ id: o.id, name, kind: 'allowInGraph', table: 'allowlist', origin: o.origin, reason: `allowed in the graph by allowInGraph() at ${o.origin}`, op: op.name });
+    fns.set(name, o.fn);
+  }
+  return { rules, fns };
+}
+
 /** Purity of every allowlisted function (functions and methods apart: each is its own code path). */
-function auditPurity(allowlisted: readonly TableRule[], modules: ModuleTable) {
+function auditPurity(allowlisted: readonly TableRule[], modules: ModuleTable, customFns: ReadonlyMap<string, AnyFunction>) {
   const findings: Finding[] = [];
   const purity = new Map<string, PurityResult>();
   for (const rule of allowlisted) {
     const samples = samplesFor(rule.op!);
-    const res = resolveQualifiedName(rule.name, modules);
+    const custom = customFns.get(rule.name);
+    const res = custom ? { ok: true as const, fn: custom } : resolveQualifiedName(rule.name, modules);
     if (!samples || !res.ok) continue;
     const checked = checkPurity(rule, res.fn, samples);
     purity.set(rule.name, checked.result);
@@ -114,9 +132,10 @@ export function runAudit(options: AuditOptions = {}): AuditReport {
   const modules: ModuleTable = { ...BUILTIN_MODULES, '@kiln/tensor': sources.tensorExports };
   const table = resolveTable(rules, modules);
   const api = enumerateTensorApi(sources);
-  const allowlisted = rules.filter((r) => r.table === 'allowlist' && r.op !== undefined && getOp(r.op));
+  const custom = customOpRules(overrides);
+  const allowlisted = [...rules.filter((r) => r.table === 'allowlist' && r.op !== undefined && getOp(r.op)), ...custom.rules];
   const { opAudits, fakeFindings, decompositionFindings } = auditOps(allowlisted);
-  const { purity, findings: purityFindings } = auditPurity(allowlisted, modules);
+  const { purity, findings: purityFindings } = auditPurity(allowlisted, modules, custom.fns);
   const { rows: mathRows, findings: mathFindings } = auditMath(options.math ?? MATH_ALLOWLIST, rules);
   const { coverage, backendFindings, lowering } = backendCoverage(options.backends ?? [], allowlisted, opAudits);
 
@@ -135,7 +154,10 @@ export function runAudit(options: AuditOptions = {}): AuditReport {
     check('backends', 'Backend lowering tables name registered ops', backendFindings),
   ];
 
-  const functions = api.map((a): FunctionRow => functionRow(a.name, a.fn, table.byFunction.get(a.fn), overrides, opAudits, purity, lowering));
+  const functions = [
+    ...api.map((a): FunctionRow => functionRow(a.name, a.fn, table.byFunction.get(a.fn), overrides, opAudits, purity, lowering)),
+    ...custom.rules.map((r): FunctionRow => functionRow(r.name, custom.fns.get(r.name)!, r, new Overrides(), opAudits, purity, lowering)),
+  ];
   const failures = checks.reduce((n, c) => n + c.findings.filter((f) => f.severity === 'fail').length, 0);
   const warnings = checks.reduce((n, c) => n + c.findings.filter((f) => f.severity === 'warn').length, 0);
   return {

@@ -1,9 +1,9 @@
-import { Tensor, contiguousStrides, withDispatchMode } from '@kiln/tensor';
-import type { DType, MetaContext, MetaResult, MetaTensor, OpDef, Size, SymBoolLike, SymIntLike, TensorMetaLike } from '@kiln/tensor';
+import { FakeTensor, FakeTensorMode, contiguousStrides, withDispatchMode } from '@kiln/tensor';
+import type { DType, MetaContext, MetaResult, MetaTensor, OpDef, Size, SymBoolLike, SymIntLike, Tensor, TensorMetaLike } from '@kiln/tensor';
 
 /**
- * The audit's stand-ins for the graph IR's fake tensors (which arrive with core): metadata only, enough to
- * run meta functions and decompositions without touching data.
+ * What the audit runs ops on: @kiln/tensor's fake tensors (the tracer's own), with placeholder sizes for
+ * data-dependent results, so the audit checks exactly what compiled code will run.
  */
 
 /** A metadata-only record, as meta functions receive it. */
@@ -15,19 +15,9 @@ export const metaOf = (t: TensorMetaLike): TensorMetaLike => ({
   ndim: t.ndim,
 });
 
-/**
- * A metadata-only object that passes `instanceof Tensor` (schema checks use it) but has no storage: any
- * kernel that reached for data would throw, which is what the decomposition check wants to notice.
- */
+/** A fake tensor with `meta`'s metadata: any kernel that reached for its data throws (the decomposition check notices). */
 export function fakeTensor(meta: { shape: readonly Size[]; dtype: DType; strides?: readonly Size[]; offset?: Size }): Tensor {
-  return Object.create(Tensor.prototype, {
-    shape: { value: [...meta.shape], enumerable: true },
-    strides: { value: meta.strides ? [...meta.strides] : contiguousStrides(meta.shape), enumerable: true },
-    offset: { value: meta.offset ?? 0, enumerable: true },
-    dtype: { value: meta.dtype, enumerable: true },
-    storage: { value: null, enumerable: true },
-    device: { value: 'cpu', enumerable: true },
-  }) as Tensor;
+  return new FakeTensor(meta.shape, meta.strides ?? contiguousStrides(meta.shape), meta.offset ?? 0, meta.dtype);
 }
 
 /** A size that stands for a data-dependent value (`u0`), as the ShapeEnv's unbacked symbols will. */
@@ -69,13 +59,6 @@ export function placeholderMetaContext(): MetaContext {
 
 export const isMetaTensor = (r: MetaResult): r is MetaTensor => typeof r === 'object' && r !== null && 'shape' in r && !Array.isArray(r);
 
-/** Fake tensors for a meta result (or the result itself when it is a scalar or a value). */
-export function fakeFromMeta(result: MetaResult): unknown {
-  if (Array.isArray(result)) return result.map((m: MetaTensor) => fakeTensor(m));
-  if (isMetaTensor(result)) return fakeTensor(result);
-  return result;
-}
-
 export interface FakeRun {
   /** Every op dispatched while running, in order, with its depth (1 = called by the op under test). */
   readonly calls: { op: OpDef; depth: number }[];
@@ -89,7 +72,7 @@ export interface FakeRun {
 export function runFake<T>(body: () => T, options: { expand: boolean }): { result: T; run: FakeRun } {
   const calls: FakeRun['calls'] = [];
   const stack: string[] = [];
-  const ctx = placeholderMetaContext();
+  const metaMode = new FakeTensorMode(placeholderMetaContext());
   const mode = {
     dispatch(op: OpDef, args: unknown[]): unknown {
       calls.push({ op, depth: stack.length + 1 });
@@ -104,7 +87,7 @@ export function runFake<T>(body: () => T, options: { expand: boolean }): { resul
         }
       }
       if (!op.meta) throw new Error(`op '${op.name}' has neither a meta function nor a decomposition, so it cannot run on fake tensors`);
-      return fakeFromMeta(op.meta(args, ctx));
+      return metaMode.dispatch(op, args);
     },
   };
   const result = withDispatchMode(mode, body);

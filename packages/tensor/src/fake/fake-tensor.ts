@@ -1,3 +1,6 @@
+// Fake tensors: metadata (shape, strides, dtype; sizes may be symbolic) with no data, and the dispatch mode
+// that runs ops on them through their meta functions. Kept next to the op registry so that every layer
+// that needs them (the tracer, graph passes, the policy audit) shares one definition.
 import type { DType } from '../dtype.js';
 import { KilnError } from '../errors.js';
 import type { DispatchMode, MetaContext, MetaResult, MetaTensor, OpDef } from '../registry/registry.js';

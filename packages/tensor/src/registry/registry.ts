@@ -39,7 +39,7 @@ export interface MetaContext {
 
 export const OP_CATEGORIES = [
   'creation', 'random', 'pointwise', 'reduction', 'view', 'shape', 'linalg', 'indexing', 'normalization',
-  'inplace', 'conversion', 'data-dependent',
+  'inplace', 'conversion', 'data-dependent', 'opaque',
 ] as const;
 export type OpCategory = (typeof OP_CATEGORIES)[number];
 
@@ -158,7 +158,8 @@ export function dispatchBelowAutograd(op: OpDef, args: unknown[]): unknown {
 
 /** Runs an op's eager implementation on normalized arguments. */
 export function runEager(op: OpDef, args: readonly unknown[]): unknown {
-  if (op.kernel) return op.kernel(args, op.meta ? op.meta(args, eagerMetaContext) : undefined);
+  // An opaque op's meta is a fake-tensor run of the user's function: eager calls go straight to the function.
+  if (op.kernel) return op.kernel(args, op.meta && op.category !== 'opaque' ? op.meta(args, eagerMetaContext) : undefined);
   return op.decompose!(args);
 }
 

@@ -105,6 +105,7 @@ export function emitUnrolledVectorLoop(
   j: Local<'i32'>,
   bodies: readonly [() => void, () => void],
   scalarBody: () => void,
+  block?: { readonly elements: number; readonly flush: () => void },
 ): void {
   const end = f.local('i32');
   const pairEnd = f.local('i32');
@@ -113,12 +114,27 @@ export function emitUnrolledVectorLoop(
   f.set(end);
   f.get(end).i32(-8).op('i32_and').set(pairEnd);
   f.get(end).i32(-4).op('i32_and').set(vecEnd);
-  f.forRange(j, () => f.i32(0), pairEnd, 8, () => {
-    bodies[0]();
-    f.get(j).i32(4).op('i32_add').set(j);
-    bodies[1]();
-    f.get(j).i32(4).op('i32_sub').set(j);
-  });
+  const pairs = (from: () => void, to: Local<'i32'>) =>
+    f.forRange(j, from, to, 8, () => {
+      bodies[0]();
+      f.get(j).i32(4).op('i32_add').set(j);
+      bodies[1]();
+      f.get(j).i32(4).op('i32_sub').set(j);
+    });
+  if (block) {
+    // Blocks of `elements`, each followed by `flush` (a float32 sum moves its block sums into a total, so
+    // no lane adds a small value to a huge partial sum: see emitFold).
+    const start = f.local('i32');
+    const blockEnd = f.local('i32');
+    f.forRange(start, () => f.i32(0), pairEnd, block.elements, () => {
+      f.get(start).i32(block.elements).op('i32_add').set(blockEnd);
+      f.get(blockEnd).get(pairEnd).get(blockEnd).get(pairEnd).op('i32_lt_s').op('select').set(blockEnd);
+      pairs(() => f.get(start), blockEnd);
+      block.flush();
+    });
+  } else {
+    pairs(() => f.i32(0), pairEnd);
+  }
   f.forRange(j, () => f.get(pairEnd), vecEnd, 4, bodies[0]);
   f.forRange(j, () => f.get(vecEnd), end, 1, scalarBody);
 }

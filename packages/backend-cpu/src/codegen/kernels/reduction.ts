@@ -115,6 +115,9 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
   return { f, signature: { ...signature, scratchBytes: 0 } };
 }
 
+/** Elements per block of a float32 sum (4096: 512 per lane, so a block sum of ones is exact). */
+const SUM_BLOCK = 4096;
+
 function emitFold(
   frame: KernelFrame, exprs: ExprEmitter, prologue: ValueExpr, type: Exclude<ReductionType, 'argmax' | 'argmin'>,
   outerIdx: Local<'i32'>[], accs: Local<'v128'>[], rowSizes: ReductionKernel['reduce'], inner: ReductionKernel['reduce'][number],
@@ -135,6 +138,26 @@ function emitFold(
   f.set(vec2);
   splat();
   f.set(tail);
+  // A float32 sum adds blocks of SUM_BLOCK elements (per pair of accumulators) into a total, as a cascade:
+  // a lane adding 1.0 to its own running sum stops growing at 2^24, so one lane per block keeps sums of
+  // many values of one sign within float32 rounding of eager's float64 sum (4e8 ones: 4e8, not 2^27).
+  const total = dtype === 'float32' && type === 'sum' ? f.local('v128') : null;
+  const flushBlock = total
+    ? {
+        elements: SUM_BLOCK,
+        flush: () => {
+          f.get(vec).get(vec2).simd(op).get(total).simd(op).set(total);
+          splat();
+          f.set(vec);
+          splat();
+          f.set(vec2);
+        },
+      }
+    : undefined;
+  if (total) {
+    splat();
+    f.set(total);
+  }
   emitNest(f, rowSizes, params, (rowIdx) => {
     const j = f.local('i32');
     const row = new RowAddressing(frame, [...outerIdx, ...rowIdx], j, accs);
@@ -150,8 +173,9 @@ function emitFold(
       }
       emitFoldStep(f, op, into, value, nan);
     };
-    emitUnrolledVectorLoop(f, inner, params, j, [step('vector', vec), step('vector', vec2)], step('scalar', tail));
+    emitUnrolledVectorLoop(f, inner, params, j, [step('vector', vec), step('vector', vec2)], step('scalar', tail), flushBlock);
   });
+  if (total) f.get(vec).get(total).simd(op).set(vec);
   f.get(vec).get(vec2).simd(op).set(vec);
   // horizontal: swap halves, then swap neighbours; every lane ends up holding the whole combination
   const halves = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];

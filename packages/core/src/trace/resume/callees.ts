@@ -3,22 +3,23 @@
 // would for a traced call: inline → the compiled function; a user's own skip → the skipped function runs
 // eagerly, as a copy whose calls are redirected the same way (unless the skip is recursive); anything else
 // (natives, node_modules, Kiln's internals, classes, async code) runs as it is.
-import type { Compiler } from '../../compiler.js';
-import { withCompiler } from '../../compiler.js';
-import { compileWith } from '../../compile.js';
-import type { CompileObserver, CompileOptions } from '../../compile.js';
 import { log } from '../../logs.js';
 import { formatLocation } from '../errors.js';
 import { isNativeFunction, parseFunction } from '../functions.js';
-import { decideCall, topLevelSkipDecision } from '../policy-adapter.js';
-import type { PolicyDecision } from '../policy-adapter.js';
+import { topLevelSkipDecision } from '../policy-adapter.js';
+import type { CallPolicy, PolicyDecision } from '../policy-adapter.js';
 import { calleeHelper, methodHelper } from './method-calls.js';
 import { skippedCopy } from './skipped-copy.js';
 
 export interface CalleeContext {
-  readonly compiler: Compiler;
-  readonly options: CompileOptions;
-  readonly observer: CompileObserver | undefined;
+  /**
+   * compile(fn) with the compiler and options of the frame whose eager code makes the calls: injected by
+   * whoever compiles frames (compile.ts), so this code never imports the compiler back.
+   */
+  readonly compile: (fn: Function) => Function;
+  /** The compiling frame's call policy (the same answers the tracer got). */
+  readonly calls: CallPolicy;
+  readonly observer: { onSkippedCallee?(callee: SkippedCallee): void } | undefined;
   /** `[frame/compile]` of the frame whose eager code makes the calls (log lines carry it). */
   readonly tag: string;
 }
@@ -55,8 +56,8 @@ function redirectOne(fn: Function, ctx: CalleeContext, wrap: Redirect): Function
   if (isNativeFunction(fn) || isClass(fn)) return fn;
   const parsed = parseFunction(fn);
   if (!parsed || parsed.node.async || parsed.node.generator || parsed.info.isLibrary) return fn;
-  const decision = withCompiler(ctx.compiler, () => decideCall(fn));
-  if (decision.kind === 'inline') return compileWith(fn as (...a: unknown[]) => unknown, ctx.options, ctx.observer);
+  const decision = ctx.calls.decide(fn, fn.name);
+  if (decision.kind === 'inline') return ctx.compile(fn);
   return decision.kind === 'skip' ? skippedRun(fn, decision, ctx, wrap) : fn;
 }
 
@@ -66,7 +67,7 @@ function redirectOne(fn: Function, ctx: CalleeContext, wrap: Redirect): Function
  */
 export function skippedFrameRun(fn: Function, ctx: CalleeContext): Function {
   const parsed = parseFunction(fn);
-  const decision = parsed && !parsed.info.isLibrary ? topLevelSkipDecision(fn, parsed.info.url, parsed.info.line + 1) : undefined;
+  const decision = parsed && !parsed.info.isLibrary ? topLevelSkipDecision(ctx.calls.policy, fn, parsed.info.url, parsed.info.line + 1) : undefined;
   return decision ? skippedRun(fn, decision, ctx, calleeRedirect(ctx)) : fn;
 }
 

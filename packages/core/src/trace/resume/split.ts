@@ -3,11 +3,7 @@
 // eagerly from its own source text; the statements after it become a resume function compiled as a frame
 // of its own (own frame id, guards and cache). Whatever cannot be reproduced exactly returns a reason, and
 // the caller keeps the whole-frame eager fallback.
-import type { BreakRecord, SplitEntry } from '../../cache.js';
-import type { Compiler } from '../../compiler.js';
-import { compileWith } from '../../compile.js';
-import type { CompileObserver, CompileOptions } from '../../compile.js';
-import { compileTrace } from '../../entry.js';
+import type { BreakRecord, CompiledTrace, CompileObserver, SplitEntry } from '../../cache.js';
 import type { FrameEvent } from '../../hooks.js';
 import { printGraph } from '@kiln/graph';
 import { compileTag, log } from '../../logs.js';
@@ -16,6 +12,7 @@ import { FrameTracer } from '../frame.js';
 import { parseFunction } from '../functions.js';
 import type { ParsedFunction } from '../functions.js';
 import { beginFrame, finishFrame, frameCaptureNames } from '../trace-frame.js';
+import type { FrameTrace } from '../trace-frame.js';
 import { ExternalRef, TracedFunction, isTensorValue } from '../values.js';
 import type { Value } from '../values.js';
 import { isRuntimeNumber } from '../runtime-number.js';
@@ -36,9 +33,14 @@ export interface SplitRequest {
   readonly args: readonly unknown[];
   /** The tracer that broke (its settings and the statement it broke in). */
   readonly tracer: FrameTracer;
-  readonly options: CompileOptions & { readonly backend: string };
-  readonly compiler: Compiler;
   readonly observer: CompileObserver | undefined;
+  // Compiling is injected by whoever compiles frames (compile.ts), so resume code never imports the compiler.
+  /** Compiles the graph before the break with the frame's compiler and backend. */
+  readonly compileTrace: (trace: FrameTrace) => CompiledTrace;
+  /** compile(fn) of a resume function or a redirected callee, with the frame's compiler and options. */
+  readonly compileFunction: (fn: Function, observer: CompileObserver | undefined) => Function;
+  /** Tells the compiler's hooks about the break. */
+  readonly onBreak: (record: BreakRecord) => void;
   readonly frameName: string;
   /** The frame's code cache: breaks are logged once per cache and break location. */
   readonly cache: { readonly frameId: number };
@@ -68,7 +70,7 @@ export function splitFrame(req: SplitRequest): SplitResult {
 }
 
 function buildSplit(req: SplitRequest, k: number): SplitEntry {
-  const { fn, compiler } = req;
+  const { fn } = req;
   const parsed = parseFunction(fn)!;
   const tracer = new FrameTracer(req.tracer.settings, req.tracer.top);
   const root = beginFrame(tracer, fn, req.thisArg, req.args, k);
@@ -81,7 +83,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   checkLiveViews(tracer, layout, liveValues);
   const effects = recordedEffects(tracer);
   const trace = finishFrame(tracer, liveValues, effects.values, true);
-  const compiled = compileTrace(compiler, trace, req.options.backend, req.event);
+  const compiled = req.compileTrace(trace);
   const runtime = buildRuntime(req, parsed, layout, trace.extra.length ? buildReplay(effects, trace.extra, trace.constants) : undefined);
   const record = resumedRecord(req, layout, runtime.resumeNames);
   const entry: SplitEntry = {
@@ -147,7 +149,6 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
   const source = Function.prototype.toString.call(req.fn);
   const code = { source, declarations: layout.declarations, strict: isStrictFunction(req.fn, parsed.node) };
   const eager = eagerStatement(code, layout.eagerNode, layout.eagerParams, layout.eagerReturns, layout.mode === 'test');
-  const options: CompileOptions = { ...req.options, compiler: req.compiler };
   const base = (/^[A-Za-z_$][\w$]*$/.test(req.frameName) ? req.frameName : 'anonymous').replace(/^compiled_/, '');
   const resumeNames: string[] = [];
   const resumes = layout.continuations.map((c) => {
@@ -156,9 +157,9 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
     resumeNames.push(name);
     const key = `${parsed.info.url}:${parsed.info.line}:${parsed.info.column}:${layout.statementIndex}:${layout.mode}:${c.suffix}:${source}`;
     const fn = generated.get(key) ?? generated.set(key, resumeFunction(code, name, c.statements, c.params, parsed).fn);
-    return { fn: compiledResume(req, fn, options), args: c.args, usesThis: c.usesThis };
+    return { fn: compiledResume(req, fn), args: c.args, usesThis: c.usesThis };
   });
-  const wrapCallee = calleeRedirect({ compiler: req.compiler, options, observer: req.observer, tag: req.tag });
+  const wrapCallee = calleeRedirect({ compile: (callee) => req.compileFunction(callee, req.observer), calls: req.tracer.settings.calls, observer: req.observer, tag: req.tag });
   const split = {
     eager: eager.fn,
     eagerArgs: layout.eagerArgs,
@@ -177,11 +178,11 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
 const compiledResumes = new WeakMap<object, Map<Function, Function>>();
 
 /** One compiled resume per frame cache, so every entry of the frame (each shape, say) shares its cache. */
-function compiledResume(req: SplitRequest, fn: Function, options: CompileOptions): Function {
+function compiledResume(req: SplitRequest, fn: Function): Function {
   let perCache = compiledResumes.get(req.cache);
   if (!perCache) compiledResumes.set(req.cache, (perCache = new Map()));
   let compiled = perCache.get(fn);
-  if (!compiled) perCache.set(fn, (compiled = compileWith(fn as (...a: unknown[]) => unknown, options, req.observer && resumeObserver(req.observer, fn.name))));
+  if (!compiled) perCache.set(fn, (compiled = req.compileFunction(fn, req.observer && resumeObserver(req.observer, fn.name))));
   return compiled;
 }
 
@@ -220,5 +221,5 @@ function reportBreak(req: SplitRequest, record: BreakRecord): void {
   const then = r.resumes.length ? `, resumes in ${r.resumes.map((n) => `'${n}'`).join(' / ')}` : '';
   logBreakOnce(req.cache, req.tag, record, `graph break in '${req.frameName}' (${req.event.location}): ${record.reason} at ${formatLocation(record.location)}; runs ${r.eager} (line ${r.line}) eagerly${then}`);
   req.observer?.onBreak(record, req.tag);
-  req.compiler.hooks.graphBreak.call(record, req.event);
+  req.onBreak(record);
 }
