@@ -9,14 +9,17 @@
 import * as k from '@kiln/tensor';
 import { compile, explain } from '@kiln/core';
 import '@kiln/backend-cpu';
-import { initPeers, machineLine, medianMs, medianMsAsync, phasesText, printRow } from './support.js';
+import { initPeers, machineLine, medianMs, phasesText, printSpreadRow, spreadMsAsync } from './support.js';
+import { interleavedStats } from './peer-timing.js';
+import { blockingLine, simd128RooflineGflops } from './machine.js';
 import { OnnxGraph, maxAbsDiff, ortRunner } from './onnx.js';
 
 const { jax, tf } = await initPeers();
 const { numpy: np, nn, jit } = jax;
 console.log(machineLine());
-console.log('median ms per call; ratio > 1: Kiln compiled is faster');
+console.log('median ms per call (interquartile range); Kiln and the wasm peers timed in interleaved rounds');
 console.log('kiln: the result as a tensor (kept in wasm memory when large); kiln+read: also copied into a JS array, as the peers\' dataSync() does');
+console.log('ratios are peer time / kiln+read time: > 1 means Kiln, result read back, is faster');
 console.log('ort-web / ort-node: ONNX Runtime session.run, awaited per call — figures include the promise round-trip\n');
 
 const readTf = (f: () => any) => {
@@ -27,6 +30,8 @@ const readTf = (f: () => any) => {
 const data = (t: k.Tensor) => t.toTypedArray() as Float32Array;
 
 type Fn = (...a: k.Tensor[]) => k.Tensor;
+/** Kiln eager is 10–50× slower than the rest: a few runs, timed alone. */
+const eagerSpread = (fn: () => unknown) => interleavedStats([fn], 3, 800)[0]!;
 function kiln(fn: Fn, args: k.Tensor[]) {
   const fast = compile(fn);
   const got = fast(...args);
@@ -62,6 +67,8 @@ const jb = np.array(data(b));
 const ta = tf.tensor1d(data(a));
 const tb = tf.tensor1d(data(b));
 
+/** Multiply-adds × 2 of the matmul rows, for GFLOP/s. */
+const flopsOf = new Map<string, number>();
 const rows: [string, ReturnType<typeof kiln>, (() => unknown) | undefined, (() => unknown) | undefined, Onnx?][] = [];
 // Adds a row; `ort` builds the ONNX graph of the same computation on input names x0, x1, ….
 async function row(name: string, kr: ReturnType<typeof kiln>, args: k.Tensor[], jaxFn?: () => unknown, tfFn?: () => unknown, ort?: (g: OnnxGraph, ...x: string[]) => string) {
@@ -137,6 +144,8 @@ for (const n of [256, 1024]) {
   const [jx, jw] = [np.array(data(x)).reshape([n, n]), np.array(data(w)).reshape([n, n])];
   const [tx, tw] = [tf.tensor2d(data(x), [n, n]), tf.tensor2d(data(w), [n, n])];
   const jMatmul = jit((p: any, q: any) => np.matmul(p, q));
+  flopsOf.set(`matmul ${n}`, 2 * n ** 3);
+  if (n === 256) flopsOf.set('relu(x@w+b) 256', 2 * n ** 3);
   await row(`matmul ${n}`, kiln((p, q) => p.matmul(q), [x, w]), [x, w], () => jMatmul(jx.ref, jw.ref).dataSync(), () => readTf(() => tf.matMul(tx, tw)), (g, p, q) => g.op('MatMul', [p, q]));
   if (n === 256) {
     const bias = k.randn([n]);
@@ -148,19 +157,26 @@ for (const n of [256, 1024]) {
   }
 }
 
-console.log('workload'.padEnd(28) + ' times and ratios');
+console.log('workload'.padEnd(22) + ' times and ratios');
 const summary: string[] = [];
 for (const [name, kr, jaxFn, tfFn, ort] of rows) {
+  const peers = [jaxFn, tfFn].filter((p): p is () => unknown => p !== undefined);
+  const [kilnT, readT, ...peerT] = interleavedStats([kr.run, kr.read, ...peers], 15, 3000);
   const times = {
-    kiln: medianMs(kr.run),
-    'kiln+read': medianMs(kr.read),
-    jax: jaxFn && medianMs(jaxFn),
-    tfjs: tfFn && medianMs(tfFn),
-    'kiln-eager': medianMs(kr.eager, 3, 800),
-    'ort-web': ort && (await medianMsAsync(ort.web)),
-    'ort-node': ort && (await medianMsAsync(ort.node)),
+    kiln: kilnT,
+    'kiln+read': readT,
+    jax: jaxFn && peerT.shift(),
+    tfjs: tfFn && peerT.shift(),
+    'kiln-eager': eagerSpread(kr.eager),
+    'ort-web': ort && (await spreadMsAsync(ort.web)),
+    'ort-node': ort && (await spreadMsAsync(ort.node)),
   };
-  printRow(name, times);
+  printSpreadRow(name, times);
+  const flops = flopsOf.get(name);
+  if (flops) {
+    const rate = (t: { median: number } | undefined) => (t ? (flops / t.median / 1e6).toFixed(1) : '–');
+    console.log(`${''.padEnd(22)} GFLOP/s: kiln+read ${rate(readT)}, jax ${rate(times.jax)}, tfjs ${rate(times.tfjs)}, ort-node ${rate(times['ort-node'])}; SIMD128 roofline ≈ ${simd128RooflineGflops().toFixed(0)} per core at the reported clock`);
+  }
   summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms${kr.phases}${ort ? `; ${ort.check}` : ''}`);
 }
 
@@ -179,11 +195,12 @@ tinyGraph.output(tinyGraph.op('Add', [tinyGraph.op('Mul', [tinyGraph.input('x', 
 const oTiny = await ortRunner(tinyGraph.build(), { x: { data: data(tiny), dims: [8] } });
 const overhead = {
   kiln: medianMs(() => tinyFast(tiny), 2000, 1000),
+  'kiln+read': medianMs(() => tinyFast(tiny).toTypedArray(), 2000, 1000),
   jax: medianMs(() => jTiny(jt.ref).dataSync(), 2000, 1000),
   tfjs: medianMs(() => readTf(() => tf.add(tf.mul(tt, 2), 1)), 2000, 1000),
   'kiln-eager': medianMs(() => tinyFn(tiny), 2000, 1000),
-  'ort-web': await medianMsAsync(oTiny.web, 2000, 1000),
-  'ort-node': await medianMsAsync(oTiny.node, 2000, 1000),
+  'ort-web': (await spreadMsAsync(oTiny.web, 2000, 1000)).median,
+  'ort-node': (await spreadMsAsync(oTiny.node, 2000, 1000)).median,
 };
 console.log(`\ncall overhead, 8 elements, 2 ops: ${Object.entries(overhead).map(([l, ms]) => `${l} ${us(ms)}`).join(', ')}`);
 
@@ -198,3 +215,4 @@ const shapeTimes = sizes.map((r) => {
 });
 console.log(`new shapes [64|96|128|160, 256], first call each: ${shapeTimes.map((t) => `${t.toFixed(2)} ms`).join(', ')} (2nd recompiles as dynamic; 3rd and 4th reuse it)`);
 console.log(`\n${summary.join('\n')}`);
+console.log(blockingLine());

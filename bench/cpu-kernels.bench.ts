@@ -2,7 +2,6 @@
 // jit) and tfjs (wasm backend, XNNPACK) in one process. Every library starts from inputs already resident
 // in its own memory and ends with the result read back into a JS typed array. Medians; ratios > 1 mean
 // Kiln is faster. Run: node scripts/bench.mjs cpu-kernels
-import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { type Kernel, type MatmulKernel, type ReductionKernel, type PointwiseKernel, type ValueExpr, loop } from '@kiln/lower';
@@ -10,6 +9,7 @@ import { Arena, compileKernels, runOnArrays, type RunStats } from '@kiln/backend
 import { init, jit, nn, numpy as np } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { blockingLine, machineLine, simd128RooflineGflops } from './machine.js';
 import { CPU_CLOCK, interleavedMedians } from './peer-timing.js';
 
 const { acc, add, binary, constant, contiguous, div, load, mul, sub, unary } = loop;
@@ -33,14 +33,19 @@ function kilnRunner(kernel: Kernel, inputs: Record<string, Float32Array>, outNum
   const outName = kernel.outputs[0]!.name;
   ptrs[outName] = arena.alloc(outNumel * 4);
   const result = new Float32Array(outNumel);
+  let latest: Float32Array = result;
   return {
-    result,
+    /** The last result read back. */
+    get result() {
+      return latest;
+    },
     compile: `${(mod.timings.codegenMs + mod.timings.wasmCompileMs).toFixed(1)} (${mod.timings.codegenMs.toFixed(1)}+${mod.timings.wasmCompileMs.toFixed(1)})`,
     run: () => {
       compiled.call(ptrs);
-      result.set(arena.view(f32, ptrs[outName]!, outNumel) as Float32Array);
+      // a fresh array per call, as the peers' dataSync() and Kiln's toTypedArray() return
+      latest = arena.view(f32, ptrs[outName]!, outNumel).slice() as Float32Array;
     },
-    /** Inputs copied in from JS as well: the cost when tensors live in JS memory. */
+    /** Inputs copied in from JS as well (the output into one reused array): the cost when tensors live in JS memory. */
     runWithCopies: (stats?: RunStats) => runOnArrays(compiled, arena, { inputs, outputs: { [outName]: result } }, stats),
   };
 }
@@ -222,14 +227,11 @@ async function main() {
 
   // a worker boots in the background and needs event-loop turns; give it time before timing starts
   for (let i = 0; i < 200 && threadedArena.threads!.ready < 1; i++) await new Promise((r) => setTimeout(r, 10));
-  const cpu = cpus();
-  console.log(
-    `machine: ${cpu.length}× ${cpu[0]?.model.trim()}, node ${process.version}, one thread per library, ` +
-      `load average ${loadavg()[0]!.toFixed(1)}, clock: ${CPU_CLOCK ? 'process CPU time' : 'wall'}`,
-  );
+  console.log(`${machineLine()}; one thread per library, clock: ${CPU_CLOCK ? 'process CPU time' : 'wall'}`);
+  console.log(`SIMD128 roofline ≈ ${simd128RooflineGflops().toFixed(0)} GFLOP/s per core at the reported clock`);
   console.log('median ms (GFLOP/s), libraries timed in interleaved rounds; ratio = peer time / Kiln time, > 1 means Kiln is faster\n');
   const fmt = (ms: number, flops?: number) => `${ms.toFixed(3)}${flops ? ` (${(flops / ms / 1e6).toFixed(1)})` : ''}`;
-  const rows: string[][] = [['workload', 'kiln', 'jax-js jit', 'tfjs wasm', 'vs jax-js', 'vs tfjs', 'kiln w/ copies', 'copy share', 'kiln compile ms (codegen+wasm)', 'max |Δ| vs jax']];
+  const rows: string[][] = [['workload', 'kiln (read back)', 'jax-js jit', 'tfjs wasm', 'vs jax-js', 'vs tfjs', 'kiln w/ copies', 'copy share', 'kiln compile ms (codegen+wasm)', 'max |Δ| vs jax']];
   for (const w of workloads) {
     const runs = w.flops && w.flops > 1e9 ? 5 : 15;
     const stats: RunStats = { copyInMs: 0, kernelMs: 0, copyOutMs: 0 };
@@ -246,6 +248,7 @@ async function main() {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log('| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |');
+  console.log(blockingLine());
 }
 
 await main();

@@ -1,7 +1,6 @@
 // A pre-norm transformer block (T=128 tokens, D=256, 4 heads, MLP 1024, causal mask) as hand-built loop-IR
 // kernels run back to back on the arena, against jax-js (one jit) and tfjs (wasm) in the same process.
 // Run: node scripts/bench.mjs cpu-transformer   (KILN_BENCH_CLOCK=cpu on a loaded machine)
-import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { type Kernel, type MatmulKernel, type MatrixOperand, type ReductionKernel, type SizeExpr, type ValueExpr, loop } from '@kiln/lower';
@@ -9,6 +8,7 @@ import { Arena, compileKernels } from '@kiln/backend-cpu';
 import { init, jit, nn, numpy as np } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { machineLine } from './machine.js';
 import { CPU_CLOCK, interleavedMedians } from './peer-timing.js';
 
 const { acc, add, constant, contiguous, div, load, mul, sub, unary } = loop;
@@ -170,8 +170,7 @@ async function main() {
     dTf = Math.max(dTf, Math.abs(other[i]! - result[i]!));
   }
   const [mk, mj, mt] = interleavedMedians([kiln, jax, tfBlock], 40, 0) as [number, number, number];
-  const cpu = cpus();
-  console.log(`machine: ${cpu.length}× ${cpu[0]?.model.trim()}, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}, clock: ${CPU_CLOCK ? 'process CPU time' : 'wall'}`);
+  console.log(`${machineLine()}, clock: ${CPU_CLOCK ? 'process CPU time' : 'wall'}`);
   console.log(`transformer block T=${T} D=${D} H=${H} FF=${F}: ${kernels.length} Kiln kernels, compiled in ${compileMs.toFixed(1)} ms`);
   console.log(`| kiln | jax-js jit | tfjs wasm | vs jax-js | vs tfjs | max |Δ| vs jax, tfjs |`);
   console.log(`| ${mk.toFixed(3)} | ${mj.toFixed(3)} | ${mt.toFixed(3)} | ${(mj / mk).toFixed(2)}× | ${(mt / mk).toFixed(2)}× | ${dJax.toExponential(1)}, ${dTf.toExponential(1)} |`);

@@ -13,11 +13,27 @@ export const clock: () => number = CPU_CLOCK
     }
   : () => performance.now();
 
+/** A median with the spread around it: the 25th and 75th percentiles of the same samples. */
+export interface Spread {
+  readonly median: number;
+  readonly p25: number;
+  readonly p75: number;
+}
+
+const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+/** Median and quartiles of some timings (sorts them in place). */
+export function spreadOf(times: number[]): Spread {
+  times.sort((a, b) => a - b);
+  return { median: quantile(times, 0.5), p25: quantile(times, 0.25), p75: quantile(times, 0.75) };
+}
+
 /**
- * Medians of several contenders timed in interleaved rounds (a, b, c, a, b, c, …), so that a burst of load
- * on the shared machine hits every library alike instead of whichever was being timed at that moment.
+ * Several contenders timed in interleaved rounds (a, b, c, a, b, c, …), so that a burst of load on the
+ * shared machine hits every library alike instead of whichever was being timed at that moment. Returns each
+ * one's median and interquartile range.
  */
-export function interleavedMedians(fns: readonly (() => unknown)[], minRounds: number, budgetMs = 4000): number[] {
+export function interleavedStats(fns: readonly (() => unknown)[], minRounds: number, budgetMs = 4000): Spread[] {
   for (const fn of fns) for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tiers, lazy allocations
   const times = fns.map(() => [] as number[]);
   const start = performance.now();
@@ -28,5 +44,10 @@ export function interleavedMedians(fns: readonly (() => unknown)[], minRounds: n
       times[i]!.push(clock() - t);
     });
   }
-  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!);
+  return times.map(spreadOf);
+}
+
+/** interleavedStats' medians alone. */
+export function interleavedMedians(fns: readonly (() => unknown)[], minRounds: number, budgetMs = 4000): number[] {
+  return interleavedStats(fns, minRounds, budgetMs).map((s) => s.median);
 }

@@ -1,7 +1,7 @@
 // Shared by the benches that compare Kiln with its peers in one process: timing and peer set-up.
 import { createRequire } from 'node:module';
-import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
+import { spreadOf, type Spread } from './peer-timing.js';
 
 /** Median wall time of `fn` in ms, after a warm-up; at least `minRuns` runs, more while the budget lasts. */
 export function medianMs(fn: () => unknown, minRuns = 7, budgetMs = 1500): number {
@@ -18,10 +18,11 @@ export function medianMs(fn: () => unknown, minRuns = 7, budgetMs = 1500): numbe
 }
 
 /**
- * medianMs for async calls (ONNX Runtime's `session.run`): each run is awaited before the next starts, so
- * the figure includes the promise round-trip. Same warm-up, minimum runs and budget as medianMs.
+ * Median and interquartile range of async calls (ONNX Runtime's `session.run`): each run is awaited before
+ * the next starts, so the figure includes the promise round-trip. Same warm-up, minimum runs and budget as
+ * medianMs.
  */
-export async function medianMsAsync(fn: () => Promise<unknown>, minRuns = 7, budgetMs = 1500): Promise<number> {
+export async function spreadMsAsync(fn: () => Promise<unknown>, minRuns = 7, budgetMs = 1500): Promise<Spread> {
   for (let i = 0; i < 3; i++) await fn();
   const times: number[] = [];
   const start = performance.now();
@@ -30,13 +31,10 @@ export async function medianMsAsync(fn: () => Promise<unknown>, minRuns = 7, bud
     await fn();
     times.push(performance.now() - t);
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
+  return spreadOf(times);
 }
 
-export function machineLine(): string {
-  return `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`;
-}
+export { machineLine } from './machine.js';
 
 /** jax-js on its wasm backend and tfjs on its wasm (XNNPACK) backend, ready to use. */
 export async function initPeers(): Promise<{ jax: typeof import('@jax-js/jax'); tf: typeof import('@tensorflow/tfjs') }> {
@@ -59,6 +57,20 @@ export function printRow(name: string, times: Record<string, number | undefined>
     .filter(([lib, ms]) => lib !== kilnKey && ms !== undefined)
     .map(([lib, ms]) => `${(ms! / kiln).toFixed(2)}× vs ${lib}`);
   console.log(`${name.padEnd(28)} ${cells.join(' | ')}   → ${ratios.join(', ')}`);
+}
+
+/**
+ * One row of medians with their interquartile ranges, `kiln 0.534 (0.52–0.56)`; each peer's ratio is taken
+ * against `base` (Kiln with its result read back into JS, as every peer's figure includes), > 1 means Kiln
+ * is faster.
+ */
+export function printSpreadRow(name: string, times: Record<string, Spread | undefined>, base = 'kiln+read'): void {
+  const ref = times[base]!.median;
+  const cells = Object.entries(times).map(([lib, s]) => (s === undefined ? `${lib} –` : `${lib} ${s.median.toFixed(3)} (${s.p25.toFixed(3)}–${s.p75.toFixed(3)})`));
+  const ratios = Object.entries(times)
+    .filter(([lib, s]) => lib !== base && lib !== 'kiln' && s !== undefined)
+    .map(([lib, s]) => `${(s!.median / ref).toFixed(2)}× vs ${lib}`);
+  console.log(`${name.padEnd(22)} ${cells.join(' | ')}\n${''.padEnd(22)} ${base} ${ratios.join(', ')}`);
 }
 
 /** explain()'s compile phases as ` (trace 1.2, passes 0.3, lower 0.4, wasm 0.9)`. */

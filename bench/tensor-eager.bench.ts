@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import * as K from '@kiln/tensor';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { machineLine } from './machine.js';
 
 /** Median per-call time in µs: `batch` calls per sample, samples until `budgetMs` or 101 samples. */
 function medianMicros(fn: () => void, batch: number, budgetMs = 600): number {
@@ -108,7 +109,7 @@ function table(title: string, unit: 'µs' | 'ms', rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`node ${process.version}, tfjs ${tf.version.tfjs}`);
+  console.log(`${machineLine()}, tfjs ${tf.version.tfjs}`);
   const names = (cases: () => Case[]) => cases().map((c) => c.name);
 
   await tf.setBackend('cpu');

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import type { Graph } from '@kiln/graph';
 import { Interpreter, userFacingError } from '@kiln/graph';
 import type { Backend, BackendAvailability, BackendCapabilities, BackendCompileContext, CompiledGraph, LoweredProgram } from '@kiln/lower';
-import { LoweringError, backendPlugin, loweredOps, lowerGraph, printProgram, registerBackend } from '@kiln/lower';
+import { LoweringError, backendPlugin, loweredOps, lowerForCodegen, printProgram, registerBackend } from '@kiln/lower';
 import { Arena, ArenaOutOfMemoryError } from './runtime/arena.js';
 import { wasmApi } from './runtime/wasm-api.js';
 import { compileKernels } from './runtime/compile.js';
@@ -49,23 +49,9 @@ function initCpu(): BackendAvailability {
 
 /** Lowers and generates code; a kernel codegen rejects sends its nodes to eager and the graph is lowered again. */
 function lowerAndGenerate(graph: Graph, ctx: BackendCompileContext): { program: LoweredProgram; module: CompiledModule; loweredMs: number } {
-  const eagerNodes = new Map<string, string>();
-  for (;;) {
-    const t0 = performance.now();
-    const program = lowerGraph(graph, { capabilities: ctx.capabilities, overrideLowering: ctx.overrideLowering, eagerNodes });
-    const loweredMs = performance.now() - t0;
-    const kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
-    try {
-      return { program, module: compileKernels(kernels, arena()), loweredMs };
-    } catch (err) {
-      if (!(err instanceof CpuCodegenError)) throw err;
-      const nodes = [...(program.kernelNodes?.get(err.kernel) ?? [])].filter((n) => !eagerNodes.has(n));
-      // Every node of the kernel already eager would loop forever: a lowering bug, not a user's problem.
-      if (nodes.length === 0) throw err;
-      const reason = `the CPU code generator cannot emit its kernel (${err.message.split('\n')[0]})`;
-      for (const n of nodes) eagerNodes.set(n, reason);
-    }
-  }
+  const rejected = (err: unknown) => (err instanceof CpuCodegenError ? { kernel: err.kernel, message: err.message } : undefined);
+  const { program, generated, loweredMs } = lowerForCodegen(graph, ctx, (kernels) => compileKernels(kernels, arena()), rejected, 'CPU');
+  return { program, module: generated, loweredMs };
 }
 
 export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { capabilities: CPU_CAPABILITIES, overrideLowering: () => undefined }): CompiledGraph & { runner?: ProgramRunner } {

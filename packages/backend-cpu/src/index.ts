@@ -13,3 +13,5 @@ export { configureResident, residentPool, ResidentBlock, ResidentPool, ResidentC
 export { disassemble } from './codegen/wasm/disassemble.js';
 export { ThreadPool } from './runtime/threads.js';
 export { THREADING_MIN_MACS } from './runtime/dispatch.js';
+export { autotuneMatmul, autotuneOptionsFromEnv, machineKey, matmulAutotuneResult, MatmulAutotuneConfigError, MATMUL_SEARCH_SPACE, type AutotuneOptions, type AutotuneResult } from './runtime/matmul-autotune.js';
+export { DEFAULT_MATMUL_BLOCKING, type MatmulBlocking } from './codegen/kernels/matmul.js';

@@ -24,3 +24,5 @@ export type { ScalarArg } from './program/params.js';
 export { planMemory, type MemoryPlan } from './program/memory-plan.js';
 export { fuseProgram, FUSION_RULES, type FusionRule } from './schedule/fuse.js';
 export { BASELINE_CAPABILITIES } from './lowering/lower-graph.js';
+export { lowerForCodegen } from './program/lower-for-codegen.js';
+export type { CodegenRejection } from './program/lower-for-codegen.js';

@@ -4,7 +4,9 @@ export * from './autograd/index.js';
 
 export * from './ops/index.js';
 export { Tensor, contiguousStridesOf } from './tensor.js';
-export type { CoreOpName, Device } from './tensor.js';
+export type { Device, DeviceImpl } from './device.js';
+export { registerDevice, isDeviceName, syncReadError } from './device.js';
+export type { CoreOpName } from './tensor.js';
 export { Storage } from './storage.js';
 export type { ExternalBytes } from './storage.js';
 export { DTYPES, allocate, isDType, promoteTypes, resultType, isFloating } from './dtype.js';

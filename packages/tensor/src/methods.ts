@@ -1,5 +1,6 @@
 import { allOps } from './registry/registry.js';
 import { Tensor } from './tensor.js';
+import { isDeviceName } from './device.js';
 import './ops/index.js';
 
 /**
@@ -9,6 +10,17 @@ import './ops/index.js';
 for (const op of allOps()) {
   if (!op.method) continue;
   const fn = op.fn;
+  if (op.name === 'to') {
+    // `t.to('webgpu')` / `t.to('cpu')` move between devices; a dtype goes to the op.
+    Object.defineProperty(Tensor.prototype, 'to', {
+      value: function (this: Tensor, ...args: unknown[]) {
+        return isDeviceName(args[0]) && args.length === 1 ? this.toDevice(args[0]) : fn(this, ...args);
+      },
+      writable: true,
+      configurable: true,
+    });
+    continue;
+  }
   Object.defineProperty(Tensor.prototype, op.name, {
     value: function (this: Tensor, ...args: unknown[]) {
       return fn(this, ...args);

@@ -6,6 +6,8 @@ import type { GradNode, ViewLink } from './autograd/node.js';
 import type { TensorMetaLike } from './registry/registry.js';
 import { setTensorPredicate } from './registry/registry.js';
 import { Storage } from './storage.js';
+import type { Device } from './device.js';
+import { deviceImpl, syncReadError } from './device.js';
 
 /** The call's argument lists without `self` (distributes over the union of ways to call). */
 type DropSelf<A> = A extends [unknown, ...infer Rest] ? Rest : never;
@@ -14,12 +16,7 @@ type OpTable = typeof opTable;
 /** The method type of op `K`: the function's type minus `self`. */
 type M<K extends keyof OpTable> = MethodOf<OpTable[K]>;
 
-/**
- * Where a tensor's bytes live: `cpu` (a JS typed array or a CPU backend's wasm memory), or the device a
- * backend plugin names (`webgpu`: device-resident bytes, read back asynchronously). Any backend may name
- * its own device without editing this package.
- */
-export type Device = 'cpu' | 'webgpu' | (string & {});
+export type { Device } from './device.js';
 
 /**
  * The eager tensor: a storage plus shape, strides and offset, so that views (`transpose`, `slice`, `expand`…)
@@ -43,7 +40,7 @@ export interface Tensor {
   flatten: M<'flatten'>; contiguous: M<'contiguous'>; clone: M<'clone'>;
   // joining, indexing, conversion
   split: M<'split'>; chunk: M<'chunk'>; indexSelect: M<'indexSelect'>; gather: M<'gather'>; maskedFill: M<'maskedFill'>;
-  tril: M<'tril'>; triu: M<'triu'>; to: M<'to'>; nonzero: M<'nonzero'>; item: M<'item'>;
+  tril: M<'tril'>; triu: M<'triu'>; to: M<'to'> & ((device: Device) => Tensor); nonzero: M<'nonzero'>; item: M<'item'>;
   // in-place
   add_: M<'add_'>; sub_: M<'sub_'>; mul_: M<'mul_'>; div_: M<'div_'>; fill_: M<'fill_'>; copy_: M<'copy_'>;
   maskedFill_: M<'maskedFill_'>; clamp_: M<'clamp_'>; zero_: M<'zero_'>;
@@ -162,7 +159,36 @@ export class Tensor implements TensorMetaLike {
     return build(0);
   }
 
+  /** The elements in row-major order as a new typed array; for a device tensor, read back from the device. */
+  async data(): Promise<TypedArray> {
+    return this.device === 'cpu' ? this.toTypedArray() : deviceImpl(this.device).download(this);
+  }
+
+  /** Nested JS arrays (as `toArray()`), read back from the device if the tensor lives on one. */
+  async array(): Promise<unknown> {
+    return this.device === 'cpu' ? this.toArray() : (await this.cpu()).toArray();
+  }
+
+  /** This tensor on the CPU: itself when it is there already, else a copy read back from its device. */
+  async cpu(): Promise<Tensor> {
+    return this.device === 'cpu' ? this : Tensor.fromData(await this.data(), this.shape, this.dtype);
+  }
+
+  /**
+   * This tensor on `device`: itself if it is there; a CPU tensor uploads synchronously. Reading a device
+   * tensor back is asynchronous, so `to('cpu')` from a device raises and names `await t.cpu()`.
+   */
+  toDevice(device: Device): Tensor {
+    if (device === this.device) return this;
+    if (this.device !== 'cpu') {
+      if (device === 'cpu') throw syncReadError(this.device, "to('cpu')");
+      throw syncReadError(this.device, `to('${device}')`);
+    }
+    return deviceImpl(device).upload(this);
+  }
+
   toString(): string {
+    if (this.device !== 'cpu') return `Tensor(${shortName[this.dtype]}[${this.shape.join(', ')}], ${this.device}; await t.array() to read)`;
     const body = this.numel <= 64 ? JSON.stringify(this.toArray()) : `<${this.numel} elements>`;
     return `Tensor(${shortName[this.dtype]}[${this.shape.join(', ')}], ${body})`;
   }

@@ -7,7 +7,8 @@ import type { FunctionBuilder } from '../codegen/wasm/function.js';
 import type { KernelSignature } from '../codegen/kernels/frame.js';
 import { emitPointwise } from '../codegen/kernels/pointwise.js';
 import { emitReduction } from '../codegen/kernels/reduction.js';
-import { emitMatmul } from '../codegen/kernels/matmul.js';
+import { emitMatmul, type MatmulBlocking } from '../codegen/kernels/matmul.js';
+import { tunedMatmulBlocking } from './matmul-autotune.js';
 import type { Arena } from './arena.js';
 import { CpuCodegenError } from '../codegen/kernels/errors.js';
 import { wasmApi } from './wasm-api.js';
@@ -28,14 +29,16 @@ export interface CompiledModule {
   readonly setsImpreciseFlag: boolean;
 }
 
-function emitKernel(k: Kernel, exportName: string, math: MathLibrary, module: ModuleBuilder): { f: FunctionBuilder; signature: KernelSignature } {
+function emitKernel(
+  k: Kernel, exportName: string, math: MathLibrary, module: ModuleBuilder, blocking?: MatmulBlocking,
+): { f: FunctionBuilder; signature: KernelSignature } {
   switch (k.kind) {
     case 'pointwise':
       return emitPointwise(k, exportName, math);
     case 'reduction':
       return emitReduction(k, exportName, math);
     case 'extern':
-      return emitMatmul(k, exportName, math, module);
+      return emitMatmul(k, exportName, math, module, blocking);
     default:
       return k satisfies never;
   }
@@ -45,15 +48,21 @@ function emitKernel(k: Kernel, exportName: string, math: MathLibrary, module: Mo
 export interface CompileOptions {
   /** Inline transcendentals into kernels (default true); false emits them as shared wasm functions. */
   readonly inlineMath?: boolean;
+  /**
+   * Matmul register tile and cache blocks. By default, the ones measured best on this machine
+   * (runtime/matmul-autotune.ts: a short autotune at the first matmul, cached on disk by CPU model).
+   */
+  readonly matmulBlocking?: MatmulBlocking;
 }
 
 export function compileKernels(kernels: readonly Kernel[], arena: Arena, options: CompileOptions = {}): CompiledModule {
   const t0 = performance.now();
   const module = new ModuleBuilder(arena.maximumPages ? { shared: { maximumPages: arena.maximumPages } } : {});
   const math = new MathLibrary(module, { inline: options.inlineMath ?? true });
+  const blocking = options.matmulBlocking ?? (kernels.some((k) => k.kind === 'extern') ? tunedMatmulBlocking() : undefined);
   const emitted = kernels.map((k, i) => {
     verifyKernel(k);
-    const { f, signature } = emitKernel(k, `k${i}`, math, module);
+    const { f, signature } = emitKernel(k, `k${i}`, math, module, blocking);
     module.addFunction(f, true);
     return { k, signature, exportName: `k${i}` };
   });

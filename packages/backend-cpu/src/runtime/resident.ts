@@ -34,7 +34,10 @@ export interface ResidentOptions {
 }
 
 /** Process-wide settings; every pool reads them when it hands out an output. */
-const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 64 * 2 ** 20, minBytes: 16384, keepInputs: true };
+// burstBytes: 8 MiB, two 4 MB outputs. In a synchronous loop every block past it would be fresh arena pages,
+// dearer than copying out into a recycled JS array (README, Budget); 64 MiB made the first 16 calls of a
+// 1M-element loop pay them, most of a short timed loop on a loaded machine.
+const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 8 * 2 ** 20, minBytes: 16384, keepInputs: true };
 
 /** A macrotask (not a microtask: finalizers do not run between microtasks) that does not keep Node alive. */
 function afterTurn(f: () => void): void {

@@ -21,6 +21,7 @@ const REGISTRY = 'reads or changes the op registry or the dispatch mode, which o
 const METADATA = 'reads tensor metadata only, so it is traced (it works on fake tensors)';
 const FAKE = "Kiln's own tracing machinery (tensors with metadata only); compiled code never constructs it";
 const READS_DATA = 'reads tensor data, which fake tensors do not have; it runs eagerly at a graph break';
+const DEVICE = 'moves tensors between devices or reads a device back (asynchronously), which the tracer does not model; it runs eagerly at a graph break';
 const AUTOGRAD = 'reads or changes autograd state (the tape, grad mode), which the tracer does not model; it runs eagerly at a graph break and the eager tape carries across';
 
 export const TENSOR_API_RULES: readonly FunctionRule[] = [
@@ -64,4 +65,7 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   inline('Tensor.prototype.isContiguous', METADATA),
   skip('Tensor.prototype.toArray', READS_DATA), skip('Tensor.prototype.toTypedArray', READS_DATA),
   skip('Tensor.prototype.toString', READS_DATA),
+  skip('Tensor.prototype.data', DEVICE), skip('Tensor.prototype.array', DEVICE), skip('Tensor.prototype.cpu', DEVICE),
+  skip('Tensor.prototype.toDevice', DEVICE), skip('isDeviceName', DEVICE), skip('registerDevice', REGISTRY),
+  skip('syncReadError', ERROR_CLASS),
 ];

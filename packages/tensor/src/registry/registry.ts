@@ -1,3 +1,4 @@
+import { argsDevice, deviceImpl, hasDevices, takeDeviceOption } from '../device.js';
 import type { DType } from '../dtype.js';
 import { KilnError } from '../errors.js';
 import type { Shape, Size } from '../size.js';
@@ -151,9 +152,17 @@ export function setAutogradLayer(layer: AutogradLayer): void {
   autogradLayer = layer;
 }
 
-/** Runs an op below the autograd layer: the active mode, or the eager implementation. */
+/**
+ * Runs an op below the autograd layer: the active mode, the device its tensors live on (webgpu), or the
+ * eager implementation. The device scan is skipped while no device is registered.
+ */
 export function dispatchBelowAutograd(op: OpDef, args: unknown[]): unknown {
-  return activeMode === null ? runEager(op, args) : activeMode.dispatch(op, args);
+  if (activeMode !== null) return activeMode.dispatch(op, args);
+  if (hasDevices()) {
+    const device = argsDevice(op.name, args, isTensorValue);
+    if (device !== undefined) return deviceImpl(device).dispatch(op, args);
+  }
+  return runEager(op, args);
 }
 
 /** Runs an op's eager implementation on normalized arguments. */
@@ -191,10 +200,16 @@ export function defineOp<
   }
   const schema: Schema = { positional: config.positional, keywordOnly: config.keywordOnly ?? [] };
   const name = config.name;
+  const makesTensors = config.category === 'creation' || config.category === 'random';
   const fn = (...raw: unknown[]): unknown => {
+    // Creation ops take `{ device }` beside their options: made on the CPU, then moved (one upload).
+    if (makesTensors) {
+      const device = takeDeviceOption(raw, isTensorValue);
+      if (device !== undefined) return (fn(...raw) as { toDevice(d: string): unknown }).toDevice(device);
+    }
     const args = normalizeArgs(name, schema, raw, isTensorValue);
     if (autogradLayer !== null && (activeMode === null || activeMode.autograd === true)) return autogradLayer(def, args);
-    return activeMode === null ? runEager(def, args) : activeMode.dispatch(def, args);
+    return dispatchBelowAutograd(def, args);
   };
   const def: OpDef = {
     name,

@@ -16,20 +16,35 @@ import { emitSize } from './sizes.js';
 
 const { acc, contiguous, load, mul } = loop;
 
-/** Register tile and cache blocks, chosen by measurement on the bench machine (see README). */
-export const MATMUL_BLOCKING = { MR: 4, NR: 8, KC: 256, MC: 128, NC: 512 } as const;
+/**
+ * The register tile (MR rows × NR columns of C, NR a multiple of 4) and the cache blocks: KC steps of k per
+ * packed panel, MC rows of A and NC columns of B per packed block. runtime/matmul-autotune.ts picks them
+ * per machine by measurement.
+ */
+export interface MatmulBlocking {
+  readonly MR: number;
+  readonly NR: number;
+  readonly KC: number;
+  readonly MC: number;
+  readonly NC: number;
+}
+
+/** Measured best on an AMD EPYC (Zen 4) and kept when no tuning is wanted (see README). */
+export const DEFAULT_MATMUL_BLOCKING: MatmulBlocking = { MR: 4, NR: 8, KC: 256, MC: 128, NC: 512 };
 
 export function emitMatmul(
-  k: MatmulKernel, exportName: string, math: MathLibrary, module: ModuleBuilder,
+  k: MatmulKernel, exportName: string, math: MathLibrary, module: ModuleBuilder, blocking: MatmulBlocking = DEFAULT_MATMUL_BLOCKING,
 ): { f: FunctionBuilder; signature: KernelSignature } {
-  const { MR, NR, KC, MC, NC } = MATMUL_BLOCKING;
+  const { MR, NR, KC, MC, NC } = blocking;
   // Matrix-vector shapes (fewer rows than a register tile, or one column) are bandwidth-bound: packing
   // would copy all of B to use each element once. They run as a reduction over k instead.
   if ((typeof k.m === 'number' && k.m < MR) || k.n === 1) return emitReduction(matvecAsReduction(k), exportName, math);
   const { frame, signature, scratchPtr, extra } = kernelFrame(k, exportName, true, 2);
   const [colBegin, colEnd] = extra as [Local<'i32'>, Local<'i32'>];
   const { f, params, pointers } = frame;
-  const scratchBytes = 4 * (MC * KC + KC * NC + MR * NR);
+  // packed blocks hold whole panels: a block of MC rows that is not a multiple of MR is padded to one
+  const packedRows = Math.ceil(MC / MR) * MR, packedCols = Math.ceil(NC / NR) * NR;
+  const scratchBytes = 4 * (packedRows * KC + KC * packedCols + MR * NR);
   const I = () => f.local('i32');
   const M = I(), N = I(), K = I();
   emitSize(f, k.m, params); f.set(M);
@@ -37,8 +52,8 @@ export function emitMatmul(
   emitSize(f, k.k, params); f.set(K);
   const packA = I(), packB = I(), tile = I();
   f.get(scratchPtr!).set(packA);
-  f.get(scratchPtr!).i32(4 * MC * KC).op('i32_add').set(packB);
-  f.get(packB).i32(4 * KC * NC).op('i32_add').set(tile);
+  f.get(scratchPtr!).i32(4 * packedRows * KC).op('i32_add').set(packB);
+  f.get(packB).i32(4 * KC * packedCols).op('i32_add').set(tile);
   const strides = (o: MatmulKernel['a']) => {
     const row = I(), col = I();
     emitSize(f, o.rowStride, params); f.i32(4).op('i32_mul').set(row);
@@ -87,7 +102,7 @@ export function emitMatmul(
             f.get(aBase).get(ic).get(i).op('i32_add').get(sa.row).op('i32_mul', 'i32_add');
             f.get(pc).get(p).op('i32_add').get(sa.col).op('i32_mul', 'i32_add');
           }, () => f.get(sa.row).i32(4).op('i32_eq'));
-          emitMacroKernel(f, { packA, packB, tile, kc, mc, nc, first, outRow, cBase, ic, jc });
+          emitMacroKernel(f, blocking, { packA, packB, tile, kc, mc, nc, first, outRow, cBase, ic, jc });
         });
       });
     });
@@ -139,7 +154,10 @@ function packPanels(
       () => f.forRange(p, () => f.i32(0), kc, 1, () => {
         addr(p, q);
         f.set(src);
-        for (let w = 0; w < width; w += 4) f.get(out).get(src).simdMem('v128_load', 4 * w).simdMem('v128_store', 4 * w);
+        // whole v128s, then single floats for a width that is not a multiple of 4 (an MR of 2 or 6)
+        let w = 0;
+        for (; w + 4 <= width; w += 4) f.get(out).get(src).simdMem('v128_load', 4 * w).simdMem('v128_store', 4 * w);
+        for (; w < width; w++) f.get(out).get(src).mem('f32_load', 4 * w).mem('f32_store', 4 * w);
         f.get(out).i32(4 * width).op('i32_add').set(out);
       }),
       () => f.forRange(p, () => f.i32(0), kc, 1, () => {
@@ -162,8 +180,8 @@ interface MacroArgs {
   first: Local<'i32'>; outRow: Local<'i32'>; cBase: Local<'i32'>; ic: Local<'i32'>; jc: Local<'i32'>;
 }
 
-function emitMacroKernel(f: FunctionBuilder, a: MacroArgs): void {
-  const { MR, NR } = MATMUL_BLOCKING;
+function emitMacroKernel(f: FunctionBuilder, blocking: MatmulBlocking, a: MacroArgs): void {
+  const { MR, NR } = blocking;
   const VN = NR / 4;
   const jr = f.local('i32'), ir = f.local('i32'), pa = f.local('i32'), pb = f.local('i32'), p = f.local('i32');
   const c: Local<'v128'>[] = Array.from({ length: MR * VN }, () => f.local('v128'));
@@ -199,14 +217,14 @@ function emitMacroKernel(f: FunctionBuilder, a: MacroArgs): void {
       };
       full();
       f.if(
-        () => storeTile(f, c, VN, (r, v) => {
+        () => storeTile(f, c, MR, VN, (r, v) => {
           f.get(cPtr);
           if (r) f.get(a.outRow).i32(r).op('i32_mul', 'i32_add');
           return 16 * v;
         }, a.first),
         () => {
-          storeTile(f, c, VN, (r, v) => { f.get(a.tile); return 4 * (r * NR) + 16 * v; }, null);
-          edgeCopy(f, a, ir, jr, cPtr);
+          storeTile(f, c, MR, VN, (r, v) => { f.get(a.tile); return 4 * (r * NR) + 16 * v; }, null);
+          edgeCopy(f, blocking, a, ir, jr, cPtr);
         },
       );
     });
@@ -215,9 +233,8 @@ function emitMacroKernel(f: FunctionBuilder, a: MacroArgs): void {
 
 /** Stores (or accumulates, after the first k block) the tile; `at` pushes a base and returns an offset. */
 function storeTile(
-  f: FunctionBuilder, c: Local<'v128'>[], VN: number, at: (r: number, v: number) => number, first: Local<'i32'> | null,
+  f: FunctionBuilder, c: Local<'v128'>[], MR: number, VN: number, at: (r: number, v: number) => number, first: Local<'i32'> | null,
 ): void {
-  const { MR } = MATMUL_BLOCKING;
   const store = (accumulate: boolean) => {
     for (let r = 0; r < MR; r++) {
       for (let v = 0; v < VN; v++) {
@@ -235,8 +252,8 @@ function storeTile(
 }
 
 /** Copies the valid part of an edge tile from the scratch tile into C. */
-function edgeCopy(f: FunctionBuilder, a: MacroArgs, ir: Local<'i32'>, jr: Local<'i32'>, cPtr: Local<'i32'>): void {
-  const { MR, NR } = MATMUL_BLOCKING;
+function edgeCopy(f: FunctionBuilder, blocking: MatmulBlocking, a: MacroArgs, ir: Local<'i32'>, jr: Local<'i32'>, cPtr: Local<'i32'>): void {
+  const { MR, NR } = blocking;
   const rows = f.local('i32'), cols = f.local('i32'), r = f.local('i32'), cc = f.local('i32'), dst = f.local('i32');
   minInto(f, rows, () => f.i32(MR), () => f.get(a.mc).get(ir).op('i32_sub'));
   minInto(f, cols, () => f.i32(NR), () => f.get(a.nc).get(jr).op('i32_sub'));

@@ -58,17 +58,22 @@ function simplify(k: ReductionKernel): { outer: ReductionKernel['outer']; reduce
 export function emitReduction(k: ReductionKernel, exportName: string, math: MathLibrary): { f: FunctionBuilder; signature: KernelSignature } {
   const { frame, env: baseEnv, signature } = kernelFrame(k, exportName);
   const { f, params } = frame;
-  const { outer, reduce, stages, stores } = simplify(k);
+  const simplified = simplify(k);
+  const { outer, reduce, stages } = simplified;
   const accTypes: LoopDType[] = [];
   const probe = new ExprEmitter(f, math, { ...baseEnv, accs: accTypes }, []);
   for (const s of stages) accTypes.push(s.type === 'argmax' || s.type === 'argmin' ? 'int32' : probe.dtype(s.prologue));
+  const across = prefersAcrossOuter(simplified);
+  // acc(stages.length + j) is 1 / acc(reciprocals[j]), computed once per outer point
+  const { stores, reciprocals } = across ? { stores: simplified.stores, reciprocals: [] } : divisionsAsProducts(stages, simplified.stores);
+  for (const _ of reciprocals) accTypes.push('float32');
   const env = { ...baseEnv, accs: accTypes };
   const exprs = new ExprEmitter(f, math, env, [...stages.map((s) => s.prologue), ...stores.map((s) => s.value)]);
   exprs.nonPositive = (v) => minusOwnMax(v, stages);
   const rowSizes = reduce.slice(0, -1);
   const inner = reduce[reduce.length - 1]!;
-  if (prefersAcrossOuter({ outer, reduce, stages, stores })) {
-    emitReductionAcrossOuter(frame, exprs, { outer, reduce, stages, stores }, accTypes, k.name);
+  if (across) {
+    emitReductionAcrossOuter(frame, exprs, simplified, accTypes, k.name);
     return { f, signature: { ...signature, scratchBytes: 0 } };
   }
   const stash = findStash(stages, stores, accTypes, k.outputs);
@@ -88,6 +93,11 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
       }
       accs.push(acc);
     });
+    for (const stage of reciprocals) {
+      const r = f.local('v128');
+      f.f32x4(1).get(accs[stage]!).simd('f32x4_div').set(r);
+      accs.push(r);
+    }
     for (const s of stores.filter((s) => s.scope === 'outer')) {
       const row = new RowAddressing(frame, outerIdx, null, accs);
       row.prepare([s.value], [s]);
@@ -235,6 +245,29 @@ function minusOwnMax(e: ValueExpr, stages: ReductionKernel['stages']): boolean {
   if (e.kind !== 'binary' || e.op !== 'sub' || e.b.kind !== 'acc') return false;
   const stage = stages[e.b.stage];
   return stage?.type === 'max' && sameValue(stage.prologue, e.a);
+}
+
+/**
+ * Softmax's division by its row sum as a product with the sum's reciprocal, taken once per row, as
+ * PyTorch's vectorised softmax and XNNPACK do: x64 cores start a 4-lane divide every 3–5 cycles (Intel's
+ * the slower), a multiply twice a cycle. Only for a sum of `exp(v - max v)`: it is ≥ 1 (the max term is exp(0) = 1) or NaN, so 1/s is a
+ * normal float in (0, 1] and x·(1/s) is within 1 ulp of x / s (two roundings instead of one). A sum of
+ * anything else may be tiny, where 1/s overflows and x·(1/s) would be ∞ instead of x / s.
+ */
+function divisionsAsProducts(stages: ReductionKernel['stages'], stores: Store[]): { stores: Store[]; reciprocals: number[] } {
+  const reciprocals: number[] = [];
+  const atLeastOne = (stage: number) => {
+    const p = stages[stage]?.prologue;
+    return stages[stage]?.type === 'sum' && p?.kind === 'unary' && p.op === 'exp' && minusOwnMax(p.x, stages);
+  };
+  const memo = new Map<ValueExpr, ValueExpr>();
+  const rewrite = (e: ValueExpr): ValueExpr | undefined => {
+    if (e.kind !== 'binary' || e.op !== 'div' || e.b.kind !== 'acc' || !atLeastOne(e.b.stage)) return undefined;
+    if (!reciprocals.includes(e.b.stage)) reciprocals.push(e.b.stage);
+    const b: ValueExpr = { kind: 'acc', stage: stages.length + reciprocals.indexOf(e.b.stage) };
+    return { kind: 'binary', op: 'mul', a: mapValue(e.a, rewrite, memo), b };
+  };
+  return { stores: stores.map((s) => ({ ...s, value: mapValue(s.value, rewrite, memo) })), reciprocals };
 }
 
 interface Stash {

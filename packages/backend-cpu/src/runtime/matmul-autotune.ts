@@ -1,0 +1,216 @@
+// Matmul blocking chosen by measurement on the machine that runs it, as Inductor's max-autotune chooses
+// its kernel configs: the first matmul a process compiles times a few register tiles and cache blocks on a
+// 384³ product (a fraction of a second, once), and the winner is written to a JSON file keyed by CPU model,
+// V8 version and this tuner's version, so later processes on the same kind of machine only read it.
+//   KILN_MATMUL_AUTOTUNE=off     the default blocking, no measuring, no disk access
+//   KILN_MATMUL_AUTOTUNE=retune  measure again and overwrite the cached choice
+//   KILN_CACHE_DIR=<folder>      where the file lives (default <os tmpdir>/kiln_<user>, as Inductor's
+//                                /tmp/torchinductor_<user>)
+// The file is only a shortcut: unreadable, unwritable (a read-only disk), corrupt or absent (a browser has
+// no file system) all mean "measure", never an error. A cached choice outside the candidate set is ignored.
+import type { MatmulKernel } from '@kiln/lower';
+import { KilnError } from '@kiln/tensor';
+import { DEFAULT_MATMUL_BLOCKING, type MatmulBlocking } from '../codegen/kernels/matmul.js';
+import { Arena } from './arena.js';
+import { compileKernels } from './compile.js';
+
+/** Bumped when the kernel generator or the candidates change, so old choices are measured again. */
+const TUNER_VERSION = 1;
+const FILE_NAME = 'matmul-autotune.json';
+/** Register tiles (rows × columns of C) that fit V8's 16 xmm registers: MR·NR/4 accumulators + NR/4 + 1. */
+const TILES: readonly (readonly [number, number])[] = [[4, 8], [3, 12], [5, 8], [2, 16], [8, 4]];
+const KCS = [128, 256, 512] as const;
+const MCS = [64, 128, 256] as const;
+const NCS = [256, 512, 1024] as const;
+/** Every value the tuner may choose (tests multiply with each). */
+export const MATMUL_SEARCH_SPACE = { tiles: TILES, KC: KCS, MC: MCS, NC: NCS } as const;
+/** A candidate must beat the one kept so far by this factor: ties keep the default, so noise cannot flip it. */
+const MARGIN = 1.03;
+/** 384³: large enough that the cache blocks matter (B's 384×384 block is 576 KB), ≈ 2 ms a call. */
+const SIZE = 384;
+
+export class MatmulAutotuneConfigError extends KilnError {}
+
+export type AutotuneMode = 'auto' | 'off' | 'retune';
+
+export interface AutotuneOptions {
+  readonly mode?: AutotuneMode;
+  /** Cache folder; undefined: no disk cache (measure every process). */
+  readonly cacheDir?: string;
+}
+
+export interface AutotuneResult {
+  readonly blocking: MatmulBlocking;
+  /** Where the choice came from. */
+  readonly source: 'default' | 'cache' | 'measured';
+  /** The cache key: CPU model, V8 version, tuner version. */
+  readonly key: string;
+  /** GFLOP/s of the chosen blocking on the 384³ product when it was measured (this process or an earlier one). */
+  readonly gflops?: number;
+  /** Wall time this process spent measuring. */
+  readonly tuneMs?: number;
+  readonly cacheFile?: string;
+}
+
+type Fs = typeof import('node:fs');
+type Os = typeof import('node:os');
+type Path = typeof import('node:path');
+
+/** Node's built-in modules without a static import, so the backend still loads in a browser. */
+function builtin<T>(id: string): T | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    return proc?.getBuiltinModule?.(id) as T | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function machineKey(): string {
+  const os = builtin<Os>('node:os');
+  const model = os?.cpus()[0]?.model.trim() || 'unknown CPU';
+  const v8 = (globalThis as { process?: { versions?: { v8?: string } } }).process?.versions?.v8 ?? 'unknown';
+  return `${model} | V8 ${v8} | tuner ${TUNER_VERSION}`;
+}
+
+/** The options the environment asks for (see the top of this file). */
+export function autotuneOptionsFromEnv(env: Readonly<Record<string, string | undefined>> = builtin<NodeJS.Process>('node:process')?.env ?? {}): AutotuneOptions {
+  const raw = (env.KILN_MATMUL_AUTOTUNE ?? '').trim().toLowerCase();
+  const modes: Record<string, AutotuneMode> = { '': 'auto', auto: 'auto', '1': 'auto', on: 'auto', off: 'off', '0': 'off', retune: 'retune' };
+  const mode = modes[raw];
+  if (!mode) {
+    throw new MatmulAutotuneConfigError(
+      `KILN_MATMUL_AUTOTUNE=${JSON.stringify(env.KILN_MATMUL_AUTOTUNE)} is not a known setting`,
+      'use off (default blocking, no disk access), retune (measure again) or leave it unset',
+    );
+  }
+  const os = builtin<Os>('node:os');
+  const path = builtin<Path>('node:path');
+  let user = 'user';
+  try {
+    user = os?.userInfo().username.replace(/[^A-Za-z0-9_.-]/g, '_') || user;
+  } catch {
+    // no user name (a container without /etc/passwd entry): one shared folder
+  }
+  const cacheDir = env.KILN_CACHE_DIR || (os && path ? path.join(os.tmpdir(), `kiln_${user}`) : undefined);
+  return { mode, ...(cacheDir ? { cacheDir } : {}) };
+}
+
+let chosen: AutotuneResult | undefined;
+
+/** The blocking compileKernels uses by default: tuned once per process (or read from the cache). */
+export function tunedMatmulBlocking(): MatmulBlocking {
+  return (chosen ??= autotuneMatmul(autotuneOptionsFromEnv())).blocking;
+}
+
+/** How this process's default blocking was chosen, for benches and logs; undefined before the first matmul. */
+export function matmulAutotuneResult(): AutotuneResult | undefined {
+  return chosen;
+}
+
+/** Reads the cached choice for this machine, or measures and caches one. Never throws over the disk. */
+export function autotuneMatmul(options: AutotuneOptions = {}): AutotuneResult {
+  const key = machineKey();
+  const mode = options.mode ?? 'auto';
+  if (mode === 'off') return { blocking: DEFAULT_MATMUL_BLOCKING, source: 'default', key };
+  const fs = builtin<Fs>('node:fs');
+  const path = builtin<Path>('node:path');
+  const file = options.cacheDir && fs && path ? path.join(options.cacheDir, FILE_NAME) : undefined;
+  const entries = file ? readEntries(fs!, file) : {};
+  const cached = entries[key];
+  if (mode === 'auto' && cached && isCandidate(cached.blocking)) {
+    return { blocking: cached.blocking, source: 'cache', key, gflops: cached.gflops, ...(file ? { cacheFile: file } : {}) };
+  }
+  const t0 = performance.now();
+  const { blocking, gflops } = measureBest();
+  const tuneMs = performance.now() - t0;
+  if (file) writeEntries(fs!, path!, file, { ...entries, [key]: { blocking, gflops, measuredAt: new Date().toISOString() } });
+  return { blocking, source: 'measured', key, gflops, tuneMs, ...(file ? { cacheFile: file } : {}) };
+}
+
+interface Entry {
+  blocking: MatmulBlocking;
+  gflops: number;
+  measuredAt: string;
+}
+
+function readEntries(fs: Fs, file: string): Record<string, Entry> {
+  try {
+    const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const entries = (parsed as { version?: unknown; entries?: unknown }).entries;
+    if ((parsed as { version?: unknown }).version !== 1 || !entries || typeof entries !== 'object') return {};
+    return Object.assign(Object.create(null) as Record<string, Entry>, entries);
+  } catch {
+    return {}; // absent, unreadable or corrupt: measure
+  }
+}
+
+function writeEntries(fs: Fs, path: Path, file: string, entries: Record<string, Entry>): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // write then rename: a process reading at the same moment sees the old file or the new one, never half
+    const tmp = `${file}.${(globalThis as { process?: { pid?: number } }).process?.pid ?? 0}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ version: 1, entries }, null, 1));
+    fs.renameSync(tmp, file);
+  } catch {
+    // read-only or full disk: the choice holds for this process, the next one measures again
+  }
+}
+
+/** Only blockings the tuner itself could have chosen: a hand-edited file cannot ask for a 1000-row tile. */
+function isCandidate(b: unknown): b is MatmulBlocking {
+  if (!b || typeof b !== 'object') return false;
+  const { MR, NR, KC, MC, NC } = b as Record<string, unknown>;
+  return (
+    TILES.some(([mr, nr]) => mr === MR && nr === NR) &&
+    (KCS as readonly unknown[]).includes(KC) && (MCS as readonly unknown[]).includes(MC) && (NCS as readonly unknown[]).includes(NC)
+  );
+}
+
+/**
+ * Register tile first (with the default cache blocks), then KC, MC and NC in turn: 11 candidates, each the
+ * best of a few calls of a 384³ product on an arena of its own.
+ */
+function measureBest(): { blocking: MatmulBlocking; gflops: number } {
+  const arena = new Arena(4 * 4 * SIZE * SIZE + (1 << 22));
+  const ptrs = { a: arena.alloc(4 * SIZE * SIZE), b: arena.alloc(4 * SIZE * SIZE), c: arena.alloc(4 * SIZE * SIZE) };
+  for (const ptr of [ptrs.a, ptrs.b]) {
+    const values = arena.view('float32', ptr, SIZE * SIZE);
+    for (let i = 0; i < values.length; i++) values[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+  }
+  let best = { blocking: DEFAULT_MATMUL_BLOCKING, gflops: gflopsOf(DEFAULT_MATMUL_BLOCKING, arena, ptrs) };
+  const tryOne = (b: MatmulBlocking) => {
+    const g = gflopsOf(b, arena, ptrs);
+    if (g > best.gflops * MARGIN) best = { blocking: b, gflops: g };
+  };
+  for (const [MR, NR] of TILES.slice(1)) tryOne({ ...DEFAULT_MATMUL_BLOCKING, MR, NR });
+  // then one block size at a time, each from the best so far (coordinate descent: 6 candidates, not 27)
+  for (const field of ['KC', 'MC', 'NC'] as const) {
+    const from = best.blocking;
+    for (const v of { KC: KCS, MC: MCS, NC: NCS }[field]) if (v !== from[field]) tryOne({ ...from, [field]: v });
+  }
+  return best;
+}
+
+function gflopsOf(blocking: MatmulBlocking, arena: Arena, ptrs: Record<'a' | 'b' | 'c', number>): number {
+  const kernel: MatmulKernel = {
+    kind: 'extern', op: 'matmul', name: 'autotune', params: [],
+    inputs: [{ name: 'a', dtype: 'float32' }, { name: 'b', dtype: 'float32' }], outputs: [{ name: 'c', dtype: 'float32' }],
+    batch: [], m: SIZE, n: SIZE, k: SIZE,
+    a: { buffer: 'a', offset: 0, batchStrides: [], rowStride: SIZE, colStride: 1 },
+    b: { buffer: 'b', offset: 0, batchStrides: [], rowStride: SIZE, colStride: 1 },
+    out: 'c',
+  };
+  const compiled = compileKernels([kernel], arena, { matmulBlocking: blocking }).kernels.get('autotune')!;
+  // V8 runs a wasm function's first calls as baseline (Liftoff) code and swaps in optimized code compiled in
+  // the background: the best of several calls is the optimized figure.
+  compiled.call(ptrs);
+  let bestMs = Infinity;
+  const start = performance.now();
+  for (let i = 0; i < 6 && (i < 3 || performance.now() - start < 25); i++) {
+    const t = performance.now();
+    compiled.call(ptrs);
+    bestMs = Math.min(bestMs, performance.now() - t);
+  }
+  return (2 * SIZE ** 3) / bestMs / 1e6;
+}

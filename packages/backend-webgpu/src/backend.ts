@@ -1,0 +1,121 @@
+/// <reference types="@webgpu/types" />
+// The WebGPU backend: core graph → lowered program → one WGSL shader per kernel → a program whose calls
+// return device tensors at once (the work is queued). It uses only the public contract of @kiln/lower.
+import type { Graph } from '@kiln/graph';
+import { Interpreter } from '@kiln/graph';
+import type { Backend, BackendAvailability, BackendCapabilities, BackendCompileContext, CompiledGraph, LoweredProgram } from '@kiln/lower';
+import { LoweringError, backendPlugin, loweredOps, lowerForCodegen, printProgram, registerBackend } from '@kiln/lower';
+import { kernelShader, WebGpuCodegenError } from './codegen/index.js';
+import type { WgslKernel } from './codegen/index.js';
+import type { GpuContext } from './runtime/device.js';
+import { WebGpuProgram } from './runtime/program.js';
+import { initWebGpu } from './init.js';
+import { WORKGROUP } from './codegen/shader.js';
+
+/** float32/int32/bool kernels (bools stored as one int32 each), no float64 (WGSL has none). */
+export const WEBGPU_CAPABILITIES: BackendCapabilities = Object.freeze<BackendCapabilities>({
+  device: 'webgpu',
+  dtypes: ['float32', 'int32', 'bool'],
+  float64: false,
+  boolStorage: 'int32',
+  // Loop indices are split from one flat index per axis; deeper nests than this are untested.
+  maxDims: 64,
+  maxThreads: WORKGROUP,
+});
+
+export interface WebGpuCompiled extends CompiledGraph {
+  readonly program: WebGpuProgram;
+  readonly shaders: readonly WgslKernel[];
+}
+
+type Shaders = Map<number, { kernel: WgslKernel; pipeline: Promise<GPUComputePipeline> }>;
+
+/** Compiles a core graph for the GPU: calls return device tensors (see WebGpuProgram.launch). */
+export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined }): WebGpuCompiled {
+  const t0 = performance.now();
+  const { program: lowered, generated: shaders, loweredMs } = lowerForCodegen(graph, ctx, (_kernels, program) => generateShaders(program, gpu), rejection, 'WebGPU');
+  const program = new WebGpuProgram(lowered, gpu, shaders);
+  const list = [...shaders.values()].map((s) => s.kernel);
+  const compileMs = performance.now() - t0;
+  return {
+    program,
+    shaders: list,
+    run: (inputs) => program.launch(inputs),
+    report: {
+      backend: 'webgpu',
+      kernels: list.length,
+      eagerSteps: lowered.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
+      ...(lowered.fusions ? { fusions: lowered.fusions } : {}),
+      code: [printProgram(lowered), ...list.map((k) => `// WGSL of ${k.name}\n${k.code}`)].join('\n\n'),
+      compileMs,
+      phasesMs: { lower: loweredMs, wgsl: compileMs - loweredMs },
+    },
+  };
+}
+
+function generateShaders(program: LoweredProgram, gpu: GpuContext): Shaders {
+  const shaders: Shaders = new Map();
+  program.steps.forEach((step, i) => {
+    if (step.kind !== 'kernel') return;
+    const kernel = kernelShader(step.kernel);
+    shaders.set(i, { kernel, pipeline: quietly(gpu.pipeline(kernel.code)) });
+  });
+  return shaders;
+}
+
+/** A pipeline that fails is reported by the call that awaits it, not as an unhandled rejection. */
+function quietly<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+const rejection = (err: unknown) => (err instanceof WebGpuCodegenError ? { kernel: err.kernel, message: err.message } : undefined);
+
+let context: GpuContext | undefined;
+
+export const webgpuBackend: Backend = {
+  name: 'webgpu',
+  // Above the CPU backend: where a config or an import loads this backend and an adapter exists, `auto` runs
+  // compiled code on the GPU (and returns webgpu tensors).
+  priority: 200,
+  capabilities: WEBGPU_CAPABILITIES,
+  async init(): Promise<BackendAvailability> {
+    const status = await initWebGpu();
+    if (!status.ok) return { available: false, reason: status.reason };
+    context = status.gpu;
+    return { available: true };
+  },
+  compile(graph, ctx) {
+    const t0 = performance.now();
+    try {
+      const compiled = compileGraphForWebGpu(graph, context!, ctx);
+      if (compiled.program.launchable) return compiled;
+      // Sizes that depend on data need a readback before the outputs exist, and calls are synchronous:
+      // the interpreter runs such a graph (on the inputs' device), and the report says so.
+      return interpreted(graph, 'its output sizes depend on the data (nonzero, item), which the GPU must read back first', t0);
+    } catch (err) {
+      if (!(err instanceof LoweringError)) throw err;
+      return interpreted(graph, err.message, t0);
+    }
+  },
+  loweredOps: () => loweredOps(),
+};
+
+function interpreted(graph: Graph, reason: string, t0: number): CompiledGraph {
+  const interpreter = new Interpreter(graph);
+  return {
+    run: (inputs) => interpreter.run([...inputs]) as unknown[],
+    report: { backend: 'webgpu', kernels: 0, eagerSteps: [], wholeGraphFallback: reason, compileMs: performance.now() - t0 },
+  };
+}
+
+/** The backend as a config plugin (`plugins: ['@kiln/backend-webgpu']`): adds it to one compiler's hooks. */
+export const webgpuBackendPlugin = backendPlugin(webgpuBackend);
+
+/**
+ * Registers the backend for every compiler of the process, as importing `@kiln/backend-cpu` does for the
+ * CPU. Not done on import: a program that only wants eager webgpu tensors keeps compiling for the CPU.
+ */
+export function registerWebGpuBackend(): void {
+  registerBackend(webgpuBackend);
+}

@@ -1,0 +1,110 @@
+// What every WGSL kernel shares: the binding layout (parameters, then inputs, then outputs, by position),
+// the flat workgroup index over a 2-D dispatch (a dimension holds at most 65,535 workgroups), and the
+// decomposition of a flat index into loop indices.
+import type { BufferDecl, Kernel, LoopDType, SizeExpr } from '@kiln/lower';
+import { bufferMap } from '@kiln/lower';
+import { storageType, sizeText, type Bindings } from './values.js';
+import { Prelude } from './prelude.js';
+import { WebGpuCodegenError } from './errors.js';
+
+/** A generated shader and how to run it; `dispatch` is evaluated at call time from the parameter values. */
+export interface WgslKernel {
+  readonly name: string;
+  readonly code: string;
+  /** Program buffer bound at @binding(i + 1); binding 0 is the parameter array. */
+  readonly buffers: readonly string[];
+  /** Which of `buffers` the kernel writes. */
+  readonly writes: readonly boolean[];
+  /** Number of workgroups, from the kernel's sizes (a size expression over the parameters). */
+  readonly workgroups: SizeExpr;
+  /** A third dispatch dimension (matmul batches), 1 otherwise. */
+  readonly layers: SizeExpr;
+  /** Parameters in slot order, as the kernel's `P` array expects them. */
+  readonly params: readonly string[];
+  /** A 2-D workgroup grid (x, y) when the kernel's layout needs one (matmul tiles); else `workgroups` is split. */
+  readonly grid?: readonly [SizeExpr, SizeExpr];
+}
+
+export const WORKGROUP = 256;
+export const MAX_DISPATCH = 65535;
+
+export class ShaderFrame implements Bindings {
+  readonly prelude = new Prelude();
+  readonly declarations: string[] = [];
+  private readonly ids = new Map<string, { id: string; dtype: LoopDType }>();
+  readonly order: string[] = [];
+  readonly writes: boolean[] = [];
+  private readonly slots: Map<string, number>;
+  readonly decls: Map<string, BufferDecl>;
+
+  constructor(readonly kernel: Kernel) {
+    this.slots = new Map(kernel.params.map((p, i) => [p, i]));
+    this.decls = bufferMap(kernel.inputs, kernel.outputs);
+    const outputs = new Set(kernel.outputs.map((b) => b.name));
+    for (const b of [...kernel.inputs.filter((b) => !outputs.has(b.name)), ...kernel.outputs]) {
+      const id = `b${this.order.length}`;
+      const write = outputs.has(b.name);
+      this.ids.set(b.name, { id, dtype: b.dtype });
+      this.order.push(b.name);
+      this.writes.push(write);
+      const type = storageType(b.dtype, kernel.name);
+      this.declarations.push(`@group(0) @binding(${this.order.length}) var<storage, ${write ? 'read_write' : 'read'}> ${id}: array<${type}>;`);
+    }
+  }
+
+  buffer(name: string): { id: string; dtype: LoopDType } {
+    const b = this.ids.get(name);
+    if (!b) throw new WebGpuCodegenError(this.kernel.name, `unknown buffer '${name}'`);
+    return b;
+  }
+
+  param(name: string): number {
+    const slot = this.slots.get(name);
+    if (slot === undefined) throw new WebGpuCodegenError(this.kernel.name, `unknown parameter '${name}'`);
+    return slot;
+  }
+
+  size(e: SizeExpr): string {
+    return sizeText(e, this, this.prelude);
+  }
+
+  /** `let` lines binding `names[k]` to the k-th index of `flat` over `sizes` (row-major). */
+  decompose(flat: string, sizes: readonly SizeExpr[], names: readonly string[], tag: string): string[] {
+    if (sizes.length === 0) return [];
+    const lines = [`var ${tag}r = ${flat};`];
+    for (let k = sizes.length - 1; k > 0; k--) {
+      const s = this.size(sizes[k]!);
+      lines.push(`let ${names[k]} = ${tag}r % ${s};`, `${tag}r = ${tag}r / ${s};`);
+    }
+    lines.push(`let ${names[0]} = ${tag}r;`);
+    return lines;
+  }
+
+  /** The shader text around `body` (the compute entry point's statements). */
+  finish(body: readonly string[], workgroupSize: string, workgroupVars: readonly string[] = []): string {
+    return [
+      `@group(0) @binding(0) var<storage, read> P: array<i32>;`,
+      ...this.declarations,
+      ...workgroupVars,
+      this.prelude.text(),
+      `@compute @workgroup_size(${workgroupSize})`,
+      `fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32, @builtin(local_invocation_id) lid: vec3u) {`,
+      `  let group = i32(wg.x + wg.y * nwg.x);`,
+      // A static use of every binding: layout 'auto' leaves unused ones out, and the runner binds them all.
+      `  _ = &P;`,
+      ...this.order.map((_, i) => `  _ = &b${i};`),
+      ...body.map((l) => `  ${l}`),
+      `}`,
+    ].join('\n');
+  }
+
+  result(code: string, workgroups: SizeExpr, layers: SizeExpr = 1): WgslKernel {
+    return { name: this.kernel.name, code, buffers: this.order, writes: this.writes, workgroups, layers, params: this.kernel.params };
+  }
+}
+
+/** A store of `value` (a register value) into `buffer` at `address`, converting bools to their 0/1 storage. */
+export function storeLine(frame: ShaderFrame, buffer: string, address: string, value: string): string {
+  const b = frame.buffer(buffer);
+  return `${b.id}[${address}] = ${b.dtype === 'bool' ? `select(0, 1, ${value})` : value};`;
+}

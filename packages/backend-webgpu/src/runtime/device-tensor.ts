@@ -1,0 +1,89 @@
+// Tensors that live in GPU memory. A device tensor is an ordinary Tensor (device 'webgpu', contiguous)
+// whose storage is a `GpuBytes`: a promise of a GPU buffer, because the work that fills it may still be
+// queued. Its buffer goes back to the pool when the tensor is garbage-collected; a tensor that shares
+// another's buffer (an output that is an input unchanged) holds that one alive instead of owning it.
+import type { ExternalBytes, Tensor as TensorType, TypedArray } from '@kiln/tensor';
+import { KilnError, Storage, Tensor, allocate, contiguousStridesOf, syncReadError } from '@kiln/tensor';
+import type { LoopDType } from '@kiln/lower';
+import type { GpuContext } from './device.js';
+
+export class GpuBytes implements ExternalBytes {
+  constructor(
+    readonly buffer: Promise<GPUBuffer>,
+    /** Elements, each stored in 4 bytes on the GPU (bool as int32). */
+    readonly numel: number,
+    /** The bytes this one reads when it does not own its buffer (kept alive through this reference). */
+    readonly source?: GpuBytes,
+  ) {}
+
+  view(): TypedArray {
+    throw syncReadError('webgpu', 'reading the elements');
+  }
+}
+
+const released = new FinalizationRegistry<{ gpu: GpuContext; buffer: Promise<GPUBuffer> }>(({ gpu, buffer }) => {
+  // A failed computation's buffer was never handed out; there is nothing to return.
+  buffer.then((b) => gpu.pool.give(b), () => {});
+});
+
+/** A device tensor over `bytes`; when `owned`, the buffer returns to the pool once the tensor is collected. */
+export function deviceTensor(gpu: GpuContext, bytes: GpuBytes, shape: readonly number[], dtype: LoopDType, owned: boolean): TensorType {
+  const t = new Tensor(Storage.fromExternal(bytes, dtype), shape, contiguousStridesOf(shape), 0, dtype, 'webgpu');
+  if (owned) released.register(bytes, { gpu, buffer: bytes.buffer });
+  return t;
+}
+
+export function gpuBytesOf(t: TensorType): GpuBytes {
+  const bytes = t.storage.external;
+  if (!(bytes instanceof GpuBytes)) throw new KilnError(`a tensor on '${t.device}' has no WebGPU buffer`, "move it with t.to('webgpu')");
+  return bytes;
+}
+
+/**
+ * Host data as the GPU stores it: 32-bit words, booleans widened to 0/1 int32. float64 is kept as its 8-byte
+ * values only between eager steps of a program (no kernel computes it); a float64 device tensor is refused.
+ */
+export function toDeviceLayout(data: TypedArray, dtype: string, insideProgram = false): TypedArray {
+  if (dtype === 'bool') return Int32Array.from(data as Uint8Array);
+  if (dtype === 'float64' && !insideProgram) {
+    throw new KilnError("float64 tensors cannot live on webgpu (WGSL has no 64-bit floats)", "cast first: t.to('float32').to('webgpu'), or keep it on the CPU");
+  }
+  return data;
+}
+
+/** Bytes per element on the GPU: 4, or 8 for float64 held between eager steps. */
+export const deviceBytes = (dtype: string): number => (dtype === 'float64' ? 8 : 4);
+
+/** Uploads a CPU tensor (any layout) into a fresh pooled buffer; the write is queued, so this returns at once. */
+export function upload(gpu: GpuContext, t: TensorType): TensorType {
+  const data = toDeviceLayout(t.toTypedArray(), t.dtype);
+  const buffer = gpu.pool.take(Math.max(data.byteLength, 4));
+  gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  return deviceTensor(gpu, new GpuBytes(Promise.resolve(buffer), t.numel), t.shape, t.dtype as LoopDType, true);
+}
+
+/** Copies the first `n` elements of a buffer back into a new host array of `dtype`. */
+export async function download(gpu: GpuContext, buffer: GPUBuffer, dtype: LoopDType, n: number): Promise<TypedArray> {
+  const out = allocate(dtype, n);
+  if (n === 0) return out;
+  const bytes = n * deviceBytes(dtype);
+  const staging = gpu.pool.takeStaging(bytes);
+  const encoder = gpu.device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+  gpu.device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+  const raw = new Uint8Array(staging.getMappedRange(0, bytes));
+  if (dtype === 'bool') {
+    const words = new Int32Array(raw.buffer, raw.byteOffset, n);
+    for (let i = 0; i < n; i++) out[i] = words[i]!;
+  } else new Uint8Array(out.buffer, out.byteOffset, bytes).set(raw);
+  staging.unmap();
+  gpu.pool.giveStaging(staging);
+  return out;
+}
+
+/** The elements of a device tensor, read back. Errors of the work that computed it surface here. */
+export async function downloadTensor(gpu: GpuContext, t: TensorType): Promise<TypedArray> {
+  const bytes = gpuBytesOf(t);
+  return download(gpu, await bytes.buffer, t.dtype as LoopDType, t.numel);
+}

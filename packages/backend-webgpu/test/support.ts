@@ -1,0 +1,86 @@
+// Shared by the WebGPU tests: one device per test process (or the reason there is none, printed once and
+// the tests reported as skipped), and a differential check of a traced function against eager.
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import { traceOps } from '@kiln/graph';
+import { acquireDevice, compileGraphForWebGpu, releaseDevice, type GpuContext } from '@kiln/backend-webgpu';
+
+const result = await acquireDevice();
+export const gpu: GpuContext | undefined = result.ok ? result.gpu : undefined;
+export const noDevice: string | undefined = result.ok ? undefined : result.reason;
+if (noDevice) console.error(`[backend-webgpu tests] skipped: ${noDevice}`);
+
+/** Releases the device once every WebGPU suite has run, so the test process exits cleanly. */
+let open = 0;
+export function suiteDone(): void {
+  if (--open === 0) void releaseDevice();
+}
+export function suiteStarted(): void {
+  open++;
+}
+
+type Fn = (...args: k.Tensor[]) => unknown;
+const flat = (r: unknown): k.Tensor[] => (Array.isArray(r) ? (r as k.Tensor[]) : [r as k.Tensor]);
+
+/**
+ * Traces `fn` on the first input set (symbolic sizes), compiles it for the GPU, and checks every input set
+ * against eager: same shapes, dtypes, NaN where eager has NaN, equal infinities, floats within `tol`
+ * relative. Returns the compiled program so tests can look at its steps.
+ */
+export async function checkOnGpu(fn: Fn, argSets: readonly k.Tensor[][], tol = 1e-5) {
+  const { coreGraph } = traceOps(fn, argSets[0]!, { dynamic: true });
+  const compiled = compileGraphForWebGpu(coreGraph, gpu!);
+  for (const inputs of argSets) {
+    const want = flat(fn(...inputs));
+    const what = (i: number, how: string) => `output ${i} (${how}) for [${inputs.map((t) => t.shape.join('×')).join('], [')}]`;
+    // Both ways a program runs: read back at the end (run), and device tensors handed out at once (launch).
+    const read = (await compiled.program.run(inputs)) as k.Tensor[];
+    assert.is(read.length, want.length, 'output count');
+    want.forEach((w, i) => assertClose(read[i]!, w, tol, what(i, 'run')));
+    if (!compiled.program.launchable) continue;
+    const launched = compiled.program.launch(inputs) as k.Tensor[];
+    for (const [i, w] of want.entries()) {
+      assert.is(launched[i]!.device, 'webgpu');
+      assertClose(await launched[i]!.cpu(), w, tol, what(i, 'launch'));
+    }
+  }
+  return compiled;
+}
+
+export function assertClose(got: k.Tensor, want: k.Tensor, tol: number, what: string): void {
+  assert.equal(got.shape, want.shape, `${what}: shape`);
+  assert.is(got.dtype, want.dtype, `${what}: dtype`);
+  const a = got.toTypedArray();
+  const b = want.toTypedArray();
+  for (let i = 0; i < b.length; i++) {
+    const [x, y] = [Number(a[i]), Number(b[i])];
+    if (Number.isNaN(y)) assert.ok(Number.isNaN(x), `${what}: element ${i}: expected NaN, got ${x}`);
+    else if (!Number.isFinite(y)) assert.is(x, y, `${what}: element ${i}`);
+    else assert.ok(Math.abs(x - y) <= tol * Math.max(1, Math.abs(y)), `${what}: element ${i}: ${x} vs ${y}`);
+  }
+}
+
+/** Floats with the special values mixed in: NaN, ±Infinity, ±0, rounding ties, large and tiny magnitudes. */
+export const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 0.5, 1.5, 2.5, -0.5, -2.5, 3e9, -3e9, 7, -7, 1e-30, 65536.5, 1e-4, -3e-3];
+export const special = (n: number, shift = 0, values = SPECIAL) =>
+  k.Tensor.fromData(Float32Array.from({ length: n }, (_, i) => values[(i + shift) % values.length]!), [n], 'float32');
+
+let seed = 7;
+/** Deterministic uniform floats in [lo, hi). */
+export function uniform(shape: number[], lo = -3, hi = 3): k.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = Float32Array.from({ length: n }, () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return lo + (seed / 0x7fffffff) * (hi - lo);
+  });
+  return k.Tensor.fromData(data, shape, 'float32');
+}
+
+export function ints(shape: number[], lo: number, hi: number): k.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = Int32Array.from({ length: n }, () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return lo + (seed % (hi - lo + 1));
+  });
+  return k.Tensor.fromData(data, shape, 'int32');
+}
