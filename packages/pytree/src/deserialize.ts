@@ -97,7 +97,45 @@ function objectKeys(keys: unknown, count: number): string[] {
     if (seen.has(key)) throw badJson(`an object node has the key ${formatKey(key)} twice`);
     seen.add(key);
   }
+  if (!isPropertyOrder(keys) && !isCodeUnitOrder(keys)) {
+    throw badJson(
+      `an object node's keys [${keys.map(formatKey).join(', ')}] are in an order no object has (JS lists integer keys first, ascending; sortKeys sorts all)`,
+    );
+  }
   return [...keys];
+}
+
+/**
+ * Objects list integer-like keys first, in ascending order, whatever order they were added in; a spec
+ * whose keys are in another order would unflatten to an object that flattens with its leaves permuted.
+ */
+function isPropertyOrder(keys: readonly string[]): boolean {
+  let previous = -1;
+  let inIndices = true;
+  for (const key of keys) {
+    const index = arrayIndex(key);
+    if (index === undefined) inIndices = false;
+    else if (!inIndices || index <= previous) return false;
+    else previous = index;
+  }
+  return true;
+}
+
+/** The order of specs flattened with `sortKeys`. */
+function isCodeUnitOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! >= keys[i]!) return false;
+  return true;
+}
+
+/** The key's value if it is an array index (canonical decimal below 2^32 - 1), the keys objects list first. */
+function arrayIndex(key: string): number | undefined {
+  if (key.length === 0 || key.length > 10 || (key.length > 1 && key[0] === '0')) return undefined;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  const value = Number(key);
+  return value < 2 ** 32 - 1 ? value : undefined;
 }
 
 function mapKeys(tagged: unknown, count: number): unknown[] {

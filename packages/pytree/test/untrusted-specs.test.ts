@@ -14,8 +14,11 @@ import {
   registerPytreeNode,
   registerStatic,
   treeStructure,
+  unregisterPytreeNode,
   withOptions,
 } from '@kiln/pytree';
+import { fuzzSettings, fuzzTimeLeft } from '../../../test-support/fuzz-settings.js';
+import { mutateJson, seededRandom } from '../../../test-support/json-mutation.js';
 
 const spec2 = (root: unknown) => JSON.stringify({ format: 'kiln-pytree/2', root });
 const spec1 = (root: unknown) => JSON.stringify({ format: 'kiln-pytree/1', root });
@@ -39,6 +42,20 @@ keys('an object node with a repeated key is refused (unflatten would silently dr
   refused(spec2([{ t: 'object', k: ['a', 1], c: ['*', '*'] }]), /a node is \[/);
   refused(spec2({ t: 'array', c: [{ t: 'object', k: ['a', 1], c: ['*', '*'] }] }), /the key 1, which is not a string \(at \[0\]\)/);
   refused(spec2({ t: 'object', k: ['a'], c: ['*', '*'] }), 'an object node has 1 keys for 2 children');
+});
+
+keys('object keys must be in an order objects have (found by the fuzzer: leaves came back permuted)', () => {
+  // JS lists integer-like keys first: { bigint, 7 } unflattens to { 7, bigint }, which flattens the other way.
+  refused(spec2({ t: 'object', k: ['bigint', '7'], c: ['*', '*'] }), "keys ['bigint', '7'] are in an order no object has");
+  refused(spec2({ t: 'object', k: ['b', '2', '1'], c: ['*', '*', '*'] }), 'in an order no object has');
+  // Property order (indices ascending, then the rest as inserted) and sortKeys' code-unit order are fine.
+  // ('4294967295' is past the largest array index, so objects list it with the other strings.)
+  refused(spec2({ t: 'object', k: ['4294967295', '0'], c: ['*', '*'] }), 'in an order no object has');
+  for (const k of [['1', '2', 'b', 'a'], ['9', '10'], ['10', '9', 'a'], ['01', 'a'], ['0', '4294967295', '01']]) {
+    const spec = TreeSpec.deserialize(spec2({ t: 'object', k, c: k.map(() => '*') }));
+    const tree = spec.unflatten(k.map((_, i) => i));
+    assert.ok(treeStructure(tree).equals(spec) || treeStructure(tree, { sortKeys: true }).equals(spec), k.join(','));
+  }
 });
 
 keys('malformed Map keys are SerializationErrors, never SyntaxError, RangeError, TypeError or NaN', () => {
@@ -206,3 +223,51 @@ contract('keys of the wrong length or type raise StructureMismatchError naming t
 keys.run();
 refs.run();
 contract.run();
+
+const fuzz = suite('untrusted specs: mutation fuzz');
+
+const REPLACEMENTS: unknown[] = [null, 0, 1, -1, 1.5, '', '*', 'a', '__proto__', [], {}, true, ['number', 1], ['bigint', '7'], ['string', 'a'], { t: 'ref', i: 0 }, { t: 'null' }, { t: 'array', c: [] }, { t: 'map', k: [], c: [] }];
+
+fuzz('every mutation of a serialized spec gives a spec that round-trips, or a SerializationError', () => {
+  class Cell {
+    constructor(public value: unknown, public tag = 't') {}
+  }
+  registerDataclass(Cell, { dataFields: ['value'], metaFields: ['tag'], namespace: 'untrusted-fuzz' });
+  const pt = withOptions({ namespace: 'untrusted-fuzz' });
+  const bases = [
+    pt.treeStructure({ a: [1, { b: 2, c: null }], m: new Map<unknown, unknown>([[1, 3], ['1', [4, 5]], [NaN, undefined]]), d: new Cell([6, 7]) }),
+    treeStructure(Array.from({ length: 4 }, () => ({ w: 1, b: [2] }))).compose(treeStructure([1, { x: 2 }])),
+    treeStructure([Object.assign(Object.create(null), { k: 1, j: [2] }), [[[]]], { '': 0, __proto__x: 1 }]),
+  ].map((spec) => JSON.parse(spec.serialize()));
+  // CI: 3,000 mutations from a fixed seed; `pnpm fuzz spec-json --runs N --seed S` for a long run.
+  const settings = fuzzSettings({ runs: 3000, seed: 0x5eed });
+  const next = seededRandom(settings.seed);
+  let accepted = 0;
+  let refused = 0;
+  let run = 0;
+  for (; run < settings.runs && fuzzTimeLeft() > 0; run++) {
+    const copy = mutateJson(bases[run % bases.length], next, REPLACEMENTS, 2);
+    const text = JSON.stringify(copy);
+    let spec: TreeSpec;
+    try {
+      spec = TreeSpec.deserialize(text);
+    } catch (error) {
+      if (!(error instanceof SerializationError)) throw new Error(`run ${run}: ${String(error)}\n${text.slice(0, 400)}`);
+      refused++;
+      continue;
+    }
+    accepted++;
+    // What was accepted means what it says: it survives serialize, and a tree built from it has it as its
+    // structure (a repeated key would lose a child here).
+    assert.ok(TreeSpec.deserialize(spec.serialize()).equals(spec), `run ${run}: serialize round trip`);
+    if (spec.numLeaves <= 10_000) {
+      const tree = spec.unflatten(Array.from({ length: spec.numLeaves }, (_, i) => i));
+      assert.ok(pt.treeStructure(tree).equals(spec), `run ${run}: ${spec.toString().slice(0, 200)} vs ${pt.treeStructure(tree).toString().slice(0, 200)}`);
+    }
+  }
+  if (settings.long) console.log(`[fuzz spec-json] ${run} mutations from seed ${settings.seed}: ${accepted} accepted, ${refused} refused, 0 untyped errors`);
+  if (!settings.long) assert.ok(accepted > 100 && refused > 500, `accepted ${accepted}, refused ${refused}`);
+  unregisterPytreeNode(Cell, { namespace: 'untrusted-fuzz' });
+});
+
+fuzz.run();
