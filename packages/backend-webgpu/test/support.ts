@@ -97,8 +97,9 @@ export async function readBack(tree: unknown): Promise<unknown> {
     return out;
   }
   if (Array.isArray(tree)) {
-    const out: unknown[] & Record<string, unknown> = [];
-    for (const key of Object.keys(tree)) out[key as never] = (await readBack(tree[key as never])) as never;
+    // Object.keys, not iteration: an array result may carry named fields too.
+    const out: unknown[] = [];
+    for (const key of Object.keys(tree)) (out as unknown as Record<string, unknown>)[key] = await readBack((tree as unknown as Record<string, unknown>)[key]);
     return out;
   }
   if (tree !== null && typeof tree === 'object') {
