@@ -12,7 +12,7 @@ const Effects = suite('differential corpus: side effects and exceptions');
 const Language = suite('differential corpus: classes, closures and language features');
 
 const cases = (s: typeof InPlace, programs: Record<string, Program<any>>) => {
-  for (const [name, program] of Object.entries(programs)) s(name, () => assertNoDifference(program));
+  for (const [name, program] of Object.entries(programs)) s(name, () => assertNoDifference(program, name));
 };
 const MATRICES = [[3, 4], [1, 1], [2, 5], [0, 3]] as const;
 

@@ -10,7 +10,7 @@ const Indexing = suite('differential corpus: indexing, masks and dtypes');
 const Linalg = suite('differential corpus: matmul and normalization');
 
 const cases = (s: typeof Views, programs: Record<string, Program<any>>) => {
-  for (const [name, program] of Object.entries(programs)) s(name, () => assertNoDifference(program));
+  for (const [name, program] of Object.entries(programs)) s(name, () => assertNoDifference(program, name));
 };
 const SQUARE3 = [[2, 3, 4], [1, 1, 1], [3, 1, 5], [2, 0, 3], [4, 2, 2]] as const;
 

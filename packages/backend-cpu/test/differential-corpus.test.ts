@@ -13,7 +13,7 @@ const Numbers = suite('differential corpus: numbers from outside the frame');
 const ROWS = [[4], [1], [0], [7]] as const;
 
 const cases = (s: typeof DataDependent, programs: Record<string, Program<any>>) => {
-  for (const [name, program] of Object.entries(programs)) s(name, () => assertNoDifference(program));
+  for (const [name, program] of Object.entries(programs)) s(name, () => assertNoDifference(program, name));
 };
 
 cases(DataDependent, {

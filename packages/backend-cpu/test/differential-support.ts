@@ -71,15 +71,22 @@ const CONFIGS: readonly CompileOptions[] = [
 ];
 const configName = (c: CompileOptions) => `${c.backend}${c.dynamic ? ', dynamic' : ''}`;
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-function attempt(run: () => unknown): Outcome {
+export function attempt(run: () => unknown): Outcome {
   try {
     return { ok: true, value: run() };
   } catch (error) {
     return { ok: false, error };
   }
 }
+
+/**
+ * Every program the corpus checked, by test name, in order (the corpus files pass the name; the other
+ * differential tests do not, and are not replayed): the WebGPU backend's tests import the corpus
+ * files and replay these on the GPU (asynchronous readback), so the programs live in one place.
+ */
+export const checkedPrograms: { name: string; program: Program<any> }[] = [];
 
 /** Runs `program` under every configuration; returns the differences found (empty when compiled = eager). */
 export function differences<S>(program: Program<S>): string[] {
@@ -88,15 +95,9 @@ export function differences<S>(program: Program<S>): string[] {
     const eagerWorld = program.world();
     const compiledWorld = program.world();
     const compiled = compileWith(compiledWorld.fn, config, new CompileRecorder());
-    const sequence = [...program.shapes, program.shapes[0]!, program.shapes[program.shapes.length - 1]!];
-    sequence.forEach((shape, i) => {
+    callSequence(program).forEach((shape, i) => {
       const where = `[${configName(config)}] call ${i} (${JSON.stringify(shape)})`;
-      const seed = 1000 + i;
-      const eagerArgs = program.args(new Gen(seed), shape, i);
-      const compiledArgs = program.args(new Gen(seed), shape, i);
-      eagerWorld.beforeCall?.(i);
-      compiledWorld.beforeCall?.(i);
-      const want = attempt(() => eagerWorld.fn.apply(eagerWorld.thisArg, eagerArgs));
+      const { eagerArgs, compiledArgs, want } = eagerCall(program, eagerWorld, compiledWorld, shape, i);
       const got = attempt(() => compiled.apply(compiledWorld.thisArg, compiledArgs));
       const diff = [
         ...compareOutcome(got, want, program.tol ?? 1e-5, program.errorsDiffer !== undefined),
@@ -110,13 +111,27 @@ export function differences<S>(program: Program<S>): string[] {
   return found;
 }
 
+/** The calls a program makes: each of its shapes, then the first and the last again (cache hits). */
+export const callSequence = <S>(program: Program<S>): S[] => [...program.shapes, program.shapes[0]!, program.shapes[program.shapes.length - 1]!];
+
+/** Call `i`: fresh but equal arguments for both worlds, the outside edits before it, and eager's outcome. */
+export function eagerCall<S>(program: Program<S>, eagerWorld: World, compiledWorld: World, shape: S, i: number) {
+  const seed = 1000 + i;
+  const eagerArgs = program.args(new Gen(seed), shape, i);
+  const compiledArgs = program.args(new Gen(seed), shape, i);
+  eagerWorld.beforeCall?.(i);
+  compiledWorld.beforeCall?.(i);
+  return { eagerArgs, compiledArgs, want: attempt(() => eagerWorld.fn.apply(eagerWorld.thisArg, eagerArgs)) };
+}
+
 /** Asserts that `program` shows no difference; the message lists every one (up to 12). */
-export function assertNoDifference<S>(program: Program<S>): void {
+export function assertNoDifference<S>(program: Program<S>, name?: string): void {
+  if (name !== undefined) checkedPrograms.push({ name, program });
   const found = differences(program);
   if (found.length > 0) assert.unreachable(`${found.length} difference(s):\n  ${found.slice(0, 12).join('\n  ')}`);
 }
 
-function compareOutcome(got: Outcome, want: Outcome, tol: number, anyError: boolean): string[] {
+export function compareOutcome(got: Outcome, want: Outcome, tol: number, anyError: boolean): string[] {
   if (got.ok && want.ok) return compareTree(got.value, want.value, 'result', tol);
   if (!want.ok && got.ok) return [`eager threw ${describe(want.error)}, compiled returned`];
   if (want.ok && !got.ok) return [`compiled threw ${describe(got.error)}${stackTop(got.error)}, eager returned`];
@@ -200,7 +215,7 @@ function compareTensor(got: k.Tensor, want: k.Tensor, path: string, tol: number)
  * Which output tensors are the same object as, or share storage with, an input or another output. A user
  * notices both: writing into a returned view of an input changes the input in eager code.
  */
-function compareAliasing(got: unknown, want: unknown): string[] {
+export function compareAliasing(got: unknown, want: unknown): string[] {
   const [g, w] = [tensorsOf(got), tensorsOf(want)];
   if (g.length !== w.length) return [];
   const out: string[] = [];

@@ -84,3 +84,28 @@ export function ints(shape: number[], lo: number, hi: number): k.Tensor {
   });
   return k.Tensor.fromData(data, shape, 'int32');
 }
+
+/**
+ * A copy of a pytree (arrays, plain objects, Maps, class instances) with every device tensor read back to
+ * the CPU, so the synchronous comparisons of the CPU corpora can judge a compiled WebGPU result.
+ */
+export async function readBack(tree: unknown): Promise<unknown> {
+  if (tree instanceof k.Tensor) return tree.cpu();
+  if (tree instanceof Map) {
+    const out = new Map();
+    for (const [key, v] of tree) out.set(key, await readBack(v));
+    return out;
+  }
+  if (Array.isArray(tree)) {
+    // Object.keys, not iteration: an array result may carry named fields too.
+    const out: unknown[] = [];
+    for (const key of Object.keys(tree)) (out as unknown as Record<string, unknown>)[key] = await readBack((tree as unknown as Record<string, unknown>)[key]);
+    return out;
+  }
+  if (tree !== null && typeof tree === 'object') {
+    const out = Object.create(Object.getPrototypeOf(tree)) as Record<string, unknown>;
+    for (const [key, v] of Object.entries(tree)) out[key] = await readBack(v);
+    return out;
+  }
+  return tree;
+}

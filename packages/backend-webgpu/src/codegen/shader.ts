@@ -3,7 +3,7 @@
 // decomposition of a flat index into loop indices.
 import type { BufferDecl, Kernel, LoopDType, SizeExpr } from '@kiln/lower';
 import { bufferMap } from '@kiln/lower';
-import { storageType, sizeText, type Bindings } from './values.js';
+import { i32Literal, storageType, sizeText, type Bindings } from './values.js';
 import { Prelude } from './prelude.js';
 import { WebGpuCodegenError } from './errors.js';
 
@@ -73,7 +73,9 @@ export class ShaderFrame implements Bindings {
     if (sizes.length === 0) return [];
     const lines = [`var ${tag}r = ${flat};`];
     for (let k = sizes.length - 1; k > 0; k--) {
-      const s = this.size(sizes[k]!);
+      // A constant size 0 means the kernel has no elements and never runs this; WGSL rejects `x % i32(0)`
+      // at shader creation, so divide by 1 there instead.
+      const s = sizes[k] === 0 ? i32Literal(1) : this.size(sizes[k]!);
       lines.push(`let ${names[k]} = ${tag}r % ${s};`, `${tag}r = ${tag}r / ${s};`);
     }
     lines.push(`let ${names[0]} = ${tag}r;`);

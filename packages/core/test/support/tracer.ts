@@ -71,8 +71,15 @@ export interface Expected {
   options?: CompileOptions;
 }
 
+/**
+ * Every program `check` saw, in order: the WebGPU backend's tests import the graph-break corpus and replay
+ * these on the GPU (asynchronous readback), so the programs live in one place.
+ */
+export const checkedCalls: { fn: (...args: any[]) => any; calls: readonly unknown[][]; expected: Expected }[] = [];
+
 /** Calls the compiled and the eager function on each argument list; compares results and counts. */
 export function check<F extends (...args: any[]) => any>(fn: F, calls: readonly unknown[][], expected: Expected = {}): CompileRecorder {
+  checkedCalls.push({ fn, calls, expected });
   const recorder = new CompileRecorder();
   const compiled = compileWith(fn, expected.options ?? {}, recorder);
   for (const args of calls) {
