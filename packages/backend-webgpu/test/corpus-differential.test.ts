@@ -38,7 +38,7 @@ const gpuCompiler = new Compiler().use(webgpuBackendPlugin);
  *   device says 'cpu'), so reading its elements raises.
  * - empty or over-corrected reductions: mean/var/std give 0 or a denormal where eager gives NaN.
  * - wrong values: cumsum (floats, ints, bools), a reduction dim passed as a number, full/zeros filled with
- *   a size, int32 products that overflow (eager wraps), and a NaN comparison mask in maximum/minimum/where.
+ *   a size, int32 products that overflow (eager wraps).
  */
 const KNOWN_DIFFERENT = new Set([
   'a branch on a float item()',
@@ -55,7 +55,6 @@ const KNOWN_DIFFERENT = new Set([
   'full and zeros sized by input sizes, filled with a size',
   'int32 arithmetic that overflows and wraps',
   'matmul with broadcast batch dims and 1-D operands',
-  'maximum, minimum, clamp and where with NaN',
   'sum, prod, all and any over empty and size-1 dims',
   'the same result returned twice and with a view of it',
   'var and std over dims, with correction and keepdim',

@@ -25,7 +25,7 @@ test('transcendental ops within 1e-5 over a range', async () => {
 
 test('binary ops with broadcasting, maximum/minimum with NaN, pow and atan2', async () => {
   await checkOnGpu(
-    (a, b) => [a.add(b), a.sub(b), a.mul(b), a.div(b), k.maximum(a, b), k.minimum(a, b), k.atan2(a, b), a.gt(b), a.eq(b), k.where(a.lt(b), a, b)],
+    (a, b) => [a.add(b), a.sub(b), a.mul(b), a.div(b), k.maximum(a, b), k.minimum(a, b), k.atan2(a, b), a.gt(b), a.eq(b), a.ne(b), k.where(a.lt(b), a, b)],
     [[special(18).reshape([3, 6]), special(6, 4)], [uniform([5, 6]), uniform([6])]],
   );
   await checkOnGpu((a, b) => [a.pow(b), a.abs().pow(0.5), a.pow(3), a.pow(-2)], [[uniform([64], -4, 4), ints([64], -3, 3).to('float32')]], 2e-5);

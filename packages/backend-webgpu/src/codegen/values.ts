@@ -199,6 +199,9 @@ export class ValueWriter {
 
   private binary(op: BinaryOp, a: string, b: string, t: LoopDType): string {
     const p = this.prelude;
+    // Shader compilers may evaluate float `!=` as an ordered comparison (lavapipe does: NaN != x gave
+    // false); IEEE and eager say true, so NaN is tested on the bits.
+    if (op === 'ne' && t === 'float32') return `(${a} != ${b} || ${p.use('kiln_isnan')}(${a}) || ${p.use('kiln_isnan')}(${b}))`;
     const cmp: Partial<Record<BinaryOp, string>> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
     if (cmp[op]) return `(${a} ${cmp[op]} ${b})`;
     if (t === 'bool') {
