@@ -50,7 +50,6 @@ const KNOWN_DIFFERENT = new Set([
   'an expanded sum, the pieces of split and chunk',
   'clamp_ on an int argument and a write to a fresh clone',
   'copy_, zero_ and maskedFill_ on arguments',
-  'cumsum over every dim, floats, ints and bools',
   'dividing by a size and a hand-written mean',
   'full and zeros sized by input sizes, filled with a size',
   'int32 arithmetic that overflows and wraps',
