@@ -19,6 +19,9 @@ export {
 } from '@kiln/core';
 export type { CompileOptions, ExplainOutput, KilnPlugin, KilnConfig } from '@kiln/core';
 
+// What check() and data-dependent sizes raise, so users can test for them through the one import.
+export { CheckFailedError, DataDependentError } from '@kiln/shapes';
+
 // Memory settings of the CPU backend (resident outputs and kept inputs).
 export { configureResident } from '@kiln/backend-cpu';
 export type { ResidentOptions } from '@kiln/backend-cpu';

@@ -130,7 +130,7 @@ companions('check() and checkIsSize() reject non-boolean conditions as a type er
   await expectError(() => k.check(true, 3 as any), KilnTypeError, ['message must be a string']);
   await expectError(() => k.checkIsSize('3' as any), KilnTypeError, ['checkIsSize', 'string']);
   // A false check is still a failed check, naming the condition.
-  await expectError(() => k.check(false, 'x must be positive'), Error, ['x must be positive'], false);
+  await expectError(() => k.check(false, 'x must be positive'), k.CheckFailedError, ['x must be positive'], false);
 });
 
 companions('skip / inline / allowInGraph / substitute reject bad targets and options', async () => {
