@@ -13,7 +13,7 @@ const benches = readdirSync(join(root, 'bench'))
 let failed = 0;
 for (const file of benches) {
   console.log(`\n## ${file}`);
-  const r = spawnSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx', join(root, 'bench', file)], {
+  const r = spawnSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx/esm', join(root, 'bench', file)], {
     stdio: 'inherit',
   });
   if (r.status !== 0) failed++;

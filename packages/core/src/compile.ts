@@ -4,14 +4,14 @@ import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
 import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
 import { backendNames } from './backends/names.js';
 import { Compiler as CompilerClass } from './compiler.js';
-import { KilnConfigError } from './config.js';
+import { KilnConfigError } from './config/index.js';
 import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, cacheGeneration, CodeCache, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
 import { printGraph } from '@kiln/graph';
-import { compileTag, log, logSink } from './logs.js';
+import { checkLogSettings, compileTag, log, logSink } from './logs/index.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
 import { parseFunction } from './trace/functions.js';
 import { boundParts } from './trace/closures.js';
@@ -171,6 +171,9 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
 export function compileWith<F extends (...args: any[]) => any>(fn: F, options: CompileOptions, observer: CompileObserver | undefined): F {
   if (typeof fn !== 'function') throw new KilnTypeError(`compile() expects a function, got ${describeValue(fn)}`, 'pass the function itself, not its result');
   options = validateCompileOptions(options, observer ? 'explain' : 'compile');
+  checkLogSettings();
+  // The first compile() of a process loads the config file (see config/), so its errors surface here.
+  if (options.compiler === undefined) getDefaultCompiler();
   const bound = boundParts(fn);
   if (bound) {
     // `model.forward.bind(model)`: compile the target; the bound `this` is guarded like any `this`.

@@ -11,7 +11,7 @@ export * from './compile.js';
 export * from './explain.js';
 export * from './trace/errors.js';
 export * from './policy-api.js';
-export * from './config.js';
+export * from './config/index.js';
 export * from './hooks.js';
 export * from './compiler.js';
 export { runKilnCli } from './cli/kiln.js';

@@ -4,7 +4,7 @@ import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import { compile, compileWith, markDynamic } from '../src/compile.js';
 import { CompileRecorder } from '../src/explain.js';
-import { logSink } from '../src/logs.js';
+import { logSink } from '../src/logs/index.js';
 import { assertSameValue, check } from './support/tracer.js';
 
 const x = k.arange(0, 12).reshape([3, 4]).div(5);

@@ -4,7 +4,7 @@
 import { runAuditCli } from '@kiln/policy';
 import { listOps } from '@kiln/tensor';
 import { describeBackends } from '../backends/registry.js';
-import { configure } from '../config.js';
+import { configure } from '../config/index.js';
 
 const USAGE = `usage: kiln <command> [options]
   audit [--format md|json|html] [--out FILE] [--full]   the policy audit (see kiln audit --help)

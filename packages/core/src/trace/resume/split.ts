@@ -6,7 +6,7 @@
 import type { BreakRecord, CompiledTrace, CompileObserver, SplitEntry } from '../../cache.js';
 import type { FrameEvent } from '../../hooks.js';
 import { printGraph } from '@kiln/graph';
-import { compileTag, log } from '../../logs.js';
+import { compileTag, log } from '../../logs/index.js';
 import { GraphBreak, formatLocation } from '../errors.js';
 import { FrameTracer } from '../frame.js';
 import { parseFunction } from '../functions.js';
