@@ -37,7 +37,7 @@ export function lineInStack(err: unknown, file: string): number | undefined {
   for (const line of stack.split('\n')) {
     const at = line.indexOf(file);
     if (at < 0) continue;
-    const m = /^:(\d+)(?::\d+)?/.exec(line.slice(at + file.length));
+    const m = /^(?:\?[^:)\s]*)?:(\d+)(?::\d+)?/.exec(line.slice(at + file.length));
     if (m) return Number(m[1]);
   }
   return undefined;

@@ -17,8 +17,11 @@ export function setDefaultLogs(spec: string): void {
   configLogs = spec;
 }
 
+/** KILN_LOGS when set (an empty value counts as unset), else the config's `logs`. */
+const envLogs = (): string | undefined => process.env.KILN_LOGS || undefined;
+
 function current(): LogSettings {
-  const spec = process.env.KILN_LOGS ?? configLogs;
+  const spec = envLogs() ?? configLogs;
   if (spec !== parsedFrom) {
     const problem = checkLogSpec(spec);
     parsedFrom = spec;
@@ -32,8 +35,8 @@ function current(): LogSettings {
  * `help` text once when asked for.
  */
 export function checkLogSettings(): void {
-  const fromEnv = process.env.KILN_LOGS !== undefined;
-  const spec = process.env.KILN_LOGS ?? configLogs;
+  const fromEnv = envLogs() !== undefined;
+  const spec = envLogs() ?? configLogs;
   const problem = checkLogSpec(spec);
   if (problem) throw new KilnConfigError(fromEnv ? 'KILN_LOGS' : 'config', fromEnv ? spec : 'logs', problem.message, problem.hint);
   if (current().help && !helpPrinted) {
