@@ -18,6 +18,7 @@ import { boundParts } from './trace/closures.js';
 import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
 import { getDefaultCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
+import { PluginError } from './hooks.js';
 import type { FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
@@ -282,7 +283,6 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
   const { cache, options, compiler } = state;
   const { hooks } = compiler;
   const event = frameEvent(cache, compileId);
-  hooks.frameStart.call(event);
   const start = performance.now();
   const tracer = newFrameTracer(fn, {
     dynamic: options.dynamic,
@@ -291,6 +291,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     calls: compiler.calls,
   });
   try {
+    hooks.frameStart.call(event);
     const trace = traceFrame(tracer, fn, thisArg, args);
     const traceMs = performance.now() - start;
     const compiled = compileTrace(compiler, trace, options.backend, event);
@@ -310,6 +311,10 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
   } catch (err) {
     let record = breakRecord(err);
     if (!record) throw err;
+    if (err instanceof PluginError) {
+      if (options.fullgraph) throw err;
+      warnPluginOnce(cache, err);
+    }
     if (options.fullgraph) throw new FullGraphError(record.reason, record.location, record.hint);
     if (err instanceof GraphBreak) {
       // Resume after the break where the frame can be split there (trace/resume); else the whole frame runs eagerly.
@@ -359,7 +364,16 @@ function calleeContext(compiler: Compiler, options: CompileOptions, observer: Co
   return { compile: (callee) => compileWith(callee as (...a: unknown[]) => unknown, { ...options, compiler }, observer), calls: compiler.calls, observer, tag };
 }
 
+/** A plugin that fails in a hook: one warning per plugin, hook and code location (the frame runs eagerly). */
+function warnPluginOnce(cache: CodeCache, err: PluginError): void {
+  const key = `${err.plugin}\u0000${err.hook}`;
+  if (cache.pluginWarnings.has(key)) return;
+  cache.pluginWarnings.add(key);
+  logSink.write(`[kiln] warning: '${cache.name}' (${cache.location}) runs eagerly: ${err.message.split('\n')[0]}`);
+}
+
 function breakRecord(err: unknown): BreakRecord | undefined {
+  if (err instanceof PluginError) return { reason: err.message.split('\n')[0]!, location: undefined, hint: err.hint };
   if (err instanceof GraphBreak) return { reason: err.reason, location: err.location, hint: err.hint };
   if (err instanceof FrameSkipped) return { reason: err.reason, location: err.location, hint: undefined };
   // A backend the caller named that cannot run here is their configuration to fix, not a silent fallback.
