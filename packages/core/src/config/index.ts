@@ -4,6 +4,7 @@
 // explicitly (and is the way for configs with top-level await or plugins with an async apply()).
 // Plugins are package names, paths relative to the config file, `[name, options]`, or inline plugin objects.
 // Every error names the file (and the line where there is one), the key, and the plugin.
+import { dirname, resolve } from 'node:path';
 import { applyPolicyConfig, policyModuleSpecifiers } from '@kiln/policy';
 import { Compiler, setDefaultCompiler, setDefaultCompilerLoader } from '../compiler.js';
 import type { KilnConfig, KilnPlugin, PluginSpec } from '../compiler.js';
@@ -103,12 +104,28 @@ function applyFailure(file: string, p: PluginToApply, err: unknown, how: string)
   return new KilnConfigError(file, p.key, `plugin '${p.name}' ${how} in apply(): ${errorMessage(err)}`, undefined, { plugin: p.name, cause: err, line: lineInStack(err, file) });
 }
 
+/** Module rules written as relative paths (`skip: ['./vendor/**']`) mean paths next to the config file. */
+function absoluteModulePatterns(policy: Readonly<Record<string, unknown>>, file: string): Record<string, unknown> {
+  const fix = (entry: unknown): unknown => {
+    if (typeof entry === 'string') return !entry.includes('#') && isRelativePattern(entry) ? resolve(dirname(file), entry) : entry;
+    if (typeof entry === 'object' && entry !== null && typeof (entry as { module?: unknown }).module === 'string') {
+      return { ...entry, module: fix((entry as { module: string }).module) };
+    }
+    return entry;
+  };
+  const out: Record<string, unknown> = { ...policy };
+  for (const kind of ['skip', 'inline']) if (Array.isArray(out[kind])) out[kind] = (out[kind] as unknown[]).map(fix);
+  return out;
+}
+
+const isRelativePattern = (p: string) => p.startsWith('./') || p.startsWith('../');
+
 /** A compiler with the config's policy and logs, before its plugins are applied. */
 function baseCompiler(config: KilnConfig, file: string, modules: ModuleTable): { compiler: Compiler; plugins: PluginToApply[] } {
   const plugins = config.plugins.map((p, i) => pluginOf(p, `plugins[${i}]`, file, modules));
   const compiler = new Compiler(config, file);
   // Into this compiler's own policy: a second compiler with another config decides by its own rules.
-  if (config.policy) applyPolicyConfig(compiler.policy.overrides, config.policy, { file, key: 'policy', modules });
+  if (config.policy) applyPolicyConfig(compiler.policy.overrides, absoluteModulePatterns(config.policy, file), { file, key: 'policy', modules });
   if (config.logs !== undefined) setDefaultLogs(config.logs);
   return { compiler, plugins };
 }

@@ -1,6 +1,6 @@
 // Throwaway projects for config and CLI tests: a folder with a package.json and the given files, and a way to
 // run a script there in a fresh Node process (the first compile() of a process is what loads the config).
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,13 +33,8 @@ export interface RunResult {
 
 /** Runs `node <args>` in `cwd` from source (TypeScript through tsx's ESM loader), never throwing. */
 export function runNode(cwd: string, args: readonly string[], env: Record<string, string> = {}): RunResult {
-  try {
-    const stdout = execFileSync(process.execPath, ['--conditions=kiln-source', '--import', tsxEsm, ...args], {
-      cwd, encoding: 'utf8', env: { ...process.env, KILN_LOGS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000,
-    });
-    return { status: 0, stdout, stderr: '' };
-  } catch (err) {
-    const e = err as { status: number | null; stdout: string; stderr: string };
-    return { status: e.status ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  const r = spawnSync(process.execPath, ['--conditions=kiln-source', '--import', tsxEsm, ...args], {
+    cwd, encoding: 'utf8', env: { ...process.env, KILN_LOGS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
