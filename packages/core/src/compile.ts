@@ -9,9 +9,10 @@ import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, cacheGeneration, CodeCache, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
+import { describeFailedGuard } from './guards/failure.js';
 import type { GuardEntry } from './guards/builder.js';
-import { printGraph } from '@kiln/graph';
 import { checkLogSettings, compileTag, log, logSink } from './logs/index.js';
+import { logEntry } from './logs/entry.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
 import { parseFunction } from './trace/functions.js';
 import { boundParts } from './trace/closures.js';
@@ -222,9 +223,10 @@ function runEntry(entry: CacheEntry, fn: Function, thisArg: unknown, args: unkno
 function missReason(cache: CodeCache, args: unknown[], thisArg: unknown, C: readonly unknown[], fn: Function): string | undefined {
   const last = cache.entries[cache.entries.length - 1];
   if (!last) return undefined;
-  const failed = last.guard(args, thisArg, C, readMutable(last.mutableReads, fn));
+  const M = readMutable(last.mutableReads, fn);
+  const failed = last.guard(args, thisArg, C, M);
   const g = last.guards[failed];
-  return g ? `${g.text}${g.location ? ` (guard from ${g.location})` : ''}` : undefined;
+  return g ? `${describeFailedGuard(g, [args, thisArg, C, M, constantsOf(last)])}${g.location ? ` (guard from ${g.location})` : ''}` : undefined;
 }
 
 /**
@@ -290,6 +292,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     markedDynamic: (t) => markedDims.get(t),
     calls: compiler.calls,
   });
+  log('dynamo', tag, () => `tracing '${cache.name}' (${cache.location})`);
   try {
     hooks.frameStart.call(event);
     const trace = traceFrame(tracer, fn, thisArg, args);
@@ -304,9 +307,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       effects: trace.extra.length ? buildReplay(recordedEffects(tracer), trace.extra, trace.constants) : undefined,
     };
     entryConstants.set(entry, trace.constants);
-    log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(entry.graph)}`);
-    log('guards', tag, `guards for '${cache.name}':\n${trace.guards.map((g) => `  ${g.text}`).join('\n')}`);
-    log('graph_code', tag, entry.guardSource);
+    logEntry(tag, cache.name, `graph for '${cache.name}' (${cache.location})`, entry, entry.compileMs);
     return entry;
   } catch (err) {
     let record = breakRecord(err);
