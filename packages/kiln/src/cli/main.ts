@@ -1,5 +1,7 @@
 // `kiln <command>`: dispatch through the command table (commands.ts), help, exit codes, and a closed pipe
 // (`kiln ops | head`) treated as the end of the output rather than a crash.
+// The kiln package's own import: the CPU backend registered, as for every program that imports 'kiln'.
+import '../index.js';
 import { KilnError } from '@kiln/tensor';
 import { COMMANDS } from './commands.js';
 import { CliUsageError } from './run-file.js';
