@@ -44,7 +44,7 @@ function loadFailure(file: string, key: string, spec: string, err: unknown): Kil
   const what = key === 'policy' ? `module '${spec}' (named by a policy rule)` : `plugin '${spec}'`;
   return new KilnConfigError(
     file, key, missing ? `cannot find ${what}` : `cannot load ${what}: ${errorMessage(err)}`,
-    missing ? 'install the package, or fix the path (relative paths start with ./ and are relative to the config file)' : undefined,
+    missing ? 'install the package, or fix the path (relative paths start with ./ and are relative to the config file)' : 'the original error and its stack are in .cause',
     { plugin: key === 'policy' ? undefined : spec, cause: err, line: missing ? undefined : lineInStack(err, file) },
   );
 }
@@ -89,7 +89,7 @@ function pluginOf(entry: PluginSpec, key: string, file: string, modules: ModuleT
     try {
       plugin = (plugin as (o: unknown) => unknown)(options);
     } catch (err) {
-      throw new KilnConfigError(file, key, `plugin '${spec}': its factory threw: ${errorMessage(err)}`, undefined, { plugin: spec, cause: err });
+      throw new KilnConfigError(file, key, `plugin '${spec}': its factory threw: ${errorMessage(err)}`, "the error is the plugin's; its stack is in .cause", { plugin: spec, cause: err });
     }
   } else if (options !== undefined) {
     throw new KilnConfigError(file, key, `plugin '${spec}' takes no options (it exports a plugin object, not a factory)`, `list it as '${spec}'`, { plugin: spec });
@@ -101,7 +101,7 @@ function pluginOf(entry: PluginSpec, key: string, file: string, modules: ModuleT
 }
 
 function applyFailure(file: string, p: PluginToApply, err: unknown, how: string): KilnConfigError {
-  return new KilnConfigError(file, p.key, `plugin '${p.name}' ${how} in apply(): ${errorMessage(err)}`, undefined, { plugin: p.name, cause: err, line: lineInStack(err, file) });
+  return new KilnConfigError(file, p.key, `plugin '${p.name}' ${how} in apply(): ${errorMessage(err)}`, "the error is the plugin's; its stack is in .cause", { plugin: p.name, cause: err, line: lineInStack(err, file) });
 }
 
 /** Module rules written as relative paths (`skip: ['./vendor/**']`) mean paths next to the config file. */

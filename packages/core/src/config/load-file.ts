@@ -30,13 +30,17 @@ export const isRelativeSpec = (spec: string): boolean => spec.startsWith('./') |
 
 /** Loads `spec` as the config file `file` would import it (synchronously: require(); Node ≥ 20.19). */
 export function requireFrom(file: string, spec: string): Record<string, unknown> {
-  return createRequire(file)(spec) as Record<string, unknown>;
+  return createRequire(anchor(file))(spec) as Record<string, unknown>;
 }
+
+/** Where a config's modules resolve from: its file, or the working directory for an inline config object. */
+const anchor = (file: string): string => (isAbsolute(file) ? file : join(process.cwd(), 'kiln.config.inline'));
 
 /** Loads `spec` as the config file `file` would import it. */
 export async function importFrom(file: string, spec: string): Promise<Record<string, unknown>> {
   if (isBuiltin(spec)) return (await import(spec)) as Record<string, unknown>;
-  const path = isRelativeSpec(spec) ? resolve(dirname(file), spec) : createRequire(file).resolve(spec);
+  const from = anchor(file);
+  const path = isRelativeSpec(spec) ? resolve(dirname(from), spec) : createRequire(from).resolve(spec);
   return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
 }
 
@@ -56,7 +60,7 @@ function loadError(file: string, err: unknown, source: string | undefined): Kiln
     }
   }
   const what = err instanceof SyntaxError ? 'syntax error' : 'the config file threw while loading';
-  return new KilnConfigError(file, '<file>', `${what}: ${errorMessage(err)}`, undefined, { line, cause: err });
+  return new KilnConfigError(file, '<file>', `${what}: ${errorMessage(err)}`, err instanceof SyntaxError ? 'fix the file at that line' : 'the original error and its stack are in .cause', { line, cause: err });
 }
 
 /** TypeScript configs on Node 20: transpiled by the project's own `typescript` (an optional peer dependency). */
@@ -80,7 +84,7 @@ function transpileTs(file: string, source: string): string {
   const first = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
   if (first) {
     const line = first.file && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start).line + 1 : undefined;
-    throw new KilnConfigError(file, '<file>', `syntax error: ${ts.flattenDiagnosticMessageText(first.messageText, '\n')}`, undefined, { line });
+    throw new KilnConfigError(file, '<file>', `syntax error: ${ts.flattenDiagnosticMessageText(first.messageText, '\n')}`, 'fix the file at that line', { line });
   }
   return out.outputText;
 }
@@ -139,7 +143,7 @@ function explorerOptions<L>(load: L) {
 function wrapSearchError(err: unknown, dir: string): never {
   if (err instanceof KilnConfigError) throw err;
   const m = /(?:JSON|YAML) Error in (\S+):/.exec(errorMessage(err));
-  throw new KilnConfigError(m?.[1] ?? dir, '<file>', `cannot be parsed: ${err instanceof Error ? err.message.replace(/^.*\n/, '') : String(err)}`, undefined, { cause: err });
+  throw new KilnConfigError(m?.[1] ?? dir, '<file>', `cannot be parsed: ${err instanceof Error ? err.message.replace(/^.*\n/, '') : String(err)}`, 'fix the file at the position the message gives', { cause: err });
 }
 
 /** The config found from `dir` upwards (or the file `explicit`), loaded synchronously. */

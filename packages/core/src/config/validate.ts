@@ -23,7 +23,7 @@ function checkPlugins(plugins: unknown, file: string): void {
     const got = typeof p === 'function' ? `a function${p.name ? ` (${p.name})` : ''}` : typeof p === 'object' && p !== null ? 'an object without apply()' : describe(p);
     throw new KilnConfigError(
       file, `plugins[${i}]`, `must be a package name, a path relative to the config file, [name, options], or a plugin object { name, apply(compiler) }; got ${got}`,
-      typeof p === 'function' ? 'a plugin factory must be called: plugins: [myPlugin()]' : undefined,
+      typeof p === 'function' ? 'a plugin factory must be called: plugins: [myPlugin()]' : "e.g. plugins: ['@kiln/plugin-report', './my-plugin.mjs', { name: 'mine', apply(compiler) { … } }]",
     );
   });
 }
