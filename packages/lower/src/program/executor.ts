@@ -40,6 +40,8 @@ export interface DeviceMemory<B> {
 /** One call's state: made by `start`, passed to the other methods, released by `finish`. */
 export interface Execution<B> {
   readonly inputs: readonly unknown[];
+  /** The memory this call runs on (a device with per-call state, such as a GPU command encoder, gives one per call). */
+  readonly device: DeviceMemory<B>;
   /** Parameter values (sizes, int scalars, float scalars as their float32 bits), data-dependent ones as bound. */
   readonly params: Record<string, number>;
   /** Float scalar inputs as passed (eager steps get the exact number). */
@@ -58,7 +60,8 @@ export class ProgramExecutor<B> {
   /** Input buffers some step writes: always uploaded, so a caller's tensor is never changed. */
   readonly writtenInputs: ReadonlySet<string>;
 
-  constructor(readonly program: LoweredProgram, private readonly device: DeviceMemory<B>) {
+  /** `device`: the memory calls run on unless `start` is given another (then it may be left out). */
+  constructor(readonly program: LoweredProgram, private readonly device?: DeviceMemory<B>) {
     this.buffers = new Map(program.buffers.map((b) => [b.name, b]));
     const plan = planMemory(program);
     this.allocBefore = plan.allocBefore;
@@ -74,34 +77,36 @@ export class ProgramExecutor<B> {
   }
 
   /** Binds the parameters of a call and presets `blocks` (constants, outputs a caller placed). */
-  start(inputs: readonly unknown[], blocks: Record<string, B> = {}): Execution<B> {
+  start(inputs: readonly unknown[], blocks: Record<string, B> = {}, device: DeviceMemory<B> = this.device!): Execution<B> {
     const params: Record<string, number> = {};
     for (const p of this.program.params) params[p.param] = paramValue(p, inputs);
     const floats: Record<string, number> = {};
     for (const p of this.floatParams) floats[p.param] = inputs[p.input] as number;
-    return { inputs, params, floats, blocks, owned: [] };
+    return { inputs, device, params, floats, blocks, owned: [] };
   }
 
   /**
-   * Checks each input tensor against its buffer (dtype, rank, static sizes) and gives it a block: the one
-   * already set, the device's in-place block, or an upload of its elements (owned by the call).
+   * Checks each input tensor against its buffer (dtype, rank, static sizes) and gives it a block: the
+   * device's in-place block, or an upload of its elements (into the block already set, or one the call owns).
    */
   bindInputs(x: Execution<B>): void {
     for (const b of this.inputBuffers) {
       const t = x.inputs[b.input!] as Tensor;
       checkInput(t, b.input!, b.dtype, b.shape ?? []);
-      if (x.blocks[b.name] !== undefined) continue;
-      const inPlace = this.writtenInputs.has(b.name) ? undefined : this.device.inputBlock?.(t, b);
+      const inPlace = this.writtenInputs.has(b.name) ? undefined : x.device.inputBlock?.(t, b);
       if (inPlace !== undefined) {
         x.blocks[b.name] = inPlace;
         continue;
       }
-      const block = this.device.allocate(t.numel, b.dtype);
-      x.blocks[b.name] = block;
-      x.owned.push(b.name);
+      // A block the caller placed (an input that is also an output) is filled; otherwise the call owns one.
+      let block = x.blocks[b.name];
+      if (block === undefined) {
+        block = x.blocks[b.name] = x.device.allocate(t.numel, b.dtype);
+        x.owned.push(b.name);
+      }
       // Read after allocating: growing a wasm memory detaches views of it (a tensor resident there).
       const data = t.isContiguous() ? t.storage.data.subarray(t.offset, t.offset + t.numel) : t.toTypedArray();
-      this.device.upload(data as TypedArray, b.dtype, block);
+      x.device.upload(data as TypedArray, b.dtype, block);
     }
   }
 
@@ -125,17 +130,17 @@ export class ProgramExecutor<B> {
     for (const name of this.allocBefore[i]!) {
       if (x.blocks[name] !== undefined) continue; // an output block the caller placed
       const b = this.buffers.get(name)!;
-      x.blocks[name] = this.device.allocate(evalSize(b.numel, x.params), b.dtype);
+      x.blocks[name] = x.device.allocate(evalSize(b.numel, x.params), b.dtype);
       x.owned.push(name);
     }
-    if (step.kind === 'kernel') return this.device.dispatch(i, step.kernel, x.blocks, x.params) ?? undefined;
+    if (step.kind === 'kernel') return x.device.dispatch(i, step.kernel, x.blocks, x.params) ?? undefined;
     if (step.kind === 'check') return this.check(step, x);
     return this.eagerStep(step, x);
   }
 
   private freeDead(i: number, x: Execution<B>): void {
     for (const name of this.freeAfter[i]!) {
-      this.device.free(x.blocks[name]!);
+      x.device.free(x.blocks[name]!);
       x.owned.splice(x.owned.indexOf(name), 1);
     }
   }
@@ -150,7 +155,7 @@ export class ProgramExecutor<B> {
       }
     };
     if (step.check === 'assert') return void verify([]);
-    const data = this.device.download(x.blocks[step.buffer]!, 'int32', 2);
+    const data = x.device.download(x.blocks[step.buffer]!, 'int32', 2);
     return data instanceof Promise ? data.then(verify) : void verify(data);
   }
 
@@ -166,7 +171,7 @@ export class ProgramExecutor<B> {
       const shape = d.shape.map((s) => evalSize(s, x.params));
       const strides = d.strides.map((s) => evalSize(s, x.params));
       const offset = evalSize(d.offset, x.params);
-      const data = this.device.download(x.blocks[d.buffer]!, d.dtype, n);
+      const data = x.device.download(x.blocks[d.buffer]!, d.dtype, n);
       if (!(data instanceof Promise)) return new TensorClass(new Storage(data.slice() as TypedArray, d.dtype), shape, strides, offset, d.dtype);
       const slot = new PendingTensor();
       pending.push(data.then((bytes) => (slot.tensor = new TensorClass(new Storage(bytes as TypedArray, d.dtype), shape, strides, offset, d.dtype))));
@@ -192,10 +197,10 @@ export class ProgramExecutor<B> {
     const name = step.output.buffer;
     let block = x.blocks[name];
     if (block === undefined) {
-      block = x.blocks[name] = this.device.allocate((result as Tensor).numel, step.output.dtype);
+      block = x.blocks[name] = x.device.allocate((result as Tensor).numel, step.output.dtype);
       x.owned.push(name);
     }
-    this.device.upload((result as Tensor).toTypedArray() as TypedArray, step.output.dtype, block);
+    x.device.upload((result as Tensor).toTypedArray() as TypedArray, step.output.dtype, block);
   }
 
   /** The elements of an output buffer (its shape evaluated). */
@@ -213,7 +218,7 @@ export class ProgramExecutor<B> {
 
   /** Frees every block the call still holds (after a result was taken, or after an error). */
   finish(x: Execution<B>): void {
-    for (const name of x.owned) this.device.free(x.blocks[name]!);
+    for (const name of x.owned) x.device.free(x.blocks[name]!);
     x.owned.length = 0;
   }
 }
