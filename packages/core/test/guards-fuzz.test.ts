@@ -4,12 +4,24 @@
 // the same world. A guard that misses a change shows as a stale result. Fixed seed in CI;
 // `pnpm fuzz guards --runs N --seed S` long.
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { compileWith } from '../src/compile.js';
 import { CompileRecorder } from '../src/explain.js';
 import { assertSameValue } from './support/tracer.js';
 import { makeWorld, mutationArb, readsArb, type Mutation, type ReadKind } from './fuzz/guard-worlds.js';
 import { fuzzProperty } from '../../../test-support/fuzz-settings.js';
+
+/** The same result, or the same error (class and message): a deleted global reads undefined in both. */
+function same(compiled: () => unknown, eager: () => unknown, where: string): void {
+  const attempt = (f: () => unknown) => { try { return { value: f() }; } catch (error) { return { error: error as Error }; } };
+  const [got, want] = [attempt(compiled), attempt(eager)];
+  if (got.error || want.error) {
+    assert.ok(got.error && want.error, `${where}: compiled ${got.error ? `raised ${got.error.message}` : 'returned'}, eager ${want.error ? `raised ${want.error.message}` : 'returned'}`);
+    assert.is(got.error!.constructor, want.error!.constructor, `${where}: error class`);
+    assert.is(got.error!.message, want.error!.message, `${where}: error message`);
+  } else assertSameValue(got.value, want.value, where);
+}
 
 function run(reads: readonly ReadKind[], mutations: readonly Mutation[]): void {
   // Each way of reading the closure variable gets a fresh world (the mutations apply to it from the start).
@@ -18,11 +30,11 @@ function run(reads: readonly ReadKind[], mutations: readonly Mutation[]): void {
     const world = makeWorld(reads);
     const fn = world.fns[variant]!;
     const compiled = compileWith(fn, { recompileLimit: 64 }, new CompileRecorder());
-    assertSameValue(compiled(world.input()), fn(world.input()), 'first call');
+    same(() => compiled(world.input()), () => fn(world.input()), 'first call');
     mutations.forEach((m, i) => {
       world.apply(m);
       const x = world.input();
-      assertSameValue(compiled(x), fn(x), `after mutation ${i} ${JSON.stringify(m)}`);
+      same(() => compiled(x), () => fn(x), `after mutation ${i} ${JSON.stringify(m)}`);
     });
   }
 }

@@ -33,6 +33,9 @@ export type Mutation =
   | { kind: 'replaceInner' }
   | { kind: 'getter'; value: number }
   | { kind: 'dataAgain'; value: number }
+  | { kind: 'setItem'; value: number }
+  | { kind: 'swapProto' }
+  | { kind: 'deleteGlobal' }
   | { kind: 'rows'; value: number }
   | { kind: 'dtype'; value: 'float32' | 'float64' };
 
@@ -42,8 +45,8 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flag'), value: fc.boolean() }) as fc.Arbitrary<Mutation>,
   fc.record({ kind: fc.constant('mode'), value: fc.constantFrom('a', 'b', 'c') }) as fc.Arbitrary<Mutation>,
   fc.record({ kind: fc.constantFrom('protoMethod', 'ownMethod'), variant: fc.integer({ min: 0, max: 2 }) }) as fc.Arbitrary<Mutation>,
-  fc.constantFrom<Mutation>({ kind: 'deleteOwnMethod' }, { kind: 'pop' }, { kind: 'replaceInner' }),
-  fc.record({ kind: fc.constantFrom('push', 'getter', 'dataAgain'), value: small }) as fc.Arbitrary<Mutation>,
+  fc.constantFrom<Mutation>({ kind: 'deleteOwnMethod' }, { kind: 'pop' }, { kind: 'replaceInner' }, { kind: 'swapProto' }, { kind: 'deleteGlobal' }),
+  fc.record({ kind: fc.constantFrom('push', 'getter', 'dataAgain', 'setItem'), value: small }) as fc.Arbitrary<Mutation>,
   fc.record({ kind: fc.constant('rows'), value: fc.integer({ min: 1, max: 5 }) }) as fc.Arbitrary<Mutation>,
   fc.record({ kind: fc.constant('dtype'), value: fc.constantFrom('float32', 'float64') }) as fc.Arbitrary<Mutation>,
 );
@@ -57,6 +60,11 @@ export function makeWorld(reads: readonly ReadKind[]) {
   class Model {
     act(t: Tensor): Tensor {
       return t.sub(1);
+    }
+  }
+  class Other {
+    act(t: Tensor): Tensor {
+      return t.mul(-3);
     }
   }
   const model: Model & { act: Model['act'] } = new Model();
@@ -89,6 +97,9 @@ export function makeWorld(reads: readonly ReadKind[]) {
         case 'replaceInner': cfg.inner = { k: cfg.inner.k + 1 }; break;
         case 'getter': { const v = m.value; Object.defineProperty(cfg, 'scale', { get: () => v, configurable: true, enumerable: true }); break; }
         case 'dataAgain': defineScale(m.value); break;
+        case 'setItem': if (items.length > 0) items[0] = m.value; break;
+        case 'swapProto': Object.setPrototypeOf(model, Object.getPrototypeOf(model) === Model.prototype ? Other.prototype : Model.prototype); break;
+        case 'deleteGlobal': delete (globalThis as Record<string, unknown>).__kilnGuardFuzz; break;
         case 'rows': input.rows = m.value; break;
         case 'dtype': input.dtype = m.value; break;
       }

@@ -44,6 +44,20 @@ const simple: fc.Arbitrary<string>[] = [
   // outside state
   fc.constant(`state.count += 1;`),
   fc.constant(`state.log.push(n);`),
+  // closures over loop variables, default and rest parameters, computed keys, object methods with `this`
+  c.map((v) => `{ const fs = []; for (let i = 0; i < ${v + 1}; i++) fs.push(() => i); h = h.add(fs[fs.length - 1]()); }`),
+  c.map((v) => `{ const addK = (t, k2 = ${v}, ...more) => t.add(k2 + more.length); h = addK(h); h = addK(h, 1, 2, 3); }`),
+  c.map((v) => `{ const key = 'k' + ${v}; const o3 = { [key]: ${v}, get dbl() { return this[key] * 2; }, m(t) { return t.add(this.dbl); } }; h = o3.m(h); }`),
+  // for…of over entries, for…in over a literal, typeof / instanceof, template literals
+  fc.constant(`for (const [i2, v2] of [[0, 1], [1, 2]].entries()) h = h.add(v2[1] * i2);`),
+  fc.constant(`{ const lit = { p: 1, q: 2 }; for (const key2 in lit) h = h.add(lit[key2]); }`),
+  fc.constant(`if (typeof n === 'number' && h instanceof a.constructor) say(\`n=\${n} rows=\${h.shape[0]}\`);`),
+  // outside objects written: fields, arrays, Maps
+  fc.constant(`cfg.hits = (cfg.hits ?? 0) + 1;`),
+  fc.constant(`state.map.set('r' + h.shape[0], n);`),
+  fc.constant(`if (state.log.length > 2) state.log.pop();`),
+  // a throw from a nested function caught outside it
+  c.map((v) => `{ const boom = (m) => { if (m > ${v}) throw new TypeError('big ' + m); return m; }; try { h = h.add(boom(n)); } catch (e) { say(e.name, e.message); } }`),
   // array methods with callbacks
   c.map((v) => `h = [1, ${v}].reduce((acc, x) => acc.add(x), h);`),
   fc.constant(`h = [0, 1].map((i) => h.mul(i + 1))[1];`),
@@ -64,6 +78,9 @@ function statement(depth: number): fc.Arbitrary<string> {
     fc.tuple(c, body).map(([k, s]) => `try { if (n > ${k}) throw new RangeError('n ' + n); ${s} } catch (e) { say('caught', e.message); h = h.neg(); } finally { say('fin'); h = h.add(1); }`),
     fc.tuple(body).map(([s]) => `{ const run = (t) => { let h = t; ${s} return h; }; h = run(h); }`),
     fc.tuple(c, body, body).map(([k, a, b]) => `switch (n % 3) { case ${k % 3}: { ${a} break; } default: { ${b} } }`),
+    // return inside try with a finally that changes state; break out of a loop through a finally
+    fc.tuple(c, body).map(([k, s]) => `{ const tf = (t) => { let h = t; try { ${s} if (n > ${k}) return h.mul(2); } finally { say('tf'); h = h.add(100); } return h; }; h = tf(h); }`),
+    fc.tuple(c, body).map(([k, s]) => `for (let i = 0; i < 3; i++) { try { if (i === ${k % 3}) break; ${s} } finally { h = h.add(1); } }`),
   );
 }
 
