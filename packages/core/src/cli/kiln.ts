@@ -3,6 +3,7 @@
 // and backends registered on import), and checks the config's own rules (cli/config-rules.ts).
 import { runAuditCli } from '@kiln/policy';
 import { listOps } from '@kiln/tensor';
+import { loweringOverrides } from '../backends/lowering-overrides.js';
 import { describeBackends } from '../backends/registry.js';
 import { configure } from '../config/index.js';
 import { checkConfigRules } from './config-rules.js';
@@ -27,8 +28,14 @@ export async function runAuditCommand(argv: readonly string[]): Promise<number> 
   const compiler = await configure();
   const loaded = compiler.backends();
   process.stderr.write(`kiln audit: config ${compiler.configFile ?? '(none found)'}; backends it loads: ${describeBackends(loaded).join('; ')}\n`);
+  // Each backend's table with the lowerings its plugins override (the lowerOp hook), which win over it.
+  const backends = loaded.flatMap((b) => {
+    const overrides = loweringOverrides(compiler.hooks, b.name);
+    for (const o of overrides) process.stderr.write(`kiln audit: ${b.name} lowers ${o.op} ${o.lowering === 'rule' ? 'with the rule of' : 'eagerly, as asked by'} plugin ${o.plugin}\n`);
+    return b.loweredOps !== undefined || overrides.length ? [{ name: b.name, loweredOps: () => b.loweredOps?.() ?? [], overrides }] : [];
+  });
   // The config's own policy rules (and the custom ops its plugins allow) are audited with the built-in table.
-  const code = await runAuditCli(argv, undefined, { backends: loaded.filter((b) => b.loweredOps !== undefined), overrides: compiler.policy.overrides });
+  const code = await runAuditCli(argv, undefined, { backends, overrides: compiler.policy.overrides });
   const findings = checkConfigRules(compiler);
   for (const f of findings) process.stderr.write(`kiln audit: ${f.severity.toUpperCase()} ${compiler.configFile}: ${f.key}: ${f.message}\n`);
   if (code === 0 && findings.some((f) => f.severity === 'fail')) {
