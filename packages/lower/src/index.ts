@@ -26,3 +26,4 @@ export { fuseProgram, FUSION_RULES, type FusionRule } from './schedule/fuse.js';
 export { BASELINE_CAPABILITIES } from './lowering/lower-graph.js';
 export { lowerForCodegen } from './program/lower-for-codegen.js';
 export type { CodegenRejection } from './program/lower-for-codegen.js';
+export { codeStamp } from './persist/code-stamp.js';
