@@ -4,7 +4,7 @@
 // live function first, so a kept entry is only used where a fresh compile would make the same code.
 //   // kiln.config.mjs
 //   export default { plugins: ['@kiln/plugin-cache'] };
-// The folder is `.kiln-cache/` in the working directory, or KILN_CACHE_DIR, or `cachePlugin({ dir })`.
+// The folder is `.kiln-cache/` in the working directory, or KILN_COMPILE_CACHE_DIR, or `cachePlugin({ dir })`.
 import { resolve } from 'node:path';
 import { KilnConfigError, log, logEnabled } from '@kiln/core';
 import type { Compiler, KilnPlugin, PersistentCacheKey } from '@kiln/core';
@@ -13,7 +13,7 @@ import { entryPath, readEntry, writeEntry } from './store.js';
 export const PLUGIN_NAME = 'cache';
 
 export interface CachePluginOptions {
-  /** The cache folder (default: KILN_CACHE_DIR, else `.kiln-cache` in the working directory). */
+  /** The cache folder (default: KILN_COMPILE_CACHE_DIR, else `.kiln-cache` in the working directory). */
   readonly dir?: string;
 }
 
@@ -41,7 +41,7 @@ export default function cachePlugin(options: CachePluginOptions = {}): CachePlug
   const where = '@kiln/plugin-cache options';
   if (options === null || typeof options !== 'object') throw new KilnConfigError(where, '<root>', `must be an object, got ${options === null ? 'null' : typeof options}`, "e.g. cachePlugin({ dir: '.kiln-cache' })");
   if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) throw new KilnConfigError(where, 'dir', `must be a folder path (a non-empty string), got ${JSON.stringify(options.dir) ?? typeof options.dir}`, 'leave it out for .kiln-cache in the working directory');
-  const dir = resolve(options.dir ?? process.env.KILN_CACHE_DIR ?? '.kiln-cache');
+  const dir = resolve(options.dir ?? process.env.KILN_COMPILE_CACHE_DIR ?? '.kiln-cache');
   const stats: CacheStats = { hits: 0, misses: 0, rejected: 0, stores: 0, storeErrors: 0 };
   let warnedWrite = false;
   return {
@@ -74,7 +74,7 @@ export default function cachePlugin(options: CachePluginOptions = {}): CachePlug
           stats.storeErrors++;
           if (!warnedWrite) {
             warnedWrite = true;
-            process.stderr.write(`[kiln] warning: plugin cache cannot write to ${dir} (${err instanceof Error ? err.message : String(err)}); compiles still work, uncached. Set KILN_CACHE_DIR to a writable folder.\n`);
+            process.stderr.write(`[kiln] warning: plugin cache cannot write to ${dir} (${err instanceof Error ? err.message : String(err)}); compiles still work, uncached. Set KILN_COMPILE_CACHE_DIR to a writable folder.\n`);
           }
         }
       });
