@@ -14,7 +14,7 @@ import type { PersistentCacheKey } from '../hooks.js';
 const NODE_META = new Set(['val', 'source', 'inputSource']);
 
 /** Targets a later process resolves by name alone: registry ops (a user's opaque function is not one). */
-function isRegistryOp(target: string): boolean {
+export function isRegistryOp(target: string): boolean {
   if (target === 'getitem' || target.startsWith('sym.')) return true;
   try {
     return getOp(target) !== undefined;

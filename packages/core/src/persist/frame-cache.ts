@@ -16,6 +16,7 @@ import type { MutableRead } from '../trace/frame.js';
 import type { FunctionInfo } from '../trace/closures.js';
 import type { FrameTrace, OutputTemplate } from '../trace/trace-frame.js';
 import { frameKeyBase, keyJson } from './key.js';
+import { isRegistryOp } from './backend-cache.js';
 import { constantRecipes, functionPrint, matchesFunction, resolveConstants } from './recipes.js';
 import type { FunctionPrint, Recipe } from './recipes.js';
 
@@ -77,6 +78,8 @@ function plainTemplate(t: OutputTemplate): boolean {
  */
 export function frameRecord(fn: Function, captureNames: readonly string[], trace: FrameTrace & { readonly extra: readonly unknown[] }): FrameRecord | undefined {
   if (trace.extra.length || trace.mutableReads.some((r: MutableRead) => r.owner !== 'frame') || !plainTemplate(trace.output)) return undefined;
+  // A node another process cannot resolve by name (a user function put in the graph as one opaque node).
+  if (trace.graph.nodes.some((n) => n.kind === 'call' && !isRegistryOp(n.target))) return undefined;
   const top = functionPrint(fn);
   if (!top) return undefined;
   const recipes = constantRecipes(trace.constants, trace.guards);
