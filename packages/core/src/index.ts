@@ -13,6 +13,8 @@ export * from './trace/errors.js';
 export * from './policy-api.js';
 export * from './config/index.js';
 export * from './hooks.js';
+// For plugins that log under KILN_LOGS (the persistent cache logs as `cache`).
+export { log, logEnabled } from './logs/index.js';
 export * from './compiler.js';
 export { runKilnCli, runAuditCommand, runOpsCommand, checkConfigRules, AUDIT_USAGE, OPS_USAGE } from './cli/kiln.js';
 export type { ConfigRuleFinding } from './cli/kiln.js';

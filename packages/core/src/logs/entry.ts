@@ -20,9 +20,9 @@ export interface LoggedEntry {
   readonly compilePhasesMs?: Readonly<Record<string, number>>;
 }
 
-/** `what`: `graph for 'f' (f.ts:3)` or `graph before the break in 'f'`. */
-export function logEntry(tag: string, name: string, what: string, entry: LoggedEntry, compileMs: number): void {
-  log('graph', tag, () => `${what}:\n${printGraph(entry.graph)}`);
+/** `what`: `graph for 'f' (f.ts:3)` or `graph before the break in 'f'` (built only when logged: a location costs a fresh process the Debugger domain). */
+export function logEntry(tag: string, name: string, what: () => string, entry: LoggedEntry, compileMs: number): void {
+  log('graph', tag, () => `${what()}:\n${printGraph(entry.graph)}`);
   log('graph_code', tag, () => graphCode(entry.graph, name));
   log('guards', tag, () => `guards for '${name}':\n${entry.guards.map((g) => `  ${g.text}`).join('\n')}`);
   log('verbose_guards', tag, () => entry.guardSource);

@@ -12,6 +12,7 @@ export const LOG_ARTIFACT_DOCS = {
   graph: 'each captured graph, one line per node',
   graph_code: 'each captured graph as JavaScript code',
   output_code: 'the generated kernels (the backend program: wasm kernels, or WGSL)',
+  cache: 'the persistent compile cache (@kiln/plugin-cache): hits, misses and writes',
 } as const;
 
 export type LogArtifact = keyof typeof LOG_ARTIFACT_DOCS;

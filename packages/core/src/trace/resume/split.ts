@@ -100,7 +100,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   // The graph before the break comes from re-running the analysis up to it: a restarted analysis, logged
   // as [frame/compile_1]; the break itself belongs to the first analysis ([frame/compile]).
   const restartTag = compileTag(req.cache.frameId, req.compileId, 1);
-  logEntry(restartTag, req.frameName, `graph before the break in '${req.frameName}'`, entry, entry.compileMs);
+  logEntry(restartTag, req.frameName, () => `graph before the break in '${req.frameName}'`, entry, entry.compileMs);
   return entry;
 }
 
