@@ -18,7 +18,7 @@ export * from './lowering/lower-graph.js';
 export type { PointwiseContext, PointwiseRule } from './lowering/pointwise-rules.js';
 export { LOWERING_TABLE, loweredOps, type LoweringRule } from './lowering/table.js';
 export * from './lowering/errors.js';
-export { toSizeExpr } from './lowering/sizes-from-shapes.js';
+export { toSizeExpr, sizeFromExprJson } from './lowering/sizes-from-shapes.js';
 export { paramValue, resolveScalarArg } from './program/params.js';
 export type { ScalarArg } from './program/params.js';
 export { planMemory, type MemoryPlan } from './program/memory-plan.js';

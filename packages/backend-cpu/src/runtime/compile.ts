@@ -12,7 +12,7 @@ import { tunedMatmulBlocking } from './matmul-autotune.js';
 import type { Arena } from './arena.js';
 import { CpuCodegenError } from '../codegen/kernels/errors.js';
 import { wasmApi } from './wasm-api.js';
-import { makeCall, type Exports } from './dispatch.js';
+import { kernelMacs, makeCall, type Exports } from './dispatch.js';
 
 export interface CompiledKernel {
   readonly kernel: Kernel;
@@ -86,7 +86,7 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
   const t2 = performance.now();
   const compiled = new Map<string, CompiledKernel>();
   for (const { k, signature, exportName } of emitted) {
-    compiled.set(k.name, { kernel: k, signature, call: makeCall(k, signature, exportName, exports, arena) });
+    compiled.set(k.name, { kernel: k, signature, call: makeCall(kernelMacs(k), signature, exportName, exports, arena) });
   }
   return { kernels: compiled, wasm, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 }, setsImpreciseFlag: module.setsImpreciseFlag };
 }
