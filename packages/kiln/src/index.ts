@@ -25,3 +25,6 @@ export { CheckFailedError, DataDependentError } from '@kiln/shapes';
 // Memory settings of the CPU backend (resident outputs and kept inputs).
 export { configureResident } from '@kiln/backend-cpu';
 export type { ResidentOptions } from '@kiln/backend-cpu';
+
+// Export (torch.export's counterpart): a whole-graph program with specs, state and dims, saved and loaded.
+export * from '@kiln/export';

@@ -1,0 +1,9 @@
+// @kiln/export: torch.export for Kiln. exportProgram traces a function once as a whole graph with its
+// specs, state and dims; programs serialize to JSON plus safetensors weights and run on any backend.
+export { exportProgram, KILN_VERSION } from './export.js';
+export type { ExportOptions } from './export.js';
+export { Dim, DimRef } from './dims.js';
+export * from './program.js';
+export * from './errors.js';
+export { programModule } from './run/module.js';
+export type { ProgramModule, ProgramModuleOptions } from './run/module.js';
