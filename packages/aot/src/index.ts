@@ -1,8 +1,7 @@
 // @kiln/aot: ahead-of-time compilation of an exported program into a standalone ES module (no tracer, no
 // compiler, no `node:` imports) for Node and browsers. The runtime the module carries is runtime/.
-export { aotCompile, writeAotModule, KILN_VERSION, type AotModule, type AotOptions } from './compile/aot-compile.js';
-export { AotCompileError } from './compile/plan-cpu.js';
-export { traceForAot, flattenGraphOutput, outputTemplate, parseRange, type AotSource, type AotSourceInput } from './compile/source.js';
+export { aotCompile, writeAotModule, type AotModule, type AotOptions } from './compile/aot-compile.js';
+export { AotCompileError, sourceFromExported, type AotSource, type AotPlaceholder } from './compile/source.js';
 export { bundleRuntime, type BundleResult } from './compile/bundle.js';
 export { writeSafetensors } from './compile/safetensors.js';
 export type { CpuPlan, AotInputSpec, AotSymbolRange } from './runtime/plan.js';

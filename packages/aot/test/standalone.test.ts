@@ -37,7 +37,7 @@ const runNode = (dir: string, script: string): string => {
 for (const weights of ['inline', 'file'] as const) {
   fresh(`weights ${weights}: outputs equal eager`, async () => {
     const mlp = new MLP([4, 16, 3]);
-    const { path, compiled } = await compileAndLoad((x: k.Tensor) => mlp.forward(x), [k.randn([8, 4])], { names: ['x'], weights, name: 'mlp' });
+    const { path, compiled } = await compileAndLoad((x: k.Tensor) => mlp.forward(x), [k.randn([8, 4])], { weights });
     const dir = tempDir('kiln-aot-fresh-');
     copyFileSync(path, join(dir, 'model.mjs'));
     if (compiled.weightsFile) copyFileSync(join(dirname(path), compiled.weightsFile.name), join(dir, compiled.weightsFile.name));

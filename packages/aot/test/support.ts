@@ -5,8 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Tensor } from '@kiln/tensor';
-import { aotCompile, traceForAot, writeAotModule, type AotModule, type AotOptions } from '../src/index.js';
+import { exportProgram, type ExportOptions } from '@kiln/export';
+import { aotCompile, writeAotModule, type AotModule, type AotOptions } from '../src/index.js';
 
 export const tempDir = (prefix = 'kiln-aot-'): string => mkdtempSync(join(tmpdir(), prefix));
 
@@ -16,11 +16,12 @@ export interface LoadedModule {
   readonly model: (...args: unknown[]) => unknown;
 }
 
-/** Traces `fn`, compiles it, writes the module (and weights) to a fresh folder, imports and loads it. */
+/** Exports `fn` (every dim dynamic unless `dims` are given), compiles it, writes the module (and weights) to a fresh folder, imports and loads it. */
 export async function compileAndLoad(
-  fn: (...args: never[]) => unknown, example: readonly Tensor[], options: AotOptions & { name?: string; names?: string[] } = {},
+  fn: (...args: never[]) => unknown, example: readonly unknown[], options: AotOptions & { exportOptions?: ExportOptions } = {},
 ): Promise<LoadedModule> {
-  const compiled = await aotCompile(traceForAot(fn, example, { name: options.name ?? 'model', ...(options.names ? { names: options.names } : {}) }), options);
+  const exported = exportProgram(fn as (...args: unknown[]) => unknown, [...example], options.exportOptions ?? { dynamic: true });
+  const compiled = await aotCompile(exported, options);
   const dir = tempDir();
   const [path] = await writeAotModule(compiled, join(dir, 'model.mjs'));
   const mod = (await import(pathToFileURL(path!).href)) as { load: (o?: unknown) => Promise<(...args: unknown[]) => unknown> };

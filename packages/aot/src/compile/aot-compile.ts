@@ -1,15 +1,14 @@
 // aotCompile: an exported program → the text of a standalone ES module (runtime, plan, wasm, weights) that
 // loads with `await load()` and runs with no Kiln package installed, in Node and in browsers.
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RUNTIME_ENTRY, bundleModule, bundleRuntime } from './bundle.js';
-import { AotCompileError, planForCpu } from './plan-cpu.js';
+import { planForCpu } from './plan-cpu.js';
 import { writeSafetensors } from './safetensors.js';
-import type { AotSource } from './source.js';
+import { KILN_VERSION, type ExportedProgram } from '@kiln/export';
+import { AotCompileError, sourceFromExported } from './source.js';
 import type { CpuPlan } from '../runtime/plan.js';
 
-export const KILN_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface AotOptions {
   /** The backend the module runs on (default cpu). */
@@ -43,9 +42,10 @@ function checkWeightsFile(name: string): string {
   return name;
 }
 
-export async function aotCompile(source: AotSource, options: AotOptions = {}): Promise<AotModule> {
+export async function aotCompile(exported: ExportedProgram, options: AotOptions = {}): Promise<AotModule> {
   const backend = options.backend ?? 'cpu';
   if (backend !== 'cpu') throw new AotCompileError(`aot: backend ${JSON.stringify(backend)} is not supported yet`, "use backend: 'cpu'");
+  const source = sourceFromExported(exported);
   const { plan, wasm, weights } = planForCpu(source, KILN_VERSION);
   const blob = writeSafetensors(weights, { format: 'kiln-aot', kilnVersion: KILN_VERSION });
   const file = options.weights === 'file' ? checkWeightsFile(options.weightsFile ?? `${source.name.replace(/[^\w.-]/g, '_') || 'model'}.safetensors`) : undefined;

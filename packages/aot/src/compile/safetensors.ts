@@ -1,7 +1,7 @@
 // The weights blob in safetensors layout: an 8-byte little-endian header length, a JSON header (padded
 // with spaces to 8 bytes), then each tensor's bytes. The runtime reads it (runtime/weights.ts).
 import type { Tensor } from '@kiln/tensor';
-import { AotCompileError } from './plan-cpu.js';
+import { AotCompileError } from './source.js';
 
 const CODES: Record<string, string> = { float32: 'F32', int32: 'I32', bool: 'BOOL' };
 

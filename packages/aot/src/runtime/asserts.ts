@@ -5,17 +5,17 @@ import { evalSize } from '@kiln/lower';
 import { assertFailure } from '@kiln/graph';
 import type { AotAssertStep, AotCondition } from './plan.js';
 
-function holds(c: AotCondition, params: Readonly<Record<string, number>>): boolean {
+export function conditionHolds(c: AotCondition, params: Readonly<Record<string, number>>): boolean {
   if (typeof c === 'boolean') return c;
   if ('rel' in c) {
     const d = evalSize(c.diff, params);
     return c.rel === '==' ? d === 0 : c.rel === '!=' ? d !== 0 : c.rel === '<' ? d < 0 : d <= 0;
   }
-  if ('not' in c) return !holds(c.not, params);
-  if ('and' in c) return c.and.every((x) => holds(x, params));
-  return c.or.some((x) => holds(x, params));
+  if ('not' in c) return !conditionHolds(c.not, params);
+  if ('and' in c) return c.and.every((x) => conditionHolds(x, params));
+  return c.or.some((x) => conditionHolds(x, params));
 }
 
 export function runAssert(step: AotAssertStep, params: Readonly<Record<string, number>>): void {
-  if (!holds(step.condition, params)) throw assertFailure(step.assert);
+  if (!conditionHolds(step.condition, params)) throw assertFailure(step.assert);
 }

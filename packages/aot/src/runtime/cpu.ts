@@ -8,7 +8,7 @@ import { BYTES_PER_ELEMENT, checkIndexRange, evalSize, paramValue, printSize } f
 import { withUserFrame } from '@kiln/graph';
 import type { CpuPlan } from './plan.js';
 import { AotInputError, AotLoadError, AotRuntimeError } from './errors.js';
-import { bindSymbols, readArgument, type AotArgument } from './inputs.js';
+import { bindSymbols, flattenArguments, readArgument, type AotArgument } from './inputs.js';
 import type { BlobTensor } from './weights.js';
 import { assembleOutputs, type OutputLeaf } from './outputs.js';
 import { runAssert } from './asserts.js';
@@ -56,11 +56,9 @@ export async function instantiateCpuProgram(plan: CpuPlan, wasm: Uint8Array, wei
 }
 
 function runCall(plan: CpuPlan, arena: Arena, calls: ReadonlyMap<string, Call>, resident: ReadonlyMap<string, number>, args: readonly unknown[]): unknown {
-  if (args.length !== plan.inputs.length) {
-    throw new AotInputError(`${plan.name}: expected ${plan.inputs.length} argument(s) (${plan.inputs.map((i) => i.name).join(', ')}), got ${args.length}`);
-  }
-  const read = args.map((a, i) => readArgument(a, plan.inputs[i]!, i, plan.name));
-  bindSymbols(read, plan.inputs, plan.symbols, plan.name);
+  const leaves = flattenArguments(plan.argsTree, args, plan.name);
+  const read = plan.inputs.map((spec, i) => readArgument(leaves[i], spec, plan.symbols, plan.name));
+  bindSymbols(read, plan.inputs, plan.symbols, plan.preconditions, plan.name);
   const inputs: (AotArgument | { shape: readonly number[] })[] = plan.programInputs.map((p) => ('user' in p ? read[p.user]! : { shape: p.shape }));
   const params: Record<string, number> = {};
   for (const p of plan.params) params[p.param] = paramValue(p, inputs);
@@ -110,14 +108,14 @@ function runCall(plan: CpuPlan, arena: Arena, calls: ReadonlyMap<string, Call>, 
         'compiled Kiln code recomputes such calls with the eager kernels, which a standalone module does not have: run this input through loadProgram() or compile()',
       );
     }
-    const leaves: OutputLeaf[] = plan.outputs.map((o) => {
+    const outputs: OutputLeaf[] = plan.outputs.map((o) => {
       if (o.kind === 'constant') return { value: o.value };
       if (o.kind === 'size') return { value: evalSize(o.value, params) };
       const shape = o.shape.map((s) => evalSize(s, params));
       const numel = shape.reduce((a, b) => a * b, 1);
       return { tensor: { data: arena.view(o.dtype, pointers[o.buffer]!, numel).slice() as OutputLeafData, shape, dtype: o.dtype } };
     });
-    return assembleOutputs(plan.outputTree, leaves, read.find((a) => a.tensorClass)?.tensorClass);
+    return assembleOutputs(plan.outputTree, outputs, leaves, read.find((a) => a.tensorClass)?.tensorClass);
   } finally {
     for (const ptr of owned) arena.release(ptr);
   }

@@ -13,11 +13,13 @@ export interface AotTensor {
 
 export type OutputLeaf = { readonly tensor: AotTensor } | { readonly value: unknown };
 
-export function assembleOutputs(template: AotOutputTemplate, leaves: readonly OutputLeaf[], tensorClass: TensorClassLike | undefined): unknown {
+/** `args`: the tensor arguments as passed (an `{ arg: i }` leaf returns one as itself). */
+export function assembleOutputs(template: AotOutputTemplate, leaves: readonly OutputLeaf[], args: readonly unknown[], tensorClass: TensorClassLike | undefined): unknown {
   const build = (t: AotOutputTemplate): unknown => {
     if (Array.isArray(t)) return t.map(build);
     const node = t as Exclude<AotOutputTemplate, readonly AotOutputTemplate[]>;
     if ('value' in node) return node.value;
+    if ('arg' in node) return args[node.arg];
     if ('object' in node) return Object.fromEntries(node.object.map(([key, value]) => [key, build(value)]));
     const leaf = leaves[node.leaf]!;
     if ('value' in leaf) return leaf.value;

@@ -7,18 +7,29 @@ import type { KernelSignature, KernelSizeCheck } from '@kiln/backend-cpu';
 export const AOT_PLAN_FORMAT = 'kiln-aot-plan';
 export const AOT_PLAN_VERSION = 1;
 
-/** One argument of the module's call: a tensor with a dtype and a shape whose dims are numbers or symbol names. */
+/** A dim of an input: static, a dynamic dim's symbol (`s0`), or an expression of symbols (`2*s0`). */
+export type AotDim = number | { readonly sym: string } | { readonly expr: SizeExpr; readonly text: string };
+
+/** One tensor leaf of the call's arguments, named as the user named it (`x`, `batch.ids`). */
 export interface AotInputSpec {
   readonly name: string;
   readonly dtype: LoopDType;
-  /** Static sizes, or the name of a symbolic dim (`batch`, `s0`). */
-  readonly shape: readonly (number | string)[];
+  readonly shape: readonly AotDim[];
 }
 
-/** The range a symbolic dim may take (inclusive; `max: null` is unbounded). */
+/** A dynamic dim: its user name (`batch`) and its inclusive range (`max: null` is unbounded). */
 export interface AotSymbolRange {
+  readonly name: string;
   readonly min: number;
   readonly max: number | null;
+}
+
+/** A fact about the input sizes the exported trace relied on, checked before every call. */
+export interface AotPrecondition {
+  readonly text: string;
+  readonly condition: AotCondition;
+  readonly location?: string;
+  readonly message?: string;
 }
 
 /** Where the program's input `i` comes from: argument `user` of the call, or a tensor of the weights blob. */
@@ -64,11 +75,13 @@ export interface AotAssertStep {
 export type AotStep = AotKernelStep | IndexRangeCheck | AotAssertStep;
 
 /**
- * The outputs' structure: `{ leaf: i }` is output i; arrays and `{ object: [[key, value]…] }` nest; any
+ * The outputs' (or arguments') structure: `{ leaf: i }` is program output i (for arguments: tensor input
+ * i), `{ arg: i }` tensor argument i returned as itself; arrays and `{ object: [[key, value]…] }` nest; any
  * other JSON value is itself.
  */
 export type AotOutputTemplate =
   | { readonly leaf: number }
+  | { readonly arg: number }
   | readonly AotOutputTemplate[]
   | { readonly object: readonly (readonly [string, AotOutputTemplate])[] }
   | { readonly value: unknown };
@@ -79,8 +92,12 @@ interface AotPlanCommon {
   readonly kilnVersion: string;
   /** A display name for errors (`model`): validated at compile time to be printable, used only in messages. */
   readonly name: string;
+  /** The arguments' structure: leaves are `inputs`, `{ value }` a constant the call must pass as is. */
+  readonly argsTree: AotOutputTemplate;
   readonly inputs: readonly AotInputSpec[];
+  /** Dynamic dims by symbol. */
   readonly symbols: Readonly<Record<string, AotSymbolRange>>;
+  readonly preconditions: readonly AotPrecondition[];
   readonly programInputs: readonly AotProgramInput[];
   readonly outputs: readonly ProgramOutput[];
   /** The outputs' structure, over the outputs in order. */
