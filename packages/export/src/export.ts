@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { captureForExport, parameterNamesOf } from '@kiln/core';
 import type { Compiler, ExportCapture } from '@kiln/core';
-import { treeFlattenWithPath } from '@kiln/pytree';
+import { treeFlattenWithPath, treeMap } from '@kiln/pytree';
 import { KilnTypeError, Tensor } from '@kiln/tensor';
 import { DimRef, tensorDims, traceHooks } from './dims.js';
 import type { PlannedTensor } from './dims.js';
@@ -92,7 +92,9 @@ export function exportProgram(target: unknown, exampleArgs: readonly unknown[], 
   if (!Array.isArray(exampleArgs)) throw new KilnTypeError(`exportProgram: exampleArgs must be an array of arguments, got ${typeof exampleArgs}`, 'e.g. exportProgram(fn, [x])');
   const opts = checkOptions(options);
   const { inputTree, leaves, planned } = planArguments(exampleArgs, parameterNamesOf(fn), opts);
-  const capture = captureForExport(fn, thisArg, exampleArgs, { compiler: opts.compiler, inputs: traceHooks(planned) });
+  // The program makes every input contiguous before it runs, so the trace may assume it too.
+  const traced = treeMap((x: unknown) => (x instanceof Tensor && !x.isContiguous() ? x.contiguous() : x), [...exampleArgs]) as unknown[];
+  const capture = captureForExport(fn, thisArg, traced, { compiler: opts.compiler, inputs: traceHooks(planned) });
   return assemble(capture, inputTree, leaves, planned, name);
 }
 

@@ -7,3 +7,7 @@ export * from './program.js';
 export * from './errors.js';
 export { programModule } from './run/module.js';
 export type { ProgramModule, ProgramModuleOptions } from './run/module.js';
+export { saveProgram, readProgram, loadProgram, serializeProgram, deserializeProgram, PROGRAM_METADATA_KEY } from './serialize/save-load.js';
+export type { ProgramJson } from './serialize/program-json.js';
+export { readSafetensors, writeSafetensors } from './serialize/safetensors.js';
+export type { SafetensorsContents } from './serialize/safetensors.js';
