@@ -3,7 +3,7 @@
 export { aotCompile, writeAotModule, type AotModule, type AotOptions } from './compile/aot-compile.js';
 export { AotCompileError, sourceFromExported, type AotSource, type AotPlaceholder } from './compile/source.js';
 export { bundleRuntime, type BundleResult } from './compile/bundle.js';
-export { writeSafetensors } from './compile/safetensors.js';
 export type { CpuPlan, AotInputSpec, AotSymbolRange } from './runtime/plan.js';
 export { AotInputError, AotLoadError, AotRuntimeError } from './runtime/errors.js';
 export type { AotTensor } from './runtime/outputs.js';
+export { runAotCli, AOT_USAGE } from './cli.js';

@@ -4,8 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RUNTIME_ENTRY, bundleModule, bundleRuntime } from './bundle.js';
 import { planForCpu } from './plan-cpu.js';
-import { writeSafetensors } from './safetensors.js';
-import { KILN_VERSION, type ExportedProgram } from '@kiln/export';
+import { KILN_VERSION, writeSafetensors, type ExportedProgram } from '@kiln/export';
 import { AotCompileError, sourceFromExported } from './source.js';
 import type { CpuPlan } from '../runtime/plan.js';
 

@@ -2,11 +2,12 @@
 // files are marked free of side effects for the bundle, so only the runtime code the entry reaches is kept
 // (importing Arena from @kiln/backend-cpu keeps the arena, not the code generator or the backend's
 // registration). `node:` modules stay external: test/runtime-size.test.ts checks that none is left.
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const RUNTIME_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'runtime');
+// The runtime is always bundled from its TypeScript source (the package ships src/), from src/ and dist/ alike.
+const RUNTIME_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'runtime');
 export const RUNTIME_ENTRY = join(RUNTIME_DIR, 'index.ts');
 
 export const kilnSideEffectFree: Plugin = {
@@ -30,6 +31,8 @@ export interface BundleResult {
 
 /** Bundles `contents` (an ES module that imports the runtime by `RUNTIME_ENTRY`). */
 export async function bundleModule(contents: string, options: { minify?: boolean } = {}): Promise<BundleResult> {
+  // Loaded on first use: importing @kiln/aot (or kiln) does not pay for esbuild's start-up.
+  const { build } = await import('esbuild');
   const result = await build({
     stdin: { contents, resolveDir: RUNTIME_DIR, sourcefile: 'aot-module.js', loader: 'js' },
     bundle: true,
