@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import { readProgram } from '@kiln/export';
 import { aotCompile, writeAotModule } from './compile/aot-compile.js';
 
-export const AOT_USAGE = `usage: kiln aot PROGRAM --out FILE [--backend cpu] [--weights inline|file] [--weights-file NAME]
+export const AOT_USAGE = `usage: kiln aot PROGRAM --out FILE [--backend cpu|webgpu] [--weights inline|file] [--weights-file NAME]
   PROGRAM   a program saved with saveProgram(exportProgram(fn, args), PROGRAM)
   --out     the ES module to write (model.mjs); it runs with no Kiln package installed
   --weights inline (default): weights as base64 in the module; file: a .safetensors file beside it`;

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 // The runtime is always bundled from its TypeScript source (the package ships src/), from src/ and dist/ alike.
 const RUNTIME_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'runtime');
 export const RUNTIME_ENTRY = join(RUNTIME_DIR, 'index.ts');
+export const WEBGPU_RUNTIME_ENTRY = join(RUNTIME_DIR, 'webgpu-index.ts');
 
 export const kilnSideEffectFree: Plugin = {
   name: 'kiln-side-effect-free',
@@ -47,16 +48,19 @@ export async function bundleModule(contents: string, options: { minify?: boolean
     legalComments: 'none',
     write: false,
     logLevel: 'silent',
-    external: ['node:*'],
+    // Reached only by code the bundle drops (backend-webgpu opens Dawn through import('webgpu') in Node).
+    external: ['node:*', 'webgpu'],
     plugins: [kilnSideEffectFree],
   });
   const code = result.outputFiles[0]!.text;
   return { code, bytes: Buffer.byteLength(code) };
 }
 
-let runtimeOnly: Promise<BundleResult> | undefined;
+const runtimeOnly = new Map<string, Promise<BundleResult>>();
 
-/** The runtime alone, minified: what every AOT module carries besides its plan, wasm and weights. */
-export function bundleRuntime(): Promise<BundleResult> {
-  return (runtimeOnly ??= bundleModule(`export * from ${JSON.stringify(RUNTIME_ENTRY)};`));
+/** A runtime alone, minified: what every AOT module of that backend carries besides its plan, kernels and weights. */
+export function bundleRuntime(backend: 'cpu' | 'webgpu' = 'cpu'): Promise<BundleResult> {
+  let bundle = runtimeOnly.get(backend);
+  if (!bundle) runtimeOnly.set(backend, (bundle = bundleModule(`export * from ${JSON.stringify(backend === 'cpu' ? RUNTIME_ENTRY : WEBGPU_RUNTIME_ENTRY)};`)));
+  return bundle;
 }

@@ -4,11 +4,12 @@
 // copies the outputs out into fresh typed arrays. The arena, the kernel calls and the size checks are
 // backend-cpu's own runtime code; nothing here traces, lowers or generates code.
 import { Arena, MEMORY_IMPORT, checkKernelSizes, makeCall } from '@kiln/backend-cpu';
-import { BYTES_PER_ELEMENT, checkIndexRange, evalSize, paramValue, printSize } from '@kiln/lower';
+import { BYTES_PER_ELEMENT, checkIndexRange, evalSize, printSize } from '@kiln/lower';
 import { withUserFrame } from '@kiln/graph';
 import type { CpuPlan } from './plan.js';
-import { AotInputError, AotLoadError, AotRuntimeError } from './errors.js';
-import { bindSymbols, flattenArguments, readArgument, type AotArgument } from './inputs.js';
+import { AotInputError, AotRuntimeError } from './errors.js';
+import type { AotArgument } from './inputs.js';
+import { bufferWeights, prepareCall } from './call.js';
 import type { BlobTensor } from './weights.js';
 import { assembleOutputs, type OutputLeaf } from './outputs.js';
 import { runAssert } from './asserts.js';
@@ -42,26 +43,12 @@ export async function instantiateCpuProgram(plan: CpuPlan, wasm: Uint8Array, wei
     new Uint8Array(arena.memory.buffer, ptr, bytes.byteLength).set(bytes);
     return ptr;
   };
-  for (const b of plan.buffers) {
-    const source = b.weight ?? (b.input !== undefined ? (plan.programInputs[b.input] as { weight?: string }).weight : undefined);
-    if (source === undefined) continue;
-    const t = weights.get(source);
-    const want = b.input !== undefined ? (plan.programInputs[b.input] as { shape: readonly number[] }).shape : undefined;
-    if (!t || t.dtype !== b.dtype || (want && t.shape.join() !== want.join())) {
-      throw new AotLoadError(`${plan.name}: the weights blob has no ${b.dtype} tensor ${JSON.stringify(source)}${want ? ` of shape [${want.join(', ')}]` : ''}`, 'load the weights file written together with this module');
-    }
-    resident.set(b.name, copyIn(t.bytes));
-  }
+  for (const [name, t] of bufferWeights(plan, weights)) resident.set(name, copyIn(t.bytes));
   return { arena, run: (args) => runCall(plan, arena, calls, resident, args) };
 }
 
 function runCall(plan: CpuPlan, arena: Arena, calls: ReadonlyMap<string, Call>, resident: ReadonlyMap<string, number>, args: readonly unknown[]): unknown {
-  const leaves = flattenArguments(plan.argsTree, args, plan.name);
-  const read = plan.inputs.map((spec, i) => readArgument(leaves[i], spec, plan.symbols, plan.name));
-  bindSymbols(read, plan.inputs, plan.symbols, plan.preconditions, plan.name);
-  const inputs: (AotArgument | { shape: readonly number[] })[] = plan.programInputs.map((p) => ('user' in p ? read[p.user]! : { shape: p.shape }));
-  const params: Record<string, number> = {};
-  for (const p of plan.params) params[p.param] = paramValue(p, inputs);
+  const { leaves, read, inputs, params } = prepareCall(plan, args);
   const pointers: Record<string, number> = Object.fromEntries(resident);
   const owned: number[] = [];
   const alloc = (name: string, bytes: number) => {

@@ -24,7 +24,7 @@ export interface AotModel {
   readonly symbols: CpuPlan['symbols'];
 }
 
-async function weightBytes(source: WeightsSource, moduleUrl: string, given: LoadOptions['weights']): Promise<Uint8Array | undefined> {
+export async function weightBytes(source: WeightsSource, moduleUrl: string, given: LoadOptions['weights']): Promise<Uint8Array | undefined> {
   if (given instanceof Uint8Array) return given;
   if (given instanceof ArrayBuffer) return new Uint8Array(given);
   if (given !== undefined) return readBytes(new URL(String(given), moduleUrl));

@@ -86,7 +86,7 @@ export type AotOutputTemplate =
   | { readonly object: readonly (readonly [string, AotOutputTemplate])[] }
   | { readonly value: unknown };
 
-interface AotPlanCommon {
+export interface AotPlanCommon {
   readonly format: typeof AOT_PLAN_FORMAT;
   readonly version: typeof AOT_PLAN_VERSION;
   readonly kilnVersion: string;
@@ -102,15 +102,35 @@ interface AotPlanCommon {
   readonly outputs: readonly ProgramOutput[];
   /** The outputs' structure, over the outputs in order. */
   readonly outputTree: AotOutputTemplate;
+  readonly buffers: readonly AotBuffer[];
+  readonly params: readonly ParamBinding[];
 }
 
 export interface CpuPlan extends AotPlanCommon {
   readonly backend: 'cpu';
-  readonly buffers: readonly AotBuffer[];
-  readonly params: readonly ParamBinding[];
   readonly steps: readonly AotStep[];
   /** Per step: buffers to allocate before it and to release after it (the memory plan, made at compile time). */
   readonly allocBefore: readonly (readonly string[])[];
   readonly freeAfter: readonly (readonly string[])[];
   readonly setsImpreciseFlag: boolean;
 }
+
+/** A WGSL kernel (backend-webgpu's WgslKernel: code and how to dispatch it, all data). */
+export interface AotShaderStep {
+  readonly kind: 'kernel';
+  readonly name: string;
+  readonly code: string;
+  /** Program buffers bound at @binding(i + 1); binding 0 holds the parameters. */
+  readonly buffers: readonly string[];
+  readonly workgroups: SizeExpr;
+  readonly layers: SizeExpr;
+  readonly params: readonly string[];
+  readonly grid?: readonly [SizeExpr, SizeExpr];
+}
+
+export interface WebGpuPlan extends AotPlanCommon {
+  readonly backend: 'webgpu';
+  readonly steps: readonly (AotShaderStep | IndexRangeCheck | AotAssertStep)[];
+}
+
+export type AotPlan = CpuPlan | WebGpuPlan;
