@@ -1,5 +1,5 @@
 // The AOT modules of the demo MLP and transformer block, and @kiln/tensor's eager ops, in headless
-// Chromium: the page runs them on inputs made in Node and writes the outputs into the DOM; they must
+// Chromium (and the WebGPU MLP module where Chromium has an adapter): the page runs them on inputs made in Node and writes the outputs into the DOM; they must
 // equal what eager Kiln computes in Node. Skipped, with the reason, where no Chromium is installed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -36,6 +36,7 @@ test('MLP (weights inlined) and transformer block (weights fetched) equal eager 
   const blockProgram = exportProgram((x: k.Tensor) => block.forward(x), [k.randn([1, 16, 32])], { dims: [{ 1: Dim('seq', { max: 128 }) }] });
   await writeAotModule(await aotCompile(mlpProgram), join(dir, 'mlp.mjs'));
   await writeAotModule(await aotCompile(blockProgram, { weights: 'file', weightsFile: 'block.safetensors' }), join(dir, 'block.mjs'));
+  await writeAotModule(await aotCompile(mlpProgram, { backend: 'webgpu' }), join(dir, 'mlp-webgpu.mjs'));
   // @kiln/tensor bundled for the browser, as a user's bundler would (tests run from source).
   await build({ stdin: { contents: "export * from '@kiln/tensor';", resolveDir: import.meta.dirname, loader: 'js' }, bundle: true, format: 'esm', platform: 'browser', conditions: ['kiln-source'], outfile: join(dir, 'tensor.mjs'), logLevel: 'silent' });
 
@@ -52,17 +53,26 @@ test('MLP (weights inlined) and transformer block (weights fetched) equal eager 
       mlp: Array.from(mlp({ data: Float32Array.from(x), shape: [5, 4] }).data),
       block: Array.from(block({ data: Float32Array.from(seq), shape: [1, 9, 32] }).data),
       eager: Array.from(eager.toTypedArray()),
-      webgpu: typeof navigator.gpu === 'object' && navigator.gpu !== null,
+      webgpu: await (async () => {
+        if (!navigator.gpu) return { skipped: 'this Chromium exposes no navigator.gpu' };
+        // requestAdapter() can stay pending in a headless browser: give up after 5 s (of the page's time).
+        const late = new Promise((_, reject) => setTimeout(() => reject(new Error('no WebGPU adapter within 5 s')), 5000));
+        let gpuMlp;
+        try { gpuMlp = await Promise.race([(await import('./mlp-webgpu.mjs')).load(), late]); }
+        catch (e) { if (/no WebGPU adapter/.test(e.message)) return { skipped: 'Chromium exposes navigator.gpu, but gives no adapter (' + e.message + ')' }; throw e; }
+        return { data: Array.from((await gpuMlp({ data: Float32Array.from(x), shape: [5, 4] })).data) };
+      })(),
     };
   `));
   const server = await serveFolder(dir);
   try {
-    const result = JSON.parse(await pageResult(`${server.url}/index.html`)) as { mlp: number[]; block: number[]; eager: number[]; webgpu: boolean; error?: string };
+    const result = JSON.parse(await pageResult(`${server.url}/index.html`, ['--enable-unsafe-webgpu'])) as { mlp: number[]; block: number[]; eager: number[]; webgpu: { skipped?: string; data?: number[] }; error?: string };
     if (result.error) assert.unreachable(`the page failed: ${result.error}`);
     assertClose(result.mlp, list(mlp.forward(x)), 'MLP in Chromium');
     assertClose(result.block, list(block.forward(seq)), 'transformer block in Chromium', 1e-4);
     assertClose(result.eager, list(a.matmul(w).softmax(-1)), '@kiln/tensor eager in Chromium');
-    console.log(`  Chromium ${result.webgpu ? 'exposes' : 'does not expose'} navigator.gpu headless here`);
+    if (result.webgpu.skipped) console.log(`  WebGPU AOT module in Chromium skipped: ${result.webgpu.skipped}`);
+    else assertClose(result.webgpu.data!, list(mlp.forward(x)), 'WebGPU MLP in Chromium', 1e-4);
   } finally {
     await server.close();
   }
