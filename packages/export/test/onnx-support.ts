@@ -18,8 +18,12 @@ export async function runOnnx(s: ort.InferenceSession, inputs: readonly k.Tensor
   const out = await s.run(feeds);
   return s.outputNames.map((name) => {
     const o = out[name]!;
-    const dtype = o.type === 'bool' ? 'bool' : (o.type as k.DType);
-    const data = o.type === 'bool' ? Uint8Array.from(o.data as ArrayLike<number>, (v) => (v ? 1 : 0)) : (o.data as never);
+    // int64 (a size the model returns) comes back as int32: sizes fit.
+    const dtype = o.type === 'bool' ? 'bool' : o.type === 'int64' ? 'int32' : (o.type as k.DType);
+    const data =
+      o.type === 'bool' ? Uint8Array.from(o.data as ArrayLike<number>, (v) => (v ? 1 : 0))
+      : o.type === 'int64' ? Int32Array.from(o.data as BigInt64Array, (v) => Number(v))
+      : (o.data as never);
     return k.Tensor.fromData(data, [...o.dims], dtype);
   });
 }

@@ -18,6 +18,8 @@ export interface OnnxContext {
   /** A shape / one size as 1-D int64, symbolic sizes computed from Shape at run time. */
   shape(sizes: readonly (number | SymInt)[]): string;
   size(s: number | SymInt): string;
+  /** Says where a data-dependent size (`item()`'s value) is read at run time: `value` is 1-D int64 [1]. */
+  bindSymbol(size: unknown, value: string): void;
   /** The promoted dtype of operands, as eager promotes them (tensors and Python-style scalars). */
   promote(args: readonly Argument[]): DType;
 }
@@ -74,19 +76,57 @@ function reduce(opType: string, viaInt = false): OnnxRule {
   };
 }
 
+/**
+ * A 1-D operand is made 2-D and the extra dim squeezed after, as numpy's matmul defines it: ONNX Runtime
+ * 1.30's optimizer fuses Transpose into a MatMul with a 1-D operand wrongly (onnx-corpus.test.ts found it).
+ */
+function matmul(ctx: OnnxContext, n: Node): string {
+  const { dtype } = ctx.out(n);
+  const [a, b] = [n.args[0]!, n.args[1]!];
+  const [ra, rb] = [rankOf(ctx, a), rankOf(ctx, b)];
+  let x = ctx.input(a, dtype);
+  let y = ctx.input(b, dtype);
+  if (ra === 1) x = ctx.b.op1('Unsqueeze', [x, ctx.b.int64s([0])]);
+  if (rb === 1) y = ctx.b.op1('Unsqueeze', [y, ctx.b.int64s([1])]);
+  let r = ctx.b.op1('MatMul', [x, y]);
+  if (rb === 1) r = ctx.b.op1('Squeeze', [r, ctx.b.int64s([-1])]);
+  if (ra === 1) r = ctx.b.op1('Squeeze', [r, ctx.b.int64s([rb === 1 ? -1 : -2])]);
+  return r;
+}
+
+/**
+ * float → int32 as eager casts (JavaScript's ToInt32): NaN and ±Infinity give 0, others truncate and wrap
+ * modulo 2^32. ONNX's Cast leaves out-of-range values undefined, so the wrap is computed in float64.
+ */
+function floatToInt32(ctx: OnnxContext, x: string, from: DType): string {
+  const b = ctx.b;
+  const t = b.cast(x, from, 'float64');
+  const c = (v: number) => b.scalar(v, 'float64');
+  const finite = b.op1('Where', [b.op1('Or', [b.op1('IsNaN', [t]), b.op1('IsInf', [t])]), c(0), t]);
+  const truncated = b.op1('Mul', [b.op1('Sign', [finite]), b.op1('Floor', [b.op1('Abs', [finite])])]);
+  const wraps = b.op1('Floor', [b.op1('Div', [b.op1('Add', [truncated, c(2 ** 31)]), c(2 ** 32)])]);
+  return b.cast(b.op1('Sub', [truncated, b.op1('Mul', [wraps, c(2 ** 32)])]), 'float64', 'int32');
+}
+
 /** argmax / argmin (and the index half of max / min with a dim): int64 → int32, over the flattened input when dim is null. */
 function argReduce(ctx: OnnxContext, node: Node, opType: 'ArgMax' | 'ArgMin'): string {
   const x = node.args[0]!;
   const dim = arg(node, 1, 'dim', null) as number | null;
   const keepdims = arg(node, 2, 'keepdim', false) ? 1 : 0;
   let input = ctx.input(x);
-  if (ctx.dtypeOf(x) === 'bool') input = ctx.b.cast(input, 'bool', 'int32');
-  if (dim === null) {
-    const flat = ctx.b.op1('Reshape', [input, ctx.b.int64s([-1])]);
-    const r = ctx.b.op1(opType, [flat], { axis: 0, keepdims: 0, select_last_index: 0 });
-    return ctx.b.cast(r, 'int64', 'int32');
+  const dtype = ctx.dtypeOf(x);
+  if (dtype === 'bool') input = ctx.b.cast(input, 'bool', 'int32');
+  if (dim === null) input = ctx.b.op1('Reshape', [input, ctx.b.int64s([-1])]);
+  const attrs = { axis: dim ?? 0, keepdims: dim === null ? 0 : keepdims, select_last_index: 0 };
+  let r = ctx.b.op1(opType, [input], attrs);
+  if (dtype !== undefined && isFloat(dtype)) {
+    // Eager (as PyTorch) answers the first NaN's index wherever a NaN is; ONNX's ArgMax skips NaNs.
+    const nan = ctx.b.cast(ctx.b.op1('IsNaN', [input]), 'bool', 'int32');
+    const firstNan = ctx.b.op1('ArgMax', [nan], attrs);
+    const hasNan = ctx.b.cast(ctx.b.op1('ReduceMax', [nan], { axes: [attrs.axis], keepdims: attrs.keepdims }), 'int32', 'bool');
+    r = ctx.b.op1('Where', [hasNan, firstNan, r]);
   }
-  return ctx.b.cast(ctx.b.op1(opType, [input], { axis: dim, keepdims, select_last_index: 0 }), 'int64', 'int32');
+  return ctx.b.cast(r, 'int64', 'int32');
 }
 
 const valuesAndIndices = (reduceOp: string, argOp: 'ArgMax' | 'ArgMin'): OnnxRule => (ctx, node) => {
@@ -202,7 +242,12 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
   },
   contiguous: (ctx, n) => ctx.b.op1('Identity', [ctx.input(n.args[0]!)]),
   clone: (ctx, n) => ctx.b.op1('Identity', [ctx.input(n.args[0]!)]),
-  to: (ctx, n) => ctx.b.op1('Identity', [ctx.input(n.args[0]!, ctx.out(n).dtype)]),
+  to: (ctx, n) => {
+    const from = ctx.dtypeOf(n.args[0]!);
+    const { dtype } = ctx.out(n);
+    if (from !== undefined && isFloat(from) && dtype === 'int32') return floatToInt32(ctx, ctx.input(n.args[0]!), from);
+    return ctx.b.op1('Identity', [ctx.input(n.args[0]!, dtype)]);
+  },
   indexSelect: (ctx, n) => ctx.b.op1('Gather', [ctx.input(n.args[0]!), ctx.b.cast(ctx.input(n.args[2]!), ctx.dtypeOf(n.args[2]!), 'int64')], { axis: n.args[1] as number }),
   gather: (ctx, n) => ctx.b.op1('GatherElements', [ctx.input(n.args[0]!), ctx.b.cast(ctx.input(n.args[2]!), ctx.dtypeOf(n.args[2]!), 'int64')], { axis: n.args[1] as number }),
   scatterAdd: (ctx, n) => {
@@ -217,6 +262,12 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
     const depth = ctx.b.op1('Reshape', [ctx.size(shape[shape.length - 1]!), ctx.b.int64s([])]);
     return ctx.b.op1('OneHot', [ctx.input(n.args[0]!), depth, ctx.b.constant([0, 1], 'int32')], { axis: -1 });
   },
+  item: (ctx, n) => {
+    // An int32 item() is a data-dependent size (u0) that later sizes are computed from.
+    const v = ctx.b.cast(ctx.b.op1('Reshape', [ctx.input(n.args[0]!), ctx.b.int64s([1])]), ctx.dtypeOf(n.args[0]!), 'int64');
+    ctx.bindSymbol(n.meta.val, v);
+    return v;
+  },
   nonzero: (ctx, n) => ctx.b.cast(ctx.b.op1('Transpose', [ctx.b.op1('NonZero', [ctx.input(n.args[0]!)])], { perm: [1, 0] }), 'int64', 'int32'),
   sum: reduce('ReduceSum'), prod: reduce('ReduceProd'), amax: reduce('ReduceMax'), amin: reduce('ReduceMin'),
   all: reduce('ReduceMin', true), any: reduce('ReduceMax', true),
@@ -226,10 +277,7 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
     const { dtype } = ctx.out(n);
     return ctx.b.op1('CumSum', [ctx.input(n.args[0]!, dtype), ctx.b.scalar(n.args[1] as number, 'int64')]);
   },
-  matmul: (ctx, n) => {
-    const { dtype } = ctx.out(n);
-    return ctx.b.op1('MatMul', [ctx.input(n.args[0]!, dtype), ctx.input(n.args[1]!, dtype)]);
-  },
+  matmul,
   full: (ctx, n) => {
     const { dtype, shape } = ctx.out(n);
     return ctx.b.op1('Expand', [ctx.input(n.args[1] as Argument, dtype), ctx.shape(shape)]);

@@ -12,6 +12,7 @@ import type { DType } from '@kiln/tensor';
 import { OnnxExportError } from '../errors.js';
 import type { ExportedProgram, SizeSpec } from '../program.js';
 import { OnnxBuilder, ONNX_TYPE } from './builder.js';
+import type { OnnxDType } from './builder.js';
 import { ONNX_RULES } from './rules.js';
 import type { OnnxContext } from './rules.js';
 
@@ -48,7 +49,7 @@ function symbolSources(nodes: readonly Node[]): Map<string, { node: Node; dim: n
   return found;
 }
 
-function valueInfo(name: string, dtype: DType, shape: readonly SizeSpec[], dimNames: ReadonlyMap<string, string>) {
+function valueInfo(name: string, dtype: OnnxDType, shape: readonly SizeSpec[], dimNames: ReadonlyMap<string, string>) {
   const dim = shape.map((s) => (typeof s === 'number' ? { dimValue: s } : 'sym' in s ? { dimParam: dimNames.get(s.sym) ?? s.sym } : {}));
   return { name, type: { tensorType: { elemType: ONNX_TYPE[dtype], shape: { dim } } } };
 }
@@ -85,7 +86,11 @@ export function toOnnx(program: ExportedProgram, options: OnnxOptions = {}): Uin
     symbolValues.set(symbol, v);
     return v;
   };
-  const ctx = context(b, values, lookup);
+  const ctx = context(b, values, lookup, (size, value) => {
+    const atom = isSymInt(size) ? size.env.normalize(size.expr) : undefined;
+    const only = atom?.terms.length === 1 && atom.constant === 0 ? atom.terms[0]!.mono.factors[0]?.atom : undefined;
+    if (only?.kind === 'symbol') symbolValues.set(only.name, value);
+  });
   for (const node of graph.nodes) {
     if (node.kind === 'placeholder') continue;
     if (node.kind === 'constant') {
@@ -105,7 +110,7 @@ export function toOnnx(program: ExportedProgram, options: OnnxOptions = {}): Uin
     }
     values.set(node, rule(ctx, node));
   }
-  const outputs = outputValues(program, b, values, dimNames);
+  const outputs = outputValues(program, b, values, dimNames, lookup);
   const model = {
     irVersion: IR_VERSION,
     producerName: 'kiln',
@@ -116,14 +121,32 @@ export function toOnnx(program: ExportedProgram, options: OnnxOptions = {}): Uin
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
 }
 
-function outputValues(program: ExportedProgram, b: OnnxBuilder, values: Map<Node, string | string[]>, dimNames: ReadonlyMap<string, string>) {
+function outputValues(program: ExportedProgram, b: OnnxBuilder, values: Map<Node, string | string[]>, dimNames: ReadonlyMap<string, string>, lookup: (s: string) => string) {
   const items = program.graph.outputNode()!.args[0] as readonly Argument[];
-  return program.outputs.map((o, i) => {
-    if (o.kind !== 'tensor') throw new OnnxExportError(`output ${i} is a ${o.kind === 'input' ? 'returned input' : o.kind}; an ONNX model returns computed tensors only`, 'return only tensors the function computes');
-    const item = items[o.index] as Node;
+  const identity = (value: string, i: number): string => {
     const name = b.fresh(`output_${i}`);
-    b.nodes.push({ name: b.fresh('output_node'), opType: 'Identity', input: [values.get(item) as string], output: [name], attribute: [] });
-    return valueInfo(name, o.dtype, o.shape, dimNames);
+    b.nodes.push({ name: b.fresh('output_node'), opType: 'Identity', input: [value], output: [name], attribute: [] });
+    return name;
+  };
+  return program.outputs.map((o, i) => {
+    switch (o.kind) {
+      case 'tensor':
+        return valueInfo(identity(values.get(items[o.index] as Node) as string, i), o.dtype, o.shape, dimNames);
+      case 'size':
+        // A size (`x.shape[0]`) becomes a 0-d int64 output.
+        return valueInfo(identity(b.op1('Reshape', [b.size(items[o.index] as number | SymInt, lookup), b.int64s([])]), i), 'int64', [], dimNames);
+      case 'input': {
+        const input = program.inputs.find((x) => x.name === o.target);
+        const state = program.state.find((x) => x.name === o.target);
+        const spec = input?.kind === 'tensor' ? input : state;
+        if (!spec || (input?.kind === 'tensor' && input.placeholder === null)) throw new OnnxExportError(`output ${i} returns '${o.target}', which the graph never reads`);
+        return valueInfo(identity(o.target, i), spec.dtype, spec.shape, dimNames);
+      }
+      case 'constant':
+        throw new OnnxExportError(`output ${i} is the constant ${JSON.stringify(o.value)}; an ONNX model returns tensors only`, 'return it outside the exported function, or as a tensor');
+      default:
+        return o satisfies never;
+    }
   });
 }
 
@@ -132,7 +155,7 @@ function constantValue(b: OnnxBuilder, value: unknown): string {
   throw new OnnxExportError(`a constant node of type ${typeof value} has no ONNX form`);
 }
 
-function context(b: OnnxBuilder, values: Map<Node, string | string[]>, lookup: (s: string) => string): OnnxContext {
+function context(b: OnnxBuilder, values: Map<Node, string | string[]>, lookup: (s: string) => string, bindSymbol: OnnxContext['bindSymbol']): OnnxContext {
   const dtypeOf = (a: Argument): DType | undefined => fakeOf(a)?.dtype;
   return {
     b,
@@ -150,6 +173,7 @@ function context(b: OnnxBuilder, values: Map<Node, string | string[]>, lookup: (
       if (!fake) throw new OnnxExportError(`%${node.name} (${node.target}) has no tensor value`);
       return { dtype: fake.dtype, shape: fake.shape as readonly (number | SymInt)[] };
     },
+    bindSymbol,
     shape: (sizes) => b.shape(sizes, lookup),
     size: (s) => b.size(s, lookup),
     promote: (args) => resultType(args.map((a) => (fakeOf(a) ? { dtype: fakeOf(a)!.dtype, ndim: fakeOf(a)!.shape.length } : isSymInt(a) ? 1 : (a as number | boolean)))),
