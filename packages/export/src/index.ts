@@ -15,3 +15,4 @@ export { toOnnx, ONNX_OPSET } from './onnx/write.js';
 export type { OnnxOptions } from './onnx/write.js';
 export { ONNX_MAPPED_OPS } from './onnx/rules.js';
 export { exportPlugin, exportPlugin as default } from './plugin.js';
+export { printProgram } from './print.js';
