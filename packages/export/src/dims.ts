@@ -74,7 +74,8 @@ export function tensorDims(spec: unknown, t: Tensor, name: string, auto: boolean
  * the sizes exist, the ranges and equalities the Dims declare, applied before any op reads them.
  */
 export function traceHooks(planned: ReadonlyMap<string, PlannedTensor>) {
-  const first = new Map<DimRef, { size: SymInt; place: string; hint: number }>();
+  // Keyed by name: two Dim('n') objects are one dim, as a name is all a reader of the program sees.
+  const first = new Map<string, { dim: DimRef; size: SymInt; place: string; hint: number }>();
   return {
     dims(source: string, t: Tensor): readonly DimDynamism[] | undefined {
       const p = planned.get(source);
@@ -98,8 +99,9 @@ export function traceHooks(planned: ReadonlyMap<string, PlannedTensor>) {
         }
         if (hint < d.min || hint > d.max) throw new ConstraintViolationError(`${place} is ${hint} in the example inputs, outside ${d}`, 'change the example or the range');
         env.constrainRange(size, { min: Math.max(d.min, 2), max: d.max });
-        const seen = first.get(d);
-        if (!seen) return void first.set(d, { size: size as SymInt, place, hint });
+        const seen = first.get(d.name);
+        if (!seen) return void first.set(d.name, { dim: d, size: size as SymInt, place, hint });
+        if (seen.dim.min !== d.min || seen.dim.max !== d.max) throw new ExportError(`${seen.place} and ${place} use two Dims named '${d.name}' with different ranges: ${seen.dim} and ${d}`, 'use one Dim object, or give them different names');
         if (seen.hint !== hint) {
           throw new ConstraintViolationError(`${seen.place} and ${place} share Dim '${d.name}' but are ${seen.hint} and ${hint} in the example inputs`, 'make them equal in the example, or give each its own Dim');
         }

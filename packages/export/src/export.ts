@@ -13,6 +13,7 @@ import { argumentName, argumentSource, stateName } from './names.js';
 import { buildOutputs } from './outputs.js';
 import type { ExportedProgram, StateSpec, UserInputSpec } from './program.js';
 import { sizeFacts } from './size-facts.js';
+import { withPrinter } from './print.js';
 
 export interface ExportOptions {
   /** true: every dim of every tensor argument is dynamic (unnamed, range [2, inf)) unless `dims` says otherwise. */
@@ -128,7 +129,7 @@ function assemble(capture: ExportCapture, inputTree: ExportedProgram['inputTree'
   }
   const names = new Map<string, string>([...capture.inputs.map((i) => [i.source, inputs.find((u) => u.kind === 'tensor' && u.placeholder === i.placeholder)?.name ?? state.find((s) => s.placeholder === i.placeholder)!.name] as const)]);
   const { outputTree, outputs } = buildOutputs(capture, names, facts.shapeOf);
-  return {
+  return withPrinter({
     kilnVersion: KILN_VERSION,
     graph: capture.graph,
     inputTree,
@@ -140,7 +141,7 @@ function assemble(capture: ExportCapture, inputTree: ExportedProgram['inputTree'
     dims: facts.dims,
     asserts: facts.asserts,
     source: { name },
-  };
+  });
 }
 
 export { DimRef };

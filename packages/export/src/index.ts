@@ -11,3 +11,8 @@ export { saveProgram, readProgram, loadProgram, serializeProgram, deserializePro
 export type { ProgramJson } from './serialize/program-json.js';
 export { readSafetensors, writeSafetensors } from './serialize/safetensors.js';
 export type { SafetensorsContents } from './serialize/safetensors.js';
+export { toOnnx, ONNX_OPSET } from './onnx/write.js';
+export type { OnnxOptions } from './onnx/write.js';
+export { ONNX_MAPPED_OPS } from './onnx/rules.js';
+export { exportPlugin, exportPlugin as default } from './plugin.js';
+export { printProgram } from './print.js';

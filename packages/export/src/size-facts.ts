@@ -80,7 +80,7 @@ function checkNamedDims(env: ShapeEnv, places: readonly Place[]): void {
       throw new ConstraintViolationError(`${p.place} is declared as ${p.dim}, but the trace found it equal to ${p.size.key}${at}`, 'declare it as a dim of its own only where the code allows any size; sizes derived from other dims cannot be named');
     }
     const other = owner.get(atom.name);
-    if (other && other.dim !== p.dim) {
+    if (other && (other.dim as DimRef).name !== p.dim.name) {
       throw new ConstraintViolationError(`${other.place} (${(other.dim as DimRef).name}) and ${p.place} (${p.dim.name}) must be equal for this code${at}`, `use the same Dim for both`);
     }
     owner.set(atom.name, p);

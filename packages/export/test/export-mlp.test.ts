@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import '@kiln/backend-cpu';
 import type { Tensor } from '@kiln/tensor';
-import { Dim, DimRangeError, InputDtypeError, InputRankError, InputSizeError, exportProgram, programModule } from '@kiln/export';
+import { Dim, DimRangeError, InputDtypeError, InputRankError, InputSizeError, exportProgram, programModule, readProgram, saveProgram } from '@kiln/export';
 // @ts-expect-error: plain JavaScript demo models
 import { MLP, TransformerBlock, input } from '../../../examples/models.mjs';
 
@@ -40,6 +40,20 @@ test('a model object exports its forward with fields named from `this`; batch an
     const x = input([b, s, 16]);
     assert.ok(maxDiff(run(x) as Tensor, block.forward(x)) < 1e-4, `[${b}, ${s}]`);
   }
+});
+
+test('String(program) prints the signature, dims, outputs and the core graph (also after a save and load)', () => {
+  const model = new MLP([4, 8, 3]);
+  const program = exportProgram(function mlp(x: Tensor) { return model.forward(x); }, [input([5, 4])], { dims: [{ 0: Dim('batch', { min: 1, max: 64 }) }] });
+  const text = String(program);
+  const lines = text.split('\n');
+  assert.is(lines[0], `ExportedProgram 'mlp' (kiln ${program.kilnVersion})`);
+  assert.ok(lines.includes('  x: f32[batch, 4]  -> %arg0'), text);
+  assert.ok(lines.includes('  buffer model.layers.0.weight: f32[8, 4]  -> %captured0_layers_0__weight'), text);
+  assert.ok(lines.includes('  batch = s0 in [1, 64]: x.shape[0]'), text);
+  assert.ok(lines.includes('  [0] f32[batch, 3] = graph output 0'), text);
+  assert.ok(lines.some((l) => /^ {2}%\d+: f32\[s0, 8\] = matmul\(%arg0, %\d+\)/.test(l)), text);
+  assert.is(String(readProgram(saveProgram(program))), text);
 });
 
 test('inputs that do not fit the specs raise typed errors naming the input', () => {

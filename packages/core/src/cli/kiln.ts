@@ -17,7 +17,9 @@ export async function runKilnCli(argv: readonly string[]): Promise<number> {
     const loaded = compiler.backends();
     process.stderr.write(`kiln audit: backends the config loads: ${describeBackends(loaded).join('; ')}\n`);
     // The config's own policy rules (and the custom ops its plugins allow) are audited with the built-in table.
-    return runAuditCli(rest, undefined, { backends: loaded.filter((b) => b.loweredOps !== undefined), overrides: compiler.policy.overrides });
+    // Plugins' op tables (an exporter's mapping: ONNX) are audited as coverage columns beside the backends.
+    const tables = compiler.hooks.auditTables.call([]);
+    return runAuditCli(rest, undefined, { backends: [...loaded.filter((b) => b.loweredOps !== undefined), ...tables], overrides: compiler.policy.overrides });
   }
   if (command === 'ops') {
     for (const op of listOps()) {

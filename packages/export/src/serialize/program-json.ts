@@ -9,6 +9,7 @@ import { isDType } from '@kiln/tensor';
 import type { DType, Tensor } from '@kiln/tensor';
 import { expr as shapesExpr } from '@kiln/shapes';
 import { ProgramFormatError } from '../errors.js';
+import { withPrinter } from '../print.js';
 import { PROGRAM_FORMAT, PROGRAM_FORMAT_VERSION } from '../program.js';
 import type { AssertSpec, DimSpec, ExportedProgram, OutputSpec, SizeSpec, StateSpec, UserInputSpec } from '../program.js';
 
@@ -192,7 +193,7 @@ export function programFromJson(json: unknown, stateDict: ReadonlyMap<string, Te
   const fed = new Set([...state.map((s) => s.placeholder), ...inputs.flatMap((i) => (i.kind === 'tensor' && i.placeholder ? [i.placeholder] : []))]);
   for (const p of placeholders) if (!fed.has(p)) fail('graph', `input %${p} is fed by no input or state spec`);
   const source = isObject(json.source) && typeof json.source.name === 'string' ? { name: json.source.name } : { name: 'program' };
-  return {
+  return withPrinter({
     kilnVersion: json.kilnVersion as string,
     graph,
     inputTree,
@@ -204,5 +205,5 @@ export function programFromJson(json: unknown, stateDict: ReadonlyMap<string, Te
     dims: list(json.dims, 'dims').map(checkDim),
     asserts: list(json.asserts, 'asserts').map(checkAssert),
     source,
-  };
+  });
 }

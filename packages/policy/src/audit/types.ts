@@ -53,6 +53,8 @@ export interface BackendCoverage {
   readonly lowered: number;
   readonly total: number;
   readonly missing: readonly string[];
+  /** For a table that is not a backend (an exporter's op mapping): what a missing op means there. */
+  readonly missingMeans?: string;
 }
 
 export interface AuditReport {

@@ -24,7 +24,7 @@ export function formatMarkdown(report: AuditReport, options: { full?: boolean } 
   }
   if (report.backends.length) {
     out.push('', '## Backend coverage', '', '| backend | lowered | missing |', '|---|---|---|');
-    for (const b of report.backends) out.push(`| ${b.backend} | ${b.lowered}/${b.total} | ${cell(groupedMissing(b.missing))} |`);
+    for (const b of report.backends) out.push(`| ${b.backend} | ${b.lowered}/${b.total} | ${cell(groupedMissing(b.missing, b.missingMeans))} |`);
   } else {
     out.push('', '_No backend lowering tables were given: backend coverage is empty._');
   }
