@@ -7,7 +7,7 @@ export { acquireDevice, releaseDevice } from './runtime/device.js';
 export type { GpuContext, DeviceResult } from './runtime/device.js';
 export { kernelShader, WebGpuCodegenError } from './codegen/index.js';
 export type { WgslKernel } from './codegen/index.js';
-export { dispatchGrid } from './runtime/program.js';
+export { dispatchGrid } from './runtime/gpu-memory.js';
 export { webgpuDevice } from './eager.js';
 export { initWebGpu } from './init.js';
 export type { WebGpuStatus } from './init.js';
