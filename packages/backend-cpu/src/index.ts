@@ -1,5 +1,7 @@
 export { Arena, ArenaOutOfMemoryError, ARENA_MAX_BYTES, type TypedArray } from './runtime/arena.js';
-export { KernelSizeLimitError, KERNEL_INT32_LIMIT } from './runtime/size-limits.js';
+export { KernelSizeLimitError, KERNEL_INT32_LIMIT, kernelSizeCheck, checkKernelSizes, type KernelSizeCheck } from './runtime/size-limits.js';
+export { makeCall, kernelMacs, type Exports as KernelExports } from './runtime/dispatch.js';
+export { MEMORY_IMPORT } from './codegen/wasm/module.js';
 export { compileKernels, unsupportedReason, type CompileOptions, type CompiledKernel, type CompiledModule } from './runtime/compile.js';
 export { runOnArrays, type ArrayArgs, type RunStats } from './runtime/run.js';
 export { CpuCodegenError } from './codegen/kernels/errors.js';

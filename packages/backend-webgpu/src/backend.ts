@@ -39,11 +39,8 @@ const EAGER_ON_WEBGPU: ReadonlySet<string> = new Set(['cumsum']);
 /** Compiles a core graph for the GPU: calls return device tensors (see WebGpuProgram.launch). */
 export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, given: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined }): WebGpuCompiled {
   const t0 = performance.now();
-  const ctx: BackendCompileContext = {
-    ...given,
-    overrideLowering: (node) => given.overrideLowering(node) ?? (node.kind === 'call' && EAGER_ON_WEBGPU.has(String(node.target)) ? 'eager' : undefined),
-  };
-  const { program: lowered, generated: shaders, loweredMs } = lowerForCodegen(graph, ctx, (_kernels, program) => generateShaders(program, gpu), rejection, 'WebGPU');
+  const { program: lowered, kernels, loweredMs } = lowerForWebGpu(graph, given);
+  const shaders: Shaders = new Map([...kernels].map(([i, kernel]) => [i, { kernel, pipeline: quietly(gpu.pipeline(kernel.code)) }]));
   const program = new WebGpuProgram(lowered, gpu, shaders);
   const list = [...shaders.values()].map((s) => s.kernel);
   const compileMs = performance.now() - t0;
@@ -63,14 +60,25 @@ export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, given: Back
   };
 }
 
-function generateShaders(program: LoweredProgram, gpu: GpuContext): Shaders {
-  const shaders: Shaders = new Map();
+/**
+ * Lowers a core graph for this code generator (a kernel it rejects sends its nodes to eager steps) and
+ * generates each kernel's WGSL, keyed by step index. Needs no device: AOT compilation (@kiln/aot) uses it.
+ */
+export function lowerForWebGpu(graph: Graph, given: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined }): { program: LoweredProgram; kernels: Map<number, WgslKernel>; loweredMs: number } {
+  const ctx: BackendCompileContext = {
+    ...given,
+    overrideLowering: (node) => given.overrideLowering(node) ?? (node.kind === 'call' && EAGER_ON_WEBGPU.has(String(node.target)) ? 'eager' : undefined),
+  };
+  const { program, generated, loweredMs } = lowerForCodegen(graph, ctx, (_kernels, lowered) => generateShaders(lowered), rejection, 'WebGPU');
+  return { program, kernels: generated, loweredMs };
+}
+
+function generateShaders(program: LoweredProgram): Map<number, WgslKernel> {
+  const kernels = new Map<number, WgslKernel>();
   program.steps.forEach((step, i) => {
-    if (step.kind !== 'kernel') return;
-    const kernel = kernelShader(step.kernel);
-    shaders.set(i, { kernel, pipeline: quietly(gpu.pipeline(kernel.code)) });
+    if (step.kind === 'kernel') kernels.set(i, kernelShader(step.kernel));
   });
-  return shaders;
+  return kernels;
 }
 
 /** A pipeline that fails is reported by the call that awaits it, not as an unhandled rejection. */

@@ -13,9 +13,12 @@ import { compiledAsserts } from './trace/checks.js';
 import { differentiableRunner } from './autograd/compiled-function.js';
 import type { FrameTrace } from './trace/trace-frame.js';
 
-/** The entry's runner: the selected backend compiles the graph with its capabilities and the lowerOp hook. */
-function compileOnBackend(compiler: Compiler, name: string, graph: Graph) {
-  const backend = selectBackend(compiler.backends(), name, 'compile');
+/**
+ * The entry's runner: the selected backend compiles the graph with its capabilities and the lowerOp hook.
+ * `source` names the caller in errors (`compile`, `loadProgram`).
+ */
+export function compileOnBackend(compiler: Compiler, name: string, graph: Graph, source = 'compile') {
+  const backend = selectBackend(compiler.backends(), name, source);
   const lowerOp = compiler.hooks.lowerOp.get(backend.name);
   const compile = () => backend.compile(graph, {
     capabilities: backend.capabilities,

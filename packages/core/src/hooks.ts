@@ -24,6 +24,14 @@ export const HOOK_STAGES = { plugin: 0, builtin: 100 } as const;
  */
 export const PASS_STAGES = { constantFold: 100, cse: 200, dce: 300, decompose: 400 } as const;
 
+/** An op table the audit lists as a coverage column (see `hooks.auditTables`). */
+export interface AuditTable {
+  readonly name: string;
+  readonly ops: readonly string[];
+  /** What a missing op means for this table (printed as the reason in the audit's missing column). */
+  readonly missingMeans?: string;
+}
+
 export interface FrameEvent {
   readonly name: string;
   readonly location: string;
@@ -108,6 +116,12 @@ export function createHooks() {
      * the node with it, `'eager'` to run it on its eager kernel as one step of the program; first answer wins.
      */
     lowerOp: new HookMap(() => new SyncBailHook<[Node], OpLowering | 'eager' | undefined>(['node'])),
+    /**
+     * Collects extra op tables for `kiln audit`'s coverage columns, beside the backends' lowering tables: each
+     * tap returns the list with its own `{ name, ops }` added (@kiln/export adds `onnx`, the ops with an ONNX
+     * mapping). Read by the audit command only.
+     */
+    auditTables: new SyncWaterfallHook<[AuditTable[]]>(['tables']),
     /** Called with an entry's guards once they are compiled. */
     guardBuilt: new SyncHook<[readonly GuardEntry[], string]>(['guards', 'source']),
     /** A call whose guards passed. Hot path: keep taps cheap. */

@@ -19,7 +19,7 @@ export type { PointwiseContext, PointwiseRule } from './lowering/pointwise-rules
 export { LOWERING_TABLE, loweredOps, lowerFormula, type LoweringRule } from './lowering/table.js';
 export { pointwiseRules as POINTWISE_RULES } from './lowering/pointwise-rules.js';
 export * from './lowering/errors.js';
-export { toSizeExpr } from './lowering/sizes-from-shapes.js';
+export { toSizeExpr, sizeFromExprJson } from './lowering/sizes-from-shapes.js';
 export { paramValue, resolveScalarArg } from './program/params.js';
 export type { ScalarArg } from './program/params.js';
 export { planMemory, type MemoryPlan } from './program/memory-plan.js';

@@ -4,7 +4,7 @@
 import type { LoopDType } from '@kiln/lower';
 import { KilnError } from '@kiln/tensor';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
-import { ThreadPool } from './threads.js';
+import type { ThreadPool } from './threads.js';
 import { IMPRECISE_FLAG_ADDRESS } from '../codegen/imprecise.js';
 
 const PAGE = 65536;
@@ -43,6 +43,16 @@ export class ArenaOutOfMemoryError extends KilnError {
   }
 }
 
+/**
+ * Starts the worker threads of a shared arena. threads.ts installs it when it loads (the package index
+ * imports it); the arena does not import node:worker_threads itself, so it also loads where that module
+ * does not exist: browsers, and the standalone runtime of AOT-compiled modules, which never use threads.
+ */
+let startThreadPool: ((memory: WasmMemory, workers: number) => ThreadPool) | undefined;
+export function installThreadPool(start: (memory: WasmMemory, workers: number) => ThreadPool): void {
+  startThreadPool = start;
+}
+
 const VIEW = { float32: Float32Array, int32: Int32Array, bool: Uint8Array, float64: Float64Array } as const;
 
 export class Arena {
@@ -75,9 +85,10 @@ export class Arena {
     this.maxBytes = Math.min(options.maxBytes ?? ARENA_MAX_BYTES, ARENA_MAX_BYTES);
     const threads = options.threads ?? 1;
     if (threads > 1) {
+      if (!startThreadPool) throw new KilnError('wasm arena: threads need the worker pool of @kiln/backend-cpu (worker_threads of Node), which this runtime does not load', 'create threaded arenas through the @kiln/backend-cpu package in Node');
       this.maximumPages = 32768;
       this.memory = new wasmApi.Memory({ initial, maximum: this.maximumPages, shared: true });
-      this.threads = new ThreadPool(this.memory, threads - 1);
+      this.threads = startThreadPool(this.memory, threads - 1);
     } else {
       this.maximumPages = undefined;
       this.memory = new wasmApi.Memory({ initial });

@@ -12,7 +12,7 @@ import { tunedMatmulBlocking } from './matmul-autotune.js';
 import type { Arena } from './arena.js';
 import { CpuCodegenError } from '../codegen/kernels/errors.js';
 import { wasmApi } from './wasm-api.js';
-import { makeCall, type Exports } from './dispatch.js';
+import { kernelMacs, makeCall, type Exports } from './dispatch.js';
 
 export interface CompiledKernel {
   readonly kernel: Kernel;
@@ -104,7 +104,7 @@ export function instantiateKernels(emitted: readonly EmittedKernel[], wasm: Uint
   };
   const compiled = new Map<string, CompiledKernel>();
   for (const { kernel, signature, exportName } of emitted) {
-    compiled.set(kernel.name, { kernel, signature, call: makeCall(kernel, signature, exportName, exports, arena) });
+    compiled.set(kernel.name, { kernel, signature, call: makeCall(kernelMacs(kernel), signature, exportName, exports, arena) });
   }
   return compiled;
 }

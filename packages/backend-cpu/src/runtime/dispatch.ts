@@ -1,7 +1,7 @@
 // How a compiled kernel is called: arguments in signature order, scratch allocated once per thread, and
 // for matmuls the output columns split between threads when the arena has them and the product is big
 // enough to pay for the hand-off (≈ 10–30 µs), then the epilogue once on the calling thread.
-import type { Kernel } from '@kiln/lower';
+import type { Kernel, SizeExpr } from '@kiln/lower';
 import { evalSize, sizeProduct } from '@kiln/lower';
 import type { KernelSignature } from '../codegen/kernels/frame.js';
 import type { Arena } from './arena.js';
@@ -17,8 +17,17 @@ export interface Exports {
   moduleId: number | undefined;
 }
 
+/** A kernel's multiply-adds (0 but for matmul): whether a call is worth splitting between threads. */
+export function kernelMacs(kernel: Kernel): SizeExpr {
+  return kernel.kind === 'extern' ? sizeProduct([...kernel.batch, kernel.m, kernel.n, kernel.k]) : 0;
+}
+
+/**
+ * The call of one exported kernel function. Takes only data (signature, `macs`), not the loop IR, so the
+ * standalone runtime of AOT modules calls kernels through it too.
+ */
 export function makeCall(
-  kernel: Kernel, signature: KernelSignature, exportName: string, exports: Exports, arena: Arena,
+  macs: SizeExpr, signature: KernelSignature, exportName: string, exports: Exports, arena: Arena,
 ): (pointers: Readonly<Record<string, number>>, params?: Readonly<Record<string, number>>) => void {
   const fn = exports.fn(exportName);
   const scratch: number[] = [];
@@ -38,7 +47,6 @@ export function makeCall(
     };
   }
   const epilogue = split.epilogue ? exports.fn(split.epilogue.exportName) : undefined;
-  const macs = kernel.kind === 'extern' ? sizeProduct([...kernel.batch, kernel.m, kernel.n, kernel.k]) : 0;
   return (pointers, params = {}) => {
     const args = base(pointers, params);
     const columns = evalSize(split.columns, params);

@@ -5,6 +5,7 @@
 // turn). Modules do go by message, and a worker that finds one missing pulls it with receiveMessageOnPort.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { WasmMemory } from './wasm-api.js';
+import { installThreadPool } from './arena.js';
 
 const IDLE = 0, WORK = 1, DONE = 2, FAILED = 3;
 const MAX_ARGS = 56;
@@ -129,3 +130,6 @@ export class ThreadPool {
     await Promise.all(this.lanes.map((l) => l.worker.terminate()));
   }
 }
+
+// The arena starts pools through this hook, so that it does not import node:worker_threads itself.
+installThreadPool((memory, workers) => new ThreadPool(memory, workers));

@@ -53,7 +53,7 @@ export class GpuMemory implements DeviceMemory<GPUBuffer> {
 
   async dispatch(step: number, _kernel: Kernel, blocks: Readonly<Record<string, GPUBuffer>>, params: Readonly<Record<string, number>>): Promise<void> {
     const { kernel, pipeline } = this.shaders.get(step)!;
-    const [x, y, z] = grid(kernel, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+    const [x, y, z] = dispatchGrid(kernel, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
     if (x === 0 || y === 0 || z === 0) return;
     const values = Int32Array.from(kernel.params.map((p) => params[p]!));
     const paramBuffer = this.gpu.pool.take(Math.max(values.byteLength, 4));
@@ -83,7 +83,7 @@ export class GpuMemory implements DeviceMemory<GPUBuffer> {
 }
 
 /** The dispatch grid: a kernel's own 2-D grid, or its workgroup count split over x and y (65,535 at most each). */
-function grid(kernel: WgslKernel, params: Readonly<Record<string, number>>, max: number): [number, number, number] {
+export function dispatchGrid(kernel: Pick<WgslKernel, 'name' | 'layers' | 'grid' | 'workgroups'>, params: Readonly<Record<string, number>>, max: number): [number, number, number] {
   const z = evalSize(kernel.layers, params);
   if (kernel.grid) return [evalSize(kernel.grid[0], params), evalSize(kernel.grid[1], params), z];
   const groups = evalSize(kernel.workgroups, params);

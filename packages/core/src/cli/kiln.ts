@@ -35,7 +35,9 @@ export async function runAuditCommand(argv: readonly string[]): Promise<number> 
     return b.loweredOps !== undefined || overrides.length ? [{ name: b.name, loweredOps: () => b.loweredOps?.() ?? [], overrides }] : [];
   });
   // The config's own policy rules (and the custom ops its plugins allow) are audited with the built-in table.
-  const code = await runAuditCli(argv, undefined, { backends, overrides: compiler.policy.overrides });
+  // Plugins' op tables (an exporter's mapping: ONNX) are audited as coverage columns beside the backends.
+  const tables = compiler.hooks.auditTables.call([]);
+  const code = await runAuditCli(argv, undefined, { backends: [...backends, ...tables], overrides: compiler.policy.overrides });
   const findings = checkConfigRules(compiler);
   for (const f of findings) process.stderr.write(`kiln audit: ${f.severity.toUpperCase()} ${compiler.configFile}: ${f.key}: ${f.message}\n`);
   if (code === 0 && findings.some((f) => f.severity === 'fail')) {

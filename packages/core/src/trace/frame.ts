@@ -33,6 +33,15 @@ export interface TraceSettings {
   readonly markedDynamic: (t: Tensor) => ReadonlySet<number> | undefined;
   /** Who answers inline / skip / allowInGraph at call sites and for the frame itself (the compiler's policy). */
   readonly calls: CallPolicy;
+  /**
+   * Export's hooks on tensor inputs (absent for compile()): `dims` chooses the dynamism of each dimension
+   * of the input at `source` (overriding the settings above), `created` sees its sizes right after they are
+   * made, before any op reads them (named dims unify and get their ranges there).
+   */
+  readonly exportInputs?: {
+    dims(source: string, t: Tensor): readonly DimDynamism[] | undefined;
+    created(source: string, fake: FakeTensor, env: ShapeEnv): void;
+  };
 }
 
 export interface CallDecision extends PolicyDecision {
@@ -222,7 +231,7 @@ export class FrameTracer {
     const dtype = this.guards.constant(t.dtype);
     this.guard(`${source} instanceof Tensor && ${source}.dtype === ${dtype} && ${source}.shape.length === ${t.ndim} && ${source}.isContiguous()`, `${source}: Tensor ${t.dtype}, rank ${t.ndim}, contiguous`, 'tensor');
     const marked = this.settings.markedDynamic(t);
-    const dims: DimDynamism[] = t.shape.map((_, i) => {
+    const dims: readonly DimDynamism[] = this.settings.exportInputs?.dims(source, t) ?? t.shape.map((_, i) => {
       if (this.settings.dynamic === false) return 'static';
       if (marked?.has(i)) return 'dynamic';
       if (this.settings.dynamic === true || this.settings.autoDynamic.has(`${source}#${i}`)) return 'duck';
@@ -238,6 +247,7 @@ export class FrameTracer {
     }
     const fake = this.recorder.addInput(t, name, sizeSource, dims);
     this.inputFakes.set(fake, { source, real: t });
+    this.settings.exportInputs?.created(source, fake, this.shapeEnv);
     return fake;
   }
 

@@ -85,7 +85,8 @@ class Checker {
         return;
       case 'sym':
         this.expr(o.sym, 0);
-        if (o.hint !== undefined) this.integer(o.hint, 'a size hint');
+        // A symbolic argument (`x.sub(x.shape[0] - 5)`) may be negative; sizes are checked where they are sizes.
+        if (o.hint !== undefined) this.integer(o.hint, 'a symbolic value hint', Number.MIN_SAFE_INTEGER);
         return;
       case 'fake':
         this.fake(o.fake);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AUDIT_USAGE, OPS_USAGE, configure, runAuditCommand, runOpsCommand } from '@kiln/core';
 import type { KilnPlugin } from '@kiln/core';
+import { AOT_USAGE, runAotCli } from '@kiln/aot';
 import { explainRecorder } from './explain-recorder.js';
 import { CliUsageError, runProgram } from './run-file.js';
 
@@ -81,4 +82,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   the plugin writes the report (see its README for where). Needs ${REPORT_PLUGIN} installed.`, async () => ({ plugin: await loadReportPlugin(), after: () => undefined })),
   audit: { summary: "audit the policy tables and the config's rules", usage: AUDIT_USAGE, run: runAuditCommand },
   ops: { summary: 'list every op in the registry with its schema', usage: OPS_USAGE, run: async (args) => runOpsCommand(args) },
+  aot: { summary: 'turn a saved exported program into a standalone ES module (no Kiln needed to run it)', usage: AOT_USAGE, run: (args) => runAotCli(args) },
 };

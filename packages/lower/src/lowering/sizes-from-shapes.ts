@@ -7,7 +7,8 @@ import { sizeOp, sizeParam } from '../loop-ir/sizes.js';
 
 type AtomJson = { sym: string } | { nested: number } | { call: string; args: ExprJson[] };
 
-function fromJson(j: ExprJson): SizeExpr {
+/** A size expression as @kiln/shapes serializes it (ExprJson) → the loop IR's SizeExpr. */
+export function sizeFromExprJson(j: ExprJson): SizeExpr {
   if (typeof j === 'number') return j;
   let total: SizeExpr = j.constant;
   for (const [coeff, factors] of j.terms) {
@@ -33,14 +34,14 @@ function fromAtom(atom: AtomJson): SizeExpr {
   if ('nested' in atom) throw new LoweringError('ragged (nested int) sizes are not lowered');
   const op = CALLS[atom.call];
   if (!op || atom.args.length !== 2) throw new LoweringError(`size function ${atom.call} is not lowered`);
-  return sizeOp(op, fromJson(atom.args[0]!), fromJson(atom.args[1]!));
+  return sizeOp(op, sizeFromExprJson(atom.args[0]!), sizeFromExprJson(atom.args[1]!));
 }
 
 /** A number stays a number; a SymInt becomes an expression over parameters named after its symbols. */
 export function toSizeExpr(size: unknown): SizeExpr {
   if (typeof size === 'number') return size;
   if (typeof size === 'object' && size !== null && 'isSymInt' in size) {
-    return fromJson(shapesExpr.exprToJson((size as unknown as { expr: Parameters<typeof shapesExpr.exprToJson>[0] }).expr));
+    return sizeFromExprJson(shapesExpr.exprToJson((size as unknown as { expr: Parameters<typeof shapesExpr.exprToJson>[0] }).expr));
   }
   throw new LoweringError(`expected a size, got ${String(size)}`);
 }

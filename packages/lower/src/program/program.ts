@@ -97,6 +97,11 @@ export function runCheck(step: CheckStep, params: Readonly<Record<string, number
     if (evaluateAssert(step.assert, (s) => params[s]) !== true) throw assertFailure(step.assert);
     return;
   }
+  checkIndexRange(step, params, read);
+}
+
+/** Runs an index-range check (see runCheck); apart so that runtimes without symbolic expressions (AOT modules) run it too. */
+export function checkIndexRange(step: IndexRangeCheck, params: Readonly<Record<string, number>>, read: (buffer: string, n: number) => ArrayLike<number>): void {
   const [min, max] = Array.from(read(step.buffer, 2));
   const size = evalSize(step.extent, params);
   if (min! >= 0 && max! < size) return;

@@ -22,7 +22,7 @@ import { statusOf } from './types.js';
  * core's `Backend.loweredOps()` (so a registered backend can be passed as it is).
  */
 export type BackendLoweringTable = (
-  | { readonly name: string; readonly ops: Iterable<string> }
+  | { readonly name: string; readonly ops: Iterable<string>; readonly missingMeans?: string }
   | { readonly name: string; loweredOps?(): Iterable<string> }
 ) & {
   /** The plugins' per-op lowering hook on this backend (core's compiler lists them): they win over the table. */
@@ -229,7 +229,8 @@ function backendCoverage(backends: readonly BackendLoweringTable[], allowlisted:
       if (how === 'no') missing.push(op);
       lowering.set(op, { ...lowering.get(op), [b.name]: how });
     }
-    return { backend: b.name, lowered: opNames.length - missing.length, total: opNames.length, missing, overrides };
+    const means = 'ops' in b ? b.missingMeans : undefined;
+    return { backend: b.name, lowered: opNames.length - missing.length, total: opNames.length, missing, overrides, ...(means !== undefined ? { missingMeans: means } : {}) };
   });
   return { coverage, backendFindings, lowering };
 }

@@ -63,6 +63,8 @@ export interface BackendCoverage {
   readonly lowered: number;
   readonly total: number;
   readonly missing: readonly string[];
+  /** For a table that is not a backend (an exporter's op mapping): what a missing op means there. */
+  readonly missingMeans?: string;
   /** Ops plugins lower (or send to eager) on this backend through the lowerOp hook. */
   readonly overrides: readonly LoweringOverride[];
 }

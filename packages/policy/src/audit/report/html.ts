@@ -72,7 +72,7 @@ export function formatHtml(report: AuditReport): string {
   );
   const backendTable = report.backends.length
     ? table(['backend', 'lowered', 'total', 'missing', 'plugin overrides (lowerOp hook)'], report.backends.map((b) => [
-      b.backend, String(b.lowered), String(b.total), groupedMissing(b.missing),
+      b.backend, String(b.lowered), String(b.total), groupedMissing(b.missing, b.missingMeans),
       b.overrides.map((o) => `${o.op} (${o.plugin}: ${o.lowering === 'rule' ? 'its rule' : 'eager kernel'})`).join(', '),
     ]))
     : '<p><em>No backend lowering tables were given: backend coverage is empty.</em></p>';

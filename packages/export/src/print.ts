@@ -1,0 +1,44 @@
+// The printed form of an exported program, as torch.export prints an ExportedProgram: its signature (inputs
+// by user name, state by state-dict name, each with the placeholder it feeds), dims with ranges, asserts,
+// outputs, then the core graph in @kiln/graph's one-line-per-node form. Deterministic: tests use it as an oracle.
+import { formatValue, printGraph } from '@kiln/graph';
+import type { DType } from '@kiln/tensor';
+import type { ExportedProgram, OutputSpec, SizeSpec } from './program.js';
+import { renameSymbols } from './size-facts.js';
+
+export function printProgram(p: ExportedProgram): string {
+  const names = new Map(p.dims.map((d) => [d.symbol, d.name]));
+  const size = (s: SizeSpec): string => (typeof s === 'number' ? String(s) : 'sym' in s ? names.get(s.sym) ?? s.sym : renameSymbols(s.text, names));
+  const tensor = (dtype: DType, shape: readonly SizeSpec[]) => formatValue({ dtype, shape: shape.map(size) });
+  const lines = [`ExportedProgram '${p.source.name}' (kiln ${p.kilnVersion})`, 'inputs:'];
+  for (const i of p.inputs) {
+    lines.push(i.kind === 'tensor' ? `  ${i.name}: ${tensor(i.dtype, i.shape)}${i.placeholder ? `  -> %${i.placeholder}` : '  (unused)'}` : `  ${i.name} = ${JSON.stringify(i.value)}  (baked in)`);
+  }
+  if (p.state.length) lines.push('state:', ...p.state.map((s) => `  ${s.kind} ${s.name}: ${tensor(s.dtype, s.shape)}  -> %${s.placeholder}`));
+  if (p.dims.length) lines.push('dims:', ...p.dims.map((d) => `  ${d.name}${d.name === d.symbol ? '' : ` = ${d.symbol}`} in [${d.min}, ${d.max === Infinity ? 'inf' : d.max}]: ${d.places.join(', ')}`));
+  if (p.asserts.length) lines.push('asserts:', ...p.asserts.map((a) => `  ${a.kind} ${a.text}${a.message ? `: ${a.message}` : ''}${a.location ? `  (${a.location})` : ''}`));
+  lines.push(`outputs: ${p.outputTree.toString()}`, ...p.outputs.map((o, i) => `  [${i}] ${describeOutput(o, tensor)}`));
+  lines.push('graph:', ...printGraph(p.graph).split('\n').map((l) => `  ${l}`));
+  return lines.join('\n');
+}
+
+function describeOutput(o: OutputSpec, tensor: (dtype: DType, shape: readonly SizeSpec[]) => string): string {
+  switch (o.kind) {
+    case 'tensor':
+      return `${tensor(o.dtype, o.shape)} = graph output ${o.index}`;
+    case 'size':
+      return `int = graph output ${o.index}`;
+    case 'constant':
+      return `${JSON.stringify(o.value)} (constant)`;
+    case 'input':
+      return `${o.target} (returned as itself)`;
+    default:
+      return o satisfies never;
+  }
+}
+
+/** `String(program)` prints it (a non-enumerable toString, so the object's fields stay plain data). */
+export function withPrinter<P extends ExportedProgram>(p: P): P {
+  Object.defineProperty(p, 'toString', { value: () => printProgram(p), enumerable: false });
+  return p;
+}
