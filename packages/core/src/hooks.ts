@@ -2,6 +2,7 @@
 // means. Built-in behaviour (the policy, the eager backend) registers through the same hooks as plugins;
 // ordering comes from named stages, never from registration order.
 import { HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import { KilnError } from '@kiln/tensor';
 import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
 import type { Graph, Node } from '@kiln/graph';
@@ -38,8 +39,59 @@ export interface FrameEvent {
 }
 
 
+/**
+ * A plugin's hook tap threw: names the plugin and the hook; the original error is the `cause` (with its
+ * stack). A compile-time hook failing makes the frame run eagerly with a warning naming the plugin.
+ */
+export class PluginError extends KilnError {
+  constructor(
+    readonly plugin: string,
+    readonly hook: string,
+    cause: unknown,
+  ) {
+    super(`plugin '${plugin}' failed in hook '${hook}': ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`, `the error is the plugin's, not Kiln's: fix or remove the plugin (its stack is in .cause)`, { cause });
+  }
+}
+
+type Tap = { name: string; fn: Function };
+type AnyHook = { intercept(interceptor: { register?: (tap: Tap) => Tap }): void };
+
+/** Wraps every tap a plugin adds (built-ins tap as `kiln:…`) so that what it throws names it and the hook. */
+function attributeTaps<H>(hookName: string, hook: H): H {
+  (hook as unknown as AnyHook).intercept({
+    register: (tap: Tap) => {
+      if (tap.name.startsWith('kiln:')) return tap;
+      const fn = tap.fn;
+      return {
+        ...tap,
+        fn(this: unknown, ...args: unknown[]) {
+          try {
+            return fn.apply(this, args);
+          } catch (err) {
+            throw err instanceof PluginError ? err : new PluginError(tap.name, hookName, err);
+          }
+        },
+      };
+    },
+  });
+  return hook;
+}
+
+/**
+ * What a persistent cache entry is keyed on. `text` is the whole key (Kiln and V8 versions, config, backend
+ * and capabilities, the frame's source or the graph): a cache hashes it to find the entry and compares it in
+ * full on load. `kind`: `frame` (a traced frame: graph, guards, how to find its constants again) or
+ * `backend` (what a backend made of one graph).
+ */
+export interface PersistentCacheKey {
+  readonly kind: 'frame' | 'backend';
+  readonly text: string;
+  /** For logs: the frame or backend it is about. */
+  readonly label: string;
+}
+
 export function createHooks() {
-  return Object.freeze({
+  const hooks = {
     /** Called once per compiler after the config is validated; read-only. */
     configResolved: new SyncHook<[Readonly<Record<string, unknown>>]>(['config']),
     /** Called by the tracer before it starts a frame. */
@@ -80,7 +132,20 @@ export function createHooks() {
     recompile: new SyncHook<[FrameEvent, string]>(['frame', 'reason']),
     /** The frame falls back to eager (or raises, with fullgraph). */
     graphBreak: new SyncHook<[BreakRecord, FrameEvent]>(['record', 'frame']),
-  });
+    /**
+     * A persistent compile cache (@kiln/plugin-cache): asked before a frame is traced and before a graph is
+     * compiled by its backend; the first tap returning the payload stored under exactly this key wins. Core
+     * still re-checks a frame's guards against the live function, and a payload it cannot read is a miss.
+     */
+    compileCacheLoad: new SyncBailHook<[PersistentCacheKey], Uint8Array | undefined>(['key']),
+    /** Offered what a compile made that a later process may reuse, under its key (see compileCacheLoad). */
+    compileCacheStore: new SyncHook<[PersistentCacheKey, Uint8Array]>(['key', 'payload']),
+  };
+  for (const [name, hook] of Object.entries(hooks)) {
+    if (hook instanceof HookMap) hook.intercept({ factory: (key, made) => attributeTaps(`${name}.for(${JSON.stringify(key)})`, made) });
+    else attributeTaps(name, hook);
+  }
+  return Object.freeze(hooks);
 }
 
 export type CompilerHooks = ReturnType<typeof createHooks>;
