@@ -48,11 +48,11 @@ test('String(program) prints the signature, dims, outputs and the core graph (al
   const text = String(program);
   const lines = text.split('\n');
   assert.is(lines[0], `ExportedProgram 'mlp' (kiln ${program.kilnVersion})`);
-  assert.ok(lines.includes('  x: f32[batch, 4]  -> %arg0'), text);
-  assert.ok(lines.includes('  buffer model.layers.0.weight: f32[8, 4]  -> %captured0_layers_0__weight'), text);
+  assert.ok(lines.some((l) => /^ {2}x: f32\[batch, 4\] {2}-> %\w+$/.test(l)), text);
+  assert.ok(lines.some((l) => /^ {2}buffer model\.layers\.0\.weight: f32\[8, 4\] {2}-> %\w+$/.test(l)), text);
   assert.ok(lines.includes('  batch = s0 in [1, 64]: x.shape[0]'), text);
   assert.ok(lines.includes('  [0] f32[batch, 3] = graph output 0'), text);
-  assert.ok(lines.some((l) => /^ {2}%\d+: f32\[s0, 8\] = matmul\(%arg0, %\d+\)/.test(l)), text);
+  assert.ok(lines.some((l) => /^ {2}%\d+: f32\[s0, 8\] = matmul\(%\w+, %\d+\)/.test(l)), text);
   assert.is(String(readProgram(saveProgram(program))), text);
 });
 

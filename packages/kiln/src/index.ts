@@ -29,6 +29,3 @@ export type { ResidentOptions } from '@kiln/backend-cpu';
 // Export (torch.export's counterpart): a whole-graph program with specs, state and dims, saved and loaded.
 export * from '@kiln/export';
 
-// Ahead-of-time compilation: an exported program → a standalone ES module (`kiln aot` on the command line).
-export { aotCompile, writeAotModule, AotCompileError, AotInputError, AotLoadError, AotRuntimeError } from '@kiln/aot';
-export type { AotModule, AotOptions, AotTensor } from '@kiln/aot';

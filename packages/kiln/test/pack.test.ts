@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const PACKAGES = ['packages/pytree', 'packages/shapes', 'packages/tensor', 'packages/graph', 'packages/lower', 'packages/policy', 'packages/core', 'packages/backend-cpu', 'packages/optim', 'packages/kiln', 'plugins/cache'];
+const PACKAGES = ['packages/pytree', 'packages/shapes', 'packages/tensor', 'packages/graph', 'packages/lower', 'packages/policy', 'packages/core', 'packages/export', 'packages/backend-cpu', 'packages/optim', 'packages/kiln', 'plugins/cache'];
 const NETWORK = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|network|offline/i;
 
 const PROGRAM = `

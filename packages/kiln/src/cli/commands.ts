@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AUDIT_USAGE, OPS_USAGE, configure, runAuditCommand, runOpsCommand } from '@kiln/core';
 import type { KilnPlugin } from '@kiln/core';
-import { AOT_USAGE, runAotCli } from '@kiln/aot';
 import { explainRecorder } from './explain-recorder.js';
 import { CliUsageError, runProgram } from './run-file.js';
 
@@ -63,6 +62,18 @@ async function loadReportPlugin(): Promise<KilnPlugin> {
   return plugin as KilnPlugin;
 }
 
+const AOT_PACKAGE = '@kiln/aot';
+
+/** @kiln/aot is a package of its own (it brings esbuild and the WebGPU runtime): loaded when `kiln aot` runs. */
+async function loadAot(): Promise<typeof import('@kiln/aot')> {
+  try {
+    return await import('@kiln/aot');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new CliUsageError(`kiln aot: ${AOT_PACKAGE} is not installed; install it with \`npm i -D ${AOT_PACKAGE}\` (or pnpm add -D ${AOT_PACKAGE}), then run kiln aot again`);
+  }
+}
+
 export const COMMANDS: Readonly<Record<string, Command>> = {
   run: programCommand('run', 'run a program (.mjs/.js, or .ts with tsx) with the config loaded', `usage: kiln run FILE [args…]
   Loads the config (kiln.config.*, .kilnrc*, or package.json's "kiln" key, from the working directory up),
@@ -82,5 +93,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   the plugin writes the report (see its README for where). Needs ${REPORT_PLUGIN} installed.`, async () => ({ plugin: await loadReportPlugin(), after: () => undefined })),
   audit: { summary: "audit the policy tables and the config's rules", usage: AUDIT_USAGE, run: runAuditCommand },
   ops: { summary: 'list every op in the registry with its schema', usage: OPS_USAGE, run: async (args) => runOpsCommand(args) },
-  aot: { summary: 'turn a saved exported program into a standalone ES module (no Kiln needed to run it)', usage: AOT_USAGE, run: (args) => runAotCli(args) },
+  aot: {
+    summary: 'turn a saved exported program into a standalone ES module (no Kiln needed to run it)',
+    usage: `usage: kiln aot PROGRAM --out FILE [--backend cpu|webgpu] [--weights inline|file]   (needs ${AOT_PACKAGE}; kiln aot --help once it is installed)`,
+    run: async (args) => (await loadAot()).runAotCli(args),
+  },
 };
