@@ -68,7 +68,8 @@ export class Tensor implements TensorMetaLike {
     readonly strides: readonly number[],
     readonly offset: number,
     readonly dtype: DType,
-    readonly device: Device = 'cpu',
+    /** From the storage unless given: a view over device bytes is on that device, whoever builds it. */
+    readonly device: Device = storage.device,
   ) {}
 
   // Autograd state (autograd/). Plain fields, not one record, so the hot "does any input require grad" test
