@@ -38,4 +38,55 @@ test('views of a result are webgpu tensors over its buffer: they read back and f
   assertClose(await g(got.t, got.y).cpu(), want.t.matmul(want.y), 1e-5, 'compiled call on views');
 });
 
+test('in-place ops on webgpu tensors write through views, as eager does; clones keep their values', async () => {
+  const x = uniform([4, 5]);
+  const d = x.to('webgpu');
+  const kept = d.clone();
+  const t = d.transpose(0, 1); // a view made on the CPU side of core's templates is the same thing
+  const version = d.storage.version;
+  d.add_(1).mul_(2);
+  d.narrow(1, 1, 2).fill_(-3);
+  d.select(0, 2).copy_(k.arange(5).to('float32')); // a CPU src is uploaded, as PyTorch's copy_ does
+  const mask = uniform([4, 5]).gt(1.5);
+  d.maskedFill_(mask.to('webgpu'), 9);
+  d.clamp_(-2, 8);
+  const want = x.clone();
+  want.add_(1).mul_(2);
+  want.narrow(1, 1, 2).fill_(-3);
+  want.select(0, 2).copy_(k.arange(5).to('float32'));
+  want.maskedFill_(mask, 9);
+  want.clamp_(-2, 8);
+  assert.is(d.device, 'webgpu');
+  assert.ok(d.storage.version > version, 'the version counter moves, as for eager writes');
+  assertClose(await kept.cpu(), x, 0, 'a clone taken before the writes');
+  const got = await d.cpu();
+  assertClose(got, want, 1e-6, 'the written tensor');
+  assertClose((await t.cpu()).transpose(0, 1), got, 0, 'a view taken before the writes sees them');
+  assert.throws(() => uniform([2]).copy_(d.select(0, 0).narrow(0, 0, 2)), (e: Error) => /await src\.cpu\(\)/.test(e.message));
+});
+
+test('a compiled call that writes into its arguments: webgpu ones stay there, CPU ones move to webgpu with the values', async () => {
+  await gpuCompiler.ready();
+  const f = (a: k.Tensor, b: k.Tensor) => {
+    a.add_(b).mul_(2);
+    b.zero_();
+    return a.sum();
+  };
+  const g = compile(f, { compiler: gpuCompiler });
+  for (const onGpu of [false, true]) {
+    const [a, b] = [uniform([3, 4]), uniform([3, 4])];
+    const [ea, eb] = [a.clone(), b.clone()];
+    const want = f(ea, eb);
+    const [ga, gb] = onGpu ? [a.to('webgpu'), b.to('webgpu')] : [a, b];
+    const view = ga.narrow(0, 1, 2);
+    const got = g(ga, gb);
+    assert.is(ga.device, 'webgpu');
+    assert.is(view.device, 'webgpu', 'a view of the argument follows its storage');
+    assertClose(await got.cpu(), want, 1e-5, 'result');
+    assertClose(await ga.cpu(), ea, 1e-6, 'a after the call');
+    assertClose(await gb.cpu(), eb, 0, 'b after the call');
+    assertClose(await view.cpu(), ea.narrow(0, 1, 2), 1e-6, 'the view after the call');
+  }
+});
+
 Aliasing.run();

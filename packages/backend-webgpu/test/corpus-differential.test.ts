@@ -30,15 +30,9 @@ const gpuCompiler = new Compiler().use(webgpuBackendPlugin);
  * Programs whose webgpu result differs from eager today: real bugs, reported to the coordinator, left out
  * so the rest of the corpus guards against regressions. Remove a name when its bug is fixed.
  * - item() on a graph's webgpu output in the eagerly run part raises (a branch on a float item()).
- * - in-place writes on arguments and fields (add_, mul_, copy_, zero_, maskedFill_, clamp_, a running
- *   average in a model field) raise "copy_: expected all tensors to be on the same device … webgpu and cpu".
  */
 const KNOWN_DIFFERENT = new Set([
   'a branch on a float item()',
-  'a running average kept in a model field',
-  'add_ and mul_ on an argument, then reading it',
-  'clamp_ on an int argument and a write to a fresh clone',
-  'copy_, zero_ and maskedFill_ on arguments',
 ]);
 
 /** The CPU harness's `differences`, for one configuration, with device results read back before comparing. */

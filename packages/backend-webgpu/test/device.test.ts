@@ -54,13 +54,12 @@ test('eager ops on device tensors match the CPU kernels, and stay on the device'
   assertClose(await y.to('webgpu').softmax(-1).cpu(), y.softmax(-1), 1e-5, 'softmax at another size');
 });
 
-test('synchronous reads, mixed devices, in-place ops and float64 raise errors that name the way out', async () => {
+test('synchronous reads, mixed devices, data-dependent sizes and float64 raise errors that name the way out', async () => {
   const d = uniform([2, 3]).to('webgpu');
   assert.throws(() => d.toArray(), (e: Error) => e instanceof k.KilnError && /await t\.data\(\)/.test(e.message));
   assert.throws(() => d.item(), (e: Error) => /webgpu/.test(e.message));
   assert.throws(() => d.to('cpu'), (e: Error) => /await t\.cpu\(\)/.test(e.message));
   assert.throws(() => d.add(uniform([2, 3])), (e: Error) => /webgpu and cpu/.test(e.message));
-  assert.throws(() => d.add_(1), (e: Error) => /in-place/.test(e.message));
   assert.throws(() => d.gt(0).nonzero(), (e: Error) => /depends on the data/.test(e.message));
   assert.throws(() => k.zeros([2], { dtype: 'float64' }).to('webgpu'), (e: Error) => /float64/.test(e.message));
   assert.match(String(d), /webgpu/);

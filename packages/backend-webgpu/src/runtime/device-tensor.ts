@@ -30,11 +30,15 @@ const released = new FinalizationRegistry<{ gpu: GpuContext; buffer: Promise<GPU
   buffer.then((b) => gpu.pool.give(b), () => {});
 });
 
-/** A device tensor over `bytes`; when `owned`, the buffer returns to the pool once the tensor is collected. */
-export function deviceTensor(gpu: GpuContext, bytes: GpuBytes, shape: readonly number[], dtype: LoopDType, owned: boolean): TensorType {
-  const t = new Tensor(Storage.fromExternal(bytes, dtype), shape, contiguousStridesOf(shape), 0, dtype);
-  if (owned) released.register(bytes, { gpu, buffer: bytes.buffer });
-  return t;
+/** `bytes`, whose buffer returns to the pool once nothing references them. */
+export function owned(gpu: GpuContext, bytes: GpuBytes): GpuBytes {
+  released.register(bytes, { gpu, buffer: bytes.buffer });
+  return bytes;
+}
+
+/** A device tensor over `bytes`; when `own`, the buffer returns to the pool once the tensor is collected. */
+export function deviceTensor(gpu: GpuContext, bytes: GpuBytes, shape: readonly number[], dtype: LoopDType, own: boolean): TensorType {
+  return new Tensor(Storage.fromExternal(own ? owned(gpu, bytes) : bytes, dtype), shape, contiguousStridesOf(shape), 0, dtype);
 }
 
 export function gpuBytesOf(t: TensorType): GpuBytes {

@@ -10,7 +10,7 @@ import { KilnError, Storage, Tensor as TensorClass, allocate, getOp } from '@kil
 import type { GpuContext } from './device.js';
 import { GpuBytes, deviceBytes, deviceTensor, download, gpuBytesOf, toDeviceLayout } from './device-tensor.js';
 import { MAX_DISPATCH, type WgslKernel } from '../codegen/shader.js';
-import { denseInputs } from './strided.js';
+import { launchInputs } from './strided.js';
 
 type Shaders = ReadonlyMap<number, { kernel: WgslKernel; pipeline: Promise<GPUComputePipeline> }>;
 interface Bound { readonly params: Record<string, number>; readonly floats: Record<string, number> }
@@ -30,7 +30,7 @@ export class WebGpuProgram {
   /** Queues the program and returns its outputs as device tensors (or sizes and constants) right away. */
   launch(given: readonly unknown[]): unknown[] {
     if (!this.launchable) throw new KilnError('WebGPU: this program has data-dependent sizes', 'use run(), which is asynchronous');
-    const inputs = denseInputs(this.gpu, given);
+    const inputs = launchInputs(this.gpu, given);
     const bound = this.bind(inputs);
     for (const b of this.program.buffers) {
       const constant = (b as { constant?: Tensor }).constant;
@@ -68,7 +68,7 @@ export class WebGpuProgram {
 
   /** Runs the program and reads its tensor outputs back to the CPU; every buffer is back in the pool after. */
   async run(given: readonly unknown[]): Promise<unknown[]> {
-    const inputs = denseInputs(this.gpu, given);
+    const inputs = launchInputs(this.gpu, given);
     const bound = this.bind(inputs);
     const keep = new Map<string, GPUBuffer>();
     const buffers = await this.execute(inputs, bound, keep, true);

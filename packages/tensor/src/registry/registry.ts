@@ -1,4 +1,4 @@
-import { argsDevice, deviceImpl, hasDevices, takeDeviceOption } from '../device.js';
+import { argsDevice, copyDevice, deviceImpl, hasDevices, takeDeviceOption } from '../device.js';
 import type { DType } from '../dtype.js';
 import { KilnError } from '../errors.js';
 import type { Shape, Size } from '../size.js';
@@ -159,7 +159,7 @@ export function setAutogradLayer(layer: AutogradLayer): void {
 export function dispatchBelowAutograd(op: OpDef, args: unknown[]): unknown {
   if (activeMode !== null) return activeMode.dispatch(op, args);
   if (hasDevices()) {
-    const device = argsDevice(op.name, args, isTensorValue);
+    const device = op.name === 'copy_' ? copyDevice(args) : argsDevice(op.name, args, isTensorValue);
     if (device !== undefined) return deviceImpl(device).dispatch(op, args);
   }
   return runEager(op, args);
