@@ -27,13 +27,10 @@ Corpus.after(suiteDone);
 const gpuCompiler = new Compiler().use(webgpuBackendPlugin);
 
 /**
- * Programs whose webgpu result differs from eager today: real bugs, reported to the coordinator, left out
- * so the rest of the corpus guards against regressions. Remove a name when its bug is fixed.
- * - item() on a graph's webgpu output in the eagerly run part raises (a branch on a float item()).
+ * Programs whose webgpu result differs from eager today (real bugs, reported to the coordinator), left out
+ * so the rest of the corpus guards against regressions: none. Add a name only with the bug's reason.
  */
-const KNOWN_DIFFERENT = new Set([
-  'a branch on a float item()',
-]);
+const KNOWN_DIFFERENT = new Set<string>([]);
 
 /** The CPU harness's `differences`, for one configuration, with device results read back before comparing. */
 async function gpuDifferences(program: Program<any>): Promise<string[]> {

@@ -25,11 +25,14 @@ test('to(webgpu) and back round-trips every dtype, views included', async () => 
     assertClose(back, t.contiguous(), 0, `round trip of ${t.dtype}`);
     assert.equal(await d.array(), t.toArray());
   }
-  // `device` is taken by the creation ops' dispatcher before their own options (not in their TS signature yet)
-  const onDevice = k.ones([2, 3], { device: 'webgpu' } as {});
+  // creation and random ops take `{ device }` beside their own options (typed: no cast)
+  const onDevice = k.ones([2, 3], { device: 'webgpu' });
   assert.is(onDevice.device, 'webgpu');
   assert.equal(await onDevice.array(), [[1, 1, 1], [1, 1, 1]]);
-  assert.is(k.zeros([2], { device: 'cpu' } as {}).device, 'cpu');
+  assert.is(k.zeros([2], { device: 'cpu' }).device, 'cpu');
+  const made = [k.full([2], 7, { device: 'webgpu', dtype: 'int32' }), k.arange(4, { device: 'webgpu' }), k.randn([3], { device: 'webgpu' }), k.zerosLike(k.ones([2]), { device: 'webgpu' })];
+  for (const t of made) assert.is(t.device, 'webgpu');
+  assert.equal(await made[0]!.array(), [7, 7]);
 });
 
 test('eager ops on device tensors match the CPU kernels, and stay on the device', async () => {
