@@ -68,6 +68,12 @@ function generateShaders(program: LoweredProgram, gpu: GpuContext): Shaders {
   program.steps.forEach((step, i) => {
     if (step.kind !== 'kernel') return;
     const kernel = kernelShader(step.kernel);
+    // A fused kernel reading more buffers than the device binds (a sum of 20 tensors on lavapipe's 16) is
+    // refused here: its nodes then run as eager steps, rather than the pipeline failing at the call.
+    const bindings = kernel.buffers.length + 1;
+    if (bindings > gpu.limits.maxStorageBuffersPerShaderStage) {
+      throw new WebGpuCodegenError(kernel.name, `it binds ${bindings} storage buffers, more than the device's ${gpu.limits.maxStorageBuffersPerShaderStage}`);
+    }
     shaders.set(i, { kernel, pipeline: quietly(gpu.pipeline(kernel.code)) });
   });
   return shaders;

@@ -47,6 +47,12 @@ test('division by zero, and mean/var/std over empty dims or too few elements, gi
   await checkOnGpu(stats, [[uniform([3, 2])]]);
 });
 
+test('a fused kernel that would bind more buffers than the device allows still matches eager', async () => {
+  const n = gpu!.limits.maxStorageBuffersPerShaderStage + 4;
+  const inputs = Array.from({ length: n }, (_, i) => uniform([5, 3], -i, i + 1));
+  await checkOnGpu((...xs) => xs.reduce((acc, x) => acc.add(x.mul(2))), [inputs], 1e-5);
+});
+
 test('views: transpose, slices, expand and unsqueeze read in place', async () => {
   await checkOnGpu(
     (a, b) => [a.transpose(0, 1).add(b.unsqueeze(1)), a.slice(1, 1, 5).mul(2), a.narrow(0, 2, 3).expand([2, 3, 9]).sum(0)],
