@@ -30,19 +30,9 @@ export interface WebGpuCompiled extends CompiledGraph {
 
 type Shaders = Map<number, { kernel: WgslKernel; pipeline: Promise<GPUComputePipeline> }>;
 
-/**
- * Ops this code generator computes differently from eager today (the corpus replay found them): they run
- * as eager steps of the program until fixed. cumsum's scan kernel gave wrong sums on the GPU.
- */
-const EAGER_ON_WEBGPU: ReadonlySet<string> = new Set(['cumsum']);
-
 /** Compiles a core graph for the GPU: calls return device tensors (see WebGpuProgram.launch). */
-export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, given: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined }): WebGpuCompiled {
+export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined }): WebGpuCompiled {
   const t0 = performance.now();
-  const ctx: BackendCompileContext = {
-    ...given,
-    overrideLowering: (node) => given.overrideLowering(node) ?? (node.kind === 'call' && EAGER_ON_WEBGPU.has(String(node.target)) ? 'eager' : undefined),
-  };
   const { program: lowered, generated: shaders, loweredMs } = lowerForCodegen(graph, ctx, (_kernels, program) => generateShaders(program, gpu), rejection, 'WebGPU');
   const program = new WebGpuProgram(lowered, gpu, shaders);
   const list = [...shaders.values()].map((s) => s.kernel);

@@ -53,6 +53,12 @@ test('a fused kernel that would bind more buffers than the device allows still m
   await checkOnGpu((...xs) => xs.reduce((acc, x) => acc.add(x.mul(2))), [inputs], 1e-5);
 });
 
+test('cumsum runs on the GPU as a scan (each invocation walks the scan axis in order) and matches eager', async () => {
+  const compiled = await checkOnGpu((x) => [x.cumsum(0), x.cumsum(1), x.cumsum(-1).mul(2), x.gt(0).cumsum(0), x.flatten().cumsum(0)], [[uniform([37, 5])], [uniform([3, 300])]], 1e-5);
+  assert.ok(compiled.program.program.steps.every((s) => s.kind !== 'fallback'), 'no eager step');
+  await checkOnGpu((x) => [x.cumsum(1), x.cumsum(0)], [[ints([6, 9], -1000, 1000)]]);
+});
+
 test('views: transpose, slices, expand and unsqueeze read in place', async () => {
   await checkOnGpu(
     (a, b) => [a.transpose(0, 1).add(b.unsqueeze(1)), a.slice(1, 1, 5).mul(2), a.narrow(0, 2, 3).expand([2, 3, 9]).sum(0)],
