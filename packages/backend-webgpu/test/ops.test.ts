@@ -54,7 +54,8 @@ test('a fused kernel that would bind more buffers than the device allows still m
 });
 
 test('cumsum runs on the GPU as a scan (each invocation walks the scan axis in order) and matches eager', async () => {
-  const compiled = await checkOnGpu((x) => [x.cumsum(0), x.cumsum(1), x.cumsum(-1).mul(2), x.gt(0).cumsum(0), x.flatten().cumsum(0)], [[uniform([37, 5])], [uniform([3, 300])]], 1e-5);
+  // float32 running sums (as on the CPU backend) against eager's float64 ones: 900 terms drift ~1e-5
+  const compiled = await checkOnGpu((x) => [x.cumsum(0), x.cumsum(1), x.cumsum(-1).mul(2), x.gt(0).cumsum(0), x.flatten().cumsum(0)], [[uniform([37, 5])], [uniform([3, 300])]], 1e-4);
   assert.ok(compiled.program.program.steps.every((s) => s.kind !== 'fallback'), 'no eager step');
   await checkOnGpu((x) => [x.cumsum(1), x.cumsum(0)], [[ints([6, 9], -1000, 1000)]]);
 });
