@@ -40,6 +40,9 @@ export function registerDevice(impl: DeviceImpl): void {
   devices.set(impl.name, impl);
 }
 
+/** Whether tensors on `device` can be read synchronously (host memory: the CPU's). */
+export const isHostDevice = (device: string): boolean => device === 'cpu';
+
 export function isDeviceName(x: unknown): x is Device {
   return x === 'cpu' || (typeof x === 'string' && devices.has(x));
 }

@@ -45,7 +45,7 @@ export function buildReplay(recorded: RecordedEffects, templates: readonly Outpu
             effect.fn.apply(obj, v as unknown[]);
             break;
           case 'copy':
-            // copy_, or (a CPU argument given a device result) the argument's storage moves to that device
+            // copy_, or (a host argument given a device result) the argument's storage moves to that device
             writeBack(obj as unknown as Tensor, v as Tensor);
             break;
           default:
