@@ -13,6 +13,7 @@ import type { CompiledModule } from './runtime/compile.js';
 import { CpuCodegenError } from './codegen/kernels/errors.js';
 import { ProgramRunner } from './runtime/program.js';
 import { warnEagerFallback } from './runtime/eager-fallback.js';
+import { cpuPersistence } from './runtime/persist.js';
 
 /**
  * One arena for every program of the process: buffers of one call are freed before the next; resident
@@ -124,6 +125,7 @@ export const cpuBackend: Backend = {
   init: initCpu,
   compile: compileGraphForCpu,
   loweredOps: () => loweredOps(),
+  persist: cpuPersistence(arena, eagerRunner),
 };
 
 // Importing the package registers the backend for every compiler, so `auto` finds it.
