@@ -30,16 +30,10 @@ export interface WebGpuCompiled extends CompiledGraph {
 
 type Shaders = Map<number, { kernel: WgslKernel; pipeline: Promise<GPUComputePipeline> }>;
 
-/**
- * Ops this code generator computes differently from eager today (the corpus replay found them): they run
- * as eager steps of the program until fixed. cumsum's scan kernel gave wrong sums on the GPU.
- */
-const EAGER_ON_WEBGPU: ReadonlySet<string> = new Set(['cumsum']);
-
 /** Compiles a core graph for the GPU: calls return device tensors (see WebGpuProgram.launch). */
-export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, given: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined }): WebGpuCompiled {
+export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined }): WebGpuCompiled {
   const t0 = performance.now();
-  const { program: lowered, kernels, loweredMs } = lowerForWebGpu(graph, given);
+  const { program: lowered, kernels, loweredMs } = lowerForWebGpu(graph, ctx, gpu.limits.maxStorageBuffersPerShaderStage);
   const shaders: Shaders = new Map([...kernels].map(([i, kernel]) => [i, { kernel, pipeline: quietly(gpu.pipeline(kernel.code)) }]));
   const program = new WebGpuProgram(lowered, gpu, shaders);
   const list = [...shaders.values()].map((s) => s.kernel);
@@ -64,19 +58,31 @@ export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, given: Back
  * Lowers a core graph for this code generator (a kernel it rejects sends its nodes to eager steps) and
  * generates each kernel's WGSL, keyed by step index. Needs no device: AOT compilation (@kiln/aot) uses it.
  */
-export function lowerForWebGpu(graph: Graph, given: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined }): { program: LoweredProgram; kernels: Map<number, WgslKernel>; loweredMs: number } {
-  const ctx: BackendCompileContext = {
-    ...given,
-    overrideLowering: (node) => given.overrideLowering(node) ?? (node.kind === 'call' && EAGER_ON_WEBGPU.has(String(node.target)) ? 'eager' : undefined),
-  };
-  const { program, generated, loweredMs } = lowerForCodegen(graph, ctx, (_kernels, lowered) => generateShaders(lowered), rejection, 'WebGPU');
+export function lowerForWebGpu(
+  graph: Graph,
+  ctx: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined },
+  // Without a device (AOT), the limit every WebGPU device guarantees.
+  maxStorageBuffers = SPEC_MIN_STORAGE_BUFFERS_PER_STAGE,
+): { program: LoweredProgram; kernels: Map<number, WgslKernel>; loweredMs: number } {
+  const { program, generated, loweredMs } = lowerForCodegen(graph, ctx, (_kernels, lowered) => generateShaders(lowered, maxStorageBuffers), rejection, 'WebGPU');
   return { program, kernels: generated, loweredMs };
 }
 
-function generateShaders(program: LoweredProgram): Map<number, WgslKernel> {
+/** WebGPU's default (and guaranteed minimum) maxStorageBuffersPerShaderStage. */
+const SPEC_MIN_STORAGE_BUFFERS_PER_STAGE = 8;
+
+function generateShaders(program: LoweredProgram, maxStorageBuffers: number): Map<number, WgslKernel> {
   const kernels = new Map<number, WgslKernel>();
   program.steps.forEach((step, i) => {
-    if (step.kind === 'kernel') kernels.set(i, kernelShader(step.kernel));
+    if (step.kind !== 'kernel') return;
+    const kernel = kernelShader(step.kernel);
+    // A fused kernel reading more buffers than the device binds (a sum of 20 tensors on lavapipe's 16) is
+    // refused here: its nodes then run as eager steps, rather than the pipeline failing at the call.
+    const bindings = kernel.buffers.length + 1;
+    if (bindings > maxStorageBuffers) {
+      throw new WebGpuCodegenError(kernel.name, `it binds ${bindings} storage buffers, more than the device's ${maxStorageBuffers}`);
+    }
+    kernels.set(i, kernel);
   });
   return kernels;
 }

@@ -3,11 +3,12 @@
 // cached per op, argument dtypes/ranks and non-tensor arguments; within a key, the trace's shape guards
 // (produced by @kiln/shapes) pick the program, so one pipeline serves every size they admit.
 import type { DeviceImpl, OpDef, Tensor } from '@kiln/tensor';
-import { KilnError, Tensor as TensorClass, currentDispatchMode } from '@kiln/tensor';
+import { KilnError, Tensor as TensorClass, currentDispatchMode, eagerMetaContext, runEager } from '@kiln/tensor';
 import { traceOps } from '@kiln/graph';
 import { guardFunctionSource, produceGuards } from '@kiln/shapes';
 import type { GpuContext } from './runtime/device.js';
 import { downloadTensor, upload } from './runtime/device-tensor.js';
+import { writeInto } from './runtime/strided.js';
 import { compileGraphForWebGpu } from './backend.js';
 import type { WebGpuProgram } from './runtime/program.js';
 
@@ -29,10 +30,11 @@ export function webgpuDevice(gpu: GpuContext): DeviceImpl & { readonly programs:
     upload: (t) => upload(gpu, t),
     download: (t) => downloadTensor(gpu, t),
     programs: () => [...cache.values()].reduce((n, list) => n + list.length, 0),
+    adopt: (dst, src) => writeInto(gpu, dst, src),
     dispatch(op, args) {
-      if (op.mutatesSelf) {
-        throw new KilnError(`${op.name}: in-place ops on webgpu tensors are not supported`, `use the out-of-place form (${op.name.replace(/_$/, '')}) and keep its result`);
-      }
+      if (op.mutatesSelf) return inPlace(gpu, op, args);
+      const view = viewOp(op, args);
+      if (view !== undefined) return view;
       if (op.dataDependent) {
         throw new KilnError(`${op.name}: its result's size or value depends on the data, which is on webgpu`, `read the tensor first (await t.cpu()), or call it inside compile(), which reads back where needed`);
       }
@@ -52,6 +54,36 @@ export function webgpuDevice(gpu: GpuContext): DeviceImpl & { readonly programs:
       return rebuild(entry.result, () => results[slot++]);
     },
   };
+}
+
+/**
+ * A view op whose result aliases its input (transpose, narrow, split, a reshape of contiguous data,
+ * contiguous() of contiguous data): the eager kernel, which only makes tensors over the same storage, so
+ * a write through the view is seen by its base as in eager. Undefined for the rest (they copy on the GPU).
+ */
+function viewOp(op: OpDef, args: unknown[]): unknown {
+  if (op.category !== 'view' || !op.kernel || !op.meta) return undefined;
+  const out = op.meta(args, eagerMetaContext) as { aliases?: boolean; same?: boolean } | { aliases?: boolean }[];
+  const aliases = Array.isArray(out) ? out.length > 0 && out.every((m) => m.aliases) : out.aliases || out.same;
+  return aliases ? runEager(op, args) : undefined;
+}
+
+/**
+ * An in-place op on a webgpu tensor: checked as eager checks it, then `copy_` computes src cast and
+ * broadcast to self (src may be on the CPU: it is uploaded) and writes it into self's storage
+ * (runtime/strided.ts); every other in-place op runs its decomposition (`add_` is `copy_(self, add(self, y))`).
+ */
+function inPlace(gpu: GpuContext, op: OpDef, args: unknown[]): unknown {
+  op.meta?.(args, eagerMetaContext);
+  if (op.name !== 'copy_') {
+    if (!op.decompose) throw new KilnError(`${op.name}: this in-place op has no form that runs on webgpu tensors`, 'move the tensor to the CPU first (await t.cpu())');
+    return op.decompose(args);
+  }
+  const [self, src] = args as [Tensor, Tensor];
+  const onDevice = src.device === 'webgpu' ? src : upload(gpu, src);
+  const value = onDevice.to(self.dtype).expand([...self.shape]).contiguous();
+  writeInto(gpu, self, value);
+  return self;
 }
 
 /** A placeholder `T<dtype><rank>` for a tensor (collected into `tensors`), JSON for everything else. */

@@ -25,18 +25,11 @@ Breaks.after(suiteDone);
 const test = noDevice ? Breaks.skip : Breaks;
 const gpuCompiler = new Compiler().use(webgpuBackendPlugin);
 
-// Known bug, left out until fixed (reported to the coordinator): after a break, the eagerly run statement
-// gets the graph's outputs as webgpu tensors, and `.item()` on one raises "item: its result's size or value
-// depends on the data, which is on webgpu" where eager returns the number (5 programs of breaks-corpus,
-// breaks-resume and breaks-nested: `while (t.max().item() > .5)`, `h.sum().item() > 10 ? … : …`, …).
-const readsItemAfterBreak = (fn: (...args: any[]) => any) => fn.toString().includes('.item()');
-
 test('every graph-break program compiled for webgpu equals eager', async () => {
   await gpuCompiler.ready();
   assert.ok(checkedCalls.length >= 30, `the corpus recorded ${checkedCalls.length} programs`);
   const failures: string[] = [];
   for (const [n, { fn, calls, expected }] of checkedCalls.entries()) {
-    if (readsItemAfterBreak(fn)) continue;
     const compiled = compileWith(fn, { ...expected.options, compiler: gpuCompiler }, new CompileRecorder());
     for (const [i, args] of calls.entries()) {
       const where = `program #${n} (${fn.toString().slice(0, 60).replace(/\s+/g, ' ')}…), call ${i}`;

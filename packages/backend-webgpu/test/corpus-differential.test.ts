@@ -27,38 +27,10 @@ Corpus.after(suiteDone);
 const gpuCompiler = new Compiler().use(webgpuBackendPlugin);
 
 /**
- * Programs whose webgpu result differs from eager today: real bugs, reported to the coordinator, left out
- * so the rest of the corpus guards against regressions. Remove a name when its bug is fixed.
- * - item() on a graph's webgpu output in the eagerly run part raises (a branch on a float item()).
- * - in-place writes on arguments and fields (add_, mul_, copy_, zero_, maskedFill_, clamp_, a running
- *   average in a model field) raise "copy_: expected all tensors to be on the same device … webgpu and cpu".
- * - results that alias or are views (the same result twice and a view of it, split/chunk pieces, a view
- *   kept outside across a break, an attention head split from one projection, matmul with broadcast batch
- *   dims): a returned tensor's storage is a webgpu buffer yet `await t.cpu()` does not read it back (its
- *   device says 'cpu'), so reading its elements raises.
- * - empty or over-corrected reductions: mean/var/std give 0 or a denormal where eager gives NaN.
- * - wrong values: cumsum (floats, ints, bools), a reduction dim passed as a number, full/zeros filled with
- *   a size, int32 products that overflow (eager wraps).
+ * Programs whose webgpu result differs from eager today (real bugs, reported to the coordinator), left out
+ * so the rest of the corpus guards against regressions: none. Add a name only with the bug's reason.
  */
-const KNOWN_DIFFERENT = new Set([
-  'a branch on a float item()',
-  'a causal attention head split from one projection',
-  'a number argument used as a reduction dim',
-  'a running average kept in a model field',
-  'a view stored outside before a break and read after it',
-  'add_ and mul_ on an argument, then reading it',
-  'an expanded sum, the pieces of split and chunk',
-  'clamp_ on an int argument and a write to a fresh clone',
-  'copy_, zero_ and maskedFill_ on arguments',
-  'dividing by a size and a hand-written mean',
-  'full and zeros sized by input sizes, filled with a size',
-  'int32 arithmetic that overflows and wraps',
-  'matmul with broadcast batch dims and 1-D operands',
-  'sum, prod, all and any over empty and size-1 dims',
-  'the same result returned twice and with a view of it',
-  'var and std over dims, with correction and keepdim',
-  'variance and std with more correction than elements',
-]);
+const KNOWN_DIFFERENT = new Set<string>([]);
 
 /** The CPU harness's `differences`, for one configuration, with device results read back before comparing. */
 async function gpuDifferences(program: Program<any>): Promise<string[]> {

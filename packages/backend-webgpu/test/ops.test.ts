@@ -38,6 +38,28 @@ test('int32 floor division, remainder, casts and bool logic follow eager', async
   await checkOnGpu((x) => [x.to('int32'), x.to('bool'), x.mul(1e10).to('int32')], [[special(18)]]);
 });
 
+test('division by zero, and mean/var/std over empty dims or too few elements, give NaN and infinities', async () => {
+  const zeros = k.Tensor.fromData(Float32Array.from([0, -0, 0, 0, 1, -1, NaN, Infinity]), [8], 'float32');
+  await checkOnGpu((a, b) => [a.div(b), a.div(0), a.remainder(b), a.div(b).floor()], [[special(8), zeros]]);
+  const stats = (x: k.Tensor) => [x.mean(0), x.var(0), x.std(0), x.mean([0, 1]), x.var(1, { correction: 5 }), x.std(0, { correction: 4 })];
+  // One trace each: a size-0 dim is specialized, so the empty input's program is not the 3×2 one.
+  await checkOnGpu(stats, [[uniform([0, 3])]]);
+  await checkOnGpu(stats, [[uniform([3, 2])]]);
+});
+
+test('a fused kernel that would bind more buffers than the device allows still matches eager', async () => {
+  const n = gpu!.limits.maxStorageBuffersPerShaderStage + 4;
+  const inputs = Array.from({ length: n }, (_, i) => uniform([5, 3], -i, i + 1));
+  await checkOnGpu((...xs) => xs.reduce((acc, x) => acc.add(x.mul(2))), [inputs], 1e-5);
+});
+
+test('cumsum runs on the GPU as a scan (each invocation walks the scan axis in order) and matches eager', async () => {
+  // float32 running sums (as on the CPU backend) against eager's float64 ones: 900 terms drift ~1e-5
+  const compiled = await checkOnGpu((x) => [x.cumsum(0), x.cumsum(1), x.cumsum(-1).mul(2), x.gt(0).cumsum(0), x.flatten().cumsum(0)], [[uniform([37, 5])], [uniform([3, 300])]], 1e-4);
+  assert.ok(compiled.program.program.steps.every((s) => s.kind !== 'fallback'), 'no eager step');
+  await checkOnGpu((x) => [x.cumsum(1), x.cumsum(0)], [[ints([6, 9], -1000, 1000)]]);
+});
+
 test('views: transpose, slices, expand and unsqueeze read in place', async () => {
   await checkOnGpu(
     (a, b) => [a.transpose(0, 1).add(b.unsqueeze(1)), a.slice(1, 1, 5).mul(2), a.narrow(0, 2, 3).expand([2, 3, 9]).sum(0)],

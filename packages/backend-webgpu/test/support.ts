@@ -3,9 +3,11 @@
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { traceOps } from '@kiln/graph';
-import { acquireDevice, compileGraphForWebGpu, releaseDevice, type GpuContext } from '@kiln/backend-webgpu';
+import { compileGraphForWebGpu, initWebGpu, releaseDevice, type GpuContext } from '@kiln/backend-webgpu';
 
-const result = await acquireDevice();
+// initWebGpu, not acquireDevice: it also registers the `webgpu` tensor device, so a test file run alone
+// can read its device results back.
+const result = await initWebGpu();
 export const gpu: GpuContext | undefined = result.ok ? result.gpu : undefined;
 export const noDevice: string | undefined = result.ok ? undefined : result.reason;
 if (noDevice) console.error(`[backend-webgpu tests] skipped: ${noDevice}`);

@@ -24,7 +24,7 @@ import type { FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { CalleeContext } from './trace/resume/callees.js';
-import { compileTrace } from './entry.js';
+import { backendBeforeBreak, compileTrace } from './entry.js';
 import type { PassedGraph } from './entry.js';
 import { logBreakOnce, splitFrame } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
@@ -355,7 +355,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       const split = splitFrame({
         fn, thisArg, args, tracer: tracer(), observer, frameName: cache.name, cache, compileId, tag, event, record, start,
         // Resume code never imports the compiler: compiling is injected from here.
-        compileTrace: (trace) => compileTrace(compiler, trace, options.backend, event),
+        compileTrace: (trace) => compileTrace(compiler, trace, backendBeforeBreak(compiler, options.backend, args), event),
         compileFunction: (resume, resumeObserver) => compileWith(resume as (...a: unknown[]) => unknown, { ...options, compiler }, resumeObserver),
         onBreak: (breakRecord) => hooks.graphBreak.call(breakRecord, event),
       });

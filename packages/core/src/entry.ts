@@ -1,6 +1,7 @@
 // What every cache entry built from a finished trace shares, made in one place: compiled guards, the graph
 // through the passes and the decomposition, the backend's runner, input/output gatherers and check()
 // asserts. compile() adds what a whole-frame entry needs; the graph-break split adds its resume machinery.
+import { Tensor, isHostDevice } from '@kiln/tensor';
 import { selectBackend } from './backends/registry.js';
 import { compileThroughCache } from './persist/backend-cache.js';
 import type { CompiledTrace } from './cache.js';
@@ -27,6 +28,19 @@ export function compileOnBackend(compiler: Compiler, name: string, graph: Graph,
   // A plugin's per-op lowering is code no key can spell: such graphs always compile afresh.
   const compiled = lowerOp?.isUsed() ? compile() : compileThroughCache(compiler, backend, graph, compile);
   return { backend: backend.name, compiled };
+}
+
+/**
+ * The backend for the graph before a graph break. The statement run eagerly at the break may read that
+ * graph's values synchronously (`t.max().item()`, `toArray()`), which a device backend's results cannot
+ * give: when the frame's backend computes on a device whose memory is not the host's and no tensor argument
+ * is on such a device already (eager code would hold host tensors there), the graph runs on the best
+ * available host backend instead. Slower, never wrong; the resumed frame after the break uses the frame's.
+ */
+export function backendBeforeBreak(compiler: Compiler, name: string, args: readonly unknown[]): string {
+  const chosen = selectBackend(compiler.backends(), name, 'compile');
+  if (isHostDevice(chosen.capabilities.device) || args.some((a) => a instanceof Tensor && !isHostDevice(a.device))) return name;
+  return selectBackend(compiler.backends().filter((b) => isHostDevice(b.capabilities.device)), 'auto', 'compile').name;
 }
 
 function opCounts(graph: Graph): Record<string, number> {

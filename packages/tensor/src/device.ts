@@ -21,8 +21,17 @@ export interface DeviceImpl {
   upload(t: Tensor): Tensor;
   /** The elements of a tensor of this device, row-major, as a new host array. */
   download(t: Tensor): Promise<TypedArray>;
-  /** Runs one op whose tensor arguments are on this device; returns device tensors. */
+  /**
+   * Runs one op whose tensor arguments are on this device; returns device tensors. In-place ops write into
+   * their device `self` (`copy_` also takes a CPU `src`, uploading it).
+   */
   dispatch(op: OpDef, args: unknown[]): unknown;
+  /**
+   * Gives `dst`, a tensor on another device (the CPU), the values of `src` (dst's shape and dtype, on this
+   * device) by moving dst's storage here: how a compiled call's new value of a CPU argument reaches the
+   * argument, since it cannot be read back synchronously. Every view of dst's storage follows.
+   */
+  adopt?(dst: Tensor, src: Tensor): void;
 }
 
 const devices = new Map<string, DeviceImpl>();
@@ -30,6 +39,9 @@ const devices = new Map<string, DeviceImpl>();
 export function registerDevice(impl: DeviceImpl): void {
   devices.set(impl.name, impl);
 }
+
+/** Whether tensors on `device` can be read synchronously (host memory: the CPU's). */
+export const isHostDevice = (device: string): boolean => device === 'cpu';
 
 export function isDeviceName(x: unknown): x is Device {
   return x === 'cpu' || (typeof x === 'string' && devices.has(x));
@@ -64,6 +76,20 @@ export function argsDevice(op: string, args: readonly unknown[], isTensor: (x: u
   args.forEach(visit);
   if (found !== undefined && cpu) throw mixedDevices(op, found, 'cpu');
   return found;
+}
+
+/**
+ * The device that runs `self.copy_(src)`: self's. A CPU src is uploaded by that device, as PyTorch's copy_
+ * moves data across devices; a device src into a CPU self would need a synchronous read and raises.
+ */
+export function copyDevice(args: readonly unknown[]): string | undefined {
+  const [self, src] = args as [Tensor, Tensor];
+  if (self.device !== 'cpu') return self.device;
+  if (src.device === 'cpu') return undefined;
+  throw new KilnError(
+    `copy_: src is on ${src.device} and self on the CPU, whose copy would need a synchronous read`,
+    'read it first: self.copy_(await src.cpu())',
+  );
 }
 
 function mixedDevices(op: string, a: string, b: string): KilnError {

@@ -9,6 +9,12 @@ import type { DType, TypedArray } from './dtype.js';
  */
 export interface ExternalBytes {
   view(): TypedArray;
+  /**
+   * The device the bytes live on when it is not the CPU (`webgpu`): every tensor made over a storage of
+   * these bytes (a view that core or a backend builds, too) is on that device. Absent for host memory
+   * (a wasm memory is the CPU's).
+   */
+  readonly device?: string;
 }
 
 /**
@@ -72,6 +78,11 @@ export class Storage {
 
   get size(): number {
     return this.data.length;
+  }
+
+  /** Where the bytes live: the external bytes' device, else the CPU. A tensor's device defaults to this. */
+  get device(): string {
+    return this.shared.external?.device ?? 'cpu';
   }
 
   /** The external bytes this storage reads, or null for a JS array (backends pass these by pointer). */

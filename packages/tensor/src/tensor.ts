@@ -68,8 +68,16 @@ export class Tensor implements TensorMetaLike {
     readonly strides: readonly number[],
     readonly offset: number,
     readonly dtype: DType,
-    readonly device: Device = 'cpu',
   ) {}
+
+  /**
+   * Where the elements live: the storage's device. A view over device bytes is on that device whoever
+   * builds it, and a tensor whose storage moves to a device (a compiled webgpu call's in-place write into
+   * its argument) is on that device from then on.
+   */
+  get device(): Device {
+    return this.storage.device;
+  }
 
   // Autograd state (autograd/). Plain fields, not one record, so the hot "does any input require grad" test
   // is two field loads.

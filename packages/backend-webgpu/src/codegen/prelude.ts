@@ -32,9 +32,28 @@ const HELPERS = {
   return r;
 }`,
   },
+  // IEEE division by zero (±inf, NaN for 0/0 and NaN/0): lavapipe's a / 0.0 gave 0 or a denormal, so a
+  // zero divisor never reaches the hardware division.
+  kiln_fdiv: {
+    deps: ['kiln_isnan', 'kiln_inf_bits', 'kiln_nan_bits'],
+    code: `fn kiln_fdiv(a: f32, b: f32) -> f32 {
+  if (b == 0.0) {
+    if (a == 0.0 || kiln_isnan(a)) { return bitcast<f32>(kiln_nan_bits); }
+    return bitcast<f32>(((bitcast<u32>(a) ^ bitcast<u32>(b)) & 0x80000000u) | kiln_inf_bits);
+  }
+  return a / b;
+}`,
+  },
+  // Python's remainder as eager computes it: C's fmod (an infinite divisor leaves a finite a as it is),
+  // then moved to the divisor's sign.
   kiln_fmod: {
-    deps: [],
-    code: `fn kiln_fmod(a: f32, b: f32) -> f32 { return a - floor(a / b) * b; }`,
+    deps: ['kiln_fdiv', 'kiln_isinf', 'kiln_isnan'],
+    code: `fn kiln_fmod(a: f32, b: f32) -> f32 {
+  var r = a - b * trunc(kiln_fdiv(a, b));
+  if (kiln_isinf(b) && !kiln_isinf(a) && !kiln_isnan(a)) { r = a; }
+  if (r != 0.0 && ((r < 0.0) != (b < 0.0))) { return r + b; }
+  return r;
+}`,
   },
   kiln_f2i: {
     deps: ['kiln_isnan'],

@@ -174,8 +174,8 @@ export class ValueWriter {
       case 'neg': return `-${x}`;
       case 'abs': return `abs(${x})`;
       case 'sqrt': return `sqrt(${x})`;
-      case 'rsqrt': return `(1.0 / sqrt(${x}))`;
-      case 'reciprocal': return `(1.0 / ${x})`;
+      case 'rsqrt': return `${p.use('kiln_fdiv')}(1.0, sqrt(${x}))`;
+      case 'reciprocal': return `${p.use('kiln_fdiv')}(1.0, ${x})`;
       case 'floor': return `floor(${x})`;
       case 'ceil': return `ceil(${x})`;
       case 'round': return `round(${x})`; // ties to even, as PyTorch
@@ -230,12 +230,12 @@ export class ValueWriter {
       case 'add': return `(${a} + ${b})`;
       case 'sub': return `(${a} - ${b})`;
       case 'mul': return `(${a} * ${b})`;
-      case 'div': return `(${a} / ${b})`;
+      case 'div': return `${p.use('kiln_fdiv')}(${a}, ${b})`;
       case 'max': return `${p.use('kiln_fmax')}(${a}, ${b})`;
       case 'min': return `${p.use('kiln_fmin')}(${a}, ${b})`;
       case 'pow': return `${p.use('kiln_pow')}(${a}, ${b})`;
       case 'atan2': return `atan2(${a}, ${b})`;
-      case 'floordiv': return `floor(${a} / ${b})`;
+      case 'floordiv': return `floor(${p.use('kiln_fdiv')}(${a}, ${b}))`;
       case 'mod': return `${p.use('kiln_fmod')}(${a}, ${b})`;
       default: return this.unsupported(`${op} on float32`);
     }

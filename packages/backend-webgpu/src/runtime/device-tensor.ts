@@ -1,6 +1,7 @@
-// Tensors that live in GPU memory. A device tensor is an ordinary Tensor (device 'webgpu', contiguous)
-// whose storage is a `GpuBytes`: a promise of a GPU buffer, because the work that fills it may still be
-// queued. Its buffer goes back to the pool when the tensor is garbage-collected; a tensor that shares
+// Tensors that live in GPU memory. A device tensor is an ordinary Tensor (device 'webgpu') whose storage is
+// a `GpuBytes`: a promise of a GPU buffer, because the work that fills it may still be
+// queued. Ops make dense results; views that core builds over them (runtime/strided.ts) may be strided.
+// Its buffer goes back to the pool when the tensor is garbage-collected; a tensor that shares
 // another's buffer (an output that is an input unchanged) holds that one alive instead of owning it.
 import type { ExternalBytes, Tensor as TensorType, TypedArray } from '@kiln/tensor';
 import { KilnError, Storage, Tensor, allocate, contiguousStridesOf, syncReadError } from '@kiln/tensor';
@@ -8,6 +9,9 @@ import type { LoopDType } from '@kiln/lower';
 import type { GpuContext } from './device.js';
 
 export class GpuBytes implements ExternalBytes {
+  /** Every tensor over these bytes, a view that core builds included, is a webgpu tensor. */
+  readonly device = 'webgpu';
+
   constructor(
     readonly buffer: Promise<GPUBuffer>,
     /** Elements, each stored in 4 bytes on the GPU (bool as int32). */
@@ -26,11 +30,15 @@ const released = new FinalizationRegistry<{ gpu: GpuContext; buffer: Promise<GPU
   buffer.then((b) => gpu.pool.give(b), () => {});
 });
 
-/** A device tensor over `bytes`; when `owned`, the buffer returns to the pool once the tensor is collected. */
-export function deviceTensor(gpu: GpuContext, bytes: GpuBytes, shape: readonly number[], dtype: LoopDType, owned: boolean): TensorType {
-  const t = new Tensor(Storage.fromExternal(bytes, dtype), shape, contiguousStridesOf(shape), 0, dtype, 'webgpu');
-  if (owned) released.register(bytes, { gpu, buffer: bytes.buffer });
-  return t;
+/** `bytes`, whose buffer returns to the pool once nothing references them. */
+export function owned(gpu: GpuContext, bytes: GpuBytes): GpuBytes {
+  released.register(bytes, { gpu, buffer: bytes.buffer });
+  return bytes;
+}
+
+/** A device tensor over `bytes`; when `own`, the buffer returns to the pool once the tensor is collected. */
+export function deviceTensor(gpu: GpuContext, bytes: GpuBytes, shape: readonly number[], dtype: LoopDType, own: boolean): TensorType {
+  return new Tensor(Storage.fromExternal(own ? owned(gpu, bytes) : bytes, dtype), shape, contiguousStridesOf(shape), 0, dtype);
 }
 
 export function gpuBytesOf(t: TensorType): GpuBytes {
@@ -82,8 +90,16 @@ export async function download(gpu: GpuContext, buffer: GPUBuffer, dtype: LoopDT
   return out;
 }
 
-/** The elements of a device tensor, read back. Errors of the work that computed it surface here. */
+/**
+ * The elements of a device tensor in row-major order, read back. Errors of the work that computed it
+ * surface here. A strided view reads the part of the buffer it spans and picks its elements on the host.
+ */
 export async function downloadTensor(gpu: GpuContext, t: TensorType): Promise<TypedArray> {
   const bytes = gpuBytesOf(t);
-  return download(gpu, await bytes.buffer, t.dtype as LoopDType, t.numel);
+  const dense = t.offset === 0 && t.isContiguous();
+  let span = t.numel;
+  if (!dense && span > 0) span = t.offset + 1 + t.shape.reduce((end, size, k) => end + (size - 1) * t.strides[k]!, 0);
+  const data = await download(gpu, await bytes.buffer, t.dtype as LoopDType, span);
+  if (dense) return data;
+  return new Tensor(new Storage(data, t.dtype), t.shape, t.strides, t.offset, t.dtype).toTypedArray();
 }

@@ -8,7 +8,13 @@ export interface GpuContext {
   readonly device: GPUDevice;
   /** What the adapter says it is (vendor, architecture, device), for explain and the bench. */
   readonly description: string;
-  readonly limits: { readonly maxStorageBufferBindingSize: number; readonly maxBufferSize: number; readonly maxComputeWorkgroupsPerDimension: number };
+  readonly limits: {
+    readonly maxStorageBufferBindingSize: number;
+    readonly maxBufferSize: number;
+    readonly maxComputeWorkgroupsPerDimension: number;
+    /** Storage buffers one kernel may bind (its parameter buffer included): 16 on lavapipe. */
+    readonly maxStorageBuffersPerShaderStage: number;
+  };
   /** Device buffers reused by size class, shared by every program and eager op. */
   readonly pool: BufferPool;
   /** The pipeline for a shader; rejects with the compiler's messages when the WGSL is invalid. */
@@ -82,6 +88,7 @@ async function open(): Promise<DeviceResult> {
         maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
         maxBufferSize: device.limits.maxBufferSize,
         maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+        maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
       },
       pipeline(code) {
         let p = pipelines.get(code);

@@ -11,6 +11,7 @@ import { KilnError, Tensor as TensorClass } from '@kiln/tensor';
 import type { GpuContext } from './device.js';
 import { GpuBytes, deviceBytes, deviceTensor, download, gpuBytesOf, toDeviceLayout } from './device-tensor.js';
 import { GpuMemory, type Shaders } from './gpu-memory.js';
+import { launchInputs } from './strided.js';
 
 type Bound = Execution<GPUBuffer>;
 const quiet = <T>(p: Promise<T>): Promise<T> => (p.catch(() => {}), p);
@@ -29,8 +30,9 @@ export class WebGpuProgram {
   }
 
   /** Queues the program and returns its outputs as device tensors (or sizes and constants) right away. */
-  launch(inputs: readonly unknown[]): unknown[] {
+  launch(given: readonly unknown[]): unknown[] {
     if (!this.launchable) throw new KilnError('WebGPU: this program has data-dependent sizes', 'use run(), which is asynchronous');
+    const inputs = launchInputs(this.gpu, given);
     const bound = this.bind(inputs);
     for (const b of this.program.buffers) {
       const constant = (b as { constant?: Tensor }).constant;
@@ -67,7 +69,8 @@ export class WebGpuProgram {
   }
 
   /** Runs the program and reads its tensor outputs back to the CPU; every buffer is back in the pool after. */
-  async run(inputs: readonly unknown[]): Promise<unknown[]> {
+  async run(given: readonly unknown[]): Promise<unknown[]> {
+    const inputs = launchInputs(this.gpu, given);
     const bound = this.bind(inputs);
     // Output blocks stay the call's until they are read back; finish() then gives them back with the rest.
     await this.execute(bound, new Map(), false);

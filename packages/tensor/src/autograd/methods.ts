@@ -29,7 +29,7 @@ function backward(this: Tensor, gradient?: Tensor | null, options: BackwardOptio
 }
 
 function detach(this: Tensor): Tensor {
-  return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype, this.device);
+  return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
 }
 
 function retainGrad(this: Tensor): Tensor {

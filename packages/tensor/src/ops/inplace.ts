@@ -7,6 +7,7 @@ import type { Derivative, InputGrads } from '../registry/derivative.js';
 import { castValues, scalarValueOf } from '../kernels/cast.js';
 import { writeThrough } from '../kernels/copy.js';
 import { defineOp, runEager } from '../registry/registry.js';
+import { deviceImpl } from '../device.js';
 import type { MetaContext, MetaTensor, OpDef, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
 import type { Shape } from '../size.js';
@@ -147,6 +148,20 @@ export const copy_ = defineOp({
   // self's old values are gone; src's gradient is summed back to its shape and dtype by autograd.
   derivative: ({ grad }): InputGrads => [null, grad],
 });
+
+/**
+ * `dst` takes the values of `src` (dst's shape), which a compiled call computed as dst's new value (an
+ * argument written in place). On one device, or from the CPU, it is `copy_`; from a device into a CPU
+ * tensor, dst's storage moves to that device (`DeviceImpl.adopt`): the values cannot be read back
+ * synchronously, and every view of dst follows.
+ */
+export function writeBack(dst: Tensor, src: Tensor): Tensor {
+  if (src.device === 'cpu' || dst.device === src.device) return copy_(dst, src);
+  const device = deviceImpl(src.device);
+  if (dst.device !== 'cpu' || !device.adopt) throw new KilnError(`writeBack: cannot write a ${src.device} tensor into a ${dst.device} tensor`);
+  device.adopt(dst, src);
+  return dst;
+}
 
 export const add_ = withAlphaInplace('add_', add);
 export const sub_ = withAlphaInplace('sub_', sub);

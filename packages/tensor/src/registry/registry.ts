@@ -1,4 +1,5 @@
-import { argsDevice, deviceImpl, hasDevices, takeDeviceOption } from '../device.js';
+import { argsDevice, copyDevice, deviceImpl, hasDevices, takeDeviceOption } from '../device.js';
+import type { Device } from '../device.js';
 import type { DType } from '../dtype.js';
 import { KilnError } from '../errors.js';
 import type { Shape, Size } from '../size.js';
@@ -111,9 +112,12 @@ export interface OpDef {
  * `opName` and `isCoreOp` exist at the type level only (the op table's core ops as a union: `CoreOpName`,
  * which lowering tables are keyed by); `op.name` and `op.isCore` are the values.
  */
-export type OpFunction<P extends readonly ArgSpec[], K extends readonly ArgSpec[], R, M extends boolean, N extends string = string, C extends boolean = boolean> = ((
-  ...args: CallParams<P, KeywordParams<[...P, ...K]>>
+export type OpFunction<P extends readonly ArgSpec[], K extends readonly ArgSpec[], R, M extends boolean, N extends string = string, C extends boolean = boolean, X = {}> = ((
+  ...args: CallParams<P, KeywordParams<[...P, ...K]> & X>
 ) => R) & { readonly op: OpDef; readonly isMethod: M; readonly opName?: N; readonly isCoreOp?: C };
+
+/** Options every op of a category takes beside its schema's: creation and random ops take `{ device }`. */
+export type CategoryOptions<G extends OpCategory> = G extends 'creation' | 'random' ? { device?: Device } : {};
 
 /**
  * Interception point for everything that is not plain eager execution: fake tensors, graph tracing. The
@@ -185,7 +189,7 @@ export function setAutogradLayer(layer: AutogradLayer): void {
 export function dispatchBelowAutograd(op: OpDef, args: unknown[]): unknown {
   if (activeMode !== null) return activeMode.dispatch(op, args);
   if (hasDevices()) {
-    const device = argsDevice(op.name, args, isTensorValue);
+    const device = op.name === 'copy_' ? copyDevice(args) : argsDevice(op.name, args, isTensorValue);
     if (device !== undefined) return deviceImpl(device).dispatch(op, args);
   }
   return runEager(op, args);
@@ -205,7 +209,8 @@ export function defineOp<
   R = unknown,
   const M extends boolean = boolean,
   const N extends string = string,
->(config: OpConfig<P, K, R, M> & { name: N; decompose: (args: NormalizedArgs<[...P, ...K]>) => R }): OpFunction<P, K, R, M, N, false>;
+  const G extends OpCategory = OpCategory,
+>(config: OpConfig<P, K, R, M> & { name: N; category: G; decompose: (args: NormalizedArgs<[...P, ...K]>) => R }): OpFunction<P, K, R, M, N, false, CategoryOptions<G>>;
 /** A pointwise op defined by its formula alone: the kernel is derived from it, and it returns a tensor. */
 export function defineOp<
   const P extends readonly ArgSpec[],
@@ -220,7 +225,8 @@ export function defineOp<
   R = unknown,
   const M extends boolean = boolean,
   const N extends string = string,
->(config: OpConfig<P, K, R, M> & { name: N; decompose?: undefined }): OpFunction<P, K, R, M, N, true>;
+  const G extends OpCategory = OpCategory,
+>(config: OpConfig<P, K, R, M> & { name: N; category: G; decompose?: undefined }): OpFunction<P, K, R, M, N, true, CategoryOptions<G>>;
 export function defineOp<
   const P extends readonly ArgSpec[],
   const K extends readonly ArgSpec[] = [],
