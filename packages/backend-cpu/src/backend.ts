@@ -13,6 +13,7 @@ import type { CompiledModule } from './runtime/compile.js';
 import { CpuCodegenError } from './codegen/kernels/errors.js';
 import { ProgramRunner } from './runtime/program.js';
 import { warnEagerFallback } from './runtime/eager-fallback.js';
+import { disassemble } from './codegen/wasm/disassemble.js';
 
 /**
  * One arena for every program of the process: buffers of one call are freed before the next; resident
@@ -88,6 +89,7 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
       eagerSteps: program.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
       ...(program.fusions ? { fusions: program.fusions } : {}),
       code: printProgram(program),
+      generatedCode: () => `;; wasm module: ${module.wasm.byteLength} bytes, ${module.kernels.size} kernel${module.kernels.size === 1 ? '' : 's'}\n${disassemble(module.wasm)}`,
       compileMs,
       phasesMs: { lower: loweredMs, wasm: compileMs - loweredMs },
     },

@@ -18,7 +18,7 @@ import { boundParts } from './trace/closures.js';
 import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
 import { getDefaultCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
-import type { FrameEvent } from './hooks.js';
+import type { FrameCompileInfo, FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { CalleeContext } from './trace/resume/callees.js';
@@ -44,7 +44,7 @@ export interface CompileOptions {
   readonly compiler?: Compiler;
 }
 
-export type { CompileObserver } from './cache.js';
+export type { BreakRecord, CompileObserver } from './cache.js';
 
 const markedDims = new WeakMap<Tensor, Set<number>>();
 
@@ -271,6 +271,7 @@ function onMiss(state: FrameState, fn: Function, thisArg: unknown, args: unknown
   if (!entry) return (cache.skippedRun ?? fn).apply(thisArg, args);
   cache.entries.push(entry);
   observer?.onEntry(entry, tag, reason);
+  if (compiler.hooks.frameCompiled.isUsed()) compiler.hooks.frameCompiled.call(compileInfo(entry, frameEvent(cache, compileId), reason));
   if (entry.kind === 'eager') return fn.apply(thisArg, args);
   return runEntry(entry, fn, thisArg, args, C, readMutable(entry.mutableReads, fn));
 }
@@ -349,6 +350,22 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     entryConstants.set(entry, partial.constants);
     return entry;
   }
+}
+
+/** The public account of a new cache entry (hooks.frameCompiled): no runners or guard functions. */
+function compileInfo(entry: CacheEntry, frame: FrameEvent, recompileReason: string | undefined): FrameCompileInfo {
+  const guards = entry.guards.map((g) => ({ text: g.text, location: g.location }));
+  const common = { frame, kind: entry.kind, recompileReason, guards, compileMs: entry.compileMs };
+  if (entry.kind === 'eager') return { ...common, graphBreak: entry.break };
+  return {
+    ...common,
+    apiGraphText: entry.apiGraphText,
+    graph: entry.graph,
+    backend: entry.backend,
+    backendReport: entry.backendReport,
+    phasesMs: entry.compilePhasesMs,
+    graphBreak: entry.kind === 'split' ? entry.break : undefined,
+  };
 }
 
 /** How eager code run by a frame reaches compiled callees: compile() with this frame's compiler and options. */

@@ -47,6 +47,11 @@ export interface BackendReport {
   /** Fusion rules that fired, by name, with how many times (`epilogue-into-matmul ×1`). */
   readonly fusions?: Readonly<Record<string, number>>;
   readonly code?: string;
+  /**
+   * The generated kernels as text (the CPU backend: the wasm module's size and disassembly; WebGPU: each
+   * kernel's WGSL), built on request so that a compile does not pay for it (reports and logs call it).
+   */
+  readonly generatedCode?: () => string;
   readonly compileMs: number;
   /** The backend's own compile phases in ms (the CPU backend: `lower`, `wasm`). */
   readonly phasesMs?: Readonly<Record<string, number>>;
