@@ -1,6 +1,6 @@
 // The whole report page: a summary table of every compile, the stack trie of where compiles were
 // triggered, then one section per `[frame/compile]`. Self-contained: inline CSS and SVG, no script.
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import type { CompileRecord } from '../collect.js';
 import { anchorId, escapeXml } from '../escape.js';
 import { SourceLines } from '../source-lines.js';
@@ -30,7 +30,9 @@ function summaryTable(records: readonly CompileRecord[]): string {
 function trieList(node: StackTrieNode, cwd: string): string {
   const items = node.children.map((child) => {
     const f = child.frame!;
-    const file = f.file.startsWith('/') ? relative(cwd, f.file) : f.file;
+    // Paths inside the working directory are shown relative to it, others in full.
+    const rel = isAbsolute(f.file) ? relative(cwd, f.file) : f.file;
+    const file = rel.startsWith('..') ? f.file : rel;
     const links = child.compiles.map((tag) => `<a href="#${anchorId('frame', tag)}">${escapeXml(tag)}</a>`).join(' ');
     return `<li><span class="mono" title="${escapeXml(f.file)}">${escapeXml(`${f.fn} (${file}:${f.line})`)}</span>${links ? ` compiles ${links}` : ''}${trieList(child, cwd)}</li>`;
   });

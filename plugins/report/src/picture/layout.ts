@@ -24,6 +24,8 @@ export interface PlacedNode {
 }
 
 export interface PlacedEdge {
+  readonly from: string;
+  readonly to: string;
   readonly points: readonly { readonly x: number; readonly y: number }[];
 }
 
@@ -53,7 +55,7 @@ export function layoutPicture(picture: GraphPicture): PictureLayout {
     const p = g.node(node.id);
     return { node, lines: lines.get(node.id)!, x: p.x! - p.width / 2, y: p.y! - p.height / 2, width: p.width, height: p.height };
   });
-  const edges = g.edges().map((e: { v: string; w: string }) => ({ points: (g.edge(e).points ?? []).map((p: Point) => ({ x: p.x, y: p.y })) }));
+  const edges = g.edges().map((e: { v: string; w: string }) => ({ from: e.v, to: e.w, points: (g.edge(e).points ?? []).map((p: Point) => ({ x: p.x, y: p.y })) }));
   const size = g.graph();
   return { width: Math.ceil(size.width ?? 0), height: Math.ceil(size.height ?? 0), nodes, edges };
 }
