@@ -38,7 +38,7 @@ export function clipLines(text: string, maxLines: number): string {
 
 export const STYLE = `
 * { box-sizing: border-box; }
-body { font: 14px/1.45 "DejaVu Sans", system-ui, sans-serif; color: #1f2937; margin: 0 auto; padding: 12px 20px 40px; max-width: 1400px; }
+body { font: 14px/1.45 "DejaVu Sans", system-ui, sans-serif; color: #1f2937; margin: 0 auto; padding: 12px 20px 40px; max-width: 1400px; overflow-wrap: anywhere; }
 h1 { font-size: 22px; margin: 8px 0; } h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 2px solid #cbd5e1; }
 h3 { font-size: 15px; margin: 16px 0 6px; }
 .meta { color: #475569; }
