@@ -80,9 +80,12 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
     return wholeGraphOnInterpreter(graph, err.message, t0);
   }
   const compileMs = performance.now() - t0;
+  const opTargets = new Map(graph.nodes.map((n) => [n.name, n.target]));
+  const opsOf = (kernel: string): string[] => [...(program.kernelNodes?.get(kernel) ?? [])].map((n) => opTargets.get(n) ?? n);
   return {
     run: (inputs) => runner.run(inputs),
     runner,
+    timeSteps: () => runner.timeSteps(),
     report: {
       backend: 'cpu',
       kernels: program.steps.filter((s) => s.kind === 'kernel').length,
@@ -90,6 +93,7 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
       ...(program.fusions ? { fusions: program.fusions } : {}),
       code: printProgram(program),
       generatedCode: () => `;; wasm module: ${module.wasm.byteLength} bytes, ${module.kernels.size} kernel${module.kernels.size === 1 ? '' : 's'}\n${disassemble(module.wasm)}`,
+      stepTimes: () => runner.stepTimes(opsOf),
       compileMs,
       phasesMs: { lower: loweredMs, wasm: compileMs - loweredMs },
     },

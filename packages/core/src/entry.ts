@@ -13,14 +13,15 @@ import { differentiableRunner } from './autograd/compiled-function.js';
 import type { FrameTrace } from './trace/trace-frame.js';
 
 /** The entry's runner: the selected backend compiles the graph with its capabilities and the lowerOp hook. */
-function compileOnBackend(compiler: Compiler, name: string, graph: Graph) {
+function compileOnBackend(compiler: Compiler, name: string, graph: Graph, event: FrameEvent) {
   const backend = selectBackend(compiler.backends(), name, 'compile');
   const lowerOp = compiler.hooks.lowerOp.get(backend.name);
   const compiled = backend.compile(graph, {
     capabilities: backend.capabilities,
     overrideLowering: (node) => (lowerOp?.isUsed() ? lowerOp.call(node) : undefined),
   });
-  return { backend: backend.name, compiled };
+  const { compiledGraph } = compiler.hooks;
+  return { backend: backend.name, compiled: compiledGraph.isUsed() ? compiledGraph.call(compiled, event) : compiled };
 }
 
 function opCounts(graph: Graph): Record<string, number> {
@@ -41,11 +42,11 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const t0 = performance.now();
   const graph = hooks.graphPasses.call(trace.graph);
   const t1 = performance.now();
-  const { backend, compiled } = compileOnBackend(compiler, backendName, graph);
+  const { backend, compiled } = compileOnBackend(compiler, backendName, graph, event);
   const backendReport = compiled.report;
   // Inputs that require grad go through the joint forward/backward graphs, compiled on the same backend.
   const run = differentiableRunner(graph, (inputs: unknown[]) => compiled.run(inputs), (g) => {
-    const half = compileOnBackend(compiler, backend, g).compiled;
+    const half = compileOnBackend(compiler, backend, g, event).compiled;
     return Object.assign((inputs: unknown[]) => half.run(inputs), { report: half.report });
   });
   return {

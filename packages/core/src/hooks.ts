@@ -6,7 +6,7 @@ import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
 import type { Graph, Node } from '@kiln/graph';
 import type { PolicyDecision } from './trace/policy-adapter.js';
-import type { Backend, BackendReport, OpLowering } from '@kiln/lower';
+import type { Backend, BackendReport, CompiledGraph, OpLowering } from '@kiln/lower';
 
 /**
  * Stages for `tap({ name, stage })`, lowest first: a tap without a stage is at `plugin` (0), so plugins run
@@ -90,6 +90,11 @@ export function createHooks() {
     recompile: new SyncHook<[FrameEvent, string]>(['frame', 'reason']),
     /** The frame falls back to eager (or raises, with fullgraph). */
     graphBreak: new SyncHook<[BreakRecord, FrameEvent]>(['record', 'frame']),
+    /**
+     * Each graph a backend compiled (a frame's, or a half of a training graph), before it runs: a tap may
+     * return it wrapped (a profiler times `run` and calls `timeSteps()`); the entry runs what the last returns.
+     */
+    compiledGraph: new SyncWaterfallHook<[CompiledGraph, FrameEvent]>(['compiled', 'frame']),
     /** A compile of a frame finished and its cache entry is in place (graphs, guards, timings, backend report). */
     frameCompiled: new SyncHook<[FrameCompileInfo]>(['info']),
   });

@@ -11,6 +11,7 @@ import type { Tensor } from '@kiln/tensor';
 import '@kiln/backend-cpu';
 import { Compiler, KilnConfigError, compile } from '@kiln/core';
 import { Graph } from '@kiln/graph';
+import { profilePlugin } from '@kiln/plugin-profile';
 import { escapeXml, layoutPicture, renderGraphSvg, reportPlugin, snapshotGraph, writeReport } from '../src/index.js';
 import { MAX_LABEL_CHARS } from '../src/picture/layout.js';
 
@@ -116,6 +117,16 @@ Plugin('inline on a compiler: records each compile, writeReport() writes the pag
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+Plugin('with @kiln/plugin-profile on the same compiler, each program shows its step times', () => {
+  const report = reportPlugin({ writeOnExit: false });
+  const compiler = new Compiler().use(report).use(profilePlugin({ printOnExit: false }));
+  const f = compile((t: Tensor) => t.exp().sum(-1), { compiler });
+  for (let i = 0; i < 3; i++) f(k.randn([4, 8]));
+  const page = report.html();
+  assert.match(page, '<h3>Step times (profiler)</h3>');
+  assert.match(page, /<td>reduce\d<\/td><td>kernel<\/td><td>[^<]*exp[^<]*<\/td><td>3<\/td>/);
 });
 
 Plugin('a frame that is never traced shows as SKIPPED with the reason', () => {

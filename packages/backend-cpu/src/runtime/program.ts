@@ -2,7 +2,7 @@
 // (or passes resident ones by pointer; a copied input stays there as its tensor's storage), runs kernels and eager fallbacks in order, frees each intermediate
 // after its last reader (memory planning by liveness), and hands the outputs back as resident tensors over
 // their arena blocks (or copies them into new JS arrays when small or over the resident budget).
-import type { FallbackStep, LoweredProgram, LoopDType } from '@kiln/lower';
+import type { FallbackStep, LoweredProgram, LoopDType, StepTiming } from '@kiln/lower';
 import { evalSize, paramValue, planMemory, printSize, resolveScalarArg, runCheck } from '@kiln/lower';
 import type { SizeExpr } from '@kiln/lower';
 import { withUserFrame } from '@kiln/graph';
@@ -45,6 +45,8 @@ export class ProgramRunner {
   private readonly sizeChecks: (KernelSizeCheck | undefined)[];
   private warnedEager = false;
   measure = false;
+  /** Per step: calls and ms since timeSteps() (a profiler); undefined keeps the call path free of clock reads. */
+  private stepClock: { readonly calls: number[]; readonly ms: number[] } | undefined;
 
   /**
    * @param eager runs the call with the eager kernels instead (the graph on the interpreter). Used when a
@@ -153,6 +155,7 @@ export class ProgramRunner {
         }
         const sizes = this.sizeChecks[i];
         if (sizes) checkKernelSizes(sizes, params);
+        const started = this.stepClock ? performance.now() : 0;
         if (step.kind === 'kernel') this.module.kernels.get(step.kernel.name)!.call(pointers, params);
         // A check (index range before an indirect load) raises as the eager kernel would, at the user's line.
         else if (step.kind === 'check') {
@@ -162,6 +165,10 @@ export class ProgramRunner {
             throw step.check === 'assert' ? err : withUserFrame(err, step.op, step.source); // an assert's error has its frame
           }
         } else this.runFallback(step, pointers, params, floats, owned);
+        if (this.stepClock) {
+          this.stepClock.ms[i]! += performance.now() - started;
+          this.stepClock.calls[i]!++;
+        }
         for (const name of this.freeAfter[i]!) {
           arena.release(pointers[name]!);
           owned.splice(owned.indexOf(name), 1);
@@ -203,6 +210,23 @@ export class ProgramRunner {
     } finally {
       for (const name of owned) arena.release(pointers[name]!);
     }
+  }
+
+  /** Starts timing each step of later calls (see stepTimes). */
+  timeSteps(): void {
+    this.stepClock ??= { calls: this.program.steps.map(() => 0), ms: this.program.steps.map(() => 0) };
+  }
+
+  /** Calls and ms per step since timeSteps(); `opsOf` names the graph ops a kernel computes. */
+  stepTimes(opsOf: (kernel: string) => readonly string[]): StepTiming[] {
+    const clock = this.stepClock;
+    if (!clock) return [];
+    return this.program.steps.map((step, i) => {
+      const [calls, ms] = [clock.calls[i]!, clock.ms[i]!];
+      if (step.kind === 'kernel') return { name: step.kernel.name, kind: 'kernel', ops: opsOf(step.kernel.name), calls, ms };
+      if (step.kind === 'check') return { name: step.check === 'assert' ? 'runtime assert' : `index check (${step.op})`, kind: 'check', ops: step.check === 'assert' ? [] : [step.op], calls, ms };
+      return { name: `${step.node ? `%${step.node} ` : ''}${step.op}`, kind: 'eager', ops: [step.op], calls, ms };
+    });
   }
 
   /**

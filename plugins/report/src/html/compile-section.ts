@@ -1,6 +1,7 @@
 // One `[frame/compile]` of the report: why it compiled, its breaks, timings, the API and core graphs as
 // pictures and text, its guards with their source lines, what the backend made and ran eagerly.
 import type { BreakRecord } from '@kiln/core';
+import type { BackendReport } from '@kiln/lower';
 import type { CompileRecord } from '../collect.js';
 import { anchorId, escapeXml } from '../escape.js';
 import { renderGraphSvg, NODE_FILL } from '../picture/svg.js';
@@ -81,10 +82,20 @@ function backendBlock(r: CompileRecord): string {
   if (b.eagerSteps.length) {
     out += `<h3>Eager steps (${b.eagerSteps.length})</h3>${table(['node', 'op', 'reason'], b.eagerSteps.map((s) => [s.node ? `%${s.node}` : '', s.op, s.reason]), [12, 18])}`;
   } else out += `<p>${mark('NO EAGER STEPS', 'ok')} every node runs in generated kernels</p>`;
+  out += stepTimesBlock(b);
   if (b.code) out += details('Lowered program (loop IR)', pre(clipLines(b.code, MAX_CODE_LINES)));
   const generated = b.generatedCode?.();
   if (generated) out += details(b.backend === 'webgpu' ? 'Generated kernels (WGSL)' : 'Generated kernels (wasm)', pre(clipLines(generated, MAX_CODE_LINES)));
   return out;
+}
+
+/** Per-step times, when a profiler (@kiln/plugin-profile) asked the backend to time the program's steps. */
+function stepTimesBlock(b: BackendReport): string {
+  const steps = (b.stepTimes?.() ?? []).filter((s) => s.calls > 0);
+  if (!steps.length) return '';
+  const total = steps.reduce((sum, s) => sum + s.ms, 0) || 1;
+  const rows = [...steps].sort((x, y) => y.ms - x.ms).map((s) => [s.name, s.kind, s.ops.join(', '), String(s.calls), ms(s.ms), (s.ms / s.calls).toFixed(3), `${((100 * s.ms) / total).toFixed(1)}%`]);
+  return `<h3>Step times (profiler)</h3>${table(['step', 'kind', 'ops', 'calls', 'total ms', 'mean ms', 'share'], rows, [16, 8, 30, 8, 10, 10])}`;
 }
 
 export function compileSection(r: CompileRecord, lines: SourceLines): string {
