@@ -53,7 +53,8 @@ export class CompileCollector {
       record.info = info;
       record.backendReport = info.backendReport;
       if (info.graph) {
-        record.corePicture = snapshotGraph(info.graph);
+        const eagerNodes = new Set((info.backendReport?.eagerSteps ?? []).flatMap((step) => (step.node ? [step.node] : [])));
+        record.corePicture = snapshotGraph(info.graph, eagerNodes);
         record.coreGraphText = printGraph(info.graph);
       }
     });

@@ -23,6 +23,7 @@ interface PagePicture {
   readonly caption: string;
   readonly box: Box;
   readonly labels: readonly string[];
+  readonly eager: readonly string[];
   readonly texts: readonly string[];
 }
 
@@ -44,6 +45,7 @@ const PROBE = `
       caption: svg.getAttribute('aria-label'),
       box: { x: r.x, y: r.y, width: r.width, height: r.height },
       labels: [...svg.querySelectorAll('g.node')].map((g) => g.getAttribute('data-label')),
+      eager: [...svg.querySelectorAll('g.node.eager-step')].map((g) => g.getAttribute('data-label')),
       texts: [...svg.querySelectorAll('text')].map((t) => t.textContent),
     };
   });
@@ -97,6 +99,9 @@ test("the pictures' node labels are the program's ops: as written in the API gra
   for (const op of ['amax', 'exp', 'div', 'mul']) assert.ok(core1!.labels.some((l) => l.endsWith(`= ${op}`)), `${op} in ${core1!.labels.join(' | ')}`);
   assert.ok(!core1!.labels.some((l) => l.endsWith('= softmax')), 'softmax is decomposed in the core graph');
   assert.ok(api0!.texts.some((t) => t.includes('f32[2, 8]')), 'the input box shows its type');
+  assert.equal(api1!.eager, [], 'the API graph marks no eager step');
+  const eagerOps = core1!.eager.map((l) => l.replace(/^%\w+ = /, '')).sort();
+  assert.equal(eagerOps, ['mul', 'to', 'to'], 'the float64 nodes are marked as eager steps in the core graph');
 });
 
 test('a hostile object key is shown as text and never becomes markup', () => {

@@ -4,7 +4,7 @@ import type { BreakRecord } from '@kiln/core';
 import type { BackendReport } from '@kiln/lower';
 import type { CompileRecord } from '../collect.js';
 import { anchorId, escapeXml } from '../escape.js';
-import { renderGraphSvg, NODE_FILL } from '../picture/svg.js';
+import { EAGER_FILL, NODE_FILL, renderGraphSvg } from '../picture/svg.js';
 import type { GraphPicture } from '../picture/snapshot.js';
 import type { SourceLines } from '../source-lines.js';
 import { clipLines, details, html, mark, ms, pre, table } from './elements.js';
@@ -27,7 +27,8 @@ export function outcome(r: CompileRecord): { mark: string; text: string } {
 function pictureBlock(title: string, picture: GraphPicture | undefined, text: string | undefined, tag: string): string {
   if (!picture && !text) return '';
   const kinds = picture ? [...new Set(picture.nodes.map((n) => n.kind))] : [];
-  const legend = `<div class="legend">${kinds.map((k) => `<span style="background:${NODE_FILL[k]}">${escapeXml(k === 'placeholder' ? 'input' : k)}</span>`).join('')}</div>`;
+  const eager = picture?.nodes.some((n) => n.eager) ? `<span style="background:${EAGER_FILL}">eager step</span>` : '';
+  const legend = `<div class="legend">${kinds.map((k) => `<span style="background:${NODE_FILL[k]}">${escapeXml(k === 'placeholder' ? 'input' : k)}</span>`).join('')}${eager}</div>`;
   const drawing = !picture
     ? ''
     : picture.nodes.length > MAX_PICTURE_NODES

@@ -14,6 +14,8 @@ export interface PictureNode {
   readonly detail: string;
   /** The node's full printed form, shown as the box's tooltip. */
   readonly full: string;
+  /** Set on core-graph nodes the backend runs on their eager kernel (a step of the program, not generated code). */
+  readonly eager?: boolean;
 }
 
 export interface GraphPicture {
@@ -50,9 +52,12 @@ function fullOf(node: Node): string {
   return `%${node.name} = ${node.target}(${args.join(', ')})`;
 }
 
-export function snapshotGraph(graph: Graph): GraphPicture {
+/** `eagerNodes`: names of the nodes the backend runs as eager steps (marked in the picture). */
+export function snapshotGraph(graph: Graph, eagerNodes: ReadonlySet<string> = new Set()): GraphPicture {
   const ids = new Map<Node, string>(graph.nodes.map((n, i) => [n, `n${i}`]));
-  const nodes = graph.nodes.map((n) => ({ id: ids.get(n)!, kind: n.kind, title: titleOf(n), detail: detailOf(n), full: fullOf(n) }));
+  const nodes = graph.nodes.map((n) => ({
+    id: ids.get(n)!, kind: n.kind, title: titleOf(n), detail: detailOf(n), full: fullOf(n), ...(eagerNodes.has(n.name) ? { eager: true } : {}),
+  }));
   const edges = graph.nodes.flatMap((n) => n.inputs().flatMap((input) => (ids.has(input) ? [[ids.get(input)!, ids.get(n)!] as const] : [])));
   return { nodes, edges };
 }

@@ -13,6 +13,9 @@ export const NODE_FILL: Readonly<Record<PictureNodeKind, string>> = {
   output: '#bbf7d0',
 };
 
+/** Fill of a node the backend runs on its eager kernel instead of generated code. */
+export const EAGER_FILL = '#fca5a5';
+
 const STROKE = '#1f2937';
 const EDGE = '#475569';
 
@@ -22,8 +25,10 @@ function drawNode(p: PlacedNode): string {
   const text = p.lines
     .map((line, i) => `<text x="${round(p.x + LABEL_PADDING.x)}" y="${round(p.y + LABEL_PADDING.y + (i + 1) * LINE_HEIGHT - 4)}"${i === 0 ? ' font-weight="bold"' : ''}>${escapeXml(line)}</text>`)
     .join('');
-  return `<g class="node node-${p.node.kind}" data-label="${escapeXml(p.node.title)}"><title>${escapeXml(p.node.full)}</title>`
-    + `<rect x="${round(p.x)}" y="${round(p.y)}" width="${round(p.width)}" height="${round(p.height)}" rx="4" fill="${NODE_FILL[p.node.kind]}" stroke="${STROKE}"/>${text}</g>`;
+  const eager = p.node.eager === true;
+  const tooltip = `${p.node.full}${eager ? '  (eager step)' : ''}`;
+  return `<g class="node node-${p.node.kind}${eager ? ' eager-step' : ''}" data-label="${escapeXml(p.node.title)}"><title>${escapeXml(tooltip)}</title>`
+    + `<rect x="${round(p.x)}" y="${round(p.y)}" width="${round(p.width)}" height="${round(p.height)}" rx="4" fill="${eager ? EAGER_FILL : NODE_FILL[p.node.kind]}" stroke="${STROKE}"${eager ? ' stroke-dasharray="4 2"' : ''}/>${text}</g>`;
 }
 
 /** The arrowhead at the edge's last point, pointing along its last segment. */
