@@ -10,7 +10,7 @@ import type { SourceLines } from '../source-lines.js';
 import { clipLines, details, html, mark, ms, pre, table } from './elements.js';
 
 /** Larger graphs are listed as text only: a picture of them would be too big to read or to lay out quickly. */
-export const MAX_PICTURE_NODES = 600;
+export const MAX_PICTURE_NODES = 400;
 const MAX_CODE_LINES = 3000;
 
 const where = (loc: BreakRecord['location']): string => (loc ? `${loc.file}:${loc.line}` : 'unknown');
