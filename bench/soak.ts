@@ -5,10 +5,12 @@
 // warm-up (the first 20 % of calls) memory must stay flat: prints the samples, then a verdict, and exits 1
 // when it grew. Run: `npx -y pnpm@12.4.2 soak` (needs --expose-gc, which the script sets).
 // KILN_SOAK_CALLS / KILN_SOAK_FUNCTIONS / KILN_SOAK_SHAPES shrink it for a quick look; KILN_SOAK_RESIDENT=off
-// turns resident inputs and outputs off (to tell the resident pool's share of arena growth).
+// turns resident inputs and outputs off (to tell the resident pool's share of arena growth). Each sample also
+// prints the arena's high-water mark since the last sample (its top, holes included, before any GC) and the
+// resident pool's bytes out at that moment: the measures that found the growth's cause (bench/README.md).
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
-import { configureResident, cpuArena } from '@kiln/backend-cpu';
+import { configureResident, cpuArena, residentPool } from '@kiln/backend-cpu';
 import { compile, getDefaultCompiler } from '@kiln/core';
 import { machineLine } from './support.js';
 
@@ -33,6 +35,9 @@ const fns = Array.from({ length: FUNCTIONS }, (_, i) => {
 const side = Math.ceil(Math.sqrt(SHAPES));
 const shapeOf = (j: number): [number, number] => [1 + (j % side), 1 + (Math.floor(j / side) % side)];
 
+const pool = residentPool(cpuArena());
+let peakTop = 0;
+let peakPool = 0;
 let misses = 0;
 getDefaultCompiler().hooks.cacheMiss.tap('soak', () => void misses++);
 
@@ -42,6 +47,9 @@ interface Sample {
   arenaInUse: number;
   wasmMemory: number;
   rss: number;
+  /** The arena's highest top since the previous sample, and the resident pool's bytes out at that point. */
+  peakTop: number;
+  peakPool: number;
   seconds: number;
 }
 const samples: Sample[] = [];
@@ -53,6 +61,7 @@ for (let i = 0; i < CALLS; i++) {
   const fn = fns[i % FUNCTIONS]!;
   const [r, c] = shapeOf((i * 7919) % SHAPES);
   fn(k.full([r, c], (i % 17) - 8.5));
+  if (cpuArena().usedBytes > peakTop) [peakTop, peakPool] = [cpuArena().usedBytes, pool.bytes];
   // A server yields between requests: finalizers (resident blocks, emptied caches) run there.
   if ((i + 1) % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
   if ((i + 1) % SAMPLE_EVERY === 0) {
@@ -62,9 +71,14 @@ for (let i = 0; i < CALLS; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const m = process.memoryUsage();
     const arena = cpuArena();
-    samples.push({ calls: i + 1, heapUsed: m.heapUsed, arenaInUse: arena.bytesInUse, wasmMemory: arena.memory.buffer.byteLength, rss: m.rss, seconds: (performance.now() - start) / 1000 });
+    samples.push({ calls: i + 1, heapUsed: m.heapUsed, arenaInUse: arena.bytesInUse, wasmMemory: arena.memory.buffer.byteLength, rss: m.rss, peakTop, peakPool, seconds: (performance.now() - start) / 1000 });
+    peakTop = peakPool = 0;
     const s = samples[samples.length - 1]!;
-    console.log(`${String(s.calls).padStart(8)} calls  heap ${mb(s.heapUsed).toFixed(1).padStart(6)} MB  arena in use ${mb(s.arenaInUse).toFixed(2).padStart(6)} MB  wasm memory ${mb(s.wasmMemory).toFixed(0).padStart(4)} MB  rss ${mb(s.rss).toFixed(0).padStart(5)} MB  ${s.seconds.toFixed(0)} s  (cache misses so far: ${misses})`);
+    console.log(
+      `${String(s.calls).padStart(8)} calls  heap ${mb(s.heapUsed).toFixed(1).padStart(6)} MB  arena in use ${mb(s.arenaInUse).toFixed(2).padStart(6)} MB  ` +
+        `wasm memory ${mb(s.wasmMemory).toFixed(0).padStart(4)} MB  high-water ${mb(s.peakTop).toFixed(1).padStart(6)} MB (resident ${mb(s.peakPool).toFixed(1)})  ` +
+        `rss ${mb(s.rss).toFixed(0).padStart(5)} MB  ${s.seconds.toFixed(0)} s  (cache misses so far: ${misses})`,
+    );
   }
 }
 

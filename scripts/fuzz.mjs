@@ -1,7 +1,7 @@
 // The differential fuzzers' long mode: many random programs from a seed, time-bounded, beside the small
 // fixed-seed runs CI does in `pnpm test`. Each fuzzer runs in its own process with FUZZ_RUNS, FUZZ_SEED and
 // FUZZ_DEADLINE set (test-support/fuzz-settings.ts); a failure prints its seed and a command to replay it.
-// Usage: pnpm fuzz [breaks|graph|lowering|graph-json|spec-json ...] [--runs N] [--seed S] [--minutes M]
+// Usage: pnpm fuzz [breaks|language|guards|graph|lowering|graph-json|spec-json ...] [--runs N] [--seed S] [--minutes M]
 //   --runs     programs per fuzzer (and per configuration within it), default 10000
 //   --seed     first seed, default a fresh one (printed, so a run can be repeated)
 //   --minutes  wall-clock budget for all the fuzzers together, split evenly, default 10
@@ -11,6 +11,10 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const FUZZERS = {
   breaks: 'packages/core/test/breaks-fuzz.test.ts',
+  // Random programs over the traced language (closures, classes, loops, destructuring, try/finally, breaks…).
+  language: 'packages/core/test/lang-fuzz.test.ts',
+  // What compiled code relied on, changed between calls (globals, closures, fields, methods, shapes, lengths).
+  guards: 'packages/core/test/guards-fuzz.test.ts',
   graph: 'packages/backend-cpu/test/graph-fuzz.test.ts',
   lowering: 'packages/backend-cpu/test/lowering-fuzz.test.ts',
   // Readers of untrusted JSON: mutations must give a valid value or a typed error.

@@ -9,7 +9,7 @@ export { FunctionBuilder, type Local } from './codegen/wasm/function.js';
 export { cpuBackend, cpuBackendPlugin, compileGraphForCpu, cpuArena } from './backend.js';
 export { cpuBackendPlugin as default } from './backend.js';
 export { ProgramRunner, type ProgramStats } from './runtime/program.js';
-export { configureResident, residentPool, ResidentBlock, ResidentPool, ResidentConfigError, type ResidentOptions } from './runtime/resident.js';
+export { configureResident, residentPool, ResidentBlock, ResidentPool, ResidentConfigError, RESIDENT_FLOOR_BYTES, type ResidentOptions } from './runtime/resident.js';
 export { disassemble } from './codegen/wasm/disassemble.js';
 export { ThreadPool } from './runtime/threads.js';
 export { THREADING_MIN_MACS } from './runtime/dispatch.js';

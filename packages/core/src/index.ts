@@ -19,3 +19,5 @@ export { check, checkIsSize } from './checks.js';
 
 /** Names of the backends the default compiler can use (`auto` aside), best first. */
 export { backendNames } from './backends/names.js';
+export { loweringOverrides } from './backends/lowering-overrides.js';
+export type { LoweringOverride } from './backends/lowering-overrides.js';

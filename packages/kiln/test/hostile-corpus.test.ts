@@ -4,17 +4,17 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from 'kiln';
 import { CANARY, prototypeSnapshot } from './hostile/corpus.js';
-import { GENERATORS } from './hostile/generators.js';
+import { GENERATORS, backendTarget } from './hostile/generators.js';
 
 const corpus = suite('hostile-input corpus');
 const backends = k.backendNames();
 
 for (const generator of GENERATORS) {
   for (const backend of generator.perBackend ? backends : [undefined]) {
-    corpus(`${generator.name}${backend ? ` (backend ${backend})` : ''}`, () => {
+    corpus(`${generator.name}${backend ? ` (backend ${backend})` : ''}`, async () => {
       const before = prototypeSnapshot();
       try {
-        generator.run(backend);
+        await generator.run(backend === undefined ? undefined : backendTarget(backend));
       } finally {
         k.reset();
       }

@@ -3,7 +3,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tensorLib from '@kiln/tensor';
-import { LOWERING_TABLE, loweredOps } from '@kiln/lower';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LOWERING_TABLE, POINTWISE_RULES, loweredOps, lowerFormula } from '@kiln/lower';
 
 const table = suite('lowering table');
 
@@ -28,3 +31,23 @@ table('loweredOps: the ops with a rule, and composites lowered through their dec
 });
 
 table.run();
+
+const once = suite('pointwise formulas are defined once');
+
+once('every op with a registry formula lowers from it; no lowering rule repeats one', () => {
+  const withFormula = tensorLib.allOps().filter((op) => op.formula !== undefined);
+  for (const name of ['gelu', 'silu', 'sigmoid', 'tanh', 'erf', 'exp', 'neg']) assert.ok(withFormula.some((op) => op.name === name), `${name} has a formula`);
+  for (const op of withFormula) {
+    if (op.name in LOWERING_TABLE) assert.is(LOWERING_TABLE[op.name as tensorLib.CoreOpName], lowerFormula, `${op.name} lowers from its formula`);
+    assert.not.ok(op.name in POINTWISE_RULES, `${op.name} also has a hand-written pointwise rule`);
+  }
+});
+
+once("the lowering sources hold no composite formula's constants (gelu's, silu's sigmoid product)", () => {
+  const dir = fileURLToPath(new URL('../src/lowering/', import.meta.url));
+  const sources = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  for (const constant of ['0.044715', 'SQRT1_2', 'Math.sqrt(2 / Math.PI)']) assert.not.ok(sources.includes(constant), `lowering repeats ${constant}`);
+  assert.not.match(sources, /\bgelu\b.*=>|\bsilu\b.*=>/, 'a per-op lowering of gelu or silu');
+});
+
+once.run();

@@ -25,7 +25,7 @@ export { BUILTIN_POLYFILLS, checkPolyfillSignature } from './polyfills/index.js'
 export type { PolyfillEntry } from './polyfills/index.js';
 export { runAudit } from './audit/audit.js';
 export type { AuditOptions, BackendLoweringTable } from './audit/audit.js';
-export type { AuditReport, CheckResult, Finding, FunctionRow, MathRow, BackendCoverage } from './audit/types.js';
+export type { AuditReport, CheckResult, Finding, FunctionRow, MathRow, BackendCoverage, LoweringOverride } from './audit/types.js';
 export { enumerateTensorApi } from './audit/api.js';
 export type { ApiFunction, ApiSources } from './audit/api.js';
 export { missingEntries } from './audit/sync.js';

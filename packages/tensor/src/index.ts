@@ -17,6 +17,8 @@ export {
   defineOp, getOp, allOps, listOps, withDispatchMode, currentDispatchMode, runEager, eagerMetaContext, OP_CATEGORIES,
 } from './registry/registry.js';
 export type { OpDef, OpFunction, DispatchMode, MetaContext, MetaResult, MetaTensor, TensorMetaLike, OpCategory } from './registry/registry.js';
+export { scalar, SCALAR_UNARY, SCALAR_BINARY } from './registry/formula.js';
+export type { ScalarExpr, ScalarLikeExpr, ScalarUnaryOp, ScalarBinaryOp, FormulaFn, FormulaArg, PointwiseFormula } from './registry/formula.js';
 export { formatSchema, normalizeArgs } from './registry/schema.js';
 export type { ArgSpec, ArgTypes, Schema, NestedData } from './registry/schema.js';
 export type { GradContext, Derivative, DerivativeRule, InputGrads } from './registry/derivative.js';

@@ -97,7 +97,7 @@ Schema('formatSchema renders positional, keyword-only and defaults', () => {
 
 Schema('defineOp refuses a second definition and an op that cannot run', () => {
   expectError(() => defineOp({ name: 'add', category: 'pointwise', method: false, positional: [], kernel: () => null }), KilnError, "op 'add' is defined twice");
-  expectError(() => defineOp({ name: 'registryTestNoKernel', category: 'pointwise', method: false, positional: [] }), KilnError, 'needs a kernel or a decomposition');
+  expectError(() => defineOp({ name: 'registryTestNoKernel', category: 'pointwise', method: false, positional: [] }), KilnError, 'needs a kernel, a formula or a decomposition');
   assert.is(getOp('registryTestNoKernel'), undefined, 'a refused op is not registered');
 });
 

@@ -1,6 +1,8 @@
 // The plugin contract end to end: a config file loads @kiln/plugin-example-ops; its custom op compiles as one
 // node lowered by the CPU backend (not an eager step), its rewrite pass turns hand-written swish into that op,
 // and every result matches eager.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -8,9 +10,9 @@ import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import '@kiln/backend-cpu';
-import { Compiler, compile, configure, explain, getDefaultCompiler, inline, setDefaultCompiler } from '@kiln/core';
+import { Compiler, compile, configure, explain, getDefaultCompiler, inline, runKilnCli, setDefaultCompiler } from '@kiln/core';
 import type { ExplainOutput } from '@kiln/core';
-import { swish } from '../src/index.js';
+import { SWISH_OP, swish } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // This test file lives in a Kiln package folder, which the policy skips as Kiln internals: mark it user code.
@@ -76,5 +78,33 @@ Plugin('a compiler without the plugin breaks the graph at the op, saying how to 
 Plugin('bad input to the op is a typed error naming the op and the argument', () => {
   assert.throws(() => swish(k.tensor([1, 2], { dtype: 'int32' })), /exampleSwish: argument 'self' must be a floating-point tensor, got int32/);
 });
+
+Plugin('kiln audit lists the op the plugin lowers through the lowerOp hook, per backend, like a built-in lowering', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'kiln-audit-')), 'audit.json');
+  const cwd = process.cwd();
+  const saved = getDefaultCompiler();
+  const stderr = captureStderr();
+  try {
+    process.chdir(join(here, 'fixtures', 'configured'));
+    await runKilnCli(['audit', '--format', 'json', '--out', out]);
+  } finally {
+    process.chdir(cwd);
+    setDefaultCompiler(saved);
+    stderr.restore();
+  }
+  const report = JSON.parse(readFileSync(out, 'utf8')) as { backends: { backend: string; overrides: unknown[] }[]; functions: { op?: string; backends?: Record<string, string> }[] };
+  const cpu = report.backends.find((b) => b.backend === 'cpu')!;
+  assert.equal(cpu.overrides, [{ op: SWISH_OP, plugin: 'example-ops', lowering: 'rule' }]);
+  assert.is(report.functions.find((f) => f.op === SWISH_OP)?.backends?.cpu, 'plugin');
+  assert.match(stderr.text(), /cpu lowers exampleSwish with the rule of plugin example-ops/);
+});
+
+/** Collects what is written to stderr until `restore()`. */
+function captureStderr() {
+  const write = process.stderr.write.bind(process.stderr);
+  let text = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => ((text += String(chunk)), true)) as typeof process.stderr.write;
+  return { text: () => text, restore: () => void (process.stderr.write = write) };
+}
 
 Plugin.run();

@@ -12,6 +12,7 @@ export interface ResidentOptions {
    * Bytes of resident outputs alive at once, per arena, above which outputs are copied out to JS arrays
    * again. V8 does not count wasm memory as GC pressure, so without this a loop making resident outputs
    * could grow the arena without bound before the registry gets to release anything. 0 turns them off.
+   * The pool keeps below a tighter, self-adjusting limit too (see `ResidentPool.limit`).
    */
   budgetBytes: number;
   /**
@@ -38,6 +39,12 @@ export interface ResidentOptions {
 // dearer than copying out into a recycled JS array (README, Budget); 64 MiB made the first 16 calls of a
 // 1M-element loop pay them, most of a short timed loop on a loaded machine.
 const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 8 * 2 ** 20, minBytes: 16384, keepInputs: true };
+
+/**
+ * What the pool may always have out, whatever live set it measured (see `ResidentPool.limit`): two default
+ * bursts, so a loop whose outputs die at once still gets its outputs resident between GCs.
+ */
+export const RESIDENT_FLOOR_BYTES = 16 * 2 ** 20;
 
 /** A macrotask (not a microtask: finalizers do not run between microtasks) that does not keep Node alive. */
 function afterTurn(f: () => void): void {
@@ -108,18 +115,37 @@ export class ResidentPool {
   blocks = 0;
   /** Bytes handed out since the event loop last turned (reset by a timer armed at the first of them). */
   burst = 0;
+  /**
+   * `bytes` right after the collector last returned a block: the resident bytes still reachable then, the
+   * best measure of the live set the pool has (dead blocks are only known dead when a finalizer runs).
+   */
+  private liveAfterCollect = 0;
   // The held value is the pointer and size only: it must not reference the block, or it would never die.
   private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => {
     this.arena.release(ptr);
     this.bytes -= bytes;
     this.blocks--;
+    this.liveAfterCollect = this.bytes;
   });
 
   constructor(readonly arena: Arena) {}
 
-  /** Whether an output of `bytes` may stay resident now (within the budget, and big enough to pay). */
+  /**
+   * Bytes the pool may have out now: twice the live set it last measured, at least `RESIDENT_FLOOR_BYTES`,
+   * at most the budget. Blocks of dead tensors stay out until a major GC runs their finalizers, and V8 schedules those
+   * by the JS heap alone, so their interval stretches as a process ages: with the whole budget as the only
+   * limit, the dead blocks waiting for a GC kept the arena's high-water mark (which wasm memory never gives
+   * back) creeping towards the budget — 97 → 224 MB over the soak's 10⁶ calls. Past this limit outputs are
+   * copied out to JS arrays, which V8 does count (external memory), so the next GC comes sooner and returns
+   * the dead blocks, which later outputs reuse.
+   */
+  limit(): number {
+    return Math.min(options.budgetBytes, Math.max(RESIDENT_FLOOR_BYTES, 2 * this.liveAfterCollect));
+  }
+
+  /** Whether an output of `bytes` may stay resident now (within the limits, and big enough to pay). */
   admits(bytes: number): boolean {
-    return bytes >= options.minBytes && this.bytes + bytes <= options.budgetBytes && this.burst + bytes <= options.burstBytes;
+    return bytes >= options.minBytes && this.bytes + bytes <= this.limit() && this.burst + bytes <= options.burstBytes;
   }
 
   /** Whether an input copied into a block of `bytes` may stay there (see `ResidentOptions.keepInputs`). */

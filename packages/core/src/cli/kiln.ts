@@ -3,6 +3,7 @@
 // shows what each of them generates code for.
 import { runAuditCli } from '@kiln/policy';
 import { listOps } from '@kiln/tensor';
+import { loweringOverrides } from '../backends/lowering-overrides.js';
 import { describeBackends } from '../backends/registry.js';
 import { configure } from '../config.js';
 
@@ -16,8 +17,14 @@ export async function runKilnCli(argv: readonly string[]): Promise<number> {
     const compiler = await configure();
     const loaded = compiler.backends();
     process.stderr.write(`kiln audit: backends the config loads: ${describeBackends(loaded).join('; ')}\n`);
+    // Each backend's table with the lowerings its plugins override (the lowerOp hook), which win over it.
+    const backends = loaded.flatMap((b) => {
+      const overrides = loweringOverrides(compiler.hooks, b.name);
+      for (const o of overrides) process.stderr.write(`kiln audit: ${b.name} lowers ${o.op} ${o.lowering === 'rule' ? 'with the rule of' : 'eagerly, as asked by'} plugin ${o.plugin}\n`);
+      return b.loweredOps !== undefined || overrides.length ? [{ name: b.name, loweredOps: () => b.loweredOps?.() ?? [], overrides }] : [];
+    });
     // The config's own policy rules (and the custom ops its plugins allow) are audited with the built-in table.
-    return runAuditCli(rest, undefined, { backends: loaded.filter((b) => b.loweredOps !== undefined), overrides: compiler.policy.overrides });
+    return runAuditCli(rest, undefined, { backends, overrides: compiler.policy.overrides });
   }
   if (command === 'ops') {
     for (const op of listOps()) {

@@ -34,6 +34,21 @@ export function resolvedValue(obj: unknown, key: PropertyKey): unknown {
 }
 
 /**
+ * True when `obj[key]` is an own data property that can never become an accessor: a non-configurable one
+ * (an export of a module namespace, a field of a frozen or sealed object, an array's `length`). On an object
+ * the guards pin by identity, reading it can never run a getter, so it needs no `isDataRead` check per call.
+ */
+export function isFixedDataProperty(obj: object, key: PropertyKey): boolean {
+  if (isProxy(obj)) return false;
+  try {
+    const d = Object.getOwnPropertyDescriptor(obj, key);
+    return d !== undefined && 'value' in d && d.configurable === false;
+  } catch {
+    return false; // an export read before its module ran (TDZ)
+  }
+}
+
+/**
  * True when `for…in` over an object with prototype `proto` visits its own keys only: no object on the
  * chain has an enumerable string key (and none is a Proxy, whose traps would run).
  */

@@ -8,7 +8,7 @@ import type { FakeTensor } from '@kiln/tensor';
 import type { SourceLocation } from '@kiln/graph';
 import { GraphRecorder } from '@kiln/graph';
 import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode } from '../guards/builder.js';
-import { NOT_DATA, onlyLibraryPrototypes, resolvedValue } from '../guards/reflect.js';
+import { NOT_DATA, isFixedDataProperty, onlyLibraryPrototypes, resolvedValue } from '../guards/reflect.js';
 import { GraphBreak } from './errors.js';
 import type { Locator } from './functions.js';
 import { ExternalRef, Scope } from './values.js';
@@ -189,7 +189,9 @@ export class FrameTracer {
       return value;
     }
     if (value instanceof Tensor) return this.tensorInput(value, source);
-    if (typeof value === 'function' || types.isProxy(value) || !isPlain(value) || value instanceof Map) {
+    // A module namespace is pinned by identity, like a function: its exports never become getters (see
+    // isFixedDataProperty), where another object with its null prototype could hold any.
+    if (typeof value === 'function' || types.isProxy(value) || !isPlain(value) || value instanceof Map || types.isModuleNamespaceObject(value)) {
       this.guard(`${source} === ${this.guards.constant(value)}`, `${source} is ${describeConstant(value)}`, 'identity');
       return new ExternalRef(value, source, 'identity');
     }
@@ -256,7 +258,11 @@ export class FrameTracer {
     const holder = ref.value as Record<string | number, unknown>;
     if (resolvedValue(holder, key) === NOT_DATA) throw this.break(`reading '${String(key)}' of ${ref.source} runs a getter`, 'store the value in a field, or read it outside the compiled function');
     // Checked before any guard reads the property: a getter installed later fails here without running.
-    this.guard(`isDataRead(${ref.source}, ${keyCode(this.guards, key)})`, `${childSource(ref.source, key)} is a data property`, 'keys');
+    // Not needed where no getter can ever appear: a non-configurable data property of an object pinned by
+    // identity (a module's export, a frozen object's field), or an array's length (one native lookup less
+    // per property per call: module-style guards were mostly these checks).
+    const fixed = ref.guarded === 'identity' ? isFixedDataProperty(holder, key) : Array.isArray(holder) && key === 'length';
+    if (!fixed) this.guard(`isDataRead(${ref.source}, ${keyCode(this.guards, key)})`, `${childSource(ref.source, key)} is a data property`, 'keys');
     const value = holder[key];
     if (!(key in holder) && ref.guarded === 'shape' && !Array.isArray(holder)) {
       this.guard(`!(${JSON.stringify(String(key))} in ${ref.source})`, `${ref.source} has no key ${JSON.stringify(String(key))}`, 'keys');

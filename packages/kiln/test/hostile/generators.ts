@@ -1,7 +1,8 @@
 // Every code generator that user-controlled strings can reach, each driven with the whole hostile corpus.
-// A generator either compiles (run once per registered backend: the eager interpreter, the wasm CPU backend,
-// and any backend registered later, WebGPU included, with no change here) or generates code on its own
-// (pytree's fast paths). Each run compares with plain eager JS and throws on any difference.
+// A generator either compiles (run once per target: each registered backend — the eager interpreter, the
+// wasm CPU backend — and, from backend-webgpu's tests, a compiler that loads the WebGPU plugin, whose results
+// are device tensors read back asynchronously) or generates code on its own (pytree's fast paths). Each run
+// compares with plain eager JS and throws on any difference.
 import * as assert from 'uvu/assert';
 import * as k from 'kiln';
 import {
@@ -9,12 +10,31 @@ import {
 } from '@kiln/pytree';
 import { DISTINCT_STRINGS, HOSTILE_IDENTIFIERS, recordOf } from './corpus.js';
 
+/** Where a generator compiles: a backend name, the compile / explain to use, and how results are read. */
+export interface HostileTarget {
+  readonly backend: string | undefined;
+  compile<F extends (...args: any[]) => any>(fn: F, options?: Omit<k.CompileOptions, 'backend' | 'compiler'>): F;
+  explain<F extends (...args: any[]) => any>(fn: F): (...args: Parameters<F>) => k.ExplainOutput;
+  /** A result as host values: device tensors are read back (webgpu), host tensors returned as they are. */
+  read(value: unknown): Promise<unknown>;
+}
+
+/** The target of one registered backend of the default compiler (results are host tensors). */
+export function backendTarget(backend: string): HostileTarget {
+  return {
+    backend,
+    compile: (fn, options = {}) => k.compile(fn, { ...options, backend }),
+    explain: (fn) => k.explain(fn, { backend }),
+    read: async (value) => value,
+  };
+}
+
 export interface HostileGenerator {
   /** The generated code this reaches, as a reader would look for it. */
   readonly name: string;
-  /** Compiles with `compile(fn, { backend })`: run once per name in backendNames(). */
+  /** Compiles through `target`: run once per target (see HostileTarget). */
   readonly perBackend: boolean;
-  run(backend: string | undefined): void;
+  run(target: HostileTarget | undefined): Promise<void>;
 }
 
 /** Source text for a string: JSON's escaping is valid JS (U+2028/9 are legal in literals since ES2019). */
@@ -26,7 +46,8 @@ function fromSource<F>(params: string, body: string, captured: Record<string, un
   return new Function(...names, `return (${params}) => {\n${body}\n};`)(...names.map((n) => captured[n])) as F;
 }
 
-function sameTensor(actual: unknown, expected: unknown, where: string): void {
+async function sameTensor(result: unknown, expected: unknown, where: string, target?: HostileTarget): Promise<void> {
+  const actual = target ? await target.read(result) : result;
   assert.ok(actual instanceof k.Tensor && expected instanceof k.Tensor, `${where}: not a tensor`);
   const a = actual as k.Tensor;
   const e = expected as k.Tensor;
@@ -37,14 +58,14 @@ function sameTensor(actual: unknown, expected: unknown, where: string): void {
 }
 
 /** Same own keys in the same order, same prototype, equal tensors under each key. */
-function sameRecord(actual: unknown, expected: Record<string, unknown>, where: string): void {
+async function sameRecord(actual: unknown, expected: Record<string, unknown>, where: string, target?: HostileTarget): Promise<void> {
   const got = actual as Record<string, unknown>;
   assert.is(Object.getPrototypeOf(got), Object.getPrototypeOf(expected), `${where}: prototype`);
   assert.equal(Reflect.ownKeys(got), Reflect.ownKeys(expected), `${where}: own keys`);
   for (const key of Object.keys(expected)) {
     const value = Object.getOwnPropertyDescriptor(got, key)!.value;
     const want = Object.getOwnPropertyDescriptor(expected, key)!.value;
-    if (want instanceof k.Tensor) sameTensor(value, want, `${where}[${lit(key)}]`);
+    if (want instanceof k.Tensor) await sameTensor(value, want, `${where}[${lit(key)}]`, target);
     else assert.equal(value, want, `${where}[${lit(key)}]`);
   }
 }
@@ -56,11 +77,12 @@ const inputRecord = (scale: number) => recordOf(KEYS, (_, i) => k.full([2], i * 
 const guardKeys: HostileGenerator = {
   name: 'guards: hostile property names of an input object',
   perBackend: true,
-  run(backend) {
+  async run(target) {
+    const { backend } = target!;
     const body = ['let acc = o[' + lit(KEYS[0]!) + '];', ...KEYS.slice(1).map((key) => `acc = acc.add(o[${lit(key)}]);`), 'return acc;'].join('\n');
     const fn = fromSource<(o: Record<string, k.Tensor>) => k.Tensor>('o', body);
-    const compiled = k.compile(fn, { backend, fullgraph: true });
-    for (const scale of [1, 2]) sameTensor(compiled(inputRecord(scale)), fn(inputRecord(scale)), `backend ${backend}, scale ${scale}`);
+    const compiled = target!.compile(fn, { fullgraph: true });
+    for (const scale of [1, 2]) await sameTensor(compiled(inputRecord(scale)), fn(inputRecord(scale)), `backend ${backend}, scale ${scale}`, target);
     // A missing key fails as eager does (the user's own code reads undefined).
     const partial = inputRecord(1);
     delete partial[KEYS[3]!];
@@ -73,12 +95,13 @@ const guardKeys: HostileGenerator = {
 const guardStrings: HostileGenerator = {
   name: 'guards: hostile string arguments compared with hostile literals',
   perBackend: true,
-  run(backend) {
+  async run(target) {
+    const { backend } = target!;
     const body = ['let r = t;', ...KEYS.map((s, i) => `if (s === ${lit(s)}) r = r.add(${i + 1});`), 'return r;'].join('\n');
     const fn = fromSource<(t: k.Tensor, s: string) => k.Tensor>('t, s', body);
-    const compiled = k.compile(fn, { backend, fullgraph: true, recompileLimit: 16 });
+    const compiled = target!.compile(fn, { fullgraph: true, recompileLimit: 16 });
     for (const s of [KEYS[0]!, KEYS[17]!, KEYS[KEYS.length - 1]!, 'not in the corpus', KEYS[0]!]) {
-      sameTensor(compiled(k.ones([3]), s), fn(k.ones([3]), s), `backend ${backend}, s = ${lit(s).slice(0, 40)}`);
+      await sameTensor(compiled(k.ones([3]), s), fn(k.ones([3]), s), `backend ${backend}, s = ${lit(s).slice(0, 40)}`, target);
     }
   },
 };
@@ -87,11 +110,12 @@ const guardStrings: HostileGenerator = {
 const outputKeys: HostileGenerator = {
   name: 'output rebuilding: hostile keys of a returned object',
   perBackend: true,
-  run(backend) {
+  async run(target) {
+    const { backend } = target!;
     const body = `return { ${KEYS.map((key, i) => `[${lit(key)}]: t.mul(${i}), `).join('')}n: 1 };`;
     const fn = fromSource<(t: k.Tensor) => Record<string, unknown>>('t', body);
-    const compiled = k.compile(fn, { backend, fullgraph: true });
-    sameRecord(compiled(k.ones([2])), fn(k.ones([2])), `backend ${backend}`);
+    const compiled = target!.compile(fn, { fullgraph: true });
+    await sameRecord(compiled(k.ones([2])), fn(k.ones([2])), `backend ${backend}`, target);
   },
 };
 
@@ -99,7 +123,8 @@ const outputKeys: HostileGenerator = {
 const resume: HostileGenerator = {
   name: 'resume functions: hostile identifiers, labels and keys across a graph break',
   perBackend: true,
-  run(backend) {
+  async run(target) {
+    const { backend } = target!;
     const ids = HOSTILE_IDENTIFIERS;
     const body = [
       ...ids.map((id, i) => `let ${id} = t.mul(${i + 1});`),
@@ -115,14 +140,14 @@ const resume: HostileGenerator = {
     const sinkCompiled: unknown[] = [];
     const eager = fromSource<(t: k.Tensor) => Record<string, unknown>>('t', body, { sink: sinkEager });
     const fn = fromSource<(t: k.Tensor) => Record<string, unknown>>('t', body, { sink: sinkCompiled });
-    const compiled = k.compile(fn, { backend });
-    const explained = k.explain(fn, { backend })(k.ones([3]));
+    const compiled = target!.compile(fn);
+    const explained = target!.explain(fn)(k.ones([3]));
     assert.ok(explained.breakCount >= 1, `backend ${backend}: expected a graph break`);
     sinkCompiled.length = 0;
     for (const n of [3, 4]) {
       const got = compiled(k.ones([n]));
       const want = eager(k.ones([n]));
-      sameTensor(got.sum, want.sum, `backend ${backend}, n = ${n}`);
+      await sameTensor(got.sum, want.sum, `backend ${backend}, n = ${n}`, target);
       assert.is(got.key, want.key);
       assert.is(got.proto, want.proto);
     }
@@ -134,12 +159,13 @@ const resume: HostileGenerator = {
 const checkMessages: HostileGenerator = {
   name: 'runtime asserts: hostile check() messages',
   perBackend: true,
-  run(backend) {
+  async run(target) {
+    const { backend } = target!;
     const messages = KEYS.slice(0, 12);
     const body = [...messages.map((m, i) => `check(t.shape[0] !== ${i + 2}, ${lit(m)});`), 'return t.mul(2);'].join('\n');
     const fn = fromSource<(t: k.Tensor) => k.Tensor>('t', body, { check: k.check });
-    const compiled = k.compile(fn, { backend, dynamic: true });
-    sameTensor(compiled(k.ones([20])), fn(k.ones([20])), `backend ${backend}`);
+    const compiled = target!.compile(fn, { dynamic: true });
+    await sameTensor(compiled(k.ones([20])), fn(k.ones([20])), `backend ${backend}`, target);
     for (const i of [0, 3, 11]) {
       const failing = k.ones([i + 2]);
       let eagerError: unknown;
@@ -165,7 +191,8 @@ const checkMessages: HostileGenerator = {
 const names: HostileGenerator = {
   name: 'guards and logs: hostile class and function names',
   perBackend: true,
-  run(backend) {
+  async run(target) {
+    const { backend } = target!;
     const classes = KEYS.slice(0, 30).map((name) => {
       const C = class {
         constructor(readonly v: k.Tensor) {}
@@ -179,13 +206,13 @@ const names: HostileGenerator = {
       return acc;
     };
     Object.defineProperty(fn, 'name', { value: KEYS[16] });
-    const compiled = k.compile(fn, { backend, fullgraph: true });
+    const compiled = target!.compile(fn, { fullgraph: true });
     const inputs = (s: number) => classes.map((C, i) => new C(k.full([2], i * s)));
-    for (const s of [1, 3]) sameTensor(compiled(inputs(s)), fn(inputs(s)), `backend ${backend}`);
+    for (const s of [1, 3]) await sameTensor(compiled(inputs(s)), fn(inputs(s)), `backend ${backend}`, target);
     // Another class in one slot misses the guard and recompiles; still the eager value.
     const swapped = inputs(2);
     swapped[4] = new classes[5]!(k.full([2], 9));
-    sameTensor(compiled(swapped), fn(swapped), `backend ${backend}, swapped class`);
+    await sameTensor(compiled(swapped), fn(swapped), `backend ${backend}, swapped class`, target);
   },
 };
 
@@ -193,7 +220,7 @@ const names: HostileGenerator = {
 const pytree: HostileGenerator = {
   name: 'pytree: generated flatten / unflatten, serialize',
   perBackend: false,
-  run() {
+  async run() {
     const tree = { rec: recordOf(KEYS, (_, i) => i), map: new Map(KEYS.map((key, i) => [key, -i])), list: [recordOf(KEYS.slice(0, 9), () => 'x')] };
     // Object key order is JS's own (integer-like keys such as '0' first), as Object.keys gives it.
     const expected = [...Object.values(tree.rec), ...KEYS.map((_, i) => -i), ...KEYS.slice(0, 9).map(() => 'x')];
@@ -202,7 +229,7 @@ const pytree: HostileGenerator = {
       const [leaves, spec] = treeFlatten(tree);
       assert.equal(leaves, expected);
       const rebuilt = treeUnflatten(spec, leaves) as typeof tree;
-      sameRecord(rebuilt.rec, tree.rec, 'rebuilt record');
+      await sameRecord(rebuilt.rec, tree.rec, 'rebuilt record');
       assert.equal([...rebuilt.map], [...tree.map]);
       const back = TreeSpec.deserialize(spec.serialize());
       assert.ok(back.equals(spec), 'serialize round trip');

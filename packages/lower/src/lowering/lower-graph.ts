@@ -16,7 +16,7 @@ import { fuseProgram, lastUses } from '../schedule/fuse.js';
 import type { LoopDType, ValueExpr } from '../loop-ir/loop-ir.js';
 import type { BackendCapabilities, OpLowering, OpLoweringOverride } from '../backend/contract.js';
 import { describeScalarArg, scalarInput } from './scalar-operands.js';
-import { LOWERING_TABLE, isTensorValue, lowerWithPointwiseRule } from './table.js';
+import { LOWERING_TABLE, isTensorValue, lowerFormula, lowerWithPointwiseRule } from './table.js';
 import { checkAllPlaced, emitReadyAsserts } from './assert-steps.js';
 
 type FakeLike = { shape: readonly unknown[]; dtype: string };
@@ -209,7 +209,8 @@ function lowerCall(
   // A plugin's rule (a custom op, or an override of a table entry) comes before the table.
   const custom = typeof override === 'object' ? lowerWithPointwiseRule(override.pointwise, node.target, all, fake) : undefined;
   if (custom !== undefined) return custom;
-  const entry = LOWERING_TABLE[node.target as CoreOpName];
+  // An op outside the table (a plugin's) lowers from its registry formula when it has one.
+  const entry = LOWERING_TABLE[node.target as CoreOpName] ?? (getOp(node.target)?.formula ? lowerFormula : undefined);
   const lowered = entry === undefined || entry === 'eager' ? undefined : entry(b, node.target, all, fake);
   if (lowered !== undefined) return lowered;
   const reason = entry === 'eager' ? `${node.target} has no loop-IR form (the lowering table runs it eagerly)` : `no lowering rule for ${node.target}${fake?.dtype ? ` on ${fake.dtype}` : ''}`;

@@ -1,7 +1,7 @@
 // Pointwise ops as value expressions: one rule per registry op that lowers to loop-IR arithmetic. An op
 // missing here is not lowered; the graph lowering then runs it with its eager kernel (a visible fallback).
 import type { LoopDType, ValueExpr } from '../loop-ir/loop-ir.js';
-import { add, binary, cast, constant, div, mul, sub, unary, where } from '../loop-ir/build.js';
+import { add, binary, cast, div, mul, sub, unary, where } from '../loop-ir/build.js';
 
 /** Operands already read at the output index and cast to the op's computation dtype. */
 export interface PointwiseContext {
@@ -17,37 +17,13 @@ export interface PointwiseContext {
 export type PointwiseRule = (c: PointwiseContext) => ValueExpr;
 type Rule = PointwiseRule;
 
-const k = (value: number, dtype: LoopDType): ValueExpr => constant(value, dtype);
-const same = (op: Parameters<typeof unary>[0]): Rule => ({ x }) => unary(op, x[0]!);
-
-const SQRT_HALF = Math.SQRT1_2;
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-
+/**
+ * Pointwise ops whose lowering depends on more than a scalar formula: an `alpha` or optional bounds, integer
+ * semantics, computation in bool or in the promoted input dtype. Ops with a registry formula (`@kiln/tensor`'s
+ * `formula`: unary math, silu, gelu…) are not here: formula-rules.ts lowers them from that one definition.
+ */
 export const pointwiseRules: Readonly<Record<string, Rule>> = {
-  neg: same('neg'),
-  abs: same('abs'),
-  exp: same('exp'),
-  log: same('log'),
-  log1p: same('log1p'),
-  sqrt: same('sqrt'),
-  rsqrt: same('rsqrt'),
-  sin: same('sin'),
-  cos: same('cos'),
-  tanh: same('tanh'),
-  sigmoid: same('sigmoid'),
-  relu: same('relu'),
-  erf: same('erf'),
-  floor: same('floor'),
-  ceil: same('ceil'),
-  round: same('round'),
-  sign: same('sign'),
-  reciprocal: same('reciprocal'),
   logicalNot: ({ x }) => unary('not', x[0]!),
-  silu: ({ x }) => mul(x[0]!, unary('sigmoid', x[0]!)),
-  gelu: ({ x, args, dtype }) =>
-    args[0] === 'tanh'
-      ? mul(mul(k(0.5, dtype), x[0]!), add(k(1, dtype), unary('tanh', mul(k(SQRT_2_OVER_PI, dtype), add(x[0]!, mul(k(0.044715, dtype), mul(x[0]!, mul(x[0]!, x[0]!))))))))
-      : mul(mul(k(0.5, dtype), x[0]!), add(k(1, dtype), unary('erf', mul(x[0]!, k(SQRT_HALF, dtype))))),
   add: ({ x, args, dtype, scalar }) => add(x[0]!, (args[0] ?? 1) === 1 ? x[1]! : mul(scalar(args[0], dtype), x[1]!)),
   sub: ({ x, args, dtype, scalar }) => sub(x[0]!, (args[0] ?? 1) === 1 ? x[1]! : mul(scalar(args[0], dtype), x[1]!)),
   mul: ({ x }) => mul(x[0]!, x[1]!),

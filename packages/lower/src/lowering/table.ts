@@ -2,12 +2,13 @@
 // (typed over `CoreOpName`, so a new core op without an entry fails to compile). A rule may still answer
 // undefined for arguments it does not cover (a dtype, a symbolic coefficient): that node runs eagerly too.
 import type { CoreOpName, ScalarLike, Tensor } from '@kiln/tensor';
-import { getOp, resultType } from '@kiln/tensor';
+import { allOps, getOp, resultType } from '@kiln/tensor';
 import { cast } from '../loop-ir/build.js';
 import type { ProgramBuilder } from './builder.js';
 import { loopDtype } from './builder.js';
 import { computeDtype, lowersForDtype, pointwiseRules } from './pointwise-rules.js';
 import type { PointwiseRule } from './pointwise-rules.js';
+import { formulaLowersIn, formulaRule } from './formula-rules.js';
 import { lowerGatherOp } from './gather-rules.js';
 import { PositionNotExpressible, lowerIndexOp } from './index-rules.js';
 import { lowerJoin } from './join-rules.js';
@@ -51,6 +52,12 @@ function lowerPointwise(_b: ProgramBuilder, target: string, all: unknown[], fake
   return rule ? lowerWithPointwiseRule(rule, target, all, fake) : undefined;
 }
 
+/** An op with a registry formula (a built-in such as gelu, or a plugin's op): lowered from that formula. */
+export function lowerFormula(_b: ProgramBuilder | undefined, target: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
+  const rule = formulaRule(getOp(target));
+  return rule ? lowerWithPointwiseRule(rule, target, all, fake) : undefined;
+}
+
 /**
  * A pointwise node lowered with `rule` (a table entry, or a plugin's rule from the lowerOp hook for an op the
  * table does not know): its operands read at the output index, broadcast and cast like any pointwise op.
@@ -58,7 +65,7 @@ function lowerPointwise(_b: ProgramBuilder, target: string, all: unknown[], fake
 export function lowerWithPointwiseRule(rule: PointwiseRule, target: string, all: unknown[], fake: FakeLike): LoweredValue | undefined {
   if (!fake?.shape) return undefined;
   const op = getOp(target)!;
-  const arity = op.schema.positional.filter((s) => s.type === 'Tensor' || s.type === 'TensorOrScalar').length;
+  const arity = op.formula?.arity ?? op.schema.positional.filter((s) => s.type === 'Tensor' || s.type === 'TensorOrScalar').length;
   const operands = all.slice(0, arity);
   const extras = all.slice(arity);
   const outDtype = loopDtype(fake.dtype);
@@ -66,7 +73,8 @@ export function lowerWithPointwiseRule(rule: PointwiseRule, target: string, all:
   // A symbolic scalar promotes like the plain scalar it stands for (a size like an int).
   const promoted = loopDtype(resultType(operands.map((o) => (isTensorValue(o) ? { dtype: o.dtype, ndim: o.shape.length } : (o as ScalarLike)))));
   const compute = computeDtype(target, outDtype, promoted);
-  if (!lowersForDtype(target, compute)) return undefined;
+  const lowers = op.formula && !pointwiseRules[target] ? formulaLowersIn(op, compute, extras) : lowersForDtype(target, compute);
+  if (!lowers) return undefined;
   const shape = fake.shape.map(toSizeExpr);
   return {
     kind: 'virtual',
@@ -121,7 +129,7 @@ const cumsum: LoweringRule = (b, _op, all, fake) => lowerCumsum(b, all, fake);
  * core functionalizes before lowering, ops whose eager rounding the loop IR does not share).
  */
 export const LOWERING_TABLE: { readonly [K in CoreOpName]: LoweringRule | 'eager' } = {
-  abs: lowerPointwise,
+  abs: lowerFormula,
   add: lowerPointwise,
   all: reduction,
   amax: reduction,
@@ -132,33 +140,33 @@ export const LOWERING_TABLE: { readonly [K in CoreOpName]: LoweringRule | 'eager
   argmin: reduction,
   atan2: lowerPointwise,
   cat: join,
-  ceil: lowerPointwise,
+  ceil: lowerFormula,
   clamp: lowerPointwise,
   clone: view,
   contiguous: view,
   copy_: 'eager',
-  cos: lowerPointwise,
+  cos: lowerFormula,
   cumsum: cumsum,
   div: lowerPointwise,
   eq: lowerPointwise,
-  erf: lowerPointwise,
-  exp: lowerPointwise,
+  erf: lowerFormula,
+  exp: lowerFormula,
   expand: view,
   eye: checkedIndexOp,
   flatten: view,
-  floor: lowerPointwise,
+  floor: lowerFormula,
   full: lowerCreation,
   fullLike: lowerCreation,
   gather: gather,
   ge: lowerPointwise,
-  gelu: lowerPointwise,
+  gelu: lowerFormula,
   gt: lowerPointwise,
   indexSelect: gather,
   item: 'eager',
   le: lowerPointwise,
   linspace: 'eager',
-  log: lowerPointwise,
-  log1p: lowerPointwise,
+  log: lowerFormula,
+  log1p: lowerFormula,
   logicalAnd: lowerPointwise,
   logicalNot: lowerPointwise,
   logicalOr: lowerPointwise,
@@ -171,7 +179,7 @@ export const LOWERING_TABLE: { readonly [K in CoreOpName]: LoweringRule | 'eager
   mul: lowerPointwise,
   narrow: view,
   ne: lowerPointwise,
-  neg: lowerPointwise,
+  neg: lowerFormula,
   nonzero: 'eager',
   oneHot: gather,
   // The adjoint of gather/indexSelect (autograd): several positions may add into one element.
@@ -183,23 +191,23 @@ export const LOWERING_TABLE: { readonly [K in CoreOpName]: LoweringRule | 'eager
   prod: reduction,
   rand: 'eager',
   randn: 'eager',
-  reciprocal: lowerPointwise,
-  relu: lowerPointwise,
+  reciprocal: lowerFormula,
+  relu: lowerFormula,
   remainder: lowerPointwise,
   reshape: view,
-  round: lowerPointwise,
-  rsqrt: lowerPointwise,
+  round: lowerFormula,
+  rsqrt: lowerFormula,
   select: view,
-  sigmoid: lowerPointwise,
-  sign: lowerPointwise,
-  silu: lowerPointwise,
-  sin: lowerPointwise,
+  sigmoid: lowerFormula,
+  sign: lowerFormula,
+  silu: lowerFormula,
+  sin: lowerFormula,
   slice: view,
-  sqrt: lowerPointwise,
+  sqrt: lowerFormula,
   squeeze: view,
   sub: lowerPointwise,
   sum: reduction,
-  tanh: lowerPointwise,
+  tanh: lowerFormula,
   tensor: 'eager',
   to: lowerConversion,
   transpose: view,
@@ -216,9 +224,12 @@ export const LOWERING_TABLE: { readonly [K in CoreOpName]: LoweringRule | 'eager
 const LOWERED_BY_DECOMPOSITION = ['embedding', 'stack'];
 
 /**
- * Every registry op that lowering turns into loop-IR kernels (others run as eager steps). Backends that
- * consume the loop IR report this list to the policy audit's backend-coverage column.
+ * Every registry op that lowering turns into loop-IR kernels (others run as eager steps), a plugin's op with
+ * a formula included. Backends that consume the loop IR report this list to the policy audit's
+ * backend-coverage column.
  */
 export function loweredOps(): string[] {
-  return [...Object.entries(LOWERING_TABLE).flatMap(([op, entry]) => (entry === 'eager' ? [] : [op])), ...LOWERED_BY_DECOMPOSITION].sort();
+  const fromTable = Object.entries(LOWERING_TABLE).flatMap(([op, entry]) => (entry === 'eager' ? [] : [op]));
+  const byFormula = allOps().flatMap((op) => (op.formula && !(op.name in LOWERING_TABLE) ? [op.name] : []));
+  return [...new Set([...fromTable, ...byFormula, ...LOWERED_BY_DECOMPOSITION])].sort();
 }

@@ -14,16 +14,20 @@ import { checkDecomposition, checkFake, checkMathEntry, checkPurity } from './op
 import type { FakeCheck } from './op-checks.js';
 import { checkAllowlistOps, checkCoverage, checkDuplicatesAndConflicts, checkModuleOverrides, checkPolyfills, checkStaleRules } from './rule-checks.js';
 import { samplesFor } from './samples.js';
-import type { AuditReport, BackendCoverage, CheckResult, Finding, FunctionRow, Lowering, MathRow, PurityResult } from './types.js';
+import type { AuditReport, BackendCoverage, CheckResult, Finding, FunctionRow, Lowering, LoweringOverride, MathRow, PurityResult } from './types.js';
 import { statusOf } from './types.js';
 
 /**
  * A backend's lowering table as the audit reads it: the op names it lowers directly, as a list or through
  * core's `Backend.loweredOps()` (so a registered backend can be passed as it is).
  */
-export type BackendLoweringTable =
+export type BackendLoweringTable = (
   | { readonly name: string; readonly ops: Iterable<string> }
-  | { readonly name: string; loweredOps?(): Iterable<string> };
+  | { readonly name: string; loweredOps?(): Iterable<string> }
+) & {
+  /** The plugins' per-op lowering hook on this backend (core's compiler lists them): they win over the table. */
+  readonly overrides?: readonly LoweringOverride[];
+};
 
 const loweredBy = (b: BackendLoweringTable): Iterable<string> => ('ops' in b ? b.ops : b.loweredOps?.() ?? []);
 
@@ -209,18 +213,23 @@ function backendCoverage(backends: readonly BackendLoweringTable[], allowlisted:
   const lowering = new Map<string, Record<string, Lowering>>();
   const opNames = [...new Set(allowlisted.map((r) => r.op!))].sort();
   const coverage: BackendCoverage[] = backends.map((b) => {
-    const lowers = new Set(loweredBy(b));
-    for (const name of lowers) {
+    const overrides = b.overrides ?? [];
+    // A plugin's answer comes before the table (as in lowering): 'eager' takes an op out, a rule puts it in.
+    const byPlugin = new Map(overrides.map((o) => [o.op, o.lowering]));
+    const lowers = new Set([...loweredBy(b)].filter((op) => byPlugin.get(op) !== 'eager'));
+    for (const name of [...lowers, ...byPlugin.keys()]) {
       if (!getOp(name)) backendFindings.push({ severity: 'fail', subject: `${b.name}:${name}`, message: `stale lowering: backend ${b.name} lowers '${name}', which is not a registered op` });
     }
+    const lowersOp = (op: string) => byPlugin.get(op) === 'rule' || lowers.has(op);
     const missing: string[] = [];
     for (const op of opNames) {
       const core = opAudits.get(op)?.coreOps ?? [];
-      const how: Lowering = lowers.has(op) ? 'direct' : core.length > 0 && core.every((c) => lowers.has(c)) ? 'decomposed' : 'no';
+      const how: Lowering =
+        byPlugin.get(op) === 'rule' ? 'plugin' : lowers.has(op) ? 'direct' : core.length > 0 && core.every(lowersOp) ? 'decomposed' : 'no';
       if (how === 'no') missing.push(op);
       lowering.set(op, { ...lowering.get(op), [b.name]: how });
     }
-    return { backend: b.name, lowered: opNames.length - missing.length, total: opNames.length, missing };
+    return { backend: b.name, lowered: opNames.length - missing.length, total: opNames.length, missing, overrides };
   });
   return { coverage, backendFindings, lowering };
 }

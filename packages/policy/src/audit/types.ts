@@ -21,7 +21,17 @@ export interface CheckResult {
 export type PurityResult = 'pure' | 'rng' | 'mutates-input' | 'impure' | 'not-run';
 /** How an allowlisted op runs on fake tensors. */
 export type FakeResult = 'meta' | 'decomposition' | 'constant' | 'failed' | 'not-run';
-export type Lowering = 'direct' | 'decomposed' | 'no';
+/** direct: the backend's table; decomposed: through ops it lowers; plugin: a plugin's lowering (the lowerOp hook). */
+export type Lowering = 'direct' | 'decomposed' | 'plugin' | 'no';
+
+/** An op whose lowering a plugin overrides on one backend through the per-op lowering hook. */
+export interface LoweringOverride {
+  readonly op: string;
+  /** The hook tap's name (the plugin's). */
+  readonly plugin: string;
+  /** rule: the plugin lowers it (a pointwise formula); eager: the plugin runs it on its eager kernel. */
+  readonly lowering: 'rule' | 'eager';
+}
 
 export interface FunctionRow {
   readonly name: string;
@@ -53,6 +63,8 @@ export interface BackendCoverage {
   readonly lowered: number;
   readonly total: number;
   readonly missing: readonly string[];
+  /** Ops plugins lower (or send to eager) on this backend through the lowerOp hook. */
+  readonly overrides: readonly LoweringOverride[];
 }
 
 export interface AuditReport {

@@ -76,7 +76,7 @@ export class SpecializedLoops {
 let loopSerial = 0;
 
 /** An operand's reading as loop arguments, or undefined when it needs the generic path (float32 rounding). */
-function operandArgs(x: Operand, shape: readonly number[], computeDtype: DType): { kind: string; args: unknown[] } | undefined {
+export function operandArgs(x: Operand, shape: readonly number[], computeDtype: DType): { kind: string; args: unknown[] } | undefined {
   if (!(x instanceof Tensor)) return { kind: 's', args: [Number(castOperand(x, computeDtype))] };
   // int32 and float64 operands of a float32 computation are rounded to float32 first (inComputeDtype)
   if (computeDtype === 'float32' && x.dtype !== 'float32' && x.dtype !== 'bool') return undefined;
@@ -147,6 +147,21 @@ export function mapTernary(
   const rb = reader(castOperand(b, outDtype), shape, n);
   const rc = reader(castOperand(c, outDtype), shape, n);
   for (let i = 0; i < n; i++) out[i] = f(ra(i), rb(i), rc(i));
+  return Tensor.fromData(out, shape, outDtype);
+}
+
+/** Any number of operands broadcast to `shape`, one `f` call per element through readers (bool outputs become 0/1). */
+export function mapGeneric(operands: readonly Operand[], shape: readonly number[], outDtype: DType, f: Function): Tensor {
+  let n = 1;
+  for (const s of shape) n *= s;
+  const out = allocate(outDtype, n);
+  const reads = operands.map((o) => reader(o, shape, n));
+  const store = storeInto(outDtype);
+  const values = new Array<number>(operands.length);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < reads.length; j++) values[j] = reads[j]!(i);
+    out[i] = store(f(...values));
+  }
   return Tensor.fromData(out, shape, outDtype);
 }
 

@@ -4,6 +4,9 @@ import type { ScalarLike } from '../dtype.js';
 import { KilnTypeError, ValueError } from '../errors.js';
 import { SpecializedLoops, mapBinary, mapTernary, mapUnary } from '../kernels/pointwise.js';
 import * as scalar from '../math/special.js';
+import '../kernels/formula.js';
+import { SCALAR_BINARY, scalar as s } from '../registry/formula.js';
+import type { ScalarExpr } from '../registry/formula.js';
 import type { Derivative, GradContext, InputGrads } from '../registry/derivative.js';
 import { defineOp } from '../registry/registry.js';
 import type { MetaTensor, TensorMetaLike } from '../registry/registry.js';
@@ -22,8 +25,11 @@ type UnaryDerivative = Derivative<readonly [Tensor]> | 'nonDifferentiable';
 /** For ops whose derivative is zero almost everywhere (floor, round, sign): a zero gradient, as PyTorch gives. */
 const zeroDerivative: UnaryDerivative = ({ grad }): InputGrads => [grad.mul(0)];
 
-function unary<const N extends string>(name: N, result: UnaryResult, f: (v: number) => number, derivative: UnaryDerivative) {
-  const loops = new SpecializedLoops(f);
+/**
+ * A unary op defined by its formula (registry/formula.ts): the eager kernel and the loop-IR lowering both
+ * come from it. `logicalNot` alone keeps a kernel: it computes in bool, which formulas do not.
+ */
+function unary<const N extends string>(name: N, result: UnaryResult, formula: (x: ScalarExpr) => ScalarExpr, derivative: UnaryDerivative) {
   return defineOp({
     name,
     category: 'pointwise',
@@ -35,48 +41,58 @@ function unary<const N extends string>(name: N, result: UnaryResult, f: (v: numb
       }
       return { shape: [...x.shape], dtype: unaryOut(x, result) };
     },
-    kernel: ([x], out: MetaTensor): Tensor => mapUnary(x, out.dtype, f, loops),
+    formula: ([x]) => formula(x!),
     derivative,
   });
 }
 
-export const neg = unary('neg', 'same', (v) => -v, ({ grad }): InputGrads => [grad.neg()]);
-export const abs = unary('abs', 'same', Math.abs, ({ grad, input }): InputGrads => [grad.mul(input(0).sign())]);
-export const exp = unary('exp', 'float', Math.exp, ({ grad, output }): InputGrads => [grad.mul(output())]);
-export const log = unary('log', 'float', Math.log, ({ grad, input }): InputGrads => [grad.div(input(0))]);
-export const log1p = unary('log1p', 'float', Math.log1p, ({ grad, input }): InputGrads => [grad.div(input(0).add(1))]);
-export const sqrt = unary('sqrt', 'float', Math.sqrt, ({ grad, output }): InputGrads => [grad.div(output().mul(2))]);
-export const rsqrt = unary('rsqrt', 'float', (v) => 1 / Math.sqrt(v), ({ grad, output }): InputGrads => [grad.mul(output().pow(3)).mul(-0.5)]);
-export const sin = unary('sin', 'float', Math.sin, ({ grad, input }): InputGrads => [grad.mul(input(0).cos())]);
-export const cos = unary('cos', 'float', Math.cos, ({ grad, input }): InputGrads => [grad.mul(input(0).sin()).neg()]);
-export const tanh = unary('tanh', 'float', Math.tanh, ({ grad, output }): InputGrads => {
+const { neg: sNeg, abs: sAbs, exp: sExp, log: sLog, log1p: sLog1p, sqrt: sSqrt, rsqrt: sRsqrt, sin: sSin, cos: sCos } = s;
+export const neg = unary('neg', 'same', sNeg, ({ grad }): InputGrads => [grad.neg()]);
+export const abs = unary('abs', 'same', sAbs, ({ grad, input }): InputGrads => [grad.mul(input(0).sign())]);
+export const exp = unary('exp', 'float', sExp, ({ grad, output }): InputGrads => [grad.mul(output())]);
+export const log = unary('log', 'float', sLog, ({ grad, input }): InputGrads => [grad.div(input(0))]);
+export const log1p = unary('log1p', 'float', sLog1p, ({ grad, input }): InputGrads => [grad.div(input(0).add(1))]);
+export const sqrt = unary('sqrt', 'float', sSqrt, ({ grad, output }): InputGrads => [grad.div(output().mul(2))]);
+export const rsqrt = unary('rsqrt', 'float', sRsqrt, ({ grad, output }): InputGrads => [grad.mul(output().pow(3)).mul(-0.5)]);
+export const sin = unary('sin', 'float', sSin, ({ grad, input }): InputGrads => [grad.mul(input(0).cos())]);
+export const cos = unary('cos', 'float', sCos, ({ grad, input }): InputGrads => [grad.mul(input(0).sin()).neg()]);
+export const tanh = unary('tanh', 'float', s.tanh, ({ grad, output }): InputGrads => {
   const y = output();
   return [grad.mul(y.mul(y).neg().add(1))];
 });
-export const sigmoid = unary('sigmoid', 'float', scalar.sigmoid, ({ grad, output }): InputGrads => {
+export const sigmoid = unary('sigmoid', 'float', s.sigmoid, ({ grad, output }): InputGrads => {
   const y = output();
   return [grad.mul(y.mul(y.neg().add(1)))];
 });
-export const relu = unary('relu', 'same', (v) => (v > 0 ? v : Number.isNaN(v) ? v : 0), ({ grad, output }): InputGrads => [grad.mul(output().gt(0))]);
-export const silu = unary('silu', 'float', (v) => v * scalar.sigmoid(v), ({ grad, input }): InputGrads => {
+export const relu = unary('relu', 'same', s.relu, ({ grad, output }): InputGrads => [grad.mul(output().gt(0))]);
+export const silu = unary('silu', 'float', (x) => s.mul(x, s.sigmoid(x)), ({ grad, input }): InputGrads => {
   const x = input(0);
-  const s = x.sigmoid();
-  return [grad.mul(s.mul(x.mul(s.neg().add(1)).add(1)))];
+  const sig = x.sigmoid();
+  return [grad.mul(sig.mul(x.mul(sig.neg().add(1)).add(1)))];
 });
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
-export const erf = unary('erf', 'float', scalar.erf, ({ grad, input }): InputGrads => {
+export const erf = unary('erf', 'float', s.erf, ({ grad, input }): InputGrads => {
   const x = input(0);
   return [grad.mul(x.mul(x).neg().exp().mul(TWO_OVER_SQRT_PI))];
 });
-export const floor = unary('floor', 'same', Math.floor, zeroDerivative);
-export const ceil = unary('ceil', 'same', Math.ceil, zeroDerivative);
-export const round = unary('round', 'same', scalar.roundHalfEven, zeroDerivative);
-export const sign = unary('sign', 'same', scalar.sign, zeroDerivative);
-export const reciprocal = unary('reciprocal', 'float', (v) => 1 / v, ({ grad, output }): InputGrads => {
+export const floor = unary('floor', 'same', s.floor, zeroDerivative);
+export const ceil = unary('ceil', 'same', s.ceil, zeroDerivative);
+export const round = unary('round', 'same', s.round, zeroDerivative);
+export const sign = unary('sign', 'same', s.sign, zeroDerivative);
+export const reciprocal = unary('reciprocal', 'float', s.reciprocal, ({ grad, output }): InputGrads => {
   const y = output();
   return [grad.mul(y.mul(y)).neg()];
 });
-export const logicalNot = unary('logicalNot', 'bool', (v) => (v === 0 ? 1 : 0), 'nonDifferentiable');
+const notLoops = new SpecializedLoops((v: number) => (v === 0 ? 1 : 0));
+export const logicalNot = defineOp({
+  name: 'logicalNot',
+  category: 'pointwise',
+  method: true,
+  positional: [arg('self', 'Tensor')],
+  meta: ([x]): MetaTensor => ({ shape: [...x.shape], dtype: 'bool' }),
+  kernel: ([x], out: MetaTensor): Tensor => mapUnary(x, out.dtype, (v) => (v === 0 ? 1 : 0), notLoops),
+  derivative: 'nonDifferentiable',
+});
 
 const SQRT_HALF = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -87,14 +103,11 @@ export const gelu = defineOp({
   positional: [arg('self', 'Tensor')],
   keywordOnly: [choice('approximate', ['none', 'tanh'], 'none')],
   meta: ([x]): MetaTensor => ({ shape: [...x.shape], dtype: unaryOut(x, 'float') }),
-  kernel: ([x, approximate], out: MetaTensor): Tensor =>
-    mapUnary(
-      x,
-      out.dtype,
-      approximate === 'tanh'
-        ? (v) => 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
-        : (v) => 0.5 * v * (1 + scalar.erf(v * SQRT_HALF)),
-    ),
+  // x·Φ(x) = 0.5·x·(1 + erf(x/√2)), or its tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+  formula: ([x], [approximate]) =>
+    approximate === 'tanh'
+      ? s.mul(s.mul(0.5, x!), s.add(1, s.tanh(s.mul(SQRT_2_OVER_PI, s.add(x!, s.mul(s.mul(s.mul(0.044715, x!), x!), x!))))))
+      : s.mul(s.mul(0.5, x!), s.add(1, s.erf(s.mul(x!, SQRT_HALF)))),
   derivative: ({ grad, input, args: [, approximate] }): InputGrads => [grad.mul(approximate === 'tanh' ? geluTanhSlope(input(0)) : geluSlope(input(0)))],
 });
 
@@ -228,8 +241,8 @@ const pickDerivative = (wins: 'gt' | 'lt'): BinaryDerivative => (ctx): InputGrad
   const toB = typeof b === 'number' ? null : where(b[wins](a), ctx.grad, where(tie, half, 0));
   return [toA, toB];
 };
-export const maximum = binary('maximum', 'promote', pickDerivative('gt'), (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)));
-export const minimum = binary('minimum', 'promote', pickDerivative('lt'), (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)));
+export const maximum = binary('maximum', 'promote', pickDerivative('gt'), SCALAR_BINARY.max);
+export const minimum = binary('minimum', 'promote', pickDerivative('lt'), SCALAR_BINARY.min);
 // An int32 has no NaN to return for x % 0: PyTorch raises, and so does Kiln (before the result is visible).
 export const remainder = binary('remainder', 'promote', (ctx): InputGrads => {
   const b = otherOf(ctx);

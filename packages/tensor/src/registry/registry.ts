@@ -5,6 +5,9 @@ import type { Shape, Size } from '../size.js';
 import type { ArgSpec, CallParams, KeywordParams, MetaArgs, NormalizedArgs, Schema } from './schema.js';
 import { formatSchema, normalizeArgs } from './schema.js';
 import type { DerivativeRule } from './derivative.js';
+import type { FormulaFn, PointwiseFormula } from './formula.js';
+import type { Tensor } from '../tensor.js';
+import { makeFormula } from './formula.js';
 
 /** What meta functions read from a tensor: a real `Tensor` and a fake one both have it. */
 export interface TensorMetaLike {
@@ -56,6 +59,13 @@ export interface OpConfig<P extends readonly ArgSpec[], K extends readonly ArgSp
   meta?: (args: MetaArgs<[...P, ...K]>, ctx: MetaContext) => MetaResult;
   /** The eager CPU kernel; `out` is what `meta` returned. */
   kernel?: (args: NormalizedArgs<[...P, ...K]>, out: any) => R;
+  /**
+   * For pointwise ops: the op as a scalar formula over primitive ops (`([x]) => scalar.mul(x,
+   * scalar.sigmoid(x))`), the one definition both the eager kernel (when `kernel` is left out) and every
+   * loop-IR backend's lowering are derived from. `meta` may be left out too: the tensor operands broadcast,
+   * and the result is their promoted dtype, integers and bool promoted to float32.
+   */
+  formula?: FormulaFn;
   /** For composite ops: the same result written with other ops (the core graph uses it). */
   decompose?: (args: NormalizedArgs<[...P, ...K]>) => R;
   /** Mutates its first argument (in-place ops). */
@@ -84,6 +94,8 @@ export interface OpDef {
   readonly meta: ((args: readonly unknown[], ctx: MetaContext) => MetaResult) | undefined;
   readonly kernel: ((args: readonly unknown[], out: unknown) => unknown) | undefined;
   readonly decompose: ((args: readonly unknown[]) => unknown) | undefined;
+  /** A pointwise op's scalar formula (registry/formula.ts): its eager kernel and its lowering come from it. */
+  readonly formula: PointwiseFormula | undefined;
   readonly mutatesSelf: boolean;
   readonly random: boolean;
   readonly dataDependent: boolean;
@@ -116,6 +128,20 @@ export interface DispatchMode {
 const ops = new Map<string, OpDef>();
 let activeMode: DispatchMode | null = null;
 let isTensorValue: (x: unknown) => boolean = () => false;
+
+/**
+ * The eager kernel and default meta of formula ops, installed by kernels/formula.ts (which needs the Tensor
+ * class: importing it here would make a cycle). Looked up at call time, after every module has loaded.
+ */
+export interface FormulaLayer {
+  kernel(formula: PointwiseFormula, args: readonly unknown[], out: unknown): unknown;
+  meta(formula: PointwiseFormula, op: string, args: readonly unknown[]): MetaResult;
+}
+let formulaLayer: FormulaLayer | null = null;
+
+export function setFormulaLayer(layer: FormulaLayer): void {
+  formulaLayer = layer;
+}
 
 /** Set once by tensor.ts, which owns the class (keeps the registry free of an import cycle). */
 export function setTensorPredicate(pred: (x: unknown) => boolean): void {
@@ -180,6 +206,13 @@ export function defineOp<
   const M extends boolean = boolean,
   const N extends string = string,
 >(config: OpConfig<P, K, R, M> & { name: N; decompose: (args: NormalizedArgs<[...P, ...K]>) => R }): OpFunction<P, K, R, M, N, false>;
+/** A pointwise op defined by its formula alone: the kernel is derived from it, and it returns a tensor. */
+export function defineOp<
+  const P extends readonly ArgSpec[],
+  const K extends readonly ArgSpec[] = [],
+  const M extends boolean = boolean,
+  const N extends string = string,
+>(config: OpConfig<P, K, Tensor, M> & { name: N; formula: FormulaFn; kernel?: undefined; decompose?: undefined }): OpFunction<P, K, Tensor, M, N, true>;
 /** A core op: a kernel and no decomposition. */
 export function defineOp<
   const P extends readonly ArgSpec[],
@@ -195,11 +228,17 @@ export function defineOp<
   const M extends boolean = boolean,
 >(config: OpConfig<P, K, R, M>): OpFunction<P, K, R, M> {
   if (ops.has(config.name)) throw new KilnError(`op '${config.name}' is defined twice`);
-  if (!config.kernel && !config.decompose) {
-    throw new KilnError(`op '${config.name}' needs a kernel or a decomposition`);
+  if (!config.kernel && !config.decompose && !config.formula) {
+    throw new KilnError(`op '${config.name}' needs a kernel, a formula or a decomposition`);
+  }
+  if (config.formula && config.category !== 'pointwise') {
+    throw new KilnError(`op '${config.name}': only pointwise ops have a formula (its category is '${config.category}')`);
   }
   const schema: Schema = { positional: config.positional, keywordOnly: config.keywordOnly ?? [] };
   const name = config.name;
+  const formula = config.formula && makeFormula(name, formulaArity(schema), config.formula);
+  const formulaKernel = formula && ((args: readonly unknown[], out: unknown) => formulaLayer!.kernel(formula, args, out));
+  const formulaMeta = formula && ((args: readonly unknown[]) => formulaLayer!.meta(formula, name, args));
   const makesTensors = config.category === 'creation' || config.category === 'random';
   const fn = (...raw: unknown[]): unknown => {
     // Creation ops take `{ device }` beside their options: made on the CPU, then moved (one upload).
@@ -217,9 +256,10 @@ export function defineOp<
     schema,
     method: config.method,
     publicFunction: config.publicFunction ?? true,
-    meta: config.meta as OpDef['meta'],
-    kernel: config.kernel as OpDef['kernel'],
+    meta: (config.meta ?? formulaMeta) as OpDef['meta'],
+    kernel: (config.kernel ?? formulaKernel) as OpDef['kernel'],
     decompose: config.decompose as OpDef['decompose'],
+    formula,
     mutatesSelf: config.mutatesSelf ?? false,
     random: config.random ?? false,
     dataDependent: config.dataDependent ?? false,
@@ -230,6 +270,13 @@ export function defineOp<
   };
   ops.set(name, def);
   return Object.assign(fn, { op: def, isMethod: config.method }) as unknown as OpFunction<P, K, R, M>;
+}
+
+/** A formula's tensor operands: the leading positional arguments that take a tensor. */
+function formulaArity(schema: Schema): number {
+  let n = 0;
+  while (n < schema.positional.length && (schema.positional[n]!.type === 'Tensor' || schema.positional[n]!.type === 'TensorOrScalar')) n++;
+  return n;
 }
 
 export function getOp(name: string): OpDef | undefined {
@@ -251,6 +298,7 @@ export function listOps() {
     hasMeta: op.meta !== undefined,
     hasKernel: op.kernel !== undefined,
     hasDecomposition: op.decompose !== undefined,
+    hasFormula: op.formula !== undefined,
     isCore: op.isCore,
     mutatesSelf: op.mutatesSelf,
     random: op.random,

@@ -83,7 +83,10 @@ export function formatHtml(report: AuditReport): string {
     report.math.map((m) => [m.name, m.kind, yesNo(m.constantFold), yesNo(m.symInt), m.purity ?? '']),
   );
   const backendTable = report.backends.length
-    ? table(['backend', 'lowered', 'total', 'missing'], report.backends.map((b) => [b.backend, String(b.lowered), String(b.total), groupedMissing(b.missing)]), [], [10, 8, 8])
+    ? table(['backend', 'lowered', 'total', 'missing', 'plugin overrides (lowerOp hook)'], report.backends.map((b) => [
+      b.backend, String(b.lowered), String(b.total), groupedMissing(b.missing),
+      b.overrides.map((o) => `${o.op} (${o.plugin}: ${o.lowering === 'rule' ? 'its rule' : 'eager kernel'})`).join(', '),
+    ]), [], [10, 7, 7, 52])
     : '<p><em>No backend lowering tables were given: backend coverage is empty.</em></p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Kiln policy audit</title><style>${STYLE}</style></head>

@@ -25,6 +25,11 @@ export function formatMarkdown(report: AuditReport, options: { full?: boolean } 
   if (report.backends.length) {
     out.push('', '## Backend coverage', '', '| backend | lowered | missing |', '|---|---|---|');
     for (const b of report.backends) out.push(`| ${b.backend} | ${b.lowered}/${b.total} | ${cell(groupedMissing(b.missing))} |`);
+    const overrides = report.backends.flatMap((b) => b.overrides.map((o) => ({ ...o, backend: b.backend })));
+    if (overrides.length) {
+      out.push('', 'Lowerings plugins override (the lowerOp hook):', '', '| backend | op | plugin | lowering |', '|---|---|---|---|');
+      for (const o of overrides) out.push(`| ${o.backend} | \`${cell(o.op)}\` | ${cell(o.plugin)} | ${o.lowering === 'rule' ? "the plugin's rule" : 'eager kernel'} |`);
+    }
   } else {
     out.push('', '_No backend lowering tables were given: backend coverage is empty._');
   }

@@ -1,0 +1,96 @@
+// The GPU as @kiln/lower's ProgramExecutor sees it: blocks are pooled GPUBuffers, kernels are recorded into
+// one command encoder and submitted only where the host must act — before a download (an eager step's
+// arguments, an index check) and before an upload (an eager step's result), so queue writes land after the
+// kernels recorded before them. One GpuMemory per call: it holds that call's encoder.
+import type { DeviceMemory, Kernel, LoopDType, ProgramBuffer } from '@kiln/lower';
+import { evalSize } from '@kiln/lower';
+import type { Tensor, TypedArray } from '@kiln/tensor';
+import { KilnError } from '@kiln/tensor';
+import { MAX_DISPATCH, type WgslKernel } from '../codegen/shader.js';
+import type { GpuContext } from './device.js';
+import { deviceBytes, download, toDeviceLayout } from './device-tensor.js';
+
+export type Shaders = ReadonlyMap<number, { kernel: WgslKernel; pipeline: Promise<GPUComputePipeline> }>;
+
+export class GpuMemory implements DeviceMemory<GPUBuffer> {
+  private encoder: GPUCommandEncoder;
+  private recorded = false;
+  /**
+   * Blocks freed since the last submit: given back to the pool only once the commands that read them are
+   * submitted, or another call could take one and write it before those commands run.
+   */
+  private freed: GPUBuffer[] = [];
+
+  /** The buffers of inputs that are webgpu tensors, read in place (the caller awaits them before the call). */
+  readonly deviceInputs = new Map<string, GPUBuffer>();
+
+  constructor(private readonly gpu: GpuContext, private readonly shaders: Shaders) {
+    this.encoder = gpu.device.createCommandEncoder();
+  }
+
+  allocate(elements: number, dtype: LoopDType): GPUBuffer {
+    return this.gpu.pool.take(Math.max(elements, 1) * deviceBytes(dtype));
+  }
+
+  free(block: GPUBuffer): void {
+    this.freed.push(block);
+  }
+
+  upload(data: TypedArray, dtype: LoopDType, into: GPUBuffer): void {
+    this.submit();
+    const bytes = toDeviceLayout(data, dtype, true);
+    this.gpu.device.queue.writeBuffer(into, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  download(block: GPUBuffer, dtype: LoopDType, n: number): Promise<TypedArray> {
+    this.submit();
+    return download(this.gpu, block, dtype, n);
+  }
+
+  inputBlock(t: Tensor, buffer: ProgramBuffer): GPUBuffer | undefined {
+    return t.device === 'webgpu' ? this.deviceInputs.get(buffer.name) : undefined;
+  }
+
+  async dispatch(step: number, _kernel: Kernel, blocks: Readonly<Record<string, GPUBuffer>>, params: Readonly<Record<string, number>>): Promise<void> {
+    const { kernel, pipeline } = this.shaders.get(step)!;
+    const [x, y, z] = grid(kernel, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+    if (x === 0 || y === 0 || z === 0) return;
+    const values = Int32Array.from(kernel.params.map((p) => params[p]!));
+    const paramBuffer = this.gpu.pool.take(Math.max(values.byteLength, 4));
+    this.freed.push(paramBuffer);
+    this.gpu.device.queue.writeBuffer(paramBuffer, 0, values.length > 0 ? values : new Int32Array(1));
+    const p = await pipeline;
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: paramBuffer } }];
+    kernel.buffers.forEach((name, i) => entries.push({ binding: i + 1, resource: { buffer: blocks[name]! } }));
+    const pass = this.encoder.beginComputePass();
+    pass.setPipeline(p);
+    pass.setBindGroup(0, this.gpu.device.createBindGroup({ layout: p.getBindGroupLayout(0), entries }));
+    pass.dispatchWorkgroups(x, y, z);
+    pass.end();
+    this.recorded = true;
+  }
+
+  /** Submits what was recorded and gives the blocks freed before it back to the pool. */
+  submit(): void {
+    if (this.recorded) {
+      this.gpu.device.queue.submit([this.encoder.finish()]);
+      this.encoder = this.gpu.device.createCommandEncoder();
+      this.recorded = false;
+    }
+    for (const b of this.freed) this.gpu.pool.give(b);
+    this.freed = [];
+  }
+}
+
+/** The dispatch grid: a kernel's own 2-D grid, or its workgroup count split over x and y (65,535 at most each). */
+function grid(kernel: WgslKernel, params: Readonly<Record<string, number>>, max: number): [number, number, number] {
+  const z = evalSize(kernel.layers, params);
+  if (kernel.grid) return [evalSize(kernel.grid[0], params), evalSize(kernel.grid[1], params), z];
+  const groups = evalSize(kernel.workgroups, params);
+  const x = Math.min(groups, max, MAX_DISPATCH);
+  const y = x === 0 ? 0 : Math.ceil(groups / x);
+  if (y > max || z > max) {
+    throw new KilnError(`WebGPU: kernel ${kernel.name} needs ${groups} × ${z} workgroups, more than the device's ${max} per dimension`, 'run this call on the CPU backend');
+  }
+  return [x, y, z];
+}
