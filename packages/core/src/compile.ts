@@ -271,7 +271,7 @@ function onMiss(state: FrameState, fn: Function, thisArg: unknown, args: unknown
   if (!entry) return (cache.skippedRun ?? fn).apply(thisArg, args);
   cache.entries.push(entry);
   observer?.onEntry(entry, tag, reason);
-  if (compiler.hooks.frameCompiled.isUsed()) compiler.hooks.frameCompiled.call(compileInfo(entry, frameEvent(cache, compileId), reason));
+  announceEntry(compiler, cache, entry, compileId, reason);
   if (entry.kind === 'eager') return fn.apply(thisArg, args);
   return runEntry(entry, fn, thisArg, args, C, readMutable(entry.mutableReads, fn));
 }
@@ -349,6 +349,24 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     };
     entryConstants.set(entry, partial.constants);
     return entry;
+  }
+}
+
+const announceWarned = new WeakSet<CodeCache>();
+
+/**
+ * Tells plugins about a new entry (hooks.frameCompiled). The entry is already in place, so a plugin failing
+ * here changes nothing that runs: one warning per code location, and the call goes on.
+ */
+function announceEntry(compiler: Compiler, cache: CodeCache, entry: CacheEntry, compileId: number, reason: string | undefined): void {
+  if (!compiler.hooks.frameCompiled.isUsed()) return;
+  try {
+    compiler.hooks.frameCompiled.call(compileInfo(entry, frameEvent(cache, compileId), reason));
+  } catch (err) {
+    if (announceWarned.has(cache)) return;
+    announceWarned.add(cache);
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    logSink.write(`[kiln] warning: a plugin failed in hook 'frameCompiled' after '${cache.name}' (${cache.location}) compiled: ${message}; the compiled code runs as usual`);
   }
 }
 

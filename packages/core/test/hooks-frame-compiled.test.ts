@@ -9,6 +9,7 @@ import '@kiln/backend-cpu';
 import { compile } from '../src/compile.js';
 import { Compiler } from '../src/compiler.js';
 import type { FrameCompileInfo } from '../src/hooks.js';
+import { logSink } from '../src/logs.js';
 
 const Hook = suite('hooks.frameCompiled');
 
@@ -52,6 +53,29 @@ Hook('a frame split at a graph break: the break, and trace time counted', () => 
   assert.match(split!.graphBreak?.reason ?? '', 'console.debug');
   assert.ok((split!.phasesMs?.trace ?? 0) > 0, 'trace time is reported for the graph before the break');
   assert.ok(infos.some((i) => i.kind === 'graph' && i.frame.name.includes('resume')), 'the resume function compiles as a frame of its own');
+});
+
+Hook('a tap that throws never changes what runs: the compiled result, one warning per location', () => {
+  const compiler = new Compiler();
+  compiler.hooks.frameCompiled.tap('broken-reporter', () => {
+    throw new Error('disk full');
+  });
+  const lines: string[] = [];
+  const write = logSink.write;
+  logSink.write = (l) => void lines.push(l);
+  try {
+    const g = (t: Tensor) => t.mul(3).add(1);
+    const f = compile(g, { compiler, dynamic: false });
+    for (const n of [2, 3, 2]) {
+      const x = k.randn([n]);
+      assert.equal(Array.from((f(x) as Tensor).toTypedArray()), Array.from(g(x).toTypedArray()));
+    }
+  } finally {
+    logSink.write = write;
+  }
+  const warnings = lines.filter((l) => l.includes("failed in hook 'frameCompiled'"));
+  assert.is(warnings.length, 1, lines.join('\n'));
+  assert.match(warnings[0]!, 'disk full; the compiled code runs as usual');
 });
 
 Hook.run();
