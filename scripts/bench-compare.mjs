@@ -43,6 +43,8 @@ const oldTree = join(tmpdir(), `kiln-bench-${commit.slice(0, 10)}`);
 if (!existsSync(oldTree)) run('git', ['worktree', 'add', '--detach', oldTree, commit], root, true);
 console.error(`installing ${commit.slice(0, 10)} in ${oldTree}…`);
 run('npx', ['-y', 'pnpm@12.4.2', 'install', '--frozen-lockfile', '--prefer-offline'], oldTree, true);
+// Since the install split the bench and its peers are their own install (bench/pnpm-workspace.yaml).
+if (existsSync(join(oldTree, 'bench', 'pnpm-workspace.yaml'))) run('npx', ['-y', 'pnpm@12.4.2', '--dir', 'bench', 'install', '--frozen-lockfile', '--prefer-offline'], oldTree, true);
 
 const UNIT_MS = { µs: 1e-3, us: 1e-3, ms: 1, s: 1000 };
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`;

@@ -13,7 +13,8 @@ import type { CompiledModule } from './runtime/compile.js';
 import { CpuCodegenError } from './codegen/kernels/errors.js';
 import { ProgramRunner } from './runtime/program.js';
 import { warnEagerFallback } from './runtime/eager-fallback.js';
-import { disassemble } from './codegen/wasm/disassemble.js';
+import { reportExtras } from './runtime/report-extras.js';
+import { cpuPersistence } from './runtime/persist.js';
 
 /**
  * One arena for every program of the process: buffers of one call are freed before the next; resident
@@ -80,8 +81,6 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
     return wholeGraphOnInterpreter(graph, err.message, t0);
   }
   const compileMs = performance.now() - t0;
-  const opTargets = new Map(graph.nodes.map((n) => [n.name, n.target]));
-  const opsOf = (kernel: string): string[] => [...(program.kernelNodes?.get(kernel) ?? [])].map((n) => opTargets.get(n) ?? n);
   return {
     run: (inputs) => runner.run(inputs),
     runner,
@@ -92,8 +91,7 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
       eagerSteps: program.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
       ...(program.fusions ? { fusions: program.fusions } : {}),
       code: printProgram(program),
-      generatedCode: () => `;; wasm module: ${module.wasm.byteLength} bytes, ${module.kernels.size} kernel${module.kernels.size === 1 ? '' : 's'}\n${disassemble(module.wasm)}`,
-      stepTimes: () => runner.stepTimes(opsOf),
+      ...reportExtras(graph, program, module, runner),
       compileMs,
       phasesMs: { lower: loweredMs, wasm: compileMs - loweredMs },
     },
@@ -130,6 +128,7 @@ export const cpuBackend: Backend = {
   init: initCpu,
   compile: compileGraphForCpu,
   loweredOps: () => loweredOps(),
+  persist: cpuPersistence(arena, eagerRunner),
 };
 
 // Importing the package registers the backend for every compiler, so `auto` finds it.

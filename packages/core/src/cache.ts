@@ -97,11 +97,21 @@ export class CodeCache {
   limitWarned = false;
   lastReason: string | undefined;
 
+  private locationText: string | (() => string);
+
+  /** @param location the code location, or how to find it (its URL costs a fresh process the Debugger domain) */
   constructor(
     readonly frameId: number,
     readonly name: string,
-    readonly location: string,
-  ) {}
+    location: string | (() => string),
+  ) {
+    this.locationText = location;
+  }
+
+  get location(): string {
+    if (typeof this.locationText === 'function') this.locationText = this.locationText();
+    return this.locationText;
+  }
 }
 
 let nextFrameId = 0;
@@ -123,12 +133,12 @@ export function resetCaches(): void {
   cacheGeneration++;
 }
 
-export function cacheFor(key: string, name: string, location: string): CodeCache {
+export function cacheFor(key: string, name: string, location: string | (() => string)): CodeCache {
   return caches.get(key) ?? caches.set(key, new CodeCache(nextFrameId++, name, location));
 }
 
 /** A cache of its own (explain, tests): a frame id of its own too, so resume frames can be told apart. */
-export function newPrivateCache(name: string, location: string): CodeCache {
+export function newPrivateCache(name: string, location: string | (() => string)): CodeCache {
   return new CodeCache(nextFrameId++, name, location);
 }
 

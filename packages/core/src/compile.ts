@@ -11,10 +11,10 @@ import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry }
 import { compileGuards, guardHolds } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
 import { printGraph } from '@kiln/graph';
-import { compileTag, log, logSink } from './logs.js';
+import { compileTag, log, logEnabled, logSink } from './logs.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
-import { parseFunction } from './trace/functions.js';
-import { boundParts } from './trace/closures.js';
+import { isNativeFunction, parseFunction } from './trace/functions.js';
+import { boundParts, functionInfo } from './trace/closures.js';
 import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
 import { getDefaultCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
@@ -23,10 +23,16 @@ import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { CalleeContext } from './trace/resume/callees.js';
 import { compileTrace } from './entry.js';
+import type { PassedGraph } from './entry.js';
 import { logBreakOnce, splitFrame } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
-import { fillTemplate, frameCaptureNames, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
+import { fillTemplate, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
+import type { FrameTrace } from './trace/trace-frame.js';
+import type { FrameTracer } from './trace/frame.js';
+import { frameKey, frameRecord, loadFrame, storeFrame } from './persist/frame-cache.js';
+import type { FrameRecord } from './persist/frame-cache.js';
+import type { PersistentCacheKey } from './hooks.js';
 
 export interface CompileOptions {
   /**
@@ -47,6 +53,8 @@ export interface CompileOptions {
 export type { BreakRecord, CompileObserver } from './cache.js';
 
 const markedDims = new WeakMap<Tensor, Set<number>>();
+/** Marks change what a trace makes of its inputs, and no persistent cache key can spell them: none is used after one. */
+let anyMarked = false;
 
 /** Marks dimension(s) of `t` dynamic for the next compile that sees it as an input. */
 export function markDynamic(t: Tensor, dim: number | readonly number[]): void {
@@ -68,6 +76,7 @@ export function markDynamic(t: Tensor, dim: number | readonly number[]): void {
       );
     }
   }
+  anyMarked = true;
   const set = markedDims.get(t) ?? new Set<number>();
   for (const d of dims as number[]) set.add(d < 0 ? d + t.ndim : d);
   markedDims.set(t, set);
@@ -132,6 +141,8 @@ interface FrameState {
   readonly captures: readonly unknown[];
   readonly compiler: Compiler;
   readonly options: CompileOptions & { readonly backend: string; readonly recompileLimit: number };
+  /** The persistent cache key once computed (null: none applies). */
+  persistKey?: PersistentCacheKey | null;
 }
 
 function setup(fn: Function, given: CompileOptions, privateCache: boolean): FrameState {
@@ -144,13 +155,18 @@ function setup(fn: Function, given: CompileOptions, privateCache: boolean): Fram
     recompileLimit: given.recompileLimit ?? config.recompileLimit,
   };
   checkBackendKnown(compiler, options.backend, given.backend !== undefined ? 'compile() options: backend' : 'config: backend');
-  const parsed = parseFunction(fn);
+  // The function's location and captures only: its AST and URL wait until a trace needs them (a persistent
+  // cache hit never does).
+  const info = isNativeFunction(fn) ? null : functionInfo(fn);
   const name = fn.name || 'anonymous';
-  const location = parsed ? formatLocation(parsed.locator(parsed.node.start)) : '<native>';
+  const location = () => {
+    const parsed = parseFunction(fn);
+    return parsed ? formatLocation(parsed.locator(parsed.node.start)) : '<native>';
+  };
   const text = Function.prototype.toString.call(fn);
-  const key = `${parsed?.info.url}:${parsed?.info.line}:${parsed?.info.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}|${options.backend}|${compilerId(compiler)}`;
+  const key = `${info?.scriptId}:${info?.line}:${info?.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}|${options.backend}|${compilerId(compiler)}`;
   const cache = privateCache ? newPrivateCache(name, location) : cacheFor(key, name, location);
-  const captures = parsed ? frameCaptureNames(fn).map((n) => parsed.info.captures.get(n)!.value) : [];
+  const captures = info ? [...info.captures.values()].map((c) => c.value) : [];
   return { generation: cacheGeneration, cache, captures, compiler, options };
 }
 
@@ -245,7 +261,14 @@ function markChanged(cache: CodeCache, args: unknown[], thisArg: unknown, C: rea
 const entryConstants = new WeakMap<CacheEntry, readonly unknown[]>();
 const constantsOf = (e: CacheEntry): readonly unknown[] => entryConstants.get(e) ?? [];
 
-const frameEvent = (cache: CodeCache, compileId: number): FrameEvent => ({ name: cache.name, location: cache.location, tag: compileTag(cache.frameId, compileId) });
+/** The location is read when a tap asks for it: finding it costs a fresh process the Debugger domain. */
+const frameEvent = (cache: CodeCache, compileId: number): FrameEvent => ({
+  name: cache.name,
+  get location() {
+    return cache.location;
+  },
+  tag: compileTag(cache.frameId, compileId),
+});
 
 function onMiss(state: FrameState, fn: Function, thisArg: unknown, args: unknown[], observer: CompileObserver | undefined): unknown {
   const { cache, captures: C, options, compiler } = state;
@@ -282,27 +305,37 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
   const event = frameEvent(cache, compileId);
   hooks.frameStart.call(event);
   const start = performance.now();
-  const tracer = newFrameTracer(fn, {
+  // Made when the frame is traced (a persistent cache hit skips it: it parses the function).
+  let madeTracer: FrameTracer | undefined;
+  const tracer = (): FrameTracer => (madeTracer ??= newFrameTracer(fn, {
     dynamic: options.dynamic,
     autoDynamic: cache.autoDynamic,
     markedDynamic: (t) => markedDims.get(t),
     calls: compiler.calls,
-  });
+  }));
   try {
-    const trace = traceFrame(tracer, fn, thisArg, args);
+    // Only a frame's first compile in a process is kept and reused: a later one depends on what came before
+    // (automatic dynamic sizes), which another process's first compile would not make.
+    const key = cache.entries.length === 0 && cache.autoDynamic.size === 0 ? persistentKey(state, fn) : undefined;
+    const restored = key ? restoreTrace(state, key, fn, thisArg, args) : undefined;
+    const trace = restored?.trace ?? traceFrame(tracer(), fn, thisArg, args);
     const traceMs = performance.now() - start;
-    const compiled = compileTrace(compiler, trace, options.backend, event);
+    // Made before compileTrace: its passes edit the captured graph in place.
+    const record = key && !restored?.trace ? frameRecord(fn, captureNamesOf(fn), trace) : undefined;
+    const compiled = compileTrace(compiler, trace, options.backend, event, restored?.passed);
     const entry: GraphEntry = {
       kind: 'graph',
       compileId,
       ...compiled,
-      compilePhasesMs: { trace: traceMs, ...compiled.compilePhasesMs },
+      compilePhasesMs: { [restored?.trace ? 'cacheLoad' : 'trace']: traceMs, ...compiled.compilePhasesMs },
       compileMs: performance.now() - start,
-      effects: trace.extra.length ? buildReplay(recordedEffects(tracer), trace.extra, trace.constants) : undefined,
+      effects: trace.extra.length ? buildReplay(recordedEffects(tracer()), trace.extra, trace.constants) : undefined,
     };
     entryConstants.set(entry, trace.constants);
-    log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(entry.graph)}`);
-    log('guards', tag, `guards for '${cache.name}':\n${trace.guards.map((g) => `  ${g.text}`).join('\n')}`);
+    if (key) storeFrame(compiler, key, record, compiled, restored?.kept ?? []);
+    // Built only when asked for: the location costs a fresh process the Debugger domain, printing a graph time.
+    if (logEnabled('graph')) log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(entry.graph)}`);
+    if (logEnabled('guards')) log('guards', tag, `guards for '${cache.name}':\n${trace.guards.map((g) => `  ${g.text}`).join('\n')}`);
     log('graph_code', tag, entry.guardSource);
     return entry;
   } catch (err) {
@@ -312,7 +345,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     if (err instanceof GraphBreak) {
       // Resume after the break where the frame can be split there (trace/resume); else the whole frame runs eagerly.
       const split = splitFrame({
-        fn, thisArg, args, tracer, observer, frameName: cache.name, cache, compileId, tag, event, record, start,
+        fn, thisArg, args, tracer: tracer(), observer, frameName: cache.name, cache, compileId, tag, event, record, start,
         // Resume code never imports the compiler: compiling is injected from here.
         compileTrace: (trace) => compileTrace(compiler, trace, options.backend, event),
         compileFunction: (resume, resumeObserver) => compileWith(resume as (...a: unknown[]) => unknown, { ...options, compiler }, resumeObserver),
@@ -333,7 +366,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       return undefined;
     }
     if (!(err instanceof GraphBreak)) return undefined;
-    const partial = partialTrace(tracer);
+    const partial = partialTrace(tracer());
     if (!partial.guards) return undefined;
     const { fn: guard, source } = compileGuards(partial.guards, partial.constants);
     const entry: EagerEntry = {
@@ -384,6 +417,39 @@ function compileInfo(entry: CacheEntry, frame: FrameEvent, recompileReason: stri
     phasesMs: entry.compilePhasesMs,
     graphBreak: entry.kind === 'split' ? entry.break : undefined,
   };
+}
+
+/** The frame's captured bindings in `C` order (frameCaptureNames without parsing the function). */
+const captureNamesOf = (fn: Function): string[] => [...(functionInfo(fn)?.captures.keys() ?? [])];
+
+/** The frame's persistent cache key (computed once per frame state), or undefined when none applies. */
+function persistentKey(state: FrameState, fn: Function): PersistentCacheKey | undefined {
+  if (state.persistKey !== undefined) return state.persistKey ?? undefined;
+  const info = isNativeFunction(fn) ? null : functionInfo(fn);
+  const { options, compiler } = state;
+  const key = info && !anyMarked ? frameKey(compiler, { fn, info, options: { dynamic: options.dynamic ?? null, fullgraph: options.fullgraph ?? false, backend: options.backend } }) : undefined;
+  state.persistKey = key ?? null;
+  return key;
+}
+
+/** A trace kept by a persistent cache whose guards pass for this call, with its extra outputs (none). */
+function restoreTrace(state: FrameState, key: PersistentCacheKey, fn: Function, thisArg: unknown, args: unknown[]): RestoredTrace {
+  const found = loadFrame(state.compiler, key, fn, captureNamesOf(fn), { L: args, T: thisArg, C: state.captures, readMutable: (reads) => readMutable(reads, fn) });
+  const tag = compileTag(state.cache.frameId, state.cache.compiles);
+  if (!found) return { kept: [] };
+  if ('stale' in found) {
+    log('cache', tag, `kept entries for ${key.label} not used (${found.stale}); tracing it again`);
+    return { kept: found.kept };
+  }
+  log('cache', tag, `${key.label} loaded from the persistent cache (guards re-checked)`);
+  return { trace: { ...found.trace, extra: [] }, passed: found.passed, kept: [] };
+}
+
+/** A persistent cache's answer: a trace to use, or the records kept for the key (stored again with the new one). */
+interface RestoredTrace {
+  readonly trace?: FrameTrace & { readonly extra: readonly never[] };
+  readonly passed?: PassedGraph | undefined;
+  readonly kept: readonly FrameRecord[];
 }
 
 /** How eager code run by a frame reaches compiled callees: compile() with this frame's compiler and options. */

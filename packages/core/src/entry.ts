@@ -2,6 +2,7 @@
 // through the passes and the decomposition, the backend's runner, input/output gatherers and check()
 // asserts. compile() adds what a whole-frame entry needs; the graph-break split adds its resume machinery.
 import { selectBackend } from './backends/registry.js';
+import { compileThroughCache } from './persist/backend-cache.js';
 import type { CompiledTrace } from './cache.js';
 import type { Compiler } from './compiler.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
@@ -16,10 +17,12 @@ import type { FrameTrace } from './trace/trace-frame.js';
 function compileOnBackend(compiler: Compiler, name: string, graph: Graph, event: FrameEvent) {
   const backend = selectBackend(compiler.backends(), name, 'compile');
   const lowerOp = compiler.hooks.lowerOp.get(backend.name);
-  const compiled = backend.compile(graph, {
+  const compile = () => backend.compile(graph, {
     capabilities: backend.capabilities,
     overrideLowering: (node) => (lowerOp?.isUsed() ? lowerOp.call(node) : undefined),
   });
+  // A plugin's per-op lowering is code no key can spell: such graphs always compile afresh.
+  const compiled = lowerOp?.isUsed() ? compile() : compileThroughCache(compiler, backend, graph, compile);
   const { compiledGraph } = compiler.hooks;
   return { backend: backend.name, compiled: compiledGraph.isUsed() ? compiledGraph.call(compiled, event) : compiled };
 }
@@ -30,17 +33,33 @@ function opCounts(graph: Graph): Record<string, number> {
   return counts;
 }
 
+/**
+ * A graph the built-in passes already made of the trace's graph (a persistent cache keeps it): used only when
+ * no plugin watches captured graphs or adds passes, so nothing a plugin would see is skipped.
+ */
+export interface PassedGraph {
+  readonly graph: Graph;
+  readonly apiGraphText: string;
+  readonly apiOpCounts: Readonly<Record<string, number>>;
+}
+
+/** Whether every graph hook tap is Kiln's own (then a kept PassedGraph stands for running the passes). */
+export function onlyBuiltinGraphHooks(compiler: Compiler): boolean {
+  const { graphCaptured, graphPasses } = compiler.hooks;
+  return !graphCaptured.isUsed() && graphPasses.taps.every((t) => t.name.startsWith('kiln:'));
+}
+
 /** Compiles a finished trace: guards, hooks (guard built, graph captured, passes, decomposition), backend. */
-export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName: string, event: FrameEvent): CompiledTrace {
+export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName: string, event: FrameEvent, passed?: PassedGraph): CompiledTrace {
   const { hooks } = compiler;
   const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
   hooks.guardBuilt.call(trace.guards, source);
-  hooks.graphCaptured.call(trace.graph, event);
+  if (!passed) hooks.graphCaptured.call(trace.graph, event);
   // Printed and counted before the passes, which edit the captured graph in place.
-  const apiGraphText = printGraph(trace.graph);
-  const apiOpCounts = opCounts(trace.graph);
+  const apiGraphText = passed?.apiGraphText ?? printGraph(trace.graph);
+  const apiOpCounts = passed?.apiOpCounts ?? opCounts(trace.graph);
   const t0 = performance.now();
-  const graph = hooks.graphPasses.call(trace.graph);
+  const graph = passed?.graph ?? hooks.graphPasses.call(trace.graph);
   const t1 = performance.now();
   const { backend, compiled } = compileOnBackend(compiler, backendName, graph, event);
   const backendReport = compiled.report;

@@ -54,6 +54,19 @@ export interface FrameCompileInfo {
   readonly graphBreak?: BreakRecord | undefined;
 }
 
+/**
+ * What a persistent cache entry is keyed on. `text` is the whole key (Kiln and V8 versions, config, backend
+ * and capabilities, the frame's source or the graph): a cache hashes it to find the entry and compares it in
+ * full on load. `kind`: `frame` (a traced frame: graph, guards, how to find its constants again) or
+ * `backend` (what a backend made of one graph).
+ */
+export interface PersistentCacheKey {
+  readonly kind: 'frame' | 'backend';
+  readonly text: string;
+  /** For logs: the frame or backend it is about. */
+  readonly label: string;
+}
+
 export function createHooks() {
   return Object.freeze({
     /** Called once per compiler after the config is validated; read-only. */
@@ -97,6 +110,14 @@ export function createHooks() {
     compiledGraph: new SyncWaterfallHook<[CompiledGraph, FrameEvent]>(['compiled', 'frame']),
     /** A compile of a frame finished and its cache entry is in place (graphs, guards, timings, backend report). */
     frameCompiled: new SyncHook<[FrameCompileInfo]>(['info']),
+    /**
+     * A persistent compile cache (@kiln/plugin-cache): asked before a frame is traced and before a graph is
+     * compiled by its backend; the first tap returning the payload stored under exactly this key wins. Core
+     * still re-checks a frame's guards against the live function, and a payload it cannot read is a miss.
+     */
+    compileCacheLoad: new SyncBailHook<[PersistentCacheKey], Uint8Array | undefined>(['key']),
+    /** Offered what a compile made that a later process may reuse, under its key (see compileCacheLoad). */
+    compileCacheStore: new SyncHook<[PersistentCacheKey, Uint8Array]>(['key', 'payload']),
   });
 }
 

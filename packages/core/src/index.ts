@@ -13,6 +13,8 @@ export * from './trace/errors.js';
 export * from './policy-api.js';
 export * from './config.js';
 export * from './hooks.js';
+// For plugins that log under KILN_LOGS (the persistent cache logs as `cache`).
+export { log, logEnabled } from './logs.js';
 export * from './compiler.js';
 export { runKilnCli } from './cli/kiln.js';
 export { check, checkIsSize } from './checks.js';

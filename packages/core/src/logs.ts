@@ -1,6 +1,6 @@
-// KILN_LOGS=graph_breaks,recompiles,guards,graph,graph_code,+dynamo selects what compile logs print, like
+// KILN_LOGS=graph_breaks,recompiles,guards,graph,graph_code,+dynamo,cache selects what compile logs print, like
 // TORCH_LOGS. Every line about a compile carries its `[frame/compile]` id.
-export const LOG_ARTIFACTS = ['graph_breaks', 'recompiles', 'guards', 'graph', 'graph_code', 'dynamo'] as const;
+export const LOG_ARTIFACTS = ['graph_breaks', 'recompiles', 'guards', 'graph', 'graph_code', 'dynamo', 'cache'] as const;
 export type LogArtifact = (typeof LOG_ARTIFACTS)[number];
 
 let parsedFrom: string | undefined;

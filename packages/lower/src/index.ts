@@ -28,3 +28,4 @@ export { BASELINE_CAPABILITIES } from './lowering/lower-graph.js';
 export { lowerForCodegen } from './program/lower-for-codegen.js';
 export type { CodegenRejection } from './program/lower-for-codegen.js';
 export { ProgramExecutor, type DeviceMemory, type Execution } from './program/executor.js';
+export { codeStamp } from './persist/code-stamp.js';

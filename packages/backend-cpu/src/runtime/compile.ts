@@ -24,6 +24,8 @@ export interface CompiledKernel {
 export interface CompiledModule {
   readonly kernels: ReadonlyMap<string, CompiledKernel>;
   readonly wasm: Uint8Array;
+  /** What instantiateKernels needs to bind the same bytes again (a persistent cache keeps it). */
+  readonly emitted: readonly EmittedKernel[];
   readonly timings: { readonly codegenMs: number; readonly wasmCompileMs: number };
   /** Some kernel may flag a call for an eager recompute (codegen/imprecise.ts): the runner must check. */
   readonly setsImpreciseFlag: boolean;
@@ -60,14 +62,31 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
   const module = new ModuleBuilder(arena.maximumPages ? { shared: { maximumPages: arena.maximumPages } } : {});
   const math = new MathLibrary(module, { inline: options.inlineMath ?? true });
   const blocking = options.matmulBlocking ?? (kernels.some((k) => k.kind === 'extern') ? tunedMatmulBlocking() : undefined);
-  const emitted = kernels.map((k, i) => {
-    verifyKernel(k);
-    const { f, signature } = emitKernel(k, `k${i}`, math, module, blocking);
+  const emitted: EmittedKernel[] = kernels.map((kernel, i) => {
+    verifyKernel(kernel);
+    const { f, signature } = emitKernel(kernel, `k${i}`, math, module, blocking);
     module.addFunction(f, true);
-    return { k, signature, exportName: `k${i}` };
+    return { kernel, signature, exportName: `k${i}` };
   });
   const wasm = module.encode();
   const t1 = performance.now();
+  const compiled = instantiateKernels(emitted, wasm, arena);
+  const t2 = performance.now();
+  return { kernels: compiled, wasm, emitted, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 }, setsImpreciseFlag: module.setsImpreciseFlag };
+}
+
+/** One generated kernel of a module: its loop IR, its calling convention, and its export name. */
+export interface EmittedKernel {
+  readonly kernel: Kernel;
+  readonly signature: KernelSignature;
+  readonly exportName: string;
+}
+
+/**
+ * Instantiates generated wasm bytes against the arena and binds each kernel's call. Used right after codegen,
+ * and by a persistent compile cache that kept the bytes and the kernels' signatures from an earlier process.
+ */
+export function instantiateKernels(emitted: readonly EmittedKernel[], wasm: Uint8Array, arena: Arena): Map<string, CompiledKernel> {
   const compiledModule = new wasmApi.Module(wasm);
   const instance = new wasmApi.Instance(compiledModule, {
     [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: arena.memory },
@@ -83,12 +102,11 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
     index: (name) => exportNames.indexOf(name),
     moduleId,
   };
-  const t2 = performance.now();
   const compiled = new Map<string, CompiledKernel>();
-  for (const { k, signature, exportName } of emitted) {
-    compiled.set(k.name, { kernel: k, signature, call: makeCall(k, signature, exportName, exports, arena) });
+  for (const { kernel, signature, exportName } of emitted) {
+    compiled.set(kernel.name, { kernel, signature, call: makeCall(kernel, signature, exportName, exports, arena) });
   }
-  return { kernels: compiled, wasm, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 }, setsImpreciseFlag: module.setsImpreciseFlag };
+  return compiled;
 }
 
 /**

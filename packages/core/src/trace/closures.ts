@@ -104,16 +104,19 @@ function assignedInScript(fn: Function, scriptId: string, url: string): Set<stri
   return entry.names;
 }
 
-/** Location and captured bindings of a (non-native) function; null for natives and bound functions. */
+/**
+ * Location and captured bindings of a (non-native) function; null for natives and bound functions. The URL
+ * and which bindings are reassigned are read on first use: they need the Debugger domain (and a parse of the
+ * whole script), which a fresh process pays tens of milliseconds to turn on, and a cached compile never asks.
+ */
 export function functionInfo(fn: Function): FunctionInfo | null {
   if (infoCache.has(fn)) return infoCache.get(fn)!;
   const group = 'kiln-closures';
   let info: FunctionInfo | null = null;
   try {
     const fnId = objectIdOf(fn, group);
-    const loc = internal(fnId, '[[FunctionLocation]]')?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
+    const loc = functionLocationOf(fnId);
     if (loc) {
-      const url = scriptUrl(loc.scriptId);
       const bindings = new Map<string, { name: string; scopeIndex: number; value: unknown }>();
       scopeObjects(fnId).forEach((scope, scopeIndex) => {
         if (scope.description === 'Global') return;
@@ -122,18 +125,81 @@ export function functionInfo(fn: Function): FunctionInfo | null {
           if (!bindings.has(b.name)) bindings.set(b.name, { name: b.name, scopeIndex, value: valueOf(b.value, group) });
         }
       });
+      let url: string | undefined;
+      const urlOf = () => (url ??= scriptUrl(loc.scriptId));
       // Only a function that captures something needs its script's source (to see what is reassigned).
-      const assigned = bindings.size ? assignedInScript(fn, loc.scriptId, url) : new Set<string>();
+      let assigned: Set<string> | undefined;
+      const assignedOf = () => (assigned ??= bindings.size ? assignedInScript(fn, loc.scriptId, urlOf()) : new Set<string>());
       const captures = new Map<string, Capture>();
-      for (const b of bindings.values()) captures.set(b.name, { ...b, mutable: assigned.has(b.name) || assigned.has('*') });
-      const isLibrary = url.startsWith('node:') || url.includes('/node_modules/') || url === '';
-      info = { url, scriptId: loc.scriptId, line: loc.lineNumber, column: loc.columnNumber, captures, isLibrary };
+      for (const b of bindings.values()) {
+        captures.set(b.name, {
+          ...b,
+          get mutable() {
+            return assignedOf().has(b.name) || assignedOf().has('*');
+          },
+        });
+      }
+      info = {
+        get url() {
+          return urlOf();
+        },
+        scriptId: loc.scriptId,
+        line: loc.lineNumber,
+        column: loc.columnNumber,
+        captures,
+        get isLibrary() {
+          const u = urlOf();
+          return u.startsWith('node:') || u.includes('/node_modules/') || u === '';
+        },
+      };
     }
   } finally {
     if (hasSession()) post('Runtime.releaseObjectGroup', { objectGroup: group });
   }
   infoCache.set(fn, info);
   return info;
+}
+
+function functionLocationOf(fnId: string): { scriptId: string; lineNumber: number; columnNumber: number } | undefined {
+  return internal(fnId, '[[FunctionLocation]]')?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
+}
+
+/** Where a function's text starts (script id, 0-based line and column), without the Debugger domain. */
+export function functionLocation(fn: Function): { scriptId: string; line: number; column: number } | undefined {
+  const group = 'kiln-location';
+  try {
+    const loc = functionLocationOf(objectIdOf(fn, group));
+    return loc ? { scriptId: loc.scriptId, line: loc.lineNumber, column: loc.columnNumber } : undefined;
+  } finally {
+    post('Runtime.releaseObjectGroup', { objectGroup: group });
+  }
+}
+
+/**
+ * The captured bindings of `fn` that hold primitives (inner scopes shadowing outer ones, as in functionInfo),
+ * without fetching any object into the heap: what a persistent cache compares a function's closure by.
+ */
+export function capturedPrimitives(fn: Function): Map<string, unknown> | undefined {
+  const group = 'kiln-primitives';
+  try {
+    const fnId = objectIdOf(fn, group);
+    if (!functionLocationOf(fnId)) return undefined;
+    const seen = new Set<string>();
+    const out = new Map<string, unknown>();
+    for (const scope of scopeObjects(fnId)) {
+      if (scope.description === 'Global') continue;
+      for (const b of post('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true }).result as Result[]) {
+        if (seen.has(b.name)) continue;
+        seen.add(b.name);
+        const remote = b.value as Result | undefined;
+        const primitive = remote && (remote.objectId === undefined || 'unserializableValue' in remote);
+        if (primitive && remote.type !== 'symbol') out.set(b.name, valueOf(remote, group));
+      }
+    }
+    return out;
+  } finally {
+    post('Runtime.releaseObjectGroup', { objectGroup: group });
+  }
 }
 
 /** The current value of one captured binding (for guards on reassignable bindings: slow, ≈0.3 ms). */

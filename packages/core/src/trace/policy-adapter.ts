@@ -67,8 +67,23 @@ export function topLevelSkipDecision(policy: Policy, fn: Function, url: string |
 
 /** What @kiln/policy decides, narrowed to what this tracer can soundly do. */
 export function defaultDecision(policy: Policy, fn: Function, name = fn.name): PolicyDecision {
-  const parsed = isNativeFunction(fn) ? null : parseFunction(fn);
-  const d = policy.decide({ fn, name, origin: 'call', ...(parsed ? { url: parsed.info.url, line: parsed.info.line + 1 } : {}) });
+  // Parsed only when the policy reads the module (a user function, a module rule) or the call is inlined:
+  // reading a function's location and closure costs inspector round trips (and, in a fresh process, the
+  // Debugger domain and a parse of its whole script), wasted on the allowlisted tensor functions.
+  let parsed: ReturnType<typeof parseFunction> | undefined;
+  const parse = () => (parsed === undefined ? (parsed = isNativeFunction(fn) ? null : parseFunction(fn)) : parsed);
+  const d = policy.decide({
+    fn,
+    name,
+    origin: 'call',
+    get url() {
+      return parse()?.info.url;
+    },
+    get line() {
+      const p = parse();
+      return p ? p.info.line + 1 : undefined;
+    },
+  });
   const rule = d.rule.id;
   if (d.kind === 'allowInGraph') {
     const op = d.op ? getOp(d.op) : undefined;
@@ -86,6 +101,6 @@ export function defaultDecision(policy: Policy, fn: Function, name = fn.name): P
     // An op defined outside Kiln's allowlist (a plugin's or the user's defineOp): compiling it is opt-in.
     return { kind: 'skip', rule, reason: `'${customOp.name}' is an op defined with defineOp that is not allowed in the graph`, hint: `call allowInGraph(${name}) (from kiln) to make it one graph node traced through its meta function` };
   }
-  if (d.kind === 'inline' && !parsed) return { kind: 'skip', rule, reason: `${d.reason}; but its source cannot be read` };
+  if (d.kind === 'inline' && !parse()) return { kind: 'skip', rule, reason: `${d.reason}; but its source cannot be read` };
   return { kind: d.kind, rule, reason: d.reason, ...(d.polyfill ? { polyfill: d.polyfill } : {}), ...(d.recursive ? { recursive: true } : {}) };
 }

@@ -122,6 +122,20 @@ export interface Backend {
   compile(graph: Graph, ctx: BackendCompileContext): CompiledGraph;
   /** Registry ops this backend generates code for (the policy audit's backend-coverage column). */
   loweredOps?(): string[];
+  /**
+   * Optional: lets a persistent compile cache keep what `compile` made for a later process. `save` returns
+   * structured-clone data (plain objects, arrays, Maps, typed arrays) or undefined when this result cannot
+   * be kept; `load` rebuilds the compiled graph from it for the same graph, capabilities and Kiln version
+   * (the cache keys on those), or returns undefined to have the graph compiled afresh.
+   */
+  readonly persist?: BackendPersistence;
+}
+
+export interface BackendPersistence {
+  /** Changes whenever the backend's code does (codeStamp(import.meta.url) of its entry module): part of the key. */
+  readonly stamp: () => string;
+  save(compiled: CompiledGraph): unknown;
+  load(saved: unknown, graph: Graph): CompiledGraph | undefined;
 }
 
 /** Capabilities of a backend that computes nothing itself (the interpreter): every node is eager. */

@@ -1,0 +1,83 @@
+// Cold start: the demo transformer block's first compile in a fresh process, without and with the persistent
+// compile cache (@kiln/plugin-cache), and where the time goes: each package's import, the compile's phases
+// (trace or cache load, passes, lowering, wasm codegen and instantiation) and the first call. Every figure is
+// the median of several fresh processes (bench/cold-start/child.mjs, against the built packages); CPU time
+// is printed beside wall time because the machines are shared (wall time includes waiting for a core).
+// Run: node scripts/bench.mjs cold-start (after `pnpm build`). KILN_BENCH_RUNS=N sets the processes per row (7).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { machineLine } from './machine.js';
+
+const root = join(import.meta.dirname, '..');
+const child = join(import.meta.dirname, 'cold-start', 'child.mjs');
+const RUNS = Math.max(1, Number(process.env.KILN_BENCH_RUNS ?? 7) || 7);
+
+if (!existsSync(join(root, 'packages', 'kiln', 'dist', 'index.js')) || !existsSync(join(root, 'plugins', 'cache', 'dist', 'index.js'))) {
+  console.error('cold-start: the packages are not built; run `npx -y pnpm@12.4.2 build` first (this bench measures the built packages, as users run them)');
+  process.exit(1);
+}
+
+interface ChildResult {
+  readonly imports: Record<string, number>;
+  readonly firstCallWallMs?: number;
+  readonly firstCallCpuMs?: number;
+  readonly compileMs?: number;
+  readonly phasesMs?: Record<string, number>;
+  readonly mathjs: { calls: number; milliseconds: number };
+  readonly cache?: { hits: number; misses: number };
+}
+
+function runChild(mode: 'compile' | 'explain', cacheDir?: string): ChildResult {
+  const r = spawnSync(process.execPath, [child, mode, ...(cacheDir ? [cacheDir] : [])], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cold-start child (${mode}) failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
+
+function medianPhases(results: readonly ChildResult[]): Record<string, number> {
+  const keys = new Set(results.flatMap((r) => Object.keys(r.phasesMs ?? {})));
+  return Object.fromEntries([...keys].map((k) => [k, median(results.map((r) => r.phasesMs?.[k] ?? 0))]));
+}
+
+function measure(cacheDir: string | undefined) {
+  const compile: ChildResult[] = [];
+  const explain: ChildResult[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    compile.push(runChild('compile', cacheDir));
+    explain.push(runChild('explain', cacheDir));
+  }
+  if (cacheDir && compile.some((r) => !r.cache || r.cache.hits === 0)) throw new Error('cold-start: a cached run did not hit the cache');
+  return {
+    firstWall: median(compile.map((r) => r.firstCallWallMs!)),
+    firstCpu: median(compile.map((r) => r.firstCallCpuMs!)),
+    compile: median(explain.map((r) => r.compileMs!)),
+    phases: medianPhases(explain),
+    imports: Object.fromEntries(Object.keys(compile[0]!.imports).map((p) => [p, median(compile.map((r) => r.imports[p]!))])),
+    mathjs: median(compile.map((r) => r.mathjs.milliseconds)),
+  };
+}
+
+console.log(machineLine());
+console.log(`demo transformer block (dim 64, 4 heads, input 2×32×64), first compile in a fresh process; medians of ${RUNS} processes each\n`);
+const cold = measure(undefined);
+const dir = mkdtempSync(join(tmpdir(), 'kiln-cold-start-'));
+try {
+  runChild('compile', dir); // fills the cache (not timed)
+  const cached = measure(dir);
+  const importTotal = Object.values(cold.imports).reduce((a, b) => a + b, 0);
+  console.log(`imports (CPU ms, each package alone, in dependency order; ${fmt(importTotal)} in all):`);
+  console.log(`  ${Object.entries(cold.imports).map(([p, ms]) => `${p} ${ms.toFixed(1)}`).join(' | ')}`);
+  const phases = (p: Record<string, number>) => Object.entries(p).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(' | ');
+  console.log('\n                      compile (explain)   first call: wall      CPU    phases (ms)');
+  console.log(`no cache              ${fmt(cold.compile).padStart(12)}   ${fmt(cold.firstWall).padStart(16)} ${fmt(cold.firstCpu).padStart(10)}    ${phases(cold.phases)}`);
+  console.log(`persistent cache      ${fmt(cached.compile).padStart(12)}   ${fmt(cached.firstWall).padStart(16)} ${fmt(cached.firstCpu).padStart(10)}    ${phases(cached.phases)}`);
+  console.log(`\ncache speed-up: compile ${(cold.compile / cached.compile).toFixed(1)}×, first call (compile + run) ${(cold.firstWall / cached.firstWall).toFixed(1)}× wall, ${(cold.firstCpu / cached.firstCpu).toFixed(1)}× CPU`);
+  console.log(`mathjs time in the first compile: ${fmt(cold.mathjs)} (no cache), ${fmt(cached.mathjs)} (cache)`);
+  console.log('goal: first compile without the cache ≤ 100 ms; with the cache ≥ 5× faster than without');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

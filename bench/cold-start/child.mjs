@@ -1,0 +1,56 @@
+// One fresh process of the cold-start bench: imports Kiln package by package, builds the demo's transformer
+// block, and compiles it once (compile(fn) and its first call, or explain for the phases). Prints one JSON
+// line. Run by bench/cold-start.bench.ts against the built packages (`dist/`), as users run them.
+// Usage: node bench/cold-start/child.mjs compile|explain [cacheDir]
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [mode, cacheDir] = process.argv.slice(2);
+const root = join(import.meta.dirname, '..', '..');
+const cpuMs = (since) => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+};
+const span = async (work) => {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  const value = await work();
+  return { value, wallMs: performance.now() - t, cpuMs: cpuMs(c) };
+};
+
+// In dependency order, so each line is the cost of that package alone.
+const PACKAGES = ['pytree', 'shapes', 'tensor', 'graph', 'lower', 'policy', 'core', 'backend-cpu', 'optim', 'kiln'];
+const imports = {};
+for (const p of PACKAGES) imports[p] = (await span(() => import(pathToFileURL(join(root, 'packages', p, 'dist', 'index.js')).href))).cpuMs;
+const kiln = await import('kiln');
+const shapes = await import(pathToFileURL(join(root, 'packages', 'shapes', 'dist', 'index.js')).href);
+let plugin;
+if (cacheDir) {
+  const { default: cachePlugin } = await import('@kiln/plugin-cache');
+  plugin = cachePlugin({ dir: cacheDir });
+  kiln.getDefaultCompiler().use(plugin);
+}
+const { TransformerBlock, input } = await import(pathToFileURL(join(root, 'examples', 'models.mjs')).href);
+const model = new TransformerBlock(64, 4);
+const x = input([2, 32, 64]);
+const forward = (xs) => model.forward(xs);
+
+const out = { mode, cached: Boolean(cacheDir), imports };
+if (mode === 'explain') {
+  const { value: report, cpuMs: explainCpuMs } = await span(() => kiln.explain(forward)(x));
+  out.compileMs = report.compileTimesMs[0];
+  out.phasesMs = report.compilePhasesMs[0];
+  out.explainCpuMs = explainCpuMs;
+} else {
+  const first = await span(() => kiln.compile(forward)(x));
+  const reference = forward(x).toTypedArray();
+  const got = first.value.toTypedArray();
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - reference[i]));
+  if (!(worst < 1e-4)) throw new Error(`compiled result differs from eager by ${worst}`);
+  out.firstCallWallMs = first.wallMs;
+  out.firstCallCpuMs = first.cpuMs;
+}
+out.mathjs = shapes.mathjsStats();
+if (plugin) out.cache = { ...plugin.stats };
+console.log(JSON.stringify(out));

@@ -1,0 +1,214 @@
+// The frame level of the persistent cache: a traced frame (its API graph, guards, output template and how to
+// find its constants again) kept for a later process, which then skips the tracer, the inspector reads and
+// the parses. On load every constant is found again and re-checked (recipes.ts), and then every guard runs
+// on the live function's values: any difference is a miss, and the frame is traced as if nothing was kept.
+// Only whole-frame graphs are kept: no split frames, side effects on outside values, or bindings of other
+// functions read on every call (those need the live objects of the process that traced them).
+import { deserialize, serialize } from 'node:v8';
+import { deserializeGraph, serializeGraph } from '@kiln/graph';
+import type { GraphJson } from '@kiln/graph';
+import type { Compiler } from '../compiler.js';
+import { compileGuards } from '../guards/codegen.js';
+import type { PersistentCacheKey } from '../hooks.js';
+import { onlyBuiltinGraphHooks } from '../entry.js';
+import type { PassedGraph } from '../entry.js';
+import type { MutableRead } from '../trace/frame.js';
+import type { FunctionInfo } from '../trace/closures.js';
+import type { FrameTrace, OutputTemplate } from '../trace/trace-frame.js';
+import { frameKeyBase, keyJson } from './key.js';
+import { isRegistryOp } from './backend-cache.js';
+import { constantRecipes, functionPrint, matchesFunction, resolveConstants } from './recipes.js';
+import type { FunctionPrint, Recipe } from './recipes.js';
+
+/** A trace as data: its graph as JSON, its constants as recipes, its reads of the frame's own bindings. */
+export interface FrameRecord extends Pick<FrameTrace, 'guards' | 'inputSources' | 'outputSources' | 'output' | 'decisions' | 'asserts'> {
+  readonly format: 1;
+  readonly top: FunctionPrint;
+  readonly captureNames: readonly string[];
+  readonly graph: GraphJson;
+  readonly recipes: readonly Recipe[];
+  readonly mutableReads: readonly { readonly scopeIndex: number; readonly name: string }[];
+  /** The graph after the built-in passes, with the API graph's printed form and op counts (explain's). */
+  readonly passed?: { readonly graph: GraphJson; readonly apiGraphText: string; readonly apiOpCounts: Readonly<Record<string, number>> };
+}
+
+export interface FrameKeyParts {
+  readonly fn: Function;
+  readonly info: FunctionInfo;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** The frame's key, or undefined when no cache taps the hooks or this compiler cannot be keyed. */
+export function frameKey(compiler: Compiler, parts: FrameKeyParts): PersistentCacheKey | undefined {
+  const { compileCacheLoad, compileCacheStore } = compiler.hooks;
+  if (!compileCacheLoad.isUsed() && !compileCacheStore.isUsed()) return undefined;
+  const base = frameKeyBase(compiler);
+  if (!base) return undefined;
+  const { fn, info, options } = parts;
+  const text = keyJson({ ...base, frame: Function.prototype.toString.call(fn), line: info.line, column: info.column, options });
+  return { kind: 'frame', text, label: `frame '${fn.name || 'anonymous'}'` };
+}
+
+/** Whether an output template is data a later process can use as it is (no live objects in it). */
+function plainTemplate(t: OutputTemplate): boolean {
+  switch (t.kind) {
+    case 'graph':
+    case 'source':
+      return true;
+    case 'const':
+      return t.value === null || (typeof t.value !== 'object' && typeof t.value !== 'function' && typeof t.value !== 'symbol');
+    case 'array':
+      return t.items.every(plainTemplate);
+    case 'object':
+      return t.entries.every(([, v]) => plainTemplate(v)) && (!t.proto || plainTemplate(t.proto));
+    case 'arith':
+      return t.items.every(plainTemplate);
+    case 'view':
+      return [t.base, t.offset, ...t.shape, ...t.strides].every(plainTemplate);
+    case 'tree':
+      return false;
+    default:
+      return t satisfies never;
+  }
+}
+
+/**
+ * What to keep of a finished trace, made before compileTrace runs the passes (they edit the graph in place);
+ * undefined when the frame cannot be kept.
+ */
+export function frameRecord(fn: Function, captureNames: readonly string[], trace: FrameTrace & { readonly extra: readonly unknown[] }): FrameRecord | undefined {
+  if (trace.extra.length || trace.mutableReads.some((r: MutableRead) => r.owner !== 'frame') || !plainTemplate(trace.output)) return undefined;
+  // A node another process cannot resolve by name (a user function put in the graph as one opaque node).
+  if (trace.graph.nodes.some((n) => n.kind === 'call' && !isRegistryOp(n.target))) return undefined;
+  const top = functionPrint(fn);
+  if (!top) return undefined;
+  const recipes = constantRecipes(trace.constants, trace.guards);
+  if (!recipes) return undefined;
+  let graph: GraphJson;
+  try {
+    graph = serializeGraph(trace.graph);
+  } catch {
+    return undefined;
+  }
+  return {
+    format: 1,
+    top,
+    captureNames: [...captureNames],
+    graph,
+    guards: trace.guards.map((g) => ({ ...g })),
+    recipes,
+    inputSources: trace.inputSources,
+    outputSources: trace.outputSources,
+    output: trace.output,
+    mutableReads: trace.mutableReads.map((r) => ({ scopeIndex: r.scopeIndex, name: r.name })),
+    // What explain shows of each call; the live op and polyfill objects stay behind.
+    decisions: trace.decisions.map((d) => ({ callee: d.callee, location: d.location, kind: d.kind, rule: d.rule, reason: d.reason })),
+    asserts: trace.asserts,
+  };
+}
+
+/** Records kept per key: one per set of inputs seen (shapes, captured values), newest first. */
+const KEPT_PER_KEY = 8;
+
+/** What a key's file holds: the records of that frame, newest first, as PT2 keeps guarded entries per code. */
+interface FramePayload {
+  readonly format: 1;
+  readonly records: readonly FrameRecord[];
+}
+
+/**
+ * Offers the key's records to the cache plugins with `record` first (nothing when it cannot be stored),
+ * with the graph the passes made when only Kiln's own passes ran (a later process may then skip them).
+ * @param kept the records read for this key before tracing (other inputs' entries stay).
+ */
+export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | undefined, compiled: PassedGraph, kept: readonly FrameRecord[]): void {
+  if (!record) return;
+  let payload: Uint8Array;
+  try {
+    const passed = onlyBuiltinGraphHooks(compiler) ? { graph: serializeGraph(compiled.graph), apiGraphText: compiled.apiGraphText, apiOpCounts: compiled.apiOpCounts } : undefined;
+    const records = [passed ? { ...record, passed } : record, ...kept].slice(0, KEPT_PER_KEY);
+    payload = serialize({ format: 1, records } satisfies FramePayload);
+  } catch {
+    return;
+  }
+  compiler.hooks.compileCacheStore.call(key, payload);
+}
+
+function isRecord(x: unknown): x is FrameRecord {
+  const r = x as FrameRecord;
+  return typeof r === 'object' && r !== null && r.format === 1 && Array.isArray(r.guards) && Array.isArray(r.recipes) && Array.isArray(r.captureNames) && typeof r.graph === 'object';
+}
+
+function isPayload(x: unknown): x is FramePayload {
+  const p = x as FramePayload;
+  return typeof p === 'object' && p !== null && p.format === 1 && Array.isArray(p.records) && p.records.every(isRecord);
+}
+
+export interface LiveFrame {
+  readonly L: unknown[];
+  readonly T: unknown;
+  readonly C: readonly unknown[];
+  readonly readMutable: (reads: readonly MutableRead[]) => readonly unknown[];
+}
+
+export type LoadedFrame =
+  | { readonly trace: FrameTrace; readonly passed: PassedGraph | undefined }
+  /** Nothing usable: why (for the `cache` log), and the records read (kept when the new one is stored). */
+  | { readonly stale: string; readonly kept: readonly FrameRecord[] };
+
+/**
+ * A trace for this call from the cache, or undefined when nothing is kept for the key. A record is used only
+ * when it describes this very function, its constants are found again, and all its guards pass on this call.
+ */
+export function loadFrame(compiler: Compiler, key: PersistentCacheKey, fn: Function, captureNames: readonly string[], live: LiveFrame): LoadedFrame | undefined {
+  const payload = compiler.hooks.compileCacheLoad.call(key);
+  if (!payload) return undefined;
+  let records: readonly FrameRecord[];
+  try {
+    const decoded = deserialize(payload) as unknown;
+    if (!isPayload(decoded)) return { stale: 'the entry has another layout', kept: [] };
+    records = decoded.records;
+  } catch (err) {
+    // Unreadable: a miss, never an error.
+    return { stale: `the entry cannot be read back (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`, kept: [] };
+  }
+  const reasons: string[] = [];
+  for (const record of records) {
+    const found = useRecord(compiler, record, fn, captureNames, live);
+    if ('trace' in found) return found;
+    reasons.push(found.stale);
+  }
+  return { stale: reasons.join('; '), kept: records };
+}
+
+function useRecord(compiler: Compiler, record: FrameRecord, fn: Function, captureNames: readonly string[], live: LiveFrame): LoadedFrame | { readonly stale: string } {
+  try {
+    if (!matchesFunction(fn, record.top)) return { stale: 'the function, its file or its captured values changed' };
+    if (record.captureNames.length !== captureNames.length || record.captureNames.some((n, i) => n !== captureNames[i])) return { stale: 'the function captures other bindings' };
+    const mutableReads: MutableRead[] = record.mutableReads.map((r) => ({ owner: 'frame', scopeIndex: r.scopeIndex, name: r.name }));
+    const M = live.readMutable(mutableReads);
+    const K = resolveConstants(record.recipes, { L: live.L, T: live.T, C: live.C, M });
+    if (!K) return { stale: 'a function or object the trace relied on is missing or changed' };
+    const { fn: guard } = compileGuards(record.guards, K);
+    const failed = guard(live.L, live.T, live.C, M);
+    if (failed >= 0) return { stale: `guard failed: ${record.guards[failed]!.text}` };
+    const passed: PassedGraph | undefined = record.passed && onlyBuiltinGraphHooks(compiler)
+      ? { graph: deserializeGraph(record.passed.graph), apiGraphText: record.passed.apiGraphText, apiOpCounts: record.passed.apiOpCounts }
+      : undefined;
+    const trace: FrameTrace = {
+      // With `passed`, compileTrace never reads the captured graph: no need to rebuild it too.
+      graph: passed?.graph ?? deserializeGraph(record.graph),
+      guards: record.guards,
+      constants: K,
+      inputSources: record.inputSources,
+      outputSources: record.outputSources,
+      output: record.output,
+      mutableReads,
+      decisions: record.decisions,
+      asserts: record.asserts,
+    };
+    return { trace, passed };
+  } catch (err) {
+    return { stale: `the entry cannot be used (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
+  }
+}
