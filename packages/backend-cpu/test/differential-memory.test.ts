@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { compile } from '@kiln/core';
 import { cpuArena, residentPool } from '@kiln/backend-cpu';
-import { isResident, withSettings } from './resident-support.js';
+import { drainPool, isResident, withSettings } from './resident-support.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -136,6 +136,7 @@ Diff('Tensor.fromData: the array is taken over; tensors over it compute as eager
 });
 
 const Bounded = suite('differential memory: chains of calls stay bounded');
+Bounded.before(drainPool);
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 4; i++) {

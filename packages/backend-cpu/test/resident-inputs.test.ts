@@ -7,7 +7,7 @@ import * as k from '@kiln/tensor';
 import { compile } from '@kiln/core';
 import { traceOps } from '@kiln/graph';
 import { ResidentConfigError, compileGraphForCpu, configureResident } from '@kiln/backend-cpu';
-import { allocations, isResident, js, withSettings } from './resident-support.js';
+import { allocations, drainPool, isResident, js, withSettings } from './resident-support.js';
 
 type Fn = (...args: k.Tensor[]) => k.Tensor;
 k.manualSeed(5);
@@ -21,6 +21,7 @@ function program(fn: Fn, args: k.Tensor[]) {
 
 const hypot: Fn = (x, y) => x.mul(x).add(y.mul(y)).sqrt();
 const test = suite('resident inputs: a copied-in input stays in the arena');
+test.before(drainPool);
 
 test('the second call with the same JS tensors copies nothing in', () => {
   const x = k.randn([64, 64]);

@@ -8,7 +8,7 @@ import * as k from '@kiln/tensor';
 import { compile } from '@kiln/core';
 import { traceOps } from '@kiln/graph';
 import { ResidentConfigError, compileGraphForCpu, configureResident, cpuArena, residentPool } from '@kiln/backend-cpu';
-import { isResident, js, withSettings } from './resident-support.js';
+import { drainPool, isResident, js, withSettings } from './resident-support.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -33,6 +33,7 @@ const a = k.randn([32, 128]);
 const b = k.randn([32, 128]);
 
 const Growth = suite('resident: the memory grows between calls');
+Growth.before(drainPool);
 
 Growth('views are re-made after a grow; values, eager ops and the pointer path stay right', () => {
   const y = fast(a, b);
@@ -70,6 +71,7 @@ Growth('a resident input copied into a program that grows the memory during the 
 Growth.run();
 
 const Lifetime = suite('resident: block lifetime');
+Lifetime.before(drainPool);
 
 Lifetime('a live output is never reused by later calls, even after dead blocks are released', async () => {
   const y = fast(a, b);
@@ -98,6 +100,7 @@ Lifetime('blocks of unreachable outputs are released', async () => {
 Lifetime.run();
 
 const Budget = suite('resident: budget and minimum size');
+Budget.before(drainPool);
 
 Budget('over the budget, outputs are copied out to JS arrays', () => {
   const bytes = 32 * 128 * 4;

@@ -7,7 +7,7 @@ import * as k from '@kiln/tensor';
 import { compile } from '@kiln/core';
 import { traceOps } from '@kiln/graph';
 import { compileGraphForCpu, cpuArena, residentPool } from '@kiln/backend-cpu';
-import { allocations, isResident, js } from './resident-support.js';
+import { allocations, drainPool, isResident, js } from './resident-support.js';
 
 type Fn = (...args: k.Tensor[]) => k.Tensor;
 
@@ -33,6 +33,7 @@ const a = k.randn([64, 64]);
 const b = k.randn([64, 64]);
 
 const Out = suite('resident outputs: read by everything that reads tensors');
+Out.before(drainPool);
 
 Out('a compiled output lives in the arena and reads like any tensor', () => {
   const y = program(hypot, [a, b]).run(a, b);
@@ -120,6 +121,7 @@ Out('pytree outputs (objects and lists) are resident', () => {
 Out.run();
 
 const In = suite('resident inputs: read in place when contiguous');
+In.before(drainPool);
 
 In('a resident output fed back into the same program is not copied', () => {
   const p = program(hypot, [a, b]);
