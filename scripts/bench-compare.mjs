@@ -82,7 +82,7 @@ function runBench(tree, name) {
     console.error(`no bench/${name}.bench.ts in ${tree}`);
     process.exit(1);
   }
-  return parse(run(process.execPath, ['--conditions=kiln-source', '--import', 'tsx', file], tree, true));
+  return parse(run(process.execPath, ['--conditions=kiln-source', '--import', 'tsx/esm', file], tree, true));
 }
 
 const median = (xs) => {

@@ -33,7 +33,7 @@ if (args[0] === '--typecheck' || args[0] === '--typecheck-if-installed') {
   process.exit(run([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(bench, 'tsconfig.json'), '--noEmit']));
 }
 if (args[0] === '--soak') {
-  process.exit(run(['--expose-gc', '--conditions=kiln-source', '--import', 'tsx', join(bench, 'soak.ts'), ...args.slice(1)]));
+  process.exit(run(['--expose-gc', '--conditions=kiln-source', '--import', 'tsx/esm', join(bench, 'soak.ts'), ...args.slice(1)]));
 }
 
 const benches = readdirSync(bench)
@@ -43,6 +43,6 @@ const benches = readdirSync(bench)
 let failed = 0;
 for (const file of benches) {
   console.log(`\n## ${file}`);
-  if (run(['--conditions=kiln-source', '--import', 'tsx', join(bench, file)]) !== 0) failed++;
+  if (run(['--conditions=kiln-source', '--import', 'tsx/esm', join(bench, file)]) !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

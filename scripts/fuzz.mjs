@@ -43,7 +43,7 @@ function parseArgs(argv) {
 
 function runOne(name, opts, budgetMs) {
   const env = { ...process.env, KILN_TEST: '1', FUZZ_RUNS: String(opts.runs), FUZZ_SEED: String(opts.seed), FUZZ_DEADLINE: String(Date.now() + budgetMs) };
-  const args = ['--conditions=kiln-source', '--import', 'tsx', join(root, 'scripts/uvu-all.mjs'), join(root, FUZZERS[name])];
+  const args = ['--conditions=kiln-source', '--import', 'tsx/esm', join(root, 'scripts/uvu-all.mjs'), join(root, FUZZERS[name])];
   return new Promise((done) => {
     const start = Date.now();
     let out = '';

@@ -27,7 +27,7 @@ function testFiles() {
 const files = testFiles();
 const child = spawn(
   process.execPath,
-  ['--conditions=kiln-source', '--import', 'tsx', join(root, 'scripts/uvu-all.mjs'), ...files],
+  ['--conditions=kiln-source', '--import', 'tsx/esm', join(root, 'scripts/uvu-all.mjs'), ...files],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KILN_TEST: '1' } },
 );
 let out = '';

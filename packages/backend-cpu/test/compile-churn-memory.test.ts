@@ -11,7 +11,7 @@ const MB = 2 ** 20;
 
 Churn('compiling 720 short-lived functions keeps the heap flat after the first round', () => {
   const child = join(import.meta.dirname, 'support/compile-churn.ts');
-  const r = spawnSync(process.execPath, ['--expose-gc', '--conditions=kiln-source', '--import', 'tsx', child, '6', '120'], { encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--conditions=kiln-source', '--import', 'tsx/esm', child, '6', '120'], { encoding: 'utf8', timeout: 240_000 });
   assert.is(r.status, 0, r.stderr);
   const samples = JSON.parse(r.stdout.trim().split('\n').pop()!) as { functions: number; heapUsed: number; arenaInUse: number; wasmMemory: number }[];
   const line = samples.map((s) => `${s.functions}: ${(s.heapUsed / MB).toFixed(1)} MB`).join(', ');

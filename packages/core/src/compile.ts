@@ -4,20 +4,22 @@ import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
 import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
 import { backendNames } from './backends/names.js';
 import { Compiler as CompilerClass } from './compiler.js';
-import { KilnConfigError } from './config.js';
+import { KilnConfigError } from './config/index.js';
 import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, cacheGeneration, CodeCache, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
+import { describeFailedGuard } from './guards/failure.js';
 import type { GuardEntry } from './guards/builder.js';
-import { printGraph } from '@kiln/graph';
-import { compileTag, log, logEnabled, logSink } from './logs.js';
+import { checkLogSettings, compileTag, log, logSink } from './logs/index.js';
+import { logEntry } from './logs/entry.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
 import { isNativeFunction, parseFunction } from './trace/functions.js';
 import { boundParts, functionInfo } from './trace/closures.js';
 import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
 import { getDefaultCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
+import { PluginError } from './hooks.js';
 import type { FrameCompileInfo, FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
@@ -187,6 +189,9 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
 export function compileWith<F extends (...args: any[]) => any>(fn: F, options: CompileOptions, observer: CompileObserver | undefined): F {
   if (typeof fn !== 'function') throw new KilnTypeError(`compile() expects a function, got ${describeValue(fn)}`, 'pass the function itself, not its result');
   options = validateCompileOptions(options, observer ? 'explain' : 'compile');
+  checkLogSettings();
+  // The first compile() of a process loads the config file (see config/), so its errors surface here.
+  if (options.compiler === undefined) getDefaultCompiler();
   const bound = boundParts(fn);
   if (bound) {
     // `model.forward.bind(model)`: compile the target; the bound `this` is guarded like any `this`.
@@ -234,9 +239,10 @@ function runEntry(entry: CacheEntry, fn: Function, thisArg: unknown, args: unkno
 function missReason(cache: CodeCache, args: unknown[], thisArg: unknown, C: readonly unknown[], fn: Function): string | undefined {
   const last = cache.entries[cache.entries.length - 1];
   if (!last) return undefined;
-  const failed = last.guard(args, thisArg, C, readMutable(last.mutableReads, fn));
+  const M = readMutable(last.mutableReads, fn);
+  const failed = last.guard(args, thisArg, C, M);
   const g = last.guards[failed];
-  return g ? `${g.text}${g.location ? ` (guard from ${g.location})` : ''}` : undefined;
+  return g ? `${describeFailedGuard(g, [args, thisArg, C, M, constantsOf(last)])}${g.location ? ` (guard from ${g.location})` : ''}` : undefined;
 }
 
 /**
@@ -303,7 +309,6 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
   const { cache, options, compiler } = state;
   const { hooks } = compiler;
   const event = frameEvent(cache, compileId);
-  hooks.frameStart.call(event);
   const start = performance.now();
   // Made when the frame is traced (a persistent cache hit skips it: it parses the function).
   let madeTracer: FrameTracer | undefined;
@@ -313,7 +318,9 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     markedDynamic: (t) => markedDims.get(t),
     calls: compiler.calls,
   }));
+  log('dynamo', tag, () => `tracing '${cache.name}' (${cache.location})`);
   try {
+    hooks.frameStart.call(event);
     // Only a frame's first compile in a process is kept and reused: a later one depends on what came before
     // (automatic dynamic sizes), which another process's first compile would not make.
     const key = cache.entries.length === 0 && cache.autoDynamic.size === 0 ? persistentKey(state, fn) : undefined;
@@ -333,14 +340,16 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     };
     entryConstants.set(entry, trace.constants);
     if (key) storeFrame(compiler, key, record, compiled, restored?.kept ?? []);
-    // Built only when asked for: the location costs a fresh process the Debugger domain, printing a graph time.
-    if (logEnabled('graph')) log('graph', tag, `graph for '${cache.name}' (${cache.location}):\n${printGraph(entry.graph)}`);
-    if (logEnabled('guards')) log('guards', tag, `guards for '${cache.name}':\n${trace.guards.map((g) => `  ${g.text}`).join('\n')}`);
-    log('graph_code', tag, entry.guardSource);
+    // Built only when asked for: the location costs a fresh process the Debugger domain.
+    logEntry(tag, cache.name, () => `graph for '${cache.name}' (${cache.location})`, entry, entry.compileMs);
     return entry;
   } catch (err) {
     let record = breakRecord(err);
     if (!record) throw err;
+    if (err instanceof PluginError) {
+      if (options.fullgraph) throw err;
+      warnPluginOnce(cache, err);
+    }
     if (options.fullgraph) throw new FullGraphError(record.reason, record.location, record.hint);
     if (err instanceof GraphBreak) {
       // Resume after the break where the frame can be split there (trace/resume); else the whole frame runs eagerly.
@@ -457,7 +466,16 @@ function calleeContext(compiler: Compiler, options: CompileOptions, observer: Co
   return { compile: (callee) => compileWith(callee as (...a: unknown[]) => unknown, { ...options, compiler }, observer), calls: compiler.calls, observer, tag };
 }
 
+/** A plugin that fails in a hook: one warning per plugin, hook and code location (the frame runs eagerly). */
+function warnPluginOnce(cache: CodeCache, err: PluginError): void {
+  const key = `${err.plugin}\u0000${err.hook}`;
+  if (cache.pluginWarnings.has(key)) return;
+  cache.pluginWarnings.add(key);
+  logSink.write(`[kiln] warning: '${cache.name}' (${cache.location}) runs eagerly: ${err.message.split('\n')[0]}`);
+}
+
 function breakRecord(err: unknown): BreakRecord | undefined {
+  if (err instanceof PluginError) return { reason: err.message.split('\n')[0]!, location: undefined, hint: err.hint };
   if (err instanceof GraphBreak) return { reason: err.reason, location: err.location, hint: err.hint };
   if (err instanceof FrameSkipped) return { reason: err.reason, location: err.location, hint: undefined };
   // A backend the caller named that cannot run here is their configuration to fix, not a silent fallback.

@@ -15,7 +15,8 @@ import type { CallPolicy } from './trace/policy-adapter.js';
 export interface KilnConfig {
   /** A backend name; `auto` (the default) is the available backend with the highest priority. */
   readonly backend: string;
-  readonly plugins: readonly string[];
+  /** Package names, paths relative to the config file, `[name, options]` for a factory, or plugin objects. */
+  readonly plugins: readonly PluginSpec[];
   readonly policy: Readonly<Record<string, unknown>> | undefined;
   readonly logs: string | undefined;
   readonly dynamic: boolean | undefined;
@@ -33,8 +34,11 @@ export const DEFAULT_CONFIG: KilnConfig = Object.freeze({
 
 export interface KilnPlugin {
   readonly name: string;
-  apply(compiler: Compiler): void;
+  /** Taps the compiler's hooks. May be async: configure() awaits it before the next plugin. */
+  apply(compiler: Compiler): void | Promise<void>;
 }
+
+export type PluginSpec = string | readonly [string, unknown] | KilnPlugin;
 
 export class Compiler {
   readonly hooks: CompilerHooks = createHooks();
@@ -49,7 +53,14 @@ export class Compiler {
     decide: (fn, name) => this.hooks.policyDecision.call(fn, name) ?? defaultDecision(this.policy, fn, name),
   };
 
-  constructor(readonly config: KilnConfig = DEFAULT_CONFIG) {
+  /**
+   * @param configFile the config file this compiler was built from (relative module paths of its rules
+   *   resolve against its folder; `kiln audit` names it), if any.
+   */
+  constructor(
+    readonly config: KilnConfig = DEFAULT_CONFIG,
+    readonly configFile?: string,
+  ) {
     for (const plugin of BUILTIN_PLUGINS) plugin.apply(this);
   }
 
@@ -73,10 +84,26 @@ export class Compiler {
       );
     }
     origin ??= plugin.name ?? '(unnamed)';
+    let result: unknown;
     try {
-      plugin.apply(this);
+      result = plugin.apply(this);
     } catch (err) {
-      throw new KilnError(`plugin ${origin} threw in apply(): ${err instanceof Error ? err.message : String(err)}`);
+      throw new KilnError(`plugin ${origin} threw in apply(): ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
+    }
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then(undefined, () => undefined); // reported here, not as an unhandled rejection
+      throw new KilnError(`plugin ${origin} has an async apply(): use \`await compiler.useAsync(plugin)\``);
+    }
+    return this;
+  }
+
+  /** use() for a plugin whose apply() may be async; a rejection names the plugin. */
+  async useAsync(plugin: KilnPlugin, origin?: string): Promise<this> {
+    origin ??= plugin?.name ?? '(unnamed)';
+    try {
+      await plugin.apply(this);
+    } catch (err) {
+      throw new KilnError(`plugin ${origin} failed in apply(): ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
     }
     return this;
   }
@@ -121,10 +148,21 @@ const PASS_PLUGINS: readonly KilnPlugin[] = [
 const BUILTIN_PLUGINS: readonly KilnPlugin[] = [PolicyPlugin, ...PASS_PLUGINS, BuiltinBackendsPlugin];
 
 let defaultCompiler: Compiler | undefined;
+let loadDefault: (() => Compiler) | undefined;
 
-/** The compiler compile() uses when none is passed (defaults, or what configure() loaded). */
+/** How the default compiler is made when nobody set one: the config module loads the config file (config/). */
+export function setDefaultCompilerLoader(load: () => Compiler): void {
+  loadDefault = load;
+}
+
+/**
+ * The compiler compile() uses when none is passed: what configure() loaded, or else the config file loaded
+ * now, synchronously (the first compile() of a process), or defaults.
+ */
 export function getDefaultCompiler(): Compiler {
-  return (defaultCompiler ??= new Compiler());
+  if (defaultCompiler) return defaultCompiler;
+  if (loadDefault) return (defaultCompiler = loadDefault());
+  return (defaultCompiler = new Compiler());
 }
 
 export function setDefaultCompiler(compiler: Compiler): void {

@@ -2,6 +2,7 @@
 // means. Built-in behaviour (the policy, the eager backend) registers through the same hooks as plugins;
 // ordering comes from named stages, never from registration order.
 import { HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import { KilnError } from '@kiln/tensor';
 import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
 import type { Graph, Node } from '@kiln/graph';
@@ -55,6 +56,44 @@ export interface FrameCompileInfo {
 }
 
 /**
+ * A plugin's hook tap threw: names the plugin and the hook; the original error is the `cause` (with its
+ * stack). A compile-time hook failing makes the frame run eagerly with a warning naming the plugin.
+ */
+export class PluginError extends KilnError {
+  constructor(
+    readonly plugin: string,
+    readonly hook: string,
+    cause: unknown,
+  ) {
+    super(`plugin '${plugin}' failed in hook '${hook}': ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`, `the error is the plugin's, not Kiln's: fix or remove the plugin (its stack is in .cause)`, { cause });
+  }
+}
+
+type Tap = { name: string; fn: Function };
+type AnyHook = { intercept(interceptor: { register?: (tap: Tap) => Tap }): void };
+
+/** Wraps every tap a plugin adds (built-ins tap as `kiln:…`) so that what it throws names it and the hook. */
+function attributeTaps<H>(hookName: string, hook: H): H {
+  (hook as unknown as AnyHook).intercept({
+    register: (tap: Tap) => {
+      if (tap.name.startsWith('kiln:')) return tap;
+      const fn = tap.fn;
+      return {
+        ...tap,
+        fn(this: unknown, ...args: unknown[]) {
+          try {
+            return fn.apply(this, args);
+          } catch (err) {
+            throw err instanceof PluginError ? err : new PluginError(tap.name, hookName, err);
+          }
+        },
+      };
+    },
+  });
+  return hook;
+}
+
+/**
  * What a persistent cache entry is keyed on. `text` is the whole key (Kiln and V8 versions, config, backend
  * and capabilities, the frame's source or the graph): a cache hashes it to find the entry and compares it in
  * full on load. `kind`: `frame` (a traced frame: graph, guards, how to find its constants again) or
@@ -68,7 +107,7 @@ export interface PersistentCacheKey {
 }
 
 export function createHooks() {
-  return Object.freeze({
+  const hooks = {
     /** Called once per compiler after the config is validated; read-only. */
     configResolved: new SyncHook<[Readonly<Record<string, unknown>>]>(['config']),
     /** Called by the tracer before it starts a frame. */
@@ -118,7 +157,12 @@ export function createHooks() {
     compileCacheLoad: new SyncBailHook<[PersistentCacheKey], Uint8Array | undefined>(['key']),
     /** Offered what a compile made that a later process may reuse, under its key (see compileCacheLoad). */
     compileCacheStore: new SyncHook<[PersistentCacheKey, Uint8Array]>(['key', 'payload']),
-  });
+  };
+  for (const [name, hook] of Object.entries(hooks)) {
+    if (hook instanceof HookMap) hook.intercept({ factory: (key, made) => attributeTaps(`${name}.for(${JSON.stringify(key)})`, made) });
+    else attributeTaps(name, hook);
+  }
+  return Object.freeze(hooks);
 }
 
 export type CompilerHooks = ReturnType<typeof createHooks>;

@@ -11,12 +11,14 @@ export * from './compile.js';
 export * from './explain.js';
 export * from './trace/errors.js';
 export * from './policy-api.js';
-export * from './config.js';
+export * from './config/index.js';
 export * from './hooks.js';
 // For plugins that log under KILN_LOGS (the persistent cache logs as `cache`).
-export { log, logEnabled } from './logs.js';
+export { log, logEnabled } from './logs/index.js';
 export * from './compiler.js';
-export { runKilnCli } from './cli/kiln.js';
+export { runKilnCli, runAuditCommand, runOpsCommand, checkConfigRules, AUDIT_USAGE, OPS_USAGE } from './cli/kiln.js';
+export type { ConfigRuleFinding } from './cli/kiln.js';
+export { LOG_ARTIFACTS, LOG_ARTIFACT_DOCS, logHelp } from './logs/index.js';
 export { check, checkIsSize } from './checks.js';
 
 /** Names of the backends the default compiler can use (`auto` aside), best first. */

@@ -6,7 +6,7 @@ import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import { compileWith } from '../src/compile.js';
 import { Compiler } from '../src/compiler.js';
-import { createCompiler } from '../src/config.js';
+import { createCompiler } from '../src/config/index.js';
 import { CompileRecorder } from '../src/explain.js';
 import { assertSameValue } from './support/tracer.js';
 

@@ -9,7 +9,7 @@ import '@kiln/backend-cpu';
 import { compile } from '../src/compile.js';
 import { Compiler } from '../src/compiler.js';
 import type { FrameCompileInfo } from '../src/hooks.js';
-import { logSink } from '../src/logs.js';
+import { logSink } from '../src/logs/index.js';
 
 const Hook = suite('hooks.frameCompiled');
 

@@ -161,8 +161,9 @@ companions('createCompiler / configure / Compiler / registerBackend reject bad c
   await expectError(() => k.createCompiler(3), KilnConfigError, ['<root>', 'must be an object'], false);
   await expectError(() => k.createCompiler({ bakend: 'x' }), KilnConfigError, ['bakend: unknown key', 'known keys']);
   await expectError(() => k.createCompiler({ backend: 3 }), KilnConfigError, ['backend: must be a backend name']);
-  await expectError(() => k.createCompiler({ plugins: [{ name: 'p', apply() {} }] }), KilnConfigError, ['plugins', 'compiler.use(plugin)']);
-  await expectError(() => k.createCompiler({ plugins: ['no-such-kiln-plugin'] }), KilnConfigError, ['plugins[0]', "cannot resolve plugin 'no-such-kiln-plugin'"]);
+  await expectError(() => k.createCompiler({ plugins: [{ name: 'p' }] }), KilnConfigError, ['plugins[0]', 'an object without apply()']);
+  await expectError(() => k.createCompiler({ plugins: [function factory() {}] }), KilnConfigError, ['plugins[0]', 'a function (factory)', 'must be called']);
+  await expectError(() => k.createCompiler({ plugins: ['no-such-kiln-plugin'] }), KilnConfigError, ['plugins[0]', "cannot find plugin 'no-such-kiln-plugin'"]);
   await expectError(() => k.createCompiler({ logs: 'graph,+nope' }), KilnConfigError, ["unknown log artifact '+nope'", 'graph_breaks']);
   await expectError(() => k.createCompiler({ dynamic: 'yes' }), KilnConfigError, ['dynamic: must be true or false']);
   await expectError(() => k.createCompiler({ recompileLimit: -1 }), KilnConfigError, ['recompileLimit', 'positive integer']);

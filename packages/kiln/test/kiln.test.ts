@@ -15,7 +15,7 @@ test('importing kiln alone makes compile() generate wasm kernels', () => {
     const report = k.explain(f)(k.randn([4, 8]));
     const same = k.compile(f)(k.ones([4, 8])).toArray().flat().every((v, i, a) => Math.abs(v - 1 / 8) < 1e-6);
     console.log(JSON.stringify({ backend: report.backends[0].backend, kernels: report.backends[0].kernels, same }));`;
-  const out = execFileSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx/esm', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(JSON.parse(out.trim().split('\n').at(-1)!), { backend: 'cpu', kernels: 1, same: true });
 });
 

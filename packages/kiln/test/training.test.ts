@@ -173,7 +173,7 @@ Train.run();
 const Example = suite('compiled training: the README example');
 
 Example('examples/train-example.mjs trains the demo MLP below the loss threshold, eager and compiled', () => {
-  const out = execFileSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx', new URL('../../../examples/train-example.mjs', import.meta.url).pathname], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx/esm', new URL('../../../examples/train-example.mjs', import.meta.url).pathname], { encoding: 'utf8' });
   const { eager, compiled } = JSON.parse(out.trim().split('\n').at(-1)!) as { eager: number; compiled: number };
   // ln 4 ≈ 1.39 is chance level; the task is learnable to near zero.
   assert.ok(eager < 0.1, `eager loss ${eager}`);

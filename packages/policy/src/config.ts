@@ -164,11 +164,8 @@ export function applyPolicyConfig(overrides: Overrides, config: unknown, source:
   for (const action of actions) action(overrides);
 }
 
-/**
- * Like `applyPolicyConfig`, but first imports the modules that function names refer to (relative
- * specifiers are resolved against the config file's folder).
- */
-export async function loadPolicyConfig(overrides: Overrides, config: unknown, source: ConfigSource): Promise<void> {
+/** The modules a policy section's qualified names refer to (`./mod.mjs` of `./mod.mjs#helper`), as written. */
+export function policyModuleSpecifiers(config: unknown): Set<string> {
   const specifiers = new Set<string>();
   const collect = (name: unknown) => {
     const parsed = typeof name === 'string' ? parseQualifiedName(name) : null;
@@ -180,6 +177,15 @@ export async function loadPolicyConfig(overrides: Overrides, config: unknown, so
       else if (kind === 'substitute' && isObject(value)) Object.entries(value).forEach(([a, b]) => (collect(a), collect(b)));
     }
   }
+  return specifiers;
+}
+
+/**
+ * Like `applyPolicyConfig`, but first imports the modules that function names refer to (relative
+ * specifiers are resolved against the config file's folder).
+ */
+export async function loadPolicyConfig(overrides: Overrides, config: unknown, source: ConfigSource): Promise<void> {
+  const specifiers = policyModuleSpecifiers(config);
   const modules: Record<string, object> = { ...source.modules };
   for (const spec of specifiers) {
     if (spec in modules) continue;

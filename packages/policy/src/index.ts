@@ -5,7 +5,7 @@ export { Policy } from './decide.js';
 export type { PolicyOptions } from './decide.js';
 export { Overrides, OVERRIDE_KINDS } from './overrides.js';
 export type { OverrideKind, OverrideOptions, FunctionOverride, ModuleOverride } from './overrides.js';
-export { applyPolicyConfig, loadPolicyConfig, PolicyConfigErrors } from './config.js';
+export { applyPolicyConfig, loadPolicyConfig, policyModuleSpecifiers, PolicyConfigErrors } from './config.js';
 export type { PolicyConfig, ConfigSource, ModuleEntry } from './config.js';
 export { parseQualifiedName, resolveQualifiedName, BUILTIN_MODULES } from './qualified.js';
 export type { ModuleTable } from './qualified.js';

@@ -3,8 +3,9 @@
  * dtypes involved, and, where one exists, what to do about it.
  */
 export class KilnError extends Error {
-  constructor(message: string, readonly hint?: string) {
-    super(hint ? `${message}\n  hint: ${hint}` : message);
+  /** @param options `{ cause }`: the error this one reports (kept with its stack). */
+  constructor(message: string, readonly hint?: string, options?: ErrorOptions) {
+    super(hint ? `${message}\n  hint: ${hint}` : message, options);
     this.name = new.target.name;
   }
 }

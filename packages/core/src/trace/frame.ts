@@ -10,6 +10,8 @@ import { GraphRecorder } from '@kiln/graph';
 import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode } from '../guards/builder.js';
 import { NOT_DATA, isFixedDataProperty, onlyLibraryPrototypes, resolvedValue } from '../guards/reflect.js';
 import { GraphBreak } from './errors.js';
+import { parameterNames, placeholderName, userSource } from '../guards/names.js';
+import type { SourceNames } from '../guards/names.js';
 import type { Locator } from './functions.js';
 import { ExternalRef, Scope } from './values.js';
 import { readBinding } from './closures.js';
@@ -87,6 +89,14 @@ export class FrameTracer {
     readonly settings: TraceSettings,
     readonly top: { readonly fn: Function; readonly captureNames: readonly string[] },
   ) {}
+
+  private names: SourceNames | undefined;
+
+  /** A source as the user wrote it (`L['x'].shape[0]`, `model.layers[2].bias`): for guard texts and placeholders. */
+  userSource(text: string): string {
+    this.names ??= { params: parameterNames(this.top.fn), captures: this.top.captureNames, mutable: [] };
+    return userSource(text, { ...this.names, mutable: this.mutableReads.map((m) => m.name) });
+  }
 
   // ---- free variables ----------------------------------------------------------------------------
 
@@ -219,7 +229,7 @@ export class FrameTracer {
       return 'static';
     });
     this.inputSources.push(source);
-    const name = source.replace(/^L\[(\d+)\]/, 'arg$1').replace(/^T\b/, 'self').replace(/^[CKM]\[(\d+)\]/, 'captured$1');
+    const name = placeholderName(this.userSource(source));
     let sizeSource = source;
     if (!isSafeAccessor(source)) {
       // Symbolic-size guards only name simple accessors: alias the tensor as a scratch slot `U[i]`.

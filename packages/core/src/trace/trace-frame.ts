@@ -65,11 +65,16 @@ function shapeGuards(tracer: FrameTracer): GuardEntry[] {
   });
 }
 
+/** Guard texts with the user's names (`L['x'].shape[0]`); the code keeps positions. */
+function withUserNames(tracer: FrameTracer, guards: GuardEntry[]): GuardEntry[] {
+  return guards.map((g) => ({ ...g, text: tracer.userSource(g.text) }));
+}
+
 /** The guards collected so far (for a cached fallback after a break), or undefined if they cannot be emitted. */
 export function partialTrace(tracer: FrameTracer): PartialTrace {
   let guards: GuardEntry[] | undefined;
   try {
-    guards = [...tracer.guards.entries, ...shapeGuards(tracer)];
+    guards = withUserNames(tracer, [...tracer.guards.entries, ...shapeGuards(tracer)]);
   } catch (err) {
     if (!(err instanceof JsEmitError)) throw err;
   }
@@ -118,14 +123,15 @@ export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: re
   const asserts = assertsOf(tracer);
   let guards: GuardEntry[];
   try {
-    guards = [...tracer.guards.entries, ...shapeGuards(tracer)];
+    guards = withUserNames(tracer, [...tracer.guards.entries, ...shapeGuards(tracer)]);
   } catch (err) {
     if (err instanceof JsEmitError) throw tracer.break(`a guard cannot be emitted as JavaScript: ${err.message}`);
     throw err;
   }
   tracer.recorder.setOutput(outputs);
   const graph = tracer.recorder.graph;
-  graph.symbols = tracer.shapeEnv.symbols().map((s) => ({ name: s.name, range: rangeToString(s.range), source: s.sources[0] }));
+  graph.symbols = tracer.shapeEnv.symbols().map((s) => ({ name: s.name, range: rangeToString(s.range), source: s.sources[0] && tracer.userSource(s.sources[0]) }));
+  for (const p of graph.placeholders()) if (p.meta.inputSource) p.meta.inputSource = tracer.userSource(p.meta.inputSource);
   graph.asserts = asserts.graph;
   return {
     graph,

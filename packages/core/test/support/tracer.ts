@@ -3,7 +3,7 @@
 import * as assert from 'uvu/assert';
 import { Tensor } from '@kiln/tensor';
 import { compileWith } from '../../src/compile.js';
-import { logSink } from '../../src/logs.js';
+import { logSink } from '../../src/logs/index.js';
 import type { CompileOptions } from '../../src/compile.js';
 import { CompileRecorder } from '../../src/explain.js';
 import { dirname, resolve } from 'node:path';

@@ -3,7 +3,7 @@
 // would for a traced call: inline → the compiled function; a user's own skip → the skipped function runs
 // eagerly, as a copy whose calls are redirected the same way (unless the skip is recursive); anything else
 // (natives, node_modules, Kiln's internals, classes, async code) runs as it is.
-import { log } from '../../logs.js';
+import { log } from '../../logs/index.js';
 import { formatLocation } from '../errors.js';
 import { isNativeFunction, parseFunction } from '../functions.js';
 import { topLevelSkipDecision } from '../policy-adapter.js';

@@ -6,7 +6,8 @@
 import type { BreakRecord, CompiledTrace, CompileObserver, SplitEntry } from '../../cache.js';
 import type { FrameEvent } from '../../hooks.js';
 import { printGraph } from '@kiln/graph';
-import { compileTag, log } from '../../logs.js';
+import { compileTag, log } from '../../logs/index.js';
+import { logEntry } from '../../logs/entry.js';
 import { GraphBreak, formatLocation } from '../errors.js';
 import { FrameTracer } from '../frame.js';
 import { parseFunction } from '../functions.js';
@@ -102,8 +103,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   // The graph before the break comes from re-running the analysis up to it: a restarted analysis, logged
   // as [frame/compile_1]; the break itself belongs to the first analysis ([frame/compile]).
   const restartTag = compileTag(req.cache.frameId, req.compileId, 1);
-  log('graph', restartTag, `graph before the break in '${req.frameName}':\n${printGraph(entry.graph)}`);
-  log('graph_code', restartTag, entry.guardSource);
+  logEntry(restartTag, req.frameName, () => `graph before the break in '${req.frameName}'`, entry, entry.compileMs);
   return entry;
 }
 

@@ -1,0 +1,168 @@
+// Finding and loading the config file (cosmiconfig 9: the version that supports Node 20), and loading the
+// modules it names. Two modes: `sync` for the automatic load at the first compile() (require() of ES modules,
+// which Node ≥ 20.19 supports for modules without top-level await) and `async` for configure() and the CLI
+// (import()). JS and TS configs go through our own loaders so that errors keep the file's real line.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse } from 'acorn';
+import { cosmiconfig, cosmiconfigSync } from 'cosmiconfig';
+import { KilnConfigError, errorMessage, lineInStack } from './errors.js';
+
+export const SEARCH_PLACES = [
+  'package.json',
+  'kiln.config.json', 'kiln.config.js', 'kiln.config.mjs', 'kiln.config.cjs', 'kiln.config.ts', 'kiln.config.mts',
+  '.kilnrc', '.kilnrc.json', '.kilnrc.yaml', '.kilnrc.yml', '.kilnrc.js', '.kilnrc.mjs', '.kilnrc.cjs',
+];
+
+const TS_EXTENSIONS = ['.ts', '.mts'];
+const isTs = (file: string) => TS_EXTENSIONS.some((e) => file.endsWith(e));
+
+export interface FoundConfig {
+  readonly file: string;
+  readonly config: unknown;
+}
+
+/** A module of the config: a package name, `node:` builtin, or a path relative to the config file. */
+export const isRelativeSpec = (spec: string): boolean => spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..' || isAbsolute(spec);
+
+/** Loads `spec` as the config file `file` would import it (synchronously: require(); Node ≥ 20.19). */
+export function requireFrom(file: string, spec: string): Record<string, unknown> {
+  return createRequire(anchor(file))(spec) as Record<string, unknown>;
+}
+
+/** Where a config's modules resolve from: its file, or the working directory for an inline config object. */
+const anchor = (file: string): string => (isAbsolute(file) ? file : join(process.cwd(), 'kiln.config.inline'));
+
+/** Loads `spec` as the config file `file` would import it. */
+export async function importFrom(file: string, spec: string): Promise<Record<string, unknown>> {
+  if (isBuiltin(spec)) return (await import(spec)) as Record<string, unknown>;
+  const from = anchor(file);
+  const path = isRelativeSpec(spec) ? resolve(dirname(from), spec) : createRequire(from).resolve(spec);
+  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+}
+
+/** The config value a loaded JS module exports: `export default`, or CommonJS `module.exports`. */
+function exported(mod: Record<string, unknown>): unknown {
+  return mod && typeof mod === 'object' && 'default' in mod ? mod.default : mod;
+}
+
+/** Why a JS/TS config failed to load, with its line: acorn finds a syntax error's, the stack a throw's. */
+function loadError(file: string, err: unknown, source: string | undefined): KilnConfigError {
+  let line = lineInStack(err, file);
+  if (err instanceof SyntaxError && source !== undefined && !isTs(file)) {
+    try {
+      parse(source, { ecmaVersion: 'latest', sourceType: file.endsWith('.cjs') ? 'script' : 'module', allowHashBang: true });
+    } catch (syntax) {
+      line = (syntax as { loc?: { line: number } }).loc?.line ?? line;
+    }
+  }
+  const what = err instanceof SyntaxError ? 'syntax error' : 'the config file threw while loading';
+  return new KilnConfigError(file, '<file>', `${what}: ${errorMessage(err)}`, err instanceof SyntaxError ? 'fix the file at that line' : 'the original error and its stack are in .cause', { line, cause: err });
+}
+
+/** TypeScript configs on Node 20: transpiled by the project's own `typescript` (an optional peer dependency). */
+function transpileTs(file: string, source: string): string {
+  const require = createRequire(file);
+  let ts: typeof import('typescript');
+  try {
+    ts = require('typescript') as typeof import('typescript');
+  } catch {
+    try {
+      ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+    } catch {
+      throw new KilnConfigError(file, '<file>', 'a TypeScript config needs the `typescript` package, which is not installed', 'install it (npm i -D typescript), or write the config as kiln.config.mjs');
+    }
+  }
+  const out = ts.transpileModule(source, {
+    fileName: file,
+    reportDiagnostics: true,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false },
+  });
+  const first = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (first) {
+    const line = first.file && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start).line + 1 : undefined;
+    throw new KilnConfigError(file, '<file>', `syntax error: ${ts.flattenDiagnosticMessageText(first.messageText, '\n')}`, 'fix the file at that line', { line });
+  }
+  return out.outputText;
+}
+
+/**
+ * The JS file to evaluate: the file itself, or for TypeScript (without Node's own type stripping) its
+ * transpiled text in a temporary `.mjs` beside it, so that its relative imports resolve as written.
+ */
+function jsFileFor(file: string, source: string): { path: string; cleanup: () => void } {
+  if (!isTs(file) || (process.features as { typescript?: unknown }).typescript) return { path: file, cleanup: () => undefined };
+  const js = transpileTs(file, source);
+  const path = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.mjs`);
+  writeFileSync(path, js);
+  return { path, cleanup: () => rmSync(path, { force: true }) };
+}
+
+const attribute = (file: string, err: unknown, source: string, jsPath: string) =>
+  err instanceof KilnConfigError ? err : loadError(file, err, jsPath === file ? source : undefined);
+
+function loadJsSync(file: string): unknown {
+  const source = readFileSync(file, 'utf8');
+  const js = jsFileFor(file, source);
+  try {
+    return exported(createRequire(js.path)(js.path) as Record<string, unknown>);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_REQUIRE_ASYNC_MODULE') {
+      throw new KilnConfigError(file, '<file>', 'uses top-level await, so it cannot be loaded at the first compile()', 'call `await configure()` before compiling, or start the program with `kiln run`', { cause: err });
+    }
+    throw attribute(file, err, source, js.path);
+  } finally {
+    js.cleanup();
+  }
+}
+
+async function loadJsAsync(file: string): Promise<unknown> {
+  const source = readFileSync(file, 'utf8');
+  const js = jsFileFor(file, source);
+  try {
+    // A fresh URL per load: configure() called again after the file changed sees the new file.
+    return exported((await import(`${pathToFileURL(js.path).href}?t=${Date.now()}`)) as Record<string, unknown>);
+  } catch (err) {
+    throw attribute(file, err, source, js.path);
+  } finally {
+    js.cleanup();
+  }
+}
+
+const JS_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts'];
+
+function explorerOptions<L>(load: L) {
+  // 'project': from the start folder up to the nearest package.json (the project's root).
+  return { searchPlaces: SEARCH_PLACES, searchStrategy: 'project' as const, cache: false, loaders: Object.fromEntries(JS_EXTENSIONS.map((e) => [e, load])) };
+}
+
+/** The JSON/YAML parse errors of cosmiconfig, attributed to the file. */
+function wrapSearchError(err: unknown, dir: string): never {
+  if (err instanceof KilnConfigError) throw err;
+  const m = /(?:JSON|YAML) Error in (\S+):/.exec(errorMessage(err));
+  throw new KilnConfigError(m?.[1] ?? dir, '<file>', `cannot be parsed: ${err instanceof Error ? err.message.replace(/^.*\n/, '') : String(err)}`, 'fix the file at the position the message gives', { cause: err });
+}
+
+/** The config found from `dir` upwards (or the file `explicit`), loaded synchronously. */
+export function findConfigSync(dir: string, explicit?: string): FoundConfig | undefined {
+  try {
+    const explorer = cosmiconfigSync('kiln', explorerOptions((file: string) => loadJsSync(file)));
+    const found = explicit ? explorer.load(resolve(explicit)) : explorer.search(dir);
+    return found ? { file: found.filepath, config: found.config } : undefined;
+  } catch (err) {
+    return wrapSearchError(err, explicit ?? dir);
+  }
+}
+
+export async function findConfig(dir: string, explicit?: string): Promise<FoundConfig | undefined> {
+  try {
+    const explorer = cosmiconfig('kiln', explorerOptions((file: string) => loadJsAsync(file)));
+    const found = explicit ? await explorer.load(resolve(explicit)) : await explorer.search(dir);
+    return found ? { file: found.filepath, config: found.config } : undefined;
+  } catch (err) {
+    return wrapSearchError(err, explicit ?? dir);
+  }
+}

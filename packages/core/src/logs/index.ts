@@ -1,0 +1,74 @@
+// Compile logs, selected by KILN_LOGS (or the config's `logs`; the variable wins), like TORCH_LOGS. Every
+// line about a compile carries its `[frame/compile]` id. The spec is validated at compile(): a typo raises.
+import { KilnConfigError } from '../config/errors.js';
+import { checkLogSpec, logHelp, parseLogSpec } from './spec.js';
+import type { LogArtifact, LogSettings } from './spec.js';
+
+export { LOG_ARTIFACTS, LOG_ARTIFACT_DOCS, checkLogSpec, logHelp } from './spec.js';
+export type { LogArtifact } from './spec.js';
+
+let parsedFrom: string | undefined;
+let settings: LogSettings = parseLogSpec('');
+let configLogs = '';
+let helpPrinted = false;
+
+/** The `logs` key of the config: used when KILN_LOGS is not set. */
+export function setDefaultLogs(spec: string): void {
+  configLogs = spec;
+}
+
+/** KILN_LOGS when set (an empty value counts as unset), else the config's `logs`. */
+const envLogs = (): string | undefined => process.env.KILN_LOGS || undefined;
+
+function current(): LogSettings {
+  const spec = envLogs() ?? configLogs;
+  if (spec !== parsedFrom) {
+    const problem = checkLogSpec(spec);
+    parsedFrom = spec;
+    settings = problem ? parseLogSpec('') : parseLogSpec(spec);
+  }
+  return settings;
+}
+
+/**
+ * Raises on an invalid KILN_LOGS (compile() calls it, so a typo never silently logs nothing) and prints the
+ * `help` text once when asked for.
+ */
+export function checkLogSettings(): void {
+  const fromEnv = envLogs() !== undefined;
+  const spec = envLogs() ?? configLogs;
+  const problem = checkLogSpec(spec);
+  if (problem) throw new KilnConfigError(fromEnv ? 'KILN_LOGS' : 'config', fromEnv ? spec : 'logs', problem.message, problem.hint);
+  if (current().help && !helpPrinted) {
+    helpPrinted = true;
+    logSink.write(logHelp());
+  }
+}
+
+export function logEnabled(artifact: LogArtifact): boolean {
+  return current().enabled.has(artifact);
+}
+
+/** Whether `+artifact` (its debug detail) is on. */
+export function logDebug(artifact: LogArtifact): boolean {
+  return current().debug.has(artifact);
+}
+
+/** Where log lines go (tests replace it). */
+export const logSink = { write: (line: string): void => void process.stderr.write(`${line}\n`) };
+
+export function compileTag(frameId: number, compileId: number, restart = 0): string {
+  return `[${frameId}/${compileId}${restart ? `_${restart}` : ''}]`;
+}
+
+/** Logs `message` (lazily built: the text costs nothing when the artifact is off). */
+export function log(artifact: LogArtifact, tag: string, message: string | (() => string)): void {
+  if (!logEnabled(artifact)) return;
+  const text = typeof message === 'function' ? message() : message;
+  for (const line of text.split('\n')) logSink.write(`[kiln] ${tag} ${artifact}: ${line}`);
+}
+
+/** A debug-level line (`+dynamo`). */
+export function logDetail(artifact: LogArtifact, tag: string, message: string | (() => string)): void {
+  if (logDebug(artifact)) log(artifact, tag, message);
+}

@@ -1,0 +1,164 @@
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import type { Tensor } from '@kiln/tensor';
+import { explain } from '../src/explain.js';
+import { getDefaultCompiler, setDefaultCompiler } from '../src/compiler.js';
+import { configure, KilnConfigError } from '../src/config/index.js';
+import { coreUrl, project, runNode, tensorUrl } from './support/project.js';
+
+const Config = suite('config: loading');
+
+/** A program that compiles without calling configure(), and prints what the config's plugin saw. */
+const program = `
+import { compile } from '${coreUrl}';
+import { ones } from '${tensorUrl}';
+const f = (x) => x.mul(2).add(1);
+console.log('result', compile(f)(ones([2])).toArray().join(','));
+console.log('frames', globalThis.framesSeen ?? 0);
+`;
+const countingPlugin = `{ name: 'count-frames', apply(compiler) { compiler.hooks.frameStart.tap('count-frames', () => { globalThis.framesSeen = (globalThis.framesSeen ?? 0) + 1; }); } }`;
+
+Config('the first compile() of a process loads kiln.config.mjs (inline plugin objects), without configure()', () => {
+  const dir = project({ 'kiln.config.mjs': `export default { plugins: [${countingPlugin}] };\n`, 'main.mjs': program });
+  const r = runNode(dir, ['main.mjs']);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /result 3,3/);
+  assert.match(r.stdout, /frames 1/);
+});
+
+Config('kiln.config.ts loads on Node 20 (transpiled by typescript), automatically and through configure()', () => {
+  const dir = project({
+    'kiln.config.ts': `interface Plugin { name: string; apply(c: any): void }\nconst count: Plugin = ${countingPlugin};\nexport default { plugins: [count] as Plugin[], recompileLimit: 4 as number };\n`,
+    'main.mjs': program,
+    'explicit.mjs': `import { configure } from '${coreUrl}';\nconst c = await configure();\nconsole.log('limit', c.config.recompileLimit, c.configFile.endsWith('kiln.config.ts'));\n`,
+  });
+  const auto = runNode(dir, ['main.mjs']);
+  assert.is(auto.status, 0, auto.stderr);
+  assert.match(auto.stdout, /frames 1/);
+  const explicit = runNode(dir, ['explicit.mjs']);
+  assert.is(explicit.status, 0, explicit.stderr);
+  assert.match(explicit.stdout, /limit 4 true/);
+});
+
+Config('a syntax error in kiln.config.mjs names the file and its real line, at the first compile()', () => {
+  const dir = project({ 'kiln.config.mjs': `// config\nexport default {\n  plugins: [,,\n  logs: 'graph'\n};\n`, 'main.mjs': program });
+  const r = runNode(dir, ['main.mjs']);
+  assert.is.not(r.status, 0);
+  assert.match(r.stderr, /KilnConfigError: .*kiln\.config\.mjs:4: <file>: syntax error/);
+});
+
+Config('a syntax error in kiln.config.ts names its line', async () => {
+  const dir = project({ 'kiln.config.ts': `const a: number = 1;\nexport default {\n  logs: 'graph' +\n};\n` });
+  const saved = getDefaultCompiler();
+  try {
+    await configure(dir);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, KilnConfigError);
+    assert.match((err as Error).message, /kiln\.config\.ts:4: <file>: syntax error/);
+  } finally {
+    setDefaultCompiler(saved);
+  }
+});
+
+Config('relative module paths of policy rules resolve against the config file (skip and allowInGraph)', async () => {
+  const dir = project({
+    'kiln.config.json': JSON.stringify({ policy: { skip: ['./lib/mod.mjs#helper'], allowInGraph: ['./lib/helpers.mjs#fused'] } }),
+    'lib/mod.mjs': 'export function helper(x) { return x.add(1); }\n',
+    'lib/helpers.mjs': 'export function fused(x) { return x.mul(2).relu(); }\n',
+  });
+  const { helper } = (await import(join(dir, 'lib/mod.mjs'))) as { helper: (t: Tensor) => Tensor };
+  const { fused } = (await import(join(dir, 'lib/helpers.mjs'))) as { fused: (t: Tensor) => Tensor };
+  const saved = getDefaultCompiler();
+  try {
+    const compiler = await configure(dir);
+    const usesHelper = (x: Tensor) => helper(x.mul(3)).neg();
+    const skipped = explain(usesHelper, { compiler })(k.ones([2]));
+    assert.ok(skipped.breakCount >= 1, String(skipped));
+    const usesFused = (x: Tensor) => fused(x.add(1)).sum();
+    const opaque = explain(usesFused, { compiler })(k.ones([2]));
+    assert.is(opaque.breakCount, 0, String(opaque));
+    assert.match(String(opaque), /fused/);
+  } finally {
+    setDefaultCompiler(saved);
+  }
+});
+
+Config('a plugin whose async apply() rejects fails configure(), naming the file, key and plugin, with the cause', async () => {
+  const dir = project({
+    'kiln.config.mjs': `export default {\n  plugins: [{ name: 'slow-setup', async apply() { await null; throw new Error('no device'); } }],\n};\n`,
+  });
+  let unhandled = 0;
+  const onUnhandled = () => unhandled++;
+  process.on('unhandledRejection', onUnhandled);
+  const saved = getDefaultCompiler();
+  try {
+    await configure(dir);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, KilnConfigError);
+    assert.match((err as Error).message, /kiln\.config\.mjs:2: plugins\[0\]: plugin 'slow-setup' rejected in apply\(\): no device/);
+    assert.is((err as KilnConfigError).plugin, 'slow-setup');
+    assert.match(((err as Error).cause as Error).message, /no device/);
+  } finally {
+    setDefaultCompiler(saved);
+    await new Promise((r) => setTimeout(r, 10));
+    process.off('unhandledRejection', onUnhandled);
+  }
+  assert.is(unhandled, 0);
+});
+
+Config('an async plugin is awaited by configure() before the next plugin applies', async () => {
+  const dir = project({
+    'kiln.config.mjs': `const order = [];\nexport default { plugins: [\n  { name: 'a', async apply() { await new Promise((r) => setTimeout(r, 5)); order.push('a'); } },\n  { name: 'b', apply(c) { order.push('b'); c.order = order; } },\n] };\n`,
+  });
+  const saved = getDefaultCompiler();
+  try {
+    const compiler = await configure(dir);
+    assert.equal((compiler as unknown as { order: string[] }).order, ['a', 'b']);
+  } finally {
+    setDefaultCompiler(saved);
+  }
+});
+
+Config('an async plugin at the automatic load is a clear error that says to await configure()', () => {
+  const dir = project({ 'kiln.config.mjs': `export default { plugins: [{ name: 'gpu-setup', async apply() {} }] };\n`, 'main.mjs': program });
+  const r = runNode(dir, ['main.mjs']);
+  assert.is.not(r.status, 0);
+  assert.match(r.stderr, /plugins\[0\]: plugin 'gpu-setup' has an async apply\(\)/);
+  assert.match(r.stderr, /await configure\(\)/);
+  assert.not.match(r.stderr, /unhandled/i);
+});
+
+Config("a plugin spec 'node:fs' is a module, not a relative path", async () => {
+  const dir = project({ 'kiln.config.json': JSON.stringify({ plugins: ['node:fs'] }) });
+  const saved = getDefaultCompiler();
+  try {
+    await configure(dir);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, KilnConfigError);
+    assert.match((err as Error).message, /plugins\[0\]: plugin 'node:fs' exports no plugin object/);
+  } finally {
+    setDefaultCompiler(saved);
+  }
+});
+
+Config('a plugin that throws in apply() names its line in the config file', async () => {
+  const dir = project({ 'kiln.config.mjs': `export default {\n  plugins: [{\n    name: 'broken',\n    apply() { throw new TypeError('bad tap'); },\n  }],\n};\n` });
+  const saved = getDefaultCompiler();
+  try {
+    await configure(dir);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, KilnConfigError);
+    assert.match((err as Error).message, /kiln\.config\.mjs:4: plugins\[0\]: plugin 'broken' threw in apply\(\): bad tap/);
+    assert.instance((err as Error).cause, TypeError);
+  } finally {
+    setDefaultCompiler(saved);
+  }
+});
+
+Config.run();

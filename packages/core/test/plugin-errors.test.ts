@@ -1,0 +1,98 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import type { Tensor } from '@kiln/tensor';
+import { compile } from '../src/compile.js';
+import { Compiler } from '../src/compiler.js';
+import { explain } from '../src/explain.js';
+import { PluginError } from '../src/hooks.js';
+import { FullGraphError } from '../src/trace/errors.js';
+import { logSink } from '../src/logs/index.js';
+
+const Plugins = suite('plugin errors are attributed');
+
+function captureLog<T>(run: () => T): { value: T; lines: string[] } {
+  const lines: string[] = [];
+  const write = logSink.write;
+  logSink.write = (line) => void lines.push(line);
+  try {
+    return { value: run(), lines };
+  } finally {
+    logSink.write = write;
+  }
+}
+
+function brokenPassCompiler(): Compiler {
+  return new Compiler().use({
+    name: 'my-pass',
+    apply(c) {
+      c.hooks.graphPasses.tap('my-pass', () => {
+        throw new RangeError('pass exploded');
+      });
+    },
+  });
+}
+
+Plugins('a throwing graph pass runs the frame eagerly, with one warning per location naming the plugin', () => {
+  const compiler = brokenPassCompiler();
+  const f = (x: Tensor) => x.mul(2).add(1);
+  const fast = compile(f, { compiler });
+  const { lines } = captureLog(() => {
+    for (let i = 0; i < 3; i++) assert.equal(fast(k.ones([2, i + 2])).toArray(), f(k.ones([2, i + 2])).toArray());
+  });
+  const warnings = lines.filter((l) => l.includes('warning'));
+  assert.is(warnings.length, 1, lines.join('\n'));
+  assert.match(warnings[0]!, /runs eagerly: plugin 'my-pass' failed in hook 'graphPasses': pass exploded/);
+  assert.not.match(lines.join('\n'), /internal tracer error|report/);
+});
+
+Plugins('explain shows the plugin failure as the reason', () => {
+  const out = captureLog(() => explain((x: Tensor) => x.relu().sum(), { compiler: brokenPassCompiler() })(k.ones([3]))).value;
+  assert.match(String(out), /plugin 'my-pass' failed in hook 'graphPasses': pass exploded/);
+  assert.not.match(String(out), /internal tracer error/);
+});
+
+Plugins('with fullgraph the PluginError is raised: plugin, hook, and the original error as cause with its stack', () => {
+  const compiler = new Compiler().use({
+    name: 'my-policy',
+    apply(c) {
+      c.hooks.policyDecision.tap('my-policy', () => {
+        throw new TypeError('policy exploded');
+      });
+    },
+  });
+  const helper = (t: Tensor) => t.neg();
+  try {
+    compile((x: Tensor) => helper(x).mul(2), { compiler, fullgraph: true })(k.ones([2]));
+    assert.unreachable();
+  } catch (err) {
+    assert.not.instance(err, FullGraphError);
+    assert.instance(err, PluginError);
+    const e = err as PluginError;
+    assert.is(e.plugin, 'my-policy');
+    assert.is(e.hook, 'policyDecision');
+    assert.instance(e.cause, TypeError);
+    assert.match((e.cause as Error).stack!, /policy exploded\n\s+at /);
+  }
+});
+
+Plugins('a plugin failing in a per-backend lowerOp tap names the hook and the backend key', () => {
+  const compiler = new Compiler().use({
+    name: 'my-lowering',
+    apply(c) {
+      c.hooks.lowerOp.for('eager').tap('my-lowering', () => {
+        throw new Error('lowering exploded');
+      });
+    },
+  });
+  const hook = compiler.hooks.lowerOp.for('eager');
+  try {
+    hook.call({} as never);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, PluginError);
+    assert.match((err as Error).message, /plugin 'my-lowering' failed in hook 'lowerOp.for\("eager"\)': lowering exploded/);
+  }
+});
+
+Plugins.run();

@@ -1,0 +1,129 @@
+// KILN_LOGS as a user meets it through the one import: validated names, help, all, the tracer's own lines,
+// generated kernels, graph code, guards of split frames, recompile values and the user's names.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as k from 'kiln';
+import type { Tensor } from 'kiln';
+import { logSink } from '../../core/src/logs/index.js';
+
+const Logs = suite('KILN_LOGS');
+
+function withLogs<T>(spec: string, run: () => T): string {
+  const saved = process.env.KILN_LOGS;
+  const write = logSink.write;
+  const lines: string[] = [];
+  process.env.KILN_LOGS = spec;
+  logSink.write = (line) => void lines.push(line);
+  try {
+    run();
+  } finally {
+    logSink.write = write;
+    if (saved === undefined) delete process.env.KILN_LOGS;
+    else process.env.KILN_LOGS = saved;
+  }
+  return lines.join('\n');
+}
+
+Logs('an unknown artifact raises at compile(), with a did-you-mean and the valid names', () => {
+  let err: unknown;
+  withLogs('recompiles,graph_break', () => {
+    try {
+      k.compile((x: Tensor) => x.add(1));
+    } catch (e) {
+      err = e;
+    }
+  });
+  assert.instance(err, k.KilnConfigError);
+  assert.match((err as Error).message, /KILN_LOGS: .*unknown log artifact 'graph_break' \(did you mean 'graph_breaks'\?\)/);
+  assert.match((err as Error).message, /valid names: .*graph_breaks.*output_code/);
+  let plus: unknown;
+  withLogs('+graph', () => {
+    try {
+      k.compile((x: Tensor) => x.add(1));
+    } catch (e) {
+      plus = e;
+    }
+  });
+  assert.match((plus as Error).message, /'\+graph': only dynamo take '\+'/);
+});
+
+Logs('help prints every artifact with what it shows', () => {
+  const out = withLogs('help', () => k.compile((x: Tensor) => x.add(1))(k.ones([2])));
+  for (const name of ['graph_breaks', 'recompiles', 'guards', 'graph_code', 'output_code', 'dynamo', 'all']) assert.match(out, new RegExp(`\\n  \\+?${name}\\s`));
+});
+
+Logs('dynamo prints each frame traced and compiled; +dynamo adds call-site decisions and phases', () => {
+  const f = (x: Tensor) => x.mul(2).relu();
+  const info = withLogs('dynamo', () => k.compile(f)(k.ones([3])));
+  assert.match(info, /dynamo: tracing 'f'/);
+  assert.match(info, /dynamo: compiled 'f': 2 op\(s\), \d+ guard\(s\), backend cpu/);
+  assert.not.match(info, /call x\.mul/);
+  const g = (x: Tensor) => x.mul(2).relu();
+  const debug = withLogs('+dynamo', () => k.compile(g)(k.ones([3])));
+  assert.match(debug, /dynamo: call x\.mul \(.*\): allowInGraph by /);
+  assert.match(debug, /dynamo: phases: .*ms/);
+});
+
+Logs('output_code prints the generated kernels; graph_code prints the graph as code, not the guard function', () => {
+  const f = (x: Tensor) => x.mul(2).add(1).exp();
+  const out = withLogs('output_code,graph_code', () => k.compile(f)(k.ones([4])));
+  assert.match(out, /output_code: \/\/ backend cpu: 1 kernel\(s\)/);
+  assert.match(out, /output_code: pointwise /);
+  assert.match(out, /graph_code: function f\(x\) \{/);
+  assert.match(out, /graph_code:   const \w+ = mul\(x, 2\);/);
+  assert.not.match(out, /function guard/);
+});
+
+Logs('all turns every artifact on', () => {
+  const f = (x: Tensor) => x.sum();
+  const out = withLogs('all', () => k.compile(f)(k.ones([4])));
+  for (const a of ['dynamo', 'graph', 'graph_code', 'guards', 'verbose_guards', 'output_code']) assert.match(out, new RegExp(`\\] ${a}: `));
+});
+
+function noisy(t: Tensor): Tensor {
+  return t.neg();
+}
+k.skip(noisy);
+
+Logs('guards covers frames that end in a graph break (the graph before the break and the resume)', () => {
+  function split(x: Tensor) {
+    const h = x.mul(2);
+    const n = noisy(h);
+    return n.add(1);
+  }
+  const out = withLogs('guards', () => k.compile(split)(k.ones([5])));
+  assert.match(out, /\[\d+\/0_1\] guards: guards for 'split':/);
+  assert.match(out, /guards:   L\['x'\]\.shape\[0\] == 5/);
+  assert.match(out, /guards for 'split_resume_\d+'/);
+});
+
+Logs("recompiles show the expected and the actual value, with the user's names", () => {
+  const f = (x: Tensor, n: number) => x.mul(n);
+  const fast = k.compile(f);
+  const out = withLogs('recompiles', () => {
+    fast(k.ones([4]), 2);
+    fast(k.ones([8]), 2);
+    fast(k.ones([8]), 3);
+  });
+  assert.match(out, /recompiling 'f' .*: L\['x'\]\.shape\[0\] == 4: expected 4, got 8/);
+  assert.match(out, /recompiling 'f' .*: L\['n'\] === 2: expected 2, got 3/);
+});
+
+Logs("guards and graph placeholders name captured values by the user's names, not positions", () => {
+  const weight = k.ones([3]);
+  class Layer {
+    bias = k.ones([3]);
+  }
+  const model = { layers: [new Layer(), new Layer(), new Layer()] };
+  const f = (x: Tensor) => x.mul(weight).add(model.layers[2]!.bias);
+  const out = withLogs('guards,graph', () => k.compile(f)(k.ones([2, 3])));
+  assert.match(out, /guards:   model\.layers\[2\]\.bias: Tensor float32/);
+  assert.match(out, /guards:   weight: Tensor float32/);
+  assert.match(out, /%model_layers_2_bias: f32\[3\] = placeholder\[model\.layers\[2\]\.bias\]/);
+  assert.match(out, /%x: f32\[2, 3\] = placeholder\[L\['x'\]\]/);
+  assert.not.match(out, /\bC\[\d+\]|\bK\[\d+\]|\bL\[\d+\]/);
+  const e = k.explain(f)(k.ones([2, 3]));
+  assert.ok(e.guards[0]!.some((g) => g.includes("L['x'].shape[0] == 2")), e.guards[0]!.join('\n'));
+});
+
+Logs.run();
