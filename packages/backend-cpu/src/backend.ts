@@ -13,6 +13,7 @@ import type { CompiledModule } from './runtime/compile.js';
 import { CpuCodegenError } from './codegen/kernels/errors.js';
 import { ProgramRunner } from './runtime/program.js';
 import { warnEagerFallback } from './runtime/eager-fallback.js';
+import { reportExtras } from './runtime/report-extras.js';
 import { cpuPersistence } from './runtime/persist.js';
 
 /**
@@ -83,12 +84,14 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
   return {
     run: (inputs) => runner.run(inputs),
     runner,
+    timeSteps: () => runner.timeSteps(),
     report: {
       backend: 'cpu',
       kernels: program.steps.filter((s) => s.kind === 'kernel').length,
       eagerSteps: program.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
       ...(program.fusions ? { fusions: program.fusions } : {}),
       code: printProgram(program),
+      ...reportExtras(graph, program, module, runner),
       compileMs,
       phasesMs: { lower: loweredMs, wasm: compileMs - loweredMs },
     },

@@ -48,6 +48,7 @@ export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: Backen
       eagerSteps: lowered.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
       ...(lowered.fusions ? { fusions: lowered.fusions } : {}),
       code: [printProgram(lowered), ...list.map((k) => `// WGSL of ${k.name}\n${k.code}`)].join('\n\n'),
+      generatedCode: () => list.map((k) => `// WGSL of ${k.name}\n${k.code}`).join('\n\n'),
       compileMs,
       phasesMs: { lower: loweredMs, wgsl: compileMs - loweredMs },
     },

@@ -20,7 +20,7 @@ import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
 import { getDefaultCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
 import { PluginError } from './hooks.js';
-import type { FrameEvent } from './hooks.js';
+import type { FrameCompileInfo, FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { CalleeContext } from './trace/resume/callees.js';
@@ -52,7 +52,7 @@ export interface CompileOptions {
   readonly compiler?: Compiler;
 }
 
-export type { CompileObserver } from './cache.js';
+export type { BreakRecord, CompileObserver } from './cache.js';
 
 const markedDims = new WeakMap<Tensor, Set<number>>();
 /** Marks change what a trace makes of its inputs, and no persistent cache key can spell them: none is used after one. */
@@ -300,6 +300,7 @@ function onMiss(state: FrameState, fn: Function, thisArg: unknown, args: unknown
   if (!entry) return (cache.skippedRun ?? fn).apply(thisArg, args);
   cache.entries.push(entry);
   observer?.onEntry(entry, tag, reason);
+  announceEntry(compiler, cache, entry, compileId, reason);
   if (entry.kind === 'eager') return fn.apply(thisArg, args);
   return runEntry(entry, fn, thisArg, args, C, readMutable(entry.mutableReads, fn));
 }
@@ -391,6 +392,40 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     entryConstants.set(entry, partial.constants);
     return entry;
   }
+}
+
+const announceWarned = new WeakSet<CodeCache>();
+
+/**
+ * Tells plugins about a new entry (hooks.frameCompiled). The entry is already in place, so a plugin failing
+ * here changes nothing that runs: one warning per code location, and the call goes on.
+ */
+function announceEntry(compiler: Compiler, cache: CodeCache, entry: CacheEntry, compileId: number, reason: string | undefined): void {
+  if (!compiler.hooks.frameCompiled.isUsed()) return;
+  try {
+    compiler.hooks.frameCompiled.call(compileInfo(entry, frameEvent(cache, compileId), reason));
+  } catch (err) {
+    if (announceWarned.has(cache)) return;
+    announceWarned.add(cache);
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    logSink.write(`[kiln] warning: a plugin failed in hook 'frameCompiled' after '${cache.name}' (${cache.location}) compiled: ${message}; the compiled code runs as usual`);
+  }
+}
+
+/** The public account of a new cache entry (hooks.frameCompiled): no runners or guard functions. */
+function compileInfo(entry: CacheEntry, frame: FrameEvent, recompileReason: string | undefined): FrameCompileInfo {
+  const guards = entry.guards.map((g) => ({ text: g.text, location: g.location }));
+  const common = { frame, kind: entry.kind, recompileReason, guards, compileMs: entry.compileMs };
+  if (entry.kind === 'eager') return { ...common, graphBreak: entry.break };
+  return {
+    ...common,
+    apiGraphText: entry.apiGraphText,
+    graph: entry.graph,
+    backend: entry.backend,
+    backendReport: entry.backendReport,
+    phasesMs: entry.compilePhasesMs,
+    graphBreak: entry.kind === 'split' ? entry.break : undefined,
+  };
 }
 
 /** The frame's captured bindings in `C` order (frameCaptureNames without parsing the function). */

@@ -16,9 +16,10 @@ import type { FrameTrace } from './trace/trace-frame.js';
 
 /**
  * The entry's runner: the selected backend compiles the graph with its capabilities and the lowerOp hook.
- * `source` names the caller in errors (`compile`, `loadProgram`).
+ * `source` names the caller in errors (`compile`, `loadProgram`); `event` is the frame a compile belongs to
+ * (the `compiledGraph` hook's plugins see it; a loaded program has none).
  */
-export function compileOnBackend(compiler: Compiler, name: string, graph: Graph, source = 'compile') {
+export function compileOnBackend(compiler: Compiler, name: string, graph: Graph, source = 'compile', event?: FrameEvent) {
   const backend = selectBackend(compiler.backends(), name, source);
   const lowerOp = compiler.hooks.lowerOp.get(backend.name);
   const compile = () => backend.compile(graph, {
@@ -27,7 +28,8 @@ export function compileOnBackend(compiler: Compiler, name: string, graph: Graph,
   });
   // A plugin's per-op lowering is code no key can spell: such graphs always compile afresh.
   const compiled = lowerOp?.isUsed() ? compile() : compileThroughCache(compiler, backend, graph, compile);
-  return { backend: backend.name, compiled };
+  const { compiledGraph } = compiler.hooks;
+  return { backend: backend.name, compiled: compiledGraph.isUsed() && event ? compiledGraph.call(compiled, event) : compiled };
 }
 
 /**
@@ -77,11 +79,11 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const t0 = performance.now();
   const graph = passed?.graph ?? hooks.graphPasses.call(trace.graph);
   const t1 = performance.now();
-  const { backend, compiled } = compileOnBackend(compiler, backendName, graph);
+  const { backend, compiled } = compileOnBackend(compiler, backendName, graph, 'compile', event);
   const backendReport = compiled.report;
   // Inputs that require grad go through the joint forward/backward graphs, compiled on the same backend.
   const run = differentiableRunner(graph, (inputs: unknown[]) => compiled.run(inputs), (g) => {
-    const half = compileOnBackend(compiler, backend, g).compiled;
+    const half = compileOnBackend(compiler, backend, g, 'compile', event).compiled;
     return Object.assign((inputs: unknown[]) => half.run(inputs), { report: half.report });
   });
   return {

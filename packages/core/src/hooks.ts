@@ -7,7 +7,7 @@ import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
 import type { Graph, Node } from '@kiln/graph';
 import type { PolicyDecision } from './trace/policy-adapter.js';
-import type { Backend, OpLowering } from '@kiln/lower';
+import type { Backend, BackendReport, CompiledGraph, OpLowering } from '@kiln/lower';
 
 /**
  * Stages for `tap({ name, stage })`, lowest first: a tap without a stage is at `plugin` (0), so plugins run
@@ -38,6 +38,30 @@ export interface FrameEvent {
   readonly tag: string;
 }
 
+/** What one compile of a frame produced (the `frameCompiled` hook's argument), for reports and profilers. */
+export interface FrameCompileInfo {
+  readonly frame: FrameEvent;
+  /**
+   * `graph`: the whole frame compiled; `split`: the graph before a break (a resume function, a frame of its
+   * own, continues after it); `eager`: the frame breaks and runs eagerly under these guards.
+   */
+  readonly kind: 'graph' | 'split' | 'eager';
+  /** Why this compile happened: the previous entry's first failing guard (undefined for the first compile). */
+  readonly recompileReason: string | undefined;
+  readonly guards: readonly { readonly text: string; readonly location?: string | undefined }[];
+  /** The graph as captured (public API calls as written), printed before the passes; not for `eager`. */
+  readonly apiGraphText?: string | undefined;
+  /** The core graph the backend compiled (after passes and decomposition); not for `eager`. */
+  readonly graph?: Graph | undefined;
+  readonly backend?: string | undefined;
+  /** The backend's account: kernels, eager steps with reasons, fusions, generated code. */
+  readonly backendReport?: BackendReport | undefined;
+  /** ms per phase: `trace`, `passes`, then the backend's own (`lower`, `wasm` / `wgsl`). */
+  readonly phasesMs?: Readonly<Record<string, number>> | undefined;
+  readonly compileMs: number;
+  /** The break that ends the graph (`split`) or makes the frame run eagerly (`eager`). */
+  readonly graphBreak?: BreakRecord | undefined;
+}
 
 /**
  * A plugin's hook tap threw: names the plugin and the hook; the original error is the `cause` (with its
@@ -132,6 +156,13 @@ export function createHooks() {
     recompile: new SyncHook<[FrameEvent, string]>(['frame', 'reason']),
     /** The frame falls back to eager (or raises, with fullgraph). */
     graphBreak: new SyncHook<[BreakRecord, FrameEvent]>(['record', 'frame']),
+    /**
+     * Each graph a backend compiled (a frame's, or a half of a training graph), before it runs: a tap may
+     * return it wrapped (a profiler times `run` and calls `timeSteps()`); the entry runs what the last returns.
+     */
+    compiledGraph: new SyncWaterfallHook<[CompiledGraph, FrameEvent]>(['compiled', 'frame']),
+    /** A compile of a frame finished and its cache entry is in place (graphs, guards, timings, backend report). */
+    frameCompiled: new SyncHook<[FrameCompileInfo]>(['info']),
     /**
      * A persistent compile cache (@kiln/plugin-cache): asked before a frame is traced and before a graph is
      * compiled by its backend; the first tap returning the payload stored under exactly this key wins. Core

@@ -13,6 +13,7 @@ import { instantiateKernels } from './compile.js';
 import type { CompiledModule, EmittedKernel } from './compile.js';
 import { ProgramRunner } from './program.js';
 import type { EagerRun } from './eager-fallback.js';
+import { plainReport, reportExtras } from './report-extras.js';
 
 interface SavedCpuProgram {
   readonly format: 1;
@@ -101,7 +102,7 @@ export function cpuPersistence(arena: () => Arena, eagerRunner: (graph: Graph) =
       const runner = (compiled as { runner?: ProgramRunner }).runner;
       if (!runner) return undefined;
       const module: CompiledModule = runner.module;
-      const saved: SavedCpuProgram = { format: 1, program: saveConstants(runner.program), emitted: module.emitted, wasm: module.wasm, setsImpreciseFlag: module.setsImpreciseFlag, report: compiled.report };
+      const saved: SavedCpuProgram = { format: 1, program: saveConstants(runner.program), emitted: module.emitted, wasm: module.wasm, setsImpreciseFlag: module.setsImpreciseFlag, report: plainReport(compiled.report) };
       return isPlainData(saved) ? saved : undefined;
     },
     load(saved: unknown, graph: Graph): CompiledGraph | undefined {
@@ -113,7 +114,8 @@ export function cpuPersistence(arena: () => Arena, eagerRunner: (graph: Graph) =
       const module: CompiledModule = { kernels, wasm: saved.wasm, emitted: saved.emitted, timings: { codegenMs: 0, wasmCompileMs: performance.now() - t0 }, setsImpreciseFlag: saved.setsImpreciseFlag };
       const runner = new ProgramRunner(program, module, arena(), eagerRunner(graph));
       const loadMs = performance.now() - t0;
-      return { run: (inputs) => runner.run(inputs), runner, report: { ...saved.report, compileMs: loadMs, phasesMs: { load: loadMs } } } as CompiledGraph;
+      const report = { ...saved.report, ...reportExtras(graph, program, module, runner), compileMs: loadMs, phasesMs: { load: loadMs } };
+      return { run: (inputs) => runner.run(inputs), runner, timeSteps: () => runner.timeSteps(), report } as CompiledGraph;
     },
   };
 }

@@ -4,7 +4,7 @@
 // when they are resident in the arena (a copied input stays there as its tensor's storage), outputs handed
 // back as resident tensors over their arena blocks (or copied into new JS arrays when small or over the
 // resident budget), the eager recompute a kernel can flag, and the eager run of a call the arena cannot hold.
-import type { DeviceMemory, Execution, Kernel, LoweredProgram, LoopDType, ProgramBuffer } from '@kiln/lower';
+import type { DeviceMemory, Execution, Kernel, LoweredProgram, LoopDType, ProgramBuffer, StepTiming } from '@kiln/lower';
 import { BYTES_PER_ELEMENT, ProgramExecutor, evalSize } from '@kiln/lower';
 import type { Tensor, TypedArray } from '@kiln/tensor';
 import { Storage, Tensor as TensorClass, contiguousStridesOf } from '@kiln/tensor';
@@ -175,6 +175,16 @@ export class ProgramRunner {
     } finally {
       executor.finish(x);
     }
+  }
+
+  /** Starts timing each step of later calls (a profiler asks; see stepTimes). */
+  timeSteps(): void {
+    this.executor.timeSteps();
+  }
+
+  /** Calls and ms per step since timeSteps(); `opsOf` names the graph ops a kernel computes. */
+  stepTimes(opsOf: (kernel: string) => readonly string[]): StepTiming[] {
+    return this.executor.stepTimes(opsOf);
   }
 
   /** The uploaded inputs that may stay in the arena as their tensors' storage. */

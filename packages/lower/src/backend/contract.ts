@@ -47,6 +47,13 @@ export interface BackendReport {
   /** Fusion rules that fired, by name, with how many times (`epilogue-into-matmul ×1`). */
   readonly fusions?: Readonly<Record<string, number>>;
   readonly code?: string;
+  /**
+   * The generated kernels as text (the CPU backend: the wasm module's size and disassembly; WebGPU: each
+   * kernel's WGSL), built on request so that a compile does not pay for it (reports and logs call it).
+   */
+  readonly generatedCode?: () => string;
+  /** Calls and time per step of the program since `CompiledGraph.timeSteps()` was called (a profiler's view). */
+  readonly stepTimes?: () => readonly StepTiming[];
   readonly compileMs: number;
   /** The backend's own compile phases in ms (the CPU backend: `lower`, `wasm`). */
   readonly phasesMs?: Readonly<Record<string, number>>;
@@ -61,6 +68,22 @@ export interface BackendReport {
 export interface CompiledGraph {
   run(inputs: readonly unknown[]): unknown[];
   readonly report: BackendReport;
+  /**
+   * Optional: from now on, time each step of every call (a profiler asks; it costs two clock reads per step),
+   * read back through `report.stepTimes()`. Backends on an asynchronous device may leave it out.
+   */
+  timeSteps?(): void;
+}
+
+/** One step of a program as a profiler sees it: a generated kernel, a node run on its eager kernel, a check. */
+export interface StepTiming {
+  /** The kernel's name (`reduce0`), or `%node op` for an eager step. */
+  readonly name: string;
+  readonly kind: 'kernel' | 'eager' | 'check';
+  /** The graph ops the step computes (a fused kernel holds several). */
+  readonly ops: readonly string[];
+  readonly calls: number;
+  readonly ms: number;
 }
 
 /**

@@ -17,6 +17,7 @@ import { evalSize, printSize } from '../loop-ir/sizes.js';
 import { planMemory } from './memory-plan.js';
 import { paramValue, resolveScalarArg } from './params.js';
 import type { CheckStep, FallbackStep, LoweredProgram, ProgramBuffer } from './program.js';
+import type { StepTiming } from '../backend/contract.js';
 import { runCheck } from './program.js';
 
 /** What a device gives the executor; `B` is its handle to a block of device memory. */
@@ -59,6 +60,8 @@ export class ProgramExecutor<B> {
   private readonly floatParams: readonly { readonly param: string; readonly input: number }[];
   /** Input buffers some step writes: always uploaded, so a caller's tensor is never changed. */
   readonly writtenInputs: ReadonlySet<string>;
+  /** Per step: calls and ms since timeSteps() (a profiler); undefined keeps the hot loop free of clock reads. */
+  private stepClock: { readonly calls: number[]; readonly ms: number[] } | undefined;
 
   /** `device`: the memory calls run on unless `start` is given another (then it may be left out). */
   constructor(readonly program: LoweredProgram, private readonly device?: DeviceMemory<B>) {
@@ -118,11 +121,34 @@ export class ProgramExecutor<B> {
   private runFrom(first: number, x: Execution<B>): void | Promise<void> {
     const steps = this.program.steps;
     for (let i = first; i < steps.length; i++) {
+      const started = this.stepClock ? performance.now() : 0;
       const pending = this.runStep(i, x);
+      // A step that waits on the device is not timed: host time says nothing about the device's.
       if (pending !== undefined) return pending.then(() => (this.freeDead(i, x), this.runFrom(i + 1, x)));
+      if (this.stepClock) {
+        this.stepClock.ms[i]! += performance.now() - started;
+        this.stepClock.calls[i]!++;
+      }
       this.freeDead(i, x);
     }
     return undefined;
+  }
+
+  /** Starts timing each step of later calls (read back with stepTimes); it costs two clock reads per step. */
+  timeSteps(): void {
+    this.stepClock ??= { calls: this.program.steps.map(() => 0), ms: this.program.steps.map(() => 0) };
+  }
+
+  /** Calls and ms per step since timeSteps(); `opsOf` names the graph ops a kernel computes. */
+  stepTimes(opsOf: (kernel: string) => readonly string[]): StepTiming[] {
+    const clock = this.stepClock;
+    if (!clock) return [];
+    return this.program.steps.map((step, i) => {
+      const [calls, ms] = [clock.calls[i]!, clock.ms[i]!];
+      if (step.kind === 'kernel') return { name: step.kernel.name, kind: 'kernel', ops: opsOf(step.kernel.name), calls, ms };
+      if (step.kind === 'check') return { name: step.check === 'assert' ? 'runtime assert' : `index check (${step.op})`, kind: 'check', ops: step.check === 'assert' ? [] : [step.op], calls, ms };
+      return { name: `${step.node ? `%${step.node} ` : ''}${step.op}`, kind: 'eager', ops: [step.op], calls, ms };
+    });
   }
 
   private runStep(i: number, x: Execution<B>): Promise<void> | undefined {

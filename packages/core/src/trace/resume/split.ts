@@ -84,6 +84,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   checkLiveViews(tracer, layout, liveValues);
   const effects = recordedEffects(tracer);
   const trace = finishFrame(tracer, liveValues, effects.values, true);
+  const tracedAt = performance.now();
   const compiled = req.compileTrace(trace);
   const runtime = buildRuntime(req, parsed, layout, trace.extra.length ? buildReplay(effects, trace.extra, trace.constants) : undefined);
   const record = resumedRecord(req, layout, runtime.resumeNames);
@@ -91,6 +92,8 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
     kind: 'split',
     compileId: req.compileId,
     ...compiled,
+    // Tracing is both analyses: the one that met the break and the restart that stopped before it.
+    compilePhasesMs: { trace: tracedAt - req.start, ...compiled.compilePhasesMs },
     compileMs: performance.now() - req.start,
     break: record,
     constants: trace.constants,

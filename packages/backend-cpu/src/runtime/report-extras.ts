@@ -1,0 +1,25 @@
+// What a CPU program's report offers on request (made lazily, and rebuilt for a program loaded from a
+// persistent cache, whose saved report holds plain data only): the wasm listing and per-step times.
+import type { Graph } from '@kiln/graph';
+import type { BackendReport, LoweredProgram } from '@kiln/lower';
+import { disassemble } from '../codegen/wasm/disassemble.js';
+import type { CompiledModule } from './compile.js';
+import type { ProgramRunner } from './program.js';
+
+type Extras = Pick<BackendReport, 'generatedCode' | 'stepTimes'>;
+
+export function reportExtras(graph: Graph, program: LoweredProgram, module: CompiledModule, runner: ProgramRunner): Required<Extras> {
+  const opTargets = new Map(graph.nodes.map((n) => [n.name, n.target]));
+  const opsOf = (kernel: string): string[] => [...(program.kernelNodes?.get(kernel) ?? [])].map((n) => opTargets.get(n) ?? n);
+  const count = module.kernels.size;
+  return {
+    generatedCode: () => `;; wasm module: ${module.wasm.byteLength} bytes, ${count} kernel${count === 1 ? '' : 's'}\n${disassemble(module.wasm)}`,
+    stepTimes: () => runner.stepTimes(opsOf),
+  };
+}
+
+/** The report without its functions (a persistent cache stores plain data). */
+export function plainReport(report: BackendReport): Omit<BackendReport, keyof Extras> {
+  const { generatedCode: _code, stepTimes: _times, ...plain } = report;
+  return plain;
+}
