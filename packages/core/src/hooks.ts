@@ -78,7 +78,7 @@ export class PluginError extends KilnError {
 }
 
 type Tap = { name: string; fn: Function };
-type AnyHook = { intercept(interceptor: { register?: (tap: Tap) => Tap }): void };
+type AnyHook = { intercept(interceptor: { register?: (tap: Tap) => Tap }): void; isUsed(): boolean; taps: readonly Tap[]; interceptors: readonly unknown[] };
 
 /** Wraps every tap a plugin adds (built-ins tap as `kiln:…`) so that what it throws names it and the hook. */
 function attributeTaps<H>(hookName: string, hook: H): H {
@@ -98,6 +98,11 @@ function attributeTaps<H>(hookName: string, hook: H): H {
       };
     },
   });
+  // tapable counts any interceptor as use, and the call path asks `isUsed()` before building a hook's
+  // argument (cacheHit runs on every compiled call): this register-only interceptor must not make an
+  // untapped hook look used (it cost ≈ 1 µs per compiled call).
+  const h = hook as unknown as AnyHook;
+  h.isUsed = () => h.taps.length > 0 || h.interceptors.length > 1;
   return hook;
 }
 

@@ -95,4 +95,12 @@ Plugins('a plugin failing in a per-backend lowerOp tap names the hook and the ba
   }
 });
 
+Plugins('attributing taps does not make an untapped hook look used (compiled calls skip untapped hooks)', () => {
+  const compiler = new Compiler();
+  // cacheHit runs on every compiled call when it is used: an interceptor alone must not turn it on.
+  assert.is(compiler.hooks.cacheHit.isUsed(), false);
+  compiler.use({ name: 'counts-hits', apply: (c) => c.hooks.cacheHit.tap('counts-hits', () => undefined) });
+  assert.is(compiler.hooks.cacheHit.isUsed(), true);
+});
+
 Plugins.run();
