@@ -41,6 +41,10 @@ const head = run('git', ['rev-parse', 'HEAD'], root).trim();
 const dirty = run('git', ['status', '--porcelain', '--untracked-files=no'], root).trim() !== '';
 const oldTree = join(tmpdir(), `kiln-bench-${commit.slice(0, 10)}`);
 if (!existsSync(oldTree)) run('git', ['worktree', 'add', '--detach', oldTree, commit], root, true);
+// The temporary tree goes away however the run ends (a failed install or bench included), unless --keep.
+process.on('exit', () => {
+  if (!keep) spawnSync('git', ['worktree', 'remove', '--force', oldTree], { cwd: root, stdio: 'ignore' });
+});
 console.error(`installing ${commit.slice(0, 10)} in ${oldTree}…`);
 run('npx', ['-y', 'pnpm@12.4.2', 'install', '--frozen-lockfile', '--prefer-offline'], oldTree, true);
 // Since the install split the bench and its peers are their own install (bench/pnpm-workspace.yaml).
@@ -128,4 +132,3 @@ for (const name of benches) {
 const geomean = Math.exp(allRatios.reduce((s, r) => s + Math.log(r), 0) / Math.max(allRatios.length, 1));
 console.log(`\ngeometric mean new/old over ${allRatios.length} workloads: ${geomean.toFixed(3)} (< 1: the new tree is faster); load average at end ${loadavg()[0].toFixed(1)}`);
 
-if (!keep) run('git', ['worktree', 'remove', '--force', oldTree], root, true);
