@@ -87,18 +87,12 @@ export class AdamW extends AdamBase {
  * parameter and its moment estimates (the compiled program writes them back, like any in-place op on an
  * input), and the step counter stored back to the state. The counter is read as a number: after it has
  * changed once it becomes a runtime number, so the bias corrections are scalar inputs of one compiled step
- * that serves every later step. The first step creates the state and runs eagerly; so do subclasses with
- * their own update, whose arithmetic this function does not know.
+ * that serves every later step. Subclasses with their own update, whose arithmetic this function does not
+ * know, run eagerly.
  */
 function tracedAdamStep(this: AdamBase): void {
   if (this.constructor !== Adam && this.constructor !== AdamW) return this.eagerStep();
   const groups = this.paramGroups;
-  for (let g = 0; g < groups.length; g++) {
-    const params = groups[g]!.params;
-    for (let i = 0; i < params.length; i++) {
-      if (params[i]!.grad !== null && this.stateSlots[g]![i] === undefined) return this.eagerStep();
-    }
-  }
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g]!;
     const [beta1, beta2] = group.betas;
@@ -106,7 +100,12 @@ function tracedAdamStep(this: AdamBase): void {
       const p = group.params[i]!;
       const grad = p.grad;
       if (grad === null) continue;
-      const state = this.stateSlots[g]![i]!;
+      let state = this.stateSlots[g]![i];
+      if (state === undefined) {
+        state = { step: 0, expAvg: zerosLike(p), expAvgSq: zerosLike(p) };
+        if (group.amsgrad) state.maxExpAvgSq = zerosLike(p);
+        this.stateSlots[g]![i] = state;
+      }
       const step = (state.step as number) + 1;
       state.step = step;
       let d = group.maximize ? grad.neg() : grad;

@@ -27,12 +27,18 @@ export abstract class Optimizer<O extends object> {
   /** The groups with every option filled in (change `lr` here to schedule it, as in PyTorch). */
   readonly paramGroups: ({ params: readonly Tensor[] } & O)[];
   /** Per-parameter state (momentum buffers, moment estimates, step counts). */
-  readonly state = new Map<Tensor, ParamState>();
   /**
-   * The same state records by group and position (undefined before a parameter's first update): what the
-   * traced step reads, since a Map keyed by a tensor is not something compiled code can look up.
+   * The state records by group and position (undefined before a parameter's first update): where both
+   * steps keep them, since compiled code cannot look a tensor up in a Map (`state` is a Map view of them).
    */
   readonly stateSlots: (ParamState | undefined)[][];
+
+  /** Per-parameter state as torch.optim shows it: a Map from each updated parameter to its record. */
+  get state(): Map<Tensor, ParamState> {
+    const out = new Map<Tensor, ParamState>();
+    this.paramGroups.forEach((group, g) => group.params.forEach((p, i) => this.stateSlots[g]![i] && out.set(p, this.stateSlots[g]![i]!)));
+    return out;
+  }
 
   protected constructor(
     readonly name: string,
@@ -77,9 +83,7 @@ export abstract class Optimizer<O extends object> {
       this.paramGroups.forEach((group, g) => {
         group.params.forEach((p, i) => {
           if (p.grad === null) return;
-          let state = this.state.get(p);
-          if (state === undefined) this.state.set(p, (state = this.stateSlots[g]![i] = {}));
-          this.update(p, p.grad, group, state);
+          this.update(p, p.grad, group, (this.stateSlots[g]![i] ??= {}));
         });
       });
     });

@@ -50,17 +50,11 @@ export class SGD extends Optimizer<SGDOptions> {
 /**
  * SGD's step as compile() traces it: `update()`'s ops on every parameter, in place on the parameter and its
  * momentum buffer (written back by the compiled program). The first step creates the momentum buffers from
- * the gradients and runs eagerly; so do subclasses with their own update.
+ * the gradients (a copy, as eager code makes); subclasses with their own update run eagerly.
  */
 function tracedSgdStep(this: SGD): void {
   if (this.constructor !== SGD) return this.eagerStep();
   const groups = this.paramGroups;
-  for (let g = 0; g < groups.length; g++) {
-    const params = groups[g]!.params;
-    for (let i = 0; i < params.length; i++) {
-      if (params[i]!.grad !== null && this.stateSlots[g]![i] === undefined) return this.eagerStep();
-    }
-  }
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g]!;
     for (let i = 0; i < group.params.length; i++) {
@@ -69,8 +63,12 @@ function tracedSgdStep(this: SGD): void {
       if (grad === null) continue;
       let d = group.maximize ? grad.neg() : grad;
       if (group.weightDecay !== 0) d = d.add(p, { alpha: group.weightDecay });
+      let state = this.stateSlots[g]![i];
+      if (state === undefined) this.stateSlots[g]![i] = state = {};
       if (group.momentum !== 0) {
-        const buf = (this.stateSlots[g]![i]!.momentumBuffer as Tensor).mul_(group.momentum).add_(d, { alpha: 1 - group.dampening });
+        let buf = state.momentumBuffer as Tensor | undefined;
+        if (buf === undefined) state.momentumBuffer = buf = d.contiguous().clone();
+        else buf.mul_(group.momentum).add_(d, { alpha: 1 - group.dampening });
         d = group.nesterov ? d.add(buf, { alpha: group.momentum }) : buf;
       }
       p.add_(d, { alpha: -group.lr });
