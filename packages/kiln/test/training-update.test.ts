@@ -5,7 +5,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from 'kiln';
-import type { FrameCompileInfo, Tensor } from 'kiln';
+import type { Tensor } from 'kiln';
+import type { FrameCompileInfo } from '@kiln/core';
 // @ts-expect-error: the demo's models are plain JS
 import { MLP, TransformerBlock } from '../../../examples/models.mjs';
 

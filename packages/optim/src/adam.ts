@@ -91,7 +91,8 @@ export class AdamW extends AdamBase {
  * know, run eagerly.
  */
 function tracedAdamStep(this: AdamBase): void {
-  if (this.constructor !== Adam && this.constructor !== AdamW) return this.eagerStep();
+  const kind: Function = this.constructor;
+  if (kind !== Adam && kind !== AdamW) return this.eagerStep();
   const groups = this.paramGroups;
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g]!;

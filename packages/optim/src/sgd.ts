@@ -53,7 +53,8 @@ export class SGD extends Optimizer<SGDOptions> {
  * the gradients (a copy, as eager code makes); subclasses with their own update run eagerly.
  */
 function tracedSgdStep(this: SGD): void {
-  if (this.constructor !== SGD) return this.eagerStep();
+  const kind: Function = this.constructor;
+  if (kind !== SGD) return this.eagerStep();
   const groups = this.paramGroups;
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g]!;
