@@ -7,7 +7,7 @@ import onnxProto from 'onnx-proto';
 import type { Argument, Node } from '@kiln/graph';
 import { isSymInt } from '@kiln/shapes';
 import type { SymInt } from '@kiln/shapes';
-import { FakeTensor, Tensor, resultType } from '@kiln/tensor';
+import { FakeTensor, Tensor, getOp, resultType } from '@kiln/tensor';
 import type { DType } from '@kiln/tensor';
 import { OnnxExportError } from '../errors.js';
 import type { ExportedProgram, SizeSpec } from '../program.js';
@@ -106,6 +106,11 @@ export function toOnnx(program: ExportedProgram, options: OnnxOptions = {}): Uin
     const rule = ONNX_RULES[node.target];
     if (!rule) {
       const where = node.meta.source ? ` (${node.meta.source.file}:${node.meta.source.line})` : '';
+      if (getOp(node.target)?.random) {
+        // ONNX's RandomNormal / RandomUniform draw from the runtime's own generator: the model could not give
+        // the values Kiln's seeded generator gives, so the op is refused rather than approximated.
+        throw new OnnxExportError(`op '${node.target}' (%${node.name}${where}) draws random numbers, which ONNX cannot reproduce: ONNX's Random* ops use the runtime's own generator, not Kiln's seeded one`, `draw the random tensor outside the exported function and pass it as an input`);
+      }
       throw new OnnxExportError(`op '${node.target}' (%${node.name}${where}) has no ONNX mapping`, `\`kiln audit\` lists the ops that have one (the onnx column); rewrite the function with those, or run the program with programModule instead`);
     }
     values.set(node, rule(ctx, node));
