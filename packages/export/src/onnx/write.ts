@@ -133,7 +133,7 @@ function outputValues(program: ExportedProgram, b: OnnxBuilder, values: Map<Node
     b.nodes.push({ name: b.fresh('output_node'), opType: 'Identity', input: [value], output: [name], attribute: [] });
     return name;
   };
-  return program.outputs.map((o, i) => {
+  const returned = program.outputs.map((o, i) => {
     switch (o.kind) {
       case 'tensor':
         return valueInfo(identity(values.get(items[o.index] as Node) as string, i), o.dtype, o.shape, dimNames);
@@ -153,6 +153,17 @@ function outputValues(program: ExportedProgram, b: OnnxBuilder, values: Map<Node
         return o satisfies never;
     }
   });
+  // In-place writes to inputs and state: ONNX values are immutable, so each new value is one more output,
+  // after the function's own, named `<target>.mutated` (`x.mutated`, `running_mean.mutated`); a caller that
+  // keeps state feeds it back.
+  const mutated = program.mutations.map((m) => {
+    const input = program.inputs.find((x) => x.kind === 'tensor' && x.name === m.target);
+    const spec = input?.kind === 'tensor' ? input : program.state.find((x) => x.name === m.target)!;
+    const name = b.fresh(`${m.target}.mutated`);
+    b.nodes.push({ name: b.fresh('output_node'), opType: 'Identity', input: [values.get(items[m.index] as Node) as string], output: [name], attribute: [] });
+    return valueInfo(name, spec.dtype, spec.shape, dimNames);
+  });
+  return [...returned, ...mutated];
 }
 
 function constantValue(b: OnnxBuilder, value: unknown): string {
