@@ -10,6 +10,7 @@ import type { Node as AstNode } from 'acorn';
 import { assignedNames } from './ast-util.js';
 import { hasSession, post, scriptSource, scriptUrl } from './inspector.js';
 import type { Result } from './inspector.js';
+import { scriptTextFromFile } from './script-files.js';
 
 export interface Capture {
   readonly name: string;
@@ -94,9 +95,12 @@ function parseAssigned(source: string | undefined): Set<string> {
   return ast ? assignedNames(ast) : new Set(['*']);
 }
 
-function assignedInScript(fn: Function, scriptId: string, url: string): Set<string> {
+function assignedInScript(fn: Function, scriptId: string, url: string, line: number, column: number): Set<string> {
   let entry = assignedCache.get(scriptId);
-  if (!entry) assignedCache.set(scriptId, (entry = { names: parseAssigned(scriptSource(scriptId)), refs: 0 }));
+  if (!entry) {
+    const source = scriptTextFromFile(fn, url, line, column) ?? scriptSource(scriptId);
+    assignedCache.set(scriptId, (entry = { names: parseAssigned(source), refs: 0 }));
+  }
   if (!url) {
     entry.refs++;
     scriptRefs.register(fn, scriptId);
@@ -129,7 +133,7 @@ export function functionInfo(fn: Function): FunctionInfo | null {
       const urlOf = () => (url ??= scriptUrl(loc.scriptId));
       // Only a function that captures something needs its script's source (to see what is reassigned).
       let assigned: Set<string> | undefined;
-      const assignedOf = () => (assigned ??= bindings.size ? assignedInScript(fn, loc.scriptId, urlOf()) : new Set<string>());
+      const assignedOf = () => (assigned ??= bindings.size ? assignedInScript(fn, loc.scriptId, urlOf(), loc.lineNumber, loc.columnNumber) : new Set<string>());
       const captures = new Map<string, Capture>();
       for (const b of bindings.values()) {
         captures.set(b.name, {
