@@ -3,7 +3,7 @@
 // which Node ≥ 20.19 supports for modules without top-level await) and `async` for configure() and the CLI
 // (import()). JS and TS configs go through our own loaders so that errors keep the file's real line.
 // cosmiconfig itself (and the JSON/YAML parsers it requires) is loaded only when a candidate file exists:
-// most programs have no config, and loading it cost a fresh process ≈ 30 ms of CPU at the first compile().
+// most programs have no config, and loading it cost a fresh process ≈ 30 ms of processor time at the first compile().
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';

@@ -16,7 +16,7 @@ import { Tensor } from '@kiln/tensor';
 import { GUARD_HELPERS } from '../guards/reflect.js';
 import type { GuardEntry } from '../guards/builder.js';
 import { isSafeAccessor } from '../guards/builder.js';
-import { capturedPrimitives, functionInfo, functionLocation, readBinding } from '../trace/closures.js';
+import { functionInfo, locatedPrimitives, readBinding } from '../trace/closures.js';
 import { isNativeFunction } from '../trace/functions.js';
 import { isBuiltinGlobal } from '../trace/builtins.js';
 import { holdsTextAt, unchangedFileText } from '../trace/script-files.js';
@@ -142,10 +142,10 @@ export function matchesFunction(fn: unknown, print: FunctionPrint): boolean {
   if (typeof fn !== 'function' || Function.prototype.toString.call(fn) !== print.text) return false;
   if (!print.file) return isNativeFunction(fn) && namedValues().get(fn) !== undefined;
   const f = print.file;
-  const loc = functionLocation(fn);
-  if (!loc || loc.line !== f.line || loc.column !== f.column || fileHash(f.url) !== f.hash) return false;
-  const live = capturedPrimitives(fn);
-  if (!live || live.size !== f.primitives.length) return false;
+  const located = locatedPrimitives(fn);
+  if (!located || located.location.line !== f.line || located.location.column !== f.column || fileHash(f.url) !== f.hash) return false;
+  const live = located.primitives;
+  if (live.size !== f.primitives.length) return false;
   return f.primitives.every(([name, value]) => live.has(name) && Object.is(live.get(name), decode(value)));
 }
 

@@ -13,7 +13,7 @@
 // keeps no dead script alive: 1,800 short-lived compiled functions measured flat at 15 MB of heap while held.
 //
 // A fresh process's first compile avoids the Debugger altogether where it can: turning it on there cost
-// 55–90 ms of CPU (≈500 scripts replayed, Node's and Kiln's own), while one `Profiler.getBestEffortCoverage`
+// 55–90 ms of processor time (≈500 scripts replayed, Node's and Kiln's own), while one `Profiler.getBestEffortCoverage`
 // (no domain to enable, nothing left running) lists the URL of every script that has live functions in
 // ≈20 ms. It is taken once per process, before the Debugger was ever needed; a script it does not list, and
 // every later new script, goes through the Debugger as above. Sources are then read from the file where it
