@@ -120,7 +120,9 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
           row.store(s.buffer, s.access, mode);
         }
       };
-      emitVectorLoop(f, inner, params, j, body('vector'), body('scalar'));
+      // two vector steps per iteration: the store pass (softmax's scale by 1/sum) is a load, a multiply and a
+      // store, as cheap as its loop's bookkeeping; unrolled, softmax 1024² ran 2–5% faster
+      emitUnrolledVectorLoop(f, inner, params, j, [body('vector'), body('vector')], body('scalar'));
     });
   });
   return { f, signature: { ...signature, scratchBytes: 0 } };
