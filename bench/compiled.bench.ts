@@ -10,7 +10,7 @@ import * as k from '@kiln/tensor';
 import { compile, explain } from '@kiln/core';
 import '@kiln/backend-cpu';
 import { initPeers, machineLine, medianMs, phasesText, printSpreadRow, spreadMsAsync } from './support.js';
-import { interleavedStats } from './peer-timing.js';
+import { interleavedStats, interleavedStatsWithTurns } from './peer-timing.js';
 import { blockingLine, simd128RooflineGflops } from './machine.js';
 import { OnnxGraph, maxAbsDiff, ortRunner } from './onnx.js';
 
@@ -178,6 +178,15 @@ for (const [name, kr, jaxFn, tfFn, ort] of rows) {
     console.log(`${''.padEnd(22)} GFLOP/s: kiln+read ${rate(readT)}, jax ${rate(times.jax)}, tfjs ${rate(times.tfjs)}, ort-node ${rate(times['ort-node'])}; SIMD128 roofline ≈ ${simd128RooflineGflops().toFixed(0)} per core at the reported clock`);
   }
   summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms${kr.phases}${ort ? `; ${ort.check}` : ''}`);
+}
+
+// The same rows with the event loop turning before each call (outside the timing), as an app's requests
+// do: Kiln's outputs then stay resident and a read is one allocation, as for the peers (in the
+// back-to-back loop above Kiln allocates twice per read: backend-cpu README, "What reading a result costs").
+console.log('\nwith a macrotask between calls (not timed), result read back; median ms (interquartile range)');
+for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
+  const [readT, jaxT, tfT] = await interleavedStatsWithTurns([kr.read, jaxFn!, tfFn!], 15, 3000);
+  printSpreadRow(name, { 'kiln+read': readT, jax: jaxT, tfjs: tfT });
 }
 
 // The demo's models, with jax-js and tfjs versions of them: models.bench.ts.

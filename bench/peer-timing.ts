@@ -70,3 +70,24 @@ export async function interleavedMediansAsync(fns: readonly (() => Promise<unkno
   }
   return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!);
 }
+
+/**
+ * interleavedStats with a macrotask (`setTimeout(0)`) before every call, outside the timed region: the
+ * pattern of an app, whose requests or frames let the event loop turn between calls, so finalizers run and
+ * per-turn budgets reset (Kiln's resident outputs: backend-cpu README, "What reading a result costs").
+ */
+export async function interleavedStatsWithTurns(fns: readonly (() => unknown)[], minRounds: number, budgetMs = 4000): Promise<Spread[]> {
+  const turn = () => new Promise((r) => setTimeout(r, 0));
+  for (const fn of fns) for (let i = 0; i < 3; i++) (await turn(), fn());
+  const times = fns.map(() => [] as number[]);
+  const start = performance.now();
+  for (let round = 0; round < minRounds || (performance.now() - start < budgetMs && round < 200); round++) {
+    for (const [i, fn] of fns.entries()) {
+      await turn();
+      const t = clock();
+      fn();
+      times[i]!.push(clock() - t);
+    }
+  }
+  return times.map(spreadOf);
+}

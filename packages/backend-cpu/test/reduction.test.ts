@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import { sizeParam, type ReductionKernel, type ReductionType, type SizeExpr, loop } from '@kiln/lower';
-import { compileKernels } from '@kiln/backend-cpu';
+import * as assert from 'uvu/assert';
+import { compileKernels, disassemble } from '@kiln/backend-cpu';
 import { assertClose, randInt, randomArray, runBoth, sharedArena } from './helpers.js';
 
 const { acc, add, binary, cast, constant, contiguous, div, load, sub, unary } = loop;
@@ -107,6 +108,40 @@ Reduction('softmax with symbolic sizes, reused across calls', () => {
     const { got, want } = runBoth(k, { x: randomArray(f32, r * c, -10, 10) }, { y: r * c }, { s0: r, s1: c }, compiled);
     assertClose(got.y!, want.y!, 1e-5, 1e-7, `softmax ${r}x${c}`);
   }
+});
+
+Reduction('softmax rows drop the NaN flag of their max pass, and rows with NaN or ±Inf still match the reference', () => {
+  // NaN: the row's sum is NaN, so every element is NaN, as with a NaN max. +Inf: inf - inf is NaN. -Inf rows: NaN.
+  const cols = 11;
+  const rows = [
+    [1, 2, NaN, 4, 5, 6, 7, 8, 9, 10, 11], [NaN, ...new Array(cols - 1).fill(0)], new Array(cols).fill(NaN),
+    [Infinity, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], new Array(cols).fill(-Infinity), [-Infinity, 3, ...new Array(cols - 2).fill(-1)],
+    Array.from({ length: cols }, (_, i) => i - 5),
+  ];
+  const x = Float32Array.from(rows.flat());
+  const k = softmaxKernel(rows.length, cols);
+  const { got, want } = runBoth(k, { x }, { y: x.length });
+  assertClose(got.y!, want.y!, 1e-6, 1e-7, 'softmax rows with NaN / ±Inf');
+  // the max pass is one load and one pmax per four elements: no f32x4.ne of the NaN flag anywhere
+  assert.not.ok(disassemble(compileKernels([k], sharedArena).wasm).includes('f32x4.ne'), 'softmax keeps a NaN flag');
+  // logSumExp (max + log(sum)) is NaN-poisoned by its sum too; a kernel that also stores the max keeps the flag
+  const xl = load('x', contiguous([rows.length, cols]));
+  const sum = unary('exp', sub(xl, acc(0)));
+  const lse: ReductionKernel = {
+    kind: 'reduction', name: 'lse', params: [], inputs: [{ name: 'x', dtype: f32 }], outputs: [{ name: 'out', dtype: f32 }],
+    outer: [rows.length], reduce: [cols], stages: [{ type: 'max', prologue: xl }, { type: 'sum', prologue: sum }],
+    stores: [{ buffer: 'out', scope: 'outer', access: contiguous([rows.length]), value: add(acc(0), unary('log', acc(1))) }],
+  };
+  const withMax: ReductionKernel = {
+    ...lse, name: 'lsemax', outputs: [...lse.outputs, { name: 'm', dtype: f32 }],
+    stores: [...lse.stores, { buffer: 'm', scope: 'outer', access: contiguous([rows.length]), value: acc(0) }],
+  };
+  const a = runBoth(lse, { x }, { out: rows.length });
+  assertClose(a.got.out!, a.want.out!, 1e-6, 1e-6, 'logsumexp rows with NaN / ±Inf');
+  const b = runBoth(withMax, { x }, { out: rows.length, m: rows.length });
+  assertClose(b.got.m!, b.want.m!, 0, 0, 'the stored max of a row with NaN is NaN');
+  assert.ok(Number.isNaN(b.got.m![0]!) && Number.isNaN(b.got.m![1]!), 'max of a row with NaN');
+  assert.ok(disassemble(compileKernels([withMax], sharedArena).wasm).includes('f32x4.ne'), 'a stored max keeps its NaN flag');
 });
 
 Reduction('layernorm-like: mean and variance stages, affine epilogue, plus an outer-scope store', () => {

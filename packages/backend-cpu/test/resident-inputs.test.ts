@@ -80,6 +80,23 @@ test('inputs in a compiled function that writes them in place stay correct', () 
   }
 });
 
+test('when the burst budget admits only some blocks, the inputs stay (later calls copy nothing in) and the output is copied out', async () => {
+  await drainPool();
+  await new Promise((r) => setTimeout(r, 1)); // a fresh burst: earlier tests' calls ran in this same turn
+  // a synchronous loop of hypot over 1M elements: with the output first, the second input was copied in on every call
+  withSettings({ burstBytes: 2 * N * 4 }, () => {
+    const x = k.randn([64, 64]);
+    const y = k.randn([64, 64]);
+    const want = hypot(js(x), js(y));
+    const p = program(hypot, [x, y]);
+    const out = p.run(x, y);
+    assert.equal(values(out), values(want));
+    assert.ok(isResident(x) && isResident(y), 'both inputs kept');
+    assert.not.ok(isResident(out), 'the output, past the burst, copied out');
+    assert.equal(allocations(p.arena, () => assert.equal(values(p.run(x, y)), values(want))), [N * 4], 'the next call allocates only its output');
+  });
+});
+
 test('keepInputs: false copies inputs in on every call', () => {
   withSettings({ keepInputs: false }, () => {
     const x = k.randn([64, 64]);

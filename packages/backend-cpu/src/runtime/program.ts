@@ -143,6 +143,14 @@ export class ProgramRunner {
         return this.eager!(inputs);
       }
       const t2 = this.measure ? performance.now() : 0;
+      // Inputs first: a kept input saves a copy on every later call with the same tensor, a resident output
+      // one copy out, so when the burst budget (ResidentOptions.burstBytes) admits only some, inputs win.
+      if (keep) {
+        for (const { t, name, blockBytes } of keep) {
+          if (!this.pool.admitsInput(blockBytes) || !executor.release(x, name)) continue;
+          this.pool.moveIn(t.storage, x.blocks[name]!, blockBytes, t.numel, executor.buffers.get(name)!.dtype);
+        }
+      }
       let handedOut: Map<string, Storage> | undefined; // outputs returned twice share their block (copy-on-write)
       const outputs = program.outputs.map((o) => {
         if (o.kind === 'constant') return o.value;
@@ -158,12 +166,6 @@ export class ProgramRunner {
         // writes the block twice, or faults in fresh pages (calloc maps them): 4 MB took 10–20% longer.
         return TensorClass.fromData(arena.view(o.dtype, x.blocks[o.buffer]!, numel).slice(), shape, o.dtype);
       });
-      if (keep) {
-        for (const { t, name, blockBytes } of keep) {
-          if (!this.pool.admitsInput(blockBytes) || !executor.release(x, name)) continue;
-          this.pool.moveIn(t.storage, x.blocks[name]!, blockBytes, t.numel, executor.buffers.get(name)!.dtype);
-        }
-      }
       if (this.measure) {
         const t3 = performance.now();
         this.stats.calls++;

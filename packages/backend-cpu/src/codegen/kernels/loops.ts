@@ -97,6 +97,7 @@ export function emitNest(
  * emitVectorLoop unrolled twice for folds: `bodies[0]` and `bodies[1]` each handle four elements at `j`,
  * alternately, so a reduction can keep two accumulators. One accumulator makes every vector add wait for
  * the previous one (3–4 cycles of latency), which bounded row sums at about a third of memory speed.
+ * A reduction's store pass uses it too (the same body twice), to halve its loop bookkeeping.
  */
 export function emitUnrolledVectorLoop(
   f: FunctionBuilder,
