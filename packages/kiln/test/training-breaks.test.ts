@@ -1,6 +1,7 @@
 // A graph break inside a differentiated region: the graph before the break and the resume function after it
 // are compiled with their own forward/backward graphs, and the eager tape carries across the break, so
 // gradients equal eager ones — whatever the break reads (a logged value, a float item(), a branch on data).
+import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from 'kiln';
@@ -95,5 +96,40 @@ Breaks('a break between two compiled functions of one loss: backward() crosses b
     assert.ok(maxRelDiff(w.grad!, want) < 1e-4, `batch ${batch}`);
   }
 });
+
+Breaks('explain of a step with backward() and an in-place update: forward and backward graphs with what they save, then the update graph with its writes', () => {
+  const v = k.randn([4, 4], { requiresGrad: true });
+  const make = () => k.zeros([4]);
+  const step = (x: Tensor, running: Tensor) => {
+    const loss = x.matmul(v).tanh().sum();
+    loss.backward();
+    running.mul_(0.9).add_(x.mean(0).mul(0.1));
+    return loss;
+  };
+  const x = k.randn([3, 4]);
+  const running = make();
+  v.grad = null;
+  const report = k.explain(step)(x, running);
+  const fromCompiled = v.grad!;
+  const eagerRunning = make();
+  v.grad = null;
+  step(x, eagerRunning);
+  assert.ok(maxRelDiff(fromCompiled, v.grad!) < 1e-4);
+  assert.ok(maxRelDiff(running, eagerRunning) < 1e-6, 'the update wrote what eager writes');
+  assert.is(report.training.length, 1);
+  assert.equal(report.training[0]!.savedValues.map((s) => `${s.type} ${s.op}`), ['f32[3, 4] matmul']);
+  assert.equal(report.inPlaceWrites[0], []);
+  assert.equal(report.inPlaceWrites[1], [`L[1] float32[4] at training-breaks.test.ts:${lineOf('running.mul_(0.9)')}`]);
+  const text = String(report);
+  assert.match(text, /saved for the backward, [\d.]+ KiB at the traced sizes: %\d+ f32\[3, 4\] \(matmul\)/);
+  assert.match(text, /backward graph \(\d+ kernels?\):/);
+  assert.match(text, /writes in place \(an update graph\): L\[1\] float32\[4\]/);
+});
+
+/** The line of this file that holds `text` (first occurrence). */
+function lineOf(text: string): number {
+  const src = readFileSync(new URL(import.meta.url), 'utf8');
+  return src.slice(0, src.indexOf(text)).split('\n').length;
+}
 
 Breaks.run();
