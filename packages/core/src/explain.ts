@@ -40,6 +40,8 @@ export interface ExplainOutput {
   readonly graphCount: number;
   readonly breakCount: number;
   readonly breaks: readonly ExplainBreak[];
+  /** Each compile after the first, with the guard that failed (expected and actual values). */
+  readonly recompiles: readonly { readonly tag: string; readonly reason: string }[];
   /** Guard texts per cache entry. */
   readonly guards: readonly (readonly string[])[];
   readonly opCounts: Readonly<Record<string, number>>;
@@ -197,6 +199,7 @@ export class CompileRecorder {
       graphCount: graphs.length,
       breakCount: this.breaks.length,
       breaks: [...this.breaks],
+      recompiles: this.entries.flatMap((e) => (e.reason ? [{ tag: e.tag, reason: e.reason }] : [])),
       guards: this.entries.map((e) => e.entry.guards.map((g) => g.text)),
       opCounts,
       compileTimesMs: this.entries.map((e) => e.entry.compileMs),
@@ -230,6 +233,7 @@ function formatExplain(e: ExplainOutput): string {
       lines.push(`  ${CALLEES_NOTE}`);
     } else lines.push('  the whole frame runs eagerly');
   });
+  for (const r of e.recompiles) lines.push(`Recompile ${r.tag}: ${r.reason}`);
   for (const c of e.skippedCallees) lines.push(`Skipped function '${c.name}' (${c.location}) runs eagerly ${c.copied ? 'as a copy' : 'as it is'}: ${c.reason}`);
   const resumes = e.breaks.flatMap((b) => b.resumed?.resumes ?? []);
   if (resumes.length) lines.push(`Resume functions: ${[...new Set(resumes)].join(', ')}`);
