@@ -53,6 +53,11 @@ export interface ExplainOutput {
   readonly skippedCallees: readonly SkippedCallee[];
   /** Graphs called with inputs that require grad: the forward and backward graphs they were split into, and what is saved. */
   readonly training: readonly TrainingGraphs[];
+  /**
+   * Per graph: the input tensors it writes in place (replayed after it runs), by source. A compiled
+   * optimizer step's graph is such an update graph: it writes every parameter (and its state) in place.
+   */
+  readonly inPlaceWrites: readonly (readonly string[])[];
   toString(): string;
 }
 
@@ -202,6 +207,7 @@ export class CompileRecorder {
       decisions: this.entries.flatMap((e) => e.entry.decisions),
       skippedCallees: [...this.skippedCallees],
       training: trainingGraphs(graphEntries),
+      inPlaceWrites: graphEntries.map((g) => g.effects?.inPlaceWrites ?? []),
       toString: () => formatExplain(out),
     };
     return out;
@@ -239,6 +245,8 @@ function formatExplain(e: ExplainOutput): string {
     const fusions = Object.entries(b.fusions ?? {});
     if (fusions.length) lines.push(`  fusion rules: ${fusions.map(([rule, n]) => `${rule} ×${n}`).join(', ')}`);
     if (b.wholeGraphFallback) lines.push(`  not lowered (interpreted): ${b.wholeGraphFallback}`);
+    const writes = e.inPlaceWrites[i] ?? [];
+    if (writes.length) lines.push(`  writes in place (an update graph): ${writes.join(', ')}`);
     for (const f of b.eagerSteps) lines.push(`  eager step: ${f.node ? `%${f.node} = ` : ''}${f.op} (${f.reason})`);
   });
   for (const t of e.training) lines.push(...formatTraining(t));

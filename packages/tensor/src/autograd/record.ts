@@ -10,33 +10,18 @@ import { isGradEnabled, withGradMode } from './grad-mode.js';
 import { OpNode } from './node.js';
 import { checkInplaceOnView, rebaseAfterInplaceOnView, refreshView, trackView } from './views.js';
 
-/** Per op, computed once: where its `requiresGrad` creation option sits (-1: none), and whether it may return a view. */
-interface OpInfo {
-  readonly requiresGradIndex: number;
-  readonly mayView: boolean;
-}
-const infos = new Map<OpDef, OpInfo>();
-
-function infoOf(op: OpDef): OpInfo {
-  let info = infos.get(op);
-  if (info === undefined) {
-    const k = op.schema.keywordOnly.findIndex((a) => a.name === 'requiresGrad');
-    // Only view ops return tensors over their input's storage (`to` of the same dtype returns the input itself).
-    info = { requiresGradIndex: k < 0 ? -1 : op.schema.positional.length + k, mayView: op.category === 'view' };
-    infos.set(op, info);
-  }
-  return info;
-}
-
 /** Whether any tensor argument requires grad; brings stale views up to date on the way. */
+// Indexed loops: this runs on every eager op, and for-of over arguments cost measurably more here.
 function anyRequiresGrad(args: readonly unknown[]): boolean {
   let any = false;
-  for (const a of args) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
     if (a instanceof Tensor) {
       if (a.viewOf !== null) refreshView(a);
       any ||= a.requiresGrad;
     } else if (Array.isArray(a)) {
-      for (const x of a) {
+      for (let j = 0; j < a.length; j++) {
+        const x: unknown = a[j];
         if (x instanceof Tensor) {
           if (x.viewOf !== null) refreshView(x);
           any ||= x.requiresGrad;
@@ -55,15 +40,15 @@ function tensorOutputs(out: unknown): (Tensor | null)[] {
 }
 
 export function recordOp(op: OpDef, args: unknown[]): unknown {
-  const info = infoOf(op);
-  const rg = info.requiresGradIndex;
+  const rg = op.requiresGradArg;
   if (rg >= 0 && args[rg] === true) return (dispatchBelowAutograd(op, args) as Tensor).requiresGrad_();
   if (!isGradEnabled()) return dispatchBelowAutograd(op, args);
   const needsGrad = anyRequiresGrad(args);
   if (op.mutatesSelf) return needsGrad ? recordInplace(op, args) : dispatchBelowAutograd(op, args);
   if (!needsGrad || op.derivative === 'nonDifferentiable') {
     const out = dispatchBelowAutograd(op, args);
-    if (info.mayView) trackView(op, args, out);
+    // Only view ops return tensors over their input's storage (`to` of the same dtype returns the input itself).
+    if (op.category === 'view') trackView(op, args, out);
     return out;
   }
   // A composite without its own formula is differentiated through its decomposition: each op in it records itself.
@@ -80,7 +65,7 @@ export function recordOp(op: OpDef, args: unknown[]): unknown {
     t.gradFn = node;
     t.outputNr = i;
   });
-  if (info.mayView) trackView(op, args, out);
+  if (op.category === 'view') trackView(op, args, out);
   return out;
 }
 

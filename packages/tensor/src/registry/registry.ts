@@ -104,6 +104,11 @@ export interface OpDef {
   readonly derivative: DerivativeRule | undefined;
   /** Ops without a decomposition form the core op set. */
   readonly isCore: boolean;
+  /**
+   * Where the `requiresGrad` creation option sits in the normalized arguments, -1 when the op has none:
+   * autograd reads it on every call, so it is found once here rather than per call.
+   */
+  readonly requiresGradArg: number;
   /** The user-facing function (schema checking, then dispatch). */
   readonly fn: (...args: unknown[]) => unknown;
 }
@@ -272,6 +277,7 @@ export function defineOp<
     view: config.view ?? false,
     derivative: config.derivative as OpDef['derivative'],
     isCore: !config.decompose,
+    requiresGradArg: ((k) => (k < 0 ? -1 : schema.positional.length + k))(schema.keywordOnly.findIndex((a) => a.name === 'requiresGrad')),
     fn,
   };
   ops.set(name, def);

@@ -8,9 +8,13 @@ import type { InputGatherer } from '../../guards/codegen.js';
 import { fillTemplate } from '../output-template.js';
 import type { OutputTemplate } from '../output-template.js';
 import type { Effect, RecordedEffects } from './record.js';
+import type { SourceLocation } from '@kiln/graph';
+import { formatLocation } from '../errors.js';
 
 export interface EffectReplay {
   readonly count: number;
+  /** The input tensors written in place (`copy` effects): source, type and the line of the write (explain). */
+  readonly inPlaceWrites: readonly string[];
   /** @param views the call's view memo (fillTemplate), shared with the return value's template */
   apply(outputs: readonly unknown[], sources: readonly unknown[], L: readonly unknown[], T: unknown, C: readonly unknown[], M: readonly unknown[], views?: Map<OutputTemplate, Tensor>): void;
 }
@@ -19,6 +23,12 @@ interface Step {
   readonly effect: Effect;
   readonly target: InputGatherer;
   readonly value: OutputTemplate;
+}
+
+function describeWrite(source: string, target: object, location: SourceLocation | undefined): string {
+  const t = target as Partial<Tensor>;
+  const type = t.dtype && t.shape ? ` ${t.dtype}[${t.shape.join(', ')}]` : '';
+  return `${source}${type}${location ? ` at ${formatLocation(location)}` : ''}`;
 }
 
 /** @param templates one per effect, from the same output list as the graph's other outputs */
@@ -30,6 +40,7 @@ export function buildReplay(recorded: RecordedEffects, templates: readonly Outpu
   }));
   return {
     count: steps.length,
+    inPlaceWrites: recorded.effects.flatMap((e) => (e.kind === 'copy' ? [describeWrite(e.target.source, e.target.value, e.location)] : [])),
     apply(outputs, sources, L, T, C, M, views = new Map()) {
       for (const { effect, target, value } of steps) {
         const obj = target(L, T, C, M)[0] as Record<string | number, unknown>;
