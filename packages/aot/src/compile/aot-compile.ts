@@ -51,6 +51,7 @@ function forBackend(backend: string, source: AotSource): { plan: AotPlan; weight
     // Only the eager kernels this program's eager steps use are imported (the bundler drops the rest).
     const ops = [...new Set(plan.steps.flatMap((s) => (s.kind === 'fallback' ? [s.op] : [])))];
     const kernels = [...new Set(ops.map((op) => STANDALONE_EAGER_OPS[op]!))];
+    // (planForCpu checked each eager step's arguments against its kernel: standaloneKernel.)
     return {
       plan, wasm, weights,
       lines: [

@@ -9,10 +9,10 @@ import { AotCompileError, aotCondition, type AotSource } from './source.js';
 
 /**
  * Raises AotCompileError naming every node the program would run with an eager kernel the module cannot
- * carry (`allowed`: the ops it has a standalone kernel for; none on WebGPU).
+ * carry (`carried`: the steps it has a standalone kernel for; none on WebGPU).
  */
-export function rejectEagerSteps(source: AotSource, program: LoweredProgram, backend: string, allowed: ReadonlySet<string> = new Set()): void {
-  const eager = program.steps.flatMap((s) => (s.kind === 'fallback' && !allowed.has(s.op) ? [`${s.op}${s.node ? ` (node %${s.node})` : ''}: ${s.reason}`] : []));
+export function rejectEagerSteps(source: AotSource, program: LoweredProgram, backend: string, carried: (step: FallbackStep) => boolean = () => false): void {
+  const eager = program.steps.flatMap((s) => (s.kind === 'fallback' && !carried(s) ? [`${s.op}${s.node ? ` (node %${s.node})` : ''}: ${s.reason}`] : []));
   if (eager.length === 0) return;
   throw new AotCompileError(
     `${source.name}: ${eager.length} node(s) would run with eager kernels that a standalone ${backend} module cannot carry:\n  ${eager.join('\n  ')}`,

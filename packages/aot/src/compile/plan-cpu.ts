@@ -9,7 +9,7 @@ import type { Tensor } from '@kiln/tensor';
 import type { CpuPlan } from '../runtime/plan.js';
 import type { AotSource } from './source.js';
 import { checkStep, commonPlan, rejectEagerSteps } from './plan-common.js';
-import { STANDALONE_EAGER_OPS } from './eager-ops.js';
+import { standaloneKernel } from './eager-ops.js';
 
 export interface CpuArtifacts {
   readonly plan: CpuPlan;
@@ -35,7 +35,7 @@ export function planForCpu(source: AotSource, blocking: MatmulBlocking = DEFAULT
     (err) => (err instanceof CpuCodegenError ? { kernel: err.kernel, message: err.message } : undefined),
     'CPU',
   );
-  rejectEagerSteps(source, program, 'CPU', new Set(Object.keys(STANDALONE_EAGER_OPS)));
+  rejectEagerSteps(source, program, 'CPU', (step) => standaloneKernel(step) !== undefined);
   const { common, weights } = commonPlan(source, program);
   const { allocBefore, freeAfter } = planMemory(program);
   const steps = program.steps.map((step) => {
