@@ -9,6 +9,8 @@ export type {
 export { BackendUnavailableError, UnknownBackendError, backendAvailability, describeBackends, eagerBackend, selectBackend } from './backends/registry.js';
 export * from './compile.js';
 export * from './explain.js';
+export { recordExplains } from './explain-session.js';
+export type { ExplainSession, ExplainedFunction } from './explain-session.js';
 export * from './trace/errors.js';
 export * from './policy-api.js';
 export * from './config/index.js';
