@@ -115,17 +115,60 @@ errors('a size fact the trace relied on is checked before the call', async () =>
 
 errors.run();
 
+const eagerSteps = suite('aot cpu: eager steps run by the module\'s own eager kernels');
+
+eagerSteps('nonzero (a data-dependent size later kernels use), an int32 item() as a size, float64 math: equal eager at sizes never seen', async () => {
+  const programs: [string, (x: k.Tensor) => unknown][] = [
+    ['positive positions', (x) => x.gt(0).nonzero().add(1)],
+    ['how many positive, as a size', (x) => x.gt(0).nonzero().shape[0]],
+    ['scaled by an item() count', (x) => x.mul(x.gt(0).to('int32').sum().item() as number)],
+    ['float64 chain', (x) => x.to('float64').exp().add(x.to('float64').mul(0.5), { alpha: 2 }).sum(0).to('float32')],
+    ['float64 compare and cast', (x) => x.to('float64').atan2(x.to('float64').neg()).ge(0.5)],
+  ];
+  for (const [name, fn] of programs) {
+    const { model, compiled } = await compileAndLoad(fn, [k.randn([4, 3])]);
+    assert.ok(compiled.plan.steps.some((s) => s.kind === 'fallback'), `${name}: has eager steps`);
+    for (const rows of [2, 5, 9]) {
+      const x = k.randn([rows, 3]);
+      const [got, want] = [model(x), fn(x)];
+      if (typeof want === 'number') assert.is(got, want, `${name} rows=${rows}`);
+      else {
+        assert.equal((got as k.Tensor).shape, (want as k.Tensor).shape, `${name} rows=${rows}: shape`);
+        assert.is((got as k.Tensor).dtype, (want as k.Tensor).dtype, `${name} rows=${rows}: dtype`);
+        assertClose((got as k.Tensor).toTypedArray(), (want as k.Tensor).toTypedArray(), `${name} rows=${rows}`, 1e-6);
+      }
+    }
+  }
+});
+
+eagerSteps('a module carries only the eager kernels its steps use', async () => {
+  const { compiled: withNonzero } = await compileAndLoad((x: k.Tensor) => x.nonzero(), [k.randn([4, 3])]);
+  const { compiled: withFloat64 } = await compileAndLoad((x: k.Tensor) => x.to('float64').atan2(x.to('float64')), [k.randn([4, 3])]);
+  const { compiled: plain } = await compileAndLoad((x: k.Tensor) => x.relu(), [k.randn([4, 3])]);
+  // SCALAR_BINARY's atan2 entry is in the binary kernel only.
+  assert.not.ok(withNonzero.code.includes('atan2'), 'nonzero module has no binary kernel');
+  assert.ok(withFloat64.code.includes('atan2'), 'float64 atan2 module has it');
+  assert.ok(plain.code.length < withNonzero.code.length, 'a module without eager steps carries no eager kernel');
+});
+
+eagerSteps.run();
+
 const compileErrors = suite('aot cpu: programs a standalone module cannot run');
 
-compileErrors('an op left to an eager kernel is an AotCompileError naming it', async () => {
-  const nz = (x: k.Tensor) => x.nonzero();
+compileErrors('an eager step whose kernel the module cannot carry (float64 matmul) is an AotCompileError naming the op; so is any eager step on WebGPU', async () => {
+  const wide = (x: k.Tensor) => x.to('float64').matmul(x.to('float64').transpose(0, 1)).to('float32');
   try {
-    await aotCompile(exportProgram(nz, [k.tensor([1, 0, 2])]));
+    await aotCompile(exportProgram(wide, [k.randn([3, 2])]));
     assert.unreachable('expected AotCompileError');
   } catch (err) {
     assert.instance(err, AotCompileError);
-    assert.match((err as Error).message, /nz: 1 node\(s\) would run with eager kernels.*\n\s+nonzero/);
+    assert.match((err as Error).message, /wide: 2 node\(s\) would run with eager kernels that a standalone CPU module cannot carry:\n\s+transpose \(node %\w+\).*\n\s+matmul \(node %\w+\): the backend does not compute float64/);
   }
+  const nz = (x: k.Tensor) => x.nonzero();
+  await aotCompile(exportProgram(nz, [k.tensor([1, 0, 2])]), { backend: 'webgpu' }).then(
+    () => assert.unreachable('expected AotCompileError'),
+    (err: Error) => assert.match(err.message, /nz: 1 node\(s\) would run with eager kernels that a standalone WebGPU module cannot carry:\n\s+nonzero/),
+  );
 });
 
 compileErrors('an unsupported backend is an AotCompileError', async () => {

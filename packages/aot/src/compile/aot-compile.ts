@@ -2,7 +2,8 @@
 // loads with `await load()` and runs with no Kiln package installed, in Node and in browsers.
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { RUNTIME_ENTRY, WEBGPU_RUNTIME_ENTRY, bundleModule, bundleRuntime } from './bundle.js';
+import { EAGER_KERNELS_ENTRY, RUNTIME_ENTRY, WEBGPU_RUNTIME_ENTRY, bundleModule, bundleRuntime } from './bundle.js';
+import { STANDALONE_EAGER_OPS } from './eager-ops.js';
 import { planForCpu } from './plan-cpu.js';
 import { planForWebGpu } from './plan-webgpu.js';
 import type { Tensor } from '@kiln/tensor';
@@ -47,9 +48,20 @@ function checkWeightsFile(name: string): string {
 function forBackend(backend: string, source: AotSource): { plan: AotPlan; weights: ReadonlyMap<string, Tensor>; wasm?: Uint8Array; lines: string[] } {
   if (backend === 'cpu') {
     const { plan, wasm, weights } = planForCpu(source);
+    // Only the eager kernels this program's eager steps use are imported (the bundler drops the rest).
+    const ops = [...new Set(plan.steps.flatMap((s) => (s.kind === 'fallback' ? [s.op] : [])))];
+    const kernels = [...new Set(ops.map((op) => STANDALONE_EAGER_OPS[op]!))];
+    // (planForCpu checked each eager step's arguments against its kernel: standaloneKernel.)
     return {
       plan, wasm, weights,
-      lines: [`import { loadCpuModel } from ${JSON.stringify(RUNTIME_ENTRY)};`, `const wasm = ${JSON.stringify(base64(wasm))};`, 'export function load(options) { return loadCpuModel(plan, wasm, weights, import.meta.url, options); }'],
+      lines: [
+        `import { loadCpuModel } from ${JSON.stringify(RUNTIME_ENTRY)};`,
+        ...(kernels.length ? [`import { ${kernels.join(', ')} } from ${JSON.stringify(EAGER_KERNELS_ENTRY)};`] : []),
+        `const wasm = ${JSON.stringify(base64(wasm))};`,
+        // Op names come from the lowered program's own op table (never user text), written as JSON keys.
+        `const eager = { ${ops.map((op) => `${JSON.stringify(op)}: ${STANDALONE_EAGER_OPS[op]!}`).join(', ')} };`,
+        'export function load(options) { return loadCpuModel(plan, wasm, weights, import.meta.url, options, eager); }',
+      ],
     };
   }
   if (backend === 'webgpu') {

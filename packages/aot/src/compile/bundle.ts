@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const RUNTIME_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'runtime');
 export const RUNTIME_ENTRY = join(RUNTIME_DIR, 'index.ts');
 export const WEBGPU_RUNTIME_ENTRY = join(RUNTIME_DIR, 'webgpu-index.ts');
+export const EAGER_KERNELS_ENTRY = join(RUNTIME_DIR, 'eager-kernels.ts');
 
 export const kilnSideEffectFree: Plugin = {
   name: 'kiln-side-effect-free',

@@ -7,12 +7,15 @@ import { KILN_VERSION } from '@kiln/export';
 import { AOT_PLAN_FORMAT, AOT_PLAN_VERSION, type AotAssertStep, type AotBuffer, type AotPlanCommon } from '../runtime/plan.js';
 import { AotCompileError, aotCondition, type AotSource } from './source.js';
 
-/** Raises AotCompileError naming every node the program would run with an eager kernel. */
-export function rejectEagerSteps(source: AotSource, program: LoweredProgram, backend: string): void {
-  const eager = program.steps.flatMap((s) => (s.kind === 'fallback' ? [`${s.op}${s.node ? ` (node %${s.node})` : ''}: ${s.reason}`] : []));
+/**
+ * Raises AotCompileError naming every node the program would run with an eager kernel the module cannot
+ * carry (`carried`: the steps it has a standalone kernel for; none on WebGPU).
+ */
+export function rejectEagerSteps(source: AotSource, program: LoweredProgram, backend: string, carried: (step: FallbackStep) => boolean = () => false): void {
+  const eager = program.steps.flatMap((s) => (s.kind === 'fallback' && !carried(s) ? [`${s.op}${s.node ? ` (node %${s.node})` : ''}: ${s.reason}`] : []));
   if (eager.length === 0) return;
   throw new AotCompileError(
-    `${source.name}: ${eager.length} node(s) would run with eager kernels, which a standalone module does not have:\n  ${eager.join('\n  ')}`,
+    `${source.name}: ${eager.length} node(s) would run with eager kernels that a standalone ${backend} module cannot carry:\n  ${eager.join('\n  ')}`,
     `run this program with loadProgram() or compile(), or rewrite these ops with ones the ${backend} backend generates code for`,
   );
 }

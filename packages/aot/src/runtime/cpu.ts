@@ -5,6 +5,7 @@
 // backend-cpu's own runtime code; nothing here traces, lowers or generates code.
 import { Arena, MEMORY_IMPORT, checkKernelSizes, makeCall } from '@kiln/backend-cpu';
 import { BYTES_PER_ELEMENT, checkIndexRange, evalSize, printSize } from '@kiln/lower';
+import type { LoopDType } from '@kiln/lower';
 import { withUserFrame } from '@kiln/graph';
 import type { CpuPlan } from './plan.js';
 import { AotInputError, AotRuntimeError } from './errors.js';
@@ -14,6 +15,8 @@ import type { BlobTensor } from './weights.js';
 import { assembleOutputs, type OutputLeaf } from './outputs.js';
 import { runAssert } from './asserts.js';
 import { applyMutations } from './mutations.js';
+import type { EagerKernel } from './eager-kernels.js';
+import { runEagerStep } from './eager-step.js';
 
 /** The async half of the WebAssembly JS API (the workspace's libs do not declare the global). */
 declare const WebAssembly: {
@@ -29,7 +32,7 @@ export interface CpuProgram {
 }
 
 /** Instantiates the plan's kernels (asynchronously: browsers refuse synchronous compiles past 4 KB) and copies the weights in. */
-export async function instantiateCpuProgram(plan: CpuPlan, wasm: Uint8Array, weights: ReadonlyMap<string, BlobTensor>): Promise<CpuProgram> {
+export async function instantiateCpuProgram(plan: CpuPlan, wasm: Uint8Array, weights: ReadonlyMap<string, BlobTensor>, eager: Readonly<Record<string, EagerKernel>> = {}): Promise<CpuProgram> {
   const arena = new Arena();
   const module = await WebAssembly.compile(wasm);
   const instance = await WebAssembly.instantiate(module, { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: arena.memory } });
@@ -45,10 +48,10 @@ export async function instantiateCpuProgram(plan: CpuPlan, wasm: Uint8Array, wei
     return ptr;
   };
   for (const [name, t] of bufferWeights(plan, weights)) resident.set(name, copyIn(t.bytes));
-  return { arena, run: (args) => runCall(plan, arena, calls, resident, args) };
+  return { arena, run: (args) => runCall(plan, arena, calls, resident, args, eager) };
 }
 
-function runCall(plan: CpuPlan, arena: Arena, calls: ReadonlyMap<string, Call>, resident: ReadonlyMap<string, number>, args: readonly unknown[]): unknown {
+function runCall(plan: CpuPlan, arena: Arena, calls: ReadonlyMap<string, Call>, resident: ReadonlyMap<string, number>, args: readonly unknown[], eager: Readonly<Record<string, EagerKernel>>): unknown {
   const { leaves, read, inputs, params } = prepareCall(plan, args);
   const pointers: Record<string, number> = Object.fromEntries(resident);
   const owned: number[] = [];
@@ -77,6 +80,11 @@ function runCall(plan: CpuPlan, arena: Arena, calls: ReadonlyMap<string, Call>, 
         checkKernelSizes(step.sizes, params);
         calls.get(step.name)!(pointers, params);
       } else if (step.kind === 'assert') runAssert(step, params);
+      else if (step.kind === 'fallback') {
+        const view = (buffer: string, dtype: LoopDType) => arena.view(dtype, pointers[buffer]!, evalSize(plan.buffers.find((x) => x.name === buffer)!.numel, params)).slice();
+        const out = runEagerStep(step, eager[step.op]!, params, view);
+        if (out) new Uint8Array(arena.memory.buffer, alloc(step.output!.buffer, out.byteLength), out.byteLength).set(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+      }
       else {
         try {
           checkIndexRange(step, params, (name, n) => arena.view('int32', pointers[name]!, n));

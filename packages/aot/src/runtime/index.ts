@@ -5,6 +5,7 @@ import type { CpuPlan } from './plan.js';
 import { instantiateCpuProgram } from './cpu.js';
 import { fromBase64, readBytes, readSafetensors } from './weights.js';
 import { AotLoadError } from './errors.js';
+import type { EagerKernel } from './eager-kernels.js';
 
 export { AotInputError, AotLoadError, AotRuntimeError } from './errors.js';
 export type { AotTensor } from './outputs.js';
@@ -33,10 +34,11 @@ export async function weightBytes(source: WeightsSource, moduleUrl: string, give
   return undefined;
 }
 
-export async function loadCpuModel(plan: CpuPlan, wasmBase64: string, weights: WeightsSource, moduleUrl: string, options: LoadOptions = {}): Promise<AotModel> {
+/** `eager`: the module's eager kernels by op (only those its eager steps use). */
+export async function loadCpuModel(plan: CpuPlan, wasmBase64: string, weights: WeightsSource, moduleUrl: string, options: LoadOptions = {}, eager: Readonly<Record<string, EagerKernel>> = {}): Promise<AotModel> {
   if (plan.format !== 'kiln-aot-plan' || plan.version !== 1) throw new AotLoadError(`this runtime reads kiln-aot-plan version 1, got ${String(plan.format)} ${String(plan.version)}`);
   const blob = await weightBytes(weights, moduleUrl, options.weights);
-  const program = await instantiateCpuProgram(plan, fromBase64(wasmBase64), blob ? readSafetensors(blob) : new Map());
+  const program = await instantiateCpuProgram(plan, fromBase64(wasmBase64), blob ? readSafetensors(blob) : new Map(), eager);
   const model = (...args: unknown[]) => program.run(args);
   return Object.assign(model, { inputs: plan.inputs, symbols: plan.symbols });
 }

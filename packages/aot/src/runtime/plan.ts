@@ -1,7 +1,7 @@
 // The plan an AOT module carries: everything its runtime needs to run one lowered program, as plain JSON
 // data (no loop IR, no graph, no code). The compiler side (compile/) writes it; the runtime reads it.
 import type { GraphAssert } from '@kiln/graph';
-import type { IndexRangeCheck, LoopDType, ParamBinding, ProgramOutput, SizeExpr } from '@kiln/lower';
+import type { FallbackStep, IndexRangeCheck, LoopDType, ParamBinding, ProgramOutput, SizeExpr } from '@kiln/lower';
 import type { KernelSignature, KernelSizeCheck } from '@kiln/backend-cpu';
 
 export const AOT_PLAN_FORMAT = 'kiln-aot-plan';
@@ -72,7 +72,13 @@ export interface AotAssertStep {
   readonly condition: AotCondition;
 }
 
-export type AotStep = AotKernelStep | IndexRangeCheck | AotAssertStep;
+/**
+ * A node the code generator left to eager code, run by the module's own eager kernel for it
+ * (runtime/eager-kernels.ts): arguments are buffer views or size expressions, as the lowered program has them.
+ */
+export type AotEagerStep = Omit<FallbackStep, 'reason'>;
+
+export type AotStep = AotKernelStep | IndexRangeCheck | AotAssertStep | AotEagerStep;
 
 /**
  * The outputs' (or arguments') structure: `{ leaf: i }` is program output i (for arguments: tensor input
