@@ -37,6 +37,7 @@ export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: Backen
   const shaders: Shaders = new Map([...kernels].map(([i, kernel]) => [i, { kernel, pipeline: quietly(gpu.pipeline(kernel.code)) }]));
   const program = new WebGpuProgram(lowered, gpu, shaders);
   const list = [...shaders.values()].map((s) => s.kernel);
+  const wgsl = list.flatMap((k) => [`// WGSL of ${k.name}\n${k.code}`, ...(k.split?.passes ?? []).map((code, p) => `// WGSL of ${k.name}, split pass ${p} (few long rows)\n${code}`)]);
   const compileMs = performance.now() - t0;
   return {
     program,
@@ -47,8 +48,8 @@ export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: Backen
       kernels: list.length,
       eagerSteps: lowered.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
       ...(lowered.fusions ? { fusions: lowered.fusions } : {}),
-      code: [printProgram(lowered), ...list.map((k) => `// WGSL of ${k.name}\n${k.code}`)].join('\n\n'),
-      generatedCode: () => list.map((k) => `// WGSL of ${k.name}\n${k.code}`).join('\n\n'),
+      code: [printProgram(lowered), ...wgsl].join('\n\n'),
+      generatedCode: () => wgsl.join('\n\n'),
       compileMs,
       phasesMs: { lower: loweredMs, wgsl: compileMs - loweredMs },
     },
@@ -76,13 +77,15 @@ function generateShaders(program: LoweredProgram, maxStorageBuffers: number): Ma
   const kernels = new Map<number, WgslKernel>();
   program.steps.forEach((step, i) => {
     if (step.kind !== 'kernel') return;
-    const kernel = kernelShader(step.kernel);
+    let kernel = kernelShader(step.kernel);
     // A fused kernel reading more buffers than the device binds (a sum of 20 tensors on lavapipe's 16) is
     // refused here: its nodes then run as eager steps, rather than the pipeline failing at the call.
     const bindings = kernel.buffers.length + 1;
     if (bindings > maxStorageBuffers) {
       throw new WebGpuCodegenError(kernel.name, `it binds ${bindings} storage buffers, more than the device's ${maxStorageBuffers}`);
     }
+    // The split form of a reduction binds one more buffer (its partials); without room it runs whole.
+    if (kernel.split && bindings + 1 > maxStorageBuffers) kernel = { ...kernel, split: undefined };
     kernels.set(i, kernel);
   });
   return kernels;

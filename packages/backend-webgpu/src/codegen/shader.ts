@@ -6,6 +6,7 @@ import { bufferMap } from '@kiln/lower';
 import { i32Literal, storageType, sizeText, type Bindings } from './values.js';
 import { Prelude } from './prelude.js';
 import { WebGpuCodegenError } from './errors.js';
+import type { SplitReduction } from './reduction.js';
 
 /** A generated shader and how to run it; `dispatch` is evaluated at call time from the parameter values. */
 export interface WgslKernel {
@@ -23,6 +24,8 @@ export interface WgslKernel {
   readonly params: readonly string[];
   /** A 2-D workgroup grid (x, y) when the kernel's layout needs one (matmul tiles); else `workgroups` is split. */
   readonly grid?: readonly [SizeExpr, SizeExpr];
+  /** Reductions only: the multi-pass form for few long rows (the runtime picks it per call from the sizes). */
+  readonly split?: SplitReduction;
 }
 
 export const WORKGROUP = 256;

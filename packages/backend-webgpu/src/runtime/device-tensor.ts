@@ -67,6 +67,7 @@ export function upload(gpu: GpuContext, t: TensorType): TensorType {
   const data = toDeviceLayout(t.toTypedArray(), t.dtype);
   const buffer = gpu.pool.take(Math.max(data.byteLength, 4));
   gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  gpu.stats.writes++;
   return deviceTensor(gpu, new GpuBytes(Promise.resolve(buffer), t.numel), t.shape, t.dtype as LoopDType, true);
 }
 
@@ -79,6 +80,8 @@ export async function download(gpu: GpuContext, buffer: GPUBuffer, dtype: LoopDT
   const encoder = gpu.device.createCommandEncoder();
   encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
   gpu.device.queue.submit([encoder.finish()]);
+  gpu.stats.submits++;
+  gpu.stats.readbacks++;
   await staging.mapAsync(GPUMapMode.READ, 0, bytes);
   const raw = new Uint8Array(staging.getMappedRange(0, bytes));
   if (dtype === 'bool') {

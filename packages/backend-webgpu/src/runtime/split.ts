@@ -1,0 +1,20 @@
+// When a reduction runs split (codegen/reduction.ts): few rows, each long, would leave most of the GPU idle
+// with one workgroup per row (a full sum of 1M elements on one workgroup). The choice is made per call from
+// the sizes, so one program serves both a 1M-element sum and a batch of short rows.
+
+/**
+ * The rule, in elements: split rows of at least `minRowLength` when there are fewer than `maxRows` of them,
+ * into chunks of at least `minChunk` elements and at most `maxChunks` chunks per row (each later pass folds
+ * every chunk's partial in each workgroup, so the chunk count stays near the square root of the row or less).
+ * Exported so tests can reach many chunks with small inputs; the defaults suit lavapipe and GPUs alike.
+ */
+export const reductionSplit = { minRowLength: 4096, maxRows: 256, minChunk: 1024, maxChunks: 1024 };
+
+/** Chunks per row and elements per chunk for a call, or undefined to run one workgroup per row. */
+export function splitPlan(rows: number, rowLength: number): { chunks: number; chunk: number } | undefined {
+  const r = reductionSplit;
+  if (rows === 0 || rows >= r.maxRows || rowLength < r.minRowLength) return undefined;
+  const chunk = Math.max(r.minChunk, Math.ceil(rowLength / r.maxChunks));
+  const chunks = Math.ceil(rowLength / chunk);
+  return chunks < 2 ? undefined : { chunks, chunk };
+}
