@@ -11,7 +11,7 @@
 //   over the chunks): no long serial accumulation at any length.
 import type { LoopDType, ReductionKernel, ReductionType, SizeExpr } from '@kiln/lower';
 import { sizeProduct } from '@kiln/lower';
-import { ShaderFrame, WORKGROUP, storeLine, type WgslKernel } from './shader.js';
+import { ShaderFrame, WORKGROUP, storeLine, type ShaderOptions, type WgslKernel } from './shader.js';
 import { ValueWriter, f32Literal, wgslType } from './values.js';
 import { addressText } from './address.js';
 
@@ -26,21 +26,30 @@ export interface SplitReduction {
   readonly stages: number;
 }
 
-export function reductionShader(kernel: ReductionKernel): WgslKernel {
-  const whole = reductionPass(kernel, undefined)!;
-  const passes = kernel.reduce.length === 0 ? [] : [...kernel.stages.keys(), kernel.stages.length].map((p) => reductionPass(kernel, p));
-  if (passes.length === 0 || passes.some((p) => !p)) return whole;
+/** Rows one workgroup of the per-row form reduces (one per invocation). */
+export const ROWS_PER_GROUP = 64;
+
+export function reductionShader(kernel: ReductionKernel, options: ShaderOptions = {}): WgslKernel {
+  const whole = reductionPass(kernel, options, 'whole')!;
+  const perRow = options.software && kernel.reduce.length > 0 ? { perRow: { code: reductionPass(kernel, options, 'rows', whole.flags)!.code, rows: sizeProduct(kernel.outer), rowLength: sizeProduct(kernel.reduce) } } : {};
+  const passes = kernel.reduce.length === 0 ? [] : [...kernel.stages.keys(), kernel.stages.length].map((p) => reductionPass(kernel, options, p, whole.flags));
+  if (passes.length === 0 || passes.some((p) => !p)) return { ...whole, ...perRow };
   const split = { passes: passes.map((k) => k!.code), rows: sizeProduct(kernel.outer), rowLength: sizeProduct(kernel.reduce), stages: kernel.stages.length };
-  return { ...whole, split };
+  return { ...whole, ...perRow, split };
 }
 
 /**
- * The whole-row shader (`pass` undefined) or pass `pass` of the split form; undefined for a split pass over
- * a bool accumulator (no 32-bit pattern to keep as a partial: such kernels stay whole).
+ * The whole-row shader, the per-row one (`rows`: each invocation reduces a row alone, serially, with no
+ * workgroup memory or barriers), or pass `pass` of the split form; undefined for a split pass over a bool
+ * accumulator (no 32-bit pattern to keep as a partial: such kernels stay whole).
  */
-function reductionPass(kernel: ReductionKernel, pass: number | undefined): WgslKernel | undefined {
-  const frame = new ShaderFrame(kernel);
-  const split = pass !== undefined;
+function reductionPass(kernel: ReductionKernel, options: ShaderOptions, pass: number | 'whole' | 'rows', flags = false): WgslKernel | undefined {
+  const frame = new ShaderFrame(kernel, options);
+  const split = typeof pass === 'number';
+  const perRow = pass === 'rows';
+  // Every pass of a split kernel that may flag binds the flag, so the runtime binds all passes alike.
+  if (split) frame.extraBindings = 1;
+  if (flags) frame.bindFlag();
   const outer = kernel.outer.map((_, k) => `o${k}`);
   const full = [...outer, ...kernel.reduce.map((_, k) => `r${k}`)];
   const accs: LoopDType[] = [];
@@ -61,7 +70,9 @@ function reductionPass(kernel: ReductionKernel, pass: number | undefined): WgslK
         `let lo = g * chunk;`,
         `let hi = min(rn, lo + chunk);`,
       ]
-    : [`if (group >= ${rows}) { return; }`, ...frame.decompose('group', kernel.outer, outer, 'o'), `let rn = ${frame.size(sizeProduct(kernel.reduce))};`];
+    : perRow
+      ? [`let row = group * ${ROWS_PER_GROUP} + i32(li);`, `if (row >= ${rows}) { return; }`, ...frame.decompose('row', kernel.outer, outer, 'o'), `let rn = ${frame.size(sizeProduct(kernel.reduce))};`]
+      : [`if (group >= ${rows}) { return; }`, ...frame.decompose('group', kernel.outer, outer, 'o'), `let rn = ${frame.size(sizeProduct(kernel.reduce))};`];
   const shared: string[] = [];
   if (split) {
     frame.declarations.push(`@group(0) @binding(${frame.order.length + 1}) var<storage, read_write> part: array<i32>;`);
@@ -75,13 +86,13 @@ function reductionPass(kernel: ReductionKernel, pass: number | undefined): WgslK
     }, prefix);
   // Each loop over the reduction space (a chunk of it when split) declares its own indices (`r0`…) from `j`.
   const overReduce = (lines: string[]) => [
-    split ? `for (var j = lo + i32(li); j < hi; j = j + ${WORKGROUP}) {` : `for (var j = i32(li); j < rn; j = j + ${WORKGROUP}) {`,
+    split ? `for (var j = lo + i32(li); j < hi; j = j + ${WORKGROUP}) {` : perRow ? `for (var j = 0; j < rn; j = j + 1) {` : `for (var j = i32(li); j < rn; j = j + ${WORKGROUP}) {`,
     ...[...frame.decompose('j', kernel.reduce, full.slice(outer.length), 'r'), ...lines].map((l) => `  ${l}`),
     `}`,
   ];
 
   for (const [s, stage] of kernel.stages.entries()) {
-    if (split && s > pass) break;
+    if (split && s > (pass as number)) break;
     const w = writer(full, `s${s}v`);
     const value = w.value(stage.prologue);
     const t = w.dtype(stage.prologue);
@@ -90,8 +101,6 @@ function reductionPass(kernel: ReductionKernel, pass: number | undefined): WgslK
     if (split && type === 'bool') return undefined;
     const combine = combiner(stage.type, t, frame);
     const fold = (a: string, ai: string, b: string, bi: string, running: boolean) => (arg ? combine(a, ai, b, bi, running) : combine(a, '', b, '', running));
-    shared.push(`var<workgroup> sh${s}: array<${type}, ${WORKGROUP}>;`);
-    if (arg) shared.push(`var<workgroup> shi${s}: array<i32, ${WORKGROUP}>;`);
     body.push(`var a${s}: ${type} = ${identity(stage.type, t, frame)};`);
     if (arg) body.push(`var ai${s}: i32 = rn;`);
     // The word of stage s's partial for chunk q of this row (value, then index).
@@ -102,6 +111,17 @@ function reductionPass(kernel: ReductionKernel, pass: number | undefined): WgslK
     } else {
       body.push(...overReduce([...w.lines, fold(`a${s}`, `ai${s}`, value, 'j', true)]));
     }
+    const flag = type === 'f32' && (stage.type === 'sum' || stage.type === 'prod');
+    if (perRow) {
+      body.push(`let acc${s} = ${arg ? `ai${s}` : `a${s}`};`);
+      // Eager sums and products in float64: where the float32 total overflowed, the call is recomputed eagerly.
+      if (flag) body.push(frame.flagIf(`${frame.prelude.use('kiln_isinf')}(acc${s})`));
+      accs.push(arg ? 'int32' : t);
+      accNames.push(`acc${s}`);
+      continue;
+    }
+    shared.push(`var<workgroup> sh${s}: array<${type}, ${WORKGROUP}>;`);
+    if (arg) shared.push(`var<workgroup> shi${s}: array<i32, ${WORKGROUP}>;`);
     body.push(`sh${s}[li] = a${s};`);
     if (arg) body.push(`shi${s}[li] = ai${s};`);
     body.push(
@@ -114,6 +134,8 @@ function reductionPass(kernel: ReductionKernel, pass: number | undefined): WgslK
       `}`,
       `let acc${s} = ${arg ? `shi${s}[0]` : `sh${s}[0]`};`,
     );
+    const total = !split || s < pass;
+    if (total && flag) body.push(frame.flagIf(`li == 0u && ${frame.prelude.use('kiln_isinf')}(acc${s})`));
     if (split && s === pass) {
       const bits = type === 'f32' ? `bitcast<i32>(sh${s}[0])` : `sh${s}[0]`;
       body.push(`if (li == 0u) {`, `  part[${partWord('g')}] = ${bits};`, `  part[${partWord('g')} + 1] = ${arg ? `shi${s}[0]` : '0'};`, `}`);
@@ -123,12 +145,13 @@ function reductionPass(kernel: ReductionKernel, pass: number | undefined): WgslK
   }
 
   if (!split || pass === kernel.stages.length) {
+    const leader = split ? `li == 0u && g == 0` : perRow ? 'true' : `li == 0u`;
     const outerStores = kernel.stores.filter((s) => s.scope === 'outer');
     const fullStores = kernel.stores.filter((s) => s.scope === 'full');
     if (outerStores.length > 0) {
       const w = writer(outer, 'ov');
       const lines = outerStores.map((st) => storeLine(frame, st.buffer, addressText(frame, st.access, outer), w.value(st.value)));
-      body.push(split ? `if (li == 0u && g == 0) {` : `if (li == 0u) {`, ...[...w.lines, ...lines].map((l) => `  ${l}`), `}`);
+      body.push(`if (${leader}) {`, ...[...w.lines, ...lines].map((l) => `  ${l}`), `}`);
     }
     if (fullStores.length > 0) {
       const w = writer(full, 'fv');
@@ -136,7 +159,7 @@ function reductionPass(kernel: ReductionKernel, pass: number | undefined): WgslK
       body.push(...overReduce([...w.lines, ...lines]));
     }
   }
-  return frame.result(frame.finish(body, String(WORKGROUP), shared), sizeProduct(kernel.outer));
+  return frame.result(frame.finish(body, String(perRow ? ROWS_PER_GROUP : WORKGROUP), shared), sizeProduct(kernel.outer));
 }
 
 function identity(type: ReductionType, t: LoopDType, frame: ShaderFrame): string {

@@ -8,6 +8,11 @@ export interface GpuContext {
   readonly device: GPUDevice;
   /** What the adapter says it is (vendor, architecture, device), for explain and the bench. */
   readonly description: string;
+  /**
+   * Whether the adapter runs shaders on the CPU (Mesa's lavapipe/llvmpipe, SwiftShader): kernels then
+   * avoid workgroup barriers where they can (codegen ShaderOptions.matmul).
+   */
+  readonly software: boolean;
   readonly limits: {
     readonly maxStorageBufferBindingSize: number;
     readonly maxBufferSize: number;
@@ -37,6 +42,8 @@ export interface GpuStats {
   /** Pipelines compiled, and requests served by the cache. */
   pipelines: number;
   pipelineHits: number;
+  /** Calls a kernel flagged and the eager kernels recomputed (runtime/flag.ts). */
+  recomputed: number;
 }
 
 export type DeviceResult = { readonly ok: true; readonly gpu: GpuContext } | { readonly ok: false; readonly reason: string };
@@ -96,12 +103,13 @@ async function open(): Promise<DeviceResult> {
   const info = adapter.info as GPUAdapterInfo | undefined;
   const description = [info?.vendor, info?.architecture, info?.device].filter((s) => s).join(' ') || 'unknown adapter';
   const pipelines = new Map<string, Promise<GPUComputePipeline>>();
-  const stats: GpuStats = { dispatches: 0, workgroups: 0, submits: 0, writes: 0, readbacks: 0, pipelines: 0, pipelineHits: 0 };
+  const stats: GpuStats = { dispatches: 0, workgroups: 0, submits: 0, writes: 0, readbacks: 0, pipelines: 0, pipelineHits: 0, recomputed: 0 };
   return {
     ok: true,
     gpu: {
       device,
       description,
+      software: /llvmpipe|lavapipe|swiftshader|software/i.test(description),
       pool: new BufferPool(device),
       stats,
       limits: {

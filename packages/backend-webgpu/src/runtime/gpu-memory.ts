@@ -9,7 +9,8 @@ import { KilnError } from '@kiln/tensor';
 import { MAX_DISPATCH, type WgslKernel } from '../codegen/shader.js';
 import type { GpuContext } from './device.js';
 import { deviceBytes, download, toDeviceLayout } from './device-tensor.js';
-import { splitPlan } from './split.js';
+import { splitPlan, usePerRow } from './split.js';
+import { ROWS_PER_GROUP } from '../codegen/reduction.js';
 
 export type Shaders = ReadonlyMap<number, { kernel: WgslKernel; pipeline: Promise<GPUComputePipeline> }>;
 
@@ -25,8 +26,24 @@ export class GpuMemory implements DeviceMemory<GPUBuffer> {
   /** The buffers of inputs that are webgpu tensors, read in place (the caller awaits them before the call). */
   readonly deviceInputs = new Map<string, GPUBuffer>();
 
-  constructor(private readonly gpu: GpuContext, private readonly shaders: Shaders) {
+  /** @param flag the call's eager-recompute flag word (runtime/flag.ts), zeroed first; bound to kernels that flag */
+  constructor(private readonly gpu: GpuContext, private readonly shaders: Shaders, private readonly flag?: GPUBuffer) {
     this.encoder = gpu.device.createCommandEncoder();
+    if (flag) {
+      this.encoder.clearBuffer(flag, 0, 4);
+      this.recorded = true;
+    }
+  }
+
+  /** The buffers a kernel binds after its parameters: its own, then a split's partials, then the flag. */
+  private bindings(kernel: WgslKernel, blocks: Readonly<Record<string, GPUBuffer>>, part?: GPUBuffer): GPUBuffer[] {
+    const buffers = kernel.buffers.map((name) => blocks[name]!);
+    if (part) buffers.push(part);
+    if (kernel.flags) {
+      if (!this.flag) throw new KilnError(`WebGPU: kernel ${kernel.name} flags its call but the call has no flag buffer`, 'this is a bug in @kiln/backend-webgpu; please report it');
+      buffers.push(this.flag);
+    }
+    return buffers;
   }
 
   allocate(elements: number, dtype: LoopDType): GPUBuffer {
@@ -66,13 +83,20 @@ export class GpuMemory implements DeviceMemory<GPUBuffer> {
       const grid = dispatchGrid({ name: kernel.name, layers: 1, workgroups: groups }, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
       const paramBuffer = this.params([...values, plan.chunks, plan.chunk]);
       const pipelines = await Promise.all(passes.map((code) => this.gpu.pipeline(code)));
-      for (const p of pipelines) this.record(p, paramBuffer, kernel.buffers.map((name) => blocks[name]!).concat(part), grid);
+      for (const p of pipelines) this.record(p, paramBuffer, this.bindings(kernel, blocks, part), grid);
+      return;
+    }
+    if (kernel.perRow && usePerRow(evalSize(kernel.perRow.rowLength, params))) {
+      const rows = evalSize(kernel.perRow.rows, params);
+      const grid = dispatchGrid({ name: kernel.name, layers: 1, workgroups: Math.ceil(rows / ROWS_PER_GROUP) }, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+      if (grid.includes(0)) return;
+      this.record(await this.gpu.pipeline(kernel.perRow.code), this.params(values), this.bindings(kernel, blocks), grid);
       return;
     }
     const grid = dispatchGrid(kernel, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
     if (grid.includes(0)) return;
     const paramBuffer = this.params(values);
-    this.record(await pipeline, paramBuffer, kernel.buffers.map((name) => blocks[name]!), grid);
+    this.record(await pipeline, paramBuffer, this.bindings(kernel, blocks), grid);
   }
 
   /** A parameter buffer holding `values` (pooled; back to the pool after the next submit). */

@@ -8,7 +8,15 @@
  * every chunk's partial in each workgroup, so the chunk count stays near the square root of the row or less).
  * Exported so tests can reach many chunks with small inputs; the defaults suit lavapipe and GPUs alike.
  */
-export const reductionSplit = { minRowLength: 4096, maxRows: 256, minChunk: 1024, maxChunks: 1024 };
+export const reductionSplit = { minRowLength: 4096, maxRows: 256, minChunk: 1024, maxChunks: 1024, perRowMaxLength: 1024 };
+
+/**
+ * On a software adapter, rows of at most `perRowMaxLength` elements (and not split) are reduced one per
+ * invocation, serially: short enough that a serial float sum stays accurate, and no barriers.
+ */
+export function usePerRow(rowLength: number): boolean {
+  return rowLength <= reductionSplit.perRowMaxLength;
+}
 
 /** Chunks per row and elements per chunk for a call, or undefined to run one workgroup per row. */
 export function splitPlan(rows: number, rowLength: number): { chunks: number; chunk: number } | undefined {
