@@ -8,7 +8,7 @@ import { compile, getDefaultCompiler } from '@kiln/core';
 import '@kiln/backend-cpu';
 import { initWebGpu, registerWebGpuBackend, releaseDevice, type GpuStats } from '@kiln/backend-webgpu';
 import { machineLine } from './support.js';
-import { blockCase, mlpCase } from './model-peers.js';
+import { blockCase, mlpCase, moveTensors } from './model-peers.js';
 
 console.log(machineLine());
 const status = await initWebGpu();
@@ -61,14 +61,6 @@ for (const c of [mlpCase([64, 256, 256, 10], 32), blockCase(2, 32, 64, 4)]) {
   await profile(c.name, (x) => c.model.forward(x), [c.x]);
 }
 await profile('tiny cached call (8 el.)', (x) => x.mul(2).add(1), [k.randn([8])]);
-
-/** Replaces every tensor reachable through a model's fields (layers, their weights) by its webgpu copy. */
-function moveTensors(obj: object): void {
-  for (const [key, value] of Object.entries(obj)) {
-    if (value instanceof k.Tensor) (obj as Record<string, unknown>)[key] = value.to('webgpu');
-    else if (value && typeof value === 'object') moveTensors(value);
-  }
-}
 
 await releaseDevice();
 process.exit(0);

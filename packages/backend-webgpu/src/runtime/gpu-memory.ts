@@ -73,7 +73,7 @@ export class GpuMemory implements DeviceMemory<GPUBuffer> {
   async dispatch(step: number, _kernel: Kernel, blocks: Readonly<Record<string, GPUBuffer>>, params: Readonly<Record<string, number>>): Promise<void> {
     const { kernel, pipeline } = this.shaders.get(step)!;
     const values = kernel.params.map((p) => params[p]!);
-    const plan = kernel.split && splitPlan(evalSize(kernel.split.rows, params), evalSize(kernel.split.rowLength, params));
+    const plan = kernel.split && splitPlan(evalSize(kernel.split.rows, params), evalSize(kernel.split.rowLength, params), this.gpu.software);
     if (plan) {
       // Split passes: the chunk count and length follow the kernel's parameters; one partials buffer.
       const { rows, stages, passes } = kernel.split!;

@@ -8,7 +8,7 @@
  * every chunk's partial in each workgroup, so the chunk count stays near the square root of the row or less).
  * Exported so tests can reach many chunks with small inputs; the defaults suit lavapipe and GPUs alike.
  */
-export const reductionSplit = { minRowLength: 4096, maxRows: 256, minChunk: 1024, maxChunks: 1024, perRowMaxLength: 1024 };
+export const reductionSplit = { minRowLength: 4096, maxRows: 256, minChunk: 1024, maxChunks: 1024, softwareMaxChunks: 16, perRowMaxLength: 1024 };
 
 /**
  * On a software adapter, rows of at most `perRowMaxLength` elements (and not split) are reduced one per
@@ -18,11 +18,16 @@ export function usePerRow(rowLength: number): boolean {
   return rowLength <= reductionSplit.perRowMaxLength;
 }
 
-/** Chunks per row and elements per chunk for a call, or undefined to run one workgroup per row. */
-export function splitPlan(rows: number, rowLength: number): { chunks: number; chunk: number } | undefined {
+/**
+ * Chunks per row and elements per chunk for a call, or undefined to run one workgroup per row. A software
+ * adapter (lavapipe) runs a few workgroups at a time on CPU threads and pays dearly per workgroup (its
+ * barriers switch every invocation's context): there a row gets at most `softwareMaxChunks` chunks (a 1M
+ * sum split 1,024 ways took 30× longer on lavapipe than one workgroup; 16 ways, less than one).
+ */
+export function splitPlan(rows: number, rowLength: number, software = false): { chunks: number; chunk: number } | undefined {
   const r = reductionSplit;
   if (rows === 0 || rows >= r.maxRows || rowLength < r.minRowLength) return undefined;
-  const chunk = Math.max(r.minChunk, Math.ceil(rowLength / r.maxChunks));
+  const chunk = Math.max(r.minChunk, Math.ceil(rowLength / (software ? r.softwareMaxChunks : r.maxChunks)));
   const chunks = Math.ceil(rowLength / chunk);
   return chunks < 2 ? undefined : { chunks, chunk };
 }
