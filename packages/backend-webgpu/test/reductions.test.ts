@@ -95,7 +95,7 @@ if (gpu && !gpu.software) console.error('[backend-webgpu reductions] per-row tes
 
 test('split passes over more than 65,535 workgroups (chunks of 256 elements)', async () => {
   const saved = { ...reductionSplit };
-  Object.assign(reductionSplit, { minChunk: 256, maxChunks: 1 << 20 });
+  Object.assign(reductionSplit, { minChunk: 256, maxChunks: 1 << 20, softwareMaxChunks: 1 << 20 });
   try {
     const n = 256 * 66_000;
     const counts = await agree((x) => x.sum(), [[uniform([n], 0, 1)]], 2e-6);
