@@ -108,6 +108,12 @@ function reductionPass(kernel: ReductionKernel, options: ShaderOptions, pass: nu
     if (split && s < pass) {
       const bits = type === 'f32' ? `bitcast<f32>(part[${partWord('q')}])` : `part[${partWord('q')}]`;
       body.push(`for (var q = i32(li); q < G; q = q + ${WORKGROUP}) {`, `  ${fold(`a${s}`, `ai${s}`, bits, `part[${partWord('q')} + 1]`, false)}`, `}`);
+    } else if (perRow && type === 'f32' && stage.type === 'sum') {
+      // A row summed in one invocation is blocked: 32 elements into `blk`, then `blk` into the total, so
+      // rounding grows with 32 + n/32 additions rather than n.
+      body.push(`var blk${s}: f32 = 0.0;`);
+      body.push(...overReduce([...w.lines, `blk${s} = blk${s} + ${value};`, `if ((j & 31) == 31) { a${s} = a${s} + blk${s}; blk${s} = 0.0; }`]));
+      body.push(`a${s} = a${s} + blk${s};`);
     } else {
       body.push(...overReduce([...w.lines, fold(`a${s}`, `ai${s}`, value, 'j', true)]));
     }
