@@ -152,3 +152,11 @@ export function blockCase(batch: number, seq: number, dim: number, heads: number
   }
   return c;
 }
+
+/** Replaces every tensor reachable through a model's fields (layers, their weights) by its webgpu copy. */
+export function moveTensors(obj: object): void {
+  for (const [key, value] of Object.entries(obj)) {
+    if (value instanceof k.Tensor) (obj as Record<string, unknown>)[key] = value.to('webgpu');
+    else if (value && typeof value === 'object') moveTensors(value);
+  }
+}

@@ -14,7 +14,7 @@ import { machineLine, printRow } from './support.js';
 import { interleavedMediansAsync } from './peer-timing.js';
 import { OnnxGraph, ortSession, type OrtFeeds } from './onnx.js';
 import { gpuPeers, type Peers } from './webgpu-peers.js';
-import { blockCase, mlpCase, type ModelCase } from './model-peers.js';
+import { blockCase, mlpCase, moveTensors, type ModelCase } from './model-peers.js';
 
 console.log(machineLine());
 const peers: Peers = await gpuPeers();
@@ -165,14 +165,6 @@ async function modelRow(c: ModelCase): Promise<void> {
     tf: c.tf && { run: c.tf },
     toDevice: () => moveTensors(c.model),
   });
-}
-
-/** Replaces every tensor reachable through a model's fields (layers, their weights) by its webgpu copy. */
-function moveTensors(obj: object): void {
-  for (const [key, value] of Object.entries(obj)) {
-    if (value instanceof k.Tensor) (obj as Record<string, unknown>)[key] = value.to('webgpu');
-    else if (value && typeof value === 'object') moveTensors(value);
-  }
 }
 
 // Dispatch overhead: 8 elements, 2 ops, cached — the cost of one submit and one readback. tfjs's WebGPU

@@ -6,7 +6,7 @@ import { Interpreter } from '@kiln/graph';
 import type { Backend, BackendAvailability, BackendCapabilities, BackendCompileContext, CompiledGraph, LoweredProgram } from '@kiln/lower';
 import { LoweringError, backendPlugin, loweredOps, lowerForCodegen, printProgram, registerBackend } from '@kiln/lower';
 import { kernelShader, WebGpuCodegenError } from './codegen/index.js';
-import type { WgslKernel } from './codegen/index.js';
+import type { ShaderOptions, WgslKernel } from './codegen/index.js';
 import type { GpuContext } from './runtime/device.js';
 import { WebGpuProgram } from './runtime/program.js';
 import { initWebGpu } from './init.js';
@@ -33,10 +33,11 @@ type Shaders = Map<number, { kernel: WgslKernel; pipeline: Promise<GPUComputePip
 /** Compiles a core graph for the GPU: calls return device tensors (see WebGpuProgram.launch). */
 export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined }): WebGpuCompiled {
   const t0 = performance.now();
-  const { program: lowered, kernels, loweredMs } = lowerForWebGpu(graph, ctx, gpu.limits.maxStorageBuffersPerShaderStage);
+  const { program: lowered, kernels, loweredMs } = lowerForWebGpu(graph, ctx, gpu.limits.maxStorageBuffersPerShaderStage, { flags: true, software: gpu.software });
   const shaders: Shaders = new Map([...kernels].map(([i, kernel]) => [i, { kernel, pipeline: quietly(gpu.pipeline(kernel.code)) }]));
-  const program = new WebGpuProgram(lowered, gpu, shaders);
+  const program = new WebGpuProgram(lowered, gpu, shaders, eagerRunner(graph));
   const list = [...shaders.values()].map((s) => s.kernel);
+  const wgsl = list.flatMap((k) => [`// WGSL of ${k.name}\n${k.code}`, ...(k.split?.passes ?? []).map((code, p) => `// WGSL of ${k.name}, split pass ${p} (few long rows)\n${code}`), ...(k.perRow ? [`// WGSL of ${k.name}, one row per invocation (short rows, software adapter)\n${k.perRow.code}`] : [])]);
   const compileMs = performance.now() - t0;
   return {
     program,
@@ -47,8 +48,8 @@ export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: Backen
       kernels: list.length,
       eagerSteps: lowered.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
       ...(lowered.fusions ? { fusions: lowered.fusions } : {}),
-      code: [printProgram(lowered), ...list.map((k) => `// WGSL of ${k.name}\n${k.code}`)].join('\n\n'),
-      generatedCode: () => list.map((k) => `// WGSL of ${k.name}\n${k.code}`).join('\n\n'),
+      code: [printProgram(lowered), ...wgsl].join('\n\n'),
+      generatedCode: () => wgsl.join('\n\n'),
       compileMs,
       phasesMs: { lower: loweredMs, wgsl: compileMs - loweredMs },
     },
@@ -57,32 +58,36 @@ export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: Backen
 
 /**
  * Lowers a core graph for this code generator (a kernel it rejects sends its nodes to eager steps) and
- * generates each kernel's WGSL, keyed by step index. Needs no device: AOT compilation (@kiln/aot) uses it.
+ * generates each kernel's WGSL, keyed by step index. Needs no device: AOT compilation (@kiln/aot) uses it,
+ * without `options.flags` (an AOT module has no eager kernels to recompute a flagged call with).
  */
 export function lowerForWebGpu(
   graph: Graph,
   ctx: BackendCompileContext = { capabilities: WEBGPU_CAPABILITIES, overrideLowering: () => undefined },
   // Without a device (AOT), the limit every WebGPU device guarantees.
   maxStorageBuffers = SPEC_MIN_STORAGE_BUFFERS_PER_STAGE,
+  options: ShaderOptions = {},
 ): { program: LoweredProgram; kernels: Map<number, WgslKernel>; loweredMs: number } {
-  const { program, generated, loweredMs } = lowerForCodegen(graph, ctx, (_kernels, lowered) => generateShaders(lowered, maxStorageBuffers), rejection, 'WebGPU');
+  const { program, generated, loweredMs } = lowerForCodegen(graph, ctx, (_kernels, lowered) => generateShaders(lowered, maxStorageBuffers, options), rejection, 'WebGPU');
   return { program, kernels: generated, loweredMs };
 }
 
 /** WebGPU's default (and guaranteed minimum) maxStorageBuffersPerShaderStage. */
 const SPEC_MIN_STORAGE_BUFFERS_PER_STAGE = 8;
 
-function generateShaders(program: LoweredProgram, maxStorageBuffers: number): Map<number, WgslKernel> {
+function generateShaders(program: LoweredProgram, maxStorageBuffers: number, options: ShaderOptions): Map<number, WgslKernel> {
   const kernels = new Map<number, WgslKernel>();
   program.steps.forEach((step, i) => {
     if (step.kind !== 'kernel') return;
-    const kernel = kernelShader(step.kernel);
+    let kernel = kernelShader(step.kernel, options);
     // A fused kernel reading more buffers than the device binds (a sum of 20 tensors on lavapipe's 16) is
     // refused here: its nodes then run as eager steps, rather than the pipeline failing at the call.
-    const bindings = kernel.buffers.length + 1;
+    const bindings = kernel.buffers.length + 1 + (kernel.flags ? 1 : 0);
     if (bindings > maxStorageBuffers) {
       throw new WebGpuCodegenError(kernel.name, `it binds ${bindings} storage buffers, more than the device's ${maxStorageBuffers}`);
     }
+    // The split form of a reduction binds one more buffer (its partials); without room it runs whole.
+    if (kernel.split && bindings + 1 > maxStorageBuffers) kernel = { ...kernel, split: undefined };
     kernels.set(i, kernel);
   });
   return kernels;
@@ -125,6 +130,12 @@ export const webgpuBackend: Backend = {
   },
   loweredOps: () => loweredOps(),
 };
+
+/** The graph on the interpreter over CPU tensors (the eager kernels), made on first use: a flagged call's recompute. */
+function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
+  let interpreter: Interpreter | undefined;
+  return (inputs) => (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[];
+}
 
 function interpreted(graph: Graph, reason: string, t0: number): CompiledGraph {
   const interpreter = new Interpreter(graph);

@@ -4,10 +4,11 @@ export { compileGraphForWebGpu, lowerForWebGpu, webgpuBackend, webgpuBackendPlug
 export { webgpuBackendPlugin as default } from './backend.js';
 export type { WebGpuCompiled } from './backend.js';
 export { acquireDevice, releaseDevice } from './runtime/device.js';
-export type { GpuContext, DeviceResult } from './runtime/device.js';
+export type { GpuContext, DeviceResult, GpuStats } from './runtime/device.js';
 export { kernelShader, WebGpuCodegenError } from './codegen/index.js';
 export type { WgslKernel } from './codegen/index.js';
 export { dispatchGrid } from './runtime/gpu-memory.js';
+export { reductionSplit } from './runtime/split.js';
 export { webgpuDevice } from './eager.js';
 export { initWebGpu } from './init.js';
 export type { WebGpuStatus } from './init.js';

@@ -5,16 +5,18 @@
 // The epilogue (bias, activation) is applied to each element as it is stored.
 import type { MatmulKernel, MatrixOperand } from '@kiln/lower';
 import { sizeMul, sizeProduct } from '@kiln/lower';
-import { ShaderFrame, storeLine, type WgslKernel } from './shader.js';
+import { ShaderFrame, storeLine, type WgslKernel, type ShaderOptions } from './shader.js';
 import { ValueWriter, wgslType } from './values.js';
 import { addressText } from './address.js';
 
 const TILE = 64;
 const BLOCK = 4;
 const KSTEP = 16;
+/** The direct kernel's workgroup side: 8×8 invocations, a 32×32 output tile. */
+const DIRECT_SIDE = 8;
 
-export function matmulShader(kernel: MatmulKernel): WgslKernel {
-  const frame = new ShaderFrame(kernel);
+export function matmulShader(kernel: MatmulKernel, options: ShaderOptions = {}): WgslKernel {
+  const frame = new ShaderFrame(kernel, options);
   const t = frame.decls.get(kernel.a.buffer)!.dtype;
   const type = wgslType(t, kernel.name);
   const zero = type === 'f32' ? '0.0' : '0';
@@ -32,55 +34,78 @@ export function matmulShader(kernel: MatmulKernel): WgslKernel {
   });
   const value = kernel.epilogue ? w.value(kernel.epilogue) : 'c[bi][bj]';
   const outIndex = `((bflat * ${m} + row) * ${n} + col)`;
-  const body = [
+  const direct = options.software === true;
+  // Invocation (lr, lc)'s block: rows tr + lr + S*bi, columns tc + lc + S*bj, S the workgroup's side.
+  const side = direct ? DIRECT_SIDE : 16;
+  const tile = side * BLOCK;
+  const head = [
     `let bflat = i32(wg.z);`,
     ...frame.decompose('bflat', kernel.batch, batch, 'b'),
-    `let tr = i32(wg.y) * ${TILE};`,
-    `let tc = i32(wg.x) * ${TILE};`,
+    `let tr = i32(wg.y) * ${tile};`,
+    `let tc = i32(wg.x) * ${tile};`,
     `let lr = i32(lid.y);`,
     `let lc = i32(lid.x);`,
     `var c: array<array<${type}, ${BLOCK}>, ${BLOCK}>;`,
-    `for (var k0 = 0; k0 < ${kk}; k0 = k0 + ${KSTEP}) {`,
-    // A tile 64×16: invocation (lr, lc) loads rows lr + 16q, column lc; B tile 16×64: row lr, columns lc + 16q.
-    `  for (var q = 0; q < ${BLOCK}; q = q + 1) {`,
-    `    let ar = tr + lr + 16 * q;`,
-    `    let ak = k0 + lc;`,
-    `    var av: ${type} = ${zero};`,
-    `    if (ar < ${m} && ak < ${kk}) { av = ${operand(kernel.a, 'ar', 'ak')}; }`,
-    `    ta[(lr + 16 * q) * ${KSTEP} + lc] = av;`,
-    `    let bk = k0 + lr;`,
-    `    let bc = tc + lc + 16 * q;`,
-    `    var bv: ${type} = ${zero};`,
-    `    if (bk < ${kk} && bc < ${n}) { bv = ${operand(kernel.b, 'bk', 'bc')}; }`,
-    `    tb[lr * ${TILE} + lc + 16 * q] = bv;`,
-    `  }`,
-    `  workgroupBarrier();`,
-    `  for (var p = 0; p < ${KSTEP}; p = p + 1) {`,
-    `    var ra: array<${type}, ${BLOCK}>;`,
-    `    var rb: array<${type}, ${BLOCK}>;`,
-    `    for (var q = 0; q < ${BLOCK}; q = q + 1) {`,
-    `      ra[q] = ta[(lr + 16 * q) * ${KSTEP} + p];`,
-    `      rb[q] = tb[p * ${TILE} + lc + 16 * q];`,
-    `    }`,
-    `    for (var bi = 0; bi < ${BLOCK}; bi = bi + 1) {`,
-    `      for (var bj = 0; bj < ${BLOCK}; bj = bj + 1) { c[bi][bj] = c[bi][bj] + ra[bi] * rb[bj]; }`,
-    `    }`,
-    `  }`,
-    `  workgroupBarrier();`,
+  ];
+  const update = (a: (q: string) => string, b: (q: string) => string) => [
+    `var ra: array<${type}, ${BLOCK}>;`,
+    `var rb: array<${type}, ${BLOCK}>;`,
+    `for (var q = 0; q < ${BLOCK}; q = q + 1) {`,
+    `  ra[q] = ${a('q')};`,
+    `  rb[q] = ${b('q')};`,
     `}`,
     `for (var bi = 0; bi < ${BLOCK}; bi = bi + 1) {`,
+    `  for (var bj = 0; bj < ${BLOCK}; bj = bj + 1) { c[bi][bj] = c[bi][bj] + ra[bi] * rb[bj]; }`,
+    `}`,
+  ];
+  const inner = direct
+    ? [
+        // No workgroup memory and no barriers: each invocation reads its rows of A and columns of B where
+        // they are. Rows and columns past the edge read the last one (never stored), so loads need no branch.
+        `let mlast = max(${m} - 1, 0);`,
+        `let nlast = max(${n} - 1, 0);`,
+        `for (var p = 0; p < ${kk}; p = p + 1) {`,
+        ...update((q) => operand(kernel.a, `min(tr + lr + ${side} * ${q}, mlast)`, 'p'), (q) => operand(kernel.b, 'p', `min(tc + lc + ${side} * ${q}, nlast)`)).map((l) => `  ${l}`),
+        `}`,
+      ]
+    : [
+        `for (var k0 = 0; k0 < ${kk}; k0 = k0 + ${KSTEP}) {`,
+        // A tile 64×16: invocation (lr, lc) loads rows lr + 16q, column lc; B tile 16×64: row lr, columns lc + 16q.
+        `  for (var q = 0; q < ${BLOCK}; q = q + 1) {`,
+        `    let ar = tr + lr + 16 * q;`,
+        `    let ak = k0 + lc;`,
+        `    var av: ${type} = ${zero};`,
+        `    if (ar < ${m} && ak < ${kk}) { av = ${operand(kernel.a, 'ar', 'ak')}; }`,
+        `    ta[(lr + 16 * q) * ${KSTEP} + lc] = av;`,
+        `    let bk = k0 + lr;`,
+        `    let bc = tc + lc + 16 * q;`,
+        `    var bv: ${type} = ${zero};`,
+        `    if (bk < ${kk} && bc < ${n}) { bv = ${operand(kernel.b, 'bk', 'bc')}; }`,
+        `    tb[lr * ${TILE} + lc + 16 * q] = bv;`,
+        `  }`,
+        `  workgroupBarrier();`,
+        `  for (var p = 0; p < ${KSTEP}; p = p + 1) {`,
+        ...update((q) => `ta[(lr + 16 * ${q}) * ${KSTEP} + p]`, (q) => `tb[p * ${TILE} + lc + 16 * ${q}]`).map((l) => `    ${l}`),
+        `  }`,
+        `  workgroupBarrier();`,
+        `}`,
+      ];
+  const body = [
+    ...head,
+    ...inner,
+    `for (var bi = 0; bi < ${BLOCK}; bi = bi + 1) {`,
     `  for (var bj = 0; bj < ${BLOCK}; bj = bj + 1) {`,
-    `    let row = tr + lr + 16 * bi;`,
-    `    let col = tc + lc + 16 * bj;`,
+    `    let row = tr + lr + ${side} * bi;`,
+    `    let col = tc + lc + ${side} * bj;`,
     `    if (row < ${m} && col < ${n}) {`,
     ...[...w.lines, storeLine(frame, kernel.out, outIndex, value)].map((l) => `      ${l}`),
     `    }`,
     `  }`,
     `}`,
   ];
-  const shared = [`var<workgroup> ta: array<${type}, ${TILE * KSTEP}>;`, `var<workgroup> tb: array<${type}, ${KSTEP * TILE}>;`];
-  const tiles = (e: typeof kernel.m) => (typeof e === 'number' ? Math.ceil(e / TILE) : ({ op: 'floordiv', a: { op: 'add', a: e, b: TILE - 1 }, b: TILE } as const));
+  const shared = direct ? [] : [`var<workgroup> ta: array<${type}, ${TILE * KSTEP}>;`, `var<workgroup> tb: array<${type}, ${KSTEP * TILE}>;`];
+  const tiles = (e: typeof kernel.m) => (typeof e === 'number' ? Math.ceil(e / tile) : ({ op: 'floordiv', a: { op: 'add', a: e, b: tile - 1 }, b: tile } as const));
   // Workgroups are laid out (column tiles, row tiles, batches); `workgroups` is their product for the runner.
-  const code = frame.finish(body, '16, 16', shared);
+  const code = frame.finish(body, `${side}, ${side}`, shared);
   return { ...frame.result(code, sizeMul(tiles(kernel.m), tiles(kernel.n)), sizeProduct(kernel.batch)), grid: [tiles(kernel.n), tiles(kernel.m)] };
 }

@@ -4,12 +4,12 @@
 // other axes and walks the outermost axis in order, so every element it reads was stored before, by itself.
 import type { PointwiseKernel, ValueExpr } from '@kiln/lower';
 import { operands, sizeProduct } from '@kiln/lower';
-import { ShaderFrame, WORKGROUP, storeLine, type WgslKernel } from './shader.js';
+import { ShaderFrame, WORKGROUP, storeLine, type WgslKernel, type ShaderOptions } from './shader.js';
 import { ValueWriter } from './values.js';
 import { addressText } from './address.js';
 
-export function pointwiseShader(kernel: PointwiseKernel): WgslKernel {
-  const frame = new ShaderFrame(kernel);
+export function pointwiseShader(kernel: PointwiseKernel, options: ShaderOptions = {}): WgslKernel {
+  const frame = new ShaderFrame(kernel, options);
   const indices = kernel.sizes.map((_, k) => `i${k}`);
   const recurrence = kernel.sizes.length > 1 && readsOwnOutput(kernel);
   const parallel = recurrence ? kernel.sizes.slice(1) : kernel.sizes;

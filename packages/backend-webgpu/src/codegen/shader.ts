@@ -6,6 +6,7 @@ import { bufferMap } from '@kiln/lower';
 import { i32Literal, storageType, sizeText, type Bindings } from './values.js';
 import { Prelude } from './prelude.js';
 import { WebGpuCodegenError } from './errors.js';
+import type { SplitReduction } from './reduction.js';
 
 /** A generated shader and how to run it; `dispatch` is evaluated at call time from the parameter values. */
 export interface WgslKernel {
@@ -23,6 +24,31 @@ export interface WgslKernel {
   readonly params: readonly string[];
   /** A 2-D workgroup grid (x, y) when the kernel's layout needs one (matmul tiles); else `workgroups` is split. */
   readonly grid?: readonly [SizeExpr, SizeExpr];
+  /**
+   * Whether the kernel may set the call's flag word (the binding after the buffers, after a split
+   * reduction's partials): an input its float32 arithmetic cannot compute as eager does (runtime/flag.ts).
+   */
+  readonly flags?: boolean;
+  /** Reductions only: the multi-pass form for few long rows (the runtime picks it per call from the sizes). */
+  readonly split?: SplitReduction;
+  /** Reductions on software adapters: the shader reducing each row in one invocation, 64 rows a workgroup. */
+  readonly perRow?: { readonly code: string; readonly rows: SizeExpr; readonly rowLength: SizeExpr };
+}
+
+/** How kernels are generated. */
+export interface ShaderOptions {
+  /**
+   * Whether kernels may flag the call for an eager recompute (runtime/flag.ts). Off for ahead-of-time
+   * modules, which have no eager kernels to fall back on: there sums and sin/cos follow float32.
+   */
+  readonly flags?: boolean;
+  /**
+   * Kernels for an adapter that runs shaders on the CPU (lavapipe, SwiftShader), where a workgroup barrier
+   * switches every invocation's context and CPU caches serve the reuse that workgroup memory serves on a
+   * GPU: matmul reads its operands where they are (no tiles, no barriers), and reductions get a form that
+   * reduces each short row in one invocation (no tree). GPUs get shared-memory tiles and trees.
+   */
+  readonly software?: boolean;
 }
 
 export const WORKGROUP = 256;
@@ -36,8 +62,11 @@ export class ShaderFrame implements Bindings {
   readonly writes: boolean[] = [];
   private readonly slots: Map<string, number>;
   readonly decls: Map<string, BufferDecl>;
+  /** Bindings after the buffers that come before the flag's (a split reduction's partials). */
+  extraBindings = 0;
+  private flagged = false;
 
-  constructor(readonly kernel: Kernel) {
+  constructor(readonly kernel: Kernel, private readonly options: ShaderOptions = {}) {
     this.slots = new Map(kernel.params.map((p, i) => [p, i]));
     this.decls = bufferMap(kernel.inputs, kernel.outputs);
     const outputs = new Set(kernel.outputs.map((b) => b.name));
@@ -62,6 +91,23 @@ export class ShaderFrame implements Bindings {
     const slot = this.slots.get(name);
     if (slot === undefined) throw new WebGpuCodegenError(this.kernel.name, `unknown parameter '${name}'`);
     return slot;
+  }
+
+  /**
+   * The statement setting the call's eager-recompute flag when `condition` holds (declares the binding on
+   * first use). Every writer stores 1, so racing invocations agree; nothing clears it during the call.
+   */
+  flagIf(condition: string): string {
+    if (!this.options.flags) return `// no eager-recompute flag here: float32 as the GPU computes it`;
+    this.bindFlag();
+    return `if (${condition}) { kiln_flag[0] = 1u; }`;
+  }
+
+  /** Declares the flag's binding (once), used or not: the passes of a split reduction all bind it. */
+  bindFlag(): void {
+    if (this.flagged || !this.options.flags) return;
+    this.flagged = true;
+    this.declarations.push(`@group(0) @binding(${this.order.length + 1 + this.extraBindings}) var<storage, read_write> kiln_flag: array<u32>;`);
   }
 
   size(e: SizeExpr): string {
@@ -95,13 +141,14 @@ export class ShaderFrame implements Bindings {
       // A static use of every binding: layout 'auto' leaves unused ones out, and the runner binds them all.
       `  _ = &P;`,
       ...this.order.map((_, i) => `  _ = &b${i};`),
+      ...(this.flagged ? ['  _ = &kiln_flag;'] : []),
       ...body.map((l) => `  ${l}`),
       `}`,
     ].join('\n');
   }
 
   result(code: string, workgroups: SizeExpr, layers: SizeExpr = 1): WgslKernel {
-    return { name: this.kernel.name, code, buffers: this.order, writes: this.writes, workgroups, layers, params: this.kernel.params };
+    return { name: this.kernel.name, code, buffers: this.order, writes: this.writes, workgroups, layers, params: this.kernel.params, ...(this.flagged && { flags: true }) };
   }
 }
 

@@ -43,7 +43,16 @@ export function i32Literal(v: number): string {
 export interface Bindings {
   buffer(name: string): { readonly id: string; readonly dtype: LoopDType };
   param(name: string): number;
+  /** A statement flagging the call for an eager recompute when `condition` holds (ShaderFrame.flagIf). */
+  flagIf(condition: string): string;
 }
+
+/**
+ * sin and cos beyond this |x| flag the call for an eager recompute: WGSL promises their accuracy only on
+ * [-π, π] and implementations reduce the argument in float32, which loses every digit by here; the CPU
+ * backend's limit is the same.
+ */
+export const SIN_COS_LIMIT = 1e5;
 
 /** A size expression as i32 WGSL over the parameter array `P`. Python-style floor division and modulo. */
 export function sizeText(e: SizeExpr, b: Bindings, prelude: Prelude): string {
@@ -185,8 +194,9 @@ export class ValueWriter {
       case 'sign': return `select(select(${x}, -1.0, ${x} < 0.0), 1.0, ${x} > 0.0)`;
       case 'exp': return `exp(${x})`;
       case 'log': return `log(${x})`;
-      case 'sin': return `sin(${x})`;
-      case 'cos': return `cos(${x})`;
+      case 'sin': case 'cos':
+        this.lines.push(this.bind.flagIf(`abs(${x}) > ${SIN_COS_LIMIT.toFixed(1)}`));
+        return `${op}(${x})`;
       case 'sigmoid': return `(1.0 / (1.0 + exp(-${x})))`;
       case 'tanh': return `${p.use('kiln_tanh')}(${x})`;
       case 'erf': return `${p.use('kiln_erf')}(${x})`;

@@ -7,18 +7,27 @@ import type { ExternalBytes, Tensor as TensorType, TypedArray } from '@kiln/tens
 import { KilnError, Storage, Tensor, allocate, contiguousStridesOf, syncReadError } from '@kiln/tensor';
 import type { LoopDType } from '@kiln/lower';
 import type { GpuContext } from './device.js';
+import type { FlagCheck } from './flag.js';
 
 export class GpuBytes implements ExternalBytes {
   /** Every tensor over these bytes, a view that core builds included, is a webgpu tensor. */
   readonly device = 'webgpu';
 
   constructor(
-    readonly buffer: Promise<GPUBuffer>,
+    /** The buffer once the work writing it is queued; its values may still be flagged (see `buffer`). */
+    readonly raw: Promise<GPUBuffer>,
     /** Elements, each stored in 4 bytes on the GPU (bool as int32). */
     readonly numel: number,
     /** The bytes this one reads when it does not own its buffer (kept alive through this reference). */
     readonly source?: GpuBytes,
+    /** The eager-recompute flag of the call that wrote these bytes, if it has kernels that can flag. */
+    readonly check?: FlagCheck,
   ) {}
+
+  /** The buffer once its values are final: after the writing call's flag was read (runtime/flag.ts). */
+  get buffer(): Promise<GPUBuffer> {
+    return this.check ? this.check.verify().then(() => this.raw) : this.raw;
+  }
 
   view(): TypedArray {
     throw syncReadError('webgpu', 'reading the elements');
@@ -32,7 +41,7 @@ const released = new FinalizationRegistry<{ gpu: GpuContext; buffer: Promise<GPU
 
 /** `bytes`, whose buffer returns to the pool once nothing references them. */
 export function owned(gpu: GpuContext, bytes: GpuBytes): GpuBytes {
-  released.register(bytes, { gpu, buffer: bytes.buffer });
+  released.register(bytes, { gpu, buffer: bytes.raw });
   return bytes;
 }
 
@@ -67,27 +76,41 @@ export function upload(gpu: GpuContext, t: TensorType): TensorType {
   const data = toDeviceLayout(t.toTypedArray(), t.dtype);
   const buffer = gpu.pool.take(Math.max(data.byteLength, 4));
   gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  gpu.stats.writes++;
   return deviceTensor(gpu, new GpuBytes(Promise.resolve(buffer), t.numel), t.shape, t.dtype as LoopDType, true);
 }
 
 /** Copies the first `n` elements of a buffer back into a new host array of `dtype`. */
 export async function download(gpu: GpuContext, buffer: GPUBuffer, dtype: LoopDType, n: number): Promise<TypedArray> {
+  return (await readBack(gpu, buffer, dtype, n)).data;
+}
+
+/**
+ * Copies the first `n` elements of `buffer` (if any) and the word of `flag` (if any) back in one staging
+ * buffer and one map: the flag of the call that wrote the data costs no round trip of its own.
+ */
+export async function readBack(gpu: GpuContext, buffer: GPUBuffer | undefined, dtype: LoopDType, n: number, flag?: GPUBuffer): Promise<{ data: TypedArray; flagged: boolean }> {
   const out = allocate(dtype, n);
-  if (n === 0) return out;
-  const bytes = n * deviceBytes(dtype);
-  const staging = gpu.pool.takeStaging(bytes);
+  const bytes = buffer ? n * deviceBytes(dtype) : 0;
+  const total = bytes + (flag ? 4 : 0);
+  if (total === 0) return { data: out, flagged: false };
+  const staging = gpu.pool.takeStaging(total);
   const encoder = gpu.device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+  if (bytes > 0) encoder.copyBufferToBuffer(buffer!, 0, staging, 0, bytes);
+  if (flag) encoder.copyBufferToBuffer(flag, 0, staging, bytes, 4);
   gpu.device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ, 0, bytes);
-  const raw = new Uint8Array(staging.getMappedRange(0, bytes));
+  gpu.stats.submits++;
+  gpu.stats.readbacks++;
+  await staging.mapAsync(GPUMapMode.READ, 0, total);
+  const raw = new Uint8Array(staging.getMappedRange(0, total));
   if (dtype === 'bool') {
     const words = new Int32Array(raw.buffer, raw.byteOffset, n);
     for (let i = 0; i < n; i++) out[i] = words[i]!;
-  } else new Uint8Array(out.buffer, out.byteOffset, bytes).set(raw);
+  } else new Uint8Array(out.buffer, out.byteOffset, bytes).set(raw.subarray(0, bytes));
+  const flagged = flag !== undefined && new Int32Array(raw.buffer, raw.byteOffset + bytes, 1)[0] !== 0;
   staging.unmap();
   gpu.pool.giveStaging(staging);
-  return out;
+  return { data: out, flagged };
 }
 
 /**
@@ -99,7 +122,17 @@ export async function downloadTensor(gpu: GpuContext, t: TensorType): Promise<Ty
   const dense = t.offset === 0 && t.isContiguous();
   let span = t.numel;
   if (!dense && span > 0) span = t.offset + 1 + t.shape.reduce((end, size, k) => end + (size - 1) * t.strides[k]!, 0);
-  const data = await download(gpu, await bytes.buffer, t.dtype as LoopDType, span);
+  const data = await readChecked(gpu, bytes, t.dtype as LoopDType, span);
   if (dense) return data;
   return new Tensor(new Storage(data, t.dtype), t.shape, t.strides, t.offset, t.dtype).toTypedArray();
+}
+
+/** `n` elements of `bytes`, final: a flag nobody has read yet is read with the data (runtime/flag.ts). */
+async function readChecked(gpu: GpuContext, bytes: GpuBytes, dtype: LoopDType, n: number): Promise<TypedArray> {
+  const check = bytes.check;
+  if (!check?.pending || n === 0) return download(gpu, await bytes.buffer, dtype, n);
+  const { data, flagged } = await readBack(gpu, await bytes.raw, dtype, n, check.flag);
+  await check.observe(flagged);
+  // Flagged: the eager kernels' values are now in the buffer.
+  return flagged ? download(gpu, await bytes.raw, dtype, n) : data;
 }

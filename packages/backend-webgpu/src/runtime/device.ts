@@ -8,6 +8,11 @@ export interface GpuContext {
   readonly device: GPUDevice;
   /** What the adapter says it is (vendor, architecture, device), for explain and the bench. */
   readonly description: string;
+  /**
+   * Whether the adapter runs shaders on the CPU (Mesa's lavapipe/llvmpipe, SwiftShader): kernels then
+   * avoid workgroup barriers where they can (codegen ShaderOptions.matmul).
+   */
+  readonly software: boolean;
   readonly limits: {
     readonly maxStorageBufferBindingSize: number;
     readonly maxBufferSize: number;
@@ -19,6 +24,26 @@ export interface GpuContext {
   readonly pool: BufferPool;
   /** The pipeline for a shader; rejects with the compiler's messages when the WGSL is invalid. */
   pipeline(code: string): Promise<GPUComputePipeline>;
+  /** What the process asked of the device so far (the bench's profile and tests read differences). */
+  readonly stats: GpuStats;
+}
+
+/** Counters of device work, for profiling dispatch overhead; they only grow. */
+export interface GpuStats {
+  /** Compute dispatches recorded, and the workgroups they launch. */
+  dispatches: number;
+  workgroups: number;
+  /** Queue submits of recorded commands (each call's encoder, downloads). */
+  submits: number;
+  /** Queue writes: parameter arrays and uploads. */
+  writes: number;
+  /** Buffers mapped for reading (each a round trip to the device). */
+  readbacks: number;
+  /** Pipelines compiled, and requests served by the cache. */
+  pipelines: number;
+  pipelineHits: number;
+  /** Calls a kernel flagged and the eager kernels recomputed (runtime/flag.ts). */
+  recomputed: number;
 }
 
 export type DeviceResult = { readonly ok: true; readonly gpu: GpuContext } | { readonly ok: false; readonly reason: string };
@@ -78,12 +103,15 @@ async function open(): Promise<DeviceResult> {
   const info = adapter.info as GPUAdapterInfo | undefined;
   const description = [info?.vendor, info?.architecture, info?.device].filter((s) => s).join(' ') || 'unknown adapter';
   const pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  const stats: GpuStats = { dispatches: 0, workgroups: 0, submits: 0, writes: 0, readbacks: 0, pipelines: 0, pipelineHits: 0, recomputed: 0 };
   return {
     ok: true,
     gpu: {
       device,
       description,
+      software: /llvmpipe|lavapipe|swiftshader|software/i.test(description),
       pool: new BufferPool(device),
+      stats,
       limits: {
         maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
         maxBufferSize: device.limits.maxBufferSize,
@@ -93,9 +121,10 @@ async function open(): Promise<DeviceResult> {
       pipeline(code) {
         let p = pipelines.get(code);
         if (!p) {
+          stats.pipelines++;
           p = createPipeline(device, code);
           pipelines.set(code, p);
-        }
+        } else stats.pipelineHits++;
         return p;
       },
     },

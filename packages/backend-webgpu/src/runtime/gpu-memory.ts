@@ -9,6 +9,8 @@ import { KilnError } from '@kiln/tensor';
 import { MAX_DISPATCH, type WgslKernel } from '../codegen/shader.js';
 import type { GpuContext } from './device.js';
 import { deviceBytes, download, toDeviceLayout } from './device-tensor.js';
+import { splitPlan, usePerRow } from './split.js';
+import { ROWS_PER_GROUP } from '../codegen/reduction.js';
 
 export type Shaders = ReadonlyMap<number, { kernel: WgslKernel; pipeline: Promise<GPUComputePipeline> }>;
 
@@ -24,8 +26,24 @@ export class GpuMemory implements DeviceMemory<GPUBuffer> {
   /** The buffers of inputs that are webgpu tensors, read in place (the caller awaits them before the call). */
   readonly deviceInputs = new Map<string, GPUBuffer>();
 
-  constructor(private readonly gpu: GpuContext, private readonly shaders: Shaders) {
+  /** @param flag the call's eager-recompute flag word (runtime/flag.ts), zeroed first; bound to kernels that flag */
+  constructor(private readonly gpu: GpuContext, private readonly shaders: Shaders, private readonly flag?: GPUBuffer) {
     this.encoder = gpu.device.createCommandEncoder();
+    if (flag) {
+      this.encoder.clearBuffer(flag, 0, 4);
+      this.recorded = true;
+    }
+  }
+
+  /** The buffers a kernel binds after its parameters: its own, then a split's partials, then the flag. */
+  private bindings(kernel: WgslKernel, blocks: Readonly<Record<string, GPUBuffer>>, part?: GPUBuffer): GPUBuffer[] {
+    const buffers = kernel.buffers.map((name) => blocks[name]!);
+    if (part) buffers.push(part);
+    if (kernel.flags) {
+      if (!this.flag) throw new KilnError(`WebGPU: kernel ${kernel.name} flags its call but the call has no flag buffer`, 'this is a bug in @kiln/backend-webgpu; please report it');
+      buffers.push(this.flag);
+    }
+    return buffers;
   }
 
   allocate(elements: number, dtype: LoopDType): GPUBuffer {
@@ -40,6 +58,7 @@ export class GpuMemory implements DeviceMemory<GPUBuffer> {
     this.submit();
     const bytes = toDeviceLayout(data, dtype, true);
     this.gpu.device.queue.writeBuffer(into, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.gpu.stats.writes++;
   }
 
   download(block: GPUBuffer, dtype: LoopDType, n: number): Promise<TypedArray> {
@@ -53,20 +72,54 @@ export class GpuMemory implements DeviceMemory<GPUBuffer> {
 
   async dispatch(step: number, _kernel: Kernel, blocks: Readonly<Record<string, GPUBuffer>>, params: Readonly<Record<string, number>>): Promise<void> {
     const { kernel, pipeline } = this.shaders.get(step)!;
-    const [x, y, z] = dispatchGrid(kernel, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
-    if (x === 0 || y === 0 || z === 0) return;
-    const values = Int32Array.from(kernel.params.map((p) => params[p]!));
-    const paramBuffer = this.gpu.pool.take(Math.max(values.byteLength, 4));
-    this.freed.push(paramBuffer);
-    this.gpu.device.queue.writeBuffer(paramBuffer, 0, values.length > 0 ? values : new Int32Array(1));
-    const p = await pipeline;
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: paramBuffer } }];
-    kernel.buffers.forEach((name, i) => entries.push({ binding: i + 1, resource: { buffer: blocks[name]! } }));
+    const values = kernel.params.map((p) => params[p]!);
+    const plan = kernel.split && splitPlan(evalSize(kernel.split.rows, params), evalSize(kernel.split.rowLength, params), this.gpu.software);
+    if (plan) {
+      // Split passes: the chunk count and length follow the kernel's parameters; one partials buffer.
+      const { rows, stages, passes } = kernel.split!;
+      const groups = evalSize(rows, params) * plan.chunks;
+      const part = this.gpu.pool.take(stages * groups * 8);
+      this.freed.push(part);
+      const grid = dispatchGrid({ name: kernel.name, layers: 1, workgroups: groups }, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+      const paramBuffer = this.params([...values, plan.chunks, plan.chunk]);
+      const pipelines = await Promise.all(passes.map((code) => this.gpu.pipeline(code)));
+      for (const p of pipelines) this.record(p, paramBuffer, this.bindings(kernel, blocks, part), grid);
+      return;
+    }
+    if (kernel.perRow && usePerRow(evalSize(kernel.perRow.rowLength, params))) {
+      const rows = evalSize(kernel.perRow.rows, params);
+      const grid = dispatchGrid({ name: kernel.name, layers: 1, workgroups: Math.ceil(rows / ROWS_PER_GROUP) }, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+      if (grid.includes(0)) return;
+      this.record(await this.gpu.pipeline(kernel.perRow.code), this.params(values), this.bindings(kernel, blocks), grid);
+      return;
+    }
+    const grid = dispatchGrid(kernel, params, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+    if (grid.includes(0)) return;
+    const paramBuffer = this.params(values);
+    this.record(await pipeline, paramBuffer, this.bindings(kernel, blocks), grid);
+  }
+
+  /** A parameter buffer holding `values` (pooled; back to the pool after the next submit). */
+  private params(values: readonly number[]): GPUBuffer {
+    const data = Int32Array.from(values.length > 0 ? values : [0]);
+    const buffer = this.gpu.pool.take(data.byteLength);
+    this.freed.push(buffer);
+    this.gpu.device.queue.writeBuffer(buffer, 0, data);
+    this.gpu.stats.writes++;
+    return buffer;
+  }
+
+  /** Records one dispatch of `pipeline` with the parameters at binding 0 and `buffers` after them. */
+  private record(pipeline: GPUComputePipeline, params: GPUBuffer, buffers: readonly GPUBuffer[], [x, y, z]: readonly number[]): void {
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params } }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
     const pass = this.encoder.beginComputePass();
-    pass.setPipeline(p);
-    pass.setBindGroup(0, this.gpu.device.createBindGroup({ layout: p.getBindGroupLayout(0), entries }));
-    pass.dispatchWorkgroups(x, y, z);
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+    pass.dispatchWorkgroups(x!, y!, z!);
     pass.end();
+    this.gpu.stats.dispatches++;
+    this.gpu.stats.workgroups += x! * y! * z!;
     this.recorded = true;
   }
 
@@ -74,6 +127,7 @@ export class GpuMemory implements DeviceMemory<GPUBuffer> {
   submit(): void {
     if (this.recorded) {
       this.gpu.device.queue.submit([this.encoder.finish()]);
+      this.gpu.stats.submits++;
       this.encoder = this.gpu.device.createCommandEncoder();
       this.recorded = false;
     }

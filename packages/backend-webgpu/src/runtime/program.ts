@@ -9,12 +9,21 @@ import { ProgramExecutor, evalSize } from '@kiln/lower';
 import type { Tensor } from '@kiln/tensor';
 import { KilnError, Tensor as TensorClass } from '@kiln/tensor';
 import type { GpuContext } from './device.js';
-import { GpuBytes, deviceBytes, deviceTensor, download, gpuBytesOf, toDeviceLayout } from './device-tensor.js';
+import { GpuBytes, deviceBytes, deviceTensor, download, gpuBytesOf, readBack, toDeviceLayout } from './device-tensor.js';
+import { FlagCheck } from './flag.js';
 import { GpuMemory, type Shaders } from './gpu-memory.js';
 import { launchInputs } from './strided.js';
 
 type Bound = Execution<GPUBuffer>;
 const quiet = <T>(p: Promise<T>): Promise<T> => (p.catch(() => {}), p);
+
+/** The inputs with CPU tensors copied, so a later in-place write by the caller cannot reach a recompute. */
+const pinned = (inputs: readonly unknown[]): unknown[] =>
+  inputs.map((x) => (x instanceof TensorClass && x.device === 'cpu' ? TensorClass.fromData(x.toTypedArray(), x.shape, x.dtype) : x));
+
+/** The inputs with device tensors read back (final values: their own calls' flags are read first). */
+const onCpu = (inputs: readonly unknown[]): Promise<unknown[]> =>
+  Promise.all(inputs.map((x) => (x instanceof TensorClass && x.device !== 'cpu' ? x.cpu() : x)));
 
 export class WebGpuProgram {
   private readonly constants = new Map<string, GPUBuffer>();
@@ -22,18 +31,30 @@ export class WebGpuProgram {
   private readonly executor: ProgramExecutor<GPUBuffer>;
   /** Whether every size is known from the input shapes before anything runs (then `launch` works). */
   readonly launchable: boolean;
+  /** Whether some kernel may flag a call for the eager recompute (runtime/flag.ts). */
+  readonly flags: boolean;
 
-  constructor(readonly program: LoweredProgram, private readonly gpu: GpuContext, private readonly shaders: Shaders) {
+  /**
+   * @param eager the graph on the eager kernels over CPU tensors: recomputes a call a kernel flagged (sums
+   *   that overflowed float32, sin/cos beyond |x| = 1e5). Without it such kernels must not flag.
+   */
+  constructor(
+    readonly program: LoweredProgram, private readonly gpu: GpuContext, private readonly shaders: Shaders,
+    private readonly eager?: (inputs: readonly unknown[]) => unknown[],
+  ) {
     this.decls = new Map(program.buffers.map((b) => [b.name, b]));
     this.executor = new ProgramExecutor<GPUBuffer>(program);
     this.launchable = !program.steps.some((s) => s.kind === 'fallback' && s.binds.length > 0);
+    this.flags = [...shaders.values()].some((s) => s.kernel.flags);
+    if (this.flags && !eager) throw new KilnError('WebGPU: a program whose kernels flag needs the eager kernels to recompute with', 'compile it with compileGraphForWebGpu');
   }
 
   /** Queues the program and returns its outputs as device tensors (or sizes and constants) right away. */
   launch(given: readonly unknown[]): unknown[] {
     if (!this.launchable) throw new KilnError('WebGPU: this program has data-dependent sizes', 'use run(), which is asynchronous');
     const inputs = launchInputs(this.gpu, given);
-    const bound = this.bind(inputs);
+    const flag = this.flags ? this.gpu.pool.take(4) : undefined;
+    const bound = this.bind(inputs, flag);
     for (const b of this.program.buffers) {
       const constant = (b as { constant?: Tensor }).constant;
       if (constant) this.constantBuffer(b.name, constant);
@@ -55,6 +76,9 @@ export class WebGpuProgram {
       return { shape, dtype: o.dtype, name: o.buffer, constant };
     });
     const done = quiet(this.execute(bound, preset));
+    // The recompute reads the inputs as they are now: CPU ones copied (the caller may write them later),
+    // device ones pinned to their current bytes by launchInputs.
+    const check = flag && new FlagCheck(this.gpu, flag, done, this.recompute(pinned(inputs), specs.map((s) => ('value' in s || s.constant || !preset.has(s.name) ? undefined : preset.get(s.name)))));
     return specs.map((spec) => {
       if ('value' in spec) return spec.value;
       const numel = spec.shape.reduce((a, b) => a * b, 1);
@@ -62,7 +86,7 @@ export class WebGpuProgram {
       const source = shared.get(spec.name);
       if (source) return deviceTensor(this.gpu, new GpuBytes(quiet(done.then(() => source.buffer)), numel, source), spec.shape, spec.dtype, false);
       const buffer = spec.constant ?? preset.get(spec.name)!;
-      const bytes = new GpuBytes(quiet(done.then(() => buffer)), numel);
+      const bytes = new GpuBytes(quiet(done.then(() => buffer)), numel, undefined, spec.constant ? undefined : check);
       if (!spec.constant) shared.set(spec.name, bytes);
       return deviceTensor(this.gpu, bytes, spec.shape, spec.dtype, !spec.constant);
     });
@@ -71,10 +95,19 @@ export class WebGpuProgram {
   /** Runs the program and reads its tensor outputs back to the CPU; every buffer is back in the pool after. */
   async run(given: readonly unknown[]): Promise<unknown[]> {
     const inputs = launchInputs(this.gpu, given);
-    const bound = this.bind(inputs);
+    const flag = this.flags ? this.gpu.pool.take(4) : undefined;
+    const bound = this.bind(inputs, flag);
     // Output blocks stay the call's until they are read back; finish() then gives them back with the rest.
     await this.execute(bound, new Map(), false);
     try {
+      if (flag) {
+        const { flagged } = await readBack(this.gpu, undefined, 'int32', 0, flag);
+        this.gpu.pool.give(flag);
+        if (flagged) {
+          this.gpu.stats.recomputed++;
+          return this.eager!(await onCpu(inputs));
+        }
+      }
       const outputs: unknown[] = [];
       for (const o of this.program.outputs) {
         if (o.kind !== 'tensor') outputs.push(o.kind === 'size' ? evalSize(o.value, bound.params) : o.value);
@@ -91,8 +124,22 @@ export class WebGpuProgram {
   }
 
   /** A call's execution state over its own GpuMemory (the buffers of webgpu inputs are filled in by execute). */
-  private bind(inputs: readonly unknown[]): Bound {
-    return this.executor.start(inputs, {}, new GpuMemory(this.gpu, this.shaders));
+  private bind(inputs: readonly unknown[], flag?: GPUBuffer): Bound {
+    return this.executor.start(inputs, {}, new GpuMemory(this.gpu, this.shaders, flag));
+  }
+
+  /** The flagged call's recompute: the eager kernels on the inputs read back, their results written into `into`. */
+  private recompute(inputs: readonly unknown[], into: readonly (GPUBuffer | undefined)[]): () => Promise<void> {
+    return async () => {
+      const results = this.eager!(await onCpu(inputs));
+      into.forEach((buffer, i) => {
+        const t = results[i];
+        if (!buffer || !(t instanceof TensorClass)) return;
+        const data = toDeviceLayout(t.toTypedArray(), t.dtype, true);
+        this.gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+        this.gpu.stats.writes++;
+      });
+    };
   }
 
   /**
