@@ -27,6 +27,8 @@ interface AotProgram {
   backward: GraphRunner;
   /** Forward outputs that get a gradient (float outputs that depend on a differentiable input). */
   tracked: number[];
+  /** Per differentiable input: no output depends on it, so its gradient is null (its `.grad` stays untouched). */
+  unused: boolean[];
 }
 
 const CACHE_LIMIT = 8;
@@ -64,6 +66,7 @@ function buildProgram(graph: Graph, inputs: readonly unknown[], outputs: readonl
   const cotangents = tracked.map((i) => zeros([...(outputs[i] as Tensor).shape], { dtype: (outputs[i] as Tensor).dtype }));
   const examples = inputs.map((x) => (x instanceof Tensor ? x.detach() : x));
   const n = inputs.length;
+  let unused: boolean[] = [];
   try {
     const { coreGraph } = traceOps(
       (...fakes: unknown[]) => {
@@ -71,6 +74,7 @@ function buildProgram(graph: Graph, inputs: readonly unknown[], outputs: readonl
         const leaves = differentiable.map((i) => (ins[i] as Tensor).requiresGrad_());
         const outs = new Interpreter(graph).run(ins) as unknown[];
         const grads = autograd.grad(tracked.map((i) => outs[i] as Tensor), leaves, { gradOutputs: fakes.slice(n) as Tensor[], allowUnused: true });
+        unused = grads.map((g) => g === null);
         return [...outs, ...grads.map((g, k) => g ?? zeros([...leaves[k]!.shape], { dtype: leaves[k]!.dtype }))];
       },
       [...examples, ...cotangents],
@@ -80,7 +84,7 @@ function buildProgram(graph: Graph, inputs: readonly unknown[], outputs: readonl
     const forward = compileGraph(partition.forward);
     const backward = compileGraph(partition.backward);
     const reportOf = (run: GraphRunner) => (run as { report?: BackendReport }).report;
-    return { report: { partition, differentiable, forwardBackend: reportOf(forward), backwardBackend: reportOf(backward) }, forward, backward, tracked };
+    return { report: { partition, differentiable, forwardBackend: reportOf(forward), backwardBackend: reportOf(backward) }, forward, backward, tracked, unused };
   } catch {
     // A graph autograd cannot trace jointly (an op without a derivative, data-dependent sizes) keeps running
     // its ops eagerly, which is always correct; an op without a derivative then says so at backward().
@@ -139,7 +143,9 @@ class CompiledBackward extends GradNode {
     });
     const cotangents = this.outputShapes.map((o, k) => grads[k] ?? zeros(o.shape, { dtype: o.dtype }));
     const detached = this.inputs.map((x) => (x instanceof Tensor ? x.detach() : x));
-    return this.program.backward([...detached, ...this.saved, ...cotangents]) as Tensor[];
+    const inputGrads = this.program.backward([...detached, ...this.saved, ...cotangents]) as Tensor[];
+    // An input the outputs do not depend on gets no gradient, as in eager code (not a zero one).
+    return inputGrads.map((g, k) => (this.program.unused[k] ? null : g));
   }
 
   override savedTensors(): readonly Tensor[] {
