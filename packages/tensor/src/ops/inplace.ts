@@ -161,7 +161,7 @@ const sameShape = (a: Tensor, b: Tensor): boolean => a.ndim === b.ndim && a.shap
  * synchronously, and every view of dst follows.
  */
 export function writeBack(dst: Tensor, src: Tensor): Tensor {
-  if (dst.device === src.device && coversStorage(dst) && coversStorage(src) && dst.dtype === src.dtype && dst.numel === src.numel && sameShape(dst, src) && !(isGradEnabled() && (dst.requiresGrad || src.requiresGrad))) {
+  if (dst.device === 'cpu' && src.device === 'cpu' && coversStorage(dst) && coversStorage(src) && dst.dtype === src.dtype && dst.numel === src.numel && sameShape(dst, src) && !(isGradEnabled() && (dst.requiresGrad || src.requiresGrad))) {
     // The whole of dst's storage is replaced, and nothing is recorded: share src's bytes instead of copying.
     dst.storage.takeBytesOf(src.storage);
     return dst;
