@@ -87,7 +87,7 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const run = trace.noGrad ? (inputs: unknown[]) => noGrad(() => compiled.run(inputs)) : differentiableRunner(graph, (inputs: unknown[]) => compiled.run(inputs), (g) => {
     const half = compileOnBackend(compiler, backend, g, 'compile', event).compiled;
     return Object.assign((inputs: unknown[]) => half.run(inputs), { report: half.report });
-  });
+  }, event.tag);
   return {
     guards: trace.guards,
     guard,

@@ -161,6 +161,8 @@ const sameShape = (a: Tensor, b: Tensor): boolean => a.ndim === b.ndim && a.shap
  * synchronously, and every view of dst follows.
  */
 export function writeBack(dst: Tensor, src: Tensor): Tensor {
+  // Only host bytes move this way: a device storage's size cannot be read synchronously, and copy_ there
+  // already stays on the device.
   if (dst.device === 'cpu' && src.device === 'cpu' && coversStorage(dst) && coversStorage(src) && dst.dtype === src.dtype && dst.numel === src.numel && sameShape(dst, src) && !(isGradEnabled() && (dst.requiresGrad || src.requiresGrad))) {
     // The whole of dst's storage is replaced, and nothing is recorded: share src's bytes instead of copying.
     dst.storage.takeBytesOf(src.storage);
