@@ -134,6 +134,7 @@ function mlpRow(sizes: number[], batch: number): void {
   const compiledBytes = tapeBytes(fast(x), [...params, x, y]);
   const eagerBytes = tapeBytes(lossOf(x), [...params, x, y]);
   console.log(`  saved for backward: compiled ${(compiledBytes / 1024).toFixed(0)} KiB, eager ${(eagerBytes / 1024).toFixed(0)} KiB (${(eagerBytes / Math.max(compiledBytes, 1)).toFixed(1)}× less compiled)`);
+  updateLine(params);
 }
 
 /** jax-js's Adam, jitted once per parameter shape: [p, m, v] after one step (c1, c2: the bias corrections). */
@@ -218,6 +219,15 @@ function blockRow(batch: number, seq: number, dim: number, heads: number): void 
   const compiledBytes = tapeBytes(fastLoss(x), [...params, x]);
   const eagerBytes = tapeBytes(lossOf(x), [...params, x]);
   console.log(`  saved for backward: compiled ${(compiledBytes / 1024).toFixed(0)} KiB, eager ${(eagerBytes / 1024).toFixed(0)} KiB (${(eagerBytes / Math.max(compiledBytes, 1)).toFixed(1)}× less compiled)`);
+  updateLine(params);
+}
+
+/** The Adam update alone on parameters that have gradients: the compiled graph compile(step) runs after backward(), vs the eager fused loop. */
+function updateLine(params: readonly k.Tensor[]): void {
+  const opt = new Adam([...params], { lr: LR });
+  const update = compile(() => opt.step());
+  const [compiledMs, eagerMs] = [medianMs(() => update(), 7, 500), medianMs(() => opt.step(), 7, 500)];
+  console.log(`  Adam update alone: compiled ${compiledMs.toFixed(3)} ms, eager fused loop ${eagerMs.toFixed(3)} ms (${(eagerMs / compiledMs).toFixed(2)}× faster compiled)`);
 }
 
 /** Each peer's loss before its first update must be Kiln eager's (same weights, same data). */

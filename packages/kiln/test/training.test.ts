@@ -80,6 +80,27 @@ Grads('a graph break inside the differentiated function keeps gradients correct 
   assert.is(report.graphCount, 2);
 });
 
+Grads('a parameter the compiled graph reads but does not use keeps .grad null, as in eager code (also once the AOT graphs run)', () => {
+  const w1 = k.randn([4, 3], { requiresGrad: true });
+  const w2 = k.randn([3, 2], { requiresGrad: true });
+  const log: number[] = [];
+  const record = () => void log.push(1);
+  k.skip(record);
+  // After the break, w2 is an argument of the resume function (so an input of its graph) whether used or not.
+  function f(x: Tensor, both: boolean) {
+    record();
+    const h = x.matmul(w1);
+    return (both ? h.matmul(w2) : h).sum();
+  }
+  const fast = k.compile(f);
+  for (let call = 0; call < 3; call++) {
+    w1.grad = w2.grad = null;
+    fast(k.randn([5, 4]), false).backward();
+    assert.ok(w1.grad !== null);
+    assert.is(w2.grad, null, `call ${call}: w2 got a gradient it does not have`);
+  }
+});
+
 Grads('without grad mode, or with no input requiring grad, compiled code runs as before (outputs carry no history)', () => {
   const w = k.randn([4, 4], { requiresGrad: true });
   const fast = k.compile((x: Tensor) => x.matmul(w).sum());

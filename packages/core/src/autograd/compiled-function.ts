@@ -33,6 +33,8 @@ interface AotProgram {
   backward: GraphRunner;
   /** Forward outputs that get a gradient (float outputs that depend on a differentiable input). */
   tracked: readonly number[];
+  /** Per differentiable input: no output depends on it, so its gradient is null (its `.grad` stays untouched). */
+  unused: readonly boolean[];
   /** Whether these inputs satisfy the joint graph's guards (sizes, duck-sized equalities, ranges). */
   admits: (inputs: readonly unknown[]) => boolean;
 }
@@ -107,6 +109,7 @@ function tryBuild(graph: Graph, inputs: readonly unknown[], compileGraph: (g: Gr
       forward,
       backward,
       tracked: joint.tracked,
+      unused: joint.unused,
       admits: (xs) => check({ args: xs }) === -1,
     };
   } catch {
@@ -167,7 +170,9 @@ class CompiledBackward extends GradNode {
     });
     const cotangents = this.outputShapes.map((o, k) => grads[k] ?? zeros(o.shape, { dtype: o.dtype }));
     const detached = this.inputs.map((x) => (x instanceof Tensor ? x.detach() : x));
-    return this.program.backward([...detached, ...this.saved, ...cotangents]) as Tensor[];
+    const inputGrads = this.program.backward([...detached, ...this.saved, ...cotangents]) as Tensor[];
+    // An input the outputs do not depend on gets no gradient, as in eager code (not a zero one).
+    return inputGrads.map((g, k) => (this.program.unused[k] ? null : g));
   }
 
   override savedTensors(): readonly Tensor[] {

@@ -21,6 +21,8 @@ export interface JointGraph {
   readonly shapeEnv: ShapeEnv;
   /** Forward outputs that take a cotangent: float outputs computed from a differentiable input. */
   readonly tracked: readonly number[];
+  /** Per differentiable input: no output depends on it (its gradient is null in eager code; the graph returns zeros). */
+  readonly unused: readonly boolean[];
   /** How many of the joint graph's outputs are forward outputs (the rest are gradients). */
   readonly numOutputs: number;
 }
@@ -134,6 +136,7 @@ export function traceJoint(graph: Graph, inputs: readonly unknown[], differentia
   const jointInputs = new JointInputs(recorder, options.dynamic !== false);
   const fakes = inputs.map((x, i) => jointInputs.add(placeholders[i]!.meta.val, x, i));
   let tracked: number[] = [];
+  let unused: boolean[] = [];
   let numOutputs = 0;
   withDispatchMode(recorder, () => {
     const leaves = differentiable.map((i) => (fakes[i] as Tensor).requiresGrad_());
@@ -147,9 +150,10 @@ export function traceJoint(graph: Graph, inputs: readonly unknown[], differentia
       return c;
     });
     const grads = autograd.grad(tracked.map((i) => outs[i] as Tensor), leaves, { gradOutputs: cotangents, allowUnused: true });
+    unused = grads.map((g) => g === null);
     recorder.setOutput([...outs, ...grads.map((g, k) => g ?? zeros([...leaves[k]!.shape], { dtype: leaves[k]!.dtype }))]);
   });
   if (tracked.length === 0) return undefined;
   attachShapeInfo(recorder.graph, env);
-  return { graph: decompose(recorder.graph, env), shapeEnv: env, tracked, numOutputs };
+  return { graph: decompose(recorder.graph, env), shapeEnv: env, tracked, unused, numOutputs };
 }
