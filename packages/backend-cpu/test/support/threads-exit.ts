@@ -1,0 +1,16 @@
+// Child process of threads-default.test.ts: compiles and runs a kernel large enough to start the worker
+// pool, waits for the workers to take a share, prints what happened, and returns from its last statement.
+// The parent checks that the process then exits by itself (idle workers must not keep it alive).
+import * as k from '@kiln/tensor';
+import { traceOps } from '@kiln/graph';
+import { compileGraphForCpu, cpuArena } from '@kiln/backend-cpu';
+
+const x = k.randn([1 << 20]);
+const program = compileGraphForCpu(traceOps((a: k.Tensor) => a.mul(a).add(1).sqrt(), [x]).coreGraph);
+const pool = cpuArena().threads!;
+let out = program.run([x]);
+for (let i = 0; i < 500 && pool.ready < pool.threads - 1; i++) await new Promise((r) => setTimeout(r, 10));
+out = program.run([x]);
+const want = x.mul(x).add(1).sqrt().toTypedArray();
+const same = (out[0] as k.Tensor).toTypedArray().every((v, i) => v === want[i]);
+console.log(JSON.stringify({ threads: pool.threads, workers: pool.ready, threaded: program.runner!.stats.threadedKernelCalls, same }));
