@@ -30,12 +30,12 @@ Default('a large compiled softmax runs on every thread and equals eager; a small
   program.run([x]); // starts the workers
   for (let i = 0; i < 500 && pool.ready < pool.threads - 1; i++) await new Promise((r) => setTimeout(r, 10));
   const before = program.runner!.stats.threadedKernelCalls;
-  const sent = pool.stats.sentToWorkers;
+  const offered = pool.stats.offered;
   const got = (program.run([x]) as k.Tensor[])[0]!;
   assert.is(program.runner!.stats.threadedKernelCalls - before, 1, 'the softmax kernel was split');
-  assert.is(pool.stats.sentToWorkers - sent, pool.threads - 1, 'every worker took a share');
+  assert.is(pool.stats.offered - offered, pool.threads - 1, 'every worker was offered chunks');
   const want = softmaxRows(x);
-  const diff = got.sub(want).abs().max().item();
+  const diff = got.sub(want).abs().max().item() as number;
   assert.ok(diff <= 1e-6, `max |compiled - eager| = ${diff}`);
   const small = k.randn([4, THREADING_MIN_ELEMENTS / 8]);
   const calls = program.runner!.stats.threadedKernelCalls;
@@ -77,8 +77,8 @@ Default('a process that ran a large kernel on the pool exits by itself', () => {
   const r = spawnSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx', child], { encoding: 'utf8', timeout: 120_000 });
   assert.is(r.signal, null, `the child did not exit by itself within 120 s (${Date.now() - t0} ms): ${r.stderr}`);
   assert.is(r.status, 0, r.stderr);
-  const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as { threads: number; workers: number; threaded: number; same: boolean };
-  assert.ok(seen.workers >= 1 && seen.threaded >= 1, `the pool ran a share: ${r.stdout}`);
+  const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as { threads: number; workers: number; chunksByWorkers: number; threaded: number; same: boolean };
+  assert.ok(seen.workers >= 1 && seen.threaded >= 1 && seen.chunksByWorkers >= 1, `a worker ran chunks: ${r.stdout}`);
   assert.ok(seen.same, 'threaded result equals eager bit for bit');
 });
 

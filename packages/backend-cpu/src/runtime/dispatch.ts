@@ -18,6 +18,10 @@ export const THREADING_MIN_MACS = 1 << 22;
 export const THREADING_MIN_ELEMENTS = 1 << 18;
 
 const MIN_WORK = { macs: THREADING_MIN_MACS, elements: THREADING_MIN_ELEMENTS } as const;
+/** Chunks per thread of a split call: the threads that the OS runs first take the chunks of those it does not. */
+const CHUNKS_PER_THREAD = 4;
+/** Chunks per split call at most: the size of the thread pool's chunk table (threads.ts). */
+export const MAX_CHUNKS = 64;
 
 export interface Exports {
   fn: (name: string) => Fn;
@@ -72,14 +76,13 @@ export function makeCall(signature: KernelSignature, exportName: string, exports
     const extent = extentOf(params);
     const threads = pool && workOf(params) >= minWork ? Math.min(pool.threads, Math.floor(extent / split.align)) : 1;
     if (threads > 1) {
-      // equal shares of whole `align`-wide blocks; the scratch pointer (a matmul's packing) is per thread
+      // chunks of whole `align`-wide blocks, several per thread (see threads.ts: a busy machine), fewer for a
+      // matmul, where each chunk packs its own copy of A
       const blocks = extent / split.align;
-      const bounds = Array.from({ length: threads + 1 }, (_, t) => (t === threads ? extent : Math.round((blocks * t) / threads) * split.align));
-      const shares = Array.from({ length: threads }, (_, t) => {
-        const own = signature.scratchBytes > 0 ? [...args.slice(0, -1), scratchFor(t)] : args;
-        return { exportIndex, args: [...own, bounds[t]!, bounds[t + 1]!] };
-      });
-      pool!.run(exports.threaded!(), shares, (share) => fn(...share.args));
+      const count = Math.min(Math.floor(blocks), threads * (split.unit === 'macs' ? 2 : CHUNKS_PER_THREAD), MAX_CHUNKS);
+      const bounds = Array.from({ length: count + 1 }, (_, c) => (c === count ? extent : Math.floor((blocks * c) / count) * split.align));
+      const argsFor = signature.scratchBytes > 0 ? (t: number) => [...args.slice(0, -1), scratchFor(t)] : () => args;
+      pool!.run(exports.threaded!(), exportIndex, argsFor, bounds, (begin, end) => fn(...args, begin, end));
     } else {
       fn(...args, 0, extent);
     }
