@@ -15,6 +15,10 @@ const cores = availableParallelism();
 const Default = suite('threads by default');
 
 const softmaxRows = (x: k.Tensor) => x.softmax(-1);
+// split every large call while these tests run (by default a kernel splits where that measured faster)
+const adaptive = cpuArena().threads?.adaptive;
+Default.before(() => void (cpuArena().threads && (cpuArena().threads!.adaptive = false)));
+Default.after(() => void (cpuArena().threads && (cpuArena().threads!.adaptive = adaptive!)));
 
 Default(`one thread per core (${cores} here, at most ${MAX_DEFAULT_THREADS}) unless KILN_THREADS says otherwise`, () => {
   const want = process.env.KILN_THREADS ? Number(process.env.KILN_THREADS) : Math.min(cores, MAX_DEFAULT_THREADS);

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Kernel, type MatmulKernel, type PointwiseKernel, loop, sizeParam } from '@kiln/lower';
-import { Arena, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
+import { Arena, PROBE_EVERY, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
 import { runReference } from './reference.js';
 import { assertClose, randomArray, softmaxKernel } from './helpers.js';
 
@@ -45,6 +45,7 @@ const softmax = (rows: number, cols: number) => softmaxKernel(rows, cols);
 const single = new Arena(1 << 20);
 const threaded = new Arena(1 << 20, { threads: 2 });
 const pool = threaded.threads!;
+pool.adaptive = false; // split every large call: these tests check what a split computes
 
 /** Runs `kernel` on both arenas; returns both outputs and whether the threaded call was split (1) or not (0). */
 function onBoth(kernel: Kernel, inputs: Record<string, TypedArray>, out: string, numel: number, params: Record<string, number> = {}) {
@@ -149,6 +150,26 @@ Threads('a pool whose workers cannot start runs every chunk on the calling threa
   const { started, stats } = arena.threads!;
   assert.equal([started, stats.splitCalls, stats.offered, stats.chunksByWorkers], [0, 1, 0, 0]);
   assert.equal(got, want);
+});
+
+Threads('each kernel splits only where splitting measured faster, and tries the other way again now and then', () => {
+  const busy = new SplitChoice(); // a loaded machine: the split calls are slower
+  const ways: boolean[] = [];
+  for (let i = 0; i < 3 * PROBE_EVERY; i++) {
+    const split = busy.next();
+    ways.push(split);
+    busy.record(split, split ? 8 : 2, 1 << 20);
+  }
+  assert.equal(ways.slice(0, 2), [true, false], 'measures both ways first');
+  assert.is(ways.filter(Boolean).length, 1 + 3, 'then one thread, with a split probe every PROBE_EVERY calls');
+  const idle = new SplitChoice(); // idle cores: split calls are faster
+  let splits = 0;
+  for (let i = 0; i < 3 * PROBE_EVERY; i++) {
+    const split = idle.next();
+    splits += split ? 1 : 0;
+    idle.record(split, split ? 1 : 2, 1 << 20);
+  }
+  assert.is(splits, 3 * PROBE_EVERY - 1 - 3, 'split, with a one-thread probe every PROBE_EVERY calls');
 });
 
 Threads.after(() => pool.close());

@@ -6,6 +6,7 @@ import type { SizeExpr } from '@kiln/lower';
 import { evalSize } from '@kiln/lower';
 import type { KernelSignature } from '../codegen/kernels/frame.js';
 import type { Arena } from './arena.js';
+import { SplitChoice } from './split-choice.js';
 
 type Fn = (...args: number[]) => void;
 
@@ -71,18 +72,31 @@ export function makeCall(signature: KernelSignature, exportName: string, exports
     for (const p of signature.params) epiArgs.push(params[p]!);
     epilogue!(...epiArgs);
   };
+  const choice = new SplitChoice();
+  /** Runs the call split into chunks; answers how many workers were offered some (0 while they boot). */
+  const runSplit = (args: number[], extent: number, threads: number): number => {
+    // chunks of whole `align`-wide blocks, several per thread (see threads.ts: a busy machine), fewer for a
+    // matmul, where each chunk packs its own copy of A
+    const blocks = extent / split.align;
+    const count = Math.min(Math.floor(blocks), threads * (split.unit === 'macs' ? 2 : CHUNKS_PER_THREAD), MAX_CHUNKS);
+    const bounds = Array.from({ length: count + 1 }, (_, c) => (c === count ? extent : Math.floor((blocks * c) / count) * split.align));
+    const argsFor = signature.scratchBytes > 0 ? (t: number) => [...args.slice(0, -1), scratchFor(t)] : () => args;
+    return pool!.run(exports.threaded!(), exportIndex, argsFor, bounds, (begin, end) => fn(...args, begin, end));
+  };
   return (pointers, params = {}) => {
     const args = base(pointers, params);
     const extent = extentOf(params);
-    const threads = pool && workOf(params) >= minWork ? Math.min(pool.threads, Math.floor(extent / split.align)) : 1;
-    if (threads > 1) {
-      // chunks of whole `align`-wide blocks, several per thread (see threads.ts: a busy machine), fewer for a
-      // matmul, where each chunk packs its own copy of A
-      const blocks = extent / split.align;
-      const count = Math.min(Math.floor(blocks), threads * (split.unit === 'macs' ? 2 : CHUNKS_PER_THREAD), MAX_CHUNKS);
-      const bounds = Array.from({ length: count + 1 }, (_, c) => (c === count ? extent : Math.floor((blocks * c) / count) * split.align));
-      const argsFor = signature.scratchBytes > 0 ? (t: number) => [...args.slice(0, -1), scratchFor(t)] : () => args;
-      pool!.run(exports.threaded!(), exportIndex, argsFor, bounds, (begin, end) => fn(...args, begin, end));
+    const work = pool ? workOf(params) : 0;
+    let threads = pool && work >= minWork ? Math.min(pool.threads, Math.floor(extent / split.align)) : 1;
+    if (threads > 1 && pool!.adaptive) {
+      // by measurement: split only where that is faster on this machine now (runtime/split-choice.ts)
+      const splitNow = choice.next();
+      const t0 = performance.now();
+      const offered = splitNow ? runSplit(args, extent, threads) : (fn(...args, 0, extent), 0);
+      if (offered > 0 || !splitNow) choice.record(splitNow, performance.now() - t0, work);
+      if (!splitNow) threads = 1;
+    } else if (threads > 1) {
+      runSplit(args, extent, threads);
     } else {
       fn(...args, 0, extent);
     }

@@ -81,6 +81,11 @@ export class ThreadPool {
   private readonly modules = new Map<number, RegisteredModule>();
   private nextModule = 1;
   private count: number;
+  /**
+   * Whether each kernel splits its large calls only when that measured faster (runtime/split-choice.ts);
+   * false splits every large call (tests that must see a split).
+   */
+  adaptive = true;
   /** Why workers could not start, once that happened: the pool then runs everything on the caller. */
   unavailable: unknown;
   // A module's kernels dropped (its owner collected): the workers let their instance go too.
@@ -154,8 +159,9 @@ export class ThreadPool {
    * Runs `fn(args, begin, end)` for every chunk [bounds[c], bounds[c + 1]) on the calling thread and on up
    * to `threads - 1` workers, and returns when all chunks are done. `argsFor(t)` are thread t's arguments
    * before the range (a matmul's differ in their scratch pointer); `runHere` runs a chunk on this thread.
+   * Answers how many workers were offered chunks (0 while they boot: the caller then ran every chunk).
    */
-  run(moduleId: number, exportIndex: number, argsFor: (thread: number) => readonly number[], bounds: readonly number[], runHere: (begin: number, end: number) => void): void {
+  run(moduleId: number, exportIndex: number, argsFor: (thread: number) => readonly number[], bounds: readonly number[], runHere: (begin: number, end: number) => void): number {
     const count = bounds.length - 1;
     if (count > MAX_CHUNKS) throw new RangeError(`backend-cpu threads: ${count} chunks (max ${MAX_CHUNKS})`);
     const workers = Math.min(this.count - 1, count - 1);
@@ -207,6 +213,7 @@ export class ThreadPool {
     // A chunk a worker could not run (it trapped, or could not instantiate the module) runs here: either it
     // succeeds, or the caller raises the error one thread would have.
     for (const c of failed) runHere(bounds[c]!, bounds[c + 1]!);
+    return offered.length;
   }
 
   /** Stops the workers (tests; a process with an idle pool exits anyway). The next split call starts new ones. */

@@ -8,6 +8,7 @@ import { compileGraphForCpu, cpuArena } from '@kiln/backend-cpu';
 const x = k.randn([1 << 20]);
 const program = compileGraphForCpu(traceOps((a: k.Tensor) => a.mul(a).add(1).sqrt(), [x]).coreGraph);
 const pool = cpuArena().threads!;
+pool.adaptive = false; // split every call: this process is here to run a kernel on the pool
 let out = program.run([x]);
 for (let i = 0; i < 500 && pool.ready < pool.threads - 1; i++) await new Promise((r) => setTimeout(r, 10));
 // the machine may be busy: call until a worker has run a chunk (a worker the OS has not scheduled gets none)
