@@ -61,7 +61,7 @@ async function main() {
   const forced = threads > 1 ? new Arena(1 << 20, { threads }) : one;
   if (forced.threads) forced.threads.adaptive = false;
   const M16 = 1 << 24, S = 1024;
-  const workloads = [
+  const workloads: { name: string; kernel: Kernel; inputs: Record<string, Float32Array>; out: number; flops?: number }[] = [
     { name: 'hypot 16M', kernel: hypot(M16), inputs: { a: rand(M16), b: rand(M16) }, out: M16 },
     { name: 'softmax rows 1024²', kernel: softmax(S, S), inputs: { x: rand(S * S) }, out: S * S },
     { name: 'matmul 1024', kernel: matmul(S), inputs: { a: rand(S * S), b: rand(S * S) }, out: S * S, flops: 2 * S ** 3 },
@@ -86,7 +86,7 @@ async function main() {
     b.run();
     c.run();
     const same = a.out().every((v, i) => Object.is(v, b.out()[i]) && Object.is(v, c.out()[i]));
-    const gf = (ms: number) => ('flops' in w ? ` (${((w.flops as number) / ms / 1e6).toFixed(1)} GFLOP/s)` : '');
+    const gf = (ms: number) => (w.flops ? ` (${(w.flops / ms / 1e6).toFixed(1)} GFLOP/s)` : '');
     rows.push([w.name, fmt(t1!) + gf(t1!.median), fmt(tn!) + gf(tn!.median), `${(t1!.median / tn!.median).toFixed(2)}×`, fmt(tf!) + gf(tf!.median), `${(t1!.median / tf!.median).toFixed(2)}×`, fmt(r1!), fmt(rn!), `${(r1!.median / rn!.median).toFixed(2)}×`, same ? 'yes' : 'NO']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
