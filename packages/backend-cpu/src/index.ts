@@ -13,7 +13,9 @@ export { cpuArena } from './runtime/process-arena.js';
 export { cpuBackendPlugin as default } from './backend.js';
 export { ProgramRunner, type ProgramStats } from './runtime/program.js';
 export { configureResident, residentPool, ResidentBlock, ResidentPool, ResidentConfigError, RESIDENT_FLOOR_BYTES, type ResidentOptions } from './runtime/resident.js';
-export { disassemble } from './codegen/wasm/disassemble.js';
+export { printWat, type WatOptions } from './codegen/wasm/print.js';
+/** The old name of printWat, kept for callers written before it printed WAT. */
+export { printWat as disassemble } from './codegen/wasm/print.js';
 export { ThreadPool } from './runtime/threads.js';
 export { THREADING_MIN_MACS, THREADING_MIN_ELEMENTS } from './runtime/dispatch.js';
 export { SplitChoice, PROBE_EVERY } from './runtime/split-choice.js';

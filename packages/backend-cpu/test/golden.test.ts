@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { traceOps } from '@kiln/graph';
 import { lowerGraph, printKernel, sizeParam, type Kernel, loop } from '@kiln/lower';
-import { Arena, compileKernels, disassemble } from '@kiln/backend-cpu';
+import { Arena, compileKernels, printWat } from '@kiln/backend-cpu';
 import { assertGolden } from './golden.js';
 
 const { acc, add, contiguous, div, load, mul, sub, unary } = loop;
@@ -33,7 +33,7 @@ for (const kernel of [hypot, softmax]) {
   Golden(`${kernel.name}`, () => {
     const wasm = compileKernels([kernel], new Arena(), { inlineMath: false }).wasm;
     assertGolden(`${kernel.name}/loop-ir.txt`, printKernel(kernel));
-    assertGolden(`${kernel.name}/wasm.txt`, disassemble(wasm));
+    assertGolden(`${kernel.name}/wasm.txt`, printWat(wasm));
   });
 }
 
@@ -43,7 +43,7 @@ for (const kernel of [hypot, softmax]) {
 Golden('softmax lowered from a graph computes exp once per element', () => {
   const program = lowerGraph(traceOps((t: k.Tensor) => t.softmax(-1), [k.randn([8, 37])]).coreGraph);
   const kernels = program.steps.flatMap((s) => (s.kind === 'kernel' ? [s.kernel] : []));
-  const text = disassemble(compileKernels(kernels, new Arena(), { inlineMath: false }).wasm);
+  const text = printWat(compileKernels(kernels, new Arena(), { inlineMath: false }).wasm);
   assert.is(text.split('\n').filter((line) => /^\s*call\b/.test(line)).length, 4, text);
 });
 

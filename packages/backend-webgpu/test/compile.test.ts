@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { Compiler, compile, explain } from '@kiln/core';
+import { logSink } from '../../core/src/logs/index.js';
 import '@kiln/backend-cpu';
 import { webgpuBackendPlugin } from '@kiln/backend-webgpu';
 import { assertClose, noDevice, suiteDone, suiteStarted, uniform } from './support.js';
@@ -46,6 +47,27 @@ test('explain names the webgpu backend and prints the WGSL of each kernel', asyn
   assert.ok(report.backends[0]!.kernels >= 2, 'matmul and the softmax/sum reductions');
   assert.match(report.backends[0]!.code ?? '', /@compute @workgroup_size/);
   assert.ok(report.availableBackends.some((b) => String(b).includes('webgpu')), String(report.availableBackends));
+});
+
+test('KILN_LOGS=output_code prints the WGSL of each kernel, not the loop program', async () => {
+  await gpuCompiler.ready();
+  const lines: string[] = [];
+  const write = logSink.write;
+  const saved = process.env.KILN_LOGS;
+  process.env.KILN_LOGS = 'output_code';
+  logSink.write = (line) => void lines.push(line);
+  try {
+    compile((x: k.Tensor) => x.mul(3).exp().sum(), { compiler: gpuCompiler })(uniform([6]));
+  } finally {
+    logSink.write = write;
+    if (saved === undefined) delete process.env.KILN_LOGS;
+    else process.env.KILN_LOGS = saved;
+  }
+  const out = lines.join('\n');
+  assert.match(out, /output_code: \/\/ backend webgpu: 1 kernel\(s\)/);
+  assert.match(out, /output_code: \/\/ WGSL of \w+\n/);
+  assert.match(out, /output_code: @compute @workgroup_size/);
+  assert.not.match(out, /output_code: (pointwise|reduction) /, 'the generated code, not the loop program');
 });
 
 test('a float64 node runs as an eager step; the rest stays on the GPU', async () => {

@@ -86,6 +86,12 @@ export interface CompileObserver {
   onSkippedCallee?(callee: SkippedCallee): void;
 }
 
+/**
+ * Per compiler: who observes the compiles of every code location (`recordExplains`, which `kiln explain FILE`
+ * uses), asked once per location when a compiled function sets itself up. Set by explain.ts (no import cycle).
+ */
+export const locationObservers = new WeakMap<object, (cache: CodeCache) => CompileObserver>();
+
 export class CodeCache {
   readonly entries: CacheEntry[] = [];
   compiles = 0;

@@ -6,7 +6,7 @@ import { backendNames } from './backends/names.js';
 import { Compiler as CompilerClass } from './compiler.js';
 import { KilnConfigError } from './config/index.js';
 import { CheckFailedError } from '@kiln/shapes';
-import { cacheFor, cacheGeneration, CodeCache, newPrivateCache, readMutable, resetCaches } from './cache.js';
+import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
 import { describeFailedGuard } from './guards/failure.js';
@@ -145,6 +145,8 @@ interface FrameState {
   readonly options: CompileOptions & { readonly backend: string; readonly recompileLimit: number };
   /** The persistent cache key once computed (null: none applies). */
   persistKey?: PersistentCacheKey | null;
+  /** Who observes this location's compiles when compile() was given no observer (see locationObservers). */
+  readonly observer: CompileObserver | undefined;
 }
 
 function setup(fn: Function, given: CompileOptions, privateCache: boolean): FrameState {
@@ -169,7 +171,8 @@ function setup(fn: Function, given: CompileOptions, privateCache: boolean): Fram
   const key = `${info?.scriptId}:${info?.line}:${info?.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}|${options.backend}|${compilerId(compiler)}`;
   const cache = privateCache ? newPrivateCache(name, location) : cacheFor(key, name, location);
   const captures = info ? [...info.captures.values()].map((c) => c.value) : [];
-  return { generation: cacheGeneration, cache, captures, compiler, options };
+  const observer = privateCache ? undefined : locationObservers.get(compiler)?.(cache);
+  return { generation: cacheGeneration, cache, captures, compiler, options, observer };
 }
 
 /**
@@ -213,7 +216,7 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
         return runEntry(entry, fn, this, args, captures, mutable);
       }
     }
-    return onMiss(state, fn, this, args, observer);
+    return onMiss(state, fn, this, args, observer ?? state.observer);
   };
   Object.defineProperty(compiled, 'name', { value: `compiled_${fn.name || 'anonymous'}` });
   return compiled as unknown as F;

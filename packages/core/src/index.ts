@@ -9,6 +9,8 @@ export type {
 export { BackendUnavailableError, UnknownBackendError, backendAvailability, describeBackends, eagerBackend, selectBackend } from './backends/registry.js';
 export * from './compile.js';
 export * from './explain.js';
+export { recordExplains } from './explain-session.js';
+export type { ExplainSession, ExplainedFunction } from './explain-session.js';
 export * from './trace/errors.js';
 export * from './policy-api.js';
 export * from './config/index.js';
@@ -24,6 +26,6 @@ export { check, checkIsSize } from './checks.js';
 /** Names of the backends the default compiler can use (`auto` aside), best first. */
 export { backendNames } from './backends/names.js';
 export { captureForExport, compileGraphOn, parameterNamesOf } from './export-capture.js';
-export type { CapturedInput, ExportCapture, ExportCaptureOptions, OutputTemplate } from './export-capture.js';
+export type { CapturedInput, CapturedMutation, ExportCapture, ExportCaptureOptions, OutputTemplate } from './export-capture.js';
 export { loweringOverrides } from './backends/lowering-overrides.js';
 export type { LoweringOverride } from './backends/lowering-overrides.js';

@@ -61,13 +61,33 @@ Cli('kiln run loads the config, runs the file with its arguments, and returns it
   assert.match(missing.stderr, /nope\.mjs does not exist/);
 });
 
-Cli('kiln explain prints each compiled function with its graph breaks and recompiles', () => {
+Cli('kiln explain prints the full explain() output of each compiled function: graphs, guards, breaks, recompiles, kernels', () => {
   const dir = project({ 'main.mjs': program });
   const r = kiln(dir, ['explain', 'main.mjs']);
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stderr, /step \(main\.mjs:\d+\): \d+ graph\(s\)/, r.stderr);
-  assert.match(r.stderr, /break \[\d+\/\d+\] .*console\.log/);
-  assert.match(r.stderr, /recompile \[\d+\/1\] /);
+  assert.match(r.stdout, /result 3,3 3,3,3/, 'the program ran as under kiln run');
+  const out = r.stderr;
+  // Two calls (2 rows, then 3): each compile splits at console.log into the graph before it and a resume function.
+  assert.match(out, /=== step \(main\.mjs:\d+\): 4 graph\(s\), 2 graph break\(s\), 2 recompile\(s\)\n/, out);
+  // What explain(fn)(...args) prints, section by section.
+  assert.match(out, /\nBackends: cpu /);
+  assert.match(out, /\nBreak 1 \[\d+\/0\]: .*console\.log.*\n  at .*main\.mjs:6\n  hint: /);
+  assert.match(out, /\nRecompile \[\d+\/1\]: .*expected 2, got 3/);
+  assert.match(out, /\nGraph 1 \[\d+\/0\] before the break at .*main\.mjs:6:\n  .*\n  .*= mul\(/);
+  assert.match(out, /\nGraph 2 \[\d+\/0\] resume function 'step_resume_\d+':\n/);
+  assert.match(out, /\n  compiled by backend cpu: 1 kernel\n/);
+  assert.match(out, /\nGuards of entry 1:\n(  .*\n)*?  L\['x'\]: Tensor float32/);
+  assert.match(out, /\nOps: .*mul×/);
+  assert.match(out, /\nCompile times: [\d.]+ ms \(trace /);
+  const none = kiln(project({ 'plain.mjs': 'console.log(1);\n' }), ['explain', 'plain.mjs']);
+  assert.is(none.status, 0, none.stderr);
+  assert.match(none.stderr, /kiln explain: the program compiled nothing/);
+});
+
+Cli('kiln explain --help documents what it prints', () => {
+  const r = kiln(repoRoot, ['explain', '--help']);
+  assert.is(r.status, 0);
+  for (const part of ['graph breaks', 'recompiles', 'kernels', 'guards of each entry', 'compile times', 'stderr']) assert.ok(r.stdout.includes(part), part);
 });
 
 Cli('kiln report without @kiln/plugin-report installed says how to install it', () => {

@@ -68,7 +68,11 @@ Logs('output_code prints the generated kernels; graph_code prints the graph as c
   const f = (x: Tensor) => x.mul(2).add(1).exp();
   const out = withLogs('output_code,graph_code', () => k.compile(f)(k.ones([4])));
   assert.match(out, /output_code: \/\/ backend cpu: 1 kernel\(s\)/);
-  assert.match(out, /output_code: pointwise /);
+  // The wasm module as WAT, each kernel's function noted with its name and the graph ops it computes.
+  assert.match(out, /output_code: \(module\n/);
+  assert.match(out, /output_code:   \(func \$k0 \(export "k0"\) \(param i32 i32\)  ;; kernel pointwise\d+ \(pointwise\): (?=.*mul)(?=.*add)(?=.*exp)/);
+  assert.match(out, /output_code: +f32x4\.mul\n/);
+  assert.not.match(out, /output_code: pointwise /, 'the generated code, not the loop program');
   assert.match(out, /graph_code: function f\(x\) \{/);
   assert.match(out, /graph_code:   const \w+ = mul\(x, 2\);/);
   assert.not.match(out, /function guard/);

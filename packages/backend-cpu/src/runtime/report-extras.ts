@@ -1,8 +1,9 @@
 // What a CPU program's report offers on request (made lazily, and rebuilt for a program loaded from a
-// persistent cache, whose saved report holds plain data only): the wasm listing and per-step times.
+// persistent cache, whose saved report holds plain data only): the module as WAT, with each exported function
+// noted with the kernel it is and the graph ops it computes, and per-step times.
 import type { Graph } from '@kiln/graph';
 import type { BackendReport, LoweredProgram } from '@kiln/lower';
-import { disassemble } from '../codegen/wasm/disassemble.js';
+import { printWat } from '../codegen/wasm/print.js';
 import type { CompiledModule } from './compile.js';
 import type { ProgramRunner } from './program.js';
 
@@ -13,7 +14,10 @@ export function reportExtras(graph: Graph, program: LoweredProgram, module: Comp
   const opsOf = (kernel: string): string[] => [...(program.kernelNodes?.get(kernel) ?? [])].map((n) => opTargets.get(n) ?? n);
   const count = module.kernels.size;
   return {
-    generatedCode: () => `;; wasm module: ${module.wasm.byteLength} bytes, ${count} kernel${count === 1 ? '' : 's'}\n${disassemble(module.wasm)}`,
+    generatedCode: () => {
+      const notes = new Map(module.emitted.map((e) => [e.exportName, `kernel ${e.kernel.name} (${e.kernel.kind}): ${opsOf(e.kernel.name).join(', ') || 'no graph op'}`]));
+      return `;; wasm module: ${module.wasm.byteLength} bytes, ${count} kernel${count === 1 ? '' : 's'}\n${printWat(module.wasm, { notes })}`;
+    },
     stepTimes: () => runner.stepTimes(opsOf),
   };
 }

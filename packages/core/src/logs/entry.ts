@@ -26,11 +26,7 @@ export function logEntry(tag: string, name: string, what: () => string, entry: L
   log('graph_code', tag, () => graphCode(entry.graph, name));
   log('guards', tag, () => `guards for '${name}':\n${entry.guards.map((g) => `  ${g.text}`).join('\n')}`);
   log('verbose_guards', tag, () => entry.guardSource);
-  log('output_code', tag, () => {
-    const r = entry.backendReport;
-    const eager = r?.eagerSteps.length ? `\n// eager steps: ${r.eagerSteps.map((s) => `${s.op}${s.node ? ` (${s.node})` : ''}: ${s.reason}`).join('; ')}` : '';
-    return r?.code ? `// backend ${entry.backend}: ${r.kernels} kernel(s)\n${r.code}${eager}` : `// backend ${entry.backend} generated no code (it interprets the graph)${eager}`;
-  });
+  log('output_code', tag, () => outputCode(entry));
   if (logEnabled('dynamo')) {
     const ops = entry.graph.nodes.filter((n) => n.kind === 'call').length;
     log('dynamo', tag, `compiled '${name}': ${ops} op(s), ${entry.guards.length} guard(s), backend ${entry.backend}${entry.backendReport ? ` (${entry.backendReport.kernels} kernel(s))` : ''} in ${compileMs.toFixed(1)} ms`);
@@ -40,4 +36,17 @@ export function logEntry(tag: string, name: string, what: () => string, entry: L
     const phases = Object.entries(entry.compilePhasesMs ?? {}).map(([p, ms]) => `${p} ${ms.toFixed(1)} ms`);
     if (phases.length) logDetail('dynamo', tag, `phases: ${phases.join(', ')}`);
   }
+}
+
+/**
+ * KILN_LOGS=output_code: what the backend generated, in the backend's own printed form (wasm backends: the
+ * wasm module as WAT, each function noted with its kernel; WebGPU: each kernel's WGSL), then the nodes that
+ * run as eager steps. A backend that prints no generated code shows its program (`code`) instead.
+ */
+function outputCode(entry: LoggedEntry): string {
+  const r = entry.backendReport;
+  const eager = r?.eagerSteps.length ? `\n// eager steps: ${r.eagerSteps.map((s) => `${s.op}${s.node ? ` (${s.node})` : ''}: ${s.reason}`).join('; ')}` : '';
+  const code = r?.generatedCode?.() ?? r?.code;
+  if (!r || !code) return `// backend ${entry.backend} generated no code (${r?.wholeGraphFallback ? `not lowered: ${r.wholeGraphFallback}` : 'it interprets the graph'})${eager}`;
+  return `// backend ${entry.backend}: ${r.kernels} kernel(s)\n${code}${eager}`;
 }

@@ -81,11 +81,18 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   Exit code: the program's (1 when it throws), 2 on bad arguments.`),
   explain: (() => {
     let recorder: ReturnType<typeof explainRecorder>;
-    return programCommand('explain', 'run a program and print what each compiled function did (graphs, breaks, recompiles)', `usage: kiln explain FILE [args…]
-  Runs FILE like kiln run, then prints, per compiled function: graphs, ops, graph breaks with their reasons
-  and lines, and recompiles with the guard that failed (as explain(fn) does for one function).`, async () => ({
+    return programCommand('explain', 'run a program and print explain() of each function it compiled (graphs, guards, breaks, kernels)', `usage: kiln explain FILE [args…]
+  Runs FILE like kiln run, then prints on stderr, after the program's own output, what explain(fn)(...args)
+  prints, for every function the program compiled (all its calls together):
+    - the backends, graph count, graph breaks (reason, line, hint, what runs eagerly, resume functions);
+    - recompiles, each with the guard that failed (expected and actual value);
+    - each graph as captured, the backend that compiled it, its kernels, fusions and eager steps;
+    - forward/backward graphs where inputs required grad; guards of each entry; call decisions;
+    - op counts and compile times per phase.
+  Functions keep their ordinary caches (as under kiln run); KILN_LOGS applies as usual.
+  Exit code: the program's (1 when it throws), 2 on bad arguments.`, async () => ({
       plugin: (recorder = explainRecorder()),
-      after: () => void process.stderr.write(recorder.summary()),
+      after: () => void process.stderr.write(recorder.printout()),
     }));
   })(),
   report: programCommand('report', `run a program with ${REPORT_PLUGIN} loaded and write its HTML compile report`, `usage: kiln report FILE [args…]
