@@ -6,7 +6,8 @@ import type { Graph } from '@kiln/graph';
 import { Interpreter, userFacingError } from '@kiln/graph';
 import type { Backend, BackendAvailability, BackendCapabilities, BackendCompileContext, CompiledGraph, LoweredProgram } from '@kiln/lower';
 import { LoweringError, backendPlugin, loweredOps, lowerForCodegen, printProgram, registerBackend } from '@kiln/lower';
-import { Arena, ArenaOutOfMemoryError } from './runtime/arena.js';
+import { ArenaOutOfMemoryError } from './runtime/arena.js';
+import { cpuArena } from './runtime/process-arena.js';
 import { wasmApi } from './runtime/wasm-api.js';
 import { compileKernels } from './runtime/compile.js';
 import type { CompiledModule } from './runtime/compile.js';
@@ -16,14 +17,8 @@ import { warnEagerFallback } from './runtime/eager-fallback.js';
 import { reportExtras } from './runtime/report-extras.js';
 import { cpuPersistence } from './runtime/persist.js';
 
-/**
- * One arena for every program of the process: buffers of one call are freed before the next; resident
- * outputs stay until their tensors are garbage-collected, and any program reads them without a copy.
- */
-let sharedArena: Arena | undefined;
-const arena = () => (sharedArena ??= new Arena());
-/** The process's arena (e.g. for `residentPool(cpuArena())` figures). */
-export const cpuArena = (): Arena => arena();
+/** The process's arena (runtime/process-arena.ts), made at the first compile. */
+const arena = cpuArena;
 
 /** What lowering may hand this code generator: wasm32 SIMD float32/int32, bools as bytes, no float64 math. */
 export const CPU_CAPABILITIES: BackendCapabilities = Object.freeze<BackendCapabilities>({

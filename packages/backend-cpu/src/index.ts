@@ -1,6 +1,6 @@
 export { Arena, ArenaOutOfMemoryError, ARENA_MAX_BYTES, type TypedArray } from './runtime/arena.js';
 export { KernelSizeLimitError, KERNEL_INT32_LIMIT, kernelSizeCheck, checkKernelSizes, type KernelSizeCheck } from './runtime/size-limits.js';
-export { makeCall, kernelMacs, type Exports as KernelExports } from './runtime/dispatch.js';
+export { makeCall, type Exports as KernelExports, type KernelCall } from './runtime/dispatch.js';
 export { MEMORY_IMPORT } from './codegen/wasm/module.js';
 export { compileKernels, unsupportedReason, type CompileOptions, type CompiledKernel, type CompiledModule } from './runtime/compile.js';
 export { runOnArrays, type ArrayArgs, type RunStats } from './runtime/run.js';
@@ -8,7 +8,8 @@ export { CpuCodegenError } from './codegen/kernels/errors.js';
 export type { KernelSignature } from './codegen/kernels/frame.js';
 export { ModuleBuilder } from './codegen/wasm/module.js';
 export { FunctionBuilder, type Local } from './codegen/wasm/function.js';
-export { cpuBackend, cpuBackendPlugin, compileGraphForCpu, cpuArena } from './backend.js';
+export { cpuBackend, cpuBackendPlugin, compileGraphForCpu } from './backend.js';
+export { cpuArena } from './runtime/process-arena.js';
 export { cpuBackendPlugin as default } from './backend.js';
 export { ProgramRunner, type ProgramStats } from './runtime/program.js';
 export { configureResident, residentPool, ResidentBlock, ResidentPool, ResidentConfigError, RESIDENT_FLOOR_BYTES, type ResidentOptions } from './runtime/resident.js';
@@ -16,6 +17,8 @@ export { printWat, type WatOptions } from './codegen/wasm/print.js';
 /** The old name of printWat, kept for callers written before it printed WAT. */
 export { printWat as disassemble } from './codegen/wasm/print.js';
 export { ThreadPool } from './runtime/threads.js';
-export { THREADING_MIN_MACS } from './runtime/dispatch.js';
+export { THREADING_MIN_MACS, THREADING_MIN_ELEMENTS } from './runtime/dispatch.js';
+export { SplitChoice, PROBE_EVERY } from './runtime/split-choice.js';
+export { configureThreads, threadCount, MAX_DEFAULT_THREADS, type ThreadOptions } from './runtime/process-arena.js';
 export { autotuneMatmul, autotuneOptionsFromEnv, machineKey, matmulAutotuneResult, MatmulAutotuneConfigError, MATMUL_SEARCH_SPACE, type AutotuneOptions, type AutotuneResult } from './runtime/matmul-autotune.js';
 export { DEFAULT_MATMUL_BLOCKING, type MatmulBlocking } from './codegen/kernels/matmul.js';

@@ -1,6 +1,6 @@
 // Shared test plumbing: random buffers, running a kernel through wasm and the reference, comparing.
 import * as assert from 'uvu/assert';
-import type { Kernel, LoopDType } from '@kiln/lower';
+import { type Kernel, type LoopDType, type ReductionKernel, type SizeExpr, loop } from '@kiln/lower';
 import { Arena, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
 import { runReference } from './reference.js';
 
@@ -55,4 +55,18 @@ export function assertClose(got: TypedArray, want: TypedArray, rtol = 1e-5, atol
       assert.unreachable(`${what}: element ${i}: got ${g}, want ${w}`);
     }
   }
+}
+
+const { acc, contiguous, div, load, sub, unary } = loop;
+
+/** softmax over the last axis as one kernel: max, sum of exp(x - max), then exp(x - max) / sum. */
+export function softmaxKernel(rows: SizeExpr, cols: SizeExpr, params: string[] = []): ReductionKernel {
+  const x = load('x', contiguous([rows, cols]));
+  const shifted = unary('exp', sub(x, acc(0)));
+  return {
+    kind: 'reduction', name: 'softmax', params, inputs: [{ name: 'x', dtype: 'float32' }],
+    outputs: [{ name: 'y', dtype: 'float32' }], outer: [rows], reduce: [cols],
+    stages: [{ type: 'max', prologue: x }, { type: 'sum', prologue: shifted }],
+    stores: [{ buffer: 'y', scope: 'full', access: contiguous([rows, cols]), value: div(shifted, acc(1)) }],
+  };
 }

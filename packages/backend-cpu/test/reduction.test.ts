@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import { sizeParam, type ReductionKernel, type ReductionType, type SizeExpr, loop } from '@kiln/lower';
 import * as assert from 'uvu/assert';
 import { compileKernels, disassemble } from '@kiln/backend-cpu';
-import { assertClose, randInt, randomArray, runBoth, sharedArena } from './helpers.js';
+import { assertClose, randInt, randomArray, runBoth, sharedArena, softmaxKernel } from './helpers.js';
 
 const { acc, add, binary, cast, constant, contiguous, div, load, sub, unary } = loop;
 
@@ -88,18 +88,6 @@ Reduction('reductions over leading and middle axes vectorise across the outer ax
   const { got, want } = runBoth(mid, { x: randomArray(f32, A * R * B) }, { out: A * B });
   assertClose(got.out!, want.out!, 1e-5, 1e-6, 'midsum');
 });
-
-/** softmax over the last axis as one kernel: max, sum of exp(x - max), then exp(x - max) / sum. */
-export function softmaxKernel(rows: SizeExpr, cols: SizeExpr, params: string[] = []): ReductionKernel {
-  const x = load('x', contiguous([rows, cols]));
-  const shifted = unary('exp', sub(x, acc(0)));
-  return {
-    kind: 'reduction', name: 'softmax', params, inputs: [{ name: 'x', dtype: f32 }],
-    outputs: [{ name: 'y', dtype: f32 }], outer: [rows], reduce: [cols],
-    stages: [{ type: 'max', prologue: x }, { type: 'sum', prologue: shifted }],
-    stores: [{ buffer: 'y', scope: 'full', access: contiguous([rows, cols]), value: div(shifted, acc(1)) }],
-  };
-}
 
 Reduction('softmax with symbolic sizes, reused across calls', () => {
   const k = softmaxKernel(sizeParam('s0'), sizeParam('s1'), ['s0', 's1']);

@@ -1,16 +1,17 @@
-// Matmuls split across worker threads on a shared arena give the same results as one thread.
+// Kernels split across worker threads on a shared arena give the same bits as one thread: matmuls by output
+// columns, pointwise kernels by elements (or outer rows), reductions (softmax) by rows. Small calls stay on
+// the calling thread, and a pool whose workers cannot start runs every share on the caller.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type MatmulKernel, loop } from '@kiln/lower';
-import { Arena, compileKernels, runOnArrays } from '@kiln/backend-cpu';
+import { type Kernel, type MatmulKernel, type PointwiseKernel, loop, sizeParam } from '@kiln/lower';
+import { Arena, PROBE_EVERY, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
 import { runReference } from './reference.js';
-import { assertClose, randomArray } from './helpers.js';
+import { assertClose, randomArray, softmaxKernel } from './helpers.js';
 
-const { acc, add, load, unary } = loop;
-
+const { acc, add, contiguous, load, mul, unary } = loop;
 const f32 = 'float32' as const;
 
-function kernel(batch: number[], m: number, n: number, k: number, withEpilogue: boolean): MatmulKernel {
+function matmul(batch: number[], m: number, n: number, k: number, withEpilogue: boolean): MatmulKernel {
   const bs = (s: number) => (batch.length ? [s] : []);
   return {
     kind: 'extern', op: 'matmul', name: 'tmm', params: [],
@@ -23,29 +24,154 @@ function kernel(batch: number[], m: number, n: number, k: number, withEpilogue: 
   };
 }
 
+const n = sizeParam('n');
+/** sqrt(a² + b²) over a symbolic n: one axis, split by elements. */
+const hypot: PointwiseKernel = {
+  kind: 'pointwise', name: 'hypot', params: ['n'], inputs: [{ name: 'a', dtype: f32 }, { name: 'b', dtype: f32 }],
+  outputs: [{ name: 'out', dtype: f32 }], sizes: [n],
+  stores: [{ buffer: 'out', access: contiguous([n]), value: unary('sqrt', add(mul(load('a', contiguous([n])), load('a', contiguous([n]))), mul(load('b', contiguous([n])), load('b', contiguous([n]))))) }],
+};
+
+/** exp of a transpose, rows × cols: two axes that do not merge, split by outer rows. */
+function expTranspose(rows: number, cols: number): PointwiseKernel {
+  return {
+    kind: 'pointwise', name: 'expT', params: [], inputs: [{ name: 'x', dtype: f32 }], outputs: [{ name: 'y', dtype: f32 }],
+    sizes: [rows, cols], stores: [{ buffer: 'y', access: contiguous([rows, cols]), value: unary('exp', load('x', { offset: 0, strides: [1, rows] })) }],
+  };
+}
+
+const softmax = (rows: number, cols: number) => softmaxKernel(rows, cols);
+
+const single = new Arena(1 << 20);
+const threaded = new Arena(1 << 20, { threads: 2 });
+const pool = threaded.threads!;
+pool.adaptive = false; // split every large call: these tests check what a split computes
+
+/** Runs `kernel` on both arenas; returns both outputs and whether the threaded call was split (1) or not (0). */
+function onBoth(kernel: Kernel, inputs: Record<string, TypedArray>, out: string, numel: number, params: Record<string, number> = {}) {
+  const one = new Float32Array(numel), two = new Float32Array(numel);
+  runOnArrays(compileKernels([kernel], single).kernels.get(kernel.name)!, single, { inputs, outputs: { [out]: one }, params });
+  const before = pool.stats.splitCalls;
+  runOnArrays(compileKernels([kernel], threaded).kernels.get(kernel.name)!, threaded, { inputs, outputs: { [out]: two }, params });
+  return { one, two, sent: pool.stats.splitCalls - before };
+}
+
+/** The first large call starts the worker; it boots in the background and needs a few event-loop turns. */
+async function workersReady(): Promise<void> {
+  if (pool.started === 0) onBoth(hypot, { a: new Float32Array(THREADING_MIN_ELEMENTS), b: new Float32Array(THREADING_MIN_ELEMENTS) }, 'out', THREADING_MIN_ELEMENTS, { n: THREADING_MIN_ELEMENTS });
+  for (let i = 0; i < 500 && pool.ready < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.is(pool.ready, 1, 'the worker started');
+}
+
 const Threads = suite('threads');
 
+Threads('no worker starts with the arena: only a call large enough to split starts one', () => {
+  const fresh = new Arena(1 << 16, { threads: 2 });
+  const k = compileKernels([hypot], fresh).kernels.get('hypot')!;
+  const small = { a: randomArray(f32, 1000), b: randomArray(f32, 1000) };
+  const out = new Float32Array(1000);
+  runOnArrays(k, fresh, { inputs: small, outputs: { out }, params: { n: 1000 } });
+  assert.is(fresh.threads!.started, 0);
+  assert.is(k.call({ a: 64, b: 64, out: 64 }, { n: 8 }), 1, 'an 8-element call runs on one thread');
+});
+
+Threads('pointwise by elements: the same bits as one thread, at sizes that do not divide evenly', async () => {
+  await workersReady();
+  for (const size of [THREADING_MIN_ELEMENTS + 13, (1 << 20) + 3, 3 * THREADING_MIN_ELEMENTS - 1]) {
+    const inputs = { a: randomArray(f32, size), b: randomArray(f32, size) };
+    const { one, two, sent } = onBoth(hypot, inputs, 'out', size, { n: size });
+    assert.is(sent, 1, `hypot ${size} split between both threads`);
+    assert.equal(two, one, `hypot ${size}`);
+  }
+  const { sent } = onBoth(hypot, { a: randomArray(f32, 4096), b: randomArray(f32, 4096) }, 'out', 4096, { n: 4096 });
+  assert.is(sent, 0, 'a 4096-element call stays on the calling thread');
+});
+
+Threads('pointwise by outer rows (a transpose) and reductions by rows (softmax): the same bits', async () => {
+  await workersReady();
+  const x = randomArray(f32, 601 * 1000, -20, 20);
+  const t = onBoth(expTranspose(601, 1000), { x }, 'y', 601 * 1000);
+  assert.is(t.sent, 1, 'the transpose split');
+  assert.equal(t.two, t.one);
+  const s = onBoth(softmax(601, 1000), { x }, 'y', 601 * 1000);
+  assert.is(s.sent, 1, 'softmax split');
+  assert.equal(s.two, s.one);
+  const want = new Float32Array(601 * 1000);
+  runReference(softmax(601, 1000), { buffers: { x, y: want }, params: {} });
+  assertClose(s.two, want, 1e-6, 1e-5, 'softmax vs the reference');
+  const small = onBoth(softmax(8, 1000), { x: x.subarray(0, 8000) }, 'y', 8000);
+  assert.is(small.sent, 0, 'an 8-row softmax stays on the calling thread');
+});
+
 Threads('column-split matmuls match the reference; small ones stay on the calling thread', async () => {
-  const arena = new Arena(1 << 20, { threads: 2 });
-  const pool = arena.threads!;
-  for (let i = 0; i < 200 && pool.ready < 1; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.is(pool.ready, 1, 'the worker started');
+  await workersReady();
   const cases: [number[], number, number, number, boolean][] = [
     [[], 256, 256, 256, false], [[], 200, 264, 300, true], [[2], 130, 136, 260, true], [[], 256, 256, 0, true], [[], 8, 8, 8, false],
   ];
-  for (const [batch, m, n, k, epi] of cases) {
-    const before = pool.stats.sentToWorkers;
-    const kern = kernel(batch, m, n, k, epi);
+  for (const [batch, m, nn, k, epi] of cases) {
+    const kern = matmul(batch, m, nn, k, epi);
     const B = batch.reduce((x, y) => x * y, 1);
-    const inputs = { a: randomArray(f32, B * m * k), b: randomArray(f32, k * n), ...(epi ? { bias: randomArray(f32, n) } : {}) };
-    const got = new Float32Array(B * m * n), want = new Float32Array(B * m * n);
-    runOnArrays(compileKernels([kern], arena).kernels.get('tmm')!, arena, { inputs, outputs: { c: got } });
+    const inputs = { a: randomArray(f32, B * m * k), b: randomArray(f32, k * nn), ...(epi ? { bias: randomArray(f32, nn) } : {}) };
+    const { one, two, sent } = onBoth(kern, inputs, 'c', B * m * nn);
+    const want = new Float32Array(B * m * nn);
     runReference(kern, { buffers: { ...inputs, c: want }, params: {} });
-    assertClose(got, want, 1e-4, 1e-4, `${batch} ${m}x${n}x${k}`);
-    const threaded = B * m * n * k >= 1 << 22;
-    assert.is(pool.stats.sentToWorkers - before, threaded ? 1 : 0, `${m}x${n}x${k} threaded: ${threaded}`);
+    assertClose(two, want, 1e-4, 1e-4, `${batch} ${m}x${nn}x${k}`);
+    assert.equal(two, one, `${m}x${nn}x${k}: the same bits as one thread`);
+    const split = B * m * nn * k >= 1 << 22;
+    assert.is(sent, split ? 1 : 0, `${m}x${nn}x${k} split: ${split}`);
   }
-  await pool.close();
 });
+
+Threads('the worker takes chunks of split calls (calls repeated until the OS schedules it: the machine is shared)', async () => {
+  await workersReady();
+  const size = 1 << 22;
+  const inputs = { a: randomArray(f32, size), b: randomArray(f32, size) };
+  const k = compileKernels([hypot], threaded).kernels.get('hypot')!;
+  const before = pool.stats.chunksByWorkers;
+  const out = new Float32Array(size);
+  for (let i = 0; i < 200 && pool.stats.chunksByWorkers === before; i++) {
+    runOnArrays(k, threaded, { inputs, outputs: { out }, params: { n: size } });
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  assert.ok(pool.stats.chunksByWorkers > before, `no chunk ran on the worker in 200 calls (${JSON.stringify(pool.stats)})`);
+  const want = new Float32Array(size);
+  runOnArrays(compileKernels([hypot], single).kernels.get('hypot')!, single, { inputs, outputs: { out: want }, params: { n: size } });
+  assert.equal(out, want);
+});
+
+Threads('a pool whose workers cannot start runs every chunk on the calling thread, correctly', () => {
+  const arena = new Arena(1 << 16, { threads: 3 });
+  arena.threads!.unavailable = new Error('no workers here'); // as if new Worker() had thrown
+  const size = 2 * THREADING_MIN_ELEMENTS + 5;
+  const inputs = { a: randomArray(f32, size), b: randomArray(f32, size) };
+  const got = new Float32Array(size), want = new Float32Array(size);
+  runOnArrays(compileKernels([hypot], arena).kernels.get('hypot')!, arena, { inputs, outputs: { out: got }, params: { n: size } });
+  runOnArrays(compileKernels([hypot], single).kernels.get('hypot')!, single, { inputs, outputs: { out: want }, params: { n: size } });
+  const { started, stats } = arena.threads!;
+  assert.equal([started, stats.splitCalls, stats.offered, stats.chunksByWorkers], [0, 1, 0, 0]);
+  assert.equal(got, want);
+});
+
+Threads('each kernel splits only where splitting measured faster, and tries the other way again now and then', () => {
+  const busy = new SplitChoice(); // a loaded machine: the split calls are slower
+  const ways: boolean[] = [];
+  for (let i = 0; i < 3 * PROBE_EVERY; i++) {
+    const split = busy.next();
+    ways.push(split);
+    busy.record(split, split ? 8 : 2, 1 << 20);
+  }
+  assert.equal(ways.slice(0, 2), [true, false], 'measures both ways first');
+  assert.is(ways.filter(Boolean).length, 1 + 3, 'then one thread, with a split probe every PROBE_EVERY calls');
+  const idle = new SplitChoice(); // idle cores: split calls are faster
+  let splits = 0;
+  for (let i = 0; i < 3 * PROBE_EVERY; i++) {
+    const split = idle.next();
+    splits += split ? 1 : 0;
+    idle.record(split, split ? 1 : 2, 1 << 20);
+  }
+  assert.is(splits, 3 * PROBE_EVERY - 1 - 3, 'split, with a one-thread probe every PROBE_EVERY calls');
+});
+
+Threads.after(() => pool.close());
 
 Threads.run();

@@ -22,8 +22,8 @@ export type { CompileOptions, ExplainOutput, KilnPlugin, KilnConfig } from '@kil
 // What check() and data-dependent sizes raise, so users can test for them through the one import.
 export { CheckFailedError, DataDependentError } from '@kiln/shapes';
 
-// Memory settings of the CPU backend (resident outputs and kept inputs).
-export { configureResident } from '@kiln/backend-cpu';
+// Settings of the CPU backend: memory (resident outputs and kept inputs) and threads.
+export { configureResident, configureThreads } from '@kiln/backend-cpu';
 export type { ResidentOptions } from '@kiln/backend-cpu';
 
 // Export (torch.export's counterpart): a whole-graph program with specs, state and dims, saved and loaded.

@@ -2,7 +2,7 @@
 // backend does them (the same lowerForCodegen and compileKernels), then everything the runtime needs as
 // data. A node the CPU code generator leaves to an eager kernel becomes an eager step the module runs with
 // its own copy of that kernel (runtime/eager-kernels.ts), or an error naming the op where there is none.
-import { Arena, CpuCodegenError, DEFAULT_MATMUL_BLOCKING, compileKernels, cpuBackend, kernelMacs, kernelSizeCheck, type MatmulBlocking } from '@kiln/backend-cpu';
+import { Arena, CpuCodegenError, DEFAULT_MATMUL_BLOCKING, compileKernels, cpuBackend, kernelSizeCheck, type MatmulBlocking } from '@kiln/backend-cpu';
 import type { Kernel } from '@kiln/lower';
 import { lowerForCodegen, planMemory } from '@kiln/lower';
 import type { Tensor } from '@kiln/tensor';
@@ -45,7 +45,7 @@ export function planForCpu(source: AotSource, blocking: MatmulBlocking = DEFAULT
     }
     if (step.kind !== 'kernel') return checkStep(step);
     const k = step.kernel;
-    return { kind: 'kernel' as const, name: k.name, exportName: `k${order.indexOf(k)}`, signature: generated.kernels.get(k.name)!.signature, macs: kernelMacs(k), sizes: kernelSizeCheck(k) };
+    return { kind: 'kernel' as const, name: k.name, exportName: `k${order.indexOf(k)}`, signature: generated.kernels.get(k.name)!.signature, sizes: kernelSizeCheck(k) };
   });
   return {
     plan: { ...common, backend: 'cpu', steps, allocBefore, freeAfter, setsImpreciseFlag: generated.setsImpreciseFlag },

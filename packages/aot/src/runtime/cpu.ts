@@ -36,10 +36,10 @@ export async function instantiateCpuProgram(plan: CpuPlan, wasm: Uint8Array, wei
   const arena = new Arena();
   const module = await WebAssembly.compile(wasm);
   const instance = await WebAssembly.instantiate(module, { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: arena.memory } });
-  const exports = { fn: (name: string) => instance.exports[name] as (...args: number[]) => void, index: () => -1, moduleId: undefined };
+  const exports = { fn: (name: string) => instance.exports[name] as (...args: number[]) => void, index: () => -1 };
   const calls = new Map<string, Call>();
   for (const step of plan.steps) {
-    if (step.kind === 'kernel') calls.set(step.name, makeCall(step.macs, step.signature, step.exportName, exports, arena));
+    if (step.kind === 'kernel') calls.set(step.name, makeCall(step.signature, step.exportName, exports, arena));
   }
   const resident = new Map<string, number>(); // buffer → pointer of its weight, copied in once
   const copyIn = (bytes: Uint8Array): number => {

@@ -53,7 +53,6 @@ export interface AotKernelStep {
   /** The wasm export (`k0`, `k1`…): generated, never a user string. */
   readonly exportName: string;
   readonly signature: KernelSignature;
-  readonly macs: SizeExpr;
   readonly sizes: KernelSizeCheck;
 }
 

@@ -48,8 +48,8 @@ export class ArenaOutOfMemoryError extends KilnError {
  * imports it); the arena does not import node:worker_threads itself, so it also loads where that module
  * does not exist: browsers, and the standalone runtime of AOT-compiled modules, which never use threads.
  */
-let startThreadPool: ((memory: WasmMemory, workers: number) => ThreadPool) | undefined;
-export function installThreadPool(start: (memory: WasmMemory, workers: number) => ThreadPool): void {
+let startThreadPool: ((memory: WasmMemory, threads: number) => ThreadPool) | undefined;
+export function installThreadPool(start: (memory: WasmMemory, threads: number) => ThreadPool): void {
   startThreadPool = start;
 }
 
@@ -73,13 +73,15 @@ export class Arena {
   /** Worker threads that share this arena's memory (see `threads.ts`); only for `{ threads: n > 1 }`. */
   readonly threads: ThreadPool | undefined;
 
-  /**
-   * `threads: n > 1` makes the memory shared (a SharedArrayBuffer, with a fixed maximum of 2 GiB) and starts
-   * n - 1 worker threads that large matmuls split their columns with.
-   */
   /** Bytes this arena may hand out (its top never passes it); see `ARENA_MAX_BYTES`. */
   maxBytes: number;
 
+  /**
+   * `threads: n > 1` makes the memory shared (a SharedArrayBuffer, with a fixed maximum of 2 GiB) and gives
+   * it a pool of up to n - 1 worker threads (started at the first large call) that large kernels split
+   * their work with. The default, 1, is one thread on an unshared memory; the CPU backend's own arena takes
+   * its count from `configureThreads` / `KILN_THREADS` / the core count (runtime/process-arena.ts).
+   */
   constructor(initialBytes = 16 * PAGE, options: { threads?: number; maxBytes?: number } = {}) {
     const initial = Math.ceil(initialBytes / PAGE);
     this.maxBytes = Math.min(options.maxBytes ?? ARENA_MAX_BYTES, ARENA_MAX_BYTES);
@@ -88,7 +90,7 @@ export class Arena {
       if (!startThreadPool) throw new KilnError('wasm arena: threads need the worker pool of @kiln/backend-cpu (worker_threads of Node), which this runtime does not load', 'create threaded arenas through the @kiln/backend-cpu package in Node');
       this.maximumPages = 32768;
       this.memory = new wasmApi.Memory({ initial, maximum: this.maximumPages, shared: true });
-      this.threads = startThreadPool(this.memory, threads - 1);
+      this.threads = startThreadPool(this.memory, threads);
     } else {
       this.maximumPages = undefined;
       this.memory = new wasmApi.Memory({ initial });

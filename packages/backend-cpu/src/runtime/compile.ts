@@ -12,13 +12,13 @@ import { tunedMatmulBlocking } from './matmul-autotune.js';
 import type { Arena } from './arena.js';
 import { CpuCodegenError } from '../codegen/kernels/errors.js';
 import { wasmApi } from './wasm-api.js';
-import { kernelMacs, makeCall, type Exports } from './dispatch.js';
+import { makeCall, type Exports, type KernelCall } from './dispatch.js';
 
 export interface CompiledKernel {
   readonly kernel: Kernel;
   readonly signature: KernelSignature;
-  /** Runs on arena pointers (byte addresses) and size parameters. */
-  call(pointers: Readonly<Record<string, number>>, params?: Readonly<Record<string, number>>): void;
+  /** Runs on arena pointers (byte addresses) and size parameters; answers on how many threads it ran. */
+  readonly call: KernelCall;
 }
 
 export interface CompiledModule {
@@ -95,16 +95,16 @@ export function instantiateKernels(emitted: readonly EmittedKernel[], wasm: Uint
     exportName,
     ...(signature.split?.epilogue ? [signature.split.epilogue.exportName] : []),
   ]);
-  // workers get the module only when something in it can be split between threads
-  const moduleId = arena.threads && emitted.some((e) => e.signature.split) ? arena.threads.register(compiledModule, exportNames) : undefined;
+  const pool = arena.threads;
+  let moduleId: number | undefined;
   const exports: Exports = {
     fn: (name) => instance.exports[name] as (...args: number[]) => void,
     index: (name) => exportNames.indexOf(name),
-    moduleId,
+    ...(pool ? { threaded: () => (moduleId ??= pool.register(compiledModule, exportNames, exports)) } : {}),
   };
   const compiled = new Map<string, CompiledKernel>();
   for (const { kernel, signature, exportName } of emitted) {
-    compiled.set(kernel.name, { kernel, signature, call: makeCall(kernelMacs(kernel), signature, exportName, exports, arena) });
+    compiled.set(kernel.name, { kernel, signature, call: makeCall(signature, exportName, exports, arena) });
   }
   return compiled;
 }

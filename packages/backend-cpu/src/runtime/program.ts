@@ -27,6 +27,8 @@ export interface ProgramStats {
    * size was past the kernels' int32 range (KernelSizeLimitError).
    */
   eagerCalls: number;
+  /** Kernel calls split between threads (large enough to pay; see runtime/dispatch.ts), counted on every call. */
+  threadedKernelCalls: number;
 }
 
 /** The arena as the executor's device memory: blocks are byte offsets into the wasm memory. */
@@ -35,7 +37,9 @@ class CpuMemory implements DeviceMemory<number> {
   private readonly kernels: (CompiledKernel | undefined)[];
   private readonly sizeChecks: (KernelSizeCheck | undefined)[];
 
-  constructor(program: LoweredProgram, module: CompiledModule, private readonly arena: Arena, private readonly pool: ResidentPool) {
+  constructor(
+    program: LoweredProgram, module: CompiledModule, private readonly arena: Arena, private readonly pool: ResidentPool, private readonly stats: ProgramStats,
+  ) {
     this.kernels = program.steps.map((s) => (s.kind === 'kernel' ? module.kernels.get(s.kernel.name) : undefined));
     this.sizeChecks = program.steps.map((s) => (s.kind === 'kernel' ? kernelSizeCheck(s.kernel) : undefined));
   }
@@ -59,7 +63,7 @@ class CpuMemory implements DeviceMemory<number> {
   dispatch(step: number, _kernel: Kernel, blocks: Readonly<Record<string, number>>, params: Readonly<Record<string, number>>): void {
     const sizes = this.sizeChecks[step];
     if (sizes) checkKernelSizes(sizes, params);
-    this.kernels[step]!.call(blocks, params);
+    if (this.kernels[step]!.call(blocks, params) > 1) this.stats.threadedKernelCalls++;
   }
 
   /** A contiguous tensor resident in this arena is read in place; `inputs` holds it, so its block outlives the call. */
@@ -69,7 +73,7 @@ class CpuMemory implements DeviceMemory<number> {
 }
 
 export class ProgramRunner {
-  readonly stats: ProgramStats = { calls: 0, copyInMs: 0, computeMs: 0, copyOutMs: 0, recomputed: 0, eagerCalls: 0 };
+  readonly stats: ProgramStats = { calls: 0, copyInMs: 0, computeMs: 0, copyOutMs: 0, recomputed: 0, eagerCalls: 0, threadedKernelCalls: 0 };
   private readonly constantPointers = new Map<string, number>();
   private readonly pool: ResidentPool;
   private readonly executor: ProgramExecutor<number>;
@@ -90,7 +94,7 @@ export class ProgramRunner {
     private readonly eager?: EagerRun,
   ) {
     this.pool = residentPool(arena);
-    this.executor = new ProgramExecutor(program, new CpuMemory(program, module, arena, this.pool));
+    this.executor = new ProgramExecutor(program, new CpuMemory(program, module, arena, this.pool, this.stats));
     // Constants (captured weights) are copied into the arena once, not on every call; if one does not fit,
     // those already copied are given back, so a failed compile leaves the arena as it was.
     try {

@@ -1,41 +1,61 @@
 // Worker threads over a shared wasm memory. Each worker instantiates the same compiled modules on the same
-// memory, so a kernel call can be split: the main thread runs one share and the workers the others, at
-// the same time, on the same buffers. Dispatch is synchronous and allocation-free: arguments go through a
-// small shared Int32Array and Atomics.wait/notify, never through postMessage (which needs an event loop
-// turn). Modules do go by message, and a worker that finds one missing pulls it with receiveMessageOnPort.
+// memory, so a kernel call can be split: its range is cut into chunks, and the calling thread and the
+// workers take chunks from one shared counter until none are left, on the same buffers. Dispatch is
+// synchronous: arguments go through small shared Int32Arrays and Atomics.wait/notify, never through
+// postMessage (which needs an event loop turn). Modules do go by message, and a worker drains its port with
+// receiveMessageOnPort before each call.
+// Chunks, not one fixed share per thread, because the machine may be busy: a worker the OS has not
+// scheduled yet must not hold the caller up. The caller takes every chunk left, then withdraws the offer
+// from a worker that has not started (compare-and-swap), and waits only for workers already running one.
+// Workers start at the first call large enough to split, not with the arena: a process that only runs
+// small kernels never starts one.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { KilnError } from '@kiln/tensor';
 import type { WasmMemory } from './wasm-api.js';
 import { installThreadPool } from './arena.js';
+import { MAX_CHUNKS } from './dispatch.js';
 
-const IDLE = 0, WORK = 1, DONE = 2, FAILED = 3;
-const MAX_ARGS = 56;
-/** Control-block slot the worker sets once it is running: until then its shares run on the caller. */
-const READY = 62;
+const IDLE = 0, OFFERED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
+const MAX_ARGS = 52;
+/** Control-block slots: the chunk a worker failed on (run again by the caller), and the worker's readiness. */
+const FAILED_CHUNK = 60, READY = 62;
 
-// Plain CommonJS, run with `eval: true`: a worker needs nothing but the memory, the control block and
-// the port modules arrive on.
+// Plain CommonJS, run with `eval: true`: a worker needs nothing but the memory, its control block, the
+// pool's chunk table and the port modules arrive on (`{ id, module, names }`, or `{ forget: id }` once the
+// module's kernels were collected).
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { memory, control, port } = workerData;
+const { memory, control, chunks, port } = workerData;
 const ctrl = new Int32Array(control);
+const table = new Int32Array(chunks);
 const modules = new Map();
+const take = (m) => {
+  if (m.forget !== undefined) return void modules.delete(m.forget);
+  const instance = new WebAssembly.Instance(m.module, { env: { memory } });
+  modules.set(m.id, m.names.map((n) => instance.exports[n]));
+};
 Atomics.store(ctrl, ${READY}, 1);
 for (;;) {
   Atomics.wait(ctrl, 0, ${IDLE});
-  if (Atomics.load(ctrl, 0) !== ${WORK}) continue;
+  // the caller may have withdrawn the offer (it ran every chunk itself): then nothing to do
+  if (Atomics.compareExchange(ctrl, 0, ${OFFERED}, ${RUNNING}) !== ${OFFERED}) continue;
   let state = ${DONE};
+  let chunk = -1;
   try {
+    for (let m; (m = receiveMessageOnPort(port)); ) take(m.message);
     const id = ctrl[1];
     while (!modules.has(id)) {
       const m = receiveMessageOnPort(port);
-      if (!m) { Atomics.wait(ctrl, 63, 0, 1); continue; }
-      const instance = new WebAssembly.Instance(m.message.module, { env: { memory } });
-      modules.set(m.message.id, m.message.names.map((n) => instance.exports[n]));
+      if (m) take(m.message);
+      else Atomics.wait(ctrl, 63, 0, 1);
     }
+    const fn = modules.get(id)[ctrl[2]];
     const args = Array.from(ctrl.subarray(4, 4 + ctrl[3]));
-    modules.get(id)[ctrl[2]](...args);
+    const count = table[1];
+    while ((chunk = Atomics.add(table, 0, 1)) < count) fn(...args, table[2 + chunk], table[3 + chunk]);
   } catch (e) {
     state = ${FAILED};
+    ctrl[${FAILED_CHUNK}] = chunk;
   }
   Atomics.store(ctrl, 0, state);
   Atomics.notify(ctrl, 0);
@@ -48,88 +68,166 @@ interface Lane {
   readonly port: MessagePort;
 }
 
-export class ThreadPool {
-  private readonly lanes: Lane[];
-  private nextModule = 1;
+interface RegisteredModule {
+  readonly id: number;
+  readonly module: object;
+  readonly names: readonly string[];
+}
 
-  constructor(memory: WasmMemory, workers: number) {
-    this.lanes = Array.from({ length: workers }, () => {
+export class ThreadPool {
+  private readonly lanes: Lane[] = [];
+  /** Shared with every worker: [next chunk, chunk count, bound 0, bound 1, …] (MAX_CHUNKS + 1 bounds). */
+  private readonly table = new Int32Array(new SharedArrayBuffer((MAX_CHUNKS + 3) * 4));
+  private readonly modules = new Map<number, RegisteredModule>();
+  private nextModule = 1;
+  private count: number;
+  /**
+   * Whether each kernel splits its large calls only when that measured faster (runtime/split-choice.ts);
+   * false splits every large call (tests that must see a split).
+   */
+  adaptive = true;
+  /** Why workers could not start, once that happened: the pool then runs everything on the caller. */
+  unavailable: unknown;
+  // A module's kernels dropped (its owner collected): the workers let their instance go too.
+  private readonly collected = new FinalizationRegistry<number>((id) => this.forget(id));
+
+  /**
+   * Calls split, offers to workers, offers a worker took up (the others were withdrawn: the caller had
+   * run every chunk before that worker was scheduled), and chunks the workers ran.
+   */
+  readonly stats = { splitCalls: 0, offered: 0, taken: 0, chunksByWorkers: 0 };
+
+  constructor(private readonly memory: WasmMemory, threads: number) {
+    this.count = checkThreadCount(threads, 'threads');
+  }
+
+  /** Threads a large call is split between, the caller's included; 1 runs every kernel on the caller. */
+  get threads(): number {
+    return this.count;
+  }
+
+  set threads(n: number) {
+    this.count = checkThreadCount(n, 'threads');
+  }
+
+  /** Workers that have started (a worker takes some tens of milliseconds to boot). */
+  get ready(): number {
+    return this.lanes.filter((l) => Atomics.load(l.control, READY) === 1).length;
+  }
+
+  /** Workers started so far (they start at the first split call). */
+  get started(): number {
+    return this.lanes.length;
+  }
+
+  /**
+   * Makes a compiled module known to the workers; `exports` are the names `run` refers to by index. The
+   * pool keeps it for workers that start later, until `owner` (what holds the module's kernels) is collected.
+   */
+  register(module: object, exports: readonly string[], owner: object): number {
+    const entry = { id: this.nextModule++, module, names: exports };
+    this.modules.set(entry.id, entry);
+    for (const lane of this.lanes) lane.port.postMessage(entry);
+    this.collected.register(owner, entry.id);
+    return entry.id;
+  }
+
+  private forget(id: number): void {
+    this.modules.delete(id);
+    for (const lane of this.lanes) lane.port.postMessage({ forget: id });
+  }
+
+  /** Starts workers up to `threads - 1`; each gets every module registered so far. */
+  private startWorkers(): void {
+    while (this.lanes.length < this.count - 1) {
       const control = new Int32Array(new SharedArrayBuffer(64 * 4));
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
         execArgv: [], // plain JS: do not boot the parent's loaders (tsx, --import hooks) in the worker
-        workerData: { memory, control: control.buffer, port: port2 },
+        workerData: { memory: this.memory, control: control.buffer, chunks: this.table.buffer, port: port2 },
         transferList: [port2],
       });
-      worker.unref(); // an idle pool never keeps the process alive
+      worker.unref(); // the pool never keeps the process alive
       port1.unref();
-      return { worker, control, port: port1 };
-    });
-  }
-
-  /** Shares run on workers, and shares a worker was not ready for (run by the caller instead). */
-  readonly stats = { sentToWorkers: 0, runByCaller: 0 };
-
-  /** Workers that have started (a worker takes some tens of milliseconds and an event-loop turn to boot). */
-  get ready(): number {
-    return this.lanes.filter((l) => Atomics.load(l.control, READY) === 1).length;
-  }
-
-  /** Threads that can run a share at once, the caller's included. */
-  get size(): number {
-    return this.lanes.length + 1;
-  }
-
-  /** Sends a compiled module to every worker; `exports` are the names `run` refers to by index. */
-  register(module: object, exports: readonly string[]): number {
-    const id = this.nextModule++;
-    for (const lane of this.lanes) lane.port.postMessage({ id, module, names: exports });
-    return id;
+      for (const entry of this.modules.values()) port1.postMessage(entry);
+      this.lanes.push({ worker, control, port: port1 });
+    }
   }
 
   /**
-   * Runs `shares[0]` on the calling thread and `shares[i]` on worker i - 1, and returns when all are done.
-   * A worker still starting up (its first tens of milliseconds) does not hold the call up: the caller runs
-   * that share itself. `runHere` runs a share on the calling thread.
+   * Runs `fn(args, begin, end)` for every chunk [bounds[c], bounds[c + 1]) on the calling thread and on up
+   * to `threads - 1` workers, and returns when all chunks are done. `argsFor(t)` are thread t's arguments
+   * before the range (a matmul's differ in their scratch pointer); `runHere` runs a chunk on this thread.
+   * Answers how many workers were offered chunks (0 while they boot: the caller then ran every chunk).
    */
-  run<S extends { exportIndex: number; args: readonly number[] }>(moduleId: number, shares: readonly S[], runHere: (share: S) => void): void {
-    const sent: Lane[] = [];
-    const kept: S[] = [];
-    shares.slice(1).forEach((share, i) => {
+  run(moduleId: number, exportIndex: number, argsFor: (thread: number) => readonly number[], bounds: readonly number[], runHere: (begin: number, end: number) => void): number {
+    const count = bounds.length - 1;
+    if (count > MAX_CHUNKS) throw new RangeError(`backend-cpu threads: ${count} chunks (max ${MAX_CHUNKS})`);
+    const workers = Math.min(this.count - 1, count - 1);
+    if (this.lanes.length < workers && !this.unavailable) {
+      try {
+        this.startWorkers();
+      } catch (err) {
+        // no workers here (a resource limit, a runtime without them): every chunk runs on the caller
+        this.unavailable = err;
+      }
+    }
+    const table = this.table;
+    table.set(bounds, 2);
+    table[1] = count;
+    Atomics.store(table, 0, 0);
+    const offered: Lane[] = [];
+    for (let i = 0; i < workers; i++) {
       const lane = this.lanes[i];
-      if (!lane || Atomics.load(lane.control, READY) !== 1) return void kept.push(share);
-      if (share.args.length > MAX_ARGS) throw new RangeError(`backend-cpu threads: ${share.args.length} arguments (max ${MAX_ARGS})`);
+      if (!lane || Atomics.load(lane.control, READY) !== 1) continue;
+      const args = argsFor(i + 1);
+      if (args.length > MAX_ARGS) break; // more than a control block holds: the caller runs every chunk
       const c = lane.control;
       c[1] = moduleId;
-      c[2] = share.exportIndex;
-      c[3] = share.args.length;
-      c.set(share.args, 4);
-      Atomics.store(c, 0, WORK);
+      c[2] = exportIndex;
+      c[3] = args.length;
+      c.set(args, 4);
+      Atomics.store(c, 0, OFFERED);
       Atomics.notify(c, 0);
-      sent.push(lane);
-    });
-    this.stats.sentToWorkers += sent.length;
-    this.stats.runByCaller += kept.length;
-    let failed = false;
+      offered.push(lane);
+    }
+    this.stats.splitCalls++;
+    this.stats.offered += offered.length;
+    let here = 0;
+    const failed: number[] = [];
     try {
-      runHere(shares[0]!);
-      for (const share of kept) runHere(share);
+      for (let c; (c = Atomics.add(table, 0, 1)) < count; here++) runHere(bounds[c]!, bounds[c + 1]!);
     } finally {
-      for (const lane of sent) {
-        while (Atomics.load(lane.control, 0) === WORK) Atomics.wait(lane.control, 0, WORK);
-        failed ||= Atomics.load(lane.control, 0) === FAILED;
+      for (const lane of offered) {
+        // a worker not yet running gets no chunk: withdraw the offer instead of waiting for the OS to run it
+        if (Atomics.compareExchange(lane.control, 0, OFFERED, IDLE) === OFFERED) continue;
+        this.stats.taken++;
+        // Atomics.wait blocks this thread (allowed on Node's main thread) until the worker's chunk is done
+        while (Atomics.load(lane.control, 0) === RUNNING) Atomics.wait(lane.control, 0, RUNNING);
+        if (Atomics.load(lane.control, 0) === FAILED && lane.control[FAILED_CHUNK]! >= 0) failed.push(lane.control[FAILED_CHUNK]!);
         Atomics.store(lane.control, 0, IDLE);
       }
     }
-    if (failed) throw new Error('backend-cpu: a worker thread failed while running its share of a kernel');
+    this.stats.chunksByWorkers += count - here - failed.length;
+    // A chunk a worker could not run (it trapped, or could not instantiate the module) runs here: either it
+    // succeeds, or the caller raises the error one thread would have.
+    for (const c of failed) runHere(bounds[c]!, bounds[c + 1]!);
+    return offered.length;
   }
 
-  /** Stops the workers (tests; a process with an idle pool exits anyway). */
+  /** Stops the workers (tests; a process with an idle pool exits anyway). The next split call starts new ones. */
   async close(): Promise<void> {
-    await Promise.all(this.lanes.map((l) => l.worker.terminate()));
+    const lanes = this.lanes.splice(0);
+    await Promise.all(lanes.map((l) => l.worker.terminate()));
   }
 }
 
+/** A thread count must be a whole number ≥ 1: anything else is a typed error naming where it came from. */
+export function checkThreadCount(n: unknown, where: string): number {
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 256) return n;
+  throw new KilnError(`backend-cpu: ${where} must be a whole number from 1 to 256, got ${typeof n === 'string' ? JSON.stringify(n) : String(n)}`, 'e.g. threads: 1 runs every kernel on the calling thread; leave it out for one thread per core');
+}
+
 // The arena starts pools through this hook, so that it does not import node:worker_threads itself.
-installThreadPool((memory, workers) => new ThreadPool(memory, workers));
+installThreadPool((memory, threads) => new ThreadPool(memory, threads));

@@ -13,14 +13,21 @@ export interface KernelSignature {
   /** Bytes of scratch memory the kernel needs (matmul packing), passed as a last pointer if > 0. */
   readonly scratchBytes: number;
   /**
-   * Matmul: the product takes two more arguments after the scratch pointer, a column range
-   * [begin, end) of the output (multiples of `align`), so threads can share one call; `columns` is the full
-   * width. An epilogue is then a separate export, run once after every range is done, with the arguments
-   * `buffers` (names of the caller's buffers, in order) and the size parameters.
+   * A kernel threads can share: it takes two more arguments after the scratch pointer (if any), a range
+   * [begin, end) of its split axis, so each thread runs its own share of one call. The axis is the output
+   * columns for a matmul (multiples of `align`, the register tile's width), the outermost loop otherwise
+   * (rows of a reduction, of a pointwise nest, or elements of a one-axis pointwise kernel); `extent` is its
+   * full size. Every share computes what one thread would, in the same order, so results are identical.
+   * `work` (multiply-adds for a matmul, elements of the iteration space otherwise) decides whether a call
+   * is large enough to pay for the hand-off. A matmul's epilogue is then a separate export, run once after
+   * every range is done, with the arguments `buffers` (names of the caller's buffers, in order) and the
+   * size parameters.
    */
   readonly split?: {
-    readonly columns: SizeExpr;
+    readonly extent: SizeExpr;
     readonly align: number;
+    readonly work: SizeExpr;
+    readonly unit: 'macs' | 'elements';
     readonly epilogue?: { readonly exportName: string; readonly buffers: readonly string[] };
   };
 }

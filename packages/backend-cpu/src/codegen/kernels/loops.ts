@@ -69,21 +69,32 @@ export function simplifyAxes(
   };
 }
 
-/** Emits `for` loops over `sizes` (outermost first), calling `body` innermost. */
+/**
+ * A share of a kernel's outermost axis, [begin, end): two i32 arguments of a kernel that threads can split
+ * (see KernelSignature.split). Indices stay absolute, so addressing is the same on every thread.
+ */
+export interface AxisRange {
+  readonly begin: Local<'i32'>;
+  readonly end: Local<'i32'>;
+}
+
+/** Emits `for` loops over `sizes` (outermost first), calling `body` innermost; `range` bounds the outermost. */
 export function emitNest(
   f: FunctionBuilder,
   sizes: readonly SizeExpr[],
   params: ReadonlyMap<string, Local<'i32'>>,
   body: (indices: Local<'i32'>[]) => void,
+  range?: AxisRange,
 ): void {
   const indices: Local<'i32'>[] = [];
   const open = (d: number): void => {
     if (d === sizes.length) return body(indices);
     const i = f.local('i32');
+    indices.push(i);
+    if (d === 0 && range) return void f.forRange(i, () => f.get(range.begin), range.end, 1, () => open(d + 1));
     const end = f.local('i32');
     emitSize(f, sizes[d]!, params);
     f.set(end);
-    indices.push(i);
     f.forRange(i, () => f.i32(0), end, 1, () => open(d + 1));
   };
   open(0);
@@ -140,6 +151,7 @@ export function emitUnrolledVectorLoop(
   f.forRange(j, () => f.get(vecEnd), end, 1, scalarBody);
 }
 
+/** `range` (a thread's share of a one-axis kernel) replaces [0, size): vector steps from its begin. */
 export function emitVectorLoop(
   f: FunctionBuilder,
   size: SizeExpr,
@@ -147,7 +159,17 @@ export function emitVectorLoop(
   j: Local<'i32'>,
   vectorBody: (() => void) | null,
   scalarBody: () => void,
+  range?: AxisRange,
 ): void {
+  if (range && vectorBody) {
+    const vecEnd = f.local('i32');
+    // begin + (end - begin) & ~3: whole vector steps from begin, then the 0-3 left over
+    f.get(range.begin).get(range.end).get(range.begin).op('i32_sub').i32(-4).op('i32_and', 'i32_add').set(vecEnd);
+    f.forRange(j, () => f.get(range.begin), vecEnd, 4, vectorBody);
+    f.forRange(j, () => f.get(vecEnd), range.end, 1, scalarBody);
+    return;
+  }
+  if (range) return void f.forRange(j, () => f.get(range.begin), range.end, 1, scalarBody);
   const end = f.local('i32');
   const vecEnd = f.local('i32');
   emitSize(f, size, params);

@@ -4,7 +4,7 @@
 // C lives in MR*NR/4 v128 locals that V8 keeps in registers; each k step is NR/4 loads of B, MR
 // load-and-splats of A and MR*NR/4 multiply-adds. Node 20 has no relaxed-SIMD fma, so it is mul + add.
 import type { MatmulKernel, PointwiseKernel, ReductionKernel, SizeExpr } from '@kiln/lower';
-import { contiguousStrides, mapValue, loop } from '@kiln/lower';
+import { contiguousStrides, mapValue, loop, sizeProduct } from '@kiln/lower';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { ModuleBuilder } from '../wasm/module.js';
@@ -111,7 +111,7 @@ export function emitMatmul(
   const epilogue = k.epilogue ? exportEpilogue(k, `${exportName}_epilogue`, math, module) : undefined;
   return {
     f,
-    signature: { ...signature, scratchBytes, split: { columns: k.n, align: NR, ...(epilogue ? { epilogue } : {}) } },
+    signature: { ...signature, scratchBytes, split: { extent: k.n, align: NR, work: sizeProduct([...k.batch, k.m, k.n, k.k]), unit: 'macs', ...(epilogue ? { epilogue } : {}) } },
   };
 }
 
@@ -283,7 +283,7 @@ function exportEpilogue(
     inputs: [...inputs, { name: ACC, dtype: 'float32' }], outputs: k.outputs, sizes,
     stores: [{ buffer: k.out, access: contiguous(sizes), value }],
   };
-  const { f, signature } = emitPointwise(epi, exportName, math);
+  const { f, signature } = emitPointwise(epi, exportName, math, { splittable: false });
   module.addFunction(f, true);
   return { exportName, buffers: signature.buffers.map((b) => (b === ACC ? k.out : b)) };
 }

@@ -1,7 +1,7 @@
 // Pointwise kernels: a loop nest over the output space, the innermost axis stepped four elements at a time
 // in f32x4/i32x4 with a scalar tail. Accesses with unit or zero inner stride load directly; others gather.
 import type { PointwiseKernel } from '@kiln/lower';
-import { someNode } from '@kiln/lower';
+import { sizeProduct, someNode } from '@kiln/lower';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder } from '../wasm/function.js';
 import { RowAddressing } from './addressing.js';
@@ -13,13 +13,17 @@ export function emitPointwise(
   k: PointwiseKernel,
   exportName: string,
   math: MathLibrary,
+  { splittable = true } = {},
 ): { f: FunctionBuilder; signature: KernelSignature } {
-  const { frame, env, signature } = kernelFrame(k, exportName);
+  // A kernel that loads its own output (cumsum's step) depends on its axis order: never merge or drop axes,
+  // nor split its outermost (the scan) axis between threads.
+  const recurrence = k.stores.some((s) => someNode(s.value, (e) => e.kind === 'load' && k.outputs.some((o) => o.name === e.buffer)));
+  const split = splittable && !recurrence && k.sizes.length > 0;
+  const { frame, env, signature, extra } = kernelFrame(k, exportName, false, split ? 2 : 0);
+  const range = split ? { begin: extra[0]!, end: extra[1]! } : undefined;
   const { f, params } = frame;
   let sizes = [...k.sizes];
   let stores = k.stores;
-  // A kernel that loads its own output (cumsum's step) depends on its axis order: never merge or drop axes.
-  const recurrence = stores.some((s) => someNode(s.value, (e) => e.kind === 'load' && k.outputs.some((o) => o.name === e.buffer)));
   if (!recurrence && !stores.some((s) => usesIndex(s.value))) {
     const accesses = stores.flatMap((s) => [s.access, ...collectAccesses(s.value)]);
     const simple = simplifyAxes(sizes, accesses);
@@ -45,7 +49,10 @@ export function emitPointwise(
       }
     };
     if (!j) return body('scalar')();
-    emitVectorLoop(f, sizes[sizes.length - 1]!, params, j, body('vector'), body('scalar'));
-  });
-  return { f, signature: { ...signature, scratchBytes: 0 } };
+    emitVectorLoop(f, sizes[sizes.length - 1]!, params, j, body('vector'), body('scalar'), outerSizes.length ? undefined : range);
+  }, range);
+  if (!range) return { f, signature: { ...signature, scratchBytes: 0 } };
+  // a one-axis kernel splits its elements in whole cache lines (16 floats), a nest its outermost rows
+  const splitInfo = { extent: sizes[0]!, align: sizes.length === 1 ? 16 : 1, work: sizeProduct(sizes), unit: 'elements' as const };
+  return { f, signature: { ...signature, scratchBytes: 0, split: splitInfo } };
 }

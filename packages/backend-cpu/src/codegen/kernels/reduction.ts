@@ -7,7 +7,7 @@
 // prologue in the output row and the store pass reads it back instead of recomputing it: one exp per
 // element instead of two. This relies on the IR rule that a reduction's outputs do not alias its inputs.
 import type { Access, LoopDType, ReductionKernel, ReductionType, ValueExpr } from '@kiln/lower';
-import { mapValue, someNode } from '@kiln/lower';
+import { mapValue, sizeProduct, someNode } from '@kiln/lower';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { RowAddressing, type KernelFrame } from './addressing.js';
@@ -56,14 +56,16 @@ function simplify(k: ReductionKernel): { outer: ReductionKernel['outer']; reduce
 }
 
 export function emitReduction(k: ReductionKernel, exportName: string, math: MathLibrary): { f: FunctionBuilder; signature: KernelSignature } {
-  const { frame, env: baseEnv, signature } = kernelFrame(k, exportName);
-  const { f, params } = frame;
   const simplified = simplify(k);
   const { outer, reduce, stages } = simplified;
+  const across = prefersAcrossOuter(simplified);
+  // rows split between threads (each row's stages run whole on one thread: the same order as one thread)
+  const split = !across && outer.length > 0;
+  const { frame, env: baseEnv, signature, extra } = kernelFrame(k, exportName, false, split ? 2 : 0);
+  const { f, params } = frame;
   const accTypes: LoopDType[] = [];
   const probe = new ExprEmitter(f, math, { ...baseEnv, accs: accTypes }, []);
   for (const s of stages) accTypes.push(s.type === 'argmax' || s.type === 'argmin' ? 'int32' : probe.dtype(s.prologue));
-  const across = prefersAcrossOuter(simplified);
   // acc(stages.length + j) is 1 / acc(reciprocals[j]), computed once per outer point
   const { stores, reciprocals } = across ? { stores: simplified.stores, reciprocals: [] } : divisionsAsProducts(stages, simplified.stores);
   for (const _ of reciprocals) accTypes.push('float32');
@@ -82,6 +84,7 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
   const fullValue = (s: Store): ValueExpr =>
     stash && s === stash.store ? mapValue(s.value, (n) => (sameValue(n, stash.prologue) ? stash.load : undefined)) : s.value;
 
+  const range = split ? { begin: extra[0]!, end: extra[1]! } : undefined;
   emitNest(f, outer, params, (outerIdx) => {
     const accs: Local<'v128'>[] = [];
     stages.forEach((stage, si) => {
@@ -124,8 +127,9 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
       // store, as cheap as its loop's bookkeeping; unrolled, softmax 1024² ran 2–5% faster
       emitUnrolledVectorLoop(f, inner, params, j, [body('vector'), body('vector')], body('scalar'));
     });
-  });
-  return { f, signature: { ...signature, scratchBytes: 0 } };
+  }, range);
+  const work = sizeProduct([...outer, ...reduce]);
+  return { f, signature: { ...signature, scratchBytes: 0, ...(split ? { split: { extent: outer[0]!, align: 1, work, unit: 'elements' } } : {}) } };
 }
 
 /** Elements per block of a float32 sum (4096: 512 per lane, so a block sum of ones is exact). */

@@ -1,0 +1,98 @@
+// Kiln's CPU kernels on one thread against the default thread count (one per core: what the CPU backend
+// uses unless told otherwise), on the workloads of issue #17: hypot 16M, softmax rows 1024², matmul 1024.
+// Inputs are resident in each arena; the kernel alone, then the kernel with its result read back into a JS
+// array (the read is one thread either way). One thread, the default (a kernel splits its large calls where
+// that measured faster: runtime/split-choice.ts) and n threads splitting every large call are timed in
+// interleaved rounds; ratio = one-thread time / n-thread time (> 1: threads are faster). Run: node scripts/bench.mjs threads
+import { type Kernel, type MatmulKernel, type PointwiseKernel, loop } from '@kiln/lower';
+import { Arena, compileKernels, threadCount } from '@kiln/backend-cpu';
+import { machineLine } from './machine.js';
+import { CPU_CLOCK, interleavedStats } from './peer-timing.js';
+
+const { acc, add, contiguous, div, load, mul, sub, unary } = loop;
+const f32 = 'float32' as const;
+
+const hypot = (n: number): PointwiseKernel => {
+  const v = (name: string) => load(name, contiguous([n]));
+  return {
+    kind: 'pointwise', name: 'hypot', params: [], inputs: [{ name: 'a', dtype: f32 }, { name: 'b', dtype: f32 }],
+    outputs: [{ name: 'out', dtype: f32 }], sizes: [n], stores: [{ buffer: 'out', access: contiguous([n]), value: unary('sqrt', add(mul(v('a'), v('a')), mul(v('b'), v('b')))) }],
+  };
+};
+
+const softmax = (rows: number, cols: number): Kernel => {
+  const x = load('x', contiguous([rows, cols]));
+  const e = unary('exp', sub(x, acc(0)));
+  return {
+    kind: 'reduction', name: 'softmax', params: [], inputs: [{ name: 'x', dtype: f32 }], outputs: [{ name: 'out', dtype: f32 }],
+    outer: [rows], reduce: [cols], stages: [{ type: 'max', prologue: x }, { type: 'sum', prologue: e }],
+    stores: [{ buffer: 'out', scope: 'full', access: contiguous([rows, cols]), value: div(e, acc(1)) }],
+  };
+};
+
+const matmul = (n: number): MatmulKernel => ({
+  kind: 'extern', op: 'matmul', name: 'mm', params: [], inputs: [{ name: 'a', dtype: f32 }, { name: 'b', dtype: f32 }],
+  outputs: [{ name: 'out', dtype: f32 }], batch: [], m: n, n, k: n,
+  a: { buffer: 'a', offset: 0, batchStrides: [], rowStride: n, colStride: 1 },
+  b: { buffer: 'b', offset: 0, batchStrides: [], rowStride: n, colStride: 1 },
+  out: 'out',
+});
+
+const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+
+/** The kernel bound to resident inputs in `arena`: `run` calls it, `read` also copies the result out. */
+function resident(kernel: Kernel, inputs: Record<string, Float32Array>, outNumel: number, arena: Arena) {
+  const call = compileKernels([kernel], arena).kernels.get(kernel.name)!.call;
+  const ptrs: Record<string, number> = {};
+  for (const [name, data] of Object.entries(inputs)) {
+    ptrs[name] = arena.alloc(data.byteLength);
+    (arena.view(f32, ptrs[name]!, data.length) as Float32Array).set(data);
+  }
+  ptrs.out = arena.alloc(outNumel * 4);
+  const out = () => arena.view(f32, ptrs.out!, outNumel) as Float32Array;
+  return { run: () => call(ptrs), read: () => (call(ptrs), out().slice()), out };
+}
+
+async function main() {
+  const threads = threadCount();
+  const one = new Arena(1 << 20);
+  const many = threads > 1 ? new Arena(1 << 20, { threads }) : one;
+  // the same count, splitting every large call (the default splits where that measured faster)
+  const forced = threads > 1 ? new Arena(1 << 20, { threads }) : one;
+  if (forced.threads) forced.threads.adaptive = false;
+  const M16 = 1 << 24, S = 1024;
+  const workloads: { name: string; kernel: Kernel; inputs: Record<string, Float32Array>; out: number; flops?: number }[] = [
+    { name: 'hypot 16M', kernel: hypot(M16), inputs: { a: rand(M16), b: rand(M16) }, out: M16 },
+    { name: 'softmax rows 1024²', kernel: softmax(S, S), inputs: { x: rand(S * S) }, out: S * S },
+    { name: 'matmul 1024', kernel: matmul(S), inputs: { a: rand(S * S), b: rand(S * S) }, out: S * S, flops: 2 * S ** 3 },
+  ];
+  const pairs = workloads.map((w) => ({
+    w, one: resident(w.kernel, w.inputs, w.out, one), many: resident(w.kernel, w.inputs, w.out, many), forced: resident(w.kernel, w.inputs, w.out, forced),
+  }));
+  // the first split call starts the workers; they boot in the background
+  for (const p of pairs) (p.many.run(), p.forced.run());
+  const pool = many.threads;
+  for (let i = 0; pool && i < 500 && (pool.ready < threads - 1 || forced.threads!.ready < threads - 1); i++) await new Promise((r) => setTimeout(r, 10));
+
+  console.log(`${machineLine()}; clock: ${CPU_CLOCK ? 'process CPU time (all threads: use wall time here)' : 'wall'}`);
+  console.log(`default threads here: ${threads} (KILN_THREADS / configureThreads change it); workers ready: ${pool?.ready ?? 0}`);
+  console.log('median ms [p25–p75], 1 thread and default threads timed in interleaved rounds; ratio = 1-thread time / n-thread time, > 1: threads faster\n');
+  const fmt = (s: { median: number; p25: number; p75: number }) => `${s.median.toFixed(2)} [${s.p25.toFixed(2)}–${s.p75.toFixed(2)}]`;
+  const rows = [['workload', '1 thread', `${threads} threads (default)`, 'ratio', `${threads} threads, always split`, 'ratio', '1 thread + read', `${threads} threads + read`, 'ratio + read', 'same bits']];
+  for (const { w, one: a, many: b, forced: c } of pairs) {
+    const [t1, tn, tf] = interleavedStats([a.run, b.run, c.run], 7, 6000);
+    const [r1, rn] = interleavedStats([a.read, b.read], 7, 6000);
+    a.run();
+    b.run();
+    c.run();
+    const same = a.out().every((v, i) => Object.is(v, b.out()[i]) && Object.is(v, c.out()[i]));
+    const gf = (ms: number) => (w.flops ? ` (${(w.flops / ms / 1e6).toFixed(1)} GFLOP/s)` : '');
+    rows.push([w.name, fmt(t1!) + gf(t1!.median), fmt(tn!) + gf(tn!.median), `${(t1!.median / tn!.median).toFixed(2)}×`, fmt(tf!) + gf(tf!.median), `${(t1!.median / tf!.median).toFixed(2)}×`, fmt(r1!), fmt(rn!), `${(r1!.median / rn!.median).toFixed(2)}×`, same ? 'yes' : 'NO']);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log('| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |');
+  const st = forced.threads?.stats;
+  console.log(`\nalways split: split calls: ${st?.splitCalls ?? 0}; offers to workers: ${st?.offered ?? 0}, taken up: ${st?.taken ?? 0} (the rest withdrawn: the caller had run every chunk first); chunks run by workers: ${st?.chunksByWorkers ?? 0}`);
+}
+
+await main();
