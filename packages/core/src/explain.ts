@@ -14,6 +14,9 @@ import { formatLocation } from './trace/errors.js';
 import { resumeEntries } from './trace/resume/run.js';
 import type { CallDecision } from './trace/frame.js';
 import type { SkippedCallee } from './trace/resume/callees.js';
+import { exportedProgramInfo } from './exported-program.js';
+import type { ExplainableProgram, ExportedProgramInfo } from './exported-program.js';
+import { explainProgram } from './explain-program.js';
 
 export interface ExplainBreak {
   readonly reason: string;
@@ -26,6 +29,8 @@ export interface ExplainBreak {
 
 export interface ExplainOutput {
   readonly result: unknown;
+  /** explain(program): the exported program explained (its signature, state, dims and asserts); else empty. */
+  readonly exported: readonly ExportedProgramInfo[];
   /** Each captured graph as the tracer recorded it (public API calls as written). */
   readonly graphs: readonly string[];
   /** Per graph: where it comes from (`[frame/compile]`, and the resume function or the break it ends at). */
@@ -152,6 +157,7 @@ export class CompileRecorder {
     const graphs = graphEntries.map((g) => g.apiGraphText);
     const out: ExplainOutput = {
       result,
+      exported: [],
       graphs,
       graphOrigins: graphEntries.map(origin),
       coreGraphs: graphEntries.map((g) => printGraph(g.graph)),
@@ -192,6 +198,7 @@ const DEFAULT_HINT = 'move this code out of the compiled function, or after its 
 
 function formatExplain(e: ExplainOutput): string {
   const lines = [`Backends: ${e.availableBackends.join('; ')}`, `Graph count: ${e.graphCount}`, `Graph break count: ${e.breakCount}`];
+  for (const p of e.exported) lines.push(`Exported program '${p.name}':`, ...p.text.split('\n').map((l) => `  ${l}`));
   e.breaks.forEach((b, i) => {
     lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}`, `  hint: ${b.hint ?? DEFAULT_HINT}`);
     const r = b.resumed;
@@ -235,13 +242,26 @@ function formatExplain(e: ExplainOutput): string {
   return lines.join('\n');
 }
 
-export function explain<F extends (...args: any[]) => any>(fn: F, options: CompileOptions = {}): (...args: Parameters<F>) => ExplainOutput {
+/**
+ * explain(fn)(...args): runs fn once through a private cache and reports what the compiler did.
+ * explain(program): an exported program (@kiln/export's exportProgram or loadProgram/readProgram result):
+ * its signature, lifted state, dims with ranges and runtime asserts, and what the backend makes of its graph.
+ */
+export function explain(program: ExplainableProgram, options?: Pick<CompileOptions, 'backend' | 'compiler'>): ExplainOutput;
+export function explain<F extends (...args: any[]) => any>(fn: F, options?: CompileOptions): (...args: Parameters<F>) => ExplainOutput;
+export function explain(fn: unknown, options: CompileOptions = {}): unknown {
+  const program = exportedProgramInfo(fn);
+  if (program) {
+    validateCompileOptions(options, 'explain');
+    const out: ExplainOutput = { ...explainProgram(program, options), toString: () => formatExplain(out) };
+    return out;
+  }
   // Checked here, not at the first call: `explain(fn)` alone would otherwise accept anything.
-  if (typeof fn !== 'function') throw new KilnTypeError(`explain() expects a function, got ${fn === null ? 'null' : typeof fn}`, 'call explain(fn)(...args) with the function itself');
+  if (typeof fn !== 'function') throw new KilnTypeError(`explain() expects a function or an exported program, got ${fn === null ? 'null' : typeof fn}`, 'call explain(fn)(...args) with the function itself, or explain(program) with an exported program');
   validateCompileOptions(options, 'explain');
-  return (...args) => {
+  return (...args: unknown[]) => {
     const recorder = new CompileRecorder();
-    const compiled = compileWith(fn, options, recorder);
+    const compiled = compileWith(fn as (...a: unknown[]) => unknown, options, recorder);
     const result = compiled(...args);
     return recorder.report(result, options.compiler ?? getDefaultCompiler());
   };
