@@ -42,6 +42,7 @@ export function explainProgram(program: ExportedProgramInfo, options: CompileOpt
     breakCount: 0,
     breaks: [],
     recompiles: [],
+    persistentCache: [],
     guards: [],
     opCounts: opCounts(program.graph),
     compileTimesMs: [compileMs],

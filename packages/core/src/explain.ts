@@ -17,6 +17,7 @@ import type { SkippedCallee } from './trace/resume/callees.js';
 import { exportedProgramInfo } from './exported-program.js';
 import type { ExplainableProgram, ExportedProgramInfo } from './exported-program.js';
 import { explainProgram } from './explain-program.js';
+import { persistNote } from './persist/notes.js';
 
 export interface ExplainBreak {
   readonly reason: string;
@@ -46,6 +47,11 @@ export interface ExplainOutput {
   readonly breaks: readonly ExplainBreak[];
   /** Each compile after the first, with the guard that failed (expected and actual values). */
   readonly recompiles: readonly { readonly tag: string; readonly reason: string }[];
+  /**
+   * With a persistent cache plugin: per entry, what the cache did (`[0/0] frame 'f' loaded from the persistent
+   * cache`, or `not kept …` with the reason). Empty without one.
+   */
+  readonly persistentCache: readonly string[];
   /** Guard texts per cache entry. */
   readonly guards: readonly (readonly string[])[];
   readonly opCounts: Readonly<Record<string, number>>;
@@ -174,6 +180,10 @@ export class CompileRecorder {
       breakCount: this.breaks.length,
       breaks: [...this.breaks],
       recompiles: this.entries.flatMap((e) => (e.reason ? [{ tag: e.tag, reason: e.reason }] : [])),
+      persistentCache: this.entries.flatMap((e) => {
+        const note = persistNote(e.entry);
+        return note ? [`${e.tag} ${note}`] : [];
+      }),
       guards: this.entries.map((e) => e.entry.guards.map((g) => g.text)),
       opCounts,
       compileTimesMs: this.entries.map((e) => e.entry.compileMs),
@@ -230,6 +240,7 @@ function formatExplain(e: ExplainOutput): string {
       ...t.fallbacks.map((f) => `  eager fallback in ${f}`),
     );
   }
+  if (e.persistentCache.length) lines.push('Persistent cache:', ...e.persistentCache.map((n) => `  ${n}`));
   e.guards.forEach((gs, i) => lines.push(`Guards of entry ${i + 1}:`, ...gs.map((g) => `  ${g}`)));
   const calls = e.decisions.filter((d) => d.kind !== 'allowInGraph');
   if (calls.length) lines.push('Calls:', ...calls.map((d) => `  ${d.callee}: ${d.kind} (${d.rule}) at ${formatLocation(d.location)}`));
