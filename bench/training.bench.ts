@@ -1,15 +1,18 @@
 // A training step (forward, backward, Adam update) of the demo's MLP and transformer block: Kiln's whole
 // step compiled with compile() (forward and backward as AOT-compiled graphs around the backward() break,
-// the optimizer eager) against Kiln eager, jax-js (jit(valueAndGrad) and a jitted Adam update, wasm) and
-// TensorFlow.js (wasm: optimizer.minimize, which is tf.variableGrads + the update). Same weights and data
-// everywhere; each peer's first loss is checked against Kiln eager's before timing. Also: bytes the tape
-// keeps for the backward pass (saved activations), compiled vs eager. The transformer block row has no peers yet.
+// the Adam update as a compiled graph of in-place writes) against Kiln eager, jax-js (jit(valueAndGrad)
+// and a jitted Adam update per parameter, wasm) and TensorFlow.js (wasm: optimizer.minimize, which is
+// tf.variableGrads + the update). Same weights and data everywhere; each peer's first loss is checked
+// against Kiln eager's before timing. Also: bytes the tape keeps for the backward pass (saved
+// activations), compiled vs eager.
 // Run: node scripts/bench.mjs training
 import * as k from '@kiln/tensor';
 import { compile, reset } from '@kiln/core';
 import { Adam } from '@kiln/optim';
 import '@kiln/backend-cpu';
 import { initPeers, machineLine, medianMs, printRow } from './support.js';
+import { blockHostParams, jaxBlock, tfBlock } from './model-peers.js';
+import type { Block, BlockParams } from './model-peers.js';
 // @ts-expect-error -- the demo's models are plain JS without declarations.
 import { MLP, TransformerBlock, input } from '../examples/models.mjs';
 
@@ -84,17 +87,12 @@ function mlpRow(sizes: number[], batch: number): void {
     return np.mean(np.square(nn.softmax(h, -1).sub(target)));
   };
   const jGrad = jit(valueAndGrad(jLoss));
-  const jAdam = jit((p: J, g: J, m: J, v: J, c1: J, c2: J) => {
-    const m2 = m.mul(B1).add(g.ref.mul(1 - B1));
-    const v2 = v.mul(B2).add(np.square(g).mul(1 - B2));
-    const update = m2.ref.div(c1).div(np.sqrt(v2.ref.div(c2)).add(EPS)).mul(LR);
-    return [p.sub(update), m2, v2];
-  });
+  const jAdam = makeJaxAdam();
   let jt = 0;
   const jaxStep = () => {
     jt++;
     const [value, grads] = (jGrad as (...a: unknown[]) => [J, J[]])(jParams.map((p) => p.ref), jx.ref, jy.ref);
-    const next = jParams.map((p, i) => (jAdam as (...a: J[]) => J[])(p, grads[i]!, jM[i]!, jV[i]!, np.array([1 - B1 ** jt]), np.array([1 - B2 ** jt])));
+    const next = jParams.map((p, i) => jAdam(p, grads[i]!, jM[i]!, jV[i]!, jt));
     jParams = next.map((r) => r[0]!);
     jM = next.map((r) => r[1]!);
     jV = next.map((r) => r[2]!);
@@ -122,10 +120,7 @@ function mlpRow(sizes: number[], batch: number): void {
 
   const eager = kilnStep(false);
   const want = eager();
-  const first = { jax: jaxStep(), tfjs: tfStep() };
-  for (const [lib, v] of Object.entries(first)) {
-    if (!(Math.abs(v - want) <= 1e-4 * Math.abs(want) + 1e-7)) throw new Error(`MLP training: ${lib}'s first loss ${v} differs from Kiln eager's ${want}`);
-  }
+  checkFirstLosses('MLP training', want, { jax: jaxStep(), tfjs: tfStep() });
   const eagerMs = medianMs(eager, 5, 1000);
   const compiled = kilnStep(true);
   const compiledMs = medianMs(compiled, 7, 1500);
@@ -141,35 +136,95 @@ function mlpRow(sizes: number[], batch: number): void {
   console.log(`  saved for backward: compiled ${(compiledBytes / 1024).toFixed(0)} KiB, eager ${(eagerBytes / 1024).toFixed(0)} KiB (${(eagerBytes / Math.max(compiledBytes, 1)).toFixed(1)}× less compiled)`);
 }
 
-/** The transformer block: Kiln compiled vs eager only (the peers' training versions are not written yet). */
+/** jax-js's Adam, jitted once per parameter shape: [p, m, v] after one step (c1, c2: the bias corrections). */
+function makeJaxAdam() {
+  const { numpy: np, jit } = jax;
+  const update = jit((p: J, g: J, m: J, v: J, c1: J, c2: J) => {
+    const m2 = m.mul(B1).add(g.ref.mul(1 - B1));
+    const v2 = v.mul(B2).add(np.square(g).mul(1 - B2));
+    const step = m2.ref.div(c1).div(np.sqrt(v2.ref.div(c2)).add(EPS)).mul(LR);
+    return [p.sub(step), m2, v2];
+  });
+  return (p: J, g: J, m: J, v: J, t: number) => (update as (...a: J[]) => J[])(p, g, m, v, np.array([1 - B1 ** t]), np.array([1 - B2 ** t]));
+}
+
+/** The transformer block's training step (loss: mean of the output squared) in Kiln (compiled, eager), jax-js and tfjs. */
 function blockRow(batch: number, seq: number, dim: number, heads: number): void {
   reset();
-  const model = new TransformerBlock(dim, heads) as { forward(x: k.Tensor): k.Tensor } & Record<string, unknown>;
+  const model = new TransformerBlock(dim, heads) as Block & { forward(x: k.Tensor): k.Tensor };
   const params: k.Tensor[] = [];
   const walk = (v: unknown) => {
     if (v instanceof k.Tensor) params.push(v);
     else if (v && typeof v === 'object') Object.values(v).forEach(walk);
   };
   walk(model);
-  params.forEach((p) => p.requiresGrad_());
+  const initial = params.map((p) => p.clone());
   const x = input([batch, seq, dim]) as k.Tensor;
-  const opt = new Adam(params, { lr: LR });
-  const step = (input: k.Tensor) => {
-    opt.zeroGrad();
-    const loss = model.forward(input).pow(2).mean();
-    loss.backward();
-    opt.step();
-    return loss;
+  const shape = { batch, seq, dim, heads };
+  const { params: host, mask } = blockHostParams(model, shape);
+  const names = Object.keys(host) as (keyof typeof host)[];
+
+  const kilnStep = (compiled: boolean) => {
+    params.forEach((p, i) => k.noGrad(() => p.copy_(initial[i]!)).requiresGrad_());
+    const opt = new Adam(params, { lr: LR });
+    const step = (input: k.Tensor) => {
+      opt.zeroGrad();
+      const loss = model.forward(input).pow(2).mean();
+      loss.backward();
+      opt.step();
+      return loss;
+    };
+    const run = compiled ? compile(step) : step;
+    return () => run(x).item() as number;
   };
-  const fast = compile(step);
-  const eagerMs = medianMs(() => step(x).item(), 5, 1000);
-  printRow(`transformer ${batch}×${seq}×${dim}, ${heads} heads`, { kiln: medianMs(() => fast(x).item(), 7, 1500), jax: undefined, tfjs: undefined, 'kiln-eager': eagerMs });
+
+  const jAdam = makeJaxAdam();
+  const jx = np.array(f32(x)).reshape([...x.shape]);
+  const jMask = np.array(mask[0]).reshape(mask[1]);
+  let jp: J[] = names.map((n) => np.array(host[n][0]).reshape(host[n][1]));
+  let jm: J[] = names.map((n) => np.zeros(host[n][1]));
+  let jv: J[] = names.map((n) => np.zeros(host[n][1]));
+  const jGrad = jit(valueAndGrad((ps: J[], input: J, m: J) => np.mean(np.square(jaxBlock(jax, shape, Object.fromEntries(names.map((n, i) => [n, ps[i]!])) as BlockParams<J>, input, m)))));
+  let jt = 0;
+  const jaxStep = () => {
+    jt++;
+    const [value, grads] = (jGrad as (...a: unknown[]) => [J, J[]])(jp.map((p) => p.ref), jx.ref, jMask.ref);
+    const next = jp.map((p, i) => jAdam(p, grads[i]!, jm[i]!, jv[i]!, jt));
+    [jp, jm, jv] = [next.map((r) => r[0]!), next.map((r) => r[1]!), next.map((r) => r[2]!)];
+    return (value.dataSync() as Float32Array)[0]!;
+  };
+
+  const tVars = Object.fromEntries(names.map((n) => [n, tf.variable(tf.tensor(host[n][0], host[n][1]))])) as unknown as BlockParams<T>;
+  const tx = tf.tensor(f32(x), [...x.shape]);
+  const tMask = tf.tensor(mask[0], mask[1]);
+  const tOpt = tf.train.adam(LR, B1, B2, EPS);
+  const tfStep = () => {
+    const loss = tOpt.minimize(() => tfBlock(tf, shape, tVars, tx, tMask).square().mean() as import('@tensorflow/tfjs').Scalar, true)!;
+    const v = (loss.dataSync() as Float32Array)[0]!;
+    loss.dispose();
+    return v;
+  };
+
+  const eager = kilnStep(false);
+  const want = eager();
+  checkFirstLosses('transformer training', want, { jax: jaxStep(), tfjs: tfStep() });
+  const eagerMs = medianMs(eager, 5, 1000);
+  const compiled = kilnStep(true);
+  const compiledMs = medianMs(compiled, 7, 1500);
+  printRow(`transformer ${batch}×${seq}×${dim}, ${heads} heads`, { kiln: compiledMs, jax: medianMs(jaxStep), tfjs: medianMs(tfStep), 'kiln-eager': eagerMs });
   const lossOf = (x0: k.Tensor) => model.forward(x0).pow(2).mean();
   const fastLoss = compile(lossOf);
   fastLoss(x);
   const compiledBytes = tapeBytes(fastLoss(x), [...params, x]);
   const eagerBytes = tapeBytes(lossOf(x), [...params, x]);
   console.log(`  saved for backward: compiled ${(compiledBytes / 1024).toFixed(0)} KiB, eager ${(eagerBytes / 1024).toFixed(0)} KiB (${(eagerBytes / Math.max(compiledBytes, 1)).toFixed(1)}× less compiled)`);
+}
+
+/** Each peer's loss before its first update must be Kiln eager's (same weights, same data). */
+function checkFirstLosses(what: string, want: number, got: Record<string, number>): void {
+  for (const [lib, v] of Object.entries(got)) {
+    if (!(Math.abs(v - want) <= 1e-4 * Math.abs(want) + 1e-7)) throw new Error(`${what}: ${lib}'s first loss ${v} differs from Kiln eager's ${want}`);
+  }
 }
 
 mlpRow([64, 256, 256, 10], 32);

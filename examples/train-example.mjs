@@ -18,7 +18,7 @@ function train(compiled) {
     opt.step();
     return loss;
   }
-  const run = compiled ? k.compile(step) : step; // compiled: forward and backward as compiled graphs
+  const run = compiled ? k.compile(step) : step; // compiled: forward, backward and the Adam update as compiled graphs
   let loss;
   for (let i = 0; i < 150; i++) loss = run(x, y).item();
   return loss;

@@ -2,8 +2,18 @@
 // block, and compiles it once (compile(fn) and its first call, or explain for the phases). Prints one JSON
 // line. Run by bench/cold-start.bench.ts against the built packages (`dist/`), as users run them.
 // Usage: node bench/cold-start/child.mjs compile|explain [cacheDir]
+import inspector from 'node:inspector';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+// Counts the inspector calls the compile makes (Kiln reads closures through node:inspector): each is a round
+// trip, and `Debugger.enable` replays every loaded script.
+const inspectorCalls = {};
+const post = inspector.Session.prototype.post;
+inspector.Session.prototype.post = function (method, ...rest) {
+  inspectorCalls[method] = (inspectorCalls[method] ?? 0) + 1;
+  return post.call(this, method, ...rest);
+};
 
 const [mode, cacheDir] = process.argv.slice(2);
 const root = join(import.meta.dirname, '..', '..');
@@ -52,5 +62,6 @@ if (mode === 'explain') {
   out.firstCallCpuMs = first.cpuMs;
 }
 out.mathjs = shapes.mathjsStats();
+out.inspector = inspectorCalls;
 if (plugin) out.cache = { ...plugin.stats };
 console.log(JSON.stringify(out));

@@ -37,6 +37,26 @@ test('the WebGPU runtime bundle imports nothing', async () => {
   assert.not.match(code, /\bimport\s*[\w{*(]|\bfrom\s*["']|require\(/);
 });
 
+test('in-place writes: an argument array and a running-mean buffer updated call after call, as eager', async () => {
+  if (noAdapter) return void console.log(`  skipped: ${noAdapter}`);
+  const model = { runningMean: k.zeros([4]) };
+  const eagerModel = { runningMean: k.zeros([4]) };
+  const step = (m: { runningMean: k.Tensor }) => (acc: k.Tensor, x: k.Tensor) => {
+    m.runningMean.mul_(0.9).add_(x.mean(0).mul(0.1));
+    acc.add_(x);
+    return x.sub(m.runningMean);
+  };
+  const gpuModel = await loadGpuModule(step(model), [k.randn([8, 4]), k.randn([8, 4])], [{ 0: Dim('batch') }, { 0: Dim('batch') }]);
+  const eager = step(eagerModel);
+  for (const n of [8, 3]) {
+    const [acc, x] = [k.randn([n, 4]), k.randn([n, 4])];
+    const accArray = acc.toTypedArray() as Float32Array;
+    const out = (await gpuModel(accArray, x.toTypedArray())) as { data: Float32Array };
+    assertClose(out.data, eager(acc, x).toTypedArray(), `result at batch ${n}`);
+    assertClose(accArray, acc.toTypedArray(), `written argument at batch ${n}`);
+  }
+});
+
 test('the MLP equals eager at several sizes', async () => {
   if (noAdapter) return void console.log(`  skipped: ${noAdapter}`);
   const mlp = new MLP([4, 32, 4]);

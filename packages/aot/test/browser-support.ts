@@ -1,7 +1,9 @@
 // Headless Chromium for the AOT browser tests: a static file server over a temp folder (ES modules and
-// fetch need an http origin, not file:), and a page load whose script writes its results into the DOM,
-// read back with --dump-dom. Chromium runs asynchronously, so the server in this process can answer it.
-import { execFile, spawnSync } from 'node:child_process';
+// fetch need an http origin, not file:) that also takes the page's result as a POST to /result. The page is
+// given real time, not --virtual-time-budget: virtual time runs ahead of work in Chromium's GPU process
+// (adapter requests, pipeline compiles on SwiftShader), so a page waiting on WebGPU was dumped before it
+// finished. Chromium runs asynchronously, so the server in this process can answer it.
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +17,26 @@ export const noChromium: string | undefined = chromium ? undefined : 'no Chromiu
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json', '.safetensors': 'application/octet-stream' };
 
+/** A folder served on 127.0.0.1 (a random port), and the body of the page's first POST to /result. */
+export interface PageServer {
+  readonly url: string;
+  readonly result: Promise<string>;
+  close(): Promise<void>;
+}
+
 /** Serves `root` on 127.0.0.1 (a random port); only files inside it. */
-export async function serveFolder(root: string): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveFolder(root: string): Promise<PageServer> {
+  let deliver!: (body: string) => void;
+  const result = new Promise<string>((resolve) => (deliver = resolve));
   const server: Server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/result') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+        deliver(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(204).end();
+      });
+      return;
+    }
     const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
     if (!path.startsWith(root)) return void res.writeHead(403).end();
     try {
@@ -29,26 +48,37 @@ export async function serveFolder(root: string): Promise<{ url: string; close: (
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, result, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
+/** A page script's wrapper: runs `script` (an async function body) and POSTs its JSON result (or error) to /result. */
+export const PAGE = (script: string): string => `<!doctype html><html><body><script type="module">
+let result;
+try { result = await (async () => { ${script} })(); }
+catch (e) { result = { error: String(e && e.stack || e) }; }
+await fetch('/result', { method: 'POST', body: JSON.stringify(result) });
+</script></body></html>`;
+
 /**
- * Opens `url` in headless Chromium and returns the text of `<pre id="result">` once the page's scripts are
- * done (--virtual-time-budget lets async work, wasm compiles and fetches finish before the DOM is dumped).
+ * Opens `page` (under `server`) in headless Chromium and returns the JSON text the page POSTs to /result,
+ * within `timeoutMs` of real time; Chromium is ended then.
  */
-export async function pageResult(url: string, extraFlags: readonly string[] = []): Promise<string> {
+export async function pageResult(server: PageServer, page: string, extraFlags: readonly string[] = [], timeoutMs = 150_000): Promise<string> {
   const profile = mkdtempSync(join(tmpdir(), 'kiln-aot-chromium-'));
+  const child = spawn(chromium!, ['--headless', '--no-sandbox', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, ...extraFlags, `${server.url}/${page}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const dom = await new Promise<string>((resolve, reject) => {
-      execFile(chromium!, [
-        '--headless', '--no-sandbox', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`,
-        '--virtual-time-budget=30000', ...extraFlags, '--dump-dom', url,
-      ], { encoding: 'utf8', timeout: 180_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`chromium: ${err.message}\n${stderr.slice(-2000)}`)) : resolve(stdout)));
-    });
-    const m = /<pre id="result">(.*?)<\/pre>/s.exec(dom);
-    if (!m) throw new Error(`the page wrote no result; its DOM starts: ${dom.slice(0, 800)}`);
-    return m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+    return await Promise.race([
+      server.result,
+      new Promise<never>((_, reject) => child.on('exit', (code) => reject(new Error(`chromium exited (${String(code)}) before the page posted a result\n${stderr.slice(-2000)}`)))),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the page posted no result within ${timeoutMs / 1000} s\n${stderr.slice(-2000)}`)), timeoutMs))),
+    ]);
   } finally {
+    clearTimeout(timer);
+    child.kill();
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
     rmSync(profile, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 // What every cache entry built from a finished trace shares, made in one place: compiled guards, the graph
 // through the passes and the decomposition, the backend's runner, input/output gatherers and check()
 // asserts. compile() adds what a whole-frame entry needs; the graph-break split adds its resume machinery.
-import { Tensor, isHostDevice } from '@kiln/tensor';
+import { Tensor, isHostDevice, noGrad } from '@kiln/tensor';
 import { selectBackend } from './backends/registry.js';
 import { compileThroughCache } from './persist/backend-cache.js';
 import type { CompiledTrace } from './cache.js';
@@ -82,10 +82,12 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const { backend, compiled } = compileOnBackend(compiler, backendName, graph, 'compile', event);
   const backendReport = compiled.report;
   // Inputs that require grad go through the joint forward/backward graphs, compiled on the same backend.
-  const run = differentiableRunner(graph, (inputs: unknown[]) => compiled.run(inputs), (g) => {
+  // An optimizer step's graph runs as eager code runs it, under noGrad; any other goes through the joint
+  // forward/backward graphs when inputs require grad.
+  const run = trace.noGrad ? (inputs: unknown[]) => noGrad(() => compiled.run(inputs)) : differentiableRunner(graph, (inputs: unknown[]) => compiled.run(inputs), (g) => {
     const half = compileOnBackend(compiler, backend, g, 'compile', event).compiled;
     return Object.assign((inputs: unknown[]) => half.run(inputs), { report: half.report });
-  });
+  }, event.tag);
   return {
     guards: trace.guards,
     guard,

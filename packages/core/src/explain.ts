@@ -9,7 +9,8 @@ import type { EagerStepReport } from '@kiln/lower';
 import { describeBackends } from './backends/registry.js';
 import { getDefaultCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
-import { printGraph } from '@kiln/graph';
+import { RECOMPUTE_RULE, formatValue, printGraph, valueBytes } from '@kiln/graph';
+import type { Node } from '@kiln/graph';
 import { formatLocation } from './trace/errors.js';
 import { resumeEntries } from './trace/resume/run.js';
 import type { CallDecision } from './trace/frame.js';
@@ -66,36 +67,62 @@ export interface ExplainOutput {
   toString(): string;
 }
 
+/** One forward value the backward needs: its name in the graph that holds it, its type, the op that made it. */
+export interface TrainingValue {
+  readonly name: string;
+  /** `f32[s0, 32]`: symbolic sizes as the graph has them. */
+  readonly type: string;
+  readonly op: string;
+  /** Bytes at the sizes the graph was traced for. */
+  readonly bytes: number;
+}
+
 export interface TrainingGraphs {
   /** Index into `graphs`. */
   readonly graph: number;
   /** Graph inputs that required grad, by position. */
   readonly differentiable: readonly number[];
+  /** Whether the joint graph kept symbolic sizes: one forward/backward pair for every size its guards admit. */
+  readonly dynamic: boolean;
+  /** The joint graph's guards over the graph's inputs (`L.args[i]`). */
+  readonly guards: readonly string[];
   readonly forward: string;
   readonly backward: string;
   /** Forward values passed to the backward (node names in the forward graph), and their bytes. */
   readonly saved: readonly string[];
+  readonly savedValues: readonly TrainingValue[];
   readonly savedBytes: number;
-  /** Forward values the backward recomputes instead of saving them, and the bytes that saves. */
+  /** Forward values the backward recomputes instead of saving them (names in the backward graph), and the bytes that saves. */
   readonly recomputed: readonly string[];
+  /** The same values with their names in the forward graph. */
+  readonly recomputedValues: readonly TrainingValue[];
   readonly recomputedBytes: number;
+  /** Which values are saved and which recomputed, in words. */
+  readonly recomputeRule: string;
   /** Kernel counts and the nodes each compiled graph runs eagerly. */
   readonly forwardKernels: number;
   readonly backwardKernels: number;
   readonly fallbacks: readonly string[];
 }
 
+const trainingValue = (n: Node): TrainingValue => ({ name: `%${n.name}`, type: formatValue(n.meta.val), op: n.kind === 'call' ? n.target : n.kind, bytes: valueBytes(n) });
+
 function trainingGraphs(entries: readonly (GraphEntry | SplitEntry)[]): TrainingGraphs[] {
   return entries.flatMap((g, graph) =>
-    ((g.run as { aotReports?: readonly AotReport[] }).aotReports ?? []).map(({ partition: p, differentiable, forwardBackend, backwardBackend }) => ({
+    ((g.run as { aotReports?: readonly AotReport[] }).aotReports ?? []).map(({ partition: p, differentiable, dynamic, guards, forwardBackend, backwardBackend }) => ({
       graph,
       differentiable,
+      dynamic,
+      guards,
       forward: printGraph(p.forward),
       backward: printGraph(p.backward),
       saved: p.saved.map((n) => `%${n.name}`),
+      savedValues: p.saved.map(trainingValue),
       savedBytes: p.savedBytes,
       recomputed: p.recomputed.map((n) => `%${n.name}`),
+      recomputedValues: p.recomputedInForward.map(trainingValue),
       recomputedBytes: p.recomputedBytes,
+      recomputeRule: RECOMPUTE_RULE,
       forwardKernels: forwardBackend?.kernels ?? 0,
       backwardKernels: backwardBackend?.kernels ?? 0,
       fallbacks: [
@@ -231,15 +258,7 @@ function formatExplain(e: ExplainOutput): string {
     if (b.wholeGraphFallback) lines.push(`  not lowered (interpreted): ${b.wholeGraphFallback}`);
     for (const f of b.eagerSteps) lines.push(`  eager step: ${f.node ? `%${f.node} = ` : ''}${f.op} (${f.reason})`);
   });
-  for (const t of e.training) {
-    const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
-    lines.push(
-      `Graph ${t.graph + 1} with gradients (inputs ${t.differentiable.map((i) => `#${i}`).join(', ')} require grad): saved ${t.saved.join(' ') || 'nothing'} (${kib(t.savedBytes)}); recomputed in the backward ${t.recomputed.join(' ') || 'nothing'} (${kib(t.recomputedBytes)} not saved)`,
-      `  forward graph (${t.forwardKernels} kernels):`, ...t.forward.split('\n').map((l) => `    ${l}`),
-      `  backward graph (${t.backwardKernels} kernels):`, ...t.backward.split('\n').map((l) => `    ${l}`),
-      ...t.fallbacks.map((f) => `  eager fallback in ${f}`),
-    );
-  }
+  for (const t of e.training) lines.push(...formatTraining(t));
   if (e.persistentCache.length) lines.push('Persistent cache:', ...e.persistentCache.map((n) => `  ${n}`));
   e.guards.forEach((gs, i) => lines.push(`Guards of entry ${i + 1}:`, ...gs.map((g) => `  ${g}`)));
   const calls = e.decisions.filter((d) => d.kind !== 'allowInGraph');
@@ -252,6 +271,25 @@ function formatExplain(e: ExplainOutput): string {
   lines.push(`Compile times: ${e.compileTimesMs.map((t, i) => `${t.toFixed(1)} ms${phases(i)}`).join(', ')}`);
   return lines.join('\n');
 }
+
+const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+const listValues = (vs: readonly TrainingValue[]) => vs.map((v) => `${v.name} ${v.type} (${v.op})`).join(', ') || 'nothing';
+
+function formatTraining(t: TrainingGraphs): string[] {
+  const total = t.savedBytes + t.recomputedBytes;
+  const share = total > 0 ? ` (${((100 * t.recomputedBytes) / total).toFixed(0)}% of saving them all)` : '';
+  return [
+    `Graph ${t.graph + 1} with gradients (inputs ${t.differentiable.map((i) => `#${i}`).join(', ')} require grad), ${t.dynamic ? 'dynamic: one forward/backward pair for every size its guards admit' : 'for these sizes'}:`,
+    `  saved for the backward, ${kib(t.savedBytes)} at the traced sizes: ${listValues(t.savedValues)}`,
+    `  recomputed in the backward instead (forward names), ${kib(t.recomputedBytes)} not kept${share}: ${listValues(t.recomputedValues)}`,
+    `  rule: ${t.recomputeRule}`,
+    `  guards: ${t.guards.join(', ') || 'none'}`,
+    `  forward graph (${t.forwardKernels} kernels):`, ...t.forward.split('\n').map((l) => `    ${l}`),
+    `  backward graph (${t.backwardKernels} kernels):`, ...t.backward.split('\n').map((l) => `    ${l}`),
+    ...t.fallbacks.map((f) => `  eager fallback in ${f}`),
+  ];
+}
+
 
 /**
  * explain(fn)(...args): runs fn once through a private cache and reports what the compiler did.

@@ -4,7 +4,7 @@
 // Export owns turning this into a program; this file only exposes the trace, so core never imports export.
 import type { ProducedAssert, ProducedGuard, ShapeEnv } from '@kiln/shapes';
 import { produceGuards, produceRuntimeAsserts } from '@kiln/shapes';
-import type { Graph } from '@kiln/graph';
+import type { Graph, SourceLocation } from '@kiln/graph';
 import { printGraph } from '@kiln/graph';
 import type { Tensor } from '@kiln/tensor';
 import { getDefaultCompiler } from './compiler.js';
@@ -58,6 +58,15 @@ export interface ExportCapture {
   readonly captureNames: readonly string[];
   /** The names of `let`/`var` bindings it read, in `M[i]` order. */
   readonly mutableNames: readonly string[];
+  /** Tensor inputs written in place, in program order: the input's source and where its final value is. */
+  readonly mutations: readonly CapturedMutation[];
+}
+
+/** An in-place write to a tensor input (`x.add_(1)`, `this.runningMean.mul_(0.9)`): its new value is `output`. */
+export interface CapturedMutation {
+  readonly source: string;
+  readonly output: OutputTemplate;
+  readonly location: SourceLocation | undefined;
 }
 
 /** Traces `fn` once as a whole graph for export. A graph break raises FullGraphError (line and reason). */
@@ -86,14 +95,19 @@ export function captureForExport(fn: Function, thisArg: unknown, args: readonly 
     if (err instanceof GraphBreak || err instanceof FrameSkipped) throw new FullGraphError(err.reason, err.location, err instanceof GraphBreak ? err.hint : undefined);
     throw err;
   }
-  if (finished.extra.length > 0) {
-    const effect = tracer.effects.effects[0];
+  // In-place writes to tensor inputs (arguments, buffers, parameters) are functional in the graph: their new
+  // values are extra outputs the program's runner writes back, as torch.export's mutation outputs. Writes to
+  // outside objects (`this.step = n`, `arr.push(x)`) are not values a program can return: an error.
+  const effects = tracer.effects.effects;
+  const other = effects.find((e) => e.kind !== 'copy');
+  if (other) {
     throw new FullGraphError(
-      `the function changes a value from outside it (${effect?.kind === 'copy' ? 'an in-place write to an input or parameter' : 'a write to an outside object'}), which an exported program cannot replay`,
-      tracer.location,
-      'return the new value instead of storing it, or use an out-of-place op',
+      `the function changes a value from outside it (a ${other.kind === 'call' ? `call to ${other.method}() on` : other.kind === 'delete' ? 'delete of a property of' : 'write to a property of'} ${other.target.source}), which an exported program cannot replay`,
+      other.location ?? tracer.location,
+      'return the new value instead of storing it; in-place tensor ops on inputs and state are allowed',
     );
   }
+  const mutations = effects.map((e, i) => ({ source: e.target.source, output: finished.extra[i]!, location: e.location }));
   const apiGraphText = printGraph(finished.graph);
   const graph = compiler.hooks.graphPasses.call(finished.graph);
   const inputs = graph.placeholders().map((p) => {
@@ -112,6 +126,7 @@ export function captureForExport(fn: Function, thisArg: unknown, args: readonly 
     runtimeAsserts: produceRuntimeAsserts(tracer.shapeEnv).filter((a) => !a.symbols.some((s) => tracer.shapeEnv.symbolInfo(s)?.kind === 'unbacked')),
     captureNames: frameCaptureNames(fn),
     mutableNames: tracer.mutableReads.map((m) => m.name),
+    mutations,
   };
 }
 

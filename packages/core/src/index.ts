@@ -28,6 +28,6 @@ export { check, checkIsSize } from './checks.js';
 /** Names of the backends the default compiler can use (`auto` aside), best first. */
 export { backendNames } from './backends/names.js';
 export { captureForExport, compileGraphOn, parameterNamesOf } from './export-capture.js';
-export type { CapturedInput, ExportCapture, ExportCaptureOptions, OutputTemplate } from './export-capture.js';
+export type { CapturedInput, CapturedMutation, ExportCapture, ExportCaptureOptions, OutputTemplate } from './export-capture.js';
 export { loweringOverrides } from './backends/lowering-overrides.js';
 export type { LoweringOverride } from './backends/lowering-overrides.js';

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,6 +27,22 @@ Config('the first compile() of a process loads kiln.config.mjs (inline plugin ob
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /result 3,3/);
   assert.match(r.stdout, /frames 1/);
+});
+
+Config('a program without a config never loads cosmiconfig; a config in a parent folder or package.json still loads', () => {
+  const loaded = `\nimport { createRequire } from 'node:module';\nconsole.log('cosmiconfig', Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/cosmiconfig/')));\n`;
+  const none = runNode(project({ 'main.mjs': program + loaded }), ['main.mjs']);
+  assert.is(none.status, 0, none.stderr);
+  assert.match(none.stdout, /result 3,3\nframes 0\ncosmiconfig false/);
+  const parent = project({ 'kiln.config.mjs': `export default { plugins: [${countingPlugin}] };\n`, 'app/main.mjs': program });
+  const up = runNode(join(parent, 'app'), ['main.mjs']);
+  assert.is(up.status, 0, up.stderr);
+  assert.match(up.stdout, /frames 1/);
+  const pkg = project({ 'main.mjs': program, 'plugin.mjs': `export default ${countingPlugin};\n` });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'user-project', type: 'module', kiln: { plugins: ['./plugin.mjs'] } }));
+  const fromPackage = runNode(pkg, ['main.mjs']);
+  assert.is(fromPackage.status, 0, fromPackage.stderr);
+  assert.match(fromPackage.stdout, /frames 1/);
 });
 
 Config('kiln.config.ts loads on Node 20 (transpiled by typescript), automatically and through configure()', () => {

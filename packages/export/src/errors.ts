@@ -25,6 +25,11 @@ export class InputSizeError extends ProgramInputError {}
 export class DimRangeError extends ProgramInputError {}
 /** Sizes break a relation the program relies on (two dims that must be equal, `s0 < s1`, a check()). */
 export class InputRelationError extends ProgramInputError {}
+/**
+ * An input the program writes in place shares memory with another input or state tensor (`f(x, x.T)`): the
+ * eager function would see its own write through the other one, which a functional graph cannot.
+ */
+export class InputAliasError extends ProgramInputError {}
 /** A non-tensor argument differs from the value the program was exported with (it is baked in). */
 export class InputConstantError extends ProgramInputError {}
 

@@ -11,7 +11,7 @@ import type { PlannedTensor } from './dims.js';
 import { ExportError } from './errors.js';
 import { argumentName, argumentSource, stateName } from './names.js';
 import { buildOutputs } from './outputs.js';
-import type { ExportedProgram, StateSpec, UserInputSpec } from './program.js';
+import type { ExportedProgram, MutationSpec, StateSpec, UserInputSpec } from './program.js';
 import { sizeFacts } from './size-facts.js';
 import { withPrinter } from './print.js';
 import { announceProgram } from './explain-info.js';
@@ -132,6 +132,11 @@ function assemble(capture: ExportCapture, inputTree: ExportedProgram['inputTree'
   }
   const names = new Map<string, string>([...capture.inputs.map((i) => [i.source, inputs.find((u) => u.kind === 'tensor' && u.placeholder === i.placeholder)?.name ?? state.find((s) => s.placeholder === i.placeholder)!.name] as const)]);
   const { outputTree, outputs } = buildOutputs(capture, names, facts.shapeOf);
+  const mutations: MutationSpec[] = capture.mutations.map((m) => {
+    const location = m.location ? `${m.location.file}:${m.location.line}` : undefined;
+    if (m.output.kind !== 'graph') throw new ExportError(`exportProgram: the in-place write to ${names.get(m.source) ?? m.source}${location ? ` (${location})` : ''} has no graph value to write back`, 'write the new value with an out-of-place op and return it');
+    return { kind: userSources.has(m.source) ? 'input' : 'state', target: names.get(m.source)!, index: m.output.index, ...(location ? { location } : {}) };
+  });
   return withPrinter({
     kilnVersion: KILN_VERSION,
     graph: capture.graph,
@@ -143,6 +148,7 @@ function assemble(capture: ExportCapture, inputTree: ExportedProgram['inputTree'
     stateDict,
     dims: facts.dims,
     asserts: facts.asserts,
+    mutations,
     source: { name },
   });
 }

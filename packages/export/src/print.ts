@@ -26,6 +26,7 @@ export function printProgram(p: ExportedProgram): string {
   if (p.dims.length) lines.push('dims:', ...p.dims.map((d) => `  ${d.name}${d.name === d.symbol ? '' : ` = ${d.symbol}`} in [${d.min}, ${d.max === Infinity ? 'inf' : d.max}]: ${d.places.join(', ')}`));
   if (p.asserts.length) lines.push('asserts:', ...p.asserts.map((a) => `  ${a.kind} ${a.text}${a.message ? `: ${a.message}` : ''}${a.location ? `  (${a.location})` : ''}`));
   lines.push(`outputs: ${p.outputTree.toString()}`, ...p.outputs.map((o, i) => `  [${i}] ${describeOutput(o, tensor)}`));
+  if (p.mutations.length) lines.push('mutations (written back after each call):', ...p.mutations.map((m) => `  ${m.kind} ${m.target} <- graph output ${m.index}${m.location ? `  (${m.location})` : ''}`));
   lines.push('graph:', ...printGraph(p.graph).split('\n').map((l) => `  ${l}`));
   return lines.join('\n');
 }

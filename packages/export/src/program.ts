@@ -8,9 +8,13 @@ import type { BoolJson, ExprJson } from '@kiln/shapes';
 import type { DType, Tensor } from '@kiln/tensor';
 import type { EXPORTED_PROGRAM_INFO, ExportedProgramInfo } from '@kiln/core';
 
-/** The on-disk format's name and version (`program.json`'s `format` / `formatVersion`). */
+/**
+ * The on-disk format's name and version (`program.json`'s `format` / `formatVersion`). Version 2 added
+ * `mutations`; a program without mutations is still written as version 1, so older readers load it, and one
+ * with mutations as 2, so an older reader refuses it instead of running it without its write-backs.
+ */
 export const PROGRAM_FORMAT = 'kiln.exported-program';
-export const PROGRAM_FORMAT_VERSION = 1;
+export const PROGRAM_FORMAT_VERSION = 2;
 
 /**
  * One dimension of an input or output: a number (static), the symbol of a dynamic dim (`{ sym: 's0' }`),
@@ -62,6 +66,20 @@ export type OutputSpec =
   | { readonly kind: 'input'; readonly target: string };
 
 /**
+ * An in-place write the function makes to a tensor it did not create (torch.export's user-input and buffer
+ * mutations): `x.add_(1)` on an argument (`kind: 'input'`, `target` its user name) or
+ * `this.runningMean.mul_(0.9)` on lifted state (`kind: 'state'`, `target` its state name). The graph stays
+ * functional: the new value is graph output `index`, and the runner copies it into the target after the
+ * call, so a program changes its caller's tensors as the function does. `location` is the write's line.
+ */
+export interface MutationSpec {
+  readonly kind: 'input' | 'state';
+  readonly target: string;
+  readonly index: number;
+  readonly location?: string;
+}
+
+/**
  * A dynamic dimension: the symbol the graph uses, the name the user gave it (`Dim('batch')`) or its first
  * place (`x.shape[0]`), its inclusive range (max `Infinity` when unbounded) and every input dim it sizes.
  */
@@ -103,6 +121,8 @@ export interface ExportedProgram {
   readonly stateDict: ReadonlyMap<string, Tensor>;
   readonly dims: readonly DimSpec[];
   readonly asserts: readonly AssertSpec[];
+  /** In-place writes to inputs and state, in program order (graph outputs the runner writes back). */
+  readonly mutations: readonly MutationSpec[];
   /** The function's name and where it was defined, for explain and error messages. */
   readonly source: { readonly name: string; readonly location?: string };
   /** What core's explain(program) and the compile report read (non-enumerable; not part of the saved format). */

@@ -49,6 +49,8 @@ Corpus('every corpus program with an ONNX form equals Kiln in ONNX Runtime at ea
     const kiln = programModule(exported, { backend: 'cpu' });
     for (const [i, shape] of program.shapes.entries()) {
       const args = program.args(new Gen(3000 + i), shape, i);
+      // ONNX Runtime gets the arguments as they were before Kiln's call wrote any of them in place.
+      const tensors = exported.inputs.filter((x) => x.kind === 'tensor' && x.placeholder !== null).map((x) => (treeLeaves(args)[exported.inputs.indexOf(x)] as k.Tensor).clone());
       let want: unknown;
       try {
         want = kiln(...args);
@@ -57,11 +59,13 @@ Corpus('every corpus program with an ONNX form equals Kiln in ONNX Runtime at ea
         if (err instanceof ProgramInputError || err instanceof k.KilnError || err instanceof CheckFailedError) continue;
         throw err;
       }
-      const tensors = exported.inputs.filter((x) => x.kind === 'tensor' && x.placeholder !== null).map((x) => treeLeaves(args)[exported.inputs.indexOf(x)] as k.Tensor);
       calls++;
       try {
         const got = await runOnnx(s, tensors);
-        const wanted = treeLeaves(want) as (k.Tensor | number)[];
+        // The function's outputs, then each written argument's new value (the model's `<target>.mutated` outputs).
+        const written = exported.mutations.map((m) => (m.kind === 'input' ? (treeLeaves(args)[exported.inputs.findIndex((x) => x.name === m.target)] as k.Tensor) : kiln.state.get(m.target)!));
+        const wanted = [...(treeLeaves(want) as (k.Tensor | number)[]), ...written];
+        if (got.length !== wanted.length) problems.push(`${name} ${JSON.stringify(shape)}: ${got.length} ONNX outputs for ${wanted.length} values`);
         wanted.forEach((w, j) => {
           if (typeof w === 'number') {
             if (got[j]!.item() !== w) problems.push(`${name} ${JSON.stringify(shape)} output ${j}: size ${String(got[j]!.item())} vs Kiln ${w}`);

@@ -63,7 +63,7 @@ Files('the two-part form: program.json (documented fields) plus a weights blob',
   const program = exportProgram((x: k.Tensor) => model.forward(x), [input([2, 3])], { dynamic: true });
   const { json, weights } = serializeProgram(program);
   assert.is(json.format, PROGRAM_FORMAT);
-  assert.equal(Object.keys(json).sort(), ['asserts', 'dims', 'format', 'formatVersion', 'graph', 'inputs', 'kilnVersion', 'outputs', 'source', 'state'].sort());
+  assert.equal(Object.keys(json).sort(), ['asserts', 'dims', 'format', 'formatVersion', 'graph', 'inputs', 'kilnVersion', 'mutations', 'outputs', 'source', 'state'].sort());
   assert.equal([...readSafetensors(weights).tensors.keys()], ['model.layers.0.weight', 'model.layers.0.bias']);
   const back = deserializeProgram(JSON.stringify(json), weights);
   const x = input([7, 3]);

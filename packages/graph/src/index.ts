@@ -10,6 +10,7 @@ export * from './ir/asserts.js';
 export { withUserFrame } from './ir/user-frame.js';
 export * from './trace-ops/recorder.js';
 export * from './trace-ops/trace-ops.js';
+export * from './trace-ops/trace-joint.js';
 export * from './passes/dce.js';
 export * from './passes/cse.js';
 export * from './passes/constant-fold.js';

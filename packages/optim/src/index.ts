@@ -5,3 +5,5 @@ export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';
 export { Adam, AdamW } from './adam.js';
 export type { AdamOptions } from './adam.js';
+export { TRACED_FORM } from './optimizer.js';
+export type { ParamState } from './optimizer.js';

@@ -2,6 +2,21 @@
 // per-parameter state, zeroGrad(), and step() updating the parameters in place (without recording).
 import { KilnTypeError, Tensor, ValueError, noGrad } from '@kiln/tensor';
 
+/** Per-parameter state: momentum buffers, moment estimates, step counts. */
+export type ParamState = Record<string, Tensor | number>;
+
+/**
+ * The key under which a library function names its traced form (a global symbol, so this package needs no
+ * compiler import): compile() traces `fn[TRACED_FORM]` wherever `fn` is called, and traces into a function
+ * whose traced form is itself. The traced forms here use only tensor ops (in place on the parameters and the
+ * state), array loops and field reads and writes, so an optimizer step becomes part of the compiled program.
+ */
+export const TRACED_FORM: unique symbol = Symbol.for('kiln.tracedForm') as never;
+
+export function setTracedForm(fn: Function, traced: Function = fn): void {
+  Object.defineProperty(fn, TRACED_FORM, { value: traced });
+}
+
 /** A group of parameters sharing hyperparameters; options left out take the optimizer's defaults. */
 export type ParamGroup<O> = { params: readonly Tensor[] } & Partial<O>;
 
@@ -12,7 +27,18 @@ export abstract class Optimizer<O extends object> {
   /** The groups with every option filled in (change `lr` here to schedule it, as in PyTorch). */
   readonly paramGroups: ({ params: readonly Tensor[] } & O)[];
   /** Per-parameter state (momentum buffers, moment estimates, step counts). */
-  readonly state = new Map<Tensor, Record<string, Tensor | number>>();
+  /**
+   * The state records by group and position (undefined before a parameter's first update): where both
+   * steps keep them, since compiled code cannot look a tensor up in a Map (`state` is a Map view of them).
+   */
+  readonly stateSlots: (ParamState | undefined)[][];
+
+  /** Per-parameter state as torch.optim shows it: a Map from each updated parameter to its record. */
+  get state(): Map<Tensor, ParamState> {
+    const out = new Map<Tensor, ParamState>();
+    this.paramGroups.forEach((group, g) => group.params.forEach((p, i) => this.stateSlots[g]![i] && out.set(p, this.stateSlots[g]![i]!)));
+    return out;
+  }
 
   protected constructor(
     readonly name: string,
@@ -30,6 +56,7 @@ export abstract class Optimizer<O extends object> {
       this.validate(full);
       return full;
     });
+    this.stateSlots = this.paramGroups.map((g) => g.params.map(() => undefined));
   }
 
   private checkParam(p: unknown, where: string, seen: Set<Tensor>): void {
@@ -43,19 +70,22 @@ export abstract class Optimizer<O extends object> {
   protected abstract validate(group: O): void;
 
   /** Updates one parameter from its gradient; runs under noGrad. */
-  protected abstract update(p: Tensor, grad: Tensor, group: O, state: Record<string, Tensor | number>): void;
+  protected abstract update(p: Tensor, grad: Tensor, group: O, state: ParamState): void;
 
-  /** One optimization step over every parameter that has a gradient. */
+  /** One optimization step over every parameter that has a gradient (compiled code traces the subclass's traced form). */
   step(): void {
+    this.eagerStep();
+  }
+
+  /** The step run op by op (or by the fused loops): what compiled code falls back to. */
+  eagerStep(): void {
     noGrad(() => {
-      for (const group of this.paramGroups) {
-        for (const p of group.params) {
-          if (p.grad === null) continue;
-          let state = this.state.get(p);
-          if (state === undefined) this.state.set(p, (state = {}));
-          this.update(p, p.grad, group, state);
-        }
-      }
+      this.paramGroups.forEach((group, g) => {
+        group.params.forEach((p, i) => {
+          if (p.grad === null) return;
+          this.update(p, p.grad, group, (this.stateSlots[g]![i] ??= {}));
+        });
+      });
     });
   }
 

@@ -115,6 +115,8 @@ export class Policy {
     }
     const tableRule = this.resolvedTable().byFunction.get(frame.fn);
     if (tableRule) return tableDecision(tableRule);
+    const traced = tracedFormDecision(frame.fn, name);
+    if (traced) return traced;
     for (const list of [this.inlineList, this.skipList]) {
       for (const rule of list) {
         if (scopeCovers(rule.scope, frame.origin) && matchesModule(rule.matcher, infoOf())) {
@@ -128,6 +130,22 @@ export class Policy {
       reason: `inlined: ${name} is user code (${where(infoOf())}), traced by default; use skip(${name}) to run it eagerly instead`,
     };
   }
+}
+
+/**
+ * A library function that names its own traced form under `Symbol.for('kiln.tracedForm')` (an optimizer's
+ * `step`): the form is traced in its place, and a form that names itself is traced into (its package is
+ * skipped otherwise). Read as an own data property, so no getter runs.
+ */
+export const TRACED_FORM: unique symbol = Symbol.for('kiln.tracedForm') as never;
+
+function tracedFormDecision(fn: AnyFunction, name: string): Decision | undefined {
+  const traced = Object.getOwnPropertyDescriptor(fn, TRACED_FORM)?.value as unknown;
+  if (typeof traced !== 'function') return undefined;
+  const rule = ref('traced-form', `traced-form:${traced.name || 'anonymous'}`, 'packages/policy/src/decide.ts');
+  return traced === fn
+    ? { kind: 'inline', rule, reason: `inlined: ${name} is the traced form of a library function, written with tensor ops so that compiled code can include it` }
+    : { kind: 'skip', rule, polyfill: traced as AnyFunction, reason: `skipped: ${name} is replaced by its library's traced form ${traced.name || '(anonymous)'}() while tracing, so the work is part of the graph instead of a graph break` };
 }
 
 /** The registry name of `fn` when it is an op's public function (`defineOp` returns it with `.op`). */

@@ -31,7 +31,7 @@ export const DECISION_KINDS = ['inline', 'skip', 'allowInGraph'] as const;
 export type DecisionKind = (typeof DECISION_KINDS)[number];
 
 /** Which lookup step made a decision, in lookup order. */
-export const LOOKUP_STEPS = ['override', 'function-table', 'inline-list', 'skip-list', 'default'] as const;
+export const LOOKUP_STEPS = ['override', 'function-table', 'traced-form', 'inline-list', 'skip-list', 'default'] as const;
 export type LookupStep = (typeof LOOKUP_STEPS)[number];
 
 /** The rule behind a decision: enough for a user to find it and for the audit to count its matches. */

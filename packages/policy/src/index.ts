@@ -2,6 +2,7 @@ export type { AnyFunction, Decision, DecisionKind, Frame, FrameOrigin, LookupSte
 export { DECISION_KINDS, LOOKUP_STEPS } from './frame.js';
 export { PolicyError, PolicyConfigError, PolyfillSignatureError } from './errors.js';
 export { Policy } from './decide.js';
+export { TRACED_FORM } from './decide.js';
 export type { PolicyOptions } from './decide.js';
 export { Overrides, OVERRIDE_KINDS } from './overrides.js';
 export type { OverrideKind, OverrideOptions, FunctionOverride, ModuleOverride } from './overrides.js';

@@ -111,6 +111,20 @@ export class Storage {
     return s.external === null ? s.data : s.external.view();
   }
 
+  /**
+   * A write of all of `src`'s values at once without copying them: this storage shares `src`'s bytes
+   * copy-on-write from now on (as `cowClone` would), and counts as a write. Views of this storage follow;
+   * storages that shared the old bytes keep them. For a compiled call's fresh output written back into an
+   * argument (an optimizer's parameters and state): the values move instead of being copied.
+   */
+  takeBytesOf(src: Storage): void {
+    this.version++;
+    if (this.shared === src.shared) return;
+    this.shared.owners--;
+    this.shared = src.shared;
+    src.shared.owners++;
+  }
+
   /** A lazy copy: shares the buffer until either side writes. */
   cowClone(): Storage {
     const copy = Object.create(Storage.prototype) as Storage;

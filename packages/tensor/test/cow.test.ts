@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Tensor, arange, runEager, getOp, tensor } from '@kiln/tensor';
+import { Tensor, arange, runEager, getOp, tensor, writeBack } from '@kiln/tensor';
 
 import { FC_RUNS } from './support/refs.js';
 
@@ -170,6 +170,29 @@ Model('property: every tensor always reads what a model of shared and copied arr
     }),
     FC_RUNS,
   );
+});
+
+Clones('writeBack of a whole fresh result moves its bytes (no copy): views follow, earlier clones keep the old values, the version counts the write', () => {
+  const x = arange(0, 4, 1, { dtype: 'float32' });
+  const view = x.view([2, 2]);
+  const before = x.clone();
+  const version = x.storage.version;
+  const result = arange(10, 14, 1, { dtype: 'float32' });
+  writeBack(x, result);
+  assert.ok(x.storage.sharesBufferWith(result.storage), 'the bytes moved');
+  assert.equal(values(x), [10, 11, 12, 13]);
+  assert.equal(values(view), [10, 11, 12, 13]);
+  assert.equal(values(before), [0, 1, 2, 3]);
+  assert.ok(x.storage.version > version);
+  // Later writes through either side copy first: the other keeps its values.
+  x.add_(1);
+  assert.equal(values(result), [10, 11, 12, 13]);
+  result.mul_(0);
+  assert.equal(values(x), [11, 12, 13, 14]);
+  // A write into part of a storage (a narrow view) copies values as copy_ does.
+  const y = arange(0, 4, 1, { dtype: 'float32' });
+  writeBack(y.narrow(0, 1, 2), tensor([7, 8], { dtype: 'float32' }));
+  assert.equal(values(y), [0, 7, 8, 3]);
 });
 
 Clones.run();

@@ -32,6 +32,12 @@ export function commonPlan(source: AotSource, program: LoweredProgram): { common
     weights.set(weight, constant);
     return { name: b.name, dtype: b.dtype, numel: b.numel, weight };
   });
+  const mutations = source.mutations.map((m) => {
+    if ('arg' in m) return m;
+    const buffer = buffers.find((b) => b.input !== undefined && programInputs[b.input]?.weight === m.weight);
+    if (!buffer) throw new AotCompileError(`${source.name}: the state tensor ${JSON.stringify(m.weight)} is written in place but has no buffer in the lowered program`);
+    return { buffer: buffer.name, output: m.output };
+  });
   const common: AotPlanCommon = {
     format: AOT_PLAN_FORMAT,
     version: AOT_PLAN_VERSION,
@@ -46,6 +52,7 @@ export function commonPlan(source: AotSource, program: LoweredProgram): { common
     outputTree: source.outputTree,
     buffers,
     params: program.params,
+    mutations,
   };
   return { common, weights };
 }

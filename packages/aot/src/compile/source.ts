@@ -27,6 +27,8 @@ export interface AotSource {
   readonly preconditions: readonly AotPrecondition[];
   /** Leaves `{ leaf: i }` are graph output i. */
   readonly outputTree: AotOutputTemplate;
+  /** In-place writes: graph output `output` is the new value of tensor argument `arg` or of state `weight`. */
+  readonly mutations: readonly ({ readonly arg: number; readonly output: number } | { readonly weight: string; readonly output: number })[];
 }
 
 /** A condition over sizes with its sides as loop-IR size expressions (evaluated without symbolic algebra). */
@@ -85,7 +87,8 @@ export function sourceFromExported(program: ExportedProgram): AotSource {
     ...(a.location ? { location: a.location } : {}),
     ...(a.message !== undefined ? { message: a.message } : {}),
   }));
-  return { name, graph: program.graph, placeholders, inputs, argsTree, symbols, preconditions, outputTree };
+  const mutations = program.mutations.map((m) => (m.kind === 'input' ? { arg: tensors.findIndex((t) => t.name === m.target), output: m.index } : { weight: m.target, output: m.index }));
+  return { name, graph: program.graph, placeholders, inputs, argsTree, symbols, preconditions, outputTree, mutations };
 }
 
 function outputLeaf(o: OutputSpec, tensors: readonly { name: string }[], name: string): AotOutputTemplate {

@@ -3,7 +3,8 @@
 import { paramValue } from '@kiln/lower';
 import type { AotPlanCommon } from './plan.js';
 import { bindSymbols, flattenArguments, readArgument, type AotArgument } from './inputs.js';
-import { AotLoadError } from './errors.js';
+import { AotInputError, AotLoadError } from './errors.js';
+import { checkWrittenAlone } from './mutations.js';
 import type { BlobTensor } from './weights.js';
 
 export interface PreparedCall {
@@ -17,6 +18,7 @@ export interface PreparedCall {
 
 export function prepareCall(plan: AotPlanCommon, args: readonly unknown[]): PreparedCall {
   const leaves = flattenArguments(plan.argsTree, args, plan.name);
+  if (plan.mutations.length > 0) checkWrittenAlone(plan, leaves, (message) => { throw new AotInputError(message, 'pass separate arrays or tensors (a copy)'); });
   const read = plan.inputs.map((spec, i) => readArgument(leaves[i], spec, plan.symbols, plan.name));
   bindSymbols(read, plan.inputs, plan.symbols, plan.preconditions, plan.name);
   const inputs = plan.programInputs.map((p) => ('user' in p ? read[p.user]! : { shape: p.shape }));

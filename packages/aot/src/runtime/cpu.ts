@@ -13,6 +13,7 @@ import { bufferWeights, prepareCall } from './call.js';
 import type { BlobTensor } from './weights.js';
 import { assembleOutputs, type OutputLeaf } from './outputs.js';
 import { runAssert } from './asserts.js';
+import { applyMutations } from './mutations.js';
 
 /** The async half of the WebAssembly JS API (the workspace's libs do not declare the global). */
 declare const WebAssembly: {
@@ -101,6 +102,10 @@ function runCall(plan: CpuPlan, arena: Arena, calls: ReadonlyMap<string, Call>, 
       const shape = o.shape.map((s) => evalSize(s, params));
       const numel = shape.reduce((a, b) => a * b, 1);
       return { tensor: { data: arena.view(o.dtype, pointers[o.buffer]!, numel).slice() as OutputLeafData, shape, dtype: o.dtype } };
+    });
+    applyMutations(plan, outputs, leaves, (buffer, value) => {
+      const bytes = new Uint8Array(value.data.buffer, value.data.byteOffset, value.data.byteLength);
+      new Uint8Array(arena.memory.buffer, resident.get(buffer)!, bytes.byteLength).set(bytes);
     });
     return assembleOutputs(plan.outputTree, outputs, leaves, read.find((a) => a.tensorClass)?.tensorClass);
   } finally {

@@ -86,6 +86,13 @@ export type AotOutputTemplate =
   | { readonly object: readonly (readonly [string, AotOutputTemplate])[] }
   | { readonly value: unknown };
 
+/**
+ * An in-place write of the exported function (`@kiln/export`'s mutations): program output `output` is the
+ * new value of tensor argument `arg` (written into the caller's array or tensor after the call) or of the
+ * weight held in buffer `buffer` (the loaded module's own copy, updated for the next call).
+ */
+export type AotMutation = { readonly arg: number; readonly output: number } | { readonly buffer: string; readonly output: number };
+
 export interface AotPlanCommon {
   readonly format: typeof AOT_PLAN_FORMAT;
   readonly version: typeof AOT_PLAN_VERSION;
@@ -104,6 +111,8 @@ export interface AotPlanCommon {
   readonly outputTree: AotOutputTemplate;
   readonly buffers: readonly AotBuffer[];
   readonly params: readonly ParamBinding[];
+  /** In-place writes to arguments and state, applied in order after the call. */
+  readonly mutations: readonly AotMutation[];
 }
 
 export interface CpuPlan extends AotPlanCommon {

@@ -12,6 +12,7 @@ import { bufferWeights, prepareCall } from './call.js';
 import type { BlobTensor } from './weights.js';
 import { assembleOutputs, type OutputLeaf } from './outputs.js';
 import { runAssert } from './asserts.js';
+import { applyMutations } from './mutations.js';
 
 // The WebGPU constants by value: Node's `webgpu` package does not put GPUBufferUsage on globalThis.
 const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 1;
@@ -110,6 +111,10 @@ async function runCall(
       const data = o.dtype === 'float32' ? new Float32Array(raw.buffer, 0, numel) : o.dtype === 'int32' ? new Int32Array(raw.buffer, 0, numel) : Uint8Array.from(new Int32Array(raw.buffer, 0, numel));
       outputs.push({ tensor: { data, shape, dtype: o.dtype } });
     }
+    applyMutations(plan, outputs, leaves, (buffer, value) => {
+      const bytes = new Uint8Array(value.data.buffer, value.data.byteOffset, value.data.byteLength);
+      device.queue.writeBuffer(resident.get(buffer)!, 0, deviceLayout(value.dtype, bytes));
+    });
     return assembleOutputs(plan.outputTree, outputs, leaves, read.find((a) => a.tensorClass)?.tensorClass);
   } finally {
     for (const b of owned) b.destroy();

@@ -3,11 +3,13 @@
 // (partition.ts), and both are compiled by the backend. The forward's outputs get a tape node whose
 // backward runs the compiled backward graph; the eager tape carries on from there, so code around the
 // compiled function (and graph breaks inside it) differentiate as usual.
-import { AutogradError, GradNode, Tensor, autograd, edgeOf, isGradEnabled, zeros } from '@kiln/tensor';
+import { AutogradError, GradNode, Tensor, edgeOf, isGradEnabled, zeros } from '@kiln/tensor';
 import type { Edge } from '@kiln/tensor';
-import { Interpreter, partitionJoint, traceOps } from '@kiln/graph';
+import { Interpreter, partitionJoint, traceJoint } from '@kiln/graph';
 import type { Graph, Partition } from '@kiln/graph';
+import { guardFunctionSource, produceGuards } from '@kiln/shapes';
 import type { BackendReport } from '@kiln/lower';
+import { log } from '../logs/index.js';
 /** A compiled graph's call: inputs in placeholder order, outputs as a list. */
 type GraphRunner = (inputs: unknown[]) => unknown[];
 
@@ -16,6 +18,10 @@ export interface AotReport {
   partition: Partition;
   /** Inputs that required grad, by position. */
   differentiable: number[];
+  /** Whether the joint graph kept symbolic sizes (one program for every size its guards admit). */
+  dynamic: boolean;
+  /** The joint graph's guards over the inputs (`L.args[0].shape[1] == 16`, `L.args[0].shape[0] >= 2`). */
+  guards: string[];
   /** The backend's reports on the compiled forward and backward graphs (kernels, eager fallbacks). */
   forwardBackend?: BackendReport;
   backwardBackend?: BackendReport;
@@ -26,65 +32,87 @@ interface AotProgram {
   forward: GraphRunner;
   backward: GraphRunner;
   /** Forward outputs that get a gradient (float outputs that depend on a differentiable input). */
-  tracked: number[];
+  tracked: readonly number[];
+  /** Whether these inputs satisfy the joint graph's guards (sizes, duck-sized equalities, ranges). */
+  admits: (inputs: readonly unknown[]) => boolean;
 }
 
+/** Joint programs per graph; past this, calls with new sizes run the graph's ops eagerly (always correct). */
 const CACHE_LIMIT = 8;
 const requiresGrad = (x: unknown): x is Tensor => x instanceof Tensor && x.requiresGrad;
+
+/** What the joint program's guards do not check: per input its kind, dtype, rank and whether it requires grad. */
+const layoutKey = (inputs: readonly unknown[]): string =>
+  inputs.map((x) => (x instanceof Tensor ? `${x.requiresGrad ? 'g' : ''}${x.dtype}${x.ndim}` : typeof x === 'number' ? (Number.isInteger(x) ? 'i' : 'f') : typeof x)).join(';');
+const sizesKey = (inputs: readonly unknown[]): string => inputs.map((x) => (x instanceof Tensor ? `[${x.shape}]` : String(x))).join(';');
 
 /**
  * Wraps a compiled graph's runner: inputs that require grad (in grad mode) go through the AOT path, anything
  * else through `run` unchanged (one pass over the inputs). `compileGraph` compiles a graph with the backend.
+ * A joint program keeps the graph's symbolic sizes, so a graph compiled for dynamic sizes needs one program
+ * for every size its guards admit; a call its programs do not admit builds another (up to CACHE_LIMIT).
  */
-export function differentiableRunner(graph: Graph, run: GraphRunner, compileGraph: (g: Graph) => GraphRunner): GraphRunner & { aotReports: AotReport[] } {
-  const programs = new Map<string, AotProgram | null>();
+export function differentiableRunner(graph: Graph, run: GraphRunner, compileGraph: (g: Graph) => GraphRunner, tag = ''): GraphRunner & { aotReports: AotReport[] } {
+  const programs = new Map<string, AotProgram[]>();
+  /** Exact sizes for which no joint program could be built: their calls run the graph's ops eagerly. */
+  const unbuildable = new Set<string>();
   const reports: AotReport[] = [];
+  const interpret = (inputs: unknown[]) => new Interpreter(graph).run(inputs) as unknown[];
   const runner = (inputs: unknown[]): unknown[] => {
     if (!isGradEnabled() || !inputs.some(requiresGrad)) return run(inputs);
-    const key = inputs.map((x) => (x instanceof Tensor ? `${x.requiresGrad ? 'g' : ''}${x.dtype}[${x.shape}]` : typeof x)).join(';');
-    let program = programs.get(key);
+    const key = layoutKey(inputs);
+    let list = programs.get(key);
+    let program = list?.find((p) => p.admits(inputs));
     if (program === undefined) {
-      // The first call runs the graph's ops eagerly, so autograd records them: correct while the AOT graphs
-      // are built, and the outputs tell which of them need cotangents.
-      const outputs = new Interpreter(graph).run(inputs) as unknown[];
-      program = programs.size < CACHE_LIMIT ? buildProgram(graph, inputs, outputs, compileGraph) : null;
-      programs.set(key, program);
-      if (program) reports.push(program.report);
-      return outputs;
+      const sizes = sizesKey(inputs);
+      if (reports.length >= CACHE_LIMIT || unbuildable.has(sizes)) return interpret(inputs);
+      if (list?.length) log('recompiles', tag, `joint forward/backward graph rebuilt: no program for ${key} admits the sizes ${sizes}`);
+      program = buildProgram(graph, inputs, compileGraph);
+      if (program === undefined) {
+        unbuildable.add(sizes);
+        return interpret(inputs);
+      }
+      if (!list) programs.set(key, (list = []));
+      list.push(program);
+      reports.push(program.report);
     }
-    return program === null ? (new Interpreter(graph).run(inputs) as unknown[]) : runProgram(program, inputs);
+    return runProgram(program, inputs);
   };
   return Object.assign(runner, { aotReports: reports, report: (run as { report?: unknown }).report });
 }
 
-function buildProgram(graph: Graph, inputs: readonly unknown[], outputs: readonly unknown[], compileGraph: (g: Graph) => GraphRunner): AotProgram | null {
+/** The joint program for these inputs: symbolic where the graph is, else (or when that fails) for these sizes. */
+function buildProgram(graph: Graph, inputs: readonly unknown[], compileGraph: (g: Graph) => GraphRunner): AotProgram | undefined {
+  const dynamic = graph.placeholders().some((p) => ((p.meta.val as { shape?: readonly unknown[] } | undefined)?.shape ?? [p.meta.val]).some((d) => typeof d === 'object' && d !== null));
+  return (dynamic ? tryBuild(graph, inputs, compileGraph, true) : undefined) ?? tryBuild(graph, inputs, compileGraph, false);
+}
+
+function tryBuild(graph: Graph, inputs: readonly unknown[], compileGraph: (g: Graph) => GraphRunner, dynamic: boolean): AotProgram | undefined {
   const differentiable = inputs.flatMap((x, i) => (requiresGrad(x) ? [i] : []));
-  const tracked = outputs.flatMap((x, i) => (requiresGrad(x) && !inputs.includes(x) ? [i] : []));
-  if (tracked.length === 0) return null;
-  const cotangents = tracked.map((i) => zeros([...(outputs[i] as Tensor).shape], { dtype: (outputs[i] as Tensor).dtype }));
   const examples = inputs.map((x) => (x instanceof Tensor ? x.detach() : x));
-  const n = inputs.length;
   try {
-    const { coreGraph } = traceOps(
-      (...fakes: unknown[]) => {
-        const ins = fakes.slice(0, n);
-        const leaves = differentiable.map((i) => (ins[i] as Tensor).requiresGrad_());
-        const outs = new Interpreter(graph).run(ins) as unknown[];
-        const grads = autograd.grad(tracked.map((i) => outs[i] as Tensor), leaves, { gradOutputs: fakes.slice(n) as Tensor[], allowUnused: true });
-        return [...outs, ...grads.map((g, k) => g ?? zeros([...leaves[k]!.shape], { dtype: leaves[k]!.dtype }))];
-      },
-      [...examples, ...cotangents],
-      { dynamic: false, autograd: true },
-    );
-    const partition = partitionJoint(coreGraph, n, outputs.length);
+    const joint = traceJoint(graph, examples, differentiable, { dynamic });
+    // No output depends on a differentiable input: the graph's ops run eagerly (their outputs need no tape).
+    if (!joint) return undefined;
+    const guards = produceGuards(joint.shapeEnv);
+    const { source } = guardFunctionSource(guards);
+    // Generated from the joint trace's own sources (`L.args[0].shape[1]`), never from user data.
+    const check = new Function('L', `return (${source})(L);`) as (L: { args: readonly unknown[] }) => number;
+    const partition = partitionJoint(joint.graph, inputs.length, joint.numOutputs);
     const forward = compileGraph(partition.forward);
     const backward = compileGraph(partition.backward);
-    const reportOf = (run: GraphRunner) => (run as { report?: BackendReport }).report;
-    return { report: { partition, differentiable, forwardBackend: reportOf(forward), backwardBackend: reportOf(backward) }, forward, backward, tracked };
+    const reportOf = (r: GraphRunner) => (r as { report?: BackendReport }).report;
+    return {
+      report: { partition, differentiable, dynamic, guards: guards.map((g) => g.text), forwardBackend: reportOf(forward), backwardBackend: reportOf(backward) },
+      forward,
+      backward,
+      tracked: joint.tracked,
+      admits: (xs) => check({ args: xs }) === -1,
+    };
   } catch {
     // A graph autograd cannot trace jointly (an op without a derivative, data-dependent sizes) keeps running
     // its ops eagerly, which is always correct; an op without a derivative then says so at backward().
-    return null;
+    return undefined;
   }
 }
 

@@ -39,8 +39,8 @@ export function logEntry(tag: string, name: string, what: () => string, entry: L
 }
 
 /**
- * KILN_LOGS=output_code: what the backend generated, in the backend's own printed form (a wasm module as WAT,
- * each function noted with its kernel; WGSL per kernel), then the nodes that
+ * KILN_LOGS=output_code: what the backend generated, in the backend's own printed form (wasm backends: the
+ * wasm module as WAT, each function noted with its kernel; WebGPU: each kernel's WGSL), then the nodes that
  * run as eager steps. A backend that prints no generated code shows its program (`code`) instead.
  */
 function outputCode(entry: LoggedEntry): string {

@@ -10,17 +10,16 @@
 // in a file whose content is unchanged (and older than this process, so it is what was loaded), with the same
 // primitive captures; an object must have a constructor that passes the same test. Anything else: no entry.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { types } from 'node:util';
 import * as tensorApi from '@kiln/tensor';
 import { Tensor } from '@kiln/tensor';
 import { GUARD_HELPERS } from '../guards/reflect.js';
 import type { GuardEntry } from '../guards/builder.js';
 import { isSafeAccessor } from '../guards/builder.js';
-import { capturedPrimitives, functionInfo, functionLocation, readBinding } from '../trace/closures.js';
+import { functionInfo, locatedPrimitives, readBinding } from '../trace/closures.js';
 import { isNativeFunction } from '../trace/functions.js';
 import { isBuiltinGlobal } from '../trace/builtins.js';
+import { holdsTextAt, unchangedFileText } from '../trace/script-files.js';
 
 type Encoded = { readonly n: string } | { readonly b: string } | { readonly u: true } | string | boolean | number | null;
 
@@ -104,35 +103,16 @@ const fileHashes = new Map<string, string | null>();
 function fileHash(url: string): string | null {
   let h = fileHashes.get(url);
   if (h !== undefined) return h;
-  h = null;
-  try {
-    const path = fileURLToPath(url);
-    if (statSync(path).mtimeMs < performance.timeOrigin) h = createHash('sha256').update(readFileSync(path)).digest('hex');
-  } catch {
-    h = null;
-  }
+  const text = unchangedFileText(url);
+  h = text === undefined ? null : createHash('sha256').update(text).digest('hex');
   fileHashes.set(url, h);
   return h;
 }
 
-/**
- * Whether the file's text holds `text` around 0-based `line`/`column`, where V8 says the function starts (for
- * a method, at its parameters, after the name). Not so for a file a loader transformed.
- */
+/** Whether the file's text holds `text` where V8 says the function starts. Not so for a file a loader transformed. */
 function textAt(url: string, line: number, column: number, text: string): boolean {
-  try {
-    const source = readFileSync(fileURLToPath(url), 'utf8');
-    let lineStart = 0;
-    for (let l = 0; l < line; l++) {
-      lineStart = source.indexOf('\n', lineStart) + 1;
-      if (lineStart === 0) return false;
-    }
-    const offset = lineStart + column;
-    const start = source.lastIndexOf(text, offset);
-    return start >= 0 && start + text.length > offset;
-  } catch {
-    return false;
-  }
+  const source = unchangedFileText(url);
+  return source !== undefined && holdsTextAt(source, line, column, text);
 }
 
 function primitiveCaptures(fn: Function): [string, Encoded][] | undefined {
@@ -162,10 +142,10 @@ export function matchesFunction(fn: unknown, print: FunctionPrint): boolean {
   if (typeof fn !== 'function' || Function.prototype.toString.call(fn) !== print.text) return false;
   if (!print.file) return isNativeFunction(fn) && namedValues().get(fn) !== undefined;
   const f = print.file;
-  const loc = functionLocation(fn);
-  if (!loc || loc.line !== f.line || loc.column !== f.column || fileHash(f.url) !== f.hash) return false;
-  const live = capturedPrimitives(fn);
-  if (!live || live.size !== f.primitives.length) return false;
+  const located = locatedPrimitives(fn);
+  if (!located || located.location.line !== f.line || located.location.column !== f.column || fileHash(f.url) !== f.hash) return false;
+  const live = located.primitives;
+  if (live.size !== f.primitives.length) return false;
   return f.primitives.every(([name, value]) => live.has(name) && Object.is(live.get(name), decode(value)));
 }
 

@@ -101,6 +101,7 @@ export function callValue(ctx: Ctx, callee: Value, thisArg: Value, args: Value[]
     case 'inline': {
       const parsed = parseFunction(fn)!;
       if (parsed.node.type === 'ClassExpression') throw t.break(`class '${fn.name}' called without 'new'`);
+      if (decision.rule.startsWith('traced-form:')) return invokeWithoutGrad(ctx, () => invokeFunction(ctx, parsed, thisArg, args, fn), name);
       return invokeFunction(ctx, parsed, thisArg, args, fn);
     }
     case 'skip':
@@ -144,7 +145,30 @@ function toOpArg(ctx: Ctx, v: Value, op: OpDef, slot: string | undefined): unkno
   return v;
 }
 
+/**
+ * A library's traced form (an optimizer step) runs under noGrad in eager code: its in-place updates of
+ * parameters must not be recorded. The graph that holds it therefore runs without grad as a whole, so it
+ * must hold nothing else: ops before it in the frame end the graph at the call (which then runs eagerly;
+ * a step right after `backward()` starts a fresh frame), and ops after it break the graph there.
+ */
+function invokeWithoutGrad(ctx: Ctx, invoke: () => Value, name: string): Value {
+  const t = ctx.tracer;
+  if (t.noGradDepth === 0 && t.recorder.graph.nodes.some((n) => n.kind === 'call')) {
+    throw t.break(`'${name}' updates tensors without grad, after tensor ops the same graph records with grad`, 'call it right after backward() (a graph break), as a training step does');
+  }
+  t.noGradDepth++;
+  try {
+    const result = invoke();
+    t.ranWithoutGrad = true;
+    return result;
+  } finally {
+    t.noGradDepth--;
+  }
+}
+
 function callOp(ctx: Ctx, op: OpDef, fn: Function, thisArg: Value, args: Value[], name: string): Value {
+  const t = ctx.tracer;
+  if (t.ranWithoutGrad && t.noGradDepth === 0) throw t.break(`'${name}' after an optimizer step in the same graph (which runs without grad)`);
   const isMethod = fn !== op.fn;
   const realArgs = (isMethod ? [thisArg, ...args] : args).map((a, i) => toOpArg(ctx, a, op, op.schema.positional[i]?.name));
   const base = outOfPlace(op);

@@ -10,6 +10,7 @@ import type { Node as AstNode } from 'acorn';
 import { assignedNames } from './ast-util.js';
 import { hasSession, post, scriptSource, scriptUrl } from './inspector.js';
 import type { Result } from './inspector.js';
+import { scriptTextFromFile } from './script-files.js';
 
 export interface Capture {
   readonly name: string;
@@ -68,9 +69,30 @@ function valueOf(remote: Result, group: string): unknown {
   return v;
 }
 
+/** The last function's internal properties: a location and its scopes come from one round trip, not two. */
+let lastInternals: { fnId: string; props: Result[] } | undefined;
+
 function internal(fnId: string, name: string): Result | undefined {
-  const props = post('Runtime.getProperties', { objectId: fnId, ownProperties: true });
-  return (props.internalProperties as Result[] | undefined)?.find((p) => p.name === name)?.value;
+  if (lastInternals?.fnId !== fnId) {
+    const props = post('Runtime.getProperties', { objectId: fnId, ownProperties: true });
+    lastInternals = { fnId, props: (props.internalProperties as Result[] | undefined) ?? [] };
+  }
+  return lastInternals.props.find((p) => p.name === name)?.value;
+}
+
+/**
+ * The values of a scope's bindings: primitives straight from the listing, objects read from the scope object
+ * fetched into the heap once (one round trip per scope rather than one per captured object).
+ */
+function bindingValues(scopeId: string, group: string): [string, unknown][] {
+  const listed = post('Runtime.getProperties', { objectId: scopeId, ownProperties: true }).result as Result[];
+  let scope: Record<string, unknown> | undefined;
+  return listed.map((b) => {
+    const remote = b.value as Result | undefined;
+    if (!remote || remote.objectId === undefined || 'unserializableValue' in remote) return [b.name, valueOf(remote!, group)];
+    scope ??= ((valueOf({ objectId: scopeId }, group) as { object?: Record<string, unknown> } | undefined)?.object ?? {});
+    return [b.name, b.name in scope ? scope[b.name] : valueOf(remote, group)];
+  });
 }
 
 function scopeObjects(fnId: string): { description: string; objectId: string }[] {
@@ -94,9 +116,12 @@ function parseAssigned(source: string | undefined): Set<string> {
   return ast ? assignedNames(ast) : new Set(['*']);
 }
 
-function assignedInScript(fn: Function, scriptId: string, url: string): Set<string> {
+function assignedInScript(fn: Function, scriptId: string, url: string, line: number, column: number): Set<string> {
   let entry = assignedCache.get(scriptId);
-  if (!entry) assignedCache.set(scriptId, (entry = { names: parseAssigned(scriptSource(scriptId)), refs: 0 }));
+  if (!entry) {
+    const source = scriptTextFromFile(fn, url, line, column) ?? scriptSource(scriptId);
+    assignedCache.set(scriptId, (entry = { names: parseAssigned(source), refs: 0 }));
+  }
   if (!url) {
     entry.refs++;
     scriptRefs.register(fn, scriptId);
@@ -120,16 +145,16 @@ export function functionInfo(fn: Function): FunctionInfo | null {
       const bindings = new Map<string, { name: string; scopeIndex: number; value: unknown }>();
       scopeObjects(fnId).forEach((scope, scopeIndex) => {
         if (scope.description === 'Global') return;
-        for (const b of post('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true }).result as Result[]) {
+        for (const [name, value] of bindingValues(scope.objectId, group)) {
           // An inner scope's binding shadows an outer one of the same name.
-          if (!bindings.has(b.name)) bindings.set(b.name, { name: b.name, scopeIndex, value: valueOf(b.value, group) });
+          if (!bindings.has(name)) bindings.set(name, { name, scopeIndex, value });
         }
       });
       let url: string | undefined;
       const urlOf = () => (url ??= scriptUrl(loc.scriptId));
       // Only a function that captures something needs its script's source (to see what is reassigned).
       let assigned: Set<string> | undefined;
-      const assignedOf = () => (assigned ??= bindings.size ? assignedInScript(fn, loc.scriptId, urlOf()) : new Set<string>());
+      const assignedOf = () => (assigned ??= bindings.size ? assignedInScript(fn, loc.scriptId, urlOf(), loc.lineNumber, loc.columnNumber) : new Set<string>());
       const captures = new Map<string, Capture>();
       for (const b of bindings.values()) {
         captures.set(b.name, {
@@ -164,28 +189,19 @@ function functionLocationOf(fnId: string): { scriptId: string; lineNumber: numbe
   return internal(fnId, '[[FunctionLocation]]')?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
 }
 
-/** Where a function's text starts (script id, 0-based line and column), without the Debugger domain. */
-export function functionLocation(fn: Function): { scriptId: string; line: number; column: number } | undefined {
-  const group = 'kiln-location';
-  try {
-    const loc = functionLocationOf(objectIdOf(fn, group));
-    return loc ? { scriptId: loc.scriptId, line: loc.lineNumber, column: loc.columnNumber } : undefined;
-  } finally {
-    post('Runtime.releaseObjectGroup', { objectGroup: group });
-  }
-}
-
 /**
- * The captured bindings of `fn` that hold primitives (inner scopes shadowing outer ones, as in functionInfo),
- * without fetching any object into the heap: what a persistent cache compares a function's closure by.
+ * Where `fn` starts and the captured bindings of `fn` that hold primitives (inner scopes shadowing outer ones,
+ * as in functionInfo), without fetching any object into the heap: what a persistent cache recognizes a
+ * function by in another process.
  */
-export function capturedPrimitives(fn: Function): Map<string, unknown> | undefined {
+export function locatedPrimitives(fn: Function): { location: { scriptId: string; line: number; column: number }; primitives: Map<string, unknown> } | undefined {
   const group = 'kiln-primitives';
   try {
     const fnId = objectIdOf(fn, group);
-    if (!functionLocationOf(fnId)) return undefined;
+    const loc = functionLocationOf(fnId);
+    if (!loc) return undefined;
     const seen = new Set<string>();
-    const out = new Map<string, unknown>();
+    const primitives = new Map<string, unknown>();
     for (const scope of scopeObjects(fnId)) {
       if (scope.description === 'Global') continue;
       for (const b of post('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true }).result as Result[]) {
@@ -193,10 +209,10 @@ export function capturedPrimitives(fn: Function): Map<string, unknown> | undefin
         seen.add(b.name);
         const remote = b.value as Result | undefined;
         const primitive = remote && (remote.objectId === undefined || 'unserializableValue' in remote);
-        if (primitive && remote.type !== 'symbol') out.set(b.name, valueOf(remote, group));
+        if (primitive && remote.type !== 'symbol') primitives.set(b.name, valueOf(remote, group));
       }
     }
-    return out;
+    return { location: { scriptId: loc.scriptId, line: loc.lineNumber, column: loc.columnNumber }, primitives };
   } finally {
     post('Runtime.releaseObjectGroup', { objectGroup: group });
   }

@@ -89,6 +89,10 @@ export class FrameTracer {
   private readonly captureMemo = new Map<Function, Map<string, Value>>();
   /** Objects built in the frame that other frame objects inherit from (`{ __proto__: defaults }`). */
   readonly frameProtos = new WeakSet<object>();
+  /** Depth of library traced forms being traced (an optimizer step): their ops run without grad. */
+  noGradDepth = 0;
+  /** A traced form was traced: the graph runs without grad, so no other tensor op may join it (see calls.ts). */
+  ranWithoutGrad = false;
 
   /**
    * @param top the compiled function and its captured bindings in `C` order: its constant captures are

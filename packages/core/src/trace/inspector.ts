@@ -11,6 +11,13 @@
 // the last enable cost, so that re-enabling later never costs more than the time it was kept (a ski-rental
 // bound). Release is checked by every compiled call (`releaseIfIdle`) and by an unref'd timer. Holding it
 // keeps no dead script alive: 1,800 short-lived compiled functions measured flat at 15 MB of heap while held.
+//
+// A fresh process's first compile avoids the Debugger altogether where it can: turning it on there cost
+// 55–90 ms of processor time (≈500 scripts replayed, Node's and Kiln's own), while one `Profiler.getBestEffortCoverage`
+// (no domain to enable, nothing left running) lists the URL of every script that has live functions in
+// ≈20 ms. It is taken once per process, before the Debugger was ever needed; a script it does not list, and
+// every later new script, goes through the Debugger as above. Sources are then read from the file where it
+// provably holds what V8 loaded (closures.ts).
 import inspector from 'node:inspector';
 
 export type Result = Record<string, any>;
@@ -28,6 +35,8 @@ let holdMs = MIN_HOLD_MS;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let enables = 0;
 let reports = 0;
+/** Script id → URL from the one coverage listing ('' for a listed script without one); undefined until taken. */
+let coverageUrls: Map<string, string> | undefined;
 
 /** True while the Debugger domain is on; compiled calls read it (one load) to release it when idle. */
 export let debuggerHeld = false;
@@ -63,7 +72,7 @@ export const hasSession = (): boolean => session !== undefined;
  * Counters for tests: `enables` (each replays every script), `reports` (scriptParsed events handled) and
  * `highestScriptId` (script ids count up, so a difference is the number of scripts made in between).
  */
-export const inspectorActivity = () => ({ enables, reports, highestScriptId: highestReported, held: debuggerHeld });
+export const inspectorActivity = () => ({ enables, reports, highestScriptId: highestReported, held: debuggerHeld, coverageListings: coverageUrls ? 1 : 0 });
 
 /** Turns the Debugger domain on (if it is off) and notes that it was needed now. */
 export function needDebugger(): void {
@@ -107,8 +116,26 @@ export function releaseDebugger(): void {
  * lookup while it is held counts as a use (a compile is reading a new function), so it stays held.
  */
 export function scriptUrl(scriptId: string): string {
+  if (!debuggerHeld && Number(scriptId) > highestReported) {
+    const listed = enables === 0 ? listedUrl(scriptId) : undefined;
+    if (listed !== undefined) return listed;
+  }
   if (debuggerHeld || Number(scriptId) > highestReported) needDebugger();
   return scriptUrls.get(scriptId) ?? '';
+}
+
+/** The URL the process's one coverage listing gives the script, or undefined where it does not list it. */
+function listedUrl(scriptId: string): string | undefined {
+  if (!coverageUrls) {
+    coverageUrls = new Map();
+    try {
+      const listing = post('Profiler.getBestEffortCoverage').result as { scriptId: string; url: string }[];
+      for (const s of listing) coverageUrls.set(s.scriptId, s.url);
+    } catch {
+      /* no listing: every script goes through the Debugger */
+    }
+  }
+  return coverageUrls.get(scriptId);
 }
 
 /** A script's source text, or undefined when V8 no longer has it. */

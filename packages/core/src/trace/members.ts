@@ -20,6 +20,7 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
     if (key === 'strides') return [...object.strides];
     if (key === 'numel') return object.shape.reduce<Size>((a, b) => sizeMul(a, b as Size), 1);
     if (TENSOR_FIELDS.has(String(key))) return (object as unknown as Record<string, unknown>)[key];
+    if (key === 'grad') return gradOf(ctx, object);
     return tensorMethod(ctx, object, key);
   }
   if (object instanceof ExternalRef) {
@@ -55,6 +56,19 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
     return d.value;
   }
   return undefined;
+}
+
+/**
+ * `p.grad` of an input tensor (an optimizer's update reads it): null or another input, read by the guards
+ * on every call like any field. The frame cannot have changed it (assigning a tensor property is a break,
+ * and `backward()` runs at a break, before the frame that reads it starts). A computed tensor's `.grad`
+ * lives on the tape, which the tracer does not model.
+ */
+function gradOf(ctx: Ctx, fake: FakeTensor): Value {
+  const t = ctx.tracer;
+  const input = t.inputFakes.get(fake);
+  if (!input) throw t.break("reading '.grad' of a tensor computed in the frame", 'read it outside the compiled function');
+  return t.external(input.real.grad, `${input.source}.grad`);
 }
 
 /**

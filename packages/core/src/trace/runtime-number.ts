@@ -2,7 +2,7 @@
 // failed at a recompile (`obj.count` of a step counter) is traced as a *runtime number* instead of a constant:
 // guarded by type only, and carried as an expression over values read when the entry runs. Graphs take
 // tensors only, so a runtime number never enters the graph: it can be stored (`obj.count = n + 1`, replayed),
-// returned, kept live across a graph break, or combined with `+ - * / %` and unary minus into another
+// returned, kept live across a graph break, or combined with `+ - * / % **` and unary minus into another
 // runtime number (computed by the output templates with the same JS operators eager code uses, so results
 // are bit-identical). Anything else that needs its value — a comparison, a branch, a tensor op argument, a
 // key, a string — specializes it: each source it was read from gets its equality guard back and the trace
@@ -14,7 +14,7 @@ export type NumberExpr =
   | { readonly kind: 'const'; readonly value: number }
   | { readonly kind: 'op'; readonly op: ArithOp; readonly args: readonly NumberExpr[] };
 
-export const ARITH_OPS = ['+', '-', '*', '/', '%', 'neg'] as const;
+export const ARITH_OPS = ['+', '-', '*', '/', '%', '**', 'neg'] as const;
 export type ArithOp = (typeof ARITH_OPS)[number];
 
 export class RuntimeNumber {
@@ -33,6 +33,7 @@ const ARITH: Readonly<Record<ArithOp, (a: number, b: number) => number>> = {
   '*': (a, b) => a * b,
   '/': (a, b) => a / b,
   '%': (a, b) => a % b,
+  '**': (a, b) => a ** b,
   neg: (a) => -a,
 };
 

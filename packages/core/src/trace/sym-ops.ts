@@ -87,6 +87,8 @@ export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Val
   }
   if (isTensorValue(a) || isTensorValue(b)) {
     if (op === '===' || op === '!==' || op === '==' || op === '!=') {
+      // A tensor is never null or undefined (`if (p.grad === null)` needs no identity).
+      if (a === null || a === undefined || b === null || b === undefined) return op.startsWith('!');
       const same = identityOf(tracer, a) === identityOf(tracer, b);
       return op.startsWith('=') ? same : !same;
     }
@@ -116,8 +118,10 @@ export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Val
   }
   if (isSymBool(a) || isSymBool(b)) return binary(tracer, op, concrete(tracer, a), concrete(tracer, b));
   if (op === '===' || op === '!==' || op === '==' || op === '!=') {
-    const x = identityOf(tracer, a);
-    const y = identityOf(tracer, b);
+    // An outside object guarded by its type (a plain object or array) is never null or undefined.
+    const nullish = (v: Value) => v === null || v === undefined;
+    const x = nullish(b) && a instanceof ExternalRef ? a.value : identityOf(tracer, a);
+    const y = nullish(a) && b instanceof ExternalRef ? b.value : identityOf(tracer, b);
     switch (op) {
       case '===': return x === y;
       case '!==': return x !== y;

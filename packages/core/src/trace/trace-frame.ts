@@ -37,6 +37,8 @@ export interface FrameTrace {
    * -1. Asserts over data-dependent sizes are in `graph.asserts` instead.
    */
   readonly asserts: { readonly body: string; readonly texts: readonly string[] } | undefined;
+  /** The graph holds a library step traced without grad (an optimizer update): it runs under noGrad. */
+  readonly noGrad?: boolean;
 }
 
 /** What a frame that broke still knows: the guards under which the same break happens again. */
@@ -144,6 +146,7 @@ export function finishFrame(tracer: FrameTracer, result: Value, extraOutputs: re
     mutableReads: tracer.mutableReads,
     decisions: tracer.decisions,
     asserts: asserts.prologue,
+    ...(tracer.ranWithoutGrad && { noGrad: true }),
   };
 }
 

@@ -6,6 +6,7 @@
 import type { Argument, Node } from '@kiln/graph';
 import type { SymInt } from '@kiln/shapes';
 import type { DType } from '@kiln/tensor';
+import { ONNX_TYPE } from './builder.js';
 import type { AttrValue, OnnxBuilder, OnnxDType } from './builder.js';
 
 export interface OnnxContext {
@@ -173,6 +174,55 @@ function slice(ctx: OnnxContext, node: Node, dim: number, start: number | SymInt
   return ctx.b.op1('Slice', [ctx.input(node.args[0]!), s, e, ctx.b.int64s([dim]), ctx.b.int64s([step])]);
 }
 
+/**
+ * atan2(y, x) as eager computes it (Math.atan2 in float64, then rounded): ONNX has no Atan2, so atan(y/x)
+ * with the quadrant fixed from the signs — signed zeros included (`1/x < 0` finds -0), and the
+ * both-zero and both-infinite cases that y/x turns into NaN.
+ */
+function atan2(ctx: OnnxContext, node: Node): string {
+  const b = ctx.b;
+  const [y, x] = [ctx.input(node.args[0]!, 'float64'), ctx.input(node.args[1]!, 'float64')];
+  const c = (v: number) => b.scalar(v, 'float64');
+  const negative = (v: string) => b.op1('Or', [b.op1('Less', [v, c(0)]), b.op1('Less', [b.op1('Reciprocal', [v]), c(0)])]);
+  const isZero = (v: string) => b.op1('Equal', [v, c(0)]);
+  // Both zero: y / 1 keeps y's signed zero (ONNX Runtime's Where returned +0 for a selected -0).
+  const bothZero = b.op1('And', [isZero(y), isZero(x)]);
+  const ratio = b.op1('Div', [y, b.op1('Where', [bothZero, c(1), x])]);
+  // ONNX Runtime's Atan has no float64 kernel: the ratio goes through float32 (within an ulp of float32).
+  const atanOfRatio = b.cast(b.op1('Atan', [b.cast(ratio, 'float64', 'float32')]), 'float32', 'float64');
+  const bothInf = b.op1('And', [b.op1('IsInf', [y]), b.op1('IsInf', [x])]);
+  const diagonal = b.op1('Mul', [b.op1('Mul', [b.op1('Sign', [y]), b.op1('Sign', [x])]), c(Math.PI / 4)]);
+  const base = b.op1('Where', [bothInf, diagonal, atanOfRatio]);
+  const turn = b.op1('Where', [negative(y), c(-Math.PI), c(Math.PI)]);
+  return b.cast(b.op1('Where', [negative(x), b.op1('Add', [base, turn]), base]), 'float64', ctx.out(node).dtype);
+}
+
+/** eye(n, m): EyeLike over zeros of the output's shape (either size may be symbolic). */
+function eye(ctx: OnnxContext, node: Node): string {
+  const { dtype } = ctx.out(node);
+  return ctx.b.op1('EyeLike', [creation(ctx, node, 0)], { dtype: ONNX_TYPE[dtype] });
+}
+
+/**
+ * linspace(start, end, steps) as the eager kernel fills it — from both ends, so the last value is exactly
+ * `end` — in float64, then cast: start + i·step for i < steps/2, end - (steps-1-i)·step after.
+ */
+function linspace(ctx: OnnxContext, node: Node): string {
+  const b = ctx.b;
+  const c = (v: number) => b.scalar(v, 'float64');
+  const [start, end] = [ctx.input(arg(node, 0, 'start') as Argument, 'float64'), ctx.input(arg(node, 1, 'end') as Argument, 'float64')];
+  const n = b.cast(b.op1('Reshape', [ctx.size(ctx.out(node).shape[0]!), b.int64s([])]), 'int64', 'float64');
+  const i = b.op1('Range', [c(0), n, c(1)]);
+  const last = b.op1('Sub', [n, c(1)]);
+  const step = b.op1('Where', [b.op1('Greater', [n, c(1)]), b.op1('Div', [b.op1('Sub', [end, start]), b.op1('Max', [last, c(1)])]), c(0)]);
+  const fromStart = b.op1('Add', [start, b.op1('Mul', [i, step])]);
+  const fromEnd = b.op1('Sub', [end, b.op1('Mul', [b.op1('Sub', [last, i]), step])]);
+  const firstHalf = b.op1('Less', [i, b.op1('Div', [n, c(2)])]);
+  const values = b.op1('Where', [firstHalf, fromStart, fromEnd]);
+  const { dtype } = ctx.out(node);
+  return dtype === 'int32' ? floatToInt32(ctx, values, 'float64') : b.cast(values, 'float64', dtype);
+}
+
 const unary = (opType: string): OnnxRule => pointwise(opType);
 
 export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
@@ -188,7 +238,7 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
   logicalNot: (ctx, n) => ctx.b.op1('Not', [ctx.input(n.args[0]!, 'bool')]),
   gelu,
   add: withAlpha('Add'), sub: withAlpha('Sub'), mul: pointwise('Mul'), div: pointwise('Div'), pow: pointwise('Pow'),
-  maximum: pointwise('Max'), minimum: pointwise('Min'), remainder,
+  maximum: pointwise('Max'), minimum: pointwise('Min'), remainder, atan2,
   eq: compare('Equal'), ne: compare('Equal', true), lt: compare('Less'), le: compare('LessOrEqual'), gt: compare('Greater'), ge: compare('GreaterOrEqual'),
   logicalAnd: logical('And'), logicalOr: logical('Or'),
   where: (ctx, n) => {
@@ -282,6 +332,7 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
     const { dtype, shape } = ctx.out(n);
     return ctx.b.op1('Expand', [ctx.input(n.args[1] as Argument, dtype), ctx.shape(shape)]);
   },
+  eye, linspace,
   zeros: (ctx, n) => creation(ctx, n, 0), ones: (ctx, n) => creation(ctx, n, 1),
   zerosLike: (ctx, n) => creation(ctx, n, 0), onesLike: (ctx, n) => creation(ctx, n, 1),
   fullLike: (ctx, n) => {

@@ -7,7 +7,7 @@ import onnxProto from 'onnx-proto';
 import type { Argument, Node } from '@kiln/graph';
 import { isSymInt } from '@kiln/shapes';
 import type { SymInt } from '@kiln/shapes';
-import { FakeTensor, Tensor, resultType } from '@kiln/tensor';
+import { FakeTensor, Tensor, getOp, resultType } from '@kiln/tensor';
 import type { DType } from '@kiln/tensor';
 import { OnnxExportError } from '../errors.js';
 import type { ExportedProgram, SizeSpec } from '../program.js';
@@ -106,6 +106,11 @@ export function toOnnx(program: ExportedProgram, options: OnnxOptions = {}): Uin
     const rule = ONNX_RULES[node.target];
     if (!rule) {
       const where = node.meta.source ? ` (${node.meta.source.file}:${node.meta.source.line})` : '';
+      if (getOp(node.target)?.random) {
+        // ONNX's RandomNormal / RandomUniform draw from the runtime's own generator: the model could not give
+        // the values Kiln's seeded generator gives, so the op is refused rather than approximated.
+        throw new OnnxExportError(`op '${node.target}' (%${node.name}${where}) draws random numbers, which ONNX cannot reproduce: ONNX's Random* ops use the runtime's own generator, not Kiln's seeded one`, `draw the random tensor outside the exported function and pass it as an input`);
+      }
       throw new OnnxExportError(`op '${node.target}' (%${node.name}${where}) has no ONNX mapping`, `\`kiln audit\` lists the ops that have one (the onnx column); rewrite the function with those, or run the program with programModule instead`);
     }
     values.set(node, rule(ctx, node));
@@ -128,7 +133,7 @@ function outputValues(program: ExportedProgram, b: OnnxBuilder, values: Map<Node
     b.nodes.push({ name: b.fresh('output_node'), opType: 'Identity', input: [value], output: [name], attribute: [] });
     return name;
   };
-  return program.outputs.map((o, i) => {
+  const returned = program.outputs.map((o, i) => {
     switch (o.kind) {
       case 'tensor':
         return valueInfo(identity(values.get(items[o.index] as Node) as string, i), o.dtype, o.shape, dimNames);
@@ -148,6 +153,17 @@ function outputValues(program: ExportedProgram, b: OnnxBuilder, values: Map<Node
         return o satisfies never;
     }
   });
+  // In-place writes to inputs and state: ONNX values are immutable, so each new value is one more output,
+  // after the function's own, named `<target>.mutated` (`x.mutated`, `running_mean.mutated`); a caller that
+  // keeps state feeds it back.
+  const mutated = program.mutations.map((m) => {
+    const input = program.inputs.find((x) => x.kind === 'tensor' && x.name === m.target);
+    const spec = input?.kind === 'tensor' ? input : program.state.find((x) => x.name === m.target)!;
+    const name = b.fresh(`${m.target}.mutated`);
+    b.nodes.push({ name: b.fresh('output_node'), opType: 'Identity', input: [values.get(items[m.index] as Node) as string], output: [name], attribute: [] });
+    return valueInfo(name, spec.dtype, spec.shape, dimNames);
+  });
+  return [...returned, ...mutated];
 }
 
 function constantValue(b: OnnxBuilder, value: unknown): string {

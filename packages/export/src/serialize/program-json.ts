@@ -11,7 +11,7 @@ import { expr as shapesExpr } from '@kiln/shapes';
 import { ProgramFormatError } from '../errors.js';
 import { withPrinter } from '../print.js';
 import { PROGRAM_FORMAT, PROGRAM_FORMAT_VERSION } from '../program.js';
-import type { AssertSpec, DimSpec, ExportedProgram, OutputSpec, SizeSpec, StateSpec, UserInputSpec } from '../program.js';
+import type { AssertSpec, DimSpec, ExportedProgram, MutationSpec, OutputSpec, SizeSpec, StateSpec, UserInputSpec } from '../program.js';
 
 /** program.json: the ExportedProgram without its tensor values (those go in the safetensors blob, by state name). */
 export interface ProgramJson {
@@ -26,6 +26,8 @@ export interface ProgramJson {
   /** `max: null` stands for Infinity (JSON has no infinities). */
   readonly dims: readonly (Omit<DimSpec, 'max'> & { readonly max: number | null })[];
   readonly asserts: readonly AssertSpec[];
+  /** Since format version 2 (absent in version 1: no mutations). */
+  readonly mutations?: readonly MutationSpec[];
 }
 
 /** Numbers JSON cannot hold (NaN, ±Infinity, -0) are written `{ number: 'NaN' }`, as graph JSON writes them. */
@@ -44,7 +46,8 @@ const withConstant = <T extends { kind: string }>(spec: T): T =>
 export function programToJson(p: ExportedProgram): ProgramJson {
   return {
     format: PROGRAM_FORMAT,
-    formatVersion: PROGRAM_FORMAT_VERSION,
+    // Version 1 where it suffices, so older readers still load programs without mutations.
+    formatVersion: p.mutations.length > 0 ? PROGRAM_FORMAT_VERSION : 1,
     kilnVersion: p.kilnVersion,
     source: p.source,
     graph: serializeGraph(p.graph),
@@ -53,6 +56,7 @@ export function programToJson(p: ExportedProgram): ProgramJson {
     state: p.state,
     dims: p.dims.map((d) => ({ ...d, max: d.max === Infinity ? null : d.max })),
     asserts: p.asserts,
+    mutations: p.mutations,
   };
 }
 
@@ -127,6 +131,15 @@ function checkState(x: unknown, i: number): StateSpec {
   return { kind: x.kind as StateSpec['kind'], name: x.name, placeholder: x.placeholder, dtype: x.dtype as DType, shape: shape as number[] };
 }
 
+function checkMutation(x: unknown, i: number, graphOutputs: number, inputs: readonly UserInputSpec[], state: readonly StateSpec[]): MutationSpec {
+  const f = `mutations[${i}]`;
+  if (!isObject(x) || (x.kind !== 'input' && x.kind !== 'state') || !isName(x.target)) return fail(f, "is not a mutation { kind: 'input' | 'state', target, index }");
+  if (!Number.isSafeInteger(x.index) || (x.index as number) < 0 || (x.index as number) >= graphOutputs) fail(`${f}.index`, `is not a graph output index (0..${graphOutputs - 1})`);
+  const known = x.kind === 'input' ? inputs.some((s) => s.kind === 'tensor' && s.name === x.target) : state.some((s) => s.name === x.target);
+  if (!known) fail(`${f}.target`, `names no ${x.kind === 'input' ? 'tensor input' : 'state tensor'} ('${x.target}')`);
+  return { kind: x.kind, target: x.target, index: x.index as number, ...(typeof x.location === 'string' ? { location: x.location } : {}) };
+}
+
 function checkDim(x: unknown, i: number): DimSpec {
   const f = `dims[${i}]`;
   if (!isObject(x) || !isName(x.symbol) || !isName(x.name)) return fail(f, 'is not a dim with a symbol and a name');
@@ -171,7 +184,7 @@ function readTree(raw: unknown, field: string): TreeSpec {
 export function programFromJson(json: unknown, stateDict: ReadonlyMap<string, Tensor>): ExportedProgram {
   if (!isObject(json)) return fail('program', 'is not a JSON object');
   if (json.format !== PROGRAM_FORMAT) fail('format', `is ${JSON.stringify(json.format)}, expected '${PROGRAM_FORMAT}'`);
-  if (json.formatVersion !== PROGRAM_FORMAT_VERSION) fail('formatVersion', `is ${JSON.stringify(json.formatVersion)}; this Kiln reads version ${PROGRAM_FORMAT_VERSION}`);
+  if (json.formatVersion !== 1 && json.formatVersion !== PROGRAM_FORMAT_VERSION) fail('formatVersion', `is ${JSON.stringify(json.formatVersion)}; this Kiln reads versions 1 to ${PROGRAM_FORMAT_VERSION}`);
   if (typeof json.kilnVersion !== 'string') fail('kilnVersion', 'is not a string');
   const graph = deserializeGraph(json.graph as GraphJson);
   const graphOutputs = (graph.outputNode()?.args[0] as unknown[] | undefined)?.length ?? 0;
@@ -204,6 +217,7 @@ export function programFromJson(json: unknown, stateDict: ReadonlyMap<string, Te
     stateDict: new Map(state.map((s) => [s.name, stateDict.get(s.name)!])),
     dims: list(json.dims, 'dims').map(checkDim),
     asserts: list(json.asserts, 'asserts').map(checkAssert),
+    mutations: json.formatVersion === 1 ? [] : list(json.mutations, 'mutations').map((m, i) => checkMutation(m, i, graphOutputs, inputs, state)),
     source,
   });
 }

@@ -32,7 +32,7 @@ export function userFacingError(err: unknown): unknown {
   return withUserFrame(err.cause, `${err.node.target} %${err.node.name}`, err.node.meta.source);
 }
 
-type SymbolicValue = { readonly isSymInt: true; readonly expr: Expr; readonly env?: { normalize(e: Expr): Expr } };
+export type SymbolicValue = { readonly isSymInt: true; readonly expr: Expr; readonly env?: { normalize(e: Expr): Expr } };
 const isSymbolic = (x: unknown): x is SymbolicValue => typeof x === 'object' && x !== null && 'isSymInt' in x;
 
 /**
@@ -112,7 +112,7 @@ export class Interpreter {
    * Records `symbol = value` for a bare symbol (`s0`, `u1`): a scalar result (`item()`, a bool counts as
    * 0/1) or a dim of a tensor result (`nonzero()`'s row count).
    */
-  private bind(recorded: unknown, actual: unknown): void {
+  protected bind(recorded: unknown, actual: unknown): void {
     if (actual instanceof Tensor) {
       const shape = (recorded as { shape?: readonly unknown[] } | undefined)?.shape;
       shape?.forEach((size, d) => this.bind(size, actual.shape[d]));
@@ -133,19 +133,22 @@ export class Interpreter {
     }
   }
 
+  /** The value of a symbolic argument (`reshape(%x, [s0, 4])`) from the symbols bound so far. */
+  protected evalSymbolic(a: SymbolicValue): unknown {
+    // Normalized first: a symbol specialized after this value was recorded (`s0 - 1 == 1` guarded by a
+    // later expand) is no graph input any more, so only its replacement can be evaluated.
+    const v = shapesExpr.evaluate(a.env ? a.env.normalize(a.expr) : a.expr, (name) => this.symbols.get(name));
+    if (v === undefined) throw new KilnError(`symbolic size ${String(a)} has unbound symbols at run time`);
+    return v;
+  }
+
   protected evalArg(a: Argument): unknown {
     if (a instanceof Node) {
       if (!this.env.has(a)) throw new KilnError(`%${a.name} is read before it is computed`);
       return this.env.get(a);
     }
     if (Array.isArray(a)) return a.map((x) => this.evalArg(x));
-    if (isSymbolic(a)) {
-      // Normalized first: a symbol specialized after this value was recorded (`s0 - 1 == 1` guarded by a
-      // later expand) is no graph input any more, so only its replacement can be evaluated.
-      const v = shapesExpr.evaluate(a.env ? a.env.normalize(a.expr) : a.expr, (name) => this.symbols.get(name));
-      if (v === undefined) throw new KilnError(`symbolic size ${String(a)} has unbound symbols at run time`);
-      return v;
-    }
+    if (isSymbolic(a)) return this.evalSymbolic(a);
     if (a !== null && typeof a === 'object' && !(a instanceof Tensor)) {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(a)) out[k] = this.evalArg(v as Argument);

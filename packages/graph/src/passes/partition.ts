@@ -16,6 +16,8 @@ export interface Partition {
   saved: Node[];
   /** Forward values the backward recomputes instead: nodes of `backward`. */
   recomputed: Node[];
+  /** The same values as nodes of `forward` (the names the forward graph prints). */
+  recomputedInForward: Node[];
   /** Bytes of the saved values, and of the recomputed ones that a save-everything rule would have kept too. */
   savedBytes: number;
   recomputedBytes: number;
@@ -23,11 +25,17 @@ export interface Partition {
 
 const RECOMPUTABLE = new Set(['pointwise', 'view']);
 
-function bytesOf(node: Node): number {
+/** The rule below in words, for explain and the docs. */
+export const RECOMPUTE_RULE =
+  'inputs are passed again, never saved; matmul, reduction and other non-pointwise results are saved; pointwise ops and views (not random, not in-place, not data-dependent) computed from inputs, saved or recomputed values are recomputed in the backward';
+
+/** Bytes of a node's value; a symbolic size counts at its hint (the size of the inputs the graph was traced for). */
+export function valueBytes(node: Node): number {
   const val = node.meta.val as Tensor | undefined;
   if (!val || !Array.isArray(val.shape)) return 0;
   const size = val.dtype === 'float64' ? 8 : val.dtype === 'bool' ? 1 : 4;
-  return (val.shape as number[]).reduce((a, b) => a * (typeof b === 'number' ? b : 0), size);
+  const hint = (d: unknown): number => (typeof d === 'number' ? d : ((d as { hint?: number } | null)?.hint ?? 0));
+  return (val.shape as unknown[]).reduce<number>((a, b) => a * hint(b), size);
 }
 
 /** Every node `args` reach through their arguments (the nodes they need), including themselves. */
@@ -101,6 +109,9 @@ export function partitionJoint(joint: Graph, numInputs: number, numOutputs: numb
   placeholders.slice(0, numInputs).forEach((p) => fenv.set(p, forward.placeholder(p.name, { ...p.meta })));
   copyNodes(order.filter((n) => forwardSet.has(n) && (n.kind === 'call' || n.kind === 'constant')), forward, fenv);
   forward.output([...fwdOuts, ...savedList].map((a) => mapArgument(a, (n) => fenv.get(n)!)));
+  // The forward runs every node that binds a data-dependent symbol, so the runtime asserts go with it.
+  forward.symbols = joint.symbols;
+  forward.asserts = joint.asserts;
 
   const backward = new Graph('core');
   const benv = new Map<Node, Node>();
@@ -110,13 +121,15 @@ export function partitionJoint(joint: Graph, numInputs: number, numOutputs: numb
   const inBackward = (n: Node) => (n.kind === 'call' || n.kind === 'constant') && !saved.has(n) && (recomputed.has(n) || (backwardSet.has(n) && !forwardSet.has(n)));
   copyNodes(order.filter(inBackward), backward, benv);
   backward.output(gradOuts.map((a) => mapArgument(a, (n) => benv.get(n)!)));
+  backward.symbols = joint.symbols;
 
-  const sum = (nodes: Iterable<Node>) => [...nodes].reduce((a, n) => a + bytesOf(n), 0);
+  const sum = (nodes: Iterable<Node>) => [...nodes].reduce((a, n) => a + valueBytes(n), 0);
   return {
     forward,
     backward,
     saved: savedList.map((n) => fenv.get(n)!),
     recomputed: order.filter((n) => recomputed.has(n)).map((n) => benv.get(n)!),
+    recomputedInForward: order.filter((n) => recomputed.has(n)).map((n) => fenv.get(n)!),
     savedBytes: sum(saved),
     recomputedBytes: sum(recomputed),
   };

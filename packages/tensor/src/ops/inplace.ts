@@ -8,6 +8,7 @@ import { castValues, scalarValueOf } from '../kernels/cast.js';
 import { writeThrough } from '../kernels/copy.js';
 import { defineOp, runEager } from '../registry/registry.js';
 import { deviceImpl } from '../device.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import type { MetaContext, MetaTensor, OpDef, TensorMetaLike } from '../registry/registry.js';
 import { arg, opt } from '../registry/schema.js';
 import type { Shape } from '../size.js';
@@ -149,6 +150,10 @@ export const copy_ = defineOp({
   derivative: ({ grad }): InputGrads => [null, grad],
 });
 
+/** A contiguous tensor over all of its storage, from its start (its values are the whole buffer). */
+const coversStorage = (t: Tensor): boolean => t.offset === 0 && t.numel === t.storage.size && t.isContiguous();
+const sameShape = (a: Tensor, b: Tensor): boolean => a.ndim === b.ndim && a.shape.every((n, i) => n === b.shape[i]);
+
 /**
  * `dst` takes the values of `src` (dst's shape), which a compiled call computed as dst's new value (an
  * argument written in place). On one device, or from the CPU, it is `copy_`; from a device into a CPU
@@ -156,6 +161,13 @@ export const copy_ = defineOp({
  * synchronously, and every view of dst follows.
  */
 export function writeBack(dst: Tensor, src: Tensor): Tensor {
+  // Only host bytes move this way: a device storage's size cannot be read synchronously, and copy_ there
+  // already stays on the device.
+  if (dst.device === 'cpu' && src.device === 'cpu' && coversStorage(dst) && coversStorage(src) && dst.dtype === src.dtype && dst.numel === src.numel && sameShape(dst, src) && !(isGradEnabled() && (dst.requiresGrad || src.requiresGrad))) {
+    // The whole of dst's storage is replaced, and nothing is recorded: share src's bytes instead of copying.
+    dst.storage.takeBytesOf(src.storage);
+    return dst;
+  }
   if (src.device === 'cpu' || dst.device === src.device) return copy_(dst, src);
   const device = deviceImpl(src.device);
   if (dst.device !== 'cpu' || !device.adopt) throw new KilnError(`writeBack: cannot write a ${src.device} tensor into a ${dst.device} tensor`);

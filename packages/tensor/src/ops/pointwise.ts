@@ -1,5 +1,5 @@
 import type { DType } from '../dtype.js';
-import { isFloating, isTensorOperand, resultType, scalarCategory } from '../dtype.js';
+import { isFloating, isSymbolicScalar, isTensorOperand, resultType, scalarCategory } from '../dtype.js';
 import type { ScalarLike } from '../dtype.js';
 import { KilnTypeError, ValueError } from '../errors.js';
 import { SpecializedLoops, mapBinary, mapTernary, mapUnary } from '../kernels/pointwise.js';
@@ -158,7 +158,15 @@ type BinaryDerivative = Derivative<readonly [Tensor, Tensor | number | boolean]>
 
 /** The second operand's value: the saved tensor (checked), or the scalar. */
 const otherOf = (ctx: GradContext<readonly [Tensor, Tensor | number | boolean, ...unknown[]]>): Tensor | number =>
-  typeof ctx.args[1] === 'object' ? ctx.input(1) : Number(ctx.args[1]);
+  typeof ctx.args[1] === 'object' && !isSymbolicScalar(ctx.args[1]) ? ctx.input(1) : Number(ctx.args[1]);
+
+/**
+ * The same, keeping a symbolic scalar (a scalar graph input while a joint graph is traced) symbolic: `mul`
+ * and `div` take one as it is, where `Number()` would specialize it to its example value. (The ops' schemas
+ * take any ScalarLike; the methods' declared types name only plain numbers.)
+ */
+const otherOrSymbolic = (ctx: GradContext<readonly [Tensor, Tensor | number | boolean, ...unknown[]]>): Tensor | number =>
+  isSymbolicScalar(ctx.args[1]) ? (ctx.args[1] as unknown as number) : otherOf(ctx);
 
 function binary<const N extends string>(
   name: N,
@@ -213,10 +221,10 @@ function withAlpha<const N extends string>(name: N, sign: 1 | -1, f: (x: number,
 
 export const add = withAlpha('add', 1, (x, y) => x + y);
 export const sub = withAlpha('sub', -1, (x, y) => x - y);
-export const mul = binary('mul', 'promote', (ctx): InputGrads => [ctx.grad.mul(otherOf(ctx)), ctx.needsGrad(1) ? ctx.grad.mul(ctx.input(0)) : null], (x, y) => x * y, Math.imul);
+export const mul = binary('mul', 'promote', (ctx): InputGrads => [ctx.grad.mul(otherOrSymbolic(ctx)), ctx.needsGrad(1) ? ctx.grad.mul(ctx.input(0)) : null], (x, y) => x * y, Math.imul);
 export const div = binary('div', 'float', (ctx): InputGrads => {
-  const b = otherOf(ctx);
-  const gb = typeof b === 'object' && ctx.needsGrad(1) ? ctx.grad.mul(ctx.input(0)).div(b.mul(b)).neg() : null;
+  const b = otherOrSymbolic(ctx);
+  const gb = b instanceof Tensor && ctx.needsGrad(1) ? ctx.grad.mul(ctx.input(0)).div(b.mul(b)).neg() : null;
   return [ctx.grad.div(b), gb];
 }, (x, y) => x / y);
 export const pow = binary('pow', 'promote', (ctx): InputGrads => {

@@ -35,7 +35,7 @@ export function functionalize(ctx: Ctx, op: OpDef, base: OpDef, realArgs: unknow
   }
   t.recorder.rebind(self, result);
   if (input && !t.effects.copiedSource(self)) {
-    t.effects.write({ kind: 'copy', target: new ExternalRef(input.real, input.source, 'identity'), value: self, location: t.location });
+    t.effects.write({ kind: 'copy', target: new ExternalRef(input.real, input.source, 'identity'), value: self, location: t.location, noGrad: t.noGradDepth > 0 });
   }
   return self;
 }

@@ -16,7 +16,8 @@ export type Effect =
   /** A builtin collection method (see collections.ts), replayed as `fn.apply(target, args)`. */
   | { readonly kind: 'call'; readonly target: ExternalRef; readonly method: string; readonly fn: Function; readonly args: readonly Value[]; readonly location: SourceLocation | undefined }
   /** An in-place op on a graph input (see inplace.ts): the input's final value is copied back into it. */
-  | { readonly kind: 'copy'; readonly target: ExternalRef; readonly value: Value; readonly location: SourceLocation | undefined };
+  /** `noGrad`: written by a library's traced form (an optimizer step), which eager code runs under noGrad. */
+  | { readonly kind: 'copy'; readonly target: ExternalRef; readonly value: Value; readonly location: SourceLocation | undefined; readonly noGrad?: boolean };
 
 /** Per frame: the effects in program order, and what later reads of the touched objects see. */
 export class EffectLog {

@@ -1,7 +1,7 @@
 // Replaying recorded side effects after the graph ran: each effect's target is read from its source at that
 // moment (so an earlier effect that replaced `obj.inner` is seen), its value is rebuilt from the graph
 // outputs, and effects apply in program order, exactly once per call.
-import { writeBack } from '@kiln/tensor';
+import { noGrad, writeBack } from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import { compileGatherer } from '../../guards/codegen.js';
 import type { InputGatherer } from '../../guards/codegen.js';
@@ -46,7 +46,8 @@ export function buildReplay(recorded: RecordedEffects, templates: readonly Outpu
             break;
           case 'copy':
             // copy_, or (a host argument given a device result) the argument's storage moves to that device
-            writeBack(obj as unknown as Tensor, v as Tensor);
+            if (effect.noGrad) noGrad(() => writeBack(obj as unknown as Tensor, v as Tensor));
+            else writeBack(obj as unknown as Tensor, v as Tensor);
             break;
           default:
             effect satisfies never;

@@ -1,0 +1,57 @@
+// A fresh process's first compile reads the user's functions without turning on the Debugger domain (which
+// replays every script loaded: ≈55–90 ms of CPU there): script URLs come from one coverage listing and a
+// module's source from its file, where the file provably holds what V8 loaded. These tests run fresh
+// processes and count what the inspector did; where the file no longer holds the loaded text, V8's copy is read.
+import { utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { project, repoRoot, runNode, tensorUrl } from './support/project.js';
+
+const Cold = suite('cold start: the first compile of a process');
+const coreUrl = pathToFileURL(join(repoRoot, 'packages/core/src/index.ts')).href;
+const inspectorUrl = pathToFileURL(join(repoRoot, 'packages/core/src/trace/inspector.ts')).href;
+
+const model = `let scale = 2;\nconst offset = 1;\nexport const f = (t) => t.mul(scale).add(offset);\nexport const bump = () => { scale += 1; };\n`;
+/** Compiles f, reassigns its captured `scale`, calls again: a binding wrongly taken as constant gives 3 twice. */
+const main = (before: string) => `
+import { readFileSync, writeFileSync } from 'node:fs';
+import { compile } from '${coreUrl}';
+import { ones } from '${tensorUrl}';
+import { inspectorActivity } from '${inspectorUrl}';
+import { f, bump } from './model.mjs';
+${before}
+const g = compile(f);
+const first = g(ones([2])).toArray()[0];
+bump();
+const second = g(ones([2])).toArray()[0];
+const a = inspectorActivity();
+console.log(JSON.stringify({ first, second, enables: a.enables, listings: a.coverageListings }));
+`;
+
+const run = (before = '') => {
+  const dir = project({ 'model.mjs': model, 'main.mjs': main(before) });
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(join(dir, 'model.mjs'), old, old);
+  const r = runNode(dir, ['main.mjs']);
+  assert.is(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { first: number; second: number; enables: number; listings: number };
+};
+
+Cold('compiling a module function in a fresh process never enables the Debugger, and a reassigned capture stays guarded', () => {
+  const r = run();
+  assert.equal([r.first, r.second], [3, 4]);
+  assert.is(r.enables, 0, 'the Debugger domain was turned on');
+  assert.is(r.listings, 1);
+});
+
+Cold('a module file changed after it was loaded is not trusted: its loaded source is read from V8', () => {
+  // The file on disk no longer assigns `scale`: read from disk, `scale` would look constant and the second
+  // call would return a stale 3.
+  const r = run(`writeFileSync(new URL('./model.mjs', import.meta.url), readFileSync(new URL('./model.mjs', import.meta.url), 'utf8').replace(/export const bump.*\\n/, ''));`);
+  assert.equal([r.first, r.second], [3, 4]);
+  assert.is(r.enables, 1);
+});
+
+Cold.run();
