@@ -6,10 +6,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { Compiler, compile, explain } from '@kiln/core';
-import { logSink } from '../../core/src/logs/index.js';
 import '@kiln/backend-cpu';
 import { webgpuBackendPlugin } from '@kiln/backend-webgpu';
-import { assertClose, noDevice, suiteDone, suiteStarted, uniform } from './support.js';
+import { assertClose, noDevice, suiteDone, suiteStarted, uniform, withLogs } from './support.js';
 
 const Compile = suite('backend-webgpu: compile()');
 suiteStarted();
@@ -51,19 +50,7 @@ test('explain names the webgpu backend and prints the WGSL of each kernel', asyn
 
 test('KILN_LOGS=output_code prints the WGSL of each kernel, not the loop program', async () => {
   await gpuCompiler.ready();
-  const lines: string[] = [];
-  const write = logSink.write;
-  const saved = process.env.KILN_LOGS;
-  process.env.KILN_LOGS = 'output_code';
-  logSink.write = (line) => void lines.push(line);
-  try {
-    compile((x: k.Tensor) => x.mul(3).exp().sum(), { compiler: gpuCompiler })(uniform([6]));
-  } finally {
-    logSink.write = write;
-    if (saved === undefined) delete process.env.KILN_LOGS;
-    else process.env.KILN_LOGS = saved;
-  }
-  const out = lines.join('\n');
+  const out = await withLogs('output_code', () => compile((x: k.Tensor) => x.mul(3).exp().sum(), { compiler: gpuCompiler })(uniform([6])));
   assert.match(out, /output_code: \/\/ backend webgpu: 1 kernel\(s\)/);
   assert.match(out, /output_code: \/\/ WGSL of \w+\n/);
   assert.match(out, /output_code: @compute @workgroup_size/);

@@ -3,6 +3,7 @@
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { traceOps } from '@kiln/graph';
+import { logSink } from '../../core/src/logs/index.js';
 import { compileGraphForWebGpu, initWebGpu, releaseDevice, type GpuContext } from '@kiln/backend-webgpu';
 
 // initWebGpu, not acquireDevice: it also registers the `webgpu` tensor device, so a test file run alone
@@ -110,4 +111,21 @@ export async function readBack(tree: unknown): Promise<unknown> {
     return out;
   }
   return tree;
+}
+
+/** Runs `body` with KILN_LOGS set to `spec`, and returns the log lines it wrote. */
+export async function withLogs(spec: string, body: () => unknown): Promise<string> {
+  const lines: string[] = [];
+  const write = logSink.write;
+  const saved = process.env.KILN_LOGS;
+  process.env.KILN_LOGS = spec;
+  logSink.write = (line) => void lines.push(line);
+  try {
+    await body();
+  } finally {
+    logSink.write = write;
+    if (saved === undefined) delete process.env.KILN_LOGS;
+    else process.env.KILN_LOGS = saved;
+  }
+  return lines.join('\n');
 }

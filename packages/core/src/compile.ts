@@ -34,6 +34,7 @@ import type { FrameTrace } from './trace/trace-frame.js';
 import type { FrameTracer } from './trace/frame.js';
 import { frameKey, frameRecord, loadFrame, storeFrame } from './persist/frame-cache.js';
 import type { FrameRecord } from './persist/frame-cache.js';
+import { notePersist } from './persist/notes.js';
 import type { PersistentCacheKey } from './hooks.js';
 
 export interface CompileOptions {
@@ -322,11 +323,12 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     calls: compiler.calls,
   }));
   log('dynamo', tag, () => `tracing '${cache.name}' (${cache.location})`);
+  let key: PersistentCacheKey | undefined;
   try {
     hooks.frameStart.call(event);
     // Only a frame's first compile in a process is kept and reused: a later one depends on what came before
     // (automatic dynamic sizes), which another process's first compile would not make.
-    const key = cache.entries.length === 0 && cache.autoDynamic.size === 0 ? persistentKey(state, fn) : undefined;
+    key = cache.entries.length === 0 && cache.autoDynamic.size === 0 ? persistentKey(state, fn) : undefined;
     const restored = key ? restoreTrace(state, key, fn, thisArg, args) : undefined;
     const trace = restored?.trace ?? traceFrame(tracer(), fn, thisArg, args);
     const traceMs = performance.now() - start;
@@ -342,7 +344,11 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       effects: trace.extra.length ? buildReplay(recordedEffects(tracer()), trace.extra, trace.constants) : undefined,
     };
     entryConstants.set(entry, trace.constants);
-    if (key) storeFrame(compiler, key, record, compiled, restored?.kept ?? []);
+    if (key) {
+      storeFrame(compiler, key, record, compiled, restored?.kept ?? []);
+      if (restored?.trace) notePersist(entry, tag, `${key.label} loaded from the persistent cache (guards re-checked)`, false);
+      else notePersist(entry, tag, record && 'notKept' in record ? `${key.label} not kept in the persistent cache: ${record.notKept}` : `${key.label} offered to the persistent cache`);
+    }
     // Built only when asked for: the location costs a fresh process the Debugger domain.
     logEntry(tag, cache.name, () => `graph for '${cache.name}' (${cache.location})`, entry, entry.compileMs);
     return entry;
@@ -365,6 +371,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       });
       if ('entry' in split) {
         entryConstants.set(split.entry, split.entry.constants);
+        if (key) notePersist(split.entry, tag, `${key.label} not kept in the persistent cache: it splits at the graph break at ${formatLocation(record.location)}; the statement run eagerly there and the resume functions are code this process generates from the function (the backend programs of its graphs are kept)`);
         return split.entry;
       }
       if (split.why) record = { ...record, reason: `${record.reason} (the frame cannot resume after it: ${split.why})` };

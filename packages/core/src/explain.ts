@@ -15,6 +15,10 @@ import { formatLocation } from './trace/errors.js';
 import { resumeEntries } from './trace/resume/run.js';
 import type { CallDecision } from './trace/frame.js';
 import type { SkippedCallee } from './trace/resume/callees.js';
+import { exportedProgramInfo } from './exported-program.js';
+import type { ExplainableProgram, ExportedProgramInfo } from './exported-program.js';
+import { explainProgram } from './explain-program.js';
+import { persistNote } from './persist/notes.js';
 
 export interface ExplainBreak {
   readonly reason: string;
@@ -27,6 +31,8 @@ export interface ExplainBreak {
 
 export interface ExplainOutput {
   readonly result: unknown;
+  /** explain(program): the exported program explained (its signature, state, dims and asserts); else empty. */
+  readonly exported: readonly ExportedProgramInfo[];
   /** Each captured graph as the tracer recorded it (public API calls as written). */
   readonly graphs: readonly string[];
   /** Per graph: where it comes from (`[frame/compile]`, and the resume function or the break it ends at). */
@@ -42,6 +48,11 @@ export interface ExplainOutput {
   readonly breaks: readonly ExplainBreak[];
   /** Each compile after the first, with the guard that failed (expected and actual values). */
   readonly recompiles: readonly { readonly tag: string; readonly reason: string }[];
+  /**
+   * With a persistent cache plugin: per entry, what the cache did (`[0/0] frame 'f' loaded from the persistent
+   * cache`, or `not kept …` with the reason). Empty without one.
+   */
+  readonly persistentCache: readonly string[];
   /** Guard texts per cache entry. */
   readonly guards: readonly (readonly string[])[];
   readonly opCounts: Readonly<Record<string, number>>;
@@ -184,6 +195,7 @@ export class CompileRecorder {
     const graphs = graphEntries.map((g) => g.apiGraphText);
     const out: ExplainOutput = {
       result,
+      exported: [],
       graphs,
       graphOrigins: graphEntries.map(origin),
       coreGraphs: graphEntries.map((g) => printGraph(g.graph)),
@@ -200,6 +212,10 @@ export class CompileRecorder {
       breakCount: this.breaks.length,
       breaks: [...this.breaks],
       recompiles: this.entries.flatMap((e) => (e.reason ? [{ tag: e.tag, reason: e.reason }] : [])),
+      persistentCache: this.entries.flatMap((e) => {
+        const note = persistNote(e.entry);
+        return note ? [`${e.tag} ${note}`] : [];
+      }),
       guards: this.entries.map((e) => e.entry.guards.map((g) => g.text)),
       opCounts,
       compileTimesMs: this.entries.map((e) => e.entry.compileMs),
@@ -225,6 +241,7 @@ const DEFAULT_HINT = 'move this code out of the compiled function, or after its 
 
 function formatExplain(e: ExplainOutput): string {
   const lines = [`Backends: ${e.availableBackends.join('; ')}`, `Graph count: ${e.graphCount}`, `Graph break count: ${e.breakCount}`];
+  for (const p of e.exported) lines.push(`Exported program '${p.name}':`, ...p.text.split('\n').map((l) => `  ${l}`));
   e.breaks.forEach((b, i) => {
     lines.push(`Break ${i + 1} ${b.tag}: ${b.reason}`, `  at ${b.location}`, `  hint: ${b.hint ?? DEFAULT_HINT}`);
     const r = b.resumed;
@@ -250,6 +267,7 @@ function formatExplain(e: ExplainOutput): string {
     for (const f of b.eagerSteps) lines.push(`  eager step: ${f.node ? `%${f.node} = ` : ''}${f.op} (${f.reason})`);
   });
   for (const t of e.training) lines.push(...formatTraining(t));
+  if (e.persistentCache.length) lines.push('Persistent cache:', ...e.persistentCache.map((n) => `  ${n}`));
   e.guards.forEach((gs, i) => lines.push(`Guards of entry ${i + 1}:`, ...gs.map((g) => `  ${g}`)));
   const calls = e.decisions.filter((d) => d.kind !== 'allowInGraph');
   if (calls.length) lines.push('Calls:', ...calls.map((d) => `  ${d.callee}: ${d.kind} (${d.rule}) at ${formatLocation(d.location)}`));
@@ -280,13 +298,27 @@ function formatTraining(t: TrainingGraphs): string[] {
   ];
 }
 
-export function explain<F extends (...args: any[]) => any>(fn: F, options: CompileOptions = {}): (...args: Parameters<F>) => ExplainOutput {
+
+/**
+ * explain(fn)(...args): runs fn once through a private cache and reports what the compiler did.
+ * explain(program): an exported program (@kiln/export's exportProgram or loadProgram/readProgram result):
+ * its signature, lifted state, dims with ranges and runtime asserts, and what the backend makes of its graph.
+ */
+export function explain(program: ExplainableProgram, options?: Pick<CompileOptions, 'backend' | 'compiler'>): ExplainOutput;
+export function explain<F extends (...args: any[]) => any>(fn: F, options?: CompileOptions): (...args: Parameters<F>) => ExplainOutput;
+export function explain(fn: unknown, options: CompileOptions = {}): unknown {
+  const program = exportedProgramInfo(fn);
+  if (program) {
+    validateCompileOptions(options, 'explain');
+    const out: ExplainOutput = { ...explainProgram(program, options), toString: () => formatExplain(out) };
+    return out;
+  }
   // Checked here, not at the first call: `explain(fn)` alone would otherwise accept anything.
-  if (typeof fn !== 'function') throw new KilnTypeError(`explain() expects a function, got ${fn === null ? 'null' : typeof fn}`, 'call explain(fn)(...args) with the function itself');
+  if (typeof fn !== 'function') throw new KilnTypeError(`explain() expects a function or an exported program, got ${fn === null ? 'null' : typeof fn}`, 'call explain(fn)(...args) with the function itself, or explain(program) with an exported program');
   validateCompileOptions(options, 'explain');
-  return (...args) => {
+  return (...args: unknown[]) => {
     const recorder = new CompileRecorder();
-    const compiled = compileWith(fn, options, recorder);
+    const compiled = compileWith(fn as (...a: unknown[]) => unknown, options, recorder);
     const result = compiled(...args);
     return recorder.report(result, options.compiler ?? getDefaultCompiler());
   };

@@ -8,6 +8,7 @@ import type { GuardEntry } from './guards/builder.js';
 import type { Graph, Node } from '@kiln/graph';
 import type { PolicyDecision } from './trace/policy-adapter.js';
 import type { Backend, BackendReport, CompiledGraph, OpLowering } from '@kiln/lower';
+import type { ExportedProgramInfo } from './exported-program.js';
 
 /**
  * Stages for `tap({ name, stage })`, lowest first: a tap without a stage is at `plugin` (0), so plugins run
@@ -176,6 +177,8 @@ export function createHooks() {
     compileCacheLoad: new SyncBailHook<[PersistentCacheKey], Uint8Array | undefined>(['key']),
     /** Offered what a compile made that a later process may reuse, under its key (see compileCacheLoad). */
     compileCacheStore: new SyncHook<[PersistentCacheKey, Uint8Array]>(['key', 'payload']),
+    /** An exporter (@kiln/export's exportProgram) made a program with this compiler: its plain-data account. */
+    programExported: new SyncHook<[ExportedProgramInfo]>(['program']),
   };
   for (const [name, hook] of Object.entries(hooks)) {
     if (hook instanceof HookMap) hook.intercept({ factory: (key, made) => attributeTaps(`${name}.for(${JSON.stringify(key)})`, made) });

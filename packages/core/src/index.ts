@@ -10,6 +10,8 @@ export { BackendUnavailableError, UnknownBackendError, backendAvailability, desc
 export * from './compile.js';
 export * from './explain.js';
 export { recordExplains } from './explain-session.js';
+export { EXPORTED_PROGRAM_INFO, exportedProgramInfo } from './exported-program.js';
+export type { ExplainableProgram, ExportedAssertInfo, ExportedDimInfo, ExportedInputInfo, ExportedProgramInfo, ExportedStateInfo } from './exported-program.js';
 export type { ExplainSession, ExplainedFunction } from './explain-session.js';
 export * from './trace/errors.js';
 export * from './policy-api.js';

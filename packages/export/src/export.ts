@@ -2,7 +2,7 @@
 // turned into an ExportedProgram — the core graph, the argument and return specs, lifted state with
 // state-dict names, named dims with ranges, and the size facts the trace relied on as asserts.
 import { createRequire } from 'node:module';
-import { captureForExport, parameterNamesOf } from '@kiln/core';
+import { captureForExport, getDefaultCompiler, parameterNamesOf } from '@kiln/core';
 import type { Compiler, ExportCapture } from '@kiln/core';
 import { treeFlattenWithPath, treeMap } from '@kiln/pytree';
 import { KilnTypeError, Tensor } from '@kiln/tensor';
@@ -14,6 +14,7 @@ import { buildOutputs } from './outputs.js';
 import type { ExportedProgram, MutationSpec, StateSpec, UserInputSpec } from './program.js';
 import { sizeFacts } from './size-facts.js';
 import { withPrinter } from './print.js';
+import { announceProgram } from './explain-info.js';
 
 export interface ExportOptions {
   /** true: every dim of every tensor argument is dynamic (unnamed, range [2, inf)) unless `dims` says otherwise. */
@@ -96,7 +97,9 @@ export function exportProgram(target: unknown, exampleArgs: readonly unknown[], 
   // The program makes every input contiguous before it runs, so the trace may assume it too.
   const traced = treeMap((x: unknown) => (x instanceof Tensor && !x.isContiguous() ? x.contiguous() : x), [...exampleArgs]) as unknown[];
   const capture = captureForExport(fn, thisArg, traced, { compiler: opts.compiler, inputs: traceHooks(planned) });
-  return assemble(capture, inputTree, leaves, planned, name);
+  const program = assemble(capture, inputTree, leaves, planned, name);
+  announceProgram(program, opts.compiler ?? getDefaultCompiler(), capture.apiGraphText);
+  return program;
 }
 
 type Leaf = { name: string; source: string | undefined; tensor?: Tensor; value?: number | string | boolean };

@@ -5,11 +5,19 @@ import { formatValue, printGraph } from '@kiln/graph';
 import type { DType } from '@kiln/tensor';
 import type { ExportedProgram, OutputSpec, SizeSpec } from './program.js';
 import { renameSymbols } from './size-facts.js';
+import { EXPORTED_PROGRAM_INFO } from '@kiln/core';
+import type { ExportedProgramInfo } from '@kiln/core';
+import { programInfo } from './explain-info.js';
 
-export function printProgram(p: ExportedProgram): string {
+/** The printed type of a tensor spec of `p` (`f32[batch, 4]`): dims under the names the user gave them. */
+export function tensorTypePrinter(p: ExportedProgram): (dtype: DType, shape: readonly SizeSpec[]) => string {
   const names = new Map(p.dims.map((d) => [d.symbol, d.name]));
   const size = (s: SizeSpec): string => (typeof s === 'number' ? String(s) : 'sym' in s ? names.get(s.sym) ?? s.sym : renameSymbols(s.text, names));
-  const tensor = (dtype: DType, shape: readonly SizeSpec[]) => formatValue({ dtype, shape: shape.map(size) });
+  return (dtype, shape) => formatValue({ dtype, shape: shape.map(size) });
+}
+
+export function printProgram(p: ExportedProgram): string {
+  const tensor = tensorTypePrinter(p);
   const lines = [`ExportedProgram '${p.source.name}' (kiln ${p.kilnVersion})`, 'inputs:'];
   for (const i of p.inputs) {
     lines.push(i.kind === 'tensor' ? `  ${i.name}: ${tensor(i.dtype, i.shape)}${i.placeholder ? `  -> %${i.placeholder}` : '  (unused)'}` : `  ${i.name} = ${JSON.stringify(i.value)}  (baked in)`);
@@ -23,7 +31,7 @@ export function printProgram(p: ExportedProgram): string {
   return lines.join('\n');
 }
 
-function describeOutput(o: OutputSpec, tensor: (dtype: DType, shape: readonly SizeSpec[]) => string): string {
+export function describeOutput(o: OutputSpec, tensor: (dtype: DType, shape: readonly SizeSpec[]) => string): string {
   switch (o.kind) {
     case 'tensor':
       return `${tensor(o.dtype, o.shape)} = graph output ${o.index}`;
@@ -38,8 +46,14 @@ function describeOutput(o: OutputSpec, tensor: (dtype: DType, shape: readonly Si
   }
 }
 
-/** `String(program)` prints it (a non-enumerable toString, so the object's fields stay plain data). */
-export function withPrinter<P extends ExportedProgram>(p: P): P {
+/**
+ * `String(program)` prints it, and `explain(program)` (core) reads its account under EXPORTED_PROGRAM_INFO:
+ * both non-enumerable, so the object's fields stay plain data.
+ */
+export function withPrinter(fields: Omit<ExportedProgram, typeof EXPORTED_PROGRAM_INFO>): ExportedProgram {
+  const p = fields as ExportedProgram;
   Object.defineProperty(p, 'toString', { value: () => printProgram(p), enumerable: false });
+  let info: ExportedProgramInfo | undefined;
+  Object.defineProperty(p, EXPORTED_PROGRAM_INFO, { get: () => (info ??= programInfo(p)), enumerable: false });
   return p;
 }

@@ -6,6 +6,7 @@ import type { Graph } from '@kiln/graph';
 import type { TreeSpec } from '@kiln/pytree';
 import type { BoolJson, ExprJson } from '@kiln/shapes';
 import type { DType, Tensor } from '@kiln/tensor';
+import type { EXPORTED_PROGRAM_INFO, ExportedProgramInfo } from '@kiln/core';
 
 /**
  * The on-disk format's name and version (`program.json`'s `format` / `formatVersion`). Version 2 added
@@ -124,4 +125,6 @@ export interface ExportedProgram {
   readonly mutations: readonly MutationSpec[];
   /** The function's name and where it was defined, for explain and error messages. */
   readonly source: { readonly name: string; readonly location?: string };
+  /** What core's explain(program) and the compile report read (non-enumerable; not part of the saved format). */
+  readonly [EXPORTED_PROGRAM_INFO]: ExportedProgramInfo;
 }

@@ -1,7 +1,7 @@
 // Listens to a compiler's hooks and keeps, per compile (`[frame/compile]`), what the report shows. Only
 // plain data is kept (pictures, printed graphs, texts), except the backend report, whose generated code is
 // printed when the report is written.
-import type { BreakRecord, Compiler, FrameCompileInfo, FrameEvent } from '@kiln/core';
+import type { BreakRecord, Compiler, ExportedProgramInfo, FrameCompileInfo, FrameEvent } from '@kiln/core';
 import { printGraph } from '@kiln/graph';
 import type { BackendReport } from '@kiln/lower';
 import { snapshotGraph } from './picture/snapshot.js';
@@ -29,10 +29,18 @@ export interface CompileRecord {
   backendReport?: BackendReport;
 }
 
+/** A program exported while the report listened (@kiln/export's exportProgram). */
+export interface ExportRecord {
+  readonly info: Omit<ExportedProgramInfo, 'graph'>;
+  readonly picture: GraphPicture;
+  readonly graphText: string;
+}
+
 const PLUGIN_NAME = '@kiln/plugin-report';
 
 export class CompileCollector {
   readonly records = new Map<string, CompileRecord>();
+  readonly exported: ExportRecord[] = [];
   /** Recompile-limit warnings and other misses that compiled nothing, per tag. */
   private readonly t0 = performance.now();
 
@@ -47,6 +55,9 @@ export class CompileCollector {
     });
     hooks.graphBreak.tap(PLUGIN_NAME, (record, frame) => {
       this.recordFor(frame).breaks.push(record);
+    });
+    hooks.programExported.tap(PLUGIN_NAME, ({ graph, ...info }) => {
+      this.exported.push({ info, picture: snapshotGraph(graph), graphText: printGraph(graph) });
     });
     hooks.frameCompiled.tap(PLUGIN_NAME, (info) => {
       const record = this.recordFor(info.frame);

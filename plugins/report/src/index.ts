@@ -74,7 +74,7 @@ export class CompileReport implements KilnPlugin {
       title: this.options.title ?? 'Kiln compile report',
       command: `${process.argv.slice(1).map((a) => relative(process.cwd(), a) || a).join(' ')} (node ${process.version}, ${new Date().toISOString()})`,
       cwd: process.cwd(),
-    });
+    }, this.collector.exported);
   }
 
   /** Writes the page to `output` (folders made as needed); returns the path. */
@@ -112,7 +112,7 @@ export type { GraphPicture, PictureNode } from './picture/snapshot.js';
 export { layoutPicture } from './picture/layout.js';
 export type { PictureLayout } from './picture/layout.js';
 export { renderGraphSvg } from './picture/svg.js';
-export type { CompileRecord } from './collect.js';
+export type { CompileRecord, ExportRecord } from './collect.js';
 export type { StackFrame } from './stack.js';
 
 export default reportPlugin;

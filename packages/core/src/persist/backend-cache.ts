@@ -10,6 +10,7 @@ import { getOp } from '@kiln/tensor';
 import type { Compiler } from '../compiler.js';
 import { backendKeyBase, keyJson } from './key.js';
 import type { PersistentCacheKey } from '../hooks.js';
+import { log } from '../logs/index.js';
 
 const NODE_META = new Set(['val', 'source', 'inputSource']);
 
@@ -51,7 +52,12 @@ function backendKey(backend: Backend, graph: Graph): PersistentCacheKey | undefi
  */
 export function compileThroughCache(compiler: Compiler, backend: Backend, graph: Graph, compile: () => CompiledGraph): CompiledGraph {
   const { compileCacheLoad, compileCacheStore } = compiler.hooks;
-  const key = compileCacheLoad.isUsed() || compileCacheStore.isUsed() ? backendKey(backend, graph) : undefined;
+  if (!compileCacheLoad.isUsed() && !compileCacheStore.isUsed()) return compile();
+  if (!backend.persist) {
+    log('cache', '', `backend ${backend.name}: programs not kept in the persistent cache (the backend offers no persistence; its traced frames still are)`);
+    return compile();
+  }
+  const key = backendKey(backend, graph);
   if (!key) return compile();
   const payload = compileCacheLoad.call(key);
   if (payload) {

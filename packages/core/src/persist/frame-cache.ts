@@ -3,7 +3,8 @@
 // the parses. On load every constant is found again and re-checked (recipes.ts), and then every guard runs
 // on the live function's values: any difference is a miss, and the frame is traced as if nothing was kept.
 // Only whole-frame graphs are kept: no split frames, side effects on outside values, or bindings of other
-// functions read on every call (those need the live objects of the process that traced them).
+// functions read on every call (those need the live objects of the process that traced them); frameRecord
+// says why for each frame it refuses, and compile() logs it (KILN_LOGS=cache) and explain shows it.
 import { deserialize, serialize } from 'node:v8';
 import { deserializeGraph, serializeGraph } from '@kiln/graph';
 import type { GraphJson } from '@kiln/graph';
@@ -72,23 +73,30 @@ function plainTemplate(t: OutputTemplate): boolean {
   }
 }
 
+/** A frame the cache does not keep, and why (KILN_LOGS=cache and explain print it). */
+export interface NotKept {
+  readonly notKept: string;
+}
+
 /**
- * What to keep of a finished trace, made before compileTrace runs the passes (they edit the graph in place);
- * undefined when the frame cannot be kept.
+ * What to keep of a finished trace, made before compileTrace runs the passes (they edit the graph in place),
+ * or why the frame cannot be kept: whatever a later process could not rebuild from data alone.
  */
-export function frameRecord(fn: Function, captureNames: readonly string[], trace: FrameTrace & { readonly extra: readonly unknown[] }): FrameRecord | undefined {
-  if (trace.extra.length || trace.mutableReads.some((r: MutableRead) => r.owner !== 'frame') || !plainTemplate(trace.output)) return undefined;
+export function frameRecord(fn: Function, captureNames: readonly string[], trace: FrameTrace & { readonly extra: readonly unknown[] }): FrameRecord | NotKept {
+  if (trace.extra.length) return { notKept: 'it changes values from outside the frame: the replay of those side effects is built from objects the tracer recorded in this process, which no entry can name yet' };
+  if (trace.mutableReads.some((r: MutableRead) => r.owner !== 'frame')) return { notKept: "it reads reassignable bindings (let/var) of other functions, which only this process's closures reach" };
+  if (!plainTemplate(trace.output)) return { notKept: 'it returns live objects of this process (functions, class instances or pytree nodes), not only tensors, numbers and plain arrays and objects' };
   // A node another process cannot resolve by name (a user function put in the graph as one opaque node).
-  if (trace.graph.nodes.some((n) => n.kind === 'call' && !isRegistryOp(n.target))) return undefined;
+  if (trace.graph.nodes.some((n) => n.kind === 'call' && !isRegistryOp(n.target))) return { notKept: 'its graph holds a function put in the graph as one node (allowInGraph), which another process cannot find by name' };
   const top = functionPrint(fn);
-  if (!top) return undefined;
+  if (!top) return { notKept: 'its source cannot be found again in its file (code made at run time, such as a resume function, or a loader that transforms the file)' };
   const recipes = constantRecipes(trace.constants, trace.guards);
-  if (!recipes) return undefined;
+  if (!recipes) return { notKept: 'a value its guards compare against cannot be found again by name in a later process' };
   let graph: GraphJson;
   try {
     graph = serializeGraph(trace.graph);
-  } catch {
-    return undefined;
+  } catch (err) {
+    return { notKept: `its graph cannot be written (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
   }
   return {
     format: 1,
@@ -121,8 +129,8 @@ interface FramePayload {
  * with the graph the passes made when only Kiln's own passes ran (a later process may then skip them).
  * @param kept the records read for this key before tracing (other inputs' entries stay).
  */
-export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | undefined, compiled: PassedGraph, kept: readonly FrameRecord[]): void {
-  if (!record) return;
+export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | NotKept | undefined, compiled: PassedGraph, kept: readonly FrameRecord[]): void {
+  if (!record || 'notKept' in record) return;
   let payload: Uint8Array;
   try {
     const passed = onlyBuiltinGraphHooks(compiler) ? { graph: serializeGraph(compiled.graph), apiGraphText: compiled.apiGraphText, apiOpCounts: compiled.apiOpCounts } : undefined;

@@ -24,7 +24,7 @@ export function outcome(r: CompileRecord): { mark: string; text: string } {
   return { mark: mark('OK', 'ok'), text: 'the whole frame compiled to one graph' };
 }
 
-function pictureBlock(title: string, picture: GraphPicture | undefined, text: string | undefined, tag: string): string {
+export function pictureBlock(title: string, picture: GraphPicture | undefined, text: string | undefined, tag: string): string {
   if (!picture && !text) return '';
   const kinds = picture ? [...new Set(picture.nodes.map((n) => n.kind))] : [];
   const eager = picture?.nodes.some((n) => n.eager) ? `<span style="background:${EAGER_FILL}">eager step</span>` : '';

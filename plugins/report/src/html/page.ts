@@ -1,12 +1,13 @@
 // The whole report page: a summary table of every compile, the stack trie of where compiles were
 // triggered, then one section per `[frame/compile]`. Self-contained: inline CSS and SVG, no script.
 import { isAbsolute, relative } from 'node:path';
-import type { CompileRecord } from '../collect.js';
+import type { CompileRecord, ExportRecord } from '../collect.js';
 import { anchorId, escapeXml } from '../escape.js';
 import { SourceLines } from '../source-lines.js';
 import { buildStackTrie } from '../stack.js';
 import type { StackTrieNode } from '../stack.js';
 import { compileSection, outcome } from './compile-section.js';
+import { exportSection } from './export-section.js';
 import { STYLE, html, ms, table } from './elements.js';
 
 const opCount = (r: CompileRecord): number => r.apiPicture?.nodes.filter((n) => n.kind === 'call').length ?? 0;
@@ -59,7 +60,7 @@ export function reportCounts(records: readonly CompileRecord[]) {
   };
 }
 
-export function renderPage(records: readonly CompileRecord[], info: PageInfo): string {
+export function renderPage(records: readonly CompileRecord[], info: PageInfo, exported: readonly ExportRecord[] = []): string {
   const lines = new SourceLines();
   for (const r of records) {
     for (const path of r.sourcePaths.values()) lines.addPath(path);
@@ -67,12 +68,17 @@ export function renderPage(records: readonly CompileRecord[], info: PageInfo): s
   }
   const c = reportCounts(records);
   const totalMs = records.reduce((s, r) => s + (r.info?.compileMs ?? 0), 0);
-  const summary = `${c.compiles} compile${c.compiles === 1 ? '' : 's'} of ${c.frames} frame${c.frames === 1 ? '' : 's'}, ${c.graphBreaks} graph break${c.graphBreaks === 1 ? '' : 's'}, ${c.recompiles} recompile${c.recompiles === 1 ? '' : 's'}, ${c.eagerSteps} eager step${c.eagerSteps === 1 ? '' : 's'}, ${totalMs.toFixed(1)} ms compiling`;
-  const body = records.length
+  const summary = `${exported.length ? `${exported.length} exported program${exported.length === 1 ? '' : 's'}, ` : ''}${c.compiles} compile${c.compiles === 1 ? '' : 's'} of ${c.frames} frame${c.frames === 1 ? '' : 's'}, ${c.graphBreaks} graph break${c.graphBreaks === 1 ? '' : 's'}, ${c.recompiles} recompile${c.recompiles === 1 ? '' : 's'}, ${c.eagerSteps} eager step${c.eagerSteps === 1 ? '' : 's'}, ${totalMs.toFixed(1)} ms compiling`;
+  const compiles = records.length
     ? `<h2>Compiles</h2>${summaryTable(records)}
 <h2>Stack trie</h2><p class="meta">Where each compile was triggered from in your program (outermost call first).</p>${trieList(buildStackTrie(records.map((r) => ({ stack: r.stack, tag: r.tag }))), info.cwd)}
 ${records.map((r) => compileSection(r, lines)).join('\n')}`
     : '<p>Nothing was compiled: no function wrapped by compile() was called while the report plugin listened.</p>';
+  const programs = exported.length
+    ? `<h2>Exported programs (${exported.length})</h2><ul>${exported.map((e, i) => `<li><a href="#${anchorId('export', String(i + 1))}">${escapeXml(e.info.name)}</a></li>`).join('')}</ul>
+${exported.map((e, i) => exportSection(e, i)).join('\n')}`
+    : '';
+  const body = `${compiles}\n${programs}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeXml(info.title)}</title><style>${STYLE}</style></head>
 <body>
