@@ -50,5 +50,7 @@ export function explainProgram(program: ExportedProgramInfo, options: CompileOpt
     decisions: [],
     skippedCallees: [],
     training: [],
+    // An exported graph is functional: its writes to inputs are extra outputs, shown in its signature.
+    inPlaceWrites: [[]],
   };
 }
