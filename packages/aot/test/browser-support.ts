@@ -65,7 +65,7 @@ await fetch('/result', { method: 'POST', body: JSON.stringify(result) });
  */
 export async function pageResult(server: PageServer, page: string, extraFlags: readonly string[] = [], timeoutMs = 150_000): Promise<string> {
   const profile = mkdtempSync(join(tmpdir(), 'kiln-aot-chromium-'));
-  const child = spawn(chromium!, ['--headless', '--no-sandbox', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, ...extraFlags, `${server.url}/${page}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(chromium!, ['--headless', '--no-sandbox', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, ...extraFlags, `${server.url}/${page}`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -77,8 +77,13 @@ export async function pageResult(server: PageServer, page: string, extraFlags: r
     ]);
   } finally {
     clearTimeout(timer);
-    child.kill();
+    // Its own process group: Chromium's GPU and renderer processes end with it instead of writing on.
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
     await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
