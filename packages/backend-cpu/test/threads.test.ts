@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Kernel, type MatmulKernel, type PointwiseKernel, loop, sizeParam } from '@kiln/lower';
-import { Arena, PROBE_EVERY, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
+import { ALTERNATE_FIRST, Arena, PROBE_EVERY, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
 import { runReference } from './reference.js';
 import { assertClose, randomArray, softmaxKernel } from './helpers.js';
 
@@ -160,8 +160,8 @@ Threads('each kernel splits only where splitting measured faster, and tries the 
     ways.push(split);
     busy.record(split, split ? 8 : 2, 1 << 20);
   }
-  assert.equal(ways.slice(0, 2), [true, false], 'measures both ways first');
-  assert.is(ways.filter(Boolean).length, 1 + 3, 'then one thread, with a split probe every PROBE_EVERY calls');
+  assert.equal(ways.slice(0, ALTERNATE_FIRST), [true, false, true, false, true, false], 'measures both ways first');
+  assert.is(ways.filter(Boolean).length, ALTERNATE_FIRST / 2 + 3, 'then one thread, with a split probe every PROBE_EVERY calls');
   const idle = new SplitChoice(); // idle cores: split calls are faster
   let splits = 0;
   for (let i = 0; i < 3 * PROBE_EVERY; i++) {
@@ -169,7 +169,13 @@ Threads('each kernel splits only where splitting measured faster, and tries the 
     splits += split ? 1 : 0;
     idle.record(split, split ? 1 : 2, 1 << 20);
   }
-  assert.is(splits, 3 * PROBE_EVERY - 1 - 3, 'split, with a one-thread probe every PROBE_EVERY calls');
+  assert.is(splits, 3 * PROBE_EVERY - ALTERNATE_FIRST / 2 - 3, 'split, with a one-thread probe every PROBE_EVERY calls');
+  const warming = new SplitChoice(); // the first split call also started the workers: not kept
+  for (let i = 0; i < ALTERNATE_FIRST; i++) {
+    const split = warming.next();
+    warming.record(split, split ? (i === 0 ? 100 : 1) : 2, 1 << 20);
+  }
+  assert.ok(warming.next(), 'the workers\' start-up does not count against splitting');
 });
 
 Threads.after(() => pool.close());

@@ -7,18 +7,28 @@
 
 /** Every this many large calls of a kernel, the way not chosen is timed again. */
 export const PROBE_EVERY = 16;
+/** The first calls alternate, split first, so both ways have samples before one is chosen. */
+export const ALTERNATE_FIRST = 6;
 /** Weight of a new timing in the moving average. */
-const WEIGHT = 0.3;
+const WEIGHT = 0.5;
 
 export class SplitChoice {
   /** ms per unit of work, split and on one thread (NaN: not measured yet). */
   private split = NaN;
   private single = NaN;
   private calls = 0;
+  /**
+   * The first split call's time is not kept: it includes the workers instantiating the module, which made
+   * splitting look slower than it is (measured on idle cores: matmul 1024 kept on one thread at 46 ms
+   * while split calls took 24 ms, because the average started from that first call and converged only after
+   * several probes, 16 calls apart).
+   */
+  private splitWarm = false;
 
-  /** Whether the next call should split: the first split, the second not, then the faster, probing the other. */
+  /** Whether the next call should split: alternate at first, then the faster, probing the other. */
   next(): boolean {
     this.calls++;
+    if (this.calls <= ALTERNATE_FIRST) return this.calls % 2 === 1;
     if (Number.isNaN(this.split)) return true;
     if (Number.isNaN(this.single)) return false;
     const faster = this.split <= this.single;
@@ -27,6 +37,10 @@ export class SplitChoice {
 
   /** A call's time: `split` says how it ran, `work` is its size (the kernel's work units). */
   record(split: boolean, ms: number, work: number): void {
+    if (split && !this.splitWarm) {
+      this.splitWarm = true;
+      return;
+    }
     const perWork = ms / Math.max(work, 1);
     if (split) this.split = Number.isNaN(this.split) ? perWork : this.split + WEIGHT * (perWork - this.split);
     else this.single = Number.isNaN(this.single) ? perWork : this.single + WEIGHT * (perWork - this.single);
