@@ -43,7 +43,13 @@ function kiln(fn: Fn, args: k.Tensor[]) {
   }
   // explain() compiles through a private cache: a cold compile (trace, passes, lowering, wasm) every time.
   const report = explain(fn)(...args);
-  return { run: () => fast(...args), read: () => fast(...args).toTypedArray(), eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, phases: phasesText(report.compilePhasesMs[0]), kernels: report.backends[0]?.kernels ?? 0 };
+  const readDispose = () => {
+    const y = fast(...args);
+    const out = y.toTypedArray();
+    y.dispose();
+    return out;
+  };
+  return { run: () => fast(...args), read: () => fast(...args).toTypedArray(), readDispose, eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, phases: phasesText(report.compilePhasesMs[0]), kernels: report.backends[0]?.kernels ?? 0 };
 }
 
 /** The same computation as an ONNX graph on both runtimes, checked against Kiln eager on the same inputs. */
@@ -187,6 +193,15 @@ console.log('\nwith a macrotask between calls (not timed), result read back; med
 for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
   const [readT, jaxT, tfT] = await interleavedStatsWithTurns([kr.read, jaxFn!, tfFn!], 15, 3000);
   printSpreadRow(name, { 'kiln+read': readT, jax: jaxT, tfjs: tfT });
+}
+
+// Back to back again, each result disposed once read (as tfjs's readTf does with dispose(), and as jax-js's
+// dataSync() consumes its array): the output block goes back to the arena at once, so the next call writes
+// into the same warm block and a read is one allocation (Tensor.dispose, backend-cpu README).
+console.log('\nback to back, result read back then dispose()d; median ms (interquartile range)');
+for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
+  const [disposeT, readT, jaxT, tfT] = interleavedStats([kr.readDispose, kr.read, jaxFn!, tfFn!], 15, 3000);
+  printSpreadRow(name, { 'kiln+read+dispose': disposeT, 'kiln+read': readT, jax: jaxT, tfjs: tfT }, 'kiln+read+dispose');
 }
 
 // The demo's models, with jax-js and tfjs versions of them: models.bench.ts.

@@ -25,6 +25,9 @@ export class ValueError extends KilnError {}
 /** A request that would need a copy where the op promises a view (`view` of non-contiguous data). */
 export class ViewError extends KilnError {}
 
+/** A read of a tensor after `dispose()` gave its bytes back. */
+export class DisposedTensorError extends KilnError {}
+
 export const fmtShape = (shape: readonly unknown[]) => `[${shape.map(String).join(', ')}]`;
 
 /**

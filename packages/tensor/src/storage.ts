@@ -1,4 +1,5 @@
 import type { DType, TypedArray } from './dtype.js';
+import { DisposedTensorError } from './errors.js';
 
 /**
  * Bytes that live outside the JS heap, e.g. a block of a WebAssembly memory (backends hand out their
@@ -15,6 +16,11 @@ export interface ExternalBytes {
    * (a wasm memory is the CPU's).
    */
   readonly device?: string;
+  /**
+   * Gives the bytes back to their owner now (the last storage reading them was disposed), instead of when
+   * the `ExternalBytes` object is garbage-collected. Absent where the owner only frees on collection.
+   */
+  release?(): void;
 }
 
 /**
@@ -31,6 +37,13 @@ class SharedBuffer {
 }
 
 const NO_DATA = new Uint8Array(0);
+
+/** What a disposed storage reads: every access fails with a clear error instead of reading freed bytes. */
+const DISPOSED: ExternalBytes = {
+  view(): never {
+    throw new DisposedTensorError('this tensor was disposed: its bytes were given back by dispose()', 'read a tensor before disposing it (or clone() it first)');
+  },
+};
 
 /**
  * Copy-on-write storage. Views of a tensor share one `Storage` object, so they alias: a write through any of
@@ -123,6 +136,25 @@ export class Storage {
     this.shared.owners--;
     this.shared = src.shared;
     src.shared.owners++;
+  }
+
+  /**
+   * Gives the bytes back now (as tfjs's `dispose()`): a backend that owns them (a compiled CPU call's
+   * resident output) reuses them at once instead of after a garbage collection, which a synchronous loop
+   * never reaches. Views of this storage are disposed with it; reading any of them afterwards throws
+   * DisposedTensorError. Bytes another storage still shares (copy-on-write) stay with that one.
+   */
+  dispose(): void {
+    const s = this.shared;
+    if (s.external === DISPOSED) return;
+    this.version++;
+    this.shared = new SharedBuffer(NO_DATA, 1, DISPOSED);
+    if (--s.owners === 0) s.external?.release?.();
+  }
+
+  /** Whether `dispose()` was called on this storage (or a view sharing it). */
+  get disposed(): boolean {
+    return this.shared.external === DISPOSED;
   }
 
   /** A lazy copy: shares the buffer until either side writes. */

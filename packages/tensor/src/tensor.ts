@@ -153,6 +153,17 @@ export class Tensor implements TensorMetaLike {
     return out;
   }
 
+  /**
+   * Gives the tensor's bytes back now, as tfjs's `dispose()` does: a compiled CPU call's output kept in wasm
+   * memory returns its block at once, so the next call writes into it instead of into fresh pages (in a
+   * synchronous loop, `fast(x).toTypedArray()` then allocates once per call, not twice: backend-cpu README,
+   * "What reading a result costs"). Views of the same storage are disposed with it; reading the tensor
+   * afterwards throws DisposedTensorError. Optional: an undisposed tensor is freed when collected.
+   */
+  dispose(): void {
+    this.storage.dispose();
+  }
+
   /** Nested JS arrays (numbers, or booleans for `bool`); a 0-dim tensor gives its scalar. */
   toArray(): unknown {
     const flat = this.toTypedArray();

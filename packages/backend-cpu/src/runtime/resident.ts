@@ -97,8 +97,14 @@ export class ResidentBlock implements ExternalBytes {
     readonly ptr: number,
     readonly numel: number,
     readonly dtype: LoopDType,
+    readonly blockBytes: number,
   ) {
     this.cached = pool.arena.view(dtype, ptr, numel);
+  }
+
+  /** The last storage over the block was disposed: the pool takes the block back now (see Tensor.dispose). */
+  release(): void {
+    this.pool.giveBack(this);
   }
 
   /** The view, re-made when the memory grew (growth detaches the old buffer; a stale view reads length 0). */
@@ -167,13 +173,25 @@ export class ResidentPool {
    */
   adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType): Storage {
     this.arena.hold(ptr);
-    const block = new ResidentBlock(this, ptr, numel, dtype);
-    this.registry.register(block, { ptr, bytes: blockBytes });
+    const block = new ResidentBlock(this, ptr, numel, dtype, blockBytes);
+    this.registry.register(block, { ptr, bytes: blockBytes }, block);
     this.bytes += blockBytes;
     this.blocks++;
     if (this.burst === 0) afterTurn(() => (this.burst = 0));
     this.burst += blockBytes;
     return Storage.fromExternal(block, dtype);
+  }
+
+  /**
+   * Returns a block whose last storage was disposed: to the arena at once (the next output reuses its warm
+   * pages) and off this turn's burst, so a loop that disposes what it read keeps its outputs resident.
+   */
+  giveBack(block: ResidentBlock): void {
+    if (!this.registry.unregister(block)) return; // already given back
+    this.arena.release(block.ptr);
+    this.bytes -= block.blockBytes;
+    this.blocks--;
+    this.burst = Math.max(0, this.burst - block.blockBytes);
   }
 
   /**
