@@ -5,7 +5,8 @@
 // its kernels and the readback. Inputs stay on the device for Kiln, jax-js and tfjs; ONNX Runtime is given
 // CPU feeds (its Node API takes no device buffers), so its figures include the upload. Each peer's result
 // is compared with Kiln's before it is timed; a peer that differs is printed and left out of the row.
-// Run: node scripts/bench.mjs webgpu
+// Run: node scripts/bench.mjs webgpu (KILN_BENCH_ROWS=MLP,transformer runs only the rows whose names contain one
+// of these, as KILN_PROFILE_ROWS does for webgpu-profile.bench.ts).
 import * as k from '@kiln/tensor';
 import { compile, explain, getDefaultCompiler } from '@kiln/core';
 import '@kiln/backend-cpu';
@@ -59,8 +60,10 @@ interface Workload {
 }
 
 const checks: string[] = [];
+const only = process.env.KILN_BENCH_ROWS?.split(',');
 
 async function row(w: Workload): Promise<void> {
+  if (only && !only.some((s) => w.name.includes(s))) return;
   const want = f32(w.fn(...w.args)); // the CPU's eager kernels: the reference
   const device = w.args.map((t) => t.to('webgpu'));
   w.toDevice?.();
