@@ -5,11 +5,12 @@
 // its kernels and the readback. Inputs stay on the device for Kiln, jax-js and tfjs; ONNX Runtime is given
 // CPU feeds (its Node API takes no device buffers), so its figures include the upload. Each peer's result
 // is compared with Kiln's before it is timed; a peer that differs is printed and left out of the row.
-// Run: node scripts/bench.mjs webgpu
+// Run: node scripts/bench.mjs webgpu (KILN_BENCH_ROWS=MLP,transformer runs only the rows whose names contain one
+// of these, as KILN_PROFILE_ROWS does for webgpu-profile.bench.ts).
 import * as k from '@kiln/tensor';
 import { compile, explain, getDefaultCompiler } from '@kiln/core';
 import '@kiln/backend-cpu';
-import { initWebGpu, registerWebGpuBackend, releaseDevice } from '@kiln/backend-webgpu';
+import { initWebGpu, registerWebGpuBackend, releaseDevice, type GpuStats } from '@kiln/backend-webgpu';
 import { machineLine, printRow } from './support.js';
 import { interleavedMediansAsync } from './peer-timing.js';
 import { OnnxGraph, ortSession, type OrtFeeds } from './onnx.js';
@@ -23,6 +24,7 @@ if (!status.ok) {
   console.log(`skipped: no WebGPU device — ${status.reason}`);
   process.exit(0);
 }
+const gpu = status.gpu;
 console.log(`adapter: ${status.adapter}${peers.adapterNote}`);
 for (const line of peers.unavailable) console.log(line);
 registerWebGpuBackend();
@@ -59,8 +61,10 @@ interface Workload {
 }
 
 const checks: string[] = [];
+const only = process.env.KILN_BENCH_ROWS?.split(',');
 
 async function row(w: Workload): Promise<void> {
+  if (only && !only.some((s) => w.name.includes(s))) return;
   const want = f32(w.fn(...w.args)); // the CPU's eager kernels: the reference
   const device = w.args.map((t) => t.to('webgpu'));
   w.toDevice?.();
@@ -69,7 +73,8 @@ async function row(w: Workload): Promise<void> {
   const got = (await fast(...device).data()) as Float32Array;
   const firstMs = performance.now() - t0;
   const kilnDiff = relDiff(got, want);
-  const fns: Record<string, () => Promise<Float32Array>> = { kiln: async () => (await fast(...device).data()) as Float32Array };
+  let kilnCalls = 0;
+  const fns: Record<string, () => Promise<Float32Array>> = { kiln: async () => (kilnCalls++, (await fast(...device).data()) as Float32Array) };
   const diffs: string[] = [`kiln vs CPU eager ${kilnDiff.toExponential(1)}`];
   const firstCalls: string[] = [`kiln ${firstMs.toFixed(0)}`];
   if (!(kilnDiff <= 1e-4)) checks.push(`MISMATCH ${w.name}: Kiln WebGPU differs from Kiln CPU eager by ${kilnDiff}`);
@@ -115,12 +120,18 @@ async function row(w: Workload): Promise<void> {
       checks.push(`${w.name}: ${lib} failed — ${(err as Error).message.split('\n')[0]}`);
     }
   }
+  const [stats0, pool0] = [{ ...gpu.stats }, gpu.pool.created];
+  kilnCalls = 0;
   const medians = await interleavedMediansAsync(Object.values(fns), w.rounds, 3000);
+  // Kiln's device work per timed call, as webgpu-profile.bench.ts counts it (the peers do not touch these).
+  const per = (n: number) => (n / Math.max(kilnCalls, 1)).toFixed(1);
+  const work = (['dispatches', 'submits', 'readbacks', 'pipelines', 'recomputed'] as (keyof GpuStats)[]).map((key) => `${key} ${per(gpu.stats[key] - stats0[key])}`);
   printRow(w.name, Object.fromEntries(Object.keys(fns).map((lib, i) => [lib, medians[i]])));
   // What Kiln's program is: kernels, and any node it could not lower (an eager step, slower but correct).
   const report = explain(w.fn, { backend: 'webgpu' })(...device).backends;
   const shape = report.map((b) => `${b.backend}, ${b.kernels} kernel(s)${b.eagerSteps.length ? `, eager steps: ${b.eagerSteps.map((e) => e.op).join(' ')}` : ''}${b.wholeGraphFallback ? `, interpreted: ${b.wholeGraphFallback}` : ''}`);
   checks.push(`${w.name}: Kiln ${shape.join('; ')}`);
+  checks.push(`  Kiln per timed call: ${work.join(', ')}, new buffers ${per(gpu.pool.created - pool0)}`);
   checks.push(`  first call ms (compiles, pipelines): ${firstCalls.join(', ')}; max rel |diff| vs Kiln: ${diffs.join(', ')}`);
 }
 

@@ -9,28 +9,10 @@ import type { Tensor } from 'kiln';
 import type { FrameCompileInfo } from '@kiln/core';
 // @ts-expect-error: the demo's models are plain JS
 import { MLP, TransformerBlock } from '../../../examples/models.mjs';
+import { maxRelDiff, parametersOf } from './support/training.js';
 
 type Model = { forward(x: Tensor): Tensor };
 type MakeOptimizer = (params: Tensor[]) => { step(): void; zeroGrad(): void };
-
-function parametersOf(model: object): Tensor[] {
-  const out: Tensor[] = [];
-  const walk = (v: unknown) => {
-    if (v instanceof k.Tensor) out.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk(model);
-  return out;
-}
-
-const maxRelDiff = (a: Tensor, b: Tensor) => {
-  const x = a.toTypedArray();
-  const y = b.toTypedArray();
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!) / (1e-3 + Math.abs(y[i]!)));
-  return worst;
-};
 
 interface Run {
   losses: number[];
