@@ -33,7 +33,7 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('allocate', 'allocates a raw typed array, which fake tensors do not have; use zeros() or full() in compiled code'),
   skip('Generator', 'constructs a random generator; create it outside the compiled function and pass it in'),
   skip('KilnError', ERROR_CLASS), skip('KilnTypeError', ERROR_CLASS), skip('ShapeError', ERROR_CLASS),
-  skip('IndexError', ERROR_CLASS), skip('ValueError', ERROR_CLASS), skip('ViewError', ERROR_CLASS),
+  skip('IndexError', ERROR_CLASS), skip('ValueError', ERROR_CLASS), skip('ViewError', ERROR_CLASS), skip('DisposedTensorError', ERROR_CLASS),
   skip('AutogradError', ERROR_CLASS),
   // autograd
   skip('noGrad', AUTOGRAD), skip('enableGrad', AUTOGRAD), skip('isGradEnabled', AUTOGRAD), skip('GradNode', AUTOGRAD), skip('edgeOf', AUTOGRAD),
@@ -65,6 +65,7 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   inline('Tensor.prototype.isContiguous', METADATA),
   skip('Tensor.prototype.toArray', READS_DATA), skip('Tensor.prototype.toTypedArray', READS_DATA),
   skip('Tensor.prototype.toString', READS_DATA),
+  skip('Tensor.prototype.dispose', 'gives a tensor\'s bytes back to their owner (a backend\'s memory), which the tracer does not model; it runs eagerly at a graph break'),
   skip('Tensor.prototype.data', DEVICE), skip('Tensor.prototype.array', DEVICE), skip('Tensor.prototype.cpu', DEVICE),
   skip('Tensor.prototype.toDevice', DEVICE), skip('isDeviceName', DEVICE), skip('isHostDevice', DEVICE), skip('registerDevice', REGISTRY),
   // a fake tensor's storage is on the CPU whatever the real tensor's device: reading it eagerly is never wrong
