@@ -47,8 +47,10 @@ process.on('exit', () => {
 });
 console.error(`installing ${commit.slice(0, 10)} in ${oldTree}…`);
 run('npx', ['-y', 'pnpm@12.4.2', 'install', '--frozen-lockfile', '--prefer-offline'], oldTree, true);
-// Since the install split the bench and its peers are their own install (bench/pnpm-workspace.yaml).
-if (existsSync(join(oldTree, 'bench', 'pnpm-workspace.yaml'))) run('npx', ['-y', 'pnpm@12.4.2', '--dir', 'bench', 'install', '--frozen-lockfile', '--prefer-offline'], oldTree, true);
+// Since the install split the bench and its peers are their own install (bench/pnpm-workspace.yaml). Not
+// frozen: revisions before 0081611 committed a bench lockfile missing two workspace links, which a frozen
+// install refuses; the temporary tree may update its own copy.
+if (existsSync(join(oldTree, 'bench', 'pnpm-workspace.yaml'))) run('npx', ['-y', 'pnpm@12.4.2', '--dir', 'bench', 'install', '--no-frozen-lockfile', '--prefer-offline'], oldTree, true);
 
 const UNIT_MS = { µs: 1e-3, us: 1e-3, ms: 1, s: 1000 };
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
