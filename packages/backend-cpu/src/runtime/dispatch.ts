@@ -72,6 +72,15 @@ export function makeCall(signature: KernelSignature, exportName: string, exports
     for (const p of signature.params) epiArgs.push(params[p]!);
     epilogue!(...epiArgs);
   };
+  // No pool, or a static kernel too small ever to split (most small graphs): the plain call, with no
+  // per-call work size, thread count or split choice on the compiled-call path.
+  if (!pool || (typeof split.work === 'number' && split.work < minWork)) {
+    return (pointers, params = {}) => {
+      fn(...base(pointers, params), 0, extentOf(params));
+      if (epilogue) runEpilogue(pointers, params);
+      return 1;
+    };
+  }
   const choice = new SplitChoice();
   /** Runs the call split into chunks; answers how many workers were offered some (0 while they boot). */
   const runSplit = (args: number[], extent: number, threads: number): number => {
