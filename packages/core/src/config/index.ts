@@ -130,6 +130,15 @@ function baseCompiler(config: KilnConfig, file: string, modules: ModuleTable): {
   return { compiler, plugins };
 }
 
+/** Runs one plugin's apply() (what it returns: a promise where it is async); a throw names the plugin. */
+function applyPlugin(compiler: Compiler, file: string, p: PluginToApply): unknown {
+  try {
+    return p.plugin.apply(compiler);
+  } catch (err) {
+    throw applyFailure(file, p, err, 'threw');
+  }
+}
+
 function finish(compiler: Compiler, config: KilnConfig): Compiler {
   // The backend name is checked at the first compiled call: a plugin or the caller may tap it later.
   compiler.hooks.configResolved.call(config as unknown as Record<string, unknown>);
@@ -141,12 +150,7 @@ export async function createCompiler(raw: unknown, file = '<inline config>'): Pr
   const config = validateConfig(raw, file);
   const { compiler, plugins } = baseCompiler(config, file, await loadModules(config, file));
   for (const p of plugins) {
-    let result: unknown;
-    try {
-      result = p.plugin.apply(compiler);
-    } catch (err) {
-      throw applyFailure(file, p, err, 'threw');
-    }
+    const result = applyPlugin(compiler, file, p);
     try {
       await result;
     } catch (err) {
@@ -161,12 +165,7 @@ export function createCompilerSync(raw: unknown, file = '<inline config>'): Comp
   const config = validateConfig(raw, file);
   const { compiler, plugins } = baseCompiler(config, file, loadModulesSync(config, file));
   for (const p of plugins) {
-    let result: unknown;
-    try {
-      result = p.plugin.apply(compiler);
-    } catch (err) {
-      throw applyFailure(file, p, err, 'threw');
-    }
+    const result = applyPlugin(compiler, file, p);
     if (result && typeof (result as Promise<unknown>).then === 'function') {
       (result as Promise<unknown>).then(undefined, () => undefined); // reported here, not as an unhandled rejection
       throw new KilnConfigError(file, p.key, `plugin '${p.name}' has an async apply(), which the automatic config load at the first compile() cannot wait for`, 'call `await configure()` before compiling, or start the program with `kiln run`', { plugin: p.name });
