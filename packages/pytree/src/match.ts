@@ -5,7 +5,8 @@ import { classify } from './classify.js';
 import { StructureMismatchError, withPathStep } from './errors.js';
 import { DictKey, SequenceKey, formatKey, toPathEntry, type PathEntry } from './paths.js';
 import { GLOBAL_NAMESPACE, callFlatten } from './registry.js';
-import { describeSpec, type TreeSpec } from './spec.js';
+import { describeSpec } from './spec-print.js';
+import type { TreeSpec } from './spec.js';
 
 export function flattenUpTo(spec: TreeSpec, tree: unknown): unknown[] {
   const out: unknown[] = [];

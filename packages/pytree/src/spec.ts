@@ -10,7 +10,7 @@ import { serializeSpec } from './serialize.js';
 import { unflattenWithSpec } from './unflatten.js';
 import { mix, mixString, metaHash } from './meta.js';
 import type { NodeDef } from './registry.js';
-import { formatKey } from './paths.js';
+import { RENDER_LIMIT, describeSpec, renderSpec } from './spec-print.js';
 
 export type SpecKind = 'leaf' | 'none' | 'array' | 'object' | 'nullProtoObject' | 'map' | 'custom';
 
@@ -228,78 +228,4 @@ function sameKeys(a: readonly unknown[], b: readonly unknown[]): boolean {
     if (x !== y && !(x !== x && y !== y)) return false;
   }
   return true;
-}
-
-/** Short English description of a spec node, for error messages. */
-export function describeSpec(spec: TreeSpec): string {
-  switch (spec.kind) {
-    case 'leaf':
-      return 'a leaf';
-    case 'none':
-      return String(spec.meta);
-    case 'array':
-      return `an array of length ${spec.childSpecs.length}`;
-    case 'object':
-    case 'nullProtoObject':
-      return `an object with keys {${spec.keys!.map(renderObjectKey).join(', ')}}`;
-    case 'map':
-      return `a Map with keys {${spec.keys!.map(formatKey).join(', ')}}`;
-    case 'custom':
-      return `a ${spec.node!.name} node`;
-    default:
-      return spec.kind satisfies never;
-  }
-}
-
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
-function renderObjectKey(key: unknown): string {
-  const text = key as string;
-  return IDENTIFIER.test(text) ? text : JSON.stringify(text);
-}
-
-/**
- * toString stops after about this many characters with `...`: a spec may stand for far more nodes than it
- * holds (compose shares its inner spec for every leaf), and printing all of them could exhaust memory.
- */
-const RENDER_LIMIT = 100_000;
-
-function renderSpec(spec: TreeSpec, budget: { left: number }): string {
-  const children: string[] = [];
-  for (const child of spec.childSpecs) {
-    if (budget.left <= 0) break;
-    const text = renderSpec(child, budget);
-    budget.left -= text.length + 2;
-    children.push(text);
-  }
-  // Past the budget the remaining children are one `...`.
-  const more = children.length < spec.childSpecs.length ? ['...'] : [];
-  const keyed = (render: (key: unknown) => string) => [...children.map((child, i) => `${render(spec.keys![i])}: ${child}`), ...more].join(', ');
-  switch (spec.kind) {
-    case 'leaf':
-      return '*';
-    case 'none':
-      return String(spec.meta);
-    case 'array':
-      return `[${[...children, ...more].join(', ')}]`;
-    case 'object':
-      return `{${keyed(renderObjectKey)}}`;
-    case 'nullProtoObject':
-      return `NullProto({${keyed(renderObjectKey)}})`;
-    case 'map':
-      return `Map({${keyed(formatKey)}})`;
-    case 'custom':
-      return `CustomNode(${spec.node!.name}[${renderMeta(spec.meta)}], [${[...children, ...more].join(', ')}])`;
-    default:
-      return spec.kind satisfies never;
-  }
-}
-
-function renderMeta(meta: unknown): string {
-  try {
-    const text = JSON.stringify(meta);
-    return text === undefined ? String(meta) : text;
-  } catch {
-    return String(meta);
-  }
 }
