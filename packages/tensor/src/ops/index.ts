@@ -2,6 +2,8 @@
 export * from './creation.js';
 export * from './pointwise.js';
 export * from './views.js';
+export * from './slicing.js';
+export { viewStrides } from './view-layout.js';
 export * from './join.js';
 export * from './indexing.js';
 export * from './conversion.js';

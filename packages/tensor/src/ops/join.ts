@@ -10,7 +10,8 @@ import { arg, opt } from '../registry/schema.js';
 import type { Size } from '../size.js';
 import { normalizeDim, sizeAdd, sizeEq, sizeFloorDiv, sizeLt, sizeMin, sizeMul, sizeSub } from '../size.js';
 import { Tensor } from '../tensor.js';
-import { narrow, unsqueeze } from './views.js';
+import { narrow } from './slicing.js';
+import { unsqueeze } from './views.js';
 
 function requireTensors(op: string, tensors: readonly unknown[]): void {
   if (tensors.length === 0) throw new ValueError(`${op}: argument 'tensors' must be a non-empty list`, 'pass at least one tensor');
