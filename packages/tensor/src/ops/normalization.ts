@@ -10,7 +10,8 @@ import { arg, opt } from '../registry/schema.js';
 import type { Size } from '../size.js';
 import { normalizeDim, sizeEq } from '../size.js';
 import type { Tensor } from '../tensor.js';
-import { add, div, exp, log, mul, rsqrt, sub } from './pointwise.js';
+import { add, div, mul, sub } from './pointwise.js';
+import { exp, log, rsqrt } from './unary.js';
 import { amax, mean, sum } from './reductions.js';
 
 function requireFloating(op: string, arg: string, t: TensorMetaLike): DType {
