@@ -14,15 +14,17 @@ export type { DType, TypedArray, ScalarLike, SymbolicScalar } from './dtype.js';
 export * from './errors.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export {
-  defineOp, getOp, allOps, listOps, withDispatchMode, currentDispatchMode, runEager, eagerMetaContext, OP_CATEGORIES,
+  defineOp, getOp, allOps, withDispatchMode, currentDispatchMode, runEager, eagerMetaContext,
 } from './registry/registry.js';
-export type { OpDef, OpFunction, DispatchMode, MetaContext, MetaResult, MetaTensor, TensorMetaLike, OpCategory } from './registry/registry.js';
+export type { DispatchMode } from './registry/registry.js';
+export { OP_CATEGORIES } from './registry/op-types.js';
+export type { OpDef, OpFunction, MetaContext, MetaResult, MetaTensor, TensorMetaLike, OpCategory } from './registry/op-types.js';
+export { listOps, derivativeKind } from './registry/op-listing.js';
+export type { DerivativeKind } from './registry/op-listing.js';
 export { scalar, SCALAR_UNARY, SCALAR_BINARY } from './registry/formula.js';
 export type { ScalarExpr, ScalarLikeExpr, ScalarUnaryOp, ScalarBinaryOp, FormulaFn, FormulaArg, PointwiseFormula } from './registry/formula.js';
 export { formatSchema, normalizeArgs } from './registry/schema.js';
 export type { ArgSpec, ArgTypes, Schema, NestedData } from './registry/schema.js';
 export type { GradContext, Derivative, DerivativeRule, InputGrads } from './registry/derivative.js';
-export { derivativeKind } from './registry/registry.js';
-export type { DerivativeKind } from './registry/registry.js';
 export * from './size.js';
 export { FakeTensor, FakeTensorError, FakeTensorMode, FakeStorage, materializeMeta } from './fake/fake-tensor.js';
