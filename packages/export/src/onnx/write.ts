@@ -14,7 +14,7 @@ import type { ExportedProgram, SizeSpec } from '../program.js';
 import { OnnxBuilder, ONNX_TYPE } from './builder.js';
 import type { OnnxDType } from './builder.js';
 import { ONNX_RULES } from './rules.js';
-import type { OnnxContext } from './rules.js';
+import type { OnnxContext } from './rule-context.js';
 
 const { onnx } = onnxProto;
 
