@@ -1,20 +1,24 @@
 // The ShapeEnv owns the symbols of one trace: it creates them for input sizes (duck sizing, 0/1
 // specialization) and for data-dependent values, keeps their ranges and replacements, records the guards
 // and runtime asserts that symbolic code relies on, and answers comparisons statically when it can.
-import { boolConst, compare as compareExprs, not, type CompareOp } from './expr/bool.js';
-import { asAtom, asConstant, atomExpr, constant, freeSymbols, nestedIntAtom, scale, symbolExpr } from './expr/poly.js';
+// Layers: SymbolTable (symbol-table.ts: what is known, normalization, static decisions) < FactRecorder
+// (fact-recorder.ts: guards, asserts, learning from them) < ShapeEnv (creating symbols, symbolic results, JSON).
+import { boolConst, compare as compareExprs, type CompareOp } from './expr/bool.js';
+import { asAtom, asConstant, atomExpr, constant, nestedIntAtom, scale, symbolExpr } from './expr/poly.js';
 import { foldModIdentity } from './expr/rewrite.js';
-import { boolFreeSymbols, evaluate } from './expr/substitute.js';
+import { evaluate } from './expr/substitute.js';
 import type { Atom, BoolExpr, Expr } from './expr/types.js';
-import { CheckFailedError, DataDependentError } from './errors.js';
+import { CheckFailedError } from './errors.js';
+import { FactRecorder } from './fact-recorder.js';
 import { nonNegative, sizeRange, unbounded, type ValueRange } from './ranges.js';
-import type { Size, SymBoolLike } from './size.js';
+import type { Size } from './size.js';
 import { SymBool, SymFloat, SymInt } from './sym.js';
-import { SymbolTable, type DimDynamism, type SourceBinding, type SymbolInfo } from './symbol-table.js';
+import type { DimDynamism, SourceBinding, SymbolInfo } from './symbol-table.js';
 import { exprFromJson, exprToJson } from './expr/json.js';
 import { factFromJson, factToJson, symbolFromJson, symbolToJson, type ShapeEnvJson } from './serialize.js';
 
 export type { DimDynamism, SourceBinding, SymbolInfo } from './symbol-table.js';
+export type { RecordedFact } from './fact-recorder.js';
 
 export interface ShapeEnvOptions {
   /** Equal hints share one symbol (default true). */
@@ -23,21 +27,11 @@ export interface ShapeEnvOptions {
   readonly specializeZeroOne?: boolean;
 }
 
-export interface RecordedFact {
-  readonly expr: BoolExpr;
-  readonly location: string | undefined;
-  /** For guards: fully represented by a range or replacement, so produceGuards emits that instead. */
-  readonly absorbed: boolean;
-  readonly message?: string | undefined;
-}
-
-export class ShapeEnv extends SymbolTable {
+export class ShapeEnv extends FactRecorder {
   readonly duckShape: boolean;
   readonly specializeZeroOne: boolean;
 
   private readonly symbolForHint = new Map<number, string>();
-  private readonly recordedGuards: RecordedFact[] = [];
-  private readonly recordedAsserts: RecordedFact[] = [];
   private counters: ShapeEnvJson['counters'] = { backed: 0, unbacked: 0, nested: 0 };
 
   constructor(options: ShapeEnvOptions = {}) {
@@ -148,14 +142,6 @@ export class ShapeEnv extends SymbolTable {
 
   // ---- queries ---------------------------------------------------------------------------------------
 
-  guards(): readonly RecordedFact[] {
-    return this.recordedGuards;
-  }
-
-  runtimeAsserts(): readonly RecordedFact[] {
-    return this.recordedAsserts;
-  }
-
   /**
    * The example value of a size. Unbacked symbols have none: the answer is undefined unless `fallback` is
    * given, which then stands in for each unbacked symbol (clamped to its range), as kernel autotuning and
@@ -202,6 +188,20 @@ export class ShapeEnv extends SymbolTable {
     return this.exprRange(this.normalize((size as SymInt).expr));
   }
 
+  /** Marks a size-like value: range intersected with [0, inf), size-oblivious reasoning may assume >= 2. */
+  checkIsSize(size: Size): void {
+    if (typeof size === 'number') {
+      if (size < 0) throw new CheckFailedError(`${size} >= 0`, this.currentLocation, 'for a constant size');
+      return;
+    }
+    const e = this.normalize((size as SymInt).expr);
+    const atom = asAtom(e);
+    if (atom?.kind === 'symbol') this.symbolTable.get(atom.name)!.sizeLike = true;
+    const cond = this.compare('>=', e, constant(0), undefined);
+    if (typeof cond !== 'boolean') this.check(cond);
+    else if (!cond) throw new CheckFailedError(`${e.key} >= 0`, this.currentLocation, 'provably');
+  }
+
   // ---- results of symbolic operations (used by SymInt / SymBool) ----------------------------------
 
   intResult(e: Expr, hint: number | undefined): number | SymInt {
@@ -233,113 +233,4 @@ export class ShapeEnv extends SymbolTable {
     });
     return typeof result === 'boolean' ? result : new SymBool(result, this, hint === undefined ? undefined : hint === 1);
   }
-
-  // ---- static reasoning ------------------------------------------------------------------------------
-
-  staticallyKnownTrue(cond: boolean | SymBoolLike, options: { sizeOblivious?: boolean } = {}): boolean {
-    if (typeof cond === 'boolean') return cond;
-    const e = this.normalizeBool(asSymBool(cond).expr);
-    return this.decide(e) ?? (options.sizeOblivious ? this.decide(e, true) === true : false);
-  }
-
-  /** Guards like `guardBool`, but answers `false` instead of raising when the answer is data-dependent. */
-  guardOrFalse(cond: boolean | SymBoolLike): boolean {
-    return this.guardOr(cond, false);
-  }
-
-  /** Guards like `guardBool`, but answers `true` instead of raising when the answer is data-dependent. */
-  guardOrTrue(cond: boolean | SymBoolLike): boolean {
-    return this.guardOr(cond, true);
-  }
-
-  /** Decides with size-like unbacked symbols treated as >= 2; guards normally otherwise. */
-  guardSizeOblivious(cond: boolean | SymBoolLike): boolean {
-    if (typeof cond === 'boolean') return cond;
-    const b = asSymBool(cond);
-    const e = this.normalizeBool(b.expr);
-    return this.decide(e, true) ?? this.guardExpr(e, b.hint);
-  }
-
-  private guardOr(cond: boolean | SymBoolLike, fallback: boolean): boolean {
-    if (typeof cond === 'boolean') return cond;
-    const b = asSymBool(cond);
-    const e = this.normalizeBool(b.expr);
-    const d = this.decide(e) ?? this.decide(e, true);
-    if (d !== undefined) return d;
-    if (this.hintOfBool(e, b.hint) === undefined) return fallback;
-    return this.guardExpr(e, b.hint);
-  }
-
-  // ---- guards and asserts ----------------------------------------------------------------------------
-
-  /** The hint's answer for `e`, recording a guard; raises DataDependentError when there is no hint. */
-  guardExpr(expr: BoolExpr, hint: boolean | undefined): boolean {
-    const e = this.normalizeBool(expr);
-    const d = this.decide(e);
-    if (d !== undefined) return d;
-    const value = this.hintOfBool(e, hint);
-    if (value === undefined) throw this.dataDependentError(e.key, boolFreeSymbols(e));
-    this.recordFact(value ? e : not(e), 'guard');
-    return value;
-  }
-
-  /** The hint of `e`, guarding `e == hint` (specialization, like `int(s0)`). */
-  specialize(expr: Expr, hint: number | undefined): number {
-    const e = this.normalize(expr);
-    const c = asConstant(e);
-    if (c !== undefined) return c;
-    const value = hint ?? evaluate(e, (s) => this.symbolTable.get(s)?.hint);
-    if (value === undefined) throw this.dataDependentError(e.key, freeSymbols(e));
-    this.guardExpr(compareExprs('==', e, constant(value)), true);
-    return value;
-  }
-
-  /** Records `cond` as a runtime assert (not a guard): the compiled code checks it and raises if false. */
-  check(cond: boolean | SymBoolLike, message?: string): void {
-    if (typeof cond === 'boolean') {
-      if (!cond) throw new CheckFailedError(message ?? 'false', this.currentLocation, 'for a constant condition');
-      return;
-    }
-    const e = this.normalizeBool(asSymBool(cond).expr);
-    const d = this.decide(e);
-    if (d === true) return;
-    if (d === false) throw new CheckFailedError(e.key, this.currentLocation, 'provably (it contradicts known ranges)');
-    if (this.hintOfBool(e, asSymBool(cond).hint) === false)
-      throw new CheckFailedError(e.key, this.currentLocation, 'for the example inputs');
-    this.recordFact(e, 'assert', message);
-  }
-
-  /** Marks a size-like value: range intersected with [0, inf), size-oblivious reasoning may assume >= 2. */
-  checkIsSize(size: Size): void {
-    if (typeof size === 'number') {
-      if (size < 0) throw new CheckFailedError(`${size} >= 0`, this.currentLocation, 'for a constant size');
-      return;
-    }
-    const e = this.normalize((size as SymInt).expr);
-    const atom = asAtom(e);
-    if (atom?.kind === 'symbol') this.symbolTable.get(atom.name)!.sizeLike = true;
-    const cond = this.compare('>=', e, constant(0), undefined);
-    if (typeof cond !== 'boolean') this.check(cond);
-    else if (!cond) throw new CheckFailedError(`${e.key} >= 0`, this.currentLocation, 'provably');
-  }
-
-  private recordFact(fact: BoolExpr, kind: 'guard' | 'assert', message?: string): void {
-    const absorbed = this.learn(fact, kind);
-    const record = { expr: fact, location: this.currentLocation, absorbed, message };
-    (kind === 'guard' ? this.recordedGuards : this.recordedAsserts).push(record);
-  }
-
-  dataDependentError(expr: string, symbols: Iterable<string>): DataDependentError {
-    const unbacked = [...symbols]
-      .map((s) => this.symbolTable.get(s))
-      .filter((i): i is SymbolInfo => i !== undefined && i.hint === undefined)
-      .map((i) => ({ symbol: i.name, origin: i.origin, location: i.location }));
-    return new DataDependentError(expr, unbacked, this.currentLocation);
-  }
 }
-
-function asSymBool(cond: SymBoolLike): SymBool {
-  if (cond instanceof SymBool) return cond;
-  throw new TypeError(`expected a SymBool from @kiln/shapes, got ${String(cond)}`);
-}
-

@@ -1,16 +1,15 @@
 // What a ShapeEnv knows about its symbols: each symbol's hint, sources and range, the replacements and
 // exact divisions learned from guards and asserts, and the facts known true. It normalizes expressions under
-// that knowledge and decides relations statically; ShapeEnv (shape-env.ts) adds creation, guards and asserts.
-import { and, compare as compareExprs, not, or, relFromDiff } from './expr/bool.js';
+// that knowledge and decides relations statically. FactRecorder (fact-recorder.ts) adds recording guards and
+// asserts and learning from them; ShapeEnv (shape-env.ts) adds creating symbols.
+import { and, not, or, relFromDiff } from './expr/bool.js';
 import type { SimplifyContext } from './expr/functions.js';
-import { asAtom, asConstant, callAtom, constant, freeSymbols, scale } from './expr/poly.js';
+import { asConstant } from './expr/poly.js';
 import { cancelExactFloorDiv, simplifyRelation } from './expr/rewrite.js';
 import { evaluateBool, substitute, substituteBool } from './expr/substitute.js';
 import type { Atom, BoolExpr, Expr, RelExpr } from './expr/types.js';
-import { CheckFailedError } from './errors.js';
 import { proposeQuotient, simplifyWithMathjs } from './mathjs-facade.js';
-import { narrowingsOf, type Narrowing, type SymbolFacts } from './narrow.js';
-import { callRange, intersect, isEmpty, rangeOf, sizeRange, unbounded, type ValueRange } from './ranges.js';
+import { callRange, intersect, rangeOf, sizeRange, unbounded, type ValueRange } from './ranges.js';
 
 /** How one input size becomes a SymInt: `duck` (default), `dynamic` (own symbol), `static`, `unbacked`. */
 export type DimDynamism = 'duck' | 'dynamic' | 'static' | 'unbacked';
@@ -51,28 +50,11 @@ export class SymbolTable {
   protected readonly normalizeCache = new Map<string, Expr>();
   protected readonly rangeCache = new Map<string, ValueRange>();
   /** Results of arithmetic and comparisons by operand keys; traces repeat the same size computations a lot. */
-  private readonly resultCache = new Map<string, Expr | BoolExpr | boolean>();
+  protected readonly resultCache = new Map<string, Expr | BoolExpr | boolean>();
   protected currentLocation: string | undefined;
 
   constructor() {
     this.simplifyContext = { range: (e) => this.exprRange(e), exactQuotient: proposeQuotient };
-  }
-
-  /** Applies what a fact teaches (ranges, replacements, exact divisions); true when fully absorbed by them. */
-  protected learn(fact: BoolExpr, kind: 'guard' | 'assert'): boolean {
-    const narrowings = narrowingsOf(fact, this.factsView());
-    for (const n of narrowings) this.applyNarrowing(n, kind);
-    this.remember(fact);
-    return fact.kind === 'rel' && narrowings.length > 0;
-  }
-
-  /** Marks a fact (and each conjunct) as known true, without narrowing anything. */
-  protected remember(fact: BoolExpr): void {
-    for (const f of fact.kind === 'and' ? [fact, ...fact.args] : [fact]) {
-      this.knownTrue.add(f.key);
-      this.noteExactDivision(f);
-    }
-    this.resultCache.clear();
   }
 
   /**
@@ -229,65 +211,8 @@ export class SymbolTable {
     return hint ?? evaluateBool(e, (s) => this.symbolTable.get(s)?.hint);
   }
 
-  /** `Mod(a, c) == 0` makes `c*FloorDiv(a, c)` equal to `a` from now on. */
-  protected noteExactDivision(fact: BoolExpr): void {
-    if (fact.kind !== 'rel' || fact.op !== '==' || fact.diff.constant !== 0 || fact.diff.terms.length !== 1) return;
-    const atom = asAtom(scale(fact.diff, Math.sign(fact.diff.terms[0]!.coeff)));
-    if (atom?.kind !== 'call' || atom.fn !== 'Mod') return;
-    this.exactDivisions.add(callAtom('FloorDiv', atom.args).key);
-    this.normalizeCache.clear();
-    this.rangeCache.clear();
-    this.resultCache.clear();
-  }
 
-  protected applyNarrowing(n: Narrowing, kind: 'guard' | 'assert'): void {
-    const info = this.symbolTable.get(n.symbol);
-    if (!info) return;
-    if (n.kind === 'range') {
-      const r = intersect(info.range, n.range);
-      if (isEmpty(r)) throw new CheckFailedError(`${n.symbol} in [${n.range.lo}, ${n.range.hi}]`, this.currentLocation, `contradicts the ${kind}s so far`);
-      if (r.lo === info.range.lo && r.hi === info.range.hi) return;
-      info.range = r;
-      info.rangeLocation = this.currentLocation;
-    } else {
-      this.replace(n.symbol, n.value, kind);
-    }
-    this.rangeCache.clear();
-    this.resultCache.clear();
-  }
-
-  protected replace(symbol: string, value: Expr, kind: 'guard' | 'assert'): void {
-    const v = this.normalize(value);
-    if (freeSymbols(v).has(symbol)) return;
-    this.replacementMap.set(symbol, v);
-    this.replacementLocations.set(symbol, this.currentLocation);
-    this.replacementOrigins.set(symbol, kind);
-    this.normalizeCache.clear();
-    for (const [k, old] of this.replacementMap) if (k !== symbol) this.replacementMap.set(k, this.normalizeUncached(old));
-    this.normalizeCache.clear();
-    this.resultCache.clear();
-    const from = this.symbolTable.get(symbol)!;
-    const target = asAtom(v);
-    if (target?.kind === 'symbol') {
-      const to = this.symbolTable.get(target.name);
-      if (to) to.sizeLike ||= from.sizeLike;
-    }
-    // The eliminated symbol's range constrains what replaced it (s1 -> s0 - 3 with s1 >= 2 gives s0 >= 5).
-    const bounds = [];
-    if (from.range.lo > -Infinity) bounds.push(compareExprs('>=', v, constant(from.range.lo)));
-    if (from.range.hi < Infinity) bounds.push(compareExprs('<=', v, constant(from.range.hi)));
-    for (const b of bounds)
-      for (const n of narrowingsOf(b, this.factsView())) if (n.kind === 'range') this.applyNarrowing(n, 'guard');
-  }
-
-  protected factsView(): SymbolFacts {
-    return {
-      isUnbacked: (s) => this.symbolTable.get(s)?.kind === 'unbacked',
-      rangeOf: (s) => this.symbolTable.get(s)?.range ?? unbounded,
-    };
-  }
-
-  private normalizeUncached(e: Expr): Expr {
+  protected normalizeUncached(e: Expr): Expr {
     const replaced =
       this.replacementMap.size === 0
         ? e
