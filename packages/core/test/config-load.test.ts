@@ -21,6 +21,24 @@ console.log('frames', globalThis.framesSeen ?? 0);
 `;
 const countingPlugin = `{ name: 'count-frames', apply(compiler) { compiler.hooks.frameStart.tap('count-frames', () => { globalThis.framesSeen = (globalThis.framesSeen ?? 0) + 1; }); } }`;
 
+/** Runs `fn`, then puts back the process's default compiler (configure() replaces it). */
+async function keepingDefaultCompiler<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = getDefaultCompiler();
+  try {
+    return await fn();
+  } finally {
+    setDefaultCompiler(saved);
+  }
+}
+
+/** The error `configure(dir)` raises; the test fails unless it is a KilnConfigError. */
+async function configureError(dir: string): Promise<KilnConfigError> {
+  let error: unknown;
+  await keepingDefaultCompiler(() => configure(dir).then(() => undefined, (err: unknown) => void (error = err)));
+  assert.instance(error, KilnConfigError, 'configure() should have raised a KilnConfigError');
+  return error as KilnConfigError;
+}
+
 Config('the first compile() of a process loads kiln.config.mjs (inline plugin objects), without configure()', () => {
   const dir = project({ 'kiln.config.mjs': `export default { plugins: [${countingPlugin}] };\n`, 'main.mjs': program });
   const r = runNode(dir, ['main.mjs']);
@@ -68,16 +86,7 @@ Config('a syntax error in kiln.config.mjs names the file and its real line, at t
 
 Config('a syntax error in kiln.config.ts names its line', async () => {
   const dir = project({ 'kiln.config.ts': `const a: number = 1;\nexport default {\n  logs: 'graph' +\n};\n` });
-  const saved = getDefaultCompiler();
-  try {
-    await configure(dir);
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, KilnConfigError);
-    assert.match((err as Error).message, /kiln\.config\.ts:4: <file>: syntax error/);
-  } finally {
-    setDefaultCompiler(saved);
-  }
+  assert.match((await configureError(dir)).message, /kiln\.config\.ts:4: <file>: syntax error/);
 });
 
 Config('relative module paths of policy rules resolve against the config file (skip and allowInGraph)', async () => {
@@ -88,8 +97,7 @@ Config('relative module paths of policy rules resolve against the config file (s
   });
   const { helper } = (await import(join(dir, 'lib/mod.mjs'))) as { helper: (t: Tensor) => Tensor };
   const { fused } = (await import(join(dir, 'lib/helpers.mjs'))) as { fused: (t: Tensor) => Tensor };
-  const saved = getDefaultCompiler();
-  try {
+  await keepingDefaultCompiler(async () => {
     const compiler = await configure(dir);
     const usesHelper = (x: Tensor) => helper(x.mul(3)).neg();
     const skipped = explain(usesHelper, { compiler })(k.ones([2]));
@@ -98,9 +106,7 @@ Config('relative module paths of policy rules resolve against the config file (s
     const opaque = explain(usesFused, { compiler })(k.ones([2]));
     assert.is(opaque.breakCount, 0, String(opaque));
     assert.match(String(opaque), /fused/);
-  } finally {
-    setDefaultCompiler(saved);
-  }
+  });
 });
 
 Config('a plugin whose async apply() rejects fails configure(), naming the file, key and plugin, with the cause', async () => {
@@ -110,17 +116,12 @@ Config('a plugin whose async apply() rejects fails configure(), naming the file,
   let unhandled = 0;
   const onUnhandled = () => unhandled++;
   process.on('unhandledRejection', onUnhandled);
-  const saved = getDefaultCompiler();
   try {
-    await configure(dir);
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, KilnConfigError);
-    assert.match((err as Error).message, /kiln\.config\.mjs:2: plugins\[0\]: plugin 'slow-setup' rejected in apply\(\): no device/);
-    assert.is((err as KilnConfigError).plugin, 'slow-setup');
-    assert.match(((err as Error).cause as Error).message, /no device/);
+    const err = await configureError(dir);
+    assert.match(err.message, /kiln\.config\.mjs:2: plugins\[0\]: plugin 'slow-setup' rejected in apply\(\): no device/);
+    assert.is(err.plugin, 'slow-setup');
+    assert.match((err.cause as Error).message, /no device/);
   } finally {
-    setDefaultCompiler(saved);
     await new Promise((r) => setTimeout(r, 10));
     process.off('unhandledRejection', onUnhandled);
   }
@@ -131,13 +132,8 @@ Config('an async plugin is awaited by configure() before the next plugin applies
   const dir = project({
     'kiln.config.mjs': `const order = [];\nexport default { plugins: [\n  { name: 'a', async apply() { await new Promise((r) => setTimeout(r, 5)); order.push('a'); } },\n  { name: 'b', apply(c) { order.push('b'); c.order = order; } },\n] };\n`,
   });
-  const saved = getDefaultCompiler();
-  try {
-    const compiler = await configure(dir);
-    assert.equal((compiler as unknown as { order: string[] }).order, ['a', 'b']);
-  } finally {
-    setDefaultCompiler(saved);
-  }
+  const compiler = await keepingDefaultCompiler(() => configure(dir));
+  assert.equal((compiler as unknown as { order: string[] }).order, ['a', 'b']);
 });
 
 Config('an async plugin at the automatic load is a clear error that says to await configure()', () => {
@@ -151,31 +147,14 @@ Config('an async plugin at the automatic load is a clear error that says to awai
 
 Config("a plugin spec 'node:fs' is a module, not a relative path", async () => {
   const dir = project({ 'kiln.config.json': JSON.stringify({ plugins: ['node:fs'] }) });
-  const saved = getDefaultCompiler();
-  try {
-    await configure(dir);
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, KilnConfigError);
-    assert.match((err as Error).message, /plugins\[0\]: plugin 'node:fs' exports no plugin object/);
-  } finally {
-    setDefaultCompiler(saved);
-  }
+  assert.match((await configureError(dir)).message, /plugins\[0\]: plugin 'node:fs' exports no plugin object/);
 });
 
 Config('a plugin that throws in apply() names its line in the config file', async () => {
   const dir = project({ 'kiln.config.mjs': `export default {\n  plugins: [{\n    name: 'broken',\n    apply() { throw new TypeError('bad tap'); },\n  }],\n};\n` });
-  const saved = getDefaultCompiler();
-  try {
-    await configure(dir);
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, KilnConfigError);
-    assert.match((err as Error).message, /kiln\.config\.mjs:4: plugins\[0\]: plugin 'broken' threw in apply\(\): bad tap/);
-    assert.instance((err as Error).cause, TypeError);
-  } finally {
-    setDefaultCompiler(saved);
-  }
+  const err = await configureError(dir);
+  assert.match(err.message, /kiln\.config\.mjs:4: plugins\[0\]: plugin 'broken' threw in apply\(\): bad tap/);
+  assert.instance(err.cause, TypeError);
 });
 
 Config.run();
