@@ -3,18 +3,10 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { KilnTypeError, ShapeError, Tensor, linear, matmul, tensor, zeros } from '@kiln/tensor';
 import type { DType } from '@kiln/tensor';
-import { Sym, checkCase, fmt, fromJson, metaOf, refCases, runMeta } from './support/op-cases.js';
+import { Sym, fmt, fromJson, metaOf, runMeta, runReferenceSuite } from './support/op-cases.js';
 import { FC_RUNS, assertAllClose, expectError, numelOf, ravel, refBroadcastShape, shapeArb, unravel } from './support/refs.js';
 
-const reference = suite('linalg: PyTorch reference values (contiguous and strided)');
-for (const op of ['matmul', 'linear']) {
-  reference(op, () => {
-    const cases = refCases(op);
-    assert.ok(cases.length > 0, `no reference cases for ${op}`);
-    for (const c of cases) checkCase(c);
-  });
-}
-reference.run();
+runReferenceSuite('linalg: PyTorch reference values (contiguous and strided)', ['matmul', 'linear']);
 
 const semantics = suite('linalg: matmul semantics');
 semantics('1-D · 1-D is a 0-dim dot product; 1-D operands lose their added dim', () => {

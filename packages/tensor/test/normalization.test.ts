@@ -3,18 +3,10 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { IndexError, KilnTypeError, ShapeError, getOp, layerNorm, logSoftmax, ones, softmax, tensor, zeros } from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
-import { Sym, checkCase, fmt, fromJson, metaOf, refCases, runMeta } from './support/op-cases.js';
+import { Sym, fmt, fromJson, metaOf, runMeta, runReferenceSuite } from './support/op-cases.js';
 import { FC_RUNS, assertAllClose, expectError, numelOf, ravel, shapeArb, unravel } from './support/refs.js';
 
-const reference = suite('normalization: PyTorch reference values (contiguous and strided, eager and decomposed)');
-for (const op of ['softmax', 'logSoftmax', 'layerNorm']) {
-  reference(op, () => {
-    const cases = refCases(op);
-    assert.ok(cases.length > 0, `no reference cases for ${op}`);
-    for (const c of cases) checkCase(c);
-  });
-}
-reference.run();
+runReferenceSuite('normalization: PyTorch reference values (contiguous and strided, eager and decomposed)', ['softmax', 'logSoftmax', 'layerNorm']);
 
 const stable = suite('normalization: numerical stability');
 stable('softmax and logSoftmax of huge logits neither overflow nor give NaN', () => {

@@ -7,20 +7,12 @@ import {
 } from '@kiln/tensor';
 import * as ops from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
-import { Sym, checkCase, fmt, fromJson, metaOf, refCases, runMeta } from './support/op-cases.js';
+import { Sym, fmt, fromJson, metaOf, runMeta, runReferenceSuite } from './support/op-cases.js';
 import { FC_RUNS, assertAllClose, expectError, numelOf, ravel, shapeArb, unravel } from './support/refs.js';
 
 const REDUCTIONS = ['sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'var', 'std', 'all', 'any', 'logsumexp', 'cumsum'];
 
-const reference = suite('reductions: PyTorch reference values (contiguous and strided, eager and decomposed)');
-for (const op of REDUCTIONS) {
-  reference(op, () => {
-    const cases = refCases(op);
-    assert.ok(cases.length > 0, `no reference cases for ${op}`);
-    for (const c of cases) checkCase(c);
-  });
-}
-reference.run();
+runReferenceSuite('reductions: PyTorch reference values (contiguous and strided, eager and decomposed)', REDUCTIONS);
 
 const dtypes = suite('reductions: result dtypes');
 dtypes('sum and prod of bool and int32 give int32; of floats keep the float dtype', () => {

@@ -1,6 +1,8 @@
 // PyTorch reference cases for reductions, normalization and linalg (fixtures/reduction-refs.json, written by
 // fixtures/gen-reduction-refs.py), and helpers to run them on contiguous and strided inputs.
 import { readFileSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import type { DType, Size, SymBoolLike, SymIntLike, Tensor as TensorType, TensorMetaLike } from '@kiln/tensor';
 import { Storage, Tensor, eagerMetaContext, getOp, normalizeArgs, sizeMul } from '@kiln/tensor';
 import { assertAllClose, numelOf, ravel, unravel } from './refs.js';
@@ -153,3 +155,16 @@ export function metaOf(shape: Size[], dtype: DType = 'float32'): TensorMetaLike 
 /** Runs op `name`'s meta function on normalized arguments (metadata in place of tensors). */
 export const runMeta = (name: string, args: unknown[]) => getOp(name)!.meta!(args, eagerMetaContext) as any;
 export const fmt = (shape: readonly Size[]) => `[${shape.map(String).join(', ')}]`;
+
+/** One suite with a test per op, each checking every PyTorch reference case of that op (there must be some). */
+export function runReferenceSuite(title: string, ops: readonly string[]): void {
+  const reference = suite(title);
+  for (const op of ops) {
+    reference(op, () => {
+      const cases = refCases(op);
+      assert.ok(cases.length > 0, `no reference cases for ${op}`);
+      for (const c of cases) checkCase(c);
+    });
+  }
+  reference.run();
+}
