@@ -4,25 +4,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from 'kiln';
 import type { Tensor } from 'kiln';
-import { logSink } from '../../core/src/logs/index.js';
+import { captureLogs } from '../../core/test/support/logs.js';
 
 const Logs = suite('KILN_LOGS');
 
-function withLogs<T>(spec: string, run: () => T): string {
-  const saved = process.env.KILN_LOGS;
-  const write = logSink.write;
-  const lines: string[] = [];
-  process.env.KILN_LOGS = spec;
-  logSink.write = (line) => void lines.push(line);
-  try {
-    run();
-  } finally {
-    logSink.write = write;
-    if (saved === undefined) delete process.env.KILN_LOGS;
-    else process.env.KILN_LOGS = saved;
-  }
-  return lines.join('\n');
-}
+/** The log lines `run` printed with KILN_LOGS set to `spec`, as one text. */
+const withLogs = (spec: string, run: () => unknown): string => captureLogs(spec, () => void run()).join('\n');
 
 Logs('an unknown artifact raises at compile(), with a did-you-mean and the valid names', () => {
   let err: unknown;

@@ -3,12 +3,12 @@
 import * as assert from 'uvu/assert';
 import { Tensor } from '@kiln/tensor';
 import { compileWith } from '../../src/compile.js';
-import { logSink } from '../../src/logs/index.js';
 import type { CompileOptions } from '../../src/compile.js';
 import { CompileRecorder } from '../../src/explain.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inline } from '@kiln/policy';
+export { captureLogs } from './logs.js';
 // The corpus runs on the default backend, as users get it: with the CPU backend loaded, `auto` is `cpu`,
 // so every program below goes through lowering, fusion and the generated wasm.
 import '@kiln/backend-cpu';
@@ -119,19 +119,3 @@ export function check<F extends (...args: any[]) => any>(fn: F, calls: readonly 
 /** One graph, no fallback, no recompile. */
 export const ONE_GRAPH: Expected = { graphs: 1, fallbacks: 0, recompiles: 0 };
 
-/** Runs `fn` with KILN_LOGS set to `spec` and returns the log lines it printed. */
-export function captureLogs(spec: string, fn: () => void): string[] {
-  const lines: string[] = [];
-  const write = logSink.write;
-  const saved = process.env.KILN_LOGS;
-  process.env.KILN_LOGS = spec;
-  logSink.write = (l) => void lines.push(l);
-  try {
-    fn();
-  } finally {
-    logSink.write = write;
-    if (saved === undefined) delete process.env.KILN_LOGS;
-    else process.env.KILN_LOGS = saved;
-  }
-  return lines;
-}
