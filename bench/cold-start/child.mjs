@@ -2,6 +2,7 @@
 // block, and compiles it once (compile(fn) and its first call, or explain for the phases). Prints one JSON
 // line. Run by bench/cold-start.bench.ts against the built packages (`dist/`), as users run them.
 // Usage: node bench/cold-start/child.mjs compile|explain [cacheDir]
+import { readFileSync } from 'node:fs';
 import inspector from 'node:inspector';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,10 +31,15 @@ const span = async (work) => {
 
 // In dependency order, so each line is the cost of that package alone.
 const PACKAGES = ['pytree', 'shapes', 'tensor', 'graph', 'lower', 'policy', 'core', 'backend-cpu', 'optim', 'kiln'];
+// The module each package exports (dist/bundle.js for those built as one module), as `import 'kiln'` loads it.
+const built = (p) => {
+  const manifest = JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8'));
+  return pathToFileURL(join(root, 'packages', p, manifest.exports['.'].default)).href;
+};
 const imports = {};
-for (const p of PACKAGES) imports[p] = (await span(() => import(pathToFileURL(join(root, 'packages', p, 'dist', 'index.js')).href))).cpuMs;
+for (const p of PACKAGES) imports[p] = (await span(() => import(built(p)))).cpuMs;
 const kiln = await import('kiln');
-const shapes = await import(pathToFileURL(join(root, 'packages', 'shapes', 'dist', 'index.js')).href);
+const shapes = await import(built('shapes'));
 let plugin;
 if (cacheDir) {
   const { default: cachePlugin } = await import('@kiln/plugin-cache');

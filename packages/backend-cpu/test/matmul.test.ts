@@ -1,4 +1,5 @@
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { sizeParam, type MatmulKernel, type MatrixOperand, type SizeExpr, type ValueExpr, loop } from '@kiln/lower';
 import { compileKernels } from '@kiln/backend-cpu';
 import { assertClose, randomArray, runBoth, sharedArena } from './helpers.js';
@@ -70,6 +71,21 @@ Matmul('matrix-vector shapes (run as reductions) keep batching, strides and the 
   const inputs = { a: randomArray(f32, B * m * k), b: randomArray(f32, B * k * n), bias: randomArray(f32, n) };
   const { got, want } = runBoth(kernel, inputs, { c: B * m * n });
   assertClose(got.c!, want.c!, 1e-4, 1e-4, 'batched matvec with epilogue');
+});
+
+Matmul('a module of several matmul kernels holds the packing and microkernel code once, and each kernel computes as alone', () => {
+  const one = compileKernels([matmulKernel(40, 24, 16)], sharedArena);
+  const kernels = [matmulKernel(40, 24, 16), matmulKernel(9, 33, 70), matmulKernel(sizeParam('m'), 12, 8, { params: ['m'] })]
+    .map((kernel, i) => ({ ...kernel, name: `mm${i}` }));
+  const three = compileKernels(kernels, sharedArena);
+  // the shared core is most of a matmul's code: three kernels used to take three times one's bytes
+  assert.ok(three.wasm.byteLength < 1.5 * one.wasm.byteLength, `${three.wasm.byteLength} bytes for three matmuls, ${one.wasm.byteLength} for one`);
+  const shapes: [number, number, number][] = [[40, 24, 16], [9, 33, 70], [21, 12, 8]];
+  kernels.forEach((kernel, i) => {
+    const [m, n, k] = shapes[i]!;
+    const { got, want } = runBoth(kernel, { a: randomArray(f32, m * k), b: randomArray(f32, k * n) }, { c: m * n }, i === 2 ? { m } : {}, three.kernels.get(kernel.name)!);
+    assertClose(got.c!, want.c!, 1e-4, 1e-4 * Math.sqrt(k), `kernel ${i}: ${m}x${n}x${k}`);
+  });
 });
 
 Matmul.run();

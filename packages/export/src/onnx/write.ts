@@ -3,7 +3,8 @@
 // `dim_param` (the dims' names), the state as initializers named state-dict style, and each core op through
 // its rule in rules.ts. Runtime asserts and input range checks do not exist in ONNX: a caller of the model is
 // trusted to pass sizes within the ranges (programModule checks them; ONNX Runtime does not).
-import onnxProto from 'onnx-proto';
+import { createRequire } from 'node:module';
+import type OnnxProto from 'onnx-proto';
 import type { Argument, Node } from '@kiln/graph';
 import { isSymInt } from '@kiln/shapes';
 import type { SymInt } from '@kiln/shapes';
@@ -16,7 +17,10 @@ import type { OnnxDType } from './builder.js';
 import { ONNX_RULES } from './rules.js';
 import type { OnnxContext } from './rule-context.js';
 
-const { onnx } = onnxProto;
+// onnx-proto is 330 KB of generated CommonJS (protobufjs with it): importing it costs a fresh process ≈ 40 ms
+// of CPU, so it is required on the first toOnnx() rather than whenever `kiln` or @kiln/export is imported.
+let onnxMessages: typeof OnnxProto.onnx | undefined;
+const onnxProto = (): typeof OnnxProto.onnx => (onnxMessages ??= (createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto).onnx);
 
 export const ONNX_OPSET = 17;
 const IR_VERSION = 8;
@@ -123,6 +127,7 @@ export function toOnnx(program: ExportedProgram, options: OnnxOptions = {}): Uin
     opsetImport: [{ domain: '', version: opset }],
     graph: { name: program.source.name.replace(/[^\w.]/g, '_') || 'kiln', node: b.nodes, initializer: b.initializers, input: inputs, output: outputs },
   };
+  const onnx = onnxProto();
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
 }
 

@@ -74,7 +74,11 @@ export function pointwiseKernel(name: string, b: ProgramBuilder, sizes: readonly
 /** Buffers an expression loads, as declarations. */
 export function buffersRead(b: ProgramBuilder, ...values: ValueExpr[]) {
   const names = new Set<string>();
+  // Expressions are DAGs (a shared node has many parents): each node is looked at once.
+  const seen = new Set<ValueExpr>();
   const visit = (e: ValueExpr): void => {
+    if (seen.has(e)) return;
+    seen.add(e);
     if (e.kind === 'load' || e.kind === 'gather') names.add(e.buffer);
     for (const child of Object.values(e)) if (child && typeof child === 'object' && 'kind' in child) visit(child as ValueExpr);
   };

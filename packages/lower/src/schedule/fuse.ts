@@ -51,10 +51,21 @@ function substituteLoads(e: ValueExpr, buffers: ReadonlySet<string>, replace: (b
 }
 
 /** Output buffers a kernel also loads (cumsum's step kernel, a recurrence): it reads them too, and never fuses. */
-const ownReads = (k: Kernel): string[] =>
-  k.kind !== 'pointwise' ? [] : k.outputs.map((o) => o.name).filter((n) => k.stores.some((st) => someNode(st.value, (e) => e.kind === 'load' && e.buffer === n)));
-const reads = (k: Kernel) => new Set([...k.inputs.map((b) => b.name), ...ownReads(k)]);
-const stepReads = (s: ProgramStep): Set<string> =>
+const ownReads = (k: Kernel): readonly string[] => readsOf(k).own;
+const reads = (k: Kernel): ReadonlySet<string> => readsOf(k).all;
+
+// Kernels are immutable values (a fusion makes a new one), and the fixed point below asks every pair of
+// kernels, again after each fusion: their reads are worked out once per kernel, not once per question.
+const kernelReads = new WeakMap<Kernel, { own: readonly string[]; all: ReadonlySet<string> }>();
+function readsOf(k: Kernel): { own: readonly string[]; all: ReadonlySet<string> } {
+  let r = kernelReads.get(k);
+  if (!r) {
+    const own = k.kind !== 'pointwise' ? [] : k.outputs.map((o) => o.name).filter((n) => k.stores.some((st) => someNode(st.value, (e) => e.kind === 'load' && e.buffer === n)));
+    kernelReads.set(k, (r = { own, all: new Set([...k.inputs.map((b) => b.name), ...own]) }));
+  }
+  return r;
+}
+const stepReads = (s: ProgramStep): ReadonlySet<string> =>
   s.kind === 'kernel' ? reads(s.kernel) : s.kind === 'check' ? new Set(s.check === 'indexRange' ? [s.buffer] : []) : new Set(JSON.stringify(s.args).match(/"buffer":"(\w+)"/g)?.map((m) => m.slice(10, -1)) ?? []);
 const stepWrites = (s: ProgramStep): string[] =>
   s.kind === 'kernel' ? s.kernel.outputs.map((o) => o.name) : s.kind === 'fallback' && s.output ? [s.output.buffer] : [];

@@ -6,7 +6,7 @@
 import type { MatmulKernel, PointwiseKernel, ReductionKernel, SizeExpr } from '@kiln/lower';
 import { contiguousStrides, mapValue, loop, sizeProduct } from '@kiln/lower';
 import type { MathLibrary } from '../math/library.js';
-import type { FunctionBuilder, Local } from '../wasm/function.js';
+import { FunctionBuilder, type Local } from '../wasm/function.js';
 import type { ModuleBuilder } from '../wasm/module.js';
 import { kernelFrame, type KernelSignature } from './frame.js';
 import { emitNest } from './loops.js';
@@ -45,15 +45,15 @@ export function emitMatmul(
   // packed blocks hold whole panels: a block of MC rows that is not a multiple of MR is padded to one
   const packedRows = Math.ceil(MC / MR) * MR, packedCols = Math.ceil(NC / NR) * NR;
   const scratchBytes = 4 * (packedRows * KC + KC * packedCols + MR * NR);
+  const core = module.helper(`matmul_core_${MR}x${NR}_${KC}_${MC}_${NC}`, () => emitMatmulCore(blocking));
   const I = () => f.local('i32');
-  const M = I(), N = I(), K = I();
-  emitSize(f, k.m, params); f.set(M);
-  emitSize(f, k.n, params); f.set(N);
-  emitSize(f, k.k, params); f.set(K);
-  const packA = I(), packB = I(), tile = I();
-  f.get(scratchPtr!).set(packA);
-  f.get(scratchPtr!).i32(4 * packedRows * KC).op('i32_add').set(packB);
-  f.get(packB).i32(4 * KC * packedCols).op('i32_add').set(tile);
+  const size = (s: SizeExpr) => {
+    const l = I();
+    emitSize(f, s, params);
+    f.set(l);
+    return l;
+  };
+  const M = size(k.m), N = size(k.n), K = size(k.k);
   const strides = (o: MatmulKernel['a']) => {
     const row = I(), col = I();
     emitSize(f, o.rowStride, params); f.i32(4).op('i32_mul').set(row);
@@ -61,51 +61,23 @@ export function emitMatmul(
     return { row, col };
   };
   const sa = strides(k.a), sb = strides(k.b);
-  const outRow = I();
-  f.get(N).i32(4).op('i32_mul').set(outRow);
 
   emitNest(f, k.batch, params, (bIdx) => {
     // operand bases for this batch point; the output is contiguous over (batch..., m, n)
     const base = (o: MatmulKernel['a']) => {
-      const l = I();
       f.get(pointers.get(o.buffer)!);
       emitSize(f, o.offset, params);
       bIdx.forEach((b, i) => { f.get(b); emitSize(f, o.batchStrides[i]!, params); f.op('i32_mul', 'i32_add'); });
-      f.i32(4).op('i32_mul', 'i32_add').set(l);
-      return l;
+      f.i32(4).op('i32_mul', 'i32_add');
     };
-    const aBase = base(k.a), bBase = base(k.b);
-    const cBase = I();
+    base(k.a);
+    base(k.b);
     f.get(pointers.get(k.out)!).i32(0);
     const batchStrides = contiguousStrides(k.batch);
     bIdx.forEach((b, i) => { f.get(b); emitSize(f, batchStrides[i]!, params); f.op('i32_mul', 'i32_add'); });
-    f.get(M).op('i32_mul').get(N).op('i32_mul').i32(4).op('i32_mul', 'i32_add').set(cBase);
-
-    // K == 0: the product is all zeros, and no k block below would write C.
-    f.get(K).op('i32_eqz').if(() => zeroFill(f, cBase, M, outRow, colBegin, colEnd));
-
-    const jc = I(), nc = I(), pc = I(), kc = I(), ic = I(), mc = I(), first = I();
-    // this call's share of the output columns (all of them unless threads split the call)
-    f.forRange(jc, () => f.get(colBegin), colEnd, NC, () => {
-      minInto(f, nc, () => f.i32(NC), () => f.get(colEnd).get(jc).op('i32_sub'));
-      f.forRange(pc, () => f.i32(0), K, KC, () => {
-        minInto(f, kc, () => f.i32(KC), () => f.get(K).get(pc).op('i32_sub'));
-        f.get(pc).op('i32_eqz').set(first);
-        // pack B[pc:pc+kc, jc:jc+nc] into NR-wide panels
-        packPanels(f, packB, nc, kc, NR, (p, j) => {
-          f.get(bBase).get(pc).get(p).op('i32_add').get(sb.row).op('i32_mul', 'i32_add');
-          f.get(jc).get(j).op('i32_add').get(sb.col).op('i32_mul', 'i32_add');
-        }, () => f.get(sb.col).i32(4).op('i32_eq'));
-        f.forRange(ic, () => f.i32(0), M, MC, () => {
-          minInto(f, mc, () => f.i32(MC), () => f.get(M).get(ic).op('i32_sub'));
-          packPanels(f, packA, mc, kc, MR, (p, i) => {
-            f.get(aBase).get(ic).get(i).op('i32_add').get(sa.row).op('i32_mul', 'i32_add');
-            f.get(pc).get(p).op('i32_add').get(sa.col).op('i32_mul', 'i32_add');
-          }, () => f.get(sa.row).i32(4).op('i32_eq'));
-          emitMacroKernel(f, blocking, { packA, packB, tile, kc, mc, nc, first, outRow, cBase, ic, jc });
-        });
-      });
-    });
+    f.get(M).op('i32_mul').get(N).op('i32_mul').i32(4).op('i32_mul', 'i32_add');
+    for (const l of [M, N, K, sa.row, sa.col, sb.row, sb.col, colBegin, colEnd, scratchPtr!]) f.get(l);
+    f.call(core);
   });
 
   const epilogue = k.epilogue ? exportEpilogue(k, `${exportName}_epilogue`, math, module) : undefined;
@@ -113,6 +85,55 @@ export function emitMatmul(
     f,
     signature: { ...signature, scratchBytes, split: { extent: k.n, align: NR, work: sizeProduct([...k.batch, k.m, k.n, k.k]), unit: 'macs', ...(epilogue ? { epilogue } : {}) } },
   };
+}
+
+/** The parameters of the shared core, in order: what differs between the module's matmul kernels and calls. */
+const CORE_PARAMS = ['aBase', 'bBase', 'cBase', 'M', 'N', 'K', 'aRowStride', 'aColStride', 'bRowStride', 'bColStride', 'colBegin', 'colEnd', 'scratch'] as const;
+
+/**
+ * The product of one batch point, C[:, colBegin:colEnd] = A·B, as a function of the operands' byte addresses,
+ * sizes and byte strides, shared by every matmul kernel of a module with this blocking: it was the bulk of
+ * each kernel's code (packing, macro- and microkernel), identical between kernels once its locals are
+ * arguments, so a module holds it once (a fresh process generated and compiled it once per matmul before).
+ */
+function emitMatmulCore(blocking: MatmulBlocking): FunctionBuilder {
+  const { MR, NR, KC, MC, NC } = blocking;
+  const f = new FunctionBuilder(`matmul_core_${MR}x${NR}`, CORE_PARAMS.map(() => 'i32'), []);
+  const [aBase, bBase, cBase, M, N, K, saRow, saCol, sbRow, sbCol, colBegin, colEnd, scratch] = f.params as Local<'i32'>[];
+  const packedRows = Math.ceil(MC / MR) * MR, packedCols = Math.ceil(NC / NR) * NR;
+  const I = () => f.local('i32');
+  const packA = I(), packB = I(), tile = I(), outRow = I();
+  f.get(scratch!).set(packA);
+  f.get(scratch!).i32(4 * packedRows * KC).op('i32_add').set(packB);
+  f.get(packB).i32(4 * KC * packedCols).op('i32_add').set(tile);
+  f.get(N!).i32(4).op('i32_mul').set(outRow);
+
+  // K == 0: the product is all zeros, and no k block below would write C.
+  f.get(K!).op('i32_eqz').if(() => zeroFill(f, cBase!, M!, outRow, colBegin!, colEnd!));
+
+  const jc = I(), nc = I(), pc = I(), kc = I(), ic = I(), mc = I(), first = I();
+  // this call's share of the output columns (all of them unless threads split the call)
+  f.forRange(jc, () => f.get(colBegin!), colEnd!, NC, () => {
+    minInto(f, nc, () => f.i32(NC), () => f.get(colEnd!).get(jc).op('i32_sub'));
+    f.forRange(pc, () => f.i32(0), K!, KC, () => {
+      minInto(f, kc, () => f.i32(KC), () => f.get(K!).get(pc).op('i32_sub'));
+      f.get(pc).op('i32_eqz').set(first);
+      // pack B[pc:pc+kc, jc:jc+nc] into NR-wide panels
+      packPanels(f, packB, nc, kc, NR, (p, j) => {
+        f.get(bBase!).get(pc).get(p).op('i32_add').get(sbRow!).op('i32_mul', 'i32_add');
+        f.get(jc).get(j).op('i32_add').get(sbCol!).op('i32_mul', 'i32_add');
+      }, () => f.get(sbCol!).i32(4).op('i32_eq'));
+      f.forRange(ic, () => f.i32(0), M!, MC, () => {
+        minInto(f, mc, () => f.i32(MC), () => f.get(M!).get(ic).op('i32_sub'));
+        packPanels(f, packA, mc, kc, MR, (p, i) => {
+          f.get(aBase!).get(ic).get(i).op('i32_add').get(saRow!).op('i32_mul', 'i32_add');
+          f.get(pc).get(p).op('i32_add').get(saCol!).op('i32_mul', 'i32_add');
+        }, () => f.get(saRow!).i32(4).op('i32_eq'));
+        emitMacroKernel(f, blocking, { packA, packB, tile, kc, mc, nc, first, outRow, cBase: cBase!, ic, jc });
+      });
+    });
+  });
+  return f;
 }
 
 /** dst = min(a, b) on i32. */

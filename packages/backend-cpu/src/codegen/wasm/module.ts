@@ -14,6 +14,7 @@ export interface MemoryImport {
 export class ModuleBuilder {
   private readonly functions: FunctionBuilder[] = [];
   private readonly exports = new Map<string, number>();
+  private readonly helpers = new Map<string, number>();
 
   constructor(private readonly memory: MemoryImport = {}) {}
 
@@ -22,6 +23,16 @@ export class ModuleBuilder {
     const index = this.functions.length;
     this.functions.push(f);
     if (exported) this.exports.set(f.name, index);
+    return index;
+  }
+
+  /**
+   * The index of the module's helper function `key`, built and added on first use: code several kernels
+   * share (the matmul core) is generated and compiled once per module instead of once per kernel.
+   */
+  helper(key: string, build: () => FunctionBuilder): number {
+    let index = this.helpers.get(key);
+    if (index === undefined) this.helpers.set(key, (index = this.addFunction(build())));
     return index;
   }
 

@@ -1,0 +1,89 @@
+// After `tsc -b`: each package listed below gets its dist/ as one ES module, dist/bundle.js, which its
+// package.json exports. Why: Node 20 pays ≈ 1 ms of CPU per ES module it loads (resolve, stat, read, link),
+// and `import 'kiln'` loaded ≈ 340 of them — 0.5 s before a user's first line ran. One module per package
+// leaves the code and its evaluation order as they are (esbuild concatenates the modules in ES order).
+// Other packages' imports (@kiln/*, npm packages, node:) stay imports: every package stays one instance.
+//
+// Files the tracer reads stay modules of their own, imported by the bundle (`keep`): @kiln/policy's
+// polyfills are traced, matched by their folder (with errors.js, which they import: a kept file may import only
+// kept files, so no module is ever both kept and bundled — that would make two copies of its classes). Not
+// bundled at all: @kiln/tensor (shape and dtype helpers and Tensor methods are traced from their own modules,
+// matched by path and name, and they import most of the package), @kiln/optim (its updates are traced), and
+// the packages of a few modules.
+//
+// `import.meta.url` keeps meaning the module it was written in (packages find their package.json, sources and
+// code stamps from it): each use is rewritten to that module's URL, computed from the bundle's own.
+// Usage: node scripts/bundle-packages.mjs   (run by `pnpm build`)
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { build } from 'esbuild';
+
+const root = resolve(import.meta.dirname, '..');
+/** Package folder → files of its dist/ that stay their own modules (paths relative to dist/, `*` for a folder's files). */
+const BUNDLED_PACKAGES = {
+  pytree: [], shapes: [], graph: [], lower: [], 'backend-cpu': [], core: [], export: [],
+  policy: ['errors.js', 'polyfills/*'],
+};
+
+const posix = (path) => path.split(sep).join('/');
+const matchesKept = (keep, rel) => keep.some((k) => (k.endsWith('/*') ? dirname(rel) === k.slice(0, -2) : rel === k));
+
+/** Leaves the kept files as imports of the bundle (which sits in dist/ itself, so dist-relative paths hold). */
+function keepFiles(dist, keep) {
+  return {
+    name: 'keep-files',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const rel = posix(relative(dist, resolve(args.resolveDir, args.path)));
+        return matchesKept(keep, rel) ? { path: `./${rel}`, external: true } : undefined;
+      });
+    },
+  };
+}
+
+/** A kept file's relative imports must be kept files too, or a module would be loaded twice (bundled and not). */
+async function checkKeptImports(dist, keep, kept) {
+  for (const file of kept) {
+    const text = await readFile(join(dist, file), 'utf8');
+    for (const [, spec] of text.matchAll(/(?:from|import)\s*['"](\.\.?\/[^'"]+)['"]/g)) {
+      const rel = posix(relative(dist, resolve(dist, dirname(file), spec)));
+      if (!matchesKept(keep, rel)) throw new Error(`bundle-packages: ${dist}/${file} is kept as its own module but imports ${spec}, which is bundled; keep it too`);
+    }
+  }
+}
+
+/** Rewrites `import.meta.url` in each module to the URL that module has in dist/ (relative to the bundle). */
+function keepModuleUrls(dist) {
+  return {
+    name: 'keep-module-urls',
+    setup(b) {
+      b.onLoad({ filter: /\.js$/ }, async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const own = `./${relative(dist, args.path).split(sep).join('/')}`;
+        return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(own)}, import.meta.url).href`), loader: 'js' };
+      });
+    },
+  };
+}
+
+async function bundle(name, keep) {
+  const dist = join(root, 'packages', name, 'dist');
+  const result = await build({
+    entryPoints: [join(dist, 'index.js')],
+    outfile: join(dist, 'bundle.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+    plugins: [keepFiles(dist, keep), keepModuleUrls(dist)],
+  });
+  const kept = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.path.startsWith('./')).map((i) => i.path.slice(2)));
+  await checkKeptImports(dist, keep, kept);
+}
+
+await Promise.all(Object.entries(BUNDLED_PACKAGES).map(([name, keep]) => bundle(name, keep)));
