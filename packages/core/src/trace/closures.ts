@@ -103,7 +103,12 @@ function scopeObjects(fnId: string): { description: string; objectId: string }[]
   return list.filter((s) => s.value?.objectId).map((s) => ({ description: s.value.description as string, objectId: s.value.objectId as string }));
 }
 
+let wholeScriptParses = 0;
+/** For tests: how many whole scripts this process parsed to find their reassigned bindings. */
+export const wholeScriptParseCount = (): number => wholeScriptParses;
+
 function parseAssigned(source: string | undefined): Set<string> {
+  wholeScriptParses++;
   let ast: AstNode | undefined;
   for (const sourceType of ['module', 'script'] as const) {
     try {
