@@ -12,6 +12,7 @@ import { project, repoRoot, runNode, tensorUrl } from './support/project.js';
 const Cold = suite('cold start: the first compile of a process');
 const coreUrl = pathToFileURL(join(repoRoot, 'packages/core/src/index.ts')).href;
 const inspectorUrl = pathToFileURL(join(repoRoot, 'packages/core/src/trace/inspector.ts')).href;
+const closuresUrl = pathToFileURL(join(repoRoot, 'packages/core/src/trace/closures.ts')).href;
 
 const model = `let scale = 2;\nconst offset = 1;\nexport const f = (t) => t.mul(scale).add(offset);\nexport const bump = () => { scale += 1; };\n`;
 /** Compiles f, reassigns its captured `scale`, calls again: a binding wrongly taken as constant gives 3 twice. */
@@ -20,6 +21,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { compile } from '${coreUrl}';
 import { ones } from '${tensorUrl}';
 import { inspectorActivity } from '${inspectorUrl}';
+import { wholeScriptParseCount } from '${closuresUrl}';
 import { f, bump } from './model.mjs';
 ${before}
 const g = compile(f);
@@ -27,16 +29,19 @@ const first = g(ones([2])).toArray()[0];
 bump();
 const second = g(ones([2])).toArray()[0];
 const a = inspectorActivity();
-console.log(JSON.stringify({ first, second, enables: a.enables, listings: a.coverageListings }));
+console.log(JSON.stringify({ first, second, enables: a.enables, listings: a.coverageListings, parses: wholeScriptParseCount() }));
 `;
 
-const run = (before = '') => {
-  const dir = project({ 'model.mjs': model, 'main.mjs': main(before) });
+/** Captures that are an import, a function declaration and a const, only called or dereferenced. */
+const helpers = `import { relu } from '${tensorUrl}';\nconst config = { scale: 3 };\nfunction double(t) { return t.add(t); }\nexport const f = (t) => relu(double(t)).mul(config.scale);\nexport const bump = () => {};\n`;
+
+const run = (before = '', moduleText = model) => {
+  const dir = project({ 'model.mjs': moduleText, 'main.mjs': main(before) });
   const old = new Date(Date.now() - 60_000);
   utimesSync(join(dir, 'model.mjs'), old, old);
   const r = runNode(dir, ['main.mjs']);
   assert.is(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { first: number; second: number; enables: number; listings: number };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { first: number; second: number; enables: number; listings: number; parses: number };
 };
 
 Cold('compiling a module function in a fresh process never enables the Debugger, and a reassigned capture stays guarded', () => {
@@ -44,6 +49,17 @@ Cold('compiling a module function in a fresh process never enables the Debugger,
   assert.equal([r.first, r.second], [3, 4]);
   assert.is(r.enables, 0, 'the Debugger domain was turned on');
   assert.is(r.listings, 1);
+});
+
+Cold('captures that are imports, declarations and consts, only called or dereferenced, parse no whole script', () => {
+  // acorn runs cold (interpreted) in a fresh process: a whole-script parse to learn that nothing reassigns
+  // these bindings cost more than tracing the function.
+  const r = run('', helpers);
+  assert.equal([r.first, r.second], [6, 6]);
+  assert.is(r.parses, 0, 'a whole script was parsed');
+  const reassigned = run();
+  assert.equal([reassigned.first, reassigned.second], [3, 4]);
+  assert.is(reassigned.parses, 1, 'the module that reassigns a capture must be parsed');
 });
 
 Cold('a module file changed after it was loaded is not trusted: its loaded source is read from V8', () => {

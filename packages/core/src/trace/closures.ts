@@ -11,6 +11,7 @@ import { assignedNames } from './ast-util.js';
 import { hasSession, post, scriptSource, scriptUrl } from './inspector.js';
 import type { Result } from './inspector.js';
 import { scriptTextFromFile } from './script-files.js';
+import { unassignedScanner } from './unassigned-scan.js';
 
 export interface Capture {
   readonly name: string;
@@ -35,11 +36,11 @@ export interface FunctionInfo {
 const infoCache = new WeakMap<Function, FunctionInfo | null>();
 
 /**
- * Names assigned in each script, for scripts that have captures. Scripts with a URL (modules, files) stay
- * for the process's life, so their entries do too; a URL-less script (`new Function`, eval) is counted by
- * the functions read from it and its entry goes when the last of them is collected.
+ * What each script assigns, for scripts that have captures. Scripts with a URL (modules, files) stay for the
+ * process's life, so their entries do too; a URL-less script (`new Function`, eval) is counted by the
+ * functions read from it and its entry goes when the last of them is collected.
  */
-const assignedCache = new Map<string, { names: Set<string>; refs: number }>();
+const assignedCache = new Map<string, ScriptAssignments>();
 const scriptRefs = new FinalizationRegistry<string>((scriptId) => {
   const entry = assignedCache.get(scriptId);
   if (entry && --entry.refs === 0) assignedCache.delete(scriptId);
@@ -102,7 +103,12 @@ function scopeObjects(fnId: string): { description: string; objectId: string }[]
   return list.filter((s) => s.value?.objectId).map((s) => ({ description: s.value.description as string, objectId: s.value.objectId as string }));
 }
 
+let wholeScriptParses = 0;
+/** For tests: how many whole scripts this process parsed to find their reassigned bindings. */
+export const wholeScriptParseCount = (): number => wholeScriptParses;
+
 function parseAssigned(source: string | undefined): Set<string> {
+  wholeScriptParses++;
   let ast: AstNode | undefined;
   for (const sourceType of ['module', 'script'] as const) {
     try {
@@ -116,17 +122,38 @@ function parseAssigned(source: string | undefined): Set<string> {
   return ast ? assignedNames(ast) : new Set(['*']);
 }
 
-function assignedInScript(fn: Function, scriptId: string, url: string, line: number, column: number): Set<string> {
+/**
+ * Whether a script may reassign each of its bindings. A name the text scan proves unassigned needs no parse;
+ * the first name it cannot prove parses the whole script once (acorn, cold in a fresh process: the scan
+ * spares the demo's first compile two whole-script parses).
+ */
+class ScriptAssignments {
+  refs = 0;
+  private scan: ((name: string) => boolean) | undefined;
+  private parsed: Set<string> | undefined;
+  constructor(private source: string | undefined) {}
+
+  has(name: string): boolean {
+    if (!this.parsed && this.source !== undefined && (this.scan ??= unassignedScanner(this.source))(name)) return false;
+    if (!this.parsed) {
+      this.parsed = parseAssigned(this.source);
+      this.source = this.scan = undefined;
+    }
+    return this.parsed.has(name) || this.parsed.has('*');
+  }
+}
+
+function assignedInScript(fn: Function, scriptId: string, url: string, line: number, column: number): ScriptAssignments {
   let entry = assignedCache.get(scriptId);
   if (!entry) {
     const source = scriptTextFromFile(fn, url, line, column) ?? scriptSource(scriptId);
-    assignedCache.set(scriptId, (entry = { names: parseAssigned(source), refs: 0 }));
+    assignedCache.set(scriptId, (entry = new ScriptAssignments(source)));
   }
   if (!url) {
     entry.refs++;
     scriptRefs.register(fn, scriptId);
   }
-  return entry.names;
+  return entry;
 }
 
 /**
@@ -153,14 +180,14 @@ export function functionInfo(fn: Function): FunctionInfo | null {
       let url: string | undefined;
       const urlOf = () => (url ??= scriptUrl(loc.scriptId));
       // Only a function that captures something needs its script's source (to see what is reassigned).
-      let assigned: Set<string> | undefined;
-      const assignedOf = () => (assigned ??= bindings.size ? assignedInScript(fn, loc.scriptId, urlOf(), loc.lineNumber, loc.columnNumber) : new Set<string>());
+      let assigned: ScriptAssignments | undefined;
+      const assignedOf = () => (assigned ??= assignedInScript(fn, loc.scriptId, urlOf(), loc.lineNumber, loc.columnNumber));
       const captures = new Map<string, Capture>();
       for (const b of bindings.values()) {
         captures.set(b.name, {
           ...b,
           get mutable() {
-            return assignedOf().has(b.name) || assignedOf().has('*');
+            return assignedOf().has(b.name);
           },
         });
       }

@@ -44,20 +44,28 @@ function shift(node: AnyNode, by: number): void {
   }
 }
 
-function parseFunctionText(text: string): AnyNode | null {
+function asFunctionExpression(text: string): AnyNode | null {
   const asExpr = parseExpression(text, '(', ')');
-  if (asExpr && /Function|Class/.test(asExpr.type)) {
-    shift(asExpr, 1);
-    return asExpr;
-  }
-  // Method shorthand, getters and setters: `forward(x) { … }` is only valid inside an object literal.
+  if (!asExpr || !/Function|Class/.test(asExpr.type)) return null;
+  shift(asExpr, 1);
+  return asExpr;
+}
+
+/** Method shorthand, getters and setters: `forward(x) { … }` is only valid inside an object literal. */
+function asMethod(text: string): AnyNode | null {
   const asObject = parseExpression(text, '({', '})');
   const prop = asObject?.properties?.[0] as AnyNode | undefined;
-  if (prop?.value && /Function/.test(prop.value.type)) {
-    shift(prop.value, 2);
-    return prop.value;
-  }
-  return null;
+  if (!prop?.value || !/Function/.test(prop.value.type)) return null;
+  shift(prop.value, 2);
+  return prop.value;
+}
+
+/** Text that starts like a function, class or arrow expression; anything else is most likely a method. */
+const expressionStart = /^(?:async\s+)?(?:function\b|class\b|\(|[\w$]+\s*=>)/;
+
+function parseFunctionText(text: string): AnyNode | null {
+  // The likely form first: a failed parse throws a SyntaxError, and acorn runs cold in a fresh process.
+  return expressionStart.test(text) ? (asFunctionExpression(text) ?? asMethod(text)) : (asMethod(text) ?? asFunctionExpression(text));
 }
 
 export function makeLocator(text: string, info: FunctionInfo): Locator {
