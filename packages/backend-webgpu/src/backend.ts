@@ -9,6 +9,7 @@ import { kernelShader, WebGpuCodegenError } from './codegen/index.js';
 import type { ShaderOptions, WgslKernel } from './codegen/index.js';
 import type { GpuContext } from './runtime/device.js';
 import { WebGpuProgram } from './runtime/program.js';
+import { webgpuPersistence } from './runtime/persist.js';
 import { initWebGpu } from './init.js';
 import { WORKGROUP } from './codegen/shader.js';
 
@@ -129,6 +130,8 @@ export const webgpuBackend: Backend = {
     }
   },
   loweredOps: () => loweredOps(),
+  // A persistent compile cache keeps the lowered program and its WGSL (runtime/persist.ts).
+  persist: webgpuPersistence(() => context, eagerRunner),
 };
 
 /** The graph on the interpreter over CPU tensors (the eager kernels), made on first use: a flagged call's recompute. */

@@ -1,6 +1,7 @@
 // The persistent compile cache with the WebGPU backend, through core's cache hooks (an in-memory store stands
-// in for @kiln/plugin-cache): the backend's programs are not kept — the backend offers no persistence, and
-// KILN_LOGS=cache says so — and compiles through the cache still give eager's results on the GPU.
+// in for @kiln/plugin-cache): a program's lowered form and its WGSL are kept, and a later compile of the same
+// graph loads them instead of lowering and generating WGSL again, with eager's results on the GPU.
+// (plugins/cache/test/coverage.test.ts does the same across fresh processes.)
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
@@ -31,19 +32,28 @@ const memoryCache = {
 const compiler = (await createCompiler({ policy: { inline: [`${fileURLToPath(new URL('./fixtures', import.meta.url))}/**`] } })).use(webgpuBackendPlugin).use(memoryCache);
 const block = makeBlock(uniform([8, 4])) as (x: k.Tensor) => k.Tensor;
 
-test('the WebGPU programs are compiled afresh, the log says why, and results equal eager', async () => {
+test('a WebGPU program is kept and loaded: no lowering or WGSL generation, the same WGSL, results equal eager', async () => {
   await compiler.ready();
   const log = await withLogs('cache', async () => {
     const x = uniform([5, 8]);
     const first = explain(block, { compiler })(x);
     assert.is(first.backends[0]!.backend, 'webgpu');
+    const firstPhases = Object.keys(first.compilePhasesMs[0] ?? {});
+    assert.ok(firstPhases.includes('lower') && firstPhases.includes('wgsl'), `first compile lowers and generates WGSL: ${firstPhases.join(', ')}`);
     // Whether the frame itself is kept depends on the process (a test run sharing it with inline() calls turns
     // the frame level off); the frame level is the same code for every backend and is tested with the plugin.
     reset();
     const second = explain(block, { compiler })(x);
-    assertClose(await (second.result as k.Tensor).cpu(), block(x), 1e-5, 'loaded frame on the GPU');
+    const phases = Object.keys(second.compilePhasesMs[0] ?? {});
+    assert.ok(phases.includes('load') && !phases.includes('lower') && !phases.includes('wgsl'), `second compile loads the program: ${phases.join(', ')}`);
+    assert.is(second.backends[0]!.backend, 'webgpu');
+    assert.is(second.backends[0]!.code, first.backends[0]!.code, 'the same program and WGSL');
+    assertClose(await (second.result as k.Tensor).cpu(), block(x), 1e-5, 'loaded program on the GPU');
+    // Other input sizes run the loaded program with its sizes as parameters (or a new compile): still eager's.
+    const y = uniform([7, 8]);
+    assertClose(await (explain(block, { compiler })(y).result as k.Tensor).cpu(), block(y), 1e-5, 'another batch');
   });
-  assert.match(log, /cache: backend webgpu: programs not kept in the persistent cache \(the backend offers no persistence/);
+  assert.not.match(log, /backend webgpu: programs not kept/);
 });
 
 Cache.run();

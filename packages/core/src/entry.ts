@@ -59,6 +59,8 @@ export interface PassedGraph {
   readonly graph: Graph;
   readonly apiGraphText: string;
   readonly apiOpCounts: Readonly<Record<string, number>>;
+  /** The trace's guards, compiled already (the cache ran them to choose the entry). */
+  readonly compiledGuards?: ReturnType<typeof compileGuards>;
 }
 
 /** Whether every graph hook tap is Kiln's own (then a kept PassedGraph stands for running the passes). */
@@ -70,7 +72,7 @@ export function onlyBuiltinGraphHooks(compiler: Compiler): boolean {
 /** Compiles a finished trace: guards, hooks (guard built, graph captured, passes, decomposition), backend. */
 export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName: string, event: FrameEvent, passed?: PassedGraph): CompiledTrace {
   const { hooks } = compiler;
-  const { fn: guard, source } = compileGuards(trace.guards, trace.constants);
+  const { fn: guard, source } = passed?.compiledGuards ?? compileGuards(trace.guards, trace.constants);
   hooks.guardBuilt.call(trace.guards, source);
   if (!passed) hooks.graphCaptured.call(trace.graph, event);
   // Printed and counted before the passes, which edit the captured graph in place.

@@ -29,3 +29,4 @@ export { lowerForCodegen } from './program/lower-for-codegen.js';
 export type { CodegenRejection } from './program/lower-for-codegen.js';
 export { ProgramExecutor, type DeviceMemory, type Execution } from './program/executor.js';
 export { codeStamp } from './persist/code-stamp.js';
+export { isPlainData, programFromData, programToData } from './persist/program-data.js';

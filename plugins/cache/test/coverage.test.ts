@@ -1,8 +1,8 @@
 // What the persistent cache covers beyond whole frames, each in fresh processes (fixtures/driver.mjs): a frame
 // that splits at a graph break and a frame that replays side effects keep their graphs' backend programs (a
 // second process loads them: cache hits, results equal to eager), while the frames themselves are traced
-// again — and explain and KILN_LOGS=cache say so, with the reason. A backend without persistence (WebGPU) is
-// named in the log too.
+// again — and explain and KILN_LOGS=cache say so, with the reason. WebGPU programs are kept as the CPU's are
+// (their WGSL and layout).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,26 +21,28 @@ interface Run {
   readonly phases: string[];
   readonly persistentCache: string[];
   readonly log: string;
+  /** Why the driver did not run (no WebGPU adapter). */
+  readonly skipped?: string;
 }
 
-function run(template: string, dir: string): Run {
+function run(template: string, dir: string, config: object = {}): Run {
   const program = join(dir, template.replace('.template', ''));
   writeFileSync(program, readFileSync(join(fixtures, template), 'utf8').replace("'KILN'", JSON.stringify(kilnUrl)));
-  const r = spawnSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx', join(fixtures, 'driver.mjs'), program, join(dir, '.kiln-cache')], { cwd: root, encoding: 'utf8', env: { ...process.env, KILN_LOGS: 'cache' } });
+  const r = spawnSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx', join(fixtures, 'driver.mjs'), program, join(dir, '.kiln-cache'), JSON.stringify(config)], { cwd: root, encoding: 'utf8', env: { ...process.env, KILN_LOGS: 'cache' } });
   assert.is(r.status, 0, `driver failed:\n${r.stderr}`);
   return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<Run, 'log'>), log: r.stderr };
 }
 
-function twice(template: string): [Run, Run] {
+function twice(template: string, config: object = {}): [Run, Run] {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-cache-coverage-'));
   try {
-    return [run(template, dir), run(template, dir)];
+    return [run(template, dir, config), run(template, dir, config)];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const Coverage = suite('plugin-cache: split frames, side effects, backends without persistence');
+const Coverage = suite('plugin-cache: split frames, side effects, WebGPU programs');
 
 Coverage('a split frame: its graphs\' programs load in a fresh process (2 hits); explain and the log say why the frame is traced again', () => {
   const [first, second] = twice('split.template.mjs');
@@ -71,6 +73,21 @@ Coverage('a whole frame says it was offered, then loaded (explain\'s Persistent 
   const [first, second] = twice('model.template.mjs');
   assert.ok(first.persistentCache.some((n) => /frame 'run' offered to the persistent cache/.test(n)), first.persistentCache.join('\n'));
   assert.ok(second.persistentCache.some((n) => /frame 'run' loaded from the persistent cache \(guards re-checked\)/.test(n)), second.persistentCache.join('\n'));
+});
+
+Coverage('a WebGPU program: its lowered form and WGSL load in a fresh process (no lowering, no WGSL generation), and results equal eager', () => {
+  const [first, second] = twice('model.template.mjs', { backend: 'webgpu', plugins: ['@kiln/backend-webgpu'] });
+  if (first.skipped) {
+    console.log(`  skipped: no WebGPU adapter (${first.skipped})`);
+    return;
+  }
+  for (const r of [first, second]) assert.ok(r.maxDiff < 1e-5, `compiled differs from eager by ${r.maxDiff}`);
+  assert.ok(first.phases.includes('wgsl'), `the first process generates WGSL: ${first.phases.join(', ')}`);
+  assert.is(first.stats.stores, 2, 'the frame and the WebGPU program');
+  assert.match(first.log, /cache: stored: backend webgpu/);
+  assert.is(second.stats.hits, 2, 'the frame and the WebGPU program from the cache');
+  assert.is(second.stats.stores, 0);
+  assert.equal(second.phases, ['cacheLoad', 'passes', 'load'], `nothing traced, lowered or generated: ${second.phases.join(', ')}`);
 });
 
 Coverage.run();

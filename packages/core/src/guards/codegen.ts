@@ -51,7 +51,11 @@ function sizeScratch(entries: readonly GuardEntry[]): { firstShapeGuard: number;
 }
 
 export function compileGuards(entries: readonly GuardEntry[], constants: readonly unknown[]): { fn: GuardFunction; source: string } {
-  const source = guardSource(entries);
+  return guardsFromSource(guardSource(entries), constants);
+}
+
+/** The guard function of a source compileGuards made (a persistent cache keeps the source). */
+export function guardsFromSource(source: string, constants: readonly unknown[]): { fn: GuardFunction; source: string } {
   const fn = new Function('K', 'Tensor', ...Object.keys(GUARD_HELPERS), source)(constants, Tensor, ...Object.values(GUARD_HELPERS)) as GuardFunction;
   return { fn, source };
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import { serializeGraph } from '@kiln/graph';
-import type { Graph } from '@kiln/graph';
+import type { Graph, GraphJson } from '@kiln/graph';
 import type { Backend, CompiledGraph } from '@kiln/lower';
 import { getOp } from '@kiln/tensor';
 import type { Compiler } from '../compiler.js';
@@ -24,6 +24,10 @@ export function isRegistryOp(target: string): boolean {
   }
 }
 
+/** Graphs read back from a frame entry, with the JSON they were read from (what serializeGraph would write). */
+const keptJson = new WeakMap<Graph, GraphJson>();
+export const rememberGraphJson = (graph: Graph, json: GraphJson): void => void keptJson.set(graph, json);
+
 /** The key for `graph` on `backend`, or undefined when the graph holds what the key could not spell. */
 function backendKey(backend: Backend, graph: Graph): PersistentCacheKey | undefined {
   const base = backendKeyBase();
@@ -39,7 +43,7 @@ function backendKey(backend: Backend, graph: Graph): PersistentCacheKey | undefi
     if (op && !(n.target in ops)) ops[n.target] = createHash('sha256').update(`${op.kernel}\0${op.meta}\0${op.decompose}`).digest('hex').slice(0, 16);
   }
   try {
-    const text = keyJson({ ...base, backend: backend.name, capabilities: backend.capabilities, stamp: backend.persist.stamp(), ops, graph: serializeGraph(graph) });
+    const text = keyJson({ ...base, backend: backend.name, capabilities: backend.capabilities, stamp: backend.persist.stamp(), ops, graph: keptJson.get(graph) ?? serializeGraph(graph) });
     return { kind: 'backend', text, label: `backend ${backend.name}` };
   } catch {
     return undefined;

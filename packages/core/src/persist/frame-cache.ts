@@ -5,11 +5,10 @@
 // Only whole-frame graphs are kept: no split frames, side effects on outside values, or bindings of other
 // functions read on every call (those need the live objects of the process that traced them); frameRecord
 // says why for each frame it refuses, and compile() logs it (KILN_LOGS=cache) and explain shows it.
-import { deserialize, serialize } from 'node:v8';
 import { deserializeGraph, serializeGraph } from '@kiln/graph';
 import type { GraphJson } from '@kiln/graph';
 import type { Compiler } from '../compiler.js';
-import { compileGuards } from '../guards/codegen.js';
+import { compileGuards, guardsFromSource } from '../guards/codegen.js';
 import type { PersistentCacheKey } from '../hooks.js';
 import { onlyBuiltinGraphHooks } from '../entry.js';
 import type { PassedGraph } from '../entry.js';
@@ -17,8 +16,9 @@ import type { MutableRead } from '../trace/frame.js';
 import type { FunctionInfo } from '../trace/closures.js';
 import type { FrameTrace, OutputTemplate } from '../trace/trace-frame.js';
 import { frameKeyBase, keyJson } from './key.js';
-import { isRegistryOp } from './backend-cache.js';
-import { constantRecipes, functionPrint, matchesFunction, resolveConstants } from './recipes.js';
+import { decodePayload, encodePayload } from './payload.js';
+import { isRegistryOp, rememberGraphJson } from './backend-cache.js';
+import { FunctionChecks, constantRecipes, functionPrint, resolveConstants } from './recipes.js';
 import type { FunctionPrint, Recipe } from './recipes.js';
 
 /** A trace as data: its graph as JSON, its constants as recipes, its reads of the frame's own bindings. */
@@ -26,9 +26,12 @@ export interface FrameRecord extends Pick<FrameTrace, 'guards' | 'inputSources' 
   readonly format: 1;
   readonly top: FunctionPrint;
   readonly captureNames: readonly string[];
-  readonly graph: GraphJson;
+  /** The captured graph; left out where `passed` is kept (a later process with the same key uses that). */
+  readonly graph?: GraphJson;
   readonly recipes: readonly Recipe[];
   readonly mutableReads: readonly { readonly scopeIndex: number; readonly name: string }[];
+  /** The guard function's source, as compileGuards wrote it for `guards`. */
+  readonly guardSource?: string;
   /** The graph after the built-in passes, with the API graph's printed form and op counts (explain's). */
   readonly passed?: { readonly graph: GraphJson; readonly apiGraphText: string; readonly apiOpCounts: Readonly<Record<string, number>> };
 }
@@ -129,13 +132,13 @@ interface FramePayload {
  * with the graph the passes made when only Kiln's own passes ran (a later process may then skip them).
  * @param kept the records read for this key before tracing (other inputs' entries stay).
  */
-export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | NotKept | undefined, compiled: PassedGraph, kept: readonly FrameRecord[]): void {
+export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | NotKept | undefined, compiled: PassedGraph & { readonly guardSource: string }, kept: readonly FrameRecord[]): void {
   if (!record || 'notKept' in record) return;
   let payload: Uint8Array;
   try {
     const passed = onlyBuiltinGraphHooks(compiler) ? { graph: serializeGraph(compiled.graph), apiGraphText: compiled.apiGraphText, apiOpCounts: compiled.apiOpCounts } : undefined;
-    const records = [passed ? { ...record, passed } : record, ...kept].slice(0, KEPT_PER_KEY);
-    payload = serialize({ format: 1, records } satisfies FramePayload);
+    const records = [{ ...record, guardSource: compiled.guardSource, ...(passed ? { passed, graph: undefined } : {}) }, ...kept].slice(0, KEPT_PER_KEY);
+    payload = encodePayload({ format: 1, records } satisfies FramePayload);
   } catch {
     return;
   }
@@ -144,7 +147,7 @@ export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: 
 
 function isRecord(x: unknown): x is FrameRecord {
   const r = x as FrameRecord;
-  return typeof r === 'object' && r !== null && r.format === 1 && Array.isArray(r.guards) && Array.isArray(r.recipes) && Array.isArray(r.captureNames) && typeof r.graph === 'object';
+  return typeof r === 'object' && r !== null && r.format === 1 && Array.isArray(r.guards) && Array.isArray(r.recipes) && Array.isArray(r.captureNames) && typeof (r.passed?.graph ?? r.graph) === 'object';
 }
 
 function isPayload(x: unknown): x is FramePayload {
@@ -173,7 +176,7 @@ export function loadFrame(compiler: Compiler, key: PersistentCacheKey, fn: Funct
   if (!payload) return undefined;
   let records: readonly FrameRecord[];
   try {
-    const decoded = deserialize(payload) as unknown;
+    const decoded = decodePayload(payload);
     if (!isPayload(decoded)) return { stale: 'the entry has another layout', kept: [] };
     records = decoded.records;
   } catch (err) {
@@ -189,23 +192,38 @@ export function loadFrame(compiler: Compiler, key: PersistentCacheKey, fn: Funct
   return { stale: reasons.join('; '), kept: records };
 }
 
+/** Entries are checksummed and keyed by Kiln's code stamps: their graphs are what serializeGraph wrote. */
+const TRUSTED = { madeByThisCode: true } as const;
+
+function passedGraph(kept: NonNullable<FrameRecord['passed']>, guards: ReturnType<typeof compileGuards>): PassedGraph {
+  const graph = deserializeGraph(kept.graph, undefined, TRUSTED);
+  // The backend cache keys this graph by its JSON: the kept one, instead of writing the graph out again.
+  rememberGraphJson(graph, kept.graph);
+  return { graph, apiGraphText: kept.apiGraphText, apiOpCounts: kept.apiOpCounts, compiledGuards: guards };
+}
+
 function useRecord(compiler: Compiler, record: FrameRecord, fn: Function, captureNames: readonly string[], live: LiveFrame): LoadedFrame | { readonly stale: string } {
   try {
-    if (!matchesFunction(fn, record.top)) return { stale: 'the function, its file or its captured values changed' };
+    const changed = { stale: 'the function, its file or its captured values changed' };
+    const checks = new FunctionChecks();
+    if (!checks.add(fn, record.top)) return changed;
     if (record.captureNames.length !== captureNames.length || record.captureNames.some((n, i) => n !== captureNames[i])) return { stale: 'the function captures other bindings' };
     const mutableReads: MutableRead[] = record.mutableReads.map((r) => ({ owner: 'frame', scopeIndex: r.scopeIndex, name: r.name }));
     const M = live.readMutable(mutableReads);
-    const K = resolveConstants(record.recipes, { L: live.L, T: live.T, C: live.C, M });
-    if (!K) return { stale: 'a function or object the trace relied on is missing or changed' };
-    const { fn: guard } = compileGuards(record.guards, K);
-    const failed = guard(live.L, live.T, live.C, M);
+    const K = resolveConstants(record.recipes, { L: live.L, T: live.T, C: live.C, M }, checks);
+    const differs = K ? checks.verify() : undefined;
+    if (differs === fn) return changed;
+    if (!K || differs) return { stale: 'a function or object the trace relied on is missing or changed' };
+    // The source compileGuards made in the process that traced: the same guards, without writing it again.
+    const guards = typeof record.guardSource === 'string' ? guardsFromSource(record.guardSource, K) : compileGuards(record.guards, K);
+    const failed = guards.fn(live.L, live.T, live.C, M);
     if (failed >= 0) return { stale: `guard failed: ${record.guards[failed]!.text}` };
-    const passed: PassedGraph | undefined = record.passed && onlyBuiltinGraphHooks(compiler)
-      ? { graph: deserializeGraph(record.passed.graph), apiGraphText: record.passed.apiGraphText, apiOpCounts: record.passed.apiOpCounts }
-      : undefined;
+    const passed = record.passed && onlyBuiltinGraphHooks(compiler) ? passedGraph(record.passed, guards) : undefined;
+    // With `passed`, compileTrace never reads the captured graph: no need to rebuild it too.
+    const graph = passed?.graph ?? (record.graph && deserializeGraph(record.graph, undefined, TRUSTED));
+    if (!graph) return { stale: 'the entry keeps only the graph after the passes, and a plugin now watches or adds graph passes' };
     const trace: FrameTrace = {
-      // With `passed`, compileTrace never reads the captured graph: no need to rebuild it too.
-      graph: passed?.graph ?? deserializeGraph(record.graph),
+      graph,
       guards: record.guards,
       constants: K,
       inputSources: record.inputSources,

@@ -17,7 +17,7 @@ const PACKAGES = ['@kiln/pytree', '@kiln/shapes', '@kiln/tensor', '@kiln/graph',
 function packageRoot(coreRoot: string, name: string): string {
   for (let dir = coreRoot; ; dir = dirname(dir)) {
     const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync.native(candidate);
     if (dirname(dir) === dir) throw new Error(`${name} is not installed beside @kiln/core`);
   }
 }

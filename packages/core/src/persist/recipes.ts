@@ -13,10 +13,11 @@ import { createHash } from 'node:crypto';
 import { types } from 'node:util';
 import * as tensorApi from '@kiln/tensor';
 import { Tensor } from '@kiln/tensor';
-import { GUARD_HELPERS } from '../guards/reflect.js';
 import type { GuardEntry } from '../guards/builder.js';
 import { isSafeAccessor } from '../guards/builder.js';
-import { functionInfo, locatedPrimitives, readBinding } from '../trace/closures.js';
+import { functionInfo, readBinding } from '../trace/closures.js';
+import { functionFacts } from './function-facts.js';
+import type { FunctionFacts } from './function-facts.js';
 import { isNativeFunction } from '../trace/functions.js';
 import { isBuiltinGlobal } from '../trace/builtins.js';
 import { holdsTextAt, unchangedFileText } from '../trace/script-files.js';
@@ -137,16 +138,39 @@ export function functionPrint(fn: Function): FunctionPrint | undefined {
   return { text, file: { url: info.url, line: info.line, column: info.column, hash, primitives } };
 }
 
-/** At load time: whether `fn` is the function `print` describes. Reads no Debugger state (cheap). */
-export function matchesFunction(fn: unknown, print: FunctionPrint): boolean {
-  if (typeof fn !== 'function' || Function.prototype.toString.call(fn) !== print.text) return false;
-  if (!print.file) return isNativeFunction(fn) && namedValues().get(fn) !== undefined;
-  const f = print.file;
-  const located = locatedPrimitives(fn);
-  if (!located || located.location.line !== f.line || located.location.column !== f.column || fileHash(f.url) !== f.hash) return false;
-  const live = located.primitives;
-  if (live.size !== f.primitives.length) return false;
-  return f.primitives.every(([name, value]) => live.has(name) && Object.is(live.get(name), decode(value)));
+/**
+ * At load time: the functions a record names, checked together. `add` checks what costs nothing (the text,
+ * a native function's name) and `verify` the rest — where each starts, its file, its primitive captures —
+ * for all of them at once, so that the inspector is asked once per function and once per module.
+ */
+export class FunctionChecks {
+  private readonly wanted = new Map<Function, FunctionPrint[]>();
+
+  /** False when `fn` cannot be the function `print` describes (then verify need not run). */
+  add(fn: unknown, print: FunctionPrint): boolean {
+    if (typeof fn !== 'function' || Function.prototype.toString.call(fn) !== print.text) return false;
+    if (!print.file) return isNativeFunction(fn) && namedValues().get(fn) !== undefined;
+    const prints = this.wanted.get(fn);
+    if (prints) prints.push(print);
+    else this.wanted.set(fn, [print]);
+    return true;
+  }
+
+  /** The first function added that is not the one its print describes, or undefined when all are. */
+  verify(): Function | undefined {
+    const facts = functionFacts(this.wanted.keys());
+    for (const [fn, prints] of this.wanted) {
+      const live = facts.get(fn);
+      if (!live || !prints.every((p) => sameFacts(live, p.file!))) return fn;
+    }
+    return undefined;
+  }
+}
+
+function sameFacts(live: FunctionFacts, f: NonNullable<FunctionPrint['file']>): boolean {
+  if (live.line !== f.line || live.column !== f.column || fileHash(f.url) !== f.hash) return false;
+  if (live.primitives.size !== f.primitives.length) return false;
+  return f.primitives.every(([name, value]) => live.primitives.has(name) && Object.is(live.primitives.get(name), decode(value)));
 }
 
 function printOf(value: unknown): Print | undefined {
@@ -163,15 +187,16 @@ function printOf(value: unknown): Print | undefined {
   return fn ? { kind: 'object', ctor: fn } : undefined;
 }
 
-function matchesPrint(value: unknown, print: Print): boolean {
+/** Whether `value` can match `print`; the functions it involves are left to `checks.verify()`. */
+function matchesPrint(value: unknown, print: Print, checks: FunctionChecks): boolean {
   if (print.kind === 'tensor') return value instanceof Tensor;
-  if (print.kind === 'function') return matchesFunction(value, print.fn);
+  if (print.kind === 'function') return checks.add(value, print.fn);
   if (typeof value !== 'object' || value === null || types.isProxy(value)) return false;
   const proto = Object.getPrototypeOf(value);
   if (print.ctor === null) return proto === null;
   const ctor = proto && Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
   if (!print.ctor.file) return typeof ctor === 'function' && namedValues().has(ctor) && Function.prototype.toString.call(ctor) === print.ctor.text;
-  return matchesFunction(ctor, print.ctor);
+  return checks.add(ctor, print.ctor);
 }
 
 // ---- recipes ---------------------------------------------------------------------------------------------
@@ -230,8 +255,11 @@ export interface LiveRoots {
   readonly M: readonly unknown[];
 }
 
-/** Finds every constant again in this process; undefined when one is missing or differs (a miss). */
-export function resolveConstants(recipes: readonly Recipe[], roots: LiveRoots): unknown[] | undefined {
+/**
+ * Finds every constant again in this process; undefined when one is missing or differs (a miss). The
+ * functions among them (and objects' constructors) are added to `checks`: the caller verifies them all.
+ */
+export function resolveConstants(recipes: readonly Recipe[], roots: LiveRoots, checks: FunctionChecks): unknown[] | undefined {
   const K: unknown[] = new Array(recipes.length);
   const done = new Array<boolean>(recipes.length).fill(false);
   for (let pass = 0; pass <= recipes.length; pass++) {
@@ -244,7 +272,7 @@ export function resolveConstants(recipes: readonly Recipe[], roots: LiveRoots): 
         left++;
         continue;
       }
-      const found = find(r, K, roots);
+      const found = find(r, K, roots, checks);
       if (found.missing) return undefined;
       K[i] = found.value;
       done[i] = true;
@@ -254,7 +282,23 @@ export function resolveConstants(recipes: readonly Recipe[], roots: LiveRoots): 
   return undefined;
 }
 
-function find(r: Recipe, K: readonly unknown[], roots: LiveRoots): { missing: boolean; value?: unknown } {
+const ROOT = /^[A-Za-z_$][\w$]*/;
+const STEP = /\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\['([\w$.-]*)'\]|\["([\w$.-]*)"\]/g;
+
+/**
+ * Reads a plain accessor (isSafeAccessor: a root name, then names, integer indices and quoted keys) as the
+ * guard would, property by property: no code is made from text read back from a file.
+ */
+function readAccessor(code: string, roots: LiveRoots, K: readonly unknown[]): unknown {
+  const root = ROOT.exec(code)![0];
+  const bases: Record<string, unknown> = { L: roots.L, T: roots.T, C: roots.C, M: roots.M, K, Tensor };
+  if (!Object.hasOwn(bases, root)) throw new Error(`unknown root ${root}`);
+  let v = bases[root];
+  for (const m of code.slice(root.length).matchAll(STEP)) v = (v as Record<string, unknown>)[m[1] ?? m[2] ?? m[3] ?? m[4]!];
+  return v;
+}
+
+function find(r: Recipe, K: readonly unknown[], roots: LiveRoots, checks: FunctionChecks): { missing: boolean; value?: unknown } {
   const miss = { missing: true };
   switch (r.kind) {
     case 'value':
@@ -265,26 +309,24 @@ function find(r: Recipe, K: readonly unknown[], roots: LiveRoots): { missing: bo
     }
     case 'path': {
       let v: unknown;
-      // Read back from a file: only a plain accessor (names, integer indices, quoted keys) is evaluated.
       if (!isSafeAccessor(r.code)) return miss;
       try {
-        const names = ['L', 'T', 'C', 'M', 'K', 'Tensor', ...Object.keys(GUARD_HELPERS)];
-        v = new Function(...names, `return ${r.code};`)(roots.L, roots.T, roots.C, roots.M, K, Tensor, ...Object.values(GUARD_HELPERS));
+        v = readAccessor(r.code, roots, K);
       } catch {
         return miss;
       }
-      return matchesPrint(v, r.print) ? { missing: false, value: v } : miss;
+      return matchesPrint(v, r.print, checks) ? { missing: false, value: v } : miss;
     }
     case 'proto': {
       const of = K[r.of];
       const v = of !== null && (typeof of === 'object' || typeof of === 'function') ? Object.getPrototypeOf(of) : undefined;
-      return matchesPrint(v, r.print) ? { missing: false, value: v } : miss;
+      return matchesPrint(v, r.print, checks) ? { missing: false, value: v } : miss;
     }
     case 'capture': {
       const of = K[r.of];
       if (typeof of !== 'function') return miss;
       const v = readBinding(of, r.scopeIndex, r.name);
-      return matchesPrint(v, r.print) ? { missing: false, value: v } : miss;
+      return matchesPrint(v, r.print, checks) ? { missing: false, value: v } : miss;
     }
     default:
       return r satisfies never;

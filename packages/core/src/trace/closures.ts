@@ -216,34 +216,8 @@ function functionLocationOf(fnId: string): { scriptId: string; lineNumber: numbe
   return internal(fnId, '[[FunctionLocation]]')?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
 }
 
-/**
- * Where `fn` starts and the captured bindings of `fn` that hold primitives (inner scopes shadowing outer ones,
- * as in functionInfo), without fetching any object into the heap: what a persistent cache recognizes a
- * function by in another process.
- */
-export function locatedPrimitives(fn: Function): { location: { scriptId: string; line: number; column: number }; primitives: Map<string, unknown> } | undefined {
-  const group = 'kiln-primitives';
-  try {
-    const fnId = objectIdOf(fn, group);
-    const loc = functionLocationOf(fnId);
-    if (!loc) return undefined;
-    const seen = new Set<string>();
-    const primitives = new Map<string, unknown>();
-    for (const scope of scopeObjects(fnId)) {
-      if (scope.description === 'Global') continue;
-      for (const b of post('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true }).result as Result[]) {
-        if (seen.has(b.name)) continue;
-        seen.add(b.name);
-        const remote = b.value as Result | undefined;
-        const primitive = remote && (remote.objectId === undefined || 'unserializableValue' in remote);
-        if (primitive && remote.type !== 'symbol') primitives.set(b.name, valueOf(remote, group));
-      }
-    }
-    return { location: { scriptId: loc.scriptId, line: loc.lineNumber, column: loc.columnNumber }, primitives };
-  } finally {
-    post('Runtime.releaseObjectGroup', { objectGroup: group });
-  }
-}
+/** What functionInfo already read of `fn` (no inspector call), or undefined when it has not read it. */
+export const knownFunctionInfo = (fn: Function): FunctionInfo | null | undefined => infoCache.get(fn);
 
 /** The current value of one captured binding (for guards on reassignable bindings: slow, ≈0.3 ms). */
 export function readBinding(fn: Function, scopeIndex: number, name: string): unknown {
