@@ -83,6 +83,18 @@ test('a resident input is read in place; writing the output never touches it', (
   assert.equal(bits(resident), before, 'the resident input is unchanged');
 });
 
+test('a kernel that flags an input it cannot compute as eager does: the call answers with the eager kernels', () => {
+  const fn: Fn = (x) => x.mul(1e6).cos().add(1);
+  const p = program(fn, [k.randn([4])]);
+  assert.ok(p.runner.fixedLayout);
+  const inRange = k.tensor([1e-3, -2e-2, 0, 1e-4]);
+  p.run(inRange);
+  assert.is(p.runner.stats.recomputed, 0, 'arguments in the fast range: the kernel results stand');
+  const large = k.tensor([0.5, -3, 100, 7]); // × 1e6 leaves the fast range
+  assertTensorClose(p.run(large)[0]!, fn(large) as k.Tensor, 1e-6, 'recomputed');
+  assert.is(p.runner.stats.recomputed, 1);
+});
+
 test('an input of the wrong shape or dtype raises a typed error naming the input', () => {
   const p = program((x) => x.mul(2), [k.randn([8])]);
   for (const bad of [k.randn([9]), k.randn([2, 4]), k.ones([8], { dtype: 'int32' })]) {

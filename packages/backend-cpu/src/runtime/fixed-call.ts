@@ -132,21 +132,21 @@ export class FixedLayoutCall {
   }
 
   /**
-   * Runs the program. `recompute` answers the call with the eager kernels when a kernel flagged an input
-   * its fast path cannot compute as eager does (see ProgramRunner).
+   * Runs the program; undefined when `checkFlag` is set and a kernel flagged an input its fast path cannot
+   * compute as eager does (the runner then answers with the eager kernels, see ProgramRunner).
    */
-  run(args: readonly unknown[], flagged: boolean, recompute: () => unknown[]): unknown[] {
+  run(args: readonly unknown[], checkFlag: boolean): unknown[] | undefined {
     // One block per call for every buffer (one alloc and one release, where the executor makes one per
     // buffer); raises ArenaOutOfMemoryError, which the runner answers as for any call.
     const region = this.arena.alloc(this.regionBytes);
     try {
-      return this.runAt(region, args, flagged, recompute);
+      return this.runAt(region, args, checkFlag);
     } finally {
       this.arena.release(region);
     }
   }
 
-  private runAt(region: number, args: readonly unknown[], flagged: boolean, recompute: () => unknown[]): unknown[] {
+  private runAt(region: number, args: readonly unknown[], checkFlag: boolean): unknown[] | undefined {
     const { blocks, pool } = this;
     if (region !== this.region) {
       this.region = region;
@@ -166,9 +166,9 @@ export class FixedLayoutCall {
       // The whole storage in one set(); a view's elements through a subarray (one small allocation).
       views[slot.dtype].set(start === 0 && data.length === slot.numel ? data : data.subarray(start, start + slot.numel), into);
     }
-    if (flagged) this.arena.flagWord()[0] = 0;
+    if (checkFlag) this.arena.flagWord()[0] = 0;
     for (const kernel of this.kernels) kernel.call(blocks, NO_PARAMS);
-    if (flagged && this.arena.flagWord()[0] !== 0) return recompute();
+    if (checkFlag && this.arena.flagWord()[0] !== 0) return undefined;
     const out: unknown[] = [];
     for (const o of this.outputs) {
       if ('value' in o) {

@@ -124,7 +124,7 @@ export class ProgramRunner {
   run(inputs: readonly unknown[]): unknown[] {
     try {
       if (this.fixed && !this.measure && this.fixed.applies()) {
-        return this.fixed.run(inputs, !!(this.module.setsImpreciseFlag && this.eager), () => this.recompute(inputs));
+        return this.fixed.run(inputs, this.checksFlag) ?? this.recompute(inputs);
       }
       return this.runInArena(inputs);
     } catch (err) {
@@ -149,7 +149,10 @@ export class ProgramRunner {
       const flagged = this.module.setsImpreciseFlag && this.eager;
       if (flagged) arena.flagWord()[0] = 0;
       executor.run(x); // synchronous: CpuMemory never answers with a promise
-      if (flagged && arena.flagWord()[0] !== 0) return this.recompute(inputs);
+      if (flagged && arena.flagWord()[0] !== 0) {
+        this.stats.recomputed++;
+        return this.eager!(inputs);
+      }
       const t2 = this.measure ? performance.now() : 0;
       // Inputs first: a kept input saves a copy on every later call with the same tensor, a resident output
       // one copy out, so when the burst budget (ResidentOptions.burstBytes) admits only some, inputs win.
@@ -185,6 +188,11 @@ export class ProgramRunner {
     } finally {
       executor.finish(x);
     }
+  }
+
+  /** Whether a call must check the word kernels set to ask for an eager recompute (see `eager`). */
+  private get checksFlag(): boolean {
+    return this.module.setsImpreciseFlag && this.eager !== undefined;
   }
 
   /** Whether calls take the fixed layout of a small static program (runtime/fixed-call.ts). */
