@@ -231,6 +231,10 @@ function runEntry(entry: CacheEntry, fn: Function, thisArg: unknown, args: unkno
   }
   if (entry.kind === 'split') return runSplit(entry, thisArg, args, C, M);
   const outputs = entry.run(entry.gatherInputs(args, thisArg, C, M));
+  // The common return, one graph output and no side effect to replay: no sources to read, no view memo
+  // and no template walk (each a per-call allocation, and the walk a closure made per call).
+  const { output } = entry;
+  if (output.kind === 'graph' && entry.effects === undefined) return outputs[output.index];
   const sources = entry.gatherOutputs(args, thisArg, C, M);
   // Side effects on outside values replay after the graph ran, before the caller sees the result.
   // One view memo for both: a view stored outside and returned is one object, as in eager code.

@@ -13,6 +13,7 @@ import type { CompiledKernel, CompiledModule } from './compile.js';
 import { residentPool, type ResidentPool } from './resident.js';
 import { KernelSizeLimitError, checkKernelSizes, kernelSizeCheck, type KernelSizeCheck } from './size-limits.js';
 import { runEagerInstead, type EagerRun } from './eager-fallback.js';
+import { FixedLayoutCall } from './fixed-call.js';
 
 /** Time spent copying versus computing, summed over calls (the bench reports the copy share). */
 export interface ProgramStats {
@@ -78,6 +79,8 @@ export class ProgramRunner {
   private readonly pool: ResidentPool;
   private readonly executor: ProgramExecutor<number>;
   private warnedEager = false;
+  /** The small-call path (runtime/fixed-call.ts); off while calls are measured or their steps timed. */
+  private fixed: FixedLayoutCall | undefined;
   measure = false;
 
   /**
@@ -110,6 +113,7 @@ export class ProgramRunner {
       for (const ptr of this.constantPointers.values()) arena.release(ptr);
       throw err;
     }
+    this.fixed = FixedLayoutCall.of(program, module, arena, this.pool, this.constantPointers);
   }
 
   /**
@@ -119,6 +123,9 @@ export class ProgramRunner {
    */
   run(inputs: readonly unknown[]): unknown[] {
     try {
+      if (this.fixed && !this.measure && this.fixed.applies()) {
+        return this.fixed.run(inputs, this.checksFlag) ?? this.recompute(inputs);
+      }
       return this.runInArena(inputs);
     } catch (err) {
       if (!(err instanceof ArenaOutOfMemoryError || err instanceof KernelSizeLimitError) || !this.eager) throw err;
@@ -183,8 +190,25 @@ export class ProgramRunner {
     }
   }
 
+  /** Whether a call must check the word kernels set to ask for an eager recompute (see `eager`). */
+  private get checksFlag(): boolean {
+    return this.module.setsImpreciseFlag && this.eager !== undefined;
+  }
+
+  /** Whether calls take the fixed layout of a small static program (runtime/fixed-call.ts). */
+  get fixedLayout(): boolean {
+    return this.fixed !== undefined;
+  }
+
+  /** The call's results from the eager kernels, for a call a kernel flagged (see `eager`). */
+  private recompute(inputs: readonly unknown[]): unknown[] {
+    this.stats.recomputed++;
+    return this.eager!(inputs);
+  }
+
   /** Starts timing each step of later calls (a profiler asks; see stepTimes). */
   timeSteps(): void {
+    this.fixed = undefined; // steps are timed by the executor
     this.executor.timeSteps();
   }
 
