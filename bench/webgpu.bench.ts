@@ -10,7 +10,7 @@
 import * as k from '@kiln/tensor';
 import { compile, explain, getDefaultCompiler } from '@kiln/core';
 import '@kiln/backend-cpu';
-import { initWebGpu, registerWebGpuBackend, releaseDevice, type GpuStats } from '@kiln/backend-webgpu';
+import { configureWebGpu, cpuHandoffElements, initWebGpu, registerWebGpuBackend, releaseDevice, type GpuStats } from '@kiln/backend-webgpu';
 import { machineLine, printRow } from './support.js';
 import { interleavedMediansAsync } from './peer-timing.js';
 import { OnnxGraph, ortSession, type OrtFeeds } from './onnx.js';
@@ -58,6 +58,8 @@ interface Workload {
   /** Moves what `fn` closes over (a model's weights) to the device before Kiln's compiled calls. */
   toDevice?: () => void;
   rounds: number;
+  /** Kiln's CPU handoff limit for this row (configureWebGpu); the default where absent. */
+  handoff?: number;
 }
 
 const checks: string[] = [];
@@ -66,6 +68,16 @@ const only = process.env.KILN_BENCH_ROWS?.split(',');
 async function row(w: Workload): Promise<void> {
   if (only && !only.some((s) => w.name.includes(s))) return;
   const want = f32(w.fn(...w.args)); // the CPU's eager kernels: the reference
+  const handoff = cpuHandoffElements();
+  if (w.handoff !== undefined) configureWebGpu({ cpuHandoffElements: w.handoff });
+  try {
+    await timeRow(w, want);
+  } finally {
+    configureWebGpu({ cpuHandoffElements: handoff });
+  }
+}
+
+async function timeRow(w: Workload, want: Float32Array): Promise<void> {
   const device = w.args.map((t) => t.to('webgpu'));
   w.toDevice?.();
   const fast = compile(w.fn, { backend: 'webgpu' });
@@ -125,7 +137,7 @@ async function row(w: Workload): Promise<void> {
   const medians = await interleavedMediansAsync(Object.values(fns), w.rounds, 3000);
   // Kiln's device work per timed call, as webgpu-profile.bench.ts counts it (the peers do not touch these).
   const per = (n: number) => (n / Math.max(kilnCalls, 1)).toFixed(1);
-  const work = (['dispatches', 'submits', 'readbacks', 'pipelines', 'recomputed'] as (keyof GpuStats)[]).map((key) => `${key} ${per(gpu.stats[key] - stats0[key])}`);
+  const work = (['dispatches', 'submits', 'readbacks', 'pipelines', 'recomputed', 'cpuCalls'] as (keyof GpuStats)[]).map((key) => `${key} ${per(gpu.stats[key] - stats0[key])}`);
   printRow(w.name, Object.fromEntries(Object.keys(fns).map((lib, i) => [lib, medians[i]])));
   // What Kiln's program is: kernels, and any node it could not lower (an eager step, slower but correct).
   const report = explain(w.fn, { backend: 'webgpu' })(...device).backends;
@@ -178,16 +190,21 @@ async function modelRow(c: ModelCase): Promise<void> {
   });
 }
 
-// Dispatch overhead: 8 elements, 2 ops, cached — the cost of one submit and one readback. tfjs's WebGPU
+// Dispatch overhead: 8 elements, 2 ops, cached. Every library gets its input from JS data. tfjs's WebGPU
 // backend runs ops whose inputs are all still on the CPU and smaller than 1,000 elements on the CPU (its
-// WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD), so its figure here is that CPU path, not a GPU dispatch.
-await row({
-  name: 'tiny cached call (8 el.)', args: [k.randn([8])], rounds: 20,
+// WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD); Kiln does the same up to cpuHandoffElements (1,024 by default: a small
+// webgpu tensor made from JS data stays on the host, and the compiled call runs on the CPU's eager kernels,
+// checked against eager above). The second row turns Kiln's handoff off (KILN_WEBGPU_CPU_HANDOFF=0): the
+// cost of one submit and one readback, against jax-js's GPU path and tfjs's CPU one.
+const tiny: Omit<Workload, 'name'> = {
+  args: [k.randn([8])], rounds: 20,
   fn: (x) => x.mul(2).add(1),
   jax: (x) => x.mul(2).add(1),
   tf: (x) => tf!.add(tf!.mul(x, 2), 1),
   onnx: (g, x) => g.op('Add', [g.op('Mul', [x, g.const(2)]), g.const(1)]),
-});
+};
+await row({ name: 'tiny cached call (8 el.)', ...tiny });
+await row({ name: 'tiny call, no handoff', ...tiny, handoff: 0 });
 
 console.log('');
 for (const line of checks) console.log(line);

@@ -12,6 +12,8 @@ import { WebGpuProgram } from './runtime/program.js';
 import { webgpuPersistence } from './runtime/persist.js';
 import { initWebGpu } from './init.js';
 import { WORKGROUP } from './codegen/shader.js';
+import { holdsFloat64, hostTwins, onWebGpu } from './runtime/handoff.js';
+import { Tensor } from '@kiln/tensor';
 
 /** float32/int32/bool kernels (bools stored as one int32 each), no float64 (WGSL has none). */
 export const WEBGPU_CAPABILITIES: BackendCapabilities = Object.freeze<BackendCapabilities>({
@@ -36,14 +38,16 @@ export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: Backen
   const t0 = performance.now();
   const { program: lowered, kernels, loweredMs } = lowerForWebGpu(graph, ctx, gpu.limits.maxStorageBuffersPerShaderStage, { flags: true, software: gpu.software });
   const shaders: Shaders = new Map([...kernels].map(([i, kernel]) => [i, { kernel, pipeline: quietly(gpu.pipeline(kernel.code)) }]));
-  const program = new WebGpuProgram(lowered, gpu, shaders, eagerRunner(graph));
+  const eager = eagerRunner(graph);
+  const program = new WebGpuProgram(lowered, gpu, shaders, eager);
+  const onHost = handoff(graph, gpu, eager);
   const list = [...shaders.values()].map((s) => s.kernel);
   const wgsl = list.flatMap((k) => [`// WGSL of ${k.name}\n${k.code}`, ...(k.split?.passes ?? []).map((code, p) => `// WGSL of ${k.name}, split pass ${p} (few long rows)\n${code}`), ...(k.perRow ? [`// WGSL of ${k.name}, one row per invocation (short rows, software adapter)\n${k.perRow.code}`] : [])]);
   const compileMs = performance.now() - t0;
   return {
     program,
     shaders: list,
-    run: (inputs) => program.launch(inputs),
+    run: (inputs) => onHost(inputs) ?? program.launch(inputs),
     report: {
       backend: 'webgpu',
       kernels: list.length,
@@ -138,6 +142,25 @@ export const webgpuBackend: Backend = {
 function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
   let interpreter: Interpreter | undefined;
   return (inputs) => (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[];
+}
+
+/**
+ * The call on the CPU's eager kernels when its tensor inputs are small and on the host (runtime/handoff.ts),
+ * or undefined. A graph holding a webgpu constant always runs on the device.
+ */
+function handoff(graph: Graph, gpu: GpuContext, eager: (inputs: readonly unknown[]) => unknown[]): (inputs: readonly unknown[]) => unknown[] | undefined {
+  const deviceConstants = graph.nodes.some((n) => n.kind === 'constant' && n.args[0] instanceof Tensor && n.args[0].device !== 'cpu');
+  if (deviceConstants) return () => undefined;
+  return (inputs) => {
+    const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
+    const twins = hostTwins(tensors);
+    if (!twins) return undefined;
+    let next = 0;
+    const results = eager(inputs.map((x) => (x instanceof Tensor ? twins[next++] : x)));
+    if (holdsFloat64(results)) return undefined;
+    gpu.stats.cpuCalls++;
+    return onWebGpu(gpu, results, tensors, twins) as unknown[];
+  };
 }
 
 function interpreted(graph: Graph, reason: string, t0: number): CompiledGraph {

@@ -1,7 +1,8 @@
 // Eager ops on webgpu tensors. Each op call is traced once on fake tensors with symbolic sizes, lowered
 // and compiled like any graph: the eager path and compiled code share one code generator. Programs are
 // cached per op, argument dtypes/ranks and non-tensor arguments; within a key, the trace's shape guards
-// (produced by @kiln/shapes) pick the program, so one pipeline serves every size they admit.
+// (produced by @kiln/shapes) pick the program, so one pipeline serves every size they admit. An op whose
+// inputs are small and still on the host runs on the CPU's kernel instead (runtime/handoff.ts).
 import type { DeviceImpl, OpDef, Tensor } from '@kiln/tensor';
 import { KilnError, Tensor as TensorClass, currentDispatchMode, eagerMetaContext, runEager } from '@kiln/tensor';
 import { traceOps } from '@kiln/graph';
@@ -11,6 +12,7 @@ import { downloadTensor, upload } from './runtime/device-tensor.js';
 import { writeInto } from './runtime/strided.js';
 import { compileGraphForWebGpu } from './backend.js';
 import type { WebGpuProgram } from './runtime/program.js';
+import { holdsFloat64, hostTwins, onWebGpu, withTwins } from './runtime/handoff.js';
 
 interface Entry {
   /** Index of the first failing shape guard, -1 when the program applies (guards read `L.args[i].shape`). */
@@ -40,6 +42,14 @@ export function webgpuDevice(gpu: GpuContext): DeviceImpl & { readonly programs:
       }
       const tensors: Tensor[] = [];
       const key = `${op.name}(${args.map((a) => argKey(a, tensors)).join(',')})`;
+      const twins = hostTwins(tensors);
+      if (twins) {
+        const result = runEager(op, withTwins(args, twins));
+        if (!holdsFloat64(result)) {
+          gpu.stats.cpuCalls++;
+          return onWebGpu(gpu, result, tensors, twins);
+        }
+      }
       const L = { args: tensors };
       const list = cache.get(key) ?? [];
       let entry = list.find((e) => e.check(L) === -1);

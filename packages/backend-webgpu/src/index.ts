@@ -11,4 +11,6 @@ export { dispatchGrid } from './runtime/gpu-memory.js';
 export { reductionSplit } from './runtime/split.js';
 export { webgpuDevice } from './eager.js';
 export { initWebGpu } from './init.js';
+export { configureWebGpu, cpuHandoffElements, DEFAULT_CPU_HANDOFF_ELEMENTS } from './runtime/config.js';
+export type { WebGpuOptions } from './runtime/config.js';
 export type { WebGpuStatus } from './init.js';

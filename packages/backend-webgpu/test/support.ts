@@ -4,7 +4,11 @@ import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { traceOps } from '@kiln/graph';
 import { logSink } from '../../core/src/logs/index.js';
-import { compileGraphForWebGpu, initWebGpu, releaseDevice, type GpuContext } from '@kiln/backend-webgpu';
+import { compileGraphForWebGpu, configureWebGpu, initWebGpu, releaseDevice, type GpuContext } from '@kiln/backend-webgpu';
+
+// These suites test the GPU kernels, so small inputs must not be handed to the CPU; handoff.test.ts turns
+// the handoff back on where it tests it.
+configureWebGpu({ cpuHandoffElements: 0 });
 
 // initWebGpu, not acquireDevice: it also registers the `webgpu` tensor device, so a test file run alone
 // can read its device results back.
@@ -68,24 +72,36 @@ export const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 0.5, 1.5, 2.5, -0.5, -2
 export const special = (n: number, shift = 0, values = SPECIAL) =>
   k.Tensor.fromData(Float32Array.from({ length: n }, (_, i) => values[(i + shift) % values.length]!), [n], 'float32');
 
-let seed = 7;
-/** Deterministic uniform floats in [lo, hi). */
-export function uniform(shape: number[], lo = -3, hi = 3): k.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = Float32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return lo + (seed / 0x7fffffff) * (hi - lo);
-  });
-  return k.Tensor.fromData(data, shape, 'float32');
+/** A linear congruential sequence of 31-bit integers from `start`: deterministic test data. */
+function sequence(start: number): () => number {
+  let state = start;
+  return () => (state = (state * 1103515245 + 12345) & 0x7fffffff);
 }
+
+type Uniform = (shape: number[], lo?: number, hi?: number) => k.Tensor;
+
+function uniformFrom(next: () => number): Uniform {
+  return (shape, lo = -3, hi = 3) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return k.Tensor.fromData(Float32Array.from({ length: n }, () => lo + (next() / 0x7fffffff) * (hi - lo)), shape, 'float32');
+  };
+}
+
+/** The sequence most suites share (their data depends on the suites run before them in the process). */
+const shared = sequence(7);
+
+/** Deterministic uniform floats in [lo, hi), from the shared sequence. */
+export const uniform: Uniform = uniformFrom(shared);
+
+/**
+ * Uniform floats from a sequence of their own: a newer suite takes one, so that the data of the suites run
+ * after it in the same process stays as it was.
+ */
+export const uniformSequence = (start: number): Uniform => uniformFrom(sequence(start));
 
 export function ints(shape: number[], lo: number, hi: number): k.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  const data = Int32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return lo + (seed % (hi - lo + 1));
-  });
-  return k.Tensor.fromData(data, shape, 'int32');
+  return k.Tensor.fromData(Int32Array.from({ length: n }, () => lo + (shared() % (hi - lo + 1))), shape, 'int32');
 }
 
 /**

@@ -1,32 +1,132 @@
-// Tensors that live in GPU memory. A device tensor is an ordinary Tensor (device 'webgpu') whose storage is
-// a `GpuBytes`: a promise of a GPU buffer, because the work that fills it may still be
-// queued. Ops make dense results; views that core builds over them (runtime/strided.ts) may be strided.
-// Its buffer goes back to the pool when the tensor is garbage-collected; a tensor that shares
-// another's buffer (an output that is an input unchanged) holds that one alive instead of owning it.
+// Tensors on the webgpu device. A device tensor is an ordinary Tensor (device 'webgpu') whose storage is a
+// `GpuBytes`. Its values are in one of two places, never both:
+// - a GPU buffer (a promise of one, because the work that fills it may still be queued), or
+// - a host array, in the CPU's layout: a small tensor made from JS data stays there until a kernel needs
+//   it on the device (as tfjs does), and an output read back whole by `await t.data()` keeps its values
+//   there and gives its buffer back to the pool at once, so a loop of calls whose results are read needs
+//   no garbage collection to keep device memory flat.
+// Small host-resident inputs let a call run on the CPU instead (runtime/handoff.ts). A buffer that a
+// GpuBytes owns goes back to the pool when it is garbage-collected or disposed; views that core builds over
+// it may be strided; a tensor that shares another's buffer (an output that is an input unchanged) reads
+// that one through `source` instead of owning it.
 import type { ExternalBytes, Tensor as TensorType, TypedArray } from '@kiln/tensor';
 import { KilnError, Storage, Tensor, allocate, contiguousStridesOf, syncReadError } from '@kiln/tensor';
 import type { LoopDType } from '@kiln/lower';
 import type { GpuContext } from './device.js';
 import type { FlagCheck } from './flag.js';
+import { cpuHandoffElements } from './config.js';
+
+/** Where an owning GpuBytes' values are; shared with the finalizer, which gives back `buffer` if set. */
+interface Place {
+  buffer?: Promise<GPUBuffer>;
+  host?: TypedArray;
+  /** The dtype of `host`, which says its layout (bool: one byte each on the host, an int32 on the GPU). */
+  dtype?: LoopDType;
+}
+
+/** Values on the host, in the CPU's layout for their dtype (bool as one byte each). */
+export interface HostValues {
+  readonly host: TypedArray;
+  readonly dtype: LoopDType;
+}
 
 export class GpuBytes implements ExternalBytes {
   /** Every tensor over these bytes, a view that core builds included, is a webgpu tensor. */
   readonly device = 'webgpu';
+  private readonly place: Place;
 
+  /**
+   * @param values the buffer once the work writing it is queued (its values may still be flagged, see
+   *   `buffer`), or values on the host
+   * @param numel elements, each stored in 4 bytes on the GPU (bool as int32)
+   * @param options.source the bytes these read, once `after` settles, when they hold no values of their own
+   *   (values undefined; the source is kept alive through this)
+   * @param options.check the eager-recompute flag of the call that wrote these bytes (runtime/flag.ts)
+   * @param options.owned whether the buffer goes back to the pool when these bytes are collected
+   */
   constructor(
-    /** The buffer once the work writing it is queued; its values may still be flagged (see `buffer`). */
-    readonly raw: Promise<GPUBuffer>,
-    /** Elements, each stored in 4 bytes on the GPU (bool as int32). */
+    private readonly gpu: GpuContext,
+    values: Promise<GPUBuffer> | HostValues | undefined,
     readonly numel: number,
-    /** The bytes this one reads when it does not own its buffer (kept alive through this reference). */
-    readonly source?: GpuBytes,
-    /** The eager-recompute flag of the call that wrote these bytes, if it has kernels that can flag. */
-    readonly check?: FlagCheck,
-  ) {}
+    readonly options: { readonly source?: GpuBytes; readonly after?: Promise<unknown>; readonly check?: FlagCheck; readonly owned?: boolean } = {},
+  ) {
+    this.place = values instanceof Promise ? { buffer: values } : values ? { host: values.host, dtype: values.dtype } : {};
+    // Host values need no finalizer (it would only cost the garbage collector): it is registered once they
+    // move to a buffer.
+    if (options.owned && this.place.buffer) released.register(this, { gpu, place: this.place }, this);
+  }
+
+  /** Bytes that read `source`'s buffer once `after` (the call returning them) is queued. */
+  static sharing(gpu: GpuContext, source: GpuBytes, after: Promise<unknown>, numel: number): GpuBytes {
+    return new GpuBytes(gpu, undefined, numel, { source, after });
+  }
+
+  get source(): GpuBytes | undefined {
+    return this.options.source;
+  }
+
+  get check(): FlagCheck | undefined {
+    return this.options.check;
+  }
+
+  /** The values on the host (CPU layout) while they are there; undefined once they live in a buffer. */
+  get host(): TypedArray | undefined {
+    return this.options.source ? undefined : this.place.host;
+  }
+
+  /** Whether the values are in a buffer these bytes own (not on the host, not disposed). */
+  get holdsBuffer(): boolean {
+    return this.place.buffer !== undefined && !this.options.source;
+  }
+
+  /** The buffer, uploaded from the host values first if they are there (they then move to the device). */
+  get raw(): Promise<GPUBuffer> {
+    // Asked each time: the source may have moved its values to the host (and its old buffer to the pool).
+    const { source, after } = this.options;
+    if (source) return after!.then(() => source.buffer);
+    this.moveToDevice();
+    return this.place.buffer!;
+  }
+
+  /** Writes host values into a pooled buffer now (queued), where they are on the host. */
+  moveToDevice(): void {
+    if (this.options.source || this.place.buffer || !this.place.host) return;
+    const data = toDeviceLayout(this.place.host, this.place.dtype!);
+    const buffer = this.gpu.pool.take(Math.max(data.byteLength, 4));
+    this.gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.gpu.stats.writes++;
+    this.place.buffer = Promise.resolve(buffer);
+    this.place.host = undefined;
+    if (this.options.owned) released.register(this, { gpu: this.gpu, place: this.place }, this);
+  }
 
   /** The buffer once its values are final: after the writing call's flag was read (runtime/flag.ts). */
   get buffer(): Promise<GPUBuffer> {
-    return this.check ? this.check.verify().then(() => this.raw) : this.raw;
+    const { check } = this.options;
+    return check ? check.verify().then(() => this.raw) : this.raw;
+  }
+
+  /**
+   * Keeps `values` (all of these bytes, final, read back) on the host and gives the buffer back to the
+   * pool once no queued work can still record a read of it. Only for bytes that own their buffer.
+   */
+  keepOnHost(values: HostValues): void {
+    if (!this.options.owned || this.options.source || !this.place.buffer) return;
+    const buffer = this.place.buffer;
+    released.unregister(this); // registered again if the values move back to a buffer
+    this.place.buffer = undefined;
+    this.place.host = values.host;
+    this.place.dtype = values.dtype;
+    void buffer.then((b) => this.gpu.pool.giveWhenIdle(b), () => {});
+  }
+
+  /** `dispose()`: the buffer goes back to the pool now (once no queued work can still record a read of it). */
+  release(): void {
+    if (!this.options.owned) return;
+    released.unregister(this);
+    const { buffer } = this.place;
+    this.place.buffer = this.place.host = undefined;
+    void buffer?.then((b) => this.gpu.pool.giveWhenIdle(b), () => {});
   }
 
   view(): TypedArray {
@@ -34,20 +134,14 @@ export class GpuBytes implements ExternalBytes {
   }
 }
 
-const released = new FinalizationRegistry<{ gpu: GpuContext; buffer: Promise<GPUBuffer> }>(({ gpu, buffer }) => {
+const released = new FinalizationRegistry<{ gpu: GpuContext; place: Place }>(({ gpu, place }) => {
   // A failed computation's buffer was never handed out; there is nothing to return.
-  buffer.then((b) => gpu.pool.give(b), () => {});
+  place.buffer?.then((b) => gpu.pool.give(b), () => {});
 });
 
-/** `bytes`, whose buffer returns to the pool once nothing references them. */
-export function owned(gpu: GpuContext, bytes: GpuBytes): GpuBytes {
-  released.register(bytes, { gpu, buffer: bytes.raw });
-  return bytes;
-}
-
-/** A device tensor over `bytes`; when `own`, the buffer returns to the pool once the tensor is collected. */
-export function deviceTensor(gpu: GpuContext, bytes: GpuBytes, shape: readonly number[], dtype: LoopDType, own: boolean): TensorType {
-  return new Tensor(Storage.fromExternal(own ? owned(gpu, bytes) : bytes, dtype), shape, contiguousStridesOf(shape), 0, dtype);
+/** A device tensor over `bytes`. */
+export function deviceTensor(bytes: GpuBytes, shape: readonly number[], dtype: LoopDType): TensorType {
+  return new Tensor(Storage.fromExternal(bytes, dtype), shape, contiguousStridesOf(shape), 0, dtype);
 }
 
 export function gpuBytesOf(t: TensorType): GpuBytes {
@@ -71,13 +165,20 @@ export function toDeviceLayout(data: TypedArray, dtype: string, insideProgram = 
 /** Bytes per element on the GPU: 4, or 8 for float64 held between eager steps. */
 export const deviceBytes = (dtype: string): number => (dtype === 'float64' ? 8 : 4);
 
-/** Uploads a CPU tensor (any layout) into a fresh pooled buffer; the write is queued, so this returns at once. */
+/**
+ * A CPU tensor (any layout) as a webgpu tensor, returned at once: up to `cpuHandoffElements` elements it
+ * stays on the host until a kernel needs it on the device (runtime/handoff.ts), larger ones are written into
+ * a fresh pooled buffer (the write is queued).
+ */
 export function upload(gpu: GpuContext, t: TensorType): TensorType {
-  const data = toDeviceLayout(t.toTypedArray(), t.dtype);
+  const values = t.toTypedArray(); // a copy: later writes to `t` do not reach the device tensor
+  const data = toDeviceLayout(values, t.dtype);
+  const dtype = t.dtype as LoopDType;
+  if (t.numel <= cpuHandoffElements()) return deviceTensor(new GpuBytes(gpu, { host: values, dtype }, t.numel, { owned: true }), t.shape, dtype);
   const buffer = gpu.pool.take(Math.max(data.byteLength, 4));
   gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   gpu.stats.writes++;
-  return deviceTensor(gpu, new GpuBytes(Promise.resolve(buffer), t.numel), t.shape, t.dtype as LoopDType, true);
+  return deviceTensor(new GpuBytes(gpu, Promise.resolve(buffer), t.numel, { owned: true }), t.shape, dtype);
 }
 
 /** Copies the first `n` elements of a buffer back into a new host array of `dtype`. */
@@ -114,17 +215,28 @@ export async function readBack(gpu: GpuContext, buffer: GPUBuffer | undefined, d
 }
 
 /**
- * The elements of a device tensor in row-major order, read back. Errors of the work that computed it
- * surface here. A strided view reads the part of the buffer it spans and picks its elements on the host.
+ * The elements of a device tensor in row-major order, as a new array. Values on the host are copied from
+ * there; otherwise they are read back, and errors of the work that computed them surface here. A strided
+ * view reads the part of the buffer it spans and picks its elements on the host. A read of all of a
+ * buffer's elements keeps them on the host and gives the buffer back (GpuBytes.keepOnHost).
  */
 export async function downloadTensor(gpu: GpuContext, t: TensorType): Promise<TypedArray> {
   const bytes = gpuBytesOf(t);
+  const dtype = t.dtype as LoopDType;
+  const onHost = bytes.host;
+  if (onHost) return new Tensor(new Storage(onHost, dtype), t.shape, t.strides, t.offset, dtype).toTypedArray();
   const dense = t.offset === 0 && t.isContiguous();
   let span = t.numel;
   if (!dense && span > 0) span = t.offset + 1 + t.shape.reduce((end, size, k) => end + (size - 1) * t.strides[k]!, 0);
-  const data = await readChecked(gpu, bytes, t.dtype as LoopDType, span);
-  if (dense) return data;
-  return new Tensor(new Storage(data, t.dtype), t.shape, t.strides, t.offset, t.dtype).toTypedArray();
+  gpu.pool.enter();
+  try {
+    const data = await readChecked(gpu, bytes, dtype, span);
+    if (span === bytes.numel && span > 0) bytes.keepOnHost({ host: data.slice(), dtype });
+    if (dense) return data;
+    return new Tensor(new Storage(data, dtype), t.shape, t.strides, t.offset, dtype).toTypedArray();
+  } finally {
+    gpu.pool.leave();
+  }
 }
 
 /** `n` elements of `bytes`, final: a flag nobody has read yet is read with the data (runtime/flag.ts). */

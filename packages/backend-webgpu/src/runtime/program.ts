@@ -78,17 +78,23 @@ export class WebGpuProgram {
     const done = quiet(this.execute(bound, preset));
     // The recompute reads the inputs as they are now: CPU ones copied (the caller may write them later),
     // device ones pinned to their current bytes by launchInputs.
-    const check = flag && new FlagCheck(this.gpu, flag, done, this.recompute(pinned(inputs), specs.map((s) => ('value' in s || s.constant || !preset.has(s.name) ? undefined : preset.get(s.name)))));
+    // Only into buffers whose tensors still hold them: a disposed or collected output's went back to the pool.
+    const holders = new Map<string, WeakRef<GpuBytes>>();
+    const target = (name: string) => (holders.get(name)?.deref()?.holdsBuffer ? preset.get(name) : undefined);
+    const check = flag && new FlagCheck(this.gpu, flag, done, this.recompute(pinned(inputs), specs.map((s) => ('value' in s || s.constant ? undefined : () => target(s.name)))));
     return specs.map((spec) => {
       if ('value' in spec) return spec.value;
       const numel = spec.shape.reduce((a, b) => a * b, 1);
       // An input returned unchanged, or one buffer returned twice, is shared rather than owned.
       const source = shared.get(spec.name);
-      if (source) return deviceTensor(this.gpu, new GpuBytes(quiet(done.then(() => source.buffer)), numel, source), spec.shape, spec.dtype, false);
+      if (source) return deviceTensor(GpuBytes.sharing(this.gpu, source, done, numel), spec.shape, spec.dtype);
       const buffer = spec.constant ?? preset.get(spec.name)!;
-      const bytes = new GpuBytes(quiet(done.then(() => buffer)), numel, undefined, spec.constant ? undefined : check);
-      if (!spec.constant) shared.set(spec.name, bytes);
-      return deviceTensor(this.gpu, bytes, spec.shape, spec.dtype, !spec.constant);
+      const bytes = new GpuBytes(this.gpu, quiet(done.then(() => buffer)), numel, spec.constant ? {} : { check, owned: true });
+      if (!spec.constant) {
+        shared.set(spec.name, bytes);
+        holders.set(spec.name, new WeakRef(bytes));
+      }
+      return deviceTensor(bytes, spec.shape, spec.dtype);
     });
   }
 
@@ -129,11 +135,12 @@ export class WebGpuProgram {
   }
 
   /** The flagged call's recompute: the eager kernels on the inputs read back, their results written into `into`. */
-  private recompute(inputs: readonly unknown[], into: readonly (GPUBuffer | undefined)[]): () => Promise<void> {
+  private recompute(inputs: readonly unknown[], into: readonly ((() => GPUBuffer | undefined) | undefined)[]): () => Promise<void> {
     return async () => {
       const results = this.eager!(await onCpu(inputs));
-      into.forEach((buffer, i) => {
+      into.forEach((target, i) => {
         const t = results[i];
+        const buffer = target?.();
         if (!buffer || !(t instanceof TensorClass)) return;
         const data = toDeviceLayout(t.toTypedArray(), t.dtype, true);
         this.gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
@@ -149,6 +156,7 @@ export class WebGpuProgram {
    */
   private async execute(x: Bound, outputs: ReadonlyMap<string, GPUBuffer>, release = true): Promise<void> {
     const memory = x.device as GpuMemory;
+    this.gpu.pool.enter();
     try {
       for (const b of this.program.buffers) {
         const constant = (b as { constant?: Tensor }).constant;
@@ -163,6 +171,8 @@ export class WebGpuProgram {
     } catch (err) {
       this.release(x);
       throw err;
+    } finally {
+      this.gpu.pool.leave();
     }
     if (release) this.release(x);
   }

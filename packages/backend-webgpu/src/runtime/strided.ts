@@ -9,7 +9,7 @@ import type { Tensor } from '@kiln/tensor';
 import { KilnError, Storage, Tensor as TensorClass, contiguousStridesOf } from '@kiln/tensor';
 import type { LoopDType } from '@kiln/lower';
 import type { GpuContext } from './device.js';
-import { GpuBytes, deviceTensor, gpuBytesOf, owned, toDeviceLayout } from './device-tensor.js';
+import { GpuBytes, deviceTensor, gpuBytesOf, toDeviceLayout } from './device-tensor.js';
 import { MAX_DISPATCH, WORKGROUP } from '../codegen/shader.js';
 
 /** Rank the kernel handles; higher-rank views are refused with a hint (no kernel goes that deep today). */
@@ -71,13 +71,14 @@ export const readsDensely = (t: Tensor): boolean => t.offset === 0 && t.isContig
 /** A dense copy of a strided device tensor, made on the GPU (queued; returns at once). */
 export function denseCopy(gpu: GpuContext, t: Tensor): Tensor {
   const out = gpu.pool.take(Math.max(t.numel, 1) * 4);
+  gpu.pool.enter();
   const buffer = quiet(gpuBytesOf(t).buffer.then(async (src) => {
     const encoder = gpu.device.createCommandEncoder();
     await recordCopy(gpu, encoder, t.shape, src, t, out, { strides: contiguousStridesOf(t.shape), offset: 0 });
     gpu.device.queue.submit([encoder.finish()]);
     return out;
-  }));
-  return deviceTensor(gpu, new GpuBytes(buffer, t.numel), t.shape, t.dtype as LoopDType, true);
+  }).finally(() => gpu.pool.leave()));
+  return deviceTensor(new GpuBytes(gpu, buffer, t.numel, { owned: true }), t.shape, t.dtype as LoopDType);
 }
 
 /**
@@ -89,7 +90,10 @@ export function launchInputs(gpu: GpuContext, inputs: readonly unknown[]): reado
   let out: unknown[] | undefined;
   inputs.forEach((x, i) => {
     if (!(x instanceof TensorClass) || x.device !== 'webgpu') return;
-    (out ??= [...inputs])[i] = readsDensely(x) ? new TensorClass(Storage.fromExternal(gpuBytesOf(x), x.dtype), x.shape, x.strides, 0, x.dtype) : denseCopy(gpu, x);
+    const bytes = gpuBytesOf(x);
+    // Host values go to the device now: a later write through the handoff must not reach queued work.
+    bytes.moveToDevice();
+    (out ??= [...inputs])[i] = readsDensely(x) ? new TensorClass(Storage.fromExternal(bytes, x.dtype), x.shape, x.strides, 0, x.dtype) : denseCopy(gpu, x);
   });
   return out ?? inputs;
 }
@@ -115,13 +119,14 @@ export function writeInto(gpu: GpuContext, dst: Tensor, given: Tensor): void {
       const data = toDeviceLayout(storage.data, dst.dtype);
       gpu.device.queue.writeBuffer(out, 0, data.buffer, data.byteOffset, data.byteLength);
     } else old = gpuBytesOf(dst).buffer;
+    gpu.pool.enter();
     const buffer = quiet(Promise.all([old, gpuBytesOf(value).buffer]).then(async ([from, src]) => {
       if (from) encoder.copyBufferToBuffer(from, 0, out, 0, total * 4);
       await recordCopy(gpu, encoder, dst.shape, src, { strides: contiguousStridesOf(dst.shape), offset: 0 }, out, dst);
       gpu.device.queue.submit([encoder.finish()]);
       return out;
-    }));
-    bytes = owned(gpu, new GpuBytes(buffer, total));
+    }).finally(() => gpu.pool.leave()));
+    bytes = new GpuBytes(gpu, buffer, total, { owned: true });
   }
   storage.moveToExternal(bytes);
   storage.version++;
