@@ -58,6 +58,8 @@ interface Workload {
   /** Moves what `fn` closes over (a model's weights) to the device before Kiln's compiled calls. */
   toDevice?: () => void;
   rounds: number;
+  /** Untimed calls of each library before the timed rounds (1 where absent). */
+  warmUp?: number;
   /** Kiln's CPU handoff limit for this row (configureWebGpu); the default where absent. */
   handoff?: number;
 }
@@ -134,7 +136,7 @@ async function timeRow(w: Workload, want: Float32Array): Promise<void> {
   }
   const [stats0, pool0] = [{ ...gpu.stats }, gpu.pool.created];
   kilnCalls = 0;
-  const medians = await interleavedMediansAsync(Object.values(fns), w.rounds, 3000);
+  const medians = await interleavedMediansAsync(Object.values(fns), w.rounds, 3000, w.warmUp);
   // Kiln's device work per timed call, as webgpu-profile.bench.ts counts it (the peers do not touch these).
   const per = (n: number) => (n / Math.max(kilnCalls, 1)).toFixed(1);
   const work = (['dispatches', 'submits', 'readbacks', 'pipelines', 'recomputed', 'cpuCalls'] as (keyof GpuStats)[]).map((key) => `${key} ${per(gpu.stats[key] - stats0[key])}`);
@@ -195,9 +197,10 @@ async function modelRow(c: ModelCase): Promise<void> {
 // WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD); Kiln does the same up to cpuHandoffElements (1,024 by default: a small
 // webgpu tensor made from JS data stays on the host, and the compiled call runs on the CPU's eager kernels,
 // checked against eager above). The second row turns Kiln's handoff off (KILN_WEBGPU_CPU_HANDOFF=0): the
-// cost of one submit and one readback, against jax-js's GPU path and tfjs's CPU one.
+// cost of one submit and one readback, against jax-js's GPU path and tfjs's CPU one. Each library first
+// makes 200 untimed calls: the figure is the steady state of a call made many times, after the JIT.
 const tiny: Omit<Workload, 'name'> = {
-  args: [k.randn([8])], rounds: 20,
+  args: [k.randn([8])], rounds: 20, warmUp: 200,
   fn: (x) => x.mul(2).add(1),
   jax: (x) => x.mul(2).add(1),
   tf: (x) => tf!.add(tf!.mul(x, 2), 1),

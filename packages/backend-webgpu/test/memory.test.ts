@@ -57,6 +57,21 @@ test('dispose() gives an unread output buffer back once its call is queued', asy
   assert.ok(error instanceof k.DisposedTensorError, 'reading a disposed output');
 });
 
+test('disposing a tensor whose bytes another tensor reads leaves that one intact', async () => {
+  await gpuCompiler.ready();
+  const fast = compile((t: k.Tensor) => t.mul(3).add(t.sum()), { compiler: gpuCompiler });
+  const host = uniform([40]);
+  const x = host.to('webgpu');
+  const y = fast(x);
+  x.dispose(); // the queued call still reads x's bytes
+  assertClose(await y.cpu(), host.mul(3).add(host.sum()), 1e-5, 'a call queued before the dispose');
+  const d = k.zeros([40], { device: 'webgpu' });
+  const v = host.to('webgpu').add(1);
+  d.copy_(v); // d takes v's bytes
+  v.dispose();
+  assertClose(await d.cpu(), host.add(1), 1e-6, 'written with a tensor disposed after');
+});
+
 test('a read output used again on the GPU, and work queued on it before the read, see its values', async () => {
   await gpuCompiler.ready();
   const x = uniform([8, 32]);

@@ -34,6 +34,8 @@ export class GpuBytes implements ExternalBytes {
   /** Every tensor over these bytes, a view that core builds included, is a webgpu tensor. */
   readonly device = 'webgpu';
   private readonly place: Place;
+  /** Whether a storage other than the first may read these bytes (see `markShared`). */
+  private shared = false;
 
   /**
    * @param values the buffer once the work writing it is queued (its values may still be flagged, see
@@ -58,6 +60,7 @@ export class GpuBytes implements ExternalBytes {
 
   /** Bytes that read `source`'s buffer once `after` (the call returning them) is queued. */
   static sharing(gpu: GpuContext, source: GpuBytes, after: Promise<unknown>, numel: number): GpuBytes {
+    source.markShared();
     return new GpuBytes(gpu, undefined, numel, { source, after });
   }
 
@@ -120,9 +123,21 @@ export class GpuBytes implements ExternalBytes {
     void buffer.then((b) => this.gpu.pool.giveWhenIdle(b), () => {});
   }
 
-  /** `dispose()`: the buffer goes back to the pool now (once no queued work can still record a read of it). */
+  /**
+   * Another storage reads these bytes too (a queued call's pinned input, a tensor written with them, an
+   * output that is this input unchanged): disposing one of them must not free them under the others, so
+   * they are then freed only when collected.
+   */
+  markShared(): void {
+    this.shared = true;
+  }
+
+  /**
+   * `dispose()`: the buffer goes back to the pool now (once no queued work can still record a read of it),
+   * unless another storage may still read it (`markShared`; then it waits for collection).
+   */
   release(): void {
-    if (!this.options.owned) return;
+    if (!this.options.owned || this.shared) return;
     released.unregister(this);
     const { buffer } = this.place;
     this.place.buffer = this.place.host = undefined;
@@ -220,11 +235,16 @@ export async function readBack(gpu: GpuContext, buffer: GPUBuffer | undefined, d
  * view reads the part of the buffer it spans and picks its elements on the host. A read of all of a
  * buffer's elements keeps them on the host and gives the buffer back (GpuBytes.keepOnHost).
  */
-export async function downloadTensor(gpu: GpuContext, t: TensorType): Promise<TypedArray> {
+export function downloadTensor(gpu: GpuContext, t: TensorType): Promise<TypedArray> {
   const bytes = gpuBytesOf(t);
-  const dtype = t.dtype as LoopDType;
   const onHost = bytes.host;
-  if (onHost) return new Tensor(new Storage(onHost, dtype), t.shape, t.strides, t.offset, dtype).toTypedArray();
+  // No async frame on the host path: a small call's whole read is this copy.
+  if (onHost) return Promise.resolve(new Tensor(new Storage(onHost, t.dtype), t.shape, t.strides, t.offset, t.dtype).toTypedArray());
+  return readDevice(gpu, t, bytes);
+}
+
+async function readDevice(gpu: GpuContext, t: TensorType, bytes: GpuBytes): Promise<TypedArray> {
+  const dtype = t.dtype as LoopDType;
   const dense = t.offset === 0 && t.isContiguous();
   let span = t.numel;
   if (!dense && span > 0) span = t.offset + 1 + t.shape.reduce((end, size, k) => end + (size - 1) * t.strides[k]!, 0);

@@ -93,6 +93,7 @@ export function launchInputs(gpu: GpuContext, inputs: readonly unknown[]): reado
     const bytes = gpuBytesOf(x);
     // Host values go to the device now: a later write through the handoff must not reach queued work.
     bytes.moveToDevice();
+    bytes.markShared();
     (out ??= [...inputs])[i] = readsDensely(x) ? new TensorClass(Storage.fromExternal(bytes, x.dtype), x.shape, x.strides, 0, x.dtype) : denseCopy(gpu, x);
   });
   return out ?? inputs;
@@ -110,8 +111,10 @@ export function writeInto(gpu: GpuContext, dst: Tensor, given: Tensor): void {
   const storage = dst.storage;
   const total = dst.device === 'cpu' ? storage.size : gpuBytesOf(dst).numel;
   let bytes: GpuBytes;
-  if (readsDensely(dst) && dst.numel === total) bytes = gpuBytesOf(value);
-  else {
+  if (readsDensely(dst) && dst.numel === total) {
+    bytes = gpuBytesOf(value);
+    bytes.markShared(); // value's storage and dst's now read the same bytes
+  } else {
     const out = gpu.pool.take(total * 4);
     const encoder = gpu.device.createCommandEncoder();
     let old: Promise<GPUBuffer | undefined> = Promise.resolve(undefined);
