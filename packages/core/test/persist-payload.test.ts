@@ -16,7 +16,7 @@ Payload('plain data is written as JSON text and read back equal', () => {
 });
 
 Payload('values JSON would change (-0, NaN, ±Infinity, undefined, bigint, bytes) keep their exact value', () => {
-  const cases: unknown[] = [{ v: -0 }, { v: NaN }, { v: Infinity }, { v: -Infinity }, { v: undefined }, [undefined], { v: 10n }, { v: new Uint8Array([1, 2]) }, { v: new Map([[1, 2]]) }];
+  const cases: unknown[] = [{ v: -0 }, { v: NaN }, { v: Infinity }, { v: -Infinity }, [undefined], { v: 10n }, { v: new Uint8Array([1, 2]) }, { v: new Map([[1, 2]]) }, { v: new Date(0) }];
   for (const data of cases) {
     const bytes = encodePayload(data);
     assert.is(bytes[0], 0xff, `V8's format for ${String((data as { v?: unknown }).v)}`);
@@ -25,6 +25,15 @@ Payload('values JSON would change (-0, NaN, ±Infinity, undefined, bigint, bytes
   }
   // -0 survives inside an otherwise plain record: JSON would have written 0.
   assert.ok(Object.is((decodePayload(encodePayload({ a: [1, { b: -0 }] })) as { a: [number, { b: number }] }).a[1].b, -0));
+});
+
+Payload('a property holding undefined is left out of the JSON: reading it back gives undefined', () => {
+  const bytes = encodePayload({ graph: undefined, guards: [{ text: 'x', location: undefined }] });
+  assert.is(String.fromCharCode(bytes[0]!), '{', 'JSON text');
+  const back = decodePayload(bytes) as { graph?: unknown; guards: { text: string; location?: string }[] };
+  assert.is(back.graph, undefined);
+  assert.is(back.guards[0]!.location, undefined);
+  assert.is(back.guards[0]!.text, 'x');
 });
 
 Payload('bytes that are neither format throw (the cache counts a miss)', () => {

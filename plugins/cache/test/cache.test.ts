@@ -92,6 +92,26 @@ persisted('a cached compile asks the inspector less than tracing does: the funct
   }
 });
 
+persisted('a module with reassignable bindings: its functions are kept; a binding the frame reads is checked by its value', () => {
+  // V8 lists every binding of a module's scope as captured: a `let` the function never reads refused it.
+  const unread = project((s) => `${s}\nlet calls = 0;\nexport function bump() {\n  calls++;\n}\n`);
+  try {
+    assertFresh(runProgram(unread.program, unread.cache), 'first run');
+    assertHit(runProgram(unread.program, unread.cache));
+  } finally {
+    rmSync(unread.dir, { recursive: true, force: true });
+  }
+  const read = project((s) => `${s.replace('return h.softmax(-1);', 'return h.softmax(-1).mul(gain);')}\nlet gain = 1;\nexport function setGain(g) {\n  gain = g;\n}\nif (process.env.GAIN) setGain(Number(process.env.GAIN));\n`);
+  try {
+    assertFresh(runProgram(read.program, read.cache), 'first run');
+    // Another value of the binding: traced again, with eager's result (close() compares).
+    assertFresh(runProgram(read.program, read.cache, { GAIN: '3' }), 'another gain');
+    assertHit(runProgram(read.program, read.cache));
+  } finally {
+    rmSync(read.dir, { recursive: true, force: true });
+  }
+});
+
 persisted('a changed function source, captured value, closure shape or config misses', () => {
   const p = project();
   try {

@@ -133,8 +133,10 @@ export function functionPrint(fn: Function): FunctionPrint | undefined {
   const hash = fileHash(info.url);
   const primitives = primitiveCaptures(fn);
   if (!hash || !primitives || !textAt(info.url, info.line, info.column, text)) return undefined;
-  // A capture that may be reassigned is read on every call (guards on M); the trace kept none of them here.
-  for (const c of info.captures.values()) if (c.mutable) return undefined;
+  // Captures that may be reassigned need no refusal here: V8 lists every binding of a module's scope, so a
+  // `let` the function never reads would otherwise refuse every function of its module. One the trace read
+  // is guarded on every call (the frame's own, in M) or refuses the frame (another function's, frameRecord);
+  // a primitive one is also compared by value on load, like every primitive capture.
   return { text, file: { url: info.url, line: info.line, column: info.column, hash, primitives } };
 }
 
