@@ -13,6 +13,7 @@ import { webgpuPersistence } from './runtime/persist.js';
 import { initWebGpu } from './init.js';
 import { WORKGROUP } from './codegen/shader.js';
 import { holdsFloat64, hostTwins, onWebGpu } from './runtime/handoff.js';
+import { handoffRunner } from './runtime/cpu-program.js';
 import { Tensor } from '@kiln/tensor';
 
 /** float32/int32/bool kernels (bools stored as one int32 each), no float64 (WGSL has none). */
@@ -145,20 +146,23 @@ function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
 }
 
 /**
- * The call on the CPU's eager kernels when its tensor inputs are small and on the host (runtime/handoff.ts),
- * or undefined. A graph holding a webgpu constant always runs on the device.
+ * The call on the CPU when its tensor inputs are small and on the host (runtime/handoff.ts), or undefined:
+ * the CPU backend's compiled program, made on the first handoff (runtime/cpu-program.ts), else the eager
+ * kernels. A graph holding a webgpu constant always runs on the device.
  */
-function handoff(graph: Graph, gpu: GpuContext, eager: (inputs: readonly unknown[]) => unknown[]): (inputs: readonly unknown[]) => unknown[] | undefined {
+function handoff(graph: Graph, gpu: GpuContext, interpreter: (inputs: readonly unknown[]) => unknown[]): (inputs: readonly unknown[]) => unknown[] | undefined {
   const deviceConstants = graph.nodes.some((n) => n.kind === 'constant' && n.args[0] instanceof Tensor && n.args[0].device !== 'cpu');
   if (deviceConstants) return () => undefined;
+  const cpu = handoffRunner(graph, interpreter);
   return (inputs) => {
     const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
     const twins = hostTwins(tensors);
     if (!twins) return undefined;
     let next = 0;
-    const results = eager(inputs.map((x) => (x instanceof Tensor ? twins[next++] : x)));
+    const results = cpu.run(inputs.map((x) => (x instanceof Tensor ? twins[next++] : x)));
     if (holdsFloat64(results)) return undefined;
     gpu.stats.cpuCalls++;
+    if (cpu.compiled) gpu.stats.cpuPrograms++;
     return onWebGpu(gpu, results, tensors, twins) as unknown[];
   };
 }

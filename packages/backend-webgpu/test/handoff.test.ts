@@ -23,11 +23,11 @@ const gpuCompiler = new Compiler().use(webgpuBackendPlugin);
 const uniform = uniformSequence(11);
 
 /** What the device was asked to do while `body` ran. */
-async function deviceWork<T>(body: () => Promise<T>): Promise<{ result: T; dispatches: number; submits: number; readbacks: number; cpuCalls: number }> {
+async function deviceWork<T>(body: () => Promise<T>): Promise<{ result: T; dispatches: number; submits: number; readbacks: number; cpuCalls: number; cpuPrograms: number }> {
   const before = { ...gpu!.stats };
   const result = await body();
   const s = gpu!.stats;
-  return { result, dispatches: s.dispatches - before.dispatches, submits: s.submits - before.submits, readbacks: s.readbacks - before.readbacks, cpuCalls: s.cpuCalls - before.cpuCalls };
+  return { result, dispatches: s.dispatches - before.dispatches, submits: s.submits - before.submits, readbacks: s.readbacks - before.readbacks, cpuCalls: s.cpuCalls - before.cpuCalls, cpuPrograms: s.cpuPrograms - before.cpuPrograms };
 }
 
 function block(x: k.Tensor, m: k.Tensor) {
@@ -42,17 +42,18 @@ test('a compiled call on small host-resident inputs runs on the CPU and equals e
     const [x, m] = [uniform([rows, 9]), uniform([rows, 9]).gt(0)];
     const want = block(x, m);
     const [dx, dm] = [x.to('webgpu'), m.to('webgpu')];
-    const { result: got, dispatches, submits, readbacks, cpuCalls } = await deviceWork(async () => {
+    const { result: got, dispatches, submits, readbacks, cpuCalls, cpuPrograms } = await deviceWork(async () => {
       const r = fast(dx, dm);
       for (const t of [r.out, r.total, r.picked, r.back, r.argmax]) assert.is(t.device, 'webgpu');
       return { ...r, read: await Promise.all([r.out, r.total, r.picked, r.back, r.argmax].map((t) => t.cpu())) };
     });
     assert.is(dispatches + submits + readbacks, 0, `no device work for ${rows} rows`);
     assert.ok(cpuCalls >= 1);
+    assert.is(cpuPrograms, cpuCalls, 'each handed-off call runs the CPU backend\'s compiled program, not the interpreter');
     assert.is(got.rows, rows);
     const [out, total, picked, back, argmax] = got.read;
     assertClose(out!, want.out, 1e-6, 'softmax (the graph runs it decomposed)');
-    assertClose(total!, want.total, 0, 'sum');
+    assertClose(total!, want.total, 1e-6, 'sum (the CPU program adds in its own order)');
     assertClose(picked!, want.picked, 0, 'where');
     assertClose(back!, want.back, 0, 'a view of the input');
     assertClose(argmax!, want.argmax, 0, 'argmax (int32)');
@@ -78,7 +79,12 @@ test('inputs above the limit, inputs already in a GPU buffer, and a limit of 0 r
   // eager ops on small host tensors are handed off too, so their result stays on the host
   const chained = await deviceWork(async () => fast(onDevice).cpu());
   assert.is(chained.dispatches, 0);
-  assertClose(chained.result, f(small.exp().log()), 0, 'eager chain then compiled call');
+  assert.is(chained.cpuPrograms, 1, 'the handed-off call ran the CPU backend\'s compiled program');
+  const input = small.exp().log();
+  // The CPU program's fused sum adds in its own order: equal to the CPU backend's compiled call, bit for bit,
+  // and to eager within float32 rounding.
+  assertClose(chained.result, compile(f, { backend: 'cpu' })(input), 0, 'eager chain then compiled call, against the CPU backend');
+  assertClose(chained.result, f(input), 1e-6, 'eager chain then compiled call, against eager');
 });
 
 test('eager ops on small host tensors run on the CPU; mixing them with device-resident tensors moves them to the GPU', async () => {

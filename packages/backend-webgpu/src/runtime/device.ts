@@ -46,6 +46,8 @@ export interface GpuStats {
   recomputed: number;
   /** Eager ops and compiled calls run on the CPU because their inputs were small and on the host (runtime/handoff.ts). */
   cpuCalls: number;
+  /** Those of the compiled calls among them that ran the CPU backend's compiled program (runtime/cpu-program.ts). */
+  cpuPrograms: number;
 }
 
 export type DeviceResult = { readonly ok: true; readonly gpu: GpuContext } | { readonly ok: false; readonly reason: string };
@@ -105,7 +107,7 @@ async function open(): Promise<DeviceResult> {
   const info = adapter.info as GPUAdapterInfo | undefined;
   const description = [info?.vendor, info?.architecture, info?.device].filter((s) => s).join(' ') || 'unknown adapter';
   const pipelines = new Map<string, Promise<GPUComputePipeline>>();
-  const stats: GpuStats = { dispatches: 0, workgroups: 0, submits: 0, writes: 0, readbacks: 0, pipelines: 0, pipelineHits: 0, recomputed: 0, cpuCalls: 0 };
+  const stats: GpuStats = { dispatches: 0, workgroups: 0, submits: 0, writes: 0, readbacks: 0, pipelines: 0, pipelineHits: 0, recomputed: 0, cpuCalls: 0, cpuPrograms: 0 };
   return {
     ok: true,
     gpu: {
