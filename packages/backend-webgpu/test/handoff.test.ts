@@ -140,4 +140,23 @@ test('the limit is configurable and checked: configureWebGpu and KILN_WEBGPU_CPU
   assert.match(run('lots'), /KilnError: KILN_WEBGPU_CPU_HANDOFF="lots": the CPU handoff limit must be a whole number/);
 });
 
+test('without a CPU backend in the process, a handed-off compiled call runs on the interpreter and equals eager', async () => {
+  // A fresh process that never imports @kiln/backend-cpu: no CPU program can be made.
+  const probe = [
+    "import * as k from '@kiln/tensor'; import { Compiler, compile } from '@kiln/core'; import { registeredBackends } from '@kiln/lower';",
+    "import { initWebGpu, webgpuBackendPlugin } from '@kiln/backend-webgpu';",
+    "const status = await initWebGpu(); if (!status.ok) { console.log('no device'); process.exit(0); }",
+    'const c = new Compiler().use(webgpuBackendPlugin); await c.ready();',
+    'const f = (x) => x.mul(2).add(1).sum(-1);',
+    "const x = k.Tensor.fromData(Float32Array.from({ length: 32 }, (_, i) => Math.sin(i) * 3), [4, 8], 'float32');",
+    'const got = await compile(f, { compiler: c })(x.to(\'webgpu\')).data();',
+    'const { cpuCalls, cpuPrograms, dispatches } = status.gpu.stats;',
+    'console.log(JSON.stringify({ cpu: registeredBackends().some((b) => b.name === \'cpu\'), cpuCalls, cpuPrograms, dispatches, same: Array.from(got).every((v, i) => v === f(x).toTypedArray()[i]) }));',
+  ].join('\n');
+  const out = spawnSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx/esm', '--input-type=module', '-e', probe], { env: { ...process.env, KILN_WEBGPU_CPU_HANDOFF: String(DEFAULT_CPU_HANDOFF_ELEMENTS) }, encoding: 'utf8', cwd: import.meta.dirname });
+  const line = out.stdout.trim().split('\n').pop() ?? '';
+  if (line === 'no device') return;
+  assert.equal(JSON.parse(line || '{}'), { cpu: false, cpuCalls: 1, cpuPrograms: 0, dispatches: 0, same: true }, out.stderr);
+});
+
 Handoff.run();
