@@ -89,19 +89,15 @@ export function configureResident(changes: Partial<ResidentOptions> = {}): Reado
 }
 
 /**
- * One output of one program may hold a block past the pool's limits: its *spare*, held by one tensor at a
- * time. Without it, a loop that reads and disposes each result stayed copied out for good once the pool
- * was full of dead blocks that no major GC had returned yet (outputs of earlier loops that were not
- * disposed: a loop making only young garbage runs no major GC, and scavenges do not run finalizers), so
- * dispose() saved nothing there. With it such a loop writes every output into the block the previous one
- * gave back. When the spare is held by an output that was neither disposed nor collected, the next output
- * takes it over and the holder is *evicted*: its bytes are copied into a JS array that its tensors read
- * from then on (`ResidentBlock.evict`) — the one copy out the new output would otherwise have cost.
+ * One output of one program may hold a block past the pool's limits: its *spare*, busy from the output
+ * taking it until that output is disposed (or collected). Without it, a loop that reads and disposes each
+ * result stayed copied out for good once the pool was full of dead blocks that no major GC had returned
+ * yet (outputs of earlier loops that were not disposed: a loop making only young garbage runs no major
+ * GC, and scavenges do not run finalizers), so dispose() saved nothing there. With it such a loop writes
+ * every output into the block the previous one gave back: one warm block per program output, at most.
  */
 export class SpareSlot {
   busy = false;
-  /** The block holding the spare; weak, so that a dead holder is still collected (and its finalizer run). */
-  holder: WeakRef<ResidentBlock> | undefined;
 }
 
 /** One arena block that backs resident tensors. Its pointer is only read while a storage holds this. */
@@ -125,23 +121,10 @@ export class ResidentBlock implements ExternalBytes {
     this.pool.giveBack(this);
   }
 
-  /** Set once the bytes were copied out of the arena (`evict`): `cached` is then that JS copy, for good. */
-  evicted = false;
-
   /** The view, re-made when the memory grew (growth detaches the old buffer; a stale view reads length 0). */
   view(): TypedArray {
-    if (this.cached.buffer !== this.pool.arena.memory.buffer && !this.evicted) this.cached = this.pool.arena.view(this.dtype, this.ptr, this.numel);
+    if (this.cached.buffer !== this.pool.arena.memory.buffer) this.cached = this.pool.arena.view(this.dtype, this.ptr, this.numel);
     return this.cached;
-  }
-
-  /**
-   * Copies the bytes into a JS array that every storage over this block reads from now on (views and
-   * copy-on-write sharers all go through `view()`), so the arena block can be given back while tensors
-   * still read the values. Only between kernel runs: the caller gives the block back right after.
-   */
-  evict(): void {
-    this.cached = this.view().slice();
-    this.evicted = true;
   }
 }
 
@@ -186,23 +169,12 @@ export class ResidentPool {
   }
 
   /**
-   * Whether an output the limits refused may take its spare block instead: the slot is free (or its
-   * holder, alive, is evicted now), and the budget (0: resident outputs off) and `minBytes` allow it. The
-   * burst cap does not apply: after the first call the spare is the warm block its previous output gave back.
+   * Whether an output the limits refused may take its spare block instead: the slot is free, and the
+   * budget (0: resident outputs off) and `minBytes` allow it. The burst cap does not apply: after the first
+   * call the spare is the warm block its previous output gave back.
    */
   admitsSpare(spare: SpareSlot, bytes: number): boolean {
-    // held by an output that was not disposed: evict it (one copy out, as this output's would have been)
-    // and take over; a holder already collected waits for its finalizer, which gives its block back
-    const holder = spare.busy ? spare.holder?.deref() : undefined;
-    if (spare.busy && !holder) return false;
-    const freed = holder ? holder.blockBytes : 0;
-    if (bytes < options.minBytes || this.bytes + this.spareBytes - freed + bytes > options.budgetBytes) return false;
-    if (holder) {
-      this.registry.unregister(holder);
-      holder.evict();
-      this.returned(holder.ptr, holder.blockBytes, spare);
-    }
-    return true;
+    return !spare.busy && bytes >= options.minBytes && this.bytes + this.spareBytes + bytes <= options.budgetBytes;
   }
 
   /** Whether an input copied into a block of `bytes` may stay there (see `ResidentOptions.keepInputs`). */
@@ -230,7 +202,6 @@ export class ResidentPool {
     this.blocks++;
     if (spare) {
       spare.busy = true;
-      spare.holder = new WeakRef(block);
       this.spareBytes += blockBytes;
     } else {
       this.bytes += blockBytes;
@@ -256,7 +227,6 @@ export class ResidentPool {
     this.blocks--;
     if (spare) {
       spare.busy = false;
-      spare.holder = undefined;
       this.spareBytes -= bytes;
     } else {
       this.bytes -= bytes;
@@ -270,7 +240,7 @@ export class ResidentPool {
    */
   pointerOf(storage: Storage, offset: number, dtype: LoopDType): number | undefined {
     const block = storage.external;
-    if (!(block instanceof ResidentBlock) || block.pool !== this || block.dtype !== dtype || block.evicted) return undefined;
+    if (!(block instanceof ResidentBlock) || block.pool !== this || block.dtype !== dtype) return undefined;
     return block.ptr + offset * BYTES_PER_ELEMENT[dtype];
   }
 }
