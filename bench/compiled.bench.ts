@@ -18,7 +18,7 @@ const { jax, tf } = await initPeers();
 const { numpy: np, nn, jit } = jax;
 console.log(machineLine());
 console.log('median ms per call (interquartile range); Kiln and the wasm peers timed in interleaved rounds');
-console.log('kiln: the result as a tensor (large ones stay in wasm memory while the resident budget allows; see "where a read goes" below); kiln+read: also copied into a JS array, as the peers\' dataSync() does');
+console.log('kiln: the result as a tensor (kept in wasm memory when large); kiln+read: also copied into a JS array, as the peers\' dataSync() does');
 console.log('ratios are peer time / kiln+read time: > 1 means Kiln, result read back, is faster');
 console.log('ort-web / ort-node: ONNX Runtime session.run, awaited per call — figures include the promise round-trip\n');
 
@@ -49,7 +49,7 @@ function kiln(fn: Fn, args: k.Tensor[]) {
     y.dispose();
     return out;
   };
-  return { call: () => fast(...args), run: () => fast(...args), read: () => fast(...args).toTypedArray(), readDispose, eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, phases: phasesText(report.compilePhasesMs[0]), kernels: report.backends[0]?.kernels ?? 0 };
+  return { run: () => fast(...args), read: () => fast(...args).toTypedArray(), readDispose, eager: () => fn(...args), compileMs: report.compileTimesMs[0] ?? NaN, phases: phasesText(report.compilePhasesMs[0]), kernels: report.backends[0]?.kernels ?? 0 };
 }
 
 /** The same computation as an ONNX graph on both runtimes, checked against Kiln eager on the same inputs. */
@@ -79,26 +79,6 @@ const rows: [string, ReturnType<typeof kiln>, (() => unknown) | undefined, (() =
 // Adds a row; `ort` builds the ONNX graph of the same computation on input names x0, x1, ….
 async function row(name: string, kr: ReturnType<typeof kiln>, args: k.Tensor[], jaxFn?: () => unknown, tfFn?: () => unknown, ort?: (g: OnnxGraph, ...x: string[]) => string) {
   rows.push([name, kr, jaxFn, tfFn, ort && (await onnx(kr, args, ort))]);
-}
-
-/** The rows timed with readback in every pattern (issue #17's elementwise and softmax workloads). */
-const readRows = () => rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'));
-
-/**
- * Calls `fn` back to back: how many calls answered `true` (Kiln's: its output was kept in wasm memory;
- * undefined where `fn` does not answer a boolean), minor page faults per call and CPU ms per call.
- */
-function callProfile(fn: () => unknown, calls = 40): { calls: number; resident?: number; faults: number; cpuMs: number } {
-  for (let i = 0; i < 5; i++) fn();
-  let resident: number | undefined;
-  const before = process.resourceUsage();
-  for (let i = 0; i < calls; i++) {
-    const out = fn();
-    if (typeof out === 'boolean') resident = (resident ?? 0) + (out ? 1 : 0);
-  }
-  const after = process.resourceUsage();
-  const cpuMs = (after.userCPUTime + after.systemCPUTime - before.userCPUTime - before.systemCPUTime) / 1000 / calls;
-  return { calls, resident, faults: (after.minorPageFault - before.minorPageFault) / calls, cpuMs };
 }
 
 const hypot = (x: k.Tensor, y: k.Tensor) => x.mul(x).add(y.mul(y)).sqrt();
@@ -207,63 +187,22 @@ for (const [name, kr, jaxFn, tfFn, ort] of rows) {
 }
 
 // The same rows with the event loop turning before each call (outside the timing), as an app's requests
-// do. Turns alone do not make Kiln's outputs resident again: a dead output's block comes back only when a
-// major GC has run its finalizer, and such a loop makes only young garbage (backend-cpu README, "What
-// reading a result costs"). So an undisposed kiln+read allocates twice per call here too, and
-// kiln+read+dispose, which tells Kiln the output died as the peers' code does (tidy/dispose, jax-js's
-// consuming dataSync), allocates once.
+// do: Kiln's outputs then stay resident and a read is one allocation, as for the peers (in the
+// back-to-back loop above Kiln allocates twice per read: backend-cpu README, "What reading a result costs").
 console.log('\nwith a macrotask between calls (not timed), result read back; median ms (interquartile range)');
-for (const [name, kr, jaxFn, tfFn] of readRows()) {
-  const [readT, disposeT, jaxT, tfT] = await interleavedStatsWithTurns([kr.read, kr.readDispose, jaxFn!, tfFn!], 15, 3000);
-  printSpreadRow(name, { 'kiln+read': readT, 'kiln+read+dispose': disposeT, jax: jaxT, tfjs: tfT });
+for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
+  const [readT, jaxT, tfT] = await interleavedStatsWithTurns([kr.read, jaxFn!, tfFn!], 15, 3000);
+  printSpreadRow(name, { 'kiln+read': readT, jax: jaxT, tfjs: tfT });
 }
 
 // Back to back again, each result disposed once read (as tfjs's readTf does with dispose(), and as jax-js's
 // dataSync() consumes its array): the output block goes back to the arena at once, so the next call writes
 // into the same warm block and a read is one allocation (Tensor.dispose, backend-cpu README).
 console.log('\nback to back, result read back then dispose()d; median ms (interquartile range)');
-for (const [name, kr, jaxFn, tfFn] of readRows()) {
+for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
   // not interleaved with kr.read: its undisposed outputs would take the burst allowance dispose gives back
   const [disposeT, jaxT, tfT] = interleavedStats([kr.readDispose, jaxFn!, tfFn!], 15, 3000);
   printSpreadRow(name, { 'kiln+read+dispose': disposeT, jax: jaxT, tfjs: tfT }, 'kiln+read+dispose');
-}
-
-// Where a read goes (the profile behind the rows above, in counts that do not depend on the machine's
-// load): outputs Kiln kept resident, and minor page faults per call. A fresh 4 MB JS array costs ≈ 1,024
-// faults (4 KiB pages) wherever the allocator hands out pages the OS took back, so the counts show how
-// many fresh arrays each way of calling makes; CPU ms per call (this process, all threads) beside them.
-// Each contender runs alone here, 40 calls back to back after 5 warm-up calls.
-console.log('\nwhere a read goes, back to back: outputs kept resident | minor page faults per call | CPU ms per call');
-for (const [name, kr, jaxFn, tfFn] of readRows()) {
-  const resident = (y: k.Tensor) => y.storage.external !== null;
-  const contenders: Record<string, () => unknown> = {
-    kiln: () => resident(kr.call()),
-    'kiln+read': () => {
-      const y = kr.call();
-      y.toTypedArray();
-      return resident(y);
-    },
-    'kiln+read+dispose': () => {
-      const y = kr.call();
-      const kept = resident(y);
-      y.toTypedArray();
-      y.dispose();
-      return kept;
-    },
-    'kiln+dispose': () => {
-      const y = kr.call();
-      const kept = resident(y);
-      y.dispose();
-      return kept;
-    },
-    jax: jaxFn!,
-    tfjs: tfFn!,
-  };
-  const cells = Object.entries(contenders).map(([label, fn]) => {
-    const p = callProfile(fn);
-    return `${label} ${p.resident === undefined ? '' : `${p.resident}/${p.calls} resident, `}${p.faults.toFixed(0)} faults, ${p.cpuMs.toFixed(2)} ms`;
-  });
-  console.log(`${name.padEnd(22)} ${cells.join(' | ')}`);
 }
 
 // The demo's models, with jax-js and tfjs versions of them: models.bench.ts.

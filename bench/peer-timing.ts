@@ -73,9 +73,8 @@ export async function interleavedMediansAsync(fns: readonly (() => Promise<unkno
 
 /**
  * interleavedStats with a macrotask (`setTimeout(0)`) before every call, outside the timed region: the
- * pattern of an app, whose requests or frames let the event loop turn between calls, so per-turn budgets
- * reset and finalizers may run (only for what a major GC found dead: backend-cpu README, "What reading a
- * result costs").
+ * pattern of an app, whose requests or frames let the event loop turn between calls, so finalizers run and
+ * per-turn budgets reset (Kiln's resident outputs: backend-cpu README, "What reading a result costs").
  */
 export async function interleavedStatsWithTurns(fns: readonly (() => unknown)[], minRounds: number, budgetMs = 4000): Promise<Spread[]> {
   const turn = () => new Promise((r) => setTimeout(r, 0));

@@ -20,8 +20,7 @@ export async function drainPool(): Promise<void> {
   }
 }
 
-/** Whether the tensor's bytes are in the arena (a block evicted by a later output's spare is not). */
-export const isResident = (t: k.Tensor): boolean => t.storage.external instanceof ResidentBlock && !t.storage.external.evicted;
+export const isResident = (t: k.Tensor): boolean => t.storage.external instanceof ResidentBlock;
 
 /** A JS-array copy of a tensor: the eager reference never touches the arena. */
 export const js = (t: k.Tensor): k.Tensor => k.Tensor.fromData(t.toTypedArray(), t.shape, t.dtype);

@@ -88,22 +88,6 @@ export function configureResident(changes: Partial<ResidentOptions> = {}): Reado
   return { ...options };
 }
 
-/**
- * One output of one program may hold a block past the pool's limits: its *spare*, held by one tensor at a
- * time. Without it, a loop that reads and disposes each result stayed copied out for good once the pool
- * was full of dead blocks that no major GC had returned yet (outputs of earlier loops that were not
- * disposed: a loop making only young garbage runs no major GC, and scavenges do not run finalizers), so
- * dispose() saved nothing there. With it such a loop writes every output into the block the previous one
- * gave back. When the spare is held by an output that was neither disposed nor collected, the next output
- * takes it over and the holder is *evicted*: its bytes are copied into a JS array that its tensors read
- * from then on (`ResidentBlock.evict`) — the one copy out the new output would otherwise have cost.
- */
-export class SpareSlot {
-  busy = false;
-  /** The block holding the spare; weak, so that a dead holder is still collected (and its finalizer run). */
-  holder: WeakRef<ResidentBlock> | undefined;
-}
-
 /** One arena block that backs resident tensors. Its pointer is only read while a storage holds this. */
 export class ResidentBlock implements ExternalBytes {
   private cached: TypedArray;
@@ -114,8 +98,6 @@ export class ResidentBlock implements ExternalBytes {
     readonly numel: number,
     readonly dtype: LoopDType,
     readonly blockBytes: number,
-    /** Set when the block is an output's spare (see SpareSlot), to free the slot when the block comes back. */
-    readonly spare?: SpareSlot,
   ) {
     this.cached = pool.arena.view(dtype, ptr, numel);
   }
@@ -125,32 +107,17 @@ export class ResidentBlock implements ExternalBytes {
     this.pool.giveBack(this);
   }
 
-  /** Set once the bytes were copied out of the arena (`evict`): `cached` is then that JS copy, for good. */
-  evicted = false;
-
   /** The view, re-made when the memory grew (growth detaches the old buffer; a stale view reads length 0). */
   view(): TypedArray {
-    if (this.cached.buffer !== this.pool.arena.memory.buffer && !this.evicted) this.cached = this.pool.arena.view(this.dtype, this.ptr, this.numel);
+    if (this.cached.buffer !== this.pool.arena.memory.buffer) this.cached = this.pool.arena.view(this.dtype, this.ptr, this.numel);
     return this.cached;
-  }
-
-  /**
-   * Copies the bytes into a JS array that every storage over this block reads from now on (views and
-   * copy-on-write sharers all go through `view()`), so the arena block can be given back while tensors
-   * still read the values. Only between kernel runs: the caller gives the block back right after.
-   */
-  evict(): void {
-    this.cached = this.view().slice();
-    this.evicted = true;
   }
 }
 
 /** The resident blocks of one arena: how many bytes are out, and releasing them once unreachable. */
 export class ResidentPool {
-  /** Bytes of blocks handed out and not yet released (spares not included: see `spareBytes`). */
+  /** Bytes of blocks handed out and not yet released. */
   bytes = 0;
-  /** Bytes of spare blocks out (SpareSlot): past the pool's limits, within its budget. */
-  spareBytes = 0;
   blocks = 0;
   /** Bytes handed out since the event loop last turned (reset by a timer armed at the first of them). */
   burst = 0;
@@ -159,9 +126,11 @@ export class ResidentPool {
    * best measure of the live set the pool has (dead blocks are only known dead when a finalizer runs).
    */
   private liveAfterCollect = 0;
-  // The held value must not reference the block, or it would never die: pointer, size and spare slot only.
-  private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number; spare?: SpareSlot }>(({ ptr, bytes, spare }) => {
-    this.returned(ptr, bytes, spare);
+  // The held value is the pointer and size only: it must not reference the block, or it would never die.
+  private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => {
+    this.arena.release(ptr);
+    this.bytes -= bytes;
+    this.blocks--;
     this.liveAfterCollect = this.bytes;
   });
 
@@ -185,26 +154,6 @@ export class ResidentPool {
     return bytes >= options.minBytes && this.bytes + bytes <= this.limit() && this.burst + bytes <= options.burstBytes;
   }
 
-  /**
-   * Whether an output the limits refused may take its spare block instead: the slot is free (or its
-   * holder, alive, is evicted now), and the budget (0: resident outputs off) and `minBytes` allow it. The
-   * burst cap does not apply: after the first call the spare is the warm block its previous output gave back.
-   */
-  admitsSpare(spare: SpareSlot, bytes: number): boolean {
-    // held by an output that was not disposed: evict it (one copy out, as this output's would have been)
-    // and take over; a holder already collected waits for its finalizer, which gives its block back
-    const holder = spare.busy ? spare.holder?.deref() : undefined;
-    if (spare.busy && !holder) return false;
-    const freed = holder ? holder.blockBytes : 0;
-    if (bytes < options.minBytes || this.bytes + this.spareBytes - freed + bytes > options.budgetBytes) return false;
-    if (holder) {
-      this.registry.unregister(holder);
-      holder.evict();
-      this.returned(holder.ptr, holder.blockBytes, spare);
-    }
-    return true;
-  }
-
   /** Whether an input copied into a block of `bytes` may stay there (see `ResidentOptions.keepInputs`). */
   admitsInput(bytes: number): boolean {
     return options.keepInputs && this.admits(bytes);
@@ -220,23 +169,16 @@ export class ResidentPool {
 
   /**
    * Takes ownership of an arena block (`blockBytes` as allocated) and returns a storage over its first
-   * `numel` elements. The caller must not release the block afterwards, nor keep its pointer. With
-   * `spare`, the block is that output's spare (admitted by `admitsSpare`), outside the limits.
+   * `numel` elements. The caller must not release the block afterwards, nor keep its pointer.
    */
-  adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType, spare?: SpareSlot): Storage {
+  adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType): Storage {
     this.arena.hold(ptr);
-    const block = new ResidentBlock(this, ptr, numel, dtype, blockBytes, spare);
-    this.registry.register(block, spare ? { ptr, bytes: blockBytes, spare } : { ptr, bytes: blockBytes }, block);
+    const block = new ResidentBlock(this, ptr, numel, dtype, blockBytes);
+    this.registry.register(block, { ptr, bytes: blockBytes }, block);
+    this.bytes += blockBytes;
     this.blocks++;
-    if (spare) {
-      spare.busy = true;
-      spare.holder = new WeakRef(block);
-      this.spareBytes += blockBytes;
-    } else {
-      this.bytes += blockBytes;
-      if (this.burst === 0) afterTurn(() => (this.burst = 0));
-      this.burst += blockBytes;
-    }
+    if (this.burst === 0) afterTurn(() => (this.burst = 0));
+    this.burst += blockBytes;
     return Storage.fromExternal(block, dtype);
   }
 
@@ -246,21 +188,10 @@ export class ResidentPool {
    */
   giveBack(block: ResidentBlock): void {
     if (!this.registry.unregister(block)) return; // already given back
-    this.returned(block.ptr, block.blockBytes, block.spare);
-    if (!block.spare) this.burst = Math.max(0, this.burst - block.blockBytes);
-  }
-
-  /** A block is back (collected or disposed): to the arena, off the counts, its spare slot free again. */
-  private returned(ptr: number, bytes: number, spare: SpareSlot | undefined): void {
-    this.arena.release(ptr);
+    this.arena.release(block.ptr);
+    this.bytes -= block.blockBytes;
     this.blocks--;
-    if (spare) {
-      spare.busy = false;
-      spare.holder = undefined;
-      this.spareBytes -= bytes;
-    } else {
-      this.bytes -= bytes;
-    }
+    this.burst = Math.max(0, this.burst - block.blockBytes);
   }
 
   /**
@@ -270,7 +201,7 @@ export class ResidentPool {
    */
   pointerOf(storage: Storage, offset: number, dtype: LoopDType): number | undefined {
     const block = storage.external;
-    if (!(block instanceof ResidentBlock) || block.pool !== this || block.dtype !== dtype || block.evicted) return undefined;
+    if (!(block instanceof ResidentBlock) || block.pool !== this || block.dtype !== dtype) return undefined;
     return block.ptr + offset * BYTES_PER_ELEMENT[dtype];
   }
 }
