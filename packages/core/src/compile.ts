@@ -2,9 +2,6 @@
 // traces the frame into a graph (or records why it must run eagerly) and adds an entry, up to the limit.
 import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
 import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
-import { backendNames } from './backends/names.js';
-import { Compiler as CompilerClass } from './compiler.js';
-import { KilnConfigError } from './config/index.js';
 import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
@@ -20,6 +17,8 @@ import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
 import { getDefaultCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
 import { PluginError } from './hooks.js';
+import { describeValue, validateCompileOptions } from './compile-options.js';
+import type { CompileOptions } from './compile-options.js';
 import type { FrameCompileInfo, FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
@@ -37,22 +36,8 @@ import type { FrameRecord } from './persist/frame-cache.js';
 import { notePersist } from './persist/notes.js';
 import type { PersistentCacheKey } from './hooks.js';
 
-export interface CompileOptions {
-  /**
-   * A backend added through hooks.backends (a config plugin, or registerBackend). `eager` (the graph
-   * Interpreter) is built in; `auto` (the default) is the available backend with the highest priority.
-   */
-  readonly backend?: string;
-  /** true: every dimension dynamic from the start; false: never; default: automatic dynamic. */
-  readonly dynamic?: boolean;
-  /** Raise instead of falling back to eager when the frame cannot be captured as one graph. */
-  readonly fullgraph?: boolean;
-  /** Cache entries per code location before the frame runs eagerly (default 8). */
-  readonly recompileLimit?: number;
-  /** The compiler whose config and hooks apply (default: getDefaultCompiler(), see configure()). */
-  readonly compiler?: Compiler;
-}
-
+export type { CompileOptions } from './compile-options.js';
+export { validateCompileOptions } from './compile-options.js';
 export type { BreakRecord, CompileObserver } from './cache.js';
 
 const markedDims = new WeakMap<Tensor, Set<number>>();
@@ -83,40 +68,6 @@ export function markDynamic(t: Tensor, dim: number | readonly number[]): void {
   const set = markedDims.get(t) ?? new Set<number>();
   for (const d of dims as number[]) set.add(d < 0 ? d + t.ndim : d);
   markedDims.set(t, set);
-}
-
-function describeValue(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return `array [${x.map((e) => (typeof e === 'string' ? `'${e}'` : String(e))).join(', ')}]`;
-  if (typeof x === 'string') return `string '${x}'`;
-  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
-  return `${typeof x} ${String(x)}`;
-}
-
-const OPTION_KEYS = ['backend', 'dynamic', 'fullgraph', 'recompileLimit', 'compiler'] as const;
-
-/** Checks compile()'s options up front: a typo or a wrong type must not silently change what compiles. */
-export function validateCompileOptions(options: unknown, api = 'compile'): CompileOptions {
-  if (options === undefined) return {};
-  const where = `${api}() options`;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new KilnConfigError(where, '<root>', `must be an object, got ${describeValue(options)}`, `call ${api}(fn, { backend: 'eager' }) or ${api}(fn)`);
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new KilnConfigError(where, key, 'unknown option', `known options: ${OPTION_KEYS.join(', ')}`);
-    }
-  }
-  const bad = (key: string, what: string, hint?: string) => {
-    throw new KilnConfigError(where, key, `must be ${what}, got ${describeValue(o[key])}`, hint);
-  };
-  if (o.backend !== undefined && (typeof o.backend !== 'string' || o.backend === '')) bad('backend', 'a backend name (a string)', `registered backends: auto, ${backendNames().join(', ')}`);
-  if (o.dynamic !== undefined && typeof o.dynamic !== 'boolean') bad('dynamic', 'true or false', 'leave it out for automatic dynamic shapes');
-  if (o.fullgraph !== undefined && typeof o.fullgraph !== 'boolean') bad('fullgraph', 'true or false');
-  if (o.recompileLimit !== undefined && !(Number.isInteger(o.recompileLimit) && (o.recompileLimit as number) > 0)) bad('recompileLimit', 'a positive integer', 'the default is 8');
-  if (o.compiler !== undefined && !(o.compiler instanceof CompilerClass)) bad('compiler', 'a Compiler (from createCompiler() or configure())');
-  return o as CompileOptions;
 }
 
 /** Whether `name` is `auto` or a backend the compiler's hooks list (availability is checked at compile). */
