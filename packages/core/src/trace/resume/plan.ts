@@ -42,6 +42,17 @@ export interface SplitLayout {
   readonly continuations: readonly Continuation[];
 }
 
+/**
+ * Where a frame split, as plain data: with the function's parsed source, layoutSplit makes the same layout
+ * again (what the persistent cache keeps of a split, so a later process skips the restarted trace).
+ */
+export interface SplitPoint {
+  readonly statementIndex: number;
+  readonly mode: SplitLayout['mode'];
+  /** Names bound in the frame scope when tracing stopped before the statement (layoutSplit's `inScope`). */
+  readonly inScope: readonly string[];
+}
+
 export class NotSplittable extends Error {}
 
 function fail(reason: string): never {
