@@ -4,7 +4,7 @@ import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
 import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
 import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches } from './cache.js';
-import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry, SplitEntry } from './cache.js';
+import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
 import { describeFailedGuard } from './guards/failure.js';
 import type { GuardEntry } from './guards/builder.js';
@@ -24,16 +24,16 @@ import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { CalleeContext } from './trace/resume/callees.js';
 import { backendBeforeBreak, compileTrace } from './entry.js';
-import type { PassedGraph } from './entry.js';
-import { logBreakOnce, restoreSplit, splitFrame } from './trace/resume/split.js';
-import type { KeptSplit, SplitContext } from './trace/resume/split.js';
+import { logBreakOnce, splitFrame } from './trace/resume/split.js';
+import type { SplitContext } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
 import { fillTemplate, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
-import type { FrameTrace } from './trace/trace-frame.js';
 import type { FrameTracer } from './trace/frame.js';
-import { frameKey, frameRecord, loadFrame, storeFrame, withSplit } from './persist/frame-cache.js';
+import { frameKey, frameRecord, storeFrame, withSplit } from './persist/frame-cache.js';
 import type { FrameRecord, NotKept } from './persist/frame-cache.js';
+import { restoreTrace, restoredSplit, storeSplit } from './persist/frame-restore.js';
+import type { RestoredTrace } from './persist/frame-restore.js';
 import { notePersist } from './persist/notes.js';
 import type { PersistentCacheKey } from './hooks.js';
 
@@ -287,10 +287,13 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     // Only a frame's first compile in a process is kept and reused: a later one depends on what came before
     // (automatic dynamic sizes), which another process's first compile would not make.
     key = cache.entries.length === 0 && cache.autoDynamic.size === 0 ? persistentKey(state, fn) : undefined;
-    restored = key ? restoreTrace(state, key, fn, thisArg, args, tag) : undefined;
+    restored = key ? restoreTrace(state.compiler, key, fn, captureNamesOf(fn), { L: args, T: thisArg, C: state.captures, readMutable: (reads) => readMutable(reads, fn) }, tag) : undefined;
     if (restored?.split) {
       const entry = restoredSplit(split.context, restored.split, key!, tag);
-      if (entry) return entry;
+      if (entry) {
+        entryConstants.set(entry, entry.constants);
+        return entry;
+      }
       restored = { kept: restored.kept };
     }
     const trace = restored?.trace ?? traceFrame(tracer(), fn, thisArg, args);
@@ -429,49 +432,6 @@ function splitContext(state: FrameState, fn: Function, thisArg: unknown, args: u
     return context.compileTrace(trace, passed);
   };
   return { context, recording, recorded: () => record };
-}
-
-/** A split entry made from a persistent cache's record, or undefined (logged) when the frame must be traced. */
-function restoredSplit(context: SplitContext, kept: NonNullable<RestoredTrace['split']>, key: PersistentCacheKey, tag: string): CacheEntry | undefined {
-  const made = restoreSplit({ ...context, trace: kept.trace, passed: kept.passed, at: kept.kept.at, record: kept.kept.record });
-  if ('why' in made) {
-    log('cache', tag, `kept split of ${key.label} not used (${made.why ?? 'no layout'}); tracing it again`);
-    return undefined;
-  }
-  entryConstants.set(made.entry, made.entry.constants);
-  notePersist(made.entry, tag, `${key.label} loaded from the persistent cache (guards re-checked; splits at the graph break at ${formatLocation(kept.kept.record.location)})`, false);
-  return made.entry;
-}
-
-/** Offers a split frame's record (the graph before the break and where it split) to the persistent cache. */
-function storeSplit(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | NotKept | undefined, entry: SplitEntry, kept: readonly FrameRecord[], tag: string): void {
-  storeFrame(compiler, key, record, entry, kept);
-  const where = `it splits at the graph break at ${formatLocation(entry.break.location)}`;
-  notePersist(entry, tag, record && 'notKept' in record ? `${key.label} not kept in the persistent cache: ${record.notKept} (${where})` : `${key.label} offered to the persistent cache (${where})`);
-}
-
-/** A trace kept by a persistent cache whose guards pass for this call, with its extra outputs (none). */
-function restoreTrace(state: FrameState, key: PersistentCacheKey, fn: Function, thisArg: unknown, args: unknown[], tag: string): RestoredTrace {
-  const found = loadFrame(state.compiler, key, fn, captureNamesOf(fn), { L: args, T: thisArg, C: state.captures, readMutable: (reads) => readMutable(reads, fn) });
-  if (!found) return { kept: [] };
-  if ('stale' in found) {
-    log('cache', tag, `kept entries for ${key.label} not used (${found.stale}); tracing it again`);
-    return { kept: found.kept };
-  }
-  log('cache', tag, `${key.label} loaded from the persistent cache (guards re-checked)`);
-  if (found.split) return { split: { trace: found.trace, passed: found.passed, kept: found.split }, kept: [] };
-  return { trace: { ...found.trace, extra: [] }, passed: found.passed, kept: [] };
-}
-
-/**
- * A persistent cache's answer: a trace to use (`split`: the code before a graph break, and where the frame
- * splits), or the records kept for the key (stored again with the new one).
- */
-interface RestoredTrace {
-  readonly trace?: FrameTrace & { readonly extra: readonly never[] };
-  readonly passed?: PassedGraph | undefined;
-  readonly split?: { readonly trace: FrameTrace; readonly passed: PassedGraph | undefined; readonly kept: KeptSplit };
-  readonly kept: readonly FrameRecord[];
 }
 
 /** How eager code run by a frame reaches compiled callees: compile() with this frame's compiler and options. */
