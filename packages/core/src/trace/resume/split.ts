@@ -122,7 +122,9 @@ export function restoreSplit(req: RestoreRequest): SplitResult {
   if (!parsed || parsed.node.expression) return { why: 'the function does not parse as it did' };
   let layout: SplitLayout;
   try {
-    layout = layoutSplit(parsed, frameCaptureNames(req.fn), req.at.statementIndex, new Set(req.at.inScope), req.at.mode);
+    // Which captured bindings may be reassigned is a fact of the file's text, which the cache checked is
+    // unchanged, and the kept split was made only where none that the code after the break reads may be.
+    layout = layoutSplit(parsed, frameCaptureNames(req.fn), req.at.statementIndex, new Set(req.at.inScope), req.at.mode, () => false);
   } catch (err) {
     if (err instanceof NotSplittable) return { why: err.message };
     throw err;
