@@ -3,12 +3,13 @@
 // graphs, guards and breaks a fresh compile shows and eager's result; whatever a fresh compile would make
 // differently (an edited file, another captured value, another config, another branch taken) is traced again.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { encodeEntry } from '../src/store.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const fixtures = join(import.meta.dirname, 'fixtures');
@@ -25,6 +26,7 @@ interface Run {
   readonly shown: Record<string, unknown>;
   /** Lines the statement run eagerly at the first break printed (compiled call, then eager call). */
   readonly eagerLines: number;
+  readonly stderr: string;
 }
 
 function run(dir: string, env: Record<string, string> = {}, config: object = {}): Run {
@@ -36,7 +38,7 @@ function run(dir: string, env: Record<string, string> = {}, config: object = {})
   assert.is(r.status, 0, `driver failed:\n${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<Run, 'eagerLines'>;
   assert.ok(out.maxDiff < 1e-5, `compiled differs from eager by ${out.maxDiff}`);
-  return { ...out, eagerLines: r.stderr.split('\n').filter((l) => l === 'rows 3').length };
+  return { ...out, eagerLines: r.stderr.split('\n').filter((l) => l === 'rows 3').length, stderr: r.stderr };
 }
 
 function inProject(body: (dir: string, edit: (from: string, to: string) => void) => void): void {
@@ -116,6 +118,35 @@ Split('an edited file: the code after the break, or another function of the same
     // The functions' text and position are unchanged; the file is not (locations could have moved).
     edit("'edited below'", "'edited again, elsewhere'");
     assert.equal(how(run(dir)), ['trace', 'trace', 'trace']);
+  });
+});
+
+/** Rewrites the kept records of the frame entry whose function's text starts with `function ${name}(`. */
+function editFrameEntry(dir: string, name: string, change: (record: Record<string, any>) => void): void {
+  const cache = join(dir, '.kiln-cache');
+  for (const file of readdirSync(cache).filter((f) => f.startsWith('frame-'))) {
+    const bytes = readFileSync(join(cache, file));
+    const head = 10 + 8; // magic, then the key's and the payload's lengths
+    const keyBytes = bytes.readUInt32LE(10);
+    const keyText = bytes.subarray(head, head + keyBytes).toString('utf8');
+    const payload = JSON.parse(bytes.subarray(head + keyBytes, head + keyBytes + bytes.readUInt32LE(14)).toString('utf8'));
+    if (!payload.records[0].top.text.startsWith(`function ${name}(`)) continue;
+    payload.records.forEach(change);
+    writeFileSync(join(cache, file), encodeEntry(keyText, Buffer.from(JSON.stringify(payload))));
+    return;
+  }
+  assert.unreachable(`no frame entry for ${name}`);
+}
+
+Split('a kept split whose layout does not come out the same again is not used: the frame is traced, with eager\'s result', () => {
+  inProject((dir) => {
+    run(dir);
+    // As if the layout were made differently now: the live locals it kept are not the ones it makes.
+    editFrameEntry(dir, 'run', (record) => record.split.at.liveNames.push('extra'));
+    const r = run(dir, { KILN_LOGS: 'cache' });
+    assert.equal(how(r), ['trace', 'load', 'load']);
+    assert.match(r.stderr, /kept split of frame 'run' not used \(the kept graph does not output the live locals of this layout\); tracing it again/);
+    assert.is(r.eagerLines, 2);
   });
 });
 

@@ -165,7 +165,7 @@ function isSplit(s: KeptSplit | undefined): boolean {
   const { at, record } = s;
   return (
     typeof at === 'object' && at !== null && Number.isInteger(at.statementIndex) && (at.mode === 'statement' || at.mode === 'test') &&
-    Array.isArray(at.inScope) && at.inScope.every((n) => typeof n === 'string') && typeof record === 'object' && record !== null && typeof record.reason === 'string'
+    [at.inScope, at.liveNames].every((names) => Array.isArray(names) && names.every((n) => typeof n === 'string')) && typeof record === 'object' && record !== null && typeof record.reason === 'string'
   );
 }
 

@@ -21,7 +21,7 @@ export function restoredSplit(context: SplitContext, kept: NonNullable<RestoredT
     log('cache', tag, `kept split of ${key.label} not used (${made.why ?? 'no layout'}); tracing it again`);
     return undefined;
   }
-  notePersist(made.entry, tag, `${key.label} loaded from the persistent cache (guards re-checked; splits at the graph break at ${formatLocation(kept.kept.record.location)})`, false);
+  notePersist(made.entry, tag, `${key.label} loaded from the persistent cache (guards re-checked; splits at the graph break at ${formatLocation(kept.kept.record.location)})`);
   return made.entry;
 }
 
@@ -40,8 +40,9 @@ export function restoreTrace(compiler: Compiler, key: PersistentCacheKey, fn: Fu
     log('cache', tag, `kept entries for ${key.label} not used (${found.stale}); tracing it again`);
     return { kept: found.kept };
   }
-  log('cache', tag, `${key.label} loaded from the persistent cache (guards re-checked)`);
+  // A split is logged once its layout is made again (restoredSplit).
   if (found.split) return { split: { trace: found.trace, passed: found.passed, kept: found.split }, kept: [] };
+  log('cache', tag, `${key.label} loaded from the persistent cache (guards re-checked)`);
   return { trace: { ...found.trace, extra: [] }, passed: found.passed, kept: [] };
 }
 

@@ -51,6 +51,8 @@ export interface SplitPoint {
   readonly mode: SplitLayout['mode'];
   /** Names bound in the frame scope when tracing stopped before the statement (layoutSplit's `inScope`). */
   readonly inScope: readonly string[];
+  /** The layout's live locals, in order (the outputs of the graph before the break): checked on restore. */
+  readonly liveNames: readonly string[];
 }
 
 export class NotSplittable extends Error {}

@@ -95,7 +95,7 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   checkLiveViews(tracer, layout, liveValues);
   const effects = recordedEffects(tracer);
   const trace = finishFrame(tracer, liveValues, effects.values, true);
-  const at: SplitPoint = { statementIndex: k, mode: layout.mode, inScope: [...inScope] };
+  const at: SplitPoint = { statementIndex: k, mode: layout.mode, inScope: [...inScope], liveNames: layout.liveNames };
   const replay = trace.extra.length ? () => buildReplay(effects, trace.extra, trace.constants) : undefined;
   return assembleSplit(req, { parsed, layout, at, trace, replay, passed: undefined, restored: false }, (resumeNames) => resumedRecord(req, layout, resumeNames));
 }
@@ -130,8 +130,10 @@ export function restoreSplit(req: RestoreRequest): SplitResult {
     throw err;
   }
   const { output } = req.trace;
-  // The graph before the break outputs the live locals, one template item each.
-  if (output.kind !== 'array' || output.items.length !== layout.liveNames.length) return { why: 'the kept graph does not output the live locals of this layout' };
+  // The graph before the break outputs the live locals, one template item each, in the layout's order.
+  const live = req.at.liveNames;
+  const sameLive = live.length === layout.liveNames.length && live.every((n, i) => n === layout.liveNames[i]);
+  if (!sameLive || output.kind !== 'array' || output.items.length !== live.length) return { why: 'the kept graph does not output the live locals of this layout' };
   const trace = { ...req.trace, extra: [] };
   return { entry: assembleSplit(req, { parsed, layout, at: req.at, trace, replay: undefined, passed: req.passed, restored: true }, () => req.record) };
 }
