@@ -17,7 +17,7 @@
 // `import.meta.url` keeps meaning the module it was written in (packages find their package.json, sources and
 // code stamps from it): each use is rewritten to that module's URL, computed from the bundle's own.
 // Usage: node scripts/bundle-packages.mjs   (run by `pnpm build`)
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
@@ -29,12 +29,21 @@ const BUNDLED_PACKAGES = {
   tensor: ['size.js', 'dtype.js', 'errors.js'],
 };
 /**
- * Packages whose classes and functions keep their own names in the bundle (esbuild's keepNames): esbuild
- * renames a class that refers to itself (`var Tensor = class _Tensor`), and users see @kiln/tensor's names
- * (`Tensor.name`, `x.constructor.name`, inspected tensors, guard texts). The tracer reads the `__name` helper
- * this adds as an identity.
+ * Packages whose classes keep their own names in the bundle. esbuild renames a class that refers to itself
+ * (`var Tensor = class _Tensor`), and users see @kiln/tensor's class names (`Tensor.name`, inspected tensors,
+ * guard texts). Not esbuild's keepNames: it wraps every named function, inner ones included, in a `__name()`
+ * call that redefines `name` each time the function is created (2 ms of the policy's import alone, and per
+ * call on eager paths that make closures); only the renamed classes get their name back, once, at the end.
  */
-const KEEP_NAMES = new Set(['tensor']);
+const KEEP_CLASS_NAMES = new Set(['tensor']);
+
+async function restoreClassNames(file) {
+  const text = await readFile(file, 'utf8');
+  const renamed = [...text.matchAll(/^var ([A-Za-z_$][\w$]*) = class _\1\b/gm)].map((m) => m[1]);
+  if (renamed.length === 0) return;
+  const fixes = renamed.map((n) => `Object.defineProperty(${n}, "name", { value: ${JSON.stringify(n)}, configurable: true });`);
+  await writeFile(file, `${text}\n// Class names esbuild changed (self-referencing classes), restored by scripts/bundle-packages.mjs.\n${fixes.join('\n')}\n`);
+}
 
 const posix = (path) => path.split(sep).join('/');
 const matchesKept = (keep, rel) => keep.some((k) => (k.endsWith('/*') ? dirname(rel) === k.slice(0, -2) : rel === k));
@@ -91,11 +100,11 @@ async function bundle(name, keep) {
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
-    keepNames: KEEP_NAMES.has(name),
     plugins: [keepFiles(dist, keep), keepModuleUrls(dist)],
   });
   const kept = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.path.startsWith('./')).map((i) => i.path.slice(2)));
   await checkKeptImports(dist, keep, kept);
+  if (KEEP_CLASS_NAMES.has(name)) await restoreClassNames(join(dist, 'bundle.js'));
 }
 
 await Promise.all(Object.entries(BUNDLED_PACKAGES).map(([name, keep]) => bundle(name, keep)));
