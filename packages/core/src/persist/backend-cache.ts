@@ -2,13 +2,13 @@
 // keyed by the graph itself (every node, shape, dtype, constant and source line), the backend's name,
 // capabilities and code stamp, and Kiln's identity. Reusing it can only give what compiling that graph gives.
 import { createHash } from 'node:crypto';
+import { deserialize, serialize } from 'node:v8';
 import { serializeGraph } from '@kiln/graph';
 import type { Graph, GraphJson } from '@kiln/graph';
 import type { Backend, CompiledGraph } from '@kiln/lower';
 import { getOp } from '@kiln/tensor';
 import type { Compiler } from '../compiler.js';
 import { backendKeyBase, keyJson } from './key.js';
-import { decodePayload, encodePayload } from './payload.js';
 import type { PersistentCacheKey } from '../hooks.js';
 import { log } from '../logs/index.js';
 
@@ -66,7 +66,7 @@ export function compileThroughCache(compiler: Compiler, backend: Backend, graph:
   const payload = compileCacheLoad.call(key);
   if (payload) {
     try {
-      const loaded = backend.persist!.load(decodePayload(payload), graph);
+      const loaded = backend.persist!.load(deserialize(payload), graph);
       if (loaded) return loaded;
     } catch {
       // An entry this process cannot read back is a miss (the plugin logs what it found).
@@ -75,9 +75,9 @@ export function compileThroughCache(compiler: Compiler, backend: Backend, graph:
   const compiled = compile();
   try {
     const saved = backend.persist!.save(compiled);
-    if (saved !== undefined) compileCacheStore.call(key, encodePayload(saved));
+    if (saved !== undefined) compileCacheStore.call(key, serialize(saved));
   } catch {
-    // Not storable (V8's format refused it): the next process compiles again.
+    // Not storable (a structured clone refused it): the next process compiles again.
   }
   return compiled;
 }
