@@ -79,12 +79,14 @@ export function emitExp(f: FunctionBuilder, x0: Local<'v128'>): void {
  * sum's bits, and one exact multiply by 2^-25 that rounds subnormal results once (2^n itself would not do:
  * 2^-150 rounds to 0, where p·2^-150 may round up to 2^-149): 7 instructions fewer than emitExp.
  */
-export function emitExpNonPositive(f: FunctionBuilder, x0: Local<'v128'>): void {
+export function emitExpNonPositive(f: FunctionBuilder, x0: Local<'v128'>, times2p25 = false): void {
   const x = f.local('v128');
   f.get(x0).f32x4(-104).simd('f32x4_pmax').set(x); // pmax keeps NaN (the comparison with it fails)
   // the bias carries n's exponent offset too: the low mantissa bits hold n + 25 + 127
   const biased = reducedExp(f, x, 152);
-  f.get(biased).i32(23).simd('i32x4_shl', 'f32x4_mul').f32x4(2 ** -25).simd('f32x4_mul');
+  f.get(biased).i32(23).simd('i32x4_shl', 'f32x4_mul');
+  // exp·2^25 (a normal float, never rounded) where the caller scales back itself (kernels/stash.ts)
+  if (!times2p25) f.f32x4(2 ** -25).simd('f32x4_mul');
 }
 
 const SQRT_HALF = 0.707106781186547524;
