@@ -11,7 +11,7 @@ import { compile, explain } from '@kiln/core';
 import { ResidentBlock, cpuArena, residentPool } from '@kiln/backend-cpu';
 import { initPeers, machineLine, phasesText, printSpreadRow, spreadMsAsync } from './support.js';
 import { interleavedStats, interleavedStatsWithTurns } from './peer-timing.js';
-import { blockingLine, simd128RooflineGflops } from './machine.js';
+import { blockingLine, rooflineLine, simd128RooflineGflops } from './machine.js';
 import { OnnxGraph, maxAbsDiff, ortRunner } from './onnx.js';
 
 const { jax, tf } = await initPeers();
@@ -181,7 +181,8 @@ for (const [name, kr, jaxFn, tfFn, ort] of rows) {
   const flops = flopsOf.get(name);
   if (flops) {
     const rate = (t: { median: number } | undefined) => (t ? (flops / t.median / 1e6).toFixed(1) : '–');
-    console.log(`${''.padEnd(22)} GFLOP/s: kiln+read ${rate(readT)}, jax ${rate(times.jax)}, tfjs ${rate(times.tfjs)}, ort-node ${rate(times['ort-node'])}; SIMD128 roofline ≈ ${simd128RooflineGflops().toFixed(0)} per core at the reported clock`);
+    const share = ((100 * flops) / readT.median / 1e6 / simd128RooflineGflops()).toFixed(0);
+    console.log(`${''.padEnd(22)} GFLOP/s: kiln+read ${rate(readT)} (${share}% of the SIMD128 roofline), jax ${rate(times.jax)}, tfjs ${rate(times.tfjs)}, ort-node ${rate(times['ort-node'])}`);
   }
   summary.push(`${name}: ${kr.kernels} kernel(s), cold compile ${kr.compileMs.toFixed(1)} ms${kr.phases}${ort ? `; ${ort.check}` : ''}`);
 }
@@ -285,3 +286,4 @@ const shapeTimes = sizes.map((r) => {
 console.log(`new shapes [64|96|128|160, 256], first call each: ${shapeTimes.map((t) => `${t.toFixed(2)} ms`).join(', ')} (2nd recompiles as dynamic; 3rd and 4th reuse it)`);
 console.log(`\n${summary.join('\n')}`);
 console.log(blockingLine());
+console.log(rooflineLine());

@@ -9,7 +9,7 @@ import { Arena, compileKernels, runOnArrays, type RunStats } from '@kiln/backend
 import { init, jit, nn, numpy as np } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { blockingLine, machineLine, simd128RooflineGflops } from './machine.js';
+import { blockingLine, machineLine, rooflineLine } from './machine.js';
 import { CPU_CLOCK, interleavedMedians } from './peer-timing.js';
 
 const { acc, add, binary, constant, contiguous, div, load, mul, sub, unary } = loop;
@@ -228,7 +228,7 @@ async function main() {
   // a worker boots in the background and needs event-loop turns; give it time before timing starts
   for (let i = 0; i < 200 && threadedArena.threads!.ready < 1; i++) await new Promise((r) => setTimeout(r, 10));
   console.log(`${machineLine()}; one thread per library, clock: ${CPU_CLOCK ? 'process CPU time' : 'wall'}`);
-  console.log(`SIMD128 roofline ≈ ${simd128RooflineGflops().toFixed(0)} GFLOP/s per core at the reported clock`);
+  console.log(rooflineLine());
   console.log('median ms (GFLOP/s), libraries timed in interleaved rounds; ratio = peer time / Kiln time, > 1 means Kiln is faster\n');
   const fmt = (ms: number, flops?: number) => `${ms.toFixed(3)}${flops ? ` (${(flops / ms / 1e6).toFixed(1)})` : ''}`;
   const rows: string[][] = [['workload', 'kiln (read back)', 'jax-js jit', 'tfjs wasm', 'vs jax-js', 'vs tfjs', 'kiln w/ copies', 'copy share', 'kiln compile ms (codegen+wasm)', 'max |Δ| vs jax']];

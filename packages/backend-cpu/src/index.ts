@@ -21,5 +21,5 @@ export { ThreadPool } from './runtime/threads.js';
 export { THREADING_MIN_MACS, THREADING_MIN_ELEMENTS } from './runtime/dispatch.js';
 export { ALTERNATE_FIRST, SplitChoice, PROBE_EVERY } from './runtime/split-choice.js';
 export { configureThreads, threadCount, MAX_DEFAULT_THREADS, type ThreadOptions } from './runtime/process-arena.js';
-export { autotuneMatmul, autotuneOptionsFromEnv, machineKey, matmulAutotuneResult, MatmulAutotuneConfigError, MATMUL_SEARCH_SPACE, type AutotuneOptions, type AutotuneResult } from './runtime/matmul-autotune.js';
+export { autotuneMatmul, autotuneOptionsFromEnv, chooseMatmulBlocking, machineKey, matmulAutotuneResult, MatmulAutotuneConfigError, MATMUL_SEARCH_SPACE, type AutotuneOptions, type AutotuneResult } from './runtime/matmul-autotune.js';
 export { DEFAULT_MATMUL_BLOCKING, type MatmulBlocking } from './codegen/kernels/matmul.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MatmulKernel } from '@kiln/lower';
 import {
-  DEFAULT_MATMUL_BLOCKING, MATMUL_SEARCH_SPACE, MatmulAutotuneConfigError, autotuneMatmul, autotuneOptionsFromEnv, compileKernels,
+  DEFAULT_MATMUL_BLOCKING, MATMUL_SEARCH_SPACE, MatmulAutotuneConfigError, autotuneMatmul, autotuneOptionsFromEnv, chooseMatmulBlocking, compileKernels,
   machineKey, type MatmulBlocking,
 } from '@kiln/backend-cpu';
 import { assertClose, randomArray, runBoth, sharedArena } from './helpers.js';
@@ -42,6 +42,24 @@ const inSpace = (b: MatmulBlocking) =>
   MATMUL_SEARCH_SPACE.tiles.some(([mr, nr]) => mr === b.MR && nr === b.NR) &&
   (MATMUL_SEARCH_SPACE.KC as readonly number[]).includes(b.KC) && (MATMUL_SEARCH_SPACE.MC as readonly number[]).includes(b.MC) &&
   (MATMUL_SEARCH_SPACE.NC as readonly number[]).includes(b.NC);
+
+Tune('a candidate that looked faster once must beat the default again in alternating rounds to be chosen', () => {
+  const same = (a: MatmulBlocking, b: MatmulBlocking) => JSON.stringify(a) === JSON.stringify(b);
+  const lucky: MatmulBlocking = { ...DEFAULT_MATMUL_BLOCKING, KC: MATMUL_SEARCH_SPACE.KC.find((v) => v !== DEFAULT_MATMUL_BLOCKING.KC)! };
+  // every blocking takes 10 ms, but `lucky` was timed once while the machine was quiet: 9 ms, then 10 again
+  let luckyTimings = 0;
+  const burst = chooseMatmulBlocking((b) => {
+    assert.ok(inSpace(b), JSON.stringify(b));
+    if (!same(b, lucky)) return 10;
+    return luckyTimings++ === 0 ? 9 : 10;
+  });
+  assert.ok(luckyTimings > 1, 'the apparent winner was timed again');
+  assert.equal(burst.blocking, DEFAULT_MATMUL_BLOCKING);
+  // a candidate faster every time is kept, with its own rate
+  const faster = chooseMatmulBlocking((b) => (same(b, lucky) ? 9 : 10));
+  assert.equal(faster.blocking, lucky);
+  assert.ok(Math.abs(faster.gflops - (2 * 384 ** 3) / 9 / 1e6) < 1e-9, String(faster.gflops));
+});
 
 Tune('measures once, caches by machine, reads the cache next time; a hostile cached entry is ignored', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-autotune-'));

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sizeParam, type MatmulKernel, type MatrixOperand, type SizeExpr, type ValueExpr, loop } from '@kiln/lower';
-import { compileKernels } from '@kiln/backend-cpu';
+import { compileKernels, type MatmulBlocking } from '@kiln/backend-cpu';
 import { assertClose, randomArray, runBoth, sharedArena } from './helpers.js';
 
 const { acc, add, load, unary } = loop;
@@ -43,6 +43,24 @@ Matmul('transposed and batched operands are packed from their strides', () => {
   };
   const { got, want } = runBoth(kernel, { a: randomArray(f32, B * m * k), b: randomArray(f32, k * n) }, { c: B * m * n });
   assertClose(got.c!, want.c!, 1e-4, 1e-4, 'bmm');
+});
+
+Matmul('operands contiguous along k (A row-major, B transposed as in x @ w.T) are packed by an in-register transpose', () => {
+  // full panels take the 4×4 transpose, edge panels the element path; k % 4 ≠ 0 leaves single steps, and a
+  // KC of 128 below k = 301 makes three k blocks
+  const blockings: MatmulBlocking[] = [
+    { MR: 4, NR: 8, KC: 128, MC: 64, NC: 256 }, { MR: 8, NR: 4, KC: 256, MC: 128, NC: 512 },
+    { MR: 2, NR: 16, KC: 128, MC: 64, NC: 256 }, { MR: 3, NR: 12, KC: 512, MC: 256, NC: 1024 },
+  ];
+  for (const [m, n, k] of [[37, 45, 301], [64, 64, 64], [9, 17, 3]] as const) {
+    const kernel: MatmulKernel = { ...matmulKernel(m, n, k), b: { buffer: 'b', offset: 0, batchStrides: [], rowStride: 1, colStride: k } };
+    const inputs = { a: randomArray(f32, m * k), b: randomArray(f32, n * k) };
+    for (const blocking of blockings) {
+      const compiled = compileKernels([kernel], sharedArena, { matmulBlocking: blocking }).kernels.get('mm')!;
+      const { got, want } = runBoth(kernel, inputs, { c: m * n }, {}, compiled);
+      assertClose(got.c!, want.c!, 1e-4, 1e-4 * Math.sqrt(k), `${JSON.stringify(blocking)} ${m}x${n}x${k}, b transposed`);
+    }
+  }
 });
 
 Matmul('fused bias + relu epilogue, symbolic sizes reused across calls', () => {

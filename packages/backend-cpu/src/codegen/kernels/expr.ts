@@ -28,6 +28,8 @@ export interface ValueSources {
 export class ExprEmitter {
   /** Whether a value is known to be ≤ 0 or NaN (set by reductions: x minus the max of x); exp is cheaper there. */
   nonPositive: (e: ValueExpr) => boolean = () => false;
+  /** Whether a non-positive exp node may give exp·2^25 (set by reductions whose stash allows it: stash.ts). */
+  scaledExp: (e: ValueExpr) => boolean = () => false;
   private readonly memo = new Map<ValueExpr, Local<'v128'>>();
   private readonly uses = new Map<ValueExpr, number>();
 
@@ -120,7 +122,7 @@ export class ExprEmitter {
         return this.emitCast(this.emit(e.x, src, mode), e.dtype);
       case 'unary': {
         const t = this.emit(e.x, src, mode);
-        if (e.op === 'exp' && t === 'float32' && this.nonPositive(e.x)) return void this.call('expNonPositive');
+        if (e.op === 'exp' && t === 'float32' && this.nonPositive(e.x)) return void this.call(this.scaledExp(e) ? 'expNonPositiveTimes2p25' : 'expNonPositive');
         return this.emitUnary(e.op, t);
       }
       case 'binary': {

@@ -13,6 +13,7 @@ import { emitNest } from './loops.js';
 import { emitPointwise } from './pointwise.js';
 import { emitReduction } from './reduction.js';
 import { emitSize } from './sizes.js';
+import { packPanels } from './matmul-pack.js';
 
 const { acc, contiguous, load, mul } = loop;
 
@@ -122,13 +123,13 @@ function emitMatmulCore(blocking: MatmulBlocking): FunctionBuilder {
       packPanels(f, packB, nc, kc, NR, (p, j) => {
         f.get(bBase!).get(pc).get(p).op('i32_add').get(sbRow!).op('i32_mul', 'i32_add');
         f.get(jc).get(j).op('i32_add').get(sbCol!).op('i32_mul', 'i32_add');
-      }, () => f.get(sbCol!).i32(4).op('i32_eq'));
+      }, () => f.get(sbCol!).i32(4).op('i32_eq'), () => f.get(sbRow!).i32(4).op('i32_eq'));
       f.forRange(ic, () => f.i32(0), M!, MC, () => {
         minInto(f, mc, () => f.i32(MC), () => f.get(M!).get(ic).op('i32_sub'));
         packPanels(f, packA, mc, kc, MR, (p, i) => {
           f.get(aBase!).get(ic).get(i).op('i32_add').get(saRow!).op('i32_mul', 'i32_add');
           f.get(pc).get(p).op('i32_add').get(saCol!).op('i32_mul', 'i32_add');
-        }, () => f.get(saRow!).i32(4).op('i32_eq'));
+        }, () => f.get(saRow!).i32(4).op('i32_eq'), () => f.get(saCol!).i32(4).op('i32_eq'));
         emitMacroKernel(f, blocking, { packA, packB, tile, kc, mc, nc, first, outRow, cBase: cBase!, ic, jc });
       });
     });
@@ -150,49 +151,6 @@ function zeroFill(
     f.forRange(j, () => f.get(colBegin), colEnd, 1, () => {
       f.get(cBase).get(i).get(rowBytes).op('i32_mul', 'i32_add').get(j).i32(4).op('i32_mul', 'i32_add').f32(0).mem('f32_store');
     });
-  });
-}
-
-/**
- * Packs `extent` rows (A) or columns (B) of a kc-long block into panels of `width`: panel q holds, for each
- * p < kc, the `width` elements q*width.. of that k step, zero past `extent`. `addr(p, i)` pushes the byte
- * address of element (k step p, row/column i) of the source block; `unitStride` is true (at run time) when
- * consecutive i are adjacent floats, in which case a full panel row is copied with v128 loads (B row-major,
- * or A transposed): packing is then a memcpy instead of a branch per element.
- */
-function packPanels(
-  f: FunctionBuilder, dst: Local<'i32'>, extent: Local<'i32'>, kc: Local<'i32'>, width: number,
-  addr: (p: Local<'i32'>, i: Local<'i32'>) => void, unitStride: () => void,
-): void {
-  const q = f.local('i32'), p = f.local('i32'), i = f.local('i32'), out = f.local('i32'), src = f.local('i32');
-  const fast = f.local('i32');
-  unitStride();
-  f.set(fast);
-  f.get(dst).set(out);
-  f.forRange(q, () => f.i32(0), extent, width, () => {
-    f.get(fast).get(q).i32(width).op('i32_add').get(extent).op('i32_le_s', 'i32_and');
-    f.if(
-      () => f.forRange(p, () => f.i32(0), kc, 1, () => {
-        addr(p, q);
-        f.set(src);
-        // whole v128s, then single floats for a width that is not a multiple of 4 (an MR of 2 or 6)
-        let w = 0;
-        for (; w + 4 <= width; w += 4) f.get(out).get(src).simdMem('v128_load', 4 * w).simdMem('v128_store', 4 * w);
-        for (; w < width; w++) f.get(out).get(src).mem('f32_load', 4 * w).mem('f32_store', 4 * w);
-        f.get(out).i32(4 * width).op('i32_add').set(out);
-      }),
-      () => f.forRange(p, () => f.i32(0), kc, 1, () => {
-        for (let w = 0; w < width; w++) {
-          f.get(q).i32(w).op('i32_add').set(i);
-          f.get(out);
-          // zero padding past the edge keeps the microkernel branch-free
-          f.get(i).get(extent).op('i32_lt_s');
-          f.if(() => { addr(p, i); f.mem('f32_load'); }, () => f.f32(0), 'f32');
-          f.mem('f32_store', 4 * w);
-        }
-        f.get(out).i32(4 * width).op('i32_add').set(out);
-      }),
-    );
   });
 }
 

@@ -7,7 +7,7 @@
 // prologue in the output row and the store pass reads it back instead of recomputing it: one exp per
 // element instead of two. This relies on the IR rule that a reduction's outputs do not alias its inputs.
 import type { Access, LoopDType, ReductionKernel, ReductionType, ValueExpr } from '@kiln/lower';
-import { mapValue, sizeProduct, someNode } from '@kiln/lower';
+import { mapValue, sizeProduct } from '@kiln/lower';
 import type { MathLibrary } from '../math/library.js';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import { RowAddressing, type KernelFrame } from './addressing.js';
@@ -18,6 +18,7 @@ import { collectAccesses, emitNest, emitUnrolledVectorLoop, emitVectorLoop, mapA
 import { emitReductionAcrossOuter, prefersAcrossOuter } from './reduction-across.js';
 import { COMBINE, emitFoldStep } from './reduction-ops.js';
 import { emitFlagIfInfinite } from '../imprecise.js';
+import { findStash, sameValue, scaledStash } from './stash.js';
 
 type Store = ReductionKernel['stores'][number];
 
@@ -83,6 +84,11 @@ export function emitReduction(k: ReductionKernel, exportName: string, math: Math
   // only the stashing store reads the stash back: it reads each element before it overwrites it
   const fullValue = (s: Store): ValueExpr =>
     stash && s === stash.store ? mapValue(s.value, (n) => (sameValue(n, stash.prologue) ? stash.load : undefined)) : s.value;
+  const lastRecip = reciprocals.indexOf(stages.length - 1);
+  if (scaledStash(stages, stores, stash, lastRecip < 0 ? null : stages.length + lastRecip, fullValue)) {
+    const folded = stages[stages.length - 1]!.prologue;
+    exprs.scaledExp = (e) => e === folded;
+  }
 
   const range = split ? { begin: extra[0]!, end: extra[1]! } : undefined;
   emitNest(f, outer, params, (outerIdx) => {
@@ -304,30 +310,4 @@ function divisionsAsProducts(stages: ReductionKernel['stages'], stores: Store[])
     return { kind: 'binary', op: 'mul', a: mapValue(e.a, rewrite, memo), b };
   };
   return { stores: stores.map((s) => ({ ...s, value: mapValue(s.value, rewrite, memo) })), reciprocals };
-}
-
-interface Stash {
-  readonly store: Store;
-  readonly prologue: ValueExpr;
-  readonly load: ValueExpr;
-}
-
-/**
- * Structural equality. Fusion inlines a producer once per consumer, so softmax's store holds its own copy
- * of the `exp(x - max)` tree that the sum stage folds: identity would never match it.
- */
-function sameValue(a: ValueExpr, b: ValueExpr): boolean {
-  return a === b || (a.kind === b.kind && JSON.stringify(a) === JSON.stringify(b));
-}
-
-/** A full-scope store that contains the last (folding) stage's prologue, with matching dtype. */
-function findStash(stages: ReductionKernel['stages'], stores: Store[], accTypes: LoopDType[], outputs: ReductionKernel['outputs']): Stash | null {
-  const last = stages[stages.length - 1];
-  if (!last || last.type === 'argmax' || last.type === 'argmin' || last.prologue.kind === 'load') return null;
-  const store = stores.find((s) => s.scope === 'full' && someNode(s.value, (n) => sameValue(n, last.prologue)));
-  if (!store || stores.filter((s) => s.buffer === store.buffer).length > 1) return null;
-  if (accTypes[accTypes.length - 1] !== 'float32') return null;
-  // The stash lives in the store's own buffer: one that holds bools or ints (softmax(x).eq(0)) cannot keep it.
-  if (outputs.find((o) => o.name === store.buffer)?.dtype !== 'float32') return null;
-  return { store, prologue: last.prologue, load: { kind: 'load', buffer: store.buffer, access: store.access } };
 }

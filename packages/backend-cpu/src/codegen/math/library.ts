@@ -9,7 +9,7 @@ import { emitSinCos } from './trig.js';
 import { emitErf } from './erf.js';
 import { emitAtan2 } from './atan2.js';
 
-export const MATH_FUNCTIONS = ['exp', 'expNonPositive', 'log', 'log1p', 'expm1', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'pow', 'atan2'] as const;
+export const MATH_FUNCTIONS = ['exp', 'expNonPositive', 'expNonPositiveTimes2p25', 'log', 'log1p', 'expm1', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'pow', 'atan2'] as const;
 /** Functions of two operands: the second is on top of the stack. */
 const BINARY_MATH: ReadonlySet<MathFunction> = new Set(['pow', 'atan2']);
 export type MathFunction = (typeof MATH_FUNCTIONS)[number];
@@ -28,6 +28,7 @@ type Emitter = (f: FunctionBuilder, x: Local<'v128'>, y: Local<'v128'> | null, n
 const EMITTERS: Record<MathFunction, Emitter> = {
   exp: (f, x) => emitExp(f, x),
   expNonPositive: (f, x) => emitExpNonPositive(f, x),
+  expNonPositiveTimes2p25: (f, x) => emitExpNonPositive(f, x, true),
   log: (f, x) => emitLog(f, x),
   sin: (f, x) => emitSinCos(f, x, 'sin'),
   cos: (f, x) => emitSinCos(f, x, 'cos'),
