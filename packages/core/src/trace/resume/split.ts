@@ -5,6 +5,7 @@
 // the caller keeps the whole-frame eager fallback.
 import type { BreakRecord, CompiledTrace, CompileObserver, SplitEntry } from '../../cache.js';
 import type { FrameEvent } from '../../hooks.js';
+import { PluginError } from '../../hooks.js';
 import { printGraph } from '@kiln/graph';
 import { compileTag, log } from '../../logs/index.js';
 import { logEntry } from '../../logs/entry.js';
@@ -65,6 +66,8 @@ export function splitFrame(req: SplitRequest): SplitResult {
     return { entry: buildSplit(req, k) };
   } catch (err) {
     if (err instanceof NotSplittable || err instanceof GraphBreak) return { why: err instanceof GraphBreak ? err.reason : err.message };
+    // A plugin's error is the plugin's, not Kiln's (the frame warned about it, naming the plugin).
+    if (err instanceof PluginError) return { why: err.message.split('\n')[0] };
     if (process.env.KILN_TRACER_STRICT) throw err;
     return { why: `internal error while splitting: ${err instanceof Error ? err.message : String(err)}` };
   }
