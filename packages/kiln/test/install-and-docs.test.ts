@@ -68,5 +68,12 @@ Docs('the check reads commands as a user types them', () => {
   assert.equal(pnpmCommands('`npx -y pnpm@12.4.2 --dir bench install`, `pnpm audit`'), ['install', 'audit']);
 });
 
+Docs("the README's quick start shows the compile report: the config line the pack test runs, and where the page goes", () => {
+  const readme = read('README.md');
+  const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
+  assert.ok(quickStart.includes("export default { plugins: ['@kiln/plugin-report'] };"), 'the kiln.config.mjs line (pack.test.ts writes the same into a fresh project)');
+  assert.ok(quickStart.includes('kiln-report/index.html'), 'where the report is written');
+});
+
 Install.run();
 Docs.run();

@@ -19,6 +19,8 @@ export interface ReportOptions {
 }
 
 export const DEFAULT_OUTPUT = 'kiln-report/index.html';
+/** Signals that end a program without Node's 'exit' event: a run stopped with Ctrl-C still leaves its report. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const OPTION_KEYS = ['output', 'writeOnExit', 'title'] as const;
 const WHERE = '@kiln/plugin-report options';
 
@@ -60,6 +62,7 @@ export class CompileReport implements KilnPlugin {
     if (this.options.writeOnExit !== false && !this.exitHandler) {
       this.exitHandler = () => this.writeAtExit();
       process.on('exit', this.exitHandler);
+      for (const signal of STOP_SIGNALS) process.once(signal, () => this.writeOnSignal(signal));
     }
   }
 
@@ -82,6 +85,16 @@ export class CompileReport implements KilnPlugin {
     mkdirSync(dirname(this.output), { recursive: true });
     writeFileSync(this.output, this.html());
     return this.output;
+  }
+
+  /**
+   * Ctrl-C or a kill: write the page, then let the signal do what it would have done. With no other listener
+   * (ours made Node stop ending the process) it is raised again, so the program ends as before; a program that
+   * listens to it itself decides, and its exit writes the page again.
+   */
+  private writeOnSignal(signal: (typeof STOP_SIGNALS)[number]): void {
+    this.writeAtExit();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   }
 
   private writeAtExit(): void {
