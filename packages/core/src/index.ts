@@ -24,6 +24,7 @@ export { runAuditCommand, runOpsCommand, checkConfigRules, AUDIT_USAGE, OPS_USAG
 export type { ConfigRuleFinding } from './cli/kiln.js';
 export { LOG_ARTIFACTS, LOG_ARTIFACT_DOCS, logHelp } from './logs/index.js';
 export { check, checkIsSize } from './checks.js';
+export { atProcessEnd } from './process-end.js';
 
 /** Names of the backends the default compiler can use (`auto` aside), best first. */
 export { backendNames } from './backends/names.js';

@@ -3,7 +3,7 @@
 // (`compiler.use(reportPlugin({ output }))`); the page is written when the process exits and on writeReport().
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { KilnConfigError } from '@kiln/core';
+import { KilnConfigError, atProcessEnd } from '@kiln/core';
 import type { Compiler, KilnPlugin } from '@kiln/core';
 import { CompileCollector } from './collect.js';
 import type { CompileRecord } from './collect.js';
@@ -19,8 +19,6 @@ export interface ReportOptions {
 }
 
 export const DEFAULT_OUTPUT = 'kiln-report/index.html';
-/** Signals that end a program without Node's 'exit' event: a run stopped with Ctrl-C still leaves its report. */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const OPTION_KEYS = ['output', 'writeOnExit', 'title'] as const;
 const WHERE = '@kiln/plugin-report options';
 
@@ -60,9 +58,9 @@ export class CompileReport implements KilnPlugin {
     this.collector.attach(compiler);
     liveReports.add(this);
     if (this.options.writeOnExit !== false && !this.exitHandler) {
+      // Also on Ctrl-C and SIGTERM: a run stopped that way still leaves its report.
       this.exitHandler = () => this.writeAtExit();
-      process.on('exit', this.exitHandler);
-      for (const signal of STOP_SIGNALS) process.once(signal, () => this.writeOnSignal(signal));
+      atProcessEnd(this.exitHandler);
     }
   }
 
@@ -85,16 +83,6 @@ export class CompileReport implements KilnPlugin {
     mkdirSync(dirname(this.output), { recursive: true });
     writeFileSync(this.output, this.html());
     return this.output;
-  }
-
-  /**
-   * Ctrl-C or a kill: write the page, then let the signal do what it would have done. With no other listener
-   * (ours made Node stop ending the process) it is raised again, so the program ends as before; a program that
-   * listens to it itself decides, and its exit writes the page again.
-   */
-  private writeOnSignal(signal: (typeof STOP_SIGNALS)[number]): void {
-    this.writeAtExit();
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   }
 
   private writeAtExit(): void {
