@@ -1,12 +1,14 @@
 // The cost of a compile() cache hit (guards + input gathering + graph dispatch + output rebuild) on a
 // 3-tensor function, against calling the eager function directly; and compile times of the README example
 // and of a transformer block. Prints ratios; never gates CI on absolute times.
+import { machineLine } from './machine.js';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import { compile, compileWith, explain, inline } from '@kiln/core';
 import * as config from './fixtures/guard-config.js';
+console.log(machineLine());
 
 // bench/ is the @kiln/bench package, which the policy skips as Kiln's own code: mark it as user code.
 inline(`${dirname(fileURLToPath(import.meta.url))}/**`);

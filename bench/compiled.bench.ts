@@ -8,7 +8,7 @@
 // Run: node scripts/bench.mjs compiled
 import * as k from '@kiln/tensor';
 import { compile, explain } from '@kiln/core';
-import '@kiln/backend-cpu';
+import { ResidentBlock, cpuArena, residentPool } from '@kiln/backend-cpu';
 import { initPeers, machineLine, phasesText, printSpreadRow, spreadMsAsync } from './support.js';
 import { interleavedStats, interleavedStatsWithTurns } from './peer-timing.js';
 import { blockingLine, simd128RooflineGflops } from './machine.js';
@@ -203,6 +203,27 @@ for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('h
   // not interleaved with kr.read: its undisposed outputs would take the burst allowance dispose gives back
   const [disposeT, jaxT, tfT] = interleavedStats([kr.readDispose, jaxFn!, tfFn!], 15, 3000);
   printSpreadRow(name, { 'kiln+read+dispose': disposeT, jax: jaxT, tfjs: tfT }, 'kiln+read+dispose');
+}
+
+// Where a read goes, counted (counts do not depend on the machine's load): per call, the fresh JS arrays
+// a back-to-back loop makes. The read itself is one, as a peer's dataSync(); an output not kept in wasm
+// memory (copied out) or a previous output evicted from its spare block (backend-cpu README, "The spare
+// block") is one more. Without dispose() Kiln cannot know the previous output died, so it keeps a copy.
+console.log('\nwhere a read goes, 40 calls back to back: fresh JS arrays per call (the read + copies out of wasm memory)');
+const pool = residentPool(cpuArena());
+for (const [name, kr] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
+  const count = (dispose: boolean) => {
+    const evictions = pool.evictions;
+    let copiedOut = 0;
+    for (let i = 0; i < 40; i++) {
+      const y = kr.run();
+      if (!(y.storage.external instanceof ResidentBlock)) copiedOut++;
+      y.toTypedArray();
+      if (dispose) y.dispose();
+    }
+    return (1 + (copiedOut + pool.evictions - evictions) / 40).toFixed(2);
+  };
+  console.log(`${name.padEnd(22)} kiln+read ${count(false)}, kiln+read+dispose ${count(true)} (a peer's dataSync(): 1)`);
 }
 
 // The demo's models, with jax-js and tfjs versions of them: models.bench.ts.

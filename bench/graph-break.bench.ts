@@ -2,6 +2,7 @@
 // the break, the statement run eagerly, then the compiled resume function. Compared with two break-free
 // compiled functions doing the same work (the floor a split frame can reach; goal ≤ 1.5×) and with running
 // it eagerly. Prints ratios; never gates CI on absolute times.
+import { machineLine } from './machine.js';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k from '@kiln/tensor';
@@ -11,6 +12,7 @@ import '@kiln/backend-cpu'; // compile()'s default backend then, as in the READM
 
 // bench/ is the @kiln/bench package, which the policy skips as Kiln's own code: mark it as user code.
 inline(`${dirname(fileURLToPath(import.meta.url))}/**`);
+console.log(machineLine());
 
 let logged = 0;
 /** Stands in for console.log: the policy skips it, so every call to it is a graph break. */

@@ -1,9 +1,11 @@
 // Policy decisions: the tracer asks once per call site it meets, so a cached decision must cost well under
 // the 100 ns budget of issue 5. Prints ns per decision, cached and uncached, and the ratio to the budget.
 // (Imported by path: @kiln/policy is not a dependency of the bench package yet.)
+import { machineLine } from './machine.js';
 import { add, Tensor } from '@kiln/tensor';
 import { Policy } from '../packages/policy/src/index.js';
 import type { Frame } from '../packages/policy/src/index.js';
+console.log(machineLine());
 
 const BUDGET_NS = 100;
 const policy = new Policy();

@@ -1,8 +1,10 @@
 // Shape propagation over a 1,000-node core graph with symbolic sizes: time per node, and the share of it
 // spent inside mathjs (goal: < 20% of trace time, < 20 µs per node). Printed, never asserted.
+import { machineLine } from './machine.js';
 import * as k from '@kiln/tensor';
 import { mathjsStats, resetMathjsStats } from '@kiln/shapes';
 import { traceOps } from '@kiln/graph';
+console.log(machineLine());
 
 const NODES = 1000;
 

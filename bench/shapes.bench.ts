@@ -1,6 +1,7 @@
 // @kiln/shapes: cost of symbolic arithmetic in canonical form vs through mathjs simplify, guard emission,
 // and a synthetic 1,000-op shape-propagation workload with the share of time spent inside mathjs.
 // Prints figures only; nothing here is a pass/fail threshold.
+import { machineLine } from './machine.js';
 import {
   ShapeEnv,
   expr as E,
@@ -13,6 +14,7 @@ import {
   type SymBool,
   type SymInt,
 } from '@kiln/shapes';
+console.log(machineLine());
 
 // CPU time of this process (user + system), so that other processes on a loaded machine do not inflate the
 // figures the way wall-clock time would.

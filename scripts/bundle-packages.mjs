@@ -6,15 +6,18 @@
 //
 // Files the tracer reads stay modules of their own, imported by the bundle (`keep`): @kiln/policy's
 // polyfills are traced, matched by their folder (with errors.js, which they import: a kept file may import only
-// kept files, so no module is ever both kept and bundled — that would make two copies of its classes). Not
-// bundled at all: @kiln/tensor (shape and dtype helpers and Tensor methods are traced from their own modules,
-// matched by path and name, and they import most of the package), @kiln/optim (its updates are traced), and
-// the packages of a few modules.
+// kept files, so no module is ever both kept and bundled — that would make two copies of its classes).
+// @kiln/tensor's shape and dtype helpers (size.js, dtype.js) are traced, matched by their path (the policy's
+// rule for them names those files), so they stay beside its bundle with errors.js; the rest of the package
+// (≈50 modules, ≈60 ms of a fresh process's import CPU when loaded one by one) is one module. The Tensor
+// methods the tracer inlines (ndim, numel, isContiguous) are matched by identity and capture nothing, so
+// reading them from the bundle costs no scan of its text. Not bundled at all: @kiln/optim (its updates are
+// traced) and the packages of a few modules.
 //
 // `import.meta.url` keeps meaning the module it was written in (packages find their package.json, sources and
 // code stamps from it): each use is rewritten to that module's URL, computed from the bundle's own.
 // Usage: node scripts/bundle-packages.mjs   (run by `pnpm build`)
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
@@ -23,7 +26,24 @@ const root = resolve(import.meta.dirname, '..');
 const BUNDLED_PACKAGES = {
   pytree: [], shapes: [], graph: [], lower: [], 'backend-cpu': [], core: [], export: [],
   policy: ['errors.js', 'polyfills/*'],
+  tensor: ['size.js', 'dtype.js', 'errors.js'],
 };
+/**
+ * Packages whose classes keep their own names in the bundle. esbuild renames a class that refers to itself
+ * (`var Tensor = class _Tensor`), and users see @kiln/tensor's class names (`Tensor.name`, inspected tensors,
+ * guard texts). Not esbuild's keepNames: it wraps every named function, inner ones included, in a `__name()`
+ * call that redefines `name` each time the function is created (2 ms of the policy's import alone, and per
+ * call on eager paths that make closures); only the renamed classes get their name back, once, at the end.
+ */
+const KEEP_CLASS_NAMES = new Set(['tensor']);
+
+async function restoreClassNames(file) {
+  const text = await readFile(file, 'utf8');
+  const renamed = [...text.matchAll(/^var ([A-Za-z_$][\w$]*) = class _\1\b/gm)].map((m) => m[1]);
+  if (renamed.length === 0) return;
+  const fixes = renamed.map((n) => `Object.defineProperty(${n}, "name", { value: ${JSON.stringify(n)}, configurable: true });`);
+  await writeFile(file, `${text}\n// Class names esbuild changed (self-referencing classes), restored by scripts/bundle-packages.mjs.\n${fixes.join('\n')}\n`);
+}
 
 const posix = (path) => path.split(sep).join('/');
 const matchesKept = (keep, rel) => keep.some((k) => (k.endsWith('/*') ? dirname(rel) === k.slice(0, -2) : rel === k));
@@ -84,6 +104,7 @@ async function bundle(name, keep) {
   });
   const kept = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.path.startsWith('./')).map((i) => i.path.slice(2)));
   await checkKeptImports(dist, keep, kept);
+  if (KEEP_CLASS_NAMES.has(name)) await restoreClassNames(join(dist, 'bundle.js'));
 }
 
 await Promise.all(Object.entries(BUNDLED_PACKAGES).map(([name, keep]) => bundle(name, keep)));

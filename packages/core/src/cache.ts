@@ -8,6 +8,7 @@ import type { CallDecision, MutableRead } from './trace/frame.js';
 import type { OutputTemplate } from './trace/output-template.js';
 import type { SourceLocation } from '@kiln/graph';
 import type { SplitRuntime } from './trace/resume/run.js';
+import type { SplitPoint } from './trace/resume/plan.js';
 import type { SkippedCallee } from './trace/resume/callees.js';
 import type { EffectReplay } from './trace/side-effects/replay.js';
 import { readBinding } from './trace/closures.js';
@@ -71,6 +72,8 @@ export interface SplitEntry extends Omit<GraphEntry, 'kind'> {
   readonly break: BreakRecord;
   readonly constants: readonly unknown[];
   readonly split: SplitRuntime;
+  /** Where the frame split, as data (what a persistent cache keeps to make the same split again). */
+  readonly splitAt: SplitPoint;
 }
 
 export type CacheEntry = GraphEntry | EagerEntry | SplitEntry;

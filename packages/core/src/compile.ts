@@ -24,15 +24,16 @@ import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { CalleeContext } from './trace/resume/callees.js';
 import { backendBeforeBreak, compileTrace } from './entry.js';
-import type { PassedGraph } from './entry.js';
 import { logBreakOnce, splitFrame } from './trace/resume/split.js';
+import type { SplitContext } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
 import { fillTemplate, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
-import type { FrameTrace } from './trace/trace-frame.js';
 import type { FrameTracer } from './trace/frame.js';
-import { frameKey, frameRecord, loadFrame, storeFrame } from './persist/frame-cache.js';
-import type { FrameRecord } from './persist/frame-cache.js';
+import { frameKey, frameRecord, storeFrame, withSplit } from './persist/frame-cache.js';
+import type { FrameRecord, NotKept } from './persist/frame-cache.js';
+import { restoreTrace, restoredSplit, storeSplit } from './persist/frame-restore.js';
+import type { RestoredTrace } from './persist/frame-restore.js';
 import { notePersist } from './persist/notes.js';
 import type { PersistentCacheKey } from './hooks.js';
 
@@ -279,12 +280,22 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
   }));
   log('dynamo', tag, () => `tracing '${cache.name}' (${cache.location})`);
   let key: PersistentCacheKey | undefined;
+  let restored: RestoredTrace | undefined;
+  const split = splitContext(state, fn, thisArg, args, { compileId, tag, event, start, observer });
   try {
     hooks.frameStart.call(event);
     // Only a frame's first compile in a process is kept and reused: a later one depends on what came before
     // (automatic dynamic sizes), which another process's first compile would not make.
     key = cache.entries.length === 0 && cache.autoDynamic.size === 0 ? persistentKey(state, fn) : undefined;
-    const restored = key ? restoreTrace(state, key, fn, thisArg, args) : undefined;
+    restored = key ? restoreTrace(state.compiler, key, fn, captureNamesOf(fn), { L: args, T: thisArg, C: state.captures, readMutable: (reads) => readMutable(reads, fn) }, tag) : undefined;
+    if (restored?.split) {
+      const entry = restoredSplit(split.context, restored.split, key!, tag);
+      if (entry) {
+        entryConstants.set(entry, entry.constants);
+        return entry;
+      }
+      restored = { kept: restored.kept };
+    }
     const trace = restored?.trace ?? traceFrame(tracer(), fn, thisArg, args);
     const traceMs = performance.now() - start;
     // Made before compileTrace: its passes edit the captured graph in place.
@@ -317,20 +328,14 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     if (options.fullgraph) throw new FullGraphError(record.reason, record.location, record.hint);
     if (err instanceof GraphBreak) {
       // Resume after the break where the frame can be split there (trace/resume); else the whole frame runs eagerly.
-      const split = splitFrame({
-        fn, thisArg, args, tracer: tracer(), observer, frameName: cache.name, cache, compileId, tag, event, record, start,
-        // Resume code never imports the compiler: compiling is injected from here.
-        // A plugin failing while a graph of the split is compiled: that frame runs eagerly, the warning names it.
-        compileTrace: (trace) => warnIfPlugin(cache, () => compileTrace(compiler, trace, backendBeforeBreak(compiler, options.backend, args), event)),
-        compileFunction: (resume, resumeObserver) => compileWith(resume as (...a: unknown[]) => unknown, { ...options, compiler }, resumeObserver),
-        onBreak: (breakRecord) => tellBreak(state, breakRecord, event),
-      });
-      if ('entry' in split) {
-        entryConstants.set(split.entry, split.entry.constants);
-        if (key) notePersist(split.entry, tag, `${key.label} not kept in the persistent cache: it splits at the graph break at ${formatLocation(record.location)}; the statement run eagerly there and the resume functions are code this process generates from the function (the backend programs of its graphs are kept)`);
-        return split.entry;
+      // The graph before the break is recorded for a persistent cache before its passes run (they edit it).
+      const made = splitFrame({ ...split.context, tracer: tracer(), record, compileTrace: split.recording(key) });
+      if ('entry' in made) {
+        entryConstants.set(made.entry, made.entry.constants);
+        if (key) storeSplit(compiler, key, withSplit(split.recorded(), { at: made.entry.splitAt, record: made.entry.break }), made.entry, restored?.kept ?? [], tag);
+        return made.entry;
       }
-      if (split.why) record = { ...record, reason: `${record.reason} (the frame cannot resume after it: ${split.why})` };
+      if (made.why) record = { ...record, reason: `${record.reason} (the frame cannot resume after it: ${made.why})` };
     }
     logBreakOnce(cache, tag, record, `'${cache.name}' falls back to eager: ${record.reason} at ${formatLocation(record.location)}`);
     observer?.onBreak(record, tag);
@@ -407,24 +412,27 @@ function persistentKey(state: FrameState, fn: Function): PersistentCacheKey | un
   return key;
 }
 
-/** A trace kept by a persistent cache whose guards pass for this call, with its extra outputs (none). */
-function restoreTrace(state: FrameState, key: PersistentCacheKey, fn: Function, thisArg: unknown, args: unknown[]): RestoredTrace {
-  const found = loadFrame(state.compiler, key, fn, captureNamesOf(fn), { L: args, T: thisArg, C: state.captures, readMutable: (reads) => readMutable(reads, fn) });
-  const tag = compileTag(state.cache.frameId, state.cache.compiles);
-  if (!found) return { kept: [] };
-  if ('stale' in found) {
-    log('cache', tag, `kept entries for ${key.label} not used (${found.stale}); tracing it again`);
-    return { kept: found.kept };
-  }
-  log('cache', tag, `${key.label} loaded from the persistent cache (guards re-checked)`);
-  return { trace: { ...found.trace, extra: [] }, passed: found.passed, kept: [] };
-}
-
-/** A persistent cache's answer: a trace to use, or the records kept for the key (stored again with the new one). */
-interface RestoredTrace {
-  readonly trace?: FrameTrace & { readonly extra: readonly never[] };
-  readonly passed?: PassedGraph | undefined;
-  readonly kept: readonly FrameRecord[];
+/**
+ * What the graph-break split (trace/resume) needs from this compiler: resume code never imports the compiler,
+ * compiling is injected from here. `recording(key)` compiles the graph before the break and, with a key,
+ * keeps its record for the persistent cache first (`recorded()` gives it).
+ */
+function splitContext(state: FrameState, fn: Function, thisArg: unknown, args: unknown[], at: { compileId: number; tag: string; event: FrameEvent; start: number; observer: CompileObserver | undefined }) {
+  const { compiler, options, cache } = state;
+  const backend = () => backendBeforeBreak(compiler, options.backend, args);
+  const context: SplitContext = {
+    fn, thisArg, args, calls: compiler.calls, observer: at.observer, frameName: cache.name, cache, compileId: at.compileId, tag: at.tag, event: at.event, start: at.start,
+    // A plugin failing while a graph of the split is compiled: that frame runs eagerly, the warning names it.
+    compileTrace: (trace, passed) => warnIfPlugin(cache, () => compileTrace(compiler, trace, backend(), at.event, passed)),
+    compileFunction: (resume, resumeObserver) => compileWith(resume as (...a: unknown[]) => unknown, { ...options, compiler }, resumeObserver),
+    onBreak: (breakRecord) => tellBreak(state, breakRecord, at.event),
+  };
+  let record: FrameRecord | NotKept | undefined;
+  const recording = (key: PersistentCacheKey | undefined): SplitContext['compileTrace'] => (trace, passed) => {
+    if (key) record = frameRecord(fn, captureNamesOf(fn), trace);
+    return context.compileTrace(trace, passed);
+  };
+  return { context, recording, recorded: () => record };
 }
 
 /** How eager code run by a frame reaches compiled callees: compile() with this frame's compiler and options. */

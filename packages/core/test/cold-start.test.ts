@@ -70,4 +70,56 @@ Cold('a module file changed after it was loaded is not trusted: its loaded sourc
   assert.is(r.enables, 1);
 });
 
+/** Runs `files` (model.mjs among them) with main.mjs printing its last line as JSON. */
+const runProject = (files: Record<string, string>) => {
+  const dir = project(files);
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(join(dir, 'model.mjs'), old, old);
+  const r = runNode(dir, ['main.mjs']);
+  assert.is(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+};
+
+Cold("a module's top-level var, assigned only where it is declared, is read once, not on every call", () => {
+  // What a bundler makes of `const` (esbuild writes `var`; the built @kiln/tensor is such a bundle): before,
+  // every `var` counted as reassignable, so each call read the binding again through the inspector.
+  const r = runProject({
+    'model.mjs': 'var scale = 3;\nexport const f = (t) => t.mul(scale);\n',
+    'main.mjs': `
+import inspector from 'node:inspector';
+import { compile } from '${coreUrl}';
+import { ones } from '${tensorUrl}';
+import { f } from './model.mjs';
+let posts = 0;
+const post = inspector.Session.prototype.post;
+inspector.Session.prototype.post = function (...args) { posts++; return post.apply(this, args); };
+const g = compile(f);
+const first = g(ones([2])).toArray()[0];
+const before = posts;
+let last;
+for (let i = 0; i < 10; i++) last = g(ones([2])).toArray()[0];
+console.log(JSON.stringify({ first, last, postsPerCall: (posts - before) / 10 }));
+`,
+  });
+  assert.equal([r.first, r.last], [3, 3]);
+  assert.is(r.postsPerCall, 0, 'the compiled calls read the binding through the inspector');
+});
+
+Cold('a top-level var captured before its declaration ran is read again on every call', () => {
+  // Hoisted, `scale` is undefined when the module's first call runs; its declaration then assigns it once.
+  // Taken as constant at the first compile, the second call would still multiply by 1.
+  const r = runProject({
+    'model.mjs': `import { compile } from '${coreUrl}';
+import { ones } from '${tensorUrl}';
+export const f = (t) => t.mul(scale ?? 1);
+const g = compile(f);
+export const first = g(ones([2])).toArray()[0];
+var scale = 2;
+export const second = g(ones([2])).toArray()[0];
+`,
+    'main.mjs': "import { first, second } from './model.mjs';\nconsole.log(JSON.stringify({ first, second }));\n",
+  });
+  assert.equal([r.first, r.second], [1, 2]);
+});
+
 Cold.run();

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'acorn';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assignedNames } from '../src/trace/ast-util.js';
+import { assignedNames, scriptAssignments } from '../src/trace/ast-util.js';
 import { provablyUnassigned } from '../src/trace/unassigned-scan.js';
 
 const Scan = suite('unassigned scan: proving a binding is never reassigned without parsing');
@@ -95,6 +95,32 @@ Scan('never claims unassigned where acorn finds an assignment, on every identifi
     }
   }
   assert.ok(proven > 50, `the scan proved only ${proven} names: it no longer spares the parse`);
+});
+
+Scan('a top-level var with a value, declared once and assigned nowhere else, is set once; any other form is assigned', () => {
+  const sets = (source: string) => {
+    const { assigned, setOnceAtTopLevel } = scriptAssignments(parse(source, { ecmaVersion: 'latest', sourceType: 'module' }));
+    return { assigned: [...assigned].sort(), once: [...setOnceAtTopLevel].sort() };
+  };
+  assert.equal(sets('var a = 1;\nexport var b = f(a), c = 2;\nvar d = class _d {};'), { assigned: [], once: ['a', 'b', 'c', 'd'] });
+  const notOnce: [string, string][] = [
+    ['var x = 1; x = 2;', 'assigned later'],
+    ['var x = 1; x++;', 'updated'],
+    ['var x = 1; var x = 2;', 'declared twice'],
+    ['var x = 1; function g() { var x = 2; }', 'a nested var of the name'],
+    ['var x;', 'no value'],
+    ['{ var x = 1; }', 'not a top-level statement'],
+    ['for (var x = 0; x < 1;) {}', "a loop's"],
+    ['var x = 1; function g() { function x() {} }', 'a function of the same name'],
+    ['var x = 1; const g = (x) => x;', 'a parameter of the same name'],
+    ['var x = 1; try {} catch (x) {}', 'a catch binding of the same name'],
+    ['var [x] = [1];', 'a pattern'],
+  ];
+  for (const [source, why] of notOnce) {
+    const { assigned, once } = sets(source);
+    assert.not.ok(once.includes('x'), `${why}: ${source}`);
+    assert.ok(assigned.includes('x'), `${why}: ${source}`);
+  }
 });
 
 Scan.run();

@@ -2,9 +2,12 @@
 // find its constants again) kept for a later process, which then skips the tracer, the inspector reads and
 // the parses. On load every constant is found again and re-checked (recipes.ts), and then every guard runs
 // on the live function's values: any difference is a miss, and the frame is traced as if nothing was kept.
-// Only whole-frame graphs are kept: no split frames, side effects on outside values, or bindings of other
-// functions read on every call (those need the live objects of the process that traced them); frameRecord
-// says why for each frame it refuses, and compile() logs it (KILN_LOGS=cache) and explain shows it.
+// A frame that splits at a graph break keeps the graph before the break (its outputs are the live locals)
+// with where it split (`split`): the statement run eagerly and the resume functions are made again from the
+// function's parsed source, and each resume function is a frame of its own with its own entry. Not kept:
+// side effects on outside values, or bindings of other functions read on every call (those need the live
+// objects of the process that traced them); frameRecord says why for each frame it refuses, and compile()
+// logs it (KILN_LOGS=cache) and explain shows it.
 import { deserializeGraph, serializeGraph } from '@kiln/graph';
 import type { GraphJson } from '@kiln/graph';
 import type { Compiler } from '../compiler.js';
@@ -15,6 +18,8 @@ import type { PassedGraph } from '../entry.js';
 import type { MutableRead } from '../trace/frame.js';
 import type { FunctionInfo } from '../trace/closures.js';
 import type { FrameTrace, OutputTemplate } from '../trace/trace-frame.js';
+import type { KeptSplit } from '../trace/resume/split.js';
+import { resumeOrigin } from '../trace/resume/codegen.js';
 import { frameKeyBase, keyJson } from './key.js';
 import { decodePayload, encodePayload } from './payload.js';
 import { isRegistryOp, rememberGraphJson } from './backend-cache.js';
@@ -34,6 +39,8 @@ export interface FrameRecord extends Pick<FrameTrace, 'guards' | 'inputSources' 
   readonly guardSource?: string;
   /** The graph after the built-in passes, with the API graph's printed form and op counts (explain's). */
   readonly passed?: { readonly graph: GraphJson; readonly apiGraphText: string; readonly apiOpCounts: Readonly<Record<string, number>> };
+  /** Set when the graph is the code before a graph break: where the frame split, and the break. */
+  readonly split?: KeptSplit;
 }
 
 export interface FrameKeyParts {
@@ -49,7 +56,10 @@ export function frameKey(compiler: Compiler, parts: FrameKeyParts): PersistentCa
   const base = frameKeyBase(compiler);
   if (!base) return undefined;
   const { fn, info, options } = parts;
-  const text = keyJson({ ...base, frame: Function.prototype.toString.call(fn), line: info.line, column: info.column, options });
+  // A resume function's own position is in a script made at run time: the user function's is in the key.
+  const origin = resumeOrigin(fn);
+  const from = origin && { line: origin.line, column: origin.column };
+  const text = keyJson({ ...base, frame: Function.prototype.toString.call(fn), line: info.line, column: info.column, ...(from ? { from } : {}), options });
   return { kind: 'frame', text, label: `frame '${fn.name || 'anonymous'}'` };
 }
 
@@ -145,9 +155,23 @@ export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: 
   compiler.hooks.compileCacheStore.call(key, payload);
 }
 
+/** `record` with where its frame split (a split entry's), for storeFrame. */
+export function withSplit(record: FrameRecord | NotKept | undefined, split: KeptSplit): FrameRecord | NotKept | undefined {
+  return record && !('notKept' in record) ? { ...record, split: { at: split.at, record: split.record } } : record;
+}
+
+function isSplit(s: KeptSplit | undefined): boolean {
+  if (s === undefined) return true;
+  const { at, record } = s;
+  return (
+    typeof at === 'object' && at !== null && Number.isInteger(at.statementIndex) && (at.mode === 'statement' || at.mode === 'test') &&
+    [at.inScope, at.liveNames].every((names) => Array.isArray(names) && names.every((n) => typeof n === 'string')) && typeof record === 'object' && record !== null && typeof record.reason === 'string'
+  );
+}
+
 function isRecord(x: unknown): x is FrameRecord {
   const r = x as FrameRecord;
-  return typeof r === 'object' && r !== null && r.format === 1 && Array.isArray(r.guards) && Array.isArray(r.recipes) && Array.isArray(r.captureNames) && typeof (r.passed?.graph ?? r.graph) === 'object';
+  return typeof r === 'object' && r !== null && r.format === 1 && Array.isArray(r.guards) && Array.isArray(r.recipes) && Array.isArray(r.captureNames) && typeof (r.passed?.graph ?? r.graph) === 'object' && isSplit(r.split);
 }
 
 function isPayload(x: unknown): x is FramePayload {
@@ -163,7 +187,8 @@ export interface LiveFrame {
 }
 
 export type LoadedFrame =
-  | { readonly trace: FrameTrace; readonly passed: PassedGraph | undefined }
+  /** `split`: the trace is the code before a graph break, and the frame splits there. */
+  | { readonly trace: FrameTrace; readonly passed: PassedGraph | undefined; readonly split: KeptSplit | undefined }
   /** Nothing usable: why (for the `cache` log), and the records read (kept when the new one is stored). */
   | { readonly stale: string; readonly kept: readonly FrameRecord[] };
 
@@ -233,7 +258,7 @@ function useRecord(compiler: Compiler, record: FrameRecord, fn: Function, captur
       decisions: record.decisions,
       asserts: record.asserts,
     };
-    return { trace, passed };
+    return { trace, passed, split: record.split };
   } catch (err) {
     return { stale: `the entry cannot be used (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
   }

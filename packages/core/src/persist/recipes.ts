@@ -8,7 +8,9 @@
 // - `proto` / `capture`: the prototype of another constant, or a binding its (user) function captured.
 // A function found by path, prototype or capture must have the same text, start at the same line and column,
 // in a file whose content is unchanged (and older than this process, so it is what was loaded), with the same
-// primitive captures; an object must have a constructor that passes the same test. Anything else: no entry.
+// primitive captures; an object must have a constructor that passes the same test. A resume function Kiln
+// generated at a graph break must have the same text and come from the same position of the same unchanged
+// file. Anything else: no entry.
 import { createHash } from 'node:crypto';
 import { types } from 'node:util';
 import * as tensorApi from '@kiln/tensor';
@@ -21,6 +23,7 @@ import type { FunctionFacts } from './function-facts.js';
 import { isNativeFunction } from '../trace/functions.js';
 import { isBuiltinGlobal } from '../trace/builtins.js';
 import { holdsTextAt, unchangedFileText } from '../trace/script-files.js';
+import { resumeOrigin } from '../trace/resume/codegen.js';
 
 type Encoded = { readonly n: string } | { readonly b: string } | { readonly u: true } | string | boolean | number | null;
 
@@ -41,6 +44,12 @@ export interface FunctionPrint {
   readonly text: string;
   /** For functions with a source file: where, the file's hash, and the primitive values it captures. */
   readonly file?: { readonly url: string; readonly line: number; readonly column: number; readonly hash: string; readonly primitives: readonly (readonly [string, Encoded])[] };
+  /**
+   * For a resume function Kiln generated at a graph break: the file, its hash and the position of the user
+   * function it was made from. It captures nothing (the user function's captures are its parameters), so its
+   * text and that origin are all it is.
+   */
+  readonly resumeOf?: { readonly url: string; readonly line: number; readonly column: number; readonly hash: string };
 }
 
 const encode = (v: unknown): Encoded => {
@@ -128,6 +137,11 @@ function primitiveCaptures(fn: Function): [string, Encoded][] | undefined {
 export function functionPrint(fn: Function): FunctionPrint | undefined {
   const text = Function.prototype.toString.call(fn);
   if (isNativeFunction(fn)) return namedValues().has(fn) ? { text } : undefined;
+  const origin = resumeOrigin(fn);
+  if (origin) {
+    const hash = origin.url.startsWith('file:') ? fileHash(origin.url) : null;
+    return hash ? { text, resumeOf: { url: origin.url, line: origin.line, column: origin.column, hash } } : undefined;
+  }
   const info = functionInfo(fn);
   if (!info || !info.url.startsWith('file:')) return undefined;
   const hash = fileHash(info.url);
@@ -151,6 +165,7 @@ export class FunctionChecks {
   /** False when `fn` cannot be the function `print` describes (then verify need not run). */
   add(fn: unknown, print: FunctionPrint): boolean {
     if (typeof fn !== 'function' || Function.prototype.toString.call(fn) !== print.text) return false;
+    if (print.resumeOf) return sameOrigin(fn, print.resumeOf);
     if (!print.file) return isNativeFunction(fn) && namedValues().get(fn) !== undefined;
     const prints = this.wanted.get(fn);
     if (prints) prints.push(print);
@@ -167,6 +182,12 @@ export class FunctionChecks {
     }
     return undefined;
   }
+}
+
+/** A resume function made in this process from the function at that position of that (unchanged) file. */
+function sameOrigin(fn: Function, origin: NonNullable<FunctionPrint['resumeOf']>): boolean {
+  const live = resumeOrigin(fn);
+  return live !== undefined && live.line === origin.line && live.column === origin.column && fileHash(origin.url) === origin.hash;
 }
 
 function sameFacts(live: FunctionFacts, f: NonNullable<FunctionPrint['file']>): boolean {

@@ -7,7 +7,7 @@ import { findSourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'acorn';
 import type { Node as AstNode } from 'acorn';
-import { assignedNames } from './ast-util.js';
+import { scriptAssignments } from './ast-util.js';
 import { hasSession, post, scriptSource, scriptUrl } from './inspector.js';
 import type { Result } from './inspector.js';
 import { scriptTextFromFile } from './script-files.js';
@@ -107,7 +107,12 @@ let wholeScriptParses = 0;
 /** For tests: how many whole scripts this process parsed to find their reassigned bindings. */
 export const wholeScriptParseCount = (): number => wholeScriptParses;
 
-function parseAssigned(source: string | undefined): Set<string> {
+interface Assigned {
+  readonly assigned: ReadonlySet<string>;
+  readonly setOnceAtTopLevel: ReadonlySet<string>;
+}
+
+function parseAssigned(source: string | undefined): Assigned {
   wholeScriptParses++;
   let ast: AstNode | undefined;
   for (const sourceType of ['module', 'script'] as const) {
@@ -119,7 +124,7 @@ function parseAssigned(source: string | undefined): Set<string> {
     }
   }
   // A script we cannot read or parse: every binding counts as mutable (guarded), never assumed constant.
-  return ast ? assignedNames(ast) : new Set(['*']);
+  return ast ? scriptAssignments(ast) : { assigned: new Set(['*']), setOnceAtTopLevel: new Set() };
 }
 
 /**
@@ -130,16 +135,23 @@ function parseAssigned(source: string | undefined): Set<string> {
 class ScriptAssignments {
   refs = 0;
   private scan: ((name: string) => boolean) | undefined;
-  private parsed: Set<string> | undefined;
+  private parsed: Assigned | undefined;
   constructor(private source: string | undefined) {}
 
-  has(name: string): boolean {
+  /**
+   * Whether the binding `name` may change. `value` is what it holds now and `moduleScope` whether it is a
+   * module's: a module's top-level `var` assigned only by its declaration changes no more once it holds a
+   * value (see scriptAssignments).
+   */
+  has(name: string, value: unknown, moduleScope: boolean): boolean {
     if (!this.parsed && this.source !== undefined && (this.scan ??= unassignedScanner(this.source))(name)) return false;
     if (!this.parsed) {
       this.parsed = parseAssigned(this.source);
       this.source = this.scan = undefined;
     }
-    return this.parsed.has(name) || this.parsed.has('*');
+    if (this.parsed.assigned.has('*')) return true;
+    if (this.parsed.setOnceAtTopLevel.has(name)) return !moduleScope || value === undefined;
+    return this.parsed.assigned.has(name);
   }
 }
 
@@ -170,8 +182,10 @@ export function functionInfo(fn: Function): FunctionInfo | null {
     const loc = functionLocationOf(fnId);
     if (loc) {
       const bindings = new Map<string, { name: string; scopeIndex: number; value: unknown }>();
+      const moduleScopes = new Set<number>();
       scopeObjects(fnId).forEach((scope, scopeIndex) => {
         if (scope.description === 'Global') return;
+        if (scope.description === 'Module') moduleScopes.add(scopeIndex);
         for (const [name, value] of bindingValues(scope.objectId, group)) {
           // An inner scope's binding shadows an outer one of the same name.
           if (!bindings.has(name)) bindings.set(name, { name, scopeIndex, value });
@@ -187,7 +201,7 @@ export function functionInfo(fn: Function): FunctionInfo | null {
         captures.set(b.name, {
           ...b,
           get mutable() {
-            return assignedOf().has(b.name);
+            return assignedOf().has(b.name, b.value, moduleScopes.has(b.scopeIndex));
           },
         });
       }

@@ -88,10 +88,35 @@ export function resumeFunction(
   for (const s of statements) out.addNode(code.source, s);
   out.add('}');
   const fn = new Function(`return ${out.text}`)() as Function;
-  const info: FunctionInfo = { ...original.info, captures: new Map() };
+  // The user's script, read through the original's getters: its URL costs a fresh process the Debugger
+  // domain, which a resume loaded from the persistent cache never needs.
+  const from = original.info;
+  const info: FunctionInfo = {
+    get url() {
+      return from.url;
+    },
+    scriptId: from.scriptId,
+    line: from.line,
+    column: from.column,
+    captures: new Map(),
+    get isLibrary() {
+      return from.isLibrary;
+    },
+  };
   const parsed = registerGenerated(fn, out.locator(original.locator), info);
+  resumeOrigins.set(fn, info);
   return { fn, text: out.text, parsed };
 }
+
+/** Resume functions → the script and position of the function they were generated from. */
+const resumeOrigins = new WeakMap<Function, FunctionInfo>();
+
+/**
+ * Where a resume function's source came from (the user's function: script, line and column), or undefined
+ * for any other function. A resume has no closure (its captures are parameters): its text and this origin
+ * are all that make it what it is, which lets the persistent cache recognize it in another process.
+ */
+export const resumeOrigin = (fn: Function): FunctionInfo | undefined => resumeOrigins.get(fn);
 
 /** A sloppy-mode function has own `caller`/`arguments` properties; module and class code is strict. */
 export function isStrictFunction(fn: Function, node: AnyNode): boolean {

@@ -42,6 +42,19 @@ export interface SplitLayout {
   readonly continuations: readonly Continuation[];
 }
 
+/**
+ * Where a frame split, as plain data: with the function's parsed source, layoutSplit makes the same layout
+ * again (what the persistent cache keeps of a split, so a later process skips the restarted trace).
+ */
+export interface SplitPoint {
+  readonly statementIndex: number;
+  readonly mode: SplitLayout['mode'];
+  /** Names bound in the frame scope when tracing stopped before the statement (layoutSplit's `inScope`). */
+  readonly inScope: readonly string[];
+  /** The layout's live locals, in order (the outputs of the graph before the break): checked on restore. */
+  readonly liveNames: readonly string[];
+}
+
 export class NotSplittable extends Error {}
 
 function fail(reason: string): never {
@@ -53,11 +66,23 @@ const refsOf = (nodes: readonly AnyNode[], into = new Set<string>()): Set<string
   return into;
 };
 
+/** Whether a captured binding may be reassigned (its script assigns it after its declaration). */
+const reassignable = (parsed: ParsedFunction) => (name: string): boolean => parsed.info.captures.get(name)?.mutable ?? false;
+
 /**
  * @param inScope names bound in the frame scope when tracing stopped before statement k (params, hoisted
  *   `var`s, declarations of earlier statements)
+ * @param mayBeReassigned answers for a captured binding the code after the break reads; by default read
+ *   from the script (which costs a fresh process the script's URL and a parse of the whole file)
  */
-export function layoutSplit(parsed: ParsedFunction, captureNames: readonly string[], k: number, inScope: ReadonlySet<string>, mode: 'statement' | 'test'): SplitLayout {
+export function layoutSplit(
+  parsed: ParsedFunction,
+  captureNames: readonly string[],
+  k: number,
+  inScope: ReadonlySet<string>,
+  mode: 'statement' | 'test',
+  mayBeReassigned: (name: string) => boolean = reassignable(parsed),
+): SplitLayout {
   const node = parsed.node;
   const body = node.body.body as AnyNode[];
   const statement = body[k]!;
@@ -108,7 +133,7 @@ export function layoutSplit(parsed: ParsedFunction, captureNames: readonly strin
     const used = [...refs].filter((n) => captureIndex.has(n) && !frameLocals.has(n));
     for (const n of used) {
       if (written.has(n)) fail(`the code after the break assigns captured binding '${n}'`);
-      if (parsed.info.captures.get(n)?.mutable) fail(`the code after the break reads captured binding '${n}', which may be reassigned`);
+      if (mayBeReassigned(n)) fail(`the code after the break reads captured binding '${n}', which may be reassigned`);
     }
     return used;
   };

@@ -21,7 +21,7 @@ export interface SplitRuntime {
   readonly eagerUsesThis: boolean;
   readonly effects: EffectReplay | undefined;
   /** `file:line` of the statement, added to the stack of an error it raises. */
-  readonly statementLocation: string;
+  readonly statementLocation: () => string;
 }
 
 /** Cache entries of resume functions → the resume function's name (explain labels and counts their graphs). */
@@ -47,12 +47,12 @@ function argument(src: ArgSource, live: readonly unknown[], C: readonly unknown[
  * The statement ran from generated code, so the error's stack names `kiln_eager_statement`: add the user's
  * line as a frame. The error itself (class, message, identity) is what eager code raises.
  */
-function withUserFrame(err: unknown, location: string): unknown {
+function withUserFrame(err: unknown, location: () => string): unknown {
   if (!(err instanceof Error) || typeof err.stack !== 'string' || err.stack.includes('kiln: run eagerly')) return err;
   const lines = err.stack.split('\n');
   const at = lines.findIndex((l) => l.includes('kiln_eager_statement'));
   if (at < 0) return err;
-  lines.splice(at + 1, 0, `    at ${location} (kiln: run eagerly after a graph break)`);
+  lines.splice(at + 1, 0, `    at ${location()} (kiln: run eagerly after a graph break)`);
   try {
     err.stack = lines.join('\n');
   } catch {

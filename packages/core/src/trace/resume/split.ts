@@ -2,11 +2,12 @@
 // before the top-level statement that broke; the live locals become the graph's outputs; the statement runs
 // eagerly from its own source text; the statements after it become a resume function compiled as a frame
 // of its own (own frame id, guards and cache). Whatever cannot be reproduced exactly returns a reason, and
-// the caller keeps the whole-frame eager fallback.
+// the caller keeps the whole-frame eager fallback. A persistent cache keeps the graph before the break with
+// the split point (SplitPoint); restoreSplit makes the same layout again from the parsed source.
 import type { BreakRecord, CompiledTrace, CompileObserver, SplitEntry } from '../../cache.js';
 import type { FrameEvent } from '../../hooks.js';
+import type { PassedGraph } from '../../entry.js';
 import { PluginError } from '../../hooks.js';
-import { printGraph } from '@kiln/graph';
 import { compileTag, log } from '../../logs/index.js';
 import { logEntry } from '../../logs/entry.js';
 import { GraphBreak, formatLocation } from '../errors.js';
@@ -24,21 +25,26 @@ import { methodHelper } from './method-calls.js';
 import { calleeRedirect } from './callees.js';
 import { resumeEntries } from './run.js';
 import { NotSplittable, describeEagerPart, layoutSplit } from './plan.js';
-import type { SplitLayout } from './plan.js';
+import type { SplitLayout, SplitPoint } from './plan.js';
+import type { CallPolicy } from '../policy-adapter.js';
 import { recordedEffects } from '../side-effects/record.js';
 import { buildReplay } from '../side-effects/replay.js';
 import { WeakValueMap } from '../../weak-values.js';
 
-export interface SplitRequest {
+/** What splitting a frame needs from whoever compiles frames, whether it traces the split or restores it. */
+export interface SplitContext {
   readonly fn: Function;
   readonly thisArg: unknown;
   readonly args: readonly unknown[];
-  /** The tracer that broke (its settings and the statement it broke in). */
-  readonly tracer: FrameTracer;
+  /** The frame's call policy (what eager code run at the break calls). */
+  readonly calls: CallPolicy;
   readonly observer: CompileObserver | undefined;
   // Compiling is injected by whoever compiles frames (compile.ts), so resume code never imports the compiler.
-  /** Compiles the graph before the break with the frame's compiler and backend. */
-  readonly compileTrace: (trace: FrameTrace) => CompiledTrace;
+  /**
+   * Compiles the graph before the break with the frame's compiler and backend (`passed`: the graph after the
+   * passes, kept by a persistent cache).
+   */
+  readonly compileTrace: (trace: FrameTrace & { readonly extra: readonly unknown[] }, passed?: PassedGraph) => CompiledTrace;
   /** compile(fn) of a resume function or a redirected callee, with the frame's compiler and options. */
   readonly compileFunction: (fn: Function, observer: CompileObserver | undefined) => Function;
   /** Tells the compiler's hooks about the break. */
@@ -49,8 +55,13 @@ export interface SplitRequest {
   readonly compileId: number;
   readonly tag: string;
   readonly event: FrameEvent;
-  readonly record: BreakRecord;
   readonly start: number;
+}
+
+export interface SplitRequest extends SplitContext {
+  /** The tracer that broke (its settings and the statement it broke in). */
+  readonly tracer: FrameTracer;
+  readonly record: BreakRecord;
 }
 
 export type SplitResult = { readonly entry: SplitEntry } | { readonly why: string | undefined };
@@ -87,20 +98,79 @@ function buildSplit(req: SplitRequest, k: number): SplitEntry {
   checkLiveViews(tracer, layout, liveValues);
   const effects = recordedEffects(tracer);
   const trace = finishFrame(tracer, liveValues, effects.values, true);
+  const at: SplitPoint = { statementIndex: k, mode: layout.mode, inScope: [...inScope], liveNames: layout.liveNames };
+  const replay = trace.extra.length ? () => buildReplay(effects, trace.extra, trace.constants) : undefined;
+  return assembleSplit(req, { parsed, layout, at, trace, replay, passed: undefined, restored: false }, (resumeNames) => resumedRecord(req, layout, resumeNames));
+}
+
+/** What a split persistent cache entry keeps besides the graph before the break: where, and the break. */
+export interface KeptSplit {
+  readonly at: SplitPoint;
+  readonly record: BreakRecord;
+}
+
+export interface RestoreRequest extends SplitContext, KeptSplit {
+  /** The graph before the break and its guards, from the persistent cache (they passed on this call). */
+  readonly trace: FrameTrace;
+  readonly passed: PassedGraph | undefined;
+}
+
+/**
+ * A split entry from a persistent cache's trace of the code before the break: the layout is made again from
+ * the function's parsed source (the statement run eagerly, the resume functions), as buildSplit made it, so
+ * the restarted trace is skipped. `why` when the layout cannot be made again (then the frame is traced).
+ */
+export function restoreSplit(req: RestoreRequest): SplitResult {
+  const parsed = parseFunction(req.fn);
+  if (!parsed || parsed.node.expression) return { why: 'the function does not parse as it did' };
+  let layout: SplitLayout;
+  try {
+    // Which captured bindings may be reassigned is a fact of the file's text, which the cache checked is
+    // unchanged, and the kept split was made only where none that the code after the break reads may be.
+    layout = layoutSplit(parsed, frameCaptureNames(req.fn), req.at.statementIndex, new Set(req.at.inScope), req.at.mode, () => false);
+  } catch (err) {
+    if (err instanceof NotSplittable) return { why: err.message };
+    throw err;
+  }
+  const { output } = req.trace;
+  // The graph before the break outputs the live locals, one template item each, in the layout's order.
+  const live = req.at.liveNames;
+  const sameLive = live.length === layout.liveNames.length && live.every((n, i) => n === layout.liveNames[i]);
+  if (!sameLive || output.kind !== 'array' || output.items.length !== live.length) return { why: 'the kept graph does not output the live locals of this layout' };
+  const trace = { ...req.trace, extra: [] };
+  return { entry: assembleSplit(req, { parsed, layout, at: req.at, trace, replay: undefined, passed: req.passed, restored: true }, () => req.record) };
+}
+
+interface SplitParts {
+  readonly parsed: ParsedFunction;
+  readonly layout: SplitLayout;
+  readonly at: SplitPoint;
+  readonly trace: FrameTrace & { readonly extra: readonly unknown[] };
+  /** Builds the replay of the side effects before the break (after the graph is compiled). */
+  readonly replay: (() => SplitEntry['split']['effects']) | undefined;
+  readonly passed: PassedGraph | undefined;
+  readonly restored: boolean;
+}
+
+/** The entry from a traced or restored split: compiles the graph before the break, makes the runtime, reports. */
+function assembleSplit(req: SplitContext, parts: SplitParts, breakRecord: (resumeNames: readonly string[]) => BreakRecord): SplitEntry {
+  const { parsed, layout, trace } = parts;
   const tracedAt = performance.now();
-  const compiled = req.compileTrace(trace);
-  const runtime = buildRuntime(req, parsed, layout, trace.extra.length ? buildReplay(effects, trace.extra, trace.constants) : undefined);
-  const record = resumedRecord(req, layout, runtime.resumeNames);
+  const compiled = req.compileTrace(trace, parts.passed);
+  const runtime = buildRuntime(req, parsed, layout, parts.replay?.());
+  const record = breakRecord(runtime.resumeNames);
   const entry: SplitEntry = {
     kind: 'split',
     compileId: req.compileId,
     ...compiled,
     // Tracing is both analyses: the one that met the break and the restart that stopped before it.
-    compilePhasesMs: { trace: tracedAt - req.start, ...compiled.compilePhasesMs },
+    // A restored split read the cache instead (`cacheLoad`, as a whole frame's does).
+    compilePhasesMs: { [parts.restored ? 'cacheLoad' : 'trace']: tracedAt - req.start, ...compiled.compilePhasesMs },
     compileMs: performance.now() - req.start,
     break: record,
     constants: trace.constants,
     split: runtime.split,
+    splitAt: parts.at,
   };
   reportBreak(req, record);
   // The graph before the break comes from re-running the analysis up to it: a restarted analysis, logged
@@ -151,7 +221,7 @@ function chooseLayout(parsed: ParsedFunction, captureNames: readonly string[], k
   return layoutSplit(parsed, captureNames, k, inScope, 'statement');
 }
 
-function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLayout, effects: SplitEntry['split']['effects']) {
+function buildRuntime(req: SplitContext, parsed: ParsedFunction, layout: SplitLayout, effects: SplitEntry['split']['effects']) {
   const source = Function.prototype.toString.call(req.fn);
   const code = { source, declarations: layout.declarations, strict: isStrictFunction(req.fn, parsed.node) };
   const eager = eagerStatement(code, layout.eagerNode, layout.eagerParams, layout.eagerReturns, layout.mode === 'test');
@@ -161,11 +231,12 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
     if (c.statements.length === 0) return undefined;
     const name = layout.mode === 'test' ? `${base}_resume_${layout.statementIndex}_${c.suffix}` : `${base}_resume_${layout.statementIndex + 1}`;
     resumeNames.push(name);
-    const key = `${parsed.info.url}:${parsed.info.line}:${parsed.info.column}:${layout.statementIndex}:${layout.mode}:${c.suffix}:${source}`;
+    // The script id names the script within this process (its URL may cost the Debugger domain).
+    const key = `${parsed.info.scriptId}:${parsed.info.line}:${parsed.info.column}:${layout.statementIndex}:${layout.mode}:${c.suffix}:${source}`;
     const fn = generated.get(key) ?? generated.set(key, resumeFunction(code, name, c.statements, c.params, parsed).fn);
     return { fn: compiledResume(req, fn), args: c.args, usesThis: c.usesThis };
   });
-  const wrapCallee = calleeRedirect({ compile: (callee) => req.compileFunction(callee, req.observer), calls: req.tracer.settings.calls, observer: req.observer, tag: req.tag });
+  const wrapCallee = calleeRedirect({ compile: (callee) => req.compileFunction(callee, req.observer), calls: req.calls, observer: req.observer, tag: req.tag });
   const split = {
     eager: eager.fn,
     eagerArgs: layout.eagerArgs,
@@ -176,7 +247,8 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
     resumes,
     eagerUsesThis: layout.eagerUsesThis,
     effects,
-    statementLocation: formatLocation(parsed.locator(layout.eagerNode.start)),
+    // Found when an error needs it: the locator reads the script's URL.
+    statementLocation: () => formatLocation(parsed.locator(layout.eagerNode.start)),
   };
   return { split, resumeNames };
 }
@@ -184,7 +256,7 @@ function buildRuntime(req: SplitRequest, parsed: ParsedFunction, layout: SplitLa
 const compiledResumes = new WeakMap<object, Map<Function, Function>>();
 
 /** One compiled resume per frame cache, so every entry of the frame (each shape, say) shares its cache. */
-function compiledResume(req: SplitRequest, fn: Function): Function {
+function compiledResume(req: SplitContext, fn: Function): Function {
   let perCache = compiledResumes.get(req.cache);
   if (!perCache) compiledResumes.set(req.cache, (perCache = new Map()));
   let compiled = perCache.get(fn);
@@ -213,7 +285,7 @@ function resumedRecord(req: SplitRequest, layout: SplitLayout, resumes: readonly
 const logged = new WeakMap<object, Set<string>>();
 
 /** KILN_LOGS=graph_breaks prints each break once per code location (per frame cache), not once per compile. */
-export function logBreakOnce(cache: object, tag: string, record: BreakRecord, message: string): void {
+export function logBreakOnce(cache: object, tag: string, record: BreakRecord, message: string | (() => string)): void {
   const key = `${formatLocation(record.location)}|${record.reason}`;
   let seen = logged.get(cache);
   if (!seen) logged.set(cache, (seen = new Set()));
@@ -222,10 +294,11 @@ export function logBreakOnce(cache: object, tag: string, record: BreakRecord, me
   log('graph_breaks', tag, message);
 }
 
-function reportBreak(req: SplitRequest, record: BreakRecord): void {
+function reportBreak(req: SplitContext, record: BreakRecord): void {
   const r = record.resumed!;
   const then = r.resumes.length ? `, resumes in ${r.resumes.map((n) => `'${n}'`).join(' / ')}` : '';
-  logBreakOnce(req.cache, req.tag, record, `graph break in '${req.frameName}' (${req.event.location}): ${record.reason} at ${formatLocation(record.location)}; runs ${r.eager} (line ${r.line}) eagerly${then}`);
+  // Made only when logged: the frame's location costs a fresh process the script's URL.
+  logBreakOnce(req.cache, req.tag, record, () => `graph break in '${req.frameName}' (${req.event.location}): ${record.reason} at ${formatLocation(record.location)}; runs ${r.eager} (line ${r.line}) eagerly${then}`);
   req.observer?.onBreak(record, req.tag);
   req.onBreak(record);
 }
