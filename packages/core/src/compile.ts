@@ -339,7 +339,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     }
     logBreakOnce(cache, tag, record, `'${cache.name}' falls back to eager: ${record.reason} at ${formatLocation(record.location)}`);
     observer?.onBreak(record, tag);
-    hooks.graphBreak.call(record, event);
+    tellBreak(state, record, event);
     if (err instanceof FrameSkipped) {
       cache.skipped = record;
       cache.skippedRun = skippedFrameRun(fn, calleeContext(compiler, options, observer, tag));
@@ -422,9 +422,10 @@ function splitContext(state: FrameState, fn: Function, thisArg: unknown, args: u
   const backend = () => backendBeforeBreak(compiler, options.backend, args);
   const context: SplitContext = {
     fn, thisArg, args, calls: compiler.calls, observer: at.observer, frameName: cache.name, cache, compileId: at.compileId, tag: at.tag, event: at.event, start: at.start,
-    compileTrace: (trace, passed) => compileTrace(compiler, trace, backend(), at.event, passed),
+    // A plugin failing while a graph of the split is compiled: that frame runs eagerly, the warning names it.
+    compileTrace: (trace, passed) => warnIfPlugin(cache, () => compileTrace(compiler, trace, backend(), at.event, passed)),
     compileFunction: (resume, resumeObserver) => compileWith(resume as (...a: unknown[]) => unknown, { ...options, compiler }, resumeObserver),
-    onBreak: (breakRecord) => compiler.hooks.graphBreak.call(breakRecord, at.event),
+    onBreak: (breakRecord) => tellBreak(state, breakRecord, at.event),
   };
   let record: FrameRecord | NotKept | undefined;
   const recording = (key: PersistentCacheKey | undefined): SplitContext['compileTrace'] => (trace, passed) => {
@@ -439,12 +440,35 @@ function calleeContext(compiler: Compiler, options: CompileOptions, observer: Co
   return { compile: (callee) => compileWith(callee as (...a: unknown[]) => unknown, { ...options, compiler }, observer), calls: compiler.calls, observer, tag };
 }
 
-/** A plugin that fails in a hook: one warning per plugin, hook and code location (the frame runs eagerly). */
-function warnPluginOnce(cache: CodeCache, err: PluginError): void {
+/** A plugin that fails in a hook: one warning per plugin, hook and code location (by default the frame runs eagerly). */
+function warnPluginOnce(cache: CodeCache, err: PluginError, what = 'runs eagerly'): void {
   const key = `${err.plugin}\u0000${err.hook}`;
   if (cache.pluginWarnings.has(key)) return;
   cache.pluginWarnings.add(key);
-  logSink.write(`[kiln] warning: '${cache.name}' (${cache.location}) runs eagerly: ${err.message.split('\n')[0]}`);
+  logSink.write(`[kiln] warning: '${cache.name}' (${cache.location}) ${what}: ${err.message.split('\n')[0]}`);
+}
+
+/** Runs `body`; a plugin's error is warned about (once) and rethrown, so the caller falls back as for any failure. */
+function warnIfPlugin<T>(cache: CodeCache, body: () => T): T {
+  try {
+    return body();
+  } catch (err) {
+    if (err instanceof PluginError) warnPluginOnce(cache, err);
+    throw err;
+  }
+}
+
+/**
+ * Tells plugins about a graph break (hooks.graphBreak). The break is handled already, so a plugin failing
+ * here changes nothing that runs: one warning per plugin and code location (fullgraph never gets here).
+ */
+function tellBreak(state: FrameState, record: BreakRecord, event: FrameEvent): void {
+  try {
+    state.compiler.hooks.graphBreak.call(record, event);
+  } catch (err) {
+    if (!(err instanceof PluginError)) throw err;
+    warnPluginOnce(state.cache, err, 'breaks as usual, but a plugin failed on its graph break');
+  }
 }
 
 function breakRecord(err: unknown): BreakRecord | undefined {

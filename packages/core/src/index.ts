@@ -20,10 +20,11 @@ export * from './hooks.js';
 // For plugins that log under KILN_LOGS (the persistent cache logs as `cache`).
 export { log, logEnabled } from './logs/index.js';
 export * from './compiler.js';
-export { runKilnCli, runAuditCommand, runOpsCommand, checkConfigRules, AUDIT_USAGE, OPS_USAGE } from './cli/kiln.js';
+export { runAuditCommand, runOpsCommand, checkConfigRules, AUDIT_USAGE, OPS_USAGE } from './cli/kiln.js';
 export type { ConfigRuleFinding } from './cli/kiln.js';
 export { LOG_ARTIFACTS, LOG_ARTIFACT_DOCS, logHelp } from './logs/index.js';
 export { check, checkIsSize } from './checks.js';
+export { atProcessEnd } from './process-end.js';
 
 /** Names of the backends the default compiler can use (`auto` aside), best first. */
 export { backendNames } from './backends/names.js';

@@ -47,6 +47,20 @@ Config('the first compile() of a process loads kiln.config.mjs (inline plugin ob
   assert.match(r.stdout, /frames 1/);
 });
 
+Config('a Node that cannot require() ES modules (before 20.19): the first compile() says so and what to do; configure() works', () => {
+  const configured = `import { configure } from '${coreUrl}';\nawait configure();\nawait import('./main.mjs');\n`;
+  const dir = project({ 'kiln.config.mjs': `export default { plugins: [${countingPlugin}] };\n`, 'main.mjs': program, 'configured.mjs': configured });
+  // Node 20.20 turns require() of ES modules off with this flag, as Node < 20.19 has it.
+  const r = runNode(dir, ['--no-experimental-require-module', 'main.mjs']);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /KilnConfigError: .*kiln\.config\.mjs: <file>: the config file is an ES module, and this Node \(v[\d.]+\) cannot require\(\) one/);
+  assert.match(r.stderr, /hint: call `await configure\(\)` before compiling, or start the program with `kiln run`, or use Node >= 20\.19/);
+  assert.not.match(r.stderr, /threw while loading/);
+  const ok = runNode(dir, ['--no-experimental-require-module', 'configured.mjs']);
+  assert.is(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /frames 1/);
+});
+
 Config('a program without a config never loads cosmiconfig; a config in a parent folder or package.json still loads', () => {
   const loaded = `\nimport { createRequire } from 'node:module';\nconsole.log('cosmiconfig', Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/cosmiconfig/')));\n`;
   const none = runNode(project({ 'main.mjs': program + loaded }), ['main.mjs']);

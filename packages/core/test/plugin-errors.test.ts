@@ -95,6 +95,60 @@ Plugins('a plugin failing in a per-backend lowerOp tap names the hook and the ba
   }
 });
 
+/** A compiler with one plugin whose tap on `hook` throws. */
+function throwingIn(hook: 'graphBreak' | 'graphCaptured'): Compiler {
+  return new Compiler().use({
+    name: `bad-${hook}`,
+    apply(c) {
+      c.hooks[hook].tap(`bad-${hook}`, () => {
+        throw new Error(`${hook} exploded`);
+      });
+    },
+  });
+}
+
+/** A frame that splits at a graph break (console.log) into a graph before it and a resume function. */
+function splitting(x: Tensor) {
+  const h = x.mul(2);
+  console.log('break');
+  return h.add(1);
+}
+
+/** Runs `body` with stdout silenced (console.log stays the native function the policy skips, so the frame breaks). */
+function quietly<T>(body: () => T): T {
+  const write = process.stdout.write;
+  process.stdout.write = () => true;
+  try {
+    return body();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+/** Calls `fast` three times (a recompile each); the log lines Kiln wrote. */
+const threeCalls = (fast: (x: Tensor) => Tensor): string[] =>
+  quietly(() => captureLog(() => {
+    for (let i = 0; i < 3; i++) assert.equal(fast(k.ones([i + 2])).toArray(), splitting(k.ones([i + 2])).toArray());
+  }).lines);
+
+Plugins('a plugin failing in graphBreak: the program goes on (the break is handled as usual), one warning names the plugin', () => {
+  const lines = threeCalls(compile(splitting, { compiler: throwingIn('graphBreak') }));
+  const warnings = lines.filter((l) => l.includes('warning'));
+  assert.is(warnings.length, 1, lines.join('\n'));
+  assert.match(warnings[0]!, /'splitting' .* breaks as usual, but a plugin failed on its graph break: plugin 'bad-graphBreak' failed in hook 'graphBreak': graphBreak exploded/);
+});
+
+Plugins('a plugin failing in graphCaptured on a frame that splits: eager, with a warning naming it, and no "internal error"', () => {
+  const compiler = throwingIn('graphCaptured');
+  const lines = threeCalls(compile(splitting, { compiler }));
+  const warnings = lines.filter((l) => l.includes('warning'));
+  assert.is(warnings.length, 1, lines.join('\n'));
+  assert.match(warnings[0]!, /'splitting' .* runs eagerly: plugin 'bad-graphCaptured' failed in hook 'graphCaptured': graphCaptured exploded/);
+  const out = String(quietly(() => captureLog(() => explain(splitting, { compiler })(k.ones([2]))).value));
+  assert.match(out, /plugin 'bad-graphCaptured' failed in hook 'graphCaptured'/);
+  assert.not.match(out, /internal (tracer )?error/);
+});
+
 Plugins('attributing taps does not make an untapped hook look used (compiled calls skip untapped hooks)', () => {
   const compiler = new Compiler();
   // cacheHit runs on every compiled call when it is used: an interceptor alone must not turn it on.

@@ -102,6 +102,14 @@ Cli('kiln report without @kiln/plugin-report installed says how to install it', 
   assert.match(r.stderr, /kiln report: the report plugin is not installed; install it with `npm i -D @kiln\/plugin-report`/);
 });
 
+Cli('kiln report with the report plugin already in the config writes one report, as the config set it up', () => {
+  const reportPlugin = join(repoRoot, 'plugins/report/src/index.ts');
+  const dir = project({ 'main.mjs': program, 'kiln.config.mjs': `export default { plugins: [${JSON.stringify(reportPlugin)}] };\n` });
+  const r = kiln(dir, ['report', 'main.mjs']);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stderr.match(/\[kiln\] compile report: kiln-report\/index\.html/g), ['[kiln] compile report: kiln-report/index.html'], r.stderr);
+});
+
 Cli("kiln audit audits the config's rules: a stale module path, a package that is not installed, a skip/inline conflict", () => {
   const dir = project({
     'kiln.config.json': JSON.stringify({ policy: { skip: ['./old-lib/**', 'not-installed-pkg'] } }),

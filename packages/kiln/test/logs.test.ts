@@ -23,6 +23,15 @@ Logs('an unknown artifact raises at compile(), with a did-you-mean and the valid
   assert.instance(err, k.KilnConfigError);
   assert.match((err as Error).message, /KILN_LOGS: .*unknown log artifact 'graph_break' \(did you mean 'graph_breaks'\?\)/);
   assert.match((err as Error).message, /valid names: .*graph_breaks.*output_code/);
+  const suggestions = ['graph_brek', 'guard', 'graphs', 'output'].map((name) => {
+    try {
+      withLogs(name, () => k.compile((x: Tensor) => x.add(1)));
+    } catch (e) {
+      return /did you mean '([^']+)'/.exec((e as Error).message)?.[1];
+    }
+    return undefined;
+  });
+  assert.equal(suggestions, ['graph_breaks', 'guards', 'graph', 'output_code']);
   let plus: unknown;
   withLogs('+graph', () => {
     try {

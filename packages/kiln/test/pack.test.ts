@@ -1,16 +1,18 @@
 // The packages as a user installs them: `pnpm pack` every package, install the tarballs with npm into a fresh
 // project outside the monorepo (third-party dependencies come from the npm registry), and run a small compiled
-// program there against eager. Slow (a minute or so: packing, then an npm install); it needs the packages
+// program there against eager; then what a new user does next (the README's quick start): the `kiln` command
+// from the `kiln` package, and `plugins: ['@kiln/plugin-report']` in a kiln.config.mjs writing a compile report
+// with the graphs drawn. Slow (a minute or so: packing, then an npm install); it needs the packages
 // built (`pnpm build`, which `pnpm test` runs first) and skips, saying why, when the registry is unreachable.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const PACKAGES = ['packages/pytree', 'packages/shapes', 'packages/tensor', 'packages/graph', 'packages/lower', 'packages/policy', 'packages/core', 'packages/export', 'packages/backend-cpu', 'packages/optim', 'packages/kiln', 'plugins/cache'];
+const PACKAGES = ['packages/pytree', 'packages/shapes', 'packages/tensor', 'packages/graph', 'packages/lower', 'packages/policy', 'packages/core', 'packages/export', 'packages/backend-cpu', 'packages/optim', 'packages/kiln', 'plugins/cache', 'plugins/report', 'plugins/profile'];
 const NETWORK = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|network|offline/i;
 
 const PROGRAM = `
@@ -26,6 +28,9 @@ let maxDiff = 0;
 for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
 console.log(JSON.stringify({ maxDiff, backends: report.backends.map((b) => [b.backend, b.kernels]), plugin: cachePlugin().name }));
 `;
+
+// The README's quick start: the report plugin named in the config, loaded without the program importing anything.
+const CONFIG = `export default { plugins: ['@kiln/plugin-report'] };\n`;
 
 function sh(command: string, args: string[], cwd: string) {
   return spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, npm_config_update_notifier: 'false' } });
@@ -54,6 +59,7 @@ pack('pack every package, npm-install them into a fresh project, run a compiled 
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'kiln-pack-check', private: true, type: 'module' }));
     writeFileSync(join(app, 'main.mjs'), PROGRAM);
+    writeFileSync(join(app, 'kiln.config.mjs'), CONFIG);
     const installed = sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files.map((f) => join(tarballs, f))], app);
     if (installed.status !== 0 && NETWORK.test(installed.stderr)) {
       console.log(`  skipped: the npm registry is unreachable (${installed.stderr.split('\n').find((l) => NETWORK.test(l))?.trim()})`);
@@ -67,9 +73,29 @@ pack('pack every package, npm-install them into a fresh project, run a compiled 
     assert.equal(out.backends.map(([b]) => b), ['cpu'], 'compiled to WebAssembly kernels by the CPU backend');
     assert.ok(out.backends[0]![1] > 0);
     assert.is(out.plugin, 'cache');
+    assertReportWritten(app, ran.stderr);
+    assertKilnCommand(app);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** The config's report plugin wrote the page at exit, with each graph as a picture of the program's ops. */
+function assertReportWritten(app: string, stderr: string) {
+  assert.match(stderr, /\[kiln\] compile report: kiln-report\/index\.html \(\d+ compiles?/);
+  const page = readFileSync(join(app, 'kiln-report', 'index.html'), 'utf8');
+  assert.ok(page.includes('<svg'), 'the report draws the graphs');
+  for (const op of ['matmul', 'relu', 'softmax']) assert.match(page, new RegExp(`<text[^>]*>[^<]*= ${op}\\b`), `a picture node for ${op}`);
+}
+
+/** Installing `kiln` gives the full `kiln` command (no other package of Kiln declares one). */
+function assertKilnCommand(app: string) {
+  const help = sh(join(app, 'node_modules', '.bin', 'kiln'), ['--help'], app);
+  assert.is(help.status, 0, help.stderr);
+  for (const c of ['run', 'explain', 'report', 'audit', 'ops']) assert.match(help.stdout, new RegExp(`\\n  ${c}\\s`), `kiln --help lists ${c}`);
+  const ran = sh(join(app, 'node_modules', '.bin', 'kiln'), ['run', 'main.mjs'], app);
+  assert.is(ran.status, 0, ran.stderr);
+  assert.match(ran.stdout, /"plugin":"cache"/);
+}
 
 pack.run();

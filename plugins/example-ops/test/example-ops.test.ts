@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import type { Tensor } from '@kiln/tensor';
 import '@kiln/backend-cpu';
-import { Compiler, compile, configure, explain, getDefaultCompiler, inline, runKilnCli, setDefaultCompiler } from '@kiln/core';
+import { Compiler, compile, configure, explain, getDefaultCompiler, inline, runAuditCommand, setDefaultCompiler } from '@kiln/core';
 import type { ExplainOutput } from '@kiln/core';
 import { SWISH_OP, swish } from '../src/index.js';
 
@@ -86,7 +86,7 @@ Plugin('kiln audit lists the op the plugin lowers through the lowerOp hook, per 
   const stderr = captureStderr();
   try {
     process.chdir(join(here, 'fixtures', 'configured'));
-    await runKilnCli(['audit', '--format', 'json', '--out', out]);
+    await runAuditCommand(['--format', 'json', '--out', out]);
   } finally {
     process.chdir(cwd);
     setDefaultCompiler(saved);

@@ -3,7 +3,7 @@
 // Load it from the config (`plugins: ['@kiln/plugin-profile']`) or apply it inline (`profilePlugin(options)`).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { KilnConfigError } from '@kiln/core';
+import { KilnConfigError, atProcessEnd } from '@kiln/core';
 import type { Compiler, KilnPlugin } from '@kiln/core';
 import { formatProfile } from './format.js';
 import { ProgramTimer } from './profiler.js';
@@ -49,8 +49,9 @@ export class KernelProfiler implements KilnPlugin {
   apply(compiler: Compiler): void {
     this.timer.attach(compiler);
     if (this.options.printOnExit !== false && !this.exitHandler) {
+      // Also on Ctrl-C and SIGTERM: a long run stopped that way still prints where its time went.
       this.exitHandler = () => this.printAtExit();
-      process.on('exit', this.exitHandler);
+      atProcessEnd(this.exitHandler);
     }
   }
 

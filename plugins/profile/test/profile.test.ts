@@ -64,15 +64,26 @@ Profile('options are checked: unknown keys and wrong types name the option', () 
   assert.throws(() => profilePlugin({ topSteps: 0 }), (e: unknown) => e instanceof KilnConfigError && /topSteps: must be a positive integer/.test(e.message));
 });
 
-Profile('loaded from kiln.config.mjs: the table is printed when the program exits', () => {
+/** Runs the fixture program (its kiln.config.mjs loads the profiler) in a child process. */
+function runFixture(...args: string[]) {
   const program = fileURLToPath(new URL('./fixtures/program/program.mjs', import.meta.url));
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const run = spawnSync(process.execPath, ['--conditions=kiln-source', '--import', tsx, program], { encoding: 'utf8', timeout: 240_000 });
+  return spawnSync(process.execPath, ['--conditions=kiln-source', '--import', tsx, program, ...args], { encoding: 'utf8', timeout: 240_000 });
+}
+
+Profile('loaded from kiln.config.mjs: the table is printed when the program exits', () => {
+  const run = runFixture();
   assert.is(run.status, 0, run.stderr);
   assert.match(run.stderr, /Kiln profile: 1 compiled program ran 20 times/);
   assert.match(run.stderr, /\[\d+\/0\] anonymous \(program\.mjs:\d+\) +cpu +20 /);
   assert.match(run.stderr, /\n {2}matmul0 +kernel +20 +[\d.]+ +[\d.]+ +[\d.]+% +matmul/);
   assert.match(run.stderr, /\n {2}reduce\d +kernel +20 .*amax.*exp/);
+});
+
+Profile('a long run stopped with Ctrl-C prints the table, then ends by SIGINT as it would have', () => {
+  const run = runFixture('--stopped-by-ctrl-c');
+  assert.is(run.signal, 'SIGINT', `status ${run.status}: ${run.stderr}`);
+  assert.match(run.stderr, /Kiln profile: 1 compiled program ran 20 times/);
 });
 
 Profile.run();

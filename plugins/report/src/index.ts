@@ -3,7 +3,7 @@
 // (`compiler.use(reportPlugin({ output }))`); the page is written when the process exits and on writeReport().
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { KilnConfigError } from '@kiln/core';
+import { KilnConfigError, atProcessEnd } from '@kiln/core';
 import type { Compiler, KilnPlugin } from '@kiln/core';
 import { CompileCollector } from './collect.js';
 import type { CompileRecord } from './collect.js';
@@ -58,8 +58,9 @@ export class CompileReport implements KilnPlugin {
     this.collector.attach(compiler);
     liveReports.add(this);
     if (this.options.writeOnExit !== false && !this.exitHandler) {
+      // Also on Ctrl-C and SIGTERM: a run stopped that way still leaves its report.
       this.exitHandler = () => this.writeAtExit();
-      process.on('exit', this.exitHandler);
+      atProcessEnd(this.exitHandler);
     }
   }
 

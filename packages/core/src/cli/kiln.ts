@@ -66,12 +66,3 @@ export function runOpsCommand(argv: readonly string[]): number {
   }
   return 0;
 }
-
-/** Core's own `kiln` shim (bin/kiln.mjs of @kiln/core): audit and ops; the full command is in the `kiln` package. */
-export async function runKilnCli(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'audit') return runAuditCommand(rest);
-  if (command === 'ops') return runOpsCommand(rest);
-  process.stderr.write(`${command && command !== '--help' ? `kiln: unknown command '${command}'\n` : ''}usage: kiln audit|ops (the full \`kiln\` command, with run, explain and report, comes with the \`kiln\` package)\n`);
-  return command === '--help' || command === '-h' ? 0 : 2;
-}

@@ -42,3 +42,20 @@ export function lineInStack(err: unknown, file: string): number | undefined {
   }
   return undefined;
 }
+
+const AT_FIRST_COMPILE = 'call `await configure()` before compiling, or start the program with `kiln run`';
+
+/**
+ * Why the automatic load at the first compile() (synchronous: require()) cannot load an ES module that
+ * import() would: top-level await, or a Node without require() of ES modules (before 20.19). Undefined for
+ * any other error.
+ */
+export function syncLoadError(err: unknown, file: string, key: string, what: string, plugin?: string): KilnConfigError | undefined {
+  const code = (err as { code?: string } | undefined)?.code;
+  if (code === 'ERR_REQUIRE_ASYNC_MODULE') return new KilnConfigError(file, key, `${what} uses top-level await, so it cannot be loaded at the first compile()`, AT_FIRST_COMPILE, { plugin, cause: err });
+  if (code === 'ERR_REQUIRE_ESM') {
+    const why = `${what} is an ES module, and this Node (${process.version}) cannot require() one, as the first compile() does (Node >= 20.19 can, unless started with --no-experimental-require-module)`;
+    return new KilnConfigError(file, key, why, `${AT_FIRST_COMPILE}, or use Node >= 20.19`, { plugin, cause: err });
+  }
+  return undefined;
+}

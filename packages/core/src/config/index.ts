@@ -9,7 +9,7 @@ import { applyPolicyConfig, policyModuleSpecifiers } from '@kiln/policy';
 import { Compiler, setDefaultCompiler, setDefaultCompilerLoader } from '../compiler.js';
 import type { KilnConfig, KilnPlugin, PluginSpec } from '../compiler.js';
 import { setDefaultLogs } from '../logs/index.js';
-import { KilnConfigError, errorMessage, lineInStack } from './errors.js';
+import { KilnConfigError, errorMessage, lineInStack, syncLoadError } from './errors.js';
 import { findConfig, findConfigSync, importFrom, requireFrom } from './load-file.js';
 import { validateConfig } from './validate.js';
 
@@ -56,10 +56,7 @@ function loadModulesSync(config: KilnConfig, file: string): ModuleTable {
     try {
       table[spec] = requireFrom(file, spec);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_REQUIRE_ASYNC_MODULE') {
-        throw new KilnConfigError(file, key, `'${spec}' uses top-level await, so it cannot be loaded at the first compile()`, 'call `await configure()` before compiling, or start the program with `kiln run`', { plugin: spec, cause: err });
-      }
-      throw loadFailure(file, key, spec, err);
+      throw syncLoadError(err, file, key, `'${spec}'`, key === 'policy' ? undefined : spec) ?? loadFailure(file, key, spec, err);
     }
   }
   return table;

@@ -10,7 +10,7 @@ import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'acorn';
-import { KilnConfigError, errorMessage, lineInStack } from './errors.js';
+import { KilnConfigError, errorMessage, lineInStack, syncLoadError } from './errors.js';
 
 export const SEARCH_PLACES = [
   'package.json',
@@ -111,10 +111,7 @@ function loadJsSync(file: string): unknown {
   try {
     return exported(createRequire(js.path)(js.path) as Record<string, unknown>);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_REQUIRE_ASYNC_MODULE') {
-      throw new KilnConfigError(file, '<file>', 'uses top-level await, so it cannot be loaded at the first compile()', 'call `await configure()` before compiling, or start the program with `kiln run`', { cause: err });
-    }
-    throw attribute(file, err, source, js.path);
+    throw syncLoadError(err, file, '<file>', 'the config file') ?? attribute(file, err, source, js.path);
   } finally {
     js.cleanup();
   }

@@ -51,7 +51,9 @@ function closest(name: string): string | undefined {
   let best: string | undefined;
   let bestDistance = 4;
   for (const candidate of NAMES) {
-    const d = candidate.startsWith(name) || name.startsWith(candidate) ? 1 : editDistance(name, candidate);
+    // A cut-off name (`guard`) is near what it starts; one that runs past a name (`graph_brek` past `graph`)
+    // is measured by edits, so the longer name it misspells wins.
+    const d = candidate.startsWith(name) ? 1 : editDistance(name, candidate);
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return best;

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AUDIT_USAGE, OPS_USAGE, configure, runAuditCommand, runOpsCommand } from '@kiln/core';
-import type { KilnPlugin } from '@kiln/core';
+import type { Compiler, KilnPlugin } from '@kiln/core';
 import { explainRecorder } from './explain-recorder.js';
 import { CliUsageError, runProgram } from './run-file.js';
 
@@ -18,6 +18,9 @@ export interface Command {
 
 const wantsHelp = (args: readonly string[]) => args[0] === '--help' || args[0] === '-h';
 
+/** True when a plugin of this name already taps the compiler (the config listed it). */
+const applied = (compiler: Compiler, plugin: KilnPlugin) => compiler.hooks.frameStart.taps.some((t) => t.name === plugin.name);
+
 /** A command that runs a program: `--help`, then the config, then the file. */
 function programCommand(name: string, summary: string, usage: string, around?: () => Promise<{ plugin: KilnPlugin; after(): void }>): Command {
   return {
@@ -30,7 +33,8 @@ function programCommand(name: string, summary: string, usage: string, around?: (
       }
       const compiler = await configure();
       const extra = around ? await around() : undefined;
-      if (extra) await compiler.useAsync(extra.plugin);
+      // `kiln report` with the report plugin already in the config: one report, as the config set it up.
+      if (extra && !applied(compiler, extra.plugin)) await compiler.useAsync(extra.plugin);
       try {
         await runProgram(args[0], args.slice(1), name);
       } finally {

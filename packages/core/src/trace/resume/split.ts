@@ -7,6 +7,7 @@
 import type { BreakRecord, CompiledTrace, CompileObserver, SplitEntry } from '../../cache.js';
 import type { FrameEvent } from '../../hooks.js';
 import type { PassedGraph } from '../../entry.js';
+import { PluginError } from '../../hooks.js';
 import { compileTag, log } from '../../logs/index.js';
 import { logEntry } from '../../logs/entry.js';
 import { GraphBreak, formatLocation } from '../errors.js';
@@ -76,6 +77,8 @@ export function splitFrame(req: SplitRequest): SplitResult {
     return { entry: buildSplit(req, k) };
   } catch (err) {
     if (err instanceof NotSplittable || err instanceof GraphBreak) return { why: err instanceof GraphBreak ? err.reason : err.message };
+    // A plugin's error is the plugin's, not Kiln's (the frame warned about it, naming the plugin).
+    if (err instanceof PluginError) return { why: err.message.split('\n')[0] };
     if (process.env.KILN_TRACER_STRICT) throw err;
     return { why: `internal error while splitting: ${err instanceof Error ? err.message : String(err)}` };
   }
