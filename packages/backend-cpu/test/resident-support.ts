@@ -20,7 +20,7 @@ export async function drainPool(): Promise<void> {
   }
 }
 
-export const isResident = (t: k.Tensor): boolean => t.storage.external instanceof ResidentBlock && t.storage.external.resident;
+export const isResident = (t: k.Tensor): boolean => t.storage.external instanceof ResidentBlock;
 
 /** A JS-array copy of a tensor: the eager reference never touches the arena. */
 export const js = (t: k.Tensor): k.Tensor => k.Tensor.fromData(t.toTypedArray(), t.shape, t.dtype);

@@ -10,7 +10,7 @@ import type { Tensor, TypedArray } from '@kiln/tensor';
 import { Storage, Tensor as TensorClass, contiguousStridesOf } from '@kiln/tensor';
 import { ArenaOutOfMemoryError, type Arena } from './arena.js';
 import type { CompiledKernel, CompiledModule } from './compile.js';
-import { SpareSlot, residentPool, type ResidentPool } from './resident.js';
+import { residentPool, type ResidentPool } from './resident.js';
 import { KernelSizeLimitError, checkKernelSizes, kernelSizeCheck, type KernelSizeCheck } from './size-limits.js';
 import { runEagerInstead, type EagerRun } from './eager-fallback.js';
 import { FixedLayoutCall } from './fixed-call.js';
@@ -76,8 +76,6 @@ class CpuMemory implements DeviceMemory<number> {
 export class ProgramRunner {
   readonly stats: ProgramStats = { calls: 0, copyInMs: 0, computeMs: 0, copyOutMs: 0, recomputed: 0, eagerCalls: 0, threadedKernelCalls: 0 };
   private readonly constantPointers = new Map<string, number>();
-  /** Per output buffer: its spare block's slot (see SpareSlot), made at its first use. */
-  private readonly spares = new Map<string, SpareSlot>();
   private readonly pool: ResidentPool;
   private readonly executor: ProgramExecutor<number>;
   private warnedEager = false;
@@ -245,22 +243,15 @@ export class ProgramRunner {
 
   /**
    * Hands an output's block to the resident pool, taking it off this call's list of blocks to release, so
-   * no later call can reuse it while a tensor reads it. Past the pool's limits the output takes its spare
-   * block (SpareSlot), evicting the previous output that held it if that one was not disposed. Undefined
-   * (copy out) when the block is not this call's own allocation (an input's or a constant's) or the pool
-   * admits it neither way.
+   * no later call can reuse it while a tensor reads it. Undefined (copy out) when the block is not this
+   * call's own allocation (an input's or a constant's) or the pool does not admit it.
    */
   private adoptOutput(name: string, numel: number, dtype: LoopDType, x: Execution<number>): Storage | undefined {
     const buffer = this.executor.buffers.get(name);
     if (!buffer || buffer.input !== undefined || !x.owned.includes(name)) return undefined;
     const blockBytes = Math.max(evalSize(buffer.numel, x.params) * BYTES_PER_ELEMENT[dtype], 1);
-    let spare: SpareSlot | undefined;
-    if (!this.pool.admits(blockBytes)) {
-      spare = this.spares.get(name);
-      if (!spare) this.spares.set(name, (spare = new SpareSlot()));
-      if (!this.pool.takeSpare(spare, blockBytes)) return undefined;
-    }
+    if (!this.pool.admits(blockBytes)) return undefined;
     this.executor.release(x, name);
-    return this.pool.adopt(x.blocks[name]!, blockBytes, numel, dtype, spare);
+    return this.pool.adopt(x.blocks[name]!, blockBytes, numel, dtype);
   }
 }

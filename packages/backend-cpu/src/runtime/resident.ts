@@ -88,28 +88,9 @@ export function configureResident(changes: Partial<ResidentOptions> = {}): Reado
   return { ...options };
 }
 
-/**
- * The spare block of one program output: a block that output may hold past the pool's limits, one tensor
- * at a time. Without it, once the pool was full of dead blocks (outputs of earlier loops, freed only when
- * a major GC runs their finalizers, which a loop making young garbage never triggers), every output was
- * copied out into a fresh JS array, and a loop that disposes what it reads gained nothing from dispose().
- * With it, the next output of the same program takes the spare over: if its holder was disposed the block
- * is simply reused (warm, no copy); if not, the holder is *evicted* (`ResidentBlock.evict`: its bytes are
- * copied into a JS array its tensors read from then on), which is the one copy out the new output would
- * otherwise have cost. The slot holds its block strongly on purpose: a `WeakRef` made or read in a
- * synchronous loop keeps its target alive until the loop's job ends (the reverted first spare kept every
- * evicted 4 MB copy alive that way, 5–15× slower), and a dead holder costs only the eviction copy that the
- * copy out would have cost anyway.
- */
-export class SpareSlot {
-  holder: ResidentBlock | undefined;
-}
-
 /** One arena block that backs resident tensors. Its pointer is only read while a storage holds this. */
 export class ResidentBlock implements ExternalBytes {
   private cached: TypedArray;
-  /** Set once the bytes were copied out of the arena (`evict`): `cached` is then that JS copy, for good. */
-  private evicted = false;
 
   constructor(
     readonly pool: ResidentPool,
@@ -117,15 +98,8 @@ export class ResidentBlock implements ExternalBytes {
     readonly numel: number,
     readonly dtype: LoopDType,
     readonly blockBytes: number,
-    /** The spare slot this block fills, if it was adopted as its output's spare. */
-    readonly spare?: SpareSlot,
   ) {
     this.cached = pool.arena.view(dtype, ptr, numel);
-  }
-
-  /** Whether the bytes are still in the arena block (false once evicted into a JS copy). */
-  get resident(): boolean {
-    return !this.evicted;
   }
 
   /** The last storage over the block was disposed: the pool takes the block back now (see Tensor.dispose). */
@@ -135,18 +109,8 @@ export class ResidentBlock implements ExternalBytes {
 
   /** The view, re-made when the memory grew (growth detaches the old buffer; a stale view reads length 0). */
   view(): TypedArray {
-    if (this.cached.buffer !== this.pool.arena.memory.buffer && !this.evicted) this.cached = this.pool.arena.view(this.dtype, this.ptr, this.numel);
+    if (this.cached.buffer !== this.pool.arena.memory.buffer) this.cached = this.pool.arena.view(this.dtype, this.ptr, this.numel);
     return this.cached;
-  }
-
-  /**
-   * Copies the bytes into a JS array that every storage over this block reads from now on (views and
-   * copy-on-write sharers all go through `view()`), so the arena block can be given back while tensors
-   * still read the values. Only between kernel runs: the pool gives the block back right after.
-   */
-  evict(): void {
-    this.cached = this.view().slice();
-    this.evicted = true;
   }
 }
 
@@ -155,10 +119,6 @@ export class ResidentPool {
   /** Bytes of blocks handed out and not yet released. */
   bytes = 0;
   blocks = 0;
-  /** Bytes of spare blocks held (see SpareSlot); apart from `bytes`, but within `budgetBytes` with them. */
-  spareBytes = 0;
-  /** Holders of a spare evicted into a JS copy because the next output took their block (see SpareSlot). */
-  evictions = 0;
   /** Bytes handed out since the event loop last turned (reset by a timer armed at the first of them). */
   burst = 0;
   /**
@@ -167,16 +127,11 @@ export class ResidentPool {
    */
   private liveAfterCollect = 0;
   // The held value is the pointer and size only: it must not reference the block, or it would never die.
-  // A spare's holder is collected only once its program's runner (which holds the slot) is gone too.
-  private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number; spare: boolean }>(({ ptr, bytes, spare }) => {
+  private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => {
     this.arena.release(ptr);
+    this.bytes -= bytes;
     this.blocks--;
-    if (spare) {
-      this.spareBytes -= bytes;
-    } else {
-      this.bytes -= bytes;
-      this.liveAfterCollect = this.bytes;
-    }
+    this.liveAfterCollect = this.bytes;
   });
 
   constructor(readonly arena: Arena) {}
@@ -199,27 +154,6 @@ export class ResidentPool {
     return bytes >= options.minBytes && this.bytes + bytes <= this.limit() && this.burst + bytes <= options.burstBytes;
   }
 
-  /**
-   * Whether an output the limits refused may take its spare block instead (see SpareSlot): `bytes` is past
-   * `minBytes`, and resident outputs and spares together stay within `budgetBytes` (0: all off). The
-   * self-adjusting limit and the burst cap do not apply: they bound blocks that wait for a GC, and a spare
-   * is one block per program output, reused by every call. A holder still out
-   * is evicted into a JS copy now and its block given back, so the caller can adopt the new output with
-   * `adopt(…, spare)`.
-   */
-  takeSpare(spare: SpareSlot, bytes: number): boolean {
-    const holder = spare.holder;
-    const freed = holder ? holder.blockBytes : 0;
-    if (bytes < options.minBytes || this.bytes + this.spareBytes - freed + bytes > options.budgetBytes) return false;
-    if (holder) {
-      this.registry.unregister(holder);
-      holder.evict();
-      this.evictions++;
-      this.returned(holder);
-    }
-    return true;
-  }
-
   /** Whether an input copied into a block of `bytes` may stay there (see `ResidentOptions.keepInputs`). */
   admitsInput(bytes: number): boolean {
     return options.keepInputs && this.admits(bytes);
@@ -237,20 +171,14 @@ export class ResidentPool {
    * Takes ownership of an arena block (`blockBytes` as allocated) and returns a storage over its first
    * `numel` elements. The caller must not release the block afterwards, nor keep its pointer.
    */
-  adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType, spare?: SpareSlot): Storage {
+  adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType): Storage {
     this.arena.hold(ptr);
-    const block = new ResidentBlock(this, ptr, numel, dtype, blockBytes, spare);
-    this.registry.register(block, { ptr, bytes: blockBytes, spare: spare !== undefined }, block);
+    const block = new ResidentBlock(this, ptr, numel, dtype, blockBytes);
+    this.registry.register(block, { ptr, bytes: blockBytes }, block);
+    this.bytes += blockBytes;
     this.blocks++;
-    if (spare) {
-      // not on the burst: after the first call the spare is the warm block its previous holder gave back
-      spare.holder = block;
-      this.spareBytes += blockBytes;
-    } else {
-      this.bytes += blockBytes;
-      if (this.burst === 0) afterTurn(() => (this.burst = 0));
-      this.burst += blockBytes;
-    }
+    if (this.burst === 0) afterTurn(() => (this.burst = 0));
+    this.burst += blockBytes;
     return Storage.fromExternal(block, dtype);
   }
 
@@ -259,21 +187,11 @@ export class ResidentPool {
    * pages) and off this turn's burst, so a loop that disposes what it read keeps its outputs resident.
    */
   giveBack(block: ResidentBlock): void {
-    if (!this.registry.unregister(block)) return; // already given back (or evicted)
-    this.returned(block);
-  }
-
-  /** Gives an adopted block back to the arena and off the counts (its registration already removed). */
-  private returned(block: ResidentBlock): void {
+    if (!this.registry.unregister(block)) return; // already given back
     this.arena.release(block.ptr);
+    this.bytes -= block.blockBytes;
     this.blocks--;
-    if (block.spare) {
-      if (block.spare.holder === block) block.spare.holder = undefined;
-      this.spareBytes -= block.blockBytes;
-    } else {
-      this.bytes -= block.blockBytes;
-      this.burst = Math.max(0, this.burst - block.blockBytes);
-    }
+    this.burst = Math.max(0, this.burst - block.blockBytes);
   }
 
   /**
@@ -283,7 +201,7 @@ export class ResidentPool {
    */
   pointerOf(storage: Storage, offset: number, dtype: LoopDType): number | undefined {
     const block = storage.external;
-    if (!(block instanceof ResidentBlock) || block.pool !== this || block.dtype !== dtype || !block.resident) return undefined;
+    if (!(block instanceof ResidentBlock) || block.pool !== this || block.dtype !== dtype) return undefined;
     return block.ptr + offset * BYTES_PER_ELEMENT[dtype];
   }
 }

@@ -55,7 +55,7 @@ for (let i = 0; i < CALLS; i++) {
   highWater = Math.max(highWater, arena.usedBytes);
   if ((i + 1) % 200 === 0) await new Promise((r) => setImmediate(r));
   if ((i + 1) % 1000 === 0) {
-    const looseBytes = arena.bytesInUse - pool.bytes - pool.spareBytes; // blocks a call took and never gave back
+    const looseBytes = arena.bytesInUse - pool.bytes; // blocks a call took and never gave back
     if (i + 1 === CALLS / 4 || i + 1 === CALLS) gc();
     samples.push({ calls: i + 1, highWater, wasmMemory: arena.memory.buffer.byteLength, looseBytes, misses, errors, heapUsed: process.memoryUsage().heapUsed });
     highWater = 0;
