@@ -8,7 +8,7 @@
 // Run: node scripts/bench.mjs compiled
 import * as k from '@kiln/tensor';
 import { compile, explain } from '@kiln/core';
-import { ResidentBlock, cpuArena, residentPool } from '@kiln/backend-cpu';
+import { ResidentBlock } from '@kiln/backend-cpu';
 import { initPeers, machineLine, phasesText, printSpreadRow, spreadMsAsync } from './support.js';
 import { interleavedStats, interleavedStatsWithTurns } from './peer-timing.js';
 import { blockingLine, rooflineLine, simd128RooflineGflops } from './machine.js';
@@ -208,13 +208,11 @@ for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('h
 
 // Where a read goes, counted (counts do not depend on the machine's load): per call, the fresh JS arrays
 // a back-to-back loop makes. The read itself is one, as a peer's dataSync(); an output not kept in wasm
-// memory (copied out) or a previous output evicted from its spare block (backend-cpu README, "The spare
-// block") is one more. Without dispose() Kiln cannot know the previous output died, so it keeps a copy.
+// memory (copied out, because the pool's blocks are held by outputs that may still be alive) is one more.
+// Without dispose() Kiln cannot know the previous output died before a major GC, so it keeps a copy.
 console.log('\nwhere a read goes, 40 calls back to back: fresh JS arrays per call (the read + copies out of wasm memory)');
-const pool = residentPool(cpuArena());
 for (const [name, kr] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
   const count = (dispose: boolean) => {
-    const evictions = pool.evictions;
     let copiedOut = 0;
     for (let i = 0; i < 40; i++) {
       const y = kr.run();
@@ -222,7 +220,7 @@ for (const [name, kr] of rows.filter(([name]) => name.startsWith('hypot') || nam
       y.toTypedArray();
       if (dispose) y.dispose();
     }
-    return (1 + (copiedOut + pool.evictions - evictions) / 40).toFixed(2);
+    return (1 + copiedOut / 40).toFixed(2);
   };
   console.log(`${name.padEnd(22)} kiln+read ${count(false)}, kiln+read+dispose ${count(true)} (a peer's dataSync(): 1)`);
 }
