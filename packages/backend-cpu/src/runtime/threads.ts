@@ -9,6 +9,11 @@
 // from a worker that has not started (compare-and-swap), and waits only for workers already running one.
 // Workers start at the first call large enough to split, not with the arena: a process that only runs
 // small kernels never starts one.
+// Each hand-off through Atomics.wait costs the waiting thread a wake-up (≈ 7 µs on idle cores here, far
+// more on a busy machine), so both sides first spin on the shared state for a few µs (SPIN_MICROS): the
+// worker after a call (the next split call often follows at once), the caller before it sleeps on a worker
+// still finishing its last chunk. A spin is bounded by time, and an idle worker always ends up asleep in
+// Atomics.wait, whatever state the caller left it in.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { KilnError } from '@kiln/tensor';
 import type { WasmMemory } from './wasm-api.js';
@@ -17,8 +22,15 @@ import { MAX_CHUNKS } from './dispatch.js';
 
 const IDLE = 0, OFFERED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
 const MAX_ARGS = 52;
-/** Control-block slots: the chunk a worker failed on (run again by the caller), and the worker's readiness. */
-const FAILED_CHUNK = 60, READY = 62;
+/**
+ * Control-block slots: the spin bound in µs (set by the caller), the worker's count of sleeps in
+ * Atomics.wait, the chunk a worker failed on (run again by the caller), and the worker's readiness.
+ */
+const SPIN = 57, SLEEPS = 58, FAILED_CHUNK = 60, READY = 62;
+/** How long a thread spins on the shared state before it sleeps in Atomics.wait (see above). */
+export const SPIN_MICROS = 5;
+/** The most a pool's `spinMicros` may be set to: a spin must stay far below a wake-up's cost on a busy machine. */
+export const MAX_SPIN_MICROS = 50;
 
 // Plain CommonJS, run with `eval: true`: a worker needs nothing but the memory, its control block, the
 // pool's chunk table and the port modules arrive on (`{ id, module, names }`, or `{ forget: id }` once the
@@ -34,9 +46,25 @@ const take = (m) => {
   const instance = new WebAssembly.Instance(m.module, { env: { memory } });
   modules.set(m.id, m.names.map((n) => instance.exports[n]));
 };
+// The state once an offer came, or the last state seen after spinning ctrl[${SPIN}] µs without one.
+const spinForOffer = () => {
+  let s = Atomics.load(ctrl, 0);
+  const micros = ctrl[${SPIN}];
+  if (s === ${OFFERED} || micros <= 0) return s;
+  const until = performance.now() + micros / 1000;
+  for (let i = 1; (s = Atomics.load(ctrl, 0)) !== ${OFFERED}; i++) if ((i & 15) === 0 && performance.now() > until) break;
+  return s;
+};
 Atomics.store(ctrl, ${READY}, 1);
 for (;;) {
-  Atomics.wait(ctrl, 0, ${IDLE});
+  const s = spinForOffer();
+  if (s !== ${OFFERED}) {
+    // Sleep on the state seen (idle, or a result the caller has not taken back yet): an offer changes it and
+    // notifies, so no offer is missed and no state keeps this thread polling.
+    ctrl[${SLEEPS}]++;
+    Atomics.wait(ctrl, 0, s);
+    continue;
+  }
   // the caller may have withdrawn the offer (it ran every chunk itself): then nothing to do
   if (Atomics.compareExchange(ctrl, 0, ${OFFERED}, ${RUNNING}) !== ${OFFERED}) continue;
   let state = ${DONE};
@@ -93,9 +121,12 @@ export class ThreadPool {
 
   /**
    * Calls split, offers to workers, offers a worker took up (the others were withdrawn: the caller had
-   * run every chunk before that worker was scheduled), and chunks the workers ran.
+   * run every chunk before that worker was scheduled), and chunks the workers ran. At the join: how often a
+   * worker was still running a chunk when the caller had none left (`joinWaits`), and how often of those the
+   * caller's spin ran out and it slept in Atomics.wait (`joinSleeps`).
    */
-  readonly stats = { splitCalls: 0, offered: 0, taken: 0, chunksByWorkers: 0 };
+  readonly stats = { splitCalls: 0, offered: 0, taken: 0, chunksByWorkers: 0, joinWaits: 0, joinSleeps: 0 };
+  private spin = SPIN_MICROS;
 
   constructor(private readonly memory: WasmMemory, threads: number) {
     this.count = checkThreadCount(threads, 'threads');
@@ -108,6 +139,25 @@ export class ThreadPool {
 
   set threads(n: number) {
     this.count = checkThreadCount(n, 'threads');
+  }
+
+  /**
+   * How many µs a thread spins on the shared state before it sleeps in Atomics.wait (default SPIN_MICROS);
+   * 0 sleeps at once. Benches and tests compare the two.
+   */
+  get spinMicros(): number {
+    return this.spin;
+  }
+
+  set spinMicros(micros: number) {
+    if (!Number.isInteger(micros) || micros < 0 || micros > MAX_SPIN_MICROS) throw new KilnError(`backend-cpu threads: spinMicros must be a whole number from 0 to ${MAX_SPIN_MICROS}, got ${String(micros)}`, 'a spin longer than a wake-up only burns a core');
+    this.spin = micros;
+    for (const lane of this.lanes) Atomics.store(lane.control, SPIN, micros);
+  }
+
+  /** How many times the workers went to sleep in Atomics.wait, all together (an idle worker always does). */
+  get workerSleeps(): number {
+    return this.lanes.reduce((n, l) => n + l.control[SLEEPS]!, 0);
   }
 
   /** Workers that have started (a worker takes some tens of milliseconds to boot). */
@@ -141,6 +191,7 @@ export class ThreadPool {
   private startWorkers(): void {
     while (this.lanes.length < this.count - 1) {
       const control = new Int32Array(new SharedArrayBuffer(64 * 4));
+      control[SPIN] = this.spin;
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
@@ -203,8 +254,11 @@ export class ThreadPool {
         // a worker not yet running gets no chunk: withdraw the offer instead of waiting for the OS to run it
         if (Atomics.compareExchange(lane.control, 0, OFFERED, IDLE) === OFFERED) continue;
         this.stats.taken++;
-        // Atomics.wait blocks this thread (allowed on Node's main thread) until the worker's chunk is done
-        while (Atomics.load(lane.control, 0) === RUNNING) Atomics.wait(lane.control, 0, RUNNING);
+        if (Atomics.load(lane.control, 0) === RUNNING && this.joinSpin(lane.control)) {
+          // Atomics.wait blocks this thread (allowed on Node's main thread) until the worker's chunk is done
+          this.stats.joinSleeps++;
+          while (Atomics.load(lane.control, 0) === RUNNING) Atomics.wait(lane.control, 0, RUNNING);
+        }
         if (Atomics.load(lane.control, 0) === FAILED && lane.control[FAILED_CHUNK]! >= 0) failed.push(lane.control[FAILED_CHUNK]!);
         Atomics.store(lane.control, 0, IDLE);
       }
@@ -214,6 +268,15 @@ export class ThreadPool {
     // succeeds, or the caller raises the error one thread would have.
     for (const c of failed) runHere(bounds[c]!, bounds[c + 1]!);
     return offered.length;
+  }
+
+  /** Spins up to `spinMicros` on a running worker's state; answers whether it is still running after that. */
+  private joinSpin(control: Int32Array): boolean {
+    this.stats.joinWaits++;
+    if (this.spin === 0) return true;
+    const until = performance.now() + this.spin / 1000;
+    for (let i = 1; Atomics.load(control, 0) === RUNNING; i++) if ((i & 15) === 0 && performance.now() > until) return true;
+    return false;
   }
 
   /** Stops the workers (tests; a process with an idle pool exits anyway). The next split call starts new ones. */

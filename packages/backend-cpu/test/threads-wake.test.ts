@@ -1,0 +1,116 @@
+// The thread pool's hand-offs: a worker with nothing left to do sleeps (even while the caller is still
+// running chunks of the same call), spins are bounded and configurable, and results do not depend on them.
+import { existsSync, readFileSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { KilnError } from '@kiln/tensor';
+import { Arena, MAX_SPIN_MICROS, SPIN_MICROS } from '@kiln/backend-cpu';
+
+/**
+ * A wasm module whose one function `f(begin, end)` does nothing, on a shared memory of the arena's maximum
+ * (32768 pages): a worker runs its chunks in no time, so the caller's chunks decide how long a call takes.
+ */
+const W = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object } }).WebAssembly;
+const NOP_MODULE = new W.Module(new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x06, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00, // type (i32, i32) -> ()
+  0x02, 0x12, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x03, 0x00, 0x80, 0x80, 0x02, // env.memory, shared, max 32768
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, // exported as "f"
+  0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // body: nothing
+]));
+
+const SCHEDSTAT = '/proc/thread-self/schedstat';
+/** CPU time of the calling thread in ms (Linux), or undefined elsewhere. */
+const threadCpuMs = () => (existsSync(SCHEDSTAT) ? Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6 : undefined);
+const processCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const busyFor = (ms: number) => {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+};
+
+const arena = new Arena(1 << 16, { threads: 2 });
+const pool = arena.threads!;
+const owner = {}; // keeps the module registered
+const nop = pool.register(NOP_MODULE, ['f'], owner);
+const BOUNDS = Array.from({ length: 9 }, (_, i) => i * 100);
+
+/** Runs one split call whose caller-side chunks each take `callerMs`; answers the stats it added. */
+function splitCall(callerMs: number) {
+  const before = { ...pool.stats };
+  let here = 0;
+  pool.run(nop, 0, () => [], BOUNDS, () => {
+    here++;
+    busyFor(callerMs);
+  });
+  return { taken: pool.stats.taken - before.taken, byWorker: pool.stats.chunksByWorkers - before.chunksByWorkers, here, joinWaits: pool.stats.joinWaits - before.joinWaits, joinSleeps: pool.stats.joinSleeps - before.joinSleeps };
+}
+
+async function workerReady(): Promise<void> {
+  splitCall(0); // starts the worker
+  for (let i = 0; i < 500 && pool.ready < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.is(pool.ready, 1, 'the worker started');
+}
+
+const Wake = suite('threads: wake and join');
+
+Wake('a worker done with its chunks sleeps while the caller still runs its own (no core burnt waiting)', async () => {
+  if (threadCpuMs() === undefined) {
+    console.log(`  skipped: needs ${SCHEDSTAT} (Linux) to tell the worker's CPU time from the caller's`);
+    return;
+  }
+  await workerReady();
+  // the worker's first offer taken (it instantiates the module then) and the caller's JIT warm first
+  for (let i = 0; i < 200 && splitCall(1).byWorker === 0; i++) await new Promise((r) => setTimeout(r, 1));
+  // The caller takes the first chunk and spends 200 ms in it; the worker, once the OS runs it, takes the
+  // other (empty) chunks and is done at once. A worker that polled instead of sleeping would use about as
+  // much CPU as the caller. Least of three calls where both took part and the caller got 20 ms of CPU or
+  // more (the machine is shared, and V8's own threads still compile and collect after the start).
+  const ratios: number[] = [];
+  for (let attempt = 0; attempt < 30 && ratios.length < 3; attempt++) {
+    await new Promise((r) => setTimeout(r, 2)); // the worker asleep, so the caller takes the first chunk
+    const thread0 = threadCpuMs()!, process0 = processCpuMs();
+    const s = splitCall(200);
+    const callerCpu = threadCpuMs()! - thread0, othersCpu = processCpuMs() - process0 - callerCpu;
+    assert.is(s.here + s.byWorker, 8, 'every chunk ran once');
+    if (s.byWorker > 0 && s.here > 0 && callerCpu >= 20) ratios.push(othersCpu / callerCpu);
+  }
+  if (ratios.length === 3) {
+    const least = Math.min(...ratios);
+    assert.ok(least < 0.25, `threads other than the caller used ${(100 * least).toFixed(0)} % of the caller's CPU time while it ran its 200 ms chunk (least of 3): an idle worker must sleep`);
+    return;
+  }
+  console.log('  skipped: the worker and the caller did not both run in 3 of 30 calls of 200 ms (a very busy machine)');
+});
+
+Wake('with no spin the caller sleeps on every running worker; a spin is bounded and set only in range', async () => {
+  await workerReady();
+  assert.is(pool.spinMicros, SPIN_MICROS);
+  pool.spinMicros = 0;
+  let waits = 0, sleeps = 0;
+  for (let i = 0; i < 50; i++) {
+    const s = splitCall(0);
+    waits += s.joinWaits;
+    sleeps += s.joinSleeps;
+  }
+  assert.is(sleeps, waits, 'spinMicros 0: every join wait sleeps at once');
+  pool.spinMicros = MAX_SPIN_MICROS;
+  for (const bad of [-1, 1.5, MAX_SPIN_MICROS + 1, Number.NaN]) {
+    try {
+      pool.spinMicros = bad;
+      assert.unreachable(`spinMicros = ${bad} was accepted`);
+    } catch (err) {
+      assert.instance(err, KilnError);
+      assert.match((err as Error).message, /spinMicros must be a whole number from 0 to 50/);
+    }
+  }
+  assert.is(pool.spinMicros, MAX_SPIN_MICROS, 'a refused value leaves the spin as it was');
+  pool.spinMicros = SPIN_MICROS;
+});
+
+Wake.after(() => pool.close());
+
+Wake.run();
