@@ -120,12 +120,12 @@ export class ThreadPool {
   private readonly collected = new FinalizationRegistry<number>((id) => this.forget(id));
 
   /**
-   * Calls split, offers to workers, offers a worker took up (the others were withdrawn: the caller had
-   * run every chunk before that worker was scheduled), and chunks the workers ran. At the join: how often a
-   * worker was still running a chunk when the caller had none left (`joinWaits`), and how often of those the
-   * caller's spin ran out and it slept in Atomics.wait (`joinSleeps`).
+   * Calls split and the chunks they were cut into, offers to workers, offers a worker took up (the others
+   * were withdrawn: the caller had run every chunk before that worker was scheduled), and chunks the workers
+   * ran. At the join: how often a worker was still running a chunk when the caller had none left
+   * (`joinWaits`), and how often of those the caller's spin ran out and it slept in Atomics.wait (`joinSleeps`).
    */
-  readonly stats = { splitCalls: 0, offered: 0, taken: 0, chunksByWorkers: 0, joinWaits: 0, joinSleeps: 0 };
+  readonly stats = { splitCalls: 0, chunks: 0, offered: 0, taken: 0, chunksByWorkers: 0, joinWaits: 0, joinSleeps: 0 };
   private spin = SPIN_MICROS;
 
   constructor(private readonly memory: WasmMemory, threads: number) {
@@ -244,6 +244,7 @@ export class ThreadPool {
       offered.push(lane);
     }
     this.stats.splitCalls++;
+    this.stats.chunks += count;
     this.stats.offered += offered.length;
     let here = 0;
     const failed: number[] = [];
