@@ -34,8 +34,9 @@ const busyFor = (ms: number) => {
 
 const arena = new Arena(1 << 16, { threads: 2 });
 const pool = arena.threads!;
-const owner = {}; // keeps the module registered
-const nop = pool.register(NOP_MODULE, ['f'], owner);
+// The pool itself owns the module: a module-scope object no closure reads could be collected mid-file, and
+// its module forgotten while a call still names it (a full test run hung so: the worker waited for the module).
+const nop = pool.register(NOP_MODULE, ['f'], pool);
 const BOUNDS = Array.from({ length: 9 }, (_, i) => i * 100);
 
 /** Runs one split call whose caller-side chunks each take `callerMs`; answers the stats it added. */
