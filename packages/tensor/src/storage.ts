@@ -1,4 +1,4 @@
-import type { DType, TypedArray } from './dtype.js';
+import { copyElements, type DType, type TypedArray } from './dtype.js';
 import { DisposedTensorError } from './errors.js';
 
 /**
@@ -119,7 +119,7 @@ export class Storage {
     let s = this.shared;
     if (s.owners > 1) {
       s.owners--;
-      this.shared = s = new SharedBuffer((s.external === null ? s.data : s.external.view()).slice(), 1, null);
+      this.shared = s = new SharedBuffer(copyElements(this.dtype, s.external === null ? s.data : s.external.view()), 1, null);
     }
     return s.external === null ? s.data : s.external.view();
   }

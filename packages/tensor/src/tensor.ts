@@ -1,5 +1,5 @@
 import type { DType, TypedArray } from './dtype.js';
-import { DTYPES, allocate, isDType, shortName, typedArrayOf } from './dtype.js';
+import { DTYPES, allocate, copyElements, isDType, shortName, typedArrayOf } from './dtype.js';
 import { KilnTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import type * as opTable from './ops/index.js';
 import type { GradNode, ViewLink } from './autograd/node.js';
@@ -145,7 +145,7 @@ export class Tensor implements TensorMetaLike {
   toTypedArray(): TypedArray {
     const n = this.numel;
     const data = this.storage.data;
-    if (this.isContiguous()) return data.slice(this.offset, this.offset + n);
+    if (this.isContiguous()) return copyElements(this.dtype, data, this.offset, this.offset + n);
     const out = allocate(this.dtype, n);
     forEachOffset(this, (offset, i) => {
       out[i] = data[offset]!;
