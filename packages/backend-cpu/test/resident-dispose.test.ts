@@ -62,4 +62,25 @@ D('reading a disposed tensor (or a view of it) throws DisposedTensorError; a cop
   y.dispose(); // twice: nothing more happens
 });
 
+D('toTypedArray({ dispose: true }): a consuming read loop stays resident in one block, as read-then-dispose does', async () => {
+  await drainPool(); // the outputs the tests above kept
+  const fast = compile(softmax);
+  fast(x).dispose();
+  const pool = residentPool(cpuArena());
+  const before = pool.bytes;
+  const pointers = new Set<number>();
+  for (let i = 0; i < 40; i++) {
+    const y = fast(x);
+    assert.ok(isResident(y), `call ${i}: output resident`);
+    pointers.add((y.storage.external as unknown as { ptr: number }).ptr);
+    const got = y.toTypedArray({ dispose: true });
+    same(got, `call ${i}`);
+    assert.ok(y.storage.disposed, `call ${i}: the tensor is disposed once read`);
+    got.fill(0); // the caller owns what it read: the next call's values are not touched
+  }
+  assert.is(pool.bytes, before, 'every block was given back by the read');
+  assert.is(pointers.size, 1, 'each call reused the block the previous read gave back');
+  assert.throws(() => fast(x).toTypedArray({ dispose: 'yes' } as never), (e: Error) => e instanceof k.KilnTypeError && /dispose must be true or false/.test(e.message));
+});
+
 D.run();

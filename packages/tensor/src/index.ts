@@ -4,6 +4,7 @@ export * from './autograd/index.js';
 
 export * from './ops/index.js';
 export { Tensor, contiguousStridesOf } from './tensor.js';
+export type { ReadOptions } from './tensor.js';
 export type { Device, DeviceImpl } from './device.js';
 export { registerDevice, isDeviceName, isHostDevice, syncReadError } from './device.js';
 export type { CoreOpName } from './tensor.js';

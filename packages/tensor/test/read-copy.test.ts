@@ -4,7 +4,7 @@
 // array, so writing into what a read returned never changes the tensor.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DTYPES, Storage, Tensor, contiguousStridesOf, copyElements, type DType, type TypedArray } from '@kiln/tensor';
+import { DTYPES, DisposedTensorError, KilnTypeError, Storage, Tensor, contiguousStridesOf, copyElements, type DType, type TypedArray } from '@kiln/tensor';
 
 const ARRAY = { bool: Uint8Array, int32: Int32Array, float32: Float32Array, float64: Float64Array } as const;
 /** Distinct values every dtype holds exactly (bool: 0/1). */
@@ -65,6 +65,39 @@ Read('copyElements: bounds [begin, end) of any typed array, in the dtype asked f
     assert.instance(got, Int32Array);
     assert.equal(Array.from(got), Array.from(src.subarray(begin, end)), `[${begin}, ${end})`);
     assert.ok(got.buffer !== src.buffer);
+  }
+});
+
+Read('toTypedArray({ dispose: true }) reads, then disposes the tensor and its views; { dispose: false } does not', () => {
+  const data = fill('float32', 6);
+  const t = tensorOver(data, 'float32', [2, 3]);
+  const view = t.reshape([6]);
+  const kept = t.toTypedArray({ dispose: false });
+  assert.ok(!t.storage.disposed);
+  const got = t.toTypedArray({ dispose: true });
+  assert.equal(Array.from(got), Array.from(kept));
+  assert.ok(t.storage.disposed);
+  assert.throws(() => view.toTypedArray(), (e: Error) => e instanceof DisposedTensorError);
+  assert.throws(() => t.toTypedArray({ dispose: true }), (e: Error) => e instanceof DisposedTensorError, 'reading it again');
+  // a lazy clone taken before keeps its values
+  const u = tensorOver(fill('int32', 5), 'int32', [5]);
+  const c = u.clone();
+  u.reshape([5, 1]).toTypedArray({ dispose: true });
+  assert.equal(Array.from(c.toTypedArray()), Array.from(fill('int32', 5)));
+});
+
+Read('toTypedArray: bad options are a KilnTypeError naming the option, and the tensor is left as it was', () => {
+  const t = tensorOver(fill('float32', 4), 'float32', [4]);
+  const bad: [unknown, RegExp][] = [
+    [null, /options must be an object, got null/],
+    [true, /options must be an object, got boolean/],
+    [[1], /options must be an object, got an array/],
+    [{ dispose: 1 }, /dispose must be true or false, got number/],
+    [{ dipsose: true }, /unknown option 'dipsose'/],
+  ];
+  for (const [options, message] of bad) {
+    assert.throws(() => t.toTypedArray(options as never), (e: Error) => e instanceof KilnTypeError && message.test(e.message) && /toTypedArray\(\{ dispose: true \}\)/.test((e as KilnTypeError).hint ?? ''), String(message));
+    assert.ok(!t.storage.disposed);
   }
 });
 
