@@ -119,7 +119,7 @@ export class Storage {
     let s = this.shared;
     if (s.owners > 1) {
       s.owners--;
-      this.shared = s = new SharedBuffer(copyElements(this.dtype, s.external === null ? s.data : s.external.view()), 1, null);
+      this.shared = s = new SharedBuffer(copyElements(s.external === null ? s.data : s.external.view()), 1, null);
     }
     return s.external === null ? s.data : s.external.view();
   }

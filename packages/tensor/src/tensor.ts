@@ -157,7 +157,7 @@ export class Tensor implements TensorMetaLike {
   private readValues(): TypedArray {
     const n = this.numel;
     const data = this.storage.data;
-    if (this.isContiguous()) return copyElements(this.dtype, data, this.offset, this.offset + n);
+    if (this.isContiguous()) return copyElements(data, this.offset, this.offset + n);
     const out = allocate(this.dtype, n);
     forEachOffset(this, (offset, i) => {
       out[i] = data[offset]!;

@@ -58,14 +58,17 @@ Read('a copy-on-write copy of a large storage holds its values, and the writer n
   for (const i of [0, 1, n >> 1, n - 1]) assert.is(cs[i], xs[i]! + 1);
 });
 
-Read('copyElements: bounds [begin, end) of any typed array, in the dtype asked for', () => {
+Read('copyElements: bounds [begin, end) of any typed array, into a new array of its type', () => {
   const src = fill('int32', 9000);
   for (const [begin, end] of [[0, 9000], [0, 0], [5, 5], [1, 4097], [100, 9000], [0, 4096]] as const) {
-    const got = copyElements('int32', src, begin, end);
+    const got = copyElements(src, begin, end);
     assert.instance(got, Int32Array);
     assert.equal(Array.from(got), Array.from(src.subarray(begin, end)), `[${begin}, ${end})`);
     assert.ok(got.buffer !== src.buffer);
   }
+  const bytes = new Uint8Array(10000).map((_, i) => i & 255);
+  assert.instance(copyElements(bytes), Uint8Array);
+  assert.equal(Array.from(copyElements(bytes, 9, 5009)), Array.from(bytes.subarray(9, 5009)));
 });
 
 Read('toTypedArray({ dispose: true }) reads, then disposes the tensor and its views; { dispose: false } does not', () => {

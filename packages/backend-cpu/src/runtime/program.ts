@@ -175,7 +175,7 @@ export class ProgramRunner {
         }
         // One allocation that is not zero-filled, and one copy (copyElements: slice() and a zeroed array
         // filled with set() write the block twice).
-        return TensorClass.fromData(copyElements(o.dtype, arena.view(o.dtype, x.blocks[o.buffer]!, numel)), shape, o.dtype);
+        return TensorClass.fromData(copyElements(arena.view(o.dtype, x.blocks[o.buffer]!, numel)), shape, o.dtype);
       });
       if (this.measure) {
         const t3 = performance.now();
