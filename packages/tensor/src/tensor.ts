@@ -149,19 +149,8 @@ export class Tensor implements TensorMetaLike {
    */
   toTypedArray(options?: ReadOptions): TypedArray {
     if (options !== undefined) checkReadOptions(options);
-    const out = this.readValues();
+    const out = valuesOf(this);
     if (options?.dispose === true) this.dispose();
-    return out;
-  }
-
-  private readValues(): TypedArray {
-    const n = this.numel;
-    const data = this.storage.data;
-    if (this.isContiguous()) return copyElements(data, this.offset, this.offset + n);
-    const out = allocate(this.dtype, n);
-    forEachOffset(this, (offset, i) => {
-      out[i] = data[offset]!;
-    });
     return out;
   }
 
@@ -236,6 +225,18 @@ setTensorPredicate((x) => x instanceof Tensor);
  * its end by compiled kernels (a RangeError deep in a compiled call, or garbage). O(ndim), so the kernels
  * that call it on every result do not notice.
  */
+/** A tensor's elements in row-major order, as a new typed array (`toTypedArray`). */
+function valuesOf(t: Tensor): TypedArray {
+  const n = t.numel;
+  const data = t.storage.data;
+  if (t.isContiguous()) return copyElements(data, t.offset, t.offset + n);
+  const out = allocate(t.dtype, n);
+  forEachOffset(t, (offset, i) => {
+    out[i] = data[offset]!;
+  });
+  return out;
+}
+
 /** Options of `toTypedArray`. */
 export interface ReadOptions {
   /** Dispose the tensor once its values are read (a consuming read). Default false. */
