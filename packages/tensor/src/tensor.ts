@@ -144,11 +144,15 @@ export class Tensor implements TensorMetaLike {
   /**
    * The elements in row-major order as a new typed array of the tensor's dtype. `{ dispose: true }` makes it
    * a consuming read, as jax-js's `dataSync()`: the tensor is disposed once read (see `dispose`), so a compiled
-   * CPU call's output kept in wasm memory gives its block back at once and a loop of
-   * `fast(x).toTypedArray({ dispose: true })` allocates one array per call, not two.
+   * CPU call's output kept in wasm memory gives its block back at once, and one copied out of it is handed
+   * over without a second copy: a loop of `fast(x).toTypedArray({ dispose: true })` allocates one array per
+   * call, not two.
    */
   toTypedArray(options?: ReadOptions): TypedArray {
     if (options !== undefined) checkReadOptions(options);
+    // a consuming read of a whole backend copy hands the copy itself out (Storage.take)
+    const taken = options?.dispose === true && this.offset === 0 && this.isContiguous() && this.numel === this.storage.size ? this.storage.take() : undefined;
+    if (taken) return taken;
     const out = valuesOf(this);
     if (options?.dispose === true) this.dispose();
     return out;

@@ -174,8 +174,10 @@ export class ProgramRunner {
           return new TensorClass(storage, shape, contiguousStridesOf(shape), 0, o.dtype);
         }
         // One allocation that is not zero-filled, and one copy (copyElements: slice() and a zeroed array
-        // filled with set() write the block twice).
-        return TensorClass.fromData(copyElements(arena.view(o.dtype, x.blocks[o.buffer]!, numel)), shape, o.dtype);
+        // filled with set() write the block twice). Nothing else references the copy, so a consuming read
+        // hands it out as it is (Storage.ofCopy).
+        const copy = Storage.ofCopy(copyElements(arena.view(o.dtype, x.blocks[o.buffer]!, numel)), o.dtype);
+        return new TensorClass(copy, shape, contiguousStridesOf(shape), 0, o.dtype);
       });
       if (this.measure) {
         const t3 = performance.now();
