@@ -8,7 +8,7 @@ import { deserialize, serialize } from 'node:v8';
 import { serializeGraph } from '@kiln/graph';
 import type { Graph, GraphJson } from '@kiln/graph';
 import type { Backend, CompiledGraph } from '@kiln/lower';
-import { getOp } from '@kiln/tensor';
+import { getOp, isBuiltinOp } from '@kiln/tensor';
 import type { OpDef } from '@kiln/tensor';
 import type { Compiler } from '../compiler.js';
 import { backendKeyBase, keyJson } from './key.js';
@@ -65,11 +65,11 @@ function backendKey(backend: Backend, graph: Graph): PersistentCacheKey | undefi
     extras.push(n.args.slice(getOp(n.target)?.formula?.arity ?? n.args.length));
   }
   try {
-    // An op a plugin or the user defined is keyed by its code too (Kiln's own are covered by the stamps).
+    // An op a plugin or the user defined is keyed by its code too (Kiln's own are covered by Kiln's stamp).
     const ops: Record<string, string> = {};
     for (const [target, extras] of calls) {
       const op = getOp(target);
-      if (op) ops[target] = opCode(op, extras);
+      if (op && !isBuiltinOp(op)) ops[target] = opCode(op, extras);
     }
     const text = keyJson({ ...base, backend: backend.name, capabilities: backend.capabilities, stamp: backend.persist.stamp(), ops, graph: keptDigest.get(graph) ?? graphDigest(serializeGraph(graph)) });
     return { kind: 'backend', text, label: `backend ${backend.name}` };
