@@ -20,6 +20,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
+import { workspacePackages, writeStamp } from './stamp-build.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 /** Package folder → files of its dist/ that stay their own modules (paths relative to dist/, `*` for a folder's files). */
@@ -108,3 +109,5 @@ async function bundle(name, keep) {
 }
 
 await Promise.all(Object.entries(BUNDLED_PACKAGES).map(([name, keep]) => bundle(name, keep)));
+// Kiln's build stamp, once every bundle is written: persistent caches key entries by it (scripts/stamp-build.mjs).
+writeStamp(workspacePackages(root));

@@ -15,7 +15,7 @@ export type { DType, TypedArray, ScalarLike, SymbolicScalar } from './dtype.js';
 export * from './errors.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export {
-  defineOp, getOp, allOps, withDispatchMode, currentDispatchMode, runEager, eagerMetaContext,
+  defineOp, getOp, allOps, isBuiltinOp, withDispatchMode, currentDispatchMode, runEager, eagerMetaContext,
 } from './registry/registry.js';
 export type { DispatchMode } from './registry/registry.js';
 export { OP_CATEGORIES } from './registry/op-types.js';
@@ -29,3 +29,7 @@ export type { ArgSpec, ArgTypes, Schema, NestedData } from './registry/schema.js
 export type { GradContext, Derivative, DerivativeRule, InputGrads } from './registry/derivative.js';
 export * from './size.js';
 export { FakeTensor, FakeTensorError, FakeTensorMode, FakeStorage, materializeMeta } from './fake/fake-tensor.js';
+
+// Last: every op defined so far is @kiln/tensor's own (isBuiltinOp); a plugin's or the user's comes later.
+import { sealBuiltinOps } from './registry/registry.js';
+sealBuiltinOps();

@@ -48,7 +48,7 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   // global state
   skip('manualSeed', 'reseeds the global random generator (global state); call it before the compiled function'),
   // the registry and dispatch
-  skip('defineOp', REGISTRY), skip('getOp', REGISTRY), skip('allOps', REGISTRY), skip('listOps', REGISTRY),
+  skip('defineOp', REGISTRY), skip('getOp', REGISTRY), skip('allOps', REGISTRY), skip('isBuiltinOp', REGISTRY), skip('listOps', REGISTRY),
   skip('withDispatchMode', REGISTRY), skip('currentDispatchMode', REGISTRY), skip('runEager', REGISTRY),
   skip('normalizeArgs', REGISTRY), skip('formatSchema', REGISTRY),
   // pure helpers
