@@ -1,5 +1,6 @@
 // Kiln's CPU kernels on one thread against the default thread count (one per core: what the CPU backend
-// uses unless told otherwise), on the workloads of issue #17: hypot 16M, softmax rows 1024², matmul 1024.
+// uses unless told otherwise), on the workloads of issue #17: hypot 16M, softmax rows 1024², matmul 1024, and
+// matmul 256 (the compiled bench's small one).
 // Inputs are resident in each arena; the kernel alone, then the kernel with its result read back into a JS
 // array (the read is one thread either way). One thread, the default (a kernel splits its large calls where
 // that measured faster: runtime/split-choice.ts) and n threads splitting every large call are timed in
@@ -65,6 +66,8 @@ async function main() {
     { name: 'hypot 16M', kernel: hypot(M16), inputs: { a: rand(M16), b: rand(M16) }, out: M16 },
     { name: 'softmax rows 1024²', kernel: softmax(S, S), inputs: { x: rand(S * S) }, out: S * S },
     { name: 'matmul 1024', kernel: matmul(S), inputs: { a: rand(S * S), b: rand(S * S) }, out: S * S, flops: 2 * S ** 3 },
+    // the compiled bench's small matmul: ≈ 0.7 ms on one thread, where a split's hand-off is a larger share
+    { name: 'matmul 256', kernel: matmul(256), inputs: { a: rand(256 * 256), b: rand(256 * 256) }, out: 256 * 256, flops: 2 * 256 ** 3 },
   ];
   const pairs = workloads.map((w) => ({
     w, one: resident(w.kernel, w.inputs, w.out, one), many: resident(w.kernel, w.inputs, w.out, many), forced: resident(w.kernel, w.inputs, w.out, forced),

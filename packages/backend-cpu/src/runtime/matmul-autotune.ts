@@ -15,7 +15,7 @@ import { Arena } from './arena.js';
 import { compileKernels, type CompiledKernel } from './compile.js';
 
 /** Bumped when the kernel generator or the candidates change, so old choices are measured again. */
-const TUNER_VERSION = 2;
+const TUNER_VERSION = 3;
 const FILE_NAME = 'matmul-autotune.json';
 /**
  * Register tiles (rows × columns of C) that fit V8's 16 xmm registers. A k step needs MR·NR/4 accumulators,
