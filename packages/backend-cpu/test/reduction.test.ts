@@ -98,6 +98,37 @@ Reduction('softmax with symbolic sizes, reused across calls', () => {
   }
 });
 
+Reduction('rows of exp (softmax, logSoftmax, logSumExp) of every length around the grouped exp step and its sum blocks', () => {
+  // the exp fold runs four vectors per step, then single vectors, then scalars, in blocks of 4096 elements
+  const [r, c] = [sizeParam('s0'), sizeParam('s1')];
+  const x = load('x', contiguous([r, c]));
+  const shifted = sub(x, acc(0));
+  const base = { kind: 'reduction', params: ['s0', 's1'], inputs: [{ name: 'x', dtype: f32 }], outer: [r], reduce: [c] } as const;
+  const stages: ReductionKernel['stages'] = [{ type: 'max', prologue: x }, { type: 'sum', prologue: unary('exp', shifted) }];
+  const logSoftmax: ReductionKernel = {
+    ...base, name: 'log_softmax', outputs: [{ name: 'y', dtype: f32 }], stages,
+    stores: [{ buffer: 'y', scope: 'full', access: contiguous([r, c]), value: sub(shifted, unary('log', acc(1))) }],
+  };
+  const logSumExp: ReductionKernel = {
+    ...base, name: 'log_sum_exp', outputs: [{ name: 'y', dtype: f32 }], stages,
+    stores: [{ buffer: 'y', scope: 'outer', access: contiguous([r]), value: add(acc(0), unary('log', acc(1))) }],
+  };
+  const lengths = [1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 19, 20, 31, 32, 33, 47, 4095, 4096, 4097, 4111, 8209];
+  for (const k of [softmaxKernel(r, c, ['s0', 's1']), logSoftmax, logSumExp]) {
+    const compiled = compileKernels([k], sharedArena).kernels.get(k.name)!;
+    for (const cols of lengths) {
+      const rows = cols > 100 ? 2 : 3;
+      const outputs = { y: k === logSumExp ? rows : rows * cols };
+      const { got, want } = runBoth(k, { x: randomArray(f32, rows * cols, -20, 20) }, outputs, { s0: rows, s1: cols }, compiled);
+      assertClose(got.y!, want.y!, 1e-5, 1e-6, `${k.name} ${rows}x${cols}`);
+    }
+    // a row of 70,001 equal values: every exp is 1, and the block sums keep the row sum exact
+    const { got } = runBoth(k, { x: new Float32Array(70_001).fill(3) }, { y: k === logSumExp ? 1 : 70_001 }, { s0: 1, s1: 70_001 }, compiled);
+    const expected = k === logSumExp ? 3 + Math.log(70_001) : k === logSoftmax ? -Math.log(70_001) : 1 / 70_001;
+    assert.ok(got.y!.every((v) => Math.abs(v - expected) <= 2e-7 * Math.abs(expected)), `${k.name} of a constant row of 70,001: ${got.y![0]} vs ${expected}`);
+  }
+});
+
 Reduction('softmax rows drop the NaN flag of their max pass, and rows with NaN or ±Inf still match the reference', () => {
   // NaN: the row's sum is NaN, so every element is NaN, as with a NaN max. +Inf: inf - inf is NaN. -Inf rows: NaN.
   const cols = 11;

@@ -90,11 +90,20 @@ Threads('pointwise by elements: the same bits as one thread, at sizes that do no
 Threads('pointwise by outer rows (a transpose) and reductions by rows (softmax): the same bits', async () => {
   await workersReady();
   const x = randomArray(f32, 601 * 1000, -20, 20);
-  const t = onBoth(expTranspose(601, 1000), { x }, 'y', 601 * 1000);
+  /** onBoth, with the chunks the threaded call was cut into. */
+  const split = (kernel: Kernel) => {
+    const before = pool.stats.chunks;
+    const r = onBoth(kernel, { x }, 'y', 601 * 1000);
+    return { ...r, chunks: pool.stats.chunks - before };
+  };
+  const t = split(expTranspose(601, 1000));
   assert.is(t.sent, 1, 'the transpose split');
+  assert.is(t.chunks, 8, 'a pointwise nest: 4 chunks per thread');
   assert.equal(t.two, t.one);
-  const s = onBoth(softmax(601, 1000), { x }, 'y', 601 * 1000);
+  const s = split(softmax(601, 1000));
   assert.is(s.sent, 1, 'softmax split');
+  // rows cost alike: 16 small chunks per thread, so the thread that finishes first waits less at the join
+  assert.is(s.chunks, 32, 'softmax rows: 16 chunks per thread');
   assert.equal(s.two, s.one);
   const want = new Float32Array(601 * 1000);
   runReference(softmax(601, 1000), { buffers: { x, y: want }, params: {} });

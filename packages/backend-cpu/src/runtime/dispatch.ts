@@ -87,7 +87,7 @@ export function makeCall(signature: KernelSignature, exportName: string, exports
     // chunks of whole `align`-wide blocks, several per thread (see threads.ts: a busy machine), fewer for a
     // matmul, where each chunk packs its own copy of A
     const blocks = extent / split.align;
-    const count = Math.min(Math.floor(blocks), threads * (split.unit === 'macs' ? 2 : CHUNKS_PER_THREAD), MAX_CHUNKS);
+    const count = Math.min(Math.floor(blocks), threads * (split.chunksPerThread ?? (split.unit === 'macs' ? 2 : CHUNKS_PER_THREAD)), MAX_CHUNKS);
     const bounds = Array.from({ length: count + 1 }, (_, c) => (c === count ? extent : Math.floor((blocks * c) / count) * split.align));
     const argsFor = signature.scratchBytes > 0 ? (t: number) => [...args.slice(0, -1), scratchFor(t)] : () => args;
     return pool!.run(exports.threaded!(), exportIndex, argsFor, bounds, (begin, end) => fn(...args, begin, end));

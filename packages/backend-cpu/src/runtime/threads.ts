@@ -92,10 +92,10 @@ export class ThreadPool {
   private readonly collected = new FinalizationRegistry<number>((id) => this.forget(id));
 
   /**
-   * Calls split, offers to workers, offers a worker took up (the others were withdrawn: the caller had
+   * Calls split and the chunks they were cut into, offers to workers, offers a worker took up (the others were withdrawn: the caller had
    * run every chunk before that worker was scheduled), and chunks the workers ran.
    */
-  readonly stats = { splitCalls: 0, offered: 0, taken: 0, chunksByWorkers: 0 };
+  readonly stats = { splitCalls: 0, chunks: 0, offered: 0, taken: 0, chunksByWorkers: 0 };
 
   constructor(private readonly memory: WasmMemory, threads: number) {
     this.count = checkThreadCount(threads, 'threads');
@@ -193,6 +193,7 @@ export class ThreadPool {
       offered.push(lane);
     }
     this.stats.splitCalls++;
+    this.stats.chunks += count;
     this.stats.offered += offered.length;
     let here = 0;
     const failed: number[] = [];

@@ -3,7 +3,7 @@
 // Booleans live in registers as lane masks (all ones / zero), which makes `where` a bitselect; they become
 // 0/1 bytes only in memory. Nodes used more than once (a DAG built by sharing objects) are computed once.
 import type { BinaryOp, LoopDType, SizeExpr, UnaryOp, ValueExpr } from '@kiln/lower';
-import { dtypeOf, operands, type DTypeEnv } from '@kiln/lower';
+import { dtypeOf, operands, someNode, type DTypeEnv } from '@kiln/lower';
 import type { FunctionBuilder, Local } from '../wasm/function.js';
 import type { SimdOp } from '../wasm/opcodes.js';
 import type { MathFunction, MathLibrary } from '../math/library.js';
@@ -23,6 +23,15 @@ export interface ValueSources {
   floatParam(param: string): void;
   index(axis: number, mode: LaneMode): void;
   acc(stage: number): void;
+}
+
+/** Unary and binary ops that ExprEmitter emits as a math library function (a long polynomial chain). */
+const MATH_UNARY: ReadonlySet<UnaryOp> = new Set(['exp', 'log', 'log1p', 'expm1', 'tanh', 'sigmoid', 'erf', 'sin', 'cos']);
+const MATH_BINARY: ReadonlySet<BinaryOp> = new Set(['pow', 'atan2']);
+
+/** Whether `e` calls a math library function (exp, log, tanh, …) somewhere. */
+export function callsMathFunction(e: ValueExpr): boolean {
+  return someNode(e, (n) => (n.kind === 'unary' && MATH_UNARY.has(n.op)) || (n.kind === 'binary' && MATH_BINARY.has(n.op)));
 }
 
 export class ExprEmitter {
@@ -180,7 +189,7 @@ export class ExprEmitter {
     if (s) return void f.simd(s);
     switch (op) {
       case 'exp': case 'log': case 'log1p': case 'expm1': case 'tanh': case 'sigmoid': case 'erf': case 'sin': case 'cos':
-        return this.call(op);
+        return this.call(op satisfies MathFunction);
       case 'rsqrt':
         return void this.reciprocal(() => f.simd('f32x4_sqrt'));
       case 'reciprocal':

@@ -28,6 +28,8 @@ export interface KernelSignature {
     readonly align: number;
     readonly work: SizeExpr;
     readonly unit: 'macs' | 'elements';
+    /** Chunks per thread a split call is cut into, where the runtime's default does not fit (see dispatch.ts). */
+    readonly chunksPerThread?: number;
     readonly epilogue?: { readonly exportName: string; readonly buffers: readonly string[] };
   };
 }

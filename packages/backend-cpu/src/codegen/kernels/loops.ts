@@ -101,14 +101,10 @@ export function emitNest(
 }
 
 /**
- * The innermost loop over `size` elements: `vectorBody` per four elements, then `scalarBody` for the
- * remaining 0–3. `j` holds the element index in both.
- */
-/**
- * emitVectorLoop unrolled twice for folds: `bodies[0]` and `bodies[1]` each handle four elements at `j`,
- * alternately, so a reduction can keep two accumulators. One accumulator makes every vector add wait for
- * the previous one (3–4 cycles of latency), which bounded row sums at about a third of memory speed.
- * A reduction's store pass uses it too (the same body twice), to halve its loop bookkeeping.
+ * emitGroupedVectorLoop with two bodies of one vector each, alternately, so a reduction can keep two
+ * accumulators. One accumulator makes every vector add wait for the previous one (3–4 cycles of latency),
+ * which bounded row sums at about a third of memory speed. A reduction's store pass uses it too (the same
+ * body twice), to halve its loop bookkeeping.
  */
 export function emitUnrolledVectorLoop(
   f: FunctionBuilder,
@@ -117,41 +113,71 @@ export function emitUnrolledVectorLoop(
   j: Local<'i32'>,
   bodies: readonly [() => void, () => void],
   scalarBody: () => void,
-  block?: { readonly elements: number; readonly flush: () => void },
+  block?: LoopBlock,
+): void {
+  const pair = () => {
+    bodies[0]();
+    f.get(j).i32(4).op('i32_add').set(j);
+    bodies[1]();
+    f.get(j).i32(4).op('i32_sub').set(j);
+  };
+  emitGroupedVectorLoop(f, size, params, j, 2, pair, bodies[0], scalarBody, block);
+}
+
+/** Blocks of `elements`, each followed by `flush` (a float32 sum moves its block sums into a total). */
+export interface LoopBlock {
+  readonly elements: number;
+  readonly flush: () => void;
+}
+
+/**
+ * The innermost loop over `size` elements, `j` holding the element index: `groupBody` per `vectors` whole
+ * vectors from j (a power of two; the body reaches vector u at j + 4u, e.g. through RowAddressing.laneBase),
+ * then `vectorBody` per four of the elements left, then `scalarBody` for the last 0–3. With `block`, the
+ * groups run in blocks of `block.elements` (a multiple of 4·vectors), each followed by `block.flush`, so no
+ * lane of a float32 sum adds a small value to a huge partial sum (see emitFold).
+ */
+export function emitGroupedVectorLoop(
+  f: FunctionBuilder,
+  size: SizeExpr,
+  params: ReadonlyMap<string, Local<'i32'>>,
+  j: Local<'i32'>,
+  vectors: number,
+  groupBody: () => void,
+  vectorBody: () => void,
+  scalarBody: () => void,
+  block?: LoopBlock,
 ): void {
   const end = f.local('i32');
-  const pairEnd = f.local('i32');
+  const groupEnd = f.local('i32');
   const vecEnd = f.local('i32');
+  const groupElements = 4 * vectors;
   emitSize(f, size, params);
   f.set(end);
-  f.get(end).i32(-8).op('i32_and').set(pairEnd);
+  f.get(end).i32(-groupElements).op('i32_and').set(groupEnd);
   f.get(end).i32(-4).op('i32_and').set(vecEnd);
-  const pairs = (from: () => void, to: Local<'i32'>) =>
-    f.forRange(j, from, to, 8, () => {
-      bodies[0]();
-      f.get(j).i32(4).op('i32_add').set(j);
-      bodies[1]();
-      f.get(j).i32(4).op('i32_sub').set(j);
-    });
+  const groups = (from: () => void, to: Local<'i32'>) => f.forRange(j, from, to, groupElements, groupBody);
   if (block) {
-    // Blocks of `elements`, each followed by `flush` (a float32 sum moves its block sums into a total, so
-    // no lane adds a small value to a huge partial sum: see emitFold).
     const start = f.local('i32');
     const blockEnd = f.local('i32');
-    f.forRange(start, () => f.i32(0), pairEnd, block.elements, () => {
+    f.forRange(start, () => f.i32(0), groupEnd, block.elements, () => {
       f.get(start).i32(block.elements).op('i32_add').set(blockEnd);
-      f.get(blockEnd).get(pairEnd).get(blockEnd).get(pairEnd).op('i32_lt_s').op('select').set(blockEnd);
-      pairs(() => f.get(start), blockEnd);
+      f.get(blockEnd).get(groupEnd).get(blockEnd).get(groupEnd).op('i32_lt_s').op('select').set(blockEnd);
+      groups(() => f.get(start), blockEnd);
       block.flush();
     });
   } else {
-    pairs(() => f.i32(0), pairEnd);
+    groups(() => f.i32(0), groupEnd);
   }
-  f.forRange(j, () => f.get(pairEnd), vecEnd, 4, bodies[0]);
+  f.forRange(j, () => f.get(groupEnd), vecEnd, 4, vectorBody);
   f.forRange(j, () => f.get(vecEnd), end, 1, scalarBody);
 }
 
-/** `range` (a thread's share of a one-axis kernel) replaces [0, size): vector steps from its begin. */
+/**
+ * The innermost loop over `size` elements: `vectorBody` per four elements, then `scalarBody` for the
+ * remaining 0–3. `j` holds the element index in both. `range` (a thread's share of a one-axis kernel)
+ * replaces [0, size): vector steps from its begin.
+ */
 export function emitVectorLoop(
   f: FunctionBuilder,
   size: SizeExpr,

@@ -15,7 +15,7 @@ const MAGIC_BITS = 0x4b400000; // its float32 bit pattern
 const [P0, P1, P2, P3, P4] = [1.381461275741458e-3, 8.368710055947304e-3, 4.166838899254799e-2, 1.666652113199234e-1, 4.999999403953552e-1];
 
 /**
- * exp(x) = 2^n · p(r) for x already clamped: pushes p(r) and leaves the magic-biased t = x·log2e + bias in
+ * exp(x) = 2^n · p(r) for x already clamped: pushes u = p(r) - 1 (see scaleOnePlus) and leaves the magic-biased t = x·log2e + bias in
  * `biased` (its low mantissa bits hold n + bias - 1.5·2^23, for the caller's scale factor).
  *
  * The code is laid out for a short dependency chain, since a row of exps is bound by latency more than by
@@ -26,7 +26,7 @@ const [P0, P1, P2, P3, P4] = [1.381461275741458e-3, 8.368710055947304e-3, 4.1668
  *   r_hi last, so the reduction is rounded once instead of twice (0.99 → 0.90 ulp worst case);
  * - P(r) = P0 r^4 + … + P4, fitted for relative error on [-ln2/2, ln2/2] (Lawson-weighted least squares), is
  *   evaluated as ((P0·z + (P1·r + P2))·z + (P3·r + P4)) with z = r², three products deep instead of Horner's
- *   four; p = 1 + ((z·P - r_lo) + r_hi).
+ *   four; u = p - 1 = (z·P - r_lo) + r_hi.
  * Softmax 1024² ran 4–10% faster than the sequential form (interleaved A/B in one process, CPU time).
  */
 function reducedExp(f: FunctionBuilder, x: Local<'v128'>, bias: number): Local<'v128'> {
@@ -49,8 +49,20 @@ function reducedExp(f: FunctionBuilder, x: Local<'v128'>, bias: number): Local<'
   f.get(r).f32x4(P1).simd('f32x4_mul').f32x4(P2).simd('f32x4_add').set(odd);
   f.get(z).f32x4(P0).simd('f32x4_mul').get(odd).simd('f32x4_add').get(z).simd('f32x4_mul');
   f.get(r).f32x4(P3).simd('f32x4_mul').f32x4(P4).simd('f32x4_add').simd('f32x4_add');
-  f.get(z).simd('f32x4_mul').get(rLo).simd('f32x4_sub').get(rHi).simd('f32x4_add').f32x4(1).simd('f32x4_add');
+  f.get(z).simd('f32x4_mul').get(rLo).simd('f32x4_sub').get(rHi).simd('f32x4_add');
   return biased;
+}
+
+/**
+ * p·s for the u = p - 1 that reducedExp pushed and the power of two that `pushScale` pushes, as u·s + s:
+ * s is a normal power of two, so u·s is exact and u·s + s is (u + 1)·s rounded once, the same bits as
+ * rounding u + 1 first, with no constant 1 to keep in a register (softmax's exp loop has more live v128
+ * constants than x64 has registers).
+ */
+function scaleOnePlus(f: FunctionBuilder, pushScale: () => void): void {
+  const s = f.local('v128');
+  pushScale();
+  f.tee(s).simd('f32x4_mul').get(s).simd('f32x4_add');
 }
 
 export function emitExp(f: FunctionBuilder, x0: Local<'v128'>): void {
@@ -68,7 +80,7 @@ export function emitExp(f: FunctionBuilder, x0: Local<'v128'>): void {
   // scale by 2^n as 2^(n>>1) * 2^(n - n>>1), each factor a normal float, so results down to the
   // subnormal range and up to overflow come out right.
   f.get(ni).i32(1).simd('i32x4_shr_s').set(half);
-  f.get(half).i32x4(127).simd('i32x4_add').i32(23).simd('i32x4_shl', 'f32x4_mul');
+  scaleOnePlus(f, () => f.get(half).i32x4(127).simd('i32x4_add').i32(23).simd('i32x4_shl'));
   f.get(ni).get(half).simd('i32x4_sub').i32x4(127).simd('i32x4_add').i32(23).simd('i32x4_shl', 'f32x4_mul');
 }
 
@@ -84,7 +96,7 @@ export function emitExpNonPositive(f: FunctionBuilder, x0: Local<'v128'>, times2
   f.get(x0).f32x4(-104).simd('f32x4_pmax').set(x); // pmax keeps NaN (the comparison with it fails)
   // the bias carries n's exponent offset too: the low mantissa bits hold n + 25 + 127
   const biased = reducedExp(f, x, 152);
-  f.get(biased).i32(23).simd('i32x4_shl', 'f32x4_mul');
+  scaleOnePlus(f, () => f.get(biased).i32(23).simd('i32x4_shl'));
   // exp·2^25 (a normal float, never rounded) where the caller scales back itself (kernels/stash.ts)
   if (!times2p25) f.f32x4(2 ** -25).simd('f32x4_mul');
 }
