@@ -16,12 +16,24 @@
 //
 // `import.meta.url` keeps meaning the module it was written in (packages find their package.json, sources and
 // code stamps from it): each use is rewritten to that module's URL, computed from the bundle's own.
+//
+// Each bundle gets a source map (dist/bundle.js.map) chained through tsc's maps to the TypeScript in src/, so
+// that `node --enable-source-maps` shows a stack frame inside Kiln at its src/*.ts line, not at a line of a
+// 7,000-line bundle. And each bundle ends with what its bindings' assignments are (one comment line, see
+// packages/core/src/trace/built-assignments.ts): the tracer would otherwise parse a whole bundle with cold
+// acorn (≈ 330 ms for @kiln/tensor's) the first time a user function inlines one of its helpers.
 // Usage: node scripts/bundle-packages.mjs   (run by `pnpm build`)
 import { readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { workspacePackages, writeStamp } from './stamp-build.mjs';
 
 const root = resolve(import.meta.dirname, '..');
+// The tracer's own analysis (built by `tsc -b` just before), and the parser it uses.
+const { assignmentsComment } = await import(pathToFileURL(join(root, 'packages/core/dist/trace/built-assignments.js')).href);
+const { parse } = createRequire(join(root, 'packages/core/package.json'))('acorn');
 /** Package folder → files of its dist/ that stay their own modules (paths relative to dist/, `*` for a folder's files). */
 const BUNDLED_PACKAGES = {
   pytree: [], shapes: [], graph: [], lower: [], 'backend-cpu': [], core: [], export: [],
@@ -37,12 +49,11 @@ const BUNDLED_PACKAGES = {
  */
 const KEEP_CLASS_NAMES = new Set(['tensor']);
 
-async function restoreClassNames(file) {
-  const text = await readFile(file, 'utf8');
+function restoreClassNames(text) {
   const renamed = [...text.matchAll(/^var ([A-Za-z_$][\w$]*) = class _\1\b/gm)].map((m) => m[1]);
-  if (renamed.length === 0) return;
+  if (renamed.length === 0) return text;
   const fixes = renamed.map((n) => `Object.defineProperty(${n}, "name", { value: ${JSON.stringify(n)}, configurable: true });`);
-  await writeFile(file, `${text}\n// Class names esbuild changed (self-referencing classes), restored by scripts/bundle-packages.mjs.\n${fixes.join('\n')}\n`);
+  return `${text}\n// Class names esbuild changed (self-referencing classes), restored by scripts/bundle-packages.mjs.\n${fixes.join('\n')}\n`;
 }
 
 const posix = (path) => path.split(sep).join('/');
@@ -89,9 +100,14 @@ function keepModuleUrls(dist) {
 
 async function bundle(name, keep) {
   const dist = join(root, 'packages', name, 'dist');
+  const outfile = join(dist, 'bundle.js');
   const result = await build({
     entryPoints: [join(dist, 'index.js')],
-    outfile: join(dist, 'bundle.js'),
+    outfile,
+    write: false,
+    // The map file without esbuild's comment: the comment is written last, after the lines appended below.
+    sourcemap: 'external',
+    sourcesContent: false,
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -104,7 +120,15 @@ async function bundle(name, keep) {
   });
   const kept = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.path.startsWith('./')).map((i) => i.path.slice(2)));
   await checkKeptImports(dist, keep, kept);
-  if (KEEP_CLASS_NAMES.has(name)) await restoreClassNames(join(dist, 'bundle.js'));
+  const output = (ext) => result.outputFiles.find((f) => f.path.endsWith(ext));
+  let code = output('.js').text;
+  if (KEEP_CLASS_NAMES.has(name)) code = restoreClassNames(code);
+  code = code.replace(/\n*$/, '');
+  const stamp = assignmentsComment(code, parse(code, { ecmaVersion: 'latest', sourceType: 'module' }));
+  await writeFile(outfile, `${code}\n${stamp}\n//# sourceMappingURL=bundle.js.map\n`);
+  await writeFile(`${outfile}.map`, output('.js.map').text);
 }
 
 await Promise.all(Object.entries(BUNDLED_PACKAGES).map(([name, keep]) => bundle(name, keep)));
+// Kiln's build stamp, once every bundle is written: persistent caches key entries by it (scripts/stamp-build.mjs).
+writeStamp(workspacePackages(root));

@@ -28,5 +28,5 @@ export { BASELINE_CAPABILITIES } from './lowering/lower-graph.js';
 export { lowerForCodegen } from './program/lower-for-codegen.js';
 export type { CodegenRejection } from './program/lower-for-codegen.js';
 export { ProgramExecutor, type DeviceMemory, type Execution } from './program/executor.js';
-export { codeStamp } from './persist/code-stamp.js';
+export { bundleStamp, codeStamp, kilnCodeStamp } from './persist/code-stamp.js';
 export { isPlainData, programFromData, programToData } from './persist/program-data.js';

@@ -1,4 +1,4 @@
-import type { DType, TypedArray } from './dtype.js';
+import { copyElements, type DType, type TypedArray } from './dtype.js';
 import { DisposedTensorError } from './errors.js';
 
 /**
@@ -33,6 +33,8 @@ class SharedBuffer {
     readonly data: TypedArray,
     public owners: number,
     readonly external: ExternalBytes | null,
+    /** `data` is a copy only this buffer references (`Storage.ofCopy`): a consuming read may hand it out. */
+    readonly handOff = false,
   ) {}
 }
 
@@ -71,6 +73,28 @@ export class Storage {
     readonly dtype: DType,
   ) {
     this.shared = new SharedBuffer(data, 1, null);
+  }
+
+  /**
+   * A storage over a JS array that nothing else references (a backend's copy of its result, never handed
+   * out): a consuming read (`toTypedArray({ dispose: true })`) of its only owner returns the array itself
+   * instead of copying it (`take`).
+   */
+  static ofCopy(data: TypedArray, dtype: DType): Storage {
+    const s = new Storage(NO_DATA, dtype);
+    s.shared = new SharedBuffer(data, 1, null, true);
+    return s;
+  }
+
+  /**
+   * Disposes this storage and returns its array, when that needs no copy: the bytes are a `Storage.ofCopy`
+   * array that no other storage shares (no copy-on-write clone). Undefined otherwise, changing nothing.
+   */
+  take(): TypedArray | undefined {
+    const s = this.shared;
+    if (!s.handOff || s.owners !== 1) return undefined;
+    this.dispose();
+    return s.data;
   }
 
   /** A storage over bytes that live outside the JS heap (see `ExternalBytes`). */
@@ -119,7 +143,7 @@ export class Storage {
     let s = this.shared;
     if (s.owners > 1) {
       s.owners--;
-      this.shared = s = new SharedBuffer((s.external === null ? s.data : s.external.view()).slice(), 1, null);
+      this.shared = s = new SharedBuffer(copyElements(s.external === null ? s.data : s.external.view()), 1, null);
     }
     return s.external === null ? s.data : s.external.view();
   }

@@ -1,5 +1,5 @@
 import type { DType, TypedArray } from './dtype.js';
-import { DTYPES, allocate, isDType, shortName, typedArrayOf } from './dtype.js';
+import { DTYPES, allocate, copyElements, isDType, shortName, typedArrayOf } from './dtype.js';
 import { KilnTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import type * as opTable from './ops/index.js';
 import type { GradNode, ViewLink } from './autograd/node.js';
@@ -141,15 +141,20 @@ export class Tensor implements TensorMetaLike {
     return true;
   }
 
-  /** The elements in row-major order as a new typed array of the tensor's dtype. */
-  toTypedArray(): TypedArray {
-    const n = this.numel;
-    const data = this.storage.data;
-    if (this.isContiguous()) return data.slice(this.offset, this.offset + n);
-    const out = allocate(this.dtype, n);
-    forEachOffset(this, (offset, i) => {
-      out[i] = data[offset]!;
-    });
+  /**
+   * The elements in row-major order as a new typed array of the tensor's dtype. `{ dispose: true }` makes it
+   * a consuming read, as jax-js's `dataSync()`: the tensor is disposed once read (see `dispose`), so a compiled
+   * CPU call's output kept in wasm memory gives its block back at once, and one copied out of it is handed
+   * over without a second copy: a loop of `fast(x).toTypedArray({ dispose: true })` allocates one array per
+   * call, not two.
+   */
+  toTypedArray(options?: ReadOptions): TypedArray {
+    if (options !== undefined) checkReadOptions(options);
+    // a consuming read of a whole backend copy hands the copy itself out (Storage.take)
+    const taken = options?.dispose === true && this.offset === 0 && this.isContiguous() && this.numel === this.storage.size ? this.storage.take() : undefined;
+    if (taken) return taken;
+    const out = valuesOf(this);
+    if (options?.dispose === true) this.dispose();
     return out;
   }
 
@@ -224,6 +229,36 @@ setTensorPredicate((x) => x instanceof Tensor);
  * its end by compiled kernels (a RangeError deep in a compiled call, or garbage). O(ndim), so the kernels
  * that call it on every result do not notice.
  */
+/** A tensor's elements in row-major order, as a new typed array (`toTypedArray`). */
+function valuesOf(t: Tensor): TypedArray {
+  const n = t.numel;
+  const data = t.storage.data;
+  if (t.isContiguous()) return copyElements(data, t.offset, t.offset + n);
+  const out = allocate(t.dtype, n);
+  forEachOffset(t, (offset, i) => {
+    out[i] = data[offset]!;
+  });
+  return out;
+}
+
+/** Options of `toTypedArray`. */
+export interface ReadOptions {
+  /** Dispose the tensor once its values are read (a consuming read). Default false. */
+  dispose?: boolean;
+}
+
+function checkReadOptions(options: unknown): void {
+  const hint = 'e.g. t.toTypedArray({ dispose: true }) to dispose t once read, or t.toTypedArray()';
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new KilnTypeError(`toTypedArray: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, hint);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'dispose') throw new KilnTypeError(`toTypedArray: unknown option '${key}' (the one option is dispose)`, hint);
+  }
+  const { dispose } = options as ReadOptions;
+  if (dispose !== undefined && typeof dispose !== 'boolean') throw new KilnTypeError(`toTypedArray: option dispose must be true or false, got ${typeof dispose}`, hint);
+}
+
 function checkFromData(data: TypedArray, shape: readonly number[], dtype: DType): void {
   if (!isDType(dtype)) throw new KilnTypeError(`Tensor.fromData: dtype must be one of ${DTYPES.join(', ')}, got ${String(dtype)}`);
   const expected = typedArrayOf[dtype];

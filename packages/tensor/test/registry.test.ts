@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as K from '@kiln/tensor';
 import {
-  KilnError, KilnTypeError, Tensor, allOps, currentDispatchMode, defineOp, eagerMetaContext, formatSchema, getOp, listOps,
+  KilnError, KilnTypeError, Tensor, allOps, currentDispatchMode, defineOp, eagerMetaContext, formatSchema, getOp, isBuiltinOp, listOps,
   normalizeArgs, runEager, tensor, withDispatchMode,
 } from '@kiln/tensor';
 import type { ArgSpec, DispatchMode, MetaTensor, OpDef, SymBoolLike, SymIntLike, TensorMetaLike } from '@kiln/tensor';
@@ -299,3 +299,14 @@ Symbolic('creation meta functions accept symbolic sizes', () => {
 });
 
 Symbolic.run();
+
+const Builtin = suite("registry: Kiln's own ops are told from plugins' and users'");
+
+Builtin("every op the package defines is built in; an op defined after it loaded is not (persistent caches key that one by its code)", () => {
+  // (Other test files of this process define ops of their own too: only named ones are checked.)
+  for (const name of ['add', 'matmul', 'gelu', 'softmax', 'exp', 'sum', 'layerNorm', 'where']) assert.ok(isBuiltinOp(getOp(name)!), name);
+  const { op } = defineOp({ name: 'registryTestUserOp', category: 'pointwise', method: false, positional: [{ name: 'self', type: 'Tensor', hasDefault: false }], kernel: ([x]) => x });
+  assert.not.ok(isBuiltinOp(op));
+});
+
+Builtin.run();

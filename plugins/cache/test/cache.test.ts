@@ -2,64 +2,15 @@
 // as a user's second run would, and compares with eager in that process. A kept entry is reused only when the
 // function, its captured values, the config and Kiln are the same; otherwise, and for damaged files, the
 // frame compiles afresh with a correct result and no error.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeEntry, encodeEntry, entryPath, readEntry, writeEntry } from '../src/store.js';
-
-const root = join(import.meta.dirname, '..', '..', '..');
-const driver = join(import.meta.dirname, 'fixtures', 'driver.mjs');
-const template = readFileSync(join(import.meta.dirname, 'fixtures', 'model.template.mjs'), 'utf8');
-const kilnUrl = pathToFileURL(join(root, 'packages', 'kiln', 'src', 'index.ts')).href;
-
-interface Run {
-  readonly stats: { hits: number; misses: number; rejected: number; stores: number; storeErrors: number };
-  readonly maxDiff: number;
-  readonly phases: string[];
-  /** node:inspector round trips while the function compiled. */
-  readonly inspectorCalls: number;
-}
-
-const nodeArgs = (program: string, cacheDir: string, config: object) => ['--conditions=kiln-source', '--import', 'tsx', driver, program, cacheDir, JSON.stringify(config)];
-
-function parseRun(stdout: string, stderr: string, status: number | null): Run {
-  assert.is(status, 0, `driver failed:\n${stderr}`);
-  return JSON.parse(stdout.trim().split('\n').pop()!) as Run;
-}
-
-function runProgram(program: string, cacheDir: string, env: Record<string, string> = {}, config: object = {}): Run {
-  const r = spawnSync(process.execPath, nodeArgs(program, cacheDir, config), { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
-  return parseRun(r.stdout, r.stderr, r.status);
-}
-
-/** A temporary folder with the user's program (optionally edited) and an empty cache folder. */
-function project(edit: (source: string) => string = (s) => s): { program: string; cache: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kiln-plugin-cache-'));
-  const program = join(dir, 'model.mjs');
-  writeFileSync(program, edit(template.replace("'KILN'", JSON.stringify(kilnUrl))));
-  return { program, cache: join(dir, '.kiln-cache'), dir };
-}
-
-const close = (r: Run) => assert.ok(r.maxDiff < 1e-5, `compiled differs from eager by ${r.maxDiff}`);
-/**
- * A run that traced the frame afresh. (The plugin may still have found the file: core re-checks it against
- * the live function and refuses it; and a backend entry is keyed by the graph itself, so one for an equal
- * graph is the same program.)
- */
-function assertFresh(r: Run, why: string): void {
-  close(r);
-  assert.ok(r.phases.includes('trace') && !r.phases.includes('cacheLoad'), `${why}: expected a fresh trace, phases ${r.phases.join(', ')}`);
-}
-function assertHit(r: Run): void {
-  close(r);
-  assert.equal(r.phases.slice(0, 1), ['cacheLoad'], `expected the frame from the cache, phases ${r.phases.join(', ')}`);
-  assert.is(r.stats.hits, 2, 'frame and backend program both from the cache');
-  assert.is(r.stats.stores, 0);
-}
+import { assertFresh, assertHit, close, nodeArgs, parseRun, project, root, runProgram } from './support.js';
+import type { Run } from './support.js';
 
 const persisted = suite('plugin-cache: fresh processes');
 

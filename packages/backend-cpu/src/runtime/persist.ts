@@ -3,7 +3,7 @@
 // arena, skipping lowering and code generation. The program travels as data (@kiln/lower's programToData):
 // one that holds anything else is not kept at all.
 import type { BackendPersistence, BackendReport, CompiledGraph, LoweredProgram } from '@kiln/lower';
-import { codeStamp, isPlainData, programFromData, programToData } from '@kiln/lower';
+import { isPlainData, kilnCodeStamp, programFromData, programToData } from '@kiln/lower';
 import type { Graph } from '@kiln/graph';
 import type { Arena } from './arena.js';
 import { instantiateKernels } from './compile.js';
@@ -33,7 +33,8 @@ function isSaved(x: unknown): x is SavedCpuProgram {
 export function cpuPersistence(arena: () => Arena, eagerRunner: (graph: Graph) => EagerRun): BackendPersistence {
   return {
     // The whole package (codegen and runtime): this file's folder is runtime/, its parent the package's code.
-    stamp: () => codeStamp(new URL('../index.js', import.meta.url).href),
+    // Built, it is part of Kiln's stamped build (kilnCodeStamp): no file is read for it.
+    stamp: () => kilnCodeStamp(new URL('../index.js', import.meta.url).href),
     save(compiled: CompiledGraph): unknown {
       const runner = (compiled as { runner?: ProgramRunner }).runner;
       if (!runner) return undefined;

@@ -22,7 +22,7 @@ import type { KeptSplit } from '../trace/resume/split.js';
 import { resumeOrigin } from '../trace/resume/codegen.js';
 import { frameKeyBase, keyJson } from './key.js';
 import { decodePayload, encodePayload } from './payload.js';
-import { isRegistryOp, rememberGraphJson } from './backend-cache.js';
+import { graphDigest, isRegistryOp, rememberGraphDigest } from './backend-cache.js';
 import { FunctionChecks, constantRecipes, functionPrint, resolveConstants } from './recipes.js';
 import type { FunctionPrint, Recipe } from './recipes.js';
 
@@ -37,8 +37,11 @@ export interface FrameRecord extends Pick<FrameTrace, 'guards' | 'inputSources' 
   readonly mutableReads: readonly { readonly scopeIndex: number; readonly name: string }[];
   /** The guard function's source, as compileGuards wrote it for `guards`. */
   readonly guardSource?: string;
-  /** The graph after the built-in passes, with the API graph's printed form and op counts (explain's). */
-  readonly passed?: { readonly graph: GraphJson; readonly apiGraphText: string; readonly apiOpCounts: Readonly<Record<string, number>> };
+  /**
+   * The graph after the built-in passes, the digest of its JSON (the backend entry's key: graphDigest), and
+   * the API graph's printed form and op counts (explain's).
+   */
+  readonly passed?: { readonly graph: GraphJson; readonly digest: string; readonly apiGraphText: string; readonly apiOpCounts: Readonly<Record<string, number>> };
   /** Set when the graph is the code before a graph break: where the frame split, and the break. */
   readonly split?: KeptSplit;
 }
@@ -146,7 +149,8 @@ export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: 
   if (!record || 'notKept' in record) return;
   let payload: Uint8Array;
   try {
-    const passed = onlyBuiltinGraphHooks(compiler) ? { graph: serializeGraph(compiled.graph), apiGraphText: compiled.apiGraphText, apiOpCounts: compiled.apiOpCounts } : undefined;
+    const json = onlyBuiltinGraphHooks(compiler) ? serializeGraph(compiled.graph) : undefined;
+    const passed = json && { graph: json, digest: graphDigest(json), apiGraphText: compiled.apiGraphText, apiOpCounts: compiled.apiOpCounts };
     const records = [{ ...record, guardSource: compiled.guardSource, ...(passed ? { passed, graph: undefined } : {}) }, ...kept].slice(0, KEPT_PER_KEY);
     payload = encodePayload({ format: 1, records } satisfies FramePayload);
   } catch {
@@ -169,9 +173,14 @@ function isSplit(s: KeptSplit | undefined): boolean {
   );
 }
 
+const DIGEST = /^[0-9a-f]{64}$/;
+
 function isRecord(x: unknown): x is FrameRecord {
   const r = x as FrameRecord;
-  return typeof r === 'object' && r !== null && r.format === 1 && Array.isArray(r.guards) && Array.isArray(r.recipes) && Array.isArray(r.captureNames) && typeof (r.passed?.graph ?? r.graph) === 'object' && isSplit(r.split);
+  return (
+    typeof r === 'object' && r !== null && r.format === 1 && Array.isArray(r.guards) && Array.isArray(r.recipes) && Array.isArray(r.captureNames) &&
+    typeof (r.passed?.graph ?? r.graph) === 'object' && (r.passed === undefined || DIGEST.test(r.passed.digest)) && isSplit(r.split)
+  );
 }
 
 function isPayload(x: unknown): x is FramePayload {
@@ -222,8 +231,8 @@ const TRUSTED = { madeByThisCode: true } as const;
 
 function passedGraph(kept: NonNullable<FrameRecord['passed']>, guards: ReturnType<typeof compileGuards>): PassedGraph {
   const graph = deserializeGraph(kept.graph, undefined, TRUSTED);
-  // The backend cache keys this graph by its JSON: the kept one, instead of writing the graph out again.
-  rememberGraphJson(graph, kept.graph);
+  // The backend cache keys this graph by its JSON's digest: the kept one, instead of writing the graph out again.
+  rememberGraphDigest(graph, kept.digest);
   return { graph, apiGraphText: kept.apiGraphText, apiOpCounts: kept.apiOpCounts, compiledGuards: guards };
 }
 

@@ -3,8 +3,9 @@
 // one by one cost the demo's cached first compile 61 of its 66 calls (five per function: an evaluate, the
 // function's internals, its scope list, one listing per scope, a release). Here the functions travel to the
 // inspector as one array, each costs its internals and its scope list, and a module's scope — the same
-// context for every function of that module — is listed once. A function whose captures the tracer already
-// read in this process (the compiled function itself) costs nothing.
+// context for every function of that module — is listed once; a function that closes over nothing but its
+// module (two scopes) skips its scope list too. A function whose captures the tracer already read in this
+// process (the compiled function itself) costs nothing.
 import { knownFunctionInfo } from '../trace/closures.js';
 import { post } from '../trace/inspector.js';
 import type { Result } from '../trace/inspector.js';
@@ -40,23 +41,36 @@ function primitiveOf(remote: Result | undefined): unknown {
 
 const listing = (objectId: string): Result[] => post('Runtime.getProperties', { objectId, ownProperties: true }).result as Result[];
 
-function readFacts(fnId: string, moduleScopes: Map<string, Result[]>): FunctionFacts | undefined {
-  const internals = (post('Runtime.getProperties', { objectId: fnId, ownProperties: true }).internalProperties as Result[] | undefined) ?? [];
-  const location = internals.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
-  const scopesId = internals.find((p) => p.name === '[[Scopes]]')?.value?.objectId as string | undefined;
-  if (!location) return undefined;
-  const primitives = new Map<string, unknown>();
-  const seen = new Set<string>();
+/** The bindings of each scope the function closes over, innermost first (its module's listed once per module). */
+function scopeBindings(scopesId: string | undefined, scriptId: string, moduleScopes: Map<string, Result[]>): Result[][] {
+  const out: Result[][] = [];
   for (const scope of scopesId ? listing(scopesId) : []) {
     const description = scope.value?.description as string | undefined;
     const objectId = scope.value?.objectId as string | undefined;
     if (!objectId || description === 'Global') continue;
-    let bindings: Result[];
-    if (description === 'Module') {
-      const known = moduleScopes.get(location.scriptId);
-      if (known) bindings = known;
-      else moduleScopes.set(location.scriptId, (bindings = listing(objectId)));
-    } else bindings = listing(objectId);
+    if (description !== 'Module') out.push(listing(objectId));
+    else {
+      let known = moduleScopes.get(scriptId);
+      if (!known) moduleScopes.set(scriptId, (known = listing(objectId)));
+      out.push(known);
+    }
+  }
+  return out;
+}
+
+function readFacts(fnId: string, moduleScopes: Map<string, Result[]>): FunctionFacts | undefined {
+  const internals = (post('Runtime.getProperties', { objectId: fnId, ownProperties: true }).internalProperties as Result[] | undefined) ?? [];
+  const location = internals.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
+  const scopeList = internals.find((p) => p.name === '[[Scopes]]')?.value as Result | undefined;
+  if (!location) return undefined;
+  // A function of an ES module always closes over its module's scope and the global one, last; a closure,
+  // block, script or `with` scope would make three or more. So two scopes, in a module whose scope was listed
+  // already, are exactly those two: the list itself is not read (one round trip less per such function).
+  const known = moduleScopes.get(location.scriptId);
+  const scopes = known && scopeList?.description === 'Scopes[2]' ? [known] : scopeBindings(scopeList?.objectId as string | undefined, location.scriptId, moduleScopes);
+  const primitives = new Map<string, unknown>();
+  const seen = new Set<string>();
+  for (const bindings of scopes) {
     for (const b of bindings) {
       if (seen.has(b.name)) continue;
       seen.add(b.name);

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { codeStamp } from '@kiln/lower';
+import { bundleStamp, codeStamp } from '@kiln/lower';
 import type { Compiler } from '../compiler.js';
 
 const PACKAGES = ['@kiln/pytree', '@kiln/shapes', '@kiln/tensor', '@kiln/graph', '@kiln/lower', '@kiln/policy'] as const;
@@ -24,14 +24,20 @@ function packageRoot(coreRoot: string, name: string): string {
 
 let shared: Record<string, unknown> | null | undefined;
 
-/** Versions and code stamps of core and the packages it runs; null when they cannot be read (no caching). */
+/**
+ * Versions and code stamps of core and the packages it runs; null when they cannot be read (no caching). Built
+ * Kiln is stamped once per build (bundleStamp: every package's code and version, written into the bundles by
+ * `pnpm build`), so a process reads no file for it; sources run directly are stamped file by file.
+ */
 function kilnIdentity(): Record<string, unknown> | null {
   if (shared !== undefined) return shared;
   try {
-    const coreRoot = fileURLToPath(new URL('../..', import.meta.url));
-    const version = (JSON.parse(readFileSync(join(coreRoot, 'package.json'), 'utf8')) as { version: string }).version;
     // Core runs from its sources (tests, the kiln-source condition) or its build; so do the packages it runs.
     const codeDir = basename(fileURLToPath(new URL('..', import.meta.url)));
+    const built = codeDir === 'dist' ? bundleStamp() : undefined;
+    if (built) return (shared = { kilnBuild: built, v8: process.versions.v8 });
+    const coreRoot = fileURLToPath(new URL('../..', import.meta.url));
+    const version = (JSON.parse(readFileSync(join(coreRoot, 'package.json'), 'utf8')) as { version: string }).version;
     const stamps: Record<string, string> = { '@kiln/core': codeStamp(new URL('../index.js', import.meta.url).href) };
     for (const name of PACKAGES) stamps[name] = codeStamp(pathToFileURL(join(packageRoot(coreRoot, name), codeDir, 'index.js')).href);
     shared = { kiln: version, v8: process.versions.v8, stamps };

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'acorn';
 import type { Node as AstNode } from 'acorn';
 import { scriptAssignments } from './ast-util.js';
+import { builtAssignments } from './built-assignments.js';
+import type { Assigned } from './built-assignments.js';
 import { hasSession, post, scriptSource, scriptUrl } from './inspector.js';
 import type { Result } from './inspector.js';
 import { scriptTextFromFile } from './script-files.js';
@@ -107,11 +109,6 @@ let wholeScriptParses = 0;
 /** For tests: how many whole scripts this process parsed to find their reassigned bindings. */
 export const wholeScriptParseCount = (): number => wholeScriptParses;
 
-interface Assigned {
-  readonly assigned: ReadonlySet<string>;
-  readonly setOnceAtTopLevel: ReadonlySet<string>;
-}
-
 function parseAssigned(source: string | undefined): Assigned {
   wholeScriptParses++;
   let ast: AstNode | undefined;
@@ -128,15 +125,19 @@ function parseAssigned(source: string | undefined): Assigned {
 }
 
 /**
- * Whether a script may reassign each of its bindings. A name the text scan proves unassigned needs no parse;
- * the first name it cannot prove parses the whole script once (acorn, cold in a fresh process: the scan
- * spares the demo's first compile two whole-script parses).
+ * Whether a script may reassign each of its bindings. A built Kiln bundle says so itself (built-assignments.ts).
+ * Otherwise a name the text scan proves unassigned needs no parse; the first name it cannot prove parses the
+ * whole script once (acorn, cold in a fresh process: the scan spares the demo's first compile two
+ * whole-script parses).
  */
 class ScriptAssignments {
   refs = 0;
   private scan: ((name: string) => boolean) | undefined;
   private parsed: Assigned | undefined;
-  constructor(private source: string | undefined) {}
+  constructor(private source: string | undefined) {
+    this.parsed = source === undefined ? undefined : builtAssignments(source);
+    if (this.parsed) this.source = undefined;
+  }
 
   /**
    * Whether the binding `name` may change. `value` is what it holds now and `moduleScope` whether it is a

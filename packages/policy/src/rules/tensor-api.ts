@@ -31,6 +31,7 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('Tensor.empty', 'allocates uninitialized storage; use zeros() or full() in compiled code'),
   skip('Storage', 'owns raw data buffers, which fake tensors do not have'),
   skip('allocate', 'allocates a raw typed array, which fake tensors do not have; use zeros() or full() in compiled code'),
+  skip('copyElements', 'copies a raw typed array, which fake tensors do not have; use clone() in compiled code'),
   skip('Generator', 'constructs a random generator; create it outside the compiled function and pass it in'),
   skip('KilnError', ERROR_CLASS), skip('KilnTypeError', ERROR_CLASS), skip('ShapeError', ERROR_CLASS),
   skip('IndexError', ERROR_CLASS), skip('ValueError', ERROR_CLASS), skip('ViewError', ERROR_CLASS), skip('DisposedTensorError', ERROR_CLASS),
@@ -47,7 +48,7 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   // global state
   skip('manualSeed', 'reseeds the global random generator (global state); call it before the compiled function'),
   // the registry and dispatch
-  skip('defineOp', REGISTRY), skip('getOp', REGISTRY), skip('allOps', REGISTRY), skip('listOps', REGISTRY),
+  skip('defineOp', REGISTRY), skip('getOp', REGISTRY), skip('allOps', REGISTRY), skip('isBuiltinOp', REGISTRY), skip('listOps', REGISTRY),
   skip('withDispatchMode', REGISTRY), skip('currentDispatchMode', REGISTRY), skip('runEager', REGISTRY),
   skip('normalizeArgs', REGISTRY), skip('formatSchema', REGISTRY),
   // pure helpers

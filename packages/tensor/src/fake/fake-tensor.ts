@@ -8,7 +8,7 @@ import { withDispatchMode } from '../registry/registry.js';
 import type { Size } from '../size.js';
 import { contiguousStrides, hasContiguousStrides } from '../size.js';
 import { Storage } from '../storage.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, type ReadOptions } from '../tensor.js';
 
 /** Raised when an op cannot run on fake tensors, or fake data is read. */
 export class FakeTensorError extends KilnError {}
@@ -48,7 +48,7 @@ export class FakeTensor extends Tensor {
     return new FakeTensor(shape, contiguousStrides(shape), 0, t.dtype);
   }
 
-  override toTypedArray(): never {
+  override toTypedArray(_options?: ReadOptions): never {
     throw new FakeTensorError(`cannot read the values of a fake tensor (${this.describe()})`, 'values exist only when the compiled code runs');
   }
 

@@ -185,6 +185,18 @@ export function getOp(name: string): OpDef | undefined {
   return ops.get(name);
 }
 
+let builtinOps: ReadonlySet<OpDef> | undefined;
+/**
+ * Called once, at the end of @kiln/tensor's index module: every op defined by then is Kiln's own (any other
+ * module that defines an op imports this package, so it runs after that point).
+ */
+export function sealBuiltinOps(): void {
+  builtinOps ??= new Set(ops.values());
+}
+
+/** Whether `op` is one of @kiln/tensor's own ops (covered by Kiln's code stamp), not a plugin's or the user's. */
+export const isBuiltinOp = (op: OpDef): boolean => builtinOps?.has(op) === true;
+
 export function allOps(): readonly OpDef[] {
   return [...ops.values()];
 }
