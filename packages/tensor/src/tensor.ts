@@ -224,11 +224,6 @@ export class Tensor implements TensorMetaLike {
 
 setTensorPredicate((x) => x instanceof Tensor);
 
-/**
- * fromData is the boundary where outside bytes become a tensor: a short array would otherwise be read past
- * its end by compiled kernels (a RangeError deep in a compiled call, or garbage). O(ndim), so the kernels
- * that call it on every result do not notice.
- */
 /** A tensor's elements in row-major order, as a new typed array (`toTypedArray`). */
 function valuesOf(t: Tensor): TypedArray {
   const n = t.numel;
@@ -259,6 +254,11 @@ function checkReadOptions(options: unknown): void {
   if (dispose !== undefined && typeof dispose !== 'boolean') throw new KilnTypeError(`toTypedArray: option dispose must be true or false, got ${typeof dispose}`, hint);
 }
 
+/**
+ * fromData is the boundary where outside bytes become a tensor: a short array would otherwise be read past
+ * its end by compiled kernels (a RangeError deep in a compiled call, or garbage). O(ndim), so the kernels
+ * that call it on every result do not notice.
+ */
 function checkFromData(data: TypedArray, shape: readonly number[], dtype: DType): void {
   if (!isDType(dtype)) throw new KilnTypeError(`Tensor.fromData: dtype must be one of ${DTYPES.join(', ')}, got ${String(dtype)}`);
   const expected = typedArrayOf[dtype];
