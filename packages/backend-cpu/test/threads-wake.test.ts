@@ -114,4 +114,20 @@ Wake('with no spin the caller sleeps on every running worker; a spin is bounded 
 
 Wake.after(() => pool.close());
 
+Wake('a call naming a module the workers forgot (its owner collected) runs on the caller instead of hanging', async () => {
+  await workerReady();
+  const forgotten = pool.register(NOP_MODULE, ['f'], {});
+  // what the pool does when the owner is collected (a FinalizationRegistry callback, not reachable on demand)
+  (pool as unknown as { forget(id: number): void }).forget(forgotten);
+  const before = pool.stats.chunksByWorkers;
+  let here = 0;
+  const offered = pool.run(forgotten, 0, () => [], BOUNDS, () => here++);
+  assert.is(offered, 0, 'no worker offered the forgotten module');
+  assert.is(here, 8, 'every chunk ran on the caller');
+  assert.is(pool.stats.chunksByWorkers, before, 'no chunk by a worker');
+  // the pool still splits calls of modules it knows
+  for (let i = 0; i < 200 && splitCall(0).byWorker === 0; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(splitCall(0).here <= 8);
+});
+
 Wake.run();

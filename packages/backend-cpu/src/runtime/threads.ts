@@ -215,7 +215,9 @@ export class ThreadPool {
   run(moduleId: number, exportIndex: number, argsFor: (thread: number) => readonly number[], bounds: readonly number[], runHere: (begin: number, end: number) => void): number {
     const count = bounds.length - 1;
     if (count > MAX_CHUNKS) throw new RangeError(`backend-cpu threads: ${count} chunks (max ${MAX_CHUNKS})`);
-    const workers = Math.min(this.count - 1, count - 1);
+    // A module the workers were told to forget (its owner was collected) would never arrive: a worker offered
+    // it would wait for it, and the caller for the worker. Its chunks run here instead.
+    const workers = this.modules.has(moduleId) ? Math.min(this.count - 1, count - 1) : 0;
     if (this.lanes.length < workers && !this.unavailable) {
       try {
         this.startWorkers();
