@@ -13,7 +13,7 @@ import { KilnError, Storage, Tensor as TensorClass, contiguousStridesOf } from '
 import type { Arena } from './arena.js';
 import type { CompiledKernel, CompiledModule } from './compile.js';
 import type { ResidentPool } from './resident.js';
-import { checkKernelSizes, kernelSizeCheck } from './size-limits.js';
+import { checkKernelSizes } from './size-limits.js';
 
 /**
  * Bytes of buffers (inputs, intermediates, outputs) at most for the fixed layout, which gives every buffer a
@@ -87,7 +87,7 @@ export class FixedLayoutCall {
       const kernel = module.kernels.get(step.kernel.name);
       if (!kernel) return undefined;
       try {
-        checkKernelSizes(kernelSizeCheck(step.kernel), NO_PARAMS); // static sizes: checked once, here
+        checkKernelSizes(kernel.sizeCheck, NO_PARAMS); // static sizes: checked once, here
       } catch {
         return undefined; // the general path raises it (or runs eagerly) on every call
       }
