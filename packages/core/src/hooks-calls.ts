@@ -3,7 +3,9 @@
 // calls cost ≈ 1.2 ms of generating and parsing that code, on the persistent cache's path and the traced one
 // alike. Kiln's hooks are synchronous and intercept only registration (hooks.ts: attributeTaps), and for
 // such a hook the generated code is a plain loop over the taps' functions, which is what this builds. A hook
-// with a call-time interceptor or a `context` tap keeps tapable's generated code.
+// with a call-time interceptor or a `context` tap keeps tapable's generated code. Warm, a call costs ≈ 20 ns
+// more than the generated one (rest arguments and a spread): nothing next to a compile, and the one hook
+// called per compiled call (cacheHit) is only called when something taps it.
 import { SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 
 /** How a hook combines its taps: all run (SyncHook), the first defined result wins, or each result feeds the next. */
