@@ -149,7 +149,8 @@ Calls('a compile with a plugin on the hooks gives the eager result, with no code
   let out: Tensor | undefined;
   assert.is(tapableCodegens(() => void (out = g(x))), 0);
   assert.equal(out!.toArray(), f(x).toArray());
-  assert.equal(seen, ['[0/0]']);
+  assert.is(seen.length, 1, 'one graph captured');
+  assert.match(seen[0]!, /^\[\d+\/0\]$/); // frame ids count every frame of the process
 });
 
 Calls.run();
