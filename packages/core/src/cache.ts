@@ -78,8 +78,19 @@ export interface SplitEntry extends Omit<GraphEntry, 'kind'> {
 
 export type CacheEntry = GraphEntry | EagerEntry | SplitEntry;
 
-/** What compiling a finished trace gives (entry.ts); compile() and the graph-break split add the rest. */
+/**
+ * What compiling a finished trace gives (entry.ts); compile() and the graph-break split add the rest (entryOf).
+ * Its `graph` may be a getter: a graph a persistent cache kept is decoded when first read.
+ */
 export type CompiledTrace = Omit<GraphEntry, 'kind' | 'compileId' | 'compileMs' | 'effects'>;
+
+/**
+ * An entry made of a compiled trace and `fields` (which win where both have a key), its graph still read only
+ * when asked for: a spread of the compiled trace would read (decode) it.
+ */
+export function entryOf<T extends object>(compiled: CompiledTrace, fields: T): CompiledTrace & T {
+  return Object.assign(Object.defineProperties({}, Object.getOwnPropertyDescriptors(compiled)) as CompiledTrace, fields);
+}
 
 /** Observes compiles (used by explain). */
 export interface CompileObserver {

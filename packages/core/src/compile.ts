@@ -3,7 +3,7 @@
 import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
 import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
 import { CheckFailedError } from '@kiln/shapes';
-import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches } from './cache.js';
+import { cacheFor, cacheGeneration, CodeCache, entryOf, locationObservers, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
 import { describeFailedGuard } from './guards/failure.js';
@@ -301,14 +301,13 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     // Made before compileTrace: its passes edit the captured graph in place.
     const record = key && !restored?.trace ? frameRecord(fn, captureNamesOf(fn), trace) : undefined;
     const compiled = compileTrace(compiler, trace, options.backend, event, restored?.passed);
-    const entry: GraphEntry = {
-      kind: 'graph',
+    const entry: GraphEntry = entryOf(compiled, {
+      kind: 'graph' as const,
       compileId,
-      ...compiled,
       compilePhasesMs: { [restored?.trace ? 'cacheLoad' : 'trace']: traceMs, ...compiled.compilePhasesMs },
       compileMs: performance.now() - start,
       effects: trace.extra.length ? buildReplay(recordedEffects(tracer()), trace.extra, trace.constants) : undefined,
-    };
+    });
     entryConstants.set(entry, trace.constants);
     if (key) {
       storeFrame(compiler, key, record, compiled, restored?.kept ?? []);

@@ -4,6 +4,7 @@
 // of its own (own frame id, guards and cache). Whatever cannot be reproduced exactly returns a reason, and
 // the caller keeps the whole-frame eager fallback. A persistent cache keeps the graph before the break with
 // the split point (SplitPoint); restoreSplit makes the same layout again from the parsed source.
+import { entryOf } from '../../cache.js';
 import type { BreakRecord, CompiledTrace, CompileObserver, SplitEntry } from '../../cache.js';
 import type { FrameEvent } from '../../hooks.js';
 import type { PassedGraph } from '../../entry.js';
@@ -111,7 +112,7 @@ export interface KeptSplit {
 
 export interface RestoreRequest extends SplitContext, KeptSplit {
   /** The graph before the break and its guards, from the persistent cache (they passed on this call). */
-  readonly trace: FrameTrace;
+  readonly trace: FrameTrace & { readonly extra: readonly never[] };
   readonly passed: PassedGraph | undefined;
 }
 
@@ -137,7 +138,8 @@ export function restoreSplit(req: RestoreRequest): SplitResult {
   const live = req.at.liveNames;
   const sameLive = live.length === layout.liveNames.length && live.every((n, i) => n === layout.liveNames[i]);
   if (!sameLive || output.kind !== 'array' || output.items.length !== live.length) return { why: 'the kept graph does not output the live locals of this layout' };
-  const trace = { ...req.trace, extra: [] };
+  // Not spread: the kept trace's graph is a getter (decoded only when read).
+  const trace = req.trace;
   return { entry: assembleSplit(req, { parsed, layout, at: req.at, trace, replay: undefined, passed: req.passed, restored: true }, () => req.record) };
 }
 
@@ -159,10 +161,9 @@ function assembleSplit(req: SplitContext, parts: SplitParts, breakRecord: (resum
   const compiled = req.compileTrace(trace, parts.passed);
   const runtime = buildRuntime(req, parsed, layout, parts.replay?.());
   const record = breakRecord(runtime.resumeNames);
-  const entry: SplitEntry = {
-    kind: 'split',
+  const entry: SplitEntry = entryOf(compiled, {
+    kind: 'split' as const,
     compileId: req.compileId,
-    ...compiled,
     // Tracing is both analyses: the one that met the break and the restart that stopped before it.
     // A restored split read the cache instead (`cacheLoad`, as a whole frame's does).
     compilePhasesMs: { [parts.restored ? 'cacheLoad' : 'trace']: tracedAt - req.start, ...compiled.compilePhasesMs },
@@ -171,7 +172,7 @@ function assembleSplit(req: SplitContext, parts: SplitParts, breakRecord: (resum
     constants: trace.constants,
     split: runtime.split,
     splitAt: parts.at,
-  };
+  });
   reportBreak(req, record);
   // The graph before the break comes from re-running the analysis up to it: a restarted analysis, logged
   // as [frame/compile_1]; the break itself belongs to the first analysis ([frame/compile]).
