@@ -79,18 +79,12 @@ export interface SplitEntry extends Omit<GraphEntry, 'kind'> {
 export type CacheEntry = GraphEntry | EagerEntry | SplitEntry;
 
 /**
- * What compiling a finished trace gives (entry.ts); compile() and the graph-break split add the rest (entryOf).
- * Its `graph` may be a getter: a graph a persistent cache kept is decoded when first read.
+ * What compiling a finished trace gives (entry.ts); compile() and the graph-break split add the rest. Its graph
+ * comes from `graphOf`: one a persistent cache kept is decoded on the first call. An entry reads it through a
+ * getter written in its object literal (`get graph()`), which keeps the entry an object with fast properties
+ * (one defined with defineProperty is not) and leaves the graph undecoded until read.
  */
-export type CompiledTrace = Omit<GraphEntry, 'kind' | 'compileId' | 'compileMs' | 'effects'>;
-
-/**
- * An entry made of a compiled trace and `fields` (which win where both have a key), its graph still read only
- * when asked for: a spread of the compiled trace would read (decode) it.
- */
-export function entryOf<T extends object>(compiled: CompiledTrace, fields: T): CompiledTrace & T {
-  return Object.assign(Object.defineProperties({}, Object.getOwnPropertyDescriptors(compiled)) as CompiledTrace, fields);
-}
+export type CompiledTrace = Omit<GraphEntry, 'kind' | 'compileId' | 'compileMs' | 'effects' | 'graph'> & { readonly graphOf: () => Graph };
 
 /** Observes compiles (used by explain). */
 export interface CompileObserver {

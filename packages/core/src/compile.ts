@@ -3,7 +3,7 @@
 import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
 import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
 import { CheckFailedError } from '@kiln/shapes';
-import { cacheFor, cacheGeneration, CodeCache, entryOf, locationObservers, newPrivateCache, readMutable, resetCaches } from './cache.js';
+import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
 import { describeFailedGuard } from './guards/failure.js';
@@ -301,16 +301,20 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     // Made before compileTrace: its passes edit the captured graph in place.
     const record = key && !restored?.trace ? frameRecord(fn, captureNamesOf(fn), trace) : undefined;
     const compiled = compileTrace(compiler, trace, options.backend, event, restored?.passed);
-    const entry: GraphEntry = entryOf(compiled, {
-      kind: 'graph' as const,
+    const entry: GraphEntry = {
+      kind: 'graph',
       compileId,
+      ...compiled,
+      get graph() {
+        return compiled.graphOf();
+      },
       compilePhasesMs: { [restored?.trace ? 'cacheLoad' : 'trace']: traceMs, ...compiled.compilePhasesMs },
       compileMs: performance.now() - start,
       effects: trace.extra.length ? buildReplay(recordedEffects(tracer()), trace.extra, trace.constants) : undefined,
-    });
+    };
     entryConstants.set(entry, trace.constants);
     if (key) {
-      storeFrame(compiler, key, record, compiled, restored?.kept ?? []);
+      storeFrame(compiler, key, record, entry, restored?.kept ?? []);
       if (restored?.trace) notePersist(entry, tag, `${key.label} loaded from the persistent cache (guards re-checked)`, false);
       else notePersist(entry, tag, record && 'notKept' in record ? `${key.label} not kept in the persistent cache: ${record.notKept}` : `${key.label} offered to the persistent cache`);
     }

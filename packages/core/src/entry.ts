@@ -93,7 +93,8 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
     const half = compileOnBackend(compiler, backend, g, 'compile', event).compiled;
     return Object.assign((inputs: unknown[]) => half.run(inputs), { report: half.report });
   }, event.tag);
-  return withGraph(graphOf, {
+  return {
+    graphOf,
     guards: trace.guards,
     guard,
     guardSource: source,
@@ -109,10 +110,5 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
     output: trace.output,
     run,
     ...compiledAsserts(trace.asserts),
-  });
-}
-
-/** `fields` with a `graph` read through `graph()` on each access (a kept graph is decoded on the first). */
-function withGraph<T extends object>(graph: () => Graph, fields: T): T & { readonly graph: Graph } {
-  return Object.defineProperty(fields, 'graph', { get: graph, enumerable: true, configurable: true }) as T & { readonly graph: Graph };
+  };
 }

@@ -10,7 +10,7 @@
 // logs it (KILN_LOGS=cache) and explain shows it.
 import { deserializeGraph, serializeGraph } from '@kiln/graph';
 import type { Graph, GraphJson } from '@kiln/graph';
-import type { CompiledTrace } from '../cache.js';
+import type { GraphEntry } from '../cache.js';
 import type { Compiler } from '../compiler.js';
 import { compileGuards, guardsFromSource } from '../guards/codegen.js';
 import type { PersistentCacheKey } from '../hooks.js';
@@ -154,7 +154,7 @@ interface FramePayload {
  * with the graph the passes made when only Kiln's own passes ran (a later process may then skip them).
  * @param kept the records read for this key before tracing (other inputs' entries stay).
  */
-export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | NotKept | undefined, compiled: Pick<CompiledTrace, 'graph' | 'apiGraphText' | 'apiOpCounts' | 'guardSource'>, kept: readonly FrameRecord[]): void {
+export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | NotKept | undefined, compiled: Pick<GraphEntry, 'graph' | 'apiGraphText' | 'apiOpCounts' | 'guardSource'>, kept: readonly FrameRecord[]): void {
   if (!record || 'notKept' in record) return;
   let payload: Uint8Array;
   try {
@@ -277,7 +277,10 @@ function useRecord(compiler: Compiler, record: FrameRecord, fn: Function, captur
     // With `passed`, compileTrace never reads the captured graph: the trace's stands for it, decoded if read.
     const graph = passed ? undefined : record.graph && deserializeGraph(record.graph, undefined, TRUSTED);
     if (!passed && !graph) return { stale: 'the entry keeps only the graph after the passes, and a plugin now watches or adds graph passes' };
-    const trace = Object.defineProperty({
+    const trace: KeptTrace = {
+      get graph() {
+        return passed ? passed.graph.graph() : graph!;
+      },
       guards: record.guards,
       constants: K,
       inputSources: record.inputSources,
@@ -287,7 +290,7 @@ function useRecord(compiler: Compiler, record: FrameRecord, fn: Function, captur
       decisions: record.decisions,
       asserts: record.asserts,
       extra: [],
-    }, 'graph', { get: passed ? passed.graph.graph : () => graph, enumerable: true }) as unknown as KeptTrace;
+    };
     return { trace, passed, split: record.split };
   } catch (err) {
     return { stale: `the entry cannot be used (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };

@@ -4,7 +4,6 @@
 // of its own (own frame id, guards and cache). Whatever cannot be reproduced exactly returns a reason, and
 // the caller keeps the whole-frame eager fallback. A persistent cache keeps the graph before the break with
 // the split point (SplitPoint); restoreSplit makes the same layout again from the parsed source.
-import { entryOf } from '../../cache.js';
 import type { BreakRecord, CompiledTrace, CompileObserver, SplitEntry } from '../../cache.js';
 import type { FrameEvent } from '../../hooks.js';
 import type { PassedGraph } from '../../entry.js';
@@ -161,9 +160,13 @@ function assembleSplit(req: SplitContext, parts: SplitParts, breakRecord: (resum
   const compiled = req.compileTrace(trace, parts.passed);
   const runtime = buildRuntime(req, parsed, layout, parts.replay?.());
   const record = breakRecord(runtime.resumeNames);
-  const entry: SplitEntry = entryOf(compiled, {
-    kind: 'split' as const,
+  const entry: SplitEntry = {
+    kind: 'split',
     compileId: req.compileId,
+    ...compiled,
+    get graph() {
+      return compiled.graphOf();
+    },
     // Tracing is both analyses: the one that met the break and the restart that stopped before it.
     // A restored split read the cache instead (`cacheLoad`, as a whole frame's does).
     compilePhasesMs: { [parts.restored ? 'cacheLoad' : 'trace']: tracedAt - req.start, ...compiled.compilePhasesMs },
@@ -172,7 +175,7 @@ function assembleSplit(req: SplitContext, parts: SplitParts, breakRecord: (resum
     constants: trace.constants,
     split: runtime.split,
     splitAt: parts.at,
-  });
+  };
   reportBreak(req, record);
   // The graph before the break comes from re-running the analysis up to it: a restarted analysis, logged
   // as [frame/compile_1]; the break itself belongs to the first analysis ([frame/compile]).
