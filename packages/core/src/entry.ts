@@ -3,13 +3,14 @@
 // asserts. compile() adds what a whole-frame entry needs; the graph-break split adds its resume machinery.
 import { Tensor, isHostDevice, noGrad } from '@kiln/tensor';
 import { selectBackend } from './backends/registry.js';
-import { compileThroughCache } from './persist/backend-cache.js';
+import { compileThroughCache, graphOf } from './persist/backend-cache.js';
 import type { KeptGraph } from './persist/backend-cache.js';
 import type { CompiledTrace } from './cache.js';
 import type { Compiler } from './compiler.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
 import type { FrameEvent } from './hooks.js';
-import { Graph, printGraph } from '@kiln/graph';
+import type { Graph } from '@kiln/graph';
+import { printGraph } from '@kiln/graph';
 import { compiledAsserts } from './trace/checks.js';
 import { differentiableRunner } from './autograd/compiled-function.js';
 import type { FrameTrace } from './trace/trace-frame.js';
@@ -23,7 +24,7 @@ import type { FrameTrace } from './trace/trace-frame.js';
 export function compileOnBackend(compiler: Compiler, name: string, graph: Graph | KeptGraph, source = 'compile', event?: FrameEvent) {
   const backend = selectBackend(compiler.backends(), name, source);
   const lowerOp = compiler.hooks.lowerOp.get(backend.name);
-  const compile = () => backend.compile(graph instanceof Graph ? graph : graph.graph(), {
+  const compile = () => backend.compile(graphOf(graph), {
     capabilities: backend.capabilities,
     overrideLowering: (node) => (lowerOp?.isUsed() ? lowerOp.call(node) : undefined),
   });
@@ -85,16 +86,15 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   const t1 = performance.now();
   const { backend, compiled } = compileOnBackend(compiler, backendName, graph, 'compile', event);
   const backendReport = compiled.report;
-  const graphOf = graph instanceof Graph ? () => graph : graph.graph;
   // Inputs that require grad go through the joint forward/backward graphs, compiled on the same backend.
   // An optimizer step's graph runs as eager code runs it, under noGrad; any other goes through the joint
   // forward/backward graphs when inputs require grad.
-  const run = trace.noGrad ? (inputs: unknown[]) => noGrad(() => compiled.run(inputs)) : differentiableRunner(graphOf, (inputs: unknown[]) => compiled.run(inputs), (g) => {
+  const run = trace.noGrad ? (inputs: unknown[]) => noGrad(() => compiled.run(inputs)) : differentiableRunner(() => graphOf(graph), (inputs: unknown[]) => compiled.run(inputs), (g) => {
     const half = compileOnBackend(compiler, backend, g, 'compile', event).compiled;
     return Object.assign((inputs: unknown[]) => half.run(inputs), { report: half.report });
   }, event.tag);
   return {
-    graphOf,
+    graphOf: () => graphOf(graph),
     guards: trace.guards,
     guard,
     guardSource: source,

@@ -7,8 +7,8 @@
 // the backend as a function: a cached compile whose program is kept too never builds it.
 import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
-import { Graph, serializeGraph } from '@kiln/graph';
-import type { GraphJson } from '@kiln/graph';
+import { serializeGraph } from '@kiln/graph';
+import type { Graph, GraphJson } from '@kiln/graph';
 import type { Backend, CompiledGraph } from '@kiln/lower';
 import { getOp, isBuiltinOp } from '@kiln/tensor';
 import type { OpDef } from '@kiln/tensor';
@@ -46,6 +46,12 @@ export interface KeptGraph {
   readonly targets: readonly string[] | undefined;
 }
 
+/** Told apart by shape, not `instanceof Graph`: a graph from another copy of @kiln/graph is still a graph. */
+export const isKeptGraph = (x: Graph | KeptGraph): x is KeptGraph => typeof (x as KeptGraph).digest === 'string' && typeof (x as KeptGraph).graph === 'function';
+
+/** The graph itself (a kept one decoded, once). */
+export const graphOf = (x: Graph | KeptGraph): Graph => (isKeptGraph(x) ? x.graph() : x);
+
 /**
  * The distinct call targets of a graph, kept with it so that a later process can key it without decoding it;
  * undefined when a node has meta the key refuses (backendKey reads such a graph itself, and refuses it).
@@ -81,10 +87,10 @@ function opCode(op: OpDef, extras: readonly (readonly unknown[])[]): string {
 function backendKey(backend: Backend, source: Graph | KeptGraph): PersistentCacheKey | undefined {
   const base = backendKeyBase();
   if (!base || !backend.persist) return undefined;
-  const kept = source instanceof Graph ? undefined : source;
+  const kept = isKeptGraph(source) ? source : undefined;
   // Ops that are all Kiln's own contribute nothing to the key (their code is in Kiln's stamp): what reading
   // the graph would give, without reading it. Checked against this process's registry, as reading would be.
-  const ops = kept?.targets?.every((t) => isRegistryOp(t) && !keyedByItsCode(t)) ? {} : graphOps(kept ? kept.graph() : (source as Graph));
+  const ops = kept?.targets?.every((t) => isRegistryOp(t) && !keyedByItsCode(t)) ? {} : graphOps(graphOf(source));
   if (!ops) return undefined;
   try {
     const digest = kept?.digest ?? graphDigest(serializeGraph(source as Graph));
@@ -138,7 +144,7 @@ export function compileThroughCache(compiler: Compiler, backend: Backend, source
   const payload = compileCacheLoad.call(key);
   if (payload) {
     try {
-      const loaded = backend.persist!.load(deserialize(payload), source instanceof Graph ? () => source : source.graph);
+      const loaded = backend.persist!.load(deserialize(payload), () => graphOf(source));
       if (loaded) return loaded;
     } catch {
       // An entry this process cannot read back is a miss (the plugin logs what it found).
