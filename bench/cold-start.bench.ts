@@ -90,7 +90,7 @@ try {
   console.log(`mathjs time in the first compile: ${fmt(cold.mathjs)} (no cache), ${fmt(cached.mathjs)} (cache)`);
   const calls = (c: Record<string, number>) => `${Object.values(c).reduce((a, b) => a + b, 0)} (${Object.entries(c).map(([m, n]) => `${m} ${n}`).join(', ')})`;
   console.log(`inspector calls in the first compile: no cache ${calls(cold.inspector)}; cache ${calls(cached.inspector)}`);
-  console.log(`goal: first compile without the cache ≤ 100 ms (now ${(cold.firstCpu / 100).toFixed(2)}× that, CPU); with the cache ≥ 5× faster than without (now ${(cold.firstCpu / cached.firstCpu).toFixed(1)}× CPU)`);
+  console.log(`goal: first compile without the cache ≤ 100 ms (now ${(cold.firstCpu / 100).toFixed(2)}× that, CPU); with the cache ≥ 5× faster than without, aim 6× (compile now ${(cold.compile / cached.compile).toFixed(1)}× wall; first call ${(cold.firstCpu / cached.firstCpu).toFixed(1)}× CPU)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -68,7 +68,7 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
   // sizes past the int32 range of the kernels.
   let runner: ProgramRunner;
   try {
-    runner = new ProgramRunner(program, module, arena(), eagerRunner(graph));
+    runner = new ProgramRunner(program, module, arena(), eagerRunner(() => graph));
   } catch (err) {
     // Captured constants too large for the arena: the graph runs on the interpreter, in JS memory.
     if (!(err instanceof ArenaOutOfMemoryError)) throw err;
@@ -86,7 +86,7 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
       eagerSteps: program.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
       ...(program.fusions ? { fusions: program.fusions } : {}),
       code: printProgram(program),
-      ...reportExtras(graph, program, module, runner),
+      ...reportExtras(() => graph, program, module, runner),
       compileMs,
       phasesMs: { lower: loweredMs, wasm: compileMs - loweredMs },
     },
@@ -95,13 +95,14 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
 
 /**
  * The graph on the interpreter, made on first use: the eager kernels, raising what eager code raises (the
- * op's own error, with the node's user line on top of its stack).
+ * op's own error, with the node's user line on top of its stack). `graph` is asked for only then: a program
+ * loaded from a persistent cache may never need the graph it was compiled from.
  */
-function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
+function eagerRunner(graph: () => Graph): (inputs: readonly unknown[]) => unknown[] {
   let interpreter: Interpreter | undefined;
   return (inputs) => {
     try {
-      return (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[];
+      return (interpreter ??= new Interpreter(graph())).run([...inputs]) as unknown[];
     } catch (err) {
       throw userFacingError(err);
     }
@@ -111,7 +112,7 @@ function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
 /** A graph this backend cannot run as a program: the interpreter runs it — correct, slower, and said in the report. */
 function wholeGraphOnInterpreter(graph: Graph, reason: string, t0: number): CompiledGraph {
   return {
-    run: eagerRunner(graph),
+    run: eagerRunner(() => graph),
     report: { backend: 'cpu', kernels: 0, eagerSteps: [], wholeGraphFallback: reason, compileMs: performance.now() - t0 },
   };
 }

@@ -39,7 +39,7 @@ export function compileGraphForWebGpu(graph: Graph, gpu: GpuContext, ctx: Backen
   const t0 = performance.now();
   const { program: lowered, kernels, loweredMs } = lowerForWebGpu(graph, ctx, gpu.limits.maxStorageBuffersPerShaderStage, { flags: true, software: gpu.software });
   const shaders: Shaders = new Map([...kernels].map(([i, kernel]) => [i, { kernel, pipeline: quietly(gpu.pipeline(kernel.code)) }]));
-  const eager = eagerRunner(graph);
+  const eager = eagerRunner(() => graph);
   const program = new WebGpuProgram(lowered, gpu, shaders, eager);
   const onHost = handoff(graph, gpu, eager);
   const list = [...shaders.values()].map((s) => s.kernel);
@@ -139,10 +139,13 @@ export const webgpuBackend: Backend = {
   persist: webgpuPersistence(() => context, eagerRunner),
 };
 
-/** The graph on the interpreter over CPU tensors (the eager kernels), made on first use: a flagged call's recompute. */
-function eagerRunner(graph: Graph): (inputs: readonly unknown[]) => unknown[] {
+/**
+ * The graph on the interpreter over CPU tensors (the eager kernels), made on first use: a flagged call's
+ * recompute. `graph` is asked for only then (a program loaded from a persistent cache may never need it).
+ */
+function eagerRunner(graph: () => Graph): (inputs: readonly unknown[]) => unknown[] {
   let interpreter: Interpreter | undefined;
-  return (inputs) => (interpreter ??= new Interpreter(graph)).run([...inputs]) as unknown[];
+  return (inputs) => (interpreter ??= new Interpreter(graph())).run([...inputs]) as unknown[];
 }
 
 /**

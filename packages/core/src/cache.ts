@@ -78,8 +78,13 @@ export interface SplitEntry extends Omit<GraphEntry, 'kind'> {
 
 export type CacheEntry = GraphEntry | EagerEntry | SplitEntry;
 
-/** What compiling a finished trace gives (entry.ts); compile() and the graph-break split add the rest. */
-export type CompiledTrace = Omit<GraphEntry, 'kind' | 'compileId' | 'compileMs' | 'effects'>;
+/**
+ * What compiling a finished trace gives (entry.ts); compile() and the graph-break split add the rest. Its graph
+ * comes from `graphOf`: one a persistent cache kept is decoded on the first call. An entry reads it through a
+ * getter written in its object literal (`get graph()`), which keeps the entry an object with fast properties
+ * (one defined with defineProperty is not) and leaves the graph undecoded until read.
+ */
+export type CompiledTrace = Omit<GraphEntry, 'kind' | 'compileId' | 'compileMs' | 'effects' | 'graph'> & { readonly graphOf: () => Graph };
 
 /** Observes compiles (used by explain). */
 export interface CompileObserver {

@@ -305,13 +305,16 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       kind: 'graph',
       compileId,
       ...compiled,
+      get graph() {
+        return compiled.graphOf();
+      },
       compilePhasesMs: { [restored?.trace ? 'cacheLoad' : 'trace']: traceMs, ...compiled.compilePhasesMs },
       compileMs: performance.now() - start,
       effects: trace.extra.length ? buildReplay(recordedEffects(tracer()), trace.extra, trace.constants) : undefined,
     };
     entryConstants.set(entry, trace.constants);
     if (key) {
-      storeFrame(compiler, key, record, compiled, restored?.kept ?? []);
+      storeFrame(compiler, key, record, entry, restored?.kept ?? []);
       if (restored?.trace) notePersist(entry, tag, `${key.label} loaded from the persistent cache (guards re-checked)`, false);
       else notePersist(entry, tag, record && 'notKept' in record ? `${key.label} not kept in the persistent cache: ${record.notKept}` : `${key.label} offered to the persistent cache`);
     }

@@ -3,7 +3,8 @@
 // asserts. compile() adds what a whole-frame entry needs; the graph-break split adds its resume machinery.
 import { Tensor, isHostDevice, noGrad } from '@kiln/tensor';
 import { selectBackend } from './backends/registry.js';
-import { compileThroughCache } from './persist/backend-cache.js';
+import { compileThroughCache, graphOf } from './persist/backend-cache.js';
+import type { KeptGraph } from './persist/backend-cache.js';
 import type { CompiledTrace } from './cache.js';
 import type { Compiler } from './compiler.js';
 import { compileGatherer, compileGuards } from './guards/codegen.js';
@@ -17,12 +18,13 @@ import type { FrameTrace } from './trace/trace-frame.js';
 /**
  * The entry's runner: the selected backend compiles the graph with its capabilities and the lowerOp hook.
  * `source` names the caller in errors (`compile`, `loadProgram`); `event` is the frame a compile belongs to
- * (the `compiledGraph` hook's plugins see it; a loaded program has none).
+ * (the `compiledGraph` hook's plugins see it; a loaded program has none). A graph a persistent cache kept is
+ * decoded only if the backend's program is not kept too (or the program needs it).
  */
-export function compileOnBackend(compiler: Compiler, name: string, graph: Graph, source = 'compile', event?: FrameEvent) {
+export function compileOnBackend(compiler: Compiler, name: string, graph: Graph | KeptGraph, source = 'compile', event?: FrameEvent) {
   const backend = selectBackend(compiler.backends(), name, source);
   const lowerOp = compiler.hooks.lowerOp.get(backend.name);
-  const compile = () => backend.compile(graph, {
+  const compile = () => backend.compile(graphOf(graph), {
     capabilities: backend.capabilities,
     overrideLowering: (node) => (lowerOp?.isUsed() ? lowerOp.call(node) : undefined),
   });
@@ -56,7 +58,8 @@ function opCounts(graph: Graph): Record<string, number> {
  * no plugin watches captured graphs or adds passes, so nothing a plugin would see is skipped.
  */
 export interface PassedGraph {
-  readonly graph: Graph;
+  /** Decoded only when read: the entry's `graph` reads it on first access. */
+  readonly graph: KeptGraph;
   readonly apiGraphText: string;
   readonly apiOpCounts: Readonly<Record<string, number>>;
   /** The trace's guards, compiled already (the cache ran them to choose the entry). */
@@ -86,11 +89,12 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
   // Inputs that require grad go through the joint forward/backward graphs, compiled on the same backend.
   // An optimizer step's graph runs as eager code runs it, under noGrad; any other goes through the joint
   // forward/backward graphs when inputs require grad.
-  const run = trace.noGrad ? (inputs: unknown[]) => noGrad(() => compiled.run(inputs)) : differentiableRunner(graph, (inputs: unknown[]) => compiled.run(inputs), (g) => {
+  const run = trace.noGrad ? (inputs: unknown[]) => noGrad(() => compiled.run(inputs)) : differentiableRunner(() => graphOf(graph), (inputs: unknown[]) => compiled.run(inputs), (g) => {
     const half = compileOnBackend(compiler, backend, g, 'compile', event).compiled;
     return Object.assign((inputs: unknown[]) => half.run(inputs), { report: half.report });
   }, event.tag);
   return {
+    graphOf: () => graphOf(graph),
     guards: trace.guards,
     guard,
     guardSource: source,
@@ -98,7 +102,6 @@ export function compileTrace(compiler: Compiler, trace: FrameTrace, backendName:
     decisions: trace.decisions,
     apiGraphText,
     apiOpCounts,
-    graph,
     backend,
     backendReport,
     compilePhasesMs: { passes: t1 - t0, ...(backendReport?.phasesMs ?? { backend: performance.now() - t1 }) },

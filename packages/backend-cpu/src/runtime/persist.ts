@@ -29,9 +29,9 @@ function isSaved(x: unknown): x is SavedCpuProgram {
 
 /**
  * @param arena the process's arena
- * @param eagerRunner the graph on the interpreter (for calls the kernels hand back to eager code)
+ * @param eagerRunner the graph on the interpreter (for calls the kernels hand back to eager code), made on its first run
  */
-export function cpuPersistence(arena: () => Arena, eagerRunner: (graph: Graph) => EagerRun): BackendPersistence {
+export function cpuPersistence(arena: () => Arena, eagerRunner: (graph: () => Graph) => EagerRun): BackendPersistence {
   return {
     // The whole package (codegen and runtime): this file's folder is runtime/, its parent the package's code.
     // Built, it is part of Kiln's stamped build (kilnCodeStamp): no file is read for it.
@@ -43,7 +43,7 @@ export function cpuPersistence(arena: () => Arena, eagerRunner: (graph: Graph) =
       const saved: SavedCpuProgram = { format: 2, program: programToData(runner.program), emitted: module.emitted, wasm: module.wasm, setsImpreciseFlag: module.setsImpreciseFlag, report: plainReport(compiled.report) };
       return isPlainData(saved) ? saved : undefined;
     },
-    load(saved: unknown, graph: Graph): CompiledGraph | undefined {
+    load(saved: unknown, graph: () => Graph): CompiledGraph | undefined {
       if (!isSaved(saved)) return undefined;
       const program = programFromData(saved.program);
       if (!program) return undefined;

@@ -9,9 +9,13 @@ import type { ProgramRunner } from './program.js';
 
 type Extras = Pick<BackendReport, 'generatedCode' | 'stepTimes'>;
 
-export function reportExtras(graph: Graph, program: LoweredProgram, module: CompiledModule, runner: ProgramRunner): Required<Extras> {
-  const opTargets = new Map(graph.nodes.map((n) => [n.name, n.target]));
-  const opsOf = (kernel: string): string[] => [...(program.kernelNodes?.get(kernel) ?? [])].map((n) => opTargets.get(n) ?? n);
+/** @param graph the compiled graph, asked for only when the report is read (a cached program's is made then). */
+export function reportExtras(graph: () => Graph, program: LoweredProgram, module: CompiledModule, runner: ProgramRunner): Required<Extras> {
+  let opTargets: Map<string, string> | undefined;
+  const opsOf = (kernel: string): string[] => {
+    opTargets ??= new Map(graph().nodes.map((n) => [n.name, n.target]));
+    return [...(program.kernelNodes?.get(kernel) ?? [])].map((n) => opTargets!.get(n) ?? n);
+  };
   const count = module.kernels.size;
   return {
     generatedCode: () => {

@@ -35,7 +35,7 @@ function isSaved(x: unknown): x is SavedWebGpuProgram {
  * @param context the process's device once the backend is initialized
  * @param eagerRunner the graph on the eager kernels (a flagged call's recompute)
  */
-export function webgpuPersistence(context: () => GpuContext | undefined, eagerRunner: (graph: Graph) => (inputs: readonly unknown[]) => unknown[]): BackendPersistence {
+export function webgpuPersistence(context: () => GpuContext | undefined, eagerRunner: (graph: () => Graph) => (inputs: readonly unknown[]) => unknown[]): BackendPersistence {
   const code = codeStamp(new URL('../index.js', import.meta.url).href);
   return {
     stamp: () => {
@@ -59,7 +59,7 @@ export function webgpuPersistence(context: () => GpuContext | undefined, eagerRu
       };
       return isPlainData(saved) ? saved : undefined;
     },
-    load(saved: unknown, graph: Graph): CompiledGraph | undefined {
+    load(saved: unknown, graph: () => Graph): CompiledGraph | undefined {
       const gpu = context();
       if (!gpu || !isSaved(saved)) return undefined;
       const lowered = programFromData(saved.program);

@@ -53,13 +53,14 @@ const sizesKey = (inputs: readonly unknown[]): string => inputs.map((x) => (x in
  * else through `run` unchanged (one pass over the inputs). `compileGraph` compiles a graph with the backend.
  * A joint program keeps the graph's symbolic sizes, so a graph compiled for dynamic sizes needs one program
  * for every size its guards admit; a call its programs do not admit builds another (up to CACHE_LIMIT).
+ * `graphOf` gives the graph when a call first needs it (a persistent cache's graph is decoded then).
  */
-export function differentiableRunner(graph: Graph, run: GraphRunner, compileGraph: (g: Graph) => GraphRunner, tag = ''): GraphRunner & { aotReports: AotReport[] } {
+export function differentiableRunner(graphOf: () => Graph, run: GraphRunner, compileGraph: (g: Graph) => GraphRunner, tag = ''): GraphRunner & { aotReports: AotReport[] } {
   const programs = new Map<string, AotProgram[]>();
   /** Exact sizes for which no joint program could be built: their calls run the graph's ops eagerly. */
   const unbuildable = new Set<string>();
   const reports: AotReport[] = [];
-  const interpret = (inputs: unknown[]) => new Interpreter(graph).run(inputs) as unknown[];
+  const interpret = (inputs: unknown[]) => new Interpreter(graphOf()).run(inputs) as unknown[];
   const runner = (inputs: unknown[]): unknown[] => {
     if (!isGradEnabled() || !inputs.some(requiresGrad)) return run(inputs);
     const key = layoutKey(inputs);
@@ -69,7 +70,7 @@ export function differentiableRunner(graph: Graph, run: GraphRunner, compileGrap
       const sizes = sizesKey(inputs);
       if (reports.length >= CACHE_LIMIT || unbuildable.has(sizes)) return interpret(inputs);
       if (list?.length) log('recompiles', tag, `joint forward/backward graph rebuilt: no program for ${key} admits the sizes ${sizes}`);
-      program = buildProgram(graph, inputs, compileGraph);
+      program = buildProgram(graphOf(), inputs, compileGraph);
       if (program === undefined) {
         unbuildable.add(sizes);
         return interpret(inputs);

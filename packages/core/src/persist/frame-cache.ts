@@ -9,7 +9,8 @@
 // objects of the process that traced them); frameRecord says why for each frame it refuses, and compile()
 // logs it (KILN_LOGS=cache) and explain shows it.
 import { deserializeGraph, serializeGraph } from '@kiln/graph';
-import type { GraphJson } from '@kiln/graph';
+import type { Graph, GraphJson } from '@kiln/graph';
+import type { GraphEntry } from '../cache.js';
 import type { Compiler } from '../compiler.js';
 import { compileGuards, guardsFromSource } from '../guards/codegen.js';
 import type { PersistentCacheKey } from '../hooks.js';
@@ -22,7 +23,8 @@ import type { KeptSplit } from '../trace/resume/split.js';
 import { resumeOrigin } from '../trace/resume/codegen.js';
 import { frameKeyBase, keyJson } from './key.js';
 import { decodePayload, encodePayload } from './payload.js';
-import { graphDigest, isRegistryOp, rememberGraphDigest } from './backend-cache.js';
+import { graphDigest, isRegistryOp, keyTargets } from './backend-cache.js';
+import type { KeptGraph } from './backend-cache.js';
 import { FunctionChecks, constantRecipes, functionPrint, resolveConstants } from './recipes.js';
 import type { FunctionPrint, Recipe } from './recipes.js';
 
@@ -38,10 +40,17 @@ export interface FrameRecord extends Pick<FrameTrace, 'guards' | 'inputSources' 
   /** The guard function's source, as compileGuards wrote it for `guards`. */
   readonly guardSource?: string;
   /**
-   * The graph after the built-in passes, the digest of its JSON (the backend entry's key: graphDigest), and
-   * the API graph's printed form and op counts (explain's).
+   * The graph after the built-in passes, the digest of its JSON (the backend entry's key: graphDigest), its
+   * call targets (keyTargets: a later process keys it without decoding it), and the API graph's printed form
+   * and op counts (explain's).
    */
-  readonly passed?: { readonly graph: GraphJson; readonly digest: string; readonly apiGraphText: string; readonly apiOpCounts: Readonly<Record<string, number>> };
+  readonly passed?: {
+    readonly graph: GraphJson;
+    readonly digest: string;
+    readonly targets?: readonly string[];
+    readonly apiGraphText: string;
+    readonly apiOpCounts: Readonly<Record<string, number>>;
+  };
   /** Set when the graph is the code before a graph break: where the frame split, and the break. */
   readonly split?: KeptSplit;
 }
@@ -145,12 +154,12 @@ interface FramePayload {
  * with the graph the passes made when only Kiln's own passes ran (a later process may then skip them).
  * @param kept the records read for this key before tracing (other inputs' entries stay).
  */
-export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | NotKept | undefined, compiled: PassedGraph & { readonly guardSource: string }, kept: readonly FrameRecord[]): void {
+export function storeFrame(compiler: Compiler, key: PersistentCacheKey, record: FrameRecord | NotKept | undefined, compiled: Pick<GraphEntry, 'graph' | 'apiGraphText' | 'apiOpCounts' | 'guardSource'>, kept: readonly FrameRecord[]): void {
   if (!record || 'notKept' in record) return;
   let payload: Uint8Array;
   try {
     const json = onlyBuiltinGraphHooks(compiler) ? serializeGraph(compiled.graph) : undefined;
-    const passed = json && { graph: json, digest: graphDigest(json), apiGraphText: compiled.apiGraphText, apiOpCounts: compiled.apiOpCounts };
+    const passed = json && { graph: json, digest: graphDigest(json), targets: keyTargets(compiled.graph), apiGraphText: compiled.apiGraphText, apiOpCounts: compiled.apiOpCounts };
     const records = [{ ...record, guardSource: compiled.guardSource, ...(passed ? { passed, graph: undefined } : {}) }, ...kept].slice(0, KEPT_PER_KEY);
     payload = encodePayload({ format: 1, records } satisfies FramePayload);
   } catch {
@@ -175,11 +184,15 @@ function isSplit(s: KeptSplit | undefined): boolean {
 
 const DIGEST = /^[0-9a-f]{64}$/;
 
+function isPassed(p: NonNullable<FrameRecord['passed']>): boolean {
+  return DIGEST.test(p.digest) && (p.targets === undefined || (Array.isArray(p.targets) && p.targets.every((t) => typeof t === 'string')));
+}
+
 function isRecord(x: unknown): x is FrameRecord {
   const r = x as FrameRecord;
   return (
     typeof r === 'object' && r !== null && r.format === 1 && Array.isArray(r.guards) && Array.isArray(r.recipes) && Array.isArray(r.captureNames) &&
-    typeof (r.passed?.graph ?? r.graph) === 'object' && (r.passed === undefined || DIGEST.test(r.passed.digest)) && isSplit(r.split)
+    typeof (r.passed?.graph ?? r.graph) === 'object' && (r.passed === undefined || isPassed(r.passed)) && isSplit(r.split)
   );
 }
 
@@ -195,9 +208,12 @@ export interface LiveFrame {
   readonly readMutable: (reads: readonly MutableRead[]) => readonly unknown[];
 }
 
+/** A trace from the cache: it has no extra outputs (a frame with side effects on outside values is not kept). */
+export type KeptTrace = FrameTrace & { readonly extra: readonly never[] };
+
 export type LoadedFrame =
   /** `split`: the trace is the code before a graph break, and the frame splits there. */
-  | { readonly trace: FrameTrace; readonly passed: PassedGraph | undefined; readonly split: KeptSplit | undefined }
+  | { readonly trace: KeptTrace; readonly passed: PassedGraph | undefined; readonly split: KeptSplit | undefined }
   /** Nothing usable: why (for the `cache` log), and the records read (kept when the new one is stored). */
   | { readonly stale: string; readonly kept: readonly FrameRecord[] };
 
@@ -229,10 +245,15 @@ export function loadFrame(compiler: Compiler, key: PersistentCacheKey, fn: Funct
 /** Entries are checksummed and keyed by Kiln's code stamps: their graphs are what serializeGraph wrote. */
 const TRUSTED = { madeByThisCode: true } as const;
 
+/**
+ * The kept graph after the passes, decoded when first read. A cached compile whose backend program is kept
+ * too never reads it (the backend key is its digest and targets), unless explain, a plugin or an eager step
+ * does. Reading it later is as safe as reading it now: the JSON is checksummed and was written by
+ * serializeGraph of this same build (Kiln's stamp is in the key), so it fails only on a Kiln bug either way.
+ */
 function passedGraph(kept: NonNullable<FrameRecord['passed']>, guards: ReturnType<typeof compileGuards>): PassedGraph {
-  const graph = deserializeGraph(kept.graph, undefined, TRUSTED);
-  // The backend cache keys this graph by its JSON's digest: the kept one, instead of writing the graph out again.
-  rememberGraphDigest(graph, kept.digest);
+  let decoded: Graph | undefined;
+  const graph: KeptGraph = { graph: () => (decoded ??= deserializeGraph(kept.graph, undefined, TRUSTED)), digest: kept.digest, targets: kept.targets };
   return { graph, apiGraphText: kept.apiGraphText, apiOpCounts: kept.apiOpCounts, compiledGuards: guards };
 }
 
@@ -253,11 +274,13 @@ function useRecord(compiler: Compiler, record: FrameRecord, fn: Function, captur
     const failed = guards.fn(live.L, live.T, live.C, M);
     if (failed >= 0) return { stale: `guard failed: ${record.guards[failed]!.text}` };
     const passed = record.passed && onlyBuiltinGraphHooks(compiler) ? passedGraph(record.passed, guards) : undefined;
-    // With `passed`, compileTrace never reads the captured graph: no need to rebuild it too.
-    const graph = passed?.graph ?? (record.graph && deserializeGraph(record.graph, undefined, TRUSTED));
-    if (!graph) return { stale: 'the entry keeps only the graph after the passes, and a plugin now watches or adds graph passes' };
-    const trace: FrameTrace = {
-      graph,
+    // With `passed`, compileTrace never reads the captured graph: the trace's stands for it, decoded if read.
+    const graph = passed ? undefined : record.graph && deserializeGraph(record.graph, undefined, TRUSTED);
+    if (!passed && !graph) return { stale: 'the entry keeps only the graph after the passes, and a plugin now watches or adds graph passes' };
+    const trace: KeptTrace = {
+      get graph() {
+        return passed ? passed.graph.graph() : graph!;
+      },
       guards: record.guards,
       constants: K,
       inputSources: record.inputSources,
@@ -266,6 +289,7 @@ function useRecord(compiler: Compiler, record: FrameRecord, fn: Function, captur
       mutableReads,
       decisions: record.decisions,
       asserts: record.asserts,
+      extra: [],
     };
     return { trace, passed, split: record.split };
   } catch (err) {

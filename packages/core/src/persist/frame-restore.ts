@@ -9,9 +9,8 @@ import { log } from '../logs/index.js';
 import { formatLocation } from '../trace/errors.js';
 import { restoreSplit } from '../trace/resume/split.js';
 import type { KeptSplit, SplitContext } from '../trace/resume/split.js';
-import type { FrameTrace } from '../trace/trace-frame.js';
 import { loadFrame, storeFrame } from './frame-cache.js';
-import type { FrameRecord, LiveFrame, NotKept } from './frame-cache.js';
+import type { FrameRecord, KeptTrace, LiveFrame, NotKept } from './frame-cache.js';
 import { notePersist } from './notes.js';
 
 /** A split entry made from a persistent cache's record, or undefined (logged) when the frame must be traced. */
@@ -43,7 +42,8 @@ export function restoreTrace(compiler: Compiler, key: PersistentCacheKey, fn: Fu
   // A split is logged once its layout is made again (restoredSplit).
   if (found.split) return { split: { trace: found.trace, passed: found.passed, kept: found.split }, kept: [] };
   log('cache', tag, `${key.label} loaded from the persistent cache (guards re-checked)`);
-  return { trace: { ...found.trace, extra: [] }, passed: found.passed, kept: [] };
+  // Not spread: the trace's graph is a getter (a kept graph is decoded only when read).
+  return { trace: found.trace, passed: found.passed, kept: [] };
 }
 
 /**
@@ -51,9 +51,9 @@ export function restoreTrace(compiler: Compiler, key: PersistentCacheKey, fn: Fu
  * splits), or the records kept for the key (stored again with the new one).
  */
 export interface RestoredTrace {
-  readonly trace?: FrameTrace & { readonly extra: readonly never[] };
+  readonly trace?: KeptTrace;
   readonly passed?: PassedGraph | undefined;
-  readonly split?: { readonly trace: FrameTrace; readonly passed: PassedGraph | undefined; readonly kept: KeptSplit };
+  readonly split?: { readonly trace: KeptTrace; readonly passed: PassedGraph | undefined; readonly kept: KeptSplit };
   readonly kept: readonly FrameRecord[];
 }
 

@@ -126,7 +126,9 @@ export interface Backend {
    * Optional: lets a persistent compile cache keep what `compile` made for a later process. `save` returns
    * structured-clone data (plain objects, arrays, Maps, typed arrays) or undefined when this result cannot
    * be kept; `load` rebuilds the compiled graph from it for the same graph, capabilities and Kiln version
-   * (the cache keys on those), or returns undefined to have the graph compiled afresh.
+   * (the cache keys on those), or returns undefined to have the graph compiled afresh. `load` gets the graph
+   * as a function that makes it on its first call: a cache keeps the graph as data and a cached compile
+   * never needs it unless the program does (its eager steps' first run, a report), so call it only then.
    */
   readonly persist?: BackendPersistence;
 }
@@ -135,7 +137,7 @@ export interface BackendPersistence {
   /** Changes whenever the backend's code does (codeStamp(import.meta.url) of its entry module): part of the key. */
   readonly stamp: () => string;
   save(compiled: CompiledGraph): unknown;
-  load(saved: unknown, graph: Graph): CompiledGraph | undefined;
+  load(saved: unknown, graph: () => Graph): CompiledGraph | undefined;
 }
 
 /** Capabilities of a backend that computes nothing itself (the interpreter): every node is eager. */

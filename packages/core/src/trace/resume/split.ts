@@ -111,7 +111,7 @@ export interface KeptSplit {
 
 export interface RestoreRequest extends SplitContext, KeptSplit {
   /** The graph before the break and its guards, from the persistent cache (they passed on this call). */
-  readonly trace: FrameTrace;
+  readonly trace: FrameTrace & { readonly extra: readonly never[] };
   readonly passed: PassedGraph | undefined;
 }
 
@@ -137,7 +137,8 @@ export function restoreSplit(req: RestoreRequest): SplitResult {
   const live = req.at.liveNames;
   const sameLive = live.length === layout.liveNames.length && live.every((n, i) => n === layout.liveNames[i]);
   if (!sameLive || output.kind !== 'array' || output.items.length !== live.length) return { why: 'the kept graph does not output the live locals of this layout' };
-  const trace = { ...req.trace, extra: [] };
+  // Not spread: the kept trace's graph is a getter (decoded only when read).
+  const trace = req.trace;
   return { entry: assembleSplit(req, { parsed, layout, at: req.at, trace, replay: undefined, passed: req.passed, restored: true }, () => req.record) };
 }
 
@@ -163,6 +164,9 @@ function assembleSplit(req: SplitContext, parts: SplitParts, breakRecord: (resum
     kind: 'split',
     compileId: req.compileId,
     ...compiled,
+    get graph() {
+      return compiled.graphOf();
+    },
     // Tracing is both analyses: the one that met the break and the restart that stopped before it.
     // A restored split read the cache instead (`cacheLoad`, as a whole frame's does).
     compilePhasesMs: { [parts.restored ? 'cacheLoad' : 'trace']: tracedAt - req.start, ...compiled.compilePhasesMs },
