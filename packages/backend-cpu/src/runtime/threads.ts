@@ -19,7 +19,10 @@
 // the CPU a spin burns stays proportional to the work split. A gap longer than the bound resets the spin to `spinMicros`:
 // calls far apart each pay a wake-up, and an idle worker always ends up asleep in Atomics.wait, whatever
 // state the caller left it in. Only the workers of the pool that split the latest call spin (ACTIVE_POOL):
-// two arenas' workers spinning on two cores would take them from the one that is running. The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
+// two arenas' workers spinning on two cores would take them from the one that is running. And a worker
+// whose spin the OS preempted (PREEMPTED_MICROS) sleeps at once and spins only `spinMicros` next time: the
+// machine has more runnable threads than cores, and spinning there takes CPU from threads with work (at load
+// average 7 on the 2 vCPUs, always splitting softmax 1024² measured 0.64× one thread with the spin kept). The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
 // running its last chunk (about a chunk's length) before it sleeps: sleeping there cost a wake-up (≈ 26 µs)
 // in 40 % of softmax calls.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -50,6 +53,8 @@ export const MAX_SPIN_MICROS = 50;
 export const MAX_WORKER_SPIN_MICROS = 2000;
 /** A worker spins at most this many times as long as the last split call took. */
 const SPIN_PER_WORK = 4;
+/** A spin that saw the clock jump this far between two looks was preempted by the OS: the worker sleeps. */
+const PREEMPTED_MICROS = 100;
 /** How long the caller spins on a worker still running a chunk before it sleeps in Atomics.wait. */
 export const JOIN_SPIN_MICROS = 60;
 
@@ -69,11 +74,21 @@ const take = (m) => {
   const instance = new WebAssembly.Instance(m.module, { env: { memory } });
   modules.set(m.id, m.names.map((n) => instance.exports[n]));
 };
-// The state once an offer came, or the last state seen once performance.now() passed until (or another
-// pool split a call).
+// The state once an offer came, or the last state seen once performance.now() passed until, another pool
+// split a call, or the OS took the core away mid-spin (${PREEMPTED_MICROS} µs or more between two looks at the
+// clock: the machine is busy, and a spin there takes a core from threads that have work).
+let preempted = false;
 const spinForOffer = (until) => {
   let s = Atomics.load(ctrl, 0);
-  for (let i = 1; s !== ${OFFERED} && ((i & 15) !== 0 || (performance.now() < until && Atomics.load(activePool, 0) === pool)); i++) s = Atomics.load(ctrl, 0);
+  for (let i = 1, last = performance.now(); s !== ${OFFERED}; i++) {
+    if ((i & 15) === 0) {
+      const now = performance.now();
+      if (now - last > ${PREEMPTED_MICROS / 1000}) preempted = true;
+      if (preempted || now >= until || Atomics.load(activePool, 0) !== pool) break;
+      last = now;
+    }
+    s = Atomics.load(ctrl, 0);
+  }
   return s;
 };
 Atomics.store(ctrl, ${READY}, 1);
@@ -82,6 +97,7 @@ for (;;) {
   const budget = ctrl[${BUDGET}];
   const until = since + budget / 1000;
   let slept = false;
+  preempted = false;
   for (let s; (s = spinForOffer(until)) !== ${OFFERED}; ) {
     // Sleep on the state seen (idle, or a result the caller has not taken back yet): an offer changes it and
     // notifies, so no offer is missed and no state keeps this thread polling.
@@ -90,10 +106,11 @@ for (;;) {
     Atomics.wait(ctrl, 0, s);
   }
   if (slept) ctrl[${WOKEN}]++;
-  // the next spin: twice as long as this gap, within the bounds (none when spinMicros is 0)
+  // the next spin: twice as long as this gap, within the bounds (none when spinMicros is 0, only spinMicros
+  // after a spin the OS preempted)
   const base = ctrl[${SPIN}], gap = (performance.now() - since) * 1000;
   const bound = Math.min(${MAX_WORKER_SPIN_MICROS}, ${SPIN_PER_WORK} * ctrl[${LAST_CALL}]);
-  ctrl[${BUDGET}] = base === 0 ? 0 : gap > bound ? base : Math.max(base, Math.min(bound, 2 * gap));
+  ctrl[${BUDGET}] = base === 0 ? 0 : gap > bound || preempted ? base : Math.max(base, Math.min(bound, 2 * gap));
   // the caller may have withdrawn the offer (it ran every chunk itself): then nothing to do
   if (Atomics.compareExchange(ctrl, 0, ${OFFERED}, ${RUNNING}) !== ${OFFERED}) continue;
   let state = ${DONE};
