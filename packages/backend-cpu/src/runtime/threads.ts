@@ -15,16 +15,17 @@
 // takes 12–27 µs, and a worker that slept 2 ms or more starts its first chunk 30–45 µs after that, against
 // ≈ 1 µs for a worker still spinning. So after a call a worker spins on the shared state before it sleeps,
 // for as long as the gaps between the calls it was offered lately (adaptive: twice the last gap, at least
-// `spinMicros`), bounded by MAX_WORKER_SPIN_MICROS and by a few times as long as the last split call took, so
-// the CPU a spin burns stays proportional to the work split. A gap longer than the bound resets the spin to `spinMicros`:
-// calls far apart each pay a wake-up, and an idle worker always ends up asleep in Atomics.wait, whatever
-// state the caller left it in. Only the workers of the pool that split the latest call spin (ACTIVE_POOL):
-// two arenas' workers spinning on two cores would take them from the one that is running. And a worker
-// whose spin the OS preempted (PREEMPTED_MICROS) sleeps at once and spins only `spinMicros` next time: the
-// machine has more runnable threads than cores, and spinning there takes CPU from threads with work (at load
-// average 7 on the 2 vCPUs, always splitting softmax 1024² measured 0.64× one thread with the spin kept). The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
-// running its last chunk (about a chunk's length) before it sleeps: sleeping there cost a wake-up (≈ 26 µs)
-// in 40 % of softmax calls.
+// `spinMicros`), bounded by MAX_WORKER_SPIN_MICROS and by a few times as long as the last split call took,
+// so the CPU a spin burns stays proportional to the work split. A gap longer than the bound resets the spin
+// to `spinMicros`: calls far apart each pay a wake-up, and an idle worker always ends up asleep in
+// Atomics.wait, whatever state the caller left it in. Only the workers of the pool that split the latest
+// call spin (ACTIVE_POOL): two arenas' workers spinning on two cores would take them from the one that is
+// running. A worker whose spin the OS preempted (PREEMPTED_MICROS) sleeps at once and spins only
+// `spinMicros` next time: the machine has more runnable threads than cores, and a spin there takes CPU from
+// threads with work (at load average 7 on the 2 vCPUs, always splitting softmax 1024² measured 0.64× one
+// thread with the spin kept). The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
+// running its last chunk (about two softmax chunks) before it sleeps: sleeping there cost a wake-up
+// (≈ 26 µs) in 40 % of softmax calls.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { KilnError } from '@kiln/tensor';
 import type { WasmMemory } from './wasm-api.js';
@@ -35,7 +36,7 @@ import { assignRanges, BOUNDS_AT, TABLE_SLOTS, takeChunk } from './chunk-ranges.
 const IDLE = 0, OFFERED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
 const MAX_ARGS = 52;
 /**
- * Control-block slots (64 Int32s, 4–55 the arguments): the worker's chunk range, the base spin in µs (set
+ * Control-block slots (CONTROL_SLOTS Int32s, 4–55 the arguments): the worker's chunk range, the base spin in µs (set
  * by the caller), the worker's count of sleeps in Atomics.wait, its count of offers that found it asleep,
  * the chunk a worker failed on (run again by the caller), the worker's current spin bound in µs, its
  * readiness, and how long the caller's last split call took in µs.
