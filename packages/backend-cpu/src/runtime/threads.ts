@@ -21,9 +21,10 @@
 // Atomics.wait, whatever state the caller left it in. Only the workers of the pool that split the latest
 // call spin (ACTIVE_POOL): two arenas' workers spinning on two cores would take them from the one that is
 // running. A worker whose spin the OS preempted (PREEMPTED_MICROS) sleeps at once and spins only
-// `spinMicros` next time: the machine has more runnable threads than cores, and a spin there takes CPU from
-// threads with work (at load average 7 on the 2 vCPUs, always splitting softmax 1024² measured 0.64× one
-// thread with the spin kept). The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
+// `spinMicros` for its next BACK_OFF_OFFERS offers: the machine has more runnable threads than cores, and a
+// spin there takes CPU from threads with work (at load average 7 on the 2 vCPUs, always splitting softmax
+// 1024² measured 0.64× one thread with the spin kept; at load 11, backing off for one offer only, 4.0 ms
+// per split call against 1.2 ms for a worker that never spins). The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
 // running its last chunk (about two softmax chunks) before it sleeps: sleeping there cost a wake-up
 // (≈ 26 µs) in 40 % of softmax calls.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -56,6 +57,12 @@ export const MAX_WORKER_SPIN_MICROS = 2000;
 const SPIN_PER_WORK = 4;
 /** A spin that saw the clock jump this far between two looks was preempted by the OS: the worker sleeps. */
 const PREEMPTED_MICROS = 100;
+/**
+ * Offers after a preempted spin during which a worker spins only `spinMicros`: on a busy machine a spin is
+ * preempted again soon, and each long spin there costs the other threads a slice (and the worker its place
+ * in the OS's queue: a thread that burnt CPU is run later when it has work).
+ */
+const BACK_OFF_OFFERS = 32;
 /** How long the caller spins on a worker still running a chunk before it sleeps in Atomics.wait. */
 export const JOIN_SPIN_MICROS = 60;
 
@@ -79,6 +86,7 @@ const take = (m) => {
 // split a call, or the OS took the core away mid-spin (${PREEMPTED_MICROS} µs or more between two looks at the
 // clock: the machine is busy, and a spin there takes a core from threads that have work).
 let preempted = false;
+let backOff = 0; // offers left before this worker spins longer than spinMicros again
 const spinForOffer = (until) => {
   let s = Atomics.load(ctrl, 0);
   for (let i = 1, last = performance.now(); s !== ${OFFERED}; i++) {
@@ -108,10 +116,11 @@ for (;;) {
   }
   if (slept) ctrl[${WOKEN}]++;
   // the next spin: twice as long as this gap, within the bounds (none when spinMicros is 0, only spinMicros
-  // after a spin the OS preempted)
+  // for the next BACK_OFF_OFFERS offers after a spin the OS preempted)
   const base = ctrl[${SPIN}], gap = (performance.now() - since) * 1000;
   const bound = Math.min(${MAX_WORKER_SPIN_MICROS}, ${SPIN_PER_WORK} * ctrl[${LAST_CALL}]);
-  ctrl[${BUDGET}] = base === 0 ? 0 : gap > bound || preempted ? base : Math.max(base, Math.min(bound, 2 * gap));
+  backOff = preempted ? ${BACK_OFF_OFFERS} : Math.max(0, backOff - 1);
+  ctrl[${BUDGET}] = base === 0 ? 0 : gap > bound || backOff > 0 ? base : Math.max(base, Math.min(bound, 2 * gap));
   // the caller may have withdrawn the offer (it ran every chunk itself): then nothing to do
   if (Atomics.compareExchange(ctrl, 0, ${OFFERED}, ${RUNNING}) !== ${OFFERED}) continue;
   let state = ${DONE};
