@@ -9,6 +9,7 @@ import type { Graph, Node } from '@kiln/graph';
 import type { PolicyDecision } from './trace/policy-adapter.js';
 import type { Backend, BackendReport, CompiledGraph, OpLowering } from '@kiln/lower';
 import type { ExportedProgramInfo } from './exported-program.js';
+import { callWithoutCodegen } from './hooks-calls.js';
 
 /**
  * Stages for `tap({ name, stage })`, lowest first: a tap without a stage is at `plugin` (0), so plugins run
@@ -181,8 +182,8 @@ export function createHooks() {
     programExported: new SyncHook<[ExportedProgramInfo]>(['program']),
   };
   for (const [name, hook] of Object.entries(hooks)) {
-    if (hook instanceof HookMap) hook.intercept({ factory: (key, made) => attributeTaps(`${name}.for(${JSON.stringify(key)})`, made) });
-    else attributeTaps(name, hook);
+    if (hook instanceof HookMap) hook.intercept({ factory: (key, made) => attributeTaps(`${name}.for(${JSON.stringify(key)})`, callWithoutCodegen(made)) });
+    else attributeTaps(name, callWithoutCodegen(hook));
   }
   return Object.freeze(hooks);
 }

@@ -176,6 +176,25 @@ export class Arena {
     this.held[ptr] = size;
   }
 
+  /** Per thread (0: the calling thread), the scratch block its kernels share: [pointer, bytes]. */
+  private readonly scratchBlocks: [number, number][] = [];
+
+  /**
+   * A block of at least `bytes` for kernel scratch (matmul packing) on `thread`: one per thread, shared by
+   * every kernel of every module on this arena, and made larger when a kernel needs more. Sharing is safe
+   * because calls on one thread never overlap and a kernel keeps nothing in its scratch between calls. One
+   * block per kernel never came back (each compiled matmul held its 640 KB for the life of the process), and
+   * each kernel's first call touched fresh pages of its own.
+   */
+  scratch(thread: number, bytes: number): number {
+    const block = this.scratchBlocks[thread];
+    if (block && block[1] >= bytes) return block[0];
+    const ptr = this.alloc(bytes); // may throw (ArenaOutOfMemoryError): the old block is kept then
+    if (block) this.release(block[0]);
+    this.scratchBlocks[thread] = [ptr, bytes];
+    return ptr;
+  }
+
   private flag: Int32Array | undefined;
 
   /**

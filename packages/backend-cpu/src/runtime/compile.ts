@@ -13,10 +13,13 @@ import type { Arena } from './arena.js';
 import { CpuCodegenError } from '../codegen/kernels/errors.js';
 import { wasmApi } from './wasm-api.js';
 import { makeCall, type Exports, type KernelCall } from './dispatch.js';
+import { kernelSizeCheck, type KernelSizeCheck } from './size-limits.js';
 
 export interface CompiledKernel {
   readonly kernel: Kernel;
   readonly signature: KernelSignature;
+  /** The sizes to check against the int32 range before each call (runtime/size-limits.ts). */
+  readonly sizeCheck: KernelSizeCheck;
   /** Runs on arena pointers (byte addresses) and size parameters; answers on how many threads it ran. */
   readonly call: KernelCall;
 }
@@ -66,7 +69,7 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
     verifyKernel(kernel);
     const { f, signature } = emitKernel(kernel, `k${i}`, math, module, blocking);
     module.addFunction(f, true);
-    return { kernel, signature, exportName: `k${i}` };
+    return { kernel, signature, exportName: `k${i}`, sizeCheck: kernelSizeCheck(kernel) };
   });
   const wasm = module.encode();
   const t1 = performance.now();
@@ -75,11 +78,16 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
   return { kernels: compiled, wasm, emitted, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 }, setsImpreciseFlag: module.setsImpreciseFlag };
 }
 
-/** One generated kernel of a module: its loop IR, its calling convention, and its export name. */
+/** One generated kernel of a module: its loop IR, its calling convention, its export name and its size checks. */
 export interface EmittedKernel {
   readonly kernel: Kernel;
   readonly signature: KernelSignature;
   readonly exportName: string;
+  /**
+   * Found once, as the kernel is generated: a walk over the whole kernel (≈ 0.5 ms for the demo block's ten
+   * kernels in a fresh process), which a program loaded from a persistent cache then does not repeat.
+   */
+  readonly sizeCheck: KernelSizeCheck;
 }
 
 /**
@@ -103,8 +111,8 @@ export function instantiateKernels(emitted: readonly EmittedKernel[], wasm: Uint
     ...(pool ? { threaded: () => (moduleId ??= pool.register(compiledModule, exportNames, exports)) } : {}),
   };
   const compiled = new Map<string, CompiledKernel>();
-  for (const { kernel, signature, exportName } of emitted) {
-    compiled.set(kernel.name, { kernel, signature, call: makeCall(signature, exportName, exports, arena) });
+  for (const { kernel, signature, exportName, sizeCheck } of emitted) {
+    compiled.set(kernel.name, { kernel, signature, sizeCheck, call: makeCall(signature, exportName, exports, arena) });
   }
   return compiled;
 }

@@ -1,4 +1,4 @@
-// How a compiled kernel is called: arguments in signature order, scratch allocated once per thread, and for
+// How a compiled kernel is called: arguments in signature order, the arena's scratch block for its thread, and for
 // a kernel with a split axis (KernelSignature.split) that axis shared between threads when the arena has them
 // and the call is big enough to pay for the hand-off (≈ 10–30 µs to wake a worker), then a matmul's
 // epilogue once on the calling thread.
@@ -43,8 +43,7 @@ export type KernelCall = (pointers: Readonly<Record<string, number>>, params?: R
  */
 export function makeCall(signature: KernelSignature, exportName: string, exports: Exports, arena: Arena): KernelCall {
   const fn = exports.fn(exportName);
-  const scratch: number[] = [];
-  const scratchFor = (thread: number) => (scratch[thread] ||= arena.alloc(signature.scratchBytes));
+  const scratchFor = (thread: number) => arena.scratch(thread, signature.scratchBytes);
   const base = (pointers: Readonly<Record<string, number>>, params: Readonly<Record<string, number>>) => {
     const args: number[] = [];
     for (const b of signature.buffers) args.push(pointers[b] ?? missing('buffer', b));

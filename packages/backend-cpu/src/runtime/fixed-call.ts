@@ -6,14 +6,14 @@
 // walked step by step, the keep-input and burst checks. Here a call takes one block, checks and copies its
 // inputs into their slots (or reads a resident input in place), calls the kernels on the slots' addresses,
 // copies its outputs out (as the general path does for outputs this small) and gives the block back.
-import type { LoweredProgram, LoopDType, ProgramBuffer } from '@kiln/lower';
+import type { LoweredProgram, LoopDType } from '@kiln/lower';
 import { BYTES_PER_ELEMENT } from '@kiln/lower';
 import type { Tensor, TypedArray } from '@kiln/tensor';
 import { KilnError, Storage, Tensor as TensorClass, contiguousStridesOf } from '@kiln/tensor';
 import type { Arena } from './arena.js';
 import type { CompiledKernel, CompiledModule } from './compile.js';
 import type { ResidentPool } from './resident.js';
-import { checkKernelSizes, kernelSizeCheck } from './size-limits.js';
+import { checkKernelSizes } from './size-limits.js';
 
 /**
  * Bytes of buffers (inputs, intermediates, outputs) at most for the fixed layout, which gives every buffer a
@@ -66,28 +66,28 @@ export class FixedLayoutCall {
     this.blocks = Object.fromEntries(constantPointers);
   }
 
-  /** The fixed layout of `program`, or undefined when the program needs the general executor. */
+  /**
+   * The fixed layout of `program`, or undefined when the program needs the general executor. The slots come
+   * first, in a function of their own: most programs are too large for the layout, and V8 then never
+   * compiles the rest (a fresh process compiles a function's whole body at its first call).
+   */
   static of(program: LoweredProgram, module: CompiledModule, arena: Arena, pool: ResidentPool, constantPointers: ReadonlyMap<string, number>): FixedLayoutCall | undefined {
-    if (program.params.length > 0 || program.steps.some((s) => s.kind !== 'kernel')) return undefined;
+    const layout = slotsOf(program, constantPointers);
+    return layout && FixedLayoutCall.withSlots(program, module, arena, pool, constantPointers, layout.slots, layout.bytes);
+  }
+
+  private static withSlots(
+    program: LoweredProgram, module: CompiledModule, arena: Arena, pool: ResidentPool, constantPointers: ReadonlyMap<string, number>,
+    slots: ReadonlyMap<string, number>, bytes: number,
+  ): FixedLayoutCall | undefined {
     const buffers = new Map(program.buffers.map((b) => [b.name, b]));
-    const numel = (b: ProgramBuffer): number | undefined => (typeof b.numel === 'number' ? b.numel : undefined);
-    const slots = new Map<string, number>();
-    let bytes = 0;
-    for (const b of program.buffers) {
-      if (constantPointers.has(b.name)) continue;
-      const n = numel(b);
-      if (n === undefined || (b.shape && !b.shape.every((s) => typeof s === 'number'))) return undefined;
-      slots.set(b.name, bytes);
-      bytes += Math.max(ALIGN, Math.ceil((n * BYTES_PER_ELEMENT[b.dtype]) / ALIGN) * ALIGN);
-    }
-    if (bytes > FIXED_LAYOUT_MAX_BYTES) return undefined;
     const kernels: CompiledKernel[] = [];
     for (const step of program.steps) {
       if (step.kind !== 'kernel') return undefined;
       const kernel = module.kernels.get(step.kernel.name);
       if (!kernel) return undefined;
       try {
-        checkKernelSizes(kernelSizeCheck(step.kernel), NO_PARAMS); // static sizes: checked once, here
+        checkKernelSizes(kernel.sizeCheck, NO_PARAMS); // static sizes: checked once, here
       } catch {
         return undefined; // the general path raises it (or runs eagerly) on every call
       }
@@ -101,7 +101,7 @@ export class FixedLayoutCall {
     for (const b of program.buffers) {
       if (b.input === undefined) continue;
       if (written.has(b.name)) return undefined;
-      const n = numel(b)!;
+      const n = b.numel as number; // static: slotsOf checked every buffer
       inputs.push({ name: b.name, input: b.input, dtype: b.dtype, shape: (b.shape ?? []) as number[], numel: n, offset: slots.get(b.name)! });
       largestBytes = Math.max(largestBytes, n * BYTES_PER_ELEMENT[b.dtype]);
     }
@@ -204,4 +204,24 @@ function checkShape(t: Tensor, slot: InputSlot): void {
     `compiled program: input ${slot.input} must be a ${slot.dtype} tensor of shape [${slot.shape.join(', ')}], got ${t instanceof TensorClass ? `${t.dtype}[${t.shape.join(', ')}]` : typeof t}`,
     'recompile for these inputs (compile() does this through its guards)',
   );
+}
+
+/**
+ * A slot for every buffer but the constants (byte offsets in one region) and the region's size, or
+ * undefined when the program cannot take the fixed layout: sizes that are not all static, a step that is
+ * not a kernel, or more than FIXED_LAYOUT_MAX_BYTES of buffers.
+ */
+function slotsOf(program: LoweredProgram, constantPointers: ReadonlyMap<string, number>): { slots: Map<string, number>; bytes: number } | undefined {
+  if (program.params.length > 0 || program.steps.some((s) => s.kind !== 'kernel')) return undefined;
+  const slots = new Map<string, number>();
+  let bytes = 0;
+  for (const b of program.buffers) {
+    if (constantPointers.has(b.name)) continue;
+    const n = b.numel;
+    if (typeof n !== 'number' || (b.shape && !b.shape.every((s) => typeof s === 'number'))) return undefined;
+    slots.set(b.name, bytes);
+    bytes += Math.max(ALIGN, Math.ceil((n * BYTES_PER_ELEMENT[b.dtype]) / ALIGN) * ALIGN);
+    if (bytes > FIXED_LAYOUT_MAX_BYTES) return undefined;
+  }
+  return { slots, bytes };
 }

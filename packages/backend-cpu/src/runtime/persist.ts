@@ -13,7 +13,8 @@ import type { EagerRun } from './eager-fallback.js';
 import { plainReport, reportExtras } from './report-extras.js';
 
 interface SavedCpuProgram {
-  readonly format: 1;
+  /** 2: each emitted kernel holds its size checks (format 1 made a loaded program walk every kernel for them). */
+  readonly format: 2;
   readonly program: LoweredProgram;
   readonly emitted: readonly EmittedKernel[];
   readonly wasm: Uint8Array;
@@ -23,7 +24,7 @@ interface SavedCpuProgram {
 
 function isSaved(x: unknown): x is SavedCpuProgram {
   const s = x as SavedCpuProgram;
-  return typeof s === 'object' && s !== null && s.format === 1 && s.wasm instanceof Uint8Array && Array.isArray(s.emitted) && typeof s.program === 'object';
+  return typeof s === 'object' && s !== null && s.format === 2 && s.wasm instanceof Uint8Array && Array.isArray(s.emitted) && s.emitted.every((e) => typeof e?.sizeCheck === 'object') && typeof s.program === 'object';
 }
 
 /**
@@ -39,7 +40,7 @@ export function cpuPersistence(arena: () => Arena, eagerRunner: (graph: Graph) =
       const runner = (compiled as { runner?: ProgramRunner }).runner;
       if (!runner) return undefined;
       const module: CompiledModule = runner.module;
-      const saved: SavedCpuProgram = { format: 1, program: programToData(runner.program), emitted: module.emitted, wasm: module.wasm, setsImpreciseFlag: module.setsImpreciseFlag, report: plainReport(compiled.report) };
+      const saved: SavedCpuProgram = { format: 2, program: programToData(runner.program), emitted: module.emitted, wasm: module.wasm, setsImpreciseFlag: module.setsImpreciseFlag, report: plainReport(compiled.report) };
       return isPlainData(saved) ? saved : undefined;
     },
     load(saved: unknown, graph: Graph): CompiledGraph | undefined {

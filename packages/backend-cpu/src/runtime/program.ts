@@ -11,7 +11,7 @@ import { Storage, Tensor as TensorClass, contiguousStridesOf, copyElements } fro
 import { ArenaOutOfMemoryError, type Arena } from './arena.js';
 import type { CompiledKernel, CompiledModule } from './compile.js';
 import { residentPool, type ResidentPool } from './resident.js';
-import { KernelSizeLimitError, checkKernelSizes, kernelSizeCheck, type KernelSizeCheck } from './size-limits.js';
+import { KernelSizeLimitError, checkKernelSizes, type KernelSizeCheck } from './size-limits.js';
 import { runEagerInstead, type EagerRun } from './eager-fallback.js';
 import { FixedLayoutCall } from './fixed-call.js';
 
@@ -42,7 +42,7 @@ class CpuMemory implements DeviceMemory<number> {
     program: LoweredProgram, module: CompiledModule, private readonly arena: Arena, private readonly pool: ResidentPool, private readonly stats: ProgramStats,
   ) {
     this.kernels = program.steps.map((s) => (s.kind === 'kernel' ? module.kernels.get(s.kernel.name) : undefined));
-    this.sizeChecks = program.steps.map((s) => (s.kind === 'kernel' ? kernelSizeCheck(s.kernel) : undefined));
+    this.sizeChecks = this.kernels.map((k) => k?.sizeCheck);
   }
 
   allocate(elements: number, dtype: LoopDType): number {
