@@ -2,9 +2,14 @@
 // uses unless told otherwise), on the workloads of issue #17: hypot 16M, softmax rows 1024², matmul 1024, and
 // matmul 256 (the compiled bench's small one).
 // Inputs are resident in each arena; the kernel alone, then the kernel with its result read back into a JS
-// array (the read is one thread either way). One thread, the default (a kernel splits its large calls where
-// that measured faster: runtime/split-choice.ts) and n threads splitting every large call are timed in
-// interleaved rounds; ratio = one-thread time / n-thread time (> 1: threads are faster). Run: node scripts/bench.mjs threads
+// array (the read is one thread either way). The default (a kernel splits its large calls where that
+// measured faster: runtime/split-choice.ts) and n threads splitting every large call are each timed in
+// interleaved rounds with one thread (one-thread call, n-thread call, …: a pool's calls are one one-thread
+// call apart, about what separates the large kernels of a model); ratio = one-thread time / n-thread time
+// (> 1: threads are faster). The CPU columns say what the split costs in CPU: process CPU (every thread) per
+// pair of calls against their wall time, and how often an offer found the worker asleep (each such wake-up
+// costs the caller ≈ 12–27 µs in Atomics.notify here, and the worker starts 30–45 µs later).
+// Run: node scripts/bench.mjs threads
 import { type Kernel, type MatmulKernel, type PointwiseKernel, loop } from '@kiln/lower';
 import { Arena, compileKernels, threadCount } from '@kiln/backend-cpu';
 import { machineLine } from './machine.js';
@@ -79,18 +84,30 @@ async function main() {
 
   console.log(`${machineLine()}; clock: ${CPU_CLOCK ? 'process CPU time (all threads: use wall time here)' : 'wall'}`);
   console.log(`default threads here: ${threads} (KILN_THREADS / configureThreads change it); workers ready: ${pool?.ready ?? 0}`);
-  console.log('median ms [p25–p75], 1 thread and default threads timed in interleaved rounds; ratio = 1-thread time / n-thread time, > 1: threads faster\n');
+  console.log('median ms [p25–p75]; each n-thread column timed in interleaved rounds with one thread (the 1-thread column: the default\'s rounds); ratio = 1-thread time / n-thread time, > 1: threads faster\n');
   const fmt = (s: { median: number; p25: number; p75: number }) => `${s.median.toFixed(2)} [${s.p25.toFixed(2)}–${s.p75.toFixed(2)}]`;
-  const rows = [['workload', '1 thread', `${threads} threads (default)`, 'ratio', `${threads} threads, always split`, 'ratio', '1 thread + read', `${threads} threads + read`, 'ratio + read', 'same bits']];
+  const rows = [['workload', '1 thread', `${threads} threads (default)`, 'ratio', `${threads} threads, always split`, 'ratio', 'always split: CPU / wall, wakes', '1 thread + read', `${threads} threads + read`, 'ratio + read', 'same bits']];
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   for (const { w, one: a, many: b, forced: c } of pairs) {
-    const [t1, tn, tf] = interleavedStats([a.run, b.run, c.run], 7, 6000);
+    const [t1, tn] = interleavedStats([a.run, b.run], 7, 4000);
+    const fp = forced.threads, wakes0 = fp?.workerWakes ?? 0, calls0 = fp?.stats.splitCalls ?? 0;
+    const [t1f, tf] = interleavedStats([a.run, c.run], 7, 4000);
+    const wakes = fp ? `${(100 * (fp.workerWakes - wakes0) / Math.max(1, fp.stats.splitCalls - calls0)).toFixed(0)} % of offers woke the worker` : '–';
+    // what a pair of calls (one thread, then always split) costs in process CPU against wall time
+    const pairsTimed = Math.max(3, Math.min(50, Math.round(300 / (t1!.median + tf!.median))));
+    const c0 = cpu(), w0 = performance.now();
+    for (let i = 0; i < pairsTimed; i++) (a.run(), c.run());
+    const cpuShare = `${((cpu() - c0) / pairsTimed).toFixed(2)} / ${((performance.now() - w0) / pairsTimed).toFixed(2)} ms, ${wakes}`;
     const [r1, rn] = interleavedStats([a.read, b.read], 7, 6000);
     a.run();
     b.run();
     c.run();
     const same = a.out().every((v, i) => Object.is(v, b.out()[i]) && Object.is(v, c.out()[i]));
     const gf = (ms: number) => (w.flops ? ` (${(w.flops / ms / 1e6).toFixed(1)} GFLOP/s)` : '');
-    rows.push([w.name, fmt(t1!) + gf(t1!.median), fmt(tn!) + gf(tn!.median), `${(t1!.median / tn!.median).toFixed(2)}×`, fmt(tf!) + gf(tf!.median), `${(t1!.median / tf!.median).toFixed(2)}×`, fmt(r1!), fmt(rn!), `${(r1!.median / rn!.median).toFixed(2)}×`, same ? 'yes' : 'NO']);
+    rows.push([w.name, fmt(t1!) + gf(t1!.median), fmt(tn!) + gf(tn!.median), `${(t1!.median / tn!.median).toFixed(2)}×`, fmt(tf!) + gf(tf!.median), `${(t1f!.median / tf!.median).toFixed(2)}×`, cpuShare, fmt(r1!), fmt(rn!), `${(r1!.median / rn!.median).toFixed(2)}×`, same ? 'yes' : 'NO']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log('| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |');

@@ -1,10 +1,13 @@
 // The thread pool's hand-offs: a worker with nothing left to do sleeps (even while the caller is still
 // running chunks of the same call), spins are bounded and configurable, and results do not depend on them.
+// Each thread runs its own range of chunks first; a worker offered calls in quick succession stays awake
+// between them, and one offered calls far apart, or none, goes back to sleep.
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KilnError } from '@kiln/tensor';
-import { Arena, MAX_SPIN_MICROS, SPIN_MICROS } from '@kiln/backend-cpu';
+import { Arena, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, SPIN_MICROS } from '@kiln/backend-cpu';
 
 /**
  * A wasm module whose one function `f(begin, end)` does nothing, on a shared memory of the arena's maximum
@@ -18,6 +21,21 @@ const NOP_MODULE = new W.Module(new Uint8Array([
   0x03, 0x02, 0x01, 0x00, // one function of that type
   0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, // exported as "f"
   0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // body: nothing
+]));
+
+/**
+ * The same shape of module, whose `f(begin, end)` counts down (end - begin) × 1000 times: a worker's chunk
+ * that takes time (about 0.15 µs per unit once optimised).
+ */
+const LOOP_MODULE = new W.Module(new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x06, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00,
+  0x02, 0x12, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x03, 0x00, 0x80, 0x80, 0x02,
+  0x03, 0x02, 0x01, 0x00,
+  0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
+  0x0a, 0x25, 0x01, 0x23, 0x01, 0x01, 0x7f, // one body of 35 bytes, one i32 local (the count)
+  0x20, 0x01, 0x20, 0x00, 0x6b, 0x41, 0xe8, 0x07, 0x6c, 0x21, 0x02, // count = (end - begin) * 1000
+  0x02, 0x40, 0x03, 0x40, 0x20, 0x02, 0x45, 0x0d, 0x01, 0x20, 0x02, 0x41, 0x01, 0x6b, 0x21, 0x02, 0x0c, 0x00, 0x0b, 0x0b, 0x0b, // while (count) count--
 ]));
 
 const SCHEDSTAT = '/proc/thread-self/schedstat';
@@ -38,6 +56,7 @@ const pool = arena.threads!;
 // its module forgotten while a call still names it (a full test run hung so: the worker waited for the module).
 const nop = pool.register(NOP_MODULE, ['f'], pool);
 const BOUNDS = Array.from({ length: 9 }, (_, i) => i * 100);
+const busy = pool.register(LOOP_MODULE, ['f'], pool);
 
 /** Runs one split call whose caller-side chunks each take `callerMs`; answers the stats it added. */
 function splitCall(callerMs: number) {
@@ -112,8 +131,6 @@ Wake('with no spin the caller sleeps on every running worker; a spin is bounded 
   pool.spinMicros = SPIN_MICROS;
 });
 
-Wake.after(() => pool.close());
-
 Wake('a call naming a module the workers forgot (its owner collected) runs on the caller instead of hanging', async () => {
   await workerReady();
   const forgotten = pool.register(NOP_MODULE, ['f'], {});
@@ -133,5 +150,87 @@ Wake('a call naming a module the workers forgot (its owner collected) runs on th
   }
   assert.ok(workerRan, 'a known module still runs chunks on the worker');
 });
+
+Wake('each thread runs its own range of chunks from the front, then takes from the back of the others', async () => {
+  await workerReady();
+  // 16 chunks that take the worker about 75 µs each, and the caller as long: the caller owns chunks 0–7
+  const bounds = Array.from({ length: 17 }, (_, i) => i * 500);
+  const call = () => {
+    const mine: number[] = [];
+    pool.run(busy, 0, () => [], bounds, (begin) => {
+      mine.push(begin / 500);
+      busyFor(0.075);
+    });
+    return mine;
+  };
+  for (let i = 0; i < 20; i++) call(); // the worker's code optimised
+  let shared = 0;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const mine = call();
+    // its own range's front in order, then whatever it took from the back of the worker's range (15, 14, …)
+    const own = mine.findIndex((c, i) => c !== i);
+    const front = own < 0 ? mine.length : own;
+    assert.ok(front <= 8, `the caller's own chunks are 0–7, ran ${mine.join(', ')}`);
+    mine.slice(front).forEach((c, i) => assert.is(c, 15 - i, `after its own, the caller takes from the back of the worker's range: ${mine.join(', ')}`));
+    if (mine.length < 16) shared++;
+  }
+  assert.ok(shared > 0, 'the worker ran chunks in some of the 20 calls');
+});
+
+/** The worker's CPU time in ms while `during` runs (the process's, less the calling thread's), Linux only. */
+async function othersCpuMs(during: () => Promise<void>): Promise<number> {
+  const thread0 = threadCpuMs()!, process0 = processCpuMs();
+  await during();
+  return processCpuMs() - process0 - (threadCpuMs()! - thread0);
+}
+
+Wake('a worker offered calls in quick succession stays awake between them; idle, it sleeps', async () => {
+  if (threadCpuMs() === undefined) {
+    console.log(`  skipped: needs ${SCHEDSTAT} (Linux) to tell the worker's CPU time from the caller's`);
+    return;
+  }
+  await workerReady();
+  const bounds = Array.from({ length: 9 }, (_, i) => i * 200); // about 30 µs per chunk
+  const call = () => pool.run(busy, 0, () => [], bounds, () => busyFor(0.03));
+  // Calls 0.2 ms apart (what separates the kernels of a model's forward pass, or a bench's contenders): a
+  // worker that slept after each (the spin of SPIN_MICROS alone) is woken by every offer. Least of 3 runs:
+  // a busy machine may preempt the worker mid-spin.
+  const shares: number[] = [];
+  const spins: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    for (let i = 0; i < 10; i++) (call(), busyFor(0.2));
+    const wakes0 = pool.workerWakes;
+    for (let i = 0; i < 100; i++) (call(), busyFor(0.2), spins.push(...pool.workerSpins));
+    shares.push((pool.workerWakes - wakes0) / 100);
+  }
+  const least = Math.min(...shares);
+  // on a machine with more runnable threads than cores the OS preempts the spin, and the worker then backs
+  // off (sleeps, spins only spinMicros for 32 offers): what it must do there, so no verdict on the spin
+  const [load] = loadavg();
+  if (least >= 0.5 && load > 1.5 * cpus().length) {
+    console.log(`  skipped the spin check: ${(100 * least).toFixed(0)} % of offers woke the worker at load average ${load.toFixed(1)} on ${cpus().length} cores (a busy machine: spins back off)`);
+    return;
+  }
+  assert.ok(least < 0.5, `${(100 * least).toFixed(0)} % of calls 0.2 ms apart found the worker asleep (least of 3 runs of 100): it should have spun through the gap`);
+  assert.ok(Math.max(...spins) > SPIN_MICROS && Math.max(...spins) <= MAX_WORKER_SPIN_MICROS, `the spin grew within its bound: at most ${Math.max(...spins)} µs`);
+  // Once the calls stop, the worker spins out its bound at most once, then sleeps: over 100 ms it uses
+  // about that bound of CPU, not 100 ms. Least of 3 windows (V8's own threads also run after a burst).
+  const idle: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    for (let i = 0; i < 20; i++) (call(), busyFor(0.2));
+    idle.push(await othersCpuMs(() => new Promise((r) => setTimeout(r, 100))));
+  }
+  assert.ok(Math.min(...idle) < MAX_WORKER_SPIN_MICROS / 1000 + 3, `threads other than the caller used ${Math.min(...idle).toFixed(1)} ms of CPU in 100 ms with no call (least of 3)`);
+  // calls far apart: the spin falls back to spinMicros (each such call pays a wake-up, but no core burns)
+  await new Promise((r) => setTimeout(r, 20));
+  call();
+  assert.equal(pool.workerSpins, [SPIN_MICROS], 'after a 20 ms gap the worker spins only spinMicros');
+  pool.spinMicros = 0;
+  for (let i = 0; i < 10; i++) (call(), busyFor(0.2));
+  assert.equal(pool.workerSpins, [0], 'spinMicros 0: the worker never spins');
+  pool.spinMicros = SPIN_MICROS;
+});
+
+Wake.after(() => pool.close());
 
 Wake.run();

@@ -81,13 +81,12 @@ export function makeCall(signature: KernelSignature, exportName: string, exports
     };
   }
   const choice = new SplitChoice();
+  // the last call's chunk bounds, kept for the next call of the same extent (building them took ≈ 6 µs)
+  let cut = { extent: -1, threads: 0, bounds: [] as number[] };
   /** Runs the call split into chunks; answers how many workers were offered some (0 while they boot). */
   const runSplit = (args: number[], extent: number, threads: number): number => {
-    // chunks of whole `align`-wide blocks, several per thread (see threads.ts: a busy machine), fewer for a
-    // matmul, where each chunk packs its own copy of A
-    const blocks = extent / split.align;
-    const count = Math.min(Math.floor(blocks), threads * (split.chunksPerThread ?? (split.unit === 'macs' ? 2 : CHUNKS_PER_THREAD)), MAX_CHUNKS);
-    const bounds = Array.from({ length: count + 1 }, (_, c) => (c === count ? extent : Math.floor((blocks * c) / count) * split.align));
+    if (cut.extent !== extent || cut.threads !== threads) cut = { extent, threads, bounds: chunkBounds(split, extent, threads) };
+    const bounds = cut.bounds;
     const argsFor = signature.scratchBytes > 0 ? (t: number) => [...args.slice(0, -1), scratchFor(t)] : () => args;
     return pool!.run(exports.threaded!(), exportIndex, argsFor, bounds, (begin, end) => fn(...args, begin, end));
   };
@@ -111,6 +110,19 @@ export function makeCall(signature: KernelSignature, exportName: string, exports
     if (epilogue) runEpilogue(pointers, params);
     return threads;
   };
+}
+
+/**
+ * Chunks of whole `align`-wide blocks, several per thread (see threads.ts: a busy machine), fewer for a
+ * matmul, where each chunk packs its own copy of A: their bounds, first and last included.
+ */
+function chunkBounds(split: NonNullable<KernelSignature['split']>, extent: number, threads: number): number[] {
+  const blocks = extent / split.align;
+  const count = Math.min(Math.floor(blocks), threads * (split.chunksPerThread ?? (split.unit === 'macs' ? 2 : CHUNKS_PER_THREAD)), MAX_CHUNKS);
+  const bounds: number[] = [];
+  for (let c = 0; c < count; c++) bounds.push(Math.floor((blocks * c) / count) * split.align);
+  bounds.push(extent);
+  return bounds;
 }
 
 function constantOr(e: SizeExpr): (params: Readonly<Record<string, number>>) => number {

@@ -1,70 +1,126 @@
 // Worker threads over a shared wasm memory. Each worker instantiates the same compiled modules on the same
 // memory, so a kernel call can be split: its range is cut into chunks, and the calling thread and the
-// workers take chunks from one shared counter until none are left, on the same buffers. Dispatch is
-// synchronous: arguments go through small shared Int32Arrays and Atomics.wait/notify, never through
-// postMessage (which needs an event loop turn). Modules do go by message, and a worker drains its port with
-// receiveMessageOnPort before each call.
+// workers take chunks (runtime/chunk-ranges.ts: each its own range first, then the others') until none are
+// left, on the same buffers. Dispatch is synchronous: arguments go through small shared Int32Arrays and
+// Atomics.wait/notify, never through postMessage (which needs an event loop turn). Modules do go by message,
+// and a worker drains its port with receiveMessageOnPort before each call.
 // Chunks, not one fixed share per thread, because the machine may be busy: a worker the OS has not
 // scheduled yet must not hold the caller up. The caller takes every chunk left, then withdraws the offer
 // from a worker that has not started (compare-and-swap), and waits only for workers already running one.
 // Workers start at the first call large enough to split, not with the arena: a process that only runs
 // small kernels never starts one.
-// Each hand-off through Atomics.wait costs the waiting thread a wake-up (≈ 7 µs on idle cores here, far
-// more on a busy machine), so both sides first spin on the shared state for a few µs (SPIN_MICROS): the
-// worker after a call (the next split call often follows at once), the caller before it sleeps on a worker
-// still finishing its last chunk. A spin is bounded by time, and an idle worker always ends up asleep in
-// Atomics.wait, whatever state the caller left it in.
+//
+// Waking a worker asleep in Atomics.wait is the largest fixed cost of a split call. Measured on the 2-vCPU
+// VM this was tuned on (300 softmax 1024² calls, timestamps in shared memory): the caller's Atomics.notify
+// takes 12–27 µs, and a worker that slept 2 ms or more starts its first chunk 30–45 µs after that, against
+// ≈ 1 µs for a worker still spinning. So after a call a worker spins on the shared state before it sleeps,
+// for as long as the gaps between the calls it was offered lately (adaptive: twice the last gap, at least
+// `spinMicros`), bounded by MAX_WORKER_SPIN_MICROS and by a few times as long as the last split call took,
+// so the CPU a spin burns stays proportional to the work split. A gap longer than the bound resets the spin
+// to `spinMicros`: calls far apart each pay a wake-up, and an idle worker always ends up asleep in
+// Atomics.wait, whatever state the caller left it in. Only the workers of the pool that split the latest
+// call spin (ACTIVE_POOL): two arenas' workers spinning on two cores would take them from the one that is
+// running. A worker whose spin the OS preempted (PREEMPTED_MICROS) sleeps at once and spins only
+// `spinMicros` for its next BACK_OFF_OFFERS offers: the machine has more runnable threads than cores, and a
+// spin there takes CPU from threads with work (at load average 7 on the 2 vCPUs, always splitting softmax
+// 1024² measured 0.64× one thread with the spin kept; at load 11, backing off for one offer only, 4.0 ms
+// per split call against 1.2 ms for a worker that never spins). The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
+// running its last chunk (about two softmax chunks) before it sleeps: sleeping there cost a wake-up
+// (≈ 26 µs) in 40 % of softmax calls.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { KilnError } from '@kiln/tensor';
 import type { WasmMemory } from './wasm-api.js';
 import { installThreadPool } from './arena.js';
 import { MAX_CHUNKS } from './dispatch.js';
+import { assignRanges, BOUNDS_AT, TABLE_SLOTS, takeChunk } from './chunk-ranges.js';
 
 const IDLE = 0, OFFERED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
 const MAX_ARGS = 52;
 /**
- * Control-block slots: the spin bound in µs (set by the caller), the worker's count of sleeps in
- * Atomics.wait, the chunk a worker failed on (run again by the caller), and the worker's readiness.
+ * Control-block slots (CONTROL_SLOTS Int32s, 4–55 the arguments): the worker's chunk range, the base spin in µs (set
+ * by the caller), the worker's count of sleeps in Atomics.wait, its count of offers that found it asleep,
+ * the chunk a worker failed on (run again by the caller), the worker's current spin bound in µs, its
+ * readiness, and how long the caller's last split call took in µs.
  */
-const SPIN = 57, SLEEPS = 58, FAILED_CHUNK = 60, READY = 62;
-/** How long a thread spins on the shared state before it sleeps in Atomics.wait (see above). */
+const RANGE = 56, SPIN = 57, SLEEPS = 58, WOKEN = 59, FAILED_CHUNK = 60, BUDGET = 61, READY = 62, LAST_CALL = 64;
+const CONTROL_SLOTS = 65;
+/** Which pool of this process split the latest call (its id), shared with every worker. */
+const ACTIVE_POOL = new Int32Array(new SharedArrayBuffer(4));
+let poolIds = 0;
+/** How long a thread spins on the shared state before it sleeps in Atomics.wait, at least (see above). */
 export const SPIN_MICROS = 5;
-/** The most a pool's `spinMicros` may be set to: a spin must stay far below a wake-up's cost on a busy machine. */
+/** The most a pool's `spinMicros` may be set to. */
 export const MAX_SPIN_MICROS = 50;
+/** The longest a worker spins after a call, whatever the gaps between calls (pthreadpool spins about as long). */
+export const MAX_WORKER_SPIN_MICROS = 2000;
+/** A worker spins at most this many times as long as the last split call took. */
+const SPIN_PER_WORK = 4;
+/** A spin that saw the clock jump this far between two looks was preempted by the OS: the worker sleeps. */
+const PREEMPTED_MICROS = 100;
+/**
+ * Offers after a preempted spin during which a worker spins only `spinMicros`: on a busy machine a spin is
+ * preempted again soon, and each long spin there costs the other threads a slice (and the worker its place
+ * in the OS's queue: a thread that burnt CPU is run later when it has work).
+ */
+const BACK_OFF_OFFERS = 32;
+/** How long the caller spins on a worker still running a chunk before it sleeps in Atomics.wait. */
+export const JOIN_SPIN_MICROS = 60;
 
 // Plain CommonJS, run with `eval: true`: a worker needs nothing but the memory, its control block, the
 // pool's chunk table and the port modules arrive on (`{ id, module, names }`, or `{ forget: id }` once the
 // module's kernels were collected).
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { memory, control, chunks, port } = workerData;
+const { memory, control, chunks, port, active, pool } = workerData;
 const ctrl = new Int32Array(control);
 const table = new Int32Array(chunks);
+const activePool = new Int32Array(active);
 const modules = new Map();
+const takeChunk = ${String(takeChunk)};
 const take = (m) => {
   if (m.forget !== undefined) return void modules.delete(m.forget);
   const instance = new WebAssembly.Instance(m.module, { env: { memory } });
   modules.set(m.id, m.names.map((n) => instance.exports[n]));
 };
-// The state once an offer came, or the last state seen after spinning ctrl[${SPIN}] µs without one.
-const spinForOffer = () => {
+// The state once an offer came, or the last state seen once performance.now() passed until, another pool
+// split a call, or the OS took the core away mid-spin (${PREEMPTED_MICROS} µs or more between two looks at the
+// clock: the machine is busy, and a spin there takes a core from threads that have work).
+let preempted = false;
+let backOff = 0; // offers left before this worker spins longer than spinMicros again
+const spinForOffer = (until) => {
   let s = Atomics.load(ctrl, 0);
-  const micros = ctrl[${SPIN}];
-  if (s === ${OFFERED} || micros <= 0) return s;
-  const until = performance.now() + micros / 1000;
-  for (let i = 1; (s = Atomics.load(ctrl, 0)) !== ${OFFERED}; i++) if ((i & 15) === 0 && performance.now() > until) break;
+  for (let i = 1, last = performance.now(); s !== ${OFFERED}; i++) {
+    if ((i & 15) === 0) {
+      const now = performance.now();
+      if (now - last > ${PREEMPTED_MICROS / 1000}) preempted = true;
+      if (preempted || now >= until || Atomics.load(activePool, 0) !== pool) break;
+      last = now;
+    }
+    s = Atomics.load(ctrl, 0);
+  }
   return s;
 };
 Atomics.store(ctrl, ${READY}, 1);
 for (;;) {
-  const s = spinForOffer();
-  if (s !== ${OFFERED}) {
+  const since = performance.now();
+  const budget = ctrl[${BUDGET}];
+  const until = since + budget / 1000;
+  let slept = false;
+  preempted = false;
+  for (let s; (s = spinForOffer(until)) !== ${OFFERED}; ) {
     // Sleep on the state seen (idle, or a result the caller has not taken back yet): an offer changes it and
     // notifies, so no offer is missed and no state keeps this thread polling.
     ctrl[${SLEEPS}]++;
+    slept = true;
     Atomics.wait(ctrl, 0, s);
-    continue;
   }
+  if (slept) ctrl[${WOKEN}]++;
+  // the next spin: twice as long as this gap, within the bounds (none when spinMicros is 0, only spinMicros
+  // for the next BACK_OFF_OFFERS offers after a spin the OS preempted)
+  const base = ctrl[${SPIN}], gap = (performance.now() - since) * 1000;
+  const bound = Math.min(${MAX_WORKER_SPIN_MICROS}, ${SPIN_PER_WORK} * ctrl[${LAST_CALL}]);
+  backOff = preempted ? ${BACK_OFF_OFFERS} : Math.max(0, backOff - 1);
+  ctrl[${BUDGET}] = base === 0 ? 0 : gap > bound || backOff > 0 ? base : Math.max(base, Math.min(bound, 2 * gap));
   // the caller may have withdrawn the offer (it ran every chunk itself): then nothing to do
   if (Atomics.compareExchange(ctrl, 0, ${OFFERED}, ${RUNNING}) !== ${OFFERED}) continue;
   let state = ${DONE};
@@ -79,8 +135,8 @@ for (;;) {
     }
     const fn = modules.get(id)[ctrl[2]];
     const args = Array.from(ctrl.subarray(4, 4 + ctrl[3]));
-    const count = table[1];
-    while ((chunk = Atomics.add(table, 0, 1)) < count) fn(...args, table[2 + chunk], table[3 + chunk]);
+    const own = ctrl[${RANGE}];
+    while ((chunk = takeChunk(table, own)) >= 0) fn(...args, table[${BOUNDS_AT} + chunk], table[${BOUNDS_AT + 1} + chunk]);
   } catch (e) {
     state = ${FAILED};
     ctrl[${FAILED_CHUNK}] = chunk;
@@ -104,8 +160,8 @@ interface RegisteredModule {
 
 export class ThreadPool {
   private readonly lanes: Lane[] = [];
-  /** Shared with every worker: [next chunk, chunk count, bound 0, bound 1, …] (MAX_CHUNKS + 1 bounds). */
-  private readonly table = new Int32Array(new SharedArrayBuffer((MAX_CHUNKS + 3) * 4));
+  /** Shared with every worker: who takes which chunk, and the chunks' bounds (runtime/chunk-ranges.ts). */
+  private readonly table = new Int32Array(new SharedArrayBuffer(TABLE_SLOTS * 4));
   private readonly modules = new Map<number, RegisteredModule>();
   private nextModule = 1;
   private count: number;
@@ -127,6 +183,7 @@ export class ThreadPool {
    */
   readonly stats = { splitCalls: 0, chunks: 0, offered: 0, taken: 0, chunksByWorkers: 0, joinWaits: 0, joinSleeps: 0 };
   private spin = SPIN_MICROS;
+  private readonly id = ++poolIds;
 
   constructor(private readonly memory: WasmMemory, threads: number) {
     this.count = checkThreadCount(threads, 'threads');
@@ -142,8 +199,9 @@ export class ThreadPool {
   }
 
   /**
-   * How many µs a thread spins on the shared state before it sleeps in Atomics.wait (default SPIN_MICROS);
-   * 0 sleeps at once. Benches and tests compare the two.
+   * How many µs a worker spins on the shared state after a call before it sleeps in Atomics.wait, at least
+   * (default SPIN_MICROS; calls that follow each other closely make it spin longer, see above); 0 never
+   * spins, neither a worker nor the caller at the join. Benches and tests compare the two.
    */
   get spinMicros(): number {
     return this.spin;
@@ -158,6 +216,16 @@ export class ThreadPool {
   /** How many times the workers went to sleep in Atomics.wait, all together (an idle worker always does). */
   get workerSleeps(): number {
     return this.lanes.reduce((n, l) => n + l.control[SLEEPS]!, 0);
+  }
+
+  /** Offers that found their worker asleep, all together: each cost the caller a wake-up (see above). */
+  get workerWakes(): number {
+    return this.lanes.reduce((n, l) => n + l.control[WOKEN]!, 0);
+  }
+
+  /** Each worker's current spin bound after a call, in µs (adaptive: see above). */
+  get workerSpins(): number[] {
+    return this.lanes.map((l) => Atomics.load(l.control, BUDGET));
   }
 
   /** Workers that have started (a worker takes some tens of milliseconds to boot). */
@@ -190,13 +258,14 @@ export class ThreadPool {
   /** Starts workers up to `threads - 1`; each gets every module registered so far. */
   private startWorkers(): void {
     while (this.lanes.length < this.count - 1) {
-      const control = new Int32Array(new SharedArrayBuffer(64 * 4));
+      const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
       control[SPIN] = this.spin;
+      control[BUDGET] = this.spin;
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
         execArgv: [], // plain JS: do not boot the parent's loaders (tsx, --import hooks) in the worker
-        workerData: { memory: this.memory, control: control.buffer, chunks: this.table.buffer, port: port2 },
+        workerData: { memory: this.memory, control: control.buffer, chunks: this.table.buffer, port: port2, active: ACTIVE_POOL.buffer, pool: this.id },
         transferList: [port2],
       });
       worker.unref(); // the pool never keeps the process alive
@@ -213,6 +282,8 @@ export class ThreadPool {
    * Answers how many workers were offered chunks (0 while they boot: the caller then ran every chunk).
    */
   run(moduleId: number, exportIndex: number, argsFor: (thread: number) => readonly number[], bounds: readonly number[], runHere: (begin: number, end: number) => void): number {
+    const start = performance.now();
+    Atomics.store(ACTIVE_POOL, 0, this.id);
     const count = bounds.length - 1;
     if (count > MAX_CHUNKS) throw new RangeError(`backend-cpu threads: ${count} chunks (max ${MAX_CHUNKS})`);
     // A module the workers were told to forget (its owner was collected) would never arrive: a worker offered
@@ -226,10 +297,6 @@ export class ThreadPool {
         this.unavailable = err;
       }
     }
-    const table = this.table;
-    table.set(bounds, 2);
-    table[1] = count;
-    Atomics.store(table, 0, 0);
     const offered: Lane[] = [];
     for (let i = 0; i < workers; i++) {
       const lane = this.lanes[i];
@@ -241,9 +308,16 @@ export class ThreadPool {
       c[2] = exportIndex;
       c[3] = args.length;
       c.set(args, 4);
-      Atomics.store(c, 0, OFFERED);
-      Atomics.notify(c, 0);
+      c[RANGE] = offered.length + 1;
       offered.push(lane);
+    }
+    // every range is in place before any worker may take a chunk
+    const table = this.table;
+    table.set(bounds, BOUNDS_AT);
+    assignRanges(table, count, offered.length + 1);
+    for (const lane of offered) {
+      Atomics.store(lane.control, 0, OFFERED);
+      Atomics.notify(lane.control, 0);
     }
     this.stats.splitCalls++;
     this.stats.chunks += count;
@@ -251,7 +325,7 @@ export class ThreadPool {
     let here = 0;
     const failed: number[] = [];
     try {
-      for (let c; (c = Atomics.add(table, 0, 1)) < count; here++) runHere(bounds[c]!, bounds[c + 1]!);
+      for (let c; (c = takeChunk(table, 0)) >= 0; here++) runHere(bounds[c]!, bounds[c + 1]!);
     } finally {
       for (const lane of offered) {
         // a worker not yet running gets no chunk: withdraw the offer instead of waiting for the OS to run it
@@ -266,6 +340,9 @@ export class ThreadPool {
         Atomics.store(lane.control, 0, IDLE);
       }
     }
+    // what bounds the workers' next spin (SPIN_PER_WORK)
+    const took = Math.round((performance.now() - start) * 1000);
+    for (const lane of offered) lane.control[LAST_CALL] = took;
     this.stats.chunksByWorkers += count - here - failed.length;
     // A chunk a worker could not run (it trapped, or could not instantiate the module) runs here: either it
     // succeeds, or the caller raises the error one thread would have.
@@ -273,11 +350,14 @@ export class ThreadPool {
     return offered.length;
   }
 
-  /** Spins up to `spinMicros` on a running worker's state; answers whether it is still running after that. */
+  /**
+   * Spins up to JOIN_SPIN_MICROS (none when `spinMicros` is 0) on a running worker's state; answers whether it
+   * is still running after that.
+   */
   private joinSpin(control: Int32Array): boolean {
     this.stats.joinWaits++;
     if (this.spin === 0) return true;
-    const until = performance.now() + this.spin / 1000;
+    const until = performance.now() + JOIN_SPIN_MICROS / 1000;
     for (let i = 1; Atomics.load(control, 0) === RUNNING; i++) if ((i & 15) === 0 && performance.now() > until) return true;
     return false;
   }
