@@ -133,17 +133,12 @@ export class PrefaultedArrays {
     }
   }
 
-  /**
-   * Asks for buffers of `bytes` up to PREFAULT_PER_SIZE ready or coming (one for a size not seen since it was
-   * pushed out: reads whose size changes every call would have the helper map buffers nobody takes), pushing
-   * the least recent sizes out.
-   */
+  /** Asks for buffers of `bytes` up to PREFAULT_PER_SIZE ready or coming, pushing the least recent sizes out. */
   private ask(bytes: number): void {
     let buffers = this.ready.get(bytes);
-    const known = buffers !== undefined;
-    if (known) this.ready.delete(bytes); // re-inserted last: the most recent size
+    if (buffers) this.ready.delete(bytes); // re-inserted last: the most recent size
     this.ready.set(bytes, (buffers ??= []));
-    let wanted = (known ? PREFAULT_PER_SIZE : 1) - buffers.length - (this.pending.get(bytes) ?? 0);
+    let wanted = PREFAULT_PER_SIZE - buffers.length - (this.pending.get(bytes) ?? 0);
     if (wanted <= 0) return;
     for (const [other, stale] of this.ready) {
       if (this.held + wanted * bytes <= PREFAULT_MAX_HELD_BYTES || other === bytes) break;
@@ -168,7 +163,6 @@ export class PrefaultedArrays {
       worker.unref(); // never keeps the process alive
       port1.unref();
       worker.on('error', () => this.stop());
-      worker.on('exit', () => this.stop());
       this.port = port1;
     } catch {
       this.stop(); // no worker here (a resource limit): reads allocate as before
