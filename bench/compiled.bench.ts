@@ -8,10 +8,10 @@
 // Run: node scripts/bench.mjs compiled
 import * as k from '@kiln/tensor';
 import { compile, explain } from '@kiln/core';
-import { ResidentBlock, cpuArena, prefaultedArrays } from '@kiln/backend-cpu';
+import { ResidentBlock, cpuArena } from '@kiln/backend-cpu';
 import { initPeers, machineLine, phasesText, printSpreadRow, spreadMsAsync } from './support.js';
 import { interleavedStats, interleavedStatsWithTurns } from './peer-timing.js';
-import { blockingLine, callingThreadFaults, rooflineLine, simd128RooflineGflops } from './machine.js';
+import { blockingLine, rooflineLine, simd128RooflineGflops } from './machine.js';
 import { OnnxGraph, maxAbsDiff, ortRunner } from './onnx.js';
 
 const { jax, tf } = await initPeers();
@@ -228,34 +228,6 @@ for (const [name, kr] of rows.filter(([name]) => name.startsWith('hypot') || nam
     return (1 + copiedOut / 40).toFixed(2);
   };
   console.log(`${name.padEnd(22)} kiln+read ${count(false)}, kiln+read({ dispose: true }) ${count(true)} (a peer's dataSync(): 1)`);
-}
-
-// A fresh array's cost is mostly its page faults (a 4 MB array has 1,024 pages, each faulting at its first
-// write: ≈ 1 µs on a quiet machine, 10 µs and more where the VM's host maps guest memory lazily). Counted
-// on the calling thread, the one a caller waits for: Kiln's copies take buffers whose pages its helper
-// thread mapped beforehand (backend-cpu README, "What a read costs"), the peers' reads allocate as before.
-const faultsHere = callingThreadFaults();
-console.log(`
-page faults per call on the calling thread (${faultsHere.what}), 40 interleaved rounds: mean (median)`);
-for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
-  const faults = (fns: (() => unknown)[]) => {
-    const counts = fns.map(() => [] as number[]);
-    for (let round = 0; round < 40; round++) {
-      fns.forEach((fn, i) => {
-        const before = faultsHere.count();
-        fn();
-        counts[i]!.push(faultsHere.count() - before);
-      });
-    }
-    return counts.map((c) => `${(c.reduce((a, b) => a + b, 0) / c.length).toFixed(0)} (${c.sort((a, b) => a - b)[c.length >> 1]})`);
-  };
-  const helper = { ...prefaultedArrays.stats };
-  const [read, jaxRead, tfRead] = faults([kr.read, jaxFn!, tfFn!]);
-  const [readDispose, jaxDisposed, tfDisposed] = faults([kr.readDispose, jaxFn!, tfFn!]);
-  const taken = prefaultedArrays.stats.taken - helper.taken;
-  const asked = taken + prefaultedArrays.stats.missed - helper.missed;
-  console.log(`${name.padEnd(22)} kiln+read ${read}, jax ${jaxRead}, tfjs ${tfRead}; kiln+read+dispose ${readDispose}, jax ${jaxDisposed}, tfjs ${tfDisposed}`);
-  console.log(`${''.padEnd(22)} Kiln's copies into buffers its helper had mapped: ${asked ? `${taken} of ${asked}` : 'none (one thread: no helper)'}`);
 }
 
 // The demo's models, with jax-js and tfjs versions of them: models.bench.ts.

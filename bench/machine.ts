@@ -112,20 +112,3 @@ export function blockingLine(): string {
   const from = r.source === 'measured' ? `measured in this process (${r.tuneMs!.toFixed(0)} ms)` : r.source === 'cache' ? `read from ${r.cacheFile}` : 'default (KILN_MATMUL_AUTOTUNE=off)';
   return `matmul blocking: ${b.MR}×${b.NR} tile, KC ${b.KC}, MC ${b.MC}, NC ${b.NC}, ${from}${r.gflops ? `; ${r.gflops.toFixed(1)} GFLOP/s on the tuning product when measured` : ''}`;
 }
-
-/**
- * Minor page faults of the calling thread (Linux: /proc/thread-self/stat, whose tenth field counts them per
- * thread), else of the whole process; `what` says which.
- */
-export function callingThreadFaults(): { what: string; count: () => number } {
-  try {
-    const minflt = () => {
-      const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-    };
-    if (Number.isFinite(minflt())) return { what: 'minor faults of this thread', count: minflt };
-  } catch {
-    // not Linux: the process's count
-  }
-  return { what: 'minor faults of the process, all threads', count: () => process.resourceUsage().minorPageFault };
-}

@@ -22,12 +22,8 @@ import { setFreshArraySource, type TypedArray } from '@kiln/tensor';
 export const PREFAULT_MIN_BYTES = 1 << 20;
 /** Reads larger than this allocate as before: the helper would hold too much memory for them. */
 export const PREFAULT_MAX_BYTES = 32 << 20;
-/**
- * Buffers of one size kept ready or asked for. An undisposed read in a loop takes two per call (the copy out
- * of wasm memory and the read); with two, 6–8 % of the takes found none ready (softmax 1024², load 8–10),
- * with three 2–3 %.
- */
-export const PREFAULT_PER_SIZE = 3;
+/** Buffers of one size kept ready or asked for: a read and a copy out of wasm memory per call, in a loop. */
+const PER_SIZE = 2;
 /** Bytes of buffers ready or asked for, all sizes together; a new size pushes the oldest sizes out. */
 export const PREFAULT_MAX_HELD_BYTES = 64 << 20;
 /** Buffers ready are let go once no read took one for this long: a process that stopped reading holds none. */
@@ -133,12 +129,12 @@ export class PrefaultedArrays {
     }
   }
 
-  /** Asks for buffers of `bytes` up to PREFAULT_PER_SIZE ready or coming, pushing the least recent sizes out. */
+  /** Asks for buffers of `bytes` up to PER_SIZE ready or coming, pushing the least recent sizes out. */
   private ask(bytes: number): void {
     let buffers = this.ready.get(bytes);
     if (buffers) this.ready.delete(bytes); // re-inserted last: the most recent size
     this.ready.set(bytes, (buffers ??= []));
-    let wanted = PREFAULT_PER_SIZE - buffers.length - (this.pending.get(bytes) ?? 0);
+    let wanted = PER_SIZE - buffers.length - (this.pending.get(bytes) ?? 0);
     if (wanted <= 0) return;
     for (const [other, stale] of this.ready) {
       if (this.held + wanted * bytes <= PREFAULT_MAX_HELD_BYTES || other === bytes) break;
