@@ -20,7 +20,6 @@ export { printWat as disassemble } from './codegen/wasm/print.js';
 export { ThreadPool, SPIN_MICROS, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, JOIN_SPIN_MICROS } from './runtime/threads.js';
 export { THREADING_MIN_MACS, THREADING_MIN_ELEMENTS } from './runtime/dispatch.js';
 export { ALTERNATE_FIRST, SplitChoice, PROBE_EVERY } from './runtime/split-choice.js';
-export { configureThreads, threadCount, prefaultedArrays, MAX_DEFAULT_THREADS, type ThreadOptions } from './runtime/process-arena.js';
-export { PrefaultedArrays, PREFAULT_MIN_BYTES, PREFAULT_MAX_BYTES, PREFAULT_MAX_HELD_BYTES, PREFAULT_IDLE_MS, type PrefaultStats } from './runtime/prefaulted-arrays.js';
+export { configureThreads, threadCount, MAX_DEFAULT_THREADS, type ThreadOptions } from './runtime/process-arena.js';
 export { autotuneMatmul, autotuneOptionsFromEnv, chooseMatmulBlocking, machineKey, matmulAutotuneResult, MatmulAutotuneConfigError, MATMUL_SEARCH_SPACE, type AutotuneOptions, type AutotuneResult } from './runtime/matmul-autotune.js';
 export { DEFAULT_MATMUL_BLOCKING, type MatmulBlocking } from './codegen/kernels/matmul.js';

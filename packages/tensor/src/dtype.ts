@@ -27,40 +27,9 @@ const SLICE_MAX_ELEMENTS = 4096;
  * thread); alike below 64K elements, where `slice()` also saves the subarray a range needs.
  */
 export function copyElements(src: TypedArray, begin = 0, end = src.length): TypedArray {
-  const Copy = src.constructor as new (from: TypedArray | ArrayBuffer) => TypedArray;
-  const bytes = (end - begin) * src.BYTES_PER_ELEMENT;
-  const mapped = bytes >= freshArrayMinBytes ? freshArraySource?.(bytes) : undefined;
-  if (mapped) {
-    if (mapped.byteLength !== bytes) throw new KilnTypeError(`copyElements: the fresh-array source returned ${mapped.byteLength} bytes for a copy of ${bytes}`, 'a FreshArraySource must return a buffer of exactly the bytes asked for, or undefined');
-    const out = new Copy(mapped);
-    out.set(begin === 0 && end === src.length ? src : src.subarray(begin, end));
-    return out;
-  }
+  const Copy = src.constructor as new (from: TypedArray) => TypedArray;
   if (begin === 0 && end === src.length) return new Copy(src);
   return end - begin <= SLICE_MAX_ELEMENTS ? src.slice(begin, end) : new Copy(src.subarray(begin, end));
-}
-
-/**
- * Supplies a new, unshared ArrayBuffer of exactly `bytes` that nothing else references, or undefined (the
- * copy then allocates one as usual). See `setFreshArraySource`.
- */
-export type FreshArraySource = (bytes: number) => ArrayBuffer | undefined;
-
-let freshArraySource: FreshArraySource | undefined;
-let freshArrayMinBytes = Infinity;
-
-/**
- * Lets a backend supply the buffers that large copies (`copyElements`: reads, copies out of its memory,
- * copy-on-write) fill, for copies of at least `minBytes`: the CPU backend hands out buffers whose pages a
- * helper thread has already mapped, so the copy does not page-fault (backend-cpu README, "What a read
- * costs"). A buffer it returns becomes the copy's own; it must be exactly `bytes` long and referenced by
- * nothing else. `undefined` removes the source. Returns the setting it replaced (to restore it).
- */
-export function setFreshArraySource(source: FreshArraySource | undefined, minBytes = 0): { source: FreshArraySource | undefined; minBytes: number } {
-  const previous = { source: freshArraySource, minBytes: freshArrayMinBytes };
-  freshArraySource = source;
-  freshArrayMinBytes = source ? minBytes : Infinity;
-  return previous;
 }
 
 export function isDType(x: unknown): x is DType {

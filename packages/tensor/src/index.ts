@@ -10,8 +10,8 @@ export { registerDevice, isDeviceName, isHostDevice, syncReadError } from './dev
 export type { CoreOpName } from './tensor.js';
 export { Storage } from './storage.js';
 export type { ExternalBytes } from './storage.js';
-export { DTYPES, allocate, copyElements, isDType, promoteTypes, resultType, isFloating, setFreshArraySource } from './dtype.js';
-export type { DType, TypedArray, FreshArraySource, ScalarLike, SymbolicScalar } from './dtype.js';
+export { DTYPES, allocate, copyElements, isDType, promoteTypes, resultType, isFloating } from './dtype.js';
+export type { DType, TypedArray, ScalarLike, SymbolicScalar } from './dtype.js';
 export * from './errors.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export {

@@ -4,7 +4,7 @@
 // array, so writing into what a read returned never changes the tensor.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DTYPES, DisposedTensorError, KilnTypeError, Storage, Tensor, contiguousStridesOf, copyElements, setFreshArraySource, type DType, type FreshArraySource, type TypedArray } from '@kiln/tensor';
+import { DTYPES, DisposedTensorError, KilnTypeError, Storage, Tensor, contiguousStridesOf, copyElements, type DType, type TypedArray } from '@kiln/tensor';
 
 const ARRAY = { bool: Uint8Array, int32: Int32Array, float32: Float32Array, float64: Float64Array } as const;
 /** Distinct values every dtype holds exactly (bool: 0/1). */
@@ -105,60 +105,3 @@ Read('toTypedArray: bad options are a KilnTypeError naming the option, and the t
 });
 
 Read.run();
-
-// A backend may supply the buffers large copies fill (the CPU backend: buffers whose pages a helper thread
-// mapped). The copy is then that buffer, filled with exactly the elements; smaller copies never ask.
-const Source = suite('read: a fresh-array source supplies the buffers of large copies');
-
-/** Runs `body` with `source` installed for copies of at least `minBytes`, then puts back what was there. */
-const withSource = (source: FreshArraySource, minBytes: number, body: () => void) => {
-  const previous = setFreshArraySource(source, minBytes);
-  try {
-    body();
-  } finally {
-    setFreshArraySource(previous.source, previous.minBytes);
-  }
-};
-
-for (const dtype of DTYPES) {
-  Source(`${dtype}: a read at or past the minimum fills the source's buffer, a smaller one never asks`, () => {
-    const given: ArrayBuffer[] = [];
-    const asked: number[] = [];
-    withSource((bytes) => (asked.push(bytes), given[given.push(new ArrayBuffer(bytes)) - 1]), 4096, () => {
-      const n = 4096; // ≥ 4096 bytes for every dtype
-      const data = fill(dtype, n + 40);
-      const whole = tensorOver(data, dtype, [n + 40]).toTypedArray();
-      const range = tensorOver(data, dtype, [n], 17).toTypedArray();
-      assert.instance(whole, ARRAY[dtype]);
-      assert.equal(asked, [(n + 40) * data.BYTES_PER_ELEMENT, n * data.BYTES_PER_ELEMENT]);
-      assert.ok(whole.buffer === given[0] && range.buffer === given[1], 'the copies are the buffers supplied');
-      assert.equal(Array.from(whole), Array.from(data));
-      assert.equal(Array.from(range), Array.from(data.subarray(17, 17 + n)));
-      whole.fill(3);
-      assert.equal(Array.from(tensorOver(data, dtype, [8]).toTypedArray()), Array.from(data.subarray(0, 8)), 'writing the copy leaves the tensor');
-      const small = tensorOver(fill(dtype, 100), dtype, [100]).toTypedArray();
-      assert.is(asked.length, 2, 'a copy below the minimum does not ask');
-      assert.equal(Array.from(small), Array.from(fill(dtype, 100)));
-    });
-  });
-}
-
-Source('a source that has no buffer ready (undefined) leaves the copy to allocate one as before', () => {
-  let asked = 0;
-  withSource(() => (asked++, undefined), 1024, () => {
-    const data = fill('float32', 70000);
-    const got = tensorOver(data, 'float32', [70000]).toTypedArray();
-    assert.is(asked, 1);
-    assert.ok(got.buffer !== data.buffer);
-    assert.equal(Array.from(got), Array.from(data));
-  });
-});
-
-Source('a buffer of the wrong size is a KilnTypeError naming both sizes, never a short or long copy', () => {
-  withSource((bytes) => new ArrayBuffer(bytes + 4), 1024, () => {
-    const t = tensorOver(fill('float32', 1000), 'float32', [1000]);
-    assert.throws(() => t.toTypedArray(), (e: Error) => e instanceof KilnTypeError && /returned 4004 bytes for a copy of 4000/.test(e.message));
-  });
-});
-
-Source.run();

@@ -3,10 +3,9 @@
 // environment or `configureThreads({ threads: n })` in code otherwise; 1 runs every kernel on the calling
 // thread, on an unshared memory, exactly as before threads existed.
 import { availableParallelism } from 'node:os';
-import { KilnError, setFreshArraySource } from '@kiln/tensor';
+import { KilnError } from '@kiln/tensor';
 import { Arena } from './arena.js';
 import { checkThreadCount } from './threads.js';
-import { PREFAULT_MIN_BYTES, PrefaultedArrays } from './prefaulted-arrays.js';
 
 /** Past a few threads a wasm kernel is bound by memory bandwidth, and each worker costs a V8 isolate. */
 export const MAX_DEFAULT_THREADS = 8;
@@ -34,13 +33,6 @@ function threadsFromEnv(): number | undefined {
 export function threadCount(): number {
   return configured ?? threadsFromEnv() ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
 }
-
-/**
- * Buffers for large reads with their pages mapped by a helper thread (runtime/prefaulted-arrays.ts), used
- * while the process runs threads: the helper's page faults take a core the caller does not need then.
- */
-export const prefaultedArrays = new PrefaultedArrays();
-setFreshArraySource((bytes) => ((processArena?.threads?.threads ?? 1) > 1 ? prefaultedArrays.take(bytes) : undefined), PREFAULT_MIN_BYTES);
 
 /** The process's arena, made at the first compile: shared between threads unless the count is 1 then. */
 export function cpuArena(): Arena {

@@ -32,7 +32,6 @@ export const TENSOR_API_RULES: readonly FunctionRule[] = [
   skip('Storage', 'owns raw data buffers, which fake tensors do not have'),
   skip('allocate', 'allocates a raw typed array, which fake tensors do not have; use zeros() or full() in compiled code'),
   skip('copyElements', 'copies a raw typed array, which fake tensors do not have; use clone() in compiled code'),
-  skip('setFreshArraySource', "sets where large copies take their buffers from (a backend's process-wide setting); call it outside compiled code"),
   skip('Generator', 'constructs a random generator; create it outside the compiled function and pass it in'),
   skip('KilnError', ERROR_CLASS), skip('KilnTypeError', ERROR_CLASS), skip('ShapeError', ERROR_CLASS),
   skip('IndexError', ERROR_CLASS), skip('ValueError', ERROR_CLASS), skip('ViewError', ERROR_CLASS), skip('DisposedTensorError', ERROR_CLASS),
