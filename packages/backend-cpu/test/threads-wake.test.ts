@@ -184,6 +184,14 @@ async function othersCpuMs(during: () => Promise<void>): Promise<number> {
   return processCpuMs() - process0 - (threadCpuMs()! - thread0);
 }
 
+/** The workers' spin bounds once they equal `want` or half a second has passed, whichever comes first. */
+async function settledSpins(want: number[]): Promise<number[]> {
+  for (const end = performance.now() + 500; performance.now() < end; await new Promise((r) => setTimeout(r, 5))) {
+    if (pool.workerSpins.every((s, i) => s === want[i])) break;
+  }
+  return pool.workerSpins;
+}
+
 Wake('a worker offered calls in quick succession stays awake between them; idle, it sleeps', async () => {
   if (threadCpuMs() === undefined) {
     console.log(`  skipped: needs ${SCHEDSTAT} (Linux) to tell the worker's CPU time from the caller's`);
@@ -222,12 +230,15 @@ Wake('a worker offered calls in quick succession stays awake between them; idle,
   }
   assert.ok(Math.min(...idle) < MAX_WORKER_SPIN_MICROS / 1000 + 3, `threads other than the caller used ${Math.min(...idle).toFixed(1)} ms of CPU in 100 ms with no call (least of 3)`);
   // calls far apart: the spin falls back to spinMicros (each such call pays a wake-up, but no core burns)
+  // (the worker sets its next spin only once it has woken and taken an offer: a caller that ran every chunk
+  // before the worker woke withdraws it. So this call's own chunks take 2 ms each on the caller, long enough
+  // for the wake-up, and the check waits for the worker, up to half a second, with no further call between.)
   await new Promise((r) => setTimeout(r, 20));
-  call();
-  assert.equal(pool.workerSpins, [SPIN_MICROS], 'after a 20 ms gap the worker spins only spinMicros');
+  pool.run(busy, 0, () => [], bounds, () => busyFor(2));
+  assert.equal(await settledSpins([SPIN_MICROS]), [SPIN_MICROS], 'after a 20 ms gap the worker spins only spinMicros');
   pool.spinMicros = 0;
   for (let i = 0; i < 10; i++) (call(), busyFor(0.2));
-  assert.equal(pool.workerSpins, [0], 'spinMicros 0: the worker never spins');
+  assert.equal(await settledSpins([0]), [0], 'spinMicros 0: the worker never spins');
   pool.spinMicros = SPIN_MICROS;
 });
 
