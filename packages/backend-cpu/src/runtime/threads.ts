@@ -210,7 +210,9 @@ export class ThreadPool {
   set spinMicros(micros: number) {
     if (!Number.isInteger(micros) || micros < 0 || micros > MAX_SPIN_MICROS) throw new KilnError(`backend-cpu threads: spinMicros must be a whole number from 0 to ${MAX_SPIN_MICROS}, got ${String(micros)}`, 'a spin longer than a wake-up only burns a core');
     this.spin = micros;
-    for (const lane of this.lanes) Atomics.store(lane.control, SPIN, micros);
+    // the adaptive bound starts again from the new base: otherwise a worker whose offers the caller kept
+    // withdrawing (it ran every chunk before the worker woke) would spin its old bound once more
+    for (const lane of this.lanes) Atomics.store(lane.control, SPIN, micros), Atomics.store(lane.control, BUDGET, micros);
   }
 
   /** How many times the workers went to sleep in Atomics.wait, all together (an idle worker always does). */
