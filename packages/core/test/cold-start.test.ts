@@ -122,4 +122,48 @@ export const second = g(ones([2])).toArray()[0];
   assert.equal([r.first, r.second], [1, 2]);
 });
 
+Cold("reading a function's captures costs three inspector round trips, and one release for the whole compile", () => {
+  // Before, each function cost six: an evaluate, its internals, a listing of its scope list, one of each scope,
+  // a fetch of a scope holding objects, and a release of its own.
+  const r = runProject({
+    'model.mjs': `const table = { scale: 2 };\nlet bias = 1;\nconst square = (t) => t.mul(t);\nfunction outer() { const k = 3; return (t) => square(t).mul(k).mul(table.scale).add(bias); }\nexport const f = outer();\n`,
+    'main.mjs': `
+import inspector from 'node:inspector';
+import { compile } from '${coreUrl}';
+import { ones } from '${tensorUrl}';
+import { f } from './model.mjs';
+const calls = {};
+const post = inspector.Session.prototype.post;
+inspector.Session.prototype.post = function (method, ...rest) { calls[method] = (calls[method] ?? 0) + 1; return post.call(this, method, ...rest); };
+const value = compile(f)(ones([2])).toArray()[0];
+await new Promise((done) => setTimeout(done, 0));
+console.log(JSON.stringify({ value, calls }));
+`,
+  });
+  assert.is(r.value, 7);
+  const calls = r.calls as Record<string, number>;
+  // Two functions read (f and square): an evaluate, the internals and the scope list fetched into the heap.
+  assert.is(calls['Runtime.evaluate'], 2);
+  assert.is(calls['Runtime.getProperties'], 2, JSON.stringify(calls));
+  assert.is(calls['Runtime.callFunctionOn'], 2, JSON.stringify(calls));
+  assert.is(calls['Runtime.releaseObjectGroup'], 1, JSON.stringify(calls));
+});
+
+Cold("a function inside a \`with\` block reads the object's properties, non-enumerable ones too, as its captures", () => {
+  // A with scope is the user's object itself, not a copy of the bindings: it is read as the inspector lists it.
+  const r = runProject({
+    'model.mjs': "export const make = new Function('o', 'with (o) { return (t) => t.mul(k).add(j); }');\n",
+    'main.mjs': `
+import { compile } from '${coreUrl}';
+import { ones } from '${tensorUrl}';
+import { make } from './model.mjs';
+const o = { k: 3 };
+Object.defineProperty(o, 'j', { value: 1, enumerable: false });
+const f = make(o);
+console.log(JSON.stringify({ compiled: compile(f)(ones([2])).toArray()[0], eager: f(ones([2])).toArray()[0] }));
+`,
+  });
+  assert.equal([r.compiled, r.eager], [4, 4]);
+});
+
 Cold.run();

@@ -2,11 +2,11 @@
 // starts, and the primitive values it captures. Each inspector call is a round trip, and reading functions
 // one by one cost the demo's cached first compile 61 of its 66 calls (five per function: an evaluate, the
 // function's internals, its scope list, one listing per scope, a release). Here the functions travel to the
-// inspector as one array, each costs its internals and its scope list, and a module's scope — the same
-// context for every function of that module — is listed once; a function that closes over nothing but its
-// module (two scopes) skips its scope list too. A function whose captures the tracer already read in this
-// process (the compiled function itself) costs nothing.
-import { knownFunctionInfo } from '../trace/closures.js';
+// inspector as one array, each costs its internals, and all their scope lists come back into the heap in one
+// fetch (a scope list is an array of scope objects holding the bindings, see closures.ts). A scope list with
+// a `with` scope is read listing by listing, a module's scope listed once. A function whose captures the
+// tracer already read in this process (the compiled function itself) costs nothing.
+import { heapBindings, knownFunctionInfo, materializedScopes } from '../trace/closures.js';
 import { post } from '../trace/inspector.js';
 import type { Result } from '../trace/inspector.js';
 
@@ -58,27 +58,75 @@ function scopeBindings(scopesId: string | undefined, scriptId: string, moduleSco
   return out;
 }
 
-function readFacts(fnId: string, moduleScopes: Map<string, Result[]>): FunctionFacts | undefined {
+interface Internals {
+  readonly location: { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
+  readonly scopeList: Result | undefined;
+}
+
+function internalsOf(fnId: string): Internals {
   const internals = (post('Runtime.getProperties', { objectId: fnId, ownProperties: true }).internalProperties as Result[] | undefined) ?? [];
-  const location = internals.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
-  const scopeList = internals.find((p) => p.name === '[[Scopes]]')?.value as Result | undefined;
+  return {
+    location: internals.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as Internals['location'],
+    scopeList: internals.find((p) => p.name === '[[Scopes]]')?.value as Result | undefined,
+  };
+}
+
+/** Captured primitives from the bindings of each scope, innermost first (an inner binding shadows an outer one). */
+function primitivesOf(scopes: readonly (readonly [string, unknown][])[]): Map<string, unknown> {
+  const primitives = new Map<string, unknown>();
+  const seen = new Set<string>();
+  for (const bindings of scopes) {
+    for (const [name, value] of bindings) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      if (value !== absent) primitives.set(name, value);
+    }
+  }
+  return primitives;
+}
+
+/** The slower way, listing by listing, for a scope list that is not all copies of bindings (a `with` scope). */
+function listedFacts({ location, scopeList }: Internals, moduleScopes: Map<string, Result[]>): FunctionFacts | undefined {
   if (!location) return undefined;
   // A function of an ES module always closes over its module's scope and the global one, last; a closure,
   // block, script or `with` scope would make three or more. So two scopes, in a module whose scope was listed
   // already, are exactly those two: the list itself is not read (one round trip less per such function).
   const known = moduleScopes.get(location.scriptId);
   const scopes = known && scopeList?.description === 'Scopes[2]' ? [known] : scopeBindings(scopeList?.objectId as string | undefined, location.scriptId, moduleScopes);
-  const primitives = new Map<string, unknown>();
-  const seen = new Set<string>();
-  for (const bindings of scopes) {
-    for (const b of bindings) {
-      if (seen.has(b.name)) continue;
-      seen.add(b.name);
-      const value = primitiveOf(b.value as Result | undefined);
-      if (value !== absent) primitives.set(b.name, value);
-    }
-  }
+  const primitives = primitivesOf(scopes.map((bindings) => bindings.map((b): [string, unknown] => [b.name as string, primitiveOf(b.value as Result | undefined)])));
   return { line: location.lineNumber, column: location.columnNumber, primitives };
+}
+
+/**
+ * Every function's `[[Scopes]]` list fetched into the heap in one round trip (the first list is `this`, the
+ * others arguments), each an array of `{ description, object }` (see materializedScopes).
+ */
+function fetchScopeLists(listIds: readonly string[], group: string): unknown[] {
+  if (listIds.length === 0) return [];
+  post('Runtime.callFunctionOn', {
+    objectId: listIds[0],
+    functionDeclaration: `function (...rest) { globalThis.${SLOT} = [this, ...rest]; }`,
+    arguments: listIds.slice(1).map((objectId) => ({ objectId })),
+    objectGroup: group,
+  });
+  const lists = (globalThis as Record<string, unknown>)[SLOT] as unknown[];
+  delete (globalThis as Record<string, unknown>)[SLOT];
+  return lists;
+}
+
+/** Facts for functions whose internals were read: their scope lists in one fetch, the rest listing by listing. */
+function readFacts(internals: readonly Internals[], group: string): (FunctionFacts | undefined)[] {
+  const listIds = internals.map((i) => (i.location ? (i.scopeList?.objectId as string | undefined) : undefined));
+  const fetched = fetchScopeLists(listIds.filter((id): id is string => id !== undefined), group);
+  const moduleScopes = new Map<string, Result[]>();
+  let next = 0;
+  return internals.map((i, k) => {
+    if (!i.location) return undefined;
+    const heap = listIds[k] === undefined ? [] : materializedScopes(fetched[next++]);
+    if (!heap) return listedFacts(i, moduleScopes);
+    const scopes = heap.filter((s) => s.description !== 'Global').map((s) => heapBindings(s.object).map(([name, v]): [string, unknown] => [name, isPrimitive(v) ? v : absent]));
+    return { line: i.location.lineNumber, column: i.location.columnNumber, primitives: primitivesOf(scopes) };
+  });
 }
 
 const SLOT = '__kilnPersistFunctions';
@@ -98,12 +146,15 @@ export function functionFacts(fns: Iterable<Function>): Map<Function, FunctionFa
   (globalThis as Record<string, unknown>)[SLOT] = unread;
   try {
     const arrayId = post('Runtime.evaluate', { expression: `globalThis.${SLOT}`, objectGroup: group }).result.objectId as string;
-    const moduleScopes = new Map<string, Result[]>();
+    const read: Function[] = [];
+    const internals: Internals[] = [];
     for (const item of listing(arrayId)) {
       const fnId = item.value?.objectId as string | undefined;
       if (!/^\d+$/.test(item.name) || !fnId) continue;
-      out.set(unread[Number(item.name)]!, readFacts(fnId, moduleScopes));
+      read.push(unread[Number(item.name)]!);
+      internals.push(internalsOf(fnId));
     }
+    readFacts(internals, group).forEach((facts, i) => out.set(read[i]!, facts));
   } finally {
     delete (globalThis as Record<string, unknown>)[SLOT];
     post('Runtime.releaseObjectGroup', { objectGroup: group });

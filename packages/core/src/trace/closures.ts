@@ -10,7 +10,7 @@ import type { Node as AstNode } from 'acorn';
 import { scriptAssignments } from './ast-util.js';
 import { builtAssignments } from './built-assignments.js';
 import type { Assigned } from './built-assignments.js';
-import { hasSession, post, scriptSource, scriptUrl } from './inspector.js';
+import { post, releaseObjectGroupSoon, scriptSource, scriptUrl } from './inspector.js';
 import type { Result } from './inspector.js';
 import { scriptTextFromFile } from './script-files.js';
 import { unassignedScanner } from './unassigned-scan.js';
@@ -84,10 +84,10 @@ function internal(fnId: string, name: string): Result | undefined {
 }
 
 /**
- * The values of a scope's bindings: primitives straight from the listing, objects read from the scope object
- * fetched into the heap once (one round trip per scope rather than one per captured object).
+ * The values of a scope's bindings, as the inspector lists them: primitives straight from the listing, objects
+ * read from the scope object fetched into the heap once (one round trip per scope rather than one per object).
  */
-function bindingValues(scopeId: string, group: string): [string, unknown][] {
+function listedBindingValues(scopeId: string, group: string): [string, unknown][] {
   const listed = post('Runtime.getProperties', { objectId: scopeId, ownProperties: true }).result as Result[];
   let scope: Record<string, unknown> | undefined;
   return listed.map((b) => {
@@ -103,6 +103,57 @@ function scopeObjects(fnId: string): { description: string; objectId: string }[]
   if (!scopes?.objectId) return [];
   const list = post('Runtime.getProperties', { objectId: scopes.objectId, ownProperties: true }).result as Result[];
   return list.filter((s) => s.value?.objectId).map((s) => ({ description: s.value.description as string, objectId: s.value.objectId as string }));
+}
+
+interface Scope {
+  readonly description: string;
+  readonly bindings: () => [string, unknown][];
+}
+
+/**
+ * Scope kinds V8 hands over as a fresh object holding exactly that scope's bindings, one data property each,
+ * in the order the inspector lists them. A `with` scope is the user's object itself (its listing differs from
+ * its own property names: symbols, accessors), and the global scope is never read.
+ */
+const MATERIALIZED_SCOPE = /^(?:Closure|Module|Block|Script|Local|Catch|Eval|Global)\b/;
+
+export interface HeapScope {
+  readonly description: string;
+  /** The scope's bindings as data properties (the global object itself for the global scope: never read it). */
+  readonly object: Record<string, unknown>;
+}
+
+/**
+ * The entries of a `[[Scopes]]` list fetched into the heap (an array of `{ description, object }`, innermost
+ * first), or undefined when one of them is not a copy of its bindings (a `with` scope): read such a list as
+ * the inspector lists it.
+ */
+export function materializedScopes(list: unknown): HeapScope[] | undefined {
+  const entries = list as ArrayLike<{ description?: unknown; object?: unknown } | null> | undefined;
+  if (!entries || typeof entries.length !== 'number') return undefined;
+  const out: HeapScope[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (!e || typeof e.description !== 'string' || !MATERIALIZED_SCOPE.test(e.description) || typeof e.object !== 'object' || e.object === null) return undefined;
+    out.push({ description: e.description, object: e.object as Record<string, unknown> });
+  }
+  return out;
+}
+
+/** A materialized scope's bindings, in the inspector's order. */
+export const heapBindings = (object: Record<string, unknown>): [string, unknown][] => Object.getOwnPropertyNames(object).map((name) => [name, object[name]]);
+
+/**
+ * A function's scopes, innermost first. The `[[Scopes]]` list is fetched into the heap in one round trip, so a
+ * function's captures cost its internals and this one call rather than a listing of the scope list and of each
+ * scope, and a fetch per scope that holds objects (the demo's first compile: 10 of 31 round trips).
+ */
+function scopesOf(fnId: string, group: string): Scope[] {
+  const scopes = internal(fnId, '[[Scopes]]');
+  if (!scopes?.objectId) return [];
+  const heap = materializedScopes(valueOf({ objectId: scopes.objectId }, group));
+  if (!heap) return scopeObjects(fnId).map((s) => ({ description: s.description, bindings: () => listedBindingValues(s.objectId, group) }));
+  return heap.map((s) => ({ description: s.description, bindings: () => heapBindings(s.object) }));
 }
 
 let wholeScriptParses = 0;
@@ -184,10 +235,10 @@ export function functionInfo(fn: Function): FunctionInfo | null {
     if (loc) {
       const bindings = new Map<string, { name: string; scopeIndex: number; value: unknown }>();
       const moduleScopes = new Set<number>();
-      scopeObjects(fnId).forEach((scope, scopeIndex) => {
+      scopesOf(fnId, group).forEach((scope, scopeIndex) => {
         if (scope.description === 'Global') return;
         if (scope.description === 'Module') moduleScopes.add(scopeIndex);
-        for (const [name, value] of bindingValues(scope.objectId, group)) {
+        for (const [name, value] of scope.bindings()) {
           // An inner scope's binding shadows an outer one of the same name.
           if (!bindings.has(name)) bindings.set(name, { name, scopeIndex, value });
         }
@@ -221,7 +272,7 @@ export function functionInfo(fn: Function): FunctionInfo | null {
       };
     }
   } finally {
-    if (hasSession()) post('Runtime.releaseObjectGroup', { objectGroup: group });
+    releaseObjectGroupSoon(group);
   }
   infoCache.set(fn, info);
   return info;
@@ -238,11 +289,8 @@ export const knownFunctionInfo = (fn: Function): FunctionInfo | null | undefined
 export function readBinding(fn: Function, scopeIndex: number, name: string): unknown {
   const group = 'kiln-binding';
   try {
-    const scope = scopeObjects(objectIdOf(fn, group))[scopeIndex];
-    if (!scope) return undefined;
-    const bindings = post('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true }).result as Result[];
-    const b = bindings.find((x) => x.name === name);
-    return b ? valueOf(b.value, group) : undefined;
+    const scope = scopesOf(objectIdOf(fn, group), group)[scopeIndex];
+    return scope?.bindings().find(([n]) => n === name)?.[1];
   } finally {
     post('Runtime.releaseObjectGroup', { objectGroup: group });
   }
