@@ -7,13 +7,19 @@ import inspector from 'node:inspector';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-// Counts the inspector calls the compile makes (Kiln reads closures through node:inspector): each is a round
-// trip, and `Debugger.enable` replays every loaded script.
+// Counts the inspector calls the compile makes (Kiln reads closures through node:inspector) and the wall time
+// they take: each is a round trip answered inline, and `Debugger.enable` replays every loaded script.
 const inspectorCalls = {};
+let inspectorMs = 0;
 const post = inspector.Session.prototype.post;
 inspector.Session.prototype.post = function (method, ...rest) {
   inspectorCalls[method] = (inspectorCalls[method] ?? 0) + 1;
-  return post.call(this, method, ...rest);
+  const t = performance.now();
+  try {
+    return post.call(this, method, ...rest);
+  } finally {
+    inspectorMs += performance.now() - t;
+  }
 };
 
 const [mode, cacheDir] = process.argv.slice(2);
@@ -86,5 +92,6 @@ if (mode === 'explain') {
 }
 out.mathjs = shapes.mathjsStats();
 out.inspector = inspectorCalls;
+out.inspectorMs = inspectorMs;
 if (plugin) out.cache = { ...plugin.stats };
 console.log(JSON.stringify(out));
