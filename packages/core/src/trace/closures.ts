@@ -4,6 +4,7 @@
 // function takes its entry with it) and per script. The Debugger domain, needed for a script's URL and
 // source, is held and released by inspector.ts so that its cost does not grow with the scripts loaded.
 import { findSourceMap } from 'node:module';
+import type { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'acorn';
 import type { Node as AstNode } from 'acorn';
@@ -296,9 +297,14 @@ export function readBinding(fn: Function, scopeIndex: number, name: string): unk
   }
 }
 
-/** Maps a generated position (0-based) back to the user's file and 1-based line through the source map. */
-export function originalLocation(url: string, line: number, column: number): { file: string; line: number; column: number; path: string } {
-  const map = url ? findSourceMap(url) : undefined;
+/** The source map Node holds for a script's URL (a script's map is registered when it loads, so it never changes). */
+export const sourceMapOf = (url: string): SourceMap | undefined => (url ? findSourceMap(url) : undefined);
+
+/**
+ * Maps a generated position (0-based) back to the user's file and 1-based line through the source map; `map`
+ * is the script's (sourceMapOf), looked up here when not given.
+ */
+export function originalLocation(url: string, line: number, column: number, map = sourceMapOf(url)): { file: string; line: number; column: number; path: string } {
   const entry = map?.findEntry(line, column) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
   const source = entry?.originalSource ?? url;
   const file = source.startsWith('file:') ? fileURLToPath(source) : source;

@@ -2,7 +2,7 @@
 // locator that maps AST offsets back to the user's file and line through the script's source map.
 import { parse } from 'acorn';
 import type { SourceLocation } from '@kiln/graph';
-import { functionInfo, originalLocation } from './closures.js';
+import { functionInfo, originalLocation, sourceMapOf } from './closures.js';
 import type { FunctionInfo } from './closures.js';
 import type { AnyNode } from './values.js';
 
@@ -70,6 +70,8 @@ function parseFunctionText(text: string): AnyNode | null {
 
 export function makeLocator(text: string, info: FunctionInfo): Locator {
   const memo = new Map<number, SourceLocation>();
+  // One source-map lookup per function, not per node: the function's script, and so its map, never changes.
+  let map: ReturnType<typeof sourceMapOf> | null = null;
   return (offset) => {
     let loc = memo.get(offset);
     if (!loc) {
@@ -77,7 +79,8 @@ export function makeLocator(text: string, info: FunctionInfo): Locator {
       const newlines = before.split('\n').length - 1;
       const line = info.line + newlines;
       const column = newlines === 0 ? info.column + offset : offset - before.lastIndexOf('\n') - 1;
-      loc = originalLocation(info.url, line, column);
+      if (map === null) map = sourceMapOf(info.url);
+      loc = originalLocation(info.url, line, column, map);
       memo.set(offset, loc);
     }
     return loc;
