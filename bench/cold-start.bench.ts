@@ -57,6 +57,8 @@ function measure(cacheDir: string | undefined) {
     explain.push(runChild('explain', cacheDir));
   }
   if (cacheDir && compile.some((r) => !r.cache || r.cache.hits === 0)) throw new Error('cold-start: a cached run did not hit the cache');
+  // A hit whose entry is then refused (a captured value changed) traces again: that is not the cached row.
+  if (cacheDir && explain.some((r) => r.phasesMs?.trace !== undefined)) throw new Error('cold-start: a cached run traced its frame again (the kept entry was refused; KILN_LOGS=cache says why)');
   return {
     firstWall: median(compile.map((r) => r.firstCallWallMs!)),
     firstCpu: median(compile.map((r) => r.firstCallCpuMs!)),

@@ -9,8 +9,10 @@ import { pathToFileURL } from 'node:url';
 
 // Counts the inspector calls the compile makes (Kiln reads closures through node:inspector) and the wall time
 // they take: each is a round trip answered inline, and `Debugger.enable` replays every loaded script.
+// (An object, not a `let` number: the compiled `forward` closes over this module's scope, and the persistent
+// cache compares every primitive binding of it, which would differ between processes.)
 const inspectorCalls = {};
-let inspectorMs = 0;
+const inspectorTime = { ms: 0 };
 const post = inspector.Session.prototype.post;
 inspector.Session.prototype.post = function (method, ...rest) {
   inspectorCalls[method] = (inspectorCalls[method] ?? 0) + 1;
@@ -18,7 +20,7 @@ inspector.Session.prototype.post = function (method, ...rest) {
   try {
     return post.call(this, method, ...rest);
   } finally {
-    inspectorMs += performance.now() - t;
+    inspectorTime.ms += performance.now() - t;
   }
 };
 
@@ -92,6 +94,6 @@ if (mode === 'explain') {
 }
 out.mathjs = shapes.mathjsStats();
 out.inspector = inspectorCalls;
-out.inspectorMs = inspectorMs;
+out.inspectorMs = inspectorTime.ms;
 if (plugin) out.cache = { ...plugin.stats };
 console.log(JSON.stringify(out));
