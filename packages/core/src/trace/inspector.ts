@@ -79,7 +79,11 @@ export function releaseObjectGroupSoon(group: string): void {
   groupsToRelease.add(group);
   queueMicrotask(() => {
     groupsToRelease.delete(group);
-    post('Runtime.releaseObjectGroup', { objectGroup: group });
+    try {
+      post('Runtime.releaseObjectGroup', { objectGroup: group });
+    } catch {
+      /* the session is gone, and its remote objects with it: an error here would be uncaught (a microtask) */
+    }
   });
 }
 
