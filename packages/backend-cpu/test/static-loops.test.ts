@@ -23,10 +23,14 @@ Emitted('softmax rows of 64: one loop per pass, against three for a symbolic row
   // rows, then per pass (max, sum of exp, store): whole groups, the vector remainder, the scalar tail; the
   // float32 sum also runs its groups in blocks (one more loop)
   assert.is(loopsIn(symbolic), 1 + 3 + (1 + 3) + 3, symbolic);
+  // a row of at most one block (4096 elements) sums its groups without the loop over blocks
   const static64 = softmaxWat(4, 64);
-  assert.is(loopsIn(static64), 1 + 1 + (1 + 1) + 1, static64);
+  assert.is(loopsIn(static64), 1 + 1 + 1 + 1, static64);
   // 67 = 64 in whole groups (of 8 and 16) + 3 in the scalar tail: no four-element remainder
-  assert.is(loopsIn(softmaxWat(4, 67)), 1 + 2 + (1 + 2) + 2);
+  assert.is(loopsIn(softmaxWat(4, 67)), 1 + 2 + 2 + 2);
+  // 8200 elements are more than one block: the sum's loop over blocks stays (and its groups of 16 leave 8
+  // for the vector step; the max and the store, in groups of 8, leave nothing)
+  assert.is(loopsIn(softmaxWat(2, 8200)), 1 + 1 + (1 + 1 + 1) + 1);
   // 3: only the scalar tails
   assert.is(loopsIn(softmaxWat(4, 3)), 1 + 1 + 1 + 1);
   assert.ok(static64.length < symbolic.length);
@@ -48,8 +52,9 @@ function assertMatchesEager(fn: Fn, x: k.Tensor, what: string): void {
 
 k.manualSeed(7);
 // 1–3: the tail alone; 4, 12: vector steps without a whole group; 8, 16, 64: whole groups only; 17, 67,
-// 70, 100: groups with a remainder and/or a tail
-const WIDTHS = [1, 2, 3, 4, 5, 8, 12, 16, 17, 20, 64, 67, 70, 100];
+// 70, 100: groups with a remainder and/or a tail; 4096: one whole block of a float32 sum, 4100 and 8200
+// more than one
+const WIDTHS = [1, 2, 3, 4, 5, 8, 12, 16, 17, 20, 64, 67, 70, 100, 4096, 4100, 8200];
 const CASES: [string, Fn][] = [
   ['softmax (max, sum of exp, stores)', (x) => x.softmax(-1)],
   ['row sum (unrolled fold)', (x) => x.sum(-1)],

@@ -171,6 +171,10 @@ export function emitGroupedVectorLoop(
   const known = staticEnds(size, groupElements);
   if (known && known.group === 0) {
     // no whole group, so no block either (a block's flush never runs)
+  } else if (block && known && known.group <= block.elements) {
+    // one block: the groups, then its flush, without the loop over blocks
+    groups(() => f.i32(0), groupEnd);
+    block.flush();
   } else if (block) {
     const start = f.local('i32');
     const blockEnd = f.local('i32');
