@@ -38,7 +38,7 @@ Emitted('softmax rows of 64: one loop per pass, against three for a symbolic row
 
 const Results = suite('static sizes: results equal eager for every mix of groups, remainder and tail');
 
-function assertMatchesEager(fn: Fn, x: k.Tensor, what: string): void {
+function assertMatchesEager(fn: Fn, x: k.Tensor, what: string, slack = 0): void {
   const compiled = compileGraphForCpu(traceOps(fn, [x]).coreGraph);
   const got = (compiled.run([x]) as k.Tensor[])[0]!;
   const want = fn(x);
@@ -46,7 +46,7 @@ function assertMatchesEager(fn: Fn, x: k.Tensor, what: string): void {
   const a = got.toTypedArray();
   const b = want.toTypedArray();
   for (let i = 0; i < b.length; i++) {
-    assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-5 * Math.max(1, Math.abs(b[i]!)), `${what}: element ${i}: ${a[i]} vs ${b[i]}`);
+    assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-5 * Math.max(1, Math.abs(b[i]!)) + slack, `${what}: element ${i}: ${a[i]} vs ${b[i]}`);
   }
 }
 
@@ -55,9 +55,11 @@ k.manualSeed(7);
 // 70, 100: groups with a remainder and/or a tail; 4096: one whole block of a float32 sum, 4100 and 8200
 // more than one
 const WIDTHS = [1, 2, 3, 4, 5, 8, 12, 16, 17, 20, 64, 67, 70, 100, 4096, 4100, 8200];
-const CASES: [string, Fn][] = [
+// A float32 row sum of n normal terms differs from eager's float64 sum by up to about n·1e-6 where the terms
+// cancel; an element a loop left out (or ran twice) would be off by about 1.
+const CASES: [string, Fn, ((width: number) => number)?][] = [
   ['softmax (max, sum of exp, stores)', (x) => x.softmax(-1)],
-  ['row sum (unrolled fold)', (x) => x.sum(-1)],
+  ['row sum (unrolled fold)', (x) => x.sum(-1), (width) => 1e-6 * width],
   ['layer-norm-like mean and variance', (x) => { const d = x.sub(x.mean(-1, true)); return d.mul(d).mean(-1); }],
   ['argmax (scalar loop only)', (x) => x.argmax(-1)],
   ['column sum (vectorised across the outer axis)', (x) => x.sum(0)],
@@ -65,9 +67,9 @@ const CASES: [string, Fn][] = [
   ['pointwise over a transposed view', (x) => x.transpose(0, 1).mul(3)],
 ];
 
-for (const [name, fn] of CASES) {
+for (const [name, fn, slack] of CASES) {
   Results(name, () => {
-    for (const width of WIDTHS) assertMatchesEager(fn, k.randn([3, width]), `${name}, [3, ${width}]`);
+    for (const width of WIDTHS) assertMatchesEager(fn, k.randn([3, width]), `${name}, [3, ${width}]`, slack?.(width));
   });
 }
 
