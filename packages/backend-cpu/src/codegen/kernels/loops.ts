@@ -124,17 +124,6 @@ export function emitUnrolledVectorLoop(
   emitGroupedVectorLoop(f, size, params, j, 2, pair, bodies[0], scalarBody, block);
 }
 
-/**
- * Where the whole-group and whole-vector steps of a loop over `size` elements end, when the size is known as
- * the kernel is generated (a static shape); undefined for a symbolic size. A loop that these ends show can
- * never run is not emitted at all: the kernel computes the same, and there is less code to generate, for V8
- * to compile, and to tier up (a 64-wide row of a static shape has no vector remainder and no scalar tail).
- */
-export function staticEnds(size: SizeExpr, groupElements: number): { size: number; group: number; vector: number } | undefined {
-  if (typeof size !== 'number') return undefined;
-  return { size, group: size - (size % groupElements), vector: size - (size % 4) };
-}
-
 /** Blocks of `elements`, each followed by `flush` (a float32 sum moves its block sums into a total). */
 export interface LoopBlock {
   readonly elements: number;
@@ -168,14 +157,7 @@ export function emitGroupedVectorLoop(
   f.get(end).i32(-groupElements).op('i32_and').set(groupEnd);
   f.get(end).i32(-4).op('i32_and').set(vecEnd);
   const groups = (from: () => void, to: Local<'i32'>) => f.forRange(j, from, to, groupElements, groupBody);
-  const known = staticEnds(size, groupElements);
-  if (known && known.group === 0) {
-    // no whole group, so no block either (a block's flush never runs)
-  } else if (block && known && known.group <= block.elements) {
-    // one block: the groups, then its flush, without the loop over blocks
-    groups(() => f.i32(0), groupEnd);
-    block.flush();
-  } else if (block) {
+  if (block) {
     const start = f.local('i32');
     const blockEnd = f.local('i32');
     f.forRange(start, () => f.i32(0), groupEnd, block.elements, () => {
@@ -187,8 +169,8 @@ export function emitGroupedVectorLoop(
   } else {
     groups(() => f.i32(0), groupEnd);
   }
-  if (!known || known.vector > known.group) f.forRange(j, () => f.get(groupEnd), vecEnd, 4, vectorBody);
-  if (!known || known.size > known.vector) f.forRange(j, () => f.get(vecEnd), end, 1, scalarBody);
+  f.forRange(j, () => f.get(groupEnd), vecEnd, 4, vectorBody);
+  f.forRange(j, () => f.get(vecEnd), end, 1, scalarBody);
 }
 
 /**
@@ -218,11 +200,10 @@ export function emitVectorLoop(
   const vecEnd = f.local('i32');
   emitSize(f, size, params);
   f.set(end);
-  const known = staticEnds(size, 4);
   if (vectorBody) {
     f.get(end).i32(-4).op('i32_and').set(vecEnd);
-    if (!known || known.vector > 0) f.forRange(j, () => f.i32(0), vecEnd, 4, vectorBody);
-    if (!known || known.size > known.vector) f.forRange(j, () => f.get(vecEnd), end, 1, scalarBody);
+    f.forRange(j, () => f.i32(0), vecEnd, 4, vectorBody);
+    f.forRange(j, () => f.get(vecEnd), end, 1, scalarBody);
   } else {
     f.forRange(j, () => f.i32(0), end, 1, scalarBody);
   }

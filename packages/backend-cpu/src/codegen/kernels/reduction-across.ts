@@ -7,7 +7,7 @@ import type { Local } from '../wasm/function.js';
 import { RowAddressing, type KernelFrame } from './addressing.js';
 import { CpuCodegenError } from './errors.js';
 import { invariantAlong, type ExprEmitter, type LaneMode } from './expr.js';
-import { collectAccesses, emitNest, staticEnds } from './loops.js';
+import { collectAccesses, emitNest } from './loops.js';
 import { emitSize } from './sizes.js';
 import { COMBINE, emitFoldStep } from './reduction-ops.js';
 import { emitFlagIfInfinite } from '../imprecise.js';
@@ -108,9 +108,8 @@ export function emitReductionAcrossOuter(
     emitSize(f, k.outer[lastOuter]!, params);
     f.tee(end).i32(-4 * GROUPS).op('i32_and').set(wideEnd);
     f.get(end).i32(-4).op('i32_and').set(vecEnd);
-    const known = staticEnds(k.outer[lastOuter]!, 4 * GROUPS);
-    if (!known || known.group > 0) f.forRange(j, () => f.i32(0), wideEnd, 4 * GROUPS, point('vector', GROUPS));
-    if (!known || known.vector > known.group) f.forRange(j, () => f.get(wideEnd), vecEnd, 4, point('vector', 1));
-    if (!known || known.size > known.vector) f.forRange(j, () => f.get(vecEnd), end, 1, point('scalar', 1));
+    f.forRange(j, () => f.i32(0), wideEnd, 4 * GROUPS, point('vector', GROUPS));
+    f.forRange(j, () => f.get(wideEnd), vecEnd, 4, point('vector', 1));
+    f.forRange(j, () => f.get(vecEnd), end, 1, point('scalar', 1));
   });
 }
