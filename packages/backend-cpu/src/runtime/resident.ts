@@ -102,7 +102,6 @@ export const WARM_HEAP_MIN_BYTES = 2 ** 20;
  */
 const GLIBC_MMAP_THRESHOLD_MAX = 32 * 2 ** 20;
 let heapWarmed = false;
-let warmingBlock: ArrayBuffer | undefined;
 
 /**
  * Called with the size of each program output before it is handed out. At the first large one (once per
@@ -114,13 +113,16 @@ let warmingBlock: ArrayBuffer | undefined;
  * memory), the GC frees several calls' worth together, glibc trims them, and every fresh array faults its
  * 1024 pages in again: 12–20 µs each on the VM the bench runs on, 12–40 ms per call against a 0.6 ms kernel
  * (backend-cpu README, "What a read costs"). The block is never touched, so it costs a map and an unmap;
- * the price is up to 64 MiB of freed heap kept mapped. Other allocators (musl, macOS) ignore it.
+ * the price is up to 64 MiB of freed heap kept mapped. Other allocators (musl, macOS) are not affected.
  */
 export function warmHeapFor(bytes: number): void {
   if (heapWarmed || bytes < WARM_HEAP_MIN_BYTES || !options.warmHeap) return;
   heapWarmed = true;
-  warmingBlock = new ArrayBuffer(GLIBC_MMAP_THRESHOLD_MAX - 8192); // freed, to glibc, at the next GC
-  warmingBlock = undefined;
+  try {
+    void new ArrayBuffer(GLIBC_MMAP_THRESHOLD_MAX - 8192); // dropped at once: freed, to glibc, at the next GC
+  } catch {
+    // no room for it (RangeError): a hint only, and the call goes on without it
+  }
 }
 
 /** One arena block that backs resident tensors. Its pointer is only read while a storage holds this. */
