@@ -96,10 +96,7 @@ export function configureResident(changes: Partial<ResidentOptions> = {}): Reado
 
 /** Outputs from this size on make the arrays whose page faults `warmHeapFor` avoids (1 MiB: 256 Ki floats). */
 export const WARM_HEAP_MIN_BYTES = 2 ** 20;
-/**
- * glibc's largest adaptive mmap threshold (DEFAULT_MMAP_THRESHOLD_MAX, 32 MiB on 64-bit), less two pages so
- * that the mapped block, header and page rounding included, stays within it.
- */
+/** glibc's largest adaptive mmap threshold (DEFAULT_MMAP_THRESHOLD_MAX, 32 MiB on 64-bit). */
 const GLIBC_MMAP_THRESHOLD_MAX = 32 * 2 ** 20;
 let heapWarmed = false;
 
@@ -119,7 +116,9 @@ export function warmHeapFor(bytes: number): void {
   if (heapWarmed || bytes < WARM_HEAP_MIN_BYTES || !options.warmHeap) return;
   heapWarmed = true;
   try {
-    void new ArrayBuffer(GLIBC_MMAP_THRESHOLD_MAX - 8192); // dropped at once: freed, to glibc, at the next GC
+    // Two pages under the maximum, so the mapped block (header and page rounding included) stays within it.
+    // Dropped at once: the next GC frees it, to glibc.
+    void new ArrayBuffer(GLIBC_MMAP_THRESHOLD_MAX - 8192);
   } catch {
     // no room for it (RangeError): a hint only, and the call goes on without it
   }
