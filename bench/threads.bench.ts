@@ -8,12 +8,16 @@
 // call apart, about what separates the large kernels of a model); ratio = one-thread time / n-thread time
 // (> 1: threads are faster). The CPU columns say what the split costs in CPU: process CPU (every thread) per
 // pair of calls against their wall time, and how often an offer found the worker asleep (each such wake-up
-// costs the caller ≈ 12–27 µs in Atomics.notify here, and the worker starts 30–45 µs later).
+// costs the caller ≈ 12–27 µs in Atomics.notify here, and the worker starts 30–45 µs later). "others" is
+// the CPU other processes took meanwhile, in cores (bench/other-load.ts): on 2 cores, 1.0 there leaves the
+// second thread no core of its own. KILN_BENCH_QUIET=<seconds> waits up to that long for a quiet second
+// before each row (a shared machine's quiet moments are short; the column says what each row got).
 // Run: node scripts/bench.mjs threads
 import { type Kernel, type MatmulKernel, type PointwiseKernel, loop } from '@kiln/lower';
-import { Arena, compileKernels, threadCount } from '@kiln/backend-cpu';
+import { Arena, compileKernels, threadCount, type SplitTraceSummary } from '@kiln/backend-cpu';
 import { machineLine } from './machine.js';
 import { CPU_CLOCK, interleavedStats } from './peer-timing.js';
+import { awaitQuietSecond, formatLoad, otherLoadMeter } from './other-load.js';
 
 const { acc, add, contiguous, div, load, mul, sub, unary } = loop;
 const f32 = 'float32' as const;
@@ -59,6 +63,15 @@ function resident(kernel: Kernel, inputs: Record<string, Float32Array>, outNumel
   return { run: () => call(ptrs), read: () => (call(ptrs), out().slice()), out };
 }
 
+/** A trace's medians in a line: the hand-off, who ran how much at what speed, and the join. */
+function describeTrace(t: SplitTraceSummary): string {
+  const slower = 100 * (t.workerNsPerUnit / t.callerNsPerUnit - 1);
+  return `${t.taken} of ${t.calls} calls taken up by the worker (${t.wokeWorker} woke it); offer ${t.offer.toFixed(1)} µs after the call's start, ` +
+    `the caller in Atomics.notify ${t.notify.toFixed(1)} µs, the worker's first chunk ${t.workerStart.toFixed(1)} µs after the offer; chunks caller ${t.callerChunks} / worker ${t.workerChunks}, ` +
+    `${t.callerNsPerUnit.toFixed(1)} / ${t.workerNsPerUnit.toFixed(1)} ns per unit of the split axis (worker ${slower >= 0 ? `${slower.toFixed(0)} % slower` : `${(-slower).toFixed(0)} % faster`}); ` +
+    `caller's wait at the join ${t.joinWait.toFixed(1)} µs; call ${(t.call / 1000).toFixed(3)} ms`;
+}
+
 async function main() {
   const threads = threadCount();
   const one = new Arena(1 << 20);
@@ -86,31 +99,44 @@ async function main() {
   console.log(`default threads here: ${threads} (KILN_THREADS / configureThreads change it); workers ready: ${pool?.ready ?? 0}`);
   console.log('median ms [p25–p75]; each n-thread column timed in interleaved rounds with one thread (the 1-thread column: the default\'s rounds); ratio = 1-thread time / n-thread time, > 1: threads faster\n');
   const fmt = (s: { median: number; p25: number; p75: number }) => `${s.median.toFixed(2)} [${s.p25.toFixed(2)}–${s.p75.toFixed(2)}]`;
-  const rows = [['workload', '1 thread', `${threads} threads (default)`, 'ratio', `${threads} threads, always split`, 'ratio', 'always split: CPU / wall, wakes', '1 thread + read', `${threads} threads + read`, 'ratio + read', 'same bits']];
+  const rows = [['workload', '1 thread', `${threads} threads (default)`, 'ratio', `${threads} threads, always split`, 'ratio', 'always split: CPU / wall, wakes', '1 thread + read', `${threads} threads + read`, 'ratio + read', 'same bits', 'others (cores): default, always split']];
+  const breakdowns: string[] = [];
   const cpu = () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   };
   for (const { w, one: a, many: b, forced: c } of pairs) {
+    const waited = await awaitQuietSecond();
+    if (waited) console.log(`${w.name}: ${waited.quiet ? 'a quiet second' : 'no quiet second'} after ${waited.waitedS.toFixed(0)} s`);
+    const meterDefault = otherLoadMeter();
     const [t1, tn] = interleavedStats([a.run, b.run], 7, 4000);
+    const loadDefault = meterDefault();
+    const meterForced = otherLoadMeter();
     const fp = forced.threads, wakes0 = fp?.workerWakes ?? 0, calls0 = fp?.stats.splitCalls ?? 0;
     const [t1f, tf] = interleavedStats([a.run, c.run], 7, 4000);
+    const loadForced = meterForced();
     const wakes = fp ? `${(100 * (fp.workerWakes - wakes0) / Math.max(1, fp.stats.splitCalls - calls0)).toFixed(0)} % of offers woke the worker` : '–';
     // what a pair of calls (one thread, then always split) costs in process CPU against wall time
     const pairsTimed = Math.max(3, Math.min(50, Math.round(300 / (t1!.median + tf!.median))));
     const c0 = cpu(), w0 = performance.now();
     for (let i = 0; i < pairsTimed; i++) (a.run(), c.run());
     const cpuShare = `${((cpu() - c0) / pairsTimed).toFixed(2)} / ${((performance.now() - w0) / pairsTimed).toFixed(2)} ms, ${wakes}`;
+    // the same pairs again, traced: where an always-split call's time goes (runtime/split-trace.ts)
+    fp?.startTrace();
+    for (let i = 0; i < pairsTimed; i++) (a.run(), c.run());
+    const traced = fp?.stopTrace();
+    if (traced) breakdowns.push(`${w.name}: ${describeTrace(traced)}`);
     const [r1, rn] = interleavedStats([a.read, b.read], 7, 6000);
     a.run();
     b.run();
     c.run();
     const same = a.out().every((v, i) => Object.is(v, b.out()[i]) && Object.is(v, c.out()[i]));
     const gf = (ms: number) => (w.flops ? ` (${(w.flops / ms / 1e6).toFixed(1)} GFLOP/s)` : '');
-    rows.push([w.name, fmt(t1!) + gf(t1!.median), fmt(tn!) + gf(tn!.median), `${(t1!.median / tn!.median).toFixed(2)}×`, fmt(tf!) + gf(tf!.median), `${(t1f!.median / tf!.median).toFixed(2)}×`, cpuShare, fmt(r1!), fmt(rn!), `${(r1!.median / rn!.median).toFixed(2)}×`, same ? 'yes' : 'NO']);
+    rows.push([w.name, fmt(t1!) + gf(t1!.median), fmt(tn!) + gf(tn!.median), `${(t1!.median / tn!.median).toFixed(2)}×`, fmt(tf!) + gf(tf!.median), `${(t1f!.median / tf!.median).toFixed(2)}×`, cpuShare, fmt(r1!), fmt(rn!), `${(r1!.median / rn!.median).toFixed(2)}×`, same ? 'yes' : 'NO', `${formatLoad(loadDefault)}, ${formatLoad(loadForced)}`]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log('| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |');
+  if (breakdowns.length) console.log(`\nwhere an always-split call's time goes (the CPU column's pairs again, traced; medians per call a worker took part in):\n${breakdowns.map((b) => `- ${b}`).join('\n')}`);
   const st = forced.threads?.stats;
   console.log(`\nalways split: split calls: ${st?.splitCalls ?? 0}; offers to workers: ${st?.offered ?? 0}, taken up: ${st?.taken ?? 0} (the rest withdrawn: the caller had run every chunk first); chunks run by workers: ${st?.chunksByWorkers ?? 0}`);
 }

@@ -18,6 +18,7 @@ export { printWat, type WatOptions } from './codegen/wasm/print.js';
 /** The old name of printWat, kept for callers written before it printed WAT. */
 export { printWat as disassemble } from './codegen/wasm/print.js';
 export { ThreadPool, SPIN_MICROS, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, JOIN_SPIN_MICROS } from './runtime/threads.js';
+export type { SplitTraceSummary } from './runtime/split-trace.js';
 export { THREADING_MIN_MACS, THREADING_MIN_ELEMENTS } from './runtime/dispatch.js';
 export { ALTERNATE_FIRST, SplitChoice, PROBE_EVERY } from './runtime/split-choice.js';
 export { configureThreads, threadCount, MAX_DEFAULT_THREADS, type ThreadOptions } from './runtime/process-arena.js';

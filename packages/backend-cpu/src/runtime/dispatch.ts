@@ -7,6 +7,7 @@ import { evalSize } from '@kiln/lower';
 import type { KernelSignature } from '../codegen/kernels/frame.js';
 import type { Arena } from './arena.js';
 import { SplitChoice } from './split-choice.js';
+import { chunkBounds } from './chunk-ranges.js';
 
 type Fn = (...args: number[]) => void;
 
@@ -19,10 +20,6 @@ export const THREADING_MIN_MACS = 1 << 22;
 export const THREADING_MIN_ELEMENTS = 1 << 18;
 
 const MIN_WORK = { macs: THREADING_MIN_MACS, elements: THREADING_MIN_ELEMENTS } as const;
-/** Chunks per thread of a split call: the threads that the OS runs first take the chunks of those it does not. */
-const CHUNKS_PER_THREAD = 4;
-/** Chunks per split call at most: the size of the thread pool's chunk table (threads.ts). */
-export const MAX_CHUNKS = 64;
 
 export interface Exports {
   fn: (name: string) => Fn;
@@ -110,19 +107,6 @@ export function makeCall(signature: KernelSignature, exportName: string, exports
     if (epilogue) runEpilogue(pointers, params);
     return threads;
   };
-}
-
-/**
- * Chunks of whole `align`-wide blocks, several per thread (see threads.ts: a busy machine), fewer for a
- * matmul, where each chunk packs its own copy of A: their bounds, first and last included.
- */
-function chunkBounds(split: NonNullable<KernelSignature['split']>, extent: number, threads: number): number[] {
-  const blocks = extent / split.align;
-  const count = Math.min(Math.floor(blocks), threads * (split.chunksPerThread ?? (split.unit === 'macs' ? 2 : CHUNKS_PER_THREAD)), MAX_CHUNKS);
-  const bounds: number[] = [];
-  for (let c = 0; c < count; c++) bounds.push(Math.floor((blocks * c) / count) * split.align);
-  bounds.push(extent);
-  return bounds;
 }
 
 function constantOr(e: SizeExpr): (params: Readonly<Record<string, number>>) => number {

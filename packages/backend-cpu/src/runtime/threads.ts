@@ -31,120 +31,22 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { KilnError } from '@kiln/tensor';
 import type { WasmMemory } from './wasm-api.js';
 import { installThreadPool } from './arena.js';
-import { MAX_CHUNKS } from './dispatch.js';
-import { assignRanges, BOUNDS_AT, TABLE_SLOTS, takeChunk } from './chunk-ranges.js';
+import { assignRanges, BOUNDS_AT, MAX_CHUNKS, TABLE_SLOTS, takeChunk } from './chunk-ranges.js';
+import {
+  BUDGET, CONTROL_SLOTS, FAILED, FAILED_CHUNK, IDLE, LAST_CALL, MAX_ARGS, MAX_WORKER_SPIN_MICROS, OFFERED, POSTED, RANGE, READY, RUNNING, SLEEPS, SPIN, WOKEN, WORKER_SOURCE,
+} from './thread-worker.js';
+import { CALLER_REGION, newTraceBuffer, regionOf, regionsOf, summarizeSplitTrace, TRACE, traceMark, type SplitTraceSummary } from './split-trace.js';
 
-const IDLE = 0, OFFERED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
-const MAX_ARGS = 52;
-/**
- * Control-block slots (CONTROL_SLOTS Int32s, 4–55 the arguments): the worker's chunk range, the base spin in µs (set
- * by the caller), the worker's count of sleeps in Atomics.wait, its count of offers that found it asleep,
- * the chunk a worker failed on (run again by the caller), the worker's current spin bound in µs, its
- * readiness, and how long the caller's last split call took in µs.
- */
-const RANGE = 56, SPIN = 57, SLEEPS = 58, WOKEN = 59, FAILED_CHUNK = 60, BUDGET = 61, READY = 62, LAST_CALL = 64;
-const CONTROL_SLOTS = 65;
 /** Which pool of this process split the latest call (its id), shared with every worker. */
 const ACTIVE_POOL = new Int32Array(new SharedArrayBuffer(4));
 let poolIds = 0;
+export { MAX_WORKER_SPIN_MICROS };
 /** How long a thread spins on the shared state before it sleeps in Atomics.wait, at least (see above). */
 export const SPIN_MICROS = 5;
 /** The most a pool's `spinMicros` may be set to. */
 export const MAX_SPIN_MICROS = 50;
-/** The longest a worker spins after a call, whatever the gaps between calls (pthreadpool spins about as long). */
-export const MAX_WORKER_SPIN_MICROS = 2000;
-/** A worker spins at most this many times as long as the last split call took. */
-const SPIN_PER_WORK = 4;
-/** A spin that saw the clock jump this far between two looks was preempted by the OS: the worker sleeps. */
-const PREEMPTED_MICROS = 100;
-/**
- * Offers after a preempted spin during which a worker spins only `spinMicros`: on a busy machine a spin is
- * preempted again soon, and each long spin there costs the other threads a slice (and the worker its place
- * in the OS's queue: a thread that burnt CPU is run later when it has work).
- */
-const BACK_OFF_OFFERS = 32;
 /** How long the caller spins on a worker still running a chunk before it sleeps in Atomics.wait. */
 export const JOIN_SPIN_MICROS = 60;
-
-// Plain CommonJS, run with `eval: true`: a worker needs nothing but the memory, its control block, the
-// pool's chunk table and the port modules arrive on (`{ id, module, names }`, or `{ forget: id }` once the
-// module's kernels were collected).
-const WORKER_SOURCE = `
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { memory, control, chunks, port, active, pool } = workerData;
-const ctrl = new Int32Array(control);
-const table = new Int32Array(chunks);
-const activePool = new Int32Array(active);
-const modules = new Map();
-const takeChunk = ${String(takeChunk)};
-const take = (m) => {
-  if (m.forget !== undefined) return void modules.delete(m.forget);
-  const instance = new WebAssembly.Instance(m.module, { env: { memory } });
-  modules.set(m.id, m.names.map((n) => instance.exports[n]));
-};
-// The state once an offer came, or the last state seen once performance.now() passed until, another pool
-// split a call, or the OS took the core away mid-spin (${PREEMPTED_MICROS} µs or more between two looks at the
-// clock: the machine is busy, and a spin there takes a core from threads that have work).
-let preempted = false;
-let backOff = 0; // offers left before this worker spins longer than spinMicros again
-const spinForOffer = (until) => {
-  let s = Atomics.load(ctrl, 0);
-  for (let i = 1, last = performance.now(); s !== ${OFFERED}; i++) {
-    if ((i & 15) === 0) {
-      const now = performance.now();
-      if (now - last > ${PREEMPTED_MICROS / 1000}) preempted = true;
-      if (preempted || now >= until || Atomics.load(activePool, 0) !== pool) break;
-      last = now;
-    }
-    s = Atomics.load(ctrl, 0);
-  }
-  return s;
-};
-Atomics.store(ctrl, ${READY}, 1);
-for (;;) {
-  const since = performance.now();
-  const budget = ctrl[${BUDGET}];
-  const until = since + budget / 1000;
-  let slept = false;
-  preempted = false;
-  for (let s; (s = spinForOffer(until)) !== ${OFFERED}; ) {
-    // Sleep on the state seen (idle, or a result the caller has not taken back yet): an offer changes it and
-    // notifies, so no offer is missed and no state keeps this thread polling.
-    ctrl[${SLEEPS}]++;
-    slept = true;
-    Atomics.wait(ctrl, 0, s);
-  }
-  if (slept) ctrl[${WOKEN}]++;
-  // the next spin: twice as long as this gap, within the bounds (none when spinMicros is 0, only spinMicros
-  // for the next BACK_OFF_OFFERS offers after a spin the OS preempted)
-  const base = ctrl[${SPIN}], gap = (performance.now() - since) * 1000;
-  const bound = Math.min(${MAX_WORKER_SPIN_MICROS}, ${SPIN_PER_WORK} * ctrl[${LAST_CALL}]);
-  backOff = preempted ? ${BACK_OFF_OFFERS} : Math.max(0, backOff - 1);
-  ctrl[${BUDGET}] = base === 0 ? 0 : gap > bound || backOff > 0 ? base : Math.max(base, Math.min(bound, 2 * gap));
-  // the caller may have withdrawn the offer (it ran every chunk itself): then nothing to do
-  if (Atomics.compareExchange(ctrl, 0, ${OFFERED}, ${RUNNING}) !== ${OFFERED}) continue;
-  let state = ${DONE};
-  let chunk = -1;
-  try {
-    for (let m; (m = receiveMessageOnPort(port)); ) take(m.message);
-    const id = ctrl[1];
-    while (!modules.has(id)) {
-      const m = receiveMessageOnPort(port);
-      if (m) take(m.message);
-      else Atomics.wait(ctrl, 63, 0, 1);
-    }
-    const fn = modules.get(id)[ctrl[2]];
-    const args = Array.from(ctrl.subarray(4, 4 + ctrl[3]));
-    const own = ctrl[${RANGE}];
-    while ((chunk = takeChunk(table, own)) >= 0) fn(...args, table[${BOUNDS_AT} + chunk], table[${BOUNDS_AT + 1} + chunk]);
-  } catch (e) {
-    state = ${FAILED};
-    ctrl[${FAILED_CHUNK}] = chunk;
-  }
-  Atomics.store(ctrl, 0, state);
-  Atomics.notify(ctrl, 0);
-}
-`;
 
 interface Lane {
   readonly worker: Worker;
@@ -183,6 +85,8 @@ export class ThreadPool {
    */
   readonly stats = { splitCalls: 0, chunks: 0, offered: 0, taken: 0, chunksByWorkers: 0, joinWaits: 0, joinSleeps: 0 };
   private spin = SPIN_MICROS;
+  /** While a trace is on (startTrace): its buffer, region 0 the caller's, region i worker i's. */
+  private trace: Float64Array | null = null;
   private readonly id = ++poolIds;
 
   constructor(private readonly memory: WasmMemory, threads: number) {
@@ -247,14 +151,14 @@ export class ThreadPool {
   register(module: object, exports: readonly string[], owner: object): number {
     const entry = { id: this.nextModule++, module, names: exports };
     this.modules.set(entry.id, entry);
-    for (const lane of this.lanes) lane.port.postMessage(entry);
+    for (const lane of this.lanes) post(lane, entry);
     this.collected.register(owner, entry.id);
     return entry.id;
   }
 
   private forget(id: number): void {
     this.modules.delete(id);
-    for (const lane of this.lanes) lane.port.postMessage({ forget: id });
+    for (const lane of this.lanes) post(lane, { forget: id });
   }
 
   /** Starts workers up to `threads - 1`; each gets every module registered so far. */
@@ -272,8 +176,10 @@ export class ThreadPool {
       });
       worker.unref(); // the pool never keeps the process alive
       port1.unref();
-      for (const entry of this.modules.values()) port1.postMessage(entry);
-      this.lanes.push({ worker, control, port: port1 });
+      const lane = { worker, control, port: port1 };
+      for (const entry of this.modules.values()) post(lane, entry);
+      if (this.trace && regionsOf(this.trace) > this.lanes.length + 1) post(lane, { trace: this.trace.buffer, region: regionOf(this.trace, this.lanes.length + 1) });
+      this.lanes.push(lane);
     }
   }
 
@@ -285,6 +191,8 @@ export class ThreadPool {
    */
   run(moduleId: number, exportIndex: number, argsFor: (thread: number) => readonly number[], bounds: readonly number[], runHere: (begin: number, end: number) => void): number {
     const start = performance.now();
+    const trace = this.trace;
+    if (trace) traceMark(trace, CALLER_REGION, TRACE.CALL, 0);
     Atomics.store(ACTIVE_POOL, 0, this.id);
     const count = bounds.length - 1;
     if (count > MAX_CHUNKS) throw new RangeError(`backend-cpu threads: ${count} chunks (max ${MAX_CHUNKS})`);
@@ -317,17 +225,23 @@ export class ThreadPool {
     const table = this.table;
     table.set(bounds, BOUNDS_AT);
     assignRanges(table, count, offered.length + 1);
+    if (trace) traceMark(trace, CALLER_REGION, TRACE.OFFERING, 0);
     for (const lane of offered) {
       Atomics.store(lane.control, 0, OFFERED);
       Atomics.notify(lane.control, 0);
     }
+    if (trace) traceMark(trace, CALLER_REGION, TRACE.OFFERED, 0);
     this.stats.splitCalls++;
     this.stats.chunks += count;
     this.stats.offered += offered.length;
     let here = 0;
     const failed: number[] = [];
     try {
-      for (let c; (c = takeChunk(table, 0)) >= 0; here++) runHere(bounds[c]!, bounds[c + 1]!);
+      for (let c; (c = takeChunk(table, 0)) >= 0; here++) {
+        if (trace) traceMark(trace, CALLER_REGION, TRACE.CHUNK_START, bounds[c + 1]! - bounds[c]!);
+        runHere(bounds[c]!, bounds[c + 1]!);
+        if (trace) traceMark(trace, CALLER_REGION, TRACE.CHUNK_END, bounds[c + 1]! - bounds[c]!);
+      }
     } finally {
       for (const lane of offered) {
         // a worker not yet running gets no chunk: withdraw the offer instead of waiting for the OS to run it
@@ -342,6 +256,7 @@ export class ThreadPool {
         Atomics.store(lane.control, 0, IDLE);
       }
     }
+    if (trace) traceMark(trace, CALLER_REGION, TRACE.JOINED, 0);
     // what bounds the workers' next spin (SPIN_PER_WORK)
     const took = Math.round((performance.now() - start) * 1000);
     for (const lane of offered) lane.control[LAST_CALL] = took;
@@ -364,11 +279,35 @@ export class ThreadPool {
     return false;
   }
 
+  /**
+   * Starts recording where split calls' time goes (runtime/split-trace.ts): up to `events` events per thread
+   * (a call of n chunks takes about 2n + 3). Until stopTrace, a chunk costs two more clock reads.
+   */
+  startTrace(events = 1 << 16): void {
+    this.trace = newTraceBuffer(Math.max(this.count, this.lanes.length + 1), events);
+    this.lanes.forEach((lane, i) => i + 1 < regionsOf(this.trace!) && post(lane, { trace: this.trace!.buffer, region: regionOf(this.trace!, i + 1) }));
+  }
+
+  /** Stops the trace and answers what it recorded (medians per call; null when none was started). */
+  stopTrace(): SplitTraceSummary | null {
+    const trace = this.trace;
+    if (!trace) return null;
+    this.trace = null;
+    for (const lane of this.lanes) post(lane, { trace: null, region: 0 });
+    return summarizeSplitTrace(trace, regionsOf(trace));
+  }
+
   /** Stops the workers (tests; a process with an idle pool exits anyway). The next split call starts new ones. */
   async close(): Promise<void> {
     const lanes = this.lanes.splice(0);
     await Promise.all(lanes.map((l) => l.worker.terminate()));
   }
+}
+
+/** Sends a worker a message and counts it in its control block (the worker drains its port when the count moved). */
+function post(lane: Lane, message: object): void {
+  lane.port.postMessage(message);
+  Atomics.add(lane.control, POSTED, 1);
 }
 
 /** A thread count must be a whole number ≥ 1: anything else is a typed error naming where it came from. */

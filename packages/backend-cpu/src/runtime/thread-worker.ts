@@ -1,0 +1,124 @@
+// The code a worker thread of the pool runs (threads.ts explains the design): it waits for an offer in its
+// control block, spinning first for as long as its adaptive bound says, then takes chunks of the offered
+// call from the pool's chunk table until none are left, and reports back. The control block's layout and
+// the spin's constants live here, beside the code that reads them.
+import { BOUNDS_AT, takeChunk } from './chunk-ranges.js';
+import { TRACE, traceMark } from './split-trace.js';
+
+/** A control block's state (slot 0). */
+export const IDLE = 0, OFFERED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
+/** The most arguments a control block holds (slots 4–55). */
+export const MAX_ARGS = 52;
+/**
+ * Control-block slots (CONTROL_SLOTS Int32s, 4–55 the arguments): the worker's chunk range, the base spin in µs (set
+ * by the caller), the worker's count of sleeps in Atomics.wait, its count of offers that found it asleep,
+ * the chunk a worker failed on (run again by the caller), the worker's current spin bound in µs, its
+ * readiness, how long the caller's last split call took in µs, and how many messages the caller has posted
+ * to the worker's port.
+ */
+export const RANGE = 56, SPIN = 57, SLEEPS = 58, WOKEN = 59, FAILED_CHUNK = 60, BUDGET = 61, READY = 62, LAST_CALL = 64, POSTED = 65;
+export const CONTROL_SLOTS = 66;
+/** The longest a worker spins after a call, whatever the gaps between calls (pthreadpool spins about as long). */
+export const MAX_WORKER_SPIN_MICROS = 2000;
+/** A worker spins at most this many times as long as the last split call took. */
+export const SPIN_PER_WORK = 4;
+/** A spin that saw the clock jump this far between two looks was preempted by the OS: the worker sleeps. */
+export const PREEMPTED_MICROS = 100;
+/**
+ * Offers after a preempted spin during which a worker spins only `spinMicros`: on a busy machine a spin is
+ * preempted again soon, and each long spin there costs the other threads a slice (and the worker its place
+ * in the OS's queue: a thread that burnt CPU is run later when it has work).
+ */
+export const BACK_OFF_OFFERS = 32;
+
+// Plain CommonJS, run with `eval: true`: a worker needs nothing but the memory, its control block, the
+// pool's chunk table and the port modules arrive on (`{ id, module, names }`, `{ forget: id }` once the
+// module's kernels were collected, `{ trace, region }` to record split-trace.ts's events, or stop).
+export const WORKER_SOURCE = `
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { memory, control, chunks, port, active, pool } = workerData;
+const ctrl = new Int32Array(control);
+const table = new Int32Array(chunks);
+const activePool = new Int32Array(active);
+const modules = new Map();
+const takeChunk = ${String(takeChunk)};
+const traceMark = ${String(traceMark)};
+let trace = null, region = 0; // while a trace is on: its buffer, and where this worker's events go
+const take = (m) => {
+  if (m.forget !== undefined) return void modules.delete(m.forget);
+  if (m.trace !== undefined) return void ((trace = m.trace && new Float64Array(m.trace)), (region = m.region));
+  const instance = new WebAssembly.Instance(m.module, { env: { memory } });
+  modules.set(m.id, m.names.map((n) => instance.exports[n]));
+};
+// The state once an offer came, or the last state seen once performance.now() passed until, another pool
+// split a call, or the OS took the core away mid-spin (${PREEMPTED_MICROS} µs or more between two looks at the
+// clock: the machine is busy, and a spin there takes a core from threads that have work).
+let preempted = false;
+let received = 0; // messages taken from the port (the caller counts those it posts)
+let backOff = 0; // offers left before this worker spins longer than spinMicros again
+const spinForOffer = (until) => {
+  let s = Atomics.load(ctrl, 0);
+  for (let i = 1, last = performance.now(); s !== ${OFFERED}; i++) {
+    if ((i & 15) === 0) {
+      const now = performance.now();
+      if (now - last > ${PREEMPTED_MICROS / 1000}) preempted = true;
+      if (preempted || now >= until || Atomics.load(activePool, 0) !== pool) break;
+      last = now;
+    }
+    s = Atomics.load(ctrl, 0);
+  }
+  return s;
+};
+Atomics.store(ctrl, ${READY}, 1);
+for (;;) {
+  const since = performance.now();
+  const budget = ctrl[${BUDGET}];
+  const until = since + budget / 1000;
+  let slept = false;
+  preempted = false;
+  for (let s; (s = spinForOffer(until)) !== ${OFFERED}; ) {
+    // Sleep on the state seen (idle, or a result the caller has not taken back yet): an offer changes it and
+    // notifies, so no offer is missed and no state keeps this thread polling.
+    ctrl[${SLEEPS}]++;
+    slept = true;
+    Atomics.wait(ctrl, 0, s);
+  }
+  if (slept) ctrl[${WOKEN}]++;
+  // the next spin: twice as long as this gap, within the bounds (none when spinMicros is 0, only spinMicros
+  // for the next BACK_OFF_OFFERS offers after a spin the OS preempted)
+  const base = ctrl[${SPIN}], gap = (performance.now() - since) * 1000;
+  const bound = Math.min(${MAX_WORKER_SPIN_MICROS}, ${SPIN_PER_WORK} * ctrl[${LAST_CALL}]);
+  backOff = preempted ? ${BACK_OFF_OFFERS} : Math.max(0, backOff - 1);
+  ctrl[${BUDGET}] = base === 0 ? 0 : gap > bound || backOff > 0 ? base : Math.max(base, Math.min(bound, 2 * gap));
+  // the caller may have withdrawn the offer (it ran every chunk itself): then nothing to do
+  if (Atomics.compareExchange(ctrl, 0, ${OFFERED}, ${RUNNING}) !== ${OFFERED}) continue;
+  let state = ${DONE};
+  let chunk = -1;
+  try {
+    // drain the port only when the caller posted something: receiveMessageOnPort on an empty port costs
+    // 3–4 µs per call (traced: an offer to the first chunk 5–6.6 µs, 1.5–2.7 µs without it)
+    if (received !== Atomics.load(ctrl, ${POSTED})) for (let m; (m = receiveMessageOnPort(port)); received++) take(m.message);
+    const id = ctrl[1];
+    while (!modules.has(id)) {
+      const m = receiveMessageOnPort(port);
+      if (m) take(m.message), received++;
+      else Atomics.wait(ctrl, 63, 0, 1);
+    }
+    const fn = modules.get(id)[ctrl[2]];
+    const args = Array.from(ctrl.subarray(4, 4 + ctrl[3]));
+    const own = ctrl[${RANGE}];
+    if (trace) traceMark(trace, region, ${TRACE.TAKEN}, slept ? 1 : 0);
+    while ((chunk = takeChunk(table, own)) >= 0) {
+      const begin = table[${BOUNDS_AT} + chunk], end = table[${BOUNDS_AT + 1} + chunk];
+      if (trace) traceMark(trace, region, ${TRACE.CHUNK_START}, end - begin);
+      fn(...args, begin, end);
+      if (trace) traceMark(trace, region, ${TRACE.CHUNK_END}, end - begin);
+    }
+  } catch (e) {
+    state = ${FAILED};
+    ctrl[${FAILED_CHUNK}] = chunk;
+  }
+  Atomics.store(ctrl, 0, state);
+  Atomics.notify(ctrl, 0);
+}
+`;
