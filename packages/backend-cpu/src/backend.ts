@@ -76,6 +76,7 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
     return wholeGraphOnInterpreter(graph, err.message, t0);
   }
   const compileMs = performance.now() - t0;
+  let code: string | undefined;
   return {
     run: (inputs) => runner.run(inputs),
     runner,
@@ -85,7 +86,11 @@ export function compileGraphForCpu(graph: Graph, ctx: BackendCompileContext = { 
       kernels: program.steps.filter((s) => s.kind === 'kernel').length,
       eagerSteps: program.steps.flatMap((s) => (s.kind === 'fallback' ? [{ op: s.op, ...(s.node ? { node: s.node } : {}), reason: s.reason }] : [])),
       ...(program.fusions ? { fusions: program.fusions } : {}),
-      code: printProgram(program),
+      // printed when read (explain, reports, logs, a persistent cache): a plain compile never reads it, and
+      // the printer's first run in a process is about a millisecond
+      get code() {
+        return (code ??= printProgram(program));
+      },
       ...reportExtras(() => graph, program, module, runner),
       compileMs,
       phasesMs: { lower: loweredMs, wasm: compileMs - loweredMs },

@@ -21,6 +21,31 @@ Emitter('signed and unsigned LEB128 immediates round-trip through real wasm', ()
   values.forEach((v, i) => assert.is((inst.exports[`c${i}`] as () => number)(), v));
 });
 
+Emitter('unsigned LEB128 offsets and float constants round-trip through real wasm (one-byte fast path and its edges)', () => {
+  const m = new ModuleBuilder();
+  const offsets = [0, 1, 127, 128, 129, 16383, 16384, 65535 - 4];
+  offsets.forEach((o, i) => {
+    const f = new FunctionBuilder(`o${i}`, [], ['i32']);
+    f.i32(0).mem('i32_load', o);
+    m.addFunction(f, true);
+  });
+  const floats = [0, -0, 1.5, -2.75, 3.4028234663852886e38, 1e-45, Infinity, -Infinity, NaN];
+  floats.forEach((v, i) => {
+    const f = new FunctionBuilder(`f${i}`, [], ['f32']);
+    f.f32(v);
+    m.addFunction(f, true);
+  });
+  const memory = new W.Memory({ initial: 1 }) as { buffer: ArrayBuffer };
+  const words = new DataView(memory.buffer);
+  offsets.forEach((o, i) => words.setInt32(o, 1000 + i, true));
+  const inst = new W.Instance(new W.Module(m.encode()), { env: { memory } });
+  // each offset's word was written after the smaller offsets', so a wrongly encoded offset reads another
+  offsets.forEach((o, i) => assert.is((inst.exports[`o${i}`] as () => number)(), words.getInt32(o, true), `offset ${o}`));
+  floats.forEach((v, i) => assert.ok(Object.is((inst.exports[`f${i}`] as () => number)(), Math.fround(v)), `f32.const ${v}`));
+  const bad = new FunctionBuilder('bad', [], []);
+  for (const o of [-1, 1.5, 2 ** 32]) assert.throws(() => bad.mem('i32_load', o), /u32 out of range/);
+});
+
 Emitter('structured loops, locals and SIMD lanes compute what they say', () => {
   const m = new ModuleBuilder();
   // sum of i*i for i < n, with a v128 detour: splat, add lanes, extract lane 2
