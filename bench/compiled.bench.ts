@@ -211,23 +211,30 @@ for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('h
 }
 
 // Where a read goes, counted (counts do not depend on the machine's load): per call, the fresh JS arrays
-// a back-to-back loop makes. The read itself is one, as a peer's dataSync(); an output not kept in wasm
-// memory (copied out, because the pool's blocks are held by outputs that may still be alive) is one more.
-// Without dispose() Kiln cannot know the previous output died before a major GC, so it keeps a copy.
-console.log('\nwhere a read goes, 40 calls back to back: fresh JS arrays per call (the read + copies out of wasm memory)');
-for (const [name, kr] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
+// a back-to-back loop makes, and the minor page faults it takes. The read itself is one array, as a peer's
+// dataSync(); an output not kept in wasm memory (copied out, because the pool's blocks are held by outputs
+// that may still be alive) is one more. Without dispose() Kiln cannot know the previous output died before a
+// major GC, so it keeps a copy. A fresh 4 MB array faults its 1024 pages in when the allocator gave them back
+// to the OS (glibc trims its heap; Kiln's warmHeap setting raises the threshold: backend-cpu README).
+console.log('\nwhere a read goes, 40 calls back to back: fresh JS arrays per call (the read + copies out of wasm memory), minor page faults per call');
+const faultsPer = (calls: number, fn: () => unknown) => {
+  const before = process.resourceUsage().minorPageFault;
+  for (let i = 0; i < calls; i++) fn();
+  return ((process.resourceUsage().minorPageFault - before) / calls).toFixed(0);
+};
+for (const [name, kr, , tfFn] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
   const count = (dispose: boolean) => {
     let copiedOut = 0;
-    for (let i = 0; i < 40; i++) {
+    const faults = faultsPer(40, () => {
       const y = kr.run();
       const copy = y.storage.external instanceof ResidentBlock ? undefined : y.storage.data;
       // the consuming read hands a copied-out output over instead of copying it again
       const read = y.toTypedArray({ dispose });
       if (copy && read !== copy) copiedOut++;
-    }
-    return (1 + copiedOut / 40).toFixed(2);
+    });
+    return `${(1 + copiedOut / 40).toFixed(2)} (${faults} faults)`;
   };
-  console.log(`${name.padEnd(22)} kiln+read ${count(false)}, kiln+read({ dispose: true }) ${count(true)} (a peer's dataSync(): 1)`);
+  console.log(`${name.padEnd(22)} kiln+read ${count(false)}, kiln+read({ dispose: true }) ${count(true)}; tfjs dataSync(): 1 (${faultsPer(40, tfFn!)} faults)`);
 }
 
 // The demo's models, with jax-js and tfjs versions of them: models.bench.ts.

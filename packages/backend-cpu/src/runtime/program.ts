@@ -10,7 +10,7 @@ import type { Tensor, TypedArray } from '@kiln/tensor';
 import { Storage, Tensor as TensorClass, contiguousStridesOf, copyElements } from '@kiln/tensor';
 import { ArenaOutOfMemoryError, type Arena } from './arena.js';
 import type { CompiledKernel, CompiledModule } from './compile.js';
-import { residentPool, type ResidentPool } from './resident.js';
+import { residentPool, warmHeapFor, type ResidentPool } from './resident.js';
 import { KernelSizeLimitError, checkKernelSizes, type KernelSizeCheck } from './size-limits.js';
 import { runEagerInstead, type EagerRun } from './eager-fallback.js';
 import { FixedLayoutCall } from './fixed-call.js';
@@ -252,6 +252,7 @@ export class ProgramRunner {
     const buffer = this.executor.buffers.get(name);
     if (!buffer || buffer.input !== undefined || !x.owned.includes(name)) return undefined;
     const blockBytes = Math.max(evalSize(buffer.numel, x.params) * BYTES_PER_ELEMENT[dtype], 1);
+    warmHeapFor(blockBytes); // a large output is read or copied out into fresh arrays
     if (!this.pool.admits(blockBytes)) return undefined;
     this.executor.release(x, name);
     return this.pool.adopt(x.blocks[name]!, blockBytes, numel, dtype);

@@ -32,13 +32,19 @@ export interface ResidentOptions {
    * so calling again with the same tensor passes it by pointer instead of copying it again.
    */
   keepInputs: boolean;
+  /**
+   * Whether the first output of at least `WARM_HEAP_MIN_BYTES` raises glibc's adaptive malloc thresholds
+   * (`warmHeapFor`), so the fresh arrays that reads and copies out make reuse freed, already-mapped memory
+   * instead of faulting in new pages on every call. Only read until it has acted, once per process.
+   */
+  warmHeap: boolean;
 }
 
 /** Process-wide settings; every pool reads them when it hands out an output. */
 // burstBytes: 8 MiB, two 4 MB outputs. In a synchronous loop every block past it would be fresh arena pages,
 // dearer than copying out into a recycled JS array (README, Budget); 64 MiB made the first 16 calls of a
 // 1M-element loop pay them, most of a short timed loop on a loaded machine.
-const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 8 * 2 ** 20, minBytes: 16384, keepInputs: true };
+const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 8 * 2 ** 20, minBytes: 16384, keepInputs: true, warmHeap: true };
 
 /**
  * What the pool may always have out, whatever live set it measured (see `ResidentPool.limit`): two default
@@ -73,9 +79,9 @@ export function configureResident(changes: Partial<ResidentOptions> = {}): Reado
   for (const [key, value] of Object.entries(changes) as [keyof ResidentOptions, unknown][]) {
     if (value === undefined) continue;
     if (!Object.hasOwn(options, key)) throw new ResidentConfigError(`configureResident: unknown setting '${key}'`, `one of ${Object.keys(options).join(', ')}`);
-    if (key === 'keepInputs') {
-      if (typeof value !== 'boolean') throw new ResidentConfigError(`configureResident: keepInputs must be true or false, got ${typeof value} ${show(value)}`, 'pass a boolean');
-      options.keepInputs = value;
+    if (key === 'keepInputs' || key === 'warmHeap') {
+      if (typeof value !== 'boolean') throw new ResidentConfigError(`configureResident: ${key} must be true or false, got ${typeof value} ${show(value)}`, 'pass a boolean');
+      options[key] = value;
     } else if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
       throw new ResidentConfigError(
         `configureResident: ${key} must be a finite number ≥ 0, got ${show(value)}`,
@@ -86,6 +92,36 @@ export function configureResident(changes: Partial<ResidentOptions> = {}): Reado
     }
   }
   return { ...options };
+}
+
+/** Outputs from this size on make the arrays whose page faults `warmHeapFor` avoids (1 MiB: 256 Ki floats). */
+export const WARM_HEAP_MIN_BYTES = 2 ** 20;
+/** glibc's largest adaptive mmap threshold (DEFAULT_MMAP_THRESHOLD_MAX, 32 MiB on 64-bit). */
+const GLIBC_MMAP_THRESHOLD_MAX = 32 * 2 ** 20;
+let heapWarmed = false;
+
+/**
+ * Called with the size of each program output before it is handed out. At the first large one (once per
+ * process, unless `warmHeap` is off) it allocates and drops a block just under 32 MiB. glibc's malloc maps
+ * such a block on its own (mmap), and freeing a mapped block raises its adaptive thresholds to that block's
+ * size: later blocks under 32 MiB come from its heap, and it returns freed memory at the top of that heap to
+ * the OS only past 64 MiB instead of past twice the largest block freed so far (8 MiB after a 4 MB read).
+ * Without it a loop that reads 4 MB results frees two of them per call (the read and the copy out of wasm
+ * memory), the GC frees several calls' worth together, glibc trims them, and every fresh array faults its
+ * 1024 pages in again: 12–20 µs each on the VM the bench runs on, 12–40 ms per call against a 0.6 ms kernel
+ * (backend-cpu README, "What a read costs"). The block is never touched, so it costs a map and an unmap;
+ * the price is up to 64 MiB of freed heap kept mapped. Other allocators (musl, macOS) are not affected.
+ */
+export function warmHeapFor(bytes: number): void {
+  if (heapWarmed || bytes < WARM_HEAP_MIN_BYTES || !options.warmHeap) return;
+  heapWarmed = true;
+  try {
+    // Two pages under the maximum, so the mapped block (header and page rounding included) stays within it.
+    // Dropped at once: the next GC frees it, to glibc.
+    void new ArrayBuffer(GLIBC_MMAP_THRESHOLD_MAX - 8192);
+  } catch {
+    // no room for it (RangeError): a hint only, and the call goes on without it
+  }
 }
 
 /** One arena block that backs resident tensors. Its pointer is only read while a storage holds this. */
