@@ -87,9 +87,11 @@ if (mode === 'explain') {
   out.explainCpuMs = explainCpuMs;
   out.explainThreadMs = explainThreadMs;
 } else {
+  const faults = process.resourceUsage().minorPageFault;
   firstCallBegins();
   const first = await span(() => kiln.compile(forward)(x));
   firstCallEnds();
+  out.firstCallFaults = process.resourceUsage().minorPageFault - faults;
   const reference = forward(x).toTypedArray();
   const got = first.value.toTypedArray();
   let worst = 0;
