@@ -64,19 +64,41 @@ function loadError(file: string, err: unknown, source: string | undefined): Kiln
   return new KilnConfigError(file, '<file>', `${what}: ${errorMessage(err)}`, err instanceof SyntaxError ? 'fix the file at that line' : 'the original error and its stack are in .cause', { line, cause: err });
 }
 
-/** TypeScript configs on Node 20: transpiled by the project's own `typescript` (an optional peer dependency). */
-function transpileTs(file: string, source: string): string {
-  const require = createRequire(file);
-  let ts: typeof import('typescript');
-  try {
-    ts = require('typescript') as typeof import('typescript');
-  } catch {
+/** `name` as the config file would import it, else as Kiln would; undefined when neither finds it. */
+function optionalModule(file: string, name: string): Record<string, unknown> | undefined {
+  for (const from of [file, import.meta.url]) {
     try {
-      ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+      return createRequire(from)(name) as Record<string, unknown>;
     } catch {
-      throw new KilnConfigError(file, '<file>', 'a TypeScript config needs the `typescript` package, which is not installed', 'install it (npm i -D typescript), or write the config as kiln.config.mjs');
+      // next place
     }
   }
+  return undefined;
+}
+
+/**
+ * TypeScript configs on Node 20: transpiled by the project's `typescript` 5 (an optional peer dependency) or,
+ * failing that, by `esbuild` (which tsx brings). TypeScript 7's package has no JavaScript API (it exports only
+ * its version), so `npm i -D typescript` alone no longer gives a transpiler.
+ */
+function transpileTs(file: string, source: string): string {
+  const ts = optionalModule(file, 'typescript') as typeof import('typescript') | undefined;
+  if (typeof ts?.transpileModule === 'function') return transpileWithTypescript(ts, file, source);
+  const esbuild = optionalModule(file, 'esbuild') as { transformSync?: (code: string, options: object) => { code: string } } | undefined;
+  if (typeof esbuild?.transformSync === 'function') {
+    try {
+      return esbuild.transformSync(source, { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: file }).code;
+    } catch (err) {
+      const first = (err as { errors?: { text: string; location?: { line: number } }[] }).errors?.[0];
+      if (!first) throw err;
+      throw new KilnConfigError(file, '<file>', `syntax error: ${first.text}`, 'fix the file at that line', { line: first.location?.line, cause: err });
+    }
+  }
+  const found = ts ? `typescript ${String((ts as { version?: unknown }).version)} is installed, but it has no transpile API (TypeScript 7's package has none)` : 'neither `typescript` nor `esbuild` is installed';
+  throw new KilnConfigError(file, '<file>', `a TypeScript config needs a transpiler: ${found}`, 'install one (npm i -D typescript@5, or npm i -D esbuild), or write the config as kiln.config.mjs');
+}
+
+function transpileWithTypescript(ts: typeof import('typescript'), file: string, source: string): string {
   const out = ts.transpileModule(source, {
     fileName: file,
     reportDiagnostics: true,
