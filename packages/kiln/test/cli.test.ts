@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -108,6 +109,24 @@ Cli('kiln report with the report plugin already in the config writes one report,
   const r = kiln(dir, ['report', 'main.mjs']);
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.stderr.match(/\[kiln\] compile report: kiln-report\/index\.html/g), ['[kiln] compile report: kiln-report/index.html'], r.stderr);
+});
+
+Cli('a report survives a later kiln audit and a mistyped kiln run (nothing compiled: the page is left as it was)', () => {
+  const reportPlugin = join(repoRoot, 'plugins/report/src/index.ts');
+  const dir = project({ 'main.mjs': program, 'kiln.config.mjs': `export default { plugins: [${JSON.stringify(reportPlugin)}] };\n` });
+  const page = join(dir, 'kiln-report', 'index.html');
+  const ran = kiln(dir, ['run', 'main.mjs']);
+  assert.is(ran.status, 0, ran.stderr);
+  const written = readFileSync(page, 'utf8');
+  assert.match(written, /<svg class="graph-picture"/);
+  const audit = kiln(dir, ['audit', '--out', join(dir, 'audit.md')]);
+  assert.is(audit.status, 0, audit.stderr);
+  assert.match(audit.stderr, /compile report: nothing was compiled, kiln-report\/index\.html not written/);
+  const typo = kiln(dir, ['run', 'mian.mjs']);
+  assert.is(typo.status, 2);
+  assert.match(typo.stderr, /kiln run: mian\.mjs does not exist/);
+  assert.not.match(typo.stderr, /compile report/, 'a usage error loads no plugin');
+  assert.is(readFileSync(page, 'utf8'), written, 'the report of the real run is still there');
 });
 
 Cli("kiln audit audits the config's rules: a stale module path, a package that is not installed, a skip/inline conflict", () => {

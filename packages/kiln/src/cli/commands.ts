@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { AUDIT_USAGE, OPS_USAGE, configure, runAuditCommand, runOpsCommand } from '@kiln/core';
 import type { Compiler, KilnPlugin } from '@kiln/core';
 import { explainRecorder } from './explain-recorder.js';
-import { CliUsageError, runProgram } from './run-file.js';
+import { CliUsageError, programPath, runProgram } from './run-file.js';
 
 export interface Command {
   /** One line for `kiln --help`. */
@@ -31,6 +31,7 @@ function programCommand(name: string, summary: string, usage: string, around?: (
         process.stdout.write(`${usage}\n`);
         return 0;
       }
+      programPath(args[0], name); // a usage error must not run the config's plugins (a report would be overwritten)
       const compiler = await configure();
       const extra = around ? await around() : undefined;
       // `kiln report` with the report plugin already in the config: one report, as the config set it up.

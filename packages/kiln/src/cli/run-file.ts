@@ -21,12 +21,18 @@ async function enableTypeScript(file: string): Promise<void> {
   register();
 }
 
-/** Imports `file` as the program (`process.argv` as if it had been run with node). */
-export async function runProgram(file: string | undefined, args: readonly string[], command: string): Promise<void> {
+/** The program's absolute path; a usage error when it is missing (checked before the config's plugins load). */
+export function programPath(file: string | undefined, command: string): string {
   if (!file) throw new CliUsageError(`kiln ${command}: which file? (kiln ${command} FILE [args…])`);
   const path = resolve(file);
   if (!existsSync(path)) throw new CliUsageError(`kiln ${command}: ${file} does not exist`);
-  if (/\.[mc]?ts$/.test(path)) await enableTypeScript(file);
+  return path;
+}
+
+/** Imports `file` as the program (`process.argv` as if it had been run with node). */
+export async function runProgram(file: string | undefined, args: readonly string[], command: string): Promise<void> {
+  const path = programPath(file, command);
+  if (/\.[mc]?ts$/.test(path)) await enableTypeScript(file!);
   process.argv = [process.argv[0]!, path, ...args];
   await import(pathToFileURL(path).href);
 }
