@@ -19,7 +19,7 @@ Cli('kiln --help lists every command; an unknown command is usage error 2', () =
 });
 
 Cli('each command has --help', () => {
-  for (const c of ['run', 'explain', 'report', 'audit', 'ops']) {
+  for (const c of ['run', 'explain', 'report', 'audit', 'ops', 'aot']) {
     const r = kiln(repoRoot, [c, '--help']);
     assert.is(r.status, 0, `${c}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^usage: kiln ${c}`));

@@ -79,6 +79,8 @@ async function loadAot(): Promise<typeof import('@kiln/aot')> {
   }
 }
 
+const aotInstalled = (): Promise<boolean> => loadAot().then(() => true, (err: unknown) => (err instanceof CliUsageError ? false : Promise.reject(err)));
+
 export const COMMANDS: Readonly<Record<string, Command>> = {
   run: programCommand('run', 'run a program (.mjs/.js, or .ts with tsx) with the config loaded', `usage: kiln run FILE [args…]
   Loads the config (kiln.config.*, .kilnrc*, or package.json's "kiln" key, from the working directory up),
@@ -108,6 +110,13 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   aot: {
     summary: 'turn a saved exported program into a standalone ES module (no Kiln needed to run it)',
     usage: `usage: kiln aot PROGRAM --out FILE [--backend cpu|webgpu] [--weights inline|file]   (needs ${AOT_PACKAGE}; kiln aot --help once it is installed)`,
-    run: async (args) => (await loadAot()).runAotCli(args),
+    async run(args) {
+      // Without @kiln/aot, --help still shows the usage (which says to install it) and succeeds.
+      if (wantsHelp(args) && !(await aotInstalled())) {
+        process.stdout.write(`${COMMANDS.aot!.usage}\n`);
+        return 0;
+      }
+      return (await loadAot()).runAotCli(args);
+    },
   },
 };
