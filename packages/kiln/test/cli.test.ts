@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { coreUrl, project, repoRoot, runNode, tensorUrl } from '../../core/test/support/project.js';
@@ -60,6 +61,17 @@ Cli('kiln run loads the config, runs the file with its arguments, and returns it
   const missing = kiln(dir, ['run', 'nope.mjs']);
   assert.is(missing.status, 2);
   assert.match(missing.stderr, /nope\.mjs does not exist/);
+});
+
+Cli('kiln run FILE.ts on Node 20 with tsx in the project: registers tsx and runs the TypeScript program', () => {
+  const dir = project({ 'main.ts': `import { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\nconst double = (x: ReturnType<typeof ones>): ReturnType<typeof ones> => x.mul(2);\nconsole.log('result', compile(double)(ones([2])).toArray().join(','));\n` });
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(dirname(createRequire(join(repoRoot, 'package.json')).resolve('tsx/package.json')), join(dir, 'node_modules', 'tsx'));
+  // The source CLI runs under tsx already (bin.ts); registering tsx from the project failed all the same.
+  const r = kiln(dir, ['run', 'main.ts']);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /result 2,2/);
+  assert.not.match(r.stderr, /ERR_MODULE_NOT_FOUND/);
 });
 
 Cli('kiln explain prints the full explain() output of each compiled function: graphs, guards, breaks, recompiles, kernels', () => {

@@ -11,14 +11,15 @@ export class CliUsageError extends Error {}
 /** TypeScript programs on Node 20: through tsx's loader when the project has tsx (Node ≥ 22.18 strips types itself). */
 async function enableTypeScript(file: string): Promise<void> {
   if ((process.features as { typescript?: unknown }).typescript) return;
-  let api: string;
+  let loader: string;
   try {
-    api = createRequire(join(process.cwd(), 'package.json')).resolve('tsx/esm/api');
+    // 'tsx/esm' (what `node --import tsx/esm` loads) registers tsx's loader when imported. Not 'tsx/esm/api':
+    // require.resolve picks its CommonJS build, whose register() cannot find its own ES module files.
+    loader = createRequire(join(process.cwd(), 'package.json')).resolve('tsx/esm');
   } catch {
     throw new CliUsageError(`${file}: running a TypeScript file on Node ${process.versions.node} needs the 'tsx' package in the project (npm i -D tsx), or Node >= 22.18; or run the compiled .js`);
   }
-  const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
-  register();
+  await import(pathToFileURL(loader).href);
 }
 
 /** The program's absolute path; a usage error when it is missing (checked before the config's plugins load). */
