@@ -154,6 +154,14 @@ Cli("kiln audit audits the config's rules: a stale module path, a package that i
   assert.match(conflict.stderr, /policy\.inline\[0\]\): conflicts with skip\('lodash-like'\)/);
 });
 
+Cli("kiln audit: a rule written as a builtin's path ('Math.hypot', 'console.log') says how to name the builtin", () => {
+  const r = kiln(project({ 'kiln.config.json': JSON.stringify({ policy: { skip: ['Math.hypot', 'console.log', 'left-pad'] } }) }), ['audit']);
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /policy\.skip\[0\]: rule matches nothing: package 'Math\.hypot' is not installed where the config is; to name the builtin function Math\.hypot, write 'globalThis#Math\.hypot'/);
+  assert.match(r.stderr, /policy\.skip\[1\]: .*write 'globalThis#console\.log'/);
+  assert.match(r.stderr, /policy\.skip\[2\]: rule matches nothing: package 'left-pad' is not installed where the config is; fix or remove it/);
+});
+
 Cli('kiln audit fails (exit 1) on a config error, naming the file and key', () => {
   const dir = project({ 'kiln.config.json': JSON.stringify({ policy: { allowInGraph: ['./helpers.mjs#gone'] } }), 'helpers.mjs': 'export function fused(x) { return x; }\n' });
   const r = kiln(dir, ['audit']);
