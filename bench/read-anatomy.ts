@@ -43,13 +43,14 @@ export async function readAnatomy(contenders: Record<string, () => unknown>, rou
   for (let round = 0; round < rounds; round++) {
     fns.forEach((fn, i) => {
       const tally = tallies[i]!;
-      const main0 = perThread ? mainThreadFaults()! : 0;
+      // the process's count is read outside the main thread's, so "other threads" is never negative
       const all0 = process.resourceUsage().minorPageFault;
+      const main0 = perThread ? mainThreadFaults()! : 0;
       const t0 = performance.now();
       fn();
       const t1 = performance.now();
-      tally.faults += process.resourceUsage().minorPageFault - all0;
       if (perThread) tally.mainFaults += mainThreadFaults()! - main0;
+      tally.faults += process.resourceUsage().minorPageFault - all0;
       tally.calls++;
       tally.spans.push([t0, t1]);
     });
