@@ -70,7 +70,7 @@ export function checkLogSpec(spec: string): LogSpecProblem | undefined {
       return { message: `unknown log artifact '${part}'${near ? ` (did you mean '${near}'?)` : ''}`, hint: `valid names: ${NAMES.join(', ')}; '+dynamo' for debug detail; KILN_LOGS=help describes each` };
     }
     if (part.startsWith('+') && !(LEVELED as readonly string[]).includes(name) && name !== 'all') {
-      return { message: `'${part}': only ${LEVELED.join(', ')} take '+' (a debug level)`, hint: `write '${name}'` };
+      return { message: `'${part}': only ${LEVELED.join(', ')} ${LEVELED.length === 1 ? 'takes' : 'take'} '+' (a debug level)`, hint: `write '${name}'` };
     }
   }
   return undefined;
