@@ -125,6 +125,19 @@ Config('kiln.config.ts with TypeScript 7 installed (no transpile API) loads thro
   assert.not.match(error.message, /Cannot read properties/);
 });
 
+Config('a config with only named exports says it has no default export; a misspelt key suggests the right one', async () => {
+  const named = project({ 'kiln.config.mjs': `export const config = { plugins: [] };\n`, 'main.mjs': program });
+  const auto = runNode(named, ['main.mjs']);
+  assert.is.not(auto.status, 0);
+  assert.match(auto.stderr, /KilnConfigError: .*kiln\.config\.mjs: <file>: the config file has no default export \(it exports 'config'\)\n  hint: add export default config;/);
+  assert.not.match(auto.stderr, /unknown key/);
+  assert.match((await configureError(named)).message, /no default export \(it exports 'config'\)/);
+  const typo = await configureError(project({ 'kiln.config.mjs': `export default { plugin: ['./p.mjs'] };\n` }));
+  assert.match(typo.message, /kiln\.config\.mjs: plugin: unknown key \(did you mean 'plugins'\?\)/);
+  const empty = project({ 'kiln.config.mjs': '// nothing yet\n', 'main.mjs': program });
+  assert.is(runNode(empty, ['main.mjs']).status, 0, 'an empty config file is an empty config');
+});
+
 Config('relative module paths of policy rules resolve against the config file (skip and allowInGraph)', async () => {
   const dir = project({
     'kiln.config.json': JSON.stringify({ policy: { skip: ['./lib/mod.mjs#helper'], allowInGraph: ['./lib/helpers.mjs#fused'] } }),

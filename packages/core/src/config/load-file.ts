@@ -46,8 +46,15 @@ export async function importFrom(file: string, spec: string): Promise<Record<str
 }
 
 /** The config value a loaded JS module exports: `export default`, or CommonJS `module.exports`. */
-function exported(mod: Record<string, unknown>): unknown {
-  return mod && typeof mod === 'object' && 'default' in mod ? mod.default : mod;
+function exported(mod: Record<string, unknown>, file: string): unknown {
+  if (mod && typeof mod === 'object' && 'default' in mod) return mod.default;
+  // An ES module without a default export (`export const config = …`) is not a config of its own keys.
+  if (mod && (mod as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module') {
+    const names = Object.keys(mod);
+    if (names.length === 0) return undefined; // an empty file: an empty config
+    throw new KilnConfigError(file, '<file>', `the config file has no default export (it exports ${names.map((n) => `'${n}'`).join(', ')})`, names.length === 1 ? `add export default ${names[0]};` : 'export default { plugins: [...] }');
+  }
+  return mod;
 }
 
 /** Why a JS/TS config failed to load, with its line: acorn finds a syntax error's, the stack a throw's. */
@@ -131,7 +138,7 @@ function loadJsSync(file: string): unknown {
   const source = readFileSync(file, 'utf8');
   const js = jsFileFor(file, source);
   try {
-    return exported(createRequire(js.path)(js.path) as Record<string, unknown>);
+    return exported(createRequire(js.path)(js.path) as Record<string, unknown>, file);
   } catch (err) {
     throw syncLoadError(err, file, '<file>', 'the config file') ?? attribute(file, err, source, js.path);
   } finally {
@@ -144,7 +151,7 @@ async function loadJsAsync(file: string): Promise<unknown> {
   const js = jsFileFor(file, source);
   try {
     // A fresh URL per load: configure() called again after the file changed sees the new file.
-    return exported((await import(`${pathToFileURL(js.path).href}?t=${Date.now()}`)) as Record<string, unknown>);
+    return exported((await import(`${pathToFileURL(js.path).href}?t=${Date.now()}`)) as Record<string, unknown>, file);
   } catch (err) {
     throw attribute(file, err, source, js.path);
   } finally {
