@@ -98,3 +98,37 @@ Logs('the resume path survives recompiles of the root with new shapes', () => {
 
 Callees.run();
 Logs.run();
+
+const Concise = suite('a concise arrow body splits like a block body');
+
+class TwoStage {
+  constructor(readonly w: Tensor) {}
+  forward(t: Tensor): Tensor {
+    const h = t.matmul(this.w).relu();
+    show('mid', h.sum().item());
+    return h.exp().sum(-1);
+  }
+}
+const model = new TwoStage(k.arange(0, 16).reshape([4, 4]).div(10));
+
+Concise('(x) => model.forward(x) with a break in forward compiles forward around its break', () => {
+  const concise = check((a: Tensor) => model.forward(a), [[x], [x.mul(2)]]);
+  const block = check((a: Tensor) => {
+    return model.forward(a);
+  }, [[x], [x.mul(2)]]);
+  assert.ok(concise.graphCount >= 2, `forward's graphs before and after its break (got ${concise.graphCount})`);
+  assert.is(concise.graphCount, block.graphCount, 'as many graphs as the block body');
+  assert.equal(Object.keys(concise.report(undefined).opCounts).sort(), Object.keys(block.report(undefined).opCounts).sort());
+});
+
+Concise('a break in the concise body itself runs it eagerly and returns its value', () => {
+  const rec = check((a: Tensor) => a.exp().add(a.sum().item()), [[x], [y]]);
+  assert.is(rec.breaks.length > 0, true);
+});
+
+Concise('a concise body that uses its captures and a callee after the break gets the same values', () => {
+  const shift = 0.5; // a number: the WebGPU replay of this corpus moves only the inputs to the device
+  check((a: Tensor) => scaleRows(model.forward(a).add(shift).reshape([-1, 1]).expand([-1, 4])).neg(), [[x], [y]]);
+});
+
+Concise.run();

@@ -65,7 +65,14 @@ export function invokeRoot(ctx: Ctx, fn: ParsedFunction, thisArg: Value, args: V
   return ctx.tracer.withLocator(fn.locator, () => {
     const scope = new Scope(ctx.tracer.externalScope(fn, external));
     bindParams(inner, node, args, scope);
-    if (node.expression) return { kind: 'returned', value: evalExpr(inner, node.body, scope) };
+    if (node.expression) {
+      // A concise body is one `return` statement (splitFrame reads it as `{ return <body>; }`): statement 0.
+      ctx.tracer.topStatement = 0;
+      if (stopAt === 0) return { kind: 'stopped', scope };
+      const value = evalExpr(inner, node.body, scope);
+      ctx.tracer.topStatement = undefined;
+      return { kind: 'returned', value };
+    }
     const body = node.body.body as AnyNode[];
     hoist(inner, body, scope);
     for (let i = 0; i < body.length; i++) {

@@ -68,7 +68,9 @@ export function eagerStatement(code: StatementCode, node: AnyNode, params: reado
     out.add(`return [${DONE_PARAM}, (`).add(text, node.start).add(`)${returns.map((r) => `, ${r}`).join('')}];\n};`);
     return { fn: new Function(out.text)() as Function, text: out.text };
   }
-  out.add(text, node.start).add('\n');
+  // a concise arrow's body (splitFrame reads it as one `return` statement spanning the expression)
+  if (node.conciseBody === true) out.add('return (').add(text, node.start).add(');\n');
+  else out.add(text, node.start).add('\n');
   out.add(`return [${[DONE_PARAM, ...returns].join(', ')}];\n};`);
   return { fn: new Function(out.text)() as Function, text: out.text };
 }

@@ -71,8 +71,8 @@ const generated = new WeakValueMap<string, Function>();
 
 export function splitFrame(req: SplitRequest): SplitResult {
   const k = req.tracer.topStatement;
-  const parsed = parseFunction(req.fn);
-  if (k === undefined || !parsed || parsed.node.expression) return { why: undefined };
+  const parsed = parseForSplit(req.fn);
+  if (k === undefined || !parsed) return { why: undefined };
   try {
     return { entry: buildSplit(req, k) };
   } catch (err) {
@@ -84,9 +84,32 @@ export function splitFrame(req: SplitRequest): SplitResult {
   }
 }
 
+const blockViews = new WeakMap<ParsedFunction, ParsedFunction>();
+
+/**
+ * The function's AST as splitting reads it: a concise arrow `(x) => <expr>` as `(x) => { return <expr>; }`,
+ * one top-level statement (the tracer counts its body as statement 0: invokeRoot), so a break inside it
+ * splits there as in a block body: the `return` runs eagerly with the functions it calls compiled (so a
+ * `forward` that breaks is split in its own frame). The synthetic `return` spans the expression's text;
+ * eagerStatement writes the keyword (`conciseBody`).
+ */
+function parseForSplit(fn: Function): ParsedFunction | null {
+  const parsed = parseFunction(fn);
+  if (!parsed?.node.expression) return parsed;
+  let view = blockViews.get(parsed);
+  if (!view) {
+    const expr = parsed.node.body;
+    const statement = { type: 'ReturnStatement', start: expr.start, end: expr.end, argument: expr, conciseBody: true };
+    const body = { type: 'BlockStatement', start: expr.start, end: expr.end, body: [statement] };
+    view = { ...parsed, node: { ...parsed.node, expression: false, body } as typeof parsed.node };
+    blockViews.set(parsed, view);
+  }
+  return view;
+}
+
 function buildSplit(req: SplitRequest, k: number): SplitEntry {
   const { fn } = req;
-  const parsed = parseFunction(fn)!;
+  const parsed = parseForSplit(fn)!;
   const tracer = new FrameTracer(req.tracer.settings, req.tracer.top);
   const root = beginFrame(tracer, fn, req.thisArg, req.args, k);
   if (root.kind !== 'stopped') throw new NotSplittable('the restarted trace did not reach the break');
@@ -121,8 +144,8 @@ export interface RestoreRequest extends SplitContext, KeptSplit {
  * the restarted trace is skipped. `why` when the layout cannot be made again (then the frame is traced).
  */
 export function restoreSplit(req: RestoreRequest): SplitResult {
-  const parsed = parseFunction(req.fn);
-  if (!parsed || parsed.node.expression) return { why: 'the function does not parse as it did' };
+  const parsed = parseForSplit(req.fn);
+  if (!parsed) return { why: 'the function does not parse as it did' };
   let layout: SplitLayout;
   try {
     // Which captured bindings may be reassigned is a fact of the file's text, which the cache checked is
