@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KilnError } from '@kiln/tensor';
 import { Arena, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, SPIN_MICROS } from '@kiln/backend-cpu';
+import { BACK_OFF_OFFERS, nextSpin } from '../src/runtime/thread-worker.js';
 
 /**
  * A wasm module whose one function `f(begin, end)` does nothing, on a shared memory of the arena's maximum
@@ -240,6 +241,37 @@ Wake('a worker offered calls in quick succession stays awake between them; idle,
   for (let i = 0; i < 10; i++) (call(), busyFor(0.2));
   assert.equal(await settledSpins([0]), [0], 'spinMicros 0: the worker never spins');
   pool.spinMicros = SPIN_MICROS;
+});
+
+Wake('a preempted spin backs the worker off briefly; preempted spins in a row back it off longer, up to BACK_OFF_OFFERS', () => {
+  const state = { budget: SPIN_MICROS, backOff: 0, backOffLength: 1 };
+  /** The spin after an offer that came `gap` µs after the last (bound 2 ms); `preempted`: during the last spin. */
+  const offer = (preempted: boolean, gap = 500) => {
+    nextSpin(state, SPIN_MICROS, gap, MAX_WORKER_SPIN_MICROS, preempted, BACK_OFF_OFFERS);
+    return state.budget;
+  };
+  assert.is(offer(false), 1000, 'calls 0.5 ms apart: the worker spins twice the gap');
+  // One preemption among calls that otherwise find the worker spinning (V8's GC threads take a slice about
+  // once in 35 compiled calls on 2 cores): one offer at the base spin, then the long spin again. (It was 32
+  // offers: the worker slept through most of a compiled read loop.)
+  assert.is(offer(true), SPIN_MICROS, 'right after the preempted spin: the base');
+  assert.is(offer(false), 1000, 'one offer later: the long spin again');
+  for (let i = 0; i < 40; i++) offer(false);
+  // A busy machine: every long spin is preempted. The back-offs grow 1, 2, 4, … up to BACK_OFF_OFFERS.
+  const runs: number[] = [];
+  let run = 0;
+  for (let i = 0, long = true; i < 400; i++) {
+    long = offer(long) > SPIN_MICROS; // a short spin is over before the OS takes the core
+    if (long) (run > 0 && runs.push(run), (run = 0));
+    else run++;
+  }
+  assert.equal(runs.slice(0, 7), [1, 2, 4, 8, 16, 32, 32], 'back-offs in a row double up to BACK_OFF_OFFERS');
+  // the load gone, each long spin the OS leaves alone halves the next back-off
+  for (let i = 0; i < BACK_OFF_OFFERS + 10; i++) offer(false);
+  assert.is(state.backOffLength, 1, 'back to a back-off of one offer');
+  assert.is(offer(false, 5000), SPIN_MICROS, 'a gap longer than the bound: the base spin');
+  nextSpin(state, 0, 500, MAX_WORKER_SPIN_MICROS, false, BACK_OFF_OFFERS);
+  assert.is(state.budget, 0, 'spinMicros 0: no spin');
 });
 
 Wake.after(() => pool.close());

@@ -21,7 +21,8 @@
 // Atomics.wait, whatever state the caller left it in. Only the workers of the pool that split the latest
 // call spin (ACTIVE_POOL): two arenas' workers spinning on two cores would take them from the one that is
 // running. A worker whose spin the OS preempted (PREEMPTED_MICROS) sleeps at once and spins only
-// `spinMicros` for its next BACK_OFF_OFFERS offers: the machine has more runnable threads than cores, and a
+// `spinMicros` for its next offers, one after a first preempted spin, twice as many after each further one,
+// up to BACK_OFF_OFFERS (thread-worker.ts, nextSpin): the machine has more runnable threads than cores, and a
 // spin there takes CPU from threads with work (at load average 7 on the 2 vCPUs, always splitting softmax
 // 1024² measured 0.64× one thread with the spin kept; at load 11, backing off for one offer only, 4.0 ms
 // per split call against 1.2 ms for a worker that never spins). The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
