@@ -36,6 +36,14 @@ export const PREEMPTED_MICROS = 100;
  */
 export const BACK_OFF_OFFERS = 32;
 
+/**
+ * Gaps between offers a worker remembers: its spin follows their median, so one long gap (a GC pause in the
+ * caller's loop) neither stretches the spin nor ends it. With the last gap alone, a gap past the bound (2–6
+ * ms, every few calls in a compiled read loop) reset the spin to the base, and the next offer, after an
+ * ordinary gap, woke the worker a second time.
+ */
+export const SPIN_GAPS = 3;
+
 /** A worker's spin between offers (the state nextSpin updates after each offer). */
 export interface SpinState {
   /** How long to spin after this offer, µs. */
@@ -44,15 +52,18 @@ export interface SpinState {
   backOff: number;
   /** How many offers the next back-off lasts. */
   backOffLength: number;
+  /** The last SPIN_GAPS gaps between offers, µs, oldest first. */
+  gaps: number[];
 }
 
 /**
- * The spin after an offer: twice as long as the gap before it (`gap`, µs), within `bound`; only `base` after
- * a gap longer than the bound or while backing off; none when `base` is 0. `preempted`: the OS took the core
- * away during the spin before this offer. Self-contained (no names from outside): the worker source embeds
- * its text, so the limit comes as an argument.
+ * The spin after an offer: twice the median of the last gaps between offers (`gap`: µs since the last),
+ * within `bound`; only `base` when that median is past the bound (calls far apart: each pays a wake-up, and
+ * no core burns between them) or while backing off; none when `base` is 0. `preempted`: the OS took the
+ * core away during the spin before this offer. Self-contained (no names from outside): the worker source
+ * embeds its text, so the limits come as arguments.
  */
-export function nextSpin(state: SpinState, base: number, gap: number, bound: number, preempted: boolean, maxBackOff: number): void {
+export function nextSpin(state: SpinState, base: number, gap: number, bound: number, preempted: boolean, maxBackOff: number, keepGaps: number): void {
   const spunLong = state.budget > base && state.backOff === 0;
   if (preempted) {
     state.backOff = state.backOffLength;
@@ -62,7 +73,11 @@ export function nextSpin(state: SpinState, base: number, gap: number, bound: num
   } else if (spunLong) {
     state.backOffLength = Math.max(1, state.backOffLength >> 1);
   }
-  state.budget = base === 0 ? 0 : gap > bound || state.backOff > 0 ? base : Math.max(base, Math.min(bound, 2 * gap));
+  state.gaps.push(gap);
+  if (state.gaps.length > keepGaps) state.gaps.shift();
+  const sorted = [...state.gaps].sort((a, b) => a - b);
+  const typical = sorted[sorted.length >> 1];
+  state.budget = base === 0 ? 0 : typical > bound || state.backOff > 0 ? base : Math.max(base, Math.min(bound, 2 * typical));
 }
 
 // Plain CommonJS, run with `eval: true`: a worker needs nothing but the memory, its control block, the
@@ -90,7 +105,7 @@ const take = (m) => {
 // clock: the machine is busy, and a spin there takes a core from threads that have work).
 let preempted = false;
 let received = 0; // messages taken from the port (the caller counts those it posts)
-const spin = { budget: ctrl[${BUDGET}], backOff: 0, backOffLength: 1 };
+const spin = { budget: ctrl[${BUDGET}], backOff: 0, backOffLength: 1, gaps: [] };
 const spinForOffer = (until) => {
   let s = Atomics.load(ctrl, 0);
   for (let i = 1, last = performance.now(); s !== ${OFFERED}; i++) {
@@ -122,7 +137,7 @@ for (;;) {
   // the next spin (nextSpin): twice as long as this gap, within the bounds
   const gap = (performance.now() - since) * 1000;
   spin.budget = budget;
-  nextSpin(spin, ctrl[${SPIN}], gap, Math.min(${MAX_WORKER_SPIN_MICROS}, ${SPIN_PER_WORK} * ctrl[${LAST_CALL}]), preempted, ${BACK_OFF_OFFERS});
+  nextSpin(spin, ctrl[${SPIN}], gap, Math.min(${MAX_WORKER_SPIN_MICROS}, ${SPIN_PER_WORK} * ctrl[${LAST_CALL}]), preempted, ${BACK_OFF_OFFERS}, ${SPIN_GAPS});
   ctrl[${BUDGET}] = spin.budget;
   // the caller may have withdrawn the offer (it ran every chunk itself): then nothing to do
   if (Atomics.compareExchange(ctrl, 0, ${OFFERED}, ${RUNNING}) !== ${OFFERED}) continue;
