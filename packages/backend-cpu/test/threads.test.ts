@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Kernel, type MatmulKernel, type PointwiseKernel, loop, sizeParam } from '@kiln/lower';
-import { ALTERNATE_FIRST, Arena, FIRST_CALLS, PROBE_EVERY, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
+import { ALTERNATE_FIRST, Arena, FIRST_CALLS, MAX_PROBE_EVERY, PROBE_EVERY, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
 import { runReference } from './reference.js';
 import { assertClose, randomArray, softmaxKernel } from './helpers.js';
 
@@ -177,8 +177,14 @@ Threads('each kernel splits only where splitting measured faster, and tries the 
   const busy = drive(new SplitChoice(), 3 * PROBE_EVERY + 1, (split) => (split ? 8 : 2));
   assert.equal(busy.slice(0, ALTERNATE_FIRST), [...FIRST_CALLS], 'measures both ways first');
   assert.equal(FIRST_CALLS.filter((s) => !s).length >= 2 && FIRST_CALLS.filter(Boolean).length >= 4, true);
-  // then one thread, with a split probe of two calls every PROBE_EVERY calls (3 probes in 49 calls)
-  assert.is(busy.filter(Boolean).length, FIRST_CALLS.filter(Boolean).length + 2 * 3, 'then one thread, probing split now and then');
+  // then one thread, with a split probe of two calls now and then: every PROBE_EVERY calls while splitting
+  // is less than twice as slow, twice as far apart after each probe that measured it more than twice as slow
+  const probeStarts = (ways: boolean[]) => ways.flatMap((s, i) => (i >= ALTERNATE_FIRST && s && !ways[i - 1] ? [i + 1] : []));
+  assert.equal(probeStarts(busy), [PROBE_EVERY, 2 * PROBE_EVERY], 'split probes in 49 calls, 4× slower');
+  assert.is(busy.filter(Boolean).length, FIRST_CALLS.filter(Boolean).length + 2 * 2, 'each probe is two split calls');
+  const gaps = (starts: number[]) => starts.slice(1).map((s, i) => s - starts[i]!);
+  assert.equal(gaps(probeStarts(drive(new SplitChoice(), 520, (split) => (split ? 8 : 2)))), [16, 32, 64, MAX_PROBE_EVERY, MAX_PROBE_EVERY, MAX_PROBE_EVERY], 'probes of a 4× slower split space out');
+  assert.ok(gaps(probeStarts(drive(new SplitChoice(), 600, (split) => (split ? 3 : 2)))).every((g) => g === PROBE_EVERY), 'probes of a 1.5× slower split do not');
   // idle cores: split calls are faster
   const idle = drive(new SplitChoice(), 3 * PROBE_EVERY, (split) => (split ? 1 : 2));
   const singles = idle.slice(ALTERNATE_FIRST).filter((s) => !s).length;

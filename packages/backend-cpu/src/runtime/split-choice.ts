@@ -16,8 +16,15 @@
 //   ½: one preempted split call (a neighbour's time slice, a GC thread) doubled the average and kept the
 //   kernel on one thread for the next PROBE_EVERY calls at least.
 
-/** Every this many large calls of a kernel, the way not chosen is timed again. */
+/** Every this many large calls of a kernel, the way not chosen is timed again (at first: see below). */
 export const PROBE_EVERY = 16;
+/**
+ * The longest gap between split probes, in calls. While splitting measures more than twice as slow as one
+ * thread (a busy machine: more runnable threads than cores), each split probe waits twice as long as the
+ * last: a split call there costs 2–10 one-thread calls, and a two-call probe every 16 calls would cost more
+ * than the one-call probe it replaced.
+ */
+export const MAX_PROBE_EVERY = 128;
 /**
  * The first calls, which time both ways before one is chosen: split twice (the second timed), one thread,
  * and again.
@@ -25,8 +32,8 @@ export const PROBE_EVERY = 16;
 export const FIRST_CALLS: readonly boolean[] = [true, true, false, true, true, false];
 /** How many first calls time both ways. */
 export const ALTERNATE_FIRST = FIRST_CALLS.length;
-/** Timings kept per way; the median decides. */
-export const SAMPLES = 5;
+/** Timings kept per way; the median decides (one outlier is ignored, two agreeing timings count). */
+export const SAMPLES = 3;
 
 export class SplitChoice {
   /** The last SAMPLES timings of each way, ms per unit of work (oldest overwritten first). */
@@ -41,6 +48,12 @@ export class SplitChoice {
    * thread at 46 ms while split calls took 24 ms).
    */
   private splitWarm = false;
+  /** The call that probes the way not chosen next, and how many calls after it the one after. */
+  private probeAt = PROBE_EVERY;
+  private probeGap = PROBE_EVERY;
+  /** Whether the probe under way times splitting, and whether this call is its second (timed) call. */
+  private probingSplit = false;
+  private probeTimed = false;
 
   /** Whether the next call should split: both ways first, then the faster, probing the other. */
   next(): boolean {
@@ -51,15 +64,21 @@ export class SplitChoice {
   }
 
   private decide(): boolean {
+    this.probeTimed = false;
     if (this.calls <= FIRST_CALLS.length) return FIRST_CALLS[this.calls - 1]!;
     const split = median(this.samples.split), single = median(this.samples.single);
     if (Number.isNaN(split)) return true;
     if (Number.isNaN(single)) return false;
     const faster = split <= single;
-    const phase = this.calls % PROBE_EVERY;
-    // a split probe is two calls (the first wakes the worker), a one-thread probe one
-    if (phase === 0) return !faster;
-    if (phase === 1 && !faster) return this.previous;
+    if (this.calls === this.probeAt) {
+      this.probingSplit = !faster;
+      return !faster;
+    }
+    if (this.calls === this.probeAt + 1) {
+      this.probeAt += this.probeGap;
+      // a split probe is two calls (the first wakes the worker), a one-thread probe one
+      if (this.probingSplit) return (this.probeTimed = true);
+    }
     return faster;
   }
 
@@ -71,8 +90,14 @@ export class SplitChoice {
     }
     // a split call after a one-thread call woke the worker: not what splitting costs call after call
     if (split && !this.previous) return;
+    const perWork = ms / Math.max(work, 1);
+    if (split && this.probeTimed) {
+      // a split probe's timing: far slower than one thread spaces the next out, else back to PROBE_EVERY
+      const single = median(this.samples.single);
+      this.probeGap = perWork > 2 * single ? Math.min(MAX_PROBE_EVERY, 2 * this.probeGap) : PROBE_EVERY;
+    }
     const kept = split ? this.samples.split : this.samples.single;
-    kept.push(ms / Math.max(work, 1));
+    kept.push(perWork);
     if (kept.length > SAMPLES) kept.shift();
   }
 
