@@ -5,7 +5,7 @@
 // is printed beside wall time because the machines are shared (wall time includes waiting for a core).
 // Run: node scripts/bench.mjs cold-start (after `pnpm build`). KILN_BENCH_RUNS=N sets the processes per row (7).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineLine } from './machine.js';
@@ -25,6 +25,8 @@ interface ChildResult {
   readonly firstCallCpuMs?: number;
   /** Of firstCallCpuMs, the main thread's (Linux only); the rest is V8's helper threads. */
   readonly firstCallThreadMs?: number;
+  /** Minor page faults in the first call, all threads (fresh pages of V8's heaps, code and wasm memory). */
+  readonly firstCallFaults?: number;
   readonly compileMs?: number;
   readonly explainCpuMs?: number;
   readonly phasesMs?: Record<string, number>;
@@ -39,6 +41,38 @@ function runChild(mode: 'compile' | 'explain', cacheDir?: string): ChildResult {
   const r = spawnSync(process.execPath, [child, mode, ...(cacheDir ? [cacheDir] : [])], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cold-start child (${mode}) failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+}
+
+/**
+ * What V8 itself does during the first call, from one more fresh process run with `--log-function-events`
+ * (not timed: the log slows it): the functions that run for the first time there (each is parsed and compiled
+ * to bytecode on the spot, as V8 compiles lazily) by package, with their source size, and the TurboFan jobs
+ * that finish in it. The child brackets the call with two empty functions whose first runs the log records.
+ */
+function firstCallFunctions(dir: string): string {
+  const log = join(dir, 'v8-functions.log');
+  const r = spawnSync(process.execPath, ['--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate', child, 'compile'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0 || !existsSync(log)) return `not measured (the child with --log-function-events failed: ${r.stderr.trim().split('\n').pop() ?? ''})`;
+  const lines = readFileSync(log, 'utf8').split('\n').map((l) => l.split(','));
+  const scripts = new Map(lines.filter((f) => f[0] === 'script-details').map((f) => [f[1]!, f[2]!]));
+  const events = lines.filter((f) => f[0] === 'function');
+  const at = (name: string) => events.find((f) => f[1] === 'first-execution' && f[7] === name)?.[6];
+  const [begin, end] = [at('firstCallBegins'), at('firstCallEnds')].map(Number);
+  if (!Number.isFinite(begin) || !Number.isFinite(end)) return 'not measured (no first-call marks in the V8 log: its format changed?)';
+  const inCall = events.filter((f) => Number(f[6]) > begin! && Number(f[6]) < end!);
+  const byPackage = new Map<string, { fns: number; chars: number }>();
+  for (const f of inCall.filter((e) => e[1] === 'first-execution')) {
+    const url = scripts.get(f[2]!) ?? '';
+    const pkg = /\/(?:packages|plugins)\/([^/]+)\//.exec(url)?.[1] ?? /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(url)?.[1] ?? (url.startsWith('node:') ? 'node' : 'other');
+    const entry = byPackage.get(pkg) ?? { fns: 0, chars: 0 };
+    entry.fns++;
+    entry.chars += Number(f[4]) - Number(f[3]);
+    byPackage.set(pkg, entry);
+  }
+  const total = [...byPackage.values()].reduce((a, b) => a + b.fns, 0);
+  const turbofan = inCall.filter((f) => f[1] === 'turbofan').map((f) => f[7] || '(anonymous)');
+  const list = [...byPackage].sort((a, b) => b[1].fns - a[1].fns).map(([p, e]) => `${p} ${e.fns} (${(e.chars / 1000).toFixed(0)} KB)`).join(', ');
+  return `${total} functions run for the first time (KB: their source, an inner function counted in its outer one too): ${list}; ${turbofan.length} TurboFan job(s) finished (${turbofan.join(', ')})`;
 }
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -63,6 +97,7 @@ function measure(cacheDir: string | undefined) {
     firstWall: median(compile.map((r) => r.firstCallWallMs!)),
     firstCpu: median(compile.map((r) => r.firstCallCpuMs!)),
     firstThread: compile.every((r) => r.firstCallThreadMs !== undefined) ? median(compile.map((r) => r.firstCallThreadMs!)) : undefined,
+    faults: median(compile.map((r) => r.firstCallFaults ?? 0)),
     compile: median(explain.map((r) => r.compileMs!)),
     explainCpu: median(explain.map((r) => r.explainCpuMs!)),
     phases: medianPhases(explain),
@@ -92,9 +127,11 @@ try {
     console.log(`${label.padEnd(20)}${fmt(r.compile).padStart(14)} ${fmt(r.explainCpu).padStart(10)} ${fmt(r.firstWall).padStart(16)} ${fmt(r.firstCpu).padStart(10)} (${thread(r.firstThread)})    ${phases(r.phases)}`);
   }
   console.log(`\ncache speed-up: compile ${(cold.compile / cached.compile).toFixed(1)}× wall, explain ${(cold.explainCpu / cached.explainCpu).toFixed(1)}× CPU; first call (compile + run) ${(cold.firstWall / cached.firstWall).toFixed(1)}× wall, ${(cold.firstCpu / cached.firstCpu).toFixed(1)}× CPU`);
+  console.log(`minor page faults in the first call (all threads; a fresh page is ≈ 12 µs on the AMD EPYC VM): ${cold.faults} (no cache), ${cached.faults} (cache)`);
   console.log(`mathjs time in the first compile: ${fmt(cold.mathjs)} (no cache), ${fmt(cached.mathjs)} (cache)`);
   const calls = (c: Record<string, number>) => `${Object.values(c).reduce((a, b) => a + b, 0)} (${Object.entries(c).map(([m, n]) => `${m} ${n}`).join(', ')})`;
   console.log(`inspector calls in the first compile: no cache ${calls(cold.inspector)}, ${fmt(cold.inspectorMs)}; cache ${calls(cached.inspector)}, ${fmt(cached.inspectorMs)}`);
+  console.log(`V8 in the first call (no cache; one more process, untimed): ${firstCallFunctions(dir)}`);
   console.log(`goal: first compile without the cache ≤ 100 ms (now ${(cold.firstCpu / 100).toFixed(2)}× that, CPU); with the cache ≥ 5× faster than without, aim 6× (compile now ${(cold.compile / cached.compile).toFixed(1)}× wall; first call ${(cold.firstCpu / cached.firstCpu).toFixed(1)}× CPU)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { initPeers, machineLine, phasesText, printSpreadRow, spreadMsAsync } fro
 import { interleavedStats, interleavedStatsWithTurns } from './peer-timing.js';
 import { blockingLine, rooflineLine, simd128RooflineGflops } from './machine.js';
 import { OnnxGraph, maxAbsDiff, ortRunner } from './onnx.js';
+import { readAnatomy } from './read-anatomy.js';
 
 const { jax, tf } = await initPeers();
 const { numpy: np, nn, jit } = jax;
@@ -237,6 +238,14 @@ for (const [name, kr, , tfFn] of rows.filter(([name]) => name.startsWith('hypot'
     return `${(1 + copiedOut / 40).toFixed(2)} (${faults} faults)`;
   };
   console.log(`${name.padEnd(22)} kiln+read ${count(false)}, kiln+read({ dispose: true }) ${count(true)}; tfjs dataSync(): 1 (${faultsPer(40, tfFn!)} faults)`);
+}
+// The same contenders interleaved back to back as the rows above time them: the GCs that start inside each
+// one's calls and its page faults. V8 scavenges once the fresh arrays since the last scavenge pass its
+// threshold, whoever made them, so every array Kiln makes brings the peers' next scavenge closer too.
+console.log('\ngarbage collections and page faults per contender, interleaved back to back (100 rounds, as the rows above)');
+for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('hypot') || name.startsWith('softmax'))) {
+  const lines = await readAnatomy({ kiln: kr.run, 'kiln+read': kr.read, jax: jaxFn!, tfjs: tfFn! }, 100);
+  console.log(`${name}\n${lines.map((l) => `  ${l}`).join('\n')}`);
 }
 
 // The demo's models, with jax-js and tfjs versions of them: models.bench.ts.

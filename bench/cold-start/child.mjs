@@ -74,6 +74,11 @@ const model = new TransformerBlock(64, 4);
 const x = input([2, 32, 64]);
 const forward = (xs) => model.forward(xs);
 
+// Empty functions whose first run V8's `--log-function-events` records: they bracket the first call for the
+// bench's count of the functions V8 compiles during it (bench/cold-start.bench.ts, firstCallFunctions).
+function firstCallBegins() {}
+function firstCallEnds() {}
+
 const out = { mode, cached: Boolean(cacheDir), imports };
 if (mode === 'explain') {
   const { value: report, cpuMs: explainCpuMs, mainThreadMs: explainThreadMs } = await span(() => kiln.explain(forward)(x));
@@ -82,7 +87,11 @@ if (mode === 'explain') {
   out.explainCpuMs = explainCpuMs;
   out.explainThreadMs = explainThreadMs;
 } else {
+  const faults = process.resourceUsage().minorPageFault;
+  firstCallBegins();
   const first = await span(() => kiln.compile(forward)(x));
+  firstCallEnds();
+  out.firstCallFaults = process.resourceUsage().minorPageFault - faults;
   const reference = forward(x).toTypedArray();
   const got = first.value.toTypedArray();
   let worst = 0;
