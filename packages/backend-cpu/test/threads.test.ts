@@ -195,6 +195,24 @@ Threads('each kernel splits only where splitting measured faster, and tries the 
   assert.ok(warming.next(), 'the workers\' start-up does not count against splitting');
 });
 
+Threads('a kernel whose first split calls were not timed (the workers booting) still probes splitting later', () => {
+  // the first 40 split calls find no worker ready (dispatch does not time them); then splitting measures
+  // 1.5× slower than one thread, so the kernel runs on one thread and must still try splitting every
+  // PROBE_EVERY calls (a probe missed while the split way had no timing was never made again)
+  const choice = new SplitChoice();
+  const ways: boolean[] = [];
+  let untimed = 40;
+  for (let i = 0; i < 200; i++) {
+    const split = choice.next();
+    ways.push(split);
+    if (split && untimed > 0) untimed--;
+    else choice.record(split, split ? 3 : 2, 1 << 20);
+  }
+  const late = ways.slice(100);
+  assert.ok(late.filter(Boolean).length >= 2 * Math.floor(late.length / PROBE_EVERY) - 2, `split probes in the last 100 calls: ${late.map((s) => (s ? 'S' : '1')).join('')}`);
+  assert.ok(late.filter((s) => !s).length > 80, 'mostly one thread');
+});
+
 Threads('one slow split call (a preempted worker) does not send a kernel to one thread', () => {
   // split 1 ms, one thread 2 ms; the 10th split call after the first calls took 8 ms (a moving average of
   // weight ½ then read 4.5 ms, worse than one thread, for the next PROBE_EVERY calls)

@@ -70,6 +70,8 @@ export class SplitChoice {
     if (Number.isNaN(split)) return true;
     if (Number.isNaN(single)) return false;
     const faster = split <= single;
+    // a probe due while one way had no timing yet (the workers still booting: their calls are not timed)
+    if (this.calls > this.probeAt + 1) this.probeAt = this.calls;
     if (this.calls === this.probeAt) {
       this.probingSplit = !faster;
       return !faster;
