@@ -475,7 +475,7 @@ function tellBreak(state: FrameState, record: BreakRecord, event: FrameEvent): v
 }
 
 function breakRecord(err: unknown): BreakRecord | undefined {
-  if (err instanceof PluginError) return { reason: err.message.split('\n')[0]!, location: undefined, hint: err.hint };
+  if (err instanceof PluginError) return { reason: err.message.split('\n')[0]!, location: err.thrownAt, hint: err.hint };
   if (err instanceof GraphBreak) return { reason: err.reason, location: err.location, hint: err.hint };
   if (err instanceof FrameSkipped) return { reason: err.reason, location: err.location, hint: undefined };
   // A backend the caller named that cannot run here is their configuration to fix, not a silent fallback.

@@ -5,7 +5,7 @@ import { HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import { KilnError } from '@kiln/tensor';
 import type { BreakRecord } from './cache.js';
 import type { GuardEntry } from './guards/builder.js';
-import type { Graph, Node } from '@kiln/graph';
+import type { Graph, Node, SourceLocation } from '@kiln/graph';
 import type { PolicyDecision } from './trace/policy-adapter.js';
 import type { Backend, BackendReport, CompiledGraph, OpLowering } from '@kiln/lower';
 import type { ExportedProgramInfo } from './exported-program.js';
@@ -70,13 +70,27 @@ export interface FrameCompileInfo {
  * stack). A compile-time hook failing makes the frame run eagerly with a warning naming the plugin.
  */
 export class PluginError extends KilnError {
+  /** Where the plugin's error was made (the top of its stack), shown in the message, warnings and explain. */
+  readonly thrownAt: SourceLocation | undefined;
+
   constructor(
     readonly plugin: string,
     readonly hook: string,
     cause: unknown,
   ) {
-    super(`plugin '${plugin}' failed in hook '${hook}': ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`, `the error is the plugin's, not Kiln's: fix or remove the plugin (its stack is in .cause)`, { cause });
+    const at = topOfStack(cause);
+    super(`plugin '${plugin}' failed in hook '${hook}': ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}${at ? ` (thrown at ${at.file}:${at.line})` : ''}`, `the error is the plugin's, not Kiln's: fix or remove the plugin (its stack is in .cause)`, { cause });
+    this.thrownAt = at;
   }
+}
+
+/** The first `file:line:column` frame of an error's stack (a warning cannot show `.cause`; this line can). */
+function topOfStack(err: unknown): SourceLocation | undefined {
+  const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
+  const m = /^\s+at (?:.*?\()?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?$/m.exec(stack);
+  if (!m) return undefined;
+  const path = m[1]!.replace(/^file:\/\//, '');
+  return { file: path.slice(path.lastIndexOf('/') + 1), line: Number(m[2]), column: Number(m[3]), path };
 }
 
 type Tap = { name: string; fn: Function };

@@ -103,6 +103,41 @@ Config('a syntax error in kiln.config.ts names its line', async () => {
   assert.match((await configureError(dir)).message, /kiln\.config\.ts:4: <file>: syntax error/);
 });
 
+/** A project whose `typescript` is TypeScript 7's npm package: it exports only its version, no transpile API. */
+const TYPESCRIPT_7 = {
+  'node_modules/typescript/package.json': JSON.stringify({ name: 'typescript', version: '7.0.2', exports: { '.': './lib/version.cjs' } }),
+  'node_modules/typescript/lib/version.cjs': `module.exports = { version: '7.0.2', versionMajorMinor: '7.0' };\n`,
+};
+
+Config('kiln.config.ts with TypeScript 7 installed (no transpile API) loads through esbuild, and its syntax errors keep their line', async () => {
+  const dir = project({
+    ...TYPESCRIPT_7,
+    'kiln.config.ts': `interface Plugin { name: string; apply(c: any): void }\nconst count: Plugin = ${countingPlugin};\nexport default { plugins: [count] as Plugin[], recompileLimit: 5 as number };\n`,
+    'main.mjs': program,
+  });
+  const auto = runNode(dir, ['main.mjs']);
+  assert.is(auto.status, 0, auto.stderr);
+  assert.match(auto.stdout, /frames 1/);
+  await keepingDefaultCompiler(async () => assert.is((await configure(dir)).config.recompileLimit, 5));
+  const broken = project({ ...TYPESCRIPT_7, 'kiln.config.ts': `const a: number = 1;\nexport default {\n  logs: 'graph' +\n};\n` });
+  const error = await configureError(broken);
+  assert.match(error.message, /kiln\.config\.ts:4: <file>: syntax error/);
+  assert.not.match(error.message, /Cannot read properties/);
+});
+
+Config('a config with only named exports says it has no default export; a misspelt key suggests the right one', async () => {
+  const named = project({ 'kiln.config.mjs': `export const config = { plugins: [] };\n`, 'main.mjs': program });
+  const auto = runNode(named, ['main.mjs']);
+  assert.is.not(auto.status, 0);
+  assert.match(auto.stderr, /KilnConfigError: .*kiln\.config\.mjs: <file>: the config file has no default export \(it exports 'config'\)\n  hint: add export default config;/);
+  assert.not.match(auto.stderr, /unknown key/);
+  assert.match((await configureError(named)).message, /no default export \(it exports 'config'\)/);
+  const typo = await configureError(project({ 'kiln.config.mjs': `export default { plugin: ['./p.mjs'] };\n` }));
+  assert.match(typo.message, /kiln\.config\.mjs: plugin: unknown key \(did you mean 'plugins'\?\)/);
+  const empty = project({ 'kiln.config.mjs': '// nothing yet\n', 'main.mjs': program });
+  assert.is(runNode(empty, ['main.mjs']).status, 0, 'an empty config file is an empty config');
+});
+
 Config('relative module paths of policy rules resolve against the config file (skip and allowInGraph)', async () => {
   const dir = project({
     'kiln.config.json': JSON.stringify({ policy: { skip: ['./lib/mod.mjs#helper'], allowInGraph: ['./lib/helpers.mjs#fused'] } }),

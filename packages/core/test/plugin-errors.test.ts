@@ -52,6 +52,23 @@ Plugins('explain shows the plugin failure as the reason', () => {
   assert.not.match(String(out), /internal tracer error/);
 });
 
+Plugins('where the plugin threw is in the warning and in explain (its file and line), not "<unknown>"', () => {
+  const throwLine = Number(/:(\d+):\d+\)?$/m.exec(new Error().stack!.split('\n')[1]!)![1]) + 4; // the `throw` below
+  const compiler = new Compiler().use({
+    name: 'my-frame-plugin',
+    apply(c) {
+      c.hooks.frameStart.tap('my-frame-plugin', () => { throw new Error('frame hook exploded'); });
+    },
+  });
+  const { value, lines } = captureLog(() => explain((x: Tensor) => x.relu().sum(), { compiler })(k.ones([3])));
+  const at = new RegExp(`failed in hook 'frameStart': frame hook exploded \\(thrown at plugin-errors\\.test\\.ts:${throwLine}\\)`);
+  assert.match(lines.join('\n'), at);
+  const out = String(value);
+  assert.match(out, at);
+  assert.match(out, new RegExp(`\\n  at plugin-errors\\.test\\.ts:${throwLine}\\n`));
+  assert.not.match(out, /at <unknown>/);
+});
+
 Plugins('with fullgraph the PluginError is raised: plugin, hook, and the original error as cause with its stack', () => {
   const compiler = new Compiler().use({
     name: 'my-policy',

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { coreUrl, project, repoRoot, runNode, tensorUrl } from '../../core/test/support/project.js';
@@ -18,7 +20,7 @@ Cli('kiln --help lists every command; an unknown command is usage error 2', () =
 });
 
 Cli('each command has --help', () => {
-  for (const c of ['run', 'explain', 'report', 'audit', 'ops']) {
+  for (const c of ['run', 'explain', 'report', 'audit', 'ops', 'aot']) {
     const r = kiln(repoRoot, [c, '--help']);
     assert.is(r.status, 0, `${c}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^usage: kiln ${c}`));
@@ -59,6 +61,17 @@ Cli('kiln run loads the config, runs the file with its arguments, and returns it
   const missing = kiln(dir, ['run', 'nope.mjs']);
   assert.is(missing.status, 2);
   assert.match(missing.stderr, /nope\.mjs does not exist/);
+});
+
+Cli('kiln run FILE.ts on Node 20 with tsx in the project: registers tsx and runs the TypeScript program', () => {
+  const dir = project({ 'main.ts': `import { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\nconst double = (x: ReturnType<typeof ones>): ReturnType<typeof ones> => x.mul(2);\nconsole.log('result', compile(double)(ones([2])).toArray().join(','));\n` });
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(dirname(createRequire(join(repoRoot, 'package.json')).resolve('tsx/package.json')), join(dir, 'node_modules', 'tsx'));
+  // The source CLI runs under tsx already (bin.ts); registering tsx from the project failed all the same.
+  const r = kiln(dir, ['run', 'main.ts']);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /result 2,2/);
+  assert.not.match(r.stderr, /ERR_MODULE_NOT_FOUND/);
 });
 
 Cli('kiln explain prints the full explain() output of each compiled function: graphs, guards, breaks, recompiles, kernels', () => {
@@ -110,6 +123,24 @@ Cli('kiln report with the report plugin already in the config writes one report,
   assert.equal(r.stderr.match(/\[kiln\] compile report: kiln-report\/index\.html/g), ['[kiln] compile report: kiln-report/index.html'], r.stderr);
 });
 
+Cli('a report survives a later kiln audit and a mistyped kiln run (nothing compiled: the page is left as it was)', () => {
+  const reportPlugin = join(repoRoot, 'plugins/report/src/index.ts');
+  const dir = project({ 'main.mjs': program, 'kiln.config.mjs': `export default { plugins: [${JSON.stringify(reportPlugin)}] };\n` });
+  const page = join(dir, 'kiln-report', 'index.html');
+  const ran = kiln(dir, ['run', 'main.mjs']);
+  assert.is(ran.status, 0, ran.stderr);
+  const written = readFileSync(page, 'utf8');
+  assert.match(written, /<svg class="graph-picture"/);
+  const audit = kiln(dir, ['audit', '--out', join(dir, 'audit.md')]);
+  assert.is(audit.status, 0, audit.stderr);
+  assert.match(audit.stderr, /compile report: nothing was compiled, kiln-report\/index\.html not written/);
+  const typo = kiln(dir, ['run', 'mian.mjs']);
+  assert.is(typo.status, 2);
+  assert.match(typo.stderr, /kiln run: mian\.mjs does not exist/);
+  assert.not.match(typo.stderr, /compile report/, 'a usage error loads no plugin');
+  assert.is(readFileSync(page, 'utf8'), written, 'the report of the real run is still there');
+});
+
 Cli("kiln audit audits the config's rules: a stale module path, a package that is not installed, a skip/inline conflict", () => {
   const dir = project({
     'kiln.config.json': JSON.stringify({ policy: { skip: ['./old-lib/**', 'not-installed-pkg'] } }),
@@ -121,6 +152,14 @@ Cli("kiln audit audits the config's rules: a stale module path, a package that i
   const conflict = kiln(project({ 'kiln.config.json': JSON.stringify({ policy: { skip: ['lodash-like'], inline: ['lodash-like'] } }) }), ['audit']);
   assert.is(conflict.status, 1);
   assert.match(conflict.stderr, /policy\.inline\[0\]\): conflicts with skip\('lodash-like'\)/);
+});
+
+Cli("kiln audit: a rule written as a builtin's path ('Math.hypot', 'console.log') says how to name the builtin", () => {
+  const r = kiln(project({ 'kiln.config.json': JSON.stringify({ policy: { skip: ['Math.hypot', 'console.log', 'left-pad'] } }) }), ['audit']);
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /policy\.skip\[0\]: rule matches nothing: package 'Math\.hypot' is not installed where the config is; to name the builtin function Math\.hypot, write 'globalThis#Math\.hypot'/);
+  assert.match(r.stderr, /policy\.skip\[1\]: .*write 'globalThis#console\.log'/);
+  assert.match(r.stderr, /policy\.skip\[2\]: rule matches nothing: package 'left-pad' is not installed where the config is; fix or remove it/);
 });
 
 Cli('kiln audit fails (exit 1) on a config error, naming the file and key', () => {

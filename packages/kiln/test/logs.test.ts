@@ -40,7 +40,7 @@ Logs('an unknown artifact raises at compile(), with a did-you-mean and the valid
       plus = e;
     }
   });
-  assert.match((plus as Error).message, /'\+graph': only dynamo take '\+'/);
+  assert.match((plus as Error).message, /'\+graph': only dynamo takes '\+' \(a debug level\)/);
 });
 
 Logs('help prints every artifact with what it shows', () => {

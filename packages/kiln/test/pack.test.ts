@@ -93,6 +93,10 @@ function assertKilnCommand(app: string) {
   const help = sh(join(app, 'node_modules', '.bin', 'kiln'), ['--help'], app);
   assert.is(help.status, 0, help.stderr);
   for (const c of ['run', 'explain', 'report', 'audit', 'ops']) assert.match(help.stdout, new RegExp(`\\n  ${c}\\s`), `kiln --help lists ${c}`);
+  // @kiln/aot is not among the packed packages: its --help still prints the usage, which says to install it.
+  const aot = sh(join(app, 'node_modules', '.bin', 'kiln'), ['aot', '--help'], app);
+  assert.is(aot.status, 0, aot.stderr);
+  assert.match(aot.stdout, /^usage: kiln aot .*needs @kiln\/aot/);
   const ran = sh(join(app, 'node_modules', '.bin', 'kiln'), ['run', 'main.mjs'], app);
   assert.is(ran.status, 0, ran.stderr);
   assert.match(ran.stdout, /"plugin":"cache"/);

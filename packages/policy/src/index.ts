@@ -25,6 +25,7 @@ export type { TableRule, ResolvedTable } from './rules/table.js';
 export { BUILTIN_POLYFILLS, checkPolyfillSignature } from './polyfills/index.js';
 export type { PolyfillEntry } from './polyfills/index.js';
 export { runAudit } from './audit/audit.js';
+export { builtinFunctionHint } from './audit/rule-checks.js';
 export type { AuditOptions, BackendLoweringTable } from './audit/audit.js';
 export type { AuditReport, CheckResult, Finding, FunctionRow, MathRow, BackendCoverage, LoweringOverride } from './audit/types.js';
 export { enumerateTensorApi } from './audit/api.js';

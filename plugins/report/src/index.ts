@@ -1,6 +1,7 @@
 // @kiln/plugin-report: a self-contained HTML compile report of the user's program, as tlparse gives for
 // PyTorch 2. Load it from the config (`plugins: ['@kiln/plugin-report']`) or apply it inline
-// (`compiler.use(reportPlugin({ output }))`); the page is written when the process exits and on writeReport().
+// (`compiler.use(reportPlugin({ output }))`); the page is written when the process exits (when anything was
+// compiled) and on writeReport().
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { KilnConfigError, atProcessEnd } from '@kiln/core';
@@ -86,6 +87,11 @@ export class CompileReport implements KilnPlugin {
   }
 
   private writeAtExit(): void {
+    // A process that compiled nothing (`kiln audit`, a mistyped `kiln run`) leaves the last real report alone.
+    if (this.collector.records.size === 0 && this.collector.exported.length === 0) {
+      process.stderr.write(`[kiln] compile report: nothing was compiled, ${relative(process.cwd(), this.output)} not written\n`);
+      return;
+    }
     try {
       const path = this.write();
       const c = reportCounts(this.records);

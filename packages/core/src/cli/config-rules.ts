@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, resolve } from 'node:path';
+import { builtinFunctionHint } from '@kiln/policy';
 import type { Compiler } from '../compiler.js';
 
 export interface ConfigRuleFinding {
@@ -47,7 +48,7 @@ function matchesNothing(rule: ModuleRule, file: string): string | undefined {
       createRequire(file).resolve(pattern);
       return undefined;
     } catch {
-      return `rule matches nothing: package '${pattern}' is not installed where the config is`;
+      return `rule matches nothing: package '${pattern}' is not installed where the config is${builtinFunctionHint(pattern)}`;
     }
   }
 }

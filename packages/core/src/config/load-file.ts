@@ -46,8 +46,15 @@ export async function importFrom(file: string, spec: string): Promise<Record<str
 }
 
 /** The config value a loaded JS module exports: `export default`, or CommonJS `module.exports`. */
-function exported(mod: Record<string, unknown>): unknown {
-  return mod && typeof mod === 'object' && 'default' in mod ? mod.default : mod;
+function exported(mod: Record<string, unknown>, file: string): unknown {
+  if (mod && typeof mod === 'object' && 'default' in mod) return mod.default;
+  // An ES module without a default export (`export const config = …`) is not a config of its own keys.
+  if (mod && (mod as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module') {
+    const names = Object.keys(mod);
+    if (names.length === 0) return undefined; // an empty file: an empty config
+    throw new KilnConfigError(file, '<file>', `the config file has no default export (it exports ${names.map((n) => `'${n}'`).join(', ')})`, names.length === 1 ? `add export default ${names[0]};` : 'export default { plugins: [...] }');
+  }
+  return mod;
 }
 
 /** Why a JS/TS config failed to load, with its line: acorn finds a syntax error's, the stack a throw's. */
@@ -64,19 +71,41 @@ function loadError(file: string, err: unknown, source: string | undefined): Kiln
   return new KilnConfigError(file, '<file>', `${what}: ${errorMessage(err)}`, err instanceof SyntaxError ? 'fix the file at that line' : 'the original error and its stack are in .cause', { line, cause: err });
 }
 
-/** TypeScript configs on Node 20: transpiled by the project's own `typescript` (an optional peer dependency). */
-function transpileTs(file: string, source: string): string {
-  const require = createRequire(file);
-  let ts: typeof import('typescript');
-  try {
-    ts = require('typescript') as typeof import('typescript');
-  } catch {
+/** `name` as the config file would import it, else as Kiln would; undefined when neither finds it. */
+function optionalModule(file: string, name: string): Record<string, unknown> | undefined {
+  for (const from of [file, import.meta.url]) {
     try {
-      ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+      return createRequire(from)(name) as Record<string, unknown>;
     } catch {
-      throw new KilnConfigError(file, '<file>', 'a TypeScript config needs the `typescript` package, which is not installed', 'install it (npm i -D typescript), or write the config as kiln.config.mjs');
+      // next place
     }
   }
+  return undefined;
+}
+
+/**
+ * TypeScript configs on Node 20: transpiled by the project's `typescript` 5 (an optional peer dependency) or,
+ * failing that, by `esbuild` (which tsx brings). TypeScript 7's package has no JavaScript API (it exports only
+ * its version), so `npm i -D typescript` alone no longer gives a transpiler.
+ */
+function transpileTs(file: string, source: string): string {
+  const ts = optionalModule(file, 'typescript') as typeof import('typescript') | undefined;
+  if (typeof ts?.transpileModule === 'function') return transpileWithTypescript(ts, file, source);
+  const esbuild = optionalModule(file, 'esbuild') as { transformSync?: (code: string, options: object) => { code: string } } | undefined;
+  if (typeof esbuild?.transformSync === 'function') {
+    try {
+      return esbuild.transformSync(source, { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: file }).code;
+    } catch (err) {
+      const first = (err as { errors?: { text: string; location?: { line: number } }[] }).errors?.[0];
+      if (!first) throw err;
+      throw new KilnConfigError(file, '<file>', `syntax error: ${first.text}`, 'fix the file at that line', { line: first.location?.line, cause: err });
+    }
+  }
+  const found = ts ? `typescript ${String((ts as { version?: unknown }).version)} is installed, but it has no transpile API (TypeScript 7's package has none)` : 'neither `typescript` nor `esbuild` is installed';
+  throw new KilnConfigError(file, '<file>', `a TypeScript config needs a transpiler: ${found}`, 'install one (npm i -D typescript@5, or npm i -D esbuild), or write the config as kiln.config.mjs');
+}
+
+function transpileWithTypescript(ts: typeof import('typescript'), file: string, source: string): string {
   const out = ts.transpileModule(source, {
     fileName: file,
     reportDiagnostics: true,
@@ -109,7 +138,7 @@ function loadJsSync(file: string): unknown {
   const source = readFileSync(file, 'utf8');
   const js = jsFileFor(file, source);
   try {
-    return exported(createRequire(js.path)(js.path) as Record<string, unknown>);
+    return exported(createRequire(js.path)(js.path) as Record<string, unknown>, file);
   } catch (err) {
     throw syncLoadError(err, file, '<file>', 'the config file') ?? attribute(file, err, source, js.path);
   } finally {
@@ -122,7 +151,7 @@ async function loadJsAsync(file: string): Promise<unknown> {
   const js = jsFileFor(file, source);
   try {
     // A fresh URL per load: configure() called again after the file changed sees the new file.
-    return exported((await import(`${pathToFileURL(js.path).href}?t=${Date.now()}`)) as Record<string, unknown>);
+    return exported((await import(`${pathToFileURL(js.path).href}?t=${Date.now()}`)) as Record<string, unknown>, file);
   } catch (err) {
     throw attribute(file, err, source, js.path);
   } finally {

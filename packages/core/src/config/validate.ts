@@ -1,7 +1,7 @@
 // The config's keys, checked once: a typo or a wrong type must not silently change what compiles.
 import { DEFAULT_CONFIG } from '../compiler.js';
 import type { KilnConfig, PluginSpec } from '../compiler.js';
-import { checkLogSpec } from '../logs/spec.js';
+import { checkLogSpec, closestName } from '../logs/spec.js';
 import { KilnConfigError } from './errors.js';
 
 const KEYS = ['backend', 'plugins', 'policy', 'logs', 'dynamic', 'recompileLimit'] as const;
@@ -34,7 +34,10 @@ export function validateConfig(raw: unknown, file: string): KilnConfig {
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new KilnConfigError(file, '<root>', `the config must be an object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`, 'export default { plugins: [...] }');
   const r = raw as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (!(KEYS as readonly string[]).includes(key)) throw new KilnConfigError(file, key, 'unknown key', `known keys: ${KEYS.join(', ')}`);
+    if (!(KEYS as readonly string[]).includes(key)) {
+      const near = closestName(key, KEYS);
+      throw new KilnConfigError(file, key, `unknown key${near ? ` (did you mean '${near}'?)` : ''}`, `known keys: ${KEYS.join(', ')}`);
+    }
   }
   const check = (key: string, ok: boolean, what: string, hint: string) => {
     if (r[key] !== undefined && !ok) throw new KilnConfigError(file, key, `must be ${what}, got ${describe(r[key])}`, hint);

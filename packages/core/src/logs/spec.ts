@@ -47,10 +47,13 @@ function editDistance(a: string, b: string): number {
 
 const NAMES = [...LOG_ARTIFACTS, 'all', 'help'];
 
-function closest(name: string): string | undefined {
+const closest = (name: string): string | undefined => closestName(name, NAMES);
+
+/** The candidate nearest a misspelt `name` (fewer than 4 edits away), for "did you mean" in config and log errors. */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 4;
-  for (const candidate of NAMES) {
+  for (const candidate of candidates) {
     // A cut-off name (`guard`) is near what it starts; one that runs past a name (`graph_brek` past `graph`)
     // is measured by edits, so the longer name it misspells wins.
     const d = candidate.startsWith(name) ? 1 : editDistance(name, candidate);
@@ -70,7 +73,7 @@ export function checkLogSpec(spec: string): LogSpecProblem | undefined {
       return { message: `unknown log artifact '${part}'${near ? ` (did you mean '${near}'?)` : ''}`, hint: `valid names: ${NAMES.join(', ')}; '+dynamo' for debug detail; KILN_LOGS=help describes each` };
     }
     if (part.startsWith('+') && !(LEVELED as readonly string[]).includes(name) && name !== 'all') {
-      return { message: `'${part}': only ${LEVELED.join(', ')} take '+' (a debug level)`, hint: `write '${name}'` };
+      return { message: `'${part}': only ${LEVELED.join(', ')} ${LEVELED.length === 1 ? 'takes' : 'take'} '+' (a debug level)`, hint: `write '${name}'` };
     }
   }
   return undefined;

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { AUDIT_USAGE, OPS_USAGE, configure, runAuditCommand, runOpsCommand } from '@kiln/core';
 import type { Compiler, KilnPlugin } from '@kiln/core';
 import { explainRecorder } from './explain-recorder.js';
-import { CliUsageError, runProgram } from './run-file.js';
+import { CliUsageError, programPath, runProgram } from './run-file.js';
 
 export interface Command {
   /** One line for `kiln --help`. */
@@ -31,6 +31,7 @@ function programCommand(name: string, summary: string, usage: string, around?: (
         process.stdout.write(`${usage}\n`);
         return 0;
       }
+      programPath(args[0], name); // a usage error must not run the config's plugins (a report would be overwritten)
       const compiler = await configure();
       const extra = around ? await around() : undefined;
       // `kiln report` with the report plugin already in the config: one report, as the config set it up.
@@ -78,6 +79,8 @@ async function loadAot(): Promise<typeof import('@kiln/aot')> {
   }
 }
 
+const aotInstalled = (): Promise<boolean> => loadAot().then(() => true, (err: unknown) => (err instanceof CliUsageError ? false : Promise.reject(err)));
+
 export const COMMANDS: Readonly<Record<string, Command>> = {
   run: programCommand('run', 'run a program (.mjs/.js, or .ts with tsx) with the config loaded', `usage: kiln run FILE [args…]
   Loads the config (kiln.config.*, .kilnrc*, or package.json's "kiln" key, from the working directory up),
@@ -107,6 +110,13 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   aot: {
     summary: 'turn a saved exported program into a standalone ES module (no Kiln needed to run it)',
     usage: `usage: kiln aot PROGRAM --out FILE [--backend cpu|webgpu] [--weights inline|file]   (needs ${AOT_PACKAGE}; kiln aot --help once it is installed)`,
-    run: async (args) => (await loadAot()).runAotCli(args),
+    async run(args) {
+      // Without @kiln/aot, --help still shows the usage (which says to install it) and succeeds.
+      if (wantsHelp(args) && !(await aotInstalled())) {
+        process.stdout.write(`${COMMANDS.aot!.usage}\n`);
+        return 0;
+      }
+      return (await loadAot()).runAotCli(args);
+    },
   },
 };

@@ -196,6 +196,16 @@ function installed(name: string, root: string): boolean {
 }
 
 /**
+ * For a package rule that reads as a builtin function's path (`Math.hypot`, `console.log`): how a rule names
+ * that function instead (`globalThis#Math.hypot`); '' otherwise.
+ */
+export function builtinFunctionHint(pattern: string): string {
+  const [head, ...rest] = pattern.split('.');
+  const isGlobal = rest.length > 0 && head !== undefined && /^[A-Za-z_$][\w$]*$/.test(head) && Object.hasOwn(globalThis, head);
+  return isGlobal ? `; to name the builtin function ${pattern}, write 'globalThis#${pattern}'` : '';
+}
+
+/**
  * User module rules that can never match: a package that is not installed, a Node builtin that does not
  * exist, a path whose fixed prefix is missing — most often a typo in the config.
  */
@@ -207,7 +217,7 @@ export function checkModuleOverrides(overrides: Overrides, root: string): Findin
     let why: string | null = null;
     if (m.type === 'package') {
       const fixed = m.pattern.includes('*') ? m.pattern.slice(0, m.pattern.indexOf('/')) : m.pattern;
-      if (!(m.pattern.includes('*') && !fixed.startsWith('@')) && !installed(fixed, root)) why = `no package '${fixed}' is installed under ${root}`;
+      if (!(m.pattern.includes('*') && !fixed.startsWith('@')) && !installed(fixed, root)) why = `no package '${fixed}' is installed under ${root}${builtinFunctionHint(m.pattern)}`;
     } else if (m.type === 'builtin' && !m.pattern.includes('*') && !isBuiltin(m.pattern)) {
       why = `'${m.pattern}' is not a Node builtin module`;
     } else if (m.type === 'path') {
