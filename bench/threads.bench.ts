@@ -2,7 +2,7 @@
 // uses unless told otherwise), on the workloads of issue #17: hypot 16M, softmax rows 1024², matmul 1024, and
 // matmul 256 (the compiled bench's small one).
 // Inputs are resident in each arena; the kernel alone, then the kernel with its result read back into a JS
-// array (the read is one thread either way). The default (a kernel splits its large calls where that
+// array as a compiled call's read does (the read is one thread either way). The default (a kernel splits its large calls where that
 // measured faster: runtime/split-choice.ts) and n threads splitting every large call are each timed in
 // interleaved rounds with one thread (one-thread call, n-thread call, …: a pool's calls are one one-thread
 // call apart, about what separates the large kernels of a model); ratio = one-thread time / n-thread time
@@ -15,6 +15,7 @@
 // Run: node scripts/bench.mjs threads
 import { type Kernel, type MatmulKernel, type PointwiseKernel, loop } from '@kiln/lower';
 import { Arena, compileKernels, threadCount, type SplitTraceSummary } from '@kiln/backend-cpu';
+import { copyElements } from '@kiln/tensor';
 import { machineLine } from './machine.js';
 import { CPU_CLOCK, interleavedStats } from './peer-timing.js';
 import { awaitQuietSecond, formatLoad, otherLoadMeter } from './other-load.js';
@@ -60,7 +61,8 @@ function resident(kernel: Kernel, inputs: Record<string, Float32Array>, outNumel
   }
   ptrs.out = arena.alloc(outNumel * 4);
   const out = () => arena.view(f32, ptrs.out!, outNumel) as Float32Array;
-  return { run: () => call(ptrs), read: () => (call(ptrs), out().slice()), out };
+  // the read as a compiled call's toTypedArray() makes it: copyElements (a copy that does not zero-fill first)
+  return { run: () => call(ptrs), read: () => (call(ptrs), copyElements(out())), out };
 }
 
 /** A trace's medians in a line: the hand-off, who ran how much at what speed, and the join. */
@@ -73,6 +75,11 @@ function describeTrace(t: SplitTraceSummary): string {
 }
 
 async function main() {
+  // What Kiln's default warmHeap does at a compiled program's first large output (backend-cpu README, "What a
+  // read costs"): a block just under glibc's 32 MiB mmap ceiling, dropped at once, raises its trim threshold,
+  // so the "+ read" columns' fresh 4–64 MB arrays reuse mapped pages instead of faulting them in at ≈ 12 µs a
+  // page (these kernels are called directly, not through a compiled program, so nothing else does it here).
+  void new ArrayBuffer(32 * 2 ** 20 - 8192);
   const threads = threadCount();
   const one = new Arena(1 << 20);
   const many = threads > 1 ? new Arena(1 << 20, { threads }) : one;

@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KilnError } from '@kiln/tensor';
 import { Arena, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, SPIN_MICROS } from '@kiln/backend-cpu';
+import { BACK_OFF_OFFERS, SPIN_GAPS, nextSpin } from '../src/runtime/thread-worker.js';
 
 /**
  * A wasm module whose one function `f(begin, end)` does nothing, on a shared memory of the arena's maximum
@@ -233,13 +234,53 @@ Wake('a worker offered calls in quick succession stays awake between them; idle,
   // (the worker sets its next spin only once it has woken and taken an offer: a caller that ran every chunk
   // before the worker woke withdraws it. So this call's own chunks take 2 ms each on the caller, long enough
   // for the wake-up, and the check waits for the worker, up to half a second, with no further call between.)
-  await new Promise((r) => setTimeout(r, 20));
-  pool.run(busy, 0, () => [], bounds, () => busyFor(2));
-  assert.equal(await settledSpins([SPIN_MICROS]), [SPIN_MICROS], 'after a 20 ms gap the worker spins only spinMicros');
+  // (the worker follows the median of its last SPIN_GAPS gaps, so one long gap alone does not end the spin)
+  for (let i = 0; i < SPIN_GAPS; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    pool.run(busy, 0, () => [], bounds, () => busyFor(2));
+  }
+  assert.equal(await settledSpins([SPIN_MICROS]), [SPIN_MICROS], 'after 20 ms gaps the worker spins only spinMicros');
   pool.spinMicros = 0;
   for (let i = 0; i < 10; i++) (call(), busyFor(0.2));
   assert.equal(await settledSpins([0]), [0], 'spinMicros 0: the worker never spins');
   pool.spinMicros = SPIN_MICROS;
+});
+
+Wake('a preempted spin backs the worker off briefly; preempted spins in a row back it off longer, up to BACK_OFF_OFFERS', () => {
+  const state = { budget: SPIN_MICROS, backOff: 0, backOffLength: 1, gaps: [] as number[] };
+  /** The spin after an offer that came `gap` µs after the last (bound 2 ms); `preempted`: during the last spin. */
+  const offer = (preempted: boolean, gap = 500) => {
+    nextSpin(state, SPIN_MICROS, gap, MAX_WORKER_SPIN_MICROS, preempted, BACK_OFF_OFFERS, SPIN_GAPS);
+    return state.budget;
+  };
+  assert.is(offer(false), 1000, 'calls 0.5 ms apart: the worker spins twice the gap');
+  // One preemption among calls that otherwise find the worker spinning (V8's GC threads take a slice about
+  // once in 35 compiled calls on 2 cores): one offer at the base spin, then the long spin again. (It was 32
+  // offers: the worker slept through most of a compiled read loop.)
+  assert.is(offer(true), SPIN_MICROS, 'right after the preempted spin: the base');
+  assert.is(offer(false), 1000, 'one offer later: the long spin again');
+  for (let i = 0; i < 40; i++) offer(false);
+  // A busy machine: every long spin is preempted. The back-offs grow 1, 2, 4, … up to BACK_OFF_OFFERS.
+  const runs: number[] = [];
+  let run = 0;
+  for (let i = 0, long = true; i < 400; i++) {
+    long = offer(long) > SPIN_MICROS; // a short spin is over before the OS takes the core
+    if (long) (run > 0 && runs.push(run), (run = 0));
+    else run++;
+  }
+  assert.equal(runs.slice(0, 7), [1, 2, 4, 8, 16, 32, 32], 'back-offs in a row double up to BACK_OFF_OFFERS');
+  // the load gone, each long spin the OS leaves alone halves the next back-off
+  for (let i = 0; i < BACK_OFF_OFFERS + 10; i++) offer(false);
+  assert.is(state.backOffLength, 1, 'back to a back-off of one offer');
+  // One gap past the bound (a GC pause in the caller's loop) leaves the spin as it was: with the last gap
+  // alone it fell to the base, and the next ordinary gap woke the worker a second time. Gaps past the bound
+  // in a row (calls far apart) bring it to the base.
+  assert.is(offer(false, 5000), 1000, 'one gap longer than the bound: the spin stays');
+  assert.is(offer(false, 5000), SPIN_MICROS, 'two in a row: the base spin');
+  assert.is(offer(false, 500), SPIN_MICROS, 'one ordinary gap after them: still the base');
+  assert.is(offer(false, 500), 1000, 'two: the long spin again');
+  nextSpin(state, 0, 500, MAX_WORKER_SPIN_MICROS, false, BACK_OFF_OFFERS, SPIN_GAPS);
+  assert.is(state.budget, 0, 'spinMicros 0: no spin');
 });
 
 Wake.after(() => pool.close());

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Kernel, type MatmulKernel, type PointwiseKernel, loop, sizeParam } from '@kiln/lower';
-import { ALTERNATE_FIRST, Arena, PROBE_EVERY, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
+import { ALTERNATE_FIRST, Arena, FIRST_CALLS, MAX_PROBE_EVERY, PROBE_EVERY, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
 import { runReference } from './reference.js';
 import { assertClose, randomArray, softmaxKernel } from './helpers.js';
 
@@ -161,30 +161,81 @@ Threads('a pool whose workers cannot start runs every chunk on the calling threa
   assert.equal(got, want);
 });
 
-Threads('each kernel splits only where splitting measured faster, and tries the other way again now and then', () => {
-  const busy = new SplitChoice(); // a loaded machine: the split calls are slower
+/** Drives a SplitChoice for `calls` calls; `ms(split, call)` is each call's time. Answers how each call ran. */
+function drive(choice: SplitChoice, calls: number, ms: (split: boolean, call: number) => number): boolean[] {
   const ways: boolean[] = [];
-  for (let i = 0; i < 3 * PROBE_EVERY; i++) {
-    const split = busy.next();
+  for (let i = 0; i < calls; i++) {
+    const split = choice.next();
     ways.push(split);
-    busy.record(split, split ? 8 : 2, 1 << 20);
+    choice.record(split, ms(split, i), 1 << 20);
   }
-  assert.equal(ways.slice(0, ALTERNATE_FIRST), [true, false, true, false, true, false], 'measures both ways first');
-  assert.is(ways.filter(Boolean).length, ALTERNATE_FIRST / 2 + 3, 'then one thread, with a split probe every PROBE_EVERY calls');
-  const idle = new SplitChoice(); // idle cores: split calls are faster
-  let splits = 0;
-  for (let i = 0; i < 3 * PROBE_EVERY; i++) {
-    const split = idle.next();
-    splits += split ? 1 : 0;
-    idle.record(split, split ? 1 : 2, 1 << 20);
-  }
-  assert.is(splits, 3 * PROBE_EVERY - ALTERNATE_FIRST / 2 - 3, 'split, with a one-thread probe every PROBE_EVERY calls');
-  const warming = new SplitChoice(); // the first split call also started the workers: not kept
-  for (let i = 0; i < ALTERNATE_FIRST; i++) {
-    const split = warming.next();
-    warming.record(split, split ? (i === 0 ? 100 : 1) : 2, 1 << 20);
-  }
+  return ways;
+}
+
+Threads('each kernel splits only where splitting measured faster, and tries the other way again now and then', () => {
+  // a loaded machine: the split calls are slower
+  const busy = drive(new SplitChoice(), 3 * PROBE_EVERY + 1, (split) => (split ? 8 : 2));
+  assert.equal(busy.slice(0, ALTERNATE_FIRST), [...FIRST_CALLS], 'measures both ways first');
+  assert.equal(FIRST_CALLS.filter((s) => !s).length >= 2 && FIRST_CALLS.filter(Boolean).length >= 4, true);
+  // then one thread, with a split probe of two calls now and then: every PROBE_EVERY calls while splitting
+  // is less than twice as slow, twice as far apart after each probe that measured it more than twice as slow
+  const probeStarts = (ways: boolean[]) => ways.flatMap((s, i) => (i >= ALTERNATE_FIRST && s && !ways[i - 1] ? [i + 1] : []));
+  assert.equal(probeStarts(busy), [PROBE_EVERY, 2 * PROBE_EVERY], 'split probes in 49 calls, 4× slower');
+  assert.is(busy.filter(Boolean).length, FIRST_CALLS.filter(Boolean).length + 2 * 2, 'each probe is two split calls');
+  const gaps = (starts: number[]) => starts.slice(1).map((s, i) => s - starts[i]!);
+  assert.equal(gaps(probeStarts(drive(new SplitChoice(), 520, (split) => (split ? 8 : 2)))), [16, 32, 64, MAX_PROBE_EVERY, MAX_PROBE_EVERY, MAX_PROBE_EVERY], 'probes of a 4× slower split space out');
+  assert.ok(gaps(probeStarts(drive(new SplitChoice(), 600, (split) => (split ? 3 : 2)))).every((g) => g === PROBE_EVERY), 'probes of a 1.5× slower split do not');
+  // idle cores: split calls are faster
+  const idle = drive(new SplitChoice(), 3 * PROBE_EVERY, (split) => (split ? 1 : 2));
+  const singles = idle.slice(ALTERNATE_FIRST).filter((s) => !s).length;
+  assert.is(singles, 3, 'split, with a one-thread probe every PROBE_EVERY calls');
+  // the first split call also started the workers: not kept
+  const warming = new SplitChoice();
+  drive(warming, ALTERNATE_FIRST, (split, i) => (split ? (i === 0 ? 100 : 1) : 2));
   assert.ok(warming.next(), 'the workers\' start-up does not count against splitting');
+});
+
+Threads('a kernel whose first split calls were not timed (the workers booting) still probes splitting later', () => {
+  // the first 40 split calls find no worker ready (dispatch does not time them); then splitting measures
+  // 1.5× slower than one thread, so the kernel runs on one thread and must still try splitting every
+  // PROBE_EVERY calls (a probe missed while the split way had no timing was never made again)
+  const choice = new SplitChoice();
+  const ways: boolean[] = [];
+  let untimed = 40;
+  for (let i = 0; i < 200; i++) {
+    const split = choice.next();
+    ways.push(split);
+    if (split && untimed > 0) untimed--;
+    else choice.record(split, split ? 3 : 2, 1 << 20);
+  }
+  const late = ways.slice(100);
+  assert.ok(late.filter(Boolean).length >= 2 * Math.floor(late.length / PROBE_EVERY) - 2, `split probes in the last 100 calls: ${late.map((s) => (s ? 'S' : '1')).join('')}`);
+  assert.ok(late.filter((s) => !s).length > 80, 'mostly one thread');
+});
+
+Threads('one slow split call (a preempted worker) does not send a kernel to one thread', () => {
+  // split 1 ms, one thread 2 ms; the 10th split call after the first calls took 8 ms (a moving average of
+  // weight ½ then read 4.5 ms, worse than one thread, for the next PROBE_EVERY calls)
+  let splitCalls = 0;
+  const ways = drive(new SplitChoice(), 2 * PROBE_EVERY, (split) => (split ? (++splitCalls === 10 ? 8 : 1) : 2));
+  // one-thread calls after the first calls: only the probes, one every PROBE_EVERY calls
+  const singles = ways.slice(ALTERNATE_FIRST).filter((s) => !s).length;
+  assert.is(singles, 2, `one thread only to probe: ${ways.map((s) => (s ? 'S' : '1')).join('')}`);
+});
+
+Threads('a split probe after one-thread calls is timed on its second call (the first wakes the worker)', () => {
+  // one thread 2 ms; a split call 1 ms when the call before it split too (the worker spinning), 3 ms after a
+  // one-thread call (the worker asleep: a wake-up). Splitting call after call is the faster way.
+  const choice = new SplitChoice();
+  let previous = false;
+  const ways = drive(choice, 4 * PROBE_EVERY, (split) => {
+    const ms = split ? (previous ? 1 : 3) : 2;
+    previous = split;
+    return ms;
+  });
+  const late = ways.slice(2 * PROBE_EVERY);
+  assert.ok(late.filter(Boolean).length > late.length / 2, `most later calls split: ${late.map((s) => (s ? 'S' : '1')).join('')}`);
+  assert.ok(choice.timings.split < choice.timings.single, 'the kept split timings are the warm ones');
 });
 
 Threads.after(() => pool.close());

@@ -2,37 +2,86 @@
 // a machine with idle cores; on a busy one (more runnable threads than cores) the caller ends up waiting for
 // a worker the OS preempted mid-chunk, and one thread is faster: measured here at load average 19 on 2
 // cores, softmax 1024² took 1.5 ms on one thread and 11 ms split. So each kernel times its calls both ways
-// (per element of work, as a moving average) and takes the faster, trying the other way again every
-// PROBE_EVERY calls, since the machine's load changes. Either way gives the same bits (see dispatch.ts).
+// (per element of work) and takes the faster, trying the other way again every PROBE_EVERY calls, since the
+// machine's load changes. Either way gives the same bits (see dispatch.ts).
+//
+// Two rules make the comparison one of like with like (both found in compiled read loops of softmax 1024²
+// on 2 vCPUs, where the choice used to keep 64–88 % of calls on one thread although splitting was faster):
+// - A split call is timed only when the call before it (of this kernel) split too. A probe after one-thread
+//   calls finds the worker asleep (its spin ended), so the offer pays a wake-up: 30 µs in Atomics.notify and
+//   the worker's first chunk 70–220 µs later, or, when the other core is busy for a moment, the woken worker
+//   preempting the caller on its own core. Calls that keep splitting find the worker spinning. So a split
+//   probe is two calls, the second timed.
+// - Each way keeps its last SAMPLES timings and is judged by their median, not a moving average of weight
+//   ½: one preempted split call (a neighbour's time slice, a GC thread) doubled the average and kept the
+//   kernel on one thread for the next PROBE_EVERY calls at least.
 
-/** Every this many large calls of a kernel, the way not chosen is timed again. */
+/** Every this many large calls of a kernel, the way not chosen is timed again (at first: see below). */
 export const PROBE_EVERY = 16;
-/** The first calls alternate, split first, so both ways have samples before one is chosen. */
-export const ALTERNATE_FIRST = 6;
-/** Weight of a new timing in the moving average. */
-const WEIGHT = 0.5;
+/**
+ * The longest gap between split probes, in calls. While splitting measures more than twice as slow as one
+ * thread (a busy machine: more runnable threads than cores), each split probe waits twice as long as the
+ * last: a split call there costs 2–10 one-thread calls, and a two-call probe every 16 calls would cost more
+ * than the one-call probe it replaced.
+ */
+export const MAX_PROBE_EVERY = 128;
+/**
+ * The first calls, which time both ways before one is chosen: split twice (the second timed), one thread,
+ * and again.
+ */
+export const FIRST_CALLS: readonly boolean[] = [true, true, false, true, true, false];
+/** How many first calls time both ways. */
+export const ALTERNATE_FIRST = FIRST_CALLS.length;
+/** Timings kept per way; the median decides (one outlier is ignored, two agreeing timings count). */
+export const SAMPLES = 3;
 
 export class SplitChoice {
-  /** ms per unit of work, split and on one thread (NaN: not measured yet). */
-  private split = NaN;
-  private single = NaN;
+  /** The last SAMPLES timings of each way, ms per unit of work (oldest overwritten first). */
+  private readonly samples = { split: [] as number[], single: [] as number[] };
   private calls = 0;
+  /** How the previous call and this one run (next() moves them on). */
+  private previous = false;
+  private current = false;
   /**
-   * The first split call's time is not kept: it includes the workers instantiating the module, which made
-   * splitting look slower than it is (measured on idle cores: matmul 1024 kept on one thread at 46 ms
-   * while split calls took 24 ms, because the average started from that first call and converged only after
-   * several probes, 16 calls apart).
+   * The first split call a worker takes part in is not kept: it includes the worker instantiating the
+   * module, which made splitting look slower than it is (measured on idle cores: matmul 1024 kept on one
+   * thread at 46 ms while split calls took 24 ms).
    */
   private splitWarm = false;
+  /** The call that probes the way not chosen next, and how many calls after it the one after. */
+  private probeAt = PROBE_EVERY;
+  private probeGap = PROBE_EVERY;
+  /** Whether the probe under way times splitting, and whether this call is its second (timed) call. */
+  private probingSplit = false;
+  private probeTimed = false;
 
-  /** Whether the next call should split: alternate at first, then the faster, probing the other. */
+  /** Whether the next call should split: both ways first, then the faster, probing the other. */
   next(): boolean {
     this.calls++;
-    if (this.calls <= ALTERNATE_FIRST) return this.calls % 2 === 1;
-    if (Number.isNaN(this.split)) return true;
-    if (Number.isNaN(this.single)) return false;
-    const faster = this.split <= this.single;
-    return this.calls % PROBE_EVERY === 0 ? !faster : faster;
+    this.previous = this.current;
+    this.current = this.decide();
+    return this.current;
+  }
+
+  private decide(): boolean {
+    this.probeTimed = false;
+    if (this.calls <= FIRST_CALLS.length) return FIRST_CALLS[this.calls - 1]!;
+    const split = median(this.samples.split), single = median(this.samples.single);
+    if (Number.isNaN(split)) return true;
+    if (Number.isNaN(single)) return false;
+    const faster = split <= single;
+    // a probe due while one way had no timing yet (the workers still booting: their calls are not timed)
+    if (this.calls > this.probeAt + 1) this.probeAt = this.calls;
+    if (this.calls === this.probeAt) {
+      this.probingSplit = !faster;
+      return !faster;
+    }
+    if (this.calls === this.probeAt + 1) {
+      this.probeAt += this.probeGap;
+      // a split probe is two calls (the first wakes the worker), a one-thread probe one
+      if (this.probingSplit) return (this.probeTimed = true);
+    }
+    return faster;
   }
 
   /** A call's time: `split` says how it ran, `work` is its size (the kernel's work units). */
@@ -41,13 +90,28 @@ export class SplitChoice {
       this.splitWarm = true;
       return;
     }
+    // a split call after a one-thread call woke the worker: not what splitting costs call after call
+    if (split && !this.previous) return;
     const perWork = ms / Math.max(work, 1);
-    if (split) this.split = Number.isNaN(this.split) ? perWork : this.split + WEIGHT * (perWork - this.split);
-    else this.single = Number.isNaN(this.single) ? perWork : this.single + WEIGHT * (perWork - this.single);
+    if (split && this.probeTimed) {
+      // a split probe's timing: far slower than one thread spaces the next out, else back to PROBE_EVERY
+      const single = median(this.samples.single);
+      this.probeGap = perWork > 2 * single ? Math.min(MAX_PROBE_EVERY, 2 * this.probeGap) : PROBE_EVERY;
+    }
+    const kept = split ? this.samples.split : this.samples.single;
+    kept.push(perWork);
+    if (kept.length > SAMPLES) kept.shift();
   }
 
-  /** The averages so far, ms per unit of work (tests, explain). */
+  /** The medians so far, ms per unit of work (NaN: not measured yet; tests, explain). */
   get timings(): { readonly split: number; readonly single: number } {
-    return { split: this.split, single: this.single };
+    return { split: median(this.samples.split), single: median(this.samples.single) };
   }
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

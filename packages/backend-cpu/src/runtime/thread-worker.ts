@@ -25,11 +25,60 @@ export const SPIN_PER_WORK = 4;
 /** A spin that saw the clock jump this far between two looks was preempted by the OS: the worker sleeps. */
 export const PREEMPTED_MICROS = 100;
 /**
- * Offers after a preempted spin during which a worker spins only `spinMicros`: on a busy machine a spin is
- * preempted again soon, and each long spin there costs the other threads a slice (and the worker its place
- * in the OS's queue: a thread that burnt CPU is run later when it has work).
+ * The most offers after a preempted spin during which a worker spins only `spinMicros`: on a busy machine a
+ * spin is preempted again soon, and each long spin there costs the other threads a slice (and the worker its
+ * place in the OS's queue: a thread that burnt CPU is run later when it has work). The back-off escalates:
+ * one offer after a first preempted spin, doubling with each further one up to this, halving with each long
+ * spin the OS left alone. A single back-off of this length after any preemption (the rule before) kept the
+ * worker asleep in compiled read loops on an otherwise idle 2-core machine: V8's own GC threads preempt a
+ * spin about once in 35 calls there, so 32 of every 35 offers woke the worker (softmax 1024², 200 traced
+ * calls: a spin bound of spinMicros in 150 of 163 offers).
  */
 export const BACK_OFF_OFFERS = 32;
+
+/**
+ * Gaps between offers a worker remembers: its spin follows their median, so one long gap (a GC pause in the
+ * caller's loop) neither stretches the spin nor ends it. With the last gap alone, a gap past the bound (2–6
+ * ms, every few calls in a compiled read loop) reset the spin to the base, and the next offer, after an
+ * ordinary gap, woke the worker a second time.
+ */
+export const SPIN_GAPS = 3;
+
+/** A worker's spin between offers (the state nextSpin updates after each offer). */
+export interface SpinState {
+  /** How long to spin after this offer, µs. */
+  budget: number;
+  /** Offers left during which it spins only the base. */
+  backOff: number;
+  /** How many offers the next back-off lasts. */
+  backOffLength: number;
+  /** The last SPIN_GAPS gaps between offers, µs, oldest first. */
+  gaps: number[];
+}
+
+/**
+ * The spin after an offer: twice the median of the last gaps between offers (`gap`: µs since the last),
+ * within `bound`; only `base` when that median is past the bound (calls far apart: each pays a wake-up, and
+ * no core burns between them) or while backing off; none when `base` is 0. `preempted`: the OS took the
+ * core away during the spin before this offer. Self-contained (no names from outside): the worker source
+ * embeds its text, so the limits come as arguments.
+ */
+export function nextSpin(state: SpinState, base: number, gap: number, bound: number, preempted: boolean, maxBackOff: number, keepGaps: number): void {
+  const spunLong = state.budget > base && state.backOff === 0;
+  if (preempted) {
+    state.backOff = state.backOffLength;
+    state.backOffLength = Math.min(maxBackOff, 2 * state.backOffLength);
+  } else if (state.backOff > 0) {
+    state.backOff--;
+  } else if (spunLong) {
+    state.backOffLength = Math.max(1, state.backOffLength >> 1);
+  }
+  state.gaps.push(gap);
+  if (state.gaps.length > keepGaps) state.gaps.shift();
+  const sorted = [...state.gaps].sort((a, b) => a - b);
+  const typical = sorted[sorted.length >> 1];
+  state.budget = base === 0 ? 0 : typical > bound || state.backOff > 0 ? base : Math.max(base, Math.min(bound, 2 * typical));
+}
 
 // Plain CommonJS, run with `eval: true`: a worker needs nothing but the memory, its control block, the
 // pool's chunk table and the port modules arrive on (`{ id, module, names }`, `{ forget: id }` once the
@@ -43,6 +92,7 @@ const activePool = new Int32Array(active);
 const modules = new Map();
 const takeChunk = ${String(takeChunk)};
 const traceMark = ${String(traceMark)};
+const nextSpin = ${String(nextSpin)};
 let trace = null, region = 0; // while a trace is on: its buffer, and where this worker's events go
 const take = (m) => {
   if (m.forget !== undefined) return void modules.delete(m.forget);
@@ -55,7 +105,7 @@ const take = (m) => {
 // clock: the machine is busy, and a spin there takes a core from threads that have work).
 let preempted = false;
 let received = 0; // messages taken from the port (the caller counts those it posts)
-let backOff = 0; // offers left before this worker spins longer than spinMicros again
+const spin = { budget: ctrl[${BUDGET}], backOff: 0, backOffLength: 1, gaps: [] };
 const spinForOffer = (until) => {
   let s = Atomics.load(ctrl, 0);
   for (let i = 1, last = performance.now(); s !== ${OFFERED}; i++) {
@@ -84,12 +134,11 @@ for (;;) {
     Atomics.wait(ctrl, 0, s);
   }
   if (slept) ctrl[${WOKEN}]++;
-  // the next spin: twice as long as this gap, within the bounds (none when spinMicros is 0, only spinMicros
-  // for the next BACK_OFF_OFFERS offers after a spin the OS preempted)
-  const base = ctrl[${SPIN}], gap = (performance.now() - since) * 1000;
-  const bound = Math.min(${MAX_WORKER_SPIN_MICROS}, ${SPIN_PER_WORK} * ctrl[${LAST_CALL}]);
-  backOff = preempted ? ${BACK_OFF_OFFERS} : Math.max(0, backOff - 1);
-  ctrl[${BUDGET}] = base === 0 ? 0 : gap > bound || backOff > 0 ? base : Math.max(base, Math.min(bound, 2 * gap));
+  // the next spin (nextSpin): twice as long as this gap, within the bounds
+  const gap = (performance.now() - since) * 1000;
+  spin.budget = budget;
+  nextSpin(spin, ctrl[${SPIN}], gap, Math.min(${MAX_WORKER_SPIN_MICROS}, ${SPIN_PER_WORK} * ctrl[${LAST_CALL}]), preempted, ${BACK_OFF_OFFERS}, ${SPIN_GAPS});
+  ctrl[${BUDGET}] = spin.budget;
   // the caller may have withdrawn the offer (it ran every chunk itself): then nothing to do
   if (Atomics.compareExchange(ctrl, 0, ${OFFERED}, ${RUNNING}) !== ${OFFERED}) continue;
   let state = ${DONE};

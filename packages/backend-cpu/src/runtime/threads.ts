@@ -14,14 +14,16 @@
 // VM this was tuned on (300 softmax 1024² calls, timestamps in shared memory): the caller's Atomics.notify
 // takes 12–27 µs, and a worker that slept 2 ms or more starts its first chunk 30–45 µs after that, against
 // ≈ 1 µs for a worker still spinning. So after a call a worker spins on the shared state before it sleeps,
-// for as long as the gaps between the calls it was offered lately (adaptive: twice the last gap, at least
-// `spinMicros`), bounded by MAX_WORKER_SPIN_MICROS and by a few times as long as the last split call took,
-// so the CPU a spin burns stays proportional to the work split. A gap longer than the bound resets the spin
-// to `spinMicros`: calls far apart each pay a wake-up, and an idle worker always ends up asleep in
+// for as long as the gaps between the calls it was offered lately (adaptive: twice the median of the last
+// SPIN_GAPS gaps, at least `spinMicros`), bounded by MAX_WORKER_SPIN_MICROS and by a few times as long as
+// the last split call took, so the CPU a spin burns stays proportional to the work split. Gaps longer than
+// the bound (a median past it: one GC pause in the caller's loop is not enough) reset the spin to
+// `spinMicros`: calls far apart each pay a wake-up, and an idle worker always ends up asleep in
 // Atomics.wait, whatever state the caller left it in. Only the workers of the pool that split the latest
 // call spin (ACTIVE_POOL): two arenas' workers spinning on two cores would take them from the one that is
 // running. A worker whose spin the OS preempted (PREEMPTED_MICROS) sleeps at once and spins only
-// `spinMicros` for its next BACK_OFF_OFFERS offers: the machine has more runnable threads than cores, and a
+// `spinMicros` for its next offers, one after a first preempted spin, twice as many after each further one,
+// up to BACK_OFF_OFFERS (thread-worker.ts, nextSpin): the machine has more runnable threads than cores, and a
 // spin there takes CPU from threads with work (at load average 7 on the 2 vCPUs, always splitting softmax
 // 1024² measured 0.64× one thread with the spin kept; at load 11, backing off for one offer only, 4.0 ms
 // per split call against 1.2 ms for a worker that never spins). The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
