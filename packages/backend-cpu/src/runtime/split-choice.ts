@@ -38,6 +38,8 @@ export const SAMPLES = 3;
 export class SplitChoice {
   /** The last SAMPLES timings of each way, ms per unit of work (oldest overwritten first). */
   private readonly samples = { split: [] as number[], single: [] as number[] };
+  /** Their medians, kept up to date by record() (next() runs on every large call: no sort there). */
+  private medians = { split: Number.NaN, single: Number.NaN };
   private calls = 0;
   /** How the previous call and this one run (next() moves them on). */
   private previous = false;
@@ -66,7 +68,7 @@ export class SplitChoice {
   private decide(): boolean {
     this.probeTimed = false;
     if (this.calls <= FIRST_CALLS.length) return FIRST_CALLS[this.calls - 1]!;
-    const split = median(this.samples.split), single = median(this.samples.single);
+    const { split, single } = this.medians;
     if (Number.isNaN(split)) return true;
     if (Number.isNaN(single)) return false;
     const faster = split <= single;
@@ -95,17 +97,18 @@ export class SplitChoice {
     const perWork = ms / Math.max(work, 1);
     if (split && this.probeTimed) {
       // a split probe's timing: far slower than one thread spaces the next out, else back to PROBE_EVERY
-      const single = median(this.samples.single);
+      const single = this.medians.single;
       this.probeGap = perWork > 2 * single ? Math.min(MAX_PROBE_EVERY, 2 * this.probeGap) : PROBE_EVERY;
     }
     const kept = split ? this.samples.split : this.samples.single;
     kept.push(perWork);
     if (kept.length > SAMPLES) kept.shift();
+    this.medians = { ...this.medians, [split ? 'split' : 'single']: median(kept) };
   }
 
   /** The medians so far, ms per unit of work (NaN: not measured yet; tests, explain). */
   get timings(): { readonly split: number; readonly single: number } {
-    return { split: median(this.samples.split), single: median(this.samples.single) };
+    return this.medians;
   }
 }
 
