@@ -3,6 +3,7 @@
 // takes. Two shapes: the whole statement runs eagerly and one resume function follows (`statement`), or only
 // the test of an `if` runs eagerly and the branch taken is compiled with the rest (`test`: two resume
 // functions, `then` and `else`). Anything generated code could not reproduce exactly is a reason not to split.
+import { parseFunction } from '../functions.js';
 import type { ParsedFunction } from '../functions.js';
 import type { AnyNode } from '../values.js';
 import { isGeneratedName } from './codegen.js';
@@ -221,3 +222,26 @@ const STATEMENT_KINDS: Readonly<Record<string, string>> = {
 /** For explain: what runs eagerly at this break. */
 export const describeEagerPart = (layout: SplitLayout): string =>
   layout.mode === 'test' ? "the test of the enclosing 'if' (the branch taken is compiled)" : (STATEMENT_KINDS[layout.statement.type] ?? 'the statement');
+
+const blockViews = new WeakMap<ParsedFunction, ParsedFunction>();
+
+/**
+ * The function's AST as splitting reads it: a concise arrow `(x) => <expr>` as `(x) => { return <expr>; }`,
+ * one top-level statement (the tracer counts its body as statement 0: invokeRoot), so a break inside it
+ * splits there as in a block body: the `return` runs eagerly with the functions it calls compiled (so a
+ * `forward` that breaks is split in its own frame). The synthetic `return` spans the expression's text;
+ * eagerStatement writes the keyword (`conciseBody`).
+ */
+export function parseForSplit(fn: Function): ParsedFunction | null {
+  const parsed = parseFunction(fn);
+  if (!parsed?.node.expression) return parsed;
+  let view = blockViews.get(parsed);
+  if (!view) {
+    const expr = parsed.node.body;
+    const statement = { type: 'ReturnStatement', start: expr.start, end: expr.end, argument: expr, conciseBody: true };
+    const body = { type: 'BlockStatement', start: expr.start, end: expr.end, body: [statement] };
+    view = { ...parsed, node: { ...parsed.node, expression: false, body } as typeof parsed.node };
+    blockViews.set(parsed, view);
+  }
+  return view;
+}

@@ -24,7 +24,7 @@ import { callsInPlaceMethod } from './names.js';
 import { methodHelper } from './method-calls.js';
 import { calleeRedirect } from './callees.js';
 import { resumeEntries } from './run.js';
-import { NotSplittable, describeEagerPart, layoutSplit } from './plan.js';
+import { NotSplittable, describeEagerPart, layoutSplit, parseForSplit } from './plan.js';
 import type { SplitLayout, SplitPoint } from './plan.js';
 import type { CallPolicy } from '../policy-adapter.js';
 import { recordedEffects } from '../side-effects/record.js';
@@ -82,29 +82,6 @@ export function splitFrame(req: SplitRequest): SplitResult {
     if (process.env.KILN_TRACER_STRICT) throw err;
     return { why: `internal error while splitting: ${err instanceof Error ? err.message : String(err)}` };
   }
-}
-
-const blockViews = new WeakMap<ParsedFunction, ParsedFunction>();
-
-/**
- * The function's AST as splitting reads it: a concise arrow `(x) => <expr>` as `(x) => { return <expr>; }`,
- * one top-level statement (the tracer counts its body as statement 0: invokeRoot), so a break inside it
- * splits there as in a block body: the `return` runs eagerly with the functions it calls compiled (so a
- * `forward` that breaks is split in its own frame). The synthetic `return` spans the expression's text;
- * eagerStatement writes the keyword (`conciseBody`).
- */
-function parseForSplit(fn: Function): ParsedFunction | null {
-  const parsed = parseFunction(fn);
-  if (!parsed?.node.expression) return parsed;
-  let view = blockViews.get(parsed);
-  if (!view) {
-    const expr = parsed.node.body;
-    const statement = { type: 'ReturnStatement', start: expr.start, end: expr.end, argument: expr, conciseBody: true };
-    const body = { type: 'BlockStatement', start: expr.start, end: expr.end, body: [statement] };
-    view = { ...parsed, node: { ...parsed.node, expression: false, body } as typeof parsed.node };
-    blockViews.set(parsed, view);
-  }
-  return view;
 }
 
 function buildSplit(req: SplitRequest, k: number): SplitEntry {
