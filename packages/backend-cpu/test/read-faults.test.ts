@@ -27,16 +27,23 @@ Faults('an undisposed read loop of 4 MB results faults in under a quarter of one
     console.log('  skipped: the process does not run on glibc, whose trim thresholds this is about');
     return;
   }
-  const warm = sample('warm');
-  const cold = sample('cold'); // warmHeap off: how it was (300–700 faults per call on the bench's VM)
+  // How much a process without warmHeap faults depends on when its GCs free the arrays (300–700 faults per
+  // call on the bench's VM; 41 once in a CI run on a loaded machine): a pair whose cold side shows little of
+  // the problem is measured again, up to three pairs. With warmHeap broken or off, every pair fails.
   const MB = 2 ** 20;
-  assert.is(warm.wrong, 0, 'a read returned a wrong value');
-  assert.is(cold.wrong, 0, 'a read returned a wrong value (warmHeap off)');
+  let warm: Sample, cold: Sample;
+  for (let pair = 1; ; pair++) {
+    warm = sample('warm');
+    cold = sample('cold');
+    assert.is(warm.wrong, 0, 'a read returned a wrong value');
+    assert.is(cold.wrong, 0, 'a read returned a wrong value (warmHeap off)');
+    if (4 * warm.faultsPerCall < cold.faultsPerCall || pair === 3) break;
+  }
   assert.ok(
     warm.faultsPerCall < warm.pagesPerArray / 4,
     `${warm.faultsPerCall.toFixed(0)} minor faults per call with warmHeap (each call makes two fresh ${warm.pagesPerArray}-page arrays; ${cold.faultsPerCall.toFixed(0)} with it off)`,
   );
-  assert.ok(4 * warm.faultsPerCall < cold.faultsPerCall, `with warmHeap ${warm.faultsPerCall.toFixed(0)} faults per call, without ${cold.faultsPerCall.toFixed(0)}: not a quarter`);
+  assert.ok(4 * warm.faultsPerCall < cold.faultsPerCall, `with warmHeap ${warm.faultsPerCall.toFixed(0)} faults per call, without ${cold.faultsPerCall.toFixed(0)}: not a quarter (three pairs)`);
   // The price: glibc keeps up to 64 MiB of freed heap mapped instead of 8 MiB.
   assert.ok(warm.rssGrowth < 80 * MB, `the resident set grew ${(warm.rssGrowth / MB).toFixed(1)} MB over 100 reads`);
 });
