@@ -2,7 +2,9 @@
 // multiplies correctly, the choice is cached on disk by machine, and the cache never makes a compile fail.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MatmulKernel } from '@kiln/lower';
@@ -105,6 +107,35 @@ Tune('KILN_MATMUL_AUTOTUNE and KILN_CACHE_DIR: off, retune, a folder; anything e
     assert.instance(err, MatmulAutotuneConfigError);
     assert.match((err as Error).message, /KILN_MATMUL_AUTOTUNE="fast".*\n  hint: use off/);
   }
+});
+
+Tune('a process tunes at its first large product, not at a small one: small products use the cached choice or the default', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-autotune-'));
+  // a fresh process: this one has already chosen its blocking
+  const script = `
+    import { compileKernels, cpuArena, matmulAutotuneResult } from '@kiln/backend-cpu';
+    const small = compileKernels([${JSON.stringify(matmulKernel(64, 256, 64))}], cpuArena());
+    const afterSmall = { tuned: matmulAutotuneResult()?.source ?? 'none', blocking: small.matmulBlocking };
+    compileKernels([${JSON.stringify(matmulKernel(128, 128, 128))}], cpuArena());
+    console.log(JSON.stringify({ afterSmall, afterLarge: matmulAutotuneResult()?.source }));`;
+  const run = (cacheDir: string) => {
+    const out = execFileSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, KILN_CACHE_DIR: cacheDir, KILN_MATMUL_AUTOTUNE: '' }, encoding: 'utf8',
+    });
+    return JSON.parse(out.trim().split('\n').pop()!) as { afterSmall: { tuned: string; blocking: MatmulBlocking }; afterLarge?: string };
+  };
+  const first = run(dir);
+  assert.is(first.afterSmall.tuned, 'none', '64×256×64 did not tune');
+  assert.equal(first.afterSmall.blocking, DEFAULT_MATMUL_BLOCKING, 'nothing cached yet: the default');
+  assert.is(first.afterLarge, 'measured', '128³ (2^21 multiply-adds) tuned');
+  assert.ok(existsSync(join(dir, 'matmul-autotune.json')));
+  // a machine whose cached choice is not the default: a small product in a later process takes it, untimed
+  const cached: MatmulBlocking = { ...DEFAULT_MATMUL_BLOCKING, MR: 2, NR: 16 };
+  writeFileSync(join(dir, 'matmul-autotune.json'), JSON.stringify({ version: 1, entries: { [machineKey()]: { blocking: cached, gflops: 1 } } }));
+  const later = run(dir);
+  assert.is(later.afterSmall.tuned, 'none');
+  assert.equal(later.afterSmall.blocking, cached);
+  assert.is(later.afterLarge, 'cache');
 });
 
 Tune.run();

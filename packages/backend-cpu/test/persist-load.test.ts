@@ -59,4 +59,16 @@ Load('an entry of the earlier format (kernels without size checks) is not loaded
   assert.is(cpuBackend.persist!.load({ ...earlier, format: 2 }, undefined as never), undefined, 'format 2 without the checks');
 });
 
+Load('an entry whose products were built with another blocking than this process would choose is not loaded', () => {
+  const { coreGraph } = traceOps((a: k.Tensor, b: k.Tensor) => a.matmul(b).relu(), [k.randn([8, 16]), k.randn([16, 4])]);
+  const compiled = cpuBackend.compile(coreGraph, { capabilities: cpuBackend.capabilities, overrideLowering: () => undefined });
+  const saved = deserialize(serialize(cpuBackend.persist!.save(compiled))) as { matmulBlocking?: string };
+  assert.ok(saved.matmulBlocking, 'the entry records its blocking');
+  assert.ok(cpuBackend.persist!.load(saved, () => coreGraph), 'the same blocking loads');
+  const other = { ...JSON.parse(saved.matmulBlocking!), MR: 2, NR: 16 };
+  if (JSON.stringify(other) === saved.matmulBlocking) other.MR = 4, other.NR = 8;
+  assert.is(cpuBackend.persist!.load({ ...saved, matmulBlocking: JSON.stringify(other) }, () => coreGraph), undefined);
+  assert.is(cpuBackend.persist!.load({ ...saved, matmulBlocking: undefined }, () => coreGraph), undefined, 'an entry without one');
+});
+
 Load.run();

@@ -8,7 +8,7 @@ import type { KernelSignature } from '../codegen/kernels/frame.js';
 import { emitPointwise } from '../codegen/kernels/pointwise.js';
 import { emitReduction } from '../codegen/kernels/reduction.js';
 import { emitMatmul, type MatmulBlocking } from '../codegen/kernels/matmul.js';
-import { tunedMatmulBlocking } from './matmul-autotune.js';
+import { matmulBlockingFor } from './matmul-autotune.js';
 import type { Arena } from './arena.js';
 import { CpuCodegenError } from '../codegen/kernels/errors.js';
 import { wasmApi } from './wasm-api.js';
@@ -32,6 +32,8 @@ export interface CompiledModule {
   readonly timings: { readonly codegenMs: number; readonly wasmCompileMs: number };
   /** Some kernel may flag a call for an eager recompute (codegen/imprecise.ts): the runner must check. */
   readonly setsImpreciseFlag: boolean;
+  /** The products' blocking (undefined: the module has none); a persistent cache keys its entries by it. */
+  readonly matmulBlocking?: MatmulBlocking;
 }
 
 function emitKernel(
@@ -64,7 +66,7 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
   const t0 = performance.now();
   const module = new ModuleBuilder(arena.maximumPages ? { shared: { maximumPages: arena.maximumPages } } : {});
   const math = new MathLibrary(module, { inline: options.inlineMath ?? true });
-  const blocking = options.matmulBlocking ?? (kernels.some((k) => k.kind === 'extern') ? tunedMatmulBlocking() : undefined);
+  const blocking = kernels.some((k) => k.kind === 'extern') ? (options.matmulBlocking ?? matmulBlockingFor(kernels)) : undefined;
   const emitted: EmittedKernel[] = kernels.map((kernel, i) => {
     verifyKernel(kernel);
     const { f, signature } = emitKernel(kernel, `k${i}`, math, module, blocking);
@@ -75,7 +77,7 @@ export function compileKernels(kernels: readonly Kernel[], arena: Arena, options
   const t1 = performance.now();
   const compiled = instantiateKernels(emitted, wasm, arena);
   const t2 = performance.now();
-  return { kernels: compiled, wasm, emitted, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 }, setsImpreciseFlag: module.setsImpreciseFlag };
+  return { kernels: compiled, wasm, emitted, timings: { codegenMs: t1 - t0, wasmCompileMs: t2 - t1 }, setsImpreciseFlag: module.setsImpreciseFlag, ...(blocking ? { matmulBlocking: blocking } : {}) };
 }
 
 /** One generated kernel of a module: its loop IR, its calling convention, its export name and its size checks. */

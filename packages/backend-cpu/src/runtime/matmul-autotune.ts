@@ -1,5 +1,6 @@
 // Matmul blocking chosen by measurement on the machine that runs it, as Inductor's max-autotune chooses
-// its kernel configs: the first matmul a process compiles times a few register tiles and cache blocks on a
+// its kernel configs: the first large matmul a process compiles (2^21 multiply-adds or more; smaller ones take
+// the cached choice or the default, see matmulBlockingFor) times a few register tiles and cache blocks on a
 // 384³ product (a fraction of a second, once), and the winner is written to a JSON file keyed by CPU model,
 // V8 version and this tuner's version, so later processes on the same kind of machine only read it.
 //   KILN_MATMUL_AUTOTUNE=off     the default blocking, no measuring, no disk access
@@ -8,7 +9,7 @@
 //                                /tmp/torchinductor_<user>)
 // The file is only a shortcut: unreadable, unwritable (a read-only disk), corrupt or absent (a browser has
 // no file system) all mean "measure", never an error. A cached choice outside the candidate set is ignored.
-import type { MatmulKernel } from '@kiln/lower';
+import type { Kernel, MatmulKernel } from '@kiln/lower';
 import { KilnError } from '@kiln/tensor';
 import { DEFAULT_MATMUL_BLOCKING, type MatmulBlocking } from '../codegen/kernels/matmul.js';
 import { Arena } from './arena.js';
@@ -105,10 +106,47 @@ export function autotuneOptionsFromEnv(env: Readonly<Record<string, string | und
 }
 
 let chosen: AutotuneResult | undefined;
+let readOnly: MatmulBlocking | undefined;
 
 /** The blocking compileKernels uses by default: tuned once per process (or read from the cache). */
 export function tunedMatmulBlocking(): MatmulBlocking {
   return (chosen ??= autotuneMatmul(autotuneOptionsFromEnv())).blocking;
+}
+
+/**
+ * Tuning costs 0.3–0.5 s the first time on a machine (AMD EPYC, 2 vCPUs), and pays only where a product is
+ * large: below 2^21 multiply-adds (128³, under ≈ 0.1 ms a call) the blocking changes little. So only a
+ * product at least this large, counting the sizes known at compile time (a symbolic size counts as 1), makes
+ * a process tune; the demo's transformer block (64-wide products) runs on the machine's cached choice, or the
+ * default blocking, and a first process on a new machine does not wait for the tuner.
+ */
+const TUNE_FROM_MACS = 2 ** 21;
+
+/**
+ * The blocking a module with `kernels` is compiled with (undefined: it has no product). A persistent cache
+ * compares it with the one its entry was built with, so a cached program always has the blocking a fresh
+ * compile would choose.
+ */
+export function matmulBlockingFor(kernels: readonly Kernel[]): MatmulBlocking | undefined {
+  const products = kernels.filter((k): k is MatmulKernel => k.kind === 'extern');
+  if (products.length === 0) return undefined;
+  if (chosen) return chosen.blocking;
+  if (products.some((k) => knownMacs(k) >= TUNE_FROM_MACS)) return tunedMatmulBlocking();
+  return (readOnly ??= cachedChoice(autotuneOptionsFromEnv()));
+}
+
+function knownMacs(k: MatmulKernel): number {
+  return [...k.batch, k.m, k.n, k.k].reduce<number>((work, size) => work * (typeof size === 'number' ? size : 1), 1);
+}
+
+/** The machine's cached choice without measuring: the default where there is none (or tuning is off). */
+function cachedChoice(options: AutotuneOptions): MatmulBlocking {
+  if ((options.mode ?? 'auto') !== 'auto') return DEFAULT_MATMUL_BLOCKING; // retune: the next large product measures
+  const fs = builtin<Fs>('node:fs');
+  const path = builtin<Path>('node:path');
+  if (!options.cacheDir || !fs || !path) return DEFAULT_MATMUL_BLOCKING;
+  const cached = readEntries(fs, path.join(options.cacheDir, FILE_NAME))[machineKey()];
+  return cached && isCandidate(cached.blocking) ? cached.blocking : DEFAULT_MATMUL_BLOCKING;
 }
 
 /** How this process's default blocking was chosen, for benches and logs; undefined before the first matmul. */

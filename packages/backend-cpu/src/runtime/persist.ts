@@ -7,24 +7,30 @@ import { isPlainData, kilnCodeStamp, programFromData, programToData } from '@kil
 import type { Graph } from '@kiln/graph';
 import type { Arena } from './arena.js';
 import { instantiateKernels } from './compile.js';
+import { matmulBlockingFor } from './matmul-autotune.js';
 import type { CompiledModule, EmittedKernel } from './compile.js';
 import { ProgramRunner } from './program.js';
 import type { EagerRun } from './eager-fallback.js';
 import { plainReport, reportExtras } from './report-extras.js';
 
 interface SavedCpuProgram {
-  /** 2: each emitted kernel holds its size checks (format 1 made a loaded program walk every kernel for them). */
-  readonly format: 2;
+  /**
+   * 2: each emitted kernel holds its size checks (format 1 made a loaded program walk every kernel for them).
+   * 3: the products' blocking is kept, and a load whose blocking this process would not choose is a miss.
+   */
+  readonly format: 3;
   readonly program: LoweredProgram;
   readonly emitted: readonly EmittedKernel[];
   readonly wasm: Uint8Array;
   readonly setsImpreciseFlag: boolean;
   readonly report: BackendReport;
+  /** JSON of the products' blocking; absent when the program has no product. */
+  readonly matmulBlocking?: string;
 }
 
 function isSaved(x: unknown): x is SavedCpuProgram {
   const s = x as SavedCpuProgram;
-  return typeof s === 'object' && s !== null && s.format === 2 && s.wasm instanceof Uint8Array && Array.isArray(s.emitted) && s.emitted.every((e) => typeof e?.sizeCheck === 'object') && typeof s.program === 'object';
+  return typeof s === 'object' && s !== null && s.format === 3 && s.wasm instanceof Uint8Array && Array.isArray(s.emitted) && s.emitted.every((e) => typeof e?.sizeCheck === 'object') && typeof s.program === 'object';
 }
 
 /**
@@ -40,16 +46,26 @@ export function cpuPersistence(arena: () => Arena, eagerRunner: (graph: () => Gr
       const runner = (compiled as { runner?: ProgramRunner }).runner;
       if (!runner) return undefined;
       const module: CompiledModule = runner.module;
-      const saved: SavedCpuProgram = { format: 2, program: programToData(runner.program), emitted: module.emitted, wasm: module.wasm, setsImpreciseFlag: module.setsImpreciseFlag, report: plainReport(compiled.report) };
+      const saved: SavedCpuProgram = {
+        format: 3, program: programToData(runner.program), emitted: module.emitted, wasm: module.wasm, setsImpreciseFlag: module.setsImpreciseFlag, report: plainReport(compiled.report),
+        ...(module.matmulBlocking ? { matmulBlocking: JSON.stringify(module.matmulBlocking) } : {}),
+      };
       return isPlainData(saved) ? saved : undefined;
     },
     load(saved: unknown, graph: () => Graph): CompiledGraph | undefined {
       if (!isSaved(saved)) return undefined;
+      // The blocking is not in the key (the key is made before compiling, and the blocking can change when
+      // the machine tunes or KILN_MATMUL_AUTOTUNE changes): an entry built with another blocking is a miss.
+      const blocking = matmulBlockingFor(saved.emitted.map((e) => e.kernel));
+      if ((blocking ? JSON.stringify(blocking) : undefined) !== saved.matmulBlocking) return undefined;
       const program = programFromData(saved.program);
       if (!program) return undefined;
       const t0 = performance.now();
       const kernels = instantiateKernels(saved.emitted, saved.wasm, arena());
-      const module: CompiledModule = { kernels, wasm: saved.wasm, emitted: saved.emitted, timings: { codegenMs: 0, wasmCompileMs: performance.now() - t0 }, setsImpreciseFlag: saved.setsImpreciseFlag };
+      const module: CompiledModule = {
+        kernels, wasm: saved.wasm, emitted: saved.emitted, timings: { codegenMs: 0, wasmCompileMs: performance.now() - t0 }, setsImpreciseFlag: saved.setsImpreciseFlag,
+        ...(blocking ? { matmulBlocking: blocking } : {}),
+      };
       const runner = new ProgramRunner(program, module, arena(), eagerRunner(graph));
       const loadMs = performance.now() - t0;
       const report = { ...saved.report, ...reportExtras(graph, program, module, runner), compileMs: loadMs, phasesMs: { load: loadMs } };
