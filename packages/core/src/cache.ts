@@ -100,6 +100,13 @@ export interface CompileObserver {
  */
 export const locationObservers = new WeakMap<object, (cache: CodeCache) => CompileObserver>();
 
+/**
+ * Observers that watch a program as it runs (`recordExplains`): compiles they observe keep the ordinary
+ * per-location caches, where explain()'s own observer gets private ones. A callee or resume function compiled
+ * for a location-observed frame then shares its cache with every other call of that code, as without them.
+ */
+export const sharedCacheObservers = new WeakSet<CompileObserver>();
+
 export class CodeCache {
   readonly entries: CacheEntry[] = [];
   compiles = 0;

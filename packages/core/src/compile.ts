@@ -3,7 +3,7 @@
 import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
 import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
 import { CheckFailedError } from '@kiln/shapes';
-import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches } from './cache.js';
+import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches, sharedCacheObservers } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
 import { describeFailedGuard } from './guards/failure.js';
@@ -159,7 +159,7 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
   let state: FrameState | undefined;
   const compiled = function (this: unknown, ...args: unknown[]): unknown {
     if (debuggerHeld) releaseIfIdle(); // wasm runs slower while the closure reader holds the debugger
-    if (state === undefined || state.generation !== cacheGeneration) state = setup(fn, options, observer !== undefined);
+    if (state === undefined || state.generation !== cacheGeneration) state = setup(fn, options, observer !== undefined && !sharedCacheObservers.has(observer));
     const { cache, captures } = state;
     if (cache.skipped) return (cache.skippedRun ?? fn).apply(this, args);
     for (const entry of cache.entries) {

@@ -97,6 +97,36 @@ Cli('kiln explain prints the full explain() output of each compiled function: gr
   assert.match(none.stderr, /kiln explain: the program compiled nothing/);
 });
 
+// A model's method compiled from the eager statement of a split frame (the concise arrow splits at the break
+// inside forward), called with three batch sizes: explain must not change what the program compiles.
+const modelProgram = `
+import { compile } from '${coreUrl}';
+import { ones } from '${tensorUrl}';
+class Model {
+  forward(x) {
+    const h = x.mul(2);
+    console.log('rows', h.shape[0]);
+    return h.add(1);
+  }
+}
+const model = new Model();
+const fast = compile((x) => model.forward(x));
+for (const rows of [4, 8, 3]) fast(ones([rows, 2]));
+`;
+
+Cli('kiln explain compiles what kiln run compiles: a callee of a split frame keeps its cache across the caller\'s recompile', () => {
+  const dir = project({ 'main.mjs': modelProgram });
+  const logs = (command: string) => {
+    const r = kiln(dir, [command, 'main.mjs'], { KILN_LOGS: 'recompiles,dynamo' });
+    assert.is(r.status, 0, r.stderr);
+    return r.stderr.split('\n').filter((l) => /^\[kiln\] \[[\d/_]+\] (recompiles|dynamo): (recompiling|tracing)/.test(l));
+  };
+  const run = logs('run');
+  // The batch size changes once (4 → 8): each frame recompiles once with a dynamic size, and 3 rows reuse it.
+  assert.is(run.filter((l) => l.includes('recompiling')).length, 3, run.join('\n'));
+  assert.equal(logs('explain'), run);
+});
+
 Cli('kiln explain --help documents what it prints', () => {
   const r = kiln(repoRoot, ['explain', '--help']);
   assert.is(r.status, 0);
