@@ -29,6 +29,8 @@ interface ChildResult {
   readonly firstCallFaults?: number;
   readonly compileMs?: number;
   readonly explainCpuMs?: number;
+  /** Of explainCpuMs, the main thread's (Linux only). */
+  readonly explainThreadMs?: number;
   readonly phasesMs?: Record<string, number>;
   readonly mathjs: { calls: number; milliseconds: number };
   readonly cache?: { hits: number; misses: number };
@@ -100,6 +102,7 @@ function measure(cacheDir: string | undefined) {
     faults: median(compile.map((r) => r.firstCallFaults ?? 0)),
     compile: median(explain.map((r) => r.compileMs!)),
     explainCpu: median(explain.map((r) => r.explainCpuMs!)),
+    explainThread: explain.every((r) => r.explainThreadMs !== undefined) ? median(explain.map((r) => r.explainThreadMs!)) : undefined,
     phases: medianPhases(explain),
     imports: Object.fromEntries(Object.keys(compile[0]!.imports).map((p) => [p, median(compile.map((r) => r.imports[p]!))])),
     mathjs: median(compile.map((r) => r.mathjs.milliseconds)),
@@ -132,7 +135,13 @@ try {
   const calls = (c: Record<string, number>) => `${Object.values(c).reduce((a, b) => a + b, 0)} (${Object.entries(c).map(([m, n]) => `${m} ${n}`).join(', ')})`;
   console.log(`inspector calls in the first compile: no cache ${calls(cold.inspector)}, ${fmt(cold.inspectorMs)}; cache ${calls(cached.inspector)}, ${fmt(cached.inspectorMs)}`);
   console.log(`V8 in the first call (no cache; one more process, untimed): ${firstCallFunctions(dir)}`);
-  console.log(`goal: first compile without the cache ≤ 100 ms (now ${(cold.firstCpu / 100).toFixed(2)}× that, CPU); with the cache ≥ 5× faster than without, aim 6× (compile now ${(cold.compile / cached.compile).toFixed(1)}× wall; first call ${(cold.firstCpu / cached.firstCpu).toFixed(1)}× CPU)`);
+  // The goal is read as wall time, what a user waits for; the CPU figures say how much of the margin a
+  // less loaded or a slower machine would keep (process CPU counts V8's helper threads working beside it).
+  const verdict = (ms: number) => (ms <= 100 ? 'met' : `not met, ${(ms / 100).toFixed(2)}×`);
+  console.log(`goal 1, the first compile without the cache ≤ 100 ms (wall time, what a user waits for): ${fmt(cold.compile)} wall, ${verdict(cold.compile)}; ` +
+    `in CPU (explain() of the first call: the compile, one run, the report): ${fmt(cold.explainCpu)} process (all V8 threads; ${verdict(cold.explainCpu)}), ${thread(cold.explainThread)} main thread; ` +
+    `the first call of compile(fn) (compile + run): ${fmt(cold.firstWall)} wall, ${fmt(cold.firstCpu)} process CPU`);
+  console.log(`goal 2, with the cache ≥ 5× faster than without, aim 6×: compile ${(cold.compile / cached.compile).toFixed(1)}× wall, explain ${(cold.explainCpu / cached.explainCpu).toFixed(1)}× CPU; first call ${(cold.firstCpu / cached.firstCpu).toFixed(1)}× CPU`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
