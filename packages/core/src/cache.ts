@@ -116,8 +116,6 @@ export class CodeCache {
   /** What a skipped frame runs: the function, or a copy of it whose callees are compiled (resume/callees.ts). */
   skippedRun: Function | undefined;
   limitWarned = false;
-  /** Plugin failures already warned about for this location (`plugin\0hook`). */
-  readonly pluginWarnings = new Set<string>();
   lastReason: string | undefined;
 
   private locationText: string | (() => string);

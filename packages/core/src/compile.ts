@@ -443,11 +443,17 @@ function calleeContext(compiler: Compiler, options: CompileOptions, observer: Co
   return { compile: (callee) => compileWith(callee as (...a: unknown[]) => unknown, { ...options, compiler }, observer), calls: compiler.calls, observer, tag };
 }
 
+/**
+ * Plugin failures already warned about (`location\0plugin\0hook\0what`): per code location, not per cache, so
+ * explain() (a private cache) and compile() with other options of the same function do not warn again.
+ */
+const pluginWarned = new Set<string>();
+
 /** A plugin that fails in a hook: one warning per plugin, hook and code location (by default the frame runs eagerly). */
 function warnPluginOnce(cache: CodeCache, err: PluginError, what = 'runs eagerly'): void {
-  const key = `${err.plugin}\u0000${err.hook}`;
-  if (cache.pluginWarnings.has(key)) return;
-  cache.pluginWarnings.add(key);
+  const key = `${cache.location}\u0000${err.plugin}\u0000${err.hook}\u0000${what}`;
+  if (pluginWarned.has(key)) return;
+  pluginWarned.add(key);
   logSink.write(`[kiln] warning: '${cache.name}' (${cache.location}) ${what}: ${err.message.split('\n')[0]}`);
 }
 
