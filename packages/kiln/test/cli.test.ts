@@ -63,6 +63,18 @@ Cli('kiln run loads the config, runs the file with its arguments, and returns it
   assert.match(missing.stderr, /nope\.mjs does not exist/);
 });
 
+Cli('kiln run awaits a plugin whose apply() is async before the program runs (the automatic load cannot)', () => {
+  const asyncConfig = `export default { plugins: [{ name: 'slow', async apply() { await new Promise((r) => setTimeout(r, 20)); globalThis.slowReady = true; } }] };\n`;
+  const main = `import { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\nconsole.log('ready', globalThis.slowReady === true, compile((x) => x.add(1))(ones([2])).toArray().join(','));\n`;
+  const dir = project({ 'kiln.config.mjs': asyncConfig, 'main.mjs': main });
+  const r = kiln(dir, ['run', 'main.mjs']);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ready true 2,2/);
+  const plain = runNode(dir, ['main.mjs']);
+  assert.is(plain.status, 1, 'without kiln run, the first compile() cannot wait for it');
+  assert.match(plain.stderr, /plugin 'slow' has an async apply\(\).*\n  hint: call `await configure\(\)` before compiling, or start the program with `kiln run`/);
+});
+
 Cli('kiln run FILE.ts on Node 20 with tsx in the project: registers tsx and runs the TypeScript program', () => {
   const dir = project({ 'main.ts': `import { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\nconst double = (x: ReturnType<typeof ones>): ReturnType<typeof ones> => x.mul(2);\nconsole.log('result', compile(double)(ones([2])).toArray().join(','));\n` });
   mkdirSync(join(dir, 'node_modules'));
