@@ -100,6 +100,13 @@ export interface CompileObserver {
  */
 export const locationObservers = new WeakMap<object, (cache: CodeCache) => CompileObserver>();
 
+/**
+ * Observers that watch a program as it runs (`recordExplains`): compiles they observe keep the ordinary
+ * per-location caches, where explain()'s own observer gets private ones. A callee or resume function compiled
+ * for a location-observed frame then shares its cache with every other call of that code, as without them.
+ */
+export const sharedCacheObservers = new WeakSet<CompileObserver>();
+
 export class CodeCache {
   readonly entries: CacheEntry[] = [];
   compiles = 0;
@@ -109,8 +116,6 @@ export class CodeCache {
   /** What a skipped frame runs: the function, or a copy of it whose callees are compiled (resume/callees.ts). */
   skippedRun: Function | undefined;
   limitWarned = false;
-  /** Plugin failures already warned about for this location (`plugin\0hook`). */
-  readonly pluginWarnings = new Set<string>();
   lastReason: string | undefined;
 
   private locationText: string | (() => string);

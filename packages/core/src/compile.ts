@@ -3,7 +3,7 @@
 import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
 import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
 import { CheckFailedError } from '@kiln/shapes';
-import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches } from './cache.js';
+import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches, sharedCacheObservers } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
 import { compileGuards, guardHolds } from './guards/codegen.js';
 import { describeFailedGuard } from './guards/failure.js';
@@ -159,7 +159,7 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
   let state: FrameState | undefined;
   const compiled = function (this: unknown, ...args: unknown[]): unknown {
     if (debuggerHeld) releaseIfIdle(); // wasm runs slower while the closure reader holds the debugger
-    if (state === undefined || state.generation !== cacheGeneration) state = setup(fn, options, observer !== undefined);
+    if (state === undefined || state.generation !== cacheGeneration) state = setup(fn, options, observer !== undefined && !sharedCacheObservers.has(observer));
     const { cache, captures } = state;
     if (cache.skipped) return (cache.skippedRun ?? fn).apply(this, args);
     for (const entry of cache.entries) {
@@ -443,11 +443,17 @@ function calleeContext(compiler: Compiler, options: CompileOptions, observer: Co
   return { compile: (callee) => compileWith(callee as (...a: unknown[]) => unknown, { ...options, compiler }, observer), calls: compiler.calls, observer, tag };
 }
 
+/**
+ * Plugin failures already warned about (`location\0plugin\0hook\0what`): per code location, not per cache, so
+ * explain() (a private cache) and compile() with other options of the same function do not warn again.
+ */
+const pluginWarned = new Set<string>();
+
 /** A plugin that fails in a hook: one warning per plugin, hook and code location (by default the frame runs eagerly). */
 function warnPluginOnce(cache: CodeCache, err: PluginError, what = 'runs eagerly'): void {
-  const key = `${err.plugin}\u0000${err.hook}`;
-  if (cache.pluginWarnings.has(key)) return;
-  cache.pluginWarnings.add(key);
+  const key = `${cache.location}\u0000${err.plugin}\u0000${err.hook}\u0000${what}`;
+  if (pluginWarned.has(key)) return;
+  pluginWarned.add(key);
   logSink.write(`[kiln] warning: '${cache.name}' (${cache.location}) ${what}: ${err.message.split('\n')[0]}`);
 }
 

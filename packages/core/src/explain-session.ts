@@ -2,7 +2,7 @@
 // compiler gets its own CompileRecorder, so that `kiln explain FILE` prints, per compiled function, what
 // `explain(fn)(...args)` prints for one (graphs, guards, breaks, recompiles, kernels, times). Unlike
 // explain(), the functions keep their ordinary caches: the program runs as it would without it.
-import { locationObservers } from './cache.js';
+import { locationObservers, sharedCacheObservers } from './cache.js';
 import type { CodeCache } from './cache.js';
 import { CompileRecorder } from './explain.js';
 import type { ExplainOutput } from './explain.js';
@@ -27,7 +27,10 @@ export function recordExplains(compiler: Compiler): ExplainSession {
   const recorders = new Map<CodeCache, CompileRecorder>();
   locationObservers.set(compiler, (cache) => {
     let recorder = recorders.get(cache);
-    if (!recorder) recorders.set(cache, (recorder = new CompileRecorder()));
+    if (!recorder) {
+      recorders.set(cache, (recorder = new CompileRecorder()));
+      sharedCacheObservers.add(recorder);
+    }
     return recorder;
   });
   return {

@@ -46,6 +46,18 @@ Plugins('a throwing graph pass runs the frame eagerly, with one warning per loca
   assert.not.match(lines.join('\n'), /internal tracer error|report/);
 });
 
+Plugins('one warning per location: explain() and compile() with other options of the same function warn no more', () => {
+  const compiler = brokenPassCompiler();
+  const f = (x: Tensor) => x.mul(3);
+  const { lines } = captureLog(() => {
+    compile(f, { compiler })(k.ones([2]));
+    const out = explain(f, { compiler })(k.ones([2]));
+    assert.match(String(out), /plugin 'my-pass' failed in hook 'graphPasses'/, 'explain still shows the reason');
+    compile(f, { compiler, dynamic: false })(k.ones([2]));
+  });
+  assert.is(lines.filter((l) => l.includes('warning')).length, 1, lines.join('\n'));
+});
+
 Plugins('explain shows the plugin failure as the reason', () => {
   const out = captureLog(() => explain((x: Tensor) => x.relu().sum(), { compiler: brokenPassCompiler() })(k.ones([3]))).value;
   assert.match(String(out), /plugin 'my-pass' failed in hook 'graphPasses': pass exploded/);

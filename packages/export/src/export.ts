@@ -1,7 +1,7 @@
 // exportProgram(fn, exampleArgs, { dynamic, dims }): one fullgraph trace of `fn` on the example arguments,
 // turned into an ExportedProgram — the core graph, the argument and return specs, lifted state with
 // state-dict names, named dims with ranges, and the size facts the trace relied on as asserts.
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { captureForExport, getDefaultCompiler, parameterNamesOf } from '@kiln/core';
 import type { Compiler, ExportCapture } from '@kiln/core';
 import { treeFlattenWithPath, treeMap } from '@kiln/pytree';
@@ -31,7 +31,9 @@ export interface ExportOptions {
 
 const OPTION_KEYS = ['dynamic', 'dims', 'compiler'];
 
-export const KILN_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+// Read as a file, not `require`d: a JSON require wakes Node's CommonJS loader, which `import 'kiln'` otherwise
+// never needs (1–7 ms of a fresh process, import-cost.test.ts).
+export const KILN_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A module-like object (`{ forward(x) { … } }`, a class instance) exports its `forward` with itself as `this`. */
 function callable(target: unknown): { fn: Function; thisArg: unknown; name: string } {

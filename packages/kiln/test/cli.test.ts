@@ -63,6 +63,18 @@ Cli('kiln run loads the config, runs the file with its arguments, and returns it
   assert.match(missing.stderr, /nope\.mjs does not exist/);
 });
 
+Cli('kiln run awaits a plugin whose apply() is async before the program runs (the automatic load cannot)', () => {
+  const asyncConfig = `export default { plugins: [{ name: 'slow', async apply() { await new Promise((r) => setTimeout(r, 20)); globalThis.slowReady = true; } }] };\n`;
+  const main = `import { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\nconsole.log('ready', globalThis.slowReady === true, compile((x) => x.add(1))(ones([2])).toArray().join(','));\n`;
+  const dir = project({ 'kiln.config.mjs': asyncConfig, 'main.mjs': main });
+  const r = kiln(dir, ['run', 'main.mjs']);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ready true 2,2/);
+  const plain = runNode(dir, ['main.mjs']);
+  assert.is(plain.status, 1, 'without kiln run, the first compile() cannot wait for it');
+  assert.match(plain.stderr, /plugin 'slow' has an async apply\(\).*\n  hint: call `await configure\(\)` before compiling, or start the program with `kiln run`/);
+});
+
 Cli('kiln run FILE.ts on Node 20 with tsx in the project: registers tsx and runs the TypeScript program', () => {
   const dir = project({ 'main.ts': `import { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\nconst double = (x: ReturnType<typeof ones>): ReturnType<typeof ones> => x.mul(2);\nconsole.log('result', compile(double)(ones([2])).toArray().join(','));\n` });
   mkdirSync(join(dir, 'node_modules'));
@@ -95,6 +107,36 @@ Cli('kiln explain prints the full explain() output of each compiled function: gr
   const none = kiln(project({ 'plain.mjs': 'console.log(1);\n' }), ['explain', 'plain.mjs']);
   assert.is(none.status, 0, none.stderr);
   assert.match(none.stderr, /kiln explain: the program compiled nothing/);
+});
+
+// A model's method compiled from the eager statement of a split frame (the concise arrow splits at the break
+// inside forward), called with three batch sizes: explain must not change what the program compiles.
+const modelProgram = `
+import { compile } from '${coreUrl}';
+import { ones } from '${tensorUrl}';
+class Model {
+  forward(x) {
+    const h = x.mul(2);
+    console.log('rows', h.shape[0]);
+    return h.add(1);
+  }
+}
+const model = new Model();
+const fast = compile((x) => model.forward(x));
+for (const rows of [4, 8, 3]) fast(ones([rows, 2]));
+`;
+
+Cli('kiln explain compiles what kiln run compiles: a callee of a split frame keeps its cache across the caller\'s recompile', () => {
+  const dir = project({ 'main.mjs': modelProgram });
+  const logs = (command: string) => {
+    const r = kiln(dir, [command, 'main.mjs'], { KILN_LOGS: 'recompiles,dynamo' });
+    assert.is(r.status, 0, r.stderr);
+    return r.stderr.split('\n').filter((l) => /^\[kiln\] \[[\d/_]+\] (recompiles|dynamo): (recompiling|tracing)/.test(l));
+  };
+  const run = logs('run');
+  // The batch size changes once (4 → 8): each frame recompiles once with a dynamic size, and 3 rows reuse it.
+  assert.is(run.filter((l) => l.includes('recompiling')).length, 3, run.join('\n'));
+  assert.equal(logs('explain'), run);
 });
 
 Cli('kiln explain --help documents what it prints', () => {

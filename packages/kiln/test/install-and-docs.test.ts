@@ -30,6 +30,23 @@ Install('every folder pattern of pnpm-workspace.yaml holds packages', () => {
   }
 });
 
+Install('every package a user can install has its metadata, a LICENSE and a README, and ships them', () => {
+  const missing: string[] = [];
+  for (const folder of ['packages', 'plugins'].flatMap((group) => readdirSync(join(root, group)).map((p) => join(group, p)))) {
+    if (!existsSync(join(root, folder, 'package.json'))) continue;
+    const manifest = JSON.parse(read(join(folder, 'package.json'))) as { private?: boolean; description?: string; license?: string; engines?: { node?: string }; files?: string[] };
+    if (manifest.private) continue;
+    if (!manifest.description) missing.push(`${folder}: description`);
+    if (manifest.license !== 'MIT') missing.push(`${folder}: license "MIT"`);
+    if (!manifest.engines?.node) missing.push(`${folder}: engines.node`);
+    for (const file of ['LICENSE', 'README.md']) {
+      if (!existsSync(join(root, folder, file))) missing.push(`${folder}: the file ${file}`);
+      if (!manifest.files?.includes(file)) missing.push(`${folder}: ${file} in "files"`);
+    }
+  }
+  assert.equal(missing, []);
+});
+
 const Docs = suite("the READMEs' pnpm commands");
 
 /** Every README of the project (top, packages, plugins, bench), by path. */

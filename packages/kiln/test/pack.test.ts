@@ -75,6 +75,7 @@ pack('pack every package, npm-install them into a fresh project, run a compiled 
     assert.is(out.plugin, 'cache');
     assertReportWritten(app, ran.stderr);
     assertKilnCommand(app);
+    assertCacheReused(app);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -100,6 +101,20 @@ function assertKilnCommand(app: string) {
   const ran = sh(join(app, 'node_modules', '.bin', 'kiln'), ['run', 'main.mjs'], app);
   assert.is(ran.status, 0, ran.stderr);
   assert.match(ran.stdout, /"plugin":"cache"/);
+}
+
+/** `plugins: ['@kiln/plugin-cache']`: the first run fills `.kiln-cache/` in the project, the next loads from it. */
+function assertCacheReused(app: string) {
+  writeFileSync(join(app, 'kiln.config.mjs'), `export default { plugins: ['@kiln/plugin-cache'] };\n`);
+  const run = () => spawnSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8', env: { ...process.env, KILN_LOGS: 'cache' } });
+  const first = run();
+  assert.is(first.status, 0, first.stderr);
+  assert.match(first.stderr, /^\[kiln\] cache: stored: frame 'f' /m, first.stderr);
+  assert.ok(readdirSync(join(app, '.kiln-cache')).some((f) => f.startsWith('frame-')), 'the default folder is .kiln-cache/ in the project');
+  const second = run();
+  assert.is(second.status, 0, second.stderr);
+  assert.match(second.stderr, /^\[kiln\] cache: hit: frame 'f' /m, second.stderr);
+  assert.equal(JSON.parse(second.stdout.trim().split('\n').pop()!).maxDiff < 1e-5, true, 'the cached program still matches eager');
 }
 
 pack.run();

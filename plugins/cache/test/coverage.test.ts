@@ -75,6 +75,10 @@ Coverage('a whole frame says it was offered, then loaded (explain\'s Persistent 
   const [first, second] = twice('model.template.mjs');
   assert.ok(first.persistentCache.some((n) => /frame 'run' offered to the persistent cache/.test(n)), first.persistentCache.join('\n'));
   assert.ok(second.persistentCache.some((n) => /frame 'run' loaded from the persistent cache \(guards re-checked\)/.test(n)), second.persistentCache.join('\n'));
+  // KILN_LOGS=cache: lines about no one compile read `[kiln] cache: …`, with no empty tag.
+  assert.match(first.log, /^\[kiln\] cache: miss: frame 'run' \(no entry\)$/m, first.log);
+  assert.match(second.log, /^\[kiln\] cache: hit: frame 'run' /m, second.log);
+  assert.not.match(first.log + second.log, /\[kiln\]  /);
 });
 
 Coverage('a WebGPU program: its lowered form and WGSL load in a fresh process (no lowering, no WGSL generation), and results equal eager', () => {

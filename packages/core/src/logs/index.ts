@@ -65,7 +65,8 @@ export function compileTag(frameId: number, compileId: number, restart = 0): str
 export function log(artifact: LogArtifact, tag: string, message: string | (() => string)): void {
   if (!logEnabled(artifact)) return;
   const text = typeof message === 'function' ? message() : message;
-  for (const line of text.split('\n')) logSink.write(`[kiln] ${tag} ${artifact}: ${line}`);
+  const prefix = tag ? `[kiln] ${tag} ${artifact}: ` : `[kiln] ${artifact}: `; // no tag: a line about no one compile
+  for (const line of text.split('\n')) logSink.write(prefix + line);
 }
 
 /** A debug-level line (`+dynamo`). */
