@@ -4,7 +4,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from 'kiln';
 import type { Tensor } from 'kiln';
+import { join } from 'node:path';
 import { captureLogs } from '../../core/test/support/logs.js';
+import { coreUrl, project, repoRoot, runNode, tensorUrl } from '../../core/test/support/project.js';
 
 const Logs = suite('KILN_LOGS');
 
@@ -43,9 +45,27 @@ Logs('an unknown artifact raises at compile(), with a did-you-mean and the valid
   assert.match((plus as Error).message, /'\+graph': only dynamo takes '\+' \(a debug level\)/);
 });
 
-Logs('help prints every artifact with what it shows', () => {
-  const out = withLogs('help', () => k.compile((x: Tensor) => x.add(1))(k.ones([2])));
+const listsEveryArtifact = (out: string): void => {
   for (const name of ['graph_breaks', 'recompiles', 'guards', 'graph_code', 'output_code', 'dynamo', 'all']) assert.match(out, new RegExp(`\\n  \\+?${name}\\s`));
+};
+
+Logs("help prints every artifact with what it shows, then exits 0 without running the user's program (as TORCH_LOGS=help)", () => {
+  // The demo prints its models and timings when it runs; with help it must print the list only.
+  const demo = runNode(repoRoot, ['examples/demo.mjs'], { KILN_LOGS: 'help' });
+  assert.is(demo.status, 0, demo.stderr);
+  listsEveryArtifact(demo.stdout);
+  assert.not.match(demo.stdout + demo.stderr, /===|Graph count/);
+  const dir = project({ 'main.mjs': `console.log('program ran');\nimport { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\ncompile((x) => x.add(1))(ones([2]));\n` });
+  const viaCli = runNode(dir, [join(repoRoot, 'packages/kiln/src/cli/bin.ts'), 'run', 'main.mjs'], { KILN_LOGS: 'graph,help' });
+  assert.is(viaCli.status, 0, viaCli.stderr);
+  listsEveryArtifact(viaCli.stdout);
+  assert.not.match(viaCli.stdout + viaCli.stderr, /program ran|graph:/);
+  // Set only in the config (read at the first compile()): the list, then the exit, before the compile.
+  const configured = project({ 'kiln.config.mjs': "export default { logs: 'help' };\n", 'main.mjs': `import { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\ncompile((x) => x.add(1))(ones([2]));\nconsole.log('program ended');\n` });
+  const fromConfig = runNode(configured, ['main.mjs']);
+  assert.is(fromConfig.status, 0, fromConfig.stderr);
+  listsEveryArtifact(fromConfig.stdout);
+  assert.not.match(fromConfig.stdout, /program ended/);
 });
 
 Logs('dynamo prints each frame traced and compiled; +dynamo adds call-site decisions and phases', () => {
