@@ -8,6 +8,7 @@ import type { CompileOptions } from './compile.js';
 import type { EagerStepReport } from '@kiln/lower';
 import { describeBackends } from './backends/registry.js';
 import { getDefaultCompiler } from './compiler.js';
+import { plural } from './logs/plural.js';
 import type { Compiler } from './compiler.js';
 import { RECOMPUTE_RULE, formatValue, printGraph, valueBytes } from '@kiln/graph';
 import type { Node } from '@kiln/graph';
@@ -258,7 +259,7 @@ function formatExplain(e: ExplainOutput): string {
     lines.push(`Graph ${i + 1} ${e.graphOrigins[i] ?? ''}:`, ...g.split('\n').map((l) => `  ${l}`));
     const b = e.backends[i];
     if (!b) return;
-    lines.push(`  compiled by backend ${b.backend}: ${b.kernels} kernel${b.kernels === 1 ? '' : 's'}`);
+    lines.push(`  compiled by backend ${b.backend}: ${plural(b.kernels, 'kernel')}`);
     const fusions = Object.entries(b.fusions ?? {});
     if (fusions.length) lines.push(`  fusion rules: ${fusions.map(([rule, n]) => `${rule} ×${n}`).join(', ')}`);
     if (b.wholeGraphFallback) lines.push(`  not lowered (interpreted): ${b.wholeGraphFallback}`);
@@ -292,8 +293,8 @@ function formatTraining(t: TrainingGraphs): string[] {
     `  recomputed in the backward instead (forward names), ${kib(t.recomputedBytes)} not kept${share}: ${listValues(t.recomputedValues)}`,
     `  rule: ${t.recomputeRule}`,
     `  guards: ${t.guards.join(', ') || 'none'}`,
-    `  forward graph (${t.forwardKernels} kernels):`, ...t.forward.split('\n').map((l) => `    ${l}`),
-    `  backward graph (${t.backwardKernels} kernels):`, ...t.backward.split('\n').map((l) => `    ${l}`),
+    `  forward graph (${plural(t.forwardKernels, 'kernel')}):`, ...t.forward.split('\n').map((l) => `    ${l}`),
+    `  backward graph (${plural(t.backwardKernels, 'kernel')}):`, ...t.backward.split('\n').map((l) => `    ${l}`),
     ...t.fallbacks.map((f) => `  eager fallback in ${f}`),
   ];
 }

@@ -72,7 +72,9 @@ Logs('dynamo prints each frame traced and compiled; +dynamo adds call-site decis
   const f = (x: Tensor) => x.mul(2).relu();
   const info = withLogs('dynamo', () => k.compile(f)(k.ones([3])));
   assert.match(info, /dynamo: tracing 'f'/);
-  assert.match(info, /dynamo: compiled 'f': 2 op\(s\), \d+ guard\(s\), backend cpu/);
+  assert.match(info, /dynamo: compiled 'f': 2 ops, \d+ guards, backend cpu \(1 kernel\)/);
+  const one = withLogs('dynamo', () => k.compile((x: Tensor) => x.neg())(k.ones([3])));
+  assert.match(one, /dynamo: compiled '\w*': 1 op, \d+ guards, backend cpu \(1 kernel\)/, 'counts in the singular where they are 1');
   assert.not.match(info, /call x\.mul/);
   const g = (x: Tensor) => x.mul(2).relu();
   const debug = withLogs('+dynamo', () => k.compile(g)(k.ones([3])));
@@ -83,7 +85,7 @@ Logs('dynamo prints each frame traced and compiled; +dynamo adds call-site decis
 Logs('output_code prints the generated kernels; graph_code prints the graph as code, not the guard function', () => {
   const f = (x: Tensor) => x.mul(2).add(1).exp();
   const out = withLogs('output_code,graph_code', () => k.compile(f)(k.ones([4])));
-  assert.match(out, /output_code: \/\/ backend cpu: 1 kernel\(s\)/);
+  assert.match(out, /output_code: \/\/ backend cpu: 1 kernel\n/);
   // The wasm module as WAT, each kernel's function noted with its name and the graph ops it computes.
   assert.match(out, /output_code: \(module\n/);
   assert.match(out, /output_code:   \(func \$k0 \(export "k0"\) \(param i32(?: i32)+\)  ;; kernel pointwise\d+ \(pointwise\): (?=.*mul)(?=.*add)(?=.*exp)/);
