@@ -148,4 +148,42 @@ Logs("guards and graph placeholders name captured values by the user's names, no
   assert.ok(e.guards[0]!.some((g) => g.includes("L['x'].shape[0] == 2")), e.guards[0]!.join('\n'));
 });
 
+// Bindings a compiled function reaches only through an inlined helper (`scaled` reads them), and a global.
+const helperConfig = { eps: 0.5 };
+const helperTable = k.ones([3]);
+function scaled(t: Tensor): Tensor {
+  return t.add(helperTable).mul(Math.max(helperConfig.eps, 0.25));
+}
+
+Logs("helpers' captured bindings, globals, method lookups, symbolic sizes and scalar inputs print the user's names", () => {
+  const f = (x: Tensor) => scaled(x).mul(2);
+  const out = withLogs('guards,graph', () => k.compile(f)(k.ones([2, 3])));
+  assert.match(out, /guards:   helperConfig\.eps === 0\.5\n/);
+  assert.match(out, /guards:   helperTable: Tensor float32, rank 1, contiguous\n/);
+  assert.match(out, /guards:   Math\.max is <function max>\n/);
+  assert.match(out, /%helperTable: f32\[3\] = placeholder\[helperTable\]/);
+  // A method looked up on an input and on an intermediate tensor: one form, both naming where it is defined.
+  assert.match(out, /guards:   L\['x'\]\.add is Tensor\.prototype\.add, unchanged since tracing\n/);
+  assert.match(out, /guards:   Tensor\.prototype\.mul is unchanged since tracing\n/);
+  assert.not.match(out, /\bK\[\d+\]|\bC\[\d+\]|\bL\[\d+\]|\bU\[\d+\]|<function value>/);
+  const e = k.explain(f)(k.ones([2, 3]));
+  assert.ok(e.guards[0]!.includes('helperConfig.eps === 0.5'), e.guards[0]!.join('\n'));
+
+  // A symbolic guard's recompile reason names the sizes it compared; a float scalar input its parameter.
+  const add = k.compile((x: Tensor, y: Tensor) => x.add(y));
+  const sizes = withLogs('recompiles', () => {
+    add(k.ones([4]), k.ones([4]));
+    add(k.ones([5]), k.ones([5]));
+    try {
+      add(k.ones([6]), k.ones([7]));
+    } catch {
+      // the sizes do not broadcast: eager raises too
+    }
+  });
+  assert.match(sizes, /L\['x'\]\.shape\[0\] == L\['y'\]\.shape\[0\]: got L\['x'\]\.shape\[0\] = 6, L\['y'\]\.shape\[0\] = 7/);
+  const step = k.compile((x: Tensor, lr: number) => x.mul(lr));
+  const graphs = withLogs('graph', () => [0.5, 0.25, 0.125].forEach((lr) => step(k.ones([3]), lr)));
+  assert.match(graphs, /%lr: float u0 = placeholder\[L\['lr'\]\]/);
+});
+
 Logs.run();

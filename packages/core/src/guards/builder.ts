@@ -10,6 +10,8 @@ export interface GuardEntry {
   readonly staticDim?: { readonly source: string; readonly dim: number } | undefined;
   /** For number-value guards: the source (automatic dynamic reads it on a miss, see trace/runtime-number.ts). */
   readonly valueSource?: string | undefined;
+  /** For symbolic guards: each size the code reads, with the user's name for it (recompile reasons print them). */
+  readonly sizeNames?: readonly (readonly [code: string, text: string])[] | undefined;
 }
 
 /**
@@ -18,19 +20,34 @@ export interface GuardEntry {
  */
 export class GuardBuilder {
   readonly constants: unknown[] = [];
+  /**
+   * The user's name for a constant that stands for a binding (`Math`, `cfg` captured by an inlined helper),
+   * by index: guard texts and placeholders print it instead of `K[i]` (guards/names.ts).
+   */
+  readonly constantNames: (string | undefined)[] = [];
+  private readonly namedValues = new Map<string, unknown>();
   private readonly constantIndex = new Map<unknown, number>();
   readonly entries: GuardEntry[] = [];
   private readonly seen = new Set<string>();
 
-  /** `K[i]` for a value (deduplicated by identity). */
-  constant(value: unknown): string {
+  /** `K[i]` for a value (deduplicated by identity), printed as `name` where one is given. */
+  constant(value: unknown, name?: string): string {
     let i = this.constantIndex.get(value);
     if (i === undefined) {
       i = this.constants.length;
       this.constants.push(value);
       this.constantIndex.set(value, i);
     }
+    if (name !== undefined && this.constantNames[i] === undefined) this.constantNames[i] = this.freeName(name, value);
     return `K[${i}]`;
+  }
+
+  /** `name`, or `name_1`, `name_2`… where bindings of two functions share a name but not a value. */
+  private freeName(name: string, value: unknown): string {
+    let free = name;
+    for (let n = 1; this.namedValues.has(free) && this.namedValues.get(free) !== value; n++) free = `${name}_${n}`;
+    this.namedValues.set(free, value);
+    return free;
   }
 
   add(entry: GuardEntry): void {

@@ -21,6 +21,9 @@ function read(code: string, roots: Roots): unknown {
 
 const SIZE = /[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[\d+\]|\['[\w$.-]*'\]|\["[\w$.-]*"\])*\.shape\[\d+\]/g;
 
+/** The sizes a symbolic guard's code reads (`L[0].shape[0]`), each once. */
+export const sizeReads = (code: string): string[] => [...new Set(code.match(SIZE) ?? [])];
+
 /** `guard text: expected …, got …` for the first failing guard `g` on these inputs. */
 export function describeFailedGuard(g: GuardEntry, roots: Roots): string {
   const expected = /(?:===?|>=|<=|!==?)\s*(.+)$/.exec(g.text)?.[1];
@@ -33,8 +36,9 @@ export function describeFailedGuard(g: GuardEntry, roots: Roots): string {
   }
   if (g.kind === 'shape') {
     // A symbolic guard (`s0 >= 2`, `L['x'].shape[0] == L['y'].shape[0]`): the sizes it compares.
-    const sizes = [...new Set(g.code.match(SIZE) ?? [])].map((code) => [code, read(code, roots)] as const).filter(([, v]) => v !== NO_VALUE);
-    if (sizes.length) return `${g.text}: got ${sizes.map(([code, v]) => `${code} = ${describeConstant(v)}`).join(', ')}`;
+    const named = new Map(g.sizeNames ?? []);
+    const sizes = sizeReads(g.code).map((code) => [named.get(code) ?? code, read(code, roots)] as const).filter(([, v]) => v !== NO_VALUE);
+    if (sizes.length) return `${g.text}: got ${sizes.map(([text, v]) => `${text} = ${describeConstant(v)}`).join(', ')}`;
   }
   return g.text;
 }

@@ -84,7 +84,8 @@ export class FrameTracer {
   /** Index of the frame body's top-level statement being traced: where a break can split the frame. */
   topStatement: number | undefined;
   private steps = 0;
-  private aliases = 0;
+  /** Tensor sources read through a scratch slot `U[i]` for their sizes (see tensorInput). */
+  private readonly aliasSources: string[] = [];
 
   private readonly captureMemo = new Map<Function, Map<string, Value>>();
   /** Objects built in the frame that other frame objects inherit from (`{ __proto__: defaults }`). */
@@ -108,7 +109,7 @@ export class FrameTracer {
   /** A source as the user wrote it (`L['x'].shape[0]`, `model.layers[2].bias`): for guard texts and placeholders. */
   userSource(text: string): string {
     this.names ??= { params: parameterNames(this.top.fn), captures: this.top.captureNames, mutable: [] };
-    return userSource(text, { ...this.names, mutable: this.mutableReads.map((m) => m.name) });
+    return userSource(text, { ...this.names, mutable: this.mutableReads.map((m) => m.name), constants: this.guards.constantNames, aliases: this.aliasSources });
   }
 
   // ---- free variables ----------------------------------------------------------------------------
@@ -118,7 +119,7 @@ export class FrameTracer {
     return new Scope(null, (name) => {
       const cap = parsed.info.captures.get(name);
       if (cap) return { found: true, value: this.capture(fn, cap) };
-      if (isBuiltinGlobal(name)) return { found: true, value: this.fixed((globalThis as Record<string, unknown>)[name]) };
+      if (isBuiltinGlobal(name)) return { found: true, value: this.fixed((globalThis as Record<string, unknown>)[name], name) };
       return { found: false };
     });
   }
@@ -139,7 +140,7 @@ export class FrameTracer {
       value = this.external(cap.value, `C[${this.top.captureNames.indexOf(cap.name)}]`);
     } else {
       // A constant binding of a function whose identity is guarded: fixed for as long as the guard holds.
-      value = this.fixed(cap.value);
+      value = this.fixed(cap.value, cap.name);
     }
     memo.set(cap.name, value);
     return value;
@@ -189,11 +190,14 @@ export class FrameTracer {
     return out;
   }
 
-  /** A value reached through something already guarded by identity: no guard of its own. */
-  fixed(value: unknown): Value {
+  /**
+   * A value reached through something already guarded by identity: no guard of its own. `name` is the
+   * binding the user wrote for it (`Math`, a helper's captured `cfg`): guards and placeholders print it.
+   */
+  fixed(value: unknown, name?: string): Value {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
-    if (value instanceof Tensor) return this.external(value, this.guards.constant(value));
-    return new ExternalRef(value, this.guards.constant(value), 'identity');
+    if (value instanceof Tensor) return this.external(value, this.guards.constant(value, name));
+    return new ExternalRef(value, this.guards.constant(value, name), 'identity');
   }
 
   guard(code: string, text: string, kind: Parameters<GuardBuilder['add']>[0]['kind'], valueSource?: string): void {
@@ -246,8 +250,8 @@ export class FrameTracer {
     let sizeSource = source;
     if (!isSafeAccessor(source)) {
       // Symbolic-size guards only name simple accessors: alias the tensor as a scratch slot `U[i]`.
-      sizeSource = `U[${this.aliases++}]`;
-      this.guards.add({ code: `(${sizeSource} = ${source}, true)`, text: `${sizeSource} = ${source}`, kind: 'tensor' });
+      sizeSource = `U[${this.aliasSources.push(source) - 1}]`;
+      this.guards.add({ code: `(${sizeSource} = ${source}, true)`, text: `${source} is read once for its sizes`, kind: 'tensor' });
     }
     const fake = this.recorder.addInput(t, name, sizeSource, dims);
     this.inputFakes.set(fake, { source, real: t });
@@ -308,10 +312,27 @@ export class FrameTracer {
     const value = resolvedValue(start, key);
     if (value === NOT_DATA) throw this.break(`reading '${String(key)}' of ${describeHolder(start)} runs a getter (or a Proxy trap)`, 'read it outside the compiled function');
     const k = keyCode(this.guards, key);
-    const holder = startSource.startsWith('K[') ? describeHolder(start) : startSource;
     const same = typeof value === 'object' || typeof value === 'function' ? `${startSource}[${k}] === ${this.guards.constant(value)}` : `Object.is(${startSource}[${k}], ${this.guards.constant(value)})`;
-    this.guard(onlyLibraryPrototypes(start) ? same : `isDataRead(${startSource}, ${k}) && ${same}`, `${holder}.${String(key)} is unchanged since tracing (${describeConstant(value)})`, 'identity');
+    this.guard(onlyLibraryPrototypes(start) ? same : `isDataRead(${startSource}, ${k}) && ${same}`, this.inheritedText(start, key, startSource, value), 'identity');
     return this.fixed(value);
+  }
+
+  /**
+   * The text of a method lookup's guard, in one form wherever the lookup starts: what is read (the user's
+   * source, or the prototype the lookup starts from when no user name reaches it), then where the method is
+   * defined: `L['x'].add is Tensor.prototype.add, unchanged since tracing`, `Tensor.prototype.mul is
+   * unchanged since tracing` (a method of an intermediate tensor), `this.forward is Block.prototype.forward…`.
+   */
+  private inheritedText(start: object, key: string | number, startSource: string, value: unknown): string {
+    const k = String(key);
+    const constantIndex = /^K\[(\d+)\]$/.exec(startSource)?.[1];
+    const unnamed = constantIndex !== undefined && this.guards.constantNames[Number(constantIndex)] === undefined;
+    const read = `${unnamed ? describeHolder(start) : startSource}.${k}`;
+    let definer: object | null = start;
+    while (definer !== null && !Object.prototype.hasOwnProperty.call(definer, key)) definer = Object.getPrototypeOf(definer) as object | null;
+    const defined = definer !== null && typeof value === 'function' ? `${describeHolder(definer)}.${k}` : undefined;
+    if (defined === undefined) return `${read} is unchanged since tracing (${describeConstant(value)})`;
+    return defined === read ? `${defined} is unchanged since tracing` : `${read} is ${defined}, unchanged since tracing`;
   }
 
   /** `key in ref` for an external object: the frame's own writes first, else the live object, guarded. */
