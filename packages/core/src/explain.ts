@@ -47,6 +47,11 @@ export interface ExplainOutput {
   readonly graphCount: number;
   readonly breakCount: number;
   readonly breaks: readonly ExplainBreak[];
+  /**
+   * Entries whose trace held no tensor op (`[1/0] resume function 'f_resume_3'`): nothing was compiled, the
+   * function runs eagerly under the entry's guards (as PT2 skips a frame with no content). Not graph breaks.
+   */
+  readonly noOpFrames: readonly string[];
   /** Each compile after the first, with the guard that failed (expected and actual values). */
   readonly recompiles: readonly { readonly tag: string; readonly reason: string }[];
   /**
@@ -212,6 +217,7 @@ export class CompileRecorder {
       graphCount: graphs.length,
       breakCount: this.breaks.length,
       breaks: [...this.breaks],
+      noOpFrames: this.entries.flatMap((e) => (e.entry.kind === 'eager' && e.entry.noOps ? [`${e.tag} ${resumeEntries.has(e.entry) ? `resume function '${resumeEntries.get(e.entry)}'` : 'whole frame'}`] : [])),
       recompiles: this.entries.flatMap((e) => (e.reason ? [{ tag: e.tag, reason: e.reason }] : [])),
       persistentCache: this.entries.flatMap((e) => {
         const note = persistNote(e.entry);
@@ -251,6 +257,7 @@ function formatExplain(e: ExplainOutput): string {
       lines.push(`  ${CALLEES_NOTE}`);
     } else lines.push('  the whole frame runs eagerly');
   });
+  if (e.noOpFrames.length) lines.push(`No tensor ops, nothing compiled (runs eagerly under its guards): ${e.noOpFrames.join(', ')}`);
   for (const r of e.recompiles) lines.push(`Recompile ${r.tag}: ${r.reason}`);
   for (const c of e.skippedCallees) lines.push(`Skipped function '${c.name}' (${c.location}) runs eagerly ${c.copied ? 'as a copy' : 'as it is'}: ${c.reason}`);
   const resumes = e.breaks.flatMap((b) => b.resumed?.resumes ?? []);

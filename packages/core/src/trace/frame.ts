@@ -31,6 +31,12 @@ export interface TraceSettings {
   /** Dimensions made dynamic by a previous recompile, as `source#dim`; numbers read as runtime values, as `source#value`. */
   readonly autoDynamic: ReadonlySet<string>;
   readonly markedDynamic: (t: Tensor) => ReadonlySet<number> | undefined;
+  /**
+   * Resume functions: a finite non-integer argument (a live local carried across a graph break — a running
+   * loss, a decayed learning rate) is a runtime number from the first trace, as a plain frame's number is
+   * once its value changed; see realize().
+   */
+  readonly floatArgsUnspecialized?: boolean;
   /** Who answers inline / skip / allowInGraph at call sites and for the frame itself (the compiler's policy). */
   readonly calls: CallPolicy;
   /**
@@ -205,10 +211,13 @@ export class FrameTracer {
   }
 
   private realize(value: unknown, source: string): Value {
-    if (typeof value === 'number' && this.settings.dynamic !== false && this.settings.autoDynamic.has(`${source}#value`)) {
-      this.guard(`typeof ${source} === "number"`, `${source} is a number (automatic dynamic: its value changed at a recompile)`, 'type');
-      this.runtimeSources.set(source, value);
-      return new RuntimeNumber({ kind: 'source', source }, value);
+    if (typeof value === 'number' && this.settings.dynamic !== false) {
+      const why = this.settings.autoDynamic.has(`${source}#value`) ? 'automatic dynamic: its value changed at a recompile' : this.carriedFloat(value, source) ? 'a float local carried across a graph break' : undefined;
+      if (why) {
+        this.guard(`typeof ${source} === "number"`, `${source} is a number (${why})`, 'type');
+        this.runtimeSources.set(source, value);
+        return new RuntimeNumber({ kind: 'source', source }, value);
+      }
     }
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
       // A number's guard names its source: when it fails, the next trace reads the source as a runtime number.
@@ -232,6 +241,15 @@ export class FrameTracer {
       this.guard(`typeof ${source} === "object" && ${source} !== null && !isProxy(${source}) && Object.getPrototypeOf(${source}) === ${proto}`, `${source} is a plain object`, 'type');
     }
     return new ExternalRef(value, source, 'shape');
+  }
+
+  /**
+   * A resume function's float argument: the frame before the break computed it (a loss, a decayed rate) and
+   * it usually changes every call, so it is not specialized to its first value (one recompile per resume
+   * function in a chain, each learning it again). Integers stay specialized: they are sizes and counters.
+   */
+  private carriedFloat(value: number, source: string): boolean {
+    return this.settings.floatArgsUnspecialized === true && /^L\[\d+\]$/.test(source) && Number.isFinite(value) && !Number.isInteger(value);
   }
 
   private tensorInput(t: Tensor, source: string): FakeTensor {
