@@ -26,8 +26,7 @@ import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { CalleeContext } from './trace/resume/callees.js';
 import { backendBeforeBreak, compileTrace } from './entry.js';
-import { logBreakOnce, splitFrame } from './trace/resume/split.js';
-import { resumeOrigin } from './trace/resume/codegen.js';
+import { carriedLocalsOf, logBreakOnce, splitFrame } from './trace/resume/split.js';
 import type { SplitContext } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
@@ -280,7 +279,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     autoDynamic: cache.autoDynamic,
     markedDynamic: (t) => markedDims.get(t),
     calls: compiler.calls,
-    floatArgsUnspecialized: resumeOrigin(fn) !== undefined,
+    carriedLocals: carriedLocalsOf(fn),
   }));
   log('dynamo', tag, () => `tracing '${cache.name}' (${cache.location})`);
   let key: PersistentCacheKey | undefined;

@@ -49,17 +49,21 @@ Floats('a running loss from item(): the resume returns it and scales by it witho
   assert.equal(recompiled(r), [], 'no recompile: the float is an input of the resume');
 });
 
-Floats('integers stay specialized in resume functions (they are sizes and counters); a float in a branch specializes', () => {
+const SHIFT = 0.125;
+
+Floats('integers stay specialized in resume functions (sizes, counters), so do captured constants; a float in a branch specializes', () => {
   function grow(x: Tensor, n: number, t: number) {
     const h = x.add(1);
     report(h);
-    const y = h.reshape([n, -1]);
+    const y = h.reshape([n, -1]).add(SHIFT);
     return t > 0.5 ? y.mul(t) : y.sub(t);
   }
   const r = check(grow, [[k.ones([4]), 2, 0.75], [k.ones([4]), 2, 0.25], [k.ones([4]), 4, 0.75], [k.ones([4]), 2, 0.8]]);
   const reasons = recompiled(r);
   assert.ok(reasons.some((x) => /L\['n'\] === 2: expected 2, got 4/.test(x)), reasons.join('\n'));
   assert.ok(reasons.some((x) => /L\['t'\] === 0\.75: expected 0\.75, got 0\.25/.test(x)), reasons.join('\n'));
+  // A captured constant reaches the resume function as a parameter too, but it is not a carried local.
+  assert.ok(r.entries.some((e) => e.entry.guards.some((g) => g.text === "L['SHIFT'] === 0.125")), 'the constant stays a constant');
 });
 
 Floats.run();

@@ -32,11 +32,11 @@ export interface TraceSettings {
   readonly autoDynamic: ReadonlySet<string>;
   readonly markedDynamic: (t: Tensor) => ReadonlySet<number> | undefined;
   /**
-   * Resume functions: a finite non-integer argument (a live local carried across a graph break — a running
-   * loss, a decayed learning rate) is a runtime number from the first trace, as a plain frame's number is
-   * once its value changed; see realize().
+   * Resume functions: the arguments that carry the frame's locals across a graph break. A finite non-integer
+   * among them (a running loss, a decayed learning rate) is a runtime number from the first trace, as a plain
+   * frame's number is once its value changed; see realize().
    */
-  readonly floatArgsUnspecialized?: boolean;
+  readonly carriedLocals?: ReadonlySet<number> | undefined;
   /** Who answers inline / skip / allowInGraph at call sites and for the frame itself (the compiler's policy). */
   readonly calls: CallPolicy;
   /**
@@ -249,7 +249,8 @@ export class FrameTracer {
    * function in a chain, each learning it again). Integers stay specialized: they are sizes and counters.
    */
   private carriedFloat(value: number, source: string): boolean {
-    return this.settings.floatArgsUnspecialized === true && /^L\[\d+\]$/.test(source) && Number.isFinite(value) && !Number.isInteger(value);
+    const arg = /^L\[(\d+)\]$/.exec(source)?.[1];
+    return arg !== undefined && this.settings.carriedLocals?.has(Number(arg)) === true && Number.isFinite(value) && !Number.isInteger(value);
   }
 
   private tensorInput(t: Tensor, source: string): FakeTensor {
