@@ -129,6 +129,29 @@ Logs("recompiles show the expected and the actual value, with the user's names",
   });
   assert.match(out, /recompiling 'f' .*: L\['x'\]\.shape\[0\] == 4: expected 4, got 8/);
   assert.match(out, /recompiling 'f' .*: L\['n'\] === 2: expected 2, got 3/);
+  // Booleans, strings and objects pinned by identity show the value that failed too.
+  class Relu {
+    apply(t: Tensor) {
+      return t.relu();
+    }
+  }
+  class Exp {
+    apply(t: Tensor) {
+      return t.exp();
+    }
+  }
+  const g = k.compile((opts: { flag: boolean; mode: string }, act: Relu | Exp, x: Tensor) => act.apply(opts.flag ? x.mul(2) : x.add(opts.mode.length)));
+  const more = withLogs('recompiles', () => {
+    const x = k.ones([2]);
+    const relu = new Relu();
+    g({ flag: true, mode: 'a' }, relu, x);
+    g({ flag: false, mode: 'a' }, relu, x);
+    g({ flag: false, mode: 'bb' }, relu, x);
+    g({ flag: false, mode: 'bb' }, new Exp(), x);
+  });
+  assert.match(more, /L\['opts'\]\.flag === true: expected true, got false/);
+  assert.match(more, /L\['opts'\]\.mode === "a": expected "a", got "bb"/);
+  assert.match(more, /L\['act'\] is <Relu>: expected <Relu>, got <Exp>/);
 });
 
 Logs("guards and graph placeholders name captured values by the user's names, not positions", () => {
