@@ -88,6 +88,21 @@ export function describeHolder(o: object): string {
   return describeConstant(o);
 }
 
+/**
+ * The text of a method lookup's guard, in one form wherever the lookup starts: what is read (`receiver`: the
+ * user's source, or the prototype the lookup starts from where no user name reaches it), then where the
+ * method is defined: `L['x'].add is Tensor.prototype.add, unchanged since tracing`, `Tensor.prototype.mul is
+ * unchanged since tracing` (a method of an intermediate tensor), `this.forward is Block.prototype.forward, …`.
+ */
+export function lookupGuardText(start: object, key: string | number, receiver: string, value: unknown): string {
+  const read = `${receiver}.${String(key)}`;
+  let definer: object | null = start;
+  while (definer !== null && !Object.prototype.hasOwnProperty.call(definer, key)) definer = Object.getPrototypeOf(definer) as object | null;
+  const defined = definer !== null && typeof value === 'function' ? `${describeHolder(definer)}.${String(key)}` : undefined;
+  if (defined === undefined) return `${read} is unchanged since tracing (${describeConstant(value)})`;
+  return defined === read ? `${defined} is unchanged since tracing` : `${read} is ${defined}, unchanged since tracing`;
+}
+
 // The accessor form @kiln/shapes accepts in emitted size guards (its own check is not exported).
 const SAFE_ACCESSOR = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[\d+\]|\['[\w$.-]*'\]|\["[\w$.-]*"\])*$/;
 export const isSafeAccessor = (text: string): boolean => SAFE_ACCESSOR.test(text);

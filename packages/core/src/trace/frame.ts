@@ -7,7 +7,7 @@ import { ShapeEnv } from '@kiln/shapes';
 import type { FakeTensor } from '@kiln/tensor';
 import type { SourceLocation } from '@kiln/graph';
 import { GraphRecorder } from '@kiln/graph';
-import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode } from '../guards/builder.js';
+import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode, lookupGuardText } from '../guards/builder.js';
 import { NOT_DATA, isFixedDataProperty, onlyLibraryPrototypes, resolvedValue } from '../guards/reflect.js';
 import { GraphBreak } from './errors.js';
 import { parameterNames, placeholderName, userSource } from '../guards/names.js';
@@ -332,26 +332,14 @@ export class FrameTracer {
     if (value === NOT_DATA) throw this.break(`reading '${String(key)}' of ${describeHolder(start)} runs a getter (or a Proxy trap)`, 'read it outside the compiled function');
     const k = keyCode(this.guards, key);
     const same = typeof value === 'object' || typeof value === 'function' ? `${startSource}[${k}] === ${this.guards.constant(value)}` : `Object.is(${startSource}[${k}], ${this.guards.constant(value)})`;
-    this.guard(onlyLibraryPrototypes(start) ? same : `isDataRead(${startSource}, ${k}) && ${same}`, this.inheritedText(start, key, startSource, value), 'identity');
+    this.guard(onlyLibraryPrototypes(start) ? same : `isDataRead(${startSource}, ${k}) && ${same}`, lookupGuardText(start, key, this.receiverText(start, startSource), value), 'identity');
     return this.fixed(value);
   }
 
-  /**
-   * The text of a method lookup's guard, in one form wherever the lookup starts: what is read (the user's
-   * source, or the prototype the lookup starts from when no user name reaches it), then where the method is
-   * defined: `L['x'].add is Tensor.prototype.add, unchanged since tracing`, `Tensor.prototype.mul is
-   * unchanged since tracing` (a method of an intermediate tensor), `this.forward is Block.prototype.forward…`.
-   */
-  private inheritedText(start: object, key: string | number, startSource: string, value: unknown): string {
-    const k = String(key);
+  /** The receiver of a lookup as guard texts print it: its source, or the object itself where no name reaches it. */
+  private receiverText(start: object, startSource: string): string {
     const constantIndex = /^K\[(\d+)\]$/.exec(startSource)?.[1];
-    const unnamed = constantIndex !== undefined && this.guards.constantNames[Number(constantIndex)] === undefined;
-    const read = `${unnamed ? describeHolder(start) : startSource}.${k}`;
-    let definer: object | null = start;
-    while (definer !== null && !Object.prototype.hasOwnProperty.call(definer, key)) definer = Object.getPrototypeOf(definer) as object | null;
-    const defined = definer !== null && typeof value === 'function' ? `${describeHolder(definer)}.${k}` : undefined;
-    if (defined === undefined) return `${read} is unchanged since tracing (${describeConstant(value)})`;
-    return defined === read ? `${defined} is unchanged since tracing` : `${read} is ${defined}, unchanged since tracing`;
+    return constantIndex !== undefined && this.guards.constantNames[Number(constantIndex)] === undefined ? describeHolder(start) : startSource;
   }
 
   /** `key in ref` for an external object: the frame's own writes first, else the live object, guarded. */
