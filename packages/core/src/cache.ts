@@ -57,10 +57,12 @@ export interface GraphEntry extends EntryBase {
   readonly assertTexts?: readonly string[] | undefined;
 }
 
-/** A frame that breaks under these guards: run the function eagerly. */
+/** A frame that breaks under these guards (or holds no tensor op, `noOps`): run the function eagerly. */
 export interface EagerEntry extends EntryBase {
   readonly kind: 'eager';
   readonly break: BreakRecord;
+  /** The trace held no tensor op: nothing to compile (no-ops.ts); not a graph break. */
+  readonly noOps?: true;
 }
 
 /**

@@ -1,7 +1,7 @@
 // compile(fn): the user entry point. Each call looks up the code location's cache (guards first); a miss
 // traces the frame into a graph (or records why it must run eagerly) and adds an entry, up to the limit.
 import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
-import { BackendUnavailableError, UnknownBackendError } from './backends/registry.js';
+import { BackendUnavailableError, UnknownBackendError, eagerBackend } from './backends/registry.js';
 import { CheckFailedError } from '@kiln/shapes';
 import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches, sharedCacheObservers } from './cache.js';
 import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
@@ -10,6 +10,8 @@ import { describeFailedGuard } from './guards/failure.js';
 import type { GuardEntry } from './guards/builder.js';
 import { checkLogSettings, compileTag, log, logSink } from './logs/index.js';
 import { logEntry } from './logs/entry.js';
+import { plural } from './logs/plural.js';
+import { NO_OPS_REASON, hasTensorOps, noOpsEntry } from './no-ops.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
 import { isNativeFunction, parseFunction } from './trace/functions.js';
 import { boundParts, functionInfo } from './trace/closures.js';
@@ -24,7 +26,7 @@ import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { CalleeContext } from './trace/resume/callees.js';
 import { backendBeforeBreak, compileTrace } from './entry.js';
-import { logBreakOnce, splitFrame } from './trace/resume/split.js';
+import { carriedLocalsOf, logBreakOnce, splitFrame } from './trace/resume/split.js';
 import type { SplitContext } from './trace/resume/split.js';
 import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
@@ -277,6 +279,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
     autoDynamic: cache.autoDynamic,
     markedDynamic: (t) => markedDims.get(t),
     calls: compiler.calls,
+    carriedLocals: carriedLocalsOf(fn),
   }));
   log('dynamo', tag, () => `tracing '${cache.name}' (${cache.location})`);
   let key: PersistentCacheKey | undefined;
@@ -297,6 +300,13 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
       restored = { kept: restored.kept };
     }
     const trace = restored?.trace ?? traceFrame(tracer(), fn, thisArg, args);
+    // A restored trace held ops (one without is never kept), and reading its graph would decode it.
+    if (!restored?.trace && !hasTensorOps(trace.graph)) {
+      const entry = noOpsEntry(trace, compileId, start);
+      entryConstants.set(entry, trace.constants);
+      log('dynamo', tag, () => `skipping '${cache.name}' (${cache.location}): ${NO_OPS_REASON} (${plural(entry.guards.length, 'guard')})`);
+      return entry;
+    }
     const traceMs = performance.now() - start;
     // Made before compileTrace: its passes edit the captured graph in place.
     const record = key && !restored?.trace ? frameRecord(fn, captureNamesOf(fn), trace) : undefined;
@@ -390,7 +400,7 @@ function announceEntry(compiler: Compiler, cache: CodeCache, entry: CacheEntry, 
 function compileInfo(entry: CacheEntry, frame: FrameEvent, recompileReason: string | undefined): FrameCompileInfo {
   const guards = entry.guards.map((g) => ({ text: g.text, location: g.location }));
   const common = { frame, kind: entry.kind, recompileReason, guards, compileMs: entry.compileMs };
-  if (entry.kind === 'eager') return { ...common, graphBreak: entry.break };
+  if (entry.kind === 'eager') return entry.noOps ? { ...common, noOps: true } : { ...common, graphBreak: entry.break };
   return {
     ...common,
     apiGraphText: entry.apiGraphText,
@@ -426,7 +436,8 @@ function splitContext(state: FrameState, fn: Function, thisArg: unknown, args: u
   const context: SplitContext = {
     fn, thisArg, args, calls: compiler.calls, observer: at.observer, frameName: cache.name, cache, compileId: at.compileId, tag: at.tag, event: at.event, start: at.start,
     // A plugin failing while a graph of the split is compiled: that frame runs eagerly, the warning names it.
-    compileTrace: (trace, passed) => warnIfPlugin(cache, () => compileTrace(compiler, trace, backend(), at.event, passed)),
+    // A graph before the break that holds no op only passes values on: the interpreter does, no kernels built.
+    compileTrace: (trace, passed) => warnIfPlugin(cache, () => compileTrace(compiler, trace, hasTensorOps(trace.graph) ? backend() : eagerBackend.name, at.event, passed)),
     compileFunction: (resume, resumeObserver) => compileWith(resume as (...a: unknown[]) => unknown, { ...options, compiler }, resumeObserver),
     onBreak: (breakRecord) => tellBreak(state, breakRecord, at.event),
   };

@@ -41,6 +41,7 @@ export function explainProgram(program: ExportedProgramInfo, options: CompileOpt
     graphCount: 1,
     breakCount: 0,
     breaks: [],
+    noOpFrames: [],
     recompiles: [],
     persistentCache: [],
     guards: [],

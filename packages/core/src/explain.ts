@@ -8,6 +8,7 @@ import type { CompileOptions } from './compile.js';
 import type { EagerStepReport } from '@kiln/lower';
 import { describeBackends } from './backends/registry.js';
 import { getDefaultCompiler } from './compiler.js';
+import { plural } from './logs/plural.js';
 import type { Compiler } from './compiler.js';
 import { RECOMPUTE_RULE, formatValue, printGraph, valueBytes } from '@kiln/graph';
 import type { Node } from '@kiln/graph';
@@ -46,6 +47,11 @@ export interface ExplainOutput {
   readonly graphCount: number;
   readonly breakCount: number;
   readonly breaks: readonly ExplainBreak[];
+  /**
+   * Entries whose trace held no tensor op (`[1/0] resume function 'f_resume_3'`): nothing was compiled, the
+   * function runs eagerly under the entry's guards (as PT2 skips a frame with no content). Not graph breaks.
+   */
+  readonly noOpFrames: readonly string[];
   /** Each compile after the first, with the guard that failed (expected and actual values). */
   readonly recompiles: readonly { readonly tag: string; readonly reason: string }[];
   /**
@@ -211,6 +217,7 @@ export class CompileRecorder {
       graphCount: graphs.length,
       breakCount: this.breaks.length,
       breaks: [...this.breaks],
+      noOpFrames: this.entries.flatMap((e) => (e.entry.kind === 'eager' && e.entry.noOps ? [`${e.tag} ${resumeEntries.has(e.entry) ? `resume function '${resumeEntries.get(e.entry)}'` : 'whole frame'}`] : [])),
       recompiles: this.entries.flatMap((e) => (e.reason ? [{ tag: e.tag, reason: e.reason }] : [])),
       persistentCache: this.entries.flatMap((e) => {
         const note = persistNote(e.entry);
@@ -250,6 +257,7 @@ function formatExplain(e: ExplainOutput): string {
       lines.push(`  ${CALLEES_NOTE}`);
     } else lines.push('  the whole frame runs eagerly');
   });
+  if (e.noOpFrames.length) lines.push(`No tensor ops, nothing compiled (runs eagerly under its guards): ${e.noOpFrames.join(', ')}`);
   for (const r of e.recompiles) lines.push(`Recompile ${r.tag}: ${r.reason}`);
   for (const c of e.skippedCallees) lines.push(`Skipped function '${c.name}' (${c.location}) runs eagerly ${c.copied ? 'as a copy' : 'as it is'}: ${c.reason}`);
   const resumes = e.breaks.flatMap((b) => b.resumed?.resumes ?? []);
@@ -258,7 +266,7 @@ function formatExplain(e: ExplainOutput): string {
     lines.push(`Graph ${i + 1} ${e.graphOrigins[i] ?? ''}:`, ...g.split('\n').map((l) => `  ${l}`));
     const b = e.backends[i];
     if (!b) return;
-    lines.push(`  compiled by backend ${b.backend}: ${b.kernels} kernel${b.kernels === 1 ? '' : 's'}`);
+    lines.push(`  compiled by backend ${b.backend}: ${plural(b.kernels, 'kernel')}`);
     const fusions = Object.entries(b.fusions ?? {});
     if (fusions.length) lines.push(`  fusion rules: ${fusions.map(([rule, n]) => `${rule} ×${n}`).join(', ')}`);
     if (b.wholeGraphFallback) lines.push(`  not lowered (interpreted): ${b.wholeGraphFallback}`);
@@ -292,8 +300,8 @@ function formatTraining(t: TrainingGraphs): string[] {
     `  recomputed in the backward instead (forward names), ${kib(t.recomputedBytes)} not kept${share}: ${listValues(t.recomputedValues)}`,
     `  rule: ${t.recomputeRule}`,
     `  guards: ${t.guards.join(', ') || 'none'}`,
-    `  forward graph (${t.forwardKernels} kernels):`, ...t.forward.split('\n').map((l) => `    ${l}`),
-    `  backward graph (${t.backwardKernels} kernels):`, ...t.backward.split('\n').map((l) => `    ${l}`),
+    `  forward graph (${plural(t.forwardKernels, 'kernel')}):`, ...t.forward.split('\n').map((l) => `    ${l}`),
+    `  backward graph (${plural(t.backwardKernels, 'kernel')}):`, ...t.backward.split('\n').map((l) => `    ${l}`),
     ...t.fallbacks.map((f) => `  eager fallback in ${f}`),
   ];
 }

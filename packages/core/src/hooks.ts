@@ -63,6 +63,8 @@ export interface FrameCompileInfo {
   readonly compileMs: number;
   /** The break that ends the graph (`split`) or makes the frame run eagerly (`eager`). */
   readonly graphBreak?: BreakRecord | undefined;
+  /** `eager` because the trace held no tensor op: nothing to compile, no graph break (see no-ops.ts). */
+  readonly noOps?: boolean | undefined;
 }
 
 /**

@@ -19,6 +19,8 @@ export * from './config/index.js';
 export * from './hooks.js';
 // For plugins that log under KILN_LOGS (the persistent cache logs as `cache`).
 export { log, logEnabled } from './logs/index.js';
+// Counts in messages (`1 recompile`, `2 recompiles`), for the CLI and plugins.
+export { plural } from './logs/plural.js';
 export * from './compiler.js';
 export { runAuditCommand, runOpsCommand, checkConfigRules, AUDIT_USAGE, OPS_USAGE } from './cli/kiln.js';
 export type { ConfigRuleFinding } from './cli/kiln.js';

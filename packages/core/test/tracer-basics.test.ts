@@ -128,8 +128,9 @@ Basics('returning an input unchanged', () => {
   check((a: Tensor, b: Tensor) => [a, b.add(1)], [[x, y]], ONE_GRAPH);
 });
 
-Basics('returning only constants makes an empty graph', () => {
-  check((a: Tensor) => a.shape[1]! * 2, [[x]], ONE_GRAPH);
+Basics('returning only constants compiles nothing: no tensor ops, the frame runs eagerly (no-ops.ts)', () => {
+  const r = check((a: Tensor) => a.shape[1]! * 2, [[x]], { graphs: 0, fallbacks: 0, recompiles: 0 });
+  assert.ok(r.entries.length === 1 && r.entries[0]!.entry.kind === 'eager' && r.entries[0]!.entry.noOps);
 });
 
 Basics('reductions, matmul and softmax', () => {
@@ -158,7 +159,7 @@ Basics('Array.isArray, Object.keys, Object.entries', () => {
     let acc: Tensor | undefined;
     for (const [key, t] of Object.entries(inputs)) acc = acc ? acc.add(t.mul(key.length)) : t;
     return acc!.add(Object.keys(inputs).length);
-  }, [[{ a: x, bb: y }], [[x]]], { graphs: 2, fallbacks: 0 });
+  }, [[{ a: x, bb: y }], [[x]]], { graphs: 1, fallbacks: 0, recompiles: 1 }); // [x] returns x: no op, no graph
 });
 
 Basics('string methods on constants', () => {

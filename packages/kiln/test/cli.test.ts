@@ -93,7 +93,7 @@ Cli('kiln explain prints the full explain() output of each compiled function: gr
   assert.match(r.stdout, /result 3,3 3,3,3/, 'the program ran as under kiln run');
   const out = r.stderr;
   // Two calls (2 rows, then 3): each compile splits at console.log into the graph before it and a resume function.
-  assert.match(out, /=== step \(main\.mjs:\d+\): 4 graph\(s\), 2 graph break\(s\), 2 recompile\(s\)\n/, out);
+  assert.match(out, /=== step \(main\.mjs:\d+\): 4 graphs, 2 graph breaks, 2 recompiles\n/, out);
   // What explain(fn)(...args) prints, section by section.
   assert.match(out, /\nBackends: cpu /);
   assert.match(out, /\nBreak 1 \[\d+\/0\]: .*console\.log.*\n  at .*main\.mjs:6\n  hint: /);

@@ -4,7 +4,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from 'kiln';
 import type { Tensor } from 'kiln';
+import { join } from 'node:path';
 import { captureLogs } from '../../core/test/support/logs.js';
+import { coreUrl, project, repoRoot, runNode, tensorUrl } from '../../core/test/support/project.js';
 
 const Logs = suite('KILN_LOGS');
 
@@ -43,16 +45,36 @@ Logs('an unknown artifact raises at compile(), with a did-you-mean and the valid
   assert.match((plus as Error).message, /'\+graph': only dynamo takes '\+' \(a debug level\)/);
 });
 
-Logs('help prints every artifact with what it shows', () => {
-  const out = withLogs('help', () => k.compile((x: Tensor) => x.add(1))(k.ones([2])));
+const listsEveryArtifact = (out: string): void => {
   for (const name of ['graph_breaks', 'recompiles', 'guards', 'graph_code', 'output_code', 'dynamo', 'all']) assert.match(out, new RegExp(`\\n  \\+?${name}\\s`));
+};
+
+Logs("help prints every artifact with what it shows, then exits 0 without running the user's program (as TORCH_LOGS=help)", () => {
+  // The demo prints its models and timings when it runs; with help it must print the list only.
+  const demo = runNode(repoRoot, ['examples/demo.mjs'], { KILN_LOGS: 'help' });
+  assert.is(demo.status, 0, demo.stderr);
+  listsEveryArtifact(demo.stdout);
+  assert.not.match(demo.stdout + demo.stderr, /===|Graph count/);
+  const dir = project({ 'main.mjs': `console.log('program ran');\nimport { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\ncompile((x) => x.add(1))(ones([2]));\n` });
+  const viaCli = runNode(dir, [join(repoRoot, 'packages/kiln/src/cli/bin.ts'), 'run', 'main.mjs'], { KILN_LOGS: 'graph,help' });
+  assert.is(viaCli.status, 0, viaCli.stderr);
+  listsEveryArtifact(viaCli.stdout);
+  assert.not.match(viaCli.stdout + viaCli.stderr, /program ran|graph:/);
+  // Set only in the config (read at the first compile()): the list, then the exit, before the compile.
+  const configured = project({ 'kiln.config.mjs': "export default { logs: 'help' };\n", 'main.mjs': `import { compile } from '${coreUrl}';\nimport { ones } from '${tensorUrl}';\ncompile((x) => x.add(1))(ones([2]));\nconsole.log('program ended');\n` });
+  const fromConfig = runNode(configured, ['main.mjs']);
+  assert.is(fromConfig.status, 0, fromConfig.stderr);
+  listsEveryArtifact(fromConfig.stdout);
+  assert.not.match(fromConfig.stdout, /program ended/);
 });
 
 Logs('dynamo prints each frame traced and compiled; +dynamo adds call-site decisions and phases', () => {
   const f = (x: Tensor) => x.mul(2).relu();
   const info = withLogs('dynamo', () => k.compile(f)(k.ones([3])));
   assert.match(info, /dynamo: tracing 'f'/);
-  assert.match(info, /dynamo: compiled 'f': 2 op\(s\), \d+ guard\(s\), backend cpu/);
+  assert.match(info, /dynamo: compiled 'f': 2 ops, \d+ guards, backend cpu \(1 kernel\)/);
+  const one = withLogs('dynamo', () => k.compile((x: Tensor) => x.neg())(k.ones([3])));
+  assert.match(one, /dynamo: compiled '\w*': 1 op, \d+ guards, backend cpu \(1 kernel\)/, 'counts in the singular where they are 1');
   assert.not.match(info, /call x\.mul/);
   const g = (x: Tensor) => x.mul(2).relu();
   const debug = withLogs('+dynamo', () => k.compile(g)(k.ones([3])));
@@ -63,7 +85,7 @@ Logs('dynamo prints each frame traced and compiled; +dynamo adds call-site decis
 Logs('output_code prints the generated kernels; graph_code prints the graph as code, not the guard function', () => {
   const f = (x: Tensor) => x.mul(2).add(1).exp();
   const out = withLogs('output_code,graph_code', () => k.compile(f)(k.ones([4])));
-  assert.match(out, /output_code: \/\/ backend cpu: 1 kernel\(s\)/);
+  assert.match(out, /output_code: \/\/ backend cpu: 1 kernel\n/);
   // The wasm module as WAT, each kernel's function noted with its name and the graph ops it computes.
   assert.match(out, /output_code: \(module\n/);
   assert.match(out, /output_code:   \(func \$k0 \(export "k0"\) \(param i32(?: i32)+\)  ;; kernel pointwise\d+ \(pointwise\): (?=.*mul)(?=.*add)(?=.*exp)/);
@@ -107,6 +129,29 @@ Logs("recompiles show the expected and the actual value, with the user's names",
   });
   assert.match(out, /recompiling 'f' .*: L\['x'\]\.shape\[0\] == 4: expected 4, got 8/);
   assert.match(out, /recompiling 'f' .*: L\['n'\] === 2: expected 2, got 3/);
+  // Booleans, strings and objects pinned by identity show the value that failed too.
+  class Relu {
+    apply(t: Tensor) {
+      return t.relu();
+    }
+  }
+  class Exp {
+    apply(t: Tensor) {
+      return t.exp();
+    }
+  }
+  const g = k.compile((opts: { flag: boolean; mode: string }, act: Relu | Exp, x: Tensor) => act.apply(opts.flag ? x.mul(2) : x.add(opts.mode.length)));
+  const more = withLogs('recompiles', () => {
+    const x = k.ones([2]);
+    const relu = new Relu();
+    g({ flag: true, mode: 'a' }, relu, x);
+    g({ flag: false, mode: 'a' }, relu, x);
+    g({ flag: false, mode: 'bb' }, relu, x);
+    g({ flag: false, mode: 'bb' }, new Exp(), x);
+  });
+  assert.match(more, /L\['opts'\]\.flag === true: expected true, got false/);
+  assert.match(more, /L\['opts'\]\.mode === "a": expected "a", got "bb"/);
+  assert.match(more, /L\['act'\] is <Relu>: expected <Relu>, got <Exp>/);
 });
 
 Logs("guards and graph placeholders name captured values by the user's names, not positions", () => {
@@ -124,6 +169,44 @@ Logs("guards and graph placeholders name captured values by the user's names, no
   assert.not.match(out, /\bC\[\d+\]|\bK\[\d+\]|\bL\[\d+\]/);
   const e = k.explain(f)(k.ones([2, 3]));
   assert.ok(e.guards[0]!.some((g) => g.includes("L['x'].shape[0] == 2")), e.guards[0]!.join('\n'));
+});
+
+// Bindings a compiled function reaches only through an inlined helper (`scaled` reads them), and a global.
+const helperConfig = { eps: 0.5 };
+const helperTable = k.ones([3]);
+function scaled(t: Tensor): Tensor {
+  return t.add(helperTable).mul(Math.max(helperConfig.eps, 0.25));
+}
+
+Logs("helpers' captured bindings, globals, method lookups, symbolic sizes and scalar inputs print the user's names", () => {
+  const f = (x: Tensor) => scaled(x).mul(2);
+  const out = withLogs('guards,graph', () => k.compile(f)(k.ones([2, 3])));
+  assert.match(out, /guards:   helperConfig\.eps === 0\.5\n/);
+  assert.match(out, /guards:   helperTable: Tensor float32, rank 1, contiguous\n/);
+  assert.match(out, /guards:   Math\.max is <function max>\n/);
+  assert.match(out, /%helperTable: f32\[3\] = placeholder\[helperTable\]/);
+  // A method looked up on an input and on an intermediate tensor: one form, both naming where it is defined.
+  assert.match(out, /guards:   L\['x'\]\.add is Tensor\.prototype\.add, unchanged since tracing\n/);
+  assert.match(out, /guards:   Tensor\.prototype\.mul is unchanged since tracing\n/);
+  assert.not.match(out, /\bK\[\d+\]|\bC\[\d+\]|\bL\[\d+\]|\bU\[\d+\]|<function value>/);
+  const e = k.explain(f)(k.ones([2, 3]));
+  assert.ok(e.guards[0]!.includes('helperConfig.eps === 0.5'), e.guards[0]!.join('\n'));
+
+  // A symbolic guard's recompile reason names the sizes it compared; a float scalar input its parameter.
+  const add = k.compile((x: Tensor, y: Tensor) => x.add(y));
+  const sizes = withLogs('recompiles', () => {
+    add(k.ones([4]), k.ones([4]));
+    add(k.ones([5]), k.ones([5]));
+    try {
+      add(k.ones([6]), k.ones([7]));
+    } catch {
+      // the sizes do not broadcast: eager raises too
+    }
+  });
+  assert.match(sizes, /L\['x'\]\.shape\[0\] == L\['y'\]\.shape\[0\]: got L\['x'\]\.shape\[0\] = 6, L\['y'\]\.shape\[0\] = 7/);
+  const step = k.compile((x: Tensor, lr: number) => x.mul(lr));
+  const graphs = withLogs('graph', () => [0.5, 0.25, 0.125].forEach((lr) => step(k.ones([3]), lr)));
+  assert.match(graphs, /%lr: float u0 = placeholder\[L\['lr'\]\]/);
 });
 
 Logs.run();

@@ -65,7 +65,8 @@ for (const [name, opt] of OPTIMIZERS) {
     // Every compile happens in the first three steps: state creation, then the counter as a constant, then
     // as a runtime number (scalar inputs) that serves every later step.
     assert.ok(compiled.compiles.length <= 5, `${compiled.compiles.length} compiles: ${compiled.compiles.map((c) => c.recompileReason).join(' | ')}`);
-    assert.ok(compiled.compiles.every((c) => c.kind !== 'eager'), compiled.compiles.map((c) => c.kind).join(','));
+    // No frame falls back to eager; the last resume function (`return loss`) holds no op and compiles nothing.
+    assert.ok(compiled.compiles.every((c) => c.kind !== 'eager' || c.noOps === true), compiled.compiles.map((c) => c.kind).join(','));
   });
 }
 

@@ -4,7 +4,7 @@
 // compiled) and on writeReport().
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { KilnConfigError, atProcessEnd } from '@kiln/core';
+import { KilnConfigError, atProcessEnd, plural } from '@kiln/core';
 import type { Compiler, KilnPlugin } from '@kiln/core';
 import { CompileCollector } from './collect.js';
 import type { CompileRecord } from './collect.js';
@@ -95,7 +95,7 @@ export class CompileReport implements KilnPlugin {
     try {
       const path = this.write();
       const c = reportCounts(this.records);
-      process.stderr.write(`[kiln] compile report: ${relative(process.cwd(), path)} (${c.compiles} compiles, ${c.graphBreaks} graph breaks, ${c.recompiles} recompiles)\n`);
+      process.stderr.write(`[kiln] compile report: ${relative(process.cwd(), path)} (${plural(c.compiles, 'compile')}, ${plural(c.graphBreaks, 'graph break')}, ${plural(c.recompiles, 'recompile')})\n`);
     } catch (err) {
       // Exit handlers must not throw: say what failed and let the process end as it was going to.
       process.stderr.write(`[kiln] compile report: cannot write ${this.output}: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -44,7 +44,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     const r = runUntilSignal(signal, false);
     assert.match(r.stdout, /sum 6/);
     assert.is(r.signal, signal, `ended by ${signal} (status ${r.status}); stderr: ${r.stderr}`);
-    assert.match(r.stderr, /\[kiln\] compile report: kiln-report\/index\.html \(1 compiles/);
+    assert.match(r.stderr, /\[kiln\] compile report: kiln-report\/index\.html \(1 compile, 0 graph breaks, 0 recompiles\)/);
     assert.ok(r.html?.includes('<svg class="graph-picture"'), 'the page with the graph picture');
   });
 }

@@ -7,6 +7,7 @@ import { loweringOverrides } from '../backends/lowering-overrides.js';
 import { describeBackends } from '../backends/registry.js';
 import { configure } from '../config/index.js';
 import { checkConfigRules } from './config-rules.js';
+import { plural } from '../logs/plural.js';
 
 export { checkConfigRules } from './config-rules.js';
 export type { ConfigRuleFinding } from './config-rules.js';
@@ -41,7 +42,7 @@ export async function runAuditCommand(argv: readonly string[]): Promise<number> 
   const findings = checkConfigRules(compiler);
   for (const f of findings) process.stderr.write(`kiln audit: ${f.severity.toUpperCase()} ${compiler.configFile}: ${f.key}: ${f.message}\n`);
   if (code === 0 && findings.some((f) => f.severity === 'fail')) {
-    process.stderr.write(`kiln audit: FAIL — ${findings.length} problem(s) in the config's rules\n`);
+    process.stderr.write(`kiln audit: FAIL — ${plural(findings.length, 'problem')} in the config's rules\n`);
     return 1;
   }
   return code;

@@ -10,6 +10,8 @@ export interface GuardEntry {
   readonly staticDim?: { readonly source: string; readonly dim: number } | undefined;
   /** For number-value guards: the source (automatic dynamic reads it on a miss, see trace/runtime-number.ts). */
   readonly valueSource?: string | undefined;
+  /** For symbolic guards: each size the code reads, with the user's name for it (recompile reasons print them). */
+  readonly sizeNames?: readonly (readonly [code: string, text: string])[] | undefined;
 }
 
 /**
@@ -18,19 +20,34 @@ export interface GuardEntry {
  */
 export class GuardBuilder {
   readonly constants: unknown[] = [];
+  /**
+   * The user's name for a constant that stands for a binding (`Math`, `cfg` captured by an inlined helper),
+   * by index: guard texts and placeholders print it instead of `K[i]` (guards/names.ts).
+   */
+  readonly constantNames: (string | undefined)[] = [];
+  private readonly namedValues = new Map<string, unknown>();
   private readonly constantIndex = new Map<unknown, number>();
   readonly entries: GuardEntry[] = [];
   private readonly seen = new Set<string>();
 
-  /** `K[i]` for a value (deduplicated by identity). */
-  constant(value: unknown): string {
+  /** `K[i]` for a value (deduplicated by identity), printed as `name` where one is given. */
+  constant(value: unknown, name?: string): string {
     let i = this.constantIndex.get(value);
     if (i === undefined) {
       i = this.constants.length;
       this.constants.push(value);
       this.constantIndex.set(value, i);
     }
+    if (name !== undefined && this.constantNames[i] === undefined) this.constantNames[i] = this.freeName(name, value);
     return `K[${i}]`;
+  }
+
+  /** `name`, or `name_1`, `name_2`… where bindings of two functions share a name but not a value. */
+  private freeName(name: string, value: unknown): string {
+    let free = name;
+    for (let n = 1; this.namedValues.has(free) && this.namedValues.get(free) !== value; n++) free = `${name}_${n}`;
+    this.namedValues.set(free, value);
+    return free;
   }
 
   add(entry: GuardEntry): void {
@@ -69,6 +86,21 @@ export function describeHolder(o: object): string {
   const ctor = Object.getOwnPropertyDescriptor(o, 'constructor')?.value as unknown;
   if (typeof ctor === 'function' && Object.getOwnPropertyDescriptor(ctor, 'prototype')?.value === o) return `${ctor.name || 'anonymous'}.prototype`;
   return describeConstant(o);
+}
+
+/**
+ * The text of a method lookup's guard, in one form wherever the lookup starts: what is read (`receiver`: the
+ * user's source, or the prototype the lookup starts from where no user name reaches it), then where the
+ * method is defined: `L['x'].add is Tensor.prototype.add, unchanged since tracing`, `Tensor.prototype.mul is
+ * unchanged since tracing` (a method of an intermediate tensor), `this.forward is Block.prototype.forward, …`.
+ */
+export function lookupGuardText(start: object, key: string | number, receiver: string, value: unknown): string {
+  const read = `${receiver}.${String(key)}`;
+  let definer: object | null = start;
+  while (definer !== null && !Object.prototype.hasOwnProperty.call(definer, key)) definer = Object.getPrototypeOf(definer) as object | null;
+  const defined = definer !== null && typeof value === 'function' ? `${describeHolder(definer)}.${String(key)}` : undefined;
+  if (defined === undefined) return `${read} is unchanged since tracing (${describeConstant(value)})`;
+  return defined === read ? `${defined} is unchanged since tracing` : `${read} is ${defined}, unchanged since tracing`;
 }
 
 // The accessor form @kiln/shapes accepts in emitted size guards (its own check is not exported).

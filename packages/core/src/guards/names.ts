@@ -10,6 +10,10 @@ export interface SourceNames {
   readonly captures: readonly string[];
   /** Reassignable bindings by their `M` index. */
   readonly mutable: readonly string[];
+  /** Constants that stand for a binding (a global such as `Math`, a helper's captured `cfg`), by `K` index. */
+  readonly constants?: readonly (string | undefined)[];
+  /** Sources aliased as `U[i]` for their symbolic sizes (a key no plain accessor spells), by index. */
+  readonly aliases?: readonly string[];
 }
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
@@ -24,7 +28,7 @@ export function parameterNames(fn: Function): (string | undefined)[] {
 }
 
 // A root at the start of an accessor chain: not preceded by a name character, a dot, or a closing bracket.
-const ROOT = /(?<![\w$.\]])(?:([LCM])\[(\d+)\]|T(?=[.[\s:]|$))/g;
+const ROOT = /(?<![\w$.\]])(?:([LCMKU])\[(\d+)\]|T(?=[.[\s:]|$))/g;
 const STRING = /"(?:[^"\\]|\\.)*"/g;
 
 /** `text` with its sources renamed (quoted strings inside it are left as they are). */
@@ -35,7 +39,8 @@ export function userSource(text: string, names: SourceNames): string {
     part.replace(ROOT, (whole, root: string | undefined, index: string | undefined) => {
       if (!root) return 'this';
       const i = Number(index);
-      const name = root === 'L' ? names.params[i] : root === 'C' ? names.captures[i] : names.mutable[i];
+      if (root === 'U') return names.aliases?.[i] !== undefined ? userSource(names.aliases[i]!, names) : whole;
+      const name = root === 'L' ? names.params[i] : root === 'C' ? names.captures[i] : root === 'K' ? names.constants?.[i] : names.mutable[i];
       if (!name) return whole;
       return root === 'L' ? `L['${name}']` : name;
     });

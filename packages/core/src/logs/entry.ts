@@ -9,6 +9,7 @@ import type { CallDecision } from '../trace/frame.js';
 import { formatLocation } from '../trace/errors.js';
 import { graphCode } from './graph-code.js';
 import { log, logDetail, logEnabled, logDebug } from './index.js';
+import { plural } from './plural.js';
 
 export interface LoggedEntry {
   readonly graph: Graph;
@@ -29,7 +30,7 @@ export function logEntry(tag: string, name: string, what: () => string, entry: L
   log('output_code', tag, () => outputCode(entry));
   if (logEnabled('dynamo')) {
     const ops = entry.graph.nodes.filter((n) => n.kind === 'call').length;
-    log('dynamo', tag, `compiled '${name}': ${ops} op(s), ${entry.guards.length} guard(s), backend ${entry.backend}${entry.backendReport ? ` (${entry.backendReport.kernels} kernel(s))` : ''} in ${compileMs.toFixed(1)} ms`);
+    log('dynamo', tag, `compiled '${name}': ${plural(ops, 'op')}, ${plural(entry.guards.length, 'guard')}, backend ${entry.backend}${entry.backendReport ? ` (${plural(entry.backendReport.kernels, 'kernel')})` : ''} in ${compileMs.toFixed(1)} ms`);
   }
   if (logDebug('dynamo')) {
     for (const d of entry.decisions) logDetail('dynamo', tag, `call ${d.callee}${d.location ? ` (${formatLocation(d.location)})` : ''}: ${d.kind} by ${d.rule}: ${d.reason}`);
@@ -48,5 +49,5 @@ function outputCode(entry: LoggedEntry): string {
   const eager = r?.eagerSteps.length ? `\n// eager steps: ${r.eagerSteps.map((s) => `${s.op}${s.node ? ` (${s.node})` : ''}: ${s.reason}`).join('; ')}` : '';
   const code = r?.generatedCode?.() ?? r?.code;
   if (!r || !code) return `// backend ${entry.backend} generated no code (${r?.wholeGraphFallback ? `not lowered: ${r.wholeGraphFallback}` : 'it interprets the graph'})${eager}`;
-  return `// backend ${entry.backend}: ${r.kernels} kernel(s)\n${code}${eager}`;
+  return `// backend ${entry.backend}: ${plural(r.kernels, 'kernel')}\n${code}${eager}`;
 }

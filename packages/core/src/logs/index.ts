@@ -1,5 +1,6 @@
 // Compile logs, selected by KILN_LOGS (or the config's `logs`; the variable wins), like TORCH_LOGS. Every
 // line about a compile carries its `[frame/compile]` id. The spec is validated at compile(): a typo raises.
+import { writeSync } from 'node:fs';
 import { KilnConfigError } from '../config/errors.js';
 import { checkLogSpec, logHelp, parseLogSpec } from './spec.js';
 import type { LogArtifact, LogSettings } from './spec.js';
@@ -10,12 +11,6 @@ export type { LogArtifact } from './spec.js';
 let parsedFrom: string | undefined;
 let settings: LogSettings = parseLogSpec('');
 let configLogs = '';
-let helpPrinted = false;
-
-/** The `logs` key of the config: used when KILN_LOGS is not set. */
-export function setDefaultLogs(spec: string): void {
-  configLogs = spec;
-}
 
 /** KILN_LOGS when set (an empty value counts as unset), else the config's `logs`. */
 const envLogs = (): string | undefined => process.env.KILN_LOGS || undefined;
@@ -31,18 +26,39 @@ function current(): LogSettings {
 }
 
 /**
- * Raises on an invalid KILN_LOGS (compile() calls it, so a typo never silently logs nothing) and prints the
- * `help` text once when asked for.
+ * `help` in a spec, as TORCH_LOGS=help does: prints the artifacts to stdout and ends the process (status 0),
+ * so the program it was set for does not run. Written synchronously: the exit must not cut the text off.
+ */
+function exitIfHelp(spec: string): void {
+  if (!parseLogSpec(spec).help) return;
+  try {
+    writeSync(1, `${logHelp()}\n`);
+  } catch {
+    // stdout closed early (`| head`): the list was not wanted in full.
+  }
+  process.exit(0);
+}
+
+// KILN_LOGS=help ends the process when Kiln is imported, before any of the user's code runs (a program's
+// imports run before its body), so `KILN_LOGS=help node app.mjs` and `kiln run` print the list and stop.
+if (typeof process === 'object' && process.env.KILN_LOGS) exitIfHelp(process.env.KILN_LOGS);
+
+/** The `logs` key of the config: used when KILN_LOGS is not set (`help` there prints the list and exits). */
+export function setDefaultLogs(spec: string): void {
+  configLogs = spec;
+  if (envLogs() === undefined) exitIfHelp(spec);
+}
+
+/**
+ * Raises on an invalid KILN_LOGS (compile() calls it, so a typo never silently logs nothing); `help`
+ * (from the config's `logs`, or KILN_LOGS set after import) prints the list and ends the process.
  */
 export function checkLogSettings(): void {
   const fromEnv = envLogs() !== undefined;
   const spec = envLogs() ?? configLogs;
+  exitIfHelp(spec);
   const problem = checkLogSpec(spec);
   if (problem) throw new KilnConfigError(fromEnv ? 'KILN_LOGS' : 'config', fromEnv ? spec : 'logs', problem.message, problem.hint);
-  if (current().help && !helpPrinted) {
-    helpPrinted = true;
-    logSink.write(logHelp());
-  }
 }
 
 export function logEnabled(artifact: LogArtifact): boolean {

@@ -4,7 +4,7 @@
 
 /** Every artifact, with what it prints (the `help` text). */
 export const LOG_ARTIFACT_DOCS = {
-  dynamo: "the tracer's progress: each frame traced and compiled, with its time and size (`+dynamo`: every call-site decision and each compile phase)",
+  dynamo: "the tracer's progress: each frame traced and compiled, with its time and size, or skipped for holding no tensor op (`+dynamo`: every call-site decision and each compile phase)",
   graph_breaks: 'each graph break: the reason, the user source line, and what runs eagerly',
   recompiles: 'each recompile: the guard that failed, with the expected and the actual value',
   guards: "each entry's guards (split frames too), with the user's names (L['x'].shape[0])",

@@ -7,7 +7,7 @@ import { ShapeEnv } from '@kiln/shapes';
 import type { FakeTensor } from '@kiln/tensor';
 import type { SourceLocation } from '@kiln/graph';
 import { GraphRecorder } from '@kiln/graph';
-import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode } from '../guards/builder.js';
+import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode, lookupGuardText } from '../guards/builder.js';
 import { NOT_DATA, isFixedDataProperty, onlyLibraryPrototypes, resolvedValue } from '../guards/reflect.js';
 import { GraphBreak } from './errors.js';
 import { parameterNames, placeholderName, userSource } from '../guards/names.js';
@@ -31,6 +31,12 @@ export interface TraceSettings {
   /** Dimensions made dynamic by a previous recompile, as `source#dim`; numbers read as runtime values, as `source#value`. */
   readonly autoDynamic: ReadonlySet<string>;
   readonly markedDynamic: (t: Tensor) => ReadonlySet<number> | undefined;
+  /**
+   * Resume functions: the arguments that carry the frame's locals across a graph break. A finite non-integer
+   * among them (a running loss, a decayed learning rate) is a runtime number from the first trace, as a plain
+   * frame's number is once its value changed; see realize().
+   */
+  readonly carriedLocals?: ReadonlySet<number> | undefined;
   /** Who answers inline / skip / allowInGraph at call sites and for the frame itself (the compiler's policy). */
   readonly calls: CallPolicy;
   /**
@@ -84,7 +90,8 @@ export class FrameTracer {
   /** Index of the frame body's top-level statement being traced: where a break can split the frame. */
   topStatement: number | undefined;
   private steps = 0;
-  private aliases = 0;
+  /** Tensor sources read through a scratch slot `U[i]` for their sizes (see tensorInput). */
+  private readonly aliasSources: string[] = [];
 
   private readonly captureMemo = new Map<Function, Map<string, Value>>();
   /** Objects built in the frame that other frame objects inherit from (`{ __proto__: defaults }`). */
@@ -108,7 +115,7 @@ export class FrameTracer {
   /** A source as the user wrote it (`L['x'].shape[0]`, `model.layers[2].bias`): for guard texts and placeholders. */
   userSource(text: string): string {
     this.names ??= { params: parameterNames(this.top.fn), captures: this.top.captureNames, mutable: [] };
-    return userSource(text, { ...this.names, mutable: this.mutableReads.map((m) => m.name) });
+    return userSource(text, { ...this.names, mutable: this.mutableReads.map((m) => m.name), constants: this.guards.constantNames, aliases: this.aliasSources });
   }
 
   // ---- free variables ----------------------------------------------------------------------------
@@ -118,7 +125,7 @@ export class FrameTracer {
     return new Scope(null, (name) => {
       const cap = parsed.info.captures.get(name);
       if (cap) return { found: true, value: this.capture(fn, cap) };
-      if (isBuiltinGlobal(name)) return { found: true, value: this.fixed((globalThis as Record<string, unknown>)[name]) };
+      if (isBuiltinGlobal(name)) return { found: true, value: this.fixed((globalThis as Record<string, unknown>)[name], name) };
       return { found: false };
     });
   }
@@ -139,7 +146,7 @@ export class FrameTracer {
       value = this.external(cap.value, `C[${this.top.captureNames.indexOf(cap.name)}]`);
     } else {
       // A constant binding of a function whose identity is guarded: fixed for as long as the guard holds.
-      value = this.fixed(cap.value);
+      value = this.fixed(cap.value, cap.name);
     }
     memo.set(cap.name, value);
     return value;
@@ -189,11 +196,14 @@ export class FrameTracer {
     return out;
   }
 
-  /** A value reached through something already guarded by identity: no guard of its own. */
-  fixed(value: unknown): Value {
+  /**
+   * A value reached through something already guarded by identity: no guard of its own. `name` is the
+   * binding the user wrote for it (`Math`, a helper's captured `cfg`): guards and placeholders print it.
+   */
+  fixed(value: unknown, name?: string): Value {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
-    if (value instanceof Tensor) return this.external(value, this.guards.constant(value));
-    return new ExternalRef(value, this.guards.constant(value), 'identity');
+    if (value instanceof Tensor) return this.external(value, this.guards.constant(value, name));
+    return new ExternalRef(value, this.guards.constant(value, name), 'identity');
   }
 
   guard(code: string, text: string, kind: Parameters<GuardBuilder['add']>[0]['kind'], valueSource?: string): void {
@@ -201,10 +211,13 @@ export class FrameTracer {
   }
 
   private realize(value: unknown, source: string): Value {
-    if (typeof value === 'number' && this.settings.dynamic !== false && this.settings.autoDynamic.has(`${source}#value`)) {
-      this.guard(`typeof ${source} === "number"`, `${source} is a number (automatic dynamic: its value changed at a recompile)`, 'type');
-      this.runtimeSources.set(source, value);
-      return new RuntimeNumber({ kind: 'source', source }, value);
+    if (typeof value === 'number' && this.settings.dynamic !== false) {
+      const why = this.settings.autoDynamic.has(`${source}#value`) ? 'automatic dynamic: its value changed at a recompile' : this.carriedFloat(value, source) ? 'a float local carried across a graph break' : undefined;
+      if (why) {
+        this.guard(`typeof ${source} === "number"`, `${source} is a number (${why})`, 'type');
+        this.runtimeSources.set(source, value);
+        return new RuntimeNumber({ kind: 'source', source }, value);
+      }
     }
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
       // A number's guard names its source: when it fails, the next trace reads the source as a runtime number.
@@ -230,6 +243,16 @@ export class FrameTracer {
     return new ExternalRef(value, source, 'shape');
   }
 
+  /**
+   * A resume function's float argument: the frame before the break computed it (a loss, a decayed rate) and
+   * it usually changes every call, so it is not specialized to its first value (one recompile per resume
+   * function in a chain, each learning it again). Integers stay specialized: they are sizes and counters.
+   */
+  private carriedFloat(value: number, source: string): boolean {
+    const arg = /^L\[(\d+)\]$/.exec(source)?.[1];
+    return arg !== undefined && this.settings.carriedLocals?.has(Number(arg)) === true && Number.isFinite(value) && !Number.isInteger(value);
+  }
+
   private tensorInput(t: Tensor, source: string): FakeTensor {
     if (!t.isContiguous()) throw this.break(`input ${source} is not contiguous`, 'call .contiguous() before the compiled function');
     const dtype = this.guards.constant(t.dtype);
@@ -246,8 +269,8 @@ export class FrameTracer {
     let sizeSource = source;
     if (!isSafeAccessor(source)) {
       // Symbolic-size guards only name simple accessors: alias the tensor as a scratch slot `U[i]`.
-      sizeSource = `U[${this.aliases++}]`;
-      this.guards.add({ code: `(${sizeSource} = ${source}, true)`, text: `${sizeSource} = ${source}`, kind: 'tensor' });
+      sizeSource = `U[${this.aliasSources.push(source) - 1}]`;
+      this.guards.add({ code: `(${sizeSource} = ${source}, true)`, text: `${source} is read once for its sizes`, kind: 'tensor' });
     }
     const fake = this.recorder.addInput(t, name, sizeSource, dims);
     this.inputFakes.set(fake, { source, real: t });
@@ -308,10 +331,15 @@ export class FrameTracer {
     const value = resolvedValue(start, key);
     if (value === NOT_DATA) throw this.break(`reading '${String(key)}' of ${describeHolder(start)} runs a getter (or a Proxy trap)`, 'read it outside the compiled function');
     const k = keyCode(this.guards, key);
-    const holder = startSource.startsWith('K[') ? describeHolder(start) : startSource;
     const same = typeof value === 'object' || typeof value === 'function' ? `${startSource}[${k}] === ${this.guards.constant(value)}` : `Object.is(${startSource}[${k}], ${this.guards.constant(value)})`;
-    this.guard(onlyLibraryPrototypes(start) ? same : `isDataRead(${startSource}, ${k}) && ${same}`, `${holder}.${String(key)} is unchanged since tracing (${describeConstant(value)})`, 'identity');
+    this.guard(onlyLibraryPrototypes(start) ? same : `isDataRead(${startSource}, ${k}) && ${same}`, lookupGuardText(start, key, this.receiverText(start, startSource), value), 'identity');
     return this.fixed(value);
+  }
+
+  /** The receiver of a lookup as guard texts print it: its source, or the object itself where no name reaches it. */
+  private receiverText(start: object, startSource: string): string {
+    const constantIndex = /^K\[(\d+)\]$/.exec(startSource)?.[1];
+    return constantIndex !== undefined && this.guards.constantNames[Number(constantIndex)] === undefined ? describeHolder(start) : startSource;
   }
 
   /** `key in ref` for an external object: the frame's own writes first, else the live object, guarded. */

@@ -9,6 +9,7 @@
 // specialized instead (correct, recompiles per value, as before).
 import { SymFloat } from '@kiln/shapes';
 import type { SymInt } from '@kiln/shapes';
+import { placeholderName } from '../guards/names.js';
 import type { FrameTracer } from './frame.js';
 import type { NumberExpr, RuntimeNumber } from './runtime-number.js';
 
@@ -60,7 +61,9 @@ export function scalarGraphInput(tracer: FrameTracer, v: RuntimeNumber): SymInt 
   const symbol = tracer.shapeEnv.createUnbacked({ origin: `scalar input ${js}` });
   const value = isInt ? symbol : new SymFloat(symbol.expr, tracer.shapeEnv, v.hint);
   tracer.inputSources.push(js);
-  tracer.recorder.addScalarInput(value, `scalar${inputs.size}`, js);
+  // Named as the user's number where it is one (`lr` for L['lr']), as tensor placeholders are.
+  const name = v.expr.kind === 'source' ? placeholderName(tracer.userSource(js)) : `scalar${inputs.size}`;
+  tracer.recorder.addScalarInput(value, name, js);
   inputs.set(js, value);
   return value;
 }

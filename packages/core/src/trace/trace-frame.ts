@@ -6,6 +6,7 @@ import type { Graph } from '@kiln/graph';
 import { toGraphAsserts } from '@kiln/graph';
 import type { GraphAssert } from '@kiln/graph';
 import type { GuardEntry } from '../guards/builder.js';
+import { sizeReads } from '../guards/failure.js';
 import type { Ctx } from './context.js';
 import { FrameSkipped } from './errors.js';
 import { topLevelSkipReason } from './policy-adapter.js';
@@ -69,7 +70,11 @@ function shapeGuards(tracer: FrameTracer): GuardEntry[] {
 
 /** Guard texts with the user's names (`L['x'].shape[0]`); the code keeps positions. */
 function withUserNames(tracer: FrameTracer, guards: GuardEntry[]): GuardEntry[] {
-  return guards.map((g) => ({ ...g, text: tracer.userSource(g.text) }));
+  return guards.map((g) => {
+    const text = tracer.userSource(g.text);
+    if (g.kind !== 'shape') return { ...g, text };
+    return { ...g, text, sizeNames: sizeReads(g.code).map((code) => [code, tracer.userSource(code)] as const) };
+  });
 }
 
 /** The guards collected so far (for a cached fallback after a break), or undefined if they cannot be emitted. */

@@ -2,7 +2,7 @@
 // printed when the program ends: per function, the full output explain(fn)(...args) gives for one call —
 // graphs (API and core), guards, graph breaks with lines and hints, recompiles with the failing values,
 // kernels and eager steps, call decisions, op counts and compile times.
-import { recordExplains } from '@kiln/core';
+import { plural, recordExplains } from '@kiln/core';
 import type { Compiler, ExplainSession, KilnPlugin } from '@kiln/core';
 
 export function explainRecorder(): KilnPlugin & { printout(): string } {
@@ -16,10 +16,10 @@ export function explainRecorder(): KilnPlugin & { printout(): string } {
       const functions = session?.functions() ?? [];
       session?.stop();
       if (functions.length === 0) return 'kiln explain: the program compiled nothing (no compile() call ran)\n';
-      const lines = [`kiln explain: ${functions.length} compiled function(s)`];
+      const lines = [`kiln explain: ${plural(functions.length, 'compiled function')}`];
       for (const f of functions) {
         const { graphCount, breakCount, recompiles } = f.explained;
-        lines.push('', `=== ${f.name} (${f.location}): ${graphCount} graph(s), ${breakCount} graph break(s), ${recompiles.length} recompile(s)`, String(f.explained));
+        lines.push('', `=== ${f.name} (${f.location}): ${plural(graphCount, 'graph')}, ${plural(breakCount, 'graph break')}, ${plural(recompiles.length, 'recompile')}`, String(f.explained));
       }
       return `${lines.join('\n')}\n`;
     },

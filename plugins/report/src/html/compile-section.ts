@@ -19,6 +19,7 @@ const where = (loc: BreakRecord['location']): string => (loc ? `${loc.file}:${lo
 export function outcome(r: CompileRecord): { mark: string; text: string } {
   const info = r.info;
   if (!info) return { mark: mark('SKIPPED', 'bad'), text: `never traced: ${r.breaks[0]?.reason ?? 'no entry was made'}` };
+  if (info.kind === 'eager' && info.noOps) return { mark: mark('EAGER', 'info'), text: 'no tensor ops: nothing to compile, the frame runs eagerly under these guards' };
   if (info.kind === 'eager') return { mark: mark('EAGER', 'bad'), text: 'graph break: the frame runs eagerly under these guards' };
   if (info.kind === 'split') return { mark: mark('SPLIT', 'warn'), text: 'graph before a break; a resume function continues after it' };
   return { mark: mark('OK', 'ok'), text: 'the whole frame compiled to one graph' };

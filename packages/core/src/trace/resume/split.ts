@@ -238,6 +238,7 @@ function buildRuntime(req: SplitContext, parsed: ParsedFunction, layout: SplitLa
     // The script id names the script within this process (its URL may cost the Debugger domain).
     const key = `${parsed.info.scriptId}:${parsed.info.line}:${parsed.info.column}:${layout.statementIndex}:${layout.mode}:${c.suffix}:${source}`;
     const fn = generated.get(key) ?? generated.set(key, resumeFunction(code, name, c.statements, c.params, parsed).fn);
+    carriedLocals.set(fn, new Set(c.args.flatMap((a, i) => (a.from === 'capture' ? [] : [i]))));
     return { fn: compiledResume(req, fn), args: c.args, usesThis: c.usesThis };
   });
   const wrapCallee = calleeRedirect({ compile: (callee) => req.compileFunction(callee, req.observer), calls: req.calls, observer: req.observer, tag: req.tag });
@@ -256,6 +257,13 @@ function buildRuntime(req: SplitContext, parsed: ParsedFunction, layout: SplitLa
   };
   return { split, resumeNames };
 }
+
+/**
+ * Resume functions → the parameters that carry the frame's locals across the break (the rest are its captured
+ * bindings): the tracer takes a float among them as a runtime number from the first compile (trace/frame.ts).
+ */
+const carriedLocals = new WeakMap<Function, ReadonlySet<number>>();
+export const carriedLocalsOf = (fn: Function): ReadonlySet<number> | undefined => carriedLocals.get(fn);
 
 const compiledResumes = new WeakMap<object, Map<Function, Function>>();
 
