@@ -3,10 +3,15 @@
  * dtypes involved, and, where one exists, what to do about it.
  */
 export class KilnError extends Error {
+  declare readonly hint?: string;
+
   /** @param options `{ cause }`: the error this one reports (kept with its stack). */
-  constructor(message: string, readonly hint?: string, options?: ErrorOptions) {
+  constructor(message: string, hint?: string, options?: ErrorOptions) {
     super(hint ? `${message}\n  hint: ${hint}` : message, options);
     this.name = new.target.name;
+    // Not enumerable: Node prints an uncaught error's own enumerable properties after its stack, and the
+    // hint is in the message already (it was printed twice).
+    Object.defineProperty(this, 'hint', { value: hint, enumerable: false, writable: false, configurable: true });
   }
 }
 

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
+import { inspect } from 'node:util';
 import * as K from '@kiln/tensor';
 import {
   IndexError, KilnError, KilnTypeError, ShapeError, Tensor, ValueError, ViewError, arange, getOp, tensor, zeros,
@@ -22,6 +23,12 @@ Classes('every class is a KilnError, named after itself, and carries its hint', 
     assert.is(e.message, 'op: message\n  hint: do this');
   }
   assert.is(new ShapeError('m').message, 'm');
+});
+
+Classes('an uncaught error shows its hint once (Node prints the stack, then the own enumerable properties)', () => {
+  const printed = inspect(new ShapeError('matmul: [2,3] @ [4,5]', 'transpose the second operand'));
+  assert.is(printed.split('transpose the second operand').length - 1, 1, printed);
+  assert.is(new ShapeError('m', 'h').hint, 'h', 'still readable');
 });
 
 Classes.run();
