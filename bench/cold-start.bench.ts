@@ -88,9 +88,9 @@ function medianPhases(results: readonly ChildResult[]): Record<string, number> {
 }
 
 /**
- * @param untuned each process gets an empty KILN_CACHE_DIR, as the very first process on a machine does: its
- * first matmul compile times the blocking candidates (backend-cpu's matmul autotune, ≈ 0.2–0.5 s), which
- * every later process reads from that folder
+ * @param untuned each process gets an empty KILN_CACHE_DIR, as the very first process on a machine does:
+ * nothing tuned or cached (a product of 2^21 multiply-adds or more would time the matmul blocking candidates
+ * there, ≈ 0.2–0.5 s; the demo's are smaller)
  */
 function measure(cacheDir: string | undefined, runs = RUNS, untuned = false) {
   const compile: ChildResult[] = [];
@@ -156,7 +156,7 @@ try {
   console.log(`goal 1, the first compile without the cache ≤ 100 ms (wall time, what a user waits for): ${fmt(cold.compile)} wall, ${verdict(cold.compile)}; ` +
     `in CPU (explain() of the first call: the compile, one run, the report): ${fmt(cold.explainCpu)} process (all V8 threads; ${verdict(cold.explainCpu)}), ${thread(cold.explainThread)} main thread; ` +
     `the first call of compile(fn) (compile + run): ${fmt(cold.firstWall)} wall, ${fmt(cold.firstCpu)} process CPU`);
-  console.log(`the very first process on a machine also tunes the matmul blocking (read from KILN_CACHE_DIR by every later one; row 'first on a machine', ${Math.min(RUNS, 3)} processes): compile ${fmt(untuned.compile)} wall, first call ${fmt(untuned.firstWall)} wall; the goal's figures above are for a machine that has tuned once`);
+  console.log(`the very first process on a machine (an empty KILN_CACHE_DIR: nothing tuned or cached; its 64-wide products are too small to make it tune the matmul blocking; row 'first on a machine', ${Math.min(RUNS, 3)} processes): compile ${fmt(untuned.compile)} wall, first call ${fmt(untuned.firstWall)} wall`);
   console.log(`goal 2, with the cache ≥ 5× faster than without, aim 6×: compile ${(cold.compile / cached.compile).toFixed(1)}× wall, explain ${(cold.explainCpu / cached.explainCpu).toFixed(1)}× CPU; first call ${(cold.firstCpu / cached.firstCpu).toFixed(1)}× CPU`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
