@@ -119,10 +119,11 @@ async function main() {
     const [t1, tn] = interleavedStats([a.run, b.run], 7, 4000);
     const loadDefault = meterDefault();
     const meterForced = otherLoadMeter();
-    const fp = forced.threads, wakes0 = fp?.workerWakes ?? 0, calls0 = fp?.stats.splitCalls ?? 0;
+    const fp = forced.threads, wakes0 = fp?.workerWakes ?? 0, naps0 = fp?.workerNaps ?? 0, calls0 = fp?.stats.splitCalls ?? 0;
     const [t1f, tf] = interleavedStats([a.run, c.run], 7, 4000);
     const loadForced = meterForced();
-    const wakes = fp ? `${(100 * (fp.workerWakes - wakes0) / Math.max(1, fp.stats.splitCalls - calls0)).toFixed(0)} % of offers woke the worker` : '–';
+    const share = (n: number) => (100 * n / Math.max(1, fp!.stats.splitCalls - calls0)).toFixed(0);
+    const wakes = fp ? `${share(fp.workerWakes - wakes0)} % of offers woke the worker, ${share(fp.workerNaps - naps0)} % found it napping` : '–';
     // what a pair of calls (one thread, then always split) costs in process CPU against wall time
     const pairsTimed = Math.max(3, Math.min(50, Math.round(300 / (t1!.median + tf!.median))));
     const c0 = cpu(), w0 = performance.now();

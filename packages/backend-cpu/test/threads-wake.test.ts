@@ -2,54 +2,13 @@
 // running chunks of the same call), spins are bounded and configurable, and results do not depend on them.
 // Each thread runs its own range of chunks first; a worker offered calls in quick succession stays awake
 // between them, and one offered calls far apart, or none, goes back to sleep.
-import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KilnError } from '@kiln/tensor';
 import { Arena, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, SPIN_MICROS } from '@kiln/backend-cpu';
 import { BACK_OFF_OFFERS, SPIN_GAPS, nextSpin } from '../src/runtime/thread-worker.js';
-
-/**
- * A wasm module whose one function `f(begin, end)` does nothing, on a shared memory of the arena's maximum
- * (32768 pages): a worker runs its chunks in no time, so the caller's chunks decide how long a call takes.
- */
-const W = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object } }).WebAssembly;
-const NOP_MODULE = new W.Module(new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  0x01, 0x06, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00, // type (i32, i32) -> ()
-  0x02, 0x12, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x03, 0x00, 0x80, 0x80, 0x02, // env.memory, shared, max 32768
-  0x03, 0x02, 0x01, 0x00, // one function of that type
-  0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, // exported as "f"
-  0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // body: nothing
-]));
-
-/**
- * The same shape of module, whose `f(begin, end)` counts down (end - begin) × 1000 times: a worker's chunk
- * that takes time (about 0.15 µs per unit once optimised).
- */
-const LOOP_MODULE = new W.Module(new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  0x01, 0x06, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00,
-  0x02, 0x12, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x03, 0x00, 0x80, 0x80, 0x02,
-  0x03, 0x02, 0x01, 0x00,
-  0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
-  0x0a, 0x25, 0x01, 0x23, 0x01, 0x01, 0x7f, // one body of 35 bytes, one i32 local (the count)
-  0x20, 0x01, 0x20, 0x00, 0x6b, 0x41, 0xe8, 0x07, 0x6c, 0x21, 0x02, // count = (end - begin) * 1000
-  0x02, 0x40, 0x03, 0x40, 0x20, 0x02, 0x45, 0x0d, 0x01, 0x20, 0x02, 0x41, 0x01, 0x6b, 0x21, 0x02, 0x0c, 0x00, 0x0b, 0x0b, 0x0b, // while (count) count--
-]));
-
-const SCHEDSTAT = '/proc/thread-self/schedstat';
-/** CPU time of the calling thread in ms (Linux), or undefined elsewhere. */
-const threadCpuMs = () => (existsSync(SCHEDSTAT) ? Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6 : undefined);
-const processCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-const busyFor = (ms: number) => {
-  const until = performance.now() + ms;
-  while (performance.now() < until);
-};
+import { LOOP_MODULE, NOP_MODULE, SCHEDSTAT, busyFor, processCpuMs, threadCpuMs } from './thread-modules.js';
 
 const arena = new Arena(1 << 16, { threads: 2 });
 const pool = arena.threads!;

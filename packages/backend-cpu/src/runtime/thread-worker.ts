@@ -13,15 +13,35 @@ export const MAX_ARGS = 52;
  * Control-block slots (CONTROL_SLOTS Int32s, 4–55 the arguments): the worker's chunk range, the base spin in µs (set
  * by the caller), the worker's count of sleeps in Atomics.wait, its count of offers that found it asleep,
  * the chunk a worker failed on (run again by the caller), the worker's current spin bound in µs, its
- * readiness, how long the caller's last split call took in µs, and how many messages the caller has posted
- * to the worker's port.
+ * readiness, how long the caller's last split call took in µs, how many messages the caller has posted
+ * to the worker's port, whether the worker is napping (NAP_MICROS: the caller then does not notify it), and
+ * how many offers found it napping.
  */
-export const RANGE = 56, SPIN = 57, SLEEPS = 58, WOKEN = 59, FAILED_CHUNK = 60, BUDGET = 61, READY = 62, LAST_CALL = 64, POSTED = 65;
-export const CONTROL_SLOTS = 66;
+export const RANGE = 56, SPIN = 57, SLEEPS = 58, WOKEN = 59, FAILED_CHUNK = 60, BUDGET = 61, READY = 62, LAST_CALL = 64, POSTED = 65, NAPPING = 66, NAPS = 67;
+export const CONTROL_SLOTS = 68;
 /** The longest a worker spins after a call, whatever the gaps between calls (pthreadpool spins about as long). */
 export const MAX_WORKER_SPIN_MICROS = 2000;
 /** A worker spins at most this many times as long as the last split call took. */
 export const SPIN_PER_WORK = 4;
+/**
+ * After its spin, a worker naps: it waits in Atomics.wait with this timeout, again and again, and looks at its
+ * control block in between, until NAP_FOR_MICROS after its last call; only then does it sleep until notified.
+ * The caller does not notify a napping worker (NAPPING): the worker sees the offer when its nap ends. Why:
+ * a worker woken by the caller's Atomics.notify is placed by the OS scheduler, and when the other core is
+ * busy (another process, V8's GC threads) it is put on the caller's core and preempts the caller there: the
+ * caller sat in Atomics.notify for the whole kernel, 1.1–1.5 ms (median of 300 softmax 1024² calls, compiled
+ * read loop beside tfjs, load average 5), while the worker ran all 32 chunks, so a split call cost one
+ * thread's time plus the wake-up. A nap ends on a timer on the worker's own core, so the caller is never the
+ * thread it preempts, and the caller runs its chunks meanwhile. A nap costs a wake-up of a few µs per
+ * NAP_MICROS (a few % of a core) and delays the worker's first chunk by up to one nap plus the OS's timer
+ * slack (traced: 130 µs after the offer against 80 µs for a notified worker).
+ */
+export const NAP_MICROS = 100;
+/**
+ * How long after its last call a worker naps, at most (see NAP_MICROS): about a frame at 60 Hz, and several
+ * times the gaps of a read loop (a compiled call, its read and a peer's call: 2–5 ms). Then it sleeps.
+ */
+export const NAP_FOR_MICROS = 20_000;
 /** A spin that saw the clock jump this far between two looks was preempted by the OS: the worker sleeps. */
 export const PREEMPTED_MICROS = 100;
 /**
@@ -126,7 +146,19 @@ for (;;) {
   const until = since + budget / 1000;
   let slept = false;
   preempted = false;
+  const napEnd = since + ${NAP_FOR_MICROS / 1000};
   for (let s; (s = spinForOffer(until)) !== ${OFFERED}; ) {
+    // Nap (NAP_MICROS) until NAP_FOR_MICROS after the last call, unless spinning is off or another pool is
+    // the active one; an offer withdrawn before this worker took it (the caller ran every chunk) leaves it
+    // napping. NAPPING is cleared before the state is looked at again, and the caller stores an offer
+    // before it reads NAPPING (both sequentially consistent), so an offer made as the nap ends is either
+    // seen here or notified.
+    if (ctrl[${SPIN}] > 0 && performance.now() < napEnd && Atomics.load(activePool, 0) === pool) {
+      Atomics.store(ctrl, ${NAPPING}, 1);
+      while ((s = Atomics.load(ctrl, 0)) !== ${OFFERED} && performance.now() < napEnd && Atomics.load(activePool, 0) === pool) Atomics.wait(ctrl, 0, s, ${NAP_MICROS / 1000});
+      Atomics.store(ctrl, ${NAPPING}, 0);
+      continue;
+    }
     // Sleep on the state seen (idle, or a result the caller has not taken back yet): an offer changes it and
     // notifies, so no offer is missed and no state keeps this thread polling.
     ctrl[${SLEEPS}]++;

@@ -26,7 +26,11 @@
 // up to BACK_OFF_OFFERS (thread-worker.ts, nextSpin): the machine has more runnable threads than cores, and a
 // spin there takes CPU from threads with work (at load average 7 on the 2 vCPUs, always splitting softmax
 // 1024² measured 0.64× one thread with the spin kept; at load 11, backing off for one offer only, 4.0 ms
-// per split call against 1.2 ms for a worker that never spins). The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
+// per split call against 1.2 ms for a worker that never spins). Between its spin and its sleep a worker
+// naps (NAP_MICROS, thread-worker.ts): timed waits of 100 µs for up to 20 ms after its last call, during
+// which the caller offers without Atomics.notify. A notified worker is placed by the OS, and on a busy
+// machine it was put on the caller's core and preempted the caller for the whole kernel; a nap ends on the
+// worker's own core. The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
 // running its last chunk (about two softmax chunks) before it sleeps: sleeping there cost a wake-up
 // (≈ 26 µs) in 40 % of softmax calls.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -35,7 +39,7 @@ import type { WasmMemory } from './wasm-api.js';
 import { installThreadPool } from './arena.js';
 import { assignRanges, BOUNDS_AT, MAX_CHUNKS, TABLE_SLOTS, takeChunk } from './chunk-ranges.js';
 import {
-  BUDGET, CONTROL_SLOTS, FAILED, FAILED_CHUNK, IDLE, LAST_CALL, MAX_ARGS, MAX_WORKER_SPIN_MICROS, OFFERED, POSTED, RANGE, READY, RUNNING, SLEEPS, SPIN, WOKEN, WORKER_SOURCE,
+  BUDGET, CONTROL_SLOTS, FAILED, FAILED_CHUNK, IDLE, LAST_CALL, MAX_ARGS, MAX_WORKER_SPIN_MICROS, NAPPING, NAPS, OFFERED, POSTED, RANGE, READY, RUNNING, SLEEPS, SPIN, WOKEN, WORKER_SOURCE,
 } from './thread-worker.js';
 import { CALLER_REGION, newTraceBuffer, regionOf, regionsOf, summarizeSplitTrace, TRACE, traceMark, type SplitTraceSummary } from './split-trace.js';
 
@@ -107,7 +111,8 @@ export class ThreadPool {
   /**
    * How many µs a worker spins on the shared state after a call before it sleeps in Atomics.wait, at least
    * (default SPIN_MICROS; calls that follow each other closely make it spin longer, see above); 0 never
-   * spins, neither a worker nor the caller at the join. Benches and tests compare the two.
+   * spins, neither a worker nor the caller at the join, and a worker does not nap either (every offer then
+   * wakes it with Atomics.notify). Benches and tests compare the two.
    */
   get spinMicros(): number {
     return this.spin;
@@ -129,6 +134,11 @@ export class ThreadPool {
   /** Offers that found their worker asleep, all together: each cost the caller a wake-up (see above). */
   get workerWakes(): number {
     return this.lanes.reduce((n, l) => n + l.control[WOKEN]!, 0);
+  }
+
+  /** Offers that found their worker napping (not notified: it takes the offer when its nap ends). */
+  get workerNaps(): number {
+    return this.lanes.reduce((n, l) => n + l.control[NAPS]!, 0);
   }
 
   /** Each worker's current spin bound after a call, in µs (adaptive: see above). */
@@ -230,6 +240,11 @@ export class ThreadPool {
     if (trace) traceMark(trace, CALLER_REGION, TRACE.OFFERING, 0);
     for (const lane of offered) {
       Atomics.store(lane.control, 0, OFFERED);
+      // a napping worker sees the offer when its nap ends; a notify could put it on this thread's core
+      if (Atomics.load(lane.control, NAPPING) === 1) {
+        lane.control[NAPS]++;
+        continue;
+      }
       Atomics.notify(lane.control, 0);
     }
     if (trace) traceMark(trace, CALLER_REGION, TRACE.OFFERED, 0);

@@ -1,0 +1,114 @@
+// A worker between its spin and its sleep naps (thread-worker.ts, NAP_MICROS): offers made while it naps
+// reach it without Atomics.notify (a notified worker can be put on the caller's core and preempt the
+// caller there), it takes their chunks, a nap is not a spin in disguise, and after NAP_FOR_MICROS without
+// a call it sleeps until notified. Counts, not timings: gaps only set which phase an offer meets.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Arena, SPIN_MICROS } from '@kiln/backend-cpu';
+import { NAP_FOR_MICROS } from '../src/runtime/thread-worker.js';
+import { LOOP_MODULE, SCHEDSTAT, busyFor, processCpuMs, threadCpuMs } from './thread-modules.js';
+
+const arena = new Arena(1 << 16, { threads: 2 });
+const pool = arena.threads!;
+const busy = pool.register(LOOP_MODULE, ['f'], pool); // the pool owns the module (see threads-wake)
+const BOUNDS = Array.from({ length: 9 }, (_, i) => i * 200); // a worker's chunk ≈ 30 µs
+
+/** One split call whose caller-side chunks take `callerMs` each; answers the chunks each side ran. */
+function call(callerMs: number): { here: number; byWorker: number } {
+  const before = pool.stats.chunksByWorkers;
+  let here = 0;
+  pool.run(busy, 0, () => [], BOUNDS, () => (here++, busyFor(callerMs)));
+  return { here, byWorker: pool.stats.chunksByWorkers - before };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Calls `gapMs` apart (the caller busy meanwhile, as a loop reading its results is); answers per offer the share of naps and wakes. */
+function callsApart(calls: number, gapMs: number) {
+  const naps0 = pool.workerNaps, wakes0 = pool.workerWakes;
+  let byWorker = 0;
+  for (let i = 0; i < calls; i++) {
+    const s = call(0.1);
+    assert.is(s.here + s.byWorker, 8, 'every chunk ran once');
+    byWorker += s.byWorker;
+    busyFor(gapMs);
+  }
+  return { naps: (pool.workerNaps - naps0) / calls, wakes: (pool.workerWakes - wakes0) / calls, byWorker };
+}
+
+const Nap = suite('threads: naps');
+
+Nap.before(async () => {
+  call(0); // starts the worker
+  for (let i = 0; i < 500 && pool.ready < 1; i++) await sleep(10);
+  assert.is(pool.ready, 1, 'the worker started');
+  for (let i = 0; i < 200 && call(0.1).byWorker === 0; i++) await sleep(1); // it has the module
+});
+
+Nap('calls 4 ms apart (past the spin) find the worker napping: offered without a notify, and it takes chunks', () => {
+  // The spin ends within 2 ms (MAX_WORKER_SPIN_MICROS); the nap lasts NAP_FOR_MICROS (20 ms) after a call.
+  // Without naps every one of these offers woke the worker with Atomics.notify. Best of 3 runs of 40 calls:
+  // on a busy machine the worker may not have been run at all between two calls.
+  const runs = [0, 1, 2].map(() => callsApart(40, 4));
+  const best = runs.reduce((a, b) => (b.naps > a.naps ? b : a));
+  assert.ok(best.naps >= 0.5, `${(100 * best.naps).toFixed(0)} % of offers 4 ms apart found the worker napping (best of 3 runs of 40)`);
+  assert.ok(best.wakes <= 0.5, `${(100 * best.wakes).toFixed(0)} % of them woke it from its sleep`);
+  assert.ok(runs.some((r) => r.byWorker > 0), 'the napping worker took chunks of the offers');
+});
+
+Nap('a nap is not a spin: the napping worker uses little CPU, and sleeps once NAP_FOR_MICROS have passed', async () => {
+  if (threadCpuMs() === undefined) {
+    console.log(`  skipped: needs ${SCHEDSTAT} (Linux) to tell the worker's CPU time from the caller's`);
+    return;
+  }
+  // From 3 ms after the last call (its spin is over, at most MAX_WORKER_SPIN_MICROS) to just before the nap
+  // ends, the worker only wakes every NAP_MICROS to look: a few % of a core. A nap that spun would use the
+  // whole window. Least of 3 windows (V8's own threads run too).
+  const shares: number[] = [];
+  let sleeps0 = 0;
+  for (let run = 0; run < 3; run++) {
+    callsApart(5, 1);
+    sleeps0 = pool.workerSleeps;
+    busyFor(3);
+    const window = NAP_FOR_MICROS / 1000 - 6;
+    const thread0 = threadCpuMs()!, process0 = processCpuMs();
+    await sleep(window);
+    shares.push((processCpuMs() - process0 - (threadCpuMs()! - thread0)) / window);
+  }
+  assert.ok(Math.min(...shares) < 0.25, `the napping worker used ${(100 * Math.min(...shares)).toFixed(0)} % of a core (least of 3 windows)`);
+  // past NAP_FOR_MICROS it sleeps, and the next offer notifies it
+  // (polled for up to a second: on a busy machine the OS may not run the worker for a while)
+  for (let waited = 0; waited < 1000 && pool.workerSleeps === sleeps0; waited += 10) await sleep(10);
+  assert.ok(pool.workerSleeps > sleeps0, 'the worker went to sleep after its nap');
+  const wakes0 = pool.workerWakes;
+  const naps0 = pool.workerNaps;
+  call(2); // long caller chunks: the worker wakes up and takes part
+  for (let i = 0; i < 100 && pool.workerWakes === wakes0; i++) await sleep(2);
+  assert.is(pool.workerNaps, naps0, 'the offer after the nap was not made to a napping worker');
+  assert.is(pool.workerWakes, wakes0 + 1, 'it woke the sleeping worker');
+});
+
+Nap('offers around the end of a nap are each taken or withdrawn, never lost', async () => {
+  // The worker clears NAPPING before it looks at the state for the last time; the caller stores the offer
+  // before it reads NAPPING. Either the worker sees the offer or the caller notifies: every call completes.
+  for (let i = 0; i < 12; i++) {
+    await sleep(NAP_FOR_MICROS / 1000 - 3 + (i % 6));
+    const s = call(0.3);
+    assert.is(s.here + s.byWorker, 8, 'every chunk ran once');
+  }
+});
+
+Nap('spinMicros 0: no nap either, every offer after the calls stop notifies the worker', () => {
+  pool.spinMicros = 0;
+  try {
+    callsApart(3, 4); // the worker's current nap (from before) ends; from now on it sleeps at once
+    const r = callsApart(20, 4);
+    assert.is(r.naps, 0, 'no offer found the worker napping');
+  } finally {
+    pool.spinMicros = SPIN_MICROS;
+  }
+});
+
+Nap.after(() => pool.close());
+
+Nap.run();
