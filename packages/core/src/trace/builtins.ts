@@ -10,6 +10,7 @@ import { isRuntimeNumber } from './runtime-number.js';
 import type { Value } from './values.js';
 import { callValue } from './calls.js';
 import { spreadItems, writeBlocker } from './members.js';
+import { readElements, readKeys, readProperty } from './external-reads.js';
 
 /** Stands for the bundler's `__name` helper. */
 export const KEEP_NAME = function keepName(target: unknown) {
@@ -52,7 +53,7 @@ function symbolicMinMax(ctx: Ctx, fn: Function, args: Value[]): Result {
 
 function arrayItems(ctx: Ctx, v: Value): Value[] | undefined {
   if (Array.isArray(v)) return v;
-  if (v instanceof ExternalRef && Array.isArray(v.value)) return ctx.tracer.elements(v);
+  if (v instanceof ExternalRef && Array.isArray(v.value)) return readElements(ctx.tracer, v);
   return undefined;
 }
 
@@ -145,15 +146,15 @@ function objectStatic(ctx: Ctx, fn: Function, args: Value[]): Result {
   const t = ctx.tracer;
   if (fn === Array.isArray) return ok(Array.isArray(a) || (a instanceof ExternalRef && Array.isArray(a.value)));
   if (fn === Object.keys || fn === Object.values || fn === Object.entries) {
-    const keys = a instanceof ExternalRef ? t.keys(a) : a && typeof a === 'object' && !isTensorValue(a) ? Object.keys(a) : undefined;
+    const keys = a instanceof ExternalRef ? readKeys(t, a) : a && typeof a === 'object' && !isTensorValue(a) ? Object.keys(a) : undefined;
     if (!keys) throw t.break(`${fn.name} of a tensor or non-object`);
-    const get = (k: string) => (a instanceof ExternalRef ? t.property(a, k) : (a as Record<string, Value>)[k]);
+    const get = (k: string) => (a instanceof ExternalRef ? readProperty(t, a, k) : (a as Record<string, Value>)[k]);
     return ok(fn === Object.keys ? keys : fn === Object.values ? keys.map(get) : keys.map((k) => [k, get(k)]));
   }
   if (fn === Object.assign) {
     if (a instanceof ExternalRef || !a || typeof a !== 'object') throw t.break('Object.assign onto a value that existed before the frame');
     for (const src of args.slice(1)) {
-      if (src instanceof ExternalRef) for (const k of t.keys(src)) (a as Record<string, Value>)[k] = t.property(src, k);
+      if (src instanceof ExternalRef) for (const k of readKeys(t, src)) (a as Record<string, Value>)[k] = readProperty(t, src, k);
       else if (src && typeof src === 'object') Object.assign(a, src);
     }
     return ok(a);
