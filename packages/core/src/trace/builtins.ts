@@ -1,7 +1,7 @@
 // Standard builtins the tracer evaluates directly: Math, Number, Array/Object helpers, and methods of
 // arrays, strings and Maps built inside the frame. Everything here is pure or mutates only frame-local
 // values; a builtin not listed is a native call the policy skips.
-import { SymInt, isSymInt } from '@kiln/shapes';
+import { SymInt, isSymFloat, isSymInt } from '@kiln/shapes';
 import type { Ctx } from './context.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isSymbolic, isTensorValue } from './values.js';
@@ -202,6 +202,9 @@ export function callBuiltin(ctx: Ctx, fn: Function, thisArg: Value, args: Value[
     if (sym.handled) return sym;
   }
   if ((fn === Math.floor || fn === Math.ceil || fn === Math.trunc || fn === Math.round) && isSymInt(args[0])) return ok(args[0]);
+  // `Number(n)` of a number is `n`: a runtime number or a symbolic size passes through unspecialized, as
+  // `+n` does (sym-ops.ts), instead of recompiling for each value. (A SymBool is not a number: Number(true) is 1.)
+  if (fn === Number && (isRuntimeNumber(args[0]) || isSymInt(args[0]) || isSymFloat(args[0]))) return ok(args[0]);
   if (PURE_STATICS.has(fn)) return ok(fn(...primitives(ctx, args, fn.name || 'builtin')));
   if (fn === Function.prototype.call) return ok(callValue(ctx, thisArg, args[0], args.slice(1), 'call'));
   if (fn === Function.prototype.apply) return ok(callValue(ctx, thisArg, args[0], spreadItems(ctx, args[1] ?? []), 'apply'));
