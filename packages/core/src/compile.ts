@@ -1,27 +1,26 @@
 // compile(fn): the user entry point. Each call looks up the code location's cache (guards first); a miss
 // traces the frame into a graph (or records why it must run eagerly) and adds an entry, up to the limit.
-import { IndexError, KilnError, KilnTypeError, Tensor } from '@kiln/tensor';
-import { BackendUnavailableError, UnknownBackendError, eagerBackend } from './backends/registry.js';
+// The per-function state and what a miss reads from the cache are in frame-state.ts; what plugins and
+// observers are told, in frame-events.ts.
+import { KilnTypeError } from '@kiln/tensor';
+import { eagerBackend } from './backends/registry.js';
 import { CheckFailedError } from '@kiln/shapes';
-import { cacheFor, cacheGeneration, CodeCache, locationObservers, newPrivateCache, readMutable, resetCaches, sharedCacheObservers } from './cache.js';
-import type { BreakRecord, CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
-import { compileGuards, guardHolds } from './guards/codegen.js';
-import { describeFailedGuard } from './guards/failure.js';
+import { cacheGeneration, readMutable, resetCaches, sharedCacheObservers } from './cache.js';
+import type { CacheEntry, CompileObserver, EagerEntry, GraphEntry } from './cache.js';
+import { compileGuards } from './guards/codegen.js';
 import type { GuardEntry } from './guards/builder.js';
 import { checkLogSettings, compileTag, log, logSink } from './logs/index.js';
 import { logEntry } from './logs/entry.js';
 import { plural } from './logs/plural.js';
 import { NO_OPS_REASON, hasTensorOps, noOpsEntry } from './no-ops.js';
 import { FrameSkipped, FullGraphError, GraphBreak, formatLocation } from './trace/errors.js';
-import { isNativeFunction, parseFunction } from './trace/functions.js';
-import { boundParts, functionInfo } from './trace/closures.js';
+import { boundParts } from './trace/closures.js';
 import { debuggerHeld, releaseIfIdle } from './trace/inspector.js';
 import { getDefaultCompiler } from './compiler.js';
 import type { Compiler } from './compiler.js';
 import { PluginError } from './hooks.js';
 import { describeValue, validateCompileOptions } from './compile-options.js';
 import type { CompileOptions } from './compile-options.js';
-import type { FrameCompileInfo, FrameEvent } from './hooks.js';
 import { runSplit } from './trace/resume/run.js';
 import { skippedFrameRun } from './trace/resume/callees.js';
 import type { CalleeContext } from './trace/resume/callees.js';
@@ -32,103 +31,21 @@ import { buildReplay } from './trace/side-effects/replay.js';
 import { recordedEffects } from './trace/side-effects/record.js';
 import { fillTemplate, newFrameTracer, partialTrace, traceFrame } from './trace/trace-frame.js';
 import type { FrameTracer } from './trace/frame.js';
-import { frameKey, frameRecord, storeFrame, withSplit } from './persist/frame-cache.js';
+import { frameRecord, storeFrame, withSplit } from './persist/frame-cache.js';
 import type { FrameRecord, NotKept } from './persist/frame-cache.js';
 import { restoreTrace, restoredSplit, storeSplit } from './persist/frame-restore.js';
 import type { RestoredTrace } from './persist/frame-restore.js';
 import { notePersist } from './persist/notes.js';
-import type { PersistentCacheKey } from './hooks.js';
+import type { FrameEvent, PersistentCacheKey } from './hooks.js';
+import { captureNamesOf, entryConstants, markChanged, missReason, persistentKey, setupFrameState } from './frame-state.js';
+import type { FrameState } from './frame-state.js';
+import { announceEntry, breakRecord, frameEvent, tellBreak, warnIfPlugin, warnPluginOnce } from './frame-events.js';
+import { markedDimsOf } from './mark-dynamic.js';
 
 export type { CompileOptions } from './compile-options.js';
 export { validateCompileOptions } from './compile-options.js';
 export type { BreakRecord, CompileObserver } from './cache.js';
-
-const markedDims = new WeakMap<Tensor, Set<number>>();
-/** Marks change what a trace makes of its inputs, and no persistent cache key can spell them: none is used after one. */
-let anyMarked = false;
-
-/** Marks dimension(s) of `t` dynamic for the next compile that sees it as an input. */
-export function markDynamic(t: Tensor, dim: number | readonly number[]): void {
-  if (!(t instanceof Tensor)) {
-    throw new KilnTypeError(`markDynamic: argument 't' must be a Tensor, got ${describeValue(t)}`, 'pass the input tensor whose dimension should be dynamic');
-  }
-  const dims: readonly unknown[] = typeof dim === 'number' ? [dim] : Array.isArray(dim) ? dim : [];
-  if (!(typeof dim === 'number' || Array.isArray(dim))) {
-    throw new KilnTypeError(`markDynamic: argument 'dim' must be an integer or an array of integers, got ${describeValue(dim)}`, 'e.g. markDynamic(x, 0) or markDynamic(x, [0, 1])');
-  }
-  for (const d of dims) {
-    if (typeof d !== 'number' || !Number.isInteger(d)) {
-      throw new KilnTypeError(`markDynamic: dim must be an integer, got ${describeValue(d)}`, 'e.g. markDynamic(x, 0) or markDynamic(x, [0, 1])');
-    }
-    if (d < -t.ndim || d >= t.ndim) {
-      throw new IndexError(
-        `markDynamic: dim=${d} is out of range for a tensor of rank ${t.ndim} (shape [${t.shape.join(', ')}])`,
-        t.ndim === 0 ? 'a 0-d tensor has no dimensions to mark' : `use a dim in [${-t.ndim}, ${t.ndim - 1}]`,
-      );
-    }
-  }
-  anyMarked = true;
-  const set = markedDims.get(t) ?? new Set<number>();
-  for (const d of dims as number[]) set.add(d < 0 ? d + t.ndim : d);
-  markedDims.set(t, set);
-}
-
-/** Whether `name` is `auto` or a backend the compiler's hooks list (availability is checked at compile). */
-function checkBackendKnown(compiler: Compiler, name: string, source: string): void {
-  const names = compiler.backends().map((b) => b.name);
-  if (name === 'auto' || names.includes(name)) return;
-  throw new UnknownBackendError(
-    `${source}: unknown backend '${name}' (registered: auto, ${names.join(', ')})`,
-    "list the backend's package in the config's plugins (or import it, which registers it), or fix the name",
-  );
-}
-
-const compilerIds = new WeakMap<Compiler, number>();
-let nextCompilerId = 0;
-/** Caches are per compiler too: entries hold runners its backend hooks produced. */
-function compilerId(c: Compiler): number {
-  let id = compilerIds.get(c);
-  if (id === undefined) compilerIds.set(c, (id = nextCompilerId++));
-  return id;
-}
-
-interface FrameState {
-  readonly generation: number;
-  readonly cache: CodeCache;
-  readonly captures: readonly unknown[];
-  readonly compiler: Compiler;
-  readonly options: CompileOptions & { readonly backend: string; readonly recompileLimit: number };
-  /** The persistent cache key once computed (null: none applies). */
-  persistKey?: PersistentCacheKey | null;
-  /** Who observes this location's compiles when compile() was given no observer (see locationObservers). */
-  readonly observer: CompileObserver | undefined;
-}
-
-function setup(fn: Function, given: CompileOptions, privateCache: boolean): FrameState {
-  const compiler = given.compiler ?? getDefaultCompiler();
-  const { config } = compiler;
-  const options = {
-    ...given,
-    backend: given.backend ?? config.backend,
-    dynamic: given.dynamic ?? config.dynamic,
-    recompileLimit: given.recompileLimit ?? config.recompileLimit,
-  };
-  checkBackendKnown(compiler, options.backend, given.backend !== undefined ? 'compile() options: backend' : 'config: backend');
-  // The function's location and captures only: its AST and URL wait until a trace needs them (a persistent
-  // cache hit never does).
-  const info = isNativeFunction(fn) ? null : functionInfo(fn);
-  const name = fn.name || 'anonymous';
-  const location = () => {
-    const parsed = parseFunction(fn);
-    return parsed ? formatLocation(parsed.locator(parsed.node.start)) : '<native>';
-  };
-  const text = Function.prototype.toString.call(fn);
-  const key = `${info?.scriptId}:${info?.line}:${info?.column}:${text}|${options.dynamic}|${options.fullgraph}|${options.recompileLimit}|${options.backend}|${compilerId(compiler)}`;
-  const cache = privateCache ? newPrivateCache(name, location) : cacheFor(key, name, location);
-  const captures = info ? [...info.captures.values()].map((c) => c.value) : [];
-  const observer = privateCache ? undefined : locationObservers.get(compiler)?.(cache);
-  return { generation: cacheGeneration, cache, captures, compiler, options, observer };
-}
+export { markDynamic } from './mark-dynamic.js';
 
 /**
  * Forgets everything compiled so far, as `torch.compiler.reset()` does: every compiled function traces
@@ -161,7 +78,7 @@ export function compileWith<F extends (...args: any[]) => any>(fn: F, options: C
   let state: FrameState | undefined;
   const compiled = function (this: unknown, ...args: unknown[]): unknown {
     if (debuggerHeld) releaseIfIdle(); // wasm runs slower while the closure reader holds the debugger
-    if (state === undefined || state.generation !== cacheGeneration) state = setup(fn, options, observer !== undefined && !sharedCacheObservers.has(observer));
+    if (state === undefined || state.generation !== cacheGeneration) state = setupFrameState(fn, options, observer !== undefined && !sharedCacheObservers.has(observer));
     const { cache, captures } = state;
     if (cache.skipped) return (cache.skippedRun ?? fn).apply(this, args);
     for (const entry of cache.entries) {
@@ -196,47 +113,6 @@ function runEntry(entry: CacheEntry, fn: Function, thisArg: unknown, args: unkno
   entry.effects?.apply(outputs, sources, args, thisArg, C, M, views);
   return fillTemplate(entry.output, outputs, sources, views);
 }
-
-/** The recompile reason: the first failing guard of the newest entry. */
-function missReason(cache: CodeCache, args: unknown[], thisArg: unknown, C: readonly unknown[], fn: Function): string | undefined {
-  const last = cache.entries[cache.entries.length - 1];
-  if (!last) return undefined;
-  const M = readMutable(last.mutableReads, fn);
-  const failed = last.guard(args, thisArg, C, M);
-  const g = last.guards[failed];
-  return g ? `${describeFailedGuard(g, [args, thisArg, C, M, constantsOf(last)])}${g.location ? ` (guard from ${g.location})` : ''}` : undefined;
-}
-
-/**
- * Automatic dynamic: a static size that changed becomes a dynamic dimension at this recompile, and a number
- * whose value guard failed (and that is still a number) is read as a runtime number (trace/runtime-number.ts).
- */
-function markChanged(cache: CodeCache, args: unknown[], thisArg: unknown, C: readonly unknown[], fn: Function): void {
-  const last = cache.entries[cache.entries.length - 1];
-  if (!last) return;
-  const M = readMutable(last.mutableReads, fn);
-  const K = constantsOf(last);
-  const holds = (code: string): boolean => guardHolds(code, args, thisArg, C, M, K);
-  for (const g of last.guards) {
-    if (holds(g.code)) continue;
-    if (g.staticDim) cache.autoDynamic.add(`${g.staticDim.source}#${g.staticDim.dim}`);
-    else if (g.valueSource && holds(`typeof ${g.valueSource} === "number"`)) cache.autoDynamic.add(`${g.valueSource}#value`);
-    // The guards after a failed one may read what it protected (a getter's property): never evaluate them.
-    else if (!g.valueSource) break;
-  }
-}
-
-const entryConstants = new WeakMap<CacheEntry, readonly unknown[]>();
-const constantsOf = (e: CacheEntry): readonly unknown[] => entryConstants.get(e) ?? [];
-
-/** The location is read when a tap asks for it: finding it costs a fresh process the Debugger domain. */
-const frameEvent = (cache: CodeCache, compileId: number): FrameEvent => ({
-  name: cache.name,
-  get location() {
-    return cache.location;
-  },
-  tag: compileTag(cache.frameId, compileId),
-});
 
 function onMiss(state: FrameState, fn: Function, thisArg: unknown, args: unknown[], observer: CompileObserver | undefined): unknown {
   const { cache, captures: C, options, compiler } = state;
@@ -277,7 +153,7 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
   const tracer = (): FrameTracer => (madeTracer ??= newFrameTracer(fn, {
     dynamic: options.dynamic,
     autoDynamic: cache.autoDynamic,
-    markedDynamic: (t) => markedDims.get(t),
+    markedDynamic: markedDimsOf,
     calls: compiler.calls,
     carriedLocals: carriedLocalsOf(fn),
   }));
@@ -378,53 +254,6 @@ function buildEntry(state: FrameState, fn: Function, thisArg: unknown, args: unk
   }
 }
 
-const announceWarned = new WeakSet<CodeCache>();
-
-/**
- * Tells plugins about a new entry (hooks.frameCompiled). The entry is already in place, so a plugin failing
- * here changes nothing that runs: one warning per code location, and the call goes on.
- */
-function announceEntry(compiler: Compiler, cache: CodeCache, entry: CacheEntry, compileId: number, reason: string | undefined): void {
-  if (!compiler.hooks.frameCompiled.isUsed()) return;
-  try {
-    compiler.hooks.frameCompiled.call(compileInfo(entry, frameEvent(cache, compileId), reason));
-  } catch (err) {
-    if (announceWarned.has(cache)) return;
-    announceWarned.add(cache);
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    logSink.write(`[kiln] warning: a plugin failed in hook 'frameCompiled' after '${cache.name}' (${cache.location}) compiled: ${message}; the compiled code runs as usual`);
-  }
-}
-
-/** The public account of a new cache entry (hooks.frameCompiled): no runners or guard functions. */
-function compileInfo(entry: CacheEntry, frame: FrameEvent, recompileReason: string | undefined): FrameCompileInfo {
-  const guards = entry.guards.map((g) => ({ text: g.text, location: g.location }));
-  const common = { frame, kind: entry.kind, recompileReason, guards, compileMs: entry.compileMs };
-  if (entry.kind === 'eager') return entry.noOps ? { ...common, noOps: true } : { ...common, graphBreak: entry.break };
-  return {
-    ...common,
-    apiGraphText: entry.apiGraphText,
-    graph: entry.graph,
-    backend: entry.backend,
-    backendReport: entry.backendReport,
-    phasesMs: entry.compilePhasesMs,
-    graphBreak: entry.kind === 'split' ? entry.break : undefined,
-  };
-}
-
-/** The frame's captured bindings in `C` order (frameCaptureNames without parsing the function). */
-const captureNamesOf = (fn: Function): string[] => [...(functionInfo(fn)?.captures.keys() ?? [])];
-
-/** The frame's persistent cache key (computed once per frame state), or undefined when none applies. */
-function persistentKey(state: FrameState, fn: Function): PersistentCacheKey | undefined {
-  if (state.persistKey !== undefined) return state.persistKey ?? undefined;
-  const info = isNativeFunction(fn) ? null : functionInfo(fn);
-  const { options, compiler } = state;
-  const key = info && !anyMarked ? frameKey(compiler, { fn, info, options: { dynamic: options.dynamic ?? null, fullgraph: options.fullgraph ?? false, backend: options.backend } }) : undefined;
-  state.persistKey = key ?? null;
-  return key;
-}
-
 /**
  * What the graph-break split (trace/resume) needs from this compiler: resume code never imports the compiler,
  * compiling is injected from here. `recording(key)` compiles the graph before the break and, with a key,
@@ -454,51 +283,3 @@ function calleeContext(compiler: Compiler, options: CompileOptions, observer: Co
   return { compile: (callee) => compileWith(callee as (...a: unknown[]) => unknown, { ...options, compiler }, observer), calls: compiler.calls, observer, tag };
 }
 
-/**
- * Plugin failures already warned about (`location\0plugin\0hook\0what`): per code location, not per cache, so
- * explain() (a private cache) and compile() with other options of the same function do not warn again.
- */
-const pluginWarned = new Set<string>();
-
-/** A plugin that fails in a hook: one warning per plugin, hook and code location (by default the frame runs eagerly). */
-function warnPluginOnce(cache: CodeCache, err: PluginError, what = 'runs eagerly'): void {
-  const key = `${cache.location}\u0000${err.plugin}\u0000${err.hook}\u0000${what}`;
-  if (pluginWarned.has(key)) return;
-  pluginWarned.add(key);
-  logSink.write(`[kiln] warning: '${cache.name}' (${cache.location}) ${what}: ${err.message.split('\n')[0]}`);
-}
-
-/** Runs `body`; a plugin's error is warned about (once) and rethrown, so the caller falls back as for any failure. */
-function warnIfPlugin<T>(cache: CodeCache, body: () => T): T {
-  try {
-    return body();
-  } catch (err) {
-    if (err instanceof PluginError) warnPluginOnce(cache, err);
-    throw err;
-  }
-}
-
-/**
- * Tells plugins about a graph break (hooks.graphBreak). The break is handled already, so a plugin failing
- * here changes nothing that runs: one warning per plugin and code location (fullgraph never gets here).
- */
-function tellBreak(state: FrameState, record: BreakRecord, event: FrameEvent): void {
-  try {
-    state.compiler.hooks.graphBreak.call(record, event);
-  } catch (err) {
-    if (!(err instanceof PluginError)) throw err;
-    warnPluginOnce(state.cache, err, 'breaks as usual, but a plugin failed on its graph break');
-  }
-}
-
-function breakRecord(err: unknown): BreakRecord | undefined {
-  if (err instanceof PluginError) return { reason: err.message.split('\n')[0]!, location: err.thrownAt, hint: err.hint };
-  if (err instanceof GraphBreak) return { reason: err.reason, location: err.location, hint: err.hint };
-  if (err instanceof FrameSkipped) return { reason: err.reason, location: err.location, hint: undefined };
-  // A backend the caller named that cannot run here is their configuration to fix, not a silent fallback.
-  if (err instanceof BackendUnavailableError || err instanceof UnknownBackendError) return undefined;
-  if (process.env.KILN_TRACER_STRICT) return undefined;
-  // A tracer bug must never surface as a wrong result: the frame runs eagerly and the reason says why.
-  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-  return { reason: `internal tracer error: ${message}`, location: undefined, hint: 'please report this with the function' };
-}

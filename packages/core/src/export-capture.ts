@@ -15,7 +15,7 @@ import { FrameSkipped, FullGraphError, GraphBreak } from './trace/errors.js';
 import { parseFunction } from './trace/functions.js';
 import { boundParts } from './trace/closures.js';
 import type { AnyNode } from './trace/values.js';
-import type { TraceSettings } from './trace/frame.js';
+import type { TraceSettings } from './trace/settings.js';
 import { recordedEffects } from './trace/side-effects/record.js';
 import { beginFrame, finishFrame, frameCaptureNames, newFrameTracer } from './trace/trace-frame.js';
 import type { OutputTemplate } from './trace/trace-frame.js';

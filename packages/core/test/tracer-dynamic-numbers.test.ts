@@ -115,6 +115,30 @@ Counters('a runtime number that a tensor op, a branch or a string needs is speci
   assert.ok(rec.entries.length > 2, 'each value is its own entry: the value is a constant of the graph');
 });
 
+Counters('Number(lr) of a changing float passes the runtime number through: no more compiles than lr alone, results as eager', () => {
+  // A decaying learning rate, 8 calls (the recompile limit): each compile counted, each result compared with eager.
+  const compiles = (fn: (a: Tensor, lr: number) => unknown): number => run(() => ({ state: {}, fn }), (i) => [x, 0.3 * 0.93 ** i], 8).rec.entries.length;
+  const plain = compiles((a, lr) => a.mul(lr));
+  assert.ok(plain <= 2, `${plain} compiles of a.mul(lr)`);
+  const viaNumber = compiles((a, lr) => a.mul(Number(lr)));
+  assert.ok(viaNumber <= plain, `${viaNumber} compiles of a.mul(Number(lr)), ${plain} of a.mul(lr)`);
+  const combined = compiles((a, lr) => [a.mul(Number(lr * 2)).add(Number(lr)), Number(lr) / 4]);
+  assert.ok(combined <= plain, `${combined} compiles with Number() of a runtime expression, returned too`);
+  // Unary plus was already an identity on runtime numbers.
+  assert.ok(compiles((a, lr) => a.mul(+lr)) <= plain, 'a.mul(+lr)');
+});
+
+Counters('Number() of a dynamic size is the size itself: one compile for every size, as eager', () => {
+  const rec = new CompileRecorder();
+  const fn = (a: Tensor) => a.reshape([Number(a.shape[0]), -1]).sum(1).div(Number(a.shape[1]));
+  const f = compileWith(fn, { dynamic: true }, rec);
+  for (const rows of [2, 3, 4, 5, 6]) {
+    const a = k.arange(0, rows * 4).reshape([rows, 4]).div(3);
+    assertSameValue(f(a), fn(a));
+  }
+  assert.is(rec.entries.length, 1, rec.entries.map((e) => e.reason).join('; '));
+});
+
 Counters('dynamic: false keeps numbers specialized', () => {
   const counter = { count: 0 };
   const rec = new CompileRecorder();

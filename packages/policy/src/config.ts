@@ -31,7 +31,7 @@ export interface ModuleEntry {
 /** Several malformed rules at once: `errors` has one PolicyConfigError per rule. */
 export class PolicyConfigErrors extends PolicyError {
   constructor(readonly errors: readonly PolicyConfigError[]) {
-    super(`${errors.length} malformed policy rule(s):\n${errors.map((e) => `  - ${e.message.replace(/\n/g, '\n    ')}`).join('\n')}`);
+    super(`${errors.length} malformed policy ${errors.length === 1 ? 'rule' : 'rules'}:\n${errors.map((e) => `  - ${e.message.replace(/\n/g, '\n    ')}`).join('\n')}`);
   }
 }
 

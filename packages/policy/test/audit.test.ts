@@ -143,7 +143,7 @@ planted_('randomness needs an explicit rule: undeclared RNG use is impure, and r
 planted_('an in-place op must declare it: mutated inputs are reported as such', () => {
   const report = runAudit(withPlanted('policyTestSecretlyInPlace'));
   assert.equal(failures(report, 'purity').map((f) => f.message), [
-    "@kiln/tensor#policyTestSecretlyInPlace mutated argument(s) 0 without declaring effect 'mutates-input'",
+    "@kiln/tensor#policyTestSecretlyInPlace mutated argument 0 without declaring effect 'mutates-input'",
   ]);
   const inPlace = runAudit().functions.find((r) => r.name === '@kiln/tensor#add_');
   if (inPlace) assert.is(inPlace.purity, 'mutates-input');

@@ -69,7 +69,7 @@ code('substitute: the decision carries the replacement, signature-checked', () =
   assert.is(policy.polyfillFor(slow), fast);
   assert.match(d.reason, /replaced by fastSum\(\) while tracing \(substitute\(\) at model\.ts:6\)/);
   assert.throws(() => policy.overrides.substitute(slow, (a: unknown, b: unknown) => [a, b], { origin: 'model.ts:7' }), (e: Error) =>
-    e instanceof PolicyConfigError && e.message.includes('substitute(slowSum) (model.ts:7)') && e.message.includes('declares 2 parameter(s)'));
+    e instanceof PolicyConfigError && e.message.includes('substitute(slowSum) (model.ts:7)') && e.message.includes('declares 2 parameters'));
 });
 
 code('a function allowed and skipped at once is an error naming both rules', () => {
@@ -149,6 +149,20 @@ config('a function allowed and skipped at once: names both keys', () => {
   const [message, ...rest] = configErrors({ allowInGraph: ['@kiln/tensor#add'], skip: ['@kiln/tensor#add'] });
   assert.is(rest.length, 0);
   assert.match(message!, /^policy rule skip\(@kiln\/tensor#add\) \(\/app\/kiln\.config\.js: policy\.skip\[0\]\): conflicts with allowInGraph\(@kiln\/tensor#add\) from \/app\/kiln\.config\.js: policy\.allowInGraph\[0\]/);
+});
+
+config('the error message counts its rules in words: 1 malformed policy rule, 2 malformed policy rules', () => {
+  const message = (cfg: unknown): string => {
+    try {
+      applyPolicyConfig(new Policy().overrides, cfg, { file: FILE });
+    } catch (e) {
+      assert.instance(e, PolicyConfigErrors);
+      return (e as Error).message;
+    }
+    throw new Error('expected PolicyConfigErrors');
+  };
+  assert.match(message({ allowInGraph: ['@kiln/tensor#addd'] }), /^1 malformed policy rule:\n  - policy rule '@kiln\/tensor#addd'/);
+  assert.match(message({ allowInGraph: ['@kiln/tensor#addd', '@kiln/tensor#subb'] }), /^2 malformed policy rules:\n/);
 });
 
 config('allowInGraph never takes a pattern', () => {

@@ -113,7 +113,7 @@ signature('every built-in polyfill passes against its live builtin', () => {
 signature('a different parameter count is rejected, with a hint', () => {
   const twoRequired = function map(this: unknown[], f: unknown, thisArg: unknown) { return [f, thisArg]; };
   assert.throws(() => checkPolyfillSignature('Array.prototype.map', Array.prototype.map, twoRequired), (e: Error) =>
-    e instanceof PolyfillSignatureError && /declares 2 parameter\(s\), but Array\.prototype\.map declares 1/.test(e.message) && /thisArg = undefined/.test(e.message));
+    e instanceof PolyfillSignatureError && /declares 2 parameters, but Array\.prototype\.map declares 1/.test(e.message) && /thisArg = undefined/.test(e.message));
 });
 
 signature('an arrow function cannot replace a prototype method', () => {

@@ -15,7 +15,7 @@ export function rejectEagerSteps(source: AotSource, program: LoweredProgram, bac
   const eager = program.steps.flatMap((s) => (s.kind === 'fallback' && !carried(s) ? [`${s.op}${s.node ? ` (node %${s.node})` : ''}: ${s.reason}`] : []));
   if (eager.length === 0) return;
   throw new AotCompileError(
-    `${source.name}: ${eager.length} node(s) would run with eager kernels that a standalone ${backend} module cannot carry:\n  ${eager.join('\n  ')}`,
+    `${source.name}: ${eager.length} ${eager.length === 1 ? 'node' : 'nodes'} would run with eager kernels that a standalone ${backend} module cannot carry:\n  ${eager.join('\n  ')}`,
     `run this program with loadProgram() or compile(), or rewrite these ops with ones the ${backend} backend generates code for`,
   );
 }

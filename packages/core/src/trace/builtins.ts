@@ -1,7 +1,7 @@
 // Standard builtins the tracer evaluates directly: Math, Number, Array/Object helpers, and methods of
 // arrays, strings and Maps built inside the frame. Everything here is pure or mutates only frame-local
 // values; a builtin not listed is a native call the policy skips.
-import { SymInt, isSymInt } from '@kiln/shapes';
+import { SymInt, isSymFloat, isSymInt } from '@kiln/shapes';
 import type { Ctx } from './context.js';
 import { concrete } from './sym-ops.js';
 import { ExternalRef, TracedFunction, isSymbolic, isTensorValue } from './values.js';
@@ -10,6 +10,7 @@ import { isRuntimeNumber } from './runtime-number.js';
 import type { Value } from './values.js';
 import { callValue } from './calls.js';
 import { spreadItems, writeBlocker } from './members.js';
+import { readElements, readKeys, readProperty } from './external-reads.js';
 
 /** Stands for the bundler's `__name` helper. */
 export const KEEP_NAME = function keepName(target: unknown) {
@@ -52,7 +53,7 @@ function symbolicMinMax(ctx: Ctx, fn: Function, args: Value[]): Result {
 
 function arrayItems(ctx: Ctx, v: Value): Value[] | undefined {
   if (Array.isArray(v)) return v;
-  if (v instanceof ExternalRef && Array.isArray(v.value)) return ctx.tracer.elements(v);
+  if (v instanceof ExternalRef && Array.isArray(v.value)) return readElements(ctx.tracer, v);
   return undefined;
 }
 
@@ -145,15 +146,15 @@ function objectStatic(ctx: Ctx, fn: Function, args: Value[]): Result {
   const t = ctx.tracer;
   if (fn === Array.isArray) return ok(Array.isArray(a) || (a instanceof ExternalRef && Array.isArray(a.value)));
   if (fn === Object.keys || fn === Object.values || fn === Object.entries) {
-    const keys = a instanceof ExternalRef ? t.keys(a) : a && typeof a === 'object' && !isTensorValue(a) ? Object.keys(a) : undefined;
+    const keys = a instanceof ExternalRef ? readKeys(t, a) : a && typeof a === 'object' && !isTensorValue(a) ? Object.keys(a) : undefined;
     if (!keys) throw t.break(`${fn.name} of a tensor or non-object`);
-    const get = (k: string) => (a instanceof ExternalRef ? t.property(a, k) : (a as Record<string, Value>)[k]);
+    const get = (k: string) => (a instanceof ExternalRef ? readProperty(t, a, k) : (a as Record<string, Value>)[k]);
     return ok(fn === Object.keys ? keys : fn === Object.values ? keys.map(get) : keys.map((k) => [k, get(k)]));
   }
   if (fn === Object.assign) {
     if (a instanceof ExternalRef || !a || typeof a !== 'object') throw t.break('Object.assign onto a value that existed before the frame');
     for (const src of args.slice(1)) {
-      if (src instanceof ExternalRef) for (const k of t.keys(src)) (a as Record<string, Value>)[k] = t.property(src, k);
+      if (src instanceof ExternalRef) for (const k of readKeys(t, src)) (a as Record<string, Value>)[k] = readProperty(t, src, k);
       else if (src && typeof src === 'object') Object.assign(a, src);
     }
     return ok(a);
@@ -201,6 +202,9 @@ export function callBuiltin(ctx: Ctx, fn: Function, thisArg: Value, args: Value[
     if (sym.handled) return sym;
   }
   if ((fn === Math.floor || fn === Math.ceil || fn === Math.trunc || fn === Math.round) && isSymInt(args[0])) return ok(args[0]);
+  // `Number(n)` of a number is `n`: a runtime number or a symbolic size passes through unspecialized, as
+  // `+n` does (sym-ops.ts), instead of recompiling for each value. (A SymBool is not a number: Number(true) is 1.)
+  if (fn === Number && (isRuntimeNumber(args[0]) || isSymInt(args[0]) || isSymFloat(args[0]))) return ok(args[0]);
   if (PURE_STATICS.has(fn)) return ok(fn(...primitives(ctx, args, fn.name || 'builtin')));
   if (fn === Function.prototype.call) return ok(callValue(ctx, thisArg, args[0], args.slice(1), 'call'));
   if (fn === Function.prototype.apply) return ok(callValue(ctx, thisArg, args[0], spreadItems(ctx, args[1] ?? []), 'apply'));

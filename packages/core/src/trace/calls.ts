@@ -18,6 +18,7 @@ import { isRuntimeNumber } from './runtime-number.js';
 import { scalarGraphInput } from './scalar-inputs.js';
 import { ExternalRef, TracedFunction, isSymbolic } from './values.js';
 import type { AnyNode, Scope, Value } from './values.js';
+import { readElements, readInherited, readKeys, readProperty } from './external-reads.js';
 
 export { getMember, setMember, spreadItems } from './members.js';
 
@@ -79,7 +80,7 @@ export function newExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
   ctx.tracer.recordDecision(`new ${describeCallee(node.callee)}`, decision);
   if (decision.kind !== 'inline') throw ctx.tracer.break(`'new ${cls.name}' is skipped by the policy: ${decision.reason}`);
   // The instance inherits from what `cls.prototype` is now (a plain function's is reassignable): guarded.
-  const proto = ctx.tracer.inherited(cls, 'prototype', callee.source);
+  const proto = readInherited(ctx.tracer, cls, 'prototype', callee.source);
   if (!(proto instanceof ExternalRef)) throw ctx.tracer.break(`'new ${cls.name}': its prototype is not an object`);
   return construct(ctx, cls, args, Object.create(proto.value) as object);
 }
@@ -125,10 +126,10 @@ const takesScalar = (op: OpDef, name: string | undefined): boolean =>
  */
 function toOpArg(ctx: Ctx, v: Value, op: OpDef, slot: string | undefined): unknown {
   if (v instanceof ExternalRef) {
-    if (Array.isArray(v.value)) return ctx.tracer.elements(v).map((x) => toOpArg(ctx, x, op, undefined));
+    if (Array.isArray(v.value)) return readElements(ctx.tracer, v).map((x) => toOpArg(ctx, x, op, undefined));
     if (v.guarded === 'shape') {
       const out: Record<string, unknown> = {};
-      for (const k of ctx.tracer.keys(v)) out[k] = toOpArg(ctx, ctx.tracer.property(v, k), op, k);
+      for (const k of readKeys(ctx.tracer, v)) out[k] = toOpArg(ctx, readProperty(ctx.tracer, v, k), op, k);
       return out;
     }
     throw ctx.tracer.break(`passing ${v.source} (${(v.value as object).constructor?.name ?? 'object'}) to a tensor op`);

@@ -7,6 +7,7 @@ import { ExternalRef, TracedFunction, isSymbolic, isTensorValue, typeOfValue } f
 import { isRuntimeNumber } from './runtime-number.js';
 import type { AnyNode, Scope, Value } from './values.js';
 import { recordDelete } from './side-effects/record.js';
+import { readKeys, readProperty } from './external-reads.js';
 
 export function evalExpr(ctx: Ctx, node: AnyNode, scope: Scope): Value {
   switch (node.type) {
@@ -117,7 +118,7 @@ function objectExpression(ctx: Ctx, node: AnyNode, scope: Scope): Value {
     if (prop.type === 'SpreadElement') {
       const src = evalExpr(ctx, prop.argument, scope);
       if (src instanceof ExternalRef) {
-        for (const k of ctx.tracer.keys(src)) defineField(out, k, ctx.tracer.property(src, k));
+        for (const k of readKeys(ctx.tracer, src)) defineField(out, k, readProperty(ctx.tracer, src, k));
       } else if (isTensorValue(src)) {
         // eager code would copy the Tensor's own fields; the traced value is a fake with other fields
         throw ctx.tracer.break('spreading a tensor into an object literal', 'spread its fields by name, e.g. { shape: t.shape, dtype: t.dtype }');

@@ -1,5 +1,6 @@
 // The state of one frame being traced: the graph recorder, the shape env, the guards collected while
-// external values are read, and the policy decisions made at call sites.
+// external values are read, and the policy decisions made at call sites. Reads of outside objects' contents
+// (properties, keys, elements) are in external-reads.ts; what the tracer is told, in settings.ts.
 import { types } from 'node:util';
 import { Tensor } from '@kiln/tensor';
 import type { DimDynamism } from '@kiln/shapes';
@@ -7,8 +8,7 @@ import { ShapeEnv } from '@kiln/shapes';
 import type { FakeTensor } from '@kiln/tensor';
 import type { SourceLocation } from '@kiln/graph';
 import { GraphRecorder } from '@kiln/graph';
-import { GuardBuilder, childSource, describeConstant, describeHolder, isSafeAccessor, keyCode, lookupGuardText } from '../guards/builder.js';
-import { NOT_DATA, isFixedDataProperty, onlyLibraryPrototypes, resolvedValue } from '../guards/reflect.js';
+import { GuardBuilder, childSource, describeConstant, isSafeAccessor } from '../guards/builder.js';
 import { GraphBreak } from './errors.js';
 import { parameterNames, placeholderName, userSource } from '../guards/names.js';
 import type { SourceNames } from '../guards/names.js';
@@ -19,36 +19,12 @@ import type { Capture } from './closures.js';
 import type { ParsedFunction } from './functions.js';
 import { KEEP_NAME, isBuiltinGlobal } from './builtins.js';
 import type { Value } from './values.js';
-import type { CallPolicy, PolicyDecision } from './policy-adapter.js';
+import type { PolicyDecision } from './policy-adapter.js';
 import { EffectLog } from './side-effects/record.js';
 import { RuntimeNumber, exprSources } from './runtime-number.js';
-import { arrayContents, readChangedArray, slotValue } from './side-effects/collections.js';
 import type { InputFake } from './side-effects/inplace.js';
-
-export interface TraceSettings {
-  /** true: every dimension dynamic; false: every dimension static; undefined: static unless marked. */
-  readonly dynamic: boolean | undefined;
-  /** Dimensions made dynamic by a previous recompile, as `source#dim`; numbers read as runtime values, as `source#value`. */
-  readonly autoDynamic: ReadonlySet<string>;
-  readonly markedDynamic: (t: Tensor) => ReadonlySet<number> | undefined;
-  /**
-   * Resume functions: the arguments that carry the frame's locals across a graph break. A finite non-integer
-   * among them (a running loss, a decayed learning rate) is a runtime number from the first trace, as a plain
-   * frame's number is once its value changed; see realize().
-   */
-  readonly carriedLocals?: ReadonlySet<number> | undefined;
-  /** Who answers inline / skip / allowInGraph at call sites and for the frame itself (the compiler's policy). */
-  readonly calls: CallPolicy;
-  /**
-   * Export's hooks on tensor inputs (absent for compile()): `dims` chooses the dynamism of each dimension
-   * of the input at `source` (overriding the settings above), `created` sees its sizes right after they are
-   * made, before any op reads them (named dims unify and get their ranges there).
-   */
-  readonly exportInputs?: {
-    dims(source: string, t: Tensor): readonly DimDynamism[] | undefined;
-    created(source: string, fake: FakeTensor, env: ShapeEnv): void;
-  };
-}
+import { refuseProxy } from './external-reads.js';
+import type { TraceSettings } from './settings.js';
 
 export interface CallDecision extends PolicyDecision {
   readonly callee: string;
@@ -287,93 +263,9 @@ export class FrameTracer {
     return v.hint;
   }
 
-  /** A property of an external object, read live by the guards. */
-  property(ref: ExternalRef, key: string | number): Value {
-    this.refuseProxy(ref, `reading '${String(key)}' of`);
-    if (this.effects.has(ref.value)) {
-      if (Array.isArray(ref.value)) {
-        const changed = readChangedArray(this, ref, key);
-        if (changed) return changed.value;
-      } else if (ref.value instanceof Map || ref.value instanceof Set) {
-        // Method lookups read the live object; contents were never read, and after a change they are unknown.
-        if (typeof findDescriptor(ref.value, key)?.value !== 'function') throw this.break(`reading ${ref.source} after the frame changed it`, 'read it before the change, or outside the compiled function');
-      } else {
-        const written = this.effects.read(ref.value, key);
-        if (written) return written.value;
-      }
-    }
-    const holder = ref.value as Record<string | number, unknown>;
-    if (resolvedValue(holder, key) === NOT_DATA) throw this.break(`reading '${String(key)}' of ${ref.source} runs a getter`, 'store the value in a field, or read it outside the compiled function');
-    // Checked before any guard reads the property: a getter installed later fails here without running.
-    // Not needed where no getter can ever appear: a non-configurable data property of an object pinned by
-    // identity (a module's export, a frozen object's field), or an array's length (one native lookup less
-    // per property per call: module-style guards were mostly these checks).
-    const fixed = ref.guarded === 'identity' ? isFixedDataProperty(holder, key) : Array.isArray(holder) && key === 'length';
-    if (!fixed) this.guard(`isDataRead(${ref.source}, ${keyCode(this.guards, key)})`, `${childSource(ref.source, key)} is a data property`, 'keys');
-    const value = holder[key];
-    if (!(key in holder) && ref.guarded === 'shape' && !Array.isArray(holder)) {
-      this.guard(`!(${JSON.stringify(String(key))} in ${ref.source})`, `${ref.source} has no key ${JSON.stringify(String(key))}`, 'keys');
-      return undefined;
-    }
-    return this.external(value, childSource(ref.source, key));
-  }
-
-  /**
-   * `key` looked up from `start` along a prototype chain that existed before the frame (a class's prototype,
-   * Tensor.prototype, Array.prototype…), or from a tensor input (`startSource` reads it in the guards). The
-   * trace relies on the value found, so the guard reads it again on every call: a method redefined, deleted
-   * or shadowed by an own property after compiling fails the guard. On user prototypes it first checks that
-   * the read runs no getter (one installed later fails the guard unread); on Tensor.prototype and the JS
-   * builtins' prototypes the method is read directly, which keeps the common tensor-method guard at a
-   * plain property read (a getter installed there in place of a method would run in the guard too).
-   */
-  inherited(start: object, key: string | number, startSource = this.guards.constant(start)): Value {
-    const value = resolvedValue(start, key);
-    if (value === NOT_DATA) throw this.break(`reading '${String(key)}' of ${describeHolder(start)} runs a getter (or a Proxy trap)`, 'read it outside the compiled function');
-    const k = keyCode(this.guards, key);
-    const same = typeof value === 'object' || typeof value === 'function' ? `${startSource}[${k}] === ${this.guards.constant(value)}` : `Object.is(${startSource}[${k}], ${this.guards.constant(value)})`;
-    this.guard(onlyLibraryPrototypes(start) ? same : `isDataRead(${startSource}, ${k}) && ${same}`, lookupGuardText(start, key, this.receiverText(start, startSource), value), 'identity');
-    return this.fixed(value);
-  }
-
-  /** The receiver of a lookup as guard texts print it: its source, or the object itself where no name reaches it. */
-  private receiverText(start: object, startSource: string): string {
-    const constantIndex = /^K\[(\d+)\]$/.exec(startSource)?.[1];
-    return constantIndex !== undefined && this.guards.constantNames[Number(constantIndex)] === undefined ? describeHolder(start) : startSource;
-  }
-
-  /** `key in ref` for an external object: the frame's own writes first, else the live object, guarded. */
-  hasKey(ref: ExternalRef, key: string | number): boolean {
-    this.refuseProxy(ref, `'${String(key)}' in`);
-    if (this.effects.has(ref.value)) {
-      const written = Array.isArray(ref.value) || ref.value instanceof Map || ref.value instanceof Set ? undefined : this.effects.hasWritten(ref.value, key);
-      if (written !== undefined) return written;
-      if (Array.isArray(ref.value)) throw this.break(`'in' on ${ref.source} after the frame changed it`);
-    }
-    // Guarded on its own: a key holding `undefined` and a missing key read alike, but 'in' tells them apart.
-    const result = key in ref.value;
-    const code = `(${this.guards.constant(key)} in ${ref.source}) === ${result}`;
-    this.guard(code, `${JSON.stringify(String(key))} ${result ? 'is' : 'is not'} in ${ref.source}`, 'keys');
-    return result;
-  }
-
-  /** A Proxy's traps would run while tracing and again in every guard: its contents are never read. */
-  refuseProxy(ref: ExternalRef, what: string): void {
-    if (types.isProxy(ref.value)) throw this.break(`${what} ${ref.source}, a Proxy (its traps may have effects)`, 'pass the target object, or read the values outside the compiled function');
-  }
-
-  /** The key list of an external object (guarded as a whole). */
-  keys(ref: ExternalRef): string[] {
-    this.refuseProxy(ref, 'listing the keys of');
-    if (this.effects.has(ref.value)) throw this.break(`listing the keys of ${ref.source} after the frame changed it`);
-    const keys = Object.keys(ref.value);
-    this.guard(`JSON.stringify(Object.keys(${ref.source})) === ${this.guards.constant(JSON.stringify(keys))}`, `keys of ${ref.source} are ${JSON.stringify(keys)}`, 'keys');
-    return keys;
-  }
-
   /** An external array's length when the frame started, guarded. */
   guardArrayLength(ref: ExternalRef): number {
-    this.refuseProxy(ref, 'the length of');
+    refuseProxy(this, ref, 'the length of');
     const arr = ref.value as unknown[];
     if (!this.lengthGuarded.has(ref.source)) {
       this.lengthGuarded.add(ref.source);
@@ -385,20 +277,6 @@ export class FrameTracer {
   /** Element `i` of an external array as it was when the frame started (tracing never changes it). */
   originalElement(ref: ExternalRef, i: number): Value {
     return this.external((ref.value as unknown[])[i], childSource(ref.source, i));
-  }
-
-  /** The elements of an external array as trackers (length guarded), as the frame sees them. */
-  elements(ref: ExternalRef): Value[] {
-    if (this.effects.has(ref.value)) return arrayContents(this, ref).map((slot) => slotValue(this, ref, slot));
-    const length = this.guardArrayLength(ref);
-    const arr = ref.value as unknown[];
-    return Array.from({ length }, (_, i) => {
-      // A hole reads as undefined but map / forEach / reduce skip it: it runs eagerly, and an undefined
-      // element is guarded as present (a hole in the same place later must not reuse this entry).
-      if (!(i in arr)) throw this.break(`element ${i} of ${ref.source} is a hole (a sparse array)`, 'fill the array');
-      if (arr[i] === undefined) this.guard(`${i} in ${ref.source}`, `${ref.source} has an element ${i}`, 'keys');
-      return this.property(ref, i);
-    });
   }
 
   /** The outside objects the frame read, by source (alias guards compare them, see side-effects/aliases.ts). */
@@ -415,12 +293,4 @@ function isPlain(value: object): boolean {
   if (Array.isArray(value)) return true;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-function findDescriptor(obj: object, key: string | number): PropertyDescriptor | undefined {
-  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    const d = Object.getOwnPropertyDescriptor(o, key);
-    if (d) return d;
-  }
-  return undefined;
 }

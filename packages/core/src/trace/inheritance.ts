@@ -6,6 +6,7 @@ import { NOT_DATA, inheritsNoEnumerableKeys, resolvedValue } from '../guards/ref
 import type { FrameTracer } from './frame.js';
 import { ExternalRef, TracedFunction, isTensorValue } from './values.js';
 import type { Value } from './values.js';
+import { readKeys, refuseProxy } from './external-reads.js';
 
 /**
  * The keys `for…in` visits: own and inherited enumerable string keys (of strings' characters too). Keys
@@ -15,7 +16,7 @@ import type { Value } from './values.js';
 export function forInKeys(tracer: FrameTracer, subject: Value): string[] {
   if (subject === null || subject === undefined) return [];
   if (subject instanceof ExternalRef) {
-    const own = tracer.keys(subject);
+    const own = readKeys(tracer, subject);
     const proto = Object.getPrototypeOf(subject.value) as object | null;
     guardNoInheritedKeys(tracer, proto, `for…in over ${subject.source}`, `Object.getPrototypeOf(${subject.source})`);
     return own;
@@ -71,7 +72,7 @@ export function instanceOf(tracer: FrameTracer, a: Value, b: Value): boolean {
     return guardedInstanceOf(tracer, input.real, input.source, ctor, ctorSource);
   }
   if (a instanceof ExternalRef) {
-    tracer.refuseProxy(a, "'instanceof' on");
+    refuseProxy(tracer, a, "'instanceof' on");
     return guardedInstanceOf(tracer, a.value, a.source, ctor, ctorSource);
   }
   return a instanceof (ctor as new () => unknown);

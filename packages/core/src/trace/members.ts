@@ -9,6 +9,7 @@ import type { Value } from './values.js';
 import type { FakeTensor } from '@kiln/tensor';
 import { recordSet } from './side-effects/record.js';
 import { isRuntimeNumber } from './runtime-number.js';
+import { readElements, readInherited, readProperty } from './external-reads.js';
 
 const TENSOR_FIELDS = new Set(['dtype', 'ndim', 'device', 'offset']);
 
@@ -25,8 +26,8 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
   }
   if (object instanceof ExternalRef) {
     // A plain function's `prototype` is reassignable (a class's is not): read through a guarded lookup.
-    if (typeof object.value === 'function' && key === 'prototype') return t.inherited(object.value, key, object.source);
-    return t.property(object, key);
+    if (typeof object.value === 'function' && key === 'prototype') return readInherited(t, object.value, key, object.source);
+    return readProperty(t, object, key);
   }
   if (object instanceof TracedFunction) {
     if (key === 'name') return object.name;
@@ -38,18 +39,18 @@ export function getMember(ctx: Ctx, object: Value, key: string | number): Value 
     // A string's own characters and length are the frame's; anything else comes from String.prototype & co.
     const own = Object.getOwnPropertyDescriptor(Object(object), key);
     if (own) return own.value;
-    return t.inherited(Object.getPrototypeOf(object) as object, key);
+    return readInherited(t, Object.getPrototypeOf(object) as object, key);
   }
   if (object instanceof Map) {
     if (key === 'size') return object.size;
-    const v = t.inherited(Object.getPrototypeOf(object) as object, key);
+    const v = readInherited(t, Object.getPrototypeOf(object) as object, key);
     if (v instanceof ExternalRef && typeof v.value === 'function') return v;
     throw t.break(`reading '${String(key)}' of a Map`);
   }
   // An object or array built inside the frame (possibly with a user class's prototype). Its own fields and
   // those of frame objects it inherits from are the frame's; the rest of the chain existed before it.
   for (let o: object | null = object; o; o = Object.getPrototypeOf(o)) {
-    if (o !== object && !t.frameProtos.has(o)) return t.inherited(o, key);
+    if (o !== object && !t.frameProtos.has(o)) return readInherited(t, o, key);
     const d = Object.getOwnPropertyDescriptor(o, key);
     if (!d) continue;
     if (d.get || d.set) throw t.break(`getter '${String(key)}' of an object built in the frame`);
@@ -73,12 +74,12 @@ function gradOf(ctx: Ctx, fake: FakeTensor): Value {
 
 /**
  * A tensor method: resolved from the input tensor itself (an own property or a subclass may shadow
- * Tensor.prototype) or, for tensors the frame computed, from Tensor.prototype; guarded (FrameTracer.inherited).
+ * Tensor.prototype) or, for tensors the frame computed, from Tensor.prototype; guarded (readInherited, external-reads.ts).
  */
 function tensorMethod(ctx: Ctx, fake: FakeTensor, key: string | number): Value {
   const t = ctx.tracer;
   const input = t.inputFakes.get(fake);
-  const method = input ? t.inherited(input.real, key, input.source) : t.inherited(Tensor.prototype, key);
+  const method = input ? readInherited(t, input.real, key, input.source) : readInherited(t, Tensor.prototype, key);
   if (method instanceof ExternalRef && typeof method.value === 'function') return method;
   throw t.break(`reading tensor property '${String(key)}'`);
 }
@@ -117,7 +118,7 @@ export function writeBlocker(object: object, key: string | number): string | und
 /** The items of an iterable value (arrays, strings, Maps, external arrays). */
 export function spreadItems(ctx: Ctx, value: Value): Value[] {
   if (Array.isArray(value)) return [...value];
-  if (value instanceof ExternalRef && Array.isArray(value.value)) return ctx.tracer.elements(value);
+  if (value instanceof ExternalRef && Array.isArray(value.value)) return readElements(ctx.tracer, value);
   if (typeof value === 'string') return [...value];
   if (value instanceof Map) return [...value.entries()].map(([k, v]) => [k, v]);
   if (value instanceof Set) return [...value];

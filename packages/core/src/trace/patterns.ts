@@ -4,6 +4,7 @@ import { evalExpr, writeTarget } from './expressions.js';
 import { getMember, spreadItems } from './calls.js';
 import { ExternalRef } from './values.js';
 import type { AnyNode, Binding, Scope, Value } from './values.js';
+import { readKeys } from './external-reads.js';
 
 /** Binds `pattern` to `value`: declares in `scope` when `kind` is given, else assigns existing targets. */
 export function assignPattern(ctx: Ctx, pattern: AnyNode, value: Value, scope: Scope, kind: Binding['kind'] | null): void {
@@ -35,7 +36,7 @@ export function assignPattern(ctx: Ctx, pattern: AnyNode, value: Value, scope: S
       for (const prop of pattern.properties) {
         if (prop.type === 'RestElement') {
           const rest: Record<string, Value> = {};
-          const keys = value instanceof ExternalRef ? ctx.tracer.keys(value) : Object.keys(value as object);
+          const keys = value instanceof ExternalRef ? readKeys(ctx.tracer, value) : Object.keys(value as object);
           for (const k of keys) if (!used.has(k)) rest[k] = getMember(ctx, value, k);
           assignPattern(ctx, prop.argument, rest, scope, kind);
           continue;

@@ -4,7 +4,7 @@
 // tensors only, so a runtime number never enters the graph: it can be stored (`obj.count = n + 1`, replayed),
 // returned, kept live across a graph break, or combined with `+ - * / % **` and unary minus into another
 // runtime number (computed by the output templates with the same JS operators eager code uses, so results
-// are bit-identical). Anything else that needs its value — a comparison, a branch, a tensor op argument, a
+// are bit-identical); unary plus and `Number(n)` give it back unchanged. Anything else that needs its value — a comparison, a branch, a tensor op argument, a
 // key, a string — specializes it: each source it was read from gets its equality guard back and the trace
 // continues with the value, which is always correct and at worst recompiles as before.
 import type { Value } from './values.js';

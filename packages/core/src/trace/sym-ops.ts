@@ -8,6 +8,7 @@ import { ExternalRef, TracedFunction, isSymbolic, isTensorValue } from './values
 import type { Value } from './values.js';
 import { applyArith, isBinaryArith, isRuntimeNumber, runtimeArith, runtimeNeg } from './runtime-number.js';
 import type { RuntimeNumber } from './runtime-number.js';
+import { readHasKey } from './external-reads.js';
 
 type Sym = SymInt | SymFloat;
 const isSymNumber = (v: Value): v is Sym => isSymInt(v) || isSymFloat(v);
@@ -140,7 +141,7 @@ export function binary(tracer: FrameTracer, op: string, a: Value, b: Value): Val
 function inOperator(tracer: FrameTracer, a: Value, b: Value): boolean {
   const key = concrete(tracer, a);
   if (typeof key !== 'string' && typeof key !== 'number') throw tracer.break("'in' with a key that is not a string or number");
-  if (b instanceof ExternalRef) return tracer.hasKey(b, typeof key === 'string' && /^(0|[1-9]\d*)$/.test(key) ? Number(key) : key);
+  if (b instanceof ExternalRef) return readHasKey(tracer, b, typeof key === 'string' && /^(0|[1-9]\d*)$/.test(key) ? Number(key) : key);
   if (b === null || typeof b !== 'object' || b instanceof TracedFunction || isSymbolic(b)) throw tracer.break("'in' on a value that is not an object built in the frame");
   return key in b;
 }

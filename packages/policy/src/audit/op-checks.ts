@@ -143,7 +143,7 @@ export function checkPurity(rule: TableRule, fn: AnyFunction, samples: SampleFac
     findings.push({ severity: 'warn', subject, message: `${rule.name} declares effect 'rng' but did not advance the random generator on its samples` });
   }
   if (obs.mutatedInputs.length && rule.effect !== 'mutates-input') {
-    findings.push({ severity: 'fail', subject, message: `${rule.name} mutated argument(s) ${obs.mutatedInputs.join(', ')} without declaring effect 'mutates-input'` });
+    findings.push({ severity: 'fail', subject, message: `${rule.name} mutated ${obs.mutatedInputs.length === 1 ? 'argument' : 'arguments'} ${obs.mutatedInputs.join(', ')} without declaring effect 'mutates-input'` });
   }
   if (rule.effect === 'mutates-input' && !obs.mutatedInputs.length) {
     findings.push({ severity: 'warn', subject, message: `${rule.name} declares effect 'mutates-input' but left its arguments unchanged on its samples` });

@@ -41,7 +41,7 @@ export function checkPolyfillSignature(targetName: string, original: AnyFunction
   }
   if (polyfill.length !== original.length) {
     throw new PolyfillSignatureError(
-      `polyfill ${polyfill.name || '(anonymous)'} for ${targetName} declares ${polyfill.length} parameter(s), but ${targetName} declares ${original.length}`,
+      `polyfill ${polyfill.name || '(anonymous)'} for ${targetName} declares ${polyfill.length} ${polyfill.length === 1 ? 'parameter' : 'parameters'}, but ${targetName} declares ${original.length}`,
       'give optional parameters a default value (`thisArg = undefined`) or use a rest parameter, so that fn.length matches the builtin',
     );
   }

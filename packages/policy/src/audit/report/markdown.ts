@@ -8,7 +8,7 @@ const yesNo = (b: boolean | undefined) => (b === undefined ? '' : b ? 'yes' : 'n
 export function summaryLine(report: AuditReport): string {
   const s = report.summary;
   const pct = s.apiFunctions ? ((100 * s.classified) / s.apiFunctions).toFixed(1) : '100.0';
-  return `${report.passed ? 'PASS' : 'FAIL'}: ${s.classified}/${s.apiFunctions} public tensor functions classified (${pct}%), ${s.allowlisted} allowed in the graph; ${s.failures} failure(s), ${s.warnings} warning(s)`;
+  return `${report.passed ? 'PASS' : 'FAIL'}: ${s.classified}/${s.apiFunctions} public tensor functions classified (${pct}%), ${s.allowlisted} allowed in the graph; ${s.failures} ${s.failures === 1 ? 'failure' : 'failures'}, ${s.warnings} ${s.warnings === 1 ? 'warning' : 'warnings'}`;
 }
 
 /** The Markdown report: summary and checks first (what a PR reviewer needs), then the full tables. */
