@@ -109,33 +109,42 @@ Tune('KILN_MATMUL_AUTOTUNE and KILN_CACHE_DIR: off, retune, a folder; anything e
   }
 });
 
-Tune('a process tunes at its first large product, not at a small one: small products use the cached choice or the default', () => {
+Tune('a process tunes at its first large product, not at a small one: small products take the default blocking', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-autotune-'));
   // a fresh process: this one has already chosen its blocking
   const script = `
     import { compileKernels, cpuArena, matmulAutotuneResult } from '@kiln/backend-cpu';
-    const small = compileKernels([${JSON.stringify(matmulKernel(64, 256, 64))}], cpuArena());
-    const afterSmall = { tuned: matmulAutotuneResult()?.source ?? 'none', blocking: small.matmulBlocking };
+    const blockings = [];
+    for (const kernel of ${JSON.stringify([matmulKernel(64, 256, 64), matmulKernel({ param: 's0' }, 64, 256, { params: ['s0'] })])}) {
+      blockings.push(compileKernels([kernel], cpuArena()).matmulBlocking);
+    }
+    const afterSmall = { tuned: matmulAutotuneResult()?.source ?? 'none', blockings };
     compileKernels([${JSON.stringify(matmulKernel(128, 128, 128))}], cpuArena());
-    console.log(JSON.stringify({ afterSmall, afterLarge: matmulAutotuneResult()?.source }));`;
+    const afterLarge = matmulAutotuneResult()?.source;
+    const small = compileKernels([${JSON.stringify(matmulKernel(64, 256, 64))}], cpuArena()).matmulBlocking;
+    const dynamicLayer = compileKernels([${JSON.stringify(matmulKernel({ param: 's0' }, 1024, 1024, { params: ['s0'] }))}], cpuArena()).matmulBlocking;
+    console.log(JSON.stringify({ afterSmall, afterLarge, small, dynamicLayer }));`;
   const run = (cacheDir: string) => {
     const out = execFileSync(process.execPath, ['--conditions=kiln-source', '--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, KILN_CACHE_DIR: cacheDir, KILN_MATMUL_AUTOTUNE: '' }, encoding: 'utf8',
     });
-    return JSON.parse(out.trim().split('\n').pop()!) as { afterSmall: { tuned: string; blocking: MatmulBlocking }; afterLarge?: string };
+    type Result = { afterSmall: { tuned: string; blockings: MatmulBlocking[] }; afterLarge?: string; small: MatmulBlocking; dynamicLayer: MatmulBlocking };
+    return JSON.parse(out.trim().split('\n').pop()!) as Result;
   };
   const first = run(dir);
-  assert.is(first.afterSmall.tuned, 'none', '64×256×64 did not tune');
-  assert.equal(first.afterSmall.blocking, DEFAULT_MATMUL_BLOCKING, 'nothing cached yet: the default');
+  assert.is(first.afterSmall.tuned, 'none', '64×256×64, and s0×64×256, did not tune');
+  assert.equal(first.afterSmall.blockings, [DEFAULT_MATMUL_BLOCKING, DEFAULT_MATMUL_BLOCKING]);
   assert.is(first.afterLarge, 'measured', '128³ (2^21 multiply-adds) tuned');
   assert.ok(existsSync(join(dir, 'matmul-autotune.json')));
-  // a machine whose cached choice is not the default: a small product in a later process takes it, untimed
-  const cached: MatmulBlocking = { ...DEFAULT_MATMUL_BLOCKING, MR: 2, NR: 16 };
-  writeFileSync(join(dir, 'matmul-autotune.json'), JSON.stringify({ version: 1, entries: { [machineKey()]: { blocking: cached, gflops: 1 } } }));
+  // a machine whose tuned choice is not the default: small products keep the default, large ones take it
+  const tuned: MatmulBlocking = { ...DEFAULT_MATMUL_BLOCKING, MR: 2, NR: 16 };
+  writeFileSync(join(dir, 'matmul-autotune.json'), JSON.stringify({ version: 1, entries: { [machineKey()]: { blocking: tuned, gflops: 1 } } }));
   const later = run(dir);
   assert.is(later.afterSmall.tuned, 'none');
-  assert.equal(later.afterSmall.blocking, cached);
+  assert.equal(later.afterSmall.blockings, [DEFAULT_MATMUL_BLOCKING, DEFAULT_MATMUL_BLOCKING]);
   assert.is(later.afterLarge, 'cache');
+  assert.equal(later.small, DEFAULT_MATMUL_BLOCKING, 'a small product after tuning: still the default (same bits as before tuning)');
+  assert.equal(later.dynamicLayer, tuned, 'a 1024×1024 layer under a symbolic batch takes the tuned blocking');
 });
 
 Tune.run();

@@ -1,6 +1,6 @@
 // Matmul blocking chosen by measurement on the machine that runs it, as Inductor's max-autotune chooses
 // its kernel configs: the first large matmul a process compiles (2^21 multiply-adds or more; smaller ones take
-// the cached choice or the default, see matmulBlockingFor) times a few register tiles and cache blocks on a
+// the default blocking, see matmulBlockingFor) times a few register tiles and cache blocks on a
 // 384³ product (a fraction of a second, once), and the winner is written to a JSON file keyed by CPU model,
 // V8 version and this tuner's version, so later processes on the same kind of machine only read it.
 //   KILN_MATMUL_AUTOTUNE=off     the default blocking, no measuring, no disk access
@@ -106,7 +106,6 @@ export function autotuneOptionsFromEnv(env: Readonly<Record<string, string | und
 }
 
 let chosen: AutotuneResult | undefined;
-let readOnly: MatmulBlocking | undefined;
 
 /** The blocking compileKernels uses by default: tuned once per process (or read from the cache). */
 export function tunedMatmulBlocking(): MatmulBlocking {
@@ -115,12 +114,16 @@ export function tunedMatmulBlocking(): MatmulBlocking {
 
 /**
  * Tuning costs 0.3–0.5 s the first time on a machine (AMD EPYC, 2 vCPUs), and pays only where a product is
- * large: below 2^21 multiply-adds (128³, under ≈ 0.1 ms a call) the blocking changes little. So only a
- * product at least this large, counting the sizes known at compile time (a symbolic size counts as 1), makes
- * a process tune; the demo's transformer block (64-wide products) runs on the machine's cached choice, or the
- * default blocking, and a first process on a new machine does not wait for the tuner.
+ * large: below 2^21 multiply-adds (128³, under ≈ 0.1 ms a call) the blocking changes little. So a module
+ * whose products are all smaller takes the default blocking, without tuning and without reading the disk: the
+ * demo's transformer block (64-wide products) does not make a first process on a new machine wait for the
+ * tuner, a persistent cache can check such an entry's blocking for free, and a small product's last bits do
+ * not depend on whether the machine has tuned yet. A size known only at run time (symbolic: a batch or a
+ * sequence length) counts as SYMBOLIC_SIZE_GUESS: a 1024×1024 layer under a dynamic batch still tunes
+ * (2^24), the demo's attention with a dynamic batch and sequence does not (16·4·16·16·16 = 2^18).
  */
 const TUNE_FROM_MACS = 2 ** 21;
+const SYMBOLIC_SIZE_GUESS = 16;
 
 /**
  * The blocking a module with `kernels` is compiled with (undefined: it has no product). A persistent cache
@@ -130,26 +133,14 @@ const TUNE_FROM_MACS = 2 ** 21;
 export function matmulBlockingFor(kernels: readonly Kernel[]): MatmulBlocking | undefined {
   const products = kernels.filter((k): k is MatmulKernel => k.kind === 'extern');
   if (products.length === 0) return undefined;
-  if (chosen) return chosen.blocking;
-  if (products.some((k) => knownMacs(k) >= TUNE_FROM_MACS)) return tunedMatmulBlocking();
-  return (readOnly ??= cachedChoice(autotuneOptionsFromEnv()));
+  return products.some((k) => likelyMacs(k) >= TUNE_FROM_MACS) ? tunedMatmulBlocking() : DEFAULT_MATMUL_BLOCKING;
 }
 
-function knownMacs(k: MatmulKernel): number {
-  return [...k.batch, k.m, k.n, k.k].reduce<number>((work, size) => work * (typeof size === 'number' ? size : 1), 1);
+function likelyMacs(k: MatmulKernel): number {
+  return [...k.batch, k.m, k.n, k.k].reduce<number>((work, size) => work * (typeof size === 'number' ? size : SYMBOLIC_SIZE_GUESS), 1);
 }
 
-/** The machine's cached choice without measuring: the default where there is none (or tuning is off). */
-function cachedChoice(options: AutotuneOptions): MatmulBlocking {
-  if ((options.mode ?? 'auto') !== 'auto') return DEFAULT_MATMUL_BLOCKING; // retune: the next large product measures
-  const fs = builtin<Fs>('node:fs');
-  const path = builtin<Path>('node:path');
-  if (!options.cacheDir || !fs || !path) return DEFAULT_MATMUL_BLOCKING;
-  const cached = readEntries(fs, path.join(options.cacheDir, FILE_NAME))[machineKey()];
-  return cached && isCandidate(cached.blocking) ? cached.blocking : DEFAULT_MATMUL_BLOCKING;
-}
-
-/** How this process's default blocking was chosen, for benches and logs; undefined before the first matmul. */
+/** How this process's default blocking was chosen, for benches and logs; undefined before the first large matmul. */
 export function matmulAutotuneResult(): AutotuneResult | undefined {
   return chosen;
 }
