@@ -26,14 +26,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Calls `gapMs` apart (the caller busy meanwhile, as a loop reading its results is); answers per offer the share of naps and wakes. */
 function callsApart(calls: number, gapMs: number) {
   const naps0 = pool.workerNaps, wakes0 = pool.workerWakes;
-  let byWorker = 0;
+  let byWorker = 0, spinning = 0;
   for (let i = 0; i < calls; i++) {
+    const napsBefore = pool.workerNaps;
     const s = call(0.1);
     assert.is(s.here + s.byWorker, 8, 'every chunk ran once');
+    // what the split choice is told (runtime/split-choice.ts): an offer to a napping worker paid a wake-up
+    if (pool.workerNaps > napsBefore) assert.is(pool.lastOfferSpinning, false, 'an offer that found the worker napping is not a spinning-worker call');
+    if (pool.lastOfferSpinning) spinning++;
     byWorker += s.byWorker;
     busyFor(gapMs);
   }
-  return { naps: (pool.workerNaps - naps0) / calls, wakes: (pool.workerWakes - wakes0) / calls, byWorker };
+  return { naps: (pool.workerNaps - naps0) / calls, wakes: (pool.workerWakes - wakes0) / calls, spinning: spinning / calls, byWorker };
 }
 
 const Nap = suite('threads: naps');
@@ -54,6 +58,9 @@ Nap('calls 4 ms apart (past the spin) find the worker napping: offered without a
   assert.ok(best.naps >= 0.5, `${(100 * best.naps).toFixed(0)} % of offers 4 ms apart found the worker napping (best of 3 runs of 40)`);
   assert.ok(best.wakes <= 0.5, `${(100 * best.wakes).toFixed(0)} % of them woke it from its sleep`);
   assert.ok(runs.some((r) => r.byWorker > 0), 'the napping worker took chunks of the offers');
+  // back to back, the offers find the worker still spinning from the call before (best of 3 runs of 40)
+  const close = Math.max(...[0, 1, 2].map(() => callsApart(40, 0.05).spinning));
+  assert.ok(close >= 0.5, `${(100 * close).toFixed(0)} % of offers 50 µs apart found the worker spinning`);
 });
 
 Nap('a nap is not a spin: the napping worker uses little CPU, and sleeps once NAP_FOR_MICROS have passed', async () => {
@@ -85,6 +92,7 @@ Nap('a nap is not a spin: the napping worker uses little CPU, and sleeps once NA
   call(2); // long caller chunks: the worker wakes up and takes part
   for (let i = 0; i < 100 && pool.workerWakes === wakes0; i++) await sleep(2);
   assert.is(pool.workerNaps, naps0, 'the offer after the nap was not made to a napping worker');
+  assert.is(pool.lastOfferSpinning, false, 'nor counted as one that found the worker spinning');
   assert.is(pool.workerWakes, wakes0 + 1, 'it woke the sleeping worker');
 });
 

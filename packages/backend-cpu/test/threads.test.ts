@@ -161,13 +161,17 @@ Threads('a pool whose workers cannot start runs every chunk on the calling threa
   assert.equal(got, want);
 });
 
-/** Drives a SplitChoice for `calls` calls; `ms(split, call)` is each call's time. Answers how each call ran. */
-function drive(choice: SplitChoice, calls: number, ms: (split: boolean, call: number) => number): boolean[] {
+/**
+ * Drives a SplitChoice for `calls` calls; `ms(split, call)` is each call's time. A split call finds the worker
+ * spinning when the call before it split too, unless `spinning(call, previousSplit)` says otherwise (as the
+ * pool reports it: ThreadPool.lastOfferSpinning). Answers how each call ran.
+ */
+function drive(choice: SplitChoice, calls: number, ms: (split: boolean, call: number) => number, spinning = (_call: number, previousSplit: boolean) => previousSplit): boolean[] {
   const ways: boolean[] = [];
   for (let i = 0; i < calls; i++) {
     const split = choice.next();
+    choice.record(split, ms(split, i), 1 << 20, spinning(i, ways[i - 1] ?? false));
     ways.push(split);
-    choice.record(split, ms(split, i), 1 << 20);
   }
   return ways;
 }
@@ -236,6 +240,25 @@ Threads('a split probe after one-thread calls is timed on its second call (the f
   const late = ways.slice(2 * PROBE_EVERY);
   assert.ok(late.filter(Boolean).length > late.length / 2, `most later calls split: ${late.map((s) => (s ? 'S' : '1')).join('')}`);
   assert.ok(choice.timings.split < choice.timings.single, 'the kept split timings are the warm ones');
+  assert.is(choice.timings.cold, 3 / (1 << 20), 'the wake-up calls are kept apart');
+});
+
+Threads('calls in pairs after long gaps (the compiled bench\'s rounds) split when the second call of a pair splits faster', () => {
+  // A round: this kernel twice, then the peers' calls for 15–20 ms. The first call of a round finds the
+  // worker asleep (a split call then costs 2.5 ms: the wake-up), the second finds it spinning after a split
+  // first call (1 ms); one thread takes 2 ms. Splitting both calls costs 3.5 ms a round, one thread 4. The
+  // rule before (time a split call when the call before it split too) timed the first calls' wake-ups too
+  // and kept the kernel on one thread for most of the rounds.
+  const choice = new SplitChoice();
+  const ways = drive(choice, 8 * PROBE_EVERY, (split, call) => (split ? (call % 2 === 0 ? 2.5 : 1) : 2), (call, previousSplit) => call % 2 === 1 && previousSplit);
+  const late = ways.slice(2 * PROBE_EVERY);
+  const shown = late.map((s) => (s ? 'S' : '1')).join('');
+  assert.ok(late.filter(Boolean).length >= late.length * 0.85, `most later calls split: ${shown}`);
+  assert.is(choice.timings.split, 1 / (1 << 20), 'what splitting costs: the spinning-worker calls');
+  // calls that only ever find the worker asleep (far apart) are judged by their wake-up timings
+  const far = new SplitChoice();
+  const farWays = drive(far, 6 * PROBE_EVERY, (split) => (split ? 2.5 : 2), () => false);
+  assert.ok(farWays.slice(2 * PROBE_EVERY).filter((s) => !s).length >= 3 * PROBE_EVERY, 'far-apart calls whose wake-up makes splitting slower stay on one thread');
 });
 
 Threads.after(() => pool.close());

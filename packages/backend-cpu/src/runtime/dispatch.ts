@@ -97,7 +97,7 @@ export function makeCall(signature: KernelSignature, exportName: string, exports
       const splitNow = choice.next();
       const t0 = performance.now();
       const offered = splitNow ? runSplit(args, extent, threads) : (fn(...args, 0, extent), 0);
-      if (offered > 0 || !splitNow) choice.record(splitNow, performance.now() - t0, work);
+      if (offered > 0 || !splitNow) choice.record(splitNow, performance.now() - t0, work, pool!.lastOfferSpinning);
       if (!splitNow) threads = 1;
     } else if (threads > 1) {
       runSplit(args, extent, threads);

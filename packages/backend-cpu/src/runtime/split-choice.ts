@@ -7,11 +7,15 @@
 //
 // Two rules make the comparison one of like with like (both found in compiled read loops of softmax 1024²
 // on 2 vCPUs, where the choice used to keep 64–88 % of calls on one thread although splitting was faster):
-// - A split call is timed only when the call before it (of this kernel) split too. A probe after one-thread
-//   calls finds the worker asleep (its spin ended), so the offer pays a wake-up: 30 µs in Atomics.notify and
-//   the worker's first chunk 70–220 µs later, or, when the other core is busy for a moment, the woken worker
-//   preempting the caller on its own core. Calls that keep splitting find the worker spinning. So a split
-//   probe is two calls, the second timed.
+// - A split call is timed as what splitting costs only when its offer found the worker spinning (the pool
+//   says, `ThreadPool.lastOffer`). An offer to a worker that napped or slept pays a wake-up: 30 µs in
+//   Atomics.notify and the worker's first chunk 70–370 µs later, or, when the other core is busy for a
+//   moment, the woken worker preempting the caller on its own core. Calls that keep splitting find the worker
+//   spinning. So a split probe is two calls, the second timed. Wake-up calls are kept apart ("cold"), and
+//   count only while no spinning-worker timing is recent (calls always far apart: each pays its wake-up).
+//   The rule before (time a split call when the call before it split too) let the first call of each round
+//   of the compiled bench, after 15–20 ms of the peers' calls, time a wake-up: those timings sent softmax
+//   1024² back to one thread in 70–88 % of its calls, where the worker then never spun.
 // - Each way keeps its last SAMPLES timings and is judged by their median, not a moving average of weight
 //   ½: one preempted split call (a neighbour's time slice, a GC thread) doubled the average and kept the
 //   kernel on one thread for the next PROBE_EVERY calls at least.
@@ -34,16 +38,23 @@ export const FIRST_CALLS: readonly boolean[] = [true, true, false, true, true, f
 export const ALTERNATE_FIRST = FIRST_CALLS.length;
 /** Timings kept per way; the median decides (one outlier is ignored, two agreeing timings count). */
 export const SAMPLES = 3;
+/**
+ * Calls of a kernel after which its newest spinning-worker split timing no longer speaks for splitting, and
+ * the wake-up ("cold") timings decide instead: the calls have drifted apart, and each split pays a wake-up.
+ */
+export const WARM_STALE_AFTER = 4 * PROBE_EVERY;
 
 export class SplitChoice {
-  /** The last SAMPLES timings of each way, ms per unit of work (oldest overwritten first). */
-  private readonly samples = { split: [] as number[], single: [] as number[] };
+  /**
+   * The last SAMPLES timings of each way, ms per unit of work (oldest overwritten first): split calls whose
+   * offer found the worker spinning, split calls that woke it (`cold`), and one-thread calls.
+   */
+  private readonly samples = { split: [] as number[], cold: [] as number[], single: [] as number[] };
   /** Their medians, kept up to date by record() (next() runs on every large call: no sort there). */
-  private medians = { split: Number.NaN, single: Number.NaN };
+  private medians = { split: Number.NaN, cold: Number.NaN, single: Number.NaN };
   private calls = 0;
-  /** How the previous call and this one run (next() moves them on). */
-  private previous = false;
-  private current = false;
+  /** The call that recorded the newest spinning-worker split timing. */
+  private warmAt = Number.NEGATIVE_INFINITY;
   /**
    * The first split call a worker takes part in is not kept: it includes the worker instantiating the
    * module, which made splitting look slower than it is (measured on idle cores: matmul 1024 kept on one
@@ -60,15 +71,21 @@ export class SplitChoice {
   /** Whether the next call should split: both ways first, then the faster, probing the other. */
   next(): boolean {
     this.calls++;
-    this.previous = this.current;
-    this.current = this.decide();
-    return this.current;
+    return this.decide();
+  }
+
+  /** What a split call costs, ms per unit of work: the spinning-worker timings while recent, else the cold ones. */
+  private splitCost(): number {
+    const { split, cold } = this.medians;
+    if (Number.isNaN(split)) return cold;
+    return this.calls - this.warmAt > WARM_STALE_AFTER && !Number.isNaN(cold) ? cold : split;
   }
 
   private decide(): boolean {
     this.probeTimed = false;
     if (this.calls <= FIRST_CALLS.length) return FIRST_CALLS[this.calls - 1]!;
-    const { split, single } = this.medians;
+    const split = this.splitCost();
+    const single = this.medians.single;
     if (Number.isNaN(split)) return true;
     if (Number.isNaN(single)) return false;
     const faster = split <= single;
@@ -86,29 +103,35 @@ export class SplitChoice {
     return faster;
   }
 
-  /** A call's time: `split` says how it ran, `work` is its size (the kernel's work units). */
-  record(split: boolean, ms: number, work: number): void {
+  /**
+   * A call's time: `split` says how it ran, `work` is its size (the kernel's work units), `spinning` whether
+   * a split call's offer found the worker spinning (false: it napped or slept, and the call paid its wake-up).
+   */
+  record(split: boolean, ms: number, work: number, spinning = true): void {
     if (split && !this.splitWarm) {
       this.splitWarm = true;
       return;
     }
-    // a split call after a one-thread call woke the worker: not what splitting costs call after call
-    if (split && !this.previous) return;
     const perWork = ms / Math.max(work, 1);
     if (split && this.probeTimed) {
       // a split probe's timing: far slower than one thread spaces the next out, else back to PROBE_EVERY
       const single = this.medians.single;
       this.probeGap = perWork > 2 * single ? Math.min(MAX_PROBE_EVERY, 2 * this.probeGap) : PROBE_EVERY;
     }
-    const kept = split ? this.samples.split : this.samples.single;
+    const way = !split ? 'single' : spinning ? 'split' : 'cold';
+    if (way === 'split') this.warmAt = this.calls;
+    const kept = this.samples[way];
     kept.push(perWork);
     if (kept.length > SAMPLES) kept.shift();
-    this.medians = { ...this.medians, [split ? 'split' : 'single']: median(kept) };
+    this.medians = { ...this.medians, [way]: median(kept) };
   }
 
-  /** The medians so far, ms per unit of work (NaN: not measured yet; tests, explain). */
-  get timings(): { readonly split: number; readonly single: number } {
-    return this.medians;
+  /**
+   * The medians so far, ms per unit of work (NaN: not measured yet; tests, explain): `split` what the choice
+   * takes a split call to cost now, `cold` the split calls that woke the worker.
+   */
+  get timings(): { readonly split: number; readonly cold: number; readonly single: number } {
+    return { split: this.splitCost(), cold: this.medians.cold, single: this.medians.single };
   }
 }
 

@@ -14,11 +14,12 @@ export const MAX_ARGS = 52;
  * by the caller), the worker's count of sleeps in Atomics.wait, its count of offers that found it asleep,
  * the chunk a worker failed on (run again by the caller), the worker's current spin bound in µs, its
  * readiness, how long the caller's last split call took in µs, how many messages the caller has posted
- * to the worker's port, whether the worker is napping (NAP_MICROS: the caller then does not notify it), and
- * how many offers found it napping.
+ * to the worker's port, whether the worker is napping (NAP_MICROS: the caller then does not notify it), how
+ * many offers found it napping, and whether it is asleep in Atomics.wait (the caller's split choice keeps
+ * the timings of offers that woke it apart).
  */
-export const RANGE = 56, SPIN = 57, SLEEPS = 58, WOKEN = 59, FAILED_CHUNK = 60, BUDGET = 61, READY = 62, LAST_CALL = 64, POSTED = 65, NAPPING = 66, NAPS = 67;
-export const CONTROL_SLOTS = 68;
+export const RANGE = 56, SPIN = 57, SLEEPS = 58, WOKEN = 59, FAILED_CHUNK = 60, BUDGET = 61, READY = 62, LAST_CALL = 64, POSTED = 65, NAPPING = 66, NAPS = 67, SLEEPING = 68;
+export const CONTROL_SLOTS = 69;
 /** The longest a worker spins after a call, whatever the gaps between calls (pthreadpool spins about as long). */
 export const MAX_WORKER_SPIN_MICROS = 2000;
 /** A worker spins at most this many times as long as the last split call took. */
@@ -163,7 +164,9 @@ for (;;) {
     // notifies, so no offer is missed and no state keeps this thread polling.
     ctrl[${SLEEPS}]++;
     slept = true;
+    Atomics.store(ctrl, ${SLEEPING}, 1);
     Atomics.wait(ctrl, 0, s);
+    Atomics.store(ctrl, ${SLEEPING}, 0);
   }
   if (slept) ctrl[${WOKEN}]++;
   // the next spin (nextSpin): twice as long as this gap, within the bounds

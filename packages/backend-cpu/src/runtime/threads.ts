@@ -39,7 +39,7 @@ import type { WasmMemory } from './wasm-api.js';
 import { installThreadPool } from './arena.js';
 import { assignRanges, BOUNDS_AT, MAX_CHUNKS, TABLE_SLOTS, takeChunk } from './chunk-ranges.js';
 import {
-  BUDGET, CONTROL_SLOTS, FAILED, FAILED_CHUNK, IDLE, LAST_CALL, MAX_ARGS, MAX_WORKER_SPIN_MICROS, NAPPING, NAPS, OFFERED, POSTED, RANGE, READY, RUNNING, SLEEPS, SPIN, WOKEN, WORKER_SOURCE,
+  BUDGET, CONTROL_SLOTS, FAILED, FAILED_CHUNK, IDLE, LAST_CALL, MAX_ARGS, MAX_WORKER_SPIN_MICROS, NAPPING, NAPS, OFFERED, POSTED, RANGE, READY, RUNNING, SLEEPING, SLEEPS, SPIN, WOKEN, WORKER_SOURCE,
 } from './thread-worker.js';
 import { CALLER_REGION, newTraceBuffer, regionOf, regionsOf, summarizeSplitTrace, TRACE, traceMark, type SplitTraceSummary } from './split-trace.js';
 
@@ -91,6 +91,11 @@ export class ThreadPool {
    */
   readonly stats = { splitCalls: 0, chunks: 0, offered: 0, taken: 0, chunksByWorkers: 0, joinWaits: 0, joinSleeps: 0 };
   private spin = SPIN_MICROS;
+  /**
+   * Whether every offer of the latest split call found its worker spinning (none napping or asleep): then
+   * the call's time is what splitting costs call after call, not a wake-up (runtime/split-choice.ts).
+   */
+  lastOfferSpinning = false;
   /** While a trace is on (startTrace): its buffer, region 0 the caller's, region i worker i's. */
   private trace: Float64Array | null = null;
   private readonly id = ++poolIds;
@@ -238,15 +243,19 @@ export class ThreadPool {
     table.set(bounds, BOUNDS_AT);
     assignRanges(table, count, offered.length + 1);
     if (trace) traceMark(trace, CALLER_REGION, TRACE.OFFERING, 0);
+    let spinning = true;
     for (const lane of offered) {
       Atomics.store(lane.control, 0, OFFERED);
       // a napping worker sees the offer when its nap ends; a notify could put it on this thread's core
       if (Atomics.load(lane.control, NAPPING) === 1) {
         lane.control[NAPS]++;
+        spinning = false;
         continue;
       }
+      if (Atomics.load(lane.control, SLEEPING) === 1) spinning = false;
       Atomics.notify(lane.control, 0);
     }
+    this.lastOfferSpinning = spinning;
     if (trace) traceMark(trace, CALLER_REGION, TRACE.OFFERED, 0);
     this.stats.splitCalls++;
     this.stats.chunks += count;
