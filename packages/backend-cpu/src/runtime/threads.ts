@@ -14,10 +14,10 @@
 // VM this was tuned on (300 softmax 1024² calls, timestamps in shared memory): the caller's Atomics.notify
 // takes 12–27 µs, and a worker that slept 2 ms or more starts its first chunk 30–45 µs after that, against
 // ≈ 1 µs for a worker still spinning. So after a call a worker spins on the shared state before it sleeps,
-// for as long as the gaps between the calls it was offered lately (adaptive: twice the median of the last
+// for as long as the gaps between the calls it was offered lately (adaptive: twice the shortest of the last
 // SPIN_GAPS gaps, at least `spinMicros`), bounded by MAX_WORKER_SPIN_MICROS and by a few times as long as
 // the last split call took, so the CPU a spin burns stays proportional to the work split. Gaps longer than
-// the bound (a median past it: one GC pause in the caller's loop is not enough) reset the spin to
+// the bound (all of the last SPIN_GAPS: one GC pause in the caller's loop is not enough) reset the spin to
 // `spinMicros`: calls far apart each pay a wake-up, and an idle worker always ends up asleep in
 // Atomics.wait, whatever state the caller left it in. Only the workers of the pool that split the latest
 // call spin (ACTIVE_POOL): two arenas' workers spinning on two cores would take them from the one that is
