@@ -20,7 +20,7 @@ export { printWat as disassemble } from './codegen/wasm/print.js';
 export { ThreadPool, SPIN_MICROS, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, JOIN_SPIN_MICROS } from './runtime/threads.js';
 export type { SplitTraceSummary } from './runtime/split-trace.js';
 export { THREADING_MIN_MACS, THREADING_MIN_ELEMENTS } from './runtime/dispatch.js';
-export { ALTERNATE_FIRST, FIRST_CALLS, MAX_PROBE_EVERY, SAMPLES as SPLIT_CHOICE_SAMPLES, SplitChoice, PROBE_EVERY } from './runtime/split-choice.js';
+export { ALTERNATE_FIRST, FIRST_CALLS, MAX_PROBE_EVERY, SAMPLES as SPLIT_CHOICE_SAMPLES, SPLIT_MARGIN, SplitChoice, PROBE_EVERY } from './runtime/split-choice.js';
 export { configureThreads, threadCount, MAX_DEFAULT_THREADS, type ThreadOptions } from './runtime/process-arena.js';
 export { autotuneMatmul, autotuneOptionsFromEnv, chooseMatmulBlocking, machineKey, matmulAutotuneResult, MatmulAutotuneConfigError, MATMUL_SEARCH_SPACE, type AutotuneOptions, type AutotuneResult } from './runtime/matmul-autotune.js';
 export { DEFAULT_MATMUL_BLOCKING, type MatmulBlocking } from './codegen/kernels/matmul.js';

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Kernel, type MatmulKernel, type PointwiseKernel, loop, sizeParam } from '@kiln/lower';
-import { ALTERNATE_FIRST, Arena, FIRST_CALLS, MAX_PROBE_EVERY, PROBE_EVERY, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
+import { ALTERNATE_FIRST, Arena, FIRST_CALLS, MAX_PROBE_EVERY, PROBE_EVERY, SPLIT_MARGIN, SplitChoice, THREADING_MIN_ELEMENTS, compileKernels, runOnArrays, type TypedArray } from '@kiln/backend-cpu';
 import { runReference } from './reference.js';
 import { assertClose, randomArray, softmaxKernel } from './helpers.js';
 
@@ -197,6 +197,16 @@ Threads('each kernel splits only where splitting measured faster, and tries the 
   const warming = new SplitChoice();
   drive(warming, ALTERNATE_FIRST, (split, i) => (split ? (i === 0 ? 100 : 1) : 2));
   assert.ok(warming.next(), 'the workers\' start-up does not count against splitting');
+});
+
+Threads('splitting that measures only a little faster than one thread is not chosen (it has costs its timing does not see)', () => {
+  // split 0.95 ms against 1 ms on one thread: within the margin, so one thread, splitting only to probe
+  const close = drive(new SplitChoice(), 6 * PROBE_EVERY, (split) => (split ? 0.95 : 1));
+  const late = close.slice(2 * PROBE_EVERY);
+  assert.ok(late.filter(Boolean).length <= late.length / 4, `mostly one thread: ${late.map((s) => (s ? 'S' : '1')).join('')}`);
+  // clearly faster (past the margin): split
+  const clear = drive(new SplitChoice(), 6 * PROBE_EVERY, (split) => (split ? SPLIT_MARGIN - 0.05 : 1));
+  assert.ok(clear.slice(2 * PROBE_EVERY).filter(Boolean).length >= 3 * PROBE_EVERY, 'splitting past the margin is chosen');
 });
 
 Threads('a kernel whose first split calls were not timed (the workers booting) still probes splitting later', () => {

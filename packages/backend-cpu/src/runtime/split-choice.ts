@@ -36,6 +36,17 @@ export const MAX_PROBE_EVERY = 128;
 export const FIRST_CALLS: readonly boolean[] = [true, true, false, true, true, false];
 /** How many first calls time both ways. */
 export const ALTERNATE_FIRST = FIRST_CALLS.length;
+/**
+ * Splitting is chosen only when it measures at least this much faster than one thread (split ≤ SPLIT_MARGIN
+ * × one thread): a split call has costs its own timing does not see (the worker's spin or naps after it,
+ * which on a machine whose other core is busy take CPU from what the caller runs next), and two medians of
+ * three noisy timings within a few % of each other otherwise flip the choice call after call. With one
+ * busy-loop process beside compiled read loops on the 2 vCPUs, split kernels measured 1.1 ms against 1.0 on
+ * one thread and were chosen for 32–82 % of the calls; with the margin, 11–25 % (read loops) and 47–67 %
+ * (read and dispose), the calls' medians level or a little lower. Idle, softmax 1024² and hypot 1M split
+ * for 65–93 % of calls either way.
+ */
+export const SPLIT_MARGIN = 0.85;
 /** Timings kept per way; the median decides (one outlier is ignored, two agreeing timings count). */
 export const SAMPLES = 3;
 /**
@@ -88,7 +99,7 @@ export class SplitChoice {
     const single = this.medians.single;
     if (Number.isNaN(split)) return true;
     if (Number.isNaN(single)) return false;
-    const faster = split <= single;
+    const faster = split <= SPLIT_MARGIN * single;
     // a probe due while one way had no timing yet (the workers still booting: their calls are not timed)
     if (this.calls > this.probeAt + 1) this.probeAt = this.calls;
     if (this.calls === this.probeAt) {
