@@ -8,7 +8,7 @@
 // Two rules make the comparison one of like with like (both found in compiled read loops of softmax 1024²
 // on 2 vCPUs, where the choice used to keep 64–88 % of calls on one thread although splitting was faster):
 // - A split call is timed as what splitting costs only when its offer found the worker spinning (the pool
-//   says, `ThreadPool.lastOffer`). An offer to a worker that napped or slept pays a wake-up: 30 µs in
+//   says, `ThreadPool.lastOfferSpinning`). An offer to a worker that napped or slept pays a wake-up: 30 µs in
 //   Atomics.notify and the worker's first chunk 70–370 µs later, or, when the other core is busy for a
 //   moment, the woken worker preempting the caller on its own core. Calls that keep splitting find the worker
 //   spinning. So a split probe is two calls, the second timed. Wake-up calls are kept apart ("cold"), and

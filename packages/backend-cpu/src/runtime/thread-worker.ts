@@ -61,7 +61,7 @@ export const BACK_OFF_OFFERS = 32;
  * Gaps between offers a worker remembers: its spin follows the shortest of them, so one long gap (a GC pause
  * in the caller's loop) neither stretches the spin nor ends it. With the last gap alone, a gap past the bound
  * (2–6 ms, every few calls in a compiled read loop) reset the spin to the base, and the next offer, after an
- * ordinary gap, woke the worker a second time. The shortest, not the median (sessions 11–12): calls in pairs
+ * ordinary gap, woke the worker a second time. The shortest, not the median (the rule of sessions 11–12): calls in pairs
  * with the peers' calls between (the compiled bench's rounds: gaps short, long, short, …) made the median
  * long after the first call of a pair, so the worker spun only the base then and napped through the short
  * gap (the offers of 97 % of split calls found it napping), and spun after the second call, into the long gap.
