@@ -4,17 +4,12 @@
 // threads bench prints this beside each ratio, and with KILN_BENCH_QUIET=<seconds> waits (up to that long)
 // for a quiet second before each row. Elsewhere (no /proc/stat) it answers undefined.
 import { existsSync, readFileSync } from 'node:fs';
+import { busySeconds } from '@kiln/backend-cpu';
 
 const STAT = '/proc/stat';
-/** USER_HZ: the unit of /proc/stat's times, 100 on every Linux platform Node runs on. */
-const TICKS_PER_SECOND = 100;
 
 /** Busy seconds of all cores together (user, nice, system, irq, softirq, steal), or undefined off Linux. */
-function busySeconds(): number | undefined {
-  if (!existsSync(STAT)) return undefined;
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync(STAT, 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
-  return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND;
-}
+const busyNow = (): number | undefined => (existsSync(STAT) ? busySeconds(readFileSync(STAT, 'utf8')) : undefined);
 
 const ownSeconds = () => {
   const u = process.cpuUsage();
@@ -23,9 +18,9 @@ const ownSeconds = () => {
 
 /** Starts a measurement; the function it returns answers the cores other processes used on average since. */
 export function otherLoadMeter(): () => number | undefined {
-  const busy0 = busySeconds(), own0 = ownSeconds(), wall0 = performance.now();
+  const busy0 = busyNow(), own0 = ownSeconds(), wall0 = performance.now();
   return () => {
-    const busy = busySeconds();
+    const busy = busyNow();
     const wall = (performance.now() - wall0) / 1000;
     if (busy === undefined || busy0 === undefined || wall < 0.05) return undefined;
     return Math.max(0, (busy - busy0 - (ownSeconds() - own0)) / wall);
@@ -41,7 +36,7 @@ export const formatLoad = (cores: number | undefined) => (cores === undefined ? 
  */
 export async function awaitQuietSecond(below = 0.2): Promise<{ waitedS: number; quiet: boolean } | undefined> {
   const limitS = Number(process.env.KILN_BENCH_QUIET ?? 0);
-  if (!(limitS > 0) || busySeconds() === undefined) return undefined;
+  if (!(limitS > 0) || busyNow() === undefined) return undefined;
   const start = performance.now();
   for (;;) {
     const meter = otherLoadMeter();

@@ -18,6 +18,7 @@ export { printWat, type WatOptions } from './codegen/wasm/print.js';
 /** The old name of printWat, kept for callers written before it printed WAT. */
 export { printWat as disassemble } from './codegen/wasm/print.js';
 export { ThreadPool, SPIN_MICROS, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, JOIN_SPIN_MICROS } from './runtime/threads.js';
+export { BUSY_SHARE, IDLE_CORE_PERIOD_MS, IdleCoreMonitor, busySeconds } from './runtime/idle-core.js';
 export type { SplitTraceSummary } from './runtime/split-trace.js';
 export { THREADING_MIN_MACS, THREADING_MIN_ELEMENTS } from './runtime/dispatch.js';
 export { ALTERNATE_FIRST, FIRST_CALLS, MAX_PROBE_EVERY, SAMPLES as SPLIT_CHOICE_SAMPLES, SPLIT_MARGIN, SplitChoice, PROBE_EVERY } from './runtime/split-choice.js';

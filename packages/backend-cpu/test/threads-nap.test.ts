@@ -4,7 +4,7 @@
 // a call it sleeps until notified. Counts, not timings: gaps only set which phase an offer meets.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Arena, SPIN_MICROS } from '@kiln/backend-cpu';
+import { Arena, IDLE_CORE_PERIOD_MS, IdleCoreMonitor, SPIN_MICROS, busySeconds } from '@kiln/backend-cpu';
 import { NAP_FOR_MICROS } from '../src/runtime/thread-worker.js';
 import { LOOP_MODULE, SCHEDSTAT, busyFor, processCpuMs, threadCpuMs } from './thread-modules.js';
 
@@ -115,6 +115,49 @@ Nap('spinMicros 0: no nap either, every offer after the calls stop notifies the 
   } finally {
     pool.spinMicros = SPIN_MICROS;
   }
+});
+
+Nap('with no core to spare (other processes busy on it), a worker sleeps after a call instead of spinning and napping', () => {
+  // A monitor that reads a machine whose other core is always busy: the worker, told so with each offer,
+  // sleeps after the call, and the next offer (4 ms later) wakes it instead of finding it napping. Beside a
+  // busy-loop process on 2 vCPUs its naps, which end on time by preempting someone every 165 µs, made a
+  // compiled softmax 1024² read loop 15–35 % slower than one thread (runtime/idle-core.ts).
+  const idle = pool.idleCore;
+  let ticks = 0;
+  pool.idleCore = new IdleCoreMonitor(2, () => `cpu  ${(ticks += 100)} 0 0 0 0 0 0 0\n`, () => 0);
+  try {
+    callsApart(30, 4); // 120 ms: the monitor has measured a period (IDLE_CORE_PERIOD_MS) and says so to the worker
+    const wakes0 = pool.workerWakes;
+    const r = callsApart(20, 4);
+    assert.is(pool.lastNoIdleCore, true, 'the monitor saw no core to spare');
+    assert.ok(r.naps <= 0.2, `${(100 * r.naps).toFixed(0)} % of offers found the worker napping`);
+    assert.ok(pool.workerWakes > wakes0, 'offers woke the sleeping worker');
+  } finally {
+    pool.idleCore = idle;
+  }
+});
+
+Nap('the idle-core monitor: other processes\' CPU from /proc/stat less this process\'s, over a period', () => {
+  assert.is(busySeconds('cpu  100 0 50 9000 0 0 0 10 0 0\ncpu0 1 2 3\n'), 1.6, 'user + nice + system + irq + softirq + steal, in 10 ms ticks');
+  assert.is(busySeconds('intr 1 2 3'), undefined, 'not /proc/stat');
+  assert.is(busySeconds(undefined), undefined, 'no /proc/stat (not Linux)');
+  // 2 cores; each read adds `busy` ticks of all processes, of which `own` seconds are this process's
+  let ticks = 0, own = 0;
+  const monitor = (busy: number, mine: number) => new IdleCoreMonitor(2, () => `cpu  ${(ticks += busy)} 0 0 0 0 0 0 0\n`, () => (own += mine));
+  const verdicts = (m: IdleCoreMonitor) => [0, IDLE_CORE_PERIOD_MS, 2 * IDLE_CORE_PERIOD_MS].map((t) => m.busy(t));
+  // per period of 0.1 s: others busy 0.8 core (8 ticks beyond this process's 0.1 s) → no core to spare
+  assert.equal(verdicts(monitor(18, 0.1)), [false, true, true], 'others on 80 % of the other core: busy');
+  assert.equal(verdicts(monitor(12, 0.1)), [false, false, false], 'others on 20 % of it: a core to spare');
+  assert.equal(verdicts(monitor(20, 0.2)), [false, false, false], 'this process\'s own threads (its workers, V8\'s) do not count');
+  const one = new IdleCoreMonitor(1, () => `cpu  ${(ticks += 100)} 0 0 0 0 0 0 0\n`, () => 0);
+  assert.equal(verdicts(one), [false, false, false], 'one core: never (there is no worker to spare a core for)');
+  const missing = new IdleCoreMonitor(2, () => undefined);
+  assert.equal(verdicts(missing), [false, false, false], 'no /proc/stat: never');
+  // between two measurements the last verdict stands (a read costs more than a call's bookkeeping)
+  const m = monitor(18, 0.1);
+  m.busy(0);
+  assert.is(m.busy(IDLE_CORE_PERIOD_MS), true);
+  assert.is(m.busy(IDLE_CORE_PERIOD_MS + 1), true, 'within the period: the same verdict, not read again');
 });
 
 Nap.after(() => pool.close());

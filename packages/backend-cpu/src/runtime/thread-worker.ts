@@ -15,11 +15,12 @@ export const MAX_ARGS = 52;
  * the chunk a worker failed on (run again by the caller), the worker's current spin bound in µs, its
  * readiness, how long the caller's last split call took in µs, how many messages the caller has posted
  * to the worker's port, whether the worker is napping (NAP_MICROS: the caller then does not notify it), how
- * many offers found it napping, and whether it is asleep in Atomics.wait (the caller's split choice keeps
- * the timings of offers that woke it apart).
+ * many offers found it napping, whether it is asleep in Atomics.wait (the caller's split choice keeps
+ * the timings of offers that woke it apart), and whether the caller saw no core to spare (runtime/idle-core.ts:
+ * the worker then sleeps after the call, neither spinning nor napping).
  */
-export const RANGE = 56, SPIN = 57, SLEEPS = 58, WOKEN = 59, FAILED_CHUNK = 60, BUDGET = 61, READY = 62, LAST_CALL = 64, POSTED = 65, NAPPING = 66, NAPS = 67, SLEEPING = 68;
-export const CONTROL_SLOTS = 69;
+export const RANGE = 56, SPIN = 57, SLEEPS = 58, WOKEN = 59, FAILED_CHUNK = 60, BUDGET = 61, READY = 62, LAST_CALL = 64, POSTED = 65, NAPPING = 66, NAPS = 67, SLEEPING = 68, NO_IDLE_CORE = 69;
+export const CONTROL_SLOTS = 70;
 /** The longest a worker spins after a call, whatever the gaps between calls (pthreadpool spins about as long). */
 export const MAX_WORKER_SPIN_MICROS = 2000;
 /** A worker spins at most this many times as long as the last split call took. */
@@ -146,7 +147,9 @@ Atomics.store(ctrl, ${READY}, 1);
 for (;;) {
   const since = performance.now();
   const budget = ctrl[${BUDGET}];
-  const until = since + budget / 1000;
+  // no core to spare (the caller said, at the last offer): sleep at once, neither spin nor nap
+  const quiet = ctrl[${NO_IDLE_CORE}] === 1;
+  const until = quiet ? since : since + budget / 1000;
   let slept = false;
   preempted = false;
   const napEnd = since + ${NAP_FOR_MICROS / 1000};
@@ -156,7 +159,7 @@ for (;;) {
     // napping. NAPPING is cleared before the state is looked at again, and the caller stores an offer
     // before it reads NAPPING (both sequentially consistent), so an offer made as the nap ends is either
     // seen here or notified.
-    if (ctrl[${SPIN}] > 0 && performance.now() < napEnd && Atomics.load(activePool, 0) === pool) {
+    if (ctrl[${SPIN}] > 0 && !quiet && performance.now() < napEnd && Atomics.load(activePool, 0) === pool) {
       Atomics.store(ctrl, ${NAPPING}, 1);
       while ((s = Atomics.load(ctrl, 0)) !== ${OFFERED} && performance.now() < napEnd && Atomics.load(activePool, 0) === pool) Atomics.wait(ctrl, 0, s, ${NAP_MICROS / 1000});
       Atomics.store(ctrl, ${NAPPING}, 0);

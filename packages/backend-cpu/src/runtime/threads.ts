@@ -33,14 +33,19 @@
 // worker's own core. The caller, at the join, spins up to JOIN_SPIN_MICROS on a worker still
 // running its last chunk (about two softmax chunks) before it sleeps: sleeping there cost a wake-up
 // (≈ 26 µs) in 40 % of softmax calls.
+// While other processes keep every core but the caller's busy (runtime/idle-core.ts, measured every 100 ms
+// at most), the caller tells its workers so with each offer, and they sleep after the call instead of
+// spinning and napping: there, a nap's wake-up every 100 µs preempts the caller or the other process.
+import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { KilnError } from '@kiln/tensor';
 import type { WasmMemory } from './wasm-api.js';
 import { installThreadPool } from './arena.js';
 import { assignRanges, BOUNDS_AT, MAX_CHUNKS, TABLE_SLOTS, takeChunk } from './chunk-ranges.js';
 import {
-  BUDGET, CONTROL_SLOTS, FAILED, FAILED_CHUNK, IDLE, LAST_CALL, MAX_ARGS, MAX_WORKER_SPIN_MICROS, NAPPING, NAPS, OFFERED, POSTED, RANGE, READY, RUNNING, SLEEPING, SLEEPS, SPIN, WOKEN, WORKER_SOURCE,
+  BUDGET, CONTROL_SLOTS, FAILED, FAILED_CHUNK, IDLE, LAST_CALL, MAX_ARGS, MAX_WORKER_SPIN_MICROS, NAPPING, NAPS, OFFERED, POSTED, NO_IDLE_CORE, RANGE, READY, RUNNING, SLEEPING, SLEEPS, SPIN, WOKEN, WORKER_SOURCE,
 } from './thread-worker.js';
+import { IdleCoreMonitor } from './idle-core.js';
 import { CALLER_REGION, newTraceBuffer, regionOf, regionsOf, summarizeSplitTrace, TRACE, traceMark, type SplitTraceSummary } from './split-trace.js';
 
 /** Which pool of this process split the latest call (its id), shared with every worker. */
@@ -96,6 +101,13 @@ export class ThreadPool {
    * the call's time is what splitting costs call after call, not a wake-up (runtime/split-choice.ts).
    */
   lastOfferSpinning = false;
+  /**
+   * Whether the machine has a core to spare for the workers between calls (runtime/idle-core.ts); while it
+   * has none, workers sleep after each call instead of spinning and napping. Tests replace the monitor.
+   */
+  idleCore = new IdleCoreMonitor(availableParallelism());
+  /** Whether the latest split call's offers told the workers there was no core to spare. */
+  lastNoIdleCore = false;
   /** While a trace is on (startTrace): its buffer, region 0 the caller's, region i worker i's. */
   private trace: Float64Array | null = null;
   private readonly id = ++poolIds;
@@ -243,8 +255,10 @@ export class ThreadPool {
     table.set(bounds, BOUNDS_AT);
     assignRanges(table, count, offered.length + 1);
     if (trace) traceMark(trace, CALLER_REGION, TRACE.OFFERING, 0);
+    const quiet = (this.lastNoIdleCore = this.idleCore.busy(start)) ? 1 : 0;
     let spinning = true;
     for (const lane of offered) {
+      lane.control[NO_IDLE_CORE] = quiet;
       Atomics.store(lane.control, 0, OFFERED);
       // a napping worker sees the offer when its nap ends; a notify could put it on this thread's core
       if (Atomics.load(lane.control, NAPPING) === 1) {
