@@ -6,7 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KilnError } from '@kiln/tensor';
-import { Arena, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, SPIN_MICROS } from '@kiln/backend-cpu';
+import { Arena, IdleCoreMonitor, MAX_SPIN_MICROS, MAX_WORKER_SPIN_MICROS, SPIN_MICROS } from '@kiln/backend-cpu';
 import { BACK_OFF_OFFERS, SPIN_GAPS, nextSpin } from '../src/runtime/thread-worker.js';
 import { LOOP_MODULE, NOP_MODULE, SCHEDSTAT, busyFor, processCpuMs, threadCpuMs } from './thread-modules.js';
 
@@ -17,6 +17,9 @@ const pool = arena.threads!;
 const nop = pool.register(NOP_MODULE, ['f'], pool);
 const BOUNDS = Array.from({ length: 9 }, (_, i) => i * 100);
 const busy = pool.register(LOOP_MODULE, ['f'], pool);
+// These tests are about the spin and the naps: the pool must not see another process's load as a reason to
+// skip them (runtime/idle-core.ts), as it would on a busy CI machine.
+pool.idleCore = new IdleCoreMonitor(2, () => undefined);
 
 /** Runs one split call whose caller-side chunks each take `callerMs`; answers the stats it added. */
 function splitCall(callerMs: number) {
