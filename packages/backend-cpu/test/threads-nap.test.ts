@@ -165,8 +165,10 @@ Nap('the idle-core monitor: other processes\' CPU from /proc/stat less this proc
   assert.equal(verdicts(monitor(20, 0.2)), [false, false, false], 'this process\'s own threads (its workers, V8\'s) do not count');
   const one = new IdleCoreMonitor(1, () => `cpu  ${(ticks += 100)} 0 0 0 0 0 0 0\n`, () => 0);
   assert.equal(verdicts(one), [false, false, false], 'one core: never (there is no worker to spare a core for)');
-  const missing = new IdleCoreMonitor(2, () => undefined);
+  let reads = 0;
+  const missing = new IdleCoreMonitor(2, () => (reads++, undefined));
   assert.equal(verdicts(missing), [false, false, false], 'no /proc/stat: never');
+  assert.is(reads, 1, 'and it is not looked for again');
   // between two measurements the last verdict stands (a read costs more than a call's bookkeeping)
   const m = monitor(18, 0.1);
   m.busy(0);

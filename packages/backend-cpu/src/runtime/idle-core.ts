@@ -44,6 +44,7 @@ const ownSeconds = () => {
 export class IdleCoreMonitor {
   private from: { at: number; busy: number; own: number } | undefined;
   private verdict = false;
+  private unavailable = false;
 
   constructor(
     private readonly cores: number,
@@ -56,9 +57,10 @@ export class IdleCoreMonitor {
    * last period measured; measures again once IDLE_CORE_PERIOD_MS have passed since the last (`now`, ms).
    */
   busy(now: number): boolean {
-    if (this.from && now - this.from.at < IDLE_CORE_PERIOD_MS) return this.verdict;
+    if (this.unavailable || (this.from && now - this.from.at < IDLE_CORE_PERIOD_MS)) return this.verdict;
     const busy = busySeconds(this.read());
-    if (busy === undefined) return (this.verdict = false);
+    // no /proc/stat (not Linux): never read again (a failed read on every split call would cost more than it)
+    if (busy === undefined) return (this.unavailable = true), (this.verdict = false);
     const own = this.own();
     if (this.from) {
       const others = (busy - this.from.busy - (own - this.from.own)) / ((now - this.from.at) / 1000);
