@@ -13,7 +13,8 @@ export { cpuArena } from './runtime/process-arena.js';
 export { cpuBackendPlugin as default } from './backend.js';
 export { ProgramRunner, type ProgramStats } from './runtime/program.js';
 export { FIXED_LAYOUT_MAX_BYTES } from './runtime/fixed-call.js';
-export { configureResident, residentPool, ResidentBlock, ResidentPool, ResidentConfigError, RESIDENT_FLOOR_BYTES, WARM_HEAP_MIN_BYTES, type ResidentOptions } from './runtime/resident.js';
+export { residentPool, ResidentBlock, ResidentPool } from './runtime/resident.js';
+export { configureResident, ResidentConfigError, RESIDENT_FLOOR_BYTES, WARM_HEAP_MIN_BYTES, type ResidentOptions } from './runtime/resident-options.js';
 export { printWat, type WatOptions } from './codegen/wasm/print.js';
 /** The old name of printWat, kept for callers written before it printed WAT. */
 export { printWat as disassemble } from './codegen/wasm/print.js';

@@ -10,7 +10,9 @@ import type { Tensor, TypedArray } from '@kiln/tensor';
 import { Storage, Tensor as TensorClass, contiguousStridesOf, copyElements } from '@kiln/tensor';
 import { ArenaOutOfMemoryError, type Arena } from './arena.js';
 import type { CompiledKernel, CompiledModule } from './compile.js';
-import { residentPool, warmHeapFor, type ResidentPool } from './resident.js';
+import { ResidentBlock, residentPool, type ResidentPool } from './resident.js';
+import { residentSettings, warmHeapFor } from './resident-options.js';
+import { recipeFor, type RecycleCounts } from './recipe.js';
 import { KernelSizeLimitError, checkKernelSizes, type KernelSizeCheck } from './size-limits.js';
 import { runEagerInstead, type EagerRun } from './eager-fallback.js';
 import { FixedLayoutCall } from './fixed-call.js';
@@ -82,6 +84,15 @@ export class ProgramRunner {
   /** The small-call path (runtime/fixed-call.ts); off while calls are measured or their steps timed. */
   private fixed: FixedLayoutCall | undefined;
   measure = false;
+  /**
+   * Whether this program's output may be recyclable (see `recyclableRecipe`): one tensor output, pointwise
+   * and row kernels only (a recomputation costs about what the copy it saves does; a matmul's would cost
+   * far more), no eager step (random, data-dependent) and no input written.
+   */
+  private readonly recyclable: boolean;
+  readonly recycleCounts: RecycleCounts = { evicted: 0, recomputed: 0 };
+  /** Bytes of the output block of the last call (makeRoom frees this much before the next allocates it). */
+  private lastOutputBytes = 0;
 
   /**
    * @param eager runs the call with the eager kernels instead (the graph on the interpreter). Used when a
@@ -114,6 +125,9 @@ export class ProgramRunner {
       throw err;
     }
     this.fixed = FixedLayoutCall.of(program, module, arena, this.pool, this.constantPointers);
+    this.recyclable =
+      program.outputs.length === 1 && program.outputs[0]!.kind === 'tensor' && this.executor.writtenInputs.size === 0 &&
+      program.steps.every((s) => s.kind === 'kernel' && s.kernel.kind !== 'extern');
   }
 
   /**
@@ -122,6 +136,8 @@ export class ProgramRunner {
    * (one warning per program); every block it took is given back first, so the arena is as before.
    */
   run(inputs: readonly unknown[]): unknown[] {
+    if (this.pool.evicted > 0) recomputeEvictedInputs(inputs);
+    if (this.lastOutputBytes > 0 && this.pool.canEvict && recomputing === 0) this.pool.makeRoom(this.lastOutputBytes, inputs);
     try {
       if (this.fixed && !this.measure && this.fixed.applies()) {
         return this.fixed.run(inputs, this.checksFlag) ?? this.recompute(inputs);
@@ -253,8 +269,54 @@ export class ProgramRunner {
     if (!buffer || buffer.input !== undefined || !x.owned.includes(name)) return undefined;
     const blockBytes = Math.max(evalSize(buffer.numel, x.params) * BYTES_PER_ELEMENT[dtype], 1);
     warmHeapFor(blockBytes); // a large output is read or copied out into fresh arrays
+    this.lastOutputBytes = blockBytes >= residentSettings.minBytes ? blockBytes : 0;
     if (!this.pool.admits(blockBytes)) return undefined;
     this.executor.release(x, name);
-    return this.pool.adopt(x.blocks[name]!, blockBytes, numel, dtype);
+    return this.pool.adopt(x.blocks[name]!, blockBytes, numel, dtype, this.recyclableRecipe(x.inputs));
+  }
+
+  /**
+   * How to compute this call's output again, when it may be evicted (ResidentPool.makeRoom) rather than
+   * copied out: the program qualifies (`recyclable`), its tensor inputs are resident in this pool and not
+   * recyclable themselves (no chains of recomputations), and its outputs were seldom read after an eviction
+   * (at most one in four, after the first few: a loop that keeps its results and reads them later pays a
+   * kernel per read instead of a copy per call, so such a program goes back to copying out).
+   */
+  private recyclableRecipe(inputs: readonly unknown[]) {
+    const counts = this.recycleCounts;
+    if (!this.recyclable || !residentSettings.recompute || recomputing > 0 || counts.recomputed > 2 + counts.evicted / 4) return undefined;
+    for (const t of inputs) {
+      if (!(t instanceof TensorClass)) continue;
+      const block = t.storage.external;
+      if (!(block instanceof ResidentBlock) || block.pool !== this.pool || block.recipe || block.evicted) return undefined;
+    }
+    return recipeFor(inputs, (snapshots) => this.recomputeOutput(snapshots), counts);
+  }
+
+  /** The output of a call on `inputs` (snapshots of an evicted output's inputs) as a new JS array. */
+  private recomputeOutput(inputs: readonly unknown[]): TypedArray {
+    recomputing++;
+    try {
+      // runInArena, never the eager kernels: a read must see the bits the first call computed
+      const [out] = this.runInArena(inputs) as [Tensor];
+      return out.toTypedArray({ dispose: true });
+    } finally {
+      recomputing--;
+    }
+  }
+}
+
+/** Recomputations in progress: their outputs are not recyclable and they evict nothing. */
+let recomputing = 0;
+
+/**
+ * Recomputes evicted inputs before a call takes any arena block: read in the middle of the call, their
+ * recomputation would allocate under the call's views of the memory.
+ */
+function recomputeEvictedInputs(inputs: readonly unknown[]): void {
+  for (const t of inputs) {
+    if (!(t instanceof TensorClass)) continue;
+    const block = t.storage.external;
+    if (block instanceof ResidentBlock && block.evicted) block.view();
   }
 }

@@ -4,53 +4,10 @@
 // references; when the last of them is garbage-collected a FinalizationRegistry returns the block.
 import type { LoopDType } from '@kiln/lower';
 import { BYTES_PER_ELEMENT } from '@kiln/lower';
-import { KilnError, Storage, type ExternalBytes, type TypedArray } from '@kiln/tensor';
+import { Storage, Tensor, type ExternalBytes, type TypedArray } from '@kiln/tensor';
 import type { Arena } from './arena.js';
-
-export interface ResidentOptions {
-  /**
-   * Bytes of resident outputs alive at once, per arena, above which outputs are copied out to JS arrays
-   * again. V8 does not count wasm memory as GC pressure, so without this a loop making resident outputs
-   * could grow the arena without bound before the registry gets to release anything. 0 turns them off.
-   * The pool keeps below a tighter, self-adjusting limit too (see `ResidentPool.limit`).
-   */
-  budgetBytes: number;
-  /**
-   * Bytes handed out since the event loop last turned, above which outputs are copied out until it turns.
-   * Finalizers only run between tasks, so a synchronous loop gets nothing back: without this it would
-   * spend the whole budget on fresh arena pages (page faults make a new 4 MB block cost more than a copy
-   * into a recycled JS array) and keep that footprint for good.
-   */
-  burstBytes: number;
-  /**
-   * Outputs smaller than this are copied out: for a few elements the copy costs less than registering
-   * the block for finalization and re-checking the view on every read.
-   */
-  minBytes: number;
-  /**
-   * Whether an input copied into the arena stays there as its tensor's storage (within the same budgets),
-   * so calling again with the same tensor passes it by pointer instead of copying it again.
-   */
-  keepInputs: boolean;
-  /**
-   * Whether the first output of at least `WARM_HEAP_MIN_BYTES` raises glibc's adaptive malloc thresholds
-   * (`warmHeapFor`), so the fresh arrays that reads and copies out make reuse freed, already-mapped memory
-   * instead of faulting in new pages on every call. Only read until it has acted, once per process.
-   */
-  warmHeap: boolean;
-}
-
-/** Process-wide settings; every pool reads them when it hands out an output. */
-// burstBytes: 8 MiB, two 4 MB outputs. In a synchronous loop every block past it would be fresh arena pages,
-// dearer than copying out into a recycled JS array (README, Budget); 64 MiB made the first 16 calls of a
-// 1M-element loop pay them, most of a short timed loop on a loaded machine.
-const options: ResidentOptions = { budgetBytes: 256 * 2 ** 20, burstBytes: 8 * 2 ** 20, minBytes: 16384, keepInputs: true, warmHeap: true };
-
-/**
- * What the pool may always have out, whatever live set it measured (see `ResidentPool.limit`): two default
- * bursts, so a loop whose outputs die at once still gets its outputs resident between GCs.
- */
-export const RESIDENT_FLOOR_BYTES = 16 * 2 ** 20;
+import { RESIDENT_FLOOR_BYTES, residentSettings as options } from './resident-options.js';
+import { snapshotInputs, type Recipe } from './recipe.js';
 
 /** A macrotask (not a microtask: finalizers do not run between microtasks) that does not keep Node alive. */
 function afterTurn(f: () => void): void {
@@ -58,75 +15,16 @@ function afterTurn(f: () => void): void {
   timer.unref?.();
 }
 
-export class ResidentConfigError extends KilnError {}
-
-const show = (v: unknown): string => {
-  try {
-    return typeof v === 'string' ? `'${v}'` : String(v);
-  } catch {
-    return typeof v;
-  }
-};
-
-/** Changes the resident-output settings (all arenas); returns the settings now in force. */
-export function configureResident(changes: Partial<ResidentOptions> = {}): Readonly<ResidentOptions> {
-  if (changes === null || typeof changes !== 'object' || Array.isArray(changes)) {
-    throw new ResidentConfigError(
-      `configureResident: expects an object of settings, got ${changes === null ? 'null' : Array.isArray(changes) ? 'an array' : `${typeof changes} ${show(changes)}`}`,
-      `e.g. configureResident({ budgetBytes: 64 * 2 ** 20 }); settings: ${Object.keys(options).join(', ')}`,
-    );
-  }
-  for (const [key, value] of Object.entries(changes) as [keyof ResidentOptions, unknown][]) {
-    if (value === undefined) continue;
-    if (!Object.hasOwn(options, key)) throw new ResidentConfigError(`configureResident: unknown setting '${key}'`, `one of ${Object.keys(options).join(', ')}`);
-    if (key === 'keepInputs' || key === 'warmHeap') {
-      if (typeof value !== 'boolean') throw new ResidentConfigError(`configureResident: ${key} must be true or false, got ${typeof value} ${show(value)}`, 'pass a boolean');
-      options[key] = value;
-    } else if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-      throw new ResidentConfigError(
-        `configureResident: ${key} must be a finite number ≥ 0, got ${show(value)}`,
-        key === 'budgetBytes' ? 'a byte count; 0 turns resident outputs off' : 'a byte count',
-      );
-    } else {
-      options[key] = value;
-    }
-  }
-  return { ...options };
-}
-
-/** Outputs from this size on make the arrays whose page faults `warmHeapFor` avoids (1 MiB: 256 Ki floats). */
-export const WARM_HEAP_MIN_BYTES = 2 ** 20;
-/** glibc's largest adaptive mmap threshold (DEFAULT_MMAP_THRESHOLD_MAX, 32 MiB on 64-bit). */
-const GLIBC_MMAP_THRESHOLD_MAX = 32 * 2 ** 20;
-let heapWarmed = false;
-
 /**
- * Called with the size of each program output before it is handed out. At the first large one (once per
- * process, unless `warmHeap` is off) it allocates and drops a block just under 32 MiB. glibc's malloc maps
- * such a block on its own (mmap), and freeing a mapped block raises its adaptive thresholds to that block's
- * size: later blocks under 32 MiB come from its heap, and it returns freed memory at the top of that heap to
- * the OS only past 64 MiB instead of past twice the largest block freed so far (8 MiB after a 4 MB read).
- * Without it a loop that reads 4 MB results frees two of them per call (the read and the copy out of wasm
- * memory), the GC frees several calls' worth together, glibc trims them, and every fresh array faults its
- * 1024 pages in again: 12–20 µs each on the VM the bench runs on, 12–40 ms per call against a 0.6 ms kernel
- * (backend-cpu README, "What a read costs"). The block is never touched, so it costs a map and an unmap;
- * the price is up to 64 MiB of freed heap kept mapped. Other allocators (musl, macOS) are not affected.
+ * One arena block that backs resident tensors. Its pointer is only read while a storage holds this and the
+ * block is not evicted. An evicted block (its output recyclable, see `ResidentPool.makeRoom`) is no longer
+ * in the arena: its first read recomputes the elements from its recipe, into a JS array it keeps.
  */
-export function warmHeapFor(bytes: number): void {
-  if (heapWarmed || bytes < WARM_HEAP_MIN_BYTES || !options.warmHeap) return;
-  heapWarmed = true;
-  try {
-    // Two pages under the maximum, so the mapped block (header and page rounding included) stays within it.
-    // Dropped at once: the next GC frees it, to glibc.
-    void new ArrayBuffer(GLIBC_MMAP_THRESHOLD_MAX - 8192);
-  } catch {
-    // no room for it (RangeError): a hint only, and the call goes on without it
-  }
-}
-
-/** One arena block that backs resident tensors. Its pointer is only read while a storage holds this. */
 export class ResidentBlock implements ExternalBytes {
   private cached: TypedArray;
+  /** How to compute the elements again, while the block may be (or was) evicted; undefined otherwise. */
+  recipe: Recipe | undefined;
+  evicted = false;
 
   constructor(
     readonly pool: ResidentPool,
@@ -145,10 +43,26 @@ export class ResidentBlock implements ExternalBytes {
 
   /** The view, re-made when the memory grew (growth detaches the old buffer; a stale view reads length 0). */
   view(): TypedArray {
+    if (this.evicted) return this.recipe ? this.recompute(this.recipe) : this.cached;
     if (this.cached.buffer !== this.pool.arena.memory.buffer) this.cached = this.pool.arena.view(this.dtype, this.ptr, this.numel);
     return this.cached;
   }
+
+  /** The elements of an evicted block, computed again from its recipe (once: later reads see the array). */
+  private recompute(recipe: Recipe): TypedArray {
+    const data = recipe.run(recipe.inputs);
+    recipe.counts.recomputed++;
+    this.pool.recomputed++;
+    this.recipe = undefined; // the snapshots of the inputs go with it
+    return (this.cached = data);
+  }
 }
+
+/**
+ * The most recyclable blocks a pool holds at once: a synchronous loop evicts its previous call's output,
+ * so a few cover any loop whose calls each make one large output.
+ */
+export const MAX_RECYCLABLE = 4;
 
 /** The resident blocks of one arena: how many bytes are out, and releasing them once unreachable. */
 export class ResidentPool {
@@ -162,6 +76,18 @@ export class ResidentPool {
    * best measure of the live set the pool has (dead blocks are only known dead when a finalizer runs).
    */
   private liveAfterCollect = 0;
+  /**
+   * Blocks whose outputs can be recomputed, oldest first: `makeRoom` evicts them instead of letting the
+   * next output be copied out. Held strongly (a WeakRef made in a synchronous loop keeps its target until
+   * the loop's task ends, a leak for a long loop), so the list is short and lasts one turn of the event
+   * loop: past MAX_RECYCLABLE blocks, or when the turn ends, blocks leave it as plain resident blocks, which
+   * their finalizer returns once their tensor is collected. They also leave by eviction, by dispose, or by
+   * failing their recipe's check.
+   */
+  private readonly recyclable: ResidentBlock[] = [];
+  /** Blocks evicted, and evicted blocks read again (recomputed), since the pool was made. */
+  evicted = 0;
+  recomputed = 0;
   // The held value is the pointer and size only: it must not reference the block, or it would never die.
   private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => {
     this.arena.release(ptr);
@@ -187,7 +113,11 @@ export class ResidentPool {
 
   /** Whether an output of `bytes` may stay resident now (within the limits, and big enough to pay). */
   admits(bytes: number): boolean {
-    return bytes >= options.minBytes && this.bytes + bytes <= this.limit() && this.burst + bytes <= options.burstBytes;
+    return bytes >= options.minBytes && this.fits(bytes);
+  }
+
+  private fits(bytes: number): boolean {
+    return this.bytes + bytes <= this.limit() && this.burst + bytes <= options.burstBytes;
   }
 
   /** Whether an input copied into a block of `bytes` may stay there (see `ResidentOptions.keepInputs`). */
@@ -205,17 +135,73 @@ export class ResidentPool {
 
   /**
    * Takes ownership of an arena block (`blockBytes` as allocated) and returns a storage over its first
-   * `numel` elements. The caller must not release the block afterwards, nor keep its pointer.
+   * `numel` elements. The caller must not release the block afterwards, nor keep its pointer. With a
+   * `recipe` the block is recyclable: `makeRoom` may evict it while its tensor lives.
    */
-  adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType): Storage {
+  adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType, recipe?: Recipe): Storage {
     this.arena.hold(ptr);
     const block = new ResidentBlock(this, ptr, numel, dtype, blockBytes);
     this.registry.register(block, { ptr, bytes: blockBytes }, block);
     this.bytes += blockBytes;
     this.blocks++;
-    if (this.burst === 0) afterTurn(() => (this.burst = 0));
+    if (this.burst === 0) afterTurn(() => this.endTurn());
     this.burst += blockBytes;
-    return Storage.fromExternal(block, dtype);
+    const storage = Storage.fromExternal(block, dtype);
+    if (recipe) {
+      recipe.output = storage;
+      recipe.outputVersion = storage.version;
+      block.recipe = recipe;
+      if (this.recyclable.push(block) > MAX_RECYCLABLE) this.recyclable.shift()!.recipe = undefined;
+    }
+    return storage;
+  }
+
+  /** The event loop turned: a new burst allowance, and no block recyclable any more (see `recyclable`). */
+  private endTurn(): void {
+    this.burst = 0;
+    for (const block of this.recyclable) block.recipe = undefined;
+    this.recyclable.length = 0;
+  }
+
+  /**
+   * Before a call allocates an output of `bytes`: evicts recyclable blocks, oldest first, until the pool
+   * admits that many bytes, so the output stays resident (often in the block just evicted, whose pages are
+   * warm) instead of being copied out. A synchronous loop never learns that its previous output died (its
+   * finalizer waits for the event loop and a major GC), so without this every output past the burst
+   * allowance was copied out, and a read made a second copy. Blocks the call reads (`inputs`) stay; a block
+   * whose recipe no longer holds (an input or the output written or disposed since) leaves the list and
+   * stays, as a plain resident block.
+   */
+  makeRoom(bytes: number, inputs: readonly unknown[]): void {
+    const list = this.recyclable;
+    const readNow = (block: ResidentBlock) => inputs.some((t) => t instanceof Tensor && t.storage.external === block);
+    // Evict nothing unless evicting is enough: an output copied out anyway would leave the evicted blocks'
+    // tensors to be recomputed for nothing if read again.
+    let evictable = 0;
+    for (const block of list) if (!readNow(block)) evictable += block.blockBytes;
+    const short = Math.max(this.bytes + bytes - this.limit(), this.burst + bytes - options.burstBytes);
+    if (short <= 0 || evictable < short) return;
+    for (let i = 0; i < list.length && !this.fits(bytes); ) {
+      const block = list[i]!;
+      if (readNow(block)) {
+        i++;
+        continue;
+      }
+      list.splice(i, 1);
+      if (!block.recipe || !snapshotInputs(block.recipe) || !this.registry.unregister(block)) {
+        block.recipe = undefined;
+        continue;
+      }
+      this.returnBlock(block);
+      block.evicted = true;
+      block.recipe.counts.evicted++;
+      this.evicted++;
+    }
+  }
+
+  /** Whether any block can be evicted (a cheap test before `makeRoom`). */
+  get canEvict(): boolean {
+    return this.recyclable.length > 0;
   }
 
   /**
@@ -223,7 +209,14 @@ export class ResidentPool {
    * pages) and off this turn's burst, so a loop that disposes what it read keeps its outputs resident.
    */
   giveBack(block: ResidentBlock): void {
-    if (!this.registry.unregister(block)) return; // already given back
+    block.recipe = undefined;
+    if (!this.registry.unregister(block)) return; // already given back, or evicted
+    const i = this.recyclable.indexOf(block);
+    if (i >= 0) this.recyclable.splice(i, 1);
+    this.returnBlock(block);
+  }
+
+  private returnBlock(block: ResidentBlock): void {
     this.arena.release(block.ptr);
     this.bytes -= block.blockBytes;
     this.blocks--;
@@ -237,7 +230,7 @@ export class ResidentPool {
    */
   pointerOf(storage: Storage, offset: number, dtype: LoopDType): number | undefined {
     const block = storage.external;
-    if (!(block instanceof ResidentBlock) || block.pool !== this || block.dtype !== dtype) return undefined;
+    if (!(block instanceof ResidentBlock) || block.pool !== this || block.evicted || block.dtype !== dtype) return undefined;
     return block.ptr + offset * BYTES_PER_ELEMENT[dtype];
   }
 }

@@ -1,0 +1,174 @@
+// Recyclable outputs: in a synchronous loop past the burst allowance, a call evicts the previous call's
+// output (its block goes back to the arena, its tensor keeps a recipe) instead of copying its own output
+// out of the arena. An evicted output that is read again is recomputed from snapshots of its inputs, with
+// the bits it had; writes to its inputs or to itself after the call never change what it reads.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as k from '@kiln/tensor';
+import { compile } from '@kiln/core';
+import { ResidentBlock, ResidentConfigError, configureResident, cpuArena, residentPool } from '@kiln/backend-cpu';
+import { drainPool, isResident, js, withSettings } from './resident-support.js';
+
+k.manualSeed(5);
+const BYTES = 256 * 256 * 4; // past the resident minimum
+const x = k.randn([256, 256]);
+const softmax = (t: k.Tensor) => t.softmax(-1);
+const want = Array.from(softmax(js(x)).toTypedArray());
+const values = (t: k.Tensor) => Array.from(t.toTypedArray());
+const close = (got: readonly number[], expected: readonly number[], what: string) => {
+  assert.is(got.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(got[i]! - expected[i]!) <= 1e-6 * Math.max(1, Math.abs(expected[i]!)), `${what}: element ${i}: ${got[i]} vs ${expected[i]}`);
+};
+const evicted = (t: k.Tensor) => t.storage.external instanceof ResidentBlock && t.storage.external.evicted;
+const pool = () => residentPool(cpuArena());
+/** Starts from a fresh turn of the event loop: a full burst allowance and no recyclable block. */
+const freshTurn = () => new Promise<void>((r) => setTimeout(r, 0));
+/** A burst allowance of three outputs, so the fourth call of a loop must evict or copy out. */
+const SMALL_BURST = { burstBytes: 3 * BYTES };
+
+const R = suite('recyclable outputs: evicted when a later call needs the room, recomputed if read');
+R.before(drainPool);
+R.before.each(freshTurn);
+
+R('a synchronous read loop keeps every output resident, evicting the previous one (no copy out)', () => {
+  const fast = compile(softmax);
+  fast(x).dispose(); // the first call moves the input into the arena
+  const before = pool().evicted;
+  withSettings(SMALL_BURST, () => {
+    for (let i = 0; i < 20; i++) {
+      const y = fast(x);
+      assert.ok(isResident(y) && !evicted(y), `call ${i}: output resident`);
+      close(values(y), want, `call ${i}`);
+    }
+  });
+  assert.ok(pool().evicted - before >= 16, `outputs evicted: ${pool().evicted - before}`);
+});
+
+R('outputs kept past their eviction read the bits they had, recomputed once', () => {
+  const fast = compile(softmax);
+  fast(x).dispose();
+  const kept: k.Tensor[] = [];
+  const firstReads: number[][] = [];
+  withSettings(SMALL_BURST, () => {
+    for (let i = 0; i < 8; i++) {
+      const y = fast(x);
+      firstReads.push(values(y));
+      kept.push(y);
+    }
+  });
+  assert.ok(kept.filter(evicted).length >= 4, `evicted: ${kept.filter(evicted).length} of 8`);
+  const recomputed = pool().recomputed;
+  kept.forEach((y, i) => assert.equal(values(y), firstReads[i], `kept output ${i}: bit for bit`));
+  const reads = pool().recomputed - recomputed;
+  assert.is(reads, kept.filter(evicted).length, 'one recomputation per evicted output');
+  kept.forEach((y) => values(y));
+  assert.is(pool().recomputed - recomputed, reads, 'a second read does not recompute');
+});
+
+R('inputs written in place or disposed after the eviction: the output reads what it was computed from', () => {
+  const fast = compile((a: k.Tensor, b: k.Tensor) => a.mul(b).add(a));
+  const a = k.randn([256, 256]);
+  const b = k.randn([256, 256]);
+  const expected = values(js(a).mul(js(b)).add(js(a)));
+  const a0 = values(a);
+  fast(a, b).dispose(); // both inputs move into the arena
+  const y = withSettings(SMALL_BURST, () => {
+    const out = fast(a, b);
+    for (let i = 0; i < 4; i++) fast(a, b);
+    return out;
+  });
+  assert.ok(evicted(y), 'evicted by the later calls');
+  a.mul_(2);
+  b.dispose();
+  close(values(y), expected, 'after the inputs changed');
+  close(values(a), a0.map((v) => 2 * v), 'the write to a happened');
+});
+
+R('an input written before the eviction keeps the output from being evicted', () => {
+  const fast = compile((a: k.Tensor) => a.exp());
+  const a = k.randn([256, 256]);
+  const other = k.randn([256, 256]);
+  const expected = values(js(a).exp());
+  fast(a).dispose();
+  fast(other).dispose();
+  const y = withSettings(SMALL_BURST, () => {
+    const out = fast(a);
+    a.add_(1); // the output no longer matches its input: recomputing it would be wrong
+    for (let i = 0; i < 4; i++) fast(other);
+    return out;
+  });
+  assert.ok(isResident(y) && !evicted(y), 'kept as a plain resident block');
+  close(values(y), expected, 'the values of the call');
+});
+
+R('an output written in place (or through a view) is not evicted; a clone written keeps the original', () => {
+  const fast = compile(softmax);
+  fast(x).dispose();
+  const [written, viaView, cloned, clone] = withSettings(SMALL_BURST, () => {
+    const w = fast(x);
+    w.mul_(0.5);
+    const v = fast(x);
+    v.narrow(0, 0, 1).fill_(7);
+    const c = fast(x);
+    const copy = c.clone();
+    copy.fill_(3);
+    for (let i = 0; i < 6; i++) fast(x);
+    return [w, v, c, copy];
+  });
+  assert.ok(!evicted(written) && !evicted(viaView), 'written outputs stay');
+  close(values(written), want.map((v) => v * 0.5), 'written output');
+  close(values(viaView), want.map((v, i) => (i < 256 ? 7 : v)), 'output written through a view');
+  close(values(cloned), want, 'the original of a written clone');
+  assert.ok(values(clone).every((v) => v === 3), 'the clone keeps its write');
+});
+
+R('an evicted output fed to a compiled call, and read through a view', () => {
+  const fast = compile(softmax);
+  const twice = compile((t: k.Tensor) => t.mul(2).sum(-1));
+  fast(x).dispose();
+  const y = withSettings(SMALL_BURST, () => {
+    const out = fast(x);
+    for (let i = 0; i < 4; i++) fast(x);
+    return out;
+  });
+  assert.ok(evicted(y));
+  const rowSums = values(twice(y));
+  rowSums.forEach((s, i) => assert.ok(Math.abs(s - 2) < 1e-4, `row ${i}: 2 × softmax sums to ${s}`));
+  close(values(y.reshape([-1]).narrow(0, 256, 256)), want.slice(256, 512), 'a view of the second row');
+});
+
+R('a program whose evicted outputs are read again often goes back to copying them out', () => {
+  const fast = compile((t: k.Tensor) => t.tanh());
+  fast(x).dispose();
+  const round = () => {
+    const kept = withSettings(SMALL_BURST, () => Array.from({ length: 8 }, () => fast(x)));
+    kept.forEach(values); // every evicted output is recomputed
+    return kept;
+  };
+  round();
+  round();
+  const kept = round();
+  const last = kept.slice(4);
+  assert.ok(last.some((t) => !isResident(t)), 'past the allowance, outputs are copied out again');
+  assert.ok(!last.some(evicted), 'and not evicted');
+  kept.forEach((t) => close(values(t), values(js(x).tanh()), 'values'));
+});
+
+R('matmul outputs are never evicted (recomputing one costs far more than the copy it saves)', () => {
+  const mm = compile((a: k.Tensor, b: k.Tensor) => a.matmul(b));
+  const w = k.randn([256, 256]);
+  mm(x, w).dispose();
+  const kept = withSettings(SMALL_BURST, () => Array.from({ length: 6 }, () => mm(x, w)));
+  assert.ok(!kept.some(evicted), 'none evicted');
+  assert.ok(kept.some((t) => !isResident(t)), 'copied out past the allowance');
+});
+
+R('recompute: false copies out instead; the setting is checked', () => {
+  const fast = compile(softmax);
+  fast(x).dispose();
+  const kept = withSettings({ ...SMALL_BURST, recompute: false }, () => Array.from({ length: 6 }, () => fast(x)));
+  assert.ok(!kept.some(evicted) && kept.some((t) => !isResident(t)));
+  assert.throws(() => configureResident({ recompute: 'yes' as unknown as boolean }), (e: unknown) => e instanceof ResidentConfigError && /recompute must be true or false/.test(String(e)));
+});
+
+R.run();
