@@ -217,7 +217,8 @@ for (const [name, kr, jaxFn, tfFn] of rows.filter(([name]) => name.startsWith('h
 // a back-to-back loop makes, and the minor page faults it takes. The read itself is one array, as a peer's
 // dataSync(); an output not kept in wasm memory (copied out, because the pool's blocks are held by outputs
 // that may still be alive) is one more. Without dispose() Kiln cannot know the previous output died before a
-// major GC, so it keeps a copy. A fresh 4 MB array faults its 1024 pages in when the allocator gave them back
+// major GC; it evicts it when it can compute it again (recyclable outputs, backend-cpu README), and copies
+// the new output out when it cannot. A fresh 4 MB array faults its 1024 pages in when the allocator gave them back
 // to the OS (glibc trims its heap; Kiln's warmHeap setting raises the threshold: backend-cpu README).
 console.log('\nwhere a read goes, 40 calls back to back: fresh JS arrays per call (the read + copies out of wasm memory), minor page faults per call');
 const faultsPer = (calls: number, fn: () => unknown) => {
