@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { compile } from '@kiln/core';
 import { ResidentBlock, ResidentConfigError, configureResident, cpuArena, residentPool } from '@kiln/backend-cpu';
-import { drainPool, isResident, js, withSettings } from './resident-support.js';
+import { collectGarbage, drainPool, isResident, js, withSettings } from './resident-support.js';
 
 k.manualSeed(5);
 const BYTES = 256 * 256 * 4; // past the resident minimum
@@ -21,8 +21,11 @@ const close = (got: readonly number[], expected: readonly number[], what: string
 };
 const evicted = (t: k.Tensor) => t.storage.external instanceof ResidentBlock && t.storage.external.evicted;
 const pool = () => residentPool(cpuArena());
-/** Starts from a fresh turn of the event loop: a full burst allowance and no recyclable block. */
-const freshTurn = () => new Promise<void>((r) => setTimeout(r, 0));
+/**
+ * Starts from a fresh turn of the event loop (a full burst allowance) with the earlier tests' outputs
+ * collected: a later call may evict any recyclable block still alive, whichever program made it.
+ */
+const freshTurn = () => collectGarbage();
 /** A burst allowance of three outputs, so the fourth call of a loop must evict or copy out. */
 const SMALL_BURST = { burstBytes: 3 * BYTES };
 
@@ -42,6 +45,25 @@ R('a synchronous read loop keeps every output resident, evicting the previous on
     }
   });
   assert.ok(pool().evicted - before >= 16, `outputs evicted: ${pool().evicted - before}`);
+});
+
+R('with the event loop turning between calls (an app), a call evicts an earlier turn\'s output still alive', async () => {
+  const fast = compile(softmax);
+  fast(x).dispose();
+  const saved = configureResident();
+  configureResident({ budgetBytes: pool().bytes + 3 * BYTES });
+  const kept: k.Tensor[] = [];
+  try {
+    for (let i = 0; i < 8; i++) {
+      kept.push(fast(x));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  } finally {
+    configureResident(saved);
+  }
+  assert.ok(kept.every(isResident), 'every output stayed resident');
+  assert.ok(kept.filter(evicted).length >= 4, `earlier turns' outputs evicted: ${kept.filter(evicted).length}`);
+  kept.forEach((t, i) => close(values(t), want, `output ${i}`));
 });
 
 R('outputs kept past their eviction read the bits they had, recomputed once', () => {

@@ -20,6 +20,14 @@ export async function drainPool(): Promise<void> {
   }
 }
 
+/** Collects every dead tensor and lets finalizers run (two GCs, each followed by a turn of the event loop). */
+export async function collectGarbage(): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 export const isResident = (t: k.Tensor): boolean => t.storage.external instanceof ResidentBlock;
 
 /** A JS-array copy of a tensor: the eager reference never touches the arena. */

@@ -24,6 +24,8 @@ export class ResidentBlock implements ExternalBytes {
   private cached: TypedArray;
   /** How to compute the elements again, while the block may be (or was) evicted; undefined otherwise. */
   recipe: Recipe | undefined;
+  /** Whether `makeRoom` may evict the block now (its recipe set, on one of the pool's lists). */
+  recyclable = false;
   evicted = false;
 
   constructor(
@@ -63,6 +65,8 @@ export class ResidentBlock implements ExternalBytes {
  * so a few cover any loop whose calls each make one large output.
  */
 export const MAX_RECYCLABLE = 4;
+/** The most recyclable blocks of earlier turns of the event loop a pool remembers (weakly). */
+export const MAX_EARLIER_RECYCLABLE = 8;
 
 /** The resident blocks of one arena: how many bytes are out, and releasing them once unreachable. */
 export class ResidentPool {
@@ -78,13 +82,16 @@ export class ResidentPool {
   private liveAfterCollect = 0;
   /**
    * Blocks whose outputs can be recomputed, oldest first: `makeRoom` evicts them instead of letting the
-   * next output be copied out. Held strongly (a WeakRef made in a synchronous loop keeps its target until
-   * the loop's task ends, a leak for a long loop), so the list is short and lasts one turn of the event
-   * loop: past MAX_RECYCLABLE blocks, or when the turn ends, blocks leave it as plain resident blocks, which
-   * their finalizer returns once their tensor is collected. They also leave by eviction, by dispose, or by
-   * failing their recipe's check.
+   * next output be copied out. This turn's are held strongly: a WeakRef made in a synchronous loop keeps
+   * its target until the loop's task ends, a leak for a long loop. So the list is short (past
+   * MAX_RECYCLABLE blocks the oldest becomes a plain resident block) and when the event loop turns its
+   * blocks move to `earlier`, held weakly (the WeakRefs are made in the timer's own task), so that a dead
+   * one is collected and its finalizer returns its block as before, while a live one can still be evicted
+   * by a later turn's call (an app's calls, one per request or frame). Blocks also stop being recyclable
+   * when evicted, disposed, or failing their recipe's check (the lists drop them lazily).
    */
-  private readonly recyclable: ResidentBlock[] = [];
+  private recyclable: ResidentBlock[] = [];
+  private earlier: WeakRef<ResidentBlock>[] = [];
   /** Blocks evicted, and evicted blocks read again (recomputed), since the pool was made. */
   evicted = 0;
   recomputed = 0;
@@ -151,16 +158,21 @@ export class ResidentPool {
       recipe.output = storage;
       recipe.outputVersion = storage.version;
       block.recipe = recipe;
-      if (this.recyclable.push(block) > MAX_RECYCLABLE) this.recyclable.shift()!.recipe = undefined;
+      block.recyclable = true;
+      if (this.recyclable.push(block) > MAX_RECYCLABLE) retire(this.recyclable.shift()!);
     }
     return storage;
   }
 
-  /** The event loop turned: a new burst allowance, and no block recyclable any more (see `recyclable`). */
+  /** The event loop turned: a new burst allowance, and this turn's recyclable blocks held weakly from now. */
   private endTurn(): void {
     this.burst = 0;
-    for (const block of this.recyclable) block.recipe = undefined;
-    this.recyclable.length = 0;
+    for (const block of this.recyclable) if (block.recyclable) this.earlier.push(new WeakRef(block));
+    this.recyclable = [];
+    while (this.earlier.length > MAX_EARLIER_RECYCLABLE) {
+      const block = this.earlier.shift()!.deref();
+      if (block) retire(block);
+    }
   }
 
   /**
@@ -173,35 +185,33 @@ export class ResidentPool {
    * stays, as a plain resident block.
    */
   makeRoom(bytes: number, inputs: readonly unknown[]): void {
-    const list = this.recyclable;
+    const short = Math.max(this.bytes + bytes - this.limit(), this.burst + bytes - options.burstBytes);
+    if (short <= 0) return;
+    this.earlier = this.earlier.filter((ref) => ref.deref()?.recyclable);
+    this.recyclable = this.recyclable.filter((block) => block.recyclable);
     const readNow = (block: ResidentBlock) => inputs.some((t) => t instanceof Tensor && t.storage.external === block);
+    const candidates = [...this.earlier.map((ref) => ref.deref()!), ...this.recyclable].filter((block) => !readNow(block));
     // Evict nothing unless evicting is enough: an output copied out anyway would leave the evicted blocks'
     // tensors to be recomputed for nothing if read again.
-    let evictable = 0;
-    for (const block of list) if (!readNow(block)) evictable += block.blockBytes;
-    const short = Math.max(this.bytes + bytes - this.limit(), this.burst + bytes - options.burstBytes);
-    if (short <= 0 || evictable < short) return;
-    for (let i = 0; i < list.length && !this.fits(bytes); ) {
-      const block = list[i]!;
-      if (readNow(block)) {
-        i++;
-        continue;
-      }
-      list.splice(i, 1);
-      if (!block.recipe || !snapshotInputs(block.recipe) || !this.registry.unregister(block)) {
-        block.recipe = undefined;
+    if (candidates.reduce((sum, block) => sum + block.blockBytes, 0) < short) return;
+    for (const block of candidates) {
+      if (this.fits(bytes)) break;
+      const recipe = block.recipe!;
+      if (!snapshotInputs(recipe) || !this.registry.unregister(block)) {
+        retire(block);
         continue;
       }
       this.returnBlock(block);
+      block.recyclable = false;
       block.evicted = true;
-      block.recipe.counts.evicted++;
+      recipe.counts.evicted++;
       this.evicted++;
     }
   }
 
-  /** Whether any block can be evicted (a cheap test before `makeRoom`). */
+  /** Whether any block may be evictable (a cheap test before `makeRoom`). */
   get canEvict(): boolean {
-    return this.recyclable.length > 0;
+    return this.recyclable.length > 0 || this.earlier.length > 0;
   }
 
   /**
@@ -209,10 +219,8 @@ export class ResidentPool {
    * pages) and off this turn's burst, so a loop that disposes what it read keeps its outputs resident.
    */
   giveBack(block: ResidentBlock): void {
-    block.recipe = undefined;
+    retire(block);
     if (!this.registry.unregister(block)) return; // already given back, or evicted
-    const i = this.recyclable.indexOf(block);
-    if (i >= 0) this.recyclable.splice(i, 1);
     this.returnBlock(block);
   }
 
@@ -233,6 +241,12 @@ export class ResidentPool {
     if (!(block instanceof ResidentBlock) || block.pool !== this || block.evicted || block.dtype !== dtype) return undefined;
     return block.ptr + offset * BYTES_PER_ELEMENT[dtype];
   }
+}
+
+/** A block that may no longer be evicted: a plain resident block from now on (or an evicted one disposed). */
+function retire(block: ResidentBlock): void {
+  block.recyclable = false;
+  block.recipe = undefined;
 }
 
 const pools = new WeakMap<Arena, ResidentPool>();
