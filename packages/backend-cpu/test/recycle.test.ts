@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as k from '@kiln/tensor';
 import { compile } from '@kiln/core';
-import { ResidentBlock, ResidentConfigError, configureResident, cpuArena, residentPool } from '@kiln/backend-cpu';
+import { ArenaOutOfMemoryError, ResidentBlock, ResidentConfigError, configureResident, cpuArena, residentPool } from '@kiln/backend-cpu';
 import { collectGarbage, drainPool, isResident, js, withSettings } from './resident-support.js';
 
 k.manualSeed(5);
@@ -157,6 +157,27 @@ R('an evicted output fed to a compiled call, and read through a view', () => {
   const rowSums = values(twice(y));
   rowSums.forEach((s, i) => assert.ok(Math.abs(s - 2) < 1e-4, `row ${i}: 2 × softmax sums to ${s}`));
   close(values(y.reshape([-1]).narrow(0, 256, 256)), want.slice(256, 512), 'a view of the second row');
+});
+
+R('a recomputation the arena cannot hold raises ArenaOutOfMemoryError (never eager bits); a later read succeeds', () => {
+  const fast = compile(softmax);
+  fast(x).dispose();
+  const y = withSettings(SMALL_BURST, () => {
+    const out = fast(x);
+    for (let i = 0; i < 4; i++) fast(x);
+    return out;
+  });
+  assert.ok(evicted(y));
+  const arena = cpuArena();
+  arena.alloc = (bytes: number) => {
+    throw new ArenaOutOfMemoryError(bytes, arena.maxBytes, arena.usedBytes, 'past the arena limit');
+  };
+  try {
+    assert.throws(() => y.toTypedArray(), (e: unknown) => e instanceof ArenaOutOfMemoryError);
+  } finally {
+    delete (arena as { alloc?: unknown }).alloc; // back to the prototype's method
+  }
+  close(values(y), want, 'read again once the arena has room');
 });
 
 R('a program whose evicted outputs are read again often goes back to copying them out', () => {
