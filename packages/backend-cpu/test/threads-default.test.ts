@@ -26,6 +26,29 @@ Default(`one thread per core (${cores} here, at most ${MAX_DEFAULT_THREADS}) unl
   assert.is(cpuArena().threads?.threads ?? 1, want);
 });
 
+Default('a compiled call whose last call split a kernel prewakes the workers as it starts; one that did not, not', async () => {
+  if (threadCount() < 2) return console.log('  (skipped: one thread on this machine or KILN_THREADS=1; nothing to split)');
+  const x = k.randn([1024, 1024]);
+  const small = k.randn([4, 4]);
+  const large = compileGraphForCpu(traceOps(softmaxRows, [x], { dynamic: true }).coreGraph);
+  const tiny = compileGraphForCpu(traceOps(softmaxRows, [small], { dynamic: true }).coreGraph);
+  const pool = cpuArena().threads!;
+  const prewake = pool.prewake;
+  let prewakes = 0;
+  pool.prewake = () => void prewakes++;
+  try {
+    large.run([x]); // the first call: nothing split before it
+    assert.is(prewakes, 0, 'no prewake before the first call');
+    large.run([x]);
+    assert.is(prewakes, 1, 'the second call prewakes (the first split)');
+    tiny.run([small]);
+    tiny.run([small]);
+    assert.is(prewakes, 1, 'a program whose kernels stay on the caller never prewakes');
+  } finally {
+    pool.prewake = prewake;
+  }
+});
+
 Default('a large compiled softmax runs on every thread and equals eager; a small one stays on the caller', async () => {
   if (threadCount() < 2) return console.log('  (skipped: one thread on this machine or KILN_THREADS=1; nothing to split)');
   const x = k.randn([1024, 1024]);

@@ -151,6 +151,44 @@ Nap('with no core to spare (other processes busy on it), a worker sleeps after a
   }
 });
 
+Nap('prewake: a sleeping worker told that a call is coming is spinning when its offer comes; with no core to spare, nothing', async () => {
+  const asleep = async () => {
+    const sleeps0 = pool.workerSleeps;
+    for (let waited = 0; waited < 1000 && pool.workerSleeps === sleeps0; waited += 10) await sleep(10);
+    assert.ok(pool.workerSleeps > sleeps0, 'the worker went to sleep after its nap');
+  };
+  // Each try: the worker asleep, prewoken, then the caller's own work before the offer (guards, the arena's
+  // blocks, inputs: 0.2 ms, within the prewoken spin), then the offer. Without the prewake every such offer
+  // finds the worker asleep; with it the first try does unless the OS runs the woken worker late.
+  let spinningOffers = 0;
+  for (let attempt = 0; attempt < 5 && spinningOffers === 0; attempt++) {
+    call(0.1);
+    await asleep();
+    const prewakes0 = pool.stats.prewakes;
+    pool.prewake();
+    busyFor(0.2);
+    const s = call(0.1);
+    assert.is(s.here + s.byWorker, 8, 'every chunk ran once');
+    assert.is(pool.stats.prewakes, prewakes0 + 1, 'the sleeping worker was prewoken');
+    if (pool.lastOfferSpinning) spinningOffers++;
+  }
+  assert.is(spinningOffers, 1, 'an offer found the prewoken worker spinning, not asleep');
+  // prewoken with no offer after all: it spins for a while, then sleeps again
+  await asleep();
+  pool.prewake();
+  await asleep();
+  // with no core to spare the woken worker would take the caller's: no prewake
+  const idle = pool.idleCore;
+  pool.idleCore = { busy: () => true } as unknown as IdleCoreMonitor;
+  try {
+    const before = pool.stats.prewakes;
+    pool.prewake();
+    assert.is(pool.stats.prewakes, before, 'not prewoken on a busy machine');
+  } finally {
+    pool.idleCore = idle;
+  }
+});
+
 Nap('the idle-core monitor: other processes\' CPU from /proc/stat less this process\'s, over a period', () => {
   assert.is(busySeconds('cpu  100 0 50 9000 0 0 0 10 0 0\ncpu0 1 2 3\n'), 1.6, 'user + nice + system + irq + softirq + steal, in 10 ms ticks');
   assert.is(busySeconds('intr 1 2 3'), undefined, 'not /proc/stat');

@@ -93,6 +93,8 @@ export class ProgramRunner {
   readonly recycleCounts: RecycleCounts = { evicted: 0, recomputed: 0 };
   /** Bytes of the output block of the last call (makeRoom frees this much before the next allocates it). */
   private lastOutputBytes = 0;
+  /** Whether a kernel of the last call split between threads (the next call prewakes the workers). */
+  private splitLastCall = false;
 
   /**
    * @param eager runs the call with the eager kernels instead (the graph on the interpreter). Used when a
@@ -136,6 +138,7 @@ export class ProgramRunner {
    * (one warning per program); every block it took is given back first, so the arena is as before.
    */
   run(inputs: readonly unknown[]): unknown[] {
+    if (this.splitLastCall) this.arena.threads?.prewake();
     if (this.pool.evicted > 0) recomputeEvictedInputs(inputs);
     if (this.lastOutputBytes > 0 && this.pool.canEvict && recomputing === 0) this.pool.makeRoom(this.lastOutputBytes, inputs);
     try {
@@ -164,7 +167,9 @@ export class ProgramRunner {
       const t1 = this.measure ? performance.now() : 0;
       const flagged = this.module.setsImpreciseFlag && this.eager;
       if (flagged) arena.flagWord()[0] = 0;
+      const splits = this.stats.threadedKernelCalls;
       executor.run(x); // synchronous: CpuMemory never answers with a promise
+      this.splitLastCall = this.stats.threadedKernelCalls > splits;
       if (flagged && arena.flagWord()[0] !== 0) {
         this.stats.recomputed++;
         return this.eager!(inputs);

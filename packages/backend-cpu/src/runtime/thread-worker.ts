@@ -7,6 +7,16 @@ import { TRACE, traceMark } from './split-trace.js';
 
 /** A control block's state (slot 0). */
 export const IDLE = 0, OFFERED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
+/**
+ * A call that will probably split is on its way (`ThreadPool.prewake`): an idle worker sets the state back to
+ * IDLE and spins for PREWAKE_SPIN_MICROS, so that its wake-up overlaps the caller's own work before the offer.
+ */
+export const PREWAKE = 5;
+/**
+ * How long a prewoken worker spins for the offer: the caller's work from a compiled call's start to its first
+ * kernel's offer takes tens of µs (guards, the arena's blocks, inputs bound), a wake-up 30–370 µs.
+ */
+export const PREWAKE_SPIN_MICROS = 500;
 /** The most arguments a control block holds (slots 4–55). */
 export const MAX_ARGS = 52;
 /**
@@ -149,11 +159,19 @@ for (;;) {
   const budget = ctrl[${BUDGET}];
   // no core to spare (the caller said, at the last offer): sleep at once, neither spin nor nap
   const quiet = ctrl[${NO_IDLE_CORE}] === 1;
-  const until = quiet ? since : since + budget / 1000;
+  let until = quiet ? since : since + budget / 1000;
   let slept = false;
   preempted = false;
   const napEnd = since + ${NAP_FOR_MICROS / 1000};
   for (let s; (s = spinForOffer(until)) !== ${OFFERED}; ) {
+    // prewoken: an offer is on its way, so spin for it instead of napping or sleeping (an offer stored
+    // meanwhile makes the exchange fail, and the spin sees it)
+    if (s === ${PREWAKE}) {
+      Atomics.compareExchange(ctrl, 0, ${PREWAKE}, ${IDLE});
+      until = performance.now() + ${PREWAKE_SPIN_MICROS / 1000};
+      preempted = false;
+      continue;
+    }
     // Nap (NAP_MICROS) until NAP_FOR_MICROS after the last call, unless spinning is off or another pool is
     // the active one; an offer withdrawn before this worker took it (the caller ran every chunk) leaves it
     // napping. NAPPING is cleared before the state is looked at again, and the caller stores an offer
@@ -161,7 +179,7 @@ for (;;) {
     // seen here or notified.
     if (ctrl[${SPIN}] > 0 && !quiet && performance.now() < napEnd && Atomics.load(activePool, 0) === pool) {
       Atomics.store(ctrl, ${NAPPING}, 1);
-      while ((s = Atomics.load(ctrl, 0)) !== ${OFFERED} && performance.now() < napEnd && Atomics.load(activePool, 0) === pool) Atomics.wait(ctrl, 0, s, ${NAP_MICROS / 1000});
+      while ((s = Atomics.load(ctrl, 0)) !== ${OFFERED} && s !== ${PREWAKE} && performance.now() < napEnd && Atomics.load(activePool, 0) === pool) Atomics.wait(ctrl, 0, s, ${NAP_MICROS / 1000});
       Atomics.store(ctrl, ${NAPPING}, 0);
       continue;
     }

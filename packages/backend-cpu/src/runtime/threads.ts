@@ -43,7 +43,7 @@ import type { WasmMemory } from './wasm-api.js';
 import { installThreadPool } from './arena.js';
 import { assignRanges, BOUNDS_AT, MAX_CHUNKS, TABLE_SLOTS, takeChunk } from './chunk-ranges.js';
 import {
-  BUDGET, CONTROL_SLOTS, FAILED, FAILED_CHUNK, IDLE, LAST_CALL, MAX_ARGS, MAX_WORKER_SPIN_MICROS, NAPPING, NAPS, OFFERED, POSTED, NO_IDLE_CORE, RANGE, READY, RUNNING, SLEEPING, SLEEPS, SPIN, WOKEN, WORKER_SOURCE,
+  BUDGET, CONTROL_SLOTS, FAILED, FAILED_CHUNK, IDLE, LAST_CALL, MAX_ARGS, MAX_WORKER_SPIN_MICROS, NAPPING, NAPS, OFFERED, POSTED, NO_IDLE_CORE, PREWAKE, RANGE, READY, RUNNING, SLEEPING, SLEEPS, SPIN, WOKEN, WORKER_SOURCE,
 } from './thread-worker.js';
 import { IdleCoreMonitor } from './idle-core.js';
 import { CALLER_REGION, newTraceBuffer, regionOf, regionsOf, summarizeSplitTrace, TRACE, traceMark, type SplitTraceSummary } from './split-trace.js';
@@ -94,7 +94,7 @@ export class ThreadPool {
    * ran. At the join: how often a worker was still running a chunk when the caller had none left
    * (`joinWaits`), and how often of those the caller's spin ran out and it slept in Atomics.wait (`joinSleeps`).
    */
-  readonly stats = { splitCalls: 0, chunks: 0, offered: 0, taken: 0, chunksByWorkers: 0, joinWaits: 0, joinSleeps: 0 };
+  readonly stats = { splitCalls: 0, chunks: 0, offered: 0, taken: 0, chunksByWorkers: 0, joinWaits: 0, joinSleeps: 0, prewakes: 0 };
   private spin = SPIN_MICROS;
   /**
    * Whether every offer of the latest split call found its worker spinning (none napping or asleep): then
@@ -114,6 +114,25 @@ export class ThreadPool {
 
   constructor(private readonly memory: WasmMemory, threads: number) {
     this.count = checkThreadCount(threads, 'threads');
+  }
+
+  /**
+   * Tells napping or sleeping workers that a call which will probably split is on its way (a compiled
+   * program whose last call split a kernel says so as the call starts): each wakes now and spins for the
+   * offer (PREWAKE_SPIN_MICROS), so its wake-up overlaps the caller's guards, allocations and input binding
+   * instead of the kernel's first chunks. Nothing while the machine has no core to spare (the woken worker
+   * would take the caller's), or while spinning is off.
+   */
+  prewake(): void {
+    if (this.spin === 0 || this.count < 2 || this.lanes.length === 0 || this.idleCore.busy(performance.now())) return;
+    Atomics.store(ACTIVE_POOL, 0, this.id);
+    for (const lane of this.lanes) {
+      const c = lane.control;
+      if (Atomics.load(c, SLEEPING) !== 1 && Atomics.load(c, NAPPING) !== 1) continue; // spinning, or busy
+      if (Atomics.compareExchange(c, 0, IDLE, PREWAKE) !== IDLE) continue;
+      this.stats.prewakes++;
+      Atomics.notify(c, 0);
+    }
   }
 
   /** Threads a large call is split between, the caller's included; 1 runs every kernel on the caller. */
