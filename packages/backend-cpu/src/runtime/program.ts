@@ -1,19 +1,21 @@
 // Runs a lowered program on the wasm arena through @kiln/lower's ProgramExecutor, which owns the step order,
 // the memory plan (allocate before the writing step, free after the last reader), checks, parameters and
-// eager steps; this file is the arena's side of it (CpuMemory) and what is CPU-only: inputs read in place
+// eager steps; the arena's side of it is cpu-memory.ts, and this file is what is CPU-only: inputs read in place
 // when they are resident in the arena (a copied input stays there as its tensor's storage), outputs handed
 // back as resident tensors over their arena blocks (or copied into new JS arrays when small or over the
-// resident budget), the eager recompute a kernel can flag, and the eager run of a call the arena cannot hold.
-import type { DeviceMemory, Execution, Kernel, LoweredProgram, LoopDType, ProgramBuffer, StepTiming } from '@kiln/lower';
+// resident budget; recyclable ones recomputed if read after an eviction), the eager recompute a kernel can
+// flag, and the eager run of a call the arena cannot hold.
+import type { Execution, LoweredProgram, LoopDType, StepTiming } from '@kiln/lower';
 import { BYTES_PER_ELEMENT, ProgramExecutor, evalSize } from '@kiln/lower';
 import type { Tensor, TypedArray } from '@kiln/tensor';
 import { Storage, Tensor as TensorClass, contiguousStridesOf, copyElements } from '@kiln/tensor';
 import { ArenaOutOfMemoryError, type Arena } from './arena.js';
-import type { CompiledKernel, CompiledModule } from './compile.js';
+import type { CompiledModule } from './compile.js';
 import { ResidentBlock, residentPool, type ResidentPool } from './resident.js';
 import { residentSettings, warmHeapFor } from './resident-options.js';
+import { CpuMemory } from './cpu-memory.js';
 import { recipeFor, type RecycleCounts } from './recipe.js';
-import { KernelSizeLimitError, checkKernelSizes, type KernelSizeCheck } from './size-limits.js';
+import { KernelSizeLimitError } from './size-limits.js';
 import { runEagerInstead, type EagerRun } from './eager-fallback.js';
 import { FixedLayoutCall } from './fixed-call.js';
 
@@ -32,47 +34,6 @@ export interface ProgramStats {
   eagerCalls: number;
   /** Kernel calls split between threads (large enough to pay; see runtime/dispatch.ts), counted on every call. */
   threadedKernelCalls: number;
-}
-
-/** The arena as the executor's device memory: blocks are byte offsets into the wasm memory. */
-class CpuMemory implements DeviceMemory<number> {
-  /** Per step: its compiled kernel and the sizes to check against the int32 range before it runs. */
-  private readonly kernels: (CompiledKernel | undefined)[];
-  private readonly sizeChecks: (KernelSizeCheck | undefined)[];
-
-  constructor(
-    program: LoweredProgram, module: CompiledModule, private readonly arena: Arena, private readonly pool: ResidentPool, private readonly stats: ProgramStats,
-  ) {
-    this.kernels = program.steps.map((s) => (s.kind === 'kernel' ? module.kernels.get(s.kernel.name) : undefined));
-    this.sizeChecks = this.kernels.map((k) => k?.sizeCheck);
-  }
-
-  allocate(elements: number, dtype: LoopDType): number {
-    return this.arena.alloc(Math.max(elements * BYTES_PER_ELEMENT[dtype], 1));
-  }
-
-  free(block: number): void {
-    this.arena.release(block);
-  }
-
-  upload(data: TypedArray, _dtype: LoopDType, into: number): void {
-    new Uint8Array(this.arena.memory.buffer, into, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  }
-
-  download(block: number, dtype: LoopDType, n: number): TypedArray {
-    return this.arena.view(dtype, block, n);
-  }
-
-  dispatch(step: number, _kernel: Kernel, blocks: Readonly<Record<string, number>>, params: Readonly<Record<string, number>>): void {
-    const sizes = this.sizeChecks[step];
-    if (sizes) checkKernelSizes(sizes, params);
-    if (this.kernels[step]!.call(blocks, params) > 1) this.stats.threadedKernelCalls++;
-  }
-
-  /** A contiguous tensor resident in this arena is read in place; `inputs` holds it, so its block outlives the call. */
-  inputBlock(t: Tensor, buffer: ProgramBuffer): number | undefined {
-    return t.isContiguous() ? this.pool.pointerOf(t.storage, t.offset, buffer.dtype) : undefined;
-  }
 }
 
 export class ProgramRunner {
