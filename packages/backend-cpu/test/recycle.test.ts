@@ -87,6 +87,39 @@ R('outputs kept past their eviction read the bits they had, recomputed once', ()
   assert.is(pool().recomputed - recomputed, reads, 'a second read does not recompute');
 });
 
+R('an output computed split between threads and recomputed on one thread has the same bits', () => {
+  const pool = cpuArena().threads;
+  if (!pool || pool.threads < 2) return console.log('  (skipped: one thread here; nothing splits)');
+  const big = k.randn([512, 512]); // 2¹⁸ elements: large enough to split
+  const BIG = 512 * 512 * 4;
+  const fast = compile(softmax);
+  fast(big).dispose();
+  const [adaptive, threads] = [pool.adaptive, pool.threads];
+  pool.adaptive = false; // split every large call
+  const kept: k.Tensor[] = [];
+  const firstReads: number[][] = [];
+  const splits = pool.stats.splitCalls;
+  try {
+    withSettings({ burstBytes: 3 * BIG }, () => {
+      for (let i = 0; i < 6; i++) {
+        const y = fast(big);
+        firstReads.push(values(y));
+        kept.push(y);
+      }
+    });
+  } finally {
+    pool.adaptive = adaptive;
+  }
+  assert.ok(pool.stats.splitCalls - splits >= 6, 'the calls split');
+  assert.ok(kept.some(evicted), 'some outputs evicted');
+  pool.threads = 1; // recomputed on the calling thread alone
+  try {
+    kept.forEach((y, i) => assert.equal(values(y), firstReads[i], `output ${i}: bit for bit`));
+  } finally {
+    pool.threads = threads;
+  }
+});
+
 R('inputs written in place or disposed after the eviction: the output reads what it was computed from', () => {
   const fast = compile((a: k.Tensor, b: k.Tensor) => a.mul(b).add(a));
   const a = k.randn([256, 256]);
