@@ -120,6 +120,25 @@ R('an output computed split between threads and recomputed on one thread has the
   }
 });
 
+R('an evicted output keeps its recipe whatever the pool\'s lists do afterwards (disposes, more outputs, turns)', async () => {
+  const fast = compile(softmax);
+  const xs = Array.from({ length: 10 }, () => k.randn([256, 256]));
+  const wants = xs.map((t) => values(softmax(js(t))));
+  for (const t of xs) fast(t).dispose(); // every input moves into the arena
+  await freshTurn();
+  const outs = withSettings(SMALL_BURST, () => {
+    const first = [0, 1, 2, 3].map((i) => fast(xs[i]!)); // the fourth evicts the first
+    for (const t of first.slice(1)) t.dispose(); // room again: the next calls evict nothing
+    return [...first, ...[4, 5, 6, 7, 8].map((i) => fast(xs[i]!))];
+  });
+  assert.ok(evicted(outs[0]!), 'the first output was evicted');
+  close(values(outs[0]!), wants[0]!, 'the evicted output, after more outputs than the pool keeps recyclable');
+  const later = fast(xs[9]!);
+  await freshTurn();
+  close(values(later), wants[9]!, 'after a turn of the event loop');
+  outs.forEach((t, i) => i === 0 || i > 3 ? close(values(t), wants[i]!, `output ${i}`) : undefined);
+});
+
 R('inputs written in place or disposed after the eviction: the output reads what it was computed from', () => {
   const fast = compile((a: k.Tensor, b: k.Tensor) => a.mul(b).add(a));
   const a = k.randn([256, 256]);

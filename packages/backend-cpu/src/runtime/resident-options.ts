@@ -36,7 +36,7 @@ export interface ResidentOptions {
   /**
    * Whether the output of a program that is cheap to run again (pointwise and row kernels only, one output,
    * inputs resident) may give its block back before it dies, when a later call needs the room: its tensor
-   * then recomputes its elements from snapshots of its inputs if it is ever read (`ResidentBlock.evict`).
+   * then recomputes its elements from snapshots of its inputs if it is ever read (`ResidentPool.makeRoom`).
    * Without it such an output is copied out of the arena instead, a copy a loop pays on every call.
    */
   recompute: boolean;

@@ -4,7 +4,7 @@
 // references; when the last of them is garbage-collected a FinalizationRegistry returns the block.
 import type { LoopDType } from '@kiln/lower';
 import { BYTES_PER_ELEMENT } from '@kiln/lower';
-import { Storage, Tensor, type ExternalBytes, type TypedArray } from '@kiln/tensor';
+import { KilnError, Storage, Tensor, type ExternalBytes, type TypedArray } from '@kiln/tensor';
 import type { Arena } from './arena.js';
 import { RESIDENT_FLOOR_BYTES, residentSettings as options } from './resident-options.js';
 import { snapshotInputs, type Recipe } from './recipe.js';
@@ -27,6 +27,8 @@ export class ResidentBlock implements ExternalBytes {
   /** Whether `makeRoom` may evict the block now (its recipe set, on one of the pool's lists). */
   recyclable = false;
   evicted = false;
+  /** Whether an evicted block's elements were computed again (they are `cached` then, a JS array). */
+  private recomputed = false;
 
   constructor(
     readonly pool: ResidentPool,
@@ -45,17 +47,21 @@ export class ResidentBlock implements ExternalBytes {
 
   /** The view, re-made when the memory grew (growth detaches the old buffer; a stale view reads length 0). */
   view(): TypedArray {
-    if (this.evicted) return this.recipe ? this.recompute(this.recipe) : this.cached;
+    if (this.evicted) return this.recomputed ? this.cached : this.recompute();
     if (this.cached.buffer !== this.pool.arena.memory.buffer) this.cached = this.pool.arena.view(this.dtype, this.ptr, this.numel);
     return this.cached;
   }
 
   /** The elements of an evicted block, computed again from its recipe (once: later reads see the array). */
-  private recompute(recipe: Recipe): TypedArray {
+  private recompute(): TypedArray {
+    const recipe = this.recipe;
+    // never a stale view of memory another block now owns: an evicted block always keeps its recipe until read
+    if (!recipe) throw new KilnError('backend-cpu: an evicted output lost the recipe to recompute it (a bug in Kiln)', 'please report it; configureResident({ recompute: false }) turns evictions off');
     const data = recipe.run(recipe.inputs);
     recipe.counts.recomputed++;
     this.pool.recomputed++;
     this.recipe = undefined; // the snapshots of the inputs go with it
+    this.recomputed = true;
     return (this.cached = data);
   }
 }
@@ -220,6 +226,7 @@ export class ResidentPool {
    */
   giveBack(block: ResidentBlock): void {
     retire(block);
+    if (block.evicted) block.recipe = undefined; // its last storage was disposed: nothing reads it again
     if (!this.registry.unregister(block)) return; // already given back, or evicted
     this.returnBlock(block);
   }
@@ -243,8 +250,12 @@ export class ResidentPool {
   }
 }
 
-/** A block that may no longer be evicted: a plain resident block from now on (or an evicted one disposed). */
+/**
+ * A recyclable block that may no longer be evicted: a plain resident block from now on. An evicted block is
+ * left as it is: its recipe is how its tensor reads (the pool's lists may still name it until filtered).
+ */
 function retire(block: ResidentBlock): void {
+  if (!block.recyclable) return;
   block.recyclable = false;
   block.recipe = undefined;
 }
