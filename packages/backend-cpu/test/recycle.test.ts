@@ -139,6 +139,29 @@ R('an evicted output keeps its recipe whatever the pool\'s lists do afterwards (
   outs.forEach((t, i) => i === 0 || i > 3 ? close(values(t), wants[i]!, `output ${i}`) : undefined);
 });
 
+R('bool and int32 outputs are recomputed with their own dtype', async () => {
+  const xi = x.mul(100).to('int32'); // an int32 input (the cast itself is an eager step: never recyclable)
+  const cases = [
+    { fast: compile((t: k.Tensor) => t.gt(0)), eager: (t: k.Tensor) => t.gt(0), input: x },
+    { fast: compile((t: k.Tensor) => t.mul(3).add(1)), eager: (t: k.Tensor) => t.mul(3).add(1), input: xi },
+  ];
+  for (const { fast, eager, input } of cases) {
+    await freshTurn();
+    fast(input).dispose();
+    const expected = eager(js(input)).toTypedArray();
+    const bytes = expected.byteLength; // bool: 1 byte an element
+    const y = withSettings({ burstBytes: 2 * bytes }, () => {
+      const out = fast(input);
+      for (let i = 0; i < 3; i++) fast(input);
+      return out;
+    });
+    assert.ok(evicted(y), `${y.dtype}: evicted`);
+    const got = y.toTypedArray();
+    assert.is(got.constructor, expected.constructor, `${y.dtype}: the same array type`);
+    assert.equal(Array.from(got), Array.from(expected), `${y.dtype}: the same values`);
+  }
+});
+
 R('inputs written in place or disposed after the eviction: the output reads what it was computed from', () => {
   const fast = compile((a: k.Tensor, b: k.Tensor) => a.mul(b).add(a));
   const a = k.randn([256, 256]);
