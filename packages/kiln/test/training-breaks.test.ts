@@ -23,6 +23,10 @@ function captureLog<T>(fn: () => T): { result: T; lines: string[] } {
   }
 }
 
+// Seeded: with fresh random inputs on every run, about 1 in 60 (weights, batch) draws put a gradient element
+// near zero, where float32 rounding in the compiled graphs (≈ 5e-7 absolute) passes the relative bound of
+// maxRelDiff (its floor is 1e-3): 15 of 900 draws in a scan of seeds 0–299 (a full test run failed so in session 14).
+k.manualSeed(2026);
 const w = k.randn([4, 4], { requiresGrad: true });
 
 const CASES: [string, (x: Tensor) => Tensor][] = [
