@@ -10,6 +10,10 @@ import { CompileRecorder, compileWith } from '@kiln/core';
 import { MLP, TransformerBlock } from '../../../examples/models.mjs';
 import { maxRelDiff, parametersOf } from './support/training.js';
 
+// Seeded, so that a draw putting a gradient element near zero (where float32 rounding meets maxRelDiff's
+// relative bound) fails every run or none (training-breaks.test.ts failed so, unseeded, in session 14).
+k.manualSeed(2027);
+
 /** Runs `step` (which calls backward()) and returns the gradients it left on `params`. */
 function gradsAfter(params: readonly Tensor[], step: () => unknown): Tensor[] {
   for (const p of params) p.grad = null;
