@@ -66,6 +66,20 @@ R('with the event loop turning between calls (an app), a call evicts an earlier 
   kept.forEach((t, i) => close(values(t), want, `output ${i}`));
 });
 
+R('a script\'s first loop (inputs made just before it, no turn of the event loop) reads with no copy out', () => {
+  const fast = compile((a: k.Tensor, b: k.Tensor) => a.mul(a).add(b.mul(b)).sqrt());
+  const a = k.randn([256, 256]);
+  const b = k.randn([256, 256]);
+  const expected = values(js(a).mul(js(a)).add(js(b).mul(js(b))).sqrt());
+  // The first call keeps both inputs (two blocks: the whole allowance here); the outputs have their own.
+  const outs = withSettings({ burstBytes: 2 * BYTES }, () => Array.from({ length: 8 }, () => fast(a, b)));
+  assert.ok(isResident(a) && isResident(b), 'the inputs kept');
+  outs.forEach((y, i) => {
+    assert.ok(isResident(y), `call ${i}: not copied out`);
+    close(values(y), expected, `call ${i}`);
+  });
+});
+
 R('outputs kept past their eviction read the bits they had, recomputed once', () => {
   const fast = compile(softmax);
   fast(x).dispose();

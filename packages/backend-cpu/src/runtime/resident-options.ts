@@ -11,8 +11,8 @@ export interface ResidentOptions {
    */
   budgetBytes: number;
   /**
-   * Bytes handed out since the event loop last turned, above which outputs are copied out until it turns.
-   * Finalizers only run between tasks, so a synchronous loop gets nothing back: without this it would
+   * Bytes handed out since the event loop last turned, above which outputs are copied out until it turns
+   * (kept inputs have an allowance of their own of the same size). Finalizers only run between tasks, so a synchronous loop gets nothing back: without this it would
    * spend the whole budget on fresh arena pages (page faults make a new 4 MB block cost more than a copy
    * into a recycled JS array) and keep that footprint for good.
    */

@@ -36,6 +36,8 @@ export class ResidentBlock implements ExternalBytes {
     readonly numel: number,
     readonly dtype: LoopDType,
     readonly blockBytes: number,
+    /** A kept input's block (counted against the inputs' burst allowance), not an output's. */
+    readonly input = false,
   ) {
     this.cached = pool.arena.view(dtype, ptr, numel);
   }
@@ -79,8 +81,15 @@ export class ResidentPool {
   /** Bytes of blocks handed out and not yet released. */
   bytes = 0;
   blocks = 0;
-  /** Bytes handed out since the event loop last turned (reset by a timer armed at the first of them). */
+  /**
+   * Bytes of outputs handed out since the event loop last turned (reset by a timer armed at the first of
+   * them), and of inputs kept: each has its own allowance of `burstBytes`. One allowance for both let a
+   * synchronous loop's first call spend it all on its kept inputs (two 4 MB inputs: 8 MiB), and every later
+   * output of the loop was copied out, read or not.
+   */
   burst = 0;
+  inputBurst = 0;
+  private turnEnding = false;
   /**
    * `bytes` right after the collector last returned a block: the resident bytes still reachable then, the
    * best measure of the live set the pool has (dead blocks are only known dead when a finalizer runs).
@@ -135,15 +144,15 @@ export class ResidentPool {
 
   /** Whether an input copied into a block of `bytes` may stay there (see `ResidentOptions.keepInputs`). */
   admitsInput(bytes: number): boolean {
-    return options.keepInputs && this.admits(bytes);
+    return options.keepInputs && bytes >= options.minBytes && this.bytes + bytes <= this.limit() && this.inputBurst + bytes <= options.burstBytes;
   }
 
   /**
    * Makes a JS-memory storage live in an arena block that already holds a copy of its bytes; the pool
-   * takes the block as it does an output's (see `adopt`).
+   * takes the block as it does an output's (see `adopt`), within the inputs' own burst allowance.
    */
   moveIn(storage: Storage, ptr: number, blockBytes: number, numel: number, dtype: LoopDType): void {
-    storage.moveToExternal(this.adopt(ptr, blockBytes, numel, dtype).external!);
+    storage.moveToExternal(Storage.fromExternal(this.take(ptr, blockBytes, numel, dtype, true), dtype).external!);
   }
 
   /**
@@ -152,13 +161,7 @@ export class ResidentPool {
    * `recipe` the block is recyclable: `makeRoom` may evict it while its tensor lives.
    */
   adopt(ptr: number, blockBytes: number, numel: number, dtype: LoopDType, recipe?: Recipe): Storage {
-    this.arena.hold(ptr);
-    const block = new ResidentBlock(this, ptr, numel, dtype, blockBytes);
-    this.registry.register(block, { ptr, bytes: blockBytes }, block);
-    this.bytes += blockBytes;
-    this.blocks++;
-    if (this.burst === 0) afterTurn(() => this.endTurn());
-    this.burst += blockBytes;
+    const block = this.take(ptr, blockBytes, numel, dtype, false);
     const storage = Storage.fromExternal(block, dtype);
     if (recipe) {
       recipe.output = storage;
@@ -170,9 +173,26 @@ export class ResidentPool {
     return storage;
   }
 
-  /** The event loop turned: a new burst allowance, and this turn's recyclable blocks held weakly from now. */
+  private take(ptr: number, blockBytes: number, numel: number, dtype: LoopDType, input: boolean): ResidentBlock {
+    this.arena.hold(ptr);
+    const block = new ResidentBlock(this, ptr, numel, dtype, blockBytes, input);
+    this.registry.register(block, { ptr, bytes: blockBytes }, block);
+    this.bytes += blockBytes;
+    this.blocks++;
+    if (!this.turnEnding) {
+      this.turnEnding = true;
+      afterTurn(() => this.endTurn());
+    }
+    if (input) this.inputBurst += blockBytes;
+    else this.burst += blockBytes;
+    return block;
+  }
+
+  /** The event loop turned: new burst allowances, and this turn's recyclable blocks held weakly from now. */
   private endTurn(): void {
+    this.turnEnding = false;
     this.burst = 0;
+    this.inputBurst = 0;
     for (const block of this.recyclable) if (block.recyclable) this.earlier.push(new WeakRef(block));
     this.recyclable = [];
     while (this.earlier.length > MAX_EARLIER_RECYCLABLE) {
@@ -235,7 +255,8 @@ export class ResidentPool {
     this.arena.release(block.ptr);
     this.bytes -= block.blockBytes;
     this.blocks--;
-    this.burst = Math.max(0, this.burst - block.blockBytes);
+    if (block.input) this.inputBurst = Math.max(0, this.inputBurst - block.blockBytes);
+    else this.burst = Math.max(0, this.burst - block.blockBytes);
   }
 
   /**
