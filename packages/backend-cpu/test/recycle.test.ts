@@ -29,6 +29,19 @@ const freshTurn = () => collectGarbage();
 /** A burst allowance of three outputs, so the fourth call of a loop must evict or copy out. */
 const SMALL_BURST = { burstBytes: 3 * BYTES };
 
+/** An output of a fresh compiled softmax of x that the same program's later calls evicted. */
+function evictedSoftmax(): k.Tensor {
+  const fast = compile(softmax);
+  fast(x).dispose(); // the first call moves the input into the arena
+  const y = withSettings(SMALL_BURST, () => {
+    const out = fast(x);
+    for (let i = 0; i < 4; i++) fast(x);
+    return out;
+  });
+  assert.ok(evicted(y), 'evicted by the later calls');
+  return y;
+}
+
 const R = suite('recyclable outputs: evicted when a later call needs the room, recomputed if read');
 R.before(drainPool);
 R.before.each(freshTurn);
@@ -234,29 +247,15 @@ R('an output written in place (or through a view) is not evicted; a clone writte
 });
 
 R('an evicted output fed to a compiled call, and read through a view', () => {
-  const fast = compile(softmax);
   const twice = compile((t: k.Tensor) => t.mul(2).sum(-1));
-  fast(x).dispose();
-  const y = withSettings(SMALL_BURST, () => {
-    const out = fast(x);
-    for (let i = 0; i < 4; i++) fast(x);
-    return out;
-  });
-  assert.ok(evicted(y));
+  const y = evictedSoftmax();
   const rowSums = values(twice(y));
   rowSums.forEach((s, i) => assert.ok(Math.abs(s - 2) < 1e-4, `row ${i}: 2 × softmax sums to ${s}`));
   close(values(y.reshape([-1]).narrow(0, 256, 256)), want.slice(256, 512), 'a view of the second row');
 });
 
 R('a recomputation the arena cannot hold raises ArenaOutOfMemoryError (never eager bits); a later read succeeds', () => {
-  const fast = compile(softmax);
-  fast(x).dispose();
-  const y = withSettings(SMALL_BURST, () => {
-    const out = fast(x);
-    for (let i = 0; i < 4; i++) fast(x);
-    return out;
-  });
-  assert.ok(evicted(y));
+  const y = evictedSoftmax();
   const arena = cpuArena();
   arena.alloc = (bytes: number) => {
     throw new ArenaOutOfMemoryError(bytes, arena.maxBytes, arena.usedBytes, 'past the arena limit');
